@@ -1,0 +1,1 @@
+//! Findings of the misconfig scanner (filled in by its issue).

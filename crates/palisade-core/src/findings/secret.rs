@@ -1,0 +1,1 @@
+//! Findings of the secret scanner (filled in by its issue).

@@ -1,0 +1,1 @@
+//! Findings of the vuln scanner (filled in by its issue).

@@ -1,0 +1,19 @@
+//! Shared types for every Palisade crate.
+//!
+//! Data flows one way: artifact → inventory → matchers → findings → policy → report. The types that cross
+//! those boundaries live here and nowhere else, so that every stage agrees on what a package, a location or a
+//! warning is.
+
+pub mod artifact;
+pub mod package;
+pub mod report;
+pub mod warning;
+
+pub use artifact::{ArtifactInfo, ArtifactKind, HistoryEntry, ImageConfig, LayerInfo};
+pub use package::{Ecosystem, Location, OsInfo, Package, Scope, SourcePackage};
+pub use report::{ScanReport, ToolInfo};
+pub use warning::{Warning, Warnings};
+
+pub mod progress;
+pub use progress::Progress;
+pub mod findings;

@@ -1,0 +1,54 @@
+//! The scan report: the one value every output format renders.
+//!
+//! Each scanner adds its own section; sections a scan did not run stay empty and are left out of JSON.
+
+use crate::{ArtifactInfo, OsInfo, Package, Warning};
+use serde::{Deserialize, Serialize};
+
+/// Version of the JSON report layout (documented in `docs/json-report.md`). Bump on breaking changes.
+pub const REPORT_SCHEMA_VERSION: u32 = 1;
+
+/// The tool that produced a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ToolInfo {
+    pub name: String,
+    pub version: String,
+}
+
+impl Default for ToolInfo {
+    fn default() -> Self {
+        ToolInfo { name: "palisade".into(), version: env!("CARGO_PKG_VERSION").into() }
+    }
+}
+
+/// Everything one scan found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScanReport {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    /// RFC 3339 time the scan finished.
+    pub created: String,
+    pub artifact: ArtifactInfo,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<OsInfo>,
+    /// Inventory, sorted by (ecosystem, name, version, location).
+    #[serde(default)]
+    pub packages: Vec<Package>,
+    /// Problems met on the way; the scan went on past each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<Warning>,
+}
+
+impl ScanReport {
+    pub fn new(artifact: ArtifactInfo, created: impl Into<String>) -> Self {
+        ScanReport {
+            schema_version: REPORT_SCHEMA_VERSION,
+            tool: ToolInfo::default(),
+            created: created.into(),
+            artifact,
+            os: None,
+            packages: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+}

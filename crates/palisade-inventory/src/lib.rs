@@ -1,0 +1,195 @@
+//! Package inventory.
+//!
+//! Each parser is one file under [`parsers`] that understands one kind of file (a dpkg `status`, a
+//! `package-lock.json`, a Go binary, ...). All parsers are registered in one place, [`registry::all`].
+//! [`Inventory`] is the [`FileSink`] that feeds the artifact stream to them and, after the walk, keeps only
+//! the packages whose file survives in the final filesystem.
+
+pub mod parsers;
+pub mod registry;
+pub mod sbom;
+
+use palisade_artifact::{FileMeta, FileSink};
+use palisade_core::{Ecosystem, Location, OsInfo, Package, Progress, Warning, Warnings};
+use std::sync::Mutex;
+
+/// A file handed to a parser.
+#[derive(Debug, Clone, Copy)]
+pub struct Input<'a> {
+    /// Path relative to the artifact root (no leading `/`).
+    pub path: &'a str,
+    /// Image layer that added this version of the file.
+    pub layer: Option<u32>,
+    /// The whole file content.
+    pub data: &'a [u8],
+}
+
+impl Input<'_> {
+    /// The [`Location`] to attach to packages found in this file.
+    pub fn location(&self) -> Location {
+        Location::new(self.path, self.layer)
+    }
+
+    /// The content as UTF-8, or a [`ParseError`] saying it is not.
+    pub fn text(&self) -> Result<&str, ParseError> {
+        std::str::from_utf8(self.data).map_err(|e| ParseError::new(format!("not valid UTF-8: {e}")))
+    }
+}
+
+/// What one parser found in one file.
+#[derive(Debug, Default)]
+pub struct Output {
+    pub packages: Vec<Package>,
+    /// Set only by the os-release parser.
+    pub os: Option<OsInfo>,
+    /// Non-fatal problems inside an otherwise readable file (e.g. one bad record in a dpkg status).
+    pub warnings: Vec<String>,
+}
+
+/// A file a parser wanted but could not read. The message says what is wrong; the caller adds file and layer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ParseError(pub String);
+
+impl ParseError {
+    pub fn new(msg: impl Into<String>) -> Self {
+        ParseError(msg.into())
+    }
+}
+
+impl From<serde_json::Error> for ParseError {
+    fn from(e: serde_json::Error) -> Self {
+        ParseError(format!("invalid JSON: {e}"))
+    }
+}
+
+/// One parser: one kind of file. See `parsers/` for the implementations.
+pub trait Parser: Send + Sync {
+    /// Stable id, recorded as [`Package::found_by`] (e.g. `dpkg-status`).
+    fn id(&self) -> &'static str;
+    /// Decide from the path (and size, execute bit) whether this parser wants the file. Must be cheap.
+    fn wants(&self, meta: &FileMeta) -> bool;
+    /// Parse the whole file.
+    fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError>;
+}
+
+/// Per-file result, kept until the walk ends so that files deleted by later layers can be dropped.
+struct FileResult {
+    path: String,
+    layer: Option<u32>,
+    output: Output,
+}
+
+/// The inventory as a [`FileSink`].
+pub struct Inventory<'p> {
+    parsers: Vec<Box<dyn Parser>>,
+    results: Mutex<Vec<FileResult>>,
+    progress: Option<&'p Progress>,
+}
+
+/// The final inventory of an artifact.
+#[derive(Debug, Default)]
+pub struct InventoryResult {
+    pub os: Option<OsInfo>,
+    pub packages: Vec<Package>,
+}
+
+impl<'p> Inventory<'p> {
+    /// An inventory running every registered parser.
+    pub fn new(progress: Option<&'p Progress>) -> Self {
+        Self::with_parsers(registry::all(), progress)
+    }
+
+    pub fn with_parsers(parsers: Vec<Box<dyn Parser>>, progress: Option<&'p Progress>) -> Self {
+        Inventory { parsers, results: Mutex::new(Vec::new()), progress }
+    }
+
+    /// Finish: keep results whose file version is live according to `is_live(path, layer)`, pick the OS,
+    /// give OS packages their distro purls, sort.
+    pub fn finish(self, is_live: impl Fn(&str, Option<u32>) -> bool) -> InventoryResult {
+        let results = self.results.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut os = None;
+        let mut packages = Vec::new();
+        for r in results {
+            if !is_live(&r.path, r.layer) {
+                continue;
+            }
+            if let Some(o) = r.output.os {
+                // /etc/os-release wins over /usr/lib/os-release (it is the admin's override).
+                if os.is_none() || r.path.starts_with("etc/") {
+                    os = Some(o);
+                }
+            }
+            packages.extend(r.output.packages);
+        }
+        if let Some(os) = os.as_mut()
+            && packages.iter().any(|p| p.found_by == "dpkg-status-d")
+            && !packages.iter().any(|p| p.found_by == "dpkg-status")
+        {
+            os.distroless = true;
+        }
+        for p in packages.iter_mut().filter(|p| p.ecosystem.is_os()) {
+            p.purl = os_purl(p, os.as_ref());
+        }
+        packages.sort_by(|a, b| {
+            (a.ecosystem, &a.name, &a.version, &a.locations).cmp(&(
+                b.ecosystem,
+                &b.name,
+                &b.version,
+                &b.locations,
+            ))
+        });
+        packages.dedup_by(|a, b| a.purl == b.purl && a.locations == b.locations && a.found_by == b.found_by);
+        InventoryResult { os, packages }
+    }
+}
+
+/// `pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl`
+fn os_purl(p: &Package, os: Option<&OsInfo>) -> String {
+    let vendor = match (p.ecosystem, os) {
+        (_, Some(os)) if !os.id.is_empty() => os.id.as_str(),
+        (Ecosystem::Deb, _) => "debian",
+        (Ecosystem::Apk, _) => "alpine",
+        _ => "unknown",
+    };
+    let distro = os.map(OsInfo::distro_qualifier).unwrap_or_default();
+    let upstream = p.source.as_ref().filter(|s| s.name != p.name).map(|s| s.name.as_str()).unwrap_or("");
+    let arch = p.arch.as_deref().unwrap_or("");
+    let epoch = p.metadata.get("epoch").map(String::as_str).unwrap_or("");
+    palisade_core::package::build_os_purl(
+        p.ecosystem,
+        vendor,
+        &p.name,
+        &p.version,
+        &[("arch", arch), ("distro", &distro), ("upstream", upstream), ("epoch", epoch)],
+    )
+}
+
+impl FileSink for Inventory<'_> {
+    fn wants(&self, meta: &FileMeta) -> bool {
+        self.parsers.iter().any(|p| p.wants(meta))
+    }
+
+    fn accept(&self, meta: &FileMeta, data: &[u8], warnings: &Warnings) {
+        let input = Input { path: meta.path, layer: meta.layer, data };
+        for parser in self.parsers.iter().filter(|p| p.wants(meta)) {
+            let mut output = Output::default();
+            match parser.parse(&input, &mut output) {
+                Ok(()) => {
+                    for w in output.warnings.drain(..) {
+                        warnings.push(Warning::new(parser.id(), w).at(meta.path, meta.layer));
+                    }
+                    if output.packages.is_empty() && output.os.is_none() {
+                        continue;
+                    }
+                    if let Some(p) = self.progress {
+                        Progress::add(&p.packages_found, output.packages.len() as u64);
+                    }
+                    let r = FileResult { path: meta.path.to_string(), layer: meta.layer, output };
+                    self.results.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+                }
+                Err(e) => warnings.push(Warning::new(parser.id(), e.0).at(meta.path, meta.layer)),
+            }
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! SBOM input: CycloneDX and SPDX JSON documents read back into packages.
