@@ -1,0 +1,18 @@
+//! Palisade's vulnerability database.
+//!
+//! * [`build`] imports advisories (OSV JSON/YAML in directories, `all.zip` and `.tar.gz` archives, Debian
+//!   security-tracker JSON, Alpine secdb JSON/YAML) into one SQLite file, written atomically.
+//! * [`Db::open`] opens that file read-only and without locking, so any number of scans can share it.
+//! * [`match_packages`] matches inventoried packages against it and returns one
+//!   [`palisade_core::findings::vuln::VulnFinding`] per package and vulnerability.
+//! * [`update`] fetches feeds over HTTP (conditional requests, checksums) and rebuilds the file.
+//!
+//! Version order per ecosystem lives in [`version`], one file per scheme.
+
+pub mod version;
+pub mod ecosystem;
+mod error;
+pub mod import;
+pub mod model;
+
+pub use error::DbError;
