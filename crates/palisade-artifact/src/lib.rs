@@ -6,8 +6,34 @@
 //! the size of the artifact. After the walk, [`FileTree`] says which (path, layer) versions survive in the
 //! final filesystem, so consumers can drop results for files a later layer deleted or replaced — or report
 //! them, as the secret scanner does.
+//!
+//! Entry point: [`scan`] with a [`Target`]:
+//! - [`Target::Dir`]: a directory or root filesystem ([`dir`]).
+//! - [`Target::Repo`]: the committed tree of a git repository's HEAD ([`repo`]).
+//! - [`Target::ImageArchive`]: a docker-archive tar, an OCI layout directory or an oci-archive tar
+//!   ([`image`], format found by [`detect`]).
+//! - [`Target::Registry`]: an image pulled over the OCI distribution API ([`registry`]).
+//!
+//! Hostile input never aborts a scan: a bad entry, a corrupt layer or a decompression bomb becomes a
+//! [`Warning`] and the rest is scanned. Only a target that cannot be opened at all is an [`ArtifactError`].
 
-use palisade_core::Warnings;
+pub mod dir;
+pub mod error;
+pub mod image;
+mod layer;
+mod paths;
+pub mod registry;
+pub mod repo;
+pub mod tree;
+
+pub use error::ArtifactError;
+pub use image::{ImageFormat, detect};
+pub use tree::FileTree;
+
+use palisade_core::{ArtifactInfo, ArtifactKind, Progress, Warning, Warnings};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 /// Metadata of one regular file as the reader meets it.
 #[derive(Debug, Clone, Copy)]
@@ -41,4 +67,207 @@ pub trait FileSink: Sync {
     fn wants(&self, meta: &FileMeta) -> bool;
     /// Receive the whole content of a wanted file. Called from several threads at once.
     fn accept(&self, meta: &FileMeta, data: &[u8], warnings: &Warnings);
+}
+
+/// Several sinks as one: a file is wanted when any sink wants it, and its content goes to each sink that
+/// wants it.
+pub struct Fanout<'a>(pub Vec<&'a dyn FileSink>);
+
+impl FileSink for Fanout<'_> {
+    fn wants(&self, meta: &FileMeta) -> bool {
+        self.0.iter().any(|s| s.wants(meta))
+    }
+
+    fn accept(&self, meta: &FileMeta, data: &[u8], warnings: &Warnings) {
+        for s in &self.0 {
+            if s.wants(meta) {
+                s.accept(meta, data, warnings);
+            }
+        }
+    }
+}
+
+/// What to scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A directory; `kind` is [`ArtifactKind::Rootfs`] or [`ArtifactKind::Fs`].
+    Dir { path: PathBuf, kind: ArtifactKind },
+    /// A local git repository: the committed tree of HEAD.
+    Repo { path: PathBuf },
+    /// A docker-archive tar, an OCI layout directory or an oci-archive tar (auto-detected).
+    ImageArchive { path: PathBuf },
+    /// An image reference pulled from a registry, e.g. `docker.io/library/alpine:3.19`.
+    Registry { reference: String },
+}
+
+impl Target {
+    /// What the user named, for messages and [`ArtifactInfo::name`].
+    pub fn name(&self) -> String {
+        match self {
+            Target::Dir { path, .. } | Target::Repo { path } | Target::ImageArchive { path } => {
+                path.display().to_string()
+            }
+            Target::Registry { reference } => reference.clone(),
+        }
+    }
+}
+
+/// Resource limits that protect the scanner from hostile or accidental huge input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Files larger than this are not read (a warning is recorded when a sink wanted one).
+    pub max_file_size: u64,
+    /// Uncompressed bytes per layer; past it the layer is abandoned with a warning.
+    pub max_layer_bytes: u64,
+    /// Tar entries per layer; past it the layer is abandoned with a warning.
+    pub max_entries: u64,
+    /// Uncompressed:compressed ratio above which a layer is treated as a decompression bomb (checked once
+    /// a layer has produced more than 64 MiB).
+    pub max_ratio: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_size: 256 << 20,
+            max_layer_bytes: 32 << 30,
+            max_entries: 5_000_000,
+            max_ratio: 1000,
+        }
+    }
+}
+
+/// How to scan.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Image platform `os/arch[/variant]`; `None` means `linux/amd64` (or the only one an image has).
+    pub platform: Option<String>,
+    /// Allow plain HTTP to the registry (for `localhost` registries).
+    pub insecure: bool,
+    pub limits: Limits,
+    /// Live counters for the CLI.
+    pub progress: Option<Arc<Progress>>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { platform: None, insecure: false, limits: Limits::default(), progress: None }
+    }
+}
+
+impl Options {
+    pub(crate) fn bump(&self, which: fn(&Progress) -> &AtomicU64, n: u64) {
+        if let Some(p) = &self.progress {
+            Progress::add(which(p), n);
+        }
+    }
+
+    pub(crate) fn stage(&self, s: impl Into<String>) {
+        if let Some(p) = &self.progress {
+            p.set_stage(s);
+        }
+    }
+}
+
+/// The result of a scan besides what the sinks received.
+#[derive(Debug)]
+pub struct Scanned {
+    pub info: ArtifactInfo,
+    pub tree: FileTree,
+    pub warnings: Vec<Warning>,
+}
+
+/// Stream every file of `target` to `sink`. Fails only when the target cannot be opened at all; problems
+/// with parts of it are returned as [`Scanned::warnings`].
+pub fn scan(target: &Target, opts: &Options, sink: &dyn FileSink) -> Result<Scanned, ArtifactError> {
+    let warnings = Warnings::new();
+    let (info, tree) = match target {
+        Target::Dir { path, kind } => dir::scan_dir(path, *kind, opts, sink, &warnings)?,
+        Target::Repo { path } => repo::scan_repo(path, opts, sink, &warnings)?,
+        Target::ImageArchive { path } => image::scan_archive(path, opts, sink, &warnings)?,
+        Target::Registry { reference } => registry::scan_registry(reference, opts, sink, &warnings)?,
+    };
+    Ok(Scanned { info, tree, warnings: warnings.into_vec() })
+}
+
+/// Source tag used on every warning this crate produces.
+pub(crate) const SOURCE: &str = "artifact";
+
+pub(crate) fn warn(warnings: &Warnings, path: Option<&str>, layer: Option<u32>, msg: impl Into<String>) {
+    let mut w = Warning::new(SOURCE, msg);
+    if let Some(p) = path {
+        w = w.at(p, layer);
+    } else {
+        w.layer = layer;
+    }
+    tracing::debug!("{w}");
+    warnings.push(w);
+}
+
+#[cfg(test)]
+pub(crate) mod testutil {
+    //! A recording sink shared by the unit tests.
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    /// Wants files whose name matches one of `names` (or all files when empty) and records their content.
+    #[derive(Default)]
+    pub struct Recorder {
+        pub names: Vec<&'static str>,
+        pub got: Mutex<BTreeMap<(String, Option<u32>), Vec<u8>>>,
+    }
+
+    impl Recorder {
+        pub fn all() -> Self {
+            Recorder::default()
+        }
+        pub fn content(&self, path: &str, layer: Option<u32>) -> Option<Vec<u8>> {
+            self.got.lock().ok()?.get(&(path.to_string(), layer)).cloned()
+        }
+        pub fn paths(&self) -> Vec<String> {
+            self.got.lock().map(|g| g.keys().map(|(p, _)| p.clone()).collect()).unwrap_or_default()
+        }
+    }
+
+    impl FileSink for Recorder {
+        fn wants(&self, meta: &FileMeta) -> bool {
+            self.names.is_empty() || self.names.contains(&meta.file_name())
+        }
+        fn accept(&self, meta: &FileMeta, data: &[u8], _w: &Warnings) {
+            if let Ok(mut g) = self.got.lock() {
+                g.insert((meta.path.to_string(), meta.layer), data.to_vec());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use testutil::Recorder;
+
+    #[test]
+    fn fanout_routes_to_wanting_sinks_only() {
+        let a = Recorder { names: vec!["a.txt"], ..Default::default() };
+        let b = Recorder { names: vec!["b.txt"], ..Default::default() };
+        let f = Fanout(vec![&a, &b]);
+        let w = Warnings::new();
+        let meta = FileMeta { path: "x/a.txt", size: 1, mode: 0o644, layer: None };
+        assert!(f.wants(&meta));
+        f.accept(&meta, b"A", &w);
+        assert_eq!(a.content("x/a.txt", None), Some(b"A".to_vec()));
+        assert_eq!(b.content("x/a.txt", None), None);
+        let other = FileMeta { path: "c.txt", ..meta };
+        assert!(!f.wants(&other));
+    }
+
+    #[test]
+    fn limits_defaults() {
+        let l = Limits::default();
+        assert_eq!(l.max_file_size, 256 * 1024 * 1024);
+        assert_eq!(l.max_layer_bytes, 32 * 1024 * 1024 * 1024);
+        assert_eq!(l.max_entries, 5_000_000);
+        assert_eq!(l.max_ratio, 1000);
+    }
 }

@@ -1,0 +1,997 @@
+//! Local container images: docker-archive, OCI image layout and oci-archive.
+//!
+//! - docker-archive (`docker save`): `manifest.json` names the config and the layer files, in the old
+//!   `<id>/layer.tar` layout or the newer `blobs/sha256/<hex>` one. Several images in one archive: the first
+//!   is scanned (warning). Accepted as a tar (optionally gzip/zstd compressed) or as an unpacked directory.
+//! - OCI layout directory: `oci-layout` + `index.json`; nested indexes are followed, the manifest is chosen
+//!   by platform (`--platform`, default `linux/amd64`, or the only image there is).
+//! - oci-archive: a tar of an OCI layout. Members are read in place (an index of member offsets is built by
+//!   one pass over the headers; members are then read with positional reads), so nothing is unpacked.
+//!   A compressed archive is first decompressed into an anonymous temp file.
+//!
+//! Names inside the archive are normalized; blob names come only from validated digests; symlinks inside a
+//! layout directory or archive are resolved only when they stay inside it (and at most 8 deep). Layers are
+//! read in parallel by [`crate::layer`] and merged in order into the [`FileTree`].
+
+use crate::layer::{self, LayerSpec};
+use crate::tree::FileTree;
+use crate::{ArtifactError, FileSink, Options, paths, warn};
+use palisade_core::{ArtifactInfo, ArtifactKind, HistoryEntry, ImageConfig, LayerInfo, Warnings};
+use rayon::prelude::*;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::{self, Read};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Largest JSON document (manifest, index, config) read from an image.
+const MAX_JSON: u64 = 16 << 20;
+/// Link hops followed inside an archive before giving up.
+const MAX_LINK_HOPS: usize = 8;
+
+/// The on-disk format of a local image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    /// `docker save` output (tar or unpacked directory).
+    DockerArchive,
+    /// An OCI image layout directory.
+    OciLayout,
+    /// A tar of an OCI image layout.
+    OciArchive,
+}
+
+impl std::fmt::Display for ImageFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ImageFormat::DockerArchive => "docker-archive",
+            ImageFormat::OciLayout => "oci-layout",
+            ImageFormat::OciArchive => "oci-archive",
+        })
+    }
+}
+
+/// Say what kind of image `path` is, or `None` when it is not one.
+pub fn detect(path: &Path) -> Option<ImageFormat> {
+    let md = std::fs::metadata(path).ok()?;
+    if md.is_dir() {
+        if path.join("oci-layout").is_file() {
+            return Some(ImageFormat::OciLayout);
+        }
+        if path.join("manifest.json").is_file() {
+            return Some(ImageFormat::DockerArchive);
+        }
+        return None;
+    }
+    let mut file = File::open(path).ok()?;
+    let mut head = [0u8; 8];
+    let n = file.read(&mut head).ok()?;
+    drop(file);
+    let file = File::open(path).ok()?;
+    let names = match layer::sniff(head.get(..n)?) {
+        layer::Compression::Plain => top_names(file),
+        layer::Compression::Gzip => top_names(flate2::read::MultiGzDecoder::new(file)),
+        layer::Compression::Zstd => top_names(zstd::stream::read::Decoder::new(file).ok()?),
+    };
+    if names.iter().any(|n| n == "manifest.json") {
+        Some(ImageFormat::DockerArchive)
+    } else if names.iter().any(|n| n == "oci-layout" || n == "index.json") {
+        Some(ImageFormat::OciArchive)
+    } else {
+        None
+    }
+}
+
+/// Normalized names of the marker files found in a tar stream (stops at the first error).
+fn top_names(r: impl Read) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut ar = tar::Archive::new(r);
+    let Ok(entries) = ar.entries() else { return out };
+    for e in entries {
+        let Ok(e) = e else { break };
+        let name = paths::normalize(&String::from_utf8_lossy(&e.path_bytes())).unwrap_or_default();
+        if matches!(name.as_str(), "manifest.json" | "oci-layout" | "index.json") {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// Where the members of a local image live.
+pub(crate) enum Source {
+    /// An unpacked directory (canonical path).
+    Dir(PathBuf),
+    /// A tar file: member name → what it is.
+    Tar { file: Arc<File>, members: HashMap<String, Member> },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Member {
+    Data { offset: u64, size: u64 },
+    Link(String),
+}
+
+/// A member of a tar file read with positional reads, so several can be read at once from one handle.
+struct Section {
+    file: Arc<File>,
+    pos: u64,
+    end: u64,
+}
+
+impl Read for Section {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let left = usize::try_from(self.end.saturating_sub(self.pos)).unwrap_or(usize::MAX);
+        let want = buf.len().min(left);
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.file.read_at(&mut buf[..want], self.pos)?;
+        if n == 0 {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "archive member is truncated"));
+        }
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl Source {
+    /// Open `path` (a docker-archive/oci-archive tar, compressed or not, or a directory).
+    fn open(path: &Path, opts: &Options, warnings: &Warnings) -> Result<Source, ArtifactError> {
+        let target = path.display().to_string();
+        let md = std::fs::metadata(path).map_err(|e| ArtifactError::io(&target, &e))?;
+        if md.is_dir() {
+            let canon = std::fs::canonicalize(path).map_err(|e| ArtifactError::io(&target, &e))?;
+            return Ok(Source::Dir(canon));
+        }
+        let mut file = File::open(path).map_err(|e| ArtifactError::io(&target, &e))?;
+        let mut head = [0u8; 8];
+        let n = file.read(&mut head).map_err(|e| ArtifactError::io(&target, &e))?;
+        let file = match layer::sniff(head.get(..n).unwrap_or_default()) {
+            layer::Compression::Plain => File::open(path).map_err(|e| ArtifactError::io(&target, &e))?,
+            c => {
+                opts.stage(format!("decompressing {target}"));
+                let raw = File::open(path).map_err(|e| ArtifactError::io(&target, &e))?;
+                let dec: Box<dyn Read> = match c {
+                    layer::Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(raw)),
+                    _ => Box::new(
+                        zstd::stream::read::Decoder::new(raw).map_err(|e| ArtifactError::io(&target, &e))?,
+                    ),
+                };
+                let mut tmp = tempfile::tempfile().map_err(|e| ArtifactError::io("temporary file", &e))?;
+                let cap = opts.limits.max_layer_bytes;
+                let copied = io::copy(&mut dec.take(cap.saturating_add(1)), &mut tmp).map_err(|e| {
+                    ArtifactError::NotAnImage {
+                        target: target.clone(),
+                        reason: format!("decompression failed: {e}"),
+                    }
+                })?;
+                if copied > cap {
+                    return Err(ArtifactError::NotAnImage {
+                        target,
+                        reason: format!("decompresses to more than {cap} bytes (limit max_layer_bytes)"),
+                    });
+                }
+                tmp
+            }
+        };
+        let file = Arc::new(file);
+        let members = index_tar(&file, &target, warnings)?;
+        Ok(Source::Tar { file, members })
+    }
+
+    /// Open a member for streaming; returns the reader and the member size.
+    fn open_member(&self, name: &str) -> io::Result<(Box<dyn Read + Send>, u64)> {
+        let norm = paths::normalize(name).filter(|n| !n.is_empty()).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("`{name}` escapes the archive"))
+        })?;
+        match self {
+            Source::Dir(root) => {
+                let p = std::fs::canonicalize(root.join(&norm))?;
+                if !p.starts_with(root) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!("`{name}` links outside the image directory"),
+                    ));
+                }
+                let f = File::open(&p)?;
+                let size = f.metadata()?.len();
+                Ok((Box::new(f), size))
+            }
+            Source::Tar { file, members } => {
+                let mut cur = norm;
+                for _ in 0..MAX_LINK_HOPS {
+                    match members.get(&cur) {
+                        Some(Member::Data { offset, size }) => {
+                            let s = Section {
+                                file: file.clone(),
+                                pos: *offset,
+                                end: offset.saturating_add(*size),
+                            };
+                            return Ok((Box::new(s), *size));
+                        }
+                        Some(Member::Link(t)) => cur = t.clone(),
+                        None => {
+                            return Err(io::Error::new(
+                                io::ErrorKind::NotFound,
+                                format!("`{cur}` is not in the archive"),
+                            ));
+                        }
+                    }
+                }
+                Err(io::Error::new(io::ErrorKind::InvalidData, format!("`{name}`: too many links (loop?)")))
+            }
+        }
+    }
+
+    fn read_json<T: for<'de> Deserialize<'de>>(&self, name: &str) -> Result<(T, Vec<u8>), String> {
+        let (r, size) = self.open_member(name).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+        if size > MAX_JSON {
+            return Err(format!("`{name}` is {size} bytes, too large for a JSON document"));
+        }
+        let mut buf = Vec::new();
+        r.take(MAX_JSON).read_to_end(&mut buf).map_err(|e| format!("cannot read `{name}`: {e}"))?;
+        let v = serde_json::from_slice(&buf).map_err(|e| format!("`{name}` is not valid: {e}"))?;
+        Ok((v, buf))
+    }
+}
+
+/// One pass over the tar headers: where each member's data starts.
+fn index_tar(
+    file: &Arc<File>,
+    target: &str,
+    warnings: &Warnings,
+) -> Result<HashMap<String, Member>, ArtifactError> {
+    let mut members = HashMap::new();
+    let mut ar = tar::Archive::new(file.as_ref());
+    let entries = ar.entries_with_seek().map_err(|e| ArtifactError::NotAnImage {
+        target: target.into(),
+        reason: format!("not a tar archive: {e}"),
+    })?;
+    for e in entries {
+        let e = match e {
+            Ok(e) => e,
+            Err(err) => {
+                if members.is_empty() {
+                    return Err(ArtifactError::NotAnImage {
+                        target: target.into(),
+                        reason: format!("not a tar archive: {err}"),
+                    });
+                }
+                warn(
+                    warnings,
+                    None,
+                    None,
+                    format!("{target}: archive is corrupt or truncated ({err}); using what was read"),
+                );
+                break;
+            }
+        };
+        let raw = String::from_utf8_lossy(&e.path_bytes()).into_owned();
+        let Some(name) = paths::normalize(&raw).filter(|n| !n.is_empty()) else {
+            warn(
+                warnings,
+                Some(&raw),
+                None,
+                format!("{target}: archive member escapes the archive root; skipped"),
+            );
+            continue;
+        };
+        match e.header().entry_type() {
+            tar::EntryType::Regular | tar::EntryType::Continuous => {
+                members.insert(name, Member::Data { offset: e.raw_file_position(), size: e.size() });
+            }
+            tar::EntryType::Symlink | tar::EntryType::Link => {
+                let t =
+                    e.link_name_bytes().map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+                // Symlinks are relative to the member's directory, hard links to the archive root.
+                let joined = if e.header().entry_type() == tar::EntryType::Symlink && !t.starts_with('/') {
+                    paths::join(paths::parent(&name), &t)
+                } else {
+                    t.clone()
+                };
+                match paths::normalize(&joined) {
+                    Some(t) if !t.is_empty() => {
+                        members.insert(name, Member::Link(t));
+                    }
+                    _ => warn(
+                        warnings,
+                        Some(&name),
+                        None,
+                        format!("{target}: link to `{t}` escapes the archive; ignored"),
+                    ),
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(members)
+}
+
+// ---- JSON documents -------------------------------------------------------------------------------------
+
+/// Accept `null`, a string or an array of strings.
+fn lenient_vec<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum V {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match Option::<V>::deserialize(d)? {
+        None => Vec::new(),
+        Some(V::One(s)) => vec![s],
+        Some(V::Many(v)) => v,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+struct DockerManifestEntry {
+    #[serde(rename = "Config")]
+    config: String,
+    #[serde(rename = "RepoTags", default, deserialize_with = "lenient_vec")]
+    repo_tags: Vec<String>,
+    #[serde(rename = "Layers", default)]
+    layers: Vec<String>,
+}
+
+/// An OCI/Docker content descriptor.
+#[derive(Debug, Clone, Deserialize, Default)]
+pub(crate) struct Descriptor {
+    #[serde(rename = "mediaType", default)]
+    pub media_type: String,
+    pub digest: String,
+    #[serde(default)]
+    pub size: i64,
+    #[serde(default)]
+    pub platform: Option<PlatformSpec>,
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Default, PartialEq, Eq)]
+pub(crate) struct PlatformSpec {
+    #[serde(default)]
+    pub os: String,
+    #[serde(default)]
+    pub architecture: String,
+    #[serde(default)]
+    pub variant: Option<String>,
+}
+
+impl std::fmt::Display for PlatformSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.os, self.architecture)?;
+        if let Some(v) = self.variant.as_deref().filter(|v| !v.is_empty()) {
+            write!(f, "/{v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl PlatformSpec {
+    /// Parse `os/arch[/variant]` (a bare `arch` means linux).
+    pub(crate) fn parse(s: &str) -> PlatformSpec {
+        let mut it = s.split('/');
+        let (os, arch) = match (it.next(), it.next()) {
+            (Some(a), None) => ("linux", a),
+            (Some(o), Some(a)) => (o, a),
+            _ => ("linux", "amd64"),
+        };
+        PlatformSpec { os: os.into(), architecture: arch.into(), variant: it.next().map(str::to_string) }
+    }
+
+    fn norm_arch(a: &str) -> &str {
+        match a {
+            "x86_64" | "x86-64" => "amd64",
+            "aarch64" => "arm64",
+            "i386" | "i686" => "386",
+            other => other,
+        }
+    }
+
+    /// Does this (available) platform satisfy `want`? A missing variant in `want` accepts any; arm64's
+    /// default variant `v8` equals no variant.
+    pub(crate) fn satisfies(&self, want: &PlatformSpec) -> bool {
+        let norm_v = |arch: &str, v: &Option<String>| match (arch, v.as_deref()) {
+            ("arm64", Some("v8")) | (_, Some("")) => None,
+            (_, v) => v.map(str::to_string),
+        };
+        let (a, b) = (Self::norm_arch(&self.architecture), Self::norm_arch(&want.architecture));
+        self.os.eq_ignore_ascii_case(&want.os)
+            && a == b
+            && (want.variant.is_none() || norm_v(a, &self.variant) == norm_v(b, &want.variant))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct IndexDoc {
+    #[serde(default)]
+    pub manifests: Vec<Descriptor>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ManifestDoc {
+    pub config: Descriptor,
+    #[serde(default)]
+    pub layers: Vec<Descriptor>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct ConfigDoc {
+    #[serde(default)]
+    architecture: Option<String>,
+    #[serde(default)]
+    os: Option<String>,
+    #[serde(default)]
+    variant: Option<String>,
+    #[serde(default)]
+    created: Option<String>,
+    #[serde(default)]
+    config: Option<ContainerConfig>,
+    #[serde(default)]
+    rootfs: Option<RootFs>,
+    #[serde(default)]
+    history: Vec<HistoryDoc>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct ContainerConfig {
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default, deserialize_with = "lenient_vec")]
+    env: Vec<String>,
+    #[serde(default)]
+    exposed_ports: Option<BTreeMap<String, serde_json::Value>>,
+    #[serde(default, deserialize_with = "lenient_vec")]
+    entrypoint: Vec<String>,
+    #[serde(default, deserialize_with = "lenient_vec")]
+    cmd: Vec<String>,
+    #[serde(default)]
+    working_dir: Option<String>,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    healthcheck: Option<Healthcheck>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct Healthcheck {
+    #[serde(rename = "Test", default, deserialize_with = "lenient_vec")]
+    test: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct RootFs {
+    #[serde(default)]
+    diff_ids: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+struct HistoryDoc {
+    #[serde(default)]
+    created: Option<String>,
+    #[serde(default)]
+    created_by: Option<String>,
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default)]
+    empty_layer: bool,
+}
+
+pub(crate) const MT_OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+pub(crate) const MT_DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
+pub(crate) const MT_OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub(crate) const MT_DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
+
+pub(crate) fn is_index(mt: &str) -> bool {
+    mt == MT_OCI_INDEX || mt == MT_DOCKER_LIST
+}
+
+/// The `blobs/<alg>/<hex>` name of a digest, if the digest is well formed.
+pub(crate) fn blob_path(digest: &str) -> Option<String> {
+    let (alg, hex) = digest.split_once(':')?;
+    let alg_ok = !alg.is_empty()
+        && alg.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || b"+._-".contains(&c));
+    let hex_ok = !hex.is_empty()
+        && hex.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'=' || c == b'_' || c == b'-');
+    (alg_ok && hex_ok).then(|| format!("blobs/{alg}/{hex}"))
+}
+
+pub(crate) fn sha256_digest(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+/// An image manifest that may be chosen.
+#[derive(Debug, Clone)]
+pub(crate) struct Candidate {
+    pub desc: Descriptor,
+    /// Tags from annotations of the index entries on the way.
+    pub names: Vec<String>,
+}
+
+/// Choose the image manifest for the requested platform. Attestation manifests are never chosen.
+pub(crate) fn choose(
+    target: &str,
+    cands: Vec<Candidate>,
+    requested: Option<&str>,
+    warnings: &Warnings,
+) -> Result<Candidate, ArtifactError> {
+    let cands: Vec<Candidate> = cands
+        .into_iter()
+        .filter(|c| {
+            c.desc.annotations.get("vnd.docker.reference.type").map(String::as_str)
+                != Some("attestation-manifest")
+                && c.desc.platform.as_ref().is_none_or(|p| p.os != "unknown")
+        })
+        .collect();
+    let available = || {
+        let v: Vec<String> =
+            cands.iter().filter_map(|c| c.desc.platform.as_ref().map(|p| p.to_string())).collect();
+        if v.is_empty() { "none".to_string() } else { v.join(", ") }
+    };
+    if cands.is_empty() {
+        return Err(ArtifactError::NotAnImage {
+            target: target.into(),
+            reason: "the index lists no image manifest".into(),
+        });
+    }
+    if requested.is_none() && cands.len() == 1 {
+        return cands.into_iter().next().ok_or_else(|| unreachable_err(target));
+    }
+    let want = PlatformSpec::parse(requested.unwrap_or("linux/amd64"));
+    let mut matching: Vec<&Candidate> =
+        cands.iter().filter(|c| c.desc.platform.as_ref().is_some_and(|p| p.satisfies(&want))).collect();
+    if matching.is_empty() {
+        // Manifests without a platform in the index: accept them (the config is checked later).
+        matching = cands.iter().filter(|c| c.desc.platform.is_none()).collect();
+    }
+    let Some(first) = matching.first() else {
+        return Err(ArtifactError::NoMatchingPlatform {
+            target: target.into(),
+            requested: want.to_string(),
+            available: available(),
+        });
+    };
+    if matching.len() > 1 {
+        warn(
+            warnings,
+            None,
+            None,
+            format!(
+                "{target}: {} images match platform {want}; scanning {}",
+                matching.len(),
+                first.desc.digest
+            ),
+        );
+    }
+    Ok((*first).clone())
+}
+
+fn unreachable_err(target: &str) -> ArtifactError {
+    ArtifactError::NotAnImage { target: target.into(), reason: "no image manifest".into() }
+}
+
+/// A layer to read: its spec and the name of its blob in the source.
+pub(crate) struct PlannedLayer {
+    pub spec: LayerSpec,
+    pub blob: String,
+}
+
+/// Fill [`ArtifactInfo`] from a config document and the manifest's layer list.
+pub(crate) fn build_info(
+    target: &str,
+    name: &str,
+    config_bytes: &[u8],
+    config_digest: String,
+    layers: &[(Option<String>, Option<u64>, String)],
+    requested_platform: Option<&str>,
+    warnings: &Warnings,
+) -> Result<(ArtifactInfo, Vec<PlannedLayer>), ArtifactError> {
+    let cfg: ConfigDoc = serde_json::from_slice(config_bytes).map_err(|e| ArtifactError::NotAnImage {
+        target: target.into(),
+        reason: format!("image config is not valid: {e}"),
+    })?;
+    let diff_ids = cfg.rootfs.as_ref().map(|r| r.diff_ids.clone()).unwrap_or_default();
+    if diff_ids.len() != layers.len() {
+        warn(
+            warnings,
+            None,
+            None,
+            format!(
+                "{target}: manifest lists {} layers but the config has {} diff_ids",
+                layers.len(),
+                diff_ids.len()
+            ),
+        );
+    }
+    let created_by: Vec<Option<String>> =
+        cfg.history.iter().filter(|h| !h.empty_layer).map(|h| h.created_by.clone()).collect();
+    let mut info = ArtifactInfo::new(ArtifactKind::Image, name);
+    info.id = Some(config_digest);
+    let plat = PlatformSpec {
+        os: cfg.os.clone().unwrap_or_default(),
+        architecture: cfg.architecture.clone().unwrap_or_default(),
+        variant: cfg.variant.clone(),
+    };
+    if !plat.os.is_empty() {
+        info.platform = Some(plat.to_string());
+        if let Some(req) = requested_platform
+            && !plat.satisfies(&PlatformSpec::parse(req))
+        {
+            warn(warnings, None, None, format!("{target}: image is {plat}, not the requested {req}"));
+        }
+    }
+    let mut planned = Vec::new();
+    for (i, (digest, size, blob)) in layers.iter().enumerate() {
+        let index = u32::try_from(i).unwrap_or(u32::MAX);
+        let diff_id = diff_ids.get(i).cloned();
+        info.layers.push(LayerInfo {
+            index,
+            digest: digest.clone(),
+            diff_id: diff_id.clone(),
+            created_by: created_by.get(i).cloned().flatten(),
+            size: *size,
+        });
+        planned.push(PlannedLayer {
+            spec: LayerSpec { index, digest: digest.clone(), diff_id },
+            blob: blob.clone(),
+        });
+    }
+    let c = cfg.config.unwrap_or_default();
+    info.config = Some(ImageConfig {
+        os: cfg.os,
+        architecture: cfg.architecture,
+        variant: cfg.variant,
+        created: cfg.created,
+        user: c.user,
+        env: c.env,
+        exposed_ports: c.exposed_ports.map(|m| m.into_keys().collect()).unwrap_or_default(),
+        entrypoint: c.entrypoint,
+        cmd: c.cmd,
+        working_dir: c.working_dir.filter(|w| !w.is_empty()),
+        labels: c.labels.unwrap_or_default(),
+        healthcheck: c.healthcheck.map(|h| h.test).filter(|t| !t.is_empty()),
+        history: cfg
+            .history
+            .into_iter()
+            .map(|h| HistoryEntry {
+                created: h.created,
+                created_by: h.created_by,
+                comment: h.comment,
+                empty_layer: h.empty_layer,
+            })
+            .collect(),
+    });
+    Ok((info, planned))
+}
+
+/// Read all layers (in parallel), stream their files, merge them into the final tree, and fill in digests
+/// the manifest did not give.
+pub(crate) fn read_layers<F>(
+    open: F,
+    layers: &[PlannedLayer],
+    info: &mut ArtifactInfo,
+    opts: &Options,
+    sink: &dyn FileSink,
+    warnings: &Warnings,
+) -> FileTree
+where
+    F: Fn(&str) -> io::Result<Box<dyn Read + Send>> + Sync,
+{
+    let total = layers.len();
+    opts.bump(|p| &p.layers_total, total as u64);
+    let outcomes: Vec<layer::LayerOutcome> = layers
+        .par_iter()
+        .map(|l| {
+            opts.stage(format!("reading layer {}/{total}", l.spec.index + 1));
+            let out = match open(&l.blob) {
+                Ok(r) => layer::read_layer(r, &l.spec, opts, sink, warnings),
+                Err(e) => {
+                    warn(
+                        warnings,
+                        None,
+                        Some(l.spec.index),
+                        format!("layer {}: cannot open blob `{}`: {e}; layer skipped", l.spec.index, l.blob),
+                    );
+                    layer::LayerOutcome::default()
+                }
+            };
+            opts.bump(|p| &p.layers_done, 1);
+            out
+        })
+        .collect();
+    let mut tree = FileTree::layered();
+    for (i, out) in outcomes.iter().enumerate() {
+        let idx = u32::try_from(i).unwrap_or(u32::MAX);
+        tree.apply_layer(idx, &out.entries);
+        if let Some(li) = info.layers.get_mut(i) {
+            if li.digest.is_none() {
+                li.digest = out.digest.clone();
+            }
+            if li.size.is_none() && out.stored_size > 0 {
+                li.size = Some(out.stored_size);
+            }
+        }
+    }
+    tree
+}
+
+/// Scan a local image (format auto-detected).
+pub(crate) fn scan_archive(
+    path: &Path,
+    opts: &Options,
+    sink: &dyn FileSink,
+    warnings: &Warnings,
+) -> Result<(ArtifactInfo, FileTree), ArtifactError> {
+    let target = path.display().to_string();
+    std::fs::metadata(path).map_err(|e| ArtifactError::io(&target, &e))?;
+    let format = detect(path).ok_or_else(|| ArtifactError::NotAnImage {
+        target: target.clone(),
+        reason: "no manifest.json, oci-layout or index.json found".into(),
+    })?;
+    opts.stage(format!("opening {format} {target}"));
+    let source = Source::open(path, opts, warnings)?;
+    let (mut info, layers) = match format {
+        ImageFormat::DockerArchive => plan_docker(&source, &target, opts, warnings)?,
+        ImageFormat::OciLayout | ImageFormat::OciArchive => plan_oci(&source, &target, opts, warnings)?,
+    };
+    let open = |blob: &str| source.open_member(blob).map(|(r, _)| r);
+    let tree = read_layers(open, &layers, &mut info, opts, sink, warnings);
+    Ok((info, tree))
+}
+
+fn plan_docker(
+    source: &Source,
+    target: &str,
+    opts: &Options,
+    warnings: &Warnings,
+) -> Result<(ArtifactInfo, Vec<PlannedLayer>), ArtifactError> {
+    let bad = |reason: String| ArtifactError::NotAnImage { target: target.into(), reason };
+    let (entries, _): (Vec<DockerManifestEntry>, _) = source.read_json("manifest.json").map_err(bad)?;
+    let Some(first) = entries.first() else {
+        return Err(bad("manifest.json lists no image".into()));
+    };
+    if entries.len() > 1 {
+        warn(
+            warnings,
+            None,
+            None,
+            format!(
+                "{target}: archive holds {} images; scanning the first ({})",
+                entries.len(),
+                first.repo_tags.join(", ")
+            ),
+        );
+    }
+    let (_, config_bytes) = source.read_json::<serde_json::Value>(&first.config).map_err(bad)?;
+    let config_digest = sha256_digest(&config_bytes);
+    let layers: Vec<(Option<String>, Option<u64>, String)> = first
+        .layers
+        .iter()
+        .map(|l| {
+            let norm = paths::normalize(l).unwrap_or_default();
+            let digest = norm
+                .strip_prefix("blobs/")
+                .and_then(|rest| rest.split_once('/'))
+                .map(|(alg, hex)| format!("{alg}:{hex}"))
+                .filter(|d| blob_path(d).is_some());
+            let size = source.open_member(l).ok().map(|(_, s)| s);
+            (digest, size, l.clone())
+        })
+        .collect();
+    let (mut info, planned) = build_info(
+        target,
+        target,
+        &config_bytes,
+        config_digest,
+        &layers,
+        opts.platform.as_deref(),
+        warnings,
+    )?;
+    info.repo_tags = first.repo_tags.clone();
+    Ok((info, planned))
+}
+
+fn plan_oci(
+    source: &Source,
+    target: &str,
+    opts: &Options,
+    warnings: &Warnings,
+) -> Result<(ArtifactInfo, Vec<PlannedLayer>), ArtifactError> {
+    let bad = |reason: String| ArtifactError::NotAnImage { target: target.into(), reason };
+    let (index, _): (IndexDoc, _) = source.read_json("index.json").map_err(bad)?;
+    let mut cands = Vec::new();
+    collect_oci(source, &index, Vec::new(), 0, &mut cands, target, warnings);
+    let chosen = choose(target, cands, opts.platform.as_deref(), warnings)?;
+    let mpath =
+        blob_path(&chosen.desc.digest).ok_or_else(|| bad(format!("bad digest `{}`", chosen.desc.digest)))?;
+    let (manifest, mbytes): (ManifestDoc, _) = source.read_json(&mpath).map_err(bad)?;
+    check_digest(&chosen.desc.digest, &mbytes, "manifest", target, warnings);
+    check_config_type(&manifest.config.media_type, target)?;
+    let cpath = blob_path(&manifest.config.digest)
+        .ok_or_else(|| bad(format!("bad digest `{}`", manifest.config.digest)))?;
+    let (_, cbytes) = source.read_json::<serde_json::Value>(&cpath).map_err(bad)?;
+    check_digest(&manifest.config.digest, &cbytes, "config", target, warnings);
+    let mut layers = Vec::new();
+    for l in &manifest.layers {
+        let blob = blob_path(&l.digest).ok_or_else(|| bad(format!("bad layer digest `{}`", l.digest)))?;
+        layers.push((Some(l.digest.clone()), u64::try_from(l.size).ok(), blob));
+    }
+    let (mut info, planned) = build_info(
+        target,
+        target,
+        &cbytes,
+        manifest.config.digest.clone(),
+        &layers,
+        opts.platform.as_deref(),
+        warnings,
+    )?;
+    info.repo_tags = chosen.names;
+    Ok((info, planned))
+}
+
+pub(crate) fn check_config_type(mt: &str, target: &str) -> Result<(), ArtifactError> {
+    if mt.is_empty() || mt.contains("image.config") || mt.contains("container.image") {
+        Ok(())
+    } else {
+        Err(ArtifactError::NotAnImage {
+            target: target.into(),
+            reason: format!("an OCI artifact with config type {mt}"),
+        })
+    }
+}
+
+pub(crate) fn check_digest(expected: &str, data: &[u8], what: &str, target: &str, warnings: &Warnings) {
+    if expected.starts_with("sha256:") {
+        let got = sha256_digest(data);
+        if !expected.eq_ignore_ascii_case(&got) {
+            warn(
+                warnings,
+                None,
+                None,
+                format!("{target}: {what} digest mismatch: expected {expected}, content hashes to {got}"),
+            );
+        }
+    }
+}
+
+fn ref_names(d: &Descriptor) -> Vec<String> {
+    ["io.containerd.image.name", "org.opencontainers.image.ref.name"]
+        .iter()
+        .filter_map(|k| d.annotations.get(*k).cloned())
+        .take(1)
+        .collect()
+}
+
+/// Walk an index (and nested indexes, at most 8 deep) collecting image manifests.
+fn collect_oci(
+    source: &Source,
+    index: &IndexDoc,
+    names: Vec<String>,
+    depth: usize,
+    out: &mut Vec<Candidate>,
+    target: &str,
+    warnings: &Warnings,
+) {
+    for d in &index.manifests {
+        let mut n = names.clone();
+        for r in ref_names(d) {
+            if !n.contains(&r) {
+                n.push(r);
+            }
+        }
+        let nested = is_index(&d.media_type)
+            || (d.media_type.is_empty()
+                && blob_path(&d.digest)
+                    .and_then(|p| source.read_json::<serde_json::Value>(&p).ok())
+                    .is_some_and(|(v, _)| v.get("manifests").is_some()));
+        if nested {
+            if depth >= MAX_LINK_HOPS {
+                warn(
+                    warnings,
+                    None,
+                    None,
+                    format!("{target}: indexes nested too deep; {} ignored", d.digest),
+                );
+                continue;
+            }
+            let sub = blob_path(&d.digest)
+                .ok_or_else(|| format!("bad digest `{}`", d.digest))
+                .and_then(|p| source.read_json::<IndexDoc>(&p));
+            match sub {
+                Ok((sub, _)) => collect_oci(source, &sub, n, depth + 1, out, target, warnings),
+                Err(e) => warn(warnings, None, None, format!("{target}: nested index skipped: {e}")),
+            }
+        } else {
+            out.push(Candidate { desc: d.clone(), names: n });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_matching() {
+        let p = |s: &str| PlatformSpec::parse(s);
+        assert!(p("linux/arm64/v8").satisfies(&p("linux/arm64")));
+        assert!(p("linux/arm64").satisfies(&p("linux/arm64/v8")));
+        assert!(!p("linux/arm/v6").satisfies(&p("linux/arm/v7")));
+        assert!(p("linux/amd64").satisfies(&p("amd64")));
+        assert!(!p("windows/amd64").satisfies(&p("linux/amd64")));
+        assert_eq!(p("linux/arm/v7").to_string(), "linux/arm/v7");
+    }
+
+    #[test]
+    fn blob_paths_are_validated() {
+        assert_eq!(blob_path("sha256:abc123").as_deref(), Some("blobs/sha256/abc123"));
+        assert_eq!(blob_path("sha256:../../etc/passwd"), None);
+        assert_eq!(blob_path("../x:abc"), None);
+        assert_eq!(blob_path("nocolon"), None);
+    }
+
+    fn cand(digest: &str, plat: Option<&str>) -> Candidate {
+        Candidate {
+            desc: Descriptor {
+                digest: digest.into(),
+                platform: plat.map(PlatformSpec::parse),
+                ..Default::default()
+            },
+            names: vec![],
+        }
+    }
+
+    #[test]
+    fn choose_platform() {
+        let w = Warnings::new();
+        let c = vec![
+            cand("a", Some("linux/arm64/v8")),
+            cand("b", Some("linux/amd64")),
+            cand("att", Some("unknown/unknown")),
+        ];
+        assert_eq!(choose("t", c.clone(), None, &w).map(|c| c.desc.digest).ok().as_deref(), Some("b"));
+        assert_eq!(
+            choose("t", c.clone(), Some("linux/arm64"), &w).map(|c| c.desc.digest).ok().as_deref(),
+            Some("a")
+        );
+        let e = choose("t", c, Some("linux/s390x"), &w);
+        match e {
+            Err(ArtifactError::NoMatchingPlatform { available, .. }) => {
+                assert!(available.contains("linux/arm64/v8"))
+            }
+            other => panic!("expected NoMatchingPlatform, got {other:?}"),
+        }
+        // A single image is used whatever its platform when none was asked for.
+        let one = vec![cand("only", Some("linux/arm64"))];
+        assert_eq!(choose("t", one, None, &w).map(|c| c.desc.digest).ok().as_deref(), Some("only"));
+    }
+
+    #[test]
+    fn lenient_config_parsing() {
+        let cfg = br#"{"architecture":"amd64","os":"linux","config":{"User":"app","Env":["A=1"],"Entrypoint":"/bin/sh",
+            "Cmd":null,"ExposedPorts":{"80/tcp":{}},"Labels":{"k":"v"},"Healthcheck":{"Test":["CMD","true"]},"WorkingDir":""},
+            "rootfs":{"type":"layers","diff_ids":["sha256:aa","sha256:bb"]},
+            "history":[{"created_by":"ADD x"},{"created_by":"ENV a","empty_layer":true},{"created_by":"RUN y"}]}"#;
+        let layers =
+            vec![(Some("sha256:11".to_string()), Some(5), "b1".to_string()), (None, None, "b2".to_string())];
+        let w = Warnings::new();
+        let (info, planned) =
+            build_info("t", "t", cfg, "sha256:cfg".into(), &layers, None, &w).expect("info");
+        assert!(w.is_empty());
+        let c = info.config.expect("config");
+        assert_eq!(c.entrypoint, vec!["/bin/sh".to_string()]);
+        assert!(c.cmd.is_empty());
+        assert_eq!(c.exposed_ports, vec!["80/tcp".to_string()]);
+        assert_eq!(c.working_dir, None);
+        assert_eq!(c.healthcheck, Some(vec!["CMD".to_string(), "true".to_string()]));
+        assert_eq!(info.layers[1].created_by.as_deref(), Some("RUN y"));
+        assert_eq!(info.layers[1].diff_id.as_deref(), Some("sha256:bb"));
+        assert_eq!(info.platform.as_deref(), Some("linux/amd64"));
+        assert_eq!(planned[1].blob, "b2");
+        assert!(build_info("t", "t", b"not json", "x".into(), &layers, None, &w).is_err());
+    }
+}

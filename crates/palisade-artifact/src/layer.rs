@@ -1,0 +1,611 @@
+//! Streaming reader for one layer tar (plain, gzip or zstd, sniffed by magic bytes).
+//!
+//! The layer is decompressed as a stream; each entry's metadata goes to the sink's `wants`, and only wanted
+//! regular files are read into memory. What the layer contains (files, directories, links, whiteouts) is
+//! listed in a [`LayerEntries`] for the tree merge. Hostile input is contained here:
+//! - entry names are normalized; names escaping the root are skipped with a warning;
+//! - symlinks are recorded, never followed; hard links may only point to earlier entries of the same layer
+//!   and are resolved from a small per-layer cache of wanted content, else recorded with a warning;
+//! - the uncompressed size, the uncompressed:compressed ratio and the entry count are capped: past a cap the
+//!   layer is abandoned with a warning (what was read before stays);
+//! - a truncated or corrupt stream ends the layer with a warning naming it;
+//! - the SHA-256 of the stored (compressed) stream is computed while reading and compared with the expected
+//!   digest; a mismatch is a warning.
+
+use crate::tree::{EntryKind, LayerEntries};
+use crate::{FileMeta, FileSink, Options, paths, warn};
+use palisade_core::{Progress, Warnings};
+use sha2::{Digest, Sha256};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::{self, BufRead, BufReader, Read};
+use std::rc::Rc;
+use std::sync::Arc;
+
+/// Ratio checks start once a layer has produced this many uncompressed bytes, so that small, highly
+/// compressible layers are not mistaken for bombs.
+const RATIO_FLOOR: u64 = 64 << 20;
+/// Wanted files up to this size are kept for hard links later in the same layer...
+const LINK_CACHE_FILE_MAX: usize = 4 << 20;
+/// ...up to this many bytes per layer.
+const LINK_CACHE_BUDGET: usize = 32 << 20;
+
+/// Identity of a layer for reading and for messages.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LayerSpec {
+    pub index: u32,
+    /// Digest of the blob as stored (`sha256:<hex>`), verified when present.
+    pub digest: Option<String>,
+    /// `rootfs.diff_ids` entry; verified instead when the blob is an uncompressed tar without a digest.
+    pub diff_id: Option<String>,
+}
+
+impl LayerSpec {
+    fn label(&self) -> String {
+        match self.digest.as_deref().or(self.diff_id.as_deref()) {
+            Some(d) => format!("layer {} ({})", self.index, short(d)),
+            None => format!("layer {}", self.index),
+        }
+    }
+}
+
+fn short(d: &str) -> &str {
+    let end = d.char_indices().nth(19).map_or(d.len(), |(i, _)| i);
+    &d[..end]
+}
+
+/// Compression of a layer stream, by magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Compression {
+    Gzip,
+    Zstd,
+    Plain,
+}
+
+pub(crate) fn sniff(head: &[u8]) -> Compression {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        Compression::Gzip
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Compression::Zstd
+    } else {
+        Compression::Plain
+    }
+}
+
+/// Hashes and counts everything read from the stored blob.
+struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+    count: Rc<RefCell<u64>>,
+    progress: Option<Arc<Progress>>,
+}
+
+impl<R: Read> Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let chunk = buf.get(..n).unwrap_or_default();
+        self.hasher.update(chunk);
+        *self.count.borrow_mut() += n as u64;
+        if let Some(p) = &self.progress {
+            Progress::add(&p.bytes_read, n as u64);
+        }
+        Ok(n)
+    }
+}
+
+/// Enforces the per-layer uncompressed byte cap and the compression ratio cap.
+struct Capped<R> {
+    inner: R,
+    total: u64,
+    compressed: Rc<RefCell<u64>>,
+    max_bytes: u64,
+    max_ratio: u64,
+    tripped: Rc<RefCell<Option<String>>>,
+}
+
+impl<R: Read> Read for Capped<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if let Some(why) = self.tripped.borrow().as_ref() {
+            return Err(io::Error::other(why.clone()));
+        }
+        let n = self.inner.read(buf)?;
+        self.total += n as u64;
+        let why = if self.total > self.max_bytes {
+            Some(format!("more than {} bytes uncompressed (limit max_layer_bytes)", self.max_bytes))
+        } else {
+            let c = (*self.compressed.borrow()).max(1);
+            (self.total > RATIO_FLOOR && self.total / c > self.max_ratio).then(|| {
+                format!(
+                    "decompression bomb suspected: {} bytes from {c} compressed (ratio over {}:1)",
+                    self.total, self.max_ratio
+                )
+            })
+        };
+        if let Some(why) = why {
+            *self.tripped.borrow_mut() = Some(why.clone());
+            return Err(io::Error::other(why));
+        }
+        Ok(n)
+    }
+}
+
+/// What reading one layer produced besides what went to the sink.
+#[derive(Debug, Default)]
+pub(crate) struct LayerOutcome {
+    pub entries: LayerEntries,
+    /// Computed digest of the stored blob (only when the whole layer was read).
+    pub digest: Option<String>,
+    /// Bytes of the stored blob read.
+    pub stored_size: u64,
+}
+
+/// Read one layer blob from `raw`, stream wanted files to `sink`, and list its entries.
+pub(crate) fn read_layer(
+    raw: impl Read,
+    spec: &LayerSpec,
+    opts: &Options,
+    sink: &dyn FileSink,
+    warnings: &Warnings,
+) -> LayerOutcome {
+    let label = spec.label();
+    let layer = Some(spec.index);
+    let count = Rc::new(RefCell::new(0u64));
+    let tripped = Rc::new(RefCell::new(None));
+    let mut buf = BufReader::with_capacity(
+        64 << 10,
+        Hashing { inner: raw, hasher: Sha256::new(), count: count.clone(), progress: opts.progress.clone() },
+    );
+    let compression = match buf.fill_buf() {
+        Ok(head) => sniff(head),
+        Err(e) => {
+            warn(warnings, None, layer, format!("{label}: cannot read the layer blob: {e}; layer skipped"));
+            return LayerOutcome::default();
+        }
+    };
+    let mut out = LayerOutcome::default();
+    let complete = {
+        let decoder: Box<dyn Read + '_> = match compression {
+            Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(&mut buf)),
+            Compression::Zstd => match zstd::stream::read::Decoder::with_buffer(&mut buf) {
+                Ok(d) => Box::new(d),
+                Err(e) => {
+                    warn(
+                        warnings,
+                        None,
+                        layer,
+                        format!("{label}: cannot start zstd decoding: {e}; layer skipped"),
+                    );
+                    return out;
+                }
+            },
+            Compression::Plain => Box::new(&mut buf),
+        };
+        let capped = Capped {
+            inner: decoder,
+            total: 0,
+            compressed: count.clone(),
+            max_bytes: opts.limits.max_layer_bytes,
+            max_ratio: opts.limits.max_ratio,
+            tripped: tripped.clone(),
+        };
+        let mut archive = tar::Archive::new(capped);
+        let ok = walk_tar(&mut archive, spec, &label, opts, sink, warnings, &tripped, &mut out.entries);
+        // Drain the end-of-archive padding so that the digest covers the whole blob.
+        ok && match io::copy(&mut archive.into_inner(), &mut io::sink()) {
+            Ok(_) => true,
+            Err(e) => {
+                let why = tripped.borrow().clone().unwrap_or_else(|| e.to_string());
+                warn(
+                    warnings,
+                    None,
+                    layer,
+                    format!("{label}: stream broken after the last tar entry: {why}"),
+                );
+                false
+            }
+        }
+    };
+    if !complete {
+        out.stored_size = *count.borrow();
+        return out;
+    }
+    if let Err(e) = io::copy(&mut buf, &mut io::sink()) {
+        warn(warnings, None, layer, format!("{label}: cannot read the end of the layer blob: {e}"));
+        return out;
+    }
+    let hashing = buf.into_inner();
+    let computed = format!("sha256:{}", hex::encode(hashing.hasher.finalize()));
+    out.stored_size = *count.borrow();
+    let expected = match (&spec.digest, compression) {
+        (Some(d), _) => Some(d),
+        (None, Compression::Plain) => spec.diff_id.as_ref(),
+        (None, _) => None,
+    };
+    if let Some(exp) = expected
+        && exp.starts_with("sha256:")
+        && !exp.eq_ignore_ascii_case(&computed)
+    {
+        warn(
+            warnings,
+            None,
+            layer,
+            format!(
+                "{label}: digest mismatch: expected {exp}, content hashes to {computed}; the blob is corrupt or was \
+                 tampered with (its files were still scanned)"
+            ),
+        );
+    }
+    out.digest = Some(computed);
+    out
+}
+
+/// Iterate the tar entries. Returns false when the layer was abandoned.
+#[allow(clippy::too_many_arguments)]
+fn walk_tar<R: Read>(
+    archive: &mut tar::Archive<R>,
+    spec: &LayerSpec,
+    label: &str,
+    opts: &Options,
+    sink: &dyn FileSink,
+    warnings: &Warnings,
+    tripped: &Rc<RefCell<Option<String>>>,
+    out: &mut LayerEntries,
+) -> bool {
+    let layer = Some(spec.index);
+    let limits = &opts.limits;
+    let fail = |what: &str, e: &io::Error| {
+        let why = tripped.borrow().clone().unwrap_or_else(|| e.to_string());
+        warn(warnings, None, layer, format!("{label}: {what}: {why}; rest of this layer skipped"));
+        false
+    };
+    let entries = match archive.entries() {
+        Ok(e) => e,
+        Err(e) => return fail("not a readable tar", &e),
+    };
+    let mut count: u64 = 0;
+    let mut sizes: HashMap<String, u64> = HashMap::new();
+    let mut cache: HashMap<String, Arc<[u8]>> = HashMap::new();
+    let mut cached_bytes = 0usize;
+    for entry in entries {
+        let mut entry = match entry {
+            Ok(e) => e,
+            Err(e) => return fail(&format!("corrupt or truncated tar after {count} entries"), &e),
+        };
+        count += 1;
+        if count > limits.max_entries {
+            warn(
+                warnings,
+                None,
+                layer,
+                format!(
+                    "{label}: more than {} entries (limit max_entries); rest of this layer skipped",
+                    limits.max_entries
+                ),
+            );
+            return false;
+        }
+        let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let Some(path) = paths::normalize(&raw_name) else {
+            warn(warnings, Some(&raw_name), layer, "tar entry escapes the image root; skipped");
+            continue;
+        };
+        if path.is_empty() {
+            continue;
+        }
+        let dir = paths::parent(&path);
+        let name = path.rsplit('/').next().unwrap_or(&path);
+        if let Some(victim) = name.strip_prefix(".wh.") {
+            if victim == ".wh..opq" {
+                out.opaques.push(dir.to_string());
+            } else if victim.starts_with(".wh.") {
+                // AUFS bookkeeping (`.wh..wh.plnk`, ...): not part of the filesystem.
+            } else if victim.is_empty() || victim == "." || victim == ".." {
+                warn(warnings, Some(&raw_name), layer, "malformed whiteout entry; ignored");
+            } else {
+                out.whiteouts.push(paths::join(dir, victim));
+            }
+            continue;
+        }
+        let header = entry.header();
+        let mode = header.mode().unwrap_or(0) & 0o7777;
+        match header.entry_type() {
+            tar::EntryType::Directory => out.entries.push((path, EntryKind::Dir)),
+            tar::EntryType::Symlink => {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
+                out.entries.push((path, EntryKind::Symlink(target)));
+            }
+            tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
+                out.entries.push((path, EntryKind::Special));
+            }
+            tar::EntryType::Link => {
+                let raw_target = entry
+                    .link_name_bytes()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
+                let Some(target) = paths::normalize(&raw_target).filter(|t| !t.is_empty()) else {
+                    warn(
+                        warnings,
+                        Some(&path),
+                        layer,
+                        format!("hard link to `{raw_target}` escapes the image root; skipped"),
+                    );
+                    continue;
+                };
+                let Some(&size) = sizes.get(&target) else {
+                    warn(
+                        warnings,
+                        Some(&path),
+                        layer,
+                        format!(
+                            "hard link to `{target}`, which is not an earlier file of this layer; skipped"
+                        ),
+                    );
+                    continue;
+                };
+                opts.bump(|p| &p.files_seen, 1);
+                let meta = FileMeta { path: &path, size, mode, layer };
+                if sink.wants(&meta) && size <= limits.max_file_size {
+                    match cache.get(&target) {
+                        Some(data) => sink.accept(&meta, data, warnings),
+                        None => warn(
+                            warnings,
+                            Some(&path),
+                            layer,
+                            format!(
+                                "hard link to `{target}` not read: its content was not kept; file skipped"
+                            ),
+                        ),
+                    }
+                }
+                if let Some(data) = cache.get(&target).cloned() {
+                    cache.insert(path.clone(), data);
+                }
+                sizes.insert(path.clone(), size);
+                out.entries.push((path, EntryKind::File));
+            }
+            tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
+                let size = entry.size();
+                opts.bump(|p| &p.files_seen, 1);
+                let meta = FileMeta { path: &path, size, mode, layer };
+                if sink.wants(&meta) {
+                    if size > limits.max_file_size {
+                        warn(
+                            warnings,
+                            Some(&path),
+                            layer,
+                            format!(
+                                "file is {size} bytes, over the {} byte limit (max_file_size); not read",
+                                limits.max_file_size
+                            ),
+                        );
+                    } else {
+                        let cap = usize::try_from(size.min(64 << 20)).unwrap_or(0);
+                        let mut data = Vec::with_capacity(cap);
+                        if let Err(e) = (&mut entry).take(limits.max_file_size).read_to_end(&mut data) {
+                            return fail(&format!("reading `{path}` failed"), &e);
+                        }
+                        sink.accept(&meta, &data, warnings);
+                        if data.len() <= LINK_CACHE_FILE_MAX && cached_bytes + data.len() <= LINK_CACHE_BUDGET
+                        {
+                            cached_bytes += data.len();
+                            cache.insert(path.clone(), Arc::from(data));
+                        }
+                    }
+                }
+                sizes.insert(path.clone(), size);
+                out.entries.push((path, EntryKind::File));
+            }
+            // Metadata-only records (PAX, GNU long names) are consumed by the tar reader; anything else is not
+            // part of the filesystem.
+            _ => {}
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::testutil::Recorder;
+    use std::io::Write;
+
+    /// Build a tar in memory. Each entry: (name, type, content or link target).
+    pub(crate) fn tar_of(entries: &[(&str, tar::EntryType, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, ty, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(*ty);
+            h.set_mode(0o644);
+            // Write names raw so hostile names (`..`, absolute) reach the archive unchanged.
+            let gnu = h.as_gnu_mut().expect("gnu header");
+            let n = name.as_bytes();
+            gnu.name[..n.len()].copy_from_slice(n);
+            match ty {
+                tar::EntryType::Symlink | tar::EntryType::Link => {
+                    let t = data;
+                    gnu.linkname[..t.len()].copy_from_slice(t);
+                    h.set_size(0);
+                    h.set_cksum();
+                    b.append(&h, io::empty()).expect("append");
+                }
+                _ => {
+                    h.set_size(data.len() as u64);
+                    h.set_cksum();
+                    b.append(&h, *data).expect("append");
+                }
+            }
+        }
+        b.into_inner().expect("tar")
+    }
+
+    pub(crate) fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).expect("gz");
+        e.finish().expect("gz")
+    }
+
+    pub(crate) fn sha(data: &[u8]) -> String {
+        format!("sha256:{}", hex::encode(Sha256::digest(data)))
+    }
+
+    use tar::EntryType as T;
+
+    fn read(blob: &[u8], spec: &LayerSpec, opts: &Options, sink: &Recorder) -> (LayerOutcome, Vec<String>) {
+        let w = Warnings::new();
+        let out = read_layer(blob, spec, opts, sink, &w);
+        (out, w.into_vec().into_iter().map(|w| w.to_string()).collect())
+    }
+
+    #[test]
+    fn reads_plain_gzip_and_zstd_and_verifies_digest() {
+        let t = tar_of(&[("etc/", T::Directory, b""), ("etc/os-release", T::Regular, b"ID=alpine\n")]);
+        let z = zstd::encode_all(&t[..], 3).expect("zstd");
+        for blob in [t.clone(), gzip(&t), z] {
+            let sink = Recorder::all();
+            let spec = LayerSpec { index: 2, digest: Some(sha(&blob)), diff_id: None };
+            let (out, w) = read(&blob, &spec, &Options::default(), &sink);
+            assert!(w.is_empty(), "{w:?}");
+            assert_eq!(sink.content("etc/os-release", Some(2)).as_deref(), Some(&b"ID=alpine\n"[..]));
+            assert_eq!(out.digest, Some(sha(&blob)));
+            assert_eq!(out.entries.entries.len(), 2);
+        }
+    }
+
+    #[test]
+    fn digest_mismatch_warns_but_keeps_files() {
+        let t = tar_of(&[("a", T::Regular, b"x")]);
+        let sink = Recorder::all();
+        let spec = LayerSpec { index: 0, digest: Some(sha(b"other")), diff_id: None };
+        let (_, w) = read(&t, &spec, &Options::default(), &sink);
+        assert!(w.iter().any(|m| m.contains("digest mismatch")), "{w:?}");
+        assert!(sink.content("a", Some(0)).is_some());
+    }
+
+    #[test]
+    fn escaping_names_are_skipped_with_warning() {
+        let t = tar_of(&[
+            ("../../etc/evil", T::Regular, b"bad"),
+            ("/abs/ok", T::Regular, b"fine"),
+            ("a/../../x", T::Regular, b"bad"),
+            ("after", T::Regular, b"still scanned"),
+        ]);
+        let sink = Recorder::all();
+        let (_, w) = read(&t, &LayerSpec::default(), &Options::default(), &sink);
+        assert_eq!(w.iter().filter(|m| m.contains("escapes the image root")).count(), 2, "{w:?}");
+        assert_eq!(sink.paths(), vec!["abs/ok".to_string(), "after".to_string()]);
+    }
+
+    #[test]
+    fn whiteouts_and_opaques_are_listed_not_streamed() {
+        let t = tar_of(&[
+            ("d/.wh..wh..opq", T::Regular, b""),
+            ("etc/.wh.shadow", T::Regular, b""),
+            (".wh..wh.plnk", T::Regular, b""),
+            ("x/.wh...", T::Regular, b""),
+        ]);
+        let sink = Recorder::all();
+        let (out, w) = read(&t, &LayerSpec::default(), &Options::default(), &sink);
+        assert_eq!(out.entries.opaques, vec!["d".to_string()]);
+        assert_eq!(out.entries.whiteouts, vec!["etc/shadow".to_string()]);
+        assert!(sink.paths().is_empty());
+        assert_eq!(w.len(), 1, "{w:?}");
+    }
+
+    #[test]
+    fn hardlinks_resolve_from_earlier_wanted_entries_only() {
+        let t = tar_of(&[
+            ("bin/busybox", T::Regular, b"BB"),
+            ("bin/sh", T::Link, b"bin/busybox"),
+            ("bin/out", T::Link, b"../../etc/shadow"),
+            ("bin/fwd", T::Link, b"bin/later"),
+            ("bin/self", T::Link, b"bin/self"),
+        ]);
+        let sink = Recorder::all();
+        let (out, w) = read(&t, &LayerSpec::default(), &Options::default(), &sink);
+        assert_eq!(sink.content("bin/sh", Some(0)).as_deref(), Some(&b"BB"[..]));
+        assert!(w.iter().any(|m| m.contains("bin/out") && m.contains("escapes")), "{w:?}");
+        assert!(w.iter().any(|m| m.contains("bin/fwd") && m.contains("not an earlier file")), "{w:?}");
+        assert!(w.iter().any(|m| m.contains("bin/self") && m.contains("not an earlier file")), "{w:?}");
+        assert_eq!(out.entries.entries.len(), 2);
+    }
+
+    #[test]
+    fn symlinks_are_recorded_not_followed() {
+        let t = tar_of(&[("etc/passwd", T::Symlink, b"/etc/shadow"), ("etc/loop", T::Symlink, b"loop")]);
+        let sink = Recorder::all();
+        let (out, w) = read(&t, &LayerSpec::default(), &Options::default(), &sink);
+        assert!(w.is_empty());
+        assert!(sink.paths().is_empty());
+        assert_eq!(out.entries.entries[0].1, EntryKind::Symlink("/etc/shadow".into()));
+    }
+
+    #[test]
+    fn truncated_gzip_warns_and_keeps_earlier_files() {
+        let big: Vec<u8> = (0..200_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let t = tar_of(&[("first", T::Regular, b"1"), ("big", T::Regular, &big), ("last", T::Regular, b"3")]);
+        let gz = gzip(&t);
+        let cut = &gz[..gz.len() / 2];
+        let sink = Recorder { names: vec!["first", "last"], ..Default::default() };
+        let (out, w) = read(cut, &LayerSpec { index: 4, ..Default::default() }, &Options::default(), &sink);
+        assert!(w.iter().any(|m| m.contains("layer 4") && m.contains("rest of this layer skipped")), "{w:?}");
+        assert!(sink.content("first", Some(4)).is_some());
+        assert!(out.digest.is_none());
+    }
+
+    #[test]
+    fn garbage_is_not_a_tar() {
+        let sink = Recorder::all();
+        let blob: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8).collect();
+        let (_, w) = read(&blob, &LayerSpec::default(), &Options::default(), &sink);
+        assert!(!w.is_empty());
+    }
+
+    #[test]
+    fn byte_cap_and_entry_cap_abandon_layer() {
+        let t =
+            tar_of(&[("a", T::Regular, &[0u8; 10_000]), ("b", T::Regular, b"b"), ("c", T::Regular, b"c")]);
+        let sink = Recorder::all();
+        let mut opts = Options::default();
+        opts.limits.max_layer_bytes = 5_000;
+        let (_, w) = read(&t, &LayerSpec::default(), &opts, &sink);
+        assert!(w.iter().any(|m| m.contains("max_layer_bytes")), "{w:?}");
+        let mut opts = Options::default();
+        opts.limits.max_entries = 2;
+        let (out, w) = read(&t, &LayerSpec::default(), &opts, &sink);
+        assert!(w.iter().any(|m| m.contains("max_entries")), "{w:?}");
+        assert_eq!(out.entries.entries.len(), 2);
+    }
+
+    #[test]
+    fn ratio_cap_catches_zero_bomb() {
+        // 80 MiB of zeros compresses to about 80 KiB with gzip (~1000:1); zstd goes far beyond.
+        let zeros = vec![0u8; 80 << 20];
+        let t = tar_of(&[("bomb", T::Regular, &zeros)]);
+        let z = zstd::encode_all(&t[..], 19).expect("zstd");
+        let sink = Recorder { names: vec!["bomb"], ..Default::default() };
+        let (_, w) = read(&z, &LayerSpec::default(), &Options::default(), &sink);
+        assert!(w.iter().any(|m| m.contains("decompression bomb")), "{w:?}");
+        assert!(sink.paths().is_empty());
+    }
+
+    #[test]
+    fn huge_wanted_file_skipped_with_warning() {
+        let t = tar_of(&[("big", T::Regular, &[1u8; 2000]), ("small", T::Regular, b"s")]);
+        let sink = Recorder::all();
+        let mut opts = Options::default();
+        opts.limits.max_file_size = 1000;
+        let (_, w) = read(&t, &LayerSpec::default(), &opts, &sink);
+        assert!(w.iter().any(|m| m.contains("big") && m.contains("max_file_size")), "{w:?}");
+        assert_eq!(sink.paths(), vec!["small".to_string()]);
+    }
+
+    #[test]
+    fn sniffing() {
+        assert_eq!(sniff(&[0x1f, 0x8b, 8]), Compression::Gzip);
+        assert_eq!(sniff(&[0x28, 0xb5, 0x2f, 0xfd]), Compression::Zstd);
+        assert_eq!(sniff(b"etc/"), Compression::Plain);
+    }
+}
