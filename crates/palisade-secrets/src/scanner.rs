@@ -1,0 +1,748 @@
+//! The scan engine.
+//!
+//! One ASCII-case-insensitive Aho-Corasick pass finds every rule keyword in a file. Each hit opens a
+//! window for the rules of that keyword (the hit's line, at most 256 bytes back and 1 KiB forward; for
+//! multi-line rules up to 64 KiB forward); a rule's overlapping windows are merged and its regex runs
+//! once per merged window. Candidates then pass the filters: entropy, checksum, the rule's allow
+//! regexes, placeholder detection, variable-name checks for generic rules, and the config's allow
+//! patterns. Files with a NUL byte in their first 8 KiB are binary and skipped (file-name rules still
+//! apply), as are files above the size limit.
+//!
+//! Inline suppression: a line containing `palisade:allow-secret` keeps its findings but marks them
+//! suppressed; the text after the marker is the reason (default `inline palisade:allow-secret`).
+
+use crate::config::Config;
+use crate::rule::{Checksum, Detector, Redact, Rule};
+use crate::rules::RULES;
+use crate::util;
+use crate::{SecretsError, k8s};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use memchr::memmem;
+use palisade_core::findings::secret::Severity;
+use regex::bytes::Regex;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Bytes inspected for NUL to decide that a file is binary.
+pub const BINARY_SNIFF: usize = 8 * 1024;
+/// Inline suppression marker.
+pub const ALLOW_MARKER: &str = "palisade:allow-secret";
+
+const BACK: usize = 256;
+const FWD: usize = 1024;
+const FWD_MULTILINE: usize = 64 * 1024;
+
+/// One candidate secret found by [`Scanner::scan_bytes`]. It does not hold the secret: only its
+/// redacted preview and fingerprint (its `Debug` output is therefore safe to log).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMatch {
+    pub rule_id: Arc<str>,
+    pub title: Arc<str>,
+    pub severity: Severity,
+    /// 1-based line of the start of the secret.
+    pub line: u32,
+    /// 1-based byte column of the start of the secret.
+    pub column: u32,
+    /// Byte range of the secret in the scanned data.
+    pub start: usize,
+    pub end: usize,
+    pub redacted: String,
+    pub fingerprint: String,
+    /// Set when an inline `palisade:allow-secret` marker suppresses the match.
+    pub suppressed: Option<String>,
+}
+
+struct Compiled {
+    id: Arc<str>,
+    title: Arc<str>,
+    severity: Severity,
+    detector: Detector,
+    regex: Option<Regex>,
+    secret_group: Option<usize>,
+    key_group: Option<usize>,
+    entropy: Option<f32>,
+    checksum: Option<Checksum>,
+    allow: Vec<Regex>,
+    paths: Option<GlobSet>,
+    multiline: bool,
+    redact: Redact,
+    /// Generic/contextual rule that yields to a specific rule matching the same bytes.
+    broad: bool,
+}
+
+/// A compiled rule set plus limits; cheap to share between threads (`&Scanner` is `Sync`).
+pub struct Scanner {
+    rules: Vec<Compiled>,
+    ac: Option<AhoCorasick>,
+    /// Per Aho-Corasick pattern: the rules it triggers.
+    kw_rules: Vec<Vec<usize>>,
+    /// Regex rules without keywords: run over the whole file.
+    unanchored: Vec<usize>,
+    filename_rules: Vec<usize>,
+    allow_paths: GlobSet,
+    allow_patterns: Vec<Regex>,
+    max_file_size: u64,
+    require_checksums: bool,
+}
+
+/// The rule source common to built-in and user rules.
+struct Spec {
+    id: String,
+    title: String,
+    severity: Severity,
+    keywords: Vec<String>,
+    pattern: String,
+    entropy: Option<f32>,
+    checksum: Option<Checksum>,
+    allow: Vec<String>,
+    paths: Vec<String>,
+    multiline: bool,
+    detector: Detector,
+    redact: Redact,
+}
+
+impl From<&Rule> for Spec {
+    fn from(r: &Rule) -> Self {
+        Spec {
+            id: r.id.to_string(),
+            title: r.title.to_string(),
+            severity: r.severity,
+            keywords: r.keywords.iter().map(|s| s.to_string()).collect(),
+            pattern: r.pattern.to_string(),
+            entropy: r.entropy,
+            checksum: r.checksum,
+            allow: r.allow.iter().map(|s| s.to_string()).collect(),
+            paths: r.paths.iter().map(|s| s.to_string()).collect(),
+            multiline: r.multiline,
+            detector: r.detector,
+            redact: r.redact,
+        }
+    }
+}
+
+fn compile_regex(rule: &str, what: &str, pattern: &str) -> Result<Regex, SecretsError> {
+    regex::bytes::RegexBuilder::new(pattern)
+        .size_limit(50 * 1024 * 1024)
+        .build()
+        .map_err(|e| SecretsError::Rule { rule: rule.to_string(), message: format!("bad {what} regex: {e}") })
+}
+
+fn glob_set(rule: &str, globs: &[String]) -> Result<GlobSet, SecretsError> {
+    let mut b = GlobSetBuilder::new();
+    for g in globs {
+        let glob =
+            GlobBuilder::new(g).case_insensitive(true).literal_separator(false).build().map_err(|e| {
+                SecretsError::Rule { rule: rule.to_string(), message: format!("bad glob {g:?}: {e}") }
+            })?;
+        b.add(glob);
+    }
+    b.build().map_err(|e| SecretsError::Rule { rule: rule.to_string(), message: e.to_string() })
+}
+
+impl Scanner {
+    /// Compile the built-in rules plus the config's user rules and overrides.
+    pub fn new(config: &Config) -> Result<Scanner, SecretsError> {
+        let mut specs: Vec<Spec> = RULES.iter().map(Spec::from).collect();
+        for u in &config.rules {
+            if u.id.trim().is_empty() {
+                return Err(SecretsError::Config("a user rule has an empty id".into()));
+            }
+            let severity = match &u.severity {
+                Some(s) => Config::parse_severity(&u.id, s)?,
+                None => Severity::High,
+            };
+            let spec = Spec {
+                id: u.id.clone(),
+                title: u.title.clone().unwrap_or_else(|| u.id.clone()),
+                severity,
+                keywords: u
+                    .keywords
+                    .iter()
+                    .map(|k| k.to_ascii_lowercase())
+                    .filter(|k| !k.is_empty())
+                    .collect(),
+                pattern: u.pattern.clone(),
+                entropy: u.entropy,
+                checksum: None,
+                allow: u.allow.clone(),
+                paths: u.paths.clone(),
+                multiline: u.multiline,
+                detector: Detector::Regex,
+                redact: Redact::Prefix,
+            };
+            match specs.iter_mut().find(|s| s.id == u.id) {
+                Some(existing) => *existing = spec,
+                None => specs.push(spec),
+            }
+        }
+        for d in &config.disable {
+            if !specs.iter().any(|s| &s.id == d) {
+                return Err(SecretsError::Config(format!("disable: unknown rule id {d:?}")));
+            }
+        }
+        specs.retain(|s| !config.disable.contains(&s.id));
+        for (id, sev) in &config.severity {
+            let sev = Config::parse_severity(id, sev)?;
+            match specs.iter_mut().find(|s| &s.id == id) {
+                Some(s) => s.severity = sev,
+                None => return Err(SecretsError::Config(format!("severity: unknown rule id {id:?}"))),
+            }
+        }
+
+        let mut rules = Vec::with_capacity(specs.len());
+        let mut keywords: Vec<String> = Vec::new();
+        let mut kw_index: HashMap<String, usize> = HashMap::new();
+        let mut kw_rules: Vec<Vec<usize>> = Vec::new();
+        let mut unanchored = Vec::new();
+        let mut filename_rules = Vec::new();
+        for (idx, s) in specs.iter().enumerate() {
+            let regex = match s.detector {
+                Detector::K8sSecret => None,
+                _ => Some(compile_regex(&s.id, "pattern", &s.pattern)?),
+            };
+            let (secret_group, key_group) = match &regex {
+                Some(r) => {
+                    let names: Vec<Option<&str>> = r.capture_names().collect();
+                    (names.iter().position(|n| *n == Some("s")), names.iter().position(|n| *n == Some("k")))
+                }
+                None => (None, None),
+            };
+            let allow =
+                s.allow.iter().map(|a| compile_regex(&s.id, "allow", a)).collect::<Result<Vec<_>, _>>()?;
+            let paths = if s.paths.is_empty() { None } else { Some(glob_set(&s.id, &s.paths)?) };
+            match s.detector {
+                Detector::FileName => filename_rules.push(idx),
+                _ if s.keywords.is_empty() => unanchored.push(idx),
+                _ => {
+                    for k in &s.keywords {
+                        let k = k.to_ascii_lowercase();
+                        let slot = *kw_index.entry(k.clone()).or_insert_with(|| {
+                            keywords.push(k);
+                            kw_rules.push(Vec::new());
+                            kw_rules.len() - 1
+                        });
+                        if let Some(v) = kw_rules.get_mut(slot)
+                            && !v.contains(&idx)
+                        {
+                            v.push(idx);
+                        }
+                    }
+                }
+            }
+            rules.push(Compiled {
+                id: Arc::from(s.id.as_str()),
+                title: Arc::from(s.title.as_str()),
+                severity: s.severity,
+                detector: s.detector,
+                regex,
+                secret_group,
+                key_group,
+                entropy: s.entropy,
+                checksum: s.checksum,
+                allow,
+                paths,
+                multiline: s.multiline,
+                redact: s.redact,
+                broad: key_group.is_some() || crate::rules::BROAD.contains(&s.id.as_str()),
+            });
+        }
+        let ac = if keywords.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&keywords)
+                    .map_err(|e| SecretsError::Config(format!("keyword automaton: {e}")))?,
+            )
+        };
+        let allow_paths = glob_set("allow_paths", &config.allow_paths)?;
+        let allow_patterns = config
+            .allow_patterns
+            .iter()
+            .map(|p| compile_regex("allow_patterns", "allow", p))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Scanner {
+            rules,
+            ac,
+            kw_rules,
+            unanchored,
+            filename_rules,
+            allow_paths,
+            allow_patterns,
+            max_file_size: config.max_file_size,
+            require_checksums: config.require_checksums,
+        })
+    }
+
+    /// Number of active rules.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// The size limit from the config.
+    pub fn max_file_size(&self) -> u64 {
+        self.max_file_size
+    }
+
+    /// True when the config's `allow_paths` exclude this path.
+    pub fn path_allowed(&self, path: &str) -> bool {
+        self.allow_paths.is_match(path)
+    }
+
+    /// True when some file-name rule matches the path (such files are wanted whatever their content).
+    pub fn path_is_secret_file(&self, path: &str) -> bool {
+        self.filename_rules
+            .iter()
+            .filter_map(|&i| self.rules.get(i))
+            .any(|r| r.regex.as_ref().is_some_and(|re| re.is_match(path.as_bytes())))
+    }
+
+    /// Scan one file's content. `path` is used for path-restricted rules, file-name rules, allow paths
+    /// and fingerprints. Returns matches sorted by position.
+    pub fn scan_bytes(&self, path: &str, data: &[u8]) -> Vec<RawMatch> {
+        let mut out = Vec::new();
+        if self.path_allowed(path) {
+            return out;
+        }
+        let file_name = path.rsplit('/').next().unwrap_or(path);
+        for &i in &self.filename_rules {
+            let Some(r) = self.rules.get(i) else { continue };
+            if r.regex.as_ref().is_some_and(|re| re.is_match(path.as_bytes())) {
+                let digest = util::fingerprint("", "", data);
+                out.push(RawMatch {
+                    rule_id: r.id.clone(),
+                    title: r.title.clone(),
+                    severity: r.severity,
+                    line: 1,
+                    column: 1,
+                    start: 0,
+                    end: 0,
+                    redacted: format!("<file {file_name}>"),
+                    fingerprint: util::fingerprint(&r.id, path, digest.as_bytes()),
+                    suppressed: None,
+                });
+            }
+        }
+        if data.len() as u64 > self.max_file_size {
+            return out;
+        }
+        let sniff = data.get(..data.len().min(BINARY_SNIFF)).unwrap_or_default();
+        if memchr::memchr(0, sniff).is_some() {
+            return out;
+        }
+
+        // Keyword pass: windows per rule.
+        let mut windows: Vec<(usize, usize, usize)> = Vec::new(); // (rule, start, end)
+        let mut k8s_hits: Vec<(usize, usize)> = Vec::new(); // (rule, pos)
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(data) {
+                let Some(rs) = self.kw_rules.get(m.pattern().as_usize()) else { continue };
+                for &ri in rs {
+                    let Some(r) = self.rules.get(ri) else { continue };
+                    if r.detector == Detector::K8sSecret {
+                        k8s_hits.push((ri, m.start()));
+                        continue;
+                    }
+                    let (ws, we) = window(data, m.start(), m.end(), r.multiline);
+                    windows.push((ri, ws, we));
+                }
+            }
+        }
+        for &ri in &self.unanchored {
+            windows.push((ri, 0, data.len()));
+        }
+        windows.sort_unstable();
+        let mut pending: Vec<(usize, usize, usize)> = Vec::new(); // (start, end, rule)
+        let mut iter = windows.into_iter().peekable();
+        while let Some((ri, mut ws, mut we)) = iter.next() {
+            while let Some(&(nr, ns, ne)) = iter.peek() {
+                if nr == ri && ns <= we {
+                    we = we.max(ne);
+                    iter.next();
+                } else {
+                    break;
+                }
+            }
+            ws = ws.min(we);
+            let Some(r) = self.rules.get(ri) else { continue };
+            if !self.rule_applies(r, path, file_name) {
+                continue;
+            }
+            self.run_regex(ri, r, data, ws, we, &mut pending);
+        }
+        // Kubernetes Secret documents, once per document.
+        let mut seen_docs: Vec<(usize, usize)> = Vec::new();
+        for (ri, pos) in k8s_hits {
+            let Some(r) = self.rules.get(ri) else { continue };
+            if !self.rule_applies(r, path, file_name) {
+                continue;
+            }
+            let (doc, spans) = k8s::secret_values(data, pos);
+            if seen_docs.contains(&(ri, doc)) {
+                continue;
+            }
+            seen_docs.push((ri, doc));
+            for (s, e) in spans {
+                if self.global_allowed(data.get(s..e).unwrap_or_default(), None) {
+                    continue;
+                }
+                pending.push((s, e, ri));
+            }
+        }
+
+        pending.sort_unstable();
+        pending.dedup();
+        // A broad rule's match that overlaps a specific rule's match is the same secret: keep the specific.
+        let specific: Vec<(usize, usize)> = pending
+            .iter()
+            .filter(|p| self.rules.get(p.2).is_some_and(|r| !r.broad))
+            .map(|p| (p.0, p.1))
+            .collect();
+        if specific.len() < pending.len() {
+            pending.retain(|&(s, e, ri)| {
+                !self.rules.get(ri).is_some_and(|r| r.broad) || !specific.iter().any(|&(a, b)| a < e && s < b)
+            });
+        }
+        let mut line = 1u32;
+        let mut line_pos = 0usize; // offset where we counted lines up to
+        let mut line_start = 0usize;
+        for (s, e, ri) in pending {
+            let Some(r) = self.rules.get(ri) else { continue };
+            let seg = data.get(line_pos..s).unwrap_or_default();
+            for nl in memchr::memchr_iter(b'\n', seg) {
+                line = line.saturating_add(1);
+                line_start = line_pos + nl + 1;
+            }
+            line_pos = s.max(line_pos);
+            let secret = data.get(s..e).unwrap_or_default();
+            let column = u32::try_from(s - line_start.min(s) + 1).unwrap_or(u32::MAX);
+            let line_end =
+                memchr::memchr(b'\n', data.get(s..).unwrap_or_default()).map_or(data.len(), |i| s + i);
+            let line_text = data.get(line_start.min(s)..line_end).unwrap_or_default();
+            let suppressed = inline_allow(line_text);
+            out.push(RawMatch {
+                rule_id: r.id.clone(),
+                title: r.title.clone(),
+                severity: r.severity,
+                line,
+                column,
+                start: s,
+                end: e,
+                redacted: match r.redact {
+                    Redact::Prefix => util::redact_prefix(secret),
+                    Redact::Header => util::redact_header(secret),
+                },
+                fingerprint: util::fingerprint(&r.id, path, secret),
+                suppressed,
+            });
+        }
+        out
+    }
+
+    fn rule_applies(&self, r: &Compiled, path: &str, file_name: &str) -> bool {
+        match &r.paths {
+            None => true,
+            Some(g) => g.is_match(path) || g.is_match(file_name),
+        }
+    }
+
+    fn global_allowed(&self, secret: &[u8], whole: Option<&[u8]>) -> bool {
+        self.allow_patterns.iter().any(|re| re.is_match(secret) || whole.is_some_and(|w| re.is_match(w)))
+    }
+
+    fn run_regex(
+        &self,
+        ri: usize,
+        r: &Compiled,
+        data: &[u8],
+        ws: usize,
+        we: usize,
+        out: &mut Vec<(usize, usize, usize)>,
+    ) {
+        let Some(re) = &r.regex else { return };
+        let Some(hay) = data.get(ws..we) else { return };
+        for caps in re.captures_iter(hay) {
+            let m = match r.secret_group.and_then(|g| caps.get(g)) {
+                Some(m) => Some(m),
+                None => (1..caps.len()).filter(|&g| Some(g) != r.key_group).find_map(|g| caps.get(g)),
+            };
+            let Some(m) = m.or_else(|| caps.get(0)) else { continue };
+            let secret = m.as_bytes();
+            if secret.is_empty() {
+                continue;
+            }
+            if let Some(min) = r.entropy
+                && util::shannon_entropy(secret) < min
+            {
+                continue;
+            }
+            if let (Some(Checksum::Crc32Base62 { prefix_len }), true) = (r.checksum, self.require_checksums)
+                && !util::verify_crc32_base62(secret, prefix_len)
+            {
+                continue;
+            }
+            if r.allow.iter().any(|a| a.is_match(secret)) {
+                continue;
+            }
+            if r.redact == Redact::Prefix && is_placeholder(secret) {
+                continue;
+            }
+            if let Some(kg) = r.key_group {
+                let key = caps.get(kg).map(|k| k.as_bytes()).unwrap_or_default();
+                if !generic_key_ok(key) || !generic_value_ok(secret) {
+                    continue;
+                }
+            }
+            if self.global_allowed(secret, caps.get(0).map(|w| w.as_bytes())) {
+                continue;
+            }
+            out.push((ws + m.start(), ws + m.end(), ri));
+        }
+    }
+}
+
+/// The window searched for a keyword hit at `[s, e)`.
+fn window(data: &[u8], s: usize, e: usize, multiline: bool) -> (usize, usize) {
+    let lo = s.saturating_sub(BACK);
+    let back = data.get(lo..s).unwrap_or_default();
+    let ws = memchr::memrchr(b'\n', back).map_or(lo, |i| lo + i + 1);
+    let we = if multiline {
+        e.saturating_add(FWD_MULTILINE).min(data.len())
+    } else {
+        let hi = e.saturating_add(FWD).min(data.len());
+        let fwd = data.get(e..hi).unwrap_or_default();
+        memchr::memchr(b'\n', fwd).map_or(hi, |i| e + i)
+    };
+    (ws, we.max(ws))
+}
+
+/// The reason of an inline `palisade:allow-secret [reason]` marker on this line.
+fn inline_allow(line: &[u8]) -> Option<String> {
+    let i = memmem::find(line, ALLOW_MARKER.as_bytes())?;
+    let rest = line.get(i + ALLOW_MARKER.len()..).unwrap_or_default();
+    let rest = String::from_utf8_lossy(rest);
+    let reason = rest
+        .trim()
+        .trim_start_matches([':', '-', ' '])
+        .trim_end_matches("*/")
+        .trim_end_matches("-->")
+        .trim()
+        .to_string();
+    Some(if reason.is_empty() { "inline palisade:allow-secret".to_string() } else { reason })
+}
+
+/// Obvious placeholders: masked, templated or repeated filler values.
+fn is_placeholder(secret: &[u8]) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    const FILLERS: [&[u8]; 6] = [b"xxxxx", b"*****", b"#####", b".....", b"00000000", b"<your"];
+    if FILLERS.iter().any(|f| memmem::find(&lower, f).is_some()) {
+        return true;
+    }
+    [&b"${"[..], b"{{", b"$(", b"%(", b"#{", b"<"].iter().any(|p| secret.starts_with(p))
+}
+
+/// Variable names that mention a secret word but hold something else.
+fn generic_key_ok(key: &[u8]) -> bool {
+    let k = key.to_ascii_lowercase();
+    let k = k.as_slice();
+    const DENY_PART: [&[u8]; 13] = [
+        b"public",
+        b"csrf",
+        b"xsrf",
+        b"_name",
+        b"name_",
+        b"url",
+        b"uri",
+        b"file",
+        b"path",
+        b"length",
+        b"size",
+        b"format",
+        b"placeholder",
+    ];
+    if DENY_PART.iter().any(|d| memmem::find(k, d).is_some()) {
+        return false;
+    }
+    const DENY_SUFFIX: [&[u8]; 12] = [
+        b"id",
+        b"ids",
+        b"name",
+        b"type",
+        b"version",
+        b"mode",
+        b"field",
+        b"label",
+        b"header",
+        b"count",
+        b"endpoint",
+        b"timeout",
+    ];
+    !DENY_SUFFIX.iter().any(|d| k.ends_with(d))
+}
+
+/// Values that are code or prose, not secrets.
+fn generic_value_ok(v: &[u8]) -> bool {
+    let lower = v.to_ascii_lowercase();
+    const DENY: [&[u8]; 14] = [
+        b"example",
+        b"placeholder",
+        b"your_",
+        b"your-",
+        b"changeme",
+        b"change_me",
+        b"dummy",
+        b"sample",
+        b"redacted",
+        b"replace",
+        b"password",
+        b"secret",
+        b"undefined",
+        b"process.env",
+    ];
+    if DENY.iter().any(|d| memmem::find(&lower, d).is_some()) {
+        return false;
+    }
+    // Dotted identifier paths (`self.password`, `config.db.token`) and bare CONSTANT_NAMES.
+    let ident_path = v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        && v.contains(&b'.')
+        && v.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        && v.split(|&b| b == b'.').all(|p| p.first().is_some_and(|b| !b.is_ascii_digit()));
+    let constant = v.iter().all(|&b| b.is_ascii_uppercase() || b == b'_' || b.is_ascii_digit())
+        && v.iter().any(|b| b.is_ascii_uppercase())
+        && v.contains(&b'_');
+    let lower_word = v.iter().all(|&b| b.is_ascii_lowercase() || b == b'_' || b == b'-');
+    !(ident_path || constant || lower_word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scanner() -> Scanner {
+        match Scanner::new(&Config::default()) {
+            Ok(s) => s,
+            Err(e) => panic!("built-in rules must compile: {e}"),
+        }
+    }
+
+    fn ids(s: &Scanner, path: &str, text: &str) -> Vec<String> {
+        s.scan_bytes(path, text.as_bytes()).iter().map(|m| m.rule_id.to_string()).collect()
+    }
+
+    #[test]
+    fn line_and_column() {
+        let s = scanner();
+        let text = "a\nb\n  key = AKIAZ7Y6X5W4V3U2T3S4\n";
+        let m = s.scan_bytes("x", text.as_bytes());
+        let aws: Vec<_> = m.iter().filter(|m| &*m.rule_id == "aws-access-key-id").collect();
+        assert_eq!(aws.len(), 1, "{m:?}");
+        assert_eq!((aws[0].line, aws[0].column), (3, 9));
+        assert_eq!(&text[aws[0].start..aws[0].end], "AKIAZ7Y6X5W4V3U2T3S4");
+        assert_eq!(aws[0].redacted, "AKIA*****");
+    }
+
+    #[test]
+    fn binary_and_oversized_are_skipped() {
+        let s = scanner();
+        let mut data = b"\0\0\0 AKIAZ7Y6X5W4V3U2T3S4".to_vec();
+        assert!(s.scan_bytes("x", &data).is_empty());
+        data.retain(|&b| b != 0);
+        assert!(!s.scan_bytes("x", &data).is_empty());
+        let small = Scanner::new(&Config { max_file_size: 4, ..Config::default() });
+        let small = match small {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(small.scan_bytes("x", &data).is_empty());
+    }
+
+    #[test]
+    fn inline_allow_keeps_finding_as_suppressed() {
+        let s = scanner();
+        let m = s.scan_bytes(
+            "x",
+            b"k = AKIAZ7Y6X5W4V3U2T3S4 # palisade:allow-secret test fixture\nAKIAZ7Y6X5W4V3U2T3S5\n",
+        );
+        let sup: Vec<_> = m.iter().map(|m| m.suppressed.clone()).collect();
+        assert_eq!(sup, vec![Some("test fixture".to_string()), None]);
+        let m = s.scan_bytes("x", b"AKIAZ7Y6X5W4V3U2T3S4 // palisade:allow-secret");
+        assert_eq!(
+            m.first().and_then(|m| m.suppressed.clone()).as_deref(),
+            Some("inline palisade:allow-secret")
+        );
+    }
+
+    #[test]
+    fn config_overrides() {
+        let cfg = Config::from_toml(
+            r#"
+disable = ["aws-access-key-id"]
+allow_paths = ["**/fixtures/**"]
+allow_patterns = ["^dop_v1_0"]
+[severity]
+jwt = "low"
+[[rules]]
+id = "acme-token"
+pattern = 'acme_(?P<s>[a-z0-9]{16})'
+keywords = ["ACME_"]
+severity = "critical"
+"#,
+        );
+        let cfg = match cfg {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        let s = match Scanner::new(&cfg) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        assert!(ids(&s, "a", "AKIAZ7Y6X5W4V3U2T3S4").is_empty());
+        let m = s.scan_bytes("a", b"token acme_0123456789abcdef");
+        assert_eq!(m.len(), 1);
+        assert_eq!((&*m[0].rule_id, m[0].severity), ("acme-token", Severity::Critical));
+        assert!(ids(&s, "src/fixtures/a.txt", "acme_0123456789abcdef").is_empty());
+        let dop0 = format!("dop_v1_0{}", "a1b2c3d4".repeat(8).get(1..).unwrap_or_default());
+        assert!(ids(&s, "a", &dop0).is_empty());
+        let dop1 = format!("dop_v1_1{}", "a1b2c3d4".repeat(8).get(1..).unwrap_or_default());
+        assert_eq!(ids(&s, "a", &dop1), vec!["digitalocean-pat"]);
+        let jwt =
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+        let m = s.scan_bytes("a", jwt.as_bytes());
+        assert_eq!(m.first().map(|m| m.severity), Some(Severity::Low));
+    }
+
+    #[test]
+    fn config_errors_are_reported() {
+        let bad = |t: &str| Config::from_toml(t).and_then(|c| Scanner::new(&c)).err().map(|e| e.to_string());
+        assert!(bad("disable = [\"nope\"]").unwrap_or_default().contains("nope"));
+        assert!(bad("[[rules]]\nid = \"x\"\npattern = \"(\"").unwrap_or_default().contains("x"));
+        assert!(bad("[severity]\njwt = \"urgent\"").unwrap_or_default().contains("urgent"));
+    }
+
+    #[test]
+    fn generic_filters() {
+        assert!(!generic_key_ok(b"public_key"));
+        assert!(!generic_key_ok(b"credentialsId"));
+        assert!(generic_key_ok(b"client_secret"));
+        assert!(!generic_value_ok(b"self.password"));
+        assert!(!generic_value_ok(b"DB_PASSWORD_VAR"));
+        assert!(generic_value_ok(b"s3cr3T-v4lue!"));
+        assert!(is_placeholder(b"ghp_xxxxxxxxxxxxxxxxxxxx"));
+        assert!(is_placeholder(b"${TOKEN}"));
+        assert!(!is_placeholder(b"a8Fk2lPq9"));
+    }
+
+    #[test]
+    fn filename_rule_reports_keystores() {
+        let s = scanner();
+        let m = s.scan_bytes("certs/client.p12", b"\0\x01binary");
+        assert_eq!(m.len(), 1);
+        assert_eq!(&*m[0].rule_id, "pkcs12-file");
+        assert!(s.path_is_secret_file("a/b.PFX"));
+        assert!(!s.path_is_secret_file("a/b.p126.html"));
+    }
+}
