@@ -74,6 +74,9 @@ edition = "2021"
 [dependencies]
 time = "=0.1.43"
 smallvec = "=1.6.0"
+
+# Its own workspace: the fixture tree may sit inside another Cargo workspace.
+[workspace]
 TOML
   echo 'fn main() {}' >"$app/l2/app/rust/src/main.rs"
   (cd "$app/l2/app/rust" && cargo generate-lockfile -q)
