@@ -1,0 +1,405 @@
+//! The check engine: selects checks from options, runs them on files and image configs, and turns hits into
+//! `Misconfiguration` findings with effective severity and suppressions applied.
+
+use crate::ChecksError;
+use crate::check::{Check, CheckMeta, DfCx, Hit, K8sCx, Target};
+use crate::dockerfile::Dockerfile;
+use crate::k8s::Object;
+use crate::options::{CheckOptions, K8sVersion, Selector, id_matches};
+use crate::yaml::load_all;
+use globset::{Glob, GlobMatcher};
+use palisade_core::ImageConfig;
+use palisade_core::findings::misconfig::{Misconfiguration, ResourceRef};
+use serde::Serialize;
+
+/// Annotation that suppresses checks on one object: `"PAL-K8S-014: reason; PAL-PSS-0*: other reason"`.
+pub const IGNORE_ANNOTATION: &str = "palisade.io/ignore";
+
+/// A file that could not be (fully) checked: what is wrong and where (1-based; 0 when unknown).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileError {
+    pub file: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}
+
+impl std::fmt::Display for FileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.column, self.message)
+    }
+}
+
+/// Result of checking one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FileResult {
+    /// Findings, sorted by line, then check id. Suppressed findings are included (see `suppressed`).
+    pub findings: Vec<Misconfiguration>,
+    /// Parse problems; the rest of the file was still checked where possible.
+    pub errors: Vec<FileError>,
+}
+
+/// What kind of configuration file a path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `.yaml`, `.yml` or `.json` (Kubernetes manifests; other documents pass quietly).
+    Manifest,
+    /// `Dockerfile`, `Containerfile`, `Dockerfile.*`, `*.Dockerfile`, `*.dockerfile`.
+    Dockerfile,
+}
+
+/// Decide from the path alone.
+pub fn file_kind(path: &str) -> Option<FileKind> {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path).to_ascii_lowercase();
+    if name == "dockerfile"
+        || name == "containerfile"
+        || name.starts_with("dockerfile.")
+        || name.starts_with("containerfile.")
+        || name.ends_with(".dockerfile")
+        || name.ends_with(".containerfile")
+    {
+        return Some(FileKind::Dockerfile);
+    }
+    if name.ends_with(".yaml") || name.ends_with(".yml") || name.ends_with(".json") {
+        return Some(FileKind::Manifest);
+    }
+    None
+}
+
+/// True when the check runs at this Kubernetes version (PSS checks start at a policy version).
+pub fn applies(meta: &CheckMeta, version: K8sVersion) -> bool {
+    meta.pss.is_none_or(|p| version.at_least(p.since_minor))
+}
+
+struct CompiledSuppression {
+    id: String,
+    path: Option<GlobMatcher>,
+    resource: Option<String>,
+    reason: String,
+}
+
+/// Runs the selected checks.
+pub struct Engine {
+    opts: CheckOptions,
+    version: K8sVersion,
+    enabled: Vec<&'static dyn Check>,
+    suppress: Vec<CompiledSuppression>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").field("version", &self.version).field("checks", &self.enabled.len()).finish()
+    }
+}
+
+impl Engine {
+    /// Build an engine. Fails on an unknown check/group name, a bad glob or a bad version.
+    pub fn new(opts: &CheckOptions) -> Result<Engine, ChecksError> {
+        let all = crate::registry();
+        let version = match &opts.k8s_version {
+            Some(v) => K8sVersion::parse(v)?,
+            None => K8sVersion::NEWEST,
+        };
+        let compile = |list: &[String]| -> Result<Vec<Selector>, ChecksError> {
+            list.iter()
+                .map(|s| {
+                    let sel = Selector::parse(s)?;
+                    if sel.known(all) {
+                        Ok(sel)
+                    } else {
+                        Err(ChecksError::Config(format!("no check or group matches {s:?}")))
+                    }
+                })
+                .collect()
+        };
+        let select = compile(&opts.select)?;
+        let skip = compile(&opts.skip)?;
+        for id in opts.severity_overrides.keys() {
+            if !all.iter().any(|c| id_matches(id, c.meta().id)) {
+                return Err(ChecksError::Config(format!("severity override for unknown check {id:?}")));
+            }
+        }
+        let mut enabled: Vec<&'static dyn Check> = all
+            .iter()
+            .copied()
+            .filter(|c| select.is_empty() || select.iter().any(|s| s.matches(c.meta())))
+            .filter(|c| !skip.iter().any(|s| s.matches(c.meta())))
+            .filter(|c| applies(c.meta(), version))
+            .collect();
+        // A restricted PSS check replaces the baseline check it overrides (as pod-security-admission does).
+        let overridden: Vec<&str> =
+            enabled.iter().filter_map(|c| c.meta().pss.and_then(|p| p.overrides)).collect();
+        enabled.retain(|c| c.meta().pss.is_none_or(|p| !overridden.contains(&p.psa_id)));
+        let mut suppress = Vec::new();
+        for s in &opts.suppress {
+            let path = match &s.path {
+                Some(p) => Some(
+                    Glob::new(p)
+                        .map_err(|e| ChecksError::Config(format!("bad suppression path {p:?}: {e}")))?
+                        .compile_matcher(),
+                ),
+                None => None,
+            };
+            suppress.push(CompiledSuppression {
+                id: s.id.clone(),
+                path,
+                resource: s.resource.clone(),
+                reason: s.reason.clone(),
+            });
+        }
+        Ok(Engine { opts: opts.clone(), version, enabled, suppress })
+    }
+
+    /// The checks this engine runs.
+    pub fn checks(&self) -> &[&'static dyn Check] {
+        &self.enabled
+    }
+
+    /// The Kubernetes version checks are evaluated for.
+    pub fn k8s_version(&self) -> K8sVersion {
+        self.version
+    }
+
+    /// Check one file; the kind is decided from the path (see [`file_kind`]). Unknown kinds give an empty
+    /// result.
+    pub fn check_file(&self, path: &str, data: &[u8]) -> FileResult {
+        let Some(kind) = file_kind(path) else { return FileResult::default() };
+        let text = match std::str::from_utf8(data) {
+            Ok(t) => t,
+            Err(e) => {
+                return FileResult {
+                    findings: Vec::new(),
+                    errors: vec![FileError {
+                        file: path.to_string(),
+                        line: 0,
+                        column: 0,
+                        message: format!("not UTF-8 text (invalid byte at offset {})", e.valid_up_to()),
+                    }],
+                };
+            }
+        };
+        match kind {
+            FileKind::Manifest => self.check_manifest(path, text),
+            FileKind::Dockerfile => self.check_dockerfile(path, text),
+        }
+    }
+
+    /// Check Kubernetes YAML/JSON text (multi-document, `List` kinds).
+    pub fn check_manifest(&self, path: &str, text: &str) -> FileResult {
+        let mut res = FileResult::default();
+        let mut objects = Vec::new();
+        for doc in load_all(text) {
+            match doc {
+                Ok(node) => objects.extend(Object::expand(node)),
+                Err(e) => res.errors.push(FileError {
+                    file: path.to_string(),
+                    line: e.line,
+                    column: e.col,
+                    message: e.message,
+                }),
+            }
+        }
+        let cx = K8sCx { opts: &self.opts, version: self.version, objects: &objects };
+        for obj in &objects {
+            let ignores = annotation_ignores(obj);
+            let resource = ResourceRef {
+                kind: obj.kind.clone(),
+                namespace: obj.namespace.clone(),
+                name: obj.name.clone(),
+            };
+            for check in self.enabled.iter().filter(|c| c.meta().target == Target::Kubernetes) {
+                let mut hits = Vec::new();
+                check.k8s(obj, &cx, &mut hits);
+                for hit in hits {
+                    let ann = ignores
+                        .iter()
+                        .find(|(id, _)| id_matches(id, check.meta().id))
+                        .map(|(_, r)| r.clone());
+                    let mut f = self.finding(check.meta(), hit, path, Some(resource.clone()));
+                    if f.suppressed.is_none() {
+                        f.suppressed = ann.map(|r| format!("annotation {IGNORE_ANNOTATION}: {r}"));
+                    }
+                    res.findings.push(f);
+                }
+            }
+        }
+        sort(&mut res.findings);
+        res
+    }
+
+    /// Check Dockerfile text.
+    pub fn check_dockerfile(&self, path: &str, text: &str) -> FileResult {
+        let mut res = FileResult::default();
+        let df = match Dockerfile::parse(text) {
+            Ok(d) => d,
+            Err(e) => {
+                res.errors.push(FileError {
+                    file: path.to_string(),
+                    line: e.line,
+                    column: e.col,
+                    message: e.message,
+                });
+                return res;
+            }
+        };
+        let inline = inline_ignores(text);
+        let cx = DfCx { opts: &self.opts };
+        for check in self.enabled.iter().filter(|c| c.meta().target == Target::Dockerfile) {
+            let mut hits = Vec::new();
+            check.dockerfile(&df, &cx, &mut hits);
+            for hit in hits {
+                let stage = df
+                    .stages
+                    .iter()
+                    .rev()
+                    .find(|s| s.line <= hit.line)
+                    .map(|s| s.alias.clone().unwrap_or_else(|| s.index.to_string()))
+                    .unwrap_or_default();
+                let line = hit.line;
+                let mut f = self.finding(
+                    check.meta(),
+                    hit,
+                    path,
+                    Some(ResourceRef { kind: "Dockerfile".into(), namespace: None, name: stage }),
+                );
+                if f.suppressed.is_none() {
+                    f.suppressed = inline
+                        .iter()
+                        .find(|(l, id, _)| *l + 1 == line && id_matches(id, check.meta().id))
+                        .map(|(_, _, r)| format!("inline comment: {r}"));
+                }
+                res.findings.push(f);
+            }
+        }
+        sort(&mut res.findings);
+        res
+    }
+
+    /// Check an image's config (user, exposed ports, healthcheck).
+    pub fn check_image_config(&self, cfg: &ImageConfig) -> Vec<Misconfiguration> {
+        let cx = DfCx { opts: &self.opts };
+        let mut out = Vec::new();
+        for check in self.enabled.iter().filter(|c| c.meta().target == Target::Image) {
+            let mut hits = Vec::new();
+            check.image(cfg, &cx, &mut hits);
+            for hit in hits {
+                out.push(self.finding(
+                    check.meta(),
+                    hit,
+                    "",
+                    Some(ResourceRef { kind: "ImageConfig".into(), namespace: None, name: String::new() }),
+                ));
+            }
+        }
+        out
+    }
+
+    fn finding(
+        &self,
+        meta: &CheckMeta,
+        hit: Hit,
+        path: &str,
+        resource: Option<ResourceRef>,
+    ) -> Misconfiguration {
+        let severity = self
+            .opts
+            .severity_overrides
+            .iter()
+            .find(|(id, _)| id_matches(id, meta.id))
+            .map(|(_, s)| *s)
+            .unwrap_or(meta.severity);
+        let display = resource.as_ref().map(|r| match &r.namespace {
+            Some(ns) => format!("{}/{}/{}", r.kind, ns, r.name),
+            None => format!("{}/{}", r.kind, r.name),
+        });
+        let suppressed = self
+            .suppress
+            .iter()
+            .find(|s| {
+                id_matches(&s.id, meta.id)
+                    && s.path.as_ref().is_none_or(|g| g.is_match(path))
+                    && s.resource.as_ref().is_none_or(|r| {
+                        display.as_deref().is_some_and(|d| d == r || resource_short(d) == r.as_str())
+                    })
+            })
+            .map(|s| format!("config: {}", s.reason));
+        let mut references: Vec<String> = meta.references.iter().map(|s| s.to_string()).collect();
+        references.extend(meta.peers.iter().map(|s| s.to_string()));
+        Misconfiguration {
+            check_id: meta.id.to_string(),
+            title: meta.title.to_string(),
+            severity,
+            file: path.to_string(),
+            line: hit.line,
+            column: hit.col,
+            resource,
+            container: hit.container,
+            message: hit.message,
+            remediation: meta.remediation.to_string(),
+            references,
+            layer: None,
+            suppressed,
+        }
+    }
+}
+
+/// `Kind/ns/name` -> `Kind/name`.
+fn resource_short(d: &str) -> String {
+    let parts: Vec<&str> = d.split('/').collect();
+    match parts.as_slice() {
+        [k, _, n] => format!("{k}/{n}"),
+        _ => d.to_string(),
+    }
+}
+
+fn sort(f: &mut [Misconfiguration]) {
+    f.sort_by(|a, b| (a.line, a.column, &a.check_id).cmp(&(b.line, b.column, &b.check_id)));
+}
+
+/// Parse `palisade.io/ignore` on the object and its pod template: entries `ID[: reason]` separated by `;`,
+/// `,` or newlines.
+fn annotation_ignores(obj: &Object) -> Vec<(String, String)> {
+    let mut values: Vec<String> = obj.annotation(IGNORE_ANNOTATION).map(str::to_string).into_iter().collect();
+    if let Some(pod) = obj.pod() {
+        for (k, v) in pod.annotations() {
+            if k.name == IGNORE_ANNOTATION {
+                values.extend(v.scalar_text());
+            }
+        }
+    }
+    parse_ignore_list(&values.join(";"))
+}
+
+/// Parse an ignore list: `PAL-K8S-014: reason; PAL-DF-0*`.
+pub fn parse_ignore_list(s: &str) -> Vec<(String, String)> {
+    s.split([';', ',', '\n'])
+        .filter_map(|e| {
+            let e = e.trim();
+            if e.is_empty() {
+                return None;
+            }
+            let (id, reason) = match e.split_once(':') {
+                Some((i, r)) => (i.trim(), r.trim()),
+                None => (e, ""),
+            };
+            let reason = if reason.is_empty() { "no reason given".to_string() } else { reason.to_string() };
+            Some((id.to_string(), reason))
+        })
+        .collect()
+}
+
+/// Dockerfile inline suppressions: a comment line `# palisade:ignore PAL-DF-009: reason` suppresses the
+/// named checks on the next line. Returns (comment line, id, reason).
+fn inline_ignores(text: &str) -> Vec<(u32, String, String)> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim_start();
+        let Some(rest) = t.strip_prefix('#') else { continue };
+        let Some(list) = rest.trim_start().strip_prefix("palisade:ignore") else { continue };
+        let list = list.trim_start_matches(['=', ' ']);
+        for (id, reason) in parse_ignore_list(list) {
+            out.push((u32::try_from(i + 1).unwrap_or(u32::MAX), id, reason));
+        }
+    }
+    out
+}

@@ -1,0 +1,63 @@
+//! Test helpers: run one check on inline fixtures.
+
+use crate::check::{Check, DfCx, Hit, K8sCx};
+use crate::dockerfile::Dockerfile;
+use crate::k8s::Object;
+use crate::options::{CheckOptions, K8sVersion};
+use crate::yaml::load_all;
+
+/// A pod that breaks most baseline and restricted rules.
+pub const FAIL_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  hostNetwork: true\n  containers:\n  - name: c\n    image: nginx\n    securityContext:\n      privileged: true\n";
+
+/// A minimal Pod with extra lines in `spec` (indented 2) and in its only container (indented 4).
+pub fn pod_with(spec_extra: &str, container_extra: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: apps\nspec:\n  {spec_extra}\n  containers:\n  - name: c\n    image: registry.example.com/app:1.0\n    {container_extra}\n"
+    )
+}
+
+/// Hits of one check on every object of `yaml`, at the newest Kubernetes version.
+pub fn hits(check: &dyn Check, yaml: &str) -> Vec<Hit> {
+    hits_opts(check, yaml, &CheckOptions::default())
+}
+
+/// Hits at Kubernetes 1.`minor`.
+pub fn hits_v(check: &dyn Check, yaml: &str, minor: u32) -> Vec<Hit> {
+    let opts = CheckOptions { k8s_version: Some(format!("1.{minor}")), ..Default::default() };
+    hits_opts(check, yaml, &opts)
+}
+
+/// Hits with options.
+pub fn hits_opts(check: &dyn Check, yaml: &str, opts: &CheckOptions) -> Vec<Hit> {
+    let objects: Vec<Object> =
+        load_all(yaml).into_iter().filter_map(Result::ok).flat_map(Object::expand).collect();
+    let version = opts
+        .k8s_version
+        .as_deref()
+        .map(K8sVersion::parse)
+        .transpose()
+        .ok()
+        .flatten()
+        .unwrap_or(K8sVersion::NEWEST);
+    if !crate::engine::applies(check.meta(), version) {
+        return Vec::new();
+    }
+    let cx = K8sCx { opts, version, objects: &objects };
+    let mut out = Vec::new();
+    for o in &objects {
+        check.k8s(o, &cx, &mut out);
+    }
+    out
+}
+
+/// Hits of one check on a Dockerfile.
+pub fn df_hits(check: &dyn Check, text: &str) -> Vec<Hit> {
+    df_hits_opts(check, text, &CheckOptions::default())
+}
+
+pub fn df_hits_opts(check: &dyn Check, text: &str, opts: &CheckOptions) -> Vec<Hit> {
+    let d = Dockerfile::parse(text).unwrap_or_else(|e| panic!("fixture does not parse: {e:?}"));
+    let mut out = Vec::new();
+    check.dockerfile(&d, &DfCx { opts }, &mut out);
+    out
+}
