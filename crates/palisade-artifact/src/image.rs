@@ -22,7 +22,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -244,7 +244,9 @@ fn index_tar(
     warnings: &Warnings,
 ) -> Result<HashMap<String, Member>, ArtifactError> {
     let mut members = HashMap::new();
-    let mut ar = tar::Archive::new(file.as_ref());
+    let mut handle = file.as_ref();
+    handle.seek(io::SeekFrom::Start(0)).map_err(|e| ArtifactError::io(target, &e))?;
+    let mut ar = tar::Archive::new(handle);
     let entries = ar.entries_with_seek().map_err(|e| ArtifactError::NotAnImage {
         target: target.into(),
         reason: format!("not a tar archive: {e}"),

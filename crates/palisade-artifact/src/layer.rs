@@ -385,7 +385,7 @@ fn walk_tar<R: Read>(
                         let cap = usize::try_from(size.min(64 << 20)).unwrap_or(0);
                         let mut data = Vec::with_capacity(cap);
                         if let Err(e) = (&mut entry).take(limits.max_file_size).read_to_end(&mut data) {
-                            return fail(&format!("reading `{path}` failed"), &e);
+                            return fail(&format!("corrupt or truncated data in `{path}`"), &e);
                         }
                         sink.accept(&meta, &data, warnings);
                         if data.len() <= LINK_CACHE_FILE_MAX && cached_bytes + data.len() <= LINK_CACHE_BUDGET
