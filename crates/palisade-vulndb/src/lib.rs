@@ -16,3 +16,12 @@ pub mod import;
 pub mod model;
 
 pub use error::DbError;
+pub mod db;
+pub mod matcher;
+pub mod severity;
+pub mod update;
+
+pub use db::{BuildOptions, BuildStats, DEFAULT_MAX_AGE, Db, DbInfo, SCHEMA_VERSION, build, default_db_path};
+pub use import::FeedStats;
+pub use matcher::match_packages;
+pub use update::{FeedConfig, UpdateConfig, UpdateStats, update};
