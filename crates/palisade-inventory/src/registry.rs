@@ -8,6 +8,12 @@ pub fn all() -> Vec<Box<dyn Parser>> {
     vec![
         Box::new(parsers::os_release::OsRelease),
         // OS packages
+        Box::new(parsers::dpkg_status::DpkgStatus),
+        Box::new(parsers::dpkg_status_d::DpkgStatusD),
+        Box::new(parsers::apk_installed::ApkInstalled),
+        Box::new(parsers::rpm_sqlite::RpmSqlite),
+        Box::new(parsers::rpm_bdb::RpmBdb),
+        Box::new(parsers::rpm_ndb::RpmNdb),
         // Language packages
         // Binaries and archives
     ]
