@@ -15,6 +15,17 @@ pub fn all() -> Vec<Box<dyn Parser>> {
         Box::new(parsers::rpm_bdb::RpmBdb),
         Box::new(parsers::rpm_ndb::RpmNdb),
         // Language packages
+        Box::new(parsers::npm_lock::NpmPackageLock),
+        Box::new(parsers::npm_package_json::NpmPackageJson),
+        Box::new(parsers::yarn_lock::YarnLock),
+        Box::new(parsers::pnpm_lock::PnpmLock),
+        Box::new(parsers::python_dist_info::PythonDistInfo),
+        Box::new(parsers::poetry_lock::PoetryLock),
+        Box::new(parsers::pipfile_lock::PipfileLock),
+        Box::new(parsers::uv_lock::UvLock),
+        Box::new(parsers::pip_requirements::PipRequirements),
+        Box::new(parsers::cargo_lock::CargoLock),
+        Box::new(parsers::composer_lock::ComposerLock),
         // Binaries and archives
     ]
 }

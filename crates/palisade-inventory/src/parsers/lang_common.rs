@@ -1,0 +1,142 @@
+//! Helpers shared by the language lockfile and installed-metadata parsers: file-name matching, YAML limits,
+//! and a package set that merges repeated `(name, version)` entries of one file into one [`Package`].
+
+use palisade_artifact::FileMeta;
+use palisade_core::{Ecosystem, Package, Scope, package::build_purl};
+use std::collections::BTreeMap;
+
+/// Lockfiles and metadata files larger than this are not read.
+pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
+
+/// The last `/`-separated component of a path.
+pub fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// True when the file's name is one of `names` and it is not too large.
+pub fn wants_name(meta: &FileMeta, names: &[&str]) -> bool {
+    meta.size <= MAX_FILE_SIZE && names.contains(&file_name(meta.path))
+}
+
+/// The purl of a dependency, for [`Package::dependencies`].
+pub fn purl(ecosystem: Ecosystem, name: &str, version: &str) -> String {
+    build_purl(ecosystem, name, version, &[])
+}
+
+/// Options for YAML lockfiles: the default budget of serde-saphyr is sized for configuration files, and
+/// large monorepo lockfiles have millions of nodes. Depth stays bounded.
+pub fn yaml_options() -> serde_saphyr::Options {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_events = 40_000_000;
+    budget.max_nodes = 20_000_000;
+    budget.max_total_scalar_bytes = 256 * 1024 * 1024;
+    let mut options = serde_saphyr::Options::default();
+    options.budget = Some(budget);
+    options.emit_comments = false;
+    options
+}
+
+/// Merge two scopes of the same package reached along different paths: needed at run time wins over
+/// optional, which wins over development-only.
+pub fn merge_scope(a: Scope, b: Scope) -> Scope {
+    match (a, b) {
+        (Scope::Required, _) | (_, Scope::Required) => Scope::Required,
+        (Scope::Optional, _) | (_, Scope::Optional) => Scope::Optional,
+        _ => Scope::Dev,
+    }
+}
+
+/// Packages of one file keyed by `(name, version)`. Adding a package already present merges scope, `direct`,
+/// licences and dependencies instead of duplicating it (e.g. npm copies nested at several paths).
+#[derive(Debug, Default)]
+pub struct PackageSet {
+    packages: BTreeMap<(String, String), Package>,
+}
+
+impl PackageSet {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Add or merge a package.
+    pub fn add(&mut self, pkg: Package) {
+        let key = (pkg.name.clone(), pkg.version.clone());
+        match self.packages.get_mut(&key) {
+            None => {
+                self.packages.insert(key, pkg);
+            }
+            Some(existing) => {
+                existing.scope = merge_scope(existing.scope, pkg.scope);
+                existing.direct = match (existing.direct, pkg.direct) {
+                    (Some(a), Some(b)) => Some(a || b),
+                    (a, b) => a.or(b),
+                };
+                for l in pkg.licenses {
+                    if !existing.licenses.contains(&l) {
+                        existing.licenses.push(l);
+                    }
+                }
+                for d in pkg.dependencies {
+                    if !existing.dependencies.contains(&d) {
+                        existing.dependencies.push(d);
+                    }
+                }
+                for (k, v) in pkg.metadata {
+                    existing.metadata.entry(k).or_insert(v);
+                }
+            }
+        }
+    }
+
+    /// All packages, dependencies sorted and deduplicated.
+    pub fn into_packages(self) -> Vec<Package> {
+        self.packages
+            .into_values()
+            .map(|mut p| {
+                p.dependencies.sort();
+                p.dependencies.dedup();
+                p
+            })
+            .collect()
+    }
+}
+
+/// Test helpers shared by the parser tests.
+#[cfg(test)]
+pub mod testing {
+    use crate::{Input, Output, ParseError, Parser};
+
+    /// Run a parser on in-memory content.
+    pub fn run(parser: &dyn Parser, path: &str, data: &[u8]) -> Result<Output, ParseError> {
+        let mut out = Output::default();
+        parser.parse(&Input { path, layer: Some(1), data }, &mut out)?;
+        Ok(out)
+    }
+
+    /// Find a package by name and version or fail the test with the list of names seen.
+    pub fn get<'a>(out: &'a Output, name: &str, version: &str) -> &'a palisade_core::Package {
+        match out.packages.iter().find(|p| p.name == name && p.version == version) {
+            Some(p) => p,
+            None => panic!(
+                "{name}@{version} not found in {:?}",
+                out.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect::<Vec<_>>()
+            ),
+        }
+    }
+
+    /// Feed every prefix (at a stride) of a valid fixture, plus garbage, to a parser: it must return, never
+    /// panic. Also checks that total garbage is rejected or yields nothing.
+    pub fn no_panic_on_truncation(parser: &dyn Parser, path: &str, fixture: &[u8]) {
+        let stride = (fixture.len() / 200).max(1);
+        let mut cut = 0;
+        while cut < fixture.len() {
+            let _ = run(parser, path, &fixture[..cut]);
+            cut += stride;
+        }
+        let garbage: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+        match run(parser, path, &garbage) {
+            Ok(out) => assert!(out.packages.is_empty(), "garbage produced packages"),
+            Err(e) => assert!(!e.0.is_empty()),
+        }
+    }
+}

@@ -1,0 +1,371 @@
+//! npm `package-lock.json` and `npm-shrinkwrap.json`, lockfile versions 1, 2 and 3.
+//!
+//! * v2/v3 have a flat `packages` map keyed by install path (`node_modules/a/node_modules/b`). The root
+//!   entry `""`, workspace directories (keys outside `node_modules/`) and `link: true` entries are skipped;
+//!   the name comes from `name` (aliases) or else from the last `node_modules/` segment of the key.
+//!   `dev` gives [`Scope::Dev`], `optional` and `devOptional` give [`Scope::Optional`]. A package is direct
+//!   when it sits at the top of a `node_modules` tree and the root package or a workspace lists it.
+//!   Dependencies are resolved the way Node does: the nearest `node_modules` going up from the dependant.
+//! * v1 (used when `packages` is absent) has nested `dependencies` objects with `requires`; the same
+//!   nearest-scope resolution applies. v1 does not say which packages are direct, so `direct` stays `None`.
+//!
+//! Local `file:` / `link:` versions are skipped; `npm:name@version` aliases resolve to the real package.
+
+use super::lang_common::{PackageSet, purl, wants_name};
+use crate::{Input, Output, ParseError, Parser};
+use palisade_artifact::FileMeta;
+use palisade_core::{Ecosystem, Package, Scope};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub struct NpmPackageLock;
+
+#[derive(Deserialize)]
+struct Lockfile {
+    #[serde(default, rename = "lockfileVersion")]
+    lockfile_version: Option<serde_json::Value>,
+    #[serde(default)]
+    packages: Option<BTreeMap<String, V2Package>>,
+    #[serde(default)]
+    dependencies: Option<BTreeMap<String, V1Dependency>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct V2Package {
+    name: Option<String>,
+    version: Option<String>,
+    link: bool,
+    dev: bool,
+    optional: bool,
+    #[serde(rename = "devOptional")]
+    dev_optional: bool,
+    license: Option<serde_json::Value>,
+    dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(rename = "devDependencies")]
+    dev_dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(rename = "optionalDependencies")]
+    optional_dependencies: BTreeMap<String, serde_json::Value>,
+    #[serde(rename = "peerDependencies")]
+    peer_dependencies: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct V1Dependency {
+    version: Option<String>,
+    dev: bool,
+    optional: bool,
+    requires: BTreeMap<String, serde_json::Value>,
+    dependencies: BTreeMap<String, V1Dependency>,
+}
+
+impl Parser for NpmPackageLock {
+    fn id(&self) -> &'static str {
+        "npm-package-lock"
+    }
+
+    fn wants(&self, meta: &FileMeta) -> bool {
+        wants_name(meta, &["package-lock.json", "npm-shrinkwrap.json"])
+    }
+
+    fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {
+        let lock: Lockfile = serde_json::from_slice(input.data)?;
+        let mut set = PackageSet::new();
+        match (lock.packages, lock.dependencies) {
+            (Some(packages), _) => parse_v2(self.id(), input, &packages, &mut set, out),
+            (None, Some(deps)) => parse_v1(self.id(), input, &deps, &mut set, out),
+            (None, None) => {
+                let v = lock.lockfile_version.map(|v| v.to_string()).unwrap_or_else(|| "none".into());
+                return Err(ParseError::new(format!(
+                    "neither `packages` nor `dependencies` present (lockfileVersion {v})"
+                )));
+            }
+        }
+        out.packages.extend(set.into_packages());
+        Ok(())
+    }
+}
+
+/// The package name from a v2 key: whatever follows the last `node_modules/`.
+fn name_from_key(key: &str) -> Option<&str> {
+    let idx = key.rfind("node_modules/")?;
+    let name = &key[idx + "node_modules/".len()..];
+    (!name.is_empty()).then_some(name)
+}
+
+/// Split `npm:real-name@1.2.3` into the real name and version.
+fn split_alias(version: &str) -> Option<(&str, &str)> {
+    let rest = version.strip_prefix("npm:")?;
+    let at = rest.get(1..)?.rfind('@')? + 1;
+    Some((&rest[..at], &rest[at + 1..]))
+}
+
+/// True for versions that are not registry packages (local folders and links).
+fn is_local(version: &str) -> bool {
+    version.starts_with("file:") || version.starts_with("link:")
+}
+
+/// Read a `license` value: an SPDX string or the legacy `{ "type": "MIT" }` object.
+pub(crate) fn license_value(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        serde_json::Value::Object(o) => o.get("type").and_then(|t| t.as_str()).map(|s| s.trim().to_string()),
+        _ => None,
+    }
+}
+
+fn parse_v2(
+    id: &str,
+    input: &Input,
+    packages: &BTreeMap<String, V2Package>,
+    set: &mut PackageSet,
+    out: &mut Output,
+) {
+    // Names the project itself asks for: the root package and every workspace directory.
+    let mut direct_names = BTreeSet::new();
+    for (key, p) in packages {
+        if key.is_empty() || !key.contains("node_modules/") {
+            for deps in [&p.dependencies, &p.dev_dependencies, &p.optional_dependencies, &p.peer_dependencies]
+            {
+                direct_names.extend(deps.keys().cloned());
+            }
+        }
+    }
+    // Resolve each key to (name, version) once, for dependency lookups.
+    let mut resolved: BTreeMap<&str, (String, String)> = BTreeMap::new();
+    for (key, p) in packages {
+        if p.link {
+            continue;
+        }
+        let Some(key_name) = name_from_key(key) else { continue };
+        let Some(version) = p.version.as_deref().filter(|v| !v.is_empty() && !is_local(v)) else {
+            continue;
+        };
+        let (name, version) = match split_alias(version) {
+            Some((n, v)) => (n.to_string(), v.to_string()),
+            None => (p.name.clone().unwrap_or_else(|| key_name.to_string()), version.to_string()),
+        };
+        resolved.insert(key.as_str(), (name, version));
+    }
+    for (key, p) in packages {
+        if key.is_empty() || p.link || !key.contains("node_modules/") {
+            continue;
+        }
+        let Some((name, version)) = resolved.get(key.as_str()) else {
+            out.warnings.push(format!("{key}: no usable version, skipped"));
+            continue;
+        };
+        let mut pkg = Package::new(Ecosystem::Npm, name, version, input.location(), id);
+        pkg.scope = if p.dev_optional || p.optional {
+            Scope::Optional
+        } else if p.dev {
+            Scope::Dev
+        } else {
+            Scope::Required
+        };
+        let key_name = name_from_key(key).unwrap_or_default();
+        let top_level = key.matches("node_modules/").count() == 1;
+        pkg.direct = Some(top_level && direct_names.contains(key_name));
+        pkg.licenses.extend(p.license.as_ref().and_then(license_value));
+        for dep in
+            p.dependencies.keys().chain(p.optional_dependencies.keys()).chain(p.peer_dependencies.keys())
+        {
+            if let Some((n, v)) = resolve_v2(key, dep, &resolved) {
+                pkg.dependencies.push(purl(Ecosystem::Npm, n, v));
+            }
+        }
+        set.add(pkg);
+    }
+}
+
+/// Node's lookup: `<key>/node_modules/<dep>`, then each ancestor `node_modules`, then the root.
+fn resolve_v2<'a>(
+    from: &str,
+    dep: &str,
+    resolved: &'a BTreeMap<&str, (String, String)>,
+) -> Option<&'a (String, String)> {
+    let mut base = from.to_string();
+    loop {
+        let candidate = if base.is_empty() {
+            format!("node_modules/{dep}")
+        } else {
+            format!("{base}/node_modules/{dep}")
+        };
+        if let Some(r) = resolved.get(candidate.as_str()) {
+            return Some(r);
+        }
+        if base.is_empty() {
+            return None;
+        }
+        // Drop the last `node_modules/<name>` (scoped names have two segments).
+        base = match base.rfind("node_modules/") {
+            Some(i) => base[..i].trim_end_matches('/').to_string(),
+            None => String::new(),
+        };
+    }
+}
+
+fn parse_v1(
+    id: &str,
+    input: &Input,
+    deps: &BTreeMap<String, V1Dependency>,
+    set: &mut PackageSet,
+    out: &mut Output,
+) {
+    let mut scopes: Vec<&BTreeMap<String, V1Dependency>> = vec![deps];
+    walk_v1(id, input, deps, &mut scopes, set, out, 0);
+}
+
+/// Nesting deeper than this is treated as hostile and not followed.
+const MAX_V1_DEPTH: usize = 200;
+
+fn v1_name_version<'a>(name: &'a str, d: &'a V1Dependency) -> Option<(&'a str, &'a str)> {
+    let version = d.version.as_deref().filter(|v| !v.is_empty() && !is_local(v))?;
+    Some(split_alias(version).unwrap_or((name, version)))
+}
+
+fn walk_v1<'a>(
+    id: &str,
+    input: &Input,
+    deps: &'a BTreeMap<String, V1Dependency>,
+    scopes: &mut Vec<&'a BTreeMap<String, V1Dependency>>,
+    set: &mut PackageSet,
+    out: &mut Output,
+    depth: usize,
+) {
+    if depth > MAX_V1_DEPTH {
+        out.warnings.push(format!("dependencies nested deeper than {MAX_V1_DEPTH} levels, rest skipped"));
+        return;
+    }
+    for (name, d) in deps {
+        let Some((real_name, version)) = v1_name_version(name, d) else {
+            continue;
+        };
+        let mut pkg = Package::new(Ecosystem::Npm, real_name, version, input.location(), id);
+        pkg.scope = if d.optional {
+            Scope::Optional
+        } else if d.dev {
+            Scope::Dev
+        } else {
+            Scope::Required
+        };
+        for req in d.requires.keys() {
+            // Nearest scope first: this package's own nested dependencies, then its ancestors'.
+            let found = std::iter::once(&d.dependencies)
+                .chain(scopes.iter().rev().copied())
+                .find_map(|s| s.get(req).and_then(|r| v1_name_version(req, r)));
+            if let Some((n, v)) = found {
+                pkg.dependencies.push(purl(Ecosystem::Npm, n, v));
+            }
+        }
+        set.add(pkg);
+        if !d.dependencies.is_empty() {
+            scopes.push(&d.dependencies);
+            walk_v1(id, input, &d.dependencies, scopes, set, out, depth + 1);
+            scopes.pop();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parsers::lang_common::testing::{get, no_panic_on_truncation, run};
+
+    const V3: &[u8] = include_bytes!("../../tests/fixtures/npm/package-lock-v3.json");
+    const V1: &[u8] = include_bytes!("../../tests/fixtures/npm/package-lock-v1.json");
+    const V2_WS: &[u8] = include_bytes!("../../tests/fixtures/npm/package-lock-v2-workspaces.json");
+
+    #[test]
+    fn v3_generated_by_npm() {
+        let out = run(&NpmPackageLock, "app/package-lock.json", V3).unwrap();
+        assert_eq!(out.packages.len(), 5);
+        let debug = get(&out, "debug", "2.6.9");
+        assert_eq!(debug.scope, Scope::Required);
+        assert_eq!(debug.direct, Some(true));
+        assert_eq!(debug.licenses, ["MIT"]);
+        // debug needs ms 2.0.0 (nested copy), not the hoisted dev ms 2.1.3.
+        assert_eq!(debug.dependencies, ["pkg:npm/ms@2.0.0"]);
+        let nested_ms = get(&out, "ms", "2.0.0");
+        assert_eq!(nested_ms.direct, Some(false));
+        assert_eq!(get(&out, "ms", "2.1.3").scope, Scope::Dev);
+        assert_eq!(get(&out, "is-number", "7.0.0").scope, Scope::Optional);
+        let babel = get(&out, "@babel/helper-plugin-utils", "7.24.0");
+        assert_eq!(babel.purl, "pkg:npm/%40babel/helper-plugin-utils@7.24.0");
+        assert_eq!(babel.found_by, "npm-package-lock");
+        assert_eq!(babel.locations[0].path, "app/package-lock.json");
+    }
+
+    #[test]
+    fn v1_nested_dependencies() {
+        let out = run(&NpmPackageLock, "package-lock.json", V1).unwrap();
+        assert_eq!(out.packages.len(), 5);
+        assert_eq!(get(&out, "debug", "2.6.9").dependencies, ["pkg:npm/ms@2.0.0"]);
+        assert_eq!(get(&out, "ms", "2.1.3").scope, Scope::Dev);
+        assert_eq!(get(&out, "is-number", "7.0.0").scope, Scope::Optional);
+        assert!(out.packages.iter().all(|p| p.direct.is_none()));
+    }
+
+    #[test]
+    fn v2_workspaces_links_aliases() {
+        let out = run(&NpmPackageLock, "package-lock.json", V2_WS).unwrap();
+        let names: Vec<_> = out.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+        assert_eq!(
+            names,
+            [
+                "emoji-regex@8.0.0",
+                "fsevents@2.3.3",
+                "lodash@4.17.20",
+                "loose-envify@1.4.0",
+                "react@18.2.0",
+                "string-width@4.2.3",
+                "typescript@5.4.5"
+            ]
+        );
+        // The alias resolves to the real package, and is direct through its alias name.
+        let sw = get(&out, "string-width", "4.2.3");
+        assert_eq!(sw.direct, Some(true));
+        assert_eq!(sw.dependencies, ["pkg:npm/emoji-regex@8.0.0"]);
+        assert_eq!(get(&out, "typescript", "5.4.5").scope, Scope::Dev);
+        assert_eq!(get(&out, "typescript", "5.4.5").licenses, ["Apache-2.0"]);
+        assert_eq!(get(&out, "fsevents", "2.3.3").scope, Scope::Optional);
+        // react is nested under a workspace directory: listed by the workspace but not top-level.
+        let react = get(&out, "react", "18.2.0");
+        assert_eq!(react.dependencies, ["pkg:npm/loose-envify@1.4.0"]);
+        assert_eq!(get(&out, "emoji-regex", "8.0.0").direct, Some(false));
+    }
+
+    #[test]
+    fn malformed() {
+        let e = run(&NpmPackageLock, "package-lock.json", b"{\"lockfileVersion\": 3}").unwrap_err();
+        assert!(e.0.contains("neither"), "{e}");
+        assert!(run(&NpmPackageLock, "package-lock.json", b"{\"packages\": []}").is_err());
+        assert!(run(&NpmPackageLock, "package-lock.json", b"[1,2").is_err());
+        let out = run(
+            &NpmPackageLock,
+            "package-lock.json",
+            br#"{"packages": {"node_modules/x": {"version": "file:../x"}, "node_modules/y": {}}}"#,
+        )
+        .unwrap();
+        assert!(out.packages.is_empty());
+        assert_eq!(out.warnings.len(), 2);
+    }
+
+    #[test]
+    fn wants_names() {
+        let meta = |path| FileMeta { path, size: 10, mode: 0o644, layer: None };
+        assert!(NpmPackageLock.wants(&meta("app/package-lock.json")));
+        assert!(NpmPackageLock.wants(&meta("app/node_modules/x/npm-shrinkwrap.json")));
+        assert!(!NpmPackageLock.wants(&meta("app/package.json")));
+        let big = FileMeta { path: "package-lock.json", size: 65 * 1024 * 1024, mode: 0, layer: None };
+        assert!(!NpmPackageLock.wants(&big));
+    }
+
+    #[test]
+    fn truncated_input_does_not_panic() {
+        no_panic_on_truncation(&NpmPackageLock, "package-lock.json", V3);
+        no_panic_on_truncation(&NpmPackageLock, "package-lock.json", V1);
+        no_panic_on_truncation(&NpmPackageLock, "package-lock.json", V2_WS);
+    }
+}

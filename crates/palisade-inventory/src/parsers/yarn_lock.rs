@@ -1,0 +1,325 @@
+//! `yarn.lock`, both formats.
+//!
+//! * Classic (yarn 1, `# yarn lockfile v1`): an indentation-based text format. Each entry has a header of
+//!   comma-separated specifiers (`"@babel/core@^7.0.0", "@babel/core@^7.1.0":`) and indented `version`,
+//!   `dependencies` and `optionalDependencies`. Aliases (`alias@npm:real@^1`) resolve to the real package.
+//!   Local `file:` / `link:` entries are skipped. The classic format does not say what is direct.
+//! * Berry (yarn 2+, recognised by a `__metadata:` key): YAML. Only entries whose `resolution` uses the
+//!   `npm:` protocol are packages; `workspace:` entries are the project itself (their dependencies are the
+//!   direct ones, and `dependenciesMeta.<name>.optional` marks optional ones), and `patch:` entries
+//!   duplicate the npm entry they patch, so both are skipped, as are links, portals and files.
+//!
+//! Neither format records development dependencies. Dependencies are resolved through the specifiers that
+//! the entries list, so every dependency purl names the locked version.
+
+use super::lang_common::{PackageSet, purl, wants_name, yaml_options};
+use crate::{Input, Output, ParseError, Parser};
+use palisade_artifact::FileMeta;
+use palisade_core::{Ecosystem, Package, Scope};
+use serde::Deserialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+pub struct YarnLock;
+
+impl Parser for YarnLock {
+    fn id(&self) -> &'static str {
+        "yarn-lock"
+    }
+
+    fn wants(&self, meta: &FileMeta) -> bool {
+        wants_name(meta, &["yarn.lock"])
+    }
+
+    fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {
+        let text = input.text()?;
+        let is_berry = text.lines().any(|l| l.starts_with("__metadata:"));
+        let packages = if is_berry {
+            parse_berry(self.id(), input, text)?
+        } else {
+            parse_classic(self.id(), input, text)?
+        };
+        out.packages.extend(packages);
+        Ok(())
+    }
+}
+
+/// Split a specifier `name@range` (the name may be scoped: `@scope/name@range`).
+fn split_spec(spec: &str) -> Option<(&str, &str)> {
+    let at = spec.get(1..)?.find('@')? + 1;
+    let name = &spec[..at];
+    (!name.is_empty()).then(|| (name, &spec[at + 1..]))
+}
+
+fn unquote(s: &str) -> &str {
+    let s = s.trim();
+    s.strip_prefix('"').and_then(|r| r.strip_suffix('"')).unwrap_or(s)
+}
+
+/// A classic line `key value` or `"key" "value"`.
+fn split_key_value(line: &str) -> (&str, &str) {
+    let line = line.trim();
+    let split =
+        if let Some(rest) = line.strip_prefix('"') { rest.find('"').map(|i| i + 2) } else { line.find(' ') };
+    match split {
+        Some(i) if i <= line.len() => {
+            let (k, v) = line.split_at(i);
+            (unquote(k), unquote(v.trim_start_matches(':')))
+        }
+        _ => (unquote(line.trim_end_matches(':')), ""),
+    }
+}
+
+#[derive(Default)]
+struct ClassicEntry {
+    specs: Vec<String>,
+    version: Option<String>,
+    deps: Vec<(String, String)>,
+    line: usize,
+}
+
+fn is_local_range(range: &str) -> bool {
+    ["file:", "link:", "portal:", "workspace:"].iter().any(|p| range.starts_with(p))
+}
+
+fn parse_classic(id: &str, input: &Input, text: &str) -> Result<Vec<Package>, ParseError> {
+    let mut entries: Vec<ClassicEntry> = Vec::new();
+    let mut in_deps = false;
+    for (n, raw) in text.lines().enumerate() {
+        let line = raw.trim_end();
+        if line.trim().is_empty() || line.trim_start().starts_with('#') {
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        if indent == 0 {
+            let Some(header) = line.strip_suffix(':') else {
+                return Err(ParseError::new(format!(
+                    "line {}: expected an entry header ending in `:`",
+                    n + 1
+                )));
+            };
+            let specs = header.split(", ").map(|s| unquote(s).to_string()).collect();
+            entries.push(ClassicEntry { specs, line: n + 1, ..Default::default() });
+            in_deps = false;
+            continue;
+        }
+        let Some(entry) = entries.last_mut() else {
+            return Err(ParseError::new(format!("line {}: indented line before any entry", n + 1)));
+        };
+        let (key, value) = split_key_value(line);
+        if indent <= 2 {
+            in_deps = matches!(key, "dependencies" | "optionalDependencies") && value.is_empty();
+            if key == "version" {
+                entry.version = Some(value.to_string());
+            }
+        } else if in_deps && !key.is_empty() {
+            entry.deps.push((key.to_string(), value.to_string()));
+        }
+    }
+    if entries.is_empty() && !text.contains("yarn lockfile") {
+        return Err(ParseError::new("no entries and no `# yarn lockfile v1` marker: not a yarn.lock"));
+    }
+
+    // Real (name, version) of each entry; None for local ones.
+    let resolve_entry = |e: &ClassicEntry| -> Option<(String, String)> {
+        let version = e.version.as_deref().filter(|v| !v.is_empty())?;
+        let (name, range) = split_spec(e.specs.first()?)?;
+        if is_local_range(range) {
+            return None;
+        }
+        let name = match range.strip_prefix("npm:").and_then(split_spec) {
+            Some((real, _)) => real,
+            None => name,
+        };
+        Some((name.to_string(), version.to_string()))
+    };
+    let mut by_spec: BTreeMap<&str, (String, String)> = BTreeMap::new();
+    for e in &entries {
+        if let Some(nv) = resolve_entry(e) {
+            for s in &e.specs {
+                by_spec.insert(s.as_str(), nv.clone());
+            }
+        }
+    }
+    let mut set = PackageSet::new();
+    for e in &entries {
+        let Some((name, version)) = resolve_entry(e) else {
+            if e.version.is_none() {
+                return Err(ParseError::new(format!("line {}: entry has no version", e.line)));
+            }
+            continue;
+        };
+        let mut pkg = Package::new(Ecosystem::Npm, name, version, input.location(), id);
+        for (dn, dr) in &e.deps {
+            if let Some((n, v)) = by_spec.get(format!("{dn}@{dr}").as_str()) {
+                pkg.dependencies.push(purl(Ecosystem::Npm, n, v));
+            }
+        }
+        set.add(pkg);
+    }
+    Ok(set.into_packages())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BerryEntry {
+    resolution: Option<String>,
+    dependencies: BTreeMap<String, String>,
+    #[serde(rename = "dependenciesMeta")]
+    dependencies_meta: BTreeMap<String, BerryDepMeta>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct BerryDepMeta {
+    optional: Option<bool>,
+}
+
+/// `name@npm:1.2.3` to (name, version); None for any other protocol.
+fn npm_resolution(resolution: &str) -> Option<(&str, &str)> {
+    let (name, rest) = split_spec(resolution)?;
+    let version = rest.strip_prefix("npm:")?;
+    (!version.is_empty()).then_some((name, version))
+}
+
+fn parse_berry(id: &str, input: &Input, text: &str) -> Result<Vec<Package>, ParseError> {
+    let lock: BTreeMap<String, BerryEntry> = serde_saphyr::from_str_with_options(text, yaml_options())
+        .map_err(|e| ParseError::new(format!("invalid yarn berry YAML: {e}")))?;
+    let mut by_descriptor: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    for (key, e) in &lock {
+        if let Some(nv) = e.resolution.as_deref().and_then(npm_resolution) {
+            for d in key.split(',') {
+                by_descriptor.insert(d.trim(), nv);
+            }
+        }
+    }
+    let resolve = |name: &str, range: &str| {
+        by_descriptor
+            .get(format!("{name}@{range}").as_str())
+            .or_else(|| by_descriptor.get(format!("{name}@npm:{range}").as_str()))
+            .copied()
+    };
+    // Direct dependencies: what the workspaces ask for.
+    let mut direct = BTreeSet::new();
+    let mut optional = BTreeSet::new();
+    for e in lock.values() {
+        let Some(res) = e.resolution.as_deref() else { continue };
+        if !split_spec(res).is_some_and(|(_, r)| r.starts_with("workspace:")) {
+            continue;
+        }
+        for (n, r) in &e.dependencies {
+            if let Some(nv) = resolve(n, r) {
+                direct.insert(nv);
+                if e.dependencies_meta.get(n).and_then(|m| m.optional) == Some(true) {
+                    optional.insert(nv);
+                }
+            }
+        }
+    }
+    let mut set = PackageSet::new();
+    for (key, e) in &lock {
+        if key == "__metadata" {
+            continue;
+        }
+        let Some(nv @ (name, version)) = e.resolution.as_deref().and_then(npm_resolution) else { continue };
+        let mut pkg = Package::new(Ecosystem::Npm, name, version, input.location(), id);
+        pkg.direct = Some(direct.contains(&nv));
+        if optional.contains(&nv) {
+            pkg.scope = Scope::Optional;
+        }
+        for (n, r) in &e.dependencies {
+            if let Some((dn, dv)) = resolve(n, r) {
+                pkg.dependencies.push(purl(Ecosystem::Npm, dn, dv));
+            }
+        }
+        set.add(pkg);
+    }
+    Ok(set.into_packages())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parsers::lang_common::testing::{get, no_panic_on_truncation, run};
+
+    const V1: &[u8] = include_bytes!("../../tests/fixtures/yarn/yarn-v1.lock");
+    const V1_EDGE: &[u8] = include_bytes!("../../tests/fixtures/yarn/yarn-v1-edge.lock");
+    const BERRY: &[u8] = include_bytes!("../../tests/fixtures/yarn/yarn-berry.lock");
+    const BERRY_EDGE: &[u8] = include_bytes!("../../tests/fixtures/yarn/yarn-berry-edge.lock");
+
+    fn names(out: &Output) -> Vec<String> {
+        out.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect()
+    }
+
+    #[test]
+    fn classic_generated_by_yarn1() {
+        let out = run(&YarnLock, "yarn.lock", V1).unwrap();
+        assert_eq!(
+            names(&out),
+            ["@babel/helper-plugin-utils@7.24.0", "debug@2.6.9", "is-number@7.0.0", "ms@2.0.0", "ms@2.1.3"]
+        );
+        assert_eq!(get(&out, "debug", "2.6.9").dependencies, ["pkg:npm/ms@2.0.0"]);
+        assert!(out.packages.iter().all(|p| p.direct.is_none() && p.found_by == "yarn-lock"));
+    }
+
+    #[test]
+    fn classic_multi_specs_aliases_and_local() {
+        let out = run(&YarnLock, "yarn.lock", V1_EDGE).unwrap();
+        assert_eq!(
+            names(&out),
+            [
+                "@babel/code-frame@7.22.13",
+                "@babel/highlight@7.22.20",
+                "chalk@2.4.2",
+                "string-width@4.2.3",
+                "supports-color@5.5.0"
+            ]
+        );
+        assert_eq!(
+            get(&out, "@babel/code-frame", "7.22.13").dependencies,
+            ["pkg:npm/%40babel/highlight@7.22.20", "pkg:npm/chalk@2.4.2"]
+        );
+        assert_eq!(get(&out, "chalk", "2.4.2").dependencies, ["pkg:npm/supports-color@5.5.0"]);
+    }
+
+    #[test]
+    fn berry_generated_by_yarn4() {
+        let out = run(&YarnLock, "yarn.lock", BERRY).unwrap();
+        assert_eq!(
+            names(&out),
+            ["@babel/helper-plugin-utils@7.24.0", "debug@2.6.9", "is-number@7.0.0", "ms@2.0.0", "ms@2.1.3"]
+        );
+        assert_eq!(get(&out, "debug", "2.6.9").direct, Some(true));
+        assert_eq!(get(&out, "debug", "2.6.9").dependencies, ["pkg:npm/ms@2.0.0"]);
+        assert_eq!(get(&out, "ms", "2.0.0").direct, Some(false));
+        assert_eq!(get(&out, "is-number", "7.0.0").scope, Scope::Optional);
+        assert_eq!(get(&out, "ms", "2.1.3").scope, Scope::Required);
+    }
+
+    #[test]
+    fn berry_skips_workspaces_and_patches() {
+        let out = run(&YarnLock, "yarn.lock", BERRY_EDGE).unwrap();
+        assert_eq!(
+            names(&out),
+            ["fsevents@2.3.3", "js-tokens@4.0.0", "loose-envify@1.4.0", "react@18.2.0", "typescript@5.4.5"]
+        );
+        assert_eq!(get(&out, "fsevents", "2.3.3").scope, Scope::Optional);
+        assert_eq!(get(&out, "react", "18.2.0").direct, Some(true));
+        assert_eq!(get(&out, "loose-envify", "1.4.0").dependencies, ["pkg:npm/js-tokens@4.0.0"]);
+    }
+
+    #[test]
+    fn malformed() {
+        let e = run(&YarnLock, "yarn.lock", b"foo@^1:\n  resolved \"x\"\n").unwrap_err();
+        assert!(e.0.contains("no version"), "{e}");
+        assert!(run(&YarnLock, "yarn.lock", b"  version \"1\"\n").is_err());
+        assert!(run(&YarnLock, "yarn.lock", b"not a lockfile").is_err());
+        assert!(run(&YarnLock, "yarn.lock", b"__metadata:\n  version: 8\nfoo: [\n").is_err());
+        assert!(run(&YarnLock, "yarn.lock", b"\xff\xfe").is_err());
+    }
+
+    #[test]
+    fn truncated_input_does_not_panic() {
+        no_panic_on_truncation(&YarnLock, "yarn.lock", V1_EDGE);
+        no_panic_on_truncation(&YarnLock, "yarn.lock", BERRY_EDGE);
+    }
+}
