@@ -1,0 +1,146 @@
+//! Helpers shared by the Kubernetes checks.
+
+use crate::k8s::{Container, ContainerKind, Object};
+use crate::yaml::Node;
+
+/// Every container (init, regular, ephemeral) of a workload; empty for other kinds.
+pub fn containers(obj: &Object) -> Vec<Container<'_>> {
+    obj.pod().map(|p| p.containers()).unwrap_or_default()
+}
+
+/// Long-running app containers (regular containers only).
+pub fn app_containers(obj: &Object) -> Vec<Container<'_>> {
+    containers(obj).into_iter().filter(|c| c.kind == ContainerKind::Regular).collect()
+}
+
+/// Init and regular containers (not ephemeral debug containers).
+pub fn spec_containers(obj: &Object) -> Vec<Container<'_>> {
+    containers(obj).into_iter().filter(|c| c.kind != ContainerKind::Ephemeral).collect()
+}
+
+/// `rules` of a Role/ClusterRole.
+pub fn rules(obj: &Object) -> &[Node] {
+    if obj.kind == "Role" || obj.kind == "ClusterRole" {
+        obj.root.get("rules").map(Node::as_seq).unwrap_or(&[])
+    } else {
+        &[]
+    }
+}
+
+fn list_has(rule: &Node, key: &str, wanted: &[&str]) -> bool {
+    rule.get(key).is_some_and(|n| {
+        n.str_list().iter().any(|v| v == "*" || wanted.iter().any(|w| w.eq_ignore_ascii_case(v)))
+    })
+}
+
+/// True when the rule grants one of `verbs` on one of `resources` (wildcards count). API groups are ignored
+/// (the resource names used here are unique across groups).
+pub fn grants(rule: &Node, resources: &[&str], verbs: &[&str]) -> bool {
+    list_has(rule, "resources", resources) && list_has(rule, "verbs", verbs)
+}
+
+/// The first rule granting access, for the finding position.
+pub fn find_grant<'a>(obj: &'a Object, resources: &[&str], verbs: &[&str]) -> Option<&'a Node> {
+    rules(obj).iter().find(|r| grants(r, resources, verbs))
+}
+
+/// Names that suggest a credential.
+pub fn secret_like(name: &str) -> bool {
+    let n = name.to_ascii_lowercase().replace('-', "_");
+    [
+        "password",
+        "passwd",
+        "pwd",
+        "secret",
+        "token",
+        "api_key",
+        "apikey",
+        "access_key",
+        "private_key",
+        "credential",
+        "auth_key",
+    ]
+    .iter()
+    .any(|k| n.contains(k))
+        && !n.ends_with("_file")
+        && !n.ends_with("_path")
+}
+
+/// Labels map of a metadata node.
+pub fn labels(meta: Option<&Node>) -> Vec<(String, String)> {
+    meta.and_then(|m| m.get("labels"))
+        .map(|l| {
+            l.as_map().iter().map(|(k, v)| (k.name.clone(), v.scalar_text().unwrap_or_default())).collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Does a label selector (`matchLabels` form or a plain map like Service selectors) select `labels`?
+/// `matchExpressions` with `In`/`NotIn`/`Exists`/`DoesNotExist` are honoured.
+pub fn selects(selector: &Node, labels: &[(String, String)]) -> bool {
+    let get = |k: &str| labels.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let plain = selector.get("matchLabels").is_none() && selector.get("matchExpressions").is_none();
+    let ml = if plain { Some(selector) } else { selector.get("matchLabels") };
+    if let Some(ml) = ml {
+        for (k, v) in ml.as_map() {
+            if get(&k.name) != Some(v.scalar_text().unwrap_or_default().as_str()) {
+                return false;
+            }
+        }
+    }
+    for e in selector.get("matchExpressions").map(Node::as_seq).unwrap_or(&[]) {
+        let key = e.get("key").and_then(Node::as_str).unwrap_or("");
+        let values = e.get("values").map(Node::str_list).unwrap_or_default();
+        let ok = match e.get("operator").and_then(Node::as_str).unwrap_or("") {
+            "In" => get(key).is_some_and(|v| values.iter().any(|x| x == v)),
+            "NotIn" => get(key).is_none_or(|v| !values.iter().any(|x| x == v)),
+            "Exists" => get(key).is_some(),
+            "DoesNotExist" => get(key).is_none(),
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+    }
+    true
+}
+
+/// Pod labels of a workload.
+pub fn pod_labels(obj: &Object) -> Vec<(String, String)> {
+    obj.pod().map(|p| labels(p.meta)).unwrap_or_default()
+}
+
+/// Effective namespace for cross-object matching.
+pub fn ns(obj: &Object) -> &str {
+    obj.namespace.as_deref().unwrap_or("default")
+}
+
+/// Kinds that have no namespace.
+pub const CLUSTER_SCOPED: &[&str] = &[
+    "Namespace",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PersistentVolume",
+    "StorageClass",
+    "CustomResourceDefinition",
+    "PriorityClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "Node",
+    "IngressClass",
+    "PodSecurityPolicy",
+    "RuntimeClass",
+    "APIService",
+    "CSIDriver",
+    "VolumeSnapshotClass",
+    "ClusterIssuer",
+    "SecurityContextConstraints",
+    "ValidatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding",
+    "List",
+];
+
+/// A resource's integer port, or a named port.
+pub fn port_text(n: &Node) -> String {
+    n.scalar_text().unwrap_or_default()
+}

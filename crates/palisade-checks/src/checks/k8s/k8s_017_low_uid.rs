@@ -1,0 +1,93 @@
+//! PAL-K8S-017: Container may run with a low UID (< 10000).
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct LowUid;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-017",
+    title: "Container may run with a low UID (< 10000)",
+    severity: Severity::Low,
+    groups: &["kubernetes", "pod-security"],
+    rationale: "UIDs below 10000 may collide with real users on the node; if the container escapes it acts as that user.",
+    remediation: "Set securityContext.runAsUser to 10000 or higher (pod or container level).",
+    references: &["kubesec: RunAsUser"],
+    peers: &["checkov:CKV_K8S_40"],
+    ..CheckMeta::K8S
+};
+
+impl Check for LowUid {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        let Some(pod) = obj.pod() else { return };
+        let pod_uid = pod.sc_field("runAsUser").and_then(Node::as_i64);
+        for c in spec_containers(obj) {
+            let uid = c.sc_field("runAsUser").and_then(Node::as_i64).or(pod_uid);
+            if uid.is_none_or(|u| u < 10000) {
+                let at = c.sc_field("runAsUser").or(pod.sc_field("runAsUser")).unwrap_or(c.node);
+                out.push(
+                    Hit::at(
+                        at,
+                        format!(
+                            "container {:?} runs with UID {} (< 10000); set runAsUser >= 10000",
+                            c.name,
+                            uid.map_or("from image".to_string(), |u| u.to_string())
+                        ),
+                    )
+                    .in_container(c.name),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LowUid as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  securityContext: {runAsUser: 1000}
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+"#;
+    const PASS: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  securityContext: {runAsUser: 10001}
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}

@@ -1,0 +1,107 @@
+//! PAL-K8S-029: No Linux hardening (seccomp, AppArmor, SELinux or dropped capabilities).
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct NoLinuxHardening;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-029",
+    title: "No Linux hardening (seccomp, AppArmor, SELinux or dropped capabilities)",
+    severity: Severity::Medium,
+    groups: &["kubernetes", "pod-security"],
+    rationale: "Containers without any kernel-level hardening expose the full syscall and capability surface of the node kernel.",
+    remediation: "Apply at least one of: seccompProfile RuntimeDefault, an AppArmor profile, seLinuxOptions, or capabilities.drop: [ALL].",
+    references: &["NSA/CISA Kubernetes Hardening: kernel hardening"],
+    peers: &["polaris:linuxHardening"],
+    ..CheckMeta::K8S
+};
+
+impl Check for NoLinuxHardening {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        let Some(pod) = obj.pod() else { return };
+        let pod_hard = pod.sc_field("seccompProfile").is_some()
+            || pod.sc_field("appArmorProfile").is_some()
+            || pod.sc_field("seLinuxOptions").is_some()
+            || pod.annotations().iter().any(|(k, _)| {
+                k.name.starts_with("container.apparmor.security.beta.kubernetes.io/")
+                    || k.name.starts_with("seccomp.security.alpha.kubernetes.io/")
+            });
+        if pod_hard {
+            return;
+        }
+        for c in spec_containers(obj) {
+            let caps = c
+                .sc()
+                .and_then(|s| s.field("capabilities"))
+                .and_then(|k| k.get("drop"))
+                .is_some_and(|d| !d.as_seq().is_empty());
+            if !(caps
+                || c.sc_field("seccompProfile").is_some()
+                || c.sc_field("appArmorProfile").is_some()
+                || c.sc_field("seLinuxOptions").is_some())
+            {
+                out.push(
+                    Hit::at(
+                        c.sc().unwrap_or(c.node),
+                        format!(
+                            "container {:?} has no seccomp, AppArmor, SELinux or capability hardening",
+                            c.name
+                        ),
+                    )
+                    .in_container(c.name),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NoLinuxHardening as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+"#;
+    const PASS: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  securityContext: {seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}

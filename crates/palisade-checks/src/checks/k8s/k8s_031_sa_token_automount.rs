@@ -1,0 +1,80 @@
+//! PAL-K8S-031: Service account token automounted.
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct SaTokenAutomount;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-031",
+    title: "Service account token automounted",
+    severity: Severity::Medium,
+    groups: &["kubernetes"],
+    rationale: "An automounted token lets anyone who compromises the pod talk to the Kubernetes API with the pod's identity.",
+    remediation: "Set automountServiceAccountToken: false in the pod spec unless the app calls the Kubernetes API.",
+    references: &["CIS Kubernetes 5.1.6", "NSA/CISA Kubernetes Hardening"],
+    peers: &["checkov:CKV_K8S_38", "polaris:automountServiceAccountToken"],
+    ..CheckMeta::K8S
+};
+
+impl Check for SaTokenAutomount {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        let Some(pod) = obj.pod() else { return };
+        if pod.spec.get("automountServiceAccountToken").and_then(Node::as_bool) != Some(false) {
+            out.push(Hit::at(
+                pod.spec.get("automountServiceAccountToken").unwrap_or(pod.spec),
+                "the service account token is automounted; set automountServiceAccountToken: false",
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SaTokenAutomount as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+"#;
+    const PASS: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  automountServiceAccountToken: false
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}

@@ -1,0 +1,99 @@
+//! PAL-K8S-034: Service account not defined in the checked manifests.
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct MissingServiceAccount;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-034",
+    title: "Service account not defined in the checked manifests",
+    severity: Severity::Low,
+    groups: &["kubernetes"],
+    rationale: "A workload referencing a ServiceAccount that the manifests do not define will fail to start or silently use an unexpected account.",
+    remediation: "Define the ServiceAccount alongside the workload or fix serviceAccountName.",
+    references: &["Kubernetes docs: service accounts"],
+    peers: &["kube-linter:non-existent-service-account"],
+    ..CheckMeta::K8S
+};
+
+impl Check for MissingServiceAccount {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        let Some(pod) = obj.pod() else { return };
+        let Some(sa) = pod.spec.field("serviceAccountName") else { return };
+        let name = sa.scalar_text().unwrap_or_default();
+        // Only judge when the checked set defines service accounts at all.
+        let accounts: Vec<&Object> = cx.objects.iter().filter(|o| o.kind == "ServiceAccount").collect();
+        if name.is_empty() || name == "default" || accounts.is_empty() {
+            return;
+        }
+        if !accounts.iter().any(|o| o.name == name && ns(o) == ns(obj)) {
+            out.push(Hit::at(
+                sa,
+                format!(
+                    "ServiceAccount {name:?} is not defined in namespace {:?} of the checked manifests",
+                    ns(obj)
+                ),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MissingServiceAccount as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: v1
+kind: ServiceAccount
+metadata: {name: other, namespace: apps}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  serviceAccountName: web
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+"#;
+    const PASS: &str = r#"apiVersion: v1
+kind: ServiceAccount
+metadata: {name: web, namespace: apps}
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  serviceAccountName: web
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}

@@ -1,0 +1,93 @@
+//! PAL-K8S-035: Hard-coded secret in an environment variable.
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct EnvSecretLiteral;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-035",
+    title: "Hard-coded secret in an environment variable",
+    severity: Severity::High,
+    groups: &["kubernetes", "secrets"],
+    rationale: "Credentials written into manifests end up in git history, CI logs and `kubectl describe` output.",
+    remediation: "Move the value into a Secret (or an external secret store) and reference it with valueFrom.secretKeyRef.",
+    references: &["CIS Kubernetes 5.4.1", "NSA/CISA Kubernetes Hardening: secrets"],
+    peers: &["kube-linter:env-var-secret", "polaris:sensitiveContainerEnvVar"],
+    ..CheckMeta::K8S
+};
+
+impl Check for EnvSecretLiteral {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        for c in containers(obj) {
+            for e in c.node.get("env").map(Node::as_seq).unwrap_or(&[]) {
+                let name = e.get("name").and_then(Node::scalar_text).unwrap_or_default();
+                let Some(v) = e.get("value") else { continue };
+                let val = v.scalar_text().unwrap_or_default();
+                if secret_like(&name) && !val.trim().is_empty() && !val.starts_with("$(") {
+                    out.push(
+                        Hit::at(
+                            v,
+                            format!(
+                                "container {:?} sets {name} to a literal value; use valueFrom.secretKeyRef",
+                                c.name
+                            ),
+                        )
+                        .in_container(c.name),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EnvSecretLiteral as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+    env: [{name: DB_PASSWORD, value: hunter2}]
+"#;
+    const PASS: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+    env: [{name: DB_PASSWORD, valueFrom: {secretKeyRef: {name: db, key: password}}}]
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}

@@ -1,0 +1,87 @@
+//! PAL-K8S-046: CPU limit not set.
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct CpuLimit;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-046",
+    title: "CPU limit not set",
+    severity: Severity::Low,
+    groups: &["kubernetes", "resources"],
+    rationale: "Without resources.limits.cpu one container can starve its neighbours or the node (noisy neighbour, denial of service).",
+    remediation: "Set resources.limits.cpu on every container.",
+    references: &["CIS Kubernetes 5.7", "NSA/CISA Kubernetes Hardening: resource policies"],
+    peers: &["checkov:CKV_K8S_11", "kube-linter:unset-cpu-requirements", "polaris:cpuLimitsMissing"],
+    ..CheckMeta::K8S
+};
+
+impl Check for CpuLimit {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        for c in spec_containers(obj) {
+            let v = c.node.path(&["resources", "limits", "cpu"]);
+            if v.is_none_or(|v| {
+                v.is_null() || v.scalar_text().is_some_and(|s| s.trim().is_empty() || s.trim() == "0")
+            }) {
+                out.push(
+                    Hit::at(
+                        c.node.get("resources").unwrap_or(c.node),
+                        format!("container {:?} has no resources.limits.cpu; set it", c.name),
+                    )
+                    .in_container(c.name),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CpuLimit as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+"#;
+    const PASS: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+    resources: {limits: {cpu: 100m}}
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}

@@ -1,0 +1,106 @@
+//! PAL-K8S-052: Deployment runs a single replica.
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct SingleReplica;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-052",
+    title: "Deployment runs a single replica",
+    severity: Severity::Info,
+    groups: &["kubernetes", "reliability"],
+    rationale: "One replica means downtime on every node drain, rollout or crash.",
+    remediation: "Run at least 2 replicas (spec.replicas) or let an HPA manage them.",
+    references: &["Kubernetes docs: high availability"],
+    peers: &["kube-linter:minimum-three-replicas", "polaris:deploymentMissingReplicas"],
+    ..CheckMeta::K8S
+};
+
+impl Check for SingleReplica {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        if obj.kind != "Deployment" && obj.kind != "StatefulSet" {
+            return;
+        }
+        let Some(spec) = obj.spec() else { return };
+        let hpa = cx.objects.iter().any(|o| {
+            o.kind == "HorizontalPodAutoscaler"
+                && o.spec().and_then(|s| s.path(&["scaleTargetRef", "name"])).and_then(Node::as_str)
+                    == Some(obj.name.as_str())
+        });
+        let r = spec.get("replicas").and_then(Node::as_i64).unwrap_or(1);
+        if r < 2 && !hpa {
+            out.push(Hit::at(
+                spec.get("replicas").unwrap_or(spec),
+                format!("{} runs {r} replica; set replicas >= 2", obj.kind),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SingleReplica as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: apps
+spec:
+  replicas: 1
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0
+"#;
+    const PASS: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: apps
+spec:
+  replicas: 3
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}

@@ -1,0 +1,102 @@
+//! PAL-K8S-055: Deployment does not use a rolling update strategy.
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct RollingUpdate;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-055",
+    title: "Deployment does not use a rolling update strategy",
+    severity: Severity::Info,
+    groups: &["kubernetes", "reliability"],
+    rationale: "The Recreate strategy takes every pod down before starting new ones, causing downtime on each rollout.",
+    remediation: "Use strategy.type: RollingUpdate (the default).",
+    references: &["Kubernetes docs: deployment strategy"],
+    peers: &["kube-linter:no-rolling-update-strategy"],
+    ..CheckMeta::K8S
+};
+
+impl Check for RollingUpdate {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        if obj.kind != "Deployment" && obj.kind != "DaemonSet" {
+            return;
+        }
+        let key = if obj.kind == "Deployment" { "strategy" } else { "updateStrategy" };
+        if let Some(t) =
+            obj.spec().and_then(|s| s.path(&[key, "type"])).filter(|t| t.as_str() != Some("RollingUpdate"))
+        {
+            out.push(Hit::at(
+                t,
+                format!("{key}.type is {}; use RollingUpdate", t.scalar_text().unwrap_or_default()),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RollingUpdate as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: apps
+spec:
+  strategy: {type: Recreate}
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0
+"#;
+    const PASS: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: apps
+spec:
+  strategy: {type: RollingUpdate}
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}

@@ -1,0 +1,106 @@
+//! PAL-K8S-062: Unexpected restartPolicy for a long-running workload.
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct RestartPolicy;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-062",
+    title: "Unexpected restartPolicy for a long-running workload",
+    severity: Severity::Info,
+    groups: &["kubernetes", "reliability"],
+    rationale: "Deployments, DaemonSets, StatefulSets and ReplicaSets need restartPolicy Always; other values are rejected or leave crashed pods down.",
+    remediation: "Remove restartPolicy (defaults to Always) or set it to Always.",
+    references: &["Kubernetes docs: pod lifecycle"],
+    peers: &["kube-linter:restart-policy"],
+    ..CheckMeta::K8S
+};
+
+impl Check for RestartPolicy {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        if !["Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "ReplicationController"]
+            .contains(&obj.kind.as_str())
+        {
+            return;
+        }
+        let Some(pod) = obj.pod() else { return };
+        if let Some(r) = pod.spec.field("restartPolicy").filter(|r| r.as_str() != Some("Always")) {
+            out.push(Hit::at(
+                r,
+                format!(
+                    "restartPolicy {} on a {}; use Always",
+                    r.scalar_text().unwrap_or_default(),
+                    obj.kind
+                ),
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RestartPolicy as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: apps
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0
+"#;
+    const PASS: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: apps
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      restartPolicy: Always
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}

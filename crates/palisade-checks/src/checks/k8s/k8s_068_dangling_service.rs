@@ -1,0 +1,118 @@
+//! PAL-K8S-068: Service selects no workload.
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct DanglingService;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-068",
+    title: "Service selects no workload",
+    severity: Severity::Low,
+    groups: &["kubernetes", "network"],
+    rationale: "A Service whose selector matches no pod has no endpoints; traffic to it fails.",
+    remediation: "Fix the Service selector (or the workload labels).",
+    references: &["Kubernetes docs: services"],
+    peers: &["kube-linter:dangling-service"],
+    ..CheckMeta::K8S
+};
+
+impl Check for DanglingService {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        if obj.kind != "Service" {
+            return;
+        }
+        let Some(sel) = obj.spec().and_then(|s| s.field("selector")) else { return };
+        let workloads: Vec<&Object> =
+            cx.objects.iter().filter(|o| o.pod().is_some() && ns(o) == ns(obj)).collect();
+        if workloads.is_empty() || sel.as_map().is_empty() {
+            return;
+        }
+        if !workloads.iter().any(|w| selects(sel, &pod_labels(w))) {
+            out.push(Hit::at(sel, "the Service selector matches no workload in the checked manifests"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DanglingService as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: apps
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: s
+  namespace: apps
+spec:
+  selector: {app: api}
+  ports: [{port: 80}]
+"#;
+    const PASS: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: apps
+spec:
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+      - name: app
+        image: registry.example.com/app:1.0
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: s
+  namespace: apps
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}

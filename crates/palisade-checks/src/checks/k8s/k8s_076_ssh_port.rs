@@ -1,0 +1,95 @@
+//! PAL-K8S-076: SSH port exposed.
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct SshPort;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-076",
+    title: "SSH port exposed",
+    severity: Severity::Medium,
+    groups: &["kubernetes", "network"],
+    rationale: "Running or exposing SSH (port 22) in containers adds an unmanaged remote-access path.",
+    remediation: "Remove the SSH port; use kubectl exec/debug for access.",
+    references: &["NSA/CISA Kubernetes Hardening"],
+    peers: &["kube-linter:ssh-port"],
+    ..CheckMeta::K8S
+};
+
+impl Check for SshPort {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        for c in containers(obj) {
+            for p in c.node.get("ports").map(Node::as_seq).unwrap_or(&[]) {
+                if let Some(n) = p.get("containerPort").filter(|n| n.as_i64() == Some(22)) {
+                    out.push(
+                        Hit::at(n, format!("container {:?} exposes port 22 (SSH); remove it", c.name))
+                            .in_container(c.name),
+                    );
+                }
+            }
+        }
+        if obj.kind == "Service" {
+            for p in obj.spec().and_then(|s| s.get("ports")).map(Node::as_seq).unwrap_or(&[]) {
+                if let Some(n) = p
+                    .get("port")
+                    .filter(|n| n.as_i64() == Some(22))
+                    .or(p.get("targetPort").filter(|n| n.as_i64() == Some(22)))
+                {
+                    out.push(Hit::at(n, "Service exposes port 22 (SSH); remove it"));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SshPort as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+    ports: [{containerPort: 22}]
+"#;
+    const PASS: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+    ports: [{containerPort: 8080}]
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}

@@ -1,0 +1,93 @@
+//! PAL-K8S-077: Container listens on a privileged port (< 1024).
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct PrivilegedPort;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-077",
+    title: "Container listens on a privileged port (< 1024)",
+    severity: Severity::Low,
+    groups: &["kubernetes", "network"],
+    rationale: "Binding ports below 1024 needs root or NET_BIND_SERVICE; using high ports lets the container run unprivileged.",
+    remediation: "Listen on a port >= 1024 and map it with the Service port.",
+    references: &["kube-linter:privileged-ports"],
+    peers: &["kube-linter:privileged-ports"],
+    ..CheckMeta::K8S
+};
+
+impl Check for PrivilegedPort {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        for c in containers(obj) {
+            for p in c.node.get("ports").map(Node::as_seq).unwrap_or(&[]) {
+                if let Some(n) =
+                    p.get("containerPort").filter(|n| n.as_i64().is_some_and(|v| v > 0 && v < 1024))
+                {
+                    out.push(
+                        Hit::at(
+                            n,
+                            format!(
+                                "container {:?} uses privileged port {}; use a port >= 1024",
+                                c.name,
+                                n.as_i64().unwrap_or(0)
+                            ),
+                        )
+                        .in_container(c.name),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PrivilegedPort as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+    ports: [{containerPort: 80}]
+"#;
+    const PASS: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+    ports: [{containerPort: 8080}]
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}

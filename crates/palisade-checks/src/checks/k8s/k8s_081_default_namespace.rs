@@ -1,0 +1,85 @@
+//! PAL-K8S-081: Resource in the default namespace.
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct DefaultNamespace;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-081",
+    title: "Resource in the default namespace",
+    severity: Severity::Low,
+    groups: &["kubernetes"],
+    rationale: "The default namespace is shared and usually has no quotas, network policies or RBAC boundaries.",
+    remediation: "Set metadata.namespace to a dedicated namespace.",
+    references: &["CIS Kubernetes 5.7.4"],
+    peers: &["checkov:CKV_K8S_21", "kube-linter:use-namespace"],
+    ..CheckMeta::K8S
+};
+
+impl Check for DefaultNamespace {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        if CLUSTER_SCOPED.contains(&obj.kind.as_str()) {
+            return;
+        }
+        match obj.metadata().and_then(|m| m.get("namespace")) {
+            Some(n) if n.scalar_text().as_deref() == Some("default") => {
+                out.push(Hit::at(n, "resource is in the default namespace; use a dedicated namespace"))
+            }
+            None => out.push(Hit::at(
+                obj.metadata().unwrap_or(&obj.root),
+                "no namespace set (defaults to default); set metadata.namespace",
+            )),
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DefaultNamespace as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: default
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+"#;
+    const PASS: &str = r#"apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: apps
+spec:
+  containers:
+  - name: app
+    image: registry.example.com/app:1.0
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}

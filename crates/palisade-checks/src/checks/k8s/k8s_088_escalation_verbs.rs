@@ -1,0 +1,80 @@
+//! PAL-K8S-088: Role can bind, escalate or impersonate.
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, Hit, K8sCx};
+#[allow(unused_imports)]
+use crate::k8s::Object;
+#[allow(unused_imports)]
+use crate::yaml::Node;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct EscalationVerbs;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-K8S-088",
+    title: "Role can bind, escalate or impersonate",
+    severity: Severity::Critical,
+    groups: &["kubernetes", "rbac"],
+    rationale: "bind/escalate allow granting permissions the subject does not have; impersonate lets it act as any user, group or service account.",
+    remediation: "Remove bind, escalate and impersonate verbs.",
+    references: &["CIS Kubernetes 5.1", "NSA/CISA Kubernetes Hardening: RBAC"],
+    peers: &["checkov:CKV_K8S_157", "checkov:CKV_K8S_158", "checkov:CKV2_K8S_3"],
+    ..CheckMeta::K8S
+};
+
+impl Check for EscalationVerbs {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        if let Some(r) = find_grant(
+            obj,
+            &["roles", "clusterroles", "users", "groups", "serviceaccounts", "userextras", "uids"],
+            &["bind", "escalate", "impersonate"],
+        ) {
+            out.push(Hit::at(
+                r,
+                "role can bind, escalate or impersonate; remove bind, escalate and impersonate verbs.",
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EscalationVerbs as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v};
+
+    const FAIL: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: r
+rules:
+- apiGroups: [""]
+  resources: ["roles"]
+  verbs: ["bind"]
+"#;
+    const PASS: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: r
+rules:
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get"]
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+}
