@@ -1,0 +1,540 @@
+//! CycloneDX 1.6 JSON output.
+//!
+//! Layout (our own serde structs, validated against the official 1.6 schema in the tests):
+//! - `metadata.component` is the scanned artifact: a `container` for images (version = digest, an `oci` purl
+//!   when a repo digest is known), a `file` otherwise; its `bom-ref` is `palisade:artifact`.
+//! - The OS, when known, is an `operating-system` component (`bom-ref` `palisade:os`), as Trivy emits it.
+//! - One `library` component per package. `bom-ref` is the purl, or `purl#<hash of locations>` when several
+//!   packages share a purl. Maven `group:artifact` and npm `@scope/name` are split into `group` and `name`.
+//!   Licences are `{license:{id}}` for SPDX ids, one `{expression}` when an SPDX expression is involved and
+//!   every licence is valid SPDX, `{license:{name}}` otherwise. Dev packages have scope `excluded`.
+//! - Palisade facts are `palisade:*` properties (location, layer, found_by, source, arch, direct, metadata);
+//!   `palisade-inventory`'s SBOM reader reads them back.
+//! - `dependencies`: the artifact depends on the OS and on every non-OS package nothing else depends on; the
+//!   OS on the OS packages; each package on its resolved [`Package::dependencies`] (unresolved purls dropped).
+
+use crate::ReportError;
+use crate::license::{self, License};
+use crate::util;
+use palisade_core::{ArtifactInfo, ArtifactKind, Ecosystem, OsInfo, Package, ScanReport, Scope};
+use serde::Serialize;
+use std::collections::{BTreeSet, HashSet};
+use std::io::Write;
+use uuid::Uuid;
+
+/// The spec version written.
+pub const SPEC_VERSION: &str = "1.6";
+const SCHEMA_URL: &str = "http://cyclonedx.org/schema/bom-1.6.schema.json";
+/// `bom-ref` of the artifact (`metadata.component`).
+pub const ARTIFACT_REF: &str = "palisade:artifact";
+/// `bom-ref` of the operating-system component.
+pub const OS_REF: &str = "palisade:os";
+
+/// Property names Palisade writes (and `palisade-inventory` reads back).
+pub mod props {
+    pub const LOCATION: &str = "palisade:package:location";
+    pub const LAYER: &str = "palisade:package:layer";
+    pub const LAYER_DIFF_ID: &str = "palisade:package:layer_diff_id";
+    pub const FOUND_BY: &str = "palisade:package:found_by";
+    pub const SOURCE_NAME: &str = "palisade:package:source_name";
+    pub const SOURCE_VERSION: &str = "palisade:package:source_version";
+    pub const ARCH: &str = "palisade:package:arch";
+    pub const DIRECT: &str = "palisade:package:direct";
+    pub const SCOPE: &str = "palisade:package:scope";
+    /// Prefix of [`palisade_core::Package::metadata`] entries.
+    pub const METADATA_PREFIX: &str = "palisade:metadata:";
+    pub const OS_CODENAME: &str = "palisade:os:codename";
+    pub const OS_PRETTY_NAME: &str = "palisade:os:pretty_name";
+    pub const OS_ID_LIKE: &str = "palisade:os:id_like";
+    pub const OS_DISTROLESS: &str = "palisade:os:distroless";
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Bom {
+    #[serde(rename = "$schema")]
+    schema: &'static str,
+    bom_format: &'static str,
+    spec_version: &'static str,
+    serial_number: String,
+    version: u32,
+    metadata: Metadata,
+    components: Vec<Component>,
+    dependencies: Vec<Dependency>,
+}
+
+#[derive(Serialize)]
+struct Metadata {
+    timestamp: String,
+    tools: Tools,
+    component: Component,
+}
+
+#[derive(Serialize)]
+struct Tools {
+    components: Vec<Component>,
+}
+
+#[derive(Serialize, Default)]
+struct Component {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(rename = "bom-ref", skip_serializing_if = "Option::is_none")]
+    bom_ref: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    group: Option<String>,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scope: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    licenses: Vec<LicenseChoice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purl: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
+}
+
+#[derive(Serialize)]
+#[serde(untagged)]
+enum LicenseChoice {
+    License { license: LicenseObj },
+    Expression { expression: String },
+}
+
+#[derive(Serialize)]
+struct LicenseObj {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Property {
+    name: String,
+    value: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Dependency {
+    #[serde(rename = "ref")]
+    reference: String,
+    depends_on: Vec<String>,
+}
+
+fn prop(name: &str, value: impl Into<String>) -> Property {
+    Property { name: name.to_string(), value: value.into() }
+}
+
+/// Write `report` as a CycloneDX 1.6 JSON document with a fresh random serial number.
+pub fn render(report: &ScanReport, out: &mut dyn Write) -> Result<(), ReportError> {
+    render_with_serial(report, Uuid::new_v4(), out)
+}
+
+/// Like [`render`] with a given serial number (for reproducible output).
+pub fn render_with_serial(report: &ScanReport, serial: Uuid, out: &mut dyn Write) -> Result<(), ReportError> {
+    let bom = build(report, serial);
+    serde_json::to_writer_pretty(&mut *out, &bom)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+fn build(report: &ScanReport, serial: Uuid) -> Bom {
+    let packages = util::sorted_packages(report);
+    let refs = util::unique_refs(&packages, |p| p.purl.clone());
+    let by_purl = util::refs_by_purl(&packages, &refs);
+
+    let mut components = Vec::with_capacity(packages.len() + 1);
+    if let Some(os) = &report.os {
+        components.push(os_component(os));
+    }
+    for (p, r) in packages.iter().zip(&refs) {
+        components.push(package_component(p, r, &report.artifact));
+    }
+
+    let mut dependencies = Vec::with_capacity(packages.len() + 2);
+    let mut depended_on: HashSet<&str> = HashSet::new();
+    let mut package_deps = Vec::with_capacity(packages.len());
+    for (p, r) in packages.iter().zip(&refs) {
+        let mut on = BTreeSet::new();
+        for d in &p.dependencies {
+            if let Some(target) = by_purl.get(d.as_str())
+                && *target != r.as_str()
+            {
+                on.insert(target.to_string());
+                depended_on.insert(target);
+            }
+        }
+        package_deps.push(Dependency { reference: r.clone(), depends_on: on.into_iter().collect() });
+    }
+    let mut root_on: Vec<String> = Vec::new();
+    if report.os.is_some() {
+        root_on.push(OS_REF.to_string());
+        let os_on: Vec<String> =
+            packages.iter().zip(&refs).filter(|(p, _)| p.ecosystem.is_os()).map(|(_, r)| r.clone()).collect();
+        dependencies.push(Dependency { reference: OS_REF.to_string(), depends_on: os_on });
+    }
+    for (p, r) in packages.iter().zip(&refs) {
+        let under_os = report.os.is_some() && p.ecosystem.is_os();
+        if !under_os && !depended_on.contains(r.as_str()) {
+            root_on.push(r.clone());
+        }
+    }
+    dependencies.insert(0, Dependency { reference: ARTIFACT_REF.to_string(), depends_on: root_on });
+    dependencies.extend(package_deps);
+
+    Bom {
+        schema: SCHEMA_URL,
+        bom_format: "CycloneDX",
+        spec_version: SPEC_VERSION,
+        serial_number: serial.urn().to_string(),
+        version: 1,
+        metadata: Metadata {
+            timestamp: util::utc_timestamp(&report.created),
+            tools: Tools {
+                components: vec![Component {
+                    kind: "application",
+                    name: report.tool.name.clone(),
+                    version: Some(report.tool.version.clone()).filter(|v| !v.is_empty()),
+                    ..Default::default()
+                }],
+            },
+            component: artifact_component(&report.artifact),
+        },
+        components,
+        dependencies,
+    }
+}
+
+fn artifact_component(a: &ArtifactInfo) -> Component {
+    let mut c = Component {
+        kind: if a.kind == ArtifactKind::Image { "container" } else { "file" },
+        bom_ref: Some(ARTIFACT_REF.to_string()),
+        name: if a.name.is_empty() { "unnamed".to_string() } else { a.name.clone() },
+        ..Default::default()
+    };
+    let mut properties = vec![prop("palisade:artifact:kind", a.kind.to_string())];
+    if a.kind == ArtifactKind::Image {
+        // `repo@sha256:...` -> (repo, digest).
+        let repo_digest = a.repo_digests.iter().find_map(|d| d.split_once('@'));
+        c.version = repo_digest.map(|(_, d)| d.to_string()).or_else(|| a.id.clone());
+        if let Some((repo, digest)) = repo_digest {
+            c.purl = oci_purl(repo, digest, a.platform.as_deref());
+        }
+    }
+    if let Some(id) = &a.id {
+        properties.push(prop("palisade:artifact:id", id));
+    }
+    for d in &a.repo_digests {
+        properties.push(prop("palisade:artifact:repo_digest", d));
+    }
+    for t in &a.repo_tags {
+        properties.push(prop("palisade:artifact:repo_tag", t));
+    }
+    if let Some(p) = &a.platform {
+        properties.push(prop("palisade:artifact:platform", p));
+    }
+    c.properties = properties;
+    c
+}
+
+/// `pkg:oci/alpine@sha256%3A...?repository_url=docker.io/library/alpine&arch=amd64`.
+fn oci_purl(repo: &str, digest: &str, platform: Option<&str>) -> Option<String> {
+    let name = repo.rsplit('/').next().filter(|n| !n.is_empty())?.to_ascii_lowercase();
+    let mut p = packageurl::PackageUrl::new("oci", name).ok()?;
+    p.with_version(digest).ok()?;
+    p.add_qualifier("repository_url", repo.to_string()).ok()?;
+    if let Some(arch) = platform.and_then(|pl| pl.split('/').nth(1)).filter(|a| !a.is_empty()) {
+        p.add_qualifier("arch", arch.to_string()).ok()?;
+    }
+    Some(p.to_string())
+}
+
+fn os_component(os: &OsInfo) -> Component {
+    let mut properties = Vec::new();
+    if let Some(c) = &os.codename {
+        properties.push(prop(props::OS_CODENAME, c));
+    }
+    if let Some(p) = &os.pretty_name {
+        properties.push(prop(props::OS_PRETTY_NAME, p));
+    }
+    if !os.id_like.is_empty() {
+        properties.push(prop(props::OS_ID_LIKE, os.id_like.join(" ")));
+    }
+    if os.distroless {
+        properties.push(prop(props::OS_DISTROLESS, "true"));
+    }
+    Component {
+        kind: "operating-system",
+        bom_ref: Some(OS_REF.to_string()),
+        name: if os.id.is_empty() { "unknown".to_string() } else { os.id.clone() },
+        version: Some(os.version_id.clone()).filter(|v| !v.is_empty()),
+        description: os.pretty_name.clone(),
+        properties,
+        ..Default::default()
+    }
+}
+
+/// CycloneDX `group` and `name` for a package name.
+fn group_and_name(p: &Package) -> (Option<String>, String) {
+    let split = match p.ecosystem {
+        Ecosystem::Maven => p.name.split_once(':'),
+        Ecosystem::Npm if p.name.starts_with('@') => p.name.split_once('/'),
+        _ => None,
+    };
+    match split {
+        Some((g, n)) if !g.is_empty() && !n.is_empty() => (Some(g.to_string()), n.to_string()),
+        _ => (None, p.name.clone()),
+    }
+}
+
+fn package_component(p: &Package, bom_ref: &str, artifact: &ArtifactInfo) -> Component {
+    let (group, name) = group_and_name(p);
+    let mut properties = Vec::new();
+    for l in &p.locations {
+        properties.push(prop(props::LOCATION, &l.path));
+    }
+    for l in &p.locations {
+        if let Some(n) = l.layer {
+            properties.push(prop(props::LAYER, n.to_string()));
+        }
+    }
+    if let Some(diff_id) = p
+        .location()
+        .and_then(|l| l.layer)
+        .and_then(|n| artifact.layers.iter().find(|layer| layer.index == n))
+        .and_then(|layer| layer.diff_id.as_ref())
+    {
+        properties.push(prop(props::LAYER_DIFF_ID, diff_id));
+    }
+    if !p.found_by.is_empty() {
+        properties.push(prop(props::FOUND_BY, &p.found_by));
+    }
+    if let Some(s) = &p.source {
+        properties.push(prop(props::SOURCE_NAME, &s.name));
+        properties.push(prop(props::SOURCE_VERSION, &s.version));
+    }
+    if let Some(a) = &p.arch {
+        properties.push(prop(props::ARCH, a));
+    }
+    if let Some(d) = p.direct {
+        properties.push(prop(props::DIRECT, d.to_string()));
+    }
+    if p.scope == Scope::Dev {
+        properties.push(prop(props::SCOPE, "dev"));
+    }
+    for (k, v) in &p.metadata {
+        properties.push(prop(&format!("{}{k}", props::METADATA_PREFIX), v));
+    }
+    Component {
+        kind: "library",
+        bom_ref: Some(bom_ref.to_string()),
+        group,
+        name: if name.is_empty() { "unnamed".to_string() } else { name },
+        version: Some(p.version.clone()).filter(|v| !v.is_empty()),
+        scope: Some(match p.scope {
+            Scope::Required => "required",
+            Scope::Optional => "optional",
+            Scope::Dev => "excluded",
+        }),
+        licenses: licenses(&p.licenses),
+        purl: Some(p.purl.clone()).filter(|s| !s.is_empty()),
+        properties,
+        ..Default::default()
+    }
+}
+
+/// CycloneDX allows either a list of licences or exactly one expression.
+fn licenses(raw: &[String]) -> Vec<LicenseChoice> {
+    let classified: Vec<License> = raw.iter().filter_map(|s| license::classify(s)).collect();
+    let any_expression = classified.iter().any(|l| matches!(l, License::Expression { .. }));
+    let all_valid = classified.iter().all(|l| !matches!(l, License::Name(_)));
+    if any_expression && all_valid {
+        let parts: Vec<String> = classified
+            .iter()
+            .map(|l| match l {
+                License::Id(s) => s.clone(),
+                License::Expression { text, .. } if classified.len() > 1 && license::is_compound(text) => {
+                    format!("({text})")
+                }
+                License::Expression { text, .. } | License::Name(text) => text.clone(),
+            })
+            .collect();
+        return vec![LicenseChoice::Expression { expression: parts.join(" AND ") }];
+    }
+    classified
+        .into_iter()
+        .map(|l| match l {
+            License::Id(id) => LicenseChoice::License { license: LicenseObj { id: Some(id), name: None } },
+            License::Expression { text, .. } | License::Name(text) => {
+                LicenseChoice::License { license: LicenseObj { id: None, name: Some(text) } }
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_core::{Location, SourcePackage};
+    use serde_json::Value;
+
+    fn report() -> ScanReport {
+        let mut a = ArtifactInfo::new(ArtifactKind::Image, "docker.io/library/debian:12");
+        a.repo_digests = vec!["docker.io/library/debian@sha256:abcd".into()];
+        a.platform = Some("linux/amd64".into());
+        let mut r = ScanReport::new(a, "2026-03-04T05:06:07+02:00");
+        r.os = Some(OsInfo { id: "debian".into(), version_id: "12".into(), ..Default::default() });
+        let mut ssl = Package::new(
+            Ecosystem::Deb,
+            "libssl3",
+            "3.0.11-1",
+            Location::new("var/lib/dpkg/status", Some(0)),
+            "dpkg-status",
+        );
+        ssl.purl = "pkg:deb/debian/libssl3@3.0.11-1?distro=debian-12".into();
+        ssl.source = Some(SourcePackage { name: "openssl".into(), version: "3.0.11-1".into() });
+        ssl.dependencies =
+            vec!["pkg:deb/debian/libc6@2.36?distro=debian-12".into(), "pkg:deb/debian/missing@1".into()];
+        let mut libc = Package::new(
+            Ecosystem::Deb,
+            "libc6",
+            "2.36",
+            Location::new("var/lib/dpkg/status", Some(0)),
+            "dpkg-status",
+        );
+        libc.purl = "pkg:deb/debian/libc6@2.36?distro=debian-12".into();
+        let mut log4j = Package::new(
+            Ecosystem::Maven,
+            "org.apache.logging.log4j:log4j-core",
+            "2.14.1",
+            Location::new("app/app.jar", Some(1)),
+            "java-archive",
+        );
+        log4j.licenses = vec!["Apache-2.0".into()];
+        let mut types = Package::new(
+            Ecosystem::Npm,
+            "@types/node",
+            "20.0.0",
+            Location::new("app/package-lock.json", Some(1)),
+            "npm-package-lock",
+        );
+        types.scope = Scope::Dev;
+        types.licenses = vec!["MIT OR Apache-2.0".into(), "BSD-3-Clause".into()];
+        r.packages = vec![ssl, libc, log4j, types];
+        r
+    }
+
+    fn bom(r: &ScanReport) -> Value {
+        let mut buf = Vec::new();
+        render_with_serial(r, Uuid::nil(), &mut buf).unwrap();
+        serde_json::from_slice(&buf).unwrap()
+    }
+
+    fn component<'a>(b: &'a Value, name: &str) -> &'a Value {
+        b["components"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()
+    }
+
+    #[test]
+    fn document_header_and_artifact() {
+        let b = bom(&report());
+        assert_eq!(b["specVersion"], "1.6");
+        assert_eq!(b["serialNumber"], "urn:uuid:00000000-0000-0000-0000-000000000000");
+        assert_eq!(b["metadata"]["timestamp"], "2026-03-04T03:06:07Z");
+        assert_eq!(b["metadata"]["tools"]["components"][0]["name"], "palisade");
+        let c = &b["metadata"]["component"];
+        assert_eq!(c["type"], "container");
+        assert_eq!(c["version"], "sha256:abcd");
+        assert_eq!(
+            c["purl"],
+            "pkg:oci/debian@sha256:abcd?arch=amd64&repository_url=docker.io%2Flibrary%2Fdebian"
+        );
+    }
+
+    #[test]
+    fn packages_and_os() {
+        let b = bom(&report());
+        let os = component(&b, "debian");
+        assert_eq!((os["type"].as_str(), os["version"].as_str()), (Some("operating-system"), Some("12")));
+        let log4j = component(&b, "log4j-core");
+        assert_eq!(log4j["group"], "org.apache.logging.log4j");
+        assert_eq!(log4j["licenses"][0]["license"]["id"], "Apache-2.0");
+        assert_eq!(log4j["scope"], "required");
+        let types = component(&b, "node");
+        assert_eq!(types["group"], "@types");
+        assert_eq!(types["scope"], "excluded");
+        assert_eq!(
+            types["licenses"],
+            serde_json::json!([{"expression": "(MIT OR Apache-2.0) AND BSD-3-Clause"}])
+        );
+        let ssl = component(&b, "libssl3");
+        let props: Vec<(&str, &str)> = ssl["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["name"].as_str().unwrap(), p["value"].as_str().unwrap()))
+            .collect();
+        assert!(props.contains(&(props::SOURCE_NAME, "openssl")));
+        assert!(props.contains(&(props::LOCATION, "var/lib/dpkg/status")));
+        assert!(props.contains(&(props::LAYER, "0")));
+        assert!(props.contains(&(props::FOUND_BY, "dpkg-status")));
+    }
+
+    #[test]
+    fn dependency_graph_resolves_and_drops_unknown() {
+        let b = bom(&report());
+        let deps = b["dependencies"].as_array().unwrap();
+        let of = |r: &str| deps.iter().find(|d| d["ref"] == r).unwrap()["dependsOn"].clone();
+        assert_eq!(
+            of("pkg:deb/debian/libssl3@3.0.11-1?distro=debian-12"),
+            serde_json::json!(["pkg:deb/debian/libc6@2.36?distro=debian-12"])
+        );
+        assert_eq!(of(OS_REF).as_array().unwrap().len(), 2);
+        let root = of(ARTIFACT_REF);
+        assert!(root.as_array().unwrap().contains(&Value::from(OS_REF)));
+        assert!(!root.as_array().unwrap().iter().any(|r| r.as_str().unwrap().starts_with("pkg:deb")));
+    }
+
+    #[test]
+    fn licence_forms() {
+        let v = |ls: &[&str]| {
+            serde_json::to_value(licenses(&ls.iter().map(|s| s.to_string()).collect::<Vec<_>>())).unwrap()
+        };
+        assert_eq!(
+            v(&["MIT", "Apache-2.0"]),
+            serde_json::json!([{"license": {"id": "MIT"}}, {"license": {"id": "Apache-2.0"}}])
+        );
+        assert_eq!(
+            v(&["GPL-2.0-only WITH Classpath-exception-2.0"]),
+            serde_json::json!([{"expression": "GPL-2.0-only WITH Classpath-exception-2.0"}])
+        );
+        // One invalid licence: no expression possible, everything becomes a list.
+        assert_eq!(
+            v(&["MIT OR Apache-2.0", "Custom licence"]),
+            serde_json::json!([{"license": {"name": "MIT OR Apache-2.0"}}, {"license": {"name": "Custom licence"}}])
+        );
+        assert_eq!(v(&[]), serde_json::json!([]));
+    }
+
+    #[test]
+    fn fs_artifact_without_os() {
+        let mut r = ScanReport::new(ArtifactInfo::new(ArtifactKind::Fs, "."), "not a date");
+        r.packages.push(Package::new(
+            Ecosystem::Cargo,
+            "serde",
+            "1.0.0",
+            Location::new("Cargo.lock", None),
+            "cargo-lock",
+        ));
+        let b = bom(&r);
+        assert_eq!(b["metadata"]["component"]["type"], "file");
+        assert!(b["metadata"]["timestamp"].as_str().unwrap().ends_with('Z'));
+        assert_eq!(b["components"].as_array().unwrap().len(), 1);
+        assert_eq!(b["dependencies"][0]["dependsOn"], serde_json::json!(["pkg:cargo/serde@1.0.0"]));
+    }
+}

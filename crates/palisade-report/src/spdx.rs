@@ -1,0 +1,523 @@
+//! SPDX 2.3 JSON output.
+//!
+//! Layout (own serde structs, validated against the official SPDX 2.3 schema in the tests):
+//! - The document `DESCRIBES` one root package for the artifact (`SPDXRef-Artifact-<hash>`, purpose
+//!   `CONTAINER` for images with the digest as version and an `oci` purl, `SOURCE` for directories and repos,
+//!   `OTHER` for root filesystems).
+//! - The OS, when known, is a package with purpose `OPERATING-SYSTEM` that the root `CONTAINS`; it
+//!   `CONTAINS` the OS packages (as Trivy lays it out). The root `CONTAINS` every other package.
+//! - One package per [`Package`]: `SPDXRef-Package-<hash of purl and locations>`, `downloadLocation`,
+//!   `supplier` and `licenseConcluded` `NOASSERTION`, `filesAnalyzed` false, the purl as a `PACKAGE-MANAGER`
+//!   external ref, `licenseDeclared` as an SPDX expression (licences that are not valid SPDX become
+//!   `LicenseRef-...` with their text in `hasExtractedLicensingInfos`), `sourceInfo` in Trivy's wording
+//!   (`built package from: <src> <ver>` / `package found in: <path>`).
+//! - Palisade facts are annotations whose comment is `<cyclonedx property name>=<value>` (the same
+//!   `palisade:*` names as [`crate::cyclonedx::props`]); `palisade-inventory` reads them back.
+//! - `DEPENDS_ON` relationships from [`Package::dependencies`] (unresolved purls dropped).
+
+use crate::ReportError;
+use crate::cyclonedx::props;
+use crate::license::{self, License};
+use crate::util;
+use palisade_core::{ArtifactInfo, ArtifactKind, OsInfo, Package, ScanReport, Scope};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::io::Write;
+use uuid::Uuid;
+
+const NOASSERTION: &str = "NOASSERTION";
+const DOCUMENT_ID: &str = "SPDXRef-DOCUMENT";
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Document {
+    spdx_version: &'static str,
+    data_license: &'static str,
+    #[serde(rename = "SPDXID")]
+    spdx_id: &'static str,
+    name: String,
+    document_namespace: String,
+    creation_info: CreationInfo,
+    packages: Vec<SpdxPackage>,
+    relationships: Vec<Relationship>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    has_extracted_licensing_infos: Vec<ExtractedLicense>,
+}
+
+#[derive(Serialize)]
+struct CreationInfo {
+    created: String,
+    creators: Vec<String>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SpdxPackage {
+    name: String,
+    #[serde(rename = "SPDXID")]
+    spdx_id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version_info: Option<String>,
+    supplier: &'static str,
+    download_location: &'static str,
+    files_analyzed: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source_info: Option<String>,
+    license_concluded: &'static str,
+    license_declared: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    external_refs: Vec<ExternalRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    primary_package_purpose: Option<&'static str>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    annotations: Vec<Annotation>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExternalRef {
+    reference_category: &'static str,
+    reference_type: &'static str,
+    reference_locator: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Annotation {
+    annotation_date: String,
+    annotation_type: &'static str,
+    annotator: String,
+    comment: String,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Relationship {
+    spdx_element_id: String,
+    related_spdx_element: String,
+    relationship_type: &'static str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ExtractedLicense {
+    license_id: String,
+    extracted_text: String,
+    name: String,
+}
+
+fn rel(a: &str, ty: &'static str, b: &str) -> Relationship {
+    Relationship {
+        spdx_element_id: a.to_string(),
+        related_spdx_element: b.to_string(),
+        relationship_type: ty,
+    }
+}
+
+/// Write `report` as an SPDX 2.3 JSON document with a fresh random namespace.
+pub fn render(report: &ScanReport, out: &mut dyn Write) -> Result<(), ReportError> {
+    render_with_namespace_id(report, Uuid::new_v4(), out)
+}
+
+/// Like [`render`] with a given UUID in the document namespace (for reproducible output).
+pub fn render_with_namespace_id(
+    report: &ScanReport,
+    id: Uuid,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    let doc = build(report, id);
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Licences not expressible in SPDX, given `LicenseRef-` ids; one per distinct text.
+#[derive(Default)]
+struct LicenseRefs {
+    by_id: BTreeMap<String, String>,
+}
+
+impl LicenseRefs {
+    /// The `LicenseRef-` id for free text.
+    fn for_text(&mut self, text: &str) -> String {
+        let base = format!("LicenseRef-{}", util::sanitize(text));
+        let id = match self.by_id.get(&base) {
+            Some(t) if t != text => format!("{base}-{}", &util::short_hash(&[text])[..8]),
+            _ => base,
+        };
+        self.by_id.entry(id.clone()).or_insert_with(|| text.to_string());
+        id
+    }
+
+    /// Make sure a `LicenseRef-` used inside a valid expression is defined.
+    fn declare(&mut self, id: &str) {
+        self.by_id.entry(id.to_string()).or_insert_with(|| id.to_string());
+    }
+
+    fn into_vec(self) -> Vec<ExtractedLicense> {
+        self.by_id
+            .into_iter()
+            .map(|(id, text)| ExtractedLicense { name: text.clone(), license_id: id, extracted_text: text })
+            .collect()
+    }
+}
+
+fn license_declared(raw: &[String], refs: &mut LicenseRefs) -> String {
+    let classified: Vec<License> = raw.iter().filter_map(|s| license::classify(s)).collect();
+    if classified.is_empty() {
+        return NOASSERTION.to_string();
+    }
+    let many = classified.len() > 1;
+    let parts: Vec<String> = classified
+        .into_iter()
+        .map(|l| match l {
+            License::Id(id) => id,
+            License::Expression { text, refs: used } => {
+                for r in &used {
+                    refs.declare(r);
+                }
+                if many && license::is_compound(&text) { format!("({text})") } else { text }
+            }
+            License::Name(text) => refs.for_text(&text),
+        })
+        .collect();
+    parts.join(" AND ")
+}
+
+fn build(report: &ScanReport, ns_id: Uuid) -> Document {
+    let created = util::utc_timestamp(&report.created);
+    let annotator = format!("Tool: {}-{}", report.tool.name, report.tool.version);
+    let annotate = |comment: String| Annotation {
+        annotation_date: created.clone(),
+        annotation_type: "OTHER",
+        annotator: annotator.clone(),
+        comment,
+    };
+
+    let a = &report.artifact;
+    let root_id = format!("SPDXRef-Artifact-{}", util::short_hash(&[&a.kind.to_string(), &a.name]));
+    let mut packages = vec![root_package(a, &root_id)];
+    let mut relationships = vec![rel(DOCUMENT_ID, "DESCRIBES", &root_id)];
+    let mut license_refs = LicenseRefs::default();
+
+    let os_id = report.os.as_ref().map(|os| {
+        let id = format!("SPDXRef-OperatingSystem-{}", util::short_hash(&[&os.id, &os.version_id]));
+        packages.push(os_package(os, &id, &annotate));
+        relationships.push(rel(&root_id, "CONTAINS", &id));
+        id
+    });
+
+    let sorted = util::sorted_packages(report);
+    let mut used: HashSet<String> = HashSet::new();
+    let ids: Vec<String> = sorted
+        .iter()
+        .map(|p| {
+            let base = format!("SPDXRef-Package-{}", util::package_hash(p));
+            let mut id = base.clone();
+            let mut n = 2;
+            while used.contains(&id) {
+                id = format!("{base}-{n}");
+                n += 1;
+            }
+            used.insert(id.clone());
+            id
+        })
+        .collect();
+    let by_purl: HashMap<&str, &str> = {
+        let mut m = HashMap::new();
+        for (p, id) in sorted.iter().zip(&ids) {
+            m.entry(p.purl.as_str()).or_insert(id.as_str());
+        }
+        m
+    };
+
+    for (p, id) in sorted.iter().zip(&ids) {
+        packages.push(package(p, id, &a.layers, &mut license_refs, &annotate));
+        let parent = match &os_id {
+            Some(os) if p.ecosystem.is_os() => os.as_str(),
+            _ => root_id.as_str(),
+        };
+        relationships.push(rel(parent, "CONTAINS", id));
+    }
+    for (p, id) in sorted.iter().zip(&ids) {
+        let targets: BTreeSet<&str> = p
+            .dependencies
+            .iter()
+            .filter_map(|d| by_purl.get(d.as_str()).copied())
+            .filter(|t| *t != id.as_str())
+            .collect();
+        for t in targets {
+            relationships.push(rel(id, "DEPENDS_ON", t));
+        }
+    }
+
+    Document {
+        spdx_version: "SPDX-2.3",
+        data_license: "CC0-1.0",
+        spdx_id: DOCUMENT_ID,
+        name: if a.name.is_empty() { "unnamed".to_string() } else { a.name.clone() },
+        document_namespace: format!(
+            "https://palisade.invalid/spdx/{}/{}-{ns_id}",
+            a.kind,
+            util::sanitize(&a.name)
+        ),
+        creation_info: CreationInfo { created: created.clone(), creators: vec![annotator.clone()] },
+        packages,
+        relationships,
+        has_extracted_licensing_infos: license_refs.into_vec(),
+    }
+}
+
+fn bare_package(name: String, id: &str) -> SpdxPackage {
+    SpdxPackage {
+        name: if name.is_empty() { "unnamed".to_string() } else { name },
+        spdx_id: id.to_string(),
+        version_info: None,
+        supplier: NOASSERTION,
+        download_location: NOASSERTION,
+        files_analyzed: false,
+        source_info: None,
+        license_concluded: NOASSERTION,
+        license_declared: NOASSERTION.to_string(),
+        external_refs: Vec::new(),
+        primary_package_purpose: None,
+        annotations: Vec::new(),
+    }
+}
+
+fn purl_ref(purl: String) -> ExternalRef {
+    ExternalRef { reference_category: "PACKAGE-MANAGER", reference_type: "purl", reference_locator: purl }
+}
+
+fn root_package(a: &ArtifactInfo, id: &str) -> SpdxPackage {
+    let mut p = bare_package(a.name.clone(), id);
+    p.primary_package_purpose = Some(match a.kind {
+        ArtifactKind::Image => "CONTAINER",
+        ArtifactKind::Fs | ArtifactKind::Repo => "SOURCE",
+        ArtifactKind::Rootfs | ArtifactKind::Sbom => "OTHER",
+    });
+    if a.kind == ArtifactKind::Image {
+        let repo_digest = a.repo_digests.iter().find_map(|d| d.split_once('@'));
+        p.version_info = repo_digest.map(|(_, d)| d.to_string()).or_else(|| a.id.clone());
+        if let Some((repo, digest)) = repo_digest
+            && let Some(purl) = oci_purl(repo, digest)
+        {
+            p.external_refs.push(purl_ref(purl));
+        }
+    }
+    p
+}
+
+fn oci_purl(repo: &str, digest: &str) -> Option<String> {
+    let name = repo.rsplit('/').next().filter(|n| !n.is_empty())?.to_ascii_lowercase();
+    let mut p = packageurl::PackageUrl::new("oci", name).ok()?;
+    p.with_version(digest).ok()?;
+    p.add_qualifier("repository_url", repo.to_string()).ok()?;
+    Some(p.to_string())
+}
+
+fn os_package(os: &OsInfo, id: &str, annotate: &impl Fn(String) -> Annotation) -> SpdxPackage {
+    let mut p = bare_package(os.id.clone(), id);
+    p.version_info = Some(os.version_id.clone()).filter(|v| !v.is_empty());
+    p.primary_package_purpose = Some("OPERATING-SYSTEM");
+    if let Some(c) = &os.codename {
+        p.annotations.push(annotate(format!("{}={c}", props::OS_CODENAME)));
+    }
+    if let Some(n) = &os.pretty_name {
+        p.annotations.push(annotate(format!("{}={n}", props::OS_PRETTY_NAME)));
+    }
+    if !os.id_like.is_empty() {
+        p.annotations.push(annotate(format!("{}={}", props::OS_ID_LIKE, os.id_like.join(" "))));
+    }
+    if os.distroless {
+        p.annotations.push(annotate(format!("{}=true", props::OS_DISTROLESS)));
+    }
+    p
+}
+
+fn package(
+    pkg: &Package,
+    id: &str,
+    layers: &[palisade_core::LayerInfo],
+    refs: &mut LicenseRefs,
+    annotate: &impl Fn(String) -> Annotation,
+) -> SpdxPackage {
+    let mut p = bare_package(pkg.name.clone(), id);
+    p.version_info = Some(pkg.version.clone()).filter(|v| !v.is_empty());
+    p.primary_package_purpose = Some("LIBRARY");
+    p.license_declared = license_declared(&pkg.licenses, refs);
+    if !pkg.purl.is_empty() {
+        p.external_refs.push(purl_ref(pkg.purl.clone()));
+    }
+    let (path, layer) = util::primary_location(pkg);
+    p.source_info = match (&pkg.source, path) {
+        (Some(s), _) => Some(format!("built package from: {} {}", s.name, s.version)),
+        (None, Some(path)) => Some(format!("package found in: {path}")),
+        (None, None) => None,
+    };
+    let mut notes: Vec<String> = Vec::new();
+    for l in &pkg.locations {
+        notes.push(format!("{}={}", props::LOCATION, l.path));
+    }
+    for l in &pkg.locations {
+        if let Some(n) = l.layer {
+            notes.push(format!("{}={n}", props::LAYER));
+        }
+    }
+    if let Some(diff_id) =
+        layer.and_then(|n| layers.iter().find(|l| l.index == n)).and_then(|l| l.diff_id.as_ref())
+    {
+        notes.push(format!("{}={diff_id}", props::LAYER_DIFF_ID));
+    }
+    if !pkg.found_by.is_empty() {
+        notes.push(format!("{}={}", props::FOUND_BY, pkg.found_by));
+    }
+    if let Some(s) = &pkg.source {
+        notes.push(format!("{}={}", props::SOURCE_NAME, s.name));
+        notes.push(format!("{}={}", props::SOURCE_VERSION, s.version));
+    }
+    if let Some(a) = &pkg.arch {
+        notes.push(format!("{}={a}", props::ARCH));
+    }
+    if let Some(d) = pkg.direct {
+        notes.push(format!("{}={d}", props::DIRECT));
+    }
+    match pkg.scope {
+        Scope::Dev => notes.push(format!("{}=dev", props::SCOPE)),
+        Scope::Optional => notes.push(format!("{}=optional", props::SCOPE)),
+        Scope::Required => {}
+    }
+    for (k, v) in &pkg.metadata {
+        notes.push(format!("{}{k}={v}", props::METADATA_PREFIX));
+    }
+    p.annotations = notes.into_iter().map(annotate).collect();
+    p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_core::{Ecosystem, Location, SourcePackage};
+    use serde_json::Value;
+
+    fn doc(r: &ScanReport) -> Value {
+        let mut buf = Vec::new();
+        render_with_namespace_id(r, Uuid::nil(), &mut buf).unwrap();
+        serde_json::from_slice(&buf).unwrap()
+    }
+
+    fn report() -> ScanReport {
+        let mut r =
+            ScanReport::new(ArtifactInfo::new(ArtifactKind::Rootfs, "/srv/root fs"), "2026-03-04T05:06:07Z");
+        r.os = Some(OsInfo { id: "alpine".into(), version_id: "3.19.1".into(), ..Default::default() });
+        let mut musl = Package::new(
+            Ecosystem::Apk,
+            "musl",
+            "1.2.4-r2",
+            Location::new("lib/apk/db/installed", None),
+            "apk",
+        );
+        musl.purl = "pkg:apk/alpine/musl@1.2.4-r2?distro=alpine-3.19.1".into();
+        musl.source = Some(SourcePackage { name: "musl".into(), version: "1.2.4-r2".into() });
+        musl.licenses = vec!["MIT".into()];
+        let mut req = Package::new(
+            Ecosystem::PyPI,
+            "requests",
+            "2.31.0",
+            Location::new("app/requirements.txt", None),
+            "pip",
+        );
+        req.licenses = vec!["Apache License 2.0".into(), "LicenseRef-acme".into()];
+        req.dependencies = vec!["pkg:pypi/urllib3@2.0.0".into(), "pkg:pypi/nope@1".into()];
+        let urllib = Package::new(
+            Ecosystem::PyPI,
+            "urllib3",
+            "2.0.0",
+            Location::new("app/requirements.txt", None),
+            "pip",
+        );
+        r.packages = vec![musl, req, urllib];
+        r
+    }
+
+    fn find<'a>(d: &'a Value, name: &str) -> &'a Value {
+        d["packages"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()
+    }
+
+    #[test]
+    fn header() {
+        let d = doc(&report());
+        assert_eq!(d["spdxVersion"], "SPDX-2.3");
+        assert_eq!(d["dataLicense"], "CC0-1.0");
+        assert_eq!(d["SPDXID"], "SPDXRef-DOCUMENT");
+        assert_eq!(
+            d["documentNamespace"],
+            "https://palisade.invalid/spdx/rootfs/-srv-root-fs-00000000-0000-0000-0000-000000000000"
+        );
+        assert_eq!(d["creationInfo"]["created"], "2026-03-04T05:06:07Z");
+        assert!(d["creationInfo"]["creators"][0].as_str().unwrap().starts_with("Tool: palisade-"));
+    }
+
+    #[test]
+    fn packages_licences_and_relationships() {
+        let d = doc(&report());
+        let musl = find(&d, "musl");
+        assert_eq!(musl["licenseDeclared"], "MIT");
+        assert_eq!(musl["sourceInfo"], "built package from: musl 1.2.4-r2");
+        assert_eq!(
+            musl["externalRefs"][0]["referenceLocator"],
+            "pkg:apk/alpine/musl@1.2.4-r2?distro=alpine-3.19.1"
+        );
+        assert!(musl["SPDXID"].as_str().unwrap().starts_with("SPDXRef-Package-"));
+        let req = find(&d, "requests");
+        assert_eq!(req["licenseDeclared"], "LicenseRef-Apache-License-2.0 AND LicenseRef-acme");
+        assert_eq!(req["sourceInfo"], "package found in: app/requirements.txt");
+        let extracted = d["hasExtractedLicensingInfos"].as_array().unwrap();
+        assert!(extracted.iter().any(|e| e["licenseId"] == "LicenseRef-Apache-License-2.0"
+            && e["extractedText"] == "Apache License 2.0"));
+        assert!(extracted.iter().any(|e| e["licenseId"] == "LicenseRef-acme"));
+
+        let rels: Vec<(String, String, String)> = d["relationships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["spdxElementId"].as_str().unwrap().to_string(),
+                    r["relationshipType"].as_str().unwrap().to_string(),
+                    r["relatedSpdxElement"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect();
+        let id = |n: &str| find(&d, n)["SPDXID"].as_str().unwrap().to_string();
+        let root = d["packages"][0]["SPDXID"].as_str().unwrap().to_string();
+        assert!(rels.contains(&("SPDXRef-DOCUMENT".into(), "DESCRIBES".into(), root.clone())));
+        assert!(rels.contains(&(root.clone(), "CONTAINS".into(), id("alpine"))));
+        assert!(rels.contains(&(id("alpine"), "CONTAINS".into(), id("musl"))));
+        assert!(rels.contains(&(root, "CONTAINS".into(), id("requests"))));
+        assert!(rels.contains(&(id("requests"), "DEPENDS_ON".into(), id("urllib3"))));
+        assert_eq!(rels.iter().filter(|r| r.1 == "DEPENDS_ON").count(), 1, "unresolved dependency dropped");
+    }
+
+    #[test]
+    fn identical_entries_get_distinct_ids() {
+        let mut r = report();
+        let dup = r.packages[2].clone();
+        r.packages.push(dup);
+        let d = doc(&r);
+        let ids: HashSet<&str> =
+            d["packages"].as_array().unwrap().iter().map(|p| p["SPDXID"].as_str().unwrap()).collect();
+        assert_eq!(ids.len(), d["packages"].as_array().unwrap().len());
+    }
+
+    #[test]
+    fn no_licence_is_noassertion() {
+        let mut refs = LicenseRefs::default();
+        assert_eq!(license_declared(&[], &mut refs), "NOASSERTION");
+        assert_eq!(
+            license_declared(&["MIT OR Apache-2.0".into(), "ISC".into()], &mut refs),
+            "(MIT OR Apache-2.0) AND ISC"
+        );
+        assert!(refs.into_vec().is_empty());
+    }
+}
