@@ -28,13 +28,14 @@ macro_rules! rule {
     };
 }
 
-/// A provider-keyword-anchored assignment: `<name containing kw> [:=] <value>`, value in group `s`.
+/// A provider-keyword-anchored assignment: `<name containing kw> [:=] <value>`, value in group `s`. The
+/// keyword must start a word (`MY_OKTA_TOKEN` yes, `rookTable` no).
 macro_rules! ctx {
     ($kw:literal, $val:literal) => {
         concat!(
-            r#"(?i:"#,
+            r#"(?:^|[^A-Za-z])(?i:"#,
             $kw,
-            r#")[\w.\- ]{0,30}?["'\]]?\s*(?:[:=]{1,4}|=>|,)\s*["'`]?(?P<s>"#,
+            r#")[\w.\- ]{0,30}?["'\]]?\s*(?:[:=]{1,4}|=>|\?=)\s*["'`]?(?P<s>"#,
             $val,
             r#")(?:[^A-Za-z0-9_\-]|$)"#
         )
@@ -1326,7 +1327,7 @@ pub static RULES: &[Rule] = &[
         "Infracost API token",
         "`ico-` and 32 characters.",
         ["ico-"],
-        r#"\b(?P<s>ico-[A-Za-z0-9]{32})\b"#,
+        r#"(?:^|[^A-Za-z0-9_.\-])(?P<s>ico-[A-Za-z0-9]{32})\b"#,
         entropy = Some(3.5)
     ),
     rule!(
@@ -1751,7 +1752,7 @@ pub static RULES: &[Rule] = &[
         "Credential in an HTTP header",
         "`Authorization:`, `X-API-Key:`, `apikey:`, `Token:` headers with a literal value (e.g. in curl commands).",
         ["authorization", "api-key", "apikey", "token:", "api-token"],
-        r#"["'](?i:authorization|x-api-key|api-?key|api-token|x-auth-token|token|x-[a-z\-]{1,30}-api-?key)\s*:\s*(?:(?i:token|api-token)\s+)?(?P<s>[A-Za-z0-9_.~+/=\-]{8,})["']"#,
+        r#"["'](?i:authorization|x-api-key|api-?key|api-token|x-auth-token|token|x-[a-z\-]{1,30}-api-?key)\s*:\s*(?:(?i:token|api-token)\s+)?(?P<s>[A-Za-z0-9_.~+/=@\-]{8,})["']"#,
         entropy = Some(2.8)
     ),
     rule!(
@@ -1760,8 +1761,11 @@ pub static RULES: &[Rule] = &[
         "Credentials in a curl command",
         "`curl ... -u|--user user:password`.",
         ["curl"],
-        r#"\bcurl\b[^\n]{0,300}?(?:\s|\\\n)(?:-u|--user)\s*["']?(?P<s>[^\s"':$]*:[^\s"'$]{4,}|[^\s"'$]+["']?:["']?[^\s"'$]{4,})"#,
-        multiline = true
+        r#"\bcurl\b(?:[^\n\\]|\\[^\n]|\\\r?\n){0,400}?\s(?:-u|--user)\s*["']?(?P<s>[^\s"':$]*:[^\s"'$]{4,}|[^\s"'$]+["']?:["']?[^\s"'$]{4,})"#,
+        multiline = true,
+        allow = &[
+            r#"(?i):["'{]*(?:test|pass|passwd|password|token|secret|changeme|x{3,}|y{3,}|\[[^\]]*\]|<[^>]*>)["'}]*$"#
+        ]
     ),
     // ----------------------------------------------------------------- Kubernetes
     rule!(
@@ -1822,11 +1826,11 @@ pub static RULES: &[Rule] = &[
             "api-key",
             "access_key",
             "accesskey",
-            "auth_key",
+            "auth",
             "credential",
             "private_key"
         ],
-        r#"(?P<k>(?i)[a-z0-9_.\-]{0,30}(?:secret|token|api[_.\-]?key|access[_.\-]?key|auth[_.\-]?key|credentials?|private[_.\-]?key)[a-z0-9_.\-]{0,20})["'\]]?\s*(?:[:=]{1,3}|=>|,)\s*(?:"([^"\s]{10,200})"|'([^'\s]{10,200})'|([^\s"'`,;()\[\]{}<>$]{16,200})(?:[\s,;]|$))"#,
+        r#"(?P<k>(?i)[a-z0-9_.\-]{0,30}(?:secret|token|api[_.\-]?key|access[_.\-]?key|auth|credentials?|private[_.\-]?key)[a-z0-9_.\-]{0,20})["'\]]?\s*(?:[:=]{1,3}|=>|,)\s*(?:"([^"\s]{10,200})"|'([^'\s]{10,200})'|([^\s"'`,;()\[\]{}<>$]{16,200})(?:[\s,;]|$))"#,
         entropy = Some(3.5)
     ),
 ];

@@ -542,14 +542,15 @@ fn is_placeholder(secret: &[u8]) -> bool {
     if FILLERS.iter().any(|f| memmem::find(&lower, f).is_some()) {
         return true;
     }
-    [&b"${"[..], b"{{", b"$(", b"%(", b"#{", b"<"].iter().any(|p| secret.starts_with(p))
+    secret.ends_with(b"...")
+        || [&b"${"[..], b"{{", b"$(", b"%(", b"#{", b"<"].iter().any(|p| secret.starts_with(p))
 }
 
 /// Variable names that mention a secret word but hold something else.
 fn generic_key_ok(key: &[u8]) -> bool {
     let k = key.to_ascii_lowercase();
     let k = k.as_slice();
-    const DENY_PART: [&[u8]; 13] = [
+    const DENY_PART: [&[u8]; 15] = [
         b"public",
         b"csrf",
         b"xsrf",
@@ -563,6 +564,8 @@ fn generic_key_ok(key: &[u8]) -> bool {
         b"size",
         b"format",
         b"placeholder",
+        b"author",
+        b"oauth2",
     ];
     if DENY_PART.iter().any(|d| memmem::find(k, d).is_some()) {
         return false;
@@ -587,7 +590,7 @@ fn generic_key_ok(key: &[u8]) -> bool {
 /// Values that are code or prose, not secrets.
 fn generic_value_ok(v: &[u8]) -> bool {
     let lower = v.to_ascii_lowercase();
-    const DENY: [&[u8]; 14] = [
+    const DENY: [&[u8]; 17] = [
         b"example",
         b"placeholder",
         b"your_",
@@ -602,6 +605,9 @@ fn generic_value_ok(v: &[u8]) -> bool {
         b"secret",
         b"undefined",
         b"process.env",
+        b"abcdefgh",
+        b"12345678",
+        b"qwerty",
     ];
     if DENY.iter().any(|d| memmem::find(&lower, d).is_some()) {
         return false;

@@ -30,6 +30,16 @@ fn gitleaks_examples_recall_and_false_positive_rate() {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
+    // Gitleaks reuses one rule's true positives as a sibling rule's negatives (e.g. the Cloudflare API
+    // token is a negative of the Cloudflare global key rule). A rule-agnostic scanner is right to flag
+    // them, so such negatives are counted apart ("cross-labelled"), not as false positives.
+    let tp_texts: std::collections::HashSet<String> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("label").and_then(|x| x.as_str()) == Some("tp"))
+        .filter_map(|v| v.get("text").and_then(|x| x.as_str()).map(str::to_string))
+        .collect();
+    let mut cross_labelled = 0usize;
     let mut per_rule: BTreeMap<String, Tally> = BTreeMap::new();
     let mut misses = Vec::new();
     let mut false_alarms = Vec::new();
@@ -55,6 +65,10 @@ fn gitleaks_examples_recall_and_false_positive_rate() {
             .filter(|m| m.suppressed.is_none())
             .map(|m| m.rule_id.to_string())
             .collect();
+        if label == "fp" && tp_texts.contains(&get("text")) {
+            cross_labelled += 1;
+            continue;
+        }
         let t = per_rule.entry(rule.clone()).or_default();
         if label == "tp" {
             t.tp += 1;
@@ -115,6 +129,7 @@ fn gitleaks_examples_recall_and_false_positive_rate() {
         total.fp_flagged,
         pct(total.fp_flagged, total.fp)
     );
+    println!("negatives that are another rule's true positive (not counted): {cross_labelled}");
     println!("\nmissed true positives ({}):\n  {}", misses.len(), misses.join("\n  "));
     println!("\nflagged false positives ({}):\n  {}", false_alarms.len(), false_alarms.join("\n  "));
     let recall = total.tp_found as f64 / total.tp.max(1) as f64;
