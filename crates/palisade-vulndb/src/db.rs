@@ -52,7 +52,7 @@ pub struct BuildStats {
     pub aliases: u64,
     /// Per-feed counts.
     pub feeds: BTreeMap<String, FeedStats>,
-    /// Affected-package rows per ecosystem key.
+    /// Distinct package names per ecosystem key.
     pub ecosystems: BTreeMap<String, u64>,
     /// The first problems met (each a document that could not be read).
     pub warnings: Vec<String>,
@@ -145,6 +145,7 @@ fn write_db(tmp: &Path, opts: &BuildOptions, c: &Collector) -> Result<WriteCount
     ids.sort();
     let (mut n_adv, mut n_aff, mut n_alias) = (0u64, 0u64, 0u64);
     let mut ecosystems: BTreeMap<String, u64> = BTreeMap::new();
+    let mut packages = std::collections::HashSet::new();
     {
         let tx = conn.transaction().map_err(sql)?;
         {
@@ -163,13 +164,12 @@ fn write_db(tmp: &Path, opts: &BuildOptions, c: &Collector) -> Result<WriteCount
                 let head = Advisory { affected: Vec::new(), ..adv.clone() };
                 let json = serde_json::to_string(&head).map_err(|e| DbError::Build(format!("{id}: {e}")))?;
                 ins_adv.execute(params![rowid, adv.id, adv.feed, adv.modified, json]).map_err(sql)?;
-                let mut seen = std::collections::HashSet::new();
                 for a in &adv.affected {
                     let name = crate::ecosystem::name_key(&a.ecosystem, &a.name);
                     let json = serde_json::to_string(a).map_err(|e| DbError::Build(format!("{id}: {e}")))?;
                     ins_aff.execute(params![a.ecosystem, name, rowid, json]).map_err(sql)?;
                     n_aff += 1;
-                    if seen.insert((a.ecosystem.clone(), name)) {
+                    if packages.insert((a.ecosystem.clone(), name)) {
                         *ecosystems.entry(a.ecosystem.clone()).or_default() += 1;
                     }
                 }

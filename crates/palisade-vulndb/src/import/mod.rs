@@ -30,7 +30,7 @@ const MAX_WARNINGS: usize = 200;
 pub struct FeedStats {
     /// Documents read.
     pub documents: u64,
-    /// Advisories (records) produced.
+    /// Distinct advisories produced (records merged into one, as secdb lines are, count once).
     pub advisories: u64,
     /// Withdrawn advisories dropped.
     pub withdrawn: u64,
@@ -64,9 +64,9 @@ impl Collector {
     /// Add one advisory. A second record with the same id replaces the first when it is newer (by
     /// `modified`); records that distro converters build up piecewise (`merge`) are combined instead.
     pub fn add(&mut self, adv: Advisory, merge: bool) {
-        self.feed(&adv.feed.clone()).advisories += 1;
         match self.advisories.get_mut(&adv.id) {
             None => {
+                self.feed(&adv.feed.clone()).advisories += 1;
                 self.advisories.insert(adv.id.clone(), adv);
             }
             Some(old) if merge && old.feed == adv.feed => {
