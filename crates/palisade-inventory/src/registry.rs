@@ -27,5 +27,9 @@ pub fn all() -> Vec<Box<dyn Parser>> {
         Box::new(parsers::cargo_lock::CargoLock),
         Box::new(parsers::composer_lock::ComposerLock),
         // Binaries and archives
+        Box::new(parsers::go_mod::GoMod),
+        Box::new(parsers::go_binary::GoBinary),
+        Box::new(parsers::java_archive::JavaArchive),
+        Box::new(parsers::rust_auditable::CargoAuditable),
     ]
 }

@@ -20,3 +20,7 @@ pub mod uv_lock;
 pub mod pip_requirements;
 pub mod cargo_lock;
 pub mod composer_lock;
+pub mod go_mod;
+pub mod go_binary;
+pub mod java_archive;
+pub mod rust_auditable;
