@@ -137,8 +137,8 @@ impl Default for Limits {
     }
 }
 
-/// How to scan.
-#[derive(Debug, Clone)]
+/// How to scan. The default is `linux/amd64`, TLS only, default [`Limits`], no progress.
+#[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Image platform `os/arch[/variant]`; `None` means `linux/amd64` (or the only one an image has).
     pub platform: Option<String>,
@@ -147,12 +147,6 @@ pub struct Options {
     pub limits: Limits,
     /// Live counters for the CLI.
     pub progress: Option<Arc<Progress>>,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Options { platform: None, insecure: false, limits: Limits::default(), progress: None }
-    }
 }
 
 impl Options {
@@ -212,10 +206,12 @@ pub(crate) mod testutil {
     use std::sync::Mutex;
 
     /// Wants files whose name matches one of `names` (or all files when empty) and records their content.
+    type Got = BTreeMap<(String, Option<u32>), Vec<u8>>;
+
     #[derive(Default)]
     pub struct Recorder {
         pub names: Vec<&'static str>,
-        pub got: Mutex<BTreeMap<(String, Option<u32>), Vec<u8>>>,
+        pub got: Mutex<Got>,
     }
 
     impl Recorder {

@@ -58,6 +58,12 @@ pub(crate) fn scan_registry(
 
 /// Credentials for a registry host from the docker config; anonymous when there are none.
 pub(crate) fn credentials(registry: &str, warnings: &Warnings) -> RegistryAuth {
+    let dir = std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")));
+    if !dir.is_some_and(|d| d.join("config.json").is_file()) {
+        return RegistryAuth::Anonymous;
+    }
     let mut keys = vec![registry.to_string(), format!("https://{registry}"), format!("http://{registry}")];
     if matches!(registry, "docker.io" | "index.docker.io" | "registry-1.docker.io") {
         keys.insert(0, "https://index.docker.io/v1/".into());

@@ -220,10 +220,12 @@ pub fn write_tar(files: &Files, path: &Path) {
 }
 
 /// Records the content of every wanted file (all files, or those with a listed name).
+type Got = BTreeMap<(String, Option<u32>), Vec<u8>>;
+
 #[derive(Default)]
 pub struct Rec {
     pub names: Vec<&'static str>,
-    pub got: Mutex<BTreeMap<(String, Option<u32>), Vec<u8>>>,
+    pub got: Mutex<Got>,
 }
 
 impl Rec {
