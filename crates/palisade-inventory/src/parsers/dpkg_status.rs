@@ -1,9 +1,11 @@
 //! `var/lib/dpkg/status`: the dpkg database of installed Debian/Ubuntu packages.
 //!
 //! The file is a sequence of deb822 stanzas separated by blank lines. Each stanza is `Field: value` lines;
-//! a line starting with a space or tab continues the previous field. Only stanzas whose `Status:` says the
-//! package is unpacked and configured (`<want> <flag> installed`, e.g. `install ok installed` or
-//! `hold ok installed`) are packages; `deinstall ok config-files` and half-installed states are not.
+//! a line starting with a space or tab continues the previous field. `Status:` is `<want> <flag> <state>`.
+//! A stanza is a package when its files are on disk: state `installed` (`install ok installed`,
+//! `hold ok installed`), and also `unpacked`, `half-configured`, `triggers-awaited` and `triggers-pending`
+//! (unpacked but not fully configured: the vulnerable files are there all the same). `config-files`,
+//! `not-installed` and `half-installed` (an unpack that failed midway) are not.
 //!
 //! `Source:` is either `name`, meaning the source version equals the binary version, or `name (version)`;
 //! when absent the source package is the binary package itself. An epoch (`1:2.3-4`) stays in the version and
@@ -175,12 +177,18 @@ pub(crate) fn parse_stanzas(
     Ok(())
 }
 
-/// True when a dpkg `Status:` value (`want flag status`) describes an installed package.
+/// True when a dpkg `Status:` value (`want flag state`) describes a package whose files are on disk.
 pub(crate) fn is_installed(status: &str) -> Result<bool, String> {
     let words: Vec<&str> = status.split_whitespace().collect();
     match words.as_slice() {
-        [_want, _flag, state] => Ok(*state == "installed"),
-        _ => Err(format!("Status `{status}` is not `<want> <flag> <status>`")),
+        [_want, _flag, state] => match *state {
+            "installed" | "unpacked" | "half-configured" | "triggers-awaited" | "triggers-pending" => {
+                Ok(true)
+            }
+            "not-installed" | "config-files" | "half-installed" => Ok(false),
+            other => Err(format!("unknown package state `{other}` in Status `{status}`")),
+        },
+        _ => Err(format!("Status `{status}` is not `<want> <flag> <state>`")),
     }
 }
 
@@ -348,6 +356,25 @@ mod tests {
         let out = parse(many.as_bytes()).unwrap();
         assert_eq!(out.warnings.len(), MAX_WARNINGS + 1);
         assert_eq!(out.warnings[MAX_WARNINGS], "80 more problems not shown");
+    }
+
+    #[test]
+    fn states_with_files_on_disk() {
+        for (status, want) in [
+            ("install ok installed", true),
+            ("hold ok installed", true),
+            ("deinstall ok installed", true),
+            ("install ok unpacked", true),
+            ("install ok triggers-pending", true),
+            ("install ok half-configured", true),
+            ("deinstall ok config-files", false),
+            ("purge ok not-installed", false),
+            ("install reinstreq half-installed", false),
+        ] {
+            assert_eq!(is_installed(status), Ok(want), "{status}");
+        }
+        assert!(is_installed("install ok exploded").unwrap_err().contains("unknown package state"));
+        assert!(is_installed("install ok").is_err());
     }
 
     #[test]
