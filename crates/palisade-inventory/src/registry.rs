@@ -15,6 +15,10 @@ pub fn all() -> Vec<Box<dyn Parser>> {
         Box::new(parsers::rpm_bdb::RpmBdb),
         Box::new(parsers::rpm_ndb::RpmNdb),
         // Language packages
+        Box::new(parsers::gemfile_lock::GemfileLock),
+        Box::new(parsers::gemspec::Gemspec),
+        Box::new(parsers::nuget_packages_lock::NugetPackagesLock),
+        Box::new(parsers::dotnet_deps::DotnetDeps),
         Box::new(parsers::npm_lock::NpmPackageLock),
         Box::new(parsers::npm_package_json::NpmPackageJson),
         Box::new(parsers::yarn_lock::YarnLock),

@@ -24,3 +24,7 @@ pub mod go_mod;
 pub mod go_binary;
 pub mod java_archive;
 pub mod rust_auditable;
+pub mod gemfile_lock;
+pub mod gemspec;
+pub mod nuget_packages_lock;
+pub mod dotnet_deps;
