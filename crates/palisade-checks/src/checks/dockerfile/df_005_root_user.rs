@@ -1,0 +1,72 @@
+//! PAL-DF-005: Final stage runs as root.
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, DfCx, Hit};
+#[allow(unused_imports)]
+use crate::dockerfile::{Dockerfile, split_image};
+use palisade_core::findings::misconfig::Severity;
+
+pub struct RootUser;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-DF-005",
+    title: "Final stage runs as root",
+    severity: Severity::High,
+    groups: &["dockerfile"],
+    rationale: "A container whose last USER is root (or that never sets USER) runs its process as UID 0.",
+    remediation: "Add USER <non-root uid> to the final stage (create the user first if needed).",
+    references: &["CIS Docker 4.1", "hadolint DL3002"],
+    peers: &["hadolint:DL3002", "checkov:CKV_DOCKER_8", "checkov:CKV_DOCKER_3"],
+    ..CheckMeta::DF
+};
+
+impl Check for RootUser {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn dockerfile(&self, df: &Dockerfile, cx: &DfCx<'_>, out: &mut Vec<Hit>) {
+        let Some(last) = df.final_stage() else { return };
+        if last.image == "scratch" && df.stage_instrs(last.index).all(|i| i.kw != "USER") {
+            return;
+        }
+        match df.stage_instrs(last.index).filter(|i| i.kw == "USER").last() {
+            Some(u) => {
+                let user = u.words.first().map(|s| s.split(':').next().unwrap_or("")).unwrap_or("");
+                if matches!(user, "root" | "0") {
+                    out.push(Hit::pos(u.line, u.col, "the last USER is root; switch to a non-root user"));
+                }
+            }
+            None => out.push(Hit::pos(
+                last.line,
+                last.col,
+                "the final stage never sets USER, so it runs as root; add USER <non-root>",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RootUser as C;
+    use crate::testutil::df_hits;
+
+    const FAIL: &str = r#"FROM alpine:3.20
+USER root
+"#;
+    const PASS: &str = r#"FROM alpine:3.20
+USER 10001
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!df_hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
+    }
+}

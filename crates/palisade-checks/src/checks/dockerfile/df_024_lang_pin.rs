@@ -1,0 +1,73 @@
+//! PAL-DF-024: npm, gem or go install without a version.
+
+#[allow(unused_imports)]
+use super::helpers::*;
+use crate::check::{Check, CheckMeta, DfCx, Hit};
+#[allow(unused_imports)]
+use crate::dockerfile::{Dockerfile, split_image};
+use palisade_core::findings::misconfig::Severity;
+
+pub struct LangPin;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-DF-024",
+    title: "npm, gem or go install without a version",
+    severity: Severity::Low,
+    groups: &["dockerfile"],
+    rationale: "Unpinned language packages make builds unreproducible.",
+    remediation: "Pin versions: npm i pkg@1.2.3, gem install pkg:1.2.3 (-v), go install pkg@v1.2.3.",
+    references: &["hadolint DL3016", "hadolint DL3028", "hadolint DL3062"],
+    peers: &["hadolint:DL3016", "hadolint:DL3028", "hadolint:DL3062"],
+    ..CheckMeta::DF
+};
+
+impl Check for LangPin {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    #[allow(unused_variables)]
+    fn dockerfile(&self, df: &Dockerfile, cx: &DfCx<'_>, out: &mut Vec<Hit>) {
+        for (i, w) in run_cmds(df) {
+            let bad = if is(&w, "npm") && matches!(sub(&w), Some("install" | "i" | "add")) {
+                let pk = packages(&w, sub(&w).unwrap_or(""));
+                pk.iter().skip(0).any(|p| {
+                    !p.trim_start_matches('@').contains('@') && !p.starts_with('.') && !p.contains('/')
+                        || (p.starts_with('@') && !p[1..].contains('@'))
+                })
+            } else if is(&w, "gem") && sub(&w) == Some("install") {
+                !has_opt(&w, &["-v", "--version"]) && packages(&w, "install").iter().any(|p| !p.contains(':'))
+            } else if is(&w, "go") && sub(&w) == Some("install") {
+                packages(&w, "install").iter().any(|p| !p.contains('@'))
+            } else {
+                false
+            };
+            if bad {
+                out.push(Hit::pos(i.line, i.col, format!("{} install without a pinned version", w[0])));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LangPin as C;
+    use crate::testutil::df_hits;
+
+    const FAIL: &str = r#"FROM node:22
+RUN npm install -g typescript
+"#;
+    const PASS: &str = r#"FROM node:22
+RUN npm install -g typescript@5.6.2
+"#;
+
+    #[test]
+    fn fires_on_fail_fixture() {
+        assert!(!df_hits(&C, FAIL).is_empty());
+    }
+
+    #[test]
+    fn silent_on_pass_fixture() {
+        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
+    }
+}

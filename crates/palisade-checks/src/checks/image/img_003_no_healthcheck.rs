@@ -1,0 +1,56 @@
+//! PAL-IMG-003: Image has no healthcheck.
+
+use crate::check::{Check, CheckMeta, DfCx, Hit};
+use palisade_core::ImageConfig;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct NoHealthcheck;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-IMG-003",
+    title: "Image has no healthcheck",
+    severity: Severity::Low,
+    rationale: "Without a healthcheck the container engine cannot detect a hung container.",
+    remediation: "Add a HEALTHCHECK to the image (Kubernetes users: define probes instead).",
+    references: &["CIS Docker 4.6"],
+    peers: &["checkov:CKV_DOCKER_2"],
+    ..CheckMeta::IMG
+};
+
+impl Check for NoHealthcheck {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn image(&self, cfg: &ImageConfig, _cx: &DfCx<'_>, out: &mut Vec<Hit>) {
+        if cfg.healthcheck.as_ref().is_none_or(|h| h.is_empty()) {
+            out.push(Hit::pos(0, 0, "the image config has no healthcheck; add HEALTHCHECK"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::NoHealthcheck as C;
+    use crate::check::{Check, DfCx};
+    use palisade_core::ImageConfig;
+
+    fn run(cfg: &ImageConfig) -> usize {
+        let opts = crate::options::CheckOptions::default();
+        let mut out = Vec::new();
+        C.image(cfg, &DfCx { opts: &opts }, &mut out);
+        out.len()
+    }
+
+    #[test]
+    fn fires_and_passes() {
+        assert_eq!(run(&ImageConfig::default()), 1);
+        assert_eq!(
+            run(&ImageConfig {
+                healthcheck: Some(vec!["CMD-SHELL".into(), "true".into()]),
+                ..Default::default()
+            }),
+            0
+        );
+    }
+}

@@ -1,0 +1,57 @@
+//! PAL-IMG-004: Secret in the image environment.
+
+use crate::check::{Check, CheckMeta, DfCx, Hit};
+use palisade_core::ImageConfig;
+use palisade_core::findings::misconfig::Severity;
+
+pub struct SecretEnv;
+
+static META: CheckMeta = CheckMeta {
+    id: "PAL-IMG-004",
+    title: "Secret in the image environment",
+    severity: Severity::High,
+    rationale: "Environment variables in the image config are readable by anyone who can pull the image.",
+    remediation: "Remove the variable from the image; inject secrets at run time.",
+    references: &["CIS Docker 4.10"],
+    peers: &["trivy:DS-0031"],
+    ..CheckMeta::IMG
+};
+
+impl Check for SecretEnv {
+    fn meta(&self) -> &'static CheckMeta {
+        &META
+    }
+
+    fn image(&self, cfg: &ImageConfig, _cx: &DfCx<'_>, out: &mut Vec<Hit>) {
+        for e in &cfg.env {
+            let (k, v) = e.split_once('=').unwrap_or((e.as_str(), ""));
+            if crate::checks::k8s::helpers::secret_like(k) && !v.is_empty() {
+                out.push(Hit::pos(
+                    0,
+                    0,
+                    format!("the image environment sets {k}; remove secrets from the image"),
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SecretEnv as C;
+    use crate::check::{Check, DfCx};
+    use palisade_core::ImageConfig;
+
+    fn run(cfg: &ImageConfig) -> usize {
+        let opts = crate::options::CheckOptions::default();
+        let mut out = Vec::new();
+        C.image(cfg, &DfCx { opts: &opts }, &mut out);
+        out.len()
+    }
+
+    #[test]
+    fn fires_and_passes() {
+        assert_eq!(run(&ImageConfig { env: vec!["DB_PASSWORD=x".into()], ..Default::default() }), 1);
+        assert_eq!(run(&ImageConfig { env: vec!["PATH=/usr/bin".into()], ..Default::default() }), 0);
+    }
+}
