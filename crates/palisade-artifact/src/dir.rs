@@ -377,4 +377,18 @@ mod tests {
         assert_eq!(parse_mountinfo(text), vec![PathBuf::from("/proc"), PathBuf::from("/mnt/with space")]);
         assert!(pseudo_mounts(Path::new("/")).contains(Path::new("/proc")));
     }
+
+    /// Walks the real machine's `/` (slow: run with `--ignored`). Pseudo filesystems must be skipped.
+    #[test]
+    #[ignore = "walks the whole machine"]
+    fn real_rootfs() {
+        let sink = Recorder { names: vec!["os-release"], ..Default::default() };
+        let w = Warnings::new();
+        let tree = walk(Path::new("/"), &Options::default(), &sink, &w, false).expect("walk /");
+        let paths = sink.paths();
+        assert!(paths.iter().any(|p| p.ends_with("os-release")), "{paths:?}");
+        assert!(paths.iter().all(|p| !p.starts_with("proc/") && !p.starts_with("sys/")), "{paths:?}");
+        assert!(tree.len() > 1000);
+        eprintln!("{} files, {} warnings", tree.len(), w.len());
+    }
 }

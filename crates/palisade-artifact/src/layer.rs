@@ -25,6 +25,10 @@ use std::sync::Arc;
 /// Ratio checks start once a layer has produced this many uncompressed bytes, so that small, highly
 /// compressible layers are not mistaken for bombs.
 const RATIO_FLOOR: u64 = 64 << 20;
+/// Bytes the tar reader may consume between two entries beyond the previous entry's data: headers, GNU long
+/// names and PAX records. The tar crate reads those records into memory whole, so a hostile archive could
+/// otherwise declare a multi-gigabyte "long name".
+const META_SLACK: u64 = 4 << 20;
 /// Wanted files up to this size are kept for hard links later in the same layer...
 const LINK_CACHE_FILE_MAX: usize = 4 << 20;
 /// ...up to this many bytes per layer.
@@ -101,6 +105,8 @@ struct Capped<R> {
     max_bytes: u64,
     max_ratio: u64,
     tripped: Rc<RefCell<Option<String>>>,
+    /// Bytes read since the last entry was handed out, and how many are allowed.
+    since_entry: Rc<RefCell<(u64, u64)>>,
 }
 
 impl<R: Read> Read for Capped<R> {
@@ -110,7 +116,14 @@ impl<R: Read> Read for Capped<R> {
         }
         let n = self.inner.read(buf)?;
         self.total += n as u64;
-        let why = if self.total > self.max_bytes {
+        let (since, allowed) = {
+            let mut s = self.since_entry.borrow_mut();
+            s.0 += n as u64;
+            *s
+        };
+        let why = if since > allowed {
+            Some(format!("a tar metadata record (long name or PAX header) exceeds {META_SLACK} bytes"))
+        } else if self.total > self.max_bytes {
             Some(format!("more than {} bytes uncompressed (limit max_layer_bytes)", self.max_bytes))
         } else {
             let c = (*self.compressed.borrow()).max(1);
@@ -151,6 +164,7 @@ pub(crate) fn read_layer(
     let layer = Some(spec.index);
     let count = Rc::new(RefCell::new(0u64));
     let tripped = Rc::new(RefCell::new(None));
+    let since_entry = Rc::new(RefCell::new((0u64, META_SLACK)));
     let mut buf = BufReader::with_capacity(
         64 << 10,
         Hashing { inner: raw, hasher: Sha256::new(), count: count.clone(), progress: opts.progress.clone() },
@@ -187,10 +201,13 @@ pub(crate) fn read_layer(
             max_bytes: opts.limits.max_layer_bytes,
             max_ratio: opts.limits.max_ratio,
             tripped: tripped.clone(),
+            since_entry: since_entry.clone(),
         };
         let mut archive = tar::Archive::new(capped);
-        let ok = walk_tar(&mut archive, spec, &label, opts, sink, warnings, &tripped, &mut out.entries);
+        let guard = Guard { tripped: &tripped, since_entry: &since_entry };
+        let ok = walk_tar(&mut archive, spec, &label, opts, sink, warnings, &guard, &mut out.entries);
         // Drain the end-of-archive padding so that the digest covers the whole blob.
+        *since_entry.borrow_mut() = (0, u64::MAX);
         ok && match io::copy(&mut archive.into_inner(), &mut io::sink()) {
             Ok(_) => true,
             Err(e) => {
@@ -239,6 +256,12 @@ pub(crate) fn read_layer(
     out
 }
 
+/// Shared state between [`Capped`] and the entry loop.
+struct Guard<'a> {
+    tripped: &'a Rc<RefCell<Option<String>>>,
+    since_entry: &'a Rc<RefCell<(u64, u64)>>,
+}
+
 /// Iterate the tar entries. Returns false when the layer was abandoned.
 #[allow(clippy::too_many_arguments)]
 fn walk_tar<R: Read>(
@@ -248,9 +271,10 @@ fn walk_tar<R: Read>(
     opts: &Options,
     sink: &dyn FileSink,
     warnings: &Warnings,
-    tripped: &Rc<RefCell<Option<String>>>,
+    guard: &Guard,
     out: &mut LayerEntries,
 ) -> bool {
+    let tripped = guard.tripped;
     let layer = Some(spec.index);
     let limits = &opts.limits;
     let fail = |what: &str, e: &io::Error| {
@@ -271,6 +295,9 @@ fn walk_tar<R: Read>(
             Ok(e) => e,
             Err(e) => return fail(&format!("corrupt or truncated tar after {count} entries"), &e),
         };
+        // Until the next entry the reader may consume this entry's data (padded) plus metadata records.
+        let data = entry.size().max(entry.header().entry_size().unwrap_or(0));
+        *guard.since_entry.borrow_mut() = (0, data.saturating_add(511) / 512 * 512 + META_SLACK);
         count += 1;
         if count > limits.max_entries {
             warn(
@@ -607,5 +634,30 @@ pub(crate) mod tests {
         assert_eq!(sniff(&[0x1f, 0x8b, 8]), Compression::Gzip);
         assert_eq!(sniff(&[0x28, 0xb5, 0x2f, 0xfd]), Compression::Zstd);
         assert_eq!(sniff(b"etc/"), Compression::Plain);
+    }
+
+    #[test]
+    fn oversized_long_name_record_is_refused() {
+        let mut t = Vec::new();
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::GNULongName);
+        h.set_size(8 << 20);
+        h.set_cksum();
+        t.extend_from_slice(h.as_bytes());
+        t.extend(std::iter::repeat_n(b'a', 8 << 20));
+        t.extend(tar_of(&[("x", T::Regular, b"x")]));
+        let sink = Recorder::all();
+        let (_, w) = read(&t, &LayerSpec::default(), &Options::default(), &sink);
+        assert!(w.iter().any(|m| m.contains("metadata record")), "{w:?}");
+        // A normal long name still works.
+        let long = format!("{}/file", "d".repeat(300));
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_gnu();
+        h.set_size(2);
+        b.append_data(&mut h, &long, &b"ok"[..]).expect("append");
+        let t = b.into_inner().expect("tar");
+        let (_, w) = read(&t, &LayerSpec::default(), &Options::default(), &sink);
+        assert!(w.is_empty(), "{w:?}");
+        assert!(sink.content(&long, Some(0)).is_some());
     }
 }

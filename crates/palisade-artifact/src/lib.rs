@@ -8,27 +8,28 @@
 //! them, as the secret scanner does.
 //!
 //! Entry point: [`scan`] with a [`Target`]:
-//! - [`Target::Dir`]: a directory or root filesystem ([`dir`]).
-//! - [`Target::Repo`]: the committed tree of a git repository's HEAD ([`repo`]).
+//! - [`Target::Dir`]: a directory or root filesystem (module `dir`: no symlink following, pseudo
+//!   filesystems skipped, other mounts walked).
+//! - [`Target::Repo`]: the committed tree of a git repository's HEAD (module `repo`, gix).
 //! - [`Target::ImageArchive`]: a docker-archive tar, an OCI layout directory or an oci-archive tar
-//!   ([`image`], format found by [`detect`]).
-//! - [`Target::Registry`]: an image pulled over the OCI distribution API ([`registry`]).
+//!   (module `image`, format found by [`detect`]); layers are streamed by module `layer`.
+//! - [`Target::Registry`]: an image pulled over the OCI distribution API (module `registry`).
 //!
 //! Hostile input never aborts a scan: a bad entry, a corrupt layer or a decompression bomb becomes a
 //! [`Warning`] and the rest is scanned. Only a target that cannot be opened at all is an [`ArtifactError`].
 
-pub mod dir;
-pub mod error;
-pub mod image;
+mod dir;
+mod error;
+mod image;
 mod layer;
 mod paths;
-pub mod registry;
-pub mod repo;
-pub mod tree;
+mod registry;
+mod repo;
+mod tree;
 
 pub use error::ArtifactError;
 pub use image::{ImageFormat, detect};
-pub use tree::FileTree;
+pub use tree::{EntryKind, FileTree};
 
 use palisade_core::{ArtifactInfo, ArtifactKind, Progress, Warning, Warnings};
 use std::path::PathBuf;
