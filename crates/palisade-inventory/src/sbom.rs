@@ -6,9 +6,10 @@
 //!   version the component's or else the purl's. The `operating-system` component becomes the [`OsInfo`].
 //!   The `dependencies` graph becomes [`Package::dependencies`] (as purls).
 //! - SPDX 2.2/2.3 JSON: every package with a `PACKAGE-MANAGER` purl external ref; the package with
-//!   `primaryPackagePurpose` `OPERATING-SYSTEM` becomes the [`OsInfo`]; `DEPENDS_ON` / `DEPENDENCY_OF`
-//!   relationships the dependencies; `licenseDeclared` (else `licenseConcluded`) the licences, split at
-//!   top-level `AND`, with `LicenseRef-` ids replaced by their extracted text.
+//!   `primaryPackagePurpose` `OPERATING-SYSTEM` (or `OPERATING_SYSTEM`) becomes the [`OsInfo`];
+//!   `DEPENDS_ON` / `DEPENDENCY_OF` relationships the dependencies; `licenseDeclared` (else
+//!   `licenseConcluded`) the licences, split at top-level `AND`, with `LicenseRef-` ids replaced by their
+//!   extracted text.
 //!
 //! Palisade's own facts round-trip: the `palisade:*` CycloneDX properties and SPDX annotations written by
 //! `palisade-report` (location, layer, found_by, source, arch, direct, scope, metadata). Trivy's facts are
@@ -747,7 +748,7 @@ fn read_spdx(data: &[u8], path: &str) -> Result<SbomInput, ParseError> {
     let mut id_of_package: Vec<Option<&str>> = Vec::new();
     for p in &doc.packages {
         let props = spdx_props(p);
-        if p.primary_package_purpose.as_deref() == Some("OPERATING-SYSTEM") {
+        if matches!(p.primary_package_purpose.as_deref(), Some("OPERATING-SYSTEM" | "OPERATING_SYSTEM")) {
             if os.is_none() {
                 os = Some(os_from_props(
                     p.name.as_deref().unwrap_or_default(),
@@ -757,9 +758,12 @@ fn read_spdx(data: &[u8], path: &str) -> Result<SbomInput, ParseError> {
             }
             continue;
         }
+        if p.spdx_id.as_deref().is_some_and(|id| described.contains(id)) {
+            // The scanned artifact itself (an image, a directory), not one of its packages.
+            continue;
+        }
         let Some(purl) = spdx_purl(p) else {
-            let structural = p.spdx_id.as_deref().is_some_and(|id| described.contains(id))
-                || props.iter().any(|(n, _)| n == "aquasecurity:trivy:Class");
+            let structural = props.iter().any(|(n, _)| n == "aquasecurity:trivy:Class");
             if !structural {
                 skipped.no_purl += 1;
             }
@@ -945,6 +949,21 @@ mod tests {
         assert_eq!(s.packages.len(), 1);
         assert_eq!(s.packages[0].licenses, ["MIT OR Apache-2.0", "Custom text", "ISC"]);
         assert_eq!(s.warnings, ["skipped 1 packages without a package URL"]);
+    }
+
+    #[test]
+    fn spdx_described_artifact_is_not_a_package() {
+        let doc = br#"{"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT",
+          "packages": [{"SPDXID": "SPDXRef-root", "name": "app", "versionInfo": "sha256:ab",
+             "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": "pkg:oci/app@sha256%3Aab"}]},
+             {"SPDXID": "SPDXRef-a", "name": "a", "versionInfo": "1",
+             "externalRefs": [{"referenceCategory": "PACKAGE-MANAGER", "referenceType": "purl", "referenceLocator": "pkg:gem/a@1"}]}],
+          "relationships": [{"spdxElementId": "SPDXRef-DOCUMENT", "relationshipType": "DESCRIBES", "relatedSpdxElement": "SPDXRef-root"},
+             {"spdxElementId": "SPDXRef-root", "relationshipType": "CONTAINS", "relatedSpdxElement": "SPDXRef-a"}]}"#;
+        let s = read(doc, "x").unwrap();
+        assert_eq!(s.packages.len(), 1);
+        assert_eq!(s.packages[0].name, "a");
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
     }
 
     #[test]

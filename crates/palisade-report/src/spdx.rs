@@ -4,7 +4,9 @@
 //! - The document `DESCRIBES` one root package for the artifact (`SPDXRef-Artifact-<hash>`, purpose
 //!   `CONTAINER` for images with the digest as version and an `oci` purl, `SOURCE` for directories and repos,
 //!   `OTHER` for root filesystems).
-//! - The OS, when known, is a package with purpose `OPERATING-SYSTEM` that the root `CONTAINS`; it
+//!   Enum values follow the official 2.3 JSON schema, e.g. `OPERATING_SYSTEM` (Trivy writes the spec text's
+//!   `OPERATING-SYSTEM`, which that schema rejects; the reader accepts both).
+//! - The OS, when known, is a package with purpose `OPERATING_SYSTEM` that the root `CONTAINS`; it
 //!   `CONTAINS` the OS packages (as Trivy lays it out). The root `CONTAINS` every other package.
 //! - One package per [`Package`]: `SPDXRef-Package-<hash of purl and locations>`, `downloadLocation`,
 //!   `supplier` and `licenseConcluded` `NOASSERTION`, `filesAnalyzed` false, the purl as a `PACKAGE-MANAGER`
@@ -319,7 +321,7 @@ fn oci_purl(repo: &str, digest: &str) -> Option<String> {
 fn os_package(os: &OsInfo, id: &str, annotate: &impl Fn(String) -> Annotation) -> SpdxPackage {
     let mut p = bare_package(os.id.clone(), id);
     p.version_info = Some(os.version_id.clone()).filter(|v| !v.is_empty());
-    p.primary_package_purpose = Some("OPERATING-SYSTEM");
+    p.primary_package_purpose = Some("OPERATING_SYSTEM");
     if let Some(c) = &os.codename {
         p.annotations.push(annotate(format!("{}={c}", props::OS_CODENAME)));
     }

@@ -1,0 +1,97 @@
+//! Render a report as CycloneDX and SPDX with palisade-report, read it back with palisade-inventory's SBOM
+//! reader, and get the same packages.
+
+mod common;
+
+use common::{fs_report, image_report, render};
+use palisade_core::{Package, ScanReport, Scope};
+use palisade_inventory::sbom::{self, SbomFormat};
+use palisade_report::Format;
+use std::collections::BTreeSet;
+
+type Key = (String, String, String, String);
+
+fn key(p: &Package) -> Key {
+    (p.ecosystem.to_string(), p.name.clone(), p.version.clone(), p.purl.clone())
+}
+
+fn keys(ps: &[Package]) -> Vec<Key> {
+    let mut v: Vec<Key> = ps.iter().map(key).collect();
+    v.sort();
+    v
+}
+
+fn read_back(r: &ScanReport, f: Format) -> sbom::SbomInput {
+    let bytes = render(r, f);
+    let detected = sbom::detect(&bytes).expect("format detected");
+    assert_eq!(detected, if f == Format::CycloneDx { SbomFormat::CycloneDx } else { SbomFormat::Spdx });
+    sbom::read(&bytes, "sbom.json").expect("reads back")
+}
+
+fn find<'a>(ps: &'a [Package], name: &str, path: &str) -> &'a Package {
+    ps.iter()
+        .find(|p| p.name == name && p.location().is_some_and(|l| l.path == path))
+        .unwrap_or_else(|| panic!("no {name} at {path}"))
+}
+
+#[test]
+fn same_packages_through_both_formats() {
+    for r in [image_report(), fs_report()] {
+        for f in [Format::CycloneDx, Format::SpdxJson] {
+            let back = read_back(&r, f);
+            assert_eq!(keys(&back.packages), keys(&r.packages), "{f} of {}", r.artifact.name);
+            assert_eq!(back.os, r.os, "{f}");
+            assert!(back.warnings.is_empty(), "{f}: {:?}", back.warnings);
+        }
+    }
+}
+
+#[test]
+fn palisade_facts_round_trip() {
+    let r = image_report();
+    for f in [Format::CycloneDx, Format::SpdxJson] {
+        let back = read_back(&r, f).packages;
+        for orig in &r.packages {
+            let path = &orig.locations[0].path;
+            let p = find(&back, &orig.name, path);
+            assert_eq!(p.locations, orig.locations, "{f} {}", orig.name);
+            assert_eq!(p.found_by, orig.found_by, "{f} {}", orig.name);
+            assert_eq!(p.source, orig.source, "{f} {}", orig.name);
+            assert_eq!(p.arch, orig.arch, "{f} {}", orig.name);
+            assert_eq!(p.direct, orig.direct, "{f} {}", orig.name);
+            assert_eq!(p.scope, orig.scope, "{f} {}", orig.name);
+            assert_eq!(p.metadata, orig.metadata, "{f} {}", orig.name);
+            // Dependencies come back resolved: the ones pointing outside the report are dropped.
+            let known: BTreeSet<&str> = r.packages.iter().map(|p| p.purl.as_str()).collect();
+            let want: BTreeSet<&str> =
+                orig.dependencies.iter().map(String::as_str).filter(|d| known.contains(d)).collect();
+            let got: BTreeSet<&str> = p.dependencies.iter().map(String::as_str).collect();
+            assert_eq!(got, want, "{f} {}", orig.name);
+        }
+        assert_eq!(find(&back, "@types/node", "app/package-lock.json").scope, Scope::Dev);
+    }
+}
+
+#[test]
+fn licences_round_trip() {
+    let r = image_report();
+    let cdx = read_back(&r, Format::CycloneDx).packages;
+    let spdx = read_back(&r, Format::SpdxJson).packages;
+    for (name, path, want) in [
+        ("express", "app/package-lock.json", vec!["MIT"]),
+        ("serde", "app/Cargo.lock", vec!["MIT OR Apache-2.0"]),
+        (
+            "org.apache.logging.log4j:log4j-core",
+            "app/lib/log4j-core-2.14.1.jar",
+            vec!["Apache License, Version 2.0"],
+        ),
+        ("Django", "app/requirements.txt", vec!["BSD License", "LicenseRef-django-extra"]),
+    ] {
+        assert_eq!(find(&cdx, name, path).licenses, want, "CycloneDX {name}");
+        assert_eq!(find(&spdx, name, path).licenses, want, "SPDX {name}");
+    }
+    // CycloneDX carries several licences with an expression as one expression.
+    assert_eq!(find(&cdx, "ring", "app/Cargo.lock").licenses, ["(MIT AND ISC) AND OpenSSL"]);
+    // SPDX splits at the top-level AND.
+    assert_eq!(find(&spdx, "ring", "app/Cargo.lock").licenses, ["MIT AND ISC", "OpenSSL"]);
+}
