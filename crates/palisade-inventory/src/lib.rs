@@ -155,7 +155,13 @@ fn os_purl(p: &Package, os: Option<&OsInfo>) -> String {
     let distro = os.map(OsInfo::distro_qualifier).unwrap_or_default();
     let upstream = p.source.as_ref().filter(|s| s.name != p.name).map(|s| s.name.as_str()).unwrap_or("");
     let arch = p.arch.as_deref().unwrap_or("");
-    let epoch = p.metadata.get("epoch").map(String::as_str).unwrap_or("");
+    // The epoch is a qualifier only when the version string does not already carry it (dpkg versions do).
+    let epoch = p
+        .metadata
+        .get("epoch")
+        .map(String::as_str)
+        .filter(|e| !p.version.starts_with(&format!("{e}:")))
+        .unwrap_or("");
     palisade_core::package::build_os_purl(
         p.ecosystem,
         vendor,

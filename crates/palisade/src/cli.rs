@@ -1,0 +1,190 @@
+//! Command-line interface: argument definitions and dispatch.
+
+use crate::pipeline::{self, Scanners, TargetSpec};
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use palisade_report::Format;
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Exit code for a scan that ran and found nothing that fails the gate.
+pub const EXIT_OK: u8 = 0;
+/// Exit code for a usage error or a target that could not be scanned at all.
+pub const EXIT_ERROR: u8 = 2;
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  the scan ran (warnings about individual files do not change this)
+  1  reserved for policy gates (--exit-code) once vulnerability, secret and misconfiguration gating lands
+  2  usage error, or the target could not be opened or scanned at all";
+
+#[derive(Parser, Debug)]
+#[command(name = "palisade", version, about = "Security scanning for container images, root filesystems and repositories", after_help = EXIT_CODES_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalOpts,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalOpts {
+    /// Print nothing on stderr but errors (no progress, no warnings summary).
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Verbose logging on stderr.
+    #[arg(long, global = true)]
+    pub debug: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Scan a target and report what is inside it.
+    Scan {
+        #[command(subcommand)]
+        target: ScanTarget,
+    },
+    /// Write an SBOM (CycloneDX by default) for TARGET: a directory, an image archive or layout, an SBOM file,
+    /// or a registry reference.
+    Sbom {
+        /// Path or image reference.
+        target: String,
+        #[command(flatten)]
+        image: ImageOpts,
+        /// SBOM format.
+        #[arg(long, short, default_value = "cyclonedx", value_parser = ["cyclonedx", "spdx-json"])]
+        format: String,
+        /// Write the SBOM to FILE instead of stdout.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ScanTarget {
+    /// A container image: from a registry (REF), or a docker-archive tar, OCI layout directory or oci-archive
+    /// tar (--input PATH).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Image {
+        /// Image reference, e.g. `docker.io/library/alpine:3.19` or `localhost:5000/app@sha256:...`.
+        #[arg(required_unless_present = "input", conflicts_with = "input")]
+        reference: Option<String>,
+        /// Read the image from a local archive or OCI layout instead of a registry.
+        #[arg(long)]
+        input: Option<PathBuf>,
+        #[command(flatten)]
+        image: ImageOpts,
+        #[command(flatten)]
+        out: ScanOpts,
+    },
+    /// An unpacked root filesystem (e.g. `/`, or a directory made by debootstrap).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Rootfs {
+        dir: PathBuf,
+        #[command(flatten)]
+        out: ScanOpts,
+    },
+    /// A project directory (lockfiles, manifests, sources).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Fs {
+        dir: PathBuf,
+        #[command(flatten)]
+        out: ScanOpts,
+    },
+    /// A local git repository: the tree of its HEAD commit.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Repo {
+        dir: PathBuf,
+        #[command(flatten)]
+        out: ScanOpts,
+    },
+    /// An SBOM document (CycloneDX or SPDX JSON, including Trivy's).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Sbom {
+        file: PathBuf,
+        #[command(flatten)]
+        out: ScanOpts,
+    },
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct ImageOpts {
+    /// Platform to pick from a multi-platform image, `os/arch[/variant]`.
+    #[arg(long, default_value = "linux/amd64")]
+    pub platform: String,
+    /// Allow plain HTTP to the registry (for registries on localhost).
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ScanOpts {
+    /// Comma-separated scanners to run. `package` lists the software inside the target.
+    #[arg(long, value_delimiter = ',', default_value = "package")]
+    pub scanners: Vec<ScannerName>,
+    /// Report format.
+    #[arg(long, short, default_value = "table", value_parser = ["table", "json", "cyclonedx", "spdx-json"])]
+    pub format: String,
+    /// Write the report to FILE instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScannerName {
+    /// Package inventory (OS packages, language dependencies, binaries).
+    Package,
+}
+
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    let quiet = cli.global.quiet;
+    match cli.command {
+        Command::Scan { target } => {
+            let (spec, out, image) = match target {
+                ScanTarget::Image { reference, input, image, out } => {
+                    let spec = match (reference, input) {
+                        (_, Some(path)) => TargetSpec::ImageArchive(path),
+                        (Some(r), None) => TargetSpec::Registry(r),
+                        (None, None) => bail!("give an image reference or --input PATH"),
+                    };
+                    (spec, out, image)
+                }
+                ScanTarget::Rootfs { dir, out } => (TargetSpec::Rootfs(dir), out, ImageOpts::default()),
+                ScanTarget::Fs { dir, out } => (TargetSpec::Fs(dir), out, ImageOpts::default()),
+                ScanTarget::Repo { dir, out } => (TargetSpec::Repo(dir), out, ImageOpts::default()),
+                ScanTarget::Sbom { file, out } => (TargetSpec::Sbom(file), out, ImageOpts::default()),
+            };
+            let scanners = Scanners { packages: out.scanners.contains(&ScannerName::Package) };
+            let format: Format = out.format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = pipeline::scan(&spec, &image, scanners, quiet)?;
+            emit(&report, format, out.output.as_ref())?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
+        Command::Sbom { target, image, format, output } => {
+            let spec = TargetSpec::detect(&target)?;
+            let format: Format = format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let report = pipeline::scan(&spec, &image, Scanners { packages: true }, quiet)?;
+            emit(&report, format, output.as_ref())?;
+            Ok(ExitCode::from(EXIT_OK))
+        }
+    }
+}
+
+/// Render to a file (written whole, then renamed into place) or to stdout.
+fn emit(report: &palisade_core::ScanReport, format: Format, output: Option<&PathBuf>) -> Result<()> {
+    match output {
+        Some(path) => {
+            let mut buf = Vec::new();
+            palisade_report::render(report, format, &mut buf)?;
+            std::fs::write(path, buf).with_context(|| format!("writing report to {}", path.display()))?;
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            palisade_report::render(report, format, &mut lock)?;
+            lock.flush()?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! Integration tests: the real `palisade` binary on the real inputs built by `.ci/fixtures.sh`
+//! (debootstrap root filesystems packed as docker-archive, OCI layout and oci-archive; an app image with npm,
+//! PyPI and Cargo dependencies and a layer that deletes a lockfile). Each test skips with a message when the
+//! fixtures have not been built.
+
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixtures() -> Option<PathBuf> {
+    let dir = std::env::var_os("PALISADE_FIXTURES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.fixtures"));
+    if dir.join("app.docker.tar").exists() {
+        Some(dir)
+    } else {
+        eprintln!("skipping: fixtures not built at {} (run .ci/fixtures.sh)", dir.display());
+        None
+    }
+}
+
+fn palisade(args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade")).args(args).output().expect("run palisade");
+    assert!(
+        out.status.success(),
+        "palisade {args:?} failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON report on stdout")
+}
+
+fn packages<'a>(report: &'a Value, ecosystem: &str) -> Vec<&'a Value> {
+    report["packages"].as_array().unwrap().iter().filter(|p| p["ecosystem"] == ecosystem).collect()
+}
+
+fn name_versions(report: &Value, ecosystem: &str) -> BTreeSet<(String, String)> {
+    packages(report, ecosystem)
+        .iter()
+        .map(|p| (p["name"].as_str().unwrap().to_string(), p["version"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+/// `dpkg-query -W` for an admin dir: the reference count of installed packages.
+fn dpkg_query(admindir: &Path) -> Option<BTreeSet<(String, String)>> {
+    let out = Command::new("dpkg-query")
+        .arg(format!("--admindir={}", admindir.display()))
+        .args(["-W", "-f", "${db:Status-Abbrev}\t${Package}\t${Version}\n"])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("ii") || l.starts_with("hi"))
+            .filter_map(|l| {
+                let mut f = l.split('\t').skip(1);
+                Some((f.next()?.to_string(), f.next()?.to_string()))
+            })
+            .collect(),
+    )
+}
+
+#[test]
+fn rootfs_deb_packages_equal_dpkg_query() {
+    let Some(fix) = fixtures() else { return };
+    for suite in ["bookworm", "bullseye"] {
+        let root = fix.join(format!("rootfs-{suite}"));
+        let expected = dpkg_query(&root.join("var/lib/dpkg")).expect("dpkg-query");
+        let report = palisade(&["scan", "rootfs", root.to_str().unwrap(), "--format", "json", "--quiet"]);
+        assert_eq!(name_versions(&report, "deb"), expected, "{suite}: deb packages differ from dpkg-query");
+        assert_eq!(report["os"]["id"], "debian");
+        // Source packages are recorded: libc6 comes from glibc.
+        let libc = packages(&report, "deb").into_iter().find(|p| p["name"] == "libc6").expect("libc6");
+        assert_eq!(libc["source"]["name"], "glibc");
+        assert!(libc["purl"].as_str().unwrap().contains("distro=debian-"), "{}", libc["purl"]);
+    }
+}
+
+#[test]
+fn this_machine_deb_packages_equal_dpkg_query() {
+    let Some(expected) = dpkg_query(Path::new("/var/lib/dpkg")) else {
+        eprintln!("skipping: no dpkg on this machine");
+        return;
+    };
+    let report = palisade(&["scan", "rootfs", "/", "--format", "json", "--quiet"]);
+    assert_eq!(name_versions(&report, "deb"), expected);
+}
+
+#[test]
+fn image_formats_agree_and_match_the_rootfs() {
+    let Some(fix) = fixtures() else { return };
+    let root = fix.join("rootfs-bookworm");
+    let expected = dpkg_query(&root.join("var/lib/dpkg")).expect("dpkg-query");
+    for input in ["bookworm.docker.tar", "bookworm.oci", "bookworm.oci.tar"] {
+        let path = fix.join(input);
+        let report =
+            palisade(&["scan", "image", "--input", path.to_str().unwrap(), "--format", "json", "--quiet"]);
+        assert_eq!(name_versions(&report, "deb"), expected, "{input}");
+        assert_eq!(report["artifact"]["kind"], "image");
+        assert_eq!(report["artifact"]["layers"].as_array().unwrap().len(), 1, "{input}");
+        // Every package knows its layer.
+        for p in packages(&report, "deb") {
+            assert_eq!(p["locations"][0]["layer"], 0, "{input}: {p}");
+        }
+    }
+}
+
+fn lock_packages(lock: &Value) -> BTreeSet<(String, String)> {
+    lock["packages"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(k, _)| !k.is_empty())
+        .map(|(k, v)| {
+            let name = k.rsplit("node_modules/").next().unwrap().to_string();
+            (name, v["version"].as_str().unwrap().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn app_image_language_packages_and_whiteout() {
+    let Some(fix) = fixtures() else { return };
+    let src = fix.join("app-src/l2");
+    let lock: Value =
+        serde_json::from_slice(&std::fs::read(src.join("app/web/package-lock.json")).unwrap()).unwrap();
+    let expected_npm = lock_packages(&lock);
+    let site = src.join("usr/local/lib/python3.11/site-packages");
+    let expected_py: BTreeSet<String> = std::fs::read_dir(&site)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.ends_with(".dist-info"))
+        .collect();
+    let cargo_lock = std::fs::read_to_string(src.join("app/rust/Cargo.lock")).unwrap();
+    let expected_cargo = cargo_lock.matches("[[package]]").count() - 1; // minus the root crate
+
+    for input in ["app.docker.tar", "app.oci", "app.oci.tar"] {
+        let path = fix.join(input);
+        let report =
+            palisade(&["scan", "image", "--input", path.to_str().unwrap(), "--format", "json", "--quiet"]);
+        assert_eq!(report["artifact"]["layers"].as_array().unwrap().len(), 3, "{input}");
+        assert_eq!(report["artifact"]["config"]["user"], "1000", "{input}");
+
+        // npm: what the lockfile lists (the installed node_modules copies are the same name/versions).
+        let npm = name_versions(&report, "npm");
+        assert!(npm.contains(&("lodash".into(), "4.17.15".into())), "{input}");
+        assert_eq!(npm, expected_npm, "{input}: npm packages");
+        // The lockfile deleted by layer 3 contributes nothing.
+        assert!(!npm.iter().any(|(n, _)| n == "left-pad"), "{input}: deleted lockfile was reported");
+
+        let py = packages(&report, "pypi");
+        let dist_info = py.iter().filter(|p| p["found_by"] == "python-dist-info").count();
+        assert_eq!(dist_info, expected_py.len(), "{input}: one package per dist-info");
+        assert!(
+            py.iter()
+                .any(|p| p["name"].as_str().unwrap().eq_ignore_ascii_case("django") && p["version"] == "2.2")
+        );
+        for p in &py {
+            assert_eq!(p["locations"][0]["layer"], 1, "{input}: PyPI packages come from layer 1");
+        }
+
+        let cargo = name_versions(&report, "cargo");
+        assert_eq!(cargo.len(), expected_cargo, "{input}: cargo packages");
+        assert!(cargo.contains(&("time".into(), "0.1.43".into())));
+    }
+}
+
+#[test]
+fn sbom_round_trip_through_the_cli() {
+    let Some(fix) = fixtures() else { return };
+    let image = fix.join("app.oci");
+    let dir = tempfile::tempdir().unwrap();
+    for (format, file) in [("cyclonedx", "bom.cdx.json"), ("spdx-json", "bom.spdx.json")] {
+        let out = dir.path().join(file);
+        let status = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args([
+                "sbom",
+                image.to_str().unwrap(),
+                "--format",
+                format,
+                "--output",
+                out.to_str().unwrap(),
+                "--quiet",
+            ])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let direct =
+            palisade(&["scan", "image", "--input", image.to_str().unwrap(), "--format", "json", "--quiet"]);
+        let back = palisade(&["scan", "sbom", out.to_str().unwrap(), "--format", "json", "--quiet"]);
+        let purls = |r: &Value| -> BTreeSet<String> {
+            r["packages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| p["purl"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(purls(&back), purls(&direct), "{format}: purls survive the round trip");
+    }
+}
