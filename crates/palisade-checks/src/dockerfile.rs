@@ -425,11 +425,11 @@ pub fn split_words(s: &str) -> Vec<String> {
                 has = true;
             }
             (None, '\\') => {
-                if let Some(n) = chars.next() {
-                    if n != '\n' {
-                        cur.push(n);
-                        has = true;
-                    }
+                if let Some(n) = chars.next()
+                    && n != '\n'
+                {
+                    cur.push(n);
+                    has = true;
                 }
             }
             (None, c) if c.is_whitespace() => {

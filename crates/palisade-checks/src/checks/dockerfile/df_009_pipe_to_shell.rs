@@ -40,14 +40,14 @@ impl Check for PipeToShell {
                         .iter()
                         .any(|s| is(&n, s))
                 });
-                if let (Some(f), Some(s)) = (fetch, shell) {
-                    if s > f {
-                        out.push(Hit::pos(
-                            i.line,
-                            i.col,
-                            "a downloaded script is piped into a shell; download, verify, then run",
-                        ));
-                    }
+                if let (Some(f), Some(s)) = (fetch, shell)
+                    && s > f
+                {
+                    out.push(Hit::pos(
+                        i.line,
+                        i.col,
+                        "a downloaded script is piped into a shell; download, verify, then run",
+                    ));
                 }
             }
         }

@@ -31,7 +31,7 @@ impl Check for LangPin {
         for (i, w) in run_cmds(df) {
             let bad = if is(&w, "npm") && matches!(sub(&w), Some("install" | "i" | "add")) {
                 let pk = packages(&w, sub(&w).unwrap_or(""));
-                pk.iter().skip(0).any(|p| {
+                pk.iter().any(|p| {
                     !p.trim_start_matches('@').contains('@') && !p.starts_with('.') && !p.contains('/')
                         || (p.starts_with('@') && !p[1..].contains('@'))
                 })

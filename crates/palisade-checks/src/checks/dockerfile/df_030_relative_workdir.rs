@@ -31,7 +31,7 @@ impl Check for RelativeWorkdir {
         for w in df.all("WORKDIR") {
             let p = w.words.first().map(String::as_str).unwrap_or("");
             let p = p.trim_matches('"');
-            if !p.starts_with('/') && !p.starts_with('$') && !(p.len() > 1 && p.as_bytes()[1] == b':') {
+            if !(p.starts_with('/') || p.starts_with('$') || p.as_bytes().get(1) == Some(&b':')) {
                 out.push(Hit::pos(w.line, w.col, format!("WORKDIR {p} is relative; use an absolute path")));
             }
         }

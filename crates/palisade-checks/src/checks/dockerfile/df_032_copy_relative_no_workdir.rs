@@ -37,9 +37,9 @@ impl Check for CopyRelativeNoWorkdir {
                 if i.kw == "COPY" && !has_wd {
                     let dest = i.words.last().map(String::as_str).unwrap_or("");
                     let dest = dest.trim_matches('"');
-                    if !dest.starts_with('/')
-                        && !dest.starts_with('$')
-                        && !(dest.len() > 1 && dest.as_bytes()[1] == b':')
+                    if !(dest.starts_with('/')
+                        || dest.starts_with('$')
+                        || dest.as_bytes().get(1) == Some(&b':'))
                     {
                         out.push(Hit::pos(i.line, i.col, format!("COPY to relative {dest} without WORKDIR")));
                     }

@@ -30,17 +30,14 @@ impl Check for RemovedApi {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if let Some((removed, repl)) = removed_in(&obj.api_version, &obj.kind) {
-            if cx.version.at_least(removed) {
-                let at = obj.root.get("apiVersion").unwrap_or(&obj.root);
-                out.push(Hit::at(
-                    at,
-                    format!(
-                        "{} {} was removed in Kubernetes 1.{removed}; use {repl}",
-                        obj.api_version, obj.kind
-                    ),
-                ));
-            }
+        if let Some((removed, repl)) = removed_in(&obj.api_version, &obj.kind)
+            && cx.version.at_least(removed)
+        {
+            let at = obj.root.get("apiVersion").unwrap_or(&obj.root);
+            out.push(Hit::at(
+                at,
+                format!("{} {} was removed in Kubernetes 1.{removed}; use {repl}", obj.api_version, obj.kind),
+            ));
         }
     }
 }

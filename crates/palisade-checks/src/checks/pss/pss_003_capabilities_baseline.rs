@@ -46,6 +46,23 @@ impl Check for CapabilitiesBaseline {
     }
 }
 
+/// The capabilities baseline allows to add (the container runtime default set).
+pub const ALLOWED: &[&str] = &[
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
 #[cfg(test)]
 mod tests {
     use super::CapabilitiesBaseline as C;
@@ -64,20 +81,3 @@ mod tests {
         );
     }
 }
-
-/// The capabilities baseline allows to add (the container runtime default set).
-pub const ALLOWED: &[&str] = &[
-    "AUDIT_WRITE",
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "MKNOD",
-    "NET_BIND_SERVICE",
-    "SETFCAP",
-    "SETGID",
-    "SETPCAP",
-    "SETUID",
-    "SYS_CHROOT",
-];

@@ -44,35 +44,6 @@ impl Check for Sysctls {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Sysctls as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
-
-    #[test]
-    fn fires_and_passes() {
-        assert_eq!(
-            hits(&C, &pod_with("securityContext: {sysctls: [{name: kernel.msgmax, value: \"1\"}]}", ""))
-                .len(),
-            1
-        );
-        assert!(
-            hits(&C, &pod_with("securityContext: {sysctls: [{name: net.ipv4.tcp_rmem, value: \"1\"}]}", ""))
-                .is_empty()
-        );
-        assert_eq!(
-            hits_v(
-                &C,
-                &pod_with("securityContext: {sysctls: [{name: net.ipv4.tcp_rmem, value: \"1\"}]}", ""),
-                31
-            )
-            .len(),
-            1
-        );
-    }
-}
-
 /// The safe sysctl set for a policy version (it grew in 1.27, 1.29, 1.32 and 1.37).
 pub fn safe_sysctls(minor: u32) -> Vec<&'static str> {
     let mut v = vec![
@@ -100,4 +71,33 @@ pub fn safe_sysctls(minor: u32) -> Vec<&'static str> {
         v.extend(["net.ipv4.tcp_slow_start_after_idle", "net.ipv4.tcp_notsent_lowat"]);
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Sysctls as C;
+    #[allow(unused_imports)]
+    use crate::testutil::{hits, hits_v, pod_with};
+
+    #[test]
+    fn fires_and_passes() {
+        assert_eq!(
+            hits(&C, &pod_with("securityContext: {sysctls: [{name: kernel.msgmax, value: \"1\"}]}", ""))
+                .len(),
+            1
+        );
+        assert!(
+            hits(&C, &pod_with("securityContext: {sysctls: [{name: net.ipv4.tcp_rmem, value: \"1\"}]}", ""))
+                .is_empty()
+        );
+        assert_eq!(
+            hits_v(
+                &C,
+                &pod_with("securityContext: {sysctls: [{name: net.ipv4.tcp_rmem, value: \"1\"}]}", ""),
+                31
+            )
+            .len(),
+            1
+        );
+    }
 }
