@@ -100,7 +100,12 @@ fn info_reports_contents() {
     assert!(info.ecosystems.contains_key("pypi"));
     assert!(info.age.is_some_and(|a| a.as_secs() < 3600));
     assert!(info.stale_warning(palisade_vulndb::DEFAULT_MAX_AGE).is_none());
-    assert!(info.stale_warning(std::time::Duration::ZERO).is_some());
+    let mut old = info.clone();
+    old.age = Some(std::time::Duration::from_secs(8 * 86_400));
+    let w = old.stale_warning(palisade_vulndb::DEFAULT_MAX_AGE).expect("8 days is stale");
+    assert!(w.contains("8 days old"), "{w}");
+    old.age = None;
+    assert!(old.is_stale(palisade_vulndb::DEFAULT_MAX_AGE));
     // Aliases are linked: the CVE finds the advisories of every feed that names it.
     let log4shell = db.advisories_by_id("CVE-2021-44228").unwrap();
     assert!(log4shell.iter().any(|a| a.id == "GHSA-jfh8-c2jp-5v3q"), "{log4shell:?}");
