@@ -76,8 +76,13 @@ pub fn render(report: &ScanReport, opts: &TableOptions, out: &mut dyn Write) -> 
     for g in groups(&report.packages) {
         writeln!(out)?;
         let title = match g.path {
-            Some(path) => format!("{} {path} ({} packages)", g.ecosystem, g.packages.len()),
-            None => format!("{} ({} files, {} packages)", g.ecosystem, g.files, g.packages.len()),
+            Some(path) => format!("{} {path} ({})", g.ecosystem, plural(g.packages.len(), "package")),
+            None => format!(
+                "{} ({}, {})",
+                g.ecosystem,
+                plural(g.files, "file"),
+                plural(g.packages.len(), "package")
+            ),
         };
         writeln!(out, "{}", style.bold(&title))?;
         let mut headers = vec!["Name", "Version"];
@@ -111,6 +116,10 @@ pub fn render(report: &ScanReport, opts: &TableOptions, out: &mut dyn Write) -> 
         writeln!(out, "  ... and {} more (see the JSON report)", report.warnings.len() - MAX_WARNINGS_SHOWN)?;
     }
     Ok(())
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }
 
 fn layer(p: &Package) -> Option<u32> {
@@ -225,7 +234,7 @@ mod tests {
         assert!(text.contains("Packages: 5 (apk 2, npm 2, golang 1)"), "{text}");
         assert!(text.contains("apk lib/apk/db/installed (2 packages)"), "{text}");
         assert!(text.contains("npm (2 files, 2 packages)"), "{text}");
-        assert!(text.contains("golang usr/bin/tool (1 packages)"), "{text}");
+        assert!(text.contains("golang usr/bin/tool (1 package)"), "{text}");
         assert!(text.contains("app/node_modules/b/package.json"), "{text}");
         assert!(text.contains("Layer"), "{text}");
         assert!(text.contains("Warnings: 1\n  - dpkg: var/lib/dpkg/status (layer 1): bad record"), "{text}");
