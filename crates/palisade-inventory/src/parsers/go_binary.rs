@@ -23,7 +23,10 @@
 //!
 //! Every package carries metadata `go_version` (the raw toolchain string). A file that is not an executable,
 //! or an executable without Go build information, yields nothing; an executable whose headers cannot be
-//! parsed, or whose build information is truncated, is an error.
+//! parsed or that is truncated, or whose `.go.buildinfo`/`__go_buildinfo` section does not decode, is an
+//! error. Without such a section (PE files), only writable data sections are searched and a header that does
+//! not decode to a Go version is skipped, so that programs merely containing the magic string (this scanner
+//! among them) are not taken for Go binaries.
 
 use crate::{Input, Output, ParseError, Parser};
 use object::read::macho::{FatArch, MachOFatFile32, MachOFatFile64};
@@ -303,20 +306,31 @@ fn find_in_thin(data: &[u8]) -> Result<Option<RawBuildInfo>, ParseError> {
     };
     check_not_truncated(&file, data.len())?;
     for name in [".go.buildinfo", "__go_buildinfo"] {
-        if let Some(data) = file.section_by_name(name).and_then(|s| s.data().ok())
-            && let Some(off) = find_magic(data, ALIGN)
-        {
+        if let Some(section) = file.section_by_name(name) {
+            let data = section
+                .data()
+                .map_err(|e| ParseError::new(format!("section {name} out of the file's bounds: {e}")))?;
+            let off = find_magic(data, ALIGN)
+                .ok_or_else(|| ParseError::new(format!("section {name} lacks the build info magic")))?;
             return decode(tail(data, off), &file).map(Some);
         }
     }
+    // No dedicated section (PE, and older Mach-O): the header sits in the writable data section. Only
+    // writable data is searched, so that a program merely containing the magic as a constant (in read-only
+    // data) is not mistaken for a Go binary; a header there that does not decode to a Go version is skipped.
     for section in file.sections() {
-        if !matches!(section.kind(), SectionKind::Data | SectionKind::ReadOnlyData) {
+        if section.kind() != SectionKind::Data {
             continue;
         }
-        if let Ok(data) = section.data()
-            && let Some(off) = find_magic(data, ALIGN)
-        {
-            return decode(tail(data, off), &file).map(Some);
+        let Ok(data) = section.data() else { continue };
+        let mut start = 0;
+        while let Some(off) = data.get(start..).and_then(|d| find_magic(d, ALIGN)).map(|o| o + start) {
+            if let Ok(info) = decode(tail(data, off), &file)
+                && (info.version.starts_with("go") || info.version.starts_with("devel"))
+            {
+                return Ok(Some(info));
+            }
+            start = off + ALIGN;
         }
     }
     Ok(None)
@@ -659,6 +673,19 @@ mod tests {
         let mut old = elf.clone();
         old[off + 15] = 0;
         assert!(parse("usr/bin/x", &old).unwrap_err().0.contains("unmapped"));
+    }
+
+    #[test]
+    fn pe_data_section_search_skips_undecodable_headers() {
+        // PE has no dedicated section: a magic in .data that does not decode is not taken for build info.
+        let pe = fixture("hello-windows-amd64.exe");
+        let off = find_magic(&pe, 1).unwrap();
+        let mut bad = pe.clone();
+        bad[off + 15] = 0; // pointer format, null pointers
+        let out = parse("app.exe", &bad).unwrap();
+        assert!(out.packages.is_empty(), "{:?}", out.packages);
+        // The intact file decodes.
+        assert_eq!(parse("app.exe", &pe).unwrap().packages.len(), 5);
     }
 
     fn inline_blob(version: &str, modinfo: &[u8]) -> Vec<u8> {

@@ -76,6 +76,13 @@ impl Parser for JavaArchive {
         walk.archive(input.data, input.path, None, 0)
             .map_err(|e| ParseError::new(format!("not a readable Java archive: {e}")))?;
         out.warnings.append(&mut walk.warnings);
+        if walk.found.is_empty() {
+            out.warnings.push(
+                "no Maven package identified: no pom.properties, and neither the manifest nor the file name \
+                 gives a version"
+                    .into(),
+            );
+        }
         for f in walk.found {
             let name = match &f.group {
                 Some(g) => format!("{g}:{}", f.artifact),
@@ -187,9 +194,8 @@ impl Walk {
                     source,
                     nested_path: nested.map(str::to_string),
                 }),
-                None => self.warnings.push(format!(
-                    "{display}: no pom.properties, and neither the manifest nor the file name gives a version"
-                )),
+                // Nothing to say about this archive itself (its nested archives may still identify).
+                None => {}
             }
         }
 
@@ -530,7 +536,7 @@ mod tests {
         // Nothing at all: a warning, no package.
         let out = parse_at("lib/app.jar", &jar).unwrap();
         assert!(out.packages.is_empty());
-        assert!(out.warnings[0].contains("no pom.properties"), "{:?}", out.warnings);
+        assert!(out.warnings[0].contains("no Maven package identified"), "{:?}", out.warnings);
     }
 
     #[test]
@@ -560,14 +566,15 @@ mod tests {
             Some("srv/app.war!/WEB-INF/lib/mid.jar!/lib/deep-2.0.jar")
         );
         assert!(out.packages.iter().all(|p| p.locations[0].path == "srv/app.war"));
-        // mid.jar has no identity of its own, broken.jar is not a zip: warnings, not errors.
+        // broken.jar is not a zip: a warning, not an error.
         assert_eq!(out.packages.len(), 3);
         assert!(
             out.warnings.iter().any(|w| w.contains("broken.jar: not a readable archive")),
             "{:?}",
             out.warnings
         );
-        assert!(out.warnings.iter().any(|w| w.contains("mid.jar: no pom.properties")), "{:?}", out.warnings);
+        // mid.jar itself is not identified, which is no problem worth a warning.
+        assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
     }
 
     #[test]
