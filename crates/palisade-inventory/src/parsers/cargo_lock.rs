@@ -13,6 +13,7 @@ use palisade_core::{Ecosystem, Package};
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
+/// Parser for `Cargo.lock` (id `cargo-lock`).
 pub struct CargoLock;
 
 impl Parser for CargoLock {

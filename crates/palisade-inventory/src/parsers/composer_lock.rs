@@ -12,6 +12,7 @@ use palisade_core::{Ecosystem, Package, Scope};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+/// Parser for `composer.lock` (id `composer-lock`).
 pub struct ComposerLock;
 
 #[derive(Deserialize)]

@@ -12,6 +12,7 @@ use palisade_core::{Ecosystem, Package};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Parser for .NET `*.deps.json` (id `dotnet-deps`).
 pub struct DotnetDeps;
 
 #[derive(Deserialize)]

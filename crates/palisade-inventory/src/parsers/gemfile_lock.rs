@@ -14,6 +14,7 @@ use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package};
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Parser for Bundler `Gemfile.lock` / `gems.locked` (id `gemfile-lock`).
 pub struct GemfileLock;
 
 /// Strip a platform suffix: RubyGems versions use `.` for pre-releases, so `-` starts the platform.

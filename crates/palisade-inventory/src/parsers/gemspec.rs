@@ -11,6 +11,7 @@ use crate::{Input, Output, ParseError, Parser};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package};
 
+/// Parser for installed `specifications/*.gemspec` (id `gemspec`).
 pub struct Gemspec;
 
 /// The string literals of a Ruby expression, in order (`"..."` or `'...'`, backslash escapes skipped).

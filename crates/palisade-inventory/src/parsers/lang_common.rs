@@ -140,3 +140,62 @@ pub mod testing {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each language file is wanted by exactly its own parser among all registered parsers.
+    #[test]
+    fn registry_routes_language_files() {
+        let parsers = crate::registry::all();
+        for (path, id) in [
+            ("app/package-lock.json", "npm-package-lock"),
+            ("app/npm-shrinkwrap.json", "npm-package-lock"),
+            ("app/node_modules/@types/node/package.json", "npm-package-json"),
+            ("app/yarn.lock", "yarn-lock"),
+            ("app/pnpm-lock.yaml", "pnpm-lock"),
+            ("usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA", "python-dist-info"),
+            ("app/poetry.lock", "poetry-lock"),
+            ("app/Pipfile.lock", "pipfile-lock"),
+            ("app/uv.lock", "uv-lock"),
+            ("app/requirements-dev.txt", "pip-requirements"),
+            ("app/Cargo.lock", "cargo-lock"),
+            ("app/composer.lock", "composer-lock"),
+            ("app/Gemfile.lock", "gemfile-lock"),
+            ("usr/local/bundle/specifications/rake-13.0.6.gemspec", "gemspec"),
+            ("src/App/packages.lock.json", "nuget-packages-lock"),
+            ("app/App.deps.json", "dotnet-deps"),
+        ] {
+            let meta = FileMeta { path, size: 1000, mode: 0o644, layer: None };
+            let wanted: Vec<_> = parsers.iter().filter(|p| p.wants(&meta)).map(|p| p.id()).collect();
+            assert_eq!(wanted, [id], "{path}");
+        }
+        let meta = FileMeta { path: "app/package.json", size: 1000, mode: 0o644, layer: None };
+        assert!(!parsers.iter().any(|p| p.wants(&meta)), "project package.json is not an inventory source");
+    }
+
+    #[test]
+    fn package_set_merges_copies() {
+        use palisade_core::Location;
+        let loc = Location::new("package-lock.json", None);
+        let mut set = PackageSet::new();
+        let mut a = Package::new(Ecosystem::Npm, "ms", "2.0.0", loc.clone(), "t");
+        a.scope = Scope::Dev;
+        a.direct = Some(false);
+        a.dependencies = vec!["pkg:npm/b@1".into()];
+        let mut b = Package::new(Ecosystem::Npm, "ms", "2.0.0", loc.clone(), "t");
+        b.direct = Some(true);
+        b.dependencies = vec!["pkg:npm/a@1".into(), "pkg:npm/b@1".into()];
+        set.add(a);
+        set.add(b);
+        set.add(Package::new(Ecosystem::Npm, "ms", "2.1.3", loc, "t"));
+        let out = set.into_packages();
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0].scope, Scope::Required);
+        assert_eq!(out[0].direct, Some(true));
+        assert_eq!(out[0].dependencies, ["pkg:npm/a@1", "pkg:npm/b@1"]);
+        assert_eq!(merge_scope(Scope::Dev, Scope::Optional), Scope::Optional);
+        assert_eq!(merge_scope(Scope::Dev, Scope::Dev), Scope::Dev);
+    }
+}

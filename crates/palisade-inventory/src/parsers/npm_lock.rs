@@ -18,6 +18,7 @@ use palisade_core::{Ecosystem, Package, Scope};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Parser for npm `package-lock.json` / `npm-shrinkwrap.json` (id `npm-package-lock`).
 pub struct NpmPackageLock;
 
 #[derive(Deserialize)]

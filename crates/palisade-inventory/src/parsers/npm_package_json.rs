@@ -13,6 +13,7 @@ use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package};
 use serde::Deserialize;
 
+/// Parser for installed `node_modules/**/package.json` (id `npm-package-json`).
 pub struct NpmPackageJson;
 
 #[derive(Deserialize)]

@@ -14,6 +14,7 @@ use palisade_core::{Ecosystem, Package};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+/// Parser for NuGet `packages.lock.json` (id `nuget-packages-lock`).
 pub struct NugetPackagesLock;
 
 #[derive(Deserialize)]

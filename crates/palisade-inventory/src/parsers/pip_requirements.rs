@@ -13,6 +13,7 @@ use crate::{Input, Output, ParseError, Parser};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package};
 
+/// Parser for pinned `requirements*.txt` (id `pip-requirements`).
 pub struct PipRequirements;
 
 fn is_requirements_name(name: &str) -> bool {

@@ -11,6 +11,7 @@ use palisade_core::{Ecosystem, Package, Scope};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+/// Parser for `Pipfile.lock` (id `pipfile-lock`).
 pub struct PipfileLock;
 
 #[derive(Deserialize)]

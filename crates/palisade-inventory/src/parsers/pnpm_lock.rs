@@ -20,6 +20,7 @@ use palisade_core::{Ecosystem, Package, Scope};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Parser for `pnpm-lock.yaml` 5.x/6.x/9.x (id `pnpm-lock`).
 pub struct PnpmLock;
 
 type NameVersion = (String, String);

@@ -15,6 +15,7 @@ use palisade_core::{Ecosystem, Package, Scope};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 
+/// Parser for `poetry.lock` (id `poetry-lock`).
 pub struct PoetryLock;
 
 #[derive(Deserialize)]

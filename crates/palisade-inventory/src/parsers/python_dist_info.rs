@@ -13,6 +13,7 @@ use crate::{Input, Output, ParseError, Parser};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package};
 
+/// Parser for installed Python core metadata (id `python-dist-info`).
 pub struct PythonDistInfo;
 
 fn is_metadata_path(path: &str) -> bool {

@@ -16,6 +16,7 @@ use palisade_core::{Ecosystem, Package, Scope};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Parser for `uv.lock` (id `uv-lock`).
 pub struct UvLock;
 
 #[derive(Deserialize)]

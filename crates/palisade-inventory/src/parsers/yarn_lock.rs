@@ -19,6 +19,7 @@ use palisade_core::{Ecosystem, Package, Scope};
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// Parser for classic and berry `yarn.lock` (id `yarn-lock`).
 pub struct YarnLock;
 
 impl Parser for YarnLock {
