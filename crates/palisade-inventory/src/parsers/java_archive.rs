@@ -186,16 +186,11 @@ impl Walk {
                 }
                 None => BTreeMap::new(),
             };
-            match identify_without_pom(file_name, &manifest) {
-                Some((group, artifact, version, source)) => self.found.push(Found {
-                    group,
-                    artifact,
-                    version,
-                    source,
-                    nested_path: nested.map(str::to_string),
-                }),
-                // Nothing to say about this archive itself (its nested archives may still identify).
-                None => {}
+            // Without any identity there is nothing to say about this archive itself; its nested archives
+            // may still identify.
+            if let Some((group, artifact, version, source)) = identify_without_pom(file_name, &manifest) {
+                let nested_path = nested.map(str::to_string);
+                self.found.push(Found { group, artifact, version, source, nested_path });
             }
         }
 
