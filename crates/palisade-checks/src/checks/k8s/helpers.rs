@@ -18,9 +18,19 @@ pub fn spec_containers(obj: &Object) -> Vec<Container<'_>> {
     containers(obj).into_iter().filter(|c| c.kind != ContainerKind::Ephemeral).collect()
 }
 
-/// `rules` of a Role/ClusterRole.
+/// Kubernetes-managed roles (`system:*`, the default user-facing roles, bootstrap roles): not the user's to fix.
+pub fn builtin_role(obj: &Object) -> bool {
+    obj.name.starts_with("system:")
+        || (obj.kind == "ClusterRole"
+            && matches!(obj.name.as_str(), "admin" | "cluster-admin" | "edit" | "view"))
+        || labels(obj.metadata())
+            .iter()
+            .any(|(k, v)| k == "kubernetes.io/bootstrapping" && v == "rbac-defaults")
+}
+
+/// `rules` of a Role/ClusterRole (empty for built-in roles, see [`builtin_role`]).
 pub fn rules(obj: &Object) -> &[Node] {
-    if obj.kind == "Role" || obj.kind == "ClusterRole" {
+    if (obj.kind == "Role" || obj.kind == "ClusterRole") && !builtin_role(obj) {
         obj.root.get("rules").map(Node::as_seq).unwrap_or(&[])
     } else {
         &[]
@@ -143,4 +153,15 @@ pub const CLUSTER_SCOPED: &[&str] = &[
 /// A resource's integer port, or a named port.
 pub fn port_text(n: &Node) -> String {
     n.scalar_text().unwrap_or_default()
+}
+
+/// True when a rule grants every verb on every resource (`*`/`*`, or all the write and read verbs listed).
+pub fn all_powerful(rule: &Node) -> bool {
+    let res = rule.get("resources").map(Node::str_list).unwrap_or_default();
+    let verbs = rule.get("verbs").map(Node::str_list).unwrap_or_default();
+    let all_verbs = verbs.iter().any(|v| v == "*")
+        || ["get", "list", "watch", "create", "update", "patch", "delete"]
+            .iter()
+            .all(|w| verbs.iter().any(|v| v == w));
+    res.iter().any(|r| r == "*") && all_verbs
 }

@@ -31,7 +31,19 @@ impl Check for SaTokenAutomount {
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
         let Some(pod) = obj.pod() else { return };
-        if pod.spec.get("automountServiceAccountToken").and_then(Node::as_bool) != Some(false) {
+        let sa = pod
+            .spec
+            .get("serviceAccountName")
+            .and_then(Node::scalar_text)
+            .unwrap_or_else(|| "default".into());
+        let sa_off = cx.objects.iter().any(|o| {
+            o.kind == "ServiceAccount"
+                && o.name == sa
+                && ns(o) == ns(obj)
+                && o.root.get("automountServiceAccountToken").and_then(Node::as_bool) == Some(false)
+        });
+        let pod_setting = pod.spec.get("automountServiceAccountToken").and_then(Node::as_bool);
+        if pod_setting == Some(true) || (pod_setting.is_none() && !sa_off) {
             out.push(Hit::at(
                 pod.spec.get("automountServiceAccountToken").unwrap_or(pod.spec),
                 "the service account token is automounted; set automountServiceAccountToken: false",

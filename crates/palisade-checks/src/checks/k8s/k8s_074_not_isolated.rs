@@ -34,17 +34,36 @@ impl Check for NotIsolated {
             return;
         }
         let labels = pod_labels(obj);
-        let covered = cx.objects.iter().any(|p| {
-            p.kind == "NetworkPolicy"
-                && ns(p) == ns(obj)
-                && p.spec()
-                    .and_then(|s| s.get("podSelector"))
-                    .is_none_or(|s| s.is_null() || selects(s, &labels))
-        });
-        if !covered {
+        let (mut ingress, mut egress) = (false, false);
+        for p in cx.objects.iter().filter(|p| p.kind == "NetworkPolicy" && ns(p) == ns(obj)) {
+            let Some(spec) = p.spec() else { continue };
+            if !spec.get("podSelector").is_none_or(|s| s.is_null() || selects(s, &labels)) {
+                continue;
+            }
+            let types = spec.get("policyTypes").map(Node::str_list);
+            match types {
+                Some(t) => {
+                    ingress |= t.iter().any(|x| x == "Ingress");
+                    egress |= t.iter().any(|x| x == "Egress");
+                }
+                None => {
+                    ingress = true;
+                    egress |= spec.get("egress").is_some();
+                }
+            }
+        }
+        if !(ingress && egress) {
+            let missing = match (ingress, egress) {
+                (false, false) => "no NetworkPolicy",
+                (true, false) => "no egress NetworkPolicy",
+                _ => "no ingress NetworkPolicy",
+            };
             out.push(Hit::at(
                 &obj.root,
-                format!("no NetworkPolicy in the checked manifests selects {}; add one", obj.display()),
+                format!(
+                    "{missing} in the checked manifests selects {}; add one covering ingress and egress",
+                    obj.display()
+                ),
             ));
         }
     }

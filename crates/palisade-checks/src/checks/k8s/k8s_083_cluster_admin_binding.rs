@@ -33,8 +33,18 @@ impl Check for ClusterAdminBinding {
         if obj.kind != "ClusterRoleBinding" && obj.kind != "RoleBinding" {
             return;
         }
-        if let Some(n) = obj.root.path(&["roleRef", "name"]).filter(|n| n.as_str() == Some("cluster-admin")) {
+        let Some(n) = obj.root.path(&["roleRef", "name"]) else { return };
+        let name = n.scalar_text().unwrap_or_default();
+        let role_kind = obj.root.path(&["roleRef", "kind"]).and_then(Node::scalar_text).unwrap_or_default();
+        let wildcard_role = cx.objects.iter().any(|r| {
+            r.kind == role_kind
+                && r.name == name
+                && r.root.get("rules").map(Node::as_seq).unwrap_or(&[]).iter().any(all_powerful)
+        });
+        if name == "cluster-admin" {
             out.push(Hit::at(n, "binding grants cluster-admin; bind a least-privilege role"));
+        } else if wildcard_role {
+            out.push(Hit::at(n, format!("binding grants {role_kind} {name:?}, which allows every verb on every resource; bind a least-privilege role")));
         }
     }
 }
