@@ -13,10 +13,10 @@
 //! scans can share one file. [`build`] writes a temporary file next to the output and renames it over the
 //! output, so readers see either the old or the new database, never a partial one.
 
+use crate::DbError;
 use crate::import::{self, Collector, FeedStats};
 use crate::matcher::PreparedAffected;
 use crate::model::{Advisory, Affected};
-use crate::DbError;
 use palisade_core::Progress;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
@@ -94,7 +94,8 @@ pub fn build(opts: &BuildOptions) -> Result<BuildStats, DbError> {
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&dir).map_err(|e| DbError::io(&dir, e))?;
-    let file_name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "palisade.db".into());
+    let file_name =
+        out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "palisade.db".into());
     let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
     let _ = std::fs::remove_file(&tmp);
     let result = write_db(&tmp, opts, &c);
@@ -149,11 +150,14 @@ fn write_db(tmp: &Path, opts: &BuildOptions, c: &Collector) -> Result<WriteCount
     {
         let tx = conn.transaction().map_err(sql)?;
         {
-            let mut ins_adv =
-                tx.prepare("INSERT INTO advisory(rowid, id, feed, modified, json) VALUES (?1, ?2, ?3, ?4, ?5)").map_err(sql)?;
-            let mut ins_aff =
-                tx.prepare("INSERT INTO affected(ecosystem, name, advisory, json) VALUES (?1, ?2, ?3, ?4)").map_err(sql)?;
-            let mut ins_alias = tx.prepare("INSERT INTO alias(alias, advisory) VALUES (?1, ?2)").map_err(sql)?;
+            let mut ins_adv = tx
+                .prepare("INSERT INTO advisory(rowid, id, feed, modified, json) VALUES (?1, ?2, ?3, ?4, ?5)")
+                .map_err(sql)?;
+            let mut ins_aff = tx
+                .prepare("INSERT INTO affected(ecosystem, name, advisory, json) VALUES (?1, ?2, ?3, ?4)")
+                .map_err(sql)?;
+            let mut ins_alias =
+                tx.prepare("INSERT INTO alias(alias, advisory) VALUES (?1, ?2)").map_err(sql)?;
             for id in ids {
                 let Some(adv) = c.advisories.get(id) else { continue };
                 if adv.affected.is_empty() {
@@ -183,7 +187,12 @@ fn write_db(tmp: &Path, opts: &BuildOptions, c: &Collector) -> Result<WriteCount
                 }
             }
             let sources: Vec<String> = opts.sources.iter().map(|s| s.display().to_string()).collect();
-            let counts = Counts { advisories: n_adv, affected: n_aff, aliases: n_alias, ecosystems: ecosystems.clone() };
+            let counts = Counts {
+                advisories: n_adv,
+                affected: n_aff,
+                aliases: n_alias,
+                ecosystems: ecosystems.clone(),
+            };
             let meta = [
                 ("schema_version", SCHEMA_VERSION.to_string()),
                 ("built_at", now_rfc3339()),
@@ -251,16 +260,22 @@ impl DbInfo {
                 a.as_secs() / 86_400,
                 self.built_at
             ),
-            None => format!("vulnerability database build time {:?} is unreadable; run `palisade db update`", self.built_at),
+            None => format!(
+                "vulnerability database build time {:?} is unreadable; run `palisade db update`",
+                self.built_at
+            ),
         })
     }
 }
+
+/// Parsed affected rows per (ecosystem key, name key).
+pub(crate) type AffectedCache = HashMap<(String, String), Arc<Vec<PreparedAffected>>>;
 
 /// An open database. Cheap to open; caches the advisories it has read.
 pub struct Db {
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
-    pub(crate) affected_cache: Mutex<HashMap<(String, String), Arc<Vec<PreparedAffected>>>>,
+    pub(crate) affected_cache: Mutex<AffectedCache>,
     pub(crate) advisory_cache: Mutex<HashMap<i64, Arc<Advisory>>>,
 }
 
@@ -296,7 +311,8 @@ impl Db {
         }
         let abs = std::path::absolute(path).map_err(|e| DbError::io(path, e))?;
         let uri = format!("file:{}?immutable=1", uri_path(&abs));
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let flags =
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&uri, flags).map_err(|e| DbError::sql(path, e))?;
         let version: Option<String> = conn
             .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
@@ -310,7 +326,9 @@ impl Db {
             Some(Ok(v)) => {
                 return Err(DbError::Schema {
                     path: path.into(),
-                    message: format!("schema version {v}, this Palisade reads {SCHEMA_VERSION}; rebuild or update it"),
+                    message: format!(
+                        "schema version {v}, this Palisade reads {SCHEMA_VERSION}; rebuild or update it"
+                    ),
                 });
             }
             _ => return Err(DbError::Schema { path: path.into(), message: "no schema version".into() }),
@@ -337,8 +355,10 @@ impl Db {
     fn meta_json<T: serde::de::DeserializeOwned + Default>(&self, key: &str) -> Result<T, DbError> {
         match self.meta(key)? {
             None => Ok(T::default()),
-            Some(s) => serde_json::from_str(&s)
-                .map_err(|e| DbError::Corrupt { path: self.path.clone(), message: format!("meta {key}: {e}") }),
+            Some(s) => serde_json::from_str(&s).map_err(|e| DbError::Corrupt {
+                path: self.path.clone(),
+                message: format!("meta {key}: {e}"),
+            }),
         }
     }
 
@@ -373,7 +393,11 @@ impl Db {
     }
 
     /// The affected rows for one package (cached).
-    pub(crate) fn affected_for(&self, ecosystem: &str, name: &str) -> Result<Arc<Vec<PreparedAffected>>, DbError> {
+    pub(crate) fn affected_for(
+        &self,
+        ecosystem: &str,
+        name: &str,
+    ) -> Result<Arc<Vec<PreparedAffected>>, DbError> {
         let key = (ecosystem.to_string(), name.to_string());
         if let Some(v) = self.affected_cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(v.clone());
@@ -389,8 +413,10 @@ impl Db {
         let mut out = Vec::new();
         for row in rows {
             let (adv, json) = row.map_err(sql)?;
-            let a: Affected = serde_json::from_str(&json)
-                .map_err(|e| DbError::Corrupt { path: self.path.clone(), message: format!("affected row: {e}") })?;
+            let a: Affected = serde_json::from_str(&json).map_err(|e| DbError::Corrupt {
+                path: self.path.clone(),
+                message: format!("affected row: {e}"),
+            })?;
             out.push(PreparedAffected::new(adv, a));
         }
         let v = Arc::new(out);
@@ -410,8 +436,10 @@ impl Db {
         let sql = |e| DbError::sql(&self.path, e);
         let mut stmt = self.conn.prepare_cached("SELECT json FROM advisory WHERE rowid = ?1").map_err(sql)?;
         let json: String = stmt.query_row([rowid], |r| r.get(0)).map_err(sql)?;
-        let adv: Advisory = serde_json::from_str(&json)
-            .map_err(|e| DbError::Corrupt { path: self.path.clone(), message: format!("advisory {rowid}: {e}") })?;
+        let adv: Advisory = serde_json::from_str(&json).map_err(|e| DbError::Corrupt {
+            path: self.path.clone(),
+            message: format!("advisory {rowid}: {e}"),
+        })?;
         let adv = Arc::new(adv);
         let mut cache = self.advisory_cache.lock().unwrap_or_else(|e| e.into_inner());
         if cache.len() > CACHE_LIMIT {
@@ -424,13 +452,17 @@ impl Db {
     /// Look an advisory up by its id or any alias (`CVE-2021-44228` finds the GHSA and the DSA that name it).
     pub fn advisories_by_id(&self, id: &str) -> Result<Vec<Advisory>, DbError> {
         let sql = |e| DbError::sql(&self.path, e);
-        let mut stmt = self.conn.prepare_cached("SELECT DISTINCT advisory FROM alias WHERE alias = ?1").map_err(sql)?;
-        let rowids: Vec<i64> = stmt.query_map([id], |r| r.get(0)).map_err(sql)?.collect::<Result<_, _>>().map_err(sql)?;
+        let mut stmt =
+            self.conn.prepare_cached("SELECT DISTINCT advisory FROM alias WHERE alias = ?1").map_err(sql)?;
+        let rowids: Vec<i64> =
+            stmt.query_map([id], |r| r.get(0)).map_err(sql)?.collect::<Result<_, _>>().map_err(sql)?;
         let mut out = Vec::new();
         for r in rowids {
             let mut adv = (*self.advisory(r)?).clone();
-            let mut stmt = self.conn.prepare_cached("SELECT json FROM affected WHERE advisory = ?1").map_err(sql)?;
-            let rows: Vec<String> = stmt.query_map([r], |r| r.get(0)).map_err(sql)?.collect::<Result<_, _>>().map_err(sql)?;
+            let mut stmt =
+                self.conn.prepare_cached("SELECT json FROM affected WHERE advisory = ?1").map_err(sql)?;
+            let rows: Vec<String> =
+                stmt.query_map([r], |r| r.get(0)).map_err(sql)?.collect::<Result<_, _>>().map_err(sql)?;
             for j in rows {
                 adv.affected.push(serde_json::from_str(&j).map_err(|e| DbError::Corrupt {
                     path: self.path.clone(),

@@ -27,8 +27,8 @@ pub fn scheme_for(key: &str) -> Scheme {
     match base {
         "debian" | "ubuntu" => Scheme::Dpkg,
         "alpine" | "wolfi" | "chainguard" | "alpaquita" | "bellsoft hardened containers" => Scheme::Apk,
-        "rocky linux" | "almalinux" | "red hat" | "opensuse" | "suse" | "mageia" | "openeuler" | "photon os"
-        | "azure linux" | "fedora" => Scheme::Rpm,
+        "rocky linux" | "almalinux" | "red hat" | "opensuse" | "suse" | "mageia" | "openeuler"
+        | "photon os" | "azure linux" | "fedora" => Scheme::Rpm,
         "pypi" => Scheme::Pep440,
         "npm" | "crates.io" | "hex" | "pub" | "swifturl" => Scheme::Semver,
         "go" => Scheme::Go,
@@ -141,7 +141,12 @@ pub fn match_key(os: Option<&OsInfo>, pkg: &Package) -> Option<MatchKey> {
     }
     if let Some(key) = language_key(pkg.ecosystem) {
         let version = pkg.version.trim().to_string();
-        return Some(MatchKey { ecosystem: key.into(), name: name_key(key, &pkg.name), version, via_source: false });
+        return Some(MatchKey {
+            ecosystem: key.into(),
+            name: name_key(key, &pkg.name),
+            version,
+            via_source: false,
+        });
     }
     let eco = distro_key(os?)?;
     let wanted = match pkg.ecosystem {
@@ -211,7 +216,8 @@ mod tests {
         );
         assert_eq!(match_key(None, &p), None, "no OS, no match");
         assert_eq!(match_key(Some(&os("alpine", "3.19")), &p), None, "deb on alpine");
-        p.source = Some(palisade_core::SourcePackage { name: "openssl".into(), version: "3.0.11-1~deb12u2".into() });
+        p.source =
+            Some(palisade_core::SourcePackage { name: "openssl".into(), version: "3.0.11-1~deb12u2".into() });
         let k = match_key(Some(&os("debian", "12")), &p).unwrap();
         assert_eq!((k.ecosystem.as_str(), k.name.as_str(), k.via_source), ("debian:12", "openssl", true));
     }

@@ -9,11 +9,11 @@
 //!
 //! Version order per ecosystem lives in [`version`], one file per scheme.
 
-pub mod version;
 pub mod ecosystem;
 mod error;
 pub mod import;
 pub mod model;
+pub mod version;
 
 pub use error::DbError;
 pub mod db;

@@ -8,12 +8,12 @@
 //! (DSA/DLA, DEBIAN-/ALPINE- records) counts once per CVE. Each group becomes one
 //! [`VulnFinding`] whose id is the CVE when there is one.
 
+use crate::DbError;
 use crate::db::Db;
 use crate::ecosystem::{MatchKey, is_distro, match_key, scheme_for};
 use crate::model::{Advisory, Affected, Event, RangeKind};
 use crate::severity;
 use crate::version::{Scheme, Version};
-use crate::DbError;
 use palisade_core::findings::vuln::{AdvisorySource, CvssScore, VulnFinding, VulnStatus};
 use palisade_core::{OsInfo, Package};
 use std::cmp::Ordering;
@@ -89,7 +89,9 @@ impl PreparedAffected {
     fn status_without_fix(&self) -> VulnStatus {
         match self.affected.status.as_deref() {
             Some("end-of-life") => VulnStatus::EndOfLife,
-            Some("ignored" | "no-dsa" | "will-not-fix" | "wontfix" | "will_not_fix") => VulnStatus::WillNotFix,
+            Some("ignored" | "no-dsa" | "will-not-fix" | "wontfix" | "will_not_fix") => {
+                VulnStatus::WillNotFix
+            }
             _ => VulnStatus::Affected,
         }
     }
@@ -97,8 +99,11 @@ impl PreparedAffected {
     fn evaluate(&self, installed: &str, parsed: &mut ParsedCache) -> Option<Hit> {
         for r in self.ranges.iter().filter(|r| r.usable) {
             let Some(inst) = parsed.get(r.scheme, installed) else { continue };
-            let ge = |v: &Option<Version>| v.as_ref().and_then(|v| inst.compare(v)).is_some_and(|o| o != Ordering::Less);
-            let gt = |v: &Option<Version>| v.as_ref().and_then(|v| inst.compare(v)) == Some(Ordering::Greater);
+            let ge = |v: &Option<Version>| {
+                v.as_ref().and_then(|v| inst.compare(v)).is_some_and(|o| o != Ordering::Less)
+            };
+            let gt =
+                |v: &Option<Version>| v.as_ref().and_then(|v| inst.compare(v)) == Some(Ordering::Greater);
             let mut affected = false;
             let mut intro: Option<&str> = None;
             let mut close: Option<&Event> = None;
@@ -130,7 +135,9 @@ impl PreparedAffected {
                 }
             }
             if !limits.is_empty()
-                && !limits.iter().any(|l| l.is_none() || l.as_ref().and_then(|l| inst.compare(l)) == Some(Ordering::Less))
+                && !limits
+                    .iter()
+                    .any(|l| l.is_none() || l.as_ref().and_then(|l| inst.compare(l)) == Some(Ordering::Less))
             {
                 affected = false;
             }
@@ -195,7 +202,11 @@ impl ParsedCache {
 }
 
 /// Match packages against the database. `os` is the scanned OS (needed for OS packages).
-pub fn match_packages(db: &Db, os: Option<&OsInfo>, packages: &[Package]) -> Result<Vec<VulnFinding>, DbError> {
+pub fn match_packages(
+    db: &Db,
+    os: Option<&OsInfo>,
+    packages: &[Package],
+) -> Result<Vec<VulnFinding>, DbError> {
     let mut findings = Vec::new();
     for pkg in packages {
         let Some(key) = match_key(os, pkg) else { continue };
@@ -321,12 +332,20 @@ fn build_findings(
         }
         let vendor = g
             .iter()
-            .find_map(|u| u.row.affected.severity.as_deref().map(|s| (s, format!("{} ({})", u.adv.feed, u.adv.id))))
+            .find_map(|u| {
+                u.row.affected.severity.as_deref().map(|s| (s, format!("{} ({})", u.adv.feed, u.adv.id)))
+            })
             .or_else(|| {
-                g.iter().find_map(|u| u.adv.vendor_severity.as_deref().map(|s| (s, format!("{} ({})", u.adv.feed, u.adv.id))))
+                g.iter().find_map(|u| {
+                    u.adv.vendor_severity.as_deref().map(|s| (s, format!("{} ({})", u.adv.feed, u.adv.id)))
+                })
             });
-        let (sev, sev_source) = severity::choose(distro, vendor.as_ref().map(|(s, src)| (*s, src.as_str())), &cvss);
-        let primary = g.iter().find(|u| u.adv.id == id && u.adv.summary.is_some()).or_else(|| g.iter().find(|u| u.adv.summary.is_some()));
+        let (sev, sev_source) =
+            severity::choose(distro, vendor.as_ref().map(|(s, src)| (*s, src.as_str())), &cvss);
+        let primary = g
+            .iter()
+            .find(|u| u.adv.id == id && u.adv.summary.is_some())
+            .or_else(|| g.iter().find(|u| u.adv.summary.is_some()));
         let title = primary.and_then(|u| u.adv.summary.clone());
         let description = g.iter().find_map(|u| u.adv.details.clone());
         let mut references = Vec::new();
@@ -338,17 +357,27 @@ fn build_findings(
             }
         }
         let via = if key.via_source {
-            format!(" for source package {} {} ({})", key.name, key.version, g.first().map_or("", |u| u.row.affected.ecosystem_raw.as_str()))
+            format!(
+                " for source package {} {} ({})",
+                key.name,
+                key.version,
+                g.first().map_or("", |u| u.row.affected.ecosystem_raw.as_str())
+            )
         } else if distro {
             format!(" ({})", g.first().map_or("", |u| u.row.affected.ecosystem_raw.as_str()))
         } else {
             String::new()
         };
-        let mut matched_by: Vec<String> = g.iter().map(|u| format!("{} in {}{via}", u.hit.text, u.adv.id)).collect();
+        let mut matched_by: Vec<String> =
+            g.iter().map(|u| format!("{} in {}{via}", u.hit.text, u.adv.id)).collect();
         matched_by.dedup();
         let mut advisory_sources: Vec<AdvisorySource> = g
             .iter()
-            .map(|u| AdvisorySource { feed: u.adv.feed.clone(), id: u.adv.id.clone(), file: u.adv.file.clone() })
+            .map(|u| AdvisorySource {
+                feed: u.adv.feed.clone(),
+                id: u.adv.id.clone(),
+                file: u.adv.file.clone(),
+            })
             .collect();
         advisory_sources.sort();
         advisory_sources.dedup();
@@ -410,7 +439,12 @@ mod tests {
     fn introduced_fixed_several_ranges() {
         let r = row(
             "pypi",
-            vec![Introduced("0".into()), Fixed("2.2.24".into()), Introduced("3.0".into()), Fixed("3.1.12".into())],
+            vec![
+                Introduced("0".into()),
+                Fixed("2.2.24".into()),
+                Introduced("3.0".into()),
+                Fixed("3.1.12".into()),
+            ],
             &[],
             None,
         );
@@ -451,7 +485,10 @@ mod tests {
         assert_eq!(eval(&ign, "1.0-1").unwrap().status, VulnStatus::WillNotFix);
         let open = row("debian:11", vec![Introduced("0".into())], &[], Some("unfixed"));
         let h = eval(&open, "1.0-1").unwrap();
-        assert_eq!((h.status, h.text.as_str()), (VulnStatus::Affected, "introduced 0, no fix (unfixed) (ECOSYSTEM)"));
+        assert_eq!(
+            (h.status, h.text.as_str()),
+            (VulnStatus::Affected, "introduced 0, no fix (unfixed) (ECOSYSTEM)")
+        );
         let fixed = row("debian:11", vec![Introduced("0".into()), Fixed("1.0-1+deb11u1".into())], &[], None);
         assert_eq!(eval(&fixed, "1.0-1").unwrap().status, VulnStatus::Fixed);
         assert!(eval(&fixed, "1.0-1+deb11u1").is_none());

@@ -136,9 +136,9 @@ impl Affected {
                 .events
                 .iter()
                 .map(|e| {
-                    if matches!(e, Event::Introduced(v) if v == "0") {
-                        Some(None)
-                    } else if matches!(e, Event::Limit(v) if v == "*") {
+                    if matches!(e, Event::Introduced(v) if v == "0")
+                        || matches!(e, Event::Limit(v) if v == "*")
+                    {
                         Some(None)
                     } else {
                         scheme.parse(e.version()).ok().map(Some)
@@ -151,10 +151,18 @@ impl Affected {
                 let by_version = match (va, vb) {
                     (None, None) => Ordering::Equal,
                     (None, Some(_)) => {
-                        if matches!(ea, Event::Limit(_)) { Ordering::Greater } else { Ordering::Less }
+                        if matches!(ea, Event::Limit(_)) {
+                            Ordering::Greater
+                        } else {
+                            Ordering::Less
+                        }
                     }
                     (Some(_), None) => {
-                        if matches!(eb, Event::Limit(_)) { Ordering::Less } else { Ordering::Greater }
+                        if matches!(eb, Event::Limit(_)) {
+                            Ordering::Less
+                        } else {
+                            Ordering::Greater
+                        }
                     }
                     (Some(a), Some(b)) => a.compare(b).unwrap_or(Ordering::Equal),
                 };

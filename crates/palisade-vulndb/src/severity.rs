@@ -64,7 +64,8 @@ mod tests {
         assert_eq!(time.score, 6.2);
         let v30 = score_vector("CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", None).unwrap();
         assert_eq!(v30.score, 9.8);
-        let v4 = score_vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", None).unwrap();
+        let v4 =
+            score_vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", None).unwrap();
         assert_eq!((v4.version.as_str(), v4.score), ("4.0", 9.3));
         let v2 = score_vector("AV:N/AC:L/Au:N/C:P/I:P/A:P", None).unwrap();
         assert_eq!((v2.version.as_str(), v2.score), ("2.0", 7.5));

@@ -11,8 +11,8 @@
 //! HTTPS uses ureq with rustls on the aws-lc-rs provider (the one oci-client's reqwest uses, so one crypto
 //! provider in the binary) and the platform certificate verifier.
 
-use crate::db::{BuildOptions, BuildStats, build};
 use crate::DbError;
+use crate::db::{BuildOptions, BuildStats, build};
 use palisade_core::Progress;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -57,15 +57,28 @@ pub struct UpdateConfig {
 }
 
 /// OSV ecosystems fetched by [`UpdateConfig::default`] from the public OSV bucket.
-pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 11] =
-    ["PyPI", "npm", "crates.io", "Go", "Maven", "RubyGems", "Packagist", "NuGet", "Debian", "Alpine", "Ubuntu"];
+pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 11] = [
+    "PyPI",
+    "npm",
+    "crates.io",
+    "Go",
+    "Maven",
+    "RubyGems",
+    "Packagist",
+    "NuGet",
+    "Debian",
+    "Alpine",
+    "Ubuntu",
+];
 
 impl Default for UpdateConfig {
     /// The OSV `all.zip` of each ecosystem in [`DEFAULT_OSV_ECOSYSTEMS`].
     fn default() -> Self {
         let feeds = DEFAULT_OSV_ECOSYSTEMS
             .iter()
-            .map(|e| FeedConfig::new(*e, format!("https://osv-vulnerabilities.storage.googleapis.com/{e}/all.zip")))
+            .map(|e| {
+                FeedConfig::new(*e, format!("https://osv-vulnerabilities.storage.googleapis.com/{e}/all.zip"))
+            })
             .collect();
         UpdateConfig {
             feeds,
@@ -102,12 +115,14 @@ struct FeedMeta {
 fn file_name_of(url: &str) -> String {
     let path = url.split(['?', '#']).next().unwrap_or(url);
     let last = path.rsplit('/').next().unwrap_or("");
-    let clean: String = last.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    let clean: String =
+        last.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
     if clean.is_empty() || clean.starts_with('.') { "feed.json".to_string() } else { clean }
 }
 
 fn safe_dir_name(name: &str) -> Result<String, DbError> {
-    let clean: String = name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
+    let clean: String =
+        name.chars().filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')).collect();
     if clean.is_empty() || clean.starts_with('.') {
         return Err(DbError::Build(format!("feed name {name:?} is not usable as a folder name")));
     }
@@ -150,7 +165,12 @@ fn fetch_checksum(agent: &ureq::Agent, url: &str) -> Result<String, DbError> {
 }
 
 /// Fetch one feed; `Ok(Some(bytes))` when a new body was stored, `Ok(None)` when unchanged.
-fn fetch_feed(agent: &ureq::Agent, cfg: &UpdateConfig, feed: &FeedConfig, dir: &Path) -> Result<Option<u64>, DbError> {
+fn fetch_feed(
+    agent: &ureq::Agent,
+    cfg: &UpdateConfig,
+    feed: &FeedConfig,
+    dir: &Path,
+) -> Result<Option<u64>, DbError> {
     std::fs::create_dir_all(dir).map_err(|e| DbError::io(dir, e))?;
     let target = dir.join(file_name_of(&feed.url));
     let meta_path = dir.join(".meta.json");

@@ -25,7 +25,8 @@ fn npm(name: &str, v: &str) -> Package {
 }
 
 fn deb(name: &str, src_version: &str) -> Package {
-    let mut p = Package::new(Ecosystem::Deb, name, "1.2-3+b1", Location::new("var/lib/dpkg/status", Some(1)), "dpkg");
+    let mut p =
+        Package::new(Ecosystem::Deb, name, "1.2-3+b1", Location::new("var/lib/dpkg/status", Some(1)), "dpkg");
     p.source = Some(SourcePackage { name: "demo".into(), version: src_version.into() });
     p
 }
@@ -50,7 +51,10 @@ fn directory_feed_end_to_end() {
     assert_eq!(x.severity, Severity::Critical, "CVSS 9.8 beats the GHSA word for language packages");
     assert_eq!(x.matched_by.len(), 2);
     assert!(x.matched_by.contains(&"introduced 2.0.0, fixed 2.3.1 (SEMVER) in EXAMPLE-2099-1".to_string()));
-    assert!(x.matched_by.contains(&"introduced 0, last_affected 2.3.0 (ECOSYSTEM) in GHSA-demo-0001-0001".to_string()));
+    assert!(
+        x.matched_by
+            .contains(&"introduced 0, last_affected 2.3.0 (ECOSYSTEM) in GHSA-demo-0001-0001".to_string())
+    );
     assert_eq!(x.published.as_deref(), Some("2099-01-01T00:00:00Z"));
     assert_eq!(x.modified.as_deref(), Some("2099-01-03T00:00:00Z"));
     assert_eq!(x.advisory_sources[0].file.as_deref(), Some("osv/EXAMPLE-2099-1.json"));
@@ -64,7 +68,7 @@ fn directory_feed_end_to_end() {
 
     // YAML, PEP 503 names, explicit versions.
     let py = Package::new(Ecosystem::PyPI, "demo.py", "1.0", Location::new("requirements.txt", None), "pip");
-    let f = match_packages(&db, None, &[py.clone()]).unwrap();
+    let f = match_packages(&db, None, std::slice::from_ref(&py)).unwrap();
     assert_eq!(f[0].id, "CVE-2099-0007");
     assert_eq!(f[0].fixed_version.as_deref(), Some("1.0.post1"));
     let mut fixed = py;
@@ -83,7 +87,11 @@ fn directory_feed_end_to_end() {
         assert_eq!(c2.severity, Severity::High);
         assert_eq!(c2.installed_version, "1.2-3");
         assert_eq!(c2.package_version, "1.2-3+b1");
-        assert!(c2.matched_by[0].contains("for source package demo 1.2-3 (Debian:12)"), "{:?}", c2.matched_by);
+        assert!(
+            c2.matched_by[0].contains("for source package demo 1.2-3 (Debian:12)"),
+            "{:?}",
+            c2.matched_by
+        );
         assert_eq!(mine[1].aliases, ["DSA-9999-1"]);
         assert_eq!(mine[2].status, VulnStatus::WillNotFix);
         assert_eq!(mine[2].severity, Severity::Low);
@@ -93,7 +101,13 @@ fn directory_feed_end_to_end() {
 
     // Alpine secdb JSON.
     let os = OsInfo { id: "alpine".into(), version_id: "3.19.4".into(), ..Default::default() };
-    let mut apk = Package::new(Ecosystem::Apk, "demo-libs", "1.2.5-r0", Location::new("lib/apk/db/installed", Some(0)), "apk");
+    let mut apk = Package::new(
+        Ecosystem::Apk,
+        "demo-libs",
+        "1.2.5-r0",
+        Location::new("lib/apk/db/installed", Some(0)),
+        "apk",
+    );
     apk.source = Some(SourcePackage { name: "demo".into(), version: "1.2.5-r0".into() });
     let f = match_packages(&db, Some(&os), &[apk]).unwrap();
     assert_eq!(f.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), ["CVE-2099-0005"]);
@@ -105,7 +119,8 @@ fn make_zip(dir: &Path, out: &Path) {
     let mut z = zip::ZipWriter::new(f);
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
-        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+        let opts =
+            zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         z.start_file(p.file_name().unwrap().to_string_lossy(), opts).unwrap();
         z.write_all(&std::fs::read(&p).unwrap()).unwrap();
     }
@@ -129,7 +144,8 @@ fn zip_and_tar_gz_sources() {
     let tgz = tmp.path().join("feeds.tar.gz");
     make_tar_gz(&feed(), &tgz);
     let out = tmp.path().join("db/palisade.db");
-    let stats = build(&BuildOptions { sources: vec![osv_zip, tgz], output: out.clone(), progress: None }).unwrap();
+    let stats =
+        build(&BuildOptions { sources: vec![osv_zip, tgz], output: out.clone(), progress: None }).unwrap();
     assert_eq!(stats.feeds["npm"].documents, 5, "{:?}", stats.feeds);
     assert_eq!(stats.feeds["feeds"].documents, 7);
     let db = Db::open(&out).unwrap();
@@ -151,7 +167,8 @@ fn bad_inputs_are_clear_errors() {
     // A corrupt archive is an error naming it.
     let bad = tmp.path().join("bad.zip");
     std::fs::write(&bad, b"not a zip").unwrap();
-    let e = build(&BuildOptions { sources: vec![bad], output: tmp.path().join("x.db"), progress: None }).unwrap_err();
+    let e = build(&BuildOptions { sources: vec![bad], output: tmp.path().join("x.db"), progress: None })
+        .unwrap_err();
     assert!(e.to_string().contains("bad.zip"), "{e}");
     // A broken document is a warning, the rest imports.
     let dir = tmp.path().join("mixed");
@@ -169,8 +186,10 @@ fn bad_inputs_are_clear_errors() {
     // A database of another schema version is refused.
     let other = tmp.path().join("other.db");
     let c = rusqlite::Connection::open(&other).unwrap();
-    c.execute_batch("CREATE TABLE meta(key TEXT, value TEXT); INSERT INTO meta VALUES ('schema_version', '99');")
-        .unwrap();
+    c.execute_batch(
+        "CREATE TABLE meta(key TEXT, value TEXT); INSERT INTO meta VALUES ('schema_version', '99');",
+    )
+    .unwrap();
     drop(c);
     let e = Db::open(&other).unwrap_err();
     assert!(e.to_string().contains("schema version 99"), "{e}");
@@ -263,7 +282,8 @@ fn update_over_http() {
         ("/npm/all.zip.sha256".to_string(), format!("{sha}  all.zip\n").into_bytes()),
     ];
     // Serve a real corpus file too when the shared data is present.
-    let rustsec = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/advisories/osv-rustsec.tar.gz");
+    let rustsec =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/advisories/osv-rustsec.tar.gz");
     let with_corpus = rustsec.is_file();
     if with_corpus {
         files.push(("/rustsec.tar.gz".to_string(), std::fs::read(&rustsec).unwrap()));
@@ -272,7 +292,10 @@ fn update_over_http() {
     }
     let (base, hits) = serve(files);
     let mut feeds = vec![
-        FeedConfig { sha256_url: Some(format!("{base}/npm/all.zip.sha256")), ..FeedConfig::new("npm", format!("{base}/npm/all.zip")) },
+        FeedConfig {
+            sha256_url: Some(format!("{base}/npm/all.zip.sha256")),
+            ..FeedConfig::new("npm", format!("{base}/npm/all.zip"))
+        },
         FeedConfig::new("alpine-v3.19", format!("{base}/alpine/v3.19/main.json")),
     ];
     if with_corpus {
@@ -306,7 +329,10 @@ fn update_over_http() {
     assert!(matches!(e, DbError::Checksum { .. }), "{e}");
     assert!(Db::open(&db_path).is_ok());
     // A missing feed is an HTTP error naming the URL.
-    let missing = UpdateConfig { feeds: vec![FeedConfig::new("x", format!("{base}/nope.json"))], ..UpdateConfig::default() };
+    let missing = UpdateConfig {
+        feeds: vec![FeedConfig::new("x", format!("{base}/nope.json"))],
+        ..UpdateConfig::default()
+    };
     let e = update(&missing, &db_path).unwrap_err();
     assert!(e.to_string().contains("/nope.json") && e.to_string().contains("404"), "{e}");
 }

@@ -153,7 +153,8 @@ fn lodash_npm() {
 fn time_crate() {
     let Some(db) = db() else { return };
     let f = match_packages(&db, None, &[pkg(Ecosystem::Cargo, "time", "0.1.43")]).unwrap();
-    let x = f.iter().find(|x| x.aliases.contains(&"RUSTSEC-2020-0071".to_string())).expect("RUSTSEC-2020-0071");
+    let x =
+        f.iter().find(|x| x.aliases.contains(&"RUSTSEC-2020-0071".to_string())).expect("RUSTSEC-2020-0071");
     assert_eq!(x.id, "CVE-2020-26235");
     assert!(x.aliases.contains(&"GHSA-wcg3-cvx6-7396".to_string()));
     assert_eq!(x.fixed_version.as_deref(), Some("0.2.0"));
@@ -166,16 +167,18 @@ fn time_crate() {
 #[test]
 fn log4shell_maven() {
     let Some(db) = db() else { return };
-    let f = match_packages(&db, None, &[pkg(Ecosystem::Maven, "org.apache.logging.log4j:log4j-core", "2.14.1")])
-        .unwrap();
+    let f =
+        match_packages(&db, None, &[pkg(Ecosystem::Maven, "org.apache.logging.log4j:log4j-core", "2.14.1")])
+            .unwrap();
     let x = f.iter().find(|x| x.id == "CVE-2021-44228").expect("Log4Shell");
     assert!(x.aliases.contains(&"GHSA-jfh8-c2jp-5v3q".to_string()));
     assert_eq!(x.severity, Severity::Critical);
     assert_eq!(x.status, VulnStatus::Fixed);
     assert!(x.matched_by[0].contains("GHSA-jfh8-c2jp-5v3q"), "{:?}", x.matched_by);
     assert_eq!(x.fixed_version.as_deref(), Some("2.15.0"));
-    let ok = match_packages(&db, None, &[pkg(Ecosystem::Maven, "org.apache.logging.log4j:log4j-core", "2.17.1")])
-        .unwrap();
+    let ok =
+        match_packages(&db, None, &[pkg(Ecosystem::Maven, "org.apache.logging.log4j:log4j-core", "2.17.1")])
+            .unwrap();
     assert!(ok.iter().all(|x| x.id != "CVE-2021-44228"));
 }
 
@@ -185,7 +188,10 @@ fn go_stdlib_and_module() {
     let f = match_packages(
         &db,
         None,
-        &[pkg(Ecosystem::Golang, "stdlib", "go1.20.1"), pkg(Ecosystem::Golang, "golang.org/x/net", "v0.0.0-20200202094626-16171245cfb2")],
+        &[
+            pkg(Ecosystem::Golang, "stdlib", "go1.20.1"),
+            pkg(Ecosystem::Golang, "golang.org/x/net", "v0.0.0-20200202094626-16171245cfb2"),
+        ],
     )
     .unwrap();
     assert!(f.iter().any(|x| x.package_name == "stdlib"));
@@ -194,7 +200,8 @@ fn go_stdlib_and_module() {
 }
 
 fn deb(name: &str, version: &str, src: &str, src_version: &str) -> Package {
-    let mut p = Package::new(Ecosystem::Deb, name, version, Location::new("var/lib/dpkg/status", Some(0)), "dpkg");
+    let mut p =
+        Package::new(Ecosystem::Deb, name, version, Location::new("var/lib/dpkg/status", Some(0)), "dpkg");
     p.source = Some(SourcePackage { name: src.into(), version: src_version.into() });
     p
 }
@@ -230,9 +237,15 @@ fn debian_source_matching() {
 fn alpine_secdb() {
     let Some(db) = db() else { return };
     let os = OsInfo { id: "alpine".into(), version_id: "3.11.6".into(), ..Default::default() };
-    let mut p = Package::new(Ecosystem::Apk, "libcrypto1.1", "1.1.1d-r2", Location::new("lib/apk/db/installed", Some(0)), "apk");
+    let mut p = Package::new(
+        Ecosystem::Apk,
+        "libcrypto1.1",
+        "1.1.1d-r2",
+        Location::new("lib/apk/db/installed", Some(0)),
+        "apk",
+    );
     p.source = Some(SourcePackage { name: "openssl".into(), version: "1.1.1d-r2".into() });
-    let f = match_packages(&db, Some(&os), &[p.clone()]).unwrap();
+    let f = match_packages(&db, Some(&os), std::slice::from_ref(&p)).unwrap();
     let x = f.iter().find(|x| x.id == "CVE-2019-1551").expect("CVE-2019-1551");
     assert_eq!(x.fixed_version.as_deref(), Some("1.1.1d-r3"));
     assert!(x.advisory_sources.iter().any(|s| s.feed == "alpine-secdb"));

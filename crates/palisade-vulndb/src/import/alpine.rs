@@ -30,8 +30,14 @@ struct Pkg {
     secfixes: Option<BTreeMap<String, Option<Vec<String>>>>,
 }
 
-pub(crate) fn add_value(feed: &str, file: &str, value: serde_json::Value, c: &mut Collector) -> Result<(), String> {
-    let db: SecDb = serde_json::from_value(value).map_err(|e| format!("not an Alpine secdb document: {e}"))?;
+pub(crate) fn add_value(
+    feed: &str,
+    file: &str,
+    value: serde_json::Value,
+    c: &mut Collector,
+) -> Result<(), String> {
+    let db: SecDb =
+        serde_json::from_value(value).map_err(|e| format!("not an Alpine secdb document: {e}"))?;
     add_secdb(feed, file, db, c)
 }
 

@@ -43,7 +43,12 @@ pub(crate) fn looks_like_tracker(map: &serde_json::Map<String, serde_json::Value
         .any(|v| v.get("releases").is_some_and(|r| r.is_object()))
 }
 
-pub(crate) fn add_tracker(feed: &str, file: &str, value: &serde_json::Value, c: &mut Collector) -> Result<(), String> {
+pub(crate) fn add_tracker(
+    feed: &str,
+    file: &str,
+    value: &serde_json::Value,
+    c: &mut Collector,
+) -> Result<(), String> {
     let pkgs = value.as_object().ok_or("expected an object of source packages")?;
     for (source, cves) in pkgs {
         let Some(cves) = cves.as_object() else {
@@ -58,7 +63,8 @@ pub(crate) fn add_tracker(feed: &str, file: &str, value: &serde_json::Value, c: 
             let mut affected = Vec::new();
             for (codename, rel) in releases {
                 let Some(major) = codename_major(codename) else { continue };
-                let get = |k: &str| rel.get(k).and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty());
+                let get =
+                    |k: &str| rel.get(k).and_then(|v| v.as_str()).map(str::trim).filter(|s| !s.is_empty());
                 let urgency = get("urgency").map(|u| u.trim_end_matches('*').to_string());
                 let (events, status) = match get("status") {
                     Some("resolved") => match get("fixed_version") {

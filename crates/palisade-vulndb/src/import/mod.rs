@@ -120,11 +120,7 @@ pub(crate) fn read_source(path: &Path, c: &mut Collector) -> Result<(), DbError>
     if let Some(p) = &c.progress {
         p.set_stage(format!("importing {}", path.display()));
     }
-    if meta.is_dir() {
-        read_dir(path, path, &feed, c)
-    } else {
-        read_file(path, &feed, c)
-    }
+    if meta.is_dir() { read_dir(path, path, &feed, c) } else { read_file(path, &feed, c) }
 }
 
 fn read_file(path: &Path, feed: &str, c: &mut Collector) -> Result<(), DbError> {
@@ -212,8 +208,9 @@ fn read_zip(f: std::fs::File, path: &Path, feed: &str, c: &mut Collector) -> Res
 fn read_tar_gz(f: std::fs::File, path: &Path, feed: &str, c: &mut Collector) -> Result<(), DbError> {
     let gz = flate2::read::GzDecoder::new(std::io::BufReader::new(f));
     let mut ar = tar::Archive::new(gz);
-    let entries =
-        ar.entries().map_err(|e| DbError::Source { path: path.into(), message: format!("not a tar.gz: {e}") })?;
+    let entries = ar
+        .entries()
+        .map_err(|e| DbError::Source { path: path.into(), message: format!("not a tar.gz: {e}") })?;
     for entry in entries {
         let mut entry = match entry {
             Ok(e) => e,
@@ -271,10 +268,14 @@ fn json_document(feed: &str, file: &str, data: &[u8], c: &mut Collector) -> Resu
     let value: serde_json::Value = serde_json::from_slice(data).map_err(|e| format!("invalid JSON: {e}"))?;
     match &value {
         serde_json::Value::Object(map) if map.contains_key("id") => osv::add_value(feed, file, value, c),
-        serde_json::Value::Object(map) if map.contains_key("distroversion") && map.contains_key("packages") => {
+        serde_json::Value::Object(map)
+            if map.contains_key("distroversion") && map.contains_key("packages") =>
+        {
             alpine::add_value(feed, file, value, c)
         }
-        serde_json::Value::Object(map) if debian::looks_like_tracker(map) => debian::add_tracker(feed, file, &value, c),
+        serde_json::Value::Object(map) if debian::looks_like_tracker(map) => {
+            debian::add_tracker(feed, file, &value, c)
+        }
         serde_json::Value::Array(items) => {
             for item in items.iter().filter(|i| i.get("id").is_some()) {
                 osv::add_value(feed, file, item.clone(), c)?;

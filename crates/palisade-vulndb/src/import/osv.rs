@@ -96,7 +96,12 @@ struct RawEvent {
     limit: Option<String>,
 }
 
-pub(crate) fn add_value(feed: &str, file: &str, value: serde_json::Value, c: &mut Collector) -> Result<(), String> {
+pub(crate) fn add_value(
+    feed: &str,
+    file: &str,
+    value: serde_json::Value,
+    c: &mut Collector,
+) -> Result<(), String> {
     let raw: Raw = serde_json::from_value(value).map_err(|e| format!("not an OSV advisory: {e}"))?;
     add_raw(feed, file, raw, c)
 }
@@ -131,7 +136,9 @@ fn convert(feed: &str, file: &str, raw: Raw) -> Result<Option<Advisory>, String>
     let mut vendor_severity = str_field(&raw.database_specific, "severity").map(str::to_string);
     for s in raw.severity.unwrap_or_default() {
         match s.kind.as_str() {
-            "CVSS_V2" | "CVSS_V3" | "CVSS_V4" if !s.score.trim().is_empty() => cvss.push(s.score.trim().to_string()),
+            "CVSS_V2" | "CVSS_V3" | "CVSS_V4" if !s.score.trim().is_empty() => {
+                cvss.push(s.score.trim().to_string())
+            }
             "Ubuntu" => vendor_severity = Some(s.score.trim().to_string()),
             _ => {}
         }
@@ -158,7 +165,12 @@ fn convert(feed: &str, file: &str, raw: Raw) -> Result<Option<Advisory>, String>
                     (None, Some(v), None, None) => Event::Fixed(v),
                     (None, None, Some(v), None) => Event::LastAffected(v),
                     (None, None, None, Some(v)) => Event::Limit(v),
-                    _ => return Err("a range event must have exactly one of introduced/fixed/last_affected/limit".into()),
+                    _ => {
+                        return Err(
+                            "a range event must have exactly one of introduced/fixed/last_affected/limit"
+                                .into(),
+                        );
+                    }
                 };
                 events.push(ev);
             }

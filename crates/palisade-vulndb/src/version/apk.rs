@@ -13,7 +13,10 @@ const POST: [&str; 5] = ["cvs", "svn", "git", "hg", "p"];
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Token {
     /// A number component; `fraction` when it is not the first and starts with `0`.
-    Digit { text: String, fraction: bool },
+    Digit {
+        text: String,
+        fraction: bool,
+    },
     Letter(char),
     /// Suffix rank: negative for pre-release suffixes, positive for post-release ones.
     Suffix(i8),
@@ -91,7 +94,8 @@ impl ApkVersion {
                 i += 1;
             }
             if i > start {
-                tokens.push(Token::SuffixNo(s[start..i].parse().map_err(|_| err("suffix number too large"))?));
+                tokens
+                    .push(Token::SuffixNo(s[start..i].parse().map_err(|_| err("suffix number too large"))?));
             }
         }
         if i < b.len() && b[i] == b'~' {

@@ -33,7 +33,12 @@ impl ComposerVersion {
         let err = |why: &str| VersionError::new("composer", s, why);
         let t = s.trim().to_ascii_lowercase();
         if let Some(branch) = t.strip_prefix("dev-") {
-            return Ok(ComposerVersion { nums: None, stability: 0, stability_no: 0, branch: branch.to_string() });
+            return Ok(ComposerVersion {
+                nums: None,
+                stability: 0,
+                stability_no: 0,
+                branch: branch.to_string(),
+            });
         }
         let t = t.strip_prefix('v').unwrap_or(&t);
         let t = t.split_once('+').map_or(t, |(a, _)| a);

@@ -20,7 +20,9 @@ fn parse_toolchain(orig: &str, rest: &str) -> Result<semver::Version, VersionErr
     let split = rest.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(rest.len());
     let (nums, pre) = rest.split_at(split);
     let mut parts: Vec<&str> = nums.split('.').collect();
-    if parts.is_empty() || parts.len() > 3 || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    if parts.is_empty()
+        || parts.len() > 3
+        || parts.iter().any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
     {
         return Err(VersionError::new("go", orig, "not a Go toolchain version"));
     }
@@ -59,7 +61,10 @@ mod tests {
                 "v2.1.0",
             ],
         );
-        assert_order(Scheme::Go, &["go1.9beta2", "go1.9", "go1.20", "go1.21rc1", "go1.21.0", "go1.21.3", "1.22.0"]);
+        assert_order(
+            Scheme::Go,
+            &["go1.9beta2", "go1.9", "go1.20", "go1.21rc1", "go1.21.0", "go1.21.3", "1.22.0"],
+        );
         assert_equal(Scheme::Go, "v1.2.3+incompatible", "1.2.3");
         assert_equal(Scheme::Go, "go1.21", "1.21.0");
     }

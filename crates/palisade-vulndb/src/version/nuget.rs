@@ -35,7 +35,10 @@ impl NuGetVersion {
             None => Vec::new(),
             Some(p) => {
                 let ids: Vec<String> = p.split('.').map(|i| i.to_ascii_lowercase()).collect();
-                if ids.iter().any(|i| i.is_empty() || !i.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')) {
+                if ids
+                    .iter()
+                    .any(|i| i.is_empty() || !i.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+                {
                     return Err(err("invalid release label"));
                 }
                 ids
@@ -92,7 +95,16 @@ mod tests {
     fn tricky_order() {
         assert_order(
             Scheme::NuGet,
-            &["1.0.0-alpha", "1.0.0-Alpha.2", "1.0.0-beta", "1.0.0-rc.1", "1.0.0", "1.0.0.1", "1.0.1", "13.0.1"],
+            &[
+                "1.0.0-alpha",
+                "1.0.0-Alpha.2",
+                "1.0.0-beta",
+                "1.0.0-rc.1",
+                "1.0.0",
+                "1.0.0.1",
+                "1.0.1",
+                "13.0.1",
+            ],
         );
         assert_equal(Scheme::NuGet, "1.0", "1.0.0.0");
         assert_equal(Scheme::NuGet, "1.0.0-RC", "1.0.0-rc");

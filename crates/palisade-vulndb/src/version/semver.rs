@@ -18,7 +18,8 @@ pub(crate) fn parse_as(scheme: &'static str, s: &str) -> Result<semver::Version,
     let split = t.find(['-', '+']).unwrap_or(t.len());
     let (core, rest) = t.split_at(split);
     let parts: Vec<&str> = core.split('.').collect();
-    if (1..3).contains(&parts.len()) && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    if (1..3).contains(&parts.len())
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
     {
         let mut padded = core.to_string();
         for _ in parts.len()..3 {
