@@ -15,10 +15,6 @@ pub fn all() -> Vec<Box<dyn Parser>> {
         Box::new(parsers::rpm_bdb::RpmBdb),
         Box::new(parsers::rpm_ndb::RpmNdb),
         // Language packages
-        Box::new(parsers::gemfile_lock::GemfileLock),
-        Box::new(parsers::gemspec::Gemspec),
-        Box::new(parsers::nuget_packages_lock::NugetPackagesLock),
-        Box::new(parsers::dotnet_deps::DotnetDeps),
         Box::new(parsers::npm_lock::NpmPackageLock),
         Box::new(parsers::npm_package_json::NpmPackageJson),
         Box::new(parsers::yarn_lock::YarnLock),
@@ -30,6 +26,10 @@ pub fn all() -> Vec<Box<dyn Parser>> {
         Box::new(parsers::pip_requirements::PipRequirements),
         Box::new(parsers::cargo_lock::CargoLock),
         Box::new(parsers::composer_lock::ComposerLock),
+        Box::new(parsers::gemfile_lock::GemfileLock),
+        Box::new(parsers::gemspec::Gemspec),
+        Box::new(parsers::nuget_packages_lock::NugetPackagesLock),
+        Box::new(parsers::dotnet_deps::DotnetDeps),
         // Binaries and archives
         Box::new(parsers::go_mod::GoMod),
         Box::new(parsers::go_binary::GoBinary),
