@@ -155,7 +155,7 @@ pub fn port_text(n: &Node) -> String {
     n.scalar_text().unwrap_or_default()
 }
 
-/// True when a rule grants every verb on every resource (`*`/`*`, or all the write and read verbs listed).
+/// True when a rule grants every verb on every resource of every API group (`*`, or all read and write verbs).
 pub fn all_powerful(rule: &Node) -> bool {
     let res = rule.get("resources").map(Node::str_list).unwrap_or_default();
     let verbs = rule.get("verbs").map(Node::str_list).unwrap_or_default();
@@ -163,5 +163,6 @@ pub fn all_powerful(rule: &Node) -> bool {
         || ["get", "list", "watch", "create", "update", "patch", "delete"]
             .iter()
             .all(|w| verbs.iter().any(|v| v == w));
-    res.iter().any(|r| r == "*") && all_verbs
+    let groups = rule.get("apiGroups").map(Node::str_list).unwrap_or_default();
+    groups.iter().any(|g| g == "*") && res.iter().any(|r| r == "*") && all_verbs
 }

@@ -31,37 +31,37 @@ impl Check for NoLinuxHardening {
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
         let Some(pod) = obj.pod() else { return };
-        let pod_hard = pod.sc_field("seccompProfile").is_some()
-            || pod.sc_field("appArmorProfile").is_some()
-            || pod.sc_field("seLinuxOptions").is_some()
-            || pod.annotations().iter().any(|(k, _)| {
-                k.name.starts_with("container.apparmor.security.beta.kubernetes.io/")
-                    || k.name.starts_with("seccomp.security.alpha.kubernetes.io/")
-            });
-        if pod_hard {
-            return;
-        }
+        let good_type = |n: Option<&Node>| {
+            n.and_then(|p| p.get("type"))
+                .and_then(Node::as_str)
+                .is_some_and(|t| t == "RuntimeDefault" || t == "Localhost")
+        };
+        let pod_seccomp = good_type(pod.sc_field("seccompProfile"));
+        let pod_apparmor = good_type(pod.sc_field("appArmorProfile"));
+        let pod_selinux = pod.sc_field("seLinuxOptions").is_some();
         for c in spec_containers(obj) {
-            let caps = c
-                .sc()
-                .and_then(|s| s.field("capabilities"))
-                .and_then(|k| k.get("drop"))
-                .is_some_and(|d| !d.as_seq().is_empty());
-            if !(caps
-                || c.sc_field("seccompProfile").is_some()
-                || c.sc_field("appArmorProfile").is_some()
-                || c.sc_field("seLinuxOptions").is_some())
-            {
-                out.push(
-                    Hit::at(
-                        c.sc().unwrap_or(c.node),
-                        format!(
-                            "container {:?} has no seccomp, AppArmor, SELinux or capability hardening",
-                            c.name
-                        ),
-                    )
-                    .in_container(c.name),
-                );
+            // A container-level profile overrides the pod-level one.
+            let seccomp = match c.sc_field("seccompProfile") {
+                Some(p) => good_type(Some(p)),
+                None => pod_seccomp,
+            };
+            let apparmor = match c.sc_field("appArmorProfile") {
+                Some(p) => good_type(Some(p)),
+                None => {
+                    pod_apparmor
+                        || pod.annotations().iter().any(|(k, v)| {
+                            k.name == format!("container.apparmor.security.beta.kubernetes.io/{}", c.name)
+                                && v.scalar_text()
+                                    .is_some_and(|v| v == "runtime/default" || v.starts_with("localhost/"))
+                        })
+                }
+            };
+            let caps = c.sc().and_then(|s| s.field("capabilities"));
+            let dropped = caps.and_then(|k| k.get("drop")).is_some_and(|d| !d.as_seq().is_empty())
+                && !caps.and_then(|k| k.get("add")).is_some_and(|a| a.str_list().iter().any(|x| x == "ALL"));
+            let selinux = pod_selinux || c.sc_field("seLinuxOptions").is_some();
+            if !(seccomp || apparmor || dropped || selinux) {
+                out.push(Hit::at(c.sc().unwrap_or(c.node), format!("container {:?} has no effective seccomp, AppArmor, SELinux or capability hardening", c.name)).in_container(c.name));
             }
         }
     }

@@ -1,4 +1,4 @@
-//! PAL-DF-018: apt-get lists not cleaned or update used alone.
+//! PAL-DF-070: apt lists not removed after install.
 
 #[allow(unused_imports)]
 use super::helpers::*;
@@ -7,21 +7,21 @@ use crate::check::{Check, CheckMeta, DfCx, Hit};
 use crate::dockerfile::{Dockerfile, split_image};
 use palisade_core::findings::misconfig::Severity;
 
-pub struct AptCache;
+pub struct AptListsNotRemoved;
 
 static META: CheckMeta = CheckMeta {
-    id: "PAL-DF-018",
-    title: "apt-get lists not cleaned or update used alone",
+    id: "PAL-DF-070",
+    title: "apt lists not removed after install",
     severity: Severity::Low,
     groups: &["dockerfile"],
-    rationale: "apt lists left in a layer bloat the image; an apt-get update in its own RUN is cached and later installs use stale indexes.",
-    remediation: "Run apt-get update && apt-get install ... && rm -rf /var/lib/apt/lists/* in one RUN.",
+    rationale: "apt package lists left in the layer add tens of megabytes to the image.",
+    remediation: "End the RUN with rm -rf /var/lib/apt/lists/*.",
     references: &["hadolint DL3009"],
-    peers: &["hadolint:DL3009", "checkov:CKV_DOCKER_5"],
+    peers: &["hadolint:DL3009"],
     ..CheckMeta::DF
 };
 
-impl Check for AptCache {
+impl Check for AptListsNotRemoved {
     fn meta(&self) -> &'static CheckMeta {
         &META
     }
@@ -35,14 +35,7 @@ impl Check for AptCache {
                 (is(c, "apt-get") || is(c, "apt"))
                     && matches!(sub(c), Some("install" | "upgrade" | "dist-upgrade"))
             });
-            let clean = i.raw.contains("/var/lib/apt/lists");
-            if update && !install {
-                out.push(Hit::pos(
-                    i.line,
-                    i.col,
-                    "apt-get update in a RUN without install: the cache goes stale; combine them",
-                ));
-            } else if install && update && !clean {
+            if update && install && !i.raw.contains("/var/lib/apt/lists") {
                 out.push(Hit::pos(
                     i.line,
                     i.col,
@@ -55,7 +48,7 @@ impl Check for AptCache {
 
 #[cfg(test)]
 mod tests {
-    use super::AptCache as C;
+    use super::AptListsNotRemoved as C;
     use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM debian:12
