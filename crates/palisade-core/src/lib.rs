@@ -17,3 +17,5 @@ pub use warning::{Warning, Warnings};
 pub mod progress;
 pub use progress::Progress;
 pub mod findings;
+pub mod severity;
+pub use severity::Severity;

@@ -2,6 +2,9 @@
 //!
 //! Each scanner adds its own section; sections a scan did not run stay empty and are left out of JSON.
 
+use crate::findings::misconfig::Misconfiguration;
+use crate::findings::secret::SecretFinding;
+use crate::findings::vuln::VulnFinding;
 use crate::{ArtifactInfo, OsInfo, Package, Warning};
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +37,15 @@ pub struct ScanReport {
     /// Inventory, sorted by (ecosystem, name, version, location).
     #[serde(default)]
     pub packages: Vec<Package>,
+    /// Vulnerable packages (`--scanners vuln`), sorted by severity then id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vulnerabilities: Vec<VulnFinding>,
+    /// Leaked credentials (`--scanners secret`); never holds a full secret.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<SecretFinding>,
+    /// Failed configuration checks (`--scanners misconfig`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub misconfigurations: Vec<Misconfiguration>,
     /// Problems met on the way; the scan went on past each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
@@ -48,6 +60,9 @@ impl ScanReport {
             artifact,
             os: None,
             packages: Vec::new(),
+            vulnerabilities: Vec::new(),
+            secrets: Vec::new(),
+            misconfigurations: Vec::new(),
             warnings: Vec::new(),
         }
     }

@@ -405,6 +405,7 @@ fn build_findings(
             advisory_sources,
             published,
             modified,
+            suppressed: None,
         });
     }
     Ok(out)

@@ -8,97 +8,8 @@
 use crate::{Ecosystem, Location};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::str::FromStr;
 
-/// Severity of a vulnerability. Ordered from least to most severe, so `severity >= Severity::High` gates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// No source gave a severity.
-    #[default]
-    Unknown,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-impl Severity {
-    pub const ALL: [Severity; 5] =
-        [Severity::Unknown, Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Unknown => "unknown",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-
-    /// Severity of a CVSS base score (v3.x and v4.0 qualitative scale; 0.0 counts as `Low`).
-    pub fn from_cvss_score(score: f64) -> Severity {
-        if score >= 9.0 {
-            Severity::Critical
-        } else if score >= 7.0 {
-            Severity::High
-        } else if score >= 4.0 {
-            Severity::Medium
-        } else if score >= 0.0 {
-            Severity::Low
-        } else {
-            Severity::Unknown
-        }
-    }
-
-    /// Parse a comma-separated list such as `critical,high` (spaces allowed, empty items ignored).
-    pub fn parse_list(s: &str) -> Result<Vec<Severity>, ParseSeverityError> {
-        let mut out = Vec::new();
-        for item in s.split(',').map(str::trim).filter(|i| !i.is_empty()) {
-            let sev: Severity = item.parse()?;
-            if !out.contains(&sev) {
-                out.push(sev);
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl fmt::Display for Severity {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The error of [`Severity::from_str`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseSeverityError(pub String);
-
-impl fmt::Display for ParseSeverityError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "unknown severity {:?} (expected one of critical, high, medium, low, unknown)", self.0)
-    }
-}
-
-impl std::error::Error for ParseSeverityError {}
-
-impl FromStr for Severity {
-    type Err = ParseSeverityError;
-
-    /// Accepts the Palisade names and the vendor spellings met in feeds (case-insensitive): GHSA `moderate`,
-    /// Red Hat `important`, Debian `unimportant`/`negligible`, `none`.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "critical" => Ok(Severity::Critical),
-            "high" | "important" => Ok(Severity::High),
-            "medium" | "moderate" => Ok(Severity::Medium),
-            "low" | "negligible" | "unimportant" | "none" => Ok(Severity::Low),
-            "unknown" | "not yet assigned" | "undetermined" => Ok(Severity::Unknown),
-            _ => Err(ParseSeverityError(s.to_string())),
-        }
-    }
-}
+pub use crate::severity::{ParseSeverityError, Severity};
 
 /// Whether and how a vulnerability is fixed for the installed package.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -197,6 +108,17 @@ pub struct VulnFinding {
     /// RFC 3339, latest of the merged advisories.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified: Option<String>,
+    /// Why the finding does not count (ignore file entry, VEX statement, ...). Suppressed findings stay in
+    /// the report so the decision is visible; only active ones fail a gate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<String>,
+}
+
+impl VulnFinding {
+    /// Not suppressed.
+    pub fn is_active(&self) -> bool {
+        self.suppressed.is_none()
+    }
 }
 
 #[cfg(test)]
@@ -248,6 +170,7 @@ mod tests {
             }],
             published: None,
             modified: None,
+            suppressed: None,
         };
         let json = serde_json::to_string(&f).unwrap();
         assert!(json.contains("\"status\":\"fixed\""));
