@@ -62,9 +62,17 @@ pub struct PodView<'a> {
     pub spec: &'a Node,
 }
 
-/// Kinds whose `spec.template` is a pod template.
-pub const TEMPLATE_KINDS: &[&str] =
-    &["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job", "PodTemplate"];
+/// Kinds whose `spec.template` is a pod template (`DeploymentConfig` is OpenShift's).
+pub const TEMPLATE_KINDS: &[&str] = &[
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "PodTemplate",
+    "DeploymentConfig",
+];
 
 impl Object {
     /// Build from a document root; `None` when it is not a Kubernetes object (no `kind`/`apiVersion`).

@@ -13,11 +13,11 @@ pub struct RestartPolicy;
 
 static META: CheckMeta = CheckMeta {
     id: "PAL-K8S-062",
-    title: "Unexpected restartPolicy for a long-running workload",
+    title: "restartPolicy is neither Always nor OnFailure",
     severity: Severity::Info,
     groups: &["kubernetes", "reliability"],
-    rationale: "Deployments, DaemonSets, StatefulSets and ReplicaSets need restartPolicy Always; other values are rejected or leave crashed pods down.",
-    remediation: "Remove restartPolicy (defaults to Always) or set it to Always.",
+    rationale: "With restartPolicy Never a crashed container stays down (controllers reject it outright).",
+    remediation: "Remove restartPolicy (defaults to Always) or set it to Always or OnFailure.",
     references: &["Kubernetes docs: pod lifecycle"],
     peers: &["kube-linter:restart-policy"],
     ..CheckMeta::K8S
@@ -30,17 +30,14 @@ impl Check for RestartPolicy {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if !["Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "ReplicationController"]
-            .contains(&obj.kind.as_str())
-        {
-            return;
-        }
         let Some(pod) = obj.pod() else { return };
-        if let Some(r) = pod.spec.field("restartPolicy").filter(|r| r.as_str() != Some("Always")) {
+        if let Some(r) =
+            pod.spec.field("restartPolicy").filter(|r| !matches!(r.as_str(), Some("Always" | "OnFailure")))
+        {
             out.push(Hit::at(
                 r,
                 format!(
-                    "restartPolicy {} on a {}; use Always",
+                    "restartPolicy {} on a {}: failed containers are not restarted; use Always or OnFailure",
                     r.scalar_text().unwrap_or_default(),
                     obj.kind
                 ),
