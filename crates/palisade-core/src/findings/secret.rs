@@ -47,7 +47,9 @@ impl std::str::FromStr for Severity {
             "medium" => Ok(Severity::Medium),
             "high" => Ok(Severity::High),
             "critical" => Ok(Severity::Critical),
-            other => Err(format!("unknown severity {other:?} (expected info, low, medium, high or critical)")),
+            other => {
+                Err(format!("unknown severity {other:?} (expected info, low, medium, high or critical)"))
+            }
         }
     }
 }
