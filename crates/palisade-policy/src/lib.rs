@@ -1,0 +1,216 @@
+//! Gating and suppression for CI, shared by the vulnerability, secret and misconfiguration scanners.
+//!
+//! [`apply`] runs after the matchers and before rendering, in this order:
+//!
+//! 1. `--severity`: findings whose severity is not listed are **removed** (counted in
+//!    [`PolicySummary::filtered`]), as Trivy does.
+//! 2. `--ignore-unfixed`: vulnerabilities without a fixed version (status `affected`, `will-not-fix`,
+//!    `end-of-life`) are removed and counted in `filtered` too.
+//! 3. Ignore files (`.palisadeignore`, `.trivyignore`, `.trivyignore.yaml`, see `docs/ignore-file.md`) and
+//!    OpenVEX documents **suppress**: the finding stays in the report with `suppressed = Some(reason)` so the
+//!    decision is visible, but it no longer fails a [`gate`]. Findings already suppressed upstream (inline
+//!    annotations) keep their reason. Expired ignore entries do not suppress and are listed in
+//!    [`PolicySummary::expired_entries`].
+//!
+//! [`gate`] then turns what is left into the process exit code.
+
+mod palisade_ignore;
+mod purl;
+mod rule;
+mod trivy;
+mod vex;
+
+use palisade_core::{ScanReport, Severity};
+use rule::IgnoreRule;
+use std::path::{Path, PathBuf};
+
+/// What the CLI asks of the policy stage.
+#[derive(Debug, Clone)]
+pub struct PolicyOptions {
+    /// `--severity LIST`: only these severities are reported (others are removed); empty = all.
+    pub severities: Vec<Severity>,
+    /// `--ignore-unfixed`: remove vulnerabilities with no fixed version.
+    pub ignore_unfixed: bool,
+    /// Ignore files to read: explicit `--ignorefile` paths plus those [`discover_ignore_files`] found.
+    pub ignore_files: Vec<PathBuf>,
+    /// `--vex FILE` (OpenVEX JSON), repeatable.
+    pub vex: Vec<PathBuf>,
+    /// The day expiry dates are compared with (injectable for tests).
+    pub today: time::Date,
+}
+
+/// What [`apply`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PolicySummary {
+    /// Findings newly marked suppressed (by an ignore entry or a VEX statement).
+    pub suppressed: usize,
+    /// Findings removed by `--severity` or `--ignore-unfixed`.
+    pub filtered: usize,
+    /// Ignore entries whose expiry date has passed, as `file:line: id (expired YYYY-MM-DD)`.
+    pub expired_entries: Vec<String>,
+    /// Non-fatal problems in the inputs (unknown tokens, unusable VEX statements, ...).
+    pub warnings: Vec<String>,
+}
+
+/// Why the policy inputs could not be used. Every variant names the file; parse problems also the line.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("{}: cannot read: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid YAML/JSON or does not have the expected shape.
+    #[error("{}:{line}: {message}", path.display())]
+    Syntax { path: PathBuf, line: usize, message: String },
+    /// One entry is unusable (no reason, bad date, bad purl or glob, ...).
+    #[error("{}:{line}: {message}", path.display())]
+    Entry { path: PathBuf, line: usize, message: String },
+}
+
+/// Turn a YAML error into a [`PolicyError::Syntax`] with the line serde-saphyr reports.
+pub(crate) fn yaml_error(path: &Path, e: &serde_saphyr::Error) -> PolicyError {
+    let line = e.location().map(|l| l.line() as usize).unwrap_or(0);
+    // The Display of serde-saphyr errors can carry a source snippet over several lines; keep the first.
+    let text = e.to_string();
+    let message = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid YAML").trim().to_string();
+    PolicyError::Syntax { path: path.to_path_buf(), line, message: format!("invalid YAML: {message}") }
+}
+
+/// Ignore files present in `dir`, in the order they are read: `.palisadeignore`, `.trivyignore`,
+/// `.trivyignore.yaml`.
+pub fn discover_ignore_files(dir: &Path) -> Vec<PathBuf> {
+    [".palisadeignore", ".trivyignore", ".trivyignore.yaml"]
+        .iter()
+        .map(|name| dir.join(name))
+        .filter(|p| p.is_file())
+        .collect()
+}
+
+/// The format of an ignore file, chosen by its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum IgnoreFormat {
+    Palisade,
+    TrivyPlain,
+    TrivyYaml,
+}
+
+/// Names containing `palisade` are `.palisadeignore` YAML; other `.yaml`/`.yml` files are Trivy's YAML
+/// format; anything else is Trivy's plain one-id-per-line format.
+fn format_of(path: &Path) -> IgnoreFormat {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    if name.contains("palisade") {
+        IgnoreFormat::Palisade
+    } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+        IgnoreFormat::TrivyYaml
+    } else {
+        IgnoreFormat::TrivyPlain
+    }
+}
+
+fn read(path: &Path) -> Result<String, PolicyError> {
+    std::fs::read_to_string(path).map_err(|source| PolicyError::Io { path: path.to_path_buf(), source })
+}
+
+/// Read every ignore file into rules.
+fn load_rules(files: &[PathBuf], warnings: &mut Vec<String>) -> Result<Vec<IgnoreRule>, PolicyError> {
+    let mut rules = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for path in files {
+        // The CLI may pass a discovered file again explicitly; read each once.
+        let key = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
+        if seen.contains(&key) {
+            continue;
+        }
+        seen.push(key);
+        let text = read(path)?;
+        let mut parsed = match format_of(path) {
+            IgnoreFormat::Palisade => palisade_ignore::parse(path, &text)?,
+            IgnoreFormat::TrivyPlain => trivy::parse_plain(path, &text, warnings)?,
+            IgnoreFormat::TrivyYaml => trivy::parse_yaml(path, &text, warnings)?,
+        };
+        rules.append(&mut parsed);
+    }
+    Ok(rules)
+}
+
+/// Severity of a secret or misconfiguration on the shared scale. Goes through the name so it works both
+/// with the per-finding severity enums and with [`palisade_core::Severity`] itself.
+fn shared_severity(name: &str) -> Severity {
+    Severity::parse(name).unwrap_or(Severity::Unknown)
+}
+
+/// Apply the severity filter, `--ignore-unfixed`, ignore files and VEX documents to `report` (see the crate
+/// docs for the order). On error the report is left unchanged.
+pub fn apply(report: &mut ScanReport, opts: &PolicyOptions) -> Result<PolicySummary, PolicyError> {
+    let mut summary = PolicySummary::default();
+    let rules = load_rules(&opts.ignore_files, &mut summary.warnings)?;
+    let mut vex = vex::VexSet::default();
+    for path in &opts.vex {
+        let text = read(path)?;
+        vex.add_document(path, &text, &mut summary.warnings)?;
+    }
+
+    let (live, expired): (Vec<&IgnoreRule>, Vec<&IgnoreRule>) =
+        rules.iter().partition(|r| !r.is_expired(opts.today));
+    summary.expired_entries = expired.iter().map(|r| r.expired_description()).collect();
+
+    // 1. Severity filter.
+    if !opts.severities.is_empty() {
+        let keep = |s: Severity| opts.severities.contains(&s);
+        let before = report.vulnerabilities.len() + report.secrets.len() + report.misconfigurations.len();
+        report.vulnerabilities.retain(|f| keep(f.severity));
+        report.secrets.retain(|f| keep(shared_severity(f.severity.as_str())));
+        report.misconfigurations.retain(|f| keep(shared_severity(f.severity.as_str())));
+        let after = report.vulnerabilities.len() + report.secrets.len() + report.misconfigurations.len();
+        summary.filtered += before - after;
+    }
+
+    // 2. Unfixed vulnerabilities.
+    if opts.ignore_unfixed {
+        let before = report.vulnerabilities.len();
+        report.vulnerabilities.retain(|f| f.status == palisade_core::findings::vuln::VulnStatus::Fixed);
+        summary.filtered += before - report.vulnerabilities.len();
+    }
+
+    // 3. Suppression: ignore entries first (in file order), then VEX.
+    for f in report.vulnerabilities.iter_mut().filter(|f| f.is_active()) {
+        let reason = live.iter().find(|r| r.matches_vuln(f)).map(|r| r.suppression_reason());
+        let reason = reason.or_else(|| if vex.is_empty() { None } else { vex.suppression(f) });
+        if let Some(reason) = reason {
+            f.suppressed = Some(reason);
+            summary.suppressed += 1;
+        }
+    }
+    for f in report.secrets.iter_mut().filter(|f| f.is_active()) {
+        if let Some(r) = live.iter().find(|r| r.matches_secret(f)) {
+            f.suppressed = Some(r.suppression_reason());
+            summary.suppressed += 1;
+        }
+    }
+    for f in report.misconfigurations.iter_mut().filter(|f| f.is_active()) {
+        if let Some(r) = live.iter().find(|r| r.matches_misconfig(f)) {
+            f.suppressed = Some(r.suppression_reason());
+            summary.suppressed += 1;
+        }
+    }
+    Ok(summary)
+}
+
+/// The exit code for CI: `exit_code` when an active (not suppressed) finding of any kind remains, else 0.
+/// With `threshold` (non-empty), only active findings whose severity is listed count, so
+/// `--exit-code 1 --fail-on critical,high` can report everything but fail only on the worst.
+pub fn gate(report: &ScanReport, exit_code: u8, threshold: Option<&[Severity]>) -> u8 {
+    let counts = |s: Severity| threshold.is_none_or(|t| t.is_empty() || t.contains(&s));
+    let failing = report.vulnerabilities.iter().any(|f| f.is_active() && counts(f.severity))
+        || report.secrets.iter().any(|f| f.is_active() && counts(shared_severity(f.severity.as_str())))
+        || report
+            .misconfigurations
+            .iter()
+            .any(|f| f.is_active() && counts(shared_severity(f.severity.as_str())));
+    if failing { exit_code } else { 0 }
+}
+
+#[cfg(test)]
+mod tests;
