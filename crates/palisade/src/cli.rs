@@ -45,6 +45,21 @@ pub enum Command {
         #[command(subcommand)]
         target: ScanTarget,
     },
+    /// Build, update and inspect the local vulnerability database.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
+    /// Secret scanner rules.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+    /// Configuration checks.
+    Checks {
+        #[command(subcommand)]
+        command: ChecksCommand,
+    },
     /// Write an SBOM (CycloneDX by default) for TARGET: a directory, an image archive or layout, an SBOM file,
     /// or a registry reference.
     Sbom {
@@ -96,6 +111,18 @@ pub enum ScanTarget {
     #[command(after_help = EXIT_CODES_HELP)]
     Repo {
         dir: PathBuf,
+        /// Secret scanning: every commit reachable from HEAD, each blob once.
+        #[arg(long)]
+        history: bool,
+        #[command(flatten)]
+        out: ScanOpts,
+    },
+    /// Kubernetes manifests (YAML/JSON) and Dockerfiles: files, directories, or `-` for stdin (e.g. rendered
+    /// Helm output).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Config {
+        #[arg(required = true)]
+        paths: Vec<String>,
         #[command(flatten)]
         out: ScanOpts,
     },
@@ -105,6 +132,95 @@ pub enum ScanTarget {
         file: PathBuf,
         #[command(flatten)]
         out: ScanOpts,
+    },
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct SecretOpts {
+    /// Secret scanner config (TOML): extra rules, disabled rules, severity overrides, allowed paths.
+    #[arg(long, value_name = "FILE")]
+    pub secret_config: Option<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
+pub struct CheckOpts {
+    /// Checks to run: groups (`pss:baseline`, `pss:restricted`, `rbac`, `dockerfile`, ...), ids or globs.
+    #[arg(long, value_delimiter = ',')]
+    pub checks: Vec<String>,
+    /// Checks not to run (same forms as --checks).
+    #[arg(long, value_delimiter = ',')]
+    pub skip_checks: Vec<String>,
+    /// Kubernetes version the manifests target (Pod Security Standards differ per version).
+    #[arg(long, value_name = "1.N")]
+    pub k8s_version: Option<String>,
+    /// Check config (TOML): selection, severity overrides, suppressions, allowed registries and base images.
+    #[arg(long, value_name = "FILE")]
+    pub check_config: Option<PathBuf>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecretsCommand {
+    /// List the built-in secret rules.
+    Rules {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ChecksCommand {
+    /// List the configuration checks.
+    List {
+        /// Only checks in these groups/ids/globs.
+        #[arg(long, value_delimiter = ',')]
+        checks: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain one check: rationale, remediation, references.
+    Explain { id: String },
+    /// Write the check reference (one Markdown page per check) into a directory.
+    Docs {
+        #[arg(long, short, default_value = "docs/checks")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum DbCommand {
+    /// Import advisories from local files: OSV JSON/YAML directories, OSV `all.zip`, `.tar.gz` archives,
+    /// Debian security-tracker JSON, Alpine secdb JSON/YAML.
+    Build {
+        /// Advisory sources (repeatable).
+        #[arg(long = "from", required = true, num_args = 1..)]
+        from: Vec<PathBuf>,
+        /// DB file to write (replaced atomically).
+        #[arg(long, env = "PALISADE_DB")]
+        db: Option<PathBuf>,
+    },
+    /// Fetch the advisory feeds over HTTP and rebuild the DB when any changed (conditional requests,
+    /// checksums, atomic replace). Point it at an internal mirror for air-gapped use.
+    Update {
+        #[arg(long, env = "PALISADE_DB")]
+        db: Option<PathBuf>,
+        /// Base URL of a mirror laid out like OSV's bucket: `<base>/<Ecosystem>/all.zip`.
+        #[arg(long)]
+        mirror: Option<String>,
+        /// Fetch exactly these feeds instead of the defaults, as `NAME=URL` (repeatable).
+        #[arg(long = "feed", value_name = "NAME=URL")]
+        feeds: Vec<String>,
+        /// Rebuild even when no feed changed.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print what is in the DB and how old it is.
+    Info {
+        #[arg(long, env = "PALISADE_DB")]
+        db: Option<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -120,9 +236,17 @@ pub struct ImageOpts {
 
 #[derive(Args, Debug, Clone)]
 pub struct ScanOpts {
-    /// Comma-separated scanners to run. `package` lists the software inside the target.
+    /// Comma-separated scanners to run. `package` lists the software inside the target; `vuln` matches it
+    /// against the advisory DB.
     #[arg(long, value_delimiter = ',', default_value = "package")]
     pub scanners: Vec<ScannerName>,
+    /// Vulnerability DB file (default: $PALISADE_DB, else the user cache dir).
+    #[arg(long, env = "PALISADE_DB")]
+    pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub secret: SecretOpts,
+    #[command(flatten)]
+    pub checks: CheckOpts,
     /// Report format.
     #[arg(long, short, default_value = "table", value_parser = ["table", "json", "cyclonedx", "spdx-json"])]
     pub format: String,
@@ -135,6 +259,12 @@ pub struct ScanOpts {
 pub enum ScannerName {
     /// Package inventory (OS packages, language dependencies, binaries).
     Package,
+    /// Known vulnerabilities in the inventory, from the local advisory DB.
+    Vuln,
+    /// Leaked credentials in files (every layer of an image; with `repo --history`, every commit).
+    Secret,
+    /// Misconfigured Kubernetes manifests, Dockerfiles and image configs.
+    Misconfig,
 }
 
 pub fn run(cli: Cli) -> Result<ExitCode> {
@@ -152,19 +282,39 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 ScanTarget::Rootfs { dir, out } => (TargetSpec::Rootfs(dir), out, ImageOpts::default()),
                 ScanTarget::Fs { dir, out } => (TargetSpec::Fs(dir), out, ImageOpts::default()),
-                ScanTarget::Repo { dir, out } => (TargetSpec::Repo(dir), out, ImageOpts::default()),
+                ScanTarget::Repo { dir, history, out } => {
+                    (TargetSpec::Repo { path: dir, history }, out, ImageOpts::default())
+                }
+                ScanTarget::Config { paths, mut out } => {
+                    if !out.scanners.contains(&ScannerName::Misconfig) {
+                        out.scanners = vec![ScannerName::Misconfig];
+                    }
+                    (TargetSpec::Config(paths), out, ImageOpts::default())
+                }
                 ScanTarget::Sbom { file, out } => (TargetSpec::Sbom(file), out, ImageOpts::default()),
             };
-            let scanners = Scanners { packages: out.scanners.contains(&ScannerName::Package) };
+            let scanners = Scanners {
+                packages: out.scanners.contains(&ScannerName::Package),
+                vuln: out.scanners.contains(&ScannerName::Vuln),
+                secret: out.scanners.contains(&ScannerName::Secret),
+                misconfig: out.scanners.contains(&ScannerName::Misconfig),
+                db: out.db.clone(),
+                secret_opts: out.secret.clone(),
+                check_opts: out.checks.clone(),
+            };
             let format: Format = out.format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
             let report = pipeline::scan(&spec, &image, scanners, quiet)?;
             emit(&report, format, out.output.as_ref())?;
             Ok(ExitCode::from(EXIT_OK))
         }
+        Command::Db { command } => crate::db::run(command, quiet),
+        Command::Secrets { command } => crate::catalog::secrets(command),
+        Command::Checks { command } => crate::catalog::checks(command),
         Command::Sbom { target, image, format, output } => {
             let spec = TargetSpec::detect(&target)?;
             let format: Format = format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-            let report = pipeline::scan(&spec, &image, Scanners { packages: true }, quiet)?;
+            let scanners = Scanners { packages: true, ..Scanners::default() };
+            let report = pipeline::scan(&spec, &image, scanners, quiet)?;
             emit(&report, format, output.as_ref())?;
             Ok(ExitCode::from(EXIT_OK))
         }

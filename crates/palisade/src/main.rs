@@ -1,6 +1,8 @@
 //! `palisade`: command-line parsing and wiring. The work happens in the library crates.
 
+mod catalog;
 mod cli;
+mod db;
 mod pipeline;
 mod ui;
 
