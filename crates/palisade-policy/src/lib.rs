@@ -71,11 +71,22 @@ pub enum PolicyError {
 
 /// Turn a YAML error into a [`PolicyError::Syntax`] with the line serde-saphyr reports.
 pub(crate) fn yaml_error(path: &Path, e: &serde_saphyr::Error) -> PolicyError {
-    let line = e.location().map(|l| l.line() as usize).unwrap_or(0);
-    // The Display of serde-saphyr errors can carry a source snippet over several lines; keep the first.
+    let location = e.location();
+    let line = location.map(|l| l.line() as usize).unwrap_or(0);
+    // The Display of serde-saphyr errors can carry a source snippet over several lines and starts with
+    // `error: line L column C: `; keep the first line without that prefix, which the error repeats itself.
     let text = e.to_string();
-    let message = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid YAML").trim().to_string();
-    PolicyError::Syntax { path: path.to_path_buf(), line, message: format!("invalid YAML: {message}") }
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let first = first.strip_prefix("error:").unwrap_or(first).trim_start();
+    let first = match first.strip_prefix("line ").and_then(|rest| rest.split_once(": ")) {
+        Some((_, msg)) => msg,
+        None => first,
+    };
+    let message = match location.map(|l| l.column()) {
+        Some(col) if col > 0 => format!("invalid YAML at column {col}: {first}"),
+        _ => format!("invalid YAML: {first}"),
+    };
+    PolicyError::Syntax { path: path.to_path_buf(), line, message }
 }
 
 /// Ignore files present in `dir`, in the order they are read: `.palisadeignore`, `.trivyignore`,
@@ -135,12 +146,6 @@ fn load_rules(files: &[PathBuf], warnings: &mut Vec<String>) -> Result<Vec<Ignor
     Ok(rules)
 }
 
-/// Severity of a secret or misconfiguration on the shared scale. Goes through the name so it works both
-/// with the per-finding severity enums and with [`palisade_core::Severity`] itself.
-fn shared_severity(name: &str) -> Severity {
-    Severity::parse(name).unwrap_or(Severity::Unknown)
-}
-
 /// Apply the severity filter, `--ignore-unfixed`, ignore files and VEX documents to `report` (see the crate
 /// docs for the order). On error the report is left unchanged.
 pub fn apply(report: &mut ScanReport, opts: &PolicyOptions) -> Result<PolicySummary, PolicyError> {
@@ -161,8 +166,8 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOptions) -> Result<PolicySumm
         let keep = |s: Severity| opts.severities.contains(&s);
         let before = report.vulnerabilities.len() + report.secrets.len() + report.misconfigurations.len();
         report.vulnerabilities.retain(|f| keep(f.severity));
-        report.secrets.retain(|f| keep(shared_severity(f.severity.as_str())));
-        report.misconfigurations.retain(|f| keep(shared_severity(f.severity.as_str())));
+        report.secrets.retain(|f| keep(f.severity));
+        report.misconfigurations.retain(|f| keep(f.severity));
         let after = report.vulnerabilities.len() + report.secrets.len() + report.misconfigurations.len();
         summary.filtered += before - after;
     }
@@ -199,16 +204,13 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOptions) -> Result<PolicySumm
 }
 
 /// The exit code for CI: `exit_code` when an active (not suppressed) finding of any kind remains, else 0.
-/// With `threshold` (non-empty), only active findings whose severity is listed count, so
-/// `--exit-code 1 --fail-on critical,high` can report everything but fail only on the worst.
+/// With `threshold` (non-empty), only active findings whose severity is listed count, so a CI job can report
+/// every severity but fail only on the worst ones; `None` or an empty list counts every active finding.
 pub fn gate(report: &ScanReport, exit_code: u8, threshold: Option<&[Severity]>) -> u8 {
     let counts = |s: Severity| threshold.is_none_or(|t| t.is_empty() || t.contains(&s));
     let failing = report.vulnerabilities.iter().any(|f| f.is_active() && counts(f.severity))
-        || report.secrets.iter().any(|f| f.is_active() && counts(shared_severity(f.severity.as_str())))
-        || report
-            .misconfigurations
-            .iter()
-            .any(|f| f.is_active() && counts(shared_severity(f.severity.as_str())));
+        || report.secrets.iter().any(|f| f.is_active() && counts(f.severity))
+        || report.misconfigurations.iter().any(|f| f.is_active() && counts(f.severity));
     if failing { exit_code } else { 0 }
 }
 

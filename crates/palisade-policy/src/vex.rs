@@ -174,8 +174,12 @@ impl VexSet {
                 Some("affected") => Status::Affected,
                 Some("fixed") => Status::Fixed,
                 Some("under_investigation") => Status::UnderInvestigation,
-                other => {
+                Some(other) => {
                     warnings.push(format!("{what}: unknown status {other:?}; statement skipped"));
+                    continue;
+                }
+                None => {
+                    warnings.push(format!("{what}: no status; statement skipped"));
                     continue;
                 }
             };
@@ -239,5 +243,69 @@ impl VexSet {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.statements.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finding(id: &str, aliases: &[&str], purl: &str) -> VulnFinding {
+        let v = serde_json::json!({
+            "id": id, "aliases": aliases, "package_name": "p", "package_version": "1", "ecosystem": "npm",
+            "purl": purl, "installed_version": "1", "status": "fixed", "severity": "high",
+            "matched_by": [], "advisory_sources": [],
+        });
+        serde_json::from_value(v).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn old_string_shapes_are_accepted() {
+        let doc = r#"{"@id": "doc-1", "statements": [
+            {"vulnerability": "CVE-2023-1", "products": ["pkg:npm/a@1.0.0"], "status": "not_affected",
+             "impact_statement": "only used in tests"}]}"#;
+        let mut set = VexSet::default();
+        let mut warnings = Vec::new();
+        set.add_document(Path::new("v.json"), doc, &mut warnings).unwrap_or_else(|e| panic!("{e}"));
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(
+            set.suppression(&finding("CVE-2023-1", &[], "pkg:npm/a@1.0.0")).as_deref(),
+            Some("VEX doc-1: not_affected (only used in tests)")
+        );
+        assert_eq!(set.suppression(&finding("CVE-2023-1", &[], "pkg:npm/a@1.0.1")), None);
+        assert_eq!(set.suppression(&finding("CVE-2023-2", &[], "pkg:npm/a@1.0.0")), None);
+    }
+
+    #[test]
+    fn identifiers_purl_and_doc_timestamp_ordering() {
+        let doc = r#"{"timestamp": "2024-01-01T00:00:00Z", "statements": [
+            {"vulnerability": {"name": "CVE-1"}, "products": [{"@id": "urn:x", "identifiers": {"purl": "pkg:pypi/b"}}],
+             "status": "fixed", "timestamp": "2024-06-01T00:00:00Z"},
+            {"vulnerability": {"name": "CVE-1"}, "products": [{"@id": "pkg:pypi/b"}], "status": "under_investigation"}]}"#;
+        let mut set = VexSet::default();
+        let mut warnings = Vec::new();
+        set.add_document(Path::new("v.json"), doc, &mut warnings).unwrap_or_else(|e| panic!("{e}"));
+        // The second statement inherits the older document timestamp, so the newer `fixed` wins.
+        assert_eq!(
+            set.suppression(&finding("CVE-1", &[], "pkg:pypi/b@2.0")).as_deref(),
+            Some("VEX v.json: fixed")
+        );
+    }
+
+    #[test]
+    fn missing_fields_warn_and_bad_json_errors() {
+        let doc = r#"{"statements": [{"products": ["pkg:npm/a"], "status": "fixed"},
+            {"vulnerability": {"name": "CVE-1"}, "products": ["pkg:npm/a"]},
+            {"vulnerability": {"name": "CVE-2"}, "products": [{"@id": "sha256:abc"}], "status": "fixed"}]}"#;
+        let mut set = VexSet::default();
+        let mut warnings = Vec::new();
+        set.add_document(Path::new("v.json"), doc, &mut warnings).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings[0].contains("statement 1") && warnings[1].contains("no status"), "{warnings:?}");
+        let err = set.add_document(Path::new("v.json"), "{\"statements\": [\n  1,\n]}", &mut warnings).err();
+        let msg = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.starts_with("v.json:2:") || msg.starts_with("v.json:3:"), "{msg}");
+        let err = set.add_document(Path::new("v.json"), "{\"@id\": \"x\"}", &mut warnings).err();
+        assert!(err.map(|e| e.to_string()).unwrap_or_default().contains("no `statements`"));
     }
 }
