@@ -188,7 +188,7 @@ impl VexSet {
             if status == Status::NotAffected && justification.is_none() && impact.is_none() {
                 warnings.push(format!(
                     "{what}: not_affected for {} without justification or impact_statement; statement skipped",
-                    names[0]
+                    names.join("/")
                 ));
                 continue;
             }
