@@ -9,18 +9,28 @@
 //! - [`Format::Json`]: the report as is ([`json`]; layout in `docs/json-report.md`).
 //! - [`Format::CycloneDx`]: CycloneDX 1.6 JSON ([`cyclonedx`]).
 //! - [`Format::SpdxJson`]: SPDX 2.3 JSON ([`spdx`]).
+//! - [`Format::Sarif`]: SARIF 2.1.0 JSON of the findings ([`sarif`]).
+//! - [`Format::Junit`]: JUnit XML of the findings ([`junit`]).
 
 pub mod cyclonedx;
+mod findings;
 pub mod json;
+pub mod junit;
 mod license;
+pub mod sarif;
 pub mod spdx;
 pub mod table;
 mod util;
 
+/// Reports with findings for the unit tests (shared with the integration tests).
+#[cfg(test)]
+#[path = "../tests/common/findings.rs"]
+pub(crate) mod test_fixtures;
+
 use palisade_core::ScanReport;
 use std::io::Write;
 
-pub use table::TableOptions;
+pub use table::{ScannersRan, TableOptions};
 
 /// An output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,11 +43,16 @@ pub enum Format {
     CycloneDx,
     /// SPDX 2.3 JSON.
     SpdxJson,
+    /// SARIF 2.1.0 JSON (vulnerabilities, secrets, misconfigurations).
+    Sarif,
+    /// JUnit XML (one test case per finding).
+    Junit,
 }
 
 impl Format {
     /// Every format, in the order the CLI lists them.
-    pub const ALL: [Format; 4] = [Format::Table, Format::Json, Format::CycloneDx, Format::SpdxJson];
+    pub const ALL: [Format; 6] =
+        [Format::Table, Format::Json, Format::CycloneDx, Format::SpdxJson, Format::Sarif, Format::Junit];
 
     /// The canonical name, as accepted by [`std::str::FromStr`].
     pub fn name(self) -> &'static str {
@@ -46,6 +61,8 @@ impl Format {
             Format::Json => "json",
             Format::CycloneDx => "cyclonedx",
             Format::SpdxJson => "spdx-json",
+            Format::Sarif => "sarif",
+            Format::Junit => "junit",
         }
     }
 
@@ -64,14 +81,16 @@ impl std::fmt::Display for Format {
 impl std::str::FromStr for Format {
     type Err = ReportError;
 
-    /// Accepts the canonical names (`table`, `json`, `cyclonedx`, `spdx-json`), case-insensitively, and the
-    /// aliases `cdx`, `cyclonedx-json` and `spdx`.
+    /// Accepts the canonical names (`table`, `json`, `cyclonedx`, `spdx-json`, `sarif`, `junit`),
+    /// case-insensitively, and the aliases `cdx`, `cyclonedx-json`, `spdx` and `junit-xml`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
             "table" => Ok(Format::Table),
             "json" => Ok(Format::Json),
             "cyclonedx" | "cyclonedx-json" | "cdx" => Ok(Format::CycloneDx),
             "spdx-json" | "spdx" => Ok(Format::SpdxJson),
+            "sarif" => Ok(Format::Sarif),
+            "junit" | "junit-xml" => Ok(Format::Junit),
             _ => Err(ReportError::UnknownFormat(s.to_string())),
         }
     }
@@ -80,7 +99,7 @@ impl std::str::FromStr for Format {
 /// Why a report could not be rendered.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("unknown report format {0:?} (expected one of: table, json, cyclonedx, spdx-json)")]
+    #[error("unknown report format {0:?} (expected one of: table, json, cyclonedx, spdx-json, sarif, junit)")]
     UnknownFormat(String),
     #[error("writing the report: {0}")]
     Io(#[from] std::io::Error),
@@ -96,6 +115,8 @@ pub fn render(report: &ScanReport, format: Format, out: &mut dyn Write) -> Resul
         Format::Json => json::render(report, out),
         Format::CycloneDx => cyclonedx::render(report, out),
         Format::SpdxJson => spdx::render(report, out),
+        Format::Sarif => sarif::render(report, out),
+        Format::Junit => junit::render(report, out),
     }
 }
 
@@ -111,6 +132,9 @@ mod tests {
         }
         assert_eq!("CycloneDX".parse::<Format>().unwrap(), Format::CycloneDx);
         assert_eq!("spdx".parse::<Format>().unwrap(), Format::SpdxJson);
+        assert_eq!("SARIF".parse::<Format>().unwrap(), Format::Sarif);
+        assert_eq!("junit-xml".parse::<Format>().unwrap(), Format::Junit);
+        assert!(!Format::Sarif.is_sbom() && !Format::Junit.is_sbom());
     }
 
     #[test]

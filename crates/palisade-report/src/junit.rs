@@ -1,0 +1,208 @@
+//! JUnit XML output (`--format junit`), for CI systems that show test reports.
+//!
+//! `<testsuites name="palisade">` holds three `<testsuite>`s, always in this order and present even when
+//! empty: `vulnerabilities`, `secrets`, `misconfigurations`. Each finding is one `<testcase>` whose
+//! `classname` is the file it points at and whose `name` identifies it (`CVE-... pkg@version`,
+//! `rule path:line`, `check file:line`). Active findings carry `<failure message=... type=severity>` with
+//! the explanation as text; suppressed ones carry `<skipped message=reason/>`.
+//!
+//! Text is escaped by hand: `& < > " '` become entities, characters XML 1.0 forbids (most C0 controls,
+//! U+FFFE, U+FFFF) become U+FFFD, and newlines/tabs in attributes become character references so parsers keep
+//! them.
+
+use crate::ReportError;
+use crate::findings::{
+    Kind, misconfig_message, misconfig_target, resource_text, secret_message, vuln_message, vuln_target,
+};
+use palisade_core::ScanReport;
+use std::io::Write;
+
+/// One test case before writing.
+struct Case {
+    classname: String,
+    name: String,
+    severity: String,
+    summary: String,
+    details: String,
+    suppressed: Option<String>,
+}
+
+/// Write `report` as JUnit XML.
+pub fn render(report: &ScanReport, out: &mut dyn Write) -> Result<(), ReportError> {
+    let suites = [
+        (Kind::Vulnerability, vuln_cases(report)),
+        (Kind::Secret, secret_cases(report)),
+        (Kind::Misconfiguration, misconfig_cases(report)),
+    ];
+    let total: usize = suites.iter().map(|(_, c)| c.len()).sum();
+    let failures: usize =
+        suites.iter().map(|(_, c)| c.iter().filter(|c| c.suppressed.is_none()).count()).sum();
+
+    let mut s = String::new();
+    s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    s.push_str(&format!(
+        "<testsuites name=\"palisade\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\">\n"
+    ));
+    for (kind, cases) in &suites {
+        let fails = cases.iter().filter(|c| c.suppressed.is_none()).count();
+        let skipped = cases.len() - fails;
+        s.push_str(&format!(
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fails}\" errors=\"0\" skipped=\"{skipped}\">\n",
+            kind.section(),
+            cases.len()
+        ));
+        s.push_str("    <properties>\n");
+        for (name, value) in [
+            ("artifact", report.artifact.name.as_str()),
+            ("artifact.kind", &report.artifact.kind.to_string()),
+            ("created", report.created.as_str()),
+        ] {
+            s.push_str(&format!(
+                "      <property name=\"{}\" value=\"{}\"/>\n",
+                escape_attr(name),
+                escape_attr(value)
+            ));
+        }
+        s.push_str("    </properties>\n");
+        for c in cases {
+            s.push_str(&format!(
+                "    <testcase classname=\"{}\" name=\"{}\">\n",
+                escape_attr(&c.classname),
+                escape_attr(&c.name)
+            ));
+            match &c.suppressed {
+                Some(reason) => {
+                    s.push_str(&format!("      <skipped message=\"{}\"/>\n", escape_attr(reason)));
+                }
+                None => {
+                    s.push_str(&format!(
+                        "      <failure message=\"{}\" type=\"{}\">{}</failure>\n",
+                        escape_attr(&c.summary),
+                        escape_attr(&c.severity),
+                        escape_text(&c.details)
+                    ));
+                }
+            }
+            s.push_str("    </testcase>\n");
+        }
+        s.push_str("  </testsuite>\n");
+    }
+    s.push_str("</testsuites>\n");
+    out.write_all(s.as_bytes())?;
+    Ok(())
+}
+
+fn vuln_cases(report: &ScanReport) -> Vec<Case> {
+    report
+        .vulnerabilities
+        .iter()
+        .map(|v| Case {
+            classname: vuln_target(v, report).to_string(),
+            name: format!("{} {}@{}", v.id, v.package_name, v.package_version),
+            severity: v.severity.as_str().to_string(),
+            summary: format!(
+                "[{}] {} in {} {}",
+                v.severity.as_str().to_ascii_uppercase(),
+                v.id,
+                v.package_name,
+                v.installed_version
+            ),
+            details: vuln_message(v),
+            suppressed: v.suppressed.clone(),
+        })
+        .collect()
+}
+
+fn secret_cases(report: &ScanReport) -> Vec<Case> {
+    report
+        .secrets
+        .iter()
+        .map(|s| Case {
+            classname: s.path.clone(),
+            name: format!("{} {}:{}", s.rule_id, s.path, s.line),
+            severity: s.severity.as_str().to_string(),
+            summary: format!("[{}] {}: {}", s.severity.as_str().to_ascii_uppercase(), s.title, s.redacted),
+            details: secret_message(s),
+            suppressed: s.suppressed.clone(),
+        })
+        .collect()
+}
+
+fn misconfig_cases(report: &ScanReport) -> Vec<Case> {
+    report
+        .misconfigurations
+        .iter()
+        .map(|m| {
+            let target = misconfig_target(m, report);
+            let res = resource_text(m);
+            let mut name = format!("{} {target}:{}", m.check_id, m.line);
+            if !res.is_empty() {
+                name.push_str(&format!(" {res}"));
+            }
+            Case {
+                classname: target.to_string(),
+                name,
+                severity: m.severity.as_str().to_string(),
+                summary: format!("[{}] {}", m.severity.as_str().to_ascii_uppercase(), m.title),
+                details: misconfig_message(m),
+                suppressed: m.suppressed.clone(),
+            }
+        })
+        .collect()
+}
+
+/// True for characters XML 1.0 allows in a document.
+fn xml_char(c: char) -> bool {
+    matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
+}
+
+/// Escape element text.
+pub(crate) fn escape_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            // A bare CR would be normalised to LF by parsers; keep it as a reference.
+            '\r' => out.push_str("&#13;"),
+            c if xml_char(c) => out.push(c),
+            _ => out.push('\u{FFFD}'),
+        }
+    }
+    out
+}
+
+/// Escape an attribute value (double-quoted).
+pub(crate) fn escape_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            '\t' => out.push_str("&#9;"),
+            c if xml_char(c) => out.push(c),
+            _ => out.push('\u{FFFD}'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_covers_markup_and_forbidden_characters() {
+        assert_eq!(escape_attr("a\"b'c<d>&e\nf"), "a&quot;b&apos;c&lt;d&gt;&amp;e&#10;f");
+        assert_eq!(escape_text("]]></failure><x>&"), "]]&gt;&lt;/failure&gt;&lt;x&gt;&amp;");
+        assert_eq!(escape_text("nul\0bell\u{7}"), "nul\u{FFFD}bell\u{FFFD}");
+        assert_eq!(escape_text("\u{FFFE}ok\u{1F600}"), "\u{FFFD}ok\u{1F600}");
+        assert_eq!(escape_text("plain text"), "plain text");
+    }
+}
