@@ -74,6 +74,9 @@ pub struct Dockerfile {
     pub global_args: BTreeMap<String, Option<String>>,
     /// `# syntax=` directive.
     pub syntax: Option<String>,
+    /// Lines skipped because they hold no known instruction (for example an editor's stray `~`); `docker build`
+    /// rejects them, so they are reported, but the rest of the file is still checked.
+    pub skipped: Vec<DockerfileError>,
 }
 
 /// A Dockerfile parse error (1-based position).
@@ -103,8 +106,28 @@ impl LineIndex {
 }
 
 impl Dockerfile {
-    /// Parse a Dockerfile.
+    /// Parse a Dockerfile. A line with an unknown instruction is blanked out and recorded in `skipped` (at most
+    /// 32 such lines; beyond that, or for any other error, the error is returned).
     pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
+        let mut text = std::borrow::Cow::Borrowed(text);
+        let mut skipped = Vec::new();
+        loop {
+            match Self::parse_strict(&text) {
+                Err(e) if e.message.contains("unknown instruction") && skipped.len() < 32 => {
+                    let blanked = blank_line(&text, e.line).ok_or_else(|| e.clone())?;
+                    skipped.push(e);
+                    text = std::borrow::Cow::Owned(blanked);
+                }
+                Err(e) => return Err(e),
+                Ok(mut d) => {
+                    d.skipped = skipped;
+                    return Ok(d);
+                }
+            }
+        }
+    }
+
+    fn parse_strict(text: &str) -> Result<Dockerfile, DockerfileError> {
         let parsed = std::panic::catch_unwind(|| parse_dockerfile::parse(text).map(|d| convert(text, &d)));
         match parsed {
             Ok(Ok(d)) => Ok(d),
@@ -220,6 +243,25 @@ fn raw_text(text: &str, start: usize, end: usize) -> String {
         out.push(if cont { ' ' } else { '\n' });
     }
     out.trim().to_string()
+}
+
+/// `text` with 1-based line `line` replaced by spaces (offsets of every other line are kept); `None` when the
+/// line does not exist.
+fn blank_line(text: &str, line: u32) -> Option<String> {
+    let idx = usize::try_from(line).ok()?.checked_sub(1)?;
+    let mut out = String::with_capacity(text.len());
+    let mut found = false;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i == idx {
+            found = true;
+            let body = l.trim_end_matches(['\n', '\r']);
+            out.extend(std::iter::repeat_n(' ', body.len()));
+            out.push_str(l.strip_prefix(body).unwrap_or_default());
+        } else {
+            out.push_str(l);
+        }
+    }
+    found.then_some(out)
 }
 
 fn convert(text: &str, d: &parse_dockerfile::Dockerfile<'_>) -> Dockerfile {
@@ -644,5 +686,15 @@ mod tests {
     #[test]
     fn bad_dockerfile_is_an_error() {
         assert!(Dockerfile::parse("FROM alpine\nCOPY\n").is_err());
+    }
+
+    #[test]
+    fn unknown_instruction_lines_are_skipped_and_reported() {
+        let d = Dockerfile::parse("FROM alpine:3.20\nRUN apk update\n~\nUSER app\n");
+        let d = d.unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(d.skipped.len(), 1);
+        assert_eq!(d.skipped[0].line, 3);
+        assert!(d.all("USER").next().is_some());
+        assert_eq!(d.all("USER").next().map(|i| i.line), Some(4));
     }
 }

@@ -242,6 +242,15 @@ impl Engine {
                 return res;
             }
         };
+        // Lines the parser skipped are reported, and the rest of the file is still checked.
+        for e in &df.skipped {
+            res.errors.push(FileError {
+                file: path.to_string(),
+                line: e.line,
+                column: e.col,
+                message: format!("{} (line skipped)", e.message),
+            });
+        }
         let inline = inline_ignores(text);
         let cx = DfCx { opts: &self.opts };
         for check in self.enabled.iter().filter(|c| c.meta().target == Target::Dockerfile) {

@@ -31,20 +31,16 @@ const MAPPING: &[(&str, &str, &str)] = &[
     ("polaris", "memoryLimitsMissing", "PAL-K8S-048"),
     ("polaris", "livenessProbeMissing", "PAL-K8S-049"),
     ("polaris", "readinessProbeMissing", "PAL-K8S-050"),
-    ("polaris", "pullPolicyNotAlways", "PAL-K8S-041"),
     ("polaris", "tagNotSpecified", "PAL-K8S-039"),
     ("polaris", "deploymentMissingReplicas", "PAL-K8S-052"),
-    ("polaris", "hpaMinAvailability", "PAL-K8S-059"),
     ("polaris", "pdbDisruptionsIsZero", "PAL-K8S-056"),
     ("polaris", "priorityClassNotSet", "PAL-K8S-060"),
     ("polaris", "tlsSettingsMissing", "PAL-K8S-078"),
-    ("polaris", "topologySpreadConstraint", "PAL-K8S-053"),
+    ("polaris", "topologySpreadConstraint", "PAL-K8S-107"),
     ("polaris", "automountServiceAccountToken", "PAL-K8S-031"),
     ("polaris", "sensitiveContainerEnvVar", "PAL-K8S-035"),
     ("polaris", "sensitiveConfigmapContent", "PAL-K8S-037"),
-    ("polaris", "nakedPod", "PAL-K8S-063"),
     ("polaris", "linuxHardening", "PAL-K8S-029"),
-    ("polaris", "missingNetworkPolicy", "PAL-K8S-074"),
     ("polaris", "clusterrolePodExecAttach", "PAL-K8S-086"),
     ("polaris", "rolePodExecAttach", "PAL-K8S-086"),
     ("polaris", "clusterrolebindingClusterAdmin", "PAL-K8S-083"),
@@ -64,11 +60,9 @@ const MAPPING: &[(&str, &str, &str)] = &[
     ("checkov", "CKV_K8S_20", "PAL-PSS-014"),
     ("checkov", "CKV_K8S_21", "PAL-K8S-081"),
     ("checkov", "CKV_K8S_22", "PAL-K8S-027"),
-    ("checkov", "CKV_K8S_23", "PAL-PSS-015"),
     ("checkov", "CKV_K8S_26", "PAL-PSS-005"),
     ("checkov", "CKV_K8S_27", "PAL-K8S-008"),
     ("checkov", "CKV_K8S_28", "PAL-K8S-012"),
-    ("checkov", "CKV_K8S_31", "PAL-PSS-017"),
     ("checkov", "CKV_K8S_35", "PAL-K8S-036"),
     ("checkov", "CKV_K8S_37", "PAL-PSS-018"),
     ("checkov", "CKV_K8S_38", "PAL-K8S-031"),
@@ -78,8 +72,6 @@ const MAPPING: &[(&str, &str, &str)] = &[
     ("checkov", "CKV_K8S_49", "PAL-K8S-082"),
     ("checkov", "CKV_K8S_155", "PAL-K8S-089"),
     ("checkov", "CKV_K8S_156", "PAL-K8S-090"),
-    ("checkov", "CKV_K8S_157", "PAL-K8S-088"),
-    ("checkov", "CKV_K8S_158", "PAL-K8S-088"),
     ("kube-linter", "privileged-container", "PAL-PSS-002"),
     ("kube-linter", "host-network", "PAL-PSS-001"),
     ("kube-linter", "host-pid", "PAL-PSS-001"),
@@ -87,7 +79,6 @@ const MAPPING: &[(&str, &str, &str)] = &[
     ("kube-linter", "sensitive-host-mounts", "PAL-K8S-006"),
     ("kube-linter", "writable-host-mount", "PAL-K8S-007"),
     ("kube-linter", "docker-sock", "PAL-K8S-008"),
-    ("kube-linter", "drop-net-raw-capability", "PAL-K8S-012"),
     ("kube-linter", "no-read-only-root-fs", "PAL-K8S-027"),
     ("kube-linter", "run-as-non-root", "PAL-PSS-015+PAL-PSS-016"),
     ("kube-linter", "privilege-escalation-container", "PAL-PSS-014"),
@@ -101,14 +92,11 @@ const MAPPING: &[(&str, &str, &str)] = &[
     ("kube-linter", "liveness-port", "PAL-K8S-051"),
     ("kube-linter", "readiness-port", "PAL-K8S-051"),
     ("kube-linter", "startup-port", "PAL-K8S-051"),
-    ("kube-linter", "minimum-three-replicas", "PAL-K8S-052"),
     ("kube-linter", "no-anti-affinity", "PAL-K8S-053"),
     ("kube-linter", "no-rolling-update-strategy", "PAL-K8S-055"),
     ("kube-linter", "pdb-max-unavailable", "PAL-K8S-056"),
     ("kube-linter", "pdb-min-available", "PAL-K8S-056"),
     ("kube-linter", "pdb-unhealthy-pod-eviction-policy", "PAL-K8S-057"),
-    ("kube-linter", "hpa-minimum-three-replicas", "PAL-K8S-059"),
-    ("kube-linter", "priority-class-name", "PAL-K8S-060"),
     ("kube-linter", "job-ttl-seconds-after-finished", "PAL-K8S-061"),
     ("kube-linter", "restart-policy", "PAL-K8S-062"),
     ("kube-linter", "dnsconfig-options-ndots", "PAL-K8S-064"),
@@ -117,7 +105,6 @@ const MAPPING: &[(&str, &str, &str)] = &[
     ("kube-linter", "invalid-target-ports", "PAL-K8S-067"),
     ("kube-linter", "dangling-service", "PAL-K8S-068"),
     ("kube-linter", "no-extensions-v1beta", "PAL-K8S-070"),
-    ("kube-linter", "non-isolated-pod", "PAL-K8S-074"),
     ("kube-linter", "exposed-services", "PAL-K8S-075"),
     ("kube-linter", "ssh-port", "PAL-K8S-076"),
     ("kube-linter", "privileged-ports", "PAL-K8S-077"),
@@ -143,12 +130,140 @@ const MAPPING: &[(&str, &str, &str)] = &[
     ("checkov-docker", "CKV_DOCKER_10", "PAL-DF-030"),
 ];
 
+/// Peer checks with a related Palisade check that deliberately behaves differently: (tool, their id, our id,
+/// reason). Their fixtures are still run and listed, but they are not equivalent and are not counted.
+const DIFFERENCES: &[(&str, &str, &str, &str)] = &[
+    (
+        "checkov",
+        "CKV_K8S_23",
+        "PAL-PSS-015",
+        "PAL-PSS-015 is the Pod Security Standards restricted runAsNonRoot control, exact per PSA: a numeric runAsUser does not satisfy it and a pod-level runAsNonRoot=false fails even when every container overrides it; checkov accepts both",
+    ),
+    (
+        "checkov",
+        "CKV_K8S_31",
+        "PAL-PSS-017",
+        "checkov accepts the seccomp.security.alpha.kubernetes.io annotations, which Kubernetes ignores since 1.19 (and removed in 1.27); Palisade requires securityContext.seccompProfile as PSA does",
+    ),
+    (
+        "checkov",
+        "CKV_K8S_157",
+        "PAL-K8S-088",
+        "PAL-K8S-088 covers bind, escalate and impersonate together; checkov's check looks only at bind on rolebindings/clusterrolebindings, where the bind verb has no effect (Kubernetes checks bind on roles/clusterroles)",
+    ),
+    (
+        "checkov",
+        "CKV_K8S_158",
+        "PAL-K8S-088",
+        "PAL-K8S-088 covers bind, escalate and impersonate together; checkov's check is escalate only, so a role that may impersonate service accounts passes there and fails here",
+    ),
+    (
+        "kube-linter",
+        "drop-net-raw-capability",
+        "PAL-K8S-012",
+        "kube-linter skips containers whose securityContext.capabilities is null; such a container keeps NET_RAW from the runtime default set, so Palisade reports it (checkov CKV_K8S_28 agrees with Palisade)",
+    ),
+    (
+        "kube-linter",
+        "minimum-three-replicas",
+        "PAL-K8S-052",
+        "kube-linter requires 3 replicas; Palisade (like Polaris deploymentMissingReplicas) reports fewer than 2",
+    ),
+    (
+        "kube-linter",
+        "hpa-minimum-three-replicas",
+        "PAL-K8S-059",
+        "kube-linter requires minReplicas >= 3; Palisade (like Polaris hpaMinAvailability) reports minReplicas below 2",
+    ),
+    (
+        "kube-linter",
+        "priority-class-name",
+        "PAL-K8S-060",
+        "kube-linter's check is an allow-list of priority class names (the upstream test accepts only system-*-critical); Palisade reports a missing priorityClassName",
+    ),
+    (
+        "kube-linter",
+        "non-isolated-pod",
+        "PAL-K8S-074",
+        "kube-linter counts a pod as isolated when any NetworkPolicy selects it (ingress only by default); Palisade requires both ingress and egress isolation",
+    ),
+    (
+        "polaris",
+        "missingNetworkPolicy",
+        "PAL-K8S-074",
+        "Polaris requires ingress and egress rules to be present; a policy listing Egress in policyTypes with no egress rules denies all egress, which Palisade counts as isolated (Kubernetes semantics)",
+    ),
+    (
+        "polaris",
+        "pullPolicyNotAlways",
+        "PAL-K8S-041",
+        "Polaris requires imagePullPolicy to be written out; Kubernetes defaults it to Always for untagged and :latest images, so Palisade (like checkov CKV_K8S_15) only reports an effective policy other than Always",
+    ),
+    (
+        "polaris",
+        "hpaMinAvailability",
+        "PAL-K8S-059",
+        "Polaris passes an HPA without minReplicas; Kubernetes defaults it to 1, a single replica, which Palisade reports",
+    ),
+];
+
+/// Peer fixture folders that look related to a Palisade check but test something else: (tool, their id, why).
+const UNMAPPED: &[(&str, &str, &str)] = &[(
+    "polaris",
+    "nakedPod",
+    "the folder holds a custom-check example (pod label app.kubernetes.io/name must equal metadata.name, see its check.yaml), not Polaris' naked-pod rule; both its fixtures are bare Pods",
+)];
+
+/// Reasons for individual fixtures where Palisade and the peer label still disagree: (path suffix, reason).
+const KNOWN: &[(&str, &str)] = &[(
+    "example_AllowedCapabilitiesSysAdmin/pod-FAILED2.yaml",
+    "the Pod has `containers:` with no entries, so there is no capability to report; checkov fails it because the field is empty",
+)];
+
+/// kube-linter objects whose label the name heuristic gets wrong, fixed from upstream's expected reports:
+/// (fixture file, kind, name, expect a finding, why).
+const KL_LABELS: &[(&str, &str, &str, bool, &str)] = &[
+    (
+        "no-rolling-update-strategy.yml",
+        "Deployment",
+        "app3",
+        false,
+        "upstream expects 2 reports, both 'strategy type Other' (app1, app2); app3 has no strategy (defaults to RollingUpdate)",
+    ),
+    (
+        "no-rolling-update-strategy.yml",
+        "DeploymentConfig",
+        "app4",
+        false,
+        "upstream expects 2 reports, both 'strategy type Other'; app4 has an empty spec (defaults to Rolling)",
+    ),
+];
+
 #[derive(Default)]
 struct Tally {
     our: String,
+    /// Set for DIFFERENCES rows: why the peer check is not equivalent.
+    deliberate: Option<&'static str>,
     agree: u32,
     total: u32,
     notes: Vec<String>,
+}
+
+/// MAPPING and DIFFERENCES rows: (tool, their id, our ids, deliberate-difference reason).
+fn rows() -> Vec<(&'static str, &'static str, &'static str, Option<&'static str>)> {
+    MAPPING
+        .iter()
+        .map(|&(t, id, ours)| (t, id, ours, None))
+        .chain(DIFFERENCES.iter().map(|&(t, id, ours, why)| (t, id, ours, Some(why))))
+        .collect()
+}
+
+fn known(path: &str) -> String {
+    KNOWN
+        .iter()
+        .find(|(p, _)| path.ends_with(p))
+        .map(|(_, why)| format!(" (reason: {why})"))
+        .unwrap_or_default()
 }
 
 fn label_of(name: &str) -> Option<bool> {
@@ -166,7 +281,8 @@ fn label_of(name: &str) -> Option<bool> {
 fn peer_fixture_agreement() {
     let Some(dir) = common::data_dir("peer agreement") else { return };
     let mut engines: BTreeMap<&str, Engine> = BTreeMap::new();
-    for (_, _, ours) in MAPPING {
+    let rows = rows();
+    for (_, _, ours, _) in &rows {
         engines.entry(ours).or_insert_with(|| {
             let opts =
                 CheckOptions { select: ours.split('+').map(str::to_string).collect(), ..Default::default() };
@@ -175,13 +291,14 @@ fn peer_fixture_agreement() {
     }
     let mut tallies: BTreeMap<(String, String), Tally> = BTreeMap::new();
     let mut judge = |tool: &str, theirs: &str, path: &str, data: &[u8], expect_pass: bool| {
-        for (_, _, ours) in MAPPING.iter().filter(|(t, id, _)| *t == tool && *id == theirs) {
+        for (_, _, ours, why) in rows.iter().filter(|(t, id, _, _)| *t == tool && *id == theirs) {
             let Some(engine) = engines.get(ours) else { continue };
             let check_path = if tool == "checkov-docker" { "Dockerfile" } else { path };
             let res = engine.check_file(check_path, data);
             let fired = res.findings.iter().any(|f| f.suppressed.is_none());
             let t = tallies.entry((tool.to_string(), theirs.to_string())).or_default();
             t.our = ours.to_string();
+            t.deliberate = *why;
             t.total += 1;
             if fired != expect_pass {
                 t.agree += 1;
@@ -196,10 +313,11 @@ fn peer_fixture_agreement() {
                     format!("parse error: {}", res.errors[0])
                 };
                 t.notes.push(format!(
-                    "{path}: labelled {}, Palisade {} {}",
+                    "{path}: labelled {}, Palisade {} {}{}",
                     if expect_pass { "pass" } else { "fail" },
                     if fired { "fired:" } else { "did not fire" },
-                    why
+                    why,
+                    known(path)
                 ));
             }
         }
@@ -258,17 +376,40 @@ fn peer_fixture_agreement() {
         judge("checkov-docker", id, path, data, expect);
     }
 
-    // kube-linter: tests/checks/<check>.y*ml, objects named dont-fire* must not be reported, fire*/app* must.
-    for (path, data) in common::read_tar_gz(&dir.join("k8s/kube-linter-fixtures.tar.gz")) {
+    // kube-linter: tests/checks/<check>.y*ml, objects named dont-fire* must not be reported, fire*/app* must
+    // when upstream's expected reports (expected-findings.json) name their kind; other objects are helpers.
+    let kl_files = common::read_tar_gz(&dir.join("k8s/kube-linter-fixtures.tar.gz"));
+    let expected: serde_json::Value = kl_files
+        .iter()
+        .find(|(p, _)| p.ends_with("expected-findings.json"))
+        .and_then(|(_, d)| serde_json::from_slice(d).ok())
+        .unwrap_or_default();
+    let reported_kinds = |file: &str| -> Option<Vec<String>> {
+        let test = expected.as_array()?.iter().find(|t| {
+            t["fixture"].as_str().is_some_and(|f| f.ends_with(&format!("/{file}")))
+                && t["config_file_used_upstream"].is_null()
+        })?;
+        let kinds = test["expected_reports"]
+            .as_array()?
+            .iter()
+            .filter_map(|r| r["kind_and_message"].as_str())
+            .filter_map(|m| m.split(':').next())
+            .filter_map(|k| k.split_whitespace().next())
+            .map(str::to_string)
+            .collect();
+        Some(kinds)
+    };
+    for (path, data) in kl_files.iter().map(|(p, d)| (p.as_str(), d.as_slice())) {
         if !path.contains("/tests/checks/") {
             continue;
         }
         let Some(file) = path.rsplit('/').next() else { continue };
         let theirs = file.trim_end_matches(".yaml").trim_end_matches(".yml");
-        for (_, _, ours) in MAPPING.iter().filter(|(t, id, _)| *t == "kube-linter" && *id == theirs) {
+        let kinds = reported_kinds(file);
+        for (_, _, ours, why) in rows.iter().filter(|(t, id, _, _)| *t == "kube-linter" && *id == theirs) {
             let Some(engine) = engines.get(ours) else { continue };
-            let res = engine.check_file(&path, &data);
-            let text = String::from_utf8_lossy(&data);
+            let res = engine.check_file(path, data);
+            let text = String::from_utf8_lossy(data);
             let objects: Vec<palisade_checks::k8s::Object> = palisade_checks::yaml::load_all(&text)
                 .into_iter()
                 .filter_map(Result::ok)
@@ -280,12 +421,18 @@ fn peer_fixture_agreement() {
             keys.dedup();
             let t = tallies.entry(("kube-linter".to_string(), theirs.to_string())).or_default();
             t.our = ours.to_string();
+            t.deliberate = *why;
             for (kind, name) in keys {
                 // Helper objects (a Deployment next to the PDB under test, ...) carry no label: judge only
                 // objects named dont-fire* (must not fire) and fire*/app* (must fire).
-                let expect_fire = if name.starts_with("dont-fire") {
+                let fixed = KL_LABELS.iter().find(|(f, k, n, _, _)| *f == file && *k == kind && *n == name);
+                let expect_fire = if let Some((_, _, _, fire, _)) = fixed {
+                    *fire
+                } else if name.starts_with("dont-fire") {
                     false
-                } else if name.starts_with("fire") || name.starts_with("app") {
+                } else if (name.starts_with("fire") || name.starts_with("app"))
+                    && kinds.as_ref().is_none_or(|ks| ks.contains(&kind))
+                {
                     true
                 } else {
                     continue;
@@ -308,9 +455,12 @@ fn peer_fixture_agreement() {
                         .collect::<Vec<_>>()
                         .join(" | ");
                     t.notes.push(format!(
-                        "{path} {kind}/{name}: expected {}, Palisade {} {why}",
+                        "{path} {kind}/{name}: expected {}, Palisade {} {why}{}",
                         if expect_fire { "a finding" } else { "none" },
-                        if fired.is_empty() { "did not fire" } else { "fired:" }
+                        if fired.is_empty() { "did not fire" } else { "fired:" },
+                        fixed
+                            .map(|f| format!(" (label from upstream's expected reports: {})", f.4))
+                            .unwrap_or_default()
                     ));
                 }
             }
@@ -323,9 +473,11 @@ fn peer_fixture_agreement() {
          with `PALISADE_WRITE_ACCURACY=1`. For each peer check with a Palisade equivalent, every labelled fixture \
          is run through the Palisade check alone; agreement means Palisade reports a finding exactly on the \
          fixtures labelled as failing. Pod Security Standards conformance (4,537 PSA fixtures) is 100% and is \
-         tested separately (`pss_conformance`).\n\n| tool | their check | Palisade | agree | fixtures | % |\n|---|---|---|---|---|---|\n",
+         tested separately (`pss_conformance`). Peer checks where Palisade deliberately behaves differently are \
+         listed under *Deliberate differences* with the reason and are not counted.\n\n\
+         ## Equivalent checks\n\n| tool | their check | Palisade | agree | fixtures | % |\n|---|---|---|---|---|---|\n",
     );
-    for ((tool, theirs), t) in &tallies {
+    for ((tool, theirs), t) in tallies.iter().filter(|(_, t)| t.deliberate.is_none()) {
         agree += t.agree;
         total += t.total;
         let pct = 100.0 * f64::from(t.agree) / f64::from(t.total.max(1));
@@ -336,11 +488,30 @@ fn peer_fixture_agreement() {
     }
     let pct = 100.0 * f64::from(agree) / f64::from(total.max(1));
     let _ =
-        writeln!(md, "\n**Overall: {agree} of {total} fixtures agree ({pct:.1}%).**\n\n## Disagreements\n");
-    for ((tool, theirs), t) in &tallies {
+        writeln!(md, "\n**Overall: {agree} of {total} fixtures agree ({pct:.1}%).**\n\n### Disagreements\n");
+    for ((tool, theirs), t) in tallies.iter().filter(|(_, t)| t.deliberate.is_none()) {
         for n in &t.notes {
             let _ = writeln!(md, "- {tool} `{theirs}` -> `{}`: {n}", t.our);
         }
+    }
+    let _ = writeln!(
+        md,
+        "\n## Deliberate differences (not counted)\n\n| tool | their check | related Palisade check | same result | fixtures | why not equivalent |\n|---|---|---|---|---|---|"
+    );
+    for ((tool, theirs), t) in tallies.iter() {
+        if let Some(why) = t.deliberate {
+            let _ = writeln!(md, "| {tool} | {theirs} | {} | {} | {} | {why} |", t.our, t.agree, t.total);
+        }
+    }
+    let _ = writeln!(md, "\nFixtures where the results differ:\n");
+    for ((tool, theirs), t) in tallies.iter().filter(|(_, t)| t.deliberate.is_some()) {
+        for n in &t.notes {
+            let _ = writeln!(md, "- {tool} `{theirs}` -> `{}`: {n}", t.our);
+        }
+    }
+    let _ = writeln!(md, "\n## Related fixture folders that are not equivalent\n");
+    for (tool, theirs, why) in UNMAPPED {
+        let _ = writeln!(md, "- {tool} `{theirs}`: {why}");
     }
     println!("peer agreement: {agree}/{total} = {pct:.1}%");
     if std::env::var_os("PALISADE_WRITE_ACCURACY").is_some() {
@@ -348,6 +519,6 @@ fn peer_fixture_agreement() {
         std::fs::write(&out, md).unwrap_or_else(|e| panic!("write {}: {e}", out.display()));
     }
     assert!(total > 200, "only {total} fixtures judged");
-    // Floor = the agreement measured when the table was last written (87.2%); raise it as checks improve (goal 98%).
-    assert!(pct >= 87.0, "peer agreement fell to {pct:.1}%");
+    // Floor = the agreement measured when the table was last written (397/398 = 99.7%, goal 98%).
+    assert!(pct >= 99.5, "peer agreement fell to {pct:.1}%");
 }

@@ -18,9 +18,15 @@ pub fn spec_containers(obj: &Object) -> Vec<Container<'_>> {
     containers(obj).into_iter().filter(|c| c.kind != ContainerKind::Ephemeral).collect()
 }
 
-/// Kubernetes-managed roles (`system:*`, the default user-facing roles, bootstrap roles): not the user's to fix.
+/// Names of platform-managed RBAC objects: Kubernetes (`system:*`) and GKE (`gce:*`).
+pub fn platform_managed_name(name: &str) -> bool {
+    name.starts_with("system:") || name.starts_with("gce:")
+}
+
+/// Kubernetes-managed roles (`system:*`, `gce:*`, the default user-facing roles, bootstrap roles): not the
+/// user's to fix.
 pub fn builtin_role(obj: &Object) -> bool {
-    obj.name.starts_with("system:")
+    platform_managed_name(&obj.name)
         || (obj.kind == "ClusterRole"
             && matches!(obj.name.as_str(), "admin" | "cluster-admin" | "edit" | "view"))
         || labels(obj.metadata())
@@ -39,7 +45,15 @@ pub fn rules(obj: &Object) -> &[Node] {
 
 fn list_has(rule: &Node, key: &str, wanted: &[&str]) -> bool {
     rule.get(key).is_some_and(|n| {
-        n.str_list().iter().any(|v| v == "*" || wanted.iter().any(|w| w.eq_ignore_ascii_case(v)))
+        n.str_list().iter().any(|v| {
+            v == "*"
+                || wanted.iter().any(|w| {
+                    // `*/sub` grants the subresource `sub` of every resource.
+                    w.eq_ignore_ascii_case(v)
+                        || v.strip_prefix("*/")
+                            .is_some_and(|sub| w.rsplit_once('/').is_some_and(|(_, s)| s == sub))
+                })
+        })
     })
 }
 
@@ -69,11 +83,43 @@ pub fn secret_like(name: &str) -> bool {
         "private_key",
         "credential",
         "auth_key",
+        "key_content",
     ]
     .iter()
     .any(|k| n.contains(k))
-        && !n.ends_with("_file")
-        && !n.ends_with("_path")
+        || [
+            "batch_key",
+            "account_key",
+            "storage_key",
+            "encryption_key",
+            "signing_key",
+            "ssh_key",
+            "master_key",
+            "client_key",
+            "shared_key",
+        ]
+        .iter()
+        .any(|k| n.ends_with(k))
+            && !n.ends_with("_file")
+            && !n.ends_with("_path")
+}
+
+/// True when a literal value is itself a credential: a PEM private key block or an AWS access key id.
+pub fn secret_value(val: &str) -> bool {
+    (val.contains("BEGIN") && val.contains("PRIVATE KEY"))
+        || val.split(|c: char| !c.is_ascii_alphanumeric()).any(|w| w.len() == 20 && w.starts_with("AKIA"))
+}
+
+/// Pod template labels of any workload kind, also when the template has no `spec` (unlike [`pod_labels`]).
+pub fn template_labels(obj: &Object) -> Vec<(String, String)> {
+    let Some(spec) = obj.spec() else { return Vec::new() };
+    let meta = match obj.kind.as_str() {
+        "Pod" => obj.metadata(),
+        "CronJob" => spec.path(&["jobTemplate", "spec", "template", "metadata"]),
+        k if crate::k8s::TEMPLATE_KINDS.contains(&k) => spec.path(&["template", "metadata"]),
+        _ => None,
+    };
+    labels(meta)
 }
 
 /// Labels map of a metadata node.

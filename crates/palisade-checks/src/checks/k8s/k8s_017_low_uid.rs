@@ -31,6 +31,10 @@ impl Check for LowUid {
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
         let Some(pod) = obj.pod() else { return };
+        // In a user namespace (hostUsers: false) container UIDs are remapped and cannot collide with host UIDs.
+        if pod.user_namespaced() {
+            return;
+        }
         let pod_uid = pod.sc_field("runAsUser").and_then(Node::as_i64);
         for c in spec_containers(obj) {
             let uid = c.sc_field("runAsUser").and_then(Node::as_i64).or(pod_uid);
@@ -89,5 +93,12 @@ spec:
     #[test]
     fn silent_on_pass_fixture() {
         assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+
+    #[test]
+    fn user_namespaced_pods_are_exempt() {
+        let doc = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  hostUsers: false\n  containers: [{name: c, image: x:1}]\n";
+        assert!(hits(&C, doc).is_empty());
+        assert_eq!(hits(&C, &doc.replace("hostUsers: false", "hostUsers: true")).len(), 1);
     }
 }

@@ -58,7 +58,9 @@ impl Check for NoLinuxHardening {
             };
             let caps = c.sc().and_then(|s| s.field("capabilities"));
             let dropped = caps.and_then(|k| k.get("drop")).is_some_and(|d| !d.as_seq().is_empty())
-                && !caps.and_then(|k| k.get("add")).is_some_and(|a| a.str_list().iter().any(|x| x == "ALL"));
+                && !caps
+                    .and_then(|k| k.get("add"))
+                    .is_some_and(|a| a.str_list().iter().any(|x| x.eq_ignore_ascii_case("ALL")));
             let selinux = pod_selinux || c.sc_field("seLinuxOptions").is_some();
             if !(seccomp || apparmor || dropped || selinux) {
                 out.push(Hit::at(c.sc().unwrap_or(c.node), format!("container {:?} has no effective seccomp, AppArmor, SELinux or capability hardening", c.name)).in_container(c.name));
@@ -103,5 +105,12 @@ spec:
     #[test]
     fn silent_on_pass_fixture() {
         assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+
+    #[test]
+    fn adding_all_back_undoes_the_drop_in_any_case() {
+        let doc = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers:\n  - name: c\n    image: x:1\n    securityContext: {capabilities: {drop: [ALL], add: [ADD]}}\n";
+        assert_eq!(hits(&C, &doc.replace("ADD", "all")).len(), 1);
+        assert!(hits(&C, &doc.replace("ADD", "NET_BIND_SERVICE")).is_empty());
     }
 }

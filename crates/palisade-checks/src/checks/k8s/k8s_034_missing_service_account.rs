@@ -31,7 +31,11 @@ impl Check for MissingServiceAccount {
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
         let Some(pod) = obj.pod() else { return };
-        let Some(sa) = pod.spec.field("serviceAccountName") else { return };
+        // serviceAccountName, or its deprecated alias serviceAccount.
+        let Some(sa) = pod.spec.field("serviceAccountName").or_else(|| pod.spec.field("serviceAccount"))
+        else {
+            return;
+        };
         let name = sa.scalar_text().unwrap_or_default();
         // Only judge when the checked set defines service accounts at all.
         let accounts: Vec<&Object> = cx.objects.iter().filter(|o| o.kind == "ServiceAccount").collect();
@@ -95,5 +99,12 @@ spec:
     #[test]
     fn silent_on_pass_fixture() {
         assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+
+    #[test]
+    fn deprecated_service_account_field_is_resolved_too() {
+        let doc = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: ok}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    spec:\n      serviceAccount: NAME\n";
+        assert_eq!(hits(&C, &doc.replace("NAME", "missing")).len(), 1);
+        assert!(hits(&C, &doc.replace("NAME", "ok")).is_empty());
     }
 }

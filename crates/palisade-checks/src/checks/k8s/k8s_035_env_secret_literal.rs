@@ -35,7 +35,8 @@ impl Check for EnvSecretLiteral {
                 let name = e.get("name").and_then(Node::scalar_text).unwrap_or_default();
                 let Some(v) = e.get("value") else { continue };
                 let val = v.scalar_text().unwrap_or_default();
-                if secret_like(&name) && !val.trim().is_empty() && !val.starts_with("$(") {
+                let literal = !val.trim().is_empty() && !val.starts_with("$(");
+                if literal && (secret_like(&name) || secret_value(&val)) {
                     out.push(
                         Hit::at(
                             v,
@@ -89,5 +90,13 @@ spec:
     #[test]
     fn silent_on_pass_fixture() {
         assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+
+    #[test]
+    fn private_key_value_and_cloud_key_names_fire() {
+        let pem = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers:\n  - name: c\n    image: x:1\n    env:\n    - name: the_good_stuff\n      value: |\n        ---BEGIN OPENSSH PRIVATE KEY---\n        xxxxx\n";
+        assert_eq!(hits(&C, pem).len(), 1);
+        let azure = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: a}\nspec:\n  containers:\n  - name: c\n    image: x:1\n    env: [{name: AZURE_BATCH_KEY, value: x}, {name: GPG_KEY, value: A035C8C1}, {name: LOG_LEVEL, value: info}]\n";
+        assert_eq!(hits(&C, azure).len(), 1, "{:?}", hits(&C, azure));
     }
 }

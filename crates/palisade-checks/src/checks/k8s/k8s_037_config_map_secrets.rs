@@ -37,10 +37,7 @@ impl Check for ConfigMapSecrets {
             let val = v.scalar_text().unwrap_or_default();
             let key_hit =
                 secret_like(&k.name) && !val.trim().is_empty() && !val.contains('\n') && val.len() < 200;
-            let val_hit = val.contains("-----BEGIN") && val.contains("PRIVATE KEY")
-                || val
-                    .split(|c: char| !c.is_ascii_alphanumeric())
-                    .any(|w| w.len() == 20 && w.starts_with("AKIA"));
+            let val_hit = secret_value(&val);
             if key_hit || val_hit {
                 out.push(Hit::pos(
                     k.line,

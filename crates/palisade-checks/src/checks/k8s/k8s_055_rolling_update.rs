@@ -30,16 +30,19 @@ impl Check for RollingUpdate {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if obj.kind != "Deployment" && obj.kind != "DaemonSet" {
-            return;
-        }
-        let key = if obj.kind == "Deployment" { "strategy" } else { "updateStrategy" };
+        // DeploymentConfig (OpenShift) calls its rolling strategy `Rolling`.
+        let (key, rolling) = match obj.kind.as_str() {
+            "Deployment" => ("strategy", "RollingUpdate"),
+            "DaemonSet" => ("updateStrategy", "RollingUpdate"),
+            "DeploymentConfig" => ("strategy", "Rolling"),
+            _ => return,
+        };
         if let Some(t) =
-            obj.spec().and_then(|s| s.path(&[key, "type"])).filter(|t| t.as_str() != Some("RollingUpdate"))
+            obj.spec().and_then(|s| s.path(&[key, "type"])).filter(|t| t.as_str() != Some(rolling))
         {
             out.push(Hit::at(
                 t,
-                format!("{key}.type is {}; use RollingUpdate", t.scalar_text().unwrap_or_default()),
+                format!("{key}.type is {}; use {rolling}", t.scalar_text().unwrap_or_default()),
             ));
         }
     }
@@ -98,5 +101,12 @@ spec:
     #[test]
     fn silent_on_pass_fixture() {
         assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+
+    #[test]
+    fn deployment_config_rolling() {
+        let doc = "apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {name: d}\nspec:\n  strategy: {type: TYPE}\n";
+        assert_eq!(hits(&C, &doc.replace("TYPE", "Other")).len(), 1);
+        assert!(hits(&C, &doc.replace("TYPE", "Rolling")).is_empty());
     }
 }

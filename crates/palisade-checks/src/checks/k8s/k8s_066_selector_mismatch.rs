@@ -30,13 +30,21 @@ impl Check for SelectorMismatch {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if !["Deployment", "DaemonSet", "StatefulSet", "ReplicaSet", "ReplicationController", "Job"]
-            .contains(&obj.kind.as_str())
+        if ![
+            "Deployment",
+            "DaemonSet",
+            "StatefulSet",
+            "ReplicaSet",
+            "ReplicationController",
+            "Job",
+            "DeploymentConfig",
+        ]
+        .contains(&obj.kind.as_str())
         {
             return;
         }
         let Some(sel) = obj.spec().and_then(|s| s.field("selector")) else { return };
-        if !selects(sel, &pod_labels(obj)) {
+        if !selects(sel, &template_labels(obj)) {
             out.push(Hit::at(
                 sel,
                 "spec.selector does not match spec.template.metadata.labels; make them agree",
@@ -96,5 +104,12 @@ spec:
     #[test]
     fn silent_on_pass_fixture() {
         assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+
+    #[test]
+    fn deployment_config_plain_selector() {
+        let doc = "apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {name: d}\nspec:\n  selector: {app: a}\n  template:\n    LABELS\n    spec:\n      containers: [{name: c}]\n";
+        assert_eq!(hits(&C, &doc.replace("LABELS", "metadata: {}")).len(), 1);
+        assert!(hits(&C, &doc.replace("LABELS", "metadata: {labels: {app: a}}")).is_empty());
     }
 }

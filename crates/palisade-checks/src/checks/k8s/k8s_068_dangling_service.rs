@@ -35,11 +35,11 @@ impl Check for DanglingService {
         }
         let Some(sel) = obj.spec().and_then(|s| s.field("selector")) else { return };
         let workloads: Vec<&Object> =
-            cx.objects.iter().filter(|o| o.pod().is_some() && ns(o) == ns(obj)).collect();
+            cx.objects.iter().filter(|o| o.is_workload() && ns(o) == ns(obj)).collect();
         if workloads.is_empty() || sel.as_map().is_empty() {
             return;
         }
-        if !workloads.iter().any(|w| selects(sel, &pod_labels(w))) {
+        if !workloads.iter().any(|w| selects(sel, &template_labels(w))) {
             out.push(Hit::at(sel, "the Service selector matches no workload in the checked manifests"));
         }
     }
@@ -114,5 +114,12 @@ spec:
     #[test]
     fn silent_on_pass_fixture() {
         assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+
+    #[test]
+    fn templates_without_spec_still_count() {
+        let doc = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec:\n  template:\n    metadata: {labels: {app: a}}\n---\napiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec:\n  selector: {app: SEL}\n";
+        assert_eq!(hits(&C, &doc.replace("SEL", "b")).len(), 1);
+        assert!(hits(&C, &doc.replace("SEL", "a")).is_empty());
     }
 }

@@ -30,7 +30,11 @@ impl Check for DefaultNamespace {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if CLUSTER_SCOPED.contains(&obj.kind.as_str()) {
+        // Objects Kubernetes itself creates in the default namespace: its `default` ServiceAccount and the
+        // API server's `kubernetes` Service.
+        let builtin = (obj.kind == "ServiceAccount" && obj.name == "default")
+            || (obj.kind == "Service" && obj.name == "kubernetes");
+        if CLUSTER_SCOPED.contains(&obj.kind.as_str()) || builtin {
             return;
         }
         match obj.metadata().and_then(|m| m.get("namespace")) {
@@ -81,5 +85,15 @@ spec:
     #[test]
     fn silent_on_pass_fixture() {
         assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+
+    #[test]
+    fn kubernetes_created_objects_are_exempt() {
+        let sa = "apiVersion: v1\nkind: ServiceAccount\nmetadata: {name: NAME, namespace: default}\n";
+        assert!(hits(&C, &sa.replace("NAME", "default")).is_empty());
+        assert_eq!(hits(&C, &sa.replace("NAME", "app")).len(), 1);
+        let svc =
+            "apiVersion: v1\nkind: Service\nmetadata: {name: kubernetes}\nspec: {ports: [{port: 443}]}\n";
+        assert!(hits(&C, svc).is_empty());
     }
 }

@@ -30,7 +30,9 @@ impl Check for ClusterAdminBinding {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if obj.kind != "ClusterRoleBinding" && obj.kind != "RoleBinding" {
+        // Platform-managed bindings (system:*, gce:*) are not the user's to fix.
+        if (obj.kind != "ClusterRoleBinding" && obj.kind != "RoleBinding") || platform_managed_name(&obj.name)
+        {
             return;
         }
         let Some(n) = obj.root.path(&["roleRef", "name"]) else { return };
@@ -88,5 +90,14 @@ subjects:
     #[test]
     fn silent_on_pass_fixture() {
         assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+
+    #[test]
+    fn platform_managed_bindings_are_exempt_but_not_user_bindings_to_system_roles() {
+        let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: ROLE}\nrules:\n- {apiGroups: ['*'], resources: ['*'], verbs: ['*']}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: BINDING}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: ROLE}\nsubjects: [{kind: User, name: u}]\n";
+        let doc = |r: &str, b: &str| role.replace("ROLE", r).replace("BINDING", b);
+        assert!(hits(&C, &doc("test", "system:test")).is_empty());
+        assert!(hits(&C, &doc("test", "gce:podsecuritypolicy:calico-sa")).is_empty());
+        assert_eq!(hits(&C, &doc("system:test", "mine")).len(), 1);
     }
 }

@@ -30,11 +30,10 @@ impl Check for ApproveCsr {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if let Some(r) = find_grant(
-            obj,
-            &["certificatesigningrequests/approval", "signers"],
-            &["update", "approve", "patch"],
-        ) {
+        // Approving needs both: update/patch on the approval subresource and approve on the signer.
+        let approval = find_grant(obj, &["certificatesigningrequests/approval"], &["update", "patch"]);
+        let signer = find_grant(obj, &["signers"], &["approve"]);
+        if let (Some(r), Some(_)) = (approval, signer) {
             out.push(Hit::at(r, "role can approve certificate signing requests; remove update on certificatesigningrequests/approval and approve on signers."));
         }
     }
@@ -51,9 +50,12 @@ kind: ClusterRole
 metadata:
   name: r
 rules:
-- apiGroups: [""]
+- apiGroups: ["certificates.k8s.io"]
   resources: ["certificatesigningrequests/approval"]
   verbs: ["update"]
+- apiGroups: ["certificates.k8s.io"]
+  resources: ["signers"]
+  verbs: ["approve"]
 "#;
     const PASS: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -73,5 +75,18 @@ rules:
     #[test]
     fn silent_on_pass_fixture() {
         assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
+    }
+
+    #[test]
+    fn approve_verb_alone_is_not_enough() {
+        let only_approve = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules:\n- {apiGroups: ['*'], resources: ['*'], verbs: [approve]}\n- {apiGroups: [''], resources: [pods], verbs: [update]}\n";
+        assert!(hits(&C, only_approve).is_empty());
+    }
+
+    #[test]
+    fn subresource_wildcard_counts() {
+        let doc = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: r}\nrules:\n- {apiGroups: [certificates.k8s.io], resources: ['*'], verbs: [approve]}\n- {apiGroups: [certificates.k8s.io], resources: ['*/approval'], verbs: [update]}\n";
+        assert_eq!(hits(&C, doc).len(), 1);
+        assert!(hits(&C, &doc.replace("*/approval", "*/status")).is_empty());
     }
 }
