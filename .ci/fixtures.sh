@@ -89,6 +89,14 @@ JSON
   touch "$app/l3/app/old/.wh.package-lock.json"
   touch "$app/.done"
 fi
+# A private key that layer 2 adds and layer 3 deletes: still in the image, and must be reported as such.
+if [ ! -f "$app/l2/app/old/deploy_key" ]; then
+  command -v ssh-keygen >/dev/null || { apt-get update -qq && apt-get install -y -qq openssh-client >/dev/null; }
+  ssh-keygen -q -t ed25519 -N '' -C fixture -f "$app/l2/app/old/deploy_key"
+  rm -f "$app/l2/app/old/deploy_key.pub"
+  touch "$app/l3/app/old/.wh.deploy_key"
+  rm -rf "$FIX/app.oci" "$FIX/app.docker.tar" "$FIX/app.oci.tar" "$FIX/big.docker.tar"
+fi
 if [ ! -f "$FIX/app.docker.tar" ]; then
   log "packing app images"
   rm -rf "$FIX/app.oci"

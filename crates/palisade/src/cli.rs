@@ -16,8 +16,10 @@ pub const EXIT_ERROR: u8 = 2;
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  the scan ran (warnings about individual files do not change this)
-  1  reserved for policy gates (--exit-code) once vulnerability, secret and misconfiguration gating lands
-  2  usage error, or the target could not be opened or scanned at all";
+  N  the value of --exit-code N when active (not suppressed) findings remain after --severity and
+     --ignore-unfixed filtering, ignore files and VEX (default N = 0: findings never fail the run)
+  2  usage error, or the target could not be opened or scanned at all (use another --exit-code than 2
+     to tell the two apart)";
 
 #[derive(Parser, Debug)]
 #[command(name = "palisade", version, about = "Security scanning for container images, root filesystems and repositories", after_help = EXIT_CODES_HELP)]
@@ -136,6 +138,26 @@ pub enum ScanTarget {
 }
 
 #[derive(Args, Debug, Clone, Default)]
+pub struct PolicyOpts {
+    /// Report only findings of these severities (critical,high,medium,low,info,unknown); others are dropped.
+    #[arg(long, value_delimiter = ',')]
+    pub severity: Vec<String>,
+    /// Drop vulnerabilities that have no fixed version.
+    #[arg(long)]
+    pub ignore_unfixed: bool,
+    /// Exit with this code when active findings remain (for CI gates).
+    #[arg(long, default_value_t = 0)]
+    pub exit_code: u8,
+    /// Ignore file(s): `.palisadeignore` (YAML), `.trivyignore`, `.trivyignore.yaml`. Those in the current
+    /// directory are read without this flag.
+    #[arg(long = "ignorefile", value_name = "FILE")]
+    pub ignore_files: Vec<PathBuf>,
+    /// OpenVEX document(s): `not_affected` and `fixed` statements suppress matching vulnerabilities.
+    #[arg(long, value_name = "FILE")]
+    pub vex: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug, Clone, Default)]
 pub struct SecretOpts {
     /// Secret scanner config (TOML): extra rules, disabled rules, severity overrides, allowed paths.
     #[arg(long, value_name = "FILE")]
@@ -247,6 +269,8 @@ pub struct ScanOpts {
     pub secret: SecretOpts,
     #[command(flatten)]
     pub checks: CheckOpts,
+    #[command(flatten)]
+    pub policy: PolicyOpts,
     /// Report format.
     #[arg(long, short, default_value = "table", value_parser = ["table", "json", "cyclonedx", "spdx-json"])]
     pub format: String,
@@ -303,9 +327,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 check_opts: out.checks.clone(),
             };
             let format: Format = out.format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
-            let report = pipeline::scan(&spec, &image, scanners, quiet)?;
+            let mut report = pipeline::scan(&spec, &image, scanners, quiet)?;
+            let code = crate::gate::apply(&mut report, &out.policy, quiet)?;
             emit(&report, format, out.output.as_ref())?;
-            Ok(ExitCode::from(EXIT_OK))
+            Ok(ExitCode::from(code))
         }
         Command::Db { command } => crate::db::run(command, quiet),
         Command::Secrets { command } => crate::catalog::secrets(command),

@@ -3,6 +3,7 @@
 mod catalog;
 mod cli;
 mod db;
+mod gate;
 mod pipeline;
 mod ui;
 

@@ -69,3 +69,95 @@ fn corrupt_lockfile_warns_and_the_scan_goes_on() {
     assert!(warnings.iter().any(|w| w["path"] == "package-lock.json"), "{warnings:?}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("package-lock.json"));
 }
+
+/// A synthetic AWS secret key (not a real credential) in a config file.
+const FAKE_AWS_SECRET: &str = "AWS_SECRET=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ9xk3pLm2\n";
+
+#[test]
+fn exit_code_gate_fails_on_active_findings_and_ignore_file_suppresses_visibly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("settings.env"), FAKE_AWS_SECRET).unwrap();
+    let scan = |cwd: &std::path::Path| {
+        palisade()
+            .current_dir(cwd)
+            .args(["scan", "fs", ".", "--scanners", "secret", "--exit-code", "3", "--format", "json", "-q"])
+            .output()
+            .unwrap()
+    };
+    let out = scan(dir.path());
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ9xk3pLm2"), "full secret in JSON output");
+
+    std::fs::write(
+        dir.path().join(".palisadeignore"),
+        "ignore:\n  - id: aws-secret-access-key\n    reason: rotated\n",
+    )
+    .unwrap();
+    let out = scan(dir.path());
+    assert_eq!(out.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let s = &report["secrets"][0];
+    assert_eq!(s["rule_id"], "aws-secret-access-key");
+    assert!(s["suppressed"].as_str().unwrap().contains("rotated"), "suppressed findings stay visible: {s}");
+}
+
+#[test]
+fn severity_filter_drops_findings_below_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM ubuntu:latest\nRUN curl -k https://example.com/i.sh | sh\n",
+    )
+    .unwrap();
+    let out = palisade()
+        .args([
+            "scan",
+            "config",
+            dir.path().to_str().unwrap(),
+            "--severity",
+            "high",
+            "--format",
+            "json",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let m = report["misconfigurations"].as_array().unwrap();
+    assert!(!m.is_empty());
+    assert!(m.iter().all(|f| f["severity"] == "high"), "{m:?}");
+    assert!(m.iter().any(|f| f["check_id"] == "PAL-DF-027" && f["line"] == 2), "curl -k on line 2: {m:?}");
+}
+
+#[test]
+fn scan_config_reads_stdin_and_reports_line_numbers() {
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx:1.25\n    securityContext:\n      privileged: true\n";
+    let out = palisade()
+        .args(["scan", "config", "-", "--checks", "pss:baseline", "--format", "json", "--exit-code", "4"])
+        .write_stdin(pod)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let f = &report["misconfigurations"][0];
+    assert_eq!(f["line"], 10, "{f}");
+    assert_eq!(f["resource"]["kind"], "Pod");
+}
+
+#[test]
+fn missing_vulnerability_db_is_a_warning_not_a_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("settings.env"), FAKE_AWS_SECRET).unwrap();
+    let out = palisade()
+        .args(["scan", "fs", dir.path().to_str().unwrap(), "--scanners", "vuln,secret", "--format", "json"])
+        .args(["--db", dir.path().join("absent.db").to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["secrets"].as_array().unwrap().len(), 1, "other scanners still run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("palisade db update"), "says how to get a DB: {stderr}");
+}

@@ -203,3 +203,115 @@ fn sbom_round_trip_through_the_cli() {
         assert_eq!(purls(&back), purls(&direct), "{format}: purls survive the round trip");
     }
 }
+
+fn run_raw(args: &[&str]) -> Vec<u8> {
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade")).args(args).output().expect("run palisade");
+    assert!(out.status.success(), "palisade {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out.stdout
+}
+
+#[test]
+fn secret_in_a_deleted_layer_file_is_reported_and_never_printed_whole() {
+    let Some(fix) = fixtures() else { return };
+    let key = std::fs::read_to_string(fix.join("app-src/l2/app/old/deploy_key")).unwrap();
+    let body: Vec<&str> = key.lines().filter(|l| !l.starts_with("-----")).collect();
+    assert!(!body.is_empty());
+    let image = fix.join("app.docker.tar");
+    let report = palisade(&[
+        "scan",
+        "image",
+        "--input",
+        image.to_str().unwrap(),
+        "--scanners",
+        "secret",
+        "--format",
+        "json",
+        "-q",
+    ]);
+    let found = report["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["path"] == "app/old/deploy_key")
+        .expect("the deleted key is still in layer 1 and must be reported");
+    assert_eq!(found["layer"], 1);
+    assert_eq!(found["deleted_in_layer"], 2);
+    assert_eq!(found["severity"], "critical");
+    for format in ["json", "table"] {
+        let out = run_raw(&[
+            "scan",
+            "image",
+            "--input",
+            image.to_str().unwrap(),
+            "--scanners",
+            "secret",
+            "--format",
+            format,
+            "-q",
+        ]);
+        let text = String::from_utf8_lossy(&out);
+        for line in &body {
+            assert!(!text.contains(line), "{format} output contains key material");
+        }
+    }
+}
+
+#[test]
+fn vulnerabilities_in_the_app_image_from_the_shared_advisories() {
+    let Some(fix) = fixtures() else { return };
+    let adv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/advisories");
+    if !adv.exists() {
+        eprintln!("skipping: {} is absent", adv.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("palisade.db");
+    let mut args =
+        vec!["db".to_string(), "build".into(), "--db".into(), db.to_str().unwrap().into(), "--from".into()];
+    for f in [
+        "osv-pypa.tar.gz",
+        "osv-rustsec.tar.gz",
+        "osv-ghsa-subset.tar.gz",
+        "debian/debian12-security-derived.tar.gz",
+    ] {
+        args.push(adv.join(f).to_str().unwrap().into());
+    }
+    let status = Command::new(env!("CARGO_BIN_EXE_palisade")).args(&args).arg("-q").status().unwrap();
+    assert!(status.success());
+    let image = fix.join("app.oci");
+    let report = palisade(&[
+        "scan",
+        "image",
+        "--input",
+        image.to_str().unwrap(),
+        "--scanners",
+        "vuln",
+        "--db",
+        db.to_str().unwrap(),
+        "--format",
+        "json",
+        "-q",
+    ]);
+    let vulns = report["vulnerabilities"].as_array().unwrap();
+    let has = |pkg: &str, id_or_alias: &str| {
+        vulns.iter().any(|v| {
+            v["package_name"].as_str().unwrap().eq_ignore_ascii_case(pkg)
+                && (v["id"] == id_or_alias
+                    || v["aliases"].as_array().is_some_and(|a| a.iter().any(|x| x == id_or_alias)))
+        })
+    };
+    assert!(has("time", "RUSTSEC-2020-0071"), "time 0.1.43");
+    assert!(has("lodash", "CVE-2020-8203"), "lodash 4.17.15 prototype pollution");
+    assert!(
+        vulns.iter().any(|v| v["package_name"].as_str().unwrap().eq_ignore_ascii_case("django")),
+        "django 2.2"
+    );
+    // Each finding explains itself: installed version, the matched rule, where the package came from.
+    for v in vulns {
+        assert!(!v["installed_version"].as_str().unwrap().is_empty());
+        assert!(!v["matched_by"].as_array().unwrap().is_empty(), "{v}");
+        assert!(v["locations"][0]["path"].is_string(), "{v}");
+    }
+    // `--scanners vuln` alone does not list the inventory.
+    assert!(report["packages"].as_array().unwrap().is_empty());
+}
