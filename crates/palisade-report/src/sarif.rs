@@ -428,4 +428,55 @@ mod tests {
         assert!(!is_semver("1.2"));
         assert!(!is_semver("dev"));
     }
+
+    #[test]
+    fn rule_takes_the_highest_severity_of_its_findings() {
+        let mut r = crate::test_fixtures::findings_report();
+        // High first, critical second: the rule must still end up critical.
+        r.vulnerabilities.swap(0, 1);
+        let doc = to_value(&r);
+        let rule = &doc["runs"][0]["tool"]["driver"]["rules"][0];
+        assert_eq!(rule["id"], "CVE-2021-44228");
+        assert_eq!(rule["defaultConfiguration"]["level"], "error");
+        assert_eq!(rule["properties"]["palisade-severity"], "critical");
+        assert_eq!(rule["properties"]["security-severity"], "10.0");
+        // A rule seen only at medium stays a warning.
+        assert_eq!(doc["runs"][0]["tool"]["driver"]["rules"][1]["defaultConfiguration"]["level"], "warning");
+    }
+
+    #[test]
+    fn identical_findings_get_distinct_fingerprints() {
+        let mut r = crate::test_fixtures::findings_report();
+        let dup = r.misconfigurations[0].clone();
+        r.misconfigurations.push(dup);
+        let doc = to_value(&r);
+        let fps: Vec<String> = doc["runs"][0]["results"]
+            .as_array()
+            .map(|rs| {
+                rs.iter()
+                    .filter(|x| x["ruleId"] == "PAL-K8S-014")
+                    .filter_map(|x| x["partialFingerprints"][FINGERPRINT_KEY].as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(fps.len(), 3);
+        // The fixture's two PAL-K8S-014 findings differ only by line (which the fingerprint leaves out) and
+        // the third is a copy: the base hash, then numbered repeats in report order.
+        assert_eq!(fps[1], format!("{}:2", fps[0]));
+        assert_eq!(fps[2], format!("{}:3", fps[0]));
+    }
+
+    #[test]
+    fn only_suppressed_results_carry_suppressions() {
+        let doc = to_value(&crate::test_fixtures::findings_report());
+        let results = doc["runs"][0]["results"].as_array().cloned().unwrap_or_default();
+        let suppressed = results.iter().filter(|x| x.get("suppressions").is_some()).count();
+        assert_eq!(suppressed, 3);
+        for x in &results {
+            if let Some(s) = x.get("suppressions") {
+                assert_eq!(s[0]["kind"], "external");
+                assert!(s[0]["justification"].as_str().is_some_and(|j| !j.is_empty()));
+            }
+        }
+    }
 }
