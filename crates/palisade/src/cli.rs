@@ -3,7 +3,10 @@
 use crate::pipeline::{self, Scanners, TargetSpec};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use palisade_report::Format;
+use palisade_core::ScanReport;
+use palisade_report::table::TableOptions;
+use palisade_report::{Format, ScannersRan};
+use std::io::IsTerminal;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -272,7 +275,7 @@ pub struct ScanOpts {
     #[command(flatten)]
     pub policy: PolicyOpts,
     /// Report format.
-    #[arg(long, short, default_value = "table", value_parser = ["table", "json", "cyclonedx", "spdx-json"])]
+    #[arg(long, short, default_value = "table", value_parser = ["table", "json", "sarif", "junit", "cyclonedx", "spdx-json"])]
     pub format: String,
     /// Write the report to FILE instead of stdout.
     #[arg(long, short)]
@@ -327,9 +330,17 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 check_opts: out.checks.clone(),
             };
             let format: Format = out.format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let view = View {
+                packages: scanners.packages,
+                ran: ScannersRan {
+                    vuln: scanners.vuln,
+                    secret: scanners.secret,
+                    misconfig: scanners.misconfig,
+                },
+            };
             let mut report = pipeline::scan(&spec, &image, scanners, quiet)?;
             let code = crate::gate::apply(&mut report, &out.policy, quiet)?;
-            emit(&report, format, out.output.as_ref())?;
+            emit(&mut report, format, out.output.as_ref(), view)?;
             Ok(ExitCode::from(code))
         }
         Command::Db { command } => crate::db::run(command, quiet),
@@ -339,25 +350,54 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let spec = TargetSpec::detect(&target)?;
             let format: Format = format.parse().map_err(|e| anyhow::anyhow!("{e}"))?;
             let scanners = Scanners { packages: true, ..Scanners::default() };
-            let report = pipeline::scan(&spec, &image, scanners, quiet)?;
-            emit(&report, format, output.as_ref())?;
+            let mut report = pipeline::scan(&spec, &image, scanners, quiet)?;
+            emit(&mut report, format, output.as_ref(), View { packages: true, ran: ScannersRan::default() })?;
             Ok(ExitCode::from(EXIT_OK))
         }
     }
 }
 
+/// What the user asked to see, beyond the format.
+#[derive(Debug, Clone, Copy)]
+struct View {
+    /// The inventory was asked for (`--scanners package`); otherwise it is only the input of `vuln`.
+    packages: bool,
+    ran: ScannersRan,
+}
+
 /// Render to a file (written whole, then renamed into place) or to stdout.
-fn emit(report: &palisade_core::ScanReport, format: Format, output: Option<&PathBuf>) -> Result<()> {
+fn emit(report: &mut ScanReport, format: Format, output: Option<&PathBuf>, view: View) -> Result<()> {
+    // SBOM formats always carry the inventory; finding formats carry it only when asked for.
+    if !view.packages && !format.is_sbom() {
+        report.packages.clear();
+    }
+    let mut buf = Vec::new();
+    let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+    match format {
+        Format::Table => {
+            let opts = TableOptions {
+                color: to_terminal && console::colors_enabled(),
+                width: if to_terminal {
+                    console::Term::stdout().size_checked().map(|(_, w)| w)
+                } else {
+                    None
+                },
+                hide_packages: !view.packages,
+                scanners: view.ran,
+            };
+            palisade_report::table::render(report, &opts, &mut buf)?;
+        }
+        _ => palisade_report::render(report, format, &mut buf)?,
+    }
     match output {
         Some(path) => {
-            let mut buf = Vec::new();
-            palisade_report::render(report, format, &mut buf)?;
-            std::fs::write(path, buf).with_context(|| format!("writing report to {}", path.display()))?;
+            let tmp = path.with_extension("palisade-tmp");
+            std::fs::write(&tmp, &buf).with_context(|| format!("writing report to {}", tmp.display()))?;
+            std::fs::rename(&tmp, path).with_context(|| format!("writing report to {}", path.display()))?;
         }
         None => {
-            let stdout = std::io::stdout();
-            let mut lock = std::io::BufWriter::new(stdout.lock());
-            palisade_report::render(report, format, &mut lock)?;
+            let mut lock = std::io::stdout().lock();
+            lock.write_all(&buf)?;
             lock.flush()?;
         }
     }

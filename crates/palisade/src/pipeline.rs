@@ -126,9 +126,6 @@ fn run(
         progress.set_stage("matching vulnerabilities");
         match_vulnerabilities(&mut report, scanners.db.as_deref())?;
     }
-    if !scanners.packages {
-        report.packages.clear();
-    }
     Ok(report)
 }
 
