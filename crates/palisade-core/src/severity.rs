@@ -114,3 +114,27 @@ impl Severity {
         s.parse().ok()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_parse_and_serde() {
+        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
+        assert!(Severity::Info > Severity::Unknown);
+        assert_eq!("MODERATE".parse::<Severity>(), Ok(Severity::Medium));
+        assert_eq!(Severity::parse(" HIGH "), Some(Severity::High));
+        assert_eq!(Severity::parse("urgent"), None);
+        assert_eq!(Severity::parse_list("critical, high,,"), Ok(vec![Severity::Critical, Severity::High]));
+        assert!(Severity::parse_list("critical,severe").is_err());
+        assert_eq!(serde_json::to_string(&Severity::Medium).ok().as_deref(), Some("\"medium\""));
+    }
+
+    #[test]
+    fn cvss_scale() {
+        assert_eq!(Severity::from_cvss_score(9.8), Severity::Critical);
+        assert_eq!(Severity::from_cvss_score(5.3), Severity::Medium);
+        assert_eq!(Severity::from_cvss_score(0.0), Severity::Low);
+    }
+}

@@ -58,16 +58,3 @@ impl Misconfiguration {
         self.suppressed.is_none()
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn severity_order_and_parse() {
-        assert!(Severity::Critical > Severity::High && Severity::Low > Severity::Info);
-        assert_eq!(Severity::parse(" HIGH "), Some(Severity::High));
-        assert_eq!(Severity::parse("urgent"), None);
-        assert_eq!(serde_json::to_string(&Severity::Medium).ok().as_deref(), Some("\"medium\""));
-    }
-}
