@@ -27,20 +27,16 @@ tar -xzf "$DATA/dockerfiles/checkov-dockerfile-fixtures.tar.gz" -C "$WORK/docker
 [ "${NO_BUILD:-0}" = 1 ] || (cd "$here" && cargo build --release -q -p palisade) || true
 PAL=$here/target/release/palisade
 if [ -x "$PAL" ] && "$PAL" scan config --help >/dev/null 2>&1; then
-  pal() { "$PAL" scan config "$1" --format json --quiet; }
+  PAL_CMD=("$PAL" scan config --format json --quiet)
   PAL_DESC="palisade scan config ($("$PAL" --version | cut -d' ' -f2))"
 else
   (cd "$here" && cargo build --release -q -p palisade-checks --example check_dir)
-  pal() { "$here/target/release/examples/check_dir" "$1"; }
+  PAL_CMD=("$here/target/release/examples/check_dir")
   PAL_DESC="palisade-checks example check_dir (scan config not in the release binary yet)"
 fi
-checkov_run() { checkov -d "$1" --quiet --compact -o json --skip-download; }
-trivy_run() { trivy config --quiet --skip-check-update --format json "$1"; }
-hadolint_run() {
-  local files=()
-  while IFS= read -r -d '' f; do files+=("$f"); done < <(find "$1" -type f \( -iname 'dockerfile' -o -iname 'dockerfile.*' -o -iname '*.dockerfile' -o -iname 'containerfile' \) -print0)
-  hadolint -f json --no-fail "${files[@]}"
-}
+# Commands are run directly (no shell function) so /usr/bin/time measures the tool itself.
+DOCKERFILES=()
+while IFS= read -r -d '' f; do DOCKERFILES+=("$f"); done < <(find "$WORK/docker" -type f \( -iname 'dockerfile' -o -iname 'dockerfile.*' -o -iname '*.dockerfile' -o -iname 'containerfile' \) -print0)
 
 # measure NAME CMD...: runs CMD once (exit status ignored: linters exit non-zero on findings), prints
 # "seconds maxrss_kb".
@@ -59,13 +55,13 @@ row() { # row INPUT PEER PALISADE_MEASURE PEER_MEASURE
 
 nk=$(find "$WORK/k8s" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) | wc -l)
 nd=$(find "$WORK/docker" -type f | wc -l)
-pk=$(measure pal-k8s pal "$WORK/k8s")
-pd=$(measure pal-docker pal "$WORK/docker")
-row "k8s ($nk files)" checkov "$pk" "$(measure checkov-k8s checkov_run "$WORK/k8s")"
-row "k8s ($nk files)" trivy "$pk" "$(measure trivy-k8s trivy_run "$WORK/k8s")"
-row "dockerfiles ($nd files)" checkov "$pd" "$(measure checkov-docker checkov_run "$WORK/docker")"
-row "dockerfiles ($nd files)" trivy "$pd" "$(measure trivy-docker trivy_run "$WORK/docker")"
-row "dockerfiles ($nd files)" hadolint "$pd" "$(measure hadolint-docker hadolint_run "$WORK/docker")"
+pk=$(measure pal-k8s "${PAL_CMD[@]}" "$WORK/k8s")
+pd=$(measure pal-docker "${PAL_CMD[@]}" "$WORK/docker")
+row "k8s ($nk files)" checkov "$pk" "$(measure checkov-k8s checkov -d "$WORK/k8s" --quiet --compact -o json --skip-download)"
+row "k8s ($nk files)" trivy "$pk" "$(measure trivy-k8s trivy config --quiet --skip-check-update --format json "$WORK/k8s")"
+row "dockerfiles ($nd files)" checkov "$pd" "$(measure checkov-docker checkov -d "$WORK/docker" --quiet --compact -o json --skip-download)"
+row "dockerfiles ($nd files)" trivy "$pd" "$(measure trivy-docker trivy config --quiet --skip-check-update --format json "$WORK/docker")"
+row "dockerfiles (${#DOCKERFILES[@]} Dockerfiles)" hadolint "$pd" "$(measure hadolint-docker hadolint -f json --no-fail "${DOCKERFILES[@]}")"
 
 echo
 echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, $(uname -sr), $(date -u +%Y-%m-%d)"
