@@ -17,7 +17,7 @@ use crate::version::{Scheme, Version};
 use palisade_core::findings::vuln::{AdvisorySource, CvssScore, VulnFinding, VulnStatus};
 use palisade_core::{OsInfo, Package};
 use std::cmp::Ordering;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 /// One range with its event versions parsed once.
@@ -37,6 +37,9 @@ pub(crate) struct PreparedAffected {
     advisory: i64,
     affected: Affected,
     ranges: Vec<PreparedRange>,
+    /// The explicitly listed versions, parsed on first use (lists run to hundreds of versions and are only
+    /// consulted when no range matches).
+    listed: std::sync::OnceLock<Vec<Option<Version>>>,
 }
 
 /// The outcome of one affected row for one installed version.
@@ -83,7 +86,7 @@ impl PreparedAffected {
                 PreparedRange { kind: r.kind, scheme, events, usable }
             })
             .collect();
-        PreparedAffected { advisory, affected, ranges }
+        PreparedAffected { advisory, affected, ranges, listed: std::sync::OnceLock::new() }
     }
 
     fn status_without_fix(&self) -> VulnStatus {
@@ -167,15 +170,18 @@ impl PreparedAffected {
                 }
             });
         }
-        let listed = self.affected.versions.iter().any(|v| {
-            v == installed || {
-                let scheme = scheme_for(&self.affected.ecosystem);
-                match (parsed.get(scheme, installed), scheme.parse(v).ok()) {
-                    (Some(a), Some(b)) => a.compare(&b) == Some(Ordering::Equal),
-                    _ => false,
-                }
-            }
-        });
+        if self.affected.versions.is_empty() {
+            return None;
+        }
+        let listed = self.affected.versions.iter().any(|v| v == installed) || {
+            let scheme = scheme_for(&self.affected.ecosystem);
+            let parsed_listed = self
+                .listed
+                .get_or_init(|| self.affected.versions.iter().map(|v| scheme.parse(v).ok()).collect());
+            parsed.get(scheme, installed).is_some_and(|inst| {
+                parsed_listed.iter().flatten().any(|v| inst.compare(v) == Some(Ordering::Equal))
+            })
+        };
         listed.then(|| Hit {
             status: self.status_without_fix(),
             fixed: None,
@@ -273,6 +279,56 @@ fn canonical(keys: &BTreeSet<String>) -> String {
         .unwrap_or_default()
 }
 
+/// Group units that share a key (transitively), with a union-find over the units: a kernel source package
+/// can have thousands of hits. Groups come in the order of their first unit; units keep their order.
+fn group_units(units: Vec<Unit<'_>>) -> Vec<Vec<Unit<'_>>> {
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while let Some(&p) = parent.get(i) {
+            if p == i {
+                break;
+            }
+            let grand = parent.get(p).copied().unwrap_or(p);
+            if let Some(slot) = parent.get_mut(i) {
+                *slot = grand;
+            }
+            i = p;
+        }
+        i
+    }
+    let mut parent: Vec<usize> = (0..units.len()).collect();
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    for (i, u) in units.iter().enumerate() {
+        for k in &u.keys {
+            match first.get(k.as_str()) {
+                Some(&j) => {
+                    let (a, b) = (root(&mut parent, i), root(&mut parent, j));
+                    // The smaller index becomes the root, so a group's root is its first unit.
+                    let (lo, hi) = (a.min(b), a.max(b));
+                    if let Some(slot) = parent.get_mut(hi) {
+                        *slot = lo;
+                    }
+                }
+                None => {
+                    first.insert(k.as_str(), i);
+                }
+            }
+        }
+    }
+    let roots: Vec<usize> = (0..units.len()).map(|i| root(&mut parent, i)).collect();
+    let mut slot_of_root: HashMap<usize, usize> = HashMap::new();
+    let mut groups: Vec<Vec<Unit>> = Vec::new();
+    for (u, r) in units.into_iter().zip(roots) {
+        let slot = *slot_of_root.entry(r).or_insert_with(|| {
+            groups.push(Vec::new());
+            groups.len() - 1
+        });
+        if let Some(g) = groups.get_mut(slot) {
+            g.push(u);
+        }
+    }
+    groups
+}
+
 fn build_findings(
     db: &Db,
     pkg: &Package,
@@ -284,21 +340,7 @@ fn build_findings(
         let adv = db.advisory(row.advisory)?;
         units.extend(units_of(adv, row, hit));
     }
-    // Group units that share a key (small n: quadratic merge is fine).
-    let mut groups: Vec<Vec<Unit>> = Vec::new();
-    for u in units {
-        let mut merged: Vec<Unit> = vec![u];
-        let mut i = 0;
-        while i < groups.len() {
-            let overlaps = groups[i].iter().any(|g| merged.iter().any(|m| !g.keys.is_disjoint(&m.keys)));
-            if overlaps {
-                merged.extend(groups.swap_remove(i));
-            } else {
-                i += 1;
-            }
-        }
-        groups.push(merged);
-    }
+    let groups = group_units(units);
     let scheme = scheme_for(&key.ecosystem);
     let distro = is_distro(&key.ecosystem);
     let mut out = Vec::new();
@@ -493,6 +535,26 @@ mod tests {
         let fixed = row("debian:11", vec![Introduced("0".into()), Fixed("1.0-1+deb11u1".into())], &[], None);
         assert_eq!(eval(&fixed, "1.0-1").unwrap().status, VulnStatus::Fixed);
         assert!(eval(&fixed, "1.0-1+deb11u1").is_none());
+    }
+
+    #[test]
+    fn units_group_transitively_in_first_seen_order() {
+        let r = row("pypi", vec![Introduced("0".into())], &[], None);
+        let unit = |keys: &[&str], id: &str| Unit {
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            extra: BTreeSet::new(),
+            adv: Arc::new(Advisory { id: id.into(), ..Default::default() }),
+            row: &r,
+            hit: Hit { status: VulnStatus::Affected, fixed: None, text: String::new() },
+        };
+        // a and c only meet through b, which comes last; d stands alone.
+        let units =
+            vec![unit(&["A", "X"], "a"), unit(&["D"], "d"), unit(&["C"], "c"), unit(&["X", "C"], "b")];
+        let groups = group_units(units);
+        let ids: Vec<Vec<&str>> =
+            groups.iter().map(|g| g.iter().map(|u| u.adv.id.as_str()).collect()).collect();
+        assert_eq!(ids, [vec!["a", "c", "b"], vec!["d"]]);
+        assert!(group_units(Vec::new()).is_empty());
     }
 
     #[test]

