@@ -16,7 +16,7 @@
 //!   bounded by `max_file_size`), in parallel with rayon, in batches so memory stays bounded.
 
 use crate::tree::FileTree;
-use crate::{ArtifactError, FileMeta, FileSink, Options, warn};
+use crate::{ArtifactError, Content, FileMeta, FileSink, Options, warn};
 use palisade_core::{ArtifactInfo, ArtifactKind, Warnings};
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -212,24 +212,53 @@ fn read_one(job: &Job, opts: &Options, sink: &dyn FileSink, warnings: &Warnings)
             return;
         }
     }
-    let max = opts.limits.max_file_size;
-    let mut data = Vec::with_capacity(usize::try_from(job.size.min(max)).unwrap_or(0));
-    if let Err(e) = f.take(max.saturating_add(1)).read_to_end(&mut data) {
-        warn(warnings, Some(&job.rel), None, format!("cannot read: {e}"));
+    let meta = FileMeta { path: &job.rel, size: job.size, mode: job.mode, layer: None };
+    let probe = FileProbe(&f);
+    if !sink.wants_after_probe(&meta, &probe) {
         return;
     }
-    if data.len() as u64 > max {
-        warn(
-            warnings,
-            Some(&job.rel),
-            None,
-            format!("file grew over the {max} byte limit while reading; not read"),
-        );
-        return;
+    let read_whole = || -> Option<Vec<u8>> {
+        let max = opts.limits.max_file_size;
+        let mut data = Vec::with_capacity(usize::try_from(job.size.min(max)).unwrap_or(0));
+        if let Err(e) = (&f).take(max.saturating_add(1)).read_to_end(&mut data) {
+            warn(warnings, Some(&job.rel), None, format!("cannot read: {e}"));
+            return None;
+        }
+        if data.len() as u64 > max {
+            warn(
+                warnings,
+                Some(&job.rel),
+                None,
+                format!("file grew over the {max} byte limit while reading; not read"),
+            );
+            return None;
+        }
+        opts.bump(|p| &p.bytes_read, data.len() as u64);
+        Some(data)
+    };
+    let content = Content::lazy(&probe, &read_whole);
+    sink.accept_content(&meta, &content, warnings);
+}
+
+/// Positioned reads (`pread`) of an open file, for [`FileSink::wants_after_probe`].
+struct FileProbe<'a>(&'a fs::File);
+
+impl crate::Probe for FileProbe<'_> {
+    fn read_at(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0; len];
+        let mut filled = 0;
+        while filled < len {
+            match self.0.read_at(&mut buf[filled..], offset + filled as u64) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return None,
+            }
+        }
+        buf.truncate(filled);
+        Some(buf)
     }
-    opts.bump(|p| &p.bytes_read, data.len() as u64);
-    let meta = FileMeta { path: &job.rel, size: data.len() as u64, mode: job.mode, layer: None };
-    sink.accept(&meta, &data, warnings);
 }
 
 /// Absolute mount points of pseudo filesystems strictly under `canon_root`.

@@ -68,6 +68,118 @@ pub trait FileSink: Sync {
     fn wants(&self, meta: &FileMeta) -> bool;
     /// Receive the whole content of a wanted file. Called from several threads at once.
     fn accept(&self, meta: &FileMeta, data: &[u8], warnings: &Warnings);
+    /// A second, still cheap look at a file [`FileSink::wants`] accepted, before its whole content is read:
+    /// a few positioned reads (an ELF header and section table, say) to decide whether the file is worth
+    /// reading. Only seekable sources call it (directories); compressed layers are streamed and read anyway.
+    /// The default keeps the file.
+    fn wants_after_probe(&self, _meta: &FileMeta, _probe: &dyn Probe) -> bool {
+        true
+    }
+    /// Receive a wanted file as lazily read [`Content`]: a sink that needs only a few parts of a large file
+    /// (the build-info section of a Go executable) reads them with [`Probe::read_at`], and the file is read
+    /// whole only if some sink calls [`Content::whole`]. The default reads it whole and calls
+    /// [`FileSink::accept`].
+    fn accept_content(&self, meta: &FileMeta, content: &Content, warnings: &Warnings) {
+        if let Some(data) = content.whole() {
+            self.accept(meta, data, warnings);
+        }
+    }
+}
+
+/// Positioned reads of a file before it is read whole; see [`FileSink::wants_after_probe`].
+pub trait Probe {
+    /// Up to `len` bytes at `offset` (fewer at the end of the file); `None` when the read fails.
+    fn read_at(&self, offset: u64, len: usize) -> Option<Vec<u8>>;
+}
+
+/// [`std::io::Read`] + [`std::io::Seek`] over a [`Probe`], for parsers built on seekable readers (zip
+/// archives keep their directory at the end). Wrap it in a `BufReader`: each read is one positioned read.
+pub struct ProbeReader<'a> {
+    probe: &'a dyn Probe,
+    len: u64,
+    pos: u64,
+}
+
+impl<'a> ProbeReader<'a> {
+    /// A reader over the first `len` bytes of `probe` (the file size).
+    pub fn new(probe: &'a dyn Probe, len: u64) -> Self {
+        ProbeReader { probe, len, pos: 0 }
+    }
+}
+
+impl std::io::Read for ProbeReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let want = usize::try_from(self.len.saturating_sub(self.pos)).unwrap_or(usize::MAX).min(buf.len());
+        if want == 0 {
+            return Ok(0);
+        }
+        let got = self.probe.read_at(self.pos, want).ok_or_else(|| std::io::Error::other("read failed"))?;
+        let n = got.len().min(want);
+        buf[..n].copy_from_slice(&got[..n]);
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for ProbeReader<'_> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let target = match to {
+            std::io::SeekFrom::Start(n) => Some(n),
+            std::io::SeekFrom::End(d) => self.len.checked_add_signed(d),
+            std::io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        };
+        self.pos = target
+            .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "seek before start"))?;
+        Ok(self.pos)
+    }
+}
+
+/// The content of one wanted file: positioned reads, and the whole content read at most once, on demand.
+pub struct Content<'a> {
+    source: ContentSource<'a>,
+    whole: std::sync::OnceLock<Option<Vec<u8>>>,
+}
+
+enum ContentSource<'a> {
+    /// Already in memory (a streamed tar entry, a git blob).
+    Bytes(&'a [u8]),
+    /// An open file and a function that reads it whole (with limits and warnings), called at most once.
+    Lazy { probe: &'a dyn Probe, read: &'a (dyn Fn() -> Option<Vec<u8>> + Sync) },
+}
+
+impl<'a> Content<'a> {
+    /// Content already in memory.
+    pub fn bytes(data: &'a [u8]) -> Self {
+        Content { source: ContentSource::Bytes(data), whole: std::sync::OnceLock::new() }
+    }
+
+    /// Content of a file that can be probed and read on demand; `read` reports its own failures.
+    pub fn lazy(probe: &'a dyn Probe, read: &'a (dyn Fn() -> Option<Vec<u8>> + Sync)) -> Self {
+        Content { source: ContentSource::Lazy { probe, read }, whole: std::sync::OnceLock::new() }
+    }
+
+    /// The whole content; `None` when it could not be read (a warning says why).
+    pub fn whole(&self) -> Option<&[u8]> {
+        match &self.source {
+            ContentSource::Bytes(d) => Some(d),
+            ContentSource::Lazy { read, .. } => self.whole.get_or_init(|| read()).as_deref(),
+        }
+    }
+}
+
+impl Probe for Content<'_> {
+    fn read_at(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        match &self.source {
+            ContentSource::Bytes(d) => {
+                let start = usize::try_from(offset).ok()?.min(d.len());
+                Some(d[start..start.saturating_add(len).min(d.len())].to_vec())
+            }
+            ContentSource::Lazy { probe, .. } => match self.whole.get() {
+                Some(Some(d)) => Content::bytes(d).read_at(offset, len),
+                _ => probe.read_at(offset, len),
+            },
+        }
+    }
 }
 
 /// Several sinks as one: a file is wanted when any sink wants it, and its content goes to each sink that
@@ -83,6 +195,18 @@ impl FileSink for Fanout<'_> {
         for s in &self.0 {
             if s.wants(meta) {
                 s.accept(meta, data, warnings);
+            }
+        }
+    }
+
+    fn wants_after_probe(&self, meta: &FileMeta, probe: &dyn Probe) -> bool {
+        self.0.iter().any(|s| s.wants(meta) && s.wants_after_probe(meta, probe))
+    }
+
+    fn accept_content(&self, meta: &FileMeta, content: &Content, warnings: &Warnings) {
+        for s in &self.0 {
+            if s.wants(meta) {
+                s.accept_content(meta, content, warnings);
             }
         }
     }

@@ -9,7 +9,7 @@ pub mod parsers;
 pub mod registry;
 pub mod sbom;
 
-use palisade_artifact::{FileMeta, FileSink};
+use palisade_artifact::{Content, FileMeta, FileSink, Probe};
 use palisade_core::{Ecosystem, Location, OsInfo, Package, Progress, Warning, Warnings};
 use std::sync::Mutex;
 
@@ -71,6 +71,22 @@ pub trait Parser: Send + Sync {
     fn wants(&self, meta: &FileMeta) -> bool;
     /// Parse the whole file.
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError>;
+    /// Optional second look before the whole file is read, with positioned reads (see
+    /// [`FileSink::wants_after_probe`]). Binary parsers use it to skip executables without the section they
+    /// read. Default: keep.
+    fn wants_after_probe(&self, _meta: &FileMeta, _probe: &dyn Probe) -> bool {
+        true
+    }
+    /// Optional: parse from positioned reads alone (the build-info section of a large executable) so the
+    /// file need not be read whole. `None` means "give me the whole file" and [`Parser::parse`] runs.
+    fn parse_probe(
+        &self,
+        _meta: &FileMeta,
+        _probe: &dyn Probe,
+        _out: &mut Output,
+    ) -> Option<Result<(), ParseError>> {
+        None
+    }
 }
 
 /// Per-file result, kept until the walk ends so that files deleted by later layers can be dropped.
@@ -171,31 +187,71 @@ fn os_purl(p: &Package, os: Option<&OsInfo>) -> String {
     )
 }
 
+impl Inventory<'_> {
+    /// Keep one parser's result for one file (warnings go to the shared collector).
+    fn record(
+        &self,
+        parser: &dyn Parser,
+        meta: &FileMeta,
+        result: Result<Output, ParseError>,
+        warnings: &Warnings,
+    ) {
+        match result {
+            Ok(mut output) => {
+                for w in output.warnings.drain(..) {
+                    warnings.push(Warning::new(parser.id(), w).at(meta.path, meta.layer));
+                }
+                if output.packages.is_empty() && output.os.is_none() {
+                    return;
+                }
+                if let Some(p) = self.progress {
+                    Progress::add(&p.packages_found, output.packages.len() as u64);
+                }
+                let r = FileResult { path: meta.path.to_string(), layer: meta.layer, output };
+                self.results.lock().unwrap_or_else(|e| e.into_inner()).push(r);
+            }
+            Err(e) => warnings.push(Warning::new(parser.id(), e.0).at(meta.path, meta.layer)),
+        }
+    }
+}
+
+fn run_parser(parser: &dyn Parser, input: &Input) -> Result<Output, ParseError> {
+    let mut output = Output::default();
+    parser.parse(input, &mut output).map(|()| output)
+}
+
 impl FileSink for Inventory<'_> {
     fn wants(&self, meta: &FileMeta) -> bool {
         self.parsers.iter().any(|p| p.wants(meta))
     }
 
+    fn wants_after_probe(&self, meta: &FileMeta, probe: &dyn Probe) -> bool {
+        self.parsers.iter().any(|p| p.wants(meta) && p.wants_after_probe(meta, probe))
+    }
+
     fn accept(&self, meta: &FileMeta, data: &[u8], warnings: &Warnings) {
         let input = Input { path: meta.path, layer: meta.layer, data };
         for parser in self.parsers.iter().filter(|p| p.wants(meta)) {
+            self.record(parser.as_ref(), meta, run_parser(parser.as_ref(), &input), warnings);
+        }
+    }
+
+    fn accept_content(&self, meta: &FileMeta, content: &Content, warnings: &Warnings) {
+        // Each parser's own second look decides, so one parser's interest does not make another read the
+        // whole file (a Go binary is of no use to the `cargo auditable` parser).
+        for parser in self.parsers.iter().filter(|p| p.wants(meta) && p.wants_after_probe(meta, content)) {
             let mut output = Output::default();
-            match parser.parse(&input, &mut output) {
-                Ok(()) => {
-                    for w in output.warnings.drain(..) {
-                        warnings.push(Warning::new(parser.id(), w).at(meta.path, meta.layer));
+            let result = match parser.parse_probe(meta, content, &mut output) {
+                Some(r) => r.map(|()| output),
+                None => match content.whole() {
+                    Some(data) => {
+                        run_parser(parser.as_ref(), &Input { path: meta.path, layer: meta.layer, data })
                     }
-                    if output.packages.is_empty() && output.os.is_none() {
-                        continue;
-                    }
-                    if let Some(p) = self.progress {
-                        Progress::add(&p.packages_found, output.packages.len() as u64);
-                    }
-                    let r = FileResult { path: meta.path.to_string(), layer: meta.layer, output };
-                    self.results.lock().unwrap_or_else(|e| e.into_inner()).push(r);
-                }
-                Err(e) => warnings.push(Warning::new(parser.id(), e.0).at(meta.path, meta.layer)),
-            }
+                    // The reader already warned why the file could not be read.
+                    None => return,
+                },
+            };
+            self.record(parser.as_ref(), meta, result, warnings);
         }
     }
 }

@@ -371,34 +371,40 @@ fn emit(report: &mut ScanReport, format: Format, output: Option<&PathBuf>, view:
     if !view.packages && !format.is_sbom() {
         report.packages.clear();
     }
-    let mut buf = Vec::new();
     let to_terminal = output.is_none() && std::io::stdout().is_terminal();
-    match format {
-        Format::Table => {
-            let opts = TableOptions {
-                color: to_terminal && console::colors_enabled(),
-                width: if to_terminal {
-                    console::Term::stdout().size_checked().map(|(_, w)| w)
-                } else {
-                    None
-                },
-                hide_packages: !view.packages,
-                scanners: view.ran,
-            };
-            palisade_report::table::render(report, &opts, &mut buf)?;
+    let render = |out: &mut dyn Write| -> Result<()> {
+        match format {
+            Format::Table => {
+                let opts = TableOptions {
+                    color: to_terminal && console::colors_enabled(),
+                    width: if to_terminal {
+                        console::Term::stdout().size_checked().map(|(_, w)| w)
+                    } else {
+                        None
+                    },
+                    hide_packages: !view.packages,
+                    scanners: view.ran,
+                };
+                palisade_report::table::render(report, &opts, out)?;
+            }
+            _ => palisade_report::render(report, format, out)?,
         }
-        _ => palisade_report::render(report, format, &mut buf)?,
-    }
+        Ok(())
+    };
     match output {
         Some(path) => {
+            // Written whole to a temporary file beside the target, then renamed into place.
             let tmp = path.with_extension("palisade-tmp");
-            std::fs::write(&tmp, &buf).with_context(|| format!("writing report to {}", tmp.display()))?;
+            let file = std::fs::File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            render(&mut w)?;
+            w.flush().with_context(|| format!("writing {}", tmp.display()))?;
             std::fs::rename(&tmp, path).with_context(|| format!("writing report to {}", path.display()))?;
         }
         None => {
-            let mut lock = std::io::stdout().lock();
-            lock.write_all(&buf)?;
-            lock.flush()?;
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            render(&mut w)?;
+            w.flush()?;
         }
     }
     Ok(())

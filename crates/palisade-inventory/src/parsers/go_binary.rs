@@ -111,6 +111,32 @@ impl Parser for GoBinary {
         is_binary_candidate(meta)
     }
 
+    fn wants_after_probe(&self, _meta: &FileMeta, probe: &dyn palisade_artifact::Probe) -> bool {
+        super::binary_probe::keep_binary(probe, &[".go.buildinfo", ".note.go.buildid"])
+    }
+
+    /// ELF executables of Go >= 1.18 keep the whole build info inline in `.go.buildinfo`: read that section
+    /// alone instead of the (often 100 MB) binary. Older (pointer) formats and PE/Mach-O are read whole.
+    fn parse_probe(
+        &self,
+        meta: &FileMeta,
+        probe: &dyn palisade_artifact::Probe,
+        out: &mut Output,
+    ) -> Option<Result<(), ParseError>> {
+        const MAX_SECTION: u64 = 16 << 20;
+        let (offset, size) = super::binary_probe::elf_find_section(probe, &[".go.buildinfo"])??;
+        if size > MAX_SECTION || offset.checked_add(size)? > meta.size {
+            return None;
+        }
+        let section = probe.read_at(offset, usize::try_from(size).ok()?)?;
+        let magic_at = find_magic(&section, ALIGN)?;
+        let raw = decode(tail(&section, magic_at), &NoMemory).ok()?;
+        let info = parse_modinfo(&raw.modinfo, &mut out.warnings);
+        let input = Input { path: meta.path, layer: meta.layer, data: &[] };
+        self.emit(&input, &raw.version, info, out);
+        Some(Ok(()))
+    }
+
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {
         if !is_executable_format(input.data) {
             return Ok(());

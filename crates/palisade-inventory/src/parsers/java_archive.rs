@@ -25,7 +25,7 @@ use crate::{Input, Output, ParseError, Parser};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package};
 use std::collections::BTreeMap;
-use std::io::{Cursor, Read};
+use std::io::{Cursor, Read, Seek};
 use zip::ZipArchive;
 
 /// The Java archive parser.
@@ -70,10 +70,38 @@ impl Parser for JavaArchive {
         meta.size < MAX_FILE_SIZE && has_java_extension(meta.file_name())
     }
 
+    /// Archives are read through positioned reads: the central directory and the few metadata entries,
+    /// never the whole (often tens of MB) file.
+    fn parse_probe(
+        &self,
+        meta: &FileMeta,
+        probe: &dyn palisade_artifact::Probe,
+        out: &mut Output,
+    ) -> Option<Result<(), ParseError>> {
+        let reader = std::io::BufReader::with_capacity(
+            64 * 1024,
+            palisade_artifact::ProbeReader::new(probe, meta.size),
+        );
+        let input = Input { path: meta.path, layer: meta.layer, data: &[] };
+        Some(self.parse_reader(reader, &input, out))
+    }
+
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {
+        self.parse_reader(Cursor::new(input.data), input, out)
+    }
+}
+
+impl JavaArchive {
+    /// Walk the archive read by `reader`; `input` names the file (its data is not used).
+    fn parse_reader<R: Read + Seek>(
+        &self,
+        reader: R,
+        input: &Input,
+        out: &mut Output,
+    ) -> Result<(), ParseError> {
         let mut walk =
             Walk { budget: LIMITS.max_total, limits: LIMITS, found: Vec::new(), warnings: Vec::new() };
-        walk.archive(input.data, input.path, None, 0)
+        walk.archive(reader, input.path, None, 0)
             .map_err(|e| ParseError::new(format!("not a readable Java archive: {e}")))?;
         out.warnings.append(&mut walk.warnings);
         if walk.found.is_empty() {
@@ -121,14 +149,14 @@ struct Walk {
 impl Walk {
     /// Scan one archive. `display` names it for messages (`a.war!/WEB-INF/lib/b.jar`); `nested` is the same
     /// for nested archives and `None` for the scanned file itself. Errors are about this archive as a whole.
-    fn archive(
+    fn archive<R: Read + Seek>(
         &mut self,
-        data: &[u8],
+        reader: R,
         display: &str,
         nested: Option<&str>,
         depth: u32,
     ) -> Result<(), String> {
-        let mut zip = ZipArchive::new(Cursor::new(data)).map_err(|e| e.to_string())?;
+        let mut zip = ZipArchive::new(reader).map_err(|e| e.to_string())?;
         let mut poms = Vec::new();
         let mut manifest = None;
         let mut inner = Vec::new();
@@ -212,7 +240,7 @@ impl Walk {
                     continue;
                 }
             };
-            if let Err(e) = self.archive(&bytes, &child, Some(&child), depth + 1) {
+            if let Err(e) = self.archive(Cursor::new(&bytes[..]), &child, Some(&child), depth + 1) {
                 self.warnings.push(format!("{child}: not a readable archive: {e}"));
             }
         }
@@ -220,9 +248,9 @@ impl Walk {
     }
 
     /// Decompress entry `i`, refusing more than `cap` bytes or more than the remaining budget.
-    fn read_entry(
+    fn read_entry<R: Read + Seek>(
         &mut self,
-        zip: &mut ZipArchive<Cursor<&[u8]>>,
+        zip: &mut ZipArchive<R>,
         i: usize,
         cap: u64,
     ) -> Result<Vec<u8>, String> {
@@ -442,7 +470,7 @@ mod tests {
 
     fn walk(data: &[u8], path: &str, limits: Limits) -> Walk {
         let mut w = Walk { budget: limits.max_total, limits, found: Vec::new(), warnings: Vec::new() };
-        w.archive(data, path, None, 0).unwrap();
+        w.archive(Cursor::new(data), path, None, 0).unwrap();
         w
     }
 
@@ -688,5 +716,41 @@ mod tests {
             seen += 1;
         }
         println!("{seen} Debian jars checked");
+    }
+}
+
+#[cfg(test)]
+mod probe_tests {
+    use super::*;
+    use palisade_artifact::Content;
+
+    /// Reading a jar through positioned reads gives what reading it whole gives, nested jars included.
+    #[test]
+    fn probe_parse_equals_whole_parse() {
+        let inner = {
+            let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            let o = zip::write::SimpleFileOptions::default();
+            w.start_file("META-INF/maven/org.x/inner/pom.properties", o).unwrap();
+            std::io::Write::write_all(&mut w, b"groupId=org.x\nartifactId=inner\nversion=1.0\n").unwrap();
+            w.finish().unwrap().into_inner()
+        };
+        let outer = {
+            let mut w = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            let o = zip::write::SimpleFileOptions::default();
+            w.start_file("META-INF/maven/org.x/app/pom.properties", o).unwrap();
+            std::io::Write::write_all(&mut w, b"groupId=org.x\nartifactId=app\nversion=2.0\n").unwrap();
+            w.start_file("WEB-INF/lib/inner-1.0.jar", o).unwrap();
+            std::io::Write::write_all(&mut w, &inner).unwrap();
+            w.finish().unwrap().into_inner()
+        };
+        let meta = FileMeta { path: "srv/app.war", size: outer.len() as u64, mode: 0o644, layer: None };
+        let mut whole = Output::default();
+        JavaArchive.parse(&Input { path: "srv/app.war", layer: None, data: &outer }, &mut whole).unwrap();
+        let mut probed = Output::default();
+        JavaArchive.parse_probe(&meta, &Content::bytes(&outer), &mut probed).unwrap().unwrap();
+        assert_eq!(whole.packages.len(), 2);
+        assert_eq!(probed.packages, whole.packages);
+        let mut bad = Output::default();
+        assert!(JavaArchive.parse_probe(&meta, &Content::bytes(b"not a zip"), &mut bad).unwrap().is_err());
     }
 }

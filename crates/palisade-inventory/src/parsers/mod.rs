@@ -1,6 +1,7 @@
 //! One module per file kind. Each has a doc comment saying what it reads and a fixture test beside it.
 
 pub mod apk_installed;
+mod binary_probe;
 pub mod cargo_lock;
 pub mod composer_lock;
 pub mod dotnet_deps;

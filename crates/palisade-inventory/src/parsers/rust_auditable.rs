@@ -69,6 +69,10 @@ impl Parser for CargoAuditable {
         is_binary_candidate(meta)
     }
 
+    fn wants_after_probe(&self, _meta: &FileMeta, probe: &dyn palisade_artifact::Probe) -> bool {
+        super::binary_probe::keep_binary(probe, &[".dep-v0"])
+    }
+
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {
         if !is_executable_format(input.data) {
             return Ok(());
