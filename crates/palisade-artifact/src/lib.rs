@@ -162,7 +162,7 @@ impl<'a> Content<'a> {
     pub fn whole(&self) -> Option<&[u8]> {
         match &self.source {
             ContentSource::Bytes(d) => Some(d),
-            ContentSource::Lazy { read, .. } => self.whole.get_or_init(|| read()).as_deref(),
+            ContentSource::Lazy { read, .. } => self.whole.get_or_init(read).as_deref(),
         }
     }
 }

@@ -48,7 +48,7 @@ pub enum Command {
     /// Scan a target and report what is inside it.
     Scan {
         #[command(subcommand)]
-        target: ScanTarget,
+        target: Box<ScanTarget>,
     },
     /// Build, update and inspect the local vulnerability database.
     Db {
@@ -298,7 +298,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
     let quiet = cli.global.quiet;
     match cli.command {
         Command::Scan { target } => {
-            let (spec, out, image) = match target {
+            let (spec, out, image) = match *target {
                 ScanTarget::Image { reference, input, image, out } => {
                     let spec = match (reference, input) {
                         (_, Some(path)) => TargetSpec::ImageArchive(path),
