@@ -26,8 +26,8 @@ measure() {
   cat "$OUT/$name.time" | tail -n1
 }
 
-trivy_image() { trivy image --cache-dir "$TRIVY_CACHE" --skip-db-update --offline-scan --format cyclonedx --input "$1"; }
-trivy_rootfs() { trivy rootfs --cache-dir "$TRIVY_CACHE" --skip-db-update --offline-scan --format cyclonedx "$1"; }
+TRIVY=(trivy --cache-dir "$TRIVY_CACHE" --quiet)
+TRIVY_OPTS=(--skip-db-update --offline-scan --format cyclonedx)
 
 rows=()
 run_pair() { # run_pair LABEL KIND INPUT
@@ -36,10 +36,10 @@ run_pair() { # run_pair LABEL KIND INPUT
   rm -rf "$TRIVY_CACHE/fanal"
   if [ "$kind" = image ]; then
     p=$(measure "pal-$label" "$PAL" scan image --input "$input" --format cyclonedx --quiet)
-    t=$(measure "trivy-$label" trivy_image "$input")
+    t=$(measure "trivy-$label" "${TRIVY[@]}" image "${TRIVY_OPTS[@]}" --input "$input")
   else
     p=$(measure "pal-$label" "$PAL" scan rootfs "$input" --format cyclonedx --quiet)
-    t=$(measure "trivy-$label" trivy_rootfs "$input")
+    t=$(measure "trivy-$label" "${TRIVY[@]}" rootfs "${TRIVY_OPTS[@]}" "$input")
   fi
   read -r ps pk <<<"$p"; read -r ts tk <<<"$t"
   local pc tc
@@ -51,7 +51,7 @@ run_pair() { # run_pair LABEL KIND INPUT
 run_pair bookworm-docker-archive image "$FIX/bookworm.docker.tar"
 run_pair bookworm-oci-layout image "$FIX/bookworm.oci"
 run_pair app-docker-archive image "$FIX/app.docker.tar"
-run_pair app-oci-archive image "$FIX/app.oci.tar"
+run_pair app-oci-layout image "$FIX/app.oci"
 run_pair big-1g-docker-archive image "$FIX/big.docker.tar"
 run_pair rootfs-bookworm rootfs "$FIX/rootfs-bookworm"
 run_pair rootfs-bullseye rootfs "$FIX/rootfs-bullseye"
