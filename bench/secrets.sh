@@ -60,11 +60,15 @@ EOF
 }
 
 rm -rf "$TRIVY_CACHE"
-p=$(measure palisade "$PAL" scan fs "$DIR" --scanners secret --format json --quiet)
-p1=$(RAYON_NUM_THREADS=1 measure palisade-1thread "$PAL" scan fs "$DIR" --scanners secret --format json --quiet)
+# Every tool scans "." from inside DIR: detect-secrets and Trivy skip paths with hidden components such as
+# the `.cargo` of the default DIR, and relative paths keep the three reports comparable.
+cd "$DIR"
+p=$(measure palisade "$PAL" scan fs . --scanners secret --format json --quiet)
+p1=$(RAYON_NUM_THREADS=1 measure palisade-1thread "$PAL" scan fs . --scanners secret --format json --quiet)
 t=$(measure trivy trivy fs --scanners secret --offline-scan --skip-db-update --cache-dir "$TRIVY_CACHE" \
-  --format json --quiet "$DIR")
-d=$(measure detect-secrets detect-secrets scan --all-files "$DIR")
+  --format json --quiet .)
+d=$(measure detect-secrets detect-secrets scan --all-files .)
+cd "$here"
 
 read -r ps pk <<<"$p"; read -r p1s _ <<<"$p1"
 rows=()

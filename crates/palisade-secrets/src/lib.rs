@@ -14,6 +14,7 @@
 pub mod config;
 pub mod git;
 pub mod k8s;
+pub mod keywords;
 pub mod rule;
 pub mod rules;
 pub mod scanner;

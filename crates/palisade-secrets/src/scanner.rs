@@ -1,6 +1,6 @@
 //! The scan engine.
 //!
-//! One ASCII-case-insensitive Aho-Corasick pass finds every rule keyword in a file. Each hit opens a
+//! One ASCII-case-insensitive keyword pass ([`crate::keywords`]) finds every rule keyword in a file. Each hit opens a
 //! window for the rules of that keyword (the hit's line, at most 256 bytes back and 1 KiB forward; for
 //! multi-line rules up to 64 KiB forward); a rule's overlapping windows are merged and its regex runs
 //! once per merged window. Candidates then pass the filters: entropy, checksum, the rule's allow
@@ -12,11 +12,11 @@
 //! suppressed; the text after the marker is the reason (default `inline palisade:allow-secret`).
 
 use crate::config::Config;
+use crate::keywords::{Hit, KeywordIndex};
 use crate::rule::{Checksum, Detector, Redact, Rule};
 use crate::rules::RULES;
 use crate::util;
 use crate::{SecretsError, k8s};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use memchr::memmem;
 use palisade_core::findings::secret::Severity;
@@ -74,8 +74,8 @@ struct Compiled {
 /// A compiled rule set plus limits; cheap to share between threads (`&Scanner` is `Sync`).
 pub struct Scanner {
     rules: Vec<Compiled>,
-    ac: Option<AhoCorasick>,
-    /// Per Aho-Corasick pattern: the rules it triggers.
+    keywords: KeywordIndex,
+    /// Per keyword: the rules it triggers.
     kw_rules: Vec<Vec<usize>>,
     /// Regex rules without keywords: run over the whole file.
     unanchored: Vec<usize>,
@@ -247,18 +247,7 @@ impl Scanner {
                 broad: key_group.is_some() || crate::rules::BROAD.contains(&s.id.as_str()),
             });
         }
-        let ac = if keywords.is_empty() {
-            None
-        } else {
-            Some(
-                AhoCorasick::builder()
-                    .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(&keywords)
-                    .map_err(|e| SecretsError::Config(format!("keyword automaton: {e}")))?,
-            )
-        };
+        let keywords = KeywordIndex::new(&keywords);
         let allow_paths = glob_set("allow_paths", &config.allow_paths)?;
         let allow_patterns = config
             .allow_patterns
@@ -267,7 +256,7 @@ impl Scanner {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Scanner {
             rules,
-            ac,
+            keywords,
             kw_rules,
             unanchored,
             filename_rules,
@@ -338,18 +327,18 @@ impl Scanner {
         // Keyword pass: windows per rule.
         let mut windows: Vec<(usize, usize, usize)> = Vec::new(); // (rule, start, end)
         let mut k8s_hits: Vec<(usize, usize)> = Vec::new(); // (rule, pos)
-        if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(data) {
-                let Some(rs) = self.kw_rules.get(m.pattern().as_usize()) else { continue };
-                for &ri in rs {
-                    let Some(r) = self.rules.get(ri) else { continue };
-                    if r.detector == Detector::K8sSecret {
-                        k8s_hits.push((ri, m.start()));
-                        continue;
-                    }
-                    let (ws, we) = window(data, m.start(), m.end(), r.multiline);
-                    windows.push((ri, ws, we));
+        let mut hits: Vec<Hit> = Vec::new();
+        self.keywords.find_all(data, &mut hits);
+        for m in hits {
+            let Some(rs) = self.kw_rules.get(m.keyword) else { continue };
+            for &ri in rs {
+                let Some(r) = self.rules.get(ri) else { continue };
+                if r.detector == Detector::K8sSecret {
+                    k8s_hits.push((ri, m.start));
+                    continue;
                 }
+                let (ws, we) = window(data, m.start, m.end, r.multiline);
+                windows.push((ri, ws, we));
             }
         }
         for &ri in &self.unanchored {
