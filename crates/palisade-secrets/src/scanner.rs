@@ -610,7 +610,11 @@ fn generic_value_ok(v: &[u8]) -> bool {
         && v.iter().any(|b| b.is_ascii_uppercase())
         && v.contains(&b'_');
     let lower_word = v.iter().all(|&b| b.is_ascii_lowercase() || b == b'_' || b == b'-');
-    !(ident_path || constant || lower_word)
+    // Rust/C++ paths in type annotations (`token: super::super::Foundation::HANDLE`).
+    let code_path = memmem::find(v, b"::").is_some()
+        && v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+        && v.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
+    !(ident_path || constant || lower_word || code_path)
 }
 
 #[cfg(test)]
@@ -725,6 +729,8 @@ severity = "critical"
         assert!(generic_key_ok(b"client_secret"));
         assert!(!generic_value_ok(b"self.password"));
         assert!(!generic_value_ok(b"DB_PASSWORD_VAR"));
+        assert!(!generic_value_ok(b"super::super::super::Win32::Foundation::HANDLE"));
+        assert!(generic_value_ok(b"p4ss::w0rd!9"));
         assert!(generic_value_ok(b"s3cr3T-v4lue!"));
         assert!(is_placeholder(b"ghp_xxxxxxxxxxxxxxxxxxxx"));
         assert!(is_placeholder(b"${TOKEN}"));
