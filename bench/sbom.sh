@@ -17,6 +17,7 @@ bash "$here/bench/make-big-image.sh" "$FIX"
 PAL=$here/target/release/palisade
 TRIVY_CACHE=$OUT/trivy-cache
 export TRIVY_NO_PROGRESS=true
+python3 "$here/bench/trivy-empty-java-db.py" "$TRIVY_CACHE/java-db"
 
 # measure NAME CMD...: runs CMD once, records "seconds maxrss_kb"
 measure() {
@@ -27,7 +28,7 @@ measure() {
 }
 
 TRIVY=(trivy --cache-dir "$TRIVY_CACHE" --quiet)
-TRIVY_OPTS=(--skip-db-update --offline-scan --format cyclonedx)
+TRIVY_OPTS=(--skip-db-update --skip-java-db-update --offline-scan --format cyclonedx)
 
 rows=()
 run_pair() { # run_pair LABEL KIND INPUT

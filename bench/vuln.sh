@@ -58,25 +58,7 @@ trivy_db_s=$(secs "$t0" "$(now)")
 # Trivy refuses to scan jars without its Java index DB (sha1 -> Maven coordinates), which is only downloadable.
 # Give it an empty one (the trivy-java-db schema, no rows): jars are then identified from their own manifests,
 # as Palisade does, which has no such index either.
-python3 - "$TRIVY_CACHE/java-db" <<'EOF'
-import datetime, json, os, sqlite3, sys
-d = sys.argv[1]; os.makedirs(d, exist_ok=True); p = os.path.join(d, "trivy-java.db")
-if os.path.exists(p): os.remove(p)
-c = sqlite3.connect(p)
-c.executescript("""
-CREATE TABLE artifacts(id INTEGER PRIMARY KEY, group_id TEXT, artifact_id TEXT);
-CREATE TABLE indices(artifact_id INTEGER, version TEXT, sha1 BLOB, archive_type TEXT,
-                     FOREIGN KEY (artifact_id) REFERENCES artifacts(id));
-CREATE UNIQUE INDEX artifacts_idx ON artifacts(artifact_id, group_id);
-CREATE INDEX indices_artifact_idx ON indices(artifact_id);
-CREATE UNIQUE INDEX indices_sha1_idx ON indices(sha1);
-""")
-c.commit(); c.close()
-now = datetime.datetime.now(datetime.timezone.utc)
-ts = lambda t: t.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-json.dump({"Version": 1, "NextUpdate": ts(now + datetime.timedelta(days=3650)), "UpdatedAt": ts(now),
-           "DownloadedAt": ts(now)}, open(os.path.join(d, "metadata.json"), "w"))
-EOF
+python3 "$(dirname "$0")/trivy-empty-java-db.py" "$TRIVY_CACHE/java-db"
 
 # 4. Whole scans of / (both tools see the same files; Trivy's layer cache is cleared first).
 rm -rf "$TRIVY_CACHE/fanal"
