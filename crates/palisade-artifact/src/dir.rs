@@ -3,8 +3,8 @@
 //! - Symlinks are never followed (the root itself may be a link the user named); each one is recorded in
 //!   the [`FileTree`] with its target, so nothing outside the root is ever read.
 //! - Devices, fifos and sockets are skipped.
-//! - Unreadable directories and files become warnings; wanted files over `max_file_size` are skipped with a
-//!   warning.
+//! - Unreadable directories and files become warnings; wanted files over `max_file_size` are not read whole
+//!   (a warning says so), though a sink may still probe them with positioned reads.
 //! - A file is opened, then its device and inode are compared with what the walk saw, so a file swapped for a
 //!   link between the two steps (on a live system) is skipped rather than read through the link.
 //! - Mounts of pseudo filesystems (`proc`, `sysfs`, `devtmpfs`, cgroups, ...) found under the root in
@@ -156,19 +156,8 @@ pub(crate) fn walk(
                 if !sink.wants(&meta) {
                     continue;
                 }
-                if md.len() > opts.limits.max_file_size {
-                    warn(
-                        warnings,
-                        Some(&child_rel),
-                        None,
-                        format!(
-                            "file is {} bytes, over the {} byte limit (max_file_size); not read",
-                            md.len(),
-                            opts.limits.max_file_size
-                        ),
-                    );
-                    continue;
-                }
+                // Over `max_file_size` is refused only if a sink asks for the whole content: a probe
+                // (an executable's build-info section, a jar's directory) needs a few KiB of it.
                 batch.push(Job {
                     abs: child_abs,
                     rel: child_rel,
@@ -219,6 +208,12 @@ fn read_one(job: &Job, opts: &Options, sink: &dyn FileSink, warnings: &Warnings)
     }
     let read_whole = || -> Option<Vec<u8>> {
         let max = opts.limits.max_file_size;
+        if job.size > max {
+            let msg =
+                format!("file is {} bytes, over the {max} byte limit (max_file_size); not read", job.size);
+            warn(warnings, Some(&job.rel), None, msg);
+            return None;
+        }
         let mut data = Vec::with_capacity(usize::try_from(job.size.min(max)).unwrap_or(0));
         if let Err(e) = (&f).take(max.saturating_add(1)).read_to_end(&mut data) {
             warn(warnings, Some(&job.rel), None, format!("cannot read: {e}"));

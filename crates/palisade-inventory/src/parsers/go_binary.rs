@@ -39,8 +39,9 @@ pub struct GoBinary;
 
 /// Smallest file worth opening as a compiled executable.
 const MIN_BINARY_SIZE: u64 = 1024;
-/// Largest executable read into memory.
-const MAX_BINARY_SIZE: u64 = 512 * 1024 * 1024;
+/// Largest executable looked at. Go build info is usually read from its section alone; a whole read is still
+/// bounded by the artifact reader's `max_file_size`.
+const MAX_BINARY_SIZE: u64 = 8 * 1024 * 1024 * 1024;
 /// The build information header magic.
 const MAGIC: &[u8] = b"\xff Go buildinf:";
 const HEADER_SIZE: usize = 32;
