@@ -61,3 +61,28 @@ pub fn df_hits_opts(check: &dyn Check, text: &str, opts: &CheckOptions) -> Vec<H
     check.dockerfile(&d, &DfCx { opts }, &mut out);
     out
 }
+
+/// The two fixture tests every check file has: `fires_on_fail_fixture` (the check reports at least one
+/// hit on `FAIL`) and `silent_on_pass_fixture` (no hit on `PASS`). The first argument picks the runner:
+/// `k8s` runs [`hits`] on YAML, `dockerfile` runs [`df_hits`] on a Dockerfile.
+macro_rules! fixture_tests {
+    (k8s, $check:expr, pass: $pass:expr, fail: $fail:expr $(,)?) => {
+        $crate::testutil::fixture_tests!(@tests $crate::testutil::hits, $check, $pass, $fail);
+    };
+    (dockerfile, $check:expr, pass: $pass:expr, fail: $fail:expr $(,)?) => {
+        $crate::testutil::fixture_tests!(@tests $crate::testutil::df_hits, $check, $pass, $fail);
+    };
+    (@tests $run:path, $check:expr, $pass:expr, $fail:expr) => {
+        #[test]
+        fn fires_on_fail_fixture() {
+            assert!(!$run(&$check, $fail).is_empty());
+        }
+
+        #[test]
+        fn silent_on_pass_fixture() {
+            let found = $run(&$check, $pass);
+            assert!(found.is_empty(), "{found:?}");
+        }
+    };
+}
+pub(crate) use fixture_tests;

@@ -40,20 +40,11 @@ impl Check for FromLatest {
 #[cfg(test)]
 mod tests {
     use super::FromLatest as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM ubuntu:latest
 "#;
     const PASS: &str = r#"FROM ubuntu:24.04
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -45,7 +45,6 @@ impl Check for FromUntagged {
 #[cfg(test)]
 mod tests {
     use super::FromUntagged as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM ubuntu
 "#;
@@ -53,13 +52,5 @@ mod tests {
 FROM base
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

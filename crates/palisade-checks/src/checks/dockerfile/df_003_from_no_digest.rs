@@ -44,20 +44,11 @@ impl Check for FromNoDigest {
 #[cfg(test)]
 mod tests {
     use super::FromNoDigest as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM ubuntu:24.04
 "#;
     const PASS: &str = r#"FROM ubuntu:24.04@sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

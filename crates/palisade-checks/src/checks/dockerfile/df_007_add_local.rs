@@ -48,7 +48,6 @@ impl Check for AddLocal {
 #[cfg(test)]
 mod tests {
     use super::AddLocal as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 ADD . /app
@@ -57,13 +56,5 @@ ADD . /app
 COPY . /app
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

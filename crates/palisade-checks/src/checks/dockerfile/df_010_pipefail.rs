@@ -55,7 +55,6 @@ impl Check for Pipefail {
 #[cfg(test)]
 mod tests {
     use super::Pipefail as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 RUN wget -O - https://x | tar xz
@@ -65,13 +64,5 @@ SHELL ["/bin/ash", "-eo", "pipefail", "-c"]
 RUN wget -O - https://x | tar xz
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -39,7 +39,6 @@ impl Check for Sudo {
 #[cfg(test)]
 mod tests {
     use super::Sudo as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM debian:12
 RUN sudo apt-get update
@@ -48,13 +47,5 @@ RUN sudo apt-get update
 RUN apt-get update
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

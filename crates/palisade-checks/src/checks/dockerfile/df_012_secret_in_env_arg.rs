@@ -49,7 +49,6 @@ impl Check for SecretInEnvArg {
 #[cfg(test)]
 mod tests {
     use super::SecretInEnvArg as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 ENV API_KEY=abc123
@@ -58,13 +57,5 @@ ENV API_KEY=abc123
 ENV LOG_LEVEL=debug
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -39,7 +39,6 @@ impl Check for ExposeSsh {
 #[cfg(test)]
 mod tests {
     use super::ExposeSsh as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 EXPOSE 22
@@ -48,13 +47,5 @@ EXPOSE 22
 EXPOSE 8080
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

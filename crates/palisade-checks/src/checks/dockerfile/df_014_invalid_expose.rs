@@ -46,7 +46,6 @@ impl Check for InvalidExpose {
 #[cfg(test)]
 mod tests {
     use super::InvalidExpose as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 EXPOSE 80000
@@ -55,13 +54,5 @@ EXPOSE 80000
 EXPOSE 8080/tcp
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

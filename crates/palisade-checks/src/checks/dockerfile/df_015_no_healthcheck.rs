@@ -40,7 +40,6 @@ impl Check for NoHealthcheck {
 #[cfg(test)]
 mod tests {
     use super::NoHealthcheck as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 "#;
@@ -48,13 +47,5 @@ mod tests {
 HEALTHCHECK CMD wget -q --spider http://localhost/ || exit 1
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -41,7 +41,6 @@ impl Check for Maintainer {
 #[cfg(test)]
 mod tests {
     use super::Maintainer as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 MAINTAINER a@b.c
@@ -50,13 +49,5 @@ MAINTAINER a@b.c
 LABEL org.opencontainers.image.authors=a@b.c
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -55,7 +55,6 @@ impl Check for UpdateAlone {
 #[cfg(test)]
 mod tests {
     use super::UpdateAlone as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM debian:12
 RUN apt-get update
@@ -65,13 +64,5 @@ RUN apt-get install -y curl
 RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -44,7 +44,6 @@ impl Check for AptNotAptGet {
 #[cfg(test)]
 mod tests {
     use super::AptNotAptGet as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM debian:12
 RUN apt install -y curl
@@ -53,13 +52,5 @@ RUN apt install -y curl
 RUN apt-get install -y curl
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

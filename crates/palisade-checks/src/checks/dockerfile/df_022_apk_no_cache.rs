@@ -39,7 +39,6 @@ impl Check for ApkNoCache {
 #[cfg(test)]
 mod tests {
     use super::ApkNoCache as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 RUN apk add curl=8.9.0-r0
@@ -48,13 +47,5 @@ RUN apk add curl=8.9.0-r0
 RUN apk add --no-cache curl=8.9.0-r0
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -52,7 +52,6 @@ impl Check for LangPin {
 #[cfg(test)]
 mod tests {
     use super::LangPin as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM node:22
 RUN npm install -g typescript
@@ -61,13 +60,5 @@ RUN npm install -g typescript
 RUN npm install -g typescript@5.6.2
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -45,7 +45,6 @@ impl Check for YumYes {
 #[cfg(test)]
 mod tests {
     use super::YumYes as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM fedora:40
 RUN dnf install httpd
@@ -54,13 +53,5 @@ RUN dnf install httpd
 RUN dnf install -y httpd && dnf clean all
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

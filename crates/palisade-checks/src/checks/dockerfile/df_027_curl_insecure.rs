@@ -39,7 +39,6 @@ impl Check for CurlInsecure {
 #[cfg(test)]
 mod tests {
     use super::CurlInsecure as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 RUN curl -k https://x.example -o /x
@@ -48,13 +47,5 @@ RUN curl -k https://x.example -o /x
 RUN curl -f https://x.example -o /x
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -41,7 +41,6 @@ impl Check for AptUnauthenticated {
 #[cfg(test)]
 mod tests {
     use super::AptUnauthenticated as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM debian:12
 RUN apt-get install -y --allow-unauthenticated curl
@@ -50,13 +49,5 @@ RUN apt-get install -y --allow-unauthenticated curl
 RUN apt-get install -y curl
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -52,7 +52,6 @@ impl Check for CopyRelativeNoWorkdir {
 #[cfg(test)]
 mod tests {
     use super::CopyRelativeNoWorkdir as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 COPY a.txt data/
@@ -62,13 +61,5 @@ WORKDIR /app
 COPY a.txt data/
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -39,20 +39,11 @@ impl Check for StageNameCasing {
 #[cfg(test)]
 mod tests {
     use super::StageNameCasing as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20 AS Build
 "#;
     const PASS: &str = r#"FROM alpine:3.20 AS build
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

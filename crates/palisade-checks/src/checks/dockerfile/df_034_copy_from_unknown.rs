@@ -48,7 +48,6 @@ impl Check for CopyFromUnknown {
 #[cfg(test)]
 mod tests {
     use super::CopyFromUnknown as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20 AS build
 FROM alpine:3.20
@@ -59,13 +58,5 @@ FROM alpine:3.20
 COPY --from=build /a /a
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -43,7 +43,6 @@ impl Check for ShellFormCmd {
 #[cfg(test)]
 mod tests {
     use super::ShellFormCmd as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 CMD python app.py
@@ -52,13 +51,5 @@ CMD python app.py
 CMD ["python", "app.py"]
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

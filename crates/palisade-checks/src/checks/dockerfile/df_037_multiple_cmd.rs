@@ -46,7 +46,6 @@ impl Check for MultipleCmd {
 #[cfg(test)]
 mod tests {
     use super::MultipleCmd as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 CMD ["a"]
@@ -57,13 +56,5 @@ ENTRYPOINT ["a"]
 CMD ["b"]
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

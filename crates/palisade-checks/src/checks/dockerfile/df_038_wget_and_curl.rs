@@ -40,7 +40,6 @@ impl Check for WgetAndCurl {
 #[cfg(test)]
 mod tests {
     use super::WgetAndCurl as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 RUN curl -fo a https://x
@@ -50,13 +49,5 @@ RUN wget -q https://y
 RUN curl -fo a https://x
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

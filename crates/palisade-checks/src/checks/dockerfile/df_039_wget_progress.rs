@@ -39,7 +39,6 @@ impl Check for WgetProgress {
 #[cfg(test)]
 mod tests {
     use super::WgetProgress as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 RUN wget https://x.example/a
@@ -48,13 +47,5 @@ RUN wget https://x.example/a
 RUN wget -q https://x.example/a
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -42,7 +42,6 @@ impl Check for UselessCommands {
 #[cfg(test)]
 mod tests {
     use super::UselessCommands as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM debian:12
 RUN service nginx start
@@ -51,13 +50,5 @@ RUN service nginx start
 RUN nginx -t
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -43,20 +43,11 @@ impl Check for FromPlatform {
 #[cfg(test)]
 mod tests {
     use super::FromPlatform as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM --platform=linux/amd64 alpine:3.20
 "#;
     const PASS: &str = r#"FROM --platform=$BUILDPLATFORM alpine:3.20
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

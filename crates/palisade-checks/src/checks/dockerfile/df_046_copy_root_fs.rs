@@ -43,7 +43,6 @@ impl Check for CopyRootFs {
 #[cfg(test)]
 mod tests {
     use super::CopyRootFs as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20 AS b
 FROM scratch
@@ -54,13 +53,5 @@ FROM scratch
 COPY --from=b /app /app
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -49,7 +49,6 @@ impl Check for ConsecutiveRun {
 #[cfg(test)]
 mod tests {
     use super::ConsecutiveRun as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 RUN echo a
@@ -59,13 +58,5 @@ RUN echo b
 RUN echo a && echo b
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

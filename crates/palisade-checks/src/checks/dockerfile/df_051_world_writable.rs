@@ -52,7 +52,6 @@ impl Check for WorldWritable {
 #[cfg(test)]
 mod tests {
     use super::WorldWritable as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 RUN chmod -R 777 /app
@@ -61,13 +60,5 @@ RUN chmod -R 777 /app
 RUN chmod -R 755 /app
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -43,7 +43,6 @@ impl Check for AptNoRecommends {
 #[cfg(test)]
 mod tests {
     use super::AptNoRecommends as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM debian:12
 RUN apt-get install -y curl=7.88.1-10
@@ -52,13 +51,5 @@ RUN apt-get install -y curl=7.88.1-10
 RUN apt-get install -y --no-install-recommends curl=7.88.1-10
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -44,7 +44,6 @@ impl Check for ApkPin {
 #[cfg(test)]
 mod tests {
     use super::ApkPin as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 RUN apk add --no-cache curl
@@ -53,13 +52,5 @@ RUN apk add --no-cache curl
 RUN apk add --no-cache curl=8.9.0-r0
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

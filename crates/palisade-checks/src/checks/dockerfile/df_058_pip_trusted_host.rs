@@ -46,7 +46,6 @@ impl Check for PipTrustedHost {
 #[cfg(test)]
 mod tests {
     use super::PipTrustedHost as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM python:3.12
 RUN pip install --trusted-host pypi.example flask==3.0.3
@@ -55,13 +54,5 @@ RUN pip install --trusted-host pypi.example flask==3.0.3
 RUN pip install flask==3.0.3
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -62,7 +62,6 @@ impl Check for TlsEnvDisabled {
 #[cfg(test)]
 mod tests {
     use super::TlsEnvDisabled as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM node:22
 ENV NODE_TLS_REJECT_UNAUTHORIZED=0
@@ -71,13 +70,5 @@ ENV NODE_TLS_REJECT_UNAUTHORIZED=0
 ENV NODE_ENV=production
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

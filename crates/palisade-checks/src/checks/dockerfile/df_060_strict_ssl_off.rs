@@ -50,7 +50,6 @@ impl Check for StrictSslOff {
 #[cfg(test)]
 mod tests {
     use super::StrictSslOff as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM node:22
 RUN npm config set strict-ssl false
@@ -59,13 +58,5 @@ RUN npm config set strict-ssl false
 RUN npm config set fund false
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

@@ -43,7 +43,6 @@ impl Check for InsecureEntitlement {
 #[cfg(test)]
 mod tests {
     use super::InsecureEntitlement as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM alpine:3.20
 RUN --security=insecure mount -t tmpfs none /mnt
@@ -52,13 +51,5 @@ RUN --security=insecure mount -t tmpfs none /mnt
 RUN --mount=type=cache,target=/var/cache/apk apk add --no-cache curl=8.9.0-r0
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

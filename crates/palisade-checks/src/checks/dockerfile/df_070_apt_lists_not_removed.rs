@@ -49,7 +49,6 @@ impl Check for AptListsNotRemoved {
 #[cfg(test)]
 mod tests {
     use super::AptListsNotRemoved as C;
-    use crate::testutil::df_hits;
 
     const FAIL: &str = r#"FROM debian:12
 RUN apt-get update && apt-get install -y curl
@@ -58,13 +57,5 @@ RUN apt-get update && apt-get install -y curl
 RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!df_hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(df_hits(&C, PASS).is_empty(), "{:?}", df_hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
 }

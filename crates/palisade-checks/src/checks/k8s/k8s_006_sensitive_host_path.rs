@@ -67,8 +67,6 @@ impl Check for SensitiveHostPath {
 #[cfg(test)]
 mod tests {
     use super::SensitiveHostPath as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: v1
 kind: Pod
@@ -93,13 +91,5 @@ spec:
     image: registry.example.com/app:1.0
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }

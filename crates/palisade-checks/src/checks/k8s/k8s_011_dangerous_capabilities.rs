@@ -76,8 +76,6 @@ impl Check for DangerousCapabilities {
 #[cfg(test)]
 mod tests {
     use super::DangerousCapabilities as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: v1
 kind: Pod
@@ -102,13 +100,5 @@ spec:
     securityContext: {capabilities: {add: [NET_BIND_SERVICE]}}
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }

@@ -41,8 +41,6 @@ impl Check for WritableRootFs {
 #[cfg(test)]
 mod tests {
     use super::WritableRootFs as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: v1
 kind: Pod
@@ -66,13 +64,5 @@ spec:
     securityContext: {readOnlyRootFilesystem: true}
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }

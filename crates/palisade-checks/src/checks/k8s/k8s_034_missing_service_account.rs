@@ -57,8 +57,7 @@ impl Check for MissingServiceAccount {
 #[cfg(test)]
 mod tests {
     use super::MissingServiceAccount as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
+    use crate::testutil::hits;
 
     const FAIL: &str = r#"apiVersion: v1
 kind: ServiceAccount
@@ -91,15 +90,7 @@ spec:
     image: registry.example.com/app:1.0
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 
     #[test]
     fn deprecated_service_account_field_is_resolved_too() {

@@ -56,8 +56,7 @@ impl Check for EnvSecretLiteral {
 #[cfg(test)]
 mod tests {
     use super::EnvSecretLiteral as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
+    use crate::testutil::hits;
 
     const FAIL: &str = r#"apiVersion: v1
 kind: Pod
@@ -82,15 +81,7 @@ spec:
     env: [{name: DB_PASSWORD, valueFrom: {secretKeyRef: {name: db, key: password}}}]
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 
     #[test]
     fn private_key_value_and_cloud_key_names_fire() {

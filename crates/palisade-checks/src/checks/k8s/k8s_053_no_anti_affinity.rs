@@ -63,8 +63,7 @@ impl Check for NoAntiAffinity {
 #[cfg(test)]
 mod tests {
     use super::NoAntiAffinity as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
+    use crate::testutil::hits;
 
     const FAIL: &str = r#"apiVersion: apps/v1
 kind: Deployment
@@ -106,15 +105,7 @@ spec:
         image: registry.example.com/app:1.0
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 
     #[test]
     fn anti_affinity_must_select_own_pods_in_own_namespace() {

@@ -50,8 +50,6 @@ impl Check for PdbBlocksDisruption {
 #[cfg(test)]
 mod tests {
     use super::PdbBlocksDisruption as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: policy/v1
 kind: PodDisruptionBudget
@@ -68,13 +66,5 @@ spec:
   selector: {matchLabels: {app: web}}
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }

@@ -43,8 +43,6 @@ impl Check for PdbEvictionPolicy {
 #[cfg(test)]
 mod tests {
     use super::PdbEvictionPolicy as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: policy/v1
 kind: PodDisruptionBudget
@@ -60,13 +58,5 @@ spec:
   unhealthyPodEvictionPolicy: AlwaysAllow
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }

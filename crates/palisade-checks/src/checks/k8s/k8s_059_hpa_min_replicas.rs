@@ -47,8 +47,6 @@ impl Check for HpaMinReplicas {
 #[cfg(test)]
 mod tests {
     use super::HpaMinReplicas as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: autoscaling/v2
 kind: HorizontalPodAutoscaler
@@ -65,13 +63,5 @@ spec:
   maxReplicas: 5
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }

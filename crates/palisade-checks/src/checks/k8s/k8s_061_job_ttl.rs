@@ -43,8 +43,6 @@ impl Check for JobTtl {
 #[cfg(test)]
 mod tests {
     use super::JobTtl as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: batch/v1
 kind: Job
@@ -66,13 +64,5 @@ spec:
       containers: [{name: a, image: x:1}]
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }

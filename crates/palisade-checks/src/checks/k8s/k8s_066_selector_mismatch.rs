@@ -56,8 +56,7 @@ impl Check for SelectorMismatch {
 #[cfg(test)]
 mod tests {
     use super::SelectorMismatch as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
+    use crate::testutil::hits;
 
     const FAIL: &str = r#"apiVersion: apps/v1
 kind: Deployment
@@ -96,15 +95,7 @@ spec:
         image: registry.example.com/app:1.0
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 
     #[test]
     fn deployment_config_plain_selector() {

@@ -61,8 +61,6 @@ impl Check for InvalidPortName {
 #[cfg(test)]
 mod tests {
     use super::InvalidPortName as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: v1
 kind: Pod
@@ -87,13 +85,5 @@ spec:
     ports: [{name: http, containerPort: 80}]
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }

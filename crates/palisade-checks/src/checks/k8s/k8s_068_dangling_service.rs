@@ -48,8 +48,7 @@ impl Check for DanglingService {
 #[cfg(test)]
 mod tests {
     use super::DanglingService as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
+    use crate::testutil::hits;
 
     const FAIL: &str = r#"apiVersion: apps/v1
 kind: Deployment
@@ -106,15 +105,7 @@ spec:
   ports: [{port: 80}]
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 
     #[test]
     fn templates_without_spec_still_count() {

@@ -86,8 +86,7 @@ pub fn removed_in(api_version: &str, kind: &str) -> Option<(u32, &'static str)> 
 #[cfg(test)]
 mod tests {
     use super::RemovedApi as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
+    use crate::testutil::hits_v;
 
     const FAIL: &str = r#"apiVersion: extensions/v1beta1
 kind: Ingress
@@ -100,15 +99,7 @@ metadata: {name: i, namespace: apps}
 spec: {tls: [{hosts: [a]}]}
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 
     #[test]
     fn version_dependent() {

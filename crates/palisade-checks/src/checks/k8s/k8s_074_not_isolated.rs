@@ -72,8 +72,6 @@ impl Check for NotIsolated {
 #[cfg(test)]
 mod tests {
     use super::NotIsolated as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: apps/v1
 kind: Deployment
@@ -119,13 +117,5 @@ spec:
   policyTypes: [Ingress, Egress]
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }

@@ -48,8 +48,6 @@ impl Check for NginxSnippet {
 #[cfg(test)]
 mod tests {
     use super::NginxSnippet as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: networking.k8s.io/v1
 kind: Ingress
@@ -68,13 +66,5 @@ metadata:
 spec: {}
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }

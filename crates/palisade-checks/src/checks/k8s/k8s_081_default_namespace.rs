@@ -53,8 +53,7 @@ impl Check for DefaultNamespace {
 #[cfg(test)]
 mod tests {
     use super::DefaultNamespace as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
+    use crate::testutil::hits;
 
     const FAIL: &str = r#"apiVersion: v1
 kind: Pod
@@ -77,15 +76,7 @@ spec:
     image: registry.example.com/app:1.0
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 
     #[test]
     fn kubernetes_created_objects_are_exempt() {

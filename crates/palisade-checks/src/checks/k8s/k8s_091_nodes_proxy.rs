@@ -39,8 +39,6 @@ impl Check for NodesProxy {
 #[cfg(test)]
 mod tests {
     use super::NodesProxy as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -61,13 +59,5 @@ rules:
   verbs: ["get"]
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }

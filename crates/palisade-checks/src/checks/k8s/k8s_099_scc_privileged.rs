@@ -42,8 +42,6 @@ impl Check for SccPrivileged {
 #[cfg(test)]
 mod tests {
     use super::SccPrivileged as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: security.openshift.io/v1
 kind: SecurityContextConstraints
@@ -56,13 +54,5 @@ metadata: {name: s}
 allowPrivilegedContainer: false
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }

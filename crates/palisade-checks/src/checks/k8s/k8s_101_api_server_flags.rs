@@ -93,8 +93,6 @@ impl Check for ApiServerFlags {
 #[cfg(test)]
 mod tests {
     use super::ApiServerFlags as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: v1
 kind: Pod
@@ -119,13 +117,5 @@ spec:
     command: [kube-apiserver, --anonymous-auth=false, --authorization-mode=Node,RBAC]
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }

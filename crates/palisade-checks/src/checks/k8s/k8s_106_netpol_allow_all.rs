@@ -50,8 +50,6 @@ impl Check for NetpolAllowAll {
 #[cfg(test)]
 mod tests {
     use super::NetpolAllowAll as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
 
     const FAIL: &str = r#"apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -70,13 +68,5 @@ spec:
   - from: [{podSelector: {matchLabels: {app: web}}}]
 "#;
 
-    #[test]
-    fn fires_on_fail_fixture() {
-        assert!(!hits(&C, FAIL).is_empty());
-    }
-
-    #[test]
-    fn silent_on_pass_fixture() {
-        assert!(hits(&C, PASS).is_empty(), "{:?}", hits(&C, PASS));
-    }
+    crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
 }
