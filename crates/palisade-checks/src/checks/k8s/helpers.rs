@@ -1,5 +1,6 @@
 //! Helpers shared by the Kubernetes checks.
 
+use crate::check::Hit;
 use crate::k8s::{Container, ContainerKind, Object};
 use crate::yaml::Node;
 
@@ -211,4 +212,39 @@ pub fn all_powerful(rule: &Node) -> bool {
             .all(|w| verbs.iter().any(|v| v == w));
     let groups = rule.get("apiGroups").map(Node::str_list).unwrap_or_default();
     groups.iter().any(|g| g == "*") && res.iter().any(|r| r == "*") && all_verbs
+}
+
+/// Reports every long-running container of a workload (not a Job or CronJob) that has no `probe` field
+/// (`livenessProbe`, `readinessProbe`).
+pub fn missing_probe(obj: &Object, probe: &str, out: &mut Vec<Hit>) {
+    if obj.kind == "Job" || obj.kind == "CronJob" {
+        return;
+    }
+    for c in app_containers(obj) {
+        if c.node.field(probe).is_none() {
+            out.push(
+                Hit::at(c.node, format!("container {:?} has no {probe}; add one", c.name))
+                    .in_container(c.name),
+            );
+        }
+    }
+}
+
+/// Reports every `containerPort` of every container whose number satisfies `bad`; `message` words the
+/// hit from the container name and the port number.
+pub fn flag_container_ports(
+    obj: &Object,
+    bad: impl Fn(i64) -> bool,
+    message: impl Fn(&str, i64) -> String,
+    out: &mut Vec<Hit>,
+) {
+    for c in containers(obj) {
+        for p in c.node.get("ports").map(Node::as_seq).unwrap_or(&[]) {
+            if let Some((n, v)) = p.get("containerPort").and_then(|n| n.as_i64().map(|v| (n, v)))
+                && bad(v)
+            {
+                out.push(Hit::at(n, message(c.name, v)).in_container(c.name));
+            }
+        }
+    }
 }

@@ -1,12 +1,8 @@
 //! PAL-K8S-050: readinessProbe missing.
 
-#[allow(unused_imports)]
-use super::helpers::*;
+use super::helpers::missing_probe;
 use crate::check::{Check, CheckMeta, Hit, K8sCx};
-#[allow(unused_imports)]
 use crate::k8s::Object;
-#[allow(unused_imports)]
-use crate::yaml::Node;
 use palisade_core::findings::misconfig::Severity;
 
 pub struct ReadinessProbe;
@@ -28,19 +24,8 @@ impl Check for ReadinessProbe {
         &META
     }
 
-    #[allow(unused_variables)]
-    fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if obj.kind == "Job" || obj.kind == "CronJob" {
-            return;
-        }
-        for c in app_containers(obj) {
-            if c.node.field("readinessProbe").is_none() {
-                out.push(
-                    Hit::at(c.node, format!("container {:?} has no readinessProbe; add one", c.name))
-                        .in_container(c.name),
-                );
-            }
-        }
+    fn k8s(&self, obj: &Object, _cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
+        missing_probe(obj, "readinessProbe", out);
     }
 }
 

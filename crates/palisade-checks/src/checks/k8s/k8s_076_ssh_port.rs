@@ -30,16 +30,12 @@ impl Check for SshPort {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        for c in containers(obj) {
-            for p in c.node.get("ports").map(Node::as_seq).unwrap_or(&[]) {
-                if let Some(n) = p.get("containerPort").filter(|n| n.as_i64() == Some(22)) {
-                    out.push(
-                        Hit::at(n, format!("container {:?} exposes port 22 (SSH); remove it", c.name))
-                            .in_container(c.name),
-                    );
-                }
-            }
-        }
+        flag_container_ports(
+            obj,
+            |v| v == 22,
+            |name, _| format!("container {name:?} exposes port 22 (SSH); remove it"),
+            out,
+        );
         if obj.kind == "Service" {
             for p in obj.spec().and_then(|s| s.get("ports")).map(Node::as_seq).unwrap_or(&[]) {
                 if let Some(n) = p

@@ -30,25 +30,12 @@ impl Check for PrivilegedPort {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        for c in containers(obj) {
-            for p in c.node.get("ports").map(Node::as_seq).unwrap_or(&[]) {
-                if let Some(n) =
-                    p.get("containerPort").filter(|n| n.as_i64().is_some_and(|v| v > 0 && v < 1024))
-                {
-                    out.push(
-                        Hit::at(
-                            n,
-                            format!(
-                                "container {:?} uses privileged port {}; use a port >= 1024",
-                                c.name,
-                                n.as_i64().unwrap_or(0)
-                            ),
-                        )
-                        .in_container(c.name),
-                    );
-                }
-            }
-        }
+        flag_container_ports(
+            obj,
+            |v| v > 0 && v < 1024,
+            |name, v| format!("container {name:?} uses privileged port {v}; use a port >= 1024"),
+            out,
+        );
     }
 }
 
