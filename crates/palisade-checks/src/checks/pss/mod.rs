@@ -30,3 +30,23 @@ pub mod pss_019_proc_mount_restricted;
 pub const BASELINE_GROUPS: &[&str] = &["kubernetes", "pss", "pss:baseline", "pss:restricted", "pod-security"];
 /// Groups of restricted-level PSS checks.
 pub const RESTRICTED_GROUPS: &[&str] = &["kubernetes", "pss", "pss:restricted", "pod-security"];
+
+/// Reports every container of `pod` whose `securityContext.procMount` is set to anything but `Default`
+/// (shared by the baseline and restricted `procMount` checks, which differ only in when they apply).
+pub fn non_default_proc_mounts(pod: &crate::k8s::PodView<'_>, out: &mut Vec<crate::check::Hit>) {
+    for c in pod.containers() {
+        if let Some(p) = c.sc_field("procMount").filter(|p| p.as_str() != Some("Default")) {
+            out.push(
+                crate::check::Hit::at(
+                    p,
+                    format!(
+                        "container {:?} sets securityContext.procMount={}; use Default",
+                        c.name,
+                        p.scalar_text().unwrap_or_default()
+                    ),
+                )
+                .in_container(c.name),
+            );
+        }
+    }
+}

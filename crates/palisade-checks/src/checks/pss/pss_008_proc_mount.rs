@@ -30,21 +30,7 @@ impl Check for ProcMount {
         if cx.version.at_least(35) && pod.user_namespaced() {
             return;
         }
-        for c in pod.containers() {
-            if let Some(p) = c.sc_field("procMount").filter(|p| p.as_str() != Some("Default")) {
-                out.push(
-                    Hit::at(
-                        p,
-                        format!(
-                            "container {:?} sets securityContext.procMount={}; use Default",
-                            c.name,
-                            p.scalar_text().unwrap_or_default()
-                        ),
-                    )
-                    .in_container(c.name),
-                );
-            }
-        }
+        super::non_default_proc_mounts(&pod, out);
     }
 }
 

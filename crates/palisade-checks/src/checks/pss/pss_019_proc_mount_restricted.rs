@@ -32,21 +32,7 @@ impl Check for ProcMountRestricted {
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
         let _ = cx;
         let Some(pod) = obj.pod() else { return };
-        for c in pod.containers() {
-            if let Some(p) = c.sc_field("procMount").filter(|p| p.as_str() != Some("Default")) {
-                out.push(
-                    Hit::at(
-                        p,
-                        format!(
-                            "container {:?} sets securityContext.procMount={}; use Default",
-                            c.name,
-                            p.scalar_text().unwrap_or_default()
-                        ),
-                    )
-                    .in_container(c.name),
-                );
-            }
-        }
+        super::non_default_proc_mounts(&pod, out);
     }
 }
 
