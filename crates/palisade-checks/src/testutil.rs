@@ -5,6 +5,7 @@ use crate::dockerfile::Dockerfile;
 use crate::k8s::Object;
 use crate::options::{CheckOptions, K8sVersion};
 use crate::yaml::load_all;
+use palisade_core::ImageConfig;
 
 /// A pod that breaks most baseline and restricted rules.
 pub const FAIL_POD: &str = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: bad\nspec:\n  hostNetwork: true\n  containers:\n  - name: c\n    image: nginx\n    securityContext:\n      privileged: true\n";
@@ -47,6 +48,14 @@ pub fn hits_opts(check: &dyn Check, yaml: &str, opts: &CheckOptions) -> Vec<Hit>
     for o in &objects {
         check.k8s(o, &cx, &mut out);
     }
+    out
+}
+
+/// Hits of one check on an image config.
+pub fn img_hits(check: &dyn Check, cfg: &ImageConfig) -> Vec<Hit> {
+    let opts = CheckOptions::default();
+    let mut out = Vec::new();
+    check.image(cfg, &DfCx { opts: &opts }, &mut out);
     out
 }
 

@@ -38,20 +38,13 @@ impl Check for RootUser {
 #[cfg(test)]
 mod tests {
     use super::RootUser as C;
-    use crate::check::{Check, DfCx};
+    use crate::testutil::img_hits;
     use palisade_core::ImageConfig;
-
-    fn run(cfg: &ImageConfig) -> usize {
-        let opts = crate::options::CheckOptions::default();
-        let mut out = Vec::new();
-        C.image(cfg, &DfCx { opts: &opts }, &mut out);
-        out.len()
-    }
 
     #[test]
     fn fires_and_passes() {
-        assert_eq!(run(&ImageConfig::default()), 1);
-        assert_eq!(run(&ImageConfig { user: Some("0:0".into()), ..Default::default() }), 1);
-        assert_eq!(run(&ImageConfig { user: Some("10001".into()), ..Default::default() }), 0);
+        assert_eq!(img_hits(&C, &ImageConfig::default()).len(), 1);
+        assert_eq!(img_hits(&C, &ImageConfig { user: Some("0:0".into()), ..Default::default() }).len(), 1);
+        assert_eq!(img_hits(&C, &ImageConfig { user: Some("10001".into()), ..Default::default() }).len(), 0);
     }
 }

@@ -32,19 +32,18 @@ impl Check for SshPort {
 #[cfg(test)]
 mod tests {
     use super::SshPort as C;
-    use crate::check::{Check, DfCx};
+    use crate::testutil::img_hits;
     use palisade_core::ImageConfig;
-
-    fn run(cfg: &ImageConfig) -> usize {
-        let opts = crate::options::CheckOptions::default();
-        let mut out = Vec::new();
-        C.image(cfg, &DfCx { opts: &opts }, &mut out);
-        out.len()
-    }
 
     #[test]
     fn fires_and_passes() {
-        assert_eq!(run(&ImageConfig { exposed_ports: vec!["22/tcp".into()], ..Default::default() }), 1);
-        assert_eq!(run(&ImageConfig { exposed_ports: vec!["8080/tcp".into()], ..Default::default() }), 0);
+        assert_eq!(
+            img_hits(&C, &ImageConfig { exposed_ports: vec!["22/tcp".into()], ..Default::default() }).len(),
+            1
+        );
+        assert_eq!(
+            img_hits(&C, &ImageConfig { exposed_ports: vec!["8080/tcp".into()], ..Default::default() }).len(),
+            0
+        );
     }
 }

@@ -32,24 +32,21 @@ impl Check for NoHealthcheck {
 #[cfg(test)]
 mod tests {
     use super::NoHealthcheck as C;
-    use crate::check::{Check, DfCx};
+    use crate::testutil::img_hits;
     use palisade_core::ImageConfig;
-
-    fn run(cfg: &ImageConfig) -> usize {
-        let opts = crate::options::CheckOptions::default();
-        let mut out = Vec::new();
-        C.image(cfg, &DfCx { opts: &opts }, &mut out);
-        out.len()
-    }
 
     #[test]
     fn fires_and_passes() {
-        assert_eq!(run(&ImageConfig::default()), 1);
+        assert_eq!(img_hits(&C, &ImageConfig::default()).len(), 1);
         assert_eq!(
-            run(&ImageConfig {
-                healthcheck: Some(vec!["CMD-SHELL".into(), "true".into()]),
-                ..Default::default()
-            }),
+            img_hits(
+                &C,
+                &ImageConfig {
+                    healthcheck: Some(vec!["CMD-SHELL".into(), "true".into()]),
+                    ..Default::default()
+                }
+            )
+            .len(),
             0
         );
     }

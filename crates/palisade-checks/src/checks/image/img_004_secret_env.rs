@@ -39,19 +39,18 @@ impl Check for SecretEnv {
 #[cfg(test)]
 mod tests {
     use super::SecretEnv as C;
-    use crate::check::{Check, DfCx};
+    use crate::testutil::img_hits;
     use palisade_core::ImageConfig;
-
-    fn run(cfg: &ImageConfig) -> usize {
-        let opts = crate::options::CheckOptions::default();
-        let mut out = Vec::new();
-        C.image(cfg, &DfCx { opts: &opts }, &mut out);
-        out.len()
-    }
 
     #[test]
     fn fires_and_passes() {
-        assert_eq!(run(&ImageConfig { env: vec!["DB_PASSWORD=x".into()], ..Default::default() }), 1);
-        assert_eq!(run(&ImageConfig { env: vec!["PATH=/usr/bin".into()], ..Default::default() }), 0);
+        assert_eq!(
+            img_hits(&C, &ImageConfig { env: vec!["DB_PASSWORD=x".into()], ..Default::default() }).len(),
+            1
+        );
+        assert_eq!(
+            img_hits(&C, &ImageConfig { env: vec!["PATH=/usr/bin".into()], ..Default::default() }).len(),
+            0
+        );
     }
 }
