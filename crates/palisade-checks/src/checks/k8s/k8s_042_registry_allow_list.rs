@@ -58,8 +58,7 @@ impl Check for RegistryAllowList {
 #[cfg(test)]
 mod tests {
     use super::RegistryAllowList as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v};
+    use crate::testutil::hits;
 
     const FAIL: &str = r#"apiVersion: v1
 kind: Pod

@@ -51,8 +51,7 @@ impl Check for Privileged {
 #[cfg(test)]
 mod tests {
     use super::Privileged as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
+    use crate::testutil::{hits, pod_with};
 
     #[test]
     fn fires_and_passes() {

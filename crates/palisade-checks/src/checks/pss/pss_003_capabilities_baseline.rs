@@ -66,8 +66,7 @@ pub const ALLOWED: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::CapabilitiesBaseline as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
+    use crate::testutil::{hits, pod_with};
 
     #[test]
     fn fires_and_passes() {

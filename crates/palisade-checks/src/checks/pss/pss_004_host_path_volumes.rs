@@ -49,8 +49,7 @@ impl Check for HostPathVolumes {
 #[cfg(test)]
 mod tests {
     use super::HostPathVolumes as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
+    use crate::testutil::{hits, pod_with};
 
     #[test]
     fn fires_and_passes() {

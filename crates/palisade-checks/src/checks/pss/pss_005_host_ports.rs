@@ -50,8 +50,7 @@ impl Check for HostPorts {
 #[cfg(test)]
 mod tests {
     use super::HostPorts as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
+    use crate::testutil::{hits, pod_with};
 
     #[test]
     fn fires_and_passes() {

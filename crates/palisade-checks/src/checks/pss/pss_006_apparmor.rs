@@ -61,8 +61,7 @@ impl Check for AppArmor {
 #[cfg(test)]
 mod tests {
     use super::AppArmor as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
+    use crate::testutil::{hits, pod_with};
 
     #[test]
     fn fires_and_passes() {

@@ -58,7 +58,6 @@ impl Check for SeLinux {
 #[cfg(test)]
 mod tests {
     use super::SeLinux as C;
-    #[allow(unused_imports)]
     use crate::testutil::{hits, hits_v, pod_with};
 
     #[test]

@@ -37,7 +37,6 @@ impl Check for ProcMount {
 #[cfg(test)]
 mod tests {
     use super::ProcMount as C;
-    #[allow(unused_imports)]
     use crate::testutil::{hits, hits_v, pod_with};
 
     #[test]

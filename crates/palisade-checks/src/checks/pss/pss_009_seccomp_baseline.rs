@@ -71,7 +71,6 @@ impl Check for SeccompBaseline {
 #[cfg(test)]
 mod tests {
     use super::SeccompBaseline as C;
-    #[allow(unused_imports)]
     use crate::testutil::{hits, hits_v, pod_with};
 
     #[test]

@@ -76,7 +76,6 @@ pub fn safe_sysctls(minor: u32) -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::Sysctls as C;
-    #[allow(unused_imports)]
     use crate::testutil::{hits, hits_v, pod_with};
 
     #[test]

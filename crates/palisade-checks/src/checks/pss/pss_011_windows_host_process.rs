@@ -55,8 +55,7 @@ impl Check for WindowsHostProcess {
 #[cfg(test)]
 mod tests {
     use super::WindowsHostProcess as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
+    use crate::testutil::{hits, pod_with};
 
     #[test]
     fn fires_and_passes() {

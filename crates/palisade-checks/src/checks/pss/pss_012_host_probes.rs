@@ -68,8 +68,7 @@ impl Check for HostProbes {
 #[cfg(test)]
 mod tests {
     use super::HostProbes as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
+    use crate::testutil::{hits, pod_with};
 
     #[test]
     fn fires_and_passes() {

@@ -81,8 +81,7 @@ impl Check for RestrictedVolumes {
 #[cfg(test)]
 mod tests {
     use super::RestrictedVolumes as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
+    use crate::testutil::{hits, pod_with};
 
     #[test]
     fn fires_and_passes() {

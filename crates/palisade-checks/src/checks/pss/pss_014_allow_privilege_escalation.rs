@@ -65,8 +65,7 @@ impl Check for AllowPrivilegeEscalation {
 #[cfg(test)]
 mod tests {
     use super::AllowPrivilegeEscalation as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
+    use crate::testutil::{hits, pod_with};
 
     #[test]
     fn fires_and_passes() {

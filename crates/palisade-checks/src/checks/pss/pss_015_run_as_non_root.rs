@@ -84,8 +84,7 @@ impl Check for RunAsNonRoot {
 #[cfg(test)]
 mod tests {
     use super::RunAsNonRoot as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
+    use crate::testutil::{hits, pod_with};
 
     #[test]
     fn fires_and_passes() {

@@ -53,8 +53,7 @@ impl Check for RunAsUser {
 #[cfg(test)]
 mod tests {
     use super::RunAsUser as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
+    use crate::testutil::{hits, pod_with};
 
     #[test]
     fn fires_and_passes() {

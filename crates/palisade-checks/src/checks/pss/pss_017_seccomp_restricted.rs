@@ -68,7 +68,6 @@ impl Check for SeccompRestricted {
 #[cfg(test)]
 mod tests {
     use super::SeccompRestricted as C;
-    #[allow(unused_imports)]
     use crate::testutil::{hits, hits_v, pod_with};
 
     #[test]

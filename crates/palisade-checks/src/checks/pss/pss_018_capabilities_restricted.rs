@@ -75,8 +75,7 @@ impl Check for CapabilitiesRestricted {
 #[cfg(test)]
 mod tests {
     use super::CapabilitiesRestricted as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
+    use crate::testutil::{hits, pod_with};
 
     #[test]
     fn fires_and_passes() {

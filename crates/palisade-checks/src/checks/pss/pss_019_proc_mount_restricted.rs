@@ -39,8 +39,7 @@ impl Check for ProcMountRestricted {
 #[cfg(test)]
 mod tests {
     use super::ProcMountRestricted as C;
-    #[allow(unused_imports)]
-    use crate::testutil::{hits, hits_v, pod_with};
+    use crate::testutil::{hits, pod_with};
 
     #[test]
     fn fires_and_passes() {
