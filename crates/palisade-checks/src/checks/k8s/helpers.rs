@@ -248,3 +248,13 @@ pub fn flag_container_ports(
         }
     }
 }
+
+/// The `hostPath.path` node of every hostPath volume of a workload, with its text.
+pub fn host_paths(obj: &Object) -> Vec<(&Node, String)> {
+    let Some(pod) = obj.pod() else { return Vec::new() };
+    pod.volumes()
+        .iter()
+        .filter_map(|v| v.field("hostPath").and_then(|h| h.get("path")))
+        .map(|p| (p, p.scalar_text().unwrap_or_default()))
+        .collect()
+}

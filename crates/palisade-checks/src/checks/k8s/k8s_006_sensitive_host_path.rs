@@ -30,10 +30,7 @@ impl Check for SensitiveHostPath {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        let Some(pod) = obj.pod() else { return };
-        for v in pod.volumes() {
-            let Some(p) = v.field("hostPath").and_then(|h| h.get("path")) else { continue };
-            let path = p.scalar_text().unwrap_or_default();
+        for (p, path) in host_paths(obj) {
             let norm = path.trim_end_matches('/');
             let exact = ["", "/var", "/usr", "/lib", "/bin", "/sbin", "/home", "/var/log"].contains(&norm);
             let under = [
