@@ -161,3 +161,52 @@ fn missing_vulnerability_db_is_a_warning_not_a_failure() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("palisade db update"), "says how to get a DB: {stderr}");
 }
+
+#[test]
+fn repo_history_finds_a_secret_that_head_no_longer_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let ok = std::process::Command::new("git")
+            .args(["-c", "user.name=T", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"])
+            .args(args)
+            .current_dir(dir.path())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        ok
+    };
+    if !git(&["init", "-q"]) {
+        eprintln!("skipping: git is not installed");
+        return;
+    }
+    std::fs::write(dir.path().join("settings.env"), FAKE_AWS_SECRET).unwrap();
+    assert!(git(&["add", "."]) && git(&["commit", "-q", "-m", "add config"]));
+    std::fs::write(dir.path().join("settings.env"), "AWS_SECRET=from-the-vault\n").unwrap();
+    assert!(git(&["commit", "-q", "-am", "remove the key"]));
+
+    let scan = |history: bool| -> serde_json::Value {
+        let mut cmd = palisade();
+        cmd.args([
+            "scan",
+            "repo",
+            dir.path().to_str().unwrap(),
+            "--scanners",
+            "secret",
+            "--format",
+            "json",
+            "-q",
+        ]);
+        if history {
+            cmd.arg("--history");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert!(scan(false)["secrets"].as_array().is_none_or(|s| s.is_empty()), "HEAD no longer has the key");
+    let report = scan(true);
+    let found = &report["secrets"][0];
+    assert_eq!(found["rule_id"], "aws-secret-access-key", "{report}");
+    assert_eq!(found["path"], "settings.env");
+    assert!(found["commit"]["id"].as_str().is_some_and(|id| id.len() == 40), "{found}");
+}
