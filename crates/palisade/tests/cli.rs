@@ -166,14 +166,13 @@ fn missing_vulnerability_db_is_a_warning_not_a_failure() {
 fn repo_history_finds_a_secret_that_head_no_longer_has() {
     let dir = tempfile::tempdir().unwrap();
     let git = |args: &[&str]| {
-        let ok = std::process::Command::new("git")
+        std::process::Command::new("git")
             .args(["-c", "user.name=T", "-c", "user.email=t@example.com", "-c", "init.defaultBranch=main"])
             .args(args)
             .current_dir(dir.path())
             .status()
             .map(|s| s.success())
-            .unwrap_or(false);
-        ok
+            .unwrap_or(false)
     };
     if !git(&["init", "-q"]) {
         eprintln!("skipping: git is not installed");
