@@ -23,11 +23,21 @@ impl ConfigSink {
         ConfigSink { engine, findings: Mutex::new(Vec::new()) }
     }
 
+    /// The engine the sink runs, for checks outside the file stream (an image's config, stdin).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// The findings, sorted by file, line and check id.
     pub fn into_findings(self) -> Vec<Misconfiguration> {
+        self.into_parts().1
+    }
+
+    /// The engine back (to reuse it) and the findings, sorted by file, line and check id.
+    pub fn into_parts(self) -> (Engine, Vec<Misconfiguration>) {
         let mut v = self.findings.into_inner().unwrap_or_else(|e| e.into_inner());
         v.sort_by(|a, b| (&a.file, a.line, &a.check_id).cmp(&(&b.file, b.line, &b.check_id)));
-        v
+        (self.engine, v)
     }
 }
 

@@ -1,6 +1,6 @@
 //! Policy step of a scan: severity filter, ignore-unfixed, ignore files, VEX, then the exit-code gate.
 
-use crate::cli::{EXIT_OK, PolicyOpts};
+use crate::cli::PolicyOpts;
 use anyhow::{Context, Result};
 use palisade_core::{ScanReport, Severity, Warning};
 use palisade_policy::PolicyOptions;
@@ -42,6 +42,5 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOpts, quiet: bool) -> Result<
             summary.suppressed, summary.filtered
         );
     }
-    let code = palisade_policy::gate(report, opts.exit_code, None);
-    Ok(if code == 0 { EXIT_OK } else { code })
+    Ok(palisade_policy::gate(report, opts.exit_code, None))
 }

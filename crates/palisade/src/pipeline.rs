@@ -183,9 +183,8 @@ fn scan_artifact(
     let secret_scanner = if scanners.secret { Some(secret_scanner(&scanners.secret_opts)?) } else { None };
     // With --history every committed blob is scanned from git instead of the HEAD tree.
     let secret_sink = secret_scanner.as_ref().filter(|_| !history).map(SecretSink::new);
-    let engine = if scanners.misconfig { Some(check_engine(&scanners.check_opts)?) } else { None };
-    let config_engine = if scanners.misconfig { Some(check_engine(&scanners.check_opts)?) } else { None };
-    let config_sink = config_engine.map(ConfigSink::new);
+    let config_sink =
+        if scanners.misconfig { Some(ConfigSink::new(check_engine(&scanners.check_opts)?)) } else { None };
 
     let mut sinks: Vec<&dyn FileSink> = Vec::new();
     if scanners.needs_inventory() {
@@ -213,11 +212,9 @@ fn scan_artifact(
             .with_context(|| format!("scanning the history of {}", path.display()))?;
     }
     if let Some(sink) = config_sink {
+        let image_findings = report.artifact.config.as_ref().map(|cfg| sink.engine().check_image_config(cfg));
         report.misconfigurations = sink.into_findings();
-    }
-    if let (Some(engine), Some(cfg)) = (&engine, report.artifact.config.as_ref()) {
-        let image_findings = engine.check_image_config(cfg);
-        report.misconfigurations.extend(image_findings);
+        report.misconfigurations.extend(image_findings.into_iter().flatten());
     }
     sort_findings(&mut report);
     Ok(report)
@@ -225,56 +222,50 @@ fn scan_artifact(
 
 /// `scan config PATH...`: files and directories through the check engine, `-` from stdin.
 fn scan_config(paths: &[String], scanners: &Scanners, progress: &Arc<Progress>) -> Result<ScanReport> {
-    let engine = check_engine(&scanners.check_opts)?;
+    let mut engine = check_engine(&scanners.check_opts)?;
     let mut report = ScanReport::new(ArtifactInfo::new(ArtifactKind::Fs, paths.join(" ")), now());
-    let mut engine = Some(engine);
     for p in paths {
-        let Some(current) = engine.take() else { break };
-        if p == "-" {
-            let mut data = Vec::new();
-            std::io::stdin().take(MAX_INPUT_BYTES).read_to_end(&mut data).context("reading stdin")?;
-            // Rendered Helm output and kubectl output are YAML; a Dockerfile on stdin starts with FROM/ARG/#.
-            let name = if looks_like_dockerfile(&data) { "Dockerfile" } else { "stdin.yaml" };
-            let result = current.check_file(name, &data);
-            report.misconfigurations.extend(result.findings);
-            report
-                .warnings
-                .extend(result.errors.into_iter().map(|e| Warning::new("misconfig", e.to_string())));
-            engine = Some(current);
-            continue;
-        }
         let path = Path::new(p);
-        let meta = std::fs::metadata(path).with_context(|| format!("{p}: cannot open"))?;
-        if meta.is_file() {
-            let data = read_capped(path, MAX_INPUT_BYTES)?;
-            // A file named on the command line is checked even when its name does not say what it is.
-            let name = match palisade_checks::file_kind(p) {
-                Some(_) => p.to_string(),
-                None if looks_like_dockerfile(&data) => format!("{p}/Dockerfile"),
-                None => format!("{p}.yaml"),
-            };
-            let mut result = current.check_file(&name, &data);
-            for f in &mut result.findings {
-                f.file = p.clone();
-            }
-            report.misconfigurations.extend(result.findings);
-            report
-                .warnings
-                .extend(result.errors.into_iter().map(|e| Warning::new("misconfig", e.to_string())));
-            engine = Some(current);
-        } else {
-            let sink = ConfigSink::new(current);
+        let is_dir =
+            p != "-" && std::fs::metadata(path).with_context(|| format!("{p}: cannot open"))?.is_dir();
+        if is_dir {
+            let sink = ConfigSink::new(engine);
             let target = Target::Dir { path: path.into(), kind: ArtifactKind::Fs };
             let opts = Options { progress: Some(progress.clone()), ..Options::default() };
-            let scanned = palisade_artifact::scan(&target, &opts, &sink)?;
+            let scanned = palisade_artifact::scan(&target, &opts, &sink);
+            let (back, findings) = sink.into_parts();
+            engine = back;
+            report.warnings.extend(scanned?.warnings);
             let prefix = p.trim_end_matches('/');
-            report.misconfigurations.extend(sink.into_findings().into_iter().map(|mut f| {
+            report.misconfigurations.extend(findings.into_iter().map(|mut f| {
                 f.file = format!("{prefix}/{}", f.file);
                 f
             }));
-            report.warnings.extend(scanned.warnings);
-            engine = Some(check_engine(&scanners.check_opts)?);
+            continue;
         }
+        let data = if p == "-" {
+            let mut data = Vec::new();
+            std::io::stdin().take(MAX_INPUT_BYTES).read_to_end(&mut data).context("reading stdin")?;
+            data
+        } else {
+            read_capped(path, MAX_INPUT_BYTES)?
+        };
+        // A file named on the command line is checked whatever its name: by its name when that says what it
+        // is, else by its first instruction (rendered Helm output on stdin is YAML).
+        let name = if p == "-" { "stdin" } else { p.as_str() };
+        let result = match palisade_checks::file_kind(name) {
+            Some(_) => engine.check_file(name, &data),
+            None => {
+                let text = String::from_utf8_lossy(&data);
+                if looks_like_dockerfile(&data) {
+                    engine.check_dockerfile(name, &text)
+                } else {
+                    engine.check_manifest(name, &text)
+                }
+            }
+        };
+        report.misconfigurations.extend(result.findings);
+        report.warnings.extend(result.errors.into_iter().map(|e| Warning::new("misconfig", e.to_string())));
     }
     sort_findings(&mut report);
     Ok(report)
