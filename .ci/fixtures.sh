@@ -6,7 +6,8 @@
 #   rootfs-bookworm/, rootfs-bullseye/        debootstrap --variant=minbase root filesystems
 #   <name>.oci/  <name>.docker.tar  <name>.oci.tar   the same as OCI layout, docker-archive and oci-archive
 #   app.*                                     bookworm + layer 2 (npm, PyPI, Cargo deps; old pins)
-#                                             + layer 3 deleting app/old/package-lock.json (a whiteout)
+#                                             + layer 3 deleting app/old/package-lock.json and the SSH key
+#                                             app/old/deploy_key that layer 2 added (whiteouts)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 FIX=${FIXTURES:-$here/.fixtures}
