@@ -28,26 +28,50 @@ pub struct Hit {
 pub struct KeywordIndex {
     /// Lower-case keywords, in caller order.
     keywords: Vec<Vec<u8>>,
-    /// One bit per hash value: some keyword of three bytes or more has a prefix with this hash.
+    /// One bit per [`hash3`] value: some keyword of three bytes or more has a prefix with this hash.
     bitmap: Box<[u64; BITMAP_WORDS]>,
-    /// `entries[slot_start[h]..slot_start[h + 1]]` are the (folded prefix, prefix length, keyword) of
-    /// hash `h` (4-byte prefixes hashed with [`hash4`], 3-byte ones with [`hash3`]).
+    /// Second level, one bit per [`hash3`] value: some keyword of exactly three bytes hashes here.
+    exact3: Box<[u64; BITMAP_WORDS]>,
+    /// Second level, one bit per [`hash4`] value: some keyword of four bytes or more has a 4-byte
+    /// prefix with this hash.
+    prefix4: Box<[u64; BITMAP_WORDS]>,
+    /// `entries[slot_start[h]..slot_start[h + 1]]` are the (folded 3-byte prefix, keyword) of hash `h`.
     slot_start: Vec<u32>,
-    entries: Vec<(u32, u8, u32)>,
+    entries: Vec<(u32, u32)>,
     /// Keywords of one or two bytes: (keyword index, a finder per case variant).
     short: Vec<(usize, Vec<memmem::Finder<'static>>)>,
+    /// The two-byte keywords as folded byte pairs, for the AVX2 pass: (first, second, keyword index).
+    pairs: Vec<(u8, u8, usize)>,
 }
 
+/// The first three bytes of a keyword or window, folded towards lower case (`| 0x20`).
+fn fold3(a: u8, b: u8, c: u8) -> u32 {
+    u32::from_le_bytes([a, b, c, 0]) | 0x0020_2020
+}
+
+/// The first four bytes, folded like [`fold3`].
 fn fold4(a: u8, b: u8, c: u8, d: u8) -> u32 {
     u32::from_le_bytes([a, b, c, d]) | 0x2020_2020
+}
+
+fn hash3(g: u32) -> usize {
+    (g.wrapping_mul(0x85EB_CA6B) >> (32 - TABLE_BITS)) as usize
 }
 
 fn hash4(g: u32) -> usize {
     (g.wrapping_mul(0x9E37_79B1) >> (32 - TABLE_BITS)) as usize
 }
 
-fn hash3(g: u32) -> usize {
-    (g.wrapping_mul(0x85EB_CA6B) >> (32 - TABLE_BITS)) as usize
+/// Bit `h` of a bitmap (`h < 2^TABLE_BITS`, so the index is in bounds and the check is dropped).
+#[inline(always)]
+fn test_bit(bitmap: &[u64; BITMAP_WORDS], h: usize) -> u64 {
+    bitmap.get(h / 64).map_or(0, |w| (w >> (h % 64)) & 1)
+}
+
+fn set_bit(bitmap: &mut [u64; BITMAP_WORDS], h: usize) {
+    if let Some(word) = bitmap.get_mut(h / 64) {
+        *word |= 1u64 << (h % 64);
+    }
 }
 
 /// Every ASCII-case variant of `k` (2^letters of them; keywords of one or two bytes only).
@@ -78,19 +102,14 @@ impl KeywordIndex {
         let keywords: Vec<Vec<u8>> = keywords.iter().map(|k| k.as_ref().to_ascii_lowercase()).collect();
         let size = 1usize << TABLE_BITS;
         let mut bitmap = Box::new([0u64; BITMAP_WORDS]);
-        let mut by_slot: Vec<Vec<(u32, u8, u32)>> = vec![Vec::new(); size];
+        let mut exact3 = Box::new([0u64; BITMAP_WORDS]);
+        let mut prefix4 = Box::new([0u64; BITMAP_WORDS]);
+        let mut by_slot: Vec<Vec<(u32, u32)>> = vec![Vec::new(); size];
         let mut short = Vec::new();
         for (i, k) in keywords.iter().enumerate() {
-            let (g, len, h) = match k.as_slice() {
+            let g = match k.as_slice() {
                 [] => continue,
-                [a, b, c, d, ..] => {
-                    let g = fold4(*a, *b, *c, *d);
-                    (g, 4, hash4(g))
-                }
-                [a, b, c] => {
-                    let g = fold4(*a, *b, *c, 0) & 0x00FF_FFFF;
-                    (g, 3, hash3(g))
-                }
+                [a, b, c, ..] => fold3(*a, *b, *c),
                 _ => {
                     let finders =
                         case_variants(k).into_iter().map(|v| memmem::Finder::new(&v).into_owned()).collect();
@@ -98,11 +117,14 @@ impl KeywordIndex {
                     continue;
                 }
             };
-            if let Some(word) = bitmap.get_mut(h / 64) {
-                *word |= 1u64 << (h % 64);
+            let h = hash3(g);
+            set_bit(&mut bitmap, h);
+            match k.as_slice() {
+                [a, b, c, d, ..] => set_bit(&mut prefix4, hash4(fold4(*a, *b, *c, *d))),
+                _ => set_bit(&mut exact3, h),
             }
             if let (Some(slot), Ok(i)) = (by_slot.get_mut(h), u32::try_from(i)) {
-                slot.push((g, len, i));
+                slot.push((g, i));
             }
         }
         let mut slot_start = Vec::with_capacity(size + 1);
@@ -112,7 +134,15 @@ impl KeywordIndex {
             entries.extend(slot);
         }
         slot_start.push(u32::try_from(entries.len()).unwrap_or(u32::MAX));
-        KeywordIndex { keywords, bitmap, slot_start, entries, short }
+        let pairs = keywords
+            .iter()
+            .enumerate()
+            .filter_map(|(i, k)| match k.as_slice() {
+                [a, b] => Some((a | 0x20, b | 0x20, i)),
+                _ => None,
+            })
+            .collect();
+        KeywordIndex { keywords, bitmap, exact3, prefix4, slot_start, entries, short, pairs }
     }
 
     /// True when no keyword is indexed.
@@ -124,49 +154,87 @@ impl KeywordIndex {
     /// keywords contained in other keywords are all reported).
     pub fn find_all(&self, data: &[u8], out: &mut Vec<Hit>) {
         let bitmap: &[u64; BITMAP_WORDS] = &self.bitmap;
-        // `h < 2^TABLE_BITS`, so `h / 64` is in bounds and the compiler drops the check.
-        let bit = |h: usize| bitmap.get(h / 64).map_or(0, |w| (w >> (h % 64)) & 1);
-        for (pos, w) in data.windows(4).enumerate() {
-            let &[a, b, c, d] = w else { continue };
-            let g4 = fold4(a, b, c, d);
-            let g3 = g4 & 0x00FF_FFFF;
-            let (h4, h3) = (hash4(g4), hash3(g3));
-            if bit(h4) | bit(h3) != 0 {
-                self.verify(data, pos, (g4, h4), (g3, h3), out);
-            }
+        let bit = |g: u32| test_bit(bitmap, hash3(g));
+        let mut pos = 0;
+        // Two-byte keywords starting before `pairs_done` were found by the AVX2 pass.
+        let mut pairs_done = 0;
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") && self.short.len() == self.pairs.len() {
+            let hit = |p: usize, found: avx2::Found| match found {
+                avx2::Found::Gram(g) => self.confirm(data, p, g, out),
+                avx2::Found::Pair(i) => {
+                    if let Some(&(_, _, ki)) = self.pairs.get(i)
+                        && let Some(k) = self.keywords.get(ki)
+                        && data.get(p..p + 2).is_some_and(|s| s.eq_ignore_ascii_case(k))
+                    {
+                        out.push(Hit { start: p, end: p + 2, keyword: ki });
+                    }
+                }
+            };
+            // SAFETY: the CPU supports AVX2 (checked just above), which is all `avx2::scan` requires.
+            pos = unsafe { avx2::scan(data, bitmap, &self.pairs, hit) };
+            pairs_done = pos;
         }
-        // The last three bytes hold no 4-byte window but may hold a 3-byte keyword.
-        if let Some(pos) = data.len().checked_sub(3)
-            && let Some(&[a, b, c]) = data.get(pos..)
-        {
-            let g3 = fold4(a, b, c, 0) & 0x00FF_FFFF;
-            let h3 = hash3(g3);
-            if bit(h3) != 0 {
-                self.verify(data, pos, (0, usize::MAX), (g3, h3), out);
+        // Six 3-byte grams per 8-byte load, one branch per six positions.
+        while let Some(chunk) = data.get(pos..pos + 8) {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let x = u64::from_le_bytes(word) | 0x2020_2020_2020_2020;
+            let gram = |k: u32| (x >> (8 * k)) as u32 & 0x00FF_FFFF;
+            let any = bit(gram(0)) | bit(gram(1)) | bit(gram(2)) | bit(gram(3)) | bit(gram(4)) | bit(gram(5));
+            if any != 0 {
+                for k in 0..6u32 {
+                    if bit(gram(k)) != 0 {
+                        self.confirm(data, pos + k as usize, gram(k), out);
+                    }
+                }
             }
+            pos += 6;
         }
+        while let Some(&[a, b, c]) = data.get(pos..pos + 3) {
+            let g = fold3(a, b, c);
+            if bit(g) != 0 {
+                self.confirm(data, pos, g, out);
+            }
+            pos += 1;
+        }
+        let rest = data.get(pairs_done..).unwrap_or_default();
         for (ki, finders) in &self.short {
             let len = self.keywords.get(*ki).map_or(0, Vec::len);
             for f in finders {
-                out.extend(f.find_iter(data).map(|s| Hit { start: s, end: s + len, keyword: *ki }));
+                out.extend(f.find_iter(rest).map(|s| Hit {
+                    start: pairs_done + s,
+                    end: pairs_done + s + len,
+                    keyword: *ki,
+                }));
             }
         }
     }
 
-    #[cold]
-    fn verify(&self, data: &[u8], pos: usize, four: (u32, usize), three: (u32, usize), out: &mut Vec<Hit>) {
-        for (len, (g, h)) in [(4u8, four), (3u8, three)] {
-            self.verify_slot(data, pos, len, g, h, out);
+    /// Second level for a position whose 3-byte gram `g` passed the first bitmap: a keyword of exactly
+    /// three bytes hashes like `g`, or a longer one has the 4-byte prefix found at `pos`.
+    #[inline(always)]
+    fn confirm(&self, data: &[u8], pos: usize, g: u32, out: &mut Vec<Hit>) {
+        let four = match data.get(pos..pos + 4) {
+            Some(&[a, b, c, d]) => test_bit(&self.prefix4, hash4(fold4(a, b, c, d))),
+            _ => 0,
+        };
+        if four | test_bit(&self.exact3, hash3(g)) != 0 {
+            self.verify(data, pos, g, out);
         }
     }
 
-    fn verify_slot(&self, data: &[u8], pos: usize, len: u8, g: u32, h: usize, out: &mut Vec<Hit>) {
-        let (Some(&lo), Some(&hi)) = (self.slot_start.get(h), self.slot_start.get(h.wrapping_add(1))) else {
+    /// Exact comparison at `pos` with the keywords whose folded prefix is `g`.
+    #[cold]
+    #[inline(never)]
+    fn verify(&self, data: &[u8], pos: usize, g: u32, out: &mut Vec<Hit>) {
+        let h = hash3(g);
+        let (Some(&lo), Some(&hi)) = (self.slot_start.get(h), self.slot_start.get(h + 1)) else {
             return;
         };
         let Some(slot) = self.entries.get(lo as usize..hi as usize) else { return };
-        for &(eg, elen, ki) in slot {
-            if eg != g || elen != len {
+        for &(eg, ki) in slot {
+            if eg != g {
                 continue;
             }
             let ki = ki as usize;
@@ -176,6 +244,97 @@ impl KeywordIndex {
                 out.push(Hit { start: pos, end, keyword: ki });
             }
         }
+    }
+}
+
+/// The bitmap probe of [`KeywordIndex::find_all`] for 32 positions at a time with AVX2: the 3-byte grams
+/// at positions `p+k, p+k+4, ..., p+k+28` for `k` in 0..4 come from four unaligned 32-byte loads, are
+/// folded, hashed and looked up with one gather each.
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{BITMAP_WORDS, TABLE_BITS};
+    use std::arch::x86_64::{
+        __m256i, _mm256_and_si256, _mm256_castsi256_ps, _mm256_cmpeq_epi8, _mm256_i32gather_epi32,
+        _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_movemask_ps, _mm256_mullo_epi32, _mm256_or_si256,
+        _mm256_set1_epi8, _mm256_set1_epi32, _mm256_slli_epi32, _mm256_srli_epi32, _mm256_srlv_epi32,
+    };
+
+    /// What the pass found at a position.
+    pub enum Found {
+        /// The folded 3-byte gram there has its bit set.
+        Gram(u32),
+        /// The folded bytes there equal `pairs[i]`.
+        Pair(usize),
+    }
+
+    /// Probe every position `p` with `p + 35 <= data.len()` (in blocks of 32): call `hit(p, Gram(g))` for
+    /// each one whose hashed gram has its bit set and `hit(p, Pair(i))` where the folded byte pair
+    /// `pairs[i]` starts. Returns the first position not probed.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub unsafe fn scan(
+        data: &[u8],
+        bitmap: &[u64; BITMAP_WORDS],
+        pairs: &[(u8, u8, usize)],
+        mut hit: impl FnMut(usize, Found),
+    ) -> usize {
+        const { assert!(TABLE_BITS == 16) };
+        let fold = _mm256_set1_epi32(0x0020_2020);
+        let low24 = _mm256_set1_epi32(0x00FF_FFFF);
+        let mul = _mm256_set1_epi32(0x85EB_CA6Bu32 as i32);
+        let low5 = _mm256_set1_epi32(31);
+        let fold_all = _mm256_set1_epi8(0x20);
+        let base = bitmap.as_ptr().cast::<i32>();
+        let mut p = 0usize;
+        while p + 35 <= data.len() {
+            let mut masks = [0u32; 4];
+            let mut first = [_mm256_set1_epi32(0); 2];
+            for (k, m) in masks.iter_mut().enumerate() {
+                // SAFETY: the load reads `data[p + k .. p + k + 32]`, in bounds as `k <= 3` and
+                // `p + 35 <= data.len()`; `loadu` has no alignment requirement.
+                let v = unsafe { _mm256_loadu_si256(data.as_ptr().add(p + k).cast::<__m256i>()) };
+                if let Some(f) = first.get_mut(k) {
+                    *f = _mm256_or_si256(v, fold_all);
+                }
+                let g = _mm256_and_si256(_mm256_or_si256(v, fold), low24);
+                let h = _mm256_srli_epi32::<16>(_mm256_mullo_epi32(g, mul));
+                // SAFETY: `h < 2^16`, so the word index `h >> 5` is below 2048, and `bitmap` holds
+                // 1024 u64 = 2048 i32 words (4-byte aligned, as u64s are 8-byte aligned).
+                let w = unsafe { _mm256_i32gather_epi32::<4>(base, _mm256_srli_epi32::<5>(h)) };
+                let b = _mm256_slli_epi32::<31>(_mm256_srlv_epi32(w, _mm256_and_si256(h, low5)));
+                *m = _mm256_movemask_ps(_mm256_castsi256_ps(b)) as u32;
+            }
+            for (i, &(a, b, _)) in pairs.iter().enumerate() {
+                let [f0, f1] = first;
+                let eq = _mm256_and_si256(
+                    _mm256_cmpeq_epi8(f0, _mm256_set1_epi8(a as i8)),
+                    _mm256_cmpeq_epi8(f1, _mm256_set1_epi8(b as i8)),
+                );
+                let mut m = _mm256_movemask_epi8(eq) as u32;
+                while m != 0 {
+                    let at = m.trailing_zeros() as usize;
+                    m &= m - 1;
+                    hit(p + at, Found::Pair(i));
+                }
+            }
+            if masks != [0; 4] {
+                for (k, &m) in masks.iter().enumerate() {
+                    let mut m = m;
+                    while m != 0 {
+                        let lane = m.trailing_zeros() as usize;
+                        m &= m - 1;
+                        let pos = p + k + 4 * lane;
+                        if let Some(&[a, b, c]) = data.get(pos..pos + 3) {
+                            hit(pos, Found::Gram(super::fold3(a, b, c)));
+                        }
+                    }
+                }
+            }
+            p += 32;
+        }
+        p
     }
 }
 
@@ -237,7 +396,7 @@ mod tests {
 
     #[test]
     fn matches_brute_force_on_mixed_text() {
-        let kws = ["password", "pwd", "ghp_", "://", "secret", "sk_live_", "ey", "xoxb-"];
+        let kws = ["password", "pwd", "ghp_", "://", "secret", "sk_live_", "ey", "xoxb-", "q~"];
         let mut data = Vec::new();
         for i in 0..2000u32 {
             let piece: &[u8] = match i % 7 {
@@ -245,7 +404,7 @@ mod tests {
                 1 => b"https://x.io/ ",
                 2 => b"GHP_abc sk_LIVE_9 ",
                 3 => b"\x00\xff\x7f\x60\x5b ",
-                4 => b"eyJ xoxB-1 pwdpwd",
+                4 => b"eyJ xoxB-1 pwdpwdQ~q~^~",
                 5 => b"secre",
                 _ => b"t\n",
             };

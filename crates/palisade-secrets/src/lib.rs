@@ -15,6 +15,7 @@ pub mod config;
 pub mod git;
 pub mod k8s;
 pub mod keywords;
+pub mod known_public;
 pub mod rule;
 pub mod rules;
 pub mod scanner;

@@ -54,6 +54,9 @@ pub struct Rule {
     pub pattern: &'static str,
     /// Minimum Shannon entropy (bits per byte) of the secret.
     pub entropy: Option<f32>,
+    /// Longest secret reported (longer candidates are data, not credentials). Checked after the match so
+    /// that patterns can use unbounded repetition, which keeps their automata small.
+    pub max_len: Option<usize>,
     /// Checksum to verify when the format has one.
     pub checksum: Option<Checksum>,
     /// Regexes on the secret that mark a placeholder or known example value (never reported).
@@ -77,6 +80,7 @@ impl Rule {
         keywords: &[],
         pattern: "",
         entropy: None,
+        max_len: None,
         checksum: None,
         allow: &[],
         paths: &[],

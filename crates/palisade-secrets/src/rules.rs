@@ -498,9 +498,9 @@ pub static RULES: &[Rule] = &[
         "slack-bot-token",
         High,
         "Slack bot token",
-        "`xoxb-`, two numeric ids and 24 characters.",
+        "`xoxb-`, two numeric ids and a random part (24 characters in Slack's documentation; longer ones are issued too).",
         ["xoxb-"],
-        r#"\b(?P<s>xoxb-[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{24})\b"#
+        r#"\b(?P<s>xoxb-[0-9]{10,13}-[0-9]{10,13}-[A-Za-z0-9]{24,40})\b"#
     ),
     rule!(
         "slack-legacy-bot-token",
@@ -1810,8 +1810,9 @@ pub static RULES: &[Rule] = &[
         "Password assignment",
         "A literal value assigned to a `*password*`/`*passwd*`/`*pwd*` name, with enough entropy and not a placeholder or code reference.",
         ["password", "passwd", "pwd", "passphrase"],
-        r#"(?P<k>(?i)[a-z0-9_.\-]{0,30}(?:password|passwd|passphrase|pwd)[a-z0-9_.\-]{0,20})["'\]]?\s*(?:[:=]{1,3}|=>)\s*(?:"([^"\s]{6,120})"|'([^'\s]{6,120})'|([^\s"'`,;()\[\]{}<>$]{8,120})(?:[\s,;]|$))"#,
-        entropy = Some(3.0)
+        r#"(?P<k>(?i)[a-z0-9_.\-]*(?:password|passwd|passphrase|pwd)[a-z0-9_.\-]*)["'\]]?\s*(?:[:=]{1,3}|=>)\s*(?:"([^"\s]{6,})"|'([^'\s]{6,})'|([^\s"'`,;()\[\]{}<>$]{8,})(?:[\s,;]|$))"#,
+        entropy = Some(3.0),
+        max_len = Some(120)
     ),
     rule!(
         "generic-api-key",
@@ -1830,8 +1831,9 @@ pub static RULES: &[Rule] = &[
             "credential",
             "private_key"
         ],
-        r#"(?P<k>(?i)[a-z0-9_.\-]{0,30}(?:secret|token|api[_.\-]?key|access[_.\-]?key|auth|credentials?|private[_.\-]?key)[a-z0-9_.\-]{0,20})["'\]]?\s*(?:[:=]{1,3}|=>|,)\s*(?:"([^"\s]{10,200})"|'([^'\s]{10,200})'|([^\s"'`,;()\[\]{}<>$]{16,200})(?:[\s,;]|$))"#,
-        entropy = Some(3.5)
+        r#"(?P<k>(?i)[a-z0-9_.\-]*(?:secret|token|api[_.\-]?key|access[_.\-]?key|auth|credentials?|private[_.\-]?key)[a-z0-9_.\-]*)["'\]]?\s*(?:[:=]{1,3}|=>|,)\s*(?:"([^"\s]{10,})"|'([^'\s]{10,})'|([^\s"'`,;()\[\]{}<>$]{16,})(?:[\s,;]|$))"#,
+        entropy = Some(3.5),
+        max_len = Some(200)
     ),
 ];
 

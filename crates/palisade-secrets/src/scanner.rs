@@ -66,6 +66,7 @@ struct Compiled {
     secret_group: Option<usize>,
     key_group: Option<usize>,
     entropy: Option<f32>,
+    max_len: Option<usize>,
     checksum: Option<Checksum>,
     allow: Vec<Regex>,
     paths: Option<GlobSet>,
@@ -98,6 +99,7 @@ struct Spec {
     keywords: Vec<String>,
     pattern: String,
     entropy: Option<f32>,
+    max_len: Option<usize>,
     checksum: Option<Checksum>,
     allow: Vec<String>,
     paths: Vec<String>,
@@ -115,6 +117,7 @@ impl From<&Rule> for Spec {
             keywords: r.keywords.iter().map(|s| s.to_string()).collect(),
             pattern: r.pattern.to_string(),
             entropy: r.entropy,
+            max_len: r.max_len,
             checksum: r.checksum,
             allow: r.allow.iter().map(|s| s.to_string()).collect(),
             paths: r.paths.iter().map(|s| s.to_string()).collect(),
@@ -128,7 +131,7 @@ impl From<&Rule> for Spec {
 fn compile_regex(rule: &str, what: &str, pattern: &str) -> Result<Regex, SecretsError> {
     regex::bytes::RegexBuilder::new(pattern)
         .size_limit(50 * 1024 * 1024)
-        .dfa_size_limit(256 * 1024)
+        .dfa_size_limit(4 * 1024 * 1024)
         .unicode(false)
         .build()
         .map_err(|e| SecretsError::Rule { rule: rule.to_string(), message: format!("bad {what} regex: {e}") })
@@ -170,6 +173,7 @@ impl Scanner {
                     .collect(),
                 pattern: u.pattern.clone(),
                 entropy: u.entropy,
+                max_len: None,
                 checksum: None,
                 allow: u.allow.clone(),
                 paths: u.paths.clone(),
@@ -245,6 +249,7 @@ impl Scanner {
                 secret_group,
                 key_group,
                 entropy: s.entropy,
+                max_len: s.max_len,
                 checksum: s.checksum,
                 allow,
                 paths,
@@ -304,6 +309,7 @@ impl Scanner {
             return out;
         }
         let file_name = path.rsplit('/').next().unwrap_or(path);
+        let code = is_source_code(file_name);
         for &i in &self.filename_rules {
             let Some(r) = self.rules.get(i) else { continue };
             if r.regex.as_ref().is_some_and(|re| re.is_match(path.as_bytes())) {
@@ -367,7 +373,7 @@ impl Scanner {
             if !self.rule_applies(r, path, file_name) {
                 continue;
             }
-            self.run_regex(ri, r, data, ws, we, &mut pending);
+            self.run_regex(ri, r, data, (ws, we), code, &mut pending);
         }
         // Kubernetes Secret documents, once per document.
         let mut seen_docs: Vec<(usize, usize)> = Vec::new();
@@ -438,6 +444,20 @@ impl Scanner {
         out
     }
 
+    /// True when `value` starts with the prefix of a provider's token format (`xoxp-`, `ghp_`, ...): that
+    /// provider's rule decides about it, not a generic assignment rule.
+    fn has_provider_prefix(&self, value: &[u8]) -> bool {
+        let mut hits = Vec::new();
+        self.keywords.find_all(value.get(..value.len().min(32)).unwrap_or_default(), &mut hits);
+        hits.iter().any(|h| {
+            h.start == 0
+                && h.end >= 4
+                && self.kw_rules.get(h.keyword).is_some_and(|rs| {
+                    rs.iter().any(|&ri| self.rules.get(ri).is_some_and(|r| !r.broad && r.key_group.is_none()))
+                })
+        })
+    }
+
     fn rule_applies(&self, r: &Compiled, path: &str, file_name: &str) -> bool {
         match &r.paths {
             None => true,
@@ -454,8 +474,8 @@ impl Scanner {
         ri: usize,
         r: &Compiled,
         data: &[u8],
-        ws: usize,
-        we: usize,
+        (ws, we): (usize, usize),
+        code: bool,
         out: &mut Vec<(usize, usize, usize)>,
     ) {
         let Some(re) = &r.regex else { return };
@@ -467,7 +487,7 @@ impl Scanner {
             };
             let Some(m) = m.or_else(|| caps.get(0)) else { continue };
             let secret = m.as_bytes();
-            if secret.is_empty() {
+            if secret.is_empty() || r.max_len.is_some_and(|max| secret.len() > max) {
                 continue;
             }
             if let Some(min) = r.entropy
@@ -480,7 +500,7 @@ impl Scanner {
             {
                 continue;
             }
-            if r.allow.iter().any(|a| a.is_match(secret)) {
+            if r.allow.iter().any(|a| a.is_match(secret)) || crate::known_public::is_known_public(secret) {
                 continue;
             }
             if r.redact == Redact::Prefix && is_placeholder(secret) {
@@ -488,7 +508,11 @@ impl Scanner {
             }
             if let Some(kg) = r.key_group {
                 let key = caps.get(kg).map(|k| k.as_bytes()).unwrap_or_default();
-                if !generic_key_ok(key) || !generic_value_ok(secret) {
+                let quoted = ws + m.start() > 0 && matches!(data.get(ws + m.start() - 1), Some(b'"' | b'\''));
+                if !generic_key_ok(key)
+                    || !generic_value_ok(secret, code && !quoted)
+                    || self.has_provider_prefix(secret)
+                {
                     continue;
                 }
             }
@@ -582,8 +606,18 @@ fn generic_key_ok(key: &[u8]) -> bool {
     !DENY_SUFFIX.iter().any(|d| k.ends_with(d))
 }
 
-/// Values that are code or prose, not secrets.
-fn generic_value_ok(v: &[u8]) -> bool {
+/// Source files by extension: in these, a value that is not a string literal is an expression.
+fn is_source_code(file_name: &str) -> bool {
+    const EXT: [&str; 30] = [
+        "rs", "c", "h", "cc", "cpp", "cxx", "hpp", "hh", "go", "java", "kt", "kts", "scala", "cs", "fs",
+        "swift", "m", "mm", "js", "mjs", "cjs", "jsx", "ts", "tsx", "py", "rb", "php", "dart", "zig", "lua",
+    ];
+    file_name.rsplit_once('.').is_some_and(|(_, ext)| EXT.iter().any(|e| ext.eq_ignore_ascii_case(e)))
+}
+
+/// Values that are code or prose, not secrets. `code_expr`: the value is an unquoted expression in a
+/// source file, where a bare name is an identifier or a type, never a literal.
+fn generic_value_ok(v: &[u8], code_expr: bool) -> bool {
     let lower = v.to_ascii_lowercase();
     const DENY: [&[u8]; 17] = [
         b"example",
@@ -620,7 +654,11 @@ fn generic_value_ok(v: &[u8]) -> bool {
     let code_path = memmem::find(v, b"::").is_some()
         && v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
         && v.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_');
-    !(ident_path || constant || lower_word || code_path)
+    // In source code, unquoted names are identifiers or types (`name: ::core::HRESULT`, `KeyState`).
+    let bare_name = code_expr
+        && v.first().is_some_and(|&b| b.is_ascii_alphabetic() || b == b'_' || b == b':')
+        && v.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b':' || b == b'.');
+    !(ident_path || constant || lower_word || code_path || bare_name)
 }
 
 #[cfg(test)]
@@ -733,14 +771,42 @@ severity = "critical"
         assert!(!generic_key_ok(b"public_key"));
         assert!(!generic_key_ok(b"credentialsId"));
         assert!(generic_key_ok(b"client_secret"));
-        assert!(!generic_value_ok(b"self.password"));
-        assert!(!generic_value_ok(b"DB_PASSWORD_VAR"));
-        assert!(!generic_value_ok(b"super::super::super::Win32::Foundation::HANDLE"));
-        assert!(generic_value_ok(b"p4ss::w0rd!9"));
-        assert!(generic_value_ok(b"s3cr3T-v4lue!"));
+        assert!(!generic_value_ok(b"self.password", false));
+        assert!(!generic_value_ok(b"DB_PASSWORD_VAR", false));
+        assert!(!generic_value_ok(b"super::super::super::Win32::Foundation::HANDLE", false));
+        assert!(generic_value_ok(b"p4ss::w0rd!9", false));
+        assert!(generic_value_ok(b"s3cr3T-v4lue!", false));
+        // Unquoted names in source code are identifiers; the same text in a config file is a value.
+        assert!(!generic_value_ok(b"::windows_sys::core::HRESULT", true));
+        assert!(!generic_value_ok(b"KeyCredentialManagerOperationErrorStates", true));
+        assert!(!generic_value_ok(b"H256Hasher", true));
+        assert!(generic_value_ok(b"KeyCredentialManagerOperationErrorStates", false));
+        assert!(is_source_code("src/Main.RS") && is_source_code("a.py") && !is_source_code("app.yaml"));
+        assert!(!is_source_code(".env") && !is_source_code("Dockerfile"));
         assert!(is_placeholder(b"ghp_xxxxxxxxxxxxxxxxxxxx"));
         assert!(is_placeholder(b"${TOKEN}"));
         assert!(!is_placeholder(b"a8Fk2lPq9"));
+    }
+
+    #[test]
+    fn generic_rules_defer_to_formats_and_code() {
+        let s = scanner();
+        // A value with a provider's prefix is judged by that provider's rule (this one is malformed).
+        assert!(
+            ids(&s, "a.json", r#""token3": "xoxp-1234-1234-1234-4ddbc191d40ee098cbaae6f3523ada2d""#)
+                .is_empty()
+        );
+        // An unquoted name in source code is a type or identifier; in a config file it is a value.
+        let line = "    pub auth_token: AuthTokenProviderConfiguration,\n";
+        assert!(ids(&s, "src/config.rs", line).is_empty());
+        assert_eq!(ids(&s, "config.yaml", "auth_token: Xk9pQ2mV7rT4wZ8bN3cF6hJ1\n"), vec!["generic-api-key"]);
+        assert_eq!(
+            ids(&s, "src/main.rs", r#"let auth_token = "Xk9pQ2mV7rT4wZ8bN3cF6hJ1";"#),
+            vec!["generic-api-key"]
+        );
+        // Keys that vendors publish in their own SDK tests are not leaks.
+        assert!(ids(&s, "a.txt", "AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs").is_empty());
+        assert_eq!(ids(&s, "a.txt", "AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIt"), vec!["gcp-api-key"]);
     }
 
     #[test]
