@@ -12,11 +12,16 @@
 //!   Other filesystems (separate `/home`, `/var`, network mounts) ARE walked, as Trivy does: a root filesystem
 //!   is commonly split over several partitions and skipping them would hide packages. Use a narrower
 //!   target to avoid a large mount.
+//! - With [`Options::gitignore`], `.gitignore` files (each applying to its directory and below, later and
+//!   deeper patterns winning, `!` re-including) and `.git/info/exclude` are honoured and `.git` is skipped:
+//!   ignored directories are not entered. A `.gitignore` that is a symlink is not read.
 //! - Wanted files are read with `std::fs` (no memory maps: a live file may shrink under a map, and reads are
 //!   bounded by `max_file_size`), in parallel with rayon, in batches so memory stays bounded.
 
 use crate::tree::FileTree;
 use crate::{ArtifactError, Content, FileMeta, FileSink, Options, warn};
+use ignore::Match;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use palisade_core::{ArtifactInfo, ArtifactKind, Warnings};
 use rayon::prelude::*;
 use std::collections::HashSet;
@@ -24,6 +29,7 @@ use std::fs;
 use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Filesystem types that hold no files of the scanned system.
 const PSEUDO_FS: &[&str] = &[
@@ -93,8 +99,20 @@ pub(crate) fn walk(
     let mut files = 0usize;
     let mut symlinks = Vec::new();
     let mut batch = Vec::new();
-    let mut stack: Vec<(PathBuf, String)> = vec![(root.to_path_buf(), String::new())];
-    while let Some((abs, rel)) = stack.pop() {
+    let mut root_ignores = Vec::new();
+    if opts.gitignore {
+        root_ignores.extend(ignore_file(&root.join(".git/info/exclude"), root, "", warnings));
+    }
+    let mut stack: Vec<(PathBuf, String, Ignores)> =
+        vec![(root.to_path_buf(), String::new(), Arc::new(root_ignores))];
+    while let Some((abs, rel, mut ignores)) = stack.pop() {
+        if opts.gitignore
+            && let Some(gi) = ignore_file(&abs.join(".gitignore"), &abs, &rel, warnings)
+        {
+            let mut v = ignores.as_ref().clone();
+            v.push(gi);
+            ignores = Arc::new(v);
+        }
         let rd = match fs::read_dir(&abs) {
             Ok(rd) => rd,
             Err(e) => {
@@ -134,6 +152,10 @@ pub(crate) fn walk(
                 }
             };
             let ft = md.file_type();
+            if opts.gitignore && (name == ".git" || is_ignored(&ignores, &child_abs, ft.is_dir())) {
+                tracing::trace!("{child_rel}: ignored by .gitignore");
+                continue;
+            }
             if ft.is_symlink() {
                 let t =
                     fs::read_link(&child_abs).map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
@@ -147,7 +169,7 @@ pub(crate) fn walk(
                     tracing::debug!("{child_rel}: pseudo filesystem mount, skipped");
                     continue;
                 }
-                stack.push((child_abs, child_rel));
+                stack.push((child_abs, child_rel, ignores.clone()));
             } else if ft.is_file() {
                 files += 1;
                 opts.bump(|p| &p.files_seen, 1);
@@ -176,6 +198,43 @@ pub(crate) fn walk(
     }
     read_batch(batch, opts, sink, warnings);
     Ok(FileTree::flat(files, symlinks))
+}
+
+/// The ignore files in force for a directory, outermost first.
+type Ignores = Arc<Vec<Arc<Gitignore>>>;
+
+/// Parse the ignore file `path` (rooted at `dir`) when it is a regular file; problems become warnings.
+fn ignore_file(path: &Path, dir: &Path, rel: &str, warnings: &Warnings) -> Option<Arc<Gitignore>> {
+    let md = fs::symlink_metadata(path).ok()?;
+    if !md.is_file() {
+        return None;
+    }
+    let mut b = GitignoreBuilder::new(dir);
+    let shown = path.strip_prefix(dir).map_or(path, |p| p);
+    let shown =
+        if rel.is_empty() { shown.display().to_string() } else { format!("{rel}/{}", shown.display()) };
+    if let Some(e) = b.add(path) {
+        warn(warnings, Some(&shown), None, format!("ignore file: {e}"));
+    }
+    match b.build() {
+        Ok(gi) => Some(Arc::new(gi)),
+        Err(e) => {
+            warn(warnings, Some(&shown), None, format!("ignore file: {e}"));
+            None
+        }
+    }
+}
+
+/// The innermost ignore file with a verdict on `path` decides (`!pattern` re-includes).
+fn is_ignored(ignores: &[Arc<Gitignore>], path: &Path, is_dir: bool) -> bool {
+    for gi in ignores.iter().rev() {
+        match gi.matched(path, is_dir) {
+            Match::Ignore(_) => return true,
+            Match::Whitelist(_) => return false,
+            Match::None => {}
+        }
+    }
+    false
 }
 
 fn read_batch(batch: Vec<Job>, opts: &Options, sink: &dyn FileSink, warnings: &Warnings) {
@@ -335,6 +394,48 @@ mod tests {
         assert!(tree.symlink_target("etc/link").is_some());
         assert_eq!(tree.symlink_target("loop"), Some("loop"));
         assert!(w.is_empty());
+    }
+
+    #[test]
+    fn gitignore_files_are_honoured_when_asked() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let r = d.path();
+        for dir in ["build/out", "src/gen", "src/keep", ".git/info", "vendor"] {
+            fs::create_dir_all(r.join(dir)).expect("mkdir");
+        }
+        let files = [
+            ".gitignore",
+            "build/out/a.txt",
+            "src/.gitignore",
+            "src/main.rs",
+            "src/gen/x.rs",
+            "src/keep/y.log",
+            "src/z.log",
+            "notes.log",
+            "important.log",
+            "vendor/v.rs",
+            ".git/config",
+        ];
+        for f in files {
+            fs::write(r.join(f), "x").expect("write");
+        }
+        fs::write(r.join(".gitignore"), "/build/\n*.log\n!important.log\n").expect("write");
+        fs::write(r.join("src/.gitignore"), "gen/\n!keep/*.log\n").expect("write");
+        fs::write(r.join(".git/info/exclude"), "vendor\n").expect("write");
+        let sink = Recorder::all();
+        let w = Warnings::new();
+        let opts = Options { gitignore: true, ..Options::default() };
+        walk(r, &opts, &sink, &w, false).expect("walk");
+        assert_eq!(
+            sink.paths(),
+            [".gitignore", "important.log", "src/.gitignore", "src/keep/y.log", "src/main.rs"]
+                .map(String::from)
+        );
+        assert!(w.is_empty());
+        // Without the option everything is walked.
+        let sink = Recorder::all();
+        walk(r, &Options::default(), &sink, &w, false).expect("walk");
+        assert_eq!(sink.paths().len(), files.len() + 1, "with .git/info/exclude");
     }
 
     #[test]

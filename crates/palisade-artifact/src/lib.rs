@@ -270,6 +270,8 @@ pub struct Options {
     /// Allow plain HTTP to the registry (for `localhost` registries).
     pub insecure: bool,
     pub limits: Limits,
+    /// Directory targets: leave out what `.gitignore` files (and `.git/info/exclude`) ignore, and `.git`.
+    pub gitignore: bool,
     /// Live counters for the CLI.
     pub progress: Option<Arc<Progress>>,
 }

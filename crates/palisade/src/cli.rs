@@ -109,6 +109,9 @@ pub enum ScanTarget {
     #[command(after_help = EXIT_CODES_HELP)]
     Fs {
         dir: PathBuf,
+        /// Leave out what `.gitignore` files and `.git/info/exclude` ignore (and `.git` itself).
+        #[arg(long)]
+        gitignore: bool,
         #[command(flatten)]
         out: ScanOpts,
     },
@@ -308,7 +311,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     (spec, out, image)
                 }
                 ScanTarget::Rootfs { dir, out } => (TargetSpec::Rootfs(dir), out, ImageOpts::default()),
-                ScanTarget::Fs { dir, out } => (TargetSpec::Fs(dir), out, ImageOpts::default()),
+                ScanTarget::Fs { dir, gitignore, out } => {
+                    (TargetSpec::Fs { path: dir, gitignore }, out, ImageOpts::default())
+                }
                 ScanTarget::Repo { dir, history, out } => {
                     (TargetSpec::Repo { path: dir, history }, out, ImageOpts::default())
                 }

@@ -21,7 +21,11 @@ pub enum TargetSpec {
     ImageArchive(PathBuf),
     Registry(String),
     Rootfs(PathBuf),
-    Fs(PathBuf),
+    Fs {
+        path: PathBuf,
+        /// Honour `.gitignore` files.
+        gitignore: bool,
+    },
     Repo {
         path: PathBuf,
         history: bool,
@@ -68,7 +72,7 @@ impl TargetSpec {
                 return Ok(if is_root {
                     TargetSpec::Rootfs(path.into())
                 } else {
-                    TargetSpec::Fs(path.into())
+                    TargetSpec::Fs { path: path.into(), gitignore: false }
                 });
             }
             let head = read_capped(path, 64 * 1024)?;
@@ -169,13 +173,14 @@ fn scan_artifact(
         TargetSpec::ImageArchive(p) => (Target::ImageArchive { path: p.clone() }, false),
         TargetSpec::Registry(r) => (Target::Registry { reference: r.clone() }, false),
         TargetSpec::Rootfs(p) => (Target::Dir { path: p.clone(), kind: ArtifactKind::Rootfs }, false),
-        TargetSpec::Fs(p) => (Target::Dir { path: p.clone(), kind: ArtifactKind::Fs }, false),
+        TargetSpec::Fs { path, .. } => (Target::Dir { path: path.clone(), kind: ArtifactKind::Fs }, false),
         TargetSpec::Repo { path, history } => (Target::Repo { path: path.clone() }, *history),
         TargetSpec::Sbom(_) | TargetSpec::Config(_) => unreachable!("read without the artifact layer"),
     };
     let opts = Options {
         platform: Some(image.platform.clone()),
         insecure: image.insecure,
+        gitignore: matches!(spec, TargetSpec::Fs { gitignore: true, .. }),
         progress: Some(progress.clone()),
         ..Options::default()
     };

@@ -209,3 +209,34 @@ fn repo_history_finds_a_secret_that_head_no_longer_has() {
     assert_eq!(found["path"], "settings.env");
     assert!(found["commit"]["id"].as_str().is_some_and(|id| id.len() == 40), "{found}");
 }
+
+#[test]
+fn fs_gitignore_leaves_out_ignored_files_only_when_asked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("build")).unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "/build/\n").unwrap();
+    std::fs::write(dir.path().join("build/settings.env"), FAKE_AWS_SECRET).unwrap();
+    let paths = |gitignore: bool| -> Vec<String> {
+        let mut cmd = palisade();
+        cmd.args([
+            "scan",
+            "fs",
+            dir.path().to_str().unwrap(),
+            "--scanners",
+            "secret",
+            "--format",
+            "json",
+            "-q",
+        ]);
+        if gitignore {
+            cmd.arg("--gitignore");
+        }
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let secrets = report["secrets"].as_array().cloned().unwrap_or_default();
+        secrets.iter().filter_map(|s| s["path"].as_str().map(str::to_string)).collect()
+    };
+    assert_eq!(paths(false), vec!["build/settings.env".to_string()]);
+    assert!(paths(true).is_empty());
+}
