@@ -105,98 +105,104 @@ pub(crate) fn walk(
     }
     let mut stack: Vec<(PathBuf, String, Ignores)> =
         vec![(root.to_path_buf(), String::new(), Arc::new(root_ignores))];
-    while let Some((abs, rel, mut ignores)) = stack.pop() {
-        if opts.gitignore
-            && let Some(gi) = ignore_file(&abs.join(".gitignore"), &abs, &rel, warnings)
-        {
-            let mut v = ignores.as_ref().clone();
-            v.push(gi);
-            ignores = Arc::new(v);
-        }
-        let rd = match fs::read_dir(&abs) {
-            Ok(rd) => rd,
-            Err(e) => {
-                warn(
-                    warnings,
-                    Some(if rel.is_empty() { "." } else { &rel }),
-                    None,
-                    format!("cannot list directory: {e}"),
-                );
-                continue;
+    // Batches are read and handed to the sink on the thread pool while this thread goes on listing
+    // directories; the scope ends when every batch is done.
+    rayon::scope(|scope| {
+        while let Some((abs, rel, mut ignores)) = stack.pop() {
+            if opts.gitignore
+                && let Some(gi) = ignore_file(&abs.join(".gitignore"), &abs, &rel, warnings)
+            {
+                let mut v = ignores.as_ref().clone();
+                v.push(gi);
+                ignores = Arc::new(v);
             }
-        };
-        let mut children: Vec<fs::DirEntry> = Vec::new();
-        for ent in rd {
-            match ent {
-                Ok(e) => children.push(e),
-                Err(e) => warn(
-                    warnings,
-                    Some(if rel.is_empty() { "." } else { &rel }),
-                    None,
-                    format!("cannot list directory: {e}"),
-                ),
-            }
-        }
-        children.sort_by_key(|e| e.file_name());
-        // Reverse so that the stack pops subdirectories in name order.
-        for ent in children.into_iter().rev() {
-            let name = ent.file_name();
-            let name = name.to_string_lossy();
-            let child_rel = if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") };
-            let child_abs = ent.path();
-            let md = match fs::symlink_metadata(&child_abs) {
-                Ok(m) => m,
+            let rd = match fs::read_dir(&abs) {
+                Ok(rd) => rd,
                 Err(e) => {
-                    warn(warnings, Some(&child_rel), None, format!("cannot stat: {e}"));
+                    warn(
+                        warnings,
+                        Some(if rel.is_empty() { "." } else { &rel }),
+                        None,
+                        format!("cannot list directory: {e}"),
+                    );
                     continue;
                 }
             };
-            let ft = md.file_type();
-            if opts.gitignore && (name == ".git" || is_ignored(&ignores, &child_abs, ft.is_dir())) {
-                tracing::trace!("{child_rel}: ignored by .gitignore");
-                continue;
+            let mut children: Vec<fs::DirEntry> = Vec::new();
+            for ent in rd {
+                match ent {
+                    Ok(e) => children.push(e),
+                    Err(e) => warn(
+                        warnings,
+                        Some(if rel.is_empty() { "." } else { &rel }),
+                        None,
+                        format!("cannot list directory: {e}"),
+                    ),
+                }
             }
-            if ft.is_symlink() {
-                let t =
-                    fs::read_link(&child_abs).map(|t| t.to_string_lossy().into_owned()).unwrap_or_default();
-                tracing::trace!("{child_rel}: symlink to {t}, not followed");
-                symlinks.push((child_rel, t));
-            } else if ft.is_dir() {
-                if skip_git && name == ".git" {
+            children.sort_by_key(|e| e.file_name());
+            // Reverse so that the stack pops subdirectories in name order.
+            for ent in children.into_iter().rev() {
+                let name = ent.file_name();
+                let name = name.to_string_lossy();
+                let child_rel = if rel.is_empty() { name.to_string() } else { format!("{rel}/{name}") };
+                let child_abs = ent.path();
+                let md = match fs::symlink_metadata(&child_abs) {
+                    Ok(m) => m,
+                    Err(e) => {
+                        warn(warnings, Some(&child_rel), None, format!("cannot stat: {e}"));
+                        continue;
+                    }
+                };
+                let ft = md.file_type();
+                if opts.gitignore && (name == ".git" || is_ignored(&ignores, &child_abs, ft.is_dir())) {
+                    tracing::trace!("{child_rel}: ignored by .gitignore");
                     continue;
                 }
-                if skip.contains(&canon.join(&child_rel)) {
-                    tracing::debug!("{child_rel}: pseudo filesystem mount, skipped");
-                    continue;
+                if ft.is_symlink() {
+                    let t = fs::read_link(&child_abs)
+                        .map(|t| t.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    tracing::trace!("{child_rel}: symlink to {t}, not followed");
+                    symlinks.push((child_rel, t));
+                } else if ft.is_dir() {
+                    if skip_git && name == ".git" {
+                        continue;
+                    }
+                    if skip.contains(&canon.join(&child_rel)) {
+                        tracing::debug!("{child_rel}: pseudo filesystem mount, skipped");
+                        continue;
+                    }
+                    stack.push((child_abs, child_rel, ignores.clone()));
+                } else if ft.is_file() {
+                    files += 1;
+                    opts.bump(|p| &p.files_seen, 1);
+                    let mode = md.mode() & 0o7777;
+                    let meta = FileMeta { path: &child_rel, size: md.len(), mode, layer: None };
+                    if !sink.wants(&meta) {
+                        continue;
+                    }
+                    // Over `max_file_size` is refused only if a sink asks for the whole content: a probe
+                    // (an executable's build-info section, a jar's directory) needs a few KiB of it.
+                    batch.push(Job {
+                        abs: child_abs,
+                        rel: child_rel,
+                        size: md.len(),
+                        mode,
+                        dev: md.dev(),
+                        ino: md.ino(),
+                    });
+                    if batch.len() >= BATCH {
+                        let full = std::mem::take(&mut batch);
+                        scope.spawn(move |_| read_batch(full, opts, sink, warnings));
+                    }
+                } else {
+                    tracing::trace!("{child_rel}: special file skipped");
                 }
-                stack.push((child_abs, child_rel, ignores.clone()));
-            } else if ft.is_file() {
-                files += 1;
-                opts.bump(|p| &p.files_seen, 1);
-                let mode = md.mode() & 0o7777;
-                let meta = FileMeta { path: &child_rel, size: md.len(), mode, layer: None };
-                if !sink.wants(&meta) {
-                    continue;
-                }
-                // Over `max_file_size` is refused only if a sink asks for the whole content: a probe
-                // (an executable's build-info section, a jar's directory) needs a few KiB of it.
-                batch.push(Job {
-                    abs: child_abs,
-                    rel: child_rel,
-                    size: md.len(),
-                    mode,
-                    dev: md.dev(),
-                    ino: md.ino(),
-                });
-                if batch.len() >= BATCH {
-                    read_batch(std::mem::take(&mut batch), opts, sink, warnings);
-                }
-            } else {
-                tracing::trace!("{child_rel}: special file skipped");
             }
         }
-    }
-    read_batch(batch, opts, sink, warnings);
+        read_batch(std::mem::take(&mut batch), opts, sink, warnings);
+    });
     Ok(FileTree::flat(files, symlinks))
 }
 
