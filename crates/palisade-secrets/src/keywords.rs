@@ -19,6 +19,12 @@ use memchr::memmem;
 
 const TABLE_BITS: u32 = 16;
 const BITMAP_WORDS: usize = (1 << TABLE_BITS) / 64;
+const SLOT_BITS: u32 = 12;
+
+/// The exact-comparison slot of a folded 3-byte prefix.
+fn slot(g: u32) -> usize {
+    (g.wrapping_mul(0x85EB_CA6B) >> (32 - SLOT_BITS)) as usize
+}
 
 /// One keyword occurrence: the keyword's index (as given to [`KeywordIndex::new`]) and its byte range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -39,7 +45,8 @@ pub struct KeywordIndex {
     /// Second level, one bit per [`hash4`] value: some keyword of four bytes or more has a 4-byte
     /// prefix with this hash.
     prefix4: Box<[u64; BITMAP_WORDS]>,
-    /// `entries[slot_start[h]..slot_start[h + 1]]` are the (folded 3-byte prefix, keyword) of hash `h`.
+    /// `entries[slot_start[h]..slot_start[h + 1]]` are the (folded 3-byte prefix, keyword) whose
+    /// [`slot`] is `h` (16 KiB of offsets: they stay in cache, unlike one per bitmap bit).
     slot_start: Vec<u32>,
     entries: Vec<(u32, u32)>,
     /// Keywords of one or two bytes: (keyword index, a finder per case variant).
@@ -107,7 +114,7 @@ impl KeywordIndex {
     /// Index `keywords` (matched ASCII-case-insensitively). Empty keywords are ignored.
     pub fn new<S: AsRef<[u8]>>(keywords: &[S]) -> KeywordIndex {
         let keywords: Vec<Vec<u8>> = keywords.iter().map(|k| k.as_ref().to_ascii_lowercase()).collect();
-        let size = 1usize << TABLE_BITS;
+        let size = 1usize << SLOT_BITS;
         let mut bitmap = Box::new([0u64; BITMAP_WORDS]);
         let mut exact3 = Box::new([0u64; BITMAP_WORDS]);
         let mut prefix4 = Box::new([0u64; BITMAP_WORDS]);
@@ -130,7 +137,7 @@ impl KeywordIndex {
                 [a, b, c, d, ..] => set_bit(&mut prefix4, hash4(fold4(*a, *b, *c, *d))),
                 _ => set_bit(&mut exact3, h),
             }
-            if let (Some(slot), Ok(i)) = (by_slot.get_mut(h), u32::try_from(i)) {
+            if let (Some(slot), Ok(i)) = (by_slot.get_mut(slot(g)), u32::try_from(i)) {
                 slot.push((g, i));
             }
         }
@@ -260,12 +267,12 @@ impl KeywordIndex {
     #[cold]
     #[inline(never)]
     fn verify(&self, data: &[u8], pos: usize, g: u32, out: &mut Vec<Hit>) {
-        let h = hash3(g);
+        let h = slot(g);
         let (Some(&lo), Some(&hi)) = (self.slot_start.get(h), self.slot_start.get(h + 1)) else {
             return;
         };
-        let Some(slot) = self.entries.get(lo as usize..hi as usize) else { return };
-        for &(eg, ki) in slot {
+        let Some(entries) = self.entries.get(lo as usize..hi as usize) else { return };
+        for &(eg, ki) in entries {
             if eg != g {
                 continue;
             }

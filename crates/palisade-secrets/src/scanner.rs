@@ -343,13 +343,19 @@ impl Scanner {
         self.keywords.find_all(data, &mut hits);
         for m in hits {
             let Some(rs) = self.kw_rules.get(m.keyword) else { continue };
+            // The hit's line window, shared by the single-line rules of its keyword.
+            let mut line: Option<(usize, usize)> = None;
             for &ri in rs {
                 let Some(r) = self.rules.get(ri) else { continue };
                 if r.detector == Detector::K8sSecret {
                     k8s_hits.push((ri, m.start));
                     continue;
                 }
-                let (ws, we) = window(data, m.start, m.end, r.multiline);
+                let (ws, we) = if r.multiline {
+                    window(data, m.start, m.end, true)
+                } else {
+                    *line.get_or_insert_with(|| window(data, m.start, m.end, false))
+                };
                 windows.push((ri, ws, we));
             }
         }
