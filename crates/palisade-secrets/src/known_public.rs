@@ -4,6 +4,9 @@
 
 /// (value, where the vendor publishes it).
 pub const KNOWN_PUBLIC: &[(&str, &str)] = &[
+    // The example secret access key of AWS's IAM documentation (its key id, AKIAIOSFODNN7EXAMPLE, is allowed
+    // by the access-key rule's `EXAMPLE` suffix).
+    ("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "AWS IAM documentation"),
     // Google API keys in the Firebase JavaScript SDK's precondition-check tests (installations/messaging).
     ("AIzaSyabcdefghijklmnopqrstuvwxyz1234567", "firebase-js-sdk tests"),
     ("AIzaSyA4UrcGxgwQFTfaI3no3t7Lt1sjmdnP5sQ", "firebase-js-sdk tests"),

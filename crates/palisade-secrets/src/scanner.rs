@@ -32,6 +32,8 @@ use std::sync::Arc;
 pub const BINARY_SNIFF: usize = 8 * 1024;
 /// Inline suppression marker.
 pub const ALLOW_MARKER: &str = "palisade:allow-secret";
+/// Other tools' inline markers, honoured the same way so that existing suppressions keep working.
+pub const FOREIGN_ALLOW_MARKERS: [&str; 2] = ["pragma: allowlist secret", "gitleaks:allow"];
 
 const BACK: usize = 256;
 const FWD: usize = 1024;
@@ -555,7 +557,12 @@ fn window(data: &[u8], s: usize, e: usize, multiline: bool) -> (usize, usize) {
 
 /// The reason of an inline `palisade:allow-secret [reason]` marker on this line.
 fn inline_allow(line: &[u8]) -> Option<String> {
-    let i = memmem::find(line, ALLOW_MARKER.as_bytes())?;
+    let Some(i) = memmem::find(line, ALLOW_MARKER.as_bytes()) else {
+        return FOREIGN_ALLOW_MARKERS
+            .iter()
+            .find(|m| memmem::find(line, m.as_bytes()).is_some())
+            .map(|m| format!("inline {m}"));
+    };
     let rest = line.get(i + ALLOW_MARKER.len()..).unwrap_or_default();
     let rest = String::from_utf8_lossy(rest);
     let reason = rest
@@ -577,14 +584,30 @@ fn is_placeholder(secret: &[u8]) -> bool {
     }
     secret.ends_with(b"...")
         || [&b"${"[..], b"{{", b"$(", b"%(", b"#{", b"<"].iter().any(|p| secret.starts_with(p))
+        || periodic_tail(&lower)
+}
+
+/// The value ends in 12 or more characters that repeat a unit of at most four (`AKIATESTTESTTESTTEST`,
+/// `abababababab`): a filler, never random (a random tail does so with probability below 10^-19).
+fn periodic_tail(v: &[u8]) -> bool {
+    const TAIL: usize = 12;
+    let Some(tail) = v.len().checked_sub(TAIL).and_then(|start| v.get(start..)) else { return false };
+    (1..=4).any(|p| tail.iter().zip(tail.iter().skip(p)).all(|(a, b)| a == b))
 }
 
 /// Variable names that mention a secret word but hold something else.
 fn generic_key_ok(key: &[u8]) -> bool {
     let k = key.to_ascii_lowercase();
     let k = k.as_slice();
-    const DENY_PART: [&[u8]; 15] = [
+    const DENY_PART: [&[u8]; 20] = [
         b"public",
+        // Hashes and digests of secrets are not secrets (`hashed_secret`, `hash_of_token`; `passwordHash`
+        // is a suffix below). Plain `hash` would catch `hashicorp_token`.
+        b"hashed",
+        b"hash_",
+        b"digest",
+        b"checksum",
+        b"fingerprint",
         b"csrf",
         b"xsrf",
         b"_name",
@@ -603,7 +626,8 @@ fn generic_key_ok(key: &[u8]) -> bool {
     if DENY_PART.iter().any(|d| memmem::find(k, d).is_some()) {
         return false;
     }
-    const DENY_SUFFIX: [&[u8]; 12] = [
+    const DENY_SUFFIX: [&[u8]; 13] = [
+        b"hash",
         b"id",
         b"ids",
         b"name",
@@ -731,6 +755,14 @@ mod tests {
             m.first().and_then(|m| m.suppressed.clone()).as_deref(),
             Some("inline palisade:allow-secret")
         );
+        // detect-secrets' and gitleaks' markers are honoured too.
+        for (line, reason) in [
+            ("k = 'AKIAZ7Y6X5W4V3U2T3S4'  # pragma: allowlist secret", "inline pragma: allowlist secret"),
+            ("k = 'AKIAZ7Y6X5W4V3U2T3S4'  // gitleaks:allow", "inline gitleaks:allow"),
+        ] {
+            let m = s.scan_bytes("x", line.as_bytes());
+            assert_eq!(m.first().and_then(|m| m.suppressed.clone()).as_deref(), Some(reason), "{line}");
+        }
     }
 
     #[test]
@@ -785,6 +817,8 @@ severity = "critical"
         assert!(!generic_key_ok(b"public_key"));
         assert!(!generic_key_ok(b"credentialsId"));
         assert!(generic_key_ok(b"client_secret"));
+        assert!(!generic_key_ok(b"hashed_secret") && !generic_key_ok(b"password_sha256_digest"));
+        assert!(!generic_key_ok(b"passwordHash") && generic_key_ok(b"HASHICORP_TOKEN"));
         assert!(!generic_value_ok(b"self.password", false));
         assert!(!generic_value_ok(b"DB_PASSWORD_VAR", false));
         assert!(!generic_value_ok(b"super::super::super::Win32::Foundation::HANDLE", false));
@@ -800,6 +834,8 @@ severity = "critical"
         assert!(is_placeholder(b"ghp_xxxxxxxxxxxxxxxxxxxx"));
         assert!(is_placeholder(b"${TOKEN}"));
         assert!(!is_placeholder(b"a8Fk2lPq9"));
+        assert!(is_placeholder(b"AKIATESTTESTTESTTEST") && is_placeholder(b"tok_abababababab"));
+        assert!(!is_placeholder(b"AKIAZ7Y6X5W4V3U2T3S4") && !is_placeholder(b"abababababa"));
     }
 
     #[test]
