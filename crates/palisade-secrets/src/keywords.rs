@@ -297,7 +297,21 @@ enum Simd {
 }
 
 impl Simd {
+    /// The best level this CPU runs, capped by `PALISADE_SIMD=scalar|avx2` (to compare the passes or to
+    /// work around a CPU problem). Detected once.
     fn detect() -> Simd {
+        static LEVEL: std::sync::OnceLock<Simd> = std::sync::OnceLock::new();
+        *LEVEL.get_or_init(|| {
+            let cap = match std::env::var("PALISADE_SIMD").as_deref() {
+                Ok("scalar") => Simd::None,
+                Ok("avx2") => Simd::Avx2,
+                _ => Simd::Vbmi,
+            };
+            Simd::cpu().min(cap)
+        })
+    }
+
+    fn cpu() -> Simd {
         #[cfg(target_arch = "x86_64")]
         {
             if vbmi::supported() {
@@ -313,7 +327,7 @@ impl Simd {
     /// This level and every lower one (for tests).
     #[cfg(test)]
     fn levels() -> Vec<Simd> {
-        [Simd::None, Simd::Avx2, Simd::Vbmi].into_iter().filter(|&l| l <= Simd::detect()).collect()
+        [Simd::None, Simd::Avx2, Simd::Vbmi].into_iter().filter(|&l| l <= Simd::cpu()).collect()
     }
 }
 
