@@ -30,6 +30,7 @@ use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// Filesystem types that hold no files of the scanned system.
 const PSEUDO_FS: &[&str] = &[
@@ -58,6 +59,8 @@ const PSEUDO_FS: &[&str] = &[
 
 /// Files read per parallel batch.
 const BATCH: usize = 256;
+/// Batches queued on the pool before the walker reads one itself.
+const IN_FLIGHT: usize = 8;
 
 /// Scan a directory target.
 pub(crate) fn scan_dir(
@@ -106,7 +109,10 @@ pub(crate) fn walk(
     let mut stack: Vec<(PathBuf, String, Ignores)> =
         vec![(root.to_path_buf(), String::new(), Arc::new(root_ignores))];
     // Batches are read and handed to the sink on the thread pool while this thread goes on listing
-    // directories; the scope ends when every batch is done.
+    // directories; the scope ends when every batch is done. At most `IN_FLIGHT` batches wait: beyond that
+    // the walker reads the batch itself, so a huge tree never queues all its paths.
+    let in_flight = std::sync::atomic::AtomicUsize::new(0);
+    let in_flight = &in_flight;
     rayon::scope(|scope| {
         while let Some((abs, rel, mut ignores)) = stack.pop() {
             if opts.gitignore
@@ -194,7 +200,15 @@ pub(crate) fn walk(
                     });
                     if batch.len() >= BATCH {
                         let full = std::mem::take(&mut batch);
-                        scope.spawn(move |_| read_batch(full, opts, sink, warnings));
+                        if in_flight.load(Ordering::Acquire) >= IN_FLIGHT {
+                            read_batch(full, opts, sink, warnings);
+                        } else {
+                            in_flight.fetch_add(1, Ordering::AcqRel);
+                            scope.spawn(move |_| {
+                                read_batch(full, opts, sink, warnings);
+                                in_flight.fetch_sub(1, Ordering::AcqRel);
+                            });
+                        }
                     }
                 } else {
                     tracing::trace!("{child_rel}: special file skipped");
