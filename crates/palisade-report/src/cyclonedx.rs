@@ -51,7 +51,7 @@ pub mod props {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Bom {
+struct Bom<'a> {
     #[serde(rename = "$schema")]
     schema: &'static str,
     bom_format: &'static str,
@@ -59,8 +59,31 @@ struct Bom {
     serial_number: String,
     version: u32,
     metadata: Metadata,
-    components: Vec<Component>,
+    components: Components<'a>,
     dependencies: Vec<Dependency>,
+}
+
+/// The components, built one at a time while they are written: a root filesystem has tens of thousands,
+/// and holding them all as a second copy of the report doubled the peak memory.
+struct Components<'a> {
+    os: Option<&'a OsInfo>,
+    packages: &'a [&'a Package],
+    refs: &'a [String],
+    artifact: &'a ArtifactInfo,
+}
+
+impl Serialize for Components<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.packages.len() + usize::from(self.os.is_some())))?;
+        if let Some(os) = self.os {
+            seq.serialize_element(&os_component(os))?;
+        }
+        for (p, r) in self.packages.iter().zip(self.refs) {
+            seq.serialize_element(&package_component(p, r, self.artifact))?;
+        }
+        seq.end()
+    }
 }
 
 #[derive(Serialize)]
@@ -138,29 +161,26 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> Result<(), ReportErro
 
 /// Like [`render`] with a given serial number (for reproducible output).
 pub fn render_with_serial(report: &ScanReport, serial: Uuid, out: &mut dyn Write) -> Result<(), ReportError> {
-    let bom = build(report, serial);
+    let packages = util::sorted_packages(report);
+    let refs = util::unique_refs(&packages, |p| p.purl.clone());
+    let bom = build(report, &packages, &refs, serial);
     serde_json::to_writer_pretty(&mut *out, &bom)?;
     out.write_all(b"\n")?;
     Ok(())
 }
 
-fn build(report: &ScanReport, serial: Uuid) -> Bom {
-    let packages = util::sorted_packages(report);
-    let refs = util::unique_refs(&packages, |p| p.purl.clone());
-    let by_purl = util::refs_by_purl(&packages, &refs);
-
-    let mut components = Vec::with_capacity(packages.len() + 1);
-    if let Some(os) = &report.os {
-        components.push(os_component(os));
-    }
-    for (p, r) in packages.iter().zip(&refs) {
-        components.push(package_component(p, r, &report.artifact));
-    }
+fn build<'a>(
+    report: &'a ScanReport,
+    packages: &'a [&'a Package],
+    refs: &'a [String],
+    serial: Uuid,
+) -> Bom<'a> {
+    let by_purl = util::refs_by_purl(packages, refs);
 
     let mut dependencies = Vec::with_capacity(packages.len() + 2);
     let mut depended_on: HashSet<&str> = HashSet::new();
     let mut package_deps = Vec::with_capacity(packages.len());
-    for (p, r) in packages.iter().zip(&refs) {
+    for (p, r) in packages.iter().zip(refs) {
         let mut on = BTreeSet::new();
         for d in &p.dependencies {
             if let Some(target) = by_purl.get(d.as_str())
@@ -176,10 +196,10 @@ fn build(report: &ScanReport, serial: Uuid) -> Bom {
     if report.os.is_some() {
         root_on.push(OS_REF.to_string());
         let os_on: Vec<String> =
-            packages.iter().zip(&refs).filter(|(p, _)| p.ecosystem.is_os()).map(|(_, r)| r.clone()).collect();
+            packages.iter().zip(refs).filter(|(p, _)| p.ecosystem.is_os()).map(|(_, r)| r.clone()).collect();
         dependencies.push(Dependency { reference: OS_REF.to_string(), depends_on: os_on });
     }
-    for (p, r) in packages.iter().zip(&refs) {
+    for (p, r) in packages.iter().zip(refs) {
         let under_os = report.os.is_some() && p.ecosystem.is_os();
         if !under_os && !depended_on.contains(r.as_str()) {
             root_on.push(r.clone());
@@ -206,7 +226,7 @@ fn build(report: &ScanReport, serial: Uuid) -> Bom {
             },
             component: artifact_component(&report.artifact),
         },
-        components,
+        components: Components { os: report.os.as_ref(), packages, refs, artifact: &report.artifact },
         dependencies,
     }
 }

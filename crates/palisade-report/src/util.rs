@@ -50,8 +50,8 @@ pub(crate) fn package_hash(p: &Package) -> String {
 ///
 /// `base(p)` gives the preferred reference; when several packages share it they all get
 /// `<base>#<package_hash>` instead, and `-2`, `-3`, ... is added if even that repeats (identical entries).
-pub(crate) fn unique_refs(packages: &[Package], base: impl Fn(&Package) -> String) -> Vec<String> {
-    let bases: Vec<String> = packages.iter().map(&base).collect();
+pub(crate) fn unique_refs(packages: &[&Package], base: impl Fn(&Package) -> String) -> Vec<String> {
+    let bases: Vec<String> = packages.iter().map(|p| base(p)).collect();
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for b in &bases {
         *counts.entry(b.as_str()).or_default() += 1;
@@ -78,7 +78,7 @@ pub(crate) fn unique_refs(packages: &[Package], base: impl Fn(&Package) -> Strin
 }
 
 /// purl -> the reference of the first package with that purl.
-pub(crate) fn refs_by_purl<'a>(packages: &'a [Package], refs: &'a [String]) -> HashMap<&'a str, &'a str> {
+pub(crate) fn refs_by_purl<'a>(packages: &[&'a Package], refs: &'a [String]) -> HashMap<&'a str, &'a str> {
     let mut m = HashMap::new();
     for (p, r) in packages.iter().zip(refs) {
         m.entry(p.purl.as_str()).or_insert(r.as_str());
@@ -102,8 +102,9 @@ pub(crate) fn primary_location(p: &Package) -> (Option<&str>, Option<u32>) {
 }
 
 /// The report's packages in a stable order (the report promises sorted packages; do not trust it).
-pub(crate) fn sorted_packages(report: &ScanReport) -> Vec<Package> {
-    let mut v = report.packages.clone();
+/// References, not copies: a root filesystem has tens of thousands.
+pub(crate) fn sorted_packages(report: &ScanReport) -> Vec<&Package> {
+    let mut v: Vec<&Package> = report.packages.iter().collect();
     v.sort_by(|a, b| {
         (a.ecosystem, &a.name, &a.version, &a.locations, &a.purl).cmp(&(
             b.ecosystem,
@@ -153,7 +154,7 @@ mod tests {
             Location::new("a/package-lock.json", None),
             "x",
         );
-        let refs = unique_refs(&[a.clone(), b, c, a], |p| p.purl.clone());
+        let refs = unique_refs(&[&a, &b, &c, &a], |p| p.purl.clone());
         assert_eq!(refs[2], "pkg:npm/left-pad@1.0.0");
         assert!(refs[0].starts_with("pkg:npm/lodash@4.17.21#"));
         assert_ne!(refs[0], refs[1]);
