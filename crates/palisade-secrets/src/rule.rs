@@ -1,4 +1,4 @@
-//! The shape of a detection rule. The built-in rules live in [`crate::rules`]; user rules come from the
+//! The shape of a detection rule. The built-in rules live in [`mod@crate::rules`]; user rules come from the
 //! config file ([`crate::config`]) and are turned into the same shape.
 
 use palisade_core::findings::secret::Severity;
