@@ -20,10 +20,13 @@ use memchr::memmem;
 const TABLE_BITS: u32 = 16;
 const BITMAP_WORDS: usize = (1 << TABLE_BITS) / 64;
 const SLOT_BITS: u32 = 12;
+/// Multipliers of the 3-byte and 4-byte gram hashes (the SIMD passes use the same ones).
+const MUL3: u32 = 0x85EB_CA6B;
+const MUL4: u32 = 0x9E37_79B1;
 
 /// The exact-comparison slot of a folded 3-byte prefix.
 fn slot(g: u32) -> usize {
-    (g.wrapping_mul(0x85EB_CA6B) >> (32 - SLOT_BITS)) as usize
+    (g.wrapping_mul(MUL3) >> (32 - SLOT_BITS)) as usize
 }
 
 /// One keyword occurrence: the keyword's index (as given to [`KeywordIndex::new`]) and its byte range.
@@ -69,11 +72,11 @@ fn fold4(a: u8, b: u8, c: u8, d: u8) -> u32 {
 }
 
 fn hash3(g: u32) -> usize {
-    (g.wrapping_mul(0x85EB_CA6B) >> (32 - TABLE_BITS)) as usize
+    (g.wrapping_mul(MUL3) >> (32 - TABLE_BITS)) as usize
 }
 
 fn hash4(g: u32) -> usize {
-    (g.wrapping_mul(0x9E37_79B1) >> (32 - TABLE_BITS)) as usize
+    (g.wrapping_mul(MUL4) >> (32 - TABLE_BITS)) as usize
 }
 
 /// Bit `h` of a bitmap (`h < 2^TABLE_BITS`, so the index is in bounds and the check is dropped).
@@ -425,24 +428,21 @@ mod vbmi {
                 *f = table(&mut seed);
             }
             for k in keywords {
-                let (grams, tabs, mem, sel): (&[u8], &[[Table; 4]], _, _) = match k.len() {
-                    0..=2 => continue,
-                    3 => {
-                        let bit = hash(&t.s3, k);
-                        for (i, (ti, m)) in t.t3.iter().zip(t.m3.iter_mut()).enumerate() {
-                            let shift = SHIFT.get(i).copied().unwrap_or(0);
-                            set(m, hash(ti, k), bit >> shift);
-                        }
-                        continue;
-                    }
-                    _ => (k.get(..4).unwrap_or_default(), &t.t4, &mut t.m4, hash(&t.s4, k)),
-                };
-                for (i, (ti, m)) in tabs.iter().zip(mem.iter_mut()).enumerate() {
-                    let shift = SHIFT.get(i).copied().unwrap_or(0);
-                    set(m, hash(ti, grams), sel >> shift);
+                match k.as_slice() {
+                    [] | [_] | [_, _] => {}
+                    [_, _, _] => add(&t.t3, &mut t.m3, hash(&t.s3, k), k),
+                    [a, b, c, d, ..] => add(&t.t4, &mut t.m4, hash(&t.s4, k), &[*a, *b, *c, *d]),
                 }
             }
             t
+        }
+    }
+
+    /// Set `gram`'s bit in each filter's membership table: slot from the filter's own hash, bit index from
+    /// the shared bit-index hash `sel` shifted by [`SHIFT`].
+    fn add<const N: usize>(tabs: &[[Table; N]], mems: &mut [Table], sel: u8, gram: &[u8]) {
+        for ((ti, m), shift) in tabs.iter().zip(mems.iter_mut()).zip(SHIFT) {
+            set(m, hash(ti, gram), sel >> shift);
         }
     }
 
@@ -455,22 +455,23 @@ mod vbmi {
 
     /// Load a 128-byte table as the two halves `vpermi2b` takes.
     #[target_feature(enable = "avx512f")]
-    fn load(t: &Table) -> (__m512i, __m512i) {
+    fn load(t: &Table) -> Regs {
         // SAFETY: `t` is 128 bytes; each load reads 64 of them; `loadu` has no alignment requirement.
         unsafe { (_mm512_loadu_si512(t.as_ptr().cast()), _mm512_loadu_si512(t.as_ptr().add(64).cast())) }
     }
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     #[inline]
-    fn look(t: (__m512i, __m512i), idx: __m512i) -> __m512i {
+    fn look(t: Regs, idx: __m512i) -> __m512i {
         _mm512_permutex2var_epi8(t.0, idx, t.1)
     }
 
-    type Pair = (__m512i, __m512i);
+    /// A 128-byte table in the two registers `vpermi2b` takes.
+    type Regs = (__m512i, __m512i);
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     #[inline]
-    fn hash4(t: &[Pair; 4], v: &[__m512i; 4]) -> __m512i {
+    fn hash4(t: &[Regs; 4], v: &[__m512i; 4]) -> __m512i {
         let [t0, t1, t2, t3] = *t;
         let [v0, v1, v2, v3] = *v;
         _mm512_xor_si512(
@@ -481,7 +482,7 @@ mod vbmi {
 
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     #[inline]
-    fn hash3(t: &[Pair; 3], v: &[__m512i; 4]) -> __m512i {
+    fn hash3(t: &[Regs; 3], v: &[__m512i; 4]) -> __m512i {
         let [t0, t1, t2] = *t;
         let [v0, v1, v2, _] = *v;
         _mm512_xor_si512(_mm512_xor_si512(look(t0, v0), look(t1, v1)), look(t2, v2))
@@ -490,7 +491,7 @@ mod vbmi {
     /// Positions whose slot `h` of membership table `mem` has bit `sel & 7` set.
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     #[inline]
-    fn member(mem: Pair, h: __m512i, sel: __m512i, bits: __m512i) -> u64 {
+    fn member(mem: Regs, h: __m512i, sel: __m512i, bits: __m512i) -> u64 {
         let bit = _mm512_shuffle_epi8(bits, _mm512_and_si512(sel, _mm512_set1_epi8(7)));
         _mm512_test_epi8_mask(look(mem, h), bit)
     }
@@ -507,12 +508,12 @@ mod vbmi {
         pairs: &[(u8, u8, usize)],
         hit: &mut impl FnMut(usize, Found),
     ) -> usize {
-        let t4: [[(__m512i, __m512i); 4]; F4] = t.t4.map(|f| f.map(|x| load(&x)));
-        let m4: [(__m512i, __m512i); F4] = t.m4.map(|x| load(&x));
-        let s4: [(__m512i, __m512i); 4] = t.s4.map(|x| load(&x));
-        let t3: [[(__m512i, __m512i); 3]; F3] = t.t3.map(|f| f.map(|x| load(&x)));
-        let m3: [(__m512i, __m512i); F3] = t.m3.map(|x| load(&x));
-        let s3: [(__m512i, __m512i); 3] = t.s3.map(|x| load(&x));
+        let t4: [[Regs; 4]; F4] = t.t4.map(|f| f.map(|x| load(&x)));
+        let m4: [Regs; F4] = t.m4.map(|x| load(&x));
+        let s4: [Regs; 4] = t.s4.map(|x| load(&x));
+        let t3: [[Regs; 3]; F3] = t.t3.map(|f| f.map(|x| load(&x)));
+        let m3: [Regs; F3] = t.m3.map(|x| load(&x));
+        let s3: [Regs; 3] = t.s3.map(|x| load(&x));
         let bits = {
             let lane: [u8; 64] = std::array::from_fn(|i| if i % 16 < 8 { 1u8 << (i % 8) } else { 0 });
             // SAFETY: `lane` is 64 bytes.
@@ -580,8 +581,8 @@ mod avx2 {
 
     /// Probe every position `p` with `p + 35 <= data.len()` (in blocks of 32): call `hit(p, Gram(g))` for
     /// each one whose hashed 4-byte gram is set in `prefix4` or whose hashed 3-byte gram `g` is set in
-    /// `exact3` (the second level of the scalar path, which needs no first level here), and `hit(p, Pair(i))` where the folded byte pair
-    /// `pairs[i]` starts. Returns the first position not probed.
+    /// `exact3` (the second level of the scalar path, which needs no first level here), and
+    /// `hit(p, Pair(i))` where the folded byte pair `pairs[i]` starts. Returns the first position not probed.
     ///
     /// # Safety
     /// The CPU must support AVX2.
@@ -595,8 +596,8 @@ mod avx2 {
     ) -> usize {
         const { assert!(TABLE_BITS == 16) };
         let low24 = _mm256_set1_epi32(0x00FF_FFFF);
-        let mul3 = _mm256_set1_epi32(0x85EB_CA6Bu32 as i32);
-        let mul4 = _mm256_set1_epi32(0x9E37_79B1u32 as i32);
+        let mul3 = _mm256_set1_epi32(super::MUL3 as i32);
+        let mul4 = _mm256_set1_epi32(super::MUL4 as i32);
         let low5 = _mm256_set1_epi32(31);
         let fold_all = _mm256_set1_epi8(0x20);
         let base4 = prefix4.as_ptr().cast::<i32>();
