@@ -137,11 +137,11 @@ impl From<&Rule> for Spec {
 const DFA_CACHE_BROAD: usize = 4 * 1024 * 1024;
 const DFA_CACHE: usize = 1024 * 1024;
 
-fn compile_regex(rule: &str, what: &str, pattern: &str) -> Result<Regex, SecretsError> {
-    let broad = crate::rules::BROAD.contains(&rule) || pattern.contains("(?P<k>");
+/// Compile a rule's regex; `dfa_cache` is [`DFA_CACHE`] or, for a broad rule's pattern, [`DFA_CACHE_BROAD`].
+fn compile_regex(rule: &str, what: &str, pattern: &str, dfa_cache: usize) -> Result<Regex, SecretsError> {
     regex::bytes::RegexBuilder::new(pattern)
         .size_limit(50 * 1024 * 1024)
-        .dfa_size_limit(if broad { DFA_CACHE_BROAD } else { DFA_CACHE })
+        .dfa_size_limit(dfa_cache)
         .unicode(false)
         .build()
         .map_err(|e| SecretsError::Rule { rule: rule.to_string(), message: format!("bad {what} regex: {e}") })
@@ -219,7 +219,15 @@ impl Scanner {
         for (idx, s) in specs.iter().enumerate() {
             let regex = match s.detector {
                 Detector::K8sSecret => None,
-                _ => Some(compile_regex(&s.id, "pattern", &s.pattern)?),
+                _ => {
+                    let cache =
+                        if crate::rules::BROAD.contains(&s.id.as_str()) || s.pattern.contains("(?P<k>") {
+                            DFA_CACHE_BROAD
+                        } else {
+                            DFA_CACHE
+                        };
+                    Some(compile_regex(&s.id, "pattern", &s.pattern, cache)?)
+                }
             };
             let (secret_group, key_group) = match &regex {
                 Some(r) => {
@@ -228,8 +236,11 @@ impl Scanner {
                 }
                 None => (None, None),
             };
-            let allow =
-                s.allow.iter().map(|a| compile_regex(&s.id, "allow", a)).collect::<Result<Vec<_>, _>>()?;
+            let allow = s
+                .allow
+                .iter()
+                .map(|a| compile_regex(&s.id, "allow", a, DFA_CACHE))
+                .collect::<Result<Vec<_>, _>>()?;
             let paths = if s.paths.is_empty() { None } else { Some(glob_set(&s.id, &s.paths)?) };
             match s.detector {
                 Detector::FileName => filename_rules.push(idx),
@@ -273,7 +284,7 @@ impl Scanner {
         let allow_patterns = config
             .allow_patterns
             .iter()
-            .map(|p| compile_regex("allow_patterns", "allow", p))
+            .map(|p| compile_regex("allow_patterns", "allow", p, DFA_CACHE))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Scanner {
             rules,
@@ -468,9 +479,10 @@ impl Scanner {
         hits.iter().any(|h| {
             h.start == 0
                 && h.end >= 4
-                && self.kw_rules.get(h.keyword).is_some_and(|rs| {
-                    rs.iter().any(|&ri| self.rules.get(ri).is_some_and(|r| !r.broad && r.key_group.is_none()))
-                })
+                && self
+                    .kw_rules
+                    .get(h.keyword)
+                    .is_some_and(|rs| rs.iter().any(|&ri| self.rules.get(ri).is_some_and(|r| !r.broad)))
         })
     }
 
