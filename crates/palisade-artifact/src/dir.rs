@@ -30,7 +30,7 @@ use std::io::Read;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Filesystem types that hold no files of the scanned system.
 const PSEUDO_FS: &[&str] = &[
@@ -111,7 +111,7 @@ pub(crate) fn walk(
     // Batches are read and handed to the sink on the thread pool while this thread goes on listing
     // directories; the scope ends when every batch is done. At most `IN_FLIGHT` batches wait: beyond that
     // the walker reads the batch itself, so a huge tree never queues all its paths.
-    let in_flight = std::sync::atomic::AtomicUsize::new(0);
+    let in_flight = AtomicUsize::new(0);
     let in_flight = &in_flight;
     rayon::scope(|scope| {
         while let Some((abs, rel, mut ignores)) = stack.pop() {
@@ -122,31 +122,7 @@ pub(crate) fn walk(
                 v.push(gi);
                 ignores = Arc::new(v);
             }
-            let rd = match fs::read_dir(&abs) {
-                Ok(rd) => rd,
-                Err(e) => {
-                    warn(
-                        warnings,
-                        Some(if rel.is_empty() { "." } else { &rel }),
-                        None,
-                        format!("cannot list directory: {e}"),
-                    );
-                    continue;
-                }
-            };
-            let mut children: Vec<fs::DirEntry> = Vec::new();
-            for ent in rd {
-                match ent {
-                    Ok(e) => children.push(e),
-                    Err(e) => warn(
-                        warnings,
-                        Some(if rel.is_empty() { "." } else { &rel }),
-                        None,
-                        format!("cannot list directory: {e}"),
-                    ),
-                }
-            }
-            children.sort_by_key(|e| e.file_name());
+            let children = list_dir(&abs, &rel, warnings);
             // Reverse so that the stack pops subdirectories in name order.
             for ent in children.into_iter().rev() {
                 let name = ent.file_name();
@@ -201,16 +177,7 @@ pub(crate) fn walk(
                         ino: md.ino(),
                     });
                     if batch.len() >= BATCH {
-                        let full = std::mem::take(&mut batch);
-                        if in_flight.load(Ordering::Acquire) >= IN_FLIGHT {
-                            read_batch(full, opts, sink, warnings);
-                        } else {
-                            in_flight.fetch_add(1, Ordering::AcqRel);
-                            scope.spawn(move |_| {
-                                read_batch(full, opts, sink, warnings);
-                                in_flight.fetch_sub(1, Ordering::AcqRel);
-                            });
-                        }
+                        dispatch(scope, in_flight, std::mem::take(&mut batch), opts, sink, warnings);
                     }
                 } else {
                     tracing::trace!("{child_rel}: special file skipped");
@@ -220,6 +187,47 @@ pub(crate) fn walk(
         read_batch(std::mem::take(&mut batch), opts, sink, warnings);
     });
     Ok(FileTree::flat(files, symlinks))
+}
+
+/// The entries of a directory in name order; unreadable directories and entries become warnings.
+fn list_dir(abs: &Path, rel: &str, warnings: &Warnings) -> Vec<fs::DirEntry> {
+    let shown = if rel.is_empty() { "." } else { rel };
+    let rd = match fs::read_dir(abs) {
+        Ok(rd) => rd,
+        Err(e) => {
+            warn(warnings, Some(shown), None, format!("cannot list directory: {e}"));
+            return Vec::new();
+        }
+    };
+    let mut children = Vec::new();
+    for ent in rd {
+        match ent {
+            Ok(e) => children.push(e),
+            Err(e) => warn(warnings, Some(shown), None, format!("cannot list directory: {e}")),
+        }
+    }
+    children.sort_by_key(|e| e.file_name());
+    children
+}
+
+/// Hand a full batch to the pool, or read it on this thread when `IN_FLIGHT` batches already wait.
+fn dispatch<'s>(
+    scope: &rayon::Scope<'s>,
+    in_flight: &'s AtomicUsize,
+    batch: Vec<Job>,
+    opts: &'s Options,
+    sink: &'s dyn FileSink,
+    warnings: &'s Warnings,
+) {
+    if in_flight.load(Ordering::Acquire) >= IN_FLIGHT {
+        read_batch(batch, opts, sink, warnings);
+        return;
+    }
+    in_flight.fetch_add(1, Ordering::AcqRel);
+    scope.spawn(move |_| {
+        read_batch(batch, opts, sink, warnings);
+        in_flight.fetch_sub(1, Ordering::AcqRel);
+    });
 }
 
 /// The ignore files in force for a directory, outermost first.
