@@ -35,7 +35,18 @@ impl Drop for Registry {
     }
 }
 
+/// Start a registry on a free port. The port is free when picked but another process (a parallel test) may
+/// take it before the registry binds it; the registry then exits, and a new port is tried.
 fn start_registry(htpasswd: Option<(&str, &str)>) -> Registry {
+    for _ in 0..5 {
+        if let Some(r) = try_start_registry(htpasswd) {
+            return r;
+        }
+    }
+    panic!("docker-registry did not start on any of 5 free ports");
+}
+
+fn try_start_registry(htpasswd: Option<(&str, &str)>) -> Option<Registry> {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let mut cfg = format!(
@@ -57,12 +68,18 @@ fn start_registry(htpasswd: Option<(&str, &str)>) -> Registry {
         .stderr(Stdio::null())
         .spawn()
         .expect("start docker-registry");
+    let mut reg = Registry { child, port, _dir: dir };
     let deadline = Instant::now() + Duration::from_secs(15);
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if reg.child.try_wait().ok().flatten().is_some() {
+            return None;
+        }
         assert!(Instant::now() < deadline, "registry did not start on port {port}");
         std::thread::sleep(Duration::from_millis(100));
     }
-    Registry { child, port, _dir: dir }
+    // Something answers on the port; make sure it is our registry, not a process that took the port first.
+    std::thread::sleep(Duration::from_millis(200));
+    reg.child.try_wait().ok().flatten().is_none().then_some(reg)
 }
 
 fn push(layout: &Path, tag_in_layout: &str, dest: &str, creds: Option<&str>, all: bool) {
