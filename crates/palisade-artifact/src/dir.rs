@@ -157,6 +157,10 @@ pub(crate) fn walk(
                         tracing::debug!("{child_rel}: pseudo filesystem mount, skipped");
                         continue;
                     }
+                    if opts.skip.as_ref().is_some_and(|s| s.skips_dir(&child_rel)) {
+                        tracing::debug!("{child_rel}: left out by --skip-dirs");
+                        continue;
+                    }
                     stack.push((child_abs, child_rel, ignores.clone()));
                 } else if ft.is_file() {
                     files += 1;

@@ -25,10 +25,12 @@ mod layer;
 mod paths;
 mod registry;
 mod repo;
+mod skip;
 mod tree;
 
 pub use error::ArtifactError;
 pub use image::{ImageFormat, detect};
+pub use skip::{SkipError, SkipFilter};
 pub use tree::{EntryKind, FileTree};
 
 use palisade_core::{ArtifactInfo, ArtifactKind, Progress, Warning, Warnings};
@@ -272,6 +274,8 @@ pub struct Options {
     pub limits: Limits,
     /// Directory targets: leave out what `.gitignore` files (and `.git/info/exclude`) ignore, and `.git`.
     pub gitignore: bool,
+    /// `--skip-dirs` / `--skip-files`: paths no sink sees (directories are not even entered).
+    pub skip: Option<Arc<SkipFilter>>,
     /// Live counters for the CLI.
     pub progress: Option<Arc<Progress>>,
 }
@@ -302,6 +306,14 @@ pub struct Scanned {
 /// with parts of it are returned as [`Scanned::warnings`].
 pub fn scan(target: &Target, opts: &Options, sink: &dyn FileSink) -> Result<Scanned, ArtifactError> {
     let warnings = Warnings::new();
+    let skipping;
+    let sink: &dyn FileSink = match &opts.skip {
+        Some(filter) => {
+            skipping = skip::Skipping { filter, inner: sink };
+            &skipping
+        }
+        None => sink,
+    };
     let (info, tree) = match target {
         Target::Dir { path, kind } => dir::scan_dir(path, *kind, opts, sink, &warnings)?,
         Target::Repo { path } => repo::scan_repo(path, opts, sink, &warnings)?,

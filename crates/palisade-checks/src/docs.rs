@@ -83,11 +83,19 @@ pub fn index_page(checks: &[&dyn Check]) -> String {
 pub fn render_docs(dir: &Path) -> io::Result<()> {
     std::fs::create_dir_all(dir)?;
     let all = crate::registry();
-    std::fs::write(dir.join("README.md"), index_page(all))?;
+    write_page(&dir.join("README.md"), &index_page(all))?;
     for c in all {
-        std::fs::write(dir.join(format!("{}.md", c.meta().id)), check_page(*c))?;
+        write_page(&dir.join(format!("{}.md", c.meta().id)), &check_page(*c))?;
     }
     Ok(())
+}
+
+/// One page, replaced whole; a symlink or device planted in the directory is refused, not written through.
+fn write_page(path: &Path, text: &str) -> io::Result<()> {
+    use std::io::Write;
+    let mut out = palisade_core::output::OutputFile::create(path).map_err(io::Error::other)?;
+    out.write_all(text.as_bytes())?;
+    out.finish().map_err(io::Error::other)
 }
 
 #[cfg(test)]

@@ -10,12 +10,13 @@ pub mod report;
 pub mod warning;
 
 pub use artifact::{ArtifactInfo, ArtifactKind, HistoryEntry, ImageConfig, LayerInfo};
-pub use package::{Ecosystem, Location, OsInfo, Package, Scope, SourcePackage};
-pub use report::{ScanReport, ToolInfo};
+pub use package::{Ecosystem, EndOfLife, Location, OsInfo, Package, Scope, SourcePackage};
+pub use report::{Gap, ScanReport, ToolInfo};
 pub use warning::{Warning, Warnings};
 
 pub mod progress;
 pub use progress::Progress;
 pub mod findings;
+pub mod output;
 pub mod severity;
 pub use severity::Severity;

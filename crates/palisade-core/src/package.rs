@@ -289,6 +289,21 @@ pub struct OsInfo {
     /// True for distroless images (dpkg `status.d` and no package manager).
     #[serde(default)]
     pub distroless: bool,
+    /// When the release stops getting security updates, where Palisade knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_of_life: Option<EndOfLife>,
+}
+
+/// The end of security support of an OS release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndOfLife {
+    /// Last day of security support (`YYYY-MM-DD`), including long-term support where the distribution
+    /// itself publishes advisories for it.
+    pub date: String,
+    /// True when `date` has passed: the release gets no more security fixes.
+    pub ended: bool,
+    /// Where the date comes from.
+    pub source: String,
 }
 
 impl OsInfo {

@@ -46,9 +46,37 @@ pub struct ScanReport {
     /// Failed configuration checks (`--scanners misconfig`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub misconfigurations: Vec<Misconfiguration>,
+    /// What a scanner was asked to check but could not: its results are incomplete, not clean. A gate
+    /// fails on these unless told to accept them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gaps: Vec<Gap>,
     /// Problems met on the way; the scan went on past each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+}
+
+/// Something a scanner could not check, e.g. vulnerabilities of PyPI packages against a database that holds
+/// no PyPI advisories.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    /// The scanner whose results are incomplete (`vuln`).
+    pub scanner: String,
+    /// What is missing: `db-missing`, `db-unreadable`, `db-empty`, `ecosystem-not-covered`,
+    /// `os-not-supported`.
+    pub kind: String,
+    /// The ecosystem concerned, as the vulnerability database names it (`pypi`, `debian:11`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecosystem: Option<String>,
+    /// Packages left unchecked because of it.
+    pub packages: usize,
+    /// What is wrong and how to fix it.
+    pub message: String,
+}
+
+impl std::fmt::Display for Gap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.scanner, self.message)
+    }
 }
 
 impl ScanReport {
@@ -63,6 +91,7 @@ impl ScanReport {
             vulnerabilities: Vec::new(),
             secrets: Vec::new(),
             misconfigurations: Vec::new(),
+            gaps: Vec::new(),
             warnings: Vec::new(),
         }
     }

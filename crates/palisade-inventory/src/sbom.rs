@@ -255,6 +255,7 @@ fn os_from_props(name: &str, version: Option<&str>, p: &[(String, String)]) -> O
             .map(|s| s.split_whitespace().map(str::to_string).collect())
             .unwrap_or_default(),
         distroless: prop(p, props::OS_DISTROLESS) == Some("true"),
+        end_of_life: None,
     }
 }
 

@@ -203,15 +203,81 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOptions) -> Result<PolicySumm
     Ok(summary)
 }
 
+/// What fails the CI gate, beyond the findings.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GateOptions<'a> {
+    /// `--exit-code`: returned when active findings remain, or when results are incomplete.
+    pub exit_code: u8,
+    /// Only active findings of these severities count (see [`gate`]).
+    pub threshold: Option<&'a [Severity]>,
+    /// `--allow-missing-db`: incomplete vulnerability results ([`ScanReport::gaps`]) do not fail the gate.
+    pub allow_gaps: bool,
+    /// `--exit-on-eol`: returned when the OS release has reached its end of life.
+    pub exit_on_eol: u8,
+}
+
+/// The gate's decision: the exit code and, for each thing that failed it, one line saying what.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    pub code: u8,
+    pub reasons: Vec<String>,
+}
+
+/// The exit code for CI, checked in this order: an end-of-life OS (`exit_on_eol`), active findings
+/// (`exit_code`, see [`gate`]), incomplete vulnerability results (`exit_code` unless `allow_gaps`). Each
+/// failing check adds a reason, also when an earlier one already chose the code.
+pub fn verdict(report: &ScanReport, opts: &GateOptions) -> Verdict {
+    let mut v = Verdict::default();
+    let fail = |code: u8, reason: String, v: &mut Verdict| {
+        if code != 0 {
+            if v.code == 0 {
+                v.code = code;
+            }
+            v.reasons.push(reason);
+        }
+    };
+    if let Some(os) = &report.os
+        && let Some(e) = os.end_of_life.as_ref().filter(|e| e.ended)
+    {
+        fail(
+            opts.exit_on_eol,
+            format!("{} {} reached its end of life on {} (--exit-on-eol)", os.id, os.version_id, e.date),
+            &mut v,
+        );
+    }
+    let active = active_findings(report, opts.threshold);
+    if active > 0 {
+        fail(opts.exit_code, format!("{active} active findings remain (--exit-code)"), &mut v);
+    }
+    if !opts.allow_gaps && !report.gaps.is_empty() {
+        let unchecked: usize = report.gaps.iter().map(|g| g.packages).sum();
+        fail(
+            opts.exit_code,
+            format!(
+                "vulnerability results are incomplete ({} gap{}, {unchecked} packages unchecked); \
+                 --allow-missing-db accepts that",
+                report.gaps.len(),
+                if report.gaps.len() == 1 { "" } else { "s" }
+            ),
+            &mut v,
+        );
+    }
+    v
+}
+
 /// The exit code for CI: `exit_code` when an active (not suppressed) finding of any kind remains, else 0.
 /// With `threshold` (non-empty), only active findings whose severity is listed count, so a CI job can report
 /// every severity but fail only on the worst ones; `None` or an empty list counts every active finding.
 pub fn gate(report: &ScanReport, exit_code: u8, threshold: Option<&[Severity]>) -> u8 {
+    if active_findings(report, threshold) > 0 { exit_code } else { 0 }
+}
+
+/// Active (not suppressed) findings of every kind, counting only the `threshold` severities when given.
+fn active_findings(report: &ScanReport, threshold: Option<&[Severity]>) -> usize {
     let counts = |s: Severity| threshold.is_none_or(|t| t.is_empty() || t.contains(&s));
-    let failing = report.vulnerabilities.iter().any(|f| f.is_active() && counts(f.severity))
-        || report.secrets.iter().any(|f| f.is_active() && counts(f.severity))
-        || report.misconfigurations.iter().any(|f| f.is_active() && counts(f.severity));
-    if failing { exit_code } else { 0 }
+    report.vulnerabilities.iter().filter(|f| f.is_active() && counts(f.severity)).count()
+        + report.secrets.iter().filter(|f| f.is_active() && counts(f.severity)).count()
+        + report.misconfigurations.iter().filter(|f| f.is_active() && counts(f.severity)).count()
 }
 
 #[cfg(test)]

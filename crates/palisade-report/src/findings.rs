@@ -196,7 +196,7 @@ pub(crate) fn misconfig_message(m: &Misconfiguration) -> String {
 
 /// Text safe to print on a terminal: control characters (ANSI escapes, carriage returns, newlines, ...) are
 /// shown as `\u{..}` escapes instead of being interpreted.
-pub(crate) fn clean(s: &str) -> String {
+pub fn clean(s: &str) -> String {
     if !s.chars().any(char::is_control) {
         return s.to_string();
     }

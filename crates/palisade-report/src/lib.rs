@@ -30,6 +30,8 @@ pub(crate) mod test_fixtures;
 use palisade_core::ScanReport;
 use std::io::Write;
 
+/// Text from scanned content with control characters escaped, safe to print on a terminal.
+pub use findings::clean as printable;
 pub use table::{ScannersRan, TableOptions};
 
 /// An output format.

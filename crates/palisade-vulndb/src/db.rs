@@ -12,8 +12,10 @@
 //! [`Db::open`] opens the file read-only with `immutable=1`: no lock, no journal, no copy, so any number of
 //! scans can share one file. `affected` rows are stored sorted by package, so one lookup reads adjacent
 //! pages. The build runs no `ANALYZE`: every query is a single equality lookup on an index, and with
-//! `sqlite_stat4` statistics SQLite re-prepares such statements each time a parameter changes. [`build`] writes a temporary file next to the output and renames it over the
-//! output, so readers see either the old or the new database, never a partial one.
+//! `sqlite_stat4` statistics SQLite re-prepares such statements each time a parameter changes. [`build`]
+//! writes a temporary file (random name, `O_EXCL`) next to the output and renames it over the output, so
+//! readers see either the old or the new database, never a partial one; sources that yield no advisories
+//! are an error and leave the existing database alone.
 
 use crate::DbError;
 use crate::import::{self, Collector, FeedStats};
@@ -91,31 +93,24 @@ pub fn build(opts: &BuildOptions) -> Result<BuildStats, DbError> {
         p.set_stage(format!("writing {}", opts.output.display()));
     }
     let out = &opts.output;
-    let dir = match out.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(|e| DbError::io(&dir, e))?;
-    let file_name =
-        out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "palisade.db".into());
-    let tmp = dir.join(format!(".{file_name}.tmp-{}", std::process::id()));
-    let _ = std::fs::remove_file(&tmp);
-    let result = write_db(&tmp, opts, &c);
-    let (advisories, affected, aliases, ecosystems) = match result {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = std::fs::remove_file(&tmp);
-            return Err(e);
-        }
-    };
-    if let Err(e) = std::fs::File::open(&tmp).and_then(|f| f.sync_all()) {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(DbError::io(&tmp, e));
+    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| DbError::io(dir, e))?;
     }
-    std::fs::rename(&tmp, out).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        DbError::io(out, e)
-    })?;
+    // A temporary file with a random name beside the output, renamed over it at the end; the output must be
+    // absent or a regular file (never a device, FIFO or symlink).
+    let replacement =
+        palisade_core::output::Replacement::new(out).map_err(|e| DbError::Build(e.to_string()))?;
+    let (advisories, affected, aliases, ecosystems) = write_db(replacement.path(), opts, &c)?;
+    if advisories == 0 {
+        // Dropping the replacement removes the temporary file: the existing database stays as it was.
+        return Err(DbError::Build(format!(
+            "the sources yielded no advisories ({} problems met{}); {} was left unchanged",
+            c.warning_count,
+            c.warnings.first().map(|w| format!(", the first: {w}")).unwrap_or_default(),
+            out.display()
+        )));
+    }
+    replacement.commit().map_err(|e| DbError::Build(e.to_string()))?;
     Ok(BuildStats {
         output: out.clone(),
         advisories,
@@ -238,7 +233,9 @@ pub struct DbInfo {
     pub schema_version: u32,
     /// RFC 3339 build time.
     pub built_at: String,
-    /// Time since the build (None when the build time cannot be read or lies in the future).
+    /// Time since the build (None when the build time cannot be read or lies in the future); whole seconds
+    /// in JSON (`age_seconds`).
+    #[serde(rename = "age_seconds", with = "seconds", default)]
     pub age: Option<Duration>,
     pub builder: String,
     pub sources: Vec<String>,
@@ -272,6 +269,23 @@ impl DbInfo {
                 self.built_at
             ),
         })
+    }
+}
+
+/// `Option<Duration>` as whole seconds (`null` when unknown), not serde's `{"secs":..,"nanos":..}`.
+mod seconds {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => s.serialize_some(&d.as_secs()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(Duration::from_secs))
     }
 }
 

@@ -5,11 +5,15 @@
 //! * [`Db::open`] opens that file read-only and without locking, so any number of scans can share it.
 //! * [`match_packages`] matches inventoried packages against it and returns one
 //!   [`palisade_core::findings::vuln::VulnFinding`] per package and vulnerability.
+//! * [`coverage_gaps`] says which scanned ecosystems the database cannot answer for; [`eol`] knows when
+//!   OS releases stop getting security fixes.
 //! * [`update`] fetches feeds over HTTP (conditional requests, checksums) and rebuilds the file.
 //!
 //! Version order per ecosystem lives in [`version`], one file per scheme.
 
+pub mod coverage;
 pub mod ecosystem;
+pub mod eol;
 mod error;
 pub mod import;
 pub mod model;
@@ -21,6 +25,7 @@ pub mod matcher;
 pub mod severity;
 pub mod update;
 
+pub use coverage::coverage_gaps;
 pub use db::{BuildOptions, BuildStats, DEFAULT_MAX_AGE, Db, DbInfo, SCHEMA_VERSION, build, default_db_path};
 pub use import::FeedStats;
 pub use matcher::match_packages;

@@ -208,9 +208,53 @@ fn rebuild_replaces_atomically_while_open() {
     let leftovers: Vec<_> = std::fs::read_dir(db_path.parent().unwrap())
         .unwrap()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
         .collect();
     assert!(leftovers.is_empty());
+}
+
+#[test]
+fn sources_without_advisories_are_an_error_and_leave_the_db_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db_path = build_from(vec![feed().join("osv")], tmp.path());
+    let before = std::fs::read(&db_path).unwrap();
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(empty.join("README.txt"), "not an advisory").unwrap();
+    let e =
+        build(&BuildOptions { sources: vec![empty], output: db_path.clone(), progress: None }).unwrap_err();
+    assert!(e.to_string().contains("no advisories"), "{e}");
+    assert!(e.to_string().contains("left unchanged"), "{e}");
+    assert_eq!(std::fs::read(&db_path).unwrap(), before);
+    let names: Vec<_> = std::fs::read_dir(db_path.parent().unwrap())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(names, ["palisade.db"], "no temporary file left");
+}
+
+#[test]
+fn a_device_or_symlink_as_db_output_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = build(&BuildOptions {
+        sources: vec![feed().join("osv")],
+        output: PathBuf::from("/dev/null"),
+        progress: None,
+    })
+    .unwrap_err();
+    assert!(e.to_string().contains("device or FIFO"), "{e}");
+    assert!(std::os::unix::fs::FileTypeExt::is_char_device(
+        &std::fs::symlink_metadata("/dev/null").unwrap().file_type()
+    ));
+    let victim = tmp.path().join("victim");
+    std::fs::write(&victim, "precious").unwrap();
+    let link = tmp.path().join("db");
+    std::os::unix::fs::symlink(&victim, &link).unwrap();
+    let e =
+        build(&BuildOptions { sources: vec![feed().join("osv")], output: link, progress: None }).unwrap_err();
+    assert!(e.to_string().contains("symbolic link"), "{e}");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
 }
 
 /// A tiny HTTP/1.1 server: serves `files` by path, with ETag and `If-None-Match` → 304.

@@ -59,6 +59,7 @@ pub fn image_report() -> ScanReport {
         pretty_name: Some("Debian GNU/Linux 12 (bookworm)".into()),
         id_like: vec![],
         distroless: false,
+        end_of_life: None,
     });
 
     let libc = deb("libc6", "2.36-9+deb12u4", Some(("glibc", "2.36-9+deb12u4")), &[]);

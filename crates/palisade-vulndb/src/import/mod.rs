@@ -38,6 +38,17 @@ pub struct FeedStats {
     pub failed: u64,
 }
 
+impl std::fmt::Display for FeedStats {
+    /// `1,234 documents, 1,200 advisories, 3 withdrawn, 0 failed`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} documents, {} advisories, {} withdrawn, {} failed",
+            self.documents, self.advisories, self.withdrawn, self.failed
+        )
+    }
+}
+
 /// Collects advisories from all sources, resolving duplicates.
 #[derive(Default)]
 pub(crate) struct Collector {
