@@ -1,12 +1,24 @@
-//! Policy step of a scan: severity filter, ignore-unfixed, ignore files, VEX, then the exit-code gate.
+//! Policy step of a scan: severity filter, ignore-unfixed, ignore files, VEX, then the gate's verdict.
 
-use crate::cli::PolicyOpts;
+use crate::commands::common::PolicyOpts;
 use anyhow::{Context, Result};
 use palisade_core::{ScanReport, Severity, Warning};
-use palisade_policy::PolicyOptions;
+use palisade_policy::{GateOptions, PolicyOptions, Verdict};
 
-/// Apply the policy to the report and return the process exit code.
-pub fn apply(report: &mut ScanReport, opts: &PolicyOpts, quiet: bool) -> Result<u8> {
+/// What the policy step did and decided.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The exit code and why.
+    pub verdict: Verdict,
+    /// Findings newly suppressed by ignore files and VEX (kept in the report with their reason).
+    pub suppressed: usize,
+    /// Findings removed by `--severity` and `--ignore-unfixed`.
+    pub filtered: usize,
+}
+
+/// Apply the policy to the report and return the gate's verdict (exit code and reasons). The policy's own
+/// warnings (expired ignore entries, unusable VEX statements) join the report's warnings.
+pub fn apply(report: &mut ScanReport, opts: &PolicyOpts, allow_missing_db: bool) -> Result<Outcome> {
     let severities = opts
         .severity
         .iter()
@@ -36,11 +48,15 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOpts, quiet: bool) -> Result<
     for e in &summary.expired_entries {
         report.warnings.push(Warning::new("policy", format!("expired ignore entry no longer applies: {e}")));
     }
-    if !quiet && (summary.suppressed > 0 || summary.filtered > 0) {
-        eprintln!(
-            "policy: {} findings suppressed (kept in the report with their reason), {} filtered out",
-            summary.suppressed, summary.filtered
-        );
-    }
-    Ok(palisade_policy::gate(report, opts.exit_code, None))
+    let gate = GateOptions {
+        exit_code: opts.exit_code,
+        threshold: None,
+        allow_gaps: allow_missing_db,
+        exit_on_eol: opts.exit_on_eol,
+    };
+    Ok(Outcome {
+        verdict: palisade_policy::verdict(report, &gate),
+        suppressed: summary.suppressed,
+        filtered: summary.filtered,
+    })
 }

@@ -1,23 +1,34 @@
 //! `palisade`: command-line parsing and wiring. The work happens in the library crates.
 
-mod catalog;
 mod cli;
-mod db;
+mod commands;
 mod gate;
 mod pipeline;
+mod render;
+mod settings;
 mod ui;
 
-use clap::Parser;
+use cli::Command;
+use commands::EXIT_ERROR;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = settings::parse();
     ui::init_logging(cli.global.debug, cli.global.quiet);
-    match cli::run(cli) {
+    let global = cli.global;
+    let result = match cli.command {
+        Command::Scan { target } => commands::scan::run(*target, &global),
+        Command::Sbom(args) => commands::sbom::run(*args, &global),
+        Command::Convert(args) => commands::convert::run(args, &global),
+        Command::Db { command } => commands::db::run(command, &global),
+        Command::Secrets { command } => commands::catalog::secrets(command),
+        Command::Checks { command } => commands::catalog::checks(command),
+    };
+    match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("palisade: error: {e:#}");
-            ExitCode::from(cli::EXIT_ERROR)
+            eprintln!("palisade: error: {}", ui::error_chain(&e));
+            ExitCode::from(EXIT_ERROR)
         }
     }
 }

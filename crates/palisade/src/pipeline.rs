@@ -1,6 +1,8 @@
 //! One scan, start to end: open the target, stream it once through every enabled scanner, assemble the report.
 
-use crate::cli::{CheckOpts, ImageOpts, SecretOpts};
+use crate::commands::GlobalOpts;
+use crate::commands::common::{CheckOpts, ImageOpts, PkgType, ScannerName, SecretOpts};
+use crate::commands::scan::ScanOpts;
 use crate::ui::ProgressUi;
 use anyhow::{Context, Result, bail};
 use palisade_artifact::{FileSink, Options, Target};
@@ -38,21 +40,45 @@ pub enum TargetSpec {
 /// Which scanners run, with their options.
 #[derive(Debug, Clone, Default)]
 pub struct Scanners {
-    /// Report the package inventory.
-    pub packages: bool,
     /// Match the inventory against the vulnerability DB.
     pub vuln: bool,
     pub secret: bool,
     pub misconfig: bool,
-    /// The DB file; `None` means the default path.
-    pub db: Option<PathBuf>,
+    /// The DB file.
+    pub db: PathBuf,
+    /// `--pkg-types`: empty means all.
+    pub pkg_types: Vec<PkgType>,
+    /// `--skip-dirs` / `--skip-files`.
+    pub skip_dirs: Vec<String>,
+    pub skip_files: Vec<String>,
     pub secret_opts: SecretOpts,
     pub check_opts: CheckOpts,
 }
 
 impl Scanners {
-    fn needs_inventory(&self) -> bool {
-        self.packages || self.vuln
+    /// The scanners `chosen` with the options of one `scan`.
+    pub fn new(chosen: &[ScannerName], opts: &ScanOpts, global: &GlobalOpts) -> Self {
+        Scanners {
+            vuln: chosen.contains(&ScannerName::Vuln),
+            secret: chosen.contains(&ScannerName::Secret),
+            misconfig: chosen.contains(&ScannerName::Misconfig),
+            db: global.db_path(opts.vuln.db.as_ref()),
+            pkg_types: opts.vuln.pkg_types.clone(),
+            skip_dirs: opts.walk.skip_dirs.clone(),
+            skip_files: opts.walk.skip_files.clone(),
+            secret_opts: opts.secret.clone(),
+            check_opts: opts.checks.clone(),
+        }
+    }
+
+    /// The finding scanners that ran, for the table.
+    pub fn ran(&self) -> palisade_report::ScannersRan {
+        palisade_report::ScannersRan { vuln: self.vuln, secret: self.secret, misconfig: self.misconfig }
+    }
+
+    fn keeps(&self, p: &palisade_core::Package) -> bool {
+        let ty = if p.ecosystem.is_os() { PkgType::Os } else { PkgType::Library };
+        self.pkg_types.is_empty() || self.pkg_types.contains(&ty)
     }
 }
 
@@ -102,17 +128,18 @@ fn read_capped(path: &Path, n: u64) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
-/// Run one scan and build its report.
-pub fn scan(spec: &TargetSpec, image: &ImageOpts, scanners: Scanners, quiet: bool) -> Result<ScanReport> {
+/// Run one scan and build its report. Warnings are printed later, once, with the policy's.
+pub fn scan(
+    spec: &TargetSpec,
+    image: &ImageOpts,
+    scanners: &Scanners,
+    global: &GlobalOpts,
+) -> Result<ScanReport> {
     let progress = Arc::new(Progress::new());
-    let ui = ProgressUi::start(progress.clone(), quiet);
-    let result = run(spec, image, &scanners, &progress);
+    let ui = ProgressUi::start(progress.clone(), global.progress());
+    let result = run(spec, image, scanners, &progress);
     ui.finish();
-    let report = result?;
-    if !quiet && !report.warnings.is_empty() {
-        crate::ui::summarize_warnings(&report.warnings);
-    }
-    Ok(report)
+    result
 }
 
 fn run(
@@ -126,9 +153,13 @@ fn run(
         TargetSpec::Config(paths) => scan_config(paths, scanners, progress)?,
         _ => scan_artifact(spec, image, scanners, progress)?,
     };
+    report.packages.retain(|p| scanners.keeps(p));
+    if let Some(os) = report.os.as_mut() {
+        os.end_of_life = palisade_vulndb::eol::end_of_life(os, time::OffsetDateTime::now_utc().date());
+    }
     if scanners.vuln {
         progress.set_stage("matching vulnerabilities");
-        match_vulnerabilities(&mut report, scanners.db.as_deref())?;
+        match_vulnerabilities(&mut report, &scanners.db);
     }
     Ok(report)
 }
@@ -177,10 +208,12 @@ fn scan_artifact(
         TargetSpec::Repo { path, history } => (Target::Repo { path: path.clone() }, *history),
         TargetSpec::Sbom(_) | TargetSpec::Config(_) => unreachable!("read without the artifact layer"),
     };
+    let skip = palisade_artifact::SkipFilter::new(&scanners.skip_dirs, &scanners.skip_files, &target.name())?;
     let opts = Options {
         platform: Some(image.platform.clone()),
         insecure: image.insecure,
         gitignore: matches!(spec, TargetSpec::Fs { gitignore: true, .. }),
+        skip: skip.map(Arc::new),
         progress: Some(progress.clone()),
         ..Options::default()
     };
@@ -191,10 +224,8 @@ fn scan_artifact(
     let config_sink =
         if scanners.misconfig { Some(ConfigSink::new(check_engine(&scanners.check_opts)?)) } else { None };
 
-    let mut sinks: Vec<&dyn FileSink> = Vec::new();
-    if scanners.needs_inventory() {
-        sinks.push(&inventory);
-    }
+    // The inventory is always collected: reports list it, and `vuln` matches it.
+    let mut sinks: Vec<&dyn FileSink> = vec![&inventory];
     if let Some(s) = &secret_sink {
         sinks.push(s);
     }
@@ -293,35 +324,53 @@ fn sort_findings(report: &mut ScanReport) {
     });
 }
 
-/// Match the report's packages against the vulnerability DB. A missing DB is not fatal: the other scanners'
-/// results stand, and a warning says how to get a DB.
-fn match_vulnerabilities(report: &mut ScanReport, db: Option<&Path>) -> Result<()> {
-    let path = db.map(Path::to_path_buf).unwrap_or_else(palisade_vulndb::default_db_path);
+/// Match the report's packages against the vulnerability DB. Whatever the DB cannot answer — no DB, an
+/// unreadable or empty one, an ecosystem of the target it has no advisories for — becomes a gap in the report
+/// (the gate fails on gaps unless told otherwise); the other scanners' results stand.
+fn match_vulnerabilities(report: &mut ScanReport, path: &Path) {
+    use palisade_vulndb::coverage::{kind, whole_db_gap};
+    let n = report.packages.len();
     if !path.exists() {
-        report.warnings.push(Warning::new(
-            "vuln",
+        report.gaps.push(whole_db_gap(
+            kind::DB_MISSING,
+            n,
             format!(
                 "no vulnerability DB at {}: vulnerabilities were not checked. Get one with `palisade db update` \
                  (or, offline, `palisade db build --from <advisory dirs or archives>`), or point --db at one",
                 path.display()
             ),
         ));
-        return Ok(());
+        return;
     }
-    let db = palisade_vulndb::Db::open(&path)
-        .with_context(|| format!("opening vulnerability DB {}", path.display()))?;
-    if let Ok(info) = db.info()
-        && let Some(w) = info.stale_warning(palisade_vulndb::DEFAULT_MAX_AGE)
-    {
+    let opened = palisade_vulndb::Db::open(path).and_then(|db| db.info().map(|info| (db, info)));
+    let (db, info) = match opened {
+        Ok(v) => v,
+        Err(e) => {
+            report.gaps.push(whole_db_gap(
+                kind::DB_UNREADABLE,
+                n,
+                format!("vulnerabilities were not checked: {e}; rebuild it with `palisade db update`"),
+            ));
+            return;
+        }
+    };
+    if let Some(w) = info.stale_warning(palisade_vulndb::DEFAULT_MAX_AGE) {
         report.warnings.push(Warning::new("vuln", w));
     }
-    let mut found = palisade_vulndb::match_packages(&db, report.os.as_ref(), &report.packages)
-        .with_context(|| format!("matching against {}", path.display()))?;
-    found.sort_by(|a, b| {
-        b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)).then_with(|| a.purl.cmp(&b.purl))
-    });
-    report.vulnerabilities = found;
-    Ok(())
+    report.gaps.extend(palisade_vulndb::coverage_gaps(&info, report.os.as_ref(), &report.packages));
+    match palisade_vulndb::match_packages(&db, report.os.as_ref(), &report.packages) {
+        Ok(mut found) => {
+            found.sort_by(|a, b| {
+                b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)).then_with(|| a.purl.cmp(&b.purl))
+            });
+            report.vulnerabilities = found;
+        }
+        Err(e) => report.gaps.push(whole_db_gap(
+            kind::DB_UNREADABLE,
+            n,
+            format!("matching stopped: {e}; rebuild the DB with `palisade db update`"),
+        )),
+    }
 }
 
 fn scan_sbom(path: &Path) -> Result<ScanReport> {

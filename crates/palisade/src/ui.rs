@@ -1,7 +1,10 @@
-//! Terminal side: logging and the progress line on stderr. stdout carries only the report.
+//! Terminal side: logging, the progress line, the summary on stderr, the error chain, the time budget.
+//! stdout carries only the report.
 
+use crate::gate::Outcome;
 use indicatif::{ProgressBar, ProgressStyle};
-use palisade_core::{Progress, Warning};
+use palisade_core::{Progress, ScanReport};
+use palisade_report::printable;
 use std::io::IsTerminal;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,16 +27,16 @@ pub fn init_logging(debug: bool, quiet: bool) {
         .try_init();
 }
 
-/// A progress line redrawn from the shared counters, shown only when stderr is a terminal and not `--quiet`.
+/// A progress line redrawn from the shared counters, shown only when asked for and stderr is a terminal.
 pub struct ProgressUi {
     stop: Arc<AtomicBool>,
     handle: Option<std::thread::JoinHandle<()>>,
 }
 
 impl ProgressUi {
-    pub fn start(progress: Arc<Progress>, quiet: bool) -> Self {
+    pub fn start(progress: Arc<Progress>, show: bool) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
-        if quiet || !std::io::stderr().is_terminal() {
+        if !show || !std::io::stderr().is_terminal() {
             return ProgressUi { stop, handle: None };
         }
         let flag = stop.clone();
@@ -76,17 +79,111 @@ fn line(p: &Progress) -> String {
     s
 }
 
-/// Print the warnings on stderr: all of them with `--debug`, else the first few and a count.
-pub fn summarize_warnings(warnings: &[Warning]) {
-    const SHOWN: usize = 10;
-    let all = tracing::enabled!(tracing::Level::DEBUG);
-    for w in warnings.iter().take(if all { usize::MAX } else { SHOWN }) {
-        eprintln!("warning: {w}");
+/// How many warnings are printed without `--debug`.
+const WARNINGS_SHOWN: usize = 10;
+
+/// The scan's epilogue on stderr, printed once after the policy step: what could not be checked, an
+/// end-of-life OS, the warnings (the policy's included), what the policy did, and why the gate fails.
+pub fn summarize(report: &ScanReport, outcome: &Outcome) {
+    for g in &report.gaps {
+        eprintln!("incomplete: {}", printable(&g.to_string()));
     }
-    if !all && warnings.len() > SHOWN {
+    if let Some(os) = &report.os
+        && let Some(eol) = os.end_of_life.as_ref().filter(|e| e.ended)
+    {
+        eprintln!(
+            "warning: {} {} reached its end of life on {}: it gets no more security fixes ({})",
+            printable(&os.id),
+            printable(&os.version_id),
+            eol.date,
+            eol.source
+        );
+    }
+    let all = tracing::enabled!(tracing::Level::DEBUG);
+    for w in report.warnings.iter().take(if all { usize::MAX } else { WARNINGS_SHOWN }) {
+        eprintln!("warning: {}", printable(&w.to_string()));
+    }
+    if !all && report.warnings.len() > WARNINGS_SHOWN {
         eprintln!(
             "warning: ... and {} more (all are in the JSON report; --debug prints them here)",
-            warnings.len() - SHOWN
+            report.warnings.len() - WARNINGS_SHOWN
         );
+    }
+    if outcome.suppressed > 0 || outcome.filtered > 0 {
+        eprintln!(
+            "policy: {} findings suppressed (kept in the report with their reason), {} filtered out",
+            outcome.suppressed, outcome.filtered
+        );
+    }
+    for r in &outcome.verdict.reasons {
+        eprintln!("gate: exit {}: {r}", outcome.verdict.code);
+    }
+}
+
+/// An error and its causes on one line, leaving out a cause whose text the message before it already
+/// contains (many errors print their source themselves: `x.db: No such file (os error 2)`).
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    printable(&out)
+}
+
+/// `--timeout`: ends the process with exit 2 when the scan runs past its budget. Dropping it disarms it.
+/// Outputs are written to a temporary file and renamed at the end, so a timed-out scan leaves no partial
+/// report behind.
+pub struct Watchdog {
+    done: Option<std::sync::mpsc::Sender<()>>,
+}
+
+impl Watchdog {
+    pub fn start(budget: Duration) -> Watchdog {
+        if budget.is_zero() {
+            return Watchdog { done: None };
+        }
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        std::thread::spawn(move || {
+            if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = rx.recv_timeout(budget) {
+                eprintln!(
+                    "palisade: error: the scan did not finish within --timeout {}s; raise it (e.g. --timeout 30m) \
+                     or narrow the target",
+                    budget.as_secs()
+                );
+                std::process::exit(i32::from(crate::commands::EXIT_ERROR));
+            }
+        });
+        Watchdog { done: Some(tx) }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        if let Some(tx) = self.done.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_chain_leaves_out_causes_already_printed() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file or directory (os error 2)");
+        let e = anyhow::Error::new(io)
+            .context("x.db: No such file or directory (os error 2)")
+            .context("opening DB");
+        assert_eq!(error_chain(&e), "opening DB: x.db: No such file or directory (os error 2)");
+        let e = anyhow::anyhow!("bad \u{1b}[31mname");
+        assert_eq!(error_chain(&e), "bad \\u{1b}[31mname");
     }
 }

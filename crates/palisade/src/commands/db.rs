@@ -1,14 +1,55 @@
 //! `palisade db ...`: build, update and inspect the vulnerability DB.
 
-use crate::cli::DbCommand;
+use super::{EXIT_OK, GlobalOpts};
 use anyhow::{Context, Result, bail};
+use clap::Subcommand;
 use palisade_vulndb::{BuildOptions, Db, FeedConfig, UpdateConfig};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-pub fn run(cmd: DbCommand, quiet: bool) -> Result<ExitCode> {
+#[derive(Subcommand, Debug)]
+pub enum DbCommand {
+    /// Import advisories from local files: OSV JSON/YAML directories, OSV `all.zip`, `.tar.gz` archives,
+    /// Debian security-tracker JSON, Alpine secdb JSON/YAML. Sources that yield no advisories are an error
+    /// and leave the existing DB as it was.
+    Build {
+        /// Advisory sources (repeatable).
+        #[arg(long = "from", required = true, num_args = 1..)]
+        from: Vec<PathBuf>,
+        /// DB file to write (replaced atomically) [default: <cache dir>/db/palisade.db].
+        #[arg(long)]
+        db: Option<PathBuf>,
+    },
+    /// Fetch the advisory feeds over HTTP and rebuild the DB when any changed (conditional requests,
+    /// checksums, atomic replace). Point it at an internal mirror for air-gapped use.
+    Update {
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Base URL of a mirror laid out like OSV's bucket: `<base>/<Ecosystem>/all.zip`.
+        #[arg(long)]
+        mirror: Option<String>,
+        /// Fetch exactly these feeds instead of the defaults, as `NAME=URL` (repeatable).
+        #[arg(long = "feed", value_name = "NAME=URL")]
+        feeds: Vec<String>,
+        /// Rebuild even when no feed changed.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Print what is in the DB and how old it is.
+    Info {
+        #[arg(long)]
+        db: Option<PathBuf>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(cmd: DbCommand, global: &GlobalOpts) -> Result<ExitCode> {
+    let quiet = global.quiet;
     match cmd {
         DbCommand::Build { from, db } => {
-            let output = db.unwrap_or_else(palisade_vulndb::default_db_path);
+            let output = global.db_path(db.as_ref());
             ensure_parent(&output)?;
             let stats = palisade_vulndb::build(&BuildOptions {
                 sources: from,
@@ -26,7 +67,7 @@ pub fn run(cmd: DbCommand, quiet: bool) -> Result<ExitCode> {
                     stats.aliases
                 );
                 for (feed, s) in &stats.feeds {
-                    eprintln!("  {feed}: {s:?}");
+                    eprintln!("  {feed}: {s}");
                 }
                 for w in &stats.warnings {
                     eprintln!("warning: {w}");
@@ -37,7 +78,7 @@ pub fn run(cmd: DbCommand, quiet: bool) -> Result<ExitCode> {
             }
         }
         DbCommand::Update { db, mirror, feeds, force } => {
-            let path = db.unwrap_or_else(palisade_vulndb::default_db_path);
+            let path = global.db_path(db.as_ref());
             ensure_parent(&path)?;
             let mut config = UpdateConfig { force, ..UpdateConfig::default() };
             if !feeds.is_empty() {
@@ -74,7 +115,7 @@ pub fn run(cmd: DbCommand, quiet: bool) -> Result<ExitCode> {
             }
         }
         DbCommand::Info { db, json } => {
-            let path = db.unwrap_or_else(palisade_vulndb::default_db_path);
+            let path = global.db_path(db.as_ref());
             if !path.exists() {
                 bail!(
                     "no vulnerability DB at {}: create one with `palisade db update` or `palisade db build --from PATH`",
@@ -108,7 +149,7 @@ pub fn run(cmd: DbCommand, quiet: bool) -> Result<ExitCode> {
             }
         }
     }
-    Ok(ExitCode::from(crate::cli::EXIT_OK))
+    Ok(ExitCode::from(EXIT_OK))
 }
 
 fn ensure_parent(path: &std::path::Path) -> Result<()> {

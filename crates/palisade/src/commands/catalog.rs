@@ -1,9 +1,41 @@
 //! `palisade secrets rules` and `palisade checks list|explain|docs`: the rule and check registries, printed.
 
-use crate::cli::{ChecksCommand, EXIT_OK, SecretsCommand};
+use super::EXIT_OK;
+use super::common::CheckOpts;
 use anyhow::{Context, Result, bail};
+use clap::Subcommand;
 use comfy_table::{ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+#[derive(Subcommand, Debug)]
+pub enum SecretsCommand {
+    /// List the built-in secret rules.
+    Rules {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ChecksCommand {
+    /// List the configuration checks.
+    List {
+        /// Only checks in these groups/ids/globs.
+        #[arg(long, value_delimiter = ',')]
+        checks: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain one check: rationale, remediation, references.
+    Explain { id: String },
+    /// Write the check reference (one Markdown page per check) into a directory.
+    Docs {
+        #[arg(long, short, default_value = "docs/checks")]
+        output: PathBuf,
+    },
+}
 
 fn table(header: &[&str]) -> Table {
     let mut t = Table::new();
@@ -41,7 +73,7 @@ pub fn secrets(cmd: SecretsCommand) -> Result<ExitCode> {
 pub fn checks(cmd: ChecksCommand) -> Result<ExitCode> {
     match cmd {
         ChecksCommand::List { checks, json } => {
-            let opts = crate::cli::CheckOpts { checks, ..Default::default() };
+            let opts = CheckOpts { checks, ..Default::default() };
             let engine = crate::pipeline::check_engine(&opts)?;
             let selected = engine.checks();
             if json {
