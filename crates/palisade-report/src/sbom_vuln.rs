@@ -16,33 +16,33 @@ use time::format_description::well_known::Rfc3339;
 pub(crate) struct PackageIndex<'a> {
     packages: &'a [&'a Package],
     by_purl: HashMap<&'a str, Vec<usize>>,
-    by_name: HashMap<(Ecosystem, &'a str, &'a str), usize>,
+    by_name: HashMap<(Ecosystem, &'a str, &'a str), Vec<usize>>,
 }
 
 impl<'a> PackageIndex<'a> {
     pub(crate) fn new(packages: &'a [&'a Package]) -> Self {
         let mut by_purl: HashMap<&str, Vec<usize>> = HashMap::new();
-        let mut by_name = HashMap::new();
+        let mut by_name: HashMap<_, Vec<usize>> = HashMap::new();
         for (i, p) in packages.iter().enumerate() {
             if !p.purl.is_empty() {
                 by_purl.entry(p.purl.as_str()).or_default().push(i);
             }
-            by_name.entry((p.ecosystem, p.name.as_str(), p.version.as_str())).or_insert(i);
+            by_name.entry((p.ecosystem, p.name.as_str(), p.version.as_str())).or_default().push(i);
         }
         PackageIndex { packages, by_purl, by_name }
     }
 
-    /// The index of the package `v` is about: the entry with the same purl and the same locations, else the
-    /// first with the same purl, else the first with the same ecosystem, name and version.
+    /// The index of the package `v` is about: among the entries with the same purl (else, when none has it,
+    /// the same ecosystem, name and version), the one with the same locations, else the first.
     pub(crate) fn find(&self, v: &VulnFinding) -> Option<usize> {
-        if let Some(candidates) = self.by_purl.get(v.purl.as_str()) {
-            return candidates
-                .iter()
-                .copied()
-                .find(|&i| self.packages[i].locations == v.locations)
-                .or_else(|| candidates.first().copied());
-        }
-        self.by_name.get(&(v.ecosystem, v.package_name.as_str(), v.package_version.as_str())).copied()
+        let candidates = self.by_purl.get(v.purl.as_str()).or_else(|| {
+            self.by_name.get(&(v.ecosystem, v.package_name.as_str(), v.package_version.as_str()))
+        })?;
+        candidates
+            .iter()
+            .copied()
+            .find(|&i| self.packages[i].locations == v.locations)
+            .or_else(|| candidates.first().copied())
     }
 }
 
@@ -59,11 +59,13 @@ pub(crate) fn missing_packages(findings: &[VulnFinding], packages: &[&Package]) 
         if index.find(v).is_some() || !seen.insert((v.purl.as_str(), &v.locations)) {
             continue;
         }
-        let purl = if v.purl.is_empty() {
-            build_purl(v.ecosystem, &v.package_name, &v.package_version, &[])
-        } else {
-            v.purl.clone()
-        };
+        // The finding's purl when it is one (it carries the distro qualifiers), else one built from the name.
+        let purl =
+            if v.purl.parse::<packageurl::PackageUrl>().is_ok() && !v.purl.contains(char::is_whitespace) {
+                v.purl.clone()
+            } else {
+                build_purl(v.ecosystem, &v.package_name, &v.package_version, &[])
+            };
         out.push(Package {
             ecosystem: v.ecosystem,
             name: v.package_name.clone(),
@@ -609,7 +611,7 @@ mod tests {
         let extra = missing_packages(&findings, &pkgs);
         assert_eq!(extra.len(), 1, "underscore is synthesised once");
         assert_eq!(extra[0].name, "underscore");
-        assert_eq!(extra[0].purl, "pkg:npm/underscore@4.17.15");
+        assert_eq!(extra[0].purl, "pkg:npm/underscore@4.17.15", "not a purl: built from the name");
         assert_eq!(extra[0].locations, v.locations);
     }
 
