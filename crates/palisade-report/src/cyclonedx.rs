@@ -12,10 +12,23 @@
 //!   `palisade-inventory`'s SBOM reader reads them back.
 //! - `dependencies`: the artifact depends on the OS and on every non-OS package nothing else depends on; the
 //!   OS on the OS packages; each package on its resolved [`Package::dependencies`] (unresolved purls dropped).
+//! - Licences: an SPDX id the 1.6 schema lists is `license.id`; a newer SPDX id or an expression is one
+//!   `expression` when every licence of the package is valid SPDX (joined with `AND`); otherwise each is a
+//!   `license.name`. `NOASSERTION` / `NONE` are not licences and are left out.
+//! - `vulnerabilities` (when the report has findings): one entry per (id, component), `affects` the component
+//!   the finding is about (a finding whose package the report does not list gets a component of its own).
+//!   `source` is the feed of the advisory that supplied the data with that advisory's page; `references` the
+//!   other ids (aliases); `ratings` one per CVSS score plus the severity Palisade reports; `description` the
+//!   title and `detail` the long description; `recommendation`; `advisories` the reference URLs; a
+//!   suppressed finding has an `analysis` (VEX `not_affected` -> `not_affected` with the justification
+//!   mapped, VEX `fixed` -> `resolved`, anything else, e.g. an ignore-file entry -> `exploitable`: accepting
+//!   a risk says nothing about its impact), the reason as `detail`. See `docs/json-report.md`.
 
 use crate::ReportError;
 use crate::license::{self, License};
+use crate::sbom_vuln::{self, CvssMethod, Suppression};
 use crate::util;
+use palisade_core::findings::vuln::VulnFinding;
 use palisade_core::{ArtifactInfo, ArtifactKind, Ecosystem, OsInfo, Package, ScanReport, Scope};
 use serde::Serialize;
 use std::collections::{BTreeSet, HashSet};
@@ -61,6 +74,8 @@ struct Bom<'a> {
     metadata: Metadata,
     components: Components<'a>,
     dependencies: Vec<Dependency>,
+    #[serde(skip_serializing_if = "Vulnerabilities::is_empty")]
+    vulnerabilities: Vulnerabilities<'a>,
 }
 
 /// The components, built one at a time while they are written: a root filesystem has tens of thousands,
@@ -161,9 +176,13 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> Result<(), ReportErro
 
 /// Like [`render`] with a given serial number (for reproducible output).
 pub fn render_with_serial(report: &ScanReport, serial: Uuid, out: &mut dyn Write) -> Result<(), ReportError> {
-    let packages = util::sorted_packages(report);
+    let mut packages = util::sorted_packages(report);
+    // A finding whose package the report does not list (`--scanners vuln` alone) gets a component of its own.
+    let extra = sbom_vuln::missing_packages(&report.vulnerabilities, &packages);
+    packages.extend(extra.iter());
     let refs = util::unique_refs(&packages, |p| p.purl.clone());
-    let bom = build(report, &packages, &refs, serial);
+    let mut bom = build(report, &packages, &refs, serial);
+    bom.vulnerabilities = Vulnerabilities::new(&report.vulnerabilities, &packages, &refs);
     serde_json::to_writer_pretty(&mut *out, &bom)?;
     out.write_all(b"\n")?;
     Ok(())
@@ -228,6 +247,7 @@ fn build<'a>(
         },
         components: Components { os: report.os.as_ref(), packages, refs, artifact: &report.artifact },
         dependencies,
+        vulnerabilities: Vulnerabilities::new(&[], &[], &[]),
     }
 }
 
@@ -369,10 +389,15 @@ fn package_component(p: &Package, bom_ref: &str, artifact: &ArtifactInfo) -> Com
     }
 }
 
-/// CycloneDX allows either a list of licences or exactly one expression.
+/// CycloneDX allows either a list of licences or exactly one expression. SPDX ids the 1.6 schema does not list
+/// (newer than its licence list) are valid SPDX, so they go into the expression, or become a `name` in a list.
 fn licenses(raw: &[String]) -> Vec<LicenseChoice> {
     let classified: Vec<License> = raw.iter().filter_map(|s| license::classify(s)).collect();
-    let any_expression = classified.iter().any(|l| matches!(l, License::Expression { .. }));
+    let any_expression = classified.iter().any(|l| match l {
+        License::Expression { .. } => true,
+        License::Id(id) => !license::is_cyclonedx_id(id),
+        License::Name(_) => false,
+    });
     let all_valid = classified.iter().all(|l| !matches!(l, License::Name(_)));
     if any_expression && all_valid {
         let parts: Vec<String> = classified
@@ -390,12 +415,297 @@ fn licenses(raw: &[String]) -> Vec<LicenseChoice> {
     classified
         .into_iter()
         .map(|l| match l {
-            License::Id(id) => LicenseChoice::License { license: LicenseObj { id: Some(id), name: None } },
-            License::Expression { text, .. } | License::Name(text) => {
+            License::Id(id) if license::is_cyclonedx_id(&id) => {
+                LicenseChoice::License { license: LicenseObj { id: Some(id), name: None } }
+            }
+            License::Id(text) | License::Expression { text, .. } | License::Name(text) => {
                 LicenseChoice::License { license: LicenseObj { id: None, name: Some(text) } }
             }
         })
         .collect()
+}
+
+/// Names of the `palisade:*` properties on vulnerabilities (facts CycloneDX has no field for).
+pub mod vuln_props {
+    /// The vendor status: `fixed`, `affected`, `will-not-fix`, `end-of-life`.
+    pub const STATUS: &str = "palisade:vulnerability:status";
+    /// The version compared with the advisories, when it is not the component's (a distro source package).
+    pub const INSTALLED_VERSION: &str = "palisade:vulnerability:installed_version";
+    /// Each fixed version the advisories name.
+    pub const FIXED_VERSION: &str = "palisade:vulnerability:fixed_version";
+    /// Each range or rule that matched.
+    pub const MATCHED_BY: &str = "palisade:vulnerability:matched_by";
+    /// Each merged advisory, as `<feed> <id>`.
+    pub const ADVISORY: &str = "palisade:vulnerability:advisory";
+    /// Where the severity came from.
+    pub const SEVERITY_SOURCE: &str = "palisade:vulnerability:severity_source";
+}
+
+/// The vulnerabilities, built one at a time while they are written (like [`Components`]): one per
+/// (id, component), linked to the component the finding is about.
+struct Vulnerabilities<'a> {
+    findings: &'a [VulnFinding],
+    /// (finding index, package index), see [`sbom_vuln::linked_findings`].
+    linked: Vec<(usize, usize)>,
+    packages: &'a [&'a Package],
+    refs: &'a [String],
+}
+
+impl<'a> Vulnerabilities<'a> {
+    fn new(findings: &'a [VulnFinding], packages: &'a [&'a Package], refs: &'a [String]) -> Self {
+        let linked = if findings.is_empty() {
+            Vec::new()
+        } else {
+            sbom_vuln::linked_findings(findings, &sbom_vuln::PackageIndex::new(packages))
+        };
+        Vulnerabilities { findings, linked, packages, refs }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.linked.is_empty()
+    }
+}
+
+impl Serialize for Vulnerabilities<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.linked.len()))?;
+        for &(fi, pi) in &self.linked {
+            if let (Some(v), Some(p), Some(r)) =
+                (self.findings.get(fi), self.packages.get(pi), self.refs.get(pi))
+            {
+                seq.serialize_element(&vulnerability(v, p, r))?;
+            }
+        }
+        seq.end()
+    }
+}
+
+#[derive(Serialize)]
+struct Vulnerability<'a> {
+    #[serde(rename = "bom-ref")]
+    bom_ref: String,
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<VulnSource>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    references: Vec<VulnReference<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    ratings: Vec<Rating<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+    recommendation: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    advisories: Vec<VulnAdvisory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    published: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    updated: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    analysis: Option<Analysis<'a>>,
+    affects: Vec<Affects<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
+}
+
+#[derive(Serialize)]
+struct VulnSource {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<String>,
+}
+
+impl VulnSource {
+    fn new(name: Option<String>, url: Option<String>) -> Option<Self> {
+        (name.is_some() || url.is_some()).then_some(VulnSource { name, url })
+    }
+}
+
+#[derive(Serialize)]
+struct VulnReference<'a> {
+    id: &'a str,
+    /// Required by the schema; `{}` when neither a feed nor an authority is known.
+    source: VulnSource,
+}
+
+#[derive(Serialize)]
+struct Rating<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<VulnSource>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    method: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    vector: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct VulnAdvisory {
+    url: String,
+}
+
+#[derive(Serialize)]
+struct Analysis<'a> {
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<&'static str>,
+    detail: &'a str,
+}
+
+#[derive(Serialize)]
+struct Affects<'a> {
+    #[serde(rename = "ref")]
+    reference: &'a str,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    versions: Vec<AffectedVersion<'a>>,
+}
+
+#[derive(Serialize)]
+struct AffectedVersion<'a> {
+    version: &'a str,
+    status: &'static str,
+}
+
+/// The schema's limit on `affects[].versions[].version`.
+const MAX_VERSION_LEN: usize = 1024;
+
+/// One vulnerability entry: finding `v` in the component `component` (whose `bom-ref` is `component_ref`).
+fn vulnerability<'a>(
+    v: &'a VulnFinding,
+    component: &'a Package,
+    component_ref: &'a str,
+) -> Vulnerability<'a> {
+    let (name, url) = sbom_vuln::primary_source(v);
+    let source = VulnSource::new(name, url);
+
+    let mut other_ids: Vec<&str> = Vec::new();
+    for id in v.aliases.iter().chain(v.advisory_sources.iter().map(|a| &a.id)).map(|s| s.trim()) {
+        if !id.is_empty() && id != v.id && !other_ids.contains(&id) {
+            other_ids.push(id);
+        }
+    }
+    let references = other_ids
+        .into_iter()
+        .map(|id| {
+            let (name, url) = sbom_vuln::source_of(v, id);
+            VulnReference { id, source: VulnSource { name, url } }
+        })
+        .collect();
+
+    let mut ratings: Vec<Rating> = v
+        .cvss
+        .iter()
+        .map(|c| {
+            let method = CvssMethod::of(c);
+            let source = c.source.as_deref().map(str::trim).filter(|s| !s.is_empty());
+            Rating {
+                source: source.and_then(|s| VulnSource::new(Some(s.to_string()), sbom_vuln::advisory_url(s))),
+                score: Some(c.score).filter(|s| sbom_vuln::valid_score(*s)),
+                severity: method.severity(c.score),
+                method: Some(method.cyclonedx_name()),
+                vector: Some(c.vector.trim()).filter(|s| !s.is_empty()),
+                justification: None,
+            }
+        })
+        .collect();
+    // The severity Palisade reports (and gates on), with where it came from.
+    ratings.push(Rating {
+        source: VulnSource::new(
+            Some(
+                v.severity_source
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or("palisade")
+                    .to_string(),
+            ),
+            None,
+        ),
+        score: None,
+        severity: Some(v.severity.as_str()),
+        method: None,
+        vector: None,
+        justification: Some("the severity Palisade reports for this finding and gates on"),
+    });
+
+    let title = v.title.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let long = v.description.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    let (description, detail) = match (title, long) {
+        (Some(t), d) => (Some(t), d),
+        (None, d) => (d, None),
+    };
+
+    let mut advisories: Vec<VulnAdvisory> = Vec::new();
+    for url in sbom_vuln::advisory_url(&v.id)
+        .into_iter()
+        .chain(sbom_vuln::clean_references(v).into_iter().map(str::to_string))
+    {
+        if !advisories.iter().any(|a| a.url == url) {
+            advisories.push(VulnAdvisory { url });
+        }
+    }
+
+    let suppression = v.suppressed.as_deref().map(|reason| (Suppression::of(reason), reason));
+    let analysis = suppression.map(|(s, reason)| Analysis {
+        state: s.cyclonedx_state(),
+        justification: s.cyclonedx_justification(),
+        detail: reason,
+    });
+    let status = match suppression {
+        Some((s, _)) if s.clears_version() => "unaffected",
+        _ => "affected",
+    };
+    let versions = Some(component.version.as_str())
+        .filter(|ver| !ver.is_empty() && ver.len() <= MAX_VERSION_LEN)
+        .map(|version| vec![AffectedVersion { version, status }])
+        .unwrap_or_default();
+
+    let mut properties = vec![prop(vuln_props::STATUS, v.status.to_string())];
+    if v.installed_version != component.version && !v.installed_version.is_empty() {
+        properties.push(prop(vuln_props::INSTALLED_VERSION, &v.installed_version));
+    }
+    for f in &v.fixed_versions {
+        properties.push(prop(vuln_props::FIXED_VERSION, f));
+    }
+    if v.fixed_versions.is_empty()
+        && let Some(f) = &v.fixed_version
+    {
+        properties.push(prop(vuln_props::FIXED_VERSION, f));
+    }
+    if let Some(s) = &v.severity_source {
+        properties.push(prop(vuln_props::SEVERITY_SOURCE, s));
+    }
+    for m in &v.matched_by {
+        properties.push(prop(vuln_props::MATCHED_BY, m));
+    }
+    for a in &v.advisory_sources {
+        properties.push(prop(vuln_props::ADVISORY, format!("{} {}", a.feed, a.id)));
+    }
+
+    Vulnerability {
+        bom_ref: format!("palisade:vuln:{}:{}", v.id, util::short_hash(&[&v.id, component_ref])),
+        id: &v.id,
+        source,
+        references,
+        ratings,
+        description,
+        detail,
+        recommendation: sbom_vuln::recommendation(v),
+        advisories,
+        published: v.published.as_deref().and_then(sbom_vuln::rfc3339_utc),
+        updated: v.modified.as_deref().and_then(sbom_vuln::rfc3339_utc),
+        analysis,
+        affects: vec![Affects { reference: component_ref, versions }],
+        properties,
+    }
 }
 
 #[cfg(test)]
@@ -556,5 +866,243 @@ mod tests {
         assert!(b["metadata"]["timestamp"].as_str().unwrap().ends_with('Z'));
         assert_eq!(b["components"].as_array().unwrap().len(), 1);
         assert_eq!(b["dependencies"][0]["dependsOn"], serde_json::json!(["pkg:cargo/serde@1.0.0"]));
+    }
+
+    #[test]
+    fn licence_ids_the_1_6_schema_does_not_list_and_non_licences() {
+        let v = |ls: &[&str]| {
+            serde_json::to_value(licenses(&ls.iter().map(|s| s.to_string()).collect::<Vec<_>>())).unwrap()
+        };
+        // A valid SPDX id newer than CycloneDX 1.6's list: an expression, which the schema does not restrict.
+        assert_eq!(v(&["CC-PDM-1.0"]), serde_json::json!([{"expression": "CC-PDM-1.0"}]));
+        assert_eq!(v(&["MIT", "CC-PDM-1.0"]), serde_json::json!([{"expression": "MIT AND CC-PDM-1.0"}]));
+        // Next to free text no expression is possible: the id becomes a name.
+        assert_eq!(
+            v(&["CC-PDM-1.0", "Custom"]),
+            serde_json::json!([{"license": {"name": "CC-PDM-1.0"}}, {"license": {"name": "Custom"}}])
+        );
+        assert_eq!(v(&["NOASSERTION", "NONE", " "]), serde_json::json!([]));
+        assert_eq!(v(&["NOASSERTION", "MIT"]), serde_json::json!([{"license": {"id": "MIT"}}]));
+    }
+
+    use crate::test_fixtures::vuln;
+    use palisade_core::Severity;
+    use palisade_core::findings::vuln::{AdvisorySource, CvssScore};
+
+    fn vulns(b: &Value) -> &Vec<Value> {
+        b["vulnerabilities"].as_array().expect("vulnerabilities")
+    }
+
+    /// The report of [`report`] with lodash found twice and findings in log4j and the second lodash.
+    fn report_with_findings() -> ScanReport {
+        let mut r = report();
+        for dir in ["a", "b"] {
+            r.packages.push(Package::new(
+                Ecosystem::Npm,
+                "lodash",
+                "4.17.15",
+                Location::new(format!("{dir}/package-lock.json"), Some(1)),
+                "npm-package-lock",
+            ));
+        }
+        let mut log4j = vuln(
+            "CVE-2021-44228",
+            "org.apache.logging.log4j:log4j-core",
+            Ecosystem::Maven,
+            "app/app.jar",
+            Severity::Critical,
+            Some("2.15.0"),
+        );
+        log4j.purl = r.packages[2].purl.clone();
+        log4j.package_version = "2.14.1".into();
+        log4j.installed_version = "2.14.1".into();
+        log4j.aliases = vec!["GHSA-jfh8-c2jp-5v3q".into()];
+        log4j.advisory_sources =
+            vec![AdvisorySource { feed: "osv-ghsa".into(), id: "GHSA-jfh8-c2jp-5v3q".into(), file: None }];
+        log4j.cvss = vec![
+            CvssScore {
+                version: "3.1".into(),
+                vector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H".into(),
+                score: 10.0,
+                source: Some("GHSA-jfh8-c2jp-5v3q".into()),
+            },
+            CvssScore {
+                version: "2.0".into(),
+                vector: "AV:N/AC:M/Au:N/C:C/I:C/A:C".into(),
+                score: 9.3,
+                source: None,
+            },
+            CvssScore { version: "3.1".into(), vector: String::new(), score: f64::NAN, source: None },
+        ];
+        log4j.severity_source = Some("CVSS:3.1 (GHSA-jfh8-c2jp-5v3q)".into());
+        log4j.title = Some("Remote code injection in Log4j".into());
+        log4j.description = Some("Apache Log4j2 JNDI features do not protect against ...".into());
+        log4j.references = vec![
+            "https://github.com/apache/logging-log4j2/pull/608".into(),
+            "https://logging.apache.org/log4j/2.x/security.html".into(),
+            "not a url".into(),
+        ];
+        log4j.published = Some("2021-12-10T00:00:00+01:00".into());
+        log4j.modified = Some("yesterday".into());
+        let mut lodash = vuln(
+            "CVE-2020-8203",
+            "lodash",
+            Ecosystem::Npm,
+            "b/package-lock.json",
+            Severity::High,
+            Some("4.17.19"),
+        );
+        lodash.purl = "pkg:npm/lodash@4.17.15".into();
+        lodash.package_version = "4.17.15".into();
+        lodash.installed_version = "4.17.15".into();
+        r.vulnerabilities = vec![log4j, lodash];
+        r
+    }
+
+    #[test]
+    fn no_findings_no_vulnerabilities_section() {
+        assert!(bom(&report()).get("vulnerabilities").is_none());
+    }
+
+    #[test]
+    fn each_vulnerability_links_to_its_component() {
+        let r = report_with_findings();
+        let b = bom(&r);
+        let lodash_b = b["components"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| {
+                c["name"] == "lodash"
+                    && c["properties"].as_array().unwrap().iter().any(|p| p["value"] == "b/package-lock.json")
+            })
+            .unwrap();
+        let vs = vulns(&b);
+        assert_eq!(vs.len(), 2);
+        let lodash = vs.iter().find(|v| v["id"] == "CVE-2020-8203").unwrap();
+        assert_eq!(lodash["affects"][0]["ref"], lodash_b["bom-ref"], "the copy the finding is about");
+        assert_eq!(
+            lodash["affects"][0]["versions"],
+            serde_json::json!([{"version": "4.17.15", "status": "affected"}])
+        );
+        assert_eq!(lodash["recommendation"], "Upgrade lodash to 4.17.19 or later.");
+
+        let log4j = vs.iter().find(|v| v["id"] == "CVE-2021-44228").unwrap();
+        assert_eq!(log4j["affects"][0]["ref"], component(&b, "log4j-core")["bom-ref"]);
+        assert!(log4j["bom-ref"].as_str().unwrap().starts_with("palisade:vuln:CVE-2021-44228:"));
+        // The data came from the GHSA advisory of the osv-ghsa feed.
+        assert_eq!(
+            log4j["source"],
+            serde_json::json!({"name": "osv-ghsa", "url": "https://github.com/advisories/GHSA-jfh8-c2jp-5v3q"})
+        );
+        assert_eq!(
+            log4j["references"],
+            serde_json::json!([{"id": "GHSA-jfh8-c2jp-5v3q",
+                "source": {"name": "osv-ghsa", "url": "https://github.com/advisories/GHSA-jfh8-c2jp-5v3q"}}])
+        );
+        let ratings = log4j["ratings"].as_array().unwrap();
+        assert_eq!(
+            ratings[0],
+            serde_json::json!({"source": {"name": "GHSA-jfh8-c2jp-5v3q",
+                "url": "https://github.com/advisories/GHSA-jfh8-c2jp-5v3q"},
+                "score": 10.0, "severity": "critical", "method": "CVSSv31",
+                "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H"})
+        );
+        // CVSS v2 has no `critical`.
+        assert_eq!(
+            (ratings[1]["method"].as_str(), ratings[1]["severity"].as_str()),
+            (Some("CVSSv2"), Some("high"))
+        );
+        // A score that is not a number is left out, not written as null.
+        assert_eq!(ratings[2], serde_json::json!({"method": "CVSSv31"}));
+        assert_eq!(ratings[3]["source"]["name"], "CVSS:3.1 (GHSA-jfh8-c2jp-5v3q)");
+        assert_eq!(ratings[3]["severity"], "critical");
+        assert_eq!(log4j["description"], "Remote code injection in Log4j");
+        assert!(log4j["detail"].as_str().unwrap().starts_with("Apache Log4j2 JNDI"));
+        assert_eq!(
+            log4j["recommendation"],
+            "Upgrade org.apache.logging.log4j:log4j-core to 2.15.0 or later."
+        );
+        assert_eq!(
+            log4j["advisories"],
+            serde_json::json!([
+                {"url": "https://nvd.nist.gov/vuln/detail/CVE-2021-44228"},
+                {"url": "https://github.com/apache/logging-log4j2/pull/608"},
+                {"url": "https://logging.apache.org/log4j/2.x/security.html"}
+            ])
+        );
+        assert_eq!(log4j["published"], "2021-12-09T23:00:00Z");
+        assert!(log4j.get("updated").is_none(), "not RFC 3339: left out");
+        assert!(log4j.get("analysis").is_none(), "active findings carry no analysis");
+        let props: Vec<(&str, &str)> = log4j["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["name"].as_str().unwrap(), p["value"].as_str().unwrap()))
+            .collect();
+        assert!(props.contains(&(vuln_props::STATUS, "fixed")));
+        assert!(props.contains(&(vuln_props::FIXED_VERSION, "2.15.0")));
+        assert!(props.contains(&(vuln_props::ADVISORY, "osv-ghsa GHSA-jfh8-c2jp-5v3q")));
+    }
+
+    #[test]
+    fn suppressions_become_an_analysis() {
+        let mut r = report_with_findings();
+        let base = r.vulnerabilities[1].clone();
+        let mut cases = Vec::new();
+        for (id, reason) in [
+            ("CVE-1", "VEX https://example.com/vex/1: not_affected (vulnerable_code_not_in_execute_path)"),
+            ("CVE-2", "VEX https://example.com/vex/1: not_affected (the parser is never called)"),
+            ("CVE-3", "VEX https://example.com/vex/1: fixed"),
+            ("CVE-4", "ignored by .palisadeignore:4: accepted until the next release"),
+        ] {
+            let mut v = base.clone();
+            v.id = id.into();
+            v.suppressed = Some(reason.into());
+            cases.push(v);
+        }
+        r.vulnerabilities.extend(cases);
+        let b = bom(&r);
+        let get = |id: &str| vulns(&b).iter().find(|v| v["id"] == id).unwrap().clone();
+        let a = get("CVE-1");
+        assert_eq!(
+            a["analysis"],
+            serde_json::json!({"state": "not_affected", "justification": "code_not_reachable",
+                "detail": "VEX https://example.com/vex/1: not_affected (vulnerable_code_not_in_execute_path)"})
+        );
+        assert_eq!(a["affects"][0]["versions"][0]["status"], "unaffected");
+        let a = get("CVE-2");
+        assert_eq!(a["analysis"]["state"], "not_affected");
+        assert!(a["analysis"].get("justification").is_none(), "an impact statement is no justification");
+        let a = get("CVE-3");
+        assert_eq!(a["analysis"]["state"], "resolved");
+        assert_eq!(a["affects"][0]["versions"][0]["status"], "unaffected");
+        let a = get("CVE-4");
+        assert_eq!(
+            a["analysis"],
+            serde_json::json!({"state": "exploitable",
+                "detail": "ignored by .palisadeignore:4: accepted until the next release"})
+        );
+        assert_eq!(a["affects"][0]["versions"][0]["status"], "affected");
+    }
+
+    #[test]
+    fn a_vulnerability_only_report_gets_components_for_its_findings() {
+        let mut r = report_with_findings();
+        r.packages.clear();
+        r.os = None;
+        r.vulnerabilities.push(r.vulnerabilities[1].clone()); // a repeat: one entry
+        let b = bom(&r);
+        let components = b["components"].as_array().unwrap();
+        assert_eq!(components.len(), 2, "{components:?}");
+        assert_eq!(vulns(&b).len(), 2);
+        for v in vulns(&b) {
+            let target = &v["affects"][0]["ref"];
+            assert!(components.iter().any(|c| &c["bom-ref"] == target), "{target} resolves");
+            assert!(b["dependencies"][0]["dependsOn"].as_array().unwrap().contains(target));
+        }
+        let lodash = components.iter().find(|c| c["name"] == "lodash").unwrap();
+        assert_eq!(lodash["purl"], "pkg:npm/lodash@4.17.15");
+        assert_eq!(lodash["properties"][0]["value"], "b/package-lock.json");
     }
 }

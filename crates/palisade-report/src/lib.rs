@@ -7,17 +7,20 @@
 //!
 //! - [`Format::Table`]: a human summary ([`table`]).
 //! - [`Format::Json`]: the report as is ([`json`]; layout in `docs/json-report.md`).
-//! - [`Format::CycloneDx`]: CycloneDX 1.6 JSON ([`cyclonedx`]).
-//! - [`Format::SpdxJson`]: SPDX 2.3 JSON ([`spdx`]).
+//! - [`Format::CycloneDx`]: CycloneDX 1.6 JSON ([`cyclonedx`]): components with licences, vulnerabilities.
+//! - [`Format::SpdxJson`]: SPDX 2.3 JSON ([`spdx`]): packages with licences, vulnerabilities as security
+//!   references and review annotations.
 //! - [`Format::Sarif`]: SARIF 2.1.0 JSON of the findings ([`sarif`]).
 //! - [`Format::Junit`]: JUnit XML of the findings ([`junit`]).
 
 pub mod cyclonedx;
+mod cyclonedx_license_ids;
 mod findings;
 pub mod json;
 pub mod junit;
 mod license;
 pub mod sarif;
+mod sbom_vuln;
 pub mod spdx;
 pub mod table;
 mod util;
@@ -68,7 +71,8 @@ impl Format {
         }
     }
 
-    /// True for the SBOM formats (they only carry the package inventory).
+    /// True for the SBOM formats: they carry the package inventory (and the vulnerabilities found in it,
+    /// but no secrets or misconfigurations).
     pub fn is_sbom(self) -> bool {
         matches!(self, Format::CycloneDx | Format::SpdxJson)
     }

@@ -27,10 +27,12 @@ const MODE: ParseMode = ParseMode {
     allow_unknown: false,
 };
 
-/// Classify one licence string; `None` for an empty one.
+/// Classify one licence string; `None` for an empty one and for `NOASSERTION` / `NONE` (SPDX's words for
+/// "not stated" and "no licence", which are not licences: an SBOM says NOASSERTION itself when nothing else
+/// is declared).
 pub(crate) fn classify(raw: &str) -> Option<License> {
     let s = raw.trim();
-    if s.is_empty() {
+    if s.is_empty() || s.eq_ignore_ascii_case("NOASSERTION") || s.eq_ignore_ascii_case("NONE") {
         return None;
     }
     if let Some(id) = spdx::license_id(s).filter(|id| id.name == s) {
@@ -57,6 +59,12 @@ pub(crate) fn classify(raw: &str) -> Option<License> {
         }
     }
     Some(License::Expression { text: s.to_string(), refs })
+}
+
+/// True when CycloneDX 1.6 accepts `id` as `license.id` (its schema lists the SPDX licence list of 2024;
+/// newer ids are valid SPDX but not schema-valid there).
+pub(crate) fn is_cyclonedx_id(id: &str) -> bool {
+    crate::cyclonedx_license_ids::IDS.binary_search(&id).is_ok()
 }
 
 /// True when `text` needs parentheses to be combined with `AND`.
@@ -88,6 +96,30 @@ mod tests {
         // `+` (or later) is valid SPDX syntax.
         assert!(matches!(classify("MIT+"), Some(License::Expression { .. })));
         assert_eq!(classify(""), None);
+        assert_eq!(classify("NOASSERTION"), None);
+        assert_eq!(classify(" none "), None);
+    }
+
+    #[test]
+    fn cyclonedx_id_list() {
+        assert!(is_cyclonedx_id("MIT") && is_cyclonedx_id("GPL-2.0") && is_cyclonedx_id("Apache-2.0"));
+        // In the SPDX licence list the `spdx` crate carries, not in CycloneDX 1.6's schema.
+        assert!(spdx::license_id("CC-PDM-1.0").is_some());
+        assert!(!is_cyclonedx_id("CC-PDM-1.0"));
+        assert!(!is_cyclonedx_id("mit"));
+        let ids = crate::cyclonedx_license_ids::IDS;
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
+    }
+
+    #[test]
+    fn cyclonedx_id_list_is_the_schema_enum() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/schemas/spdx.schema.json");
+        let schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let mut want: Vec<&str> =
+            schema["enum"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        want.sort_unstable();
+        assert_eq!(crate::cyclonedx_license_ids::IDS, want.as_slice());
     }
 
     #[test]

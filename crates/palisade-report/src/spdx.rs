@@ -16,11 +16,19 @@
 //! - Palisade facts are annotations whose comment is `<cyclonedx property name>=<value>` (the same
 //!   `palisade:*` names as [`crate::cyclonedx::props`]); `palisade-inventory` reads them back.
 //! - `DEPENDS_ON` relationships from [`Package::dependencies`] (unresolved purls dropped).
+//! - Vulnerabilities, on the package each finding is about (a finding whose package the report does not list
+//!   gets a package of its own): `SECURITY` external refs (`advisory` for the pages of the id and its aliases,
+//!   `fix` for references to the fixing commit or pull request, `url` for the other references; the comment
+//!   is the vulnerability id) and one `REVIEW` annotation per finding (id, severity, installed -> fixed
+//!   version, the suppression reason). `licenseConcluded` stays `NOASSERTION`: Palisade reports what packages
+//!   declare, it does not conclude.
 
 use crate::ReportError;
 use crate::cyclonedx::props;
 use crate::license::{self, License};
+use crate::sbom_vuln;
 use crate::util;
+use palisade_core::findings::vuln::VulnFinding;
 use palisade_core::{ArtifactInfo, ArtifactKind, OsInfo, Package, ScanReport, Scope};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -81,6 +89,8 @@ struct ExternalRef {
     reference_category: &'static str,
     reference_type: &'static str,
     reference_locator: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comment: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -133,6 +143,9 @@ pub fn render_with_namespace_id(
     Ok(())
 }
 
+/// The longest licence text kept whole in a `LicenseRef-` id.
+const MAX_LICENSE_REF_TEXT: usize = 64;
+
 /// Licences not expressible in SPDX, given `LicenseRef-` ids; one per distinct text.
 #[derive(Default)]
 struct LicenseRefs {
@@ -140,9 +153,16 @@ struct LicenseRefs {
 }
 
 impl LicenseRefs {
-    /// The `LicenseRef-` id for free text.
+    /// The `LicenseRef-` id for free text: the text with everything but `[A-Za-z0-9.-]` replaced by `-`, cut
+    /// to [`MAX_LICENSE_REF_TEXT`] characters plus a hash when longer (a whole licence text in a metadata
+    /// field must not become a kilobyte-long id).
     fn for_text(&mut self, text: &str) -> String {
-        let base = format!("LicenseRef-{}", util::sanitize(text));
+        let clean = util::sanitize(text);
+        let base = if clean.len() > MAX_LICENSE_REF_TEXT {
+            format!("LicenseRef-{}-{}", &clean[..MAX_LICENSE_REF_TEXT], &util::short_hash(&[text])[..8])
+        } else {
+            format!("LicenseRef-{clean}")
+        };
         let id = match self.by_id.get(&base) {
             Some(t) if t != text => format!("{base}-{}", &util::short_hash(&[text])[..8]),
             _ => base,
@@ -209,7 +229,17 @@ fn build(report: &ScanReport, ns_id: Uuid) -> Document {
         id
     });
 
-    let sorted = util::sorted_packages(report);
+    let mut sorted = util::sorted_packages(report);
+    // A finding whose package the report does not list (`--scanners vuln` alone) gets a package of its own.
+    let extra = sbom_vuln::missing_packages(&report.vulnerabilities, &sorted);
+    sorted.extend(extra.iter());
+    let mut findings_of: Vec<Vec<&VulnFinding>> = vec![Vec::new(); sorted.len()];
+    if !report.vulnerabilities.is_empty() {
+        let index = sbom_vuln::PackageIndex::new(&sorted);
+        for (fi, pi) in sbom_vuln::linked_findings(&report.vulnerabilities, &index) {
+            findings_of[pi].push(&report.vulnerabilities[fi]);
+        }
+    }
     let mut used: HashSet<String> = HashSet::new();
     let ids: Vec<String> = sorted
         .iter()
@@ -233,8 +263,18 @@ fn build(report: &ScanReport, ns_id: Uuid) -> Document {
         m
     };
 
-    for (p, id) in sorted.iter().zip(&ids) {
-        packages.push(package(p, id, &a.layers, &mut license_refs, &annotate));
+    let review = |comment: String| Annotation {
+        annotation_date: created.clone(),
+        annotation_type: "REVIEW",
+        annotator: annotator.clone(),
+        comment,
+    };
+    for ((p, id), findings) in sorted.iter().zip(&ids).zip(&findings_of) {
+        let mut spdx_package = package(p, id, &a.layers, &mut license_refs, &annotate);
+        for v in findings {
+            add_vulnerability(&mut spdx_package, v, &review);
+        }
+        packages.push(spdx_package);
         let parent = match &os_id {
             Some(os) if p.ecosystem.is_os() => os.as_str(),
             _ => root_id.as_str(),
@@ -288,7 +328,12 @@ fn bare_package(name: String, id: &str) -> SpdxPackage {
 }
 
 fn purl_ref(purl: String) -> ExternalRef {
-    ExternalRef { reference_category: "PACKAGE-MANAGER", reference_type: "purl", reference_locator: purl }
+    ExternalRef {
+        reference_category: "PACKAGE-MANAGER",
+        reference_type: "purl",
+        reference_locator: purl,
+        comment: None,
+    }
 }
 
 fn root_package(a: &ArtifactInfo, id: &str) -> SpdxPackage {
@@ -394,6 +439,61 @@ fn package(
     }
     p.annotations = notes.into_iter().map(annotate).collect();
     p
+}
+
+/// A finding on its package: `SECURITY` external refs (`advisory`: the pages of its id and aliases, else its
+/// first reference; `fix`: references to the fixing change; `url`: its other references), each with the
+/// vulnerability id as comment, and one `REVIEW` annotation stating the finding.
+fn add_vulnerability(p: &mut SpdxPackage, v: &VulnFinding, review: &impl Fn(String) -> Annotation) {
+    let comment = Some(v.id.clone()).filter(|c| !c.is_empty());
+    let mut seen: Vec<String> = Vec::new();
+    let mut push = |p: &mut SpdxPackage, ty: &'static str, url: String| {
+        if !seen.contains(&url) {
+            seen.push(url.clone());
+            p.external_refs.push(ExternalRef {
+                reference_category: "SECURITY",
+                reference_type: ty,
+                reference_locator: url,
+                comment: comment.clone(),
+            });
+        }
+    };
+    let mut ids: Vec<&str> = vec![v.id.as_str()];
+    ids.extend(v.aliases.iter().map(String::as_str));
+    let pages: Vec<String> = ids.iter().filter_map(|id| sbom_vuln::advisory_url(id)).collect();
+    let references = sbom_vuln::clean_references(v);
+    let (fixes, others): (Vec<&str>, Vec<&str>) =
+        references.into_iter().partition(|u| sbom_vuln::is_fix_url(u));
+    let mut others = others.into_iter();
+    if pages.is_empty() {
+        if let Some(first) = others.next() {
+            push(p, "advisory", first.to_string());
+        }
+    } else {
+        for page in pages {
+            push(p, "advisory", page);
+        }
+    }
+    for f in fixes {
+        push(p, "fix", f.to_string());
+    }
+    for o in others {
+        push(p, "url", o.to_string());
+    }
+
+    let mut text = format!("Vulnerability {}: severity {}", v.id, v.severity);
+    if let Some(src) = v.severity_source.as_deref().filter(|s| !s.is_empty()) {
+        text.push_str(&format!(" ({src})"));
+    }
+    text.push_str(&format!("; {}", sbom_vuln::version_change(v)));
+    if !v.aliases.is_empty() {
+        text.push_str(&format!("; aliases {}", v.aliases.join(", ")));
+    }
+    match &v.suppressed {
+        Some(reason) => text.push_str(&format!("; suppressed: {reason}")),
+        None => text.push_str("; active"),
+    }
+    p.annotations.push(review(text));
 }
 
 #[cfg(test)]
@@ -521,5 +621,134 @@ mod tests {
             "(MIT OR Apache-2.0) AND ISC"
         );
         assert!(refs.into_vec().is_empty());
+        let mut refs = LicenseRefs::default();
+        assert_eq!(license_declared(&["NOASSERTION".into()], &mut refs), "NOASSERTION");
+    }
+
+    #[test]
+    fn long_licence_texts_get_short_ids() {
+        let text = "Permission is hereby granted, free of charge, to any person obtaining a copy of this \
+                    software and associated documentation files, to deal in the Software without restriction";
+        let mut refs = LicenseRefs::default();
+        let id = license_declared(&[text.into()], &mut refs);
+        assert!(id.starts_with("LicenseRef-Permission-is-hereby-granted"), "{id}");
+        assert_eq!(id.len(), "LicenseRef-".len() + MAX_LICENSE_REF_TEXT + 9, "{id}");
+        let extracted = refs.into_vec();
+        assert_eq!(
+            (extracted[0].license_id.as_str(), extracted[0].extracted_text.as_str()),
+            (id.as_str(), text)
+        );
+    }
+
+    use crate::test_fixtures::vuln;
+    use palisade_core::Severity;
+
+    fn security_refs(p: &Value) -> Vec<(String, String, String)> {
+        p["externalRefs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["referenceCategory"] == "SECURITY")
+            .map(|r| {
+                (
+                    r["referenceType"].as_str().unwrap().to_string(),
+                    r["referenceLocator"].as_str().unwrap().to_string(),
+                    r["comment"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    fn reviews(p: &Value) -> Vec<String> {
+        p["annotations"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|a| a["annotationType"] == "REVIEW")
+                    .map(|a| a["comment"].as_str().unwrap().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn vulnerabilities_become_security_refs_and_reviews_on_their_package() {
+        let mut r = report();
+        let mut v = vuln(
+            "CVE-2023-1234",
+            "requests",
+            Ecosystem::PyPI,
+            "app/requirements.txt",
+            Severity::High,
+            Some("2.32.0"),
+        );
+        v.purl = "pkg:pypi/requests@2.31.0".into();
+        v.installed_version = "2.31.0".into();
+        v.package_version = "2.31.0".into();
+        v.aliases = vec!["GHSA-9wx4-h78v-vm56".into(), "PYSEC-2023-74".into()];
+        v.severity_source = Some("ghsa".into());
+        v.references = vec![
+            "https://github.com/psf/requests/commit/74ea7cf7a6a27a4eeb2ae24e162bcc942a6706d5".into(),
+            "https://github.com/psf/requests/security/advisories/GHSA-9wx4-h78v-vm56".into(),
+            "https://nvd.nist.gov/vuln/detail/CVE-2023-1234".into(),
+            "not a url".into(),
+        ];
+        let mut ignored =
+            vuln("EXAMPLE-2099-7", "musl", Ecosystem::Apk, "lib/apk/db/installed", Severity::Low, None);
+        ignored.purl = r.packages[0].purl.clone();
+        ignored.package_version = "1.2.4-r2".into();
+        ignored.suppressed = Some("ignored by .palisadeignore:2: not exposed".into());
+        ignored.references = vec!["https://example.invalid/advisory/7".into()];
+        r.vulnerabilities = vec![v, ignored];
+        let d = doc(&r);
+
+        let req = find(&d, "requests");
+        assert_eq!(
+            security_refs(req),
+            [
+                ("advisory", "https://nvd.nist.gov/vuln/detail/CVE-2023-1234"),
+                ("advisory", "https://github.com/advisories/GHSA-9wx4-h78v-vm56"),
+                ("advisory", "https://osv.dev/vulnerability/PYSEC-2023-74"),
+                ("fix", "https://github.com/psf/requests/commit/74ea7cf7a6a27a4eeb2ae24e162bcc942a6706d5"),
+                ("url", "https://github.com/psf/requests/security/advisories/GHSA-9wx4-h78v-vm56"),
+            ]
+            .map(|(t, l)| (t.to_string(), l.to_string(), "CVE-2023-1234".to_string()))
+        );
+        assert_eq!(req["licenseConcluded"], "NOASSERTION", "never a concluded licence");
+        assert_eq!(
+            reviews(req),
+            ["Vulnerability CVE-2023-1234: severity high (ghsa); installed 2.31.0 -> fixed 2.32.0; \
+              aliases GHSA-9wx4-h78v-vm56, PYSEC-2023-74; active"]
+        );
+
+        let musl = find(&d, "musl");
+        // An id of unknown form: its first reference is the advisory.
+        assert_eq!(
+            security_refs(musl),
+            [(
+                "advisory".to_string(),
+                "https://example.invalid/advisory/7".to_string(),
+                "EXAMPLE-2099-7".to_string()
+            )]
+        );
+        assert_eq!(
+            reviews(musl),
+            ["Vulnerability EXAMPLE-2099-7: severity low; installed 1.0.0 -> no fixed version (affected); \
+              suppressed: ignored by .palisadeignore:2: not exposed"]
+        );
+        assert!(security_refs(find(&d, "urllib3")).is_empty());
+        assert!(reviews(find(&d, "urllib3")).is_empty());
+    }
+
+    #[test]
+    fn a_vulnerability_only_report_gets_packages_for_its_findings() {
+        let mut r = report();
+        let v = vuln("CVE-2023-1", "left-pad", Ecosystem::Npm, "package-lock.json", Severity::Medium, None);
+        r.packages.clear();
+        r.vulnerabilities = vec![v];
+        let d = doc(&r);
+        let p = find(&d, "left-pad");
+        assert_eq!(p["externalRefs"][0]["referenceLocator"], "pkg:npm/left-pad@1.0.0");
+        assert_eq!(reviews(p).len(), 1);
     }
 }

@@ -1,7 +1,10 @@
 //! Render a report as CycloneDX and SPDX with palisade-report, read it back with palisade-inventory's SBOM
-//! reader, and get the same packages.
+//! reader, and get the same packages (vulnerabilities in the SBOM do not disturb that). Render it as JSON,
+//! read it back with `palisade_report::json::read`, and get the same report.
 
 mod common;
+#[path = "common/findings.rs"]
+mod fixtures;
 
 use common::{fs_report, image_report, render};
 use palisade_core::{Package, ScanReport, Scope};
@@ -94,4 +97,75 @@ fn licences_round_trip() {
     assert_eq!(find(&cdx, "ring", "app/Cargo.lock").licenses, ["(MIT AND ISC) AND OpenSSL"]);
     // SPDX splits at the top-level AND.
     assert_eq!(find(&spdx, "ring", "app/Cargo.lock").licenses, ["MIT AND ISC", "OpenSSL"]);
+}
+
+/// [`image_report`] with findings of every kind on its packages.
+fn image_report_with_findings() -> ScanReport {
+    let mut r = image_report();
+    let f = fixtures::findings_report();
+    let mut v = f.vulnerabilities[0].clone();
+    let express = r.packages.iter().find(|p| p.name == "express").unwrap();
+    v.purl = express.purl.clone();
+    v.package_name = express.name.clone();
+    v.locations = express.locations.clone();
+    let mut suppressed = v.clone();
+    suppressed.id = "CVE-2099-2".into();
+    suppressed.suppressed = Some("VEX https://example.com/vex: not_affected (component_not_present)".into());
+    r.vulnerabilities = vec![v, suppressed];
+    r.secrets = f.secrets;
+    r.misconfigurations = f.misconfigurations;
+    r
+}
+
+#[test]
+fn vulnerabilities_in_the_sbom_leave_the_packages_alone() {
+    let r = image_report_with_findings();
+    for f in [Format::CycloneDx, Format::SpdxJson] {
+        let back = read_back(&r, f);
+        assert_eq!(keys(&back.packages), keys(&r.packages), "{f}");
+        assert!(back.warnings.is_empty(), "{f}: {:?}", back.warnings);
+        let express = find(&back.packages, "express", "app/package-lock.json");
+        let orig = find(&r.packages, "express", "app/package-lock.json");
+        assert_eq!(express.metadata, orig.metadata, "{f}: the review annotations are not package facts");
+    }
+}
+
+#[test]
+fn json_reports_read_back_equal() {
+    let mut with_warnings = fixtures::findings_report();
+    with_warnings.warnings = image_report().warnings;
+    for r in [image_report_with_findings(), fs_report(), with_warnings, fixtures::hostile_report()] {
+        let bytes = render(&r, Format::Json);
+        let back = palisade_report::json::read(bytes.as_slice()).expect("reads back");
+        assert_eq!(back, r, "{}", r.artifact.name);
+        // Rendering what was read gives the same bytes in every format that has no random ids.
+        for f in [Format::Json, Format::Sarif, Format::Junit, Format::Table] {
+            assert_eq!(render(&back, f), render(&r, f), "{f}");
+        }
+    }
+}
+
+#[test]
+fn reading_back_explains_what_is_wrong() {
+    let r = image_report_with_findings();
+    let json = render(&r, Format::Json);
+    let read = |bytes: &[u8]| palisade_report::json::read(bytes).unwrap_err().to_string();
+
+    let e = read(&json[..json.len() / 2]);
+    assert!(e.contains("truncated?"), "{e}");
+    let e = read(&render(&r, Format::CycloneDx));
+    assert!(e.contains("not a Palisade JSON report: this is a CycloneDX 1.6 SBOM"), "{e}");
+    let e = read(&render(&r, Format::SpdxJson));
+    assert!(e.contains("an SPDX document (SPDX-2.3)"), "{e}");
+    let e = read(&render(&r, Format::Sarif));
+    assert!(e.contains("a SARIF log"), "{e}");
+    let e = read(b"<?xml version=\"1.0\"?><testsuites/>");
+    assert!(e.starts_with("not valid JSON"), "{e}");
+    let e = read(&common::inventory_fixture("trivy-rootfs.cdx.json"));
+    assert!(e.contains("CycloneDX"), "{e}");
+
+    let mut future: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    future["schema_version"] = serde_json::json!(palisade_core::report::REPORT_SCHEMA_VERSION + 1);
+    let e = read(future.to_string().as_bytes());
+    assert!(e.contains("written by a newer Palisade"), "{e}");
 }
