@@ -32,6 +32,10 @@ pub struct ScanReport {
     /// RFC 3339 time the scan finished.
     pub created: String,
     pub artifact: ArtifactInfo,
+    /// The scanners the scan ran (`vuln`, `secret`, `misconfig`), and `package` when the package list was
+    /// asked for in the table. Renderers show a section for each, even when it found nothing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub scanners: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<OsInfo>,
     /// Inventory, sorted by (ecosystem, name, version, location).
@@ -73,6 +77,13 @@ pub struct Gap {
     pub message: String,
 }
 
+impl ScanReport {
+    /// True when the scan ran `scanner` (see [`ScanReport::scanners`]).
+    pub fn ran(&self, scanner: &str) -> bool {
+        self.scanners.iter().any(|s| s == scanner)
+    }
+}
+
 impl std::fmt::Display for Gap {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}: {}", self.scanner, self.message)
@@ -86,6 +97,7 @@ impl ScanReport {
             tool: ToolInfo::default(),
             created: created.into(),
             artifact,
+            scanners: Vec::new(),
             os: None,
             packages: Vec::new(),
             vulnerabilities: Vec::new(),

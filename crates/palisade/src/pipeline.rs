@@ -71,11 +71,6 @@ impl Scanners {
         }
     }
 
-    /// The finding scanners that ran, for the table.
-    pub fn ran(&self) -> palisade_report::ScannersRan {
-        palisade_report::ScannersRan { vuln: self.vuln, secret: self.secret, misconfig: self.misconfig }
-    }
-
     fn keeps(&self, p: &palisade_core::Package) -> bool {
         let ty = if p.ecosystem.is_os() { PkgType::Os } else { PkgType::Library };
         self.pkg_types.is_empty() || self.pkg_types.contains(&ty)

@@ -9,14 +9,6 @@ use palisade_report::{Format, ScannersRan};
 use std::io::Write;
 use std::path::Path;
 
-/// What the user asked to see, beyond the format.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct View {
-    /// List packages in the table (`--scanners package`). JSON and SBOM formats always carry them.
-    pub packages: bool,
-    pub ran: ScannersRan,
-}
-
 /// Check the destination before a scan, so that a bad path fails in a second rather than after the scan.
 pub fn check(path: Option<&Path>) -> Result<()> {
     if let Some(p) = path {
@@ -34,16 +26,21 @@ pub fn open(path: Option<&Path>) -> Result<OutputFile> {
 }
 
 /// Render `report` into `out` and complete it (a file is renamed into place only when the whole report was
-/// written).
-pub fn emit(report: &ScanReport, format: Format, mut out: OutputFile, view: View) -> Result<()> {
+/// written). The table lists packages only when the scan asked for them (`--scanners package`), and shows a
+/// section for every scanner that ran (the report records which).
+pub fn emit(report: &ScanReport, format: Format, mut out: OutputFile) -> Result<()> {
     match format {
         Format::Table => {
             let terminal = out.is_terminal();
             let opts = TableOptions {
                 color: terminal && console::colors_enabled(),
                 width: if terminal { console::Term::stdout().size_checked().map(|(_, w)| w) } else { None },
-                hide_packages: !view.packages,
-                scanners: view.ran,
+                hide_packages: !report.ran("package"),
+                scanners: ScannersRan {
+                    vuln: report.ran("vuln"),
+                    secret: report.ran("secret"),
+                    misconfig: report.ran("misconfig"),
+                },
             };
             palisade_report::table::render(report, &opts, &mut out)?;
         }

@@ -5,7 +5,7 @@ use super::common::{
 };
 use super::{EXIT_CODES_HELP, GlobalOpts};
 use crate::pipeline::{self, Scanners, TargetSpec};
-use crate::render::{self, View};
+use crate::render;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 use palisade_report::Format;
@@ -188,14 +188,14 @@ pub fn scan_and_report(
     // A bad output path fails in a second, not after a ten-minute scan.
     render::check(opts.report.output.as_deref())?;
     let scanners = Scanners::new(&chosen, &opts, global);
-    let view = View { packages: chosen.contains(&ScannerName::Package), ran: scanners.ran() };
     let _watchdog = crate::ui::Watchdog::start(opts.walk.timeout);
     let mut report = pipeline::scan(&spec, &image, &scanners, global)?;
+    report.scanners = chosen.iter().map(|s| s.name().to_string()).collect();
     let outcome = crate::gate::apply(&mut report, &opts.policy, opts.vuln.allow_missing_db)?;
     if !global.quiet {
         crate::ui::summarize(&report, &outcome);
     }
-    render::emit(&report, format, render::open(opts.report.output.as_deref())?, view)?;
+    render::emit(&report, format, render::open(opts.report.output.as_deref())?)?;
     Ok(ExitCode::from(outcome.verdict.code))
 }
 
