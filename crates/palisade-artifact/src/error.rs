@@ -32,8 +32,8 @@ pub enum ArtifactError {
     )]
     Registry { target: String, reason: String },
     #[error(
-        "{target}: image not found in any source ({tried}); check the name, start the engine that has it, or \
-         choose sources with --image-src"
+        "{target}: no image source provided it ({tried}); check the name, start or fix the engine that has \
+         it, or choose sources with --image-src"
     )]
     ImageNotFound { target: String, tried: String },
     #[error("{target}: not a readable git repository ({reason}); scan it as a directory instead")]

@@ -127,7 +127,10 @@ impl Read for BlobReader {
             if self.done {
                 return Ok(0);
             }
-            let next = self.handle.block_on(tokio::time::timeout(STREAM_IDLE, self.stream.message()));
+            // The timer must be made inside the runtime: build it in the future, not before.
+            let stream = &mut self.stream;
+            let next =
+                self.handle.block_on(async { tokio::time::timeout(STREAM_IDLE, stream.message()).await });
             match next {
                 Err(_) => {
                     return Err(io::Error::new(
@@ -263,6 +266,12 @@ fn connect_error(endpoint: &str, e: &containerd_client::tonic::transport::Error)
                 io::ErrorKind::ConnectionRefused => Miss::Failed(format!(
                     "connection refused at {endpoint} (a stale socket? is containerd running?)"
                 )),
+                io::ErrorKind::BrokenPipe
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::UnexpectedEof
+                | io::ErrorKind::InvalidData => {
+                    Miss::Failed(format!("{endpoint} is not a containerd gRPC server ({io})"))
+                }
                 _ => Miss::Failed(format!("cannot connect to {endpoint}: {io}")),
             };
         }
