@@ -260,6 +260,9 @@ pub struct ImageOpts {
     /// Allow plain HTTP to the registry (for registries on localhost).
     #[arg(long)]
     pub insecure: bool,
+    /// Where to look for an image given by name, in order: docker, podman, containerd, remote (the registry).
+    #[arg(long = "image-src", value_delimiter = ',', default_value = "docker,podman,containerd,remote")]
+    pub image_src: Vec<palisade_artifact::ImageSource>,
 }
 
 #[derive(Args, Debug, Clone)]
