@@ -283,7 +283,7 @@ fn connect_error(endpoint: &str, e: &containerd_client::tonic::transport::Error)
 fn rpc_error(endpoint: &str, s: &Status) -> String {
     match s.code() {
         Code::Unavailable | Code::Unknown | Code::Internal => {
-            format!("{endpoint} is not a working containerd ({})", status_text(s))
+            format!("{endpoint} is not a containerd gRPC server, or it failed ({})", status_text(s))
         }
         Code::PermissionDenied | Code::Unauthenticated => format!("{endpoint}: {}", status_text(s)),
         _ => format!("{endpoint}: images service: {}", status_text(s)),

@@ -393,6 +393,64 @@ mod tests {
         assert_eq!(e.timeout(), Duration::from_secs(30));
     }
 
+    fn nowhere(d: &std::path::Path) -> Engines {
+        Engines {
+            docker_host: Some(format!("unix://{}", d.join("d.sock").display())),
+            podman_host: Some(d.join("p.sock").display().to_string()),
+            podman_cli: PodmanCli::Disabled,
+            containerd_address: Some(d.join("c.sock").display().to_string()),
+            containerd_namespace: None,
+            timeout: Some(Duration::from_secs(5)),
+        }
+    }
+
+    #[test]
+    fn every_absent_source_is_listed_without_warnings() {
+        let d = tempfile::tempdir().expect("tempdir");
+        let opts = Options {
+            image_sources: vec![ImageSource::Docker, ImageSource::Podman, ImageSource::Containerd],
+            engines: nowhere(d.path()),
+            ..Options::default()
+        };
+        let w = Warnings::new();
+        let e = scan_image("app:1", &opts, &crate::testutil::Recorder::all(), &w);
+        match e {
+            Err(ArtifactError::ImageNotFound { tried, .. }) => {
+                assert!(tried.contains("docker: no socket at unix://"), "{tried}");
+                assert!(tried.contains("podman: no socket at unix://"), "{tried}");
+                assert!(tried.contains("containerd: no socket at"), "{tried}");
+            }
+            other => panic!("expected ImageNotFound, got {:?}", other.map(|f| f.0)),
+        }
+        assert!(w.is_empty(), "absent engines are not warnings");
+    }
+
+    #[test]
+    fn a_socket_that_is_not_an_engine_is_a_warning_then_the_next_source() {
+        use std::io::Write;
+        let d = tempfile::tempdir().expect("tempdir");
+        let sock = d.path().join("junk.sock");
+        let l = std::os::unix::net::UnixListener::bind(&sock).expect("bind");
+        std::thread::spawn(move || {
+            for mut c in l.incoming().flatten() {
+                let _ = c.write_all(b"SSH-2.0-not-docker\r\n");
+            }
+        });
+        let opts = Options {
+            image_sources: vec![ImageSource::Docker, ImageSource::Containerd],
+            engines: Engines { docker_host: Some(sock.display().to_string()), ..nowhere(d.path()) },
+            ..Options::default()
+        };
+        let w = Warnings::new();
+        let e = scan_image("app:1", &opts, &crate::testutil::Recorder::all(), &w);
+        assert!(matches!(e, Err(ArtifactError::ImageNotFound { .. })), "{:?}", e.map(|f| f.0));
+        let w = w.into_vec();
+        assert_eq!(w.len(), 1, "{w:#?}");
+        let m = &w[0].message;
+        assert!(m.starts_with("app:1: docker: ") && m.contains("not a Docker API server"), "{m}");
+        assert!(m.ends_with("trying containerd"), "{m}");
+    }
+
     #[test]
     fn bad_names_are_refused_before_any_engine_is_asked() {
         let sink = crate::testutil::Recorder::all();
