@@ -259,8 +259,8 @@ pub(crate) fn scan_image(
             Err(Miss::Failed(why)) => {
                 let next =
                     sources.get(i + 1).map_or("no other source".to_string(), |n| format!("trying {n}"));
+                // In the report, and on stderr through the CLI's warning summary (once, not also logged).
                 crate::warn(warnings, None, None, format!("{reference}: {src}: {why}; {next}"));
-                tracing::warn!("{reference}: {src}: {why}; {next}");
                 said.push((src, why));
             }
         }
