@@ -825,7 +825,10 @@ fn plan_oci(
     warnings: &Warnings,
 ) -> Result<(ArtifactInfo, Vec<PlannedLayer>), ArtifactError> {
     let bad = |reason: String| ArtifactError::NotAnImage { target: target.into(), reason };
-    let (_, index) = source.read_json::<serde_json::Value>("index.json").map_err(bad)?;
+    let (doc, index) = source.read_json::<serde_json::Value>("index.json").map_err(bad)?;
+    if !doc.get("manifests").is_some_and(serde_json::Value::is_array) {
+        return Err(bad("index.json lists no image manifest".into()));
+    }
     let top = TopDocument { bytes: index, digest: None, names: Vec::new() };
     let (info, planned, _) = resolve(source, top, target, target, opts, warnings)?;
     Ok((info, planned))
