@@ -31,6 +31,11 @@ pub enum ArtifactError {
         "{target}: registry error ({reason}); check the reference, the network, or use --insecure for a plain-HTTP registry"
     )]
     Registry { target: String, reason: String },
+    #[error(
+        "{target}: no image source provided it ({tried}); check the name, start or fix the engine that has \
+         it, or choose sources with --image-src"
+    )]
+    ImageNotFound { target: String, tried: String },
     #[error("{target}: not a readable git repository ({reason}); scan it as a directory instead")]
     Repo { target: String, reason: String },
 }

@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Largest JSON document (manifest, index, config) read from an image.
-const MAX_JSON: u64 = 16 << 20;
+pub(crate) const MAX_JSON: u64 = 16 << 20;
 /// Link hops followed inside an archive before giving up.
 const MAX_LINK_HOPS: usize = 8;
 
@@ -138,8 +138,8 @@ impl Read for Section {
 
 impl Source {
     /// Open `path` (a docker-archive/oci-archive tar, compressed or not, or a directory).
-    fn open(path: &Path, opts: &Options, warnings: &Warnings) -> Result<Source, ArtifactError> {
-        let target = path.display().to_string();
+    fn open(path: &Path, target: &str, opts: &Options, warnings: &Warnings) -> Result<Source, ArtifactError> {
+        let target = target.to_string();
         let md = std::fs::metadata(path).map_err(|e| ArtifactError::io(&target, &e))?;
         if md.is_dir() {
             let canon = std::fs::canonicalize(path).map_err(|e| ArtifactError::io(&target, &e))?;
@@ -728,20 +728,41 @@ pub(crate) fn scan_archive(
     sink: &dyn FileSink,
     warnings: &Warnings,
 ) -> Result<(ArtifactInfo, FileTree), ArtifactError> {
-    let target = path.display().to_string();
+    let (mut info, tree) = scan_archive_as(path, &path.display().to_string(), opts, sink, warnings)?;
+    info.source = Some("archive".into());
+    Ok((info, tree))
+}
+
+/// Scan a local image file or directory, naming it `target` in messages and in the info (an image exported
+/// from an engine into a temporary file is named by its reference, not by the temporary path).
+pub(crate) fn scan_archive_as(
+    path: &Path,
+    target: &str,
+    opts: &Options,
+    sink: &dyn FileSink,
+    warnings: &Warnings,
+) -> Result<(ArtifactInfo, FileTree), ArtifactError> {
+    let target = target.to_string();
     std::fs::metadata(path).map_err(|e| ArtifactError::io(&target, &e))?;
     let format = detect(path).ok_or_else(|| ArtifactError::NotAnImage {
         target: target.clone(),
         reason: "no manifest.json, oci-layout or index.json found".into(),
     })?;
     opts.stage(format!("opening {format} {target}"));
-    let source = Source::open(path, opts, warnings)?;
+    let source = Source::open(path, &target, opts, warnings)?;
     let (mut info, layers) = match format {
         ImageFormat::DockerArchive => plan_docker(&source, &target, opts, warnings)?,
         ImageFormat::OciLayout | ImageFormat::OciArchive => plan_oci(&source, &target, opts, warnings)?,
     };
-    let open = |blob: &str| source.open_member(blob).map(|(r, _)| r);
-    let tree = read_layers(open, &layers, &mut info, opts, sink, warnings);
+    let tree = match format {
+        ImageFormat::DockerArchive => {
+            let open = |blob: &str| source.open_member(blob).map(|(r, _)| r);
+            read_layers(open, &layers, &mut info, opts, sink, warnings)
+        }
+        ImageFormat::OciLayout | ImageFormat::OciArchive => {
+            read_layers(|digest: &str| source.open_layer(digest), &layers, &mut info, opts, sink, warnings)
+        }
+    };
     Ok((info, tree))
 }
 
@@ -804,35 +825,121 @@ fn plan_oci(
     warnings: &Warnings,
 ) -> Result<(ArtifactInfo, Vec<PlannedLayer>), ArtifactError> {
     let bad = |reason: String| ArtifactError::NotAnImage { target: target.into(), reason };
-    let (index, _): (IndexDoc, _) = source.read_json("index.json").map_err(bad)?;
-    let mut cands = Vec::new();
-    collect_oci(source, &index, Vec::new(), 0, &mut cands, target, warnings);
-    let chosen = choose(target, cands, opts.platform.as_deref(), warnings)?;
-    let mpath =
-        blob_path(&chosen.desc.digest).ok_or_else(|| bad(format!("bad digest `{}`", chosen.desc.digest)))?;
-    let (manifest, mbytes): (ManifestDoc, _) = source.read_json(&mpath).map_err(bad)?;
-    check_digest(&chosen.desc.digest, &mbytes, "manifest", target, warnings);
+    let (doc, index) = source.read_json::<serde_json::Value>("index.json").map_err(bad)?;
+    if !doc.get("manifests").is_some_and(serde_json::Value::is_array) {
+        return Err(bad("index.json lists no image manifest".into()));
+    }
+    let top = TopDocument { bytes: index, digest: None, names: Vec::new() };
+    let (info, planned, _) = resolve(source, top, target, target, opts, warnings)?;
+    Ok((info, planned))
+}
+
+impl BlobSource for Source {
+    fn read_document(&self, desc: &Descriptor, _kind: DocKind) -> Result<Vec<u8>, String> {
+        let path = blob_path(&desc.digest).ok_or_else(|| format!("bad digest `{}`", desc.digest))?;
+        self.read_json::<serde_json::Value>(&path).map(|(_, bytes)| bytes)
+    }
+
+    fn open_layer(&self, digest: &str) -> io::Result<Box<dyn Read + Send>> {
+        let path = blob_path(digest).ok_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, format!("bad layer digest `{digest}`"))
+        })?;
+        self.open_member(&path).map(|(r, _)| r)
+    }
+}
+
+// ---- Images made of content-addressed blobs -------------------------------------------------------------
+
+/// Where the documents and blobs of an OCI/Docker image come from: an OCI layout (directory or archive), a
+/// registry, or containerd's content store. Index and platform resolution, the manifest, the config and the
+/// layer plan are done once, in [`resolve`], for all of them; layers are then streamed through
+/// [`BlobSource::open_layer`] by [`read_layers`].
+pub(crate) trait BlobSource: Sync {
+    /// The whole content of a manifest, an index or a config blob. Implementations refuse more than
+    /// [`MAX_JSON`] bytes. Digests are checked by the caller.
+    fn read_document(&self, desc: &Descriptor, kind: DocKind) -> Result<Vec<u8>, String>;
+    /// A stream of a layer blob; its digest is verified while it is read.
+    fn open_layer(&self, digest: &str) -> io::Result<Box<dyn Read + Send>>;
+}
+
+/// What a document read through [`BlobSource::read_document`] is (registries serve the two from different
+/// endpoints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DocKind {
+    /// An image manifest or an index.
+    Manifest,
+    /// An image config.
+    Config,
+}
+
+/// The document an image starts from: an index or a manifest, with its digest when known.
+pub(crate) struct TopDocument {
+    pub bytes: Vec<u8>,
+    pub digest: Option<String>,
+    /// Names (tags) the image is known by; more come from index annotations.
+    pub names: Vec<String>,
+}
+
+/// From the top document to the image to scan: nested indexes are followed and the manifest is chosen by
+/// platform, then the manifest and config are read (digests checked) and the layers planned. Returns the
+/// image info (named `name`), the layers (their blob name is their digest) and the chosen manifest digest.
+pub(crate) fn resolve(
+    src: &dyn BlobSource,
+    top: TopDocument,
+    target: &str,
+    name: &str,
+    opts: &Options,
+    warnings: &Warnings,
+) -> Result<(ArtifactInfo, Vec<PlannedLayer>, Option<String>), ArtifactError> {
+    let bad = |reason: String| ArtifactError::NotAnImage { target: target.into(), reason };
+    let doc: serde_json::Value =
+        serde_json::from_slice(&top.bytes).map_err(|e| bad(format!("manifest is not JSON: {e}")))?;
+    let (mbytes, mdigest, names) = if doc.get("manifests").is_some() {
+        let index: IndexDoc =
+            serde_json::from_value(doc).map_err(|e| bad(format!("index is not valid: {e}")))?;
+        let mut cands = Vec::new();
+        collect_index(src, &index, top.names, 0, &mut cands, target, warnings);
+        let chosen = choose(target, cands, opts.platform.as_deref(), warnings)?;
+        if too_large(chosen.desc.size) {
+            return Err(bad(format!(
+                "manifest {} is {} bytes, too large",
+                chosen.desc.digest, chosen.desc.size
+            )));
+        }
+        let bytes =
+            src.read_document(&chosen.desc, DocKind::Manifest).map_err(|e| bad(format!("manifest: {e}")))?;
+        check_digest(&chosen.desc.digest, &bytes, "manifest", target, warnings);
+        (bytes, Some(chosen.desc.digest), chosen.names)
+    } else {
+        (top.bytes, top.digest, top.names)
+    };
+    let manifest: ManifestDoc =
+        serde_json::from_slice(&mbytes).map_err(|e| bad(format!("manifest is not valid: {e}")))?;
     check_config_type(&manifest.config.media_type, target)?;
-    let cpath = blob_path(&manifest.config.digest)
+    if too_large(manifest.config.size) {
+        return Err(bad(format!("config blob is {} bytes, too large", manifest.config.size)));
+    }
+    blob_path(&manifest.config.digest)
         .ok_or_else(|| bad(format!("bad digest `{}`", manifest.config.digest)))?;
-    let (_, cbytes) = source.read_json::<serde_json::Value>(&cpath).map_err(bad)?;
+    let cbytes =
+        src.read_document(&manifest.config, DocKind::Config).map_err(|e| bad(format!("config: {e}")))?;
     check_digest(&manifest.config.digest, &cbytes, "config", target, warnings);
     let mut layers = Vec::new();
     for l in &manifest.layers {
-        let blob = blob_path(&l.digest).ok_or_else(|| bad(format!("bad layer digest `{}`", l.digest)))?;
-        layers.push((Some(l.digest.clone()), u64::try_from(l.size).ok(), blob));
+        blob_path(&l.digest).ok_or_else(|| bad(format!("bad layer digest `{}`", l.digest)))?;
+        layers.push((Some(l.digest.clone()), u64::try_from(l.size).ok(), l.digest.clone()));
     }
     let (mut info, planned) = build_info(
         target,
-        target,
+        name,
         &cbytes,
         manifest.config.digest.clone(),
         &layers,
         opts.platform.as_deref(),
         warnings,
     )?;
-    info.repo_tags = chosen.names;
-    Ok((info, planned))
+    info.repo_tags = names;
+    Ok((info, planned, mdigest))
 }
 
 pub(crate) fn check_config_type(mt: &str, target: &str) -> Result<(), ArtifactError> {
@@ -868,9 +975,14 @@ fn ref_names(d: &Descriptor) -> Vec<String> {
         .collect()
 }
 
+/// A declared document size over [`MAX_JSON`].
+pub(crate) fn too_large(size: i64) -> bool {
+    u64::try_from(size).is_ok_and(|s| s > MAX_JSON)
+}
+
 /// Walk an index (and nested indexes, at most 8 deep) collecting image manifests.
-fn collect_oci(
-    source: &Source,
+fn collect_index(
+    src: &dyn BlobSource,
     index: &IndexDoc,
     names: Vec<String>,
     depth: usize,
@@ -885,30 +997,34 @@ fn collect_oci(
                 n.push(r);
             }
         }
-        let nested = is_index(&d.media_type)
-            || (d.media_type.is_empty()
-                && blob_path(&d.digest)
-                    .and_then(|p| source.read_json::<serde_json::Value>(&p).ok())
-                    .is_some_and(|(v, _)| v.get("manifests").is_some()));
-        if nested {
-            if depth >= MAX_LINK_HOPS {
-                warn(
-                    warnings,
-                    None,
-                    None,
-                    format!("{target}: indexes nested too deep; {} ignored", d.digest),
-                );
-                continue;
+        // A descriptor without a media type may still point to an index: read it to find out.
+        let mut sub = None;
+        if d.media_type.is_empty() {
+            match src
+                .read_document(d, DocKind::Manifest)
+                .map(|b| serde_json::from_slice::<serde_json::Value>(&b))
+            {
+                Ok(Ok(v)) if v.get("manifests").is_some() => sub = Some(Ok(v)),
+                _ => {}
             }
-            let sub = blob_path(&d.digest)
-                .ok_or_else(|| format!("bad digest `{}`", d.digest))
-                .and_then(|p| source.read_json::<IndexDoc>(&p));
-            match sub {
-                Ok((sub, _)) => collect_oci(source, &sub, n, depth + 1, out, target, warnings),
-                Err(e) => warn(warnings, None, None, format!("{target}: nested index skipped: {e}")),
-            }
-        } else {
+        }
+        if sub.is_none() && is_index(&d.media_type) {
+            sub =
+                Some(src.read_document(d, DocKind::Manifest).and_then(|b| {
+                    serde_json::from_slice::<serde_json::Value>(&b).map_err(|e| e.to_string())
+                }));
+        }
+        let Some(sub) = sub else {
             out.push(Candidate { desc: d.clone(), names: n });
+            continue;
+        };
+        if depth >= MAX_LINK_HOPS {
+            warn(warnings, None, None, format!("{target}: indexes nested too deep; {} ignored", d.digest));
+            continue;
+        }
+        match sub.and_then(|v| serde_json::from_value::<IndexDoc>(v).map_err(|e| e.to_string())) {
+            Ok(sub) => collect_index(src, &sub, n, depth + 1, out, target, warnings),
+            Err(e) => warn(warnings, None, None, format!("{target}: nested index {} skipped: {e}", d.digest)),
         }
     }
 }

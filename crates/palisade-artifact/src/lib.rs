@@ -14,11 +14,14 @@
 //! - [`Target::ImageArchive`]: a docker-archive tar, an OCI layout directory or an oci-archive tar
 //!   (module `image`, format found by [`detect`]); layers are streamed by module `layer`.
 //! - [`Target::Registry`]: an image pulled over the OCI distribution API (module `registry`).
+//! - [`Target::Image`]: an image by name, looked up in local engines (Docker, podman, containerd) and then
+//!   the registry, as [`Options::image_sources`] says (module `engines`).
 //!
 //! Hostile input never aborts a scan: a bad entry, a corrupt layer or a decompression bomb becomes a
 //! [`Warning`] and the rest is scanned. Only a target that cannot be opened at all is an [`ArtifactError`].
 
 mod dir;
+mod engines;
 mod error;
 mod image;
 mod layer;
@@ -28,6 +31,7 @@ mod repo;
 mod skip;
 mod tree;
 
+pub use engines::{Engines, ImageSource, PodmanCli, STREAM_IDLE};
 pub use error::ArtifactError;
 pub use image::{ImageFormat, detect};
 pub use skip::{SkipError, SkipFilter};
@@ -223,8 +227,12 @@ pub enum Target {
     Repo { path: PathBuf },
     /// A docker-archive tar, an OCI layout directory or an oci-archive tar (auto-detected).
     ImageArchive { path: PathBuf },
-    /// An image reference pulled from a registry, e.g. `docker.io/library/alpine:3.19`.
+    /// An image reference pulled from a registry, e.g. `docker.io/library/alpine:3.19`, whatever
+    /// [`Options::image_sources`] says.
     Registry { reference: String },
+    /// An image by name, from the first of [`Options::image_sources`] that has it: local engines, then the
+    /// registry (`palisade scan image NAME`).
+    Image { reference: String },
 }
 
 impl Target {
@@ -234,7 +242,7 @@ impl Target {
             Target::Dir { path, .. } | Target::Repo { path } | Target::ImageArchive { path } => {
                 path.display().to_string()
             }
-            Target::Registry { reference } => reference.clone(),
+            Target::Registry { reference } | Target::Image { reference } => reference.clone(),
         }
     }
 }
@@ -264,8 +272,9 @@ impl Default for Limits {
     }
 }
 
-/// How to scan. The default is `linux/amd64`, TLS only, default [`Limits`], no progress.
-#[derive(Debug, Clone, Default)]
+/// How to scan. The default is `linux/amd64`, TLS only, default [`Limits`], no progress, images by name
+/// looked up in every source in [`ImageSource::DEFAULT_ORDER`] with engines found from the environment.
+#[derive(Debug, Clone)]
 pub struct Options {
     /// Image platform `os/arch[/variant]`; `None` means `linux/amd64` (or the only one an image has).
     pub platform: Option<String>,
@@ -278,6 +287,26 @@ pub struct Options {
     pub skip: Option<Arc<SkipFilter>>,
     /// Live counters for the CLI.
     pub progress: Option<Arc<Progress>>,
+    /// [`Target::Image`]: where to look for the image, in order (`--image-src`); empty means
+    /// [`ImageSource::DEFAULT_ORDER`].
+    pub image_sources: Vec<ImageSource>,
+    /// [`Target::Image`]: where the local engines are (unset fields come from the environment).
+    pub engines: Engines,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            platform: None,
+            insecure: false,
+            limits: Limits::default(),
+            gitignore: false,
+            skip: None,
+            progress: None,
+            image_sources: ImageSource::DEFAULT_ORDER.to_vec(),
+            engines: Engines::default(),
+        }
+    }
 }
 
 impl Options {
@@ -319,6 +348,7 @@ pub fn scan(target: &Target, opts: &Options, sink: &dyn FileSink) -> Result<Scan
         Target::Repo { path } => repo::scan_repo(path, opts, sink, &warnings)?,
         Target::ImageArchive { path } => image::scan_archive(path, opts, sink, &warnings)?,
         Target::Registry { reference } => registry::scan_registry(reference, opts, sink, &warnings)?,
+        Target::Image { reference } => engines::scan_image(reference, opts, sink, &warnings)?,
     };
     Ok(Scanned { info, tree, warnings: warnings.into_vec() })
 }

@@ -4,8 +4,9 @@
 //! 1. credentials for the registry host from `~/.docker/config.json` or `$DOCKER_CONFIG` (plain `auth`
 //!    entries and credential helpers, via `docker_credential`); none means anonymous. oci-client performs the
 //!    basic or bearer-token exchange the registry asks for;
-//! 2. the manifest (or index, resolved by platform like local layouts, nested indexes followed), then the
-//!    config blob (digest checked);
+//! 2. the manifest or index named by the reference; from there [`image::resolve`] (shared with OCI layouts
+//!    and containerd) follows nested indexes, picks the platform and reads the manifest and config, which
+//!    [`RegistryBlobs`] fetches (manifests from the manifest endpoint, the config as a bounded blob);
 //! 3. each layer blob is streamed to a temp file (oci-client checks the digest while downloading; up to 3 at
 //!    once), then read like a local layer, so memory stays flat whatever the image size. Temp files live in
 //!    a private temp directory removed at the end.
@@ -13,7 +14,7 @@
 //! `insecure` allows plain HTTP to the registry named in the reference. Only one rustls crypto provider
 //! (aws-lc-rs, through reqwest) is compiled in, so no provider needs installing.
 
-use crate::image::{self, Candidate, IndexDoc, ManifestDoc, PlannedLayer};
+use crate::image::{self, BlobSource, Descriptor, DocKind, MAX_JSON, PlannedLayer, TopDocument};
 use crate::tree::FileTree;
 use crate::{ArtifactError, FileSink, Options, warn};
 use futures_util::{StreamExt, TryStreamExt};
@@ -22,11 +23,9 @@ use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use palisade_core::{ArtifactInfo, Warnings};
-use std::io::Read;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-/// Largest manifest/index/config accepted from a registry.
-const MAX_JSON: i64 = 16 << 20;
 const ACCEPT: &[&str] =
     &[image::MT_OCI_MANIFEST, image::MT_DOCKER_MANIFEST, image::MT_OCI_INDEX, image::MT_DOCKER_LIST];
 
@@ -47,13 +46,124 @@ pub(crate) fn scan_registry(
             reason: format!("cannot start the async runtime: {e}"),
         }
     })?;
-    let (mut info, layers) = rt.block_on(pull(reference, &r, opts, tmp.path(), warnings))?;
-    let dir = tmp.path().to_path_buf();
-    let open = |blob: &str| -> std::io::Result<Box<dyn Read + Send>> {
-        Ok(Box::new(std::fs::File::open(dir.join(blob))?))
+    let protocol = if opts.insecure {
+        ClientProtocol::HttpsExcept(vec![r.registry().to_string(), r.resolve_registry().to_string()])
+    } else {
+        ClientProtocol::Https
     };
-    let tree = image::read_layers(open, &layers, &mut info, opts, sink, warnings);
+    let client = Client::new(ClientConfig { protocol, platform_resolver: None, ..Default::default() });
+    let auth = credentials(r.resolve_registry(), warnings);
+    opts.stage(format!("pulling manifest of {reference}"));
+    let (bytes, top_digest) =
+        rt.block_on(client.pull_manifest_raw(&r, &auth, ACCEPT)).map_err(|e| map_err(reference, e))?;
+    let src = RegistryBlobs { rt: &rt, client: &client, auth: &auth, reference: &r, dir: tmp.path() };
+    let names = if r.tag().is_some() { vec![r.whole()] } else { Vec::new() };
+    let top = TopDocument { bytes: bytes.to_vec(), digest: Some(top_digest.clone()), names };
+    let (mut info, layers, _) = image::resolve(&src, top, reference, reference, opts, warnings)?;
+    info.source = Some("registry".into());
+    info.repo_digests = vec![format!("{}/{}@{}", r.registry(), r.repository(), top_digest)];
+    rt.block_on(src.download(&layers, &info, opts, reference, warnings))?;
+    let tree = image::read_layers(|d: &str| src.open_layer(d), &layers, &mut info, opts, sink, warnings);
     Ok((info, tree))
+}
+
+/// The blobs of one repository of a registry; layers are downloaded to `dir` before they are read.
+struct RegistryBlobs<'a> {
+    rt: &'a tokio::runtime::Runtime,
+    client: &'a Client,
+    auth: &'a RegistryAuth,
+    reference: &'a Reference,
+    dir: &'a Path,
+}
+
+impl RegistryBlobs<'_> {
+    fn by_digest(&self, digest: &str) -> Reference {
+        Reference::with_digest(
+            self.reference.registry().to_string(),
+            self.reference.repository().to_string(),
+            digest.to_string(),
+        )
+    }
+
+    /// Temp file of a layer blob (digests are validated by [`image::resolve`]).
+    fn layer_path(&self, digest: &str) -> PathBuf {
+        self.dir.join(digest.replace([':', '/'], "-"))
+    }
+
+    /// Download every layer not over `max_layer_bytes`, each once, up to 3 at a time.
+    async fn download(
+        &self,
+        layers: &[PlannedLayer],
+        info: &ArtifactInfo,
+        opts: &Options,
+        target: &str,
+        warnings: &Warnings,
+    ) -> Result<(), ArtifactError> {
+        let total = layers.len();
+        let mut jobs: Vec<(usize, String, PathBuf)> = Vec::new();
+        for (i, l) in layers.iter().enumerate() {
+            let size = info.layers.get(i).and_then(|li| li.size);
+            if size.is_some_and(|s| s > opts.limits.max_layer_bytes) {
+                warn(
+                    warnings,
+                    None,
+                    Some(l.spec.index),
+                    format!(
+                        "layer {i} ({}) is {} bytes compressed, over max_layer_bytes; not pulled",
+                        l.blob,
+                        size.unwrap_or_default()
+                    ),
+                );
+            } else if !jobs.iter().any(|(_, d, _)| *d == l.blob) {
+                jobs.push((i, l.blob.clone(), self.layer_path(&l.blob)));
+            }
+        }
+        let (client, repo) = (self.client, self.reference);
+        futures_util::stream::iter(jobs)
+            .map(|(i, digest, path)| async move {
+                opts.stage(format!("pulling layer {}/{total}", i + 1));
+                let file = tokio::fs::File::create(&path)
+                    .await
+                    .map_err(|e| ArtifactError::io("temporary file", &e))?;
+                client.pull_blob(repo, digest.as_str(), file).await.map_err(|e| map_err(target, e))
+            })
+            .buffer_unordered(3)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+}
+
+impl BlobSource for RegistryBlobs<'_> {
+    fn read_document(&self, desc: &Descriptor, kind: DocKind) -> Result<Vec<u8>, String> {
+        if kind == DocKind::Manifest {
+            let (b, _) = self
+                .rt
+                .block_on(self.client.pull_manifest_raw(&self.by_digest(&desc.digest), self.auth, ACCEPT))
+                .map_err(|e| e.to_string())?;
+            return Ok(b.to_vec());
+        }
+        self.rt.block_on(async {
+            let mut stream = self
+                .client
+                .pull_blob_stream(self.reference, desc.digest.as_str())
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut out = Vec::new();
+            while let Some(chunk) = stream.next().await {
+                let chunk = chunk.map_err(|e| e.to_string())?;
+                if (out.len() + chunk.len()) as u64 > MAX_JSON {
+                    return Err(format!("blob {} is over {MAX_JSON} bytes", desc.digest));
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(out)
+        })
+    }
+
+    fn open_layer(&self, digest: &str) -> io::Result<Box<dyn Read + Send>> {
+        Ok(Box::new(std::fs::File::open(self.layer_path(digest))?))
+    }
 }
 
 /// Credentials for a registry host from the docker config; anonymous when there are none.
@@ -109,112 +219,6 @@ fn map_err(target: &str, e: OciDistributionError) -> ArtifactError {
             }
         }
     }
-}
-
-async fn pull(
-    target: &str,
-    r: &Reference,
-    opts: &Options,
-    dir: &Path,
-    warnings: &Warnings,
-) -> Result<(ArtifactInfo, Vec<PlannedLayer>), ArtifactError> {
-    let protocol = if opts.insecure {
-        ClientProtocol::HttpsExcept(vec![r.registry().to_string(), r.resolve_registry().to_string()])
-    } else {
-        ClientProtocol::Https
-    };
-    let client = Client::new(ClientConfig { protocol, platform_resolver: None, ..Default::default() });
-    let auth = credentials(r.resolve_registry(), warnings);
-    let bad = |reason: String| ArtifactError::NotAnImage { target: target.into(), reason };
-    opts.stage(format!("pulling manifest of {target}"));
-    let (bytes, top_digest) =
-        client.pull_manifest_raw(r, &auth, ACCEPT).await.map_err(|e| map_err(target, e))?;
-    let mut doc: serde_json::Value =
-        serde_json::from_slice(&bytes).map_err(|e| bad(format!("manifest is not JSON: {e}")))?;
-    let mut mref = r.clone();
-    let mut names = Vec::new();
-    if r.tag().is_some() {
-        names.push(r.whole());
-    }
-    // Resolve (possibly nested) indexes.
-    let mut depth = 0;
-    while doc.get("manifests").is_some() {
-        depth += 1;
-        if depth > 8 {
-            return Err(bad("indexes nested too deep".into()));
-        }
-        let index: IndexDoc =
-            serde_json::from_value(doc).map_err(|e| bad(format!("index is not valid: {e}")))?;
-        let cands = index.manifests.into_iter().map(|desc| Candidate { desc, names: Vec::new() }).collect();
-        let chosen = image::choose(target, cands, opts.platform.as_deref(), warnings)?;
-        mref = Reference::with_digest(
-            r.registry().to_string(),
-            r.repository().to_string(),
-            chosen.desc.digest.clone(),
-        );
-        let (b, _) = client.pull_manifest_raw(&mref, &auth, ACCEPT).await.map_err(|e| map_err(target, e))?;
-        image::check_digest(&chosen.desc.digest, &b, "manifest", target, warnings);
-        doc = serde_json::from_slice(&b).map_err(|e| bad(format!("manifest is not JSON: {e}")))?;
-    }
-    let manifest: ManifestDoc =
-        serde_json::from_value(doc).map_err(|e| bad(format!("manifest is not valid: {e}")))?;
-    image::check_config_type(&manifest.config.media_type, target)?;
-    if manifest.config.size > MAX_JSON {
-        return Err(bad(format!("config blob is {} bytes, too large", manifest.config.size)));
-    }
-    let mut config = Vec::new();
-    client
-        .pull_blob(&mref, manifest.config.digest.as_str(), &mut config)
-        .await
-        .map_err(|e| map_err(target, e))?;
-    image::check_digest(&manifest.config.digest, &config, "config", target, warnings);
-
-    let total = manifest.layers.len();
-    let mut layers = Vec::new();
-    let mut jobs = Vec::new();
-    for (i, l) in manifest.layers.iter().enumerate() {
-        let blob = format!("layer-{i}");
-        let size = u64::try_from(l.size).ok();
-        if size.is_some_and(|s| s > opts.limits.max_layer_bytes) {
-            warn(
-                warnings,
-                None,
-                u32::try_from(i).ok(),
-                format!(
-                    "layer {i} ({}) is {} bytes compressed, over max_layer_bytes; not pulled",
-                    l.digest, l.size
-                ),
-            );
-        } else {
-            jobs.push((i, l.digest.clone(), dir.join(&blob)));
-        }
-        layers.push((Some(l.digest.clone()), size, blob));
-    }
-    let (mut info, planned) = image::build_info(
-        target,
-        target,
-        &config,
-        manifest.config.digest.clone(),
-        &layers,
-        opts.platform.as_deref(),
-        warnings,
-    )?;
-    info.repo_tags = names;
-    info.repo_digests = vec![format!("{}/{}@{}", r.registry(), r.repository(), top_digest)];
-
-    let client = &client;
-    let mref = &mref;
-    futures_util::stream::iter(jobs)
-        .map(|(i, digest, path): (usize, String, PathBuf)| async move {
-            opts.stage(format!("pulling layer {}/{total}", i + 1));
-            let file =
-                tokio::fs::File::create(&path).await.map_err(|e| ArtifactError::io("temporary file", &e))?;
-            client.pull_blob(mref, digest.as_str(), file).await.map_err(|e| map_err(target, e))
-        })
-        .buffer_unordered(3)
-        .try_collect::<Vec<()>>()
-        .await?;
-    Ok((info, planned))
 }
 
 #[cfg(test)]

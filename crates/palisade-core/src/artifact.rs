@@ -40,7 +40,11 @@ pub struct ArtifactInfo {
     pub kind: ArtifactKind,
     /// What the user named: an image reference, a path.
     pub name: String,
-    /// Image: config digest (the image id). Repo: HEAD commit.
+    /// Image: where it was read from: `docker`, `podman`, `containerd` (local engines), `registry`, or
+    /// `archive` (a file or directory given with `--input`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// Image: the image id (config digest) as the engine reports it. Repo: HEAD commit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
     /// Image: manifest digests (`repo@sha256:...`) when known.
@@ -63,6 +67,7 @@ impl ArtifactInfo {
         ArtifactInfo {
             kind,
             name: name.into(),
+            source: None,
             id: None,
             repo_digests: Vec::new(),
             repo_tags: Vec::new(),

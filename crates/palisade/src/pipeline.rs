@@ -197,7 +197,7 @@ fn scan_artifact(
 ) -> Result<ScanReport> {
     let (target, history) = match spec {
         TargetSpec::ImageArchive(p) => (Target::ImageArchive { path: p.clone() }, false),
-        TargetSpec::Registry(r) => (Target::Registry { reference: r.clone() }, false),
+        TargetSpec::Registry(r) => (Target::Image { reference: r.clone() }, false),
         TargetSpec::Rootfs(p) => (Target::Dir { path: p.clone(), kind: ArtifactKind::Rootfs }, false),
         TargetSpec::Fs { path, .. } => (Target::Dir { path: path.clone(), kind: ArtifactKind::Fs }, false),
         TargetSpec::Repo { path, history } => (Target::Repo { path: path.clone() }, *history),
@@ -207,6 +207,7 @@ fn scan_artifact(
     let opts = Options {
         platform: Some(image.platform.clone()),
         insecure: image.insecure,
+        image_sources: image.image_src.clone(),
         gitignore: matches!(spec, TargetSpec::Fs { gitignore: true, .. }),
         skip: skip.map(Arc::new),
         progress: Some(progress.clone()),

@@ -248,3 +248,5 @@ impl FileSink for Rec {
         self.got.lock().expect("lock").insert((meta.path.to_string(), meta.layer), data.to_vec());
     }
 }
+
+pub mod engines;

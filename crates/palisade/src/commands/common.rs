@@ -208,11 +208,18 @@ pub struct ImageOpts {
     /// Allow plain HTTP to the registry (for registries on localhost).
     #[arg(long)]
     pub insecure: bool,
+    /// Where to look for an image given by name, in order: docker, podman, containerd, remote (the registry).
+    #[arg(long = "image-src", value_delimiter = ',', default_value = "docker,podman,containerd,remote")]
+    pub image_src: Vec<palisade_artifact::ImageSource>,
 }
 
 impl Default for ImageOpts {
     fn default() -> Self {
-        ImageOpts { platform: "linux/amd64".into(), insecure: false }
+        ImageOpts {
+            platform: "linux/amd64".into(),
+            insecure: false,
+            image_src: palisade_artifact::ImageSource::DEFAULT_ORDER.to_vec(),
+        }
     }
 }
 
