@@ -60,6 +60,13 @@ pub mod props {
     pub const OS_PRETTY_NAME: &str = "palisade:os:pretty_name";
     pub const OS_ID_LIKE: &str = "palisade:os:id_like";
     pub const OS_DISTROLESS: &str = "palisade:os:distroless";
+    /// Last day of security support of the OS release (`YYYY-MM-DD`).
+    pub const OS_END_OF_LIFE: &str = "palisade:os:end_of_life";
+    /// `true` when that day has passed.
+    pub const OS_END_OF_LIFE_ENDED: &str = "palisade:os:end_of_life_ended";
+    /// BOM metadata: one per thing a scanner could not check (`<scanner>/<kind>: <message>`); the findings
+    /// of that scanner are incomplete, not clean.
+    pub const INCOMPLETE: &str = "palisade:incomplete";
 }
 
 #[derive(Serialize)]
@@ -106,6 +113,8 @@ struct Metadata {
     timestamp: String,
     tools: Tools,
     component: Component,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    properties: Vec<Property>,
 }
 
 #[derive(Serialize)]
@@ -244,6 +253,11 @@ fn build<'a>(
                 }],
             },
             component: artifact_component(&report.artifact),
+            properties: report
+                .gaps
+                .iter()
+                .map(|g| prop(props::INCOMPLETE, format!("{}/{}: {}", g.scanner, g.kind, g.message)))
+                .collect(),
         },
         components: Components { os: report.os.as_ref(), packages, refs, artifact: &report.artifact },
         dependencies,
@@ -308,6 +322,10 @@ fn os_component(os: &OsInfo) -> Component {
     }
     if os.distroless {
         properties.push(prop(props::OS_DISTROLESS, "true"));
+    }
+    if let Some(eol) = &os.end_of_life {
+        properties.push(prop(props::OS_END_OF_LIFE, &eol.date));
+        properties.push(prop(props::OS_END_OF_LIFE_ENDED, eol.ended.to_string()));
     }
     Component {
         kind: "operating-system",

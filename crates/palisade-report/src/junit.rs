@@ -19,6 +19,8 @@ use std::io::Write;
 
 /// One test case before writing.
 struct Case {
+    /// The case could not be checked (an `<error>`, not a `<failure>`).
+    error: bool,
     classname: String,
     name: String,
     severity: String,
@@ -29,25 +31,29 @@ struct Case {
 
 /// Write `report` as JUnit XML.
 pub fn render(report: &ScanReport, out: &mut dyn Write) -> Result<(), ReportError> {
+    let mut vulns = gap_cases(report);
+    vulns.extend(vuln_cases(report));
     let suites = [
-        (Kind::Vulnerability, vuln_cases(report)),
+        (Kind::Vulnerability, vulns),
         (Kind::Secret, secret_cases(report)),
         (Kind::Misconfiguration, misconfig_cases(report)),
     ];
     let total: usize = suites.iter().map(|(_, c)| c.len()).sum();
+    let errors: usize = suites.iter().map(|(_, c)| c.iter().filter(|c| c.error).count()).sum();
     let failures: usize =
-        suites.iter().map(|(_, c)| c.iter().filter(|c| c.suppressed.is_none()).count()).sum();
+        suites.iter().map(|(_, c)| c.iter().filter(|c| c.suppressed.is_none() && !c.error).count()).sum();
 
     let mut s = String::new();
     s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     s.push_str(&format!(
-        "<testsuites name=\"palisade\" tests=\"{total}\" failures=\"{failures}\" errors=\"0\">\n"
+        "<testsuites name=\"palisade\" tests=\"{total}\" failures=\"{failures}\" errors=\"{errors}\">\n"
     ));
     for (kind, cases) in &suites {
-        let fails = cases.iter().filter(|c| c.suppressed.is_none()).count();
-        let skipped = cases.len() - fails;
+        let errs = cases.iter().filter(|c| c.error).count();
+        let fails = cases.iter().filter(|c| c.suppressed.is_none() && !c.error).count();
+        let skipped = cases.iter().filter(|c| c.suppressed.is_some()).count();
         s.push_str(&format!(
-            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fails}\" errors=\"0\" skipped=\"{skipped}\">\n",
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fails}\" errors=\"{errs}\" skipped=\"{skipped}\">\n",
             kind.section(),
             cases.len()
         ));
@@ -71,6 +77,14 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> Result<(), ReportErro
                 escape_attr(&c.name)
             ));
             match &c.suppressed {
+                None if c.error => {
+                    s.push_str(&format!(
+                        "      <error message=\"{}\" type=\"{}\">{}</error>\n",
+                        escape_attr(&c.summary),
+                        escape_attr(&c.severity),
+                        escape_text(&c.details)
+                    ));
+                }
                 Some(reason) => {
                     s.push_str(&format!("      <skipped message=\"{}\"/>\n", escape_attr(reason)));
                 }
@@ -92,11 +106,30 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> Result<(), ReportErro
     Ok(())
 }
 
+/// What the vulnerability scanner could not check, one `<error>` case each: a build must not read an
+/// incomplete scan as a clean one.
+fn gap_cases(report: &ScanReport) -> Vec<Case> {
+    report
+        .gaps
+        .iter()
+        .map(|g| Case {
+            error: true,
+            classname: "palisade".into(),
+            name: format!("{} coverage: {}", g.scanner, g.ecosystem.as_deref().unwrap_or(&g.kind)),
+            severity: g.kind.clone(),
+            summary: g.message.clone(),
+            details: g.to_string(),
+            suppressed: None,
+        })
+        .collect()
+}
+
 fn vuln_cases(report: &ScanReport) -> Vec<Case> {
     report
         .vulnerabilities
         .iter()
         .map(|v| Case {
+            error: false,
             classname: vuln_target(v, report).to_string(),
             name: format!("{} {}@{}", v.id, v.package_name, v.package_version),
             severity: v.severity.as_str().to_string(),
@@ -118,6 +151,7 @@ fn secret_cases(report: &ScanReport) -> Vec<Case> {
         .secrets
         .iter()
         .map(|s| Case {
+            error: false,
             classname: s.path.clone(),
             name: format!("{} {}:{}", s.rule_id, s.path, s.line),
             severity: s.severity.as_str().to_string(),
@@ -140,6 +174,7 @@ fn misconfig_cases(report: &ScanReport) -> Vec<Case> {
                 name.push_str(&format!(" {res}"));
             }
             Case {
+                error: false,
                 classname: target.to_string(),
                 name,
                 severity: m.severity.as_str().to_string(),

@@ -327,11 +327,57 @@ pub fn to_value(report: &ScanReport) -> Value {
         "version": "2.1.0",
         "runs": [{
             "tool": { "driver": driver },
+            "invocations": [invocation(report)],
             "results": b.results,
             "columnKind": "unicodeCodePoints",
             "properties": run_props,
         }],
     })
+}
+
+/// At most this many warnings become notifications (all are in the JSON report).
+const MAX_WARNING_NOTIFICATIONS: usize = 1000;
+
+/// The run's invocation: `executionSuccessful` is false when a scanner could not check what it was asked
+/// to (the findings are then incomplete, not clean), and `toolExecutionNotifications` carries each such gap
+/// (`error`), an end-of-life OS and the scan's warnings (`warning`).
+fn invocation(report: &ScanReport) -> Value {
+    let note = |level: &str, id: String, text: String| json!({ "level": level, "descriptor": { "id": id }, "message": { "text": text } });
+    let mut notes: Vec<Value> = report
+        .gaps
+        .iter()
+        .map(|g| note("error", format!("palisade/incomplete/{}", g.kind), g.to_string()))
+        .collect();
+    if let Some(os) = &report.os
+        && let Some(eol) = os.end_of_life.as_ref().filter(|e| e.ended)
+    {
+        notes.push(note(
+            "warning",
+            "palisade/os-end-of-life".into(),
+            format!(
+                "{} {} reached its end of life on {}: no more security fixes",
+                os.id, os.version_id, eol.date
+            ),
+        ));
+    }
+    notes.extend(
+        report
+            .warnings
+            .iter()
+            .take(MAX_WARNING_NOTIFICATIONS)
+            .map(|w| note("warning", format!("palisade/warning/{}", w.source), w.to_string())),
+    );
+    if report.warnings.len() > MAX_WARNING_NOTIFICATIONS {
+        notes.push(note(
+            "note",
+            "palisade/warning/more".into(),
+            format!(
+                "{} more warnings are in the JSON report",
+                report.warnings.len() - MAX_WARNING_NOTIFICATIONS
+            ),
+        ));
+    }
+    json!({ "executionSuccessful": report.gaps.is_empty(), "toolExecutionNotifications": notes })
 }
 
 /// Write `report` as SARIF 2.1.0 JSON.

@@ -218,7 +218,15 @@ fn build(report: &ScanReport, ns_id: Uuid) -> Document {
 
     let a = &report.artifact;
     let root_id = format!("SPDXRef-Artifact-{}", util::short_hash(&[&a.kind.to_string(), &a.name]));
-    let mut packages = vec![root_package(a, &root_id)];
+    let mut root = root_package(a, &root_id);
+    // What a scanner could not check: this document's findings are incomplete, not clean.
+    root.annotations.extend(
+        report
+            .gaps
+            .iter()
+            .map(|g| annotate(format!("{}={}/{}: {}", props::INCOMPLETE, g.scanner, g.kind, g.message))),
+    );
+    let mut packages = vec![root];
     let mut relationships = vec![rel(DOCUMENT_ID, "DESCRIBES", &root_id)];
     let mut license_refs = LicenseRefs::default();
 
@@ -378,6 +386,10 @@ fn os_package(os: &OsInfo, id: &str, annotate: &impl Fn(String) -> Annotation) -
     }
     if os.distroless {
         p.annotations.push(annotate(format!("{}=true", props::OS_DISTROLESS)));
+    }
+    if let Some(eol) = &os.end_of_life {
+        p.annotations.push(annotate(format!("{}={}", props::OS_END_OF_LIFE, eol.date)));
+        p.annotations.push(annotate(format!("{}={}", props::OS_END_OF_LIFE_ENDED, eol.ended)));
     }
     p
 }

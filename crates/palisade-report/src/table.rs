@@ -84,6 +84,13 @@ pub fn render(report: &ScanReport, opts: &TableOptions, out: &mut dyn Write) -> 
             if os.distroless {
                 line.push_str(" (distroless)");
             }
+            match &os.end_of_life {
+                Some(e) if e.ended => {
+                    line.push_str(&format!(" — END OF LIFE since {}: no more security fixes", e.date));
+                }
+                Some(e) => line.push_str(&format!(" (security support until {})", e.date)),
+                None => {}
+            }
             writeln!(out, "{} {}", style.bold("OS:"), clean(&line))?;
         }
         None => writeln!(out, "{} not detected", style.bold("OS:"))?,
@@ -98,6 +105,13 @@ pub fn render(report: &ScanReport, opts: &TableOptions, out: &mut dyn Write) -> 
         writeln!(out, "{} none found", style.bold("Packages:"))?;
     } else {
         writeln!(out, "{} {} ({})", style.bold("Packages:"), report.packages.len(), summary.join(", "))?;
+    }
+
+    if !report.gaps.is_empty() {
+        writeln!(out, "{} the results below do not cover everything:", style.bold("INCOMPLETE:"))?;
+        for g in &report.gaps {
+            writeln!(out, "  - {}", clean(&g.to_string()))?;
+        }
     }
 
     let with_layer = a.kind == ArtifactKind::Image || report.packages.iter().any(|p| layer(p).is_some());
@@ -287,9 +301,13 @@ fn render_secrets(
     writeln!(out, "{}", style.bold(&total.replacen("Total:", "Secrets:", 1)))?;
     if !active.is_empty() {
         let with_layer = active.iter().any(|s| s.layer.is_some() || s.deleted_in_layer.is_some());
+        let with_commit = active.iter().any(|s| s.commit.is_some());
         let mut headers = vec!["Rule", "Severity", "Location"];
         if with_layer {
             headers.push("Layer");
+        }
+        if with_commit {
+            headers.push("Commit");
         }
         headers.push("Match");
         let mut t = new_table(opts);
@@ -303,6 +321,15 @@ fn render_secrets(
             if with_layer {
                 let l = secret_layer_text(s);
                 row.push(Cell::new(if l.is_empty() { "-".to_string() } else { l }));
+            }
+            if with_commit {
+                // Short id, day and author: enough to find the commit with `git show`.
+                let c = s.commit.as_ref().map(|c| {
+                    let id: String = c.id.chars().take(12).collect();
+                    let day: String = c.date.chars().take(10).collect();
+                    format!("{id} {day} {}", c.author)
+                });
+                row.push(Cell::new(clean(c.as_deref().unwrap_or("-"))));
             }
             row.push(Cell::new(clean(&s.redacted)));
             t.add_row(row);
