@@ -5,6 +5,7 @@
 use crate::dockerfile::Dockerfile;
 use crate::k8s::Object;
 use crate::options::{CheckOptions, K8sVersion};
+use crate::relate::{Index, Judge};
 use crate::yaml::Node;
 use palisade_core::ImageConfig;
 use palisade_core::findings::misconfig::Severity;
@@ -108,12 +109,31 @@ impl Hit {
     }
 }
 
-/// What a Kubernetes check can see besides the object: options and the other objects of the same input.
+/// What a Kubernetes check can see besides the object: the options, and (through [`K8sCx::relate`]) the
+/// other objects of the scan.
 pub struct K8sCx<'a> {
     pub opts: &'a CheckOptions,
     pub version: K8sVersion,
-    /// Every object of the file (or of the set checked together), including the current one.
-    pub objects: &'a [Object],
+    judges: std::cell::RefCell<Vec<Judge>>,
+}
+
+impl<'a> K8sCx<'a> {
+    pub fn new(opts: &'a CheckOptions, version: K8sVersion) -> Self {
+        K8sCx { opts, version, judges: std::cell::RefCell::new(Vec::new()) }
+    }
+
+    /// For relational checks: judge the current object once every object of the scan is known (all files of
+    /// a `scan config` run or of a scanned artifact; just the file for [`crate::Engine::check_file`]).
+    /// `judge` gets the scan's [`Index`] and pushes its hits. It must own what it needs of the current
+    /// object (names, labels, the position to report), never the parsed document, so memory stays bounded.
+    pub fn relate(&self, judge: impl FnOnce(&Index, &mut Vec<Hit>) + Send + 'static) {
+        self.judges.borrow_mut().push(Box::new(judge));
+    }
+
+    /// The judgements left since the last call.
+    pub(crate) fn take_judges(&self) -> Vec<Judge> {
+        std::mem::take(&mut *self.judges.borrow_mut())
+    }
 }
 
 /// Options for Dockerfile and image checks.

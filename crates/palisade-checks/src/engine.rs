@@ -4,13 +4,16 @@
 use crate::ChecksError;
 use crate::check::{Check, CheckMeta, DfCx, Hit, K8sCx, Target};
 use crate::dockerfile::Dockerfile;
+use crate::helm::LineMap;
 use crate::k8s::Object;
 use crate::options::{CheckOptions, K8sVersion, Selector, id_matches};
+use crate::relate::{Index, Judge};
 use crate::yaml::load_all;
 use globset::{Glob, GlobMatcher};
 use palisade_core::ImageConfig;
 use palisade_core::findings::misconfig::{Misconfiguration, ResourceRef};
 use serde::Serialize;
+use std::sync::Arc;
 
 /// Annotation that suppresses checks on one object: `"PAL-K8S-014: reason; PAL-PSS-0*: other reason"`.
 pub const IGNORE_ANNOTATION: &str = "palisade.io/ignore";
@@ -37,6 +40,40 @@ pub struct FileResult {
     pub findings: Vec<Misconfiguration>,
     /// Parse problems; the rest of the file was still checked where possible.
     pub errors: Vec<FileError>,
+}
+
+/// A relational check's judgement of one object, waiting for the index of the whole scan.
+pub(crate) struct Pending {
+    meta: &'static CheckMeta,
+    file: String,
+    resource: ResourceRef,
+    /// The object's `palisade.io/ignore` reason for this check.
+    annotation: Option<String>,
+    pub(crate) layer: Option<u32>,
+    map: Option<Arc<LineMap>>,
+    judge: Judge,
+}
+
+/// One file's results while a scan is under way: findings of per-object checks, parse problems, the
+/// file's share of the relational index and the judgements waiting for the whole index.
+#[derive(Default)]
+pub(crate) struct Partial {
+    pub(crate) findings: Vec<Misconfiguration>,
+    pub(crate) errors: Vec<FileError>,
+    pub(crate) index: Index,
+    pub(crate) pending: Vec<Pending>,
+}
+
+impl Partial {
+    /// Set the image layer of everything in it.
+    pub(crate) fn set_layer(&mut self, layer: Option<u32>) {
+        for f in &mut self.findings {
+            f.layer = layer;
+        }
+        for p in &mut self.pending {
+            p.layer = layer;
+        }
+    }
 }
 
 /// What kind of configuration file a path is.
@@ -84,6 +121,8 @@ pub struct Engine {
     version: K8sVersion,
     enabled: Vec<&'static dyn Check>,
     suppress: Vec<CompiledSuppression>,
+    /// The helm binary that renders charts, resolved from the options.
+    helm: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -147,7 +186,8 @@ impl Engine {
                 reason: s.reason.clone(),
             });
         }
-        Ok(Engine { opts: opts.clone(), version, enabled, suppress })
+        let helm = opts.helm.resolve()?;
+        Ok(Engine { opts: opts.clone(), version, enabled, suppress, helm })
     }
 
     /// The checks this engine runs.
@@ -155,38 +195,71 @@ impl Engine {
         &self.enabled
     }
 
+    /// The options the engine was built from.
+    pub fn options(&self) -> &CheckOptions {
+        &self.opts
+    }
+
+    /// The helm binary charts are rendered with (see [`crate::HelmBinary`]); `None` when there is none.
+    pub fn helm(&self) -> Option<&std::path::Path> {
+        self.helm.as_deref()
+    }
+
     /// The Kubernetes version checks are evaluated for.
     pub fn k8s_version(&self) -> K8sVersion {
         self.version
     }
 
-    /// Check one file; the kind is decided from the path (see [`file_kind`]). Unknown kinds give an empty
-    /// result.
+    /// Check one file on its own; the kind is decided from the path (see [`file_kind`]). Unknown kinds give
+    /// an empty result. Relational checks see the objects of this file only; to check files as one set, use
+    /// a [`crate::ConfigSink`] or [`crate::scan_paths`].
     pub fn check_file(&self, path: &str, data: &[u8]) -> FileResult {
         let Some(kind) = file_kind(path) else { return FileResult::default() };
+        self.complete(self.partial(path, kind, data))
+    }
+
+    /// Check Kubernetes YAML/JSON text (multi-document, `List` kinds) on its own.
+    pub fn check_manifest(&self, path: &str, text: &str) -> FileResult {
+        self.complete(self.partial_manifest(path, text, None))
+    }
+
+    /// Run the relational judgements of a partial result against its own index.
+    fn complete(&self, mut p: Partial) -> FileResult {
+        let pending = std::mem::take(&mut p.pending);
+        self.judge(pending, &p.index, &mut p.findings);
+        sort(&mut p.findings);
+        FileResult { findings: p.findings, errors: p.errors }
+    }
+
+    /// Check a file as part of a larger scan: per-object findings now, relational checks left pending.
+    pub(crate) fn partial(&self, path: &str, kind: FileKind, data: &[u8]) -> Partial {
         let text = match std::str::from_utf8(data) {
             Ok(t) => t,
             Err(e) => {
-                return FileResult {
-                    findings: Vec::new(),
+                return Partial {
                     errors: vec![FileError {
                         file: path.to_string(),
                         line: 0,
                         column: 0,
                         message: format!("not UTF-8 text (invalid byte at offset {})", e.valid_up_to()),
                     }],
+                    ..Partial::default()
                 };
             }
         };
         match kind {
-            FileKind::Manifest => self.check_manifest(path, text),
-            FileKind::Dockerfile => self.check_dockerfile(path, text),
+            FileKind::Manifest => self.partial_manifest(path, text, None),
+            FileKind::Dockerfile => {
+                let r = self.check_dockerfile(path, text);
+                Partial { findings: r.findings, errors: r.errors, ..Partial::default() }
+            }
         }
     }
 
-    /// Check Kubernetes YAML/JSON text (multi-document, `List` kinds).
-    pub fn check_manifest(&self, path: &str, text: &str) -> FileResult {
-        let mut res = FileResult::default();
+    /// Kubernetes YAML/JSON text as part of a larger scan. `map` moves positions in rendered Helm output
+    /// back to the template.
+    pub(crate) fn partial_manifest(&self, path: &str, text: &str, map: Option<Arc<LineMap>>) -> Partial {
+        let mut res = Partial::default();
         let mut objects = Vec::new();
         for doc in load_all(text) {
             match doc {
@@ -199,8 +272,13 @@ impl Engine {
                 }),
             }
         }
-        let cx = K8sCx { opts: &self.opts, version: self.version, objects: &objects };
+        let cx = K8sCx::new(&self.opts, self.version);
+        let place = |hit: Hit| match &map {
+            Some(m) => m.apply(hit),
+            None => hit,
+        };
         for obj in &objects {
+            res.index.add(obj);
             let ignores = annotation_ignores(obj);
             let resource = ResourceRef {
                 kind: obj.kind.clone(),
@@ -210,21 +288,55 @@ impl Engine {
             for check in self.enabled.iter().filter(|c| c.meta().target == Target::Kubernetes) {
                 let mut hits = Vec::new();
                 check.k8s(obj, &cx, &mut hits);
+                let judges = cx.take_judges();
+                if hits.is_empty() && judges.is_empty() {
+                    continue;
+                }
+                let ann = ignores
+                    .iter()
+                    .find(|(id, _)| id_matches(id, check.meta().id))
+                    .map(|(_, r)| format!("annotation {IGNORE_ANNOTATION}: {r}"));
                 for hit in hits {
-                    let ann = ignores
-                        .iter()
-                        .find(|(id, _)| id_matches(id, check.meta().id))
-                        .map(|(_, r)| r.clone());
-                    let mut f = self.finding(check.meta(), hit, path, Some(resource.clone()));
+                    let mut f = self.finding(check.meta(), place(hit), path, Some(resource.clone()));
                     if f.suppressed.is_none() {
-                        f.suppressed = ann.map(|r| format!("annotation {IGNORE_ANNOTATION}: {r}"));
+                        f.suppressed.clone_from(&ann);
                     }
                     res.findings.push(f);
                 }
+                for judge in judges {
+                    res.pending.push(Pending {
+                        meta: check.meta(),
+                        file: path.to_string(),
+                        resource: resource.clone(),
+                        annotation: ann.clone(),
+                        layer: None,
+                        map: map.clone(),
+                        judge,
+                    });
+                }
             }
         }
-        sort(&mut res.findings);
         res
+    }
+
+    /// Run relational judgements against the index of the whole scan, appending their findings.
+    pub(crate) fn judge(&self, pending: Vec<Pending>, index: &Index, out: &mut Vec<Misconfiguration>) {
+        for p in pending {
+            let mut hits = Vec::new();
+            (p.judge)(index, &mut hits);
+            for hit in hits {
+                let hit = match &p.map {
+                    Some(m) => m.apply(hit),
+                    None => hit,
+                };
+                let mut f = self.finding(p.meta, hit, &p.file, Some(p.resource.clone()));
+                if f.suppressed.is_none() {
+                    f.suppressed.clone_from(&p.annotation);
+                }
+                f.layer = p.layer;
+                out.push(f);
+            }
+        }
     }
 
     /// Check Dockerfile text.

@@ -7,14 +7,20 @@
 //! let result = engine.check_file("deploy.yaml", b"apiVersion: v1\nkind: Pod\n...");
 //! for f in &result.findings { println!("{}:{} {} {}", f.file, f.line, f.check_id, f.message); }
 //! ```
+//!
+//! To check many files as one set (relational checks such as "no NetworkPolicy selects this Pod" see every
+//! object, Helm charts are rendered), feed them to a [`ConfigSink`] (a `FileSink` for artifact walks) or
+//! call [`scan_paths`].
 
 pub mod check;
 pub mod checks;
 pub mod dockerfile;
 pub mod docs;
 pub mod engine;
+pub mod helm;
 pub mod k8s;
 pub mod options;
+pub mod relate;
 pub mod sink;
 pub mod yaml;
 
@@ -24,9 +30,10 @@ pub(crate) mod testutil;
 pub use check::{Check, CheckMeta, PssLevel, Target};
 pub use docs::render_docs;
 pub use engine::{Engine, FileError, FileKind, FileResult, IGNORE_ANNOTATION, file_kind};
+pub use helm::HelmBinary;
 pub use options::{CheckOptions, K8sVersion, Suppression};
 pub use palisade_core::findings::misconfig::{Misconfiguration, ResourceRef, Severity};
-pub use sink::ConfigSink;
+pub use sink::{ConfigOutcome, ConfigSink, looks_like_dockerfile, scan_paths};
 
 /// Errors building an engine.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +41,9 @@ pub enum ChecksError {
     /// Bad options or config file.
     #[error("{0}")]
     Config(String),
+    /// An input that cannot be read at all (the message names it).
+    #[error("{0}")]
+    Input(String),
 }
 
 /// Every check Palisade has (for `palisade checks list/explain`).

@@ -103,6 +103,9 @@ pub struct CheckOptions {
     /// Base images (`registry/repo` without tag) a Dockerfile may start from; no restriction when empty.
     #[serde(default)]
     pub allowed_base_images: Vec<String>,
+    /// The helm binary that renders Helm charts (`--helm`; not settable from the config file).
+    #[serde(skip)]
+    pub helm: crate::helm::HelmBinary,
 }
 
 impl CheckOptions {

@@ -4,6 +4,7 @@ use crate::check::{Check, DfCx, Hit, K8sCx};
 use crate::dockerfile::Dockerfile;
 use crate::k8s::Object;
 use crate::options::{CheckOptions, K8sVersion};
+use crate::relate::Index;
 use crate::yaml::load_all;
 use palisade_core::ImageConfig;
 
@@ -43,10 +44,15 @@ pub fn hits_opts(check: &dyn Check, yaml: &str, opts: &CheckOptions) -> Vec<Hit>
     if !crate::engine::applies(check.meta(), version) {
         return Vec::new();
     }
-    let cx = K8sCx { opts, version, objects: &objects };
+    // The objects of the fixture are the whole scan: relational judgements run against their index.
+    let cx = K8sCx::new(opts, version);
     let mut out = Vec::new();
     for o in &objects {
         check.k8s(o, &cx, &mut out);
+    }
+    let index = Index::of(&objects);
+    for judge in cx.take_judges() {
+        judge(&index, &mut out);
     }
     out
 }

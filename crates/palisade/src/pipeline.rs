@@ -186,6 +186,9 @@ pub fn check_engine(opts: &CheckOpts) -> Result<Engine> {
     if let Some(v) = &opts.k8s_version {
         config.k8s_version = Some(v.clone());
     }
+    if let Some(h) = &opts.helm {
+        config.helm = palisade_checks::HelmBinary::Path(h.clone());
+    }
     Engine::new(&config).context("configuring checks")
 }
 
@@ -217,8 +220,16 @@ fn scan_artifact(
     let secret_scanner = if scanners.secret { Some(secret_scanner(&scanners.secret_opts)?) } else { None };
     // With --history every committed blob is scanned from git instead of the HEAD tree.
     let secret_sink = secret_scanner.as_ref().filter(|_| !history).map(SecretSink::new);
-    let config_sink =
-        if scanners.misconfig { Some(ConfigSink::new(check_engine(&scanners.check_opts)?)) } else { None };
+    let config_sink = if scanners.misconfig {
+        let sink = ConfigSink::new(check_engine(&scanners.check_opts)?);
+        // A directory on disk: Helm charts in it can be rendered.
+        Some(match &target {
+            Target::Dir { path, .. } => sink.with_disk_root(path),
+            _ => sink,
+        })
+    } else {
+        None
+    };
 
     // The inventory is always collected: reports list it, and `vuln` matches it.
     let mut sinks: Vec<&dyn FileSink> = vec![&inventory];
@@ -245,70 +256,27 @@ fn scan_artifact(
     }
     if let Some(sink) = config_sink {
         let image_findings = report.artifact.config.as_ref().map(|cfg| sink.engine().check_image_config(cfg));
-        report.misconfigurations = sink.into_findings();
+        let outcome = sink.finish();
+        report.misconfigurations = outcome.findings;
+        report.warnings.extend(outcome.warnings);
         report.misconfigurations.extend(image_findings.into_iter().flatten());
     }
     sort_findings(&mut report);
     Ok(report)
 }
 
-/// `scan config PATH...`: files and directories through the check engine, `-` from stdin.
+/// `scan config PATH...`: files and directories checked as one set (relational checks see every object
+/// given, Helm charts are rendered), `-` from stdin.
 fn scan_config(paths: &[String], scanners: &Scanners, progress: &Arc<Progress>) -> Result<ScanReport> {
-    let mut engine = check_engine(&scanners.check_opts)?;
+    let engine = check_engine(&scanners.check_opts)?;
     let mut report = ScanReport::new(ArtifactInfo::new(ArtifactKind::Fs, paths.join(" ")), now());
-    for p in paths {
-        let path = Path::new(p);
-        let is_dir =
-            p != "-" && std::fs::metadata(path).with_context(|| format!("{p}: cannot open"))?.is_dir();
-        if is_dir {
-            let sink = ConfigSink::new(engine);
-            let target = Target::Dir { path: path.into(), kind: ArtifactKind::Fs };
-            let opts = Options { progress: Some(progress.clone()), ..Options::default() };
-            let scanned = palisade_artifact::scan(&target, &opts, &sink);
-            let (back, findings) = sink.into_parts();
-            engine = back;
-            report.warnings.extend(scanned?.warnings);
-            let prefix = p.trim_end_matches('/');
-            report.misconfigurations.extend(findings.into_iter().map(|mut f| {
-                f.file = format!("{prefix}/{}", f.file);
-                f
-            }));
-            continue;
-        }
-        let data = if p == "-" {
-            let mut data = Vec::new();
-            std::io::stdin().take(MAX_INPUT_BYTES).read_to_end(&mut data).context("reading stdin")?;
-            data
-        } else {
-            read_capped(path, MAX_INPUT_BYTES)?
-        };
-        // A file named on the command line is checked whatever its name: by its name when that says what it
-        // is, else by its first instruction (rendered Helm output on stdin is YAML).
-        let name = if p == "-" { "stdin" } else { p.as_str() };
-        let result = match palisade_checks::file_kind(name) {
-            Some(_) => engine.check_file(name, &data),
-            None => {
-                let text = String::from_utf8_lossy(&data);
-                if looks_like_dockerfile(&data) {
-                    engine.check_dockerfile(name, &text)
-                } else {
-                    engine.check_manifest(name, &text)
-                }
-            }
-        };
-        report.misconfigurations.extend(result.findings);
-        report.warnings.extend(result.errors.into_iter().map(|e| Warning::new("misconfig", e.to_string())));
-    }
+    let skip = palisade_artifact::SkipFilter::new(&scanners.skip_dirs, &scanners.skip_files, "")?;
+    let opts = Options { skip: skip.map(Arc::new), progress: Some(progress.clone()), ..Options::default() };
+    let outcome = palisade_checks::scan_paths(engine, paths, &opts)?;
+    report.misconfigurations = outcome.findings;
+    report.warnings = outcome.warnings;
     sort_findings(&mut report);
     Ok(report)
-}
-
-fn looks_like_dockerfile(data: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(&data[..data.len().min(4096)]);
-    text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).is_some_and(|l| {
-        let upper = l.to_ascii_uppercase();
-        upper.starts_with("FROM ") || upper.starts_with("ARG ")
-    })
 }
 
 fn sort_findings(report: &mut ScanReport) {

@@ -170,6 +170,10 @@ pub struct CheckOpts {
     /// Check config (TOML): selection, severity overrides, suppressions, allowed registries and base images.
     #[arg(long, value_name = "FILE")]
     pub check_config: Option<PathBuf>,
+    /// helm binary that renders Helm charts found in scanned directories [default: helm on PATH; without
+    /// one, each chart is reported as not rendered].
+    #[arg(long, value_name = "PATH")]
+    pub helm: Option<PathBuf>,
 }
 
 /// Filtering, suppression and the CI gate.

@@ -135,31 +135,7 @@ pub fn labels(meta: Option<&Node>) -> Vec<(String, String)> {
 /// Does a label selector (`matchLabels` form or a plain map like Service selectors) select `labels`?
 /// `matchExpressions` with `In`/`NotIn`/`Exists`/`DoesNotExist` are honoured.
 pub fn selects(selector: &Node, labels: &[(String, String)]) -> bool {
-    let get = |k: &str| labels.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    let plain = selector.get("matchLabels").is_none() && selector.get("matchExpressions").is_none();
-    let ml = if plain { Some(selector) } else { selector.get("matchLabels") };
-    if let Some(ml) = ml {
-        for (k, v) in ml.as_map() {
-            if get(&k.name) != Some(v.scalar_text().unwrap_or_default().as_str()) {
-                return false;
-            }
-        }
-    }
-    for e in selector.get("matchExpressions").map(Node::as_seq).unwrap_or(&[]) {
-        let key = e.get("key").and_then(Node::as_str).unwrap_or("");
-        let values = e.get("values").map(Node::str_list).unwrap_or_default();
-        let ok = match e.get("operator").and_then(Node::as_str).unwrap_or("") {
-            "In" => get(key).is_some_and(|v| values.iter().any(|x| x == v)),
-            "NotIn" => get(key).is_none_or(|v| !values.iter().any(|x| x == v)),
-            "Exists" => get(key).is_some(),
-            "DoesNotExist" => get(key).is_none(),
-            _ => false,
-        };
-        if !ok {
-            return false;
-        }
-    }
-    true
+    crate::relate::LabelSelector::from_node(selector).matches(labels)
 }
 
 /// Pod labels of a workload.
@@ -167,9 +143,9 @@ pub fn pod_labels(obj: &Object) -> Vec<(String, String)> {
     obj.pod().map(|p| labels(p.meta)).unwrap_or_default()
 }
 
-/// Effective namespace for cross-object matching.
+/// Effective namespace for cross-object matching (`default` when the object names none).
 pub fn ns(obj: &Object) -> &str {
-    obj.namespace.as_deref().unwrap_or("default")
+    crate::relate::namespace_of(obj)
 }
 
 /// Kinds that have no namespace.

@@ -36,18 +36,22 @@ impl Check for SaTokenAutomount {
             .get("serviceAccountName")
             .and_then(Node::scalar_text)
             .unwrap_or_else(|| "default".into());
-        let sa_off = cx.objects.iter().any(|o| {
-            o.kind == "ServiceAccount"
-                && o.name == sa
-                && ns(o) == ns(obj)
-                && o.root.get("automountServiceAccountToken").and_then(Node::as_bool) == Some(false)
-        });
-        let pod_setting = pod.spec.get("automountServiceAccountToken").and_then(Node::as_bool);
-        if pod_setting == Some(true) || (pod_setting.is_none() && !sa_off) {
-            out.push(Hit::at(
-                pod.spec.get("automountServiceAccountToken").unwrap_or(pod.spec),
-                "the service account token is automounted; set automountServiceAccountToken: false",
-            ));
+        const MESSAGE: &str =
+            "the service account token is automounted; set automountServiceAccountToken: false";
+        let setting = pod.spec.get("automountServiceAccountToken");
+        match setting.and_then(Node::as_bool) {
+            Some(true) => out.push(Hit::at(setting.unwrap_or(pod.spec), MESSAGE)),
+            Some(false) => {}
+            // The pod inherits its ServiceAccount's setting; the account may be in any file of the scan.
+            None => {
+                let (namespace, at) = (ns(obj).to_string(), setting.unwrap_or(pod.spec));
+                let (line, col) = (at.line, at.col);
+                cx.relate(move |index, out| {
+                    if !index.service_accounts_named(&namespace, &sa).any(|s| s.automount == Some(false)) {
+                        out.push(Hit::pos(line, col, MESSAGE));
+                    }
+                });
+            }
         }
     }
 }

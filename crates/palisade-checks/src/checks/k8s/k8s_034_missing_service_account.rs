@@ -37,20 +37,22 @@ impl Check for MissingServiceAccount {
             return;
         };
         let name = sa.scalar_text().unwrap_or_default();
-        // Only judge when the checked set defines service accounts at all.
-        let accounts: Vec<&Object> = cx.objects.iter().filter(|o| o.kind == "ServiceAccount").collect();
-        if name.is_empty() || name == "default" || accounts.is_empty() {
+        if name.is_empty() || name == "default" {
             return;
         }
-        if !accounts.iter().any(|o| o.name == name && ns(o) == ns(obj)) {
-            out.push(Hit::at(
-                sa,
-                format!(
-                    "ServiceAccount {name:?} is not defined in namespace {:?} of the checked manifests",
-                    ns(obj)
-                ),
-            ));
-        }
+        let (namespace, line, col) = (ns(obj).to_string(), sa.line, sa.col);
+        cx.relate(move |index, out| {
+            // Only judge when the scan defines service accounts at all.
+            if !index.service_accounts.is_empty() && index.service_accounts_named(&namespace, &name).next().is_none() {
+                out.push(Hit::pos(
+                    line,
+                    col,
+                    format!(
+                        "ServiceAccount {name:?} is not defined in namespace {namespace:?} of the checked manifests"
+                    ),
+                ));
+            }
+        });
     }
 }
 

@@ -34,24 +34,26 @@ impl Check for SingleReplica {
             return;
         }
         let Some(spec) = obj.spec() else { return };
-        let hpa = cx.objects.iter().any(|o| {
-            o.kind == "HorizontalPodAutoscaler"
-                && o.spec().and_then(|s| s.path(&["scaleTargetRef", "name"])).and_then(Node::as_str)
-                    == Some(obj.name.as_str())
-        });
         let r = spec.get("replicas").and_then(Node::as_i64).unwrap_or(1);
-        if r < 2 && !hpa {
-            out.push(Hit::at(
-                spec.get("replicas").unwrap_or(spec),
-                format!("{} runs {r} replica; set replicas >= 2", obj.kind),
-            ));
+        if r >= 2 {
+            return;
         }
+        // Unless a HorizontalPodAutoscaler of the namespace, in any file of the scan, scales it.
+        let (kind, name, namespace) = (obj.kind.clone(), obj.name.clone(), ns(obj).to_string());
+        let at = spec.get("replicas").unwrap_or(spec);
+        let (line, col) = (at.line, at.col);
+        cx.relate(move |index, out| {
+            if !index.autoscaled(&namespace, &kind, &name) {
+                out.push(Hit::pos(line, col, format!("{kind} runs {r} replica; set replicas >= 2")));
+            }
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::SingleReplica as C;
+    use crate::testutil::hits;
 
     const FAIL: &str = r#"apiVersion: apps/v1
 kind: Deployment
@@ -93,4 +95,16 @@ spec:
 "#;
 
     crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
+
+    #[test]
+    fn an_autoscaler_counts_in_the_same_namespace_for_the_same_target() {
+        let hpa = |ns: &str, kind: &str| {
+            format!(
+                "{FAIL}---\napiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata: {{name: h, namespace: {ns}}}\nspec: {{scaleTargetRef: {{kind: {kind}, name: web}}, minReplicas: 2}}\n"
+            )
+        };
+        assert!(hits(&C, &hpa("apps", "Deployment")).is_empty());
+        assert_eq!(hits(&C, &hpa("other", "Deployment")).len(), 1);
+        assert_eq!(hits(&C, &hpa("apps", "StatefulSet")).len(), 1);
+    }
 }

@@ -5,6 +5,7 @@ use super::helpers::*;
 use crate::check::{Check, CheckMeta, Hit, K8sCx};
 #[allow(unused_imports)]
 use crate::k8s::Object;
+use crate::relate::LabelSelector;
 #[allow(unused_imports)]
 use crate::yaml::Node;
 use palisade_core::findings::misconfig::Severity;
@@ -34,14 +35,22 @@ impl Check for DanglingService {
             return;
         }
         let Some(sel) = obj.spec().and_then(|s| s.field("selector")) else { return };
-        let workloads: Vec<&Object> =
-            cx.objects.iter().filter(|o| o.is_workload() && ns(o) == ns(obj)).collect();
-        if workloads.is_empty() || sel.as_map().is_empty() {
+        if sel.as_map().is_empty() {
             return;
         }
-        if !workloads.iter().any(|w| selects(sel, &template_labels(w))) {
-            out.push(Hit::at(sel, "the Service selector matches no workload in the checked manifests"));
-        }
+        // Judged only when the scan has workloads in the Service's namespace.
+        let (selector, namespace) = (LabelSelector::from_node(sel), ns(obj).to_string());
+        let (line, col) = (sel.line, sel.col);
+        cx.relate(move |index, out| {
+            let mut workloads = index.workloads_in(&namespace).peekable();
+            if workloads.peek().is_some() && !workloads.any(|w| selector.matches(&w.labels)) {
+                out.push(Hit::pos(
+                    line,
+                    col,
+                    "the Service selector matches no workload in the checked manifests",
+                ));
+            }
+        });
     }
 }
 

@@ -33,45 +33,34 @@ impl Check for NotIsolated {
         if obj.pod().is_none() {
             return;
         }
-        let labels = pod_labels(obj);
-        let (mut ingress, mut egress) = (false, false);
-        for p in cx.objects.iter().filter(|p| p.kind == "NetworkPolicy" && ns(p) == ns(obj)) {
-            let Some(spec) = p.spec() else { continue };
-            if !spec.get("podSelector").is_none_or(|s| s.is_null() || selects(s, &labels)) {
-                continue;
+        // The NetworkPolicies of the pod's namespace may be in any file of the scan.
+        let (labels, namespace, display) = (pod_labels(obj), ns(obj).to_string(), obj.display());
+        let (line, col) = (obj.root.line, obj.root.col);
+        cx.relate(move |index, out| {
+            let (mut ingress, mut egress) = (false, false);
+            for p in index.network_policies_in(&namespace).filter(|p| p.selects(&labels)) {
+                ingress |= p.ingress;
+                egress |= p.egress;
             }
-            let types = spec.get("policyTypes").map(Node::str_list);
-            match types {
-                Some(t) => {
-                    ingress |= t.iter().any(|x| x == "Ingress");
-                    egress |= t.iter().any(|x| x == "Egress");
-                }
-                None => {
-                    ingress = true;
-                    egress |= spec.get("egress").is_some();
-                }
-            }
-        }
-        if !(ingress && egress) {
             let missing = match (ingress, egress) {
+                (true, true) => return,
                 (false, false) => "no NetworkPolicy",
                 (true, false) => "no egress NetworkPolicy",
-                _ => "no ingress NetworkPolicy",
+                (false, true) => "no ingress NetworkPolicy",
             };
-            out.push(Hit::at(
-                &obj.root,
-                format!(
-                    "{missing} in the checked manifests selects {}; add one covering ingress and egress",
-                    obj.display()
-                ),
+            out.push(Hit::pos(
+                line,
+                col,
+                format!("{missing} in the checked manifests selects {display}; add one covering ingress and egress"),
             ));
-        }
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::NotIsolated as C;
+    use crate::testutil::hits;
 
     const FAIL: &str = r#"apiVersion: apps/v1
 kind: Deployment
@@ -118,4 +107,16 @@ spec:
 "#;
 
     crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
+
+    #[test]
+    fn only_policies_of_the_pods_namespace_count() {
+        // The PASS policy moved to another namespace no longer covers the Deployment.
+        assert_eq!(
+            hits(&C, &PASS.replace("{name: deny, namespace: apps}", "{name: deny, namespace: other}")).len(),
+            1
+        );
+        // Without namespaces, both are in default.
+        let unnamespaced = PASS.replace("  namespace: apps\n", "").replace(", namespace: apps}", "}");
+        assert!(hits(&C, &unnamespaced).is_empty());
+    }
 }

@@ -38,16 +38,18 @@ impl Check for ClusterAdminBinding {
         let Some(n) = obj.root.path(&["roleRef", "name"]) else { return };
         let name = n.scalar_text().unwrap_or_default();
         let role_kind = obj.root.path(&["roleRef", "kind"]).and_then(Node::scalar_text).unwrap_or_default();
-        let wildcard_role = cx.objects.iter().any(|r| {
-            r.kind == role_kind
-                && r.name == name
-                && r.root.get("rules").map(Node::as_seq).unwrap_or(&[]).iter().any(all_powerful)
-        });
         if name == "cluster-admin" {
             out.push(Hit::at(n, "binding grants cluster-admin; bind a least-privilege role"));
-        } else if wildcard_role {
-            out.push(Hit::at(n, format!("binding grants {role_kind} {name:?}, which allows every verb on every resource; bind a least-privilege role")));
+            return;
         }
+        // The role may be defined in any file of the scan: a ClusterRole by name, a Role by name in the
+        // binding's namespace.
+        let (namespace, line, col) = (ns(obj).to_string(), n.line, n.col);
+        cx.relate(move |index, out| {
+            if index.roles_named(&role_kind, &namespace, &name).any(|r| r.all_powerful) {
+                out.push(Hit::pos(line, col, format!("binding grants {role_kind} {name:?}, which allows every verb on every resource; bind a least-privilege role")));
+            }
+        });
     }
 }
 
@@ -90,5 +92,12 @@ subjects:
         assert!(hits(&C, &doc("test", "system:test")).is_empty());
         assert!(hits(&C, &doc("test", "gce:podsecuritypolicy:calico-sa")).is_empty());
         assert_eq!(hits(&C, &doc("system:test", "mine")).len(), 1);
+    }
+
+    #[test]
+    fn a_role_binding_grants_the_role_of_its_own_namespace() {
+        let doc = "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: ROLE_NS}\nrules:\n- {apiGroups: ['*'], resources: ['*'], verbs: ['*']}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: apps}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: r}\nsubjects: [{kind: User, name: u}]\n";
+        assert_eq!(hits(&C, &doc.replace("ROLE_NS", "apps")).len(), 1);
+        assert!(hits(&C, &doc.replace("ROLE_NS", "other")).is_empty());
     }
 }

@@ -33,25 +33,25 @@ impl Check for NamespaceNoNetpol {
         if obj.kind != "Namespace" {
             return;
         }
-        if !cx
-            .objects
-            .iter()
-            .any(|p| p.kind == "NetworkPolicy" && p.namespace.as_deref() == Some(obj.name.as_str()))
-        {
-            out.push(Hit::at(
-                &obj.root,
-                format!(
-                    "namespace {:?} has no NetworkPolicy in the checked manifests; add a default-deny policy",
-                    obj.name
-                ),
-            ));
-        }
+        let (name, line, col) = (obj.name.clone(), obj.root.line, obj.root.col);
+        cx.relate(move |index, out| {
+            if index.network_policies_in(&name).next().is_none() {
+                out.push(Hit::pos(
+                    line,
+                    col,
+                    format!(
+                        "namespace {name:?} has no NetworkPolicy in the checked manifests; add a default-deny policy"
+                    ),
+                ));
+            }
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::NamespaceNoNetpol as C;
+    use crate::testutil::hits;
 
     const FAIL: &str = r#"apiVersion: v1
 kind: Namespace
@@ -68,4 +68,11 @@ spec: {podSelector: {}}
 "#;
 
     crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
+
+    #[test]
+    fn a_policy_without_namespace_is_in_default() {
+        let doc = "apiVersion: v1\nkind: Namespace\nmetadata: {name: default}\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: d}\nspec: {podSelector: {}}\n";
+        assert!(hits(&C, doc).is_empty());
+        assert_eq!(hits(&C, &doc.replace("{name: default}", "{name: apps}")).len(), 1);
+    }
 }
