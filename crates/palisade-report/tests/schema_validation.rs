@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{fs_report, image_report, render, schema_dir};
+use common::{fs_project_report, fs_report, image_projects_report, image_report, render, schema_dir};
 use jsonschema::{Registry, Validator};
 use palisade_core::{ArtifactInfo, ArtifactKind, ScanReport};
 use palisade_report::Format;
@@ -55,6 +55,8 @@ fn reports() -> Vec<(&'static str, ScanReport)> {
     vec![
         ("image report", image_report()),
         ("fs report", fs_report()),
+        ("fs report with its project", fs_project_report()),
+        ("image report with projects", image_projects_report()),
         ("empty rootfs report", ScanReport::new(ArtifactInfo::new(ArtifactKind::Rootfs, ""), "garbage date")),
     ]
 }
