@@ -207,6 +207,7 @@ fn scan_artifact(
     let mut report = ScanReport::new(scanned.info, now());
     report.os = inv.os;
     report.packages = inv.packages;
+    report.projects = inv.projects;
     report.warnings = scanned.warnings;
     if let Some(sink) = secret_sink {
         report.secrets = sink.finish(&scanned.tree);
@@ -315,7 +316,7 @@ fn match_vulnerabilities(report: &mut ScanReport, db: Option<&Path>) -> Result<(
     {
         report.warnings.push(Warning::new("vuln", w));
     }
-    let mut found = palisade_vulndb::match_packages(&db, report.os.as_ref(), &report.packages)
+    let mut found = palisade_vulndb::match_report(&db, report)
         .with_context(|| format!("matching against {}", path.display()))?;
     found.sort_by(|a, b| {
         b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)).then_with(|| a.purl.cmp(&b.purl))
@@ -341,6 +342,7 @@ fn scan_sbom(path: &Path) -> Result<ScanReport> {
     let mut report = ScanReport::new(ArtifactInfo::new(ArtifactKind::Sbom, display.clone()), now());
     report.os = input.os;
     report.packages = input.packages;
+    report.projects = input.projects;
     report.warnings =
         input.warnings.into_iter().map(|w| Warning::new("sbom", w).at(display.clone(), None)).collect();
     Ok(report)
