@@ -934,6 +934,41 @@ mod tests {
     }
 
     #[test]
+    fn the_subject_with_a_package_purl_is_a_project() {
+        // As cdxgen or cargo-cyclonedx write a project's SBOM: the project is metadata.component.
+        let doc = br#"{
+          "bomFormat": "CycloneDX", "specVersion": "1.5",
+          "metadata": {"component": {"type": "application", "bom-ref": "app", "name": "app", "version": "0.2.0",
+                                     "purl": "pkg:cargo/app@0.2.0"}},
+          "components": [
+            {"type": "library", "bom-ref": "s", "name": "serde", "version": "1.0.0", "purl": "pkg:cargo/serde@1.0.0"},
+            {"type": "library", "bom-ref": "s2", "name": "serde", "version": "1.0.0", "purl": "pkg:cargo/serde@1.0.0",
+             "properties": [{"name": "aquasecurity:trivy:FilePath", "value": "other/Cargo.lock"}]},
+            {"type": "application", "bom-ref": "w", "name": "web", "version": "1.0.0", "purl": "pkg:npm/web@1.0.0",
+             "properties": [{"name": "palisade:project", "value": "true"}]}
+          ],
+          "dependencies": [{"ref": "app", "dependsOn": ["s"]}]
+        }"#;
+        let s = read(doc, "bom.json").unwrap();
+        let projects: Vec<&str> = s.projects.iter().map(|p| p.purl.as_str()).collect();
+        assert_eq!(projects, ["pkg:cargo/app@0.2.0", "pkg:npm/web@1.0.0"]);
+        assert_eq!(s.projects[0].dependencies, ["pkg:cargo/serde@1.0.0"]);
+        // The same package twice in the document: one package, both locations.
+        assert_eq!(s.packages.len(), 1);
+        let paths: Vec<&str> = s.packages[0].locations.iter().map(|l| l.path.as_str()).collect();
+        assert_eq!(paths, ["bom.json", "other/Cargo.lock"]);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        // An image's subject (an oci purl) is the artifact: neither a project nor a skipped component.
+        let image = br#"{"bomFormat": "CycloneDX", "specVersion": "1.6",
+          "metadata": {"component": {"type": "container", "name": "img", "purl": "pkg:oci/img@sha256%3Aab"}},
+          "components": [{"type": "library", "name": "a", "version": "1", "purl": "pkg:gem/a@1"}]}"#;
+        let s = read(image, "bom.json").unwrap();
+        assert!(s.projects.is_empty());
+        assert_eq!(s.packages.len(), 1);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
     fn nested_components_and_skips_are_counted() {
         let doc = br#"{
           "bomFormat": "CycloneDX", "specVersion": "1.4",
@@ -993,7 +1028,14 @@ mod tests {
         let s = read(doc, "x").unwrap();
         assert_eq!(s.packages.len(), 1);
         assert_eq!(s.packages[0].name, "a");
+        assert!(s.projects.is_empty(), "an oci image is not a project");
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        // A described package with a package purl is the project the document is about.
+        let project = String::from_utf8_lossy(doc).replace("pkg:oci/app@sha256%3Aab", "pkg:npm/app@2.0.0");
+        let s = read(project.as_bytes(), "x").unwrap();
+        assert_eq!(s.projects.len(), 1);
+        assert_eq!(s.projects[0].purl, "pkg:npm/app@2.0.0");
+        assert_eq!(s.packages.len(), 1);
     }
 
     #[test]

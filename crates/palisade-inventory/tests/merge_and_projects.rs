@@ -102,6 +102,30 @@ fn lockfiles_that_do_not_name_their_project_are_named_by_the_manifest() {
 }
 
 #[test]
+fn a_stale_lockfile_keeps_its_own_name_and_the_manifest_is_not_its_location() {
+    let lock = br#"{"lockfileVersion": 3, "packages": {"": {"name": "web", "version": "1.0.0"}}}"#;
+    let res = all(&[
+        ("web/package-lock.json", 1, lock),
+        ("web/package.json", 2, br#"{"name": "web", "version": "2.0.0"}"#),
+        // Another directory: a renamed project.
+        (
+            "api/package-lock.json",
+            1,
+            br#"{"lockfileVersion": 3, "packages": {"": {"name": "old-api", "version": "1.0.0"}}}"#,
+        ),
+        ("api/package.json", 1, br#"{"name": "api", "version": "1.0.0"}"#),
+    ]);
+    let projects: Vec<(&str, Vec<&str>)> = res.projects.iter().map(|p| (p.purl.as_str(), paths(p))).collect();
+    assert_eq!(
+        projects,
+        [
+            ("pkg:npm/old-api@1.0.0", vec!["api/package-lock.json"]),
+            ("pkg:npm/web@1.0.0", vec!["web/package-lock.json"])
+        ]
+    );
+}
+
+#[test]
 fn a_manifest_deleted_by_a_later_layer_names_nothing() {
     let yarn = fixture("yarn/yarn-v1.lock");
     let res = inventory(
