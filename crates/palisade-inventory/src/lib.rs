@@ -213,7 +213,8 @@ fn name_projects(projects: Vec<Project>, manifests: Vec<Package>) -> Vec<Package
     let mut by_dir: HashMap<(Ecosystem, &str), &Package> = HashMap::new();
     for m in &manifests {
         if let Some(l) = m.location() {
-            // Two manifests in one directory (a whiteout-replaced file in another layer): the first wins.
+            // One per directory and ecosystem (`package.json` for npm, `pyproject.toml` for PyPI) among the
+            // live files.
             by_dir.entry((m.ecosystem, parent_dir(&l.path))).or_insert(m);
         }
     }
