@@ -136,12 +136,14 @@ pub struct Package {
     /// source does not say (installed packages).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub direct: Option<bool>,
-    /// Where it was found. The first is the primary location.
+    /// Where it was found, one entry per file that names this package. The first is the primary location:
+    /// installed metadata or a binary before a lockfile, a lockfile before a requirements file (see
+    /// `palisade-inventory`'s `merge` module).
     pub locations: Vec<Location>,
     /// purls of the packages this one depends on, where the source records the graph.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dependencies: Vec<String>,
-    /// Which parser found it (e.g. `dpkg-status`, `npm-package-lock`).
+    /// Which parser found it at the primary location (e.g. `dpkg-status`, `npm-package-lock`).
     pub found_by: String,
     /// Extra facts that do not fit above (e.g. Go toolchain version, Java manifest fields).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -180,6 +182,12 @@ impl Package {
     /// The primary location.
     pub fn location(&self) -> Option<&Location> {
         self.locations.first()
+    }
+
+    /// True for a root project that is the module a binary was built from (metadata `main = "true"`, set by
+    /// the Go build-info and `cargo auditable` parsers): the binary ships that version of it.
+    pub fn is_binary_main(&self) -> bool {
+        self.metadata.get("main").is_some_and(|v| v == "true")
     }
 }
 

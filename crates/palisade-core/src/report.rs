@@ -38,9 +38,20 @@ pub struct ScanReport {
     pub scanners: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub os: Option<OsInfo>,
-    /// Inventory, sorted by (ecosystem, name, version, location).
+    /// Inventory, sorted by (ecosystem, name, version, location). One entry per package: a package found by
+    /// several sources (an installed `package.json` and a lockfile, a Go binary and `go.mod`) is one entry
+    /// with several locations.
     #[serde(default)]
     pub packages: Vec<Package>,
+    /// Root projects: the projects the lockfiles, manifests and binaries belong to (the `package.json` beside
+    /// a lockfile, the root crates of a `Cargo.lock`, the main module of `go.mod` or of a Go binary, a Python
+    /// project), sorted like `packages`. They are the subject of the scan, not dependencies, so they are not
+    /// in `packages`. Each one's `dependencies` are the purls of its direct dependencies (for a Go binary:
+    /// every module linked in), `locations` the files that declare it. A project with metadata
+    /// `main = "true"` is the module a binary was built from: the binary ships that version, so it is matched
+    /// against advisories like a package.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub projects: Vec<Package>,
     /// Vulnerable packages (`--scanners vuln`), sorted by severity then id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vulnerabilities: Vec<VulnFinding>,
@@ -100,6 +111,7 @@ impl ScanReport {
             scanners: Vec::new(),
             os: None,
             packages: Vec::new(),
+            projects: Vec::new(),
             vulnerabilities: Vec::new(),
             secrets: Vec::new(),
             misconfigurations: Vec::new(),

@@ -3,14 +3,17 @@
 //! Each parser is one file under [`parsers`] that understands one kind of file (a dpkg `status`, a
 //! `package-lock.json`, a Go binary, ...). All parsers are registered in one place, [`registry::all`].
 //! [`Inventory`] is the [`FileSink`] that feeds the artifact stream to them and, after the walk, keeps only
-//! the packages whose file survives in the final filesystem.
+//! the packages whose file survives in the final filesystem, merges the entries that are the same package
+//! ([`merge`]) and sets the root projects apart from the dependencies.
 
+pub mod merge;
 pub mod parsers;
 pub mod registry;
 pub mod sbom;
 
 use palisade_artifact::{Content, FileMeta, FileSink, Probe};
 use palisade_core::{Ecosystem, Location, OsInfo, Package, Progress, Warning, Warnings};
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 /// A file handed to a parser.
@@ -39,11 +42,52 @@ impl Input<'_> {
 /// What one parser found in one file.
 #[derive(Debug, Default)]
 pub struct Output {
+    /// Dependencies and installed packages.
     pub packages: Vec<Package>,
+    /// The root projects this file belongs to: a lockfile's root entry and workspace members, a binary's
+    /// main module. Never also in `packages`.
+    pub projects: Vec<Project>,
+    /// Set only by the project-manifest parser: the project a `package.json` (outside `node_modules`) or
+    /// `pyproject.toml` declares. A manifest names the projects of the lockfiles in its directory and is
+    /// never reported by itself.
+    pub manifest: Option<Package>,
     /// Set only by the os-release parser.
     pub os: Option<OsInfo>,
     /// Non-fatal problems inside an otherwise readable file (e.g. one bad record in a dpkg status).
     pub warnings: Vec<String>,
+}
+
+/// A root project found in one file (see [`Output::projects`]).
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The project, its `dependencies` the purls of its direct dependencies. `name` (and `version`) may be
+    /// empty when the file does not say (`yarn.lock`, `pnpm-lock.yaml`, `poetry.lock`): the manifest in
+    /// `dir` then names it, and a project nothing names is dropped.
+    pub package: Package,
+    /// The project's directory relative to the artifact root (`""` for the root): where its manifest is.
+    pub dir: String,
+}
+
+impl Project {
+    pub fn new(package: Package, dir: impl Into<String>) -> Self {
+        Project { package, dir: dir.into() }
+    }
+}
+
+/// The directory part of a `/`-separated path (`""` for a file at the root).
+pub fn parent_dir(path: &str) -> &str {
+    path.rsplit_once('/').map_or("", |(d, _)| d)
+}
+
+/// `dir` joined with a relative `sub` path (`.` and empty mean `dir` itself; `./` prefixes and trailing `/`
+/// are dropped).
+pub fn join_dir(dir: &str, sub: &str) -> String {
+    let sub = sub.trim_start_matches("./").trim_end_matches('/');
+    match (dir.is_empty(), sub.is_empty() || sub == ".") {
+        (_, true) => dir.to_string(),
+        (true, false) => sub.to_string(),
+        (false, false) => format!("{dir}/{sub}"),
+    }
 }
 
 /// A file a parser wanted but could not read. The message says what is wrong; the caller adds file and layer.
@@ -107,7 +151,10 @@ pub struct Inventory<'p> {
 #[derive(Debug, Default)]
 pub struct InventoryResult {
     pub os: Option<OsInfo>,
+    /// One entry per package (see [`merge`]), sorted by (ecosystem, name, version, locations).
     pub packages: Vec<Package>,
+    /// The root projects (see `palisade_core::ScanReport::projects`), merged and sorted the same way.
+    pub projects: Vec<Package>,
 }
 
 impl<'p> Inventory<'p> {
@@ -121,11 +168,14 @@ impl<'p> Inventory<'p> {
     }
 
     /// Finish: keep results whose file version is live according to `is_live(path, layer)`, pick the OS,
-    /// give OS packages their distro purls, sort.
+    /// give OS packages their distro purls, name the projects from their manifests, merge the entries that
+    /// are the same package or project, sort.
     pub fn finish(self, is_live: impl Fn(&str, Option<u32>) -> bool) -> InventoryResult {
         let results = self.results.into_inner().unwrap_or_else(|e| e.into_inner());
         let mut os = None;
         let mut packages = Vec::new();
+        let mut projects = Vec::new();
+        let mut manifests = Vec::new();
         for r in results {
             if !is_live(&r.path, r.layer) {
                 continue;
@@ -137,6 +187,8 @@ impl<'p> Inventory<'p> {
                 }
             }
             packages.extend(r.output.packages);
+            projects.extend(r.output.projects);
+            manifests.extend(r.output.manifest);
         }
         if let Some(os) = os.as_mut()
             && packages.iter().any(|p| p.found_by == "dpkg-status-d")
@@ -147,17 +199,79 @@ impl<'p> Inventory<'p> {
         for p in packages.iter_mut().filter(|p| p.ecosystem.is_os()) {
             p.purl = os_purl(p, os.as_ref());
         }
-        packages.sort_by(|a, b| {
-            (a.ecosystem, &a.name, &a.version, &a.locations).cmp(&(
-                b.ecosystem,
-                &b.name,
-                &b.version,
-                &b.locations,
-            ))
-        });
-        packages.dedup_by(|a, b| a.purl == b.purl && a.locations == b.locations && a.found_by == b.found_by);
-        InventoryResult { os, packages }
+        InventoryResult {
+            os,
+            packages: merge::merge_packages(packages),
+            projects: merge::merge_packages(name_projects(projects, manifests)),
+        }
     }
+}
+
+/// Give each project the name and version of the manifest in its directory when its own file did not say,
+/// and the manifest as a further location when it names the same project; drop projects nothing names.
+fn name_projects(projects: Vec<Project>, manifests: Vec<Package>) -> Vec<Package> {
+    let mut by_dir: HashMap<(Ecosystem, &str), &Package> = HashMap::new();
+    for m in &manifests {
+        if let Some(l) = m.location() {
+            // One per directory and ecosystem (`package.json` for npm, `pyproject.toml` for PyPI) among the
+            // live files.
+            by_dir.entry((m.ecosystem, parent_dir(&l.path))).or_insert(m);
+        }
+    }
+    let mut out = Vec::with_capacity(projects.len());
+    // Purls that changed when a manifest gave the version, for the dependencies naming the old one (a yarn
+    // berry root depends on its workspaces before their versions are known).
+    let mut renamed_purls: HashMap<String, String> = HashMap::new();
+    for Project { mut package, dir } in projects {
+        if let Some(m) = by_dir.get(&(package.ecosystem, dir.as_str())) {
+            let had_name = !package.name.is_empty();
+            let mut renamed = !had_name;
+            if renamed {
+                package.name = m.name.clone();
+            }
+            let same_name = merge::same_name(package.ecosystem, &package.name, &m.name);
+            if same_name && package.version.is_empty() && !m.version.is_empty() {
+                package.version = m.version.clone();
+                renamed = true;
+            }
+            if renamed {
+                let purl = palisade_core::package::build_purl(
+                    package.ecosystem,
+                    &package.name,
+                    &package.version,
+                    &[],
+                );
+                let old = std::mem::replace(&mut package.purl, purl);
+                if had_name && old != package.purl {
+                    renamed_purls.insert(old, package.purl.clone());
+                }
+            }
+            // A stale lockfile can name another project or version: then the manifest is not its location.
+            if same_name && (m.version.is_empty() || merge::identity(&package) == merge::identity(m)) {
+                for l in &m.locations {
+                    if !package.locations.contains(l) {
+                        package.locations.push(l.clone());
+                    }
+                }
+                if package.licenses.is_empty() {
+                    package.licenses = m.licenses.clone();
+                }
+            }
+        }
+        if !package.name.is_empty() {
+            out.push(package);
+        }
+    }
+    if !renamed_purls.is_empty() {
+        for p in &mut out {
+            for d in &mut p.dependencies {
+                if let Some(new) = renamed_purls.get(d.as_str()) {
+                    d.clone_from(new);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// `pkg:deb/debian/libssl3@3.0.11-1~deb12u2?arch=amd64&distro=debian-12&upstream=openssl`
@@ -201,7 +315,11 @@ impl Inventory<'_> {
                 for w in output.warnings.drain(..) {
                     warnings.push(Warning::new(parser.id(), w).at(meta.path, meta.layer));
                 }
-                if output.packages.is_empty() && output.os.is_none() {
+                if output.packages.is_empty()
+                    && output.projects.is_empty()
+                    && output.manifest.is_none()
+                    && output.os.is_none()
+                {
                     return;
                 }
                 if let Some(p) = self.progress {

@@ -30,6 +30,8 @@ pub fn all() -> Vec<Box<dyn Parser>> {
         Box::new(parsers::gemspec::Gemspec),
         Box::new(parsers::nuget_packages_lock::NugetPackagesLock),
         Box::new(parsers::dotnet_deps::DotnetDeps),
+        // Project manifests: they name the root projects of the lockfiles beside them.
+        Box::new(parsers::project_manifest::ProjectManifest),
         // Binaries and archives
         Box::new(parsers::go_mod::GoMod),
         Box::new(parsers::go_binary::GoBinary),

@@ -11,6 +11,10 @@
 //!   `licenseConcluded`) the licences, split at top-level `AND`, with `LicenseRef-` ids replaced by their
 //!   extracted text.
 //!
+//! Root projects (`SbomInput::projects`): a CycloneDX `metadata.component` or SPDX described package with a
+//! purl of a known type (the project a `cdxgen`, `cargo-cyclonedx` or Palisade SBOM of a project tree is
+//! about), and components or packages marked `palisade:project` = `true`.
+//!
 //! Palisade's own facts round-trip: the `palisade:*` CycloneDX properties and SPDX annotations written by
 //! `palisade-report` (location, layer, found_by, source, arch, direct, scope, metadata). Trivy's facts are
 //! understood too: `aquasecurity:trivy:SrcName`/`SrcVersion`/`SrcRelease`/`SrcEpoch` and `FilePath`
@@ -37,8 +41,10 @@ pub enum SbomFormat {
 pub struct SbomInput {
     pub format: SbomFormat,
     pub os: Option<OsInfo>,
-    /// Sorted by (ecosystem, name, version, locations).
+    /// One entry per package (see [`crate::merge`]), sorted by (ecosystem, name, version, locations).
     pub packages: Vec<Package>,
+    /// The root projects the document is about, merged and sorted the same way.
+    pub projects: Vec<Package>,
     /// Non-fatal problems: skipped components, unexpected spec versions.
     pub warnings: Vec<String>,
 }
@@ -61,6 +67,7 @@ mod props {
     pub const OS_PRETTY_NAME: &str = "palisade:os:pretty_name";
     pub const OS_ID_LIKE: &str = "palisade:os:id_like";
     pub const OS_DISTROLESS: &str = "palisade:os:distroless";
+    pub const PROJECT: &str = "palisade:project";
     pub const TRIVY_PREFIX: &str = "aquasecurity:trivy:";
 }
 
@@ -329,19 +336,23 @@ fn locations_from_aggregators(
 fn finish(
     format: SbomFormat,
     os: Option<OsInfo>,
-    mut packages: Vec<Package>,
+    packages: Vec<Package>,
+    projects: Vec<Package>,
     warnings: Vec<String>,
 ) -> SbomInput {
     let os = os.or_else(|| os_from_purls(&packages));
-    packages.sort_by(|a, b| {
-        (a.ecosystem, &a.name, &a.version, &a.locations).cmp(&(
-            b.ecosystem,
-            &b.name,
-            &b.version,
-            &b.locations,
-        ))
-    });
-    SbomInput { format, os, packages, warnings }
+    SbomInput {
+        format,
+        os,
+        packages: crate::merge::merge_packages(packages),
+        projects: crate::merge::merge_packages(projects),
+        warnings,
+    }
+}
+
+/// True when a component or package carries `palisade:project` = `true`.
+fn marked_project(props: &[(String, String)]) -> bool {
+    prop(props, props::PROJECT) == Some("true")
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -452,7 +463,10 @@ fn read_cyclonedx(data: &[u8], path: &str) -> Result<SbomInput, ParseError> {
     }
 
     let mut all: Vec<&CdxComponent> = Vec::new();
-    if let Some(root) = bom.metadata.as_ref().and_then(|m| m.component.as_ref()) {
+    let subject = bom.metadata.as_ref().and_then(|m| m.component.as_ref());
+    if let Some(root) = subject {
+        // The document's subject: a root project when it has a usable purl, else the scanned artifact.
+        all.push(root);
         flatten(&root.components, &mut all);
     }
     flatten(&bom.components, &mut all);
@@ -471,9 +485,10 @@ fn read_cyclonedx(data: &[u8], path: &str) -> Result<SbomInput, ParseError> {
     let mut skipped = Skipped::default();
     let mut packages = Vec::new();
     let mut purl_of_ref: HashMap<&str, String> = HashMap::new();
-    let mut ref_of_package: Vec<Option<&str>> = Vec::new();
+    let mut ref_of_package: Vec<(Option<&str>, bool)> = Vec::new();
     for c in all {
         let props = cdx_props(c);
+        let is_subject = subject.is_some_and(|s| std::ptr::eq(s, c));
         if c.kind.as_deref() == Some("operating-system") {
             if os.is_none() {
                 os = Some(os_from_props(c.name.as_deref().unwrap_or_default(), c.version.as_deref(), &props));
@@ -481,12 +496,13 @@ fn read_cyclonedx(data: &[u8], path: &str) -> Result<SbomInput, ParseError> {
             continue;
         }
         let Some(purl) = c.purl.as_deref().filter(|p| !p.trim().is_empty()) else {
-            let structural = props.iter().any(|(n, _)| n == "aquasecurity:trivy:Class");
+            let structural = is_subject || props.iter().any(|(n, _)| n == "aquasecurity:trivy:Class");
             if !structural {
                 skipped.no_purl += 1;
             }
             continue;
         };
+        let is_project = is_subject || marked_project(&props);
         let facts = Facts {
             name: c.name.clone(),
             group: c.group.clone(),
@@ -516,25 +532,31 @@ fn read_cyclonedx(data: &[u8], path: &str) -> Result<SbomInput, ParseError> {
                 if let Some(r) = c.bom_ref.as_deref() {
                     purl_of_ref.entry(r).or_insert_with(|| p.purl.clone());
                 }
-                ref_of_package.push(c.bom_ref.as_deref());
+                ref_of_package.push((c.bom_ref.as_deref(), is_project));
                 packages.push(p);
             }
+            // The subject of an image or directory SBOM (an `oci` purl, say) is the artifact, not a project.
+            Err(_) if is_subject => {}
             Err(s) => skipped.add(s),
         }
     }
-    for (p, r) in packages.iter_mut().zip(ref_of_package) {
-        let Some(r) = r else { continue };
-        let deps: BTreeSet<&String> = edges
-            .get(r)
-            .into_iter()
-            .flatten()
-            .filter_map(|d| purl_of_ref.get(d.as_str()))
-            .filter(|d| **d != p.purl)
-            .collect();
-        p.dependencies = deps.into_iter().cloned().collect();
+    let mut projects = Vec::new();
+    let mut kept = Vec::with_capacity(packages.len());
+    for (mut p, (r, is_project)) in packages.into_iter().zip(ref_of_package) {
+        if let Some(r) = r {
+            let deps: BTreeSet<&String> = edges
+                .get(r)
+                .into_iter()
+                .flatten()
+                .filter_map(|d| purl_of_ref.get(d.as_str()))
+                .filter(|d| **d != p.purl)
+                .collect();
+            p.dependencies = deps.into_iter().cloned().collect();
+        }
+        if is_project { projects.push(p) } else { kept.push(p) }
     }
     skipped.warnings("component", &mut warnings);
-    Ok(finish(SbomFormat::CycloneDx, os, packages, warnings))
+    Ok(finish(SbomFormat::CycloneDx, os, kept, projects, warnings))
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -746,7 +768,7 @@ fn read_spdx(data: &[u8], path: &str) -> Result<SbomInput, ParseError> {
     let mut skipped = Skipped::default();
     let mut packages = Vec::new();
     let mut purl_of_id: HashMap<&str, String> = HashMap::new();
-    let mut id_of_package: Vec<Option<&str>> = Vec::new();
+    let mut id_of_package: Vec<(Option<&str>, bool)> = Vec::new();
     for p in &doc.packages {
         let props = spdx_props(p);
         if matches!(p.primary_package_purpose.as_deref(), Some("OPERATING-SYSTEM" | "OPERATING_SYSTEM")) {
@@ -759,7 +781,8 @@ fn read_spdx(data: &[u8], path: &str) -> Result<SbomInput, ParseError> {
             }
             continue;
         }
-        if p.spdx_id.as_deref().is_some_and(|id| described.contains(id)) {
+        let is_described = p.spdx_id.as_deref().is_some_and(|id| described.contains(id));
+        if is_described && spdx_purl(p).is_none() {
             // The scanned artifact itself (an image, a directory), not one of its packages.
             continue;
         }
@@ -790,30 +813,37 @@ fn read_spdx(data: &[u8], path: &str) -> Result<SbomInput, ParseError> {
             foreign_location,
             foreign_source,
         };
+        let is_project = is_described || marked_project(&facts.props);
         match build_package(facts, path, "sbom-spdx") {
             Ok(pkg) => {
                 if let Some(id) = p.spdx_id.as_deref() {
                     purl_of_id.entry(id).or_insert_with(|| pkg.purl.clone());
                 }
-                id_of_package.push(p.spdx_id.as_deref());
+                id_of_package.push((p.spdx_id.as_deref(), is_project));
                 packages.push(pkg);
             }
+            // A described artifact with a purl of another kind (an `oci` image) is not a project.
+            Err(_) if is_described => {}
             Err(s) => skipped.add(s),
         }
     }
-    for (p, id) in packages.iter_mut().zip(id_of_package) {
-        let Some(id) = id else { continue };
-        let deps: BTreeSet<&String> = edges
-            .get(id)
-            .into_iter()
-            .flatten()
-            .filter_map(|d| purl_of_id.get(d.as_str()))
-            .filter(|d| **d != p.purl)
-            .collect();
-        p.dependencies = deps.into_iter().cloned().collect();
+    let mut projects = Vec::new();
+    let mut kept = Vec::with_capacity(packages.len());
+    for (mut p, (id, is_project)) in packages.into_iter().zip(id_of_package) {
+        if let Some(id) = id {
+            let deps: BTreeSet<&String> = edges
+                .get(id)
+                .into_iter()
+                .flatten()
+                .filter_map(|d| purl_of_id.get(d.as_str()))
+                .filter(|d| **d != p.purl)
+                .collect();
+            p.dependencies = deps.into_iter().cloned().collect();
+        }
+        if is_project { projects.push(p) } else { kept.push(p) }
     }
     skipped.warnings("package", &mut warnings);
-    Ok(finish(SbomFormat::Spdx, os, packages, warnings))
+    Ok(finish(SbomFormat::Spdx, os, kept, projects, warnings))
 }
 
 #[cfg(test)]
@@ -905,6 +935,41 @@ mod tests {
     }
 
     #[test]
+    fn the_subject_with_a_package_purl_is_a_project() {
+        // As cdxgen or cargo-cyclonedx write a project's SBOM: the project is metadata.component.
+        let doc = br#"{
+          "bomFormat": "CycloneDX", "specVersion": "1.5",
+          "metadata": {"component": {"type": "application", "bom-ref": "app", "name": "app", "version": "0.2.0",
+                                     "purl": "pkg:cargo/app@0.2.0"}},
+          "components": [
+            {"type": "library", "bom-ref": "s", "name": "serde", "version": "1.0.0", "purl": "pkg:cargo/serde@1.0.0"},
+            {"type": "library", "bom-ref": "s2", "name": "serde", "version": "1.0.0", "purl": "pkg:cargo/serde@1.0.0",
+             "properties": [{"name": "aquasecurity:trivy:FilePath", "value": "other/Cargo.lock"}]},
+            {"type": "application", "bom-ref": "w", "name": "web", "version": "1.0.0", "purl": "pkg:npm/web@1.0.0",
+             "properties": [{"name": "palisade:project", "value": "true"}]}
+          ],
+          "dependencies": [{"ref": "app", "dependsOn": ["s"]}]
+        }"#;
+        let s = read(doc, "bom.json").unwrap();
+        let projects: Vec<&str> = s.projects.iter().map(|p| p.purl.as_str()).collect();
+        assert_eq!(projects, ["pkg:cargo/app@0.2.0", "pkg:npm/web@1.0.0"]);
+        assert_eq!(s.projects[0].dependencies, ["pkg:cargo/serde@1.0.0"]);
+        // The same package twice in the document: one package, both locations.
+        assert_eq!(s.packages.len(), 1);
+        let paths: Vec<&str> = s.packages[0].locations.iter().map(|l| l.path.as_str()).collect();
+        assert_eq!(paths, ["bom.json", "other/Cargo.lock"]);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        // An image's subject (an oci purl) is the artifact: neither a project nor a skipped component.
+        let image = br#"{"bomFormat": "CycloneDX", "specVersion": "1.6",
+          "metadata": {"component": {"type": "container", "name": "img", "purl": "pkg:oci/img@sha256%3Aab"}},
+          "components": [{"type": "library", "name": "a", "version": "1", "purl": "pkg:gem/a@1"}]}"#;
+        let s = read(image, "bom.json").unwrap();
+        assert!(s.projects.is_empty());
+        assert_eq!(s.packages.len(), 1);
+        assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    }
+
+    #[test]
     fn nested_components_and_skips_are_counted() {
         let doc = br#"{
           "bomFormat": "CycloneDX", "specVersion": "1.4",
@@ -964,7 +1029,14 @@ mod tests {
         let s = read(doc, "x").unwrap();
         assert_eq!(s.packages.len(), 1);
         assert_eq!(s.packages[0].name, "a");
+        assert!(s.projects.is_empty(), "an oci image is not a project");
         assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+        // A described package with a package purl is the project the document is about.
+        let project = String::from_utf8_lossy(doc).replace("pkg:oci/app@sha256%3Aab", "pkg:npm/app@2.0.0");
+        let s = read(project.as_bytes(), "x").unwrap();
+        assert_eq!(s.projects.len(), 1);
+        assert_eq!(s.projects[0].purl, "pkg:npm/app@2.0.0");
+        assert_eq!(s.packages.len(), 1);
     }
 
     #[test]

@@ -60,7 +60,18 @@ fn binaries_archives_and_go_mod() {
             .filter(|p| p.found_by == "cargo-auditable")
             .all(|p| p.locations[0].path == "usr/bin/auditable-hello")
     );
-    assert_eq!(res.packages.len(), 5 + 2 + 1 + 1, "{found:#?}");
+    // Go: 3 modules and stdlib; Rust: itoa; Java: snakeyaml; go.mod: x/net. The binaries' own modules and the
+    // go.mod module are the root projects.
+    assert_eq!(res.packages.len(), 4 + 1 + 1 + 1, "{found:#?}");
+    let projects: Vec<_> = res.projects.iter().map(|p| (p.found_by.as_str(), p.purl.as_str())).collect();
+    assert_eq!(
+        projects,
+        [
+            ("cargo-auditable", "pkg:cargo/auditable-hello@0.3.1"),
+            ("go-mod", "pkg:golang/example.com/app"),
+            ("go-binary", "pkg:golang/example.com/hello@(devel)"),
+        ]
+    );
 }
 
 #[test]

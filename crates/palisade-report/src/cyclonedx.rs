@@ -2,7 +2,12 @@
 //!
 //! Layout (our own serde structs, validated against the official 1.6 schema in the tests):
 //! - `metadata.component` is the scanned artifact: a `container` for images (version = digest, an `oci` purl
-//!   when a repo digest is known), a `file` otherwise; its `bom-ref` is `palisade:artifact`.
+//!   when a repo digest is known), a `file` otherwise; its `bom-ref` is `palisade:artifact`. When a project
+//!   tree (`fs`, `repo`) has exactly one root project ([`ScanReport::projects`]), that project is the subject
+//!   instead: an `application` with its purl (as `cdxgen`, `cyclonedx-npm` and `cargo-cyclonedx` write it;
+//!   Trivy and Syft keep the directory there), carrying the artifact's `palisade:artifact:*` properties.
+//! - Other root projects are `application` components (`palisade:project` = `true`, `bom-ref` their purl, or
+//!   `palisade:project:<purl>` when a package has the same purl), under the artifact.
 //! - The OS, when known, is an `operating-system` component (`bom-ref` `palisade:os`), as Trivy emits it.
 //! - One `library` component per package. `bom-ref` is the purl, or `purl#<hash of locations>` when several
 //!   packages share a purl. Maven `group:artifact` and npm `@scope/name` are split into `group` and `name`.
@@ -10,8 +15,11 @@
 //!   every licence is valid SPDX, `{license:{name}}` otherwise. Dev packages have scope `excluded`.
 //! - Palisade facts are `palisade:*` properties (location, layer, found_by, source, arch, direct, metadata);
 //!   `palisade-inventory`'s SBOM reader reads them back.
-//! - `dependencies`: the artifact depends on the OS and on every non-OS package nothing else depends on; the
-//!   OS on the OS packages; each package on its resolved [`Package::dependencies`] (unresolved purls dropped).
+//! - `dependencies`: the artifact depends on the OS, the root projects and every non-OS package that nothing
+//!   else depends on and no project claims; the OS on the OS packages; a project on its resolved
+//!   [`Package::dependencies`] and on the packages of its own files (same location) that nothing depends on;
+//!   each package on its resolved [`Package::dependencies`] (unresolved purls dropped). A project that is the
+//!   subject depends on the OS and on every non-OS package nothing else depends on.
 //! - Licences: an SPDX id the 1.6 schema lists is `license.id`; a newer SPDX id or an expression is one
 //!   `expression` when every licence of the package is valid SPDX (joined with `AND`); otherwise each is a
 //!   `license.name`. `NOASSERTION` / `NONE` are not licences and are left out.
@@ -31,7 +39,7 @@ use crate::util;
 use palisade_core::findings::vuln::VulnFinding;
 use palisade_core::{ArtifactInfo, ArtifactKind, Ecosystem, OsInfo, Package, ScanReport, Scope};
 use serde::Serialize;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
 use uuid::Uuid;
 
@@ -67,6 +75,8 @@ pub mod props {
     /// BOM metadata: one per thing a scanner could not check (`<scanner>/<kind>: <message>`); the findings
     /// of that scanner are incomplete, not clean.
     pub const INCOMPLETE: &str = "palisade:incomplete";
+    /// On a root project's component: `true`.
+    pub const PROJECT: &str = "palisade:project";
 }
 
 #[derive(Serialize)]
@@ -89,6 +99,8 @@ struct Bom<'a> {
 /// and holding them all as a second copy of the report doubled the peak memory.
 struct Components<'a> {
     os: Option<&'a OsInfo>,
+    /// Root projects that are not the subject, with their references.
+    projects: Vec<(&'a Package, String)>,
     packages: &'a [&'a Package],
     refs: &'a [String],
     artifact: &'a ArtifactInfo,
@@ -97,9 +109,13 @@ struct Components<'a> {
 impl Serialize for Components<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
-        let mut seq = serializer.serialize_seq(Some(self.packages.len() + usize::from(self.os.is_some())))?;
+        let n = self.packages.len() + self.projects.len() + usize::from(self.os.is_some());
+        let mut seq = serializer.serialize_seq(Some(n))?;
         if let Some(os) = self.os {
             seq.serialize_element(&os_component(os))?;
+        }
+        for (p, r) in &self.projects {
+            seq.serialize_element(&project_component(p, r, self.artifact))?;
         }
         for (p, r) in self.packages.iter().zip(self.refs) {
             seq.serialize_element(&package_component(p, r, self.artifact))?;
@@ -227,13 +243,68 @@ fn build<'a>(
             packages.iter().zip(refs).filter(|(p, _)| p.ecosystem.is_os()).map(|(_, r)| r.clone()).collect();
         dependencies.push(Dependency { reference: OS_REF.to_string(), depends_on: os_on });
     }
-    for (p, r) in packages.iter().zip(refs) {
-        let under_os = report.os.is_some() && p.ecosystem.is_os();
-        if !under_os && !depended_on.contains(r.as_str()) {
-            root_on.push(r.clone());
+    // Root projects: the subject of a project tree, or applications under the artifact.
+    let subject = subject_project(report);
+    let project_list: Vec<&Package> = report.projects.iter().collect();
+    let project_refs = project_refs(&project_list, &by_purl);
+    let project_by_purl: HashMap<&str, &str> =
+        project_list.iter().zip(&project_refs).map(|(p, r)| (p.purl.as_str(), r.as_str())).collect();
+    // Packages nothing depends on: under a project that has them in its files, else under the root.
+    let tops: Vec<(&Package, &String)> = packages
+        .iter()
+        .zip(refs)
+        .filter(|(p, r)| {
+            let under_os = report.os.is_some() && p.ecosystem.is_os();
+            !under_os && !depended_on.contains(r.as_str())
+        })
+        .map(|(p, r)| (*p, r))
+        .collect();
+    // File -> the top packages found in it, so each project finds those of its own files at once.
+    let mut tops_by_path: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (p, r) in &tops {
+        for l in &p.locations {
+            tops_by_path.entry(l.path.as_str()).or_default().push(r.as_str());
         }
     }
-    dependencies.insert(0, Dependency { reference: ARTIFACT_REF.to_string(), depends_on: root_on });
+    let mut claimed: HashSet<&str> = HashSet::new();
+    let mut project_deps = Vec::with_capacity(project_list.len());
+    for (proj, pref) in project_list.iter().zip(&project_refs) {
+        let mut on = BTreeSet::new();
+        for d in &proj.dependencies {
+            if let Some(t) = by_purl.get(d.as_str()).or_else(|| project_by_purl.get(d.as_str()))
+                && *t != pref.as_str()
+            {
+                on.insert(t.to_string());
+                claimed.insert(t);
+            }
+        }
+        for r in proj.locations.iter().filter_map(|l| tops_by_path.get(l.path.as_str())).flatten() {
+            on.insert(r.to_string());
+            claimed.insert(r);
+        }
+        project_deps.push(Dependency { reference: pref.clone(), depends_on: on.into_iter().collect() });
+    }
+    let root_ref = match subject {
+        Some(_) => project_refs.first().cloned().unwrap_or_default(),
+        None => ARTIFACT_REF.to_string(),
+    };
+    match subject {
+        // The subject is the one project: it depends on what it lists and on everything else at the top.
+        Some(_) => {
+            let mut on: BTreeSet<String> =
+                project_deps.pop().map(|d| d.depends_on).unwrap_or_default().into_iter().collect();
+            on.extend(tops.iter().map(|(_, r)| r.to_string()));
+            root_on.extend(on);
+        }
+        None => {
+            root_on.extend(project_refs.iter().cloned());
+            root_on.extend(
+                tops.iter().filter(|(_, r)| !claimed.contains(r.as_str())).map(|(_, r)| r.to_string()),
+            );
+        }
+    }
+    dependencies.insert(0, Dependency { reference: root_ref, depends_on: root_on });
+    dependencies.extend(project_deps);
     dependencies.extend(package_deps);
 
     Bom {
@@ -252,17 +323,69 @@ fn build<'a>(
                     ..Default::default()
                 }],
             },
-            component: artifact_component(&report.artifact),
+            component: match subject {
+                Some(p) => {
+                    subject_component(p, project_refs.first().map_or("", String::as_str), &report.artifact)
+                }
+                None => artifact_component(&report.artifact),
+            },
             properties: report
                 .gaps
                 .iter()
                 .map(|g| prop(props::INCOMPLETE, format!("{}/{}: {}", g.scanner, g.kind, g.message)))
                 .collect(),
         },
-        components: Components { os: report.os.as_ref(), packages, refs, artifact: &report.artifact },
+        components: Components {
+            os: report.os.as_ref(),
+            projects: match subject {
+                Some(_) => Vec::new(),
+                None => project_list.iter().copied().zip(project_refs.iter().cloned()).collect(),
+            },
+            packages,
+            refs,
+            artifact: &report.artifact,
+        },
         dependencies,
         vulnerabilities: Vulnerabilities::new(&[], &[], &[]),
     }
+}
+
+/// The root project that is the subject of the document: the only one of a project tree (`fs`, `repo`).
+fn subject_project(report: &ScanReport) -> Option<&Package> {
+    match (report.artifact.kind, report.projects.as_slice()) {
+        (ArtifactKind::Fs | ArtifactKind::Repo, [only]) => Some(only),
+        _ => None,
+    }
+}
+
+/// One `bom-ref` per root project: its purl, or `palisade:project:<purl>` when a package has that purl.
+fn project_refs(projects: &[&Package], package_refs: &HashMap<&str, &str>) -> Vec<String> {
+    util::unique_refs(projects, |p| {
+        if package_refs.contains_key(p.purl.as_str()) || p.purl.is_empty() {
+            format!("palisade:project:{}", p.purl)
+        } else {
+            p.purl.clone()
+        }
+    })
+}
+
+/// A root project as an `application` component.
+fn project_component(p: &Package, bom_ref: &str, artifact: &ArtifactInfo) -> Component {
+    let mut c = package_component(p, bom_ref, artifact);
+    c.kind = "application";
+    c.scope = None;
+    c.properties.insert(0, prop(props::PROJECT, "true"));
+    c
+}
+
+/// The one root project of a project tree as `metadata.component`, with the artifact's properties.
+fn subject_component(p: &Package, bom_ref: &str, artifact: &ArtifactInfo) -> Component {
+    let mut c = project_component(p, bom_ref, artifact);
+    let mut properties = artifact_component(artifact).properties;
+    properties.push(prop("palisade:artifact:name", &artifact.name));
+    properties.append(&mut c.properties);
+    c.properties = properties;
+    c
 }
 
 fn artifact_component(a: &ArtifactInfo) -> Component {
@@ -867,6 +990,101 @@ mod tests {
             serde_json::json!([{"license": {"name": "MIT OR Apache-2.0"}}, {"license": {"name": "Custom licence"}}])
         );
         assert_eq!(v(&[]), serde_json::json!([]));
+    }
+
+    fn project(eco: Ecosystem, name: &str, version: &str, path: &str, deps: &[&str]) -> Package {
+        let mut p = Package::new(eco, name, version, Location::new(path, Some(1)), "t");
+        p.dependencies = deps.iter().map(|d| d.to_string()).collect();
+        p
+    }
+
+    fn depends_on(b: &Value, r: &str) -> Vec<String> {
+        let deps = b["dependencies"].as_array().unwrap();
+        let d = deps.iter().find(|d| d["ref"] == r).unwrap_or_else(|| panic!("no dependency entry {r}"));
+        d["dependsOn"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    }
+
+    #[test]
+    fn the_one_project_of_a_project_tree_is_the_subject() {
+        let mut r = ScanReport::new(ArtifactInfo::new(ArtifactKind::Fs, "./web"), "2026-01-01T00:00:00Z");
+        let lock = "package-lock.json";
+        let mut express = Package::new(Ecosystem::Npm, "express", "4.16.0", Location::new(lock, None), "t");
+        express.dependencies = vec!["pkg:npm/qs@6.5.1".into()];
+        let qs = Package::new(Ecosystem::Npm, "qs", "6.5.1", Location::new(lock, None), "t");
+        let stray =
+            Package::new(Ecosystem::PyPI, "six", "1.16.0", Location::new("requirements.txt", None), "t");
+        r.packages = vec![express, qs, stray];
+        r.projects = vec![project(Ecosystem::Npm, "@acme/web", "1.0.0", lock, &["pkg:npm/express@4.16.0"])];
+        let b = bom(&r);
+        let c = &b["metadata"]["component"];
+        assert_eq!(
+            (c["type"].as_str(), c["group"].as_str(), c["name"].as_str()),
+            (Some("application"), Some("@acme"), Some("web"))
+        );
+        assert_eq!(c["version"], "1.0.0");
+        assert_eq!(c["purl"], "pkg:npm/%40acme/web@1.0.0");
+        assert_eq!(c["bom-ref"], "pkg:npm/%40acme/web@1.0.0");
+        let props: Vec<(&str, &str)> = c["properties"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| (p["name"].as_str().unwrap(), p["value"].as_str().unwrap()))
+            .collect();
+        assert!(props.contains(&("palisade:artifact:kind", "fs")), "{props:?}");
+        assert!(props.contains(&("palisade:artifact:name", "./web")), "{props:?}");
+        assert!(props.contains(&(props::PROJECT, "true")));
+        // Not repeated among the components; the graph starts at it.
+        assert_eq!(b["components"].as_array().unwrap().len(), 3);
+        assert_eq!(b["dependencies"][0]["ref"], "pkg:npm/%40acme/web@1.0.0");
+        assert_eq!(
+            depends_on(&b, "pkg:npm/%40acme/web@1.0.0"),
+            ["pkg:npm/express@4.16.0", "pkg:pypi/six@1.16.0"]
+        );
+        assert!(!b["dependencies"].as_array().unwrap().iter().any(|d| d["ref"] == ARTIFACT_REF));
+        // Two projects: the directory stays the subject.
+        r.projects.push(project(Ecosystem::PyPI, "api", "0.1.0", "requirements.txt", &[]));
+        let b = bom(&r);
+        assert_eq!(b["metadata"]["component"]["type"], "file");
+        // So does an image with one project.
+        r.projects.pop();
+        r.artifact.kind = ArtifactKind::Image;
+        assert_eq!(bom(&r)["metadata"]["component"]["type"], "container");
+    }
+
+    #[test]
+    fn projects_of_an_image_are_applications_with_their_packages_under_them() {
+        let mut r = report();
+        let mut lodash = Package::new(
+            Ecosystem::Npm,
+            "lodash",
+            "4.17.15",
+            Location::new("app/node_modules/lodash/package.json", Some(1)),
+            "npm-package-json",
+        );
+        lodash.locations.push(Location::new("app/package-lock.json", Some(1)));
+        r.packages.push(lodash);
+        let web = project(Ecosystem::Npm, "web", "1.0.0", "app/package-lock.json", &[]);
+        // A binary's own module with the purl of a package: its reference must differ.
+        let tool =
+            project(Ecosystem::Maven, "org.apache.logging.log4j:log4j-core", "2.14.1", "app/app.jar", &[]);
+        r.projects = vec![web, tool];
+        let b = bom(&r);
+        assert_eq!(b["metadata"]["component"]["type"], "container");
+        let apps: Vec<&Value> =
+            b["components"].as_array().unwrap().iter().filter(|c| c["type"] == "application").collect();
+        assert_eq!(apps.len(), 2);
+        let tool_ref = "palisade:project:pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1";
+        assert!(apps.iter().any(|c| c["bom-ref"] == tool_ref), "{apps:?}");
+        let root = depends_on(&b, ARTIFACT_REF);
+        assert!(root.contains(&"pkg:npm/web@1.0.0".to_string()) && root.contains(&tool_ref.to_string()));
+        // web's lockfile holds @types/node and lodash, which nothing depends on: they hang under web, not
+        // under the image; the jar is the binary's own file, so log4j-core hangs under the tool.
+        assert_eq!(
+            depends_on(&b, "pkg:npm/web@1.0.0"),
+            ["pkg:npm/%40types/node@20.0.0", "pkg:npm/lodash@4.17.15"]
+        );
+        assert_eq!(depends_on(&b, tool_ref), ["pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"]);
+        assert_eq!(root, ["palisade:os", "pkg:npm/web@1.0.0", tool_ref]);
     }
 
     #[test]

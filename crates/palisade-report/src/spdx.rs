@@ -6,6 +6,11 @@
 //!   `OTHER` for root filesystems).
 //!   Enum values follow the official 2.3 JSON schema, e.g. `OPERATING_SYSTEM` (Trivy writes the spec text's
 //!   `OPERATING-SYSTEM`, which that schema rejects; the reader accepts both).
+//! - When a project tree (`fs`, `repo`) has exactly one root project ([`ScanReport::projects`]), the document
+//!   `DESCRIBES` that project instead (`SPDXRef-Project-<hash>`, purpose `APPLICATION`, its purl), and it
+//!   takes the root's place below. Other root projects are packages with purpose `APPLICATION` and the
+//!   annotation `palisade:project=true` that the root `CONTAINS`; each `DEPENDS_ON` its resolved
+//!   dependencies and the packages of its own files that nothing depends on.
 //! - The OS, when known, is a package with purpose `OPERATING_SYSTEM` that the root `CONTAINS`; it
 //!   `CONTAINS` the OS packages (as Trivy lays it out). The root `CONTAINS` every other package.
 //! - One package per [`Package`]: `SPDXRef-Package-<hash of purl and locations>`, `downloadLocation`,
@@ -217,18 +222,46 @@ fn build(report: &ScanReport, ns_id: Uuid) -> Document {
     };
 
     let a = &report.artifact;
-    let root_id = format!("SPDXRef-Artifact-{}", util::short_hash(&[&a.kind.to_string(), &a.name]));
-    let mut root = root_package(a, &root_id);
-    // What a scanner could not check: this document's findings are incomplete, not clean.
-    root.annotations.extend(
-        report
-            .gaps
-            .iter()
-            .map(|g| annotate(format!("{}={}/{}: {}", props::INCOMPLETE, g.scanner, g.kind, g.message))),
-    );
-    let mut packages = vec![root];
-    let mut relationships = vec![rel(DOCUMENT_ID, "DESCRIBES", &root_id)];
     let mut license_refs = LicenseRefs::default();
+    // Root projects: the subject of a project tree, or applications the artifact contains.
+    let project_ids: Vec<String> =
+        report.projects.iter().map(|p| format!("SPDXRef-Project-{}", util::package_hash(p))).collect();
+    let subject =
+        matches!((a.kind, report.projects.as_slice()), (ArtifactKind::Fs | ArtifactKind::Repo, [_]));
+    let project_packages: Vec<SpdxPackage> = report
+        .projects
+        .iter()
+        .zip(&project_ids)
+        .map(|(p, id)| {
+            let mut pkg = package(p, id, &a.layers, &mut license_refs, &annotate);
+            pkg.primary_package_purpose = Some("APPLICATION");
+            pkg.annotations.insert(0, annotate(format!("{}=true", props::PROJECT)));
+            pkg
+        })
+        .collect();
+    let (root_id, mut packages) = if subject {
+        (project_ids.first().cloned().unwrap_or_default(), project_packages)
+    } else {
+        let root_id = format!("SPDXRef-Artifact-{}", util::short_hash(&[&a.kind.to_string(), &a.name]));
+        let mut packages = vec![root_package(a, &root_id)];
+        packages.extend(project_packages);
+        (root_id, packages)
+    };
+    // What a scanner could not check, on the document's subject: its findings are incomplete, not clean.
+    if let Some(root) = packages.first_mut() {
+        root.annotations.extend(
+            report
+                .gaps
+                .iter()
+                .map(|g| annotate(format!("{}={}/{}: {}", props::INCOMPLETE, g.scanner, g.kind, g.message))),
+        );
+    }
+    let mut relationships = vec![rel(DOCUMENT_ID, "DESCRIBES", &root_id)];
+    if !subject {
+        for id in &project_ids {
+            relationships.push(rel(&root_id, "CONTAINS", id));
+        }
+    }
 
     let os_id = report.os.as_ref().map(|os| {
         let id = format!("SPDXRef-OperatingSystem-{}", util::short_hash(&[&os.id, &os.version_id]));
@@ -289,6 +322,7 @@ fn build(report: &ScanReport, ns_id: Uuid) -> Document {
         };
         relationships.push(rel(parent, "CONTAINS", id));
     }
+    let mut depended_on: HashSet<&str> = HashSet::new();
     for (p, id) in sorted.iter().zip(&ids) {
         let targets: BTreeSet<&str> = p
             .dependencies
@@ -297,7 +331,41 @@ fn build(report: &ScanReport, ns_id: Uuid) -> Document {
             .filter(|t| *t != id.as_str())
             .collect();
         for t in targets {
+            depended_on.insert(t);
             relationships.push(rel(id, "DEPENDS_ON", t));
+        }
+    }
+    let project_by_purl: HashMap<&str, &str> =
+        report.projects.iter().zip(&project_ids).map(|(p, id)| (p.purl.as_str(), id.as_str())).collect();
+    // The packages nothing depends on, and per file those found in it.
+    let tops: Vec<(&Package, &str)> = sorted
+        .iter()
+        .zip(&ids)
+        .filter(|(p, id)| !p.ecosystem.is_os() && !depended_on.contains(id.as_str()))
+        .map(|(p, id)| (*p, id.as_str()))
+        .collect();
+    let mut tops_by_path: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (p, id) in &tops {
+        for l in &p.locations {
+            tops_by_path.entry(l.path.as_str()).or_default().push(id);
+        }
+    }
+    for (proj, pid) in report.projects.iter().zip(&project_ids) {
+        let mut targets: BTreeSet<&str> = proj
+            .dependencies
+            .iter()
+            .filter_map(|d| by_purl.get(d.as_str()).or_else(|| project_by_purl.get(d.as_str())).copied())
+            .collect();
+        // The packages of its own files that nothing else depends on (lockfiles that do not say what is
+        // direct); for the subject, every such package.
+        if subject {
+            targets.extend(tops.iter().map(|(_, id)| *id));
+        } else {
+            targets.extend(proj.locations.iter().filter_map(|l| tops_by_path.get(l.path.as_str())).flatten());
+        }
+        targets.remove(pid.as_str());
+        for t in targets {
+            relationships.push(rel(pid, "DEPENDS_ON", t));
         }
     }
 
@@ -556,6 +624,78 @@ mod tests {
 
     fn find<'a>(d: &'a Value, name: &str) -> &'a Value {
         d["packages"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()
+    }
+
+    fn rels<'a>(d: &'a Value, ty: &str) -> Vec<(&'a str, &'a str)> {
+        d["relationships"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["relationshipType"] == ty)
+            .map(|r| (r["spdxElementId"].as_str().unwrap(), r["relatedSpdxElement"].as_str().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn the_one_project_of_a_project_tree_is_described() {
+        let mut r = report();
+        r.artifact = ArtifactInfo::new(ArtifactKind::Repo, "git/app");
+        r.os = None;
+        r.packages.retain(|p| !p.ecosystem.is_os());
+        let mut app =
+            Package::new(Ecosystem::PyPI, "app", "0.1.0", Location::new("app/pyproject.toml", None), "t");
+        app.dependencies = vec!["pkg:pypi/requests@2.31.0".into()];
+        r.projects = vec![app];
+        let d = doc(&r);
+        let described = rels(&d, "DESCRIBES");
+        assert_eq!(described.len(), 1);
+        let app = find(&d, "app");
+        assert_eq!(described[0], ("SPDXRef-DOCUMENT", app["SPDXID"].as_str().unwrap()));
+        assert!(app["SPDXID"].as_str().unwrap().starts_with("SPDXRef-Project-"));
+        assert_eq!(app["primaryPackagePurpose"], "APPLICATION");
+        assert_eq!(app["externalRefs"][0]["referenceLocator"], "pkg:pypi/app@0.1.0");
+        // No artifact package: the project takes its place and contains the packages.
+        assert!(
+            !d["packages"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["SPDXID"].as_str().unwrap().starts_with("SPDXRef-Artifact-"))
+        );
+        let app_id = app["SPDXID"].as_str().unwrap();
+        let req = find(&d, "requests")["SPDXID"].as_str().unwrap();
+        assert!(rels(&d, "CONTAINS").contains(&(app_id, req)));
+        assert_eq!(
+            rels(&d, "DEPENDS_ON").iter().filter(|(a, _)| *a == app_id).count(),
+            1,
+            "urllib3 hangs under requests"
+        );
+    }
+
+    #[test]
+    fn projects_of_other_scans_are_contained_applications() {
+        let mut r = report();
+        let app =
+            Package::new(Ecosystem::PyPI, "app", "0.1.0", Location::new("app/requirements.txt", None), "t");
+        let other =
+            Package::new(Ecosystem::Npm, "web", "1.0.0", Location::new("web/package-lock.json", None), "t");
+        r.projects = vec![app, other];
+        let d = doc(&r);
+        let root = rels(&d, "DESCRIBES")[0].1;
+        assert!(root.starts_with("SPDXRef-Artifact-"));
+        let app = find(&d, "app");
+        let app_id = app["SPDXID"].as_str().unwrap();
+        assert_eq!(app["primaryPackagePurpose"], "APPLICATION");
+        assert!(
+            app["annotations"].as_array().unwrap().iter().any(|a| a["comment"] == "palisade:project=true")
+        );
+        assert!(rels(&d, "CONTAINS").contains(&(root, app_id)));
+        // It depends on the packages of its requirements file that nothing else depends on.
+        let req = find(&d, "requests")["SPDXID"].as_str().unwrap();
+        assert_eq!(
+            rels(&d, "DEPENDS_ON").iter().filter(|(a, _)| *a == app_id).collect::<Vec<_>>(),
+            [&(app_id, req)]
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod common;
 #[path = "common/findings.rs"]
 mod fixtures;
 
-use common::{fs_report, image_report, render};
+use common::{fs_project_report, fs_report, image_projects_report, image_report, render};
 use palisade_core::{Package, ScanReport, Scope};
 use palisade_inventory::sbom::{self, SbomFormat};
 use palisade_report::Format;
@@ -72,6 +72,28 @@ fn palisade_facts_round_trip() {
             assert_eq!(got, want, "{f} {}", orig.name);
         }
         assert_eq!(find(&back, "@types/node", "app/package-lock.json").scope, Scope::Dev);
+    }
+}
+
+#[test]
+fn root_projects_round_trip_as_projects() {
+    for r in [fs_project_report(), image_projects_report()] {
+        for f in [Format::CycloneDx, Format::SpdxJson] {
+            let back = read_back(&r, f);
+            let what = format!("{f} of {}", r.artifact.name);
+            assert_eq!(keys(&back.projects), keys(&r.projects), "{what}");
+            assert_eq!(keys(&back.packages), keys(&r.packages), "{what}: projects are not packages");
+            for orig in &r.projects {
+                let p = back.projects.iter().find(|p| p.purl == orig.purl).unwrap();
+                assert_eq!(p.locations, orig.locations, "{what}");
+                assert_eq!(p.metadata, orig.metadata, "{what}");
+                // Each listed dependency comes back (the subject also gains the packages nothing else
+                // depends on).
+                for d in &orig.dependencies {
+                    assert!(p.dependencies.contains(d), "{what}: {d} missing from {:?}", p.dependencies);
+                }
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@ mod common;
 #[path = "common/findings.rs"]
 mod fixtures;
 
-use common::{fs_report, image_report, render, schema_dir};
+use common::{fs_project_report, fs_report, image_projects_report, image_report, render, schema_dir};
 use jsonschema::{Registry, Validator};
 use palisade_core::findings::vuln::{CvssScore, VulnFinding};
 use palisade_core::{ArtifactInfo, ArtifactKind, ScanReport, Severity};
@@ -58,6 +58,8 @@ fn reports() -> Vec<(&'static str, ScanReport)> {
     vec![
         ("image report", image_report()),
         ("fs report", fs_report()),
+        ("fs report with its project", fs_project_report()),
+        ("image report with projects", image_projects_report()),
         ("empty rootfs report", ScanReport::new(ArtifactInfo::new(ArtifactKind::Rootfs, ""), "garbage date")),
     ]
 }

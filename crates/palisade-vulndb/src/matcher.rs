@@ -15,7 +15,7 @@ use crate::model::{Advisory, Affected, Event, RangeKind};
 use crate::severity;
 use crate::version::{Scheme, Version};
 use palisade_core::findings::vuln::{AdvisorySource, CvssScore, VulnFinding, VulnStatus};
-use palisade_core::{OsInfo, Package};
+use palisade_core::{OsInfo, Package, ScanReport};
 use std::cmp::Ordering;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -208,10 +208,14 @@ impl ParsedCache {
 }
 
 /// Match packages against the database. `os` is the scanned OS (needed for OS packages).
-pub fn match_packages(
+///
+/// One finding per package and vulnerability: a package found in several files (see
+/// `palisade-inventory`'s merge) is one [`Package`] with several locations, and its findings carry all of
+/// them.
+pub fn match_packages<'a>(
     db: &Db,
     os: Option<&OsInfo>,
-    packages: &[Package],
+    packages: impl IntoIterator<Item = &'a Package>,
 ) -> Result<Vec<VulnFinding>, DbError> {
     let mut findings = Vec::new();
     for pkg in packages {
@@ -234,6 +238,14 @@ pub fn match_packages(
     }
     findings.sort_by(|a, b| (&a.purl, &a.id).cmp(&(&b.purl, &b.id)));
     Ok(findings)
+}
+
+/// Match a report's packages, and its root projects that are the module a binary was built from
+/// ([`Package::is_binary_main`]: the binary ships that version), against the database. Other root projects
+/// (a lockfile's own project) are the code being scanned, not a dependency of it, and are not matched.
+pub fn match_report(db: &Db, report: &ScanReport) -> Result<Vec<VulnFinding>, DbError> {
+    let binaries = report.projects.iter().filter(|p| p.is_binary_main());
+    match_packages(db, report.os.as_ref(), report.packages.iter().chain(binaries))
 }
 
 /// One advisory hit, as one vulnerability (a multi-CVE distro advisory gives one unit per CVE).

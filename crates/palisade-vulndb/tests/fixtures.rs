@@ -1,8 +1,12 @@
 //! Build, open, match and update against the synthetic feed in `tests/fixtures/feed` (always available).
 
 use palisade_core::findings::vuln::{Severity, VulnStatus};
-use palisade_core::{Ecosystem, Location, OsInfo, Package, SourcePackage};
-use palisade_vulndb::{BuildOptions, Db, DbError, FeedConfig, UpdateConfig, build, match_packages, update};
+use palisade_core::{
+    ArtifactInfo, ArtifactKind, Ecosystem, Location, OsInfo, Package, ScanReport, SourcePackage,
+};
+use palisade_vulndb::{
+    BuildOptions, Db, DbError, FeedConfig, UpdateConfig, build, match_packages, match_report, update,
+};
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -112,6 +116,38 @@ fn directory_feed_end_to_end() {
     let f = match_packages(&db, Some(&os), &[apk]).unwrap();
     assert_eq!(f.iter().map(|x| x.id.as_str()).collect::<Vec<_>>(), ["CVE-2099-0005"]);
     assert_eq!(f[0].fixed_version.as_deref(), Some("1.2.5-r1"));
+}
+
+#[test]
+fn one_finding_per_package_with_every_location_and_binary_modules_matched() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = Db::open(&build_from(vec![feed()], tmp.path())).unwrap();
+    // What the inventory makes of demo-lib installed in node_modules and named in two lockfiles.
+    let mut merged = npm("demo-lib", "2.1.0");
+    merged.locations = vec![
+        Location::new("app/node_modules/demo-lib/package.json", Some(1)),
+        Location::new("app/package-lock.json", Some(1)),
+        Location::new("tools/yarn.lock", Some(2)),
+    ];
+    let f = match_packages(&db, None, std::slice::from_ref(&merged)).unwrap();
+    assert_eq!(f.len(), 1, "two advisories, one vulnerability, one package: one finding");
+    assert_eq!(f[0].id, "CVE-2099-0001");
+    assert_eq!(f[0].locations, merged.locations, "every location, primary first");
+
+    // Through a report: packages are matched; a root project only when it is a binary's own module.
+    let mut report = ScanReport::new(ArtifactInfo::new(ArtifactKind::Image, "img"), "2026-01-01T00:00:00Z");
+    report.packages = vec![merged];
+    let mut own_code = npm("demo-lib", "2.1.0");
+    own_code.locations = vec![Location::new("src/demo-lib/package-lock.json", None)];
+    report.projects = vec![own_code];
+    assert_eq!(match_report(&db, &report).unwrap().len(), 1, "the lockfile's own project is not matched");
+    let mut binary = npm("demo-lib", "2.1.0");
+    binary.locations = vec![Location::new("usr/bin/demo", Some(3))];
+    binary.metadata.insert("main".into(), "true".into());
+    report.projects.push(binary);
+    let f = match_report(&db, &report).unwrap();
+    assert_eq!(f.len(), 2);
+    assert!(f.iter().any(|x| x.locations == [Location::new("usr/bin/demo", Some(3))]));
 }
 
 fn make_zip(dir: &Path, out: &Path) {

@@ -245,6 +245,7 @@ fn scan_artifact(
     let mut report = ScanReport::new(scanned.info, now());
     report.os = inv.os;
     report.packages = inv.packages;
+    report.projects = inv.projects;
     report.warnings = scanned.warnings;
     if let Some(sink) = secret_sink {
         report.secrets = sink.finish(&scanned.tree);
@@ -322,7 +323,7 @@ fn match_vulnerabilities(report: &mut ScanReport, path: &Path) {
         report.warnings.push(Warning::new("vuln", w));
     }
     report.gaps.extend(palisade_vulndb::coverage_gaps(&info, report.os.as_ref(), &report.packages));
-    match palisade_vulndb::match_packages(&db, report.os.as_ref(), &report.packages) {
+    match palisade_vulndb::match_report(&db, report) {
         Ok(mut found) => {
             found.sort_by(|a, b| {
                 b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)).then_with(|| a.purl.cmp(&b.purl))
@@ -354,6 +355,7 @@ fn scan_sbom(path: &Path) -> Result<ScanReport> {
     let mut report = ScanReport::new(ArtifactInfo::new(ArtifactKind::Sbom, display.clone()), now());
     report.os = input.os;
     report.packages = input.packages;
+    report.projects = input.projects;
     report.warnings =
         input.warnings.into_iter().map(|w| Warning::new("sbom", w).at(display.clone(), None)).collect();
     Ok(report)

@@ -170,6 +170,117 @@ fn app_image_language_packages_and_whiteout() {
 }
 
 #[test]
+fn app_image_root_projects_are_not_packages() {
+    let Some(fix) = fixtures() else { return };
+    let image = fix.join("app.oci");
+    let report =
+        palisade(&["scan", "image", "--input", image.to_str().unwrap(), "--format", "json", "--quiet"]);
+    let projects: BTreeSet<(&str, Vec<&str>)> = report["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let paths =
+                p["locations"].as_array().unwrap().iter().map(|l| l["path"].as_str().unwrap()).collect();
+            (p["purl"].as_str().unwrap(), paths)
+        })
+        .collect();
+    assert_eq!(
+        projects,
+        BTreeSet::from([
+            ("pkg:cargo/fixture-app@0.1.0", vec!["app/rust/Cargo.lock"]),
+            ("pkg:npm/web@1.0.0", vec!["app/web/package-lock.json", "app/web/package.json"]),
+        ])
+    );
+    let purls: Vec<&str> =
+        report["packages"].as_array().unwrap().iter().map(|p| p["purl"].as_str().unwrap()).collect();
+    assert!(!purls.contains(&"pkg:npm/web@1.0.0") && !purls.contains(&"pkg:cargo/fixture-app@0.1.0"));
+    // One package per package: no purl twice.
+    assert_eq!(purls.iter().collect::<BTreeSet<_>>().len(), purls.len());
+    // The image stays the CycloneDX subject; the projects are applications with their packages under them.
+    let bom: Value = serde_json::from_slice(&run_raw(&[
+        "scan",
+        "image",
+        "--input",
+        image.to_str().unwrap(),
+        "--format",
+        "cyclonedx",
+        "--quiet",
+    ]))
+    .unwrap();
+    assert_eq!(bom["metadata"]["component"]["type"], "container");
+    let web =
+        bom["components"].as_array().unwrap().iter().find(|c| c["purl"] == "pkg:npm/web@1.0.0").unwrap();
+    assert_eq!(web["type"], "application");
+    let web_deps =
+        bom["dependencies"].as_array().unwrap().iter().find(|d| d["ref"] == web["bom-ref"]).unwrap();
+    assert!(
+        web_deps["dependsOn"].as_array().unwrap().iter().any(|d| d == "pkg:npm/express@4.16.0"),
+        "{web_deps}"
+    );
+}
+
+#[test]
+fn cyclonedx_of_a_project_directory_describes_its_root_project() {
+    let Some(fix) = fixtures() else { return };
+    for (dir, purl, dep) in [
+        ("app-src/l2/app/web", "pkg:npm/web@1.0.0", "pkg:npm/lodash@4.17.15"),
+        ("app-src/l2/app/rust", "pkg:cargo/fixture-app@0.1.0", "pkg:cargo/time@0.1.43"),
+    ] {
+        let path = fix.join(dir);
+        for format in ["cyclonedx", "spdx-json"] {
+            let doc: Value = serde_json::from_slice(&run_raw(&[
+                "scan",
+                "fs",
+                path.to_str().unwrap(),
+                "--format",
+                format,
+                "--quiet",
+            ]))
+            .unwrap();
+            if format == "cyclonedx" {
+                let subject = &doc["metadata"]["component"];
+                assert_eq!(
+                    (subject["type"].as_str(), subject["purl"].as_str()),
+                    (Some("application"), Some(purl)),
+                    "{dir}"
+                );
+                let root = &doc["dependencies"][0];
+                assert_eq!(root["ref"], subject["bom-ref"]);
+                assert!(root["dependsOn"].as_array().unwrap().iter().any(|d| d == dep), "{dir}: {root}");
+                assert!(!doc["components"].as_array().unwrap().iter().any(|c| c["purl"] == purl));
+            } else {
+                let described = doc["relationships"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["relationshipType"] == "DESCRIBES")
+                    .unwrap()["relatedSpdxElement"]
+                    .clone();
+                let pkg =
+                    doc["packages"].as_array().unwrap().iter().find(|p| p["SPDXID"] == described).unwrap();
+                assert_eq!(pkg["externalRefs"][0]["referenceLocator"], purl, "{dir}");
+                assert_eq!(pkg["primaryPackagePurpose"], "APPLICATION");
+            }
+        }
+    }
+    // Two projects (web and fixture-app, and the deleted-in-the-image `old`): the directory is the subject.
+    let l2 = fix.join("app-src/l2");
+    let bom: Value = serde_json::from_slice(&run_raw(&[
+        "scan",
+        "fs",
+        l2.to_str().unwrap(),
+        "--format",
+        "cyclonedx",
+        "-q",
+    ]))
+    .unwrap();
+    assert_eq!(bom["metadata"]["component"]["type"], "file");
+    let apps = bom["components"].as_array().unwrap().iter().filter(|c| c["type"] == "application").count();
+    assert_eq!(apps, 3);
+}
+
+#[test]
 fn sbom_round_trip_through_the_cli() {
     let Some(fix) = fixtures() else { return };
     let image = fix.join("app.oci");
@@ -312,6 +423,37 @@ fn vulnerabilities_in_the_app_image_from_the_shared_advisories() {
         assert!(!v["matched_by"].as_array().unwrap().is_empty(), "{v}");
         assert!(v["locations"][0]["path"].is_string(), "{v}");
     }
+    // Each vulnerability once per package, with every file the package was found in: lodash is installed
+    // in node_modules and locked in package-lock.json, Django installed and pinned in requirements.txt.
+    let mut seen = BTreeSet::new();
+    for v in vulns {
+        let key = (v["id"].as_str().unwrap(), v["purl"].as_str().unwrap());
+        assert!(seen.insert(key), "{key:?} reported twice");
+    }
+    let locations = |pkg: &str, id: &str| -> Vec<(String, u64)> {
+        let v = vulns
+            .iter()
+            .find(|v| v["package_name"].as_str().unwrap().eq_ignore_ascii_case(pkg) && v["id"] == id)
+            .unwrap_or_else(|| panic!("{pkg} {id} missing"));
+        v["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| (l["path"].as_str().unwrap().to_string(), l["layer"].as_u64().unwrap()))
+            .collect()
+    };
+    assert_eq!(
+        locations("lodash", "CVE-2020-8203"),
+        [("app/web/node_modules/lodash/package.json".into(), 1), ("app/web/package-lock.json".into(), 1)]
+    );
+    let django = vulns.iter().find(|v| v["package_name"] == "Django").unwrap()["id"].as_str().unwrap();
+    assert_eq!(
+        locations("Django", django),
+        [
+            ("usr/local/lib/python3.11/site-packages/Django-2.2.dist-info/METADATA".into(), 1),
+            ("app/requirements.txt".into(), 1)
+        ]
+    );
     // The inventory is always in the JSON report (as with Trivy's --list-all-pkgs), and the DB covers every
     // ecosystem of the image: the results are complete.
     assert!(!report["packages"].as_array().unwrap().is_empty());

@@ -1,13 +1,14 @@
 //! `Cargo.lock`, lockfile formats v1 to v4, read with the `cargo-lock` crate.
 //!
-//! Packages without a `source` are path or workspace members (the project itself) and are skipped; the
+//! Packages without a `source` are the root package and the other workspace and path members (the project
+//! itself): they are the file's root projects, not packages, each depending on the crates it lists. The
 //! crates they depend on are direct, everything else is transitive. Each package's `dependencies` become
 //! purls of the exact locked versions (cargo-lock resolves the `name`, `name version` and v1
 //! `name version (source)` forms). Git and alternative-registry crates are kept with their version; the
 //! source is recorded in metadata. Cargo.lock does not record dev or optional dependencies.
 
 use super::lang_common::{PackageSet, purl, wants_name};
-use crate::{Input, Output, ParseError, Parser};
+use crate::{Input, Output, ParseError, Parser, Project, parent_dir};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package};
 use std::collections::BTreeSet;
@@ -36,6 +37,23 @@ impl Parser for CargoLock {
             .map(|d| (d.name.as_str().to_string(), d.version.to_string()))
             .collect();
         let mut set = PackageSet::new();
+        for p in lock.packages.iter().filter(|p| p.source.is_none()) {
+            let mut project = Package::new(
+                Ecosystem::Cargo,
+                p.name.as_str(),
+                p.version.to_string(),
+                input.location(),
+                self.id(),
+            );
+            project.dependencies = p
+                .dependencies
+                .iter()
+                .map(|d| purl(Ecosystem::Cargo, d.name.as_str(), &d.version.to_string()))
+                .collect();
+            project.dependencies.sort();
+            project.dependencies.dedup();
+            out.projects.push(Project::new(project, parent_dir(input.path)));
+        }
         for p in &lock.packages {
             let Some(source) = &p.source else { continue };
             let (name, version) = (p.name.as_str(), p.version.to_string());
@@ -82,6 +100,26 @@ mod tests {
         );
         assert_eq!(get(&out, "serde", "1.0.203").purl, "pkg:cargo/serde@1.0.203");
         assert!(get(&out, "serde", "1.0.203").metadata.is_empty());
+    }
+
+    #[test]
+    fn workspace_members_are_projects() {
+        let out = run(&CargoLock, "app/Cargo.lock", V4).unwrap();
+        let projects: Vec<_> = out
+            .projects
+            .iter()
+            .map(|p| format!("{}@{} in {}", p.package.name, p.package.version, p.dir))
+            .collect();
+        assert_eq!(projects, ["app@0.1.0 in app", "helper@0.1.0 in app"]);
+        // A member depends on crates and on the other member (a path dependency).
+        let root = &out.projects[0].package;
+        assert_eq!(root.purl, "pkg:cargo/app@0.1.0");
+        assert_eq!(
+            root.dependencies,
+            ["pkg:cargo/helper@0.1.0", "pkg:cargo/serde@1.0.203", "pkg:cargo/syn@1.0.109"]
+        );
+        assert_eq!(out.projects[1].package.dependencies, ["pkg:cargo/syn@2.0.66"]);
+        assert!(!out.packages.iter().any(|p| p.name == "app" || p.name == "helper"));
     }
 
     #[test]

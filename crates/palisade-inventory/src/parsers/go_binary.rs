@@ -16,8 +16,10 @@
 //! - one package per `dep`. A module replacement (`=> other/module v1.2.3`) reports the replacing module
 //!   (metadata `replaces` = the original path); a local-directory replacement (`=> ./dir`) keeps the required
 //!   module and version, with metadata `replaced_by_path`. The `h1:` checksum is in metadata `sum`.
-//! - the main module, version as written (often `(devel)`), metadata `main = "true"` and a few build
-//!   settings (`GOOS`, `GOARCH`, `CGO_ENABLED`, `vcs.revision`, ...) as `build.<key>`.
+//! - the main module as the file's root project (not a package): version as written (often `(devel)`),
+//!   metadata `main = "true"` and a few build settings (`GOOS`, `GOARCH`, `CGO_ENABLED`, `vcs.revision`,
+//!   ...) as `build.<key>`. Build info has no dependency graph, so it depends on every module linked in and
+//!   on `stdlib`, as Trivy records it.
 //! - `stdlib` at the toolchain version: `go1.21.5` becomes `v1.21.5`, `go1.20` becomes `v1.20.0`, `go1.22rc1`
 //!   becomes `v1.22.0-rc.1`. Development toolchains (`devel ...`) give no `stdlib` package.
 //!
@@ -28,7 +30,7 @@
 //! not decode to a Go version is skipped, so that programs merely containing the magic string (this scanner
 //! among them) are not taken for Go binaries.
 
-use crate::{Input, Output, ParseError, Parser};
+use crate::{Input, Output, ParseError, Parser, Project, parent_dir};
 use object::read::macho::{FatArch, MachOFatFile32, MachOFatFile64};
 use object::{FileKind, Object, ObjectSection, ObjectSegment, SectionKind};
 use palisade_artifact::FileMeta;
@@ -156,7 +158,8 @@ impl GoBinary {
             p.metadata.insert("go_version".into(), go_version.to_string());
             p
         };
-        if let Some(main) = info.main {
+        let first_dep = out.packages.len();
+        let main = info.main.map(|main| {
             let mut p = Package::new(Ecosystem::Golang, main.path, main.version, location.clone(), self.id());
             p.metadata.insert("main".into(), "true".into());
             if let Some(sum) = main.sum {
@@ -167,8 +170,8 @@ impl GoBinary {
                     p.metadata.insert(format!("build.{k}"), v);
                 }
             }
-            out.packages.push(with_go(p));
-        }
+            with_go(p)
+        });
         for dep in info.deps {
             let p = match dep.replace {
                 Some(r) if is_local_replacement(&r) => {
@@ -212,6 +215,13 @@ impl GoBinary {
         }
         if let Some(v) = stdlib_version(go_version) {
             out.packages.push(with_go(Package::new(Ecosystem::Golang, "stdlib", v, location, self.id())));
+        }
+        if let Some(mut main) = main {
+            main.dependencies =
+                out.packages.get(first_dep..).unwrap_or_default().iter().map(|p| p.purl.clone()).collect();
+            main.dependencies.sort();
+            main.dependencies.dedup();
+            out.projects.push(Project::new(main, parent_dir(input.path)));
         }
     }
 }
@@ -617,9 +627,18 @@ mod tests {
     fn check_fixture(name: &str, goos: &str) {
         let out = parse(&format!("usr/local/bin/{name}"), &fixture(name)).unwrap();
         assert!(out.warnings.is_empty(), "{:?}", out.warnings);
-        assert_eq!(out.packages.len(), 5, "{:?}", out.packages);
-        let main = find(&out, "example.com/hello");
+        assert_eq!(out.packages.len(), 4, "{:?}", out.packages);
+        // The main module is the root project, not a package; it depends on everything linked in.
+        assert!(!out.packages.iter().any(|p| p.name == "example.com/hello"));
+        assert_eq!(out.projects.len(), 1);
+        assert_eq!(out.projects[0].dir, "usr/local/bin");
+        let main = &out.projects[0].package;
+        assert_eq!(main.name, "example.com/hello");
         assert_eq!(main.version, "(devel)");
+        assert!(main.is_binary_main());
+        let mut linked: Vec<&str> = out.packages.iter().map(|p| p.purl.as_str()).collect();
+        linked.sort_unstable();
+        assert_eq!(main.dependencies, linked);
         assert_eq!(main.metadata.get("main").map(String::as_str), Some("true"));
         assert_eq!(main.metadata.get("build.GOOS").map(String::as_str), Some(goos));
         assert_eq!(main.metadata.get("build.GOARCH").map(String::as_str), Some("amd64"));
@@ -712,7 +731,7 @@ mod tests {
         let out = parse("app.exe", &bad).unwrap();
         assert!(out.packages.is_empty(), "{:?}", out.packages);
         // The intact file decodes.
-        assert_eq!(parse("app.exe", &pe).unwrap().packages.len(), 5);
+        assert_eq!(parse("app.exe", &pe).unwrap().packages.len(), 4, "plus the main module as the project");
     }
 
     fn inline_blob(version: &str, modinfo: &[u8]) -> Vec<u8> {
@@ -885,8 +904,9 @@ mod tests {
         );
         let elf = old_format_elf("go1.15.15", &modinfo);
         let out = parse("bin/tool", &elf).unwrap();
-        assert_eq!(out.packages.len(), 3, "{:?}", out.packages);
-        assert_eq!(find(&out, "github.com/x/tool").version, "v2.0.0");
+        assert_eq!(out.packages.len(), 2, "{:?}", out.packages);
+        assert_eq!(out.projects[0].package.name, "github.com/x/tool");
+        assert_eq!(out.projects[0].package.version, "v2.0.0");
         let errors = find(&out, "github.com/pkg/errors");
         assert_eq!(errors.metadata.get("sum").map(String::as_str), Some("h1:err="));
         assert_eq!(find(&out, "stdlib").version, "v1.15.15");

@@ -6,13 +6,15 @@
 //! `replaces` = the original path); a replacement by a local directory (`a => ../a`) keeps `a` at its required
 //! version and records the directory in metadata `replaced_by_path`. A replacement whose left side names a
 //! version only applies to that version. `exclude`, `retract`, `toolchain` and `godebug` do not change what is
-//! built from this file and are ignored. The project's own module is not reported; the `go` directive is
-//! recorded in metadata `go_directive`.
+//! built from this file and are ignored. The `go` directive is recorded in metadata `go_directive`.
+//!
+//! The project's own module (`module` directive) is the file's root project, without a version (a `go.mod`
+//! has none), depending on the direct requirements (after replacement).
 //!
 //! `go.mod` files under a module cache (`pkg/mod/`) or a `vendor/` directory belong to dependencies, not to a
 //! project, and are not wanted.
 
-use crate::{Input, Output, ParseError, Parser};
+use crate::{Input, Output, ParseError, Parser, Project, parent_dir};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package};
 
@@ -61,6 +63,17 @@ impl Parser for GoMod {
                 pkg.metadata.insert("go_directive".into(), go.clone());
             }
             out.packages.push(pkg);
+        }
+        if let Some(module) = file.module.as_deref().filter(|m| !m.is_empty()) {
+            let mut project = Package::new(Ecosystem::Golang, module, "", location, self.id());
+            project.dependencies =
+                out.packages.iter().filter(|p| p.direct == Some(true)).map(|p| p.purl.clone()).collect();
+            project.dependencies.sort();
+            project.dependencies.dedup();
+            if let Some(go) = &file.go {
+                project.metadata.insert("go_directive".into(), go.clone());
+            }
+            out.projects.push(Project::new(project, parent_dir(input.path)));
         }
         Ok(())
     }
@@ -320,13 +333,31 @@ retract v0.9.0
         // The replace names v1.0.0 but v1.1.0 is required: not applied.
         assert_eq!(find(&out, "github.com/replaced/pinned").version, "v1.1.0");
         assert!(!out.packages.iter().any(|p| p.name == "github.com/other/pinned"));
-        // The module itself is not a dependency.
+        // The module itself is not a dependency: it is the root project, depending on the direct requirements.
         assert!(!out.packages.iter().any(|p| p.name == "example.com/app"));
+        assert_eq!(out.projects.len(), 1);
+        let app = &out.projects[0];
+        assert_eq!((app.package.name.as_str(), app.package.version.as_str()), ("example.com/app", ""));
+        assert_eq!((app.package.purl.as_str(), app.dir.as_str()), ("pkg:golang/example.com/app", "src/app"));
+        assert_eq!(
+            app.package.dependencies,
+            [
+                "pkg:golang/github.com/fork/one@v1.0.1",
+                "pkg:golang/github.com/quoted/mod@v2.1.0%2Bincompatible",
+                "pkg:golang/github.com/replaced/pinned@v1.1.0",
+                "pkg:golang/github.com/single/line@v1.0.0",
+                "pkg:golang/golang.org/x/net@v0.17.0"
+            ]
+        );
     }
 
     #[test]
     fn module_only_file_has_no_packages() {
-        assert!(parse("module example.com/x\n\ngo 1.22\n").unwrap().packages.is_empty());
+        let out = parse("module example.com/x\n\ngo 1.22\n").unwrap();
+        assert!(out.packages.is_empty());
+        assert_eq!(out.projects[0].package.name, "example.com/x");
+        assert!(out.projects[0].package.dependencies.is_empty());
+        assert!(parse("go 1.22\n").unwrap().projects.is_empty(), "no module directive, no project");
     }
 
     #[test]

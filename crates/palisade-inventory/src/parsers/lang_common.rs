@@ -171,8 +171,12 @@ mod tests {
             let wanted: Vec<_> = parsers.iter().filter(|p| p.wants(&meta)).map(|p| p.id()).collect();
             assert_eq!(wanted, [id], "{path}");
         }
-        let meta = FileMeta { path: "app/package.json", size: 1000, mode: 0o644, layer: None };
-        assert!(!parsers.iter().any(|p| p.wants(&meta)), "project package.json is not an inventory source");
+        // Project manifests only name the projects of the lockfiles beside them.
+        for path in ["app/package.json", "app/pyproject.toml"] {
+            let meta = FileMeta { path, size: 1000, mode: 0o644, layer: None };
+            let wanted: Vec<_> = parsers.iter().filter(|p| p.wants(&meta)).map(|p| p.id()).collect();
+            assert_eq!(wanted, ["project-manifest"], "{path}");
+        }
     }
 
     #[test]

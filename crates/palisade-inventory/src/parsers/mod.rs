@@ -21,6 +21,7 @@ pub mod pip_requirements;
 pub mod pipfile_lock;
 pub mod pnpm_lock;
 pub mod poetry_lock;
+pub mod project_manifest;
 pub mod python_dist_info;
 pub mod rpm_bdb;
 pub mod rpm_header;

@@ -10,9 +10,15 @@
 //!   nearest-scope resolution applies. v1 does not say which packages are direct, so `direct` stays `None`.
 //!
 //! Local `file:` / `link:` versions are skipped; `npm:name@version` aliases resolve to the real package.
+//!
+//! Root projects: v2/v3 give the root entry `""` (name and version as `package.json` has them) and each
+//! workspace directory as projects; their dependencies are the packages they list, resolved like the others,
+//! and the root depends on its workspaces. v1 gives the lockfile's top-level `name` and `version`, without
+//! dependencies (v1 does not say which are direct). A root without a name is named by the `package.json`
+//! beside the lockfile.
 
 use super::lang_common::{PackageSet, purl, wants_name};
-use crate::{Input, Output, ParseError, Parser};
+use crate::{Input, Output, ParseError, Parser, Project, join_dir, parent_dir};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package, Scope};
 use serde::Deserialize;
@@ -23,6 +29,10 @@ pub struct NpmPackageLock;
 
 #[derive(Deserialize)]
 struct Lockfile {
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    version: Option<String>,
     #[serde(default, rename = "lockfileVersion")]
     lockfile_version: Option<serde_json::Value>,
     #[serde(default)]
@@ -36,6 +46,7 @@ struct Lockfile {
 struct V2Package {
     name: Option<String>,
     version: Option<String>,
+    resolved: Option<String>,
     link: bool,
     dev: bool,
     optional: bool,
@@ -74,8 +85,17 @@ impl Parser for NpmPackageLock {
         let lock: Lockfile = serde_json::from_slice(input.data)?;
         let mut set = PackageSet::new();
         match (lock.packages, lock.dependencies) {
-            (Some(packages), _) => parse_v2(self.id(), input, &packages, &mut set, out),
-            (None, Some(deps)) => parse_v1(self.id(), input, &deps, &mut set, out),
+            (Some(packages), _) => {
+                parse_v2(self.id(), input, &packages, &mut set, out);
+                v2_projects(self.id(), input, &packages, (lock.name, lock.version), out);
+            }
+            (None, Some(deps)) => {
+                parse_v1(self.id(), input, &deps, &mut set, out);
+                let name = lock.name.unwrap_or_default();
+                let version = lock.version.unwrap_or_default();
+                let root = Package::new(Ecosystem::Npm, name, version, input.location(), self.id());
+                out.projects.push(Project::new(root, parent_dir(input.path)));
+            }
             (None, None) => {
                 let v = lock.lockfile_version.map(|v| v.to_string()).unwrap_or_else(|| "none".into());
                 return Err(ParseError::new(format!(
@@ -134,21 +154,7 @@ fn parse_v2(
         }
     }
     // Resolve each key to (name, version) once, for dependency lookups.
-    let mut resolved: BTreeMap<&str, (String, String)> = BTreeMap::new();
-    for (key, p) in packages {
-        if p.link {
-            continue;
-        }
-        let Some(key_name) = name_from_key(key) else { continue };
-        let Some(version) = p.version.as_deref().filter(|v| !v.is_empty() && !is_local(v)) else {
-            continue;
-        };
-        let (name, version) = match split_alias(version) {
-            Some((n, v)) => (n.to_string(), v.to_string()),
-            None => (p.name.clone().unwrap_or_else(|| key_name.to_string()), version.to_string()),
-        };
-        resolved.insert(key.as_str(), (name, version));
-    }
+    let resolved = resolved_v2(packages);
     for (key, p) in packages {
         if key.is_empty() || p.link || !key.contains("node_modules/") {
             continue;
@@ -178,6 +184,91 @@ fn parse_v2(
         }
         set.add(pkg);
     }
+}
+
+/// The root entry and the workspace directories of a v2/v3 lockfile as projects. `top` is the lockfile's own
+/// `name` and `version`, used when the root entry lacks them.
+fn v2_projects(
+    id: &str,
+    input: &Input,
+    packages: &BTreeMap<String, V2Package>,
+    top: (Option<String>, Option<String>),
+    out: &mut Output,
+) {
+    let resolved = resolved_v2(packages);
+    let lock_dir = parent_dir(input.path);
+    // Workspace directories and their purls, for the links that point at them.
+    let workspace_purl = |key: &str| {
+        let p = packages.get(key)?;
+        let name = p.name.as_deref().filter(|n| !n.is_empty())?;
+        Some(purl(Ecosystem::Npm, name, p.version.as_deref().unwrap_or_default()))
+    };
+    let workspaces: Vec<String> = packages
+        .iter()
+        .filter(|(k, p)| !k.is_empty() && !k.contains("node_modules/") && !p.link)
+        .filter_map(|(k, _)| workspace_purl(k))
+        .collect();
+    for (key, p) in packages {
+        if p.link || (!key.is_empty() && key.contains("node_modules/")) {
+            continue;
+        }
+        let (name, version) = if key.is_empty() {
+            (p.name.clone().or(top.0.clone()), p.version.clone().or(top.1.clone()))
+        } else {
+            (p.name.clone(), p.version.clone())
+        };
+        let mut project = Package::new(
+            Ecosystem::Npm,
+            name.unwrap_or_default(),
+            version.unwrap_or_default(),
+            input.location(),
+            id,
+        );
+        for dep in p
+            .dependencies
+            .keys()
+            .chain(p.dev_dependencies.keys())
+            .chain(p.optional_dependencies.keys())
+            .chain(p.peer_dependencies.keys())
+        {
+            if let Some((n, v)) = resolve_v2(key, dep, &resolved) {
+                project.dependencies.push(purl(Ecosystem::Npm, n, v));
+            } else if let Some(target) = packages
+                .get(&format!("node_modules/{dep}"))
+                .filter(|l| l.link)
+                .and_then(|l| l.resolved.as_deref())
+                .and_then(workspace_purl)
+            {
+                project.dependencies.push(target);
+            }
+        }
+        if key.is_empty() {
+            project.dependencies.extend(workspaces.iter().cloned());
+        }
+        project.dependencies.sort();
+        project.dependencies.dedup();
+        out.projects.push(Project::new(project, join_dir(lock_dir, key)));
+    }
+}
+
+/// Each non-link key with a usable version, resolved to (name, version).
+fn resolved_v2(packages: &BTreeMap<String, V2Package>) -> BTreeMap<&str, (String, String)> {
+    let mut resolved: BTreeMap<&str, (String, String)> = BTreeMap::new();
+    for (key, p) in packages {
+        if p.link {
+            continue;
+        }
+        let Some(key_name) = name_from_key(key) else { continue };
+        let Some(version) = p.version.as_deref().filter(|v| !v.is_empty() && !is_local(v)) else {
+            continue;
+        };
+        let (name, version) = match split_alias(version) {
+            Some((n, v)) => (n.to_string(), v.to_string()),
+            None => (p.name.clone().unwrap_or_else(|| key_name.to_string()), version.to_string()),
+        };
+        resolved.insert(key.as_str(), (name, version));
+    }
+    resolved
 }
 
 /// Node's lookup: `<key>/node_modules/<dep>`, then each ancestor `node_modules`, then the root.
@@ -335,6 +426,62 @@ mod tests {
         let react = get(&out, "react", "18.2.0");
         assert_eq!(react.dependencies, ["pkg:npm/loose-envify@1.4.0"]);
         assert_eq!(get(&out, "emoji-regex", "8.0.0").direct, Some(false));
+    }
+
+    #[test]
+    fn root_projects() {
+        let out = run(&NpmPackageLock, "app/package-lock.json", V3).unwrap();
+        assert_eq!(out.projects.len(), 1);
+        let root = &out.projects[0];
+        assert_eq!(root.dir, "app");
+        assert_eq!((root.package.name.as_str(), root.package.version.as_str()), ("fixture-app", "1.0.0"));
+        assert_eq!(root.package.purl, "pkg:npm/fixture-app@1.0.0");
+        // Every kind of direct dependency, resolved to the locked version; the root is not a package.
+        assert_eq!(
+            root.package.dependencies,
+            [
+                "pkg:npm/%40babel/helper-plugin-utils@7.24.0",
+                "pkg:npm/debug@2.6.9",
+                "pkg:npm/is-number@7.0.0",
+                "pkg:npm/ms@2.1.3"
+            ]
+        );
+        assert!(!out.packages.iter().any(|p| p.name == "fixture-app"));
+
+        let out = run(&NpmPackageLock, "package-lock.json", V2_WS).unwrap();
+        let names: Vec<_> = out.projects.iter().map(|p| (p.package.name.as_str(), p.dir.as_str())).collect();
+        assert_eq!(names, [("monorepo", ""), ("@acme/web", "packages/web")]);
+        let root = &out.projects[0].package;
+        // The aliased dependency resolves to the real package; the workspace is a dependency of the root.
+        assert_eq!(
+            root.dependencies,
+            [
+                "pkg:npm/%40acme/web@1.2.0",
+                "pkg:npm/lodash@4.17.20",
+                "pkg:npm/string-width@4.2.3",
+                "pkg:npm/typescript@5.4.5"
+            ]
+        );
+        // The workspace's own dependencies resolve from its directory (its nested react).
+        assert_eq!(out.projects[1].package.dependencies, ["pkg:npm/fsevents@2.3.3", "pkg:npm/react@18.2.0"]);
+
+        let out = run(&NpmPackageLock, "web/package-lock.json", V1).unwrap();
+        assert_eq!(out.projects.len(), 1);
+        assert_eq!(out.projects[0].package.purl, "pkg:npm/fixture-app@1.0.0");
+        assert_eq!(out.projects[0].dir, "web");
+        assert!(out.projects[0].package.dependencies.is_empty(), "v1 does not say what is direct");
+
+        // No name anywhere: an unnamed project, for the package.json beside it to name.
+        let out = run(
+            &NpmPackageLock,
+            "srv/package-lock.json",
+            br#"{"lockfileVersion": 3, "packages": {"": {"dependencies": {"x": "1"}},
+                "node_modules/x": {"version": "1.0.0"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(out.projects[0].package.name, "");
+        assert_eq!(out.projects[0].package.dependencies, ["pkg:npm/x@1.0.0"]);
+        assert_eq!(out.projects[0].dir, "srv");
     }
 
     #[test]

@@ -12,9 +12,12 @@
 //! it is computed from the graph: reachable from a production dependency is required, reachable only from
 //! development dependencies is dev. Peer suffixes are stripped from versions, `link:` / `file:` references
 //! (workspace packages) are skipped, and aliases (`npm:real@^1`) resolve to the real package.
+//!
+//! Root projects: each importer (or the single project of 5.x/6.x) is a project depending on what it lists.
+//! The lockfile does not name them: the `package.json` in the importer's directory does.
 
 use super::lang_common::{PackageSet, purl, wants_name, yaml_options};
-use crate::{Input, Output, ParseError, Parser};
+use crate::{Input, Output, ParseError, Parser, Project, join_dir, parent_dir};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package, Scope};
 use serde::Deserialize;
@@ -171,6 +174,25 @@ impl Parser for PnpmLock {
             }
         }
         let direct: BTreeSet<NameVersion> = prod_roots.iter().chain(&dev_roots).cloned().collect();
+        let single = [(".".to_string(), &lock.root)];
+        let project_importers: Vec<(&String, &Importer)> = if lock.importers.is_empty() {
+            single.iter().map(|(k, i)| (k, *i)).collect()
+        } else {
+            lock.importers.iter().collect()
+        };
+        for (dir, imp) in project_importers {
+            let mut project = Package::new(Ecosystem::Npm, "", "", input.location(), self.id());
+            for deps in [&imp.dependencies, &imp.optional_dependencies, &imp.dev_dependencies] {
+                for (n, v) in deps {
+                    if let Some((dn, dv)) = scalar(v).and_then(|r| resolve_ref(n, &r, format)) {
+                        project.dependencies.push(purl(Ecosystem::Npm, &dn, &dv));
+                    }
+                }
+            }
+            project.dependencies.sort();
+            project.dependencies.dedup();
+            out.projects.push(Project::new(project, join_dir(parent_dir(input.path), dir)));
+        }
 
         // The graph: snapshots in 9.x, packages before.
         let mut graph: BTreeMap<NameVersion, BTreeSet<NameVersion>> = BTreeMap::new();
@@ -356,6 +378,32 @@ mod tests {
         assert_eq!(get(&out, "js-tokens", "4.0.0").scope, Scope::Required);
         assert_eq!(get(&out, "string-width", "4.2.3").direct, Some(true));
         assert_eq!(get(&out, "loose-envify", "1.4.0").dependencies, ["pkg:npm/js-tokens@4.0.0"]);
+    }
+
+    #[test]
+    fn importers_are_unnamed_projects() {
+        let out = run(&PnpmLock, "web/pnpm-lock.yaml", P7).unwrap();
+        assert_eq!(out.projects.len(), 1);
+        let root = &out.projects[0];
+        assert_eq!((root.package.name.as_str(), root.dir.as_str()), ("", "web"));
+        assert_eq!(
+            root.package.dependencies,
+            [
+                "pkg:npm/%40babel/helper-plugin-utils@7.24.0",
+                "pkg:npm/debug@2.6.9",
+                "pkg:npm/is-number@7.0.0",
+                "pkg:npm/ms@2.1.3"
+            ]
+        );
+        let out = run(&PnpmLock, "mono/pnpm-lock.yaml", V9_WS).unwrap();
+        let dirs: Vec<&str> = out.projects.iter().map(|p| p.dir.as_str()).collect();
+        assert!(dirs.contains(&"mono") && dirs.contains(&"mono/packages/ui"), "{dirs:?}");
+        let ui = out.projects.iter().find(|p| p.dir == "mono/packages/ui").unwrap();
+        // Peer suffixes stripped, aliases resolved, the `link:` to a sibling workspace left out.
+        assert_eq!(
+            ui.package.dependencies,
+            ["pkg:npm/react-dom@18.2.0", "pkg:npm/react@18.2.0", "pkg:npm/string-width@4.2.3"]
+        );
     }
 
     #[test]

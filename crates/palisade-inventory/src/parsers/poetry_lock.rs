@@ -4,11 +4,12 @@
 //! Poetry 2.x lists `groups` instead (a package outside the `main` group is dev). `optional = true` (an
 //! extra) gives [`Scope::Optional`]. `[package.dependencies]` names are resolved to the locked versions to
 //! build the graph. Local directory packages (`[package.source] type = "directory"`) are the project's own
-//! code and are skipped. The lockfile does not say which packages are direct. The purl name is PEP 503
+//! code: root projects, not packages. The lockfile does not name the project it belongs to: one unnamed
+//! project is recorded for the `pyproject.toml` beside it to name. The lockfile does not say which packages are direct. The purl name is PEP 503
 //! normalised; [`Package::name`] keeps the lockfile's spelling.
 
 use super::lang_common::{PackageSet, purl, wants_name};
-use crate::{Input, Output, ParseError, Parser};
+use crate::{Input, Output, ParseError, Parser, Project, join_dir, parent_dir};
 use palisade_artifact::FileMeta;
 use palisade_core::package::normalize_pypi;
 use palisade_core::{Ecosystem, Package, Scope};
@@ -46,6 +47,8 @@ struct LockedPackage {
 struct Source {
     #[serde(default, rename = "type")]
     kind: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
 }
 
 impl Parser for PoetryLock {
@@ -69,10 +72,17 @@ impl Parser for PoetryLock {
         }
         let mut set = PackageSet::new();
         for p in &lock.package {
+            let mut pkg = Package::new(Ecosystem::PyPI, &p.name, &p.version, input.location(), self.id());
             if p.source.as_ref().and_then(|s| s.kind.as_deref()) == Some("directory") {
+                for dep in p.dependencies.keys() {
+                    for (n, v) in versions.get(&normalize_pypi(dep)).into_iter().flatten() {
+                        pkg.dependencies.push(purl(Ecosystem::PyPI, n, v));
+                    }
+                }
+                let url = p.source.as_ref().and_then(|s| s.url.as_deref()).unwrap_or(".");
+                out.projects.push(Project::new(pkg, join_dir(parent_dir(input.path), url)));
                 continue;
             }
-            let mut pkg = Package::new(Ecosystem::PyPI, &p.name, &p.version, input.location(), self.id());
             let dev = match (&p.groups, &p.category) {
                 (Some(groups), _) => !groups.iter().any(|g| g == "main"),
                 (None, Some(c)) => c == "dev",
@@ -93,6 +103,8 @@ impl Parser for PoetryLock {
             set.add(pkg);
         }
         out.packages.extend(set.into_packages());
+        let root = Package::new(Ecosystem::PyPI, "", "", input.location(), self.id());
+        out.projects.push(Project::new(root, parent_dir(input.path)));
         Ok(())
     }
 }
@@ -130,6 +142,13 @@ mod tests {
         assert_eq!(names, ["black", "click", "colorama"]);
         assert_eq!(get(&out, "black", "24.3.0").scope, Scope::Dev);
         assert_eq!(get(&out, "click", "8.1.7").scope, Scope::Required);
+        // The local directory package is a project; the lockfile's own project is unnamed (pyproject.toml
+        // names it).
+        let out = run(&PoetryLock, "srv/poetry.lock", V2).unwrap();
+        let projects: Vec<_> =
+            out.projects.iter().map(|p| (p.package.name.as_str(), p.dir.as_str())).collect();
+        assert_eq!(projects, [("mylib", "srv/libs/mylib"), ("", "srv")]);
+        assert!(!out.packages.iter().any(|p| p.name == "mylib"));
     }
 
     #[test]

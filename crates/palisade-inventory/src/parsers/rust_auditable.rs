@@ -7,9 +7,9 @@
 //!
 //! Choices:
 //! - packages of kind `build` are not reported: their code is not in the binary (Trivy does the same).
-//! - the root package (the binary's own crate) is reported, with metadata `main = "true"`, like the main
-//!   module of a Go binary; its direct runtime dependencies get `direct = Some(true)`, the others
-//!   `Some(false)`.
+//! - the root package (the binary's own crate) is the file's root project, not a package, with metadata
+//!   `main = "true"`, like the main module of a Go binary; its direct runtime dependencies get
+//!   `direct = Some(true)`, the others `Some(false)`.
 //! - `dependencies` holds the purls of each package's runtime dependencies; metadata `source` is the
 //!   recorded source (`crates.io`, `git`, `local`, `registry`, ...).
 //!
@@ -20,7 +20,7 @@
 use crate::parsers::go_binary::{
     check_not_truncated, is_binary_candidate, is_executable_format, thin_slices,
 };
-use crate::{Input, Output, ParseError, Parser};
+use crate::{Input, Output, ParseError, Parser, Project, parent_dir};
 use object::{Object, ObjectSection};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package};
@@ -119,7 +119,11 @@ impl CargoAuditable {
                     )),
                 }
             }
-            out.packages.push(pkg);
+            if p.root {
+                out.projects.push(Project::new(pkg, parent_dir(input.path)));
+            } else {
+                out.packages.push(pkg);
+            }
         }
     }
 }
@@ -182,12 +186,15 @@ mod tests {
         let out = parse(&fixture()).unwrap();
         assert!(out.warnings.is_empty(), "{:?}", out.warnings);
         let names: Vec<_> = out.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
-        assert_eq!(names, ["auditable-hello@0.3.1", "itoa@1.0.18"]);
-        let root = &out.packages[0];
-        assert_eq!(root.metadata.get("main").map(String::as_str), Some("true"));
+        assert_eq!(names, ["itoa@1.0.18"]);
+        // The binary's own crate is the root project.
+        assert_eq!(out.projects.len(), 1);
+        let root = &out.projects[0].package;
+        assert_eq!(format!("{}@{}", root.name, root.version), "auditable-hello@0.3.1");
+        assert!(root.is_binary_main());
         assert_eq!(root.metadata.get("source").map(String::as_str), Some("local"));
         assert_eq!(root.dependencies, ["pkg:cargo/itoa@1.0.18"]);
-        let itoa = &out.packages[1];
+        let itoa = &out.packages[0];
         assert_eq!(itoa.purl, "pkg:cargo/itoa@1.0.18");
         assert_eq!(itoa.direct, Some(true));
         assert_eq!(itoa.found_by, "cargo-auditable");
@@ -221,11 +228,12 @@ mod tests {
         let mut out = Output::default();
         CargoAuditable.emit(&Input { path: "bin/app", layer: None, data: b"" }, &info, &mut out);
         let names: Vec<_> = out.packages.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["app", "serde", "mygit"]);
-        assert_eq!(out.packages[1].direct, Some(true));
-        assert!(out.packages[1].dependencies.is_empty(), "build-only deps are dropped from the graph");
-        assert_eq!(out.packages[2].dependencies, ["pkg:cargo/serde@1.0.200"]);
-        assert_eq!(out.packages[2].metadata.get("source").map(String::as_str), Some("git"));
+        assert_eq!(names, ["serde", "mygit"]);
+        assert_eq!(out.projects[0].package.name, "app");
+        assert_eq!(out.packages[0].direct, Some(true));
+        assert!(out.packages[0].dependencies.is_empty(), "build-only deps are dropped from the graph");
+        assert_eq!(out.packages[1].dependencies, ["pkg:cargo/serde@1.0.200"]);
+        assert_eq!(out.packages[1].metadata.get("source").map(String::as_str), Some("git"));
         assert_eq!(out.warnings.len(), 1);
         assert!(out.warnings[0].contains("index 9"), "{:?}", out.warnings);
     }

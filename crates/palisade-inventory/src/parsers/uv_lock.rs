@@ -1,15 +1,16 @@
 //! `uv.lock` (TOML): one `[[package]]` table per locked distribution.
 //!
 //! The project itself and other workspace members have `source = { virtual = ... }` or
-//! `source = { editable = ... }` and are skipped, as are local `directory` sources; their `dependencies`,
-//! `optional-dependencies` and `dev-dependencies` are the direct dependencies. Scope is computed from the
+//! `source = { editable = ... }`, local packages `source = { directory = ... }`: they are the file's root
+//! projects, not packages, each depending on its `dependencies`, `optional-dependencies` and
+//! `dev-dependencies`, which are the direct dependencies. Scope is computed from the
 //! graph: reachable from a regular dependency of the project is required, else reachable from an extra is
 //! optional, else reachable from a dependency group (`dev-dependencies`) is dev. Dependency entries name a
 //! package and, when several versions are locked (per-marker forks), the version too. Packages without a
 //! version (dynamic local projects) are skipped. The purl name is PEP 503 normalised.
 
 use super::lang_common::{PackageSet, purl, wants_name};
-use crate::{Input, Output, ParseError, Parser};
+use crate::{Input, Output, ParseError, Parser, Project, join_dir, parent_dir};
 use palisade_artifact::FileMeta;
 use palisade_core::package::normalize_pypi;
 use palisade_core::{Ecosystem, Package, Scope};
@@ -94,9 +95,22 @@ impl Parser for UvLock {
         let (mut prod, mut opt, mut dev) = (Vec::new(), Vec::new(), Vec::new());
         for p in &lock.package {
             if p.is_local_project() {
+                let start = (prod.len(), opt.len(), dev.len());
                 prod.extend(p.dependencies.iter().flat_map(&resolve));
                 opt.extend(p.optional_dependencies.values().flatten().flat_map(&resolve));
                 dev.extend(p.dev_dependencies.values().flatten().flat_map(&resolve));
+                let version = p.version.as_deref().unwrap_or_default();
+                let mut project =
+                    Package::new(Ecosystem::PyPI, &p.name, version, input.location(), self.id());
+                let own = prod[start.0..].iter().chain(&opt[start.1..]).chain(&dev[start.2..]);
+                project.dependencies = own.map(|(n, v)| purl(Ecosystem::PyPI, n, v)).collect();
+                project.dependencies.sort();
+                project.dependencies.dedup();
+                let path = ["virtual", "editable", "directory"]
+                    .iter()
+                    .find_map(|k| p.source.get(*k).and_then(toml::Value::as_str))
+                    .unwrap_or(".");
+                out.projects.push(Project::new(project, join_dir(parent_dir(input.path), path)));
                 continue;
             }
             let Some(v) = p.version.as_deref() else { continue };
@@ -187,6 +201,14 @@ mod tests {
         assert_eq!(get(&out, "pysocks", "1.7.1").scope, Scope::Optional);
         assert_eq!(get(&out, "iniconfig", "2.0.0").scope, Scope::Dev);
         assert!(!out.packages.iter().any(|p| p.name == "fixture-app"));
+        // The virtual root is the project, depending on its regular, optional and dev dependencies.
+        assert_eq!(out.projects.len(), 1);
+        let root = &out.projects[0];
+        assert_eq!((root.package.purl.as_str(), root.dir.as_str()), ("pkg:pypi/fixture-app@0.1.0", ""));
+        assert_eq!(
+            root.package.dependencies,
+            ["pkg:pypi/iniconfig@2.0.0", "pkg:pypi/pysocks@1.7.1", "pkg:pypi/requests@2.31.0"]
+        );
     }
 
     #[test]

@@ -9,11 +9,16 @@
 //!   direct ones, and `dependenciesMeta.<name>.optional` marks optional ones), and `patch:` entries
 //!   duplicate the npm entry they patch, so both are skipped, as are links, portals and files.
 //!
+//! Root projects: classic lockfiles do not name the project; one unnamed project is recorded for the
+//! `package.json` beside the lockfile to name (classic does not say what is direct either, so it has no
+//! dependencies). In berry every `workspace:` entry is a project (name from the entry, directory from the
+//! workspace path, version from `package.json`: berry writes `0.0.0-use.local`), depending on what it lists.
+//!
 //! Neither format records development dependencies. Dependencies are resolved through the specifiers that
 //! the entries list, so every dependency purl names the locked version.
 
 use super::lang_common::{PackageSet, purl, wants_name, yaml_options};
-use crate::{Input, Output, ParseError, Parser};
+use crate::{Input, Output, ParseError, Parser, Project, join_dir, parent_dir};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package, Scope};
 use serde::Deserialize;
@@ -34,12 +39,15 @@ impl Parser for YarnLock {
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {
         let text = input.text()?;
         let is_berry = text.lines().any(|l| l.starts_with("__metadata:"));
-        let packages = if is_berry {
-            parse_berry(self.id(), input, text)?
+        if is_berry {
+            let (packages, projects) = parse_berry(self.id(), input, text)?;
+            out.packages.extend(packages);
+            out.projects.extend(projects);
         } else {
-            parse_classic(self.id(), input, text)?
-        };
-        out.packages.extend(packages);
+            out.packages.extend(parse_classic(self.id(), input, text)?);
+            let root = Package::new(Ecosystem::Npm, "", "", input.location(), self.id());
+            out.projects.push(Project::new(root, parent_dir(input.path)));
+        }
         Ok(())
     }
 }
@@ -182,7 +190,7 @@ fn npm_resolution(resolution: &str) -> Option<(&str, &str)> {
     (!version.is_empty()).then_some((name, version))
 }
 
-fn parse_berry(id: &str, input: &Input, text: &str) -> Result<Vec<Package>, ParseError> {
+fn parse_berry(id: &str, input: &Input, text: &str) -> Result<(Vec<Package>, Vec<Project>), ParseError> {
     let lock: BTreeMap<String, BerryEntry> = serde_saphyr::from_str_with_options(text, yaml_options())
         .map_err(|e| ParseError::new(format!("invalid yarn berry YAML: {e}")))?;
     let mut by_descriptor: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
@@ -199,22 +207,40 @@ fn parse_berry(id: &str, input: &Input, text: &str) -> Result<Vec<Package>, Pars
             .or_else(|| by_descriptor.get(format!("{name}@npm:{range}").as_str()))
             .copied()
     };
-    // Direct dependencies: what the workspaces ask for.
+    // Direct dependencies: what the workspaces ask for. Each workspace is a project.
     let mut direct = BTreeSet::new();
     let mut optional = BTreeSet::new();
+    let mut projects = Vec::new();
+    let workspace_purl: BTreeMap<&str, String> = lock
+        .iter()
+        .filter_map(|(key, e)| {
+            let (name, range) = split_spec(e.resolution.as_deref()?)?;
+            range.starts_with("workspace:").then(|| (key.as_str(), purl(Ecosystem::Npm, name, "")))
+        })
+        .collect();
     for e in lock.values() {
         let Some(res) = e.resolution.as_deref() else { continue };
-        if !split_spec(res).is_some_and(|(_, r)| r.starts_with("workspace:")) {
+        let Some((name, path)) = split_spec(res).and_then(|(n, r)| Some((n, r.strip_prefix("workspace:")?)))
+        else {
             continue;
-        }
+        };
+        let mut project = Package::new(Ecosystem::Npm, name, "", input.location(), id);
         for (n, r) in &e.dependencies {
             if let Some(nv) = resolve(n, r) {
                 direct.insert(nv);
                 if e.dependencies_meta.get(n).and_then(|m| m.optional) == Some(true) {
                     optional.insert(nv);
                 }
+                project.dependencies.push(purl(Ecosystem::Npm, nv.0, nv.1));
+            } else if let Some(ws) =
+                key_of_descriptor(&lock, &format!("{n}@{r}")).and_then(|k| workspace_purl.get(k))
+            {
+                project.dependencies.push(ws.clone());
             }
         }
+        project.dependencies.sort();
+        project.dependencies.dedup();
+        projects.push(Project::new(project, join_dir(parent_dir(input.path), path)));
     }
     let mut set = PackageSet::new();
     for (key, e) in &lock {
@@ -234,7 +260,12 @@ fn parse_berry(id: &str, input: &Input, text: &str) -> Result<Vec<Package>, Pars
         }
         set.add(pkg);
     }
-    Ok(set.into_packages())
+    Ok((set.into_packages(), projects))
+}
+
+/// The lockfile key listing `descriptor` among its comma-separated descriptors.
+fn key_of_descriptor<'a>(lock: &'a BTreeMap<String, BerryEntry>, descriptor: &str) -> Option<&'a str> {
+    lock.keys().map(String::as_str).find(|k| k.split(',').any(|d| d.trim() == descriptor))
 }
 
 #[cfg(test)]
@@ -306,6 +337,38 @@ mod tests {
         assert_eq!(get(&out, "fsevents", "2.3.3").scope, Scope::Optional);
         assert_eq!(get(&out, "react", "18.2.0").direct, Some(true));
         assert_eq!(get(&out, "loose-envify", "1.4.0").dependencies, ["pkg:npm/js-tokens@4.0.0"]);
+    }
+
+    #[test]
+    fn root_projects() {
+        // Classic: one unnamed project in the lockfile's directory, for its package.json to name.
+        let out = run(&YarnLock, "srv/web/yarn.lock", V1).unwrap();
+        assert_eq!(out.projects.len(), 1);
+        assert_eq!((out.projects[0].package.name.as_str(), out.projects[0].dir.as_str()), ("", "srv/web"));
+        // Berry: every workspace, with its directory and what it lists.
+        let out = run(&YarnLock, "yarn.lock", BERRY).unwrap();
+        assert_eq!(out.projects.len(), 1);
+        let root = &out.projects[0];
+        assert_eq!(
+            (root.package.name.as_str(), root.package.version.as_str(), root.dir.as_str()),
+            ("fixture-app", "", "")
+        );
+        assert_eq!(
+            root.package.dependencies,
+            [
+                "pkg:npm/%40babel/helper-plugin-utils@7.24.0",
+                "pkg:npm/debug@2.6.9",
+                "pkg:npm/is-number@7.0.0",
+                "pkg:npm/ms@2.1.3"
+            ]
+        );
+        let out = run(&YarnLock, "mono/yarn.lock", BERRY_EDGE).unwrap();
+        let projects: Vec<_> =
+            out.projects.iter().map(|p| (p.package.name.as_str(), p.dir.as_str())).collect();
+        assert_eq!(projects, [("@acme/root", "mono"), ("@acme/web", "mono/packages/web")]);
+        // The root depends on the web workspace (no version until its package.json gives one).
+        assert_eq!(out.projects[0].package.dependencies, ["pkg:npm/%40acme/web", "pkg:npm/typescript@5.4.5"]);
+        assert!(!out.packages.iter().any(|p| p.name.starts_with("@acme/")), "workspaces are not packages");
     }
 
     #[test]

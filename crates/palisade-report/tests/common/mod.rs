@@ -1,6 +1,6 @@
 //! A scan report exercising every feature the SBOM renderers map: an image with layers, an OS, OS packages
-//! with source packages and a dependency graph, scoped and grouped names, licences of every kind, a purl
-//! found in two places, dev and optional scopes, metadata.
+//! with source packages and a dependency graph, scoped and grouped names, licences of every kind, a package
+//! found in three places, dev and optional scopes, metadata, root projects.
 
 #![allow(dead_code)]
 
@@ -179,25 +179,20 @@ pub fn image_report() -> ScanReport {
         "nuget-lock",
     );
 
-    // The same library vendored twice: same purl, two locations.
-    let lodash_a = Package::new(
+    // The same library installed twice and locked: one package, three locations.
+    let mut lodash = Package::new(
         Ecosystem::Npm,
         "lodash",
         "4.17.21",
         Location::new("app/a/node_modules/lodash/package.json", Some(1)),
         "npm-package-json",
     );
-    let lodash_b = Package::new(
-        Ecosystem::Npm,
-        "lodash",
-        "4.17.21",
-        Location::new("app/b/node_modules/lodash/package.json", Some(1)),
-        "npm-package-json",
-    );
+    lodash.locations.push(Location::new("app/b/node_modules/lodash/package.json", Some(2)));
+    lodash.locations.push(Location::new("app/package-lock.json", Some(1)));
 
     r.packages = vec![
         libc, ssl, zlib, express, cookie, types, fsevents, log4j, serde, dual, django, net, stdlib, monolog,
-        rack, json, lodash_a, lodash_b,
+        rack, json, lodash,
     ];
     r.warnings.push(
         Warning::new("npm-package-lock", "lockfile version 1 is read partially")
@@ -214,6 +209,41 @@ pub fn fs_report() -> ScanReport {
         Package::new(Ecosystem::Cargo, "anyhow", "1.0.80", Location::new("Cargo.lock", None), "cargo-lock"),
         Package::new(Ecosystem::Cargo, "thiserror", "2.0.0", Location::new("Cargo.lock", None), "cargo-lock"),
     ];
+    r
+}
+
+/// A project tree with one root project (the subject of its SBOMs).
+pub fn fs_project_report() -> ScanReport {
+    let mut r = fs_report();
+    let mut app =
+        Package::new(Ecosystem::Cargo, "my-app", "0.3.0", Location::new("Cargo.lock", None), "cargo-lock");
+    app.dependencies = vec!["pkg:cargo/anyhow@1.0.80".into()];
+    r.projects = vec![app];
+    r
+}
+
+/// The image with two root projects: the lockfile's and a Go binary's own module.
+pub fn image_projects_report() -> ScanReport {
+    let mut r = image_report();
+    let mut web = Package::new(
+        Ecosystem::Npm,
+        "@acme/web",
+        "1.0.0",
+        Location::new("app/package-lock.json", Some(1)),
+        "npm-package-lock",
+    );
+    web.locations.push(Location::new("app/package.json", Some(1)));
+    web.dependencies = vec!["pkg:npm/express@4.18.2".into()];
+    let mut tool = Package::new(
+        Ecosystem::Golang,
+        "example.com/tool",
+        "v1.2.0",
+        Location::new("usr/local/bin/app", Some(1)),
+        "go-binary",
+    );
+    tool.metadata.insert("main".into(), "true".into());
+    tool.dependencies = vec!["pkg:golang/golang.org/x/net@v0.17.0".into(), "pkg:golang/stdlib@1.21.3".into()];
+    r.projects = vec![web, tool];
     r
 }
 
