@@ -1,5 +1,5 @@
-//! containerd over its gRPC socket (containerd-client): the images service says what a name points to, the
-//! content service serves the blobs.
+//! containerd over its gRPC socket ([`super::containerd_api`]): the images service says what a name points to,
+//! the content service serves the blobs.
 //!
 //! The name is looked up as given and in its fully qualified form (`alpine:3.19` is stored as
 //! `docker.io/library/alpine:3.19`), in one namespace. From the image's target descriptor
@@ -8,30 +8,18 @@
 //! layer reader, one gRPC stream per layer, nothing written to disk. Blobs the store does not hold (an index
 //! pulled for one platform only) are reported before any layer is read, so another source can be tried.
 
+use super::containerd_api::{self as api, Client, ReadContentResponse};
 use super::{Found, Miss, STREAM_IDLE};
 use crate::image::{self, BlobSource, Descriptor, DocKind, MAX_JSON, TopDocument};
 use crate::{ArtifactError, Options};
-use containerd_client::services::v1::content_client::ContentClient;
-use containerd_client::services::v1::images_client::ImagesClient;
-use containerd_client::services::v1::{
-    GetImageRequest, InfoRequest, ReadContentRequest, ReadContentResponse,
-};
-use containerd_client::tonic::codec::Streaming;
-use containerd_client::tonic::metadata::MetadataValue;
-use containerd_client::tonic::transport::Channel;
-use containerd_client::tonic::{Code, Request, Status};
 use palisade_core::Warnings;
 use std::io::{self, Read};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::runtime::Handle;
-
-/// A request carrying the namespace.
-fn req<T>(msg: T, ns: &MetadataValue<containerd_client::tonic::metadata::Ascii>) -> Request<T> {
-    let mut r = Request::new(msg);
-    r.metadata_mut().insert("containerd-namespace", ns.clone());
-    r
-}
+use tonic::codec::Streaming;
+use tonic::metadata::MetadataValue;
+use tonic::{Code, Status};
 
 fn status_text(s: &Status) -> String {
     let m = s.message().trim();
@@ -53,30 +41,26 @@ fn candidates(reference: &str) -> Vec<String> {
 /// containerd's content store in one namespace.
 struct ContentStore {
     handle: Handle,
-    channel: Channel,
-    ns: MetadataValue<containerd_client::tonic::metadata::Ascii>,
+    client: Client,
     timeout: Duration,
     endpoint: String,
 }
 
 impl ContentStore {
+    /// The blob's size.
     fn info(&self, digest: &str) -> Result<i64, Status> {
-        let mut c = ContentClient::new(self.channel.clone());
-        let r = req(InfoRequest { digest: digest.to_string() }, &self.ns);
         self.handle.block_on(async {
-            match tokio::time::timeout(self.timeout, c.info(r)).await {
-                Ok(r) => r.map(|r| r.into_inner().info.map_or(0, |i| i.size)),
+            match tokio::time::timeout(self.timeout, self.client.info(digest)).await {
+                Ok(r) => r.map(|i| i.size),
                 Err(_) => Err(Status::deadline_exceeded("no answer")),
             }
         })
     }
 
-    fn open(&self, digest: &str) -> Result<Streaming<ReadContentResponse>, Status> {
-        let mut c = ContentClient::new(self.channel.clone());
-        let r = req(ReadContentRequest { digest: digest.to_string(), offset: 0, size: 0 }, &self.ns);
+    fn open(&self, digest: &str) -> Result<BlobReader, Status> {
         self.handle.block_on(async {
-            match tokio::time::timeout(self.timeout, c.read(r)).await {
-                Ok(r) => r.map(|r| r.into_inner()),
+            match tokio::time::timeout(self.timeout, self.client.read(digest)).await {
+                Ok(r) => r.map(|s| BlobReader::new(self.handle.clone(), digest, s)),
                 Err(_) => Err(Status::deadline_exceeded("no answer")),
             }
         })
@@ -90,7 +74,7 @@ impl BlobSource for ContentStore {
             return Err(format!("{} is {size} bytes, too large for a JSON document", desc.digest));
         }
         let mut out = Vec::new();
-        let r = BlobReader::new(self.handle.clone(), self.open(&desc.digest).map_err(|s| status_text(&s))?);
+        let r = self.open(&desc.digest).map_err(|s| status_text(&s))?;
         r.take(MAX_JSON + 1).read_to_end(&mut out).map_err(|e| format!("{}: {e}", desc.digest))?;
         if out.len() as u64 > MAX_JSON {
             return Err(format!("{} is larger than {MAX_JSON} bytes", desc.digest));
@@ -102,22 +86,33 @@ impl BlobSource for ContentStore {
         let s = self
             .open(digest)
             .map_err(|s| io::Error::other(format!("{}: {}", self.endpoint, status_text(&s))))?;
-        Ok(Box::new(BlobReader::new(self.handle.clone(), s)))
+        Ok(Box::new(s))
     }
 }
 
 /// A content-service stream as [`Read`], for the layer reader's threads.
 struct BlobReader {
     handle: Handle,
+    digest: String,
     stream: Streaming<ReadContentResponse>,
     chunk: Vec<u8>,
     pos: usize,
+    /// Bytes received so far: where the next chunk must start.
+    received: i64,
     done: bool,
 }
 
 impl BlobReader {
-    fn new(handle: Handle, stream: Streaming<ReadContentResponse>) -> Self {
-        BlobReader { handle, stream, chunk: Vec::new(), pos: 0, done: false }
+    fn new(handle: Handle, digest: &str, stream: Streaming<ReadContentResponse>) -> Self {
+        BlobReader {
+            handle,
+            digest: digest.to_string(),
+            stream,
+            chunk: Vec::new(),
+            pos: 0,
+            received: 0,
+            done: false,
+        }
     }
 }
 
@@ -141,6 +136,21 @@ impl Read for BlobReader {
                 Ok(Err(s)) => return Err(io::Error::other(format!("containerd: {}", status_text(&s)))),
                 Ok(Ok(None)) => self.done = true,
                 Ok(Ok(Some(m))) => {
+                    // Chunks follow each other: anything else would splice the blob.
+                    if m.offset != self.received {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            format!(
+                                "containerd sent {} bytes of {} at offset {}, expected offset {}",
+                                m.data.len(),
+                                self.digest,
+                                m.offset,
+                                self.received
+                            ),
+                        ));
+                    }
+                    self.received =
+                        self.received.saturating_add(i64::try_from(m.data.len()).unwrap_or(i64::MAX));
                     self.chunk = m.data;
                     self.pos = 0;
                 }
@@ -175,23 +185,20 @@ pub(crate) fn scan(
     let rt = super::runtime(true)?;
     let timeout = opts.engines.timeout();
     let channel = rt
-        .block_on(async { tokio::time::timeout(timeout, containerd_client::connect(&path)).await })
+        .block_on(async { tokio::time::timeout(timeout, api::connect(path)).await })
         .map_err(|_| Miss::Failed(format!("{endpoint}: no answer within {} s", timeout.as_secs())))?
         .map_err(|e| connect_error(&endpoint, &e))?;
+    let client = Client::new(channel, ns);
 
     let mut found = None;
     for name in candidates(reference) {
-        let mut images = ImagesClient::new(channel.clone());
-        let r = req(GetImageRequest { name: name.clone() }, &ns);
         let got = rt
-            .block_on(async { tokio::time::timeout(timeout, images.get(r)).await })
+            .block_on(async { tokio::time::timeout(timeout, client.get_image(&name)).await })
             .map_err(|_| Miss::Failed(format!("{endpoint}: no answer within {} s", timeout.as_secs())))?;
         match got {
-            Ok(resp) => {
-                if let Some(img) = resp.into_inner().image {
-                    found = Some(img);
-                    break;
-                }
+            Ok(img) => {
+                found = Some(img);
+                break;
             }
             Err(s) if s.code() == Code::NotFound => {}
             Err(s) => return Err(Miss::Failed(rpc_error(&endpoint, &s))),
@@ -210,8 +217,7 @@ pub(crate) fn scan(
             img.name, target.digest
         )));
     }
-    let store =
-        ContentStore { handle: rt.handle().clone(), channel, ns, timeout, endpoint: endpoint.clone() };
+    let store = ContentStore { handle: rt.handle().clone(), client, timeout, endpoint: endpoint.clone() };
     let desc = Descriptor {
         media_type: target.media_type.clone(),
         digest: target.digest.clone(),
@@ -253,7 +259,7 @@ pub(crate) fn scan(
     Ok((info, tree))
 }
 
-fn connect_error(endpoint: &str, e: &containerd_client::tonic::transport::Error) -> Miss {
+fn connect_error(endpoint: &str, e: &tonic::transport::Error) -> Miss {
     // tonic wraps the io error; walk the chain for its kind.
     let mut src: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(s) = src {

@@ -20,6 +20,7 @@
 //! only program ever started is the `podman` binary itself, for the fallback.
 
 mod containerd;
+mod containerd_api;
 mod docker_api;
 mod podman_cli;
 
