@@ -294,8 +294,10 @@ fn containerd_multi_platform_index_is_resolved_with_platform() {
         other => panic!("expected ImageNotFound, got {:?}", other.map(|s| s.info)),
     }
 
-    // The arm64 layer blob is missing from the store (a partial pull): said before any layer is read.
-    ctd.import("partial", &multi, &["--base-name", "docker.io/palisade-test/multi"]);
+    // The arm64 layer blob is missing from the store (a partial pull): said before any layer is read. All
+    // platforms are imported so that the removed layer is the only missing blob (imported without them, the
+    // arm64 manifest itself is unreferenced and the garbage collector may remove it during the scan).
+    ctd.import("partial", &multi, &["--all-platforms", "--base-name", "docker.io/palisade-test/multi"]);
     ctd.ctr("partial", &["content", "rm", &arm_layer]);
     let engines = Engines {
         containerd_address: Some(ctd.sock.display().to_string()),
