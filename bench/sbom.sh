@@ -36,10 +36,10 @@ run_pair() { # run_pair LABEL KIND INPUT
   # Trivy caches analysed layers by digest: clear it so both tools do the full work each run.
   rm -rf "$TRIVY_CACHE/fanal"
   if [ "$kind" = image ]; then
-    p=$(measure "pal-$label" "$PAL" scan image --input "$input" --format cyclonedx --quiet)
+    p=$(measure "pal-$label" "$PAL" scan image --input "$input" --scanners package --format cyclonedx --quiet)
     t=$(measure "trivy-$label" "${TRIVY[@]}" image "${TRIVY_OPTS[@]}" --input "$input")
   else
-    p=$(measure "pal-$label" "$PAL" scan rootfs "$input" --format cyclonedx --quiet)
+    p=$(measure "pal-$label" "$PAL" scan rootfs "$input" --scanners package --format cyclonedx --quiet)
     t=$(measure "trivy-$label" "${TRIVY[@]}" rootfs "${TRIVY_OPTS[@]}" "$input")
   fi
   read -r ps pk <<<"$p"; read -r ts tk <<<"$t"

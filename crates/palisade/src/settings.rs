@@ -289,10 +289,9 @@ fn config_args(
             continue;
         };
         let id = arg.get_id().as_str();
-        let set_elsewhere = matches!(
-            m.value_source(id).or_else(|| matches.value_source(id)),
-            Some(ValueSource::CommandLine | ValueSource::EnvVariable)
-        );
+        // Global options are propagated into the leaf's matches, so one lookup covers both.
+        let set_elsewhere =
+            matches!(m.value_source(id), Some(ValueSource::CommandLine | ValueSource::EnvVariable));
         if set_elsewhere {
             continue;
         }

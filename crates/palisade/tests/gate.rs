@@ -27,8 +27,11 @@ impl Fixture {
         let root = dir.path().join("rootfs");
         std::fs::create_dir_all(root.join("etc")).unwrap();
         std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
-        std::fs::write(root.join("etc/os-release"), "ID=debian\nVERSION_ID=\"11\"\nVERSION_CODENAME=bullseye\n")
-            .unwrap();
+        std::fs::write(
+            root.join("etc/os-release"),
+            "ID=debian\nVERSION_ID=\"11\"\nVERSION_CODENAME=bullseye\n",
+        )
+        .unwrap();
         std::fs::write(
             root.join("var/lib/dpkg/status"),
             "Package: zlib1g\nStatus: install ok installed\nVersion: 1:1.2.11.dfsg-2\nArchitecture: amd64\n\
@@ -37,7 +40,14 @@ impl Fixture {
         )
         .unwrap();
         let out = palisade(
-            &["db", "build", "--db", dir.path().join("vuln.db").to_str().unwrap(), "--from", feed().to_str().unwrap()],
+            &[
+                "db",
+                "build",
+                "--db",
+                dir.path().join("vuln.db").to_str().unwrap(),
+                "--from",
+                feed().to_str().unwrap(),
+            ],
             dir.path(),
         );
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -57,8 +67,9 @@ impl Fixture {
 }
 
 fn json(out: &Output) -> Value {
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)))
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr))
+    })
 }
 
 fn stderr(out: &Output) -> String {
@@ -86,7 +97,11 @@ fn an_ecosystem_the_db_does_not_cover_is_reported_in_every_format_and_fails_the_
     let inv = &sarif["runs"][0]["invocations"][0];
     assert_eq!(inv["executionSuccessful"], false);
     let notes = inv["toolExecutionNotifications"].as_array().unwrap();
-    assert!(notes.iter().any(|n| n["level"] == "error" && n["message"]["text"].as_str().unwrap().contains("debian:11")));
+    assert!(
+        notes
+            .iter()
+            .any(|n| n["level"] == "error" && n["message"]["text"].as_str().unwrap().contains("debian:11"))
+    );
     // JUnit: an error case, not a pass.
     let junit = String::from_utf8(fx.scan(&db, &["--format", "junit"]).stdout).unwrap();
     assert!(junit.contains("errors=\"1\"") && junit.contains("<error message="), "{junit}");
@@ -115,7 +130,8 @@ fn a_missing_unreadable_or_empty_db_is_a_gap_not_a_pass() {
     assert_eq!(json(&out)["gaps"][0]["kind"], "db-missing");
     // Unreadable: not a database at all. The scan still reports its other results.
     std::fs::write(fx.dir.path().join("junk.db"), "this is not sqlite").unwrap();
-    let out = fx.scan(&fx.path("junk.db"), &["--format", "json", "--exit-code", "3", "--scanners", "vuln,secret"]);
+    let out =
+        fx.scan(&fx.path("junk.db"), &["--format", "json", "--exit-code", "3", "--scanners", "vuln,secret"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let report = json(&out);
     assert_eq!(report["gaps"][0]["kind"], "db-unreadable");
@@ -183,7 +199,8 @@ fn default_scanners_are_vuln_and_secret_and_config_rejects_the_others() {
     let fx = Fixture::new();
     let project = fx.dir.path().join("project");
     std::fs::create_dir(&project).unwrap();
-    std::fs::write(project.join("settings.env"), "AWS_SECRET=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ9xk3pLm2\n").unwrap();
+    std::fs::write(project.join("settings.env"), "AWS_SECRET=wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ9xk3pLm2\n")
+        .unwrap();
     std::fs::write(
         project.join("package-lock.json"),
         r#"{"name":"p","version":"1.0.0","lockfileVersion":3,"packages":{"":{"name":"p","version":"1.0.0"},

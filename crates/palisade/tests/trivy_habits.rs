@@ -44,8 +44,12 @@ fn project() -> tempfile::TempDir {
 }
 
 fn secret_paths(report: &Value) -> Vec<String> {
-    let mut v: Vec<String> =
-        report["secrets"].as_array().unwrap().iter().map(|s| s["path"].as_str().unwrap().to_string()).collect();
+    let mut v: Vec<String> = report["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["path"].as_str().unwrap().to_string())
+        .collect();
     v.sort();
     v
 }
@@ -74,17 +78,33 @@ fn skip_dirs_and_skip_files_leave_paths_out() {
     let p = project();
     let dir = p.path().to_str().unwrap();
     let out = run(
-        &["fs", dir, "-f", "json", "-q", "--allow-missing-db", "--skip-dirs", "vendor", "--skip-files", "**/key.env"],
+        &[
+            "fs",
+            dir,
+            "-f",
+            "json",
+            "-q",
+            "--allow-missing-db",
+            "--skip-dirs",
+            "vendor",
+            "--skip-files",
+            "**/key.env",
+        ],
         p.path(),
         &[],
     );
     assert!(out.status.success(), "{}", err(&out));
     let report = json(&out);
     assert_eq!(secret_paths(&report), ["app.env"]);
-    let pkgs: Vec<&str> = report["packages"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    let pkgs: Vec<&str> =
+        report["packages"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(pkgs, ["itoa"], "the vendored lockfile is left out too");
     // A pattern that includes the target path as typed is stripped of it.
-    let out = run(&["fs", dir, "-f", "json", "-q", "--allow-missing-db", "--skip-dirs", &format!("{dir}/vendor")], p.path(), &[]);
+    let out = run(
+        &["fs", dir, "-f", "json", "-q", "--allow-missing-db", "--skip-dirs", &format!("{dir}/vendor")],
+        p.path(),
+        &[],
+    );
     assert!(!secret_paths(&json(&out)).contains(&"vendor/lib/x.env".to_string()));
     let out = run(&["fs", dir, "--skip-dirs", "a[", "-q"], p.path(), &[]);
     assert_eq!(out.status.code(), Some(2));
@@ -105,9 +125,18 @@ fn pkg_types_selects_os_or_library_packages() {
     std::fs::write(d.path().join("Cargo.lock"), CARGO_LOCK).unwrap();
     let dir = d.path().to_str().unwrap();
     let eco = |types: &str| -> Vec<String> {
-        let out = run(&["rootfs", dir, "-f", "json", "-q", "--scanners", "package", "--pkg-types", types], d.path(), &[]);
+        let out = run(
+            &["rootfs", dir, "-f", "json", "-q", "--scanners", "package", "--pkg-types", types],
+            d.path(),
+            &[],
+        );
         assert!(out.status.success(), "{}", err(&out));
-        json(&out)["packages"].as_array().unwrap().iter().map(|p| p["ecosystem"].as_str().unwrap().to_string()).collect()
+        json(&out)["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["ecosystem"].as_str().unwrap().to_string())
+            .collect()
     };
     assert_eq!(eco("os"), ["deb"]);
     assert_eq!(eco("library"), ["cargo"]);
@@ -131,16 +160,29 @@ fn environment_and_config_file_set_flags_with_the_command_line_first() {
     let out = run(&["fs", dir], p.path(), &[("PALISADE_SKIP_DIRS", "certs"), ("PALISADE_EXIT_CODE", "5")]);
     assert_eq!(out.status.code(), Some(5), "{}", err(&out));
     assert_eq!(secret_paths(&json(&out)), ["app.env", "vendor/lib/x.env"]);
-    let out = run(&["fs", dir, "--skip-dirs", "vendor,certs", "-f", "table"], p.path(), &[("PALISADE_FORMAT", "sarif")]);
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("Artifact:"), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = run(
+        &["fs", dir, "--skip-dirs", "vendor,certs", "-f", "table"],
+        p.path(),
+        &[("PALISADE_FORMAT", "sarif")],
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("Artifact:"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     // A switch from the environment.
-    let out = run(&["fs", dir, "--format", "json"], p.path(), &[("PALISADE_QUIET", "false"), ("PALISADE_NO_PROGRESS", "1")]);
+    let out = run(
+        &["fs", dir, "--format", "json"],
+        p.path(),
+        &[("PALISADE_QUIET", "false"), ("PALISADE_NO_PROGRESS", "1")],
+    );
     assert!(out.status.success());
     assert!(err(&out).contains("warning") || err(&out).contains("incomplete"), "not quiet: {}", err(&out));
     // --config names another file; an unknown key is a warning naming it; a missing --config is an error.
     let other = p.path().join("ci.yaml");
     std::fs::write(&other, "format: json\nsevrity: high\n").unwrap();
-    let out = run(&["--config", other.to_str().unwrap(), "fs", dir], tempfile::tempdir().unwrap().path(), &[]);
+    let out =
+        run(&["--config", other.to_str().unwrap(), "fs", dir], tempfile::tempdir().unwrap().path(), &[]);
     assert!(err(&out).contains("ci.yaml: `sevrity` is not a Palisade flag"), "{}", err(&out));
     json(&out);
     let out = run(&["--config", "/nonexistent.yaml", "fs", dir], p.path(), &[]);
@@ -163,7 +205,7 @@ fn an_archive_given_as_a_reference_gets_the_exact_input_command() {
     let out = run(&["image", layout, "--format", "json"], d.path(), &[]);
     assert_eq!(out.status.code(), Some(2));
     let e = err(&out);
-    assert!(e.contains(&format!("scan image --input {layout} --format json")), "{e}");
+    assert!(e.contains(&format!("`palisade image --input {layout} --format json`")), "{e}");
 }
 
 #[test]
@@ -180,7 +222,20 @@ fn trivy_commands_palisade_lacks_get_a_tip_and_unknown_words_a_suggestion() {
 #[test]
 fn timeout_stops_a_scan_that_runs_too_long() {
     let d = tempfile::tempdir().unwrap();
-    let out = run(&["rootfs", "/usr", "--timeout", "1ms", "--scanners", "secret", "-o", d.path().join("r.json").to_str().unwrap()], d.path(), &[]);
+    let out = run(
+        &[
+            "rootfs",
+            "/usr",
+            "--timeout",
+            "1ms",
+            "--scanners",
+            "secret",
+            "-o",
+            d.path().join("r.json").to_str().unwrap(),
+        ],
+        d.path(),
+        &[],
+    );
     assert_eq!(out.status.code(), Some(2), "{}", err(&out));
     assert!(err(&out).contains("--timeout"), "{}", err(&out));
     assert!(!d.path().join("r.json").exists(), "no partial report");

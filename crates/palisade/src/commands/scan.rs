@@ -207,10 +207,11 @@ fn reject_local_path_as_reference(reference: &str) -> Result<()> {
         return Ok(());
     }
     let args: Vec<String> = std::env::args()
-        .map(|a| if a == reference { format!("--input {reference}") } else { shell_word(&a) })
+        .skip(1)
+        .map(|a| if a == reference { format!("--input {}", shell_word(reference)) } else { shell_word(&a) })
         .collect();
     bail!(
-        "{reference} is a local image archive, not an image reference; read it with --input:\n    {}",
+        "{reference} is a local image archive, not an image reference; read it with --input: `palisade {}`",
         args.join(" ")
     )
 }
