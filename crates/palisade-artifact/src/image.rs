@@ -13,7 +13,7 @@
 //! layout directory or archive are resolved only when they stay inside it (and at most 8 deep). Layers are
 //! read in parallel by [`crate::layer`] and merged in order into the [`FileTree`].
 
-use crate::layer::{self, LayerSpec};
+use crate::layer::{self, Blob, LayerSpec, ReadSeek};
 use crate::tree::FileTree;
 use crate::{ArtifactError, FileSink, Options, paths, warn};
 use palisade_core::{ArtifactInfo, ArtifactKind, HistoryEntry, ImageConfig, LayerInfo, Warnings};
@@ -116,8 +116,24 @@ pub(crate) enum Member {
 /// A member of a tar file read with positional reads, so several can be read at once from one handle.
 struct Section {
     file: Arc<File>,
+    start: u64,
     pos: u64,
     end: u64,
+}
+
+impl Seek for Section {
+    fn seek(&mut self, to: io::SeekFrom) -> io::Result<u64> {
+        let len = self.end.saturating_sub(self.start);
+        let rel = self.pos.saturating_sub(self.start);
+        let new = match to {
+            io::SeekFrom::Start(n) => Some(n),
+            io::SeekFrom::End(d) => len.checked_add_signed(d),
+            io::SeekFrom::Current(d) => rel.checked_add_signed(d),
+        }
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the member"))?;
+        self.pos = self.start.saturating_add(new);
+        Ok(new)
+    }
 }
 
 impl Read for Section {
@@ -182,7 +198,7 @@ impl Source {
     }
 
     /// Open a member for streaming; returns the reader and the member size.
-    fn open_member(&self, name: &str) -> io::Result<(Box<dyn Read + Send>, u64)> {
+    fn open_member(&self, name: &str) -> io::Result<(Box<dyn ReadSeek + Send>, u64)> {
         let norm = paths::normalize(name).filter(|n| !n.is_empty()).ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, format!("`{name}` escapes the archive"))
         })?;
@@ -206,6 +222,7 @@ impl Source {
                         Some(Member::Data { offset, size }) => {
                             let s = Section {
                                 file: file.clone(),
+                                start: *offset,
                                 pos: *offset,
                                 end: offset.saturating_add(*size),
                             };
@@ -681,7 +698,7 @@ pub(crate) fn read_layers<F>(
     warnings: &Warnings,
 ) -> FileTree
 where
-    F: Fn(&str) -> io::Result<Box<dyn Read + Send>> + Sync,
+    F: Fn(&str) -> io::Result<Blob> + Sync,
 {
     let total = layers.len();
     opts.bump(|p| &p.layers_total, total as u64);
@@ -690,7 +707,7 @@ where
         .map(|l| {
             opts.stage(format!("reading layer {}/{total}", l.spec.index + 1));
             let out = match open(&l.blob) {
-                Ok(r) => layer::read_layer(r, &l.spec, opts, sink, warnings),
+                Ok(blob) => layer::read_blob(blob, &l.spec, opts, sink, warnings),
                 Err(e) => {
                     warn(
                         warnings,
@@ -756,7 +773,7 @@ pub(crate) fn scan_archive_as(
     };
     let tree = match format {
         ImageFormat::DockerArchive => {
-            let open = |blob: &str| source.open_member(blob).map(|(r, _)| r);
+            let open = |blob: &str| source.open_member(blob).map(|(r, _)| Blob::Seekable(r));
             read_layers(open, &layers, &mut info, opts, sink, warnings)
         }
         ImageFormat::OciLayout | ImageFormat::OciArchive => {
@@ -840,11 +857,11 @@ impl BlobSource for Source {
         self.read_json::<serde_json::Value>(&path).map(|(_, bytes)| bytes)
     }
 
-    fn open_layer(&self, digest: &str) -> io::Result<Box<dyn Read + Send>> {
+    fn open_layer(&self, digest: &str) -> io::Result<Blob> {
         let path = blob_path(digest).ok_or_else(|| {
             io::Error::new(io::ErrorKind::InvalidInput, format!("bad layer digest `{digest}`"))
         })?;
-        self.open_member(&path).map(|(r, _)| r)
+        self.open_member(&path).map(|(r, _)| Blob::Seekable(r))
     }
 }
 
@@ -858,8 +875,8 @@ pub(crate) trait BlobSource: Sync {
     /// The whole content of a manifest, an index or a config blob. Implementations refuse more than
     /// [`MAX_JSON`] bytes. Digests are checked by the caller.
     fn read_document(&self, desc: &Descriptor, kind: DocKind) -> Result<Vec<u8>, String>;
-    /// A stream of a layer blob; its digest is verified while it is read.
-    fn open_layer(&self, digest: &str) -> io::Result<Box<dyn Read + Send>>;
+    /// A layer blob: a stream whose digest is verified while it is read, or a local seekable region.
+    fn open_layer(&self, digest: &str) -> io::Result<Blob>;
 }
 
 /// What a document read through [`BlobSource::read_document`] is (registries serve the two from different

@@ -18,7 +18,7 @@ use palisade_core::{Progress, Warnings};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::rc::Rc;
 use std::sync::Arc;
 
@@ -142,6 +142,13 @@ impl<R: Read> Read for Capped<R> {
     }
 }
 
+impl<R: Seek> Seek for Capped<R> {
+    /// Seeks skip content without reading it, so they count against neither cap.
+    fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+        self.inner.seek(pos)
+    }
+}
+
 /// What reading one layer produced besides what went to the sink.
 #[derive(Debug, Default)]
 pub(crate) struct LayerOutcome {
@@ -150,6 +157,94 @@ pub(crate) struct LayerOutcome {
     pub digest: Option<String>,
     /// Bytes of the stored blob read.
     pub stored_size: u64,
+}
+
+/// `Read + Seek` as one object type.
+pub(crate) trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// A layer blob as its source opens it.
+pub(crate) enum Blob {
+    /// A stream (a registry download, containerd's content service): read through, its digest verified.
+    Stream(Box<dyn Read + Send>),
+    /// A region of a local file (a docker-archive member, an OCI layout blob). An uncompressed layer is
+    /// walked by seeking past the content no sink wants, so its digest is not computed; a compressed one is
+    /// streamed like [`Blob::Stream`].
+    Seekable(Box<dyn ReadSeek + Send>),
+}
+
+/// Read one opened layer blob: [`read_layer`], or [`read_plain_seeking`] for an uncompressed seekable one.
+pub(crate) fn read_blob(
+    blob: Blob,
+    spec: &LayerSpec,
+    opts: &Options,
+    sink: &dyn FileSink,
+    warnings: &Warnings,
+) -> LayerOutcome {
+    match blob {
+        Blob::Stream(r) => read_layer(r, spec, opts, sink, warnings),
+        Blob::Seekable(mut r) => {
+            let mut head = [0u8; 8];
+            let plain = match r.read(&mut head).and_then(|n| r.seek(SeekFrom::Start(0)).map(|_| n)) {
+                Ok(n) => n > 0 && sniff(head.get(..n).unwrap_or_default()) == Compression::Plain,
+                Err(_) => false,
+            };
+            if plain {
+                read_plain_seeking(r, spec, opts, sink, warnings)
+            } else {
+                read_layer(r, spec, opts, sink, warnings)
+            }
+        }
+    }
+}
+
+/// Walk an uncompressed layer in a local file, reading tar headers and wanted files only and seeking past
+/// everything else: the cost is the wanted bytes, not the layer size. The blob is not hashed (that would
+/// mean reading it all); a local archive is the user's own file, and blobs from the network always go
+/// through [`read_layer`].
+fn read_plain_seeking(
+    mut raw: Box<dyn ReadSeek + Send>,
+    spec: &LayerSpec,
+    opts: &Options,
+    sink: &dyn FileSink,
+    warnings: &Warnings,
+) -> LayerOutcome {
+    let label = spec.label();
+    let size = match raw.seek(SeekFrom::End(0)).and_then(|n| raw.seek(SeekFrom::Start(0)).map(|_| n)) {
+        Ok(n) => n,
+        Err(e) => {
+            warn(
+                warnings,
+                None,
+                Some(spec.index),
+                format!("{label}: cannot read the layer blob: {e}; layer skipped"),
+            );
+            return LayerOutcome::default();
+        }
+    };
+    let tripped = Rc::new(RefCell::new(None));
+    let since_entry = Rc::new(RefCell::new((0u64, META_SLACK)));
+    let capped = Capped {
+        inner: raw,
+        total: 0,
+        // Nothing is decompressed: the ratio check never fires.
+        compressed: Rc::new(RefCell::new(u64::MAX)),
+        max_bytes: opts.limits.max_layer_bytes,
+        max_ratio: opts.limits.max_ratio,
+        tripped: tripped.clone(),
+        since_entry: since_entry.clone(),
+    };
+    let mut archive = tar::Archive::new(capped);
+    let guard = Guard { tripped: &tripped, since_entry: &since_entry };
+    let mut out = LayerOutcome::default();
+    walk_tar(archive.entries_with_seek(), spec, &label, opts, sink, warnings, &guard, &mut out.entries);
+    if let Some(p) = &opts.progress {
+        Progress::add(&p.bytes_read, size);
+    }
+    out.stored_size = size;
+    // An uncompressed blob's digest is its diff_id by definition; it is taken as given, not recomputed.
+    out.digest = spec.digest.clone().or_else(|| spec.diff_id.clone());
+    out
 }
 
 /// Read one layer blob from `raw`, stream wanted files to `sink`, and list its entries.
@@ -205,7 +300,7 @@ pub(crate) fn read_layer(
         };
         let mut archive = tar::Archive::new(capped);
         let guard = Guard { tripped: &tripped, since_entry: &since_entry };
-        let ok = walk_tar(&mut archive, spec, &label, opts, sink, warnings, &guard, &mut out.entries);
+        let ok = walk_tar(archive.entries(), spec, &label, opts, sink, warnings, &guard, &mut out.entries);
         // Drain the end-of-archive padding so that the digest covers the whole blob.
         *since_entry.borrow_mut() = (0, u64::MAX);
         ok && match io::copy(&mut archive.into_inner(), &mut io::sink()) {
@@ -265,7 +360,7 @@ struct Guard<'a> {
 /// Iterate the tar entries. Returns false when the layer was abandoned.
 #[allow(clippy::too_many_arguments)]
 fn walk_tar<R: Read>(
-    archive: &mut tar::Archive<R>,
+    entries: io::Result<tar::Entries<'_, R>>,
     spec: &LayerSpec,
     label: &str,
     opts: &Options,
@@ -282,7 +377,7 @@ fn walk_tar<R: Read>(
         warn(warnings, None, layer, format!("{label}: {what}: {why}; rest of this layer skipped"));
         false
     };
-    let entries = match archive.entries() {
+    let entries = match entries {
         Ok(e) => e,
         Err(e) => return fail("not a readable tar", &e),
     };
@@ -588,6 +683,72 @@ pub(crate) mod tests {
         let blob: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8).collect();
         let (_, w) = read(&blob, &LayerSpec::default(), &Options::default(), &sink);
         assert!(!w.is_empty());
+    }
+
+    /// A `Cursor` that counts the bytes actually read (seeks are free).
+    struct Counting {
+        inner: io::Cursor<Vec<u8>>,
+        read: Arc<std::sync::atomic::AtomicU64>,
+    }
+    impl Read for Counting {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.inner.read(buf)?;
+            self.read.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+            Ok(n)
+        }
+    }
+    impl Seek for Counting {
+        fn seek(&mut self, pos: SeekFrom) -> io::Result<u64> {
+            self.inner.seek(pos)
+        }
+    }
+
+    #[test]
+    fn uncompressed_seekable_layer_reads_only_headers_and_wanted_files() {
+        let big = vec![b'x'; 4 << 20];
+        let t = tar_of(&[
+            ("usr/", T::Directory, b""),
+            ("usr/big.bin", T::Regular, &big),
+            ("etc/os-release", T::Regular, b"ID=debian\n"),
+            ("usr/other.bin", T::Regular, &big),
+            ("usr/link", T::Link, b"etc/os-release"),
+        ]);
+        let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let blob =
+            Blob::Seekable(Box::new(Counting { inner: io::Cursor::new(t.clone()), read: read.clone() }));
+        let sink = Recorder { names: vec!["os-release", "link"], ..Recorder::default() };
+        let spec = LayerSpec { index: 1, digest: None, diff_id: Some(sha(&t)) };
+        let w = Warnings::new();
+        let out = read_blob(blob, &spec, &Options::default(), &sink, &w);
+        assert!(w.is_empty(), "{:?}", w.into_vec());
+        assert_eq!(sink.content("etc/os-release", Some(1)).as_deref(), Some(&b"ID=debian\n"[..]));
+        assert_eq!(sink.content("usr/link", Some(1)).as_deref(), Some(&b"ID=debian\n"[..]));
+        assert_eq!(out.entries.entries.len(), 5, "every entry is still listed for the tree");
+        assert_eq!(out.stored_size, t.len() as u64);
+        let n = read.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(n < 64 << 10, "read {n} bytes of a {} byte layer", t.len());
+        // The same blob as a stream is read whole and its digest verified.
+        let sink = Recorder { names: vec!["os-release"], ..Recorder::default() };
+        let out = read_blob(
+            Blob::Stream(Box::new(io::Cursor::new(t.clone()))),
+            &spec,
+            &Options::default(),
+            &sink,
+            &w,
+        );
+        assert_eq!(out.digest, Some(sha(&t)));
+        // A compressed seekable blob is streamed (and verified) as before.
+        let gz = gzip(&t);
+        let spec = LayerSpec { index: 1, digest: Some(sha(&gz)), diff_id: None };
+        let out = read_blob(
+            Blob::Seekable(Box::new(io::Cursor::new(gz.clone()))),
+            &spec,
+            &Options::default(),
+            &sink,
+            &w,
+        );
+        assert_eq!(out.digest, Some(sha(&gz)));
+        assert!(w.is_empty());
     }
 
     #[test]

@@ -15,6 +15,7 @@
 //! (aws-lc-rs, through reqwest) is compiled in, so no provider needs installing.
 
 use crate::image::{self, BlobSource, Descriptor, DocKind, MAX_JSON, PlannedLayer, TopDocument};
+use crate::layer::Blob;
 use crate::tree::FileTree;
 use crate::{ArtifactError, FileSink, Options, warn};
 use futures_util::{StreamExt, TryStreamExt};
@@ -23,7 +24,7 @@ use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use palisade_core::{ArtifactInfo, Warnings};
-use std::io::{self, Read};
+use std::io;
 use std::path::{Path, PathBuf};
 
 const ACCEPT: &[&str] =
@@ -161,8 +162,9 @@ impl BlobSource for RegistryBlobs<'_> {
         })
     }
 
-    fn open_layer(&self, digest: &str) -> io::Result<Box<dyn Read + Send>> {
-        Ok(Box::new(std::fs::File::open(self.layer_path(digest))?))
+    fn open_layer(&self, digest: &str) -> io::Result<Blob> {
+        // A stream, so that the downloaded blob's digest is verified as it is read.
+        Ok(Blob::Stream(Box::new(std::fs::File::open(self.layer_path(digest))?)))
     }
 }
 

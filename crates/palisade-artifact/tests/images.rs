@@ -125,7 +125,7 @@ fn docker_archive_old_layout_plain_layers_compressed_archive_and_unpacked_dir() 
         let s = scan(&Target::ImageArchive { path: p.clone() }, &Options::default(), &rec).expect("scan");
         assert!(s.warnings.is_empty(), "{}: {:#?}", p.display(), s.warnings);
         assert_eq!(s.info.repo_tags, vec!["old:latest".to_string()]);
-        // Old layout has no blob digest in the manifest: it is computed (plain tar => equals diff_id).
+        // Old layout has no blob digest in the manifest: a plain tar's digest is its diff_id.
         assert_eq!(s.info.layers[0].digest, s.info.layers[0].diff_id);
         assert!(s.tree.is_live("etc/os-release", Some(0)));
         assert_eq!(s.tree.removed_in("etc/x", Some(0)), Some(1));

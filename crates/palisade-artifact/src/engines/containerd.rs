@@ -11,6 +11,7 @@
 use super::containerd_api::{self as api, Client, ReadContentResponse};
 use super::{Found, Miss, STREAM_IDLE};
 use crate::image::{self, BlobSource, Descriptor, DocKind, MAX_JSON, TopDocument};
+use crate::layer::Blob;
 use crate::{ArtifactError, Options};
 use palisade_core::Warnings;
 use std::io::{self, Read};
@@ -82,11 +83,11 @@ impl BlobSource for ContentStore {
         Ok(out)
     }
 
-    fn open_layer(&self, digest: &str) -> io::Result<Box<dyn Read + Send>> {
+    fn open_layer(&self, digest: &str) -> io::Result<Blob> {
         let s = self
             .open(digest)
             .map_err(|s| io::Error::other(format!("{}: {}", self.endpoint, status_text(&s))))?;
-        Ok(Box::new(s))
+        Ok(Blob::Stream(Box::new(s)))
     }
 }
 
