@@ -13,6 +13,7 @@
 //! layout directory or archive are resolved only when they stay inside it (and at most 8 deep). Layers are
 //! read in parallel by [`crate::layer`] and merged in order into the [`FileTree`].
 
+use crate::cache::{self, LayerCache};
 use crate::layer::{self, Blob, LayerSpec, ReadSeek};
 use crate::tree::FileTree;
 use crate::{ArtifactError, FileSink, Options, paths, warn};
@@ -702,26 +703,37 @@ where
 {
     let total = layers.len();
     opts.bump(|p| &p.layers_total, total as u64);
+    // The layer cache is used when asked for and when every sink can export its results.
+    let cache =
+        opts.layer_cache.as_ref().zip(sink.cache_key()).map(|(c, k)| (c, format!("{k}\n{:?}", opts.limits)));
+    let wrote = std::sync::atomic::AtomicBool::new(false);
     let outcomes: Vec<layer::LayerOutcome> = layers
         .par_iter()
         .map(|l| {
             opts.stage(format!("reading layer {}/{total}", l.spec.index + 1));
-            let out = match open(&l.blob) {
-                Ok(blob) => layer::read_blob(blob, &l.spec, opts, sink, warnings),
-                Err(e) => {
-                    warn(
-                        warnings,
-                        None,
-                        Some(l.spec.index),
-                        format!("layer {}: cannot open blob `{}`: {e}; layer skipped", l.spec.index, l.blob),
-                    );
-                    layer::LayerOutcome::default()
+            let out = match &cache {
+                Some((c, key)) => {
+                    let out = cached_layer(&open, l, c, key, sink, warnings);
+                    out.unwrap_or_else(|| {
+                        let out = read_layer_from(&open, l, opts, sink, warnings);
+                        if store_layer(&open, l, &out, c, key, sink, warnings) {
+                            wrote.store(true, std::sync::atomic::Ordering::Relaxed);
+                        }
+                        out
+                    })
                 }
+                None => read_layer_from(&open, l, opts, sink, warnings),
             };
             opts.bump(|p| &p.layers_done, 1);
             out
         })
         .collect();
+    if let Some((c, _)) = &cache
+        && wrote.into_inner()
+        && let Err(e) = c.trim()
+    {
+        warn(warnings, None, None, format!("layer cache {}: cannot trim it: {e}", c.dir().display()));
+    }
     let mut tree = FileTree::layered();
     for (i, out) in outcomes.iter().enumerate() {
         let idx = u32::try_from(i).unwrap_or(u32::MAX);
@@ -736,6 +748,130 @@ where
         }
     }
     tree
+}
+
+/// Open and read one layer, warning when it cannot be opened.
+fn read_layer_from<F>(
+    open: &F,
+    l: &PlannedLayer,
+    opts: &Options,
+    sink: &dyn FileSink,
+    warnings: &Warnings,
+) -> layer::LayerOutcome
+where
+    F: Fn(&str) -> io::Result<Blob> + Sync,
+{
+    match open(&l.blob) {
+        Ok(blob) => layer::read_blob(blob, &l.spec, opts, sink, warnings),
+        Err(e) => {
+            warn(
+                warnings,
+                None,
+                Some(l.spec.index),
+                format!("layer {}: cannot open blob `{}`: {e}; layer skipped", l.spec.index, l.blob),
+            );
+            layer::LayerOutcome::default()
+        }
+    }
+}
+
+/// A layer from the cache, when there is an entry for its digest and the entry can be trusted: a local
+/// blob must hash to that digest (a streamed one is named by its verified manifest). See module `cache`.
+fn cached_layer<F>(
+    open: &F,
+    l: &PlannedLayer,
+    cache: &LayerCache,
+    sink_key: &str,
+    sink: &dyn FileSink,
+    warnings: &Warnings,
+) -> Option<layer::LayerOutcome>
+where
+    F: Fn(&str) -> io::Result<Blob> + Sync,
+{
+    let id = l.spec.digest.as_deref().or(l.spec.diff_id.as_deref())?;
+    let hit = cache.get(&LayerCache::key(id, sink_key))?;
+    let trusted = match open(&l.blob).ok()? {
+        Blob::Stream(_) => true,
+        Blob::Seekable(r) => cache::hash_blob(r).ok().is_some_and(|h| h.eq_ignore_ascii_case(id)),
+    };
+    if !trusted {
+        return None;
+    }
+    let index = l.spec.index;
+    sink.import_layer(index, hit.sinks).ok()?;
+    tracing::debug!("layer {index} ({id}): results from the layer cache");
+    for mut w in hit.warnings {
+        w.layer = Some(index);
+        warnings.push(w);
+    }
+    Some(layer::LayerOutcome {
+        entries: hit.entries,
+        digest: Some(id.to_string()),
+        stored_size: hit.stored_size,
+        verified: true,
+    })
+}
+
+/// Keep what reading `l` produced in the cache, under the digest its content was verified to have; true
+/// when an entry was written.
+fn store_layer<F>(
+    open: &F,
+    l: &PlannedLayer,
+    out: &layer::LayerOutcome,
+    cache: &LayerCache,
+    sink_key: &str,
+    sink: &dyn FileSink,
+    warnings: &Warnings,
+) -> bool
+where
+    F: Fn(&str) -> io::Result<Blob> + Sync,
+{
+    let index = l.spec.index;
+    let id = if out.verified {
+        out.digest.clone()
+    } else {
+        // Read by seeking: hash the blob in one sequential pass.
+        match open(&l.blob) {
+            Ok(Blob::Seekable(r)) => cache::hash_blob(r).ok(),
+            _ => None,
+        }
+    };
+    let Some(id) = id else { return false };
+    if let Some(claimed) = out.digest.as_deref()
+        && !claimed.eq_ignore_ascii_case(&id)
+    {
+        warn(
+            warnings,
+            None,
+            Some(index),
+            format!(
+                "layer {index}: digest mismatch: expected {claimed}, content hashes to {id}; the blob is corrupt \
+                 or was tampered with (its files were still scanned)"
+            ),
+        );
+    }
+    let Some(sinks) = sink.export_layer(index) else { return false };
+    let entry = cache::CachedLayer {
+        format: cache::FORMAT,
+        entries: out.entries.clone(),
+        warnings: warnings
+            .of_layer(index)
+            .into_iter()
+            .map(|mut w| {
+                w.layer = None;
+                w
+            })
+            .collect(),
+        stored_size: out.stored_size,
+        sinks,
+    };
+    match cache.put(&LayerCache::key(&id, sink_key), &entry) {
+        Ok(()) => true,
+        Err(e) => {
+            warn(warnings, None, None, format!("layer cache {}: cannot write: {e}", cache.dir().display()));
+            false
+        }
+    }
 }
 
 /// Scan a local image (format auto-detected).

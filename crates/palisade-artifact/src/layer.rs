@@ -157,6 +157,8 @@ pub(crate) struct LayerOutcome {
     pub digest: Option<String>,
     /// Bytes of the stored blob read.
     pub stored_size: u64,
+    /// `digest` was computed from the whole blob and matches what the manifest said (or it said nothing).
+    pub verified: bool,
 }
 
 /// `Read + Seek` as one object type.
@@ -333,6 +335,7 @@ pub(crate) fn read_layer(
         (None, Compression::Plain) => spec.diff_id.as_ref(),
         (None, _) => None,
     };
+    out.verified = expected.is_none_or(|exp| exp.eq_ignore_ascii_case(&computed));
     if let Some(exp) = expected
         && exp.starts_with("sha256:")
         && !exp.eq_ignore_ascii_case(&computed)

@@ -20,6 +20,7 @@
 //! Hostile input never aborts a scan: a bad entry, a corrupt layer or a decompression bomb becomes a
 //! [`Warning`] and the rest is scanned. Only a target that cannot be opened at all is an [`ArtifactError`].
 
+mod cache;
 mod dir;
 mod engines;
 mod error;
@@ -31,6 +32,7 @@ mod repo;
 mod skip;
 mod tree;
 
+pub use cache::LayerCache;
 pub use engines::{Engines, ImageSource, PodmanCli, STREAM_IDLE};
 pub use error::ArtifactError;
 pub use image::{ImageFormat, detect};
@@ -89,6 +91,22 @@ pub trait FileSink: Sync {
         if let Some(data) = content.whole() {
             self.accept(meta, data, warnings);
         }
+    }
+    /// For the layer cache ([`Options::layer_cache`]): a string that changes whenever what this sink wants
+    /// or makes of a file changes (its configuration: rules, parsers, limits). `None`, the default, means the
+    /// sink's results cannot be cached, and image layers are then always read.
+    fn cache_key(&self) -> Option<String> {
+        None
+    }
+    /// For the layer cache: everything this sink holds about the files of image layer `layer`, without the
+    /// layer index (the same layer sits at other indexes in other images). Called after the layer was read.
+    fn export_layer(&self, _layer: u32) -> Option<serde_json::Value> {
+        None
+    }
+    /// For the layer cache: take back what [`FileSink::export_layer`] gave for a layer with the same content,
+    /// now at index `layer`, as if its files had been read.
+    fn import_layer(&self, _layer: u32, _value: serde_json::Value) -> Result<(), String> {
+        Err("this sink keeps nothing in the layer cache".into())
     }
 }
 
@@ -216,6 +234,27 @@ impl FileSink for Fanout<'_> {
             }
         }
     }
+
+    /// Cacheable only when every sink is; the keys in order.
+    fn cache_key(&self) -> Option<String> {
+        let keys = self.0.iter().map(|s| s.cache_key()).collect::<Option<Vec<_>>>()?;
+        Some(keys.join("\n--\n"))
+    }
+
+    fn export_layer(&self, layer: u32) -> Option<serde_json::Value> {
+        self.0.iter().map(|s| s.export_layer(layer)).collect::<Option<Vec<_>>>().map(serde_json::Value::Array)
+    }
+
+    fn import_layer(&self, layer: u32, value: serde_json::Value) -> Result<(), String> {
+        let serde_json::Value::Array(parts) = value else { return Err("not one part per sink".into()) };
+        if parts.len() != self.0.len() {
+            return Err(format!("{} parts for {} sinks", parts.len(), self.0.len()));
+        }
+        for (s, v) in self.0.iter().zip(parts) {
+            s.import_layer(layer, v)?;
+        }
+        Ok(())
+    }
 }
 
 /// What to scan.
@@ -292,6 +331,8 @@ pub struct Options {
     pub image_sources: Vec<ImageSource>,
     /// [`Target::Image`]: where the local engines are (unset fields come from the environment).
     pub engines: Engines,
+    /// Images: keep what the sinks made of each layer, and reuse it for layers seen before (module `cache`).
+    pub layer_cache: Option<LayerCache>,
 }
 
 impl Default for Options {
@@ -305,6 +346,7 @@ impl Default for Options {
             progress: None,
             image_sources: ImageSource::DEFAULT_ORDER.to_vec(),
             engines: Engines::default(),
+            layer_cache: None,
         }
     }
 }

@@ -15,6 +15,8 @@ use palisade_core::Warnings;
 pub struct SkipFilter {
     dirs: GlobSet,
     files: GlobSet,
+    /// The normalised patterns, for the layer cache key.
+    key: String,
 }
 
 /// A pattern that is not a valid glob.
@@ -65,7 +67,18 @@ impl SkipFilter {
         if dirs.iter().chain(files).all(|p| normalise(p, target).is_empty()) {
             return Ok(None);
         }
-        Ok(Some(SkipFilter { dirs: build("dirs", dirs, target)?, files: build("files", files, target)? }))
+        let norm = |v: &[String]| v.iter().map(|p| normalise(p, target)).collect::<Vec<_>>().join("\n");
+        let key = format!("dirs\n{}\nfiles\n{}", norm(dirs), norm(files));
+        Ok(Some(SkipFilter {
+            dirs: build("dirs", dirs, target)?,
+            files: build("files", files, target)?,
+            key,
+        }))
+    }
+
+    /// What the filter leaves out, as one string (part of the layer cache key).
+    pub fn key(&self) -> &str {
+        &self.key
     }
 
     /// True when the directory `rel` matches a `--skip-dirs` pattern.
@@ -103,6 +116,15 @@ impl FileSink for Skipping<'_> {
     }
     fn accept_content(&self, meta: &FileMeta, content: &Content, warnings: &Warnings) {
         self.inner.accept_content(meta, content, warnings)
+    }
+    fn cache_key(&self) -> Option<String> {
+        self.inner.cache_key().map(|k| format!("{k}\nskip\n{}", self.filter.key))
+    }
+    fn export_layer(&self, layer: u32) -> Option<serde_json::Value> {
+        self.inner.export_layer(layer)
+    }
+    fn import_layer(&self, layer: u32, value: serde_json::Value) -> Result<(), String> {
+        self.inner.import_layer(layer, value)
     }
 }
 

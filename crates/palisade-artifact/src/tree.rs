@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 /// What kind of entry a path is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum EntryKind {
     /// A regular file (hard links are regular files too).
     File,
@@ -26,7 +26,7 @@ pub enum EntryKind {
 }
 
 /// The entries of one layer, in archive order, as the layer reader met them.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, serde::Serialize, serde::Deserialize)]
 pub(crate) struct LayerEntries {
     pub entries: Vec<(String, EntryKind)>,
     /// Paths deleted by `.wh.<name>` markers.

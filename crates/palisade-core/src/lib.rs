@@ -20,3 +20,17 @@ pub mod findings;
 pub mod output;
 pub mod severity;
 pub use severity::Severity;
+
+/// Palisade's cache directory (the vulnerability DB, the layer cache): `$PALISADE_CACHE_DIR`, else
+/// `$XDG_CACHE_HOME/palisade`, else `~/.cache/palisade`. `--cache-dir` overrides it.
+pub fn default_cache_dir() -> std::path::PathBuf {
+    use std::path::PathBuf;
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(d) = env("PALISADE_CACHE_DIR") {
+        return d;
+    }
+    if let Some(d) = env("XDG_CACHE_HOME") {
+        return d.join("palisade");
+    }
+    env("HOME").unwrap_or_else(|| PathBuf::from(".")).join(".cache").join("palisade")
+}

@@ -64,6 +64,12 @@ impl Warnings {
         self.0.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Copies of the warnings about image layer `layer` (the layer cache keeps them with the layer).
+    pub fn of_layer(&self, layer: u32) -> Vec<Warning> {
+        let all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter().filter(|w| w.layer == Some(layer)).cloned().collect()
+    }
+
     pub fn len(&self) -> usize {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).len()
     }

@@ -40,7 +40,7 @@ impl Input<'_> {
 }
 
 /// What one parser found in one file.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Output {
     /// Dependencies and installed packages.
     pub packages: Vec<Package>,
@@ -58,7 +58,7 @@ pub struct Output {
 }
 
 /// A root project found in one file (see [`Output::projects`]).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Project {
     /// The project, its `dependencies` the purls of its direct dependencies. `name` (and `version`) may be
     /// empty when the file does not say (`yarn.lock`, `pnpm-lock.yaml`, `poetry.lock`): the manifest in
@@ -352,6 +352,43 @@ impl FileSink for Inventory<'_> {
         for parser in self.parsers.iter().filter(|p| p.wants(meta)) {
             self.record(parser.as_ref(), meta, run_parser(parser.as_ref(), &input), warnings);
         }
+    }
+
+    /// The parsers by id, and this build (parsers only change with it).
+    fn cache_key(&self) -> Option<String> {
+        let ids: Vec<&str> = self.parsers.iter().map(|p| p.id()).collect();
+        Some(format!("inventory {}", ids.join(",")))
+    }
+
+    fn export_layer(&self, layer: u32) -> Option<serde_json::Value> {
+        let results = self.results.lock().unwrap_or_else(|e| e.into_inner());
+        let mine: Vec<(&str, &Output)> =
+            results.iter().filter(|r| r.layer == Some(layer)).map(|r| (r.path.as_str(), &r.output)).collect();
+        serde_json::to_value(mine).ok()
+    }
+
+    fn import_layer(&self, layer: u32, value: serde_json::Value) -> Result<(), String> {
+        let found: Vec<(String, Output)> = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        let mut imported = Vec::with_capacity(found.len());
+        let mut packages = 0u64;
+        for (path, mut output) in found {
+            let locations = output
+                .packages
+                .iter_mut()
+                .chain(output.manifest.iter_mut())
+                .chain(output.projects.iter_mut().map(|p| &mut p.package))
+                .flat_map(|p| p.locations.iter_mut());
+            for l in locations {
+                l.layer = Some(layer);
+            }
+            packages += output.packages.len() as u64;
+            imported.push(FileResult { path, layer: Some(layer), output });
+        }
+        if let Some(p) = self.progress {
+            Progress::add(&p.packages_found, packages);
+        }
+        self.results.lock().unwrap_or_else(|e| e.into_inner()).extend(imported);
+        Ok(())
     }
 
     fn accept_content(&self, meta: &FileMeta, content: &Content, warnings: &Warnings) {

@@ -91,6 +91,8 @@ pub struct Scanner {
     allow_patterns: Vec<Regex>,
     max_file_size: u64,
     require_checksums: bool,
+    /// SHA-256 of the configuration the scanner was built from.
+    fingerprint: String,
 }
 
 /// The rule source common to built-in and user rules.
@@ -296,7 +298,17 @@ impl Scanner {
             allow_patterns,
             max_file_size: config.max_file_size,
             require_checksums: config.require_checksums,
+            fingerprint: {
+                use sha2::Digest;
+                hex::encode(sha2::Sha256::digest(format!("{config:?}").as_bytes()))
+            },
         })
+    }
+
+    /// Identifies the configuration (user rules, overrides, allow lists, limits): two scanners with the same
+    /// fingerprint in the same build find the same secrets. The layer cache keys on it.
+    pub fn fingerprint(&self) -> &str {
+        &self.fingerprint
     }
 
     /// Number of active rules.

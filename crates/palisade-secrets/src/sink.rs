@@ -108,6 +108,27 @@ impl FileSink for SecretSink<'_> {
         !skip_by_name(meta.path)
     }
 
+    /// The scanner's configuration: rules, allow lists, limits.
+    fn cache_key(&self) -> Option<String> {
+        Some(format!("secrets {}", self.scanner.fingerprint()))
+    }
+
+    fn export_layer(&self, layer: u32) -> Option<serde_json::Value> {
+        let found = self.found.lock().unwrap_or_else(|e| e.into_inner());
+        let mine: Vec<&SecretFinding> = found.iter().filter(|f| f.layer == Some(layer)).collect();
+        serde_json::to_value(mine).ok()
+    }
+
+    fn import_layer(&self, layer: u32, value: serde_json::Value) -> Result<(), String> {
+        let mut imported: Vec<SecretFinding> = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        for f in &mut imported {
+            f.layer = Some(layer);
+            f.deleted_in_layer = None;
+        }
+        self.found.lock().unwrap_or_else(|e| e.into_inner()).extend(imported);
+        Ok(())
+    }
+
     fn accept(&self, meta: &FileMeta, data: &[u8], _warnings: &Warnings) {
         let matches = self.scanner.scan_bytes(meta.path, data);
         if matches.is_empty() {

@@ -506,13 +506,5 @@ impl Db {
 /// Where the database lives by default: `$PALISADE_CACHE_DIR/db/palisade.db`, else
 /// `$XDG_CACHE_HOME/palisade/db/palisade.db`, else `~/.cache/palisade/db/palisade.db`.
 pub fn default_db_path() -> PathBuf {
-    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
-    if let Some(d) = env("PALISADE_CACHE_DIR") {
-        return d.join("db").join("palisade.db");
-    }
-    if let Some(d) = env("XDG_CACHE_HOME") {
-        return d.join("palisade").join("db").join("palisade.db");
-    }
-    let home = env("HOME").unwrap_or_else(|| PathBuf::from("."));
-    home.join(".cache").join("palisade").join("db").join("palisade.db")
+    palisade_core::default_cache_dir().join("db").join("palisade.db")
 }

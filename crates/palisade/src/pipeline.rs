@@ -5,7 +5,7 @@ use crate::commands::common::{CheckOpts, ImageOpts, PkgType, ScannerName, Secret
 use crate::commands::scan::ScanOpts;
 use crate::ui::ProgressUi;
 use anyhow::{Context, Result, bail};
-use palisade_artifact::{FileSink, Options, Target};
+use palisade_artifact::{FileSink, LayerCache, Options, Target};
 use palisade_checks::{CheckOptions, ConfigSink, Engine};
 use palisade_core::{ArtifactInfo, ArtifactKind, Progress, ScanReport, Warning};
 use palisade_inventory::Inventory;
@@ -132,7 +132,11 @@ pub fn scan(
 ) -> Result<ScanReport> {
     let progress = Arc::new(Progress::new());
     let ui = ProgressUi::start(progress.clone(), global.progress());
-    let result = run(spec, image, scanners, &progress);
+    let cache = (!image.no_cache).then(|| {
+        let dir = global.cache_dir.clone().unwrap_or_else(palisade_core::default_cache_dir);
+        LayerCache::new(dir.join("layers"), LayerCache::DEFAULT_MAX_BYTES)
+    });
+    let result = run(spec, image, scanners, cache, &progress);
     ui.finish();
     result
 }
@@ -141,12 +145,13 @@ fn run(
     spec: &TargetSpec,
     image: &ImageOpts,
     scanners: &Scanners,
+    layer_cache: Option<LayerCache>,
     progress: &Arc<Progress>,
 ) -> Result<ScanReport> {
     let mut report = match spec {
         TargetSpec::Sbom(path) => scan_sbom(path)?,
         TargetSpec::Config(paths) => scan_config(paths, scanners, progress)?,
-        _ => scan_artifact(spec, image, scanners, progress)?,
+        _ => scan_artifact(spec, image, scanners, layer_cache, progress)?,
     };
     report.packages.retain(|p| scanners.keeps(p));
     if let Some(os) = report.os.as_mut() {
@@ -196,6 +201,7 @@ fn scan_artifact(
     spec: &TargetSpec,
     image: &ImageOpts,
     scanners: &Scanners,
+    layer_cache: Option<LayerCache>,
     progress: &Arc<Progress>,
 ) -> Result<ScanReport> {
     let (target, history) = match spec {
@@ -214,6 +220,7 @@ fn scan_artifact(
         gitignore: matches!(spec, TargetSpec::Fs { gitignore: true, .. }),
         skip: skip.map(Arc::new),
         progress: Some(progress.clone()),
+        layer_cache,
         ..Options::default()
     };
     let inventory = Inventory::new(Some(progress));

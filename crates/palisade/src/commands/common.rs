@@ -215,6 +215,10 @@ pub struct ImageOpts {
     /// Where to look for an image given by name, in order: docker, podman, containerd, remote (the registry).
     #[arg(long = "image-src", value_delimiter = ',', default_value = "docker,podman,containerd,remote")]
     pub image_src: Vec<palisade_artifact::ImageSource>,
+    /// Read every image layer, neither using nor filling the layer cache (`<cache dir>/layers`, which keeps
+    /// what was found in each layer by its digest so that layers seen before are not read again).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 impl Default for ImageOpts {
@@ -223,6 +227,7 @@ impl Default for ImageOpts {
             platform: "linux/amd64".into(),
             insecure: false,
             image_src: palisade_artifact::ImageSource::DEFAULT_ORDER.to_vec(),
+            no_cache: false,
         }
     }
 }
