@@ -85,6 +85,17 @@ EOF
 )
 read -r pc pc_os tc tc_os both_os p_ids t_ids both_ids <<<"$counts"
 
+# 4b. The app image (docker-archive, 200 MB): first scan, then a second one with the layer cache each tool
+# filled (Palisade: <cache dir>/layers; Trivy: fanal).
+rm -rf "$TRIVY_CACHE/fanal" "$OUT/pal-vuln-cache"
+PI=("$PAL" scan image --input "$FIX/app.docker.tar" --scanners vuln --db "$DB" --format json --quiet --cache-dir "$OUT/pal-vuln-cache")
+TI=(trivy --cache-dir "$TRIVY_CACHE" --quiet image --input "$FIX/app.docker.tar" --scanners vuln --offline-scan \
+  --skip-db-update --skip-java-db-update --format json)
+read -r img_p1 img_pk1 <<<"$(measure vuln-pal-img1 "${PI[@]}")"
+read -r img_t1 img_tk1 <<<"$(measure vuln-trivy-img1 "${TI[@]}")"
+read -r img_p2 img_pk2 <<<"$(measure vuln-pal-img2 "${PI[@]}")"
+read -r img_t2 img_tk2 <<<"$(measure vuln-trivy-img2 "${TI[@]}")"
+
 # 5. Concurrency: 1, 2 and 8 scans of the bookworm rootfs at once.
 conc() {
   local n=$1 t0 i pids=()
@@ -115,6 +126,8 @@ echo "| match the same packages again, cached (median / fastest) | $(kv match_wa
 echo "| scan rootfs / --scanners vuln: palisade | $pal_s s, $(mb "$pal_kb") MB RSS | <= 100 MB |"
 echo "| scan rootfs / --scanners vuln: trivy | $tri_s s, $(mb "$tri_kb") MB RSS | |"
 echo "| speed-up over trivy | $(ratio "$tri_s" "$pal_s") | >= 10x |"
+echo "| scan image app.docker.tar --scanners vuln, first: palisade / trivy | $img_p1 s, $(mb "$img_pk1") MB / $img_t1 s, $(mb "$img_tk1") MB | $(ratio "$img_t1" "$img_p1") |"
+echo "| the same, second scan with the layer caches filled: palisade / trivy | $img_p2 s, $(mb "$img_pk2") MB / $img_t2 s, $(mb "$img_tk2") MB | $(ratio "$img_t2" "$img_p2") |"
 echo "| findings (purl, id) palisade / trivy, all ecosystems | $pc / $tc | |"
 echo "| OS findings (package, version, id) palisade / trivy / both | $pc_os / $tc_os / $both_os | |"
 echo "| distinct OS vulnerability ids palisade / trivy / both | $p_ids / $t_ids / $both_ids | |"
