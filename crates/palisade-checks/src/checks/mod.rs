@@ -110,6 +110,7 @@ pub static ALL: &[&dyn Check] = &[
     &k8s::k8s_105_root_group::RootGroup,
     &k8s::k8s_106_netpol_allow_all::NetpolAllowAll,
     &k8s::k8s_107_no_topology_spread::NoTopologySpread,
+    &k8s::k8s_108_admin_edit_binding::AdminEditBinding,
     &dockerfile::df_001_from_latest::FromLatest,
     &dockerfile::df_002_from_untagged::FromUntagged,
     &dockerfile::df_003_from_no_digest::FromNoDigest,
