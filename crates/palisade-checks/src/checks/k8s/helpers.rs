@@ -213,6 +213,54 @@ pub const CLUSTER_SCOPED: &[&str] = &[
     "List",
 ];
 
+/// Kinds of the built-in Kubernetes API that live in a namespace (with [`builtin_group`]).
+pub const NAMESPACED_BUILTIN: &[&str] = &[
+    "Pod",
+    "Service",
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "Endpoints",
+    "Event",
+    "LimitRange",
+    "ResourceQuota",
+    "PersistentVolumeClaim",
+    "PodTemplate",
+    "ReplicationController",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ControllerRevision",
+    "Job",
+    "CronJob",
+    "Ingress",
+    "NetworkPolicy",
+    "Role",
+    "RoleBinding",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "Lease",
+    "EndpointSlice",
+    "CSIStorageCapacity",
+];
+
+/// The API group of `apiVersion` is Kubernetes' own: the core group (`v1`), a group without a dot (`apps`,
+/// `batch`, `policy`, `autoscaling`) or one under `k8s.io`. Custom resources live in their owners' groups.
+pub fn builtin_group(api_version: &str) -> bool {
+    match api_version.rsplit_once('/') {
+        None => true,
+        Some((group, _)) => !group.contains('.') || group.ends_with(".k8s.io"),
+    }
+}
+
+/// The object is of a namespaced kind of the built-in API. Cluster-scoped kinds and kinds this scan cannot
+/// place (custom resources, whose scope their CRD declares, and YAML that is not a Kubernetes object at all,
+/// such as kind's `Cluster` config) are not.
+pub fn namespaced_builtin(obj: &Object) -> bool {
+    builtin_group(&obj.api_version) && NAMESPACED_BUILTIN.contains(&obj.kind.as_str())
+}
+
 /// A resource's integer port, or a named port.
 pub fn port_text(n: &Node) -> String {
     n.scalar_text().unwrap_or_default()
