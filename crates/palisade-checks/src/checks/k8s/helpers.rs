@@ -261,6 +261,21 @@ pub fn namespaced_builtin(obj: &Object) -> bool {
     builtin_group(&obj.api_version) && NAMESPACED_BUILTIN.contains(&obj.kind.as_str())
 }
 
+/// The container has no request for `resource` (`cpu`, `memory`) once the API server has defaulted it: a
+/// container that sets a limit and no request gets the limit as its request. An unset, empty or zero value
+/// counts as none.
+pub fn missing_request(container: &Node, resource: &str) -> bool {
+    let unset = |n: Option<&Node>| {
+        n.is_none_or(|v| {
+            v.is_null() || v.scalar_text().is_some_and(|s| s.trim().is_empty() || s.trim() == "0")
+        })
+    };
+    match container.path(&["resources", "requests", resource]) {
+        Some(req) => unset(Some(req)),
+        None => unset(container.path(&["resources", "limits", resource])),
+    }
+}
+
 /// A resource's integer port, or a named port.
 pub fn port_text(n: &Node) -> String {
     n.scalar_text().unwrap_or_default()
