@@ -167,6 +167,7 @@ pub static ALL: &[&dyn Check] = &[
     &dockerfile::df_066_url_credentials::UrlCredentials,
     &dockerfile::df_069_insecure_entitlement::InsecureEntitlement,
     &dockerfile::df_070_apt_lists_not_removed::AptListsNotRemoved,
+    &dockerfile::df_071_rpm_pin::RpmPin,
     &image::img_001_root_user::RootUser,
     &image::img_002_ssh_port::SshPort,
     &image::img_003_no_healthcheck::NoHealthcheck,
