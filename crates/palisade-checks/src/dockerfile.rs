@@ -565,6 +565,59 @@ pub fn shell_pipelines(body: &str) -> Vec<Vec<Vec<String>>> {
     pipelines
 }
 
+/// True when a shell body pipes one command into another anywhere: at top level, after a `{ ...; }` group or
+/// a `( ... )` subshell, inside `$( ... )` or backquotes (also within double quotes). `||` is not a pipe;
+/// `|` inside single quotes or as literal text inside double quotes is not one either.
+pub fn has_pipe(body: &str) -> bool {
+    // Open contexts: ' single quote, " double quote, $ command substitution, ( subshell, ` backquote.
+    let mut stack: Vec<char> = Vec::new();
+    let chars: Vec<char> = body.chars().collect();
+    let mut i = 0;
+    while let Some(&c) = chars.get(i) {
+        let next = chars.get(i + 1).copied();
+        match stack.last().copied() {
+            Some('\'') => {
+                if c == '\'' {
+                    stack.pop();
+                }
+            }
+            Some('"') => match c {
+                '\\' => i += 1,
+                '"' => {
+                    stack.pop();
+                }
+                '$' if next == Some('(') => {
+                    stack.push('$');
+                    i += 1;
+                }
+                '`' => stack.push('`'),
+                _ => {}
+            },
+            top => match c {
+                '\\' => i += 1,
+                '\'' | '"' => stack.push(c),
+                '$' if next == Some('(') => {
+                    stack.push('$');
+                    i += 1;
+                }
+                '(' => stack.push('('),
+                ')' if matches!(top, Some('$' | '(')) => {
+                    stack.pop();
+                }
+                '`' if top == Some('`') => {
+                    stack.pop();
+                }
+                '`' => stack.push('`'),
+                '|' if next == Some('|') => i += 1,
+                '|' => return true,
+                _ => {}
+            },
+        }
+        i += 1;
+    }
+    false
+}
+
 /// Simple commands of a shell body, with leading `sudo`/`env VAR=x`/`VAR=x` assignments kept as words.
 pub fn shell_commands(body: &str) -> Vec<Vec<String>> {
     shell_pipelines(body).into_iter().flatten().collect()
@@ -635,6 +688,19 @@ pub fn split_image(image: &str) -> (String, String, Option<String>, Option<Strin
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn pipes_in_groups_substitutions_and_quotes() {
+        assert!(has_pipe("curl -fsSL https://x | sh"));
+        assert!(has_pipe("{ echo a; echo b; } | sort"));
+        assert!(has_pipe("( cd /x && ls ) | wc -l"));
+        assert!(has_pipe("V=$(curl -s https://x | jq -r .v) && echo $V"));
+        assert!(has_pipe("echo \"$(cat f | head -1)\""));
+        assert!(has_pipe("echo `ls | head -1`"));
+        assert!(!has_pipe("test -f a || touch a"));
+        assert!(!has_pipe("grep -E 'a|b' f && echo \"x|y\""));
+        assert!(!has_pipe("echo a \\| b"));
+    }
     use super::*;
 
     fn parse(s: &str) -> Dockerfile {

@@ -158,17 +158,16 @@ impl Engine {
                 return Err(ChecksError::Config(format!("severity override for unknown check {id:?}")));
             }
         }
-        let mut enabled: Vec<&'static dyn Check> = all
+        let enabled: Vec<&'static dyn Check> = all
             .iter()
             .copied()
             .filter(|c| select.is_empty() || select.iter().any(|s| s.matches(c.meta())))
             .filter(|c| !skip.iter().any(|s| s.matches(c.meta())))
             .filter(|c| applies(c.meta(), version))
             .collect();
-        // A restricted PSS check replaces the baseline check it overrides (as pod-security-admission does).
-        let overridden: Vec<&str> =
-            enabled.iter().filter_map(|c| c.meta().pss.and_then(|p| p.overrides)).collect();
-        enabled.retain(|c| c.meta().pss.is_none_or(|p| !overridden.contains(&p.psa_id)));
+        // Every selected check runs: a restricted PSS check never hides the baseline check it extends. Each
+        // reports only its own level's part of a control (the restricted seccomp check the unset profile,
+        // the baseline one `Unconfined`), so a violation is reported once, at its level.
         let mut suppress = Vec::new();
         for s in &opts.suppress {
             let path = match &s.path {

@@ -352,10 +352,19 @@ pub fn scan_paths(
             std::fs::metadata(path).map_err(|e| ChecksError::Input(format!("{p}: cannot open: {e}")))?;
         if meta.is_dir() {
             let target = Target::Dir { path: path.into(), kind: ArtifactKind::Fs };
-            let walker = Walk { sink: &sink, prefix: p.trim_end_matches('/'), root: path };
+            let prefix = p.trim_end_matches('/');
+            let walker = Walk { sink: &sink, prefix, root: path };
             let scanned = palisade_artifact::scan(&target, walk, &walker)
                 .map_err(|e| ChecksError::Input(format!("{p}: {e}")))?;
-            warnings.extend(scanned.warnings);
+            // The walk names files inside the directory; findings name them under the path as given, and so
+            // must its warnings (`DIR/big.yaml`, not `big.yaml`).
+            warnings.extend(scanned.warnings.into_iter().map(|mut w| {
+                w.path = w.path.map(|inner| match inner.as_str() {
+                    "" | "." => prefix.to_string(),
+                    _ => format!("{prefix}/{inner}"),
+                });
+                w
+            }));
             continue;
         }
         let mut data = Vec::new();
@@ -479,5 +488,31 @@ mod tests {
     fn dockerfiles_are_recognised_by_their_first_instruction() {
         assert!(looks_like_dockerfile(b"# syntax=docker/dockerfile:1\nFROM alpine\n"));
         assert!(!looks_like_dockerfile(b"apiVersion: v1\n"));
+    }
+
+    /// Walk warnings (here: a file over the size limit) and findings name files the same way: under the
+    /// directory as given on the command line.
+    #[test]
+    fn walk_warnings_and_findings_share_the_argument_prefix() {
+        let dir = std::env::temp_dir().join(format!("palisade-paths-{}", std::process::id()));
+        let sub = dir.join("deploy");
+        std::fs::create_dir_all(&sub).unwrap_or_else(|e| panic!("{e}"));
+        let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: default}\nspec:\n  containers:\n  - {name: c, image: nginx}\n";
+        std::fs::write(sub.join("pod.yaml"), pod).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::write(sub.join("big.yaml"), format!("{pod}# {}\n", "x".repeat(400)))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut walk = palisade_artifact::Options::default();
+        walk.limits.max_file_size = 300;
+        let arg = format!("{}/", dir.display());
+        let out = scan_paths(engine(), &[arg], &walk).unwrap_or_else(|e| panic!("{e}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        let root = dir.display().to_string();
+        let files: Vec<&str> = out.findings.iter().map(|f| f.file.as_str()).collect();
+        assert!(
+            !files.is_empty() && files.iter().all(|f| *f == format!("{root}/deploy/pod.yaml")),
+            "{files:?}"
+        );
+        let big: Vec<_> = out.warnings.iter().filter_map(|w| w.path.as_deref()).collect();
+        assert_eq!(big, vec![format!("{root}/deploy/big.yaml")], "{:?}", out.warnings);
     }
 }

@@ -109,11 +109,54 @@ fn selection_severity_overrides_and_config_file() {
     assert!(Engine::new(&CheckOptions { k8s_version: Some("banana".into()), ..Default::default() }).is_err());
 }
 
+/// Each Pod Security control is reported at its own level: the restricted checks run beside the baseline
+/// ones they extend, and a violation is reported once, by the check of the level that forbids it.
 #[test]
-fn restricted_checks_replace_baseline_ones() {
+fn pss_controls_are_reported_at_their_level_without_shadowing() {
     let e = engine(CheckOptions { select: vec!["pss:restricted".into()], ..Default::default() });
     let ids: Vec<&str> = e.checks().iter().map(|c| c.meta().id).collect();
-    assert!(ids.contains(&"PAL-PSS-018") && !ids.contains(&"PAL-PSS-003"), "{ids:?}");
+    for id in [
+        "PAL-PSS-003",
+        "PAL-PSS-004",
+        "PAL-PSS-008",
+        "PAL-PSS-009",
+        "PAL-PSS-013",
+        "PAL-PSS-017",
+        "PAL-PSS-018",
+    ] {
+        assert!(ids.contains(&id), "{id} not run: {ids:?}");
+    }
+    let pod = |spec: &str, container: &str| {
+        format!(
+            "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: apps\nspec:\n  {spec}\n  containers:\n  - name: c\n    image: registry.example.com/app:1.0\n    securityContext: {{allowPrivilegeEscalation: false, runAsNonRoot: true, capabilities: {{drop: [ALL]{container}}}}}\n"
+        )
+    };
+    let found = |yaml: &str| -> Vec<(String, Severity)> {
+        e.check_file("p.yaml", yaml.as_bytes())
+            .findings
+            .iter()
+            .map(|f| (f.check_id.clone(), f.severity))
+            .collect()
+    };
+    // Unconfined is forbidden by baseline: high, once.
+    let unconfined = found(&pod("securityContext: {seccompProfile: {type: Unconfined}}", ""));
+    assert_eq!(unconfined, vec![("PAL-PSS-009".to_string(), Severity::High)]);
+    // An unset profile is forbidden by restricted only: medium.
+    let unset = found(&pod("", ""));
+    assert_eq!(unset, vec![("PAL-PSS-017".to_string(), Severity::Medium)]);
+    let seccomp = "securityContext: {seccompProfile: {type: RuntimeDefault}}";
+    assert!(found(&pod(seccomp, "")).is_empty());
+    // hostPath: baseline's; nfs: restricted's.
+    let host = found(&pod(&format!("{seccomp}\n  volumes: [{{name: h, hostPath: {{path: /data}}}}]"), ""));
+    assert_eq!(host.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(), vec!["PAL-PSS-004"]);
+    let nfs = found(&pod(&format!("{seccomp}\n  volumes: [{{name: n, nfs: {{server: s, path: /}}}}]"), ""));
+    assert_eq!(nfs.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(), vec!["PAL-PSS-013"]);
+    // SYS_ADMIN: baseline's; CHOWN (in the runtime default set): restricted's.
+    let sys_admin = found(&pod(seccomp, ", add: [SYS_ADMIN]"));
+    assert_eq!(sys_admin.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(), vec!["PAL-PSS-003"]);
+    let chown = found(&pod(seccomp, ", add: [CHOWN]"));
+    assert_eq!(chown.iter().map(|f| f.0.as_str()).collect::<Vec<_>>(), vec!["PAL-PSS-018"]);
+    // Before 1.22 the restricted capabilities control does not exist; baseline's still runs.
     let old = engine(CheckOptions {
         select: vec!["pss:restricted".into()],
         k8s_version: Some("1.21".into()),

@@ -1505,10 +1505,11 @@ pub static RULES: &[Rule] = &[
         "npmrc-auth-token",
         High,
         "npm registry auth token in .npmrc",
-        "`_authToken=` or `_auth=` with a literal value (not `${VAR}`).",
+        "`_authToken=` or `_auth=` (alone or after a `//registry/:` scope) with a literal value (not `${VAR}`), in the files npm and Yarn 1 read it from: `.npmrc`, `npmrc`, `.yarnrc`. Elsewhere such a line is left to the generic rule, which holds values to more.",
         ["_authtoken", "_auth"],
-        r#"(?i:_authToken|_auth)\s*=\s*["']?(?P<s>[A-Za-z0-9_.+/=\-]{20,})"#,
-        entropy = Some(3.0)
+        r#"(?:^|[\s:"'])(?:_authToken|_auth)\s*=\s*["']?(?P<s>[A-Za-z0-9_.+/=\-]{20,})"#,
+        entropy = Some(3.0),
+        paths = &[".npmrc", "*/.npmrc", "npmrc", "*/npmrc", ".yarnrc", "*/.yarnrc"]
     ),
     rule!(
         "pypi-upload-token",
@@ -1808,9 +1809,9 @@ pub static RULES: &[Rule] = &[
         "generic-password",
         Medium,
         "Password assignment",
-        "A literal value assigned to a `*password*`/`*passwd*`/`*pwd*` name, with enough entropy and not a placeholder or code reference.",
-        ["password", "passwd", "pwd", "passphrase"],
-        r#"(?P<k>(?i)[a-z0-9_.\-]*(?:password|passwd|passphrase|pwd)[a-z0-9_.\-]*)["'\]]?\s*(?:[:=]{1,3}|=>)\s*(?:"([^"\s]{6,})"|'([^'\s]{6,})'|([^\s"'`,;()\[\]{}<>$]{8,})(?:[\s,;]|$))"#,
+        "A literal value assigned to a `*password*`/`*passwd*`/`*pwd*` name or one ending in `_pass` (`pg_pass`, `DB_PASS`), with enough entropy and not a placeholder or code reference.",
+        ["password", "passwd", "pwd", "passphrase", "_pass"],
+        r#"(?P<k>(?i)[a-z0-9_.\-]*(?:(?:password|passwd|passphrase|pwd)[a-z0-9_.\-]*|_pass))["'\]]?\s*(?:[:=]{1,3}|=>)\s*(?:"([^"\s]{6,})"|'([^'\s]{6,})'|([^\s"'`,;()\[\]{}<>$]{8,})(?:[\s,;]|$))"#,
         entropy = Some(3.0),
         max_len = Some(120)
     ),

@@ -499,6 +499,9 @@ impl Scanner {
     }
 
     fn rule_applies(&self, r: &Compiled, path: &str, file_name: &str) -> bool {
+        if r.broad && is_hash_manifest(path, file_name) {
+            return false;
+        }
         match &r.paths {
             None => true,
             Some(g) => g.is_match(path) || g.is_match(file_name),
@@ -547,10 +550,16 @@ impl Scanner {
                 continue;
             }
             if let Some(kg) = r.key_group {
-                let key = caps.get(kg).map(|k| k.as_bytes()).unwrap_or_default();
+                let key = caps.get(kg);
                 let quoted = ws + m.start() > 0 && matches!(data.get(ws + m.start() - 1), Some(b'"' | b'\''));
+                // `'a', 'b'`: the two are items of a list, not a name and its value.
+                let list = key
+                    .and_then(|k| hay.get(k.end()..m.start()))
+                    .is_some_and(|sep| sep.contains(&b',') && !sep.iter().any(|b| matches!(b, b'=' | b':')));
+                let key = key.map(|k| k.as_bytes()).unwrap_or_default();
                 if !generic_key_ok(key)
                     || !generic_value_ok(secret, code && !quoted)
+                    || ((list || &*r.id == "generic-api-key") && is_identifier(secret))
                     || self.has_provider_prefix(secret)
                 {
                     continue;
@@ -647,11 +656,13 @@ fn generic_key_ok(key: &[u8]) -> bool {
         b"author",
         b"oauth2",
     ];
-    if DENY_PART.iter().any(|d| memmem::find(k, d).is_some()) {
+    if DENY_PART.iter().any(|d| memmem::find(k, d).is_some()) || is_file_name(k) {
         return false;
     }
-    const DENY_SUFFIX: [&[u8]; 13] = [
+    const DENY_SUFFIX: [&[u8]; 15] = [
         b"hash",
+        b"handler",
+        b"warning",
         b"id",
         b"ids",
         b"name",
@@ -666,6 +677,82 @@ fn generic_key_ok(key: &[u8]) -> bool {
         b"timeout",
     ];
     !DENY_SUFFIX.iter().any(|d| k.ends_with(d))
+}
+
+/// Files that list other files with their digests and nothing else (a wheel's `*.dist-info/RECORD`, Go's
+/// `go.sum`, `SHA256SUMS`, dpkg's `*.md5sums`): a file name beside a hash is not a name and its secret, so the
+/// broad (assignment) rules do not run there. Provider token rules still do.
+fn is_hash_manifest(path: &str, file_name: &str) -> bool {
+    let lower = file_name.to_ascii_lowercase();
+    (file_name == "RECORD" && path.rsplit('/').nth(1).is_some_and(|d| d.ends_with(".dist-info")))
+        || lower.ends_with(".sum")
+        || lower.ends_with("sums")
+        || [".md5", ".sha1", ".sha256", ".sha512"].iter().any(|e| lower.ends_with(e))
+}
+
+/// Extensions that mark a word as a file name (`tokens.py`, `mozilla/Actalis_Authentication_Root_CA.crt`).
+const FILE_EXTENSIONS: [&str; 40] = [
+    "py", "pyc", "pyi", "js", "mjs", "cjs", "ts", "json", "yaml", "yml", "toml", "ini", "cfg", "conf", "txt",
+    "md", "rst", "html", "htm", "xml", "c", "h", "cc", "cpp", "rs", "go", "java", "class", "jar", "so", "rb",
+    "php", "sh", "crt", "cer", "der", "png", "svg", "css", "gz",
+];
+
+/// `a/b/name.ext` with a known extension: a file name or path.
+fn is_file_name(v: &[u8]) -> bool {
+    let Ok(v) = std::str::from_utf8(v) else { return false };
+    let Some((stem, ext)) = v.rsplit_once('.') else { return false };
+    !stem.is_empty()
+        && FILE_EXTENSIONS.iter().any(|e| ext.eq_ignore_ascii_case(e))
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'+' | b'@'))
+}
+
+/// A name made of words (`ProxyBasicAuthHandler`, `HTTP_BASIC_AUTH`, `authHeaderValue`): letters only, and the
+/// words between case changes and `_`/`-` are four letters long on average. Random tokens of that length
+/// almost always hold a digit, and random mixed-case letters change case every two letters or so.
+fn is_identifier(v: &[u8]) -> bool {
+    if v.len() < 8 || !v.iter().all(|&b| b.is_ascii_alphabetic() || b == b'_' || b == b'-') {
+        return false;
+    }
+    let mut words = 1usize;
+    let mut letters = 0usize;
+    let mut prev: Option<u8> = None;
+    for &b in v {
+        if b == b'_' || b == b'-' {
+            if prev.is_some_and(|p| p != b'_' && p != b'-') {
+                words += 1;
+            }
+        } else {
+            letters += 1;
+            if b.is_ascii_uppercase() && prev.is_some_and(|p| p.is_ascii_lowercase()) {
+                words += 1;
+            }
+        }
+        prev = Some(b);
+    }
+    letters >= 4 * words
+}
+
+/// A lower-case host name (`wijiji.santafe.edu`), possibly followed by `:` as in a mail header's text.
+fn is_host_name(v: &[u8]) -> bool {
+    let v = v.strip_suffix(b":").unwrap_or(v);
+    let labels: Vec<&[u8]> = v.split(|&b| b == b'.').collect();
+    labels.len() >= 2
+        && labels.iter().all(|l| {
+            !l.is_empty() && l.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        })
+        && labels.last().is_some_and(|t| t.len() >= 2 && t.iter().all(u8::is_ascii_lowercase))
+}
+
+/// `sha256=...`, `sha512-...`, `sha1:...`, `h1:...`: a digest as hash manifests, lockfile `integrity` fields
+/// and Go sums write them.
+fn is_digest(v: &[u8]) -> bool {
+    let lower = v.to_ascii_lowercase();
+    const ALGOS: [&[u8]; 9] =
+        [b"sha1", b"sha224", b"sha256", b"sha384", b"sha512", b"md5", b"blake2b", b"blake2s", b"h1"];
+    ALGOS.iter().any(|a| {
+        lower.strip_prefix(*a).and_then(|r| r.first()).is_some_and(|&c| matches!(c, b'=' | b':' | b'-'))
+    })
 }
 
 /// Source files by extension: in these, a value that is not a string literal is an expression.
@@ -701,6 +788,10 @@ fn generic_value_ok(v: &[u8], code_expr: bool) -> bool {
         b"qwerty",
     ];
     if DENY.iter().any(|d| memmem::find(&lower, d).is_some()) {
+        return false;
+    }
+    // A label (`"one_time_password": "Engangskode:"`), a digest, a file name, a host name.
+    if v.ends_with(b":") || is_digest(v) || is_file_name(v) || is_host_name(v) {
         return false;
     }
     // Dotted identifier paths (`self.password`, `config.db.token`) and bare CONSTANT_NAMES.
@@ -881,6 +972,59 @@ severity = "critical"
         // Keys that vendors publish in their own SDK tests are not leaks.
         assert!(ids(&s, "a.txt", "AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs").is_empty());
         assert_eq!(ids(&s, "a.txt", "AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIt"), vec!["gcp-api-key"]);
+    }
+
+    #[test]
+    fn words_digests_file_and_host_names_are_not_secrets() {
+        assert!(is_identifier(b"ProxyBasicAuthHandler") && is_identifier(b"HTTPBasicAuthHandler"));
+        assert!(is_identifier(b"HTTP_BASIC_AUTH_HANDLER") && is_identifier(b"authHeaderValue"));
+        assert!(!is_identifier(b"ntmqgcYgtruH38RlCsexeOuwYQIjscBL") && !is_identifier(b"qWeRtYaSdFgHjKlZ"));
+        assert!(
+            is_digest(b"sha256=kyOBDn3Ujj3oGU_h7pLfJmOH7n1Lk9tSYr3OQV1fj6k") && is_digest(b"sha512-RdJU==")
+        );
+        assert!(
+            is_digest(b"h1:abc=") && !is_digest(b"sha256sumXk9pQ2mV7rT4") && !is_digest(b"shadow-Xk9pQ2")
+        );
+        assert!(is_file_name(b"mozilla/AffirmTrust_Commercial.crt") && is_file_name(b"tokens.py"));
+        assert!(!is_file_name(b"Xk9pQ2mV7rT4wZ8bN3cF6hJ1") && !is_file_name(b"config.api_key"));
+        assert!(is_host_name(b"wijiji.santafe.edu:") && !is_host_name(b"Xk9pQ2mV7rT4.wZ8bN3cF6hJ1"));
+        assert!(is_hash_manifest("site-packages/a-1.dist-info/RECORD", "RECORD"));
+        assert!(is_hash_manifest("go.sum", "go.sum") && is_hash_manifest("x/SHA256SUMS", "SHA256SUMS"));
+        assert!(is_hash_manifest("var/lib/dpkg/info/bash.md5sums", "bash.md5sums"));
+        assert!(!is_hash_manifest("src/RECORD", "RECORD") && !is_hash_manifest("a/.env", ".env"));
+    }
+
+    #[test]
+    fn named_false_alarms_and_misses() {
+        let s = scanner();
+        // An npm auth line is reported in the files npm reads it from; Python constants are not `_auth=`.
+        assert!(
+            ids(&s, "cryptography/x509/oid.py", "    OID_CLIENT_AUTH = ExtendedKeyUsageOID.CLIENT_AUTH\n")
+                .is_empty()
+        );
+        let npm = "//registry.npmjs.org/:_authToken=28eda45b032e3a5a4e16432cbf2a54fa897e\n";
+        assert_eq!(ids(&s, "app/.npmrc", npm), vec!["npmrc-auth-token"]);
+        assert!(!ids(&s, "app/.npmrc.txt", npm).contains(&"npmrc-auth-token".to_string()));
+        // A wheel's RECORD lists file names and their digests.
+        let record = "requests/auth.py,sha256=kyOBDn3Ujj3oGU_h7pLfJmOH7n1Lk9tSYr3OQV1fj6k,10186\n";
+        assert!(ids(&s, "lib/requests-2.32.3.dist-info/RECORD", record).is_empty());
+        assert!(ids(&s, "lib/files.txt", record).is_empty());
+        // A list of class names, a list of certificate files, a mail header, an i18n label.
+        let all = "    'HTTPBasicAuthHandler', 'ProxyBasicAuthHandler', 'AbstractDigestAuthHandler',\n";
+        assert!(ids(&s, "urllib/request.py", all).is_empty());
+        assert!(ids(&s, "urllib/request.txt", all).is_empty());
+        let certs = "Value: mozilla/ACCVRAIZ1.crt, mozilla/Actalis_Authentication_Root_CA.crt, mozilla/AffirmTrust_Commercial.crt\n";
+        assert!(ids(&s, "var/cache/debconf/config.dat", certs).is_empty());
+        let mail = "X-Authentication-Warning: wijiji.santafe.edu: rms set sender to rms@gnu.org using -f\n";
+        assert!(ids(&s, "usr/share/doc/libreadline8/USAGE", mail).is_empty());
+        assert!(ids(&s, "locale/nb.json", r#""one_time_password": "Engangskode:","#).is_empty());
+        // `*_pass` names hold passwords.
+        assert_eq!(ids(&s, ".env", "PG_PASS=Mla0NkAKY12iE2\n"), vec!["generic-password"]);
+        assert_eq!(ids(&s, "app.yaml", "db_pass: \"r7Tq2LwX9zKp\"\n"), vec!["generic-password"]);
+        assert!(ids(&s, "app.yaml", "db_passive: \"r7Tq2LwX9zKp\"\n").is_empty());
+        // A secret in a list beside its name is still one.
+        let hdr = r#"req.add_header("X-Auth-Token", "Xk9pQ2mV7rT4wZ8bN3cF6hJ1")"#;
+        assert_eq!(ids(&s, "client.py", hdr), vec!["generic-api-key"]);
     }
 
     #[test]

@@ -134,5 +134,5 @@ fn gitleaks_examples_recall_and_false_positive_rate() {
     println!("\nflagged false positives ({}):\n  {}", false_alarms.len(), false_alarms.join("\n  "));
     let recall = total.tp_found as f64 / total.tp.max(1) as f64;
     assert!(total.tp > 300, "data set unexpectedly small: {} true positives", total.tp);
-    assert!(recall >= 0.95, "recall {:.1}% is below 95%", 100.0 * recall);
+    assert!(recall >= 0.98, "recall {:.1}% is below 98%", 100.0 * recall);
 }

@@ -1,4 +1,7 @@
 //! PAL-DF-005: Final stage runs as root.
+//!
+//! A `FROM scratch` image is no exception: with no USER its process runs as UID 0 (the runtime's default),
+//! and scratch needs no passwd entry for a numeric `USER 65532`.
 
 #[allow(unused_imports)]
 use super::helpers::*;
@@ -29,9 +32,6 @@ impl Check for RootUser {
     #[allow(unused_variables)]
     fn dockerfile(&self, df: &Dockerfile, cx: &DfCx<'_>, out: &mut Vec<Hit>) {
         let Some(last) = df.final_stage() else { return };
-        if last.image == "scratch" && df.stage_instrs(last.index).all(|i| i.kw != "USER") {
-            return;
-        }
         match df.stage_instrs(last.index).filter(|i| i.kw == "USER").last() {
             Some(u) => {
                 let user = u.words.first().map(|s| s.split(':').next().unwrap_or("")).unwrap_or("");
@@ -39,6 +39,11 @@ impl Check for RootUser {
                     out.push(Hit::pos(u.line, u.col, "the last USER is root; switch to a non-root user"));
                 }
             }
+            None if last.image == "scratch" => out.push(Hit::pos(
+                last.line,
+                last.col,
+                "the final stage is FROM scratch and never sets USER, so it runs as UID 0; add a numeric USER (e.g. USER 65532: scratch needs no passwd entry)",
+            )),
             None => out.push(Hit::pos(
                 last.line,
                 last.col,
@@ -60,4 +65,17 @@ USER 10001
 "#;
 
     crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
+
+    /// A scratch image without USER runs as UID 0 and is reported, saying why.
+    #[test]
+    fn scratch_without_user_runs_as_root() {
+        use crate::testutil::df_hits;
+        let h = df_hits(
+            &C,
+            "FROM golang:1.23 AS build\nRUN go build -o /app .\nFROM scratch\nCOPY --from=build /app /app\n",
+        );
+        assert_eq!(h.len(), 1);
+        assert!(h[0].message.contains("scratch") && h[0].message.contains("UID 0"), "{}", h[0].message);
+        assert!(df_hits(&C, "FROM scratch\nCOPY app /app\nUSER 65532\n").is_empty());
+    }
 }

@@ -37,8 +37,8 @@ impl Check for LangPin {
                 })
             } else if is(&w, "gem") && sub(&w) == Some("install") {
                 !has_opt(&w, &["-v", "--version"]) && packages(&w, "install").iter().any(|p| !p.contains(':'))
-            } else if is(&w, "go") && sub(&w) == Some("install") {
-                packages(&w, "install").iter().any(|p| !p.contains('@'))
+            } else if is(&w, "go") && matches!(sub(&w), Some("install" | "get")) {
+                packages(&w, sub(&w).unwrap_or("")).iter().any(|p| go_unpinned(p))
             } else {
                 false
             };
@@ -47,6 +47,21 @@ impl Check for LangPin {
             }
         }
     }
+}
+
+/// A remote Go package (its first path element has a dot: `github.com/x/y`, `golang.org/x/tools/...`) fetched
+/// without a version or at a moving one (`@latest`, `@master`, `@main`, `@HEAD`, `@upgrade`, `@patch`).
+/// Local packages (`.`, `./cmd/x`) build the checked-out module, and flag values (`-tags netgo`) are not
+/// packages.
+fn go_unpinned(p: &str) -> bool {
+    let (path, version) = match p.split_once('@') {
+        Some((path, v)) => (path, Some(v)),
+        None => (p, None),
+    };
+    let remote = path.split('/').next().is_some_and(|first| first.contains('.') && !first.starts_with('.'));
+    remote
+        && version
+            .is_none_or(|v| matches!(v, "latest" | "master" | "main" | "HEAD" | "upgrade" | "patch" | ""))
 }
 
 #[cfg(test)]
@@ -61,4 +76,17 @@ RUN npm install -g typescript@5.6.2
 "#;
 
     crate::testutil::fixture_tests!(dockerfile, C, pass: PASS, fail: FAIL);
+
+    #[test]
+    fn go_get_and_go_install() {
+        use crate::testutil::df_hits;
+        let run = |cmd: &str| df_hits(&C, &format!("FROM golang:1.23\nRUN {cmd}\n")).len();
+        assert_eq!(run("go install golang.org/x/tools/gopls@latest"), 1);
+        assert_eq!(run("go install github.com/go-delve/delve/cmd/dlv"), 1);
+        assert_eq!(run("go get github.com/spf13/cobra"), 1);
+        assert_eq!(run("go get -u github.com/spf13/cobra@master"), 1);
+        assert_eq!(run("go install -tags netgo -ldflags '-s -w' golang.org/x/tools/gopls@v0.16.2"), 0);
+        assert_eq!(run("go get github.com/spf13/cobra@v1.8.1"), 0);
+        assert_eq!(run("go install ./cmd/server && go get ./..."), 0);
+    }
 }

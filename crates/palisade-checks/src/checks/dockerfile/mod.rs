@@ -56,4 +56,5 @@ pub mod df_061_signature_checks_off;
 pub mod df_066_url_credentials;
 pub mod df_069_insecure_entitlement;
 pub mod df_070_apt_lists_not_removed;
+pub mod df_071_rpm_pin;
 pub mod helpers;

@@ -44,28 +44,68 @@ pub fn rules(obj: &Object) -> &[Node] {
     }
 }
 
-fn list_has(rule: &Node, key: &str, wanted: &[&str]) -> bool {
-    rule.get(key).is_some_and(|n| {
-        n.str_list().iter().any(|v| {
-            v == "*"
-                || wanted.iter().any(|w| {
-                    // `*/sub` grants the subresource `sub` of every resource.
-                    w.eq_ignore_ascii_case(v)
-                        || v.strip_prefix("*/")
-                            .is_some_and(|sub| w.rsplit_once('/').is_some_and(|(_, s)| s == sub))
-                })
-        })
+/// A resource as RBAC names it: its API group (`""` is the core group) and its resource, with
+/// `/subresource` where there is one (`("", "pods/exec")`, `("rbac.authorization.k8s.io", "roles")`);
+/// `/*` stands for any subresource (`userextras/*`: every extra).
+pub type Resource<'a> = (&'a str, &'a str);
+
+/// The RBAC API group.
+pub const RBAC: &str = "rbac.authorization.k8s.io";
+/// The admission-webhook API group.
+pub const ADMISSION: &str = "admissionregistration.k8s.io";
+
+fn list(rule: &Node, key: &str) -> Vec<String> {
+    rule.get(key).map(Node::str_list).unwrap_or_default()
+}
+
+/// A rule's `verbs` hold `*` or the verb (the API server compares verbs exactly).
+fn verb_matches(verbs: &[String], verb: &str) -> bool {
+    verbs.iter().any(|v| v == "*" || v == verb)
+}
+
+/// A rule's `resources` hold `*`, the resource, or `*/sub` for a resource's subresource `sub`.
+fn resource_matches(resources: &[String], resource: &str) -> bool {
+    let sub = resource.split_once('/').map(|(_, s)| s);
+    resources.iter().any(|r| {
+        r == "*"
+            || r == resource
+            || r.strip_prefix("*/").is_some_and(|s| sub == Some(s) || sub == Some("*"))
+            // `userextras/*`: any subresource of the resource.
+            || resource.strip_suffix("/*").is_some_and(|base| {
+                r.split_once('/').is_some_and(|(b, _)| b == base)
+            })
     })
 }
 
-/// True when the rule grants one of `verbs` on one of `resources` (wildcards count). API groups are ignored
-/// (the resource names used here are unique across groups).
-pub fn grants(rule: &Node, resources: &[&str], verbs: &[&str]) -> bool {
-    list_has(rule, "resources", resources) && list_has(rule, "verbs", verbs)
+/// True when the rule grants one of `verbs` on one of `resources`, as the API server's RBAC authorizer
+/// matches a rule: the rule's `apiGroups` hold `*` or the resource's group (`""` is the core group, and a
+/// rule without `apiGroups` matches no group), its `resources` hold `*`, the resource or `*/sub`, its
+/// `verbs` hold `*` or the verb. A rule with `resourceNames` grants only the objects it names, never
+/// `list`, `watch`, `create` or access to every object, which is what the RBAC checks judge: such a rule
+/// does not count. Rules of non-resource URLs (`nonResourceURLs`) grant no resource; see [`grants_url`].
+pub fn grants(rule: &Node, resources: &[Resource<'_>], verbs: &[&str]) -> bool {
+    if !list(rule, "resourceNames").is_empty() {
+        return false;
+    }
+    let (groups, res, rule_verbs) = (list(rule, "apiGroups"), list(rule, "resources"), list(rule, "verbs"));
+    verbs.iter().any(|v| verb_matches(&rule_verbs, v))
+        && resources.iter().any(|(group, resource)| {
+            groups.iter().any(|g| g == "*" || g == group) && resource_matches(&res, resource)
+        })
+}
+
+/// True when the rule grants one of `verbs` on the non-resource URL `url` (`/metrics`, `/healthz`): its
+/// `nonResourceURLs` hold `*`, the URL, or a prefix ending in `*` (`/apis/*`), as the API server matches them.
+pub fn grants_url(rule: &Node, url: &str, verbs: &[&str]) -> bool {
+    let rule_verbs = list(rule, "verbs");
+    verbs.iter().any(|v| verb_matches(&rule_verbs, v))
+        && list(rule, "nonResourceURLs")
+            .iter()
+            .any(|u| u == url || u.strip_suffix('*').is_some_and(|prefix| url.starts_with(prefix)))
 }
 
 /// The first rule granting access, for the finding position.
-pub fn find_grant<'a>(obj: &'a Object, resources: &[&str], verbs: &[&str]) -> Option<&'a Node> {
+pub fn find_grant<'a>(obj: &'a Object, resources: &[Resource<'_>], verbs: &[&str]) -> Option<&'a Node> {
     rules(obj).iter().find(|r| grants(r, resources, verbs))
 }
 
@@ -173,6 +213,69 @@ pub const CLUSTER_SCOPED: &[&str] = &[
     "List",
 ];
 
+/// Kinds of the built-in Kubernetes API that live in a namespace (with [`builtin_group`]).
+pub const NAMESPACED_BUILTIN: &[&str] = &[
+    "Pod",
+    "Service",
+    "ConfigMap",
+    "Secret",
+    "ServiceAccount",
+    "Endpoints",
+    "Event",
+    "LimitRange",
+    "ResourceQuota",
+    "PersistentVolumeClaim",
+    "PodTemplate",
+    "ReplicationController",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ControllerRevision",
+    "Job",
+    "CronJob",
+    "Ingress",
+    "NetworkPolicy",
+    "Role",
+    "RoleBinding",
+    "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
+    "Lease",
+    "EndpointSlice",
+    "CSIStorageCapacity",
+];
+
+/// The API group of `apiVersion` is Kubernetes' own: the core group (`v1`), a group without a dot (`apps`,
+/// `batch`, `policy`, `autoscaling`) or one under `k8s.io`. Custom resources live in their owners' groups.
+pub fn builtin_group(api_version: &str) -> bool {
+    match api_version.rsplit_once('/') {
+        None => true,
+        Some((group, _)) => !group.contains('.') || group.ends_with(".k8s.io"),
+    }
+}
+
+/// The object is of a namespaced kind of the built-in API. Cluster-scoped kinds and kinds this scan cannot
+/// place (custom resources, whose scope their CRD declares, and YAML that is not a Kubernetes object at all,
+/// such as kind's `Cluster` config) are not.
+pub fn namespaced_builtin(obj: &Object) -> bool {
+    builtin_group(&obj.api_version) && NAMESPACED_BUILTIN.contains(&obj.kind.as_str())
+}
+
+/// The container has no request for `resource` (`cpu`, `memory`) once the API server has defaulted it: a
+/// container that sets a limit and no request gets the limit as its request. An unset, empty or zero value
+/// counts as none.
+pub fn missing_request(container: &Node, resource: &str) -> bool {
+    let unset = |n: Option<&Node>| {
+        n.is_none_or(|v| {
+            v.is_null() || v.scalar_text().is_some_and(|s| s.trim().is_empty() || s.trim() == "0")
+        })
+    };
+    match container.path(&["resources", "requests", resource]) {
+        Some(req) => unset(Some(req)),
+        None => unset(container.path(&["resources", "limits", resource])),
+    }
+}
+
 /// A resource's integer port, or a named port.
 pub fn port_text(n: &Node) -> String {
     n.scalar_text().unwrap_or_default()
@@ -187,7 +290,10 @@ pub fn all_powerful(rule: &Node) -> bool {
             .iter()
             .all(|w| verbs.iter().any(|v| v == w));
     let groups = rule.get("apiGroups").map(Node::str_list).unwrap_or_default();
-    groups.iter().any(|g| g == "*") && res.iter().any(|r| r == "*") && all_verbs
+    groups.iter().any(|g| g == "*")
+        && res.iter().any(|r| r == "*")
+        && all_verbs
+        && list(rule, "resourceNames").is_empty()
 }
 
 /// Reports every long-running container of a workload (not a Job or CronJob) that has no `probe` field
@@ -233,4 +339,79 @@ pub fn host_paths(obj: &Object) -> Vec<(&Node, String)> {
         .filter_map(|v| v.field("hostPath").and_then(|h| h.get("path")))
         .map(|p| (p, p.scalar_text().unwrap_or_default()))
         .collect()
+}
+
+#[cfg(test)]
+mod rbac_tests {
+    use super::*;
+    use crate::checks::ALL;
+    use crate::testutil::hits;
+    use crate::yaml::load_all;
+
+    fn rule(yaml: &str) -> Node {
+        match load_all(yaml).into_iter().next() {
+            Some(Ok(n)) => n,
+            other => panic!("fixture does not parse: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn rules_match_as_the_api_server_matches_them() {
+        let core = rule("apiGroups: ['']\nresources: ['secrets']\nverbs: ['get']\n");
+        assert!(grants(&core, &[("", "secrets")], &["get", "list"]));
+        assert!(!grants(&core, &[("", "secrets")], &["list"]));
+        // The group must match: a named group's `*` is not the core group's secrets.
+        let custom = rule("apiGroups: ['custom.metrics.k8s.io']\nresources: ['*']\nverbs: ['*']\n");
+        assert!(!grants(&custom, &[("", "secrets")], &["get"]));
+        assert!(!grants(&custom, &[(RBAC, "roles")], &["bind"]));
+        assert!(grants(&custom, &[("custom.metrics.k8s.io", "pods")], &["get"]));
+        let any = rule("apiGroups: ['*']\nresources: ['*']\nverbs: ['*']\n");
+        assert!(grants(&any, &[("", "pods/exec")], &["create"]) && all_powerful(&any));
+        // No apiGroups: no group matches.
+        assert!(!grants(&rule("resources: ['secrets']\nverbs: ['get']\n"), &[("", "secrets")], &["get"]));
+        // `*/exec` is the exec subresource of every resource; `pods` alone is not `pods/exec`.
+        let sub = rule("apiGroups: ['']\nresources: ['*/exec']\nverbs: ['create']\n");
+        assert!(grants(&sub, &[("", "pods/exec")], &["create"]));
+        let pods = rule("apiGroups: ['']\nresources: ['pods']\nverbs: ['create']\n");
+        assert!(!grants(&pods, &[("", "pods/exec")], &["create"]));
+        // Extras are subresources of userextras.
+        let extra = rule(
+            "apiGroups: ['authentication.k8s.io']\nresources: ['userextras/scopes']\nverbs: ['impersonate']\n",
+        );
+        assert!(grants(&extra, &[("authentication.k8s.io", "userextras/*")], &["impersonate"]));
+        // resourceNames restricts the rule to those objects.
+        let named = rule("apiGroups: ['*']\nresources: ['*']\nresourceNames: ['app-config']\nverbs: ['*']\n");
+        assert!(!grants(&named, &[("", "secrets")], &["get"]) && !all_powerful(&named));
+        // Non-resource URLs grant no resource, and resource rules grant no URL.
+        let urls = rule("nonResourceURLs: ['/metrics', '/apis/*']\nverbs: ['get']\n");
+        assert!(!grants(&urls, &[("", "secrets")], &["get"]));
+        assert!(grants_url(&urls, "/metrics", &["get"]) && grants_url(&urls, "/apis/apps", &["get"]));
+        assert!(!grants_url(&urls, "/healthz", &["get"]) && !grants_url(&any, "/metrics", &["get"]));
+    }
+
+    /// A role with every verb on the resources of a metrics API is not a cluster takeover.
+    #[test]
+    fn wildcards_on_a_named_group_raise_no_rbac_power_finding() {
+        let role = "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata:\n  name: hpa-metrics\nrules:\n- apiGroups: ['custom.metrics.k8s.io', 'external.metrics.k8s.io']\n  resources: ['*']\n  verbs: ['*']\n";
+        let power = [
+            "PAL-K8S-084",
+            "PAL-K8S-085",
+            "PAL-K8S-086",
+            "PAL-K8S-087",
+            "PAL-K8S-088",
+            "PAL-K8S-089",
+            "PAL-K8S-090",
+            "PAL-K8S-091",
+            "PAL-K8S-092",
+            "PAL-K8S-094",
+        ];
+        let mut seen = 0;
+        for c in ALL.iter().filter(|c| power.contains(&c.meta().id)) {
+            seen += 1;
+            assert!(hits(*c, role).is_empty(), "{} fires on a named group's wildcard", c.meta().id);
+            let core = role.replace("['custom.metrics.k8s.io', 'external.metrics.k8s.io']", "['*']");
+            assert!(!hits(*c, &core).is_empty(), "{} misses a wildcard on every group", c.meta().id);
+        }
+        assert_eq!(seen, power.len());
+    }
 }

@@ -31,10 +31,8 @@ impl Check for CpuRequest {
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
         for c in spec_containers(obj) {
-            let v = c.node.path(&["resources", "requests", "cpu"]);
-            if v.is_none_or(|v| {
-                v.is_null() || v.scalar_text().is_some_and(|s| s.trim().is_empty() || s.trim() == "0")
-            }) {
+            // A limit without a request is copied into the request by the API server.
+            if missing_request(c.node, "cpu") {
                 out.push(
                     Hit::at(
                         c.node.get("resources").unwrap_or(c.node),
@@ -74,4 +72,17 @@ spec:
 "#;
 
     crate::testutil::fixture_tests!(k8s, C, pass: PASS, fail: FAIL);
+
+    /// Kubernetes copies a limit into the unset request: such a container has a request.
+    #[test]
+    fn a_limit_without_a_request_is_the_request() {
+        use crate::testutil::hits;
+        let limit = FAIL.replace(
+            "image: registry.example.com/app:1.0\n",
+            "image: registry.example.com/app:1.0\n    resources: {limits: {cpu: 100m}}\n",
+        );
+        assert!(hits(&C, &limit).is_empty());
+        let zero = limit.replace("limits: {cpu: 100m}", "limits: {cpu: 100m}, requests: {cpu: 0}");
+        assert_eq!(hits(&C, &zero).len(), 1);
+    }
 }

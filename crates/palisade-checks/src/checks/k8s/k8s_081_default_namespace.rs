@@ -1,4 +1,8 @@
 //! PAL-K8S-081: Resource in the default namespace.
+//!
+//! An explicit `namespace: default` is reported for any kind; a missing namespace only for the namespaced
+//! kinds of the built-in API (cluster-scoped kinds have no namespace, and a custom resource's scope is
+//! declared by its CRD, which the scan may not hold).
 
 #[allow(unused_imports)]
 use super::helpers::*;
@@ -41,7 +45,9 @@ impl Check for DefaultNamespace {
             Some(n) if n.scalar_text().as_deref() == Some("default") => {
                 out.push(Hit::at(n, "resource is in the default namespace; use a dedicated namespace"))
             }
-            None => out.push(Hit::at(
+            // Only a kind known to be namespaced lands in `default` when it names no namespace: a
+            // cluster-scoped kind has none, and a custom resource's scope is its CRD's to say.
+            None if namespaced_builtin(obj) => out.push(Hit::at(
                 obj.metadata().unwrap_or(&obj.root),
                 "no namespace set (defaults to default); set metadata.namespace",
             )),
@@ -86,5 +92,25 @@ spec:
         let svc =
             "apiVersion: v1\nkind: Service\nmetadata: {name: kubernetes}\nspec: {ports: [{port: 443}]}\n";
         assert!(hits(&C, svc).is_empty());
+    }
+
+    #[test]
+    fn cluster_scoped_and_unknown_kinds_have_no_default_namespace() {
+        // kind's cluster config and a Kyverno ClusterPolicy: not namespaced objects of the built-in API.
+        let kind_cfg = "apiVersion: kind.x-k8s.io/v1alpha4\nkind: Cluster\nnodes:\n- role: control-plane\n";
+        assert!(hits(&C, kind_cfg).is_empty());
+        let policy = "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {name: require-labels}\nspec: {rules: []}\n";
+        assert!(hits(&C, policy).is_empty());
+        let cert = "apiVersion: cert-manager.io/v1\nkind: Certificate\nmetadata: {name: web}\n";
+        assert!(hits(&C, cert).is_empty());
+        let pv = "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: data}\n";
+        assert!(hits(&C, pv).is_empty());
+        // A namespaced built-in kind without a namespace, and any kind placed in `default` explicitly.
+        assert_eq!(hits(&C, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\n").len(), 1);
+        assert_eq!(
+            hits(&C, "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: n}\n").len(),
+            1
+        );
+        assert_eq!(hits(&C, &cert.replace("name: web}", "name: web, namespace: default}")).len(), 1);
     }
 }

@@ -30,7 +30,7 @@ impl Check for ReadSecrets {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if let Some(r) = find_grant(obj, &["secrets"], &["get", "list", "watch"]) {
+        if let Some(r) = find_grant(obj, &[("", "secrets")], &["get", "list", "watch"]) {
             out.push(Hit::at(
                 r,
                 "role can read secrets; remove get/list/watch on secrets, or restrict with resourceNames.",

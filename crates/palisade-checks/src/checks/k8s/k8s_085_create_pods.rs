@@ -33,14 +33,14 @@ impl Check for CreatePods {
         if let Some(r) = find_grant(
             obj,
             &[
-                "pods",
-                "deployments",
-                "daemonsets",
-                "statefulsets",
-                "replicasets",
-                "jobs",
-                "cronjobs",
-                "replicationcontrollers",
+                ("", "pods"),
+                ("apps", "deployments"),
+                ("apps", "daemonsets"),
+                ("apps", "statefulsets"),
+                ("apps", "replicasets"),
+                ("batch", "jobs"),
+                ("batch", "cronjobs"),
+                ("", "replicationcontrollers"),
             ],
             &["create"],
         ) {

@@ -30,7 +30,7 @@ impl Check for PodsExec {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if let Some(r) = find_grant(obj, &["pods/exec", "pods/attach"], &["create", "get"]) {
+        if let Some(r) = find_grant(obj, &[("", "pods/exec"), ("", "pods/attach")], &["create", "get"]) {
             out.push(Hit::at(
                 r,
                 "role can exec or attach into pods; remove pods/exec and pods/attach from the role.",

@@ -30,7 +30,7 @@ impl Check for PortForward {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if let Some(r) = find_grant(obj, &["pods/portforward"], &["create", "get"]) {
+        if let Some(r) = find_grant(obj, &[("", "pods/portforward")], &["create", "get"]) {
             out.push(Hit::at(r, "role can port-forward to pods; remove pods/portforward from the role."));
         }
     }

@@ -30,11 +30,21 @@ impl Check for EscalationVerbs {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if let Some(r) = find_grant(
-            obj,
-            &["roles", "clusterroles", "users", "groups", "serviceaccounts", "userextras", "uids"],
-            &["bind", "escalate", "impersonate"],
-        ) {
+        let escalate = find_grant(obj, &[(RBAC, "roles"), (RBAC, "clusterroles")], &["bind", "escalate"]);
+        let impersonate = || {
+            find_grant(
+                obj,
+                &[
+                    ("", "users"),
+                    ("", "groups"),
+                    ("", "serviceaccounts"),
+                    ("authentication.k8s.io", "userextras/*"),
+                    ("authentication.k8s.io", "uids"),
+                ],
+                &["impersonate"],
+            )
+        };
+        if let Some(r) = escalate.or_else(impersonate) {
             out.push(Hit::at(
                 r,
                 "role can bind, escalate or impersonate; remove bind, escalate and impersonate verbs.",
@@ -52,7 +62,7 @@ kind: ClusterRole
 metadata:
   name: r
 rules:
-- apiGroups: [""]
+- apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["roles"]
   verbs: ["bind"]
 "#;

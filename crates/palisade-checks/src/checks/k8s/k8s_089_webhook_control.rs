@@ -32,7 +32,7 @@ impl Check for WebhookControl {
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
         if let Some(r) = find_grant(
             obj,
-            &["validatingwebhookconfigurations", "mutatingwebhookconfigurations"],
+            &[(ADMISSION, "validatingwebhookconfigurations"), (ADMISSION, "mutatingwebhookconfigurations")],
             &["create", "update", "patch", "delete"],
         ) {
             out.push(Hit::at(r, "role can modify admission webhooks; reserve webhook configuration changes for cluster administrators."));
@@ -49,7 +49,7 @@ kind: ClusterRole
 metadata:
   name: r
 rules:
-- apiGroups: [""]
+- apiGroups: ["admissionregistration.k8s.io"]
   resources: ["validatingwebhookconfigurations"]
   verbs: ["create"]
 "#;

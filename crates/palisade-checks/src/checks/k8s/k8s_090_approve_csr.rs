@@ -31,8 +31,12 @@ impl Check for ApproveCsr {
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
         // Approving needs both: update/patch on the approval subresource and approve on the signer.
-        let approval = find_grant(obj, &["certificatesigningrequests/approval"], &["update", "patch"]);
-        let signer = find_grant(obj, &["signers"], &["approve"]);
+        let approval = find_grant(
+            obj,
+            &[("certificates.k8s.io", "certificatesigningrequests/approval")],
+            &["update", "patch"],
+        );
+        let signer = find_grant(obj, &[("certificates.k8s.io", "signers")], &["approve"]);
         if let (Some(r), Some(_)) = (approval, signer) {
             out.push(Hit::at(r, "role can approve certificate signing requests; remove update on certificatesigningrequests/approval and approve on signers."));
         }

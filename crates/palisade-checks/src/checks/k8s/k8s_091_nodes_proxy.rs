@@ -30,7 +30,7 @@ impl Check for NodesProxy {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if let Some(r) = find_grant(obj, &["nodes/proxy"], &["get", "create"]) {
+        if let Some(r) = find_grant(obj, &[("", "nodes/proxy")], &["get", "create"]) {
             out.push(Hit::at(r, "role can use nodes/proxy; remove nodes/proxy from the role."));
         }
     }

@@ -30,7 +30,9 @@ impl Check for TokenOrPv {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if let Some(r) = find_grant(obj, &["serviceaccounts/token", "persistentvolumes"], &["create"]) {
+        if let Some(r) =
+            find_grant(obj, &[("", "serviceaccounts/token"), ("", "persistentvolumes")], &["create"])
+        {
             out.push(Hit::at(r, "role can mint service account tokens or create persistentvolumes; remove create on serviceaccounts/token and persistentvolumes."));
         }
     }

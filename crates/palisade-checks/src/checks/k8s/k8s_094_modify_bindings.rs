@@ -30,9 +30,11 @@ impl Check for ModifyBindings {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if let Some(r) =
-            find_grant(obj, &["rolebindings", "clusterrolebindings"], &["create", "update", "patch"])
-        {
+        if let Some(r) = find_grant(
+            obj,
+            &[(RBAC, "rolebindings"), (RBAC, "clusterrolebindings")],
+            &["create", "update", "patch"],
+        ) {
             out.push(Hit::at(
                 r,
                 "role can modify role bindings; remove write access to rolebindings/clusterrolebindings.",
@@ -50,7 +52,7 @@ kind: ClusterRole
 metadata:
   name: r
 rules:
-- apiGroups: [""]
+- apiGroups: ["rbac.authorization.k8s.io"]
   resources: ["rolebindings"]
   verbs: ["create"]
 "#;

@@ -76,3 +76,4 @@ pub mod k8s_104_share_process_namespace;
 pub mod k8s_105_root_group;
 pub mod k8s_106_netpol_allow_all;
 pub mod k8s_107_no_topology_spread;
+pub mod k8s_108_admin_edit_binding;

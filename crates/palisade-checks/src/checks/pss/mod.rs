@@ -2,9 +2,13 @@
 //! evaluated exactly as Kubernetes evaluates it for the configured policy version (`k8s_version`).
 //!
 //! Groups: every PSS check is in `pss` and `pss:restricted` (the restricted profile includes baseline);
-//! baseline-level checks are also in `pss:baseline`. When a restricted check that replaces a baseline check
-//! (`capabilities_restricted`, `seccompProfile_restricted`, `restrictedVolumes`, `procMount_restricted`) runs
-//! at a version where it applies, the replaced baseline check is not run, as in pod-security-admission.
+//! baseline-level checks are also in `pss:baseline`. Four restricted controls extend a baseline one
+//! (`capabilities_restricted`, `seccompProfile_restricted`, `restrictedVolumes`, `procMount_restricted`):
+//! pod-security-admission evaluates the restricted one in place of the baseline one. Palisade runs both and
+//! reports each violation once, at its level: the baseline check what baseline forbids (severity high), the
+//! restricted check only what restricted adds (an unset seccomp profile, capabilities not dropped, volume
+//! types other than hostPath, procMount in user namespaces). Neither hides the other, in scans or in
+//! `checks list`; `PssInfo::overrides` records the pairing for the level decision.
 
 pub mod pss_001_host_namespaces;
 pub mod pss_002_privileged;

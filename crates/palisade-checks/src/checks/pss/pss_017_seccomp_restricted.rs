@@ -8,7 +8,7 @@ pub struct SeccompRestricted;
 
 static META: CheckMeta = CheckMeta {
     id: "PAL-PSS-017",
-    title: "Seccomp profile not set to RuntimeDefault or Localhost",
+    title: "Seccomp profile not set",
     severity: Severity::Medium,
     groups: super::RESTRICTED_GROUPS,
     rationale: "The restricted profile requires an explicit seccomp profile so syscall filtering is on regardless of the runtime default.",
@@ -35,30 +35,14 @@ impl Check for SeccompRestricted {
         if cx.version.at_least(25) && pod.is_windows() {
             return;
         }
-        let ok = |n: &crate::yaml::Node| {
-            matches!(n.get("type").and_then(crate::yaml::Node::as_str), Some("RuntimeDefault" | "Localhost"))
-        };
-        let pod_p = pod.sc_field("seccompProfile");
-        let mut explicit = false;
-        if let Some(p) = pod_p.filter(|p| !ok(p)) {
-            out.push(Hit::at(p, "pod sets securityContext.seccompProfile.type to a forbidden value; use RuntimeDefault or Localhost"));
-            explicit = true;
+        // An explicit profile other than RuntimeDefault/Localhost (`Unconfined`) is a baseline violation,
+        // reported by PAL-PSS-009 at its level; this check reports the profile restricted requires and
+        // baseline does not: an unset one. A container without its own profile inherits the pod's.
+        if pod.sc_field("seccompProfile").is_some() {
+            return;
         }
-        let pod_set = pod_p.is_some_and(ok);
-        let mut implicit = Vec::new();
         for c in pod.containers() {
-            match c.sc_field("seccompProfile") {
-                Some(p) if !ok(p) => {
-                    out.push(Hit::at(p, format!("container {:?} sets seccompProfile.type to a forbidden value; use RuntimeDefault or Localhost", c.name)).in_container(c.name));
-                    explicit = true;
-                }
-                Some(_) => {}
-                None if !pod_set => implicit.push(c),
-                None => {}
-            }
-        }
-        if !explicit {
-            for c in implicit {
+            if c.sc_field("seccompProfile").is_none() {
                 out.push(Hit::at(c.sc().unwrap_or(c.node), format!("pod or container {:?} must set securityContext.seccompProfile.type to RuntimeDefault or Localhost", c.name)).in_container(c.name));
             }
         }

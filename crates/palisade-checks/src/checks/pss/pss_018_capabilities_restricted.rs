@@ -52,8 +52,15 @@ impl Check for CapabilitiesRestricted {
                 );
             }
             if let Some(add) = caps.and_then(|k| k.get("add")) {
-                let bad: Vec<String> =
-                    add.str_list().into_iter().filter(|x| x != "NET_BIND_SERVICE").collect();
+                // Capabilities outside the runtime default set are a baseline violation (PAL-PSS-003).
+                let bad: Vec<String> = add
+                    .str_list()
+                    .into_iter()
+                    .filter(|x| {
+                        x != "NET_BIND_SERVICE"
+                            && super::pss_003_capabilities_baseline::ALLOWED.contains(&x.as_str())
+                    })
+                    .collect();
                 if !bad.is_empty() {
                     out.push(
                         Hit::at(

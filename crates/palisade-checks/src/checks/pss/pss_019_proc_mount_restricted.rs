@@ -32,6 +32,11 @@ impl Check for ProcMountRestricted {
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
         let _ = cx;
         let Some(pod) = obj.pod() else { return };
+        // Where baseline forbids a non-default procMount too, PAL-PSS-008 reports it at its level; restricted
+        // adds only pods in a user namespace (hostUsers: false), which baseline allows from 1.35.
+        if !(cx.version.at_least(35) && pod.user_namespaced()) {
+            return;
+        }
         super::non_default_proc_mounts(&pod, out);
     }
 }
