@@ -6,7 +6,7 @@
 //! pattern leaves out the directory and everything below it, in every target kind: directory walks do not
 //! enter it, image layers and git trees do not hand its files to the scanners.
 
-use crate::{Content, FileMeta, FileSink, Probe};
+use crate::{Content, EntryMeta, FileMeta, FileSink, NodeKind, Probe};
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use palisade_core::Warnings;
 
@@ -103,6 +103,13 @@ impl FileSink for Skipping<'_> {
     }
     fn accept_content(&self, meta: &FileMeta, content: &Content, warnings: &Warnings) {
         self.inner.accept_content(meta, content, warnings)
+    }
+    fn entry(&self, meta: &EntryMeta) {
+        let skipped = self.filter.skips_file(meta.path)
+            || (meta.kind == NodeKind::Dir && self.filter.skips_dir(meta.path));
+        if !skipped {
+            self.inner.entry(meta)
+        }
     }
 }
 
