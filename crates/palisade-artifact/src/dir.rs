@@ -19,7 +19,7 @@
 //!   bounded by `max_file_size`), in parallel with rayon, in batches so memory stays bounded.
 
 use crate::tree::FileTree;
-use crate::{ArtifactError, Content, FileMeta, FileSink, Options, warn};
+use crate::{ArtifactError, Content, EntryMeta, FileMeta, FileSink, NodeKind, Options, warn};
 use ignore::Match;
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use palisade_core::{ArtifactInfo, ArtifactKind, Warnings};
@@ -143,11 +143,22 @@ pub(crate) fn walk(
                     tracing::trace!("{child_rel}: ignored by .gitignore");
                     continue;
                 }
+                let node = EntryMeta {
+                    path: &child_rel,
+                    kind: NodeKind::File,
+                    mode: md.mode() & 0o7777,
+                    uid: Some(md.uid()),
+                    gid: Some(md.gid()),
+                    layer: None,
+                    link_target: None,
+                    size: 0,
+                };
                 if ft.is_symlink() {
                     let t = fs::read_link(&child_abs)
                         .map(|t| t.to_string_lossy().into_owned())
                         .unwrap_or_default();
                     tracing::trace!("{child_rel}: symlink to {t}, not followed");
+                    sink.entry(&EntryMeta { kind: NodeKind::Symlink, link_target: Some(&t), ..node });
                     symlinks.push((child_rel, t));
                 } else if ft.is_dir() {
                     if skip_git && name == ".git" {
@@ -161,10 +172,12 @@ pub(crate) fn walk(
                         tracing::debug!("{child_rel}: left out by --skip-dirs");
                         continue;
                     }
+                    sink.entry(&EntryMeta { kind: NodeKind::Dir, ..node });
                     stack.push((child_abs, child_rel, ignores.clone()));
                 } else if ft.is_file() {
                     files += 1;
                     opts.bump(|p| &p.files_seen, 1);
+                    sink.entry(&EntryMeta { size: md.len(), ..node });
                     let mode = md.mode() & 0o7777;
                     let meta = FileMeta { path: &child_rel, size: md.len(), mode, layer: None };
                     if !sink.wants(&meta) {
@@ -184,6 +197,7 @@ pub(crate) fn walk(
                         dispatch(scope, in_flight, std::mem::take(&mut batch), opts, sink, warnings);
                     }
                 } else {
+                    sink.entry(&EntryMeta { kind: NodeKind::Special, ..node });
                     tracing::trace!("{child_rel}: special file skipped");
                 }
             }
@@ -428,6 +442,29 @@ mod tests {
         assert!(tree.symlink_target("etc/link").is_some());
         assert_eq!(tree.symlink_target("loop"), Some("loop"));
         assert!(w.is_empty());
+    }
+
+    #[test]
+    fn every_entry_reaches_the_sink_with_mode_and_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().expect("tempdir");
+        let r = d.path();
+        fs::create_dir_all(r.join("srv/open")).expect("mkdir");
+        fs::write(r.join("srv/tool"), "x").expect("write");
+        fs::set_permissions(r.join("srv/tool"), fs::Permissions::from_mode(0o2755)).expect("chmod");
+        fs::set_permissions(r.join("srv/open"), fs::Permissions::from_mode(0o777)).expect("chmod");
+        std::os::unix::fs::symlink("tool", r.join("srv/link")).expect("symlink");
+        let sink = Recorder { names: vec!["nothing"], ..Default::default() };
+        walk(r, &Options::default(), &sink, &Warnings::new(), false).expect("walk");
+        let nodes = sink.nodes.lock().expect("lock").clone();
+        let me = Some(fs::metadata(r).expect("stat").uid());
+        let by_path = |p: &str| nodes.iter().find(|n| n.0 == p).cloned().expect(p);
+        let open = by_path("srv/open");
+        assert_eq!((open.1, open.2, open.3, open.5), (NodeKind::Dir, 0o777, me, None));
+        let tool = by_path("srv/tool");
+        assert_eq!((tool.1, tool.2 & 0o2000), (NodeKind::File, 0o2000), "setgid bit kept");
+        assert_eq!(by_path("srv/link").1, NodeKind::Symlink);
+        assert_eq!(by_path("srv").1, NodeKind::Dir);
     }
 
     #[test]

@@ -13,7 +13,7 @@
 //!   digest; a mismatch is a warning.
 
 use crate::tree::{EntryKind, LayerEntries};
-use crate::{FileMeta, FileSink, Options, paths, warn};
+use crate::{EntryMeta, FileMeta, FileSink, NodeKind, Options, paths, warn};
 use palisade_core::{Progress, Warnings};
 use sha2::{Digest, Sha256};
 use std::cell::RefCell;
@@ -433,16 +433,31 @@ fn walk_tar<R: Read>(
         }
         let header = entry.header();
         let mode = header.mode().unwrap_or(0) & 0o7777;
+        let node = EntryMeta {
+            path: &path,
+            kind: NodeKind::File,
+            mode,
+            uid: header.uid().ok().and_then(|u| u32::try_from(u).ok()),
+            gid: header.gid().ok().and_then(|g| u32::try_from(g).ok()),
+            layer,
+            link_target: None,
+            size: 0,
+        };
         match header.entry_type() {
-            tar::EntryType::Directory => out.entries.push((path, EntryKind::Dir)),
+            tar::EntryType::Directory => {
+                sink.entry(&EntryMeta { kind: NodeKind::Dir, ..node });
+                out.entries.push((path, EntryKind::Dir));
+            }
             tar::EntryType::Symlink => {
                 let target = entry
                     .link_name_bytes()
                     .map(|b| String::from_utf8_lossy(&b).into_owned())
                     .unwrap_or_default();
+                sink.entry(&EntryMeta { kind: NodeKind::Symlink, link_target: Some(&target), ..node });
                 out.entries.push((path, EntryKind::Symlink(target)));
             }
             tar::EntryType::Char | tar::EntryType::Block | tar::EntryType::Fifo => {
+                sink.entry(&EntryMeta { kind: NodeKind::Special, ..node });
                 out.entries.push((path, EntryKind::Special));
             }
             tar::EntryType::Link => {
@@ -471,6 +486,7 @@ fn walk_tar<R: Read>(
                     continue;
                 };
                 opts.bump(|p| &p.files_seen, 1);
+                sink.entry(&EntryMeta { size, ..node });
                 let meta = FileMeta { path: &path, size, mode, layer };
                 if sink.wants(&meta) && size <= limits.max_file_size {
                     match cache.get(&target) {
@@ -494,6 +510,7 @@ fn walk_tar<R: Read>(
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 let size = entry.size();
                 opts.bump(|p| &p.files_seen, 1);
+                sink.entry(&EntryMeta { size, ..node });
                 let meta = FileMeta { path: &path, size, mode, layer };
                 if sink.wants(&meta) {
                     if size > limits.max_file_size {
@@ -582,6 +599,45 @@ pub(crate) mod tests {
         let w = Warnings::new();
         let out = read_layer(blob, spec, opts, sink, &w);
         (out, w.into_vec().into_iter().map(|w| w.to_string()).collect())
+    }
+
+    #[test]
+    fn every_entry_reaches_the_sink_with_mode_owner_and_layer() {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, ty, mode, uid) in [
+            ("usr/bin/", T::Directory, 0o755, 0),
+            ("usr/bin/su", T::Regular, 0o4755, 0),
+            ("usr/bin/sh", T::Symlink, 0o777, 0),
+            ("var/www/", T::Directory, 0o777, 33),
+        ] {
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(ty);
+            h.set_mode(mode);
+            h.set_uid(uid);
+            h.set_gid(uid);
+            h.set_size(0);
+            if ty == T::Symlink {
+                h.set_link_name("dash").expect("link");
+            }
+            h.set_path(name).expect("path");
+            h.set_cksum();
+            b.append(&h, io::empty()).expect("append");
+        }
+        let blob = b.into_inner().expect("tar");
+        let sink = Recorder { names: vec!["nothing"], ..Default::default() };
+        let spec = LayerSpec { index: 3, digest: None, diff_id: None };
+        let (_, w) = read(&blob, &spec, &Options::default(), &sink);
+        assert!(w.is_empty(), "{w:?}");
+        let nodes = sink.nodes.lock().expect("lock").clone();
+        assert_eq!(
+            nodes,
+            vec![
+                ("usr/bin".into(), NodeKind::Dir, 0o755, Some(0), Some(0), Some(3)),
+                ("usr/bin/su".into(), NodeKind::File, 0o4755, Some(0), Some(0), Some(3)),
+                ("usr/bin/sh".into(), NodeKind::Symlink, 0o777, Some(0), Some(0), Some(3)),
+                ("var/www".into(), NodeKind::Dir, 0o777, Some(33), Some(33), Some(3)),
+            ]
+        );
     }
 
     #[test]

@@ -69,6 +69,47 @@ impl FileMeta<'_> {
     }
 }
 
+/// What kind of filesystem entry an [`EntryMeta`] describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    /// A regular file (a hard link is one too).
+    File,
+    Dir,
+    /// A symbolic link; [`EntryMeta::link_target`] holds its (never followed) target.
+    Symlink,
+    /// Device, fifo or socket.
+    Special,
+}
+
+/// Metadata of every entry of the walk (files, directories, links, devices), for sinks that judge the
+/// filesystem itself (setuid bits, world-writable paths, owners, which tools an image ships) rather than
+/// file contents. See [`FileSink::entry`].
+#[derive(Debug, Clone, Copy)]
+pub struct EntryMeta<'a> {
+    /// Path relative to the artifact root, as in [`FileMeta::path`].
+    pub path: &'a str,
+    pub kind: NodeKind,
+    /// Unix mode bits including setuid (`0o4000`), setgid (`0o2000`) and sticky (`0o1000`); 0 when unknown.
+    pub mode: u32,
+    /// Owner and group ids; `None` when the source does not record them (git trees).
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    /// Image layer that added this version of the entry; `None` outside images. Whether it survives in the
+    /// final filesystem is answered after the walk by [`FileTree::is_live_entry`].
+    pub layer: Option<u32>,
+    /// Target of a symlink.
+    pub link_target: Option<&'a str>,
+    /// Size in bytes of a regular file (0 otherwise).
+    pub size: u64,
+}
+
+impl EntryMeta<'_> {
+    /// The last path component.
+    pub fn file_name(&self) -> &str {
+        self.path.rsplit('/').next().unwrap_or(self.path)
+    }
+}
+
 /// A consumer of the file stream. Implementations must be cheap in [`FileSink::wants`]: it is called for
 /// every file of every layer.
 pub trait FileSink: Sync {
@@ -94,7 +135,8 @@ pub trait FileSink: Sync {
     }
     /// For the layer cache ([`Options::layer_cache`]): a string that changes whenever what this sink wants
     /// or makes of a file changes (its configuration: rules, parsers, limits). `None`, the default, means the
-    /// sink's results cannot be cached, and image layers are then always read.
+    /// sink's results cannot be cached, and image layers are then always read. A sink that uses
+    /// [`FileSink::entry`] must export what it keeps of the entries too, or stay uncacheable.
     fn cache_key(&self) -> Option<String> {
         None
     }
@@ -108,6 +150,12 @@ pub trait FileSink: Sync {
     fn import_layer(&self, _layer: u32, _value: serde_json::Value) -> Result<(), String> {
         Err("this sink keeps nothing in the layer cache".into())
     }
+    /// Called once for every entry of every layer or directory walk (regular files, hard links,
+    /// directories, symlinks, devices), in walk order and on the walking thread, before the content of a
+    /// wanted file is handed over. It must be cheap: a sink keeps only the few entries it cares about. Git
+    /// trees do not call it (they record no owners, no modes beyond the executable bit, no directories). The
+    /// default ignores it.
+    fn entry(&self, _meta: &EntryMeta) {}
 }
 
 /// Positioned reads of a file before it is read whole; see [`FileSink::wants_after_probe`].
@@ -254,6 +302,12 @@ impl FileSink for Fanout<'_> {
             s.import_layer(layer, v)?;
         }
         Ok(())
+    }
+
+    fn entry(&self, meta: &EntryMeta) {
+        for s in &self.0 {
+            s.entry(meta);
+        }
     }
 }
 
@@ -419,10 +473,14 @@ pub(crate) mod testutil {
     /// Wants files whose name matches one of `names` (or all files when empty) and records their content.
     type Got = BTreeMap<(String, Option<u32>), Vec<u8>>;
 
+    /// An entry as [`FileSink::entry`] saw it: path, kind, mode, uid, gid, layer.
+    pub type Node = (String, NodeKind, u32, Option<u32>, Option<u32>, Option<u32>);
+
     #[derive(Default)]
     pub struct Recorder {
         pub names: Vec<&'static str>,
         pub got: Mutex<Got>,
+        pub nodes: Mutex<Vec<Node>>,
     }
 
     impl Recorder {
@@ -444,6 +502,11 @@ pub(crate) mod testutil {
         fn accept(&self, meta: &FileMeta, data: &[u8], _w: &Warnings) {
             if let Ok(mut g) = self.got.lock() {
                 g.insert((meta.path.to_string(), meta.layer), data.to_vec());
+            }
+        }
+        fn entry(&self, m: &EntryMeta) {
+            if let Ok(mut n) = self.nodes.lock() {
+                n.push((m.path.to_string(), m.kind, m.mode, m.uid, m.gid, m.layer));
             }
         }
     }

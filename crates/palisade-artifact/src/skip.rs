@@ -6,7 +6,7 @@
 //! pattern leaves out the directory and everything below it, in every target kind: directory walks do not
 //! enter it, image layers and git trees do not hand its files to the scanners.
 
-use crate::{Content, FileMeta, FileSink, Probe};
+use crate::{Content, EntryMeta, FileMeta, FileSink, NodeKind, Probe};
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use palisade_core::Warnings;
 
@@ -125,6 +125,13 @@ impl FileSink for Skipping<'_> {
     }
     fn import_layer(&self, layer: u32, value: serde_json::Value) -> Result<(), String> {
         self.inner.import_layer(layer, value)
+    }
+    fn entry(&self, meta: &EntryMeta) {
+        let skipped = self.filter.skips_file(meta.path)
+            || (meta.kind == NodeKind::Dir && self.filter.skips_dir(meta.path));
+        if !skipped {
+            self.inner.entry(meta)
+        }
     }
 }
 

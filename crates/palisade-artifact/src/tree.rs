@@ -74,6 +74,16 @@ impl FileTree {
         self.live.get(path).is_some_and(|n| n.layer == layer && n.kind == EntryKind::File)
     }
 
+    /// Like [`FileTree::is_live`] for an entry of any kind (a directory, a symlink, a device): true when
+    /// this (path, layer) version is the one in the final filesystem. A directory re-created by a later
+    /// layer is live in that layer's version only (its mode and owner are the later ones).
+    pub fn is_live_entry(&self, path: &str, layer: Option<u32>) -> bool {
+        if self.flat {
+            return layer.is_none();
+        }
+        self.live.get(path).is_some_and(|n| n.layer == layer)
+    }
+
     /// The later layer that deleted or replaced this (path, layer) version, if any.
     pub fn removed_in(&self, path: &str, layer: Option<u32>) -> Option<u32> {
         let l = layer?;
@@ -244,6 +254,30 @@ mod tests {
         assert!(t.is_live("d", Some(1)));
         assert_eq!(t.removed_in("g", Some(0)), Some(1));
         assert!(t.is_live("g/h", Some(1)));
+    }
+
+    #[test]
+    fn live_entries_of_every_kind() {
+        let mut t = FileTree::layered();
+        t.apply_layer(
+            0,
+            &layer(
+                &[
+                    ("tmp", EntryKind::Dir),
+                    ("bin/sh", EntryKind::Symlink("dash".into())),
+                    ("x", EntryKind::Dir),
+                ],
+                &[],
+                &[],
+            ),
+        );
+        t.apply_layer(1, &layer(&[("tmp", EntryKind::Dir)], &["x"], &[]));
+        assert!(!t.is_live_entry("tmp", Some(0)), "the later layer's directory metadata wins");
+        assert!(t.is_live_entry("tmp", Some(1)));
+        assert!(t.is_live_entry("bin/sh", Some(0)));
+        assert!(!t.is_live_entry("x", Some(0)), "whited out");
+        let flat = FileTree::flat(0, vec![]);
+        assert!(flat.is_live_entry("any/dir", None));
     }
 
     #[test]

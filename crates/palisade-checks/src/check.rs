@@ -3,11 +3,11 @@
 //! one place checks are listed.
 
 use crate::dockerfile::Dockerfile;
+use crate::image::ImageInput;
 use crate::k8s::Object;
 use crate::options::{CheckOptions, K8sVersion};
 use crate::relate::{Index, Judge};
 use crate::yaml::Node;
-use palisade_core::ImageConfig;
 use palisade_core::findings::misconfig::Severity;
 
 /// What a check reads.
@@ -16,7 +16,8 @@ use palisade_core::findings::misconfig::Severity;
 pub enum Target {
     Kubernetes,
     Dockerfile,
-    /// A built image's config (user, exposed ports, healthcheck).
+    /// A built image or root filesystem: its config (user, exposed ports, healthcheck) and its final
+    /// filesystem (tools, setuid files, permissions, owners).
     Image,
 }
 
@@ -80,7 +81,8 @@ impl CheckMeta {
     pub const DF: CheckMeta =
         CheckMeta { target: Target::Dockerfile, groups: &["dockerfile"], ..CheckMeta::K8S };
     /// Defaults for image-config checks.
-    pub const IMG: CheckMeta = CheckMeta { target: Target::Image, groups: &["image"], ..CheckMeta::K8S };
+    pub const IMG: CheckMeta =
+        CheckMeta { target: Target::Image, groups: &["image", "image-hardening"], ..CheckMeta::K8S };
 }
 
 /// One failure found by a check, before it becomes a `Misconfiguration`.
@@ -90,17 +92,33 @@ pub struct Hit {
     pub col: u32,
     pub message: String,
     pub container: Option<String>,
+    /// Image checks: the file the hit is about (no leading `/`), when it is about one.
+    pub file: Option<String>,
+    /// Image checks: the layer that added that file.
+    pub layer: Option<u32>,
 }
 
 impl Hit {
     /// A hit at a YAML node.
     pub fn at(node: &Node, message: impl Into<String>) -> Hit {
-        Hit { line: node.line, col: node.col, message: message.into(), container: None }
+        Hit {
+            line: node.line,
+            col: node.col,
+            message: message.into(),
+            container: None,
+            file: None,
+            layer: None,
+        }
     }
 
     /// A hit at a line/column.
     pub fn pos(line: u32, col: u32, message: impl Into<String>) -> Hit {
-        Hit { line, col, message: message.into(), container: None }
+        Hit { line, col, message: message.into(), container: None, file: None, layer: None }
+    }
+
+    /// A hit about a file of an image or root filesystem.
+    pub fn file(entry: &crate::image::FsEntry, message: impl Into<String>) -> Hit {
+        Hit { file: Some(entry.path.clone()), layer: entry.layer, ..Hit::pos(0, 0, message) }
     }
 
     pub fn in_container(mut self, name: &str) -> Hit {
@@ -146,7 +164,7 @@ pub trait Check: Sync + Send {
     fn meta(&self) -> &'static CheckMeta;
     fn k8s(&self, _obj: &Object, _cx: &K8sCx<'_>, _out: &mut Vec<Hit>) {}
     fn dockerfile(&self, _df: &Dockerfile, _cx: &DfCx<'_>, _out: &mut Vec<Hit>) {}
-    fn image(&self, _cfg: &ImageConfig, _cx: &DfCx<'_>, _out: &mut Vec<Hit>) {}
+    fn image(&self, _img: &ImageInput<'_>, _cx: &DfCx<'_>, _out: &mut Vec<Hit>) {}
 }
 
 impl std::fmt::Debug for dyn Check {

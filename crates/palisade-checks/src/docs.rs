@@ -15,7 +15,7 @@ pub fn check_page(c: &dyn Check) -> String {
     let target = match m.target {
         Target::Kubernetes => "Kubernetes manifests",
         Target::Dockerfile => "Dockerfiles",
-        Target::Image => "image configs",
+        Target::Image => "images and root filesystems (config, final filesystem)",
     };
     let _ = writeln!(s, "- **Applies to:** {target}");
     let _ = writeln!(

@@ -5,6 +5,7 @@ use crate::ChecksError;
 use crate::check::{Check, CheckMeta, DfCx, Hit, K8sCx, Target};
 use crate::dockerfile::Dockerfile;
 use crate::helm::LineMap;
+use crate::image::ImageInput;
 use crate::k8s::Object;
 use crate::options::{CheckOptions, K8sVersion, Selector, id_matches};
 use crate::relate::{Index, Judge};
@@ -395,22 +396,35 @@ impl Engine {
         res
     }
 
-    /// Check an image's config (user, exposed ports, healthcheck).
+    /// Check an image's config (user, exposed ports, healthcheck) alone.
     pub fn check_image_config(&self, cfg: &ImageConfig) -> Vec<Misconfiguration> {
+        self.check_image(&ImageInput::config(cfg))
+    }
+
+    /// Run the image checks (group `image`, `image-hardening`) on what is known of an image or root
+    /// filesystem: its config, its final filesystem, the artifact and its OS. Findings about a file carry
+    /// its path and the layer that added it.
+    pub fn check_image(&self, img: &ImageInput<'_>) -> Vec<Misconfiguration> {
         let cx = DfCx { opts: &self.opts };
         let mut out = Vec::new();
         for check in self.enabled.iter().filter(|c| c.meta().target == Target::Image) {
             let mut hits = Vec::new();
-            check.image(cfg, &cx, &mut hits);
-            for hit in hits {
-                out.push(self.finding(
-                    check.meta(),
-                    hit,
-                    "",
-                    Some(ResourceRef { kind: "ImageConfig".into(), namespace: None, name: String::new() }),
-                ));
+            check.image(img, &cx, &mut hits);
+            for mut hit in hits {
+                let file = hit.file.take();
+                let layer = hit.layer.take();
+                let resource = match &file {
+                    Some(_) => None,
+                    None => {
+                        Some(ResourceRef { kind: "ImageConfig".into(), namespace: None, name: String::new() })
+                    }
+                };
+                let mut f = self.finding(check.meta(), hit, file.as_deref().unwrap_or(""), resource);
+                f.layer = layer;
+                out.push(f);
             }
         }
+        out.sort_by(|a, b| (&a.check_id, &a.file).cmp(&(&b.check_id, &b.file)));
         out
     }
 

@@ -1,5 +1,5 @@
 //! Misconfiguration checks for Kubernetes manifests (Pod Security Standards, workload hygiene, RBAC,
-//! networking), Dockerfiles and image configs.
+//! networking), Dockerfiles, image configs and (image hardening) the final filesystem of images and root filesystems.
 //!
 //! ```no_run
 //! use palisade_checks::{CheckOptions, Engine};
@@ -18,6 +18,7 @@ pub mod dockerfile;
 pub mod docs;
 pub mod engine;
 pub mod helm;
+pub mod image;
 pub mod k8s;
 pub mod options;
 pub mod relate;
@@ -31,7 +32,8 @@ pub use check::{Check, CheckMeta, PssLevel, Target};
 pub use docs::render_docs;
 pub use engine::{Engine, FileError, FileKind, FileResult, IGNORE_ANNOTATION, file_kind};
 pub use helm::HelmBinary;
-pub use options::{CheckOptions, K8sVersion, Suppression};
+pub use image::{FsEntry, FsSink, ImageFs, ImageInput};
+pub use options::{CheckOptions, ImageOptions, K8sVersion, Suppression};
 pub use palisade_core::findings::misconfig::{Misconfiguration, ResourceRef, Severity};
 pub use sink::{ConfigOutcome, ConfigSink, looks_like_dockerfile, scan_paths};
 

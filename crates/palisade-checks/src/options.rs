@@ -8,6 +8,10 @@
 //! skip = ["PAL-K8S-05*"]
 //! allowed_registries = ["registry.example.com", "ghcr.io/acme"]
 //! allowed_base_images = ["docker.io/library/debian"]
+//! [image]                               # image-hardening checks (PAL-IMG-005 and on)
+//! allowed_tools = ["curl", "bash"]      # tool names never reported (shells, package managers, ...)
+//! allowed_paths = ["usr/bin/passwd"]    # path globs exempt from the file checks (setuid, world-writable, owner)
+//! max_age_days = 90                     # PAL-IMG-014: older images are reported
 //! [severity]                            # severity overrides
 //! "PAL-K8S-039" = "high"
 //! [[suppress]]                          # suppressions (findings are kept, marked suppressed)
@@ -103,9 +107,50 @@ pub struct CheckOptions {
     /// Base images (`registry/repo` without tag) a Dockerfile may start from; no restriction when empty.
     #[serde(default)]
     pub allowed_base_images: Vec<String>,
+    /// Image-hardening options (`[image]`).
+    #[serde(default)]
+    pub image: ImageOptions,
     /// The helm binary that renders Helm charts (`--helm`; not settable from the config file).
     #[serde(skip)]
     pub helm: crate::helm::HelmBinary,
+}
+
+/// Options of the image-hardening checks (`[image]` in the config file).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImageOptions {
+    /// Tool names (`curl`, `bash`, `pip`) the tool checks never report.
+    pub allowed_tools: Vec<String>,
+    /// Globs over paths (no leading `/`; `usr/bin/passwd`, `var/www/**`) the file checks (setuid/setgid,
+    /// world-writable, owner, tools) never report.
+    pub allowed_paths: Vec<String>,
+    /// Images created more than this many days ago are reported (PAL-IMG-014).
+    pub max_age_days: u32,
+}
+
+impl Default for ImageOptions {
+    fn default() -> Self {
+        ImageOptions { allowed_tools: Vec::new(), allowed_paths: Vec::new(), max_age_days: 90 }
+    }
+}
+
+impl ImageOptions {
+    /// True when `name` is in `allowed_tools`.
+    pub fn tool_allowed(&self, name: &str) -> bool {
+        self.allowed_tools.iter().any(|t| t == name)
+    }
+
+    /// True when `path` (no leading `/`) matches `allowed_paths`.
+    pub fn path_allowed(&self, path: &str) -> bool {
+        self.allowed_paths.iter().any(|g| {
+            let g = g.trim_start_matches('/');
+            globset::GlobBuilder::new(g)
+                .literal_separator(true)
+                .build()
+                .map(|g| g.compile_matcher().is_match(path))
+                .unwrap_or(false)
+        })
+    }
 }
 
 impl CheckOptions {
@@ -179,6 +224,14 @@ mod tests {
         assert_eq!(o.severity_overrides.get("PAL-K8S-039"), Some(&Severity::High));
         assert_eq!(o.suppress.len(), 1);
         assert!(CheckOptions::from_toml("nonsense = 1").is_err());
+        let o = CheckOptions::from_toml(
+            "[image]\nallowed_tools = [\"curl\"]\nallowed_paths = [\"/usr/bin/pass*\"]\n",
+        );
+        let o = o.unwrap_or_else(|e| panic!("{e}"));
+        assert!(o.image.tool_allowed("curl") && !o.image.tool_allowed("wget"));
+        assert!(o.image.path_allowed("usr/bin/passwd") && !o.image.path_allowed("usr/bin/x/passwd"));
+        assert_eq!(o.image.max_age_days, 90);
+        assert!(CheckOptions::from_toml("[image]\nallowed_tool = []").is_err());
         assert!(CheckOptions::from_toml("[severity]\nX = \"urgent\"").is_err());
     }
 }

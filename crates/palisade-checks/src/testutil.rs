@@ -2,6 +2,7 @@
 
 use crate::check::{Check, DfCx, Hit, K8sCx};
 use crate::dockerfile::Dockerfile;
+use crate::image::{ImageFs, ImageInput};
 use crate::k8s::Object;
 use crate::options::{CheckOptions, K8sVersion};
 use crate::relate::Index;
@@ -59,9 +60,18 @@ pub fn hits_opts(check: &dyn Check, yaml: &str, opts: &CheckOptions) -> Vec<Hit>
 
 /// Hits of one check on an image config.
 pub fn img_hits(check: &dyn Check, cfg: &ImageConfig) -> Vec<Hit> {
-    let opts = CheckOptions::default();
+    input_hits(check, &ImageInput::config(cfg), &CheckOptions::default())
+}
+
+/// Hits of one check on an image filesystem.
+pub fn fs_hits(check: &dyn Check, fs: &ImageFs) -> Vec<Hit> {
+    input_hits(check, &ImageInput::fs(fs), &CheckOptions::default())
+}
+
+/// Hits of one image check with options.
+pub fn input_hits(check: &dyn Check, img: &ImageInput<'_>, opts: &CheckOptions) -> Vec<Hit> {
     let mut out = Vec::new();
-    check.image(cfg, &DfCx { opts: &opts }, &mut out);
+    check.image(img, &DfCx { opts }, &mut out);
     out
 }
 

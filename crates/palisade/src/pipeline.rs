@@ -6,7 +6,7 @@ use crate::commands::scan::ScanOpts;
 use crate::ui::ProgressUi;
 use anyhow::{Context, Result, bail};
 use palisade_artifact::{FileSink, LayerCache, Options, Target};
-use palisade_checks::{CheckOptions, ConfigSink, Engine};
+use palisade_checks::{CheckOptions, ConfigSink, Engine, FsSink, ImageInput};
 use palisade_core::{ArtifactInfo, ArtifactKind, Progress, ScanReport, Warning};
 use palisade_inventory::Inventory;
 use palisade_secrets::{Scanner, SecretSink};
@@ -154,14 +154,19 @@ fn run(
         _ => scan_artifact(spec, image, scanners, layer_cache, progress)?,
     };
     report.packages.retain(|p| scanners.keeps(p));
-    if let Some(os) = report.os.as_mut() {
-        os.end_of_life = palisade_vulndb::eol::end_of_life(os, time::OffsetDateTime::now_utc().date());
-    }
+    set_end_of_life(&mut report);
     if scanners.vuln {
         progress.set_stage("matching vulnerabilities");
         match_vulnerabilities(&mut report, &scanners.db);
     }
     Ok(report)
+}
+
+/// The OS's end of life, where Palisade knows it.
+fn set_end_of_life(report: &mut ScanReport) {
+    if let Some(os) = report.os.as_mut() {
+        os.end_of_life = palisade_vulndb::eol::end_of_life(os, time::OffsetDateTime::now_utc().date());
+    }
 }
 
 /// The secret scanner, configured from `--secret-config`.
@@ -237,6 +242,10 @@ fn scan_artifact(
     } else {
         None
     };
+    // Images and root filesystems: the image-hardening checks judge the final filesystem.
+    let hardening = config_sink.is_some()
+        && matches!(spec, TargetSpec::ImageArchive(_) | TargetSpec::Registry(_) | TargetSpec::Rootfs(_));
+    let fs_sink = hardening.then(FsSink::new);
 
     // The inventory is always collected: reports list it, and `vuln` matches it.
     let mut sinks: Vec<&dyn FileSink> = vec![&inventory];
@@ -244,6 +253,9 @@ fn scan_artifact(
         sinks.push(s);
     }
     if let Some(s) = &config_sink {
+        sinks.push(s);
+    }
+    if let Some(s) = &fs_sink {
         sinks.push(s);
     }
     let scanned = palisade_artifact::scan(&target, &opts, &palisade_artifact::Fanout(sinks))?;
@@ -263,7 +275,17 @@ fn scan_artifact(
             .with_context(|| format!("scanning the history of {}", path.display()))?;
     }
     if let Some(sink) = config_sink {
-        let image_findings = report.artifact.config.as_ref().map(|cfg| sink.engine().check_image_config(cfg));
+        set_end_of_life(&mut report);
+        let fs = fs_sink.map(|s| s.finish(|path, layer| scanned.tree.is_live_entry(path, layer)));
+        let image_findings = (fs.is_some() || report.artifact.config.is_some()).then(|| {
+            sink.engine().check_image(&ImageInput {
+                config: report.artifact.config.as_ref(),
+                fs: fs.as_ref(),
+                artifact: Some(&report.artifact),
+                os: report.os.as_ref(),
+                today: time::OffsetDateTime::now_utc().date(),
+            })
+        });
         let outcome = sink.finish();
         report.misconfigurations = outcome.findings;
         report.warnings.extend(outcome.warnings);

@@ -1,7 +1,7 @@
 //! PAL-IMG-001: Image runs as root.
 
 use crate::check::{Check, CheckMeta, DfCx, Hit};
-use palisade_core::ImageConfig;
+use crate::image::ImageInput;
 use palisade_core::findings::misconfig::Severity;
 
 pub struct RootUser;
@@ -22,7 +22,8 @@ impl Check for RootUser {
         &META
     }
 
-    fn image(&self, cfg: &ImageConfig, _cx: &DfCx<'_>, out: &mut Vec<Hit>) {
+    fn image(&self, img: &ImageInput<'_>, _cx: &DfCx<'_>, out: &mut Vec<Hit>) {
+        let Some(cfg) = img.config else { return };
         let user = cfg.user.as_deref().unwrap_or("").trim();
         let name = user.split(':').next().unwrap_or("");
         if name.is_empty() || name == "root" || name == "0" {

@@ -1,7 +1,7 @@
 //! PAL-IMG-002: Image exposes port 22.
 
 use crate::check::{Check, CheckMeta, DfCx, Hit};
-use palisade_core::ImageConfig;
+use crate::image::ImageInput;
 use palisade_core::findings::misconfig::Severity;
 
 pub struct SshPort;
@@ -22,7 +22,8 @@ impl Check for SshPort {
         &META
     }
 
-    fn image(&self, cfg: &ImageConfig, _cx: &DfCx<'_>, out: &mut Vec<Hit>) {
+    fn image(&self, img: &ImageInput<'_>, _cx: &DfCx<'_>, out: &mut Vec<Hit>) {
+        let Some(cfg) = img.config else { return };
         if cfg.exposed_ports.iter().any(|p| p.split('/').next() == Some("22")) {
             out.push(Hit::pos(0, 0, "the image exposes port 22 (SSH); remove it"));
         }

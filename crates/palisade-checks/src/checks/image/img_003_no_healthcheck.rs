@@ -1,7 +1,7 @@
 //! PAL-IMG-003: Image has no healthcheck.
 
 use crate::check::{Check, CheckMeta, DfCx, Hit};
-use palisade_core::ImageConfig;
+use crate::image::ImageInput;
 use palisade_core::findings::misconfig::Severity;
 
 pub struct NoHealthcheck;
@@ -22,7 +22,8 @@ impl Check for NoHealthcheck {
         &META
     }
 
-    fn image(&self, cfg: &ImageConfig, _cx: &DfCx<'_>, out: &mut Vec<Hit>) {
+    fn image(&self, img: &ImageInput<'_>, _cx: &DfCx<'_>, out: &mut Vec<Hit>) {
+        let Some(cfg) = img.config else { return };
         if cfg.healthcheck.as_ref().is_none_or(|h| h.is_empty()) {
             out.push(Hit::pos(0, 0, "the image config has no healthcheck; add HEALTHCHECK"));
         }
