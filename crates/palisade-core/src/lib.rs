@@ -19,4 +19,6 @@ pub use progress::Progress;
 pub mod findings;
 pub mod output;
 pub mod severity;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub use severity::Severity;

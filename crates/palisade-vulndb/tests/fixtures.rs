@@ -416,3 +416,33 @@ fn update_over_http() {
     let e = update(&missing, &db_path).unwrap_err();
     assert!(e.to_string().contains("/nope.json") && e.to_string().contains("404"), "{e}");
 }
+
+/// A planted or damaged database never runs SQL it carries: `affected` or `meta` replaced by a recursive
+/// view, or an index dropped, is refused at open, at once.
+#[test]
+fn sql_in_the_database_never_runs() {
+    let recursive = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r)";
+    let cases = [
+        format!(
+            "DROP TABLE affected; CREATE VIEW affected(ecosystem, name, advisory, json) AS {recursive} \
+             SELECT 'npm', 'x', n, '{{}}' FROM r;"
+        ),
+        format!(
+            "DROP TABLE meta; CREATE VIEW meta(key, value) AS {recursive} SELECT 'schema_version', '1' FROM r;"
+        ),
+        "DROP INDEX affected_pkg;".to_string(),
+    ];
+    for sql in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let db_path = build_from(vec![feed().join("osv")], tmp.path());
+        let c = rusqlite::Connection::open(&db_path).unwrap();
+        c.execute_batch(&sql).unwrap();
+        drop(c);
+        let start = std::time::Instant::now();
+        let e = Db::open(&db_path).unwrap_err();
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{sql}");
+        assert!(matches!(e, DbError::Schema { .. }), "{sql}: {e}");
+        let msg = e.to_string();
+        assert!(msg.contains("is a view") || msg.contains("missing"), "{msg}");
+    }
+}
