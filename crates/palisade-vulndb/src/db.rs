@@ -20,7 +20,9 @@
 //! `sqlite_stat4` statistics SQLite re-prepares such statements each time a parameter changes. [`build`]
 //! writes a temporary file (random name, `O_EXCL`) next to the output and renames it over the output, so
 //! readers see either the old or the new database, never a partial one; sources that yield no advisories
-//! are an error and leave the existing database alone.
+//! are an error and leave the existing database alone, as are sources with unreadable documents (unless
+//! [`BuildOptions::allow_errors`]) and a result with fewer than 90% of the existing database's advisories
+//! (unless [`BuildOptions::force`]).
 
 use crate::DbError;
 use crate::import::{self, Collector, FeedStats};
@@ -47,6 +49,11 @@ pub struct BuildOptions {
     /// The database file to write (replaced atomically).
     pub output: PathBuf,
     pub progress: Option<Arc<Progress>>,
+    /// Build from what could be read even when some documents could not (each is a warning); without it a
+    /// source with problems fails the build and leaves the existing database alone.
+    pub allow_errors: bool,
+    /// Replace the existing database even with one holding far fewer advisories (see [`build`]).
+    pub force: bool,
 }
 
 /// What a build did.
@@ -103,6 +110,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildStats, DbError> {
     }
     // A temporary file with a random name beside the output, renamed over it at the end; the output must be
     // absent or a regular file (never a device, FIFO or symlink).
+    if c.warning_count > 0 && !opts.allow_errors {
+        return Err(DbError::Build(format!(
+            "{} problems met while importing{}; {} was left unchanged (--allow-errors builds from what was \
+             read)",
+            c.warning_count,
+            c.warnings.first().map(|w| format!(", the first: {w}")).unwrap_or_default(),
+            out.display()
+        )));
+    }
     let replacement =
         palisade_core::output::Replacement::new(out).map_err(|e| DbError::Build(e.to_string()))?;
     let (advisories, affected, aliases, ecosystems) = write_db(replacement.path(), opts, &c)?;
@@ -113,6 +129,19 @@ pub fn build(opts: &BuildOptions) -> Result<BuildStats, DbError> {
             c.warning_count,
             c.warnings.first().map(|w| format!(", the first: {w}")).unwrap_or_default(),
             out.display()
+        )));
+    }
+    // Never replace a database by a much emptier one (a truncated download, a wrong --from) unless forced:
+    // fewer than 90% of its advisories. Withdrawn advisories make a rebuild legitimately a little smaller.
+    if !opts.force
+        && let Ok(old) = Db::open(out).and_then(|db| db.info())
+        && advisories.saturating_mul(10) < old.advisories.saturating_mul(9)
+    {
+        return Err(DbError::Build(format!(
+            "the new database would hold {advisories} advisories, the existing {} holds {}; it was left \
+             unchanged (--force replaces it)",
+            out.display(),
+            old.advisories
         )));
     }
     replacement.commit().map_err(|e| DbError::Build(e.to_string()))?;

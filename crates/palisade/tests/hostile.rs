@@ -132,3 +132,87 @@ fn recursive_view_in_the_vulnerability_db_does_not_hang() {
         assert!(all.contains("is a view"), "{table}: {all}");
     }
 }
+
+fn scan_json(args: &[&str], cwd: &Path) -> serde_json::Value {
+    let out = run(args, cwd, LIMIT);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A file just over the secret scanner's 10 MiB limit, a key on line 1: scanned in windows, found.
+#[test]
+fn a_secret_in_a_file_over_the_scanner_limit_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = b"aws_access_key_id = AKIAZ7Y6X5W4V3U2T3S4\n".to_vec();
+    text.resize(10 * 1024 * 1024 + 1, b'x');
+    std::fs::write(dir.path().join("big.txt"), &text).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let report = scan_json(&["scan", "fs", d, "--scanners", "secret", "--format", "json", "-q"], dir.path());
+    let secrets = report["secrets"].as_array().unwrap();
+    assert!(secrets.iter().any(|s| s["path"] == "big.txt" && s["line"] == 1), "{secrets:?}");
+}
+
+/// A file over `--max-file-size` is a warning naming it, in the report.
+#[test]
+fn a_file_over_max_file_size_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = b"token = AKIAZ7Y6X5W4V3U2T3S4\n".to_vec();
+    text.resize(2 * 1024 * 1024, b'x');
+    std::fs::write(dir.path().join("big.txt"), &text).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let report = scan_json(
+        &["scan", "fs", d, "--scanners", "secret", "--max-file-size", "1MiB", "--format", "json", "-q"],
+        dir.path(),
+    );
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("big.txt") && warnings.contains("max_file_size"), "{warnings}");
+    let bad = run(&["scan", "fs", d, "--max-file-size", "lots"], dir.path(), LIMIT);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+/// A valid lockfile padded past the parser's limit is a warning naming it, not a silent empty inventory.
+#[test]
+fn a_padded_lockfile_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lock =
+        br#"{"name":"p","version":"1.0.0","lockfileVersion":3,"packages":{"":{"name":"p","version":"1.0.0"},
+        "node_modules/demo-lib":{"version":"2.1.0"}}}"#
+            .to_vec();
+    lock.resize(70 * 1024 * 1024, b' ');
+    std::fs::write(dir.path().join("package-lock.json"), &lock).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let report = scan_json(&["scan", "fs", d, "--scanners", "package", "--format", "json", "-q"], dir.path());
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("package-lock.json") && warnings.contains("size limit"), "{warnings}");
+}
+
+/// `db build`: a source with an unreadable document fails (exit 2) and leaves the DB alone unless
+/// `--allow-errors`; a much emptier rebuild needs `--force`.
+#[test]
+fn db_build_errors_fail_and_an_emptier_db_needs_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vuln.db");
+    let dbs = db.to_str().unwrap();
+    let out = run(&["db", "build", "--db", dbs, "--from", feed().to_str().unwrap()], dir.path(), LIMIT);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mixed = dir.path().join("mixed");
+    std::fs::create_dir(&mixed).unwrap();
+    std::fs::write(mixed.join("broken.json"), b"{\"id\": \"X\", \"affected\": [{\"package\": 5}]}").unwrap();
+    std::fs::copy(feed().join("EXAMPLE-2099-1.json"), mixed.join("ok.json")).unwrap();
+    let m = mixed.to_str().unwrap();
+    let before = std::fs::read(&db).unwrap();
+    let out = run(&["db", "build", "--db", dbs, "--from", m], dir.path(), LIMIT);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("broken.json") && stderr(&out).contains("--allow-errors"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the DB was left unchanged");
+    let out = run(&["db", "build", "--db", dbs, "--from", m, "--allow-errors"], dir.path(), LIMIT);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    let out = run(&["db", "build", "--db", dbs, "--from", m, "--allow-errors", "--force"], dir.path(), LIMIT);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("broken.json"), "{}", stderr(&out));
+}
