@@ -6,8 +6,10 @@
 //! - entry names are normalized; names escaping the root are skipped with a warning;
 //! - symlinks are recorded, never followed; hard links may only point to earlier entries of the same layer
 //!   and are resolved from a small per-layer cache of wanted content, else recorded with a warning;
-//! - the uncompressed size, the uncompressed:compressed ratio and the entry count are capped: past a cap the
-//!   layer is abandoned with a warning (what was read before stays);
+//! - the work per layer is bounded: the uncompressed bytes may not exceed `max_layer_bytes`, nor
+//!   `ratio_floor` plus `max_ratio` bytes per compressed byte read so far (a long run of zeros such as a
+//!   sparse `/var/log/lastlog` is far below the floor), and the entry count is capped; past a bound the
+//!   layer is abandoned with a warning naming it (what was read before stays);
 //! - a truncated or corrupt stream ends the layer with a warning naming it;
 //! - the SHA-256 of the stored (compressed) stream is computed while reading and compared with the expected
 //!   digest; a mismatch is a warning.
@@ -22,9 +24,6 @@ use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::rc::Rc;
 use std::sync::Arc;
 
-/// Ratio checks start once a layer has produced this many uncompressed bytes, so that small, highly
-/// compressible layers are not mistaken for bombs.
-const RATIO_FLOOR: u64 = 64 << 20;
 /// Bytes the tar reader may consume between two entries beyond the previous entry's data: headers, GNU long
 /// names and PAX records. The tar crate reads those records into memory whole, so a hostile archive could
 /// otherwise declare a multi-gigabyte "long name".
@@ -97,13 +96,15 @@ impl<R: Read> Read for Hashing<R> {
     }
 }
 
-/// Enforces the per-layer uncompressed byte cap and the compression ratio cap.
+/// Enforces the per-layer work bound: uncompressed bytes at most `max_bytes` and at most
+/// `ratio_floor + max_ratio × compressed`.
 struct Capped<R> {
     inner: R,
     total: u64,
     compressed: Rc<RefCell<u64>>,
     max_bytes: u64,
     max_ratio: u64,
+    ratio_floor: u64,
     tripped: Rc<RefCell<Option<String>>>,
     /// Bytes read since the last entry was handed out, and how many are allowed.
     since_entry: Rc<RefCell<(u64, u64)>>,
@@ -126,11 +127,13 @@ impl<R: Read> Read for Capped<R> {
         } else if self.total > self.max_bytes {
             Some(format!("more than {} bytes uncompressed (limit max_layer_bytes)", self.max_bytes))
         } else {
-            let c = (*self.compressed.borrow()).max(1);
-            (self.total > RATIO_FLOOR && self.total / c > self.max_ratio).then(|| {
+            let c = *self.compressed.borrow();
+            let budget = self.ratio_floor.saturating_add(c.saturating_mul(self.max_ratio));
+            (self.total > budget).then(|| {
                 format!(
-                    "decompression bomb suspected: {} bytes from {c} compressed (ratio over {}:1)",
-                    self.total, self.max_ratio
+                    "decompression bomb: more than {budget} bytes uncompressed from {c} compressed (work \
+                     bound ratio_floor {} + max_ratio {} per compressed byte)",
+                    self.ratio_floor, self.max_ratio
                 )
             })
         };
@@ -232,6 +235,7 @@ fn read_plain_seeking(
         // Nothing is decompressed: the ratio check never fires.
         compressed: Rc::new(RefCell::new(u64::MAX)),
         max_bytes: opts.limits.max_layer_bytes,
+        ratio_floor: opts.limits.ratio_floor,
         max_ratio: opts.limits.max_ratio,
         tripped: tripped.clone(),
         since_entry: since_entry.clone(),
@@ -297,6 +301,7 @@ pub(crate) fn read_layer(
             compressed: count.clone(),
             max_bytes: opts.limits.max_layer_bytes,
             max_ratio: opts.limits.max_ratio,
+            ratio_floor: opts.limits.ratio_floor,
             tripped: tripped.clone(),
             since_entry: since_entry.clone(),
         };
@@ -827,15 +832,32 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn ratio_cap_catches_zero_bomb() {
-        // 80 MiB of zeros compresses to about 80 KiB with gzip (~1000:1); zstd goes far beyond.
+    fn work_bound_catches_zero_bomb() {
+        // 80 MiB of zeros compresses to a few KiB with zstd: past a (lowered) floor the ratio bound trips.
         let zeros = vec![0u8; 80 << 20];
         let t = tar_of(&[("bomb", T::Regular, &zeros)]);
         let z = zstd::encode_all(&t[..], 19).expect("zstd");
         let sink = Recorder { names: vec!["bomb"], ..Default::default() };
-        let (_, w) = read(&z, &LayerSpec::default(), &Options::default(), &sink);
+        let mut opts = Options::default();
+        opts.limits.ratio_floor = 64 << 20;
+        let (_, w) = read(&z, &LayerSpec::default(), &opts, &sink);
         assert!(w.iter().any(|m| m.contains("decompression bomb")), "{w:?}");
         assert!(sink.paths().is_empty());
+    }
+
+    /// A 256 MB run of zeros (a sparse `/var/log/lastlog`) is a real file, not a bomb: the file after it
+    /// is still read (the old 1000:1 ratio check from 64 MiB on skipped the rest of the layer).
+    #[test]
+    fn a_long_zero_run_is_not_a_bomb() {
+        let zeros = vec![0u8; 256 << 20];
+        let t = tar_of(&[("var/log/lastlog", T::Regular, &zeros), ("app/.env", T::Regular, b"KEY=1")]);
+        drop(zeros);
+        let gz = gzip(&t);
+        drop(t);
+        let sink = Recorder { names: vec![".env"], ..Default::default() };
+        let (_, w) = read(&gz, &LayerSpec::default(), &Options::default(), &sink);
+        assert!(w.is_empty(), "{w:?}");
+        assert_eq!(sink.content("app/.env", Some(0)).as_deref(), Some(&b"KEY=1"[..]));
     }
 
     #[test]

@@ -349,9 +349,12 @@ pub struct Limits {
     pub max_layer_bytes: u64,
     /// Tar entries per layer; past it the layer is abandoned with a warning.
     pub max_entries: u64,
-    /// Uncompressed:compressed ratio above which a layer is treated as a decompression bomb (checked once
-    /// a layer has produced more than 64 MiB).
+    /// Work bound per layer: at most `ratio_floor + max_ratio ×` (compressed bytes read) uncompressed
+    /// bytes; past it the layer is abandoned with a warning (a decompression bomb).
     pub max_ratio: u64,
+    /// See `max_ratio`: uncompressed bytes always allowed per layer, so that long runs of zeros in real
+    /// files (a sparse `/var/log/lastlog` of hundreds of MB) are not mistaken for bombs.
+    pub ratio_floor: u64,
 }
 
 impl Default for Limits {
@@ -361,6 +364,7 @@ impl Default for Limits {
             max_layer_bytes: 32 << 30,
             max_entries: 5_000_000,
             max_ratio: 1000,
+            ratio_floor: 4 << 30,
         }
     }
 }

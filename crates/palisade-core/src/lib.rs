@@ -19,6 +19,8 @@ pub use progress::Progress;
 pub mod findings;
 pub mod output;
 pub mod severity;
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
 pub use severity::Severity;
 
 /// Palisade's cache directory (the vulnerability DB, the layer cache): `$PALISADE_CACHE_DIR`, else

@@ -140,10 +140,15 @@ struct FileResult {
     output: Output,
 }
 
+/// Files up to this size are under every parser's size limit.
+const TOO_LARGE_FLOOR: u64 = 1 << 20;
+
 /// The inventory as a [`FileSink`].
 pub struct Inventory<'p> {
     parsers: Vec<Box<dyn Parser>>,
     results: Mutex<Vec<FileResult>>,
+    /// Files a parser recognised by name but refused for their size (see [`Inventory::finish`]).
+    too_large: Mutex<Vec<Warning>>,
     progress: Option<&'p Progress>,
 }
 
@@ -155,6 +160,9 @@ pub struct InventoryResult {
     pub packages: Vec<Package>,
     /// The root projects (see `palisade_core::ScanReport::projects`), merged and sorted the same way.
     pub projects: Vec<Package>,
+    /// One warning per file a parser recognised but did not read because it is over the parser's size
+    /// limit (docs/limits.md): a lockfile padded to 70 MB is not silently an empty one.
+    pub warnings: Vec<Warning>,
 }
 
 impl<'p> Inventory<'p> {
@@ -164,7 +172,7 @@ impl<'p> Inventory<'p> {
     }
 
     pub fn with_parsers(parsers: Vec<Box<dyn Parser>>, progress: Option<&'p Progress>) -> Self {
-        Inventory { parsers, results: Mutex::new(Vec::new()), progress }
+        Inventory { parsers, results: Mutex::new(Vec::new()), too_large: Mutex::new(Vec::new()), progress }
     }
 
     /// Finish: keep results whose file version is live according to `is_live(path, layer)`, pick the OS,
@@ -172,6 +180,9 @@ impl<'p> Inventory<'p> {
     /// are the same package or project, sort.
     pub fn finish(self, is_live: impl Fn(&str, Option<u32>) -> bool) -> InventoryResult {
         let results = self.results.into_inner().unwrap_or_else(|e| e.into_inner());
+        let mut warnings = self.too_large.into_inner().unwrap_or_else(|e| e.into_inner());
+        warnings.sort_by(|a, b| (&a.path, a.layer, &a.source).cmp(&(&b.path, b.layer, &b.source)));
+        warnings.dedup();
         let mut os = None;
         let mut packages = Vec::new();
         let mut projects = Vec::new();
@@ -203,6 +214,7 @@ impl<'p> Inventory<'p> {
             os,
             packages: merge::merge_packages(packages),
             projects: merge::merge_packages(name_projects(projects, manifests)),
+            warnings,
         }
     }
 }
@@ -340,7 +352,26 @@ fn run_parser(parser: &dyn Parser, input: &Input) -> Result<Output, ParseError> 
 
 impl FileSink for Inventory<'_> {
     fn wants(&self, meta: &FileMeta) -> bool {
-        self.parsers.iter().any(|p| p.wants(meta))
+        if self.parsers.iter().any(|p| p.wants(meta)) {
+            return true;
+        }
+        // Parsers check the size in `wants`; one that would take the file at size 0 refused it for its size.
+        // Every parser limit is at least 1 MiB, so smaller files need no second look.
+        if meta.size > TOO_LARGE_FLOOR {
+            let small = FileMeta { size: 0, ..*meta };
+            for p in self.parsers.iter().filter(|p| p.wants(&small)) {
+                let w = Warning::new(
+                    p.id(),
+                    format!(
+                        "file is {} bytes, over the size limit of this parser (docs/limits.md); not read",
+                        meta.size
+                    ),
+                )
+                .at(meta.path, meta.layer);
+                self.too_large.lock().unwrap_or_else(|e| e.into_inner()).push(w);
+            }
+        }
+        false
     }
 
     fn wants_after_probe(&self, meta: &FileMeta, probe: &dyn Probe) -> bool {

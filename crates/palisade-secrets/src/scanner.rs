@@ -30,6 +30,9 @@ use std::sync::Arc;
 
 /// Bytes inspected for NUL to decide that a file is binary.
 pub const BINARY_SNIFF: usize = 8 * 1024;
+/// Overlap of two windows of a file larger than `max_file_size` (more than any multi-line secret, such as a
+/// PEM private key, spans).
+pub const WINDOW_OVERLAP: usize = 64 * 1024;
 /// Inline suppression marker.
 pub const ALLOW_MARKER: &str = "palisade:allow-secret";
 /// Other tools' inline markers, honoured the same way so that existing suppressions keep working.
@@ -316,7 +319,7 @@ impl Scanner {
         self.rules.len()
     }
 
-    /// The size limit from the config.
+    /// The size limit from the config: larger files are scanned in windows of this size.
     pub fn max_file_size(&self) -> u64 {
         self.max_file_size
     }
@@ -361,13 +364,62 @@ impl Scanner {
                 });
             }
         }
-        if data.len() as u64 > self.max_file_size {
-            return out;
-        }
         let sniff = data.get(..data.len().min(BINARY_SNIFF)).unwrap_or_default();
         if memchr::memchr(0, sniff).is_some() {
             return out;
         }
+        let window = usize::try_from(self.max_file_size).unwrap_or(usize::MAX).max(WINDOW_OVERLAP * 2);
+        if data.len() <= window {
+            out.extend(self.scan_window(path, code, data));
+            return out;
+        }
+        // A file larger than `max_file_size` is scanned in windows of that size that start at line starts
+        // and overlap by WINDOW_OVERLAP bytes; a window keeps the matches that start before the next
+        // window does, so each secret is reported once, with its line in the whole file.
+        let (mut start, mut line_base) = (0usize, 0u32);
+        while start < data.len() {
+            let mut end = (start + window).min(data.len());
+            if end < data.len() {
+                // End the window at a line end when there is one in its last half.
+                if let Some(nl) =
+                    memchr::memrchr(b'\n', data.get(start + window / 2..end).unwrap_or_default())
+                {
+                    end = start + window / 2 + nl + 1;
+                }
+            }
+            let next = if end >= data.len() {
+                data.len()
+            } else {
+                let back = end.saturating_sub(WINDOW_OVERLAP).max(start + 1);
+                // The next window starts at the first line start at or after `back`.
+                match memchr::memchr(b'\n', data.get(back - 1..end).unwrap_or_default()) {
+                    Some(i) => back + i,
+                    None => end,
+                }
+            };
+            let chunk = data.get(start..end).unwrap_or_default();
+            for mut m in self.scan_window(path, code, chunk) {
+                if start + m.start >= next && end < data.len() {
+                    continue;
+                }
+                m.start += start;
+                m.end += start;
+                m.line = m.line.saturating_add(line_base);
+                out.push(m);
+            }
+            let skipped = data.get(start..next).unwrap_or_default();
+            line_base = line_base.saturating_add(
+                u32::try_from(memchr::memchr_iter(b'\n', skipped).count()).unwrap_or(u32::MAX),
+            );
+            start = next;
+        }
+        out
+    }
+
+    /// Scan one window of a file (the whole file when it is under `max_file_size`).
+    fn scan_window(&self, path: &str, code: bool, data: &[u8]) -> Vec<RawMatch> {
+        let mut out = Vec::new();
+        let file_name = path.rsplit('/').next().unwrap_or(path);
 
         // Keyword pass: windows per rule.
         let mut windows: Vec<(usize, usize, usize)> = Vec::new(); // (rule, start, end)
@@ -853,7 +905,41 @@ mod tests {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
         };
-        assert!(small.scan_bytes("x", &data).is_empty());
+        // Over the size limit is no longer skipped: scanned in windows.
+        assert!(!small.scan_bytes("x", &data).is_empty());
+    }
+
+    /// A file larger than `max_file_size` is scanned in overlapping windows: a key on line 1, keys around
+    /// every window boundary and a key on the last line are each found once, with the line in the whole file.
+    #[test]
+    fn oversized_files_are_scanned_in_windows() {
+        let s = match Scanner::new(&Config { max_file_size: 200_000, ..Config::default() }) {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+        let mut text = String::from("key = AKIAZ7Y6X5W4V3U2T3S4\n");
+        let mut want = vec![1u32];
+        let mut line = 1u32;
+        while text.len() < 1_500_000 {
+            line += 1;
+            if line % 997 == 0 {
+                // AWS key ids are base32: a distinct suffix per line from its letters.
+                let b32 = |i: u32| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[(i % 32) as usize]);
+                let suffix: String = [line, line / 32, line / 1024, line / 32768].map(b32).iter().collect();
+                text.push_str(&format!("id{line} = AKIAZ7Y6X5W4V3U2{suffix}\n"));
+                want.push(line);
+            } else {
+                text.push_str("filler filler filler filler filler filler filler filler filler filler\n");
+            }
+        }
+        text.push_str("last = AKIAZ7Y6X5W4V3U2T3S7\n");
+        want.push(line + 1);
+        let m = s.scan_bytes("big.txt", text.as_bytes());
+        let got: Vec<u32> = m.iter().filter(|m| &*m.rule_id == "aws-access-key-id").map(|m| m.line).collect();
+        assert_eq!(got, want);
+        for m in &m {
+            assert!(text[m.start..m.end].starts_with("AKIA"), "{m:?}");
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! [`SecretSink`]: the secret scanner as a consumer of the artifact file stream.
 //!
-//! `wants` is a metadata-only filter (config allow paths, size limit, empty files, file types that are
+//! `wants` is a metadata-only filter (config allow paths, empty files, file types that are
 //! never text such as images, archives and compiled objects — except file-name rules like `*.p12`).
 //! `accept` scans the content and collects findings with their layer; it may run on several threads.
 //! [`SecretSink::finish`] then asks the final file tree which later layer deleted or replaced each file
@@ -102,7 +102,9 @@ impl FileSink for SecretSink<'_> {
         if self.scanner.path_is_secret_file(meta.path) {
             return true;
         }
-        if meta.size == 0 || meta.size > self.scanner.max_file_size() {
+        // No size limit here: files over the scanner's `max_file_size` are scanned in windows, and the
+        // artifact reader warns about each file over its own `max_file_size` that it did not read.
+        if meta.size == 0 {
             return false;
         }
         !skip_by_name(meta.path)
@@ -189,7 +191,8 @@ mod tests {
         };
         let sink = SecretSink::new(&scanner);
         assert!(sink.wants(&meta("etc/app.conf", 10, None)));
-        assert!(!sink.wants(&meta("etc/app.conf", 101, None)));
+        // Larger than max_file_size: still wanted, scanned in windows.
+        assert!(sink.wants(&meta("etc/app.conf", 101, None)));
         assert!(!sink.wants(&meta("etc/empty", 0, None)));
         assert!(!sink.wants(&meta("usr/lib/libc.so", 10, None)));
         assert!(!sink.wants(&meta("vendor/x/config", 10, None)));

@@ -136,7 +136,8 @@ fn match_all(db: &Db, groups: &[Group]) -> Result<usize, String> {
 fn run_build(mut args: impl Iterator<Item = String>) -> Result<(), String> {
     let output = PathBuf::from(args.next().ok_or("usage: bench build DB_FILE SOURCE...")?);
     let sources: Vec<PathBuf> = args.map(PathBuf::from).collect();
-    let stats = build(&BuildOptions { sources, output, progress: None }).map_err(|e| e.to_string())?;
+    let stats = build(&BuildOptions { sources, output, progress: None, ..Default::default() })
+        .map_err(|e| e.to_string())?;
     eprintln!("{} warnings; feeds: {:?}", stats.warning_count, stats.feeds.keys().collect::<Vec<_>>());
     println!("advisories={}", stats.advisories);
     println!("affected={}", stats.affected);

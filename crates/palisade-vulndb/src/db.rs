@@ -10,12 +10,19 @@
 //! * `alias(alias, advisory)`: every id and alias → advisory, so aliases link advisories of different feeds.
 //!
 //! [`Db::open`] opens the file read-only with `immutable=1`: no lock, no journal, no copy, so any number of
-//! scans can share one file. `affected` rows are stored sorted by package, so one lookup reads adjacent
+//! scans can share one file. The file is verified before it is used: the connection is hardened
+//! ([`palisade_core::sqlite::harden`]: views and triggers off, untrusted schema, no extensions), the four
+//! tables must be real tables with the expected columns and the two indexes must exist, and every query runs
+//! under a step budget ([`QUERY_STEPS`]), so a damaged or planted file (`affected` replaced by a recursive
+//! view, a table without its index) is an error naming the file instead of a scan that never ends. [`build`]
+//! runs `PRAGMA integrity_check` on what it wrote before it replaces the old database. `affected` rows are stored sorted by package, so one lookup reads adjacent
 //! pages. The build runs no `ANALYZE`: every query is a single equality lookup on an index, and with
 //! `sqlite_stat4` statistics SQLite re-prepares such statements each time a parameter changes. [`build`]
 //! writes a temporary file (random name, `O_EXCL`) next to the output and renames it over the output, so
 //! readers see either the old or the new database, never a partial one; sources that yield no advisories
-//! are an error and leave the existing database alone.
+//! are an error and leave the existing database alone, as are sources with unreadable documents (unless
+//! [`BuildOptions::allow_errors`]) and a result with fewer than 90% of the existing database's advisories
+//! (unless [`BuildOptions::force`]).
 
 use crate::DbError;
 use crate::import::{self, Collector, FeedStats};
@@ -42,6 +49,11 @@ pub struct BuildOptions {
     /// The database file to write (replaced atomically).
     pub output: PathBuf,
     pub progress: Option<Arc<Progress>>,
+    /// Build from what could be read even when some documents could not (each is a warning); without it a
+    /// source with problems fails the build and leaves the existing database alone.
+    pub allow_errors: bool,
+    /// Replace the existing database even with one holding far fewer advisories (see [`build`]).
+    pub force: bool,
 }
 
 /// What a build did.
@@ -98,6 +110,15 @@ pub fn build(opts: &BuildOptions) -> Result<BuildStats, DbError> {
     }
     // A temporary file with a random name beside the output, renamed over it at the end; the output must be
     // absent or a regular file (never a device, FIFO or symlink).
+    if c.warning_count > 0 && !opts.allow_errors {
+        return Err(DbError::Build(format!(
+            "{} problems met while importing{}; {} was left unchanged (--allow-errors builds from what was \
+             read)",
+            c.warning_count,
+            c.warnings.first().map(|w| format!(", the first: {w}")).unwrap_or_default(),
+            out.display()
+        )));
+    }
     let replacement =
         palisade_core::output::Replacement::new(out).map_err(|e| DbError::Build(e.to_string()))?;
     let (advisories, affected, aliases, ecosystems) = write_db(replacement.path(), opts, &c)?;
@@ -108,6 +129,19 @@ pub fn build(opts: &BuildOptions) -> Result<BuildStats, DbError> {
             c.warning_count,
             c.warnings.first().map(|w| format!(", the first: {w}")).unwrap_or_default(),
             out.display()
+        )));
+    }
+    // Never replace a database by a much emptier one (a truncated download, a wrong --from) unless forced:
+    // fewer than 90% of its advisories. Withdrawn advisories make a rebuild legitimately a little smaller.
+    if !opts.force
+        && let Ok(old) = Db::open(out).and_then(|db| db.info())
+        && advisories.saturating_mul(10) < old.advisories.saturating_mul(9)
+    {
+        return Err(DbError::Build(format!(
+            "the new database would hold {advisories} advisories, the existing {} holds {}; it was left \
+             unchanged (--force replaces it)",
+            out.display(),
+            old.advisories
         )));
     }
     replacement.commit().map_err(|e| DbError::Build(e.to_string()))?;
@@ -217,6 +251,10 @@ fn write_db(tmp: &Path, opts: &BuildOptions, c: &Collector) -> Result<WriteCount
          PRAGMA journal_mode=DELETE;",
     )
     .map_err(sql)?;
+    let check: String = conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(sql)?;
+    if check != "ok" {
+        return Err(DbError::Build(format!("{}: integrity check failed: {check}", tmp.display())));
+    }
     conn.close().map_err(|(_, e)| sql(e))?;
     Ok((n_adv, n_aff, n_alias, ecosystems))
 }
@@ -295,6 +333,8 @@ pub(crate) type AffectedCache = HashMap<(String, String), Arc<Vec<PreparedAffect
 /// An open database. Cheap to open; caches the advisories it has read.
 pub struct Db {
     pub(crate) conn: Connection,
+    /// Step budget of the connection, refilled before each query ([`Db::sql`]).
+    budget: palisade_core::sqlite::Budget,
     pub(crate) path: PathBuf,
     pub(crate) affected_cache: Mutex<AffectedCache>,
     pub(crate) advisory_cache: Mutex<HashMap<i64, Arc<Advisory>>>,
@@ -323,6 +363,21 @@ fn uri_path(path: &Path) -> String {
 /// Bytes of the database file SQLite may memory-map (more than any database built from today's feeds).
 const MMAP_SIZE: i64 = 1 << 30;
 
+/// Virtual-machine steps one query may take (a lookup of the package with the most advisories takes a few
+/// hundred thousand).
+pub const QUERY_STEPS: i64 = 200_000_000;
+
+/// Largest single value (advisory JSON) read from the database.
+const MAX_VALUE: usize = 64 * 1024 * 1024;
+
+/// The tables read and the columns each query names.
+const TABLES: [(&str, &[&str]); 4] = [
+    ("meta", &["key", "value"]),
+    ("advisory", &["id", "feed", "modified", "json"]),
+    ("affected", &["ecosystem", "name", "advisory", "json"]),
+    ("alias", &["alias", "advisory"]),
+];
+
 /// Caches larger than this are cleared (long-running servers scanning many images).
 const CACHE_LIMIT: usize = 200_000;
 
@@ -338,6 +393,14 @@ impl Db {
         let flags =
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(&uri, flags).map_err(|e| DbError::sql(path, e))?;
+        let budget = palisade_core::sqlite::harden(&conn, QUERY_STEPS, MAX_VALUE)
+            .map_err(|e| DbError::sql(path, e))?;
+        let schema = |message: String| DbError::Schema {
+            path: path.into(),
+            message: format!("not a Palisade vulnerability database: {message}"),
+        };
+        // `meta` first: a database of another schema version is refused for its version.
+        palisade_core::sqlite::check_table(&conn, TABLES[0].0, TABLES[0].1).map_err(schema)?;
         // Read pages through a shared memory map instead of read() into a per-connection cache: no copies,
         // and concurrent scans share one copy of the file in the page cache. Best effort: SQLite builds
         // without mmap support ignore it.
@@ -361,8 +424,15 @@ impl Db {
             }
             _ => return Err(DbError::Schema { path: path.into(), message: "no schema version".into() }),
         }
+        for (table, columns) in &TABLES[1..] {
+            palisade_core::sqlite::check_table(&conn, table, columns).map_err(schema)?;
+        }
+        for (index, table) in [("affected_pkg", "affected"), ("alias_id", "alias")] {
+            palisade_core::sqlite::check_index(&conn, index, table).map_err(schema)?;
+        }
         Ok(Db {
             conn,
+            budget,
             path: path.into(),
             affected_cache: Mutex::new(HashMap::new()),
             advisory_cache: Mutex::new(HashMap::new()),
@@ -373,11 +443,29 @@ impl Db {
         &self.path
     }
 
+    /// Refill the step budget before a query.
+    fn start(&self) {
+        self.budget.reset();
+    }
+
+    /// The error of a failed query; a spent step budget says so.
+    fn sql_err(&self, e: rusqlite::Error) -> DbError {
+        if self.budget.spent() {
+            DbError::Corrupt {
+                path: self.path.clone(),
+                message: format!("a query took more than {} SQLite steps; the file is damaged", QUERY_STEPS),
+            }
+        } else {
+            DbError::sql(&self.path, e)
+        }
+    }
+
     fn meta(&self, key: &str) -> Result<Option<String>, DbError> {
+        self.start();
         self.conn
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
             .optional()
-            .map_err(|e| DbError::sql(&self.path, e))
+            .map_err(|e| self.sql_err(e))
     }
 
     fn meta_json<T: serde::de::DeserializeOwned + Default>(&self, key: &str) -> Result<T, DbError> {
@@ -430,7 +518,8 @@ impl Db {
         if let Some(v) = self.affected_cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
             return Ok(v.clone());
         }
-        let sql = |e| DbError::sql(&self.path, e);
+        self.start();
+        let sql = |e| self.sql_err(e);
         let mut stmt = self
             .conn
             .prepare_cached("SELECT advisory, json FROM affected WHERE ecosystem = ?1 AND name = ?2")
@@ -461,7 +550,8 @@ impl Db {
         if let Some(v) = self.advisory_cache.lock().unwrap_or_else(|e| e.into_inner()).get(&rowid) {
             return Ok(v.clone());
         }
-        let sql = |e| DbError::sql(&self.path, e);
+        self.start();
+        let sql = |e| self.sql_err(e);
         let mut stmt = self.conn.prepare_cached("SELECT json FROM advisory WHERE rowid = ?1").map_err(sql)?;
         let json: String = stmt.query_row([rowid], |r| r.get(0)).map_err(sql)?;
         let adv: Advisory = serde_json::from_str(&json).map_err(|e| DbError::Corrupt {
@@ -479,7 +569,8 @@ impl Db {
 
     /// Look an advisory up by its id or any alias (`CVE-2021-44228` finds the GHSA and the DSA that name it).
     pub fn advisories_by_id(&self, id: &str) -> Result<Vec<Advisory>, DbError> {
-        let sql = |e| DbError::sql(&self.path, e);
+        self.start();
+        let sql = |e| self.sql_err(e);
         let mut stmt =
             self.conn.prepare_cached("SELECT DISTINCT advisory FROM alias WHERE alias = ?1").map_err(sql)?;
         let rowids: Vec<i64> =
@@ -487,6 +578,7 @@ impl Db {
         let mut out = Vec::new();
         for r in rowids {
             let mut adv = (*self.advisory(r)?).clone();
+            self.start();
             let mut stmt =
                 self.conn.prepare_cached("SELECT json FROM affected WHERE advisory = ?1").map_err(sql)?;
             let rows: Vec<String> =

@@ -276,7 +276,15 @@ pub fn update(config: &UpdateConfig, db_path: &Path) -> Result<UpdateStats, DbEr
         return Ok(stats);
     }
     // Each feed file is its own source; name the feed after the configured name via its folder.
-    let opts = BuildOptions { sources, output: db_path.to_path_buf(), progress: config.progress.clone() };
+    // Feeds are what their publishers made them: a document we cannot read is a warning, not a failed
+    // update. A much emptier result (a truncated download) still needs --force.
+    let opts = BuildOptions {
+        sources,
+        output: db_path.to_path_buf(),
+        progress: config.progress.clone(),
+        allow_errors: true,
+        force: config.force,
+    };
     stats.build = Some(build(&opts)?);
     Ok(stats)
 }

@@ -19,7 +19,8 @@ fn feed() -> PathBuf {
 
 fn build_from(sources: Vec<PathBuf>, dir: &Path) -> PathBuf {
     let out = dir.join("sub/palisade.db");
-    let stats = build(&BuildOptions { sources, output: out.clone(), progress: None }).unwrap();
+    let stats =
+        build(&BuildOptions { sources, output: out.clone(), progress: None, ..Default::default() }).unwrap();
     assert_eq!(stats.warning_count, 0, "{:?}", stats.warnings);
     out
 }
@@ -180,8 +181,13 @@ fn zip_and_tar_gz_sources() {
     let tgz = tmp.path().join("feeds.tar.gz");
     make_tar_gz(&feed(), &tgz);
     let out = tmp.path().join("db/palisade.db");
-    let stats =
-        build(&BuildOptions { sources: vec![osv_zip, tgz], output: out.clone(), progress: None }).unwrap();
+    let stats = build(&BuildOptions {
+        sources: vec![osv_zip, tgz],
+        output: out.clone(),
+        progress: None,
+        ..Default::default()
+    })
+    .unwrap();
     assert_eq!(stats.feeds["npm"].documents, 5, "{:?}", stats.feeds);
     assert_eq!(stats.feeds["feeds"].documents, 7);
     let db = Db::open(&out).unwrap();
@@ -196,6 +202,7 @@ fn bad_inputs_are_clear_errors() {
         sources: vec![tmp.path().join("nope")],
         output: tmp.path().join("x.db"),
         progress: None,
+        ..Default::default()
     })
     .unwrap_err();
     assert!(matches!(e, DbError::Io { .. }), "{e}");
@@ -203,16 +210,28 @@ fn bad_inputs_are_clear_errors() {
     // A corrupt archive is an error naming it.
     let bad = tmp.path().join("bad.zip");
     std::fs::write(&bad, b"not a zip").unwrap();
-    let e = build(&BuildOptions { sources: vec![bad], output: tmp.path().join("x.db"), progress: None })
-        .unwrap_err();
+    let e = build(&BuildOptions {
+        sources: vec![bad],
+        output: tmp.path().join("x.db"),
+        progress: None,
+        ..Default::default()
+    })
+    .unwrap_err();
     assert!(e.to_string().contains("bad.zip"), "{e}");
     // A broken document is a warning, the rest imports.
     let dir = tmp.path().join("mixed");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("broken.json"), b"{\"id\": \"X\", \"affected\": [{\"package\": 5}]}").unwrap();
     std::fs::copy(feed().join("osv/EXAMPLE-2099-1.json"), dir.join("ok.json")).unwrap();
+    // Without --allow-errors the build fails and writes nothing; with it the rest imports.
+    let m = tmp.path().join("m.db");
+    let e = build(&BuildOptions { sources: vec![dir.clone()], output: m.clone(), ..Default::default() })
+        .unwrap_err();
+    assert!(e.to_string().contains("1 problems") && e.to_string().contains("broken.json"), "{e}");
+    assert!(!m.exists());
     let stats =
-        build(&BuildOptions { sources: vec![dir], output: tmp.path().join("m.db"), progress: None }).unwrap();
+        build(&BuildOptions { sources: vec![dir], output: m, allow_errors: true, ..Default::default() })
+            .unwrap();
     assert_eq!((stats.advisories, stats.warning_count), (1, 1));
     assert!(stats.warnings[0].contains("broken.json"));
     // Opening something that is not a database.
@@ -257,8 +276,13 @@ fn sources_without_advisories_are_an_error_and_leave_the_db_alone() {
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
     std::fs::write(empty.join("README.txt"), "not an advisory").unwrap();
-    let e =
-        build(&BuildOptions { sources: vec![empty], output: db_path.clone(), progress: None }).unwrap_err();
+    let e = build(&BuildOptions {
+        sources: vec![empty],
+        output: db_path.clone(),
+        progress: None,
+        ..Default::default()
+    })
+    .unwrap_err();
     assert!(e.to_string().contains("no advisories"), "{e}");
     assert!(e.to_string().contains("left unchanged"), "{e}");
     assert_eq!(std::fs::read(&db_path).unwrap(), before);
@@ -277,6 +301,7 @@ fn a_device_or_symlink_as_db_output_is_refused() {
         sources: vec![feed().join("osv")],
         output: PathBuf::from("/dev/null"),
         progress: None,
+        ..Default::default()
     })
     .unwrap_err();
     assert!(e.to_string().contains("device or FIFO"), "{e}");
@@ -287,8 +312,13 @@ fn a_device_or_symlink_as_db_output_is_refused() {
     std::fs::write(&victim, "precious").unwrap();
     let link = tmp.path().join("db");
     std::os::unix::fs::symlink(&victim, &link).unwrap();
-    let e =
-        build(&BuildOptions { sources: vec![feed().join("osv")], output: link, progress: None }).unwrap_err();
+    let e = build(&BuildOptions {
+        sources: vec![feed().join("osv")],
+        output: link,
+        progress: None,
+        ..Default::default()
+    })
+    .unwrap_err();
     assert!(e.to_string().contains("symbolic link"), "{e}");
     assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
 }
@@ -415,4 +445,51 @@ fn update_over_http() {
     };
     let e = update(&missing, &db_path).unwrap_err();
     assert!(e.to_string().contains("/nope.json") && e.to_string().contains("404"), "{e}");
+}
+
+/// A planted or damaged database never runs SQL it carries: `affected` or `meta` replaced by a recursive
+/// view, or an index dropped, is refused at open, at once.
+#[test]
+fn sql_in_the_database_never_runs() {
+    let recursive = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r)";
+    let cases = [
+        format!(
+            "DROP TABLE affected; CREATE VIEW affected(ecosystem, name, advisory, json) AS {recursive} \
+             SELECT 'npm', 'x', n, '{{}}' FROM r;"
+        ),
+        format!(
+            "DROP TABLE meta; CREATE VIEW meta(key, value) AS {recursive} SELECT 'schema_version', '1' FROM r;"
+        ),
+        "DROP INDEX affected_pkg;".to_string(),
+    ];
+    for sql in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let db_path = build_from(vec![feed().join("osv")], tmp.path());
+        let c = rusqlite::Connection::open(&db_path).unwrap();
+        c.execute_batch(&sql).unwrap();
+        drop(c);
+        let start = std::time::Instant::now();
+        let e = Db::open(&db_path).unwrap_err();
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{sql}");
+        assert!(matches!(e, DbError::Schema { .. }), "{sql}: {e}");
+        let msg = e.to_string();
+        assert!(msg.contains("is a view") || msg.contains("missing"), "{msg}");
+    }
+}
+
+/// A database is never replaced by a much emptier one without `force`.
+#[test]
+fn an_emptier_rebuild_needs_force() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db_path = build_from(vec![feed()], tmp.path());
+    let full = Db::open(&db_path).unwrap().info().unwrap().advisories;
+    let one = tmp.path().join("one");
+    std::fs::create_dir_all(&one).unwrap();
+    std::fs::copy(feed().join("osv/EXAMPLE-2099-1.json"), one.join("ok.json")).unwrap();
+    let opts = BuildOptions { sources: vec![one], output: db_path.clone(), ..Default::default() };
+    let e = build(&opts).unwrap_err();
+    assert!(e.to_string().contains("--force"), "{e}");
+    assert_eq!(Db::open(&db_path).unwrap().info().unwrap().advisories, full);
+    build(&BuildOptions { force: true, ..opts }).unwrap();
+    assert_eq!(Db::open(&db_path).unwrap().info().unwrap().advisories, 1);
 }

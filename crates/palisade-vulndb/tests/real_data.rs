@@ -40,7 +40,9 @@ fn db() -> Option<Db> {
             adv.join("debian/debian12-security-derived.tar.gz"),
         ];
         let t = Instant::now();
-        let stats = build(&BuildOptions { sources, output: path.clone(), progress: None }).expect("build");
+        let stats =
+            build(&BuildOptions { sources, output: path.clone(), progress: None, ..Default::default() })
+                .expect("build");
         eprintln!(
             "built {} advisories, {} affected rows, {} aliases in {:?}; {} warnings",
             stats.advisories,

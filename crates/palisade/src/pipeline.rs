@@ -51,6 +51,8 @@ pub struct Scanners {
     /// `--skip-dirs` / `--skip-files`.
     pub skip_dirs: Vec<String>,
     pub skip_files: Vec<String>,
+    /// `--max-file-size`.
+    pub max_file_size: u64,
     pub secret_opts: SecretOpts,
     pub check_opts: CheckOpts,
 }
@@ -66,6 +68,7 @@ impl Scanners {
             pkg_types: opts.vuln.pkg_types.clone(),
             skip_dirs: opts.walk.skip_dirs.clone(),
             skip_files: opts.walk.skip_files.clone(),
+            max_file_size: opts.walk.max_file_size,
             secret_opts: opts.secret.clone(),
             check_opts: opts.checks.clone(),
         }
@@ -226,6 +229,10 @@ fn scan_artifact(
         skip: skip.map(Arc::new),
         progress: Some(progress.clone()),
         layer_cache,
+        limits: palisade_artifact::Limits {
+            max_file_size: scanners.max_file_size,
+            ..palisade_artifact::Limits::default()
+        },
         ..Options::default()
     };
     let inventory = Inventory::new(Some(progress));
@@ -266,6 +273,7 @@ fn scan_artifact(
     report.packages = inv.packages;
     report.projects = inv.projects;
     report.warnings = scanned.warnings;
+    report.warnings.extend(inv.warnings);
     if let Some(sink) = secret_sink {
         report.secrets = sink.finish(&scanned.tree);
     }

@@ -146,6 +146,7 @@ fn a_missing_unreadable_or_empty_db_is_a_gap_not_a_pass() {
              CREATE TABLE advisory(rowid INTEGER PRIMARY KEY, id TEXT, feed TEXT, modified TEXT, json TEXT);\
              CREATE TABLE affected(ecosystem TEXT, name TEXT, advisory INTEGER, json TEXT);\
              CREATE TABLE alias(alias TEXT, advisory INTEGER);\
+             CREATE INDEX affected_pkg ON affected(ecosystem, name); CREATE INDEX alias_id ON alias(alias);\
              INSERT INTO meta VALUES('schema_version','1');\
              INSERT INTO meta VALUES('built_at','2099-01-01T00:00:00Z');\
              INSERT INTO meta VALUES('counts','{\\\"advisories\\\":0,\\\"affected\\\":0,\\\"aliases\\\":0,\\\"ecosystems\\\":{}}');\");\

@@ -76,10 +76,12 @@ impl PackageSet {
                         existing.licenses.push(l);
                     }
                 }
-                for d in pkg.dependencies {
-                    if !existing.dependencies.contains(&d) {
-                        existing.dependencies.push(d);
-                    }
+                // Deduplicated when the list has doubled since the last time, so merging k copies of a
+                // package with d dependencies costs O(k·d log d), not O(k·d²).
+                existing.dependencies.extend(pkg.dependencies);
+                if existing.dependencies.len() > 64 && existing.dependencies.len().is_power_of_two() {
+                    existing.dependencies.sort_unstable();
+                    existing.dependencies.dedup();
                 }
                 for (k, v) in pkg.metadata {
                     existing.metadata.entry(k).or_insert(v);

@@ -7,6 +7,12 @@
 //! touched. rpm keeps the database in WAL mode; a copy in memory cannot use a WAL, so the header's journal
 //! mode bytes are switched back to rollback mode in our copy (committed data lives in the main file; an
 //! un-checkpointed `-wal` file beside it is not read).
+//!
+//! The file comes from scanned content, so no SQL it contains may run: the connection is hardened
+//! ([`palisade_core::sqlite::harden`]: views and triggers off, untrusted schema, no extensions, a step budget
+//! proportional to the file size, one value at most [`MAX_VALUE`] bytes) and `Packages` must be a real table
+//! with plain `hnum` and `blob` columns before it is read. A `Packages` view (a recursive one would never end)
+//! is an error naming the file.
 
 use super::rpm_header::Collector;
 use crate::{Input, Output, ParseError, Parser};
@@ -19,6 +25,13 @@ pub struct RpmSqlite;
 /// Largest database we read.
 const MAX_SIZE: u64 = 1024 * 1024 * 1024;
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
+/// Largest header blob read (real headers are tens of KiB; rpm itself refuses headers over 256 MiB).
+const MAX_VALUE: usize = 64 * 1024 * 1024;
+/// Virtual-machine steps allowed: a fixed base plus a generous cost per byte of the file (reading one row
+/// takes a handful of steps; a row is at least tens of bytes).
+fn step_budget(len: usize) -> i64 {
+    10_000_000i64.saturating_add(i64::try_from(len).unwrap_or(i64::MAX).saturating_mul(16))
+}
 
 impl Parser for RpmSqlite {
     fn id(&self) -> &'static str {
@@ -47,7 +60,11 @@ impl Parser for RpmSqlite {
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )
         .map_err(sqlerr)?;
+        let budget =
+            palisade_core::sqlite::harden(&conn, step_budget(data.len()), MAX_VALUE).map_err(sqlerr)?;
         conn.deserialize_read_exact(rusqlite::MAIN_DB, data.as_slice(), data.len(), true).map_err(sqlerr)?;
+        palisade_core::sqlite::check_table(&conn, "Packages", &["hnum", "blob"])
+            .map_err(|e| ParseError::new(format!("no readable Packages table: {e}")))?;
         let mut stmt = conn
             .prepare("SELECT hnum, blob FROM Packages")
             .map_err(|e| ParseError::new(format!("no readable Packages table: {e}")))?;
@@ -58,8 +75,13 @@ impl Parser for RpmSqlite {
                 Ok(Some(row)) => row,
                 Ok(None) => break,
                 Err(e) => {
-                    // A corrupt page ends the scan; keep what was read so far.
-                    collector.warn(format!("SQLite: {e}; the rest of the database was not read"));
+                    // A corrupt page or a spent step budget ends the scan; keep what was read so far.
+                    let why = if budget.spent() {
+                        format!("more than {} SQLite steps", budget.steps())
+                    } else {
+                        format!("SQLite: {e}")
+                    };
+                    collector.warn(format!("{why}; the rest of the database was not read"));
                     break;
                 }
             };
@@ -143,6 +165,26 @@ mod tests {
         assert!(err.0.contains("no readable Packages table"), "{err}");
         // Truncated database: an error or warnings, never a panic.
         let _ = parse(&FIXTURE[..FIXTURE.len() / 2]);
+    }
+
+    /// A `Packages` view that recurses forever is refused at once, as are a virtual table and a generated
+    /// blob column.
+    #[test]
+    fn sql_in_the_file_never_runs() {
+        for schema in [
+            "CREATE VIEW Packages AS WITH RECURSIVE r(hnum, blob) AS \
+             (SELECT 1, x'00' UNION ALL SELECT hnum + 1, blob FROM r) SELECT * FROM r;",
+            "CREATE TABLE Packages(hnum INTEGER, blob BLOB AS (zeroblob(hnum)));",
+        ] {
+            let conn = Connection::open_in_memory().unwrap();
+            conn.execute_batch(schema).unwrap();
+            let bytes = conn.serialize(rusqlite::MAIN_DB).unwrap().to_vec();
+            let start = std::time::Instant::now();
+            let err = parse(&bytes).unwrap_err();
+            assert!(start.elapsed() < std::time::Duration::from_secs(5));
+            assert!(err.0.contains("no readable Packages table"), "{err}");
+            assert!(err.0.contains("view") || err.0.contains("generated"), "{err}");
+        }
     }
 
     #[test]

@@ -193,10 +193,15 @@ fn npm_resolution(resolution: &str) -> Option<(&str, &str)> {
 fn parse_berry(id: &str, input: &Input, text: &str) -> Result<(Vec<Package>, Vec<Project>), ParseError> {
     let lock: BTreeMap<String, BerryEntry> = serde_saphyr::from_str_with_options(text, yaml_options())
         .map_err(|e| ParseError::new(format!("invalid yarn berry YAML: {e}")))?;
+    // Descriptor → resolved package, and descriptor → its lockfile key, each built once (no search per
+    // dependency: the graph is built in linear time).
     let mut by_descriptor: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
+    let mut key_of_descriptor: BTreeMap<&str, &str> = BTreeMap::new();
     for (key, e) in &lock {
-        if let Some(nv) = e.resolution.as_deref().and_then(npm_resolution) {
-            for d in key.split(',') {
+        let nv = e.resolution.as_deref().and_then(npm_resolution);
+        for d in key.split(',') {
+            key_of_descriptor.entry(d.trim()).or_insert(key.as_str());
+            if let Some(nv) = nv {
                 by_descriptor.insert(d.trim(), nv);
             }
         }
@@ -233,7 +238,7 @@ fn parse_berry(id: &str, input: &Input, text: &str) -> Result<(Vec<Package>, Vec
                 }
                 project.dependencies.push(purl(Ecosystem::Npm, nv.0, nv.1));
             } else if let Some(ws) =
-                key_of_descriptor(&lock, &format!("{n}@{r}")).and_then(|k| workspace_purl.get(k))
+                key_of_descriptor.get(format!("{n}@{r}").as_str()).and_then(|k| workspace_purl.get(k))
             {
                 project.dependencies.push(ws.clone());
             }
@@ -261,11 +266,6 @@ fn parse_berry(id: &str, input: &Input, text: &str) -> Result<(Vec<Package>, Vec
         set.add(pkg);
     }
     Ok((set.into_packages(), projects))
-}
-
-/// The lockfile key listing `descriptor` among its comma-separated descriptors.
-fn key_of_descriptor<'a>(lock: &'a BTreeMap<String, BerryEntry>, descriptor: &str) -> Option<&'a str> {
-    lock.keys().map(String::as_str).find(|k| k.split(',').any(|d| d.trim() == descriptor))
 }
 
 #[cfg(test)]

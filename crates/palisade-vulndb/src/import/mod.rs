@@ -24,6 +24,9 @@ use std::sync::Arc;
 const MAX_DOCUMENT: u64 = 1 << 30;
 /// Warnings kept verbatim; the rest are only counted.
 const MAX_WARNINGS: usize = 200;
+/// A declared entry size is not trusted for more than this preallocation (the rest grows as it is read), so
+/// one entry declaring a huge size costs nothing until its bytes arrive.
+const PREALLOC_MAX: u64 = 16 << 20;
 
 /// Per-feed counters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -206,7 +209,7 @@ fn read_zip(f: std::fs::File, path: &Path, feed: &str, c: &mut Collector) -> Res
             c.warn(format!("{}: {name}: larger than {MAX_DOCUMENT} bytes, skipped", path.display()));
             continue;
         }
-        let mut data = Vec::with_capacity(entry.size() as usize);
+        let mut data = Vec::with_capacity(entry.size().min(PREALLOC_MAX) as usize);
         if let Err(e) = (&mut entry).take(MAX_DOCUMENT).read_to_end(&mut data) {
             c.warn(format!("{}: {name}: {e}", path.display()));
             continue;
@@ -246,7 +249,7 @@ fn read_tar_gz(f: std::fs::File, path: &Path, feed: &str, c: &mut Collector) -> 
             c.warn(format!("{}: {name}: larger than {MAX_DOCUMENT} bytes, skipped", path.display()));
             continue;
         }
-        let mut data = Vec::with_capacity(size as usize);
+        let mut data = Vec::with_capacity(size.min(PREALLOC_MAX) as usize);
         if let Err(e) = (&mut entry).take(MAX_DOCUMENT).read_to_end(&mut data) {
             c.warn(format!("{}: {name}: {e}", path.display()));
             break;

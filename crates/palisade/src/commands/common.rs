@@ -126,11 +126,30 @@ pub struct WalkOpts {
     /// Stop and fail (exit 2) when the scan takes longer (`90s`, `5m`, `1h30m`; `0` = no limit).
     #[arg(long, value_name = "DURATION", default_value = "15m", value_parser = parse_duration)]
     pub timeout: Duration,
+    /// Largest file read whole (`256MiB`, `1GiB`, bytes); each larger file a scanner wanted is a warning
+    /// naming it. See docs/limits.md.
+    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
+    pub max_file_size: u64,
+}
+
+/// A size in bytes, or with a unit (`KiB`, `MiB`, `GiB`; `KB`, `MB`, `GB` are powers of 1000).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let v: bytesize::ByteSize =
+        s.trim().parse().map_err(|e| format!("{s:?} is not a size like 256MiB ({e})"))?;
+    if v.0 == 0 {
+        return Err(format!("{s:?}: the size must be more than 0"));
+    }
+    Ok(v.0)
 }
 
 impl Default for WalkOpts {
     fn default() -> Self {
-        WalkOpts { skip_dirs: Vec::new(), skip_files: Vec::new(), timeout: Duration::from_secs(15 * 60) }
+        WalkOpts {
+            skip_dirs: Vec::new(),
+            skip_files: Vec::new(),
+            timeout: Duration::from_secs(15 * 60),
+            max_file_size: palisade_artifact::Limits::default().max_file_size,
+        }
     }
 }
 

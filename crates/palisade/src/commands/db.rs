@@ -19,6 +19,13 @@ pub enum DbCommand {
         /// DB file to write (replaced atomically) [default: <cache dir>/db/palisade.db].
         #[arg(long)]
         db: Option<PathBuf>,
+        /// Build from what could be read when some documents could not (each is a warning); without it
+        /// such a build fails (exit 2) and leaves the DB as it was.
+        #[arg(long)]
+        allow_errors: bool,
+        /// Replace the DB even when the new one holds fewer than 90% of its advisories.
+        #[arg(long)]
+        force: bool,
     },
     /// Fetch the advisory feeds over HTTP and rebuild the DB when any changed (conditional requests,
     /// checksums, atomic replace). Point it at an internal mirror for air-gapped use.
@@ -31,7 +38,8 @@ pub enum DbCommand {
         /// Fetch exactly these feeds instead of the defaults, as `NAME=URL` (repeatable).
         #[arg(long = "feed", value_name = "NAME=URL")]
         feeds: Vec<String>,
-        /// Rebuild even when no feed changed.
+        /// Rebuild even when no feed changed, and replace the DB even when the new one holds fewer than 90%
+        /// of its advisories.
         #[arg(long)]
         force: bool,
     },
@@ -48,13 +56,15 @@ pub enum DbCommand {
 pub fn run(cmd: DbCommand, global: &GlobalOpts) -> Result<ExitCode> {
     let quiet = global.quiet;
     match cmd {
-        DbCommand::Build { from, db } => {
+        DbCommand::Build { from, db, allow_errors, force } => {
             let output = global.db_path(db.as_ref());
             ensure_parent(&output)?;
             let stats = palisade_vulndb::build(&BuildOptions {
                 sources: from,
                 output: output.clone(),
                 progress: None,
+                allow_errors,
+                force,
             })
             .with_context(|| format!("building {}", output.display()))?;
             if !quiet {

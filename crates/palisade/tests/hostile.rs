@@ -1,0 +1,218 @@
+//! Hostile input (issue 11): each reproduction of the issue as a test, generated here rather than committed.
+//! Every run of the binary is under a timeout: a hang is a failure, not a stuck CI job.
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Run the binary; kill it and fail when it takes longer than `limit`.
+fn run(args: &[&str], cwd: &Path, limit: Duration) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Drain the pipes on threads so a chatty child cannot block on a full pipe.
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let t_out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = so.read_to_end(&mut v);
+        v
+    });
+    let t_err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = se.read_to_end(&mut v);
+        v
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("palisade {args:?} did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output { status, stdout: t_out.join().unwrap(), stderr: t_err.join().unwrap() }
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const LIMIT: Duration = Duration::from_secs(60);
+const RECURSIVE: &str = "WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r)";
+
+fn feed() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-vulndb/tests/fixtures/feed/osv")
+}
+
+/// A rootfs whose rpmdb.sqlite `Packages` is a recursive view: the scan ends at once with a warning naming
+/// the file, and the other packages of the rootfs are still reported.
+#[test]
+fn recursive_view_in_a_scanned_rpmdb_does_not_hang() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let rpm = root.join("var/lib/rpm");
+    std::fs::create_dir_all(&rpm).unwrap();
+    let c = rusqlite::Connection::open(rpm.join("rpmdb.sqlite")).unwrap();
+    c.execute_batch(&format!(
+        "CREATE VIEW Packages AS WITH RECURSIVE r(hnum, blob) AS \
+         (SELECT 1, x'00' UNION ALL SELECT hnum + 1, blob FROM r) SELECT * FROM r;"
+    ))
+    .unwrap();
+    drop(c);
+    std::fs::write(
+        root.join("Cargo.lock"),
+        "version = 3\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.9\"\n\
+         source = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    )
+    .unwrap();
+    for cmd in [["scan", "rootfs"], ["scan", "fs"]] {
+        let out = run(
+            &[cmd[0], cmd[1], root.to_str().unwrap(), "--scanners", "package", "--format", "json", "-q"],
+            dir.path(),
+            LIMIT,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let warnings = report["warnings"].to_string();
+        assert!(warnings.contains("rpmdb.sqlite") && warnings.contains("is a view"), "{warnings}");
+        assert!(report.to_string().contains("\"itoa\""), "the rest of the rootfs is still scanned");
+    }
+}
+
+/// A vulnerability DB whose `affected` or `meta` table is a recursive view: `db info` and a scan fail fast
+/// with an error naming the file.
+#[test]
+fn recursive_view_in_the_vulnerability_db_does_not_hang() {
+    for (table, view) in [
+        (
+            "affected",
+            format!(
+                "affected(ecosystem, name, advisory, json) AS {RECURSIVE} SELECT 'npm', 'demo-lib', n, '{{}}' FROM r"
+            ),
+        ),
+        ("meta", format!("meta(key, value) AS {RECURSIVE} SELECT 'schema_version', '1' FROM r")),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("vuln.db");
+        let dbs = db.to_str().unwrap();
+        let out = run(&["db", "build", "--db", dbs, "--from", feed().to_str().unwrap()], dir.path(), LIMIT);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let c = rusqlite::Connection::open(&db).unwrap();
+        c.execute_batch(&format!("DROP TABLE {table}; CREATE VIEW {view};")).unwrap();
+        drop(c);
+        let out = run(&["db", "info", "--db", dbs], dir.path(), LIMIT);
+        assert!(!out.status.success());
+        assert!(stderr(&out).contains("vuln.db") && stderr(&out).contains("is a view"), "{}", stderr(&out));
+        let project = dir.path().join("project");
+        std::fs::create_dir(&project).unwrap();
+        std::fs::write(
+            project.join("package-lock.json"),
+            r#"{"name":"p","version":"1.0.0","lockfileVersion":3,"packages":{"":{"name":"p","version":"1.0.0"},
+                "node_modules/demo-lib":{"version":"2.1.0"}}}"#,
+        )
+        .unwrap();
+        let out = run(
+            &["scan", "fs", project.to_str().unwrap(), "--db", dbs, "--scanners", "vuln", "--format", "json"],
+            dir.path(),
+            LIMIT,
+        );
+        // The scan goes on without vulnerabilities and says why (a coverage gap in the report).
+        let all = format!("{}{}", stderr(&out), String::from_utf8_lossy(&out.stdout));
+        assert!(all.contains("is a view"), "{table}: {all}");
+    }
+}
+
+fn scan_json(args: &[&str], cwd: &Path) -> serde_json::Value {
+    let out = run(args, cwd, LIMIT);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// A file just over the secret scanner's 10 MiB limit, a key on line 1: scanned in windows, found.
+#[test]
+fn a_secret_in_a_file_over_the_scanner_limit_is_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = b"aws_access_key_id = AKIAZ7Y6X5W4V3U2T3S4\n".to_vec();
+    text.resize(10 * 1024 * 1024 + 1, b'x');
+    std::fs::write(dir.path().join("big.txt"), &text).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let report = scan_json(&["scan", "fs", d, "--scanners", "secret", "--format", "json", "-q"], dir.path());
+    let secrets = report["secrets"].as_array().unwrap();
+    assert!(secrets.iter().any(|s| s["path"] == "big.txt" && s["line"] == 1), "{secrets:?}");
+}
+
+/// A file over `--max-file-size` is a warning naming it, in the report.
+#[test]
+fn a_file_over_max_file_size_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = b"token = AKIAZ7Y6X5W4V3U2T3S4\n".to_vec();
+    text.resize(2 * 1024 * 1024, b'x');
+    std::fs::write(dir.path().join("big.txt"), &text).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let report = scan_json(
+        &["scan", "fs", d, "--scanners", "secret", "--max-file-size", "1MiB", "--format", "json", "-q"],
+        dir.path(),
+    );
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("big.txt") && warnings.contains("max_file_size"), "{warnings}");
+    let bad = run(&["scan", "fs", d, "--max-file-size", "lots"], dir.path(), LIMIT);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+/// A valid lockfile padded past the parser's limit is a warning naming it, not a silent empty inventory.
+#[test]
+fn a_padded_lockfile_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut lock =
+        br#"{"name":"p","version":"1.0.0","lockfileVersion":3,"packages":{"":{"name":"p","version":"1.0.0"},
+        "node_modules/demo-lib":{"version":"2.1.0"}}}"#
+            .to_vec();
+    lock.resize(70 * 1024 * 1024, b' ');
+    std::fs::write(dir.path().join("package-lock.json"), &lock).unwrap();
+    let d = dir.path().to_str().unwrap();
+    let report = scan_json(&["scan", "fs", d, "--scanners", "package", "--format", "json", "-q"], dir.path());
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("package-lock.json") && warnings.contains("size limit"), "{warnings}");
+}
+
+/// `db build`: a source with an unreadable document fails (exit 2) and leaves the DB alone unless
+/// `--allow-errors`; a much emptier rebuild needs `--force`.
+#[test]
+fn db_build_errors_fail_and_an_emptier_db_needs_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("vuln.db");
+    let dbs = db.to_str().unwrap();
+    let out = run(&["db", "build", "--db", dbs, "--from", feed().to_str().unwrap()], dir.path(), LIMIT);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mixed = dir.path().join("mixed");
+    std::fs::create_dir(&mixed).unwrap();
+    std::fs::write(mixed.join("broken.json"), b"{\"id\": \"X\", \"affected\": [{\"package\": 5}]}").unwrap();
+    std::fs::copy(feed().join("EXAMPLE-2099-1.json"), mixed.join("ok.json")).unwrap();
+    let m = mixed.to_str().unwrap();
+    let before = std::fs::read(&db).unwrap();
+    let out = run(&["db", "build", "--db", dbs, "--from", m], dir.path(), LIMIT);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("broken.json") && stderr(&out).contains("--allow-errors"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), before, "the DB was left unchanged");
+    let out = run(&["db", "build", "--db", dbs, "--from", m, "--allow-errors"], dir.path(), LIMIT);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    let out = run(&["db", "build", "--db", dbs, "--from", m, "--allow-errors", "--force"], dir.path(), LIMIT);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("broken.json"), "{}", stderr(&out));
+}
