@@ -21,7 +21,7 @@ use std::io::Read;
 use std::sync::OnceLock;
 
 /// A compact schema node (see the module docs).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 pub struct S {
     #[serde(rename = "$")]
     pub reference: Option<String>,
@@ -78,6 +78,88 @@ pub fn for_minor(minor: u32) -> Option<&'static Schemas> {
         .as_ref()
 }
 
+impl S {
+    /// Convert an OpenAPI v3 schema (a CRD version's `schema.openAPIV3Schema`) to the compact form.
+    pub fn from_openapi(v: &serde_json::Value) -> S {
+        let Some(m) = v.as_object() else { return S { t: Some("any".into()), ..S::default() } };
+        if m.get("x-kubernetes-int-or-string").and_then(serde_json::Value::as_bool) == Some(true) {
+            return S { t: Some("ios".into()), ..S::default() };
+        }
+        if ["oneOf", "anyOf", "allOf", "not"].iter().any(|k| m.contains_key(*k))
+            && !m.contains_key("properties")
+        {
+            return S { t: Some("any".into()), ..S::default() };
+        }
+        let text = |k: &str| m.get(k).and_then(serde_json::Value::as_str).map(str::to_string);
+        S {
+            reference: None,
+            t: Some(text("type").unwrap_or_else(|| "any".into())),
+            f: text("format"),
+            p: m.get("properties")
+                .and_then(serde_json::Value::as_object)
+                .map(|p| p.iter().map(|(k, v)| (k.clone(), S::from_openapi(v))).collect()),
+            required: m
+                .get("required")
+                .and_then(serde_json::Value::as_array)
+                .map(|r| r.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()),
+            i: m.get("items").map(|i| Box::new(S::from_openapi(i))),
+            a: m.get("additionalProperties").map(|a| match a {
+                serde_json::Value::Bool(false) => Box::new(S { t: Some("none".into()), ..S::default() }),
+                serde_json::Value::Bool(true) => Box::new(S { t: Some("any".into()), ..S::default() }),
+                other => Box::new(S::from_openapi(other)),
+            }),
+            u: m.get("x-kubernetes-preserve-unknown-fields").and_then(serde_json::Value::as_bool)
+                == Some(true),
+            e: m.get("enum").and_then(serde_json::Value::as_array).cloned(),
+        }
+    }
+}
+
+/// Custom resource schemas: `apiVersion/Kind` (`example.com/v1/Widget`) -> the served version's
+/// `openAPIV3Schema`, from the CustomResourceDefinitions given with `--crd` or met in the scan.
+#[derive(Debug, Clone, Default)]
+pub struct CrdSchemas(pub std::sync::Arc<HashMap<String, S>>);
+
+impl PartialEq for CrdSchemas {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+impl Eq for CrdSchemas {}
+
+/// The schemas a CustomResourceDefinition object declares: (`group/version/Kind`, schema) per version.
+pub fn crd_schemas(root: &Node) -> Vec<(String, S)> {
+    let spec = root.get("spec");
+    let text = |n: Option<&Node>| n.and_then(Node::as_str).map(str::to_string);
+    let Some(group) = text(spec.and_then(|s| s.get("group"))) else { return Vec::new() };
+    let Some(kind) = text(spec.and_then(|s| s.path(&["names", "kind"]))) else { return Vec::new() };
+    let mut out = Vec::new();
+    for v in spec.and_then(|s| s.get("versions")).map(Node::as_seq).unwrap_or(&[]) {
+        let (Some(name), Some(schema)) = (text(v.get("name")), v.path(&["schema", "openAPIV3Schema"])) else {
+            continue;
+        };
+        out.push((format!("{group}/{name}/{kind}"), S::from_openapi(&schema.to_json())));
+    }
+    out
+}
+
+/// Validate a custom resource against its CRD's schema. `apiVersion`, `kind` and `metadata` are the API
+/// server's own (a CRD schema need not declare them); `metadata` is checked against `ObjectMeta`.
+pub fn validate_custom(schemas: &Schemas, s: &S, root: &Node) -> Vec<Violation> {
+    let mut v = Walker { schemas, out: Vec::new() };
+    let mut open = s.clone();
+    let props = open.p.get_or_insert_with(BTreeMap::new);
+    for k in ["apiVersion", "kind"] {
+        props.entry(k.to_string()).or_insert(S { t: Some("string".into()), ..S::default() });
+    }
+    props.insert(
+        "metadata".into(),
+        S { reference: Some("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta".into()), ..S::default() },
+    );
+    v.node(&open, None, root, &mut String::new());
+    v.out
+}
+
 /// One schema violation at a node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
@@ -115,6 +197,7 @@ fn kind_of(v: &Value) -> &'static str {
 }
 
 const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
+const ANY_JSON: &str = "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON";
 
 impl Walker<'_> {
     fn push(&mut self, node: &Node, path: &str, message: String) {
@@ -122,6 +205,10 @@ impl Walker<'_> {
     }
 
     fn def(&mut self, name: &str, node: &Node, path: &mut String) {
+        // Any JSON value (a CRD schema's `enum`, `default`, `example`); k8s-openapi's schema says object.
+        if name == ANY_JSON {
+            return;
+        }
         let Some(s) = self.schemas.defs.get(name) else { return };
         if name == QUANTITY {
             match &node.value {

@@ -16,8 +16,8 @@ static META: CheckMeta = CheckMeta {
                 with lenient validation the misspelt setting (imagePullPolicy under the wrong key) is silently \
                 dropped. Catching it in the pull request is cheaper.",
     remediation: "Fix the field named in the message (the message suggests the declared field when the name is \
-                  one edit away). Custom resources are validated only against their CRD, which Palisade does \
-                  not do yet: they are skipped.",
+                  one edit away). Custom resources are validated against their CustomResourceDefinition when \
+                  it is in the scanned set or given with --crd; without one they are skipped.",
     references: &["https://kubernetes.io/docs/reference/using-api/api-concepts/#field-validation"],
     peers: &["kubeconform:-strict", "kubeval:--strict"],
     ..CheckMeta::K8S
@@ -30,18 +30,38 @@ impl Check for ApiSchema {
 
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
         let Some(schemas) = crate::schema::for_minor(cx.version.minor) else { return };
-        let Some(violations) = crate::schema::validate(schemas, &obj.api_version, &obj.kind, &obj.root)
-        else {
-            return;
-        };
-        for v in violations {
-            let at = if v.path.is_empty() { String::new() } else { format!("{}: ", v.path) };
-            out.push(Hit::pos(
-                v.line,
-                v.col,
-                format!("{at}{} (Kubernetes {} schema)", v.message, schemas.version),
-            ));
+        if let Some(violations) = crate::schema::validate(schemas, &obj.api_version, &obj.kind, &obj.root) {
+            return report(violations, &format!("Kubernetes {} schema", schemas.version), out);
         }
+        // A custom resource: its CRD from --crd now, or from the scan once every file is seen; without one
+        // it is skipped quietly.
+        let key = format!("{}/{}", obj.api_version, obj.kind);
+        if let Some(s) = cx.opts.crd_schemas.0.get(&key) {
+            return report(
+                crate::schema::validate_custom(schemas, s, &obj.root),
+                &format!("CRD schema of {key}"),
+                out,
+            );
+        }
+        if obj.api_version.contains('.') {
+            let root = obj.root.clone();
+            cx.relate(move |index, out| {
+                if let Some(s) = index.crd(&key) {
+                    report(
+                        crate::schema::validate_custom(schemas, s, &root),
+                        &format!("CRD schema of {key}"),
+                        out,
+                    );
+                }
+            });
+        }
+    }
+}
+
+fn report(violations: Vec<crate::schema::Violation>, source: &str, out: &mut Vec<Hit>) {
+    for v in violations {
+        let at = if v.path.is_empty() { String::new() } else { format!("{}: ", v.path) };
+        out.push(Hit::pos(v.line, v.col, format!("{at}{} ({source})", v.message)));
     }
 }
 
@@ -95,6 +115,28 @@ mod tests {
         for (m, w) in msgs.iter().zip(want) {
             assert!(m.starts_with(w), "{m}\n  wanted {w}");
         }
+    }
+
+    const CRD: &str = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\nspec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec:\n            type: object\n            required: [size]\n            properties:\n              size: {type: integer, format: int32}\n              mode: {type: string, enum: [fast, slow]}\n              extra: {type: object, x-kubernetes-preserve-unknown-fields: true}\n";
+
+    #[test]
+    fn custom_resources_against_a_crd_in_the_scan() {
+        let cr = "---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\n  labels: {ok: \"yes\"}\nspec:\n  sise: 3\n  mode: medium\n  extra: {anything: [1, 2]}\n";
+        let f = found(&format!("{CRD}{cr}"));
+        let msgs: Vec<String> = f.iter().map(|(l, c, m)| format!("{l}:{c} {m}")).collect();
+        assert_eq!(msgs.len(), 3, "{msgs:#?}");
+        let want = [
+            "31:3 spec.sise: unknown field `sise` (did you mean `size`?) (CRD schema of example.com/v1/Widget)",
+            "31:3 spec: missing required field `size` in `spec`",
+            "32:9 spec.mode: `medium` is not one of the allowed values",
+        ];
+        for (m, w) in msgs.iter().zip(want) {
+            assert!(m.starts_with(w), "{m}\n  wanted {w}");
+        }
+        // Without the CRD the custom resource is skipped quietly.
+        assert!(found(cr).is_empty());
+        let valid = "---\napiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: 3\n  mode: fast\n";
+        assert!(found(&format!("{CRD}{valid}")).is_empty());
     }
 
     #[test]
