@@ -187,7 +187,9 @@ impl Engine {
             });
         }
         let helm = opts.helm.resolve()?;
-        Ok(Engine { opts: opts.clone(), version, enabled, suppress, helm })
+        let mut opts = opts.clone();
+        opts.crd_schemas = load_crds(&opts.crds)?;
+        Ok(Engine { opts, version, enabled, suppress, helm })
     }
 
     /// The checks this engine runs.
@@ -475,6 +477,32 @@ impl Engine {
             suppressed,
         }
     }
+}
+
+/// Read the CustomResourceDefinitions of `--crd` files. A file that cannot be read or parsed, or that holds
+/// no CRD with a schema, is an error naming it.
+fn load_crds(paths: &[std::path::PathBuf]) -> Result<crate::schema::CrdSchemas, ChecksError> {
+    let mut map = std::collections::HashMap::new();
+    for p in paths {
+        let shown = p.display();
+        let text = std::fs::read_to_string(p)
+            .map_err(|e| ChecksError::Input(format!("--crd {shown}: cannot read: {e}")))?;
+        let before = map.len();
+        for doc in load_all(&text) {
+            let node = doc.map_err(|e| ChecksError::Input(format!("--crd {shown}: {e}")))?;
+            for obj in Object::expand(node) {
+                if obj.kind == "CustomResourceDefinition" {
+                    map.extend(crate::schema::crd_schemas(&obj.root));
+                }
+            }
+        }
+        if map.len() == before {
+            return Err(ChecksError::Input(format!(
+                "--crd {shown}: no CustomResourceDefinition with a version schema (spec.versions[].schema.openAPIV3Schema)"
+            )));
+        }
+    }
+    Ok(crate::schema::CrdSchemas(std::sync::Arc::new(map)))
 }
 
 /// `Kind/ns/name` -> `Kind/name`.

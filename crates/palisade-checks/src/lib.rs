@@ -22,6 +22,7 @@ pub mod image;
 pub mod k8s;
 pub mod options;
 pub mod relate;
+pub mod schema;
 pub mod sink;
 pub mod yaml;
 

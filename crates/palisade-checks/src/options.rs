@@ -12,6 +12,7 @@
 //! allowed_tools = ["curl", "bash"]      # tool names never reported (shells, package managers, ...)
 //! allowed_paths = ["usr/bin/passwd"]    # path globs exempt from the file checks (setuid, world-writable, owner)
 //! max_age_days = 90                     # PAL-IMG-014: older images are reported
+//! crds = ["deploy/crds/widget.yaml"]    # CRDs whose schemas validate custom resources (PAL-SCH-001)
 //! [severity]                            # severity overrides
 //! "PAL-K8S-039" = "high"
 //! [[suppress]]                          # suppressions (findings are kept, marked suppressed)
@@ -110,6 +111,12 @@ pub struct CheckOptions {
     /// Image-hardening options (`[image]`).
     #[serde(default)]
     pub image: ImageOptions,
+    /// CustomResourceDefinition files whose schemas validate custom resources (`--crd`, `crds` in the file).
+    #[serde(default)]
+    pub crds: Vec<std::path::PathBuf>,
+    /// The schemas read from `crds` (filled by the engine).
+    #[serde(skip)]
+    pub crd_schemas: crate::schema::CrdSchemas,
     /// The helm binary that renders Helm charts (`--helm`; not settable from the config file).
     #[serde(skip)]
     pub helm: crate::helm::HelmBinary,

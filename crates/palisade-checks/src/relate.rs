@@ -161,6 +161,8 @@ pub struct Index {
     pub service_accounts: Vec<ServiceAccount>,
     pub autoscalers: Vec<Autoscaler>,
     pub roles: Vec<Role>,
+    /// Custom resource schemas of the CustomResourceDefinitions in the scan (`group/version/Kind`).
+    pub crds: Vec<(String, std::sync::Arc<crate::schema::S>)>,
 }
 
 /// The namespace an object is in: its own, or `default` when it names none.
@@ -221,6 +223,11 @@ impl Index {
                     target_name: text("name"),
                 });
             }
+            "CustomResourceDefinition" if obj.api_version.starts_with("apiextensions.k8s.io/") => {
+                for (key, schema) in crate::schema::crd_schemas(&obj.root) {
+                    self.crds.push((key, std::sync::Arc::new(schema)));
+                }
+            }
             "Role" | "ClusterRole" => self.roles.push(Role {
                 kind: obj.kind.clone(),
                 namespace: if obj.kind == "Role" { namespace() } else { String::new() },
@@ -244,6 +251,7 @@ impl Index {
             && self.service_accounts.is_empty()
             && self.autoscalers.is_empty()
             && self.roles.is_empty()
+            && self.crds.is_empty()
     }
 
     /// Add another index's facts.
@@ -253,6 +261,12 @@ impl Index {
         self.service_accounts.extend(other.service_accounts);
         self.autoscalers.extend(other.autoscalers);
         self.roles.extend(other.roles);
+        self.crds.extend(other.crds);
+    }
+
+    /// The schema of a custom resource kind (`group/version/Kind`) from a CRD in the scan.
+    pub fn crd(&self, key: &str) -> Option<&crate::schema::S> {
+        self.crds.iter().find(|(k, _)| k == key).map(|(_, s)| s.as_ref())
     }
 
     /// Workloads of a namespace.

@@ -199,6 +199,7 @@ pub fn check_engine(opts: &CheckOpts) -> Result<Engine> {
     if let Some(v) = &opts.k8s_version {
         config.k8s_version = Some(v.clone());
     }
+    config.crds.extend(opts.crd.iter().cloned());
     if let Some(h) = &opts.helm {
         config.helm = palisade_checks::HelmBinary::Path(h.clone());
     }

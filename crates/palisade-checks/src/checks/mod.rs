@@ -3,7 +3,7 @@
 //! Id scheme: `PAL-PSS-nnn` Pod Security Standards (exact pod-security-admission semantics per version),
 //! `PAL-K8S-nnn` other Kubernetes checks (numbers follow the project check catalog `K8S-nnn`; catalog rows
 //! that are exactly a PSS control are served by the `PAL-PSS` check instead), `PAL-DF-nnn` Dockerfile checks
-//! (catalog `DF-nnn`), `PAL-IMG-nnn` image-config checks.
+//! (catalog `DF-nnn`), `PAL-IMG-nnn` image checks, `PAL-SCH-nnn` API schema validation.
 
 use crate::check::Check;
 
@@ -11,6 +11,7 @@ pub mod dockerfile;
 pub mod image;
 pub mod k8s;
 pub mod pss;
+pub mod schema;
 
 use pss::*;
 
@@ -184,4 +185,5 @@ pub static ALL: &[&dyn Check] = &[
     &image::img_014_old_image::OldImage,
     &image::img_015_eol_base::EolBase,
     &image::img_016_mutable_tag::MutableTag,
+    &schema::sch_001_api_schema::ApiSchema,
 ];

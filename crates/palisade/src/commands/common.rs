@@ -193,6 +193,10 @@ pub struct CheckOpts {
     /// one, each chart is reported as not rendered].
     #[arg(long, value_name = "PATH")]
     pub helm: Option<PathBuf>,
+    /// CustomResourceDefinition file whose schemas validate custom resources (check group `schema`);
+    /// repeatable. CRDs among the scanned files are used too.
+    #[arg(long, value_name = "FILE")]
+    pub crd: Vec<PathBuf>,
 }
 
 /// Filtering, suppression and the CI gate.
