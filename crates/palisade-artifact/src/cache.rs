@@ -9,9 +9,12 @@
 //!
 //! Trust: an entry is written only for a layer whose content was verified to hash to the digest it is stored
 //! under (a streamed layer verified as it was read; a local uncompressed layer, read by seeking, hashed in a
-//! second sequential pass). On a lookup, a local blob is hashed again before its entry is used; a blob
-//! streamed from a registry or containerd is addressed by the digest its verified manifest names, which is
-//! the content any runtime will unpack. So one scanned archive cannot plant results for another's layers.
+//! second sequential pass). So no scanned archive can plant results under another layer's digest, and a
+//! shared cache cannot be poisoned by one hostile image. A lookup trusts the digest the image names a layer
+//! by, without re-hashing the blob (hashing would cost more than the cached scan itself): an archive whose
+//! layer does not hash to its own `diff_id` is answered for the layer it claims to be. That is the content any
+//! runtime would run: containerd and Docker verify `diff_id`s when they unpack or load an image and refuse
+//! one that lies, and registries address blobs by digest.
 //!
 //! Concurrency: entries are written to a temporary file with a random name and renamed into place, so
 //! concurrent scans never see half an entry and never wait on a lock; the last writer wins with an identical
