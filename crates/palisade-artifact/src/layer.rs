@@ -159,6 +159,8 @@ pub(crate) struct LayerOutcome {
     pub stored_size: u64,
     /// `digest` was computed from the whole blob and matches what the manifest said (or it said nothing).
     pub verified: bool,
+    /// Bytes read from the blob when it was walked by seeking (headers and wanted files); 0 otherwise.
+    pub bytes_read: u64,
 }
 
 /// `Read + Seek` as one object type.
@@ -240,6 +242,7 @@ fn read_plain_seeking(
     let guard = Guard { tripped: &tripped, since_entry: &since_entry };
     let mut out = LayerOutcome::default();
     walk_tar(archive.entries_with_seek(), spec, &label, opts, sink, warnings, &guard, &mut out.entries);
+    out.bytes_read = archive.into_inner().total;
     if let Some(p) = &opts.progress {
         Progress::add(&p.bytes_read, size);
     }
