@@ -203,8 +203,9 @@ pub(crate) fn read_blob(
 }
 
 /// A read buffer that survives short forward seeks: the tar reader reads each 512-byte header and seeks past
-/// the content it does not want, and most files of a root filesystem are small, so one 64 KiB read serves many
-/// entries instead of one positioned read per header.
+/// the content it does not want, and most files of a root filesystem are small, so one 16 KiB read serves several
+/// entries instead of one positioned read per header. Small enough (16 KiB) that a refill after a long seek
+/// reads little more than the header it needs.
 struct SeekBuf<R> {
     inner: R,
     buf: Box<[u8]>,
@@ -216,7 +217,7 @@ struct SeekBuf<R> {
 
 impl<R: Read + Seek> SeekBuf<R> {
     fn new(inner: R) -> Self {
-        SeekBuf { inner, buf: vec![0; 64 << 10].into_boxed_slice(), pos: 0, filled: 0, inner_pos: 0 }
+        SeekBuf { inner, buf: vec![0; 16 << 10].into_boxed_slice(), pos: 0, filled: 0, inner_pos: 0 }
     }
 
     fn logical(&self) -> u64 {
