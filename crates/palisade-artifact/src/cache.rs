@@ -3,7 +3,7 @@
 //!
 //! One entry per (layer content, sink configuration): the key is the SHA-256 of the layer's digest, the sinks'
 //! [`FileSink::cache_key`](crate::FileSink::cache_key) (with the skip globs), the reader limits and this build
-//! (the executable's hash), so a change to any of them is a miss, never a stale answer. An entry holds the
+//! (the executable's identity), so a change to any of them is a miss, never a stale answer. An entry holds the
 //! layer's entry list (for the whiteout merge), the warnings about the layer and each sink's export, as
 //! zstd-compressed JSON.
 //!
@@ -145,15 +145,27 @@ impl LayerCache {
     }
 }
 
-/// This build: the SHA-256 of the running executable (a few milliseconds, once), so that any change to a
-/// parser or rule — even one that keeps the version number, as during development — is a cache miss.
+/// This build: the running executable's path, size, modification time and inode, so that any rebuild — even
+/// one that keeps the version number, as during development — is a cache miss. (Hashing the executable would
+/// cost more than a cached scan.)
 fn build_id() -> &'static str {
     static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     ID.get_or_init(|| {
-        let exe = std::env::current_exe().and_then(std::fs::File::open).and_then(hash_blob);
+        use std::os::unix::fs::MetadataExt;
+        let exe = std::env::current_exe().and_then(|p| Ok((std::fs::metadata(&p)?, p)));
         match exe {
-            Ok(h) => h,
-            // Unreadable executable: a key no other process shares, so nothing stale can be read.
+            Ok((md, p)) => {
+                format!(
+                    "{} {} {} {} {}.{}",
+                    p.display(),
+                    md.dev(),
+                    md.ino(),
+                    md.len(),
+                    md.mtime(),
+                    md.mtime_nsec()
+                )
+            }
+            // Unknown executable: a key no other process shares, so nothing stale can be read.
             Err(_) => format!("{}-{}-{:?}", env!("CARGO_PKG_VERSION"), std::process::id(), SystemTime::now()),
         }
     })

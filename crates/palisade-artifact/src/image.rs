@@ -815,6 +815,7 @@ where
         digest: Some(id.to_string()),
         stored_size: hit.stored_size,
         verified: true,
+        bytes_read: 0,
     })
 }
 
@@ -835,6 +836,10 @@ where
     let index = l.spec.index;
     let id = if out.verified {
         out.digest.clone()
+    } else if out.bytes_read.saturating_mul(4) < out.stored_size {
+        // Read by seeking, and the scanners wanted little of it: reading that again is cheaper than the
+        // hashing an entry needs, so the layer is not cached.
+        return false;
     } else {
         // Read by seeking: hash the blob in one sequential pass.
         match open(&l.blob) {

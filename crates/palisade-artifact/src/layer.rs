@@ -162,6 +162,8 @@ pub(crate) struct LayerOutcome {
     pub stored_size: u64,
     /// `digest` was computed from the whole blob and matches what the manifest said (or it said nothing).
     pub verified: bool,
+    /// Bytes read from the blob when it was walked by seeking (headers and wanted files); 0 otherwise.
+    pub bytes_read: u64,
 }
 
 /// `Read + Seek` as one object type.
@@ -203,6 +205,74 @@ pub(crate) fn read_blob(
     }
 }
 
+/// A read buffer that survives short forward seeks: the tar reader reads each 512-byte header and seeks past
+/// the content it does not want, and most files of a root filesystem are small, so one 16 KiB read serves several
+/// entries instead of one positioned read per header. Small enough (16 KiB) that a refill after a long seek
+/// reads little more than the header it needs.
+struct SeekBuf<R> {
+    inner: R,
+    buf: Box<[u8]>,
+    pos: usize,
+    filled: usize,
+    /// Position of `inner` (the end of the buffered bytes).
+    inner_pos: u64,
+}
+
+impl<R: Read + Seek> SeekBuf<R> {
+    fn new(inner: R) -> Self {
+        SeekBuf { inner, buf: vec![0; 16 << 10].into_boxed_slice(), pos: 0, filled: 0, inner_pos: 0 }
+    }
+
+    fn logical(&self) -> u64 {
+        self.inner_pos - (self.filled - self.pos) as u64
+    }
+}
+
+impl<R: Read + Seek> Read for SeekBuf<R> {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.pos == self.filled {
+            // Large reads (wanted file contents) bypass the buffer.
+            if out.len() >= self.buf.len() {
+                let n = self.inner.read(out)?;
+                self.inner_pos += n as u64;
+                return Ok(n);
+            }
+            let n = self.inner.read(&mut self.buf)?;
+            self.inner_pos += n as u64;
+            self.pos = 0;
+            self.filled = n;
+        }
+        let n = out.len().min(self.filled - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+impl<R: Read + Seek> Seek for SeekBuf<R> {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        if let SeekFrom::Current(d) = to
+            && let Ok(d) = usize::try_from(d)
+            && d <= self.filled - self.pos
+        {
+            self.pos += d;
+            return Ok(self.logical());
+        }
+        let target = match to {
+            SeekFrom::Current(d) => SeekFrom::Start(
+                self.logical()
+                    .checked_add_signed(d)
+                    .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start"))?,
+            ),
+            other => other,
+        };
+        self.inner_pos = self.inner.seek(target)?;
+        self.pos = 0;
+        self.filled = 0;
+        Ok(self.inner_pos)
+    }
+}
+
 /// Walk an uncompressed layer in a local file, reading tar headers and wanted files only and seeking past
 /// everything else: the cost is the wanted bytes, not the layer size. The blob is not hashed (that would
 /// mean reading it all); a local archive is the user's own file, and blobs from the network always go
@@ -230,7 +300,7 @@ fn read_plain_seeking(
     let tripped = Rc::new(RefCell::new(None));
     let since_entry = Rc::new(RefCell::new((0u64, META_SLACK)));
     let capped = Capped {
-        inner: raw,
+        inner: SeekBuf::new(raw),
         total: 0,
         // Nothing is decompressed: the ratio check never fires.
         compressed: Rc::new(RefCell::new(u64::MAX)),
@@ -244,6 +314,7 @@ fn read_plain_seeking(
     let guard = Guard { tripped: &tripped, since_entry: &since_entry };
     let mut out = LayerOutcome::default();
     walk_tar(archive.entries_with_seek(), spec, &label, opts, sink, warnings, &guard, &mut out.entries);
+    out.bytes_read = archive.into_inner().total;
     if let Some(p) = &opts.progress {
         Progress::add(&p.bytes_read, size);
     }
@@ -768,6 +839,35 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn seek_buffer_reads_and_seeks_like_the_file_under_it() {
+        let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let mut plain = io::Cursor::new(data.clone());
+        let mut buffered = SeekBuf::new(io::Cursor::new(data));
+        // (read length, then a seek) steps covering in-buffer skips, skips past it, large reads, absolute seeks.
+        let steps: &[(usize, SeekFrom)] = &[
+            (512, SeekFrom::Current(1000)),
+            (512, SeekFrom::Current(70_000)),
+            (100_000, SeekFrom::Current(0)),
+            (1, SeekFrom::Start(5)),
+            (512, SeekFrom::Current(-300)),
+            (4096, SeekFrom::End(-10)),
+            (64, SeekFrom::Current(0)),
+        ];
+        for (len, to) in steps {
+            let (mut a, mut b) = (vec![0u8; *len], vec![0u8; *len]);
+            let na = plain.read(&mut a).expect("read");
+            let mut nb = 0;
+            while nb < na {
+                let n = buffered.read(&mut b[nb..na]).expect("read");
+                assert!(n > 0);
+                nb += n;
+            }
+            assert_eq!(a[..na], b[..nb]);
+            assert_eq!(plain.seek(*to).expect("seek"), buffered.seek(*to).expect("seek"), "{to:?}");
+        }
+    }
+
+    #[test]
     fn uncompressed_seekable_layer_reads_only_headers_and_wanted_files() {
         let big = vec![b'x'; 4 << 20];
         let t = tar_of(&[
@@ -790,7 +890,7 @@ pub(crate) mod tests {
         assert_eq!(out.entries.entries.len(), 5, "every entry is still listed for the tree");
         assert_eq!(out.stored_size, t.len() as u64);
         let n = read.load(std::sync::atomic::Ordering::Relaxed);
-        assert!(n < 64 << 10, "read {n} bytes of a {} byte layer", t.len());
+        assert!(n < 512 << 10, "read {n} bytes of a {} byte layer", t.len());
         // The same blob as a stream is read whole and its digest verified.
         let sink = Recorder { names: vec!["os-release"], ..Recorder::default() };
         let out = read_blob(

@@ -174,3 +174,33 @@ fn corrupt_entries_are_ignored_and_rewritten_and_no_cache_touches_nothing() {
     assert!(!err.contains("from the layer cache"));
     assert!(!none.join("layers").exists(), "--no-cache writes nothing");
 }
+
+#[test]
+fn a_local_layer_the_scanners_barely_read_is_not_cached() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (img, cache) = (d.path().join("img.tar"), d.path().join("cache"));
+    let blob: Vec<u8> = (0..(4u32 << 20)).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+    let mut layer = base_layer("1.0");
+    let mut b = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(blob.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    b.append_data(&mut h, "usr/share/big.dat", &blob[..]).expect("append");
+    let big = b.into_inner().expect("tar");
+    // One layer: the base files, then 4 MiB of data no package scanner reads (end-of-archive blocks dropped).
+    layer.truncate(layer.len() - 1024);
+    layer.extend_from_slice(&big);
+    docker_archive(&img, &[layer], &[]);
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["scan", "image", "--input"])
+        .arg(&img)
+        .args(["--scanners", "package", "--format", "json", "--quiet", "--cache-dir"])
+        .arg(&cache)
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert!(versions(&report).contains(&"libfoo@1.0".to_string()), "{:?}", versions(&report));
+    assert!(entries(&cache).is_empty(), "re-reading beats verifying: {:?}", entries(&cache));
+}
