@@ -537,6 +537,17 @@ impl Scanner {
             if r.redact == Redact::Prefix && is_placeholder(secret) {
                 continue;
             }
+            // Example credentials: a URL's for a documentation host or with a placeholder password, an HTTP
+            // Basic header whose base64 spells a placeholder.
+            if r.broad {
+                let whole = caps.get(0).map(|w| w.as_bytes()).unwrap_or_default();
+                let host = whole.rsplit(|&b| b == b'@').next().unwrap_or_default();
+                let example_url =
+                    &*r.id == "url-credentials" && (documentation_host(host) || placeholder_word(secret));
+                if example_url || encodes_placeholder(secret) {
+                    continue;
+                }
+            }
             if let Some(kg) = r.key_group {
                 let key = caps.get(kg);
                 let quoted = ws + m.start() > 0 && matches!(data.get(ws + m.start() - 1), Some(b'"' | b'\''));
@@ -548,6 +559,8 @@ impl Scanner {
                 if !generic_key_ok(key)
                     || !generic_value_ok(secret, code && !quoted)
                     || ((list || &*r.id == "generic-api-key") && is_identifier(secret))
+                    // `f(credentials, timeout=60)`: unquoted list items in source code are arguments.
+                    || (list && code && !quoted)
                     || self.has_provider_prefix(secret)
                 {
                     continue;
@@ -695,30 +708,116 @@ fn is_file_name(v: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'+' | b'@'))
 }
 
-/// A name made of words (`ProxyBasicAuthHandler`, `HTTP_BASIC_AUTH`, `authHeaderValue`): letters only, and the
-/// words between case changes and `_`/`-` are four letters long on average. Random tokens of that length
-/// almost always hold a digit, and random mixed-case letters change case every two letters or so.
+/// A name made of words (`ProxyBasicAuthHandler`, `HTTP_BASIC_AUTH`, `V1LocalObjectReference`,
+/// `roles/iam.serviceAccountTokenCreator`, `google_oauth2_credentials`): letters, at most two digits, and
+/// `_ - . / : [ ]` between words; the words (split at those, at digits and where a lower-case letter meets
+/// an upper-case one) are three letters long on average, and no single lower-case letter stands between
+/// two capitals (`WJjE`), which random mixed-case text has every few characters. Random tokens of 16 or
+/// more characters almost always hold three digits or such a pattern.
 fn is_identifier(v: &[u8]) -> bool {
-    if v.len() < 8 || !v.iter().all(|&b| b.is_ascii_alphabetic() || b == b'_' || b == b'-') {
+    let sep = |b: u8| matches!(b, b'_' | b'-' | b'.' | b'/' | b':' | b'[' | b']');
+    if v.len() < 8
+        || !v.iter().all(|&b| b.is_ascii_alphanumeric() || sep(b))
+        || v.iter().filter(|b| b.is_ascii_digit()).count() > 2
+    {
         return false;
     }
-    let mut words = 1usize;
+    let mut words = 0usize;
     let mut letters = 0usize;
     let mut prev: Option<u8> = None;
     for &b in v {
-        if b == b'_' || b == b'-' {
-            if prev.is_some_and(|p| p != b'_' && p != b'-') {
-                words += 1;
-            }
-        } else {
+        if b.is_ascii_alphabetic() {
             letters += 1;
-            if b.is_ascii_uppercase() && prev.is_some_and(|p| p.is_ascii_lowercase()) {
-                words += 1;
-            }
+            let starts = match prev {
+                None => true,
+                Some(p) => !p.is_ascii_alphabetic() || (b.is_ascii_uppercase() && p.is_ascii_lowercase()),
+            };
+            words += usize::from(starts);
         }
         prev = Some(b);
     }
-    letters >= 4 * words
+    let lone_lower = v.windows(3).any(|w| {
+        matches!(w, [a, b, c] if a.is_ascii_uppercase() && b.is_ascii_lowercase() && c.is_ascii_uppercase())
+    });
+    words > 0 && letters >= 3 * words && !lone_lower
+}
+
+/// A URL or URN (`https://reauth.googleapis.com/v2/sessions`, `urn:mace:shibboleth:authmethod`): an address,
+/// not a secret. Credentials inside a URL are the `url-credentials` rule's.
+fn is_address(v: &[u8]) -> bool {
+    let lower = v.to_ascii_lowercase();
+    if lower.starts_with(b"urn:") {
+        return true;
+    }
+    let Some(i) = memmem::find(&lower, b"://") else { return false };
+    let scheme = lower.get(..i).unwrap_or_default();
+    !scheme.is_empty()
+        && scheme.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-'))
+        && !v.contains(&b'@')
+}
+
+/// An absolute or home-relative file path of ordinary names (`/Users/maciej`, `/build/fuse-overlayfs`).
+fn is_path(v: &[u8]) -> bool {
+    (v.starts_with(b"/") || v.starts_with(b"~/") || v.starts_with(b"./"))
+        && v.iter().filter(|&&b| b == b'/').count() >= 2
+        && v.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+        && v.split(|&b| b == b'/').all(|part| part.len() <= 40)
+}
+
+/// A template with `{name}` parts (`users/{userKey}/tokens/{clientId}`).
+fn is_template(v: &[u8]) -> bool {
+    memchr::memchr(b'{', v).is_some_and(|i| v.get(i..).is_some_and(|r| r.contains(&b'}')))
+}
+
+/// Base64 of `user:password` whose text is a placeholder (`dXNlcm5hbWU6cGFzc3dvcmQ=` is `username:password`).
+fn encodes_placeholder(v: &[u8]) -> bool {
+    use base64::Engine as _;
+    if v.len() < 8 || v.len() % 4 != 0 {
+        return false;
+    }
+    let Ok(text) = base64::engine::general_purpose::STANDARD.decode(v) else { return false };
+    let lower = text.to_ascii_lowercase();
+    const WORDS: [&[u8]; 8] =
+        [b"password", b"username", b"example", b"placeholder", b"changeme", b"your_", b"your-", b"dummy"];
+    text.contains(&b':')
+        && text.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+        && (WORDS.iter().any(|w| memmem::find(&lower, w).is_some())
+            || text.split(|&b| b == b':').any(placeholder_word))
+}
+
+/// Words used as example credentials (`user:pass`, `abc:xyz`, `joe:password`, `john.doe:p4ssw0rd`).
+fn placeholder_word(v: &[u8]) -> bool {
+    const WORDS: [&[u8]; 16] = [
+        b"pass",
+        b"password",
+        b"passwd",
+        b"pwd",
+        b"secret",
+        b"xyz",
+        b"bar",
+        b"foo",
+        b"p4ssw0rd",
+        b"p@ssw0rd",
+        b"changeme",
+        b"hunter2",
+        b"xyzzy",
+        b"letmein",
+        b"***",
+        b"...",
+    ];
+    let lower = v.to_ascii_lowercase();
+    WORDS.iter().any(|w| lower == *w) || (!v.is_empty() && v.iter().all(|&b| b == b'*' || b == b'x'))
+}
+
+/// Host names reserved for documentation and testing (RFC 2606, RFC 6761): `example.com`/`.net`/`.org` and
+/// their subdomains, `*.example`, `*.test`, `*.invalid`, `localhost`. Credentials for them are examples.
+fn documentation_host(host: &[u8]) -> bool {
+    let h = host.to_ascii_lowercase();
+    let h = h.strip_suffix(b".").unwrap_or(&h);
+    ["example.com", "example.net", "example.org", "example", "test", "invalid", "localhost"].iter().any(|d| {
+        h == d.as_bytes()
+            || (h.len() > d.len() && h.ends_with(d.as_bytes()) && h.get(h.len() - d.len() - 1) == Some(&b'.'))
+    })
 }
 
 /// A lower-case host name (`wijiji.santafe.edu`), possibly followed by `:` as in a mail header's text.
@@ -779,7 +878,14 @@ fn generic_value_ok(v: &[u8], code_expr: bool) -> bool {
         return false;
     }
     // A label (`"one_time_password": "Engangskode:"`), a digest, a file name, a host name.
-    if v.ends_with(b":") || is_digest(v) || is_file_name(v) || is_host_name(v) {
+    if v.ends_with(b":")
+        || is_digest(v)
+        || is_file_name(v)
+        || is_host_name(v)
+        || is_address(v)
+        || is_path(v)
+        || is_template(v)
+    {
         return false;
     }
     // Dotted identifier paths (`self.password`, `config.db.token`) and bare CONSTANT_NAMES.
@@ -1013,6 +1119,56 @@ severity = "critical"
         // A secret in a list beside its name is still one.
         let hdr = r#"req.add_header("X-Auth-Token", "Xk9pQ2mV7rT4wZ8bN3cF6hJ1")"#;
         assert_eq!(ids(&s, "client.py", hdr), vec!["generic-api-key"]);
+    }
+
+    /// False alarms met on this machine's /usr (Google Cloud SDK, Python and Node documentation).
+    #[test]
+    fn clean_corpus_false_alarms() {
+        let s = scanner();
+        let clean = [
+            ("models/v1_rbd_volume_source.py", "        'secret_ref': 'V1LocalObjectReference',"),
+            ("oauth2client/contrib/reauth.py", "REAUTH_API = 'https://reauth.googleapis.com/v2/sessions'"),
+            (
+                "daisy_utils.py",
+                "ROLE_IAM_SERVICE_ACCOUNT_TOKEN_CREATOR = 'roles/iam.serviceAccountTokenCreator'",
+            ),
+            ("flask_util.py", "_CREDENTIALS_KEY = 'google_oauth2_credentials'"),
+            ("boto_config.py", "    ('Credentials', 'gs_oauth2_refresh_token', None),"),
+            ("external_account.py", r#"        "subject_token": "subject_token_0","#),
+            (
+                "_default.py",
+                "            os.environ[environment_vars.CREDENTIALS], quota_project_id=quota_project_id",
+            ),
+            ("creds.py", "    credentials, access_token_file=None, cache_only_rapt=False"),
+            ("resources.py", "    TOKENS = ('tokens', 'users/{userKey}/tokens/{clientId}', {},"),
+            (
+                "verify4-res.xml",
+                r#"<AuthenticationStatement AuthenticationMethod="urn:mace:shibboleth:authmethod">"#,
+            ),
+            ("report.md", "  PWD: '/Users/maciej',"),
+            ("test_auth.py", r#"BASIC_AUTH_ENCODING = "dXNlcm5hbWU6cGFzc3dvcmQ=""#),
+            ("url.md", "const myURL = new URL('https://abc:xyz@sub.example.com:8080/p/a/t/h?query=string');"),
+            ("request.py", ">>> _parse_proxy('http://joe:password@proxy.internal:3128')"),
+            ("api.md", r#"  "Authorization": "Basic dXNlcm5hbWU6cGFzc3dvcmQ=","#),
+        ];
+        for (path, line) in clean {
+            assert!(ids(&s, path, line).is_empty(), "{path}: {line}: {:?}", ids(&s, path, line));
+        }
+        // Real-looking values beside them are still reported.
+        assert_eq!(ids(&s, "a.py", "'secret_ref': 'Xk9pQ2mV7rT4wZ8bN3cF6hJ1',"), vec!["generic-api-key"]);
+        assert_eq!(
+            ids(&s, "a.yaml", "url: https://deploy:Z9kQ2xP7vL4m@git.corp.io/x"),
+            vec!["url-credentials"]
+        );
+        assert_eq!(
+            ids(&s, "a.txt", "Authorization: Basic ZGVwbG95Olo5a1EyeFA3dkw0bQ=="),
+            vec!["basic-auth-header"]
+        );
+        assert!(
+            !is_identifier(b"lucWJjEhlxZW01cXI3YmVlcYnpxNGhzk") && !is_identifier(b"XT_Mafv_aUCGheuCaKY8P")
+        );
+        assert!(documentation_host(b"sub.example.com") && documentation_host(b"localhost"));
+        assert!(!documentation_host(b"example.com.evil.io") && !documentation_host(b"myexample.com"));
     }
 
     #[test]
