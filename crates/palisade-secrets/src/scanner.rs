@@ -542,9 +542,15 @@ impl Scanner {
             if r.broad {
                 let whole = caps.get(0).map(|w| w.as_bytes()).unwrap_or_default();
                 let host = whole.rsplit(|&b| b == b'@').next().unwrap_or_default();
-                let example_url =
-                    &*r.id == "url-credentials" && (documentation_host(host) || placeholder_word(secret));
-                if example_url || encodes_placeholder(secret) {
+                let example_url = &*r.id == "url-credentials"
+                    && (documentation_host(host) || placeholder_word(secret) || is_template(secret));
+                // `Bearer your_api_key_here`, `Bearer dummy-token`: placeholders in any broad rule.
+                let lower = secret.to_ascii_lowercase();
+                let filler =
+                    [&b"your_"[..], b"your-", b"dummy", b"placeholder", b"example", b"changeme", b"environ"]
+                        .iter()
+                        .any(|w| memmem::find(&lower, w).is_some());
+                if example_url || filler || encodes_placeholder(secret) {
                     continue;
                 }
             }
@@ -556,6 +562,10 @@ impl Scanner {
                     .and_then(|k| hay.get(k.end()..m.start()))
                     .is_some_and(|sep| sep.contains(&b',') && !sep.iter().any(|b| matches!(b, b'=' | b':')));
                 let key = key.map(|k| k.as_bytes()).unwrap_or_default();
+                // `"thinking-token-count-2026-05-13": "thinking-token-count-2026-05-13"`: an enum, not a secret.
+                if key.eq_ignore_ascii_case(secret) {
+                    continue;
+                }
                 if !generic_key_ok(key)
                     || !generic_value_ok(secret, code && !quoted)
                     || ((list || &*r.id == "generic-api-key") && is_identifier(secret))
@@ -736,8 +746,27 @@ fn is_identifier(v: &[u8]) -> bool {
         }
         prev = Some(b);
     }
+    // `IdxToTokenIdx`: one-letter lower-case parts that are English words do occur in names.
     let lone_lower = v.windows(3).any(|w| {
         matches!(w, [a, b, c] if a.is_ascii_uppercase() && b.is_ascii_lowercase() && c.is_ascii_uppercase())
+            && ![
+                &b"To"[..],
+                b"Of",
+                b"In",
+                b"On",
+                b"By",
+                b"As",
+                b"At",
+                b"Is",
+                b"If",
+                b"Or",
+                b"Id",
+                b"Up",
+                b"No",
+                b"Do",
+            ]
+            .iter()
+            .any(|word| w.get(..2) == Some(*word))
     });
     words > 0 && letters >= 3 * words && !lone_lower
 }
@@ -787,7 +816,7 @@ fn encodes_placeholder(v: &[u8]) -> bool {
 
 /// Words used as example credentials (`user:pass`, `abc:xyz`, `joe:password`, `john.doe:p4ssw0rd`).
 fn placeholder_word(v: &[u8]) -> bool {
-    const WORDS: [&[u8]; 16] = [
+    const WORDS: [&[u8]; 18] = [
         b"pass",
         b"password",
         b"passwd",
@@ -799,6 +828,8 @@ fn placeholder_word(v: &[u8]) -> bool {
         b"p4ssw0rd",
         b"p@ssw0rd",
         b"changeme",
+        b"tiger",
+        b"token",
         b"hunter2",
         b"xyzzy",
         b"letmein",
@@ -855,7 +886,7 @@ fn is_source_code(file_name: &str) -> bool {
 /// source file, where a bare name is an identifier or a type, never a literal.
 fn generic_value_ok(v: &[u8], code_expr: bool) -> bool {
     let lower = v.to_ascii_lowercase();
-    const DENY: [&[u8]; 17] = [
+    const DENY: [&[u8]; 19] = [
         b"example",
         b"placeholder",
         b"your_",
@@ -873,12 +904,19 @@ fn generic_value_ok(v: &[u8], code_expr: bool) -> bool {
         b"abcdefgh",
         b"12345678",
         b"qwerty",
+        // Sequential filler (`abcd12f2-...` in SDK examples); four random hex digits spell it 1 in 65536.
+        b"abcd",
+        b"environ",
     ];
     if DENY.iter().any(|d| memmem::find(&lower, d).is_some()) {
         return false;
     }
     // A label (`"one_time_password": "Engangskode:"`), a digest, a file name, a host name.
+    // Code: JavaScript operators in minified bundles (`e.usage?.total_tokens`, `a??b`, `(e)=>x`).
+    let operators =
+        [&b"?."[..], b"??", b"=>", b"&&", b"||", b"==="].iter().any(|o| memmem::find(v, o).is_some());
     if v.ends_with(b":")
+        || operators
         || is_digest(v)
         || is_file_name(v)
         || is_host_name(v)
@@ -1150,6 +1188,16 @@ severity = "critical"
             ("url.md", "const myURL = new URL('https://abc:xyz@sub.example.com:8080/p/a/t/h?query=string');"),
             ("request.py", ">>> _parse_proxy('http://joe:password@proxy.internal:3128')"),
             ("api.md", r#"  "Authorization": "Basic dXNlcm5hbWU6cGFzc3dvcmQ=","#),
+            // Found in the PyPI/npm corpus: SDK examples, placeholders, sample databases, enums, bundles.
+            ("waf/examples-1.json", r#"        "ChangeToken": "abcd12f2-46da-4fdb-b8d5-fbd4c466928f","#),
+            ("README.md", "  --header 'Authorization: Bearer your_api_key_here'"),
+            ("engines.rst", r#"engine = create_engine("postgresql+psycopg2://scott:tiger@host/dbname")"#),
+            ("s3.py", r#"uri = f"s3://{access_key}:{secret_key}@mybucket/foo/bar""#),
+            ("models.json", r#""thinking-token-count-2026-05-13": "thinking-token-count-2026-05-13","#),
+            ("config.yaml", "api_key: os.environ/E2B_API_KEY"),
+            ("kernel.py", "routingData.mPtrPermutedIdxToTokenIdx = permutedIdxToTokenIdx;"),
+            ("ui.txt", "totalTokens:e.usage?.total_tokens,reasoningTokens:e.usage?.output_tokens"),
+            ("oauthlib/parameters.py", r#"    "access_token":"2YotnFZFEjr1zCsicMWpAA","#),
         ];
         for (path, line) in clean {
             assert!(ids(&s, path, line).is_empty(), "{path}: {line}: {:?}", ids(&s, path, line));
