@@ -490,6 +490,10 @@ impl Scanner {
         if r.broad && is_hash_manifest(path, file_name) {
             return false;
         }
+        // A kubeconfig is YAML; `token: Type` in a source file is an annotation.
+        if &*r.id == "kubeconfig-token" && is_source_code(file_name) {
+            return false;
+        }
         match &r.paths {
             None => true,
             Some(g) => g.is_match(path) || g.is_match(file_name),
@@ -546,10 +550,13 @@ impl Scanner {
                     && (documentation_host(host) || placeholder_word(secret) || is_template(secret));
                 // `Bearer your_api_key_here`, `Bearer dummy-token`: placeholders in any broad rule.
                 let lower = secret.to_ascii_lowercase();
-                let filler =
-                    [&b"your_"[..], b"your-", b"dummy", b"placeholder", b"example", b"changeme", b"environ"]
-                        .iter()
-                        .any(|w| memmem::find(&lower, w).is_some());
+                let filler = [&b"your_"[..], b"your-", b"dummy", b"placeholder", b"example", b"changeme", b"environ", b"password"]
+                    .iter()
+                    .any(|w| memmem::find(&lower, w).is_some())
+                    || placeholder_word(secret)
+                    // `Bearer LITELLM_VIRTUAL_KEY`: the name of a variable, not its value.
+                    || (secret.contains(&b'_')
+                        && secret.iter().all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'));
                 if example_url || filler || encodes_placeholder(secret) {
                     continue;
                 }
@@ -668,6 +675,23 @@ fn generic_key_ok(key: &[u8]) -> bool {
         b"oauth2",
     ];
     if DENY_PART.iter().any(|d| memmem::find(k, d).is_some()) || is_file_name(k) {
+        return false;
+    }
+    // Pagination cursors and idempotency keys of cloud APIs (`NextContinuationToken`, `ClientRequestToken`,
+    // `next_page_token`): opaque, but no credential.
+    let bare: Vec<u8> = k.iter().copied().filter(|&b| b != b'_' && b != b'-').collect();
+    const NOT_CREDENTIAL: [&[u8]; 9] = [
+        b"continuationtoken",
+        b"nexttoken",
+        b"pagetoken",
+        b"clientrequesttoken",
+        b"changetoken",
+        b"actiontoken",
+        b"idempotencytoken",
+        b"paginationtoken",
+        b"synctoken",
+    ];
+    if NOT_CREDENTIAL.iter().any(|d| bare.ends_with(d)) {
         return false;
     }
     const DENY_SUFFIX: [&[u8]; 15] = [
@@ -915,7 +939,33 @@ fn generic_value_ok(v: &[u8], code_expr: bool) -> bool {
     // Code: JavaScript operators in minified bundles (`e.usage?.total_tokens`, `a??b`, `(e)=>x`).
     let operators =
         [&b"?."[..], b"??", b"=>", b"&&", b"||", b"==="].iter().any(|o| memmem::find(v, o).is_some());
+    // `!!node.flag`, `~mask`, `?Name`, `$text-secondary`, `&Kernel::f`: an expression or a reference.
+    let sigil = v.first().is_some_and(|b| matches!(b, b'!' | b'~' | b'?' | b'$' | b'&' | b'#'))
+        && v.get(1..).is_some_and(|rest| {
+            let rest = rest.strip_prefix(b"!").unwrap_or(rest);
+            is_identifier(rest)
+                || rest.starts_with(b"/")
+                || rest.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
+        });
+    // `registry().credentials(id)`: a call.
+    let call = memmem::find(v, b"()").is_some() || (v.ends_with(b")") && v.contains(&b'('));
+    // `2016-09-08T21:47:36Z`: a date.
+    let date = v.len() >= 10
+        && v.iter()
+            .take(10)
+            .enumerate()
+            .all(|(i, &b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    // `c128_cur_max_seq_len`: snake_case names of three or more parts.
+    let snake = v.split(|&b| b == b'_').count() >= 3
+        && v.split(|&b| b == b'_').all(|p| {
+            p.first().is_some_and(u8::is_ascii_lowercase)
+                && p.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        });
     if v.ends_with(b":")
+        || sigil
+        || call
+        || date
+        || snake
         || operators
         || is_digest(v)
         || is_file_name(v)
@@ -1198,6 +1248,19 @@ severity = "critical"
             ("kernel.py", "routingData.mPtrPermutedIdxToTokenIdx = permutedIdxToTokenIdx;"),
             ("ui.txt", "totalTokens:e.usage?.total_tokens,reasoningTokens:e.usage?.output_tokens"),
             ("oauthlib/parameters.py", r#"    "access_token":"2YotnFZFEjr1zCsicMWpAA","#),
+            ("s3/examples-1.json", r#""NextContinuationToken": "1w41l63U0xa8q7smH50vCxyTQqdxo69O3EmK28Bi""#),
+            ("iam/examples-1.json", r#""PasswordLastUsed": "2016-09-08T21:47:36Z","#),
+            ("convert.js", "const hasExclamationToken = !!node.exclamationToken;"),
+            ("js-tokens/index.js", r#"nextLastSignificantToken = "?NonExpressionParenKeyword";"#),
+            ("highlight.py", r#"    Token.Name.Variable: "$text-secondary","#),
+            ("router.py", r#"_note("get_deployment_credentials", "registry().credentials(id)")"#),
+            (
+                "kernel.py",
+                r#"@triton.jit(do_not_specialize=["bs", "num_write_tokens", "c128_cur_max_seq_len"])"#,
+            ),
+            ("model_management.py", "  -H 'Authorization: Bearer LITELLM_VIRTUAL_KEY' \\"),
+            ("spec_tp_sync.py", "    token: SpecTpSyncSite.DSPARK_DRAFT"),
+            ("pyodbc.py", "DSN=some_dsn;UID=scott;PWD=tiger"),
         ];
         for (path, line) in clean {
             assert!(ids(&s, path, line).is_empty(), "{path}: {line}: {:?}", ids(&s, path, line));
