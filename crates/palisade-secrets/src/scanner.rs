@@ -825,7 +825,7 @@ fn is_template(v: &[u8]) -> bool {
 /// Base64 of `user:password` whose text is a placeholder (`dXNlcm5hbWU6cGFzc3dvcmQ=` is `username:password`).
 fn encodes_placeholder(v: &[u8]) -> bool {
     use base64::Engine as _;
-    if v.len() < 8 || v.len() % 4 != 0 {
+    if v.len() < 8 || !v.len().is_multiple_of(4) {
         return false;
     }
     let Ok(text) = base64::engine::general_purpose::STANDARD.decode(v) else { return false };
