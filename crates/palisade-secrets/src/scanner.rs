@@ -963,7 +963,17 @@ fn generic_value_ok(v: &[u8], code_expr: bool) -> bool {
             .iter()
             .all(|p| !p.is_empty() && p.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
         && parts.iter().filter(|p| p.first().is_some_and(u8::is_ascii_lowercase)).count() >= 2;
+    // `t?e.total_tokens:e.api_requests`, `t.total_tokens+s.metrics.total_tokens`: a ternary or a sum of member
+    // accesses in minified JavaScript (base64 has `+` and `/` but no `.` or `_` in its pieces).
+    let pieces: Vec<&[u8]> = v.split(|&b| matches!(b, b'?' | b':' | b'+')).collect();
+    let expression = pieces.len() >= 2
+        && pieces.iter().all(|p| {
+            p.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+                && p.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        })
+        && pieces.iter().filter(|p| p.contains(&b'.')).count() >= 2;
     if v.ends_with(b":")
+        || expression
         || sigil
         || call
         || date
@@ -1263,6 +1273,14 @@ severity = "critical"
             ("model_management.py", "  -H 'Authorization: Bearer LITELLM_VIRTUAL_KEY' \\"),
             ("spec_tp_sync.py", "    token: SpecTpSyncSite.DSPARK_DRAFT"),
             ("pyodbc.py", "DSN=some_dsn;UID=scott;PWD=tiger"),
+            (
+                "chunks/00f.js",
+                r#"u=(e,t)=>"spend"===t?e.spend:"tokens"===t?e.total_tokens:e.api_requests,m=1"#,
+            ),
+            (
+                "chunks/21h.js",
+                "requests:t.api_requests,total_tokens:t.total_tokens+s.metrics.total_tokens,x=1",
+            ),
             (
                 "auth/migrations/0003_alter_user_email_max_length.py",
                 r#"        ("auth", "0002_alter_permission_name_max_length"),"#,
