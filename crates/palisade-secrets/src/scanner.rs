@@ -972,7 +972,24 @@ fn generic_value_ok(v: &[u8], code_expr: bool) -> bool {
                 && p.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
         })
         && pieces.iter().filter(|p| p.contains(&b'.')).count() >= 2;
+    // `s:netrw_passwd`, `a:dict.tmpdir`: Vim script variables with their scope.
+    let vim_var = v.len() > 2
+        && v.get(1) == Some(&b':')
+        && v.first().is_some_and(|b| b"gslabvwt".contains(b))
+        && v.get(2..).is_some_and(|r| {
+            r.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+                && r.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        });
+    // `true|false`, `scram-sha-256`: a list of choices, an algorithm's name.
+    let choices = v.contains(&b'|')
+        && v.split(|&b| b == b'|').all(|w| !w.is_empty() && w.iter().all(u8::is_ascii_lowercase));
+    let algorithm =
+        [&b"sha-256"[..], b"sha-512", b"sha256", b"sha512", b"md5"].iter().any(|a| lower.ends_with(a))
+            && v.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
     if v.ends_with(b":")
+        || vim_var
+        || choices
+        || algorithm
         || expression
         || sigil
         || call
@@ -1273,6 +1290,10 @@ severity = "critical"
             ("model_management.py", "  -H 'Authorization: Bearer LITELLM_VIRTUAL_KEY' \\"),
             ("spec_tp_sync.py", "    token: SpecTpSyncSite.DSPARK_DRAFT"),
             ("pyodbc.py", "DSN=some_dsn;UID=scott;PWD=tiger"),
+            ("netrw.vim", "  let s:netrw_hup[host].passwd = s:netrw_passwd"),
+            ("rust.vim", "    let pwd = a:dict.istemp ? a:dict.tmpdir : ''"),
+            ("management.properties", "# com.sun.management.jmxremote.password.toHashes = true|false"),
+            ("postgresql.conf.sample", "#password_encryption = scram-sha-256\t# scram-sha-256 or md5"),
             (
                 "chunks/00f.js",
                 r#"u=(e,t)=>"spend"===t?e.spend:"tokens"===t?e.total_tokens:e.api_requests,m=1"#,
