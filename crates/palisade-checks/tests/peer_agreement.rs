@@ -516,6 +516,7 @@ fn peer_fixture_agreement() {
     for (tool, theirs, why) in UNMAPPED {
         let _ = writeln!(md, "- {tool} `{theirs}`: {why}");
     }
+    md.push_str(ISSUE10);
     println!("peer agreement: {agree}/{total} = {pct:.1}%");
     if std::env::var_os("PALISADE_WRITE_ACCURACY").is_some() {
         let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/accuracy-checks.md");
@@ -532,3 +533,55 @@ fn peer_fixture_agreement() {
     // Floor = the agreement measured when the table was last written (397/398 = 99.7%, goal 98%).
     assert!(pct >= 99.5, "peer agreement fell to {pct:.1}%");
 }
+
+/// The points of issue 10 beside Trivy and hadolint (hand-written: `bench/checks-peers.sh` prints the table
+/// from the fixtures in `tests/fixtures/issue10`, and the unit tests of each check hold the same cases).
+const ISSUE10: &str = "
+## Precision on the points of issue 10, beside Trivy and hadolint
+
+`PAL=target/debug/palisade bench/checks-peers.sh` runs the fixtures of `crates/palisade-checks/tests/fixtures/issue10`
+through Palisade, Trivy 0.76.0 (`trivy config`, its embedded checks) and hadolint 2.15.1:
+
+| file | palisade | trivy | hadolint |
+|---|---|---|---|
+| Dockerfile.pins | DF-003 DF-015 DF-024 DF-047 DF-071 | DS-0026 | DL3041 DL3062 |
+| Dockerfile.pipes | DF-003 DF-010 DF-015 DF-047 | DS-0026 | DL4006 |
+| Dockerfile.pwsh | DF-003 DF-006 DF-015 | DS-0026 | DL3066 |
+| Dockerfile.scratch | DF-003 DF-005 DF-015 | DS-0002 DS-0026 | - |
+| binding-edit.yaml | K8S-108 | KSV-0111 | - |
+| kind-cluster.yaml | - | - | - |
+| pod-seccomp-unconfined.yaml | K8S-017 K8S-027 K8S-031 K8S-032 K8S-040 K8S-041 K8S-049 K8S-050 K8S-060 K8S-063 K8S-064 K8S-074 PSS-009 | KSV-0014 KSV-0015 KSV-0016 KSV-0020 KSV-0021 KSV-0030 KSV-0104 KSV-0125 | - |
+| rbac-named-group.yaml | K8S-082 | KSV-0046 | - |
+| rbac-resource-names.yaml | - | KSV-0113 | - |
+
+Where they agree, and why they differ:
+
+- **RBAC API groups** (`rbac-named-group.yaml`: every verb on `custom.metrics.k8s.io`): Palisade matches rules
+  as the API server does (API group, resources with `*/sub`, verbs, `resourceNames`, `nonResourceURLs`;
+  `checks/k8s/helpers.rs::grants`), so K8S-084 ... 094 (secrets, pods/exec, bind/escalate, webhooks, CSR
+  approval) stay silent; only K8S-082 reports the wildcards (high). Trivy's KSV-0046 \"Manage all
+  resources\" is critical because it ignores the group. checkov's CKV_K8S_155 ... 158 fixtures above still
+  agree (they use the right groups).
+- **resourceNames and non-resource URLs** (`rbac-resource-names.yaml`): a rule restricted to one named Secret
+  grants no access to every Secret, and `nonResourceURLs: [/metrics]` no resource: Palisade reports nothing;
+  Trivy's KSV-0113 (\"manage namespace secrets\") fires on `get secrets` whatever the names.
+- **Bindings to the built-in admin/edit ClusterRoles**: new PAL-K8S-108 (medium) agrees with Trivy's KSV-0111.
+- **Pod Security levels** (`pod-seccomp-unconfined.yaml`): `Unconfined` is a baseline violation, PSS-009
+  (high); an unset profile is PSS-017 (restricted, medium). The restricted checks no longer hide the baseline
+  ones (PSS-003/004/008/009 are listed and run beside PSS-018/013/019/017); each violation is reported once,
+  by the check of the level that forbids it. PSA conformance stays 4,537 of 4,537.
+- **Requests copied from limits**: the pod sets only limits; Kubernetes copies them into the requests, so
+  K8S-045/047 are silent. Trivy's KSV-0015/0016 (CPU/memory requests) fire: they read the manifest field, not
+  the object the API server stores.
+- **Default namespace** (`kind-cluster.yaml`): kind's `Cluster` and Kyverno's `ClusterPolicy` are not namespaced
+  objects of the built-in API; K8S-081 now reports a missing namespace only for namespaced built-in kinds
+  (an explicit `namespace: default` still for any kind). Trivy is silent too.
+- **FROM scratch without USER** runs as UID 0: DF-005 reports it (saying so), as Trivy's DS-0002 does;
+  hadolint's DL3002 only reports an explicit `USER root`.
+- **Pipes**: DF-010 finds the pipe after a `{ ...; }` group and inside `$(...)` like hadolint's DL4006, and is
+  silent on PowerShell (`SHELL [\"pwsh\", ...]`) and cmd images, which have no pipefail (hadolint likewise).
+  Trivy has no pipefail check.
+- **Version pins**: DF-024 now judges `go get` and `go install ...@latest` (hadolint DL3062) and new DF-071
+  judges yum/dnf/microdnf/zypper installs (hadolint DL3033/DL3041/DL3037). Trivy has no pin checks.
+- hadolint's DL3066 on `Dockerfile.pwsh` and Palisade's DF-006 (non-numeric USER) are unrelated to the issue.
+";

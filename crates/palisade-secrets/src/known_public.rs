@@ -21,6 +21,18 @@ pub const KNOWN_PUBLIC: &[(&str, &str)] = &[
     ("AIzaSyDSb51JiIcB6OJpwwMicseKRhhrOq1cS7g", "firebase-android-sdk messaging tests"),
     ("AIzaSyBF2RrAIm4a0mO64EShQfqfd2AFnzAvvuU", "firebase-android-sdk messaging tests"),
     ("AIzaSyBcE-OOIbhjyR83gm4r2MFCu4MJmprNXsw", "firebase-android-sdk performance tests"),
+    // The example credentials of the OAuth RFCs, quoted in every OAuth library's documentation.
+    ("2YotnFZFEjr1zCsicMWpAA", "RFC 6749 (OAuth 2.0) example access token"),
+    ("tGzv3JOkF0XG5Qx2TlKWIA", "RFC 6749 example refresh token"),
+    ("czZCaGRSa3F0MzpnWDFmQmF0M2JW", "RFC 6749 example client credentials (s6BhdRkqt3:gX1fBat3bV)"),
+    ("0685bd9184jfhq22", "RFC 5849 (OAuth 1.0) section 3.1 example consumer key"),
+    ("ad180jjd733klru7", "RFC 5849 section 3.1 example token"),
+    ("wOJIO9A2W5mFwDgiDvZbTSMK%2FPY%3D", "RFC 5849 section 3.1 example signature"),
+    ("9djdj82h48djs9d2", "RFC 5849 section 3.4.1 example consumer key"),
+    ("kkk9d7dh3k39sjv7", "RFC 5849 section 3.4.1 example token"),
+    ("djosJKDKJSD8743243%2Fjdk33klY%3D", "RFC 5849 section 3.4.1 example signature"),
+    ("45ghiukldjahdnhzdauz", "RFC 7009 (token revocation) example token"),
+    ("agabcdefddddafdd", "RFC 7009 example token"),
 ];
 
 /// True when `secret` is one of [`KNOWN_PUBLIC`].

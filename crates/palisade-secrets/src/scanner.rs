@@ -554,6 +554,10 @@ impl Scanner {
         if r.broad && is_hash_manifest(path, file_name) {
             return false;
         }
+        // A kubeconfig is YAML; `token: Type` in a source file is an annotation.
+        if &*r.id == "kubeconfig-token" && is_source_code(file_name) {
+            return false;
+        }
         match &r.paths {
             None => true,
             Some(g) => g.is_match(path) || g.is_match(file_name),
@@ -601,6 +605,26 @@ impl Scanner {
             if r.redact == Redact::Prefix && is_placeholder(secret) {
                 continue;
             }
+            // Example credentials: a URL's for a documentation host or with a placeholder password, an HTTP
+            // Basic header whose base64 spells a placeholder.
+            if r.broad {
+                let whole = caps.get(0).map(|w| w.as_bytes()).unwrap_or_default();
+                let host = whole.rsplit(|&b| b == b'@').next().unwrap_or_default();
+                let example_url = &*r.id == "url-credentials"
+                    && (documentation_host(host) || placeholder_word(secret) || is_template(secret));
+                // `Bearer your_api_key_here`, `Bearer dummy-token`: placeholders in any broad rule.
+                let lower = secret.to_ascii_lowercase();
+                let filler = [&b"your_"[..], b"your-", b"dummy", b"placeholder", b"example", b"changeme", b"environ", b"password"]
+                    .iter()
+                    .any(|w| memmem::find(&lower, w).is_some())
+                    || placeholder_word(secret)
+                    // `Bearer LITELLM_VIRTUAL_KEY`: the name of a variable, not its value.
+                    || (secret.contains(&b'_')
+                        && secret.iter().all(|&b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_'));
+                if example_url || filler || encodes_placeholder(secret) {
+                    continue;
+                }
+            }
             if let Some(kg) = r.key_group {
                 let key = caps.get(kg);
                 let quoted = ws + m.start() > 0 && matches!(data.get(ws + m.start() - 1), Some(b'"' | b'\''));
@@ -609,9 +633,15 @@ impl Scanner {
                     .and_then(|k| hay.get(k.end()..m.start()))
                     .is_some_and(|sep| sep.contains(&b',') && !sep.iter().any(|b| matches!(b, b'=' | b':')));
                 let key = key.map(|k| k.as_bytes()).unwrap_or_default();
+                // `"thinking-token-count-2026-05-13": "thinking-token-count-2026-05-13"`: an enum, not a secret.
+                if key.eq_ignore_ascii_case(secret) {
+                    continue;
+                }
                 if !generic_key_ok(key)
                     || !generic_value_ok(secret, code && !quoted)
                     || ((list || &*r.id == "generic-api-key") && is_identifier(secret))
+                    // `f(credentials, timeout=60)`: unquoted list items in source code are arguments.
+                    || (list && code && !quoted)
                     || self.has_provider_prefix(secret)
                 {
                     continue;
@@ -711,6 +741,23 @@ fn generic_key_ok(key: &[u8]) -> bool {
     if DENY_PART.iter().any(|d| memmem::find(k, d).is_some()) || is_file_name(k) {
         return false;
     }
+    // Pagination cursors and idempotency keys of cloud APIs (`NextContinuationToken`, `ClientRequestToken`,
+    // `next_page_token`): opaque, but no credential.
+    let bare: Vec<u8> = k.iter().copied().filter(|&b| b != b'_' && b != b'-').collect();
+    const NOT_CREDENTIAL: [&[u8]; 9] = [
+        b"continuationtoken",
+        b"nexttoken",
+        b"pagetoken",
+        b"clientrequesttoken",
+        b"changetoken",
+        b"actiontoken",
+        b"idempotencytoken",
+        b"paginationtoken",
+        b"synctoken",
+    ];
+    if NOT_CREDENTIAL.iter().any(|d| bare.ends_with(d)) {
+        return false;
+    }
     const DENY_SUFFIX: [&[u8]; 15] = [
         b"hash",
         b"handler",
@@ -759,30 +806,137 @@ fn is_file_name(v: &[u8]) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/' | b'+' | b'@'))
 }
 
-/// A name made of words (`ProxyBasicAuthHandler`, `HTTP_BASIC_AUTH`, `authHeaderValue`): letters only, and the
-/// words between case changes and `_`/`-` are four letters long on average. Random tokens of that length
-/// almost always hold a digit, and random mixed-case letters change case every two letters or so.
+/// A name made of words (`ProxyBasicAuthHandler`, `HTTP_BASIC_AUTH`, `V1LocalObjectReference`,
+/// `roles/iam.serviceAccountTokenCreator`, `google_oauth2_credentials`): letters, at most two digits, and
+/// `_ - . / : [ ]` between words; the words (split at those, at digits and where a lower-case letter meets
+/// an upper-case one) are three letters long on average, and no single lower-case letter stands between
+/// two capitals (`WJjE`), which random mixed-case text has every few characters. Random tokens of 16 or
+/// more characters almost always hold three digits or such a pattern.
 fn is_identifier(v: &[u8]) -> bool {
-    if v.len() < 8 || !v.iter().all(|&b| b.is_ascii_alphabetic() || b == b'_' || b == b'-') {
+    let sep = |b: u8| matches!(b, b'_' | b'-' | b'.' | b'/' | b':' | b'[' | b']');
+    if v.len() < 8
+        || !v.iter().all(|&b| b.is_ascii_alphanumeric() || sep(b))
+        || v.iter().filter(|b| b.is_ascii_digit()).count() > 2
+    {
         return false;
     }
-    let mut words = 1usize;
+    let mut words = 0usize;
     let mut letters = 0usize;
     let mut prev: Option<u8> = None;
     for &b in v {
-        if b == b'_' || b == b'-' {
-            if prev.is_some_and(|p| p != b'_' && p != b'-') {
-                words += 1;
-            }
-        } else {
+        if b.is_ascii_alphabetic() {
             letters += 1;
-            if b.is_ascii_uppercase() && prev.is_some_and(|p| p.is_ascii_lowercase()) {
-                words += 1;
-            }
+            let starts = match prev {
+                None => true,
+                Some(p) => !p.is_ascii_alphabetic() || (b.is_ascii_uppercase() && p.is_ascii_lowercase()),
+            };
+            words += usize::from(starts);
         }
         prev = Some(b);
     }
-    letters >= 4 * words
+    // `IdxToTokenIdx`: one-letter lower-case parts that are English words do occur in names.
+    let lone_lower = v.windows(3).any(|w| {
+        matches!(w, [a, b, c] if a.is_ascii_uppercase() && b.is_ascii_lowercase() && c.is_ascii_uppercase())
+            && ![
+                &b"To"[..],
+                b"Of",
+                b"In",
+                b"On",
+                b"By",
+                b"As",
+                b"At",
+                b"Is",
+                b"If",
+                b"Or",
+                b"Id",
+                b"Up",
+                b"No",
+                b"Do",
+            ]
+            .iter()
+            .any(|word| w.get(..2) == Some(*word))
+    });
+    words > 0 && letters >= 3 * words && !lone_lower
+}
+
+/// A URL or URN (`https://reauth.googleapis.com/v2/sessions`, `urn:mace:shibboleth:authmethod`): an address,
+/// not a secret. Credentials inside a URL are the `url-credentials` rule's.
+fn is_address(v: &[u8]) -> bool {
+    let lower = v.to_ascii_lowercase();
+    if lower.starts_with(b"urn:") {
+        return true;
+    }
+    let Some(i) = memmem::find(&lower, b"://") else { return false };
+    let scheme = lower.get(..i).unwrap_or_default();
+    !scheme.is_empty()
+        && scheme.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'.' | b'-'))
+        && !v.contains(&b'@')
+}
+
+/// An absolute or home-relative file path of ordinary names (`/Users/maciej`, `/build/fuse-overlayfs`).
+fn is_path(v: &[u8]) -> bool {
+    (v.starts_with(b"/") || v.starts_with(b"~/") || v.starts_with(b"./"))
+        && v.iter().filter(|&&b| b == b'/').count() >= 2
+        && v.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+        && v.split(|&b| b == b'/').all(|part| part.len() <= 40)
+}
+
+/// A template with `{name}` parts (`users/{userKey}/tokens/{clientId}`).
+fn is_template(v: &[u8]) -> bool {
+    memchr::memchr(b'{', v).is_some_and(|i| v.get(i..).is_some_and(|r| r.contains(&b'}')))
+}
+
+/// Base64 of `user:password` whose text is a placeholder (`dXNlcm5hbWU6cGFzc3dvcmQ=` is `username:password`).
+fn encodes_placeholder(v: &[u8]) -> bool {
+    use base64::Engine as _;
+    if v.len() < 8 || !v.len().is_multiple_of(4) {
+        return false;
+    }
+    let Ok(text) = base64::engine::general_purpose::STANDARD.decode(v) else { return false };
+    let lower = text.to_ascii_lowercase();
+    const WORDS: [&[u8]; 8] =
+        [b"password", b"username", b"example", b"placeholder", b"changeme", b"your_", b"your-", b"dummy"];
+    text.contains(&b':')
+        && text.iter().all(|b| b.is_ascii_graphic() || *b == b' ')
+        && (WORDS.iter().any(|w| memmem::find(&lower, w).is_some())
+            || text.split(|&b| b == b':').any(placeholder_word))
+}
+
+/// Words used as example credentials (`user:pass`, `abc:xyz`, `joe:password`, `john.doe:p4ssw0rd`).
+fn placeholder_word(v: &[u8]) -> bool {
+    const WORDS: [&[u8]; 18] = [
+        b"pass",
+        b"password",
+        b"passwd",
+        b"pwd",
+        b"secret",
+        b"xyz",
+        b"bar",
+        b"foo",
+        b"p4ssw0rd",
+        b"p@ssw0rd",
+        b"changeme",
+        b"tiger",
+        b"token",
+        b"hunter2",
+        b"xyzzy",
+        b"letmein",
+        b"***",
+        b"...",
+    ];
+    let lower = v.to_ascii_lowercase();
+    WORDS.iter().any(|w| lower == *w) || (!v.is_empty() && v.iter().all(|&b| b == b'*' || b == b'x'))
+}
+
+/// Host names reserved for documentation and testing (RFC 2606, RFC 6761): `example.com`/`.net`/`.org` and
+/// their subdomains, `*.example`, `*.test`, `*.invalid`, `localhost`. Credentials for them are examples.
+fn documentation_host(host: &[u8]) -> bool {
+    let h = host.to_ascii_lowercase();
+    let h = h.strip_suffix(b".").unwrap_or(&h);
+    ["example.com", "example.net", "example.org", "example", "test", "invalid", "localhost"].iter().any(|d| {
+        h == d.as_bytes()
+            || (h.len() > d.len() && h.ends_with(d.as_bytes()) && h.get(h.len() - d.len() - 1) == Some(&b'.'))
+    })
 }
 
 /// A lower-case host name (`wijiji.santafe.edu`), possibly followed by `:` as in a mail header's text.
@@ -820,7 +974,7 @@ fn is_source_code(file_name: &str) -> bool {
 /// source file, where a bare name is an identifier or a type, never a literal.
 fn generic_value_ok(v: &[u8], code_expr: bool) -> bool {
     let lower = v.to_ascii_lowercase();
-    const DENY: [&[u8]; 17] = [
+    const DENY: [&[u8]; 19] = [
         b"example",
         b"placeholder",
         b"your_",
@@ -838,12 +992,81 @@ fn generic_value_ok(v: &[u8], code_expr: bool) -> bool {
         b"abcdefgh",
         b"12345678",
         b"qwerty",
+        // Sequential filler (`abcd12f2-...` in SDK examples); four random hex digits spell it 1 in 65536.
+        b"abcd",
+        b"environ",
     ];
     if DENY.iter().any(|d| memmem::find(&lower, d).is_some()) {
         return false;
     }
     // A label (`"one_time_password": "Engangskode:"`), a digest, a file name, a host name.
-    if v.ends_with(b":") || is_digest(v) || is_file_name(v) || is_host_name(v) {
+    // Code: JavaScript operators in minified bundles (`e.usage?.total_tokens`, `a??b`, `(e)=>x`).
+    let operators =
+        [&b"?."[..], b"??", b"=>", b"&&", b"||", b"==="].iter().any(|o| memmem::find(v, o).is_some());
+    // `!!node.flag`, `~mask`, `?Name`, `$text-secondary`, `&Kernel::f`: an expression or a reference.
+    let sigil = v.first().is_some_and(|b| matches!(b, b'!' | b'~' | b'?' | b'$' | b'&' | b'#'))
+        && v.get(1..).is_some_and(|rest| {
+            let rest = rest.strip_prefix(b"!").unwrap_or(rest);
+            is_identifier(rest)
+                || rest.starts_with(b"/")
+                || rest.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-'))
+        });
+    // `registry().credentials(id)`: a call.
+    let call = memmem::find(v, b"()").is_some() || (v.ends_with(b")") && v.contains(&b'('));
+    // `2016-09-08T21:47:36Z`: a date.
+    let date = v.len() >= 10
+        && v.iter()
+            .take(10)
+            .enumerate()
+            .all(|(i, &b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
+    // `c128_cur_max_seq_len`, `0002_alter_permission_name_max_length` (a Django migration): snake_case names
+    // of three or more parts, two of them words.
+    let parts: Vec<&[u8]> = v.split(|&b| b == b'_').collect();
+    let snake = parts.len() >= 3
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts.iter().filter(|p| p.first().is_some_and(u8::is_ascii_lowercase)).count() >= 2;
+    // `t?e.total_tokens:e.api_requests`, `t.total_tokens+s.metrics.total_tokens`: a ternary or a sum of member
+    // accesses in minified JavaScript (base64 has `+` and `/` but no `.` or `_` in its pieces).
+    let pieces: Vec<&[u8]> = v.split(|&b| matches!(b, b'?' | b':' | b'+')).collect();
+    let expression = pieces.len() >= 2
+        && pieces.iter().all(|p| {
+            p.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+                && p.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        })
+        && pieces.iter().filter(|p| p.contains(&b'.')).count() >= 2;
+    // `s:netrw_passwd`, `a:dict.tmpdir`: Vim script variables with their scope.
+    let vim_var = v.len() > 2
+        && v.get(1) == Some(&b':')
+        && v.first().is_some_and(|b| b"gslabvwt".contains(b))
+        && v.get(2..).is_some_and(|r| {
+            r.first().is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+                && r.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+        });
+    // `true|false`, `scram-sha-256`: a list of choices, an algorithm's name.
+    let choices = v.contains(&b'|')
+        && v.split(|&b| b == b'|').all(|w| !w.is_empty() && w.iter().all(u8::is_ascii_lowercase));
+    let algorithm =
+        [&b"sha-256"[..], b"sha-512", b"sha256", b"sha512", b"md5"].iter().any(|a| lower.ends_with(a))
+            && v.iter().all(|&b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if v.ends_with(b":")
+        || vim_var
+        || choices
+        || algorithm
+        || expression
+        || sigil
+        || call
+        || date
+        || snake
+        || operators
+        || is_digest(v)
+        || is_file_name(v)
+        || is_host_name(v)
+        || is_address(v)
+        || is_path(v)
+        || is_template(v)
+    {
         return false;
     }
     // Dotted identifier paths (`self.password`, `config.db.token`) and bare CONSTANT_NAMES.
@@ -1111,6 +1334,95 @@ severity = "critical"
         // A secret in a list beside its name is still one.
         let hdr = r#"req.add_header("X-Auth-Token", "Xk9pQ2mV7rT4wZ8bN3cF6hJ1")"#;
         assert_eq!(ids(&s, "client.py", hdr), vec!["generic-api-key"]);
+    }
+
+    /// False alarms met on this machine's /usr (Google Cloud SDK, Python and Node documentation).
+    #[test]
+    fn clean_corpus_false_alarms() {
+        let s = scanner();
+        let clean = [
+            ("models/v1_rbd_volume_source.py", "        'secret_ref': 'V1LocalObjectReference',"),
+            ("oauth2client/contrib/reauth.py", "REAUTH_API = 'https://reauth.googleapis.com/v2/sessions'"),
+            (
+                "daisy_utils.py",
+                "ROLE_IAM_SERVICE_ACCOUNT_TOKEN_CREATOR = 'roles/iam.serviceAccountTokenCreator'",
+            ),
+            ("flask_util.py", "_CREDENTIALS_KEY = 'google_oauth2_credentials'"),
+            ("boto_config.py", "    ('Credentials', 'gs_oauth2_refresh_token', None),"),
+            ("external_account.py", r#"        "subject_token": "subject_token_0","#),
+            (
+                "_default.py",
+                "            os.environ[environment_vars.CREDENTIALS], quota_project_id=quota_project_id",
+            ),
+            ("creds.py", "    credentials, access_token_file=None, cache_only_rapt=False"),
+            ("resources.py", "    TOKENS = ('tokens', 'users/{userKey}/tokens/{clientId}', {},"),
+            (
+                "verify4-res.xml",
+                r#"<AuthenticationStatement AuthenticationMethod="urn:mace:shibboleth:authmethod">"#,
+            ),
+            ("report.md", "  PWD: '/Users/maciej',"),
+            ("test_auth.py", r#"BASIC_AUTH_ENCODING = "dXNlcm5hbWU6cGFzc3dvcmQ=""#),
+            ("url.md", "const myURL = new URL('https://abc:xyz@sub.example.com:8080/p/a/t/h?query=string');"),
+            ("request.py", ">>> _parse_proxy('http://joe:password@proxy.internal:3128')"),
+            ("api.md", r#"  "Authorization": "Basic dXNlcm5hbWU6cGFzc3dvcmQ=","#),
+            // Found in the PyPI/npm corpus: SDK examples, placeholders, sample databases, enums, bundles.
+            ("waf/examples-1.json", r#"        "ChangeToken": "abcd12f2-46da-4fdb-b8d5-fbd4c466928f","#),
+            ("README.md", "  --header 'Authorization: Bearer your_api_key_here'"),
+            ("engines.rst", r#"engine = create_engine("postgresql+psycopg2://scott:tiger@host/dbname")"#),
+            ("s3.py", r#"uri = f"s3://{access_key}:{secret_key}@mybucket/foo/bar""#),
+            ("models.json", r#""thinking-token-count-2026-05-13": "thinking-token-count-2026-05-13","#),
+            ("config.yaml", "api_key: os.environ/E2B_API_KEY"),
+            ("kernel.py", "routingData.mPtrPermutedIdxToTokenIdx = permutedIdxToTokenIdx;"),
+            ("ui.txt", "totalTokens:e.usage?.total_tokens,reasoningTokens:e.usage?.output_tokens"),
+            ("oauthlib/parameters.py", r#"    "access_token":"2YotnFZFEjr1zCsicMWpAA","#),
+            ("s3/examples-1.json", r#""NextContinuationToken": "1w41l63U0xa8q7smH50vCxyTQqdxo69O3EmK28Bi""#),
+            ("iam/examples-1.json", r#""PasswordLastUsed": "2016-09-08T21:47:36Z","#),
+            ("convert.js", "const hasExclamationToken = !!node.exclamationToken;"),
+            ("js-tokens/index.js", r#"nextLastSignificantToken = "?NonExpressionParenKeyword";"#),
+            ("highlight.py", r#"    Token.Name.Variable: "$text-secondary","#),
+            ("router.py", r#"_note("get_deployment_credentials", "registry().credentials(id)")"#),
+            (
+                "kernel.py",
+                r#"@triton.jit(do_not_specialize=["bs", "num_write_tokens", "c128_cur_max_seq_len"])"#,
+            ),
+            ("model_management.py", "  -H 'Authorization: Bearer LITELLM_VIRTUAL_KEY' \\"),
+            ("spec_tp_sync.py", "    token: SpecTpSyncSite.DSPARK_DRAFT"),
+            ("pyodbc.py", "DSN=some_dsn;UID=scott;PWD=tiger"),
+            ("netrw.vim", "  let s:netrw_hup[host].passwd = s:netrw_passwd"),
+            ("rust.vim", "    let pwd = a:dict.istemp ? a:dict.tmpdir : ''"),
+            ("management.properties", "# com.sun.management.jmxremote.password.toHashes = true|false"),
+            ("postgresql.conf.sample", "#password_encryption = scram-sha-256\t# scram-sha-256 or md5"),
+            (
+                "chunks/00f.js",
+                r#"u=(e,t)=>"spend"===t?e.spend:"tokens"===t?e.total_tokens:e.api_requests,m=1"#,
+            ),
+            (
+                "chunks/21h.js",
+                "requests:t.api_requests,total_tokens:t.total_tokens+s.metrics.total_tokens,x=1",
+            ),
+            (
+                "auth/migrations/0003_alter_user_email_max_length.py",
+                r#"        ("auth", "0002_alter_permission_name_max_length"),"#,
+            ),
+        ];
+        for (path, line) in clean {
+            assert!(ids(&s, path, line).is_empty(), "{path}: {line}: {:?}", ids(&s, path, line));
+        }
+        // Real-looking values beside them are still reported.
+        assert_eq!(ids(&s, "a.py", "'secret_ref': 'Xk9pQ2mV7rT4wZ8bN3cF6hJ1',"), vec!["generic-api-key"]);
+        assert_eq!(
+            ids(&s, "a.yaml", "url: https://deploy:Z9kQ2xP7vL4m@git.corp.io/x"),
+            vec!["url-credentials"]
+        );
+        assert_eq!(
+            ids(&s, "a.txt", "Authorization: Basic ZGVwbG95Olo5a1EyeFA3dkw0bQ=="),
+            vec!["basic-auth-header"]
+        );
+        assert!(
+            !is_identifier(b"lucWJjEhlxZW01cXI3YmVlcYnpxNGhzk") && !is_identifier(b"XT_Mafv_aUCGheuCaKY8P")
+        );
+        assert!(documentation_host(b"sub.example.com") && documentation_host(b"localhost"));
+        assert!(!documentation_host(b"example.com.evil.io") && !documentation_host(b"myexample.com"));
     }
 
     #[test]
