@@ -592,10 +592,13 @@ pub(crate) fn build_info(
     requested_platform: Option<&str>,
     warnings: &Warnings,
 ) -> Result<(ArtifactInfo, Vec<PlannedLayer>), ArtifactError> {
-    let cfg: ConfigDoc = serde_json::from_slice(config_bytes).map_err(|e| ArtifactError::NotAnImage {
-        target: target.into(),
-        reason: format!("image config is not valid: {e}"),
+    // One wrongly typed field (`"User": 5`) is dropped with a warning; the rest of the config is used.
+    let (cfg, fixed): (ConfigDoc, _) = palisade_core::lenient::from_slice(config_bytes).map_err(|e| {
+        ArtifactError::NotAnImage { target: target.into(), reason: format!("image config is not valid: {e}") }
     })?;
+    for note in fixed {
+        warn(warnings, None, None, format!("{target}: image config: {note}"));
+    }
     let diff_ids = cfg.rootfs.as_ref().map(|r| r.diff_ids.clone()).unwrap_or_default();
     if diff_ids.len() != layers.len() {
         warn(
@@ -1111,5 +1114,21 @@ mod tests {
         assert_eq!(info.platform.as_deref(), Some("linux/amd64"));
         assert_eq!(planned[1].blob, "b2");
         assert!(build_info("t", "t", b"not json", "x".into(), &layers, None, &w).is_err());
+    }
+
+    /// `"User": 5` drops that field with a warning naming it, not the image.
+    #[test]
+    fn a_wrongly_typed_config_field_is_a_warning() {
+        let cfg = br#"{"architecture":"amd64","os":"linux","config":{"User":5,"Env":["A=1"]},
+            "rootfs":{"type":"layers","diff_ids":["sha256:aa"]}}"#;
+        let layers = vec![(Some("sha256:11".to_string()), Some(5), "b1".to_string())];
+        let w = Warnings::new();
+        let (info, _) = build_info("t", "t", cfg, "sha256:cfg".into(), &layers, None, &w).expect("info");
+        let c = info.config.expect("config");
+        assert_eq!(c.user, None);
+        assert_eq!(c.env, vec!["A=1".to_string()]);
+        let w = w.into_vec();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].message.contains("config.User"), "{w:?}");
     }
 }
