@@ -630,6 +630,9 @@ pub(crate) fn build_info(
         }
     }
     let mut planned = Vec::new();
+    // A manifest may list one blob many times (5,000 times in a hostile image): it is read once, at its
+    // first place, so its files and findings are not repeated; one warning per repeated blob says so.
+    let mut first_of: HashMap<&str, (u32, u32)> = HashMap::new();
     for (i, (digest, size, blob)) in layers.iter().enumerate() {
         let index = u32::try_from(i).unwrap_or(u32::MAX);
         let diff_id = diff_ids.get(i).cloned();
@@ -640,10 +643,27 @@ pub(crate) fn build_info(
             created_by: created_by.get(i).cloned().flatten(),
             size: *size,
         });
+        let key = digest.as_deref().unwrap_or(blob.as_str());
+        if let Some((_, repeats)) = first_of.get_mut(key) {
+            *repeats += 1;
+            continue;
+        }
+        first_of.insert(key, (index, 0));
         planned.push(PlannedLayer {
             spec: LayerSpec { index, digest: digest.clone(), diff_id },
             blob: blob.clone(),
         });
+    }
+    let mut repeated: Vec<(u32, u32, &str)> =
+        first_of.iter().filter(|(_, (_, n))| *n > 0).map(|(k, (i, n))| (*i, *n, *k)).collect();
+    repeated.sort_unstable();
+    for (index, n, key) in repeated {
+        warn(
+            warnings,
+            None,
+            Some(index),
+            format!("{target}: layer {index} ({key}) is listed {n} more times in the manifest; read once"),
+        );
     }
     let c = cfg.config.unwrap_or_default();
     info.config = Some(ImageConfig {
@@ -709,10 +729,10 @@ where
         })
         .collect();
     let mut tree = FileTree::layered();
-    for (i, out) in outcomes.iter().enumerate() {
-        let idx = u32::try_from(i).unwrap_or(u32::MAX);
+    for (l, out) in layers.iter().zip(&outcomes) {
+        let idx = l.spec.index;
         tree.apply_layer(idx, &out.entries);
-        if let Some(li) = info.layers.get_mut(i) {
+        if let Some(li) = info.layers.get_mut(idx as usize) {
             if li.digest.is_none() {
                 li.digest = out.digest.clone();
             }

@@ -66,6 +66,8 @@ impl Collector {
     pub fn warn(&mut self, msg: String) {
         self.warning_count += 1;
         if self.warnings.len() < MAX_WARNINGS {
+            // Messages quote source documents (a serde error names the bad value): escaped and capped.
+            let msg = palisade_core::warning::bounded(&msg, palisade_core::warning::MAX_TEXT);
             tracing::warn!("{msg}");
             self.warnings.push(msg);
         }
