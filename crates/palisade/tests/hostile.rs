@@ -64,10 +64,10 @@ fn recursive_view_in_a_scanned_rpmdb_does_not_hang() {
     let rpm = root.join("var/lib/rpm");
     std::fs::create_dir_all(&rpm).unwrap();
     let c = rusqlite::Connection::open(rpm.join("rpmdb.sqlite")).unwrap();
-    c.execute_batch(&format!(
+    c.execute_batch(
         "CREATE VIEW Packages AS WITH RECURSIVE r(hnum, blob) AS \
-         (SELECT 1, x'00' UNION ALL SELECT hnum + 1, blob FROM r) SELECT * FROM r;"
-    ))
+         (SELECT 1, x'00' UNION ALL SELECT hnum + 1, blob FROM r) SELECT * FROM r;",
+    )
     .unwrap();
     drop(c);
     std::fs::write(

@@ -261,6 +261,15 @@ fn read_tar_gz(f: std::fs::File, path: &Path, feed: &str, c: &mut Collector) -> 
     Ok(())
 }
 
+/// Import one advisory document (OSV JSON/YAML, Debian tracker, Alpine secdb) into a fresh collector and
+/// return (advisories kept, warnings). For fuzzing and tests; never panics on any input.
+#[doc(hidden)]
+pub fn import_document(file: &str, data: &[u8]) -> (usize, u64) {
+    let mut c = Collector::default();
+    document("fuzz", file, data, &mut c);
+    (c.advisories.len(), c.warning_count)
+}
+
 /// Recognise and convert one document.
 pub(crate) fn document(feed: &str, file: &str, data: &[u8], c: &mut Collector) {
     c.feed(feed).documents += 1;
