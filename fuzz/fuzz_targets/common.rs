@@ -1,6 +1,6 @@
 //! Run every inventory parser that wants `path` on `data`.
 use palisade_artifact::FileMeta;
-use palisade_inventory::{Input, Output, Parser};
+use palisade_inventory::{Input, Output};
 
 pub fn parse_as(path: &str, data: &[u8]) {
     let meta = FileMeta { path, size: data.len() as u64, mode: 0o644, layer: Some(0) };
