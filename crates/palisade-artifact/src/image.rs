@@ -621,10 +621,13 @@ pub(crate) fn build_info(
     requested_platform: Option<&str>,
     warnings: &Warnings,
 ) -> Result<(ArtifactInfo, Vec<PlannedLayer>), ArtifactError> {
-    let cfg: ConfigDoc = serde_json::from_slice(config_bytes).map_err(|e| ArtifactError::NotAnImage {
-        target: target.into(),
-        reason: format!("image config is not valid: {e}"),
+    // One wrongly typed field (`"User": 5`) is dropped with a warning; the rest of the config is used.
+    let (cfg, fixed): (ConfigDoc, _) = palisade_core::lenient::from_slice(config_bytes).map_err(|e| {
+        ArtifactError::NotAnImage { target: target.into(), reason: format!("image config is not valid: {e}") }
     })?;
+    for note in fixed {
+        warn(warnings, None, None, format!("{target}: image config: {note}"));
+    }
     let diff_ids = cfg.rootfs.as_ref().map(|r| r.diff_ids.clone()).unwrap_or_default();
     if diff_ids.len() != layers.len() {
         warn(
@@ -656,6 +659,9 @@ pub(crate) fn build_info(
         }
     }
     let mut planned = Vec::new();
+    // A manifest may list one blob many times (5,000 times in a hostile image): it is read once, at its
+    // first place, so its files and findings are not repeated; one warning per repeated blob says so.
+    let mut first_of: HashMap<&str, (u32, u32)> = HashMap::new();
     for (i, (digest, size, blob)) in layers.iter().enumerate() {
         let index = u32::try_from(i).unwrap_or(u32::MAX);
         let diff_id = diff_ids.get(i).cloned();
@@ -666,10 +672,27 @@ pub(crate) fn build_info(
             created_by: created_by.get(i).cloned().flatten(),
             size: *size,
         });
+        let key = digest.as_deref().unwrap_or(blob.as_str());
+        if let Some((_, repeats)) = first_of.get_mut(key) {
+            *repeats += 1;
+            continue;
+        }
+        first_of.insert(key, (index, 0));
         planned.push(PlannedLayer {
             spec: LayerSpec { index, digest: digest.clone(), diff_id },
             blob: blob.clone(),
         });
+    }
+    let mut repeated: Vec<(u32, u32, &str)> =
+        first_of.iter().filter(|(_, (_, n))| *n > 0).map(|(k, (i, n))| (*i, *n, *k)).collect();
+    repeated.sort_unstable();
+    for (index, n, key) in repeated {
+        warn(
+            warnings,
+            None,
+            Some(index),
+            format!("{target}: layer {index} ({key}) is listed {n} more times in the manifest; read once"),
+        );
     }
     let c = cfg.config.unwrap_or_default();
     info.config = Some(ImageConfig {
@@ -746,10 +769,10 @@ where
         warn(warnings, None, None, format!("layer cache {}: cannot trim it: {e}", c.dir().display()));
     }
     let mut tree = FileTree::layered();
-    for (i, out) in outcomes.iter().enumerate() {
-        let idx = u32::try_from(i).unwrap_or(u32::MAX);
+    for (l, out) in layers.iter().zip(&outcomes) {
+        let idx = l.spec.index;
         tree.apply_layer(idx, &out.entries);
-        if let Some(li) = info.layers.get_mut(i) {
+        if let Some(li) = info.layers.get_mut(idx as usize) {
             if li.digest.is_none() {
                 li.digest = out.digest.clone();
             }
@@ -1275,5 +1298,21 @@ mod tests {
         assert_eq!(info.platform.as_deref(), Some("linux/amd64"));
         assert_eq!(planned[1].blob, "b2");
         assert!(build_info("t", "t", b"not json", "x".into(), &layers, None, &w).is_err());
+    }
+
+    /// `"User": 5` drops that field with a warning naming it, not the image.
+    #[test]
+    fn a_wrongly_typed_config_field_is_a_warning() {
+        let cfg = br#"{"architecture":"amd64","os":"linux","config":{"User":5,"Env":["A=1"]},
+            "rootfs":{"type":"layers","diff_ids":["sha256:aa"]}}"#;
+        let layers = vec![(Some("sha256:11".to_string()), Some(5), "b1".to_string())];
+        let w = Warnings::new();
+        let (info, _) = build_info("t", "t", cfg, "sha256:cfg".into(), &layers, None, &w).expect("info");
+        let c = info.config.expect("config");
+        assert_eq!(c.user, None);
+        assert_eq!(c.env, vec!["A=1".to_string()]);
+        let w = w.into_vec();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert!(w[0].message.contains("config.User"), "{w:?}");
     }
 }

@@ -39,6 +39,13 @@ pub use image::{ImageFormat, detect};
 pub use skip::{SkipError, SkipFilter};
 pub use tree::{EntryKind, FileTree};
 
+/// Read one layer blob (tar, gzip or zstd) from memory into `sink`, as layer 0. For fuzzing and tests: the
+/// same reader images use, without an image around it.
+#[doc(hidden)]
+pub fn read_layer_blob(blob: &[u8], opts: &Options, sink: &dyn FileSink, warnings: &Warnings) {
+    let _ = layer::read_layer(blob, &layer::LayerSpec::default(), opts, sink, warnings);
+}
+
 use palisade_core::{ArtifactInfo, ArtifactKind, Progress, Warning, Warnings};
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -103,7 +103,7 @@ impl RegistryBlobs<'_> {
         let total = layers.len();
         let mut jobs: Vec<(usize, String, PathBuf)> = Vec::new();
         for (i, l) in layers.iter().enumerate() {
-            let size = info.layers.get(i).and_then(|li| li.size);
+            let size = info.layers.get(l.spec.index as usize).and_then(|li| li.size);
             if size.is_some_and(|s| s > opts.limits.max_layer_bytes) {
                 warn(
                     warnings,

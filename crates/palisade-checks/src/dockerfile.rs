@@ -106,15 +106,34 @@ impl LineIndex {
 }
 
 impl Dockerfile {
-    /// Parse a Dockerfile. A line with an unknown instruction is blanked out and recorded in `skipped` (at most
-    /// 32 such lines; beyond that, or for any other error, the error is returned).
+    /// Parse a Dockerfile. One bad instruction does not hide the others: a heredoc that is never closed runs
+    /// to the end of the file (as BuildKit reads it), and a line with an unknown or malformed instruction is
+    /// blanked out; each is recorded in `skipped` (at most 32; beyond that the error is returned).
     pub fn parse(text: &str) -> Result<Dockerfile, DockerfileError> {
         let mut text = std::borrow::Cow::Borrowed(text);
         let mut skipped = Vec::new();
+        let mut closed_heredoc = false;
         loop {
             match Self::parse_strict(&text) {
-                Err(e) if e.message.contains("unknown instruction") && skipped.len() < 32 => {
+                Err(mut e) if skipped.len() < 32 && e.line > 0 => {
+                    if !closed_heredoc && let Some(delim) = unclosed_heredoc(&text, &e) {
+                        closed_heredoc = true;
+                        e.message = format!("{}; the heredoc {delim} runs to the end of the file", e.message);
+                        skipped.push(e);
+                        let mut t = text.into_owned();
+                        if !t.ends_with('\n') {
+                            t.push('\n');
+                        }
+                        t.push_str(&delim);
+                        t.push('\n');
+                        text = std::borrow::Cow::Owned(t);
+                        continue;
+                    }
                     let blanked = blank_line(&text, e.line).ok_or_else(|| e.clone())?;
+                    if blanked == *text {
+                        return Err(e);
+                    }
+                    e.message = format!("{}; instruction skipped", e.message);
                     skipped.push(e);
                     text = std::borrow::Cow::Owned(blanked);
                 }
@@ -247,6 +266,32 @@ fn raw_text(text: &str, start: usize, end: usize) -> String {
 
 /// `text` with 1-based line `line` replaced by spaces (offsets of every other line are kept); `None` when the
 /// line does not exist.
+/// The delimiter of the first heredoc (`<<EOF`, `<<-"EOF"`) that no later line closes, when the parser
+/// failed (`e`) on a file that has one.
+fn unclosed_heredoc(text: &str, e: &DockerfileError) -> Option<String> {
+    if e.line == 0 {
+        return None;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    for (i, line) in lines.iter().enumerate() {
+        let mut rest = *line;
+        while let Some(at) = rest.find("<<") {
+            let after = rest[at + 2..].trim_start_matches('-');
+            let after = after.trim_start_matches(['"', '\'']);
+            let delim: String =
+                after.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
+            rest = &rest[at + 2..];
+            if delim.is_empty() {
+                continue;
+            }
+            if !lines.get(i + 1..).unwrap_or_default().iter().any(|l| l.trim() == delim) {
+                return Some(delim);
+            }
+        }
+    }
+    None
+}
+
 fn blank_line(text: &str, line: u32) -> Option<String> {
     let idx = usize::try_from(line).ok()?.checked_sub(1)?;
     let mut out = String::with_capacity(text.len());
@@ -750,8 +795,22 @@ mod tests {
     }
 
     #[test]
-    fn bad_dockerfile_is_an_error() {
-        assert!(Dockerfile::parse("FROM alpine\nCOPY\n").is_err());
+    fn a_bad_instruction_is_skipped_and_reported() {
+        let d = Dockerfile::parse("FROM alpine\nCOPY\nUSER root\n").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(d.skipped.len(), 1, "{:?}", d.skipped);
+        assert_eq!(d.skipped[0].line, 2);
+        assert!(d.all("USER").next().is_some());
+    }
+
+    /// An unclosed heredoc runs to the end of the file; the instructions before it are kept.
+    #[test]
+    fn an_unclosed_heredoc_keeps_the_rest() {
+        let d = Dockerfile::parse("FROM alpine\nUSER root\nRUN <<EOF\napk add curl\n")
+            .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(d.skipped.len(), 1, "{:?}", d.skipped);
+        assert!(d.skipped[0].message.contains("heredoc EOF"), "{:?}", d.skipped);
+        assert!(d.all("USER").next().is_some());
+        assert!(d.all("RUN").next().is_some_and(|r| r.raw.contains("apk add curl")));
     }
 
     #[test]

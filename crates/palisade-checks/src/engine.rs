@@ -235,27 +235,27 @@ impl Engine {
 
     /// Check a file as part of a larger scan: per-object findings now, relational checks left pending.
     pub(crate) fn partial(&self, path: &str, kind: FileKind, data: &[u8]) -> Partial {
-        let text = match std::str::from_utf8(data) {
-            Ok(t) => t,
-            Err(e) => {
-                return Partial {
-                    errors: vec![FileError {
-                        file: path.to_string(),
-                        line: 0,
-                        column: 0,
-                        message: format!("not UTF-8 text (invalid byte at offset {})", e.valid_up_to()),
-                    }],
-                    ..Partial::default()
-                };
-            }
-        };
-        match kind {
-            FileKind::Manifest => self.partial_manifest(path, text, None),
+        // A stray non-UTF-8 byte spoils one value, not the file: it is replaced by U+FFFD, reported, and the
+        // rest is checked.
+        let bad_utf8 = std::str::from_utf8(data).err().map(|e| FileError {
+            file: path.to_string(),
+            line: 1 + memchr_lines(&data[..e.valid_up_to()]),
+            column: 0,
+            message: format!(
+                "not UTF-8 text (invalid byte at offset {}); invalid bytes were replaced and the rest checked",
+                e.valid_up_to()
+            ),
+        });
+        let text = String::from_utf8_lossy(data);
+        let mut p = match kind {
+            FileKind::Manifest => self.partial_manifest(path, &text, None),
             FileKind::Dockerfile => {
-                let r = self.check_dockerfile(path, text);
+                let r = self.check_dockerfile(path, &text);
                 Partial { findings: r.findings, errors: r.errors, ..Partial::default() }
             }
-        }
+        };
+        p.errors.extend(bad_utf8);
+        p
     }
 
     /// Kubernetes YAML/JSON text as part of a larger scan. `map` moves positions in rendered Helm output
@@ -564,4 +564,9 @@ fn inline_ignores(text: &str) -> Vec<(u32, String, String)> {
         }
     }
     out
+}
+
+/// Number of line ends in `data` (for the line of a byte offset).
+fn memchr_lines(data: &[u8]) -> u32 {
+    u32::try_from(data.iter().filter(|&&b| b == b'\n').count()).unwrap_or(u32::MAX)
 }

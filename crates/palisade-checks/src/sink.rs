@@ -297,7 +297,26 @@ fn read_inside(root: &Path, file: &Path) -> Option<String> {
 
 impl FileSink for ConfigSink {
     fn wants(&self, meta: &FileMeta) -> bool {
-        meta.size <= MAX_FILE_SIZE && file_kind(meta.path).is_some() && !skipped_dir(meta.path)
+        if file_kind(meta.path).is_none() || skipped_dir(meta.path) {
+            return false;
+        }
+        if meta.size > MAX_FILE_SIZE {
+            // Not read, but never silently: a manifest this large is reported (docs/limits.md).
+            let w = Warning::new(
+                "misconfig",
+                format!(
+                    "file is {} bytes, over the {MAX_FILE_SIZE} byte limit of config checks; not checked",
+                    meta.size
+                ),
+            )
+            .at(meta.path, meta.layer);
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if !st.warnings.contains(&w) {
+                st.warnings.push(w);
+            }
+            return false;
+        }
+        true
     }
 
     fn accept(&self, meta: &FileMeta, data: &[u8], warnings: &Warnings) {

@@ -186,12 +186,15 @@ pub type DocResult = Result<Node, YamlError>;
 pub fn load_all(text: &str) -> Vec<DocResult> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match load_stream(text, 0) {
-        Ok(docs) => docs.into_iter().map(Ok).collect(),
+        Ok((docs, warnings)) => docs.into_iter().map(Ok).chain(warnings.into_iter().map(Err)).collect(),
         Err(_) => {
             let mut out = Vec::new();
             for (offset, part) in split_documents(text) {
                 match load_stream(part, offset) {
-                    Ok(docs) => out.extend(docs.into_iter().map(Ok)),
+                    Ok((docs, warnings)) => {
+                        out.extend(docs.into_iter().map(Ok));
+                        out.extend(warnings.into_iter().map(Err));
+                    }
                     Err(e) => out.push(Err(e)),
                 }
             }
@@ -237,6 +240,8 @@ enum Frame {
     },
     Map {
         entries: Vec<(Key, Node)>,
+        /// Position of each key in `entries` (rebuilt after a merge key changes the order).
+        index: HashMap<String, usize>,
         key: Option<Key>,
         merged: Vec<String>,
         anchor: usize,
@@ -250,10 +255,22 @@ struct Builder {
     anchors: HashMap<usize, (Node, usize)>,
     docs: Vec<Node>,
     alias_nodes: usize,
+    /// Problems that do not make the document unreadable (duplicate keys: the last value is kept, as the
+    /// Kubernetes API server does).
+    warnings: Vec<YamlError>,
 }
 
-fn load_stream(text: &str, line_offset: u32) -> Result<Vec<Node>, YamlError> {
-    let mut b = Builder { stack: Vec::new(), anchors: HashMap::new(), docs: Vec::new(), alias_nodes: 0 };
+/// The documents of a stream and the problems that did not make them unreadable.
+type Loaded = (Vec<Node>, Vec<YamlError>);
+
+fn load_stream(text: &str, line_offset: u32) -> Result<Loaded, YamlError> {
+    let mut b = Builder {
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        docs: Vec::new(),
+        alias_nodes: 0,
+        warnings: Vec::new(),
+    };
     let mut doc_has_root = false;
     for ev in Parser::new_from_str(text) {
         let (ev, span) = ev.map_err(|e| {
@@ -309,6 +326,7 @@ fn load_stream(text: &str, line_offset: u32) -> Result<Vec<Node>, YamlError> {
                 b.check_depth(line, col)?;
                 b.stack.push(Frame::Map {
                     entries: Vec::new(),
+                    index: HashMap::new(),
                     key: None,
                     merged: Vec::new(),
                     anchor,
@@ -333,7 +351,7 @@ fn load_stream(text: &str, line_offset: u32) -> Result<Vec<Node>, YamlError> {
             Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
     }
-    Ok(b.docs)
+    Ok((b.docs, b.warnings))
 }
 
 impl Builder {
@@ -364,7 +382,7 @@ impl Builder {
                 items.push(node);
                 Ok(false)
             }
-            Some(Frame::Map { entries, key, merged, .. }) => {
+            Some(Frame::Map { entries, index, key, merged, .. }) => {
                 match key.take() {
                     None => {
                         let name = match &node.value {
@@ -386,20 +404,27 @@ impl Builder {
                     Some(k) => {
                         if k.name == "<<" {
                             merge_into(entries, merged, node);
+                            reindex(index, entries);
                         } else if let Some(i) = merged.iter().position(|m| *m == k.name) {
                             merged.remove(i);
                             entries.retain(|(e, _)| e.name != k.name);
                             entries.push((k, node));
-                        } else if let Some((first, _)) = entries.iter().find(|(e, _)| e.name == k.name) {
-                            return Err(YamlError {
-                                line: k.line,
-                                col: k.col,
-                                message: format!(
-                                    "duplicate key {:?} (first defined at line {})",
-                                    k.name, first.line
-                                ),
-                            });
+                            reindex(index, entries);
+                        } else if let Some(&i) = index.get(&k.name) {
+                            // The API server keeps the last value: so do we, and say so.
+                            if let Some(slot) = entries.get_mut(i) {
+                                self.warnings.push(YamlError {
+                                    line: k.line,
+                                    col: k.col,
+                                    message: format!(
+                                        "duplicate key {:?} (first defined at line {}); the last value is used",
+                                        k.name, slot.0.line
+                                    ),
+                                });
+                                *slot = (k, node);
+                            }
                         } else {
+                            index.insert(k.name.clone(), entries.len());
                             entries.push((k, node));
                         }
                     }
@@ -407,6 +432,14 @@ impl Builder {
                 Ok(false)
             }
         }
+    }
+}
+
+/// Rebuild the key → position index of a map's entries.
+fn reindex(index: &mut HashMap<String, usize>, entries: &[(Key, Node)]) {
+    index.clear();
+    for (i, (k, _)) in entries.iter().enumerate() {
+        index.insert(k.name.clone(), i);
     }
 }
 
@@ -555,12 +588,29 @@ mod tests {
         assert_eq!(d.path(&["spec", "n"]).map(|n| n.value.clone()), Some(Value::Float(1.5)));
     }
 
+    /// A duplicate key is reported, and the document is still read with the last value (as the API server
+    /// reads it), so a privileged Pod hidden behind a duplicate key is still checked.
     #[test]
-    fn duplicate_keys_are_errors() {
+    fn duplicate_keys_are_reported_and_the_last_value_kept() {
         let docs = load_all("a: 1\nb: 2\na: 3\n");
-        let e = docs[0].as_ref().err().cloned().unwrap_or_else(|| panic!("expected error"));
+        assert_eq!(docs.len(), 2);
+        let d = docs[0].as_ref().unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(d.get("a").and_then(Node::scalar_text).as_deref(), Some("3"));
+        let keys: Vec<_> = d.as_map().iter().map(|(k, _)| k.name.as_str()).collect();
+        assert_eq!(keys, ["a", "b"]);
+        let e = docs[1].as_ref().err().cloned().unwrap_or_else(|| panic!("expected a warning"));
         assert_eq!(e.line, 3);
-        assert!(e.message.contains("duplicate key"), "{e}");
+        assert!(e.message.contains("duplicate key") && e.message.contains("last value"), "{e}");
+    }
+
+    /// Many keys: the duplicate check is a lookup, not a search per key.
+    #[test]
+    fn a_large_map_loads_in_linear_time() {
+        let text: String = (0..200_000).map(|i| format!("k{i}: {i}\n")).collect();
+        let start = std::time::Instant::now();
+        let docs = load_all(&text);
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        assert_eq!(docs.len(), 1);
     }
 
     #[test]

@@ -21,13 +21,47 @@ pub struct Warning {
     pub message: String,
 }
 
+/// Longest message or path a [`Warning`] keeps, in bytes; the rest is cut (see [`bounded`]).
+pub const MAX_TEXT: usize = 1024;
+
+/// Text built from scanned input made safe for every output channel: control characters (ANSI escapes,
+/// carriage returns, newlines, NUL) shown as `\u{1b}` escapes, and at most `max` bytes kept, the rest
+/// replaced by `…(N bytes more)`. A CR-only 50 MB file or a 100 MB corrupt record cannot make a 50 MB
+/// warning line.
+pub fn bounded(s: &str, max: usize) -> String {
+    let needs_escape = s.chars().any(char::is_control);
+    if s.len() <= max && !needs_escape {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len().min(max) + 32);
+    let mut used = 0usize;
+    for (i, c) in s.char_indices() {
+        let piece_len = if c.is_control() { c.escape_unicode().count() } else { c.len_utf8() };
+        if used + piece_len > max {
+            out.push_str(&format!("…({} bytes more)", s.len() - i));
+            return out;
+        }
+        if c.is_control() {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+        used += piece_len;
+    }
+    out
+}
+
 impl Warning {
+    /// A warning; the message is passed through [`bounded`].
     pub fn new(source: impl Into<String>, message: impl Into<String>) -> Self {
-        Warning { path: None, layer: None, source: source.into(), message: message.into() }
+        let message = message.into();
+        Warning { path: None, layer: None, source: source.into(), message: bounded(&message, MAX_TEXT) }
     }
 
+    /// The file (and layer) it is about; the path is passed through [`bounded`].
     pub fn at(mut self, path: impl Into<String>, layer: Option<u32>) -> Self {
-        self.path = Some(path.into());
+        let path = path.into();
+        self.path = Some(bounded(&path, MAX_TEXT));
         self.layer = layer;
         self
     }
@@ -76,5 +110,25 @@ impl Warnings {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod bounded_tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_escaped_and_length_capped() {
+        assert_eq!(bounded("plain", 10), "plain");
+        assert_eq!(bounded("../\x1b[31mred", 100), "../\\u{1b}[31mred");
+        let long = "a\r".repeat(10_000_000);
+        let w = Warning::new("dpkg", long.clone()).at(long, None);
+        assert!(w.message.len() < MAX_TEXT + 40, "{}", w.message.len());
+        assert!(w.message.ends_with("bytes more)"), "{}", &w.message[w.message.len() - 40..]);
+        assert!(!w.message.contains('\r'));
+        assert!(w.path.as_ref().is_some_and(|p| p.len() < MAX_TEXT + 40));
+        // Multi-byte characters are never cut in half.
+        let s = bounded(&"é".repeat(2000), 1001);
+        assert!(s.starts_with("éé") && s.contains("…("));
     }
 }

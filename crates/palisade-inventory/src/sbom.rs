@@ -448,15 +448,16 @@ fn cdx_props(c: &CdxComponent) -> Vec<(String, String)> {
 }
 
 fn read_cyclonedx(data: &[u8], path: &str) -> Result<SbomInput, ParseError> {
-    let bom: CdxBom =
-        serde_json::from_slice(data).map_err(|e| ParseError::new(format!("invalid CycloneDX JSON: {e}")))?;
+    // One wrongly typed field (a component's `"version": 5`) is dropped and reported, not the document.
+    let (bom, fixed): (CdxBom, _) = palisade_core::lenient::from_slice(data)
+        .map_err(|e| ParseError::new(format!("invalid CycloneDX JSON: {e}")))?;
     if bom.bom_format.as_deref() != Some("CycloneDX") {
         return Err(ParseError::new(format!(
             "bomFormat is {:?}, expected \"CycloneDX\"",
             bom.bom_format.as_deref().unwrap_or("")
         )));
     }
-    let mut warnings = Vec::new();
+    let mut warnings = fixed;
     let spec = bom.spec_version.as_deref().unwrap_or("");
     if !matches!(spec, "1.2" | "1.3" | "1.4" | "1.5" | "1.6" | "1.7") {
         warnings.push(format!("CycloneDX specVersion {spec:?} is not one of 1.2-1.7; read as 1.6"));
@@ -708,9 +709,9 @@ fn spdx_licenses(p: &SpdxPackage, extracted: &HashMap<&str, &str>) -> Vec<String
 }
 
 fn read_spdx(data: &[u8], path: &str) -> Result<SbomInput, ParseError> {
-    let doc: SpdxDoc =
-        serde_json::from_slice(data).map_err(|e| ParseError::new(format!("invalid SPDX JSON: {e}")))?;
-    let mut warnings = Vec::new();
+    let (doc, fixed): (SpdxDoc, _) = palisade_core::lenient::from_slice(data)
+        .map_err(|e| ParseError::new(format!("invalid SPDX JSON: {e}")))?;
+    let mut warnings = fixed;
     let version = doc.spdx_version.as_deref().unwrap_or("");
     if !matches!(version, "SPDX-2.2" | "SPDX-2.3") {
         warnings.push(format!("spdxVersion {version:?} is not SPDX-2.2 or SPDX-2.3; read as 2.3"));
@@ -1039,9 +1040,27 @@ mod tests {
         assert_eq!(s.packages.len(), 1);
     }
 
+    /// One wrongly typed field is dropped with a warning naming it; the rest of the document is read.
+    #[test]
+    fn a_wrongly_typed_field_is_a_warning() {
+        let s = read(
+            br#"{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [
+                {"type": "library", "name": "a", "version": 5, "purl": "pkg:npm/a@1.0.0"},
+                {"type": "library", "name": "b", "version": "2.0.0", "purl": "pkg:npm/b@2.0.0"}]}"#,
+            "x",
+        )
+        .unwrap();
+        assert_eq!(s.packages.len(), 2);
+        assert!(s.warnings.iter().any(|w| w.starts_with("components[0].version: ")), "{:?}", s.warnings);
+        let s = read(b"{\"bomFormat\": \"CycloneDX\", \"specVersion\": \"1.6\", \"components\": 5}", "x")
+            .unwrap();
+        assert!(s.packages.is_empty());
+        assert!(s.warnings.iter().any(|w| w.starts_with("components: ")), "{:?}", s.warnings);
+    }
+
     #[test]
     fn broken_documents_are_errors() {
-        let e = read(b"{\"bomFormat\": \"CycloneDX\", \"components\": 5}", "x").unwrap_err();
+        let e = read(b"{\"bomFormat\": \"CycloneDX\", \"components\": [", "x").unwrap_err();
         assert!(e.0.contains("invalid CycloneDX JSON"), "{e}");
         let e = read(b"{\"bomFormat\": \"SWID\"}", "x").unwrap_err();
         assert!(e.0.contains("expected \"CycloneDX\""), "{e}");

@@ -1145,7 +1145,7 @@ mod tests {
         let mut line = 1u32;
         while text.len() < 1_500_000 {
             line += 1;
-            if line % 997 == 0 {
+            if line.is_multiple_of(997) {
                 // AWS key ids are base32: a distinct suffix per line from its letters.
                 let b32 = |i: u32| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[(i % 32) as usize]);
                 let suffix: String = [line, line / 32, line / 1024, line / 32768].map(b32).iter().collect();

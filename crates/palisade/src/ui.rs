@@ -125,7 +125,8 @@ pub fn summarize(report: &ScanReport, outcome: &Outcome) {
 pub fn error_chain(e: &anyhow::Error) -> String {
     let mut out = String::new();
     for cause in e.chain() {
-        let text = cause.to_string();
+        // Causes may quote scanned content (a 100 MB corrupt record): each is capped.
+        let text = palisade_core::warning::bounded(&cause.to_string(), 4 * palisade_core::warning::MAX_TEXT);
         if out.contains(&text) {
             continue;
         }

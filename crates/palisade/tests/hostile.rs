@@ -64,10 +64,10 @@ fn recursive_view_in_a_scanned_rpmdb_does_not_hang() {
     let rpm = root.join("var/lib/rpm");
     std::fs::create_dir_all(&rpm).unwrap();
     let c = rusqlite::Connection::open(rpm.join("rpmdb.sqlite")).unwrap();
-    c.execute_batch(&format!(
+    c.execute_batch(
         "CREATE VIEW Packages AS WITH RECURSIVE r(hnum, blob) AS \
-         (SELECT 1, x'00' UNION ALL SELECT hnum + 1, blob FROM r) SELECT * FROM r;"
-    ))
+         (SELECT 1, x'00' UNION ALL SELECT hnum + 1, blob FROM r) SELECT * FROM r;",
+    )
     .unwrap();
     drop(c);
     std::fs::write(
@@ -215,4 +215,32 @@ fn db_build_errors_fail_and_an_emptier_db_needs_force() {
     let out = run(&["db", "build", "--db", dbs, "--from", m, "--allow-errors", "--force"], dir.path(), LIMIT);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("broken.json"), "{}", stderr(&out));
+}
+
+/// A duplicate key does not hide a privileged Pod: the duplicate is reported and the Pod is checked with
+/// the last value, as the API server reads it. A non-UTF-8 byte after the document drops nothing either.
+#[test]
+fn a_duplicate_key_or_a_bad_byte_does_not_hide_a_privileged_pod() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut pod = b"apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n    securityContext:\n      privileged: false\n      privileged: true\n".to_vec();
+    std::fs::write(dir.path().join("pod.yaml"), &pod).unwrap();
+    pod.splice(0..0, b"# \xff\n".iter().copied());
+    std::fs::write(dir.path().join("pod2.yaml"), &pod).unwrap();
+    for f in ["pod.yaml", "pod2.yaml"] {
+        let p = dir.path().join(f);
+        let out = run(&["scan", "config", p.to_str().unwrap(), "--format", "json", "-q"], dir.path(), LIMIT);
+        let report: serde_json::Value =
+            serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+        let all = report.to_string();
+        assert!(all.contains("duplicate key"), "{f}: {all}");
+        let privileged = report["misconfigurations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m.to_string().to_lowercase().contains("privileged"));
+        assert!(privileged, "{f}: {all}");
+        if f == "pod2.yaml" {
+            assert!(all.contains("not UTF-8"), "{all}");
+        }
+    }
 }

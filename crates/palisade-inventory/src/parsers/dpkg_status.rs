@@ -66,7 +66,11 @@ impl Stanza {
     /// A human name for warnings: `stanza at line 12 (Package: foo)`.
     fn describe(&self) -> String {
         match self.get("Package") {
-            Some(p) if !p.is_empty() => format!("stanza at line {} (Package: {p})", self.line),
+            Some(p) if !p.is_empty() => {
+                // A damaged file (CR line ends only) can make one "value" megabytes long.
+                let p: String = p.chars().take(100).collect();
+                format!("stanza at line {} (Package: {p})", self.line)
+            }
             _ => format!("stanza at line {}", self.line),
         }
     }
@@ -111,6 +115,12 @@ pub(crate) fn split_stanzas(text: &str) -> Vec<(Stanza, Option<String>)> {
             continue;
         }
         let (stanza, bad) = cur.get_or_insert_with(|| (Stanza { line: lineno, fields: Vec::new() }, None));
+        if line.contains('\0') {
+            if bad.is_none() {
+                *bad = Some(format!("line {lineno}: NUL byte"));
+            }
+            continue;
+        }
         if line.starts_with('#') && stanza.fields.is_empty() {
             // Comment lines are allowed by deb822 (not written by dpkg, but harmless).
             continue;
@@ -153,11 +163,10 @@ pub(crate) fn parse_stanzas(
     rule: StatusRule,
     out: &mut Output,
 ) -> Result<(), ParseError> {
-    if let Some(pos) = input.data.iter().position(|&b| b == 0) {
-        return Err(ParseError::new(format!(
-            "binary data (NUL byte at offset {pos}), not a deb822 package list"
-        )));
-    }
+    // A NUL byte spoils its stanza only (split_stanzas marks it bad); a file with NULs and no package at
+    // all is binary data, not a package list.
+    let first_nul = input.data.iter().position(|&b| b == 0);
+    let before = out.packages.len();
     // Old packages may carry Latin-1 descriptions; the fields we use are ASCII, so decode lossily.
     let text = String::from_utf8_lossy(input.data);
     let mut warnings = WarningList::default();
@@ -172,6 +181,13 @@ pub(crate) fn parse_stanzas(
             Ok(None) => {}
             Err(why) => warnings.push(format!("{}: {why}; stanza skipped", stanza.describe())),
         }
+    }
+    if let Some(pos) = first_nul
+        && out.packages.len() == before
+    {
+        return Err(ParseError::new(format!(
+            "binary data (NUL byte at offset {pos}), not a deb822 package list"
+        )));
     }
     warnings.finish(out);
     Ok(())
@@ -346,6 +362,23 @@ mod tests {
         assert!(out.warnings[3].contains("Status `installed`"));
         assert!(out.warnings[4].contains("Source `a b c`"));
         assert!(out.warnings[5].contains("non-numeric epoch"));
+    }
+
+    /// One NUL byte spoils one stanza, not the file.
+    #[test]
+    fn a_nul_byte_drops_its_stanza_only() {
+        let text = b"Package: a\nStatus: install ok installed\nVersion: 1\n\n\
+                     Package: b\nStatus: install ok installed\nVersion: 2\0\n\n\
+                     Package: c\nStatus: install ok installed\nVersion: 3\n";
+        let out = parse(text).unwrap();
+        let names: Vec<_> = out.packages.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["a", "c"]);
+        assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+        assert!(
+            out.warnings[0].contains("Package: b") && out.warnings[0].contains("NUL"),
+            "{:?}",
+            out.warnings
+        );
     }
 
     #[test]

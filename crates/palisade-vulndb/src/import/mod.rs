@@ -66,6 +66,8 @@ impl Collector {
     pub fn warn(&mut self, msg: String) {
         self.warning_count += 1;
         if self.warnings.len() < MAX_WARNINGS {
+            // Messages quote source documents (a serde error names the bad value): escaped and capped.
+            let msg = palisade_core::warning::bounded(&msg, palisade_core::warning::MAX_TEXT);
             tracing::warn!("{msg}");
             self.warnings.push(msg);
         }
@@ -257,6 +259,15 @@ fn read_tar_gz(f: std::fs::File, path: &Path, feed: &str, c: &mut Collector) -> 
         document(feed, &name, &data, c);
     }
     Ok(())
+}
+
+/// Import one advisory document (OSV JSON/YAML, Debian tracker, Alpine secdb) into a fresh collector and
+/// return (advisories kept, warnings). For fuzzing and tests; never panics on any input.
+#[doc(hidden)]
+pub fn import_document(file: &str, data: &[u8]) -> (usize, u64) {
+    let mut c = Collector::default();
+    document("fuzz", file, data, &mut c);
+    (c.advisories.len(), c.warning_count)
 }
 
 /// Recognise and convert one document.
