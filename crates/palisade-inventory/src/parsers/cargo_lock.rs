@@ -223,7 +223,9 @@ mod tests {
         assert_eq!(out.packages.len(), N);
         assert!(out.warnings.is_empty());
         assert_eq!(get(&out, "c7", "1.0.0").dependencies, ["pkg:cargo/c8@1.0.0"]);
-        assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+        // A hang guard, not a benchmark: linear is ~2 s in a debug build, the old quadratic resolver took
+        // minutes; the margin absorbs a loaded CI machine.
+        assert!(took < std::time::Duration::from_secs(60), "{took:?}");
     }
 
     #[test]
