@@ -313,8 +313,37 @@ fn read_plain_seeking(
     let mut archive = tar::Archive::new(capped);
     let guard = Guard { tripped: &tripped, since_entry: &since_entry };
     let mut out = LayerOutcome::default();
-    walk_tar(archive.entries_with_seek(), spec, &label, opts, sink, warnings, &guard, &mut out.entries);
-    out.bytes_read = archive.into_inner().total;
+    let mut links = Vec::new();
+    let entries = archive.entries_with_seek();
+    walk_tar(entries, spec, &label, opts, sink, warnings, &guard, &mut out.entries, Some(&mut links));
+    let capped = archive.into_inner();
+    out.bytes_read = capped.total;
+    // Hard links to files of this layer: their content is read again from where the target's starts, instead
+    // of keeping every wanted file in memory in case a link names it later.
+    let mut reader = capped.inner;
+    for link in links {
+        let meta = FileMeta { path: &link.path, size: link.size, mode: link.mode, layer: Some(spec.index) };
+        let mut data = Vec::with_capacity(usize::try_from(link.size.min(64 << 20)).unwrap_or(0));
+        let read = reader
+            .seek(SeekFrom::Start(link.at))
+            .and_then(|_| (&mut reader).take(link.size).read_to_end(&mut data));
+        match read {
+            Ok(n) if n as u64 == link.size => sink.accept(&meta, &data, warnings),
+            Ok(_) => warn(
+                warnings,
+                Some(&link.path),
+                Some(spec.index),
+                "hard link target is truncated; file skipped",
+            ),
+            Err(e) => warn(
+                warnings,
+                Some(&link.path),
+                Some(spec.index),
+                format!("hard link not read: {e}; file skipped"),
+            ),
+        }
+        out.bytes_read += link.size;
+    }
     if let Some(p) = &opts.progress {
         Progress::add(&p.bytes_read, size);
     }
@@ -378,7 +407,8 @@ pub(crate) fn read_layer(
         };
         let mut archive = tar::Archive::new(capped);
         let guard = Guard { tripped: &tripped, since_entry: &since_entry };
-        let ok = walk_tar(archive.entries(), spec, &label, opts, sink, warnings, &guard, &mut out.entries);
+        let ok =
+            walk_tar(archive.entries(), spec, &label, opts, sink, warnings, &guard, &mut out.entries, None);
         // Drain the end-of-archive padding so that the digest covers the whole blob.
         *since_entry.borrow_mut() = (0, u64::MAX);
         ok && match io::copy(&mut archive.into_inner(), &mut io::sink()) {
@@ -430,6 +460,14 @@ pub(crate) fn read_layer(
     out
 }
 
+/// A wanted hard link in a seekable layer, read after the walk from where its target's content starts.
+struct DeferredLink {
+    path: String,
+    at: u64,
+    size: u64,
+    mode: u32,
+}
+
 /// Shared state between [`Capped`] and the entry loop.
 struct Guard<'a> {
     tripped: &'a Rc<RefCell<Option<String>>>,
@@ -447,6 +485,7 @@ fn walk_tar<R: Read>(
     warnings: &Warnings,
     guard: &Guard,
     out: &mut LayerEntries,
+    mut deferred: Option<&mut Vec<DeferredLink>>,
 ) -> bool {
     let tripped = guard.tripped;
     let layer = Some(spec.index);
@@ -462,7 +501,9 @@ fn walk_tar<R: Read>(
     };
     let mut count: u64 = 0;
     let mut sizes: HashMap<String, u64> = HashMap::new();
-    let mut cache: HashMap<String, Arc<[u8]>> = HashMap::new();
+    let mut cache: HashMap<String, Arc<Vec<u8>>> = HashMap::new();
+    // Seekable blobs: where each regular file's content starts, so hard links are read from there later.
+    let mut positions: HashMap<String, u64> = HashMap::new();
     let mut cached_bytes = 0usize;
     for entry in entries {
         let mut entry = match entry {
@@ -564,9 +605,27 @@ fn walk_tar<R: Read>(
                 opts.bump(|p| &p.files_seen, 1);
                 sink.entry(&EntryMeta { size, ..node });
                 let meta = FileMeta { path: &path, size, mode, layer };
-                if sink.wants(&meta) && size <= limits.max_file_size {
+                let at = positions.get(&target).copied();
+                if let Some(at) = at {
+                    positions.insert(path.clone(), at);
+                }
+                if let Some(d) = deferred.as_deref_mut() {
+                    if sink.wants(&meta) && size <= limits.max_file_size {
+                        match at {
+                            Some(at) => d.push(DeferredLink { path: path.clone(), at, size, mode }),
+                            None => warn(
+                                warnings,
+                                Some(&path),
+                                layer,
+                                format!(
+                                    "hard link to `{target}` not read: its content was not found; file skipped"
+                                ),
+                            ),
+                        }
+                    }
+                } else if sink.wants(&meta) && size <= limits.max_file_size {
                     match cache.get(&target) {
-                        Some(data) => sink.accept(&meta, data, warnings),
+                        Some(data) => sink.accept(&meta, &data[..], warnings),
                         None => warn(
                             warnings,
                             Some(&path),
@@ -585,6 +644,9 @@ fn walk_tar<R: Read>(
             }
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 let size = entry.size();
+                if deferred.is_some() {
+                    positions.insert(path.clone(), entry.raw_file_position());
+                }
                 opts.bump(|p| &p.files_seen, 1);
                 sink.entry(&EntryMeta { size, ..node });
                 let meta = FileMeta { path: &path, size, mode, layer };
@@ -606,10 +668,12 @@ fn walk_tar<R: Read>(
                             return fail(&format!("corrupt or truncated data in `{path}`"), &e);
                         }
                         sink.accept(&meta, &data, warnings);
-                        if data.len() <= LINK_CACHE_FILE_MAX && cached_bytes + data.len() <= LINK_CACHE_BUDGET
+                        if deferred.is_none()
+                            && data.len() <= LINK_CACHE_FILE_MAX
+                            && cached_bytes + data.len() <= LINK_CACHE_BUDGET
                         {
                             cached_bytes += data.len();
-                            cache.insert(path.clone(), Arc::from(data));
+                            cache.insert(path.clone(), Arc::new(data));
                         }
                     }
                 }
