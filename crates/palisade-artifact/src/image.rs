@@ -871,18 +871,8 @@ where
         }
     };
     let Some(id) = id else { return false };
-    if let Some(claimed) = out.digest.as_deref()
-        && !claimed.eq_ignore_ascii_case(&id)
-    {
-        warn(
-            warnings,
-            None,
-            Some(index),
-            format!(
-                "layer {index}: digest mismatch: expected {claimed}, content hashes to {id}; the blob is corrupt \
-                 or was tampered with (its files were still scanned)"
-            ),
-        );
+    if let Some(claimed) = out.digest.as_deref() {
+        layer::check_layer_digest(&l.spec, claimed, &id, warnings);
     }
     let Some(sinks) = sink.export_layer(index) else { return false };
     let entry = cache::CachedLayer {

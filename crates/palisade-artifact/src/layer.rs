@@ -444,20 +444,27 @@ pub(crate) fn read_layer(
     out.verified = expected.is_none_or(|exp| exp.eq_ignore_ascii_case(&computed));
     if let Some(exp) = expected
         && exp.starts_with("sha256:")
-        && !exp.eq_ignore_ascii_case(&computed)
     {
-        warn(
-            warnings,
-            None,
-            layer,
-            format!(
-                "{label}: digest mismatch: expected {exp}, content hashes to {computed}; the blob is corrupt or was \
-                 tampered with (its files were still scanned)"
-            ),
-        );
+        check_layer_digest(spec, exp, &computed, warnings);
     }
     out.digest = Some(computed);
     out
+}
+
+/// Warn when a layer's content does not hash to the digest its image names it by.
+pub(crate) fn check_layer_digest(spec: &LayerSpec, expected: &str, computed: &str, warnings: &Warnings) {
+    if !expected.eq_ignore_ascii_case(computed) {
+        warn(
+            warnings,
+            None,
+            Some(spec.index),
+            format!(
+                "{}: digest mismatch: expected {expected}, content hashes to {computed}; the blob is corrupt or \
+                 was tampered with (its files were still scanned)",
+                spec.label()
+            ),
+        );
+    }
 }
 
 /// A wanted hard link in a seekable layer, read after the walk from where its target's content starts.

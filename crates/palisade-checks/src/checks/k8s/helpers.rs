@@ -24,6 +24,18 @@ pub fn platform_managed_name(name: &str) -> bool {
     name.starts_with("system:") || name.starts_with("gce:")
 }
 
+/// The role a user-made binding grants: `roleRef.name` (its node, for the finding's position) and `roleRef.kind`.
+/// `None` for other kinds, platform-managed bindings (`system:*`, `gce:*`: not the user's to fix) and bindings
+/// without a role name.
+pub fn user_binding_role_ref(obj: &Object) -> Option<(&Node, String, String)> {
+    if (obj.kind != "ClusterRoleBinding" && obj.kind != "RoleBinding") || platform_managed_name(&obj.name) {
+        return None;
+    }
+    let n = obj.root.path(&["roleRef", "name"])?;
+    let kind = obj.root.path(&["roleRef", "kind"]).and_then(Node::scalar_text).unwrap_or_default();
+    Some((n, n.scalar_text().unwrap_or_default(), kind))
+}
+
 /// Kubernetes-managed roles (`system:*`, `gce:*`, the default user-facing roles, bootstrap roles): not the
 /// user's to fix.
 pub fn builtin_role(obj: &Object) -> bool {

@@ -30,14 +30,7 @@ impl Check for ClusterAdminBinding {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        // Platform-managed bindings (system:*, gce:*) are not the user's to fix.
-        if (obj.kind != "ClusterRoleBinding" && obj.kind != "RoleBinding") || platform_managed_name(&obj.name)
-        {
-            return;
-        }
-        let Some(n) = obj.root.path(&["roleRef", "name"]) else { return };
-        let name = n.scalar_text().unwrap_or_default();
-        let role_kind = obj.root.path(&["roleRef", "kind"]).and_then(Node::scalar_text).unwrap_or_default();
+        let Some((n, name, role_kind)) = user_binding_role_ref(obj) else { return };
         if name == "cluster-admin" {
             out.push(Hit::at(n, "binding grants cluster-admin; bind a least-privilege role"));
             return;

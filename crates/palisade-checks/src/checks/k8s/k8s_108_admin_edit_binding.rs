@@ -36,13 +36,7 @@ impl Check for AdminEditBinding {
 
     #[allow(unused_variables)]
     fn k8s(&self, obj: &Object, cx: &K8sCx<'_>, out: &mut Vec<Hit>) {
-        if (obj.kind != "ClusterRoleBinding" && obj.kind != "RoleBinding") || platform_managed_name(&obj.name)
-        {
-            return;
-        }
-        let Some(n) = obj.root.path(&["roleRef", "name"]) else { return };
-        let name = n.scalar_text().unwrap_or_default();
-        let kind = obj.root.path(&["roleRef", "kind"]).and_then(Node::scalar_text).unwrap_or_default();
+        let Some((n, name, kind)) = user_binding_role_ref(obj) else { return };
         if kind == "ClusterRole" && (name == "admin" || name == "edit") {
             let scope =
                 if obj.kind == "ClusterRoleBinding" { "in every namespace" } else { "in its namespace" };
