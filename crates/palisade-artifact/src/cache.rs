@@ -25,6 +25,7 @@ use crate::tree::LayerEntries;
 use palisade_core::Warning;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -43,9 +44,10 @@ pub struct LayerCache {
 
 /// What one layer produced, as stored.
 #[derive(Debug, Serialize, Deserialize)]
-pub(crate) struct CachedLayer {
+pub(crate) struct CachedLayer<'a> {
     pub format: u32,
-    pub entries: LayerEntries,
+    /// Borrowed when written (the reader still needs the entries for the tree), owned when read.
+    pub entries: Cow<'a, LayerEntries>,
     /// Warnings about the layer, their `layer` cleared (it is the index in the image being scanned).
     pub warnings: Vec<Warning>,
     /// Bytes of the stored blob.
@@ -83,7 +85,7 @@ impl LayerCache {
     }
 
     /// The entry under `key`, if there is a readable one (a hit refreshes its age).
-    pub(crate) fn get(&self, key: &str) -> Option<CachedLayer> {
+    pub(crate) fn get(&self, key: &str) -> Option<CachedLayer<'static>> {
         let path = self.path(key);
         let file = std::fs::File::open(&path).ok()?;
         if file.metadata().ok()?.len() > MAX_ENTRY {
@@ -92,7 +94,7 @@ impl LayerCache {
         let decoded = zstd::stream::read::Decoder::new(file).ok()?;
         let mut json = Vec::new();
         decoded.take(MAX_ENTRY * 8).read_to_end(&mut json).ok()?;
-        let entry: CachedLayer = serde_json::from_slice(&json).ok()?;
+        let entry: CachedLayer<'static> = serde_json::from_slice(&json).ok()?;
         if entry.format != FORMAT {
             return None;
         }
@@ -103,7 +105,7 @@ impl LayerCache {
     }
 
     /// Store `entry` under `key`. Failures are returned for the caller to report; the scan goes on.
-    pub(crate) fn put(&self, key: &str, entry: &CachedLayer) -> io::Result<()> {
+    pub(crate) fn put(&self, key: &str, entry: &CachedLayer<'_>) -> io::Result<()> {
         let path = self.path(key);
         let parent = path.parent().unwrap_or(&self.dir);
         std::fs::create_dir_all(parent)?;
@@ -189,10 +191,10 @@ pub(crate) fn hash_blob(mut r: impl Read) -> io::Result<String> {
 mod tests {
     use super::*;
 
-    fn entry(n: u64) -> CachedLayer {
+    fn entry(n: u64) -> CachedLayer<'static> {
         CachedLayer {
             format: FORMAT,
-            entries: LayerEntries::default(),
+            entries: Cow::Owned(LayerEntries::default()),
             warnings: vec![Warning::new("test", "w")],
             stored_size: n,
             sinks: serde_json::json!({"n": n}),

@@ -834,7 +834,7 @@ where
         warnings.push(w);
     }
     Some(layer::LayerOutcome {
-        entries: hit.entries,
+        entries: hit.entries.into_owned(),
         digest: Some(id.to_string()),
         stored_size: hit.stored_size,
         verified: true,
@@ -877,7 +877,7 @@ where
     let Some(sinks) = sink.export_layer(index) else { return false };
     let entry = cache::CachedLayer {
         format: cache::FORMAT,
-        entries: out.entries.clone(),
+        entries: std::borrow::Cow::Borrowed(&out.entries),
         warnings: warnings
             .of_layer(index)
             .into_iter()
