@@ -14,6 +14,8 @@
 //!
 //! [`gate`] then turns what is left into the process exit code.
 
+pub mod bundle;
+pub mod engine;
 mod palisade_ignore;
 mod purl;
 mod rule;

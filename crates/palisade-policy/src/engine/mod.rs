@@ -1,0 +1,294 @@
+//! The policy engine: one API for every policy language a bundle holds (Palisade gates, Rego, CEL,
+//! Kyverno), called identically by `palisade policy eval`, `palisade scan --policy`, the admission webhook,
+//! the registry and the runtime agent.
+//!
+//! A bundle is compiled once into [`Policy`] objects (see [`crate::bundle`]); each evaluation takes a
+//! [`Subject`] (what is judged, with its admission context when there is one) and a [`Budget`] and returns
+//! [`Decision`]s. Evaluation does no I/O. A policy that cannot finish within its budget, or fails at run
+//! time, returns a decision with [`Outcome::Error`] naming itself; it never hangs or takes the others down.
+//! Policies are `Send + Sync`: one compiled bundle serves many threads at once.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Which language a policy is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Palisade's own gates over scan results (plain YAML).
+    Gate,
+    /// Rego: conftest policies and Gatekeeper ConstraintTemplates.
+    Rego,
+    /// CEL: ValidatingAdmissionPolicy and Kyverno `ValidatingPolicy`.
+    Cel,
+    /// Kyverno `ClusterPolicy`/`Policy` validate rules.
+    Kyverno,
+}
+
+/// What a failed rule does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Refuse (admission), fail the gate (CI).
+    Deny,
+    /// Tell the user (admission `warnings`, CI report) but let it pass.
+    Warn,
+    /// Record only (audit annotation, report, log line).
+    Audit,
+}
+
+/// What a decision says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    /// The rule's condition is violated by the subject.
+    Violation,
+    /// The policy could not be evaluated (budget exceeded, run-time error): callers apply their failure
+    /// policy (admission: the policy's failure action; CI: fail).
+    Error,
+}
+
+/// What kind of document a subject is; policies select on it (conftest reads Dockerfiles, Gatekeeper and
+/// Kyverno read Kubernetes objects, gates read scan reports).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SubjectKind {
+    /// A Kubernetes object (has `apiVersion` and `kind`).
+    KubernetesObject,
+    /// A Dockerfile, in conftest's parsed shape (a list of `{Cmd, Flags, Value, Stage, ...}`).
+    Dockerfile,
+    /// A Palisade scan report (`ScanReport` as JSON).
+    ScanReport,
+    /// Any other structured document (JSON, YAML, TOML, ...), as conftest reads it.
+    Document,
+}
+
+/// The admission operation, as in `AdmissionRequest.operation`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Operation {
+    #[default]
+    Create,
+    Update,
+    Delete,
+    Connect,
+}
+
+/// Who asks, as in `AdmissionRequest.userInfo`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    #[serde(default)]
+    pub username: String,
+    #[serde(default)]
+    pub uid: String,
+    #[serde(default)]
+    pub groups: Vec<String>,
+}
+
+/// The admission context of a subject. Outside admission (CI, `policy eval`) a subject gets the default
+/// context a policy engine's CLI assumes: a CREATE by an anonymous user, not a dry run.
+#[derive(Debug, Clone, Default)]
+pub struct AdmissionContext {
+    pub operation: Operation,
+    /// The object before the change (UPDATE, DELETE).
+    pub old_object: Option<Value>,
+    /// The namespace the object is in, when known (namespaceSelector, Pod Security labels).
+    pub namespace_object: Option<Value>,
+    pub user_info: UserInfo,
+    pub dry_run: bool,
+    /// `exec`, `attach`, `ephemeralcontainers`, ... for subresource requests.
+    pub sub_resource: Option<String>,
+    /// The whole `AdmissionRequest` as received, for policies that read fields not modelled here.
+    pub request: Option<Value>,
+}
+
+/// Where a subject came from, for messages: a file and the document's index in it, or an admission request.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Origin {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// 0-based index of the document in a multi-document file.
+    #[serde(default)]
+    pub document: usize,
+    /// The admission request's `uid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_uid: Option<String>,
+}
+
+/// What is evaluated.
+#[derive(Debug, Clone)]
+pub struct Subject {
+    pub kind: SubjectKind,
+    pub value: Value,
+    pub origin: Origin,
+    pub admission: AdmissionContext,
+}
+
+impl Subject {
+    /// A Kubernetes object read from a file, with the default (CLI) admission context.
+    pub fn object(value: Value, origin: Origin) -> Self {
+        Subject { kind: SubjectKind::KubernetesObject, value, origin, admission: AdmissionContext::default() }
+    }
+
+    /// `kind/namespace/name` of a Kubernetes subject (`kind/name` when cluster-scoped), else the file and
+    /// document it came from.
+    pub fn reference(&self) -> ObjectRef {
+        let s = |p: &str| self.value.pointer(p).and_then(Value::as_str).map(str::to_owned);
+        ObjectRef {
+            api_version: s("/apiVersion"),
+            kind: s("/kind"),
+            namespace: s("/metadata/namespace"),
+            name: s("/metadata/name").or_else(|| s("/metadata/generateName")),
+            origin: self.origin.clone(),
+        }
+    }
+}
+
+/// The object a decision is about.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ObjectRef {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(flatten)]
+    pub origin: Origin,
+}
+
+impl std::fmt::Display for ObjectRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.kind, &self.name) {
+            (Some(kind), Some(name)) => match &self.namespace {
+                Some(ns) => write!(f, "{kind}/{ns}/{name}"),
+                None => write!(f, "{kind}/{name}"),
+            },
+            _ => match &self.origin.path {
+                Some(p) if self.origin.document > 0 => write!(f, "{}#{}", p.display(), self.origin.document),
+                Some(p) => write!(f, "{}", p.display()),
+                None => f.write_str("(input)"),
+            },
+        }
+    }
+}
+
+/// A place in a policy file, for decisions and load errors (1-based line and column; 0 = unknown).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceLocation {
+    pub path: PathBuf,
+    #[serde(default)]
+    pub line: usize,
+    #[serde(default)]
+    pub column: usize,
+}
+
+impl std::fmt::Display for SourceLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.path.display())?;
+        if self.line > 0 {
+            write!(f, ":{}", self.line)?;
+            if self.column > 0 {
+                write!(f, ":{}", self.column)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One result of evaluating one rule of one policy on one subject. Passing rules produce no decision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub language: Language,
+    /// The policy: gate name, Rego package or ConstraintTemplate/constraint (`template/constraint`),
+    /// ValidatingAdmissionPolicy or Kyverno policy name.
+    pub policy: String,
+    /// The rule inside the policy (Rego rule, Kyverno rule, VAP validation index or reason).
+    pub rule: String,
+    pub object: ObjectRef,
+    pub message: String,
+    pub action: Action,
+    pub outcome: Outcome,
+    /// Where the policy (or rule) is written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<SourceLocation>,
+}
+
+/// Limits for one evaluation of one policy on one subject.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Wall-clock deadline; a policy still running after it returns an [`Outcome::Error`] decision.
+    pub deadline: Option<Instant>,
+    /// CEL cost units per expression evaluation (Kubernetes' per-expression limit is 1,000,000).
+    pub cel_cost: u64,
+    /// Rego: maximum number of evaluation steps (rules, calls, iterations) the engine may take.
+    pub rego_steps: u64,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { deadline: None, cel_cost: 1_000_000, rego_steps: 10_000_000 }
+    }
+}
+
+impl Budget {
+    /// Whether the wall-clock deadline has passed.
+    pub fn expired(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
+/// A compiled policy. Implementations hold everything they need; `evaluate` does no I/O.
+pub trait Policy: Send + Sync + std::fmt::Debug {
+    fn language(&self) -> Language;
+    /// The policy's name, as in [`Decision::policy`].
+    fn name(&self) -> &str;
+    /// Cheap selection (kinds, namespaces, selectors, subject kind): only policies that select a subject
+    /// are evaluated on it.
+    fn selects(&self, subject: &Subject) -> bool;
+    /// Evaluate every rule on `subject`; violations and errors only.
+    fn evaluate(&self, subject: &Subject, budget: &Budget) -> Vec<Decision>;
+}
+
+/// A problem in a policy file found while loading or linting a bundle. Loading goes on with the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoadError {
+    pub location: SourceLocation,
+    pub message: String,
+    /// Whether this is a feature Palisade does not run (e.g. a Kyverno mutate rule), as opposed to an error.
+    #[serde(default)]
+    pub unsupported: bool,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.unsupported { "unsupported" } else { "error" };
+        write!(f, "{}: {what}: {}", self.location, self.message)
+    }
+}
+
+/// The result of one test case run by `palisade policy test` (Rego `test_*` rules, gator `suite.yaml`,
+/// `kyverno-test.yaml`, Palisade's own cases).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TestResult {
+    /// The suite: the test file.
+    pub suite: PathBuf,
+    /// The case within it.
+    pub name: String,
+    pub passed: bool,
+    /// Why it failed (expected vs got), or why it was skipped.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub message: String,
+    /// Not run (needs a live cluster, an unsupported feature, ...): neither passed nor failed.
+    #[serde(default)]
+    pub skipped: bool,
+}
+
+/// Evaluate every policy that selects `subject`, in order, each with its own copy of `budget`.
+pub fn evaluate_all(policies: &[Box<dyn Policy>], subject: &Subject, budget: &Budget) -> Vec<Decision> {
+    policies.iter().filter(|p| p.selects(subject)).flat_map(|p| p.evaluate(subject, budget)).collect()
+}
