@@ -61,6 +61,9 @@ pub struct ScanReport {
     /// Failed configuration checks (`--scanners misconfig`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub misconfigurations: Vec<Misconfiguration>,
+    /// What the policy bundle (`--policy`) decided: its gates' and policies' decisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::findings::policy::PolicyResult>,
     /// What a scanner was asked to check but could not: its results are incomplete, not clean. A gate
     /// fails on these unless told to accept them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -115,6 +118,7 @@ impl ScanReport {
             vulnerabilities: Vec::new(),
             secrets: Vec::new(),
             misconfigurations: Vec::new(),
+            policy: None,
             gaps: Vec::new(),
             warnings: Vec::new(),
         }
