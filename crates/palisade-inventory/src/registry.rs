@@ -32,6 +32,8 @@ pub fn all() -> Vec<Box<dyn Parser>> {
         Box::new(parsers::dotnet_deps::DotnetDeps),
         // Project manifests: they name the root projects of the lockfiles beside them.
         Box::new(parsers::project_manifest::ProjectManifest),
+        // Manifests of formats not read: listed in the report as not inventoried.
+        Box::new(parsers::not_inventoried::NotInventoriedManifest),
         // Binaries and archives
         Box::new(parsers::go_mod::GoMod),
         Box::new(parsers::go_binary::GoBinary),
