@@ -56,6 +56,9 @@ pub struct Output {
     /// Set only by the requirements parser: the `-r` / `-c` references and pins followed after the walk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requirements: Option<parsers::pip_requirements::Refs>,
+    /// Set only by the POM parser: the POM as written, completed from its parents after the walk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pom: Option<parsers::maven_pom::Pom>,
     /// Set only by the not-inventoried parser: a manifest format Palisade does not read, and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_inventoried: Option<parsers::not_inventoried::Unread>,
@@ -196,6 +199,17 @@ impl<'p> Inventory<'p> {
         let mut results: Vec<FileResult> =
             results.into_iter().filter(|r| is_live(&r.path, r.layer)).collect();
         drop_shadowed_lockfiles(&mut results);
+        // POMs: completed from their parents and BOMs in the tree, then treated like any other file's output.
+        let poms: Vec<(String, Option<u32>, parsers::maven_pom::Pom)> = results
+            .iter_mut()
+            .filter_map(|r| Some((r.path.clone(), r.layer, r.output.pom.take()?)))
+            .collect();
+        for (path, layer, mut output) in parsers::maven_pom::resolve(&poms) {
+            for w in output.warnings.drain(..) {
+                warnings.push(Warning::new("maven-pom", w).at(&path, layer));
+            }
+            results.push(FileResult { path, layer, output });
+        }
         let not_inventoried =
             parsers::not_inventoried::resolve(results.iter().map(|r| (r.path.as_str(), r.layer, &r.output)));
         let mut requirement_files = BTreeMap::new();
@@ -374,6 +388,7 @@ impl Inventory<'_> {
                     && output.manifest.is_none()
                     && output.os.is_none()
                     && output.requirements.is_none()
+                    && output.pom.is_none()
                     && output.not_inventoried.is_none()
                 {
                     return;

@@ -30,6 +30,7 @@ pub fn all() -> Vec<Box<dyn Parser>> {
         Box::new(parsers::gemspec::Gemspec),
         Box::new(parsers::nuget_packages_lock::NugetPackagesLock),
         Box::new(parsers::dotnet_deps::DotnetDeps),
+        Box::new(parsers::maven_pom::MavenPom),
         // Project manifests: they name the root projects of the lockfiles beside them.
         Box::new(parsers::project_manifest::ProjectManifest),
         // Manifests of formats not read: listed in the report as not inventoried.

@@ -13,6 +13,7 @@ pub mod go_binary;
 pub mod go_mod;
 pub mod java_archive;
 pub mod lang_common;
+pub mod maven_pom;
 pub mod not_inventoried;
 pub mod npm_lock;
 pub mod npm_package_json;
