@@ -199,6 +199,7 @@ impl<'p> Inventory<'p> {
         let mut results: Vec<FileResult> =
             results.into_iter().filter(|r| is_live(&r.path, r.layer)).collect();
         drop_shadowed_lockfiles(&mut results);
+        reconcile_go_sums(&mut results);
         // POMs: completed from their parents and BOMs in the tree, then treated like any other file's output.
         let poms: Vec<(String, Option<u32>, parsers::maven_pom::Pom)> = results
             .iter_mut()
@@ -255,6 +256,24 @@ impl<'p> Inventory<'p> {
             warnings,
             not_inventoried,
         }
+    }
+}
+
+/// A `go.sum` counts only where the `go.mod` beside it predates module graph pruning (see
+/// [`parsers::go_sum::reconcile`]).
+fn reconcile_go_sums(results: &mut [FileResult]) {
+    let go_mods: HashMap<String, Output> = results
+        .iter()
+        .filter(|r| parsers::lang_common::file_name(&r.path) == "go.mod")
+        .filter_map(|r| {
+            let o = &r.output;
+            let copy =
+                Output { packages: o.packages.clone(), projects: o.projects.clone(), ..Output::default() };
+            Some((parent_dir(&r.path).to_string(), copy))
+        })
+        .collect();
+    for r in results.iter_mut().filter(|r| parsers::lang_common::file_name(&r.path) == "go.sum") {
+        parsers::go_sum::reconcile(&mut r.output, go_mods.get(parent_dir(&r.path)));
     }
 }
 
