@@ -14,7 +14,9 @@ pub mod debian;
 pub mod detect;
 pub mod normalize;
 pub mod policy;
+pub mod sink;
 
 pub use category::Category;
-pub use normalize::{Normalized, normalize};
+pub use normalize::{Normalized, normalize, normalize_dep5};
 pub use policy::{Decision, Policy, UnknownAction};
+pub use sink::{LicenseSink, Outcome};

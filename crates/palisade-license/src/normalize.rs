@@ -45,15 +45,37 @@ pub fn is_no_assertion(s: &str) -> bool {
 
 /// Normalise one declared licence string. `None` for the empty string and SPDX's `NOASSERTION` / `NONE`.
 pub fn normalize(raw: &str) -> Option<Normalized> {
+    normalize_mode(raw, false)
+}
+
+fn normalize_mode(raw: &str, refs: bool) -> Option<Normalized> {
     if is_no_assertion(raw) {
         return None;
     }
     if !balanced(raw) {
         return Some(Normalized { raw: raw.to_string(), expression: None, note: None });
     }
-    let mut notes = Vec::new();
-    let expression = expr(&clean(raw), &mut notes, 0).map(|e| e.text).filter(|e| is_valid(e));
-    Some(Normalized { raw: raw.to_string(), expression, note: (!notes.is_empty()).then(|| notes.join("; ")) })
+    let mut cx = Cx { notes: Vec::new(), refs };
+    let expression = expr(&clean(raw), &mut cx, 0).map(|e| e.text).filter(|e| is_valid(e));
+    Some(Normalized {
+        raw: raw.to_string(),
+        expression,
+        note: (!cx.notes.is_empty()).then(|| cx.notes.join("; ")),
+    })
+}
+
+/// Normalise a licence of a machine-readable Debian copyright file. DEP-5 lets a file define its own short
+/// names in stand-alone `License:` paragraphs (`BSD-variant`, `permissive-fsf`); a name that is neither an
+/// SPDX id nor an alias becomes `LicenseRef-<name>`, which is how SPDX names a licence defined in the
+/// document, and is categorised `unknown`.
+pub fn normalize_dep5(raw: &str) -> Option<Normalized> {
+    normalize_mode(raw, true)
+}
+
+/// Normalisation state: notes made on the way, and whether unknown single names become `LicenseRef-`s.
+struct Cx {
+    notes: Vec<String>,
+    refs: bool,
 }
 
 /// True when `s` is a valid SPDX 2.3 expression (licence list ids, deprecated ones too, `LicenseRef-`).
@@ -119,35 +141,40 @@ fn clean(s: &str) -> String {
 /// Depth guard against pathological input (each level strips at least one separator or paren pair).
 const MAX_DEPTH: usize = 32;
 
-fn expr(s: &str, notes: &mut Vec<String>, depth: usize) -> Option<Expr> {
+fn expr(s: &str, cx: &mut Cx, depth: usize) -> Option<Expr> {
     let s = s.trim();
     if s.is_empty() || depth > MAX_DEPTH {
         return None;
     }
     if let Some(inner) = strip_outer_parens(s) {
-        return expr(inner, notes, depth + 1);
+        return expr(inner, cx, depth + 1);
     }
     if let Some(t) = term(s) {
         return Some(Expr::term(t));
     }
-    for (seps, op) in
-        [(&OR_SEPARATORS[..], Top::Or), (&AND_SEPARATORS[..], Top::And), (&LIST_SEPARATORS[..], Top::And)]
-    {
-        if let Some(e) = split_top(s, seps).and_then(|parts| join(&parts, op, notes, depth)) {
+    for (seps, op) in [
+        // DEP-5: `A or B, and C` is `(A OR B) AND C`: a comma before the operator binds loosest.
+        (&[", and "][..], Top::And),
+        (&[", or "][..], Top::Or),
+        (&OR_SEPARATORS[..], Top::Or),
+        (&AND_SEPARATORS[..], Top::And),
+        (&LIST_SEPARATORS[..], Top::And),
+    ] {
+        if let Some(e) = split_top(s, seps).and_then(|parts| join(&parts, op, cx, depth)) {
             return Some(e);
         }
     }
     if let Some((lic, exc)) = split_with(s) {
-        let left = expr(lic, notes, depth + 1)?;
+        let left = expr(lic, cx, depth + 1)?;
         return match (left.top, exception(exc)) {
             (Top::Term, Some(e)) => Some(Expr::term(format!("{} WITH {e}", left.text))),
             _ => {
-                notes.push(format!("exception {:?} is not in the SPDX list; left out", exc.trim()));
+                cx.notes.push(format!("exception {:?} is not in the SPDX list; left out", exc.trim()));
                 Some(left)
             }
         };
     }
-    if let Some(e) = split_top(s, &["/"]).and_then(|parts| join(&parts, Top::Or, notes, depth)) {
+    if let Some(e) = split_top(s, &["/"]).and_then(|parts| join(&parts, Top::Or, cx, depth)) {
         return Some(e);
     }
     // A name with its short form after it in parentheses, or with a parenthesised remark.
@@ -159,12 +186,20 @@ fn expr(s: &str, notes: &mut Vec<String>, depth: usize) -> Option<Expr> {
         if let Some(e) = term(inside) {
             return Some(Expr::term(e));
         }
-        return expr(&s[..open], notes, depth + 1);
+        return expr(&s[..open], cx, depth + 1);
+    }
+    if cx.refs
+        && !s.contains(' ')
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.+_".contains(&b))
+        && s.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric())
+    {
+        let id: String = s.replace('+', "-or-later").replace('_', "-");
+        return Some(Expr::term(format!("LicenseRef-{id}")));
     }
     None
 }
 
-fn join(parts: &[&str], op: Top, notes: &mut Vec<String>, depth: usize) -> Option<Expr> {
+fn join(parts: &[&str], op: Top, cx: &mut Cx, depth: usize) -> Option<Expr> {
     // `v3 or later`, `2 or any later version`: one licence, not two.
     if op == Top::Or
         && parts.iter().any(|p| {
@@ -176,7 +211,7 @@ fn join(parts: &[&str], op: Top, notes: &mut Vec<String>, depth: usize) -> Optio
     }
     let mut out: Vec<String> = Vec::new();
     for p in parts {
-        let e = expr(p, notes, depth + 1)?;
+        let e = expr(p, cx, depth + 1)?;
         let t = e.operand(op);
         if !out.contains(&t) {
             out.push(t);
@@ -306,7 +341,11 @@ fn spdx_id(s: &str) -> Option<String> {
         Some(b) => (b.trim_end(), true),
         None => (s, false),
     };
-    let name = TABLES.ids.get(&base.to_ascii_lowercase())?;
+    let lower = base.to_ascii_lowercase();
+    // `Apache-2`, `BSL-1`, `MPL-2`: the version without its `.0`.
+    let name = TABLES.ids.get(&lower).or_else(|| {
+        lower.ends_with(|c: char| c.is_ascii_digit()).then(|| TABLES.ids.get(&format!("{lower}.0"))).flatten()
+    })?;
     let id = spdx::license_id(name)?;
     Some(canonical_id(id, plus))
 }
@@ -583,6 +622,9 @@ mod tests {
             ("GPL-3+ with GCC runtime library exception", "GPL-3.0-or-later WITH GCC-exception-3.1"),
             ("LGPL-2.1+ | MPL-1.1", "LGPL-2.1-or-later OR MPL-1.1"),
             ("MIT or MIT", "MIT"),
+            ("GPL-1+ or Artistic, and Expat", "(GPL-1.0-or-later OR Artistic-1.0-Perl) AND MIT"),
+            ("Apache-2", "Apache-2.0"),
+            ("GFDL-NIV-1.3+", "GFDL-1.3-no-invariants-or-later"),
         ];
         for (raw, want) in cases {
             assert_eq!(n(raw).as_deref(), Some(want), "{raw}");
@@ -605,6 +647,14 @@ mod tests {
         }
         assert_eq!(normalize("NOASSERTION"), None);
         assert_eq!(normalize("  "), None);
+    }
+
+    #[test]
+    fn dep5_names_become_license_refs() {
+        let r = normalize_dep5("GPL-2+ or BSD-variant").unwrap();
+        assert_eq!(r.expression.as_deref(), Some("GPL-2.0-or-later OR LicenseRef-BSD-variant"));
+        assert_eq!(normalize_dep5("GPL-3+ or weird name").unwrap().expression, None);
+        assert_eq!(normalize("BSD-variant").unwrap().expression, None);
     }
 
     #[test]
