@@ -38,16 +38,31 @@ fn is_dep5(text: &str) -> bool {
 }
 
 fn dep5(text: &str) -> Copyright {
+    let paras = paragraphs(text);
+    // Stand-alone License paragraphs: short name → text, to read the version of an unversioned `GPL`.
+    let mut texts: Vec<(String, String)> = Vec::new();
+    for para in &paras {
+        if !para.iter().any(|(k, _, _)| k.eq_ignore_ascii_case("files"))
+            && let Some((_, name, body)) = para.iter().find(|(k, _, _)| k.eq_ignore_ascii_case("license"))
+        {
+            texts.push((name.clone(), body.clone()));
+        }
+    }
     let mut licenses: Vec<String> = Vec::new();
     let mut first = true;
-    for para in paragraphs(text) {
+    for para in &paras {
         let mut has_files = false;
         let mut license = None;
-        for (k, v) in &para {
+        for (k, v, body) in para {
             if k.eq_ignore_ascii_case("files") {
                 has_files = true;
             } else if k.eq_ignore_ascii_case("license") {
-                license = Some(v.clone());
+                let body = if body.trim().is_empty() {
+                    texts.iter().find(|(n, _)| n == v).map(|(_, b)| b.as_str()).unwrap_or("")
+                } else {
+                    body.as_str()
+                };
+                license = Some(versioned(v, body));
             }
         }
         // The header may carry a License for the whole package; after it, only Files paragraphs declare.
@@ -63,10 +78,29 @@ fn dep5(text: &str) -> Copyright {
     Copyright { machine_readable: true, licenses }
 }
 
-/// The paragraphs of a deb822 file: fields as (name, first line of the value).
-fn paragraphs(text: &str) -> Vec<Vec<(String, String)>> {
+/// An unversioned GNU licence name (`GPL`, `LGPL`, `GPL+`) with the version its licence text states
+/// (`either version 2 of the License, or (at your option) any later version` → `GPL-2+`); other names as
+/// they are. Without a stated version the name stays, and normalises to "any version".
+fn versioned(name: &str, body: &str) -> String {
+    let base = name.trim().trim_end_matches('+');
+    if !["gpl", "lgpl", "agpl"].iter().any(|g| base.eq_ignore_ascii_case(g)) {
+        return name.to_string();
+    }
+    let lower = body.to_ascii_lowercase();
+    let Some(at) = lower.find("version ") else { return name.to_string() };
+    let ver: String = lower[at + 8..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+    let ver = ver.trim_end_matches('.');
+    if ver.is_empty() {
+        return name.to_string();
+    }
+    let later = lower.contains("any later version") || name.trim().ends_with('+');
+    format!("{base}-{ver}{}", if later { "+" } else { "" })
+}
+
+/// The paragraphs of a deb822 file: fields as (name, first line of the value, continuation lines).
+fn paragraphs(text: &str) -> Vec<Vec<(String, String, String)>> {
     let mut out = Vec::new();
-    let mut cur: Vec<(String, String)> = Vec::new();
+    let mut cur: Vec<(String, String, String)> = Vec::new();
     for line in text.lines() {
         let line = line.trim_start_matches('\u{feff}');
         if line.trim().is_empty() {
@@ -75,11 +109,18 @@ fn paragraphs(text: &str) -> Vec<Vec<(String, String)>> {
             }
             continue;
         }
-        if line.starts_with(' ') || line.starts_with('\t') || line.starts_with('#') {
-            continue; // continuation (text, file lists) or comment
+        if line.starts_with('#') {
+            continue;
+        }
+        if line.starts_with(' ') || line.starts_with('\t') {
+            if let Some(last) = cur.last_mut() {
+                last.2.push_str(line.trim());
+                last.2.push('\n');
+            }
+            continue;
         }
         if let Some((k, v)) = line.split_once(':') {
-            cur.push((k.trim().to_string(), v.trim().to_string()));
+            cur.push((k.trim().to_string(), v.trim().to_string(), String::new()));
         }
     }
     if !cur.is_empty() {
@@ -123,6 +164,17 @@ mod tests {
         let c = parse(DEP5);
         assert!(c.machine_readable);
         assert_eq!(c.licenses, ["GPL-2+", "BSD-3-clause", "GPL-2+ or Artistic", "public-domain"]);
+    }
+
+    #[test]
+    fn unversioned_gpl_takes_the_version_of_its_text() {
+        let text = "Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\n\
+                    Copyright: x\nLicense: GPL\n\nLicense: GPL\n This program is free software; either version 2 \
+                    of the License, or\n (at your option) any later version.\n";
+        assert_eq!(parse(text).licenses, ["GPL-2+"]);
+        assert_eq!(versioned("GPL", "no version here"), "GPL");
+        assert_eq!(versioned("LGPL", " version 2.1 of the License only"), "LGPL-2.1");
+        assert_eq!(versioned("MIT", "version 7"), "MIT");
     }
 
     #[test]
