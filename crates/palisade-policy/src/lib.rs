@@ -202,6 +202,13 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOptions) -> Result<PolicySumm
             summary.suppressed += 1;
         }
     }
+    // Licence waivers: only licences that fail the licence policy need one.
+    for f in report.licenses.iter_mut().filter(|f| f.is_active()) {
+        if let Some(r) = live.iter().find(|r| r.matches_license(f)) {
+            f.suppressed = Some(r.suppression_reason());
+            summary.suppressed += 1;
+        }
+    }
     Ok(summary)
 }
 
@@ -303,6 +310,7 @@ fn active_findings(report: &ScanReport, threshold: Option<&[Severity]>) -> usize
     report.vulnerabilities.iter().filter(|f| f.is_active() && counts(f.severity)).count()
         + report.secrets.iter().filter(|f| f.is_active() && counts(f.severity)).count()
         + report.misconfigurations.iter().filter(|f| f.is_active() && counts(f.severity)).count()
+        + report.licenses.iter().filter(|f| f.is_active() && counts(f.severity)).count()
 }
 
 #[cfg(test)]

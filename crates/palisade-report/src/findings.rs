@@ -4,6 +4,7 @@
 //! Severities are handled through their lower-case names (`as_str()`), so the helpers work for every finding
 //! type whatever severity enum it carries.
 
+use palisade_core::findings::license::LicenseFinding;
 use palisade_core::findings::misconfig::Misconfiguration;
 use palisade_core::findings::secret::SecretFinding;
 use palisade_core::findings::vuln::VulnFinding;
@@ -17,6 +18,7 @@ pub(crate) enum Kind {
     Misconfiguration,
     /// A decision of the policy bundle (`--policy`).
     Policy,
+    License,
 }
 
 impl Kind {
@@ -27,6 +29,7 @@ impl Kind {
             Kind::Secret => "secret",
             Kind::Misconfiguration => "misconfiguration",
             Kind::Policy => "policy",
+            Kind::License => "license",
         }
     }
 
@@ -37,8 +40,34 @@ impl Kind {
             Kind::Secret => "secrets",
             Kind::Misconfiguration => "misconfigurations",
             Kind::Policy => "policy",
+            Kind::License => "licenses",
         }
     }
+}
+
+/// One line about a licence finding: what, which licence, its category, the rule it fails and where it
+/// was read.
+pub(crate) fn license_message(l: &LicenseFinding) -> String {
+    let mut m = format!("{}: {} ({})", l.subject(), l.license(), l.category);
+    if l.expression.is_some() && l.raw != l.license() {
+        m.push_str(&format!(", declared as {:?}", l.raw));
+    }
+    if let Some(r) = &l.failed_rule {
+        m.push_str(&format!("; fails {r}"));
+    }
+    if let Some(c) = l.confidence {
+        m.push_str(&format!("; text match {:.0}%", c * 100.0));
+    }
+    if let Some(n) = &l.note {
+        m.push_str(&format!("; {n}"));
+    }
+    m.push_str(&format!("; from {}", l.path));
+    m
+}
+
+/// The SARIF rule / JUnit name of a licence finding: the licence's category (`license-restricted`).
+pub(crate) fn license_rule(l: &LicenseFinding) -> String {
+    format!("license-{}", l.category)
 }
 
 /// Rank of a severity name: unknown 0, info 1, low 2, medium 3, high 4, critical 5 (unrecognised names are 0).

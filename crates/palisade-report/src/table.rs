@@ -50,6 +50,7 @@ pub struct ScannersRan {
     pub vuln: bool,
     pub secret: bool,
     pub misconfig: bool,
+    pub license: bool,
 }
 
 /// One table: packages of one ecosystem from one file, or from many single-package files.
@@ -107,18 +108,6 @@ pub fn render(report: &ScanReport, opts: &TableOptions, out: &mut dyn Write) -> 
         writeln!(out, "{} {} ({})", style.bold("Packages:"), report.packages.len(), summary.join(", "))?;
     }
 
-    if !report.not_inventoried.is_empty() {
-        writeln!(
-            out,
-            "{} {} (formats Palisade does not read; their packages are not listed):",
-            style.bold("Not inventoried:"),
-            plural(report.not_inventoried.len(), "manifest")
-        )?;
-        for n in &report.not_inventoried {
-            writeln!(out, "  - {}: {} ({})", clean(&n.path), clean(&n.format), clean(&n.hint))?;
-        }
-    }
-
     if !report.gaps.is_empty() {
         writeln!(out, "{} the results below do not cover everything:", style.bold("INCOMPLETE:"))?;
         for g in &report.gaps {
@@ -173,6 +162,10 @@ pub fn render(report: &ScanReport, opts: &TableOptions, out: &mut dyn Write) -> 
     if !report.misconfigurations.is_empty() || opts.scanners.misconfig {
         render_misconfigs(report, opts, &style, out)?;
     }
+    if !report.licenses.is_empty() || opts.scanners.license {
+        render_licenses(report, opts, &style, out)?;
+    }
+
     if let Some(policy) = &report.policy {
         render_policy(policy, opts, &style, out)?;
     }
@@ -405,6 +398,57 @@ fn render_misconfigs(
             m.suppressed
                 .as_deref()
                 .map(|r| (format!("{} at {}:{}", m.check_id, misconfig_target(m, report), m.line), r))
+        })
+        .collect();
+    suppressed_list(&suppressed, style, out)
+}
+
+/// Every licence found, like Trivy's licence table; the total counts them by severity (from the category),
+/// and a second line says how many fail the licence policy.
+fn render_licenses(
+    report: &ScanReport,
+    opts: &TableOptions,
+    style: &Style,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    writeln!(out)?;
+    let total = total_line(report.licenses.iter().map(|l| l.severity.as_str()));
+    writeln!(out, "{}", style.bold(&total.replacen("Total:", "Licenses:", 1)))?;
+    let failing = report.licenses.iter().filter(|l| l.is_active()).count();
+    writeln!(out, "Failing the licence policy: {failing}")?;
+    if !report.licenses.is_empty() {
+        let mut t = new_table(opts);
+        t.set_header(
+            ["Package / file", "License", "Category", "Severity", "Source", "Fails"]
+                .into_iter()
+                .map(|h| style.header(h)),
+        );
+        for l in &report.licenses {
+            let mut source = l.path.clone();
+            if let Some(layer) = l.layer {
+                source.push_str(&format!(" (layer {layer})"));
+            }
+            let fails = match (&l.failed_rule, &l.suppressed) {
+                (Some(_), Some(_)) => "waived".to_string(),
+                (Some(r), None) => r.clone(),
+                (None, _) => "-".to_string(),
+            };
+            t.add_row(vec![
+                Cell::new(clean(&truncate(&l.subject(), MAX_TEXT))),
+                Cell::new(clean(&truncate(l.license(), MAX_TEXT))),
+                Cell::new(clean(&l.category)),
+                severity_cell(l.severity.as_str(), style),
+                Cell::new(clean(&truncate(&source, MAX_TEXT))),
+                Cell::new(clean(&fails)),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    let suppressed: Vec<(String, &str)> = report
+        .licenses
+        .iter()
+        .filter_map(|l| {
+            l.suppressed.as_deref().map(|r| (format!("{} under {}", l.subject(), l.license()), r))
         })
         .collect();
     suppressed_list(&suppressed, style, out)
@@ -675,7 +719,7 @@ mod tests {
         assert!(!plain.contains("Vulnerabilities") && !plain.contains("Secrets"), "{plain}");
         let opts = TableOptions {
             hide_packages: true,
-            scanners: ScannersRan { vuln: true, secret: true, misconfig: false },
+            scanners: ScannersRan { vuln: true, secret: true, misconfig: false, license: false },
             ..Default::default()
         };
         let text = render_str(&r, opts);
