@@ -1,0 +1,2 @@
+//! CEL policies: Kubernetes `ValidatingAdmissionPolicy` (+ bindings) and Kyverno `ValidatingPolicy`.
+pub mod library;
