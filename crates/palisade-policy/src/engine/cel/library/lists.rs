@@ -16,7 +16,8 @@ fn list<'a>(function: &str, v: &'a Value) -> Result<&'a Arc<Vec<Value>>, Executi
 }
 
 fn cmp(function: &str, a: &Value, b: &Value) -> Result<Ordering, ExecutionError> {
-    a.partial_cmp(b).ok_or_else(|| fail(function, format!("{:?} and {:?} are not comparable", a.type_of(), b.type_of())))
+    a.partial_cmp(b)
+        .ok_or_else(|| fail(function, format!("{:?} and {:?} are not comparable", a.type_of(), b.type_of())))
 }
 
 fn is_sorted(This(v): This<Value>) -> Result<Value, ExecutionError> {
@@ -39,8 +40,12 @@ fn sum(This(v): This<Value>) -> Result<Value, ExecutionError> {
     };
     for x in l.iter() {
         acc = match (&acc, x) {
-            (Value::Int(a), Value::Int(b)) => Value::Int(a.checked_add(*b).ok_or_else(|| fail("sum", "overflow"))?),
-            (Value::UInt(a), Value::UInt(b)) => Value::UInt(a.checked_add(*b).ok_or_else(|| fail("sum", "overflow"))?),
+            (Value::Int(a), Value::Int(b)) => {
+                Value::Int(a.checked_add(*b).ok_or_else(|| fail("sum", "overflow"))?)
+            }
+            (Value::UInt(a), Value::UInt(b)) => {
+                Value::UInt(a.checked_add(*b).ok_or_else(|| fail("sum", "overflow"))?)
+            }
             (Value::Float(a), Value::Float(b)) => Value::Float(a + b),
             _ => return Err(fail("sum", "the list mixes types")),
         };

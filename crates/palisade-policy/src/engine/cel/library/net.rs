@@ -203,9 +203,13 @@ mod tests {
         t("isIP('10.0.0.1') && !isIP('10.0.0.256') && !isIP('::ffff:1.2.3.4')");
         t("ip('10.0.0.1').family() == 4 && ip('fe80::1').family() == 6");
         t("cidr('10.0.0.0/8').containsIP('10.1.2.3') && !cidr('10.0.0.0/8').containsIP(ip('11.0.0.1'))");
-        t("cidr('10.0.0.0/8').containsCIDR('10.1.0.0/16') && !cidr('10.1.0.0/16').containsCIDR('10.0.0.0/8')");
+        t(
+            "cidr('10.0.0.0/8').containsCIDR('10.1.0.0/16') && !cidr('10.1.0.0/16').containsCIDR('10.0.0.0/8')",
+        );
         t("cidr('10.1.2.3/8').masked() == cidr('10.0.0.0/8') && cidr('10.0.0.0/8').prefixLength() == 8");
-        t("ip('127.0.0.1').isLoopback() && ip('8.8.8.8').isGlobalUnicast() && !ip('0.0.0.0').isGlobalUnicast()");
+        t(
+            "ip('127.0.0.1').isLoopback() && ip('8.8.8.8').isGlobalUnicast() && !ip('0.0.0.0').isGlobalUnicast()",
+        );
         t("isCIDR('::1/128') && !isCIDR('1.2.3.4/33')");
     }
 }

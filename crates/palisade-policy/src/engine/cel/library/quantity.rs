@@ -73,20 +73,28 @@ pub fn parse(s: &str) -> Option<Quantity> {
 
 fn quantity_of(function: &str, v: &Value) -> Result<Quantity, ExecutionError> {
     match v {
-        Value::Opaque(o) => o.downcast_ref::<Quantity>().cloned().ok_or_else(|| fail(function, "not a quantity")),
+        Value::Opaque(o) => {
+            o.downcast_ref::<Quantity>().cloned().ok_or_else(|| fail(function, "not a quantity"))
+        }
         Value::Int(i) => Ok(Quantity { value: *i as f64, text: i.to_string() }),
         other => Err(fail(function, format!("expected a quantity, got {:?}", other.type_of()))),
     }
 }
 
 fn wrap(value: f64) -> Value {
-    let text = if value.fract() == 0.0 && value.abs() < 9.0e15 { format!("{}", value as i64) } else { value.to_string() };
+    let text = if value.fract() == 0.0 && value.abs() < 9.0e15 {
+        format!("{}", value as i64)
+    } else {
+        value.to_string()
+    };
     Value::Opaque(Arc::new(Quantity { value, text }))
 }
 
 fn quantity(s: Value) -> Result<Value, ExecutionError> {
     let text = string_arg("quantity", &s)?;
-    parse(text).map(|q| Value::Opaque(Arc::new(q))).ok_or_else(|| fail("quantity", format!("invalid quantity {text:?}")))
+    parse(text)
+        .map(|q| Value::Opaque(Arc::new(q)))
+        .ok_or_else(|| fail("quantity", format!("invalid quantity {text:?}")))
 }
 
 fn is_quantity(s: Value) -> Result<Value, ExecutionError> {
@@ -95,7 +103,13 @@ fn is_quantity(s: Value) -> Result<Value, ExecutionError> {
 
 fn sign(This(q): This<Value>) -> Result<Value, ExecutionError> {
     let q = quantity_of("sign", &q)?;
-    Ok(Value::Int(if q.value > 0.0 { 1 } else if q.value < 0.0 { -1 } else { 0 }))
+    Ok(Value::Int(if q.value > 0.0 {
+        1
+    } else if q.value < 0.0 {
+        -1
+    } else {
+        0
+    }))
 }
 
 fn is_integer(This(q): This<Value>) -> Result<Value, ExecutionError> {

@@ -19,7 +19,10 @@ fn find(This(s): This<Value>, re: Value) -> Result<Value, ExecutionError> {
     Ok(Value::String(Arc::new(re.find(s).map(|m| m.as_str().to_string()).unwrap_or_default())))
 }
 
-fn find_all(This(s): This<Value>, cel::extractors::Arguments(args): cel::extractors::Arguments) -> Result<Value, ExecutionError> {
+fn find_all(
+    This(s): This<Value>,
+    cel::extractors::Arguments(args): cel::extractors::Arguments,
+) -> Result<Value, ExecutionError> {
     let s = string_arg("findAll", &s)?;
     let pattern = args.first().ok_or_else(|| fail("findAll", "missing regex"))?;
     let re = compile("findAll", string_arg("findAll", pattern)?)?;
@@ -28,7 +31,8 @@ fn find_all(This(s): This<Value>, cel::extractors::Arguments(args): cel::extract
         Some(Value::Int(_)) | None => usize::MAX,
         Some(_) => return Err(fail("findAll", "the limit must be an int")),
     };
-    let found = re.find_iter(s).take(limit).map(|m| Value::String(Arc::new(m.as_str().to_string()))).collect();
+    let found =
+        re.find_iter(s).take(limit).map(|m| Value::String(Arc::new(m.as_str().to_string()))).collect();
     Ok(Value::List(Arc::new(found)))
 }
 

@@ -43,7 +43,8 @@ pub fn parse(s: &str) -> Option<Url> {
         _ => return None,
     };
     let rest = rest.split_once('#').map(|(a, _)| a).unwrap_or(rest);
-    let (rest, query) = rest.split_once('?').map(|(a, q)| (a, q.to_string())).unwrap_or((rest, String::new()));
+    let (rest, query) =
+        rest.split_once('?').map(|(a, q)| (a, q.to_string())).unwrap_or((rest, String::new()));
     let (host, path) = match rest.strip_prefix("//") {
         Some(r) => match r.find('/') {
             Some(i) => (r[..i].to_string(), r[i..].to_string()),
@@ -78,7 +79,9 @@ fn split_host(host: &str) -> (&str, &str) {
 
 fn url(s: Value) -> Result<Value, ExecutionError> {
     let text = string_arg("url", &s)?;
-    parse(text).map(|u| Value::Opaque(Arc::new(u))).ok_or_else(|| fail("url", format!("invalid URL {text:?}")))
+    parse(text)
+        .map(|u| Value::Opaque(Arc::new(u)))
+        .ok_or_else(|| fail("url", format!("invalid URL {text:?}")))
 }
 
 fn is_url(s: Value) -> Result<Value, ExecutionError> {
