@@ -151,7 +151,7 @@ pub type Loader = fn(&Bundle, &mut Vec<Box<dyn Policy>>, &mut Vec<LoadError>);
 
 /// Every engine's loader, registered here once.
 pub fn loaders() -> &'static [(Language, Loader)] {
-    &[(Language::Cel, crate::engine::cel::load)]
+    &[(Language::Cel, crate::engine::cel::load), (Language::Kyverno, crate::engine::kyverno::load)]
 }
 
 /// A test runner for `palisade policy test`: finds its test files in the bundle (gator `Suite`, Kyverno

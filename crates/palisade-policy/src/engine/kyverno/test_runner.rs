@@ -79,6 +79,9 @@ fn names(v: &Value, key: &str) -> Vec<String> {
 struct TestContext {
     namespace_labels: BTreeMap<String, Value>,
     user: UserInfo,
+    /// `roles` and `clusterRoles` of the userinfo file.
+    roles: Value,
+    cluster_roles: Value,
     /// `values` documents (variables file and inline values), merged.
     values: Vec<Value>,
 }
@@ -136,6 +139,8 @@ pub fn run_test(bundle: &Bundle, path: &Path, test: &Value) -> Vec<TestResult> {
         ctx.user.username = info.get("username").and_then(Value::as_str).unwrap_or("").to_string();
         ctx.user.uid = info.get("uid").and_then(Value::as_str).unwrap_or("").to_string();
         ctx.user.groups = names(&info, "groups");
+        ctx.roles = json!(names(&u, "roles"));
+        ctx.cluster_roles = json!(names(&u, "clusterRoles"));
     }
     let mut load_errors: Vec<LoadError> = Vec::new();
     let policies = compile(&policy_docs, &params, &mut load_errors);
@@ -245,6 +250,19 @@ pub fn run_test(bundle: &Bundle, path: &Path, test: &Value) -> Vec<TestResult> {
             let subject = subject(object, operation, &ctx);
             let values = values_for(&ctx, policy.name(), rule, &res_name);
             let got = outcome(policy.as_ref(), rule, &subject, &budget, &values, expected);
+            if got == "missing-rule" {
+                let why = load_errors.iter().find(|e| e.message.contains(&format!("rule {rule}:")));
+                results.push(TestResult {
+                    suite: path.to_path_buf(),
+                    name,
+                    passed: false,
+                    message: why
+                        .map(|e| e.to_string())
+                        .unwrap_or_else(|| format!("policy {policy_name:?} has no rule {rule:?}")),
+                    skipped: why.is_some_and(|e| e.unsupported),
+                });
+                continue;
+            }
             let passed = got == expected;
             let message = if passed { String::new() } else { format!("expected {expected}, got {got}") };
             results.push(TestResult { suite: path.to_path_buf(), name, passed, message, skipped: false });
@@ -274,7 +292,7 @@ fn compile(
         .filter(|(_, v)| !is_cel(v))
         .map(|(l, v)| Source { location: l.clone(), value: v })
         .collect();
-    out.extend(super::compile(&kyverno_docs, errors));
+    out.extend(super::compile(&kyverno_docs, data, errors));
     out
 }
 
@@ -318,6 +336,10 @@ fn subject(object: &Value, operation: Operation, ctx: &TestContext) -> Subject {
 /// the policy's resource values, then its rule values.
 fn values_for(ctx: &TestContext, policy: &str, rule: &str, resource: &str) -> BTreeMap<String, Value> {
     let mut out = BTreeMap::new();
+    if !ctx.roles.is_null() {
+        out.insert("request.roles".to_string(), ctx.roles.clone());
+        out.insert("request.clusterRoles".to_string(), ctx.cluster_roles.clone());
+    }
     let mut add = |v: Option<&Value>| {
         for (k, v) in v.and_then(Value::as_object).into_iter().flatten() {
             out.insert(k.clone(), v.clone());

@@ -14,6 +14,11 @@ mod url;
 use cel::{Context, Env, ExecutionError, Value};
 use std::sync::Arc;
 
+/// The numeric value of a Kubernetes quantity (`1Gi`, `500m`, `2`), for engines other than CEL.
+pub fn quantity_value(s: &str) -> Option<f64> {
+    quantity::parse(s).map(|q| q.value)
+}
+
 /// A function error naming the CEL function.
 pub(crate) fn fail(function: &str, message: impl std::fmt::Display) -> ExecutionError {
     ExecutionError::function_error(function, message)

@@ -1,0 +1,123 @@
+//! Kyverno variables: `{{ expression }}` in any string of a rule is replaced by the JMESPath expression's
+//! result over the rule's context (`request`, `serviceAccountName`, `element`, `elementIndex`, context
+//! entries, values supplied from outside). A string that is exactly one variable takes the result's type
+//! (a list stays a list); otherwise the results are spliced in as text. `\{{` escapes a variable.
+
+use super::jmespath_fns::search;
+use serde_json::{Map, Value};
+
+/// Set `value` at the dotted `path` of `data` (creating maps on the way).
+pub fn set_path(data: &mut Value, path: &str, value: Value) {
+    let mut cur = data;
+    let parts: Vec<&str> = path.split('.').collect();
+    for (i, p) in parts.iter().enumerate() {
+        if !cur.is_object() {
+            *cur = Value::Object(Map::new());
+        }
+        let Some(obj) = cur.as_object_mut() else { return };
+        if i == parts.len() - 1 {
+            obj.insert(p.to_string(), value);
+            return;
+        }
+        cur = obj.entry(p.to_string()).or_insert_with(|| Value::Object(Map::new()));
+    }
+}
+
+/// Evaluate one variable's expression.
+pub fn eval(expr: &str, data: &Value) -> Result<Value, String> {
+    let expr = expr.trim();
+    if expr == "@" {
+        return Ok(data.get("@").cloned().unwrap_or(Value::Null));
+    }
+    search(expr, data).map_err(|e| format!("variable {{{{{expr}}}}}: {e}"))
+}
+
+fn as_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// Substitute the variables of one string. Unresolved variables (a null result) are errors naming them.
+pub fn substitute_str(s: &str, data: &Value) -> Result<Value, String> {
+    if !s.contains("{{") {
+        return Ok(Value::String(s.to_string()));
+    }
+    let trimmed = s.trim();
+    if let Some(inner) = trimmed.strip_prefix("{{").and_then(|t| t.strip_suffix("}}"))
+        && !inner.contains("{{")
+        && !inner.contains("}}")
+    {
+        let v = eval(inner, data)?;
+        if v.is_null() {
+            return Err(format!("variable {{{{{}}}}} could not be resolved", inner.trim()));
+        }
+        return Ok(v);
+    }
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("{{") {
+        if i > 0 && rest.as_bytes()[i - 1] == b'\\' {
+            out.push_str(&rest[..i - 1]);
+            out.push_str("{{");
+            rest = &rest[i + 2..];
+            continue;
+        }
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(end) = after.find("}}") else {
+            return Err(format!("unterminated variable in {s:?}"));
+        };
+        let v = eval(&after[..end], data)?;
+        if v.is_null() {
+            return Err(format!("variable {{{{{}}}}} could not be resolved", after[..end].trim()));
+        }
+        out.push_str(&as_text(&v));
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    Ok(Value::String(out))
+}
+
+/// Substitute every string (keys included) of `v`.
+pub fn substitute(v: &Value, data: &Value) -> Result<Value, String> {
+    Ok(match v {
+        Value::String(s) => substitute_str(s, data)?,
+        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, data)).collect::<Result<_, _>>()?),
+        Value::Object(m) => {
+            let mut out = Map::new();
+            for (k, x) in m {
+                let key = if k.contains("{{") { as_text(&substitute_str(k, data)?) } else { k.clone() };
+                out.insert(key, substitute(x, data)?);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn substitution() {
+        let d = json!({"request": {"object": {"metadata": {"name": "web", "labels": {"a": "1"}}}}, "list": [1, 2]});
+        assert_eq!(substitute_str("{{ request.object.metadata.name }}", &d).unwrap(), json!("web"));
+        assert_eq!(substitute_str("{{list}}", &d).unwrap(), json!([1, 2]));
+        assert_eq!(
+            substitute_str("name-{{request.object.metadata.name}}-{{list[0]}}", &d).unwrap(),
+            json!("name-web-1")
+        );
+        assert!(
+            substitute_str("{{request.object.missing}}", &d).unwrap_err().contains("request.object.missing")
+        );
+        assert_eq!(substitute_str("\\{{x}}", &d).unwrap(), json!("{{x}}"));
+        let mut v = json!({});
+        set_path(&mut v, "request.operation", json!("UPDATE"));
+        assert_eq!(v, json!({"request": {"operation": "UPDATE"}}));
+    }
+}
