@@ -59,16 +59,21 @@ impl LabelSelector {
     /// Whether `labels` (a JSON map, or null) satisfies the selector.
     pub fn matches(&self, labels: Option<&Value>) -> bool {
         let get = |k: &str| labels.and_then(|l| l.get(k)).map(scalar);
-        self.match_labels.iter().all(|(k, v)| get(k).as_deref() == Some(v.as_str()))
-            && self.match_expressions.iter().all(|(k, op, values)| {
-                let got = get(k);
-                match op.as_str() {
-                    "In" => got.is_some_and(|g| values.contains(&g)),
-                    "NotIn" => got.is_none_or(|g| !values.contains(&g)),
-                    "Exists" => got.is_some(),
-                    _ => got.is_none(),
-                }
-            })
+        // Label keys and values cannot hold `*` or `?`, so reading them as wildcards (as Kyverno does)
+        // changes nothing for Kubernetes selectors.
+        let wild = crate::engine::kyverno::jmespath_fns::wildcard;
+        self.match_labels.iter().all(|(k, v)| match labels.and_then(Value::as_object) {
+            Some(l) if k.contains(['*', '?']) => l.iter().any(|(lk, lv)| wild(k, lk) && wild(v, &scalar(lv))),
+            _ => get(k).is_some_and(|g| wild(v, &g)),
+        }) && self.match_expressions.iter().all(|(k, op, values)| {
+            let got = get(k);
+            match op.as_str() {
+                "In" => got.is_some_and(|g| values.contains(&g)),
+                "NotIn" => got.is_none_or(|g| !values.contains(&g)),
+                "Exists" => got.is_some(),
+                _ => got.is_none(),
+            }
+        })
     }
 }
 

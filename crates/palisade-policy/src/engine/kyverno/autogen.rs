@@ -47,6 +47,7 @@ pub fn generate(rule: &Rule, controllers: &[String]) -> Vec<Rule> {
         match_: retarget(&rule.match_, &kinds),
         exclude: retarget(&rule.exclude, &kinds),
         preconditions: rule.preconditions.clone(),
+        cel_preconditions: rule.cel_preconditions.clone(),
         context: rule.context.clone(),
         check: rule.check.clone(),
         message: rule.message.clone(),

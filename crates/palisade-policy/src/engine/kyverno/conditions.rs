@@ -6,7 +6,7 @@
 
 use super::jmespath_fns::wildcard;
 use super::pattern::duration;
-use super::variables::substitute;
+use super::variables::substitute_with;
 use crate::engine::cel::library::quantity_value;
 use serde_json::Value;
 
@@ -64,8 +64,8 @@ fn all(list: &[Value], data: &Value) -> Result<bool, String> {
 }
 
 fn one(c: &Value, data: &Value) -> Result<bool, String> {
-    let key = substitute(c.get("key").unwrap_or(&Value::Null), data)?;
-    let value = substitute(c.get("value").unwrap_or(&Value::Null), data)?;
+    let key = substitute_with(c.get("key").unwrap_or(&Value::Null), data, true)?;
+    let value = substitute_with(c.get("value").unwrap_or(&Value::Null), data, true)?;
     let op = c.get("operator").and_then(Value::as_str).unwrap_or("Equals");
     operate(op, &key, &value)
 }

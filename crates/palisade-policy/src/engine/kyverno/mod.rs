@@ -83,7 +83,15 @@ fn compile_rule(r: &Value, default_action: Action) -> Result<Rule, (String, bool
     if match_.is_empty() {
         return Err((format!("rule {name}: match selects nothing"), false));
     }
+    let cel_preconditions = match r.get("celPreconditions") {
+        Some(c) => Some(Arc::new(CelProgram::compile(&json!({"matchConditions": c})).map_err(|e| {
+            let unsupported = e.iter().any(|m| m.contains("unsupported:"));
+            (format!("rule {name}: celPreconditions: {}", e.join("; ")), unsupported)
+        })?)),
+        None => None,
+    };
     Ok(Rule {
+        cel_preconditions,
         match_,
         exclude: sel("exclude")?,
         preconditions: r.get("preconditions").cloned().unwrap_or(Value::Null),

@@ -47,6 +47,32 @@ fn anchor(key: &str) -> Anchor<'_> {
     }
 }
 
+/// Validate `resource` against `pattern`: global anchors anywhere in the pattern's maps first (any
+/// mismatch skips the rule), then the overlay.
+pub fn validate_rule(resource: &Value, pattern: &Value) -> Result<(), Mismatch> {
+    globals(Some(resource), pattern, "")?;
+    validate(Some(resource), pattern, "")
+}
+
+fn globals(resource: Option<&Value>, pattern: &Value, path: &str) -> Result<(), Mismatch> {
+    let Value::Object(p) = pattern else { return Ok(()) };
+    let r = resource.and_then(Value::as_object);
+    for (k, pv) in p {
+        match anchor(k) {
+            Anchor::Global(key) => {
+                if validate(r.and_then(|r| r.get(key)), pv, &format!("{path}/{key}")).is_err() {
+                    return Err(Mismatch::GlobalSkip(format!("{path}/{key}: global anchor does not match")));
+                }
+            }
+            Anchor::None(key) | Anchor::Equality(key) | Anchor::Conditional(key) => {
+                globals(r.and_then(|r| r.get(key)), pv, &format!("{path}/{key}"))?
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Validate `resource` against `pattern`; `path` names where we are, for messages.
 pub fn validate(resource: Option<&Value>, pattern: &Value, path: &str) -> Result<(), Mismatch> {
     match pattern {
@@ -206,7 +232,7 @@ pub fn scalar_matches(resource: Option<&Value>, pattern: &Value) -> bool {
         Value::String(p) => {
             let Some(r) = resource else { return false };
             if r.is_object() || r.is_array() {
-                return false;
+                return p == "*";
             }
             let text = text_of(r);
             p.split('|').any(|alt| alt.split('&').all(|op| operand_matches(&text, r, op.trim())))

@@ -45,6 +45,8 @@ pub struct Rule {
     pub match_: Selection,
     pub exclude: Selection,
     pub preconditions: Value,
+    /// `celPreconditions`, as CEL match conditions.
+    pub cel_preconditions: Option<Arc<CelProgram>>,
     pub context: Vec<Value>,
     pub check: Arc<Check>,
     pub message: String,
@@ -110,10 +112,56 @@ pub fn context_data(subject: &Subject, object: &Value, values: &BTreeMap<String,
     if let Some(ns) = &a.namespace_object {
         data["namespaceObject"] = ns.clone();
     }
+    data["images"] = images(object);
     for (k, v) in values {
         set_path(&mut data, k, v.clone());
     }
     data
+}
+
+/// One image reference split as Kyverno's `images` variable holds it.
+pub fn image_info(reference: &str) -> Value {
+    let (rest, digest) = match reference.split_once('@') {
+        Some((r, d)) => (r, d),
+        None => (reference, ""),
+    };
+    let (rest, tag) = match rest.rfind(':') {
+        Some(i) if !rest[i..].contains('/') => (&rest[..i], &rest[i + 1..]),
+        _ => (rest, ""),
+    };
+    let (registry, path) = match rest.split_once('/') {
+        Some((first, p)) if first.contains('.') || first.contains(':') || first == "localhost" => {
+            (first, p.to_string())
+        }
+        _ => ("docker.io", rest.to_string()),
+    };
+    let tag = if tag.is_empty() && digest.is_empty() { "latest" } else { tag };
+    let name = path.rsplit('/').next().unwrap_or(&path).to_string();
+    json!({"registry": registry, "path": path, "name": name, "tag": tag, "digest": digest, "reference": reference})
+}
+
+/// Kyverno's `images` variable: `{containers|initContainers|ephemeralContainers: {name: image info}}` of a
+/// Pod (or of a controller's Pod template).
+pub fn images(object: &Value) -> Value {
+    let spec = object
+        .pointer("/spec/template/spec")
+        .or_else(|| object.pointer("/spec/jobTemplate/spec/template/spec"))
+        .or_else(|| object.get("spec"));
+    let mut out = serde_json::Map::new();
+    for key in ["containers", "initContainers", "ephemeralContainers"] {
+        let mut m = serde_json::Map::new();
+        for c in spec.and_then(|s| s.get(key)).and_then(Value::as_array).into_iter().flatten() {
+            if let (Some(n), Some(i)) =
+                (c.get("name").and_then(Value::as_str), c.get("image").and_then(Value::as_str))
+            {
+                m.insert(n.to_string(), image_info(i));
+            }
+        }
+        if !m.is_empty() {
+            out.insert(key.to_string(), Value::Object(m));
+        }
+    }
+    Value::Object(out)
 }
 
 impl KyvernoPolicy {
@@ -246,6 +294,13 @@ impl KyvernoPolicy {
             view_subject = Subject { value: object.clone(), ..subject.clone() };
             &view_subject
         };
+        if let Some(p) = &rule.cel_preconditions {
+            match p.evaluate(eval_subject, &Value::Null, budget) {
+                ProgramResult::NotMatched => return RuleStatus::Skip,
+                ProgramResult::Error(e) => return error(format!("celPreconditions: {e}")),
+                ProgramResult::Evaluated { .. } => {}
+            }
+        }
         match self.check(&rule.check, &object, &data, eval_subject, budget) {
             Ok(Verdict::Pass) => RuleStatus::Pass,
             Ok(Verdict::Skip) => RuleStatus::Skip,
@@ -276,7 +331,7 @@ impl KyvernoPolicy {
         match check {
             Check::Pattern(p) => {
                 let p = substitute(p, data)?;
-                Ok(match pattern::validate(Some(object), &p, "") {
+                Ok(match pattern::validate_rule(object, &p) {
                     Ok(()) => Verdict::Pass,
                     Err(Mismatch::Skip(_) | Mismatch::GlobalSkip(_)) => Verdict::Skip,
                     Err(Mismatch::Fail(m)) => Verdict::Fail(m),
@@ -287,7 +342,7 @@ impl KyvernoPolicy {
                 let mut skipped = 0;
                 for p in ps {
                     let p = substitute(p, data)?;
-                    match pattern::validate(Some(object), &p, "") {
+                    match pattern::validate_rule(object, &p) {
                         Ok(()) => return Ok(Verdict::Pass),
                         Err(Mismatch::Skip(_) | Mismatch::GlobalSkip(_)) => skipped += 1,
                         Err(Mismatch::Fail(m)) => fails.push(m),
@@ -348,6 +403,7 @@ impl KyvernoPolicy {
                         match_: Selection::default(),
                         exclude: Selection::default(),
                         preconditions: Value::Null,
+                        cel_preconditions: None,
                         context: ctx.clone(),
                         check: Arc::new(Check::Deny(Value::Null)),
                         message: String::new(),

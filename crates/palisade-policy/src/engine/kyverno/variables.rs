@@ -42,55 +42,66 @@ fn as_text(v: &Value) -> String {
 
 /// Substitute the variables of one string. Unresolved variables (a null result) are errors naming them.
 pub fn substitute_str(s: &str, data: &Value) -> Result<Value, String> {
+    substitute_str_with(s, data, false)
+}
+
+/// The innermost `{{ ... }}` of `s` that is not escaped: its byte range including the braces.
+fn innermost(s: &str) -> Option<(usize, usize)> {
+    let close = s.find("}}")?;
+    let open = s[..close].rfind("{{")?;
+    if open > 0 && s.as_bytes()[open - 1] == b'\\' {
+        return None;
+    }
+    Some((open, close + 2))
+}
+
+/// As [`substitute_str`]; with `lenient`, an unresolved variable becomes `null` (conditions read it so).
+/// Nested variables (`{{ divide('{{ a }}', '{{ b }}') }}`) are resolved innermost first.
+pub fn substitute_str_with(s: &str, data: &Value, lenient: bool) -> Result<Value, String> {
     if !s.contains("{{") {
         return Ok(Value::String(s.to_string()));
     }
-    let trimmed = s.trim();
-    if let Some(inner) = trimmed.strip_prefix("{{").and_then(|t| t.strip_suffix("}}"))
-        && !inner.contains("{{")
-        && !inner.contains("}}")
-    {
-        let v = eval(inner, data)?;
-        if v.is_null() {
+    let mut text = s.to_string();
+    loop {
+        let Some((open, end)) = innermost(&text) else { break };
+        let inner = text[open + 2..end - 2].to_string();
+        let v = eval(&inner, data)?;
+        if v.is_null() && !lenient {
             return Err(format!("variable {{{{{}}}}} could not be resolved", inner.trim()));
         }
-        return Ok(v);
-    }
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find("{{") {
-        if i > 0 && rest.as_bytes()[i - 1] == b'\\' {
-            out.push_str(&rest[..i - 1]);
-            out.push_str("{{");
-            rest = &rest[i + 2..];
-            continue;
+        // A string that is exactly one variable keeps the result's type.
+        if open == 0 && end == text.len() && text.trim() == text {
+            return Ok(v);
         }
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 2..];
-        let Some(end) = after.find("}}") else {
-            return Err(format!("unterminated variable in {s:?}"));
-        };
-        let v = eval(&after[..end], data)?;
-        if v.is_null() {
-            return Err(format!("variable {{{{{}}}}} could not be resolved", after[..end].trim()));
+        if text[..open].trim().is_empty() && text[end..].trim().is_empty() {
+            return Ok(v);
         }
-        out.push_str(&as_text(&v));
-        rest = &after[end + 2..];
+        text = format!("{}{}{}", &text[..open], as_text(&v), &text[end..]);
     }
-    out.push_str(rest);
-    Ok(Value::String(out))
+    Ok(Value::String(text.replace("\\{{", "{{")))
 }
 
 /// Substitute every string (keys included) of `v`.
 pub fn substitute(v: &Value, data: &Value) -> Result<Value, String> {
+    substitute_with(v, data, false)
+}
+
+/// As [`substitute`]; `lenient` as in [`substitute_str_with`].
+pub fn substitute_with(v: &Value, data: &Value, lenient: bool) -> Result<Value, String> {
     Ok(match v {
-        Value::String(s) => substitute_str(s, data)?,
-        Value::Array(a) => Value::Array(a.iter().map(|x| substitute(x, data)).collect::<Result<_, _>>()?),
+        Value::String(s) => substitute_str_with(s, data, lenient)?,
+        Value::Array(a) => {
+            Value::Array(a.iter().map(|x| substitute_with(x, data, lenient)).collect::<Result<_, _>>()?)
+        }
         Value::Object(m) => {
             let mut out = Map::new();
             for (k, x) in m {
-                let key = if k.contains("{{") { as_text(&substitute_str(k, data)?) } else { k.clone() };
-                out.insert(key, substitute(x, data)?);
+                let key = if k.contains("{{") {
+                    as_text(&substitute_str_with(k, data, lenient)?)
+                } else {
+                    k.clone()
+                };
+                out.insert(key, substitute_with(x, data, lenient)?);
             }
             Value::Object(out)
         }
@@ -116,6 +127,10 @@ mod tests {
             substitute_str("{{request.object.missing}}", &d).unwrap_err().contains("request.object.missing")
         );
         assert_eq!(substitute_str("\\{{x}}", &d).unwrap(), json!("{{x}}"));
+        assert_eq!(
+            substitute_str("{{ to_upper('{{request.object.metadata.name}}') }}", &d).unwrap(),
+            json!("WEB")
+        );
         let mut v = json!({});
         set_path(&mut v, "request.operation", json!("UPDATE"));
         assert_eq!(v, json!({"request": {"operation": "UPDATE"}}));
