@@ -114,6 +114,13 @@ fn as_list(v: &Value) -> Vec<Value> {
 }
 
 fn contained(item: &Value, set: &Value) -> bool {
+    // A ConfigMap holds lists as JSON text (`'["a", "b"]'`): Kyverno reads them as lists.
+    if let Value::String(s) = set
+        && s.trim_start().starts_with('[')
+        && let Ok(list @ Value::Array(_)) = serde_json::from_str::<Value>(s)
+    {
+        return contained(item, &list);
+    }
     match set {
         Value::Array(a) => a.iter().any(|s| equals(item, s)),
         Value::String(s) => equals(item, &Value::String(s.clone())),

@@ -116,7 +116,11 @@ fn validate_map(r: &Map<String, Value>, p: &Map<String, Value>, path: &str) -> R
             _ => {}
         }
     }
-    for (k, pv) in p {
+    // Keys whose values hold anchors go before the others, as in Kyverno, so that a nested conditional
+    // decides whether the rest applies before the rest can fail.
+    let mut keys: Vec<(&String, &Value)> = p.iter().collect();
+    keys.sort_by_key(|(_, v)| !has_anchor(v));
+    for (k, pv) in keys {
         let sub = |k: &str| format!("{path}/{k}");
         match anchor(k) {
             Anchor::Conditional(_) | Anchor::Global(_) => {}
@@ -148,16 +152,38 @@ fn validate_map(r: &Map<String, Value>, p: &Map<String, Value>, path: &str) -> R
     Ok(())
 }
 
+/// Whether a pattern value holds a conditional or global anchor at any depth.
+fn has_anchor(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, v)| matches!(anchor(k), Anchor::Conditional(_) | Anchor::Global(_)) || has_anchor(v)),
+        Value::Array(a) => a.iter().any(has_anchor),
+        _ => false,
+    }
+}
+
 fn validate_array(r: &[Value], p: &[Value], path: &str) -> Result<(), Mismatch> {
     if p.len() == 1 || p.iter().all(|x| x.is_object()) {
+        // Elements whose conditional (or global) anchors do not match are skipped; when every element
+        // is skipped, so is the list.
         let elem = &p[0];
+        let mut skipped = None;
+        let mut count = 0;
         for (i, item) in r.iter().enumerate() {
             match validate(Some(item), elem, &format!("{path}/{i}")) {
-                Ok(()) | Err(Mismatch::Skip(_)) => {}
+                Ok(()) => {}
+                Err(Mismatch::Skip(m) | Mismatch::GlobalSkip(m)) => {
+                    count += 1;
+                    skipped = Some(m);
+                }
                 Err(e) => return Err(e),
             }
         }
-        return Ok(());
+        return match skipped {
+            Some(m) if count == r.len() => Err(Mismatch::Skip(m)),
+            _ => Ok(()),
+        };
     }
     if r.len() != p.len() {
         return Err(Mismatch::Fail(format!("{path}: expected {} elements, found {}", p.len(), r.len())));

@@ -70,10 +70,11 @@ pub struct KyvernoPolicy {
 
 /// The Pod a rule sees in `object`, per view.
 pub fn pod_view(object: &Value, view: PodView) -> Option<Value> {
+    let empty = json!({});
     let template = match view {
         PodView::Object => return Some(object.clone()),
-        PodView::Template => object.pointer("/spec/template")?,
-        PodView::CronJob => object.pointer("/spec/jobTemplate/spec/template")?,
+        PodView::Template => object.pointer("/spec/template").unwrap_or(&empty),
+        PodView::CronJob => object.pointer("/spec/jobTemplate/spec/template").unwrap_or(&empty),
     };
     let mut metadata = template.get("metadata").cloned().unwrap_or(json!({}));
     if let (Some(ns), Some(m)) = (object.pointer("/metadata/namespace"), metadata.as_object_mut()) {

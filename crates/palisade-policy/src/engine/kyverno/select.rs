@@ -102,7 +102,13 @@ impl Filter {
     ) -> bool {
         let object = request_object(subject);
         let gvk = Gvk::of(object);
-        let kind = kind_override.unwrap_or(&gvk.kind);
+        // A subresource request names its parent's kind (`Pod` for `Pod/exec`).
+        let parent = subject
+            .admission
+            .sub_resource
+            .as_ref()
+            .and_then(|_| subject.admission.request.as_ref()?.pointer("/kind/kind")?.as_str());
+        let kind = kind_override.or(parent).unwrap_or(&gvk.kind);
         if !self.kinds.is_empty()
             && !self
                 .kinds

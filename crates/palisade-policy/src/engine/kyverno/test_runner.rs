@@ -252,7 +252,18 @@ pub fn run_test(bundle: &Bundle, path: &Path, test: &Value) -> Vec<TestResult> {
                 Some("CONNECT") => Operation::Connect,
                 _ => Operation::Create,
             };
-            let subject = subject(object, operation, &ctx);
+            // Values may override fields of the object itself (`request.object.metadata.labels.x`).
+            let mut object = object.clone();
+            for (k, v) in &values {
+                if let Some(rest) = k.strip_prefix("request.object.") {
+                    super::variables::set_path(&mut object, rest, v.clone());
+                }
+            }
+            let mut subject = subject(&object, operation, &ctx);
+            if let Some((parent, sub)) = parent_of(kind, &ctx) {
+                subject.admission.sub_resource = Some(sub);
+                subject.admission.request = Some(json!({"kind": {"kind": parent}}));
+            }
             let got = outcome(policy.as_ref(), rule, &subject, &budget, &values, expected);
             if got.0 == "error" && got.1.contains("needs a live cluster") {
                 results.push(skipped(path, name, got.1.trim().trim_matches(['(', ')']).to_string()));
@@ -339,6 +350,29 @@ fn subject(object: &Value, operation: Operation, ctx: &TestContext) -> Subject {
         ..AdmissionContext::default()
     };
     subject
+}
+
+/// The parent kind and subresource of a subresource kind: `PodExecOptions` is `Pod/exec`; others come
+/// from the values file's `subresources` list (`Scale` of `Deployment` is `deployments/scale`).
+fn parent_of(kind: &str, ctx: &TestContext) -> Option<(String, String)> {
+    match kind {
+        "PodExecOptions" => return Some(("Pod".into(), "exec".into())),
+        "PodAttachOptions" => return Some(("Pod".into(), "attach".into())),
+        "PodPortForwardOptions" => return Some(("Pod".into(), "portforward".into())),
+        "Eviction" => return Some(("Pod".into(), "eviction".into())),
+        _ => {}
+    }
+    ctx.values
+        .iter()
+        .flat_map(|v| v.get("subresources").and_then(Value::as_array).cloned().unwrap_or_default())
+        .find_map(|s| {
+            (s.pointer("/subresource/kind").and_then(Value::as_str) == Some(kind)).then(|| {
+                let parent =
+                    s.pointer("/parentResource/kind").and_then(Value::as_str).unwrap_or("").to_string();
+                let name = s.pointer("/subresource/name").and_then(Value::as_str).unwrap_or("");
+                (parent, name.rsplit('/').next().unwrap_or(name).to_string())
+            })
+        })
 }
 
 /// The flat variable values a `Values` document gives one policy, rule and resource: `globalValues`, then

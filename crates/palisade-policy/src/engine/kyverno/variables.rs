@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 /// Set `value` at the dotted `path` of `data` (creating maps on the way).
 pub fn set_path(data: &mut Value, path: &str, value: Value) {
     let mut cur = data;
-    let parts: Vec<&str> = path.split('.').collect();
+    let parts = split_path(path);
     for (i, p) in parts.iter().enumerate() {
         if !cur.is_object() {
             *cur = Value::Object(Map::new());
@@ -21,6 +21,22 @@ pub fn set_path(data: &mut Value, path: &str, value: Value) {
         }
         cur = obj.entry(p.to_string()).or_insert_with(|| Value::Object(Map::new()));
     }
+}
+
+/// Split a dotted path; `"quoted.segments"` keep their dots.
+pub fn split_path(path: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in path.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    parts.push(cur);
+    parts
 }
 
 /// Evaluate one variable's expression.
