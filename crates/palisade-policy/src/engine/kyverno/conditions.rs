@@ -92,6 +92,10 @@ pub fn equals(key: &Value, value: &Value) -> bool {
     if key == value {
         return true;
     }
+    // An unresolved variable reads as the empty string.
+    if key.is_null() && value.as_str() == Some("") || value.is_null() && key.as_str() == Some("") {
+        return true;
+    }
     match (key, value) {
         (Value::Array(_) | Value::Object(_), _) | (_, Value::Array(_) | Value::Object(_)) => false,
         (_, Value::String(v)) if v.contains('*') || v.contains('?') => {
@@ -120,6 +124,13 @@ fn contained(item: &Value, set: &Value) -> bool {
         && let Ok(list @ Value::Array(_)) = serde_json::from_str::<Value>(s)
     {
         return contained(item, &list);
+    }
+    // A wildcard in the key matches the set's elements (`A=*` is in `["A=x"]`).
+    if let Value::String(k) = item
+        && (k.contains('*') || k.contains('?'))
+        && let Value::Array(a) = set
+    {
+        return a.iter().any(|s| text(s).is_some_and(|t| wildcard(k, &t)) || equals(item, s));
     }
     match set {
         Value::Array(a) => a.iter().any(|s| equals(item, s)),

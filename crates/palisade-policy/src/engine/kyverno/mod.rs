@@ -128,11 +128,20 @@ pub fn compile(docs: &[Source], data: &[Value], errors: &mut Vec<LoadError>) -> 
             "ClusterPolicy" | "Policy" => {
                 let spec = d.value.get("spec").cloned().unwrap_or(Value::Null);
                 let default_action = action_of(spec.get("validationFailureAction")).unwrap_or(Action::Audit);
+                // An unscored policy's failures are warnings (`policies.kyverno.io/scored: "false"`).
+                let unscored = d
+                    .value
+                    .pointer("/metadata/annotations/policies.kyverno.io~1scored")
+                    .and_then(Value::as_str)
+                    == Some("false");
                 let controllers = autogen::controllers(d.value);
                 let mut rules = Vec::new();
                 for r in spec.get("rules").and_then(Value::as_array).into_iter().flatten() {
                     match compile_rule(r, default_action) {
-                        Ok(rule) => {
+                        Ok(mut rule) => {
+                            if unscored {
+                                rule.action = Action::Warn;
+                            }
                             let generated = autogen::generate(&rule, &controllers);
                             rules.push(rule);
                             rules.extend(generated);

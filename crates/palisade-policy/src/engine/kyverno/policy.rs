@@ -418,6 +418,9 @@ impl KyvernoPolicy {
                 }
                 let element_scope =
                     fe.get("elementScope").and_then(Value::as_bool).unwrap_or(item.is_object());
+                if element_scope && !item.is_object() {
+                    return Err(format!("foreach: elementScope is true but element {i} is not an object"));
+                }
                 let target = if element_scope { item } else { object };
                 let check = if let Some(p) = fe.get("pattern") {
                     Check::Pattern(p.clone())

@@ -264,7 +264,7 @@ pub fn run_test(bundle: &Bundle, path: &Path, test: &Value) -> Vec<TestResult> {
                 subject.admission.sub_resource = Some(sub);
                 subject.admission.request = Some(json!({"kind": {"kind": parent}}));
             }
-            let got = outcome(policy.as_ref(), rule, &subject, &budget, &values, expected);
+            let got = outcome(policy.as_ref(), rule, &subject, &budget, &values);
             if got.0 == "error" && got.1.contains("needs a live cluster") {
                 results.push(skipped(path, name, got.1.trim().trim_matches(['(', ')']).to_string()));
                 continue;
@@ -409,15 +409,14 @@ fn values_for(ctx: &TestContext, policy: &str, rule: &str, resource: &str) -> BT
     out
 }
 
-/// `pass`, `fail`, `warn`, `skip` or `error` for `rule` of `policy` (the whole policy when `rule` is
-/// empty). `expected` only decides between `fail` and `warn` for a non-enforcing violation.
+/// `pass`, `fail`, `warn` (every violation has action `Warn`), `skip` or `error` for `rule` of `policy`
+/// (the whole policy when `rule` is empty), with the error's message.
 fn outcome(
     policy: &dyn Explain,
     rule: &str,
     subject: &Subject,
     budget: &Budget,
     values: &BTreeMap<String, Value>,
-    expected: &str,
 ) -> (&'static str, String) {
     let outcomes = policy.explain_with(subject, budget, values);
     let selected: Vec<_> = outcomes
@@ -442,9 +441,7 @@ fn outcome(
                 detail = format!(" ({})", d.message);
                 "error"
             }
-            RuleStatus::Fail(ds) if expected == "warn" && ds.iter().all(|d| d.action != Action::Deny) => {
-                "warn"
-            }
+            RuleStatus::Fail(ds) if ds.iter().all(|d| d.action == Action::Warn) => "warn",
             RuleStatus::Fail(_) => "fail",
             RuleStatus::Pass => "pass",
             RuleStatus::Skip => "skip",
