@@ -1,8 +1,8 @@
 //! Kyverno `ClusterPolicy`/`Policy` validate rules (see [`policy`]), their PolicyExceptions, and the
 //! runner for Kyverno CLI test files ([`test_runner`]).
 //!
-//! Each rule is compiled once. Mutate, generate and verifyImages rules, `validate.manifests` and
-//! `validate.podSecurity` are reported as unsupported load errors naming the rule; the policy's other
+//! Each rule is compiled once. Mutate, generate and verifyImages rules and `validate.manifests` are
+//! reported as unsupported load errors naming the rule; the policy's other
 //! rules still load.
 
 pub mod autogen;
@@ -10,6 +10,7 @@ pub mod conditions;
 pub mod exception;
 pub mod jmespath_fns;
 pub mod pattern;
+pub mod pod_security;
 pub mod policy;
 pub mod select;
 pub mod test_runner;
@@ -68,8 +69,10 @@ fn compile_rule(r: &Value, default_action: Action) -> Result<Rule, (String, bool
             let unsupported = e.iter().any(|m| m.contains("unsupported:"));
             (format!("rule {name}: validate.cel: {}", e.join("; ")), unsupported)
         })?)
-    } else if v.get("podSecurity").is_some() {
-        return Err((format!("rule {name}: validate.podSecurity is not supported yet"), true));
+    } else if let Some(ps) = v.get("podSecurity") {
+        Check::PodSecurity(
+            pod_security::PodSecurity::parse(ps).map_err(|e| (format!("rule {name}: {e}"), false))?,
+        )
     } else if v.get("manifests").is_some() {
         return Err((format!("rule {name}: validate.manifests (signed manifests) is not supported"), true));
     } else {

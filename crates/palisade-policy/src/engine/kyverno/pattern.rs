@@ -351,7 +351,15 @@ mod tests {
             check(pod.clone(), json!({"spec": {"<(hostNetwork)": true}})),
             Err(Mismatch::GlobalSkip(_))
         ));
-        assert!(check(pod.clone(), json!({"spec": {"containers": [{"(name)": "b", "image": "x"}]}})).is_ok());
+        // Every element skipped by its conditional anchor: the list (and the pattern) is skipped.
+        assert!(matches!(
+            check(pod.clone(), json!({"spec": {"containers": [{"(name)": "b", "image": "x"}]}})),
+            Err(Mismatch::Skip(_))
+        ));
+        assert!(
+            check(pod.clone(), json!({"spec": {"containers": [{"(name)": "a", "image": "nginx:*"}]}}))
+                .is_ok()
+        );
         assert!(
             scalar_matches(Some(&json!(3)), &json!("1-5"))
                 && !scalar_matches(Some(&json!(3)), &json!("1!-5"))

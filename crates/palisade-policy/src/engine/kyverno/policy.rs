@@ -25,6 +25,7 @@ pub enum Check {
     Deny(Value),
     Foreach(Vec<Value>),
     Cel(CelProgram),
+    PodSecurity(super::pod_security::PodSecurity),
 }
 
 /// Where an auto-generated rule finds the Pod template in its controller.
@@ -363,6 +364,10 @@ impl KyvernoPolicy {
                 Verdict::Pass
             }),
             Check::Foreach(list) => self.foreach(list, object, data, subject, budget),
+            Check::PodSecurity(ps) => {
+                let v = ps.violations(object)?;
+                Ok(if v.is_empty() { Verdict::Pass } else { Verdict::Fail(v.join("; ")) })
+            }
             Check::Cel(program) => Ok(match program.evaluate(subject, &Value::Null, budget) {
                 ProgramResult::NotMatched => Verdict::Skip,
                 ProgramResult::Evaluated { failures, .. } if failures.is_empty() => Verdict::Pass,
