@@ -14,7 +14,7 @@ pub enum RuleStatus {
     /// The rule did not apply (match, exclude, preconditions, match conditions, an exception).
     Skip,
     /// The rule could not be evaluated: an [`Outcome::Error`] decision.
-    Error(Decision),
+    Error(Box<Decision>),
 }
 
 /// One rule's status.
@@ -51,7 +51,7 @@ pub fn decisions(outcomes: Vec<RuleOutcome>) -> Vec<Decision> {
         .into_iter()
         .flat_map(|o| match o.status {
             RuleStatus::Fail(d) => d,
-            RuleStatus::Error(d) => vec![d],
+            RuleStatus::Error(d) => vec![*d],
             RuleStatus::Pass | RuleStatus::Skip => Vec::new(),
         })
         .collect()

@@ -216,13 +216,13 @@ impl Vap {
             }
             ProgramResult::Error(e) => {
                 let action = if self.fail_open { Action::Audit } else { action };
-                out.push(RuleStatus::Error(self.decision(
+                out.push(RuleStatus::Error(Box::new(self.decision(
                     subject,
                     String::new(),
                     format!("policy {}: {e}", self.name),
                     action,
                     Outcome::Error,
-                )));
+                ))));
             }
         }
     }

@@ -147,13 +147,13 @@ impl Explain for Vpol {
                 ProgramResult::Evaluated { .. } => RuleStatus::Pass,
                 ProgramResult::Error(e) => {
                     let action = if self.fail_open { Action::Audit } else { action };
-                    RuleStatus::Error(self.decision(
+                    RuleStatus::Error(Box::new(self.decision(
                         subject,
                         String::new(),
                         format!("policy {}: {e}", self.name),
                         action,
                         Outcome::Error,
-                    ))
+                    )))
                 }
             }
         };

@@ -59,10 +59,10 @@ fn globals(resource: Option<&Value>, pattern: &Value, path: &str) -> Result<(), 
     let r = resource.and_then(Value::as_object);
     for (k, pv) in p {
         match anchor(k) {
-            Anchor::Global(key) => {
-                if validate(r.and_then(|r| r.get(key)), pv, &format!("{path}/{key}")).is_err() {
-                    return Err(Mismatch::GlobalSkip(format!("{path}/{key}: global anchor does not match")));
-                }
+            Anchor::Global(key)
+                if validate(r.and_then(|r| r.get(key)), pv, &format!("{path}/{key}")).is_err() =>
+            {
+                return Err(Mismatch::GlobalSkip(format!("{path}/{key}: global anchor does not match")));
             }
             Anchor::None(key) | Anchor::Equality(key) | Anchor::Conditional(key) => {
                 globals(r.and_then(|r| r.get(key)), pv, &format!("{path}/{key}"))?

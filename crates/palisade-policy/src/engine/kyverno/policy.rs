@@ -274,12 +274,12 @@ impl KyvernoPolicy {
             return RuleStatus::Skip;
         }
         let error = |m: String| {
-            RuleStatus::Error(self.decision(
+            RuleStatus::Error(Box::new(self.decision(
                 subject,
                 rule,
                 format!("rule {}: {m}", rule.name),
                 Outcome::Error,
-            ))
+            )))
         };
         if let Err(e) = self.load_context(rule, &mut data, values) {
             return error(e);

@@ -264,7 +264,7 @@ pub fn run_test(bundle: &Bundle, path: &Path, test: &Value) -> Vec<TestResult> {
                 subject.admission.sub_resource = Some(sub);
                 subject.admission.request = Some(json!({"kind": {"kind": parent}}));
             }
-            let got = outcome(policy.as_ref(), rule, &subject, &budget, &values);
+            let got = outcome(policy, rule, &subject, &budget, &values);
             if got.0 == "error" && got.1.contains("needs a live cluster") {
                 results.push(skipped(path, name, got.1.trim().trim_matches(['(', ')']).to_string()));
                 continue;
@@ -317,11 +317,12 @@ fn compile(
 }
 
 /// The policy a result names: `name`, or `namespace/name` for a namespaced Policy.
-fn find_policy<'a>(policies: &'a [Box<dyn Explain>], name: &str) -> Option<&'a Box<dyn Explain>> {
-    policies.iter().find(|p| p.name() == name).or_else(|| {
+fn find_policy<'a>(policies: &'a [Box<dyn Explain>], name: &str) -> Option<&'a dyn Explain> {
+    let found = policies.iter().find(|p| p.name() == name).or_else(|| {
         let (_, short) = name.split_once('/')?;
         policies.iter().find(|p| p.name() == short)
-    })
+    });
+    found.map(|p| p.as_ref())
 }
 
 /// The subject for a test resource: its namespace (default `default`) with the labels the values file

@@ -78,8 +78,7 @@ pub fn substitute_str_with(s: &str, data: &Value, lenient: bool) -> Result<Value
         return Ok(Value::String(s.to_string()));
     }
     let mut text = s.to_string();
-    loop {
-        let Some((open, end)) = innermost(&text) else { break };
+    while let Some((open, end)) = innermost(&text) {
         let inner = text[open + 2..end - 2].to_string();
         let v = eval(&inner, data)?;
         if v.is_null() && !lenient {
