@@ -1,4 +1,4 @@
-//! Conformance on the Kyverno CLI test corpora in /work/shared/data/policy (see its README):
+//! Conformance on the Kyverno CLI test corpora in `../shared/data/policy` (see its README):
 //! `vap-cel.tar.gz` (ValidatingAdmissionPolicy cases, all must pass) and `kyverno-cli-tests.tar.gz`
 //! (every `kyverno-test.yaml`; at least 95% of the results that were run must pass). Each archive is
 //! unpacked into a temporary directory; the tests skip with a message when the archives are absent.
@@ -9,9 +9,7 @@ use palisade_policy::engine::kyverno::test_runner;
 use std::path::{Path, PathBuf};
 
 fn data_dir() -> PathBuf {
-    std::env::var_os("PALISADE_POLICY_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/work/shared/data/policy"))
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/policy")
 }
 
 fn unpack(archive: &Path, into: &Path) {
