@@ -122,6 +122,21 @@ impl CelProgram {
 
     /// Evaluate on `subject` with `params` (null when the policy has none).
     pub fn evaluate(&self, subject: &Subject, params: &Json, budget: &Budget) -> ProgramResult {
+        thread_local! {
+            // The library functions are registered once per thread; each evaluation binds its variables
+            // in a child scope.
+            static ROOT: cel::Context<'static, 'static> = super::library::root_context();
+        }
+        ROOT.with(|root| self.evaluate_in(root, subject, params, budget))
+    }
+
+    fn evaluate_in(
+        &self,
+        root: &cel::Context<'static, 'static>,
+        subject: &Subject,
+        params: &Json,
+        budget: &Budget,
+    ) -> ProgramResult {
         let object = request_object(subject);
         let request = request_json(subject);
         let namespace = subject.admission.namespace_object.clone().unwrap_or(Json::Null);
@@ -138,7 +153,6 @@ impl CelProgram {
             .map(|v| largest_collection(v))
             .max()
             .unwrap_or(0);
-        let root = super::library::root_context();
         let mut ctx = root.new_inner_scope();
         for (name, v) in [
             ("object", &object_value),

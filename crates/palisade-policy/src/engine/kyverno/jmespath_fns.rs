@@ -351,7 +351,23 @@ fn runtime() -> &'static Runtime {
 
 /// Evaluate `expr` on `data`; errors carry JMESPath's message.
 pub fn search(expr: &str, data: &serde_json::Value) -> Result<serde_json::Value, String> {
-    let compiled = runtime().compile(expr).map_err(|e| e.to_string())?;
+    thread_local! {
+        // Compiled expressions, per thread (policies repeat the same few variables on every object).
+        static CACHE: std::cell::RefCell<std::collections::HashMap<String, jmespath::Expression<'static>>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    let compiled = CACHE.with(|c| -> Result<jmespath::Expression<'static>, String> {
+        let mut c = c.borrow_mut();
+        if let Some(e) = c.get(expr) {
+            return Ok(e.clone());
+        }
+        let e = runtime().compile(expr).map_err(|e| e.to_string())?;
+        if c.len() > 4096 {
+            c.clear();
+        }
+        c.insert(expr.to_string(), e.clone());
+        Ok(e)
+    })?;
     let var = Variable::try_from(data).map_err(|e| e.to_string())?;
     let result = compiled.search(var).map_err(|e| e.to_string())?;
     serde_json::to_value(&*result).map_err(|e| e.to_string())
