@@ -144,9 +144,9 @@ pub fn document_role(doc: &Document) -> Role {
         | ("policies.kyverno.io", _) => Role::Policy(Language::Cel),
         ("kyverno.io", "ClusterPolicy" | "Policy" | "PolicyException") => Role::Policy(Language::Kyverno),
         ("palisade.dev", "Gate") => Role::Policy(Language::Gate),
-        ("test.gatekeeper.sh", "Suite") | ("cli.kyverno.io", "Test") | ("palisade.dev", "PolicyTest") => {
-            Role::Test
-        }
+        ("test.gatekeeper.sh", "Suite")
+        | ("cli.kyverno.io" | "kyverno.io", "Test")
+        | ("palisade.dev", "PolicyTest") => Role::Test,
         ("", "Test") if doc.value.get("results").is_some() => Role::Test,
         _ => Role::Data,
     }
@@ -178,7 +178,11 @@ pub type Loader = fn(&Bundle, &mut Vec<Box<dyn Policy>>, &mut Vec<LoadError>);
 
 /// Every engine's loader, registered here once.
 pub fn loaders() -> &'static [(Language, Loader)] {
-    &[(Language::Gate, crate::engine::gate::load)]
+    &[
+        (Language::Gate, crate::engine::gate::load),
+        (Language::Cel, crate::engine::cel::load),
+        (Language::Kyverno, crate::engine::kyverno::load),
+    ]
 }
 
 /// A test runner for `palisade policy test`: finds its test files in the bundle (gator `Suite`, Kyverno
@@ -187,7 +191,7 @@ pub type TestRunner = fn(&Bundle, &Compiled) -> Vec<TestResult>;
 
 /// Every test runner, registered here once.
 pub fn test_runners() -> &'static [(&'static str, TestRunner)] {
-    &[]
+    &[("kyverno", crate::engine::kyverno::test_runner::run)]
 }
 
 /// Why a bundle could not be read at all (a problem in one file is a [`LoadError`] instead).

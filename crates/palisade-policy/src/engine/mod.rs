@@ -175,3 +175,5 @@ pub struct TestResult {
 pub fn evaluate_all(policies: &[Box<dyn Policy>], subject: &Subject, budget: &Budget) -> Vec<Decision> {
     policies.iter().filter(|p| p.selects(subject)).flat_map(|p| p.evaluate(subject, budget)).collect()
 }
+pub mod cel;
+pub mod kyverno;
