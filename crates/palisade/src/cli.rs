@@ -1,6 +1,7 @@
 //! The command tree. Only declarations: every command's options live in its module under `commands/`, and
 //! `main.rs` dispatches. [`crate::settings`] adds environment variables and the config file on top.
 
+use crate::commands::admission::AdmissionCommand;
 use crate::commands::catalog::{ChecksCommand, SecretsCommand};
 use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
@@ -53,5 +54,10 @@ pub enum Command {
     Checks {
         #[command(subcommand)]
         command: ChecksCommand,
+    },
+    /// The Kubernetes admission webhook: refuses workloads the policy bundle denies.
+    Admission {
+        #[command(subcommand)]
+        command: AdmissionCommand,
     },
 }
