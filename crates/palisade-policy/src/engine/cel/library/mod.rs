@@ -47,6 +47,7 @@ pub fn env() -> Arc<Env> {
         ] {
             let _ = env.add_extension(ext);
         }
+        let _ = env.add_extension(lists::register_env);
         Arc::new(env)
     })
     .clone()
