@@ -4,8 +4,9 @@
 //!
 //! Supported test inputs: `policies`, `resources`, `exceptions`, `paramResources`, `variables` (a
 //! `Values` file: `namespaceSelector` labels, `globalValues`, per-policy/rule/resource `values`), inline
-//! `values`, `userinfo`, `jsonPayloads` (a result names the payload file as its resource). Results
-//! needing a live cluster or registry (`clusterResources`, `context` files of CEL policies,
+//! `values`, `userinfo`, `jsonPayloads` (a result names the payload file as its resource),
+//! `clusterResources` (as data: ConfigMaps for `context.configMap`). Results needing a live cluster or
+//! registry (`context` files of CEL policies,
 //! `apiCallResponses`, `globalContextEntries`, `envoyPayloads`, `httpPayloads`, `targetResources`,
 //! mutate/generate results) and results whose policy did not load (an unsupported feature) are reported
 //! skipped with the reason.
@@ -23,14 +24,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Test-file keys that name inputs Palisade does not emulate (a live cluster, network or registry).
-const NEEDS_CLUSTER: &[&str] = &[
-    "clusterResources",
-    "apiCallResponses",
-    "globalContextEntries",
-    "envoyPayloads",
-    "httpPayloads",
-    "targetResources",
-];
+const NEEDS_CLUSTER: &[&str] =
+    &["apiCallResponses", "globalContextEntries", "envoyPayloads", "httpPayloads", "targetResources"];
 
 /// Whether a document is a Kyverno CLI test.
 pub fn is_test(doc: &Value) -> bool {
@@ -127,7 +122,15 @@ pub fn run_test(bundle: &Bundle, path: &Path, test: &Value) -> Vec<TestResult> {
             Err(e) => problems.push(e),
         }
     }
-    let params: Vec<Value> = load("paramResources", &mut problems).into_iter().map(|(_, v)| v).collect();
+    let mut params: Vec<Value> = load("paramResources", &mut problems).into_iter().map(|(_, v)| v).collect();
+    // Objects of the cluster supplied as files: ConfigMaps for `context.configMap` entries.
+    // A `ClusterResource` document wraps them in `spec.resources`; a `List` in `items`.
+    for (_, v) in load("clusterResources", &mut problems) {
+        match v.pointer("/spec/resources").or_else(|| v.get("items")).and_then(Value::as_array) {
+            Some(items) => params.extend(items.iter().cloned()),
+            None => params.push(v),
+        }
+    }
     let mut ctx = TestContext::default();
     for (_, v) in load("variables", &mut problems) {
         ctx.values.push(v);
