@@ -86,8 +86,13 @@ fn load_bundle(path: &Path) -> Result<Compiled, ServeError> {
     let err = |message: String| ServeError::Bundle { path: path.to_path_buf(), message };
     let bundle = Bundle::read(path).map_err(|e| err(e.to_string()))?;
     let compiled = bundle.compile();
-    if !compiled.errors.is_empty() {
-        let list: Vec<String> = compiled.errors.iter().map(|e| e.to_string()).collect();
+    for e in compiled.errors.iter().filter(|e| e.unsupported) {
+        tracing::warn!("policy bundle: {e} (not enforced at admission)");
+    }
+    let errors: Vec<&palisade_policy::engine::LoadError> =
+        compiled.errors.iter().filter(|e| !e.unsupported).collect();
+    if !errors.is_empty() {
+        let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         return Err(err(format!("{} problems:\n  {}", list.len(), list.join("\n  "))));
     }
     if compiled.policies.is_empty() {

@@ -293,3 +293,28 @@ fn refuses_to_start_without_a_good_bundle() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.yaml") && err.contains("oops"), "{err}");
 }
+
+#[test]
+fn a_thousand_idle_connections_do_not_block_reviews() {
+    if !have_curl() {
+        eprintln!("skipped: curl is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let s = Server::start(dir.path(), &fixtures().join("bundle"), &[]);
+    // Slow-loris style: 1,000 connections that never complete a TLS handshake.
+    let idle: Vec<std::net::TcpStream> =
+        (0..1000).filter_map(|_| std::net::TcpStream::connect(("127.0.0.1", s.port)).ok()).collect();
+    assert_eq!(idle.len(), 1000);
+    let started = Instant::now();
+    let (code, body) = s.curl("/validate", Some(&review("pod-privileged.json", "CREATE")));
+    assert_eq!(code, 200, "{body}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "a review waited {:?} behind idle connections",
+        started.elapsed()
+    );
+    drop(idle);
+    assert_eq!(s.curl("/healthz", None).0, 200);
+    assert!(s.stop().success());
+}
