@@ -292,7 +292,7 @@ fn split_top<'a>(s: &'a str, seps: &[&str]) -> Option<Vec<&'a str>> {
 
 /// `X with Y` / `X WITH Y` at the top level.
 fn split_with(s: &str) -> Option<(&str, &str)> {
-    let parts = split_top(s, &[" with ", " WITH "])?;
+    let parts = split_top(s, &[" with ", " WITH ", "-with-", "-WITH-"])?;
     match parts.as_slice() {
         [l, r] => Some((l, r)),
         _ => None,
@@ -625,6 +625,7 @@ mod tests {
             ("GPL-1+ or Artistic, and Expat", "(GPL-1.0-or-later OR Artistic-1.0-Perl) AND MIT"),
             ("Apache-2", "Apache-2.0"),
             ("GFDL-NIV-1.3+", "GFDL-1.3-no-invariants-or-later"),
+            ("GPL-3+-WITH-BISON-EXCEPTION", "GPL-3.0-or-later WITH Bison-exception-2.2"),
         ];
         for (raw, want) in cases {
             assert_eq!(n(raw).as_deref(), Some(want), "{raw}");

@@ -157,6 +157,9 @@ pub struct DebianCoverage {
     pub packages: usize,
     pub machine_readable: usize,
     pub all_listed_ids: usize,
+    /// Machine-readable packages whose licences all normalise to valid SPDX expressions, counting the
+    /// `LicenseRef-`s of the alias table (public domain has no SPDX id).
+    pub all_valid: usize,
     /// Machine-readable packages with a licence that is not a list id: `package: raw → expression or ?`.
     pub rest: Vec<String>,
 }
@@ -241,6 +244,24 @@ impl LicenseSink {
                 p.licenses.push(f.detected.licenses.join(" AND "));
                 origin.insert(i, (f.path.clone(), f.layer));
             }
+        }
+
+        // A licence file in the directory of a package that declares the same licence says nothing new.
+        for (fi, f) in files.iter().enumerate() {
+            if used[fi] || f.source != LicenseSource::File || f.detected.licenses.is_empty() {
+                continue;
+            }
+            used[fi] = packages.iter().any(|p| {
+                !p.licenses.is_empty()
+                    && belongs_to(&f.path, p)
+                    && f.detected.licenses.iter().all(|id| {
+                        p.licenses.iter().any(|l| {
+                            normalize(l)
+                                .and_then(|n| n.expression)
+                                .is_some_and(|e| e.split([' ', '(', ')']).any(|t| t == id))
+                        })
+                    })
+            });
         }
 
         for (i, p) in packages.iter().enumerate() {
@@ -395,12 +416,19 @@ fn coverage(copyrights: &[CopyrightFile]) -> DebianCoverage {
     for f in sorted.iter().filter(|f| f.machine_readable) {
         c.machine_readable += 1;
         let mut bad = Vec::new();
-        for l in &f.licenses {
+        let mut invalid = false;
+        for l in f.licenses.iter().filter(|l| !crate::normalize::is_no_assertion(l)) {
             match normalize(l).and_then(|n| n.expression) {
                 Some(e) if only_listed_ids(&e) => {}
                 Some(e) => bad.push(format!("{l} → {e}")),
-                None => bad.push(format!("{l} → ?")),
+                None => {
+                    invalid = true;
+                    bad.push(format!("{l} → ?"));
+                }
             }
+        }
+        if !invalid && !f.licenses.is_empty() {
+            c.all_valid += 1;
         }
         if bad.is_empty() && !f.licenses.is_empty() {
             c.all_listed_ids += 1;
