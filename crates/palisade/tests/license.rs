@@ -216,6 +216,12 @@ fn every_format_carries_the_licences() {
     let spdx: Value = serde_json::from_str(&run("spdx-json")).unwrap();
     let p = spdx["packages"].as_array().unwrap().iter().find(|p| p["name"] == "gplpkg").unwrap();
     assert_eq!(p["licenseDeclared"], "GPL-3.0-only");
+    // A saved JSON report converts without a rescan, licences included.
+    std::fs::write(dir.path().join("report.json"), run("json")).unwrap();
+    let out = palisade(&["convert", "report.json", "-f", "junit"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let converted = String::from_utf8(out.stdout).unwrap();
+    assert!(converted.contains("gplpkg 1.0-1: GPL-3.0-only"), "{converted}");
 }
 
 /// The debootstrap bookworm root filesystem (built by `.ci/fixtures.sh`): every package with a copyright
