@@ -21,7 +21,7 @@ pub const THRESHOLD: f32 = 0.8;
 pub const MAX_TEXT: usize = 256 * 1024;
 
 /// What a licence file or header says.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Detected {
     /// SPDX ids found, best first; empty when nothing scored above the threshold.
     pub licenses: Vec<String>,
