@@ -159,6 +159,16 @@ fn waivers_need_a_reason_and_expire() {
     let (out, v) = scan(dir.path(), &["--license-fail-on", "restricted", "--exit-code", "3"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(finding(&v, "gplpkg").get("suppressed").is_none());
+    // Trivy's YAML ignore file: `licenses` entries waive by licence, `GPL-3.0` covering `GPL-3.0-only`.
+    std::fs::remove_file(dir.path().join(".palisadeignore")).unwrap();
+    std::fs::write(
+        dir.path().join(".trivyignore.yaml"),
+        "licenses:\n  - id: GPL-3.0\n    paths: [\"usr/share/doc/gplpkg/*\"]\n    statement: accepted\n",
+    )
+    .unwrap();
+    let (out, v) = scan(dir.path(), &["--license-fail-on", "restricted", "--exit-code", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(finding(&v, "gplpkg")["suppressed"].as_str().unwrap().contains("accepted"));
 }
 
 #[test]
