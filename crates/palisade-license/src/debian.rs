@@ -3,7 +3,7 @@
 //! Machine-readable files (DEP-5, `Format:` naming the copyright-format 1.0 spec) are read as paragraphs:
 //! every `License:` field of the header and of each `Files:` paragraph gives its first line, the licence
 //! short name or expression (`GPL-2+ or Artistic`); stand-alone `License:` paragraphs only hold texts and
-//! are skipped. Other files are read by their text: references to `/usr/share/common-licenses/<NAME>` name
+//! are skipped. Other files are read by their text: references to `/usr/share/common-licenses/<NAME>` and `License:` lines that normalise name
 //! the licence (`or later` when the file says "any later version"); when there is none the caller runs the
 //! text matcher on the file.
 
@@ -152,7 +152,8 @@ fn paragraphs(text: &str) -> Vec<Vec<(String, String, String)>> {
     out
 }
 
-/// Licences named by reference to `/usr/share/common-licenses/NAME` in a free-form file.
+/// Licences named by reference to `/usr/share/common-licenses/NAME` in a free-form file, and by `License:`
+/// lines whose value normalises to SPDX.
 fn references(text: &str) -> Vec<String> {
     const DIR: &str = "/usr/share/common-licenses/";
     let later = text.to_ascii_lowercase().contains("any later version");
@@ -172,6 +173,14 @@ fn references(text: &str) -> Vec<String> {
         let name = if gnu && later && !name.ends_with('+') { format!("{name}+") } else { name };
         if !out.contains(&name) {
             out.push(name);
+        }
+    }
+    // Free-form files sometimes carry DEP-5-like `License:` lines; keep those that read as licences.
+    for line in text.lines() {
+        let Some(v) = line.strip_prefix("License:").map(str::trim) else { continue };
+        let v = versioned(v, text);
+        if crate::normalize(&v).is_some_and(|n| n.expression.is_some()) && !out.contains(&v) {
+            out.push(v);
         }
     }
     out
@@ -219,6 +228,8 @@ mod tests {
         let text = "either version 2 of the License, or (at your option) any later version.\n\
                     On Debian systems, the complete text is in `/usr/share/common-licenses/GPL'.\n";
         assert_eq!(parse(text).licenses, ["GPL-2+"]);
+        let mixed = "Some prose.\nLicense: The main library is licensed under GNU Lesser\nLicense: Expat\n";
+        assert_eq!(parse(mixed).licenses, ["Expat"]);
     }
 
     #[test]
