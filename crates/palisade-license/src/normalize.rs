@@ -14,8 +14,9 @@
 //!
 //! A string that is no single term is split at its operators, loosest first: DEP-5's `, and` / `, or`;
 //! then `or`, `|`, `and/or`, `_or_`; then `and`, `&`, `_and_`; then `,` and `;` (read as AND, which is the
-//! safe reading for a gate); then `/` (OR). `X with Y exception` becomes `X WITH <exception id>`; an exception the SPDX list does not have is left out and said
-//! in [`Normalized::note`] (an exception only adds permissions, so leaving it out is the stricter reading).
+//! safe reading for a gate); then `/` (OR). `X with Y exception` becomes `X WITH <exception id>`; an
+//! exception the SPDX list does not have is left out and said in [`Normalized::note`] (an exception only
+//! adds permissions, so leaving it out is the stricter reading).
 //! The result is checked with the `spdx` crate's parser (SPDX 2.3 syntax, deprecated ids allowed); what does
 //! not normalise keeps only its raw text and is reported as invalid.
 
