@@ -14,6 +14,8 @@
 //!
 //! [`gate`] then turns what is left into the process exit code.
 
+pub mod bundle;
+pub mod engine;
 mod palisade_ignore;
 mod purl;
 mod rule;
@@ -251,6 +253,29 @@ pub fn verdict(report: &ScanReport, opts: &GateOptions) -> Verdict {
             format!("{} {} reached its end of life on {} (--exit-on-eol)", os.id, os.version_id, e.date),
             &mut v,
         );
+    }
+    if let Some(policy) = &report.policy {
+        // A bundle fails the gate even without --exit-code: asking for a policy is asking for a gate.
+        let code = if opts.exit_code == 0 { 1 } else { opts.exit_code };
+        let denied = policy.failing().count();
+        if denied > 0 {
+            fail(
+                code,
+                format!("{denied} policy decisions deny (bundle {}, --policy)", policy.bundle),
+                &mut v,
+            );
+        }
+        if !policy.errors.is_empty() {
+            fail(
+                code,
+                format!(
+                    "{} policy files of bundle {} could not be loaded (--policy)",
+                    policy.errors.len(),
+                    policy.bundle
+                ),
+                &mut v,
+            );
+        }
     }
     let active = active_findings(report, opts.threshold);
     if active > 0 {

@@ -16,6 +16,8 @@ pub(crate) enum Kind {
     Vulnerability,
     Secret,
     Misconfiguration,
+    /// A decision of the policy bundle (`--policy`).
+    Policy,
     License,
 }
 
@@ -26,6 +28,7 @@ impl Kind {
             Kind::Vulnerability => "vulnerability",
             Kind::Secret => "secret",
             Kind::Misconfiguration => "misconfiguration",
+            Kind::Policy => "policy",
             Kind::License => "license",
         }
     }
@@ -36,6 +39,7 @@ impl Kind {
             Kind::Vulnerability => "vulnerabilities",
             Kind::Secret => "secrets",
             Kind::Misconfiguration => "misconfigurations",
+            Kind::Policy => "policy",
             Kind::License => "licenses",
         }
     }
@@ -240,6 +244,30 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
     let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// The severity a policy decision is shown with: errors and `deny` as high, `warn` medium, `audit` low.
+pub(crate) fn decision_severity(d: &palisade_core::findings::policy::Decision) -> &'static str {
+    use palisade_core::findings::policy::{Action, Outcome};
+    match (d.outcome, d.action) {
+        (Outcome::Error, _) | (_, Action::Deny) => "high",
+        (_, Action::Warn) => "medium",
+        (_, Action::Audit) => "low",
+    }
+}
+
+/// The rule id a policy decision is reported under: `policy/<policy>/<rule>`.
+pub(crate) fn decision_rule_id(d: &palisade_core::findings::policy::Decision) -> String {
+    format!("policy/{}/{}", d.policy, d.rule)
+}
+
+/// `[deny] gate/rule on Object: message`.
+pub(crate) fn decision_message(d: &palisade_core::findings::policy::Decision) -> String {
+    let what = match d.outcome {
+        palisade_core::findings::policy::Outcome::Error => "error".to_string(),
+        _ => format!("{:?}", d.action).to_ascii_lowercase(),
+    };
+    format!("[{what}] {}/{} on {}: {}", d.policy, d.rule, d.object, d.message)
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! empty: `vulnerabilities`, `secrets`, `misconfigurations`, `licenses` (a licence is a passing test case
 //! unless it fails the licence policy). Each finding is one `<testcase>` whose
 //! `classname` is the file it points at and whose `name` identifies it (`CVE-... pkg@version`,
-//! `rule path:line`, `check file:line`). Active findings carry `<failure message=... type=severity>` with
+//! `rule path:line`, `check file:line`). With `--policy`, a fourth suite `policy` holds the bundle's decisions. Active findings carry `<failure message=... type=severity>` with
 //! the explanation as text; suppressed ones carry `<skipped message=reason/>`.
 //!
 //! Text is escaped by hand: `& < > " '` become entities, characters XML 1.0 forbids (most C0 controls,
@@ -36,12 +36,15 @@ struct Case {
 pub fn render(report: &ScanReport, out: &mut dyn Write) -> Result<(), ReportError> {
     let mut vulns = gap_cases(report);
     vulns.extend(vuln_cases(report));
-    let suites = [
+    let mut suites = vec![
         (Kind::Vulnerability, vulns),
         (Kind::Secret, secret_cases(report)),
         (Kind::Misconfiguration, misconfig_cases(report)),
         (Kind::License, license_cases(report)),
     ];
+    if report.policy.is_some() {
+        suites.push((Kind::Policy, policy_cases(report)));
+    }
     let total: usize = suites.iter().map(|(_, c)| c.len()).sum();
     let errors: usize = suites.iter().map(|(_, c)| c.iter().filter(|c| c.error).count()).sum();
     let failures: usize = suites
@@ -170,6 +173,45 @@ fn secret_cases(report: &ScanReport) -> Vec<Case> {
             passed: false,
         })
         .collect()
+}
+
+/// Policy decisions (`--policy`): `deny` violations fail, errors and unloadable policy files are errors,
+/// `warn` and `audit` decisions are skipped cases carrying their message.
+fn policy_cases(report: &ScanReport) -> Vec<Case> {
+    use palisade_core::findings::policy::{Action, Outcome};
+    let Some(policy) = &report.policy else { return Vec::new() };
+    let mut cases: Vec<Case> = policy
+        .errors
+        .iter()
+        .map(|e| Case {
+            error: true,
+            classname: policy.bundle.clone(),
+            name: format!("load {e}"),
+            severity: "high".into(),
+            summary: format!("policy file not loaded: {e}"),
+            details: e.clone(),
+            suppressed: None,
+            passed: false,
+        })
+        .collect();
+    for d in &policy.decisions {
+        let message = crate::findings::decision_message(d);
+        cases.push(Case {
+            error: d.outcome == Outcome::Error,
+            classname: d.object.to_string(),
+            name: format!("{}/{} {}", d.policy, d.rule, d.object),
+            severity: crate::findings::decision_severity(d).into(),
+            summary: message.clone(),
+            details: d
+                .source
+                .as_ref()
+                .map(|s| format!("{message}\npolicy at {s}"))
+                .unwrap_or(message.clone()),
+            suppressed: (d.outcome != Outcome::Error && d.action != Action::Deny).then_some(message),
+            passed: false,
+        });
+    }
+    cases
 }
 
 fn misconfig_cases(report: &ScanReport) -> Vec<Case> {

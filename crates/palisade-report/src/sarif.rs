@@ -57,7 +57,7 @@ impl Rule {
             }
         }
         let precision = match self.kind {
-            Kind::Vulnerability | Kind::Misconfiguration => "very-high",
+            Kind::Vulnerability | Kind::Misconfiguration | Kind::Policy => "very-high",
             Kind::Secret | Kind::License => "high",
         };
         let mut r = json!({
@@ -298,6 +298,33 @@ pub fn to_value(report: &ScanReport) -> Value {
         }
         let loc = location(&target, m.line, m.column);
         b.push(idx, sev, misconfig_message(m), vec![loc], fp, m.suppressed.as_deref(), props);
+    }
+
+    for d in report.policy.iter().flat_map(|p| &p.decisions) {
+        let sev = findings::decision_severity(d);
+        let id = findings::decision_rule_id(d);
+        let idx = b.rule(&id, || Rule {
+            id: id.clone(),
+            kind: Kind::Policy,
+            short: format!("Policy {} rule {}", d.policy, d.rule),
+            full: format!("Rule {} of the {:?} policy {}.", d.rule, d.language, d.policy),
+            help_uri: None,
+            help: d.source.iter().map(|s| format!("Defined at {s}")).collect(),
+            tags: vec![format!("{:?}", d.language).to_ascii_lowercase()],
+            severity: sev.to_string(),
+            score: mapped_score(sev),
+        });
+        let target = d.object.origin.path.as_ref().map(|p| p.display().to_string());
+        let target = target.unwrap_or_else(|| report.artifact.name.clone());
+        let object = d.object.to_string();
+        let fp = b.fingerprint(&["policy", &id, &object, &d.message]);
+        let mut props = Map::new();
+        props.insert("kind".into(), json!("policy"));
+        props.insert("severity".into(), json!(sev));
+        props.insert("action".into(), json!(d.action));
+        props.insert("outcome".into(), json!(d.outcome));
+        props.insert("object".into(), json!(object));
+        b.push(idx, sev, findings::decision_message(d), vec![location(&target, 1, 0)], fp, None, props);
     }
 
     for l in &report.licenses {

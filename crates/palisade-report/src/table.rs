@@ -166,6 +166,10 @@ pub fn render(report: &ScanReport, opts: &TableOptions, out: &mut dyn Write) -> 
         render_licenses(report, opts, &style, out)?;
     }
 
+    if let Some(policy) = &report.policy {
+        render_policy(policy, opts, &style, out)?;
+    }
+
     writeln!(out)?;
     writeln!(out, "{} {}", style.bold("Warnings:"), report.warnings.len())?;
     for w in report.warnings.iter().take(MAX_WARNINGS_SHOWN) {
@@ -206,7 +210,12 @@ fn total_line<'a>(severities: impl Iterator<Item = &'a str>) -> String {
 
 /// A severity cell, coloured when colour is on.
 fn severity_cell(severity: &str, style: &Style) -> Cell {
-    let c = Cell::new(severity.to_ascii_uppercase());
+    colored_cell(severity.to_ascii_uppercase(), severity, style)
+}
+
+/// A cell with `text`, coloured as `severity` is.
+fn colored_cell(text: String, severity: &str, style: &Style) -> Cell {
+    let c = Cell::new(text);
     if !style.color {
         return c;
     }
@@ -443,6 +452,49 @@ fn render_licenses(
         })
         .collect();
     suppressed_list(&suppressed, style, out)
+}
+
+fn render_policy(
+    policy: &palisade_core::findings::policy::PolicyResult,
+    opts: &TableOptions,
+    style: &Style,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    writeln!(out)?;
+    let version = if policy.version.is_empty() { String::new() } else { format!(" {}", policy.version) };
+    let failing = policy.failing().count();
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "Policy {}{version}: {} decisions ({failing} failing), {} files not loaded",
+            policy.bundle,
+            policy.decisions.len(),
+            policy.errors.len()
+        ))
+    )?;
+    if !policy.decisions.is_empty() {
+        let mut t = new_table(opts);
+        t.set_header(["Action", "Policy", "Rule", "Object", "Message"].into_iter().map(|h| style.header(h)));
+        for d in &policy.decisions {
+            let action = match d.outcome {
+                palisade_core::findings::policy::Outcome::Error => "error".to_string(),
+                _ => format!("{:?}", d.action).to_ascii_lowercase(),
+            };
+            t.add_row(vec![
+                colored_cell(action.to_ascii_uppercase(), crate::findings::decision_severity(d), style),
+                Cell::new(clean(&d.policy)),
+                Cell::new(clean(&d.rule)),
+                Cell::new(clean(&d.object.to_string())),
+                Cell::new(clean(&truncate(&d.message, MAX_TEXT))),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    for e in &policy.errors {
+        writeln!(out, "  - not loaded: {}", clean(e))?;
+    }
+    Ok(())
 }
 
 fn plural(n: usize, word: &str) -> String {

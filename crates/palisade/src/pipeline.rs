@@ -294,6 +294,7 @@ fn scan_artifact(
     report.os = inv.os;
     report.packages = inv.packages;
     report.projects = inv.projects;
+    report.not_inventoried = inv.not_inventoried;
     report.warnings = scanned.warnings;
     report.warnings.extend(inv.warnings);
     if let (Some(sink), Some(policy)) = (license_sink, license_policy) {

@@ -2,5 +2,6 @@
 
 pub mod license;
 pub mod misconfig;
+pub mod policy;
 pub mod secret;
 pub mod vuln;

@@ -226,6 +226,10 @@ pub struct PolicyOpts {
     /// OpenVEX document(s): `not_affected` and `fixed` statements suppress matching vulnerabilities.
     #[arg(long, value_name = "FILE")]
     pub vex: Vec<PathBuf>,
+    /// Policy bundle (a directory with `palisade-policy.yaml`, or one policy file) applied to the report:
+    /// its `deny` decisions and load errors fail the gate with --exit-code, or 1 when that is 0.
+    #[arg(long, value_name = "BUNDLE")]
+    pub policy: Option<PathBuf>,
 }
 
 /// The licence scanner's options (see docs/licenses.md).
