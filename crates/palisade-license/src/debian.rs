@@ -3,7 +3,7 @@
 //! Machine-readable files (DEP-5, `Format:` naming the copyright-format 1.0 spec) are read as paragraphs:
 //! every `License:` field of the header and of each `Files:` paragraph gives its first line, the licence
 //! short name or expression (`GPL-2+ or Artistic`); stand-alone `License:` paragraphs only hold texts and
-//! are skipped. Other files are read by their text: references to `/usr/share/common-licenses/<NAME>` name
+//! are skipped. Other files are read by their text: references to `/usr/share/common-licenses/<NAME>` and `License:` lines that normalise name
 //! the licence (`or later` when the file says "any later version"); when there is none the caller runs the
 //! text matcher on the file.
 
@@ -83,16 +83,39 @@ fn dep5(text: &str) -> Copyright {
 /// they are. Without a stated version the name stays, and normalises to "any version".
 fn versioned(name: &str, body: &str) -> String {
     let base = name.trim().trim_end_matches('+');
-    if !["gpl", "lgpl", "agpl"].iter().any(|g| base.eq_ignore_ascii_case(g)) {
-        return name.to_string();
-    }
+    let family = base.to_ascii_lowercase();
+    let valid: &[&str] = match family.as_str() {
+        "gpl" => &["1", "2", "3"],
+        "lgpl" => &["2", "2.0", "2.1", "3"],
+        "agpl" => &["1", "3"],
+        _ => return name.to_string(),
+    };
     let lower = body.to_ascii_lowercase();
-    let Some(at) = lower.find("version ") else { return name.to_string() };
-    let ver: String = lower[at + 8..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
-    let ver = ver.trim_end_matches('.');
-    if ver.is_empty() {
-        return name.to_string();
+    // Every "version N" whose N this family has; prefer one whose preceding words name the family
+    // (`Lesser`/`Library` for LGPL, `Affero` for AGPL, neither for GPL).
+    let mut any = None;
+    let mut named = None;
+    for (at, _) in lower.match_indices("version ") {
+        let ver: String = lower[at + 8..].chars().take_while(|c| c.is_ascii_digit() || *c == '.').collect();
+        let ver = ver.trim_end_matches('.').to_string();
+        if !valid.contains(&ver.as_str()) {
+            continue;
+        }
+        let before = &lower[lower[..at].char_indices().rev().nth(150).map(|(i, _)| i).unwrap_or(0)..at];
+        let lesser = before.contains("lesser") || before.contains("library");
+        let affero = before.contains("affero");
+        let fits = match family.as_str() {
+            "lgpl" => lesser,
+            "agpl" => affero,
+            _ => !lesser && !affero && before.contains("general public"),
+        };
+        any.get_or_insert(ver.clone());
+        if fits {
+            named = Some(ver);
+            break;
+        }
     }
+    let Some(ver) = named.or(any) else { return name.to_string() };
     let later = lower.contains("any later version") || name.trim().ends_with('+');
     format!("{base}-{ver}{}", if later { "+" } else { "" })
 }
@@ -129,7 +152,8 @@ fn paragraphs(text: &str) -> Vec<Vec<(String, String, String)>> {
     out
 }
 
-/// Licences named by reference to `/usr/share/common-licenses/NAME` in a free-form file.
+/// Licences named by reference to `/usr/share/common-licenses/NAME` in a free-form file, and by `License:`
+/// lines whose value normalises to SPDX.
 fn references(text: &str) -> Vec<String> {
     const DIR: &str = "/usr/share/common-licenses/";
     let later = text.to_ascii_lowercase().contains("any later version");
@@ -144,9 +168,19 @@ fn references(text: &str) -> Vec<String> {
             continue;
         }
         let gnu = name.starts_with("GPL") || name.starts_with("LGPL") || name.starts_with("GFDL");
+        // `common-licenses/GPL` names no version: the file's own text does (`either version 2 ...`).
+        let name = versioned(&name, text);
         let name = if gnu && later && !name.ends_with('+') { format!("{name}+") } else { name };
         if !out.contains(&name) {
             out.push(name);
+        }
+    }
+    // Free-form files sometimes carry DEP-5-like `License:` lines; keep those that read as licences.
+    for line in text.lines() {
+        let Some(v) = line.strip_prefix("License:").map(str::trim) else { continue };
+        let v = versioned(v, text);
+        if crate::normalize(&v).is_some_and(|n| n.expression.is_some()) && !out.contains(&v) {
+            out.push(v);
         }
     }
     out
@@ -174,6 +208,11 @@ mod tests {
         assert_eq!(parse(text).licenses, ["GPL-2+"]);
         assert_eq!(versioned("GPL", "no version here"), "GPL");
         assert_eq!(versioned("LGPL", " version 2.1 of the License only"), "LGPL-2.1");
+        let both = "GNU Lesser General Public License, version 2.1 ... GNU General Public License as published by \
+                    the Free Software Foundation; either version 2 of the License";
+        assert_eq!(versioned("GPL", both), "GPL-2");
+        assert_eq!(versioned("LGPL", both), "LGPL-2.1");
+        assert_eq!(versioned("GPL", "a newer version of this package, version 2 of the License"), "GPL-2");
         assert_eq!(versioned("MIT", "version 7"), "MIT");
     }
 
@@ -182,6 +221,15 @@ mod tests {
         let c = parse(FREE);
         assert!(!c.machine_readable);
         assert_eq!(c.licenses, ["GPL-2+"]);
+    }
+
+    #[test]
+    fn unversioned_reference_takes_the_version_of_the_text() {
+        let text = "either version 2 of the License, or (at your option) any later version.\n\
+                    On Debian systems, the complete text is in `/usr/share/common-licenses/GPL'.\n";
+        assert_eq!(parse(text).licenses, ["GPL-2+"]);
+        let mixed = "Some prose.\nLicense: The main library is licensed under GNU Lesser\nLicense: Expat\n";
+        assert_eq!(parse(mixed).licenses, ["Expat"]);
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! pre-built store of the SPDX list texts: nothing is downloaded or read from disk. The store is loaded on
 //! the first file that needs it (about 50 ms), so scans without licence files never pay for it.
 //!
-//! A whole-text match at or above [`THRESHOLD`] names the licence with its score; below it the file is
-//! searched for licence texts inside a larger text (a NOTICE with several licences, a README with a licence
+//! A whole-text match at or above [`THRESHOLD`] names the licence with its score (above 0.9 the search
+//! stops there); below 0.9 the file is also searched for licence texts inside a larger text (a NOTICE with several licences, a README with a licence
 //! section); what still scores below the threshold is reported as unknown, with its best score.
 //! `SPDX-License-Identifier:` lines are read directly (confidence 1.0).
 
@@ -21,7 +21,7 @@ pub const THRESHOLD: f32 = 0.8;
 pub const MAX_TEXT: usize = 256 * 1024;
 
 /// What a licence file or header says.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Detected {
     /// SPDX ids found, best first; empty when nothing scored above the threshold.
     pub licenses: Vec<String>,
@@ -46,7 +46,7 @@ pub fn license_file(text: &str) -> Option<Detected> {
     let store = store()?;
     let data = TextData::new(text);
     let scanner =
-        Scanner::new(store).confidence_threshold(THRESHOLD).shallow_limit(0.99).optimize(true).max_passes(4);
+        Scanner::new(store).confidence_threshold(THRESHOLD).shallow_limit(0.9).optimize(true).max_passes(4);
     let r = scanner.scan(&data);
     let mut licenses = Vec::new();
     let mut confidence = r.score;
@@ -77,10 +77,34 @@ pub fn source_header(text: &str) -> Option<Detected> {
     {
         return None;
     }
+    // A one-line statement (`MIT Licensed`, `Licensed under the Apache License, Version 2.0`), normalised;
+    // else the header text against the standard licence headers. A header that says nothing readable is no
+    // finding: most headers are not licence texts.
+    if let Some(e) = named_in_header(&head) {
+        return Some(Detected { licenses: vec![e], confidence: 1.0 });
+    }
     let store = store()?;
     let m = store.analyze(&TextData::new(&head));
-    let licenses = if m.score >= THRESHOLD { vec![canonical(m.name)] } else { Vec::new() };
-    Some(Detected { licenses, confidence: m.score })
+    (m.score >= THRESHOLD).then(|| Detected { licenses: vec![canonical(m.name)], confidence: m.score })
+}
+
+/// `X Licensed`, `Licensed under the X`, `License: X` in a header, when X normalises to SPDX.
+fn named_in_header(head: &str) -> Option<String> {
+    static RE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"(?im)(?:^\s*licen[cs]e:\s*(?P<a>[^\n]{2,60}?)\s*$|licen[cs]ed under (?:the )?(?P<b>[^\n.;]{2,60}?)(?:\s+licen[cs]e)?(?:[.;,]|$)|^\s*(?P<c>[A-Za-z0-9.+-]{2,20}) licen[cs]ed\b)",
+        )
+        .expect("static regex")
+    });
+    for c in RE.captures_iter(head) {
+        let name = c.name("a").or(c.name("b")).or(c.name("c"))?.as_str().trim();
+        if let Some(e) =
+            crate::normalize(name).and_then(|n| n.expression).filter(|e| !e.contains("LicenseRef-"))
+        {
+            return Some(e);
+        }
+    }
+    None
 }
 
 /// The SPDX list names some licences twice (`GPL-2.0` deprecated, `GPL-2.0-only`); report the current id.
@@ -187,5 +211,14 @@ mod tests {
         assert_eq!(d.licenses.len(), 1, "{d:?}");
         assert!(d.licenses[0].starts_with("GPL-2.0"), "{d:?}");
         assert_eq!(source_header("int main(void) { return 0; }\n"), None);
+        let express = "/*!\n * express\n * Copyright(c) 2009-2013 TJ Holowaychuk\n * Copyright(c) 2013 Roman Shtylman\n \
+                       * MIT Licensed\n */\n\n'use strict';\n";
+        assert_eq!(source_header(express).map(|d| d.licenses), Some(vec!["MIT".to_string()]));
+        let apache = "// Copyright 2020 The Authors.\n//\n// Licensed under the Apache License, Version 2.0 (the \"License\");\n\
+                      // you may not use this file except in compliance with the License.\npackage x\n";
+        assert_eq!(source_header(apache).map(|d| d.licenses), Some(vec!["Apache-2.0".to_string()]));
+        let chatter = "// Copyright 2020 someone. All rights reserved. Do not redistribute this file without asking.\n\
+                       // More words here about nothing in particular.\nint x;\n";
+        assert_eq!(source_header(chatter), None);
     }
 }

@@ -12,10 +12,11 @@
 //! 4. licence URLs (`opensource.org/licenses/X`, `apache.org/licenses/LICENSE-2.0`, `gnu.org/licenses/...`);
 //! 5. a name with its short form in parentheses (`GNU General Public License v2 (GPLv2)`).
 //!
-//! A string that is no single term is split at its operators, loosest first: `or`, `|`, `and/or`; then `and`,
-//! `&`; then `,` and `;` (read as AND, which is the safe reading for a gate); then `/` (OR). `X with Y
-//! exception` becomes `X WITH <exception id>`; an exception the SPDX list does not have is left out and said
-//! in [`Normalized::note`] (an exception only adds permissions, so leaving it out is the stricter reading).
+//! A string that is no single term is split at its operators, loosest first: DEP-5's `, and` / `, or`;
+//! then `or`, `|`, `and/or`, `_or_`; then `and`, `&`, `_and_`; then `,` and `;` (read as AND, which is the
+//! safe reading for a gate); then `/` (OR). `X with Y exception` becomes `X WITH <exception id>`; an
+//! exception the SPDX list does not have is left out and said in [`Normalized::note`] (an exception only
+//! adds permissions, so leaving it out is the stricter reading).
 //! The result is checked with the `spdx` crate's parser (SPDX 2.3 syntax, deprecated ids allowed); what does
 //! not normalise keeps only its raw text and is reported as invalid.
 
@@ -221,8 +222,8 @@ fn join(parts: &[&str], op: Top, cx: &mut Cx, depth: usize) -> Option<Expr> {
     Some(Expr { text: out.join(sep), top: if out.len() == 1 { Top::Term } else { op } })
 }
 
-const OR_SEPARATORS: [&str; 5] = [" and/or ", " or ", " | ", "||", " OR "];
-const AND_SEPARATORS: [&str; 4] = [" and ", " AND ", " & ", "&&"];
+const OR_SEPARATORS: [&str; 6] = [" and/or ", " or ", " | ", "||", " OR ", "_or_"];
+const AND_SEPARATORS: [&str; 5] = [" and ", " AND ", " & ", "&&", "_and_"];
 const LIST_SEPARATORS: [&str; 2] = [", ", "; "];
 
 /// Parentheses open and close in order.
@@ -292,7 +293,7 @@ fn split_top<'a>(s: &'a str, seps: &[&str]) -> Option<Vec<&'a str>> {
 
 /// `X with Y` / `X WITH Y` at the top level.
 fn split_with(s: &str) -> Option<(&str, &str)> {
-    let parts = split_top(s, &[" with ", " WITH "])?;
+    let parts = split_top(s, &[" with ", " WITH ", "-with-", "-WITH-"])?;
     match parts.as_slice() {
         [l, r] => Some((l, r)),
         _ => None,
@@ -625,6 +626,8 @@ mod tests {
             ("GPL-1+ or Artistic, and Expat", "(GPL-1.0-or-later OR Artistic-1.0-Perl) AND MIT"),
             ("Apache-2", "Apache-2.0"),
             ("GFDL-NIV-1.3+", "GFDL-1.3-no-invariants-or-later"),
+            ("GPL-3+-WITH-BISON-EXCEPTION", "GPL-3.0-or-later WITH Bison-exception-2.2"),
+            ("LGPLv3+_or_GPLv2+", "LGPL-3.0-or-later OR GPL-2.0-or-later"),
         ];
         for (raw, want) in cases {
             assert_eq!(n(raw).as_deref(), Some(want), "{raw}");

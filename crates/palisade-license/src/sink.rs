@@ -21,6 +21,7 @@ use crate::{debian, normalize};
 use palisade_artifact::{FileMeta, FileSink};
 use palisade_core::findings::license::{LicenseFinding, LicenseSource};
 use palisade_core::{Ecosystem, Package, Severity, Warning, Warnings};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -33,7 +34,7 @@ const SOURCE_EXTENSIONS: &[&str] = &[
     "rb", "php", "cs", "sh", "pl", "pm", "swift", "m", "lua",
 ];
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct CopyrightFile {
     package: String,
     path: String,
@@ -42,7 +43,7 @@ struct CopyrightFile {
     machine_readable: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 struct LicenseText {
     path: String,
     layer: Option<u32>,
@@ -110,6 +111,40 @@ impl FileSink for LicenseSink {
         self.kind(meta).is_some()
     }
 
+    /// What the sink keeps of a file depends on its options, the copyright reader and the text matcher;
+    /// bump the `v` number when either changes what it makes of a file.
+    fn cache_key(&self) -> Option<String> {
+        Some(format!(
+            "license v1 full={} threshold={} spdx={}",
+            self.full,
+            detect::THRESHOLD,
+            spdx::license_version()
+        ))
+    }
+
+    fn export_layer(&self, layer: u32) -> Option<serde_json::Value> {
+        let found = self.lock();
+        let copyrights: Vec<&CopyrightFile> =
+            found.copyrights.iter().filter(|c| c.layer == Some(layer)).collect();
+        let files: Vec<&LicenseText> = found.files.iter().filter(|f| f.layer == Some(layer)).collect();
+        serde_json::to_value((copyrights, files)).ok()
+    }
+
+    fn import_layer(&self, layer: u32, value: serde_json::Value) -> Result<(), String> {
+        let (mut copyrights, mut files): (Vec<CopyrightFile>, Vec<LicenseText>) =
+            serde_json::from_value(value).map_err(|e| format!("licence cache entry: {e}"))?;
+        for c in &mut copyrights {
+            c.layer = Some(layer);
+        }
+        for f in &mut files {
+            f.layer = Some(layer);
+        }
+        let mut found = self.lock();
+        found.copyrights.append(&mut copyrights);
+        found.files.append(&mut files);
+        Ok(())
+    }
+
     fn accept(&self, meta: &FileMeta, data: &[u8], _warnings: &Warnings) {
         let Some(kind) = self.kind(meta) else { return };
         let text = String::from_utf8_lossy(data);
@@ -157,6 +192,9 @@ pub struct DebianCoverage {
     pub packages: usize,
     pub machine_readable: usize,
     pub all_listed_ids: usize,
+    /// Machine-readable packages whose licences all normalise to valid SPDX expressions, counting the
+    /// `LicenseRef-`s of the alias table (public domain has no SPDX id).
+    pub all_valid: usize,
     /// Machine-readable packages with a licence that is not a list id: `package: raw → expression or ?`.
     pub rest: Vec<String>,
 }
@@ -241,6 +279,24 @@ impl LicenseSink {
                 p.licenses.push(f.detected.licenses.join(" AND "));
                 origin.insert(i, (f.path.clone(), f.layer));
             }
+        }
+
+        // A licence file in the directory of a package that declares the same licence says nothing new.
+        for (fi, f) in files.iter().enumerate() {
+            if used[fi] || f.source != LicenseSource::File || f.detected.licenses.is_empty() {
+                continue;
+            }
+            used[fi] = packages.iter().any(|p| {
+                !p.licenses.is_empty()
+                    && belongs_to(&f.path, p)
+                    && f.detected.licenses.iter().all(|id| {
+                        p.licenses.iter().any(|l| {
+                            normalize(l)
+                                .and_then(|n| n.expression)
+                                .is_some_and(|e| e.split([' ', '(', ')']).any(|t| t == id))
+                        })
+                    })
+            });
         }
 
         for (i, p) in packages.iter().enumerate() {
@@ -395,12 +451,19 @@ fn coverage(copyrights: &[CopyrightFile]) -> DebianCoverage {
     for f in sorted.iter().filter(|f| f.machine_readable) {
         c.machine_readable += 1;
         let mut bad = Vec::new();
-        for l in &f.licenses {
+        let mut invalid = false;
+        for l in f.licenses.iter().filter(|l| !crate::normalize::is_no_assertion(l)) {
             match normalize(l).and_then(|n| n.expression) {
                 Some(e) if only_listed_ids(&e) => {}
                 Some(e) => bad.push(format!("{l} → {e}")),
-                None => bad.push(format!("{l} → ?")),
+                None => {
+                    invalid = true;
+                    bad.push(format!("{l} → ?"));
+                }
             }
+        }
+        if !invalid && !f.licenses.is_empty() {
+            c.all_valid += 1;
         }
         if bad.is_empty() && !f.licenses.is_empty() {
             c.all_listed_ids += 1;
@@ -432,6 +495,24 @@ mod tests {
         assert!(!s.wants(&meta("usr/share/doc/bash/LICENSE")));
         assert!(!s.wants(&meta("src/main.c")));
         assert!(LicenseSink::new(true).wants(&meta("src/main.c")));
+    }
+
+    #[test]
+    fn layer_cache_round_trip() {
+        let s = LicenseSink::new(false);
+        let w = Warnings::new();
+        let m = FileMeta { path: "usr/share/doc/libfoo1/copyright", size: 100, mode: 0o644, layer: Some(2) };
+        s.accept(&m, include_bytes!("../tests/fixtures/copyright-dep5"), &w);
+        let v = s.export_layer(2).unwrap();
+        let t = LicenseSink::new(false);
+        t.import_layer(5, v).unwrap();
+        let found = t.lock();
+        assert_eq!(found.copyrights.len(), 1);
+        assert_eq!(found.copyrights[0].layer, Some(5));
+        assert_eq!(found.copyrights[0].licenses.len(), 4);
+        drop(found);
+        assert!(t.import_layer(1, serde_json::json!("garbage")).is_err());
+        assert_ne!(LicenseSink::new(true).cache_key(), s.cache_key());
     }
 
     #[test]

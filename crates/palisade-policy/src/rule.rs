@@ -19,6 +19,7 @@ pub(crate) enum Kind {
     Vuln,
     Secret,
     Misconfig,
+    License,
 }
 
 /// One entry of an ignore file.
@@ -108,13 +109,20 @@ impl IgnoreRule {
     /// Does this entry waive a licence finding? The id is the licence: the whole expression, the raw text,
     /// or one licence id of the expression; `purl` scopes it to a package, `paths` to files.
     pub(crate) fn matches_license(&self, f: &LicenseFinding) -> bool {
-        if self.kind != Kind::Any {
+        if !matches!(self.kind, Kind::Any | Kind::License) {
             return false;
         }
+        // `GPL-3.0` (Trivy's spelling) names `GPL-3.0-only` and `GPL-3.0-or-later` too.
+        let base = |s: &str| {
+            let s = s.trim().trim_end_matches('+');
+            let s = s.strip_suffix("-only").or_else(|| s.strip_suffix("-or-later")).unwrap_or(s);
+            s.to_ascii_lowercase()
+        };
         let id = self.id.as_str();
         let id_ok = f.raw.eq_ignore_ascii_case(id)
             || f.expression.as_deref().is_some_and(|e| {
-                e.eq_ignore_ascii_case(id) || e.split([' ', '(', ')']).any(|t| t.eq_ignore_ascii_case(id))
+                e.eq_ignore_ascii_case(id)
+                    || e.split([' ', '(', ')']).any(|t| !t.is_empty() && base(t) == base(id))
             });
         if !id_ok {
             return false;

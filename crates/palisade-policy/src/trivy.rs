@@ -2,9 +2,9 @@
 //!
 //! * `.trivyignore` (plain): one finding id per line, `#` starts a comment, an optional `exp:YYYY-MM-DD`
 //!   after the id ends the entry's validity. Ids apply to every kind of finding.
-//! * `.trivyignore.yaml`: top-level `vulnerabilities`, `misconfigurations`, `secrets` (and `licenses`,
-//!   which Palisade does not scan) lists of entries with `id`, `paths`, `purls` (vulnerabilities),
-//!   `expired_at` and `statement`.
+//! * `.trivyignore.yaml`: top-level `vulnerabilities`, `misconfigurations`, `secrets` and `licenses` (the
+//!   id a licence: `GPL-3.0` waives `GPL-3.0-only` and `GPL-3.0-or-later`) lists of entries with `id`,
+//!   `paths`, `purls` (vulnerabilities), `expired_at` and `statement`.
 //!
 //! Unlike `.palisadeignore`, a reason is optional here because Trivy does not require one.
 
@@ -83,23 +83,18 @@ struct RawEntry {
 pub(crate) fn parse_yaml(
     path: &Path,
     text: &str,
-    warnings: &mut Vec<String>,
+    _warnings: &mut Vec<String>,
 ) -> Result<Vec<IgnoreRule>, PolicyError> {
     if text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
         return Ok(Vec::new());
     }
     let raw: RawFile = serde_saphyr::from_str(text).map_err(|e| crate::yaml_error(path, &e))?;
-    if raw.licenses.as_ref().is_some_and(|l| !l.is_empty()) {
-        warnings.push(format!(
-            "{}: `licenses` entries are ignored (Palisade does not scan licences)",
-            path.display()
-        ));
-    }
     let mut rules = Vec::new();
     let sections = [
         (Kind::Vuln, "vulnerabilities", raw.vulnerabilities),
         (Kind::Misconfig, "misconfigurations", raw.misconfigurations),
         (Kind::Secret, "secrets", raw.secrets),
+        (Kind::License, "licenses", raw.licenses),
     ];
     for (kind, section, entries) in sections {
         for entry in entries.unwrap_or_default() {
@@ -176,7 +171,7 @@ mod tests {
         let mut warnings = Vec::new();
         let rules =
             parse_yaml(Path::new(".trivyignore.yaml"), text, &mut warnings).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(rules.len(), 5);
+        assert_eq!(rules.len(), 6);
         assert_eq!(rules[0].kind, Kind::Vuln);
         assert_eq!(rules[0].reason, "Accept the risk");
         assert_eq!(rules[0].origin, ".trivyignore.yaml:2");
@@ -185,7 +180,9 @@ mod tests {
         assert_eq!(rules[2].kind, Kind::Misconfig);
         assert_eq!(rules[4].kind, Kind::Secret);
         assert_eq!(rules[4].origin, ".trivyignore.yaml:15");
-        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert_eq!(rules[5].kind, Kind::License);
+        assert_eq!(rules[5].id, "GPL-3.0");
+        assert!(warnings.is_empty(), "{warnings:?}");
     }
 
     #[test]

@@ -350,3 +350,77 @@ fn json_carries_the_finding_sections() {
     let back: ScanReport = serde_json::from_value(doc).expect("reads back");
     assert_eq!(back, r);
 }
+
+/// A report with licence findings: one failing, one waived, one passing, one unknown file.
+fn license_report() -> ScanReport {
+    use palisade_core::Severity;
+    use palisade_core::findings::license::{LicenseFinding, LicenseSource};
+    let mut r = image_report();
+    let f = |package: Option<&str>, expr: Option<&str>, category: &str, severity: Severity| LicenseFinding {
+        source: if package.is_some() { LicenseSource::Package } else { LicenseSource::File },
+        package: package.map(str::to_string),
+        version: package.map(|_| "1.0-1".to_string()),
+        purl: package.map(|p| format!("pkg:deb/debian/{p}@1.0-1")),
+        raw: expr.unwrap_or("unknown").to_string(),
+        expression: expr.map(str::to_string),
+        category: category.into(),
+        severity,
+        confidence: package.is_none().then_some(0.42),
+        path: package
+            .map(|p| format!("usr/share/doc/{p}/copyright"))
+            .unwrap_or_else(|| "opt/x/LICENSE".into()),
+        layer: Some(0),
+        failed_rule: None,
+        note: None,
+        suppressed: None,
+    };
+    let mut gpl = f(Some("gplpkg"), Some("GPL-3.0-only"), "restricted", Severity::High);
+    gpl.failed_rule = Some("--license-fail-on restricted".into());
+    let mut waived = f(Some("agpl <tool>"), Some("AGPL-3.0-only"), "forbidden", Severity::Critical);
+    waived.failed_rule = Some("--license-fail-on forbidden".into());
+    waived.suppressed = Some("ignored by .palisadeignore:3: build stage only".into());
+    r.licenses = vec![
+        waived,
+        gpl,
+        f(Some("dualpkg"), Some("MIT OR GPL-3.0-only"), "notice", Severity::Low),
+        f(None, None, "unknown", Severity::Unknown),
+    ];
+    r.scanners = vec!["license".into()];
+    r
+}
+
+#[test]
+fn licences_in_sarif_and_junit() {
+    let r = license_report();
+    let doc = sarif(&r);
+    let errs = errors(&sarif_validator(), &doc);
+    assert!(errs.is_empty(), "SARIF is not schema-valid:\n{}", errs.join("\n"));
+    let results = doc["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 4);
+    let gpl = results.iter().find(|x| x["properties"]["license"] == "GPL-3.0-only").unwrap();
+    assert_eq!(gpl["ruleId"], "license-restricted");
+    assert_eq!(gpl["level"], "error");
+    assert_eq!(gpl["properties"]["failedRule"], "--license-fail-on restricted");
+    assert_eq!(
+        gpl["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "usr/share/doc/gplpkg/copyright"
+    );
+    let waived = results.iter().find(|x| x["properties"]["license"] == "AGPL-3.0-only").unwrap();
+    assert!(waived["suppressions"][0]["justification"].as_str().unwrap().contains("build stage only"));
+
+    let xml = String::from_utf8(render(&r, Format::Junit)).expect("UTF-8");
+    let suites = parse_junit(&xml);
+    let lic = &suites.iter().find(|(n, _)| n == "licenses").unwrap().1;
+    let outcomes: Vec<&str> = lic.iter().map(|c| c.2.as_str()).collect();
+    // Waived, failing, passing, passing (unknown under the default `warn` is not a failure).
+    assert_eq!(outcomes, ["skipped", "failure", "", ""], "{xml}");
+    assert!(
+        xml.contains("<testsuite name=\"licenses\" tests=\"4\" failures=\"1\" errors=\"0\" skipped=\"1\">"),
+        "{xml}"
+    );
+
+    let table = String::from_utf8(render(&r, Format::Table)).expect("UTF-8");
+    assert!(table.contains("Licenses: 4 (CRITICAL: 1, HIGH: 1, MEDIUM: 0, LOW: 1, UNKNOWN: 1)"), "{table}");
+    assert!(table.contains("Failing the licence policy: 1"), "{table}");
+    assert!(table.contains("agpl <tool> 1.0-1 under AGPL-3.0-only"), "{table}");
+}

@@ -162,6 +162,11 @@ fn run(
         _ => scan_artifact(spec, image, scanners, layer_cache, progress, license_policy.as_ref())?,
     };
     report.packages.retain(|p| scanners.keeps(p));
+    // Licences of packages `--pkg-types` left out go with them.
+    if !scanners.pkg_types.is_empty() && !report.licenses.is_empty() {
+        let kept: std::collections::HashSet<&str> = report.packages.iter().map(|p| p.purl.as_str()).collect();
+        report.licenses.retain(|l| l.purl.as_deref().is_none_or(|p| kept.contains(p)));
+    }
     if let (Some(policy), TargetSpec::Sbom(_)) = (&license_policy, spec) {
         // The SBOM's packages carry their declared licences; there are no files to read.
         let out = palisade_license::LicenseSink::new(false).finish(&mut report.packages, policy, |_, _| true);

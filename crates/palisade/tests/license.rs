@@ -159,6 +159,16 @@ fn waivers_need_a_reason_and_expire() {
     let (out, v) = scan(dir.path(), &["--license-fail-on", "restricted", "--exit-code", "3"]);
     assert_eq!(out.status.code(), Some(3));
     assert!(finding(&v, "gplpkg").get("suppressed").is_none());
+    // Trivy's YAML ignore file: `licenses` entries waive by licence, `GPL-3.0` covering `GPL-3.0-only`.
+    std::fs::remove_file(dir.path().join(".palisadeignore")).unwrap();
+    std::fs::write(
+        dir.path().join(".trivyignore.yaml"),
+        "licenses:\n  - id: GPL-3.0\n    paths: [\"usr/share/doc/gplpkg/*\"]\n    statement: accepted\n",
+    )
+    .unwrap();
+    let (out, v) = scan(dir.path(), &["--license-fail-on", "restricted", "--exit-code", "3"]);
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(finding(&v, "gplpkg")["suppressed"].as_str().unwrap().contains("accepted"));
 }
 
 #[test]
@@ -216,6 +226,12 @@ fn every_format_carries_the_licences() {
     let spdx: Value = serde_json::from_str(&run("spdx-json")).unwrap();
     let p = spdx["packages"].as_array().unwrap().iter().find(|p| p["name"] == "gplpkg").unwrap();
     assert_eq!(p["licenseDeclared"], "GPL-3.0-only");
+    // A saved JSON report converts without a rescan, licences included.
+    std::fs::write(dir.path().join("report.json"), run("json")).unwrap();
+    let out = palisade(&["convert", "report.json", "-f", "junit"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let converted = String::from_utf8(out.stdout).unwrap();
+    assert!(converted.contains("gplpkg 1.0-1: GPL-3.0-only"), "{converted}");
 }
 
 /// The debootstrap bookworm root filesystem (built by `.ci/fixtures.sh`): every package with a copyright

@@ -187,6 +187,26 @@ impl Policy for Gate {
                 emit(&mut out, &view::ImageFact(name), name, message);
             }
         }
+        if let Some(policy) = &self.spec.licenses {
+            if !report.scanners.contains(&"license") && report.licenses.is_empty() {
+                // Fail closed in words: the gate cannot judge licences nobody looked for.
+                out.push(
+                    self.decision(
+                        object.clone(),
+                        "licenses-not-scanned",
+                        "the licence scanner did not run (add --scanners license): licences were not checked"
+                            .into(),
+                        Action::Warn,
+                        Outcome::Violation,
+                    ),
+                );
+            }
+            for l in report.licenses.iter().filter(|l| l.suppressed.is_none()) {
+                if let Some(message) = view::license_violation(policy, l) {
+                    emit(&mut out, l, "licenses", message);
+                }
+            }
+        }
         for (w, used) in self.spec.waivers.iter().zip(used_expired) {
             if used {
                 out.push(self.decision(

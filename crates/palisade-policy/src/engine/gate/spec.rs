@@ -41,7 +41,26 @@ pub(super) struct RawSpec {
     #[serde(default)]
     pub image: Option<RawImage>,
     #[serde(default)]
+    pub licenses: Option<RawLicenses>,
+    #[serde(default)]
     pub waivers: Vec<RawWaiver>,
+}
+
+/// Licences (`--scanners license`), judged like `--license-deny`/`-allow`/`-fail-on`/`-unknown`: see
+/// docs/licenses.md.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawLicenses {
+    #[serde(default)]
+    pub deny: Vec<String>,
+    #[serde(default)]
+    pub allow: Vec<String>,
+    /// Categories: forbidden, restricted, reciprocal, notice, permissive, unencumbered, unknown.
+    #[serde(default)]
+    pub fail_on: Vec<String>,
+    /// What an unknown licence does: warn (default), fail, ignore.
+    #[serde(default)]
+    pub unknown: Option<String>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -231,6 +250,7 @@ pub(super) struct GateSpec {
     pub secrets: Option<SecretRule>,
     pub misconfigs: Option<MisconfigRule>,
     pub image: Option<ImageRule>,
+    pub licenses: Option<palisade_license::Policy>,
     pub waivers: Vec<Waiver>,
 }
 
@@ -292,6 +312,26 @@ impl GateSpec {
                 })
             })
             .transpose()?;
+        let licenses = raw
+            .licenses
+            .map(|l| -> Result<palisade_license::Policy, String> {
+                let fail_on = l
+                    .fail_on
+                    .iter()
+                    .map(|c| c.parse::<palisade_license::Category>())
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| format!("spec.licenses.failOn: {e}"))?;
+                let unknown = l
+                    .unknown
+                    .as_deref()
+                    .map(str::parse::<palisade_license::UnknownAction>)
+                    .transpose()
+                    .map_err(|e| format!("spec.licenses.unknown: {e}"))?
+                    .unwrap_or_default();
+                palisade_license::Policy::new(&l.allow, &l.deny, &fail_on, unknown)
+                    .map_err(|e| format!("spec.licenses: {}", gate_words(&e)))
+            })
+            .transpose()?;
         let mut waivers = Vec::new();
         for (index, w) in raw.waivers.into_iter().enumerate() {
             let what = format!("spec.waivers[{index}]");
@@ -318,9 +358,14 @@ impl GateSpec {
                 scope: Scope::compile(&w.scope, &format!("{what}.scope"))?,
             });
         }
-        if vulns.is_none() && secrets.is_none() && misconfigs.is_none() && image.is_none() {
+        if vulns.is_none()
+            && secrets.is_none()
+            && misconfigs.is_none()
+            && image.is_none()
+            && licenses.is_none()
+        {
             return Err(
-                "spec: a gate needs at least one of vulnerabilities, secrets, misconfigurations, image"
+                "spec: a gate needs at least one of vulnerabilities, secrets, misconfigurations, image, licenses"
                     .into(),
             );
         }
@@ -332,7 +377,17 @@ impl GateSpec {
             secrets,
             misconfigs,
             image,
+            licenses,
             waivers,
         })
     }
+}
+
+/// The licence policy names its rules by their CLI flags; in a gate they are the `spec.licenses` keys.
+pub(super) fn gate_words(rule: &str) -> String {
+    rule.replace("--license-fail-on", "failOn")
+        .replace("--license-deny", "deny")
+        .replace("not in --license-allow", "not in allow")
+        .replace("--license-allow", "allow")
+        .replace("--license-unknown", "unknown")
 }

@@ -38,6 +38,17 @@ fn report() -> Value {
         "misconfigurations": [
             {"check_id": "PAL-PSS-001", "title": "t", "severity": "high", "file": "k8s/pod.yaml", "line": 7,
              "column": 3, "message": "privileged", "remediation": "r"}
+        ],
+        "scanners": ["vuln", "secret", "misconfig", "license"],
+        "licenses": [
+            {"source": "package", "package": "bash", "version": "5.2", "purl": "pkg:deb/debian/bash@5.2",
+             "raw": "GPL-3+", "expression": "GPL-3.0-or-later", "category": "restricted", "severity": "high",
+             "path": "usr/share/doc/bash/copyright"},
+            {"source": "package", "package": "dual", "version": "1", "purl": "pkg:npm/dual@1",
+             "raw": "MIT OR GPL-3.0-only", "expression": "MIT OR GPL-3.0-only", "category": "notice",
+             "severity": "low", "path": "app/node_modules/dual/package.json"},
+            {"source": "file", "raw": "unknown", "category": "unknown", "severity": "unknown",
+             "path": "opt/x/LICENSE"}
         ]
     })
 }
@@ -190,4 +201,37 @@ fn repository_names() {
     assert_eq!(repository("bitnami/redis:7"), "docker.io/bitnami/redis");
     assert_eq!(repository("localhost:5000/app:1@sha256:ab"), "localhost:5000/app");
     assert_eq!(repository("ghcr.io/a/b@sha256:ab"), "ghcr.io/a/b");
+}
+
+#[test]
+fn licences_with_expression_semantics_and_waivers() {
+    let d = run(&format!("{HEAD}spec: {{licenses: {{failOn: [forbidden, restricted]}}}}\n"));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].rule, "licenses");
+    assert_eq!(
+        d[0].message,
+        "bash 5.2: licence GPL-3.0-or-later fails failOn restricted (from usr/share/doc/bash/copyright)"
+    );
+    // MIT OR GPL-3.0-only passes with MIT allowed; the unread file follows `unknown`.
+    let d = run(&format!("{HEAD}spec: {{licenses: {{allow: [MIT, GPL-3.0-or-later], unknown: ignore}}}}\n"));
+    assert!(d.iter().all(|d| !d.message.contains("dual")), "{d:#?}");
+    let d = run(&format!("{HEAD}spec: {{licenses: {{deny: [AGPL-3.0], unknown: fail}}}}\n"));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(
+        d[0].message.starts_with("opt/x/LICENSE: licence unknown fails unknown fail"),
+        "{}",
+        d[0].message
+    );
+    // A waiver by licence id and package gives an audit decision.
+    let d = run(&format!(
+        "{HEAD}spec:\n  licenses: {{deny: [GPL-3.0]}}\n  waivers:\n  - {{id: GPL-3.0-or-later, package: bash, reason: build only}}\n"
+    ));
+    assert_eq!((d[0].rule.as_str(), d[0].action), ("waived", Action::Audit), "{d:#?}");
+    // Bad entries are errors naming the key.
+    let compiled = bundle(&format!("{HEAD}spec: {{licenses: {{failOn: [scary]}}}}\n"));
+    assert!(
+        compiled.errors.iter().any(|e| format!("{e:?}").contains("spec.licenses.failOn")),
+        "{:?}",
+        compiled.errors
+    );
 }

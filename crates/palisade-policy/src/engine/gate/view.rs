@@ -17,6 +17,27 @@ pub(super) struct ReportView<'a> {
     pub secrets: Vec<SecretView<'a>>,
     #[serde(default, borrow)]
     pub misconfigurations: Vec<MisconfigView<'a>>,
+    #[serde(default, borrow)]
+    pub licenses: Vec<LicenseView<'a>>,
+    /// The scanners the scan ran: a licence gate over a scan without the licence scanner says so.
+    #[serde(default, borrow)]
+    pub scanners: Vec<&'a str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct LicenseView<'a> {
+    #[serde(default)]
+    pub package: Option<&'a str>,
+    #[serde(default)]
+    pub version: Option<&'a str>,
+    #[serde(default)]
+    pub purl: Option<&'a str>,
+    pub raw: &'a str,
+    #[serde(default)]
+    pub expression: Option<&'a str>,
+    pub path: &'a str,
+    #[serde(default)]
+    pub suppressed: Option<&'a str>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -150,6 +171,42 @@ impl Waivable for MisconfigView<'_> {
     fn path(&self) -> Option<&str> {
         Some(self.file)
     }
+}
+
+impl Waivable for LicenseView<'_> {
+    /// The expression, the declared text and each licence id of the expression.
+    fn ids(&self) -> Vec<&str> {
+        let mut v = vec![self.raw];
+        if let Some(e) = self.expression {
+            v.push(e);
+            v.extend(
+                e.split([' ', '(', ')']).filter(|t| !t.is_empty() && !matches!(*t, "AND" | "OR" | "WITH")),
+            );
+        }
+        v
+    }
+    fn packages(&self) -> Vec<&str> {
+        self.package.into_iter().chain(self.purl).collect()
+    }
+    fn path(&self) -> Option<&str> {
+        Some(self.path)
+    }
+}
+
+/// A licence the gate's licence policy refuses: what, which licence, which rule.
+pub(super) fn license_violation(policy: &palisade_license::Policy, l: &LicenseView) -> Option<String> {
+    let palisade_license::Decision::Fail(f) = policy.decide(l.expression) else { return None };
+    let subject = match (l.package, l.version) {
+        (Some(p), Some(v)) if !v.is_empty() => format!("{p} {v}"),
+        (Some(p), _) => p.to_string(),
+        _ => l.path.to_string(),
+    };
+    Some(format!(
+        "{subject}: licence {} fails {} (from {})",
+        l.expression.unwrap_or(l.raw),
+        super::spec::gate_words(&f.rule),
+        l.path
+    ))
 }
 
 /// An image condition (`image.registries`, `image.runAsRoot`, `image.maxAge`), waivable by that name.
