@@ -4,6 +4,7 @@
 use crate::commands::catalog::{ChecksCommand, SecretsCommand};
 use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
+use crate::commands::policy::PolicyCommand;
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
 use crate::commands::{EXIT_CODES_HELP, GlobalOpts};
@@ -53,5 +54,10 @@ pub enum Command {
     Checks {
         #[command(subcommand)]
         command: ChecksCommand,
+    },
+    /// Policy bundles: evaluate (Rego: conftest and Gatekeeper), test and lint.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
     },
 }
