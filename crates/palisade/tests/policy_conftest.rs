@@ -14,8 +14,39 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
+/// The text of every `.rego` file a case's policy paths name (relative to the archive root `root`).
+fn policy_text(root: &Path, l: &Value) -> String {
+    let cwd = root.join(l["cwd"].as_str().unwrap_or("."));
+    let mut paths: Vec<std::path::PathBuf> = l["policies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|p| cwd.join(p))
+        .collect();
+    if let Some(d) = l["default_policy_dir"].as_str() {
+        paths.push(root.join(d));
+    }
+    let mut text = String::new();
+    while let Some(p) = paths.pop() {
+        if p.is_dir() {
+            paths.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
+        } else if p.extension().is_some_and(|e| e == "rego") {
+            text.push_str(&std::fs::read_to_string(&p).unwrap_or_default());
+        }
+    }
+    text
+}
+
 /// Why a case is not run, or `None` when it is.
-fn unsupported(l: &Value) -> Option<String> {
+fn unsupported(root: &Path, l: &Value) -> Option<String> {
+    let text = policy_text(root, l);
+    if text.contains("parse_config_file") || text.contains("parse_combined_config_files") {
+        return Some("conftest's file-reading builtins (Palisade evaluates without I/O)".into());
+    }
+    if text.contains("rego.metadata.") {
+        return Some("rego.metadata.* (regorus gap)".into());
+    }
     if l["self_contained"] != true {
         return Some(format!("needs {}", l["needs"]));
     }
@@ -81,11 +112,13 @@ fn run_case(root: &Path, l: &Value) -> Result<(), String> {
     let bundle = tempfile::tempdir().unwrap();
     let mut policies: Vec<String> =
         l["policies"].as_array().unwrap().iter().map(|p| p.as_str().unwrap().to_string()).collect();
-    if policies.is_empty() {
+    let default_dir = policies.is_empty();
+    if default_dir {
         policies.push(l["default_policy_dir"].as_str().unwrap_or("policy").to_string());
     }
     for (i, p) in policies.iter().enumerate() {
-        let src = cwd.join(p);
+        // The default policy folder is named from the archive root, `--policy` paths from `cwd`.
+        let src = if default_dir { root.join(p) } else { cwd.join(p) };
         let name = src.file_name().unwrap().to_owned();
         let dest = if src.is_dir() {
             bundle.path().join(format!("p{i}"))
@@ -197,7 +230,7 @@ fn conftest_acceptance_cases() {
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     let (mut passed, mut failed) = (0, Vec::new());
     for l in &labels {
-        if let Some(reason) = unsupported(l) {
+        if let Some(reason) = unsupported(&root, l) {
             *skipped.entry(reason).or_default() += 1;
             continue;
         }

@@ -145,6 +145,15 @@ pub fn read_input(path: &Path, text: &str, errors: &mut Vec<String>) -> Vec<Subj
         };
     }
     let mut out = Vec::new();
+    if text.trim().is_empty() {
+        // conftest evaluates an empty file too, with an empty input.
+        return vec![Subject {
+            kind: SubjectKind::Document,
+            value: Value::Null,
+            origin: origin(0),
+            admission: Default::default(),
+        }];
+    }
     for (i, doc) in yaml::load_all(text).into_iter().enumerate() {
         let value = match doc {
             Ok(node) => node.to_json(),

@@ -176,13 +176,90 @@ fn add_module(engine: &mut Engine, m: &Module, choice: VersionChoice) -> Result<
             _ => m.text.clone(),
         };
         match engine.add_policy(m.path.clone(), text) {
-            Ok(_) => return Ok(v),
+            Ok(_) if v == RegoVersion::V1 => match v1_head_error(engine) {
+                // Accepted by regorus but not by OPA: report it like OPA does.
+                Some(e) => {
+                    return Err(LoadError {
+                        location: SourceLocation {
+                            path: m.path.clone().into(),
+                            line: e.0 + m.line_offset.saturating_sub(1),
+                            column: e.1,
+                        },
+                        message: e.2,
+                        unsupported: false,
+                    });
+                }
+                None => return Ok(v),
+            },
+            Ok(_) => match v0_keyword_error(engine) {
+                // Reported in the position format of regorus errors; `load_error` shifts the line.
+                Some(e) => {
+                    first_error.get_or_insert(format!("\n--> {}:{}:{}\nerror: {}", m.path, e.0, e.1, e.2));
+                }
+                None => return Ok(v),
+            },
             Err(e) => {
                 first_error.get_or_insert(e.to_string());
             }
         }
     }
     Err(load_error(&m.path, m.line_offset, &first_error.unwrap_or_default()))
+}
+
+/// OPA rejects a Rego v1 partial-set rule written `name[key] if { … }` ("`if` keyword without `contains`
+/// keyword"); regorus 0.14 accepts it. Checked on the module just added: `(line, column, message)`.
+fn v1_head_error(engine: &mut Engine) -> Option<(usize, usize, String)> {
+    use regorus::unstable::{Rule, RuleHead};
+    let module = engine.get_modules().last()?.clone();
+    for rule in &module.policy {
+        let Rule::Spec { head, bodies, .. } = rule.as_ref() else { continue };
+        let bad = match head {
+            RuleHead::Set { refr, key: Some(_), span } => {
+                let src = span.source.contents();
+                src.get(refr.span().end as usize..).unwrap_or("").starts_with('[').then_some(span)
+            }
+            // `name[key] if { … }` read as an object rule with the value `true`.
+            // (regorus's span of the ref can stop one character short; the head's span does not).
+            RuleHead::Compr { assign: None, span, .. } => {
+                span.text().trim_end().ends_with(']').then_some(span)
+            }
+            _ => None,
+        };
+        if let Some(span) = bad {
+            if !bodies.is_empty() {
+                return Some((
+                    span.line as usize,
+                    span.col as usize,
+                    "'if' keyword without 'contains' keyword: write `name contains key if { … }`".into(),
+                ));
+            }
+        }
+    }
+    None
+}
+
+/// OPA reads `contains` and `if` as keywords in Rego v0 only after `import future.keywords…` or
+/// `import rego.v1`; regorus 0.14 always does. A v0 module using them without the import is an error in OPA.
+fn v0_keyword_error(engine: &mut Engine) -> Option<(usize, usize, String)> {
+    use regorus::unstable::{Rule, RuleHead};
+    let module = engine.get_modules().last()?.clone();
+    let src = module.package.span.source.contents();
+    if src.contains("future.keywords") || src.contains("rego.v1") {
+        return None;
+    }
+    for rule in &module.policy {
+        if let Rule::Spec { head: RuleHead::Set { refr, key: Some(_), span }, .. } = rule.as_ref() {
+            let after = src.get(refr.span().end as usize..).unwrap_or("").trim_start();
+            if after.starts_with("contains") {
+                return Some((
+                    span.line as usize,
+                    span.col as usize,
+                    "`contains` is a keyword in Rego v0 only with `import future.keywords.contains` or `import rego.v1`".into(),
+                ));
+            }
+        }
+    }
+    None
 }
 
 /// Turn a regorus error (`--> file:line:col` … `error: message`) into a [`LoadError`], shifting the line by
@@ -334,5 +411,24 @@ mod unit {
         let r = pool.with_engine(&serde_json::json!({}), None, &budget, |e| eval_path(e, "slow.n"));
         assert!(r.is_err(), "{r:?}");
         assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+}
+
+#[cfg(test)]
+mod strictness {
+    use super::*;
+
+    #[test]
+    fn v1_set_rule_without_contains_is_an_error_as_in_opa() {
+        let mut errors = Vec::new();
+        let m = Module {
+            path: "p.rego".into(),
+            text: "package main\nimport rego.v1\n\ndeny[msg] if {\n    msg := \"foo\"\n}\n".into(),
+            line_offset: 1,
+        };
+        EnginePool::build(&[m], VersionChoice::Detect, None, &mut errors);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].message.contains("'if' keyword without 'contains' keyword"), "{errors:?}");
+        assert_eq!(errors[0].location.line, 4);
     }
 }
