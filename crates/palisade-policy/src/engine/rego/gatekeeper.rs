@@ -420,12 +420,11 @@ pub fn load(bundle: &Bundle, policies: &mut Vec<Box<dyn Policy>>, errors: &mut V
     let data = if inv_objects.is_empty() { None } else { Some(inventory(inv_objects)) };
     let mut templates = Vec::new();
     for (file, doc) in bundle.documents(Role::Policy(Language::Rego)) {
-        if doc.kind() == "ConstraintTemplate" {
-            if let Some(t) =
+        if doc.kind() == "ConstraintTemplate"
+            && let Some(t) =
                 compile_template(&file.path, &doc.value, rego_line(file, doc), data.clone(), errors)
-            {
-                templates.push(t);
-            }
+        {
+            templates.push(t);
         }
     }
     for (file, doc) in bundle.documents(Role::Policy(Language::Rego)) {

@@ -4,7 +4,11 @@
 //! Each group of modules that must see each other (all conftest files of a bundle; one template with its
 //! libraries) is compiled once into a prototype [`Engine`]. regorus engines are not `Sync`, so evaluations
 //! borrow an engine from a per-group pool of clones of the prototype (a clone is made only when every pooled
-//! engine is busy): one evaluation per engine at a time, as many at once as there are threads.
+//! engine is busy): one evaluation per engine at a time, as many at once as there are threads. Measured on
+//! the 4,537 PSS fixture Pods with one Gatekeeper template (`tests/rego_pool_bench.rs`): a clone of the
+//! compiled prototype per evaluation and a reused engine cost the same (24 and 25 µs per evaluation in the
+//! debug profile; regorus shares the compiled modules behind `Arc`s), so the pool exists to bound
+//! allocations, not for speed.
 //!
 //! Limits: regorus has a cooperative wall-clock timer ([`ExecutionTimerConfig`]), checked every few
 //! evaluation steps; each evaluation gets the time left before [`Budget::deadline`], or [`DEFAULT_TIME_LIMIT`]
@@ -225,14 +229,14 @@ fn v1_head_error(engine: &mut Engine) -> Option<(usize, usize, String)> {
             }
             _ => None,
         };
-        if let Some(span) = bad {
-            if !bodies.is_empty() {
-                return Some((
-                    span.line as usize,
-                    span.col as usize,
-                    "'if' keyword without 'contains' keyword: write `name contains key if { … }`".into(),
-                ));
-            }
+        if let Some(span) = bad
+            && !bodies.is_empty()
+        {
+            return Some((
+                span.line as usize,
+                span.col as usize,
+                "'if' keyword without 'contains' keyword: write `name contains key if { … }`".into(),
+            ));
         }
     }
     None
