@@ -172,13 +172,9 @@ fn add_module(engine: &mut Engine, m: &Module, choice: VersionChoice) -> Result<
         VersionChoice::Detect => &[RegoVersion::V1, RegoVersion::V0],
     };
     let mut first_error = None;
-    let rewritten = compat::rewrite_v0(&m.text);
     for &v in order {
         engine.set_rego_v0(v == RegoVersion::V0);
-        let text = match (&rewritten, v) {
-            (Some(t), RegoVersion::V0) => t.clone(),
-            _ => m.text.clone(),
-        };
+        let text = compat::rewrite(&m.text, v == RegoVersion::V0).unwrap_or_else(|| m.text.clone());
         match engine.add_policy(m.path.clone(), text) {
             Ok(_) if v == RegoVersion::V1 => match v1_head_error(engine) {
                 // Accepted by regorus but not by OPA: report it like OPA does.
