@@ -130,3 +130,23 @@ fn a_runaway_policy_is_an_error_decision_not_a_hang() {
     assert_eq!(v["decisions"][0]["outcome"], "error", "{v}");
     assert_eq!(v["decisions"][0]["policy"], "main");
 }
+
+#[test]
+fn deny_rules_read_a_palisade_scan_report() {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(d.path().join("src")).unwrap();
+    std::fs::write(d.path().join("src/app.py"), "print('hi')\n").unwrap();
+    let report = palisade(&["scan", "fs", "src", "--scanners", "secret", "--format", "json", "-q"], d.path());
+    assert!(report.status.success());
+    std::fs::write(d.path().join("report.json"), &report.stdout).unwrap();
+    std::fs::create_dir_all(d.path().join("pol")).unwrap();
+    std::fs::write(
+        d.path().join("pol/scan.rego"),
+        "package main\nimport rego.v1\ndeny contains msg if {\n  input.artifact.kind == \"fs\"\n  \
+         \"secret\" in input.scanners\n  msg := sprintf(\"scan of %s by %s\", [input.artifact.name, input.tool.name])\n}\n",
+    )
+    .unwrap();
+    let out = palisade(&["policy", "eval", "--bundle", "pol", "report.json", "--format", "json"], d.path());
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["decisions"][0]["message"], "scan of src by palisade", "{v}");
+}
