@@ -185,7 +185,7 @@ impl ConftestPolicy {
                 outcome,
                 source,
             };
-        let result = self.pool.with_engine(&subject.value, file.as_ref(), budget, |engine| {
+        let result = self.pool.with_engine(subject.value.clone(), file.as_ref(), budget, |engine| {
             let mut out = Vec::new();
             let mut excepted = Vec::new();
             let exceptions: Vec<String> = if self.has_exception {

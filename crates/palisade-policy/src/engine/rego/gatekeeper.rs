@@ -364,7 +364,7 @@ impl GatekeeperPolicy {
         let input = json!({"review": review(subject), "parameters": self.parameters});
         let path = format!("{}.violation", self.template.package);
         let v =
-            self.template.pool.with_engine(&input, data, budget, |e| eval_path(e, &path)).map_err(|e| e.0)?;
+            self.template.pool.with_engine(input, data, budget, |e| eval_path(e, &path)).map_err(|e| e.0)?;
         let items = match v {
             Some(Value::Array(items)) => items,
             _ => Vec::new(),

@@ -112,10 +112,11 @@ impl EnginePool {
         &self.prototype
     }
 
-    /// Run `f` with an engine of this pool whose input is `input` and whose timer is set from `budget`.
+    /// Run `f` with an engine of this pool whose input is `input` (taken by value, so it is converted without
+    /// another copy) and whose timer is set from `budget`.
     pub fn with_engine<T>(
         &self,
-        input: &serde_json::Value,
+        input: serde_json::Value,
         extra_data: Option<&serde_json::Value>,
         budget: &Budget,
         f: impl FnOnce(&mut Engine) -> Result<T, EvalError>,
@@ -133,7 +134,7 @@ impl EnginePool {
             limit,
             check_interval: NonZeroU32::new(64).unwrap_or(NonZeroU32::MIN),
         });
-        engine.set_input(RegoValue::from(input.clone()));
+        engine.set_input(RegoValue::from(input));
         let mut dirty_data = false;
         if let Some(extra) = extra_data {
             dirty_data = true;
@@ -392,7 +393,7 @@ mod unit {
         assert!(errors[0].location.path.ends_with("bad.rego") && errors[0].location.line > 0, "{errors:?}");
         assert_eq!(loaded.iter().map(|(_, v)| *v).collect::<Vec<_>>(), [RegoVersion::V1, RegoVersion::V0]);
         let v = pool
-            .with_engine(&serde_json::json!({}), None, &Budget::default(), |e| eval_path(e, "c.y"))
+            .with_engine(serde_json::json!({}), None, &Budget::default(), |e| eval_path(e, "c.y"))
             .unwrap();
         assert_eq!(v, Some(serde_json::json!([1])));
     }
@@ -408,7 +409,7 @@ mod unit {
         let budget =
             Budget { deadline: Some(Instant::now() + Duration::from_millis(50)), ..Budget::default() };
         let started = Instant::now();
-        let r = pool.with_engine(&serde_json::json!({}), None, &budget, |e| eval_path(e, "slow.n"));
+        let r = pool.with_engine(serde_json::json!({}), None, &budget, |e| eval_path(e, "slow.n"));
         assert!(r.is_err(), "{r:?}");
         assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     }

@@ -63,7 +63,7 @@ pub fn run_modules(
         if !rule.starts_with("test_") {
             continue;
         }
-        let r = pool.with_engine(&Value::Null, None, &Budget::default(), |e| {
+        let r = pool.with_engine(Value::Null, None, &Budget::default(), |e| {
             eval_path(e, &format!("{package}.{rule}"))
         });
         let (passed, message) = match r {
