@@ -86,9 +86,6 @@ fn unsupported(root: &Path, l: &Value) -> Option<String> {
             return Some(format!("conftest flag {flag}"));
         }
     }
-    if sub == "verify" && !l["namespaces"].as_array().is_none_or(Vec::is_empty) {
-        return Some("verify --namespace".into());
-    }
     if l["config_file"].is_string() {
         return Some("conftest.toml".into());
     }
@@ -160,6 +157,10 @@ fn run_case(root: &Path, l: &Value) -> Result<(), String> {
         }
         if let Some(stdin) = l["stdin"].as_str() {
             cmd.stdin(std::fs::File::open(cwd.join(stdin)).unwrap());
+        }
+    } else {
+        for ns in l["namespaces"].as_array().unwrap() {
+            cmd.args(["--namespace", ns.as_str().unwrap()]);
         }
     }
     let out = cmd.output().unwrap();

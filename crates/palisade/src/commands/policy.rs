@@ -85,6 +85,10 @@ pub struct TestArgs {
     pub bundle: PathBuf,
     #[arg(long, value_enum, default_value = "text")]
     pub format: TestFormat,
+    /// Run only the Rego tests of these packages, `*` wildcards allowed (as `conftest verify --namespace`)
+    /// [default: all].
+    #[arg(long, value_name = "NS")]
+    pub namespace: Vec<String>,
     /// Read `.rego` files as Rego v0 or v1 only [default: v1, else v0, per file].
     #[arg(long, value_parser = ["v0", "v1"], value_name = "V")]
     pub rego_version: Option<String>,
@@ -448,7 +452,15 @@ pub fn run_tests(bundle: &Bundle, compiled: &Compiled) -> Vec<(&'static str, Tes
 
 fn test(a: TestArgs) -> Result<ExitCode> {
     let (bundle, compiled) = compile(&a.bundle, a.rego_version.as_ref())?;
-    let results = run_tests(&bundle, &compiled);
+    let mut results = run_tests(&bundle, &compiled);
+    if !a.namespace.is_empty() {
+        // Rego test names are `data.<package>.<rule>`; other runners are not filtered.
+        results.retain(|(runner, r)| {
+            let package = r.name.strip_prefix("data.").and_then(|n| n.rsplit_once('.')).map(|(p, _)| p);
+            *runner != "rego"
+                || package.is_some_and(|p| a.namespace.iter().any(|pat| namespace_matches(pat, p)))
+        });
+    }
     let passed = results.iter().filter(|(_, r)| r.passed).count();
     let skipped = results.iter().filter(|(_, r)| r.skipped).count();
     let failed = results.len() - passed - skipped;
