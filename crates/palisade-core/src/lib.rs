@@ -11,7 +11,7 @@ pub mod warning;
 
 pub use artifact::{ArtifactInfo, ArtifactKind, HistoryEntry, ImageConfig, LayerInfo};
 pub use package::{Ecosystem, EndOfLife, Location, OsInfo, Package, Scope, SourcePackage};
-pub use report::{Gap, ScanReport, ToolInfo};
+pub use report::{Gap, NotInventoried, ScanReport, ToolInfo};
 pub use warning::{Warning, Warnings};
 
 pub mod progress;

@@ -24,10 +24,24 @@ pub enum Ecosystem {
     Gem,
     Composer,
     Nuget,
+    /// Dart and Flutter packages (pub.dev).
+    Pub,
+    /// Elixir and Erlang packages (hex.pm).
+    Hex,
+    /// Swift packages, named by repository URL (`github.com/apple/swift-nio`).
+    Swift,
+    CocoaPods,
+    /// R packages (CRAN).
+    Cran,
+    /// Haskell packages.
+    Hackage,
+    Julia,
+    /// C/C++ packages (Conan Center).
+    Conan,
 }
 
 impl Ecosystem {
-    pub const ALL: [Ecosystem; 11] = [
+    pub const ALL: [Ecosystem; 19] = [
         Ecosystem::Deb,
         Ecosystem::Apk,
         Ecosystem::Rpm,
@@ -39,6 +53,14 @@ impl Ecosystem {
         Ecosystem::Gem,
         Ecosystem::Composer,
         Ecosystem::Nuget,
+        Ecosystem::Pub,
+        Ecosystem::Hex,
+        Ecosystem::Swift,
+        Ecosystem::CocoaPods,
+        Ecosystem::Cran,
+        Ecosystem::Hackage,
+        Ecosystem::Julia,
+        Ecosystem::Conan,
     ];
 
     /// The package-url type (`pkg:<type>/...`).
@@ -55,6 +77,14 @@ impl Ecosystem {
             Ecosystem::Gem => "gem",
             Ecosystem::Composer => "composer",
             Ecosystem::Nuget => "nuget",
+            Ecosystem::Pub => "pub",
+            Ecosystem::Hex => "hex",
+            Ecosystem::Swift => "swift",
+            Ecosystem::CocoaPods => "cocoapods",
+            Ecosystem::Cran => "cran",
+            Ecosystem::Hackage => "hackage",
+            Ecosystem::Julia => "julia",
+            Ecosystem::Conan => "conan",
         }
     }
 
@@ -192,7 +222,7 @@ impl Package {
 }
 
 /// Build a package URL. Name splitting follows the purl spec per type: Maven `group:artifact` becomes
-/// namespace/name, npm `@scope/name`, Go and Composer paths split at the last `/`. OS package types want a
+/// namespace/name, npm `@scope/name`, Go, Composer and Swift paths split at the last `/`. OS package types want a
 /// `distro` namespace, which [`build_os_purl`] adds.
 pub fn build_purl(ecosystem: Ecosystem, name: &str, version: &str, qualifiers: &[(&str, &str)]) -> String {
     let (namespace, short) = match ecosystem {
@@ -200,10 +230,12 @@ pub fn build_purl(ecosystem: Ecosystem, name: &str, version: &str, qualifiers: &
             Some((g, a)) => (Some(g), a),
             None => (None, name),
         },
-        Ecosystem::Npm | Ecosystem::Golang | Ecosystem::Composer => match name.rsplit_once('/') {
-            Some((ns, n)) => (Some(ns), n),
-            None => (None, name),
-        },
+        Ecosystem::Npm | Ecosystem::Golang | Ecosystem::Composer | Ecosystem::Swift => {
+            match name.rsplit_once('/') {
+                Some((ns, n)) => (Some(ns), n),
+                None => (None, name),
+            }
+        }
         _ => (None, name),
     };
     let short = if ecosystem == Ecosystem::PyPI { normalize_pypi(short) } else { short.to_string() };

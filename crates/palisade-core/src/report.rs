@@ -2,6 +2,7 @@
 //!
 //! Each scanner adds its own section; sections a scan did not run stay empty and are left out of JSON.
 
+use crate::findings::license::LicenseFinding;
 use crate::findings::misconfig::Misconfiguration;
 use crate::findings::secret::SecretFinding;
 use crate::findings::vuln::VulnFinding;
@@ -61,6 +62,12 @@ pub struct ScanReport {
     /// Failed configuration checks (`--scanners misconfig`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub misconfigurations: Vec<Misconfiguration>,
+    /// What the policy bundle (`--policy`) decided: its gates' and policies' decisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::findings::policy::PolicyResult>,
+    /// Licences of packages and files (`--scanners license`), sorted by severity, then subject.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub licenses: Vec<LicenseFinding>,
     /// What a scanner was asked to check but could not: its results are incomplete, not clean. A gate
     /// fails on these unless told to accept them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -68,6 +75,24 @@ pub struct ScanReport {
     /// Problems met on the way; the scan went on past each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<Warning>,
+    /// Manifests of formats the inventory does not read (a `build.gradle`, a `Cargo.toml` without its
+    /// `Cargo.lock`), one entry per file: the packages they declare are not in `packages`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_inventoried: Vec<NotInventoried>,
+}
+
+/// A manifest the inventory saw but does not read (see [`ScanReport::not_inventoried`]).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct NotInventoried {
+    /// Path relative to the artifact root.
+    pub path: String,
+    /// Image layer that added it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<u32>,
+    /// The format (`Gradle build script`, `Cargo manifest without Cargo.lock`).
+    pub format: String,
+    /// What would make it read (`run cargo generate-lockfile`).
+    pub hint: String,
 }
 
 /// Something a scanner could not check, e.g. vulnerabilities of PyPI packages against a database that holds
@@ -115,8 +140,11 @@ impl ScanReport {
             vulnerabilities: Vec::new(),
             secrets: Vec::new(),
             misconfigurations: Vec::new(),
+            policy: None,
+            licenses: Vec::new(),
             gaps: Vec::new(),
             warnings: Vec::new(),
+            not_inventoried: Vec::new(),
         }
     }
 }

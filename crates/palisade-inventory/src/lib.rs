@@ -13,7 +13,7 @@ pub mod sbom;
 
 use palisade_artifact::{Content, FileMeta, FileSink, Probe};
 use palisade_core::{Ecosystem, Location, OsInfo, Package, Progress, Warning, Warnings};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
 /// A file handed to a parser.
@@ -53,6 +53,15 @@ pub struct Output {
     pub manifest: Option<Package>,
     /// Set only by the os-release parser.
     pub os: Option<OsInfo>,
+    /// Set only by the requirements parser: the `-r` / `-c` references and pins followed after the walk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirements: Option<parsers::pip_requirements::Refs>,
+    /// Set only by the POM parser: the POM as written, completed from its parents after the walk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pom: Option<parsers::maven_pom::Pom>,
+    /// Set only by the not-inventoried parser: a manifest format Palisade does not read, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_inventoried: Option<parsers::not_inventoried::Unread>,
     /// Non-fatal problems inside an otherwise readable file (e.g. one bad record in a dpkg status).
     pub warnings: Vec<String>,
 }
@@ -161,8 +170,12 @@ pub struct InventoryResult {
     /// The root projects (see `palisade_core::ScanReport::projects`), merged and sorted the same way.
     pub projects: Vec<Package>,
     /// One warning per file a parser recognised but did not read because it is over the parser's size
-    /// limit (docs/limits.md): a lockfile padded to 70 MB is not silently an empty one.
+    /// limit (docs/limits.md): a lockfile padded to 70 MB is not silently an empty one; also one per `-r` /
+    /// `-c` reference of a requirements file to a file absent from the tree.
     pub warnings: Vec<Warning>,
+    /// Manifests of formats Palisade does not read, with nothing read beside them (see
+    /// [`parsers::not_inventoried`]): what the inventory may be missing, never silently.
+    pub not_inventoried: Vec<palisade_core::NotInventoried>,
 }
 
 impl<'p> Inventory<'p> {
@@ -183,14 +196,40 @@ impl<'p> Inventory<'p> {
         let mut warnings = self.too_large.into_inner().unwrap_or_else(|e| e.into_inner());
         warnings.sort_by(|a, b| (&a.path, a.layer, &a.source).cmp(&(&b.path, b.layer, &b.source)));
         warnings.dedup();
+        let mut results: Vec<FileResult> =
+            results.into_iter().filter(|r| is_live(&r.path, r.layer)).collect();
+        drop_shadowed_lockfiles(&mut results);
+        reconcile_go_sums(&mut results);
+        // POMs: completed from their parents and BOMs in the tree, then treated like any other file's output.
+        let poms: Vec<(String, Option<u32>, parsers::maven_pom::Pom)> = results
+            .iter_mut()
+            .filter_map(|r| Some((r.path.clone(), r.layer, r.output.pom.take()?)))
+            .collect();
+        for (path, layer, mut output) in parsers::maven_pom::resolve(&poms) {
+            for w in output.warnings.drain(..) {
+                warnings.push(Warning::new("maven-pom", w).at(&path, layer));
+            }
+            results.push(FileResult { path, layer, output });
+        }
+        let not_inventoried =
+            parsers::not_inventoried::resolve(results.iter().map(|r| (r.path.as_str(), r.layer, &r.output)));
+        let mut requirement_files = BTreeMap::new();
+        let mut layers = HashMap::new();
+        for r in &mut results {
+            if let Some(refs) = r.output.requirements.take() {
+                layers.insert(r.path.clone(), r.layer);
+                requirement_files.insert(r.path.clone(), (refs, r.output.packages.clone()));
+            }
+        }
+        let (mut packages, followed) = parsers::pip_requirements::follow(&requirement_files);
+        for (path, message) in followed {
+            let layer = layers.get(&path).copied().flatten();
+            warnings.push(Warning::new("pip-requirements", message).at(&path, layer));
+        }
         let mut os = None;
-        let mut packages = Vec::new();
         let mut projects = Vec::new();
         let mut manifests = Vec::new();
         for r in results {
-            if !is_live(&r.path, r.layer) {
-                continue;
-            }
             if let Some(o) = r.output.os {
                 // /etc/os-release wins over /usr/lib/os-release (it is the admin's override).
                 if os.is_none() || r.path.starts_with("etc/") {
@@ -215,8 +254,44 @@ impl<'p> Inventory<'p> {
             packages: merge::merge_packages(packages),
             projects: merge::merge_packages(name_projects(projects, manifests)),
             warnings,
+            not_inventoried,
         }
     }
+}
+
+/// A `go.sum` counts only where the `go.mod` beside it predates module graph pruning (see
+/// [`parsers::go_sum::reconcile`]).
+fn reconcile_go_sums(results: &mut [FileResult]) {
+    let go_mods: HashMap<String, Output> = results
+        .iter()
+        .filter(|r| parsers::lang_common::file_name(&r.path) == "go.mod")
+        .filter_map(|r| {
+            let o = &r.output;
+            let copy =
+                Output { packages: o.packages.clone(), projects: o.projects.clone(), ..Output::default() };
+            Some((parent_dir(&r.path).to_string(), copy))
+        })
+        .collect();
+    for r in results.iter_mut().filter(|r| parsers::lang_common::file_name(&r.path) == "go.sum") {
+        parsers::go_sum::reconcile(&mut r.output, go_mods.get(parent_dir(&r.path)));
+    }
+}
+
+/// npm reads `npm-shrinkwrap.json` and ignores `package-lock.json` when both are in a directory: so does the
+/// inventory.
+fn drop_shadowed_lockfiles(results: &mut Vec<FileResult>) {
+    let shrinkwrap_dirs: std::collections::HashSet<(String, Option<u32>)> = results
+        .iter()
+        .filter(|r| parsers::lang_common::file_name(&r.path) == "npm-shrinkwrap.json")
+        .map(|r| (parent_dir(&r.path).to_string(), r.layer))
+        .collect();
+    if shrinkwrap_dirs.is_empty() {
+        return;
+    }
+    results.retain(|r| {
+        parsers::lang_common::file_name(&r.path) != "package-lock.json"
+            || !shrinkwrap_dirs.iter().any(|(d, _)| d == parent_dir(&r.path))
+    });
 }
 
 /// Give each project the name and version of the manifest in its directory when its own file did not say,
@@ -331,6 +406,9 @@ impl Inventory<'_> {
                     && output.projects.is_empty()
                     && output.manifest.is_none()
                     && output.os.is_none()
+                    && output.requirements.is_none()
+                    && output.pom.is_none()
+                    && output.not_inventoried.is_none()
                 {
                     return;
                 }

@@ -30,10 +30,20 @@ pub fn all() -> Vec<Box<dyn Parser>> {
         Box::new(parsers::gemspec::Gemspec),
         Box::new(parsers::nuget_packages_lock::NugetPackagesLock),
         Box::new(parsers::dotnet_deps::DotnetDeps),
+        Box::new(parsers::maven_pom::MavenPom),
+        Box::new(parsers::gradle_lockfile::GradleLockfile),
+        Box::new(parsers::gradle_catalog::GradleVersionCatalog),
+        Box::new(parsers::nuget_packages_config::NugetPackagesConfig),
+        Box::new(parsers::nuget_central_versions::NugetCentralVersions),
+        Box::new(parsers::nuget_assets::NugetProjectAssets),
         // Project manifests: they name the root projects of the lockfiles beside them.
         Box::new(parsers::project_manifest::ProjectManifest),
+        // Manifests of formats not read: listed in the report as not inventoried.
+        Box::new(parsers::not_inventoried::NotInventoriedManifest),
         // Binaries and archives
         Box::new(parsers::go_mod::GoMod),
+        Box::new(parsers::go_sum::GoSum),
+        Box::new(parsers::go_vendor::GoVendorModules),
         Box::new(parsers::go_binary::GoBinary),
         Box::new(parsers::java_archive::JavaArchive),
         Box::new(parsers::rust_auditable::CargoAuditable),

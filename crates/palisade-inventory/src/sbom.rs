@@ -979,7 +979,7 @@ mod tests {
              "components": [
                {"type": "library", "name": "inner", "version": "2", "purl": "pkg:pypi/inner@2"},
                {"type": "library", "name": "nopurl", "version": "3"},
-               {"type": "library", "name": "swift", "version": "4", "purl": "pkg:swift/github.com/a/b@4"},
+               {"type": "library", "name": "conda", "version": "4", "purl": "pkg:conda/numpy@4"},
                {"type": "library", "name": "bad", "version": "5", "purl": "not a purl"}
              ]},
             {"type": "operating-system", "name": "Alpine", "version": "3.19.1"}
@@ -991,7 +991,7 @@ mod tests {
         assert_eq!(s.os.as_ref().unwrap().id, "alpine");
         assert_eq!(s.warnings.len(), 3, "{:?}", s.warnings);
         assert!(s.warnings.iter().any(|w| w.contains("1 components without a package URL")));
-        assert!(s.warnings.iter().any(|w| w.contains("unsupported package types: swift (1)")));
+        assert!(s.warnings.iter().any(|w| w.contains("unsupported package types: conda (1)")));
         assert!(s.warnings.iter().any(|w| w.contains("invalid package URL")));
     }
 

@@ -67,6 +67,15 @@ pub fn language_key(eco: Ecosystem) -> Option<&'static str> {
         Ecosystem::Gem => "rubygems",
         Ecosystem::Composer => "packagist",
         Ecosystem::Nuget => "nuget",
+        Ecosystem::Pub => "pub",
+        Ecosystem::Hex => "hex",
+        Ecosystem::Swift => "swifturl",
+        Ecosystem::Cran => "cran",
+        Ecosystem::Hackage => "hackage",
+        Ecosystem::Julia => "julia",
+        Ecosystem::Conan => "conancenter",
+        // OSV has no CocoaPods ecosystem.
+        Ecosystem::CocoaPods => return None,
         Ecosystem::Deb | Ecosystem::Apk | Ecosystem::Rpm => return None,
     })
 }

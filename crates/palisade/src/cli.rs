@@ -55,7 +55,7 @@ pub enum Command {
         #[command(subcommand)]
         command: ChecksCommand,
     },
-    /// Policy bundles: evaluate (Rego: conftest and Gatekeeper), test and lint.
+    /// Policy bundles (gates, Rego, CEL, Kyverno): evaluate, test and lint.
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,

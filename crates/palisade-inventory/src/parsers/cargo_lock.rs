@@ -76,7 +76,13 @@ impl Parser for CargoLock {
                 let mut parts = d.split_whitespace();
                 let Some(name) = parts.next() else { continue };
                 match parts.next() {
-                    Some(version) => deps.push((name.to_string(), version.to_string())),
+                    Some(version) if by_name.get(name).is_some_and(|v| v.contains(&version)) => {
+                        deps.push((name.to_string(), version.to_string()))
+                    }
+                    Some(version) => problems.push(format!(
+                        "package {} {}: dependency \"{name} {version}\" names no locked package; left out",
+                        owner.name, owner.version
+                    )),
                     None => match by_name.get(name).and_then(|v| v.first()) {
                         Some(version) => deps.push((name.to_string(), version.to_string())),
                         None => problems.push(format!(
@@ -200,6 +206,24 @@ mod tests {
         assert_eq!(out.warnings.len(), 2, "{:?}", out.warnings);
         assert!(out.warnings[0].contains("not-semver") && out.warnings[1].contains("\"gone\""));
         assert!(run(&CargoLock, "Cargo.lock", b"version = 4\n[[package\n").is_err());
+    }
+
+    /// Issue 13: a dependency naming a crate absent from the file (either form) is a warning about that edge;
+    /// every package is kept.
+    #[test]
+    fn dangling_dependencies_keep_the_packages() {
+        let lock = b"version = 3\n\
+            [[package]]\nname = \"app\"\nversion = \"0.1.0\"\ndependencies = [\"serde\", \"gone 2.0.0\"]\n\
+            [[package]]\nname = \"serde\"\nversion = \"1.0.0\"\n\
+            source = \"registry+https://github.com/rust-lang/crates.io-index\"\ndependencies = [\"missing\"]\n\
+            [[package]]\nname = \"libc\"\nversion = \"0.2.0\"\n\
+            source = \"registry+https://github.com/rust-lang/crates.io-index\"\ndependencies = [\"libc 9.9.9\"]\n";
+        let out = run(&CargoLock, "Cargo.lock", lock).unwrap();
+        assert_eq!(out.packages.len(), 2);
+        assert_eq!(out.projects[0].package.dependencies, ["pkg:cargo/serde@1.0.0"]);
+        assert!(get(&out, "libc", "0.2.0").dependencies.is_empty());
+        assert_eq!(out.warnings.len(), 3, "{:?}", out.warnings);
+        assert!(out.warnings.iter().any(|w| w.contains("\"gone 2.0.0\"")));
     }
 
     /// Each package depends on the next by bare name: building the graph must be linear (the issue measured

@@ -50,6 +50,7 @@ impl Parser for GemfileLock {
         let text = input.text()?;
         let mut section = "";
         let mut seen_section = false;
+        let mut known_section = false;
         let mut in_specs = false;
         let mut specs: Vec<Spec> = Vec::new();
         let mut direct_names = BTreeSet::new();
@@ -62,6 +63,18 @@ impl Parser for GemfileLock {
             if indent == 0 {
                 section = line.trim();
                 seen_section = true;
+                known_section |= matches!(
+                    section,
+                    "GEM"
+                        | "GIT"
+                        | "PATH"
+                        | "PLUGIN SOURCE"
+                        | "PLATFORMS"
+                        | "DEPENDENCIES"
+                        | "BUNDLED WITH"
+                        | "RUBY VERSION"
+                        | "CHECKSUMS"
+                );
                 in_specs = false;
                 continue;
             }
@@ -98,8 +111,8 @@ impl Parser for GemfileLock {
                 _ => {}
             }
         }
-        if !seen_section {
-            return Err(ParseError::new("no sections: not a Gemfile.lock"));
+        if !known_section {
+            return Err(ParseError::new("no Bundler section (GEM, DEPENDENCIES, ...): not a Gemfile.lock"));
         }
         let mut versions: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
         for s in &specs {

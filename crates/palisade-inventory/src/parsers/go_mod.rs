@@ -4,9 +4,13 @@
 //! transitive requirement (`direct = Some(false)`); every other requirement is direct. `replace` directives
 //! are applied: a replacement by another module (`a => b v1.2.3`) reports `b` at `v1.2.3` (metadata
 //! `replaces` = the original path); a replacement by a local directory (`a => ../a`) keeps `a` at its required
-//! version and records the directory in metadata `replaced_by_path`. A replacement whose left side names a
-//! version only applies to that version. `exclude`, `retract`, `toolchain` and `godebug` do not change what is
-//! built from this file and are ignored. The `go` directive is recorded in metadata `go_directive`.
+//! version and says so: the directory in metadata `replaced_by_path`, the purl qualifier `replaced_by`, and the
+//! replacement's directory (resolved against the `go.mod`'s) as a second location, so a finding on it shows
+//! that the code built is the local copy. A replacement whose left side names a version only applies to that
+//! version. `exclude`, `retract`, `toolchain` and `godebug` do not change what is
+//! built from this file and are ignored. The `go` directive is recorded in metadata `go_directive`. A verb Go
+//! does not know makes the file invalid (an error naming the line, as `go mod` reports it); a file without a
+//! `module` directive is read with a warning.
 //!
 //! The project's own module (`module` directive) is the file's root project, without a version (a `go.mod`
 //! has none), depending on the direct requirements (after replacement).
@@ -53,7 +57,16 @@ impl Parser for GoMod {
                 Some(Replace { new: Target::Dir(dir), .. }) => {
                     let mut p =
                         Package::new(Ecosystem::Golang, &req.path, &req.version, location.clone(), self.id());
+                    p.purl = palisade_core::package::build_purl(
+                        Ecosystem::Golang,
+                        &req.path,
+                        &req.version,
+                        &[("replaced_by", dir)],
+                    );
                     p.metadata.insert("replaced_by_path".into(), dir.clone());
+                    if let Some(local) = local_dir(parent_dir(input.path), dir) {
+                        p.locations.push(palisade_core::Location::new(local, input.layer));
+                    }
                     p
                 }
                 None => Package::new(Ecosystem::Golang, &req.path, &req.version, location.clone(), self.id()),
@@ -63,6 +76,9 @@ impl Parser for GoMod {
                 pkg.metadata.insert("go_directive".into(), go.clone());
             }
             out.packages.push(pkg);
+        }
+        if file.module.as_deref().is_none_or(str::is_empty) {
+            out.warnings.push("no `module` directive: not a complete go.mod".into());
         }
         if let Some(module) = file.module.as_deref().filter(|m| !m.is_empty()) {
             let mut project = Package::new(Ecosystem::Golang, module, "", location, self.id());
@@ -158,14 +174,39 @@ fn parse_go_mod(text: &str) -> Result<GoModFile, ParseError> {
             "replace" => file.replaces.push(
                 parse_replace(args).map_err(|e| ParseError::new(format!("line {lineno}: replace: {e}")))?,
             ),
-            // exclude, retract, toolchain, godebug, tool, ignore and future verbs do not affect the result.
-            _ => {}
+            // These do not change what is built from this file.
+            "exclude" | "retract" | "toolchain" | "godebug" | "tool" | "ignore" => {}
+            other => {
+                return Err(ParseError::new(format!(
+                    "line {lineno}: unknown directive {:?}: not a go.mod",
+                    other.chars().take(40).collect::<String>()
+                )));
+            }
         }
     }
     if block.is_some() {
         return Err(ParseError::new("unterminated `(` block at end of file"));
     }
     Ok(file)
+}
+
+/// The directory a local `replace` points at, relative to the artifact root (`None` when it leaves the root or
+/// is absolute on the build machine).
+fn local_dir(dir: &str, target: &str) -> Option<String> {
+    if target.starts_with('/') {
+        return None;
+    }
+    let mut parts: Vec<&str> = dir.split('/').filter(|p| !p.is_empty()).collect();
+    for part in target.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            p => parts.push(p),
+        }
+    }
+    Some(parts.join("/"))
 }
 
 /// `old [v] => new [v]`
@@ -329,6 +370,9 @@ retract v0.9.0
         let local = find(&out, "github.com/replaced/local");
         assert_eq!((local.version.as_str(), local.direct), ("v0.5.0", Some(false)));
         assert_eq!(local.metadata.get("replaced_by_path").map(String::as_str), Some("../local"));
+        // Issue 13: the local replacement shows in the purl and as a location.
+        assert!(local.purl.ends_with("?replaced_by=..%2Flocal"), "{}", local.purl);
+        assert_eq!(local.locations[1].path, "src/local");
 
         // The replace names v1.0.0 but v1.1.0 is required: not applied.
         assert_eq!(find(&out, "github.com/replaced/pinned").version, "v1.1.0");
@@ -357,7 +401,9 @@ retract v0.9.0
         assert!(out.packages.is_empty());
         assert_eq!(out.projects[0].package.name, "example.com/x");
         assert!(out.projects[0].package.dependencies.is_empty());
-        assert!(parse("go 1.22\n").unwrap().projects.is_empty(), "no module directive, no project");
+        let no_module = parse("go 1.22\n").unwrap();
+        assert!(no_module.projects.is_empty(), "no module directive, no project");
+        assert_eq!(no_module.warnings.len(), 1);
     }
 
     #[test]
@@ -368,6 +414,9 @@ retract v0.9.0
             parse("module x\nrequire (\n golang.org/x/net v1.0.0\n").unwrap_err().0.contains("unterminated")
         );
         assert!(parse("replace a b\n").unwrap_err().0.contains("=>"));
+        // Issue 13: a file that is not a go.mod is an error, not an empty module.
+        assert!(parse("<html><body>not found</body></html>\n").unwrap_err().0.contains("unknown directive"));
+        assert!(parse("module x\nfrobnicate y\n").unwrap_err().0.contains("line 2"));
         assert!(parse("replace a => \n").is_err());
         assert!(parse("require \"unterminated v1\n").is_err());
         let bad =

@@ -3,6 +3,7 @@
 
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package, Scope, package::build_purl};
+use serde::Deserialize;
 use std::collections::BTreeMap;
 
 /// Lockfiles and metadata files larger than this are not read.
@@ -34,6 +35,16 @@ pub fn yaml_options() -> serde_saphyr::Options {
     options.budget = Some(budget);
     options.emit_comments = false;
     options
+}
+
+/// `#[serde(deserialize_with = "nullable")]`: a key with an empty value (YAML `packages:` with nothing under
+/// it, JSON `null`) reads as the type's default instead of failing the whole file.
+pub fn nullable<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// Merge two scopes of the same package reached along different paths: needed at run time wins over
@@ -147,6 +158,23 @@ pub mod testing {
 mod tests {
     use super::*;
 
+    /// Lockfile and metadata paths, one per format.
+    const LOCKFILE_PATHS: &[&str] = &[
+        "app/package-lock.json",
+        "app/npm-shrinkwrap.json",
+        "app/yarn.lock",
+        "app/pnpm-lock.yaml",
+        "app/poetry.lock",
+        "app/Pipfile.lock",
+        "app/uv.lock",
+        "app/Cargo.lock",
+        "app/composer.lock",
+        "app/Gemfile.lock",
+        "src/App/packages.lock.json",
+        "app/App.deps.json",
+        "app/go.mod",
+    ];
+
     /// Each language file is wanted by exactly its own parser among all registered parsers.
     #[test]
     fn registry_routes_language_files() {
@@ -179,6 +207,31 @@ mod tests {
             let wanted: Vec<_> = parsers.iter().filter(|p| p.wants(&meta)).map(|p| p.id()).collect();
             assert_eq!(wanted, ["project-manifest"], "{path}");
         }
+    }
+
+    /// Issue 13: a file with a known lockfile name that is not that format is never silently empty: the parser
+    /// fails (a warning naming the file) or warns.
+    #[test]
+    fn known_lockfile_names_never_accept_garbage_silently() {
+        let parsers = crate::registry::all();
+        let mut silent = Vec::new();
+        for path in LOCKFILE_PATHS {
+            let meta = FileMeta { path, size: 1000, mode: 0o644, layer: None };
+            for data in [&b"hello world\n"[..], b"[1, 2]", b"\"text\"", b"<html><body>404</body></html>\n"] {
+                for p in parsers.iter().filter(|p| p.wants(&meta)) {
+                    match testing::run(p.as_ref(), path, data) {
+                        Err(e) => assert!(!e.0.is_empty()),
+                        Ok(out) if !out.warnings.is_empty() => {}
+                        Ok(_) => silent.push(format!(
+                            "{} on {path} with {:?}",
+                            p.id(),
+                            String::from_utf8_lossy(data)
+                        )),
+                    }
+                }
+            }
+        }
+        assert!(silent.is_empty(), "accepted garbage silently: {silent:#?}");
     }
 
     #[test]

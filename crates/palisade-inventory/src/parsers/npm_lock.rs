@@ -10,6 +10,9 @@
 //!   nearest-scope resolution applies. v1 does not say which packages are direct, so `direct` stays `None`.
 //!
 //! Local `file:` / `link:` versions are skipped; `npm:name@version` aliases resolve to the real package.
+//! Git dependencies: v2/v3 entries carry the package's own `version` and the repository and commit in
+//! `resolved`, which becomes the purl qualifier `vcs_url`; a v1 entry has only the git URL as its `version`,
+//! which is not a version: the package is reported without one, with the URL and commit as `vcs_url`.
 //!
 //! Root projects: v2/v3 give the root entry `""` (name and version as `package.json` has them) and each
 //! workspace directory as projects; their dependencies are the packages they list, resolved like the others,
@@ -122,6 +125,18 @@ fn split_alias(version: &str) -> Option<(&str, &str)> {
     Some((&rest[..at], &rest[at + 1..]))
 }
 
+/// A git dependency's repository and commit as a purl `vcs_url` (`git+https://github.com/o/r.git#<sha>`), or
+/// `None` for anything that is not git.
+fn git_url(spec: &str) -> Option<String> {
+    if let Some(rest) = spec.strip_prefix("github:") {
+        let (repo, commit) = rest.split_once('#').unwrap_or((rest, ""));
+        let url = format!("git+https://github.com/{repo}.git");
+        return Some(if commit.is_empty() { url } else { format!("{url}#{commit}") });
+    }
+    let git = spec.starts_with("git+") || spec.starts_with("git://") || spec.starts_with("git@");
+    git.then(|| if spec.starts_with("git+") { spec.to_string() } else { format!("git+{spec}") })
+}
+
 /// True for versions that are not registry packages (local folders and links).
 fn is_local(version: &str) -> bool {
     version.starts_with("file:") || version.starts_with("link:")
@@ -164,6 +179,11 @@ fn parse_v2(
             continue;
         };
         let mut pkg = Package::new(Ecosystem::Npm, name, version, input.location(), id);
+        if let Some(url) = p.resolved.as_deref().and_then(git_url) {
+            pkg.purl =
+                palisade_core::package::build_purl(Ecosystem::Npm, name, version, &[("vcs_url", &url)]);
+            pkg.metadata.insert("vcs_url".into(), url);
+        }
         pkg.scope = if p.dev_optional || p.optional {
             Scope::Optional
         } else if p.dev {
@@ -314,7 +334,18 @@ const MAX_V1_DEPTH: usize = 200;
 
 fn v1_name_version<'a>(name: &'a str, d: &'a V1Dependency) -> Option<(&'a str, &'a str)> {
     let version = d.version.as_deref().filter(|v| !v.is_empty() && !is_local(v))?;
+    if git_url(version).is_some() {
+        return Some((name, ""));
+    }
     Some(split_alias(version).unwrap_or((name, version)))
+}
+
+/// The purl of a v1 entry: a git entry has no version, its repository and commit as `vcs_url`.
+fn v1_purl(name: &str, version: &str, d: &V1Dependency) -> String {
+    match d.version.as_deref().and_then(git_url) {
+        Some(url) => palisade_core::package::build_purl(Ecosystem::Npm, name, version, &[("vcs_url", &url)]),
+        None => purl(Ecosystem::Npm, name, version),
+    }
 }
 
 fn walk_v1<'a>(
@@ -335,6 +366,10 @@ fn walk_v1<'a>(
             continue;
         };
         let mut pkg = Package::new(Ecosystem::Npm, real_name, version, input.location(), id);
+        if let Some(url) = d.version.as_deref().and_then(git_url) {
+            pkg.purl = v1_purl(real_name, version, d);
+            pkg.metadata.insert("vcs_url".into(), url);
+        }
         pkg.scope = if d.optional {
             Scope::Optional
         } else if d.dev {
@@ -346,9 +381,9 @@ fn walk_v1<'a>(
             // Nearest scope first: this package's own nested dependencies, then its ancestors'.
             let found = std::iter::once(&d.dependencies)
                 .chain(scopes.iter().rev().copied())
-                .find_map(|s| s.get(req).and_then(|r| v1_name_version(req, r)));
-            if let Some((n, v)) = found {
-                pkg.dependencies.push(purl(Ecosystem::Npm, n, v));
+                .find_map(|s| s.get(req).and_then(|r| Some((v1_name_version(req, r)?, r))));
+            if let Some(((n, v), r)) = found {
+                pkg.dependencies.push(v1_purl(n, v, r));
             }
         }
         set.add(pkg);
@@ -368,6 +403,27 @@ mod tests {
     const V3: &[u8] = include_bytes!("../../tests/fixtures/npm/package-lock-v3.json");
     const V1: &[u8] = include_bytes!("../../tests/fixtures/npm/package-lock-v1.json");
     const V2_WS: &[u8] = include_bytes!("../../tests/fixtures/npm/package-lock-v2-workspaces.json");
+    const V1_GIT: &[u8] = include_bytes!("../../tests/fixtures/npm/package-lock-v1-git.json");
+
+    /// Issue 13: a v1 git dependency's URL is not its version.
+    #[test]
+    fn v1_git_dependencies() {
+        let out = run(&NpmPackageLock, "package-lock.json", V1_GIT).unwrap();
+        let names: Vec<_> = out.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect();
+        assert_eq!(names, ["is-positive@", "left-pad@", "ms@2.1.3"]);
+        let git = get(&out, "is-positive", "");
+        assert_eq!(
+            git.metadata["vcs_url"],
+            "git+https://github.com/kevva/is-positive.git#97edff6f525f192a3f83cea1944765f769ae2678"
+        );
+        assert!(git.purl.starts_with("pkg:npm/is-positive?vcs_url=git%2Bhttps"), "{}", git.purl);
+        assert_eq!(git.dependencies, ["pkg:npm/ms@2.1.3"]);
+        assert_eq!(
+            get(&out, "left-pad", "").metadata["vcs_url"],
+            "git+https://github.com/left-pad/left-pad.git#5e5a8d8a2c4f4fbbfb6ab6b4e5bd6d4b8e0c1f2a"
+        );
+        assert!(!out.packages.iter().any(|p| p.version.contains("git")));
+    }
 
     #[test]
     fn v3_generated_by_npm() {

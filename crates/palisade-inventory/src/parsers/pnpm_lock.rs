@@ -13,10 +13,18 @@
 //! development dependencies is dev. Peer suffixes are stripped from versions, `link:` / `file:` references
 //! (workspace packages) are skipped, and aliases (`npm:real@^1`) resolve to the real package.
 //!
+//! Keys and references that are not registry packages are read as pnpm does: a leading registry host
+//! (`registry.npmjs.org/foo/1.1.0`) is dropped; a git or tarball path (`github.com/kevva/is-positive/<commit>`)
+//! is no name and version, so the entry's own `name` and `version` give them, or else the name the importer
+//! or dependant uses for it; the entry's `resolution` becomes a purl qualifier (`vcs_url` for git,
+//! `download_url` for a tarball). References name the package through its key, so they resolve through the
+//! keys. Local `file:` / `link:` entries (a directory of the project) are skipped. Entries and sections with an
+//! empty value (`packages:` with nothing under it, `/foo/1.0.0:` with no fields) are empty, not errors.
+//!
 //! Root projects: each importer (or the single project of 5.x/6.x) is a project depending on what it lists.
 //! The lockfile does not name them: the `package.json` in the importer's directory does.
 
-use super::lang_common::{PackageSet, purl, wants_name, yaml_options};
+use super::lang_common::{PackageSet, nullable, purl, wants_name, yaml_options};
 use crate::{Input, Output, ParseError, Parser, Project, join_dir, parent_dir};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package, Scope};
@@ -33,20 +41,24 @@ type NameVersion = (String, String);
 struct Lock {
     #[serde(rename = "lockfileVersion")]
     lockfile_version: Option<serde_json::Value>,
-    importers: BTreeMap<String, Importer>,
+    #[serde(deserialize_with = "nullable")]
+    importers: BTreeMap<String, Option<Importer>>,
     #[serde(flatten)]
     root: Importer,
-    packages: BTreeMap<String, PackageEntry>,
-    snapshots: BTreeMap<String, Snapshot>,
+    #[serde(deserialize_with = "nullable")]
+    packages: BTreeMap<String, Option<PackageEntry>>,
+    #[serde(deserialize_with = "nullable")]
+    snapshots: BTreeMap<String, Option<Snapshot>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Importer {
+    #[serde(deserialize_with = "nullable")]
     dependencies: BTreeMap<String, serde_json::Value>,
-    #[serde(rename = "devDependencies")]
+    #[serde(rename = "devDependencies", deserialize_with = "nullable")]
     dev_dependencies: BTreeMap<String, serde_json::Value>,
-    #[serde(rename = "optionalDependencies")]
+    #[serde(rename = "optionalDependencies", deserialize_with = "nullable")]
     optional_dependencies: BTreeMap<String, serde_json::Value>,
 }
 
@@ -56,18 +68,64 @@ struct PackageEntry {
     name: Option<String>,
     version: Option<serde_json::Value>,
     dev: Option<bool>,
+    #[serde(deserialize_with = "nullable")]
     optional: bool,
+    resolution: Option<Resolution>,
+    #[serde(deserialize_with = "nullable")]
     dependencies: BTreeMap<String, serde_json::Value>,
-    #[serde(rename = "optionalDependencies")]
+    #[serde(rename = "optionalDependencies", deserialize_with = "nullable")]
     optional_dependencies: BTreeMap<String, serde_json::Value>,
+}
+
+/// Where an entry comes from when it is not the registry: a git repository and commit, a tarball URL or a
+/// local directory.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Resolution {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    repo: Option<String>,
+    commit: Option<String>,
+    tarball: Option<String>,
+    directory: Option<String>,
+}
+
+impl Resolution {
+    /// The purl qualifier saying where a non-registry package comes from.
+    fn qualifier(&self) -> Option<(&'static str, String)> {
+        if let (Some(repo), Some(commit)) = (&self.repo, &self.commit) {
+            let repo = if repo.starts_with("git+") { repo.clone() } else { format!("git+{repo}") };
+            return Some(("vcs_url", format!("{repo}#{commit}")));
+        }
+        let tarball = self.tarball.as_deref()?;
+        // Registry tarballs (`https://registry.npmjs.org/foo/-/foo-1.0.0.tgz`) are the normal case.
+        if tarball.contains("/-/") || self.kind.as_deref() == Some("directory") {
+            return None;
+        }
+        match tarball.strip_prefix("https://codeload.github.com/") {
+            Some(rest) => {
+                // `owner/repo/tar.gz/<commit>`: a GitHub repository at a commit.
+                let parts: Vec<&str> = rest.split('/').collect();
+                match parts.as_slice() {
+                    [owner, repo, "tar.gz", commit] => {
+                        Some(("vcs_url", format!("git+https://github.com/{owner}/{repo}.git#{commit}")))
+                    }
+                    _ => Some(("download_url", tarball.to_string())),
+                }
+            }
+            None => Some(("download_url", tarball.to_string())),
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct Snapshot {
+    #[serde(deserialize_with = "nullable")]
     optional: bool,
+    #[serde(deserialize_with = "nullable")]
     dependencies: BTreeMap<String, serde_json::Value>,
-    #[serde(rename = "optionalDependencies")]
+    #[serde(rename = "optionalDependencies", deserialize_with = "nullable")]
     optional_dependencies: BTreeMap<String, serde_json::Value>,
 }
 
@@ -89,29 +147,83 @@ enum Format {
     V6,
 }
 
-/// (name, version) from a package key, peers stripped.
+/// True when `name` can be an npm package name: `name` or `@scope/name`, no host or path.
+fn valid_name(name: &str) -> bool {
+    match name.strip_prefix('@') {
+        Some(scoped) => scoped.split('/').count() == 2 && scoped.split('/').all(|p| !p.is_empty()),
+        None => !name.is_empty() && !name.contains('/') && !name.contains(':'),
+    }
+}
+
+/// True when `version` can be a registry version (`1.2.3`, `0.0.0-rc.1`), not a commit or a path.
+fn valid_version(version: &str) -> bool {
+    let mut parts = version.splitn(3, '.');
+    let numeric = |p: Option<&str>| p.is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    numeric(parts.next()) && numeric(parts.next()) && parts.next().is_some_and(|p| !p.is_empty())
+}
+
+/// True for keys and references naming a local directory of the project.
+fn is_local(key: &str) -> bool {
+    let key = key.strip_prefix('/').unwrap_or(key);
+    key.starts_with("file:") || key.starts_with("link:")
+}
+
+/// (name, version) from a package key, peers stripped; `None` for keys that name no registry package (git
+/// and tarball paths, local directories). A leading registry host (`registry.npmjs.org/foo/1.1.0`, 5.x keys
+/// of packages from another registry) is dropped.
 fn parse_key(key: &str, format: Format) -> Option<NameVersion> {
+    if is_local(key) {
+        return None;
+    }
+    let absolute = !key.starts_with('/');
     let key = key.strip_prefix('/').unwrap_or(key);
     let (name, version) = match format {
         Format::V5 => {
             let (name, version) = key.rsplit_once('/')?;
-            (name, version.split('_').next().unwrap_or(version))
+            let version = version.split('_').next().unwrap_or(version);
+            // `host/name/version` and `host/@scope/name/version`: the first segment is a host when it has a
+            // dot and is not a scope.
+            let name = match name.split_once('/') {
+                Some((host, rest)) if absolute && host.contains('.') && !host.starts_with('@') => rest,
+                _ => name,
+            };
+            (name, version)
         }
         Format::V6 => {
             let key = key.split('(').next().unwrap_or(key);
-            let at = key.get(1..)?.rfind('@')? + 1;
-            (&key[..at], &key[at + 1..])
+            let at = key.get(1..)?.find('@')? + 1;
+            let name = &key[..at];
+            let name = match name.split_once('/') {
+                Some((host, rest)) if host.contains('.') && !host.starts_with('@') => rest,
+                _ => name,
+            };
+            (name, &key[at + 1..])
         }
     };
-    (!name.is_empty() && !version.is_empty()).then(|| (name.to_string(), version.to_string()))
+    (valid_name(name) && valid_version(version)).then(|| (name.to_string(), version.to_string()))
 }
 
-/// Resolve a dependency reference (the value in a `dependencies` map) to (name, version).
-fn resolve_ref(dep_name: &str, reference: &str, format: Format) -> Option<NameVersion> {
-    if reference.starts_with("link:") || reference.starts_with("file:") || reference.is_empty() {
+/// Resolve a dependency reference (the value in a `dependencies` map) to (name, version). `by_key` maps the
+/// lockfile's package keys to what they resolved to, for references that name a key (git, tarball, another
+/// registry, aliases).
+fn resolve_ref(
+    dep_name: &str,
+    reference: &str,
+    format: Format,
+    by_key: &BTreeMap<String, NameVersion>,
+) -> Option<NameVersion> {
+    if reference.is_empty() || is_local(reference) {
         return None;
     }
-    if reference.starts_with('/') {
+    let bare = reference.split('(').next().unwrap_or(reference);
+    for candidate in [bare, reference] {
+        for k in [candidate.to_string(), format!("/{candidate}"), format!("{dep_name}@{candidate}")] {
+            if let Some(nv) = by_key.get(&k) {
+                return Some(nv.clone());
+            }
+        }
+    }
+    if reference.starts_with('/') || (format == Format::V5 && reference.contains('/')) {
         return parse_key(reference, format);
     }
     let starts_with_digit = reference.as_bytes().first().is_some_and(u8::is_ascii_digit);
@@ -121,9 +233,9 @@ fn resolve_ref(dep_name: &str, reference: &str, format: Format) -> Option<NameVe
     }
     let version = match format {
         Format::V5 => reference.split('_').next().unwrap_or(reference),
-        Format::V6 => reference.split('(').next().unwrap_or(reference),
+        Format::V6 => bare,
     };
-    Some((dep_name.to_string(), version.to_string()))
+    valid_version(version).then(|| (dep_name.to_string(), version.to_string()))
 }
 
 impl Parser for PnpmLock {
@@ -155,36 +267,100 @@ impl Parser for PnpmLock {
             _ => return Err(ParseError::new(format!("unsupported lockfileVersion {version}"))),
         };
 
+        // Every package key resolved once: from the key, else from the entry's `name` / `version`, else from
+        // the name an importer or dependant gives the key (git and tarball entries of 5.x have no name).
+        let empty_entry = PackageEntry::default();
+        let entries_raw: Vec<(&String, &PackageEntry)> =
+            lock.packages.iter().map(|(k, p)| (k, p.as_ref().unwrap_or(&empty_entry))).collect();
+        let importers_all: Vec<&Importer> =
+            lock.importers.values().flatten().chain(std::iter::once(&lock.root)).collect();
+        let mut name_by_reference: BTreeMap<String, String> = BTreeMap::new();
+        {
+            let mut note = |deps: &BTreeMap<String, serde_json::Value>| {
+                for (n, v) in deps {
+                    if let Some(r) = scalar(v) {
+                        let r = r.split('(').next().unwrap_or(&r).to_string();
+                        name_by_reference.entry(r.trim_start_matches('/').to_string()).or_insert(n.clone());
+                    }
+                }
+            };
+            for imp in &importers_all {
+                note(&imp.dependencies);
+                note(&imp.dev_dependencies);
+                note(&imp.optional_dependencies);
+            }
+            for (_, p) in &entries_raw {
+                note(&p.dependencies);
+                note(&p.optional_dependencies);
+            }
+        }
+        let mut by_key: BTreeMap<String, NameVersion> = BTreeMap::new();
+        let mut entries: Vec<(NameVersion, &PackageEntry)> = Vec::new();
+        for (key, p) in &entries_raw {
+            let key = key.as_str();
+            if is_local(key) || p.resolution.as_ref().is_some_and(|r| r.directory.is_some()) {
+                continue;
+            }
+            let from_key = parse_key(key, format);
+            let explicit_version = p.version.as_ref().and_then(scalar).filter(|v| valid_version(v));
+            let bare_key = key.trim_start_matches('/');
+            let key_name = || {
+                // 6.x+ `name@<url>`; else the name a reference gives this key.
+                let v6 = (format == Format::V6)
+                    .then(|| bare_key.get(1..)?.find('@').map(|at| &bare_key[..at + 1]))
+                    .flatten()
+                    .filter(|n| valid_name(n))
+                    .map(str::to_string);
+                v6.or_else(|| name_by_reference.get(bare_key.split('(').next().unwrap_or(bare_key)).cloned())
+            };
+            let nv = match (p.name.clone().filter(|n| valid_name(n)), explicit_version, from_key.clone()) {
+                (Some(n), Some(v), _) => (n, v),
+                (None, Some(v), Some((n, _))) => (n, v),
+                (_, _, Some(nv)) => nv,
+                (name, Some(v), None) => match name.or_else(key_name) {
+                    Some(n) => (n, v),
+                    None => {
+                        out.warnings.push(format!("package key {key:?}: no package name, skipped"));
+                        continue;
+                    }
+                },
+                _ => {
+                    out.warnings.push(format!("package key {key:?}: no name and version, skipped"));
+                    continue;
+                }
+            };
+            by_key.insert(key.to_string(), nv.clone());
+            entries.push((nv, p));
+        }
+
         // Importers: the root project (5.x/6.x single project) and workspace projects.
-        let mut importers: Vec<&Importer> = lock.importers.values().collect();
-        importers.push(&lock.root);
         let mut prod_roots = Vec::new();
         let mut dev_roots = Vec::new();
-        for imp in &importers {
+        for imp in &importers_all {
             for (deps, is_dev) in [
                 (&imp.dependencies, false),
                 (&imp.optional_dependencies, false),
                 (&imp.dev_dependencies, true),
             ] {
                 for (n, v) in deps {
-                    if let Some(nv) = scalar(v).and_then(|r| resolve_ref(n, &r, format)) {
+                    if let Some(nv) = scalar(v).and_then(|r| resolve_ref(n, &r, format, &by_key)) {
                         if is_dev { dev_roots.push(nv) } else { prod_roots.push(nv) }
                     }
                 }
             }
         }
         let direct: BTreeSet<NameVersion> = prod_roots.iter().chain(&dev_roots).cloned().collect();
-        let single = [(".".to_string(), &lock.root)];
-        let project_importers: Vec<(&String, &Importer)> = if lock.importers.is_empty() {
-            single.iter().map(|(k, i)| (k, *i)).collect()
+        let empty_importer = Importer::default();
+        let project_importers: Vec<(&str, &Importer)> = if lock.importers.is_empty() {
+            vec![(".", &lock.root)]
         } else {
-            lock.importers.iter().collect()
+            lock.importers.iter().map(|(k, i)| (k.as_str(), i.as_ref().unwrap_or(&empty_importer))).collect()
         };
         for (dir, imp) in project_importers {
             let mut project = Package::new(Ecosystem::Npm, "", "", input.location(), self.id());
             for deps in [&imp.dependencies, &imp.optional_dependencies, &imp.dev_dependencies] {
                 for (n, v) in deps {
-                    if let Some((dn, dv)) = scalar(v).and_then(|r| resolve_ref(n, &r, format)) {
+                    if let Some((dn, dv)) = scalar(v).and_then(|r| resolve_ref(n, &r, format, &by_key)) {
                         project.dependencies.push(purl(Ecosystem::Npm, &dn, &dv));
                     }
                 }
@@ -203,48 +379,38 @@ impl Parser for PnpmLock {
             let edges = graph.entry(from).or_default();
             for map in deps {
                 for (n, v) in *map {
-                    if let Some(nv) = scalar(v).and_then(|r| resolve_ref(n, &r, format)) {
+                    if let Some(nv) = scalar(v).and_then(|r| resolve_ref(n, &r, format, &by_key)) {
                         edges.insert(nv);
                     }
                 }
             }
         };
+        let empty_snapshot = Snapshot::default();
         for (key, s) in &lock.snapshots {
-            if let Some(nv) = parse_key(key, format) {
+            let s = s.as_ref().unwrap_or(&empty_snapshot);
+            let bare = key.split('(').next().unwrap_or(key);
+            if let Some(nv) = by_key.get(bare).cloned().or_else(|| parse_key(key, format)) {
                 let opt = snapshot_optional.entry(nv.clone()).or_insert(true);
                 *opt &= s.optional;
                 add_edges(nv, &[&s.dependencies, &s.optional_dependencies], &mut graph);
             }
         }
-        let mut entries: Vec<(NameVersion, &PackageEntry)> = Vec::new();
-        for (key, p) in &lock.packages {
-            let from_key = parse_key(key, format);
-            let explicit_version = p.version.as_ref().and_then(scalar);
-            let nv = match (p.name.clone(), explicit_version, from_key.clone()) {
-                (Some(n), Some(v), _) => (n, v),
-                (None, Some(v), Some((n, _))) => (n, v),
-                (_, _, Some(nv)) => nv,
-                _ => {
-                    out.warnings.push(format!("package key {key:?}: no name and version, skipped"));
-                    continue;
-                }
-            };
-            if lock.snapshots.is_empty() {
+        if lock.snapshots.is_empty() {
+            for (nv, p) in &entries {
                 add_edges(nv.clone(), &[&p.dependencies, &p.optional_dependencies], &mut graph);
-                // Keys in the graph are what other entries reference: the key form, not `name` fields.
-                if let Some(k) = from_key.filter(|k| *k != nv) {
-                    add_edges(k, &[&p.dependencies, &p.optional_dependencies], &mut graph);
-                }
             }
-            entries.push((nv, p));
         }
 
         let prod = reachable(&graph, &prod_roots);
         let dev = reachable(&graph, &dev_roots);
         let mut set = PackageSet::new();
-        for ((name, version), p) in entries {
-            let nv = (name, version);
+        for (nv, p) in entries {
+            let qualifier = p.resolution.as_ref().and_then(Resolution::qualifier);
             let mut pkg = Package::new(Ecosystem::Npm, &nv.0, &nv.1, input.location(), self.id());
+            if let Some((k, v)) = &qualifier {
+                pkg.purl = palisade_core::package::build_purl(Ecosystem::Npm, &nv.0, &nv.1, &[(k, v)]);
+                pkg.metadata.insert((*k).into(), v.clone());
+            }
             let optional = p.optional || snapshot_optional.get(&nv).copied().unwrap_or(false);
             let is_dev = match p.dev {
                 Some(d) => d,
@@ -297,6 +463,8 @@ mod tests {
     const V5_PEERS: &[u8] = include_bytes!("../../tests/fixtures/pnpm/pnpm-lock-v5-peers.yaml");
     const V6_PEERS: &[u8] = include_bytes!("../../tests/fixtures/pnpm/pnpm-lock-v6-peers.yaml");
     const V9_WS: &[u8] = include_bytes!("../../tests/fixtures/pnpm/pnpm-lock-v9-workspace.yaml");
+    const V5_AWKWARD: &[u8] = include_bytes!("../../tests/fixtures/pnpm/pnpm-lock-v5-awkward.yaml");
+    const V5_EMPTY: &[u8] = include_bytes!("../../tests/fixtures/pnpm/pnpm-lock-v5-empty-packages.yaml");
 
     fn names(out: &Output) -> Vec<String> {
         out.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect()
@@ -404,6 +572,48 @@ mod tests {
             ui.package.dependencies,
             ["pkg:npm/react-dom@18.2.0", "pkg:npm/react@18.2.0", "pkg:npm/string-width@4.2.3"]
         );
+    }
+
+    /// Issue 13: hosts and git paths in 5.x keys, an entry with an empty value, a nameless `file:` entry.
+    #[test]
+    fn v5_hosts_git_paths_empty_values_and_local_entries() {
+        let out = run(&PnpmLock, "pnpm-lock.yaml", V5_AWKWARD).unwrap();
+        assert_eq!(
+            names(&out),
+            ["@foo/bar@1.1.0", "foo@1.1.0", "is-positive@3.1.0", "ms@2.1.3", "tar-dep@2.0.0"]
+        );
+        let git = get(&out, "is-positive", "3.1.0");
+        assert_eq!(
+            git.purl,
+            "pkg:npm/is-positive@3.1.0?vcs_url=git%2Bhttps:%2F%2Fgithub.com%2Fkevva%2Fis-positive.git%2397edff6f525f192a3f83cea1944765f769ae2678"
+        );
+        assert_eq!(git.direct, Some(true));
+        assert_eq!(
+            get(&out, "tar-dep", "2.0.0").metadata["download_url"],
+            "https://example.com/tar-dep-2.0.0.tgz"
+        );
+        assert_eq!(get(&out, "foo", "1.1.0").purl, "pkg:npm/foo@1.1.0");
+        assert_eq!(get(&out, "foo", "1.1.0").dependencies, ["pkg:npm/ms@2.1.3"]);
+        assert_eq!(get(&out, "@foo/bar", "1.1.0").direct, Some(true));
+        assert_eq!(get(&out, "ms", "2.1.3").direct, Some(false));
+        // `/foo/bar` has neither a name nor a version: one warning naming the key.
+        assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+        assert!(out.warnings[0].contains("/foo/bar"));
+        let root = &out.projects[0].package;
+        assert_eq!(root.dependencies.len(), 4, "{:?}", root.dependencies);
+    }
+
+    #[test]
+    fn empty_packages_section_is_an_empty_lockfile() {
+        let out = run(&PnpmLock, "pnpm-lock.yaml", V5_EMPTY).unwrap();
+        assert!(out.packages.is_empty() && out.warnings.is_empty());
+        let out = run(
+            &PnpmLock,
+            "pnpm-lock.yaml",
+            b"lockfileVersion: '9.0'\nimporters:\n  .: {}\npackages:\nsnapshots:\n",
+        )
+        .unwrap();
+        assert!(out.packages.is_empty());
     }
 
     #[test]

@@ -3,11 +3,14 @@
 //! * Classic (yarn 1, `# yarn lockfile v1`): an indentation-based text format. Each entry has a header of
 //!   comma-separated specifiers (`"@babel/core@^7.0.0", "@babel/core@^7.1.0":`) and indented `version`,
 //!   `dependencies` and `optionalDependencies`. Aliases (`alias@npm:real@^1`) resolve to the real package.
-//!   Local `file:` / `link:` entries are skipped. The classic format does not say what is direct.
+//!   Local `file:` / `link:` entries are skipped. A header without a range (`lodash:`) names the package
+//!   alone. The classic format does not say what is direct.
 //! * Berry (yarn 2+, recognised by a `__metadata:` key): YAML. Only entries whose `resolution` uses the
 //!   `npm:` protocol are packages; `workspace:` entries are the project itself (their dependencies are the
 //!   direct ones, and `dependenciesMeta.<name>.optional` marks optional ones), and `patch:` entries
-//!   duplicate the npm entry they patch, so both are skipped, as are links, portals and files.
+//!   duplicate the npm entry they patch, so both are skipped, as are links, portals and files. Packages
+//!   resolved from git (`name@https://github.com/o/r.git#commit=<sha>`) or a remote tarball take the entry's
+//!   `version` and say where they come from in a purl qualifier (`vcs_url` / `download_url`).
 //!
 //! Root projects: classic lockfiles do not name the project; one unnamed project is recorded for the
 //! `package.json` beside the lockfile to name (classic does not say what is direct either, so it has no
@@ -131,7 +134,11 @@ fn parse_classic(id: &str, input: &Input, text: &str) -> Result<Vec<Package>, Pa
     // Real (name, version) of each entry; None for local ones.
     let resolve_entry = |e: &ClassicEntry| -> Option<(String, String)> {
         let version = e.version.as_deref().filter(|v| !v.is_empty())?;
-        let (name, range) = split_spec(e.specs.first()?)?;
+        let first = e.specs.first()?;
+        let (name, range) = split_spec(first).unwrap_or((first.as_str(), ""));
+        if name.is_empty() {
+            return None;
+        }
         if is_local_range(range) {
             return None;
         }
@@ -149,6 +156,16 @@ fn parse_classic(id: &str, input: &Input, text: &str) -> Result<Vec<Package>, Pa
             }
         }
     }
+    // A header without a range (`asap:`) is found by name, when that name has one locked version.
+    let mut by_name: BTreeMap<String, Option<(String, String)>> = BTreeMap::new();
+    for e in &entries {
+        if let Some(nv) = resolve_entry(e) {
+            by_name
+                .entry(nv.0.clone())
+                .and_modify(|v| *v = v.take().filter(|old| *old == nv))
+                .or_insert(Some(nv));
+        }
+    }
     let mut set = PackageSet::new();
     for e in &entries {
         let Some((name, version)) = resolve_entry(e) else {
@@ -159,7 +176,9 @@ fn parse_classic(id: &str, input: &Input, text: &str) -> Result<Vec<Package>, Pa
         };
         let mut pkg = Package::new(Ecosystem::Npm, name, version, input.location(), id);
         for (dn, dr) in &e.deps {
-            if let Some((n, v)) = by_spec.get(format!("{dn}@{dr}").as_str()) {
+            let found =
+                by_spec.get(format!("{dn}@{dr}").as_str()).or_else(|| by_name.get(dn.as_str())?.as_ref());
+            if let Some((n, v)) = found {
                 pkg.dependencies.push(purl(Ecosystem::Npm, n, v));
             }
         }
@@ -171,6 +190,7 @@ fn parse_classic(id: &str, input: &Input, text: &str) -> Result<Vec<Package>, Pa
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct BerryEntry {
+    version: Option<String>,
     resolution: Option<String>,
     dependencies: BTreeMap<String, String>,
     #[serde(rename = "dependenciesMeta")]
@@ -190,6 +210,28 @@ fn npm_resolution(resolution: &str) -> Option<(&str, &str)> {
     (!version.is_empty()).then_some((name, version))
 }
 
+/// A package resolved from git or a remote tarball: (name, the entry's version, purl qualifier). Local
+/// protocols (`workspace:`, `patch:`, `link:`, `portal:`, `file:`) and npm give `None`.
+fn remote_resolution<'a>(
+    resolution: &'a str,
+    version: Option<&'a str>,
+) -> Option<(&'a str, &'a str, (&'static str, String))> {
+    let (name, rest) = split_spec(resolution)?;
+    let version = version.filter(|v| !v.is_empty() && !v.starts_with("0.0.0-use.local"))?;
+    let is_git = rest.contains(".git#") || rest.contains("#commit=") || rest.starts_with("git");
+    let qualifier = if is_git {
+        let (repo, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+        let commit = fragment.split('&').find_map(|kv| kv.strip_prefix("commit=")).unwrap_or(fragment);
+        let repo = if repo.starts_with("git+") { repo.to_string() } else { format!("git+{repo}") };
+        ("vcs_url", if commit.is_empty() { repo } else { format!("{repo}#{commit}") })
+    } else if rest.starts_with("https://") || rest.starts_with("http://") {
+        ("download_url", rest.to_string())
+    } else {
+        return None;
+    };
+    Some((name, version, qualifier))
+}
+
 fn parse_berry(id: &str, input: &Input, text: &str) -> Result<(Vec<Package>, Vec<Project>), ParseError> {
     let lock: BTreeMap<String, BerryEntry> = serde_saphyr::from_str_with_options(text, yaml_options())
         .map_err(|e| ParseError::new(format!("invalid yarn berry YAML: {e}")))?;
@@ -198,7 +240,9 @@ fn parse_berry(id: &str, input: &Input, text: &str) -> Result<(Vec<Package>, Vec
     let mut by_descriptor: BTreeMap<&str, (&str, &str)> = BTreeMap::new();
     let mut key_of_descriptor: BTreeMap<&str, &str> = BTreeMap::new();
     for (key, e) in &lock {
-        let nv = e.resolution.as_deref().and_then(npm_resolution);
+        let nv = e.resolution.as_deref().and_then(|r| {
+            npm_resolution(r).or_else(|| remote_resolution(r, e.version.as_deref()).map(|(n, v, _)| (n, v)))
+        });
         for d in key.split(',') {
             key_of_descriptor.entry(d.trim()).or_insert(key.as_str());
             if let Some(nv) = nv {
@@ -252,8 +296,19 @@ fn parse_berry(id: &str, input: &Input, text: &str) -> Result<(Vec<Package>, Vec
         if key == "__metadata" {
             continue;
         }
-        let Some(nv @ (name, version)) = e.resolution.as_deref().and_then(npm_resolution) else { continue };
+        let Some(res) = e.resolution.as_deref() else { continue };
+        let (nv @ (name, version), qualifier) = match npm_resolution(res) {
+            Some(nv) => (nv, None),
+            None => match remote_resolution(res, e.version.as_deref()) {
+                Some((n, v, q)) => ((n, v), Some(q)),
+                None => continue,
+            },
+        };
         let mut pkg = Package::new(Ecosystem::Npm, name, version, input.location(), id);
+        if let Some((k, v)) = qualifier {
+            pkg.purl = palisade_core::package::build_purl(Ecosystem::Npm, name, version, &[(k, &v)]);
+            pkg.metadata.insert(k.into(), v);
+        }
         pkg.direct = Some(direct.contains(&nv));
         if optional.contains(&nv) {
             pkg.scope = Scope::Optional;
@@ -277,6 +332,32 @@ mod tests {
     const V1_EDGE: &[u8] = include_bytes!("../../tests/fixtures/yarn/yarn-v1-edge.lock");
     const BERRY: &[u8] = include_bytes!("../../tests/fixtures/yarn/yarn-berry.lock");
     const BERRY_EDGE: &[u8] = include_bytes!("../../tests/fixtures/yarn/yarn-berry-edge.lock");
+    const BERRY_GIT: &[u8] = include_bytes!("../../tests/fixtures/yarn/yarn-berry-git.lock");
+    const V1_NO_RANGE: &[u8] = include_bytes!("../../tests/fixtures/yarn/yarn-v1-header-without-range.lock");
+
+    /// Issue 13: git-resolved berry packages were dropped silently.
+    #[test]
+    fn berry_git_resolved_packages() {
+        let out = run(&YarnLock, "yarn.lock", BERRY_GIT).unwrap();
+        assert_eq!(names(&out), ["@typegoose/typegoose@7.4.8", "domino@2.1.6+git", "ms@2.1.3"]);
+        let t = get(&out, "@typegoose/typegoose", "7.4.8");
+        assert_eq!(
+            t.metadata["vcs_url"],
+            "git+https://github.com/typegoose/typegoose.git#0a5ba0b3d0ddef1d1ee3ec4ab0cc8b4d54b6ed8e"
+        );
+        assert!(t.purl.starts_with("pkg:npm/%40typegoose/typegoose@7.4.8?vcs_url="), "{}", t.purl);
+        assert_eq!(t.direct, Some(true));
+        assert_eq!(t.dependencies, ["pkg:npm/ms@2.1.3"]);
+        assert_eq!(get(&out, "domino", "2.1.6+git").direct, Some(true));
+    }
+
+    /// Issue 13: a classic entry whose header has no range was dropped silently.
+    #[test]
+    fn classic_header_without_range() {
+        let out = run(&YarnLock, "yarn.lock", V1_NO_RANGE).unwrap();
+        assert_eq!(names(&out), ["asap@2.0.6", "promise@7.3.1"]);
+        assert_eq!(get(&out, "promise", "7.3.1").dependencies, ["pkg:npm/asap@2.0.6"]);
+    }
 
     fn names(out: &Output) -> Vec<String> {
         out.packages.iter().map(|p| format!("{}@{}", p.name, p.version)).collect()

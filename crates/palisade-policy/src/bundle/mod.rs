@@ -66,6 +66,33 @@ impl Document {
     pub fn name(&self) -> &str {
         self.value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("")
     }
+    /// Line and column of the value at `path` (map keys and list indexes as text), or of the deepest part of
+    /// it that exists: messages about a field point at the field.
+    pub fn locate<S: AsRef<str>>(&self, path: &[S]) -> (usize, usize) {
+        let mut node = &self.node;
+        let mut at = (node.line as usize, node.col as usize);
+        for seg in path {
+            let seg = seg.as_ref();
+            let next = match &node.value {
+                yaml::Value::Map(entries) => entries.iter().find(|(k, _)| k.name == seg).map(|(k, v)| {
+                    at = (k.line as usize, k.col as usize);
+                    v
+                }),
+                yaml::Value::Seq(items) => {
+                    seg.parse::<usize>().ok().and_then(|i| items.get(i)).inspect(|v| {
+                        at = (v.line as usize, v.col as usize);
+                    })
+                }
+                _ => None,
+            };
+            match next {
+                Some(n) => node = n,
+                None => break,
+            }
+        }
+        at
+    }
+
     /// The API group: `apiVersion` before the `/` (empty for the core group).
     pub fn group(&self) -> &str {
         self.api_version().rsplit_once('/').map(|(g, _)| g).unwrap_or("")
@@ -120,9 +147,9 @@ pub fn document_role(doc: &Document) -> Role {
         | ("policies.kyverno.io", _) => Role::Policy(Language::Cel),
         ("kyverno.io", "ClusterPolicy" | "Policy" | "PolicyException") => Role::Policy(Language::Kyverno),
         ("palisade.dev", "Gate") => Role::Policy(Language::Gate),
-        ("test.gatekeeper.sh", "Suite") | ("cli.kyverno.io", "Test") | ("palisade.dev", "PolicyTest") => {
-            Role::Test
-        }
+        ("test.gatekeeper.sh", "Suite")
+        | ("cli.kyverno.io" | "kyverno.io", "Test")
+        | ("palisade.dev", "PolicyTest") => Role::Test,
         ("", "Test") if doc.value.get("results").is_some() => Role::Test,
         _ => Role::Data,
     }
@@ -154,7 +181,12 @@ pub type Loader = fn(&Bundle, &mut Vec<Box<dyn Policy>>, &mut Vec<LoadError>);
 
 /// Every engine's loader, registered here once.
 pub fn loaders() -> &'static [(Language, Loader)] {
-    &[(Language::Rego, crate::engine::rego::load)]
+    &[
+        (Language::Gate, crate::engine::gate::load),
+        (Language::Rego, crate::engine::rego::load),
+        (Language::Cel, crate::engine::cel::load),
+        (Language::Kyverno, crate::engine::kyverno::load),
+    ]
 }
 
 /// A test runner for `palisade policy test`: finds its test files in the bundle (gator `Suite`, Kyverno
@@ -166,6 +198,7 @@ pub fn test_runners() -> &'static [(&'static str, TestRunner)] {
     &[
         ("rego", crate::engine::rego::tests::run_rego_tests),
         ("gator", crate::engine::rego::tests::run_gator_suites),
+        ("kyverno", crate::engine::kyverno::test_runner::run),
     ]
 }
 

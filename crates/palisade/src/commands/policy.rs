@@ -20,7 +20,8 @@ pub enum PolicyCommand {
     /// Evaluate the bundle on Kubernetes objects, Dockerfiles, JSON/YAML documents or Palisade scan reports
     /// (JSON). Each decision names the policy, rule, object, message and action.
     Eval(EvalArgs),
-    /// Run the bundle's tests: Rego `test_*` rules and gator `suite.yaml` files.
+    /// Run the bundle's tests with every registered runner: Rego `test_*` rules, gator `suite.yaml` files,
+    /// Kyverno `kyverno-test.yaml` files.
     Test(TestArgs),
     /// Load the bundle and list every file that does not load (file:line:col) and every unsupported
     /// feature; exits 1 when anything fails to load.

@@ -1,0 +1,101 @@
+//! Issue 13, end to end: the inventory's cross-file rules run by the real binary on a real tree. A shrinkwrap
+//! hides the `package-lock.json` beside it; requirements files follow `-r` / `-c` inside the tree; manifests
+//! Palisade does not read are listed as not inventoried (JSON field and table note); a file with a lockfile
+//! name that is not that format is a warning naming it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn palisade(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_palisade")).args(args).current_dir(cwd).output().unwrap()
+}
+
+fn write(root: &Path, rel: &str, text: &str) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+fn project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let lock = |dep: &str, v: &str| {
+        format!(
+            r#"{{"name":"web","version":"1.0.0","lockfileVersion":3,"packages":{{"":{{"name":"web","version":"1.0.0","dependencies":{{"{dep}":"*"}}}},"node_modules/{dep}":{{"version":"{v}"}}}}}}"#
+        )
+    };
+    write(root, "web/package-lock.json", &lock("left-pad", "1.0.0"));
+    write(root, "web/npm-shrinkwrap.json", &lock("ms", "2.1.3"));
+    write(
+        root,
+        "py/requirements.txt",
+        "-r base/common.txt\n-c constraints.txt\nrequests\nflask==3.0.0\n-r missing.txt\n",
+    );
+    write(root, "py/base/common.txt", "-r ../requirements.txt\nclick==8.1.7\n");
+    write(root, "py/constraints.txt", "requests==2.31.0\nunused==1.0\n");
+    write(root, "java/build.gradle", "plugins { id 'java' }\n");
+    write(root, "rs/Cargo.toml", "[package]\nname = \"x\"\nversion = \"0.1.0\"\n");
+    write(root, "go/go.mod", "<html><body>404</body></html>\n");
+    dir
+}
+
+#[test]
+fn cross_file_rules_in_the_json_report() {
+    let dir = project();
+    let out = palisade(&["scan", "fs", ".", "--scanners", "secret", "--format", "json"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut packages: Vec<String> = report["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{}@{} {}",
+                p["name"].as_str().unwrap(),
+                p["version"].as_str().unwrap(),
+                p["locations"][0]["path"].as_str().unwrap()
+            )
+        })
+        .collect();
+    packages.sort();
+    assert_eq!(
+        packages,
+        [
+            "click@8.1.7 py/base/common.txt",
+            "flask@3.0.0 py/requirements.txt",
+            "ms@2.1.3 web/npm-shrinkwrap.json",
+            "requests@2.31.0 py/requirements.txt",
+        ]
+    );
+    let unread: Vec<(&str, &str)> = report["not_inventoried"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["path"].as_str().unwrap(), n["format"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        unread,
+        [
+            ("java/build.gradle", "Gradle build script"),
+            ("rs/Cargo.toml", "Cargo manifest without Cargo.lock")
+        ]
+    );
+    let warnings: Vec<String> =
+        report["warnings"].as_array().unwrap().iter().map(|w| w.to_string()).collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("go/go.mod") && w.contains("unknown directive")),
+        "{warnings:?}"
+    );
+    assert!(warnings.iter().any(|w| w.contains("py/missing.txt") && w.contains("not found")), "{warnings:?}");
+}
+
+#[test]
+fn not_inventoried_in_the_table() {
+    let dir = project();
+    let out = palisade(&["scan", "fs", ".", "--scanners", "secret"], dir.path());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("Not inventoried: 2 manifests"), "{table}");
+    assert!(table.contains("java/build.gradle: Gradle build script"), "{table}");
+}
