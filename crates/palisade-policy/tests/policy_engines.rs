@@ -46,9 +46,12 @@ fn loads_reports_errors_and_unsupported_rules() {
         compiled.errors.iter().find(|e| e.message.contains("broken")).expect("broken policy reported");
     assert!(broken.location.path.ends_with("cel/broken.yaml") && !broken.unsupported, "{broken}");
     assert!(broken.message.contains("spec.validations[0].expression"), "{broken}");
+    // The error points at the expression itself (line 14 of the file), not only the document.
+    assert_eq!(broken.location.line, 14, "{broken}");
     let mutate =
         compiled.errors.iter().find(|e| e.message.contains("add-label")).expect("mutate rule reported");
     assert!(mutate.unsupported && mutate.location.path.ends_with("kyverno/pods.yaml"), "{mutate}");
+    assert_eq!(mutate.location.line, 35, "{mutate}");
 }
 
 #[test]

@@ -494,6 +494,9 @@ fn render_policy(
     for e in &policy.errors {
         writeln!(out, "  - not loaded: {}", clean(e))?;
     }
+    for u in &policy.unsupported {
+        writeln!(out, "  - not run: {}", clean(u))?;
+    }
     Ok(())
 }
 

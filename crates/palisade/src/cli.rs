@@ -1,6 +1,7 @@
 //! The command tree. Only declarations: every command's options live in its module under `commands/`, and
 //! `main.rs` dispatches. [`crate::settings`] adds environment variables and the config file on top.
 
+use crate::commands::admission::AdmissionCommand;
 use crate::commands::catalog::{ChecksCommand, SecretsCommand};
 use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
@@ -59,5 +60,10 @@ pub enum Command {
     Policy {
         #[command(subcommand)]
         command: PolicyCommand,
+    },
+    /// The Kubernetes admission webhook: refuses workloads the policy bundle denies.
+    Admission {
+        #[command(subcommand)]
+        command: AdmissionCommand,
     },
 }

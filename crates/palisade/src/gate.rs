@@ -83,6 +83,7 @@ fn evaluate_bundle(report: &ScanReport, path: &std::path::Path) -> Result<Policy
         bundle: name,
         version: compiled.version,
         decisions,
-        errors: compiled.errors.iter().map(ToString::to_string).collect(),
+        errors: compiled.errors.iter().filter(|e| !e.unsupported).map(ToString::to_string).collect(),
+        unsupported: compiled.errors.iter().filter(|e| e.unsupported).map(ToString::to_string).collect(),
     })
 }

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Secrets { command } => commands::catalog::secrets(command),
         Command::Checks { command } => commands::catalog::checks(command),
         Command::Policy { command } => commands::policy::run(command),
+        Command::Admission { command } => commands::admission::run(command, &global),
     };
     match result {
         Ok(code) => code,

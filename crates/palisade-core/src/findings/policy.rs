@@ -139,6 +139,10 @@ pub struct PolicyResult {
     /// Policy files that could not be loaded (`file:line:col: message`): the rest of the bundle still ran.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// Rules Palisade does not run (Kyverno mutate/generate rules, ...), by name: reported, never passed
+    /// silently, but not failures of the gate (they do not validate anything).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsupported: Vec<String>,
 }
 
 impl PolicyResult {

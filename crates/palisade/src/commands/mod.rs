@@ -1,5 +1,6 @@
 //! One module per command family, each owning its options; `cli.rs` assembles them into the command tree.
 
+pub mod admission;
 pub mod catalog;
 pub mod common;
 pub mod convert;

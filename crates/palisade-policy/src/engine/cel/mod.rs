@@ -25,6 +25,33 @@ use std::sync::Arc;
 pub struct Source<'a> {
     pub location: SourceLocation,
     pub value: &'a Value,
+    /// The document with positions, when it was read from a bundle file: errors then point at the field.
+    pub node: Option<&'a palisade_checks::yaml::Node>,
+}
+
+impl Source<'_> {
+    /// The location of the field an error message starts with (`spec.validations[2].expression: ...`),
+    /// else of the document.
+    pub fn locate(&self, message: &str) -> SourceLocation {
+        let mut loc = self.location.clone();
+        let (Some(node), Some((path, _))) = (self.node, message.split_once(": ")) else { return loc };
+        let mut cur = node;
+        for part in path.split('.') {
+            let (key, index) = match part.split_once('[') {
+                Some((k, i)) => (k, i.trim_end_matches(']').parse::<usize>().ok()),
+                None => (part, None),
+            };
+            let Some(next) = cur.get(key) else { return loc };
+            cur = next;
+            if let Some(i) = index {
+                let Some(item) = cur.as_seq().get(i) else { return loc };
+                cur = item;
+            }
+        }
+        loc.line = cur.line as usize;
+        loc.column = cur.col as usize;
+        loc
+    }
 }
 
 /// Compile CEL policy documents. `data` are the documents params are looked up in. Bindings attach to
@@ -47,7 +74,7 @@ pub fn compile(docs: &[Source], data: &[Value], errors: &mut Vec<LoadError>) -> 
         let push_all = |errors: &mut Vec<LoadError>, es: Vec<String>| {
             for e in es {
                 let unsupported = e.contains("unsupported:");
-                errors.push(err(&d.location, kind, name, e, unsupported));
+                errors.push(err(&d.locate(&e), kind, name, e, unsupported));
             }
         };
         match (group, kind) {
@@ -97,7 +124,7 @@ pub fn compile(docs: &[Source], data: &[Value], errors: &mut Vec<LoadError>) -> 
 pub fn load(bundle: &Bundle, policies: &mut Vec<Box<dyn Policy>>, errors: &mut Vec<LoadError>) {
     let docs: Vec<Source> = bundle
         .documents(Role::Policy(Language::Cel))
-        .map(|(f, d)| Source { location: f.at(d.line, 0), value: &d.value })
+        .map(|(f, d)| Source { location: f.at(d.line, 0), value: &d.value, node: Some(&d.node) })
         .collect();
     let data: Vec<Value> = bundle.documents(Role::Data).map(|(_, d)| d.value.clone()).collect();
     for p in compile(&docs, &data, errors) {

@@ -1,8 +1,8 @@
 //! Kyverno `ValidatingPolicy` (policies.kyverno.io) and the CEL `PolicyException`s that exempt objects
 //! from it. The policy has the shape of a ValidatingAdmissionPolicy (matchConstraints, matchConditions,
 //! variables, validations, auditAnnotations) with its actions inline (`validationActions`, default
-//! `Deny`); with `evaluation.mode: JSON` it validates any JSON document (`object` is the document) and
-//! `matchConstraints` do not apply.
+//! `Deny`); with `evaluation.mode: JSON` it validates JSON documents (subjects of kind `Document`;
+//! `object` is the document) and `matchConstraints` do not apply.
 
 use super::matching::MatchResources;
 use super::outcome::{Explain, RuleOutcome, RuleStatus, decisions};
@@ -170,7 +170,9 @@ impl Policy for Vpol {
     }
     fn selects(&self, subject: &Subject) -> bool {
         if self.json_mode {
-            return subject.kind != SubjectKind::KubernetesObject || subject.value.get("kind").is_none();
+            // JSON payloads (Terraform plans, ...), never scan reports or Dockerfiles.
+            return subject.kind == SubjectKind::Document
+                || (subject.kind == SubjectKind::KubernetesObject && subject.value.get("kind").is_none());
         }
         subject.kind == SubjectKind::KubernetesObject && self.constraints.matches(subject, true)
     }

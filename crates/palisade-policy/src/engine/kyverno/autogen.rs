@@ -62,3 +62,44 @@ pub fn generate(rule: &Rule, controllers: &[String]) -> Vec<Rule> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::Action;
+    use crate::engine::kyverno::policy::Check;
+    use serde_json::json;
+    use std::sync::Arc;
+
+    fn rule(kinds: Value) -> Rule {
+        Rule {
+            name: "r".into(),
+            match_: Selection::parse(Some(&json!({"any": [{"resources": {"kinds": kinds}}]})), "match")
+                .unwrap(),
+            exclude: Selection::default(),
+            preconditions: Value::Null,
+            cel_preconditions: None,
+            context: Vec::new(),
+            check: Arc::new(Check::Deny(Value::Null)),
+            message: String::new(),
+            action: Action::Deny,
+            view: PodView::Object,
+        }
+    }
+
+    #[test]
+    fn pod_rules_get_controller_rules() {
+        let all = controllers(&json!({"metadata": {}}));
+        let generated = generate(&rule(json!(["Pod"])), &all);
+        let names: Vec<&str> = generated.iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["autogen-r", "autogen-cronjob-r"]);
+        assert_eq!(generated[0].view, PodView::Template);
+        assert!(generated[0].match_.filters().all(|f| f.kinds.contains(&"Deployment".to_string())));
+        assert_eq!(generated[1].view, PodView::CronJob);
+        assert!(generate(&rule(json!(["Pod", "Service"])), &all).is_empty());
+        let none = controllers(&json!({"metadata": {"annotations": {ANNOTATION: "none"}}}));
+        assert!(generate(&rule(json!(["Pod"])), &none).is_empty());
+        let only = controllers(&json!({"metadata": {"annotations": {ANNOTATION: "Deployment"}}}));
+        assert_eq!(generate(&rule(json!(["Pod"])), &only).len(), 1);
+    }
+}

@@ -139,7 +139,7 @@ pub fn compile(docs: &[Source], data: &[Value], errors: &mut Vec<LoadError>) -> 
                     == Some("false");
                 let controllers = autogen::controllers(d.value);
                 let mut rules = Vec::new();
-                for r in spec.get("rules").and_then(Value::as_array).into_iter().flatten() {
+                for (i, r) in spec.get("rules").and_then(Value::as_array).into_iter().flatten().enumerate() {
                     match compile_rule(r, default_action) {
                         Ok(mut rule) => {
                             if unscored {
@@ -149,7 +149,11 @@ pub fn compile(docs: &[Source], data: &[Value], errors: &mut Vec<LoadError>) -> 
                             rules.push(rule);
                             rules.extend(generated);
                         }
-                        Err((m, unsupported)) => errors.push(err(m, unsupported)),
+                        Err((m, unsupported)) => errors.push(LoadError {
+                            location: d.locate(&format!("spec.rules[{i}]: ")),
+                            message: format!("{kind} {name}: {m}"),
+                            unsupported,
+                        }),
                     }
                 }
                 let namespace = (kind == "Policy").then(|| {
@@ -182,7 +186,7 @@ pub fn compile(docs: &[Source], data: &[Value], errors: &mut Vec<LoadError>) -> 
 pub fn load(bundle: &Bundle, policies: &mut Vec<Box<dyn Policy>>, errors: &mut Vec<LoadError>) {
     let docs: Vec<Source> = bundle
         .documents(Role::Policy(Language::Kyverno))
-        .map(|(f, d)| Source { location: f.at(d.line, 0), value: &d.value })
+        .map(|(f, d)| Source { location: f.at(d.line, 0), value: &d.value, node: Some(&d.node) })
         .collect();
     let data: Vec<Value> = bundle.documents(Role::Data).map(|(_, d)| d.value.clone()).collect();
     for p in compile(&docs, &data, errors) {

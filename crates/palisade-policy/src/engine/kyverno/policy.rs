@@ -281,6 +281,9 @@ impl KyvernoPolicy {
                 Outcome::Error,
             )))
         };
+        if budget.expired() {
+            return error("the evaluation deadline passed".into());
+        }
         if let Err(e) = self.load_context(rule, &mut data, values) {
             return error(e);
         }
@@ -399,6 +402,9 @@ impl KyvernoPolicy {
                 other => vec![other],
             };
             for (i, item) in items.iter().enumerate() {
+                if budget.expired() {
+                    return Err("the evaluation deadline passed".into());
+                }
                 let mut d = data.clone();
                 d["element"] = item.clone();
                 d["elementIndex"] = json!(i);

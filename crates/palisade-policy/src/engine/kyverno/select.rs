@@ -264,3 +264,66 @@ impl Selection {
             && self.all.iter().all(|f| f.matches(subject, kind_override, roles, cluster_roles))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Operation, Origin, UserInfo};
+    use serde_json::json;
+
+    fn subject(v: Value) -> Subject {
+        Subject::object(v, Origin::default())
+    }
+
+    #[test]
+    fn kinds_names_namespaces_operations_and_users() {
+        let dep = subject(
+            json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web-1", "namespace": "prod", "labels": {"app": "web"}}}),
+        );
+        let sel = |v: Value| Selection::parse(Some(&v), "match").unwrap();
+        assert!(sel(json!({"any": [{"resources": {"kinds": ["apps/v1/Deployment"]}}]})).matches(
+            &dep,
+            None,
+            &[],
+            &[]
+        ));
+        assert!(sel(json!({"any": [{"resources": {"kinds": ["Deployment"], "names": ["web-*"], "namespaces": ["pro?"]}}]})).matches(&dep, None, &[], &[]));
+        assert!(!sel(json!({"any": [{"resources": {"kinds": ["v2/Deployment"]}}]})).matches(
+            &dep,
+            None,
+            &[],
+            &[]
+        ));
+        assert!(!sel(json!({"any": [{"resources": {"kinds": ["Pod"]}}]})).matches(&dep, None, &[], &[]));
+        assert!(
+            sel(json!({"resources": {"kinds": ["Deployment"], "selector": {"matchLabels": {"app": "w*"}}}}))
+                .matches(&dep, None, &[], &[])
+        );
+        // `all` needs every filter; `any` one of them.
+        let both = sel(
+            json!({"all": [{"resources": {"kinds": ["Deployment"]}}, {"resources": {"namespaces": ["dev"]}}]}),
+        );
+        assert!(!both.matches(&dep, None, &[], &[]));
+        assert!(
+            !sel(json!({"any": [{"resources": {"kinds": ["Deployment"], "operations": ["DELETE"]}}]}))
+                .matches(&dep, None, &[], &[])
+        );
+        let mut del = dep.clone();
+        del.admission.operation = Operation::Delete;
+        assert!(
+            sel(json!({"any": [{"resources": {"kinds": ["Deployment"], "operations": ["DELETE"]}}]}))
+                .matches(&del, None, &[], &[])
+        );
+        let mut by_user = dep.clone();
+        by_user.admission.user_info =
+            UserInfo { username: "alice".into(), uid: String::new(), groups: vec!["devs".into()] };
+        let users = sel(
+            json!({"any": [{"resources": {"kinds": ["*"]}, "subjects": [{"kind": "Group", "name": "devs"}]}]}),
+        );
+        assert!(users.matches(&by_user, None, &[], &[]) && !users.matches(&dep, None, &[], &[]));
+        let roles = sel(json!({"any": [{"resources": {"kinds": ["*"]}, "clusterRoles": ["admin"]}]}));
+        assert!(roles.matches(&dep, None, &[], &["admin".into()]) && !roles.matches(&dep, None, &[], &[]));
+        assert!(Selection::parse(Some(&json!({"any": [{"resources": {"selector": {"matchExpressions": [{"key": "a", "operator": "Nope"}]}}}]})), "match").is_err());
+        assert!(Selection::default().is_empty() && !Selection::default().matches(&dep, None, &[], &[]));
+    }
+}

@@ -4,8 +4,10 @@
 //!
 //! Supported test inputs: `policies`, `resources`, `exceptions`, `paramResources`, `variables` (a
 //! `Values` file: `namespaceSelector` labels, `globalValues`, per-policy/rule/resource `values`), inline
-//! `values`, `userinfo`. Results needing a live cluster or registry (`clusterResources`, `context` files
-//! of CEL policies, `apiCallResponses`, `globalContextEntries`, `jsonPayloads`, `envoyPayloads`,
+//! `values`, `userinfo`, `jsonPayloads` (a result names the payload file as its resource),
+//! `clusterResources` (as data: ConfigMaps for `context.configMap`). Results needing a live cluster or
+//! registry (`context` files of CEL policies,
+//! `apiCallResponses`, `globalContextEntries`, `envoyPayloads`, `httpPayloads`, `targetResources`,
 //! mutate/generate results) and results whose policy did not load (an unsupported feature) are reported
 //! skipped with the reason.
 
@@ -22,15 +24,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Test-file keys that name inputs Palisade does not emulate (a live cluster, network or registry).
-const NEEDS_CLUSTER: &[&str] = &[
-    "clusterResources",
-    "apiCallResponses",
-    "globalContextEntries",
-    "jsonPayloads",
-    "envoyPayloads",
-    "httpPayloads",
-    "targetResources",
-];
+const NEEDS_CLUSTER: &[&str] =
+    &["apiCallResponses", "globalContextEntries", "envoyPayloads", "httpPayloads", "targetResources"];
 
 /// Whether a document is a Kyverno CLI test.
 pub fn is_test(doc: &Value) -> bool {
@@ -119,7 +114,23 @@ pub fn run_test(bundle: &Bundle, path: &Path, test: &Value) -> Vec<TestResult> {
     let mut policy_docs = load("policies", &mut problems);
     policy_docs.extend(load("exceptions", &mut problems));
     let resources = load("resources", &mut problems);
-    let params: Vec<Value> = load("paramResources", &mut problems).into_iter().map(|(_, v)| v).collect();
+    // JSON payloads (ValidatingPolicy in JSON mode) are named by their file in results.
+    let mut payloads: Vec<(String, Value)> = Vec::new();
+    for rel in names(test, "jsonPayloads") {
+        match documents(bundle, &dir, &rel) {
+            Ok(docs) => payloads.extend(docs.into_iter().map(|(_, v)| (rel.clone(), v))),
+            Err(e) => problems.push(e),
+        }
+    }
+    let mut params: Vec<Value> = load("paramResources", &mut problems).into_iter().map(|(_, v)| v).collect();
+    // Objects of the cluster supplied as files: ConfigMaps for `context.configMap` entries.
+    // A `ClusterResource` document wraps them in `spec.resources`; a `List` in `items`.
+    for (_, v) in load("clusterResources", &mut problems) {
+        match v.pointer("/spec/resources").or_else(|| v.get("items")).and_then(Value::as_array) {
+            Some(items) => params.extend(items.iter().cloned()),
+            None => params.push(v),
+        }
+    }
     let mut ctx = TestContext::default();
     for (_, v) in load("variables", &mut problems) {
         ctx.values.push(v);
@@ -224,6 +235,16 @@ pub fn run_test(bundle: &Bundle, path: &Path, test: &Value) -> Vec<TestResult> {
                 ));
                 continue;
             }
+            if let Some((_, payload)) = payloads.iter().find(|(rel, _)| *rel == res) {
+                let mut subject = Subject::object(payload.clone(), Origin::default());
+                subject.kind = crate::engine::SubjectKind::Document;
+                let (got, detail) = outcome(policy, rule, &subject, &budget, &BTreeMap::new());
+                let passed = got == expected;
+                let message =
+                    if passed { String::new() } else { format!("expected {expected}, got {got}{detail}") };
+                results.push(TestResult { suite: path.to_path_buf(), name, passed, message, skipped: false });
+                continue;
+            }
             let object = resources.iter().map(|(_, v)| v).find(|v| {
                 v.get("kind").and_then(Value::as_str) == Some(kind)
                     && v.pointer("/metadata/name").and_then(Value::as_str) == Some(res_name.as_str())
@@ -304,13 +325,13 @@ fn compile(
     let cel_docs: Vec<Source> = docs
         .iter()
         .filter(|(_, v)| is_cel(v))
-        .map(|(l, v)| Source { location: l.clone(), value: v })
+        .map(|(l, v)| Source { location: l.clone(), value: v, node: None })
         .collect();
     let mut out = cel::compile(&cel_docs, data, errors);
     let kyverno_docs: Vec<Source> = docs
         .iter()
         .filter(|(_, v)| !is_cel(v))
-        .map(|(l, v)| Source { location: l.clone(), value: v })
+        .map(|(l, v)| Source { location: l.clone(), value: v, node: None })
         .collect();
     out.extend(super::compile(&kyverno_docs, data, errors));
     out

@@ -78,7 +78,13 @@ pub fn substitute_str_with(s: &str, data: &Value, lenient: bool) -> Result<Value
         return Ok(Value::String(s.to_string()));
     }
     let mut text = s.to_string();
-    while let Some((open, end)) = innermost(&text) {
+    // One pass per variable written in `s`: text a variable resolves to is never substituted again (a
+    // value holding `{{...}}` cannot loop).
+    let mut left = s.matches("{{").count();
+    while left > 0
+        && let Some((open, end)) = innermost(&text)
+    {
+        left -= 1;
         let inner = text[open + 2..end - 2].to_string();
         let v = eval(&inner, data)?;
         if v.is_null() && !lenient {
@@ -142,6 +148,9 @@ mod tests {
             substitute_str("{{request.object.missing}}", &d).unwrap_err().contains("request.object.missing")
         );
         assert_eq!(substitute_str("\\{{x}}", &d).unwrap(), json!("{{x}}"));
+        // A value that itself holds a variable is not substituted again.
+        let loopy = json!({"v": "{{v}}"});
+        assert_eq!(substitute_str("a {{v}}", &loopy).unwrap(), json!("a {{v}}"));
         assert_eq!(
             substitute_str("{{ to_upper('{{request.object.metadata.name}}') }}", &d).unwrap(),
             json!("WEB")

@@ -1,8 +1,10 @@
-//! Kubernetes' CEL list and set libraries: `isSorted`, `sum`, `min`, `max` on lists, and
-//! `sets.contains`, `sets.equivalent`, `sets.intersects`. (`indexOf`/`lastIndexOf` on lists are not
-//! offered: cel's strings extension owns those names.)
+//! Kubernetes' CEL list and set libraries: `isSorted`, `sum`, `min`, `max`, `indexOf`, `lastIndexOf` on
+//! lists, and `sets.contains`, `sets.equivalent`, `sets.intersects`. `indexOf`/`lastIndexOf` are list
+//! overloads beside the strings extension's (registered on the environment, see [`register_env`]).
 
 use super::fail;
+use cel::common::types::{CelInt, DYN_TYPE, LIST_TYPE};
+use cel::common::value::CowVal;
 use cel::extractors::This;
 use cel::{Context, ExecutionError, Value};
 use std::cmp::Ordering;
@@ -87,6 +89,41 @@ fn sets_intersects(a: Value, b: Value) -> Result<Value, ExecutionError> {
     Ok(Value::Bool(b.iter().any(|x| a.contains(x))))
 }
 
+/// The position of `item` in `list` (first or last), or -1.
+fn position<'b, 'v>(args: Vec<CowVal<'b, 'v>>, last: bool) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    let name = if last { "lastIndexOf" } else { "indexOf" };
+    let [list, item]: [CowVal<'b, 'v>; 2] =
+        args.try_into().map_err(|_| fail(name, "expected a list and one value"))?;
+    let iterable = list.as_ref().as_iterable().ok_or_else(|| fail(name, "expected a list"))?;
+    let mut it = iterable.iter();
+    let mut found = -1i64;
+    let mut i = 0i64;
+    while let Some(x) = it.next() {
+        if x.equals(item.as_ref()) {
+            found = i;
+            if !last {
+                break;
+            }
+        }
+        i += 1;
+    }
+    Ok(CowVal::owned(CelInt::from(found)))
+}
+
+fn index_of<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    position(args, false)
+}
+
+fn last_index_of<'b, 'v>(args: Vec<CowVal<'b, 'v>>) -> Result<CowVal<'b, 'v>, ExecutionError> {
+    position(args, true)
+}
+
+/// Register the list overloads of `indexOf`/`lastIndexOf` on the environment.
+pub(super) fn register_env(env: &mut cel::Env) -> Result<(), cel::DeclarationError> {
+    env.add_member_overload("indexOf", "list_indexOf_dyn", LIST_TYPE, vec![DYN_TYPE], index_of)?;
+    env.add_member_overload("lastIndexOf", "list_lastIndexOf_dyn", LIST_TYPE, vec![DYN_TYPE], last_index_of)
+}
+
 pub(super) fn register(ctx: &mut Context, r: &mut dyn FnMut(Result<(), cel::DeclarationError>)) {
     r(ctx.add_function("isSorted", is_sorted));
     r(ctx.add_function("sum", sum));
@@ -108,6 +145,8 @@ mod tests {
         t("[1, 2, 2, 3].isSorted() && !['b', 'a'].isSorted()");
         t("[1, 2, 3].sum() == 6 && [1.5, 2.5].sum() == 4.0 && [].sum() == 0");
         t("[3, 1, 2].min() == 1 && [3, 1, 2].max() == 3");
+        t("[1, 2, 1].indexOf(1) == 0 && [1, 2, 1].lastIndexOf(1) == 2 && ['a'].indexOf('b') == -1");
+        t("'abcb'.indexOf('b') == 1 && 'abcb'.lastIndexOf('b') == 3");
         t("sets.contains([1, 2, 3], [2, 3]) && !sets.contains([1], [2])");
         t("sets.equivalent([1, 2], [2, 1, 1]) && sets.intersects([1, 2], [2, 5])");
         assert!(eval("[].min()").is_err());

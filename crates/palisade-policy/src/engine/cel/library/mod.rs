@@ -1,10 +1,11 @@
 //! The Kubernetes CEL libraries Palisade adds to cel 0.15's standard environment, each in its own file:
-//! quantity, ip/cidr, url, lists, sets and regex. The `strings`, `lists`, `math` and `encoders`
+//! quantity, ip/cidr, url, format, lists, sets and regex. The `strings`, `lists`, `math` and `encoders`
 //! extensions and the optional types (`.?x`, `orValue`) come with cel itself.
 //!
 //! Functions are registered on a root [`Context`] built once; each evaluation binds its variables in a
 //! child scope of it.
 
+mod format;
 mod lists;
 mod net;
 mod quantity;
@@ -46,6 +47,7 @@ pub fn env() -> Arc<Env> {
         ] {
             let _ = env.add_extension(ext);
         }
+        let _ = env.add_extension(lists::register_env);
         Arc::new(env)
     })
     .clone()
@@ -60,6 +62,7 @@ pub fn root_context() -> Context<'static, 'static> {
     quantity::register(&mut ctx, &mut register);
     net::register(&mut ctx, &mut register);
     url::register(&mut ctx, &mut register);
+    format::register(&mut ctx, &mut register);
     lists::register(&mut ctx, &mut register);
     regex::register(&mut ctx, &mut register);
     ctx

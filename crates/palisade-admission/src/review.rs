@@ -1,0 +1,280 @@
+//! One `AdmissionReview` in, one out: the decision logic of the webhook, free of I/O so it is tested on
+//! real request bodies without a server.
+//!
+//! `admission.k8s.io/v1` and `v1beta1` are read; the response uses the request's `apiVersion`. The object
+//! judged is `request.object`, or `request.oldObject` for DELETE. Requests in an excluded namespace (always
+//! the webhook's own), from an excluded user or group, are admitted without evaluation. An object carrying
+//! the break-glass annotation is admitted, with a warning and an audit annotation, and the bypass is logged
+//! by the server. Otherwise every policy of the bundle that selects the object is evaluated within the time
+//! budget: `deny` violations refuse the request with one line per violation; `warn` decisions become
+//! `warnings`; `audit` decisions become `auditAnnotations`; policies that failed to evaluate follow
+//! `on_error`.
+
+use palisade_policy::engine::{
+    Action, AdmissionContext, Budget, Decision, Operation, Origin, Outcome, Policy, Subject, SubjectKind,
+    UserInfo, evaluate_all,
+};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// Largest number of warnings returned (the API server caps their total size too).
+const MAX_WARNINGS: usize = 50;
+/// Longest message line kept per decision.
+const MAX_LINE: usize = 512;
+
+/// What to do when a policy could not be evaluated (budget exceeded, run-time error).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnError {
+    /// Refuse the request (fail closed).
+    Deny,
+    /// Admit it and say so in a warning and a metric (fail open).
+    Allow,
+}
+
+/// Decision settings of the webhook.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Namespaces never evaluated (the webhook's own is added by the server).
+    pub excluded_namespaces: Vec<String>,
+    pub excluded_users: Vec<String>,
+    pub excluded_groups: Vec<String>,
+    /// Annotation that admits an object whatever the policies say (its value should give the reason).
+    pub break_glass_annotation: String,
+    pub on_error: OnError,
+    /// Time budget for evaluating one request.
+    pub budget: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            excluded_namespaces: Vec::new(),
+            excluded_users: Vec::new(),
+            excluded_groups: Vec::new(),
+            break_glass_annotation: "palisade.dev/break-glass".into(),
+            on_error: OnError::Deny,
+            budget: Duration::from_millis(1500),
+        }
+    }
+}
+
+/// Why a body is not a usable `AdmissionReview` (answered with HTTP 400).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadRequest(pub String);
+
+/// How a request was settled, for the response, the metrics and the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Path {
+    Evaluated,
+    Excluded,
+    BreakGlass,
+}
+
+/// The outcome of one review.
+#[derive(Debug)]
+pub struct Reviewed {
+    /// The `AdmissionReview` to send back.
+    pub response: Value,
+    pub allowed: bool,
+    pub path: Path,
+    pub decisions: Vec<Decision>,
+    /// Policies that failed to evaluate and were let through (`OnError::Allow`).
+    pub failed_open: usize,
+    /// `kind/namespace/name` of the object, for logs.
+    pub object: String,
+    pub uid: String,
+    pub dry_run: bool,
+}
+
+/// Review one request body against the compiled policies.
+pub fn review(
+    body: &[u8],
+    policies: &[Box<dyn Policy>],
+    settings: &Settings,
+) -> Result<Reviewed, BadRequest> {
+    let review: Value =
+        serde_json::from_slice(body).map_err(|e| BadRequest(format!("body is not JSON: {e}")))?;
+    let api_version = review.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+    if !matches!(api_version, "admission.k8s.io/v1" | "admission.k8s.io/v1beta1") {
+        return Err(BadRequest(format!(
+            "apiVersion {api_version:?} is not admission.k8s.io/v1 or admission.k8s.io/v1beta1"
+        )));
+    }
+    if review.get("kind").and_then(Value::as_str) != Some("AdmissionReview") {
+        return Err(BadRequest("kind is not AdmissionReview".into()));
+    }
+    let request =
+        review.get("request").filter(|r| r.is_object()).ok_or_else(|| BadRequest("no request".into()))?;
+    let uid = request.get("uid").and_then(Value::as_str).filter(|u| !u.is_empty());
+    let uid = uid.ok_or_else(|| BadRequest("request.uid is missing".into()))?.to_string();
+    let s = |k: &str| request.get(k).and_then(Value::as_str).unwrap_or("");
+    let operation = match s("operation") {
+        "CREATE" => Operation::Create,
+        "UPDATE" => Operation::Update,
+        "DELETE" => Operation::Delete,
+        "CONNECT" => Operation::Connect,
+        other => {
+            return Err(BadRequest(format!(
+                "request.operation {other:?} is not CREATE, UPDATE, DELETE or CONNECT"
+            )));
+        }
+    };
+    let present = |k: &str| request.get(k).filter(|v| !v.is_null()).cloned();
+    let object = match operation {
+        Operation::Delete => present("oldObject").or_else(|| present("object")),
+        _ => present("object"),
+    };
+    let object =
+        object.ok_or_else(|| BadRequest(format!("request.object is missing for {}", s("operation"))))?;
+    let namespace = s("namespace").to_string();
+    let user: UserInfo = request
+        .get("userInfo")
+        .cloned()
+        .map(serde_json::from_value)
+        .transpose()
+        .unwrap_or_default()
+        .unwrap_or_default();
+    let dry_run = request.get("dryRun").and_then(Value::as_bool).unwrap_or(false);
+    let sub_resource = Some(s("subResource")).filter(|x| !x.is_empty()).map(str::to_string);
+    let kind = request
+        .pointer("/kind/kind")
+        .and_then(Value::as_str)
+        .or_else(|| object.get("kind").and_then(Value::as_str));
+    let name = Some(s("name"))
+        .filter(|n| !n.is_empty())
+        .or_else(|| object.pointer("/metadata/name").and_then(Value::as_str));
+    let label = match (kind, namespace.as_str(), name) {
+        (k, "", n) => format!("{}/{}", k.unwrap_or("?"), n.unwrap_or("?")),
+        (k, ns, n) => format!("{}/{ns}/{}", k.unwrap_or("?"), n.unwrap_or("?")),
+    };
+
+    let respond = |allowed: bool,
+                   message: Option<String>,
+                   warnings: Vec<String>,
+                   audit: serde_json::Map<String, Value>| {
+        let mut response = json!({ "uid": uid, "allowed": allowed });
+        if let Some(message) = message {
+            response["status"] = json!({ "code": 403, "reason": "Forbidden", "message": message });
+        }
+        if !warnings.is_empty() {
+            response["warnings"] = json!(warnings);
+        }
+        if !audit.is_empty() {
+            response["auditAnnotations"] = Value::Object(audit);
+        }
+        json!({ "apiVersion": api_version, "kind": "AdmissionReview", "response": response })
+    };
+    let done = |response, allowed, path, decisions, failed_open| Reviewed {
+        response,
+        allowed,
+        path,
+        decisions,
+        failed_open,
+        object: label.clone(),
+        uid: uid.clone(),
+        dry_run,
+    };
+
+    let excluded = settings.excluded_namespaces.contains(&namespace)
+        || settings.excluded_users.contains(&user.username)
+        || user.groups.iter().any(|g| settings.excluded_groups.contains(g));
+    if excluded {
+        return Ok(done(
+            respond(true, None, Vec::new(), Default::default()),
+            true,
+            Path::Excluded,
+            Vec::new(),
+            0,
+        ));
+    }
+    let glass = object
+        .pointer("/metadata/annotations")
+        .and_then(|a| a.get(&settings.break_glass_annotation))
+        .and_then(Value::as_str);
+    if let Some(reason) = glass {
+        let mut audit = serde_json::Map::new();
+        audit.insert("palisade.dev/break-glass".into(), json!(reason));
+        let warning = format!(
+            "admitted without policy evaluation: break-glass annotation {} ({reason}); this bypass is recorded",
+            settings.break_glass_annotation
+        );
+        return Ok(done(respond(true, None, vec![warning], audit), true, Path::BreakGlass, Vec::new(), 0));
+    }
+
+    let subject = Subject {
+        kind: SubjectKind::KubernetesObject,
+        value: object,
+        origin: Origin { path: None, document: 0, request_uid: Some(uid.clone()) },
+        admission: AdmissionContext {
+            operation,
+            old_object: present("oldObject"),
+            namespace_object: None,
+            user_info: user,
+            dry_run,
+            sub_resource,
+            request: Some(request.clone()),
+        },
+    };
+    let budget = Budget { deadline: Some(Instant::now() + settings.budget), ..Budget::default() };
+    let decisions = evaluate_all(policies, &subject, &budget);
+
+    let mut denials = Vec::new();
+    let mut warnings = Vec::new();
+    let mut audit = serde_json::Map::new();
+    let mut failed_open = 0;
+    for d in &decisions {
+        let line = truncate(&format!("[{}/{}] {}", d.policy, d.rule, d.message));
+        match (d.outcome, d.action) {
+            (Outcome::Error, _) if settings.on_error == OnError::Deny => {
+                denials.push(format!("{line} (the policy could not be evaluated; failing closed)"))
+            }
+            (Outcome::Error, _) => {
+                failed_open += 1;
+                warnings.push(format!("{line} (the policy could not be evaluated; admitted: failing open)"));
+            }
+            (_, Action::Deny) => denials.push(line),
+            (_, Action::Warn) => warnings.push(line),
+            (_, Action::Audit) => {
+                let key = format!("palisade.dev/{}", annotation_key(&d.policy, &d.rule, audit.len()));
+                audit.insert(key, json!(truncate(&d.message)));
+            }
+        }
+    }
+    warnings.truncate(MAX_WARNINGS);
+    let allowed = denials.is_empty();
+    let message = (!allowed).then(|| {
+        let n = denials.len();
+        format!(
+            "palisade denied {label}: {n} polic{} violated:\n- {}",
+            if n == 1 { "y" } else { "ies" },
+            denials.join("\n- ")
+        )
+    });
+    Ok(done(respond(allowed, message, warnings, audit), allowed, Path::Evaluated, decisions, failed_open))
+}
+
+/// An audit annotation key: the qualified-name part must be at most 63 characters of `[A-Za-z0-9._-]`.
+fn annotation_key(policy: &str, rule: &str, n: usize) -> String {
+    let raw = format!("{policy}.{rule}");
+    let mut key: String =
+        raw.chars().map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '-' }).collect();
+    let suffix = format!(".{n}");
+    key.truncate(63 - suffix.len());
+    let key = key.trim_matches(|c: char| !c.is_ascii_alphanumeric()).to_string();
+    format!("{key}{suffix}")
+}
+
+fn truncate(s: &str) -> String {
+    if s.len() <= MAX_LINE {
+        return s.to_string();
+    }
+    let mut end = MAX_LINE;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,412 @@
+//! The HTTPS server: bounded connections, bounded bodies, a time budget per review, certificate and bundle
+//! reloads that never replace a good configuration with a bad one, and graceful shutdown.
+
+use crate::metrics::{BundleLabels, DecisionLabels, Metrics, PathLabels, RequestLabels};
+use crate::review::{self, Path as ReviewPath, Settings};
+use crate::tls::Reloading;
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use palisade_policy::bundle::{Bundle, Compiled};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// Everything the server needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub bundle: PathBuf,
+    pub settings: Settings,
+    /// Largest request body (the API server sends at most about 3 MiB objects).
+    pub max_body: usize,
+    /// Connections served at once; more are closed at once (and counted).
+    pub max_connections: usize,
+    /// Hard limit for answering one review, above the evaluation budget (the API server's `timeoutSeconds`
+    /// should be above this).
+    pub request_timeout: Duration,
+    /// How often certificate and bundle files are checked for changes.
+    pub reload_interval: Duration,
+    /// How long in-flight requests get to finish at shutdown.
+    pub shutdown_grace: Duration,
+}
+
+impl Config {
+    pub fn new(listen: SocketAddr, cert: PathBuf, key: PathBuf, bundle: PathBuf) -> Config {
+        Config {
+            listen,
+            cert,
+            key,
+            bundle,
+            settings: Settings::default(),
+            max_body: 4 * 1024 * 1024,
+            max_connections: 4096,
+            request_timeout: Duration::from_secs(3),
+            reload_interval: Duration::from_secs(10),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+    #[error("policy bundle {}: {message}", path.display())]
+    Bundle { path: PathBuf, message: String },
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+struct State {
+    config: Config,
+    bundle: RwLock<Arc<Compiled>>,
+    bundle_stamp: RwLock<Option<SystemTime>>,
+    tls: Reloading,
+    metrics: Metrics,
+    ready: AtomicBool,
+}
+
+/// Load and compile the bundle; any load error refuses it (at start: the server does not start; on reload:
+/// the last good bundle stays).
+fn load_bundle(path: &Path) -> Result<Compiled, ServeError> {
+    let err = |message: String| ServeError::Bundle { path: path.to_path_buf(), message };
+    let bundle = Bundle::read(path).map_err(|e| err(e.to_string()))?;
+    let compiled = bundle.compile();
+    for e in compiled.errors.iter().filter(|e| e.unsupported) {
+        tracing::warn!("policy bundle: {e} (not enforced at admission)");
+    }
+    let errors: Vec<&palisade_policy::engine::LoadError> =
+        compiled.errors.iter().filter(|e| !e.unsupported).collect();
+    if !errors.is_empty() {
+        let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        return Err(err(format!("{} problems:\n  {}", list.len(), list.join("\n  "))));
+    }
+    if compiled.policies.is_empty() {
+        return Err(err("holds no policies".into()));
+    }
+    Ok(compiled)
+}
+
+/// The latest modification time of the bundle's files (a change anywhere reloads it).
+fn bundle_stamp(path: &Path) -> Option<SystemTime> {
+    fn walk(p: &Path, depth: usize, latest: &mut Option<SystemTime>) {
+        let Ok(meta) = std::fs::symlink_metadata(p) else { return };
+        if let Ok(m) = meta.modified() {
+            *latest = (*latest).max(Some(m));
+        }
+        if meta.is_dir() && depth < 16 {
+            for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
+                walk(&e.path(), depth + 1, latest);
+            }
+        }
+    }
+    let mut latest = None;
+    walk(path, 0, &mut latest);
+    latest
+}
+
+/// A running server's address and a handle to stop it.
+pub struct Running {
+    pub local_addr: SocketAddr,
+}
+
+/// Start serving; returns when `shutdown` completes and in-flight requests have finished (or the grace
+/// period ran out). `on_ready` gets the bound address (port 0 picks a free one).
+pub async fn serve(
+    mut config: Config,
+    shutdown: impl std::future::Future<Output = ()>,
+    on_ready: impl FnOnce(Running),
+) -> Result<(), ServeError> {
+    let compiled = load_bundle(&config.bundle)?;
+    let tls = Reloading::new(&config.cert, &config.key)?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
+    let local_addr =
+        listener.local_addr().map_err(|source| ServeError::Listen { addr: config.listen, source })?;
+    config.listen = local_addr;
+    let metrics = Metrics::new();
+    metrics
+        .bundle_info
+        .get_or_create(&BundleLabels { bundle: compiled.name.clone(), version: compiled.version.clone() })
+        .set(1);
+    tracing::info!(
+        bundle = %compiled.name,
+        version = %compiled.version,
+        policies = compiled.policies.len(),
+        %local_addr,
+        "admission webhook serving"
+    );
+    let state = Arc::new(State {
+        bundle_stamp: RwLock::new(bundle_stamp(&config.bundle)),
+        bundle: RwLock::new(Arc::new(compiled)),
+        tls,
+        metrics,
+        ready: AtomicBool::new(true),
+        config,
+    });
+    on_ready(Running { local_addr });
+
+    let reloader = tokio::spawn(reload_loop(state.clone()));
+    let limit = Arc::new(Semaphore::new(state.config.max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => {
+                let (tcp, _peer) = match accepted {
+                    Ok(c) => c,
+                    Err(e) => {
+                        // Out of file descriptors and the like: back off instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(permit) = limit.clone().try_acquire_owned() else {
+                    state.metrics.rejected_connections.inc();
+                    drop(tcp);
+                    continue;
+                };
+                let _ = tcp.set_nodelay(true);
+                let acceptor = tokio_rustls::TlsAcceptor::from(state.tls.config());
+                let state = state.clone();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    let tls = match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                        Ok(Ok(s)) => s,
+                        _ => return,
+                    };
+                    let svc = hyper::service::service_fn(move |req| {
+                        let state = state.clone();
+                        async move { Ok::<_, std::convert::Infallible>(handle(state, req).await) }
+                    });
+                    let conn = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(Duration::from_secs(10))
+                        .serve_connection(TokioIo::new(tls), svc);
+                    let _ = watcher.watch(conn).await;
+                });
+            }
+        }
+    }
+    state.ready.store(false, Ordering::SeqCst);
+    reloader.abort();
+    drop(listener);
+    let grace = state.config.shutdown_grace;
+    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+        tracing::warn!("in-flight requests did not finish within {grace:?}; closing them");
+    }
+    tracing::info!("admission webhook stopped");
+    Ok(())
+}
+
+/// Serve on a runtime of its own until SIGTERM or Ctrl-C, then shut down gracefully.
+pub fn run(config: Config, on_ready: impl FnOnce(Running)) -> Result<(), ServeError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
+    runtime.block_on(async move {
+        let shutdown = async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let sigterm = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = sigterm => {}
+            }
+            tracing::info!("shutdown signal received");
+        };
+        serve(config, shutdown, on_ready).await
+    })
+}
+
+async fn reload_loop(state: Arc<State>) {
+    let mut tick = tokio::time::interval(state.config.reload_interval);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        match state.tls.refresh() {
+            Ok(true) => {
+                state.metrics.certificate_reloads.inc();
+                tracing::info!("serving certificate reloaded");
+            }
+            Ok(false) => {}
+            Err(e) => tracing::error!(error = %e, "new serving certificate refused; keeping the current one"),
+        }
+        let stamp = bundle_stamp(&state.config.bundle);
+        let last = state.bundle_stamp.read().map(|s| *s).unwrap_or(None);
+        if stamp == last {
+            continue;
+        }
+        if let Ok(mut s) = state.bundle_stamp.write() {
+            *s = stamp;
+        }
+        let path = state.config.bundle.clone();
+        match tokio::task::spawn_blocking(move || load_bundle(&path)).await {
+            Ok(Ok(compiled)) => {
+                tracing::info!(bundle = %compiled.name, version = %compiled.version, "policy bundle reloaded");
+                state.metrics.bundle_info.clear();
+                state
+                    .metrics
+                    .bundle_info
+                    .get_or_create(&BundleLabels {
+                        bundle: compiled.name.clone(),
+                        version: compiled.version.clone(),
+                    })
+                    .set(1);
+                if let Ok(mut b) = state.bundle.write() {
+                    *b = Arc::new(compiled);
+                }
+            }
+            Ok(Err(e)) => {
+                state.metrics.bundle_reload_failures.inc();
+                tracing::error!(error = %e, "policy bundle reload refused; keeping the last good bundle");
+            }
+            Err(e) => tracing::error!(error = %e, "policy bundle reload failed"),
+        }
+    }
+}
+
+fn text(code: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+    let mut r = Response::new(Full::new(body.into()));
+    *r.status_mut() = code;
+    r.headers_mut()
+        .insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
+}
+
+async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let endpoint = req.uri().path().to_string();
+    let response = route(&state, req).await;
+    let endpoint = match endpoint.as_str() {
+        "/validate" | "/healthz" | "/readyz" | "/metrics" => endpoint,
+        _ => "other".to_string(),
+    };
+    state.metrics.requests.get_or_create(&RequestLabels { endpoint, code: response.status().as_u16() }).inc();
+    response
+}
+
+async fn route(state: &Arc<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    match (req.method(), req.uri().path()) {
+        (&Method::GET, "/healthz") => text(StatusCode::OK, "ok\n"),
+        (&Method::GET, "/readyz") if state.ready.load(Ordering::SeqCst) => text(StatusCode::OK, "ready\n"),
+        (&Method::GET, "/readyz") => text(StatusCode::SERVICE_UNAVAILABLE, "shutting down\n"),
+        (&Method::GET, "/metrics") => {
+            let mut r = text(StatusCode::OK, state.metrics.encode());
+            r.headers_mut().insert(
+                http::header::CONTENT_TYPE,
+                http::HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+            );
+            r
+        }
+        (&Method::POST, "/validate") => validate(state, req).await,
+        (_, "/validate" | "/healthz" | "/readyz" | "/metrics") => {
+            text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
+        }
+        _ => text(StatusCode::NOT_FOUND, "not found: the webhook serves POST /validate\n"),
+    }
+}
+
+async fn validate(state: &Arc<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let max = state.config.max_body;
+    let body = match tokio::time::timeout(
+        state.config.request_timeout,
+        Limited::new(req.into_body(), max).collect(),
+    )
+    .await
+    {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(e)) => {
+            state.metrics.errors.inc();
+            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                return text(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!("request body over the {max}-byte limit\n"),
+                );
+            }
+            return text(StatusCode::BAD_REQUEST, format!("cannot read the request body: {e}\n"));
+        }
+        Err(_) => {
+            state.metrics.errors.inc();
+            return text(StatusCode::REQUEST_TIMEOUT, "request body not received in time\n");
+        }
+    };
+    let compiled = state.bundle.read().map(|b| b.clone()).unwrap_or_else(|p| p.into_inner().clone());
+    let settings = state.config.settings.clone();
+    let work = tokio::task::spawn_blocking(move || review::review(&body, &compiled.policies, &settings));
+    let reviewed = match tokio::time::timeout(state.config.request_timeout, work).await {
+        Ok(Ok(Ok(r))) => r,
+        Ok(Ok(Err(bad))) => {
+            state.metrics.errors.inc();
+            return text(StatusCode::BAD_REQUEST, format!("not a usable AdmissionReview: {bad}\n"));
+        }
+        Ok(Err(join)) => {
+            state.metrics.errors.inc();
+            tracing::error!(error = %join, "review task failed");
+            return text(StatusCode::INTERNAL_SERVER_ERROR, "review failed\n");
+        }
+        Err(_) => {
+            // The API server applies the webhook's failurePolicy to this.
+            state.metrics.errors.inc();
+            return text(StatusCode::SERVICE_UNAVAILABLE, "review did not finish within the time limit\n");
+        }
+    };
+    let m = &state.metrics;
+    m.latency.observe(started.elapsed().as_secs_f64());
+    let path = match reviewed.path {
+        ReviewPath::Evaluated => "evaluated",
+        ReviewPath::Excluded => "excluded",
+        ReviewPath::BreakGlass => "break-glass",
+    };
+    m.reviews.get_or_create(&PathLabels { path: path.into(), allowed: reviewed.allowed.to_string() }).inc();
+    for d in &reviewed.decisions {
+        let action = match d.outcome {
+            palisade_policy::engine::Outcome::Error => "error".to_string(),
+            _ => format!("{:?}", d.action).to_ascii_lowercase(),
+        };
+        m.decisions.get_or_create(&DecisionLabels { policy: d.policy.clone(), action }).inc();
+    }
+    for _ in 0..reviewed.failed_open {
+        m.fail_open.inc();
+    }
+    if reviewed.path == ReviewPath::BreakGlass {
+        tracing::warn!(uid = %reviewed.uid, object = %reviewed.object, dry_run = reviewed.dry_run, "BREAK-GLASS: admitted without policy evaluation");
+    } else if !reviewed.decisions.is_empty() {
+        tracing::info!(
+            uid = %reviewed.uid,
+            object = %reviewed.object,
+            allowed = reviewed.allowed,
+            dry_run = reviewed.dry_run,
+            decisions = reviewed.decisions.len(),
+            "admission decision"
+        );
+    }
+    let mut r = Response::new(Full::new(Bytes::from(reviewed.response.to_string())));
+    r.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    r
+}
