@@ -5,6 +5,7 @@ use crate::commands::admission::AdmissionCommand;
 use crate::commands::catalog::{ChecksCommand, SecretsCommand};
 use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
+use crate::commands::policy::PolicyCommand;
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
 use crate::commands::{EXIT_CODES_HELP, GlobalOpts};
@@ -54,6 +55,11 @@ pub enum Command {
     Checks {
         #[command(subcommand)]
         command: ChecksCommand,
+    },
+    /// Policy bundles (gates, Rego, CEL, Kyverno): evaluate, test and lint.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
     },
     /// The Kubernetes admission webhook: refuses workloads the policy bundle denies.
     Admission {

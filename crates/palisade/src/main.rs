@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Db { command } => commands::db::run(command, &global),
         Command::Secrets { command } => commands::catalog::secrets(command),
         Command::Checks { command } => commands::catalog::checks(command),
+        Command::Policy { command } => commands::policy::run(command),
         Command::Admission { command } => commands::admission::run(command, &global),
     };
     match result {

@@ -42,6 +42,9 @@ pub struct Manifest {
     /// Paths or globs relative to the bundle root; empty = everything.
     pub include: Vec<String>,
     pub exclude: Vec<String>,
+    /// `spec.regoVersion`: `v0` or `v1` reads every conftest `.rego` file in that dialect only; `None`
+    /// (the default) tries v1, then v0, for each file. `policy eval/test --rego-version` set it too.
+    pub rego_version: Option<String>,
 }
 
 /// One YAML/JSON document of a bundle file, with the line it starts on.
@@ -180,6 +183,7 @@ pub type Loader = fn(&Bundle, &mut Vec<Box<dyn Policy>>, &mut Vec<LoadError>);
 pub fn loaders() -> &'static [(Language, Loader)] {
     &[
         (Language::Gate, crate::engine::gate::load),
+        (Language::Rego, crate::engine::rego::load),
         (Language::Cel, crate::engine::cel::load),
         (Language::Kyverno, crate::engine::kyverno::load),
     ]
@@ -191,7 +195,11 @@ pub type TestRunner = fn(&Bundle, &Compiled) -> Vec<TestResult>;
 
 /// Every test runner, registered here once.
 pub fn test_runners() -> &'static [(&'static str, TestRunner)] {
-    &[("kyverno", crate::engine::kyverno::test_runner::run)]
+    &[
+        ("rego", crate::engine::rego::tests::run_rego_tests),
+        ("gator", crate::engine::rego::tests::run_gator_suites),
+        ("kyverno", crate::engine::kyverno::test_runner::run),
+    ]
 }
 
 /// Why a bundle could not be read at all (a problem in one file is a [`LoadError`] instead).
@@ -289,6 +297,8 @@ struct RawSpec {
     include: Vec<String>,
     #[serde(default)]
     exclude: Vec<String>,
+    #[serde(default, rename = "regoVersion")]
+    rego_version: Option<String>,
 }
 
 fn read_manifest(path: &Path) -> Result<Manifest, BundleError> {
@@ -299,6 +309,15 @@ fn read_manifest(path: &Path) -> Result<Manifest, BundleError> {
         let first = e.to_string().lines().next().unwrap_or("").to_string();
         BundleError::Manifest { path: path.to_path_buf(), message: format!("line {line}: {first}") }
     })?;
+    if let Some(v) = raw.spec.rego_version.as_deref()
+        && v != "v0"
+        && v != "v1"
+    {
+        return Err(BundleError::Manifest {
+            path: path.to_path_buf(),
+            message: format!("spec.regoVersion must be v0 or v1, found {v:?}"),
+        });
+    }
     if raw.api_version != "palisade.dev/v1" || raw.kind != "PolicyBundle" {
         return Err(BundleError::Manifest {
             path: path.to_path_buf(),
@@ -313,6 +332,7 @@ fn read_manifest(path: &Path) -> Result<Manifest, BundleError> {
         version: raw.metadata.version,
         include: raw.spec.include,
         exclude: raw.spec.exclude,
+        rego_version: raw.spec.rego_version,
     })
 }
 
@@ -428,7 +448,7 @@ fn read_file(dir: &Path, path: &Path, errors: &mut Vec<LoadError>) -> Option<Bun
     let mut file =
         BundleFile { path: path.to_path_buf(), rel: rel_path(dir, path), text, documents: Vec::new() };
     if !file.is_rego() {
-        for doc in yaml::load_all(&file.text) {
+        for doc in load_yaml(&file.text) {
             match doc {
                 Ok(node) => {
                     let value = node.to_json();
@@ -448,9 +468,59 @@ fn read_file(dir: &Path, path: &Path, errors: &mut Vec<LoadError>) -> Option<Bun
     Some(file)
 }
 
+/// Largest number of quoted-scalar continuation lines [`load_yaml`] re-indents in one file.
+const MAX_REINDENTS: usize = 64;
+
+/// Load YAML documents as Kubernetes does. `palisade_checks::yaml` follows YAML 1.2 in rejecting a
+/// multi-line quoted scalar whose continuation line is not indented deeper than its key; libyaml (and so
+/// kubectl, Gatekeeper and the upstream policy libraries) accepts it. Leading spaces of a continuation line
+/// are folded away, so such a line is indented two more spaces and the file read again; values and line
+/// numbers are unchanged.
+pub fn load_yaml(text: &str) -> Vec<yaml::DocResult> {
+    let mut docs = yaml::load_all(text);
+    let mut owned: Option<String> = None;
+    for _ in 0..MAX_REINDENTS {
+        let Some((line, col)) = docs.iter().find_map(|d| match d {
+            Err(e) if e.message.contains("indentation in quoted scalar") && e.line > 0 => {
+                Some((e.line as usize, e.col as usize))
+            }
+            _ => None,
+        }) else {
+            break;
+        };
+        let current = owned.as_deref().unwrap_or(text);
+        let mut lines: Vec<String> = current.split('\n').map(str::to_owned).collect();
+        // The error points at the opening quote; indent the scalar's continuation lines up to the closing one.
+        let quote = lines.get(line - 1).and_then(|l| l.chars().nth(col.saturating_sub(1))).unwrap_or('"');
+        let quote = if quote == '\'' { '\'' } else { '"' };
+        let mut changed = false;
+        for l in lines.iter_mut().skip(line) {
+            l.insert_str(0, "  ");
+            changed = true;
+            if l.contains(quote) {
+                break;
+            }
+        }
+        if !changed {
+            break;
+        }
+        let next = lines.join("\n");
+        docs = yaml::load_all(&next);
+        owned = Some(next);
+    }
+    docs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_scalars_continued_at_the_key_indentation_load() {
+        let text = "a:\n  description: \"one\n  two\"\n  b: 1\n";
+        let docs: Vec<_> = load_yaml(text).into_iter().map(|d| d.unwrap().to_json()).collect();
+        assert_eq!(docs, [serde_json::json!({"a": {"description": "one two", "b": 1}})]);
+    }
 
     fn write(dir: &Path, rel: &str, text: &str) {
         let p = dir.join(rel);

@@ -87,6 +87,43 @@ impl Subject {
         Subject { kind: SubjectKind::KubernetesObject, value, origin, admission: AdmissionContext::default() }
     }
 
+    /// A subject from an `AdmissionRequest` (the `request` of an `AdmissionReview`): its `object` (or
+    /// `oldObject` for a DELETE) with the request's operation, old object, user, dry-run flag and
+    /// sub-resource. `None` when the request has neither object.
+    pub fn from_admission_request(request: &Value, origin: Origin) -> Option<Self> {
+        let object = request.get("object").filter(|o| !o.is_null());
+        let old = request.get("oldObject").filter(|o| !o.is_null()).cloned();
+        let value = object.cloned().or_else(|| old.clone())?;
+        let operation = request
+            .get("operation")
+            .cloned()
+            .and_then(|o| serde_json::from_value(o).ok())
+            .unwrap_or_default();
+        let user_info =
+            request.get("userInfo").cloned().and_then(|u| serde_json::from_value(u).ok()).unwrap_or_default();
+        let origin = Origin {
+            request_uid: origin
+                .request_uid
+                .clone()
+                .or_else(|| request.get("uid").and_then(Value::as_str).map(str::to_owned)),
+            ..origin
+        };
+        Some(Subject {
+            kind: SubjectKind::KubernetesObject,
+            value,
+            origin,
+            admission: AdmissionContext {
+                operation,
+                old_object: old,
+                namespace_object: None,
+                user_info,
+                dry_run: request.get("dryRun").and_then(Value::as_bool).unwrap_or(false),
+                sub_resource: request.get("subResource").and_then(Value::as_str).map(str::to_owned),
+                request: Some(request.clone()),
+            },
+        })
+    }
+
     /// `kind/namespace/name` of a Kubernetes subject (`kind/name` when cluster-scoped), else the file and
     /// document it came from.
     pub fn reference(&self) -> ObjectRef {
@@ -102,6 +139,9 @@ impl Subject {
 }
 
 /// Limits for one evaluation of one policy on one subject.
+///
+/// Rego (regorus) enforces the wall-clock `deadline` only; it has no step counter, so `rego_steps` is not
+/// enforced and an evaluation without a deadline gets `engine::rego::DEFAULT_TIME_LIMIT`.
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {
     /// Wall-clock deadline; a policy still running after it returns an [`Outcome::Error`] decision.
@@ -130,6 +170,12 @@ pub trait Policy: Send + Sync + std::fmt::Debug {
     fn language(&self) -> Language;
     /// The policy's name, as in [`Decision::policy`].
     fn name(&self) -> &str;
+    /// The conftest namespace (Rego package) of a conftest policy, which callers select with
+    /// `--namespace` (conftest's default is `main`); `None` for every other kind of policy, which is always
+    /// eligible.
+    fn namespace(&self) -> Option<&str> {
+        None
+    }
     /// Cheap selection (kinds, namespaces, selectors, subject kind): only policies that select a subject
     /// are evaluated on it.
     fn selects(&self, subject: &Subject) -> bool;
@@ -170,6 +216,8 @@ pub struct TestResult {
     #[serde(default)]
     pub skipped: bool,
 }
+
+pub mod rego;
 
 /// Evaluate every policy that selects `subject`, in order, each with its own copy of `budget`.
 pub fn evaluate_all(policies: &[Box<dyn Policy>], subject: &Subject, budget: &Budget) -> Vec<Decision> {

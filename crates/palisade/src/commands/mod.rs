@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod common;
 pub mod convert;
 pub mod db;
+pub mod policy;
 pub mod sbom;
 pub mod scan;
 

@@ -1,0 +1,127 @@
+//! Measurement behind `EnginePool` (run with `--run-ignored only --no-capture`): evaluating a compiled
+//! Gatekeeper template on the PSS fixture Pods by cloning the compiled prototype engine for every evaluation,
+//! against reusing one engine (what the pool does per thread).
+
+mod corpus;
+
+use std::time::Instant;
+
+#[test]
+#[ignore = "measurement; prints timings"]
+fn clone_per_evaluation_against_reuse() {
+    let Some(gk) = corpus::unpack("gatekeeper-general.tar.gz") else { return };
+    let Some(pods) = corpus::unpack_from("k8s", "psa-testdata.tar.gz") else { return };
+    let tpl = std::fs::read_to_string(gk.join("library/general/allowedrepos/template.yaml")).unwrap();
+    let tdoc = palisade_policy::bundle::load_yaml(&tpl).remove(0).unwrap().to_json();
+    let rego = tdoc.pointer("/spec/targets/0/rego").unwrap().as_str().unwrap();
+    let mut proto = regorus::Engine::new();
+    proto.set_rego_v0(true);
+    proto.add_policy("t.rego".into(), rego.into()).unwrap();
+    let mut inputs = Vec::new();
+    let mut stack = vec![pods];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "yaml") {
+                let v = palisade_policy::bundle::load_yaml(&std::fs::read_to_string(&p).unwrap())
+                    .remove(0)
+                    .unwrap()
+                    .to_json();
+                let input = serde_json::json!({"review": {"object": v}, "parameters": {"repos": ["registry.k8s.io/"]}});
+                inputs.push(regorus::Value::from(input));
+            }
+        }
+    }
+    // Warm up: the first evaluation prepares the engine.
+    proto.set_input(inputs[0].clone());
+    proto.eval_rule("data.k8sallowedrepos.violation".into()).unwrap();
+    let t = Instant::now();
+    for i in &inputs {
+        let mut e = proto.clone();
+        e.set_input(i.clone());
+        e.eval_rule("data.k8sallowedrepos.violation".into()).unwrap();
+    }
+    let clone = t.elapsed();
+    let mut e = proto.clone();
+    let t = Instant::now();
+    for i in &inputs {
+        e.set_input(i.clone());
+        e.eval_rule("data.k8sallowedrepos.violation".into()).unwrap();
+    }
+    let reuse = t.elapsed();
+    let n = inputs.len() as u32;
+    println!("{n} pods: clone per evaluation {:?}/eval, reused engine {:?}/eval", clone / n, reuse / n);
+}
+
+/// Per-object latency of every `library/general` template (first sample constraint each, only those whose
+/// match selects the object) on the PSS fixture Pods, one thread.
+#[test]
+#[ignore = "measurement; prints timings"]
+fn per_object_latency_of_the_gatekeeper_general_bundle() {
+    use palisade_policy::engine::{Budget, Origin, Policy, SourceLocation, Subject};
+    let Some(gk) = corpus::unpack("gatekeeper-general.tar.gz") else { return };
+    let Some(pods) = corpus::unpack_from("k8s", "psa-testdata.tar.gz") else { return };
+    let doc = |p: &std::path::Path| {
+        palisade_policy::bundle::load_yaml(&std::fs::read_to_string(p).unwrap()).remove(0).unwrap().to_json()
+    };
+    let started = Instant::now();
+    let mut policies = Vec::new();
+    let general = gk.join("library/general");
+    for e in std::fs::read_dir(&general).unwrap().flatten() {
+        let suite = e.path().join("suite.yaml");
+        if !suite.is_file() {
+            continue;
+        }
+        let s = doc(&suite);
+        let t = &s["tests"][0];
+        let mut errors = Vec::new();
+        let tpath = e.path().join(t["template"].as_str().unwrap());
+        let Some(template) = palisade_policy::engine::rego::gatekeeper::compile_template(
+            &tpath,
+            &doc(&tpath),
+            0,
+            None,
+            &mut errors,
+        ) else {
+            continue;
+        };
+        let c = doc(&e.path().join(t["constraint"].as_str().unwrap()));
+        policies.push(template.constrain(&c, SourceLocation::default()));
+    }
+    let compile = started.elapsed();
+    let mut subjects = Vec::new();
+    let mut stack = vec![pods];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "yaml") {
+                subjects.push(Subject::object(doc(&p), Origin::default()));
+            }
+        }
+    }
+    let budget = Budget::default();
+    let mut times = Vec::with_capacity(subjects.len());
+    let all = Instant::now();
+    for s in &subjects {
+        let t = Instant::now();
+        for p in policies.iter().filter(|p| p.selects(s)) {
+            std::hint::black_box(p.evaluate(s, &budget));
+        }
+        times.push(t.elapsed());
+    }
+    let total = all.elapsed();
+    times.sort();
+    let pct = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    println!(
+        "{} templates compiled in {compile:?}; {} pods: p50 {:?}, p99 {:?}, {:.0} objects/s on one thread",
+        policies.len(),
+        subjects.len(),
+        pct(0.5),
+        pct(0.99),
+        subjects.len() as f64 / total.as_secs_f64()
+    );
+}

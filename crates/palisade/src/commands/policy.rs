@@ -1,0 +1,564 @@
+//! `palisade policy eval|test|lint`: evaluate a policy bundle on Kubernetes objects, Dockerfiles, documents
+//! and scan reports; run the bundle's tests; report what in the bundle does not load.
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand, ValueEnum};
+use palisade_checks::dockerfile::Dockerfile;
+use palisade_checks::yaml;
+use palisade_policy::bundle::{Bundle, Compiled, test_runners};
+use palisade_policy::engine::rego::conftest::{self, namespace_matches};
+use palisade_policy::engine::{
+    Action, Budget, Decision, Origin, Outcome, Policy, Subject, SubjectKind, TestResult,
+};
+use serde_json::{Value, json};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Evaluate the bundle on Kubernetes objects, Dockerfiles, JSON/YAML documents or Palisade scan reports
+    /// (JSON). Each decision names the policy, rule, object, message and action.
+    Eval(EvalArgs),
+    /// Run the bundle's tests with every registered runner: Rego `test_*` rules, gator `suite.yaml` files,
+    /// Kyverno `kyverno-test.yaml` files.
+    Test(TestArgs),
+    /// Load the bundle and list every file that does not load (file:line:col) and every unsupported
+    /// feature; exits 1 when anything fails to load.
+    Lint(LintArgs),
+}
+
+/// Decision formats.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionFormat {
+    Table,
+    Json,
+    Sarif,
+    Junit,
+}
+
+/// Test result formats.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TestFormat {
+    Text,
+    Json,
+    Junit,
+    Tap,
+}
+
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The policy bundle: a directory (with or without palisade-policy.yaml) or one policy file.
+    #[arg(long, value_name = "DIR")]
+    pub bundle: PathBuf,
+    /// Inputs: files or directories (YAML, JSON, Dockerfile/Containerfile), `-` for standard input.
+    #[arg(value_name = "PATH", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// conftest namespaces (Rego packages) to evaluate, `*` wildcards allowed [default: main].
+    #[arg(long, value_name = "NS")]
+    pub namespace: Vec<String>,
+    /// Evaluate every conftest namespace.
+    #[arg(long)]
+    pub all_namespaces: bool,
+    /// conftest's --combine: evaluate all input documents at once as `[{path, contents}]`.
+    #[arg(long)]
+    pub combine: bool,
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: DecisionFormat,
+    /// Exit code when a deny decision (or an evaluation error, or a policy that does not load) remains.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub exit_code: u8,
+    /// Warnings fail too (with --exit-code).
+    #[arg(long)]
+    pub fail_on_warn: bool,
+    /// Read conftest `.rego` files as Rego v0 or v1 only [default: v1, else v0, per file].
+    #[arg(long, value_parser = ["v0", "v1"], value_name = "V")]
+    pub rego_version: Option<String>,
+    /// Time limit of each policy evaluation on one input, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    pub timeout_ms: u64,
+}
+
+#[derive(Args, Debug)]
+pub struct TestArgs {
+    /// The policy bundle.
+    #[arg(long, value_name = "DIR")]
+    pub bundle: PathBuf,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: TestFormat,
+    /// Run only the Rego tests of these packages, `*` wildcards allowed (as `conftest verify --namespace`)
+    /// [default: all].
+    #[arg(long, value_name = "NS")]
+    pub namespace: Vec<String>,
+    /// Read `.rego` files as Rego v0 or v1 only [default: v1, else v0, per file].
+    #[arg(long, value_parser = ["v0", "v1"], value_name = "V")]
+    pub rego_version: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct LintArgs {
+    /// The policy bundle.
+    #[arg(long, value_name = "DIR")]
+    pub bundle: PathBuf,
+    /// `text` (one problem per line) or `json`.
+    #[arg(long, default_value = "text", value_parser = ["text", "json"])]
+    pub format: String,
+}
+
+pub fn run(command: PolicyCommand) -> Result<ExitCode> {
+    match command {
+        PolicyCommand::Eval(a) => eval(a),
+        PolicyCommand::Test(a) => test(a),
+        PolicyCommand::Lint(a) => lint(a),
+    }
+}
+
+fn compile(bundle: &Path, rego_version: Option<&String>) -> Result<(Bundle, Compiled)> {
+    let mut b = Bundle::read(bundle)?;
+    if let Some(v) = rego_version {
+        b.manifest.rego_version = Some(v.clone());
+    }
+    let c = b.compile();
+    Ok((b, c))
+}
+
+/// Parse one input file (or standard input, `path` = `-`) into subjects; problems go to `errors`.
+pub fn read_input(path: &Path, text: &str, errors: &mut Vec<String>) -> Vec<Subject> {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let origin = |document| Origin { path: Some(path.to_path_buf()), document, request_uid: None };
+    if name == "dockerfile"
+        || name == "containerfile"
+        || name.ends_with(".dockerfile")
+        || name.starts_with("dockerfile.")
+    {
+        return match Dockerfile::parse(text) {
+            Ok(d) => {
+                for s in &d.skipped {
+                    errors.push(format!("{}:{}:{}: {}", path.display(), s.line, s.col, s.message));
+                }
+                vec![Subject {
+                    kind: SubjectKind::Dockerfile,
+                    value: conftest::dockerfile_input(&d),
+                    origin: origin(0),
+                    admission: Default::default(),
+                }]
+            }
+            Err(e) => {
+                errors.push(format!("{}:{}:{}: {}", path.display(), e.line, e.col, e.message));
+                Vec::new()
+            }
+        };
+    }
+    let mut out = Vec::new();
+    if text.trim().is_empty() {
+        // conftest evaluates an empty file too, with an empty input.
+        return vec![Subject {
+            kind: SubjectKind::Document,
+            value: Value::Null,
+            origin: origin(0),
+            admission: Default::default(),
+        }];
+    }
+    for (i, doc) in yaml::load_all(text).into_iter().enumerate() {
+        let value = match doc {
+            Ok(node) => node.to_json(),
+            Err(e) => {
+                errors.push(format!("{}:{}:{}: {}", path.display(), e.line, e.col, e.message));
+                continue;
+            }
+        };
+        if value.is_null() {
+            continue;
+        }
+        out.extend(subjects_of(value, origin(i)));
+    }
+    out
+}
+
+/// Subjects of one document: an AdmissionReview's request, a `List`'s items, a Kubernetes object, a scan
+/// report, or any other document.
+fn subjects_of(value: Value, origin: Origin) -> Vec<Subject> {
+    let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
+    let has_api = value.get("apiVersion").is_some_and(Value::is_string);
+    if kind == "AdmissionReview"
+        && let Some(s) = value.get("request").and_then(|r| Subject::from_admission_request(r, origin.clone()))
+    {
+        return vec![s];
+    }
+    if has_api && kind.ends_with("List") && value.get("items").is_some_and(Value::is_array) {
+        let items = value.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+        return items.into_iter().flat_map(|i| subjects_of(i, origin.clone())).collect();
+    }
+    let sk = if has_api && !kind.is_empty() {
+        SubjectKind::KubernetesObject
+    } else if value.get("schema_version").is_some() && value.get("artifact").is_some() {
+        SubjectKind::ScanReport
+    } else {
+        SubjectKind::Document
+    };
+    vec![Subject { kind: sk, value, origin, admission: Default::default() }]
+}
+
+fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let meta = std::fs::metadata(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    if !meta.is_dir() {
+        out.push(path.to_path_buf());
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
+        .with_context(|| format!("{}: cannot read", path.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    for e in entries {
+        let name = e.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        let wanted = name.ends_with(".yaml")
+            || name.ends_with(".yml")
+            || name.ends_with(".json")
+            || name == "dockerfile"
+            || name == "containerfile"
+            || name.ends_with(".dockerfile");
+        if e.is_dir() {
+            collect_files(&e, out)?;
+        } else if wanted {
+            out.push(e);
+        }
+    }
+    Ok(())
+}
+
+fn eval(a: EvalArgs) -> Result<ExitCode> {
+    let (_, compiled) = compile(&a.bundle, a.rego_version.as_ref())?;
+    let mut problems: Vec<String> =
+        compiled.errors.iter().filter(|e| !e.unsupported).map(ToString::to_string).collect();
+    for e in compiled.errors.iter().filter(|e| e.unsupported) {
+        eprintln!("{e}");
+    }
+    let mut subjects = Vec::new();
+    for input in &a.inputs {
+        if input.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::stdin().read_to_string(&mut text).context("standard input")?;
+            subjects.extend(read_input(Path::new("-"), &text, &mut problems));
+            continue;
+        }
+        let mut files = Vec::new();
+        collect_files(input, &mut files)?;
+        for f in files {
+            match std::fs::read_to_string(&f) {
+                Ok(text) => subjects.extend(read_input(&f, &text, &mut problems)),
+                Err(e) => problems.push(format!("{}: cannot read: {e}", f.display())),
+            }
+        }
+    }
+    if a.combine && !subjects.is_empty() {
+        subjects = vec![conftest::combine(&subjects)];
+    }
+    let namespaces = if a.namespace.is_empty() { vec!["main".to_string()] } else { a.namespace.clone() };
+    let policies: Vec<&dyn Policy> = compiled
+        .policies
+        .iter()
+        .map(|p| p.as_ref())
+        .filter(|p| match p.namespace() {
+            None => true,
+            Some(ns) => a.all_namespaces || namespaces.iter().any(|pat| namespace_matches(pat, ns)),
+        })
+        .collect();
+    let timeout = std::time::Duration::from_millis(a.timeout_ms);
+    let decisions = evaluate(&policies, &subjects, timeout);
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    let mut stdout = std::io::stdout().lock();
+    match a.format {
+        DecisionFormat::Table => write_table(&mut stdout, &decisions, subjects.len(), policies.len())?,
+        DecisionFormat::Json => {
+            serde_json::to_writer_pretty(
+                &mut stdout,
+                &json!({
+                    "bundle": {"name": compiled.name, "version": compiled.version},
+                    "decisions": decisions,
+                    "errors": problems,
+                }),
+            )?;
+            writeln!(stdout)?;
+        }
+        DecisionFormat::Sarif => write_sarif(&mut stdout, &decisions)?,
+        DecisionFormat::Junit => write_junit(&mut stdout, &decisions, &subjects)?,
+    }
+    let fails = decisions.iter().any(|d| {
+        d.outcome == Outcome::Error
+            || d.action == Action::Deny
+            || (a.fail_on_warn && d.action == Action::Warn)
+    }) || !problems.is_empty();
+    Ok(ExitCode::from(if fails { a.exit_code } else { 0 }))
+}
+
+/// Evaluate every policy that selects each subject, on all cores; decisions in input order.
+pub fn evaluate(
+    policies: &[&dyn Policy],
+    subjects: &[Subject],
+    timeout: std::time::Duration,
+) -> Vec<Decision> {
+    let threads =
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(subjects.len().max(1));
+    let chunk = subjects.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = subjects
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut out = Vec::new();
+                    for s in part {
+                        for p in policies.iter().filter(|p| p.selects(s)) {
+                            let budget = Budget {
+                                deadline: Some(std::time::Instant::now() + timeout),
+                                ..Budget::default()
+                            };
+                            out.extend(p.evaluate(s, &budget));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    })
+}
+
+fn action_name(a: Action) -> &'static str {
+    match a {
+        Action::Deny => "deny",
+        Action::Warn => "warn",
+        Action::Audit => "audit",
+    }
+}
+
+fn write_table(w: &mut impl Write, decisions: &[Decision], inputs: usize, policies: usize) -> Result<()> {
+    let mut table = comfy_table::Table::new();
+    table
+        .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    table.set_header(["ACTION", "POLICY", "RULE", "OBJECT", "MESSAGE"]);
+    for d in decisions {
+        let action = if d.outcome == Outcome::Error { "error" } else { action_name(d.action) };
+        table.add_row([action, &d.policy, &d.rule, &d.object.to_string(), &d.message]);
+    }
+    if !decisions.is_empty() {
+        writeln!(w, "{table}")?;
+    }
+    let count =
+        |a: Action| decisions.iter().filter(|d| d.outcome == Outcome::Violation && d.action == a).count();
+    let errors = decisions.iter().filter(|d| d.outcome == Outcome::Error).count();
+    writeln!(
+        w,
+        "{inputs} inputs, {policies} policies: {} denied, {} warnings, {} audit, {errors} errors",
+        count(Action::Deny),
+        count(Action::Warn),
+        count(Action::Audit)
+    )?;
+    Ok(())
+}
+
+fn write_sarif(w: &mut impl Write, decisions: &[Decision]) -> Result<()> {
+    let mut rules: Vec<String> = Vec::new();
+    let results: Vec<Value> = decisions
+        .iter()
+        .map(|d| {
+            let id = format!("{}/{}", d.policy, d.rule);
+            if !rules.contains(&id) {
+                rules.push(id.clone());
+            }
+            let level = match (d.outcome, d.action) {
+                (Outcome::Error, _) | (_, Action::Deny) => "error",
+                (_, Action::Warn) => "warning",
+                (_, Action::Audit) => "note",
+            };
+            let uri =
+                d.object.origin.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into());
+            json!({
+                "ruleId": id,
+                "level": level,
+                "message": {"text": format!("{}: {}", d.object, d.message)},
+                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
+            })
+        })
+        .collect();
+    let rules: Vec<Value> = rules.into_iter().map(|id| json!({"id": id, "name": id})).collect();
+    let doc = json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {"name": "palisade-policy", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *w, &doc)?;
+    writeln!(w)?;
+    Ok(())
+}
+
+fn xml(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .map(|c| match c {
+            '&' => "&amp;".to_string(),
+            '<' => "&lt;".to_string(),
+            '>' => "&gt;".to_string(),
+            '"' => "&quot;".to_string(),
+            '\'' => "&apos;".to_string(),
+            c => c.to_string(),
+        })
+        .collect()
+}
+
+/// One JUnit test case per input; failures are its deny decisions (and errors), warnings in system-out.
+fn write_junit(w: &mut impl Write, decisions: &[Decision], subjects: &[Subject]) -> Result<()> {
+    let fails = decisions.iter().filter(|d| d.outcome == Outcome::Error || d.action == Action::Deny).count();
+    writeln!(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+    writeln!(
+        w,
+        "<testsuites><testsuite name=\"palisade policy\" tests=\"{}\" failures=\"{fails}\">",
+        subjects.len()
+    )?;
+    for s in subjects {
+        let r = s.reference();
+        let mine: Vec<&Decision> = decisions.iter().filter(|d| d.object == r).collect();
+        writeln!(w, "  <testcase name=\"{}\" classname=\"policy\">", xml(&r.to_string()))?;
+        for d in &mine {
+            let text = format!("{}/{}: {}", d.policy, d.rule, d.message);
+            if d.outcome == Outcome::Error || d.action == Action::Deny {
+                writeln!(w, "    <failure message=\"{}\"/>", xml(&text))?;
+            } else {
+                writeln!(w, "    <system-out>{}: {}</system-out>", action_name(d.action), xml(&text))?;
+            }
+        }
+        writeln!(w, "  </testcase>")?;
+    }
+    writeln!(w, "</testsuite></testsuites>")?;
+    Ok(())
+}
+
+/// Run every registered test runner on the bundle.
+pub fn run_tests(bundle: &Bundle, compiled: &Compiled) -> Vec<(&'static str, TestResult)> {
+    test_runners()
+        .iter()
+        .flat_map(|(name, run)| run(bundle, compiled).into_iter().map(move |r| (*name, r)))
+        .collect()
+}
+
+fn test(a: TestArgs) -> Result<ExitCode> {
+    let (bundle, compiled) = compile(&a.bundle, a.rego_version.as_ref())?;
+    let mut results = run_tests(&bundle, &compiled);
+    if !a.namespace.is_empty() {
+        // Rego test names are `data.<package>.<rule>`; other runners are not filtered.
+        results.retain(|(runner, r)| {
+            let package = r.name.strip_prefix("data.").and_then(|n| n.rsplit_once('.')).map(|(p, _)| p);
+            *runner != "rego"
+                || package.is_some_and(|p| a.namespace.iter().any(|pat| namespace_matches(pat, p)))
+        });
+    }
+    let passed = results.iter().filter(|(_, r)| r.passed).count();
+    let skipped = results.iter().filter(|(_, r)| r.skipped).count();
+    let failed = results.len() - passed - skipped;
+    let mut w = std::io::stdout().lock();
+    match a.format {
+        TestFormat::Text => {
+            for (runner, r) in &results {
+                let status = if r.passed {
+                    "PASS"
+                } else if r.skipped {
+                    "SKIP"
+                } else {
+                    "FAIL"
+                };
+                write!(w, "{status} {runner} {}: {}", r.suite.display(), r.name)?;
+                if !r.message.is_empty() && !r.passed {
+                    write!(w, ": {}", r.message)?;
+                }
+                writeln!(w)?;
+            }
+            writeln!(w, "{} tests, {passed} passed, {failed} failed, {skipped} skipped", results.len())?;
+        }
+        TestFormat::Json => {
+            let items: Vec<Value> =
+                results.iter().map(|(runner, r)| json!({"runner": runner, "result": r})).collect();
+            serde_json::to_writer_pretty(
+                &mut w,
+                &json!({"passed": passed, "failed": failed, "skipped": skipped, "tests": items}),
+            )?;
+            writeln!(w)?;
+        }
+        TestFormat::Tap => {
+            writeln!(w, "1..{}", results.len())?;
+            for (i, (runner, r)) in results.iter().enumerate() {
+                let ok = if r.passed || r.skipped { "ok" } else { "not ok" };
+                let skip = if r.skipped { " # SKIP" } else { "" };
+                writeln!(w, "{ok} {} - {runner} {}: {}{skip}", i + 1, r.suite.display(), r.name)?;
+                if !r.passed && !r.skipped && !r.message.is_empty() {
+                    writeln!(w, "  # {}", r.message.replace('\n', " "))?;
+                }
+            }
+        }
+        TestFormat::Junit => {
+            writeln!(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
+            writeln!(
+                w,
+                "<testsuites><testsuite name=\"palisade policy test\" tests=\"{}\" failures=\"{failed}\" skipped=\"{skipped}\">",
+                results.len()
+            )?;
+            for (runner, r) in &results {
+                write!(
+                    w,
+                    "  <testcase classname=\"{}\" name=\"{}\">",
+                    xml(&format!("{runner} {}", r.suite.display())),
+                    xml(&r.name)
+                )?;
+                if r.skipped {
+                    write!(w, "<skipped/>")?;
+                } else if !r.passed {
+                    write!(w, "<failure message=\"{}\"/>", xml(&r.message))?;
+                }
+                writeln!(w, "</testcase>")?;
+            }
+            writeln!(w, "</testsuite></testsuites>")?;
+        }
+    }
+    for e in compiled.errors.iter().filter(|e| !e.unsupported) {
+        eprintln!("{e}");
+    }
+    Ok(ExitCode::from(if failed > 0 { 1 } else { 0 }))
+}
+
+fn lint(a: LintArgs) -> Result<ExitCode> {
+    let (bundle, compiled) = compile(&a.bundle, None)?;
+    let errors = compiled.errors.iter().filter(|e| !e.unsupported).count();
+    let unsupported = compiled.errors.len() - errors;
+    let mut w = std::io::stdout().lock();
+    if a.format == "json" {
+        serde_json::to_writer_pretty(
+            &mut w,
+            &json!({
+                "files": bundle.files.len(),
+                "policies": compiled.policies.len(),
+                "problems": compiled.errors,
+            }),
+        )?;
+        writeln!(w)?;
+    } else {
+        for e in &compiled.errors {
+            writeln!(w, "{e}")?;
+        }
+        writeln!(
+            w,
+            "{} files, {} policies loaded: {errors} errors, {unsupported} unsupported",
+            bundle.files.len(),
+            compiled.policies.len()
+        )?;
+    }
+    Ok(ExitCode::from(if errors > 0 { 1 } else { 0 }))
+}
