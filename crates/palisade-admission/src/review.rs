@@ -12,7 +12,7 @@
 
 use palisade_policy::engine::{
     Action, AdmissionContext, Budget, Decision, Operation, Origin, Outcome, Policy, Subject, SubjectKind,
-    UserInfo, evaluate_all,
+    UserInfo, evaluate_default,
 };
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -217,7 +217,7 @@ pub fn review(
         },
     };
     let budget = Budget { deadline: Some(Instant::now() + settings.budget), ..Budget::default() };
-    let decisions = evaluate_all(policies, &subject, &budget);
+    let decisions = evaluate_default(policies, &subject, &budget);
 
     let mut denials = Vec::new();
     let mut warnings = Vec::new();

@@ -68,7 +68,7 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOpts, allow_missing_db: bool)
 /// Evaluate the bundle's gates and report policies on the finished report. A bundle that cannot be read at
 /// all stops the command; a policy file that does not load is listed and fails the gate, and the rest runs.
 fn evaluate_bundle(report: &ScanReport, path: &std::path::Path) -> Result<PolicyResult> {
-    use palisade_policy::engine::{Budget, Origin, Subject, SubjectKind, evaluate_all};
+    use palisade_policy::engine::{Budget, Origin, Subject, SubjectKind, evaluate_default};
     let bundle = palisade_policy::bundle::Bundle::read(path)?;
     let compiled = bundle.compile();
     let subject = Subject {
@@ -77,7 +77,7 @@ fn evaluate_bundle(report: &ScanReport, path: &std::path::Path) -> Result<Policy
         origin: Origin::default(),
         admission: Default::default(),
     };
-    let decisions = evaluate_all(&compiled.policies, &subject, &Budget::default());
+    let decisions = evaluate_default(&compiled.policies, &subject, &Budget::default());
     let name = if compiled.name.is_empty() { path.display().to_string() } else { compiled.name };
     Ok(PolicyResult {
         bundle: name,

@@ -223,5 +223,19 @@ pub mod rego;
 pub fn evaluate_all(policies: &[Box<dyn Policy>], subject: &Subject, budget: &Budget) -> Vec<Decision> {
     policies.iter().filter(|p| p.selects(subject)).flat_map(|p| p.evaluate(subject, budget)).collect()
 }
+
+/// The conftest namespace run when none is chosen, as conftest does.
+pub const DEFAULT_NAMESPACE: &str = "main";
+
+/// Like [`evaluate_all`], with conftest policies limited to the default namespace (`main`): what
+/// `scan --policy` and the admission webhook run.
+pub fn evaluate_default(policies: &[Box<dyn Policy>], subject: &Subject, budget: &Budget) -> Vec<Decision> {
+    policies
+        .iter()
+        .filter(|p| p.namespace().is_none_or(|n| n == DEFAULT_NAMESPACE))
+        .filter(|p| p.selects(subject))
+        .flat_map(|p| p.evaluate(subject, budget))
+        .collect()
+}
 pub mod cel;
 pub mod kyverno;
