@@ -265,11 +265,11 @@ fn reconcile_go_sums(results: &mut [FileResult]) {
     let go_mods: HashMap<String, Output> = results
         .iter()
         .filter(|r| parsers::lang_common::file_name(&r.path) == "go.mod")
-        .filter_map(|r| {
+        .map(|r| {
             let o = &r.output;
             let copy =
                 Output { packages: o.packages.clone(), projects: o.projects.clone(), ..Output::default() };
-            Some((parent_dir(&r.path).to_string(), copy))
+            (parent_dir(&r.path).to_string(), copy)
         })
         .collect();
     for r in results.iter_mut().filter(|r| parsers::lang_common::file_name(&r.path) == "go.sum") {

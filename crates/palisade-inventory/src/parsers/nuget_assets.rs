@@ -99,7 +99,7 @@ impl Parser for NugetProjectAssets {
                 if entry.kind != "package" {
                     continue;
                 }
-                for (dn, _) in &entry.dependencies {
+                for dn in entry.dependencies.keys() {
                     if let Some(v) = locked.get(&dn.to_lowercase()) {
                         deps.entry(key.as_str()).or_default().insert(purl(Ecosystem::Nuget, dn, v));
                     }

@@ -6,13 +6,12 @@ use quick_xml::XmlVersion;
 use quick_xml::events::Event;
 use std::collections::BTreeMap;
 
+/// An element's local name and attributes.
+pub type Element = (String, BTreeMap<String, String>);
+
 /// Every element named one of `names` (local name, case-sensitive), in order, with its attributes (names
 /// as written). `root` is the required root element. Errors name the byte offset of malformed XML.
-pub fn elements(
-    text: &str,
-    root: &str,
-    names: &[&str],
-) -> Result<Vec<(String, BTreeMap<String, String>)>, ParseError> {
+pub fn elements(text: &str, root: &str, names: &[&str]) -> Result<Vec<Element>, ParseError> {
     let mut reader = quick_xml::Reader::from_str(text);
     let mut depth = 0usize;
     let mut saw_root = false;
