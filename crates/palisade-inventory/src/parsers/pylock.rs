@@ -109,7 +109,7 @@ mod tests {
     use super::*;
     use crate::parsers::lang_common::testing::{get, no_panic_on_truncation, run};
 
-    /// Written by `uv export --format pylock.toml` (uv 0.9, wheels lists trimmed to one entry).
+    /// Written by `uv export --format pylock.toml` (uv 0.13.9, wheels lists trimmed to one entry).
     const LOCK: &[u8] = include_bytes!("../../tests/fixtures/python/pylock.toml");
 
     #[test]
