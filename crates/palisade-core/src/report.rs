@@ -2,6 +2,7 @@
 //!
 //! Each scanner adds its own section; sections a scan did not run stay empty and are left out of JSON.
 
+use crate::findings::license::LicenseFinding;
 use crate::findings::misconfig::Misconfiguration;
 use crate::findings::secret::SecretFinding;
 use crate::findings::vuln::VulnFinding;
@@ -61,6 +62,12 @@ pub struct ScanReport {
     /// Failed configuration checks (`--scanners misconfig`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub misconfigurations: Vec<Misconfiguration>,
+    /// What the policy bundle (`--policy`) decided: its gates' and policies' decisions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<crate::findings::policy::PolicyResult>,
+    /// Licences of packages and files (`--scanners license`), sorted by severity, then subject.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub licenses: Vec<LicenseFinding>,
     /// What a scanner was asked to check but could not: its results are incomplete, not clean. A gate
     /// fails on these unless told to accept them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -133,6 +140,8 @@ impl ScanReport {
             vulnerabilities: Vec::new(),
             secrets: Vec::new(),
             misconfigurations: Vec::new(),
+            policy: None,
+            licenses: Vec::new(),
             gaps: Vec::new(),
             warnings: Vec::new(),
             not_inventoried: Vec::new(),

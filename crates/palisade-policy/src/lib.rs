@@ -14,6 +14,8 @@
 //!
 //! [`gate`] then turns what is left into the process exit code.
 
+pub mod bundle;
+pub mod engine;
 mod palisade_ignore;
 mod purl;
 mod rule;
@@ -200,6 +202,13 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOptions) -> Result<PolicySumm
             summary.suppressed += 1;
         }
     }
+    // Licence waivers: only licences that fail the licence policy need one.
+    for f in report.licenses.iter_mut().filter(|f| f.is_active()) {
+        if let Some(r) = live.iter().find(|r| r.matches_license(f)) {
+            f.suppressed = Some(r.suppression_reason());
+            summary.suppressed += 1;
+        }
+    }
     Ok(summary)
 }
 
@@ -245,6 +254,29 @@ pub fn verdict(report: &ScanReport, opts: &GateOptions) -> Verdict {
             &mut v,
         );
     }
+    if let Some(policy) = &report.policy {
+        // A bundle fails the gate even without --exit-code: asking for a policy is asking for a gate.
+        let code = if opts.exit_code == 0 { 1 } else { opts.exit_code };
+        let denied = policy.failing().count();
+        if denied > 0 {
+            fail(
+                code,
+                format!("{denied} policy decisions deny (bundle {}, --policy)", policy.bundle),
+                &mut v,
+            );
+        }
+        if !policy.errors.is_empty() {
+            fail(
+                code,
+                format!(
+                    "{} policy files of bundle {} could not be loaded (--policy)",
+                    policy.errors.len(),
+                    policy.bundle
+                ),
+                &mut v,
+            );
+        }
+    }
     let active = active_findings(report, opts.threshold);
     if active > 0 {
         fail(opts.exit_code, format!("{active} active findings remain (--exit-code)"), &mut v);
@@ -278,6 +310,7 @@ fn active_findings(report: &ScanReport, threshold: Option<&[Severity]>) -> usize
     report.vulnerabilities.iter().filter(|f| f.is_active() && counts(f.severity)).count()
         + report.secrets.iter().filter(|f| f.is_active() && counts(f.severity)).count()
         + report.misconfigurations.iter().filter(|f| f.is_active() && counts(f.severity)).count()
+        + report.licenses.iter().filter(|f| f.is_active() && counts(f.severity)).count()
 }
 
 #[cfg(test)]

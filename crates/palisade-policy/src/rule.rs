@@ -5,6 +5,7 @@
 
 use crate::purl::PurlPattern;
 use globset::{GlobBuilder, GlobMatcher};
+use palisade_core::findings::license::LicenseFinding;
 use palisade_core::findings::misconfig::Misconfiguration;
 use palisade_core::findings::secret::SecretFinding;
 use palisade_core::findings::vuln::VulnFinding;
@@ -100,6 +101,30 @@ impl IgnoreRule {
             return false;
         }
         f.check_id.eq_ignore_ascii_case(&self.id) && self.paths_match(std::iter::once(f.file.as_str()))
+    }
+}
+
+impl IgnoreRule {
+    /// Does this entry waive a licence finding? The id is the licence: the whole expression, the raw text,
+    /// or one licence id of the expression; `purl` scopes it to a package, `paths` to files.
+    pub(crate) fn matches_license(&self, f: &LicenseFinding) -> bool {
+        if self.kind != Kind::Any {
+            return false;
+        }
+        let id = self.id.as_str();
+        let id_ok = f.raw.eq_ignore_ascii_case(id)
+            || f.expression.as_deref().is_some_and(|e| {
+                e.eq_ignore_ascii_case(id) || e.split([' ', '(', ')']).any(|t| t.eq_ignore_ascii_case(id))
+            });
+        if !id_ok {
+            return false;
+        }
+        if !self.purls.is_empty()
+            && !f.purl.as_deref().is_some_and(|p| self.purls.iter().any(|r| r.matches(p)))
+        {
+            return false;
+        }
+        self.paths_match(std::iter::once(f.path.as_str()))
     }
 }
 

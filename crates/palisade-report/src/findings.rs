@@ -4,6 +4,7 @@
 //! Severities are handled through their lower-case names (`as_str()`), so the helpers work for every finding
 //! type whatever severity enum it carries.
 
+use palisade_core::findings::license::LicenseFinding;
 use palisade_core::findings::misconfig::Misconfiguration;
 use palisade_core::findings::secret::SecretFinding;
 use palisade_core::findings::vuln::VulnFinding;
@@ -15,6 +16,9 @@ pub(crate) enum Kind {
     Vulnerability,
     Secret,
     Misconfiguration,
+    /// A decision of the policy bundle (`--policy`).
+    Policy,
+    License,
 }
 
 impl Kind {
@@ -24,6 +28,8 @@ impl Kind {
             Kind::Vulnerability => "vulnerability",
             Kind::Secret => "secret",
             Kind::Misconfiguration => "misconfiguration",
+            Kind::Policy => "policy",
+            Kind::License => "license",
         }
     }
 
@@ -33,8 +39,35 @@ impl Kind {
             Kind::Vulnerability => "vulnerabilities",
             Kind::Secret => "secrets",
             Kind::Misconfiguration => "misconfigurations",
+            Kind::Policy => "policy",
+            Kind::License => "licenses",
         }
     }
+}
+
+/// One line about a licence finding: what, which licence, its category, the rule it fails and where it
+/// was read.
+pub(crate) fn license_message(l: &LicenseFinding) -> String {
+    let mut m = format!("{}: {} ({})", l.subject(), l.license(), l.category);
+    if l.expression.is_some() && l.raw != l.license() {
+        m.push_str(&format!(", declared as {:?}", l.raw));
+    }
+    if let Some(r) = &l.failed_rule {
+        m.push_str(&format!("; fails {r}"));
+    }
+    if let Some(c) = l.confidence {
+        m.push_str(&format!("; text match {:.0}%", c * 100.0));
+    }
+    if let Some(n) = &l.note {
+        m.push_str(&format!("; {n}"));
+    }
+    m.push_str(&format!("; from {}", l.path));
+    m
+}
+
+/// The SARIF rule / JUnit name of a licence finding: the licence's category (`license-restricted`).
+pub(crate) fn license_rule(l: &LicenseFinding) -> String {
+    format!("license-{}", l.category)
 }
 
 /// Rank of a severity name: unknown 0, info 1, low 2, medium 3, high 4, critical 5 (unrecognised names are 0).
@@ -211,6 +244,30 @@ pub(crate) fn truncate(s: &str, max: usize) -> String {
     let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
     out.push('…');
     out
+}
+
+/// The severity a policy decision is shown with: errors and `deny` as high, `warn` medium, `audit` low.
+pub(crate) fn decision_severity(d: &palisade_core::findings::policy::Decision) -> &'static str {
+    use palisade_core::findings::policy::{Action, Outcome};
+    match (d.outcome, d.action) {
+        (Outcome::Error, _) | (_, Action::Deny) => "high",
+        (_, Action::Warn) => "medium",
+        (_, Action::Audit) => "low",
+    }
+}
+
+/// The rule id a policy decision is reported under: `policy/<policy>/<rule>`.
+pub(crate) fn decision_rule_id(d: &palisade_core::findings::policy::Decision) -> String {
+    format!("policy/{}/{}", d.policy, d.rule)
+}
+
+/// `[deny] gate/rule on Object: message`.
+pub(crate) fn decision_message(d: &palisade_core::findings::policy::Decision) -> String {
+    let what = match d.outcome {
+        palisade_core::findings::policy::Outcome::Error => "error".to_string(),
+        _ => format!("{:?}", d.action).to_ascii_lowercase(),
+    };
+    format!("[{what}] {}/{} on {}: {}", d.policy, d.rule, d.object, d.message)
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! JUnit XML output (`--format junit`), for CI systems that show test reports.
 //!
-//! `<testsuites name="palisade">` holds three `<testsuite>`s, always in this order and present even when
-//! empty: `vulnerabilities`, `secrets`, `misconfigurations`. Each finding is one `<testcase>` whose
+//! `<testsuites name="palisade">` holds four `<testsuite>`s, always in this order and present even when
+//! empty: `vulnerabilities`, `secrets`, `misconfigurations`, `licenses` (a licence is a passing test case
+//! unless it fails the licence policy). Each finding is one `<testcase>` whose
 //! `classname` is the file it points at and whose `name` identifies it (`CVE-... pkg@version`,
-//! `rule path:line`, `check file:line`). Active findings carry `<failure message=... type=severity>` with
+//! `rule path:line`, `check file:line`). With `--policy`, a fourth suite `policy` holds the bundle's decisions. Active findings carry `<failure message=... type=severity>` with
 //! the explanation as text; suppressed ones carry `<skipped message=reason/>`.
 //!
 //! Text is escaped by hand: `& < > " '` become entities, characters XML 1.0 forbids (most C0 controls,
@@ -27,21 +28,29 @@ struct Case {
     summary: String,
     details: String,
     suppressed: Option<String>,
+    /// The case passed (a licence the policy allows): no failure element.
+    passed: bool,
 }
 
 /// Write `report` as JUnit XML.
 pub fn render(report: &ScanReport, out: &mut dyn Write) -> Result<(), ReportError> {
     let mut vulns = gap_cases(report);
     vulns.extend(vuln_cases(report));
-    let suites = [
+    let mut suites = vec![
         (Kind::Vulnerability, vulns),
         (Kind::Secret, secret_cases(report)),
         (Kind::Misconfiguration, misconfig_cases(report)),
+        (Kind::License, license_cases(report)),
     ];
+    if report.policy.is_some() {
+        suites.push((Kind::Policy, policy_cases(report)));
+    }
     let total: usize = suites.iter().map(|(_, c)| c.len()).sum();
     let errors: usize = suites.iter().map(|(_, c)| c.iter().filter(|c| c.error).count()).sum();
-    let failures: usize =
-        suites.iter().map(|(_, c)| c.iter().filter(|c| c.suppressed.is_none() && !c.error).count()).sum();
+    let failures: usize = suites
+        .iter()
+        .map(|(_, c)| c.iter().filter(|c| c.suppressed.is_none() && !c.error && !c.passed).count())
+        .sum();
 
     let mut s = String::new();
     s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
@@ -50,7 +59,7 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> Result<(), ReportErro
     ));
     for (kind, cases) in &suites {
         let errs = cases.iter().filter(|c| c.error).count();
-        let fails = cases.iter().filter(|c| c.suppressed.is_none() && !c.error).count();
+        let fails = cases.iter().filter(|c| c.suppressed.is_none() && !c.error && !c.passed).count();
         let skipped = cases.iter().filter(|c| c.suppressed.is_some()).count();
         s.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fails}\" errors=\"{errs}\" skipped=\"{skipped}\">\n",
@@ -77,6 +86,7 @@ pub fn render(report: &ScanReport, out: &mut dyn Write) -> Result<(), ReportErro
                 escape_attr(&c.name)
             ));
             match &c.suppressed {
+                None if c.passed => {}
                 None if c.error => {
                     s.push_str(&format!(
                         "      <error message=\"{}\" type=\"{}\">{}</error>\n",
@@ -120,6 +130,7 @@ fn gap_cases(report: &ScanReport) -> Vec<Case> {
             summary: g.message.clone(),
             details: g.to_string(),
             suppressed: None,
+            passed: false,
         })
         .collect()
 }
@@ -142,6 +153,7 @@ fn vuln_cases(report: &ScanReport) -> Vec<Case> {
             ),
             details: vuln_message(v),
             suppressed: v.suppressed.clone(),
+            passed: false,
         })
         .collect()
 }
@@ -158,8 +170,48 @@ fn secret_cases(report: &ScanReport) -> Vec<Case> {
             summary: format!("[{}] {}: {}", s.severity.as_str().to_ascii_uppercase(), s.title, s.redacted),
             details: secret_message(s),
             suppressed: s.suppressed.clone(),
+            passed: false,
         })
         .collect()
+}
+
+/// Policy decisions (`--policy`): `deny` violations fail, errors and unloadable policy files are errors,
+/// `warn` and `audit` decisions are skipped cases carrying their message.
+fn policy_cases(report: &ScanReport) -> Vec<Case> {
+    use palisade_core::findings::policy::{Action, Outcome};
+    let Some(policy) = &report.policy else { return Vec::new() };
+    let mut cases: Vec<Case> = policy
+        .errors
+        .iter()
+        .map(|e| Case {
+            error: true,
+            classname: policy.bundle.clone(),
+            name: format!("load {e}"),
+            severity: "high".into(),
+            summary: format!("policy file not loaded: {e}"),
+            details: e.clone(),
+            suppressed: None,
+            passed: false,
+        })
+        .collect();
+    for d in &policy.decisions {
+        let message = crate::findings::decision_message(d);
+        cases.push(Case {
+            error: d.outcome == Outcome::Error,
+            classname: d.object.to_string(),
+            name: format!("{}/{} {}", d.policy, d.rule, d.object),
+            severity: crate::findings::decision_severity(d).into(),
+            summary: message.clone(),
+            details: d
+                .source
+                .as_ref()
+                .map(|s| format!("{message}\npolicy at {s}"))
+                .unwrap_or(message.clone()),
+            suppressed: (d.outcome != Outcome::Error && d.action != Action::Deny).then_some(message),
+            passed: false,
+        });
+    }
+    cases
 }
 
 fn misconfig_cases(report: &ScanReport) -> Vec<Case> {
@@ -181,7 +233,32 @@ fn misconfig_cases(report: &ScanReport) -> Vec<Case> {
                 summary: format!("[{}] {}", m.severity.as_str().to_ascii_uppercase(), m.title),
                 details: misconfig_message(m),
                 suppressed: m.suppressed.clone(),
+                passed: false,
             }
+        })
+        .collect()
+}
+
+/// Licences: only those that fail the licence policy are failures (the others pass as plain test cases).
+fn license_cases(report: &ScanReport) -> Vec<Case> {
+    report
+        .licenses
+        .iter()
+        .map(|l| Case {
+            error: false,
+            classname: l.path.clone(),
+            name: format!("{} {}: {}", crate::findings::license_rule(l), l.subject(), l.license()),
+            severity: l.severity.as_str().to_string(),
+            summary: format!(
+                "[{}] {} under {} ({})",
+                l.severity.as_str().to_ascii_uppercase(),
+                l.subject(),
+                l.license(),
+                l.failed_rule.as_deref().unwrap_or("passes")
+            ),
+            details: crate::findings::license_message(l),
+            suppressed: l.suppressed.clone(),
+            passed: l.failed_rule.is_none(),
         })
         .collect()
 }

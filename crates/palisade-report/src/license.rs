@@ -3,7 +3,9 @@
 //! Package metadata holds anything: SPDX ids (`MIT`), SPDX expressions (`MIT OR Apache-2.0`), licence names
 //! (`Apache License, Version 2.0`), URLs. SBOMs want SPDX ids or expressions where possible and free text
 //! otherwise; [`classify`] decides which, with the `spdx` crate's licence list (strict syntax, deprecated ids
-//! allowed since SPDX 2.3 and CycloneDX 1.6 both still list them).
+//! allowed since SPDX 2.3 and CycloneDX 1.6 both still list them). A string that is not SPDX is first
+//! normalised by `palisade-license` (`Apache License 2.0` → `Apache-2.0`, `GPLv2+` → `GPL-2.0-or-later`);
+//! only what that cannot read stays free text.
 
 use spdx::{AdditionItem, Expression, LicenseItem, ParseMode};
 
@@ -32,6 +34,16 @@ const MODE: ParseMode = ParseMode {
 /// is declared).
 pub(crate) fn classify(raw: &str) -> Option<License> {
     let s = raw.trim();
+    if !s.is_empty() && Expression::parse_mode(s, MODE).is_err() {
+        let normalised = palisade_license::normalize(s).and_then(|n| n.expression);
+        if let Some(e) = normalised.filter(|e| Expression::parse_mode(e, MODE).is_ok()) {
+            return classify_spdx(&e);
+        }
+    }
+    classify_spdx(s)
+}
+
+fn classify_spdx(s: &str) -> Option<License> {
     if s.is_empty() || s.eq_ignore_ascii_case("NOASSERTION") || s.eq_ignore_ascii_case("NONE") {
         return None;
     }
@@ -124,8 +136,19 @@ mod tests {
 
     #[test]
     fn invalid_strings_become_names() {
-        for s in ["mit", "Apache License 2.0", "MIT/Apache-2.0", "DocumentRef-x:LicenseRef-y", "(MIT"] {
+        for s in ["My Licence v7", "DocumentRef-x:LicenseRef-y", "(MIT"] {
             assert_eq!(classify(s), Some(License::Name(s.into())), "{s}");
         }
+    }
+
+    #[test]
+    fn names_are_normalised_first() {
+        assert_eq!(classify("mit"), Some(License::Id("MIT".into())));
+        assert_eq!(classify("Apache License 2.0"), Some(License::Id("Apache-2.0".into())));
+        assert_eq!(
+            classify("MIT/Apache-2.0"),
+            Some(License::Expression { text: "MIT OR Apache-2.0".into(), refs: vec![] })
+        );
+        assert_eq!(classify("GPLv2+"), Some(License::Id("GPL-2.0-or-later".into())));
     }
 }

@@ -57,8 +57,8 @@ impl Rule {
             }
         }
         let precision = match self.kind {
-            Kind::Vulnerability | Kind::Misconfiguration => "very-high",
-            Kind::Secret => "high",
+            Kind::Vulnerability | Kind::Misconfiguration | Kind::Policy => "very-high",
+            Kind::Secret | Kind::License => "high",
         };
         let mut r = json!({
             "id": self.id,
@@ -298,6 +298,71 @@ pub fn to_value(report: &ScanReport) -> Value {
         }
         let loc = location(&target, m.line, m.column);
         b.push(idx, sev, misconfig_message(m), vec![loc], fp, m.suppressed.as_deref(), props);
+    }
+
+    for d in report.policy.iter().flat_map(|p| &p.decisions) {
+        let sev = findings::decision_severity(d);
+        let id = findings::decision_rule_id(d);
+        let idx = b.rule(&id, || Rule {
+            id: id.clone(),
+            kind: Kind::Policy,
+            short: format!("Policy {} rule {}", d.policy, d.rule),
+            full: format!("Rule {} of the {:?} policy {}.", d.rule, d.language, d.policy),
+            help_uri: None,
+            help: d.source.iter().map(|s| format!("Defined at {s}")).collect(),
+            tags: vec![format!("{:?}", d.language).to_ascii_lowercase()],
+            severity: sev.to_string(),
+            score: mapped_score(sev),
+        });
+        let target = d.object.origin.path.as_ref().map(|p| p.display().to_string());
+        let target = target.unwrap_or_else(|| report.artifact.name.clone());
+        let object = d.object.to_string();
+        let fp = b.fingerprint(&["policy", &id, &object, &d.message]);
+        let mut props = Map::new();
+        props.insert("kind".into(), json!("policy"));
+        props.insert("severity".into(), json!(sev));
+        props.insert("action".into(), json!(d.action));
+        props.insert("outcome".into(), json!(d.outcome));
+        props.insert("object".into(), json!(object));
+        b.push(idx, sev, findings::decision_message(d), vec![location(&target, 1, 0)], fp, None, props);
+    }
+
+    for l in &report.licenses {
+        let sev = l.severity.as_str();
+        let id = findings::license_rule(l);
+        let idx = b.rule(&id, || Rule {
+            id: id.clone(),
+            kind: Kind::License,
+            short: format!("Licence of category {}", l.category),
+            full: format!(
+                "A package or file under a licence of category {} (see docs/licenses.md for the categories)",
+                l.category
+            ),
+            help_uri: None,
+            help: vec![
+                "Review the licence; gate with --license-deny, --license-allow or --license-fail-on.".into(),
+            ],
+            tags: vec![l.category.clone()],
+            severity: sev.to_string(),
+            score: mapped_score(sev),
+        });
+        let fp = b.fingerprint(&["license", &l.subject(), l.license(), &l.path]);
+        let mut props = Map::new();
+        props.insert("kind".into(), json!("license"));
+        props.insert("severity".into(), json!(sev));
+        props.insert("category".into(), json!(l.category));
+        props.insert("license".into(), json!(l.license()));
+        if let Some(r) = &l.failed_rule {
+            props.insert("failedRule".into(), json!(r));
+        }
+        if let Some(p) = &l.purl {
+            props.insert("purl".into(), json!(p));
+        }
+        if let Some(layer) = l.layer {
+            props.insert("layer".into(), json!(layer));
+        }
+        let loc = location(&l.path, 0, 0);
+        b.push(idx, sev, findings::license_message(l), vec![loc], fp, l.suppressed.as_deref(), props);
     }
 
     let tool_version = if report.tool.version.is_empty() { "0.0.0" } else { report.tool.version.as_str() };

@@ -50,6 +50,7 @@ pub struct ScannersRan {
     pub vuln: bool,
     pub secret: bool,
     pub misconfig: bool,
+    pub license: bool,
 }
 
 /// One table: packages of one ecosystem from one file, or from many single-package files.
@@ -107,18 +108,6 @@ pub fn render(report: &ScanReport, opts: &TableOptions, out: &mut dyn Write) -> 
         writeln!(out, "{} {} ({})", style.bold("Packages:"), report.packages.len(), summary.join(", "))?;
     }
 
-    if !report.not_inventoried.is_empty() {
-        writeln!(
-            out,
-            "{} {} (formats Palisade does not read; their packages are not listed):",
-            style.bold("Not inventoried:"),
-            plural(report.not_inventoried.len(), "manifest")
-        )?;
-        for n in &report.not_inventoried {
-            writeln!(out, "  - {}: {} ({})", clean(&n.path), clean(&n.format), clean(&n.hint))?;
-        }
-    }
-
     if !report.gaps.is_empty() {
         writeln!(out, "{} the results below do not cover everything:", style.bold("INCOMPLETE:"))?;
         for g in &report.gaps {
@@ -173,6 +162,13 @@ pub fn render(report: &ScanReport, opts: &TableOptions, out: &mut dyn Write) -> 
     if !report.misconfigurations.is_empty() || opts.scanners.misconfig {
         render_misconfigs(report, opts, &style, out)?;
     }
+    if !report.licenses.is_empty() || opts.scanners.license {
+        render_licenses(report, opts, &style, out)?;
+    }
+
+    if let Some(policy) = &report.policy {
+        render_policy(policy, opts, &style, out)?;
+    }
 
     writeln!(out)?;
     writeln!(out, "{} {}", style.bold("Warnings:"), report.warnings.len())?;
@@ -214,7 +210,12 @@ fn total_line<'a>(severities: impl Iterator<Item = &'a str>) -> String {
 
 /// A severity cell, coloured when colour is on.
 fn severity_cell(severity: &str, style: &Style) -> Cell {
-    let c = Cell::new(severity.to_ascii_uppercase());
+    colored_cell(severity.to_ascii_uppercase(), severity, style)
+}
+
+/// A cell with `text`, coloured as `severity` is.
+fn colored_cell(text: String, severity: &str, style: &Style) -> Cell {
+    let c = Cell::new(text);
     if !style.color {
         return c;
     }
@@ -400,6 +401,100 @@ fn render_misconfigs(
         })
         .collect();
     suppressed_list(&suppressed, style, out)
+}
+
+/// Every licence found, like Trivy's licence table; the total counts them by severity (from the category),
+/// and a second line says how many fail the licence policy.
+fn render_licenses(
+    report: &ScanReport,
+    opts: &TableOptions,
+    style: &Style,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    writeln!(out)?;
+    let total = total_line(report.licenses.iter().map(|l| l.severity.as_str()));
+    writeln!(out, "{}", style.bold(&total.replacen("Total:", "Licenses:", 1)))?;
+    let failing = report.licenses.iter().filter(|l| l.is_active()).count();
+    writeln!(out, "Failing the licence policy: {failing}")?;
+    if !report.licenses.is_empty() {
+        let mut t = new_table(opts);
+        t.set_header(
+            ["Package / file", "License", "Category", "Severity", "Source", "Fails"]
+                .into_iter()
+                .map(|h| style.header(h)),
+        );
+        for l in &report.licenses {
+            let mut source = l.path.clone();
+            if let Some(layer) = l.layer {
+                source.push_str(&format!(" (layer {layer})"));
+            }
+            let fails = match (&l.failed_rule, &l.suppressed) {
+                (Some(_), Some(_)) => "waived".to_string(),
+                (Some(r), None) => r.clone(),
+                (None, _) => "-".to_string(),
+            };
+            t.add_row(vec![
+                Cell::new(clean(&truncate(&l.subject(), MAX_TEXT))),
+                Cell::new(clean(&truncate(l.license(), MAX_TEXT))),
+                Cell::new(clean(&l.category)),
+                severity_cell(l.severity.as_str(), style),
+                Cell::new(clean(&truncate(&source, MAX_TEXT))),
+                Cell::new(clean(&fails)),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    let suppressed: Vec<(String, &str)> = report
+        .licenses
+        .iter()
+        .filter_map(|l| {
+            l.suppressed.as_deref().map(|r| (format!("{} under {}", l.subject(), l.license()), r))
+        })
+        .collect();
+    suppressed_list(&suppressed, style, out)
+}
+
+fn render_policy(
+    policy: &palisade_core::findings::policy::PolicyResult,
+    opts: &TableOptions,
+    style: &Style,
+    out: &mut dyn Write,
+) -> Result<(), ReportError> {
+    writeln!(out)?;
+    let version = if policy.version.is_empty() { String::new() } else { format!(" {}", policy.version) };
+    let failing = policy.failing().count();
+    writeln!(
+        out,
+        "{}",
+        style.bold(&format!(
+            "Policy {}{version}: {} decisions ({failing} failing), {} files not loaded",
+            policy.bundle,
+            policy.decisions.len(),
+            policy.errors.len()
+        ))
+    )?;
+    if !policy.decisions.is_empty() {
+        let mut t = new_table(opts);
+        t.set_header(["Action", "Policy", "Rule", "Object", "Message"].into_iter().map(|h| style.header(h)));
+        for d in &policy.decisions {
+            let action = match d.outcome {
+                palisade_core::findings::policy::Outcome::Error => "error".to_string(),
+                _ => format!("{:?}", d.action).to_ascii_lowercase(),
+            };
+            t.add_row(vec![
+                colored_cell(action.to_ascii_uppercase(), crate::findings::decision_severity(d), style),
+                Cell::new(clean(&d.policy)),
+                Cell::new(clean(&d.rule)),
+                Cell::new(clean(&d.object.to_string())),
+                Cell::new(clean(&truncate(&d.message, MAX_TEXT))),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+    }
+    for e in &policy.errors {
+        writeln!(out, "  - not loaded: {}", clean(e))?;
+    }
+    Ok(())
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -624,7 +719,7 @@ mod tests {
         assert!(!plain.contains("Vulnerabilities") && !plain.contains("Secrets"), "{plain}");
         let opts = TableOptions {
             hide_packages: true,
-            scanners: ScannersRan { vuln: true, secret: true, misconfig: false },
+            scanners: ScannersRan { vuln: true, secret: true, misconfig: false, license: false },
             ..Default::default()
         };
         let text = render_str(&r, opts);

@@ -280,7 +280,7 @@ fn junit_suites_cases_and_outcomes() {
     assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"palisade\" tests=\"9\" failures=\"6\""), "{xml}");
     let suites = parse_junit(&xml);
     let names: Vec<&str> = suites.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["vulnerabilities", "secrets", "misconfigurations"]);
+    assert_eq!(names, ["vulnerabilities", "secrets", "misconfigurations", "licenses"]);
     let outcomes: BTreeMap<&str, Vec<&str>> =
         suites.iter().map(|(n, cs)| (n.as_str(), cs.iter().map(|c| c.2.as_str()).collect())).collect();
     assert_eq!(outcomes["vulnerabilities"], ["failure", "failure", "skipped", "failure"]);
@@ -298,7 +298,7 @@ fn junit_suites_cases_and_outcomes() {
 
     let empty = String::from_utf8(render(&image_report(), Format::Junit)).expect("UTF-8");
     let suites = parse_junit(&empty);
-    assert_eq!(suites.len(), 3);
+    assert_eq!(suites.len(), 4);
     assert!(suites.iter().all(|(_, cs)| cs.is_empty()), "no findings, no test cases");
 }
 

@@ -108,13 +108,23 @@ fn licences_round_trip() {
         (
             "org.apache.logging.log4j:log4j-core",
             "app/lib/log4j-core-2.14.1.jar",
-            vec!["Apache License, Version 2.0"],
+            // Normalised on the way out: `Apache License, Version 2.0` is SPDX `Apache-2.0`.
+            vec!["Apache-2.0"],
         ),
-        ("Django", "app/requirements.txt", vec!["BSD License", "LicenseRef-django-extra"]),
     ] {
         assert_eq!(find(&cdx, name, path).licenses, want, "CycloneDX {name}");
         assert_eq!(find(&spdx, name, path).licenses, want, "SPDX {name}");
     }
+    // `BSD License` (a trove classifier) is normalised to BSD-3-Clause; with a LicenseRef beside it CycloneDX
+    // writes one expression, SPDX splits it at the top-level AND.
+    assert_eq!(
+        find(&cdx, "Django", "app/requirements.txt").licenses,
+        ["BSD-3-Clause AND LicenseRef-django-extra"]
+    );
+    assert_eq!(
+        find(&spdx, "Django", "app/requirements.txt").licenses,
+        ["BSD-3-Clause", "LicenseRef-django-extra"]
+    );
     // CycloneDX carries several licences with an expression as one expression.
     assert_eq!(find(&cdx, "ring", "app/Cargo.lock").licenses, ["(MIT AND ISC) AND OpenSSL"]);
     // SPDX splits at the top-level AND.

@@ -445,8 +445,8 @@ fn spdx_security_refs_and_reviews_of_the_policy_report() {
         "{text}"
     );
     assert!(text.contains("suppressed: ignored by ") && text.contains("formatMsgNoLookups"), "{text}");
-    // The declared licence is carried, as an extracted licence when it is not SPDX.
-    assert_eq!(log4j["licenseDeclared"], "LicenseRef-Apache-License--Version-2.0");
+    // The declared licence is carried, normalised to SPDX (`Apache License, Version 2.0`).
+    assert_eq!(log4j["licenseDeclared"], "Apache-2.0");
 }
 
 #[test]

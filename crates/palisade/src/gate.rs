@@ -2,6 +2,7 @@
 
 use crate::commands::common::PolicyOpts;
 use anyhow::{Context, Result};
+use palisade_core::findings::policy::PolicyResult;
 use palisade_core::{ScanReport, Severity, Warning};
 use palisade_policy::{GateOptions, PolicyOptions, Verdict};
 
@@ -48,6 +49,9 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOpts, allow_missing_db: bool)
     for e in &summary.expired_entries {
         report.warnings.push(Warning::new("policy", format!("expired ignore entry no longer applies: {e}")));
     }
+    if let Some(bundle) = &opts.policy {
+        report.policy = Some(evaluate_bundle(report, bundle)?);
+    }
     let gate = GateOptions {
         exit_code: opts.exit_code,
         threshold: None,
@@ -58,5 +62,27 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOpts, allow_missing_db: bool)
         verdict: palisade_policy::verdict(report, &gate),
         suppressed: summary.suppressed,
         filtered: summary.filtered,
+    })
+}
+
+/// Evaluate the bundle's gates and report policies on the finished report. A bundle that cannot be read at
+/// all stops the command; a policy file that does not load is listed and fails the gate, and the rest runs.
+fn evaluate_bundle(report: &ScanReport, path: &std::path::Path) -> Result<PolicyResult> {
+    use palisade_policy::engine::{Budget, Origin, Subject, SubjectKind, evaluate_all};
+    let bundle = palisade_policy::bundle::Bundle::read(path)?;
+    let compiled = bundle.compile();
+    let subject = Subject {
+        kind: SubjectKind::ScanReport,
+        value: serde_json::to_value(report).context("serialising the report for the policy bundle")?,
+        origin: Origin::default(),
+        admission: Default::default(),
+    };
+    let decisions = evaluate_all(&compiled.policies, &subject, &Budget::default());
+    let name = if compiled.name.is_empty() { path.display().to_string() } else { compiled.name };
+    Ok(PolicyResult {
+        bundle: name,
+        version: compiled.version,
+        decisions,
+        errors: compiled.errors.iter().map(ToString::to_string).collect(),
     })
 }

@@ -1,7 +1,7 @@
 //! One scan, start to end: open the target, stream it once through every enabled scanner, assemble the report.
 
 use crate::commands::GlobalOpts;
-use crate::commands::common::{CheckOpts, ImageOpts, PkgType, ScannerName, SecretOpts};
+use crate::commands::common::{CheckOpts, ImageOpts, LicenseOpts, PkgType, ScannerName, SecretOpts};
 use crate::commands::scan::ScanOpts;
 use crate::ui::ProgressUi;
 use anyhow::{Context, Result, bail};
@@ -55,6 +55,8 @@ pub struct Scanners {
     pub max_file_size: u64,
     pub secret_opts: SecretOpts,
     pub check_opts: CheckOpts,
+    /// The licence scanner and its options, when it runs.
+    pub license: Option<LicenseOpts>,
 }
 
 impl Scanners {
@@ -71,6 +73,7 @@ impl Scanners {
             max_file_size: opts.walk.max_file_size,
             secret_opts: opts.secret.clone(),
             check_opts: opts.checks.clone(),
+            license: chosen.contains(&ScannerName::License).then(|| opts.license.clone()),
         }
     }
 
@@ -151,12 +154,20 @@ fn run(
     layer_cache: Option<LayerCache>,
     progress: &Arc<Progress>,
 ) -> Result<ScanReport> {
+    // A bad licence policy fails before the scan, not after it.
+    let license_policy = scanners.license.as_ref().map(LicenseOpts::policy).transpose()?;
     let mut report = match spec {
         TargetSpec::Sbom(path) => scan_sbom(path)?,
         TargetSpec::Config(paths) => scan_config(paths, scanners, progress)?,
-        _ => scan_artifact(spec, image, scanners, layer_cache, progress)?,
+        _ => scan_artifact(spec, image, scanners, layer_cache, progress, license_policy.as_ref())?,
     };
     report.packages.retain(|p| scanners.keeps(p));
+    if let (Some(policy), TargetSpec::Sbom(_)) = (&license_policy, spec) {
+        // The SBOM's packages carry their declared licences; there are no files to read.
+        let out = palisade_license::LicenseSink::new(false).finish(&mut report.packages, policy, |_, _| true);
+        report.licenses = out.findings;
+        report.warnings.extend(out.warnings);
+    }
     set_end_of_life(&mut report);
     if scanners.vuln {
         progress.set_stage("matching vulnerabilities");
@@ -212,6 +223,7 @@ fn scan_artifact(
     scanners: &Scanners,
     layer_cache: Option<LayerCache>,
     progress: &Arc<Progress>,
+    license_policy: Option<&palisade_license::Policy>,
 ) -> Result<ScanReport> {
     let (target, history) = match spec {
         TargetSpec::ImageArchive(p) => (Target::ImageArchive { path: p.clone() }, false),
@@ -254,6 +266,7 @@ fn scan_artifact(
     let hardening = config_sink.is_some()
         && matches!(spec, TargetSpec::ImageArchive(_) | TargetSpec::Registry(_) | TargetSpec::Rootfs(_));
     let fs_sink = hardening.then(FsSink::new);
+    let license_sink = scanners.license.as_ref().map(|o| palisade_license::LicenseSink::new(o.license_full));
 
     // The inventory is always collected: reports list it, and `vuln` matches it.
     let mut sinks: Vec<&dyn FileSink> = vec![&inventory];
@@ -266,6 +279,9 @@ fn scan_artifact(
     if let Some(s) = &fs_sink {
         sinks.push(s);
     }
+    if let Some(s) = &license_sink {
+        sinks.push(s);
+    }
     let scanned = palisade_artifact::scan(&target, &opts, &palisade_artifact::Fanout(sinks))?;
 
     let inv = inventory.finish(|path, layer| scanned.tree.is_live(path, layer));
@@ -276,6 +292,12 @@ fn scan_artifact(
     report.not_inventoried = inv.not_inventoried;
     report.warnings = scanned.warnings;
     report.warnings.extend(inv.warnings);
+    if let (Some(sink), Some(policy)) = (license_sink, license_policy) {
+        progress.set_stage("classifying licences");
+        let out = sink.finish(&mut report.packages, policy, |path, layer| scanned.tree.is_live(path, layer));
+        report.licenses = out.findings;
+        report.warnings.extend(out.warnings);
+    }
     if let Some(sink) = secret_sink {
         report.secrets = sink.finish(&scanned.tree);
     }

@@ -40,6 +40,7 @@ pub fn emit(report: &ScanReport, format: Format, mut out: OutputFile) -> Result<
                     vuln: report.ran("vuln"),
                     secret: report.ran("secret"),
                     misconfig: report.ran("misconfig"),
+                    license: report.ran("license"),
                 },
             };
             palisade_report::table::render(report, &opts, &mut out)?;

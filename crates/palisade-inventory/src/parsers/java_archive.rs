@@ -121,6 +121,7 @@ impl JavaArchive {
             if let Some(n) = f.nested_path {
                 p.metadata.insert("nested_path".into(), n);
             }
+            p.licenses = f.licenses;
             out.packages.push(p);
         }
         Ok(())
@@ -135,6 +136,8 @@ struct Found {
     version: String,
     source: &'static str,
     nested_path: Option<String>,
+    /// Licence names from the `pom.xml` beside `pom.properties`, or the manifest's `Bundle-License`.
+    licenses: Vec<String>,
 }
 
 /// State of the walk over one scanned file and everything nested in it.
@@ -193,12 +196,26 @@ impl Walk {
             match props.get("version").filter(|v| !v.is_empty()) {
                 Some(version) if !group.is_empty() && !artifact.is_empty() => {
                     identified = true;
+                    let (group, artifact, version) =
+                        (group.to_string(), artifact.to_string(), version.clone());
+                    let pom_xml = format!("{}pom.xml", entry.trim_end_matches("pom.properties"));
+                    let licenses = match zip.index_for_name(&pom_xml) {
+                        Some(x) => match self.read_entry(&mut zip, x, self.limits.max_meta_entry) {
+                            Ok(b) => pom_licenses(&String::from_utf8_lossy(&b)),
+                            Err(e) => {
+                                self.warnings.push(format!("{display}!/{pom_xml}: {e}"));
+                                Vec::new()
+                            }
+                        },
+                        None => Vec::new(),
+                    };
                     self.found.push(Found {
-                        group: Some(group.to_string()),
-                        artifact: artifact.to_string(),
-                        version: version.clone(),
+                        group: Some(group),
+                        artifact,
+                        version,
                         source: "pom.properties",
                         nested_path: nested.map(str::to_string),
+                        licenses,
                     });
                 }
                 _ => self.warnings.push(format!("{display}!/{entry}: no groupId/artifactId/version")),
@@ -218,7 +235,9 @@ impl Walk {
             // may still identify.
             if let Some((group, artifact, version, source)) = identify_without_pom(file_name, &manifest) {
                 let nested_path = nested.map(str::to_string);
-                self.found.push(Found { group, artifact, version, source, nested_path });
+                let licenses =
+                    manifest.get("Bundle-License").map(|l| vec![l.trim().to_string()]).unwrap_or_default();
+                self.found.push(Found { group, artifact, version, source, nested_path, licenses });
             }
         }
 
@@ -272,6 +291,37 @@ impl Walk {
         }
         Ok(buf)
     }
+}
+
+/// The `<name>` (else `<url>`) of each `<license>` under `<project><licenses>` of a `pom.xml`. A light scan,
+/// not a full XML parse: Maven writes these elements plainly, and only the five predefined entities are
+/// decoded.
+fn pom_licenses(xml: &str) -> Vec<String> {
+    let Some(start) = xml.find("<licenses>") else { return Vec::new() };
+    let end = xml[start..].find("</licenses>").map(|e| start + e).unwrap_or(xml.len());
+    let block = &xml[start..end];
+    let tag = |s: &str, t: &str| -> Option<String> {
+        let open = format!("<{t}>");
+        let a = s.find(&open)? + open.len();
+        let b = s[a..].find(&format!("</{t}>"))? + a;
+        let v = s[a..b].trim();
+        let v = v.strip_prefix("<![CDATA[").and_then(|v| v.strip_suffix("]]>")).unwrap_or(v);
+        let v = v
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&");
+        (!v.trim().is_empty()).then(|| v.split_whitespace().collect::<Vec<_>>().join(" "))
+    };
+    block
+        .split("<license>")
+        .skip(1)
+        .filter_map(|l| {
+            let l = l.split("</license>").next().unwrap_or(l);
+            tag(l, "name").or_else(|| tag(l, "url"))
+        })
+        .collect()
 }
 
 /// `META-INF/maven/<group>/<artifact>/pom.properties`
@@ -472,6 +522,27 @@ mod tests {
         let mut w = Walk { budget: limits.max_total, limits, found: Vec::new(), warnings: Vec::new() };
         w.archive(Cursor::new(data), path, None, 0).unwrap();
         w
+    }
+
+    #[test]
+    fn pom_xml_licences() {
+        let xml = b"<project><licenses><license><name>The Apache Software License, Version 2.0</name>\
+            <url>https://www.apache.org/licenses/LICENSE-2.0.txt</url></license>\
+            <license><url>https://opensource.org/licenses/MIT</url></license></licenses></project>";
+        let jar = zip_of(
+            &[
+                ("META-INF/maven/com.example/lib/pom.properties", &pom("com.example", "lib", "1.0")),
+                ("META-INF/maven/com.example/lib/pom.xml", xml),
+            ],
+            false,
+        );
+        let out = parse_at("app/lib/lib-1.0.jar", &jar).unwrap();
+        assert_eq!(
+            out.packages[0].licenses,
+            ["The Apache Software License, Version 2.0", "https://opensource.org/licenses/MIT"]
+        );
+        assert!(pom_licenses("<project><name>x</name></project>").is_empty());
+        assert_eq!(pom_licenses("<licenses><license><name>A &amp; B</name></license></licenses>"), ["A & B"]);
     }
 
     #[test]

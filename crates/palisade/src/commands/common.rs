@@ -16,6 +16,8 @@ pub enum ScannerName {
     Misconfig,
     /// List the package inventory in the table too (JSON and SBOM reports always carry it).
     Package,
+    /// Licences of packages (declared, Debian copyright files) and licence files, classified and gated.
+    License,
 }
 
 impl ScannerName {
@@ -25,6 +27,7 @@ impl ScannerName {
             ScannerName::Secret => "secret",
             ScannerName::Misconfig => "misconfig",
             ScannerName::Package => "package",
+            ScannerName::License => "license",
         }
     }
 }
@@ -223,6 +226,59 @@ pub struct PolicyOpts {
     /// OpenVEX document(s): `not_affected` and `fixed` statements suppress matching vulnerabilities.
     #[arg(long, value_name = "FILE")]
     pub vex: Vec<PathBuf>,
+    /// Policy bundle (a directory with `palisade-policy.yaml`, or one policy file) applied to the report:
+    /// its `deny` decisions and load errors fail the gate with --exit-code, or 1 when that is 0.
+    #[arg(long, value_name = "BUNDLE")]
+    pub policy: Option<PathBuf>,
+}
+
+/// The licence scanner's options (see docs/licenses.md).
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Licences")]
+pub struct LicenseOpts {
+    /// Also match the headers of source files against licence texts (slower).
+    #[arg(long)]
+    pub license_full: bool,
+    /// Only these licences pass (SPDX ids, `ID WITH EXCEPTION`); every other licence fails the gate.
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub license_allow: Vec<String>,
+    /// These licences fail the gate (SPDX ids; `GPL-3.0` also covers `-only` and `-or-later`).
+    #[arg(long, value_delimiter = ',', value_name = "LIST")]
+    pub license_deny: Vec<String>,
+    /// Licences of these categories fail the gate: forbidden, restricted, reciprocal, notice, permissive,
+    /// unencumbered, unknown.
+    #[arg(long, value_delimiter = ',', value_name = "CATEGORIES")]
+    pub license_fail_on: Vec<String>,
+    /// What an unknown licence (not read, or not in the category table) does: warn, fail, ignore.
+    #[arg(long, value_name = "ACTION", default_value = "warn")]
+    pub license_unknown: String,
+}
+
+impl LicenseOpts {
+    /// The policy these options describe; errors name the flag and the value.
+    pub fn policy(&self) -> anyhow::Result<palisade_license::Policy> {
+        let fail_on = self
+            .license_fail_on
+            .iter()
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| s.parse::<palisade_license::Category>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| anyhow::anyhow!("--license-fail-on: {e}"))?;
+        let unknown = self
+            .license_unknown
+            .parse::<palisade_license::UnknownAction>()
+            .map_err(|e| anyhow::anyhow!("--license-unknown: {e}"))?;
+        palisade_license::Policy::new(&self.license_allow, &self.license_deny, &fail_on, unknown)
+            .map_err(|e| anyhow::anyhow!(e))
+    }
+
+    /// True when a licence flag was given.
+    pub fn any_given(&self) -> bool {
+        self.license_full
+            || !self.license_allow.is_empty()
+            || !self.license_deny.is_empty()
+            || !self.license_fail_on.is_empty()
+    }
 }
 
 /// How to reach images.

@@ -1,7 +1,7 @@
 //! `palisade scan image|rootfs|fs|repo|config|sbom`: one scan, its policy and its report.
 
 use super::common::{
-    CheckOpts, ImageOpts, PolicyOpts, ReportOpts, ScannerName, SecretOpts, VulnOpts, WalkOpts,
+    CheckOpts, ImageOpts, LicenseOpts, PolicyOpts, ReportOpts, ScannerName, SecretOpts, VulnOpts, WalkOpts,
 };
 use super::{EXIT_CODES_HELP, GlobalOpts};
 use crate::pipeline::{self, Scanners, TargetSpec};
@@ -78,8 +78,8 @@ pub enum ScanTarget {
 #[derive(Args, Debug, Clone, Default)]
 #[command(next_help_heading = "Scanners")]
 pub struct ScanOpts {
-    /// Scanners to run, comma-separated: `vuln`, `secret`, `misconfig`, `package` [default: vuln,secret;
-    /// `config`: misconfig; `sbom`: vuln]. The package inventory is always collected.
+    /// Scanners to run, comma-separated: `vuln`, `secret`, `misconfig`, `license`, `package` [default:
+    /// vuln,secret; `config`: misconfig; `sbom`: vuln]. The package inventory is always collected.
     #[arg(long, value_delimiter = ',', value_enum)]
     pub scanners: Vec<ScannerName>,
     #[command(flatten)]
@@ -90,6 +90,8 @@ pub struct ScanOpts {
     pub secret: SecretOpts,
     #[command(flatten)]
     pub checks: CheckOpts,
+    #[command(flatten)]
+    pub license: LicenseOpts,
     #[command(flatten)]
     pub policy: PolicyOpts,
     #[command(flatten)]
@@ -103,8 +105,13 @@ struct Applicable {
     default: &'static [ScannerName],
 }
 
-const ARTIFACT: &[ScannerName] =
-    &[ScannerName::Vuln, ScannerName::Secret, ScannerName::Misconfig, ScannerName::Package];
+const ARTIFACT: &[ScannerName] = &[
+    ScannerName::Vuln,
+    ScannerName::Secret,
+    ScannerName::Misconfig,
+    ScannerName::License,
+    ScannerName::Package,
+];
 const DEFAULT: &[ScannerName] = &[ScannerName::Vuln, ScannerName::Secret];
 
 fn applicable(spec: &TargetSpec) -> Applicable {
@@ -116,7 +123,7 @@ fn applicable(spec: &TargetSpec) -> Applicable {
         },
         TargetSpec::Sbom(_) => Applicable {
             kind: "sbom",
-            allowed: &[ScannerName::Vuln, ScannerName::Package],
+            allowed: &[ScannerName::Vuln, ScannerName::License, ScannerName::Package],
             default: &[ScannerName::Vuln],
         },
         _ => Applicable { kind: "", allowed: ARTIFACT, default: DEFAULT },
@@ -184,6 +191,9 @@ pub fn scan_and_report(
     default_format: Format,
 ) -> Result<ExitCode> {
     let chosen = choose_scanners(&spec, &opts.scanners)?;
+    if opts.license.any_given() && !chosen.contains(&ScannerName::License) {
+        bail!("the --license-* options need the licence scanner: add `--scanners license`");
+    }
     let format = opts.report.format_or(default_format);
     // A bad output path fails in a second, not after a ten-minute scan.
     render::check(opts.report.output.as_deref())?;

@@ -1,0 +1,279 @@
+//! Palisade's own gates over scan results: plain YAML documents (`apiVersion: palisade.dev/v1`,
+//! `kind: Gate`) that say which findings of a scan report fail it.
+//!
+//! ```yaml
+//! apiVersion: palisade.dev/v1
+//! kind: Gate
+//! metadata: {name: no-fixable-critical}
+//! spec:
+//!   action: deny                      # deny (default) | warn | audit
+//!   scope: {images: ["registry.acme.io/**"], paths: ["services/**"], namespaces: [prod-*]}
+//!   vulnerabilities: {severities: [CRITICAL, HIGH], fixable: true, minAge: 30d, ecosystems: [npm]}
+//!   secrets: {severities: [CRITICAL]}
+//!   misconfigurations: {groups: ["pss:restricted"], ids: ["PAL-DF-*"]}
+//!   image: {registries: [registry.acme.io], runAsRoot: false, maxAge: 90d}
+//!   waivers:
+//!     - {id: CVE-2024-0001, owner: team-a, reason: not reachable, expires: 2027-01-31}
+//! ```
+//!
+//! Within a section every listed condition must hold (an empty list places no condition); each finding that
+//! meets them is one decision. Findings already suppressed by an ignore file or VEX never count. A finding
+//! matched by a live waiver gives an `audit` decision naming the waiver instead; an expired waiver no longer
+//! waives and is itself a `warn` decision, so the expiry is seen. Gates evaluate scan reports
+//! ([`SubjectKind::ScanReport`]); `palisade scan --policy` hands them the report it just made.
+
+mod duration;
+mod spec;
+mod view;
+
+use crate::bundle::{Bundle, BundleFile, Document};
+use crate::engine::{
+    Action, Decision, Language, LoadError, ObjectRef, Outcome, Policy, SourceLocation, Subject, SubjectKind,
+};
+use spec::{GateSpec, RawGate, Scope, Waiver};
+use view::{ReportView, Waivable};
+
+/// One compiled gate.
+#[derive(Debug)]
+pub struct Gate {
+    name: String,
+    source: SourceLocation,
+    spec: GateSpec,
+}
+
+/// Load every `Gate` document of the bundle.
+pub fn load(bundle: &Bundle, policies: &mut Vec<Box<dyn Policy>>, errors: &mut Vec<LoadError>) {
+    for (file, doc) in bundle.documents(crate::bundle::Role::Policy(Language::Gate)) {
+        match compile(file, doc) {
+            Ok(gate) => policies.push(Box::new(gate)),
+            Err(e) => errors.push(e),
+        }
+    }
+}
+
+/// Compile one `Gate` document; errors name the file, the document's line and the field.
+pub fn compile(file: &BundleFile, doc: &Document) -> Result<Gate, LoadError> {
+    let err = |message: String| LoadError { location: file.at(doc.line, 0), message, unsupported: false };
+    let raw: RawGate = serde_path_to_error::deserialize(&doc.value).map_err(|e| {
+        let segments: Vec<String> = e.path().to_string().split('.').map(str::to_owned).collect();
+        let (line, column) = doc.locate(&segments);
+        LoadError {
+            location: file.at(line, column),
+            message: format!("Gate {:?}: {}: {}", doc.name(), e.path(), e.inner()),
+            unsupported: false,
+        }
+    })?;
+    if raw.api_version != "palisade.dev/v1" {
+        return Err(err(format!(
+            "Gate {:?}: apiVersion {} is not palisade.dev/v1",
+            raw.metadata.name, raw.api_version
+        )));
+    }
+    debug_assert_eq!(raw.kind, "Gate");
+    let spec = GateSpec::compile(raw.spec).map_err(|m| {
+        // Messages start with the field they are about (`spec.waivers[0].reason: ...`): point at it.
+        let field = m.split(':').next().unwrap_or("");
+        let segments: Vec<&str> = field.split(['.', '[', ']']).filter(|s| !s.is_empty()).collect();
+        let (line, column) = doc.locate(&segments);
+        LoadError {
+            location: file.at(line, column),
+            message: format!("Gate {:?}: {m}", raw.metadata.name),
+            unsupported: false,
+        }
+    })?;
+    Ok(Gate { name: raw.metadata.name, source: file.at(doc.line, 0), spec })
+}
+
+impl Policy for Gate {
+    fn language(&self) -> Language {
+        Language::Gate
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn selects(&self, subject: &Subject) -> bool {
+        if subject.kind != SubjectKind::ScanReport {
+            return false;
+        }
+        match ReportView::read(&subject.value) {
+            Ok(report) => scope_selects(&self.spec.scope, &report, namespace_of(subject)),
+            // A report that does not read is an error decision, not a silent pass.
+            Err(_) => true,
+        }
+    }
+
+    fn evaluate(&self, subject: &Subject, _budget: &crate::engine::Budget) -> Vec<Decision> {
+        let object = subject.reference();
+        let report = match ReportView::read(&subject.value) {
+            Ok(r) => r,
+            Err(e) => {
+                return vec![self.decision(
+                    object,
+                    "report",
+                    format!("not a Palisade scan report: {e}"),
+                    Action::Deny,
+                    Outcome::Error,
+                )];
+            }
+        };
+        let object = report.object_ref(object);
+        let namespace = namespace_of(subject);
+        let now = jiff::Timestamp::now();
+        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let mut out = Vec::new();
+        let mut used_expired = vec![false; self.spec.waivers.len()];
+        let mut emit = |out: &mut Vec<Decision>, finding: &dyn Waivable, rule: &str, message: String| {
+            if !finding.path().is_none_or(|p| self.spec.scope.paths.as_ref().is_none_or(|g| g.is_match(p))) {
+                return;
+            }
+            match self.waiver_for(finding, &report, namespace, today) {
+                Some((w, false)) => out.push(self.decision(
+                    object.clone(),
+                    "waived",
+                    format!(
+                        "{message}: waived by waiver {} ({}{}{})",
+                        w.index,
+                        owner(w),
+                        w.reason,
+                        expiry(w)
+                    ),
+                    Action::Audit,
+                    Outcome::Violation,
+                )),
+                Some((w, true)) => {
+                    used_expired[w.index] = true;
+                    out.push(self.decision(
+                        object.clone(),
+                        rule,
+                        message,
+                        self.spec.action,
+                        Outcome::Violation,
+                    ));
+                }
+                None => out.push(self.decision(
+                    object.clone(),
+                    rule,
+                    message,
+                    self.spec.action,
+                    Outcome::Violation,
+                )),
+            }
+        };
+        if let Some(rule) = &self.spec.vulns {
+            for v in report.vulnerabilities.iter().filter(|v| v.suppressed.is_none()) {
+                if let Some(message) = view::vuln_violation(rule, v, now) {
+                    emit(&mut out, v, "vulnerabilities", message);
+                }
+            }
+        }
+        if let Some(rule) = &self.spec.secrets {
+            for s in report.secrets.iter().filter(|s| s.suppressed.is_none()) {
+                if let Some(message) = view::secret_violation(rule, s) {
+                    emit(&mut out, s, "secrets", message);
+                }
+            }
+        }
+        if let Some(rule) = &self.spec.misconfigs {
+            for m in report.misconfigurations.iter().filter(|m| m.suppressed.is_none()) {
+                if let Some(message) = view::misconfig_violation(rule, m) {
+                    emit(&mut out, m, "misconfigurations", message);
+                }
+            }
+        }
+        if let Some(rule) = &self.spec.image {
+            for (name, message) in view::image_violations(rule, &report, now) {
+                emit(&mut out, &view::ImageFact(name), name, message);
+            }
+        }
+        for (w, used) in self.spec.waivers.iter().zip(used_expired) {
+            if used {
+                out.push(self.decision(
+                    object.clone(),
+                    "waiver-expired",
+                    format!(
+                        "waiver {} for {} ({}{}) expired on {}: the finding it waived counts again",
+                        w.index,
+                        w.id_text,
+                        owner(w),
+                        w.reason,
+                        w.expires.map(|d| d.to_string()).unwrap_or_default()
+                    ),
+                    Action::Warn,
+                    Outcome::Violation,
+                ));
+            }
+        }
+        if let Some(prefix) = &self.spec.message {
+            for d in out.iter_mut().filter(|d| d.rule != "waived" && d.rule != "waiver-expired") {
+                d.message = format!("{prefix}: {}", d.message);
+            }
+        }
+        out
+    }
+}
+
+/// The namespace of an admission subject, when known.
+fn namespace_of(subject: &Subject) -> Option<&str> {
+    subject.admission.namespace_object.as_ref()?.pointer("/metadata/name")?.as_str()
+}
+
+fn owner(w: &Waiver) -> String {
+    if w.owner.is_empty() { String::new() } else { format!("{}: ", w.owner) }
+}
+
+fn expiry(w: &Waiver) -> String {
+    w.expires.map(|d| format!(", until {d}")).unwrap_or_default()
+}
+
+/// Whether a scope selects a report: image globs on the artifact name and tags, namespace globs on the
+/// admission namespace (a scope with namespaces never selects a report scanned outside admission).
+fn scope_selects(scope: &Scope, report: &ReportView, namespace: Option<&str>) -> bool {
+    let images = scope.images.as_ref().is_none_or(|g| report.image_names().any(|n| g.is_match(n)));
+    let namespaces = scope.namespaces.as_ref().is_none_or(|g| namespace.is_some_and(|n| g.is_match(n)));
+    images && namespaces
+}
+
+impl Gate {
+    fn decision(
+        &self,
+        object: ObjectRef,
+        rule: &str,
+        message: String,
+        action: Action,
+        outcome: Outcome,
+    ) -> Decision {
+        Decision {
+            language: Language::Gate,
+            policy: self.name.clone(),
+            rule: rule.to_string(),
+            object,
+            message,
+            action,
+            outcome,
+            source: Some(self.source.clone()),
+        }
+    }
+
+    /// The first waiver matching `finding`, and whether it has expired (it expires at the start of its
+    /// `expires` day).
+    fn waiver_for(
+        &self,
+        finding: &dyn Waivable,
+        report: &ReportView,
+        namespace: Option<&str>,
+        today: jiff::civil::Date,
+    ) -> Option<(&Waiver, bool)> {
+        self.spec.waivers.iter().find_map(|w| {
+            let id = w.id.as_ref().is_none_or(|g| finding.ids().iter().any(|i| g.is_match(i)));
+            let package = w.package.as_ref().is_none_or(|g| finding.packages().iter().any(|p| g.is_match(p)));
+            let path = w.path.as_ref().is_none_or(|g| finding.path().is_some_and(|p| g.is_match(p)));
+            let scope = scope_selects(&w.scope, report, namespace);
+            (id && package && path && scope).then(|| (w, w.expires.is_some_and(|d| d <= today)))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

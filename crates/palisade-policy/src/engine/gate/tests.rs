@@ -1,0 +1,193 @@
+use crate::bundle::Bundle;
+use crate::engine::{Action, Budget, Decision, Origin, Subject, SubjectKind, evaluate_all};
+use serde_json::{Value, json};
+
+fn bundle(gates: &str) -> crate::bundle::Compiled {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(d.path().join("gates.yaml"), gates).unwrap();
+    let b = Bundle::read(d.path()).unwrap();
+    b.compile()
+}
+
+fn report() -> Value {
+    json!({
+        "schema_version": 1,
+        "tool": {"name": "palisade", "version": "0"},
+        "created": "2026-01-01T00:00:00Z",
+        "artifact": {
+            "kind": "image", "name": "nginx:1.25", "repo_tags": ["nginx:1.25"],
+            "config": {"user": "", "created": "2020-01-01T00:00:00Z"}
+        },
+        "packages": [],
+        "vulnerabilities": [
+            {"id": "CVE-2024-0001", "aliases": ["GHSA-aaaa"], "package_name": "openssl", "package_version": "3.0.1",
+             "installed_version": "3.0.1", "ecosystem": "debian", "purl": "pkg:deb/debian/openssl@3.0.1",
+             "locations": [{"path": "var/lib/dpkg/status"}], "fixed_version": "3.0.2", "status": "fixed",
+             "severity": "critical", "published": "2024-01-01T00:00:00Z"},
+            {"id": "CVE-2026-0002", "package_name": "lodash", "package_version": "4.17.20",
+             "installed_version": "4.17.20", "ecosystem": "npm", "purl": "pkg:npm/lodash@4.17.20",
+             "locations": [{"path": "app/package-lock.json"}], "status": "affected", "severity": "high"},
+            {"id": "CVE-2024-0003", "package_name": "zlib", "package_version": "1", "installed_version": "1",
+             "ecosystem": "debian", "purl": "pkg:deb/debian/zlib@1", "locations": [], "fixed_version": "2",
+             "status": "fixed", "severity": "critical", "suppressed": "ignored by .trivyignore"}
+        ],
+        "secrets": [
+            {"rule_id": "aws-access-key-id", "title": "AWS", "severity": "critical", "path": "app/.env", "line": 3,
+             "column": 1, "redacted": "AKIA****", "fingerprint": "x"}
+        ],
+        "misconfigurations": [
+            {"check_id": "PAL-PSS-001", "title": "t", "severity": "high", "file": "k8s/pod.yaml", "line": 7,
+             "column": 3, "message": "privileged", "remediation": "r"}
+        ]
+    })
+}
+
+fn run(gates: &str) -> Vec<Decision> {
+    let compiled = bundle(gates);
+    assert!(compiled.errors.is_empty(), "{:?}", compiled.errors);
+    let subject = Subject {
+        kind: SubjectKind::ScanReport,
+        value: report(),
+        origin: Origin::default(),
+        admission: Default::default(),
+    };
+    evaluate_all(&compiled.policies, &subject, &Budget::default())
+}
+
+const HEAD: &str = "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {name: g}\n";
+
+#[test]
+fn fixable_critical_vulnerabilities_fail_and_suppressed_ones_do_not_count() {
+    let d = run(&format!("{HEAD}spec: {{vulnerabilities: {{severities: [CRITICAL], fixable: true}}}}\n"));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].action, Action::Deny);
+    assert_eq!(d[0].rule, "vulnerabilities");
+    assert!(d[0].message.starts_with("CVE-2024-0001 (critical) in openssl 3.0.1"), "{}", d[0].message);
+    assert!(d[0].message.contains("fixed in 3.0.2"), "{}", d[0].message);
+    assert_eq!(d[0].object.kind.as_deref(), Some("Image"));
+    assert_eq!(d[0].object.name.as_deref(), Some("nginx:1.25"));
+}
+
+#[test]
+fn age_ecosystem_package_and_id_conditions() {
+    // Published in 2024: older than 30 days. The npm finding has no publication date: it cannot count.
+    let d = run(&format!("{HEAD}spec: {{vulnerabilities: {{minAge: 30d}}}}\n"));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].message.contains("published"), "{}", d[0].message);
+    let d = run(&format!("{HEAD}spec: {{vulnerabilities: {{ecosystems: [npm], packages: ['lod*']}}}}\n"));
+    assert_eq!(d.len(), 1);
+    assert!(d[0].message.contains("no fix yet"));
+    let d = run(&format!("{HEAD}spec: {{vulnerabilities: {{ids: ['GHSA-*']}}}}\n"));
+    assert_eq!(d.len(), 1);
+    assert!(d[0].message.starts_with("CVE-2024-0001"));
+}
+
+#[test]
+fn secrets_misconfigurations_by_group_and_action() {
+    let d = run(&format!(
+        "{HEAD}spec: {{action: warn, secrets: {{}}, misconfigurations: {{groups: ['pss:baseline']}}}}\n"
+    ));
+    assert_eq!(d.len(), 2, "{d:#?}");
+    assert!(d.iter().all(|d| d.action == Action::Warn));
+    assert!(d.iter().any(|d| d.message == "secret aws-access-key-id (critical) in app/.env:3"));
+    assert!(d.iter().any(|d| d.message.starts_with("PAL-PSS-001 (high) in k8s/pod.yaml:7")));
+    let d = run(&format!("{HEAD}spec: {{misconfigurations: {{ids: ['PAL-DF-*']}}}}\n"));
+    assert!(d.is_empty());
+}
+
+#[test]
+fn image_facts() {
+    let d = run(&format!(
+        "{HEAD}spec: {{image: {{registries: [registry.acme.io], runAsRoot: false, maxAge: 90d}}}}\n"
+    ));
+    let rules: Vec<_> = d.iter().map(|d| d.rule.as_str()).collect();
+    assert_eq!(rules, ["image.registries", "image.runAsRoot", "image.maxAge"], "{d:#?}");
+    assert!(d[0].message.contains("docker.io/library/nginx"), "{}", d[0].message);
+    let d = run(&format!("{HEAD}spec: {{image: {{registries: [docker.io/library]}}}}\n"));
+    assert!(d.is_empty(), "{d:#?}");
+}
+
+#[test]
+fn scope_selects_images_and_paths() {
+    let d = run(&format!("{HEAD}spec: {{scope: {{images: ['ghcr.io/**']}}, secrets: {{}}}}\n"));
+    assert!(d.is_empty());
+    let d =
+        run(&format!("{HEAD}spec: {{scope: {{paths: ['app/**']}}, secrets: {{}}, vulnerabilities: {{}}}}\n"));
+    assert_eq!(d.len(), 2, "{d:#?}");
+    // Namespaced gates never select a report scanned outside admission.
+    let d = run(&format!("{HEAD}spec: {{scope: {{namespaces: [prod]}}, secrets: {{}}}}\n"));
+    assert!(d.is_empty());
+}
+
+#[test]
+fn waivers_audit_and_expired_waivers_warn() {
+    let d = run(&format!(
+        "{HEAD}spec:\n  vulnerabilities: {{severities: [CRITICAL]}}\n  waivers:\n\
+         \x20   - {{id: CVE-2024-0001, owner: team-a, reason: not reachable, expires: 2999-01-01}}\n"
+    ));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!((d[0].rule.as_str(), d[0].action), ("waived", Action::Audit));
+    assert!(d[0].message.contains("team-a: not reachable, until 2999-01-01"), "{}", d[0].message);
+    let d = run(&format!(
+        "{HEAD}spec:\n  vulnerabilities: {{severities: [CRITICAL]}}\n  waivers:\n\
+         \x20   - {{package: 'pkg:deb/debian/openssl*', reason: accepted, expires: 2001-01-01}}\n"
+    ));
+    let rules: Vec<_> = d.iter().map(|d| (d.rule.as_str(), d.action)).collect();
+    assert_eq!(rules, [("vulnerabilities", Action::Deny), ("waiver-expired", Action::Warn)], "{d:#?}");
+    assert!(d[1].message.contains("expired on 2001-01-01"), "{}", d[1].message);
+}
+
+#[test]
+fn bad_gates_are_load_errors_naming_file_line_and_field() {
+    let c = bundle(&format!(
+        "{HEAD}spec: {{vulnerabilities: {{severity: [HIGH]}}}}\n---\n{HEAD}spec: {{action: block, secrets: {{}}}}\n\
+         ---\n{HEAD}spec: {{}}\n---\n{HEAD}spec: {{secrets: {{}}, waivers: [{{id: X, reason: ''}}]}}\n---\n\
+         {HEAD}spec: {{misconfigurations: {{groups: [nope]}}}}\n---\n{HEAD}spec: {{image: {{maxAge: soon}}}}\n"
+    ));
+    assert!(c.policies.is_empty());
+    let msgs: Vec<String> = c.errors.iter().map(|e| e.to_string()).collect();
+    assert_eq!(msgs.len(), 6, "{msgs:#?}");
+    assert!(
+        msgs[0].contains(
+            "gates.yaml:4:26: error: Gate \"g\": spec.vulnerabilities.severity: unknown field `severity`"
+        ),
+        "{}",
+        msgs[0]
+    );
+    assert!(
+        msgs[1].contains("gates.yaml:9:8:") && msgs[1].contains("not one of deny, warn, audit"),
+        "{}",
+        msgs[1]
+    );
+    assert!(msgs[2].contains("needs at least one of"), "{}", msgs[2]);
+    assert!(msgs[3].contains("gates.yaml:19:") && msgs[3].contains("needs a reason"), "{}", msgs[3]);
+    assert!(msgs[4].contains("no check is in the group \"nope\""), "{}", msgs[4]);
+    assert!(msgs[5].contains("spec.image.maxAge"), "{}", msgs[5]);
+}
+
+#[test]
+fn not_a_report_is_an_error_decision() {
+    let compiled = bundle(&format!("{HEAD}spec: {{secrets: {{}}}}\n"));
+    let subject = Subject {
+        kind: SubjectKind::ScanReport,
+        value: json!({"artifact": 3}),
+        origin: Origin::default(),
+        admission: Default::default(),
+    };
+    let d = evaluate_all(&compiled.policies, &subject, &Budget::default());
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].outcome, crate::engine::Outcome::Error);
+    // Gates never select Kubernetes objects.
+    let pod = Subject::object(json!({"apiVersion": "v1", "kind": "Pod"}), Origin::default());
+    assert!(evaluate_all(&compiled.policies, &pod, &Budget::default()).is_empty());
+}
+
+#[test]
+fn repository_names() {
+    use super::view::repository;
+    assert_eq!(repository("nginx"), "docker.io/library/nginx");
+    assert_eq!(repository("nginx:1.25"), "docker.io/library/nginx");
+    assert_eq!(repository("bitnami/redis:7"), "docker.io/bitnami/redis");
+    assert_eq!(repository("localhost:5000/app:1@sha256:ab"), "localhost:5000/app");
+    assert_eq!(repository("ghcr.io/a/b@sha256:ab"), "ghcr.io/a/b");
+}
