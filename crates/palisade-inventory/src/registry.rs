@@ -36,6 +36,17 @@ pub fn all() -> Vec<Box<dyn Parser>> {
         Box::new(parsers::nuget_packages_config::NugetPackagesConfig),
         Box::new(parsers::nuget_central_versions::NugetCentralVersions),
         Box::new(parsers::nuget_assets::NugetProjectAssets),
+        Box::new(parsers::pylock::Pylock),
+        Box::new(parsers::pdm_lock::PdmLock),
+        Box::new(parsers::bun_lock::BunLock),
+        Box::new(parsers::pubspec_lock::PubspecLock),
+        Box::new(parsers::swift_resolved::SwiftPackageResolved),
+        Box::new(parsers::podfile_lock::PodfileLock),
+        Box::new(parsers::mix_lock::MixLock),
+        Box::new(parsers::conan_lock::ConanLock),
+        Box::new(parsers::renv_lock::RenvLock),
+        Box::new(parsers::stack_lock::StackLock),
+        Box::new(parsers::julia_manifest::JuliaManifest),
         // Project manifests: they name the root projects of the lockfiles beside them.
         Box::new(parsers::project_manifest::ProjectManifest),
         // Manifests of formats not read: listed in the report as not inventoried.

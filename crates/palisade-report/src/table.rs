@@ -108,6 +108,18 @@ pub fn render(report: &ScanReport, opts: &TableOptions, out: &mut dyn Write) -> 
         writeln!(out, "{} {} ({})", style.bold("Packages:"), report.packages.len(), summary.join(", "))?;
     }
 
+    if !report.not_inventoried.is_empty() {
+        writeln!(
+            out,
+            "{} {} (formats Palisade does not read; their packages are not listed):",
+            style.bold("Not inventoried:"),
+            plural(report.not_inventoried.len(), "manifest")
+        )?;
+        for n in &report.not_inventoried {
+            writeln!(out, "  - {}: {} ({})", clean(&n.path), clean(&n.format), clean(&n.hint))?;
+        }
+    }
+
     if !report.gaps.is_empty() {
         writeln!(out, "{} the results below do not cover everything:", style.bold("INCOMPLETE:"))?;
         for g in &report.gaps {

@@ -30,7 +30,10 @@ pub fn scheme_for(key: &str) -> Scheme {
         "rocky linux" | "almalinux" | "red hat" | "opensuse" | "suse" | "mageia" | "openeuler"
         | "photon os" | "azure linux" | "fedora" => Scheme::Rpm,
         "pypi" => Scheme::Pep440,
-        "npm" | "crates.io" | "hex" | "pub" | "swifturl" => Scheme::Semver,
+        "npm" | "crates.io" | "hex" | "pub" | "swifturl" | "julia" => Scheme::Semver,
+        "cran" => Scheme::Cran,
+        "hackage" => Scheme::Hackage,
+        "conancenter" => Scheme::Conan,
         "go" => Scheme::Go,
         "maven" => Scheme::Maven,
         "rubygems" => Scheme::RubyGems,
@@ -211,7 +214,33 @@ mod tests {
         assert_eq!(name_key("go", "github.com/BurntSushi/toml"), "github.com/BurntSushi/toml");
         assert_eq!(scheme_for("alpine:v3.19"), Scheme::Apk);
         assert_eq!(scheme_for("ubuntu:22.04:lts"), Scheme::Dpkg);
-        assert_eq!(scheme_for("hackage"), Scheme::Generic);
+        assert_eq!(scheme_for("hackage"), Scheme::Hackage);
+        assert_eq!(scheme_for("cran"), Scheme::Cran);
+        assert_eq!(scheme_for("conancenter"), Scheme::Conan);
+        assert_eq!(scheme_for("julia"), Scheme::Semver);
+        assert_eq!(scheme_for("swifturl"), Scheme::Semver);
+        assert_eq!(scheme_for("unknown-eco"), Scheme::Generic);
+    }
+
+    /// Issue 13: the new language ecosystems match under their OSV names; CocoaPods has no OSV ecosystem.
+    #[test]
+    fn new_language_ecosystems() {
+        let loc = palisade_core::Location::new("x", None);
+        for (eco, name, key) in [
+            (Ecosystem::Pub, "http", "pub"),
+            (Ecosystem::Hex, "plug", "hex"),
+            (Ecosystem::Swift, "github.com/apple/swift-nio", "swifturl"),
+            (Ecosystem::Cran, "rlang", "cran"),
+            (Ecosystem::Hackage, "aeson", "hackage"),
+            (Ecosystem::Julia, "JSON", "julia"),
+            (Ecosystem::Conan, "openssl", "conancenter"),
+        ] {
+            let p = Package::new(eco, name, "1.0.0", loc.clone(), "t");
+            let k = match_key(None, &p).unwrap();
+            assert_eq!((k.ecosystem.as_str(), k.name.as_str()), (key, name));
+        }
+        let pod = Package::new(Ecosystem::CocoaPods, "Alamofire", "5.8.1", loc, "t");
+        assert_eq!(match_key(None, &pod), None);
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub struct UpdateConfig {
 }
 
 /// OSV ecosystems fetched by [`UpdateConfig::default`] from the public OSV bucket.
-pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 11] = [
+pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 18] = [
     "PyPI",
     "npm",
     "crates.io",
@@ -66,6 +66,13 @@ pub const DEFAULT_OSV_ECOSYSTEMS: [&str; 11] = [
     "RubyGems",
     "Packagist",
     "NuGet",
+    "Pub",
+    "Hex",
+    "SwiftURL",
+    "CRAN",
+    "Hackage",
+    "Julia",
+    "ConanCenter",
     "Debian",
     "Alpine",
     "Ubuntu",

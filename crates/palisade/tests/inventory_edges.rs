@@ -99,3 +99,41 @@ fn not_inventoried_in_the_table() {
     assert!(table.contains("Not inventoried: 2 manifests"), "{table}");
     assert!(table.contains("java/build.gradle: Gradle build script"), "{table}");
 }
+
+/// Formats read across files: a child POM completed from its parent and a BOM in the tree; a `go.sum` adding
+/// the indirect modules of a Go 1.16 `go.mod`.
+#[test]
+fn poms_and_go_sums_across_files() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-inventory/tests/fixtures");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    for rel in
+        ["maven/pom.xml", "maven/app/pom.xml", "maven/bom/pom.xml", "go/go116/go.mod", "go/go116/go.sum"]
+    {
+        write(root, rel, &std::fs::read_to_string(fixtures.join(rel)).unwrap());
+    }
+    let out = palisade(&["scan", "fs", ".", "--scanners", "secret", "--format", "json"], root);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let find = |name: &str| -> Vec<String> {
+        report["packages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["name"] == name)
+            .map(|p| {
+                format!("{} {}", p["version"].as_str().unwrap(), p["locations"][0]["path"].as_str().unwrap())
+            })
+            .collect()
+    };
+    assert_eq!(find("com.fasterxml.jackson.core:jackson-databind"), ["2.15.2 maven/app/pom.xml"]);
+    assert_eq!(find("org.apache.commons:commons-lang3"), ["3.12.0 maven/app/pom.xml"]);
+    assert_eq!(find("gopkg.in/yaml.v3"), ["v0.0.0-20210107192922-496545a6307b go/go116/go.sum"]);
+    assert_eq!(find("github.com/stretchr/testify"), ["v1.7.0 go/go116/go.mod"]);
+    let projects: Vec<&str> =
+        report["projects"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert!(
+        projects.contains(&"com.example:app") && projects.contains(&"example.com/legacy"),
+        "{projects:?}"
+    );
+}

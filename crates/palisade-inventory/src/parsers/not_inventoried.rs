@@ -5,9 +5,9 @@
 //! The parser reads nothing from the file: it records the format and which lockfiles would cover it. After
 //! the walk, [`resolve`] lists each manifest with no covering lockfile read in its directory (or, for
 //! formats with workspaces, in a directory above) as "not inventoried" in the report
-//! (`ScanReport::not_inventoried`), once per file. Manifests of installed dependencies (under
-//! `node_modules/`, `vendor/`, a module or registry cache, `site-packages/`) are not the project's and are not
-//! listed.
+//! (`ScanReport::not_inventoried`), once per file. Manifests of installed dependencies and toolchains (under
+//! `node_modules/`, `vendor/`, `site-packages/`, a module or registry cache, `~/.cargo`, `~/.pyenv`, a
+//! `python3.x` library, `usr/lib/`, `usr/share/`, ...) are not the project's and are not listed.
 
 use super::lang_common::{MAX_FILE_SIZE, file_name};
 use crate::{Input, Output, ParseError, Parser, parent_dir};
@@ -166,12 +166,39 @@ const KINDS: &[Kind] = &[
     },
 ];
 
-/// Path parts under which manifests belong to installed dependencies, not to the project.
-const DEPENDENCY_DIRS: &[&str] =
-    &["node_modules/", "vendor/", "pkg/mod/", ".cargo/registry/", "site-packages/", "dist-packages/", ".m2/"];
+/// Directory names under which manifests belong to installed dependencies, toolchains or caches, not to a
+/// project.
+const DEPENDENCY_DIRS: &[&str] = &[
+    "node_modules",
+    "vendor",
+    "site-packages",
+    "dist-packages",
+    ".m2",
+    ".cargo",
+    ".rustup",
+    ".pyenv",
+    ".gradle",
+    ".nuget",
+    "gems",
+    "rustlib",
+    "registry",
+    "mod",
+];
+
+/// System locations where manifests come with installed software (`usr/lib/google-cloud-sdk/...`, a Python's
+/// own test suite): not the scanned project's.
+const SYSTEM_PREFIXES: &[&str] =
+    &["usr/lib/", "usr/lib64/", "usr/share/", "usr/local/lib/", "lib/", "var/lib/"];
 
 fn kind_of(path: &str) -> Option<&'static Kind> {
-    if DEPENDENCY_DIRS.iter().any(|d| path.starts_with(d) || path.contains(&format!("/{d}"))) {
+    if SYSTEM_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return None;
+    }
+    let dir = parent_dir(path);
+    let installed = dir.split('/').any(|seg| {
+        DEPENDENCY_DIRS.contains(&seg) || seg.starts_with("python2") || seg.starts_with("python3")
+    });
+    if installed {
         return None;
     }
     let name = file_name(path);

@@ -6,7 +6,7 @@ use quick_xml::XmlVersion;
 use quick_xml::events::Event;
 use std::collections::BTreeMap;
 
-/// An element's name and its attributes.
+/// An element's local name and attributes.
 pub type Element = (String, BTreeMap<String, String>);
 
 /// Every element named one of `names` (local name, case-sensitive), in order, with its attributes (names

@@ -7,11 +7,13 @@
 
 pub mod apk;
 pub mod composer;
+pub mod conan;
 pub mod dpkg;
 pub mod generic;
 pub mod golang;
 pub mod maven;
 pub mod nuget;
+pub mod numeric;
 pub mod pep440;
 pub mod rpm;
 pub mod rubygems;
@@ -43,7 +45,7 @@ pub enum Scheme {
     Apk,
     /// RHEL family, SUSE, Fedora, Amazon Linux (rpmvercmp).
     Rpm,
-    /// Semantic Versioning 2.0 (npm, crates.io, Hex, Pub).
+    /// Semantic Versioning 2.0 (npm, crates.io, Hex, Pub, SwiftURL, Julia).
     Semver,
     /// Go modules (SemVer with `v`, pseudo-versions, `+incompatible`) and the Go toolchain (`go1.21.3`).
     Go,
@@ -57,6 +59,12 @@ pub enum Scheme {
     NuGet,
     /// Composer / Packagist.
     Composer,
+    /// CRAN (R `package_version`: numbers separated by `.` or `-`).
+    Cran,
+    /// Hackage (Haskell PVP: numbers separated by `.`).
+    Hackage,
+    /// ConanCenter (Conan 2 version order).
+    Conan,
     /// Anything else: dot-separated numbers and words.
     Generic,
 }
@@ -74,6 +82,9 @@ impl Scheme {
             Scheme::RubyGems => "rubygems",
             Scheme::NuGet => "nuget",
             Scheme::Composer => "composer",
+            Scheme::Cran => "cran",
+            Scheme::Hackage => "hackage",
+            Scheme::Conan => "conan",
             Scheme::Generic => "generic",
         }
     }
@@ -95,6 +106,9 @@ impl Scheme {
             Scheme::RubyGems => Version::RubyGems(rubygems::GemVersion::parse(s)?),
             Scheme::NuGet => Version::NuGet(nuget::NuGetVersion::parse(s)?),
             Scheme::Composer => Version::Composer(composer::ComposerVersion::parse(s)?),
+            Scheme::Cran => Version::Numeric(numeric::NumericVersion::cran(s)?),
+            Scheme::Hackage => Version::Numeric(numeric::NumericVersion::hackage(s)?),
+            Scheme::Conan => Version::Conan(conan::ConanVersion::parse(s)?),
             Scheme::Generic => Version::Generic(generic::GenericVersion::parse(s)?),
         })
     }
@@ -117,6 +131,8 @@ pub enum Version {
     RubyGems(rubygems::GemVersion),
     NuGet(nuget::NuGetVersion),
     Composer(composer::ComposerVersion),
+    Numeric(numeric::NumericVersion),
+    Conan(conan::ConanVersion),
     Generic(generic::GenericVersion),
 }
 
@@ -133,6 +149,8 @@ impl Version {
             (Version::RubyGems(a), Version::RubyGems(b)) => a.cmp(b),
             (Version::NuGet(a), Version::NuGet(b)) => a.cmp(b),
             (Version::Composer(a), Version::Composer(b)) => a.cmp(b),
+            (Version::Numeric(a), Version::Numeric(b)) => a.cmp(b),
+            (Version::Conan(a), Version::Conan(b)) => a.cmp(b),
             (Version::Generic(a), Version::Generic(b)) => a.cmp(b),
             _ => return None,
         })
