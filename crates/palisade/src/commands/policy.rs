@@ -77,6 +77,10 @@ pub struct EvalArgs {
     /// Time limit of each policy evaluation on one input, in milliseconds.
     #[arg(long, default_value_t = 2000, value_name = "MS")]
     pub timeout_ms: u64,
+    /// Evaluate on one thread and print timings on stderr: bundle compile time, per-object latency
+    /// (p50, p99, max) and objects per second (what `bench/policy.sh` reads).
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(Args, Debug)]
@@ -232,7 +236,9 @@ fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 }
 
 fn eval(a: EvalArgs) -> Result<ExitCode> {
+    let compile_started = std::time::Instant::now();
     let (_, compiled) = compile(&a.bundle, a.rego_version.as_ref())?;
+    let compile_time = compile_started.elapsed();
     let mut problems: Vec<String> =
         compiled.errors.iter().filter(|e| !e.unsupported).map(ToString::to_string).collect();
     for e in compiled.errors.iter().filter(|e| e.unsupported) {
@@ -269,7 +275,13 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
         })
         .collect();
     let timeout = std::time::Duration::from_millis(a.timeout_ms);
-    let decisions = evaluate(&policies, &subjects, timeout);
+    let decisions = if a.timings {
+        let (decisions, times) = evaluate_timed(&policies, &subjects, timeout);
+        eprintln!("{}", timing_summary(compile_time, policies.len(), &times));
+        decisions
+    } else {
+        evaluate(&policies, &subjects, timeout)
+    };
     for p in &problems {
         eprintln!("{p}");
     }
@@ -328,6 +340,50 @@ pub fn evaluate(
             .collect();
         handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
     })
+}
+
+/// Evaluate on the current thread only, timing each subject (every policy that selects it).
+fn evaluate_timed(
+    policies: &[&dyn Policy],
+    subjects: &[Subject],
+    timeout: std::time::Duration,
+) -> (Vec<Decision>, Vec<std::time::Duration>) {
+    let mut out = Vec::new();
+    let mut times = Vec::with_capacity(subjects.len());
+    for s in subjects {
+        let started = std::time::Instant::now();
+        for p in policies.iter().filter(|p| p.selects(s)) {
+            let budget = Budget { deadline: Some(started + timeout), ..Budget::default() };
+            out.extend(p.evaluate(s, &budget));
+        }
+        times.push(started.elapsed());
+    }
+    (out, times)
+}
+
+/// `timings: compiled 42 policies in 91.2 ms; 4537 objects on one thread in 1.23 s: p50 120 µs, p99 800 µs,
+/// max 2.1 ms, 3688 objects/s`.
+fn timing_summary(compile: std::time::Duration, policies: usize, times: &[std::time::Duration]) -> String {
+    let mut sorted = times.to_vec();
+    sorted.sort();
+    let at = |q: f64| -> f64 {
+        if sorted.is_empty() {
+            return 0.0;
+        }
+        let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
+        sorted[i].as_secs_f64() * 1e6
+    };
+    let total: f64 = times.iter().map(|t| t.as_secs_f64()).sum();
+    let rate = if total > 0.0 { times.len() as f64 / total } else { 0.0 };
+    format!(
+        "timings: compiled {policies} policies in {:.1} ms; {} objects on one thread in {total:.3} s: \
+         p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs, {rate:.0} objects/s",
+        compile.as_secs_f64() * 1e3,
+        times.len(),
+        at(0.50),
+        at(0.99),
+        at(1.0),
+    )
 }
 
 fn action_name(a: Action) -> &'static str {
