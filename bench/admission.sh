@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Admission webhook benchmark: `palisade admission serve` pinned to one core, load from `hey` (Debian
+# package) on the other, over HTTPS. Bundle: Pod Security "restricted" (Kyverno podSecurity), 20 Rego
+# (gatekeeper-library general templates with their first suite constraint) and 10 CEL
+# (ValidatingAdmissionPolicies of the VAP corpus); body: an AdmissionReview of a Deployment written by
+# `kubectl create deployment --dry-run=client`. Rows: 1,000 requests/s for 20 s (p50/p99, errors), then
+# saturation (no rate limit), then peak RSS. Prints a markdown table.
+#
+#   cargo build --release && bash bench/admission.sh
+# Kyverno publishes p99 of 80-182 ms at 50 virtual users for 16 PSS policies; their figure includes the API
+# server, ours is the webhook alone over loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${PALISADE:-target/release/palisade}
+data=${DATA:-../shared/data}
+secs=${SECS:-20}
+[ -x "$bin" ] || { echo "no $bin: cargo build --release first" >&2; exit 1; }
+command -v hey >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq hey >/dev/null; }
+for f in "$data/policy/gatekeeper-general.tar.gz" "$data/policy/vap-cel.tar.gz"; do
+  [ -f "$f" ] || { echo "skipped: $f is absent" >&2; exit 0; }
+done
+work=$(mktemp -d)
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
+tar xzf "$data/policy/gatekeeper-general.tar.gz" -C "$work"
+tar xzf "$data/policy/vap-cel.tar.gz" -C "$work"
+mkdir -p "$work/b/gatekeeper" "$work/b/kyverno" "$work/b/vap"
+python3 - "$work" crates/palisade-admission/tests/fixtures/objects/deployment.json <<'PY'
+import json, os, sys, shutil, yaml
+work, deployment = sys.argv[1], sys.argv[2]
+general = os.path.join(work, "gatekeeper-general/library/general")
+n = 0
+for name in sorted(os.listdir(general)):
+    suite = os.path.join(general, name, "suite.yaml")
+    if not os.path.isfile(suite) or n == 20:
+        continue
+    test = yaml.safe_load(open(suite))["tests"][0]
+    shutil.copy(os.path.join(general, name, test["template"]), f"{work}/b/gatekeeper/{name}-template.yaml")
+    shutil.copy(os.path.join(general, name, test["constraint"]), f"{work}/b/gatekeeper/{name}-constraint.yaml")
+    n += 1
+m = 0
+for root, _, files in sorted(os.walk(os.path.join(work, "vap-cel/test"))):
+    for f in sorted(files):
+        text = open(os.path.join(root, f)).read()
+        if "kind: ValidatingAdmissionPolicy" in text and m < 10:
+            m += 1
+            shutil.copy(os.path.join(root, f), f"{work}/b/vap/{m:02d}-{f}")
+obj = json.load(open(deployment))
+review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+    "uid": "bench", "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+    "resource": {"group": "apps", "version": "v1", "resource": "deployments"},
+    "namespace": "prod", "name": "web", "operation": "CREATE",
+    "userInfo": {"username": "ci", "groups": ["system:authenticated"]}, "object": obj, "dryRun": False}}
+json.dump(review, open(f"{work}/body.json", "w"))
+PY
+cat > "$work/b/kyverno/pss-restricted.yaml" <<'YAML'
+apiVersion: kyverno.io/v1
+kind: ClusterPolicy
+metadata: {name: pss-restricted}
+spec:
+  validationFailureAction: Enforce
+  rules:
+    - name: restricted
+      match: {any: [{resources: {kinds: [Pod]}}]}
+      validate:
+        podSecurity: {level: restricted, version: latest}
+YAML
+taskset -c 0 "$bin" admission serve --bundle "$work/b" --self-signed "$work/certs" --listen 127.0.0.1:0 \
+  >"$work/server.out" 2>"$work/server.err" &
+pid=$!
+for _ in $(seq 100); do grep -q 'listening on' "$work/server.out" 2>/dev/null && break; sleep 0.1; done
+port=$(grep -o 'https://127.0.0.1:[0-9]*' "$work/server.out" | sed 's/.*://')
+[ -n "$port" ] || { echo "server did not start:" >&2; cat "$work/server.err" >&2; exit 1; }
+url="https://127.0.0.1:$port/validate"
+# -host: hey 0.1.4 sends the URL's host:port as the TLS server name, which is not a valid SNI name.
+load() { taskset -c 1 hey -z "${secs}s" -host localhost -m POST -T application/json -D "$work/body.json" "$@" "$url"; }
+load -c 10 -q 20 >/dev/null # warm-up
+rate=$(load -c 20 -q 50)
+sat=$(load -c 50)
+rss=$(awk '/VmHWM/ {print int($2/1024)}' "/proc/$pid/status")
+# Non-200 responses plus transport errors: `[code] N responses` and `[N] error text` lines.
+errors() {
+  echo "$1" | awk '/Status code distribution/ {m=1; next} /Error distribution/ {m=2; next}
+    m == 1 && $1 ~ /^\[[0-9]+\]$/ && $1 != "[200]" {s += $2}
+    m == 2 && $1 ~ /^\[[0-9]+\]$/ {gsub(/[][]/, "", $1); s += $1}
+    END {print s+0}'
+}
+pct() { echo "$1" | awk -v p="$2" '$1 == p"%" && $2 == "in" {printf "%.2f ms", $3 * 1000}'; }
+rps() { echo "$1" | awk '/Requests\/sec/ {printf "%.0f", $2}'; }
+echo "Admission webhook, one server core ($(uname -m)), hey on the other core, HTTPS on loopback; $(ls "$work/b/gatekeeper" | wc -l | awk '{print $1/2}') Rego, $(ls "$work/b/vap" | wc -l) CEL, 1 Kyverno podSecurity policy; Deployment body."
+echo
+echo "| load | requests/s | p50 | p99 | non-200 | peak RSS |"
+echo "|---|---|---|---|---|---|"
+echo "| 1,000/s target (20 workers x 50/s) | $(rps "$rate") | $(pct "$rate" 50) | $(pct "$rate" 99) | $(errors "$rate") | |"
+echo "| saturation (50 workers) | $(rps "$sat") | $(pct "$sat" 50) | $(pct "$sat" 99) | $(errors "$sat") | $rss MB |"
