@@ -318,3 +318,44 @@ fn a_thousand_idle_connections_do_not_block_reviews() {
     assert_eq!(s.curl("/healthz", None).0, 200);
     assert!(s.stop().success());
 }
+
+#[test]
+fn audit_reports_a_cluster_dump_by_namespace() {
+    // A `kubectl get -A -o json` dump: a List of what runs, one object in kube-system (left out).
+    let obj = |f: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(fixtures().join("objects").join(f)).unwrap()).unwrap()
+    };
+    let mut system = obj("pod-privileged.json");
+    system["metadata"]["namespace"] = json!("kube-system");
+    let mut team = obj("pod-privileged.json");
+    team["metadata"]["namespace"] = json!("team-a");
+    let dump = json!({"apiVersion": "v1", "kind": "List", "items": [
+        obj("deployment.json"), obj("pod-privileged.json"), obj("pod.json"), team, system
+    ]});
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dump.json"), serde_json::to_vec(&dump).unwrap()).unwrap();
+    let run = |format: &str| {
+        Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(["admission", "audit", "--bundle"])
+            .arg(fixtures().join("bundle"))
+            .arg(dir.path().join("dump.json"))
+            .args(["--format", format, "--exit-code", "3"])
+            .output()
+            .unwrap()
+    };
+    let out = run("json");
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["namespaces"]["prod"]["objects"], 3);
+    assert_eq!(v["namespaces"]["prod"]["deny"], 1);
+    assert_eq!(v["namespaces"]["team-a"]["deny"], 1);
+    assert!(v["namespaces"].get("kube-system").is_none(), "{:#}", v["namespaces"]);
+    let out = run("table");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Audit with bundle admission-fixture 2.0.0: 4 objects"), "{text}");
+    assert!(
+        text.lines().any(|l| l.starts_with("team-a") && l.split_whitespace().nth(2) == Some("1")),
+        "{text}"
+    );
+    assert!(text.contains("deny  Pod/team-a/debug [disallow-privileged/privileged-containers]"), "{text}");
+}

@@ -15,6 +15,29 @@ pub enum AdmissionCommand {
     /// Serve AdmissionReview requests over HTTPS (`POST /validate`), decided by a policy bundle; also
     /// `/healthz`, `/readyz` and `/metrics`.
     Serve(Box<ServeArgs>),
+    /// Audit what already runs: evaluate the objects of `kubectl get -A -o yaml` dumps (Lists) or
+    /// directories of manifests with the same bundle, and report the decisions by namespace.
+    Audit(AuditArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// Policy bundle, as for `serve`.
+    #[arg(long, value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+    /// Dumps (`kubectl get deploy,ds,sts,pods -A -o yaml > dump.yaml`), manifests or directories.
+    #[arg(value_name = "PATH", required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Namespaces left out, as the webhook leaves them out.
+    #[arg(long, value_name = "NAMESPACE", value_delimiter = ',', default_value = "kube-system")]
+    pub exclude_namespace: Vec<String>,
+    /// `table` (by namespace, then every decision) or `json`.
+    #[arg(long, default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+    /// Exit with this code when a deny decision (or an evaluation error, or a policy file that does not
+    /// load) is found.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub exit_code: u8,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -83,7 +106,121 @@ pub struct ServeArgs {
 pub fn run(command: AdmissionCommand, global: &GlobalOpts) -> Result<ExitCode> {
     match command {
         AdmissionCommand::Serve(args) => serve(*args, global),
+        AdmissionCommand::Audit(args) => audit(args),
     }
+}
+
+/// Per namespace: objects evaluated and decisions by action.
+#[derive(Debug, Default)]
+struct NamespaceAudit {
+    objects: usize,
+    deny: usize,
+    warn: usize,
+    audit: usize,
+    error: usize,
+}
+
+fn audit(a: AuditArgs) -> Result<ExitCode> {
+    use crate::commands::policy::{collect_files, compile, evaluate, read_input};
+    use palisade_policy::engine::{Action, DEFAULT_NAMESPACE, Outcome, Policy, SubjectKind};
+    let (_, compiled) = compile(&a.bundle, None)?;
+    let mut problems: Vec<String> =
+        compiled.errors.iter().filter(|e| !e.unsupported).map(ToString::to_string).collect();
+    let mut subjects = Vec::new();
+    for input in &a.inputs {
+        let mut files = Vec::new();
+        collect_files(input, &mut files)?;
+        for f in files {
+            match std::fs::read_to_string(&f) {
+                Ok(text) => subjects.extend(read_input(&f, &text, &mut problems)),
+                Err(e) => problems.push(format!("{}: cannot read: {e}", f.display())),
+            }
+        }
+    }
+    let namespace_of = |s: &palisade_policy::engine::Subject| -> String {
+        s.value.pointer("/metadata/namespace").and_then(|v| v.as_str()).unwrap_or("").to_string()
+    };
+    subjects.retain(|s| {
+        s.kind == SubjectKind::KubernetesObject && !a.exclude_namespace.contains(&namespace_of(s))
+    });
+    // As the webhook: conftest policies of the default namespace only.
+    let policies: Vec<&dyn Policy> = compiled
+        .policies
+        .iter()
+        .map(|p| p.as_ref())
+        .filter(|p| p.namespace().is_none_or(|n| n == DEFAULT_NAMESPACE))
+        .collect();
+    let mut by_ns: std::collections::BTreeMap<String, NamespaceAudit> = Default::default();
+    for s in &subjects {
+        by_ns.entry(namespace_of(s)).or_default().objects += 1;
+    }
+    let decisions = evaluate(&policies, &subjects, Duration::from_secs(2));
+    for d in &decisions {
+        let e = by_ns.entry(d.object.namespace.clone().unwrap_or_default()).or_default();
+        match (d.outcome, d.action) {
+            (Outcome::Error, _) => e.error += 1,
+            (_, Action::Deny) => e.deny += 1,
+            (_, Action::Warn) => e.warn += 1,
+            (_, Action::Audit) => e.audit += 1,
+        }
+    }
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    let mut out = std::io::stdout().lock();
+    use std::io::Write;
+    if a.format == "json" {
+        serde_json::to_writer_pretty(
+            &mut out,
+            &serde_json::json!({
+                "bundle": {"name": compiled.name, "version": compiled.version},
+                "namespaces": by_ns.iter().map(|(ns, c)| (ns.clone(), serde_json::json!({
+                    "objects": c.objects, "deny": c.deny, "warn": c.warn, "audit": c.audit, "error": c.error,
+                }))).collect::<serde_json::Map<_, _>>(),
+                "decisions": decisions,
+                "errors": problems,
+            }),
+        )?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "Audit with bundle {} {}: {} objects",
+            compiled.name,
+            compiled.version,
+            subjects.len()
+        )?;
+        writeln!(
+            out,
+            "{:<32} {:>8} {:>6} {:>6} {:>6} {:>6}",
+            "NAMESPACE", "OBJECTS", "DENY", "WARN", "AUDIT", "ERROR"
+        )?;
+        for (ns, c) in &by_ns {
+            let ns = if ns.is_empty() { "(cluster)" } else { ns.as_str() };
+            writeln!(
+                out,
+                "{ns:<32} {:>8} {:>6} {:>6} {:>6} {:>6}",
+                c.objects, c.deny, c.warn, c.audit, c.error
+            )?;
+        }
+        for d in &decisions {
+            let what = match d.outcome {
+                Outcome::Error => "error".to_string(),
+                _ => format!("{:?}", d.action).to_ascii_lowercase(),
+            };
+            writeln!(
+                out,
+                "{what:<5} {} [{}/{}] {}",
+                d.object,
+                d.policy,
+                d.rule,
+                d.message.replace('\n', " ")
+            )?;
+        }
+    }
+    let fails = !problems.is_empty()
+        || decisions.iter().any(|d| d.outcome == Outcome::Error || d.action == Action::Deny);
+    Ok(ExitCode::from(if fails { a.exit_code } else { EXIT_OK }))
 }
 
 fn serve(args: ServeArgs, _global: &GlobalOpts) -> Result<ExitCode> {

@@ -117,7 +117,7 @@ pub fn run(command: PolicyCommand) -> Result<ExitCode> {
     }
 }
 
-fn compile(bundle: &Path, rego_version: Option<&String>) -> Result<(Bundle, Compiled)> {
+pub fn compile(bundle: &Path, rego_version: Option<&String>) -> Result<(Bundle, Compiled)> {
     let mut b = Bundle::read(bundle)?;
     if let Some(v) = rego_version {
         b.manifest.rego_version = Some(v.clone());
@@ -203,7 +203,7 @@ fn subjects_of(value: Value, origin: Origin) -> Vec<Subject> {
     vec![Subject { kind: sk, value, origin, admission: Default::default() }]
 }
 
-fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+pub fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let meta = std::fs::metadata(path).with_context(|| format!("{}: cannot read", path.display()))?;
     if !meta.is_dir() {
         out.push(path.to_path_buf());
