@@ -78,6 +78,9 @@ struct State {
     tls: Reloading,
     metrics: Metrics,
     ready: AtomicBool,
+    /// One evaluation per core at a time: reviews queue here in arrival order instead of time-slicing a
+    /// core between many evaluation threads, which multiplies every review's latency.
+    evaluators: Semaphore,
 }
 
 /// Load and compile the bundle; any load error refuses it (at start: the server does not start; on reload:
@@ -157,6 +160,7 @@ pub async fn serve(
         tls,
         metrics,
         ready: AtomicBool::new(true),
+        evaluators: Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)),
         config,
     });
     on_ready(Running { local_addr });
@@ -358,8 +362,13 @@ async fn validate(state: &Arc<State>, req: Request<Incoming>) -> Response<Full<B
     };
     let compiled = state.bundle.read().map(|b| b.clone()).unwrap_or_else(|p| p.into_inner().clone());
     let settings = state.config.settings.clone();
-    let work = tokio::task::spawn_blocking(move || review::review(&body, &compiled.policies, &settings));
-    let reviewed = match tokio::time::timeout(state.config.request_timeout, work).await {
+    let deadline = tokio::time::Instant::from_std(started) + state.config.request_timeout;
+    let work = async {
+        // The semaphore is never closed, so acquiring only waits.
+        let _slot = state.evaluators.acquire().await;
+        tokio::task::spawn_blocking(move || review::review(&body, &compiled.policies, &settings)).await
+    };
+    let reviewed = match tokio::time::timeout_at(deadline, work).await {
         Ok(Ok(Ok(r))) => r,
         Ok(Ok(Err(bad))) => {
             state.metrics.errors.inc();
