@@ -27,27 +27,10 @@ pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"' EXIT
 tar xzf "$data/policy/gatekeeper-general.tar.gz" -C "$work"
 tar xzf "$data/policy/vap-cel.tar.gz" -C "$work"
-mkdir -p "$work/b/gatekeeper" "$work/b/kyverno" "$work/b/vap"
+python3 bench/policy_bundle.py "$work" "$work/b" 20 10
 python3 - "$work" crates/palisade-admission/tests/fixtures/objects/deployment.json <<'PY'
-import json, os, sys, shutil, yaml
+import json, sys
 work, deployment = sys.argv[1], sys.argv[2]
-general = os.path.join(work, "gatekeeper-general/library/general")
-n = 0
-for name in sorted(os.listdir(general)):
-    suite = os.path.join(general, name, "suite.yaml")
-    if not os.path.isfile(suite) or n == 20:
-        continue
-    test = yaml.safe_load(open(suite))["tests"][0]
-    shutil.copy(os.path.join(general, name, test["template"]), f"{work}/b/gatekeeper/{name}-template.yaml")
-    shutil.copy(os.path.join(general, name, test["constraint"]), f"{work}/b/gatekeeper/{name}-constraint.yaml")
-    n += 1
-m = 0
-for root, _, files in sorted(os.walk(os.path.join(work, "vap-cel/test"))):
-    for f in sorted(files):
-        text = open(os.path.join(root, f)).read()
-        if "kind: ValidatingAdmissionPolicy" in text and m < 10:
-            m += 1
-            shutil.copy(os.path.join(root, f), f"{work}/b/vap/{m:02d}-{f}")
 obj = json.load(open(deployment))
 review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
     "uid": "bench", "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
@@ -56,18 +39,6 @@ review = {"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "reque
     "userInfo": {"username": "ci", "groups": ["system:authenticated"]}, "object": obj, "dryRun": False}}
 json.dump(review, open(f"{work}/body.json", "w"))
 PY
-cat > "$work/b/kyverno/pss-restricted.yaml" <<'YAML'
-apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {name: pss-restricted}
-spec:
-  validationFailureAction: Enforce
-  rules:
-    - name: restricted
-      match: {any: [{resources: {kinds: [Pod]}}]}
-      validate:
-        podSecurity: {level: restricted, version: latest}
-YAML
 taskset -c 0 "$bin" admission serve --bundle "$work/b" --self-signed "$work/certs" --listen 127.0.0.1:0 \
   >"$work/server.out" 2>"$work/server.err" &
 pid=$!

@@ -23,39 +23,7 @@ tar xzf "$data/policy/gatekeeper-general.tar.gz" -C "$work"
 tar xzf "$data/policy/vap-cel.tar.gz" -C "$work"
 pods=$(find "$work/pod-security-admission" -name '*.yaml' -path '*testdata*' | wc -l)
 
-mkdir -p "$work/b/gatekeeper" "$work/b/kyverno" "$work/b/vap"
-python3 - "$work" <<'PY'
-import os, sys, shutil, yaml
-work = sys.argv[1]
-general = os.path.join(work, "gatekeeper-general/library/general")
-for name in sorted(os.listdir(general)):
-    suite = os.path.join(general, name, "suite.yaml")
-    if not os.path.isfile(suite):
-        continue
-    test = yaml.safe_load(open(suite))["tests"][0]
-    shutil.copy(os.path.join(general, name, test["template"]), f"{work}/b/gatekeeper/{name}-template.yaml")
-    shutil.copy(os.path.join(general, name, test["constraint"]), f"{work}/b/gatekeeper/{name}-constraint.yaml")
-vap = os.path.join(work, "vap-cel/test")
-n = 0
-for root, _, files in os.walk(vap):
-    for f in files:
-        text = open(os.path.join(root, f)).read()
-        if "kind: ValidatingAdmissionPolicy" in text:
-            n += 1
-            shutil.copy(os.path.join(root, f), f"{work}/b/vap/{n:02d}-{f}")
-PY
-cat > "$work/b/kyverno/pss-restricted.yaml" <<'YAML'
-apiVersion: kyverno.io/v1
-kind: ClusterPolicy
-metadata: {name: pss-restricted}
-spec:
-  validationFailureAction: Enforce
-  rules:
-    - name: restricted
-      match: {any: [{resources: {kinds: [Pod]}}]}
-      validate:
-        podSecurity: {level: restricted, version: latest}
-YAML
+python3 bench/policy_bundle.py "$work" "$work/b"
 
 row() { # label bundle-dir
   local out="$work/out.json" tfile="$work/time.txt" err="$work/err.txt"
