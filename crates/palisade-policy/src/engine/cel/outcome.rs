@@ -2,7 +2,7 @@
 //! evaluated. [`Policy::evaluate`](crate::engine::Policy::evaluate) keeps only the decisions; test runners
 //! (`kyverno-test.yaml`) need the pass/skip distinction too, which [`Explain`] gives.
 
-use crate::engine::{Budget, Decision, Outcome, Policy, Subject};
+use crate::engine::{Action, Budget, Decision, Language, Outcome, Policy, SourceLocation, Subject};
 
 /// The status of one rule on one subject.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,4 +60,27 @@ pub fn decisions(outcomes: Vec<RuleOutcome>) -> Vec<Decision> {
 /// Whether a decision is an error.
 pub fn is_error(d: &Decision) -> bool {
     d.outcome == Outcome::Error
+}
+
+/// A decision of the CEL policy `policy` (written at `source`) about `subject`: the one constructor the
+/// ValidatingAdmissionPolicy and ValidatingPolicy engines share.
+pub fn cel_decision(
+    policy: &str,
+    source: &SourceLocation,
+    subject: &Subject,
+    rule: String,
+    message: String,
+    action: Action,
+    outcome: Outcome,
+) -> Decision {
+    Decision {
+        language: Language::Cel,
+        policy: policy.to_string(),
+        rule,
+        object: subject.reference(),
+        message,
+        action,
+        outcome,
+        source: Some(source.clone()),
+    }
 }

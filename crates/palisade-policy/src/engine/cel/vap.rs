@@ -137,16 +137,7 @@ impl Vap {
         action: Action,
         outcome: Outcome,
     ) -> Decision {
-        Decision {
-            language: Language::Cel,
-            policy: self.name.clone(),
-            rule,
-            object: subject.reference(),
-            message,
-            action,
-            outcome,
-            source: Some(self.source.clone()),
-        }
+        super::outcome::cel_decision(&self.name, &self.source, subject, rule, message, action, outcome)
     }
 
     /// The params a binding selects for `subject`; `Err` when none is found and the binding denies then.

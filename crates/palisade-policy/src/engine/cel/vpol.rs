@@ -103,16 +103,7 @@ impl Vpol {
         action: Action,
         outcome: Outcome,
     ) -> Decision {
-        Decision {
-            language: Language::Cel,
-            policy: self.name.clone(),
-            rule,
-            object: subject.reference(),
-            message,
-            action,
-            outcome,
-            source: Some(self.source.clone()),
-        }
+        super::outcome::cel_decision(&self.name, &self.source, subject, rule, message, action, outcome)
     }
 }
 
