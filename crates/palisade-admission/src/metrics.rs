@@ -47,60 +47,58 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new() -> Metrics {
+        let requests = Family::<RequestLabels, Counter>::default();
+        let reviews = Family::<PathLabels, Counter>::default();
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        // 50 µs to about 1.6 s.
+        let latency = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
+        let bundle_info = Family::<BundleLabels, Gauge>::default();
+        let [fail_open, errors, rejected_connections, bundle_reload_failures, certificate_reloads] =
+            std::array::from_fn(|_| Counter::default());
         let mut registry = Registry::with_prefix("palisade_admission");
-        let m = Metrics {
-            requests: Family::default(),
-            reviews: Family::default(),
-            decisions: Family::default(),
-            // 50 µs to about 1.6 s.
-            latency: Histogram::new(exponential_buckets(0.000_05, 2.0, 16)),
-            fail_open: Counter::default(),
-            errors: Counter::default(),
-            rejected_connections: Counter::default(),
-            bundle_info: Family::default(),
-            bundle_reload_failures: Counter::default(),
-            certificate_reloads: Counter::default(),
-            registry: Registry::default(),
-        };
-        registry.register("requests", "HTTP requests by endpoint and status code", m.requests.clone());
+        registry.register("requests", "HTTP requests by endpoint and status code", requests.clone());
         registry.register(
             "reviews",
             "Admission reviews by how they were settled and whether admitted",
-            m.reviews.clone(),
+            reviews.clone(),
         );
-        registry.register("decisions", "Policy decisions by policy and action", m.decisions.clone());
-        registry.register(
-            "review_duration_seconds",
-            "Time to decide one admission review",
-            m.latency.clone(),
-        );
+        registry.register("decisions", "Policy decisions by policy and action", decisions.clone());
+        registry.register("review_duration_seconds", "Time to decide one admission review", latency.clone());
         registry.register(
             "fail_open",
             "Policies that could not be evaluated and were let through",
-            m.fail_open.clone(),
+            fail_open.clone(),
         );
         registry.register(
             "errors",
             "Reviews that could not be answered (bad requests, timeouts)",
-            m.errors.clone(),
+            errors.clone(),
         );
         registry.register(
             "rejected_connections",
             "Connections closed at once because the connection limit was reached",
-            m.rejected_connections.clone(),
+            rejected_connections.clone(),
         );
-        registry.register("bundle_info", "The policy bundle in use (value 1)", m.bundle_info.clone());
+        registry.register("bundle_info", "The policy bundle in use (value 1)", bundle_info.clone());
         registry.register(
             "bundle_reload_failures",
             "Bundle reloads refused because the new bundle had errors (the last good one stays)",
-            m.bundle_reload_failures.clone(),
+            bundle_reload_failures.clone(),
         );
-        registry.register(
-            "certificate_reloads",
-            "Serving certificate reloads",
-            m.certificate_reloads.clone(),
-        );
-        Metrics { registry, ..m }
+        registry.register("certificate_reloads", "Serving certificate reloads", certificate_reloads.clone());
+        Metrics {
+            registry,
+            requests,
+            reviews,
+            decisions,
+            latency,
+            fail_open,
+            errors,
+            rejected_connections,
+            bundle_info,
+            bundle_reload_failures,
+            certificate_reloads,
+        }
     }
 
     pub fn encode(&self) -> String {

@@ -122,7 +122,7 @@ fn bundle_stamp(path: &Path) -> Option<SystemTime> {
     latest
 }
 
-/// A running server's address and a handle to stop it.
+/// What a started server tells its caller: the address it is bound to.
 pub struct Running {
     pub local_addr: SocketAddr,
 }

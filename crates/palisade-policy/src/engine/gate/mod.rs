@@ -97,6 +97,10 @@ impl Policy for Gate {
         if subject.kind != SubjectKind::ScanReport {
             return false;
         }
+        if self.spec.scope.images.is_none() {
+            // Only an image scope needs the report itself; `evaluate` reads it anyway.
+            return scope_selects_namespace(&self.spec.scope, namespace_of(subject));
+        }
         match ReportView::read(&subject.value) {
             Ok(report) => scope_selects(&self.spec.scope, &report, namespace_of(subject)),
             // A report that does not read is an error decision, not a silent pass.
@@ -251,8 +255,11 @@ fn expiry(w: &Waiver) -> String {
 /// admission namespace (a scope with namespaces never selects a report scanned outside admission).
 fn scope_selects(scope: &Scope, report: &ReportView, namespace: Option<&str>) -> bool {
     let images = scope.images.as_ref().is_none_or(|g| report.image_names().any(|n| g.is_match(n)));
-    let namespaces = scope.namespaces.as_ref().is_none_or(|g| namespace.is_some_and(|n| g.is_match(n)));
-    images && namespaces
+    images && scope_selects_namespace(scope, namespace)
+}
+
+fn scope_selects_namespace(scope: &Scope, namespace: Option<&str>) -> bool {
+    scope.namespaces.as_ref().is_none_or(|g| namespace.is_some_and(|n| g.is_match(n)))
 }
 
 impl Gate {
