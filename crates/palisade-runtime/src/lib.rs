@@ -1,10 +1,17 @@
 //! Palisade's runtime side (shift right): what the node agent sees and what it makes of it.
 //!
-//! Data flows one way here too: a sensor (eBPF, or the proc connector and fanotify where BPF is not
-//! available) produces [`Event`]s attributed to a container, the rule engine matches them against
-//! Falco-compatible rules, and alerts go to the configured outputs. Recorded events are the same
-//! [`Event`]s as JSON lines, so a test run can be replayed against rules and profiles in CI.
+//! Data flows one way here too: a sensor (eBPF, or the proc connector where BPF is not available)
+//! produces records, enriched from `/proc` and attributed to a container into [`Event`]s; the rule engine
+//! matches them against Falco-compatible rules, and alerts go to the configured outputs. Recorded events are
+//! the same [`Event`]s as JSON lines, so a test run can be replayed against rules and profiles in CI.
+//!
+//! - [`sensor`]: sources, the kernel record, the reader thread and its bounded queue, `/proc` enrichment;
+//! - [`attribution`]: cgroup → container id → runtime metadata and pod;
+//! - [`agent`]: the node agent's loop, its metrics and health endpoints.
 
+pub mod agent;
+pub mod attribution;
 pub mod event;
+pub mod sensor;
 
 pub use event::{Connection, Container, Event, EventKind, FileOpen, Pod, Process, ProcessRef};

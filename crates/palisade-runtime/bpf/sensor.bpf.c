@@ -1,0 +1,695 @@
+// SPDX-License-Identifier: (Apache-2.0 OR GPL-2.0-only)
+// Palisade's kernel-side sensor: one ring buffer of fixed-layout records to user space.
+//
+// Process life cycle comes from BTF tracepoints (sched_process_exec/fork/exit); file, network, identity,
+// ptrace and mount activity from the per-syscall tracepoints, entry and exit paired through a per-thread
+// map so every record carries the syscall's result and strings are read after the kernel faulted them in.
+// Records are built in a per-CPU scratch buffer and only the used length is copied to the ring buffer.
+// CO-RE: field offsets are relocated against the running kernel's BTF at load time.
+//
+// The record layout is mirrored by crates/palisade-runtime/src/sensor/record.rs: change both together.
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_endian.h>
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define K_EXEC 1
+#define K_FORK 2
+#define K_EXIT 3
+#define K_OPEN 4
+#define K_RENAME 5
+#define K_UNLINK 6
+#define K_MKDIR 7
+#define K_CONNECT 8
+#define K_ACCEPT 9
+#define K_LISTEN 10
+#define K_BIND 11
+#define K_SETUID 12
+#define K_SETGID 13
+#define K_CAPSET 14
+#define K_PTRACE 15
+#define K_MOUNT 16
+#define K_MODULE 17
+
+#define S1_LEN 512
+#define S2_LEN 1024
+
+#define F_UPPER_LAYER 1
+#define F_HAS_RESULT 2
+
+#define AF_UNIX 1
+#define AF_INET 2
+#define AF_INET6 10
+#define AT_FDCWD -100
+#define S_IFMT 0170000
+#define S_IFSOCK 0140000
+#define OVERLAYFS_SUPER_MAGIC 0x794c7630
+
+struct record {
+	u32 kind;
+	u32 pid;
+	u32 tid;
+	u32 ppid;
+	u32 uid;
+	u32 gid;
+	u32 vpid;
+	u32 mntns;
+	u64 cgroup_id;
+	u64 ts;
+	s64 result;
+	u64 a0;
+	u64 a1;
+	u64 a2;
+	u32 loginuid;
+	u32 tty;
+	u16 len1;
+	u16 len2;
+	u8 family;
+	u8 proto;
+	u8 flags;
+	u8 pad;
+	u16 lport;
+	u16 rport;
+	u8 laddr[16];
+	u8 raddr[16];
+	char comm[16];
+	u32 pidns_level;
+	char s1[S1_LEN];
+	char s2[S2_LEN];
+};
+
+#define HDR_LEN (sizeof(struct record) - S1_LEN - S2_LEN)
+// The offsets record.rs reads.
+_Static_assert(HDR_LEN == 152, "header size");
+_Static_assert(__builtin_offsetof(struct record, cgroup_id) == 32, "cgroup_id");
+_Static_assert(__builtin_offsetof(struct record, loginuid) == 80, "loginuid");
+_Static_assert(__builtin_offsetof(struct record, len1) == 88, "len1");
+_Static_assert(__builtin_offsetof(struct record, lport) == 96, "lport");
+_Static_assert(__builtin_offsetof(struct record, laddr) == 100, "laddr");
+_Static_assert(__builtin_offsetof(struct record, comm) == 132, "comm");
+_Static_assert(__builtin_offsetof(struct record, pidns_level) == 148, "pidns_level");
+
+// Arguments of a syscall in flight, saved at entry for the exit.
+struct pending {
+	u64 args[6];
+};
+
+// The agent's own process: never reported (its /proc reads would feed back into the stream).
+const volatile u32 agent_tgid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct record);
+} scratch SEC(".maps");
+
+// Counters, summed over CPUs by user space: 0 records sent, 1 dropped (ring buffer full),
+// 2 syscall exits whose entry was not seen (pending map full or probe attached mid-call).
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, u32);
+	__type(value, u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, u64);
+	__type(value, struct pending);
+} inflight SEC(".maps");
+
+static __always_inline void count(u32 idx)
+{
+	u64 *c = bpf_map_lookup_elem(&counters, &idx);
+	if (c)
+		*c += 1;
+}
+
+static __always_inline bool is_agent(void)
+{
+	return agent_tgid != 0 && (bpf_get_current_pid_tgid() >> 32) == agent_tgid;
+}
+
+static __always_inline u32 task_vpid(struct task_struct *task, u32 *level_out)
+{
+	struct pid *pid = BPF_CORE_READ(task, group_leader, thread_pid);
+	unsigned int level = BPF_CORE_READ(pid, level);
+	struct upid up = {};
+	*level_out = level;
+	if (level > 31)
+		return 0;
+	bpf_probe_read_kernel(&up, sizeof(up), &pid->numbers[level]);
+	return up.nr;
+}
+
+static __always_inline u32 task_tty(struct task_struct *task)
+{
+	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	if (!tty)
+		return 0;
+	int index = BPF_CORE_READ(tty, index);
+	int major = BPF_CORE_READ(tty, driver, major);
+	int minor_start = BPF_CORE_READ(tty, driver, minor_start);
+	u32 minor = (u32)(minor_start + index);
+	// new_encode_dev, as /proc/PID/stat's tty_nr
+	return (minor & 0xff) | ((u32)major << 8) | ((minor & ~0xffu) << 12);
+}
+
+static __always_inline struct record *begin(u32 kind)
+{
+	u32 zero = 0;
+	struct record *r = bpf_map_lookup_elem(&scratch, &zero);
+	if (!r)
+		return NULL;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	u64 pid_tgid = bpf_get_current_pid_tgid();
+	u64 uid_gid = bpf_get_current_uid_gid();
+	r->kind = kind;
+	r->pid = pid_tgid >> 32;
+	r->tid = (u32)pid_tgid;
+	r->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	r->uid = (u32)uid_gid;
+	r->gid = uid_gid >> 32;
+	r->vpid = task_vpid(task, &r->pidns_level);
+	r->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	r->cgroup_id = bpf_get_current_cgroup_id();
+	r->ts = bpf_ktime_get_boot_ns();
+	r->result = 0;
+	r->a0 = 0;
+	r->a1 = 0;
+	r->a2 = 0;
+	r->loginuid = (u32)-1;
+	if (bpf_core_field_exists(task->loginuid))
+		r->loginuid = BPF_CORE_READ(task, loginuid.val);
+	r->tty = task_tty(task);
+	r->len1 = 0;
+	r->len2 = 0;
+	r->family = 0;
+	r->proto = 0;
+	r->flags = 0;
+	r->pad = 0;
+	r->lport = 0;
+	r->rport = 0;
+	__builtin_memset(r->laddr, 0, sizeof(r->laddr));
+	__builtin_memset(r->raddr, 0, sizeof(r->raddr));
+	bpf_get_current_comm(r->comm, sizeof(r->comm));
+	r->s1[0] = 0;
+	r->s2[0] = 0;
+	return r;
+}
+
+static __always_inline void submit(struct record *r)
+{
+	u64 size = HDR_LEN + r->len1;
+	if (r->len2)
+		size = HDR_LEN + S1_LEN + r->len2;
+	if (size > sizeof(struct record))
+		size = sizeof(struct record);
+	if (bpf_ringbuf_output(&events, r, size, 0) == 0)
+		count(0);
+	else
+		count(1);
+}
+
+static __always_inline void user_str1(struct record *r, const void *p)
+{
+	if (!p)
+		return;
+	long n = bpf_probe_read_user_str(r->s1, S1_LEN, p);
+	r->len1 = n > 0 ? (u16)n : 0;
+}
+
+static __always_inline void user_str2(struct record *r, const void *p)
+{
+	if (!p)
+		return;
+	long n = bpf_probe_read_user_str(r->s2, S1_LEN, p);
+	r->len2 = n > 0 ? (u16)n : 0;
+}
+
+// ---- process life cycle -------------------------------------------------------------------------
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (is_agent())
+		return 0;
+	struct record *r = begin(K_EXEC);
+	if (!r)
+		return 0;
+	long n = bpf_probe_read_kernel_str(r->s1, S1_LEN, BPF_CORE_READ(bprm, filename));
+	r->len1 = n > 0 ? (u16)n : 0;
+
+	unsigned long start = BPF_CORE_READ(p, mm, arg_start);
+	unsigned long end = BPF_CORE_READ(p, mm, arg_end);
+	unsigned long len = end > start ? end - start : 0;
+	if (len > S2_LEN - 1)
+		len = S2_LEN - 1;
+	len &= S2_LEN - 1;
+	if (len > 0 && bpf_probe_read_user(r->s2, len, (void *)start) == 0)
+		r->len2 = (u16)len;
+	if (r->len2 == 0) {
+		// keep the filename in the output even with no argv
+		r->s2[0] = 0;
+		r->len2 = 1;
+	}
+
+	// Drift: the executable's overlayfs inode has an upper-layer dentry (written in the container).
+	struct inode *ino = BPF_CORE_READ(bprm, file, f_inode);
+	unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
+	if (magic == OVERLAYFS_SUPER_MAGIC) {
+		struct dentry *upper = NULL;
+		bpf_probe_read_kernel(&upper, sizeof(upper), (char *)ino + bpf_core_type_size(struct inode));
+		if (upper)
+			r->flags |= F_UPPER_LAYER;
+	}
+	submit(r);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	if (is_agent())
+		return 0;
+	u32 cpid = BPF_CORE_READ(child, pid);
+	u32 ctgid = BPF_CORE_READ(child, tgid);
+	if (cpid != ctgid)
+		return 0; // a new thread, not a new process
+	struct record *r = begin(K_FORK);
+	if (!r)
+		return 0;
+	r->a0 = ctgid;
+	submit(r);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit, struct task_struct *p)
+{
+	if (is_agent())
+		return 0;
+	u32 pid = BPF_CORE_READ(p, pid);
+	u32 tgid = BPF_CORE_READ(p, tgid);
+	if (pid != tgid)
+		return 0;
+	struct record *r = begin(K_EXIT);
+	if (!r)
+		return 0;
+	r->a0 = (u32)BPF_CORE_READ(p, exit_code);
+	submit(r);
+	return 0;
+}
+
+// ---- syscall entry/exit pairing ---------------------------------------------------------------
+
+// Only the syscall's own `nargs` arguments may be read: the kernel refuses to attach a program that reads
+// past the tracepoint's record (EACCES).
+static __always_inline int stash(struct trace_event_raw_sys_enter *ctx, int nargs)
+{
+	if (is_agent())
+		return 0;
+	u64 key = bpf_get_current_pid_tgid();
+	struct pending p = {};
+	p.args[0] = ctx->args[0];
+	if (nargs > 1)
+		p.args[1] = ctx->args[1];
+	if (nargs > 2)
+		p.args[2] = ctx->args[2];
+	if (nargs > 3)
+		p.args[3] = ctx->args[3];
+	if (nargs > 4)
+		p.args[4] = ctx->args[4];
+	bpf_map_update_elem(&inflight, &key, &p, BPF_ANY);
+	return 0;
+}
+
+static __always_inline struct pending *take(void)
+{
+	u64 key = bpf_get_current_pid_tgid();
+	struct pending *p = bpf_map_lookup_elem(&inflight, &key);
+	if (!p && !is_agent())
+		count(2);
+	return p;
+}
+
+static __always_inline void done(void)
+{
+	u64 key = bpf_get_current_pid_tgid();
+	bpf_map_delete_elem(&inflight, &key);
+}
+
+static __always_inline struct record *begin_exit(u32 kind, struct trace_event_raw_sys_exit *ctx)
+{
+	struct record *r = begin(kind);
+	if (!r)
+		return NULL;
+	r->result = ctx->ret;
+	r->flags |= F_HAS_RESULT;
+	return r;
+}
+
+// open(path, flags, mode), openat(dfd, path, flags, mode), creat(path, mode), openat2(dfd, path, how, size)
+static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx, int variant)
+{
+	struct pending *p = take();
+	if (!p)
+		return 0;
+	struct record *r = begin_exit(K_OPEN, ctx);
+	if (r) {
+		const void *path;
+		if (variant == 0) { // open
+			path = (const void *)p->args[0];
+			r->a0 = p->args[1];
+			r->a1 = p->args[2];
+			r->a2 = (u64)(s64)AT_FDCWD;
+		} else if (variant == 1) { // openat
+			path = (const void *)p->args[1];
+			r->a0 = p->args[2];
+			r->a1 = p->args[3];
+			r->a2 = p->args[0];
+		} else if (variant == 2) { // creat: O_CREAT|O_WRONLY|O_TRUNC
+			path = (const void *)p->args[0];
+			r->a0 = 01 | 0100 | 01000;
+			r->a1 = p->args[1];
+			r->a2 = (u64)(s64)AT_FDCWD;
+		} else { // openat2
+			u64 how[2] = {};
+			path = (const void *)p->args[1];
+			bpf_probe_read_user(how, sizeof(how), (void *)p->args[2]);
+			r->a0 = how[0];
+			r->a1 = how[1];
+			r->a2 = p->args[0];
+		}
+		user_str1(r, path);
+		submit(r);
+	}
+	done();
+	return 0;
+}
+
+// Two-path calls: rename(old, new), renameat(odfd, old, ndfd, new), renameat2(odfd, old, ndfd, new, flags)
+static __always_inline int emit_rename(struct trace_event_raw_sys_exit *ctx, bool at)
+{
+	struct pending *p = take();
+	if (!p)
+		return 0;
+	struct record *r = begin_exit(K_RENAME, ctx);
+	if (r) {
+		if (at) {
+			user_str1(r, (const void *)p->args[1]);
+			user_str2(r, (const void *)p->args[3]);
+			r->a0 = p->args[0];
+			r->a1 = p->args[2];
+		} else {
+			user_str1(r, (const void *)p->args[0]);
+			user_str2(r, (const void *)p->args[1]);
+			r->a0 = (u64)(s64)AT_FDCWD;
+			r->a1 = (u64)(s64)AT_FDCWD;
+		}
+		submit(r);
+	}
+	done();
+	return 0;
+}
+
+// One-path calls: unlink(path), unlinkat(dfd, path, flags), mkdir(path, mode), mkdirat(dfd, path, mode)
+static __always_inline int emit_path(struct trace_event_raw_sys_exit *ctx, u32 kind, bool at)
+{
+	struct pending *p = take();
+	if (!p)
+		return 0;
+	struct record *r = begin_exit(kind, ctx);
+	if (r) {
+		if (at) {
+			user_str1(r, (const void *)p->args[1]);
+			r->a0 = p->args[2];
+			r->a2 = p->args[0];
+		} else {
+			user_str1(r, (const void *)p->args[0]);
+			r->a0 = p->args[1];
+			r->a2 = (u64)(s64)AT_FDCWD;
+		}
+		submit(r);
+	}
+	done();
+	return 0;
+}
+
+// ---- sockets ------------------------------------------------------------------------------------
+
+static __always_inline struct sock *sock_of_fd(long fd)
+{
+	if (fd < 0)
+		return NULL;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	if ((unsigned long)fd >= max)
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	if (!f)
+		return NULL;
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return NULL;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	return BPF_CORE_READ(sock, sk);
+}
+
+// Local (and, when `remote`, remote) endpoint of a kernel socket.
+static __always_inline void tuple_of_sock(struct record *r, struct sock *sk, bool remote)
+{
+	if (!sk)
+		return;
+	u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	r->family = (u8)family;
+	u16 proto = BPF_CORE_READ(sk, sk_protocol);
+	r->proto = (u8)proto;
+	r->a1 = BPF_CORE_READ(sk, sk_type);
+	r->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	if (family == AF_INET) {
+		u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__builtin_memcpy(r->laddr, &l, 4);
+		if (remote) {
+			u32 d = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+			__builtin_memcpy(r->raddr, &d, 4);
+			r->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		}
+	} else if (family == AF_INET6) {
+		BPF_CORE_READ_INTO(&r->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		if (remote) {
+			BPF_CORE_READ_INTO(&r->raddr, sk, __sk_common.skc_v6_daddr);
+			r->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+		}
+	}
+}
+
+// A user-space sockaddr: into the remote (connect) or local (bind) endpoint.
+static __always_inline void tuple_of_sockaddr(struct record *r, const void *uaddr, bool remote)
+{
+	u16 family = 0;
+	if (!uaddr || bpf_probe_read_user(&family, sizeof(family), uaddr))
+		return;
+	r->family = (u8)family;
+	u8 *addr = remote ? r->raddr : r->laddr;
+	u16 port = 0;
+	if (family == AF_INET) {
+		struct sockaddr_in sin = {};
+		bpf_probe_read_user(&sin, sizeof(sin), uaddr);
+		__builtin_memcpy(addr, &sin.sin_addr.s_addr, 4);
+		port = bpf_ntohs(sin.sin_port);
+	} else if (family == AF_INET6) {
+		struct sockaddr_in6 sin6 = {};
+		bpf_probe_read_user(&sin6, sizeof(sin6), uaddr);
+		__builtin_memcpy(addr, &sin6.sin6_addr, 16);
+		port = bpf_ntohs(sin6.sin6_port);
+	} else if (family == AF_UNIX) {
+		user_str1(r, (const char *)uaddr + 2);
+	}
+	if (remote)
+		r->rport = port;
+	else
+		r->lport = port;
+}
+
+// connect(fd, addr, len), bind(fd, addr, len), listen(fd, backlog), accept(fd, addr, len), accept4(…)
+static __always_inline int emit_sock(struct trace_event_raw_sys_exit *ctx, u32 kind)
+{
+	struct pending *p = take();
+	if (!p)
+		return 0;
+	struct record *r = begin_exit(kind, ctx);
+	if (r) {
+		r->a0 = p->args[0];
+		if (kind == K_CONNECT) {
+			tuple_of_sock(r, sock_of_fd((long)p->args[0]), false);
+			tuple_of_sockaddr(r, (const void *)p->args[1], true);
+		} else if (kind == K_BIND) {
+			tuple_of_sock(r, sock_of_fd((long)p->args[0]), false);
+			tuple_of_sockaddr(r, (const void *)p->args[1], false);
+		} else if (kind == K_LISTEN) {
+			tuple_of_sock(r, sock_of_fd((long)p->args[0]), false);
+		} else { // accept: the new connection
+			tuple_of_sock(r, sock_of_fd(ctx->ret), true);
+		}
+		submit(r);
+	}
+	done();
+	return 0;
+}
+
+// ---- identity, ptrace, mount, modules -----------------------------------------------------------
+
+// setuid(uid) / setgid(gid): arg 0; setreuid(r, e) / setresuid(r, e, s): the effective id is arg 1.
+static __always_inline int emit_id(struct trace_event_raw_sys_exit *ctx, u32 kind, int arg)
+{
+	struct pending *p = take();
+	if (!p)
+		return 0;
+	struct record *r = begin_exit(kind, ctx);
+	if (r) {
+		r->a0 = arg == 0 ? p->args[0] : p->args[1];
+		submit(r);
+	}
+	done();
+	return 0;
+}
+
+static __always_inline int emit_capset(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pending *p = take();
+	if (!p)
+		return 0;
+	struct record *r = begin_exit(K_CAPSET, ctx);
+	if (r) {
+		u32 data[6] = {}; // two __user_cap_data_struct {effective, permitted, inheritable}
+		if (p->args[1])
+			bpf_probe_read_user(data, sizeof(data), (void *)p->args[1]);
+		r->a0 = (u64)data[0] | ((u64)data[3] << 32);
+		r->a1 = (u64)data[1] | ((u64)data[4] << 32);
+		submit(r);
+	}
+	done();
+	return 0;
+}
+
+static __always_inline int emit_ptrace(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pending *p = take();
+	if (!p)
+		return 0;
+	struct record *r = begin_exit(K_PTRACE, ctx);
+	if (r) {
+		r->a0 = p->args[0];
+		r->a1 = p->args[1];
+		submit(r);
+	}
+	done();
+	return 0;
+}
+
+// mount(source, target, fstype, flags, data): source in s1; target at s2[0], fstype at s2[512].
+static __always_inline int emit_mount(struct trace_event_raw_sys_exit *ctx)
+{
+	struct pending *p = take();
+	if (!p)
+		return 0;
+	struct record *r = begin_exit(K_MOUNT, ctx);
+	if (r) {
+		user_str1(r, (const void *)p->args[0]);
+		user_str2(r, (const void *)p->args[1]);
+		r->s2[S1_LEN] = 0;
+		if (p->args[2])
+			bpf_probe_read_user_str(&r->s2[S1_LEN], S2_LEN - S1_LEN, (const void *)p->args[2]);
+		r->len2 = S2_LEN;
+		r->a0 = p->args[3];
+		submit(r);
+	}
+	done();
+	return 0;
+}
+
+// finit_module(fd, args, flags): the module file's name; init_module(image, len, args): no name.
+static __always_inline int emit_module(struct trace_event_raw_sys_exit *ctx, bool from_fd)
+{
+	struct pending *p = take();
+	if (!p)
+		return 0;
+	struct record *r = begin_exit(K_MODULE, ctx);
+	if (r) {
+		if (from_fd) {
+			long fd = (long)p->args[0];
+			struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+			struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+			struct file **fds = BPF_CORE_READ(fdt, fd);
+			struct file *f = NULL;
+			if (fd >= 0 && fd < 65536)
+				bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+			if (f) {
+				const unsigned char *name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+				long n = bpf_probe_read_kernel_str(r->s1, S1_LEN, name);
+				r->len1 = n > 0 ? (u16)n : 0;
+			}
+		}
+		submit(r);
+	}
+	done();
+	return 0;
+}
+
+#define PAIR(name, nargs, exit_body)                                                                          \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                                                    \
+	int enter_##name(struct trace_event_raw_sys_enter *ctx)                                        \
+	{                                                                                              \
+		return stash(ctx, nargs);                                                              \
+	}                                                                                              \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                     \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                          \
+	{                                                                                              \
+		if (is_agent())                                                                        \
+			return 0;                                                                      \
+		return exit_body;                                                                      \
+	}
+
+PAIR(open, 3, emit_open(ctx, 0))
+PAIR(openat, 4, emit_open(ctx, 1))
+PAIR(creat, 2, emit_open(ctx, 2))
+PAIR(openat2, 4, emit_open(ctx, 3))
+PAIR(rename, 2, emit_rename(ctx, false))
+PAIR(renameat, 4, emit_rename(ctx, true))
+PAIR(renameat2, 5, emit_rename(ctx, true))
+PAIR(unlink, 1, emit_path(ctx, K_UNLINK, false))
+PAIR(unlinkat, 3, emit_path(ctx, K_UNLINK, true))
+PAIR(rmdir, 1, emit_path(ctx, K_UNLINK, false))
+PAIR(mkdir, 2, emit_path(ctx, K_MKDIR, false))
+PAIR(mkdirat, 3, emit_path(ctx, K_MKDIR, true))
+PAIR(connect, 3, emit_sock(ctx, K_CONNECT))
+PAIR(accept, 3, emit_sock(ctx, K_ACCEPT))
+PAIR(accept4, 4, emit_sock(ctx, K_ACCEPT))
+PAIR(listen, 2, emit_sock(ctx, K_LISTEN))
+PAIR(bind, 3, emit_sock(ctx, K_BIND))
+PAIR(setuid, 1, emit_id(ctx, K_SETUID, 0))
+PAIR(setreuid, 2, emit_id(ctx, K_SETUID, 1))
+PAIR(setresuid, 3, emit_id(ctx, K_SETUID, 1))
+PAIR(setgid, 1, emit_id(ctx, K_SETGID, 0))
+PAIR(setregid, 2, emit_id(ctx, K_SETGID, 1))
+PAIR(setresgid, 3, emit_id(ctx, K_SETGID, 1))
+PAIR(capset, 2, emit_capset(ctx))
+PAIR(ptrace, 4, emit_ptrace(ctx))
+PAIR(mount, 5, emit_mount(ctx))
+PAIR(init_module, 3, emit_module(ctx, false))
+PAIR(finit_module, 3, emit_module(ctx, true))

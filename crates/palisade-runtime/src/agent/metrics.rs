@@ -1,0 +1,97 @@
+//! Prometheus metrics of the agent (`/metrics`, OpenMetrics text): events by type, drops by where they
+//! happened, the queue's depth and the running source.
+
+use crate::sensor::SensorStats;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+use std::sync::atomic::Ordering;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TypeLabels {
+    pub r#type: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DropLabels {
+    /// `kernel` (ring buffer full), `queue` (consumer too slow), `netlink` (proc connector overrun),
+    /// `unpaired` (a syscall exit without its entry).
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabels {
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RuleLabels {
+    pub rule: String,
+    pub priority: String,
+}
+
+pub struct Metrics {
+    registry: Registry,
+    pub events: Family<TypeLabels, Counter>,
+    pub drops: Family<DropLabels, Counter>,
+    pub alerts: Family<RuleLabels, Counter>,
+    pub queue_depth: Gauge,
+    pub source: Family<SourceLabels, Gauge>,
+    last: [u64; 4],
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let events = Family::<TypeLabels, Counter>::default();
+        let drops = Family::<DropLabels, Counter>::default();
+        let alerts = Family::<RuleLabels, Counter>::default();
+        let queue_depth = Gauge::default();
+        let source = Family::<SourceLabels, Gauge>::default();
+        let mut registry = Registry::with_prefix("palisade_runtime");
+        registry.register("events", "Events delivered to the consumers, by event type", events.clone());
+        registry.register("drops", "Events lost, by where they were lost", drops.clone());
+        registry.register("alerts", "Alerts raised, by rule and priority", alerts.clone());
+        registry.register(
+            "queue_depth",
+            "Records waiting between the sensor and the consumer",
+            queue_depth.clone(),
+        );
+        registry.register("source", "The running event source (1)", source.clone());
+        for s in ["kernel", "queue", "netlink", "unpaired"] {
+            let _ = drops.get_or_create(&DropLabels { source: s.into() });
+        }
+        Metrics { registry, events, drops, alerts, queue_depth, source, last: [0; 4] }
+    }
+
+    /// Bring the drop counters and the queue gauge up to the sensor's counters.
+    pub fn sync(&mut self, stats: &SensorStats) {
+        let now = [
+            stats.kernel_drops.load(Ordering::Relaxed),
+            stats.queue_drops.load(Ordering::Relaxed),
+            stats.source_drops.load(Ordering::Relaxed),
+            stats.unpaired.load(Ordering::Relaxed),
+        ];
+        for (i, name) in ["kernel", "queue", "netlink", "unpaired"].into_iter().enumerate() {
+            let delta = now[i].saturating_sub(self.last[i]);
+            if delta > 0 {
+                self.drops.get_or_create(&DropLabels { source: name.into() }).inc_by(delta);
+            }
+        }
+        self.last = now;
+        self.queue_depth.set(stats.queue_depth.load(Ordering::Relaxed) as i64);
+    }
+
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

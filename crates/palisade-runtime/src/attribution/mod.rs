@@ -1,0 +1,184 @@
+//! Container attribution: which container (and pod) a process runs in.
+//!
+//! cgroup id (from the kernel) or `/proc/PID/cgroup` → cgroup path → container id by the runtimes' path
+//! conventions ([`cgroup`]) → metadata from the runtime's state and the OCI bundle ([`runtimes`]). Results
+//! are cached by cgroup id, so short-lived processes whose `/proc` entry is already gone are still
+//! attributed: the cgroup id is resolved to a path by walking the cgroup v2 hierarchy (refreshed at most
+//! once a second on a miss). Host processes get `None`.
+
+pub mod cgroup;
+pub mod runtimes;
+
+use crate::event::Container;
+use cgroup::Candidate;
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long an unconfirmed or metadata-less answer is kept before asking the runtimes again: a container's
+/// first processes (`runc init`) run before the runtime has written its state.
+const RETRY: Duration = Duration::from_millis(200);
+
+#[derive(Clone)]
+struct Cached {
+    container: Option<Container>,
+    complete: bool,
+    at: Instant,
+}
+
+impl Cached {
+    /// Complete answers are kept; a container without metadata is asked again after [`RETRY`]; "no
+    /// runtime knows this cgroup" is never cached, since the runtime may write its state a moment later.
+    fn fresh(&self) -> bool {
+        self.complete || (self.container.is_some() && self.at.elapsed() < RETRY)
+    }
+}
+
+/// Resolves processes to containers; owns the caches. One per consumer thread.
+pub struct Attributor {
+    roots: Vec<PathBuf>,
+    proc_root: PathBuf,
+    cgroup2: Option<PathBuf>,
+    by_cgroup_id: HashMap<u64, Cached>,
+    by_path: HashMap<String, Cached>,
+    id_to_path: HashMap<u64, String>,
+    last_walk: Option<Instant>,
+}
+
+impl Attributor {
+    /// `extra_roots` are searched before the standard state directories ([`runtimes::default_roots`]).
+    pub fn new(extra_roots: &[PathBuf]) -> Self {
+        let mut roots = extra_roots.to_vec();
+        roots.extend(runtimes::default_roots());
+        Attributor {
+            roots,
+            proc_root: PathBuf::from("/proc"),
+            cgroup2: cgroup2_mount(),
+            by_cgroup_id: HashMap::new(),
+            by_path: HashMap::new(),
+            id_to_path: HashMap::new(),
+            last_walk: None,
+        }
+    }
+
+    /// The container of process `pid`, whose kernel cgroup id is `cgroup_id` (0: unknown).
+    pub fn attribute(&mut self, pid: u32, cgroup_id: u64) -> Option<Container> {
+        if cgroup_id != 0
+            && let Some(c) = self.by_cgroup_id.get(&cgroup_id)
+            && c.fresh()
+        {
+            return c.container.clone();
+        }
+        let path = std::fs::read_to_string(self.proc_root.join(pid.to_string()).join("cgroup"))
+            .ok()
+            .and_then(|t| cgroup::select_path(&t))
+            .or_else(|| (cgroup_id != 0).then(|| self.path_of_cgroup_id(cgroup_id)).flatten());
+        let Some(path) = path else {
+            return None;
+        };
+        let cached = match self.by_path.get(&path) {
+            Some(c) if c.fresh() => c.clone(),
+            _ => {
+                let c = self.resolve(&path);
+                self.by_path.insert(path, c.clone());
+                c
+            }
+        };
+        let mut cached = cached;
+        if let Some(c) = cached.container.as_mut()
+            && cgroup_id != 0
+        {
+            c.cgroup_id = Some(cgroup_id);
+        }
+        if cgroup_id != 0 {
+            if self.by_cgroup_id.len() > 65536 {
+                self.by_cgroup_id.clear();
+            }
+            self.by_cgroup_id.insert(cgroup_id, cached.clone());
+        }
+        cached.container
+    }
+
+    fn resolve(&self, path: &str) -> Cached {
+        let at = Instant::now();
+        match cgroup::classify(path) {
+            Candidate::Host => Cached { container: None, complete: true, at },
+            Candidate::Container { id, runtime, pod_uid } => {
+                let found = runtimes::find_config(&self.roots, &id, None);
+                let mut container = match &found {
+                    Some((config, rt)) => runtimes::container_from_config(config, &id, runtime.unwrap_or(rt))
+                        .unwrap_or_else(|e| {
+                            tracing::warn!("container {id}: {e}");
+                            bare(&id, runtime.unwrap_or("unknown"))
+                        }),
+                    None => bare(&id, runtime.unwrap_or("unknown")),
+                };
+                if let (Some(pod), Some(uid)) = (container.pod.as_mut(), pod_uid) {
+                    pod.uid.get_or_insert(uid);
+                }
+                Cached { container: Some(container), complete: found.is_some(), at }
+            }
+            Candidate::Unconfirmed { id, namespace } => {
+                match runtimes::find_config(&self.roots, &id, namespace.as_deref()) {
+                    Some((config, rt)) => {
+                        let container =
+                            runtimes::container_from_config(&config, &id, rt).unwrap_or_else(|e| {
+                                tracing::warn!("container {id}: {e}");
+                                bare(&id, rt)
+                            });
+                        Cached { container: Some(container), complete: true, at }
+                    }
+                    // not a container as far as any runtime knows: a host cgroup (or state not yet written)
+                    None => Cached { container: None, complete: false, at },
+                }
+            }
+        }
+    }
+
+    /// The cgroup v2 path whose directory inode is `id` (the kernel's cgroup id).
+    fn path_of_cgroup_id(&mut self, id: u64) -> Option<String> {
+        if let Some(p) = self.id_to_path.get(&id) {
+            return Some(p.clone());
+        }
+        let root = self.cgroup2.clone()?;
+        if self.last_walk.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+            return None;
+        }
+        self.last_walk = Some(Instant::now());
+        self.id_to_path.clear();
+        walk(&root, &root, &mut self.id_to_path, 0);
+        self.id_to_path.get(&id).cloned()
+    }
+}
+
+fn bare(id: &str, runtime: &str) -> Container {
+    Container { id: id.to_string(), runtime: runtime.to_string(), ..Container::default() }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut HashMap<u64, String>, depth: usize) {
+    if depth > 16 || out.len() > 100_000 {
+        return;
+    }
+    let Ok(meta) = std::fs::metadata(dir) else { return };
+    let rel = dir.strip_prefix(root).map(|r| format!("/{}", r.display())).unwrap_or_else(|_| "/".into());
+    out.insert(meta.ino(), rel);
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for entry in rd.flatten() {
+        if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            walk(root, &entry.path(), out, depth + 1);
+        }
+    }
+}
+
+/// The cgroup v2 mount point (`/sys/fs/cgroup` on unified hosts, `/sys/fs/cgroup/unified` on hybrid ones).
+fn cgroup2_mount() -> Option<PathBuf> {
+    let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    text.lines().find_map(|l| {
+        let (left, right) = l.split_once(" - ")?;
+        if right.split_whitespace().next()? != "cgroup2" {
+            return None;
+        }
+        Some(PathBuf::from(left.split_whitespace().nth(4)?))
+    })
+}

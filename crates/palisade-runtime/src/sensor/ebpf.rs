@@ -1,0 +1,183 @@
+//! Primary source: the eBPF programs of `bpf/sensor.bpf.c`, loaded with aya and read from their ring
+//! buffer by one thread.
+//!
+//! The object is embedded at build time (see `build.rs`); a build without it reports why at start. BTF
+//! tracepoints (exec, fork, exit) must attach; per-syscall tracepoints that the running kernel lacks (e.g.
+//! `init_module` on a kernel without module support) are skipped and listed. tracefs is mounted when it is
+//! not (the syscall tracepoints are attached by their tracefs id). Dropping the loaded object (when the
+//! reader thread ends) detaches every program.
+
+/// What was attached.
+#[derive(Debug, Default, Clone)]
+pub struct Attached {
+    pub programs: usize,
+    /// Tracepoints this kernel does not have.
+    pub skipped: Vec<String>,
+}
+
+#[cfg(not(palisade_bpf))]
+pub fn start(
+    _tx: std::sync::mpsc::SyncSender<crate::sensor::record::Record>,
+    _stats: std::sync::Arc<crate::sensor::SensorStats>,
+    _stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<(std::thread::JoinHandle<()>, Attached), String> {
+    Err(env!("PALISADE_BPF_UNAVAILABLE").to_string())
+}
+
+#[cfg(palisade_bpf)]
+pub use imp::start;
+
+#[cfg(palisade_bpf)]
+mod imp {
+    use super::Attached;
+    use crate::sensor::SensorStats;
+    use crate::sensor::record::Record;
+    use aya::maps::{MapData, PerCpuArray, RingBuf};
+    use aya::programs::{BtfTracePoint, Program};
+    use aya::{Btf, EbpfLoader};
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc::SyncSender;
+    use std::thread::JoinHandle;
+    use std::time::{Duration, Instant};
+
+    static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/sensor.bpf.o"));
+
+    /// BTF tracepoint programs and the tracepoint each one attaches to.
+    const BTF_PROGRAMS: [(&str, &str); 3] = [
+        ("on_exec", "sched_process_exec"),
+        ("on_fork", "sched_process_fork"),
+        ("on_exit", "sched_process_exit"),
+    ];
+
+    fn tracefs() -> Result<&'static Path, String> {
+        for dir in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
+            if Path::new(dir).join("events").is_dir() {
+                return Ok(Path::new(dir));
+            }
+        }
+        nix::mount::mount(
+            Some("tracefs"),
+            "/sys/kernel/tracing",
+            Some("tracefs"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        )
+        .map_err(|e| format!("tracefs is not mounted and mounting it on /sys/kernel/tracing failed: {e}"))?;
+        Ok(Path::new("/sys/kernel/tracing"))
+    }
+
+    pub fn start(
+        tx: SyncSender<Record>,
+        stats: Arc<SensorStats>,
+        stop: Arc<AtomicBool>,
+    ) -> Result<(JoinHandle<()>, Attached), String> {
+        let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF (/sys/kernel/btf/vmlinux): {e}"))?;
+        let tracefs = tracefs()?;
+        let me = std::process::id();
+        let mut bpf =
+            EbpfLoader::new().btf(Some(&btf)).override_global("agent_tgid", &me, true).load(OBJECT).map_err(
+                |e| format!("loading the eBPF object (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN): {e}"),
+            )?;
+        let mut attached = Attached::default();
+        for (name, program) in bpf.programs_mut() {
+            match program {
+                Program::BtfTracePoint(p) => {
+                    let tp = BTF_PROGRAMS
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, tp)| *tp)
+                        .ok_or_else(|| format!("eBPF program {name}: no tracepoint known for it"))?;
+                    load_btf(p, tp, &btf).map_err(|e| format!("attaching {name} to tp_btf/{tp}: {e}"))?;
+                }
+                Program::TracePoint(p) => {
+                    let Some(syscall) = name.strip_prefix("enter_").or_else(|| name.strip_prefix("exit_"))
+                    else {
+                        return Err(format!("eBPF program {name}: unexpected name"));
+                    };
+                    let dir = if name.starts_with("enter_") { "sys_enter_" } else { "sys_exit_" };
+                    let tp = format!("{dir}{syscall}");
+                    if !tracefs.join("events/syscalls").join(&tp).is_dir() {
+                        attached.skipped.push(format!("syscalls/{tp}"));
+                        continue;
+                    }
+                    p.load().map_err(|e| format!("loading {name}: {e}"))?;
+                    p.attach("syscalls", &tp)
+                        .map_err(|e| format!("attaching {name} to syscalls/{tp}: {}", chain(&e)))?;
+                }
+                _ => return Err(format!("eBPF program {name}: unexpected program type")),
+            }
+            attached.programs += 1;
+        }
+        attached.skipped.sort();
+        attached.skipped.dedup();
+        let ring = RingBuf::try_from(bpf.take_map("events").ok_or("eBPF object has no `events` map")?)
+            .map_err(|e| format!("ring buffer: {e}"))?;
+        let counters: PerCpuArray<MapData, u64> =
+            PerCpuArray::try_from(bpf.take_map("counters").ok_or("eBPF object has no `counters` map")?)
+                .map_err(|e| format!("counters map: {e}"))?;
+        let handle = std::thread::Builder::new()
+            .name("ebpf-reader".into())
+            .spawn(move || {
+                // owning the object keeps the programs attached; dropping it detaches them
+                let _bpf = bpf;
+                read_loop(ring, counters, tx, stats, stop);
+            })
+            .map_err(|e| format!("starting the reader thread: {e}"))?;
+        Ok((handle, attached))
+    }
+
+    fn chain(e: &dyn std::error::Error) -> String {
+        let mut s = e.to_string();
+        let mut cur = e.source();
+        while let Some(c) = cur {
+            s.push_str(": ");
+            s.push_str(&c.to_string());
+            cur = c.source();
+        }
+        s
+    }
+
+    fn load_btf(p: &mut BtfTracePoint, tp: &str, btf: &Btf) -> Result<(), String> {
+        p.load(tp, btf).map_err(|e| chain(&e))?;
+        p.attach().map_err(|e| chain(&e))?;
+        Ok(())
+    }
+
+    fn read_loop(
+        mut ring: RingBuf<MapData>,
+        counters: PerCpuArray<MapData, u64>,
+        tx: SyncSender<Record>,
+        stats: Arc<SensorStats>,
+        stop: Arc<AtomicBool>,
+    ) {
+        let mut last_counters = Instant::now();
+        loop {
+            let stopping = stop.load(Ordering::Relaxed);
+            while let Some(item) = ring.next() {
+                stats.received.fetch_add(1, Ordering::Relaxed);
+                match Record::parse(&item) {
+                    Ok(r) => super::super::enqueue(&tx, &stats, r),
+                    Err(e) => {
+                        stats.malformed.fetch_add(1, Ordering::Relaxed);
+                        tracing::debug!("{e}");
+                    }
+                }
+            }
+            if stopping || last_counters.elapsed() > Duration::from_millis(500) {
+                last_counters = Instant::now();
+                let sum = |i: u32| counters.get(&i, 0).map(|v| v.iter().sum::<u64>()).unwrap_or(0);
+                stats.kernel_drops.store(sum(1), Ordering::Relaxed);
+                stats.unpaired.store(sum(2), Ordering::Relaxed);
+            }
+            if stopping {
+                break;
+            }
+            let mut fds = [PollFd::new(ring.as_fd(), PollFlags::POLLIN)];
+            let _ = poll(&mut fds, PollTimeout::from(100u16));
+        }
+    }
+}
