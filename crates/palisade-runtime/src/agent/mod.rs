@@ -10,13 +10,11 @@ pub mod http;
 pub mod metrics;
 pub mod signals;
 
-use crate::attribution::Attributor;
 use crate::event::Event;
 use crate::sensor::enrich::Enricher;
 use crate::sensor::{Sensor, SensorConfig, SensorError, Source};
 use metrics::{Metrics, SourceLabels, TypeLabels};
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -26,8 +24,6 @@ use thiserror::Error;
 #[derive(Debug, Clone, Default)]
 pub struct AgentConfig {
     pub sensor: SensorConfig,
-    /// Runtime state directories searched before the standard ones (e.g. a containerd `--state` dir).
-    pub runtime_roots: Vec<PathBuf>,
     /// Serve `/metrics` and `/healthz` here.
     pub metrics_addr: Option<SocketAddr>,
     /// Only events of processes in containers reach the consumer.
@@ -63,13 +59,20 @@ pub struct Context {
     pub metrics: Arc<Mutex<Metrics>>,
 }
 
+/// What the agent started with, for `on_start`.
+pub struct Started<'a> {
+    pub sensor: &'a Sensor,
+    /// The address `/metrics` and `/healthz` are served on (the bound port when 0 was asked).
+    pub metrics_addr: Option<SocketAddr>,
+}
+
 /// Run until `shutdown` turns true (or the configured duration passes). `on_start` sees the running sensor
 /// (source and notes) before the first event; `on_event` gets every event, and an error from it stops the
 /// agent.
 pub fn run(
     config: &AgentConfig,
     shutdown: Arc<AtomicBool>,
-    on_start: &mut dyn FnMut(&Sensor) -> Result<(), String>,
+    on_start: &mut dyn FnMut(&Started) -> Result<(), String>,
     on_event: &mut dyn FnMut(&Event, &Context) -> Result<(), String>,
 ) -> Result<Summary, AgentError> {
     let mut sensor = Sensor::start(&config.sensor)?;
@@ -81,17 +84,18 @@ pub fn run(
         m.source.get_or_create(&SourceLabels { source: sensor.source.name().into() }).set(1);
     }
     let healthy = Arc::new(AtomicBool::new(true));
-    let _server = match config.metrics_addr {
+    let server = match config.metrics_addr {
         Some(addr) => Some(
             http::serve(addr, metrics.clone(), healthy.clone())
                 .map_err(|source| AgentError::Metrics { addr, source })?,
         ),
         None => None,
     };
-    on_start(&sensor).map_err(AgentError::Consumer)?;
+    on_start(&Started { sensor: &sensor, metrics_addr: server.as_ref().map(|s| s.addr) })
+        .map_err(AgentError::Consumer)?;
     let running = Instant::now();
     let cx = Context { metrics: metrics.clone() };
-    let mut enricher = Enricher::new(Attributor::new(&config.runtime_roots));
+    let mut enricher = Enricher::new();
     let mut events = 0u64;
     let mut last_sync = Instant::now();
     let mut deliver = |record: &crate::sensor::record::Record, events: &mut u64| -> Result<(), AgentError> {

@@ -22,9 +22,9 @@ pub enum Candidate {
 }
 
 /// The cgroup path to attribute by, from `/proc/PID/cgroup` text: the cgroup v2 (`0::`) path when it is not
-/// the root, else the first non-root path of the v1 `name=systemd`, `pids`, `cpu`/`cpuacct`, `devices` or
-/// `memory` hierarchies (in that order: sandboxes put whole machines in a memory cgroup). `None` when the
-/// text has no usable line.
+/// the root, else the first non-root path of the v1 `name=systemd`, `pids`, `cpu`/`cpuacct`, `devices`
+/// hierarchies, and `memory` only on hosts without cgroup v2 (sandboxes put whole machines in a memory
+/// cgroup). `None` when the text has no usable line.
 pub fn select_path(proc_cgroup: &str) -> Option<String> {
     let mut unified = None;
     let mut v1: Vec<(usize, &str)> = Vec::new();
@@ -48,7 +48,11 @@ pub fn select_path(proc_cgroup: &str) -> Option<String> {
         return Some(p.to_string());
     }
     v1.sort_by_key(|(rank, _)| *rank);
-    if let Some((_, p)) = v1.iter().find(|(_, p)| *p != "/") {
+    // with a cgroup v2 line present, the memory hierarchy is not a container's (sandboxes move whole
+    // machines into one memory cgroup); without one, it is the last resort
+    let memory_rank = ORDER.len() - 1;
+    if let Some((_, p)) = v1.iter().find(|(rank, p)| *p != "/" && (unified.is_none() || *rank != memory_rank))
+    {
         return Some(p.to_string());
     }
     (unified.is_some() || !v1.is_empty()).then(|| "/".to_string())

@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 /// How long an unconfirmed or metadata-less answer is kept before asking the runtimes again: a container's
 /// first processes (`runc init`) run before the runtime has written its state.
 const RETRY: Duration = Duration::from_millis(200);
+/// How long "no runtime knows this cgroup" is believed: briefly, since the answer is asked as each record
+/// arrives and `runc init` runs before the runtime has written its state.
+const UNKNOWN_RETRY: Duration = Duration::from_millis(5);
 
 #[derive(Clone)]
 struct Cached {
@@ -28,10 +31,10 @@ struct Cached {
 }
 
 impl Cached {
-    /// Complete answers are kept; a container without metadata is asked again after [`RETRY`]; "no
-    /// runtime knows this cgroup" is never cached, since the runtime may write its state a moment later.
+    /// Complete answers are kept; a container without metadata is asked again after [`RETRY`], "no
+    /// runtime knows this cgroup" after [`UNKNOWN_RETRY`].
     fn fresh(&self) -> bool {
-        self.complete || (self.container.is_some() && self.at.elapsed() < RETRY)
+        self.complete || self.at.elapsed() < if self.container.is_some() { RETRY } else { UNKNOWN_RETRY }
     }
 }
 
@@ -62,11 +65,14 @@ impl Attributor {
         }
     }
 
-    /// The container of process `pid`, whose kernel cgroup id is `cgroup_id` (0: unknown).
-    pub fn attribute(&mut self, pid: u32, cgroup_id: u64) -> Option<Container> {
+    /// The container of process `pid`, whose kernel cgroup id is `cgroup_id` (0: unknown). `exec`: the
+    /// record is an exec, a moment when the runtime's state is complete (a cached "unknown" is asked
+    /// again).
+    pub fn attribute(&mut self, pid: u32, cgroup_id: u64, exec: bool) -> Option<Container> {
         if cgroup_id != 0
             && let Some(c) = self.by_cgroup_id.get(&cgroup_id)
             && c.fresh()
+            && (c.complete || !exec)
         {
             return c.container.clone();
         }
@@ -74,11 +80,9 @@ impl Attributor {
             .ok()
             .and_then(|t| cgroup::select_path(&t))
             .or_else(|| (cgroup_id != 0).then(|| self.path_of_cgroup_id(cgroup_id)).flatten());
-        let Some(path) = path else {
-            return None;
-        };
+        let path = path?;
         let cached = match self.by_path.get(&path) {
-            Some(c) if c.fresh() => c.clone(),
+            Some(c) if (c.complete || !exec) && c.fresh() => c.clone(),
             _ => {
                 let c = self.resolve(&path);
                 self.by_path.insert(path, c.clone());

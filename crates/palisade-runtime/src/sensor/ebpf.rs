@@ -17,8 +17,7 @@ pub struct Attached {
 
 #[cfg(not(palisade_bpf))]
 pub fn start(
-    _tx: std::sync::mpsc::SyncSender<crate::sensor::record::Record>,
-    _stats: std::sync::Arc<crate::sensor::SensorStats>,
+    _queue: crate::sensor::Queue,
     _stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 ) -> Result<(std::thread::JoinHandle<()>, Attached), String> {
     Err(env!("PALISADE_BPF_UNAVAILABLE").to_string())
@@ -30,7 +29,7 @@ pub use imp::start;
 #[cfg(palisade_bpf)]
 mod imp {
     use super::Attached;
-    use crate::sensor::SensorStats;
+    use crate::sensor::Queue;
     use crate::sensor::record::Record;
     use aya::maps::{MapData, PerCpuArray, RingBuf};
     use aya::programs::{BtfTracePoint, Program};
@@ -40,7 +39,6 @@ mod imp {
     use std::path::Path;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
-    use std::sync::mpsc::SyncSender;
     use std::thread::JoinHandle;
     use std::time::{Duration, Instant};
 
@@ -70,11 +68,7 @@ mod imp {
         Ok(Path::new("/sys/kernel/tracing"))
     }
 
-    pub fn start(
-        tx: SyncSender<Record>,
-        stats: Arc<SensorStats>,
-        stop: Arc<AtomicBool>,
-    ) -> Result<(JoinHandle<()>, Attached), String> {
+    pub fn start(queue: Queue, stop: Arc<AtomicBool>) -> Result<(JoinHandle<()>, Attached), String> {
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF (/sys/kernel/btf/vmlinux): {e}"))?;
         let tracefs = tracefs()?;
         let me = std::process::id();
@@ -124,7 +118,7 @@ mod imp {
             .spawn(move || {
                 // owning the object keeps the programs attached; dropping it detaches them
                 let _bpf = bpf;
-                read_loop(ring, counters, tx, stats, stop);
+                read_loop(ring, counters, queue, stop);
             })
             .map_err(|e| format!("starting the reader thread: {e}"))?;
         Ok((handle, attached))
@@ -150,17 +144,17 @@ mod imp {
     fn read_loop(
         mut ring: RingBuf<MapData>,
         counters: PerCpuArray<MapData, u64>,
-        tx: SyncSender<Record>,
-        stats: Arc<SensorStats>,
+        mut queue: Queue,
         stop: Arc<AtomicBool>,
     ) {
+        let stats = queue.stats.clone();
         let mut last_counters = Instant::now();
         loop {
             let stopping = stop.load(Ordering::Relaxed);
             while let Some(item) = ring.next() {
                 stats.received.fetch_add(1, Ordering::Relaxed);
                 match Record::parse(&item) {
-                    Ok(r) => super::super::enqueue(&tx, &stats, r),
+                    Ok(r) => queue.push(r),
                     Err(e) => {
                         stats.malformed.fetch_add(1, Ordering::Relaxed);
                         tracing::debug!("{e}");

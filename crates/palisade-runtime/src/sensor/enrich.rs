@@ -1,10 +1,10 @@
 //! Kernel records to [`Event`]s: the process from the pid table, relative paths resolved, addresses
 //! rendered, the container attributed. Runs on the consumer side of the queue, never in the reader.
 
-use crate::attribution::Attributor;
 use crate::event::{Connection, Event, EventKind, FileOpen, Process};
 use crate::sensor::procfs::{ProcTable, absolute};
 use crate::sensor::record::{Record, RecordKind};
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 const AT_FDCWD: i64 = -100;
@@ -15,15 +15,16 @@ const AF_INET6: u8 = 10;
 /// Turns records into events. One per consumer thread.
 pub struct Enricher {
     pub procs: ProcTable,
-    pub attributor: Attributor,
+    /// User names by (container id or "" for the host, uid), from the process's own `/etc/passwd`.
+    users: HashMap<(String, u32), Option<String>>,
     /// `CLOCK_REALTIME - CLOCK_BOOTTIME`, to put kernel timestamps on the wall clock.
     boot_offset_ns: u64,
 }
 
 impl Enricher {
-    pub fn new(attributor: Attributor) -> Self {
+    pub fn new() -> Self {
         let boot_offset_ns = boot_offset_ns();
-        Enricher { procs: ProcTable::new("/proc", boot_offset_ns), attributor, boot_offset_ns }
+        Enricher { procs: ProcTable::new("/proc", boot_offset_ns), users: HashMap::new(), boot_offset_ns }
     }
 
     /// The event for one record (`None` for a record that only updates state, e.g. a thread exit).
@@ -84,10 +85,11 @@ impl Enricher {
             RecordKind::Module => EventKind::ModuleLoad { name: r.s1.clone() },
         };
         let ancestors = self.procs.ancestors(r.ppid);
-        let container = self.attributor.attribute(r.pid, r.cgroup_id);
+        let container = r.container.clone();
         if kind == RecordKind::Exit {
             self.procs.exit(r.pid);
         }
+        let user = self.user_name(r.pid, r.uid, container.as_ref().map_or("", |c| c.id.as_str()));
         let comm = if r.comm.is_empty() { info.comm.clone() } else { r.comm.clone() };
         Some(Event {
             time_ns,
@@ -105,7 +107,7 @@ impl Enricher {
                 uid: r.uid,
                 gid: r.gid,
                 loginuid: (r.loginuid != u32::MAX || r.boot_ns != 0).then_some(r.loginuid),
-                user: None,
+                user,
                 tty: r.tty,
                 sid: info.sid,
                 vpgid: info.vpgid,
@@ -116,6 +118,33 @@ impl Enricher {
             ancestors,
             container,
         })
+    }
+}
+
+impl Default for Enricher {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Enricher {
+    /// The name of `uid` in the `/etc/passwd` the process sees (its container's), cached per container.
+    fn user_name(&mut self, pid: u32, uid: u32, container: &str) -> Option<String> {
+        let key = (container.to_string(), uid);
+        if let Some(name) = self.users.get(&key) {
+            return name.clone();
+        }
+        let passwd = std::fs::read_to_string(format!("/proc/{pid}/root/etc/passwd")).ok()?;
+        let name = passwd.lines().find_map(|l| {
+            let mut f = l.split(':');
+            let name = f.next()?;
+            (f.nth(1)?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+        });
+        if self.users.len() > 4096 {
+            self.users.clear();
+        }
+        self.users.insert(key, name.clone());
+        name
     }
 }
 

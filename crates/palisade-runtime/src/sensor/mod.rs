@@ -16,7 +16,9 @@ pub mod proc_connector;
 pub mod procfs;
 pub mod record;
 
+use crate::attribution::Attributor;
 use record::Record;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
@@ -75,11 +77,13 @@ pub struct SensorConfig {
     pub source: SourceChoice,
     /// Records the queue holds before the reader starts dropping.
     pub queue_capacity: usize,
+    /// Runtime state directories searched before the standard ones (e.g. a containerd `--state` dir).
+    pub runtime_roots: Vec<PathBuf>,
 }
 
 impl Default for SensorConfig {
     fn default() -> Self {
-        SensorConfig { source: SourceChoice::Auto, queue_capacity: 65536 }
+        SensorConfig { source: SourceChoice::Auto, queue_capacity: 65536, runtime_roots: Vec::new() }
     }
 }
 
@@ -100,13 +104,26 @@ pub struct Sensor {
     reader: Option<JoinHandle<()>>,
 }
 
-pub(crate) fn enqueue(tx: &SyncSender<Record>, stats: &SensorStats, r: Record) {
-    match tx.try_send(r) {
-        Ok(()) => {
-            stats.queue_depth.fetch_add(1, Ordering::Relaxed);
-        }
-        Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
-            stats.queue_drops.fetch_add(1, Ordering::Relaxed);
+/// The producer side of the queue, owned by a source's reader thread: attributes each record to its
+/// container as it arrives (cached by cgroup id, so this is a hash lookup for all but a container's first
+/// records), then queues it without ever blocking.
+pub struct Queue {
+    tx: SyncSender<Record>,
+    pub stats: Arc<SensorStats>,
+    attributor: Attributor,
+}
+
+impl Queue {
+    pub fn push(&mut self, mut r: Record) {
+        let exec = r.kind == Some(record::RecordKind::Exec);
+        r.container = self.attributor.attribute(r.pid, r.cgroup_id, exec);
+        match self.tx.try_send(r) {
+            Ok(()) => {
+                self.stats.queue_depth.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
+                self.stats.queue_drops.fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
 }
@@ -118,8 +135,13 @@ impl Sensor {
         let stop = Arc::new(AtomicBool::new(false));
         let mut notes = Vec::new();
         let (tx, rx) = sync_channel(config.queue_capacity.max(1));
+        let queue = || Queue {
+            tx: tx.clone(),
+            stats: stats.clone(),
+            attributor: Attributor::new(&config.runtime_roots),
+        };
         if matches!(config.source, SourceChoice::Auto | SourceChoice::Ebpf) {
-            match ebpf::start(tx.clone(), stats.clone(), stop.clone()) {
+            match ebpf::start(queue(), stop.clone()) {
                 Ok((reader, attached)) => {
                     if !attached.skipped.is_empty() {
                         notes.push(format!(
@@ -134,7 +156,7 @@ impl Sensor {
             }
         }
         if matches!(config.source, SourceChoice::Auto | SourceChoice::ProcConnector) {
-            match proc_connector::start(tx, stats.clone(), stop.clone()) {
+            match proc_connector::start(queue(), stop.clone()) {
                 Ok(reader) => {
                     notes.push(
                         "proc connector: process events only (exec, fork, exit, uid/gid); no file or network events"

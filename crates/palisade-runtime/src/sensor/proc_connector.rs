@@ -2,14 +2,13 @@
 //! fork, exec, uid/gid changes and exit, without files or network; the image and argv are read from
 //! `/proc` when the event arrives (racy for processes that exit at once).
 
-use crate::sensor::SensorStats;
+use crate::sensor::Queue;
 use crate::sensor::record::{Record, RecordKind};
 use netlink_sys::{Socket, SocketAddr, protocols::NETLINK_CONNECTOR};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use std::os::fd::AsFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::SyncSender;
 use std::thread::JoinHandle;
 
 const CN_IDX_PROC: u32 = 1;
@@ -28,11 +27,7 @@ const PROC_EVENT_GID: u32 = 0x40;
 const PROC_EVENT_EXIT: u32 = 0x8000_0000;
 
 /// Subscribe to process events; the reader thread sends records until `stop`.
-pub fn start(
-    tx: SyncSender<Record>,
-    stats: Arc<SensorStats>,
-    stop: Arc<AtomicBool>,
-) -> Result<JoinHandle<()>, String> {
+pub fn start(mut queue: Queue, stop: Arc<AtomicBool>) -> Result<JoinHandle<()>, String> {
     let mut socket = Socket::new(NETLINK_CONNECTOR).map_err(|e| format!("netlink connector socket: {e}"))?;
     socket
         .bind(&SocketAddr::new(std::process::id(), CN_IDX_PROC))
@@ -56,6 +51,7 @@ pub fn start(
     let handle = std::thread::Builder::new()
         .name("proc-connector".into())
         .spawn(move || {
+            let stats = queue.stats.clone();
             let mut buf = Vec::with_capacity(64 * 1024);
             while !stop.load(Ordering::Relaxed) {
                 let ready = {
@@ -79,7 +75,7 @@ pub fn start(
                 }
                 for record in parse_messages(&buf).into_iter().filter(|r| r.pid != me) {
                     stats.received.fetch_add(1, Ordering::Relaxed);
-                    super::enqueue(&tx, &stats, complete(record));
+                    queue.push(complete(record));
                 }
             }
         })

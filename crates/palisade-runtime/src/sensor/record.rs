@@ -96,6 +96,9 @@ pub struct Record {
     pub s1: String,
     /// The `s2` region as read (argv keeps its NULs).
     pub s2: Vec<u8>,
+    /// The container, attributed by the reader thread as the record arrives (while the runtime's state
+    /// still exists: `runc run` removes it when the container exits).
+    pub container: Option<crate::event::Container>,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -174,6 +177,7 @@ impl Record {
             pidns_level: u32_at(b, 148),
             s1: c_str(s1),
             s2: s2.to_vec(),
+            container: None,
         })
     }
 

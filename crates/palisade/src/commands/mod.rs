@@ -7,6 +7,7 @@ pub mod convert;
 pub mod db;
 pub mod policy;
 pub mod runtime;
+pub mod runtime_agent;
 pub mod sbom;
 pub mod scan;
 

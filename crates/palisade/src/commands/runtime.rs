@@ -1,19 +1,10 @@
-//! `palisade runtime …`: the node agent and the event recorder (crate `palisade-runtime`).
+//! `palisade runtime …`: the node agent's command family (crate `palisade-runtime`). Each part keeps its
+//! options and code in its own module: `runtime_agent` (agent, record).
 
-use crate::commands::EXIT_OK;
-use crate::commands::common::parse_duration;
-use anyhow::{Context as _, Result};
-use clap::{Args, Subcommand, ValueEnum};
-use palisade_runtime::agent::{self, AgentConfig, Summary};
-use palisade_runtime::sensor::{SensorConfig, SourceChoice};
-use palisade_runtime::{Event, agent::signals};
-use std::cell::RefCell;
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use crate::commands::runtime_agent::{AgentArgs, RecordArgs, run_agent, run_record};
+use anyhow::Result;
+use clap::Subcommand;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 #[derive(Subcommand, Debug)]
 pub enum RuntimeCommand {
@@ -25,177 +16,9 @@ pub enum RuntimeCommand {
     Record(RecordArgs),
 }
 
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum SourceArg {
-    /// eBPF, else the netlink proc connector.
-    Auto,
-    Ebpf,
-    ProcConnector,
-}
-
-/// Options of the sensor, shared by `agent` and `record`.
-#[derive(Args, Debug)]
-pub struct SensorArgs {
-    /// Event source.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub source: SourceArg,
-    /// Container runtime state directory searched before the standard ones (`/run/runc`,
-    /// `/run/containerd`, …): a runc `--root` or a containerd `--state` directory. Repeatable.
-    #[arg(long = "runtime-root", value_name = "DIR")]
-    pub runtime_roots: Vec<PathBuf>,
-    /// Only events of processes in containers.
-    #[arg(long)]
-    pub containers_only: bool,
-    /// Records held between the kernel reader and the consumer; past it records are dropped and counted.
-    #[arg(long, value_name = "N", default_value_t = 65536)]
-    pub queue_capacity: usize,
-    /// Stop after this long (`30s`, `5m`) instead of waiting for a signal.
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
-    pub duration: Option<Duration>,
-}
-
-#[derive(Args, Debug)]
-pub struct AgentArgs {
-    #[command(flatten)]
-    pub sensor: SensorArgs,
-    /// Also write every event as a JSON line to FILE (the `record` format).
-    #[arg(long, value_name = "FILE")]
-    pub record: Option<PathBuf>,
-    /// Serve `/metrics` (events, drops by source, queue depth) and `/healthz` on this address.
-    #[arg(long, value_name = "ADDR")]
-    pub metrics_addr: Option<SocketAddr>,
-}
-
-#[derive(Args, Debug)]
-pub struct RecordArgs {
-    #[command(flatten)]
-    pub sensor: SensorArgs,
-    /// Where to write the events (`-`: standard output).
-    #[arg(long, short, value_name = "FILE", default_value = "-")]
-    pub output: PathBuf,
-}
-
 pub fn run(command: RuntimeCommand) -> Result<ExitCode> {
     match command {
         RuntimeCommand::Agent(args) => run_agent(args),
         RuntimeCommand::Record(args) => run_record(args),
     }
-}
-
-fn agent_config(s: &SensorArgs, metrics_addr: Option<SocketAddr>) -> AgentConfig {
-    AgentConfig {
-        sensor: SensorConfig {
-            source: match s.source {
-                SourceArg::Auto => SourceChoice::Auto,
-                SourceArg::Ebpf => SourceChoice::Ebpf,
-                SourceArg::ProcConnector => SourceChoice::ProcConnector,
-            },
-            queue_capacity: s.queue_capacity,
-        },
-        runtime_roots: s.runtime_roots.clone(),
-        metrics_addr,
-        containers_only: s.containers_only,
-        duration: s.duration,
-    }
-}
-
-/// JSON lines to a file or stdout, flushed at least every 200 ms so a reader sees events promptly.
-struct Recorder {
-    out: Box<dyn Write>,
-    path: String,
-    last_flush: Instant,
-}
-
-impl Recorder {
-    fn create(path: &Path) -> Result<Recorder> {
-        let out: Box<dyn Write> = if path == Path::new("-") {
-            Box::new(BufWriter::new(std::io::stdout()))
-        } else {
-            Box::new(BufWriter::new(
-                File::create(path).with_context(|| format!("creating {}", path.display()))?,
-            ))
-        };
-        Ok(Recorder { out, path: path.display().to_string(), last_flush: Instant::now() })
-    }
-
-    fn write(&mut self, event: &Event) -> Result<(), String> {
-        let line = serde_json::to_string(event).map_err(|e| format!("{}: {e}", self.path))?;
-        writeln!(self.out, "{line}").map_err(|e| format!("writing {}: {e}", self.path))?;
-        if self.last_flush.elapsed() > Duration::from_millis(200) {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    fn flush(&mut self) -> Result<(), String> {
-        self.last_flush = Instant::now();
-        self.out.flush().map_err(|e| format!("writing {}: {e}", self.path))
-    }
-}
-
-fn started(sensor: &palisade_runtime::sensor::Sensor) {
-    eprintln!("palisade: runtime sensor started: source {}", sensor.source.name());
-}
-
-fn finished(summary: &Summary) {
-    eprintln!(
-        "palisade: runtime sensor stopped after {:.1}s: {} events, dropped {} in the kernel, {} in the queue{}",
-        summary.elapsed.as_secs_f64(),
-        summary.events,
-        summary.kernel_drops,
-        summary.queue_drops,
-        if summary.source_drops > 0 {
-            format!(", {} netlink overruns", summary.source_drops)
-        } else {
-            String::new()
-        }
-    );
-}
-
-fn run_agent(args: AgentArgs) -> Result<ExitCode> {
-    let shutdown = signals::shutdown_flag().context("blocking SIGTERM/SIGINT")?;
-    let config = agent_config(&args.sensor, args.metrics_addr);
-    let recorder: RefCell<Option<Recorder>> = RefCell::new(None);
-    let record_path = args.record.clone();
-    let summary = agent::run(
-        &config,
-        shutdown,
-        &mut |sensor| {
-            started(sensor);
-            if let Some(p) = &record_path {
-                *recorder.borrow_mut() = Some(Recorder::create(p).map_err(|e| format!("{e:#}"))?);
-            }
-            Ok(())
-        },
-        &mut |event, _cx| match recorder.borrow_mut().as_mut() {
-            Some(r) => r.write(event),
-            None => Ok(()),
-        },
-    )?;
-    if let Some(r) = recorder.borrow_mut().as_mut() {
-        r.flush().map_err(anyhow::Error::msg)?;
-    }
-    finished(&summary);
-    Ok(ExitCode::from(EXIT_OK))
-}
-
-fn run_record(args: RecordArgs) -> Result<ExitCode> {
-    let shutdown = signals::shutdown_flag().context("blocking SIGTERM/SIGINT")?;
-    let config = agent_config(&args.sensor, None);
-    let recorder: RefCell<Option<Recorder>> = RefCell::new(None);
-    let summary = agent::run(
-        &config,
-        shutdown,
-        &mut |sensor| {
-            started(sensor);
-            *recorder.borrow_mut() = Some(Recorder::create(&args.output).map_err(|e| format!("{e:#}"))?);
-            Ok(())
-        },
-        &mut |event, _cx| recorder.borrow_mut().as_mut().map_or(Ok(()), |r| r.write(event)),
-    )?;
-    if let Some(r) = recorder.borrow_mut().as_mut() {
-        r.flush().map_err(anyhow::Error::msg)?;
-    }
-    finished(&summary);
-    Ok(ExitCode::from(EXIT_OK))
 }

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Overhead of the runtime agent (eBPF sensor) on a syscall-heavy workload: stress-ng's open, exec and sock
+# stressors (file opens, process spawns, TCP connect/accept on loopback) run as an unprivileged user, with and
+# without `palisade runtime agent` recording every event, alternating rounds. Prints a markdown table:
+# slowdown of each stressor, events per second the agent handled, events dropped, agent CPU and peak RSS.
+#
+# Needs root (to load the sensor), stress-ng and setpriv. Usage: bench/runtime.sh [ROUNDS] [SECONDS]
+# PALISADE=path/to/palisade picks the binary (default target/release/palisade, else target/debug/palisade).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+secs=${2:-20}
+bin=${PALISADE:-target/release/palisade}
+[ -x "$bin" ] || bin=target/debug/palisade
+[ "$(id -u)" = 0 ] || { echo "bench/runtime.sh: needs root" >&2; exit 2; }
+command -v stress-ng >/dev/null || { echo "bench/runtime.sh: stress-ng not installed (apt-get install stress-ng)" >&2; exit 2; }
+tmp=$(mktemp -d)
+agent_pid=
+cleanup() { [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+chmod 755 "$tmp"
+port=$((20000 + RANDOM % 20000))
+
+workload() { # $1: yaml output
+  setpriv --reuid=65534 --regid=65534 --clear-groups \
+    stress-ng --open 1 --exec 1 --sock 1 --sock-port $((port + 1)) -t "${secs}s" --temp-path "$tmp" \
+    --metrics-brief --yaml "$1" >/dev/null 2>&1
+}
+
+rate() { # $1: yaml, $2: stressor -> bogo ops/s (real time)
+  awk -v s="$2" '$0 ~ "stressor: "s"$" {f=1} f && /bogo-ops-per-second-real-time/ {print $2; exit}' "$1"
+}
+
+metric() { # $1: metric name prefix -> sum over its series
+  curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" 'index($0, m) == 1 {s += $NF} END {printf "%d", s}'
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+declare -A base with
+events_total=0 drops_total=0 cpu_total=0 wall_total=0 rss_max=0
+for r in $(seq "$rounds"); do
+  workload "$tmp/base.yaml"
+  "$bin" runtime agent --metrics-addr "127.0.0.1:$port" --record "$tmp/events.jsonl" 2>"$tmp/agent.err" &
+  agent_pid=$!
+  for _ in $(seq 120); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
+  grep -q "source ebpf" "$tmp/agent.err" || { cat "$tmp/agent.err" >&2; echo "agent did not start with eBPF" >&2; exit 1; }
+  e0=$(metric palisade_runtime_events_total); c0=$(cpu_ticks "$agent_pid"); t0=$(date +%s.%N)
+  workload "$tmp/with.yaml"
+  sleep 1
+  e1=$(metric palisade_runtime_events_total); c1=$(cpu_ticks "$agent_pid"); t1=$(date +%s.%N)
+  d=$(( $(metric 'palisade_runtime_drops_total{source="kernel"}') + $(metric 'palisade_runtime_drops_total{source="queue"}') ))
+  rss=$(awk '/VmHWM/ {print $2}' "/proc/$agent_pid/status")
+  kill -TERM "$agent_pid"; wait "$agent_pid" || true; agent_pid=
+  rm -f "$tmp/events.jsonl"
+  for s in open exec sock; do
+    base[$s]="${base[$s]:-} $(rate "$tmp/base.yaml" $s)"
+    with[$s]="${with[$s]:-} $(rate "$tmp/with.yaml" $s)"
+  done
+  events_total=$((events_total + e1 - e0)); drops_total=$((drops_total + d))
+  cpu_total=$((cpu_total + c1 - c0))
+  wall_total=$(echo "$wall_total + $t1 - $t0" | bc)
+  [ "$rss" -gt "$rss_max" ] && rss_max=$rss
+  echo "round $r done" >&2
+done
+
+hz=$(getconf CLK_TCK)
+mean() { echo "$@" | tr ' ' '\n' | awk 'NF {s += $1; n++} END {if (n) printf "%.1f", s / n; else print "n/a"}'; }
+echo "Binary: \`$bin\`; $rounds rounds of ${secs}s; $(nproc) CPUs; stress-ng $(stress-ng --version | awk '{print $3}')"
+echo
+echo "| stressor | ops/s without agent | ops/s with agent | slowdown |"
+echo "|---|---|---|---|"
+for s in open exec sock; do
+  b=$(mean ${base[$s]}); w=$(mean ${with[$s]})
+  slow=$(awk -v b="$b" -v w="$w" 'BEGIN {if (b > 0) printf "%.1f %%", (b - w) / b * 100; else print "n/a"}')
+  echo "| $s | $b | $w | $slow |"
+done
+echo
+echo "| agent | value |"
+echo "|---|---|"
+echo "| events/s handled (whole node) | $(awk -v e="$events_total" -v t="$wall_total" 'BEGIN {printf "%.0f", e / t}') |"
+echo "| events dropped (kernel + queue) | $drops_total |"
+echo "| agent CPU (% of one core) | $(awk -v c="$cpu_total" -v h="$hz" -v t="$wall_total" 'BEGIN {printf "%.1f", c / h / t * 100}') |"
+echo "| agent peak RSS | $((rss_max / 1024)) MiB |"
