@@ -18,7 +18,7 @@ tmp=$(mktemp -d)
 agent_pid=
 cleanup() { [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
-chmod 755 "$tmp"
+chmod 1777 "$tmp"
 port=$((20000 + RANDOM % 20000))
 
 workload() { # $1: yaml output
@@ -38,7 +38,7 @@ metric() { # $1: metric name prefix -> sum over its series
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 declare -A base with
-events_total=0 drops_total=0 cpu_total=0 wall_total=0 rss_max=0
+events_total=0 kdrops=0 qdrops=0 cpu_total=0 wall_total=0 rss_max=0 rss_end=0 anon_end=0
 for r in $(seq "$rounds"); do
   workload "$tmp/base.yaml"
   "$bin" runtime agent --metrics-addr "127.0.0.1:$port" --record "$tmp/events.jsonl" 2>"$tmp/agent.err" &
@@ -49,24 +49,28 @@ for r in $(seq "$rounds"); do
   workload "$tmp/with.yaml"
   sleep 1
   e1=$(metric palisade_runtime_events_total); c1=$(cpu_ticks "$agent_pid"); t1=$(date +%s.%N)
-  d=$(( $(metric 'palisade_runtime_drops_total{source="kernel"}') + $(metric 'palisade_runtime_drops_total{source="queue"}') ))
+  dk=$(metric 'palisade_runtime_drops_total{source="kernel"}'); dq=$(metric 'palisade_runtime_drops_total{source="queue"}')
   rss=$(awk '/VmHWM/ {print $2}' "/proc/$agent_pid/status")
+  rss_now=$(awk '/VmRSS/ {print $2}' "/proc/$agent_pid/status")
+  anon_now=$(awk '/RssAnon/ {print $2}' "/proc/$agent_pid/status")
   kill -TERM "$agent_pid"; wait "$agent_pid" || true; agent_pid=
   rm -f "$tmp/events.jsonl"
   for s in open exec sock; do
     base[$s]="${base[$s]:-} $(rate "$tmp/base.yaml" $s)"
     with[$s]="${with[$s]:-} $(rate "$tmp/with.yaml" $s)"
   done
-  events_total=$((events_total + e1 - e0)); drops_total=$((drops_total + d))
+  events_total=$((events_total + e1 - e0)); kdrops=$((kdrops + dk)); qdrops=$((qdrops + dq))
   cpu_total=$((cpu_total + c1 - c0))
   wall_total=$(echo "$wall_total + $t1 - $t0" | bc)
   [ "$rss" -gt "$rss_max" ] && rss_max=$rss
+  [ "$rss_now" -gt "$rss_end" ] && rss_end=$rss_now
+  [ "$anon_now" -gt "$anon_end" ] && anon_end=$anon_now
   echo "round $r done" >&2
 done
 
 hz=$(getconf CLK_TCK)
 mean() { echo "$@" | tr ' ' '\n' | awk 'NF {s += $1; n++} END {if (n) printf "%.1f", s / n; else print "n/a"}'; }
-echo "Binary: \`$bin\`; $rounds rounds of ${secs}s; $(nproc) CPUs; stress-ng $(stress-ng --version | awk '{print $3}')"
+echo "Binary: \`$bin\`; $rounds rounds of ${secs}s; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end; stress-ng $(stress-ng --version | awk '{print $3}')"
 echo
 echo "| stressor | ops/s without agent | ops/s with agent | slowdown |"
 echo "|---|---|---|---|"
@@ -79,6 +83,9 @@ echo
 echo "| agent | value |"
 echo "|---|---|"
 echo "| events/s handled (whole node) | $(awk -v e="$events_total" -v t="$wall_total" 'BEGIN {printf "%.0f", e / t}') |"
-echo "| events dropped (kernel + queue) | $drops_total |"
+echo "| events dropped in the kernel (ring buffer full) | $kdrops |"
+echo "| events dropped at the queue (consumer behind) | $qdrops |"
 echo "| agent CPU (% of one core) | $(awk -v c="$cpu_total" -v h="$hz" -v t="$wall_total" 'BEGIN {printf "%.1f", c / h / t * 100}') |"
-echo "| agent peak RSS | $((rss_max / 1024)) MiB |"
+echo "| agent RSS after the workload (largest of the rounds) | $((rss_end / 1024)) MiB |"
+echo "| of which anonymous (heap, queue, caches; the rest is the mapped binary and ring buffer) | $((anon_end / 1024)) MiB |"
+echo "| agent peak RSS (includes loading the programs) | $((rss_max / 1024)) MiB |"

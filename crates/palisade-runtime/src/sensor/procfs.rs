@@ -117,17 +117,14 @@ impl ProcTable {
         self.procs.remove(&pid);
     }
 
-    /// The parent chain of a process whose parent is `ppid`, nearest first.
+    /// The parent chain of a process whose parent is `ppid`, nearest first; argv only for the parent.
     pub fn ancestors(&mut self, mut ppid: u32) -> Vec<ProcessRef> {
         let mut out = Vec::new();
         while ppid != 0 && out.len() < MAX_ANCESTORS {
             let Some(p) = self.get(ppid) else { break };
-            out.push(ProcessRef {
-                pid: ppid,
-                comm: p.comm.clone(),
-                exe: p.exe.clone(),
-                args: p.args.clone(),
-            });
+            // argv for the parent only (Falco's `proc.pcmdline`); higher ancestors by name and path
+            let args = if out.is_empty() { p.args.clone() } else { Vec::new() };
+            out.push(ProcessRef { pid: ppid, comm: p.comm.clone(), exe: p.exe.clone(), args });
             let next = p.ppid;
             if next == ppid {
                 break;
