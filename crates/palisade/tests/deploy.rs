@@ -124,6 +124,16 @@ fn chart_renders_in_every_tls_mode_and_refuses_a_bad_one() {
     let bad = render(&helm, &["admission.tls.mode=vault"]).unwrap_err();
     assert!(bad.contains("admission.tls.mode must be helm, cert-manager or secret"), "{bad}");
 
+    // Excluded users and groups never reach the webhook: the API server filters them with matchConditions.
+    assert!(webhook.get("matchConditions").is_none());
+    let excluded =
+        render(&helm, &["admission.excludeUsers={alice,bob}", "admission.excludeGroups={ops}"]).unwrap();
+    let conditions = &find(&excluded, "ValidatingWebhookConfiguration")["webhooks"][0]["matchConditions"];
+    assert_eq!(conditions[0]["expression"], r#"!(request.userInfo.username in ["alice","bob"])"#);
+    assert_eq!(conditions[1]["expression"], r#"!request.userInfo.groups.exists(g, g in ["ops"])"#);
+    let args = &find(&excluded, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"];
+    assert!(args.as_array().unwrap().iter().any(|a| a == "--exclude-user=alice,bob"));
+
     let pinned = render(&helm, &["image.digest=sha256:abc"]).unwrap();
     let image = &find(&pinned, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"];
     assert_eq!(image, "ghcr.io/palisade-dev/palisade@sha256:abc");
@@ -195,6 +205,23 @@ fn packages_pass_palisade_own_checks() {
         .unwrap();
     let report: Value = serde_json::from_slice(&scan.stdout).unwrap();
     assert!(scan.status.success(), "findings on our own packages: {report:#}");
+
+    // The chart directory as users scan it (Palisade renders it with helm): nothing at all at
+    // Pod Security `restricted` or in the RBAC checks.
+    let scan_deploy = |checks: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(["scan", "config", "--checks", checks, "--exit-code", "1", "--format", "json", "--helm"])
+            .arg(&helm)
+            .arg(repo().join("deploy"))
+            .output()
+            .unwrap();
+        (out.status.success(), serde_json::from_slice::<Value>(&out.stdout).unwrap())
+    };
+    let (clean, report) = scan_deploy("pss:restricted,rbac");
+    assert!(clean, "pss:restricted findings on our own packages: {report:#}");
+    // ... and the templates were rendered and judged: a check we knowingly do not satisfy (no CPU limit).
+    let (clean, report) = scan_deploy("PAL-K8S-046");
+    assert!(!clean && report.to_string().contains("templates/admission-deployment.yaml"), "{report:#}");
 }
 
 /// The webhook as the chart deploys it: same arguments, same bundle, same certificate.
