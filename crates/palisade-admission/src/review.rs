@@ -10,11 +10,13 @@
 //! `warnings`; `audit` decisions become `auditAnnotations`; policies that failed to evaluate follow
 //! `on_error`.
 
+use crate::images::{DecisionCache, Fact, FactSource, ImageFacts, images_of};
 use palisade_policy::engine::{
-    Action, AdmissionContext, Budget, Decision, Operation, Origin, Outcome, Policy, Subject, SubjectKind,
-    UserInfo, evaluate_default,
+    Action, AdmissionContext, Budget, Decision, Language, Operation, Origin, Outcome, Policy, Subject,
+    SubjectKind, UserInfo, evaluate_default,
 };
 use serde_json::{Value, json};
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 /// Largest number of warnings returned (the API server caps their total size too).
@@ -43,6 +45,29 @@ pub struct Settings {
     pub on_error: OnError,
     /// Time budget for evaluating one request.
     pub budget: Duration,
+    /// What an image without a scan report gets when image facts are on: `None` admits it silently,
+    /// else a decision with this action (`warn` by default).
+    pub unknown_image: Option<Action>,
+}
+
+/// Image facts for a review: where facts come from and the decision cache of the compiled bundle.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageContext<'a> {
+    pub facts: &'a dyn ImageFacts,
+    pub decisions: &'a DecisionCache,
+}
+
+/// How one image of a review was settled, for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageOutcome {
+    /// A report was known and its decisions were cached.
+    Cached,
+    /// A report was known and evaluated now (first sight for this bundle and namespace).
+    Evaluated,
+    /// Scanned for this request within its budget.
+    Scanned,
+    /// No report: the unknown-image action applied.
+    Unknown,
 }
 
 impl Default for Settings {
@@ -54,6 +79,7 @@ impl Default for Settings {
             break_glass_annotation: "palisade.dev/break-glass".into(),
             on_error: OnError::Deny,
             budget: Duration::from_millis(1500),
+            unknown_image: Some(Action::Warn),
         }
     }
 }
@@ -85,13 +111,17 @@ pub struct Reviewed {
     pub object: String,
     pub uid: String,
     pub dry_run: bool,
+    /// How each distinct image of the object was settled (empty without image facts).
+    pub images: Vec<ImageOutcome>,
 }
 
-/// Review one request body against the compiled policies.
+/// Review one request body against the compiled policies; with `images`, the scan reports of the
+/// object's images are judged by the same policies (gates over reports), as in CI.
 pub fn review(
     body: &[u8],
     policies: &[Box<dyn Policy>],
     settings: &Settings,
+    images: Option<ImageContext<'_>>,
 ) -> Result<Reviewed, BadRequest> {
     let review: Value =
         serde_json::from_slice(body).map_err(|e| BadRequest(format!("body is not JSON: {e}")))?;
@@ -174,6 +204,7 @@ pub fn review(
         object: label.clone(),
         uid: uid.clone(),
         dry_run,
+        images: Vec::new(),
     };
 
     let excluded = settings.excluded_namespaces.contains(&namespace)
@@ -216,8 +247,66 @@ pub fn review(
             request: Some(request.clone()),
         },
     };
-    let budget = Budget { deadline: Some(Instant::now() + settings.budget), ..Budget::default() };
-    let decisions = evaluate_default(policies, &subject, &budget);
+    let deadline = Instant::now() + settings.budget;
+    let budget = Budget { deadline: Some(deadline), ..Budget::default() };
+    let mut decisions = evaluate_default(policies, &subject, &budget);
+    let mut image_outcomes = Vec::new();
+    let judged = matches!(operation, Operation::Create | Operation::Update)
+        && subject.admission.sub_resource.is_none();
+    if let Some(ctx) = images.filter(|_| judged) {
+        let mut seen = HashSet::new();
+        for ci in images_of(&subject.value) {
+            if !seen.insert(ci.image.clone()) {
+                continue;
+            }
+            match ctx.facts.fact(&ci.image, deadline) {
+                Fact::Scanned { digest, report, source } => {
+                    let (found, cached) = ctx.decisions.get_or_insert(&digest, &namespace, || {
+                        let report_subject = Subject {
+                            kind: SubjectKind::ScanReport,
+                            value: (*report).clone(),
+                            origin: subject.origin.clone(),
+                            admission: AdmissionContext {
+                                operation,
+                                namespace_object: Some(json!({ "metadata": { "name": namespace } })),
+                                user_info: subject.admission.user_info.clone(),
+                                dry_run,
+                                ..AdmissionContext::default()
+                            },
+                        };
+                        evaluate_default(policies, &report_subject, &budget)
+                    });
+                    image_outcomes.push(match (source, cached) {
+                        (FactSource::ScannedNow, _) => ImageOutcome::Scanned,
+                        (_, true) => ImageOutcome::Cached,
+                        (_, false) => ImageOutcome::Evaluated,
+                    });
+                    decisions.extend(found.iter().map(|d| Decision {
+                        message: format!("image {} ({}, {digest}): {}", ci.image, ci.container, d.message),
+                        ..d.clone()
+                    }));
+                }
+                Fact::Unknown { digest, reason } => {
+                    image_outcomes.push(ImageOutcome::Unknown);
+                    let Some(action) = settings.unknown_image else { continue };
+                    let digest = digest.map(|d| format!(", {d}")).unwrap_or_default();
+                    decisions.push(Decision {
+                        language: Language::Gate,
+                        policy: "palisade-admission".into(),
+                        rule: "unscanned-image".into(),
+                        object: subject.reference(),
+                        message: format!(
+                            "image {} ({}{digest}) has no scan report: {reason}",
+                            ci.image, ci.container
+                        ),
+                        action,
+                        outcome: Outcome::Violation,
+                        source: None,
+                    });
+                }
+            }
+        }
+    }
 
     let mut denials = Vec::new();
     let mut warnings = Vec::new();
@@ -251,7 +340,10 @@ pub fn review(
             denials.join("\n- ")
         )
     });
-    Ok(done(respond(allowed, message, warnings, audit), allowed, Path::Evaluated, decisions, failed_open))
+    let mut reviewed =
+        done(respond(allowed, message, warnings, audit), allowed, Path::Evaluated, decisions, failed_open);
+    reviewed.images = image_outcomes;
+    Ok(reviewed)
 }
 
 /// An audit annotation key: the qualified-name part must be at most 63 characters of `[A-Za-z0-9._-]`.

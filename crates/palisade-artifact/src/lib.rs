@@ -36,6 +36,7 @@ pub use cache::LayerCache;
 pub use engines::{Engines, ImageSource, PodmanCli, STREAM_IDLE};
 pub use error::ArtifactError;
 pub use image::{ImageFormat, detect};
+pub use registry::resolve_digest;
 pub use skip::{SkipError, SkipFilter};
 pub use tree::{EntryKind, FileTree};
 
