@@ -48,6 +48,9 @@ pub struct Settings {
     /// What an image without a scan report gets when image facts are on: `None` admits it silently,
     /// else a decision with this action (`warn` by default).
     pub unknown_image: Option<Action>,
+    /// Judge the images of objects by their scan reports at `/validate` (image facts on). Without it,
+    /// image facts serve only digest pinning at `/mutate`.
+    pub judge_images: bool,
 }
 
 /// Image facts for a review: where facts come from and the decision cache of the compiled bundle.
@@ -80,6 +83,7 @@ impl Default for Settings {
             on_error: OnError::Deny,
             budget: Duration::from_millis(1500),
             unknown_image: Some(Action::Warn),
+            judge_images: true,
         }
     }
 }
@@ -95,6 +99,8 @@ pub enum Path {
     Evaluated,
     Excluded,
     BreakGlass,
+    /// `/mutate`: images pinned to digests (or nothing to pin).
+    Mutated,
 }
 
 /// The outcome of one review.
@@ -113,6 +119,114 @@ pub struct Reviewed {
     pub dry_run: bool,
     /// How each distinct image of the object was settled (empty without image facts).
     pub images: Vec<ImageOutcome>,
+    /// `/mutate`: images pinned to their digest.
+    pub pinned: usize,
+}
+
+/// The parts of an `AdmissionReview` request the webhook reads.
+struct Request {
+    api_version: String,
+    uid: String,
+    operation: Operation,
+    /// `request.object`, or `request.oldObject` for DELETE.
+    object: Value,
+    old_object: Option<Value>,
+    namespace: String,
+    user: UserInfo,
+    dry_run: bool,
+    sub_resource: Option<String>,
+    /// `kind/namespace/name`, for messages and logs.
+    label: String,
+    /// The whole request, for policies that read fields not modelled here.
+    raw: Value,
+}
+
+impl Request {
+    fn parse(body: &[u8]) -> Result<Request, BadRequest> {
+        let review: Value =
+            serde_json::from_slice(body).map_err(|e| BadRequest(format!("body is not JSON: {e}")))?;
+        let api_version = review.get("apiVersion").and_then(Value::as_str).unwrap_or("");
+        if !matches!(api_version, "admission.k8s.io/v1" | "admission.k8s.io/v1beta1") {
+            return Err(BadRequest(format!(
+                "apiVersion {api_version:?} is not admission.k8s.io/v1 or admission.k8s.io/v1beta1"
+            )));
+        }
+        if review.get("kind").and_then(Value::as_str) != Some("AdmissionReview") {
+            return Err(BadRequest("kind is not AdmissionReview".into()));
+        }
+        let request =
+            review.get("request").filter(|r| r.is_object()).ok_or_else(|| BadRequest("no request".into()))?;
+        let uid = request.get("uid").and_then(Value::as_str).filter(|u| !u.is_empty());
+        let uid = uid.ok_or_else(|| BadRequest("request.uid is missing".into()))?.to_string();
+        let s = |k: &str| request.get(k).and_then(Value::as_str).unwrap_or("");
+        let operation = match s("operation") {
+            "CREATE" => Operation::Create,
+            "UPDATE" => Operation::Update,
+            "DELETE" => Operation::Delete,
+            "CONNECT" => Operation::Connect,
+            other => {
+                return Err(BadRequest(format!(
+                    "request.operation {other:?} is not CREATE, UPDATE, DELETE or CONNECT"
+                )));
+            }
+        };
+        let present = |k: &str| request.get(k).filter(|v| !v.is_null()).cloned();
+        let object = match operation {
+            Operation::Delete => present("oldObject").or_else(|| present("object")),
+            _ => present("object"),
+        };
+        let object =
+            object.ok_or_else(|| BadRequest(format!("request.object is missing for {}", s("operation"))))?;
+        let namespace = s("namespace").to_string();
+        let user: UserInfo = request
+            .get("userInfo")
+            .cloned()
+            .map(serde_json::from_value)
+            .transpose()
+            .unwrap_or_default()
+            .unwrap_or_default();
+        let dry_run = request.get("dryRun").and_then(Value::as_bool).unwrap_or(false);
+        let sub_resource = Some(s("subResource")).filter(|x| !x.is_empty()).map(str::to_string);
+        let kind = request
+            .pointer("/kind/kind")
+            .and_then(Value::as_str)
+            .or_else(|| object.get("kind").and_then(Value::as_str));
+        let name = Some(s("name"))
+            .filter(|n| !n.is_empty())
+            .or_else(|| object.pointer("/metadata/name").and_then(Value::as_str));
+        let label = match (kind, namespace.as_str(), name) {
+            (k, "", n) => format!("{}/{}", k.unwrap_or("?"), n.unwrap_or("?")),
+            (k, ns, n) => format!("{}/{ns}/{}", k.unwrap_or("?"), n.unwrap_or("?")),
+        };
+        Ok(Request {
+            api_version: api_version.to_string(),
+            uid,
+            operation,
+            old_object: present("oldObject"),
+            object,
+            namespace,
+            user,
+            dry_run,
+            sub_resource,
+            label,
+            raw: request.clone(),
+        })
+    }
+
+    /// Admitted without evaluation: an excluded namespace, user or group.
+    fn excluded(&self, settings: &Settings) -> bool {
+        settings.excluded_namespaces.contains(&self.namespace)
+            || settings.excluded_users.contains(&self.user.username)
+            || self.user.groups.iter().any(|g| settings.excluded_groups.contains(g))
+    }
+
+    /// The break-glass annotation's value (the reason), when the object carries it.
+    fn break_glass<'a>(&'a self, settings: &Settings) -> Option<&'a str> {
+        self.object
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(&settings.break_glass_annotation))
+            .and_then(Value::as_str)
+    }
 }
 
 /// Review one request body against the compiled policies; with `images`, the scan reports of the
@@ -123,61 +237,8 @@ pub fn review(
     settings: &Settings,
     images: Option<ImageContext<'_>>,
 ) -> Result<Reviewed, BadRequest> {
-    let review: Value =
-        serde_json::from_slice(body).map_err(|e| BadRequest(format!("body is not JSON: {e}")))?;
-    let api_version = review.get("apiVersion").and_then(Value::as_str).unwrap_or("");
-    if !matches!(api_version, "admission.k8s.io/v1" | "admission.k8s.io/v1beta1") {
-        return Err(BadRequest(format!(
-            "apiVersion {api_version:?} is not admission.k8s.io/v1 or admission.k8s.io/v1beta1"
-        )));
-    }
-    if review.get("kind").and_then(Value::as_str) != Some("AdmissionReview") {
-        return Err(BadRequest("kind is not AdmissionReview".into()));
-    }
-    let request =
-        review.get("request").filter(|r| r.is_object()).ok_or_else(|| BadRequest("no request".into()))?;
-    let uid = request.get("uid").and_then(Value::as_str).filter(|u| !u.is_empty());
-    let uid = uid.ok_or_else(|| BadRequest("request.uid is missing".into()))?.to_string();
-    let s = |k: &str| request.get(k).and_then(Value::as_str).unwrap_or("");
-    let operation = match s("operation") {
-        "CREATE" => Operation::Create,
-        "UPDATE" => Operation::Update,
-        "DELETE" => Operation::Delete,
-        "CONNECT" => Operation::Connect,
-        other => {
-            return Err(BadRequest(format!(
-                "request.operation {other:?} is not CREATE, UPDATE, DELETE or CONNECT"
-            )));
-        }
-    };
-    let present = |k: &str| request.get(k).filter(|v| !v.is_null()).cloned();
-    let object = match operation {
-        Operation::Delete => present("oldObject").or_else(|| present("object")),
-        _ => present("object"),
-    };
-    let object =
-        object.ok_or_else(|| BadRequest(format!("request.object is missing for {}", s("operation"))))?;
-    let namespace = s("namespace").to_string();
-    let user: UserInfo = request
-        .get("userInfo")
-        .cloned()
-        .map(serde_json::from_value)
-        .transpose()
-        .unwrap_or_default()
-        .unwrap_or_default();
-    let dry_run = request.get("dryRun").and_then(Value::as_bool).unwrap_or(false);
-    let sub_resource = Some(s("subResource")).filter(|x| !x.is_empty()).map(str::to_string);
-    let kind = request
-        .pointer("/kind/kind")
-        .and_then(Value::as_str)
-        .or_else(|| object.get("kind").and_then(Value::as_str));
-    let name = Some(s("name"))
-        .filter(|n| !n.is_empty())
-        .or_else(|| object.pointer("/metadata/name").and_then(Value::as_str));
-    let label = match (kind, namespace.as_str(), name) {
-        (k, "", n) => format!("{}/{}", k.unwrap_or("?"), n.unwrap_or("?")),
-        (k, ns, n) => format!("{}/{ns}/{}", k.unwrap_or("?"), n.unwrap_or("?")),
-    };
+    let req = Request::parse(body)?;
+    let Request { ref api_version, ref uid, operation, dry_run, ref namespace, ref label, .. } = req;
 
     let respond = |allowed: bool,
                    message: Option<String>,
@@ -205,12 +266,10 @@ pub fn review(
         uid: uid.clone(),
         dry_run,
         images: Vec::new(),
+        pinned: 0,
     };
 
-    let excluded = settings.excluded_namespaces.contains(&namespace)
-        || settings.excluded_users.contains(&user.username)
-        || user.groups.iter().any(|g| settings.excluded_groups.contains(g));
-    if excluded {
+    if req.excluded(settings) {
         return Ok(done(
             respond(true, None, Vec::new(), Default::default()),
             true,
@@ -219,11 +278,7 @@ pub fn review(
             0,
         ));
     }
-    let glass = object
-        .pointer("/metadata/annotations")
-        .and_then(|a| a.get(&settings.break_glass_annotation))
-        .and_then(Value::as_str);
-    if let Some(reason) = glass {
+    if let Some(reason) = req.break_glass(settings) {
         let mut audit = serde_json::Map::new();
         audit.insert("palisade.dev/break-glass".into(), json!(reason));
         let warning = format!(
@@ -235,17 +290,17 @@ pub fn review(
 
     let subject = Subject {
         kind: SubjectKind::KubernetesObject,
-        value: object,
         origin: Origin { path: None, document: 0, request_uid: Some(uid.clone()) },
         admission: AdmissionContext {
             operation,
-            old_object: present("oldObject"),
+            old_object: req.old_object,
             namespace_object: None,
-            user_info: user,
+            user_info: req.user,
             dry_run,
-            sub_resource,
-            request: Some(request.clone()),
+            sub_resource: req.sub_resource,
+            request: Some(req.raw),
         },
+        value: req.object,
     };
     let deadline = Instant::now() + settings.budget;
     let budget = Budget { deadline: Some(deadline), ..Budget::default() };
@@ -253,7 +308,7 @@ pub fn review(
     let mut image_outcomes = Vec::new();
     let judged = matches!(operation, Operation::Create | Operation::Update)
         && subject.admission.sub_resource.is_none();
-    if let Some(ctx) = images.filter(|_| judged) {
+    if let Some(ctx) = images.filter(|_| judged && settings.judge_images) {
         let mut seen = HashSet::new();
         for ci in images_of(&subject.value) {
             if !seen.insert(ci.image.clone()) {
@@ -343,6 +398,71 @@ pub fn review(
     let mut reviewed =
         done(respond(allowed, message, warnings, audit), allowed, Path::Evaluated, decisions, failed_open);
     reviewed.images = image_outcomes;
+    Ok(reviewed)
+}
+
+/// Pin the images of a workload to the digests their tags name now (`POST /mutate`): a JSONPatch that
+/// replaces every `image` without a digest by `image@digest`, so what runs is what was checked, even if
+/// the tag moves later. An image that cannot be resolved within the budget is left as it is, with a
+/// warning (the validating webhook judges it as unknown). Excluded requests, break-glass objects,
+/// DELETE/CONNECT and subresource requests are admitted unchanged; `/mutate` never refuses.
+pub fn mutate(
+    body: &[u8],
+    settings: &Settings,
+    facts: Option<&dyn ImageFacts>,
+) -> Result<Reviewed, BadRequest> {
+    let req = Request::parse(body)?;
+    let mut response = json!({ "uid": req.uid, "allowed": true });
+    let mut reviewed = Reviewed {
+        response: Value::Null,
+        allowed: true,
+        path: Path::Mutated,
+        decisions: Vec::new(),
+        failed_open: 0,
+        object: req.label.clone(),
+        uid: req.uid.clone(),
+        dry_run: req.dry_run,
+        images: Vec::new(),
+        pinned: 0,
+    };
+    let applies =
+        matches!(req.operation, Operation::Create | Operation::Update) && req.sub_resource.is_none();
+    if req.excluded(settings) {
+        reviewed.path = Path::Excluded;
+    } else if req.break_glass(settings).is_some() {
+        reviewed.path = Path::BreakGlass;
+    } else if let Some(facts) = facts.filter(|_| applies) {
+        let deadline = Instant::now() + settings.budget;
+        let mut patch = Vec::new();
+        let mut warnings = Vec::new();
+        for ci in images_of(&req.object) {
+            if ci.image.contains('@') {
+                continue;
+            }
+            match facts.digest(&ci.image, deadline) {
+                Ok(digest) => patch.push(
+                    json!({"op": "replace", "path": ci.pointer, "value": format!("{}@{digest}", ci.image)}),
+                ),
+                Err(reason) => warnings.push(truncate(&format!(
+                    "image {} ({}) not pinned to a digest: {reason}",
+                    ci.image, ci.container
+                ))),
+            }
+        }
+        reviewed.pinned = patch.len();
+        if !patch.is_empty() {
+            use base64::Engine as _;
+            let patch = serde_json::to_vec(&patch).unwrap_or_default();
+            response["patchType"] = json!("JSONPatch");
+            response["patch"] = json!(base64::engine::general_purpose::STANDARD.encode(patch));
+        }
+        if !warnings.is_empty() {
+            warnings.truncate(MAX_WARNINGS);
+            response["warnings"] = json!(warnings);
+        }
+    }
+    reviewed.response =
+        json!({ "apiVersion": req.api_version, "kind": "AdmissionReview", "response": response });
     Ok(reviewed)
 }
 

@@ -1,7 +1,7 @@
 //! The HTTPS server: bounded connections, bounded bodies, a time budget per review, certificate and bundle
 //! reloads that never replace a good configuration with a bad one, and graceful shutdown.
 
-use crate::images::{DecisionCache, Facts};
+use crate::images::{DecisionCache, Facts, ImageFacts};
 use crate::metrics::{BundleLabels, DecisionLabels, ImageLabels, Metrics, PathLabels, RequestLabels};
 use crate::review::{self, ImageContext, ImageOutcome, Path as ReviewPath, Settings};
 use crate::tls::Reloading;
@@ -351,7 +351,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
     let endpoint = req.uri().path().to_string();
     let response = route(&state, req).await;
     let endpoint = match endpoint.as_str() {
-        "/validate" | "/healthz" | "/readyz" | "/metrics" => endpoint,
+        "/validate" | "/mutate" | "/healthz" | "/readyz" | "/metrics" => endpoint,
         _ => "other".to_string(),
     };
     state.metrics.requests.get_or_create(&RequestLabels { endpoint, code: response.status().as_u16() }).inc();
@@ -371,15 +371,23 @@ async fn route(state: &Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
             );
             r
         }
-        (&Method::POST, "/validate") => validate(state, req).await,
-        (_, "/validate" | "/healthz" | "/readyz" | "/metrics") => {
+        (&Method::POST, "/validate") => validate(state, req, Endpoint::Validate).await,
+        (&Method::POST, "/mutate") => validate(state, req, Endpoint::Mutate).await,
+        (_, "/validate" | "/mutate" | "/healthz" | "/readyz" | "/metrics") => {
             text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
         }
-        _ => text(StatusCode::NOT_FOUND, "not found: the webhook serves POST /validate\n"),
+        _ => text(StatusCode::NOT_FOUND, "not found: the webhook serves POST /validate and POST /mutate\n"),
     }
 }
 
-async fn validate(state: &Arc<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// Which admission endpoint a review came to.
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    Validate,
+    Mutate,
+}
+
+async fn validate(state: &Arc<State>, req: Request<Incoming>, endpoint: Endpoint) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let max = state.config.max_body;
     let body = match tokio::time::timeout(
@@ -411,10 +419,15 @@ async fn validate(state: &Arc<State>, req: Request<Incoming>) -> Response<Full<B
     let work = async {
         // The semaphore is never closed, so acquiring only waits.
         let _slot = state.evaluators.acquire().await;
-        tokio::task::spawn_blocking(move || {
-            let images =
-                facts.as_deref().map(|f| ImageContext { facts: f, decisions: &loaded.image_decisions });
-            review::review(&body, &loaded.compiled.policies, &settings, images)
+        tokio::task::spawn_blocking(move || match endpoint {
+            Endpoint::Validate => {
+                let images =
+                    facts.as_deref().map(|f| ImageContext { facts: f, decisions: &loaded.image_decisions });
+                review::review(&body, &loaded.compiled.policies, &settings, images)
+            }
+            Endpoint::Mutate => {
+                review::mutate(&body, &settings, facts.as_deref().map(|f| f as &dyn ImageFacts))
+            }
         })
         .await
     };
@@ -441,6 +454,8 @@ async fn validate(state: &Arc<State>, req: Request<Incoming>) -> Response<Full<B
         ReviewPath::Evaluated => "evaluated",
         ReviewPath::Excluded => "excluded",
         ReviewPath::BreakGlass => "break-glass",
+        ReviewPath::Mutated if reviewed.pinned > 0 => "pinned",
+        ReviewPath::Mutated => "unchanged",
     };
     m.reviews.get_or_create(&PathLabels { path: path.into(), allowed: reviewed.allowed.to_string() }).inc();
     for d in &reviewed.decisions {

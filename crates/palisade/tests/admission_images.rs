@@ -187,13 +187,23 @@ impl Webhook {
 
     /// The review's response for a Pod running `image`.
     fn pod(&self, image: &str) -> Value {
+        self.review("/validate", &[image])
+    }
+
+    /// The response of `path` (`/validate`, `/mutate`) for a Pod running `images`.
+    fn review(&self, path: &str, images: &[&str]) -> Value {
+        let containers: Vec<Value> = images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| json!({"name": format!("c{i}"), "image": image}))
+            .collect();
         let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"},
-            "spec": {"containers": [{"name": "app", "image": image}]}});
+            "spec": {"containers": containers}});
         let body = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
             "uid": "3c5d7e2a-1b4f-4d6a-8c9e-0f1a2b3c4d5e", "kind": {"group": "", "version": "v1", "kind": "Pod"},
             "resource": {"group": "", "version": "v1", "resource": "pods"}, "namespace": "shop", "name": "p",
             "operation": "CREATE", "userInfo": {"username": "dev"}, "object": pod}});
-        let v: Value = serde_json::from_str(&self.get("/validate", Some(&body))).unwrap();
+        let v: Value = serde_json::from_str(&self.get(path, Some(&body))).unwrap();
         v["response"].clone()
     }
 
@@ -284,7 +294,7 @@ fn ci_reports_decide_images_by_digest_and_unscanned_images_get_the_action() {
     assert_eq!(vulnerable["allowed"], false, "{vulnerable:#}");
     let m = message(&vulnerable);
     assert!(
-        m.contains("[no-high-vulnerabilities/") && m.contains("shop/app:1 (containers/app, sha256:"),
+        m.contains("[no-high-vulnerabilities/") && m.contains("shop/app:1 (containers/c0, sha256:"),
         "{m}"
     );
     assert!(m.contains("demo-lib"), "{m}");
@@ -376,4 +386,42 @@ fn a_registry_that_never_answers_costs_one_budget_then_is_remembered() {
     assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
     assert_eq!(second["allowed"], true);
     drop(hole);
+}
+
+#[test]
+fn mutate_pins_tags_to_the_digest_they_name_now() {
+    if !tools_present() {
+        return;
+    }
+    use base64::Engine as _;
+    let s = setup();
+    let reg = format!("127.0.0.1:{}", s.port);
+    let inspect = Command::new("skopeo")
+        .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
+        .arg(format!("docker://{reg}/shop/app:1"))
+        .output()
+        .unwrap();
+    let digest = String::from_utf8(inspect.stdout).unwrap().trim().to_string();
+    assert!(digest.starts_with("sha256:"), "{digest}");
+    // Digest pinning alone: /validate does not judge images (no reports asked for).
+    let hook = Webhook::start(s.dir.path(), &s.bundle, &["--pin-digests"]);
+    let pinned_already = format!("{reg}/shop/fixed@{digest}");
+    let missing = format!("{reg}/shop/nothing:1");
+    let r = hook.review("/mutate", &[&format!("{reg}/shop/app:1"), &pinned_already, &missing]);
+    assert_eq!(r["allowed"], true);
+    assert_eq!(r["patchType"], "JSONPatch");
+    let patch: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD.decode(r["patch"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        patch,
+        json!([{"op": "replace", "path": "/spec/containers/0/image", "value": format!("{reg}/shop/app:1@{digest}")}])
+    );
+    let warning = r["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("shop/nothing:1 (containers/c2) not pinned to a digest"), "{warning}");
+    let v = hook.pod(&missing);
+    assert_eq!(v["allowed"], true, "validate does not judge images without reports: {v:#}");
+    assert!(v.get("warnings").is_none(), "{v:#}");
+    assert_eq!(hook.metric("palisade_admission_reviews_total{path=\"pinned\""), 1.0);
 }

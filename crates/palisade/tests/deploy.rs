@@ -134,6 +134,36 @@ fn chart_renders_in_every_tls_mode_and_refuses_a_bad_one() {
     let args = &find(&excluded, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"];
     assert!(args.as_array().unwrap().iter().any(|a| a == "--exclude-user=alice,bob"));
 
+    // Image facts and digest pinning: arguments, volumes, the mutating webhook, egress to registries.
+    let facts = render(
+        &helm,
+        &[
+            "admission.pinDigests=true",
+            "admission.imageFacts.enabled=true",
+            "admission.imageFacts.scanImages=true",
+            "admission.imageFacts.unknownImage=deny",
+            "admission.imageFacts.dbVolume.persistentVolumeClaim.claimName=vulndb",
+            "admission.imageFacts.reportsVolume.persistentVolumeClaim.claimName=reports",
+        ],
+    )
+    .unwrap();
+    let args = &find(&facts, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"];
+    for arg in [
+        "--image-reports=/var/lib/palisade/reports",
+        "--scan-images",
+        "--unknown-image=deny",
+        "--pin-digests",
+    ] {
+        assert!(args.as_array().unwrap().iter().any(|a| a == arg), "{arg} missing: {args}");
+    }
+    let mutating = &find(&facts, "MutatingWebhookConfiguration")["webhooks"][0];
+    assert_eq!(mutating["clientConfig"]["service"]["path"], "/mutate");
+    assert_eq!(mutating["failurePolicy"], "Ignore");
+    assert_eq!(find(&facts, "NetworkPolicy")["spec"]["egress"], json!([{}]));
+    assert_eq!(find(&own, "NetworkPolicy")["spec"]["egress"], json!([]));
+    let no_db = render(&helm, &["admission.imageFacts.enabled=true", "admission.imageFacts.scanImages=true"]);
+    assert!(no_db.unwrap_err().contains("dbVolume (a volume holding vuln.db) is required"));
+
     let pinned = render(&helm, &["image.digest=sha256:abc"]).unwrap();
     let image = &find(&pinned, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"];
     assert_eq!(image, "ghcr.io/palisade-dev/palisade@sha256:abc");
@@ -231,7 +261,7 @@ fn the_rendered_webhook_serves_with_the_rendered_certificate_and_bundle() {
     if !have("curl") {
         return;
     }
-    let objects = render(&helm, &[]).unwrap();
+    let objects = render(&helm, &["admission.pinDigests=true"]).unwrap();
     let tmp = tempfile::tempdir().unwrap();
     let etc = tmp.path().join("etc/palisade");
     let b64 = base64::engine::general_purpose::STANDARD;
@@ -258,12 +288,14 @@ fn the_rendered_webhook_serves_with_the_rendered_certificate_and_bundle() {
         .iter()
         .map(|a| {
             let a = a.as_str().unwrap().replace("/etc/palisade", etc.to_str().unwrap());
+            let a = a.replace("/var/", &format!("{}/var/", tmp.path().display()));
             if a.starts_with("--listen=") { "--listen=127.0.0.1:0".into() } else { a }
         })
         .collect();
     let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(&args)
         .env("POD_NAMESPACE", "sec")
+        .env("PALISADE_CACHE_DIR", tmp.path().join("var/cache/palisade"))
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -285,7 +317,7 @@ fn the_rendered_webhook_serves_with_the_rendered_certificate_and_bundle() {
         })
         .expect("the webhook did not start with the chart's arguments");
 
-    let post = |pod: Value| -> Value {
+    let call = |path: &str, pod: Value| -> Value {
         let body = json!({
             "apiVersion": "admission.k8s.io/v1",
             "kind": "AdmissionReview",
@@ -306,12 +338,13 @@ fn the_rendered_webhook_serves_with_the_rendered_certificate_and_bundle() {
             .arg(format!("{host}:{port}:127.0.0.1"))
             .args(["-H", "Content-Type: application/json", "--data-binary"])
             .arg(format!("@{}", file.display()))
-            .arg(format!("https://{host}:{port}{}", webhook["service"]["path"].as_str().unwrap()))
+            .arg(format!("https://{host}:{port}{path}"))
             .output()
             .unwrap();
         assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).unwrap()
     };
+    let post = |pod: Value| -> Value { call(webhook["service"]["path"].as_str().unwrap(), pod) };
     let privileged = post(json!({
         "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "team-a"},
         "spec": {"containers": [{"name": "c", "image": "busybox:1.36", "securityContext": {"privileged": true}}]}
@@ -325,4 +358,19 @@ fn the_rendered_webhook_serves_with_the_rendered_certificate_and_bundle() {
         "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}
     }));
     assert_eq!(plain["response"]["allowed"], true, "{plain:#}");
+    // The mutating webhook's path answers too: an image already pinned needs no patch.
+    let mutate_path =
+        find(&objects, "MutatingWebhookConfiguration")["webhooks"][0]["clientConfig"]["service"]["path"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let pinned = call(
+        &mutate_path,
+        json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "r", "namespace": "team-a"},
+            "spec": {"containers": [{"name": "c", "image": format!("busybox@sha256:{}", "a".repeat(64))}]}
+        }),
+    );
+    assert_eq!(pinned["response"]["allowed"], true, "{pinned:#}");
+    assert!(pinned["response"].get("patch").is_none(), "{pinned:#}");
 }

@@ -142,6 +142,10 @@ pub struct ImageFactArgs {
     /// Allow plain HTTP to registries (for registries on localhost).
     #[arg(long)]
     pub insecure: bool,
+    /// `POST /mutate` pins every image without a digest to the digest its tag names now (register the
+    /// webhook as a MutatingWebhookConfiguration too). Implied by image facts.
+    #[arg(long)]
+    pub pin_digests: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -274,7 +278,7 @@ fn audit(a: AuditArgs) -> Result<ExitCode> {
 
 /// The image facts of `serve`, when --image-reports or --scan-images asks for them.
 fn image_facts(a: &ImageFactArgs, global: &GlobalOpts) -> Result<Option<Arc<Facts>>> {
-    if a.image_reports.is_none() && !a.scan_images {
+    if a.image_reports.is_none() && !a.scan_images && !a.pin_digests {
         return Ok(None);
     }
     let insecure = a.insecure;
@@ -353,6 +357,7 @@ fn serve(args: ServeArgs, global: &GlobalOpts) -> Result<ExitCode> {
             UnknownImage::Audit => Some(Action::Audit),
             UnknownImage::Allow => None,
         },
+        judge_images: args.images.image_reports.is_some() || args.images.scan_images,
     };
     let images = image_facts(&args.images, global)?;
     let mut config = Config::new(args.listen, cert, key, args.bundle);
