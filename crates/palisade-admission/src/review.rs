@@ -316,7 +316,7 @@ pub fn review(
             }
             match ctx.facts.fact(&ci.image, deadline) {
                 Fact::Scanned { digest, report, source } => {
-                    let (found, cached) = ctx.decisions.get_or_insert(&digest, &namespace, || {
+                    let (found, cached) = ctx.decisions.get_or_insert(&digest, namespace, || {
                         let report_subject = Subject {
                             kind: SubjectKind::ScanReport,
                             value: (*report).clone(),
