@@ -18,6 +18,8 @@ pub const BUILTIN_PLUGINS: &[(&str, (u64, u64, u64))] = &[("container", (0, 4, 0
 pub struct ListDef {
     pub name: String,
     pub items: Vec<String>,
+    pub file: String,
+    pub line: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -338,7 +340,10 @@ fn read_list(cx: &mut Ctx<'_>, item: &Node, name_node: &Node) {
             "List uses 'append' or 'override.items: append' but no list by that name already exists",
         ),
         (false, Some(l)) => l.items = items,
-        (false, None) => cx.out.lists.push(ListDef { name, items }),
+        (false, None) => {
+            let file = cx.file.to_string();
+            cx.out.lists.push(ListDef { name, items, file, line: item.line })
+        }
     }
 }
 

@@ -407,6 +407,16 @@ fn compile_all(
         lists: lists.iter().map(|(k, v)| (*k, v.as_slice())).collect(),
         extra_fields: opts.extra_fields,
     };
+    // References, for the "not referred to" warnings.
+    let mut refs = References::default();
+    for (_, e) in &macro_exprs {
+        refs.walk(e);
+    }
+    for l in &c.lists {
+        for i in &l.items {
+            refs.lists.insert(i.clone());
+        }
+    }
     let mut rules = Vec::with_capacity(c.rules.len());
     for r in &c.rules {
         let item = format!("rule '{}'", r.name);
@@ -432,6 +442,7 @@ fn compile_all(
                 continue;
             }
         };
+        refs.walk(&with_exc);
         let expanded = match compile::expand(&with_exc, &scope) {
             Ok(e) => e,
             Err(m) => {
@@ -489,7 +500,55 @@ fn compile_all(
             template,
         });
     }
+    for m in &c.macros {
+        if !refs.macros.contains(&m.name) {
+            warnings.push(LoadMessage::new(
+                &m.file,
+                Some(m.line),
+                &format!("macro '{}'", m.name),
+                "Macro not referred to by any other rule/macro",
+            ));
+        }
+    }
+    for l in &c.lists {
+        if !refs.lists.contains(&l.name) {
+            warnings.push(LoadMessage::new(
+                &l.file,
+                Some(l.line),
+                &format!("list '{}'", l.name),
+                "List not referred to by any other rule/macro",
+            ));
+        }
+    }
     (rules, errors, warnings)
+}
+
+/// Macro and list names a set of conditions refers to.
+#[derive(Default)]
+struct References {
+    macros: std::collections::HashSet<String>,
+    lists: std::collections::HashSet<String>,
+}
+
+impl References {
+    fn walk(&mut self, e: &ast::Expr) {
+        use ast::{Expr, Rhs};
+        match e {
+            Expr::And(c) | Expr::Or(c) => c.iter().for_each(|x| self.walk(x)),
+            Expr::Not(x) => self.walk(x),
+            Expr::Ident(n) => {
+                self.macros.insert(n.clone());
+            }
+            Expr::Unary { .. } => {}
+            Expr::Binary { rhs, .. } => match rhs {
+                Rhs::List(items) => self.lists.extend(items.iter().cloned()),
+                Rhs::ListRef(n) => {
+                    self.lists.insert(n.clone());
+                }
+                _ => {}
+            },
+        }
+    }
 }
 
 fn contains_never_true(e: &ast::Expr) -> bool {
@@ -530,5 +589,72 @@ fn narrow(e: &ast::Expr) -> EvtTypes {
             }
         }
         other => compile::evt_types(other),
+    }
+}
+
+impl Ruleset {
+    /// Falco's `describe_rule` JSON (`--list`/`-L` with JSON output): `rules` (one entry, or all when
+    /// `rule` is `None`) with `info` (name, condition, output, description, priority, tags, source,
+    /// enabled, capture, capture_duration) and `details` (the compiled condition), `macros` and `lists`
+    /// (`items_compiled`, the lists an item list referred to).
+    pub fn describe(&self, rule: Option<&str>) -> serde_json::Value {
+        use serde_json::json;
+        let rules: Vec<serde_json::Value> = self
+            .rules
+            .iter()
+            .filter(|r| rule.is_none_or(|n| n == r.name))
+            .map(|r| {
+                json!({
+                    "info": {
+                        "name": r.name,
+                        "condition": r.condition,
+                        "output": r.output,
+                        "description": r.desc,
+                        "priority": r.priority.as_str(),
+                        "tags": r.tags,
+                        "source": r.source,
+                        "enabled": r.enabled,
+                        "capture": r.capture,
+                        "capture_duration": r.capture_duration,
+                    },
+                    "details": {
+                        "condition_compiled": r.compiled_condition,
+                        "events": match &r.evt_types {
+                            EvtTypes::Only(s) => s.iter().cloned().collect::<Vec<_>>(),
+                            EvtTypes::Except(_) => vec!["<all>".to_string()],
+                        },
+                    },
+                })
+            })
+            .collect();
+        let (macros, lists) = if rule.is_some() {
+            (Vec::new(), Vec::new())
+        } else {
+            let names: BTreeSet<&str> = self.lists.iter().map(|l| l.name.as_str()).collect();
+            let mut resolved: HashMap<&str, Vec<String>> = HashMap::new();
+            let mut lists = Vec::new();
+            for l in &self.lists {
+                let mut items = Vec::new();
+                let mut refs = Vec::new();
+                for i in &l.items {
+                    match resolved.get(i.as_str()) {
+                        Some(inner) if names.contains(i.as_str()) => {
+                            refs.push(i.clone());
+                            items.extend(inner.iter().cloned());
+                        }
+                        _ => items.push(parser::unquote(i)),
+                    }
+                }
+                resolved.insert(&l.name, items.clone());
+                lists.push(json!({"info": {"name": l.name, "items": l.items}, "details": {"items_compiled": items, "lists": refs}}));
+            }
+            let macros = self
+                .macros
+                .iter()
+                .map(|m| json!({"info": {"name": m.name, "condition": m.condition}}))
+                .collect();
+            (macros, lists)
+        };
+        json!({ "rules": rules, "macros": macros, "lists": lists })
     }
 }

@@ -39,15 +39,15 @@ const STR_OPS: &[&str] = &[
     "==",
     "=",
     "!=",
-    "glob ",
-    "iglob ",
-    "contains ",
-    "icontains ",
-    "bcontains ",
-    "startswith ",
-    "bstartswith ",
-    "endswith ",
-    "regex ",
+    "glob",
+    "iglob",
+    "contains",
+    "icontains",
+    "bcontains",
+    "startswith",
+    "bstartswith",
+    "endswith",
+    "regex",
 ];
 const LIST_OPS: &[&str] = &["intersects", "in", "pmatch"];
 /// Transformers allowed on the left-hand side and nested in other transformers.
@@ -124,6 +124,24 @@ impl<'a> Parser<'a> {
 
     fn lit_any(&mut self, list: &[&'static str]) -> Option<&'static str> {
         list.iter().copied().find(|s| self.lit(s))
+    }
+
+    /// An operator; word operators (`contains`, `glob`, …) must be followed by a blank.
+    fn op_any(&mut self, list: &[&'static str]) -> Option<&'static str> {
+        for op in list {
+            let r = self.rest();
+            if !r.starts_with(op.as_bytes()) {
+                continue;
+            }
+            let word = op.bytes().all(|c| c.is_ascii_alphabetic());
+            if word && !r.get(op.len()).copied().is_some_and(is_blank) {
+                continue;
+            }
+            self.pos += op.len();
+            self.last = op.to_string();
+            return Some(op);
+        }
+        None
     }
 
     /// Take the longest run of bytes for which `ok` holds (at least one).
@@ -534,9 +552,8 @@ impl<'a> Parser<'a> {
                 },
             };
             Expr::Binary { lhs, op: op.to_string(), quant: None, rhs }
-        } else if let Some(op) = self.lit_any(STR_OPS) {
-            let had_blank = op.ends_with(' ') | self.blank();
-            let op = op.trim_end();
+        } else if let Some(op) = self.op_any(STR_OPS) {
+            let had_blank = self.blank();
             if had_blank && let Some((quant, rhs)) = self.quantifier()? {
                 Expr::Binary { lhs, op: op.to_string(), quant: Some(quant), rhs }
             } else {
