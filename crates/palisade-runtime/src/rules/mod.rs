@@ -26,6 +26,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 
+/// Palisade's own runtime rules (Falco syntax): service-account token reads, API-server contact by
+/// address, outbound connections to unexpected ports. Load them after the Falco rulesets.
+pub const PALISADE_RULES: &str = include_str!("../../rules/palisade_rules.yaml");
+
+/// Fields added to every alert's `output_fields` (Falco's `append_output` with the container plugin),
+/// so each alert is attributed to its container and pod whatever the rule's output says.
+pub const EXTRA_OUTPUT_FIELDS: &[&str] =
+    &["container.id", "container.name", "container.image.repository", "k8s.ns.name", "k8s.pod.name"];
+
 /// Falco priorities, most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Priority {
@@ -162,6 +171,7 @@ pub struct Ruleset {
     broad: Vec<(usize, BTreeSet<String>)>,
     hostname: String,
     pub match_mode: MatchMode,
+    extra: Vec<(&'static str, compile::FieldSource)>,
 }
 
 /// Options for loading (tests add mock fields).
@@ -221,6 +231,10 @@ impl Ruleset {
             broad: Vec::new(),
             hostname: local_hostname(),
             match_mode: MatchMode::All,
+            extra: EXTRA_OUTPUT_FIELDS
+                .iter()
+                .filter_map(|f| compile::field_source(f, None, &Scope::default()).ok().map(|s| (*f, s)))
+                .collect(),
         };
         rs.index();
         Ok(rs)
@@ -286,7 +300,7 @@ impl Ruleset {
         for i in self.candidates(event.syscall()) {
             let r = &self.rules[i];
             if r.filter.eval(&ctx) {
-                alerts.push(r.alert(&ctx));
+                alerts.push(r.alert(&ctx, &self.extra));
                 if self.match_mode == MatchMode::First {
                     break;
                 }
@@ -297,13 +311,18 @@ impl Ruleset {
 }
 
 impl Rule {
-    fn alert(&self, ctx: &Ctx<'_>) -> Alert {
+    fn alert(&self, ctx: &Ctx<'_>, extra: &[(&'static str, compile::FieldSource)]) -> Alert {
         let (text, fields) = self.template.render(ctx);
         let time = fields::evt_time(ctx.event.time_ns);
-        let output_fields: BTreeMap<String, serde_json::Value> = fields
+        let mut output_fields: BTreeMap<String, serde_json::Value> = fields
             .into_iter()
             .map(|(k, v)| (k, v.map_or(serde_json::Value::Null, serde_json::Value::String)))
             .collect();
+        for (name, src) in extra {
+            output_fields.entry((*name).to_string()).or_insert_with(|| {
+                src.render(ctx).map_or(serde_json::Value::Null, serde_json::Value::String)
+            });
+        }
         let mut tags = self.tags.clone();
         tags.sort();
         Alert {
