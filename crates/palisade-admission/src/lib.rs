@@ -9,6 +9,7 @@
 
 pub mod images;
 pub mod metrics;
+pub mod namespaces;
 pub mod review;
 pub mod server;
 pub mod tls;

@@ -11,6 +11,7 @@
 //! `on_error`.
 
 use crate::images::{DecisionCache, Fact, FactSource, ImageFacts, images_of};
+use crate::namespaces::NamespaceCache;
 use palisade_policy::engine::{
     Action, AdmissionContext, Budget, Decision, Language, Operation, Origin, Outcome, Policy, Subject,
     SubjectKind, UserInfo, evaluate_default,
@@ -51,6 +52,13 @@ pub struct Settings {
     /// Judge the images of objects by their scan reports at `/validate` (image facts on). Without it,
     /// image facts serve only digest pinning at `/mutate`.
     pub judge_images: bool,
+}
+
+/// What a review can read besides the request: image facts and the namespaces the webhook knows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    pub images: Option<ImageContext<'a>>,
+    pub namespaces: Option<&'a NamespaceCache>,
 }
 
 /// Image facts for a review: where facts come from and the decision cache of the compiled bundle.
@@ -235,7 +243,7 @@ pub fn review(
     body: &[u8],
     policies: &[Box<dyn Policy>],
     settings: &Settings,
-    images: Option<ImageContext<'_>>,
+    context: &Context<'_>,
 ) -> Result<Reviewed, BadRequest> {
     let req = Request::parse(body)?;
     let Request { ref api_version, ref uid, operation, dry_run, ref namespace, ref label, .. } = req;
@@ -270,6 +278,7 @@ pub fn review(
     };
 
     if req.excluded(settings) {
+        remember_namespace(context, &req.object, operation, dry_run, true);
         return Ok(done(
             respond(true, None, Vec::new(), Default::default()),
             true,
@@ -279,6 +288,7 @@ pub fn review(
         ));
     }
     if let Some(reason) = req.break_glass(settings) {
+        remember_namespace(context, &req.object, operation, dry_run, true);
         let mut audit = serde_json::Map::new();
         audit.insert("palisade.dev/break-glass".into(), json!(reason));
         let warning = format!(
@@ -294,7 +304,7 @@ pub fn review(
         admission: AdmissionContext {
             operation,
             old_object: req.old_object,
-            namespace_object: None,
+            namespace_object: context.namespaces.and_then(|c| c.get(namespace)),
             user_info: req.user,
             dry_run,
             sub_resource: req.sub_resource,
@@ -308,7 +318,7 @@ pub fn review(
     let mut image_outcomes = Vec::new();
     let judged = matches!(operation, Operation::Create | Operation::Update)
         && subject.admission.sub_resource.is_none();
-    if let Some(ctx) = images.filter(|_| judged && settings.judge_images) {
+    if let Some(ctx) = context.images.filter(|_| judged && settings.judge_images) {
         let mut seen = HashSet::new();
         for ci in images_of(&subject.value) {
             if !seen.insert(ci.image.clone()) {
@@ -395,10 +405,35 @@ pub fn review(
             denials.join("\n- ")
         )
     });
+    remember_namespace(context, &subject.value, operation, dry_run, allowed);
     let mut reviewed =
         done(respond(allowed, message, warnings, audit), allowed, Path::Evaluated, decisions, failed_open);
     reviewed.images = image_outcomes;
     Ok(reviewed)
+}
+
+/// An admitted Namespace is remembered with its labels (Pod Security labels, namespace selectors); a
+/// deleted one is forgotten. Dry runs change nothing.
+fn remember_namespace(
+    context: &Context<'_>,
+    object: &Value,
+    operation: Operation,
+    dry_run: bool,
+    allowed: bool,
+) {
+    let Some(cache) = context.namespaces else { return };
+    if dry_run || object.get("kind").and_then(Value::as_str) != Some("Namespace") {
+        return;
+    }
+    match operation {
+        Operation::Create | Operation::Update if allowed => cache.put(object),
+        Operation::Delete => {
+            if let Some(name) = object.pointer("/metadata/name").and_then(Value::as_str) {
+                cache.forget(name)
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Pin the images of a workload to the digests their tags name now (`POST /mutate`): a JSONPatch that

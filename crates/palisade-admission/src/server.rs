@@ -3,7 +3,8 @@
 
 use crate::images::{DecisionCache, Facts, ImageFacts};
 use crate::metrics::{BundleLabels, DecisionLabels, ImageLabels, Metrics, PathLabels, RequestLabels};
-use crate::review::{self, ImageContext, ImageOutcome, Path as ReviewPath, Settings};
+use crate::namespaces::NamespaceCache;
+use crate::review::{self, Context, ImageContext, ImageOutcome, Path as ReviewPath, Settings};
 use crate::tls::Reloading;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -40,6 +41,8 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// Image facts (scan reports of the object's images); `None`: objects only.
     pub images: Option<Arc<Facts>>,
+    /// Namespaces known to the webhook (from a dump at start, then from Namespace reviews).
+    pub namespaces: Arc<NamespaceCache>,
 }
 
 impl Config {
@@ -56,6 +59,7 @@ impl Config {
             reload_interval: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             images: None,
+            namespaces: Arc::default(),
         }
     }
 }
@@ -415,6 +419,7 @@ async fn validate(state: &Arc<State>, req: Request<Incoming>, endpoint: Endpoint
     let loaded = state.bundle.read().map(|b| b.clone()).unwrap_or_else(|p| p.into_inner().clone());
     let settings = state.config.settings.clone();
     let facts = state.config.images.clone();
+    let namespaces = state.config.namespaces.clone();
     let deadline = tokio::time::Instant::from_std(started) + state.config.request_timeout;
     let work = async {
         // The semaphore is never closed, so acquiring only waits.
@@ -423,7 +428,8 @@ async fn validate(state: &Arc<State>, req: Request<Incoming>, endpoint: Endpoint
             Endpoint::Validate => {
                 let images =
                     facts.as_deref().map(|f| ImageContext { facts: f, decisions: &loaded.image_decisions });
-                review::review(&body, &loaded.compiled.policies, &settings, images)
+                let context = Context { images, namespaces: Some(&namespaces) };
+                review::review(&body, &loaded.compiled.policies, &settings, &context)
             }
             Endpoint::Mutate => {
                 review::mutate(&body, &settings, facts.as_deref().map(|f| f as &dyn ImageFacts))

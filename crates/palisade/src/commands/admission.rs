@@ -105,6 +105,10 @@ pub struct ServeArgs {
     /// How often certificate and bundle files are checked for changes.
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     pub reload_interval: Duration,
+    /// Namespaces and their labels at start (`kubectl get namespaces -o yaml`), for Pod Security labels
+    /// and namespace selectors; later changes are learned from Namespace reviews.
+    #[arg(long, value_name = "FILE")]
+    pub namespaces: Option<PathBuf>,
     #[command(flatten)]
     pub images: ImageFactArgs,
 }
@@ -362,6 +366,13 @@ fn serve(args: ServeArgs, global: &GlobalOpts) -> Result<ExitCode> {
     let images = image_facts(&args.images, global)?;
     let mut config = Config::new(args.listen, cert, key, args.bundle);
     config.images = images;
+    if let Some(path) = &args.namespaces {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text)
+            .map_err(|e| anyhow::anyhow!("{}: not a YAML or JSON dump: {e}", path.display()))?;
+        let n = config.namespaces.load(&docs);
+        eprintln!("{n} namespaces read from {}", path.display());
+    }
     config.settings = settings;
     config.max_body = args.max_body;
     config.max_connections = args.max_connections.max(1);
