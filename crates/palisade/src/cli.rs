@@ -6,6 +6,7 @@ use crate::commands::catalog::{ChecksCommand, SecretsCommand};
 use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
 use crate::commands::policy::PolicyCommand;
+use crate::commands::rbac::RbacCommand;
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
 use crate::commands::{EXIT_CODES_HELP, GlobalOpts};
@@ -65,5 +66,10 @@ pub enum Command {
     Admission {
         #[command(subcommand)]
         command: AdmissionCommand,
+    },
+    /// RBAC analysis of a cluster dump: risk findings, effective permissions, who-can and can.
+    Rbac {
+        #[command(subcommand)]
+        command: RbacCommand,
     },
 }

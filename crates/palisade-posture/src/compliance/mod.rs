@@ -1,0 +1,1 @@
+//! Compliance framework mappings.

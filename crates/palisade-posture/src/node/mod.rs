@@ -1,0 +1,1 @@
+//! CIS Kubernetes Benchmark node checks.
