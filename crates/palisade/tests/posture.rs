@@ -66,3 +66,27 @@ fn rbac_analyze_who_can_and_can() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/dump.yaml"));
 }
+
+#[test]
+fn scan_node_reports_controls_with_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("var/lib/kubelet")).unwrap();
+    std::fs::write(
+        root.join("var/lib/kubelet/config.yaml"),
+        "kind: KubeletConfiguration\nauthentication:\n  anonymous: {enabled: true}\nauthorization: {mode: Webhook}\n",
+    )
+    .unwrap();
+    let o = palisade(&["scan", "node", root.to_str().unwrap(), "-f", "json", "--exit-code", "4"]);
+    assert_eq!(o.status.code(), Some(4), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    let r = v["results"].as_array().unwrap();
+    let c = r.iter().find(|c| c["id"] == "4.2.1").unwrap();
+    assert_eq!(c["status"], "fail");
+    assert_eq!(c["evidence"][0], "/var/lib/kubelet/config.yaml: authentication.anonymous.enabled: true");
+    assert_eq!(r.iter().find(|c| c["id"] == "4.2.2").unwrap()["status"], "pass");
+    assert_eq!(r.iter().find(|c| c["id"] == "1.2.6").unwrap()["status"], "not-applicable");
+    let o = palisade(&["scan", "node", root.join("nope").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nope: not a directory"));
+}

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod common;
 pub mod convert;
 pub mod db;
+pub mod node;
 pub mod policy;
 pub mod rbac;
 pub mod sbom;

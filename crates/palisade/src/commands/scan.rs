@@ -72,6 +72,9 @@ pub enum ScanTarget {
         #[command(flatten)]
         opts: ScanOpts,
     },
+    /// A Kubernetes node's files against the CIS Kubernetes Benchmark (control plane, etcd, worker) and the
+    /// container runtime's configuration.
+    Node(crate::commands::node::NodeArgs),
 }
 
 /// The options of every `scan`.
@@ -158,6 +161,7 @@ pub fn choose_scanners(spec: &TargetSpec, asked: &[ScannerName]) -> Result<Vec<S
 
 pub fn run(target: ScanTarget, global: &GlobalOpts) -> Result<ExitCode> {
     let (spec, opts, image) = match target {
+        ScanTarget::Node(args) => return crate::commands::node::run(args),
         ScanTarget::Image { reference, input, image, opts } => {
             let spec = match (reference, input) {
                 (_, Some(path)) => TargetSpec::ImageArchive(path),
