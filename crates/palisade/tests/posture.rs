@@ -90,3 +90,64 @@ fn scan_node_reports_controls_with_evidence() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("nope: not a directory"));
 }
+
+#[test]
+fn scan_cluster_runs_manifest_and_cluster_checks_and_matches_component_versions() {
+    let dump = posture_fixtures().join("cluster/dump.yaml");
+    let dump = dump.to_str().unwrap();
+    let o = palisade(&["scan", "cluster", "--from", dump, "--allow-missing-db", "-f", "json", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    let ids: Vec<&str> =
+        v["misconfigurations"].as_array().unwrap().iter().map(|m| m["check_id"].as_str().unwrap()).collect();
+    for id in [
+        "PAL-CLU-001",
+        "PAL-CLU-002",
+        "PAL-CLU-003",
+        "PAL-CLU-004",
+        "PAL-K8S-068",
+        "PAL-K8S-102",
+        "PAL-PSS-001",
+    ] {
+        assert!(ids.contains(&id), "{id} missing from {ids:?}");
+    }
+    assert!(!ids.iter().any(|i| i.starts_with("PAL-SCH")), "{ids:?}");
+    let purls: Vec<&str> =
+        v["packages"].as_array().unwrap().iter().map(|p| p["purl"].as_str().unwrap()).collect();
+    assert_eq!(
+        purls,
+        [
+            "pkg:golang/github.com/containerd/containerd@v1.7.0",
+            "pkg:golang/github.com/coredns/coredns@v1.11.1",
+            "pkg:golang/go.etcd.io/etcd/server/v3@v3.5.12",
+            "pkg:golang/k8s.io/kubernetes@v1.30.2",
+        ]
+    );
+
+    // The component versions against the Go vulnerability database (the corpus in ../shared/data).
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/advisories/osv-go.tar.gz");
+    if !corpus.exists() {
+        eprintln!("SKIP: {} absent: component vulnerabilities not checked", corpus.display());
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("go.db");
+    let o =
+        palisade(&["db", "build", "-q", "--from", corpus.to_str().unwrap(), "--db", db.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = palisade(&["scan", "cluster", "--from", dump, "--db", db.to_str().unwrap(), "-f", "json", "-q"]);
+    let v = json(&o);
+    let mut by_pkg: std::collections::BTreeMap<String, usize> = Default::default();
+    for f in v["vulnerabilities"].as_array().unwrap() {
+        *by_pkg.entry(f["package_name"].as_str().unwrap_or("?").to_string()).or_default() += 1;
+    }
+    println!("component vulnerabilities by module: {by_pkg:?}");
+    assert!(by_pkg.get("k8s.io/kubernetes").is_some_and(|n| *n > 0), "{by_pkg:?}");
+    assert!(by_pkg.get("github.com/containerd/containerd").is_some_and(|n| *n > 0), "{by_pkg:?}");
+    // The cluster BOM: one component per module version, with the vulnerabilities.
+    let o =
+        palisade(&["scan", "cluster", "--from", dump, "--db", db.to_str().unwrap(), "-f", "cyclonedx", "-q"]);
+    let bom = json(&o);
+    assert_eq!(bom["components"].as_array().unwrap().len(), 4);
+    assert!(!bom["vulnerabilities"].as_array().unwrap().is_empty());
+}

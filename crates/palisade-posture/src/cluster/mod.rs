@@ -1,1 +1,35 @@
-//! Cluster scan: relational checks across a dump and the cluster's own component versions.
+//! Cluster scan (`palisade scan cluster --from DUMP`): what the manifest checks cannot see one object at a
+//! time ([`checks`]: relational checks that use the RBAC analysis and the cluster's version), and the
+//! versions of the cluster's own components ([`components`]) as packages for the vulnerability matcher and
+//! the cluster BOM. The manifest checks themselves run in `palisade-checks` on the same files.
+
+pub mod checks;
+pub mod components;
+
+use crate::rbac::{analyze, model::Rbac};
+use components::Component;
+use palisade_checks::dump::Dump;
+use palisade_core::findings::misconfig::Misconfiguration;
+
+/// What the cluster scan adds to the manifest checks' report.
+#[derive(Debug)]
+pub struct ClusterScan {
+    pub findings: Vec<Misconfiguration>,
+    pub components: Vec<Component>,
+    /// `1.33`, from the API server's image or the newest kubelet.
+    pub version: Option<String>,
+    /// Objects that could not be read (RBAC objects named and skipped).
+    pub errors: Vec<String>,
+}
+
+/// Judge a dump. `version` overrides the version read from the dump.
+pub fn scan(dump: &Dump, version: Option<&str>) -> ClusterScan {
+    let components = components::components(dump);
+    let version = version.map(str::to_string).or_else(|| components::cluster_version(&components));
+    let minor = version.as_deref().and_then(|v| v.trim_start_matches('v').split('.').nth(1)?.parse().ok());
+    let rbac = Rbac::from_dump(dump);
+    let analysis = analyze(&rbac, false);
+    let cx = checks::Cx { dump, rbac: &rbac, analysis: &analysis, minor };
+    let findings = checks::run(&cx);
+    ClusterScan { findings, components, version, errors: rbac.errors }
+}

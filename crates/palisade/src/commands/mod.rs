@@ -2,6 +2,7 @@
 
 pub mod admission;
 pub mod catalog;
+pub mod cluster;
 pub mod common;
 pub mod convert;
 pub mod db;
