@@ -31,6 +31,8 @@ fn cluster_checks_find_what_the_dump_holds_and_nothing_else() {
         ("PAL-CLU-002", "Deployment/web", "High"),
         ("PAL-CLU-003", "ValidatingWebhookConfiguration/policy-webhook", "Medium"),
         ("PAL-CLU-004", "FlowSchema/batch-jobs", "Low"),
+        // The RBAC risk itself, on the binding that grants it.
+        ("PAL-RBAC-002", "RoleBinding/web-secrets", "High"),
     ]
     .iter()
     .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()))

@@ -3,6 +3,7 @@
 
 use crate::commands::admission::AdmissionCommand;
 use crate::commands::catalog::{ChecksCommand, SecretsCommand};
+use crate::commands::compliance::ComplianceCommand;
 use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
 use crate::commands::policy::PolicyCommand;
@@ -71,5 +72,11 @@ pub enum Command {
     Rbac {
         #[command(subcommand)]
         command: RbacCommand,
+    },
+    /// Compliance frameworks (CIS Kubernetes, NSA/CISA, NIST 800-190, PCI DSS 4.0, HIPAA) judged against
+    /// saved scan, cluster and node reports.
+    Compliance {
+        #[command(subcommand)]
+        command: ComplianceCommand,
     },
 }

@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Command::Policy { command } => commands::policy::run(command),
         Command::Admission { command } => commands::admission::run(command, &global),
         Command::Rbac { command } => commands::rbac::run(command),
+        Command::Compliance { command } => commands::compliance::run(command),
     };
     match result {
         Ok(code) => code,

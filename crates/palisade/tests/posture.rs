@@ -151,3 +151,91 @@ fn scan_cluster_runs_manifest_and_cluster_checks_and_matches_component_versions(
     assert_eq!(bom["components"].as_array().unwrap().len(), 4);
     assert!(!bom["vulnerabilities"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn compliance_report_judges_controls_from_cluster_and_node_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("node");
+    std::fs::create_dir_all(root.join("var/lib/kubelet")).unwrap();
+    std::fs::write(
+        root.join("var/lib/kubelet/config.yaml"),
+        "kind: KubeletConfiguration\nauthentication:\n  anonymous: {enabled: true}\nauthorization: {mode: Webhook}\n",
+    )
+    .unwrap();
+    let node_json = dir.path().join("node.json");
+    let o =
+        palisade(&["scan", "node", root.to_str().unwrap(), "-f", "json", "-o", node_json.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cluster_json = dir.path().join("cluster.json");
+    let dump = posture_fixtures().join("cluster/dump.yaml");
+    let o = palisade(&[
+        "scan",
+        "cluster",
+        "--from",
+        dump.to_str().unwrap(),
+        "--scanners",
+        "misconfig",
+        "-f",
+        "json",
+        "-o",
+        cluster_json.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (n, c) = (node_json.to_str().unwrap(), cluster_json.to_str().unwrap());
+    let o = palisade(&[
+        "compliance",
+        "report",
+        "--framework",
+        "cis-kubernetes",
+        n,
+        c,
+        "-f",
+        "json",
+        "--exit-code",
+        "5",
+    ]);
+    assert_eq!(o.status.code(), Some(5), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    let verdict = |id: &str| {
+        v["controls"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap_or_else(|| panic!("{id}"))["verdict"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    assert_eq!(verdict("4.2.1"), "fail"); // kubelet anonymous auth, from the node report
+    assert_eq!(verdict("4.2.2"), "pass");
+    assert_eq!(verdict("5.1.2"), "fail"); // shop/web reads Secrets, from the cluster scan's RBAC findings
+    assert_eq!(verdict("5.3.2"), "fail"); // namespace shop has no NetworkPolicy
+    assert_eq!(verdict("5.2.11"), "pass"); // no Windows HostProcess Pod
+    assert_eq!(verdict("5.1.7"), "manual");
+    assert_eq!(verdict("1.2.6"), "not-assessed"); // no API server on this node
+    assert_eq!(verdict("4.2.4"), "manual"); // Manual in the benchmark: the value is shown, a person decides
+    let ev = &v["controls"].as_array().unwrap().iter().find(|c| c["id"] == "5.1.2").unwrap()["evidence"];
+    let ev: Vec<&str> = ev.as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
+    assert!(
+        ev.iter().any(|e| e.starts_with("PAL-RBAC-002 ") && e.contains("ServiceAccount:shop/web")),
+        "{ev:?}"
+    );
+    assert!(ev.iter().any(|e| e.starts_with("PAL-K8S-084 ")), "{ev:?}");
+
+    let o = palisade(&["compliance", "report", "--framework", "nist-800-190", n, c, "-f", "html"]);
+    let html = String::from_utf8(o.stdout).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>") && !html.contains("<script") && !html.contains("http://"));
+    assert!(html.contains("4.3.3") && html.contains("class=\"fail\""));
+
+    let o = palisade(&["compliance", "report", "--framework", "sox", n]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("unknown framework \"sox\""));
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"x\": 1}").unwrap();
+    let o = palisade(&["compliance", "report", "--framework", "hipaa", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("bad.json"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let o = palisade(&["compliance", "list"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("cis-kubernetes        130"));
+}

@@ -9,7 +9,7 @@ pub mod components;
 use crate::rbac::{analyze, model::Rbac};
 use components::Component;
 use palisade_checks::dump::Dump;
-use palisade_core::findings::misconfig::Misconfiguration;
+use palisade_core::findings::misconfig::{Misconfiguration, ResourceRef};
 
 /// What the cluster scan adds to the manifest checks' report.
 #[derive(Debug)]
@@ -30,6 +30,44 @@ pub fn scan(dump: &Dump, version: Option<&str>) -> ClusterScan {
     let rbac = Rbac::from_dump(dump);
     let analysis = analyze(&rbac, false);
     let cx = checks::Cx { dump, rbac: &rbac, analysis: &analysis, minor };
-    let findings = checks::run(&cx);
+    let mut findings = checks::run(&cx);
+    findings.extend(analysis.findings.iter().map(rbac_misconfiguration));
     ClusterScan { findings, components, version, errors: rbac.errors }
+}
+
+/// An RBAC risk as a report finding: on the (first) binding that grants it, the whole chain in the message.
+fn rbac_misconfiguration(f: &crate::rbac::RbacFinding) -> Misconfiguration {
+    let first = f.chains.first();
+    let (file, line) = first
+        .and_then(|c| c.binding_at.rsplit_once(':'))
+        .map(|(file, line)| (file.to_string(), line.parse().unwrap_or(0)))
+        .unwrap_or_default();
+    let resource = first.map(|c| {
+        let parts: Vec<&str> = c.binding.split('/').collect();
+        match parts.as_slice() {
+            [kind, ns, name] => ResourceRef {
+                kind: kind.to_string(),
+                namespace: Some(ns.to_string()),
+                name: name.to_string(),
+            },
+            [kind, name] => ResourceRef { kind: kind.to_string(), namespace: None, name: name.to_string() },
+            _ => ResourceRef { kind: c.binding.clone(), namespace: None, name: String::new() },
+        }
+    });
+    let via: Vec<String> = f.chains.iter().map(ToString::to_string).collect();
+    Misconfiguration {
+        check_id: f.id.to_string(),
+        title: f.title.to_string(),
+        severity: f.severity,
+        file,
+        line,
+        column: 0,
+        resource,
+        container: None,
+        message: format!("{} ({}) via {}", f.subject, f.scope, via.join("; ")),
+        remediation: f.remediation.to_string(),
+        references: Vec::new(),
+        layer: None,
+        suppressed: None,
+    }
 }

@@ -8,11 +8,11 @@ pub mod components;
 pub mod controls;
 pub mod tree;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// The verdict on one control.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
     Pass,
@@ -36,7 +36,7 @@ impl Status {
 }
 
 /// One control's result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ControlResult {
     pub id: String,
     pub section: String,
@@ -47,9 +47,9 @@ pub struct ControlResult {
 }
 
 /// `palisade scan node` output.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct NodeReport {
-    pub benchmark: &'static str,
+    pub benchmark: String,
     pub root: String,
     /// Components found on the node.
     pub components: Vec<String>,
@@ -59,7 +59,7 @@ pub struct NodeReport {
     pub errors: Vec<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Summary {
     pub pass: usize,
     pub fail: usize,
@@ -98,7 +98,7 @@ pub fn scan(root: &Path) -> NodeReport {
         }
     }
     NodeReport {
-        benchmark: BENCHMARK,
+        benchmark: BENCHMARK.to_string(),
         root: root.display().to_string(),
         components: found,
         results,

@@ -4,6 +4,7 @@ pub mod admission;
 pub mod catalog;
 pub mod cluster;
 pub mod common;
+pub mod compliance;
 pub mod convert;
 pub mod db;
 pub mod node;
