@@ -244,3 +244,21 @@ mod tests {
         assert!(id_matches("pal-k8s-031", "PAL-K8S-031"));
     }
 }
+
+#[cfg(test)]
+mod docs_tests {
+    /// docs/compliance.md's coverage table is what `compliance list` computes.
+    #[test]
+    fn coverage_table_in_the_docs_is_current() {
+        let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/compliance.md"))
+            .unwrap();
+        for fw in super::framework::all().unwrap() {
+            let c = fw.coverage();
+            let row = format!(
+                "| {} | {} | {} | {} | {} | {} |",
+                fw.id, fw.version, c.controls, c.automated, c.manual, c.not_applicable
+            );
+            assert!(doc.contains(&row), "docs/compliance.md lacks the row {row}");
+        }
+    }
+}
