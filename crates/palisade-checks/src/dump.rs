@@ -16,6 +16,8 @@ pub const MAX_DUMP_BYTES: u64 = 1 << 30;
 #[derive(Debug, Clone)]
 pub struct DumpObject {
     pub file: String,
+    /// 0-based index of the document in the file (items of a `List` share their document's).
+    pub document: usize,
     pub object: Object,
 }
 
@@ -50,11 +52,13 @@ impl Dump {
 
     /// Add the objects of one file's text.
     pub fn add_text(&mut self, file: &str, text: &str) {
-        for doc in load_all(text) {
+        for (document, doc) in load_all(text).into_iter().enumerate() {
             match doc {
-                Ok(node) => self.objects.extend(
-                    Object::expand(node).into_iter().map(|object| DumpObject { file: file.into(), object }),
-                ),
+                Ok(node) => self.objects.extend(Object::expand(node).into_iter().map(|object| DumpObject {
+                    file: file.into(),
+                    document,
+                    object,
+                })),
                 Err(e) => self.errors.push(format!("{file}:{}:{}: {}", e.line, e.col, e.message)),
             }
         }
