@@ -178,22 +178,28 @@ struct NamespaceAudit {
 }
 
 fn audit(a: AuditArgs) -> Result<ExitCode> {
-    use crate::commands::policy::{collect_files, compile, evaluate, read_input};
+    use crate::commands::policy::{compile, evaluate};
     use palisade_policy::engine::{Action, DEFAULT_NAMESPACE, Outcome, Policy, SubjectKind};
     let (_, compiled) = compile(&a.bundle, None)?;
     let mut problems: Vec<String> =
         compiled.errors.iter().filter(|e| !e.unsupported).map(ToString::to_string).collect();
-    let mut subjects = Vec::new();
-    for input in &a.inputs {
-        let mut files = Vec::new();
-        collect_files(input, &mut files)?;
-        for f in files {
-            match std::fs::read_to_string(&f) {
-                Ok(text) => subjects.extend(read_input(&f, &text, &mut problems)),
-                Err(e) => problems.push(format!("{}: cannot read: {e}", f.display())),
-            }
-        }
-    }
+    // The cluster dump loader shared with `rbac` and `scan cluster`.
+    let dump = palisade_checks::dump::Dump::load(&a.inputs)?;
+    problems.extend(dump.errors.iter().cloned());
+    let mut subjects: Vec<palisade_policy::engine::Subject> = dump
+        .objects
+        .iter()
+        .map(|d| palisade_policy::engine::Subject {
+            kind: SubjectKind::KubernetesObject,
+            value: d.object.root.to_json(),
+            origin: palisade_policy::engine::Origin {
+                path: Some(d.file.clone().into()),
+                document: d.document,
+                request_uid: None,
+            },
+            admission: Default::default(),
+        })
+        .collect();
     let namespace_of = |s: &palisade_policy::engine::Subject| -> String {
         s.value.pointer("/metadata/namespace").and_then(|v| v.as_str()).unwrap_or("").to_string()
     };
