@@ -8,6 +8,7 @@ use crate::commands::db::DbCommand;
 use crate::commands::policy::PolicyCommand;
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
+use crate::commands::signing::SigningCommand;
 use crate::commands::{EXIT_CODES_HELP, GlobalOpts};
 use clap::{Parser, Subcommand};
 
@@ -66,4 +67,6 @@ pub enum Command {
         #[command(subcommand)]
         command: AdmissionCommand,
     },
+    #[command(flatten)]
+    Signing(SigningCommand),
 }

@@ -8,6 +8,7 @@ pub mod db;
 pub mod policy;
 pub mod sbom;
 pub mod scan;
+pub mod signing;
 
 use clap::Args;
 use std::path::PathBuf;
