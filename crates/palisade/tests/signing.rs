@@ -317,6 +317,36 @@ fn each_verification_failure_has_its_own_message_and_exit_code() {
     assert_eq!(code, 14, "{err}");
     assert!(err.contains("unexpected media type \"text/plain\""), "{err}");
 
+    // Garbage in a referrer: a bundle that is not a bundle.
+    let b = env.push_image("app:badbundle", "bad bundle");
+    let subject = format!("{}@{b}", env.image("app"));
+    let c = env.client(&subject);
+    let r = parse_reference(&subject).expect("ref");
+    let junk = b"{\"mediaType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\"}";
+    let (junk_d, empty_d) = (c.push_blob(&r, junk).expect("blob"), c.push_blob(&r, b"{}").expect("blob"));
+    let m = env.client(&subject).manifest(&r).expect("get").expect("image");
+    let referrer = json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "size": 2, "digest": empty_d},
+        "layers": [{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "size": junk.len(), "digest": junk_d}],
+        "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": m.bytes.len(), "digest": b},
+    })
+    .to_string();
+    let rd = sha256_digest(referrer.as_bytes());
+    let by_digest = parse_reference(&format!("{}@{rd}", env.image("app"))).expect("ref");
+    c.push_manifest(&by_digest, referrer.as_bytes(), "application/vnd.oci.image.manifest.v1+json")
+        .expect("push");
+    let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "size": referrer.len(), "digest": rd,
+        "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json"}]});
+    let index_tag = parse_reference(&format!("{}:{}", env.image("app"), b.replace(':', "-"))).expect("ref");
+    c.push_manifest(&index_tag, index.to_string().as_bytes(), "application/vnd.oci.image.index.v1+json")
+        .expect("push index");
+    let (code, _, err) = verify(&env.image("app:badbundle"), &pubkey);
+    assert_eq!(code, 14, "{err}");
+    assert!(err.contains("malformed bundle") && err.contains(&rd), "{err}");
+
     // An unreachable registry is an error (exit 2) within the timeout, not a hang.
     let dead = format!(
         "127.0.0.1:{}/app:v1",
@@ -386,6 +416,35 @@ fn attest_and_verify_attestation_in_both_formats() {
     // An attestation is not an image signature.
     let (code, _, err) = env.run("verify", &env.image("att-tag:v1"), &["--key", &pubkey]);
     assert_eq!(code, 10, "{err}");
+
+    // `scan image --attest`: the SBOM and the scan result of the digest scanned, both verifiable.
+    let image = env.image("scanned:v1");
+    let digest = env.push_image("scanned:v1", "scanned");
+    let (code, _, err) = env.palisade(&[
+        "scan",
+        "image",
+        &image,
+        "--insecure",
+        "--scanners",
+        "package",
+        "--format",
+        "json",
+        "-o",
+        env.path("report.json").to_str().expect("utf8"),
+        "--attest",
+        "--key",
+        &key,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) =
+        env.run("verify-attestation", &image, &["--key", &pubkey, "--type", "vuln", "--max-age", "1h"]);
+    assert_eq!(code, 0, "{err}");
+    let st: Value = serde_json::from_str(&out).expect("statement");
+    assert_eq!(st["subject"][0]["digest"]["sha256"], digest.trim_start_matches("sha256:"));
+    assert!(st["predicate"]["scanner"]["result"]["artifact"].is_object(), "{out}");
+    let (code, out, err) = env.run("verify-attestation", &image, &["--key", &pubkey, "--type", "cyclonedx"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"bomFormat\": \"CycloneDX\""), "{out}");
 }
 
 /// The key `palisade keygen` writes decrypts with cosign's documented scheme in an independent
