@@ -489,3 +489,87 @@ sys.stdout.write(key.public_key().public_bytes(serialization.Encoding.PEM, seria
     let pem = std::fs::read_to_string(prefix.with_extension("pub")).expect("pub");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), pem.trim());
 }
+
+/// A policy-bundle gate: images matching the scope must be signed by the CI key and carry a recent vuln
+/// attestation; `scan image --policy` denies (exit 1) until both are there, then passes.
+#[test]
+fn gate_requires_signature_and_fresh_attestation() {
+    let Some(env) = Env::new() else { return };
+    let key = env.key("ci", "key");
+    let bundle = env.path("bundle");
+    std::fs::create_dir_all(bundle.join("keys")).expect("mkdir");
+    std::fs::copy(env.path("ci.pub"), bundle.join("keys/ci.pub")).expect("copy key");
+    std::fs::write(
+        bundle.join("gates.yaml"),
+        format!(
+            "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {{name: signed-by-ci}}\nspec:\n  scope: {{images: [\"127.0.0.1:{}/gated*\"]}}\n  signatures:\n    keys: [keys/ci.pub]\n    attestations: [{{type: vuln, maxAge: 1d}}]\n    insecure: true\n",
+            env.reg.port
+        ),
+    )
+    .expect("gate");
+    let image = env.image("gated:v1");
+    env.push_image("gated:v1", "gated");
+    let report = env.path("gate.json");
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "image",
+            &image,
+            "--insecure",
+            "--scanners",
+            "package",
+            "--format",
+            "json",
+            "-o",
+            report.to_str().expect("utf8"),
+            "--policy",
+            bundle.to_str().expect("utf8"),
+        ];
+        args.extend_from_slice(extra);
+        let (code, _, err) = env.palisade(&args);
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_default()).unwrap_or_default();
+        let rules: Vec<(String, String)> = v["policy"]["decisions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                (
+                    d["rule"].as_str().unwrap_or("").to_string(),
+                    d["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        (code, rules, err)
+    };
+    // Unsigned, unattested: two deny decisions.
+    let (code, rules, err) = scan(&[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(rules.iter().any(|(r, m)| r == "signature" && m.contains("no signature found")), "{rules:?}");
+    assert!(
+        rules.iter().any(|(r, m)| r == "attestation" && m.contains("no attestation of type")),
+        "{rules:?}"
+    );
+    // Sign; scan again with --attest: the scan attests after the gate ran, so the attestation is still
+    // missing in this run, and the next scan passes.
+    assert_eq!(env.run("sign", &image, &["--key", &key]).0, 0);
+    let (code, rules, err) = scan(&["--attest", "--key", &key]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(rules.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(), vec!["attestation"], "{rules:?}");
+    let (code, rules, err) = scan(&[]);
+    assert_eq!(code, 0, "{rules:?} {err}");
+    // An image outside the scope is not judged.
+    let other = env.image("elsewhere:v1");
+    env.push_image("elsewhere:v1", "elsewhere");
+    let (code, _, err) = env.palisade(&[
+        "scan",
+        "image",
+        &other,
+        "--insecure",
+        "--scanners",
+        "package",
+        "--policy",
+        bundle.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+}

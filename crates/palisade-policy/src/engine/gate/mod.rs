@@ -12,6 +12,7 @@
 //!   secrets: {severities: [CRITICAL]}
 //!   misconfigurations: {groups: ["pss:restricted"], ids: ["PAL-DF-*"]}
 //!   image: {registries: [registry.acme.io], runAsRoot: false, maxAge: 90d}
+//!   signatures: {keys: [keys/ci.pub], attestations: [{type: vuln, maxAge: 7d}]}   # see signatures.rs
 //!   waivers:
 //!     - {id: CVE-2024-0001, owner: team-a, reason: not reachable, expires: 2027-01-31}
 //! ```
@@ -23,6 +24,7 @@
 //! ([`SubjectKind::ScanReport`]); `palisade scan --policy` hands them the report it just made.
 
 mod duration;
+mod signatures;
 mod spec;
 mod view;
 
@@ -70,7 +72,8 @@ pub fn compile(file: &BundleFile, doc: &Document) -> Result<Gate, LoadError> {
         )));
     }
     debug_assert_eq!(raw.kind, "Gate");
-    let spec = GateSpec::compile(raw.spec).map_err(|m| {
+    let base = file.path.parent().unwrap_or(std::path::Path::new("."));
+    let spec = GateSpec::compile(raw.spec, base).map_err(|m| {
         // Messages start with the field they are about (`spec.waivers[0].reason: ...`): point at it.
         let field = m.split(':').next().unwrap_or("");
         let segments: Vec<&str> = field.split(['.', '[', ']']).filter(|s| !s.is_empty()).collect();
@@ -188,6 +191,11 @@ impl Policy for Gate {
         }
         if let Some(rule) = &self.spec.image {
             for (name, message) in view::image_violations(rule, &report, now) {
+                emit(&mut out, &view::ImageFact(name), name, message);
+            }
+        }
+        if let Some(rule) = &self.spec.signatures {
+            for (name, message) in rule.violations(&report) {
                 emit(&mut out, &view::ImageFact(name), name, message);
             }
         }
