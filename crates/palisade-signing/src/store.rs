@@ -349,17 +349,19 @@ fn read_referrers(reg: &Registry, subject: &Subject) -> Result<Vec<Found>, SignE
     Ok(out)
 }
 
-/// Every image signature stored for the subject, in either format.
-pub fn read_signatures(reg: &Registry, subject: &Subject) -> Result<Vec<Found>, SignError> {
-    let mut out = read_tag(reg, subject, ".sig")?;
-    out.extend(read_referrers(reg, subject)?);
-    Ok(out)
+/// Which signatures to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Signature,
+    Attestation,
 }
 
-/// Every attestation stored for the subject, in either format (bundles carrying an image signature
-/// statement included: the caller filters by predicate type).
-pub fn read_attestations(reg: &Registry, subject: &Subject) -> Result<Vec<Found>, SignError> {
-    let mut out = read_tag(reg, subject, ".att")?;
-    out.extend(read_referrers(reg, subject)?);
-    Ok(out)
+/// What is stored for the subject in one format: the `.sig` (or `.att`) tag, or the referrers (bundles;
+/// image signatures and attestations alike: the caller filters by predicate type).
+pub fn read(reg: &Registry, subject: &Subject, format: Format, kind: Kind) -> Result<Vec<Found>, SignError> {
+    match (format, kind) {
+        (Format::Tag, Kind::Signature) => read_tag(reg, subject, ".sig"),
+        (Format::Tag, Kind::Attestation) => read_tag(reg, subject, ".att"),
+        (Format::Referrers, _) => read_referrers(reg, subject),
+    }
 }

@@ -13,7 +13,7 @@ use crate::keys::PublicKey;
 use crate::payload::SimpleSigning;
 use crate::registry::{self, Registry};
 use crate::statement::Statement;
-use crate::store::{self, Found, Subject};
+use crate::store::{self, Format, Found, Kind, Subject};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -91,21 +91,24 @@ pub fn verify_subject(
     if policy.keys.is_empty() {
         return Err(VerifyError::Setup("no trusted key given".into()));
     }
-    let (found, what) = match &policy.requirement {
-        Requirement::Signature => (store::read_signatures(reg, subject)?, "signature".to_string()),
+    let (kind, what) = match &policy.requirement {
+        Requirement::Signature => (Kind::Signature, "signature".to_string()),
         Requirement::Attestation { predicate_type, .. } => {
-            (store::read_attestations(reg, subject)?, format!("attestation of type {predicate_type}"))
+            (Kind::Attestation, format!("attestation of type {predicate_type}"))
         }
     };
     let mut best: Option<VerifyError> = None;
     let mut other_types: Vec<String> = Vec::new();
-    for f in found {
-        match check(subject, policy, f, &mut other_types) {
-            Ok(Some(v)) => return Ok(v),
-            Ok(None) => {}
-            Err(e) => {
-                if best.as_ref().is_none_or(|b| e.rank() > b.rank()) {
-                    best = Some(e);
+    // The tag scheme first (one request when present), the referrers only when it did not verify.
+    for format in [Format::Tag, Format::Referrers] {
+        for f in store::read(reg, subject, format, kind)? {
+            match check(subject, policy, f, &mut other_types) {
+                Ok(Some(v)) => return Ok(v),
+                Ok(None) => {}
+                Err(e) => {
+                    if best.as_ref().is_none_or(|b| e.rank() > b.rank()) {
+                        best = Some(e);
+                    }
                 }
             }
         }
