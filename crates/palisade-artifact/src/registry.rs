@@ -208,7 +208,7 @@ pub fn resolve_digest(
 }
 
 /// Credentials for a registry host from the docker config; anonymous when there are none.
-pub(crate) fn credentials(registry: &str, warnings: &Warnings) -> RegistryAuth {
+pub fn credentials(registry: &str, warnings: &Warnings) -> RegistryAuth {
     let dir = std::env::var_os("DOCKER_CONFIG")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")));

@@ -10,6 +10,7 @@ use crate::commands::policy::PolicyCommand;
 use crate::commands::rbac::RbacCommand;
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
+use crate::commands::signing::SigningCommand;
 use crate::commands::{EXIT_CODES_HELP, GlobalOpts};
 use clap::{Parser, Subcommand};
 
@@ -79,4 +80,6 @@ pub enum Command {
         #[command(subcommand)]
         command: ComplianceCommand,
     },
+    #[command(flatten)]
+    Signing(SigningCommand),
 }

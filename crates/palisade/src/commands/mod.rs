@@ -12,6 +12,7 @@ pub mod policy;
 pub mod rbac;
 pub mod sbom;
 pub mod scan;
+pub mod signing;
 
 use clap::Args;
 use std::path::PathBuf;

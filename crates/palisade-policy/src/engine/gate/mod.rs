@@ -12,6 +12,7 @@
 //!   secrets: {severities: [CRITICAL]}
 //!   misconfigurations: {groups: ["pss:restricted"], ids: ["PAL-DF-*"]}
 //!   image: {registries: [registry.acme.io], runAsRoot: false, maxAge: 90d}
+//!   signatures: {keys: [keys/ci.pub], attestations: [{type: vuln, maxAge: 7d}]}   # see signatures.rs
 //!   waivers:
 //!     - {id: CVE-2024-0001, owner: team-a, reason: not reachable, expires: 2027-01-31}
 //! ```
@@ -24,6 +25,7 @@
 
 mod duration;
 mod objects;
+mod signatures;
 mod spec;
 mod view;
 
@@ -76,7 +78,8 @@ pub fn compile(file: &BundleFile, doc: &Document) -> Result<Gate, LoadError> {
         )));
     }
     debug_assert_eq!(raw.kind, "Gate");
-    let spec = GateSpec::compile(raw.spec).map_err(|m| {
+    let base = file.path.parent().unwrap_or(std::path::Path::new("."));
+    let spec = GateSpec::compile(raw.spec, base).map_err(|m| {
         // Messages start with the field they are about (`spec.waivers[0].reason: ...`): point at it.
         let field = m.split(':').next().unwrap_or("");
         let segments: Vec<&str> = field.split(['.', '[', ']']).filter(|s| !s.is_empty()).collect();
@@ -273,6 +276,11 @@ impl Gate {
         }
         if let Some(rule) = self.spec.image.as_ref().filter(|_| !object_only) {
             for (name, message) in view::image_violations(rule, &report, now) {
+                emit(&mut out, &view::ImageFact(name), name, message);
+            }
+        }
+        if let Some(rule) = self.spec.signatures.as_ref().filter(|_| !object_only) {
+            for (name, message) in rule.violations(&report) {
                 emit(&mut out, &view::ImageFact(name), name, message);
             }
         }

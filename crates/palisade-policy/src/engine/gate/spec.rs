@@ -2,6 +2,7 @@
 //! Unknown keys are errors, so a misspelt condition cannot silently let everything pass.
 
 use super::duration::parse_age;
+use super::signatures::{RawSignatures, SignatureRule};
 use crate::engine::Action;
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use palisade_core::Severity;
@@ -42,6 +43,9 @@ pub(super) struct RawSpec {
     pub image: Option<RawImage>,
     #[serde(default)]
     pub licenses: Option<RawLicenses>,
+    /// Signatures and attestations the image must carry (see `signatures.rs`).
+    #[serde(default)]
+    pub signatures: Option<RawSignatures>,
     #[serde(default)]
     pub pod_security: Option<RawPodSecurity>,
     #[serde(default)]
@@ -274,11 +278,13 @@ pub(super) struct GateSpec {
     pub image: Option<ImageRule>,
     pub licenses: Option<palisade_license::Policy>,
     pub pod_security: Option<PodSecurityRule>,
+    pub signatures: Option<SignatureRule>,
     pub waivers: Vec<Waiver>,
 }
 
 impl GateSpec {
-    pub fn compile(raw: RawSpec) -> Result<GateSpec, String> {
+    /// Compile; `base` is the gate file's directory (key files of `signatures` are relative to it).
+    pub fn compile(raw: RawSpec, base: &std::path::Path) -> Result<GateSpec, String> {
         let one = |p: &Option<String>, what: &str| -> Result<Option<GlobSet>, String> {
             p.as_ref().map(|p| glob_set(std::slice::from_ref(p), what)).transpose().map(Option::flatten)
         };
@@ -393,16 +399,18 @@ impl GateSpec {
                 Ok(PodSecurityRule { level, namespace_labels: p.namespace_labels.unwrap_or(true) })
             })
             .transpose()?;
+        let signatures = raw.signatures.map(|s| SignatureRule::compile(s, base)).transpose()?;
         if vulns.is_none()
             && secrets.is_none()
             && misconfigs.is_none()
             && image.is_none()
             && licenses.is_none()
             && pod_security.is_none()
+            && signatures.is_none()
         {
             return Err(
                 "spec: a gate needs at least one of vulnerabilities, secrets, misconfigurations, image, licenses, \
-                 podSecurity"
+                 podSecurity, signatures"
                     .into(),
             );
         }
@@ -416,6 +424,7 @@ impl GateSpec {
             image,
             licenses,
             pod_security,
+            signatures,
             waivers,
         })
     }
