@@ -2,16 +2,20 @@
 //!
 //! Data flows one way here too: a sensor (eBPF, or the proc connector where BPF is not available)
 //! produces records, enriched from `/proc` and attributed to a container into [`Event`]s; the rule engine
-//! matches them against Falco-compatible rules, and alerts go to the configured outputs. Recorded events are
-//! the same [`Event`]s as JSON lines, so a test run can be replayed against rules and profiles in CI.
+//! ([`rules`]) matches them against Falco-compatible rules, and alerts ([`output`]) go to the configured
+//! outputs. Recorded events are the same [`Event`]s as JSON lines, so a test run can be replayed against
+//! rules and profiles in CI.
 //!
 //! - [`sensor`]: sources, the kernel record, the reader thread and its bounded queue, `/proc` enrichment;
 //! - [`attribution`]: cgroup → container id → runtime metadata and pod;
-//! - [`agent`]: the node agent's loop, its metrics and health endpoints.
+//! - [`agent`]: the node agent's loop, its metrics and health endpoints;
+//! - [`rules`], [`output`]: the Falco-compatible rule engine and the alert outputs.
 
 pub mod agent;
 pub mod attribution;
 pub mod event;
+pub mod output;
+pub mod rules;
 pub mod sensor;
 
 pub use event::{Connection, Container, Event, EventKind, FileOpen, Pod, Process, ProcessRef};

@@ -3,12 +3,15 @@
 
 use crate::commands::admission::AdmissionCommand;
 use crate::commands::catalog::{ChecksCommand, SecretsCommand};
+use crate::commands::compliance::ComplianceCommand;
 use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
 use crate::commands::policy::PolicyCommand;
 use crate::commands::runtime::RuntimeCommand;
+use crate::commands::rbac::RbacCommand;
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
+use crate::commands::signing::SigningCommand;
 use crate::commands::{EXIT_CODES_HELP, GlobalOpts};
 use clap::{Parser, Subcommand};
 
@@ -72,4 +75,17 @@ pub enum Command {
         #[command(subcommand)]
         command: RuntimeCommand,
     },
+    /// RBAC analysis of a cluster dump: risk findings, effective permissions, who-can and can.
+    Rbac {
+        #[command(subcommand)]
+        command: RbacCommand,
+    },
+    /// Compliance frameworks (CIS Kubernetes, NSA/CISA, NIST 800-190, PCI DSS 4.0, HIPAA) judged against
+    /// saved scan, cluster and node reports.
+    Compliance {
+        #[command(subcommand)]
+        command: ComplianceCommand,
+    },
+    #[command(flatten)]
+    Signing(SigningCommand),
 }

@@ -26,6 +26,9 @@ fn main() -> ExitCode {
         Command::Policy { command } => commands::policy::run(command),
         Command::Admission { command } => commands::admission::run(command, &global),
         Command::Runtime { command } => commands::runtime::run(command),
+        Command::Rbac { command } => commands::rbac::run(command),
+        Command::Compliance { command } => commands::compliance::run(command),
+        Command::Signing(command) => commands::signing::run(command),
     };
     match result {
         Ok(code) => code,

@@ -2,14 +2,19 @@
 
 pub mod admission;
 pub mod catalog;
+pub mod cluster;
 pub mod common;
+pub mod compliance;
 pub mod convert;
 pub mod db;
+pub mod node;
 pub mod policy;
 pub mod runtime;
 pub mod runtime_agent;
+pub mod rbac;
 pub mod sbom;
 pub mod scan;
+pub mod signing;
 
 use clap::Args;
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 use super::common::{
     CheckOpts, ImageOpts, LicenseOpts, PolicyOpts, ReportOpts, ScannerName, SecretOpts, VulnOpts, WalkOpts,
 };
+use super::signing::ScanAttestOpts;
 use super::{EXIT_CODES_HELP, GlobalOpts};
 use crate::pipeline::{self, Scanners, TargetSpec};
 use crate::render;
@@ -28,6 +29,8 @@ pub enum ScanTarget {
         image: ImageOpts,
         #[command(flatten)]
         opts: ScanOpts,
+        #[command(flatten)]
+        attest: ScanAttestOpts,
     },
     /// An unpacked root filesystem (e.g. `/`, or a directory made by debootstrap).
     #[command(after_help = EXIT_CODES_HELP)]
@@ -69,6 +72,22 @@ pub enum ScanTarget {
     #[command(after_help = EXIT_CODES_HELP)]
     Sbom {
         file: PathBuf,
+        #[command(flatten)]
+        opts: ScanOpts,
+    },
+    /// A Kubernetes node's files against the CIS Kubernetes Benchmark (control plane, etcd, worker) and the
+    /// container runtime's configuration.
+    Node(crate::commands::node::NodeArgs),
+    /// A cluster from a dump (`kubectl get -A -o yaml` output, `-o json` lists or directories of manifests):
+    /// every manifest check on the deployed objects, cluster-wide checks (RBAC, webhooks, deprecated APIs)
+    /// and the vulnerabilities of the cluster's own components (kubelet, API server, etcd, CoreDNS,
+    /// container runtime). `-f cyclonedx` writes the cluster's bill of materials.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Cluster {
+        /// Dump files or directories (`kubectl get nodes,pods,deploy,ds,sts,svc,roles,clusterroles,
+        /// rolebindings,clusterrolebindings,validatingwebhookconfigurations,… -A -o yaml`).
+        #[arg(long = "from", value_name = "PATH", required = true, num_args = 1..)]
+        from: Vec<PathBuf>,
         #[command(flatten)]
         opts: ScanOpts,
     },
@@ -121,6 +140,11 @@ fn applicable(spec: &TargetSpec) -> Applicable {
             allowed: &[ScannerName::Misconfig],
             default: &[ScannerName::Misconfig],
         },
+        TargetSpec::Cluster(_) => Applicable {
+            kind: "cluster",
+            allowed: &[ScannerName::Vuln, ScannerName::Misconfig, ScannerName::Package],
+            default: &[ScannerName::Vuln, ScannerName::Misconfig],
+        },
         TargetSpec::Sbom(_) => Applicable {
             kind: "sbom",
             allowed: &[ScannerName::Vuln, ScannerName::License, ScannerName::Package],
@@ -157,8 +181,11 @@ pub fn choose_scanners(spec: &TargetSpec, asked: &[ScannerName]) -> Result<Vec<S
 }
 
 pub fn run(target: ScanTarget, global: &GlobalOpts) -> Result<ExitCode> {
+    let mut attest = None;
     let (spec, opts, image) = match target {
-        ScanTarget::Image { reference, input, image, opts } => {
+        ScanTarget::Node(args) => return crate::commands::node::run(args),
+        ScanTarget::Image { reference, input, image, opts, attest: a } => {
+            attest = a.attest.then_some(a);
             let spec = match (reference, input) {
                 (_, Some(path)) => TargetSpec::ImageArchive(path),
                 (Some(r), None) => {
@@ -178,8 +205,9 @@ pub fn run(target: ScanTarget, global: &GlobalOpts) -> Result<ExitCode> {
         }
         ScanTarget::Config { paths, opts } => (TargetSpec::Config(paths), opts, ImageOpts::default()),
         ScanTarget::Sbom { file, opts } => (TargetSpec::Sbom(file), opts, ImageOpts::default()),
+        ScanTarget::Cluster { from, opts } => (TargetSpec::Cluster(from), opts, ImageOpts::default()),
     };
-    scan_and_report(spec, opts, image, global, Format::Table)
+    scan_and_attest(spec, opts, image, global, Format::Table, attest.as_ref())
 }
 
 /// Scan, apply the policy, write the report; the exit code comes from the gate. Shared with `sbom`.
@@ -190,6 +218,19 @@ pub fn scan_and_report(
     global: &GlobalOpts,
     default_format: Format,
 ) -> Result<ExitCode> {
+    scan_and_attest(spec, opts, image, global, default_format, None)
+}
+
+/// [`scan_and_report`], then `--attest` (signed SBOM and scan result of the digest scanned).
+fn scan_and_attest(
+    spec: TargetSpec,
+    opts: ScanOpts,
+    image: ImageOpts,
+    global: &GlobalOpts,
+    default_format: Format,
+    attest: Option<&ScanAttestOpts>,
+) -> Result<ExitCode> {
+    let started = time::OffsetDateTime::now_utc();
     let chosen = choose_scanners(&spec, &opts.scanners)?;
     if opts.license.any_given() && !chosen.contains(&ScannerName::License) {
         bail!("the --license-* options need the licence scanner: add `--scanners license`");
@@ -206,6 +247,9 @@ pub fn scan_and_report(
         crate::ui::summarize(&report, &outcome);
     }
     render::emit(&report, format, render::open(opts.report.output.as_deref())?)?;
+    if let Some(a) = attest {
+        super::signing::attest_scan(&report, a, image.insecure, started)?;
+    }
     Ok(ExitCode::from(outcome.verdict.code))
 }
 
