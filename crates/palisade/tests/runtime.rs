@@ -179,18 +179,24 @@ fn agent_attributes_container_and_host_events() {
     let quiet_bundle = tmp.path().join("quiet");
     write_bundle(&quiet_bundle, &quiet_root, "sleep 1");
 
-    // the agent
+    // the agent, with the Falco rulesets when the corpus is present
     let events = tmp.path().join("events.jsonl");
+    let alerts = tmp.path().join("alerts.jsonl");
     let ctr_state = tmp.path().join("containerd");
-    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
+    let rules = falco_rules(tmp.path());
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"));
+    agent
         .args(["runtime", "agent", "--source", "ebpf", "--metrics-addr", "127.0.0.1:0", "--record"])
         .arg(&events)
         .arg("--runtime-root")
-        .arg(ctr_state.join("state"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .arg(ctr_state.join("state"));
+    for r in &rules {
+        agent.arg("--rules").arg(r);
+    }
+    if !rules.is_empty() {
+        agent.arg("--palisade-rules").arg("--output").arg(format!("file:{}", alerts.display()));
+    }
+    let mut agent = agent.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     let lines = stderr_lines(&mut agent);
     guard.child = Some(agent);
     let mut log = Vec::new();
@@ -338,6 +344,75 @@ fn agent_attributes_container_and_host_events() {
         eprintln!("containerd part skipped: containerd/ctr not installed or did not start");
     }
     eprintln!("{} events recorded, {} from the test's containers", text.lines().count(), ours.len());
+
+    if rules.is_empty() {
+        eprintln!("alert part skipped: no Falco rules corpus at {FALCO_RULES}");
+        return;
+    }
+    let alerts: Vec<Value> = std::fs::read_to_string(&alerts)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad alert line {l}: {e}")))
+        .collect();
+    // Falco's container.id is the id's first 12 characters
+    let short = |id: &str| id.chars().take(12).collect::<String>();
+    let of = |a: &Value, id: &str| a["output_fields"]["container.id"].as_str() == Some(short(id).as_str());
+    let alert_in = |id: &str, rule: &str| alerts.iter().any(|a| a["rule"] == rule && of(a, id));
+    let fired = |id: &str| -> Vec<String> {
+        alerts
+            .iter()
+            .filter(|a| of(a, id))
+            .map(|a| a["rule"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // stable and Palisade rules (sandbox rules are audit rules: they fire on any container start)
+    let stable = |a: &Value| {
+        a["tags"].as_array().is_some_and(|t| t.iter().any(|t| t == "maturity_stable" || t == "palisade"))
+    };
+    for rule in [
+        "Read sensitive file untrusted",
+        "Write below etc",
+        "Write below binary dir",
+        "Drop and execute new binary in container",
+        "Read Kubernetes service account token",
+    ] {
+        assert!(
+            alert_in(&runc_id, rule),
+            "no '{rule}' alert for {runc_id}; its alerts: {:?}; {} alerts in all, e.g. {:?}",
+            fired(&runc_id),
+            alerts.len(),
+            alerts.first()
+        );
+    }
+    let quiet: Vec<&Value> = alerts.iter().filter(|a| of(a, &quiet_id) && stable(a)).collect();
+    assert!(quiet.is_empty(), "the quiet container raised {quiet:?}");
+    if ctr_ran {
+        assert!(alert_in(&ctr_id, "Read sensitive file untrusted"), "containerd: {:?}", fired(&ctr_id));
+    }
+    eprintln!("{} alerts; {}: {:?}", alerts.len(), runc_id, fired(&runc_id));
+}
+
+const FALCO_RULES: &str = "/work/shared/data/runtime/falco-rules.tar.gz";
+
+/// The stable, incubating and sandbox rulesets of the Falco rules corpus, unpacked under `dir` (the corpus
+/// is read where it is, never copied into the repository). Empty when the corpus is absent.
+fn falco_rules(dir: &Path) -> Vec<PathBuf> {
+    let corpus = std::env::var("PALISADE_FALCO_RULES").unwrap_or_else(|_| FALCO_RULES.to_string());
+    if !Path::new(&corpus).is_file() {
+        return Vec::new();
+    }
+    let out = dir.join("falco-rules");
+    std::fs::create_dir_all(&out).unwrap();
+    let ok =
+        Command::new("tar").arg("-xzf").arg(&corpus).arg("-C").arg(&out).status().is_ok_and(|s| s.success());
+    if !ok {
+        return Vec::new();
+    }
+    ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"]
+        .iter()
+        .map(|f| out.join("falco-rules/rules").join(f))
+        .filter(|p| p.is_file())
+        .collect()
 }
 
 /// Start containerd under `state` and run `cat /etc/shadow` in container `id` on `rootfs`. `false` when

@@ -5,7 +5,9 @@ use crate::commands::EXIT_OK;
 use crate::commands::common::parse_duration;
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
+use palisade_runtime::agent::metrics::RuleLabels;
 use palisade_runtime::agent::{self, AgentConfig, Summary};
+use palisade_runtime::rules::{PALISADE_RULES, Ruleset};
 use palisade_runtime::sensor::{SensorConfig, SourceChoice};
 use palisade_runtime::{Event, agent::signals};
 use std::cell::RefCell;
@@ -52,9 +54,99 @@ pub struct AgentArgs {
     /// Also write every event as a JSON line to FILE (the `record` format).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
-    /// Serve `/metrics` (events, drops by source, queue depth) and `/healthz` on this address.
+    /// Serve `/metrics` (events, drops by source, queue depth, alerts by rule) and `/healthz` on this
+    /// address.
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<SocketAddr>,
+    /// Falco rules files, loaded in this order (later files append to and override earlier ones); every
+    /// event is evaluated against them. The agent does not start when they have errors.
+    #[arg(long = "rules", value_name = "FILE")]
+    pub rules: Vec<PathBuf>,
+    /// Also load Palisade's own runtime rules (service-account token reads, API server by address,
+    /// unexpected outbound connections), after the given files.
+    #[arg(long)]
+    pub palisade_rules: bool,
+    /// Where alerts go, as JSON lines in Falco's shape: `stdout` or `file:PATH` (appended); repeatable.
+    #[arg(long = "output", value_name = "TARGET", default_value = "stdout", value_parser = parse_output)]
+    pub outputs: Vec<AlertTarget>,
+}
+
+/// An alert destination.
+#[derive(Debug, Clone)]
+pub enum AlertTarget {
+    Stdout,
+    File(PathBuf),
+}
+
+fn parse_output(s: &str) -> Result<AlertTarget, String> {
+    match s {
+        "stdout" => Ok(AlertTarget::Stdout),
+        _ => match s.strip_prefix("file:") {
+            Some(p) if !p.is_empty() => Ok(AlertTarget::File(PathBuf::from(p))),
+            _ => Err(format!("'{s}': expected `stdout` or `file:PATH`")),
+        },
+    }
+}
+
+/// The loaded rules and the open alert outputs.
+struct Detection {
+    rules: Ruleset,
+    outputs: Vec<(String, Box<dyn Write>)>,
+    alerts: u64,
+}
+
+impl Detection {
+    fn load(args: &AgentArgs) -> Result<Option<Detection>> {
+        if args.rules.is_empty() && !args.palisade_rules {
+            return Ok(None);
+        }
+        let mut texts = Vec::new();
+        for f in &args.rules {
+            let t = std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read rules file {}", f.display()))?;
+            texts.push((f.display().to_string(), t));
+        }
+        if args.palisade_rules {
+            texts.push(("<palisade_rules.yaml>".to_string(), PALISADE_RULES.to_string()));
+        }
+        let refs: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let rules = Ruleset::from_sources(&refs).map_err(|e| anyhow::anyhow!("{e}"))?;
+        for w in &rules.warnings {
+            eprintln!("palisade: warning: {w}");
+        }
+        let mut outputs: Vec<(String, Box<dyn Write>)> = Vec::new();
+        for t in &args.outputs {
+            match t {
+                AlertTarget::Stdout => outputs.push(("stdout".into(), Box::new(std::io::stdout()))),
+                AlertTarget::File(p) => {
+                    let f = std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(p)
+                        .with_context(|| format!("opening alert file {}", p.display()))?;
+                    outputs.push((p.display().to_string(), Box::new(f)));
+                }
+            }
+        }
+        Ok(Some(Detection { rules, outputs, alerts: 0 }))
+    }
+
+    /// Evaluate one event; each alert counted and written (a line per alert, unbuffered).
+    fn evaluate(&mut self, event: &Event, cx: &agent::Context) -> Result<(), String> {
+        for alert in self.rules.evaluate(event) {
+            self.alerts += 1;
+            if let Ok(m) = cx.metrics.lock() {
+                m.alerts
+                    .get_or_create(&RuleLabels { rule: alert.rule.clone(), priority: alert.priority.clone() })
+                    .inc();
+            }
+            let line = alert.to_json();
+            for (name, out) in &mut self.outputs {
+                writeln!(out, "{line}").map_err(|e| format!("writing alerts to {name}: {e}"))?;
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Args, Debug)]
@@ -142,6 +234,7 @@ fn finished(summary: &Summary) {
 pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
     let shutdown = signals::shutdown_flag().context("blocking SIGTERM/SIGINT")?;
     let config = agent_config(&args.sensor, args.metrics_addr);
+    let mut detection = Detection::load(&args)?;
     let recorder: RefCell<Option<Recorder>> = RefCell::new(None);
     let record_path = args.record.clone();
     let summary = agent::run(
@@ -154,15 +247,23 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
             }
             Ok(())
         },
-        &mut |event, _cx| match recorder.borrow_mut().as_mut() {
-            Some(r) => r.write(event),
-            None => Ok(()),
+        &mut |event, cx| {
+            if let Some(r) = recorder.borrow_mut().as_mut() {
+                r.write(event)?;
+            }
+            match detection.as_mut() {
+                Some(d) => d.evaluate(event, cx),
+                None => Ok(()),
+            }
         },
     )?;
     if let Some(r) = recorder.borrow_mut().as_mut() {
         r.flush().map_err(anyhow::Error::msg)?;
     }
     finished(&summary);
+    if let Some(d) = &detection {
+        eprintln!("palisade: {} alerts", d.alerts);
+    }
     Ok(ExitCode::from(EXIT_OK))
 }
 
