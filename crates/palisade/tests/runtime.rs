@@ -293,7 +293,11 @@ fn agent_attributes_container_and_host_events() {
                 .filter(|e| container_id(e) == Some(id))
                 .map(|e| format!("{} {} {}", e["kind"], e["process"]["comm"], e["result"]))
                 .collect();
-            panic!("{what} in {id} not recorded; its events:\n{}", seen.join("\n"))
+            panic!(
+                "{what} in {id} not recorded; its events:\n{}\nagent:\n{}",
+                seen.join("\n"),
+                log.join("\n")
+            )
         })
     };
     let kind = |e: &Value| e["kind"]["type"].as_str().unwrap_or_default().to_string();
