@@ -293,8 +293,17 @@ fn agent_attributes_container_and_host_events() {
                 .filter(|e| container_id(e) == Some(id))
                 .map(|e| format!("{} {} {}", e["kind"], e["process"]["comm"], e["result"]))
                 .collect();
+            let diag: Vec<String> = text
+                .lines()
+                .filter(|l| {
+                    l.contains("palisade-test") || l.contains("pal-quiet") || l.contains("runc:[2:INIT]")
+                })
+                .take(6)
+                .map(|l| l.chars().take(500).collect())
+                .collect();
             panic!(
-                "{what} in {id} not recorded; its events:\n{}\nagent:\n{}",
+                "{what} in {id} not recorded; events naming the scenario:\n{}\nits events:\n{}\nagent:\n{}",
+                diag.join("\n"),
                 seen.join("\n"),
                 log.join("\n")
             )
