@@ -425,3 +425,53 @@ fn mutate_pins_tags_to_the_digest_they_name_now() {
     assert!(v.get("warnings").is_none(), "{v:#}");
     assert_eq!(hook.metric("palisade_admission_reviews_total{path=\"pinned\""), 1.0);
 }
+
+#[test]
+fn signature_gates_judge_images_by_digest_even_without_a_scan_report() {
+    if !tools_present() {
+        return;
+    }
+    let s = setup();
+    let reg = format!("127.0.0.1:{}", s.port);
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(args)
+            .current_dir(s.dir.path())
+            .env("PALISADE_PASSWORD", "")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["keygen", "--output-key-prefix", "ci"]);
+    run(&["sign", &format!("{reg}/shop/fixed:1"), "--key", "ci.key", "--insecure"]);
+    let bundle = s.dir.path().join("signed-bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::copy(s.dir.path().join("ci.pub"), bundle.join("ci.pub")).unwrap();
+    std::fs::write(
+        bundle.join("gates.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {name: signed-by-ci}\n\
+         spec:\n  signatures: {keys: [ci.pub], insecure: true, timeout: 1s}\n",
+    )
+    .unwrap();
+    let reports = s.dir.path().join("no-reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    let hook = Webhook::start(s.dir.path(), &bundle, &["--image-reports", reports.to_str().unwrap()]);
+    // Signed by the CI key: admitted (with the unscanned-image warning only).
+    let signed = hook.pod(&format!("{reg}/shop/fixed:1"));
+    assert_eq!(signed["allowed"], true, "{signed:#}");
+    assert!(
+        signed["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w.as_str().unwrap().contains("unscanned-image"))
+    );
+    // Not signed: refused by the gate, with the verification's reason.
+    let unsigned = hook.pod(&format!("{reg}/shop/app:1"));
+    assert_eq!(unsigned["allowed"], false, "{unsigned:#}");
+    let m = message(&unsigned);
+    assert!(
+        m.contains("[signed-by-ci/signature]") && m.contains("shop/app:1 (containers/c0, sha256:"),
+        "{m}"
+    );
+}
