@@ -18,7 +18,7 @@ fn run<'a>(cx: &Cx<'a>) -> Vec<Hit<'a>> {
     for d in &cx.dump.objects {
         let o = &d.object;
         let Some(pod) = o.pod() else { continue };
-        if o.metadata().and_then(|m| m.get("ownerReferences")).is_some_and(|x| !x.as_seq().is_empty()) {
+        if crate::rbac::model::controller_owned(o) {
             continue;
         }
         let ns = o.namespace.clone().unwrap_or_else(|| "default".into());
