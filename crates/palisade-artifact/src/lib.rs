@@ -36,6 +36,9 @@ pub use cache::LayerCache;
 pub use engines::{Engines, ImageSource, PodmanCli, STREAM_IDLE};
 pub use error::ArtifactError;
 pub use image::{ImageFormat, detect};
+/// Registry credentials for a host, as pulls use them (also used by `palisade-signing` to push signatures).
+pub use registry::credentials as registry_credentials;
+pub use registry::resolve_digest;
 pub use skip::{SkipError, SkipFilter};
 pub use tree::{EntryKind, FileTree};
 

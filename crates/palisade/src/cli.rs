@@ -11,6 +11,7 @@ use crate::commands::rbac::RbacCommand;
 use crate::commands::report::ReportArgs;
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
+use crate::commands::signing::SigningCommand;
 use crate::commands::{EXIT_CODES_HELP, GlobalOpts};
 use clap::{Parser, Subcommand};
 
@@ -83,4 +84,6 @@ pub enum Command {
     /// A risk report from saved JSON reports: risk score per workload and image, top risks and their fixes,
     /// findings by severity and scanner, compliance status (`--html`: one self-contained page).
     Report(Box<ReportArgs>),
+    #[command(flatten)]
+    Signing(SigningCommand),
 }

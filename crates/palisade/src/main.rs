@@ -28,6 +28,7 @@ fn main() -> ExitCode {
         Command::Rbac { command } => commands::rbac::run(command),
         Command::Compliance { command } => commands::compliance::run(command),
         Command::Report(args) => commands::report::run(*args),
+        Command::Signing(command) => commands::signing::run(command),
     };
     match result {
         Ok(code) => code,

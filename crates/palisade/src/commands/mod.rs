@@ -13,6 +13,7 @@ pub mod rbac;
 pub mod report;
 pub mod sbom;
 pub mod scan;
+pub mod signing;
 
 use clap::Args;
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 use super::common::{
     CheckOpts, ImageOpts, LicenseOpts, PolicyOpts, ReportOpts, ScannerName, SecretOpts, VulnOpts, WalkOpts,
 };
+use super::signing::ScanAttestOpts;
 use super::{EXIT_CODES_HELP, GlobalOpts};
 use crate::pipeline::{self, Scanners, TargetSpec};
 use crate::render;
@@ -28,6 +29,8 @@ pub enum ScanTarget {
         image: ImageOpts,
         #[command(flatten)]
         opts: ScanOpts,
+        #[command(flatten)]
+        attest: ScanAttestOpts,
     },
     /// An unpacked root filesystem (e.g. `/`, or a directory made by debootstrap).
     #[command(after_help = EXIT_CODES_HELP)]
@@ -178,9 +181,11 @@ pub fn choose_scanners(spec: &TargetSpec, asked: &[ScannerName]) -> Result<Vec<S
 }
 
 pub fn run(target: ScanTarget, global: &GlobalOpts) -> Result<ExitCode> {
+    let mut attest = None;
     let (spec, opts, image) = match target {
         ScanTarget::Node(args) => return crate::commands::node::run(args),
-        ScanTarget::Image { reference, input, image, opts } => {
+        ScanTarget::Image { reference, input, image, opts, attest: a } => {
+            attest = a.attest.then_some(a);
             let spec = match (reference, input) {
                 (_, Some(path)) => TargetSpec::ImageArchive(path),
                 (Some(r), None) => {
@@ -202,7 +207,7 @@ pub fn run(target: ScanTarget, global: &GlobalOpts) -> Result<ExitCode> {
         ScanTarget::Sbom { file, opts } => (TargetSpec::Sbom(file), opts, ImageOpts::default()),
         ScanTarget::Cluster { from, opts } => (TargetSpec::Cluster(from), opts, ImageOpts::default()),
     };
-    scan_and_report(spec, opts, image, global, Format::Table)
+    scan_and_attest(spec, opts, image, global, Format::Table, attest.as_ref())
 }
 
 /// Scan, apply the policy, write the report; the exit code comes from the gate. Shared with `sbom`.
@@ -213,6 +218,19 @@ pub fn scan_and_report(
     global: &GlobalOpts,
     default_format: Format,
 ) -> Result<ExitCode> {
+    scan_and_attest(spec, opts, image, global, default_format, None)
+}
+
+/// [`scan_and_report`], then `--attest` (signed SBOM and scan result of the digest scanned).
+fn scan_and_attest(
+    spec: TargetSpec,
+    opts: ScanOpts,
+    image: ImageOpts,
+    global: &GlobalOpts,
+    default_format: Format,
+    attest: Option<&ScanAttestOpts>,
+) -> Result<ExitCode> {
+    let started = time::OffsetDateTime::now_utc();
     let chosen = choose_scanners(&spec, &opts.scanners)?;
     if opts.license.any_given() && !chosen.contains(&ScannerName::License) {
         bail!("the --license-* options need the licence scanner: add `--scanners license`");
@@ -229,6 +247,9 @@ pub fn scan_and_report(
         crate::ui::summarize(&report, &outcome);
     }
     render::emit(&report, format, render::open(opts.report.output.as_deref())?)?;
+    if let Some(a) = attest {
+        super::signing::attest_scan(&report, a, image.insecure, started)?;
+    }
     Ok(ExitCode::from(outcome.verdict.code))
 }
 

@@ -46,6 +46,9 @@ pub(super) struct ArtifactView<'a> {
     pub name: &'a str,
     #[serde(default, borrow)]
     pub repo_tags: Vec<&'a str>,
+    /// `registry/repository@sha256:…` of a registry pull: what signature gates verify.
+    #[serde(default, borrow)]
+    pub repo_digests: Vec<&'a str>,
     #[serde(default, borrow)]
     pub config: Option<ConfigView<'a>>,
 }

@@ -1,0 +1,139 @@
+//! `spec.signatures` of a gate: the image must be signed by one of the keys, and carry attestations of the
+//! listed types no older than their `maxAge`, checked with [`palisade_signing::VerifyCache`] against the
+//! registry digest the scan pulled (never a tag).
+//!
+//! ```yaml
+//! spec:
+//!   scope: {images: ["registry.acme.io/**"]}
+//!   signatures:
+//!     keys: [keys/ci.pub]           # PEM files, relative to this gate file (or inline PEM)
+//!     signature: true               # default: an image signature is required
+//!     attestations: [{type: vuln, maxAge: 7d}, {type: cyclonedx}]
+//!     insecure: false               # plain HTTP to the registry
+//!     timeout: 10s                  # per registry request
+//! ```
+//!
+//! Results are cached by (digest, policy) for five minutes. An image without a registry digest (an archive
+//! or a local engine) cannot be checked: that is a violation, not a pass.
+
+use super::duration::parse_age;
+use super::view::ReportView;
+use palisade_signing::keys::PublicKey;
+use palisade_signing::statement::predicate_type;
+use palisade_signing::{Requirement, VerifyCache, VerifyPolicy};
+use serde::Deserialize;
+use std::path::Path;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+/// One cache for every gate of the process (the webhook evaluates the same images again and again).
+static CACHE: LazyLock<VerifyCache> = LazyLock::new(|| VerifyCache::new(Duration::from_secs(300)));
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawSignatures {
+    #[serde(default)]
+    pub keys: Vec<String>,
+    #[serde(default)]
+    pub signature: Option<bool>,
+    #[serde(default)]
+    pub attestations: Vec<RawAttestation>,
+    #[serde(default)]
+    pub insecure: bool,
+    #[serde(default)]
+    pub timeout: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawAttestation {
+    #[serde(rename = "type")]
+    pub predicate_type: String,
+    #[serde(default)]
+    pub max_age: Option<String>,
+}
+
+#[derive(Debug)]
+pub(super) struct SignatureRule {
+    signature: Option<VerifyPolicy>,
+    attestations: Vec<VerifyPolicy>,
+}
+
+impl SignatureRule {
+    /// Compile; key paths are relative to `base` (the gate file's directory).
+    pub fn compile(raw: RawSignatures, base: &Path) -> Result<Self, String> {
+        const W: &str = "spec.signatures";
+        if raw.keys.is_empty() {
+            return Err(format!("{W}.keys: give at least one public key (a PEM file or inline PEM)"));
+        }
+        let mut keys = Vec::new();
+        for (i, k) in raw.keys.iter().enumerate() {
+            let key = if k.contains("-----BEGIN") {
+                PublicKey::from_pem(k, &format!("{W}.keys[{i}]"))
+            } else {
+                PublicKey::load(&base.join(k))
+            };
+            keys.push(key.map_err(|e| format!("{W}.keys[{i}]: {e}"))?);
+        }
+        let timeout = match raw.timeout.as_deref() {
+            Some(t) => parse_age(t, &format!("{W}.timeout"))?
+                .try_into()
+                .map_err(|_| format!("{W}.timeout: {t:?} is negative"))?,
+            None => Duration::from_secs(10),
+        };
+        let policy =
+            |requirement| VerifyPolicy { keys: keys.clone(), requirement, insecure: raw.insecure, timeout };
+        let mut attestations = Vec::new();
+        for (i, a) in raw.attestations.iter().enumerate() {
+            let Some(uri) = predicate_type(&a.predicate_type) else {
+                return Err(format!(
+                    "{W}.attestations[{i}].type: {:?} is not cyclonedx, spdxjson, vuln, openvex, slsaprovenance, custom or a URI",
+                    a.predicate_type
+                ));
+            };
+            let max_age = a
+                .max_age
+                .as_deref()
+                .map(|m| {
+                    parse_age(m, &format!("{W}.attestations[{i}].maxAge")).and_then(|d| {
+                        d.try_into().map_err(|_| format!("{W}.attestations[{i}].maxAge: negative"))
+                    })
+                })
+                .transpose()?;
+            attestations.push(policy(Requirement::Attestation { predicate_type: uri, max_age }));
+        }
+        let signature = raw.signature.unwrap_or(true).then(|| policy(Requirement::Signature));
+        if signature.is_none() && attestations.is_empty() {
+            return Err(format!("{W}: `signature: false` and no attestations: nothing to check"));
+        }
+        Ok(Self { signature, attestations })
+    }
+
+    /// The violations for the image of `report`: `(rule, message)`.
+    pub fn violations(&self, report: &ReportView) -> Vec<(&'static str, String)> {
+        if report.artifact.kind != "image" {
+            return Vec::new();
+        }
+        let Some(pinned) = report.artifact.repo_digests.first() else {
+            return vec![(
+                "signature",
+                format!(
+                    "{} was not pulled from a registry, so there is no registry digest whose signature could be checked",
+                    report.artifact.name
+                ),
+            )];
+        };
+        let mut out = Vec::new();
+        if let Some(p) = &self.signature
+            && let Err(e) = CACHE.verify(pinned, p)
+        {
+            out.push(("signature", e.to_string()));
+        }
+        for p in &self.attestations {
+            if let Err(e) = CACHE.verify(pinned, p) {
+                out.push(("attestation", e.to_string()));
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,395 @@
+//! `palisade keygen | sign | verify | attest | verify-attestation`: keys, image signatures and attestations
+//! in cosign's storage formats (crate `palisade-signing`; see docs/signing.md).
+
+use super::common::parse_duration;
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use palisade_signing::keys::{self, KeyFormat, PrivateKey, PublicKey};
+use palisade_signing::{Format, Requirement, SignOptions, VerifyPolicy, statement};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+const VERIFY_EXIT_CODES: &str = "\
+Exit codes:
+  0   verified (the digest verified is printed)
+  2   usage error, unreadable key, registry unreachable
+  10  no signature / attestation for the digest (also: the tag was moved to a digest nobody signed)
+  11  a signature by the given key does not match its payload: modified after signing
+  12  signed, but not by the given key
+  13  a valid signature over another digest (copied from another image)
+  14  the signature manifest, payload, envelope or bundle is malformed
+  15  attestation present but of the wrong age or condition";
+
+#[derive(Subcommand, Debug)]
+pub enum SigningCommand {
+    /// Generate an ECDSA P-256 key pair: PREFIX.key (cosign's encrypted format by default; password from
+    /// PALISADE_PASSWORD or a prompt) and PREFIX.pub.
+    Keygen(KeygenArgs),
+    /// Sign an image: the reference is resolved to its digest, and the digest is signed.
+    Sign(SignArgs),
+    /// Verify an image's signature with a public key; prints the digest verified.
+    #[command(after_help = VERIFY_EXIT_CODES)]
+    Verify(VerifyArgs),
+    /// Attach a signed in-toto attestation (a predicate file) to an image.
+    Attest(AttestArgs),
+    /// Verify an image's attestation of a type with a public key; prints the verified statement.
+    #[command(after_help = VERIFY_EXIT_CODES)]
+    VerifyAttestation(VerifyAttestationArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum KeyFormatArg {
+    /// `ENCRYPTED SIGSTORE PRIVATE KEY` (cosign today)
+    Sigstore,
+    /// `ENCRYPTED COSIGN PRIVATE KEY` (older cosign)
+    Cosign,
+    /// Unencrypted PKCS#8 `PRIVATE KEY`
+    Pkcs8,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, Default)]
+pub enum FormatArg {
+    /// OCI 1.1 referrers carrying Sigstore bundles (cosign v3's default)
+    #[default]
+    Referrers,
+    /// The `sha256-<hex>.sig` / `.att` tag scheme (cosign v1/v2)
+    Tag,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Referrers => Format::Referrers,
+            FormatArg::Tag => Format::Tag,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct KeygenArgs {
+    /// Write PREFIX.key and PREFIX.pub.
+    #[arg(long, value_name = "PREFIX", default_value = "cosign")]
+    pub output_key_prefix: PathBuf,
+    /// Private key format.
+    #[arg(long, value_enum, default_value = "sigstore")]
+    pub key_format: KeyFormatArg,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Registry options of every signing command.
+#[derive(Args, Debug, Clone)]
+pub struct RegistryArgs {
+    /// Allow plain HTTP to the image's registry.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Bound on each registry request.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub registry_timeout: Duration,
+}
+
+#[derive(Args, Debug)]
+pub struct SignArgs {
+    /// Image reference (tag or digest).
+    pub image: String,
+    /// Private key file (cosign's encrypted format or PKCS#8 PEM).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Where to store the signature.
+    #[arg(long, value_enum, default_value = "referrers")]
+    pub format: FormatArg,
+    /// Annotation for the signed payload (`key=value`, repeatable; tag format).
+    #[arg(long = "annotation", short = 'a', value_name = "KEY=VALUE")]
+    pub annotations: Vec<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyArgs {
+    /// Image reference (a tag is resolved to its digest first).
+    pub image: String,
+    /// Public key file (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct AttestArgs {
+    /// Image reference (tag or digest).
+    pub image: String,
+    /// The predicate (JSON file): an SBOM, a scan result, a VEX document, ...
+    #[arg(long, value_name = "FILE")]
+    pub predicate: PathBuf,
+    /// Predicate type: cyclonedx, spdxjson, vuln, openvex, slsaprovenance, custom, or a URI.
+    #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
+    pub predicate_type: String,
+    /// Private key file.
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Where to store the attestation.
+    #[arg(long, value_enum, default_value = "referrers")]
+    pub format: FormatArg,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyAttestationArgs {
+    /// Image reference (a tag is resolved to its digest first).
+    pub image: String,
+    /// Public key file (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub key: PathBuf,
+    /// Predicate type: cyclonedx, spdxjson, vuln, openvex, slsaprovenance, custom, or a URI.
+    #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
+    pub predicate_type: String,
+    /// Refuse attestations whose predicate is older than this (`7d`, `24h`, `90m`), by the predicate's own
+    /// creation time.
+    #[arg(long, value_name = "DURATION", value_parser = parse_age)]
+    pub max_age: Option<Duration>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// `7d` as well as everything [`parse_duration`] takes.
+pub fn parse_age(s: &str) -> Result<Duration, String> {
+    if let Some(days) = s.trim().strip_suffix('d')
+        && let Ok(n) = days.parse::<u64>()
+    {
+        return Ok(Duration::from_secs(n * 86_400));
+    }
+    parse_duration(s)
+}
+
+pub fn run(cmd: SigningCommand) -> Result<ExitCode> {
+    match cmd {
+        SigningCommand::Keygen(a) => keygen(a),
+        SigningCommand::Sign(a) => sign(a),
+        SigningCommand::Verify(a) => verify(a),
+        SigningCommand::Attest(a) => attest(a),
+        SigningCommand::VerifyAttestation(a) => verify_attestation(a),
+    }
+}
+
+/// The password: `PALISADE_PASSWORD` (may be empty), else a prompt on the terminal (twice when `confirm`).
+fn password(confirm: bool) -> Result<Vec<u8>> {
+    if let Some(p) = std::env::var_os("PALISADE_PASSWORD") {
+        return Ok(p.into_encoded_bytes());
+    }
+    if !std::io::stdin().is_terminal() {
+        bail!("the key is encrypted: set PALISADE_PASSWORD (no terminal to prompt on)");
+    }
+    let p = rpassword::prompt_password("Password for the private key: ").context("reading the password")?;
+    if confirm {
+        let again = rpassword::prompt_password("Again: ").context("reading the password")?;
+        if again != p {
+            bail!("the passwords differ");
+        }
+    }
+    Ok(p.into_bytes())
+}
+
+/// Load a private key, asking for the password only when the file is encrypted.
+pub fn load_private_key(path: &Path) -> Result<PrivateKey> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let pw = if keys::is_encrypted(&text) { Some(password(false)?) } else { None };
+    Ok(PrivateKey::from_pem(&text, pw.as_deref(), &path.display().to_string())?)
+}
+
+fn keygen(a: KeygenArgs) -> Result<ExitCode> {
+    let key_path = PathBuf::from(format!("{}.key", a.output_key_prefix.display()));
+    let pub_path = PathBuf::from(format!("{}.pub", a.output_key_prefix.display()));
+    for p in [&key_path, &pub_path] {
+        if p.exists() && !a.force {
+            bail!("{} exists; use --force to overwrite it", p.display());
+        }
+    }
+    let format = match a.key_format {
+        KeyFormatArg::Sigstore => KeyFormat::Sigstore,
+        KeyFormatArg::Cosign => KeyFormat::Cosign,
+        KeyFormatArg::Pkcs8 => KeyFormat::Pkcs8,
+    };
+    let pw = if format == KeyFormat::Pkcs8 { Vec::new() } else { password(true)? };
+    let key = PrivateKey::generate()?;
+    let pem = key.to_pem(format, &pw)?;
+    write_private(&key_path, &pem)?;
+    std::fs::write(&pub_path, key.public().to_pem()).with_context(|| format!("{}", pub_path.display()))?;
+    eprintln!("Private key written to {}", key_path.display());
+    eprintln!("Public key written to {} (key id {})", pub_path.display(), key.public().id());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Write a private key readable by its owner only.
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write as _;
+    use std::os::unix::fs::OpenOptionsExt as _;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("{}", path.display()))?;
+    f.write_all(text.as_bytes()).with_context(|| format!("{}", path.display()))
+}
+
+fn options(format: FormatArg, reg: &RegistryArgs, annotations: &[String]) -> Result<SignOptions> {
+    let mut map = BTreeMap::new();
+    for a in annotations {
+        let Some((k, v)) = a.split_once('=') else { bail!("--annotation {a:?}: expected KEY=VALUE") };
+        map.insert(k.to_string(), v.to_string());
+    }
+    Ok(SignOptions { format: format.into(), insecure: reg.insecure, annotations: map })
+}
+
+fn resolved_note(from: &Option<String>) -> String {
+    from.as_ref().map(|t| format!(" (resolved from {t})")).unwrap_or_default()
+}
+
+fn sign(a: SignArgs) -> Result<ExitCode> {
+    let key = load_private_key(&a.key)?;
+    let opts = options(a.format, &a.registry, &a.annotations)?;
+    let s = palisade_signing::sign_image(&a.image, &key, &opts)?;
+    eprintln!("Signed {}{} -> {}", s.subject.pinned(), resolved_note(&s.subject.resolved_from), s.location);
+    println!("{}", s.subject.pinned());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn attest(a: AttestArgs) -> Result<ExitCode> {
+    let Some(ptype) = statement::predicate_type(&a.predicate_type) else {
+        bail!(
+            "--type {:?}: expected one of {} or a URI",
+            a.predicate_type,
+            statement::PREDICATE_TYPES.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+        );
+    };
+    let text =
+        std::fs::read(&a.predicate).with_context(|| format!("{}: cannot read", a.predicate.display()))?;
+    let predicate: serde_json::Value = serde_json::from_slice(&text)
+        .with_context(|| format!("{}: the predicate is not JSON", a.predicate.display()))?;
+    let key = load_private_key(&a.key)?;
+    let opts = options(a.format, &a.registry, &[])?;
+    let s = palisade_signing::attest_image(&a.image, &key, &ptype, predicate, &opts)?;
+    eprintln!(
+        "Attested {} ({ptype}){} -> {}",
+        s.subject.pinned(),
+        resolved_note(&s.subject.resolved_from),
+        s.location
+    );
+    println!("{}", s.subject.pinned());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn verify_with(image: &str, policy: &VerifyPolicy) -> Result<ExitCode> {
+    match palisade_signing::verify_image(image, policy) {
+        Ok(v) => {
+            eprintln!(
+                "Verified {}@{}{}: signed by key {} ({})",
+                v.repository,
+                v.digest,
+                resolved_note(&v.resolved_from),
+                v.key_id.get(..16).unwrap_or(&v.key_id),
+                v.source
+            );
+            let out = match (&v.statement, &v.payload) {
+                (Some(st), _) => serde_json::to_string_pretty(st)?,
+                (None, Some(p)) => serde_json::to_string_pretty(p)?,
+                (None, None) => String::new(),
+            };
+            println!("{out}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("palisade: verification failed: {e}");
+            Ok(ExitCode::from(e.exit_code()))
+        }
+    }
+}
+
+fn verify(a: VerifyArgs) -> Result<ExitCode> {
+    let key = PublicKey::load(&a.key)?;
+    let policy = VerifyPolicy {
+        keys: vec![key],
+        requirement: Requirement::Signature,
+        insecure: a.registry.insecure,
+        timeout: a.registry.registry_timeout,
+    };
+    verify_with(&a.image, &policy)
+}
+
+fn verify_attestation(a: VerifyAttestationArgs) -> Result<ExitCode> {
+    let Some(ptype) = statement::predicate_type(&a.predicate_type) else {
+        bail!("--type {:?}: expected a known short name or a URI", a.predicate_type);
+    };
+    let key = PublicKey::load(&a.key)?;
+    let policy = VerifyPolicy {
+        keys: vec![key],
+        requirement: Requirement::Attestation { predicate_type: ptype, max_age: a.max_age },
+        insecure: a.registry.insecure,
+        timeout: a.registry.registry_timeout,
+    };
+    verify_with(&a.image, &policy)
+}
+
+/// `scan image … --attest --key KEY`: attach the SBOM and the scan result of the scanned digest.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Attestation")]
+pub struct ScanAttestOpts {
+    /// After the scan, attach signed attestations to the digest scanned: the SBOM (CycloneDX predicate) and
+    /// the scan result (cosign's vuln predicate wrapping the JSON report). Registry images only.
+    #[arg(long, requires = "key")]
+    pub attest: bool,
+    /// Private key for --attest (password from PALISADE_PASSWORD or a prompt).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Where to store the attestations.
+    #[arg(long, value_enum, default_value = "referrers")]
+    pub attest_format: FormatArg,
+}
+
+/// Attest what a registry scan found, for the digest it scanned.
+pub fn attest_scan(
+    report: &palisade_core::ScanReport,
+    opts: &ScanAttestOpts,
+    insecure: bool,
+    started: time::OffsetDateTime,
+) -> Result<()> {
+    let Some(key_path) = opts.key.as_deref().filter(|_| opts.attest) else { return Ok(()) };
+    let Some(pinned) = report.artifact.repo_digests.first() else {
+        bail!("--attest: the image did not come from a registry, so there is no registry digest to attest");
+    };
+    let key = load_private_key(key_path)?;
+    let rfc3339 = |t: time::OffsetDateTime| {
+        t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    };
+    let mut sbom = Vec::new();
+    palisade_report::render(report, palisade_report::Format::CycloneDx, &mut sbom)?;
+    let mut json = Vec::new();
+    palisade_report::render(report, palisade_report::Format::Json, &mut json)?;
+    let vuln = serde_json::json!({
+        "invocation": {"parameters": null, "uri": "", "event_id": "", "builder.id": ""},
+        "scanner": {
+            "uri": "pkg:generic/palisade",
+            "version": report.tool.version,
+            "db": {"uri": "", "version": ""},
+            "result": serde_json::from_slice::<serde_json::Value>(&json)?,
+        },
+        "metadata": {"scanStartedOn": rfc3339(started), "scanFinishedOn": rfc3339(time::OffsetDateTime::now_utc())},
+    });
+    let sign_opts = SignOptions { format: opts.attest_format.into(), insecure, annotations: BTreeMap::new() };
+    let (reg, subject) = palisade_signing::sign::open_subject(pinned, sign_opts.insecure)?;
+    for (ty, predicate) in [("cyclonedx", serde_json::from_slice(&sbom)?), ("vuln", vuln)] {
+        let uri = statement::predicate_type(ty).unwrap_or_default();
+        let s =
+            palisade_signing::sign::attest_subject(&reg, &subject, &key, &uri, predicate, sign_opts.format)?;
+        eprintln!("Attested {} ({uri}) -> {}", s.subject.pinned(), s.location);
+    }
+    Ok(())
+}

@@ -1,0 +1,575 @@
+//! `palisade keygen | sign | verify | attest | verify-attestation` against a real registry (Debian's
+//! `docker-registry`, started per test on a free port; images pushed with `skopeo` from tiny OCI layouts
+//! written here). Every negative case has its own message and exit code. Skips when the tools are missing.
+
+use palisade_signing::registry::{Registry, parse_reference, sha256_digest};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const REGISTRY: &str = "/usr/bin/docker-registry";
+const PASSWORD: &str = "test-password";
+
+fn tools_present() -> bool {
+    let skopeo = Command::new("skopeo").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if !Path::new(REGISTRY).exists() || !skopeo.is_ok_and(|s| s.success()) {
+        eprintln!("SKIP: docker-registry ({REGISTRY}) or skopeo not installed");
+        return false;
+    }
+    true
+}
+
+/// A registry process on a free port, killed on drop (also when the test fails).
+struct RegistryProc {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for RegistryProc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_registry() -> RegistryProc {
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+        let cfg = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("data").display()
+        );
+        let cfg_path = dir.path().join("config.yml");
+        std::fs::write(&cfg_path, cfg).expect("write config");
+        let child = Command::new(REGISTRY)
+            .arg("serve")
+            .arg(&cfg_path)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker-registry");
+        let mut reg = RegistryProc { child, port, _dir: dir };
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut up = true;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if reg.child.try_wait().ok().flatten().is_some() || Instant::now() > deadline {
+                up = false;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        std::thread::sleep(Duration::from_millis(150));
+        if up && reg.child.try_wait().ok().flatten().is_none() {
+            return reg;
+        }
+    }
+    panic!("docker-registry did not start on any of 5 free ports");
+}
+
+/// Test environment: a registry, a key pair, another public key.
+struct Env {
+    reg: RegistryProc,
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Option<Self> {
+        if !tools_present() {
+            return None;
+        }
+        let env = Env { reg: start_registry(), dir: tempfile::tempdir().expect("tempdir") };
+        for prefix in ["ci", "other"] {
+            let p = env.path(prefix);
+            let (code, _, err) = env.palisade(&["keygen", "--output-key-prefix", p.to_str().expect("utf8")]);
+            assert_eq!(code, 0, "{err}");
+        }
+        Some(env)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn key(&self, prefix: &str, ext: &str) -> String {
+        self.path(&format!("{prefix}.{ext}")).display().to_string()
+    }
+
+    fn image(&self, repo_tag: &str) -> String {
+        format!("127.0.0.1:{}/{repo_tag}", self.reg.port)
+    }
+
+    fn palisade(&self, args: &[&str]) -> (i32, String, String) {
+        let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(args)
+            .env("PALISADE_PASSWORD", PASSWORD)
+            .env("DOCKER_CONFIG", self.dir.path())
+            .output()
+            .expect("run palisade");
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// Run a signing command on `image` with `--insecure`.
+    fn run(&self, cmd: &str, image: &str, rest: &[&str]) -> (i32, String, String) {
+        let mut args = vec![cmd, image, "--insecure"];
+        args.extend_from_slice(rest);
+        self.palisade(&args)
+    }
+
+    /// Push a one-layer image whose single file holds `marker` to `repo:tag`; returns its digest.
+    fn push_image(&self, repo_tag: &str, marker: &str) -> String {
+        let layout = self.path(&format!("layout-{}", sha256_digest(marker.as_bytes()).replace(':', "-")));
+        let digest = write_layout(&layout, marker);
+        let out = Command::new("skopeo")
+            .args(["copy", "--quiet", "--dest-tls-verify=false"])
+            .arg(format!("oci:{}:latest", layout.display()))
+            .arg(format!("docker://{}", self.image(repo_tag)))
+            .output()
+            .expect("run skopeo");
+        assert!(out.status.success(), "skopeo: {}", String::from_utf8_lossy(&out.stderr));
+        // skopeo may re-serialise the manifest: the registry's digest is the one that counts.
+        let image = self.image(repo_tag);
+        let m = self
+            .client(&image)
+            .manifest(&parse_reference(&image).expect("ref"))
+            .expect("get")
+            .expect("pushed");
+        let _ = digest;
+        m.digest
+    }
+
+    fn client(&self, any_ref: &str) -> Registry {
+        Registry::for_reference(&parse_reference(any_ref).expect("ref"), true).expect("registry client")
+    }
+}
+
+fn sha(b: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(b)))
+}
+
+/// An OCI layout with one uncompressed layer holding `marker`; returns the manifest digest.
+fn write_layout(dir: &Path, marker: &str) -> String {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).expect("mkdir");
+    let put = |b: &[u8]| {
+        let d = sha(b);
+        std::fs::write(blobs.join(d.trim_start_matches("sha256:")), b).expect("write blob");
+        d
+    };
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(marker.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    tar.append_data(&mut h, "marker", marker.as_bytes()).expect("tar");
+    let layer = tar.into_inner().expect("tar");
+    let layer_d = put(&layer);
+    let config = json!({"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[layer_d]},"config":{}})
+        .to_string();
+    let config_d = put(config.as_bytes());
+    let manifest = json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_d, "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": layer_d, "size": layer.len()}]
+    })
+    .to_string();
+    let manifest_d = put(manifest.as_bytes());
+    let index = json!({"schemaVersion": 2, "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": manifest_d, "size": manifest.len(),
+        "annotations": {"org.opencontainers.image.ref.name": "latest"}}]});
+    std::fs::write(dir.join("index.json"), index.to_string()).expect("index");
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("layout");
+    manifest_d
+}
+
+#[test]
+fn sign_and_verify_in_both_formats_bind_the_digest() {
+    let Some(env) = Env::new() else { return };
+    let (key, pubkey) = (env.key("ci", "key"), env.key("ci", "pub"));
+    for (repo, format, source) in
+        [("tagged", "tag", ".sig layer 0"), ("refd", "referrers", "referrer sha256:")]
+    {
+        let image = env.image(&format!("{repo}:v1"));
+        let digest = env.push_image(&format!("{repo}:v1"), &format!("{repo} one"));
+        let (code, out, err) = env.run("sign", &image, &["--key", &key, "--format", format]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out.trim(), format!("{}@{digest}", env.image(repo)), "sign prints the pinned digest");
+        assert!(err.contains(&format!("resolved from {image}")), "{err}");
+        let (code, out, err) = env.run("verify", &image, &["--key", &pubkey]);
+        assert_eq!(code, 0, "{format}: {err}");
+        assert!(
+            err.contains(&format!("Verified {}@{digest}", env.image(repo))) && err.contains(source),
+            "{err}"
+        );
+        assert!(out.contains(digest.trim_start_matches("sha256:")), "{out}");
+
+        // The tag is moved to another image after signing: the new digest is not signed.
+        let moved = env.push_image(&format!("{repo}:v1"), &format!("{repo} two"));
+        assert_ne!(moved, digest);
+        let (code, _, err) = env.run("verify", &image, &["--key", &pubkey]);
+        assert_eq!(code, 10, "{err}");
+        assert!(
+            err.contains(&format!("no signature found for {moved}")) && err.contains("resolved from"),
+            "{err}"
+        );
+        // The digest that was signed still verifies by digest.
+        let pinned = format!("{}@{digest}", env.image(repo));
+        assert_eq!(env.run("verify", &pinned, &["--key", &pubkey]).0, 0);
+    }
+}
+
+/// Replace the `.sig` manifest of `digest` in `repo` by `manifest` (its blobs are pushed first).
+fn put_sig_manifest(env: &Env, repo: &str, digest: &str, blobs: &[&[u8]], manifest: &Value) {
+    let tag = format!("{}:{}.sig", env.image(repo), digest.replace(':', "-"));
+    let r = parse_reference(&tag).expect("ref");
+    let c = env.client(&tag);
+    for b in blobs {
+        c.push_blob(&r, b).expect("push blob");
+    }
+    c.push_manifest(&r, manifest.to_string().as_bytes(), "application/vnd.oci.image.manifest.v1+json")
+        .expect("push manifest");
+}
+
+fn sig_manifest(env: &Env, repo: &str, digest: &str) -> Value {
+    let tag = format!("{}:{}.sig", env.image(repo), digest.replace(':', "-"));
+    let m = env.client(&tag).manifest(&parse_reference(&tag).expect("ref")).expect("get").expect("present");
+    serde_json::from_slice(&m.bytes).expect("json")
+}
+
+#[test]
+fn each_verification_failure_has_its_own_message_and_exit_code() {
+    let Some(env) = Env::new() else { return };
+    let (key, pubkey, other) = (env.key("ci", "key"), env.key("ci", "pub"), env.key("other", "pub"));
+    let verify = |image: &str, k: &str| env.run("verify", image, &["--key", k]);
+
+    // No signature at all.
+    env.push_image("app:none", "none");
+    let (code, _, err) = verify(&env.image("app:none"), &pubkey);
+    assert_eq!(code, 10, "{err}");
+    assert!(err.contains("no signature found"), "{err}");
+
+    // Wrong key, in both formats.
+    for format in ["tag", "referrers"] {
+        let tag = format!("wk-{format}:v1");
+        env.push_image(&tag, &format!("wrong key {format}"));
+        assert_eq!(env.run("sign", &env.image(&tag), &["--key", &key, "--format", format]).0, 0);
+        let (code, _, err) = verify(&env.image(&tag), &other);
+        assert_eq!(code, 12, "{format}: {err}");
+        assert!(err.contains("signed, but not by key"), "{err}");
+    }
+
+    // Tampered payload: the payload blob is replaced (the manifest updated to match), the signature kept.
+    let d = env.push_image("app:tp", "tampered");
+    assert_eq!(env.run("sign", &env.image("app:tp"), &["--key", &key, "--format", "tag"]).0, 0);
+    let mut m = sig_manifest(&env, "app", &d);
+    let payload = env
+        .client(&env.image("app:tp"))
+        .blob(
+            &parse_reference(&env.image("app:tp")).expect("ref"),
+            m["layers"][0]["digest"].as_str().expect("d"),
+        )
+        .expect("payload");
+    let evil = String::from_utf8(payload).expect("utf8").replace("/app\"", "/evil\"");
+    m["layers"][0]["digest"] = json!(sha256_digest(evil.as_bytes()));
+    m["layers"][0]["size"] = json!(evil.len());
+    put_sig_manifest(&env, "app", &d, &[evil.as_bytes()], &m);
+    let (code, _, err) = verify(&env.image("app:tp"), &pubkey);
+    assert_eq!(code, 11, "{err}");
+    assert!(err.contains("does not match its payload") && err.contains(&d), "{err}");
+
+    // Digest mismatch: a valid signature of image X copied to image Y's signature tag.
+    let x = env.push_image("app:x", "image x");
+    let y = env.push_image("app:y", "image y");
+    assert_eq!(env.run("sign", &env.image("app:x"), &["--key", &key, "--format", "tag"]).0, 0);
+    let mx = sig_manifest(&env, "app", &x);
+    put_sig_manifest(&env, "app", &y, &[], &mx);
+    let (code, _, err) = verify(&env.image("app:y"), &pubkey);
+    assert_eq!(code, 13, "{err}");
+    assert!(err.contains(&format!("names digest {x}, not {y}")), "{err}");
+
+    // Garbage in the signature manifest: a signature annotation that is not base64.
+    let g = env.push_image("app:garbage", "garbage");
+    let payload = b"not even json";
+    let config = b"{}";
+    let garbage = json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2, "digest": sha256_digest(config)},
+        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "size": payload.len(),
+            "digest": sha256_digest(payload), "annotations": {"dev.cosignproject.cosign/signature": "%%% not base64"}}]
+    });
+    put_sig_manifest(&env, "app", &g, &[payload, config], &garbage);
+    let (code, _, err) = verify(&env.image("app:garbage"), &pubkey);
+    assert_eq!(code, 14, "{err}");
+    assert!(err.contains("malformed signature annotation: not base64"), "{err}");
+    // ... and a layer of an unknown media type.
+    let mut odd = garbage.clone();
+    odd["layers"][0]["mediaType"] = json!("text/plain");
+    put_sig_manifest(&env, "app", &g, &[], &odd);
+    let (code, _, err) = verify(&env.image("app:garbage"), &pubkey);
+    assert_eq!(code, 14, "{err}");
+    assert!(err.contains("unexpected media type \"text/plain\""), "{err}");
+
+    // Garbage in a referrer: a bundle that is not a bundle.
+    let b = env.push_image("app:badbundle", "bad bundle");
+    let subject = format!("{}@{b}", env.image("app"));
+    let c = env.client(&subject);
+    let r = parse_reference(&subject).expect("ref");
+    let junk = b"{\"mediaType\":\"application/vnd.dev.sigstore.bundle.v0.3+json\"}";
+    let (junk_d, empty_d) = (c.push_blob(&r, junk).expect("blob"), c.push_blob(&r, b"{}").expect("blob"));
+    let m = env.client(&subject).manifest(&r).expect("get").expect("image");
+    let referrer = json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+        "config": {"mediaType": "application/vnd.oci.empty.v1+json", "size": 2, "digest": empty_d},
+        "layers": [{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "size": junk.len(), "digest": junk_d}],
+        "subject": {"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": m.bytes.len(), "digest": b},
+    })
+    .to_string();
+    let rd = sha256_digest(referrer.as_bytes());
+    let by_digest = parse_reference(&format!("{}@{rd}", env.image("app"))).expect("ref");
+    c.push_manifest(&by_digest, referrer.as_bytes(), "application/vnd.oci.image.manifest.v1+json")
+        .expect("push");
+    let index = json!({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [{
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "size": referrer.len(), "digest": rd,
+        "artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json"}]});
+    let index_tag = parse_reference(&format!("{}:{}", env.image("app"), b.replace(':', "-"))).expect("ref");
+    c.push_manifest(&index_tag, index.to_string().as_bytes(), "application/vnd.oci.image.index.v1+json")
+        .expect("push index");
+    let (code, _, err) = verify(&env.image("app:badbundle"), &pubkey);
+    assert_eq!(code, 14, "{err}");
+    assert!(err.contains("malformed bundle") && err.contains(&rd), "{err}");
+
+    // An unreachable registry is an error (exit 2) within the timeout, not a hang.
+    let dead = format!(
+        "127.0.0.1:{}/app:v1",
+        TcpListener::bind("127.0.0.1:0").expect("b").local_addr().expect("a").port()
+    );
+    let t = Instant::now();
+    let (code, _, err) = env.run("verify", &dead, &["--key", &pubkey, "--registry-timeout", "2s"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(t.elapsed() < Duration::from_secs(10), "{:?}", t.elapsed());
+}
+
+#[test]
+fn attest_and_verify_attestation_in_both_formats() {
+    let Some(env) = Env::new() else { return };
+    let (key, pubkey, other) = (env.key("ci", "key"), env.key("ci", "pub"), env.key("other", "pub"));
+    let now =
+        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).expect("now");
+    let sbom = env.path("sbom.json");
+    std::fs::write(
+        &sbom,
+        json!({"bomFormat":"CycloneDX","specVersion":"1.6","metadata":{"timestamp":now}}).to_string(),
+    )
+    .expect("write");
+    let vuln = env.path("vuln.json");
+    std::fs::write(&vuln, json!({"scanner":{"uri":"pkg:github/palisade"},"metadata":{"scanStartedOn":"2020-01-01T00:00:00Z","scanFinishedOn":"2020-01-01T00:00:00Z"}}).to_string())
+        .expect("write");
+    let (sbom, vuln) = (sbom.display().to_string(), vuln.display().to_string());
+    for format in ["referrers", "tag"] {
+        let image = env.image(&format!("att-{format}:v1"));
+        let digest = env.push_image(&format!("att-{format}:v1"), format);
+        for (file, ty) in [(&sbom, "cyclonedx"), (&vuln, "vuln")] {
+            let (code, _, err) = env.run(
+                "attest",
+                &image,
+                &["--key", &key, "--predicate", file, "--type", ty, "--format", format],
+            );
+            assert_eq!(code, 0, "{err}");
+        }
+        let (code, out, err) = env.run(
+            "verify-attestation",
+            &image,
+            &["--key", &pubkey, "--type", "cyclonedx", "--max-age", "1d"],
+        );
+        assert_eq!(code, 0, "{format}: {err}");
+        let st: Value = serde_json::from_str(&out).expect("statement JSON on stdout");
+        assert_eq!(st["predicateType"], "https://cyclonedx.org/bom");
+        assert_eq!(st["subject"][0]["digest"]["sha256"], digest.trim_start_matches("sha256:"));
+        assert_eq!(st["predicate"]["bomFormat"], "CycloneDX");
+        // The vuln predicate says it finished in 2020: too old for --max-age 7d, fine without.
+        let (code, _, err) =
+            env.run("verify-attestation", &image, &["--key", &pubkey, "--type", "vuln", "--max-age", "7d"]);
+        assert_eq!(code, 15, "{err}");
+        assert!(err.contains("older than"), "{err}");
+        assert_eq!(env.run("verify-attestation", &image, &["--key", &pubkey, "--type", "vuln"]).0, 0);
+        // No OpenVEX attestation; another key.
+        let (code, _, err) = env.run("verify-attestation", &image, &["--key", &pubkey, "--type", "openvex"]);
+        assert_eq!(code, 10, "{err}");
+        assert!(
+            err.contains(
+                "other types: https://cosign.sigstore.dev/attestation/vuln/v1, https://cyclonedx.org/bom"
+            ),
+            "{err}"
+        );
+        let (code, _, err) = env.run("verify-attestation", &image, &["--key", &other, "--type", "cyclonedx"]);
+        assert_eq!(code, 12, "{err}");
+    }
+    // An attestation is not an image signature.
+    let (code, _, err) = env.run("verify", &env.image("att-tag:v1"), &["--key", &pubkey]);
+    assert_eq!(code, 10, "{err}");
+
+    // `scan image --attest`: the SBOM and the scan result of the digest scanned, both verifiable.
+    let image = env.image("scanned:v1");
+    let digest = env.push_image("scanned:v1", "scanned");
+    let (code, _, err) = env.palisade(&[
+        "scan",
+        "image",
+        &image,
+        "--insecure",
+        "--scanners",
+        "package",
+        "--format",
+        "json",
+        "-o",
+        env.path("report.json").to_str().expect("utf8"),
+        "--attest",
+        "--key",
+        &key,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) =
+        env.run("verify-attestation", &image, &["--key", &pubkey, "--type", "vuln", "--max-age", "1h"]);
+    assert_eq!(code, 0, "{err}");
+    let st: Value = serde_json::from_str(&out).expect("statement");
+    assert_eq!(st["subject"][0]["digest"]["sha256"], digest.trim_start_matches("sha256:"));
+    assert!(st["predicate"]["scanner"]["result"]["artifact"].is_object(), "{out}");
+    let (code, out, err) = env.run("verify-attestation", &image, &["--key", &pubkey, "--type", "cyclonedx"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\"bomFormat\": \"CycloneDX\""), "{out}");
+}
+
+/// The key `palisade keygen` writes decrypts with cosign's documented scheme in an independent
+/// implementation (Python hashlib scrypt + PyNaCl SecretBox + pyca/cryptography). Skips without PyNaCl.
+#[test]
+fn keygen_key_decrypts_with_the_documented_scheme_in_python() {
+    let python = std::env::var("PALISADE_TEST_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has = Command::new(&python).args(["-c", "import nacl.secret, cryptography"]).output();
+    if !has.is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIP: {python} lacks pynacl/cryptography (pip install pynacl cryptography)");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prefix = dir.path().join("k");
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["keygen", "--output-key-prefix", prefix.to_str().expect("utf8")])
+        .env("PALISADE_PASSWORD", PASSWORD)
+        .output()
+        .expect("keygen");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let script = r#"
+import base64, hashlib, json, sys, nacl.secret
+from cryptography.hazmat.primitives import serialization
+text = open(sys.argv[1]).read()
+assert "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----" in text
+body = "".join(l for l in text.splitlines() if not l.startswith("-----"))
+doc = json.loads(base64.b64decode(body))
+assert doc["kdf"]["name"] == "scrypt" and doc["kdf"]["params"] == {"N": 32768, "r": 8, "p": 1}
+assert doc["cipher"]["name"] == "nacl/secretbox"
+k = hashlib.scrypt(sys.argv[2].encode(), salt=base64.b64decode(doc["kdf"]["salt"]), n=32768, r=8, p=1, dklen=32, maxmem=64 << 20)
+der = nacl.secret.SecretBox(k).decrypt(base64.b64decode(doc["ciphertext"]), base64.b64decode(doc["cipher"]["nonce"]))
+key = serialization.load_der_private_key(der, password=None)
+sys.stdout.write(key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
+"#;
+    let out = Command::new(&python)
+        .args(["-c", script])
+        .arg(prefix.with_extension("key"))
+        .arg(PASSWORD)
+        .output()
+        .expect("python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let pem = std::fs::read_to_string(prefix.with_extension("pub")).expect("pub");
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), pem.trim());
+}
+
+/// A policy-bundle gate: images matching the scope must be signed by the CI key and carry a recent vuln
+/// attestation; `scan image --policy` denies (exit 1) until both are there, then passes.
+#[test]
+fn gate_requires_signature_and_fresh_attestation() {
+    let Some(env) = Env::new() else { return };
+    let key = env.key("ci", "key");
+    let bundle = env.path("bundle");
+    std::fs::create_dir_all(bundle.join("keys")).expect("mkdir");
+    std::fs::copy(env.path("ci.pub"), bundle.join("keys/ci.pub")).expect("copy key");
+    std::fs::write(
+        bundle.join("gates.yaml"),
+        format!(
+            "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {{name: signed-by-ci}}\nspec:\n  scope: {{images: [\"127.0.0.1:{}/gated*\"]}}\n  signatures:\n    keys: [keys/ci.pub]\n    attestations: [{{type: vuln, maxAge: 1d}}]\n    insecure: true\n",
+            env.reg.port
+        ),
+    )
+    .expect("gate");
+    let image = env.image("gated:v1");
+    env.push_image("gated:v1", "gated");
+    let report = env.path("gate.json");
+    let scan = |extra: &[&str]| {
+        let mut args = vec![
+            "scan",
+            "image",
+            &image,
+            "--insecure",
+            "--scanners",
+            "package",
+            "--format",
+            "json",
+            "-o",
+            report.to_str().expect("utf8"),
+            "--policy",
+            bundle.to_str().expect("utf8"),
+        ];
+        args.extend_from_slice(extra);
+        let (code, _, err) = env.palisade(&args);
+        let v: Value =
+            serde_json::from_str(&std::fs::read_to_string(&report).unwrap_or_default()).unwrap_or_default();
+        let rules: Vec<(String, String)> = v["policy"]["decisions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                (
+                    d["rule"].as_str().unwrap_or("").to_string(),
+                    d["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        (code, rules, err)
+    };
+    // Unsigned, unattested: two deny decisions.
+    let (code, rules, err) = scan(&[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(rules.iter().any(|(r, m)| r == "signature" && m.contains("no signature found")), "{rules:?}");
+    assert!(
+        rules.iter().any(|(r, m)| r == "attestation" && m.contains("no attestation of type")),
+        "{rules:?}"
+    );
+    // Sign; scan again with --attest: the scan attests after the gate ran, so the attestation is still
+    // missing in this run, and the next scan passes.
+    assert_eq!(env.run("sign", &image, &["--key", &key]).0, 0);
+    let (code, rules, err) = scan(&["--attest", "--key", &key]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(rules.iter().map(|(r, _)| r.as_str()).collect::<Vec<_>>(), vec!["attestation"], "{rules:?}");
+    let (code, rules, err) = scan(&[]);
+    assert_eq!(code, 0, "{rules:?} {err}");
+    // An image outside the scope is not judged.
+    let other = env.image("elsewhere:v1");
+    env.push_image("elsewhere:v1", "elsewhere");
+    let (code, _, err) = env.palisade(&[
+        "scan",
+        "image",
+        &other,
+        "--insecure",
+        "--scanners",
+        "package",
+        "--policy",
+        bundle.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+}
