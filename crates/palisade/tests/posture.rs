@@ -98,6 +98,7 @@ fn scan_cluster_runs_manifest_and_cluster_checks_and_matches_component_versions(
     let o = palisade(&["scan", "cluster", "--from", dump, "--allow-missing-db", "-f", "json", "-q"]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let v = json(&o);
+    let no_db_stdout = o.stdout.clone();
     let ids: Vec<&str> =
         v["misconfigurations"].as_array().unwrap().iter().map(|m| m["check_id"].as_str().unwrap()).collect();
     for id in [
@@ -137,6 +138,29 @@ fn scan_cluster_runs_manifest_and_cluster_checks_and_matches_component_versions(
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let o = palisade(&["scan", "cluster", "--from", dump, "--db", db.to_str().unwrap(), "-f", "json", "-q"]);
     let v = json(&o);
+    // The risk report gives the component vulnerabilities to the workloads that run the component.
+    let cluster_json = dir.path().join("cluster.json");
+    std::fs::write(&cluster_json, &o.stdout).unwrap();
+    let r = json(&palisade(&["report", cluster_json.to_str().unwrap(), "--from", dump]));
+    let coredns = r["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["workload"] == "Deployment/kube-system/coredns")
+        .unwrap();
+    let without = dir.path().join("no-vulns.json");
+    std::fs::write(&without, &no_db_stdout).unwrap();
+    let r0 = json(&palisade(&["report", without.to_str().unwrap(), "--from", dump]));
+    let coredns0 = r0["workloads"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|w| w["workload"] == "Deployment/kube-system/coredns")
+        .unwrap();
+    assert!(
+        coredns["score"].as_f64().unwrap() > coredns0["score"].as_f64().unwrap() + 5.0,
+        "{coredns:#} {coredns0:#}"
+    );
     let mut by_pkg: std::collections::BTreeMap<String, usize> = Default::default();
     for f in v["vulnerabilities"].as_array().unwrap() {
         *by_pkg.entry(f["package_name"].as_str().unwrap_or("?").to_string()).or_default() += 1;

@@ -225,6 +225,25 @@ pub fn build(
     }
 }
 
+/// Vulnerabilities of the cluster components a workload runs (a cluster scan's packages say where each
+/// component was seen: `… (Deployment/kube-system/coredns image)`).
+fn component_part(reports: &[ScanReport], workload: &str) -> f64 {
+    let tag = format!("({workload} image)");
+    reports
+        .iter()
+        .flat_map(|r| {
+            let purls: Vec<&str> = r
+                .packages
+                .iter()
+                .filter(|p| p.metadata.get("seen").is_some_and(|s| s.contains(&tag)))
+                .map(|p| p.purl.as_str())
+                .collect();
+            r.vulnerabilities.iter().filter(move |v| v.is_active() && purls.contains(&v.purl.as_str()))
+        })
+        .map(vuln_score)
+        .sum()
+}
+
 /// Workloads of a dump with their images, exposure, privilege and score.
 fn workloads(dump: &Dump, reports: &[ScanReport]) -> Vec<WorkloadRisk> {
     // Services reachable from outside, and Services an Ingress routes to.
@@ -323,7 +342,8 @@ fn workloads(dump: &Dump, reports: &[ScanReport]) -> Vec<WorkloadRisk> {
             .filter(|r| images.iter().any(|i| same_image(&r.artifact.name, i)))
             .flat_map(|r| r.vulnerabilities.iter().filter(|v| v.is_active()))
             .map(vuln_score)
-            .sum();
+            .sum::<f64>()
+            + component_part(reports, &o.display());
         let own: Vec<f64> = reports
             .iter()
             .flat_map(|r| r.misconfigurations.iter())
