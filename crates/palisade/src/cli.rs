@@ -6,6 +6,7 @@ use crate::commands::catalog::{ChecksCommand, SecretsCommand};
 use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
 use crate::commands::policy::PolicyCommand;
+use crate::commands::runtime::RuntimeCommand;
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
 use crate::commands::{EXIT_CODES_HELP, GlobalOpts};
@@ -65,5 +66,10 @@ pub enum Command {
     Admission {
         #[command(subcommand)]
         command: AdmissionCommand,
+    },
+    /// Runtime detection: Falco-compatible rules, replay of recorded events, the node agent.
+    Runtime {
+        #[command(subcommand)]
+        command: RuntimeCommand,
     },
 }

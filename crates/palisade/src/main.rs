@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Checks { command } => commands::catalog::checks(command),
         Command::Policy { command } => commands::policy::run(command),
         Command::Admission { command } => commands::admission::run(command, &global),
+        Command::Runtime { command } => commands::runtime::run(command),
     };
     match result {
         Ok(code) => code,

@@ -6,6 +6,7 @@ pub mod common;
 pub mod convert;
 pub mod db;
 pub mod policy;
+pub mod runtime;
 pub mod sbom;
 pub mod scan;
 
