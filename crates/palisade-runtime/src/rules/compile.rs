@@ -303,7 +303,7 @@ fn in_net(addr: IpAddr, net: IpAddr, bits: u8) -> bool {
 }
 
 fn parse_hex(v: &str) -> Option<Vec<u8>> {
-    if v.is_empty() || v.len() % 2 != 0 || !v.bytes().all(|c| c.is_ascii_hexdigit()) {
+    if v.is_empty() || !v.len().is_multiple_of(2) || !v.bytes().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
     (0..v.len()).step_by(2).map(|i| u8::from_str_radix(v.get(i..i + 2)?, 16).ok()).collect()
@@ -665,6 +665,22 @@ fn is_type_only(e: &Expr) -> bool {
     }
 }
 
+/// A resolved field, for output templates.
+#[derive(Debug)]
+pub struct FieldSource(Source);
+
+impl FieldSource {
+    /// The value rendered as text, `None` when absent.
+    pub fn render(&self, ctx: &Ctx<'_>) -> Option<String> {
+        extract(&self.0, ctx).map(|v| v.render())
+    }
+}
+
+/// Resolve `name[arg]` against the field table.
+pub fn field_source(name: &str, arg: Option<&str>, scope: &Scope<'_>) -> Result<FieldSource, Message> {
+    resolve_field(name, arg, scope).map(FieldSource)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -695,20 +711,4 @@ mod tests {
         assert!(pmatch("/etc/shadow", "/etc"));
         assert!(!pmatch("/etcx", "/etc"));
     }
-}
-
-/// A resolved field, for output templates.
-#[derive(Debug)]
-pub struct FieldSource(Source);
-
-impl FieldSource {
-    /// The value rendered as text, `None` when absent.
-    pub fn render(&self, ctx: &Ctx<'_>) -> Option<String> {
-        extract(&self.0, ctx).map(|v| v.render())
-    }
-}
-
-/// Resolve `name[arg]` against the field table.
-pub fn field_source(name: &str, arg: Option<&str>, scope: &Scope<'_>) -> Result<FieldSource, Message> {
-    resolve_field(name, arg, scope).map(FieldSource)
 }

@@ -666,10 +666,12 @@ impl<'a> Parser<'a> {
 /// YAML value) is the string `10.0.0.0/8`.
 pub fn unquote(item: &str) -> String {
     let b = item.as_bytes();
-    if b.len() >= 2 && (b[0] == b'"' || b[0] == b'\'') && b[b.len() - 1] == b[0] {
-        if let Ok(v) = unescape(item, b[0]) {
-            return v;
-        }
+    if b.len() >= 2
+        && (b[0] == b'"' || b[0] == b'\'')
+        && b[b.len() - 1] == b[0]
+        && let Ok(v) = unescape(item, b[0])
+    {
+        return v;
     }
     item.to_string()
 }
