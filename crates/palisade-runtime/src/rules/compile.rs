@@ -6,6 +6,7 @@ use super::ast::{Expr, JoinItem, Operand, Quant, Rhs};
 use super::fields::{self, ArgKind, Ctx, FieldDef, FieldType, Val};
 use super::glob::glob_match;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
@@ -16,6 +17,15 @@ pub struct Scope<'a> {
     pub lists: HashMap<&'a str, &'a [String]>,
     /// Extra fields (tests add mock fields here).
     pub extra_fields: &'a [FieldDef],
+    /// Cache slot of each (field, argument) compiled so far (see [`Ctx::cache`]).
+    pub slots: RefCell<HashMap<(String, Option<String>), usize>>,
+}
+
+impl Scope<'_> {
+    /// How many cache slots the compiled conditions use.
+    pub fn slot_count(&self) -> usize {
+        self.slots.borrow().len()
+    }
 }
 
 /// A compile error or warning message.
@@ -131,7 +141,7 @@ impl Op {
 /// A value source: a field, a transformer or `join`.
 #[derive(Debug)]
 enum Source {
-    Field { def: FieldDef, arg: Option<String> },
+    Field { def: FieldDef, arg: Option<String>, slot: usize },
     Lower(Box<Source>),
     Upper(Box<Source>),
     B64(Box<Source>),
@@ -209,7 +219,12 @@ fn resolve_field(name: &str, arg: Option<&str>, scope: &Scope<'_>) -> Result<Sou
         }
         _ => {}
     }
-    Ok(Source::Field { def, arg })
+    let slot = {
+        let mut slots = scope.slots.borrow_mut();
+        let next = slots.len();
+        *slots.entry((def.name.to_string(), arg.clone())).or_insert(next)
+    };
+    Ok(Source::Field { def, arg, slot })
 }
 
 fn compile_operand(o: &Operand, scope: &Scope<'_>, allow_val: bool) -> Result<Source, Message> {
@@ -427,7 +442,7 @@ fn extract<'a>(src: &Source, ctx: &Ctx<'a>) -> Option<Val<'a>> {
         }
     }
     match src {
-        Source::Field { def, arg } => (def.extract)(ctx, arg.as_deref()),
+        Source::Field { def, arg, .. } => (def.extract)(ctx, arg.as_deref()),
         Source::Lower(s) => text(extract(s, ctx)?, str::to_lowercase),
         Source::Upper(s) => text(extract(s, ctx)?, str::to_uppercase),
         Source::B64(s) => text(extract(s, ctx)?, |t| {
@@ -456,6 +471,17 @@ fn extract<'a>(src: &Source, ctx: &Ctx<'a>) -> Option<Val<'a>> {
     }
 }
 
+/// Run `f` on a source's value, reading a field through the context's per-event cache when there is one.
+fn with_value<R>(src: &Source, ctx: &Ctx<'_>, f: impl FnOnce(Option<&Val<'_>>) -> R) -> R {
+    match src {
+        Source::Field { def, arg, slot } => match ctx.cache.and_then(|c| c.get(*slot)) {
+            Some(cell) => f(cell.get_or_init(|| (def.extract)(ctx, arg.as_deref())).as_ref()),
+            None => f((def.extract)(ctx, arg.as_deref()).as_ref()),
+        },
+        other => f(extract(other, ctx).as_ref()),
+    }
+}
+
 impl Filter {
     /// Evaluate on one event.
     pub fn eval(&self, ctx: &Ctx<'_>) -> bool {
@@ -470,16 +496,18 @@ impl Filter {
 
 impl Check {
     fn eval(&self, ctx: &Ctx<'_>) -> bool {
-        let Some(lhs) = extract(&self.lhs, ctx) else {
-            return false;
-        };
-        if self.op == Op::Exists {
-            return true;
-        }
-        match lhs {
-            Val::List(items) => items.iter().any(|s| self.eval_one(&Val::Str(Cow::Borrowed(s)), ctx)),
-            v => self.eval_one(&v, ctx),
-        }
+        with_value(&self.lhs, ctx, |lhs| {
+            let Some(lhs) = lhs else {
+                return false;
+            };
+            if self.op == Op::Exists {
+                return true;
+            }
+            match lhs {
+                Val::List(items) => items.iter().any(|s| self.eval_one(&Val::Str(Cow::Borrowed(s)), ctx)),
+                v => self.eval_one(v, ctx),
+            }
+        })
     }
 
     fn eval_one(&self, lhs: &Val<'_>, ctx: &Ctx<'_>) -> bool {

@@ -172,6 +172,8 @@ pub struct Ruleset {
     hostname: String,
     pub match_mode: MatchMode,
     extra: Vec<(&'static str, compile::FieldSource)>,
+    /// Field-cache slots the compiled conditions use.
+    slots: usize,
 }
 
 /// Options for loading (tests add mock fields).
@@ -216,7 +218,7 @@ impl Ruleset {
         for (name, text) in sources {
             loader::collect(name, text, &mut c);
         }
-        let (rules, mut errors, mut warnings) = compile_all(&c, opts);
+        let (rules, mut errors, mut warnings, slots) = compile_all(&c, opts);
         errors.splice(0..0, c.errors);
         warnings.splice(0..0, c.warnings);
         if !errors.is_empty() {
@@ -231,6 +233,7 @@ impl Ruleset {
             broad: Vec::new(),
             hostname: local_hostname(),
             match_mode: MatchMode::All,
+            slots,
             extra: EXTRA_OUTPUT_FIELDS
                 .iter()
                 .filter_map(|f| compile::field_source(f, None, &Scope::default()).ok().map(|s| (*f, s)))
@@ -295,9 +298,15 @@ impl Ruleset {
 
     /// Evaluate one event: an alert per matching rule (or only the first, see [`MatchMode`]).
     pub fn evaluate(&self, event: &Event) -> Vec<Alert> {
-        let ctx = Ctx { event, hostname: &self.hostname };
+        let candidates = self.candidates(event.syscall());
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let cache: Vec<std::cell::OnceCell<Option<fields::Val<'_>>>> =
+            (0..self.slots).map(|_| Default::default()).collect();
+        let ctx = Ctx { event, hostname: &self.hostname, cache: Some(&cache) };
         let mut alerts = Vec::new();
-        for i in self.candidates(event.syscall()) {
+        for i in candidates {
             let r = &self.rules[i];
             if r.filter.eval(&ctx) {
                 alerts.push(r.alert(&ctx, &self.extra));
@@ -339,7 +348,7 @@ impl Rule {
 
     /// Whether the rule's condition holds on an event (ignores `enabled`).
     pub fn matches(&self, event: &Event, hostname: &str) -> bool {
-        self.filter.eval(&Ctx { event, hostname })
+        self.filter.eval(&Ctx::new(event, hostname))
     }
 }
 
@@ -394,7 +403,7 @@ fn never_true(e: &ast::Expr) -> bool {
 fn compile_all(
     c: &loader::Collected,
     opts: &LoadOptions<'_>,
-) -> (Vec<Rule>, Vec<LoadMessage>, Vec<LoadMessage>) {
+) -> (Vec<Rule>, Vec<LoadMessage>, Vec<LoadMessage>, usize) {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     // Lists: items naming an earlier list are inlined.
@@ -425,6 +434,7 @@ fn compile_all(
         macros: macro_exprs.iter().map(|(n, e)| (*n, e)).collect(),
         lists: lists.iter().map(|(k, v)| (*k, v.as_slice())).collect(),
         extra_fields: opts.extra_fields,
+        slots: Default::default(),
     };
     // References, for the "not referred to" warnings.
     let mut refs = References::default();
@@ -539,7 +549,8 @@ fn compile_all(
             ));
         }
     }
-    (rules, errors, warnings)
+    let slots = scope.slot_count();
+    (rules, errors, warnings, slots)
 }
 
 /// Macro and list names a set of conditions refers to.

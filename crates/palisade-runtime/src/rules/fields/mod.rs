@@ -97,10 +97,19 @@ pub enum ArgKind {
     Required,
 }
 
-/// What extraction sees: the event and facts about the node.
+/// What extraction sees: the event, facts about the node, and (during rule evaluation) a per-event cache
+/// of field values, so a field many rules read (`proc.name`, `proc.cmdline`) is built once per event.
 pub struct Ctx<'a> {
     pub event: &'a Event,
     pub hostname: &'a str,
+    pub cache: Option<&'a [std::cell::OnceCell<Option<Val<'a>>>]>,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context without a cache.
+    pub fn new(event: &'a Event, hostname: &'a str) -> Self {
+        Ctx { event, hostname, cache: None }
+    }
 }
 
 /// A field's value on one event.
