@@ -30,7 +30,10 @@ fn condition_prefixes_and_mutations_never_panic() {
         for p in prefixes(c) {
             parsed += usize::from(parser::parse(p).is_ok());
             // Each prefix also as a rule condition: the whole pipeline (expand, compile) must not panic.
-            let rules = format!("- rule: r\n  desc: d\n  condition: {}\n  output: o %proc.name\n  priority: INFO\n", serde_json::to_string(p).unwrap_or_default());
+            let rules = format!(
+                "- rule: r\n  desc: d\n  condition: {}\n  output: o %proc.name\n  priority: INFO\n",
+                serde_json::to_string(p).unwrap_or_default()
+            );
             let _ = Ruleset::from_sources(&[("prefix.yaml", &rules)]);
         }
         let mut bytes = c.clone().into_bytes();
@@ -78,10 +81,16 @@ fn rules_file_prefixes_and_garbage_never_panic() {
     for g in garbage {
         match Ruleset::from_sources(&[("garbage.yaml", g)]) {
             Ok(_) => {}
-            Err(e) => assert!(e.errors.iter().all(|m| m.file == "garbage.yaml" && !m.message.is_empty()), "{e}"),
+            Err(e) => {
+                assert!(e.errors.iter().all(|m| m.file == "garbage.yaml" && !m.message.is_empty()), "{e}")
+            }
         }
     }
     // A macro that refers to itself is an error, not a stack overflow.
-    let e = Ruleset::from_sources(&[("cycle.yaml", "- macro: m\n  condition: m\n- rule: r\n  desc: d\n  condition: m\n  output: o\n  priority: INFO")]).err();
+    let e = Ruleset::from_sources(&[(
+        "cycle.yaml",
+        "- macro: m\n  condition: m\n- rule: r\n  desc: d\n  condition: m\n  output: o\n  priority: INFO",
+    )])
+    .err();
     assert!(e.is_some_and(|e| e.errors.iter().any(|m| m.message.contains("refers to itself"))));
 }

@@ -148,6 +148,7 @@ enum Source {
     Basename(Box<Source>),
     Len(Box<Source>),
     Join { sep: String, items: Vec<JoinPart> },
+    GetOpt { inner: Box<Source>, optstring: String, opt: Option<String> },
 }
 
 #[derive(Debug)]
@@ -272,7 +273,57 @@ fn compile_operand(o: &Operand, scope: &Scope<'_>, allow_val: bool) -> Result<So
             }
             Ok(Source::Join { sep: sep.clone(), items: parts })
         }
+        Operand::GetOpt { field, optstring, opt } => {
+            let inner = compile_operand(field, scope, false)?;
+            if source_type(&inner) != FieldType::Str {
+                return Err(format!("transformer 'getopt' needs a string field, not {field}"));
+            }
+            let Some(opt) = opt else {
+                return Err(format!(
+                    "'getopt({field}, \"{optstring}\")' needs the option to extract, as in [o]"
+                ));
+            };
+            Ok(Source::GetOpt {
+                inner: Box::new(inner),
+                optstring: optstring.clone(),
+                opt: Some(opt.clone()),
+            })
+        }
     }
+}
+
+/// The value of option `opt` in a command line parsed with getopt(3)'s `optstring` (`""` for a flag that
+/// takes no value), `None` when the option is not given.
+fn getopt_value(cmdline: &str, optstring: &str, opt: &str) -> Option<String> {
+    let takes_value =
+        |c: char| optstring.find(c).is_some_and(|i| optstring[i + c.len_utf8()..].starts_with(':'));
+    let mut args = cmdline.split_whitespace();
+    while let Some(a) = args.next() {
+        if a == "--" {
+            break;
+        }
+        let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty() && !f.starts_with('-')) else {
+            continue;
+        };
+        for (i, c) in flags.char_indices() {
+            if !optstring.contains(c) {
+                continue;
+            }
+            let value = if takes_value(c) {
+                let rest = &flags[i + c.len_utf8()..];
+                if rest.is_empty() { args.next().unwrap_or("").to_string() } else { rest.to_string() }
+            } else {
+                String::new()
+            };
+            if opt.starts_with(c) && opt.len() == c.len_utf8() {
+                return Some(value);
+            }
+            if takes_value(c) {
+                break;
+            }
+        }
+    }
+    None
 }
 
 /// Integer as libsinsp parses it for numeric fields: decimal or `0x` hex, no fraction.
@@ -467,6 +518,10 @@ fn extract<'a>(src: &Source, ctx: &Ctx<'a>) -> Option<Val<'a>> {
                 }
             }
             Some(Val::Str(Cow::Owned(parts.join(sep))))
+        }
+        Source::GetOpt { inner, optstring, opt } => {
+            let v = extract(inner, ctx)?.render();
+            getopt_value(&v, optstring, opt.as_deref()?).map(|s| Val::Str(Cow::Owned(s)))
         }
     }
 }
@@ -728,6 +783,40 @@ mod tests {
         assert_eq!(types("not evt.type = open"), EvtTypes::Except(["open".into()].into()));
         assert_eq!(types("not (evt.type = open and proc.name = x)"), EvtTypes::any());
         assert_eq!(types("evt.type = a or evt.type = b"), EvtTypes::Only(["a".into(), "b".into()].into()));
+    }
+
+    #[test]
+    fn getopt_in_a_condition() {
+        let ev = crate::event::Event {
+            time_ns: 0,
+            kind: crate::event::EventKind::Execve,
+            result: Some(0),
+            process: crate::event::Process {
+                comm: "iptables".into(),
+                args: ["iptables", "-t", "nat", "-A", "X"].map(String::from).to_vec(),
+                ..Default::default()
+            },
+            ancestors: vec![],
+            container: None,
+        };
+        let scope = Scope::default();
+        let check = |c: &str| {
+            let e = expand(&parse(c).unwrap(), &scope).unwrap();
+            compile(&e, &scope, &mut Vec::new()).unwrap().eval(&Ctx::new(&ev, "h"))
+        };
+        assert!(check("getopt(proc.args, \"t:A:\")[t] = nat"));
+        assert!(!check("getopt(proc.args, \"t:A:\")[A] = nat"));
+        assert!(
+            compile(&parse("getopt(proc.pid, \"t:\")[t] = x").unwrap(), &scope, &mut Vec::new()).is_err()
+        );
+    }
+
+    #[test]
+    fn getopt_values() {
+        assert_eq!(getopt_value("-n -t nat -A X", "nt:A:", "t").as_deref(), Some("nat"));
+        assert_eq!(getopt_value("-ntnat", "nt:", "t").as_deref(), Some("nat"));
+        assert_eq!(getopt_value("-n", "nt:", "n").as_deref(), Some(""));
+        assert_eq!(getopt_value("-x", "nt:", "t"), None);
     }
 
     #[test]
