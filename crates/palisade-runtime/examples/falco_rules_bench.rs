@@ -78,7 +78,9 @@ fn ev(kind: EventKind, p: Process) -> Event {
 }
 
 fn mix() -> Vec<(&'static str, Event)> {
-    let open = |path: &str, flags: u32| EventKind::Open(FileOpen { path: path.into(), flags, mode: 0 });
+    let open = |path: &str, flags: u32| {
+        EventKind::Open(FileOpen { path: path.into(), raw_path: None, flags, mode: 0 })
+    };
     let conn = |addr: &str, port: u16| {
         EventKind::Connect(Connection {
             protocol: "tcp".into(),
