@@ -139,3 +139,38 @@ fn replay_against_the_official_rules() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains(r#""rule":"Terminal shell in container""#), "{text}");
 }
+
+#[test]
+fn a_policy_bundle_carries_runtime_rules_that_override_palisade_lists() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let bundle = dir.path().join("policies");
+    std::fs::create_dir_all(bundle.join("runtime")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        bundle.join("palisade-policy.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: PolicyBundle\nmetadata:\n  name: site\n  version: 1.0.0\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // The site allows port 4444, and adds its own rule.
+    std::fs::write(
+        bundle.join("runtime/site_rules.yaml"),
+        "- list: palisade_allowed_outbound_ports\n  items: [53, 80, 443, 4444]\n\n- rule: Site cat in container\n  desc: cat ran\n  condition: evt.type in (open, openat, openat2) and container.id != host and proc.name = cat\n  output: cat opened %fd.name\n  priority: INFO\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // Data files of the bundle are not rules.
+    std::fs::write(bundle.join("values.yaml"), "replicas: 3\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = palisade()
+        .args(["runtime", "replay", "--palisade-rules", "--bundle"])
+        .arg(&bundle)
+        .arg("--events")
+        .arg(fixtures().join("events.jsonl"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let rules: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|a| a["rule"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(rules, ["Read Kubernetes service account token", "Site cat in container"], "{stderr}");
+}

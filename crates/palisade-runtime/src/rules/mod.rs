@@ -35,6 +35,18 @@ pub const PALISADE_RULES: &str = include_str!("../../rules/palisade_rules.yaml")
 pub const EXTRA_OUTPUT_FIELDS: &[&str] =
     &["container.id", "container.name", "container.image.repository", "k8s.ns.name", "k8s.pod.name"];
 
+/// Whether a file's text is a Falco rules file: a YAML list whose items are maps and at least one of them
+/// is a `rule`, `macro`, `list` or `required_*` item. Policy bundles carry runtime rules as such files.
+pub fn is_rules_file(text: &str) -> bool {
+    const KEYS: &[&str] = &["rule", "macro", "list", "required_engine_version", "required_plugin_versions"];
+    let docs = palisade_checks::yaml::load_all(text);
+    let Some(Ok(root)) = docs.first() else { return false };
+    let items = root.as_seq();
+    !items.is_empty()
+        && items.iter().all(|i| i.is_map())
+        && items.iter().any(|i| i.as_map().iter().any(|(k, _)| KEYS.contains(&k.name.as_str())))
+}
+
 /// Falco priorities, most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Priority {

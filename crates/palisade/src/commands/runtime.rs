@@ -45,6 +45,10 @@ pub struct RulesSource {
     /// unexpected outbound connections), after the given files.
     #[arg(long)]
     pub palisade_rules: bool,
+    /// Also load the Falco rules files a policy bundle carries (its files that are Falco rules files, in
+    /// path order), last, so they can override the lists and rules loaded before.
+    #[arg(long, value_name = "BUNDLE")]
+    pub bundle: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -72,7 +76,7 @@ pub enum RuleMatching {
 #[derive(Args, Debug)]
 pub struct ReplayArgs {
     /// Falco rules files, in load order.
-    #[arg(long = "rules", value_name = "FILE", num_args = 1.., required_unless_present = "palisade_rules")]
+    #[arg(long = "rules", value_name = "FILE", num_args = 1.., required_unless_present_any = ["palisade_rules", "bundle"])]
     pub rules: Vec<PathBuf>,
     #[command(flatten)]
     pub source: RulesSource,
@@ -129,8 +133,17 @@ fn load(files: &[PathBuf], source: &RulesSource) -> Result<Result<Ruleset, LoadE
     if source.palisade_rules {
         texts.push(("<palisade_rules.yaml>".to_string(), PALISADE_RULES.to_string()));
     }
+    if let Some(root) = &source.bundle {
+        let bundle = palisade_policy::bundle::Bundle::read(root)?;
+        let mut files: Vec<_> =
+            bundle.files.iter().filter(|f| palisade_runtime::rules::is_rules_file(&f.text)).collect();
+        files.sort_by(|a, b| a.rel.cmp(&b.rel));
+        for f in files {
+            texts.push((f.path.display().to_string(), f.text.clone()));
+        }
+    }
     if texts.is_empty() {
-        bail!("no rules: give rules files or --palisade-rules");
+        bail!("no rules: give rules files, --palisade-rules or a --bundle carrying rules files");
     }
     let refs: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
     Ok(Ruleset::from_sources(&refs))
