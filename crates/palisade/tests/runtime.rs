@@ -174,3 +174,24 @@ fn a_policy_bundle_carries_runtime_rules_that_override_palisade_lists() {
         .collect();
     assert_eq!(rules, ["Read Kubernetes service account token", "Site cat in container"], "{stderr}");
 }
+
+#[test]
+fn a_rules_directory_loads_its_files_in_name_order() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(fixtures().join("demo_rules.yaml"), dir.path().join("10-demo.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.path().join("20-local.yaml"),
+        "- rule: Demo shell in container\n  enabled: false\n  override:\n    enabled: replace\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("notes.txt"), "not rules").unwrap_or_else(|e| panic!("{e}"));
+    let out = palisade()
+        .args(["runtime", "rules", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("disabled Demo shell in container"), "{text}");
+}

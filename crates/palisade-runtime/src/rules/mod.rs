@@ -195,12 +195,13 @@ pub struct LoadOptions<'a> {
 }
 
 impl Ruleset {
-    /// Load rules files in order (later files append to or override earlier ones).
+    /// Load rules files in order (later files append to or override earlier ones). A directory stands for
+    /// its `*.yaml`/`*.yml` files in name order, as in Falco's `rules_files` (e.g. `/etc/falco/rules.d`).
     pub fn load(paths: &[PathBuf]) -> Result<Ruleset, LoadErrors> {
         let mut sources = Vec::with_capacity(paths.len());
         let mut errors = Vec::new();
-        for p in paths {
-            match std::fs::read_to_string(p) {
+        for p in expand_dirs(paths, &mut errors) {
+            match std::fs::read_to_string(&p) {
                 Ok(t) => sources.push((p.display().to_string(), t)),
                 Err(e) => errors.push(LoadMessage::new(
                     &p.display().to_string(),
@@ -362,6 +363,39 @@ impl Rule {
     pub fn matches(&self, event: &Event, hostname: &str) -> bool {
         self.filter.eval(&Ctx::new(event, hostname))
     }
+}
+
+/// Replace each directory by its YAML files, sorted by name (not recursive, hidden files skipped).
+pub fn expand_dirs(paths: &[PathBuf], errors: &mut Vec<LoadMessage>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        match std::fs::read_dir(p) {
+            Ok(entries) => {
+                let mut files: Vec<PathBuf> = entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|f| {
+                        f.is_file()
+                            && f.extension().is_some_and(|x| x == "yaml" || x == "yml")
+                            && !f.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                    })
+                    .collect();
+                files.sort();
+                out.extend(files);
+            }
+            Err(e) => errors.push(LoadMessage::new(
+                &p.display().to_string(),
+                None,
+                "",
+                format!("cannot read rules directory: {e}"),
+            )),
+        }
+    }
+    out
 }
 
 fn local_hostname() -> String {

@@ -53,7 +53,8 @@ pub struct RulesSource {
 
 #[derive(Args, Debug)]
 pub struct CheckArgs {
-    /// Falco rules files, loaded in this order (later files append to and override earlier ones).
+    /// Falco rules files (or directories of them, read in name order), loaded in this order: later files
+    /// append to and override earlier ones.
     #[arg(value_name = "FILE")]
     pub files: Vec<PathBuf>,
     #[command(flatten)]
@@ -125,7 +126,12 @@ pub fn run(command: RuntimeCommand) -> Result<ExitCode> {
 /// Read and load the rules files (plus Palisade's rules when asked).
 fn load(files: &[PathBuf], source: &RulesSource) -> Result<Result<Ruleset, LoadErrors>> {
     let mut texts = Vec::with_capacity(files.len() + 1);
-    for f in files {
+    let mut dir_errors = Vec::new();
+    let files = palisade_runtime::rules::expand_dirs(files, &mut dir_errors);
+    if let Some(e) = dir_errors.first() {
+        bail!("{e}");
+    }
+    for f in &files {
         let t =
             std::fs::read_to_string(f).with_context(|| format!("cannot read rules file {}", f.display()))?;
         texts.push((f.display().to_string(), t));
