@@ -9,6 +9,7 @@ use crate::commands::db::DbCommand;
 use crate::commands::policy::PolicyCommand;
 use crate::commands::rbac::RbacCommand;
 use crate::commands::report::ReportArgs;
+use crate::commands::runtime::RuntimeCommand;
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
 use crate::commands::signing::SigningCommand;
@@ -86,4 +87,9 @@ pub enum Command {
     Report(Box<ReportArgs>),
     #[command(flatten)]
     Signing(SigningCommand),
+    /// Runtime detection: Falco-compatible rules, replay of recorded events, the node agent.
+    Runtime {
+        #[command(subcommand)]
+        command: RuntimeCommand,
+    },
 }

@@ -11,6 +11,7 @@ pub mod node;
 pub mod policy;
 pub mod rbac;
 pub mod report;
+pub mod runtime;
 pub mod sbom;
 pub mod scan;
 pub mod signing;
