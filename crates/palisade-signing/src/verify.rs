@@ -36,6 +36,9 @@ pub struct VerifyPolicy {
     pub insecure: bool,
     /// Bound on every registry call.
     pub timeout: Duration,
+    /// Bound on all registry calls of one verification together (the webhook's time budget); `None`: only
+    /// `timeout` per call.
+    pub budget: Option<Duration>,
 }
 
 impl VerifyPolicy {
@@ -45,6 +48,7 @@ impl VerifyPolicy {
             requirement: Requirement::Signature,
             insecure: false,
             timeout: Duration::from_secs(30),
+            budget: None,
         }
     }
 
@@ -74,10 +78,18 @@ pub struct Verified {
     pub statement: Option<Statement>,
 }
 
+fn client(r: &oci_client::Reference, policy: &VerifyPolicy) -> Result<Registry, VerifyError> {
+    let reg = Registry::for_reference(r, policy.insecure)?.with_timeout(policy.timeout);
+    Ok(match policy.budget {
+        Some(b) => reg.with_deadline(Instant::now() + b),
+        None => reg,
+    })
+}
+
 /// Verify `reference` against `policy`, going to the registry.
 pub fn verify_image(reference: &str, policy: &VerifyPolicy) -> Result<Verified, VerifyError> {
     let r = registry::parse_reference(reference)?;
-    let reg = Registry::for_reference(&r, policy.insecure)?.with_timeout(policy.timeout);
+    let reg = client(&r, policy)?;
     let subject = store::resolve(&reg, reference)?;
     verify_subject(&reg, &subject, policy)
 }
@@ -327,7 +339,7 @@ impl VerifyCache {
         {
             return hit;
         }
-        let reg = Registry::for_reference(&r, policy.insecure)?.with_timeout(policy.timeout);
+        let reg = client(&r, policy)?;
         let subject = store::resolve(&reg, reference)?;
         if let Some(hit) = self.get(&subject.digest, &fp) {
             return hit.map(|mut v| {

@@ -81,8 +81,13 @@ impl SignatureRule {
                 .map_err(|_| format!("{W}.timeout: {t:?} is negative"))?,
             None => Duration::from_secs(10),
         };
-        let policy =
-            |requirement| VerifyPolicy { keys: keys.clone(), requirement, insecure: raw.insecure, timeout };
+        let policy = |requirement| VerifyPolicy {
+            keys: keys.clone(),
+            requirement,
+            insecure: raw.insecure,
+            timeout,
+            budget: Some(timeout),
+        };
         let mut attestations = Vec::new();
         for (i, a) in raw.attestations.iter().enumerate() {
             let Some(uri) = predicate_type(&a.predicate_type) else {
