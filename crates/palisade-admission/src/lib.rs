@@ -7,7 +7,9 @@
 //!   good configuration, graceful shutdown.
 //! - [`tls`]: certificates from files, or a CA and serving certificate made at start.
 
+pub mod images;
 pub mod metrics;
+pub mod namespaces;
 pub mod review;
 pub mod server;
 pub mod tls;

@@ -31,6 +31,13 @@ pub struct PathLabels {
     pub allowed: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ImageLabels {
+    /// `cached` (decisions cached), `evaluated` (known report, evaluated now), `scanned` (scanned for
+    /// the request), `unknown` (no report).
+    pub outcome: String,
+}
+
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
@@ -43,6 +50,7 @@ pub struct Metrics {
     pub bundle_info: Family<BundleLabels, Gauge>,
     pub bundle_reload_failures: Counter,
     pub certificate_reloads: Counter,
+    pub images: Family<ImageLabels, Counter>,
 }
 
 impl Metrics {
@@ -53,6 +61,7 @@ impl Metrics {
         // 50 µs to about 1.6 s.
         let latency = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
         let bundle_info = Family::<BundleLabels, Gauge>::default();
+        let images = Family::<ImageLabels, Counter>::default();
         let [fail_open, errors, rejected_connections, bundle_reload_failures, certificate_reloads] =
             std::array::from_fn(|_| Counter::default());
         let mut registry = Registry::with_prefix("palisade_admission");
@@ -86,6 +95,11 @@ impl Metrics {
             bundle_reload_failures.clone(),
         );
         registry.register("certificate_reloads", "Serving certificate reloads", certificate_reloads.clone());
+        registry.register(
+            "image_facts",
+            "Images of admitted objects by how their scan report was found (cache hits are `cached`)",
+            images.clone(),
+        );
         Metrics {
             registry,
             requests,
@@ -98,6 +112,7 @@ impl Metrics {
             bundle_info,
             bundle_reload_failures,
             certificate_reloads,
+            images,
         }
     }
 

@@ -1,8 +1,10 @@
 //! The HTTPS server: bounded connections, bounded bodies, a time budget per review, certificate and bundle
 //! reloads that never replace a good configuration with a bad one, and graceful shutdown.
 
-use crate::metrics::{BundleLabels, DecisionLabels, Metrics, PathLabels, RequestLabels};
-use crate::review::{self, Path as ReviewPath, Settings};
+use crate::images::{DecisionCache, Facts, ImageFacts};
+use crate::metrics::{BundleLabels, DecisionLabels, ImageLabels, Metrics, PathLabels, RequestLabels};
+use crate::namespaces::NamespaceCache;
+use crate::review::{self, Context, ImageContext, ImageOutcome, Path as ReviewPath, Settings};
 use crate::tls::Reloading;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -37,6 +39,10 @@ pub struct Config {
     pub reload_interval: Duration,
     /// How long in-flight requests get to finish at shutdown.
     pub shutdown_grace: Duration,
+    /// Image facts (scan reports of the object's images); `None`: objects only.
+    pub images: Option<Arc<Facts>>,
+    /// Namespaces known to the webhook (from a dump at start, then from Namespace reviews).
+    pub namespaces: Arc<NamespaceCache>,
 }
 
 impl Config {
@@ -52,6 +58,8 @@ impl Config {
             request_timeout: Duration::from_secs(3),
             reload_interval: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
+            images: None,
+            namespaces: Arc::default(),
         }
     }
 }
@@ -71,10 +79,23 @@ pub enum ServeError {
     },
 }
 
+/// A compiled bundle and the image decisions made with it (dropped together on reload).
+struct Loaded {
+    compiled: Compiled,
+    image_decisions: DecisionCache,
+}
+
+impl Loaded {
+    fn new(compiled: Compiled) -> Arc<Loaded> {
+        Arc::new(Loaded { compiled, image_decisions: DecisionCache::default() })
+    }
+}
+
 struct State {
     config: Config,
-    bundle: RwLock<Arc<Compiled>>,
+    bundle: RwLock<Arc<Loaded>>,
     bundle_stamp: RwLock<Option<SystemTime>>,
+    reports_stamp: RwLock<Option<SystemTime>>,
     tls: Reloading,
     metrics: Metrics,
     ready: AtomicBool,
@@ -156,7 +177,10 @@ pub async fn serve(
     );
     let state = Arc::new(State {
         bundle_stamp: RwLock::new(bundle_stamp(&config.bundle)),
-        bundle: RwLock::new(Arc::new(compiled)),
+        reports_stamp: RwLock::new(
+            config.images.as_ref().and_then(|f| f.reports_dir()).and_then(|d| bundle_stamp(&d)),
+        ),
+        bundle: RwLock::new(Loaded::new(compiled)),
         tls,
         metrics,
         ready: AtomicBool::new(true),
@@ -261,6 +285,7 @@ async fn reload_loop(state: Arc<State>) {
             Ok(false) => {}
             Err(e) => tracing::error!(error = %e, "new serving certificate refused; keeping the current one"),
         }
+        reload_reports(&state).await;
         let stamp = bundle_stamp(&state.config.bundle);
         let last = state.bundle_stamp.read().map(|s| *s).unwrap_or(None);
         if stamp == last {
@@ -283,7 +308,7 @@ async fn reload_loop(state: Arc<State>) {
                     })
                     .set(1);
                 if let Ok(mut b) = state.bundle.write() {
-                    *b = Arc::new(compiled);
+                    *b = Loaded::new(compiled);
                 }
             }
             Ok(Err(e)) => {
@@ -292,6 +317,29 @@ async fn reload_loop(state: Arc<State>) {
             }
             Err(e) => tracing::error!(error = %e, "policy bundle reload failed"),
         }
+    }
+}
+
+/// Read the CI reports directory again when a file in it changed.
+async fn reload_reports(state: &Arc<State>) {
+    let Some(facts) = state.config.images.clone() else { return };
+    let Some(dir) = facts.reports_dir() else { return };
+    let stamp = bundle_stamp(&dir);
+    let last = state.reports_stamp.read().map(|s| *s).unwrap_or(None);
+    if stamp == last {
+        return;
+    }
+    if let Ok(mut s) = state.reports_stamp.write() {
+        *s = stamp;
+    }
+    match tokio::task::spawn_blocking(move || facts.reload_reports()).await {
+        Ok(warnings) => {
+            for w in warnings {
+                tracing::warn!("scan reports: {w}");
+            }
+            tracing::info!(dir = %dir.display(), "scan reports reloaded");
+        }
+        Err(e) => tracing::error!(error = %e, "scan reports reload failed"),
     }
 }
 
@@ -307,7 +355,7 @@ async fn handle(state: Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
     let endpoint = req.uri().path().to_string();
     let response = route(&state, req).await;
     let endpoint = match endpoint.as_str() {
-        "/validate" | "/healthz" | "/readyz" | "/metrics" => endpoint,
+        "/validate" | "/mutate" | "/healthz" | "/readyz" | "/metrics" => endpoint,
         _ => "other".to_string(),
     };
     state.metrics.requests.get_or_create(&RequestLabels { endpoint, code: response.status().as_u16() }).inc();
@@ -327,15 +375,23 @@ async fn route(state: &Arc<State>, req: Request<Incoming>) -> Response<Full<Byte
             );
             r
         }
-        (&Method::POST, "/validate") => validate(state, req).await,
-        (_, "/validate" | "/healthz" | "/readyz" | "/metrics") => {
+        (&Method::POST, "/validate") => validate(state, req, Endpoint::Validate).await,
+        (&Method::POST, "/mutate") => validate(state, req, Endpoint::Mutate).await,
+        (_, "/validate" | "/mutate" | "/healthz" | "/readyz" | "/metrics") => {
             text(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n")
         }
-        _ => text(StatusCode::NOT_FOUND, "not found: the webhook serves POST /validate\n"),
+        _ => text(StatusCode::NOT_FOUND, "not found: the webhook serves POST /validate and POST /mutate\n"),
     }
 }
 
-async fn validate(state: &Arc<State>, req: Request<Incoming>) -> Response<Full<Bytes>> {
+/// Which admission endpoint a review came to.
+#[derive(Debug, Clone, Copy)]
+enum Endpoint {
+    Validate,
+    Mutate,
+}
+
+async fn validate(state: &Arc<State>, req: Request<Incoming>, endpoint: Endpoint) -> Response<Full<Bytes>> {
     let started = Instant::now();
     let max = state.config.max_body;
     let body = match tokio::time::timeout(
@@ -360,13 +416,26 @@ async fn validate(state: &Arc<State>, req: Request<Incoming>) -> Response<Full<B
             return text(StatusCode::REQUEST_TIMEOUT, "request body not received in time\n");
         }
     };
-    let compiled = state.bundle.read().map(|b| b.clone()).unwrap_or_else(|p| p.into_inner().clone());
+    let loaded = state.bundle.read().map(|b| b.clone()).unwrap_or_else(|p| p.into_inner().clone());
     let settings = state.config.settings.clone();
+    let facts = state.config.images.clone();
+    let namespaces = state.config.namespaces.clone();
     let deadline = tokio::time::Instant::from_std(started) + state.config.request_timeout;
     let work = async {
         // The semaphore is never closed, so acquiring only waits.
         let _slot = state.evaluators.acquire().await;
-        tokio::task::spawn_blocking(move || review::review(&body, &compiled.policies, &settings)).await
+        tokio::task::spawn_blocking(move || match endpoint {
+            Endpoint::Validate => {
+                let images =
+                    facts.as_deref().map(|f| ImageContext { facts: f, decisions: &loaded.image_decisions });
+                let context = Context { images, namespaces: Some(&namespaces) };
+                review::review(&body, &loaded.compiled.policies, &settings, &context)
+            }
+            Endpoint::Mutate => {
+                review::mutate(&body, &settings, facts.as_deref().map(|f| f as &dyn ImageFacts))
+            }
+        })
+        .await
     };
     let reviewed = match tokio::time::timeout_at(deadline, work).await {
         Ok(Ok(Ok(r))) => r,
@@ -391,6 +460,8 @@ async fn validate(state: &Arc<State>, req: Request<Incoming>) -> Response<Full<B
         ReviewPath::Evaluated => "evaluated",
         ReviewPath::Excluded => "excluded",
         ReviewPath::BreakGlass => "break-glass",
+        ReviewPath::Mutated if reviewed.pinned > 0 => "pinned",
+        ReviewPath::Mutated => "unchanged",
     };
     m.reviews.get_or_create(&PathLabels { path: path.into(), allowed: reviewed.allowed.to_string() }).inc();
     for d in &reviewed.decisions {
@@ -399,6 +470,15 @@ async fn validate(state: &Arc<State>, req: Request<Incoming>) -> Response<Full<B
             _ => format!("{:?}", d.action).to_ascii_lowercase(),
         };
         m.decisions.get_or_create(&DecisionLabels { policy: d.policy.clone(), action }).inc();
+    }
+    for outcome in &reviewed.images {
+        let outcome = match outcome {
+            ImageOutcome::Cached => "cached",
+            ImageOutcome::Evaluated => "evaluated",
+            ImageOutcome::Scanned => "scanned",
+            ImageOutcome::Unknown => "unknown",
+        };
+        m.images.get_or_create(&ImageLabels { outcome: outcome.into() }).inc();
     }
     for _ in 0..reviewed.failed_open {
         m.fail_open.inc();

@@ -38,6 +38,7 @@ pub use error::ArtifactError;
 pub use image::{ImageFormat, detect};
 /// Registry credentials for a host, as pulls use them (also used by `palisade-signing` to push signatures).
 pub use registry::credentials as registry_credentials;
+pub use registry::resolve_digest;
 pub use skip::{SkipError, SkipFilter};
 pub use tree::{EntryKind, FileTree};
 

@@ -168,6 +168,45 @@ impl BlobSource for RegistryBlobs<'_> {
     }
 }
 
+/// The manifest (or index) digest a reference names today: the reference's own digest when it has one (no
+/// network), else the registry's answer to a manifest HEAD (a GET when the registry sends no
+/// `Docker-Content-Digest`), within `timeout`. Credentials as for pulls. The admission webhook and the
+/// signing commands resolve tags through this, so what they check is a digest, never a tag.
+pub fn resolve_digest(
+    reference: &str,
+    insecure: bool,
+    timeout: std::time::Duration,
+) -> Result<String, ArtifactError> {
+    let r: Reference = reference.parse().map_err(|e: oci_client::ParseError| {
+        ArtifactError::BadReference { target: reference.into(), reason: e.to_string() }
+    })?;
+    if let Some(digest) = r.digest() {
+        return Ok(digest.to_string());
+    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| {
+        ArtifactError::Registry {
+            target: reference.into(),
+            reason: format!("cannot start the async runtime: {e}"),
+        }
+    })?;
+    let protocol = if insecure {
+        ClientProtocol::HttpsExcept(vec![r.registry().to_string(), r.resolve_registry().to_string()])
+    } else {
+        ClientProtocol::Https
+    };
+    let client = Client::new(ClientConfig { protocol, platform_resolver: None, ..Default::default() });
+    let auth = credentials(r.resolve_registry(), &Warnings::new());
+    let lookup = async { tokio::time::timeout(timeout, client.fetch_manifest_digest(&r, &auth)).await };
+    match rt.block_on(lookup) {
+        Ok(Ok(digest)) => Ok(digest),
+        Ok(Err(e)) => Err(map_err(reference, e)),
+        Err(_) => Err(ArtifactError::Registry {
+            target: reference.into(),
+            reason: format!("no answer within {} ms", timeout.as_millis()),
+        }),
+    }
+}
+
 /// Credentials for a registry host from the docker config; anonymous when there are none.
 pub fn credentials(registry: &str, warnings: &Warnings) -> RegistryAuth {
     let dir = std::env::var_os("DOCKER_CONFIG")

@@ -274,12 +274,27 @@ impl Engine {
                 }),
             }
         }
+        self.check_objects(path, &objects, map, &mut res);
+        res
+    }
+
+    /// Check objects already parsed (a cluster dump, [`crate::dump::Dump`]) as one set: per-object checks
+    /// now, relational checks against the index of every object given. Findings name each object's file.
+    pub fn check_dump<'a>(&self, objects: impl IntoIterator<Item = (&'a str, &'a Object)>) -> FileResult {
+        let mut res = Partial::default();
+        for (file, obj) in objects {
+            self.check_objects(file, std::slice::from_ref(obj), None, &mut res);
+        }
+        self.complete(res)
+    }
+
+    fn check_objects(&self, path: &str, objects: &[Object], map: Option<Arc<LineMap>>, res: &mut Partial) {
         let cx = K8sCx::new(&self.opts, self.version);
         let place = |hit: Hit| match &map {
             Some(m) => m.apply(hit),
             None => hit,
         };
-        for obj in &objects {
+        for obj in objects {
             res.index.add(obj);
             let ignores = annotation_ignores(obj);
             let resource = ResourceRef {
@@ -318,7 +333,6 @@ impl Engine {
                 }
             }
         }
-        res
     }
 
     /// Run relational judgements against the index of the whole scan, appending their findings.

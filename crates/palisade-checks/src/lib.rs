@@ -16,6 +16,7 @@ pub mod check;
 pub mod checks;
 pub mod dockerfile;
 pub mod docs;
+pub mod dump;
 pub mod engine;
 pub mod helm;
 pub mod image;

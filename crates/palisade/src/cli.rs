@@ -3,9 +3,11 @@
 
 use crate::commands::admission::AdmissionCommand;
 use crate::commands::catalog::{ChecksCommand, SecretsCommand};
+use crate::commands::compliance::ComplianceCommand;
 use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
 use crate::commands::policy::PolicyCommand;
+use crate::commands::rbac::RbacCommand;
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
 use crate::commands::signing::SigningCommand;
@@ -66,6 +68,17 @@ pub enum Command {
     Admission {
         #[command(subcommand)]
         command: AdmissionCommand,
+    },
+    /// RBAC analysis of a cluster dump: risk findings, effective permissions, who-can and can.
+    Rbac {
+        #[command(subcommand)]
+        command: RbacCommand,
+    },
+    /// Compliance frameworks (CIS Kubernetes, NSA/CISA, NIST 800-190, PCI DSS 4.0, HIPAA) judged against
+    /// saved scan, cluster and node reports.
+    Compliance {
+        #[command(subcommand)]
+        command: ComplianceCommand,
     },
     #[command(flatten)]
     Signing(SigningCommand),

@@ -25,6 +25,8 @@ fn main() -> ExitCode {
         Command::Checks { command } => commands::catalog::checks(command),
         Command::Policy { command } => commands::policy::run(command),
         Command::Admission { command } => commands::admission::run(command, &global),
+        Command::Rbac { command } => commands::rbac::run(command),
+        Command::Compliance { command } => commands::compliance::run(command),
         Command::Signing(command) => commands::signing::run(command),
     };
     match result {

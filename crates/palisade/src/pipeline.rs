@@ -35,6 +35,8 @@ pub enum TargetSpec {
     Sbom(PathBuf),
     /// `scan config`: files, directories, `-` for stdin.
     Config(Vec<String>),
+    /// `scan cluster --from`: cluster dumps (files or directories).
+    Cluster(Vec<PathBuf>),
 }
 
 /// Which scanners run, with their options.
@@ -159,6 +161,7 @@ fn run(
     let mut report = match spec {
         TargetSpec::Sbom(path) => scan_sbom(path)?,
         TargetSpec::Config(paths) => scan_config(paths, scanners, progress)?,
+        TargetSpec::Cluster(paths) => crate::commands::cluster::scan(paths, scanners)?,
         _ => scan_artifact(spec, image, scanners, layer_cache, progress, license_policy.as_ref())?,
     };
     report.packages.retain(|p| scanners.keeps(p));
@@ -236,7 +239,9 @@ fn scan_artifact(
         TargetSpec::Rootfs(p) => (Target::Dir { path: p.clone(), kind: ArtifactKind::Rootfs }, false),
         TargetSpec::Fs { path, .. } => (Target::Dir { path: path.clone(), kind: ArtifactKind::Fs }, false),
         TargetSpec::Repo { path, history } => (Target::Repo { path: path.clone() }, *history),
-        TargetSpec::Sbom(_) | TargetSpec::Config(_) => unreachable!("read without the artifact layer"),
+        TargetSpec::Sbom(_) | TargetSpec::Config(_) | TargetSpec::Cluster(_) => {
+            unreachable!("read without the artifact layer")
+        }
     };
     let skip = palisade_artifact::SkipFilter::new(&scanners.skip_dirs, &scanners.skip_files, &target.name())?;
     let opts = Options {
@@ -427,7 +432,7 @@ fn scan_sbom(path: &Path) -> Result<ScanReport> {
     Ok(report)
 }
 
-fn now() -> String {
+pub fn now() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| "1970-01-01T00:00:00Z".into())

@@ -359,3 +359,71 @@ fn audit_reports_a_cluster_dump_by_namespace() {
     );
     assert!(text.contains("deny  Pod/team-a/debug [disallow-privileged/privileged-containers]"), "{text}");
 }
+
+/// A review body for `object` (any kind) in `namespace`.
+fn review_of(object: &Value, operation: &str) -> Vec<u8> {
+    let kind = object["kind"].as_str().unwrap();
+    serde_json::to_vec(&json!({
+        "apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
+        "request": {
+            "uid": "5f0c2d1e-8a7b-4c3d-9e2f-1a0b9c8d7e6f",
+            "kind": {"group": "", "version": "v1", "kind": kind},
+            "resource": {"group": "", "version": "v1", "resource": format!("{}s", kind.to_ascii_lowercase())},
+            "namespace": object["metadata"]["namespace"], "name": object["metadata"]["name"],
+            "operation": operation, "userInfo": {"username": "dev"},
+            "object": if operation == "DELETE" { Value::Null } else { object.clone() },
+            "oldObject": if operation == "DELETE" { object.clone() } else { Value::Null }
+        }
+    }))
+    .unwrap()
+}
+
+#[test]
+fn pod_security_levels_follow_namespace_labels_from_the_dump_and_from_namespace_reviews() {
+    if !have_curl() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(
+        bundle.join("pss.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {name: pod-security}\nspec:\n  podSecurity: {level: baseline}\n",
+    )
+    .unwrap();
+    let dump = dir.path().join("namespaces.yaml");
+    std::fs::write(
+        &dump,
+        "apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: Namespace\n  metadata:\n    name: shop\n    labels:\n      pod-security.kubernetes.io/enforce: restricted\n",
+    )
+    .unwrap();
+    let server = Server::start(dir.path(), &bundle, &["--namespaces", dump.to_str().unwrap()]);
+    // Baseline-clean but not restricted (no runAsNonRoot, capabilities not dropped, no seccomp profile).
+    let pod = |ns: &str| {
+        json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": ns},
+            "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}})
+    };
+    let allowed = |body: Vec<u8>| -> (bool, String) {
+        let (code, text) = server.curl("/validate", Some(&body));
+        assert_eq!(code, 200, "{text}");
+        let v: Value = serde_json::from_str(&text).unwrap();
+        (
+            v["response"]["allowed"] == true,
+            v["response"]["status"]["message"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    let (ok, message) = allowed(review_of(&pod("shop"), "CREATE"));
+    assert!(!ok, "shop enforces restricted");
+    assert!(message.contains("Pod Security restricted, namespace label enforce"), "{message}");
+    // An unknown namespace gets the gate's level (baseline): admitted.
+    assert!(allowed(review_of(&pod("dev"), "CREATE")).0);
+    // The webhook answers a Namespace update labelling dev restricted, and remembers it.
+    let dev = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "dev",
+        "labels": {"pod-security.kubernetes.io/enforce": "restricted"}}});
+    assert!(allowed(review_of(&dev, "UPDATE")).0);
+    assert!(!allowed(review_of(&pod("dev"), "CREATE")).0, "dev now enforces restricted");
+    // Deleted: forgotten, back to the gate's level.
+    assert!(allowed(review_of(&dev, "DELETE")).0);
+    assert!(allowed(review_of(&pod("dev"), "CREATE")).0);
+    assert!(server.stop().success());
+}

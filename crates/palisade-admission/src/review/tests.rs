@@ -48,6 +48,7 @@ fn privileged_pod_is_denied_with_every_violation_and_the_fix() {
         &body("admission.k8s.io/v1", "CREATE", "pod-privileged.json", json!({})),
         &policies(),
         &Settings::default(),
+        &Context::default(),
     )
     .unwrap();
     assert!(!r.allowed);
@@ -72,6 +73,7 @@ fn clean_pod_is_allowed_and_v1beta1_is_answered_in_kind() {
         &body("admission.k8s.io/v1beta1", "CREATE", "pod.json", json!({})),
         &policies(),
         &Settings::default(),
+        &Context::default(),
     )
     .unwrap();
     assert!(r.allowed, "{:#}", r.response);
@@ -85,6 +87,7 @@ fn warn_and_audit_decisions_become_warnings_and_audit_annotations() {
         &body("admission.k8s.io/v1", "CREATE", "deployment-big.json", json!({})),
         &policies(),
         &Settings::default(),
+        &Context::default(),
     )
     .unwrap();
     assert!(r.allowed, "{:#}", r.response);
@@ -103,6 +106,7 @@ fn delete_judges_the_old_object_and_update_carries_it() {
         &body("admission.k8s.io/v1", "DELETE", "pod-privileged.json", json!({})),
         &policies(),
         &Settings::default(),
+        &Context::default(),
     )
     .unwrap();
     assert_eq!(r.object, "Pod/prod/debug");
@@ -110,6 +114,7 @@ fn delete_judges_the_old_object_and_update_carries_it() {
         &body("admission.k8s.io/v1", "UPDATE", "pod-privileged.json", json!({})),
         &policies(),
         &Settings::default(),
+        &Context::default(),
     )
     .unwrap();
     assert!(!r.allowed);
@@ -122,6 +127,7 @@ fn exclusions_and_break_glass() {
         &body("admission.k8s.io/v1", "CREATE", "pod-privileged.json", json!({})),
         &policies(),
         &settings,
+        &Context::default(),
     )
     .unwrap();
     assert!(r.allowed);
@@ -131,6 +137,7 @@ fn exclusions_and_break_glass() {
         &body("admission.k8s.io/v1", "CREATE", "pod-privileged.json", json!({})),
         &policies(),
         &settings,
+        &Context::default(),
     )
     .unwrap();
     assert_eq!(r.path, Path::Excluded);
@@ -140,7 +147,7 @@ fn exclusions_and_break_glass() {
             .unwrap();
     pod["metadata"]["annotations"] = json!({"palisade.dev/break-glass": "INC-4711 restore service"});
     let b = body("admission.k8s.io/v1", "CREATE", "pod-privileged.json", json!({"object": pod}));
-    let r = review(&b, &policies(), &Settings::default()).unwrap();
+    let r = review(&b, &policies(), &Settings::default(), &Context::default()).unwrap();
     assert!(r.allowed);
     assert_eq!(r.path, Path::BreakGlass);
     assert_eq!(
@@ -163,11 +170,13 @@ fn malformed_bodies_are_bad_requests_naming_the_problem() {
         (br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"PATCH","object":{}}}"#, "PATCH"),
     ];
     for (b, want) in cases {
-        let e = review(b, &p, &s).unwrap_err().to_string();
+        let e = review(b, &p, &s, &Context::default()).unwrap_err().to_string();
         assert!(e.contains(want), "{e} should name {want}");
     }
     let b = br#"{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{"uid":"u","operation":"CREATE"}}"#;
-    assert!(review(b, &p, &s).unwrap_err().to_string().contains("request.object is missing"));
+    assert!(
+        review(b, &p, &s, &Context::default()).unwrap_err().to_string().contains("request.object is missing")
+    );
 }
 
 #[test]

@@ -1,13 +1,17 @@
 //! `palisade admission serve`: the Kubernetes admission webhook (crate `palisade-admission`).
 
-use crate::commands::common::parse_duration;
+use crate::commands::common::{ImageOpts, LicenseOpts, ScannerName, parse_duration};
 use crate::commands::{EXIT_OK, GlobalOpts};
-use anyhow::{Result, bail};
+use crate::pipeline::{Scanners, TargetSpec};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use palisade_admission::images::{Facts, FactsConfig, Resolver, Scanner};
 use palisade_admission::{Config, OnError, Settings};
+use palisade_policy::engine::Action;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Subcommand, Debug)]
@@ -101,6 +105,59 @@ pub struct ServeArgs {
     /// How often certificate and bundle files are checked for changes.
     #[arg(long, value_parser = parse_duration, default_value = "10s")]
     pub reload_interval: Duration,
+    /// Namespaces and their labels at start (`kubectl get namespaces -o yaml`), for Pod Security labels
+    /// and namespace selectors; later changes are learned from Namespace reviews.
+    #[arg(long, value_name = "FILE")]
+    pub namespaces: Option<PathBuf>,
+    #[command(flatten)]
+    pub images: ImageFactArgs,
+}
+
+/// Image facts: the scan reports of the images an object runs, judged by the bundle's gates as in CI.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Image facts")]
+pub struct ImageFactArgs {
+    /// Directory of JSON scan reports written in CI (`palisade scan image REF --format json -o DIR/x.json`),
+    /// found by the image digests they name; re-read when it changes. Turns image facts on.
+    #[arg(long, value_name = "DIR")]
+    pub image_reports: Option<PathBuf>,
+    /// Pull and scan images that have no report, in the background (one at a time, a bounded queue); a
+    /// request waits for its image only within --budget. Needs the vulnerability DB (--db). Turns image
+    /// facts on.
+    #[arg(long)]
+    pub scan_images: bool,
+    /// Scanners run on images without a report.
+    #[arg(long, value_delimiter = ',', default_value = "vuln,secret", value_name = "SCANNERS")]
+    pub image_scanners: Vec<ScannerName>,
+    /// Where reports of the webhook's own scans are kept and read back after a restart (default
+    /// `<cache dir>/admission-reports`).
+    #[arg(long, value_name = "DIR")]
+    pub image_cache: Option<PathBuf>,
+    /// What an image without a scan report gets (image facts on): a `deny`, `warn` or `audit` decision, or
+    /// nothing (`allow`).
+    #[arg(long, value_enum, default_value = "warn")]
+    pub unknown_image: UnknownImage,
+    /// How long the digest a tag names is trusted before the registry is asked again.
+    #[arg(long, value_parser = parse_duration, default_value = "5m")]
+    pub digest_ttl: Duration,
+    /// Vulnerability DB used by --scan-images.
+    #[arg(long, value_name = "FILE")]
+    pub db: Option<PathBuf>,
+    /// Allow plain HTTP to registries (for registries on localhost).
+    #[arg(long)]
+    pub insecure: bool,
+    /// `POST /mutate` pins every image without a digest to the digest its tag names now (register the
+    /// webhook as a MutatingWebhookConfiguration too). Implied by image facts.
+    #[arg(long)]
+    pub pin_digests: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum UnknownImage {
+    Deny,
+    Warn,
+    Audit,
+    Allow,
 }
 
 pub fn run(command: AdmissionCommand, global: &GlobalOpts) -> Result<ExitCode> {
@@ -121,22 +178,28 @@ struct NamespaceAudit {
 }
 
 fn audit(a: AuditArgs) -> Result<ExitCode> {
-    use crate::commands::policy::{collect_files, compile, evaluate, read_input};
+    use crate::commands::policy::{compile, evaluate};
     use palisade_policy::engine::{Action, DEFAULT_NAMESPACE, Outcome, Policy, SubjectKind};
     let (_, compiled) = compile(&a.bundle, None)?;
     let mut problems: Vec<String> =
         compiled.errors.iter().filter(|e| !e.unsupported).map(ToString::to_string).collect();
-    let mut subjects = Vec::new();
-    for input in &a.inputs {
-        let mut files = Vec::new();
-        collect_files(input, &mut files)?;
-        for f in files {
-            match std::fs::read_to_string(&f) {
-                Ok(text) => subjects.extend(read_input(&f, &text, &mut problems)),
-                Err(e) => problems.push(format!("{}: cannot read: {e}", f.display())),
-            }
-        }
-    }
+    // The cluster dump loader shared with `rbac` and `scan cluster`.
+    let dump = palisade_checks::dump::Dump::load(&a.inputs)?;
+    problems.extend(dump.errors.iter().cloned());
+    let mut subjects: Vec<palisade_policy::engine::Subject> = dump
+        .objects
+        .iter()
+        .map(|d| palisade_policy::engine::Subject {
+            kind: SubjectKind::KubernetesObject,
+            value: d.object.root.to_json(),
+            origin: palisade_policy::engine::Origin {
+                path: Some(d.file.clone().into()),
+                document: d.document,
+                request_uid: None,
+            },
+            admission: Default::default(),
+        })
+        .collect();
     let namespace_of = |s: &palisade_policy::engine::Subject| -> String {
         s.value.pointer("/metadata/namespace").and_then(|v| v.as_str()).unwrap_or("").to_string()
     };
@@ -223,7 +286,56 @@ fn audit(a: AuditArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(if fails { a.exit_code } else { EXIT_OK }))
 }
 
-fn serve(args: ServeArgs, _global: &GlobalOpts) -> Result<ExitCode> {
+/// The image facts of `serve`, when --image-reports or --scan-images asks for them.
+fn image_facts(a: &ImageFactArgs, global: &GlobalOpts) -> Result<Option<Arc<Facts>>> {
+    if a.image_reports.is_none() && !a.scan_images && !a.pin_digests {
+        return Ok(None);
+    }
+    let insecure = a.insecure;
+    let resolve: Box<Resolver> = Box::new(move |image, timeout| {
+        palisade_artifact::resolve_digest(image, insecure, timeout).map_err(|e| e.to_string())
+    });
+    let cache_dir = a.image_cache.clone().unwrap_or_else(|| {
+        global.cache_dir.clone().unwrap_or_else(palisade_core::default_cache_dir).join("admission-reports")
+    });
+    let scanner: Option<Box<Scanner>> = a.scan_images.then(|| {
+        let image = ImageOpts {
+            insecure,
+            image_src: vec![palisade_artifact::ImageSource::Remote],
+            ..ImageOpts::default()
+        };
+        let scanners = Scanners {
+            vuln: a.image_scanners.contains(&ScannerName::Vuln),
+            secret: a.image_scanners.contains(&ScannerName::Secret),
+            misconfig: a.image_scanners.contains(&ScannerName::Misconfig),
+            db: global.db_path(a.db.as_ref()),
+            max_file_size: palisade_artifact::Limits::default().max_file_size,
+            license: a.image_scanners.contains(&ScannerName::License).then(LicenseOpts::default),
+            ..Scanners::default()
+        };
+        let quiet = GlobalOpts { quiet: true, ..global.clone() };
+        let scan: Box<Scanner> = Box::new(move |target| {
+            let report =
+                crate::pipeline::scan(&TargetSpec::Registry(target.to_string()), &image, &scanners, &quiet)
+                    .map_err(|e| format!("{e:#}"))?;
+            serde_json::to_value(&report).map_err(|e| e.to_string())
+        });
+        scan
+    });
+    let config = FactsConfig {
+        reports_dir: a.image_reports.clone(),
+        cache_dir: Some(cache_dir),
+        digest_ttl: a.digest_ttl,
+        ..FactsConfig::default()
+    };
+    let (facts, warnings) = Facts::new(config, resolve, scanner).context("starting the image scanner")?;
+    for w in warnings {
+        eprintln!("warning: scan reports: {w}");
+    }
+    Ok(Some(Arc::new(facts)))
+}
+
+fn serve(args: ServeArgs, global: &GlobalOpts) -> Result<ExitCode> {
     let (cert, key) = match (&args.self_signed, args.tls_cert, args.tls_key) {
         (Some(dir), _, _) => {
             let made = palisade_admission::tls::self_signed(dir, &args.dns_names)?;
@@ -249,8 +361,24 @@ fn serve(args: ServeArgs, _global: &GlobalOpts) -> Result<ExitCode> {
             ErrorAction::Allow => OnError::Allow,
         },
         budget: args.budget,
+        unknown_image: match args.images.unknown_image {
+            UnknownImage::Deny => Some(Action::Deny),
+            UnknownImage::Warn => Some(Action::Warn),
+            UnknownImage::Audit => Some(Action::Audit),
+            UnknownImage::Allow => None,
+        },
+        judge_images: args.images.image_reports.is_some() || args.images.scan_images,
     };
+    let images = image_facts(&args.images, global)?;
     let mut config = Config::new(args.listen, cert, key, args.bundle);
+    config.images = images;
+    if let Some(path) = &args.namespaces {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(&text)
+            .map_err(|e| anyhow::anyhow!("{}: not a YAML or JSON dump: {e}", path.display()))?;
+        let n = config.namespaces.load(&docs);
+        eprintln!("{n} namespaces read from {}", path.display());
+    }
     config.settings = settings;
     config.max_body = args.max_body;
     config.max_connections = args.max_connections.max(1);

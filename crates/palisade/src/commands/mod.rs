@@ -2,10 +2,14 @@
 
 pub mod admission;
 pub mod catalog;
+pub mod cluster;
 pub mod common;
+pub mod compliance;
 pub mod convert;
 pub mod db;
+pub mod node;
 pub mod policy;
+pub mod rbac;
 pub mod sbom;
 pub mod scan;
 pub mod signing;

@@ -203,36 +203,9 @@ fn subjects_of(value: Value, origin: Origin) -> Vec<Subject> {
     vec![Subject { kind: sk, value, origin, admission: Default::default() }]
 }
 
+/// The files an input path stands for (the shared dump loader's collection).
 pub fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let meta = std::fs::metadata(path).with_context(|| format!("{}: cannot read", path.display()))?;
-    if !meta.is_dir() {
-        out.push(path.to_path_buf());
-        return Ok(());
-    }
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(path)
-        .with_context(|| format!("{}: cannot read", path.display()))?
-        .flatten()
-        .map(|e| e.path())
-        .collect();
-    entries.sort();
-    for e in entries {
-        let name = e.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-        if name.starts_with('.') {
-            continue;
-        }
-        let wanted = name.ends_with(".yaml")
-            || name.ends_with(".yml")
-            || name.ends_with(".json")
-            || name == "dockerfile"
-            || name == "containerfile"
-            || name.ends_with(".dockerfile");
-        if e.is_dir() {
-            collect_files(&e, out)?;
-        } else if wanted {
-            out.push(e);
-        }
-    }
-    Ok(())
+    Ok(palisade_checks::dump::collect_files(path, out)?)
 }
 
 fn eval(a: EvalArgs) -> Result<ExitCode> {

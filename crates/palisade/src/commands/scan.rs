@@ -75,6 +75,22 @@ pub enum ScanTarget {
         #[command(flatten)]
         opts: ScanOpts,
     },
+    /// A Kubernetes node's files against the CIS Kubernetes Benchmark (control plane, etcd, worker) and the
+    /// container runtime's configuration.
+    Node(crate::commands::node::NodeArgs),
+    /// A cluster from a dump (`kubectl get -A -o yaml` output, `-o json` lists or directories of manifests):
+    /// every manifest check on the deployed objects, cluster-wide checks (RBAC, webhooks, deprecated APIs)
+    /// and the vulnerabilities of the cluster's own components (kubelet, API server, etcd, CoreDNS,
+    /// container runtime). `-f cyclonedx` writes the cluster's bill of materials.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Cluster {
+        /// Dump files or directories (`kubectl get nodes,pods,deploy,ds,sts,svc,roles,clusterroles,
+        /// rolebindings,clusterrolebindings,validatingwebhookconfigurations,… -A -o yaml`).
+        #[arg(long = "from", value_name = "PATH", required = true, num_args = 1..)]
+        from: Vec<PathBuf>,
+        #[command(flatten)]
+        opts: ScanOpts,
+    },
 }
 
 /// The options of every `scan`.
@@ -124,6 +140,11 @@ fn applicable(spec: &TargetSpec) -> Applicable {
             allowed: &[ScannerName::Misconfig],
             default: &[ScannerName::Misconfig],
         },
+        TargetSpec::Cluster(_) => Applicable {
+            kind: "cluster",
+            allowed: &[ScannerName::Vuln, ScannerName::Misconfig, ScannerName::Package],
+            default: &[ScannerName::Vuln, ScannerName::Misconfig],
+        },
         TargetSpec::Sbom(_) => Applicable {
             kind: "sbom",
             allowed: &[ScannerName::Vuln, ScannerName::License, ScannerName::Package],
@@ -162,6 +183,7 @@ pub fn choose_scanners(spec: &TargetSpec, asked: &[ScannerName]) -> Result<Vec<S
 pub fn run(target: ScanTarget, global: &GlobalOpts) -> Result<ExitCode> {
     let mut attest = None;
     let (spec, opts, image) = match target {
+        ScanTarget::Node(args) => return crate::commands::node::run(args),
         ScanTarget::Image { reference, input, image, opts, attest: a } => {
             attest = a.attest.then_some(a);
             let spec = match (reference, input) {
@@ -183,6 +205,7 @@ pub fn run(target: ScanTarget, global: &GlobalOpts) -> Result<ExitCode> {
         }
         ScanTarget::Config { paths, opts } => (TargetSpec::Config(paths), opts, ImageOpts::default()),
         ScanTarget::Sbom { file, opts } => (TargetSpec::Sbom(file), opts, ImageOpts::default()),
+        ScanTarget::Cluster { from, opts } => (TargetSpec::Cluster(from), opts, ImageOpts::default()),
     };
     scan_and_attest(spec, opts, image, global, Format::Table, attest.as_ref())
 }

@@ -24,6 +24,7 @@
 //! ([`SubjectKind::ScanReport`]); `palisade scan --policy` hands them the report it just made.
 
 mod duration;
+mod objects;
 mod signatures;
 mod spec;
 mod view;
@@ -32,6 +33,8 @@ use crate::bundle::{Bundle, BundleFile, Document};
 use crate::engine::{
     Action, Decision, Language, LoadError, ObjectRef, Outcome, Policy, SourceLocation, Subject, SubjectKind,
 };
+use objects::ObjectChecker;
+use serde_json::Value;
 use spec::{GateSpec, RawGate, Scope, Waiver};
 use view::{ReportView, Waivable};
 
@@ -41,6 +44,9 @@ pub struct Gate {
     name: String,
     source: SourceLocation,
     spec: GateSpec,
+    /// Palisade's checks for Kubernetes objects, when the gate judges objects (`misconfigurations`,
+    /// `podSecurity`).
+    checker: Option<ObjectChecker>,
 }
 
 /// Load every `Gate` document of the bundle.
@@ -84,7 +90,27 @@ pub fn compile(file: &BundleFile, doc: &Document) -> Result<Gate, LoadError> {
             unsupported: false,
         }
     })?;
-    Ok(Gate { name: raw.metadata.name, source: file.at(doc.line, 0), spec })
+    let checker = if spec.misconfigs.is_some() || spec.pod_security.is_some() {
+        // Only the checks the gate can use: its groups and Pod Security; every check when it names ids
+        // (filtered afterwards) or nothing.
+        let mut select: Vec<String> = Vec::new();
+        if let Some(m) = spec.misconfigs.as_ref().filter(|m| m.ids.is_none() && !m.groups.is_empty()) {
+            select.extend(m.groups.iter().cloned());
+        }
+        let all = spec.misconfigs.as_ref().is_some_and(|m| m.ids.is_some() || m.groups.is_empty());
+        if all {
+            select.clear();
+        } else if spec.pod_security.is_some() {
+            select.push("pss:restricted".into());
+        }
+        Some(
+            ObjectChecker::new(select)
+                .map_err(|m| err(format!("Gate {:?}: checks: {m}", raw.metadata.name)))?,
+        )
+    } else {
+        None
+    };
+    Ok(Gate { name: raw.metadata.name, source: file.at(doc.line, 0), spec, checker })
 }
 
 impl Policy for Gate {
@@ -97,6 +123,12 @@ impl Policy for Gate {
     }
 
     fn selects(&self, subject: &Subject) -> bool {
+        if subject.kind == SubjectKind::KubernetesObject {
+            // Image scopes are about scanned images: such a gate does not judge objects.
+            return self.checker.is_some()
+                && self.spec.scope.images.is_none()
+                && scope_selects_namespace(&self.spec.scope, namespace_of(subject));
+        }
         if subject.kind != SubjectKind::ScanReport {
             return false;
         }
@@ -112,8 +144,61 @@ impl Policy for Gate {
     }
 
     fn evaluate(&self, subject: &Subject, _budget: &crate::engine::Budget) -> Vec<Decision> {
+        match (&self.checker, subject.kind) {
+            (Some(checker), SubjectKind::KubernetesObject) => self.judge_object(checker, subject),
+            _ => self.judge(subject, &subject.value, false),
+        }
+    }
+}
+
+impl Gate {
+    /// A Kubernetes object: Palisade's checks on it, judged by `misconfigurations` as findings of a report
+    /// would be, and by `podSecurity` as Pod Security Admission would.
+    fn judge_object(&self, checker: &ObjectChecker, subject: &Subject) -> Vec<Decision> {
+        let findings = checker.check(&subject.value);
+        let mut out = Vec::new();
+        if self.spec.misconfigs.is_some() {
+            out = self.judge(subject, &objects::object_report(subject, &findings), true);
+        }
+        if let Some(rule) = &self.spec.pod_security {
+            let object = subject.reference();
+            for (group, action, mode) in objects::pod_security_modes(rule, self.spec.action, subject) {
+                let level = group.trim_start_matches("pss:");
+                for f in findings.iter().filter(|f| in_group(&f.check_id, group)) {
+                    let container =
+                        f.container.as_ref().map(|c| format!(" (container {c})")).unwrap_or_default();
+                    let how =
+                        if mode == "gate" { String::new() } else { format!(", namespace label {mode}") };
+                    let pods = if mode == "enforce" && action == Action::Warn {
+                        ": the Pods it creates will be refused"
+                    } else {
+                        ""
+                    };
+                    out.push(self.decision(
+                        object.clone(),
+                        &format!("pod-security-{level}"),
+                        format!(
+                            "Pod Security {level}{how}{pods}: {} {}{container}: {}",
+                            f.check_id, f.title, f.message
+                        ),
+                        action,
+                        Outcome::Violation,
+                    ));
+                }
+            }
+            if let Some(prefix) = &self.spec.message {
+                for d in out.iter_mut().filter(|d| d.rule.starts_with("pod-security-")) {
+                    d.message = format!("{prefix}: {}", d.message);
+                }
+            }
+        }
+        out
+    }
+
+    /// A scan report (or the report of an object's checks, `object_only`: its misconfigurations only).
+    fn judge(&self, subject: &Subject, value: &Value, object_only: bool) -> Vec<Decision> {
         let object = subject.reference();
-        let report = match ReportView::read(&subject.value) {
+        let report = match ReportView::read(value) {
             Ok(r) => r,
             Err(e) => {
                 return vec![self.decision(
@@ -189,17 +274,17 @@ impl Policy for Gate {
                 }
             }
         }
-        if let Some(rule) = &self.spec.image {
+        if let Some(rule) = self.spec.image.as_ref().filter(|_| !object_only) {
             for (name, message) in view::image_violations(rule, &report, now) {
                 emit(&mut out, &view::ImageFact(name), name, message);
             }
         }
-        if let Some(rule) = &self.spec.signatures {
+        if let Some(rule) = self.spec.signatures.as_ref().filter(|_| !object_only) {
             for (name, message) in rule.violations(&report) {
                 emit(&mut out, &view::ImageFact(name), name, message);
             }
         }
-        if let Some(policy) = &self.spec.licenses {
+        if let Some(policy) = self.spec.licenses.as_ref().filter(|_| !object_only) {
             if !report.scanners.contains(&"license") && report.licenses.is_empty() {
                 // Fail closed in words: the gate cannot judge licences nobody looked for.
                 out.push(
@@ -247,8 +332,16 @@ impl Policy for Gate {
 }
 
 /// The namespace of an admission subject, when known.
+/// The namespace of an admission request: the namespace object's name, else the request's namespace.
 fn namespace_of(subject: &Subject) -> Option<&str> {
-    subject.admission.namespace_object.as_ref()?.pointer("/metadata/name")?.as_str()
+    let from_object = subject.admission.namespace_object.as_ref().and_then(|n| n.pointer("/metadata/name"));
+    let from_request = subject.admission.request.as_ref().and_then(|r| r.get("namespace"));
+    from_object.or(from_request)?.as_str().filter(|n| !n.is_empty())
+}
+
+/// Whether a check is in a group.
+fn in_group(check_id: &str, group: &str) -> bool {
+    palisade_checks::find_check(check_id).is_some_and(|c| c.meta().groups.contains(&group))
 }
 
 fn owner(w: &Waiver) -> String {

@@ -47,7 +47,29 @@ pub(super) struct RawSpec {
     #[serde(default)]
     pub signatures: Option<RawSignatures>,
     #[serde(default)]
+    pub pod_security: Option<RawPodSecurity>,
+    #[serde(default)]
     pub waivers: Vec<RawWaiver>,
+}
+
+/// Pod Security Standards on Kubernetes objects, as Pod Security Admission applies them.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawPodSecurity {
+    /// `baseline` (default), `restricted` or `privileged`: the level where the namespace has no label.
+    #[serde(default)]
+    pub level: Option<String>,
+    /// Read the namespace's `pod-security.kubernetes.io/{enforce,warn,audit}` labels (default true).
+    #[serde(default)]
+    pub namespace_labels: Option<bool>,
+}
+
+/// The compiled `podSecurity` section.
+#[derive(Debug)]
+pub(super) struct PodSecurityRule {
+    /// Check group of the default level; `None` for `privileged`.
+    pub level: Option<&'static str>,
+    pub namespace_labels: bool,
 }
 
 /// Licences (`--scanners license`), judged like `--license-deny`/`-allow`/`-fail-on`/`-unknown`: see
@@ -255,6 +277,7 @@ pub(super) struct GateSpec {
     pub misconfigs: Option<MisconfigRule>,
     pub image: Option<ImageRule>,
     pub licenses: Option<palisade_license::Policy>,
+    pub pod_security: Option<PodSecurityRule>,
     pub signatures: Option<SignatureRule>,
     pub waivers: Vec<Waiver>,
 }
@@ -364,16 +387,30 @@ impl GateSpec {
                 scope: Scope::compile(&w.scope, &format!("{what}.scope"))?,
             });
         }
+        let pod_security = raw
+            .pod_security
+            .map(|p| -> Result<PodSecurityRule, String> {
+                let level = match p.level.as_deref().unwrap_or("baseline") {
+                    "privileged" => None,
+                    l => Some(super::objects::level_group(l).ok_or_else(|| {
+                        format!("spec.podSecurity.level: {l:?} is not privileged, baseline or restricted")
+                    })?),
+                };
+                Ok(PodSecurityRule { level, namespace_labels: p.namespace_labels.unwrap_or(true) })
+            })
+            .transpose()?;
         let signatures = raw.signatures.map(|s| SignatureRule::compile(s, base)).transpose()?;
         if vulns.is_none()
             && secrets.is_none()
             && misconfigs.is_none()
             && image.is_none()
             && licenses.is_none()
+            && pod_security.is_none()
             && signatures.is_none()
         {
             return Err(
-                "spec: a gate needs at least one of vulnerabilities, secrets, misconfigurations, image, licenses, signatures"
+                "spec: a gate needs at least one of vulnerabilities, secrets, misconfigurations, image, licenses, \
+                 podSecurity, signatures"
                     .into(),
             );
         }
@@ -386,6 +423,7 @@ impl GateSpec {
             misconfigs,
             image,
             licenses,
+            pod_security,
             signatures,
             waivers,
         })

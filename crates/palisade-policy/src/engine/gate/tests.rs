@@ -235,3 +235,91 @@ fn licences_with_expression_semantics_and_waivers() {
         compiled.errors
     );
 }
+
+fn on_object(gates: &str, object: Value, namespace: Option<Value>) -> Vec<Decision> {
+    let compiled = bundle(gates);
+    assert!(compiled.errors.is_empty(), "{:?}", compiled.errors);
+    let mut subject = Subject::object(object, Origin::default());
+    subject.admission.namespace_object = namespace;
+    evaluate_all(&compiled.policies, &subject, &Budget::default())
+}
+
+fn pod(kind: &str) -> Value {
+    let spec = json!({"containers": [{"name": "app", "image": "nginx:1.27", "securityContext": {"privileged": true}}]});
+    match kind {
+        "Pod" => {
+            json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"}, "spec": spec})
+        }
+        _ => json!({"apiVersion": "apps/v1", "kind": kind, "metadata": {"name": "d", "namespace": "shop"},
+            "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {"metadata": {"labels": {"a": "b"}}, "spec": spec}}}),
+    }
+}
+
+fn namespace(labels: Value) -> Option<Value> {
+    Some(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop", "labels": labels}}))
+}
+
+#[test]
+fn misconfiguration_gates_judge_objects_with_palisade_checks() {
+    let d = on_object(
+        &format!("{HEAD}spec: {{misconfigurations: {{groups: ['pss:baseline']}}}}\n"),
+        pod("Pod"),
+        None,
+    );
+    assert!(!d.is_empty(), "{d:#?}");
+    assert!(d.iter().all(|d| d.rule == "misconfigurations" && d.action == Action::Deny), "{d:#?}");
+    assert!(
+        d.iter().any(|d| d.message.contains("(container app)") && d.message.contains("rivileged")),
+        "{d:#?}"
+    );
+    // Not in the group: nothing.
+    let clean = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}});
+    assert!(
+        on_object(&format!("{HEAD}spec: {{misconfigurations: {{groups: ['pss:baseline']}}}}\n"), clean, None)
+            .is_empty()
+    );
+    // A gate without misconfigurations or podSecurity does not judge objects at all.
+    assert!(on_object(&format!("{HEAD}spec: {{vulnerabilities: {{}}}}\n"), pod("Pod"), None).is_empty());
+}
+
+#[test]
+fn pod_security_follows_namespace_labels_as_admission_does() {
+    let gate = format!("{HEAD}spec: {{action: deny, podSecurity: {{level: baseline}}}}\n");
+    // No labels: the gate's level and action.
+    let d = on_object(&gate, pod("Pod"), None);
+    assert!(
+        !d.is_empty() && d.iter().all(|d| d.rule == "pod-security-baseline" && d.action == Action::Deny),
+        "{d:#?}"
+    );
+    assert!(d[0].message.starts_with("Pod Security baseline: PAL-PSS-"), "{}", d[0].message);
+    // enforce=privileged: nothing is checked.
+    assert!(
+        on_object(&gate, pod("Pod"), namespace(json!({"pod-security.kubernetes.io/enforce": "privileged"})))
+            .is_empty()
+    );
+    // enforce=restricted refuses Pods (restricted includes baseline), warn=baseline warns too.
+    let labels = json!({"pod-security.kubernetes.io/enforce": "restricted", "pod-security.kubernetes.io/warn": "baseline"});
+    let d = on_object(&gate, pod("Pod"), namespace(labels.clone()));
+    assert!(d.iter().any(|d| d.rule == "pod-security-restricted" && d.action == Action::Deny), "{d:#?}");
+    assert!(d.iter().any(|d| d.rule == "pod-security-baseline" && d.action == Action::Warn), "{d:#?}");
+    assert!(d.iter().any(|d| d.message.contains("namespace label enforce")), "{d:#?}");
+    // For a Deployment, enforce only warns: its Pods will be refused.
+    let d = on_object(&gate, pod("Deployment"), namespace(labels));
+    assert!(d.iter().all(|d| d.action != Action::Deny), "{d:#?}");
+    assert!(d.iter().any(|d| d.message.contains("the Pods it creates will be refused")), "{d:#?}");
+    // namespaceLabels: false ignores them.
+    let fixed = format!("{HEAD}spec: {{podSecurity: {{level: baseline, namespaceLabels: false}}}}\n");
+    let d =
+        on_object(&fixed, pod("Pod"), namespace(json!({"pod-security.kubernetes.io/enforce": "privileged"})));
+    assert!(!d.is_empty());
+    // A bad level is a load error naming the field.
+    let bad = bundle(&format!("{HEAD}spec: {{podSecurity: {{level: strict}}}}\n"));
+    assert!(
+        bad.errors[0]
+            .message
+            .contains("spec.podSecurity.level: \"strict\" is not privileged, baseline or restricted"),
+        "{:?}",
+        bad.errors
+    );
+}

@@ -1,0 +1,24 @@
+//! PAL-RBAC-011: a namespace's `default` service account bound to a role: every Pod that names no service
+//! account gets the permissions.
+
+use super::{Cx, Hit, RiskRule, hit};
+use crate::rbac::model::SubjectKind;
+use palisade_core::Severity;
+
+pub const RULE: RiskRule = RiskRule {
+    id: "PAL-RBAC-011",
+    title: "Default service account has permissions",
+    severity: Severity::Medium,
+    remediation: "Bind the role to a service account of its own and set serviceAccountName on the workloads that need it.",
+    judge,
+};
+
+fn judge(cx: &Cx) -> Option<Hit> {
+    hit(cx
+        .grants
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.subject.kind == SubjectKind::ServiceAccount && g.subject.name == "default")
+        .map(|(i, _)| i)
+        .collect())
+}

@@ -1,0 +1,22 @@
+//! PAL-RBAC-008: writes to admission webhook configurations: disable policy enforcement, or send every
+//! object (Secrets included) to a webhook of one's own.
+
+use super::{Cx, Hit, RiskRule, WRITE_VERBS, hit, matching};
+use palisade_core::Severity;
+
+pub const RULE: RiskRule = RiskRule {
+    id: "PAL-RBAC-008",
+    title: "Modifies admission webhook configurations",
+    severity: Severity::High,
+    remediation: "Only the operator installing a webhook should write its configuration, through resourceNames.",
+    judge,
+};
+
+fn judge(cx: &Cx) -> Option<Hit> {
+    hit(matching(
+        cx,
+        WRITE_VERBS,
+        "admissionregistration.k8s.io",
+        &["validatingwebhookconfigurations", "mutatingwebhookconfigurations"],
+    ))
+}

@@ -1,0 +1,427 @@
+//! Image facts at admission, end to end: a real registry (Debian's `docker-registry`) holding images pushed
+//! with `skopeo`, a report written by `palisade scan image` as CI would, and the webhook judging the images
+//! of Pods by that report with the bundle's gates: tags resolved to digests, reports found by digest,
+//! unscanned images getting the configured action, images without a report scanned in the background
+//! within the request's budget, and an unreachable registry answered within budget. Skips with a message
+//! when docker-registry, skopeo or curl is missing.
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const REGISTRY: &str = "/usr/bin/docker-registry";
+
+fn tools_present() -> bool {
+    let ok = |cmd: &str, arg: &str| {
+        Command::new(cmd)
+            .arg(arg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !Path::new(REGISTRY).exists() || !ok("skopeo", "--version") || !ok("curl", "--version") {
+        eprintln!("SKIP: docker-registry ({REGISTRY}), skopeo or curl not installed");
+        return false;
+    }
+    true
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A registry on a free port (retrying when another process takes the port first).
+fn start_registry(dir: &Path) -> (Killed, u16) {
+    for attempt in 0..5 {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let cfg = dir.join(format!("registry-{attempt}.yml"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+                dir.join("registry-data").display()
+            ),
+        )
+        .unwrap();
+        let mut child = Killed(
+            Command::new(REGISTRY)
+                .arg("serve")
+                .arg(&cfg)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return (child, port);
+            }
+            if child.0.try_wait().unwrap().is_some() || Instant::now() > deadline {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    panic!("docker-registry did not start");
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(bytes)))
+}
+
+/// An OCI layout with one layer holding `files`, written with the tar crate.
+fn oci_layout(dir: &Path, files: &[(&str, &str)]) {
+    let mut layer = tar::Builder::new(Vec::new());
+    for (path, text) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(text.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        layer.append_data(&mut h, path, text.as_bytes()).unwrap();
+    }
+    let layer = layer.into_inner().unwrap();
+    let config = serde_json::to_vec(&json!({
+        "architecture": "amd64", "os": "linux",
+        "config": {}, "rootfs": {"type": "layers", "diff_ids": [sha256(&layer)]}
+    }))
+    .unwrap();
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": sha256(&config), "size": config.len()},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": sha256(&layer), "size": layer.len()}]
+    }))
+    .unwrap();
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).unwrap();
+    for blob in [&layer, &config, &manifest] {
+        std::fs::write(blobs.join(&sha256(blob)[7..]), blob).unwrap();
+    }
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).unwrap();
+    std::fs::write(
+        dir.join("index.json"),
+        serde_json::to_vec(&json!({"schemaVersion": 2, "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": sha256(&manifest),
+            "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": "latest"}}]}))
+        .unwrap(),
+    )
+    .unwrap();
+}
+
+fn push(layout: &Path, port: u16, name: &str) {
+    let out = Command::new("skopeo")
+        .args(["copy", "--dest-tls-verify=false"])
+        .arg(format!("oci:{}:latest", layout.display()))
+        .arg(format!("docker://127.0.0.1:{port}/{name}"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "skopeo: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn palisade(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_palisade")).args(args).output().unwrap()
+}
+
+fn lock(version: &str) -> String {
+    format!(
+        r#"{{"name":"app","version":"1.0.0","lockfileVersion":3,"packages":{{"":{{"name":"app","version":"1.0.0"}},"node_modules/demo-lib":{{"version":"{version}"}}}}}}"#
+    )
+}
+
+struct Webhook {
+    _child: Killed,
+    port: u16,
+    ca: PathBuf,
+    dir: PathBuf,
+}
+
+impl Webhook {
+    fn start(dir: &Path, bundle: &Path, extra: &[&str]) -> Webhook {
+        let certs = dir.join("certs");
+        let mut args = vec!["admission", "serve", "--listen", "127.0.0.1:0", "--insecure"];
+        args.extend(["--bundle", bundle.to_str().unwrap(), "--self-signed", certs.to_str().unwrap()]);
+        args.extend(extra);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(&args)
+            .env("PALISADE_CACHE_DIR", dir.join("cache"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let child = Killed(child);
+        let port = BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                l.strip_prefix("listening on https://")
+                    .map(|a| a.rsplit(':').next().unwrap().parse().unwrap())
+            })
+            .expect("webhook did not start");
+        Webhook { _child: child, port, ca: certs.join("ca.crt"), dir: dir.to_path_buf() }
+    }
+
+    fn get(&self, path: &str, body: Option<&Value>) -> String {
+        let mut cmd = Command::new("curl");
+        cmd.args(["-s", "--fail", "--max-time", "20", "--cacert"]).arg(&self.ca);
+        if let Some(body) = body {
+            let file = self.dir.join(format!("body-{}.json", std::process::id()));
+            std::fs::write(&file, serde_json::to_vec(body).unwrap()).unwrap();
+            cmd.args(["-H", "Content-Type: application/json", "--data-binary"])
+                .arg(format!("@{}", file.display()));
+        }
+        let out = cmd.arg(format!("https://localhost:{}{path}", self.port)).output().unwrap();
+        assert!(out.status.success(), "curl {path}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// The review's response for a Pod running `image`.
+    fn pod(&self, image: &str) -> Value {
+        self.review("/validate", &[image])
+    }
+
+    /// The response of `path` (`/validate`, `/mutate`) for a Pod running `images`.
+    fn review(&self, path: &str, images: &[&str]) -> Value {
+        let containers: Vec<Value> = images
+            .iter()
+            .enumerate()
+            .map(|(i, image)| json!({"name": format!("c{i}"), "image": image}))
+            .collect();
+        let pod = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "shop"},
+            "spec": {"containers": containers}});
+        let body = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {
+            "uid": "3c5d7e2a-1b4f-4d6a-8c9e-0f1a2b3c4d5e", "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "resource": {"group": "", "version": "v1", "resource": "pods"}, "namespace": "shop", "name": "p",
+            "operation": "CREATE", "userInfo": {"username": "dev"}, "object": pod}});
+        let v: Value = serde_json::from_str(&self.get(path, Some(&body))).unwrap();
+        v["response"].clone()
+    }
+
+    fn metric(&self, line_start: &str) -> f64 {
+        self.get("/metrics", None)
+            .lines()
+            .filter(|l| l.starts_with(line_start))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum()
+    }
+}
+
+fn message(response: &Value) -> String {
+    response["status"]["message"].as_str().unwrap_or_default().to_string()
+}
+
+/// Registry, DB, images and bundle shared by the tests.
+struct Setup {
+    dir: tempfile::TempDir,
+    registry: Option<Killed>,
+    port: u16,
+    db: String,
+    bundle: PathBuf,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let (registry, port) = start_registry(dir.path());
+    for (name, version) in [("shop/app:1", "2.1.0"), ("shop/fixed:1", "2.3.1"), ("shop/other:1", "2.2.0")] {
+        let layout = dir.path().join(name.replace(['/', ':'], "-"));
+        oci_layout(&layout, &[("srv/app/package-lock.json", &lock(version))]);
+        push(&layout, port, name);
+    }
+    let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-vulndb/tests/fixtures/feed/osv");
+    let db = dir.path().join("vuln.db").to_str().unwrap().to_string();
+    let out = palisade(&["db", "build", "--db", &db, "--from", feed.to_str().unwrap(), "-q"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let bundle = dir.path().join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(
+        bundle.join("palisade-policy.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: PolicyBundle\nmetadata: {name: images, version: 1.0.0}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        bundle.join("gates.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {name: no-high-vulnerabilities}\n\
+         spec:\n  action: deny\n  vulnerabilities: {severities: [CRITICAL, HIGH]}\n",
+    )
+    .unwrap();
+    Setup { dir, registry: Some(registry), port, db, bundle }
+}
+
+#[test]
+fn ci_reports_decide_images_by_digest_and_unscanned_images_get_the_action() {
+    if !tools_present() {
+        return;
+    }
+    let s = setup();
+    let reg = format!("127.0.0.1:{}", s.port);
+    let reports = s.dir.path().join("reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    for name in ["app", "fixed"] {
+        let out = palisade(&[
+            "scan",
+            "image",
+            &format!("{reg}/shop/{name}:1"),
+            "--insecure",
+            "--image-src",
+            "remote",
+            "--db",
+            &s.db,
+            "--format",
+            "json",
+            "-o",
+            reports.join(format!("{name}.json")).to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "CI scan: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let hook = Webhook::start(
+        s.dir.path(),
+        &s.bundle,
+        &["--image-reports", reports.to_str().unwrap(), "--unknown-image", "deny"],
+    );
+
+    // The vulnerable image is refused by the gate, with the image, container and digest named.
+    let vulnerable = hook.pod(&format!("{reg}/shop/app:1"));
+    assert_eq!(vulnerable["allowed"], false, "{vulnerable:#}");
+    let m = message(&vulnerable);
+    assert!(
+        m.contains("[no-high-vulnerabilities/") && m.contains("shop/app:1 (containers/c0, sha256:"),
+        "{m}"
+    );
+    assert!(m.contains("demo-lib"), "{m}");
+    // The same image again: decisions come from the cache.
+    assert_eq!(hook.pod(&format!("{reg}/shop/app:1"))["allowed"], false);
+    assert_eq!(hook.metric("palisade_admission_image_facts_total{outcome=\"cached\"}"), 1.0);
+
+    // A fixed image passes; an image CI never scanned is refused as unscanned (--unknown-image deny).
+    let fixed = hook.pod(&format!("{reg}/shop/fixed:1"));
+    assert_eq!(fixed["allowed"], true, "{fixed:#}");
+    let unscanned = hook.pod(&format!("{reg}/shop/other:1"));
+    assert_eq!(unscanned["allowed"], false);
+    assert!(message(&unscanned).contains("[palisade-admission/unscanned-image]"), "{unscanned:#}");
+    assert!(message(&unscanned).contains("no scan report for this digest"), "{unscanned:#}");
+
+    // A tag that does not exist: the registry's answer is the reason.
+    let missing = hook.pod(&format!("{reg}/shop/nothing:1"));
+    assert_eq!(missing["allowed"], false);
+    assert!(message(&missing).contains("cannot resolve"), "{missing:#}");
+}
+
+#[test]
+fn images_without_reports_are_scanned_within_budget_and_a_dead_registry_does_not_hang() {
+    if !tools_present() {
+        return;
+    }
+    let mut s = setup();
+    let reg = format!("127.0.0.1:{}", s.port);
+    let hook = Webhook::start(
+        s.dir.path(),
+        &s.bundle,
+        &["--scan-images", "--db", &s.db, "--image-scanners", "vuln", "--budget", "10s"],
+    );
+    let scanned = hook.pod(&format!("{reg}/shop/other:1"));
+    assert_eq!(scanned["allowed"], false, "{scanned:#}");
+    assert!(message(&scanned).contains("[no-high-vulnerabilities/"), "{scanned:#}");
+    assert_eq!(hook.metric("palisade_admission_image_facts_total{outcome=\"scanned\"}"), 1.0);
+    let kept: Vec<_> =
+        std::fs::read_dir(s.dir.path().join("cache/admission-reports")).unwrap().flatten().collect();
+    assert_eq!(kept.len(), 1, "the scan report is kept for restarts");
+
+    // The registry goes away: a new tag cannot be resolved, and the answer still comes within the budget
+    // (warn by default: admitted with a warning).
+    drop(s.registry.take());
+    let started = Instant::now();
+    let down = hook.pod(&format!("{reg}/shop/app:1"));
+    assert!(started.elapsed() < Duration::from_secs(11), "{:?}", started.elapsed());
+    assert_eq!(down["allowed"], true, "{down:#}");
+    let warning = down["warnings"][0].as_str().unwrap();
+    assert!(
+        warning.contains("[palisade-admission/unscanned-image]") && warning.contains("cannot resolve"),
+        "{warning}"
+    );
+    // The known digest is still judged from the kept report while the registry is down (the tag's
+    // digest is cached).
+    assert_eq!(hook.pod(&format!("{reg}/shop/other:1"))["allowed"], false);
+}
+
+#[test]
+fn a_registry_that_never_answers_costs_one_budget_then_is_remembered() {
+    if !tools_present() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // Accepts connections and never answers.
+    let hole = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = hole.local_addr().unwrap().port();
+    let bundle = dir.path().join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(
+        bundle.join("gates.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {name: g}\nspec:\n  vulnerabilities: {}\n",
+    )
+    .unwrap();
+    let hook = Webhook::start(
+        dir.path(),
+        &bundle,
+        &["--image-reports", dir.path().to_str().unwrap(), "--budget", "1s"],
+    );
+    let image = format!("127.0.0.1:{port}/slow/app:1");
+    let started = Instant::now();
+    let first = hook.pod(&image);
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_secs(2), "{took:?}");
+    assert!(first["warnings"][0].as_str().unwrap().contains("no answer within"), "{first:#}");
+    // The failure is remembered (--digest-ttl for answers, a minute for failures): no second wait.
+    let started = Instant::now();
+    let second = hook.pod(&image);
+    assert!(started.elapsed() < Duration::from_millis(500), "{:?}", started.elapsed());
+    assert_eq!(second["allowed"], true);
+    drop(hole);
+}
+
+#[test]
+fn mutate_pins_tags_to_the_digest_they_name_now() {
+    if !tools_present() {
+        return;
+    }
+    use base64::Engine as _;
+    let s = setup();
+    let reg = format!("127.0.0.1:{}", s.port);
+    let inspect = Command::new("skopeo")
+        .args(["inspect", "--tls-verify=false", "--format", "{{.Digest}}"])
+        .arg(format!("docker://{reg}/shop/app:1"))
+        .output()
+        .unwrap();
+    let digest = String::from_utf8(inspect.stdout).unwrap().trim().to_string();
+    assert!(digest.starts_with("sha256:"), "{digest}");
+    // Digest pinning alone: /validate does not judge images (no reports asked for).
+    let hook = Webhook::start(s.dir.path(), &s.bundle, &["--pin-digests"]);
+    let pinned_already = format!("{reg}/shop/fixed@{digest}");
+    let missing = format!("{reg}/shop/nothing:1");
+    let r = hook.review("/mutate", &[&format!("{reg}/shop/app:1"), &pinned_already, &missing]);
+    assert_eq!(r["allowed"], true);
+    assert_eq!(r["patchType"], "JSONPatch");
+    let patch: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::STANDARD.decode(r["patch"].as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        patch,
+        json!([{"op": "replace", "path": "/spec/containers/0/image", "value": format!("{reg}/shop/app:1@{digest}")}])
+    );
+    let warning = r["warnings"][0].as_str().unwrap();
+    assert!(warning.contains("shop/nothing:1 (containers/c2) not pinned to a digest"), "{warning}");
+    let v = hook.pod(&missing);
+    assert_eq!(v["allowed"], true, "validate does not judge images without reports: {v:#}");
+    assert!(v.get("warnings").is_none(), "{v:#}");
+    assert_eq!(hook.metric("palisade_admission_reviews_total{path=\"pinned\""), 1.0);
+}

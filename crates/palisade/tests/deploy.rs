@@ -1,0 +1,376 @@
+//! The deployment packages under `deploy/`: the Helm chart renders in each TLS mode and refuses a bad one,
+//! the kustomize base is exactly the chart rendered (one source), both pass Palisade's own configuration
+//! checks, and the rendered webhook really serves: the Deployment's arguments, the bundle ConfigMap and the
+//! certificate Secret are taken from the chart's output, `palisade admission serve` is started with them, and
+//! a client that trusts only the webhook configuration's `caBundle` and connects by the Service's DNS name
+//! (as the API server does) gets a privileged Pod refused and a plain one admitted. No API server runs here.
+//!
+//! Needs a helm binary (`.fixtures/bin/helm` from `.ci/helm.sh`, or `helm` on PATH), `kubectl` for the
+//! kustomize render and `curl`; each test says so and skips when one is missing.
+
+use base64::Engine as _;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn chart() -> PathBuf {
+    repo().join("deploy/helm/palisade")
+}
+
+fn helm() -> Option<PathBuf> {
+    let cached = repo().join(".fixtures/bin/helm");
+    let found = if cached.is_file() {
+        Some(cached)
+    } else {
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+            .map(|d| d.join("helm"))
+            .find(|p| p.is_file())
+    };
+    if found.is_none() {
+        eprintln!("skipped: no helm binary (run .ci/helm.sh)");
+    }
+    found
+}
+
+fn have(tool: &str) -> bool {
+    let ok = Command::new(tool).arg("version").arg("--client").output().is_ok()
+        || Command::new(tool).arg("--version").output().is_ok();
+    if !ok {
+        eprintln!("skipped: {tool} is not installed");
+    }
+    ok
+}
+
+/// `helm template` with `--set` values: Ok(objects) or Err(helm's error text).
+fn render(helm: &Path, sets: &[&str]) -> Result<Vec<Value>, String> {
+    let mut cmd = Command::new(helm);
+    cmd.args(["template", "rel"]).arg(chart()).args(["--namespace", "sec"]);
+    for s in sets {
+        cmd.args(["--set", s]);
+    }
+    let out = cmd.output().unwrap();
+    if !out.status.success() {
+        return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+    }
+    Ok(parse(&String::from_utf8(out.stdout).unwrap()))
+}
+
+fn parse(yaml: &str) -> Vec<Value> {
+    serde_saphyr::from_multiple::<Value>(yaml).unwrap().into_iter().filter(|v| !v.is_null()).collect()
+}
+
+fn find<'a>(objects: &'a [Value], kind: &str) -> &'a Value {
+    objects.iter().find(|o| o["kind"] == kind).unwrap_or_else(|| panic!("no {kind} rendered"))
+}
+
+fn kinds(objects: &[Value]) -> Vec<&str> {
+    let mut k: Vec<&str> = objects.iter().filter_map(|o| o["kind"].as_str()).collect();
+    k.sort();
+    k
+}
+
+#[test]
+fn chart_renders_in_every_tls_mode_and_refuses_a_bad_one() {
+    let Some(helm) = helm() else { return };
+    let lint = Command::new(&helm).arg("lint").arg(chart()).output().unwrap();
+    assert!(lint.status.success(), "helm lint: {}", String::from_utf8_lossy(&lint.stdout));
+
+    let own = render(&helm, &[]).unwrap();
+    assert_eq!(
+        kinds(&own),
+        [
+            "ConfigMap",
+            "Deployment",
+            "NetworkPolicy",
+            "PodDisruptionBudget",
+            "Secret",
+            "Service",
+            "ServiceAccount",
+            "ValidatingWebhookConfiguration"
+        ]
+    );
+    let webhook = &find(&own, "ValidatingWebhookConfiguration")["webhooks"][0];
+    assert_eq!(webhook["failurePolicy"], "Fail");
+    assert_eq!(webhook["clientConfig"]["caBundle"], find(&own, "Secret")["data"]["ca.crt"]);
+    // The release namespace is never sent to the webhook, so it can always be repaired.
+    let excluded = &webhook["namespaceSelector"]["matchExpressions"][0]["values"];
+    assert_eq!(excluded, &json!(["sec", "kube-system"]));
+
+    let cm = render(&helm, &["admission.tls.mode=cert-manager"]).unwrap();
+    assert!(kinds(&cm).contains(&"Certificate") && kinds(&cm).contains(&"Issuer"));
+    let vwc = find(&cm, "ValidatingWebhookConfiguration");
+    assert_eq!(
+        vwc["metadata"]["annotations"]["cert-manager.io/inject-ca-from"],
+        "sec/rel-palisade-admission"
+    );
+
+    let missing = render(&helm, &["admission.tls.mode=secret"]).unwrap_err();
+    assert!(missing.contains("is required with admission.tls.mode=secret"), "{missing}");
+    let own_secret = render(
+        &helm,
+        &["admission.tls.mode=secret", "admission.tls.existingSecret=mine", "admission.tls.caBundle=Q0E="],
+    )
+    .unwrap();
+    assert!(!kinds(&own_secret).contains(&"Secret"));
+    assert_eq!(
+        find(&own_secret, "Deployment")["spec"]["template"]["spec"]["volumes"][1]["secret"]["secretName"],
+        "mine"
+    );
+    let bad = render(&helm, &["admission.tls.mode=vault"]).unwrap_err();
+    assert!(bad.contains("admission.tls.mode must be helm, cert-manager or secret"), "{bad}");
+
+    // Excluded users and groups never reach the webhook: the API server filters them with matchConditions.
+    assert!(webhook.get("matchConditions").is_none());
+    let excluded =
+        render(&helm, &["admission.excludeUsers={alice,bob}", "admission.excludeGroups={ops}"]).unwrap();
+    let conditions = &find(&excluded, "ValidatingWebhookConfiguration")["webhooks"][0]["matchConditions"];
+    assert_eq!(conditions[0]["expression"], r#"!(request.userInfo.username in ["alice","bob"])"#);
+    assert_eq!(conditions[1]["expression"], r#"!request.userInfo.groups.exists(g, g in ["ops"])"#);
+    let args = &find(&excluded, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"];
+    assert!(args.as_array().unwrap().iter().any(|a| a == "--exclude-user=alice,bob"));
+
+    // Image facts and digest pinning: arguments, volumes, the mutating webhook, egress to registries.
+    let facts = render(
+        &helm,
+        &[
+            "admission.pinDigests=true",
+            "admission.imageFacts.enabled=true",
+            "admission.imageFacts.scanImages=true",
+            "admission.imageFacts.unknownImage=deny",
+            "admission.imageFacts.dbVolume.persistentVolumeClaim.claimName=vulndb",
+            "admission.imageFacts.reportsVolume.persistentVolumeClaim.claimName=reports",
+        ],
+    )
+    .unwrap();
+    let args = &find(&facts, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"];
+    for arg in [
+        "--image-reports=/var/lib/palisade/reports",
+        "--scan-images",
+        "--unknown-image=deny",
+        "--pin-digests",
+    ] {
+        assert!(args.as_array().unwrap().iter().any(|a| a == arg), "{arg} missing: {args}");
+    }
+    let mutating = &find(&facts, "MutatingWebhookConfiguration")["webhooks"][0];
+    assert_eq!(mutating["clientConfig"]["service"]["path"], "/mutate");
+    assert_eq!(mutating["failurePolicy"], "Ignore");
+    assert_eq!(find(&facts, "NetworkPolicy")["spec"]["egress"], json!([{}]));
+    assert_eq!(find(&own, "NetworkPolicy")["spec"]["egress"], json!([]));
+    let no_db = render(&helm, &["admission.imageFacts.enabled=true", "admission.imageFacts.scanImages=true"]);
+    assert!(no_db.unwrap_err().contains("dbVolume (a volume holding vuln.db) is required"));
+
+    let pinned = render(&helm, &["image.digest=sha256:abc"]).unwrap();
+    let image = &find(&pinned, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"];
+    assert_eq!(image, "ghcr.io/palisade-dev/palisade@sha256:abc");
+}
+
+#[test]
+fn kustomize_base_is_the_chart_rendered_and_builds() {
+    let Some(helm) = helm() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let fresh = tmp.path().join("palisade.yaml");
+    let status = Command::new(repo().join("deploy/render-kustomize.sh"))
+        .arg(&helm)
+        .env("OUT", &fresh)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let committed = std::fs::read_to_string(repo().join("deploy/kustomize/base/palisade.yaml")).unwrap();
+    assert!(
+        committed == std::fs::read_to_string(&fresh).unwrap(),
+        "deploy/kustomize/base/palisade.yaml is stale: run deploy/render-kustomize.sh and commit it"
+    );
+    if !have("kubectl") {
+        return;
+    }
+    let out =
+        Command::new("kubectl").arg("kustomize").arg(repo().join("deploy/kustomize/base")).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let objects = parse(&String::from_utf8(out.stdout).unwrap());
+    assert!(kinds(&objects).contains(&"Namespace"));
+    assert!(
+        objects
+            .iter()
+            .filter(|o| o["kind"] != "Namespace" && o["kind"] != "ValidatingWebhookConfiguration")
+            .all(|o| o["metadata"]["namespace"] == "palisade")
+    );
+}
+
+#[test]
+fn packages_pass_palisade_own_checks() {
+    let Some(helm) = helm() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    // Secret mode: no generated Secret, whose literal data the secret-in-manifest check rightly flags.
+    let out = Command::new(&helm)
+        .args(["template", "rel"])
+        .arg(chart())
+        .args([
+            "--set",
+            "admission.tls.mode=secret,admission.tls.existingSecret=tls,admission.tls.caBundle=Q0E=",
+        ])
+        .output()
+        .unwrap();
+    std::fs::write(tmp.path().join("chart.yaml"), &out.stdout).unwrap();
+    std::fs::copy(repo().join("deploy/kustomize/base/palisade.yaml"), tmp.path().join("kustomize.yaml"))
+        .unwrap();
+    let scan = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args([
+            "scan",
+            "config",
+            "--severity",
+            "MEDIUM,HIGH,CRITICAL",
+            "--exit-code",
+            "1",
+            "--format",
+            "json",
+        ])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&scan.stdout).unwrap();
+    assert!(scan.status.success(), "findings on our own packages: {report:#}");
+
+    // The chart directory as users scan it (Palisade renders it with helm): nothing at all at
+    // Pod Security `restricted` or in the RBAC checks.
+    let scan_deploy = |checks: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(["scan", "config", "--checks", checks, "--exit-code", "1", "--format", "json", "--helm"])
+            .arg(&helm)
+            .arg(repo().join("deploy"))
+            .output()
+            .unwrap();
+        (out.status.success(), serde_json::from_slice::<Value>(&out.stdout).unwrap())
+    };
+    let (clean, report) = scan_deploy("pss:restricted,rbac");
+    assert!(clean, "pss:restricted findings on our own packages: {report:#}");
+    // ... and the templates were rendered and judged: a check we knowingly do not satisfy (no CPU limit).
+    let (clean, report) = scan_deploy("PAL-K8S-046");
+    assert!(!clean && report.to_string().contains("templates/admission-deployment.yaml"), "{report:#}");
+}
+
+/// The webhook as the chart deploys it: same arguments, same bundle, same certificate.
+#[test]
+fn the_rendered_webhook_serves_with_the_rendered_certificate_and_bundle() {
+    let Some(helm) = helm() else { return };
+    if !have("curl") {
+        return;
+    }
+    let objects = render(&helm, &["admission.pinDigests=true"]).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let etc = tmp.path().join("etc/palisade");
+    let b64 = base64::engine::general_purpose::STANDARD;
+
+    let bundle = etc.join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    for (name, text) in find(&objects, "ConfigMap")["data"].as_object().unwrap() {
+        std::fs::write(bundle.join(name), text.as_str().unwrap()).unwrap();
+    }
+    let tls = etc.join("tls");
+    std::fs::create_dir_all(&tls).unwrap();
+    for (name, data) in find(&objects, "Secret")["data"].as_object().unwrap() {
+        std::fs::write(tls.join(name), b64.decode(data.as_str().unwrap()).unwrap()).unwrap();
+    }
+    let webhook = &find(&objects, "ValidatingWebhookConfiguration")["webhooks"][0]["clientConfig"];
+    let ca = tmp.path().join("api-server-trusts.crt");
+    std::fs::write(&ca, b64.decode(webhook["caBundle"].as_str().unwrap()).unwrap()).unwrap();
+    let host = format!("{}.{}.svc", webhook["service"]["name"].as_str().unwrap(), "sec");
+
+    let container = &find(&objects, "Deployment")["spec"]["template"]["spec"]["containers"][0];
+    let args: Vec<String> = container["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            let a = a.as_str().unwrap().replace("/etc/palisade", etc.to_str().unwrap());
+            let a = a.replace("/var/", &format!("{}/var/", tmp.path().display()));
+            if a.starts_with("--listen=") { "--listen=127.0.0.1:0".into() } else { a }
+        })
+        .collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(&args)
+        .env("POD_NAMESPACE", "sec")
+        .env("PALISADE_CACHE_DIR", tmp.path().join("var/cache/palisade"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let _guard = Kill(child);
+    let port: u16 = BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("listening on https://").map(|a| a.rsplit(':').next().unwrap().parse().unwrap())
+        })
+        .expect("the webhook did not start with the chart's arguments");
+
+    let call = |path: &str, pod: Value| -> Value {
+        let body = json!({
+            "apiVersion": "admission.k8s.io/v1",
+            "kind": "AdmissionReview",
+            "request": {
+                "uid": "0b7c8a3e-2b1f-4c2d-9a57-3f1c2b6d8e90",
+                "kind": {"group": "", "version": "v1", "kind": "Pod"},
+                "resource": {"group": "", "version": "v1", "resource": "pods"},
+                "namespace": "team-a", "name": pod["metadata"]["name"], "operation": "CREATE",
+                "userInfo": {"username": "dev"}, "object": pod
+            }
+        });
+        let file = tmp.path().join("review.json");
+        std::fs::write(&file, serde_json::to_vec(&body).unwrap()).unwrap();
+        let out = Command::new("curl")
+            .args(["-s", "--fail", "--max-time", "10", "--cacert"])
+            .arg(&ca)
+            .arg("--resolve")
+            .arg(format!("{host}:{port}:127.0.0.1"))
+            .args(["-H", "Content-Type: application/json", "--data-binary"])
+            .arg(format!("@{}", file.display()))
+            .arg(format!("https://{host}:{port}{path}"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "curl: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let post = |pod: Value| -> Value { call(webhook["service"]["path"].as_str().unwrap(), pod) };
+    let privileged = post(json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "namespace": "team-a"},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.36", "securityContext": {"privileged": true}}]}
+    }));
+    assert_eq!(privileged["response"]["allowed"], false, "{privileged:#}");
+    assert!(
+        privileged["response"]["status"]["message"].as_str().unwrap().contains("no-privileged-containers")
+    );
+    let plain = post(json!({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "q", "namespace": "team-a"},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]}
+    }));
+    assert_eq!(plain["response"]["allowed"], true, "{plain:#}");
+    // The mutating webhook's path answers too: an image already pinned needs no patch.
+    let mutate_path =
+        find(&objects, "MutatingWebhookConfiguration")["webhooks"][0]["clientConfig"]["service"]["path"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let pinned = call(
+        &mutate_path,
+        json!({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "r", "namespace": "team-a"},
+            "spec": {"containers": [{"name": "c", "image": format!("busybox@sha256:{}", "a".repeat(64))}]}
+        }),
+    );
+    assert_eq!(pinned["response"]["allowed"], true, "{pinned:#}");
+    assert!(pinned["response"].get("patch").is_none(), "{pinned:#}");
+}
