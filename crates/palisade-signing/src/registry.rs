@@ -109,6 +109,12 @@ impl Registry {
     ) -> Result<Result<T, OciDistributionError>, SignError> {
         let left = self.deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
         let limit = left.map_or(self.timeout, |l| l.min(self.timeout));
+        if limit.is_zero() {
+            return Err(SignError::Registry {
+                reference: what.whole(),
+                reason: "the time budget for registry requests ran out".to_string(),
+            });
+        }
         self.rt.block_on(async { tokio::time::timeout(limit, fut).await }).map_err(|_| SignError::Registry {
             reference: what.whole(),
             reason: if left.is_some_and(|l| l <= self.timeout) {

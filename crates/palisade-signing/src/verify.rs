@@ -52,6 +52,17 @@ impl VerifyPolicy {
         }
     }
 
+    /// This policy with its registry budget cut to what is left before `deadline` (a policy engine's
+    /// wall-clock deadline, the webhook's time budget); unchanged when `None`.
+    pub fn within(&self, deadline: Option<Instant>) -> VerifyPolicy {
+        let mut p = self.clone();
+        if let Some(d) = deadline {
+            let left = d.saturating_duration_since(Instant::now());
+            p.budget = Some(p.budget.map_or(left, |b| b.min(left)));
+        }
+        p
+    }
+
     /// A stable identity of the policy, for the cache key.
     pub fn fingerprint(&self) -> String {
         let ids: Vec<&str> = self.keys.iter().map(PublicKey::id).collect();
@@ -359,5 +370,36 @@ impl VerifyCache {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::PrivateKey;
+
+    #[test]
+    fn deadlines_cut_the_budget_and_do_not_change_the_cache_key() {
+        let p = VerifyPolicy::signature(PrivateKey::generate().expect("key").public());
+        assert_eq!(p.within(None).budget, None);
+        let cut = p.within(Some(Instant::now()));
+        assert_eq!(cut.budget, Some(Duration::ZERO));
+        assert_eq!(cut.fingerprint(), p.fingerprint());
+        let mut q = p.clone();
+        q.budget = Some(Duration::from_secs(1));
+        assert_eq!(
+            q.within(Some(Instant::now() + Duration::from_secs(60))).budget,
+            Some(Duration::from_secs(1))
+        );
+        // A spent budget is a setup error at the first registry call, not a hang and not a cached answer.
+        let cache = VerifyCache::new(Duration::from_secs(60));
+        let e = cache
+            .verify(
+                "127.0.0.1:9/app@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+                &cut.clone(),
+            )
+            .expect_err("no budget");
+        assert!(matches!(&e, VerifyError::Setup(m) if m.contains("time budget")), "{e:?}");
+        assert!(cache.is_empty());
     }
 }

@@ -115,7 +115,12 @@ impl SignatureRule {
     }
 
     /// The violations for the image of `report`: `(rule, message)`.
-    pub fn violations(&self, report: &ReportView) -> Vec<(&'static str, String)> {
+    /// Registry calls stop at `deadline` (the evaluation budget's) if it comes before the gate's timeout.
+    pub fn violations(
+        &self,
+        report: &ReportView,
+        deadline: Option<std::time::Instant>,
+    ) -> Vec<(&'static str, String)> {
         if report.artifact.kind != "image" {
             return Vec::new();
         }
@@ -130,12 +135,12 @@ impl SignatureRule {
         };
         let mut out = Vec::new();
         if let Some(p) = &self.signature
-            && let Err(e) = CACHE.verify(pinned, p)
+            && let Err(e) = CACHE.verify(pinned, &p.within(deadline))
         {
             out.push(("signature", e.to_string()));
         }
         for p in &self.attestations {
-            if let Err(e) = CACHE.verify(pinned, p) {
+            if let Err(e) = CACHE.verify(pinned, &p.within(deadline)) {
                 out.push(("attestation", e.to_string()));
             }
         }

@@ -373,7 +373,7 @@ impl KyvernoPolicy {
                 Ok(if v.is_empty() { Verdict::Pass } else { Verdict::Fail(v.join("; ")) })
             }
             Check::VerifyImages(vi) => {
-                let v = vi.violations(object)?;
+                let v = vi.violations(object, budget.deadline)?;
                 Ok(if v.is_empty() { Verdict::Pass } else { Verdict::Fail(v.join("; ")) })
             }
             Check::Cel(program) => Ok(match program.evaluate(subject, &Value::Null, budget) {

@@ -154,7 +154,12 @@ impl VerifyImages {
     }
 
     /// The failures for the Pod `pod` (empty: every matching image verified).
-    pub fn violations(&self, pod: &Value) -> Result<Vec<String>, String> {
+    /// Registry calls stop at `deadline` (the evaluation's budget) when it comes before 10 s.
+    pub fn violations(
+        &self,
+        pod: &Value,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<Vec<String>, String> {
         let mut images = Vec::new();
         for list in ["containers", "initContainers", "ephemeralContainers"] {
             for c in pod.pointer(&format!("/spec/{list}")).and_then(Value::as_array).into_iter().flatten() {
@@ -174,7 +179,7 @@ impl VerifyImages {
                     out.push(format!("{image}: not given by digest (verifyDigest)"));
                     continue;
                 }
-                out.extend(e.check(image)?);
+                out.extend(e.check(image, deadline)?);
             }
         }
         Ok(out)
@@ -189,13 +194,16 @@ fn loopback(image: &str) -> bool {
 }
 
 impl Entry {
-    fn check(&self, image: &str) -> Result<Vec<String>, String> {
-        let policy = |requirement| VerifyPolicy {
-            keys: self.keys.clone(),
-            requirement,
-            insecure: loopback(image),
-            timeout: TIMEOUT,
-            budget: Some(TIMEOUT),
+    fn check(&self, image: &str, deadline: Option<std::time::Instant>) -> Result<Vec<String>, String> {
+        let policy = |requirement| {
+            VerifyPolicy {
+                keys: self.keys.clone(),
+                requirement,
+                insecure: loopback(image),
+                timeout: TIMEOUT,
+                budget: Some(TIMEOUT),
+            }
+            .within(deadline)
         };
         let mut out = Vec::new();
         match CACHE.verify(image, &policy(Requirement::Signature)) {
