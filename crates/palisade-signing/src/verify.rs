@@ -316,6 +316,9 @@ pub struct VerifyCache {
     entries: Mutex<HashMap<(String, String), Entry>>,
 }
 
+/// Most results a [`VerifyCache`] keeps.
+const MAX_ENTRIES: usize = 10_000;
+
 /// When a result was stored, and the result.
 type Entry = (Instant, Result<Verified, VerifyError>);
 
@@ -336,6 +339,12 @@ impl VerifyCache {
         }
         if let Ok(mut map) = self.entries.lock() {
             map.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            if map.len() >= MAX_ENTRIES {
+                // Bounded memory whatever the number of images seen within a TTL: drop the oldest.
+                if let Some(oldest) = map.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| k.clone()) {
+                    map.remove(&oldest);
+                }
+            }
             map.insert((digest.to_string(), fp.to_string()), (Instant::now(), r.clone()));
         }
     }
