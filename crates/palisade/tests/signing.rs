@@ -472,9 +472,9 @@ text = open(sys.argv[1]).read()
 assert "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----" in text
 body = "".join(l for l in text.splitlines() if not l.startswith("-----"))
 doc = json.loads(base64.b64decode(body))
-assert doc["kdf"]["name"] == "scrypt" and doc["kdf"]["params"] == {"N": 32768, "r": 8, "p": 1}
+assert doc["kdf"]["name"] == "scrypt" and doc["kdf"]["params"] == {"N": 65536, "r": 8, "p": 1}
 assert doc["cipher"]["name"] == "nacl/secretbox"
-k = hashlib.scrypt(sys.argv[2].encode(), salt=base64.b64decode(doc["kdf"]["salt"]), n=32768, r=8, p=1, dklen=32, maxmem=64 << 20)
+k = hashlib.scrypt(sys.argv[2].encode(), salt=base64.b64decode(doc["kdf"]["salt"]), n=65536, r=8, p=1, dklen=32, maxmem=128 << 20)
 der = nacl.secret.SecretBox(k).decrypt(base64.b64decode(doc["ciphertext"]), base64.b64decode(doc["cipher"]["nonce"]))
 key = serialization.load_der_private_key(der, password=None)
 sys.stdout.write(key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
