@@ -240,3 +240,30 @@ mod tests {
         assert!(e.starts_with("UPPER/Case::bad: invalid image reference"), "{e}");
     }
 }
+
+#[cfg(test)]
+mod in_async_servers {
+    use super::*;
+
+    /// The webhook evaluates in `spawn_blocking`: a registry client made and driven there must work (no
+    /// "runtime within a runtime" panic); here the registry is unreachable, so the answer is an error.
+    #[test]
+    fn usable_from_spawn_blocking() {
+        let rt =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("rt");
+        let e = rt
+            .block_on(async {
+                tokio::task::spawn_blocking(|| {
+                    let r = parse_reference("127.0.0.1:9/repo:tag").expect("ref");
+                    let reg = Registry::for_reference(&r, true)
+                        .expect("client")
+                        .with_timeout(Duration::from_secs(2));
+                    reg.manifest(&r).map(|_| ())
+                })
+                .await
+            })
+            .expect("no panic in the blocking task");
+        let e = e.expect_err("unreachable").to_string();
+        assert!(e.starts_with("127.0.0.1:9/repo:tag: registry:"), "{e}");
+    }
+}
