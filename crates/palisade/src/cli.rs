@@ -8,6 +8,7 @@ use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
 use crate::commands::policy::PolicyCommand;
 use crate::commands::rbac::RbacCommand;
+use crate::commands::report::ReportArgs;
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
 use crate::commands::signing::SigningCommand;
@@ -80,6 +81,9 @@ pub enum Command {
         #[command(subcommand)]
         command: ComplianceCommand,
     },
+    /// A risk report from saved JSON reports: risk score per workload and image, top risks and their fixes,
+    /// findings by severity and scanner, compliance status (`--html`: one self-contained page).
+    Report(Box<ReportArgs>),
     #[command(flatten)]
     Signing(SigningCommand),
 }

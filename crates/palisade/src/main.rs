@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Admission { command } => commands::admission::run(command, &global),
         Command::Rbac { command } => commands::rbac::run(command),
         Command::Compliance { command } => commands::compliance::run(command),
+        Command::Report(args) => commands::report::run(*args),
         Command::Signing(command) => commands::signing::run(command),
     };
     match result {

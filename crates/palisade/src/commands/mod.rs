@@ -10,6 +10,7 @@ pub mod db;
 pub mod node;
 pub mod policy;
 pub mod rbac;
+pub mod report;
 pub mod sbom;
 pub mod scan;
 pub mod signing;

@@ -260,28 +260,31 @@ impl Gate {
                 )),
             }
         };
-        if let Some(rule) = &self.spec.vulns {
+        // A digest-only report (an image at admission that has no scan report) is judged on its signatures
+        // alone: it carries no findings, and its absence of findings proves nothing.
+        let digest_only = report.digest_only;
+        if let Some(rule) = self.spec.vulns.as_ref().filter(|_| !digest_only) {
             for v in report.vulnerabilities.iter().filter(|v| v.suppressed.is_none()) {
                 if let Some(message) = view::vuln_violation(rule, v, now) {
                     emit(&mut out, v, "vulnerabilities", message);
                 }
             }
         }
-        if let Some(rule) = &self.spec.secrets {
+        if let Some(rule) = self.spec.secrets.as_ref().filter(|_| !digest_only) {
             for s in report.secrets.iter().filter(|s| s.suppressed.is_none()) {
                 if let Some(message) = view::secret_violation(rule, s) {
                     emit(&mut out, s, "secrets", message);
                 }
             }
         }
-        if let Some(rule) = &self.spec.misconfigs {
+        if let Some(rule) = self.spec.misconfigs.as_ref().filter(|_| !digest_only) {
             for m in report.misconfigurations.iter().filter(|m| m.suppressed.is_none()) {
                 if let Some(message) = view::misconfig_violation(rule, m) {
                     emit(&mut out, m, "misconfigurations", message);
                 }
             }
         }
-        if let Some(rule) = self.spec.image.as_ref().filter(|_| !object_only) {
+        if let Some(rule) = self.spec.image.as_ref().filter(|_| !object_only && !digest_only) {
             for (name, message) in view::image_violations(rule, &report, now) {
                 emit(&mut out, &view::ImageFact(name), name, message);
             }
@@ -291,7 +294,7 @@ impl Gate {
                 emit(&mut out, &view::ImageFact(name), name, message);
             }
         }
-        if let Some(policy) = self.spec.licenses.as_ref().filter(|_| !object_only) {
+        if let Some(policy) = self.spec.licenses.as_ref().filter(|_| !object_only && !digest_only) {
             if !report.scanners.contains(&"license") && report.licenses.is_empty() {
                 // Fail closed in words: the gate cannot judge licences nobody looked for.
                 out.push(
