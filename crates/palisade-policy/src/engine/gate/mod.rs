@@ -143,10 +143,10 @@ impl Policy for Gate {
         }
     }
 
-    fn evaluate(&self, subject: &Subject, _budget: &crate::engine::Budget) -> Vec<Decision> {
+    fn evaluate(&self, subject: &Subject, budget: &crate::engine::Budget) -> Vec<Decision> {
         match (&self.checker, subject.kind) {
             (Some(checker), SubjectKind::KubernetesObject) => self.judge_object(checker, subject),
-            _ => self.judge(subject, &subject.value, false),
+            _ => self.judge(subject, &subject.value, false, budget.deadline),
         }
     }
 }
@@ -158,7 +158,7 @@ impl Gate {
         let findings = checker.check(&subject.value);
         let mut out = Vec::new();
         if self.spec.misconfigs.is_some() {
-            out = self.judge(subject, &objects::object_report(subject, &findings), true);
+            out = self.judge(subject, &objects::object_report(subject, &findings), true, None);
         }
         if let Some(rule) = &self.spec.pod_security {
             let object = subject.reference();
@@ -196,7 +196,14 @@ impl Gate {
     }
 
     /// A scan report (or the report of an object's checks, `object_only`: its misconfigurations only).
-    fn judge(&self, subject: &Subject, value: &Value, object_only: bool) -> Vec<Decision> {
+    /// `deadline`: where registry calls of `signatures` must stop (the evaluation budget's).
+    fn judge(
+        &self,
+        subject: &Subject,
+        value: &Value,
+        object_only: bool,
+        deadline: Option<std::time::Instant>,
+    ) -> Vec<Decision> {
         let object = subject.reference();
         let report = match ReportView::read(value) {
             Ok(r) => r,
@@ -283,7 +290,7 @@ impl Gate {
             }
         }
         if let Some(rule) = self.spec.signatures.as_ref().filter(|_| !object_only) {
-            for (name, message) in rule.violations(&report) {
+            for (name, message) in rule.violations(&report, deadline) {
                 emit(&mut out, &view::ImageFact(name), name, message);
             }
         }
