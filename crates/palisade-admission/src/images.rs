@@ -400,6 +400,8 @@ fn store_report(dir: &Path, digest: &str, report: &Value) -> std::io::Result<()>
 
 /// (digest, namespace).
 type DecisionKey = (String, String);
+/// Decisions and when they were made.
+type Cached = (Arc<Vec<Decision>>, Instant);
 
 /// Decisions of image reports by (digest, namespace), for one compiled bundle: a report is evaluated once
 /// per bundle version and namespace, and again after `TTL` (what a report says does not change, but a
@@ -407,7 +409,7 @@ type DecisionKey = (String, String);
 /// entries.
 #[derive(Debug, Default)]
 pub struct DecisionCache {
-    entries: Mutex<HashMap<DecisionKey, (Arc<Vec<Decision>>, Instant)>>,
+    entries: Mutex<HashMap<DecisionKey, Cached>>,
 }
 
 impl DecisionCache {
