@@ -400,16 +400,22 @@ fn store_report(dir: &Path, digest: &str, report: &Value) -> std::io::Result<()>
 
 /// (digest, namespace).
 type DecisionKey = (String, String);
+/// Decisions and when they were made.
+type Cached = (Arc<Vec<Decision>>, Instant);
 
-/// Decisions of image reports by (digest, namespace), for one compiled bundle: a report is evaluated
-/// once per bundle version and namespace. Bounded: cleared when it reaches `MAX` entries.
+/// Decisions of image reports by (digest, namespace), for one compiled bundle: a report is evaluated once
+/// per bundle version and namespace, and again after `TTL` (what a report says does not change, but a
+/// signature or attestation can be added to a digest at any time). Bounded: cleared when it reaches `MAX`
+/// entries.
 #[derive(Debug, Default)]
 pub struct DecisionCache {
-    entries: Mutex<HashMap<DecisionKey, Arc<Vec<Decision>>>>,
+    entries: Mutex<HashMap<DecisionKey, Cached>>,
 }
 
 impl DecisionCache {
     const MAX: usize = 10_000;
+    /// As long as the signature verification cache trusts its answers.
+    pub const TTL: Duration = Duration::from_secs(300);
 
     pub fn get_or_insert(
         &self,
@@ -417,8 +423,20 @@ impl DecisionCache {
         namespace: &str,
         evaluate: impl FnOnce() -> Vec<Decision>,
     ) -> (Arc<Vec<Decision>>, bool) {
+        self.get_or_insert_at(digest, namespace, Instant::now(), evaluate)
+    }
+
+    fn get_or_insert_at(
+        &self,
+        digest: &str,
+        namespace: &str,
+        now: Instant,
+        evaluate: impl FnOnce() -> Vec<Decision>,
+    ) -> (Arc<Vec<Decision>>, bool) {
         let key = (digest.to_string(), namespace.to_string());
-        if let Some(d) = self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(&key) {
+        if let Some((d, at)) = self.entries.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
+            && now.saturating_duration_since(*at) < Self::TTL
+        {
             return (d.clone(), true);
         }
         let decisions = Arc::new(evaluate());
@@ -428,7 +446,7 @@ impl DecisionCache {
             if entries.len() >= Self::MAX {
                 entries.clear();
             }
-            entries.insert(key, decisions.clone());
+            entries.insert(key, (decisions.clone(), now));
         }
         (decisions, false)
     }

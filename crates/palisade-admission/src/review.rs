@@ -10,7 +10,7 @@
 //! `warnings`; `audit` decisions become `auditAnnotations`; policies that failed to evaluate follow
 //! `on_error`.
 
-use crate::images::{DecisionCache, Fact, FactSource, ImageFacts, images_of};
+use crate::images::{DecisionCache, Fact, FactSource, ImageFacts, images_of, repository_of};
 use crate::namespaces::NamespaceCache;
 use palisade_policy::engine::{
     Action, AdmissionContext, Budget, Decision, Language, Operation, Origin, Outcome, Policy, Subject,
@@ -353,6 +353,32 @@ pub fn review(
                 }
                 Fact::Unknown { digest, reason } => {
                     image_outcomes.push(ImageOutcome::Unknown);
+                    // Signature requirements need only the digest: judge them even without a report.
+                    if let Some(d) = &digest {
+                        let (found, _) =
+                            ctx.decisions.get_or_insert(&format!("{d}#digest-only"), namespace, || {
+                                let digest_subject = Subject {
+                                    kind: SubjectKind::ScanReport,
+                                    value: json!({
+                                        "artifact": {"kind": "image", "name": ci.image,
+                                            "repo_digests": [format!("{}@{d}", repository_of(&ci.image))]},
+                                        "digest_only": true,
+                                    }),
+                                    origin: subject.origin.clone(),
+                                    admission: AdmissionContext {
+                                        operation,
+                                        namespace_object: Some(json!({ "metadata": { "name": namespace } })),
+                                        dry_run,
+                                        ..AdmissionContext::default()
+                                    },
+                                };
+                                evaluate_default(policies, &digest_subject, &budget)
+                            });
+                        decisions.extend(found.iter().map(|x| Decision {
+                            message: format!("image {} ({}, {d}): {}", ci.image, ci.container, x.message),
+                            ..x.clone()
+                        }));
+                    }
                     let Some(action) = settings.unknown_image else { continue };
                     let digest = digest.map(|d| format!(", {d}")).unwrap_or_default();
                     decisions.push(Decision {

@@ -13,5 +13,6 @@ pub mod cluster;
 pub mod compliance;
 pub mod node;
 pub mod rbac;
+pub mod report;
 
 pub use palisade_core::Severity;

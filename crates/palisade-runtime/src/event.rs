@@ -78,6 +78,10 @@ pub enum EventKind {
 pub struct FileOpen {
     /// Absolute path as resolved by the sensor (relative paths joined with the cwd or dirfd).
     pub path: String,
+    /// The path exactly as the process passed it, when it differs from `path` (`../` sequences, a
+    /// relative path): Falco's `fd.nameraw`, which the directory-traversal rule reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub raw_path: Option<String>,
     /// `open(2)` flags (`O_RDONLY`, `O_WRONLY`, `O_RDWR`, `O_CREAT`, `O_TRUNC`, …) as the kernel saw them.
     pub flags: u32,
     /// `mode` argument (permissions of a created file).
@@ -146,6 +150,12 @@ pub struct Process {
     /// The executable file is writable by the process's user.
     #[serde(default)]
     pub exe_writable: bool,
+    /// Effective and permitted capability masks (`CapEff`/`CapPrm` of `/proc/PID/status`), when read:
+    /// Falco's `thread.cap_effective` and `thread.cap_permitted`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_effective: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cap_permitted: Option<u64>,
     /// Process start time, nanoseconds since the epoch.
     #[serde(default)]
     pub start_ns: u64,
@@ -231,7 +241,7 @@ mod tests {
     fn json_lines_round_trip() {
         let event = Event {
             time_ns: 1,
-            kind: EventKind::Open(FileOpen { path: "/etc/shadow".into(), flags: 0, mode: 0 }),
+            kind: EventKind::Open(FileOpen { path: "/etc/shadow".into(), raw_path: None, flags: 0, mode: 0 }),
             result: Some(3),
             process: Process { pid: 42, comm: "cat".into(), exe: "/bin/cat".into(), ..Process::default() },
             ancestors: vec![ProcessRef { pid: 1, comm: "sh".into(), exe: "/bin/sh".into(), args: vec![] }],

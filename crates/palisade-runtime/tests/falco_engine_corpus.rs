@@ -8,7 +8,7 @@ mod corpus;
 use palisade_runtime::rules::{Ruleset, lint, parser};
 use serde_json::Value;
 
-fn json_at<'a>(mut v: &'a Value, path: &[Value]) -> Option<Value> {
+fn json_at(mut v: &Value, path: &[Value]) -> Option<Value> {
     for (i, p) in path.iter().enumerate() {
         if p.as_str() == Some("size()") && i == path.len() - 1 {
             return v.as_array().map(|a| Value::from(a.len()));
@@ -55,7 +55,7 @@ fn run_case(label: &Value, root: &std::path::Path) -> Result<(), String> {
         }
     }
     if let Some(h) = label["has_warnings"].as_bool()
-        && h != !warnings.is_empty()
+        && h == warnings.is_empty()
     {
         return Err(format!("has_warnings {h}, got {warnings:?}"));
     }
@@ -107,7 +107,7 @@ fn falco_rule_loader_cases() {
                 if let Ok(e) = parser::parse(cond) {
                     lint(&e, &mut w);
                 }
-                if (l["expect"] == "warning") == !w.is_empty() {
+                if (l["expect"] == "warning") != w.is_empty() {
                     wpass += 1;
                 } else {
                     misses.push(format!(

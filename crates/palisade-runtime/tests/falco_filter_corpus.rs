@@ -70,7 +70,7 @@ fn libsinsp_filter_cases() {
         ancestors: vec![],
         container: None,
     };
-    let ctx = Ctx { event: &event, hostname: "test" };
+    let ctx = Ctx::new(&event, "test");
     let mut stats: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
     let mut misses = Vec::new();
     for l in &labels {

@@ -66,7 +66,7 @@ fn exec(comm: &str, exe: &str, args: &[&str], parents: Vec<ProcessRef>, image: O
 
 fn open(comm: &str, exe: &str, path: &str, flags: u32, image: Option<&str>) -> Event {
     event(
-        EventKind::Open(FileOpen { path: path.into(), flags, mode: 0o644 }),
+        EventKind::Open(FileOpen { path: path.into(), raw_path: None, flags, mode: 0o644 }),
         process(comm, exe, &[comm, path]),
         vec![parent("bash", "/bin/bash")],
         image,

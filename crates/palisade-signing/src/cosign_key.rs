@@ -4,8 +4,9 @@
 //! "nonce":B64},"ciphertext":B64}` — where the key is `scrypt(password, salt, N, r, p, 32)` and the
 //! ciphertext is the NaCl secretbox (XSalsa20-Poly1305) of the PKCS#8 DER private key.
 //!
-//! Only cosign's parameters are accepted when reading (N = 32768, r = 8, p = 1), as cosign does: a key file
-//! must not be able to make us spend unbounded memory or time.
+//! Only go-securesystemslib's three parameter sets are accepted when reading — N = 32768 (legacy, older
+//! cosign), 65536 (what cosign writes today) or 131072, with r = 8, p = 1 — so a key file cannot make us
+//! spend more than 128 MiB or unbounded time. Keys are written with N = 65536, as cosign writes them.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -18,8 +19,8 @@ pub const SIGSTORE_LABEL: &str = "ENCRYPTED SIGSTORE PRIVATE KEY";
 /// The PEM label older cosign versions wrote; still read, and written on request.
 pub const COSIGN_LABEL: &str = "ENCRYPTED COSIGN PRIVATE KEY";
 
-const SCRYPT_N: u32 = 32768;
-const SCRYPT_LOG_N: u8 = 15;
+/// Accepted (N, log2 N); the first is what we write.
+const SCRYPT_NS: &[(u32, u8)] = &[(65536, 16), (32768, 15), (131072, 17)];
 const SCRYPT_R: u32 = 8;
 const SCRYPT_P: u32 = 1;
 const SALT_LEN: usize = 32;
@@ -53,9 +54,9 @@ struct Cipher {
     nonce: String,
 }
 
-fn derive(password: &[u8], salt: &[u8]) -> Result<[u8; 32], String> {
-    let params = scrypt::Params::new(SCRYPT_LOG_N, SCRYPT_R, SCRYPT_P)
-        .map_err(|e| format!("scrypt parameters: {e}"))?;
+fn derive(password: &[u8], salt: &[u8], log_n: u8) -> Result<[u8; 32], String> {
+    let params =
+        scrypt::Params::new(log_n, SCRYPT_R, SCRYPT_P).map_err(|e| format!("scrypt parameters: {e}"))?;
     let mut key = [0u8; 32];
     scrypt::scrypt(password, salt, &params, &mut key).map_err(|e| format!("scrypt: {e}"))?;
     Ok(key)
@@ -67,7 +68,8 @@ pub fn encrypt(plaintext: &[u8], password: &[u8]) -> Result<Vec<u8>, String> {
     let mut nonce = [0u8; NONCE_LEN];
     getrandom::fill(&mut salt).map_err(|e| format!("random salt: {e}"))?;
     getrandom::fill(&mut nonce).map_err(|e| format!("random nonce: {e}"))?;
-    let key = derive(password, &salt)?;
+    let (n, log_n) = SCRYPT_NS[0];
+    let key = derive(password, &salt, log_n)?;
     let cipher = XSalsa20Poly1305::new(Key::from_slice(&key));
     let sealed = cipher
         .encrypt(Nonce::from_slice(&nonce), plaintext)
@@ -75,7 +77,7 @@ pub fn encrypt(plaintext: &[u8], password: &[u8]) -> Result<Vec<u8>, String> {
     let env = Envelope {
         kdf: Kdf {
             name: "scrypt".into(),
-            params: Params { n: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P },
+            params: Params { n, r: SCRYPT_R, p: SCRYPT_P },
             salt: B64.encode(salt),
         },
         cipher: Cipher { name: "nacl/secretbox".into(), nonce: B64.encode(nonce) },
@@ -96,19 +98,20 @@ pub fn decrypt(document: &[u8], password: &[u8]) -> Result<Vec<u8>, String> {
         return Err(format!("unsupported cipher {:?} (expected nacl/secretbox)", env.cipher.name));
     }
     let p = &env.kdf.params;
-    if (p.n, p.r, p.p) != (SCRYPT_N, SCRYPT_R, SCRYPT_P) {
+    let log_n = SCRYPT_NS.iter().find(|(n, _)| *n == p.n).map(|(_, l)| *l);
+    let Some(log_n) = log_n.filter(|_| (p.r, p.p) == (SCRYPT_R, SCRYPT_P)) else {
         return Err(format!(
-            "unexpected scrypt parameters N={} r={} p={} (cosign uses N=32768 r=8 p=1)",
+            "unexpected scrypt parameters N={} r={} p={} (cosign uses N=32768, 65536 or 131072 with r=8 p=1)",
             p.n, p.r, p.p
         ));
-    }
+    };
     let salt = B64.decode(&env.kdf.salt).map_err(|e| format!("kdf.salt: {e}"))?;
     let nonce = B64.decode(&env.cipher.nonce).map_err(|e| format!("cipher.nonce: {e}"))?;
     if nonce.len() != NONCE_LEN {
         return Err(format!("cipher.nonce is {} bytes, expected {NONCE_LEN}", nonce.len()));
     }
     let sealed = B64.decode(&env.ciphertext).map_err(|e| format!("ciphertext: {e}"))?;
-    let key = derive(password, &salt)?;
+    let key = derive(password, &salt, log_n)?;
     XSalsa20Poly1305::new(Key::from_slice(&key))
         .decrypt(Nonce::from_slice(&nonce), sealed.as_slice())
         .map_err(|_| "wrong password, or the encrypted key was modified".to_string())
@@ -129,7 +132,7 @@ mod tests {
     #[test]
     fn refuses_other_parameters() {
         let doc = encrypt(b"k", b"pw").expect("encrypt");
-        let text = String::from_utf8(doc).expect("utf8").replace("32768", "1048576");
+        let text = String::from_utf8(doc).expect("utf8").replace("65536", "1048576");
         let e = decrypt(text.as_bytes(), b"pw").expect_err("params");
         assert!(e.contains("unexpected scrypt parameters"), "{e}");
         assert!(decrypt(b"{not json", b"pw").expect_err("json").contains("not cosign"));

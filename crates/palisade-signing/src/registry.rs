@@ -1,8 +1,9 @@
 //! The OCI distribution calls signing needs, over `oci-client` with the credentials `palisade-artifact` uses
 //! for pulls (`~/.docker/config.json`, credential helpers, anonymous otherwise).
 //!
-//! Every call is bounded by [`Registry::with_timeout`] (default 30 s), so an unreachable registry is an
-//! error after that time, never a hang: the admission webhook passes its own budget.
+//! Every call is bounded by [`Registry::with_timeout`] (default 30 s), and all calls together by
+//! [`Registry::with_deadline`] when one is set, so an unreachable registry is an error after that time, never
+//! a hang: the admission webhook passes what is left of its own budget.
 
 use crate::error::SignError;
 use oci_client::client::{ClientConfig, ClientProtocol};
@@ -38,6 +39,7 @@ pub struct Registry {
     client: Client,
     auth: RegistryAuth,
     timeout: Duration,
+    deadline: Option<std::time::Instant>,
 }
 
 /// Parse an image reference (`host/repo:tag`, `host/repo@sha256:…`).
@@ -85,7 +87,7 @@ impl Registry {
         });
         let warnings = palisade_core::Warnings::new();
         let auth = palisade_artifact::registry_credentials(reference.resolve_registry(), &warnings);
-        Ok(Self { rt, client, auth, timeout })
+        Ok(Self { rt, client, auth, timeout, deadline: None })
     }
 
     /// Bound every later call by `timeout`.
@@ -94,16 +96,32 @@ impl Registry {
         self
     }
 
+    /// Bound all later calls together: none runs past `deadline`.
+    pub fn with_deadline(mut self, deadline: std::time::Instant) -> Self {
+        self.deadline = Some(deadline);
+        self
+    }
+
     fn run<T>(
         &self,
         what: &Reference,
         fut: impl Future<Output = Result<T, OciDistributionError>>,
     ) -> Result<Result<T, OciDistributionError>, SignError> {
-        self.rt.block_on(async { tokio::time::timeout(self.timeout, fut).await }).map_err(|_| {
-            SignError::Registry {
+        let left = self.deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let limit = left.map_or(self.timeout, |l| l.min(self.timeout));
+        if limit.is_zero() {
+            return Err(SignError::Registry {
                 reference: what.whole(),
-                reason: format!("no answer within {} ms", self.timeout.as_millis()),
-            }
+                reason: "the time budget for registry requests ran out".to_string(),
+            });
+        }
+        self.rt.block_on(async { tokio::time::timeout(limit, fut).await }).map_err(|_| SignError::Registry {
+            reference: what.whole(),
+            reason: if left.is_some_and(|l| l <= self.timeout) {
+                "the time budget for registry requests ran out".to_string()
+            } else {
+                format!("no answer within {} ms", self.timeout.as_millis())
+            },
         })
     }
 
@@ -205,5 +223,47 @@ impl Registry {
             .map_err(|e| Self::err(subject, e))?;
         serde_json::to_value(index)
             .map_err(|e| SignError::Registry { reference: subject.whole(), reason: e.to_string() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_spent_budget_stops_every_call() {
+        let r = parse_reference("127.0.0.1:9/repo:tag").expect("ref");
+        let reg = Registry::for_reference(&r, true).expect("client").with_deadline(std::time::Instant::now());
+        let e = reg.manifest(&r).expect_err("no budget left").to_string();
+        assert!(e.contains("time budget for registry requests ran out"), "{e}");
+        let e = parse_reference("UPPER/Case::bad").expect_err("bad ref").to_string();
+        assert!(e.starts_with("UPPER/Case::bad: invalid image reference"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod in_async_servers {
+    use super::*;
+
+    /// The webhook evaluates in `spawn_blocking`: a registry client made and driven there must work (no
+    /// "runtime within a runtime" panic); here the registry is unreachable, so the answer is an error.
+    #[test]
+    fn usable_from_spawn_blocking() {
+        let rt =
+            tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("rt");
+        let e = rt
+            .block_on(async {
+                tokio::task::spawn_blocking(|| {
+                    let r = parse_reference("127.0.0.1:9/repo:tag").expect("ref");
+                    let reg = Registry::for_reference(&r, true)
+                        .expect("client")
+                        .with_timeout(Duration::from_secs(2));
+                    reg.manifest(&r).map(|_| ())
+                })
+                .await
+            })
+            .expect("no panic in the blocking task");
+        let e = e.expect_err("unreachable").to_string();
+        assert!(e.starts_with("127.0.0.1:9/repo:tag: registry:"), "{e}");
     }
 }

@@ -36,6 +36,9 @@ pub struct VerifyPolicy {
     pub insecure: bool,
     /// Bound on every registry call.
     pub timeout: Duration,
+    /// Bound on all registry calls of one verification together (the webhook's time budget); `None`: only
+    /// `timeout` per call.
+    pub budget: Option<Duration>,
 }
 
 impl VerifyPolicy {
@@ -45,7 +48,19 @@ impl VerifyPolicy {
             requirement: Requirement::Signature,
             insecure: false,
             timeout: Duration::from_secs(30),
+            budget: None,
         }
+    }
+
+    /// This policy with its registry budget cut to what is left before `deadline` (a policy engine's
+    /// wall-clock deadline, the webhook's time budget); unchanged when `None`.
+    pub fn within(&self, deadline: Option<Instant>) -> VerifyPolicy {
+        let mut p = self.clone();
+        if let Some(d) = deadline {
+            let left = d.saturating_duration_since(Instant::now());
+            p.budget = Some(p.budget.map_or(left, |b| b.min(left)));
+        }
+        p
     }
 
     /// A stable identity of the policy, for the cache key.
@@ -74,10 +89,18 @@ pub struct Verified {
     pub statement: Option<Statement>,
 }
 
+fn client(r: &oci_client::Reference, policy: &VerifyPolicy) -> Result<Registry, VerifyError> {
+    let reg = Registry::for_reference(r, policy.insecure)?.with_timeout(policy.timeout);
+    Ok(match policy.budget {
+        Some(b) => reg.with_deadline(Instant::now() + b),
+        None => reg,
+    })
+}
+
 /// Verify `reference` against `policy`, going to the registry.
 pub fn verify_image(reference: &str, policy: &VerifyPolicy) -> Result<Verified, VerifyError> {
     let r = registry::parse_reference(reference)?;
-    let reg = Registry::for_reference(&r, policy.insecure)?.with_timeout(policy.timeout);
+    let reg = client(&r, policy)?;
     let subject = store::resolve(&reg, reference)?;
     verify_subject(&reg, &subject, policy)
 }
@@ -293,6 +316,9 @@ pub struct VerifyCache {
     entries: Mutex<HashMap<(String, String), Entry>>,
 }
 
+/// Most results a [`VerifyCache`] keeps.
+const MAX_ENTRIES: usize = 10_000;
+
 /// When a result was stored, and the result.
 type Entry = (Instant, Result<Verified, VerifyError>);
 
@@ -313,6 +339,12 @@ impl VerifyCache {
         }
         if let Ok(mut map) = self.entries.lock() {
             map.retain(|_, (at, _)| at.elapsed() < self.ttl);
+            if map.len() >= MAX_ENTRIES {
+                // Bounded memory whatever the number of images seen within a TTL: drop the oldest.
+                if let Some(oldest) = map.iter().min_by_key(|(_, (at, _))| *at).map(|(k, _)| k.clone()) {
+                    map.remove(&oldest);
+                }
+            }
             map.insert((digest.to_string(), fp.to_string()), (Instant::now(), r.clone()));
         }
     }
@@ -327,7 +359,7 @@ impl VerifyCache {
         {
             return hit;
         }
-        let reg = Registry::for_reference(&r, policy.insecure)?.with_timeout(policy.timeout);
+        let reg = client(&r, policy)?;
         let subject = store::resolve(&reg, reference)?;
         if let Some(hit) = self.get(&subject.digest, &fp) {
             return hit.map(|mut v| {
@@ -347,5 +379,36 @@ impl VerifyCache {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::keys::PrivateKey;
+
+    #[test]
+    fn deadlines_cut_the_budget_and_do_not_change_the_cache_key() {
+        let p = VerifyPolicy::signature(PrivateKey::generate().expect("key").public());
+        assert_eq!(p.within(None).budget, None);
+        let cut = p.within(Some(Instant::now()));
+        assert_eq!(cut.budget, Some(Duration::ZERO));
+        assert_eq!(cut.fingerprint(), p.fingerprint());
+        let mut q = p.clone();
+        q.budget = Some(Duration::from_secs(1));
+        assert_eq!(
+            q.within(Some(Instant::now() + Duration::from_secs(60))).budget,
+            Some(Duration::from_secs(1))
+        );
+        // A spent budget is a setup error at the first registry call, not a hang and not a cached answer.
+        let cache = VerifyCache::new(Duration::from_secs(60));
+        let e = cache
+            .verify(
+                "127.0.0.1:9/app@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+                &cut.clone(),
+            )
+            .expect_err("no budget");
+        assert!(matches!(&e, VerifyError::Setup(m) if m.contains("time budget")), "{e:?}");
+        assert!(cache.is_empty());
     }
 }

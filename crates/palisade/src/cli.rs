@@ -8,6 +8,7 @@ use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
 use crate::commands::policy::PolicyCommand;
 use crate::commands::rbac::RbacCommand;
+use crate::commands::report::ReportArgs;
 use crate::commands::runtime::RuntimeCommand;
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
@@ -70,11 +71,6 @@ pub enum Command {
         #[command(subcommand)]
         command: AdmissionCommand,
     },
-    /// The runtime sensor and node agent: process, file and network events of every container.
-    Runtime {
-        #[command(subcommand)]
-        command: RuntimeCommand,
-    },
     /// RBAC analysis of a cluster dump: risk findings, effective permissions, who-can and can.
     Rbac {
         #[command(subcommand)]
@@ -86,6 +82,14 @@ pub enum Command {
         #[command(subcommand)]
         command: ComplianceCommand,
     },
+    /// A risk report from saved JSON reports: risk score per workload and image, top risks and their fixes,
+    /// findings by severity and scanner, compliance status (`--html`: one self-contained page).
+    Report(Box<ReportArgs>),
     #[command(flatten)]
     Signing(SigningCommand),
+    /// Runtime detection: Falco-compatible rules, replay of recorded events, the node agent.
+    Runtime {
+        #[command(subcommand)]
+        command: RuntimeCommand,
+    },
 }

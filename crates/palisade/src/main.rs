@@ -25,10 +25,11 @@ fn main() -> ExitCode {
         Command::Checks { command } => commands::catalog::checks(command),
         Command::Policy { command } => commands::policy::run(command),
         Command::Admission { command } => commands::admission::run(command, &global),
-        Command::Runtime { command } => commands::runtime::run(command),
         Command::Rbac { command } => commands::rbac::run(command),
         Command::Compliance { command } => commands::compliance::run(command),
+        Command::Report(args) => commands::report::run(*args),
         Command::Signing(command) => commands::signing::run(command),
+        Command::Runtime { command } => commands::runtime::run(command),
     };
     match result {
         Ok(code) => code,

@@ -158,8 +158,9 @@ fn trivy_command_tip(e: &clap::Error) -> Option<String> {
     let tip = match word.as_str() {
         "version" => "no `version` command: use `palisade --version`",
         "k8s" | "kubernetes" => {
-            "no live cluster scanning: scan manifests with `palisade scan config DIR` (or `kubectl get -A -o \
-             yaml | palisade scan config -`) and images with `palisade scan image`"
+            "no live cluster scanning: scan a dump with `palisade scan cluster --from dump.yaml` (`kubectl get \
+             -A -o yaml > dump.yaml`; RBAC: `palisade rbac analyze --from dump.yaml`) and images with `palisade \
+             scan image`"
         }
         "clean" => "no `clean` command: the vulnerability DB is one file, `palisade db info` shows where",
         "server" | "client" => "no client/server mode: every scan runs locally against the local DB",

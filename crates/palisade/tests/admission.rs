@@ -427,3 +427,67 @@ fn pod_security_levels_follow_namespace_labels_from_the_dump_and_from_namespace_
     assert!(allowed(review_of(&pod("dev"), "CREATE")).0);
     assert!(server.stop().success());
 }
+
+/// Certificate rotation while `hey` keeps 8 connections busy: no request fails, and connections opened
+/// after the reload get the new certificate.
+#[test]
+fn certificates_rotate_under_load_without_failed_requests() {
+    let hey = Command::new("hey").arg("-h").output().is_ok();
+    if !have_curl() || !hey {
+        eprintln!("skipped: curl or hey is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let first = palisade_admission_certs(dir.path(), "first");
+    let second = palisade_admission_certs(dir.path(), "second");
+    let live = dir.path().join("live");
+    std::fs::create_dir_all(&live).unwrap();
+    for f in ["tls.crt", "tls.key", "ca.crt"] {
+        std::fs::copy(first.join(f), live.join(f)).unwrap();
+    }
+    let (cert, key) = (live.join("tls.crt"), live.join("tls.key"));
+    let s = Server::start(
+        dir.path(),
+        &fixtures().join("bundle"),
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+            "--reload-interval",
+            "100ms",
+        ],
+    );
+    let body = dir.path().join("review.json");
+    std::fs::write(&body, review("pod-privileged.json", "CREATE")).unwrap();
+    // -disable-keepalive: every request is a new TLS handshake, so the rotation happens between requests.
+    let load = Command::new("hey")
+        .args(["-z", "4s", "-c", "8", "-disable-keepalive", "-m", "POST", "-T", "application/json", "-host"])
+        .arg("localhost")
+        .arg("-D")
+        .arg(&body)
+        .arg(format!("https://localhost:{}/validate", s.port))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    // Key first, then the certificate: a half-written pair is refused and the current one stays.
+    std::fs::copy(second.join("tls.key"), &key).unwrap();
+    std::fs::copy(second.join("tls.crt"), &cert).unwrap();
+    let out = load.wait_with_output().unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    let codes: Vec<&str> = report
+        .lines()
+        .skip_while(|l| !l.contains("Status code distribution"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
+    assert!(!codes.is_empty(), "{report}");
+    assert!(codes.iter().all(|l| l.contains("[200]")), "every request answered 200:\n{report}");
+    assert!(!report.contains("Error distribution"), "no request failed:\n{report}");
+    // New connections get the new certificate: curl trusting only the new CA connects.
+    let mut s = s;
+    s.ca = second.join("ca.crt");
+    assert_eq!(s.curl("/healthz", None).0, 200);
+    assert!(s.metric("palisade_admission_certificate_reloads_total") >= 1.0);
+}

@@ -425,3 +425,146 @@ fn mutate_pins_tags_to_the_digest_they_name_now() {
     assert!(v.get("warnings").is_none(), "{v:#}");
     assert_eq!(hook.metric("palisade_admission_reviews_total{path=\"pinned\""), 1.0);
 }
+
+#[test]
+fn signature_gates_judge_images_by_digest_even_without_a_scan_report() {
+    if !tools_present() {
+        return;
+    }
+    let s = setup();
+    let reg = format!("127.0.0.1:{}", s.port);
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(args)
+            .current_dir(s.dir.path())
+            .env("PALISADE_PASSWORD", "")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["keygen", "--output-key-prefix", "ci"]);
+    run(&["sign", &format!("{reg}/shop/fixed:1"), "--key", "ci.key", "--insecure"]);
+    let bundle = s.dir.path().join("signed-bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::copy(s.dir.path().join("ci.pub"), bundle.join("ci.pub")).unwrap();
+    std::fs::write(
+        bundle.join("gates.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {name: signed-by-ci}\n\
+         spec:\n  signatures: {keys: [ci.pub], insecure: true, timeout: 1s}\n",
+    )
+    .unwrap();
+    let reports = s.dir.path().join("no-reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    let hook = Webhook::start(s.dir.path(), &bundle, &["--image-reports", reports.to_str().unwrap()]);
+    // Signed by the CI key: admitted (with the unscanned-image warning only).
+    let signed = hook.pod(&format!("{reg}/shop/fixed:1"));
+    assert_eq!(signed["allowed"], true, "{signed:#}");
+    assert!(
+        signed["warnings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|w| w.as_str().unwrap().contains("unscanned-image"))
+    );
+    // Not signed: refused by the gate, with the verification's reason.
+    let unsigned = hook.pod(&format!("{reg}/shop/app:1"));
+    assert_eq!(unsigned["allowed"], false, "{unsigned:#}");
+    let m = message(&unsigned);
+    assert!(
+        m.contains("[signed-by-ci/signature]") && m.contains("shop/app:1 (containers/c0, sha256:"),
+        "{m}"
+    );
+}
+
+/// A registry that answers every request with `429 Too Many Requests` and `Retry-After`, and one that
+/// wants credentials the webhook does not have (401): both give the unknown-image action within budget,
+/// with the registry's answer as the reason, and are asked once per retry period, not per request.
+#[test]
+fn rate_limited_and_unauthorized_registries_get_the_unknown_image_action() {
+    if !tools_present() {
+        return;
+    }
+    use std::io::{Read, Write};
+    let htpasswd = Command::new("htpasswd").args(["-nbB", "ci", "secret"]).output();
+    let Some(htpasswd) = htpasswd.ok().filter(|o| o.status.success()) else {
+        eprintln!("SKIP: htpasswd (apache2-utils) not installed");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // 429 for everything, counting the requests.
+    let limited = TcpListener::bind("127.0.0.1:0").unwrap();
+    let limited_port = limited.local_addr().unwrap().port();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    std::thread::spawn(move || {
+        for mut conn in limited.incoming().flatten() {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(
+                b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Type: application/json\r\nContent-Length: 76\r\nConnection: close\r\n\r\n{\"errors\":[{\"code\":\"TOOMANYREQUESTS\",\"message\":\"rate limit\",\"detail\":null}]}",
+            );
+        }
+    });
+    // A registry with basic auth.
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    std::fs::write(dir.path().join("htpasswd"), &htpasswd.stdout).unwrap();
+    let cfg = dir.path().join("auth.yml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: test\n    path: {}\n",
+            dir.path().join("data").display(),
+            dir.path().join("htpasswd").display()
+        ),
+    )
+    .unwrap();
+    let _registry = Killed(
+        Command::new(REGISTRY)
+            .arg("serve")
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "registry did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let bundle = dir.path().join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(
+        bundle.join("gates.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {name: g}\nspec:\n  vulnerabilities: {}\n",
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    let hook = Webhook::start(
+        dir.path(),
+        &bundle,
+        &["--image-reports", reports.to_str().unwrap(), "--unknown-image", "deny", "--budget", "2s"],
+    );
+    for (image, expect) in [
+        (format!("127.0.0.1:{limited_port}/shop/app:1"), "rate limit"),
+        (format!("127.0.0.1:{port}/shop/app:1"), "nauthorized"),
+    ] {
+        let started = Instant::now();
+        let r = hook.pod(&image);
+        assert!(started.elapsed() < Duration::from_secs(3), "{:?}", started.elapsed());
+        assert_eq!(r["allowed"], false, "{r:#}");
+        let m = message(&r);
+        assert!(m.contains("unscanned-image") && m.contains("cannot resolve") && m.contains(expect), "{m}");
+    }
+    let asked = hits.load(std::sync::atomic::Ordering::SeqCst);
+    for _ in 0..5 {
+        assert_eq!(hook.pod(&format!("127.0.0.1:{limited_port}/shop/app:1"))["allowed"], false);
+    }
+    assert_eq!(
+        hits.load(std::sync::atomic::Ordering::SeqCst),
+        asked,
+        "the failure is remembered, not retried per request"
+    );
+}

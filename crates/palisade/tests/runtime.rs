@@ -1,481 +1,197 @@
-//! The runtime agent on the real binary, the real kernel and real containers: `palisade runtime agent`
-//! with its eBPF sensor records what happens in a runc container (busybox on an overlay root, so a binary
-//! copied in lives in the upper layer) and a containerd container, and a host process; each event must be
-//! attributed to the right container id (or to the host). Also `/metrics`, `/healthz` and a clean SIGTERM
-//! shutdown that detaches the programs. Needs root, a BTF kernel, runc, containerd and busybox: skips with
-//! a message otherwise.
+//! `palisade runtime rules check` and `palisade runtime replay` on the real binary: Falco rules files
+//! (the repository's fixtures, and the official rules when the corpus is present), recorded events as
+//! JSON lines, alerts as Falco JSON, exit codes, and errors that name the file, line and rule.
 
-use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use assert_cmd::Command;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
 
-fn which(name: &str) -> bool {
-    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
-        .any(|d| d.join(name).is_file())
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-runtime/tests/fixtures")
 }
 
-/// Why this machine cannot run the test, if it cannot.
-fn missing() -> Option<String> {
-    if !nix_is_root() {
-        return Some("not root".into());
-    }
-    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
-        return Some("no kernel BTF".into());
-    }
-    for tool in ["runc", "busybox"] {
-        if !which(tool) {
-            return Some(format!("{tool} not installed"));
-        }
-    }
-    None
-}
-
-fn nix_is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0"))
-        })
-        .unwrap_or(false)
-}
-
-fn busybox() -> PathBuf {
-    ["/bin/busybox", "/usr/bin/busybox"].map(PathBuf::from).into_iter().find(|p| p.is_file()).unwrap()
-}
-
-/// A busybox root filesystem with the files the scenarios touch.
-fn make_rootfs(dir: &Path) {
-    for d in
-        ["bin", "proc", "sys", "dev", "etc", "tmp", "usr/bin", "var/run/secrets/kubernetes.io/serviceaccount"]
-    {
-        std::fs::create_dir_all(dir.join(d)).unwrap();
-    }
-    std::fs::copy(busybox(), dir.join("bin/busybox")).unwrap();
-    for applet in ["sh", "cat", "cp", "nc", "sleep", "echo", "true", "ls"] {
-        std::os::unix::fs::symlink("busybox", dir.join("bin").join(applet)).unwrap();
-    }
-    std::fs::write(dir.join("etc/shadow"), "root:*:19000:0:99999:7:::\n").unwrap();
-    std::fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
-    std::fs::write(dir.join("var/run/secrets/kubernetes.io/serviceaccount/token"), "eyJ.test.token").unwrap();
-}
-
-/// `config.json` of a bundle running `script` with `sh -c` on `root`.
-fn write_bundle(bundle: &Path, root: &Path, script: &str) {
-    std::fs::create_dir_all(bundle).unwrap();
-    let out = Command::new("runc").arg("spec").current_dir(bundle).output().unwrap();
-    assert!(out.status.success(), "runc spec: {}", String::from_utf8_lossy(&out.stderr));
-    let path = bundle.join("config.json");
-    let mut spec: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-    spec["process"]["terminal"] = false.into();
-    spec["process"]["args"] = serde_json::json!(["sh", "-c", script]);
-    spec["root"] = serde_json::json!({ "path": root, "readonly": false });
-    std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
-}
-
-/// Kills what it holds when dropped (test failure included).
-struct Guard {
-    child: Option<Child>,
-    daemons: Vec<Child>,
-    cleanup: Vec<Vec<String>>,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        for c in self.child.iter_mut().chain(self.daemons.iter_mut()) {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-        for cmd in &self.cleanup {
-            let _ = Command::new(&cmd[0]).args(&cmd[1..]).output();
-        }
-    }
-}
-
-fn sigterm(child: &Child) {
-    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
-}
-
-fn http_get(addr: &str, path: &str) -> String {
-    let mut s = TcpStream::connect(addr).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
-}
-
-/// The agent's stderr, line by line, from a thread.
-fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    let stderr = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    rx
-}
-
-fn wait_for(rx: &mpsc::Receiver<String>, needle: &str, log: &mut Vec<String>) -> Option<String> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
-            log.push(line.clone());
-            if line.contains(needle) {
-                return Some(line);
-            }
-        }
-    }
-    None
-}
-
-fn container_id(e: &Value) -> Option<&str> {
-    e.pointer("/container/id").and_then(Value::as_str)
+fn palisade() -> Command {
+    Command::cargo_bin("palisade").unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]
-fn agent_attributes_container_and_host_events() {
-    if let Some(why) = missing() {
-        eprintln!("skipped: {why}");
-        return;
-    }
-    let tmp = tempfile::tempdir().unwrap();
-    let tag = format!("pal{}", std::process::id());
-    let lower = tmp.path().join("lower");
-    make_rootfs(&lower);
-
-    // runc container on an overlay root: files written in it land in the upper layer.
-    let (upper, work, merged) =
-        (tmp.path().join("upper"), tmp.path().join("work"), tmp.path().join("merged"));
-    for d in [&upper, &work, &merged] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    let opts =
-        format!("lowerdir={},upperdir={},workdir={}", lower.display(), upper.display(), work.display());
-    let mounted =
-        Command::new("mount").args(["-t", "overlay", "overlay", "-o", &opts]).arg(&merged).status().unwrap();
-    assert!(mounted.success(), "overlay mount");
-    let mut guard = Guard {
-        child: None,
-        daemons: Vec::new(),
-        cleanup: vec![vec!["umount".into(), "-l".into(), merged.display().to_string()]],
-    };
-    let runc_id = format!("{tag}-runc");
-    guard.cleanup.push(vec!["runc".into(), "delete".into(), "--force".into(), runc_id.clone()]);
-    let script = "cat /etc/shadow >/dev/null; echo x > /etc/palisade-test; echo y > /usr/bin/palisade-test; \
-                  cp /bin/busybox /tmp/dropped && /tmp/dropped echo drift; nc -w 1 127.0.0.1 4444 </dev/null; \
-                  cat /var/run/secrets/kubernetes.io/serviceaccount/token >/dev/null; true";
-    let bundle = tmp.path().join("bundle");
-    write_bundle(&bundle, &merged, script);
-    let quiet_id = format!("{tag}-quiet");
-    guard.cleanup.push(vec!["runc".into(), "delete".into(), "--force".into(), quiet_id.clone()]);
-    let quiet_root = tmp.path().join("quiet-root");
-    make_rootfs(&quiet_root);
-    let quiet_bundle = tmp.path().join("quiet");
-    write_bundle(&quiet_bundle, &quiet_root, "sleep 1");
-
-    // the agent, with the Falco rulesets when the corpus is present
-    let events = tmp.path().join("events.jsonl");
-    let alerts = tmp.path().join("alerts.jsonl");
-    let ctr_state = tmp.path().join("containerd");
-    let rules = falco_rules(tmp.path());
-    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"));
-    agent
-        .args(["runtime", "agent", "--source", "ebpf", "--metrics-addr", "127.0.0.1:0", "--record"])
-        .arg(&events)
-        .arg("--runtime-root")
-        .arg(ctr_state.join("state"));
-    for r in &rules {
-        agent.arg("--rules").arg(r);
-    }
-    if !rules.is_empty() {
-        agent.arg("--palisade-rules").arg("--output").arg(format!("file:{}", alerts.display()));
-    }
-    let mut agent = agent.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-    let lines = stderr_lines(&mut agent);
-    guard.child = Some(agent);
-    let mut log = Vec::new();
-    let metrics_line = wait_for(&lines, "metrics on http://", &mut log);
-    let started = wait_for(&lines, "runtime sensor started", &mut log);
-    assert!(started.is_some(), "agent did not start:\n{}", log.join("\n"));
-    let addr =
-        metrics_line.unwrap().split("http://").nth(1).unwrap().trim_end_matches("/metrics").to_string();
-    assert!(started.unwrap().contains("source ebpf"));
-
-    // a host process: read a file only this test knows
-    let marker = tmp.path().join(format!("{tag}-host-marker"));
-    std::fs::write(&marker, "x").unwrap();
-    let host = Command::new("cat").arg(&marker).output().unwrap();
-    assert!(host.status.success());
-
-    let run = |id: &str, bundle: &Path| {
-        let out = Command::new("runc").args(["run", id]).current_dir(bundle).output().unwrap();
-        assert!(out.status.success(), "runc run {id}: {}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    };
-    let out = run(&runc_id, &bundle);
-    assert!(out.contains("applet not found") || out.is_empty() || out.contains("drift"), "{out}");
-    run(&quiet_id, &quiet_bundle);
-
-    // containerd, when installed: the same shell, attributed through containerd's task directory
-    let ctr_id = format!("{tag}-ctr");
-    let ctr_ran =
-        which("containerd") && which("ctr") && run_containerd(&ctr_state, &lower, &ctr_id, &mut guard);
-
-    // health and metrics while running
-    let health = http_get(&addr, "/healthz");
-    assert!(health.starts_with("HTTP/1.1 200") && health.ends_with("ok\n"), "{health}");
-    std::thread::sleep(Duration::from_millis(1500));
-    let metrics = http_get(&addr, "/metrics");
-    for name in [
-        "palisade_runtime_events_total{type=\"execve\"}",
-        "palisade_runtime_drops_total{source=\"kernel\"}",
-        "palisade_runtime_queue_depth",
-    ] {
-        assert!(metrics.contains(name), "{name} missing from:\n{metrics}");
-    }
-
-    // SIGTERM: clean exit, programs detached
-    let agent = guard.child.as_mut().unwrap();
-    sigterm(agent);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = agent.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "agent did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    guard.child = None;
-    while let Ok(l) = lines.recv_timeout(Duration::from_millis(200)) {
-        log.push(l);
-    }
-    assert!(status.success(), "agent exit {status}:\n{}", log.join("\n"));
-    assert!(log.iter().any(|l| l.contains("runtime sensor stopped")), "{}", log.join("\n"));
-    let progs = Command::new("bpftool").args(["prog", "show"]).output();
-    if let Ok(p) = progs {
-        let text = String::from_utf8_lossy(&p.stdout);
-        // other agents may run on a shared machine: ours were the ones with the recorded pid's maps; at
-        // least check that the sensor's exec program does not outlive every agent
-        if !Command::new("pgrep").args(["-f", "palisade runtime"]).output().is_ok_and(|o| o.status.success())
-        {
-            assert!(!text.contains("name on_exec"), "eBPF programs still attached after SIGTERM");
-        }
-    }
-
-    // what was recorded
-    let text = std::fs::read_to_string(&events).unwrap();
-    let mut ours: Vec<Value> = Vec::new();
-    let mut host_seen = None;
-    for line in text.lines() {
-        let e: Value =
-            serde_json::from_str(line).unwrap_or_else(|err| panic!("bad event line {line}: {err}"));
-        if line.contains(&tag) && e.pointer("/kind/path").and_then(Value::as_str) == marker.to_str() {
-            host_seen = Some(e.clone());
-        }
-        if container_id(&e).is_some_and(|id| id.starts_with(&tag)) {
-            ours.push(e);
-        }
-    }
-    let host_seen = host_seen.expect("the host process's open of the marker file was not recorded");
-    assert_eq!(host_seen["container"], Value::Null, "host process attributed to a container: {host_seen}");
-    assert_eq!(host_seen["process"]["comm"], "cat");
-
-    let find = |id: &str, what: &str, pred: &dyn Fn(&Value) -> bool| {
-        ours.iter().find(|e| container_id(e) == Some(id) && pred(e)).cloned().unwrap_or_else(|| {
-            let seen: Vec<String> = ours
-                .iter()
-                .filter(|e| container_id(e) == Some(id))
-                .map(|e| format!("{} {} {}", e["kind"], e["process"]["comm"], e["result"]))
-                .collect();
-            let diag: Vec<String> = text
-                .lines()
-                .filter(|l| {
-                    l.contains("palisade-test") || l.contains("pal-quiet") || l.contains("runc:[2:INIT]")
-                })
-                .take(6)
-                .map(|l| l.chars().take(500).collect())
-                .collect();
-            panic!(
-                "{what} in {id} not recorded; events naming the scenario:\n{}\nits events:\n{}\nagent:\n{}",
-                diag.join("\n"),
-                seen.join("\n"),
-                log.join("\n")
-            )
-        })
-    };
-    let kind = |e: &Value| e["kind"]["type"].as_str().unwrap_or_default().to_string();
-    let path = |e: &Value| e["kind"]["path"].as_str().unwrap_or_default().to_string();
-    let write = |e: &Value| e["kind"]["flags"].as_u64().unwrap_or(0) & 3 != 0;
-
-    let shell = find(&runc_id, "shell exec", &|e| kind(e) == "execve" && e["process"]["comm"] == "sh");
-    assert_eq!(shell["container"]["runtime"], "runc");
-    assert_eq!(shell["process"]["args"][0], "sh");
-    assert!(shell["ancestors"].as_array().is_some_and(|a| !a.is_empty()), "{shell}");
-    find(&runc_id, "read of /etc/shadow", &|e| {
-        kind(e) == "open" && path(e) == "/etc/shadow" && !write(e) && e["result"].as_i64() >= Some(0)
-    });
-    find(&runc_id, "write below /etc", &|e| kind(e) == "open" && path(e) == "/etc/palisade-test" && write(e));
-    find(&runc_id, "write below /usr/bin", &|e| {
-        kind(e) == "open" && path(e) == "/usr/bin/palisade-test" && write(e)
-    });
-    let drift = find(&runc_id, "exec of the copied binary", &|e| {
-        kind(e) == "execve" && e["process"]["exe"] == "/tmp/dropped"
-    });
-    assert_eq!(drift["process"]["exe_from_upper_layer"], true, "{drift}");
-    assert_eq!(
-        shell["process"]["exe_from_upper_layer"], false,
-        "busybox from the image is not drift: {shell}"
-    );
-    let nc = find(&runc_id, "nc connect", &|e| kind(e) == "connect");
-    assert_eq!(
-        (nc["kind"]["remote_addr"].as_str(), nc["kind"]["remote_port"].as_u64()),
-        (Some("127.0.0.1"), Some(4444))
-    );
-    assert_eq!(nc["kind"]["protocol"], "tcp");
-    find(&runc_id, "read of the service-account token", &|e| {
-        kind(e) == "open" && path(e) == "/var/run/secrets/kubernetes.io/serviceaccount/token"
-    });
-    find(&quiet_id, "quiet container's shell", &|e| kind(e) == "execve");
+fn rules_check_reports_every_error_with_file_line_and_rule() {
+    let broken = fixtures().join("broken_rules.yaml");
+    let out = palisade()
+        .args(["runtime", "rules", "check"])
+        .arg(&broken)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        !ours.iter().any(|e| container_id(e) == Some(quiet_id.as_str())
-            && kind(e) == "open"
-            && path(e) == "/etc/shadow"),
-        "events of one container attributed to another"
+        text.contains("broken_rules.yaml:1: rule 'Unknown field'")
+            && text.contains("nonexistent field proc.nosuchfield"),
+        "{text}"
     );
-    if ctr_ran {
-        let e = find(&ctr_id, "containerd container's read of /etc/shadow", &|e| {
-            kind(e) == "open" && path(e) == "/etc/shadow"
-        });
-        assert_eq!(e["container"]["runtime"], "containerd");
-    } else {
-        eprintln!("containerd part skipped: containerd/ctr not installed or did not start");
-    }
-    eprintln!("{} events recorded, {} from the test's containers", text.lines().count(), ours.len());
+    assert!(
+        text.contains("broken_rules.yaml:7: rule 'Bad priority': Invalid priority level: LOUD"),
+        "{text}"
+    );
+    assert!(text.contains("2 errors"), "{text}");
+}
 
-    if rules.is_empty() {
-        eprintln!("alert part skipped: no Falco rules corpus at {FALCO_RULES}");
+#[test]
+fn rules_check_lists_rules_and_json_describes_them() {
+    let demo = fixtures().join("demo_rules.yaml");
+    let out = palisade()
+        .args(["runtime", "rules", "check", "--strict", "--palisade-rules"])
+        .arg(&demo)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Warning       enabled  Demo shell in container  [execve,execveat]"), "{text}");
+    assert!(text.contains("4 rules (4 enabled)"), "{text}");
+    let out = palisade()
+        .args(["runtime", "rules", "check", "--format", "json"])
+        .arg(&demo)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        doc["rules"][0]["details"]["condition_compiled"],
+        "((evt.type in (execve, execveat) and container.id != host and proc.name in (sh, bash, zsh) and proc.tty != 0) and not (proc.pname = kubelet and proc.cmdline startswith \"sh -c /healthz\"))"
+    );
+    assert_eq!(doc["errors"].as_array().map(Vec::len), Some(0));
+}
+
+#[test]
+fn replay_prints_falco_json_alerts_and_sets_the_exit_code() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let file = dir.path().join("alerts.jsonl");
+    let metrics = dir.path().join("metrics.txt");
+    let out = palisade()
+        .args(["runtime", "replay", "--palisade-rules", "--exit-code", "3", "--rules"])
+        .arg(fixtures().join("demo_rules.yaml"))
+        .arg("--events")
+        .arg(fixtures().join("events.jsonl"))
+        .arg("--output-file")
+        .arg(&file)
+        .arg("--metrics-file")
+        .arg(&metrics)
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("events.jsonl:4: not an event"), "{stderr}");
+    assert!(stderr.contains("5 events, 3 alerts, 1 unreadable lines"), "{stderr}");
+    let alerts: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let rules: Vec<&str> = alerts.iter().filter_map(|a| a["rule"].as_str()).collect();
+    assert_eq!(
+        rules,
+        [
+            "Demo shell in container",
+            "Read Kubernetes service account token",
+            "Unexpected outbound connection from container"
+        ]
+    );
+    let shell = &alerts[0];
+    assert_eq!(shell["priority"], "Warning");
+    assert_eq!(shell["output_fields"]["container.id"], "4f2c1e9a7b3d");
+    assert_eq!(shell["output_fields"]["k8s.pod.name"], "web-0");
+    assert_eq!(shell["source"], "syscall");
+    assert!(shell["output"].as_str().is_some_and(|o| o.ends_with("Shell in container (user=root process=bash parent=containerd-shim container=4f2c1e9a7b3d image=docker.io/library/debian)")), "{shell}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap_or_default().lines().count(), 3);
+    let m = std::fs::read_to_string(&metrics).unwrap_or_default();
+    assert!(
+        m.contains(r#"palisade_runtime_alerts_total{rule="Demo shell in container",priority="Warning"} 1"#),
+        "{m}"
+    );
+    assert!(m.contains("palisade_runtime_events_total 5"), "{m}");
+    // Without --exit-code alerts do not fail the run; --min-priority filters.
+    let quiet = palisade()
+        .args(["runtime", "replay", "--palisade-rules", "--min-priority", "warning", "--rules"])
+        .arg(fixtures().join("demo_rules.yaml"))
+        .arg("--events")
+        .arg(fixtures().join("events.jsonl"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(quiet.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&quiet.stdout).lines().count(), 2);
+}
+
+#[test]
+fn replay_against_the_official_rules() {
+    let tarball = Path::new("/work/shared/data/runtime/falco-rules.tar.gz");
+    if !tarball.exists() {
+        println!("SKIP: {} is absent", tarball.display());
         return;
     }
-    let alerts: Vec<Value> = std::fs::read_to_string(&alerts)
-        .unwrap_or_default()
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let f = std::fs::File::open(tarball).unwrap_or_else(|e| panic!("{e}"));
+    tar::Archive::new(flate2::read::GzDecoder::new(f)).unpack(dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let stable = dir.path().join("falco-rules/rules/falco_rules.yaml");
+    let out = palisade()
+        .args(["runtime", "replay", "--rules"])
+        .arg(&stable)
+        .arg("--events")
+        .arg(fixtures().join("events.jsonl"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(r#""rule":"Terminal shell in container""#), "{text}");
+}
+
+#[test]
+fn a_policy_bundle_carries_runtime_rules_that_override_palisade_lists() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let bundle = dir.path().join("policies");
+    std::fs::create_dir_all(bundle.join("runtime")).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        bundle.join("palisade-policy.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: PolicyBundle\nmetadata:\n  name: site\n  version: 1.0.0\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // The site allows port 4444, and adds its own rule.
+    std::fs::write(
+        bundle.join("runtime/site_rules.yaml"),
+        "- list: palisade_allowed_outbound_ports\n  items: [53, 80, 443, 4444]\n\n- rule: Site cat in container\n  desc: cat ran\n  condition: evt.type in (open, openat, openat2) and container.id != host and proc.name = cat\n  output: cat opened %fd.name\n  priority: INFO\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    // Data files of the bundle are not rules.
+    std::fs::write(bundle.join("values.yaml"), "replicas: 3\n").unwrap_or_else(|e| panic!("{e}"));
+    let out = palisade()
+        .args(["runtime", "replay", "--palisade-rules", "--bundle"])
+        .arg(&bundle)
+        .arg("--events")
+        .arg(fixtures().join("events.jsonl"))
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let rules: Vec<String> = String::from_utf8_lossy(&out.stdout)
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad alert line {l}: {e}")))
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|a| a["rule"].as_str().map(str::to_string))
         .collect();
-    // Falco's container.id is the id's first 12 characters
-    let short = |id: &str| id.chars().take(12).collect::<String>();
-    let of = |a: &Value, id: &str| a["output_fields"]["container.id"].as_str() == Some(short(id).as_str());
-    let alert_in = |id: &str, rule: &str| alerts.iter().any(|a| a["rule"] == rule && of(a, id));
-    let fired = |id: &str| -> Vec<String> {
-        alerts
-            .iter()
-            .filter(|a| of(a, id))
-            .map(|a| a["rule"].as_str().unwrap_or_default().to_string())
-            .collect()
-    };
-    // stable and Palisade rules (sandbox rules are audit rules: they fire on any container start)
-    let stable = |a: &Value| {
-        a["tags"].as_array().is_some_and(|t| t.iter().any(|t| t == "maturity_stable" || t == "palisade"))
-    };
-    for rule in [
-        "Read sensitive file untrusted",
-        "Write below etc",
-        "Write below binary dir",
-        "Drop and execute new binary in container",
-        "Read Kubernetes service account token",
-    ] {
-        assert!(
-            alert_in(&runc_id, rule),
-            "no '{rule}' alert for {runc_id}; its alerts: {:?}; {} alerts in all, e.g. {:?}",
-            fired(&runc_id),
-            alerts.len(),
-            alerts.first()
-        );
-    }
-    let quiet: Vec<&Value> = alerts.iter().filter(|a| of(a, &quiet_id) && stable(a)).collect();
-    assert!(quiet.is_empty(), "the quiet container raised {quiet:?}");
-    if ctr_ran {
-        assert!(alert_in(&ctr_id, "Read sensitive file untrusted"), "containerd: {:?}", fired(&ctr_id));
-    }
-    eprintln!("{} alerts; {}: {:?}", alerts.len(), runc_id, fired(&runc_id));
+    assert_eq!(rules, ["Read Kubernetes service account token", "Site cat in container"], "{stderr}");
 }
 
-const FALCO_RULES: &str = "/work/shared/data/runtime/falco-rules.tar.gz";
-
-/// The stable, incubating and sandbox rulesets of the Falco rules corpus, unpacked under `dir` (the corpus
-/// is read where it is, never copied into the repository). Empty when the corpus is absent.
-fn falco_rules(dir: &Path) -> Vec<PathBuf> {
-    let corpus = std::env::var("PALISADE_FALCO_RULES").unwrap_or_else(|_| FALCO_RULES.to_string());
-    if !Path::new(&corpus).is_file() {
-        return Vec::new();
-    }
-    let out = dir.join("falco-rules");
-    std::fs::create_dir_all(&out).unwrap();
-    let ok =
-        Command::new("tar").arg("-xzf").arg(&corpus).arg("-C").arg(&out).status().is_ok_and(|s| s.success());
-    if !ok {
-        return Vec::new();
-    }
-    ["falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml"]
-        .iter()
-        .map(|f| out.join("falco-rules/rules").join(f))
-        .filter(|p| p.is_file())
-        .collect()
-}
-
-/// Start containerd under `state` and run `cat /etc/shadow` in container `id` on `rootfs`. `false` when
-/// containerd is not usable here (the caller reports a skip).
-fn run_containerd(state: &Path, rootfs: &Path, id: &str, guard: &mut Guard) -> bool {
-    let sock = state.join("containerd.sock");
-    std::fs::create_dir_all(state).unwrap();
-    let daemon = Command::new("containerd")
-        .arg("--root")
-        .arg(state.join("root"))
-        .arg("--state")
-        .arg(state.join("state"))
-        .arg("--address")
-        .arg(&sock)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let Ok(daemon) = daemon else { return false };
-    guard.daemons.push(daemon);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !sock.exists() {
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let ctr = |args: &[&str]| {
-        Command::new("ctr")
-            .arg("--address")
-            .arg(&sock)
-            .args(["-n", "palisade-test"])
-            .args(args)
-            .output()
-            .unwrap()
-    };
-    let out = ctr(&[
-        "run",
-        "--rm",
-        "--env",
-        "PATH=/bin",
-        "--rootfs",
-        rootfs.to_str().unwrap(),
-        id,
-        "/bin/sh",
-        "-c",
-        "cat /etc/shadow >/dev/null",
-    ]);
-    if !out.status.success() {
-        eprintln!("ctr run failed: {} (rootfs {})", String::from_utf8_lossy(&out.stderr), rootfs.display());
-        return false;
-    }
-    true
+#[test]
+fn a_rules_directory_loads_its_files_in_name_order() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    std::fs::copy(fixtures().join("demo_rules.yaml"), dir.path().join("10-demo.yaml"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(
+        dir.path().join("20-local.yaml"),
+        "- rule: Demo shell in container\n  enabled: false\n  override:\n    enabled: replace\n",
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(dir.path().join("notes.txt"), "not rules").unwrap_or_else(|e| panic!("{e}"));
+    let out = palisade()
+        .args(["runtime", "rules", "check"])
+        .arg(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("disabled Demo shell in container"), "{text}");
 }

@@ -472,9 +472,9 @@ text = open(sys.argv[1]).read()
 assert "-----BEGIN ENCRYPTED SIGSTORE PRIVATE KEY-----" in text
 body = "".join(l for l in text.splitlines() if not l.startswith("-----"))
 doc = json.loads(base64.b64decode(body))
-assert doc["kdf"]["name"] == "scrypt" and doc["kdf"]["params"] == {"N": 32768, "r": 8, "p": 1}
+assert doc["kdf"]["name"] == "scrypt" and doc["kdf"]["params"] == {"N": 65536, "r": 8, "p": 1}
 assert doc["cipher"]["name"] == "nacl/secretbox"
-k = hashlib.scrypt(sys.argv[2].encode(), salt=base64.b64decode(doc["kdf"]["salt"]), n=32768, r=8, p=1, dklen=32, maxmem=64 << 20)
+k = hashlib.scrypt(sys.argv[2].encode(), salt=base64.b64decode(doc["kdf"]["salt"]), n=65536, r=8, p=1, dklen=32, maxmem=128 << 20)
 der = nacl.secret.SecretBox(k).decrypt(base64.b64decode(doc["ciphertext"]), base64.b64decode(doc["cipher"]["nonce"]))
 key = serialization.load_der_private_key(der, password=None)
 sys.stdout.write(key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode())
@@ -572,4 +572,88 @@ fn gate_requires_signature_and_fresh_attestation() {
         bundle.to_str().expect("utf8"),
     ]);
     assert_eq!(code, 0, "{err}");
+}
+
+/// A Kyverno `verifyImages` rule (key attestor, a vuln attestation with a condition, verifyDigest) checked by
+/// `palisade policy eval` on Pods: signed passes, unsigned, tag-only and failing conditions are denied.
+#[test]
+fn kyverno_verify_images_rule_on_pods() {
+    let Some(env) = Env::new() else { return };
+    let key = env.key("ci", "key");
+    let pem = std::fs::read_to_string(env.path("ci.pub")).expect("pub");
+    let indented: String = pem.lines().map(|l| format!("{:22}{l}\n", "")).collect();
+    let bundle = env.path("kyverno");
+    std::fs::create_dir_all(&bundle).expect("mkdir");
+    std::fs::write(
+        bundle.join("verify.yaml"),
+        format!(
+            "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: {{name: check-images}}\nspec:\n  validationFailureAction: Enforce\n  rules:\n    - name: signed-and-scanned\n      match: {{any: [{{resources: {{kinds: [Pod]}}}}]}}\n      verifyImages:\n        - imageReferences: [\"127.0.0.1:{port}/k*\"]\n          attestors:\n            - entries:\n                - keys:\n                    publicKeys: |-\n{indented}          attestations:\n            - type: https://cosign.sigstore.dev/attestation/vuln/v1\n              conditions:\n                - all:\n                    - key: \"{{{{ scanner.result.count }}}}\"\n                      operator: LessThan\n                      value: 5\n",
+            port = env.reg.port
+        ),
+    )
+    .expect("policy");
+    let pod = |name: &str, image: &str| {
+        let p = env.path(&format!("{name}.yaml"));
+        std::fs::write(&p, format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: {name}}}\nspec:\n  containers:\n    - name: c\n      image: {image}\n")).expect("pod");
+        p
+    };
+    let eval = |file: &Path| {
+        let (code, out, err) = env.palisade(&[
+            "policy",
+            "eval",
+            "--bundle",
+            bundle.to_str().expect("utf8"),
+            file.to_str().expect("utf8"),
+            "--format",
+            "json",
+        ]);
+        (code, format!("{out}{err}"))
+    };
+    let good = env.push_image("kgood:v1", "kyverno good");
+    let pinned = format!("{}@{good}", env.image("kgood"));
+    assert_eq!(env.run("sign", &pinned, &["--key", &key]).0, 0);
+    let few = env.path("few.json");
+    std::fs::write(&few, r#"{"scanner":{"result":{"count":1}}}"#).expect("w");
+    let many = env.path("many.json");
+    std::fs::write(&many, r#"{"scanner":{"result":{"count":9}}}"#).expect("w");
+    assert_eq!(
+        env.run(
+            "attest",
+            &pinned,
+            &["--key", &key, "--type", "vuln", "--predicate", few.to_str().expect("u")]
+        )
+        .0,
+        0
+    );
+    let (code, out) = eval(&pod("good", &pinned));
+    assert_eq!(code, 0, "{out}");
+
+    // Unsigned.
+    let bad = env.push_image("kbad:v1", "kyverno unsigned");
+    let (code, out) = eval(&pod("unsigned", &format!("{}@{bad}", env.image("kbad"))));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("no signature found"), "{out}");
+    // By tag: verifyDigest (the default) refuses it before any registry call.
+    let (code, out) = eval(&pod("tagged", &env.image("kgood:v1")));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("not given by digest"), "{out}");
+    // Signed, but the attested scan found too much: the condition fails.
+    let cond = env.push_image("kcond:v1", "kyverno condition");
+    let cpinned = format!("{}@{cond}", env.image("kcond"));
+    assert_eq!(env.run("sign", &cpinned, &["--key", &key]).0, 0);
+    assert_eq!(
+        env.run(
+            "attest",
+            &cpinned,
+            &["--key", &key, "--type", "vuln", "--predicate", many.to_str().expect("u")]
+        )
+        .0,
+        0
+    );
+    let (code, out) = eval(&pod("cond", &cpinned));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("attestation https://cosign.sigstore.dev/attestation/vuln/v1"), "{out}");
+    // Images outside imageReferences are not checked.
+    let (code, out) = eval(&pod("other", "docker.io/library/alpine:3.19"));
+    assert_eq!(code, 0, "{out}");
 }

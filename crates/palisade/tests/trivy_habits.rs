@@ -213,7 +213,7 @@ fn trivy_commands_palisade_lacks_get_a_tip_and_unknown_words_a_suggestion() {
     let d = tempfile::tempdir().unwrap();
     let out = run(&["k8s", "cluster"], d.path(), &[]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(err(&out).contains("palisade scan config"), "{}", err(&out));
+    assert!(err(&out).contains("palisade scan cluster --from"), "{}", err(&out));
     let out = run(&["scna", "fs", "."], d.path(), &[]);
     assert_eq!(out.status.code(), Some(2));
     assert!(err(&out).contains("scan"), "{}", err(&out));

@@ -136,3 +136,19 @@ fn failed_scans_are_not_retried_at_once() {
     }
     assert_eq!(scans.load(Ordering::SeqCst), 1);
 }
+
+#[test]
+fn cached_decisions_expire_so_a_new_signature_counts() {
+    let cache = DecisionCache::default();
+    let t0 = Instant::now();
+    let calls = AtomicUsize::new(0);
+    let eval = || {
+        calls.fetch_add(1, Ordering::SeqCst);
+        Vec::new()
+    };
+    assert!(!cache.get_or_insert_at("sha256:aa", "shop", t0, eval).1);
+    assert!(cache.get_or_insert_at("sha256:aa", "shop", t0 + Duration::from_secs(10), eval).1);
+    assert!(!cache.get_or_insert_at("sha256:aa", "other", t0, eval).1, "per namespace");
+    assert!(!cache.get_or_insert_at("sha256:aa", "shop", t0 + DecisionCache::TTL, eval).1, "expired");
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+}

@@ -82,6 +82,17 @@ impl PolicyRule {
     }
 }
 
+/// Created by a controller (a ReplicaSet's Pod, a Deployment's ReplicaSet): listed under the controller.
+/// Static Pods are owned by their Node and are listed themselves.
+pub fn controller_owned(o: &palisade_checks::k8s::Object) -> bool {
+    o.metadata()
+        .and_then(|m| m.get("ownerReferences"))
+        .map(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .any(|r| r.get("kind").and_then(Node::as_str).is_some_and(|k| k != "Node"))
+}
+
 /// Where an object was read: `FILE:LINE`.
 pub fn place(o: &DumpObject) -> String {
     format!("{}:{}", o.file, o.object.root.line)
@@ -261,11 +272,7 @@ impl Rbac {
                 "Namespace" => r.namespaces.push((o.name.clone(), labels_of(&o.root))),
                 _ => {
                     if let Some(pod) = o.pod() {
-                        let owned = o
-                            .metadata()
-                            .and_then(|m| m.get("ownerReferences"))
-                            .is_some_and(|x| !x.as_seq().is_empty());
-                        if owned && matches!(o.kind.as_str(), "Pod" | "ReplicaSet" | "Job") {
+                        if controller_owned(o) && matches!(o.kind.as_str(), "Pod" | "ReplicaSet" | "Job") {
                             continue; // the controller's object is listed instead
                         }
                         let sa = pod

@@ -72,6 +72,12 @@ pub enum Operand {
         sep: String,
         items: Vec<JoinItem>,
     },
+    /// `getopt(field, "optstring")[opt]`: the value of option `opt` in the field's command line.
+    GetOpt {
+        field: Box<Operand>,
+        optstring: String,
+        opt: Option<String>,
+    },
 }
 
 /// An element of `join(…)`'s list.
@@ -134,6 +140,13 @@ impl fmt::Display for Operand {
                     }
                 }
                 f.write_str("))")
+            }
+            Operand::GetOpt { field, optstring, opt } => {
+                write!(f, "getopt({field}, \"{}\")", optstring.replace('\\', "\\\\").replace('"', "\\\""))?;
+                match opt {
+                    Some(o) => write!(f, "[{o}]"),
+                    None => Ok(()),
+                }
             }
         }
     }
@@ -217,6 +230,7 @@ impl Operand {
                     }
                 }
             }
+            Operand::GetOpt { field, .. } => field.fields(out),
         }
     }
 }

@@ -6,6 +6,7 @@ use super::ast::{Expr, JoinItem, Operand, Quant, Rhs};
 use super::fields::{self, ArgKind, Ctx, FieldDef, FieldType, Val};
 use super::glob::glob_match;
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 
@@ -16,6 +17,15 @@ pub struct Scope<'a> {
     pub lists: HashMap<&'a str, &'a [String]>,
     /// Extra fields (tests add mock fields here).
     pub extra_fields: &'a [FieldDef],
+    /// Cache slot of each (field, argument) compiled so far (see [`Ctx::cache`]).
+    pub slots: RefCell<HashMap<(String, Option<String>), usize>>,
+}
+
+impl Scope<'_> {
+    /// How many cache slots the compiled conditions use.
+    pub fn slot_count(&self) -> usize {
+        self.slots.borrow().len()
+    }
 }
 
 /// A compile error or warning message.
@@ -131,13 +141,14 @@ impl Op {
 /// A value source: a field, a transformer or `join`.
 #[derive(Debug)]
 enum Source {
-    Field { def: FieldDef, arg: Option<String> },
+    Field { def: FieldDef, arg: Option<String>, slot: usize },
     Lower(Box<Source>),
     Upper(Box<Source>),
     B64(Box<Source>),
     Basename(Box<Source>),
     Len(Box<Source>),
     Join { sep: String, items: Vec<JoinPart> },
+    GetOpt { inner: Box<Source>, optstring: String, opt: Option<String> },
 }
 
 #[derive(Debug)]
@@ -209,7 +220,12 @@ fn resolve_field(name: &str, arg: Option<&str>, scope: &Scope<'_>) -> Result<Sou
         }
         _ => {}
     }
-    Ok(Source::Field { def, arg })
+    let slot = {
+        let mut slots = scope.slots.borrow_mut();
+        let next = slots.len();
+        *slots.entry((def.name.to_string(), arg.clone())).or_insert(next)
+    };
+    Ok(Source::Field { def, arg, slot })
 }
 
 fn compile_operand(o: &Operand, scope: &Scope<'_>, allow_val: bool) -> Result<Source, Message> {
@@ -257,7 +273,57 @@ fn compile_operand(o: &Operand, scope: &Scope<'_>, allow_val: bool) -> Result<So
             }
             Ok(Source::Join { sep: sep.clone(), items: parts })
         }
+        Operand::GetOpt { field, optstring, opt } => {
+            let inner = compile_operand(field, scope, false)?;
+            if source_type(&inner) != FieldType::Str {
+                return Err(format!("transformer 'getopt' needs a string field, not {field}"));
+            }
+            let Some(opt) = opt else {
+                return Err(format!(
+                    "'getopt({field}, \"{optstring}\")' needs the option to extract, as in [o]"
+                ));
+            };
+            Ok(Source::GetOpt {
+                inner: Box::new(inner),
+                optstring: optstring.clone(),
+                opt: Some(opt.clone()),
+            })
+        }
     }
+}
+
+/// The value of option `opt` in a command line parsed with getopt(3)'s `optstring` (`""` for a flag that
+/// takes no value), `None` when the option is not given.
+fn getopt_value(cmdline: &str, optstring: &str, opt: &str) -> Option<String> {
+    let takes_value =
+        |c: char| optstring.find(c).is_some_and(|i| optstring[i + c.len_utf8()..].starts_with(':'));
+    let mut args = cmdline.split_whitespace();
+    while let Some(a) = args.next() {
+        if a == "--" {
+            break;
+        }
+        let Some(flags) = a.strip_prefix('-').filter(|f| !f.is_empty() && !f.starts_with('-')) else {
+            continue;
+        };
+        for (i, c) in flags.char_indices() {
+            if !optstring.contains(c) {
+                continue;
+            }
+            let value = if takes_value(c) {
+                let rest = &flags[i + c.len_utf8()..];
+                if rest.is_empty() { args.next().unwrap_or("").to_string() } else { rest.to_string() }
+            } else {
+                String::new()
+            };
+            if opt.starts_with(c) && opt.len() == c.len_utf8() {
+                return Some(value);
+            }
+            if takes_value(c) {
+                break;
+            }
+        }
+    }
+    None
 }
 
 /// Integer as libsinsp parses it for numeric fields: decimal or `0x` hex, no fraction.
@@ -303,7 +369,7 @@ fn in_net(addr: IpAddr, net: IpAddr, bits: u8) -> bool {
 }
 
 fn parse_hex(v: &str) -> Option<Vec<u8>> {
-    if v.is_empty() || v.len() % 2 != 0 || !v.bytes().all(|c| c.is_ascii_hexdigit()) {
+    if v.is_empty() || !v.len().is_multiple_of(2) || !v.bytes().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
     (0..v.len()).step_by(2).map(|i| u8::from_str_radix(v.get(i..i + 2)?, 16).ok()).collect()
@@ -427,7 +493,7 @@ fn extract<'a>(src: &Source, ctx: &Ctx<'a>) -> Option<Val<'a>> {
         }
     }
     match src {
-        Source::Field { def, arg } => (def.extract)(ctx, arg.as_deref()),
+        Source::Field { def, arg, .. } => (def.extract)(ctx, arg.as_deref()),
         Source::Lower(s) => text(extract(s, ctx)?, str::to_lowercase),
         Source::Upper(s) => text(extract(s, ctx)?, str::to_uppercase),
         Source::B64(s) => text(extract(s, ctx)?, |t| {
@@ -453,6 +519,21 @@ fn extract<'a>(src: &Source, ctx: &Ctx<'a>) -> Option<Val<'a>> {
             }
             Some(Val::Str(Cow::Owned(parts.join(sep))))
         }
+        Source::GetOpt { inner, optstring, opt } => {
+            let v = extract(inner, ctx)?.render();
+            getopt_value(&v, optstring, opt.as_deref()?).map(|s| Val::Str(Cow::Owned(s)))
+        }
+    }
+}
+
+/// Run `f` on a source's value, reading a field through the context's per-event cache when there is one.
+fn with_value<R>(src: &Source, ctx: &Ctx<'_>, f: impl FnOnce(Option<&Val<'_>>) -> R) -> R {
+    match src {
+        Source::Field { def, arg, slot } => match ctx.cache.and_then(|c| c.get(*slot)) {
+            Some(cell) => f(cell.get_or_init(|| (def.extract)(ctx, arg.as_deref())).as_ref()),
+            None => f((def.extract)(ctx, arg.as_deref()).as_ref()),
+        },
+        other => f(extract(other, ctx).as_ref()),
     }
 }
 
@@ -470,16 +551,18 @@ impl Filter {
 
 impl Check {
     fn eval(&self, ctx: &Ctx<'_>) -> bool {
-        let Some(lhs) = extract(&self.lhs, ctx) else {
-            return false;
-        };
-        if self.op == Op::Exists {
-            return true;
-        }
-        match lhs {
-            Val::List(items) => items.iter().any(|s| self.eval_one(&Val::Str(Cow::Borrowed(s)), ctx)),
-            v => self.eval_one(&v, ctx),
-        }
+        with_value(&self.lhs, ctx, |lhs| {
+            let Some(lhs) = lhs else {
+                return false;
+            };
+            if self.op == Op::Exists {
+                return true;
+            }
+            match lhs {
+                Val::List(items) => items.iter().any(|s| self.eval_one(&Val::Str(Cow::Borrowed(s)), ctx)),
+                v => self.eval_one(v, ctx),
+            }
+        })
     }
 
     fn eval_one(&self, lhs: &Val<'_>, ctx: &Ctx<'_>) -> bool {
@@ -665,6 +748,22 @@ fn is_type_only(e: &Expr) -> bool {
     }
 }
 
+/// A resolved field, for output templates.
+#[derive(Debug)]
+pub struct FieldSource(Source);
+
+impl FieldSource {
+    /// The value rendered as text, `None` when absent.
+    pub fn render(&self, ctx: &Ctx<'_>) -> Option<String> {
+        extract(&self.0, ctx).map(|v| v.render())
+    }
+}
+
+/// Resolve `name[arg]` against the field table.
+pub fn field_source(name: &str, arg: Option<&str>, scope: &Scope<'_>) -> Result<FieldSource, Message> {
+    resolve_field(name, arg, scope).map(FieldSource)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -687,6 +786,40 @@ mod tests {
     }
 
     #[test]
+    fn getopt_in_a_condition() {
+        let ev = crate::event::Event {
+            time_ns: 0,
+            kind: crate::event::EventKind::Execve,
+            result: Some(0),
+            process: crate::event::Process {
+                comm: "iptables".into(),
+                args: ["iptables", "-t", "nat", "-A", "X"].map(String::from).to_vec(),
+                ..Default::default()
+            },
+            ancestors: vec![],
+            container: None,
+        };
+        let scope = Scope::default();
+        let check = |c: &str| {
+            let e = expand(&parse(c).unwrap(), &scope).unwrap();
+            compile(&e, &scope, &mut Vec::new()).unwrap().eval(&Ctx::new(&ev, "h"))
+        };
+        assert!(check("getopt(proc.args, \"t:A:\")[t] = nat"));
+        assert!(!check("getopt(proc.args, \"t:A:\")[A] = nat"));
+        assert!(
+            compile(&parse("getopt(proc.pid, \"t:\")[t] = x").unwrap(), &scope, &mut Vec::new()).is_err()
+        );
+    }
+
+    #[test]
+    fn getopt_values() {
+        assert_eq!(getopt_value("-n -t nat -A X", "nt:A:", "t").as_deref(), Some("nat"));
+        assert_eq!(getopt_value("-ntnat", "nt:", "t").as_deref(), Some("nat"));
+        assert_eq!(getopt_value("-n", "nt:", "n").as_deref(), Some(""));
+        assert_eq!(getopt_value("-x", "nt:", "t"), None);
+    }
+
+    #[test]
     fn networks_and_numbers() {
         assert!(in_net("10.1.2.3".parse().unwrap(), "10.0.0.0".parse().unwrap(), 8));
         assert!(!in_net("11.1.2.3".parse().unwrap(), "10.0.0.0".parse().unwrap(), 8));
@@ -695,20 +828,4 @@ mod tests {
         assert!(pmatch("/etc/shadow", "/etc"));
         assert!(!pmatch("/etcx", "/etc"));
     }
-}
-
-/// A resolved field, for output templates.
-#[derive(Debug)]
-pub struct FieldSource(Source);
-
-impl FieldSource {
-    /// The value rendered as text, `None` when absent.
-    pub fn render(&self, ctx: &Ctx<'_>) -> Option<String> {
-        extract(&self.0, ctx).map(|v| v.render())
-    }
-}
-
-/// Resolve `name[arg]` against the field table.
-pub fn field_source(name: &str, arg: Option<&str>, scope: &Scope<'_>) -> Result<FieldSource, Message> {
-    resolve_field(name, arg, scope).map(FieldSource)
 }

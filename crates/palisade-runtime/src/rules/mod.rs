@@ -35,6 +35,18 @@ pub const PALISADE_RULES: &str = include_str!("../../rules/palisade_rules.yaml")
 pub const EXTRA_OUTPUT_FIELDS: &[&str] =
     &["container.id", "container.name", "container.image.repository", "k8s.ns.name", "k8s.pod.name"];
 
+/// Whether a file's text is a Falco rules file: a YAML list whose items are maps and at least one of them
+/// is a `rule`, `macro`, `list` or `required_*` item. Policy bundles carry runtime rules as such files.
+pub fn is_rules_file(text: &str) -> bool {
+    const KEYS: &[&str] = &["rule", "macro", "list", "required_engine_version", "required_plugin_versions"];
+    let docs = palisade_checks::yaml::load_all(text);
+    let Some(Ok(root)) = docs.first() else { return false };
+    let items = root.as_seq();
+    !items.is_empty()
+        && items.iter().all(|i| i.is_map())
+        && items.iter().any(|i| i.as_map().iter().any(|(k, _)| KEYS.contains(&k.name.as_str())))
+}
+
 /// Falco priorities, most severe first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Priority {
@@ -172,6 +184,8 @@ pub struct Ruleset {
     hostname: String,
     pub match_mode: MatchMode,
     extra: Vec<(&'static str, compile::FieldSource)>,
+    /// Field-cache slots the compiled conditions use.
+    slots: usize,
 }
 
 /// Options for loading (tests add mock fields).
@@ -181,12 +195,13 @@ pub struct LoadOptions<'a> {
 }
 
 impl Ruleset {
-    /// Load rules files in order (later files append to or override earlier ones).
+    /// Load rules files in order (later files append to or override earlier ones). A directory stands for
+    /// its `*.yaml`/`*.yml` files in name order, as in Falco's `rules_files` (e.g. `/etc/falco/rules.d`).
     pub fn load(paths: &[PathBuf]) -> Result<Ruleset, LoadErrors> {
         let mut sources = Vec::with_capacity(paths.len());
         let mut errors = Vec::new();
-        for p in paths {
-            match std::fs::read_to_string(p) {
+        for p in expand_dirs(paths, &mut errors) {
+            match std::fs::read_to_string(&p) {
                 Ok(t) => sources.push((p.display().to_string(), t)),
                 Err(e) => errors.push(LoadMessage::new(
                     &p.display().to_string(),
@@ -216,7 +231,7 @@ impl Ruleset {
         for (name, text) in sources {
             loader::collect(name, text, &mut c);
         }
-        let (rules, mut errors, mut warnings) = compile_all(&c, opts);
+        let (rules, mut errors, mut warnings, slots) = compile_all(&c, opts);
         errors.splice(0..0, c.errors);
         warnings.splice(0..0, c.warnings);
         if !errors.is_empty() {
@@ -231,6 +246,7 @@ impl Ruleset {
             broad: Vec::new(),
             hostname: local_hostname(),
             match_mode: MatchMode::All,
+            slots,
             extra: EXTRA_OUTPUT_FIELDS
                 .iter()
                 .filter_map(|f| compile::field_source(f, None, &Scope::default()).ok().map(|s| (*f, s)))
@@ -295,9 +311,15 @@ impl Ruleset {
 
     /// Evaluate one event: an alert per matching rule (or only the first, see [`MatchMode`]).
     pub fn evaluate(&self, event: &Event) -> Vec<Alert> {
-        let ctx = Ctx { event, hostname: &self.hostname };
+        let candidates = self.candidates(event.syscall());
+        if candidates.is_empty() {
+            return Vec::new();
+        }
+        let cache: Vec<std::cell::OnceCell<Option<fields::Val<'_>>>> =
+            (0..self.slots).map(|_| Default::default()).collect();
+        let ctx = Ctx { event, hostname: &self.hostname, cache: Some(&cache) };
         let mut alerts = Vec::new();
-        for i in self.candidates(event.syscall()) {
+        for i in candidates {
             let r = &self.rules[i];
             if r.filter.eval(&ctx) {
                 alerts.push(r.alert(&ctx, &self.extra));
@@ -339,8 +361,41 @@ impl Rule {
 
     /// Whether the rule's condition holds on an event (ignores `enabled`).
     pub fn matches(&self, event: &Event, hostname: &str) -> bool {
-        self.filter.eval(&Ctx { event, hostname })
+        self.filter.eval(&Ctx::new(event, hostname))
     }
+}
+
+/// Replace each directory by its YAML files, sorted by name (not recursive, hidden files skipped).
+pub fn expand_dirs(paths: &[PathBuf], errors: &mut Vec<LoadMessage>) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        match std::fs::read_dir(p) {
+            Ok(entries) => {
+                let mut files: Vec<PathBuf> = entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|f| {
+                        f.is_file()
+                            && f.extension().is_some_and(|x| x == "yaml" || x == "yml")
+                            && !f.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                    })
+                    .collect();
+                files.sort();
+                out.extend(files);
+            }
+            Err(e) => errors.push(LoadMessage::new(
+                &p.display().to_string(),
+                None,
+                "",
+                format!("cannot read rules directory: {e}"),
+            )),
+        }
+    }
+    out
 }
 
 fn local_hostname() -> String {
@@ -394,7 +449,7 @@ fn never_true(e: &ast::Expr) -> bool {
 fn compile_all(
     c: &loader::Collected,
     opts: &LoadOptions<'_>,
-) -> (Vec<Rule>, Vec<LoadMessage>, Vec<LoadMessage>) {
+) -> (Vec<Rule>, Vec<LoadMessage>, Vec<LoadMessage>, usize) {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     // Lists: items naming an earlier list are inlined.
@@ -425,6 +480,7 @@ fn compile_all(
         macros: macro_exprs.iter().map(|(n, e)| (*n, e)).collect(),
         lists: lists.iter().map(|(k, v)| (*k, v.as_slice())).collect(),
         extra_fields: opts.extra_fields,
+        slots: Default::default(),
     };
     // References, for the "not referred to" warnings.
     let mut refs = References::default();
@@ -539,7 +595,8 @@ fn compile_all(
             ));
         }
     }
-    (rules, errors, warnings)
+    let slots = scope.slot_count();
+    (rules, errors, warnings, slots)
 }
 
 /// Macro and list names a set of conditions refers to.

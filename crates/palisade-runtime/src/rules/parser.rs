@@ -432,6 +432,9 @@ impl<'a> Parser<'a> {
         if self.transformer_open(&["join"]).is_some() {
             return self.join_remainder().map(Some);
         }
+        if self.transformer_open(&["getopt"]).is_some() {
+            return self.getopt_remainder().map(Some);
+        }
         match self.transformer_open(TRANSFORMERS) {
             Some(name) => self.transformer_remainder(name).map(Some),
             None => Ok(None),
@@ -459,6 +462,49 @@ impl<'a> Parser<'a> {
         }
         self.leave();
         Ok(Operand::Transform { name: name.to_string(), arg: Box::new(child) })
+    }
+
+    /// After `getopt(`: `field, "optstring")` and an optional `[option]`.
+    fn getopt_remainder(&mut self) -> Result<Operand, ParseError> {
+        self.enter()?;
+        self.blank();
+        let Some(f) = self.field_name() else {
+            return Err(self.err("expected a field within 'getopt' transformer"));
+        };
+        let field = self.field_remainder(f)?;
+        self.blank();
+        if !self.lit(",") {
+            return Err(self.err("expected a ',' after the 'getopt' field"));
+        }
+        self.blank();
+        let Some(optstring) = self.quoted()? else {
+            return Err(self.err("expected a quoted option string in 'getopt'"));
+        };
+        self.blank();
+        if !self.lit(")") {
+            return Err(self.err("expected a ')' token closing the transformer"));
+        }
+        self.last = "getopt".into();
+        let mut opt = None;
+        if self.lit("[") {
+            let a = match self.quoted()? {
+                Some(q) => q,
+                None => match self.field_arg_bare() {
+                    Some(b) => b.to_string(),
+                    None => {
+                        return Err(
+                            self.err("expected a valid field argument: a quoted string or a bare string")
+                        );
+                    }
+                },
+            };
+            if !self.lit("]") {
+                return Err(self.err("expected a ']' token"));
+            }
+            opt = Some(a);
+        }
+        self.leave();
+        Ok(Operand::GetOpt { field: Box::new(field), optstring, opt })
     }
 
     /// After `join(`: `"sep", (item, …))`.
@@ -666,10 +712,12 @@ impl<'a> Parser<'a> {
 /// YAML value) is the string `10.0.0.0/8`.
 pub fn unquote(item: &str) -> String {
     let b = item.as_bytes();
-    if b.len() >= 2 && (b[0] == b'"' || b[0] == b'\'') && b[b.len() - 1] == b[0] {
-        if let Ok(v) = unescape(item, b[0]) {
-            return v;
-        }
+    if b.len() >= 2
+        && (b[0] == b'"' || b[0] == b'\'')
+        && b[b.len() - 1] == b[0]
+        && let Ok(v) = unescape(item, b[0])
+    {
+        return v;
     }
     item.to_string()
 }

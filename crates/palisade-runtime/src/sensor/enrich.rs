@@ -56,11 +56,12 @@ impl Enricher {
                 EventKind::Clone { child_pid: r.a0 as u32 }
             }
             RecordKind::Exit => EventKind::Exit { code: exit_code(r.a0 as u32) },
-            RecordKind::Open => EventKind::Open(FileOpen {
-                path: resolve(&self.procs, &r.s1, r.a2 as i64),
-                flags: r.a0 as u32,
-                mode: r.a1 as u32,
-            }),
+            RecordKind::Open => {
+                let path = resolve(&self.procs, &r.s1, r.a2 as i64);
+                // Falco's fd.nameraw: the path as passed, when resolving changed it
+                let raw_path = (path != r.s1).then(|| r.s1.clone());
+                EventKind::Open(FileOpen { path, raw_path, flags: r.a0 as u32, mode: r.a1 as u32 })
+            }
             RecordKind::Rename => {
                 let to = crate::sensor::record::c_str(&r.s2);
                 EventKind::Rename {
@@ -113,6 +114,8 @@ impl Enricher {
                 vpgid: info.vpgid,
                 exe_from_upper_layer: info.exe_from_upper_layer,
                 exe_writable: false,
+                cap_effective: info.cap_effective,
+                cap_permitted: info.cap_permitted,
                 start_ns: info.start_ns,
             },
             ancestors,

@@ -25,6 +25,9 @@ pub struct ProcInfo {
     pub vpgid: u32,
     pub start_ns: u64,
     pub exe_from_upper_layer: bool,
+    /// `CapEff` and `CapPrm` of `/proc/PID/status`.
+    pub cap_effective: Option<u64>,
+    pub cap_permitted: Option<u64>,
 }
 
 /// The pid table.
@@ -100,6 +103,8 @@ impl ProcTable {
             vpgid: live.as_ref().map_or(0, |l| l.vpgid),
             start_ns: live.as_ref().map_or(0, |l| l.start_ns),
             exe_from_upper_layer: upper,
+            cap_effective: live.as_ref().and_then(|l| l.cap_effective),
+            cap_permitted: live.as_ref().and_then(|l| l.cap_permitted),
         };
         self.insert(pid, info);
         &self.procs[&pid]
@@ -166,6 +171,8 @@ impl ProcTable {
             vpgid: innermost("NSpgid:").unwrap_or(field(2) as u32),
             start_ns: self.boot_time_ns + field(19) * 1_000_000_000 / self.ticks_per_sec,
             exe_from_upper_layer: false,
+            cap_effective: hex_field(&status, "CapEff:"),
+            cap_permitted: hex_field(&status, "CapPrm:"),
         })
     }
 }
@@ -179,6 +186,10 @@ pub fn parse_stat(stat: &str) -> Option<(String, Vec<&str>)> {
         return None;
     }
     Some((stat[open + 1..close].to_string(), stat[close + 1..].split_whitespace().collect()))
+}
+
+fn hex_field(status: &str, key: &str) -> Option<u64> {
+    status.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
 }
 
 fn readlink(p: &Path) -> Option<String> {

@@ -10,6 +10,7 @@ pub mod db;
 pub mod node;
 pub mod policy;
 pub mod rbac;
+pub mod report;
 pub mod runtime;
 pub mod runtime_agent;
 pub mod sbom;

@@ -7,6 +7,10 @@ use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
 use palisade_runtime::agent::metrics::RuleLabels;
 use palisade_runtime::agent::{self, AgentConfig, Summary};
+use palisade_runtime::output::file::FileOutput;
+use palisade_runtime::output::stdout::Stdout;
+use palisade_runtime::output::webhook::{Webhook, WebhookConfig};
+use palisade_runtime::output::{Emitted, Metrics as OutputMetrics, Outputs};
 use palisade_runtime::rules::{PALISADE_RULES, Ruleset};
 use palisade_runtime::sensor::{SensorConfig, SourceChoice};
 use palisade_runtime::{Event, agent::signals};
@@ -16,6 +20,7 @@ use std::io::{BufWriter, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -66,7 +71,8 @@ pub struct AgentArgs {
     /// unexpected outbound connections), after the given files.
     #[arg(long)]
     pub palisade_rules: bool,
-    /// Where alerts go, as JSON lines in Falco's shape: `stdout` or `file:PATH` (appended); repeatable.
+    /// Where alerts go, as JSON lines in Falco's shape: `stdout`, `file:PATH` (appended) or `webhook:URL`
+    /// (POST, retried); repeatable.
     #[arg(long = "output", value_name = "TARGET", default_value = "stdout", value_parser = parse_output)]
     pub outputs: Vec<AlertTarget>,
 }
@@ -76,22 +82,29 @@ pub struct AgentArgs {
 pub enum AlertTarget {
     Stdout,
     File(PathBuf),
+    Webhook(String),
 }
 
 fn parse_output(s: &str) -> Result<AlertTarget, String> {
-    match s {
-        "stdout" => Ok(AlertTarget::Stdout),
-        _ => match s.strip_prefix("file:") {
-            Some(p) if !p.is_empty() => Ok(AlertTarget::File(PathBuf::from(p))),
-            _ => Err(format!("'{s}': expected `stdout` or `file:PATH`")),
-        },
+    if s == "stdout" {
+        return Ok(AlertTarget::Stdout);
     }
+    if let Some(p) = s.strip_prefix("file:").filter(|p| !p.is_empty()) {
+        return Ok(AlertTarget::File(PathBuf::from(p)));
+    }
+    if let Some(u) =
+        s.strip_prefix("webhook:").filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+    {
+        return Ok(AlertTarget::Webhook(u.to_string()));
+    }
+    Err(format!("'{s}': expected `stdout`, `file:PATH` or `webhook:URL` (http:// or https://)"))
 }
 
-/// The loaded rules and the open alert outputs.
+/// The loaded rules and the alert outputs (the rule engine's own sinks: stdout, file, webhook with its
+/// bounded queue and retries).
 struct Detection {
     rules: Ruleset,
-    outputs: Vec<(String, Box<dyn Write>)>,
+    outputs: Outputs,
     alerts: u64,
 }
 
@@ -114,24 +127,21 @@ impl Detection {
         for w in &rules.warnings {
             eprintln!("palisade: warning: {w}");
         }
-        let mut outputs: Vec<(String, Box<dyn Write>)> = Vec::new();
+        let metrics = Arc::new(OutputMetrics::new());
+        let mut outputs = Outputs::new(metrics.clone());
         for t in &args.outputs {
             match t {
-                AlertTarget::Stdout => outputs.push(("stdout".into(), Box::new(std::io::stdout()))),
-                AlertTarget::File(p) => {
-                    let f = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(p)
-                        .with_context(|| format!("opening alert file {}", p.display()))?;
-                    outputs.push((p.display().to_string(), Box::new(f)));
+                AlertTarget::Stdout => outputs.add(Box::new(Stdout { json: true })),
+                AlertTarget::File(p) => outputs.add(Box::new(FileOutput::open(p, true)?)),
+                AlertTarget::Webhook(url) => {
+                    outputs.add(Box::new(Webhook::start(WebhookConfig::new(url.clone()), metrics.clone())?))
                 }
             }
         }
         Ok(Some(Detection { rules, outputs, alerts: 0 }))
     }
 
-    /// Evaluate one event; each alert counted and written (a line per alert, unbuffered).
+    /// Evaluate one event; each alert counted (by rule, in `/metrics`) and sent to every output.
     fn evaluate(&mut self, event: &Event, cx: &agent::Context) -> Result<(), String> {
         for alert in self.rules.evaluate(event) {
             self.alerts += 1;
@@ -140,9 +150,10 @@ impl Detection {
                     .get_or_create(&RuleLabels { rule: alert.rule.clone(), priority: alert.priority.clone() })
                     .inc();
             }
-            let line = alert.to_json();
-            for (name, out) in &mut self.outputs {
-                writeln!(out, "{line}").map_err(|e| format!("writing alerts to {name}: {e}"))?;
+            if let Emitted::Failed(errors) = self.outputs.emit(&alert) {
+                for e in errors {
+                    eprintln!("palisade: warning: {e}");
+                }
             }
         }
         Ok(())
@@ -261,7 +272,8 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
         r.flush().map_err(anyhow::Error::msg)?;
     }
     finished(&summary);
-    if let Some(d) = &detection {
+    if let Some(d) = detection.as_mut() {
+        d.outputs.close();
         eprintln!("palisade: {} alerts", d.alerts);
     }
     Ok(ExitCode::from(EXIT_OK))

@@ -320,6 +320,7 @@ fn verify(a: VerifyArgs) -> Result<ExitCode> {
         requirement: Requirement::Signature,
         insecure: a.registry.insecure,
         timeout: a.registry.registry_timeout,
+        budget: None,
     };
     verify_with(&a.image, &policy)
 }
@@ -334,6 +335,7 @@ fn verify_attestation(a: VerifyAttestationArgs) -> Result<ExitCode> {
         requirement: Requirement::Attestation { predicate_type: ptype, max_age: a.max_age },
         insecure: a.registry.insecure,
         timeout: a.registry.registry_timeout,
+        budget: None,
     };
     verify_with(&a.image, &policy)
 }

@@ -143,10 +143,10 @@ impl Policy for Gate {
         }
     }
 
-    fn evaluate(&self, subject: &Subject, _budget: &crate::engine::Budget) -> Vec<Decision> {
+    fn evaluate(&self, subject: &Subject, budget: &crate::engine::Budget) -> Vec<Decision> {
         match (&self.checker, subject.kind) {
             (Some(checker), SubjectKind::KubernetesObject) => self.judge_object(checker, subject),
-            _ => self.judge(subject, &subject.value, false),
+            _ => self.judge(subject, &subject.value, false, budget.deadline),
         }
     }
 }
@@ -158,7 +158,7 @@ impl Gate {
         let findings = checker.check(&subject.value);
         let mut out = Vec::new();
         if self.spec.misconfigs.is_some() {
-            out = self.judge(subject, &objects::object_report(subject, &findings), true);
+            out = self.judge(subject, &objects::object_report(subject, &findings), true, None);
         }
         if let Some(rule) = &self.spec.pod_security {
             let object = subject.reference();
@@ -196,7 +196,14 @@ impl Gate {
     }
 
     /// A scan report (or the report of an object's checks, `object_only`: its misconfigurations only).
-    fn judge(&self, subject: &Subject, value: &Value, object_only: bool) -> Vec<Decision> {
+    /// `deadline`: where registry calls of `signatures` must stop (the evaluation budget's).
+    fn judge(
+        &self,
+        subject: &Subject,
+        value: &Value,
+        object_only: bool,
+        deadline: Option<std::time::Instant>,
+    ) -> Vec<Decision> {
         let object = subject.reference();
         let report = match ReportView::read(value) {
             Ok(r) => r,
@@ -253,38 +260,41 @@ impl Gate {
                 )),
             }
         };
-        if let Some(rule) = &self.spec.vulns {
+        // A digest-only report (an image at admission that has no scan report) is judged on its signatures
+        // alone: it carries no findings, and its absence of findings proves nothing.
+        let digest_only = report.digest_only;
+        if let Some(rule) = self.spec.vulns.as_ref().filter(|_| !digest_only) {
             for v in report.vulnerabilities.iter().filter(|v| v.suppressed.is_none()) {
                 if let Some(message) = view::vuln_violation(rule, v, now) {
                     emit(&mut out, v, "vulnerabilities", message);
                 }
             }
         }
-        if let Some(rule) = &self.spec.secrets {
+        if let Some(rule) = self.spec.secrets.as_ref().filter(|_| !digest_only) {
             for s in report.secrets.iter().filter(|s| s.suppressed.is_none()) {
                 if let Some(message) = view::secret_violation(rule, s) {
                     emit(&mut out, s, "secrets", message);
                 }
             }
         }
-        if let Some(rule) = &self.spec.misconfigs {
+        if let Some(rule) = self.spec.misconfigs.as_ref().filter(|_| !digest_only) {
             for m in report.misconfigurations.iter().filter(|m| m.suppressed.is_none()) {
                 if let Some(message) = view::misconfig_violation(rule, m) {
                     emit(&mut out, m, "misconfigurations", message);
                 }
             }
         }
-        if let Some(rule) = self.spec.image.as_ref().filter(|_| !object_only) {
+        if let Some(rule) = self.spec.image.as_ref().filter(|_| !object_only && !digest_only) {
             for (name, message) in view::image_violations(rule, &report, now) {
                 emit(&mut out, &view::ImageFact(name), name, message);
             }
         }
         if let Some(rule) = self.spec.signatures.as_ref().filter(|_| !object_only) {
-            for (name, message) in rule.violations(&report) {
+            for (name, message) in rule.violations(&report, deadline) {
                 emit(&mut out, &view::ImageFact(name), name, message);
             }
         }
-        if let Some(policy) = self.spec.licenses.as_ref().filter(|_| !object_only) {
+        if let Some(policy) = self.spec.licenses.as_ref().filter(|_| !object_only && !digest_only) {
             if !report.scanners.contains(&"license") && report.licenses.is_empty() {
                 // Fail closed in words: the gate cannot judge licences nobody looked for.
                 out.push(

@@ -81,8 +81,13 @@ impl SignatureRule {
                 .map_err(|_| format!("{W}.timeout: {t:?} is negative"))?,
             None => Duration::from_secs(10),
         };
-        let policy =
-            |requirement| VerifyPolicy { keys: keys.clone(), requirement, insecure: raw.insecure, timeout };
+        let policy = |requirement| VerifyPolicy {
+            keys: keys.clone(),
+            requirement,
+            insecure: raw.insecure,
+            timeout,
+            budget: Some(timeout),
+        };
         let mut attestations = Vec::new();
         for (i, a) in raw.attestations.iter().enumerate() {
             let Some(uri) = predicate_type(&a.predicate_type) else {
@@ -110,7 +115,12 @@ impl SignatureRule {
     }
 
     /// The violations for the image of `report`: `(rule, message)`.
-    pub fn violations(&self, report: &ReportView) -> Vec<(&'static str, String)> {
+    /// Registry calls stop at `deadline` (the evaluation budget's) if it comes before the gate's timeout.
+    pub fn violations(
+        &self,
+        report: &ReportView,
+        deadline: Option<std::time::Instant>,
+    ) -> Vec<(&'static str, String)> {
         if report.artifact.kind != "image" {
             return Vec::new();
         }
@@ -125,12 +135,12 @@ impl SignatureRule {
         };
         let mut out = Vec::new();
         if let Some(p) = &self.signature
-            && let Err(e) = CACHE.verify(pinned, p)
+            && let Err(e) = CACHE.verify(pinned, &p.within(deadline))
         {
             out.push(("signature", e.to_string()));
         }
         for p in &self.attestations {
-            if let Err(e) = CACHE.verify(pinned, p) {
+            if let Err(e) = CACHE.verify(pinned, &p.within(deadline)) {
                 out.push(("attestation", e.to_string()));
             }
         }

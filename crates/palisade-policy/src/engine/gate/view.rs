@@ -22,6 +22,10 @@ pub(super) struct ReportView<'a> {
     /// The scanners the scan ran: a licence gate over a scan without the licence scanner says so.
     #[serde(default, borrow)]
     pub scanners: Vec<&'a str>,
+    /// Not a scan: only the image's name and digest (admission, for an image without a report), judged
+    /// on its signatures alone.
+    #[serde(default)]
+    pub digest_only: bool,
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,9 +1,9 @@
 //! Kyverno `ClusterPolicy`/`Policy` validate rules (see [`policy`]), their PolicyExceptions, and the
 //! runner for Kyverno CLI test files ([`test_runner`]).
 //!
-//! Each rule is compiled once. Mutate, generate and verifyImages rules and `validate.manifests` are
-//! reported as unsupported load errors naming the rule; the policy's other
-//! rules still load.
+//! Each rule is compiled once. `verifyImages` rules are checked with Palisade's signature verification
+//! ([`verify_images`]). Mutate and generate rules and `validate.manifests` are reported as unsupported load
+//! errors naming the rule; the policy's other rules still load.
 
 pub mod autogen;
 pub mod conditions;
@@ -15,6 +15,7 @@ pub mod policy;
 pub mod select;
 pub mod test_runner;
 pub mod variables;
+pub mod verify_images;
 
 use crate::bundle::{Bundle, Role};
 use crate::engine::cel::Source;
@@ -38,7 +39,7 @@ fn action_of(v: Option<&Value>) -> Option<Action> {
 /// Compile one rule; `Err((message, unsupported))`.
 fn compile_rule(r: &Value, default_action: Action) -> Result<Rule, (String, bool)> {
     let name = r.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-    for kind in ["mutate", "generate", "verifyImages"] {
+    for kind in ["mutate", "generate"] {
         if r.get(kind).is_some() {
             return Err((
                 format!("rule {name}: {kind} rules are not supported (Palisade runs validate rules)"),
@@ -46,10 +47,20 @@ fn compile_rule(r: &Value, default_action: Action) -> Result<Rule, (String, bool
             ));
         }
     }
-    let Some(v) = r.get("validate") else {
-        return Err((format!("rule {name}: no validate, mutate, generate or verifyImages"), false));
+    let empty = json!({});
+    let (v, verify_images) = match (r.get("validate"), r.get("verifyImages")) {
+        (Some(_), Some(_)) => {
+            return Err((format!("rule {name}: validate and verifyImages in one rule"), false));
+        }
+        (None, Some(list)) => (&empty, Some(verify_images::VerifyImages::compile(list, &name)?)),
+        (Some(v), None) => (v, None),
+        (None, None) => {
+            return Err((format!("rule {name}: no validate, mutate, generate or verifyImages"), false));
+        }
     };
-    let check = if let Some(p) = v.get("pattern") {
+    let check = if let Some(vi) = verify_images {
+        Check::VerifyImages(vi)
+    } else if let Some(p) = v.get("pattern") {
         Check::Pattern(p.clone())
     } else if let Some(ps) = v.get("anyPattern") {
         Check::AnyPattern(
@@ -101,7 +112,9 @@ fn compile_rule(r: &Value, default_action: Action) -> Result<Rule, (String, bool
         context: r.get("context").and_then(Value::as_array).cloned().unwrap_or_default(),
         check: Arc::new(check),
         message: v.get("message").and_then(Value::as_str).unwrap_or("").to_string(),
-        action: action_of(v.get("failureAction")).unwrap_or(default_action),
+        action: action_of(v.get("failureAction"))
+            .or_else(|| action_of(r.pointer("/verifyImages/0/failureAction")))
+            .unwrap_or(default_action),
         view: PodView::Object,
         name,
     })

@@ -26,6 +26,7 @@ pub enum Check {
     Foreach(Vec<Value>),
     Cel(CelProgram),
     PodSecurity(super::pod_security::PodSecurity),
+    VerifyImages(super::verify_images::VerifyImages),
 }
 
 /// Where an auto-generated rule finds the Pod template in its controller.
@@ -369,6 +370,10 @@ impl KyvernoPolicy {
             Check::Foreach(list) => self.foreach(list, object, data, subject, budget),
             Check::PodSecurity(ps) => {
                 let v = ps.violations(object)?;
+                Ok(if v.is_empty() { Verdict::Pass } else { Verdict::Fail(v.join("; ")) })
+            }
+            Check::VerifyImages(vi) => {
+                let v = vi.violations(object, budget.deadline)?;
                 Ok(if v.is_empty() { Verdict::Pass } else { Verdict::Fail(v.join("; ")) })
             }
             Check::Cel(program) => Ok(match program.evaluate(subject, &Value::Null, budget) {

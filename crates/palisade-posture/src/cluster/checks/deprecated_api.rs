@@ -52,3 +52,17 @@ fn run<'a>(cx: &Cx<'a>) -> Vec<Hit<'a>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::ids;
+
+    #[test]
+    fn fires_between_deprecation_and_removal_only() {
+        let hpa = "apiVersion: autoscaling/v2beta2\nkind: HorizontalPodAutoscaler\nmetadata: {name: h, namespace: x}\n";
+        assert_eq!(ids(hpa, Some("1.24")), ["PAL-CLU-004"]);
+        assert!(ids(hpa, Some("1.22")).is_empty());
+        assert!(ids(hpa, Some("1.26")).is_empty());
+        assert!(ids(hpa, None).is_empty());
+    }
+}

@@ -76,3 +76,20 @@ pub fn run(cx: &Cx) -> Vec<Misconfiguration> {
 pub fn system_namespace(ns: &str) -> bool {
     matches!(ns, "kube-system" | "kube-public" | "kube-node-lease")
 }
+
+/// Test helper: the check ids the cluster checks raise on a dump given as YAML text, at the cluster
+/// version `version`.
+#[cfg(test)]
+pub(crate) fn ids(text: &str, version: Option<&str>) -> Vec<String> {
+    let mut d = Dump::default();
+    d.add_text("t.yaml", text);
+    assert!(d.errors.is_empty(), "{:?}", d.errors);
+    let mut v: Vec<String> = crate::cluster::scan(&d, version)
+        .findings
+        .into_iter()
+        .map(|f| f.check_id)
+        .filter(|i| i.starts_with("PAL-CLU"))
+        .collect();
+    v.sort();
+    v
+}

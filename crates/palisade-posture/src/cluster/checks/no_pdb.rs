@@ -43,3 +43,18 @@ fn run<'a>(cx: &Cx<'a>) -> Vec<Hit<'a>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::ids;
+
+    const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: a, namespace: shop}\nspec: {template: {spec: {containers: [{name: a, image: a}]}}}\n";
+
+    #[test]
+    fn fires_without_a_pdb_and_not_with_one() {
+        assert_eq!(ids(DEPLOY, None), ["PAL-CLU-001"]);
+        let pdb = "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: p, namespace: shop}\nspec: {minAvailable: 1}\n";
+        assert!(ids(&format!("{DEPLOY}{pdb}"), None).is_empty());
+        assert!(ids(&DEPLOY.replace("shop", "kube-system"), None).is_empty());
+    }
+}

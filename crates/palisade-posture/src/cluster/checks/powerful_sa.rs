@@ -18,7 +18,7 @@ fn run<'a>(cx: &Cx<'a>) -> Vec<Hit<'a>> {
     for d in &cx.dump.objects {
         let o = &d.object;
         let Some(pod) = o.pod() else { continue };
-        if o.metadata().and_then(|m| m.get("ownerReferences")).is_some_and(|x| !x.as_seq().is_empty()) {
+        if crate::rbac::model::controller_owned(o) {
             continue;
         }
         let ns = o.namespace.clone().unwrap_or_else(|| "default".into());
@@ -48,4 +48,16 @@ fn run<'a>(cx: &Cx<'a>) -> Vec<Hit<'a>> {
         });
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::ids;
+
+    #[test]
+    fn fires_for_a_workload_whose_service_account_reads_secrets() {
+        let base = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: x}\nspec: {serviceAccountName: SA, containers: [{name: a, image: a}]}\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: r, namespace: x}\nrules: [{apiGroups: [\"\"], resources: [secrets], verbs: [list]}]\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata: {name: b, namespace: x}\nroleRef: {kind: Role, name: r}\nsubjects: [{kind: ServiceAccount, name: app, namespace: x}]\n";
+        assert_eq!(ids(&base.replace("SA", "app"), None), ["PAL-CLU-002"]);
+        assert!(ids(&base.replace("SA", "other"), None).is_empty());
+    }
 }

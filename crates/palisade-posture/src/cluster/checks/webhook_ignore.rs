@@ -35,3 +35,15 @@ fn run<'a>(cx: &Cx<'a>) -> Vec<Hit<'a>> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::ids;
+
+    #[test]
+    fn fires_on_ignore_and_not_on_fail() {
+        let w = "apiVersion: admissionregistration.k8s.io/v1\nkind: MutatingWebhookConfiguration\nmetadata: {name: m}\nwebhooks: [{name: a.example.com, failurePolicy: POLICY, sideEffects: None, admissionReviewVersions: [v1], clientConfig: {url: \"https://a\"}}]\n";
+        assert_eq!(ids(&w.replace("POLICY", "Ignore"), None), ["PAL-CLU-003"]);
+        assert!(ids(&w.replace("POLICY", "Fail"), None).is_empty());
+    }
+}

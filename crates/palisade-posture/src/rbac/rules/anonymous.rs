@@ -27,3 +27,15 @@ fn judge(cx: &Cx) -> Option<Hit> {
         .map(|(i, _)| i)
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::ids_for;
+
+    #[test]
+    fn fires_for_anonymous_subjects_and_not_for_authenticated_ones() {
+        let r = "[{apiGroups: [\"\"], resources: [configmaps], verbs: [get]}]";
+        assert_eq!(ids_for("{kind: User, name: \"system:anonymous\"}", Some("x"), r), ["PAL-RBAC-010"]);
+        assert!(ids_for("{kind: Group, name: \"system:authenticated\"}", Some("x"), r).is_empty());
+    }
+}

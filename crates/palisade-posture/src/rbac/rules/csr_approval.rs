@@ -26,3 +26,17 @@ fn judge(cx: &Cx) -> Option<Hit> {
     all.dedup();
     hit(all)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{USER, ids_for};
+
+    #[test]
+    fn fires_only_with_both_approval_and_a_signer() {
+        let approval = "{apiGroups: [certificates.k8s.io], resources: [certificatesigningrequests/approval], verbs: [patch]}";
+        let signer = "{apiGroups: [certificates.k8s.io], resources: [signers], verbs: [approve]}";
+        assert_eq!(ids_for(USER, None, &format!("[{approval}, {signer}]")), ["PAL-RBAC-007"]);
+        assert!(ids_for(USER, None, &format!("[{approval}]")).is_empty());
+        assert!(ids_for(USER, None, &format!("[{signer}]")).is_empty());
+    }
+}

@@ -22,3 +22,18 @@ fn judge(cx: &Cx) -> Option<Hit> {
         .map(|(i, _)| i)
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::ids_for;
+
+    #[test]
+    fn fires_for_the_default_service_account_and_not_for_a_named_one() {
+        let r = "[{apiGroups: [\"\"], resources: [configmaps], verbs: [get]}]";
+        assert_eq!(
+            ids_for("{kind: ServiceAccount, name: default, namespace: x}", Some("x"), r),
+            ["PAL-RBAC-011"]
+        );
+        assert!(ids_for("{kind: ServiceAccount, name: app, namespace: x}", Some("x"), r).is_empty());
+    }
+}

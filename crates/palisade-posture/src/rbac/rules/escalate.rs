@@ -21,3 +21,36 @@ fn judge(cx: &Cx) -> Option<Hit> {
     g.dedup();
     hit(g)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{USER, ids_for};
+
+    #[test]
+    fn fires_on_bind_escalate_impersonate_and_not_on_reading_roles() {
+        assert_eq!(
+            ids_for(
+                USER,
+                Some("x"),
+                "[{apiGroups: [rbac.authorization.k8s.io], resources: [clusterroles], verbs: [escalate]}]"
+            ),
+            ["PAL-RBAC-001"]
+        );
+        assert_eq!(
+            ids_for(
+                USER,
+                None,
+                "[{apiGroups: [\"\"], resources: [serviceaccounts], verbs: [impersonate], resourceNames: [ci]}]"
+            ),
+            ["PAL-RBAC-001"]
+        );
+        assert!(
+            ids_for(
+                USER,
+                None,
+                "[{apiGroups: [rbac.authorization.k8s.io], resources: [roles], verbs: [get, list]}]"
+            )
+            .is_empty()
+        );
+    }
+}

@@ -15,3 +15,23 @@ pub const RULE: RiskRule = RiskRule {
 fn judge(cx: &Cx) -> Option<Hit> {
     hit(matching(cx, &["create", "get"], "", &["pods/exec", "pods/attach"]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{USER, ids_for};
+
+    #[test]
+    fn fires_on_exec_or_attach_and_not_on_logs() {
+        assert_eq!(
+            ids_for(USER, Some("x"), "[{apiGroups: [\"\"], resources: [pods/attach], verbs: [create]}]"),
+            ["PAL-RBAC-003"]
+        );
+        assert_eq!(
+            ids_for(USER, Some("x"), "[{apiGroups: [\"\"], resources: [\"*/exec\"], verbs: [get]}]"),
+            ["PAL-RBAC-003"]
+        );
+        assert!(
+            ids_for(USER, Some("x"), "[{apiGroups: [\"\"], resources: [pods/log], verbs: [get]}]").is_empty()
+        );
+    }
+}

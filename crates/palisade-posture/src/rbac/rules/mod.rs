@@ -78,3 +78,30 @@ pub fn hit(grants: Vec<usize>) -> Option<Hit> {
 
 /// Writes of any kind.
 pub const WRITE_VERBS: &[&str] = &["create", "update", "patch", "delete", "deletecollection"];
+
+/// Test helper: the rule ids `analyze` finds for one subject bound (ClusterRoleBinding, or a RoleBinding in
+/// `ns`) to a ClusterRole with `rules` (YAML flow sequence).
+#[cfg(test)]
+pub(crate) fn ids_for(subject: &str, ns: Option<&str>, rules: &str) -> Vec<&'static str> {
+    let binding = match ns {
+        Some(ns) => format!("kind: RoleBinding\nmetadata: {{name: b, namespace: {ns}}}"),
+        None => "kind: ClusterRoleBinding\nmetadata: {name: b}".to_string(),
+    };
+    let text = format!(
+        "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {{name: r}}\nrules: {rules}\n---\n\
+apiVersion: rbac.authorization.k8s.io/v1\n{binding}\nroleRef: {{kind: ClusterRole, name: r}}\nsubjects: [{subject}]\n"
+    );
+    let mut d = palisade_checks::dump::Dump::default();
+    d.add_text("t.yaml", &text);
+    assert!(d.errors.is_empty(), "{:?}", d.errors);
+    let rbac = Rbac::from_dump(&d);
+    assert!(rbac.errors.is_empty(), "{:?}", rbac.errors);
+    let mut ids: Vec<&'static str> =
+        crate::rbac::analyze(&rbac, false).findings.iter().map(|f| f.id).collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// The subject most tests bind.
+#[cfg(test)]
+pub(crate) const USER: &str = "{kind: User, name: u}";

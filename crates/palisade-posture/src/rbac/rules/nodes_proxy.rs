@@ -15,3 +15,24 @@ pub const RULE: RiskRule = RiskRule {
 fn judge(cx: &Cx) -> Option<Hit> {
     hit(matching(cx, &["get", "create"], "", &["nodes/proxy"]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{USER, ids_for};
+
+    #[test]
+    fn fires_on_nodes_proxy_and_not_on_nodes_metrics() {
+        assert_eq!(
+            ids_for(USER, None, "[{apiGroups: [\"\"], resources: [nodes/proxy], verbs: [create]}]"),
+            ["PAL-RBAC-005"]
+        );
+        assert!(
+            ids_for(
+                USER,
+                None,
+                "[{apiGroups: [\"\"], resources: [nodes/metrics, nodes/stats], verbs: [get]}]"
+            )
+            .is_empty()
+        );
+    }
+}

@@ -42,3 +42,16 @@ fn judge(cx: &Cx) -> Option<Hit> {
     g.dedup();
     hit(g)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{USER, ids_for};
+
+    #[test]
+    fn fires_in_kube_system_and_cluster_wide_and_not_in_an_ordinary_namespace() {
+        let r = "[{apiGroups: [batch], resources: [cronjobs], verbs: [create]}]";
+        assert_eq!(ids_for(USER, Some("kube-system"), r), ["PAL-RBAC-004"]);
+        assert_eq!(ids_for(USER, None, r), ["PAL-RBAC-004"]);
+        assert!(ids_for(USER, Some("team"), r).is_empty());
+    }
+}

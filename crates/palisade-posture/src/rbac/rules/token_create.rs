@@ -15,3 +15,28 @@ pub const RULE: RiskRule = RiskRule {
 fn judge(cx: &Cx) -> Option<Hit> {
     hit(matching(cx, &["create"], "", &["serviceaccounts/token"]))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{USER, ids_for};
+
+    #[test]
+    fn fires_on_token_creation_and_not_on_reading_service_accounts() {
+        assert_eq!(
+            ids_for(
+                USER,
+                Some("x"),
+                "[{apiGroups: [\"\"], resources: [serviceaccounts/token], verbs: [create]}]"
+            ),
+            ["PAL-RBAC-006"]
+        );
+        assert!(
+            ids_for(
+                USER,
+                Some("x"),
+                "[{apiGroups: [\"\"], resources: [serviceaccounts], verbs: [get, list]}]"
+            )
+            .is_empty()
+        );
+    }
+}

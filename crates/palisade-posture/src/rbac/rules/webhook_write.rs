@@ -20,3 +20,21 @@ fn judge(cx: &Cx) -> Option<Hit> {
         &["validatingwebhookconfigurations", "mutatingwebhookconfigurations"],
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{USER, ids_for};
+
+    #[test]
+    fn fires_on_webhook_writes_and_not_on_reads() {
+        assert_eq!(
+            ids_for(
+                USER,
+                None,
+                "[{apiGroups: [admissionregistration.k8s.io], resources: [mutatingwebhookconfigurations], verbs: [delete]}]"
+            ),
+            ["PAL-RBAC-008"]
+        );
+        assert!(ids_for(USER, None, "[{apiGroups: [admissionregistration.k8s.io], resources: [mutatingwebhookconfigurations], verbs: [get, list, watch]}]").is_empty());
+    }
+}

@@ -25,3 +25,20 @@ fn judge(cx: &Cx) -> Option<Hit> {
     }
     (!grants.is_empty()).then_some(Hit { grants, severity: full.then_some(Severity::Critical) })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{USER, ids_for};
+
+    #[test]
+    fn fires_on_wildcards_and_not_on_named_verbs() {
+        assert_eq!(
+            ids_for(USER, Some("x"), "[{apiGroups: [apps], resources: [\"*\"], verbs: [get]}]"),
+            ["PAL-RBAC-009"]
+        );
+        assert!(
+            ids_for(USER, Some("x"), "[{apiGroups: [apps], resources: [deployments], verbs: [get, list]}]")
+                .is_empty()
+        );
+    }
+}

@@ -17,7 +17,10 @@ pub(super) const FIELDS: &[FieldDef] = &[
     def("fd.type", T::Str, |c, _| fd_type(c.event).map(|(t, _)| Val::Str(Cow::Borrowed(t)))),
     def("fd.typechar", T::Str, |c, _| fd_type(c.event).map(|(_, ch)| Val::Str(Cow::Borrowed(ch)))),
     def("fd.name", T::Str, |c, _| name(c.event)),
-    def("fd.nameraw", T::Str, |c, _| name(c.event)),
+    def("fd.nameraw", T::Str, |c, _| match &c.event.kind {
+        EventKind::Open(o) => s(o.raw_path.as_deref().unwrap_or(&o.path)),
+        _ => name(c.event),
+    }),
     def("fd.directory", T::Str, |c, _| file(c.event).map(|p| Val::Str(Cow::Borrowed(dirname(p))))),
     def("fd.filename", T::Str, |c, _| file(c.event).map(|p| Val::Str(Cow::Borrowed(basename(p))))),
     def("fd.name_changed", T::Bool, |c, _| file(c.event).map(|_| Val::Bool(false))),

@@ -97,10 +97,19 @@ pub enum ArgKind {
     Required,
 }
 
-/// What extraction sees: the event and facts about the node.
+/// What extraction sees: the event, facts about the node, and (during rule evaluation) a per-event cache
+/// of field values, so a field many rules read (`proc.name`, `proc.cmdline`) is built once per event.
 pub struct Ctx<'a> {
     pub event: &'a Event,
     pub hostname: &'a str,
+    pub cache: Option<&'a [std::cell::OnceCell<Option<Val<'a>>>]>,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context without a cache.
+    pub fn new(event: &'a Event, hostname: &'a str) -> Self {
+        Ctx { event, hostname, cache: None }
+    }
 }
 
 /// A field's value on one event.
@@ -223,6 +232,17 @@ pub(crate) fn index(arg: Option<&str>) -> Option<usize> {
     arg.and_then(|a| a.trim().parse().ok())
 }
 
+/// Falco's time prefix of an output line (`09:31:18.123456789`).
+pub fn evt_time(ns: u64) -> String {
+    let secs = ns / 1_000_000_000;
+    format!("{:02}:{:02}:{:02}.{:09}", (secs / 3600) % 24, (secs / 60) % 60, secs % 60, ns % 1_000_000_000)
+}
+
+/// RFC 3339 time of an event.
+pub fn iso_time(ns: u64) -> String {
+    evt::iso8601(ns)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -240,15 +260,4 @@ mod tests {
         assert_eq!(dirname("/x"), "/");
         assert_eq!(basename("/usr/bin/nc"), "nc");
     }
-}
-
-/// Falco's time prefix of an output line (`09:31:18.123456789`).
-pub fn evt_time(ns: u64) -> String {
-    let secs = ns / 1_000_000_000;
-    format!("{:02}:{:02}:{:02}.{:09}", (secs / 3600) % 24, (secs / 60) % 60, secs % 60, ns % 1_000_000_000)
-}
-
-/// RFC 3339 time of an event.
-pub fn iso_time(ns: u64) -> String {
-    evt::iso8601(ns)
 }

@@ -17,11 +17,13 @@ pub(super) const FIELDS: &[FieldDef] = &[
     def("thread.cpu.system", T::Num, absent),
     def("thread.vmsize", T::Num, absent),
     def("thread.vmrss", T::Num, absent),
-    def("thread.cap_permitted", T::Str, absent),
+    def("thread.cap_permitted", T::Str, |c, _| {
+        c.event.process.cap_permitted.and_then(|m| owned(cap_names(m)))
+    }),
     def("thread.cap_inheritable", T::Str, absent),
     def("thread.cap_effective", T::Str, |c, _| match &c.event.kind {
         EventKind::Capset { effective } => owned(cap_names(*effective)),
-        _ => None,
+        _ => c.event.process.cap_effective.and_then(|m| owned(cap_names(m))),
     }),
 ];
 
