@@ -164,6 +164,20 @@ fn chart_renders_in_every_tls_mode_and_refuses_a_bad_one() {
     let no_db = render(&helm, &["admission.imageFacts.enabled=true", "admission.imageFacts.scanImages=true"]);
     assert!(no_db.unwrap_err().contains("dbVolume (a volume holding vuln.db) is required"));
 
+    // The runtime agent: a DaemonSet whose every flag the binary knows, privileges annotated with reasons.
+    let runtime = render(&helm, &["runtime.enabled=true", "runtime.rulesConfigMap=falco-rules"]).unwrap();
+    let ds = find(&runtime, "DaemonSet");
+    assert_eq!(ds["spec"]["template"]["spec"]["hostPID"], true);
+    let help =
+        Command::new(env!("CARGO_BIN_EXE_palisade")).args(["runtime", "agent", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    for arg in ds["spec"]["template"]["spec"]["containers"][0]["args"].as_array().unwrap().iter().skip(2) {
+        let flag = arg.as_str().unwrap().split('=').next().unwrap();
+        assert!(help.contains(flag), "{flag} is not a flag of `runtime agent`");
+    }
+    assert!(ds["metadata"]["annotations"]["palisade.io/ignore"].as_str().unwrap().contains("PAL-PSS-001: "));
+    assert!(!kinds(&own).contains(&"DaemonSet"), "the agent is off by default");
+
     let pinned = render(&helm, &["image.digest=sha256:abc"]).unwrap();
     let image = &find(&pinned, "Deployment")["spec"]["template"]["spec"]["containers"][0]["image"];
     assert_eq!(image, "ghcr.io/palisade-dev/palisade@sha256:abc");
@@ -214,6 +228,8 @@ fn packages_pass_palisade_own_checks() {
             "--set",
             "admission.tls.mode=secret,admission.tls.existingSecret=tls,admission.tls.caBundle=Q0E=",
         ])
+        // With the runtime agent: its privileges are annotated with their reasons, so nothing remains.
+        .args(["--set", "runtime.enabled=true"])
         .output()
         .unwrap();
     std::fs::write(tmp.path().join("chart.yaml"), &out.stdout).unwrap();
