@@ -204,7 +204,7 @@ pub(crate) fn credentials(registry: &str, warnings: &Warnings) -> RegistryAuth {
     RegistryAuth::Anonymous
 }
 
-fn map_err(target: &str, e: OciDistributionError) -> ArtifactError {
+pub(crate) fn map_err(target: &str, e: OciDistributionError) -> ArtifactError {
     match e {
         OciDistributionError::AuthenticationFailure(m) => {
             ArtifactError::Auth { target: target.into(), reason: m }
