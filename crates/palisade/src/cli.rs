@@ -6,6 +6,7 @@ use crate::commands::catalog::{ChecksCommand, SecretsCommand};
 use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
 use crate::commands::policy::PolicyCommand;
+use crate::commands::registry::{RegistryCommand, RescanArgs};
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
 use crate::commands::{EXIT_CODES_HELP, GlobalOpts};
@@ -66,4 +67,12 @@ pub enum Command {
         #[command(subcommand)]
         command: AdmissionCommand,
     },
+    /// Registries: scan every image into the image store, list stored images by risk, record decisions.
+    Registry {
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
+    /// Re-match every image in the store against the current vulnerability DB, without pulling: what is new,
+    /// fixed and unchanged per image.
+    Rescan(RescanArgs),
 }

@@ -25,6 +25,8 @@ fn main() -> ExitCode {
         Command::Checks { command } => commands::catalog::checks(command),
         Command::Policy { command } => commands::policy::run(command),
         Command::Admission { command } => commands::admission::run(command, &global),
+        Command::Registry { command } => commands::registry::run(command, &global),
+        Command::Rescan(args) => commands::registry::rescan(args, &global),
     };
     match result {
         Ok(code) => code,

@@ -6,6 +6,7 @@ pub mod common;
 pub mod convert;
 pub mod db;
 pub mod policy;
+pub mod registry;
 pub mod sbom;
 pub mod scan;
 
