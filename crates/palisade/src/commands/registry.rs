@@ -276,7 +276,11 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
                         img.packages.len()
                     ));
                 }
-                Err(e) => failures.push(format!("{name}: {}", crate::ui::error_chain(&e))),
+                Err(e) => {
+                    // Artifact errors already name the image.
+                    let msg = crate::ui::error_chain(&e);
+                    failures.push(if msg.starts_with(&name) { msg } else { format!("{name}: {msg}") });
+                }
             }
         }
     });
