@@ -28,6 +28,7 @@ for f in "$PAL" "$FILL"; do [ -x "$f" ] || { echo "no $f: build it first (see th
 [ -d "$ADV" ] || { echo "skipped: no advisories at $ADV" >&2; exit 0; }
 for i in bookworm bullseye app; do [ -d "$FIX/$i.oci" ] || { echo "skipped: no $FIX/$i.oci (.ci/fixtures.sh)" >&2; exit 0; }; done
 OUT=$(mktemp -d /tmp/palisade-rescan.XXXXXX)
+chmod 711 "$OUT"   # the PostgreSQL cluster runs as postgres under it
 PGPID=
 cleanup() {
   if [ -n "$PGPID" ]; then runuser -u postgres -- "$PGBIN/pg_ctl" -D "$OUT/pg/data" -m immediate stop >/dev/null 2>&1 || true; fi
@@ -93,12 +94,14 @@ fi
 
 # 5. Trivy from its cache, against a Trivy DB of the same OSV archives (skipped when it cannot be built).
 trivy_row="| Trivy (cache warm, per image × $IMAGES) | not measured | | | |"
+# TRIVY_CACHE=DIR reuses a cache where build-trivy-db.sh already wrote the DB (it installs Go and compiles).
+TC=${TRIVY_CACHE:-$OUT/trivy}
 if command -v trivy >/dev/null && [ -f "$SHARED/tools/trivy-db/build-trivy-db.sh" ] \
-   && bash "$SHARED/tools/trivy-db/build-trivy-db.sh" "$OUT/trivy" >"$OUT/trivy-db.log" 2>&1; then
-  python3 "$here/bench/trivy-empty-java-db.py" "$OUT/trivy/java-db"
+   && { [ -f "$TC/db/trivy.db" ] || bash "$SHARED/tools/trivy-db/build-trivy-db.sh" "$TC" >"$OUT/trivy-db.log" 2>&1; }; then
+  python3 "$here/bench/trivy-empty-java-db.py" "$TC/java-db"
   total=0; n=0; maxkb=0
   for i in bookworm bullseye app; do
-    T=(trivy --cache-dir "$OUT/trivy" --quiet image --input "$FIX/$i.oci" --scanners vuln --offline-scan \
+    T=(trivy --cache-dir "$TC" --quiet image --input "$FIX/$i.oci" --scanners vuln --offline-scan \
        --skip-db-update --skip-java-db-update -f json)
     measure "trivy-warm-$i" "${T[@]}" >/dev/null
     read -r s kb <<<"$(measure "trivy-$i" "${T[@]}")"
@@ -108,7 +111,7 @@ if command -v trivy >/dev/null && [ -f "$SHARED/tools/trivy-db/build-trivy-db.sh
   trivy_row="| Trivy (cached, $per s per image × $IMAGES, one process per image) | $(python3 -c "print(f'{$total / $n * $IMAGES:.0f}')") s | $(mb "$maxkb") MB | | |"
 fi
 
-echo "Palisade $("$PAL" --version | cut -d' ' -f2) (rescan: release build of the fill driver), $(nproc) cores; $IMAGES images from ${#reports[@]} fixture inventories,"
+echo "Palisade $("$PAL" --version | cut -d' ' -f2) (rescan: $FILL), $(nproc) cores; $IMAGES images from ${#reports[@]} fixture inventories,"
 echo "$(kv fill-sqlite packages_per_image) packages per image, $(kv fill-sqlite distinct_packages) distinct packages, $sq_allkeys package keys;"
 echo "DB 1 $adv1 advisories -> DB 2 $adv2 advisories: $sq_keys package keys changed, $sq_pkgs packages re-matched, $sq_imgs images changed."
 echo "SBOM (CycloneDX JSON) $(( $(kv fill-sqlite sbom_bytes_per_image) / 1024 )) KiB per image before compression."

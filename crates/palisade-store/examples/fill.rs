@@ -77,7 +77,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let variant = (i / reports.len()) as u64 % 64;
         let mut r = base.clone();
         for p in r.packages.iter_mut() {
-            if variant > 0 && hash(&[&p.name, &variant.to_string()]) % 3 == 0 {
+            if variant > 0 && hash(&[&p.name, &variant.to_string()]).is_multiple_of(3) {
                 vary(p, variant);
             }
         }
