@@ -78,6 +78,20 @@ impl Store {
             .enable_all()
             .build()
             .map_err(|e| StoreError::Open { store: name.clone(), source: sqlx::Error::Io(e) })?;
+        // One direct connection first: a pool only says it timed out, this says why (refused, bad password).
+        if backend == Backend::Postgres {
+            use sqlx::Connection;
+            let probe = rt.block_on(async {
+                tokio::time::timeout(Duration::from_secs(10), sqlx::AnyConnection::connect(&url)).await
+            });
+            match probe {
+                Ok(Ok(c)) => {
+                    let _ = rt.block_on(c.close());
+                }
+                Ok(Err(e)) => return Err(StoreError::Open { store: name, source: e }),
+                Err(_) => return Err(StoreError::Open { store: name, source: sqlx::Error::PoolTimedOut }),
+            }
+        }
         // SQLite: one connection (one writer; other processes read concurrently through WAL).
         let max = if backend == Backend::Sqlite { 1 } else { 4 };
         let pool = rt

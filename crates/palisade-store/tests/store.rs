@@ -211,4 +211,6 @@ fn unreachable_store_is_a_clear_error() {
     let e = Store::open("postgres://nobody:pw@127.0.0.1:1/none").expect_err("no server");
     let s = e.to_string();
     assert!(s.contains("postgres://nobody:***@127.0.0.1:1/none") && !s.contains(":pw@"), "{s}");
+    // The cause, not a pool timeout.
+    assert!(s.to_lowercase().contains("refused"), "{s}");
 }
