@@ -264,6 +264,13 @@ fn count(store: &Path, sql: &str) -> i64 {
     c.query_row(sql, [], |r| r.get(0)).expect("count")
 }
 
+/// Images stored so far by a scan still running: 0 while the store is being created.
+fn stored_so_far(store: &Path) -> i64 {
+    rusqlite::Connection::open_with_flags(store, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .and_then(|c| c.query_row("SELECT COUNT(*) FROM images", [], |r| r.get(0)))
+        .unwrap_or(0)
+}
+
 /// A small vulnerability DB: one advisory on a Debian 12 source package, one on an npm package of the app.
 fn build_db(dir: &Path, name: &str, advisories: &[(&str, &str, &str, &str)]) -> PathBuf {
     let src = dir.join(format!("{name}-src"));
@@ -527,7 +534,7 @@ fn registry_scan_rescan_report_and_faults() {
         .spawn()
         .expect("spawn");
     let deadline = Instant::now() + Duration::from_secs(300);
-    while !store2.exists() || count(&store2, "SELECT COUNT(*) FROM images") < 2 {
+    while stored_so_far(&store2) < 2 {
         assert!(Instant::now() < deadline, "scan stored nothing");
         assert!(child.try_wait().expect("wait").is_none(), "scan ended too early");
         std::thread::sleep(Duration::from_millis(50));
@@ -578,7 +585,7 @@ fn registry_scan_rescan_report_and_faults() {
         .spawn()
         .expect("spawn");
     let deadline = Instant::now() + Duration::from_secs(300);
-    while !store3.exists() || count(&store3, "SELECT COUNT(*) FROM images") < 1 {
+    while stored_so_far(&store3) < 1 {
         assert!(Instant::now() < deadline, "scan stored nothing");
         std::thread::sleep(Duration::from_millis(50));
     }
