@@ -22,6 +22,7 @@
 
 mod cache;
 mod dir;
+mod distribution;
 mod engines;
 mod error;
 mod image;
@@ -33,6 +34,7 @@ mod skip;
 mod tree;
 
 pub use cache::LayerCache;
+pub use distribution::{RegistryLister, ResolvedImage};
 pub use engines::{Engines, ImageSource, PodmanCli, STREAM_IDLE};
 pub use error::ArtifactError;
 pub use image::{ImageFormat, detect};

@@ -243,7 +243,7 @@ pub fn credentials(registry: &str, warnings: &Warnings) -> RegistryAuth {
     RegistryAuth::Anonymous
 }
 
-fn map_err(target: &str, e: OciDistributionError) -> ArtifactError {
+pub(crate) fn map_err(target: &str, e: OciDistributionError) -> ArtifactError {
     match e {
         OciDistributionError::AuthenticationFailure(m) => {
             ArtifactError::Auth { target: target.into(), reason: m }

@@ -567,6 +567,49 @@ impl Db {
         Ok(adv)
     }
 
+    /// A fingerprint of everything the database says about one package (ecosystem key and name key, as
+    /// [`crate::ecosystem::match_key`] makes them): its affected rows and the advisories they belong to.
+    /// Equal fingerprints in two databases mean the package matches the same way in both, so a stored
+    /// match result can be kept (`palisade rescan` re-matches only packages whose fingerprint changed).
+    /// Hex SHA-256 over the advisories (without the feed and file they were read from) and affected rows; a package
+    /// without advisories has the fingerprint of no rows.
+    pub fn package_fingerprint(&self, ecosystem: &str, name: &str) -> Result<String, DbError> {
+        use sha2::Digest;
+        self.start();
+        let sql = |e| self.sql_err(e);
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT a.json, f.json FROM affected f JOIN advisory a ON a.rowid = f.advisory \
+                 WHERE f.ecosystem = ?1 AND f.name = ?2",
+            )
+            .map_err(sql)?;
+        let mut rows: Vec<(String, String)> = stmt
+            .query_map(params![ecosystem, name], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(sql)?
+            .collect::<Result<_, _>>()
+            .map_err(sql)?;
+        // Where an advisory was read from (its feed name and file) does not change how it matches: a feed
+        // unpacked elsewhere gives the same fingerprint.
+        for (adv, _) in &mut rows {
+            if let Ok(serde_json::Value::Object(mut m)) = serde_json::from_str::<serde_json::Value>(adv) {
+                m.remove("file");
+                m.remove("feed");
+                *adv = serde_json::Value::Object(m).to_string();
+            }
+        }
+        // Row ids change from one build to the next; the content is what counts.
+        rows.sort_unstable();
+        let mut h = sha2::Sha256::new();
+        for (adv, aff) in &rows {
+            for part in [adv, aff] {
+                h.update((part.len() as u64).to_le_bytes());
+                h.update(part.as_bytes());
+            }
+        }
+        Ok(hex::encode(h.finalize()))
+    }
+
     /// Look an advisory up by its id or any alias (`CVE-2021-44228` finds the GHSA and the DSA that name it).
     pub fn advisories_by_id(&self, id: &str) -> Result<Vec<Advisory>, DbError> {
         self.start();

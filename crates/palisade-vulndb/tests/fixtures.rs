@@ -493,3 +493,35 @@ fn an_emptier_rebuild_needs_force() {
     build(&BuildOptions { force: true, ..opts }).unwrap();
     assert_eq!(Db::open(&db_path).unwrap().info().unwrap().advisories, 1);
 }
+
+/// Issue 18: a package's fingerprint says whether the DB matches it differently: equal for the same
+/// advisories read from another place, different when a range changes, and the fingerprint of nothing for a
+/// package without advisories.
+#[test]
+fn package_fingerprints_follow_content_not_location() {
+    let tmp = tempfile::tempdir().unwrap();
+    let write = |dir: &str, fixed: &str| {
+        let d = tmp.path().join(dir);
+        std::fs::create_dir_all(&d).unwrap();
+        let doc = serde_json::json!({"id": "GHSA-ffff-ffff-ffff", "modified": "2026-01-01T00:00:00Z",
+            "affected": [{"package": {"ecosystem": "npm", "name": "left-pad"},
+                "ranges": [{"type": "SEMVER", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}]});
+        std::fs::write(d.join("GHSA-ffff-ffff-ffff.json"), doc.to_string()).unwrap();
+        let out = tmp.path().join(format!("{dir}.db"));
+        build(&BuildOptions {
+            sources: vec![d],
+            output: out.clone(),
+            progress: None,
+            allow_errors: false,
+            force: true,
+        })
+        .unwrap();
+        Db::open(&out).unwrap()
+    };
+    let (a, b, c) = (write("feed-a", "1.3.0"), write("feed-b", "1.3.0"), write("feed-c", "1.4.0"));
+    let fp = |db: &Db, name: &str| db.package_fingerprint("npm", name).unwrap();
+    assert_eq!(fp(&a, "left-pad"), fp(&b, "left-pad"), "same advisory from another feed directory");
+    assert_ne!(fp(&a, "left-pad"), fp(&c, "left-pad"), "the fixed version changed");
+    assert_eq!(fp(&a, "right-pad"), fp(&c, "right-pad"), "no advisories in either");
+    assert_ne!(fp(&a, "left-pad"), fp(&a, "right-pad"));
+}

@@ -10,6 +10,7 @@ use crate::commands::policy::PolicyCommand;
 use crate::commands::rbac::RbacCommand;
 use crate::commands::report::ReportArgs;
 use crate::commands::runtime::RuntimeCommand;
+use crate::commands::registry::{RegistryCommand, RescanArgs};
 use crate::commands::sbom::SbomArgs;
 use crate::commands::scan::ScanTarget;
 use crate::commands::signing::SigningCommand;
@@ -92,4 +93,12 @@ pub enum Command {
         #[command(subcommand)]
         command: RuntimeCommand,
     },
+    /// Registries: scan every image into the image store, list stored images by risk, record decisions.
+    Registry {
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
+    /// Re-match every image in the store against the current vulnerability DB, without pulling: what is new,
+    /// fixed and unchanged per image.
+    Rescan(RescanArgs),
 }

@@ -13,6 +13,7 @@ pub mod rbac;
 pub mod report;
 pub mod runtime;
 pub mod runtime_agent;
+pub mod registry;
 pub mod sbom;
 pub mod scan;
 pub mod signing;

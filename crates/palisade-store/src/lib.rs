@@ -1,0 +1,31 @@
+//! The image store: what `palisade registry scan` found in each image, kept so that images are pulled once
+//! and re-matched (`palisade rescan`) whenever the vulnerability DB changes.
+//!
+//! * [`Store::open`] opens SQLite (a file, WAL: concurrent readers and one writer) or PostgreSQL
+//!   (`postgres://…`) through one sqlx `Any` pool, and applies the one set of migrations (`migrations/`)
+//!   that both run.
+//! * [`Store::put_image`] writes one image (digest, platform, repository, tags, created time, labels, base
+//!   image, layers, OS, its packages and its zstd-compressed SBOM) in one transaction: a scan killed half
+//!   way leaves no half-written image, and [`Store::has_image`] lets the next scan skip it.
+//! * [`Store::rematch`] (module `rematch`) re-matches the stored packages against a vulnerability DB,
+//!   incrementally: only packages whose advisories changed (per (ecosystem, package) fingerprints) are
+//!   matched again, each distinct package once for every image holding it; per image it records what is new,
+//!   fixed and unchanged, the scan result per DB version and the findings history.
+//! * [`Store::images_by_risk`] and [`Store::findings`] feed `palisade registry report`; [`Store::decide`]
+//!   records decisions and waivers; [`Store::apply_retention`] enforces the retention settings.
+
+mod error;
+mod ids;
+mod images;
+mod model;
+mod rematch;
+mod report;
+pub mod retention;
+mod store;
+
+pub use error::StoreError;
+pub use ids::image_id;
+pub use model::{
+    Decision, FindingRow, ImageChange, ImageRisk, NewImage, RematchSummary, Retention, StoredPackage,
+};
+pub use store::{Backend, Store, default_store_path};

@@ -1,0 +1,216 @@
+//! The store's test suite, run against SQLite and a real PostgreSQL (started by the test; skipped with a
+//! message when PostgreSQL is not installed): the same assertions on both.
+
+mod pg;
+
+use palisade_core::{Ecosystem, Location, OsInfo, Package, SourcePackage};
+use palisade_store::{Decision, NewImage, Retention, Store};
+use std::path::Path;
+
+fn advisory(dir: &Path, id: &str, cve: &str, eco: &str, name: &str, fixed: &str, severity: &str) {
+    let doc = serde_json::json!({
+        "id": id, "modified": "2026-01-01T00:00:00Z", "aliases": [cve], "summary": format!("{name} bug"),
+        "affected": [{"package": {"ecosystem": eco, "name": name},
+                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": fixed}]}]}],
+        "database_specific": {"severity": severity}
+    });
+    std::fs::write(dir.join(format!("{id}.json")), doc.to_string()).expect("write advisory");
+}
+
+/// A vulnerability DB built from the advisories `write` puts in a fresh directory (its version is its build
+/// time, to the nanosecond).
+fn build_db(dir: &Path, name: &str, write: impl FnOnce(&Path)) -> palisade_vulndb::Db {
+    let src = dir.join(format!("{name}-src"));
+    std::fs::create_dir_all(&src).expect("mkdir");
+    write(&src);
+    let out = dir.join(format!("{name}.db"));
+    palisade_vulndb::build(&palisade_vulndb::BuildOptions {
+        sources: vec![src],
+        output: out.clone(),
+        progress: None,
+        allow_errors: false,
+        force: true,
+    })
+    .expect("build db");
+    palisade_vulndb::Db::open(&out).expect("open db")
+}
+
+fn npm(name: &str, version: &str) -> Package {
+    Package::new(Ecosystem::Npm, name, version, Location::new("app/package-lock.json", Some(1)), "npm")
+}
+
+fn image(digest: &str, tag: &str, lodash: &str) -> NewImage {
+    let mut deb = Package::new(
+        Ecosystem::Deb,
+        "libssl3",
+        "3.0.11-1~deb12u2",
+        Location::new("var/lib/dpkg/status", Some(0)),
+        "dpkg",
+    );
+    deb.source = Some(SourcePackage { name: "openssl".into(), version: "3.0.11-1~deb12u2".into() });
+    NewImage {
+        digest: digest.into(),
+        platform: "linux/amd64".into(),
+        repository: "reg.example/app".into(),
+        tags: vec![tag.into()],
+        created: Some("2026-01-01T00:00:00Z".into()),
+        labels: [("org.opencontainers.image.base.name".to_string(), "debian:12".to_string())].into(),
+        base_image: Some("debian:12".into()),
+        layers: vec!["sha256:l0".into(), "sha256:l1".into()],
+        os: Some(OsInfo { id: "debian".into(), version_id: "12".into(), ..OsInfo::default() }),
+        packages: vec![npm("lodash", lodash), npm("left-pad", "1.3.0"), deb],
+        sbom: format!("{{\"bomFormat\":\"CycloneDX\",\"digest\":\"{digest}\"}}").into_bytes(),
+        sbom_format: "cyclonedx-json".into(),
+    }
+}
+
+fn names(changes: &[(String, String, String)]) -> Vec<String> {
+    let mut v: Vec<String> = changes.iter().map(|(id, ..)| id.clone()).collect();
+    v.sort();
+    v
+}
+
+fn suite(spec: &str, tmp: &Path) {
+    let store = Store::open(spec).expect("open store");
+    // Opening again applies no migration twice.
+    drop(Store::open(spec).expect("reopen store"));
+
+    let a = image("sha256:aaaa", "1.0", "4.17.20");
+    let b = image("sha256:bbbb", "1.1", "4.17.21");
+    store.put_image(&a).expect("put a");
+    store.put_image(&b).expect("put b");
+    // Storing an image again changes nothing but its tags.
+    let mut a2 = a.clone();
+    a2.tags = vec!["stable".into()];
+    store.put_image(&a2).expect("put a again");
+    assert!(store.has_image("sha256:aaaa").expect("has"));
+    assert!(!store.has_image("sha256:cccc").expect("has"));
+    let (format, sbom) = store.sbom("sha256:aaaa").expect("sbom").expect("stored");
+    assert_eq!((format.as_str(), sbom.as_slice()), ("cyclonedx-json", a.sbom.as_slice()));
+
+    // DB 1: lodash < 4.17.21 is vulnerable; openssl (Debian 12) too.
+    let v1 = |d: &Path| {
+        advisory(d, "GHSA-1111-1111-1111", "CVE-2026-1111", "npm", "lodash", "4.17.21", "HIGH");
+        advisory(
+            d,
+            "DEBIAN-CVE-2026-3333",
+            "CVE-2026-3333",
+            "Debian:12",
+            "openssl",
+            "3.0.11-1~deb12u3",
+            "LOW",
+        );
+    };
+    let db1 = build_db(tmp, "v1", v1);
+    let s = store.rematch(&db1).expect("match 1");
+    assert_eq!(s.images, 2);
+    assert_eq!(s.changed.len(), 2, "{s:#?}");
+    assert!(s.changed.iter().all(|c| c.first_match));
+    let ca = s.changed.iter().find(|c| c.digest == "sha256:aaaa").expect("a");
+    assert_eq!(names(&ca.new), ["CVE-2026-1111", "CVE-2026-3333"]);
+    let cb = s.changed.iter().find(|c| c.digest == "sha256:bbbb").expect("b");
+    assert_eq!(names(&cb.new), ["CVE-2026-3333"]);
+
+    // The same DB again: nothing to match.
+    let s = store.rematch(&db1).expect("match 1 again");
+    assert_eq!((s.changed_keys, s.packages_matched, s.changed.len()), (0, 0, 0), "{s:#?}");
+
+    // DB 2: the lodash advisory is withdrawn, a new one hits both lodash versions; openssl unchanged.
+    let db2 = build_db(tmp, "v2", |d| {
+        advisory(d, "GHSA-2222-2222-2222", "CVE-2026-2222", "npm", "lodash", "4.17.22", "CRITICAL");
+        advisory(
+            d,
+            "DEBIAN-CVE-2026-3333",
+            "CVE-2026-3333",
+            "Debian:12",
+            "openssl",
+            "3.0.11-1~deb12u3",
+            "LOW",
+        );
+    });
+    let s = store.rematch(&db2).expect("match 2");
+    assert_eq!(s.changed_keys, 1, "only lodash changed: {s:#?}");
+    assert_eq!(s.packages_matched, 2, "two lodash versions");
+    let ca = s.changed.iter().find(|c| c.digest == "sha256:aaaa").expect("a changed");
+    assert!(!ca.first_match);
+    assert_eq!(
+        (names(&ca.new), names(&ca.fixed), ca.unchanged),
+        (vec!["CVE-2026-2222".into()], vec!["CVE-2026-1111".into()], 1)
+    );
+    let cb = s.changed.iter().find(|c| c.digest == "sha256:bbbb").expect("b changed");
+    assert_eq!((names(&cb.new), cb.fixed.len(), cb.unchanged), (vec!["CVE-2026-2222".into()], 0, 1));
+
+    // DB 1 again: CVE-2026-1111 reappears in a.
+    let db3 = build_db(tmp, "v3", v1);
+    let s = store.rematch(&db3).expect("match 3");
+    let ca = s.changed.iter().find(|c| c.digest == "sha256:aaaa").expect("a changed");
+    assert_eq!(names(&ca.new), ["CVE-2026-1111"]);
+    let f = store.findings("sha256:aaaa").expect("findings");
+    let ids: Vec<&str> = f.iter().map(|f| f.vuln_id.as_str()).collect();
+    assert_eq!(ids, ["CVE-2026-1111", "CVE-2026-3333"], "{f:#?}");
+    assert!(f[0].reappeared_at.is_some(), "{f:#?}");
+    assert!(f[1].reappeared_at.is_none());
+    assert_eq!(f[0].fixed_version.as_deref(), Some("4.17.21"));
+
+    // Decisions.
+    store
+        .decide(&Decision {
+            scope: "*".into(),
+            vuln_id: "CVE-2026-3333".into(),
+            purl: None,
+            decision: "waive".into(),
+            reason: "not reachable".into(),
+            author: "test".into(),
+            expires_at: Some("2999-01-01T00:00:00Z".into()),
+        })
+        .expect("decide");
+    assert!(
+        store
+            .decide(&Decision { decision: "maybe".into(), ..store.decisions().unwrap()[0].clone() })
+            .is_err()
+    );
+    let f = store.findings("sha256:aaaa").expect("findings");
+    assert_eq!(f[1].decision.as_deref(), Some("waive"));
+    assert_eq!(f[0].decision, None);
+
+    // Risk order: a (high + low) before b (low only).
+    let r = store.images_by_risk().expect("risk");
+    assert_eq!(r.iter().map(|i| i.digest.as_str()).collect::<Vec<_>>(), ["sha256:aaaa", "sha256:bbbb"]);
+    assert_eq!((r[0].high, r[0].low, r[0].fixable, r[0].packages), (1, 1, 2, 3));
+    assert_eq!(r[0].tags, ["1.0", "stable"]);
+    assert_eq!(r[0].os.as_deref(), Some("debian 12"));
+
+    // Retention: one scan result per image is kept.
+    assert_eq!(store.retention().expect("retention"), Retention::default());
+    store.set_retention(&Retention { scan_results_per_image: 1, ..Retention::default() }).expect("set");
+    let pruned = store.apply_retention().expect("prune");
+    assert_eq!(pruned.scan_results, 4, "{pruned:?}");
+    assert!(store.set_retention(&Retention { scan_results_per_image: 0, ..Retention::default() }).is_err());
+}
+
+#[test]
+fn sqlite_store() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("store.db");
+    suite(path.to_str().expect("utf-8"), tmp.path());
+    // WAL mode: the -wal file is beside the database.
+    let store = Store::open(path.to_str().expect("utf-8")).expect("reopen");
+    assert_eq!(store.backend(), palisade_store::Backend::Sqlite);
+}
+
+#[test]
+fn postgres_store() {
+    let Some(pg) = pg::Postgres::start() else { return };
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let url = pg.database("suite");
+    suite(&url, tmp.path());
+}
+
+#[test]
+fn unreachable_store_is_a_clear_error() {
+    let e = Store::open("postgres://nobody:pw@127.0.0.1:1/none").expect_err("no server");
+    let s = e.to_string();
+    assert!(s.contains("postgres://nobody:***@127.0.0.1:1/none") && !s.contains(":pw@"), "{s}");
+    // The cause, not a pool timeout.
+    assert!(s.to_lowercase().contains("refused"), "{s}");
+}
