@@ -25,7 +25,7 @@ set as PALISADE_<FLAG> (e.g. PALISADE_SEVERITY=critical,high) or in palisade.yam
 #[command(
     name = "palisade",
     version,
-    about = "Security scanning for container images, root filesystems and repositories",
+    about = "Security for Kubernetes pipelines: scan, gate and sign in CI, enforce at admission, watch registries and nodes",
     after_help = format!("{AFTER_HELP}\n\n{EXIT_CODES_HELP}")
 )]
 pub struct Cli {
