@@ -8,12 +8,14 @@
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const REGISTRY: &str = "/usr/bin/docker-registry";
+mod support;
+
+use support::{REGISTRY, Registry};
 
 fn tools_present() -> bool {
     let ok = |cmd: &str, arg: &str| {
@@ -38,42 +40,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-/// A registry on a free port (retrying when another process takes the port first).
-fn start_registry(dir: &Path) -> (Killed, u16) {
-    for attempt in 0..5 {
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let cfg = dir.join(format!("registry-{attempt}.yml"));
-        std::fs::write(
-            &cfg,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-                dir.join("registry-data").display()
-            ),
-        )
-        .unwrap();
-        let mut child = Killed(
-            Command::new(REGISTRY)
-                .arg("serve")
-                .arg(&cfg)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap(),
-        );
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return (child, port);
-            }
-            if child.0.try_wait().unwrap().is_some() || Instant::now() > deadline {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-    panic!("docker-registry did not start");
 }
 
 fn sha256(bytes: &[u8]) -> String {
@@ -223,7 +189,7 @@ fn message(response: &Value) -> String {
 /// Registry, DB, images and bundle shared by the tests.
 struct Setup {
     dir: tempfile::TempDir,
-    registry: Option<Killed>,
+    registry: Option<Registry>,
     port: u16,
     db: String,
     bundle: PathBuf,
@@ -231,7 +197,8 @@ struct Setup {
 
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let (registry, port) = start_registry(dir.path());
+    let registry = Registry::start(dir.path(), None);
+    let port = registry.port;
     for (name, version) in [("shop/app:1", "2.1.0"), ("shop/fixed:1", "2.3.1"), ("shop/other:1", "2.2.0")] {
         let layout = dir.path().join(name.replace(['/', ':'], "-"));
         oci_layout(&layout, &[("srv/app/package-lock.json", &lock(version))]);
@@ -507,32 +474,10 @@ fn rate_limited_and_unauthorized_registries_get_the_unknown_image_action() {
         }
     });
     // A registry with basic auth.
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    std::fs::write(dir.path().join("htpasswd"), &htpasswd.stdout).unwrap();
-    let cfg = dir.path().join("auth.yml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\nauth:\n  htpasswd:\n    realm: test\n    path: {}\n",
-            dir.path().join("data").display(),
-            dir.path().join("htpasswd").display()
-        ),
-    )
-    .unwrap();
-    let _registry = Killed(
-        Command::new(REGISTRY)
-            .arg("serve")
-            .arg(&cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "registry did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let htpasswd_file = dir.path().join("htpasswd");
+    std::fs::write(&htpasswd_file, &htpasswd.stdout).unwrap();
+    let auth_registry = Registry::start(&dir.path().join("auth"), Some(htpasswd_file.to_str().unwrap()));
+    let port = auth_registry.port;
     let bundle = dir.path().join("bundle");
     std::fs::create_dir_all(&bundle).unwrap();
     std::fs::write(

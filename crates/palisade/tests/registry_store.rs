@@ -7,12 +7,13 @@
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const REGISTRY: &str = "/usr/bin/docker-registry";
+mod support;
+
+use support::{REGISTRY, Registry};
 
 fn fixtures() -> Option<PathBuf> {
     let dir = std::env::var_os("PALISADE_FIXTURES")
@@ -32,74 +33,6 @@ fn fixtures() -> Option<PathBuf> {
         return None;
     }
     Some(dir)
-}
-
-/// A registry process, killed on drop. Its storage outlives a restart on the same port.
-struct Registry {
-    child: Option<Child>,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-impl Registry {
-    fn start(dir: &Path, htpasswd: Option<&str>) -> Registry {
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-            let mut r = Registry { child: None, port, dir: dir.to_path_buf() };
-            if r.run(htpasswd) {
-                return r;
-            }
-        }
-        panic!("docker-registry did not start on any of 5 free ports");
-    }
-
-    fn run(&mut self, htpasswd: Option<&str>) -> bool {
-        let mut cfg = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{}\n",
-            self.dir.join("data").display(),
-            self.port
-        );
-        if let Some(file) = htpasswd {
-            cfg.push_str(&format!("auth:\n  htpasswd:\n    realm: test\n    path: {file}\n"));
-        }
-        let cfg_path = self.dir.join("config.yml");
-        std::fs::write(&cfg_path, cfg).expect("write config");
-        let child = Command::new(REGISTRY)
-            .arg("serve")
-            .arg(&cfg_path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start docker-registry");
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()).is_some() {
-                return false;
-            }
-            assert!(Instant::now() < deadline, "registry did not start on port {}", self.port);
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        std::thread::sleep(Duration::from_millis(200));
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()).is_none()
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    fn host(&self) -> String {
-        format!("127.0.0.1:{}", self.port)
-    }
 }
 
 fn sha(data: &[u8]) -> String {

@@ -5,75 +5,25 @@
 use palisade_signing::registry::{Registry, parse_reference, sha256_digest};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const REGISTRY: &str = "/usr/bin/docker-registry";
+mod support;
+
+use support::{Registry as RegistryProc, registry_tools_present};
 const PASSWORD: &str = "test-password";
 
 fn tools_present() -> bool {
-    let skopeo = Command::new("skopeo").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
-    if !Path::new(REGISTRY).exists() || !skopeo.is_ok_and(|s| s.success()) {
-        eprintln!("SKIP: docker-registry ({REGISTRY}) or skopeo not installed");
-        return false;
-    }
-    true
-}
-
-/// A registry process on a free port, killed on drop (also when the test fails).
-struct RegistryProc {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for RegistryProc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_registry() -> RegistryProc {
-    for _ in 0..5 {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-        let cfg = format!(
-            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
-            dir.path().join("data").display()
-        );
-        let cfg_path = dir.path().join("config.yml");
-        std::fs::write(&cfg_path, cfg).expect("write config");
-        let child = Command::new(REGISTRY)
-            .arg("serve")
-            .arg(&cfg_path)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start docker-registry");
-        let mut reg = RegistryProc { child, port, _dir: dir };
-        let deadline = Instant::now() + Duration::from_secs(15);
-        let mut up = true;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if reg.child.try_wait().ok().flatten().is_some() || Instant::now() > deadline {
-                up = false;
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        std::thread::sleep(Duration::from_millis(150));
-        if up && reg.child.try_wait().ok().flatten().is_none() {
-            return reg;
-        }
-    }
-    panic!("docker-registry did not start on any of 5 free ports");
+    registry_tools_present()
 }
 
 /// Test environment: a registry, a key pair, another public key.
 struct Env {
+    // Declared first: dropped (killed) before its storage directory goes.
     reg: RegistryProc,
+    _reg_dir: tempfile::TempDir,
     dir: tempfile::TempDir,
 }
 
@@ -82,7 +32,12 @@ impl Env {
         if !tools_present() {
             return None;
         }
-        let env = Env { reg: start_registry(), dir: tempfile::tempdir().expect("tempdir") };
+        let reg_dir = tempfile::tempdir().expect("tempdir");
+        let env = Env {
+            reg: RegistryProc::start(reg_dir.path(), None),
+            _reg_dir: reg_dir,
+            dir: tempfile::tempdir().expect("tempdir"),
+        };
         for prefix in ["ci", "other"] {
             let p = env.path(prefix);
             let (code, _, err) = env.palisade(&["keygen", "--output-key-prefix", p.to_str().expect("utf8")]);
