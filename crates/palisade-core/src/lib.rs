@@ -17,6 +17,7 @@ pub use warning::{Warning, Warnings};
 pub mod progress;
 pub use progress::Progress;
 pub mod findings;
+pub mod http;
 pub mod lenient;
 pub mod output;
 pub mod severity;

@@ -136,22 +136,6 @@ fn safe_dir_name(name: &str) -> Result<String, DbError> {
     Ok(clean)
 }
 
-fn agent(timeout: Duration) -> ureq::Agent {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let tls = ureq::tls::TlsConfig::builder()
-        .provider(ureq::tls::TlsProvider::Rustls)
-        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-        .unversioned_rustls_crypto_provider(provider)
-        .build();
-    ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .tls_config(tls)
-        .user_agent(format!("palisade/{}", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
-}
-
 fn http_err(url: &str, e: impl std::fmt::Display) -> DbError {
     DbError::Http { url: url.to_string(), message: e.to_string() }
 }
@@ -262,7 +246,7 @@ pub fn update(config: &UpdateConfig, db_path: &Path) -> Result<UpdateStats, DbEr
         Some(d) => d.clone(),
         None => db_path.parent().map(|p| p.join("feeds")).unwrap_or_else(|| PathBuf::from("feeds")),
     };
-    let agent = agent(config.timeout);
+    let agent = palisade_core::http::agent(config.timeout);
     let mut stats = UpdateStats { downloaded: Vec::new(), not_modified: Vec::new(), bytes: 0, build: None };
     let mut sources = Vec::new();
     for feed in &config.feeds {

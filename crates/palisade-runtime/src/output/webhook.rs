@@ -42,24 +42,8 @@ pub struct Webhook {
     metrics: Arc<Metrics>,
 }
 
-fn agent(timeout: Duration) -> ureq::Agent {
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let tls = ureq::tls::TlsConfig::builder()
-        .provider(ureq::tls::TlsProvider::Rustls)
-        .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-        .unversioned_rustls_crypto_provider(provider)
-        .build();
-    ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
-        .http_status_as_error(false)
-        .tls_config(tls)
-        .user_agent(format!("palisade/{}", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into()
-}
-
 fn deliver(rx: Receiver<String>, cfg: WebhookConfig, metrics: Arc<Metrics>) {
-    let agent = agent(cfg.timeout);
+    let agent = palisade_core::http::agent(cfg.timeout);
     let labels = OutputLabels { output: "webhook".into() };
     for body in rx {
         let mut delay = cfg.backoff;
