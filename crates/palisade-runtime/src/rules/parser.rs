@@ -288,47 +288,40 @@ impl<'a> Parser<'a> {
     }
 
     fn parse_or(&mut self) -> Result<Expr, ParseError> {
-        self.enter()?;
-        self.blank();
-        let mut children = vec![self.parse_and()?];
-        self.blank();
-        while self.lit("or") {
-            let child = if !self.blank() {
-                if self.lit("(") {
-                    self.embedded_remainder()?
-                } else {
-                    return Err(self.err("expected blank or '(' after 'or'"));
-                }
-            } else {
-                self.parse_and()?
-            };
-            children.push(child);
-            self.blank();
-        }
-        self.leave();
-        Ok(if children.len() == 1 { children.remove(0) } else { Expr::Or(children) })
+        self.parse_chain("or", Self::parse_and, Expr::Or)
     }
 
     fn parse_and(&mut self) -> Result<Expr, ParseError> {
+        self.parse_chain("and", Self::parse_not, Expr::And)
+    }
+
+    /// `operand (word operand)*` for `or` and `and`: after the word comes a blank, or `(` directly (an
+    /// embedded parenthesised remainder, as libsinsp accepts).
+    fn parse_chain(
+        &mut self,
+        word: &str,
+        operand: fn(&mut Self) -> Result<Expr, ParseError>,
+        combine: fn(Vec<Expr>) -> Expr,
+    ) -> Result<Expr, ParseError> {
         self.enter()?;
         self.blank();
-        let mut children = vec![self.parse_not()?];
+        let mut children = vec![operand(self)?];
         self.blank();
-        while self.lit("and") {
+        while self.lit(word) {
             let child = if !self.blank() {
                 if self.lit("(") {
                     self.embedded_remainder()?
                 } else {
-                    return Err(self.err("expected blank or '(' after 'and'"));
+                    return Err(self.err(format!("expected blank or '(' after '{word}'")));
                 }
             } else {
-                self.parse_not()?
+                operand(self)?
             };
             children.push(child);
             self.blank();
         }
         self.leave();
-        Ok(if children.len() == 1 { children.remove(0) } else { Expr::And(children) })
+        Ok(if children.len() == 1 { children.remove(0) } else { combine(children) })
     }
 
     fn parse_not(&mut self) -> Result<Expr, ParseError> {
