@@ -59,6 +59,10 @@ pub struct Output {
     /// Set only by the POM parser: the POM as written, completed from its parents after the walk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pom: Option<parsers::maven_pom::Pom>,
+    /// Set only by the Maven repository parser: a dependency's POM, read to resolve the tree's `pom.xml`
+    /// files' transitive dependencies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository_pom: Option<parsers::maven_pom::Pom>,
     /// Set only by the not-inventoried parser: a manifest format Palisade does not read, and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_inventoried: Option<parsers::not_inventoried::Unread>,
@@ -205,7 +209,11 @@ impl<'p> Inventory<'p> {
             .iter_mut()
             .filter_map(|r| Some((r.path.clone(), r.layer, r.output.pom.take()?)))
             .collect();
-        for (path, layer, mut output) in parsers::maven_pom::resolve(&poms) {
+        let repository: Vec<(String, parsers::maven_pom::Pom)> = results
+            .iter_mut()
+            .filter_map(|r| Some((r.path.clone(), r.output.repository_pom.take()?)))
+            .collect();
+        for (path, layer, mut output) in parsers::maven_pom::resolve(&poms, &repository) {
             for w in output.warnings.drain(..) {
                 warnings.push(Warning::new("maven-pom", w).at(&path, layer));
             }
@@ -408,6 +416,7 @@ impl Inventory<'_> {
                     && output.os.is_none()
                     && output.requirements.is_none()
                     && output.pom.is_none()
+                    && output.repository_pom.is_none()
                     && output.not_inventoried.is_none()
                 {
                     return;

@@ -21,6 +21,7 @@ pub mod java_archive;
 pub mod julia_manifest;
 pub mod lang_common;
 pub mod maven_pom;
+pub mod maven_repository;
 pub mod mix_lock;
 pub mod not_inventoried;
 pub mod npm_lock;
