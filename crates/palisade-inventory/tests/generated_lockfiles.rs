@@ -212,6 +212,53 @@ fn poetry_lock() {
     assert_eq!(res.projects[0].name, "palisade-py-fixture");
 }
 
+#[test]
+fn poetry_lock_of_poetry_tables() {
+    // [tool.poetry.dependencies] with an extra (httpx[http2]), a marker, an optional dependency behind the
+    // extra `pretty`, a `test` group and an optional `docs` group.
+    let res = scan("poetry-legacy");
+    assert_eq!(res.packages.len(), 26, "{:?}", names(&res));
+    for (n, v, scope) in [
+        ("httpx", "0.27.2", Scope::Required),
+        ("h2", "4.3.0", Scope::Required),
+        ("importlib-metadata", "8.7.1", Scope::Required),
+        ("rich", "13.9.4", Scope::Optional),
+        // Needed by rich (extra `pretty`) and by pytest (group `test`): Poetry writes `optional = false`
+        // with a `main` marker `extra == "pretty"`.
+        ("pygments", "2.21.0", Scope::Optional),
+        ("pytest-timeout", "2.4.0", Scope::Dev),
+        ("markdown", "3.9", Scope::Dev),
+    ] {
+        assert_eq!(pkg(&res, n, v).scope, scope, "{n}");
+    }
+    assert!(depends(&res, ("httpx", "0.27.2"), "pkg:pypi/h2@4.3.0"), "the http2 extra is an edge");
+    assert_eq!(res.projects[0].name, "palisade-poetry-legacy");
+}
+
+#[test]
+fn uv_workspace() {
+    let res = scan("uv-workspace");
+    assert_eq!(
+        names(&res),
+        ["attrs@26.1.0", "mccabe@0.7.0", "python-dateutil@4.0.0", "six@1.16.0", "tzdata@2026.6"]
+    );
+    let mut projects: Vec<(&str, &str, usize)> =
+        res.projects.iter().map(|p| (p.name.as_str(), p.version.as_str(), p.dependencies.len())).collect();
+    projects.sort();
+    assert_eq!(projects, [("palisade-uv-workspace", "1.0.0", 3), ("worker", "0.3.0", 3)]);
+    assert_eq!(pkg(&res, "mccabe", "0.7.0").scope, Scope::Dev);
+    // tzdata is the member's extra `tz`, but python-dateutil 4 requires it: required.
+    assert_eq!(pkg(&res, "tzdata", "2026.6").scope, Scope::Required);
+    assert!(depends(&res, ("python-dateutil", "4.0.0"), "pkg:pypi/tzdata@2026.6"));
+}
+
+#[test]
+fn pylock_of_a_uv_workspace() {
+    // The member is an editable directory entry: the project's own code, not a package.
+    let res = scan("pylock-workspace");
+    assert_eq!(names(&res), names(&scan("uv-workspace")));
+}
+
 fn go_module(name: &str) {
     let res = scan(name);
     assert_eq!(
