@@ -132,15 +132,16 @@ fn pnpm_workspace() {
 
 #[test]
 fn yarn_classic() {
-    // yarn.lock v1 records neither direct dependencies nor dev ones.
-    let res = npm_project("yarn-classic", false, false, true);
-    assert!(res.packages.iter().all(|p| p.direct.is_none() && p.scope == Scope::Required));
+    // yarn.lock v1 records neither direct nor dev dependencies: package.json beside it tells.
+    let res = npm_project("yarn-classic", true, true, true);
+    assert_eq!(res.projects[0].dependencies.len(), 4);
 }
 
 #[test]
 fn yarn_berry() {
-    // Berry lists the workspace's dependencies (dev ones included, without saying which) and its optional ones.
-    let res = npm_project("yarn-berry", false, true, true);
+    // Berry lists the workspace's dependencies (dev ones included, without saying which) and marks optional
+    // ones; package.json beside it tells which are dev.
+    let res = npm_project("yarn-berry", true, true, true);
     assert_eq!(pkg(&res, "is-even", "1.0.0").scope, Scope::Optional);
 }
 
@@ -189,6 +190,15 @@ fn pylock_from_uv() {
     let res = scan("pylock");
     let uv = scan("uv");
     assert_eq!(names(&res), names(&uv), "the export locks what uv.lock does");
+    // pylock.toml does not say what is direct: pyproject.toml beside it does (both forks' versions).
+    for (n, v, direct) in [
+        ("click", "8.1.8", true),
+        ("click", "8.5.1", true),
+        ("pytest", "9.2.0", true),
+        ("urllib3", "2.8.0", false),
+    ] {
+        assert_eq!(pkg(&res, n, v).direct, Some(direct), "{n}@{v}");
+    }
 }
 
 #[test]
@@ -200,6 +210,10 @@ fn pdm_lock() {
     // pdm.lock names groups without saying which are extras: a non-default group is not required.
     assert_ne!(pkg(&res, "pyyaml", "6.0.3").scope, Scope::Required);
     assert!(depends(&res, ("requests", "2.32.5"), "pkg:pypi/pysocks@1.7.1"));
+    // Direct from pyproject.toml (pdm.lock does not say).
+    assert_eq!(pkg(&res, "requests", "2.32.5").direct, Some(true));
+    assert_eq!(pkg(&res, "pyyaml", "6.0.3").direct, Some(true));
+    assert_eq!(pkg(&res, "pluggy", "1.6.0").direct, Some(false));
 }
 
 #[test]
@@ -210,6 +224,9 @@ fn poetry_lock() {
     assert_eq!(pkg(&res, "pyyaml", "6.0.3").scope, Scope::Optional);
     assert!(depends(&res, ("requests", "2.32.5"), "pkg:pypi/urllib3@2.6.3"));
     assert_eq!(res.projects[0].name, "palisade-py-fixture");
+    assert_eq!(pkg(&res, "tomli", "2.5.0").direct, Some(true));
+    assert_eq!(pkg(&res, "pytest", "8.4.2").direct, Some(true));
+    assert_eq!(pkg(&res, "urllib3", "2.6.3").direct, Some(false));
 }
 
 #[test]
@@ -233,6 +250,10 @@ fn poetry_lock_of_poetry_tables() {
     }
     assert!(depends(&res, ("httpx", "0.27.2"), "pkg:pypi/h2@4.3.0"), "the http2 extra is an edge");
     assert_eq!(res.projects[0].name, "palisade-poetry-legacy");
+    // Direct from [tool.poetry.*dependencies] (`python` is no package).
+    let direct: Vec<&str> =
+        res.packages.iter().filter(|p| p.direct == Some(true)).map(|p| p.name.as_str()).collect();
+    assert_eq!(direct, ["httpx", "importlib-metadata", "markdown", "pytest-timeout", "rich"]);
 }
 
 #[test]

@@ -6,6 +6,7 @@ pub mod bun_lock;
 pub mod cargo_lock;
 pub mod composer_lock;
 pub mod conan_lock;
+pub mod declared_roots;
 pub mod dotnet_deps;
 pub mod dpkg_status;
 pub mod dpkg_status_d;

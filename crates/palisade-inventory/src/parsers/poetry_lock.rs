@@ -6,7 +6,8 @@
 //! clauses (the main group needs the package only for an extra, another group may need it always). `[package.dependencies]` names are resolved to the locked versions to
 //! build the graph. Local directory packages (`[package.source] type = "directory"`) are the project's own
 //! code: root projects, not packages. The lockfile does not name the project it belongs to: one unnamed
-//! project is recorded for the `pyproject.toml` beside it to name. The lockfile does not say which packages are direct. The purl name is PEP 503
+//! project is recorded for the `pyproject.toml` beside it to name. The lockfile does not say which packages are direct (the
+//! `pyproject.toml` beside it does, see [`super::declared_roots`]). The purl name is PEP 503
 //! normalised; [`Package::name`] keeps the lockfile's spelling.
 
 use super::lang_common::{PackageSet, purl, wants_name};
