@@ -216,6 +216,54 @@ fn kustomize_base_is_the_chart_rendered_and_builds() {
     );
 }
 
+/// The overlays build on the base, change what they say they change, and keep our own checks clean.
+#[test]
+fn kustomize_overlays_build_and_pass_our_checks() {
+    if !have("kubectl") {
+        return;
+    }
+    let build = |overlay: &str| {
+        let out = Command::new("kubectl")
+            .arg("kustomize")
+            .arg(repo().join("deploy/kustomize/overlays").join(overlay))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{overlay}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let fail_open = build("fail-open");
+    let objects = parse(&fail_open);
+    let hook = objects.iter().find(|o| o["kind"] == "ValidatingWebhookConfiguration").unwrap();
+    assert_eq!(hook["webhooks"][0]["failurePolicy"], "Ignore");
+    let deployment = objects.iter().find(|o| o["kind"] == "Deployment").unwrap();
+    let args: Vec<&str> = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    // The patch replaces the argument by position: the chart moving it must fail here, not in a cluster.
+    assert!(args.contains(&"--on-error=allow") && !args.contains(&"--on-error=deny"), "{args:?}");
+    assert!(args.contains(&"--listen=0.0.0.0:8443") && args.contains(&"--budget=1500ms"), "{args:?}");
+
+    let production = build("production");
+    let objects = parse(&production);
+    let deployment = objects.iter().find(|o| o["kind"] == "Deployment").unwrap();
+    assert_eq!(deployment["spec"]["replicas"], 3);
+    let pdb = objects.iter().find(|o| o["kind"] == "PodDisruptionBudget").unwrap();
+    assert_eq!(pdb["spec"]["minAvailable"], 2);
+
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("fail-open.yaml"), fail_open).unwrap();
+    std::fs::write(tmp.path().join("production.yaml"), production).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["scan", "config", "--checks", "pss:restricted,rbac", "--exit-code", "1", "--format", "json"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "findings on the overlays: {}", String::from_utf8_lossy(&out.stdout));
+}
+
 #[test]
 fn packages_pass_palisade_own_checks() {
     let Some(helm) = helm() else { return };
