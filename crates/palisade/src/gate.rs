@@ -50,7 +50,8 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOpts, allow_missing_db: bool)
         report.warnings.push(Warning::new("policy", format!("expired ignore entry no longer applies: {e}")));
     }
     if let Some(bundle) = &opts.policy {
-        report.policy = Some(evaluate_bundle(report, bundle)?);
+        let dir = opts.policy_source.resolve(bundle)?;
+        report.policy = Some(evaluate_bundle(report, &dir, bundle)?);
     }
     let gate = GateOptions {
         exit_code: opts.exit_code,
@@ -67,7 +68,11 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOpts, allow_missing_db: bool)
 
 /// Evaluate the bundle's gates and report policies on the finished report. A bundle that cannot be read at
 /// all stops the command; a policy file that does not load is listed and fails the gate, and the rest runs.
-fn evaluate_bundle(report: &ScanReport, path: &std::path::Path) -> Result<PolicyResult> {
+fn evaluate_bundle(
+    report: &ScanReport,
+    path: &std::path::Path,
+    given: &std::path::Path,
+) -> Result<PolicyResult> {
     use palisade_policy::engine::{Budget, Origin, Subject, SubjectKind, evaluate_default};
     let bundle = palisade_policy::bundle::Bundle::read(path)?;
     let compiled = bundle.compile();
@@ -78,7 +83,7 @@ fn evaluate_bundle(report: &ScanReport, path: &std::path::Path) -> Result<Policy
         admission: Default::default(),
     };
     let decisions = evaluate_default(&compiled.policies, &subject, &Budget::default());
-    let name = if compiled.name.is_empty() { path.display().to_string() } else { compiled.name };
+    let name = if compiled.name.is_empty() { given.display().to_string() } else { compiled.name };
     Ok(PolicyResult {
         bundle: name,
         version: compiled.version,

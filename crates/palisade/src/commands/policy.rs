@@ -26,6 +26,81 @@ pub enum PolicyCommand {
     /// Load the bundle and list every file that does not load (file:line:col) and every unsupported
     /// feature; exits 1 when anything fails to load.
     Lint(LintArgs),
+    /// Push a bundle directory to an OCI registry as one artifact; prints the digest-pinned reference to
+    /// give `policy pull` and `--bundle oci://`.
+    Push(PushArgs),
+    /// Pull a bundle by digest (`REF@sha256:…`), verify it and write it to a directory.
+    Pull(PullArgs),
+}
+
+/// How `--bundle oci://REF@sha256:…` is fetched, wherever `--bundle` (or `scan --policy`) is accepted.
+#[derive(Args, Debug, Clone, Default)]
+pub struct BundleSourceArgs {
+    /// With `--bundle oci://REF`: accept a tag without a digest (resolved to its digest when read; the
+    /// digest is printed). Without it only `REF@sha256:…` is pulled.
+    #[arg(long)]
+    pub allow_tag: bool,
+    /// With `--bundle oci://REF`: allow plain HTTP to the bundle's registry.
+    #[arg(long)]
+    pub bundle_insecure: bool,
+}
+
+impl BundleSourceArgs {
+    /// The local directory of `bundle`: an `oci://` reference is pulled, verified and cached by digest
+    /// (`<cache>/policy-bundles/`); a path is returned as it is.
+    pub fn resolve(&self, bundle: &Path) -> Result<PathBuf> {
+        let opts = palisade_policy::bundle::oci::OciOptions {
+            insecure: self.bundle_insecure,
+            allow_tag: self.allow_tag,
+            ..Default::default()
+        };
+        if !bundle.to_string_lossy().starts_with(palisade_policy::bundle::oci::SCHEME) {
+            return Ok(bundle.to_path_buf());
+        }
+        let reference = bundle.to_string_lossy().into_owned();
+        let pulled = palisade_policy::bundle::oci::pull(&reference, &opts)?;
+        if !reference.contains("@sha256:") || !pulled.cached {
+            eprintln!(
+                "policy bundle {reference}: {} (version {:?}{})",
+                pulled.digest,
+                pulled.version,
+                if pulled.cached { ", cached" } else { "" }
+            );
+        }
+        Ok(pulled.dir)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct PushArgs {
+    /// Where to push: `registry/repository[:tag]` (tag `latest` when none).
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The bundle directory (with or without palisade-policy.yaml).
+    #[arg(long, value_name = "DIR")]
+    pub bundle: PathBuf,
+    /// Push even when files of the bundle do not load (`policy lint` errors).
+    #[arg(long)]
+    pub force: bool,
+    /// Allow plain HTTP to the registry.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PullArgs {
+    /// The bundle: `registry/repository@sha256:…` (`oci://` prefix allowed).
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Directory to write the bundle to (must not exist, or be empty).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Accept a tag without a digest (it is resolved to a digest, which is printed).
+    #[arg(long)]
+    pub allow_tag: bool,
+    /// Allow plain HTTP to the registry.
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 /// Decision formats.
@@ -48,9 +123,12 @@ pub enum TestFormat {
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// The policy bundle: a directory (with or without palisade-policy.yaml) or one policy file.
+    /// The policy bundle: a directory (with or without palisade-policy.yaml), one policy file, or
+    /// `oci://REF@sha256:…` (see `policy push`).
     #[arg(long, value_name = "DIR")]
     pub bundle: PathBuf,
+    #[command(flatten)]
+    pub source: BundleSourceArgs,
     /// Inputs: files or directories (YAML, JSON, Dockerfile/Containerfile), `-` for standard input.
     #[arg(value_name = "PATH", required = true)]
     pub inputs: Vec<PathBuf>,
@@ -88,6 +166,8 @@ pub struct TestArgs {
     /// The policy bundle.
     #[arg(long, value_name = "DIR")]
     pub bundle: PathBuf,
+    #[command(flatten)]
+    pub source: BundleSourceArgs,
     #[arg(long, value_enum, default_value = "text")]
     pub format: TestFormat,
     /// Run only the Rego tests of these packages, `*` wildcards allowed (as `conftest verify --namespace`)
@@ -104,6 +184,8 @@ pub struct LintArgs {
     /// The policy bundle.
     #[arg(long, value_name = "DIR")]
     pub bundle: PathBuf,
+    #[command(flatten)]
+    pub source: BundleSourceArgs,
     /// `text` (one problem per line) or `json`.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     pub format: String,
@@ -114,6 +196,8 @@ pub fn run(command: PolicyCommand) -> Result<ExitCode> {
         PolicyCommand::Eval(a) => eval(a),
         PolicyCommand::Test(a) => test(a),
         PolicyCommand::Lint(a) => lint(a),
+        PolicyCommand::Push(a) => push(a),
+        PolicyCommand::Pull(a) => pull(a),
     }
 }
 
@@ -210,7 +294,7 @@ pub fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
 
 fn eval(a: EvalArgs) -> Result<ExitCode> {
     let compile_started = std::time::Instant::now();
-    let (_, compiled) = compile(&a.bundle, a.rego_version.as_ref())?;
+    let (_, compiled) = compile(&a.source.resolve(&a.bundle)?, a.rego_version.as_ref())?;
     let compile_time = compile_started.elapsed();
     let mut problems: Vec<String> =
         compiled.errors.iter().filter(|e| !e.unsupported).map(ToString::to_string).collect();
@@ -481,7 +565,7 @@ pub fn run_tests(bundle: &Bundle, compiled: &Compiled) -> Vec<(&'static str, Tes
 }
 
 fn test(a: TestArgs) -> Result<ExitCode> {
-    let (bundle, compiled) = compile(&a.bundle, a.rego_version.as_ref())?;
+    let (bundle, compiled) = compile(&a.source.resolve(&a.bundle)?, a.rego_version.as_ref())?;
     let mut results = run_tests(&bundle, &compiled);
     if !a.namespace.is_empty() {
         // Rego test names are `data.<package>.<rule>`; other runners are not filtered.
@@ -563,8 +647,49 @@ fn test(a: TestArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(if failed > 0 { 1 } else { 0 }))
 }
 
+fn push(a: PushArgs) -> Result<ExitCode> {
+    let (_, compiled) = compile(&a.bundle, None)?;
+    let errors: Vec<_> = compiled.errors.iter().filter(|e| !e.unsupported).collect();
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    if !errors.is_empty() && !a.force {
+        anyhow::bail!(
+            "{}: {} problem(s) in the bundle (see `palisade policy lint`); not pushed (--force pushes anyway)",
+            a.bundle.display(),
+            errors.len()
+        );
+    }
+    let opts = palisade_policy::bundle::oci::OciOptions { insecure: a.insecure, ..Default::default() };
+    let pushed = palisade_policy::bundle::oci::push(&a.bundle, &a.reference, &opts)?;
+    for w in &pushed.warnings {
+        eprintln!("{w}");
+    }
+    eprintln!(
+        "pushed {} {} ({} files, {} policies) to {}",
+        if pushed.name.is_empty() { "bundle" } else { &pushed.name },
+        pushed.version,
+        pushed.files,
+        compiled.policies.len(),
+        a.reference
+    );
+    println!("{}", pushed.pinned);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pull(a: PullArgs) -> Result<ExitCode> {
+    let opts = palisade_policy::bundle::oci::OciOptions {
+        insecure: a.insecure,
+        allow_tag: a.allow_tag,
+        ..Default::default()
+    };
+    let pulled = palisade_policy::bundle::oci::pull_to(&a.reference, &a.output, &opts)?;
+    eprintln!("pulled {} (version {:?}) to {}", pulled.digest, pulled.version, a.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn lint(a: LintArgs) -> Result<ExitCode> {
-    let (bundle, compiled) = compile(&a.bundle, None)?;
+    let (bundle, compiled) = compile(&a.source.resolve(&a.bundle)?, None)?;
     let errors = compiled.errors.iter().filter(|e| !e.unsupported).count();
     let unsupported = compiled.errors.len() - errors;
     let mut w = std::io::stdout().lock();
