@@ -44,9 +44,6 @@ fn unsupported(root: &Path, l: &Value) -> Option<String> {
     if text.contains("parse_config_file") || text.contains("parse_combined_config_files") {
         return Some("conftest's file-reading builtins (Palisade evaluates without I/O)".into());
     }
-    if text.contains("rego.metadata.") {
-        return Some("rego.metadata.* (regorus gap)".into());
-    }
     if l["self_contained"] != true {
         return Some(format!("needs {}", l["needs"]));
     }

@@ -309,6 +309,7 @@ mod tests {
             action,
             outcome,
             source: None,
+            annotations: None,
         }
     }
 
