@@ -132,7 +132,8 @@ pub struct EvalArgs {
     pub bundle: PathBuf,
     #[command(flatten)]
     pub source: BundleSourceArgs,
-    /// Inputs: files or directories (YAML, JSON, Dockerfile/Containerfile), `-` for standard input.
+    /// Inputs: files or directories (YAML, JSON, Dockerfile/Containerfile, HCL2/Terraform, TOML, INI,
+    /// .properties, .env), `-` for standard input.
     #[arg(value_name = "PATH", required = true)]
     pub inputs: Vec<PathBuf>,
     /// conftest namespaces (Rego packages) to evaluate, `*` wildcards allowed [default: main].
@@ -240,6 +241,27 @@ pub fn read_input(path: &Path, text: &str, errors: &mut Vec<String>) -> Vec<Subj
             }
         };
     }
+    if let Some(parser) = palisade_policy::input::parser_for_file(&name) {
+        return match (parser.parse)(text) {
+            Ok(value) => vec![Subject {
+                kind: SubjectKind::Document,
+                value,
+                origin: origin(0),
+                admission: Default::default(),
+            }],
+            Err(e) => {
+                errors.push(format!(
+                    "{}:{}:{}: {} ({})",
+                    path.display(),
+                    e.line,
+                    e.column,
+                    e.message,
+                    parser.name
+                ));
+                Vec::new()
+            }
+        };
+    }
     let mut out = Vec::new();
     if text.trim().is_empty() {
         // conftest evaluates an empty file too, with an empty input.
@@ -290,9 +312,31 @@ fn subjects_of(value: Value, origin: Origin) -> Vec<Subject> {
     vec![Subject { kind: sk, value, origin, admission: Default::default() }]
 }
 
-/// The files an input path stands for (the shared dump loader's collection).
+/// The files an input path stands for: the shared dump loader's collection (YAML, JSON, Dockerfiles), and
+/// in directories also the files of the other input formats ([`palisade_policy::input`]), in path order.
 pub fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    Ok(palisade_checks::dump::collect_files(path, out)?)
+    let start = out.len();
+    palisade_checks::dump::collect_files(path, out)?;
+    if path.is_dir() {
+        other_formats(path, out);
+        out[start..].sort();
+        out.dedup();
+    }
+    Ok(())
+}
+
+/// Files under `dir` (hidden entries skipped) that an input parser reads.
+fn other_formats(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        if path.is_dir() && !name.starts_with('.') {
+            other_formats(&path, out);
+        } else if path.is_file() && palisade_policy::input::parser_for_file(&name).is_some() {
+            out.push(path);
+        }
+    }
 }
 
 fn eval(a: EvalArgs) -> Result<ExitCode> {
