@@ -20,6 +20,7 @@ pub mod compat;
 pub mod conftest;
 pub mod gatekeeper;
 pub mod metadata;
+pub mod rvm;
 pub mod tests;
 
 use crate::bundle::{Bundle, BundleFile};
