@@ -7,7 +7,10 @@
 #
 # Needs ../shared/data (k8s/psa-testdata.tar.gz, policy/*.tar.gz) and a release build:
 #   cargo build --release && bash bench/policy.sh
-# Not yet measured here: real OPA on the Rego part (the differential test runs it for agreement only).
+# Then real OPA beside regorus on the Rego part (every gatekeeper general template on the Pods its constraint
+# selects), through the differential test's harness (PyPI opa-golib-python-bindings, tests/opa_eval.py), built
+# in release: per-Pod p50/p99 of both and the ratio of their totals. OPA's calls go through the bindings' JSON
+# marshalling, which its times include. Skipped when python3 cannot import the bindings.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${PALISADE:-target/release/palisade}
@@ -52,3 +55,11 @@ row "whole bundle" "$work/b"
 row "gatekeeper general (Rego)" "$work/b/gatekeeper"
 row "PSS restricted (Kyverno podSecurity)" "$work/b/kyverno"
 row "VAP corpus (CEL)" "$work/b/vap"
+
+echo
+if python3 -c 'import opa_bindings' 2>/dev/null; then
+  line=$(cargo test -q --release -p palisade-policy --test opa_differential -- --nocapture 2>/dev/null | grep '^timing:' || true)
+  echo "Rego beside OPA (release, one evaluation at a time each): ${line#timing: }"
+else
+  echo "Rego beside OPA: skipped (pip install --ignore-requires-python opa-golib-python-bindings)"
+fi

@@ -393,6 +393,7 @@ pub fn review(
                         action,
                         outcome: Outcome::Violation,
                         source: None,
+                        annotations: None,
                     });
                 }
             }

@@ -63,6 +63,9 @@ pub(crate) struct Partial {
     pub(crate) errors: Vec<FileError>,
     pub(crate) index: Index,
     pub(crate) pending: Vec<Pending>,
+    /// The file's Kubernetes objects with the index of the document each came from, for consumers of the
+    /// same parse (`scan --policy` evaluates them with the policy bundle); dropped unless a sink keeps them.
+    pub(crate) objects: Vec<crate::sink::ParsedObject>,
 }
 
 impl Partial {
@@ -73,6 +76,9 @@ impl Partial {
         }
         for p in &mut self.pending {
             p.layer = layer;
+        }
+        for o in &mut self.objects {
+            o.layer = layer;
         }
     }
 }
@@ -263,9 +269,14 @@ impl Engine {
     pub(crate) fn partial_manifest(&self, path: &str, text: &str, map: Option<Arc<LineMap>>) -> Partial {
         let mut res = Partial::default();
         let mut objects = Vec::new();
-        for doc in load_all(text) {
+        let mut documents = Vec::new();
+        for (i, doc) in load_all(text).into_iter().enumerate() {
             match doc {
-                Ok(node) => objects.extend(Object::expand(node)),
+                Ok(node) => {
+                    let expanded = Object::expand(node);
+                    documents.extend(std::iter::repeat_n(i, expanded.len()));
+                    objects.extend(expanded);
+                }
                 Err(e) => res.errors.push(FileError {
                     file: path.to_string(),
                     line: e.line,
@@ -275,6 +286,16 @@ impl Engine {
             }
         }
         self.check_objects(path, &objects, map, &mut res);
+        res.objects = documents
+            .into_iter()
+            .zip(objects)
+            .map(|(document, object)| crate::sink::ParsedObject {
+                file: path.to_string(),
+                document,
+                layer: None,
+                object,
+            })
+            .collect();
         res
     }
 

@@ -37,7 +37,9 @@ pub use helm::HelmBinary;
 pub use image::{FsEntry, FsSink, ImageFs, ImageInput};
 pub use options::{CheckOptions, ImageOptions, K8sVersion, Suppression};
 pub use palisade_core::findings::misconfig::{Misconfiguration, ResourceRef, Severity};
-pub use sink::{ConfigOutcome, ConfigSink, looks_like_dockerfile, scan_paths};
+pub use sink::{
+    ConfigOutcome, ConfigSink, ParsedObject, looks_like_dockerfile, scan_paths, scan_paths_keeping,
+};
 
 /// Errors building an engine.
 #[derive(Debug, thiserror::Error)]

@@ -57,6 +57,19 @@ struct State {
     /// Results of files that may turn out to be parts of a chart, decided in `finish`.
     held: Vec<Held>,
     charts: Vec<Chart>,
+    /// The parsed Kubernetes objects, when the sink was asked to keep them ([`ConfigSink::keep_objects`]).
+    objects: Option<Vec<ParsedObject>>,
+}
+
+/// A Kubernetes object of the scan as the checks parsed it, kept for other consumers of the same parse.
+#[derive(Debug, Clone)]
+pub struct ParsedObject {
+    /// The file as reported in findings.
+    pub file: String,
+    /// The index of the YAML document in the file (objects of a `List` share it).
+    pub document: usize,
+    pub layer: Option<u32>,
+    pub object: crate::k8s::Object,
 }
 
 struct Held {
@@ -92,7 +105,10 @@ fn file_warning(e: &crate::FileError, layer: Option<u32>, what: &str) -> Warning
 }
 
 impl State {
-    fn merge(&mut self, p: Partial, layer: Option<u32>, live: Option<&Warnings>) {
+    fn merge(&mut self, mut p: Partial, layer: Option<u32>, live: Option<&Warnings>) {
+        if let Some(kept) = &mut self.objects {
+            kept.extend(std::mem::take(&mut p.objects).into_iter().map(|o| ParsedObject { layer, ..o }));
+        }
         for e in &p.errors {
             let w = file_warning(e, layer, "");
             match live {
@@ -136,6 +152,13 @@ impl ConfigSink {
     /// (charts in images and git trees are reported as not rendered).
     pub fn with_disk_root(mut self, root: impl Into<PathBuf>) -> Self {
         self.disk_root = Some(root.into());
+        self
+    }
+
+    /// Keep the parsed Kubernetes objects for [`ConfigSink::finish_with_objects`] (`scan --policy` evaluates
+    /// them with the bundle's policies: one parse serves the checks and the policies).
+    pub fn keep_objects(self) -> Self {
+        self.lock().objects = Some(Vec::new());
         self
     }
 
@@ -190,7 +213,8 @@ impl ConfigSink {
         } else if !(partial.findings.is_empty()
             && partial.errors.is_empty()
             && partial.pending.is_empty()
-            && partial.index.is_empty())
+            && partial.index.is_empty()
+            && partial.objects.is_empty())
         {
             self.lock().merge(partial, layer, live);
         }
@@ -199,6 +223,12 @@ impl ConfigSink {
     /// Run the relational checks over everything seen, render the Helm charts (and check what they render
     /// to), and return the findings with the warnings not yet reported.
     pub fn finish(self) -> ConfigOutcome {
+        self.finish_with_objects().0
+    }
+
+    /// [`ConfigSink::finish`], with the parsed objects when [`ConfigSink::keep_objects`] was asked (in file
+    /// order), else none.
+    pub fn finish_with_objects(self) -> (ConfigOutcome, Vec<ParsedObject>) {
         let ConfigSink { engine, state, .. } = self;
         let mut st = state.into_inner().unwrap_or_else(|e| e.into_inner());
         let mut charts = std::mem::take(&mut st.charts);
@@ -227,7 +257,9 @@ impl ConfigSink {
         st.findings.sort_by(|a, b| {
             (&a.file, a.line, a.column, &a.check_id).cmp(&(&b.file, b.line, b.column, &b.check_id))
         });
-        ConfigOutcome { findings: st.findings, warnings: st.warnings }
+        let mut objects = st.objects.take().unwrap_or_default();
+        objects.sort_by(|a, b| (&a.file, a.layer, a.document).cmp(&(&b.file, b.layer, b.document)));
+        (ConfigOutcome { findings: st.findings, warnings: st.warnings }, objects)
     }
 }
 
@@ -354,7 +386,16 @@ pub fn scan_paths(
     paths: &[String],
     walk: &palisade_artifact::Options,
 ) -> Result<ConfigOutcome, ChecksError> {
-    let sink = ConfigSink::new(engine);
+    scan_paths_keeping(ConfigSink::new(engine), paths, walk).map(|(out, _)| out)
+}
+
+/// [`scan_paths`] with a sink of the caller's (e.g. one that [keeps the parsed
+/// objects](ConfigSink::keep_objects)); returns the outcome and the kept objects.
+pub fn scan_paths_keeping(
+    sink: ConfigSink,
+    paths: &[String],
+    walk: &palisade_artifact::Options,
+) -> Result<(ConfigOutcome, Vec<ParsedObject>), ChecksError> {
     let mut warnings = Vec::new();
     for p in paths {
         if p == "-" {
@@ -392,10 +433,10 @@ pub fn scan_paths(
             .map_err(|e| ChecksError::Input(format!("{p}: cannot read: {e}")))?;
         sink.add_file(p, Some(path), &data);
     }
-    let mut out = sink.finish();
+    let (mut out, objects) = sink.finish_with_objects();
     warnings.append(&mut out.warnings);
     out.warnings = warnings;
-    Ok(out)
+    Ok((out, objects))
 }
 
 /// A file whose first instruction is `FROM` or `ARG` is a Dockerfile.
@@ -416,6 +457,23 @@ mod tests {
     fn engine() -> Engine {
         let opts = CheckOptions { helm: HelmBinary::Disabled, ..CheckOptions::default() };
         Engine::new(&opts).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn kept_objects_come_from_the_checks_parse_with_file_and_document() {
+        let text = b"apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Pod, metadata: {name: b}}\n- {apiVersion: v1, kind: Pod, metadata: {name: c}}\n";
+        let sink = ConfigSink::new(engine()).keep_objects();
+        sink.add_file("k8s/pods.yaml", None, text);
+        sink.add_file("Dockerfile", None, b"FROM alpine\n");
+        let (out, objects) = sink.finish_with_objects();
+        assert!(!out.findings.is_empty());
+        let got: Vec<(&str, usize, &str)> =
+            objects.iter().map(|o| (o.file.as_str(), o.document, o.object.name.as_str())).collect();
+        assert_eq!(got, [("k8s/pods.yaml", 0, "a"), ("k8s/pods.yaml", 1, "b"), ("k8s/pods.yaml", 1, "c")]);
+        // Not asked: nothing kept.
+        let sink = ConfigSink::new(engine());
+        sink.add_file("k8s/pods.yaml", None, text);
+        assert!(sink.finish_with_objects().1.is_empty());
     }
 
     fn meta(path: &str, layer: Option<u32>) -> FileMeta<'_> {

@@ -16,6 +16,7 @@
 
 pub mod bundle;
 pub mod engine;
+pub mod input;
 mod palisade_ignore;
 mod purl;
 mod rule;

@@ -169,6 +169,8 @@ fn regorus_agrees_with_opa_on_gatekeeper_templates() {
     let mut jobs = Vec::new();
     let mut ours: BTreeMap<String, Result<Vec<String>, String>> = BTreeMap::new();
     let mut not_compared: Vec<String> = Vec::new();
+    // Per PSS Pod: seconds regorus took for every template whose constraint selects it.
+    let mut our_time: BTreeMap<String, f64> = BTreeMap::new();
     let general = gk.join("library/general");
     let mut suites: Vec<_> =
         std::fs::read_dir(&general).unwrap().flatten().map(|e| e.path().join("suite.yaml")).collect();
@@ -252,7 +254,10 @@ fn regorus_agrees_with_opa_on_gatekeeper_templates() {
                     continue;
                 }
                 let id = format!("{name}/pss/{pod_path}");
-                let r = policy.violations(&subject, &Default::default()).map(|mut m| {
+                let started = std::time::Instant::now();
+                let r = policy.violations(&subject, &Default::default());
+                *our_time.entry(pod_path.clone()).or_default() += started.elapsed().as_secs_f64();
+                let r = r.map(|mut m| {
                     m.sort();
                     m
                 });
@@ -304,6 +309,7 @@ fn regorus_agrees_with_opa_on_gatekeeper_templates() {
     for n in &not_compared {
         println!("  not compared: {n}");
     }
+    println!("{}", speed_line(&our_time, &theirs["_timing"]));
     let known: BTreeSet<&str> = KNOWN.iter().map(|(t, _)| *t).collect();
     let mut unexpected = Vec::new();
     for (template, list) in &disagreements {
@@ -320,6 +326,33 @@ fn regorus_agrees_with_opa_on_gatekeeper_templates() {
         }
     }
     assert!(unexpected.is_empty(), "unexplained disagreements in {unexpected:?}");
+}
+
+/// `timing: …` — per PSS Pod, the time of every gatekeeper template evaluation that selects it, regorus (as
+/// Palisade calls it) against OPA (each call through the bindings, so it includes their JSON marshalling):
+/// p50, p99 and the ratio of the totals. `bench/policy.sh` prints this line from a release build.
+fn speed_line(ours: &BTreeMap<String, f64>, opa: &Value) -> String {
+    let mut theirs: BTreeMap<String, f64> = BTreeMap::new();
+    for (id, t) in opa.as_object().into_iter().flatten() {
+        if let (Some((_, pod)), Some(t)) = (id.split_once("/pss/"), t.as_f64()) {
+            *theirs.entry(pod.to_string()).or_default() += t;
+        }
+    }
+    let stats = |m: &BTreeMap<String, f64>| {
+        let mut v: Vec<f64> = m.values().copied().collect();
+        v.sort_by(f64::total_cmp);
+        let at =
+            |q: f64| v.get(((v.len() as f64 * q).ceil() as usize).max(1) - 1).copied().unwrap_or(0.0) * 1e6;
+        (at(0.5), at(0.99), v.iter().sum::<f64>())
+    };
+    let (o50, o99, ot) = stats(ours);
+    let (t50, t99, tt) = stats(&theirs);
+    format!(
+        "timing: gatekeeper general on {} PSS Pods: regorus p50 {o50:.0} µs, p99 {o99:.0} µs, total {ot:.2} s; \
+         OPA (bindings) p50 {t50:.0} µs, p99 {t99:.0} µs, total {tt:.2} s; OPA/regorus {:.2}x",
+        ours.len(),
+        if ot > 0.0 { tt / ot } else { 0.0 }
+    )
 }
 
 #[test]

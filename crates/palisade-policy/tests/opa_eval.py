@@ -2,10 +2,11 @@
 
 stdin: {"groups": {GROUP: [[path, source], ...]}, "jobs": [{"id", "group", "query", "input", "data"}]}
 stdout: {ID: {"value": VALUE} | {"undefined": true} | {"error": TEXT}}, plus {"_load": {GROUP: TEXT}}
-for groups whose modules OPA does not load. Exit 3 when the bindings cannot be imported.
+for groups whose modules OPA does not load and {"_timing": {ID: SECONDS}} (each evaluation call). Exit 3 when the bindings cannot be imported.
 """
 import json
 import sys
+import time
 
 try:
     from opa_bindings import OpaEngine, OpaUndefinedError
@@ -35,16 +36,23 @@ def engine_for(group, data):
     return e
 
 
+# Seconds each job's evaluation took (the bindings' call: input marshalling, OPA's evaluation, the result).
+timing = {}
+
 for job in req["jobs"]:
     e = engine_for(job["group"], job.get("data"))
     if e is None:
         out[job["id"]] = {"error": "load: " + out["_load"].get(job["group"], "")}
         continue
+    started = time.perf_counter()
     try:
         out[job["id"]] = {"value": e.eval_document(job["query"], job["input"])}
     except OpaUndefinedError:
         out[job["id"]] = {"undefined": True}
     except Exception as ex:
         out[job["id"]] = {"error": str(ex)}
+    timing[job["id"]] = time.perf_counter() - started
+
+out["_timing"] = timing
 
 json.dump(out, sys.stdout)

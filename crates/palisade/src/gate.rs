@@ -20,6 +20,17 @@ pub struct Outcome {
 /// Apply the policy to the report and return the gate's verdict (exit code and reasons). The policy's own
 /// warnings (expired ignore entries, unusable VEX statements) join the report's warnings.
 pub fn apply(report: &mut ScanReport, opts: &PolicyOpts, allow_missing_db: bool) -> Result<Outcome> {
+    apply_with_objects(report, opts, allow_missing_db, Vec::new())
+}
+
+/// [`apply`], with the Kubernetes objects the scan parsed: the bundle's policies (Rego, CEL, Kyverno)
+/// evaluate each of them too, besides the report.
+pub fn apply_with_objects(
+    report: &mut ScanReport,
+    opts: &PolicyOpts,
+    allow_missing_db: bool,
+    objects: Vec<palisade_checks::ParsedObject>,
+) -> Result<Outcome> {
     let severities = opts
         .severity
         .iter()
@@ -50,7 +61,8 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOpts, allow_missing_db: bool)
         report.warnings.push(Warning::new("policy", format!("expired ignore entry no longer applies: {e}")));
     }
     if let Some(bundle) = &opts.policy {
-        report.policy = Some(evaluate_bundle(report, bundle)?);
+        let dir = opts.policy_source.resolve(bundle)?;
+        report.policy = Some(evaluate_bundle(report, &dir, bundle, objects)?);
     }
     let gate = GateOptions {
         exit_code: opts.exit_code,
@@ -65,10 +77,19 @@ pub fn apply(report: &mut ScanReport, opts: &PolicyOpts, allow_missing_db: bool)
     })
 }
 
-/// Evaluate the bundle's gates and report policies on the finished report. A bundle that cannot be read at
-/// all stops the command; a policy file that does not load is listed and fails the gate, and the rest runs.
-fn evaluate_bundle(report: &ScanReport, path: &std::path::Path) -> Result<PolicyResult> {
-    use palisade_policy::engine::{Budget, Origin, Subject, SubjectKind, evaluate_default};
+/// Evaluate the bundle's gates and report policies on the finished report, and its Kubernetes policies on
+/// the objects the scan parsed (`objects`, from the misconfiguration scanner: one parse serves both). A
+/// bundle that cannot be read at all stops the command; a policy file that does not load is listed and
+/// fails the gate, and the rest runs.
+fn evaluate_bundle(
+    report: &ScanReport,
+    path: &std::path::Path,
+    given: &std::path::Path,
+    objects: Vec<palisade_checks::ParsedObject>,
+) -> Result<PolicyResult> {
+    use palisade_policy::engine::{
+        Budget, DEFAULT_NAMESPACE, Origin, Policy, Subject, SubjectKind, evaluate_default,
+    };
     let bundle = palisade_policy::bundle::Bundle::read(path)?;
     let compiled = bundle.compile();
     let subject = Subject {
@@ -77,8 +98,23 @@ fn evaluate_bundle(report: &ScanReport, path: &std::path::Path) -> Result<Policy
         origin: Origin::default(),
         admission: Default::default(),
     };
-    let decisions = evaluate_default(&compiled.policies, &subject, &Budget::default());
-    let name = if compiled.name.is_empty() { path.display().to_string() } else { compiled.name };
+    let mut decisions = evaluate_default(&compiled.policies, &subject, &Budget::default());
+    drop(subject);
+    let subjects: Vec<Subject> = objects
+        .into_iter()
+        .map(|o| {
+            let origin = Origin { path: Some(o.file.into()), document: o.document, request_uid: None };
+            Subject::object(o.object.root.to_json(), origin)
+        })
+        .collect();
+    let policies: Vec<&dyn Policy> = compiled
+        .policies
+        .iter()
+        .map(|p| p.as_ref())
+        .filter(|p| p.namespace().is_none_or(|n| n == DEFAULT_NAMESPACE))
+        .collect();
+    decisions.extend(crate::commands::policy::evaluate(&policies, &subjects, OBJECT_TIME_LIMIT));
+    let name = if compiled.name.is_empty() { given.display().to_string() } else { compiled.name };
     Ok(PolicyResult {
         bundle: name,
         version: compiled.version,
@@ -87,3 +123,6 @@ fn evaluate_bundle(report: &ScanReport, path: &std::path::Path) -> Result<Policy
         unsupported: compiled.errors.iter().filter(|e| e.unsupported).map(ToString::to_string).collect(),
     })
 }
+
+/// Time limit of one policy on one scanned object (as `policy eval`'s default `--timeout-ms`).
+const OBJECT_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);

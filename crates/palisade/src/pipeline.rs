@@ -59,6 +59,9 @@ pub struct Scanners {
     pub check_opts: CheckOpts,
     /// The licence scanner and its options, when it runs.
     pub license: Option<LicenseOpts>,
+    /// When set (`scan --policy`), the misconfiguration scanner hands the Kubernetes objects it parsed here,
+    /// so the policy bundle evaluates them without a second parse.
+    pub policy_objects: Option<Arc<std::sync::Mutex<Vec<palisade_checks::ParsedObject>>>>,
 }
 
 impl Scanners {
@@ -76,6 +79,7 @@ impl Scanners {
             secret_opts: opts.secret.clone(),
             check_opts: opts.checks.clone(),
             license: chosen.contains(&ScannerName::License).then(|| opts.license.clone()),
+            policy_objects: opts.policy.policy.is_some().then(Default::default),
         }
     }
 
@@ -264,6 +268,7 @@ fn scan_artifact(
     let secret_sink = secret_scanner.as_ref().filter(|_| !history).map(SecretSink::new);
     let config_sink = if scanners.misconfig {
         let sink = ConfigSink::new(check_engine(&scanners.check_opts)?);
+        let sink = if scanners.policy_objects.is_some() { sink.keep_objects() } else { sink };
         // A directory on disk: Helm charts in it can be rendered.
         Some(match &target {
             Target::Dir { path, .. } => sink.with_disk_root(path),
@@ -328,7 +333,8 @@ fn scan_artifact(
                 today: time::OffsetDateTime::now_utc().date(),
             })
         });
-        let outcome = sink.finish();
+        let (outcome, objects) = sink.finish_with_objects();
+        keep_policy_objects(scanners, objects);
         report.misconfigurations = outcome.findings;
         report.warnings.extend(outcome.warnings);
         report.misconfigurations.extend(image_findings.into_iter().flatten());
@@ -344,11 +350,21 @@ fn scan_config(paths: &[String], scanners: &Scanners, progress: &Arc<Progress>) 
     let mut report = ScanReport::new(ArtifactInfo::new(ArtifactKind::Fs, paths.join(" ")), now());
     let skip = palisade_artifact::SkipFilter::new(&scanners.skip_dirs, &scanners.skip_files, "")?;
     let opts = Options { skip: skip.map(Arc::new), progress: Some(progress.clone()), ..Options::default() };
-    let outcome = palisade_checks::scan_paths(engine, paths, &opts)?;
+    let sink = ConfigSink::new(engine);
+    let sink = if scanners.policy_objects.is_some() { sink.keep_objects() } else { sink };
+    let (outcome, objects) = palisade_checks::scan_paths_keeping(sink, paths, &opts)?;
+    keep_policy_objects(scanners, objects);
     report.misconfigurations = outcome.findings;
     report.warnings = outcome.warnings;
     sort_findings(&mut report);
     Ok(report)
+}
+
+/// Hand the parsed objects to `scan --policy` (see [`Scanners::policy_objects`]).
+fn keep_policy_objects(scanners: &Scanners, objects: Vec<palisade_checks::ParsedObject>) {
+    if let Some(kept) = &scanners.policy_objects {
+        kept.lock().unwrap_or_else(|e| e.into_inner()).extend(objects);
+    }
 }
 
 fn sort_findings(report: &mut ScanReport) {

@@ -150,3 +150,15 @@ fn deny_rules_read_a_palisade_scan_report() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["decisions"][0]["message"], "scan of src by palisade", "{v}");
 }
+
+#[test]
+fn jsonl_streams_the_same_decisions_as_json_one_a_line() {
+    let json = palisade(&["policy", "eval", "--bundle", ".", "inputs/", "--format", "json"], &bundle());
+    let lines = palisade(&["policy", "eval", "--bundle", ".", "inputs/", "--format", "jsonl"], &bundle());
+    assert_eq!(lines.status.code(), json.status.code());
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    let each: Vec<Value> =
+        String::from_utf8(lines.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(&each, v["decisions"].as_array().unwrap());
+    assert_eq!(each.len(), 3);
+}

@@ -45,7 +45,14 @@ fn load_errors_of_cel_and_kyverno_policies_fail_the_gate_with_their_location() {
         "{unsupported:?}"
     );
     assert!(!errors.iter().any(|e| e.contains("add-label")), "{errors:?}");
-    // CEL and Kyverno policies select Kubernetes objects, not the scan report: no decision from them.
+    // CEL and Kyverno policies select Kubernetes objects, not the scan report: their decisions are about the
+    // scanned Pod (the Kyverno rule auditing the default namespace), none about the report.
     let decisions = v["policy"]["decisions"].as_array().unwrap();
-    assert!(decisions.iter().all(|d| d["language"] != "cel" && d["language"] != "kyverno"), "{decisions:?}");
+    let about_objects: Vec<&Value> =
+        decisions.iter().filter(|d| d["language"] == "cel" || d["language"] == "kyverno").collect();
+    assert!(
+        about_objects.iter().all(|d| d["object"]["kind"] == "Pod" && d["object"]["path"] == "pod.yaml"),
+        "{decisions:?}"
+    );
+    assert!(about_objects.iter().any(|d| d["rule"] == "no-default-namespace"), "{decisions:?}");
 }

@@ -44,9 +44,6 @@ fn unsupported(root: &Path, l: &Value) -> Option<String> {
     if text.contains("parse_config_file") || text.contains("parse_combined_config_files") {
         return Some("conftest's file-reading builtins (Palisade evaluates without I/O)".into());
     }
-    if text.contains("rego.metadata.") {
-        return Some("rego.metadata.* (regorus gap)".into());
-    }
     if l["self_contained"] != true {
         return Some(format!("needs {}", l["needs"]));
     }
@@ -72,7 +69,11 @@ fn unsupported(root: &Path, l: &Value) -> Option<String> {
             || name.ends_with(".yaml")
             || name.ends_with(".yml")
             || name.ends_with(".json")
-            || name == "dockerfile";
+            || name == "dockerfile"
+            // The other input formats policy eval reads (palisade_policy::input).
+            || [".tf", ".hcl", ".tfvars", ".toml", ".ini", ".cfg", ".conf", ".properties", ".env"]
+                .iter()
+                .any(|e| name.ends_with(e));
         if !ok {
             let ext = name.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or(name.clone());
             return Some(format!("input format {ext}"));

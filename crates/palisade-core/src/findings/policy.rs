@@ -124,6 +124,9 @@ pub struct Decision {
     /// Where the policy (or rule) is written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<SourceLocation>,
+    /// The rule's METADATA annotations (Rego): `title`, `description` and `custom`, when it has any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotations: Option<serde_json::Value>,
 }
 
 /// What a policy bundle decided about a scan (`palisade scan --policy`), carried in the report.

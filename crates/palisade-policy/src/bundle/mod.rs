@@ -21,6 +21,9 @@
 //! Loading never stops at the first bad file: each problem becomes a [`LoadError`] naming the file, line
 //! and column, and the rest of the bundle loads ([`Bundle::errors`]; `policy lint` fails on them).
 
+pub mod archive;
+pub mod oci;
+
 use crate::engine::{Language, LoadError, Policy, SourceLocation, TestResult};
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use palisade_checks::yaml;

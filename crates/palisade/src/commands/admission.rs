@@ -29,6 +29,8 @@ pub struct AuditArgs {
     /// Policy bundle, as for `serve`.
     #[arg(long, value_name = "BUNDLE")]
     pub bundle: PathBuf,
+    #[command(flatten)]
+    pub source: crate::commands::policy::BundleSourceArgs,
     /// Dumps (`kubectl get deploy,ds,sts,pods -A -o yaml > dump.yaml`), manifests or directories.
     #[arg(value_name = "PATH", required = true)]
     pub inputs: Vec<PathBuf>,
@@ -54,8 +56,11 @@ pub enum ErrorAction {
 pub struct ServeArgs {
     /// Policy bundle (directory with palisade-policy.yaml, or one policy file); reloaded when it changes.
     /// The server does not start when it has errors; a reload with errors keeps the last good bundle.
+    /// `oci://REF@sha256:…` is pulled once at start (a digest never changes).
     #[arg(long, value_name = "BUNDLE")]
     pub bundle: PathBuf,
+    #[command(flatten)]
+    pub source: crate::commands::policy::BundleSourceArgs,
     /// Address to listen on.
     #[arg(long, default_value = "0.0.0.0:8443")]
     pub listen: SocketAddr,
@@ -185,7 +190,7 @@ struct NamespaceAudit {
 fn audit(a: AuditArgs) -> Result<ExitCode> {
     use crate::commands::policy::{compile, evaluate};
     use palisade_policy::engine::{Action, DEFAULT_NAMESPACE, Outcome, Policy, SubjectKind};
-    let (_, compiled) = compile(&a.bundle, None)?;
+    let (_, compiled) = compile(&a.source.resolve(&a.bundle)?, None)?;
     let mut problems: Vec<String> =
         compiled.errors.iter().filter(|e| !e.unsupported).map(ToString::to_string).collect();
     // The cluster dump loader shared with `rbac` and `scan cluster`.
@@ -396,7 +401,8 @@ fn serve(args: ServeArgs, global: &GlobalOpts) -> Result<ExitCode> {
             || args.images.store.is_some(),
     };
     let images = image_facts(&args.images, global)?;
-    let mut config = Config::new(args.listen, cert, key, args.bundle);
+    let bundle = args.source.resolve(&args.bundle)?;
+    let mut config = Config::new(args.listen, cert, key, bundle);
     config.images = images;
     if let Some(path) = &args.namespaces {
         let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;

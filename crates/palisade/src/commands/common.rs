@@ -226,10 +226,13 @@ pub struct PolicyOpts {
     /// OpenVEX document(s): `not_affected` and `fixed` statements suppress matching vulnerabilities.
     #[arg(long, value_name = "FILE")]
     pub vex: Vec<PathBuf>,
-    /// Policy bundle (a directory with `palisade-policy.yaml`, or one policy file) applied to the report:
-    /// its `deny` decisions and load errors fail the gate with --exit-code, or 1 when that is 0.
+    /// Policy bundle (a directory with `palisade-policy.yaml`, one policy file, or `oci://REF@sha256:…`)
+    /// applied to the report: its `deny` decisions and load errors fail the gate with --exit-code, or 1
+    /// when that is 0.
     #[arg(long, value_name = "BUNDLE")]
     pub policy: Option<PathBuf>,
+    #[command(flatten)]
+    pub policy_source: crate::commands::policy::BundleSourceArgs,
 }
 
 /// The licence scanner's options (see docs/licenses.md).

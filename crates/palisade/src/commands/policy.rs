@@ -7,13 +7,14 @@ use palisade_checks::dockerfile::Dockerfile;
 use palisade_checks::yaml;
 use palisade_policy::bundle::{Bundle, Compiled, test_runners};
 use palisade_policy::engine::rego::conftest::{self, namespace_matches};
-use palisade_policy::engine::{
-    Action, Budget, Decision, Origin, Outcome, Policy, Subject, SubjectKind, TestResult,
-};
+use palisade_policy::engine::{Action, Budget, Decision, Origin, Policy, Subject, SubjectKind, TestResult};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+mod output;
+use output::xml;
 
 #[derive(Subcommand, Debug)]
 pub enum PolicyCommand {
@@ -26,6 +27,81 @@ pub enum PolicyCommand {
     /// Load the bundle and list every file that does not load (file:line:col) and every unsupported
     /// feature; exits 1 when anything fails to load.
     Lint(LintArgs),
+    /// Push a bundle directory to an OCI registry as one artifact; prints the digest-pinned reference to
+    /// give `policy pull` and `--bundle oci://`.
+    Push(PushArgs),
+    /// Pull a bundle by digest (`REF@sha256:…`), verify it and write it to a directory.
+    Pull(PullArgs),
+}
+
+/// How `--bundle oci://REF@sha256:…` is fetched, wherever `--bundle` (or `scan --policy`) is accepted.
+#[derive(Args, Debug, Clone, Default)]
+pub struct BundleSourceArgs {
+    /// With `--bundle oci://REF`: accept a tag without a digest (resolved to its digest when read; the
+    /// digest is printed). Without it only `REF@sha256:…` is pulled.
+    #[arg(long)]
+    pub allow_tag: bool,
+    /// With `--bundle oci://REF`: allow plain HTTP to the bundle's registry.
+    #[arg(long)]
+    pub bundle_insecure: bool,
+}
+
+impl BundleSourceArgs {
+    /// The local directory of `bundle`: an `oci://` reference is pulled, verified and cached by digest
+    /// (`<cache>/policy-bundles/`); a path is returned as it is.
+    pub fn resolve(&self, bundle: &Path) -> Result<PathBuf> {
+        let opts = palisade_policy::bundle::oci::OciOptions {
+            insecure: self.bundle_insecure,
+            allow_tag: self.allow_tag,
+            ..Default::default()
+        };
+        if !bundle.to_string_lossy().starts_with(palisade_policy::bundle::oci::SCHEME) {
+            return Ok(bundle.to_path_buf());
+        }
+        let reference = bundle.to_string_lossy().into_owned();
+        let pulled = palisade_policy::bundle::oci::pull(&reference, &opts)?;
+        if !reference.contains("@sha256:") || !pulled.cached {
+            eprintln!(
+                "policy bundle {reference}: {} (version {:?}{})",
+                pulled.digest,
+                pulled.version,
+                if pulled.cached { ", cached" } else { "" }
+            );
+        }
+        Ok(pulled.dir)
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct PushArgs {
+    /// Where to push: `registry/repository[:tag]` (tag `latest` when none).
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// The bundle directory (with or without palisade-policy.yaml).
+    #[arg(long, value_name = "DIR")]
+    pub bundle: PathBuf,
+    /// Push even when files of the bundle do not load (`policy lint` errors).
+    #[arg(long)]
+    pub force: bool,
+    /// Allow plain HTTP to the registry.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PullArgs {
+    /// The bundle: `registry/repository@sha256:…` (`oci://` prefix allowed).
+    #[arg(value_name = "REF")]
+    pub reference: String,
+    /// Directory to write the bundle to (must not exist, or be empty).
+    #[arg(short = 'o', long = "output", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Accept a tag without a digest (it is resolved to a digest, which is printed).
+    #[arg(long)]
+    pub allow_tag: bool,
+    /// Allow plain HTTP to the registry.
+    #[arg(long)]
+    pub insecure: bool,
 }
 
 /// Decision formats.
@@ -33,6 +109,8 @@ pub enum PolicyCommand {
 pub enum DecisionFormat {
     Table,
     Json,
+    /// JSON Lines: one decision a line, written as objects are evaluated.
+    Jsonl,
     Sarif,
     Junit,
 }
@@ -48,10 +126,14 @@ pub enum TestFormat {
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// The policy bundle: a directory (with or without palisade-policy.yaml) or one policy file.
+    /// The policy bundle: a directory (with or without palisade-policy.yaml), one policy file, or
+    /// `oci://REF@sha256:…` (see `policy push`).
     #[arg(long, value_name = "DIR")]
     pub bundle: PathBuf,
-    /// Inputs: files or directories (YAML, JSON, Dockerfile/Containerfile), `-` for standard input.
+    #[command(flatten)]
+    pub source: BundleSourceArgs,
+    /// Inputs: files or directories (YAML, JSON, Dockerfile/Containerfile, HCL2/Terraform, TOML, INI,
+    /// .properties, .env), `-` for standard input.
     #[arg(value_name = "PATH", required = true)]
     pub inputs: Vec<PathBuf>,
     /// conftest namespaces (Rego packages) to evaluate, `*` wildcards allowed [default: main].
@@ -88,6 +170,8 @@ pub struct TestArgs {
     /// The policy bundle.
     #[arg(long, value_name = "DIR")]
     pub bundle: PathBuf,
+    #[command(flatten)]
+    pub source: BundleSourceArgs,
     #[arg(long, value_enum, default_value = "text")]
     pub format: TestFormat,
     /// Run only the Rego tests of these packages, `*` wildcards allowed (as `conftest verify --namespace`)
@@ -104,6 +188,8 @@ pub struct LintArgs {
     /// The policy bundle.
     #[arg(long, value_name = "DIR")]
     pub bundle: PathBuf,
+    #[command(flatten)]
+    pub source: BundleSourceArgs,
     /// `text` (one problem per line) or `json`.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
     pub format: String,
@@ -114,6 +200,8 @@ pub fn run(command: PolicyCommand) -> Result<ExitCode> {
         PolicyCommand::Eval(a) => eval(a),
         PolicyCommand::Test(a) => test(a),
         PolicyCommand::Lint(a) => lint(a),
+        PolicyCommand::Push(a) => push(a),
+        PolicyCommand::Pull(a) => pull(a),
     }
 }
 
@@ -149,6 +237,27 @@ pub fn read_input(path: &Path, text: &str, errors: &mut Vec<String>) -> Vec<Subj
             }
             Err(e) => {
                 errors.push(format!("{}:{}:{}: {}", path.display(), e.line, e.col, e.message));
+                Vec::new()
+            }
+        };
+    }
+    if let Some(parser) = palisade_policy::input::parser_for_file(&name) {
+        return match (parser.parse)(text) {
+            Ok(value) => vec![Subject {
+                kind: SubjectKind::Document,
+                value,
+                origin: origin(0),
+                admission: Default::default(),
+            }],
+            Err(e) => {
+                errors.push(format!(
+                    "{}:{}:{}: {} ({})",
+                    path.display(),
+                    e.line,
+                    e.column,
+                    e.message,
+                    parser.name
+                ));
                 Vec::new()
             }
         };
@@ -203,39 +312,50 @@ fn subjects_of(value: Value, origin: Origin) -> Vec<Subject> {
     vec![Subject { kind: sk, value, origin, admission: Default::default() }]
 }
 
-/// The files an input path stands for (the shared dump loader's collection).
+/// The files an input path stands for: the shared dump loader's collection (YAML, JSON, Dockerfiles), and
+/// in directories also the files of the other input formats ([`palisade_policy::input`]), in path order.
 pub fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    Ok(palisade_checks::dump::collect_files(path, out)?)
+    let start = out.len();
+    palisade_checks::dump::collect_files(path, out)?;
+    if path.is_dir() {
+        other_formats(path, out);
+        out[start..].sort();
+        out.dedup();
+    }
+    Ok(())
+}
+
+/// Files under `dir` (hidden entries skipped) that an input parser reads.
+fn other_formats(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        if path.is_dir() && !name.starts_with('.') {
+            other_formats(&path, out);
+        } else if path.is_file() && palisade_policy::input::parser_for_file(&name).is_some() {
+            out.push(path);
+        }
+    }
 }
 
 fn eval(a: EvalArgs) -> Result<ExitCode> {
     let compile_started = std::time::Instant::now();
-    let (_, compiled) = compile(&a.bundle, a.rego_version.as_ref())?;
+    let (_, compiled) = compile(&a.source.resolve(&a.bundle)?, a.rego_version.as_ref())?;
     let compile_time = compile_started.elapsed();
     let mut problems: Vec<String> =
         compiled.errors.iter().filter(|e| !e.unsupported).map(ToString::to_string).collect();
     for e in compiled.errors.iter().filter(|e| e.unsupported) {
         eprintln!("{e}");
     }
-    let mut subjects = Vec::new();
+    // The input files, in order (`-` is standard input); each is read when its batch is evaluated.
+    let mut files = Vec::new();
     for input in &a.inputs {
         if input.as_os_str() == "-" {
-            let mut text = String::new();
-            std::io::stdin().read_to_string(&mut text).context("standard input")?;
-            subjects.extend(read_input(Path::new("-"), &text, &mut problems));
-            continue;
+            files.push(input.clone());
+        } else {
+            collect_files(input, &mut files)?;
         }
-        let mut files = Vec::new();
-        collect_files(input, &mut files)?;
-        for f in files {
-            match std::fs::read_to_string(&f) {
-                Ok(text) => subjects.extend(read_input(&f, &text, &mut problems)),
-                Err(e) => problems.push(format!("{}: cannot read: {e}", f.display())),
-            }
-        }
-    }
-    if a.combine && !subjects.is_empty() {
-        subjects = vec![conftest::combine(&subjects)];
     }
     let namespaces = if a.namespace.is_empty() { vec!["main".to_string()] } else { a.namespace.clone() };
     let policies: Vec<&dyn Policy> = compiled
@@ -248,39 +368,77 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
         })
         .collect();
     let timeout = std::time::Duration::from_millis(a.timeout_ms);
-    let decisions = if a.timings {
-        let (decisions, times) = evaluate_timed(&policies, &subjects, timeout);
-        eprintln!("{}", timing_summary(compile_time, policies.len(), &times));
-        decisions
-    } else {
-        evaluate(&policies, &subjects, timeout)
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut sink: Box<dyn output::Sink + '_> = match a.format {
+        DecisionFormat::Table => Box::new(output::Table::new(&mut stdout)),
+        DecisionFormat::Json => Box::new(output::Json::new(&mut stdout, &compiled.name, &compiled.version)?),
+        DecisionFormat::Jsonl => Box::new(output::JsonLines(&mut stdout)),
+        DecisionFormat::Sarif => Box::new(output::Sarif::new(&mut stdout)?),
+        DecisionFormat::Junit => Box::new(output::Junit::new(&mut stdout)),
     };
+    let mut stream = output::Stream {
+        sink: sink.as_mut(),
+        counts: output::Counts::default(),
+        fail_on_warn: a.fail_on_warn,
+        failed: false,
+    };
+    let mut times = Vec::new();
+    let mut run = |batch: &[Subject], stream: &mut output::Stream| -> Result<()> {
+        let per_subject = if a.timings {
+            evaluate_each_timed(&policies, batch, timeout, &mut times)
+        } else {
+            evaluate_each(&policies, batch, timeout)
+        };
+        for (s, decisions) in batch.iter().zip(per_subject) {
+            stream.object(&s.reference(), &decisions)?;
+        }
+        Ok(())
+    };
+    let batch_size = if a.combine { usize::MAX } else { EVAL_BATCH };
+    let mut batch = Vec::new();
+    for f in &files {
+        batch.extend(read_input_file(f, &mut problems)?);
+        if batch.len() >= batch_size {
+            run(&batch, &mut stream)?;
+            batch.clear();
+        }
+    }
+    if a.combine && !batch.is_empty() {
+        batch = vec![conftest::combine(&batch)];
+    }
+    run(&batch, &mut stream)?;
+    drop(batch);
+    if a.timings {
+        eprintln!("{}", timing_summary(compile_time, policies.len(), &times));
+    }
     for p in &problems {
         eprintln!("{p}");
     }
-    let mut stdout = std::io::stdout().lock();
-    match a.format {
-        DecisionFormat::Table => write_table(&mut stdout, &decisions, subjects.len(), policies.len())?,
-        DecisionFormat::Json => {
-            serde_json::to_writer_pretty(
-                &mut stdout,
-                &json!({
-                    "bundle": {"name": compiled.name, "version": compiled.version},
-                    "decisions": decisions,
-                    "errors": problems,
-                }),
-            )?;
-            writeln!(stdout)?;
-        }
-        DecisionFormat::Sarif => write_sarif(&mut stdout, &decisions)?,
-        DecisionFormat::Junit => write_junit(&mut stdout, &decisions, &subjects)?,
-    }
-    let fails = decisions.iter().any(|d| {
-        d.outcome == Outcome::Error
-            || d.action == Action::Deny
-            || (a.fail_on_warn && d.action == Action::Warn)
-    }) || !problems.is_empty();
+    let (counts, failed) = (stream.counts, stream.failed);
+    sink.finish(&counts, policies.len(), &problems)?;
+    drop(sink);
+    stdout.flush()?;
+    let fails = failed || !problems.is_empty();
     Ok(ExitCode::from(if fails { a.exit_code } else { 0 }))
+}
+
+/// Subjects read and evaluated at a time by `policy eval`: decisions are written, and dropped, per batch.
+const EVAL_BATCH: usize = 512;
+
+/// The subjects of one input file (`-`: standard input); a file that cannot be read is a problem.
+fn read_input_file(f: &Path, problems: &mut Vec<String>) -> Result<Vec<Subject>> {
+    if f.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).context("standard input")?;
+        return Ok(read_input(Path::new("-"), &text, problems));
+    }
+    Ok(match std::fs::read_to_string(f) {
+        Ok(text) => read_input(f, &text, problems),
+        Err(e) => {
+            problems.push(format!("{}: cannot read: {e}", f.display()));
+            Vec::new()
+        }
+    })
 }
 
 /// Evaluate every policy that selects each subject, on all cores; decisions in input order.
@@ -289,6 +447,15 @@ pub fn evaluate(
     subjects: &[Subject],
     timeout: std::time::Duration,
 ) -> Vec<Decision> {
+    evaluate_each(policies, subjects, timeout).into_iter().flatten().collect()
+}
+
+/// [`evaluate`], with the decisions of each subject apart (one entry per subject, in order).
+pub fn evaluate_each(
+    policies: &[&dyn Policy],
+    subjects: &[Subject],
+    timeout: std::time::Duration,
+) -> Vec<Vec<Decision>> {
     let threads =
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(subjects.len().max(1));
     let chunk = subjects.len().div_ceil(threads).max(1);
@@ -297,17 +464,19 @@ pub fn evaluate(
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
-                    let mut out = Vec::new();
-                    for s in part {
-                        for p in policies.iter().filter(|p| p.selects(s)) {
-                            let budget = Budget {
-                                deadline: Some(std::time::Instant::now() + timeout),
-                                ..Budget::default()
-                            };
-                            out.extend(p.evaluate(s, &budget));
-                        }
-                    }
-                    out
+                    part.iter()
+                        .map(|s| {
+                            let mut out = Vec::new();
+                            for p in policies.iter().filter(|p| p.selects(s)) {
+                                let budget = Budget {
+                                    deadline: Some(std::time::Instant::now() + timeout),
+                                    ..Budget::default()
+                                };
+                                out.extend(p.evaluate(s, &budget));
+                            }
+                            out
+                        })
+                        .collect::<Vec<_>>()
                 })
             })
             .collect();
@@ -316,22 +485,24 @@ pub fn evaluate(
 }
 
 /// Evaluate on the current thread only, timing each subject (every policy that selects it).
-fn evaluate_timed(
+fn evaluate_each_timed(
     policies: &[&dyn Policy],
     subjects: &[Subject],
     timeout: std::time::Duration,
-) -> (Vec<Decision>, Vec<std::time::Duration>) {
-    let mut out = Vec::new();
-    let mut times = Vec::with_capacity(subjects.len());
+    times: &mut Vec<std::time::Duration>,
+) -> Vec<Vec<Decision>> {
+    let mut out = Vec::with_capacity(subjects.len());
     for s in subjects {
         let started = std::time::Instant::now();
+        let mut mine = Vec::new();
         for p in policies.iter().filter(|p| p.selects(s)) {
             let budget = Budget { deadline: Some(started + timeout), ..Budget::default() };
-            out.extend(p.evaluate(s, &budget));
+            mine.extend(p.evaluate(s, &budget));
         }
         times.push(started.elapsed());
+        out.push(mine);
     }
-    (out, times)
+    out
 }
 
 /// `timings: compiled 42 policies in 91.2 ms; 4537 objects on one thread in 1.23 s: p50 120 µs, p99 800 µs,
@@ -359,117 +530,12 @@ fn timing_summary(compile: std::time::Duration, policies: usize, times: &[std::t
     )
 }
 
-fn action_name(a: Action) -> &'static str {
+pub(crate) fn action_name(a: Action) -> &'static str {
     match a {
         Action::Deny => "deny",
         Action::Warn => "warn",
         Action::Audit => "audit",
     }
-}
-
-fn write_table(w: &mut impl Write, decisions: &[Decision], inputs: usize, policies: usize) -> Result<()> {
-    let mut table = comfy_table::Table::new();
-    table
-        .load_style(comfy_table::presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
-    table.set_header(["ACTION", "POLICY", "RULE", "OBJECT", "MESSAGE"]);
-    for d in decisions {
-        let action = if d.outcome == Outcome::Error { "error" } else { action_name(d.action) };
-        table.add_row([action, &d.policy, &d.rule, &d.object.to_string(), &d.message]);
-    }
-    if !decisions.is_empty() {
-        writeln!(w, "{table}")?;
-    }
-    let count =
-        |a: Action| decisions.iter().filter(|d| d.outcome == Outcome::Violation && d.action == a).count();
-    let errors = decisions.iter().filter(|d| d.outcome == Outcome::Error).count();
-    writeln!(
-        w,
-        "{inputs} inputs, {policies} policies: {} denied, {} warnings, {} audit, {errors} errors",
-        count(Action::Deny),
-        count(Action::Warn),
-        count(Action::Audit)
-    )?;
-    Ok(())
-}
-
-fn write_sarif(w: &mut impl Write, decisions: &[Decision]) -> Result<()> {
-    let mut rules: Vec<String> = Vec::new();
-    let results: Vec<Value> = decisions
-        .iter()
-        .map(|d| {
-            let id = format!("{}/{}", d.policy, d.rule);
-            if !rules.contains(&id) {
-                rules.push(id.clone());
-            }
-            let level = match (d.outcome, d.action) {
-                (Outcome::Error, _) | (_, Action::Deny) => "error",
-                (_, Action::Warn) => "warning",
-                (_, Action::Audit) => "note",
-            };
-            let uri =
-                d.object.origin.path.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into());
-            json!({
-                "ruleId": id,
-                "level": level,
-                "message": {"text": format!("{}: {}", d.object, d.message)},
-                "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri}}}],
-            })
-        })
-        .collect();
-    let rules: Vec<Value> = rules.into_iter().map(|id| json!({"id": id, "name": id})).collect();
-    let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "palisade-policy", "version": env!("CARGO_PKG_VERSION"), "rules": rules}},
-            "results": results,
-        }],
-    });
-    serde_json::to_writer_pretty(&mut *w, &doc)?;
-    writeln!(w)?;
-    Ok(())
-}
-
-fn xml(s: &str) -> String {
-    s.chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .map(|c| match c {
-            '&' => "&amp;".to_string(),
-            '<' => "&lt;".to_string(),
-            '>' => "&gt;".to_string(),
-            '"' => "&quot;".to_string(),
-            '\'' => "&apos;".to_string(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-/// One JUnit test case per input; failures are its deny decisions (and errors), warnings in system-out.
-fn write_junit(w: &mut impl Write, decisions: &[Decision], subjects: &[Subject]) -> Result<()> {
-    let fails = decisions.iter().filter(|d| d.outcome == Outcome::Error || d.action == Action::Deny).count();
-    writeln!(w, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
-    writeln!(
-        w,
-        "<testsuites><testsuite name=\"palisade policy\" tests=\"{}\" failures=\"{fails}\">",
-        subjects.len()
-    )?;
-    for s in subjects {
-        let r = s.reference();
-        let mine: Vec<&Decision> = decisions.iter().filter(|d| d.object == r).collect();
-        writeln!(w, "  <testcase name=\"{}\" classname=\"policy\">", xml(&r.to_string()))?;
-        for d in &mine {
-            let text = format!("{}/{}: {}", d.policy, d.rule, d.message);
-            if d.outcome == Outcome::Error || d.action == Action::Deny {
-                writeln!(w, "    <failure message=\"{}\"/>", xml(&text))?;
-            } else {
-                writeln!(w, "    <system-out>{}: {}</system-out>", action_name(d.action), xml(&text))?;
-            }
-        }
-        writeln!(w, "  </testcase>")?;
-    }
-    writeln!(w, "</testsuite></testsuites>")?;
-    Ok(())
 }
 
 /// Run every registered test runner on the bundle.
@@ -481,7 +547,7 @@ pub fn run_tests(bundle: &Bundle, compiled: &Compiled) -> Vec<(&'static str, Tes
 }
 
 fn test(a: TestArgs) -> Result<ExitCode> {
-    let (bundle, compiled) = compile(&a.bundle, a.rego_version.as_ref())?;
+    let (bundle, compiled) = compile(&a.source.resolve(&a.bundle)?, a.rego_version.as_ref())?;
     let mut results = run_tests(&bundle, &compiled);
     if !a.namespace.is_empty() {
         // Rego test names are `data.<package>.<rule>`; other runners are not filtered.
@@ -563,8 +629,49 @@ fn test(a: TestArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(if failed > 0 { 1 } else { 0 }))
 }
 
+fn push(a: PushArgs) -> Result<ExitCode> {
+    let (_, compiled) = compile(&a.bundle, None)?;
+    let errors: Vec<_> = compiled.errors.iter().filter(|e| !e.unsupported).collect();
+    for e in &errors {
+        eprintln!("{e}");
+    }
+    if !errors.is_empty() && !a.force {
+        anyhow::bail!(
+            "{}: {} problem(s) in the bundle (see `palisade policy lint`); not pushed (--force pushes anyway)",
+            a.bundle.display(),
+            errors.len()
+        );
+    }
+    let opts = palisade_policy::bundle::oci::OciOptions { insecure: a.insecure, ..Default::default() };
+    let pushed = palisade_policy::bundle::oci::push(&a.bundle, &a.reference, &opts)?;
+    for w in &pushed.warnings {
+        eprintln!("{w}");
+    }
+    eprintln!(
+        "pushed {} {} ({} files, {} policies) to {}",
+        if pushed.name.is_empty() { "bundle" } else { &pushed.name },
+        pushed.version,
+        pushed.files,
+        compiled.policies.len(),
+        a.reference
+    );
+    println!("{}", pushed.pinned);
+    Ok(ExitCode::SUCCESS)
+}
+
+fn pull(a: PullArgs) -> Result<ExitCode> {
+    let opts = palisade_policy::bundle::oci::OciOptions {
+        insecure: a.insecure,
+        allow_tag: a.allow_tag,
+        ..Default::default()
+    };
+    let pulled = palisade_policy::bundle::oci::pull_to(&a.reference, &a.output, &opts)?;
+    eprintln!("pulled {} (version {:?}) to {}", pulled.digest, pulled.version, a.output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn lint(a: LintArgs) -> Result<ExitCode> {
-    let (bundle, compiled) = compile(&a.bundle, None)?;
+    let (bundle, compiled) = compile(&a.source.resolve(&a.bundle)?, None)?;
     let errors = compiled.errors.iter().filter(|e| !e.unsupported).count();
     let unsupported = compiled.errors.len() - errors;
     let mut w = std::io::stdout().lock();

@@ -54,9 +54,12 @@ pub struct RulesSource {
     #[arg(long)]
     pub palisade_rules: bool,
     /// Also load the Falco rules files a policy bundle carries (its files that are Falco rules files, in
-    /// path order), last, so they can override the lists and rules loaded before.
+    /// path order), last, so they can override the lists and rules loaded before. `oci://REF@sha256:…`
+    /// is pulled (see `policy push`).
     #[arg(long, value_name = "BUNDLE")]
     pub bundle: Option<PathBuf>,
+    #[command(flatten)]
+    pub bundle_source: crate::commands::policy::BundleSourceArgs,
 }
 
 #[derive(Args, Debug)]
@@ -150,7 +153,7 @@ fn load(files: &[PathBuf], source: &RulesSource) -> Result<Result<Ruleset, LoadE
         texts.push(("<palisade_rules.yaml>".to_string(), PALISADE_RULES.to_string()));
     }
     if let Some(root) = &source.bundle {
-        let bundle = palisade_policy::bundle::Bundle::read(root)?;
+        let bundle = palisade_policy::bundle::Bundle::read(&source.bundle_source.resolve(root)?)?;
         let mut files: Vec<_> =
             bundle.files.iter().filter(|f| palisade_runtime::rules::is_rules_file(&f.text)).collect();
         files.sort_by(|a, b| a.rel.cmp(&b.rel));

@@ -242,7 +242,13 @@ fn scan_and_attest(
     let _watchdog = crate::ui::Watchdog::start(opts.walk.timeout);
     let mut report = pipeline::scan(&spec, &image, &scanners, global)?;
     report.scanners = chosen.iter().map(|s| s.name().to_string()).collect();
-    let outcome = crate::gate::apply(&mut report, &opts.policy, opts.vuln.allow_missing_db)?;
+    let objects = scanners
+        .policy_objects
+        .as_ref()
+        .map(|o| std::mem::take(&mut *o.lock().unwrap_or_else(|e| e.into_inner())))
+        .unwrap_or_default();
+    let outcome =
+        crate::gate::apply_with_objects(&mut report, &opts.policy, opts.vuln.allow_missing_db, objects)?;
     if !global.quiet {
         crate::ui::summarize(&report, &outcome);
     }

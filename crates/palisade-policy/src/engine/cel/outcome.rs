@@ -82,5 +82,6 @@ pub fn cel_decision(
         action,
         outcome,
         source: Some(source.clone()),
+        annotations: None,
     }
 }

@@ -391,6 +391,7 @@ impl Gate {
             action,
             outcome,
             source: Some(self.source.clone()),
+            annotations: None,
         }
     }
 

@@ -178,6 +178,7 @@ impl KyvernoPolicy {
             action: rule.action,
             outcome,
             source: Some(self.source.clone()),
+            annotations: None,
         }
     }
 

@@ -3,7 +3,7 @@
 //!
 //! - `strings.render_template(template, vars)`: substitutes `{{.name}}` placeholders (the subset of Go
 //!   templates conftest policies use for messages); anything else in braces is left as written.
-//! - conftest's `parse_config(parser, text)` for the `yaml` and `json` parsers.
+//! - conftest's `parse_config(parser, text)` for `yaml`, `json` and every parser of [`crate::input`].
 //! - conftest's `parse_config_file(path)` and `parse_combined_config_files(paths)` read files: evaluation
 //!   does no I/O, so they fail with an error saying so (a test using them fails, never passes silently).
 
@@ -43,7 +43,15 @@ fn parse_config(args: Vec<Value>) -> anyhow::Result<Value> {
             };
             Ok(Value::from(v))
         }
-        other => anyhow::bail!("parse_config: the {other} parser is not supported (yaml, json)"),
+        other => match crate::input::parser_named(other) {
+            Some(p) => (p.parse)(text).map(Value::from).map_err(|e| {
+                anyhow::anyhow!("parse_config: {other}: {}:{}: {}", e.line, e.column, e.message)
+            }),
+            None => anyhow::bail!(
+                "parse_config: the {other} parser is not supported (yaml, json, {})",
+                crate::input::parsers().iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+            ),
+        },
     }
 }
 

@@ -12,7 +12,7 @@
 //! Input shapes: a Kubernetes object or document as parsed; a Dockerfile as conftest's parser gives it (see
 //! [`dockerfile_input`]); `--combine` inputs as `[{path, contents}]` (see [`combine`]).
 
-use super::{EnginePool, Module, RegoVersion, VersionChoice, eval_path, rego_modules, rule_names};
+use super::{EnginePool, Module, RegoVersion, VersionChoice, eval_path, metadata, rego_modules, rule_names};
 use crate::bundle::Bundle;
 use crate::engine::{
     Action, Budget, Decision, Language, LoadError, Outcome, Policy, SourceLocation, Subject, SubjectKind,
@@ -27,6 +27,8 @@ pub struct ConftestPolicy {
     package: String,
     /// `(rule, action, file, line)` of the deny/violation/warn rules of this package.
     rules: Vec<(String, Action, String, usize)>,
+    /// Per rule (same order): `title`/`description`/`custom` of its METADATA annotations.
+    annotations: Vec<Option<Value>>,
     has_exception: bool,
     reads_file: bool,
     pool: Arc<EnginePool>,
@@ -81,7 +83,23 @@ pub fn compile(
                 return None;
             }
             let has_exception = names.iter().any(|(_, p, n, _)| *p == package && n == "exception");
-            Some(ConftestPolicy { package, rules, has_exception, reads_file, pool: pool.clone() })
+            let annotations = rules
+                .iter()
+                .map(|(rule, _, file, _)| {
+                    let mut texts = modules.iter().filter(|m| m.path == *file).chain(modules.iter());
+                    texts
+                        .find_map(|m| metadata::rule_annotations(&m.text, rule))
+                        .and_then(|a| metadata::decision_fields(&a))
+                })
+                .collect();
+            Some(ConftestPolicy {
+                package,
+                rules,
+                annotations,
+                has_exception,
+                reads_file,
+                pool: pool.clone(),
+            })
         })
         .collect()
 }
@@ -184,6 +202,11 @@ impl ConftestPolicy {
                 action,
                 outcome,
                 source,
+                annotations: self
+                    .rules
+                    .iter()
+                    .position(|(r, ..)| r == rule)
+                    .and_then(|i| self.annotations.get(i).cloned().flatten()),
             };
         let result = self.pool.with_engine(subject.value.clone(), file.as_ref(), budget, |engine| {
             let mut out = Vec::new();
@@ -379,6 +402,25 @@ helper := 1
         assert_eq!(got, [("deny", "no pods", Action::Deny), ("warn_labels", "no labels", Action::Warn)]);
         assert_eq!(excepted, ["deny_root"]);
         assert_eq!(policies[0].namespace(), Some("main"));
+    }
+
+    #[test]
+    fn decisions_carry_the_rules_metadata_annotations() {
+        let text = "package main\nimport rego.v1\n\n# METADATA\n# title: No pods\n# custom:\n#   severity: high\n\
+            #   template: 'pod %v'\ndeny contains msg if {\n  input.kind == \"Pod\"\n  \
+            msg := sprintf(rego.metadata.rule().custom.template, [input.metadata.name])\n}\n\
+            warn contains \"plain\" if { true }\n";
+        let mut errors = Vec::new();
+        let policies = compile(&[module(text)], VersionChoice::Detect, None, &mut errors);
+        assert!(errors.is_empty(), "{errors:?}");
+        let s = Subject::object(json!({"kind": "Pod", "metadata": {"name": "web"}}), Origin::default());
+        let d = policies[0].evaluate(&s, &Budget::default());
+        assert_eq!(d[0].message, "pod web");
+        assert_eq!(
+            d[0].annotations,
+            Some(json!({"title": "No pods", "custom": {"severity": "high", "template": "pod %v"}}))
+        );
+        assert_eq!((d[1].rule.as_str(), &d[1].annotations), ("warn", &None));
     }
 
     #[test]

@@ -423,6 +423,7 @@ impl Policy for GatekeeperPolicy {
             action,
             outcome,
             source: Some(self.source.clone()),
+            annotations: None,
         };
         match self.violations(subject, budget) {
             Ok(msgs) => msgs.into_iter().map(|m| decision(m, self.action, Outcome::Violation)).collect(),

@@ -19,6 +19,7 @@ pub mod builtins;
 pub mod compat;
 pub mod conftest;
 pub mod gatekeeper;
+pub mod metadata;
 pub mod rvm;
 pub mod tests;
 
@@ -177,6 +178,7 @@ fn add_module(engine: &mut Engine, m: &Module, choice: VersionChoice) -> Result<
     for &v in order {
         engine.set_rego_v0(v == RegoVersion::V0);
         let text = compat::rewrite(&m.text, v == RegoVersion::V0).unwrap_or_else(|| m.text.clone());
+        let text = metadata::inline(&text).unwrap_or(text);
         match engine.add_policy(m.path.clone(), text) {
             Ok(_) if v == RegoVersion::V1 => match v1_head_error(engine) {
                 // Accepted by regorus but not by OPA: report it like OPA does.

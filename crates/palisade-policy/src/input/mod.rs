@@ -1,0 +1,97 @@
+//! conftest's input formats besides YAML, JSON and Dockerfiles: each parser turns a file into the JSON
+//! document conftest's parser of that format gives the policies, registered once in [`parsers`] by name
+//! and file extensions. `policy eval` picks a parser by the file's name; the Rego builtin `parse_config`
+//! takes the same names.
+//!
+//! | parser | files | shape (as conftest) |
+//! |---|---|---|
+//! | `hcl2` | `*.tf`, `*.hcl`, `*.tfvars` | blocks nested by type and labels, each a list of bodies; literals as JSON, other expressions as `"${…}"` text |
+//! | `toml` | `*.toml` | the document; dates and times as RFC 3339 text |
+//! | `ini` | `*.ini`, `*.cfg`, `*.conf` | sections of keys (the unnamed default section left out); numbers and booleans converted |
+//! | `properties` | `*.properties` | a map of strings |
+//! | `dotenv` | `*.env`, `.env` | a map of strings |
+
+mod dotenv;
+mod hcl;
+mod ini;
+mod properties;
+mod toml;
+
+use serde_json::Value;
+
+/// Why a file did not parse; line and column are 1-based, 0 when the parser gives none.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputError {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl InputError {
+    pub(crate) fn new(line: usize, column: usize, message: impl Into<String>) -> Self {
+        InputError { line, column, message: message.into() }
+    }
+}
+
+/// A parser: the file's text to its document.
+pub type Parse = fn(&str) -> Result<Value, InputError>;
+
+/// One registered input format.
+#[derive(Debug, Clone, Copy)]
+pub struct Parser {
+    /// The name conftest's `--parser` and `parse_config` use.
+    pub name: &'static str,
+    /// File extensions (lower case, without the dot) read with it.
+    pub extensions: &'static [&'static str],
+    pub parse: Parse,
+}
+
+/// Every input parser, registered here once.
+pub fn parsers() -> &'static [Parser] {
+    &[
+        Parser { name: "hcl2", extensions: &["tf", "hcl", "tfvars"], parse: hcl::parse },
+        Parser { name: "toml", extensions: &["toml"], parse: toml::parse },
+        Parser { name: "ini", extensions: &["ini", "cfg", "conf"], parse: ini::parse },
+        Parser { name: "properties", extensions: &["properties"], parse: properties::parse },
+        Parser { name: "dotenv", extensions: &["env"], parse: dotenv::parse },
+    ]
+}
+
+/// The parser of a file, by its name (`.env` is dotenv too); `None` for YAML/JSON and anything else.
+pub fn parser_for_file(name: &str) -> Option<&'static Parser> {
+    let lower = name.to_ascii_lowercase();
+    if lower == ".env" {
+        return parsers().iter().find(|p| p.name == "dotenv");
+    }
+    let ext = lower.rsplit_once('.')?.1;
+    parsers().iter().find(|p| p.extensions.contains(&ext))
+}
+
+/// The parser called `name` (`hcl` is `hcl2`, as in conftest).
+pub fn parser_named(name: &str) -> Option<&'static Parser> {
+    let name = if name == "hcl" { "hcl2" } else { name };
+    parsers().iter().find(|p| p.name == name)
+}
+
+/// 1-based line and column of byte `offset` in `text`.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_matched_by_extension_and_name() {
+        assert_eq!(parser_for_file("main.TF").map(|p| p.name), Some("hcl2"));
+        assert_eq!(parser_for_file(".env").map(|p| p.name), Some("dotenv"));
+        assert_eq!(parser_for_file("grafana.ini").map(|p| p.name), Some("ini"));
+        assert!(parser_for_file("pod.yaml").is_none() && parser_for_file("Makefile").is_none());
+        assert_eq!(parser_named("hcl").map(|p| p.name), Some("hcl2"));
+        assert_eq!(line_col("a\nbc\nd", 4), (2, 3));
+    }
+}
