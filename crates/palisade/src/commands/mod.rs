@@ -8,6 +8,7 @@ pub mod compliance;
 pub mod convert;
 pub mod db;
 pub mod node;
+pub mod notify;
 pub mod policy;
 pub mod rbac;
 pub mod registry;

@@ -1,6 +1,7 @@
 //! `palisade registry scan|report|decide` and `palisade rescan`: whole registries scanned into the image
 //! store (`palisade-store`), stored SBOMs re-matched when the DB changes, images listed by risk.
 
+use super::notify::{self as notify_cmd, NotifyOpts};
 use super::{EXIT_ERROR, EXIT_OK, GlobalOpts};
 use crate::pipeline::{self, Scanners, TargetSpec};
 use anyhow::{Context, Result, bail};
@@ -71,6 +72,8 @@ pub struct RegistryScanArgs {
     pub no_cache: bool,
     #[command(flatten)]
     pub store: StoreOpts,
+    #[command(flatten)]
+    pub notify: NotifyOpts,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -132,6 +135,8 @@ pub struct RescanArgs {
     pub format: ListFormat,
     #[command(flatten)]
     pub store: StoreOpts,
+    #[command(flatten)]
+    pub notify: NotifyOpts,
 }
 
 pub fn run(cmd: RegistryCommand, global: &GlobalOpts) -> Result<ExitCode> {
@@ -171,6 +176,7 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
         .map(|g| globset::Glob::new(g).map(|g| g.compile_matcher()))
         .transpose()
         .with_context(|| format!("--tags {:?}", args.tags.as_deref().unwrap_or("")))?;
+    let notifier = args.notify.notifier(global)?;
     let store = args.store.open(global)?;
     let say = |s: String| {
         if !global.quiet {
@@ -286,6 +292,7 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
     });
 
     let db_path = global.db_path(args.db.as_ref());
+    let mut notified = true;
     if db_path.exists() {
         let db =
             palisade_vulndb::Db::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?;
@@ -297,6 +304,7 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
             summary.changed.iter().filter(|c| !c.new.is_empty()).count(),
             summary.seconds
         ));
+        notified = notify_cmd::send(&notifier, &summary, "registry scan", global.quiet);
     } else {
         say(format!(
             "no vulnerability DB at {}: images stored unmatched; run `palisade db update` then `palisade rescan`",
@@ -312,7 +320,7 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
         failures.len(),
         if failures.is_empty() { "" } else { "; run the same command again to retry them" }
     ));
-    Ok(ExitCode::from(if failures.is_empty() { EXIT_OK } else { EXIT_ERROR }))
+    Ok(ExitCode::from(if failures.is_empty() && notified { EXIT_OK } else { EXIT_ERROR }))
 }
 
 /// Pull one image by digest and turn its inventory into what the store keeps.
@@ -540,6 +548,7 @@ pub fn rescan(args: RescanArgs, global: &GlobalOpts) -> Result<ExitCode> {
         );
     }
     let db = palisade_vulndb::Db::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?;
+    let notifier = args.notify.notifier(global)?;
     let store = args.store.open(global)?;
     let summary = store.rematch(&db)?;
     for w in &summary.warnings {
@@ -576,7 +585,8 @@ pub fn rescan(args: RescanArgs, global: &GlobalOpts) -> Result<ExitCode> {
         }
     }
     store.apply_retention()?;
-    Ok(ExitCode::from(EXIT_OK))
+    let delivered = notify_cmd::send(&notifier, &summary, "rescan", global.quiet);
+    Ok(ExitCode::from(if delivered { EXIT_OK } else { EXIT_ERROR }))
 }
 
 fn list(v: &[(String, String, String)]) -> String {

@@ -2,6 +2,9 @@
 //! Each test binary uses a part of them, hence `dead_code` is allowed here.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod images;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

