@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 mod support;
 
 use support::Registry;
-use support::http::Receiver;
+use support::http::{FaultProxy, Receiver};
 use support::images::{Layout, build_db, fixtures, skopeo};
 
 fn palisade(args: &[&str], env: &[(&str, PathBuf)]) -> Output {
@@ -164,4 +164,76 @@ fn notifications_are_retried_and_dead_lettered() {
     );
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(slack.bodies().len(), 1);
+}
+
+#[test]
+fn registry_scan_waits_out_429_with_retry_after() {
+    let Some(fx) = fixtures() else { return };
+    let s = setup(&fx, &[("team/app", "bookworm.oci", 2), ("team/old", "bullseye.oci", 1)]);
+    let store = s.tmp.path().join("store.db");
+    let store_s = store.to_str().expect("utf-8");
+    // The first 4 requests get 429 + Retry-After: 1 (oci-client's /v2/ probe, the catalog request, the
+    // request reading Retry-After, …); the listing is retried after the wait and goes through.
+    let proxy = FaultProxy::start(s.reg.port, 4, "1");
+    let t0 = Instant::now();
+    let o = palisade(&["registry", "scan", &proxy.host(), "--insecure", "--store", store_s], &s.env);
+    let out = text(&o);
+    eprintln!("scan behind the 429 proxy: {:.1} s\n{out}", t0.elapsed().as_secs_f64());
+    assert!(o.status.success(), "{out}");
+    assert!(out.contains("waiting 1 s (Retry-After) before retrying the listing"), "{out}");
+    assert!(out.contains("3 images stored, 0 already stored, 0 failed"), "{out}");
+    let limited = proxy.limited_at.lock().expect("lock").clone();
+    let forwarded = proxy.forwarded_at.lock().expect("lock").clone();
+    assert_eq!(limited.len(), 4);
+    // Retry-After honoured: nothing got through until a second after the first 429.
+    assert!(forwarded[0] - limited[0] >= Duration::from_millis(950), "{limited:?} {forwarded:?}");
+
+    // A registry asking for more than --max-retry-wait: not waited for, the image fails with a clear
+    // error, nothing is half-written, and the other repository's new image is still stored.
+    let proxy = FaultProxy::start(s.reg.port, usize::MAX, "120");
+    let store2 = s.tmp.path().join("store2.db");
+    let t0 = Instant::now();
+    let o = palisade(
+        &[
+            "registry",
+            "scan",
+            &format!("{}/team/app", proxy.host()),
+            "--insecure",
+            "--store",
+            store2.to_str().expect("utf-8"),
+            "--max-retry-wait",
+            "2",
+        ],
+        &s.env,
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(t0.elapsed() < Duration::from_secs(30), "not waited for");
+    assert!(
+        out.contains("rate limited by the registry (429 Too Many Requests")
+            && out.contains("asks to wait 120 s, more than the 2 s allowed"),
+        "{out}"
+    );
+    // Bounded retries: Retry-After 1 on every request, 2 retries allowed: two waits, then an error.
+    let proxy = FaultProxy::start(s.reg.port, usize::MAX, "1");
+    let t0 = Instant::now();
+    let o = palisade(
+        &[
+            "registry",
+            "scan",
+            &format!("{}/team/app", proxy.host()),
+            "--insecure",
+            "--store",
+            store2.to_str().expect("utf-8"),
+            "--max-retries",
+            "2",
+        ],
+        &s.env,
+    );
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("still limited after 2 retries"), "{out}");
+    assert_eq!(out.matches("waiting 1 s (Retry-After)").count(), 2, "{out}");
+    let took = t0.elapsed();
+    assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(30), "{took:?}");
 }

@@ -6,7 +6,7 @@ use super::{EXIT_ERROR, EXIT_OK, GlobalOpts};
 use crate::pipeline::{self, Scanners, TargetSpec};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use palisade_artifact::{ImageSource, RegistryLister, ResolvedImage};
+use palisade_artifact::{ArtifactError, ImageSource, RegistryLister, ResolvedImage, RetryPolicy, Waited};
 use palisade_core::{ScanReport, Warnings};
 use palisade_store::{Decision, ImageRisk, NewImage, RematchSummary, Store};
 use std::collections::{BTreeMap, VecDeque};
@@ -71,9 +71,41 @@ pub struct RegistryScanArgs {
     #[arg(long)]
     pub no_cache: bool,
     #[command(flatten)]
+    pub retry: RetryOpts,
+    #[command(flatten)]
     pub store: StoreOpts,
     #[command(flatten)]
     pub notify: NotifyOpts,
+}
+
+/// What to do when the registry answers `429 Too Many Requests`.
+#[derive(Args, Debug, Clone)]
+pub struct RetryOpts {
+    /// Retries of a request (listing, manifest, or a whole image pull) the registry refused with 429.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub max_retries: u32,
+    /// Longest wait before one retry, in seconds: a `Retry-After` above it is not waited for (the image
+    /// fails with an error saying so); without `Retry-After` the wait doubles from 1 s.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub max_retry_wait: u64,
+}
+
+impl RetryOpts {
+    pub fn policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            retries: self.max_retries,
+            max_wait: std::time::Duration::from_secs(self.max_retry_wait),
+        }
+    }
+}
+
+fn say_wait(w: &Waited, what: &str) -> String {
+    format!(
+        "rate limited (429) at {}: waiting {} s ({}) before retrying {what}",
+        w.url,
+        w.wait.as_secs(),
+        if w.retry_after { "Retry-After" } else { "backoff" }
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -184,7 +216,7 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
         }
     };
     let warnings = Warnings::new();
-    let lister = RegistryLister::new(&host, args.insecure, &warnings)?;
+    let lister = RegistryLister::new(&host, args.insecure, &warnings)?.with_retry(args.retry.policy());
     let repos = match &repo {
         Some(r) => vec![r.clone()],
         None => lister.repositories().with_context(|| format!("listing the catalog of {host}"))?,
@@ -221,6 +253,9 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
     for w in warnings.into_vec() {
         say(format!("warning: {}", w.message));
     }
+    for w in lister.take_waits() {
+        say(format!("warning: {}", say_wait(&w, "the listing")));
+    }
     let mut jobs: VecDeque<Job> = VecDeque::new();
     let mut skipped = 0usize;
     for job in by_digest.into_values() {
@@ -254,7 +289,7 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
                 loop {
                     let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
                     let Some(job) = next else { break };
-                    let result = inventory(&job, args, global);
+                    let result = inventory_retried(&job, args, global);
                     if tx.send((job, result)).is_err() {
                         break;
                     }
@@ -321,6 +356,27 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
         if failures.is_empty() { "" } else { "; run the same command again to retry them" }
     ));
     Ok(ExitCode::from(if failures.is_empty() && notified { EXIT_OK } else { EXIT_ERROR }))
+}
+
+/// [`inventory`], the whole image tried again after a rate limit (the layer cache keeps what was already
+/// pulled).
+fn inventory_retried(job: &Job, args: &RegistryScanArgs, global: &GlobalOpts) -> Result<NewImage> {
+    let outcome = args.retry.policy().run(
+        || match inventory(job, args, global) {
+            Ok(img) => Ok(Ok(img)),
+            Err(e) => match e.downcast::<ArtifactError>() {
+                Ok(limited @ ArtifactError::RateLimited { .. }) => Err(limited),
+                Ok(other) => Ok(Err(other.into())),
+                Err(e) => Ok(Err(e)),
+            },
+        },
+        |w| {
+            if !global.quiet {
+                eprintln!("warning: {}", say_wait(w, &format!("{}@{}", job.repository(), job.digest)));
+            }
+        },
+    );
+    outcome.unwrap_or_else(|limited| Err(limited.into()))
 }
 
 /// Pull one image by digest and turn its inventory into what the store keeps.
