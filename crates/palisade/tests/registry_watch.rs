@@ -36,6 +36,10 @@ struct Setup {
 }
 
 fn setup(fx: &Path, images: &[(&str, &str, usize)]) -> Setup {
+    setup_notifying(fx, images, None)
+}
+
+fn setup_notifying(fx: &Path, images: &[(&str, &str, usize)], notify: Option<&str>) -> Setup {
     let tmp = tempfile::tempdir().expect("tempdir");
     let home = tmp.path().join("home");
     std::fs::create_dir_all(home.join(".docker")).expect("mkdir");
@@ -44,7 +48,7 @@ fn setup(fx: &Path, images: &[(&str, &str, usize)]) -> Setup {
         ("DOCKER_CONFIG", home.join(".docker")),
         ("XDG_CACHE_HOME", tmp.path().join("cache")),
     ];
-    let reg = Registry::start(&tmp.path().join("registry"), None);
+    let reg = Registry::start_notifying(&tmp.path().join("registry"), None, notify);
     let mut layout = Layout::new(&tmp.path().join("layout"));
     let mut tags = Vec::new();
     for (repo, fixture, n) in images {
@@ -236,4 +240,200 @@ fn registry_scan_waits_out_429_with_retry_after() {
     assert_eq!(out.matches("waiting 1 s (Retry-After)").count(), 2, "{out}");
     let took = t0.elapsed();
     assert!(took >= Duration::from_secs(2) && took < Duration::from_secs(30), "{took:?}");
+}
+
+/// A `palisade watch` process, SIGTERMed (then killed) when dropped; its stderr goes to a file read live.
+struct Watch {
+    child: Option<std::process::Child>,
+    log: PathBuf,
+}
+
+impl Watch {
+    fn start(args: &[&str], env: &[(&str, PathBuf)], log: PathBuf) -> Watch {
+        let file = std::fs::File::create(&log).expect("log file");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
+        cmd.arg("watch").args(args).stdout(std::process::Stdio::null()).stderr(file);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        Watch { child: Some(cmd.spawn().expect("start palisade watch")), log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM; the exit status within 30 s.
+    fn terminate(&mut self) -> Option<std::process::ExitStatus> {
+        let mut child = self.child.take()?;
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(s)) = child.try_wait() {
+                return Some(s);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+}
+
+fn curl(url: &str) -> (String, String) {
+    let o = Command::new("curl").args(["-s", "-w", "\n%{http_code}", url]).output().expect("curl");
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let (body, code) = out.rsplit_once('\n').unwrap_or((&out, ""));
+    (body.to_string(), code.to_string())
+}
+
+fn stored_images(store: &str, env: &[(&str, PathBuf)]) -> Vec<Value> {
+    let o = palisade(&["registry", "report", "--store", store, "-f", "json"], env);
+    serde_json::from_slice::<Value>(&o.stdout).ok().and_then(|v| v.as_array().cloned()).unwrap_or_default()
+}
+
+fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool, logs: &[&Watch]) {
+    let deadline = Instant::now() + timeout;
+    while !ok() {
+        if Instant::now() > deadline {
+            let logs: Vec<String> = logs.iter().map(|w| w.log()).collect();
+            panic!("timed out waiting for {what}\n{}", logs.join("\n-----\n"));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[test]
+fn watch_replicas_share_postgres_scan_on_push_and_rescan_on_db_update() {
+    let Some(fx) = fixtures() else { return };
+    let Some(pg) = support::pg::Postgres::start() else { return };
+    let url = pg.database("watch");
+    let port_a = free_port();
+    let s = setup_notifying(
+        &fx,
+        &[("team/app", "bookworm.oci", 3), ("team/old", "bullseye.oci", 3)],
+        Some(&format!("http://127.0.0.1:{port_a}/events")),
+    );
+    let host = s.reg.host();
+    // The DB is rebuilt from this directory every 3 s; at first it holds an advisory matching nothing.
+    let adv = s.tmp.path().join("advisories");
+    std::fs::create_dir_all(&adv).expect("mkdir");
+    let advisory = |id: &str, eco: &str, pkg: &str| {
+        let doc = serde_json::json!({"id": id, "modified": "2026-01-01T00:00:00Z", "summary": "x",
+            "affected": [{"package": {"ecosystem": eco, "name": pkg},
+                "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "99.0"}]}]}],
+            "database_specific": {"severity": "CRITICAL"}});
+        std::fs::write(adv.join(format!("{id}.json")), doc.to_string()).expect("write advisory");
+    };
+    advisory("GHSA-0000-0000-0000", "npm", "left-pad");
+    let receiver = Receiver::start(0, false);
+    let adv_s = adv.to_str().expect("utf-8").to_string();
+    let hook = receiver.url();
+    let replica = |name: &str, listen: String| {
+        let mut env = s.env.clone();
+        env.push(("XDG_CACHE_HOME", s.tmp.path().join(format!("cache-{name}"))));
+        let args = [
+            "--registry",
+            &host,
+            "--insecure",
+            "--store",
+            &url,
+            "--listen",
+            &listen,
+            "--poll-interval",
+            "3600",
+            "--db-interval",
+            "3",
+            "--db-from",
+            &adv_s,
+            "--replica",
+            name,
+            "--concurrency",
+            "1",
+            "--notify",
+            &hook,
+            "--notify-min-severity",
+            "critical",
+        ];
+        Watch::start(&args, &env, s.tmp.path().join(format!("{name}.log")))
+    };
+    let t0 = Instant::now();
+    let mut a = replica("a", format!("127.0.0.1:{port_a}"));
+    let mut b = replica("b", "127.0.0.1:0".into());
+    wait_for(
+        "6 images stored",
+        Duration::from_secs(400),
+        || stored_images(&url, &s.env).len() == 6,
+        &[&a, &b],
+    );
+    eprintln!("two replicas stored 6 images in {:.1} s", t0.elapsed().as_secs_f64());
+    // Each digest scanned once, the work split between the two.
+    let (la, lb) = (a.log(), b.log());
+    let stored: Vec<String> = la
+        .lines()
+        .chain(lb.lines())
+        .filter_map(|l| l.split_once("] stored ").map(|(_, r)| r.split(' ').next().unwrap_or("").to_string()))
+        .collect();
+    let mut unique = stored.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!((stored.len(), unique.len()), (6, 6), "{la}\n-----\n{lb}");
+    assert!(la.contains("] stored ") && lb.contains("] stored "), "both replicas scanned\n{la}\n-----\n{lb}");
+
+    // Health and metrics.
+    assert_eq!(curl(&format!("http://127.0.0.1:{port_a}/healthz")), ("ok\n".into(), "200".into()));
+    assert_eq!(curl(&format!("http://127.0.0.1:{port_a}/readyz")).1, "200");
+
+    // A push: the registry notifies replica a, the new image is scanned without a poll.
+    let mut layout = Layout::new(&s.tmp.path().join("layout-push"));
+    layout.variant(&fx.join("bookworm.oci"), "pushed", "pushed");
+    layout.write_index();
+    skopeo(&layout.dir, "pushed", &format!("{host}/team/app:v9"), false);
+    wait_for(
+        "the pushed image stored",
+        Duration::from_secs(200),
+        || stored_images(&url, &s.env).len() == 7,
+        &[&a, &b],
+    );
+    assert!(a.log().contains(&format!("push of {host}/team/app:v9: 1 newly queued")), "{}", a.log());
+    let (metrics, code) = curl(&format!("http://127.0.0.1:{port_a}/metrics"));
+    assert_eq!(code, "200");
+    assert!(
+        metrics.lines().any(|l| l.starts_with("palisade_watch_events_total ") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+    assert!(metrics.contains("palisade_watch_images_scanned_total{result=\"ok\"}"), "{metrics}");
+
+    // A new advisory: the DB is rebuilt on schedule, the store re-matched, the new findings notified.
+    advisory("DEBIAN-CVE-2026-0009", "Debian:12", "glibc");
+    wait_for("a notification", Duration::from_secs(120), || !receiver.bodies().is_empty(), &[&a, &b]);
+    let n: Value = serde_json::from_slice(&receiver.bodies()[0].body).expect("JSON");
+    assert_eq!(n["source"], "watch");
+    assert_eq!(n["min_severity"], "critical");
+    assert!(n["total"].as_u64().is_some_and(|t| t >= 2), "{n:#}");
+    let report = stored_images(&url, &s.env);
+    assert!(
+        report.iter().filter(|i| i["critical"].as_i64().is_some_and(|c| c > 0)).count() >= 4,
+        "{report:?}"
+    );
+
+    // SIGTERM: both stop cleanly.
+    for w in [&mut a, &mut b] {
+        let st = w.terminate().expect("stopped within 30 s");
+        assert!(st.success(), "{st:?}\n{}", w.log());
+        assert!(w.log().contains("stopped"), "{}", w.log());
+    }
 }

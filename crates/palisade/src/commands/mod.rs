@@ -18,6 +18,7 @@ pub mod runtime_agent;
 pub mod sbom;
 pub mod scan;
 pub mod signing;
+pub mod watch;
 
 use clap::Args;
 use std::path::PathBuf;

@@ -182,14 +182,14 @@ pub fn run(cmd: RegistryCommand, global: &GlobalOpts) -> Result<ExitCode> {
 /// One image to pull: a manifest digest and, per repository holding it, the tags that stand for it (the
 /// first repository is the one it is pulled from).
 #[derive(Debug, Clone)]
-struct Job {
-    digest: String,
-    platform: Option<String>,
-    repositories: BTreeMap<String, Vec<String>>,
+pub(crate) struct Job {
+    pub digest: String,
+    pub platform: Option<String>,
+    pub repositories: BTreeMap<String, Vec<String>>,
 }
 
 impl Job {
-    fn repository(&self) -> &str {
+    pub fn repository(&self) -> &str {
         self.repositories.keys().next().map_or("", String::as_str)
     }
 }
@@ -217,39 +217,9 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
     };
     let warnings = Warnings::new();
     let lister = RegistryLister::new(&host, args.insecure, &warnings)?.with_retry(args.retry.policy());
-    let repos = match &repo {
-        Some(r) => vec![r.clone()],
-        None => lister.repositories().with_context(|| format!("listing the catalog of {host}"))?,
-    };
     let mut failures: Vec<String> = Vec::new();
-    // Tags → platform manifests, grouped by digest.
-    let mut by_digest: BTreeMap<String, Job> = BTreeMap::new();
-    let mut tag_count = 0usize;
-    for r in &repos {
-        let tags = match lister.tags(r) {
-            Ok(t) => t,
-            Err(e) => {
-                failures.push(format!("{host}/{r}: listing tags: {e}"));
-                continue;
-            }
-        };
-        for tag in tags.into_iter().filter(|t| glob.as_ref().is_none_or(|g| g.is_match(t))) {
-            tag_count += 1;
-            match lister.resolve(r, &tag, &args.platforms) {
-                Ok(found) => {
-                    for ResolvedImage { repository, tag, digest, platform, .. } in found {
-                        let job = by_digest.entry(digest.clone()).or_insert_with(|| Job {
-                            digest,
-                            platform,
-                            repositories: BTreeMap::new(),
-                        });
-                        job.repositories.entry(format!("{host}/{repository}")).or_default().push(tag);
-                    }
-                }
-                Err(e) => failures.push(format!("{host}/{r}:{tag}: {e}")),
-            }
-        }
-    }
+    let listed = list_images(&lister, &host, repo.as_deref(), glob.as_ref(), &args.platforms, &mut failures)?;
+    let (repos, tag_count, by_digest) = (listed.repositories, listed.tags, listed.images);
     for w in warnings.into_vec() {
         say(format!("warning: {}", w.message));
     }
@@ -358,9 +328,64 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
     Ok(ExitCode::from(if failures.is_empty() && notified { EXIT_OK } else { EXIT_ERROR }))
 }
 
+/// What a listing found: repositories, tags, and the images they stand for grouped by digest.
+pub(crate) struct Listed {
+    pub repositories: Vec<String>,
+    pub tags: usize,
+    pub images: BTreeMap<String, Job>,
+}
+
+/// List the catalog (or `repo`), every tag matching `glob`, and resolve them to platform manifests;
+/// a repository or tag that cannot be read is a line in `failures`, a catalog that cannot be is an error.
+pub(crate) fn list_images(
+    lister: &RegistryLister,
+    host: &str,
+    repo: Option<&str>,
+    glob: Option<&globset::GlobMatcher>,
+    platforms: &[String],
+    failures: &mut Vec<String>,
+) -> Result<Listed> {
+    let repos = match repo {
+        Some(r) => vec![r.to_string()],
+        None => lister.repositories().with_context(|| format!("listing the catalog of {host}"))?,
+    };
+    // Tags → platform manifests, grouped by digest.
+    let mut by_digest: BTreeMap<String, Job> = BTreeMap::new();
+    let mut tag_count = 0usize;
+    for r in &repos {
+        let tags = match lister.tags(r) {
+            Ok(t) => t,
+            Err(e) => {
+                failures.push(format!("{host}/{r}: listing tags: {e}"));
+                continue;
+            }
+        };
+        for tag in tags.into_iter().filter(|t| glob.is_none_or(|g| g.is_match(t))) {
+            tag_count += 1;
+            match lister.resolve(r, &tag, platforms) {
+                Ok(found) => add_resolved(&mut by_digest, host, found),
+                Err(e) => failures.push(format!("{host}/{r}:{tag}: {e}")),
+            }
+        }
+    }
+    Ok(Listed { repositories: repos, tags: tag_count, images: by_digest })
+}
+
+/// Group resolved images by digest.
+pub(crate) fn add_resolved(by_digest: &mut BTreeMap<String, Job>, host: &str, found: Vec<ResolvedImage>) {
+    for ResolvedImage { repository, tag, digest, platform, .. } in found {
+        let job = by_digest.entry(digest.clone()).or_insert_with(|| Job {
+            digest,
+            platform,
+            repositories: BTreeMap::new(),
+        });
+        job.repositories.entry(format!("{host}/{repository}")).or_default().push(tag);
+    }
+}
+
 /// [`inventory`], the whole image tried again after a rate limit (the layer cache keeps what was already
 /// pulled).
-fn inventory_retried(job: &Job, args: &RegistryScanArgs, global: &GlobalOpts) -> Result<NewImage> {
+pub(crate) fn inventory_retried(job: &Job, args: &RegistryScanArgs, global: &GlobalOpts) -> Result<NewImage> {
     let outcome = args.retry.policy().run(
         || match inventory(job, args, global) {
             Ok(img) => Ok(Ok(img)),
