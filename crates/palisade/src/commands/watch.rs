@@ -175,8 +175,11 @@ pub fn run(args: WatchArgs, global: &GlobalOpts) -> Result<ExitCode> {
         if stored > 0 {
             matched_since_scan = false;
         }
-        if !matched_since_scan && db_path.exists() {
+        // One replica re-matches at a time (the lease), so that two re-matches never race on the same rows;
+        // a replica that finds it taken tries again on its next turn.
+        if !matched_since_scan && db_path.exists() && w.lease(REMATCH_LEASE, Duration::from_secs(600)) {
             w.rematch(&db_path);
+            w.lease(REMATCH_LEASE, Duration::ZERO);
             matched_since_scan = true;
         }
         w.queue_metrics();
@@ -198,6 +201,9 @@ pub fn run(args: WatchArgs, global: &GlobalOpts) -> Result<ExitCode> {
     say("stopped".into());
     Ok(ExitCode::from(EXIT_OK))
 }
+
+/// The lease held while re-matching.
+const REMATCH_LEASE: &str = "watch-rematch";
 
 struct Worker<'a> {
     args: &'a WatchArgs,
@@ -519,6 +525,17 @@ impl Worker<'_> {
             Err(e) => {
                 self.shared.metrics.rematches.get_or_create(&Metrics::ok(false)).inc();
                 self.say(format!("error: re-matching: {}", crate::ui::error_chain(&e)));
+            }
+        }
+    }
+
+    /// Take (or with a zero `ttl`, give back) a lease; false when another replica holds it.
+    fn lease(&self, name: &str, ttl: Duration) -> bool {
+        match self.store.try_lease(name, &self.replica, ttl) {
+            Ok(got) => got,
+            Err(e) => {
+                self.say(format!("warning: lease {name}: {e}"));
+                false
             }
         }
     }
