@@ -161,6 +161,50 @@ fn notifications_are_retried_and_dead_lettered() {
     let v: Value = serde_json::from_str(line).expect("JSON");
     assert_eq!(v["total"], 4, "{v:#}");
 
+    // `registry report --deployments`: two running pods use the second image; equal findings, so it
+    // comes first, with its pod count.
+    let second = n["images"][1]["digest"].as_str().expect("digest").to_string();
+    let repo = n["images"][1]["repository"].as_str().expect("repository").to_string();
+    let pods = s.tmp.path().join("pods.yaml");
+    let pod = |name: &str, phase: &str| {
+        format!(
+            "  - apiVersion: v1\n    kind: Pod\n    metadata: {{name: {name}, namespace: shop}}\n    spec:\n      containers:\n        - name: c\n          image: {repo}:not-stored\n    status:\n      phase: {phase}\n      containerStatuses:\n        - name: c\n          imageID: {repo}@{second}\n"
+        )
+    };
+    std::fs::write(
+        &pods,
+        format!(
+            "apiVersion: v1\nkind: List\nitems:\n{}{}{}",
+            pod("a", "Running"),
+            pod("b", "Running"),
+            pod("c", "Failed")
+        ),
+    )
+    .expect("write pods");
+    let o = palisade(
+        &[
+            "registry",
+            "report",
+            "--store",
+            store_s,
+            "-f",
+            "json",
+            "--deployments",
+            pods.to_str().expect("utf-8"),
+        ],
+        &s.env,
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let r: Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(r[0]["digest"], second.as_str(), "{r:#}");
+    assert_eq!(r[0]["running_pods"], 2);
+    assert_eq!(r[1]["running_pods"], 0);
+    let o = palisade(
+        &["registry", "report", "--store", store_s, "--deployments", pods.to_str().expect("utf-8")],
+        &s.env,
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Pods"), "{}", text(&o));
+
     // Nothing new on the next rescan: nothing sent.
     let o = palisade(
         &["rescan", "--store", store_s, "--db", db.to_str().expect("utf-8"), "--notify", &slack.url()],

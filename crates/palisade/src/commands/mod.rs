@@ -12,6 +12,7 @@ pub mod notify;
 pub mod policy;
 pub mod rbac;
 pub mod registry;
+pub mod registry_deployments;
 pub mod report;
 pub mod runtime;
 pub mod runtime_agent;

@@ -126,6 +126,10 @@ pub struct RegistryReportArgs {
     /// Only the first N images.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// A `kubectl get pods -A -o yaml` dump (file or directory; repeatable): running pods are counted per
+    /// image and weigh in the risk order.
+    #[arg(long, value_name = "FILE")]
+    pub deployments: Vec<PathBuf>,
     #[command(flatten)]
     pub store: StoreOpts,
 }
@@ -515,21 +519,47 @@ fn report(args: RegistryReportArgs, global: &GlobalOpts) -> Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_OK));
     }
     let mut images = store.images_by_risk()?;
+    let with_pods = !args.deployments.is_empty();
+    if with_pods {
+        let dump = palisade_checks::dump::Dump::load(&args.deployments)?;
+        for e in &dump.errors {
+            eprintln!("warning: {e}");
+        }
+        let d = super::registry_deployments::Deployments::from_dump(&dump);
+        if d.pods == 0 {
+            eprintln!("warning: no running pods in {}", list_paths(&args.deployments));
+        }
+        for i in &mut images {
+            i.running_pods = Some(d.pods_for(i));
+        }
+        super::registry_deployments::order(&mut images);
+    }
     if let Some(n) = args.top {
         images.truncate(n);
     }
+    let mut columns = IMAGE_COLUMNS.to_vec();
+    if with_pods {
+        columns.push("Pods");
+    }
+    let row = |i: &ImageRisk, short: bool| {
+        let mut r = image_row(i, short);
+        if with_pods {
+            r.push(i.running_pods.unwrap_or(0).to_string());
+        }
+        r
+    };
     match args.format {
         ListFormat::Json => serde_json::to_writer_pretty(&mut *out, &images)?,
         ListFormat::Table => {
-            let mut t = table(&IMAGE_COLUMNS);
+            let mut t = table(&columns);
             for i in &images {
-                t.add_row(image_row(i, true));
+                t.add_row(row(i, true));
             }
             writeln!(out, "{t}")?;
         }
         ListFormat::Html => {
-            let rows: Vec<Vec<String>> = images.iter().map(|i| image_row(i, false)).collect();
-            html(out, "Images by risk", &IMAGE_COLUMNS, &rows)?;
+            let rows: Vec<Vec<String>> = images.iter().map(|i| row(i, false)).collect();
+            html(out, "Images by risk", &columns, &rows)?;
         }
     }
     Ok(ExitCode::from(EXIT_OK))
@@ -558,6 +588,10 @@ fn image_row(i: &ImageRisk, short: bool) -> Vec<String> {
             .map(|v| v.get(..19).unwrap_or(&v).to_string())
             .unwrap_or_else(|| "not matched".into()),
     ]
+}
+
+fn list_paths(p: &[PathBuf]) -> String {
+    p.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 fn table(header: &[&str]) -> comfy_table::Table {
