@@ -479,5 +479,10 @@ fn watch_replicas_share_postgres_scan_on_push_and_rescan_on_db_update() {
         let st = w.terminate().expect("stopped within 30 s");
         assert!(st.success(), "{st:?}\n{}", w.log());
         assert!(w.log().contains("stopped"), "{}", w.log());
+        eprintln!("{}\n-----", w.log());
+    }
+    // Nothing went wrong on the way (two re-matches never raced: the lease).
+    for w in [&a, &b] {
+        assert!(!w.log().contains("error:"), "{}", w.log());
     }
 }
