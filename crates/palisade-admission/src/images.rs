@@ -7,10 +7,12 @@
 //!   to a digest once and cached (`digest_ttl`; failures for a short time, so an unreachable registry is
 //!   asked again soon but not on every request), the report of the digest comes from the reports CI wrote
 //!   (`reports_dir`, JSON scan reports, indexed by their `artifact.repo_digests`), from earlier scans of the
-//!   webhook itself (`cache_dir`), or from a scan started now. Scans run on one background worker with a
-//!   bounded queue; a request waits for its image only until its deadline, then gets
-//!   [`Fact::Unknown`], and the scan goes on so the next request finds the report. A failed scan is not
-//!   retried for `retry_after`.
+//!   webhook itself (`cache_dir`), from the registry store (a [`Lookup`]: the stored SBOM of the digest
+//!   matched against the current vulnerability DB; trusted for `digest_ttl`, so a rescan is seen), or from
+//!   a scan started now ([`Scanner`]). The store and the scanner are each asked on one background worker
+//!   with a bounded queue, in that order; a request waits only until its deadline, then gets
+//!   [`Fact::Unknown`], and the work goes on so the next request finds the report. A failed lookup or scan
+//!   (and a digest the store does not hold) is not asked again for `retry_after`.
 //! - The report is evaluated by the bundle's policies like a report in CI (gates with image scopes), and
 //!   the decisions of a (digest, namespace) pair are cached with the compiled bundle
 //!   ([`DecisionCache`]): a report is evaluated once per bundle version, not once per request.
@@ -20,7 +22,7 @@ use serde_json::Value;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 /// Where a container's image is named in the object, and the image reference.
@@ -81,6 +83,8 @@ pub enum Fact {
 pub enum FactSource {
     /// Already known (a CI report, or an earlier scan of the webhook).
     Known,
+    /// From the registry store.
+    Store,
     /// Scanned for this request, within its deadline.
     ScannedNow,
 }
@@ -96,6 +100,41 @@ pub trait ImageFacts: Send + Sync + std::fmt::Debug {
 pub type Resolver = dyn Fn(&str, Duration) -> Result<String, String> + Send + Sync;
 /// Scans `repository@digest` and returns its scan report as JSON.
 pub type Scanner = dyn Fn(&str) -> Result<Value, String> + Send + Sync;
+/// Looks `repository@digest` up in a store of scanned images and returns its scan report as JSON, or
+/// `None` when the store does not hold the digest.
+pub type Lookup = dyn Fn(&str) -> Result<Option<Value>, String> + Send + Sync;
+
+/// The sources of reports asked on background workers, in this order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Stage {
+    Store,
+    Scan,
+}
+
+impl Stage {
+    fn doing(self) -> &'static str {
+        match self {
+            Stage::Store => "being looked up in the store",
+            Stage::Scan => "being scanned",
+        }
+    }
+
+    fn failure(self, reason: &str) -> String {
+        match self {
+            Stage::Store => reason.to_string(),
+            Stage::Scan => format!("scan failed: {reason}"),
+        }
+    }
+}
+
+/// What asking one stage gave.
+enum Asked {
+    Found(Arc<Value>),
+    /// This stage has no report (and why): ask the next one.
+    Missing(String),
+    /// Give up now (deadline, full queue).
+    GiveUp(String),
+}
 
 /// Settings of [`Facts`].
 #[derive(Debug, Clone)]
@@ -129,23 +168,94 @@ type Resolved = (Result<String, String>, Instant);
 
 #[derive(Default)]
 struct Known {
-    /// Reports by manifest digest.
+    /// Reports by manifest digest: the webhook's cache directory and its scans.
     reports: HashMap<String, Arc<Value>>,
-    /// Digests being scanned.
-    scanning: HashSet<String>,
-    /// Failed scans: reason and when.
-    failed: HashMap<String, (String, Instant)>,
+    /// Reports from the store and when they were read (trusted for `digest_ttl`).
+    stored: HashMap<String, (Arc<Value>, Instant)>,
+    /// Digests a worker is busy with.
+    pending: HashSet<(Stage, String)>,
+    /// Failed or empty answers of a stage: reason and when.
+    failed: HashMap<(Stage, String), (String, Instant)>,
 }
+
+impl Known {
+    fn found(&self, stage: Stage, digest: &str, ttl: Duration) -> Option<Arc<Value>> {
+        match stage {
+            Stage::Scan => self.reports.get(digest).cloned(),
+            Stage::Store => {
+                self.stored.get(digest).filter(|(_, at)| at.elapsed() < ttl).map(|(r, _)| r.clone())
+            }
+        }
+    }
+}
+
+type Shared = Arc<(Mutex<Known>, Condvar)>;
 
 /// The image facts of a running webhook.
 pub struct Facts {
     config: FactsConfig,
     resolve: Box<Resolver>,
     digests: Mutex<HashMap<String, Resolved>>,
-    known: Arc<(Mutex<Known>, Condvar)>,
+    known: Shared,
     /// Reports read from `reports_dir` (replaced as a whole on reload).
     ci_reports: RwLock<HashMap<String, Arc<Value>>>,
-    queue: Option<SyncSender<String>>,
+    /// The queues of the background workers, in the order they are asked.
+    workers: Vec<(Stage, SyncSender<String>)>,
+}
+
+/// Start the worker of `stage`: it takes `repository@digest` targets from a bounded queue and records what
+/// `work` answers in `known`.
+fn spawn_worker(
+    stage: Stage,
+    work: Box<Lookup>,
+    known: Shared,
+    cache_dir: Option<PathBuf>,
+    queue: usize,
+) -> std::io::Result<SyncSender<String>> {
+    let (tx, rx) = sync_channel::<String>(queue.max(1));
+    let name = match stage {
+        Stage::Store => "image-store-lookup",
+        Stage::Scan => "image-scanner",
+    };
+    std::thread::Builder::new().name(name.into()).spawn(move || {
+        for target in rx {
+            let digest = target.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
+            // A worker that panics on a hostile image fails that image, not the webhook.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(&target)))
+                .unwrap_or_else(|_| Err(format!("{name} failed on this image (panic)")));
+            let (lock, ready) = &*known;
+            let mut k = lock.lock().unwrap_or_else(|p| p.into_inner());
+            k.pending.remove(&(stage, digest.clone()));
+            match (result, stage) {
+                (Ok(Some(report)), Stage::Scan) => {
+                    if let Some(dir) = &cache_dir
+                        && let Err(e) = store_report(dir, &digest, &report)
+                    {
+                        tracing::warn!(digest, error = %e, "cannot keep the scan report");
+                    }
+                    k.reports.insert(digest, Arc::new(report));
+                }
+                (Ok(Some(report)), Stage::Store) => {
+                    if k.stored.len() >= 10_000 {
+                        k.stored.clear();
+                    }
+                    k.stored.insert(digest, (Arc::new(report), Instant::now()));
+                }
+                (Ok(None), _) => {
+                    k.failed.insert(
+                        (stage, digest),
+                        ("the registry store does not hold it".into(), Instant::now()),
+                    );
+                }
+                (Err(reason), _) => {
+                    tracing::warn!(image = %target, %reason, "{name} failed");
+                    k.failed.insert((stage, digest), (reason, Instant::now()));
+                }
+            }
+            ready.notify_all();
+        }
+    })?;
+    Ok(tx)
 }
 
 impl std::fmt::Debug for Facts {
@@ -155,63 +265,40 @@ impl std::fmt::Debug for Facts {
 }
 
 impl Facts {
-    /// Facts that resolve with `resolve` and, when `scanner` is given, scan unknown digests on a background
-    /// worker. Reports of `reports_dir` and `cache_dir` are read now; unreadable files are returned as
-    /// warnings (file and reason) and skipped.
+    /// Facts that resolve with `resolve`, look digests up in the registry store with `lookup` and scan
+    /// what is still unknown with `scanner`, each on a background worker. Reports of `reports_dir` and
+    /// `cache_dir` are read now; unreadable files are returned as warnings (file and reason) and skipped.
     pub fn new(
         config: FactsConfig,
         resolve: Box<Resolver>,
+        lookup: Option<Box<Lookup>>,
         scanner: Option<Box<Scanner>>,
     ) -> std::io::Result<(Facts, Vec<String>)> {
-        let known: Arc<(Mutex<Known>, Condvar)> = Arc::default();
+        let known: Shared = Arc::default();
         let mut warnings = Vec::new();
         if let Some(dir) = &config.cache_dir {
             let (reports, w) = read_reports(dir);
             warnings.extend(w);
             known.0.lock().unwrap_or_else(|p| p.into_inner()).reports = reports;
         }
-        let queue = scanner
-            .map(|scan| {
-                let (tx, rx) = sync_channel::<String>(config.queue.max(1));
-                let known = known.clone();
-                let cache_dir = config.cache_dir.clone();
-                std::thread::Builder::new()
-                    .name("image-scanner".into())
-                    .spawn(move || {
-                        for target in rx {
-                            let digest =
-                                target.rsplit_once('@').map(|(_, d)| d.to_string()).unwrap_or_default();
-                            // A scanner that panics on a hostile image fails that image, not the webhook.
-                            let result =
-                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| scan(&target)))
-                                    .unwrap_or_else(|_| {
-                                        Err("the scanner failed on this image (panic)".into())
-                                    });
-                            let (lock, ready) = &*known;
-                            let mut k = lock.lock().unwrap_or_else(|p| p.into_inner());
-                            k.scanning.remove(&digest);
-                            match result {
-                                Ok(report) => {
-                                    if let Some(dir) = &cache_dir
-                                        && let Err(e) = store_report(dir, &digest, &report)
-                                    {
-                                        tracing::warn!(digest, error = %e, "cannot keep the scan report");
-                                    }
-                                    k.reports.insert(digest, Arc::new(report));
-                                }
-                                Err(reason) => {
-                                    tracing::warn!(image = %target, %reason, "image scan failed");
-                                    k.failed.insert(digest, (reason, Instant::now()));
-                                }
-                            }
-                            ready.notify_all();
-                        }
-                    })
-                    .map(|_| tx)
-            })
-            .transpose()?;
-        let facts =
-            Facts { config, resolve, digests: Mutex::default(), known, ci_reports: RwLock::default(), queue };
+        let mut workers = Vec::new();
+        if let Some(lookup) = lookup {
+            workers
+                .push((Stage::Store, spawn_worker(Stage::Store, lookup, known.clone(), None, config.queue)?));
+        }
+        if let Some(scan) = scanner {
+            let work: Box<Lookup> = Box::new(move |target| scan(target).map(Some));
+            let tx = spawn_worker(Stage::Scan, work, known.clone(), config.cache_dir.clone(), config.queue)?;
+            workers.push((Stage::Scan, tx));
+        }
+        let facts = Facts {
+            config,
+            resolve,
+            digests: Mutex::default(),
+            known,
+            ci_reports: RwLock::default(),
+            workers,
+        };
         warnings.extend(facts.reload_reports());
         Ok((facts, warnings))
     }
@@ -266,56 +353,82 @@ impl ImageFacts for Facts {
         if let Some(report) = self.ci_reports.read().unwrap_or_else(|p| p.into_inner()).get(&digest) {
             return Fact::Scanned { digest, report: report.clone(), source: FactSource::Known };
         }
-        let (lock, ready) = &*self.known;
-        let mut k = lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut k = self.known.0.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(report) = k.reports.get(&digest) {
             return Fact::Scanned { digest, report: report.clone(), source: FactSource::Known };
         }
-        if let Some((reason, at)) = k.failed.get(&digest)
-            && at.elapsed() < self.config.retry_after
-        {
-            return Fact::Unknown { digest: Some(digest), reason: format!("scan failed: {reason}") };
+        let mut reason = "no scan report for this digest".to_string();
+        for (stage, queue) in &self.workers {
+            let (guard, asked) = self.ask(k, *stage, queue, image, &digest, deadline);
+            k = guard;
+            match asked {
+                Asked::Found(report) => {
+                    let source = match stage {
+                        Stage::Store => FactSource::Store,
+                        Stage::Scan => FactSource::ScannedNow,
+                    };
+                    return Fact::Scanned { digest, report, source };
+                }
+                Asked::Missing(why) => reason = why,
+                Asked::GiveUp(why) => return Fact::Unknown { digest: Some(digest), reason: why },
+            }
         }
-        let Some(queue) = &self.queue else {
-            return Fact::Unknown { digest: Some(digest), reason: "no scan report for this digest".into() };
-        };
-        if !k.scanning.contains(&digest) {
-            let repository = repository_of(image);
-            match queue.try_send(format!("{repository}@{digest}")) {
+        Fact::Unknown { digest: Some(digest), reason }
+    }
+}
+
+impl Facts {
+    /// Ask `stage` for the report of `digest` and wait for its answer until `deadline`.
+    fn ask<'a>(
+        &'a self,
+        mut k: MutexGuard<'a, Known>,
+        stage: Stage,
+        queue: &SyncSender<String>,
+        image: &str,
+        digest: &str,
+        deadline: Instant,
+    ) -> (MutexGuard<'a, Known>, Asked) {
+        let ttl = self.config.digest_ttl;
+        if let Some(report) = k.found(stage, digest, ttl) {
+            return (k, Asked::Found(report));
+        }
+        let key = (stage, digest.to_string());
+        if let Some(reason) = k
+            .failed
+            .get(&key)
+            .filter(|(_, at)| at.elapsed() < self.config.retry_after)
+            .map(|(r, _)| stage.failure(r))
+        {
+            return (k, Asked::Missing(reason));
+        }
+        if !k.pending.contains(&key) {
+            match queue.try_send(format!("{}@{digest}", repository_of(image))) {
                 Ok(()) => {
-                    k.failed.remove(&digest);
-                    k.scanning.insert(digest.clone());
+                    k.failed.remove(&key);
+                    k.pending.insert(key.clone());
                 }
                 Err(TrySendError::Full(_)) => {
-                    return Fact::Unknown {
-                        digest: Some(digest),
-                        reason: format!(
-                            "not scanned yet and {} images already wait for a scan",
-                            self.config.queue
-                        ),
-                    };
+                    let why =
+                        format!("not known yet and {} images already wait for a worker", self.config.queue);
+                    return (k, Asked::GiveUp(why));
                 }
                 Err(TrySendError::Disconnected(_)) => {
-                    return Fact::Unknown {
-                        digest: Some(digest),
-                        reason: "the image scanner stopped".into(),
-                    };
+                    return (k, Asked::GiveUp("the worker for this image stopped".into()));
                 }
             }
         }
+        let ready = &self.known.1;
         loop {
-            if let Some(report) = k.reports.get(&digest) {
-                return Fact::Scanned { digest, report: report.clone(), source: FactSource::ScannedNow };
+            if let Some(report) = k.found(stage, digest, ttl) {
+                return (k, Asked::Found(report));
             }
-            if let Some((reason, _)) = k.failed.get(&digest) {
-                return Fact::Unknown { digest: Some(digest), reason: format!("scan failed: {reason}") };
+            if let Some(reason) = k.failed.get(&key).map(|(r, _)| stage.failure(r)) {
+                return (k, Asked::Missing(reason));
             }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
-                return Fact::Unknown {
-                    digest: Some(digest),
-                    reason: "being scanned; not finished within the request's budget".into(),
-                };
+                let why = format!("{}; not finished within the request's budget", stage.doing());
+                return (k, Asked::GiveUp(why));
             }
             k = ready.wait_timeout(k, left).unwrap_or_else(|p| p.into_inner()).0;
         }

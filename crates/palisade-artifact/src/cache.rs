@@ -104,6 +104,11 @@ impl LayerCache {
         Some(entry)
     }
 
+    /// Whether there is an entry under `key` (not read: [`LayerCache::get`] still decides whether it is usable).
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        std::fs::metadata(self.path(key)).is_ok_and(|m| m.is_file() && m.len() > 0 && m.len() <= MAX_ENTRY)
+    }
+
     /// Store `entry` under `key`. Failures are returned for the caller to report; the scan goes on.
     pub(crate) fn put(&self, key: &str, entry: &CachedLayer<'_>) -> io::Result<()> {
         let path = self.path(key);

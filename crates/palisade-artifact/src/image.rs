@@ -21,7 +21,7 @@ use palisade_core::{ArtifactInfo, ArtifactKind, HistoryEntry, ImageConfig, Layer
 use rayon::prelude::*;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Read, Seek};
 use std::os::unix::fs::FileExt;
@@ -722,8 +722,32 @@ pub(crate) fn build_info(
     Ok((info, planned))
 }
 
+/// The layer cache with this scan's part of the entry key, when the cache is used: when asked for and when
+/// every sink can export its results.
+fn layer_cache_for<'a>(opts: &'a Options, sink: &dyn FileSink) -> Option<(&'a LayerCache, String)> {
+    opts.layer_cache.as_ref().zip(sink.cache_key()).map(|(c, k)| (c, format!("{k}\n{:?}", opts.limits)))
+}
+
+/// The blobs of `layers` whose results the layer cache holds for this scan: a source that has to fetch
+/// blobs (a registry) need not fetch these. Should an entry vanish before it is read, the layer is fetched
+/// then ([`read_layers_with`] opens it).
+pub(crate) fn cached_blobs(layers: &[PlannedLayer], opts: &Options, sink: &dyn FileSink) -> HashSet<String> {
+    let Some((cache, key)) = layer_cache_for(opts, sink) else { return HashSet::new() };
+    layers
+        .iter()
+        .filter(|l| {
+            l.spec
+                .digest
+                .as_deref()
+                .or(l.spec.diff_id.as_deref())
+                .is_some_and(|id| cache.contains(&LayerCache::key(id, &key)))
+        })
+        .map(|l| l.blob.clone())
+        .collect()
+}
+
 /// Read all layers (in parallel), stream their files, merge them into the final tree, and fill in digests
-/// the manifest did not give.
+/// the manifest did not give. A layer served from the cache must still have its blob (`open` succeeds).
 pub(crate) fn read_layers<F>(
     open: F,
     layers: &[PlannedLayer],
@@ -735,11 +759,28 @@ pub(crate) fn read_layers<F>(
 where
     F: Fn(&str) -> io::Result<Blob> + Sync,
 {
+    let present = |blob: &str| open(blob).is_ok();
+    read_layers_with(&open, present, layers, info, opts, sink, warnings)
+}
+
+/// [`read_layers`], with `present` telling whether a layer's blob exists without opening it (a registry's
+/// manifest lists its blobs: a cached layer is not downloaded to find out).
+pub(crate) fn read_layers_with<F, P>(
+    open: F,
+    present: P,
+    layers: &[PlannedLayer],
+    info: &mut ArtifactInfo,
+    opts: &Options,
+    sink: &dyn FileSink,
+    warnings: &Warnings,
+) -> FileTree
+where
+    F: Fn(&str) -> io::Result<Blob> + Sync,
+    P: Fn(&str) -> bool + Sync,
+{
     let total = layers.len();
     opts.bump(|p| &p.layers_total, total as u64);
-    // The layer cache is used when asked for and when every sink can export its results.
-    let cache =
-        opts.layer_cache.as_ref().zip(sink.cache_key()).map(|(c, k)| (c, format!("{k}\n{:?}", opts.limits)));
+    let cache = layer_cache_for(opts, sink);
     let wrote = std::sync::atomic::AtomicBool::new(false);
     let outcomes: Vec<layer::LayerOutcome> = layers
         .par_iter()
@@ -747,7 +788,7 @@ where
             opts.stage(format!("reading layer {}/{total}", l.spec.index + 1));
             let out = match &cache {
                 Some((c, key)) => {
-                    let out = cached_layer(&open, l, c, key, sink, warnings);
+                    let out = cached_layer(&present, l, c, key, sink, warnings);
                     out.unwrap_or_else(|| {
                         let out = read_layer_from(&open, l, opts, sink, warnings);
                         if store_layer(&open, l, &out, c, key, sink, warnings) {
@@ -811,8 +852,8 @@ where
 
 /// A layer from the cache, when there is an entry for the digest the image names it by and its blob is
 /// there. Entries were verified when written; see module `cache` for why the name is trusted here.
-fn cached_layer<F>(
-    open: &F,
+fn cached_layer<P>(
+    present: &P,
     l: &PlannedLayer,
     cache: &LayerCache,
     sink_key: &str,
@@ -820,12 +861,14 @@ fn cached_layer<F>(
     warnings: &Warnings,
 ) -> Option<layer::LayerOutcome>
 where
-    F: Fn(&str) -> io::Result<Blob> + Sync,
+    P: Fn(&str) -> bool + Sync,
 {
     let id = l.spec.digest.as_deref().or(l.spec.diff_id.as_deref())?;
     let hit = cache.get(&LayerCache::key(id, sink_key))?;
     // The blob must be there (a missing one is reported by the fresh read); its content is not re-hashed.
-    drop(open(&l.blob).ok()?);
+    if !present(&l.blob) {
+        return None;
+    }
     let index = l.spec.index;
     sink.import_layer(index, hit.sinks).ok()?;
     tracing::debug!("layer {index} ({id}): results from the layer cache");

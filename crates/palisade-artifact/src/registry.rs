@@ -9,7 +9,8 @@
 //!    [`RegistryBlobs`] fetches (manifests from the manifest endpoint, the config as a bounded blob);
 //! 3. each layer blob is streamed to a temp file (oci-client checks the digest while downloading; up to 3 at
 //!    once), then read like a local layer, so memory stays flat whatever the image size. Temp files live in
-//!    a private temp directory removed at the end.
+//!    a private temp directory removed at the end. A layer whose results the layer cache holds is not
+//!    downloaded; should its entry turn out unusable when it is read, the layer is downloaded then.
 //!
 //! `insecure` allows plain HTTP to the registry named in the reference. Only one rustls crypto provider
 //! (aws-lc-rs, through reqwest) is compiled in, so no provider needs installing.
@@ -24,6 +25,7 @@ use oci_client::errors::OciDistributionError;
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use palisade_core::{ArtifactInfo, Warnings};
+use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -75,8 +77,11 @@ pub(crate) fn scan_registry(
         })?;
     info.source = Some("registry".into());
     info.repo_digests = vec![format!("{}/{}@{}", r.registry(), r.repository(), top_digest)];
-    rt.block_on(src.download(&layers, &info, opts, reference, warnings))?;
-    let tree = image::read_layers(|d: &str| src.open_layer(d), &layers, &mut info, opts, sink, warnings);
+    let cached = image::cached_blobs(&layers, opts, sink);
+    rt.block_on(src.download(&layers, &cached, &info, opts, reference, warnings))?;
+    // The manifest lists the blobs: a cached layer's blob is known to be there without downloading it.
+    let open = |d: &str| src.open_layer(d);
+    let tree = image::read_layers_with(open, |_: &str| true, &layers, &mut info, opts, sink, warnings);
     Ok((info, tree))
 }
 
@@ -117,10 +122,12 @@ impl RegistryBlobs<'_> {
         self.dir.join(digest.replace([':', '/'], "-"))
     }
 
-    /// Download every layer not over `max_layer_bytes`, each once, up to 3 at a time.
+    /// Download every layer not over `max_layer_bytes` and not in `cached` (the layer cache holds its
+    /// results), each once, up to 3 at a time.
     async fn download(
         &self,
         layers: &[PlannedLayer],
+        cached: &HashSet<String>,
         info: &ArtifactInfo,
         opts: &Options,
         target: &str,
@@ -141,6 +148,8 @@ impl RegistryBlobs<'_> {
                         size.unwrap_or_default()
                     ),
                 );
+            } else if cached.contains(&l.blob) {
+                tracing::debug!("layer {i} ({}): in the layer cache, not pulled", l.blob);
             } else if !jobs.iter().any(|(_, d, _)| *d == l.blob) {
                 jobs.push((i, l.blob.clone(), self.layer_path(&l.blob)));
             }
@@ -157,6 +166,22 @@ impl RegistryBlobs<'_> {
             .buffer_unordered(3)
             .try_collect::<Vec<()>>()
             .await?;
+        Ok(())
+    }
+}
+
+impl RegistryBlobs<'_> {
+    /// Download a layer that was left out because the layer cache held it, now that its entry could not be
+    /// used (removed or corrupt since): into a file of its own, renamed into place, so that two readers of
+    /// the same blob never see half of it.
+    fn fetch_late(&self, digest: &str, path: &Path) -> io::Result<()> {
+        tracing::debug!("layer {digest}: its layer cache entry is unusable, pulling it");
+        let part = tempfile::NamedTempFile::new_in(self.dir)?;
+        let (part, part_path) = part.into_parts();
+        self.rt
+            .block_on(self.client.pull_blob(self.reference, digest, tokio::fs::File::from_std(part)))
+            .map_err(|e| io::Error::other(format!("pulling layer {digest}: {e}")))?;
+        part_path.persist(path).map_err(|e| e.error)?;
         Ok(())
     }
 }
@@ -189,8 +214,12 @@ impl BlobSource for RegistryBlobs<'_> {
     }
 
     fn open_layer(&self, digest: &str) -> io::Result<Blob> {
+        let path = self.layer_path(digest);
+        if !path.exists() {
+            self.fetch_late(digest, &path)?;
+        }
         // A stream, so that the downloaded blob's digest is verified as it is read.
-        Ok(Blob::Stream(Box::new(std::fs::File::open(self.layer_path(digest))?)))
+        Ok(Blob::Stream(Box::new(std::fs::File::open(path)?)))
     }
 }
 

@@ -59,6 +59,14 @@ pub struct Output {
     /// Set only by the POM parser: the POM as written, completed from its parents after the walk.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pom: Option<parsers::maven_pom::Pom>,
+    /// Set only by the project-manifest parser: the dependency names the manifest declares, for lockfiles
+    /// beside it that do not say what is direct or dev.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared: Option<parsers::declared_roots::Declared>,
+    /// Set only by the Maven repository parser: a dependency's POM, read to resolve the tree's `pom.xml`
+    /// files' transitive dependencies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository_pom: Option<parsers::maven_pom::Pom>,
     /// Set only by the not-inventoried parser: a manifest format Palisade does not read, and why.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_inventoried: Option<parsers::not_inventoried::Unread>,
@@ -205,11 +213,27 @@ impl<'p> Inventory<'p> {
             .iter_mut()
             .filter_map(|r| Some((r.path.clone(), r.layer, r.output.pom.take()?)))
             .collect();
-        for (path, layer, mut output) in parsers::maven_pom::resolve(&poms) {
+        let repository: Vec<(String, parsers::maven_pom::Pom)> = results
+            .iter_mut()
+            .filter_map(|r| Some((r.path.clone(), r.output.repository_pom.take()?)))
+            .collect();
+        for (path, layer, mut output) in parsers::maven_pom::resolve(&poms, &repository) {
             for w in output.warnings.drain(..) {
                 warnings.push(Warning::new("maven-pom", w).at(&path, layer));
             }
             results.push(FileResult { path, layer, output });
+        }
+        // Direct and dev dependencies of lockfiles that do not record them, from the manifest beside them.
+        let mut declared: HashMap<String, Vec<parsers::declared_roots::Declared>> = HashMap::new();
+        for r in &mut results {
+            if let Some(d) = r.output.declared.take() {
+                declared.entry(parent_dir(&r.path).to_string()).or_default().push(d);
+            }
+        }
+        if !declared.is_empty() {
+            for r in &mut results {
+                parsers::declared_roots::apply(&declared, &r.path, &mut r.output);
+            }
         }
         let not_inventoried =
             parsers::not_inventoried::resolve(results.iter().map(|r| (r.path.as_str(), r.layer, &r.output)));
@@ -408,6 +432,8 @@ impl Inventory<'_> {
                     && output.os.is_none()
                     && output.requirements.is_none()
                     && output.pom.is_none()
+                    && output.repository_pom.is_none()
+                    && output.declared.is_none()
                     && output.not_inventoried.is_none()
                 {
                     return;

@@ -31,6 +31,7 @@ pub fn all() -> Vec<Box<dyn Parser>> {
         Box::new(parsers::nuget_packages_lock::NugetPackagesLock),
         Box::new(parsers::dotnet_deps::DotnetDeps),
         Box::new(parsers::maven_pom::MavenPom),
+        Box::new(parsers::maven_repository::MavenRepositoryPom),
         Box::new(parsers::gradle_lockfile::GradleLockfile),
         Box::new(parsers::gradle_catalog::GradleVersionCatalog),
         Box::new(parsers::nuget_packages_config::NugetPackagesConfig),

@@ -125,3 +125,126 @@ fn per_object_latency_of_the_gatekeeper_general_bundle() {
         subjects.len() as f64 / total.as_secs_f64()
     );
 }
+
+/// Probe: the RVM (regorus' bytecode VM) against the interpreter on every `library/general` template and
+/// the PSS fixture Pods: same results? how fast?
+#[test]
+#[ignore = "measurement; prints timings"]
+fn rvm_against_interpreter() {
+    use regorus::languages::rego::compiler::Compiler;
+    use regorus::rvm::vm::RegoVM;
+    let Some(gk) = corpus::unpack("gatekeeper-general.tar.gz") else { return };
+    let Some(pods) = corpus::unpack_from("k8s", "psa-testdata.tar.gz") else { return };
+    let doc = |p: &std::path::Path| {
+        palisade_policy::bundle::load_yaml(&std::fs::read_to_string(p).unwrap()).remove(0).unwrap().to_json()
+    };
+    let mut objects = Vec::new();
+    let mut stack = vec![pods];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "yaml") {
+                objects.push(doc(&p));
+            }
+        }
+    }
+    let (mut ti, mut tv, mut agree, mut differ, mut failed) = (0.0, 0.0, 0, 0, 0);
+    for e in std::fs::read_dir(gk.join("library/general")).unwrap().flatten() {
+        let suite = e.path().join("suite.yaml");
+        if !suite.is_file() {
+            continue;
+        }
+        let s = doc(&suite);
+        let t = &s["tests"][0];
+        let tdoc = doc(&e.path().join(t["template"].as_str().unwrap()));
+        let Some(rego) = tdoc.pointer("/spec/targets/0/rego").and_then(|v| v.as_str()) else { continue };
+        let c = doc(&e.path().join(t["constraint"].as_str().unwrap()));
+        let params = c.pointer("/spec/parameters").cloned().unwrap_or(serde_json::json!({}));
+        let pkg = rego.lines().find_map(|l| l.trim().strip_prefix("package ")).unwrap().trim().to_string();
+        let mut engine = regorus::Engine::new();
+        engine.set_rego_v0(true);
+        if let Err(e) = engine.add_policy("t.rego".into(), rego.into()) {
+            println!("{pkg}: skipped, does not load as written: {e}");
+            continue;
+        }
+        for (i, lib) in
+            tdoc.pointer("/spec/targets/0/libs").and_then(|v| v.as_array()).into_iter().flatten().enumerate()
+        {
+            engine.add_policy(format!("lib{i}.rego"), lib.as_str().unwrap().into()).unwrap();
+        }
+        let entry = format!("data.{pkg}.violation");
+        let program = engine
+            .compile_with_entrypoint(&entry.as_str().into())
+            .map_err(|e| e.to_string())
+            .and_then(|cp| Compiler::compile_from_policy(&cp, &[entry.as_str()]).map_err(|e| e.to_string()));
+        let program = match program {
+            Ok(p) => p,
+            Err(err) => {
+                failed += 1;
+                println!("{pkg}: RVM compile failed: {err}");
+                continue;
+            }
+        };
+        let mut vm = RegoVM::new();
+        vm.load_program(program);
+        let inputs: Vec<regorus::Value> = objects
+            .iter()
+            .map(|o| {
+                regorus::Value::from(
+                    serde_json::json!({"review": {"object": o, "operation": "CREATE"}, "parameters": params}),
+                )
+            })
+            .collect();
+        let t0 = Instant::now();
+        let a: Vec<_> = inputs
+            .iter()
+            .map(|i| {
+                engine.set_input(i.clone());
+                engine.eval_rule(entry.clone()).map_err(|e| e.to_string())
+            })
+            .collect();
+        let d_i = t0.elapsed().as_secs_f64();
+        let t0 = Instant::now();
+        let b: Vec<_> = inputs
+            .iter()
+            .map(|i| {
+                vm.set_input(i.clone());
+                vm.execute().map_err(|e| e.to_string())
+            })
+            .collect();
+        let d_v = t0.elapsed().as_secs_f64();
+        ti += d_i;
+        tv += d_v;
+        let (mut ok, mut bad) = (0, 0);
+        for (x, y) in a.iter().zip(&b) {
+            let same = match (x, y) {
+                (Ok(x), Ok(y)) => {
+                    x == y
+                        || (*x == regorus::Value::Undefined
+                            && y.as_set().map(|s| s.is_empty()).unwrap_or(false))
+                }
+                _ => false,
+            };
+            if same {
+                ok += 1
+            } else {
+                if bad == 0 {
+                    println!("{pkg}: first difference: interp {x:?} rvm {y:?}");
+                }
+                bad += 1
+            }
+        }
+        agree += ok;
+        differ += bad;
+        println!(
+            "{pkg}: interp {:.1} µs, rvm {:.1} µs per pod, {ok} agree, {bad} differ",
+            d_i * 1e6 / inputs.len() as f64,
+            d_v * 1e6 / inputs.len() as f64
+        );
+    }
+    println!(
+        "total: interp {ti:.3} s, rvm {tv:.3} s; {agree} agree, {differ} differ, {failed} failed to compile"
+    );
+}

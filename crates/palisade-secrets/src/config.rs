@@ -6,6 +6,7 @@
 //! disable = ["generic-api-key"]     # rule ids to turn off
 //! allow_paths = ["**/testdata/**"]  # globs: matching files are not scanned at all
 //! allow_patterns = ["^dummy"]       # regexes: a secret (or its whole match) matching one is dropped
+//! scan_examples = false             # broad rules in docs, examples and test data too (default false)
 //!
 //! [severity]                        # per-rule severity overrides
 //! jwt = "low"
@@ -49,6 +50,9 @@ pub struct Config {
     pub allow_paths: Vec<String>,
     /// Regexes; a secret (or the whole match) matching one is not reported.
     pub allow_patterns: Vec<String>,
+    /// Run the broad (assignment) rules in documentation, examples and test data too (see
+    /// [`crate::context`]); by default they do not report there.
+    pub scan_examples: bool,
     /// Additional rules, or replacements of built-in ones (same id).
     pub rules: Vec<UserRule>,
 }
@@ -62,6 +66,7 @@ impl Default for Config {
             severity: BTreeMap::new(),
             allow_paths: Vec::new(),
             allow_patterns: Vec::new(),
+            scan_examples: false,
             rules: Vec::new(),
         }
     }

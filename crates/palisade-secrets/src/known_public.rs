@@ -21,6 +21,32 @@ pub const KNOWN_PUBLIC: &[(&str, &str)] = &[
     ("AIzaSyDSb51JiIcB6OJpwwMicseKRhhrOq1cS7g", "firebase-android-sdk messaging tests"),
     ("AIzaSyBF2RrAIm4a0mO64EShQfqfd2AFnzAvvuU", "firebase-android-sdk messaging tests"),
     ("AIzaSyBcE-OOIbhjyR83gm4r2MFCu4MJmprNXsw", "firebase-android-sdk performance tests"),
+    // The Google Cloud SDK's installed-application OAuth clients and API keys: shipped in every gcloud, bq and
+    // gsutil install (Google's installed-app OAuth flow treats such client secrets as public), and in
+    // gsutil's public source repository.
+    (
+        "ZmssLNjJy2998hD4CTg2ejr2",
+        "Google Cloud SDK googlecloudsdk/core/config.py (CLOUDSDK_CLIENT_NOTSOSECRET)",
+    ),
+    (
+        "d-FL95Q19q7MQmFpd7hHD0Ty",
+        "Google Cloud SDK googlecloudsdk/api_lib/auth/util.py (application-default login client)",
+    ),
+    ("wbER7576mc_1YOII0dGk7jEE", "Google Cloud SDK platform/bq/auth/utils.py (bq CLI client)"),
+    (
+        "AIzaSyCUuWyME_r4XylltWNeydEjKSkgXkvpVyU",
+        "Google Cloud SDK command_lib/crash_handling.py (error reporting)",
+    ),
+    (
+        "AIzaSyAp4DSI_Z3-mK-B8U0t7GE34n74OWDJmak",
+        "Google Cloud SDK command_lib/crash_handling.py (crash reporting)",
+    ),
+    ("AIzaSyDnacJHrKma0048b13sh8cgxNUwulubmJM", "gsutil gslib/gcs_json_api.py (public repository)"),
+    // Jetty's distribution: the commented defaults of its `ssl.mod` (OBF: obfuscations of `storepwd` and
+    // `keypwd`, which its documentation gives) and of its `openid.mod` template.
+    ("OBF:1vny1zlo1x8e1vnw1vn61x8g1zlu1vn4", "Jetty jetty-home/modules/ssl.mod (storepwd)"),
+    ("OBF:1u2u1wml1z7s1z7a1wnl1u2g", "Jetty jetty-home/modules/ssl.mod (keypwd)"),
+    ("XT_Mafv_aUCGheuCaKY8P", "Jetty jetty-home/modules/openid.mod ini-template"),
     // The example credentials of the OAuth RFCs, quoted in every OAuth library's documentation.
     ("2YotnFZFEjr1zCsicMWpAA", "RFC 6749 (OAuth 2.0) example access token"),
     ("tGzv3JOkF0XG5Qx2TlKWIA", "RFC 6749 example refresh token"),

@@ -12,6 +12,7 @@
 //! reason (they stay visible in reports, marked, and are not counted as active).
 
 pub mod config;
+pub mod context;
 pub mod git;
 pub mod k8s;
 pub mod keywords;

@@ -72,10 +72,10 @@ pub static RULES: &[Rule] = &[
         "aws-access-key-id",
         Critical,
         "AWS access key ID",
-        "AWS IAM access key ids: `AKIA` (long-term) or `ASIA` (STS), `ABIA`, `ACCA`, then 16 base32 characters. AWS's documented example key (`...EXAMPLE`) is allowed.",
+        "AWS IAM access key ids: `AKIA` (long-term) or `ASIA` (STS), `ABIA`, `ACCA`, then 16 base32 characters. AWS's documented example keys (`AKIAIOSFODNN7EXAMPLE`, `AKIAEXAMPLE...`: `EXAMPLE` anywhere) are allowed.",
         ["akia", "asia", "abia", "acca"],
         r#"\b(?P<s>(?:AKIA|ASIA|ABIA|ACCA)[A-Z2-7]{16})\b"#,
-        allow = &[r"EXAMPLE$"]
+        allow = &[r"EXAMPLE"]
     ),
     rule!(
         "aws-secret-access-key",

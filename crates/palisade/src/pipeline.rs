@@ -363,7 +363,7 @@ fn sort_findings(report: &mut ScanReport) {
 /// Match the report's packages against the vulnerability DB. Whatever the DB cannot answer — no DB, an
 /// unreadable or empty one, an ecosystem of the target it has no advisories for — becomes a gap in the report
 /// (the gate fails on gaps unless told otherwise); the other scanners' results stand.
-fn match_vulnerabilities(report: &mut ScanReport, path: &Path) {
+pub fn match_vulnerabilities(report: &mut ScanReport, path: &Path) {
     use palisade_vulndb::coverage::{kind, whole_db_gap};
     let n = report.packages.len();
     if !path.exists() {
@@ -420,9 +420,15 @@ fn scan_sbom(path: &Path) -> Result<ScanReport> {
         );
     }
     let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let display = path.display().to_string();
+    report_from_sbom(&data, &path.display().to_string())
+}
+
+/// The report of an SBOM's content (CycloneDX or SPDX JSON) named `display` in messages: its packages,
+/// not yet matched.
+pub fn report_from_sbom(data: &[u8], display: &str) -> Result<ScanReport> {
+    let display = display.to_string();
     let input =
-        palisade_inventory::sbom::read(&data, &display).map_err(|e| anyhow::anyhow!("{display}: {e}"))?;
+        palisade_inventory::sbom::read(data, &display).map_err(|e| anyhow::anyhow!("{display}: {e}"))?;
     let mut report = ScanReport::new(ArtifactInfo::new(ArtifactKind::Sbom, display.clone()), now());
     report.os = input.os;
     report.packages = input.packages;

@@ -321,6 +321,48 @@ fn images_without_reports_are_scanned_within_budget_and_a_dead_registry_does_not
 }
 
 #[test]
+fn images_in_the_registry_store_are_judged_from_their_stored_sbom() {
+    if !tools_present() {
+        return;
+    }
+    let s = setup();
+    let reg = format!("127.0.0.1:{}", s.port);
+    let store = s.dir.path().join("store.db");
+    let store = store.to_str().unwrap();
+    // `registry scan` fills the store with the inventories of two of the three images.
+    for repo in ["shop/app", "shop/fixed"] {
+        let out = palisade(&[
+            "registry",
+            "scan",
+            &format!("{reg}/{repo}"),
+            "--insecure",
+            "--store",
+            store,
+            "--db",
+            &s.db,
+            "-q",
+        ]);
+        assert!(out.status.success(), "registry scan: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let hook = Webhook::start(
+        s.dir.path(),
+        &s.bundle,
+        &["--store", store, "--db", &s.db, "--unknown-image", "deny", "--budget", "10s"],
+    );
+    // The stored SBOM of the vulnerable image is matched against the DB: refused, naming the package.
+    let vulnerable = hook.pod(&format!("{reg}/shop/app:1"));
+    assert_eq!(vulnerable["allowed"], false, "{vulnerable:#}");
+    let m = message(&vulnerable);
+    assert!(m.contains("[no-high-vulnerabilities/") && m.contains("demo-lib"), "{m}");
+    assert_eq!(hook.pod(&format!("{reg}/shop/fixed:1"))["allowed"], true);
+    // Not in the store and no scanner: the unknown-image action, saying the store does not hold it.
+    let other = hook.pod(&format!("{reg}/shop/other:1"));
+    assert_eq!(other["allowed"], false, "{other:#}");
+    assert!(message(&other).contains("the registry store does not hold it"), "{other:#}");
+    assert!(!s.dir.path().join("cache/admission-reports").exists(), "nothing was scanned");
+}
+
+#[test]
 fn a_registry_that_never_answers_costs_one_budget_then_is_remembered() {
     if !tools_present() {
         return;

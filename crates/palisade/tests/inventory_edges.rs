@@ -137,3 +137,29 @@ fn poms_and_go_sums_across_files() {
         "{projects:?}"
     );
 }
+
+/// The lockfiles written by the real package managers (palisade-inventory's tests/fixtures/generated), all at
+/// once: every one read without a warning, the Maven project's transitive dependencies resolved from the
+/// local repository in the tree, the binary `bun.lockb` listed as not inventoried.
+#[test]
+fn lockfiles_written_by_the_real_tools() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-inventory/tests/fixtures/generated");
+    let out = palisade(&["scan", "fs", ".", "--scanners", "secret", "--format", "json"], &root);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = report["warnings"].as_array().map(Vec::len).unwrap_or(0);
+    assert_eq!(warnings, 0, "{}", report["warnings"]);
+    let packages = report["packages"].as_array().unwrap();
+    let count = |eco: &str| packages.iter().filter(|p| p["ecosystem"] == eco).count();
+    // npm: the 10 of the npm project (one package whatever the number of lockfiles naming it).
+    assert_eq!(count("npm"), 10);
+    assert_eq!(count("golang"), 3);
+    assert_eq!(count("hex"), 2);
+    assert_eq!(count("maven"), 15);
+    let lang3 = packages.iter().find(|p| p["name"] == "org.apache.commons:commons-lang3").unwrap();
+    assert_eq!((lang3["version"].as_str(), lang3["direct"].as_bool()), (Some("debian"), Some(false)));
+    assert_eq!(lang3["locations"][0]["path"], "maven/pom.xml");
+    let listed: Vec<&str> =
+        report["not_inventoried"].as_array().unwrap().iter().map(|n| n["path"].as_str().unwrap()).collect();
+    assert_eq!(listed, ["bun-binary/bun.lockb"]);
+}

@@ -2,12 +2,15 @@
 //! reports exactly what a fresh scan reports; a layer whose content does not hash to its claimed digest is
 //! never stored in the cache under that digest; corrupt entries are ignored and rewritten;
 //! `--no-cache` neither reads nor writes it. The images are built here, as docker-archives with uncompressed
-//! layers named by their digests (what `docker save` writes).
+//! layers named by their digests (what `docker save` writes), and pushed to a real registry (Debian's
+//! `docker-registry`, with `skopeo`) to check that a registry scan downloads no layer the cache holds.
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+
+mod support;
 
 fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
@@ -203,4 +206,102 @@ fn a_local_layer_the_scanners_barely_read_is_not_cached() {
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(versions(&report).contains(&"libfoo@1.0".to_string()), "{:?}", versions(&report));
     assert!(entries(&cache).is_empty(), "re-reading beats verifying: {:?}", entries(&cache));
+}
+
+/// An OCI layout at `dir` holding one image, tagged `tag`, of uncompressed `layers`; returns the layer digests.
+fn oci_layout(dir: &Path, layers: &[Vec<u8>], tag: &str) -> Vec<String> {
+    let blobs = dir.join("blobs/sha256");
+    std::fs::create_dir_all(&blobs).expect("mkdir");
+    let put = |data: &[u8]| {
+        let d = sha(data);
+        std::fs::write(blobs.join(&d[7..]), data).expect("write blob");
+        d
+    };
+    let ids: Vec<String> = layers.iter().map(|l| put(l)).collect();
+    let config = serde_json::json!({
+        "architecture": "amd64", "os": "linux", "config": {},
+        "rootfs": {"type": "layers", "diff_ids": ids},
+    });
+    let config = serde_json::to_vec(&config).expect("json");
+    let manifest = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": put(&config), "size": config.len()},
+        "layers": layers.iter().zip(&ids).map(|(l, d)| serde_json::json!({
+            "mediaType": "application/vnd.oci.image.layer.v1.tar", "digest": d, "size": l.len(),
+        })).collect::<Vec<_>>(),
+    });
+    let manifest = serde_json::to_vec(&manifest).expect("json");
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": put(&manifest),
+            "size": manifest.len(), "annotations": {"org.opencontainers.image.ref.name": tag},
+        }],
+    });
+    std::fs::write(dir.join("index.json"), index.to_string()).expect("index");
+    std::fs::write(dir.join("oci-layout"), r#"{"imageLayoutVersion":"1.0.0"}"#).expect("oci-layout");
+    ids
+}
+
+/// Scan `reference` from the registry; returns the report without its timestamp, and stderr.
+fn scan_remote(reference: &str, cache: &Path) -> (Value, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["scan", "image", reference, "--insecure", "--scanners", "package,secret", "--format", "json"])
+        .args(["--debug", "--no-progress", "--cache-dir"])
+        .arg(cache)
+        .output()
+        .expect("run palisade");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut v: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+    v.as_object_mut().expect("object").remove("created");
+    (v, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn registry_scan_downloads_no_layer_the_cache_holds() {
+    if !support::registry_tools_present() {
+        return;
+    }
+    let d = tempfile::tempdir().expect("tempdir");
+    let layout = d.path().join("layout");
+    let layer_ids = oci_layout(&layout, &[base_layer("1.0"), app_layer()], "1");
+    let reg = support::Registry::start(&d.path().join("registry"), None);
+    let reference = format!("{}/cache/test:1", reg.host());
+    let out = Command::new("skopeo")
+        .args(["copy", "--quiet", "--dest-tls-verify=false", "--preserve-digests"])
+        .arg(format!("oci:{}:1", layout.display()))
+        .arg(format!("docker://{reference}"))
+        .output()
+        .expect("skopeo");
+    assert!(out.status.success(), "skopeo copy: {}", String::from_utf8_lossy(&out.stderr));
+    let cache = d.path().join("cache");
+
+    let (first, err1) = scan_remote(&reference, &cache);
+    assert!(!err1.contains("not pulled"), "{err1}");
+    assert_eq!(entries(&cache).len(), 2, "one entry per layer");
+    assert!(versions(&first).contains(&"libfoo@1.0".to_string()), "{:?}", versions(&first));
+    assert_eq!(first["secrets"].as_array().map(Vec::len), Some(1));
+
+    // Unusable entries: the layers are skipped by the download, then pulled when their entries fail.
+    for e in entries(&cache) {
+        std::fs::write(&e, b"garbage").expect("corrupt");
+    }
+    let (second, err2) = scan_remote(&reference, &cache);
+    assert_eq!(err2.matches("layer cache entry is unusable, pulling it").count(), 2, "{err2}");
+    assert_eq!(first, second);
+
+    // With the entries rewritten, the layer blobs are not needed any more: remove them from the registry's
+    // storage, and the scan still reports the same, from the cache, having pulled neither.
+    for id in &layer_ids {
+        let data =
+            d.path().join("registry/data/docker/registry/v2/blobs/sha256").join(&id[7..9]).join(&id[7..]);
+        assert!(data.exists(), "registry blob {}", data.display());
+        std::fs::remove_dir_all(&data).expect("remove blob");
+    }
+    let (third, err3) = scan_remote(&reference, &cache);
+    assert_eq!(err3.matches("in the layer cache, not pulled").count(), 2, "{err3}");
+    assert_eq!(err3.matches("from the layer cache").count(), 2, "{err3}");
+    assert_eq!(first, third, "a cached registry scan reports exactly what a fresh one does");
+    drop(reg);
 }

@@ -63,7 +63,7 @@ fn tags_resolve_once_and_ci_reports_answer_by_digest() {
         }
     });
     let config = FactsConfig { reports_dir: Some(dir.path().into()), ..FactsConfig::default() };
-    let (facts, warnings) = Facts::new(config, resolve, None).unwrap();
+    let (facts, warnings) = Facts::new(config, resolve, None, None).unwrap();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
     assert!(warnings[0].contains("broken.json: not a JSON scan report"), "{warnings:?}");
     let deadline = Instant::now() + Duration::from_secs(1);
@@ -100,7 +100,7 @@ fn unknown_digests_are_scanned_in_the_background_and_kept() {
     });
     let resolve: Box<Resolver> = Box::new(|_, _| Ok("sha256:bb".into()));
     let config = FactsConfig { cache_dir: Some(cache.path().into()), ..FactsConfig::default() };
-    let (facts, _) = Facts::new(config.clone(), resolve, Some(scanner)).unwrap();
+    let (facts, _) = Facts::new(config.clone(), resolve, None, Some(scanner)).unwrap();
     let short = Instant::now() + Duration::from_millis(50);
     let Fact::Unknown { reason, digest } = facts.fact("reg/app:2", short) else { panic!() };
     assert_eq!(digest.as_deref(), Some("sha256:bb"));
@@ -112,9 +112,56 @@ fn unknown_digests_are_scanned_in_the_background_and_kept() {
     assert!(cache.path().join("sha256-bb.json").is_file());
 
     // A restarted webhook reads its own earlier scans back.
-    let (again, _) = Facts::new(config, Box::new(|_, _| Ok("sha256:bb".into())), None).unwrap();
+    let (again, _) = Facts::new(config, Box::new(|_, _| Ok("sha256:bb".into())), None, None).unwrap();
     let fact = again.fact("reg/app:2", Instant::now() + Duration::from_secs(1));
     assert!(matches!(fact, Fact::Scanned { source: FactSource::Known, .. }), "{fact:?}");
+}
+
+#[test]
+fn the_store_answers_before_a_scan_and_its_answers_expire() {
+    let lookups = Arc::new(AtomicUsize::new(0));
+    let scans = Arc::new(AtomicUsize::new(0));
+    let (l, s) = (lookups.clone(), scans.clone());
+    // The store holds sha256:dd (once with one report, then another: a rescan), not sha256:ee.
+    let lookup: Box<Lookup> = Box::new(move |target| {
+        let n = l.fetch_add(1, Ordering::SeqCst);
+        match target.rsplit_once('@').map(|(_, d)| d) {
+            Some("sha256:dd") => Ok(Some(json!({"from": "store", "round": n}))),
+            Some("sha256:ee") => Ok(None),
+            _ => Err("store unreachable".into()),
+        }
+    });
+    let scanner: Box<Scanner> = Box::new(move |_| {
+        s.fetch_add(1, Ordering::SeqCst);
+        Ok(json!({"from": "scan"}))
+    });
+    let resolve: Box<Resolver> = Box::new(|image, _| match image {
+        "reg/app:stored" => Ok("sha256:dd".into()),
+        "reg/app:new" => Ok("sha256:ee".into()),
+        _ => Ok("sha256:ff".into()),
+    });
+    let config = FactsConfig { digest_ttl: Duration::from_millis(300), ..FactsConfig::default() };
+    let (facts, _) = Facts::new(config, resolve, Some(lookup), Some(scanner)).unwrap();
+    let deadline = || Instant::now() + Duration::from_secs(2);
+    let Fact::Scanned { report, source, .. } = facts.fact("reg/app:stored", deadline()) else { panic!() };
+    assert_eq!((source, report["round"].as_u64()), (FactSource::Store, Some(0)));
+    let Fact::Scanned { report, .. } = facts.fact("reg/app:stored", deadline()) else { panic!() };
+    assert_eq!(report["round"], 0, "answered from memory within digest_ttl");
+    std::thread::sleep(Duration::from_millis(350));
+    let Fact::Scanned { report, .. } = facts.fact("reg/app:stored", deadline()) else { panic!() };
+    assert_eq!(report["round"], 1, "asked again after digest_ttl: a rescan is seen");
+    // Not in the store: scanned.
+    let Fact::Scanned { report, source, .. } = facts.fact("reg/app:new", deadline()) else { panic!() };
+    assert_eq!((source, report["from"].as_str()), (FactSource::ScannedNow, Some("scan")));
+    assert_eq!(scans.load(Ordering::SeqCst), 1, "images the store holds are not scanned");
+
+    // A store that fails, and no scanner: unknown, with the store's reason.
+    let lookup: Box<Lookup> = Box::new(|_| Err("connection refused".into()));
+    let (facts, _) =
+        Facts::new(FactsConfig::default(), Box::new(|_, _| Ok("sha256:gg".into())), Some(lookup), None)
+            .unwrap();
+    let Fact::Unknown { reason, .. } = facts.fact("reg/app:x", deadline()) else { panic!() };
+    assert!(reason.contains("connection refused"), "{reason}");
 }
 
 #[test]
@@ -126,7 +173,8 @@ fn failed_scans_are_not_retried_at_once() {
         Err("registry said 429".into())
     });
     let (facts, _) =
-        Facts::new(FactsConfig::default(), Box::new(|_, _| Ok("sha256:cc".into())), Some(scanner)).unwrap();
+        Facts::new(FactsConfig::default(), Box::new(|_, _| Ok("sha256:cc".into())), None, Some(scanner))
+            .unwrap();
     for _ in 0..3 {
         let Fact::Unknown { reason, .. } = facts.fact("reg/app:3", Instant::now() + Duration::from_secs(2))
         else {

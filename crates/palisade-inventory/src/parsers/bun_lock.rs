@@ -6,9 +6,10 @@
 //! and whose third holds the package's own `dependencies`. Dependencies resolve as Node does: the nearest
 //! install path going up from the dependant. Workspace (`name@workspace:...`), `file:` and `link:`
 //! resolutions are the project's own and are skipped; a `github:`/`git+` resolution keeps the name and says
-//! where it comes from in the purl qualifier `vcs_url`, without a version. Packages reachable only from
-//! development dependencies are [`Scope::Dev`]; what the workspaces list is direct. The binary `bun.lockb`
-//! is not read.
+//! where it comes from in the purl qualifier `vcs_url`, without a version. Packages not reachable from the
+//! `dependencies` are [`Scope::Optional`] when reachable from `optionalDependencies`, else [`Scope::Dev`]
+//! when reachable from `devDependencies`; what the workspaces list is direct. The binary `bun.lockb` is
+//! not read (it is listed as not inventoried, see [`super::not_inventoried`]).
 
 use super::lang_common::{PackageSet, purl, wants_name};
 use crate::{Input, Output, ParseError, Parser};
@@ -170,18 +171,24 @@ impl Parser for BunLock {
             .collect();
         let deps_of = |key: &str| deps_of(&lock, &keys, key);
         let mut prod_roots = Vec::new();
+        let mut optional_roots = Vec::new();
         let mut dev_roots = Vec::new();
         for ws in lock.workspaces.values() {
-            for d in ws.dependencies.keys().chain(ws.optional_dependencies.keys()) {
+            for d in ws.dependencies.keys() {
                 prod_roots.extend(keys.get(d.as_str()).copied());
+            }
+            for d in ws.optional_dependencies.keys() {
+                optional_roots.extend(keys.get(d.as_str()).copied());
             }
             for d in ws.dev_dependencies.keys() {
                 dev_roots.extend(keys.get(d.as_str()).copied());
             }
         }
         let prod = reach(&prod_roots, &deps_of);
+        let optional = reach(&optional_roots, &deps_of);
         let dev = reach(&dev_roots, &deps_of);
-        let direct: BTreeSet<&str> = prod_roots.iter().chain(&dev_roots).copied().collect();
+        let direct: BTreeSet<&str> =
+            prod_roots.iter().chain(&optional_roots).chain(&dev_roots).copied().collect();
         let key_purl = |k: &str| {
             let (n, v, q) = resolved.get(k)?;
             Some(match q {
@@ -197,8 +204,12 @@ impl Parser for BunLock {
                 pkg.metadata.insert("vcs_url".into(), q.clone());
             }
             pkg.direct = Some(direct.contains(key));
-            if !prod.contains(key) && dev.contains(key) {
-                pkg.scope = Scope::Dev;
+            if !prod.contains(key) {
+                if optional.contains(key) {
+                    pkg.scope = Scope::Optional;
+                } else if dev.contains(key) {
+                    pkg.scope = Scope::Dev;
+                }
             }
             pkg.dependencies = deps_of(key).into_iter().filter_map(key_purl).collect();
             set.add(pkg);

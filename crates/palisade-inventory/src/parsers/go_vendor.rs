@@ -2,9 +2,9 @@
 //!
 //! `# module version` starts a module (`# module version => replacement version` when replaced: the
 //! replacement is what was vendored, `# module version => ./local` a local copy, kept at the required version
-//! with metadata `replaced_by_path`); `## explicit` (Go 1.14+) marks a module the `go.mod` requires, i.e. direct
-//! unless it is also marked indirect in `go.mod` (which modules.txt does not say: `direct` stays unknown
-//! without `## explicit`). Package lines (no `#`) name the packages vendored from the module above and are
+//! with metadata `replaced_by_path`); `## explicit` (Go 1.14+) marks a module the `go.mod` requires, directly
+//! or with `// indirect` (from Go 1.17 every module of the build is required so), which modules.txt does not
+//! say: `direct` stays unknown here and comes from the `go.mod` beside it. Package lines (no `#`) name the packages vendored from the module above and are
 //! not needed here. A `# module` line without a version is a `replace` with no requirement and is skipped.
 
 use super::lang_common::{MAX_FILE_SIZE, PackageSet};
@@ -33,12 +33,7 @@ impl Parser for GoVendorModules {
         let mut saw_module = false;
         for (n, raw) in text.lines().enumerate() {
             let line = raw.trim();
-            if let Some(rest) = line.strip_prefix("## ") {
-                if let Some(p) = current.as_mut()
-                    && rest.split(';').any(|part| part.trim() == "explicit")
-                {
-                    p.direct = Some(true);
-                }
+            if line.starts_with("## ") {
                 continue;
             }
             if let Some(rest) = line.strip_prefix("# ") {
@@ -120,7 +115,8 @@ mod tests {
                 "golang.org/x/text@v0.14.0"
             ]
         );
-        assert_eq!(get(&out, "github.com/pkg/errors", "v0.9.1").direct, Some(true));
+        // `## explicit` is not "direct": go.mod alone says which requirements are `// indirect`.
+        assert_eq!(get(&out, "github.com/pkg/errors", "v0.9.1").direct, None);
         assert_eq!(get(&out, "golang.org/x/text", "v0.14.0").direct, None);
         assert_eq!(
             get(&out, "github.com/example/fork", "v1.0.1").metadata["replaces"],

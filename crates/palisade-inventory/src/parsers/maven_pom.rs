@@ -10,8 +10,9 @@
 //! in the tree. A dependency whose version still cannot be resolved (a parent or BOM only in a remote
 //! repository) is reported without a version, with a warning naming the POM and the dependency.
 //!
-//! Only the declared (direct) dependencies are known: transitive ones need the dependencies' own POMs, which
-//! live in a repository. Scopes: `test` and `provided` are [`Scope::Dev`] (not shipped at run time),
+//! Parents and BOMs are also found by their coordinates in a Maven repository inside the tree. Transitive
+//! dependencies need the dependencies' own POMs: they are resolved when the tree holds a Maven repository
+//! (see [`super::maven_repository`]); otherwise only the declared (direct) dependencies are known. Scopes: `test` and `provided` are [`Scope::Dev`] (not shipped at run time),
 //! `<optional>true</optional>` is [`Scope::Optional`], others `Required`. Each POM's own coordinates are a
 //! root project depending on what it declares. POMs under `.m2/repository/` or `target/` belong to
 //! dependencies or build output and are not read.
@@ -36,6 +37,9 @@ pub struct Dep {
     pub optional: String,
     #[serde(rename = "type")]
     pub kind: String,
+    /// `<exclusions>`: (groupId, artifactId), `*` for any.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclusions: Vec<(String, String)>,
 }
 
 /// A POM as written, before inheritance and interpolation.
@@ -72,7 +76,7 @@ impl Parser for MavenPom {
 }
 
 /// Read the parts of a POM used here. Elements are matched by their path from `<project>`.
-fn read_pom(text: &str) -> Result<Pom, ParseError> {
+pub(crate) fn read_pom(text: &str) -> Result<Pom, ParseError> {
     let mut reader = quick_xml::Reader::from_str(text);
     let mut path: Vec<String> = Vec::new();
     let mut pom = Pom::default();
@@ -99,6 +103,9 @@ fn read_pom(text: &str) -> Result<Pom, ParseError> {
                 }
                 if path.last().is_some_and(|n| n == "dependency") {
                     dep = Dep::default();
+                }
+                if path.ends_with(&["dependency".to_string(), "exclusions".into(), "exclusion".into()]) {
+                    dep.exclusions.push(Default::default());
                 }
                 text.clear();
             }
@@ -176,6 +183,24 @@ fn set_value(pom: &mut Pom, dep: &mut Dep, path: &[String], value: String) {
         | ["project", "dependencyManagement", "dependencies", "dependency", field] => {
             dep_field(dep, field, value)
         }
+        ["project", "dependencies", "dependency", "exclusions", "exclusion", field]
+        | [
+            "project",
+            "dependencyManagement",
+            "dependencies",
+            "dependency",
+            "exclusions",
+            "exclusion",
+            field,
+        ] => {
+            if let Some(last) = dep.exclusions.last_mut() {
+                match *field {
+                    "groupId" => last.0 = value,
+                    "artifactId" => last.1 = value,
+                    _ => {}
+                }
+            }
+        }
         _ => {}
     }
 }
@@ -183,8 +208,17 @@ fn set_value(pom: &mut Pom, dep: &mut Dep, path: &[String], value: String) {
 /// Parents followed at most this deep (a cycle or a hostile chain stops here).
 const MAX_PARENTS: usize = 32;
 
+/// BOM imports followed at most this deep (a BOM importing a BOM ...).
+const MAX_IMPORTS: usize = 8;
+
+/// Maven coordinates (groupId, artifactId, version).
+pub(crate) type Coords = (String, String, String);
+
+/// Managed versions: (groupId, artifactId) → (version, scope).
+pub(crate) type Managed = BTreeMap<(String, String), (String, String)>;
+
 /// A POM with everything inherited, before interpolation.
-struct Effective<'a> {
+pub(crate) struct Effective<'a> {
     chain: Vec<&'a Pom>,
 }
 
@@ -206,7 +240,7 @@ impl Effective<'_> {
     }
 
     /// Expand `${...}` references; `None` names the first reference left unresolved.
-    fn interpolate(&self, value: &str) -> Result<String, String> {
+    pub(crate) fn interpolate(&self, value: &str) -> Result<String, String> {
         let mut out = value.to_string();
         for _ in 0..16 {
             let Some(start) = out.find("${") else { return Ok(out) };
@@ -231,27 +265,81 @@ impl Effective<'_> {
         }
         self.chain.iter().find_map(|p| p.properties.get(key).cloned())
     }
+
+    /// The declared dependencies, own first, then inherited (a child's declaration of the same
+    /// groupId:artifactId wins), with interpolated coordinates (`Err`: the coordinates as written, unresolved).
+    pub(crate) fn declared(&self) -> Vec<Result<(String, String, &Dep), &Dep>> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for p in &self.chain {
+            for d in &p.dependencies {
+                match (self.interpolate(&d.group), self.interpolate(&d.artifact)) {
+                    (Ok(g), Ok(a)) if !g.is_empty() && !a.is_empty() => {
+                        if seen.insert((g.clone(), a.clone())) {
+                            out.push(Ok((g, a, d)));
+                        }
+                    }
+                    _ => out.push(Err(d)),
+                }
+            }
+        }
+        out
+    }
 }
 
-/// Complete every POM from the others in the tree (see the module doc). `poms`: path, layer and POM of each
-/// live `pom.xml`. Returns one output per POM (its packages, its project, its warnings).
-pub fn resolve(poms: &[(String, Option<u32>, Pom)]) -> Vec<(String, Option<u32>, Output)> {
-    let by_path: HashMap<&str, &Pom> = poms.iter().map(|(p, _, pom)| (p.as_str(), pom)).collect();
-    let mut by_coords: HashMap<(String, String, String), &Pom> = HashMap::new();
-    for (_, _, pom) in poms {
-        let group = if pom.group.is_empty() {
-            pom.parent.as_ref().map(|p| p.0.clone()).unwrap_or_default()
-        } else {
-            pom.group.clone()
+/// Every POM of the scanned tree: the live `pom.xml` files (by path and by coordinates) and the POMs of a
+/// Maven repository layout in the tree (by coordinates, see [`super::maven_repository`]).
+pub(crate) struct Poms<'a> {
+    by_path: HashMap<&'a str, &'a Pom>,
+    tree: HashMap<Coords, (&'a str, &'a Pom)>,
+    repository: HashMap<Coords, (&'a str, &'a Pom)>,
+}
+
+impl<'a> Poms<'a> {
+    fn new(poms: &'a [(String, Option<u32>, Pom)], repository: &'a [(String, Pom)]) -> Self {
+        let coords = |pom: &Pom, version: &str| {
+            let group = if pom.group.is_empty() {
+                pom.parent.as_ref().map(|p| p.0.clone()).unwrap_or_default()
+            } else {
+                pom.group.clone()
+            };
+            (group, pom.artifact.clone(), version.to_string())
         };
-        let version = if pom.version.is_empty() {
-            pom.parent.as_ref().map(|p| p.2.clone()).unwrap_or_default()
-        } else {
-            pom.version.clone()
+        let own_version = |pom: &Pom| {
+            if pom.version.is_empty() {
+                pom.parent.as_ref().map(|p| p.2.clone()).unwrap_or_default()
+            } else {
+                pom.version.clone()
+            }
         };
-        by_coords.entry((group, pom.artifact.clone(), version)).or_insert(pom);
+        let mut tree = HashMap::new();
+        for (path, _, pom) in poms {
+            tree.entry(coords(pom, &own_version(pom))).or_insert((path.as_str(), pom));
+        }
+        let mut repo = HashMap::new();
+        for (path, pom) in repository {
+            // The version directory names the coordinates the POM is fetched by (Debian's `debian` alias
+            // directories hold the POM of the real version); its own version is a second key.
+            let dir_version = super::maven_repository::version_dir(path).unwrap_or_default();
+            repo.entry(coords(pom, dir_version)).or_insert((path.as_str(), pom));
+            repo.entry(coords(pom, &own_version(pom))).or_insert((path.as_str(), pom));
+        }
+        Poms { by_path: poms.iter().map(|(p, _, pom)| (p.as_str(), pom)).collect(), tree, repository: repo }
     }
-    let find_parent = |path: &str, pom: &Pom| -> Option<(String, &Pom)> {
+
+    /// Whether the tree holds a Maven repository (transitive dependencies are resolved only then).
+    pub(crate) fn has_repository(&self) -> bool {
+        !self.repository.is_empty()
+    }
+
+    /// The POM with these coordinates: a `pom.xml` of the tree first, then the repository.
+    pub(crate) fn by_coords(&self, coords: &Coords) -> Option<(&'a str, &'a Pom)> {
+        self.tree.get(coords).or_else(|| self.repository.get(coords)).copied()
+    }
+
+    /// The parent of the POM at `path`: at `relativePath` (`../pom.xml` by default) when that POM has the
+    /// parent's artifactId, or else by its coordinates in the tree or the repository.
+    fn parent_of(&self, path: &str, pom: &Pom) -> Option<(&'a str, &'a Pom)> {
         let coords = pom.parent.as_ref()?;
         let rel = pom.parent_path.as_deref().unwrap_or("../pom.xml");
         let rel = if rel.ends_with(".xml") {
@@ -260,37 +348,39 @@ pub fn resolve(poms: &[(String, Option<u32>, Pom)]) -> Vec<(String, Option<u32>,
             format!("{}/pom.xml", rel.trim_end_matches('/'))
         };
         if let Some(candidate) = join(parent_dir(path), &rel)
-            && let Some(p) = by_path.get(candidate.as_str())
+            && let Some((&key, &p)) = self.by_path.get_key_value(candidate.as_str())
             && p.artifact == coords.1
         {
-            return Some((candidate, p));
+            return Some((key, p));
         }
-        let found = by_coords.get(coords)?;
-        let path = poms.iter().find(|(_, _, p)| std::ptr::eq(p, *found)).map(|(p, _, _)| p.clone())?;
-        Some((path, found))
-    };
-    let mut results = Vec::new();
-    for (path, layer, pom) in poms {
-        let mut out = Output::default();
+        self.by_coords(coords)
+    }
+
+    /// The POM and its parents. A parent that cannot be found, a loop or a chain over [`MAX_PARENTS`] is a
+    /// warning; the chain found so far is used.
+    pub(crate) fn effective(&self, path: &'a str, pom: &'a Pom, warnings: &mut Vec<String>) -> Effective<'a> {
         let mut chain = vec![pom];
-        let mut cur = (path.clone(), pom);
-        while let Some(next) = find_parent(&cur.0, cur.1) {
+        let mut cur = (path, pom);
+        while let Some(next) = self.parent_of(cur.0, cur.1) {
             if chain.len() >= MAX_PARENTS || chain.iter().any(|p| std::ptr::eq(*p, next.1)) {
-                out.warnings.push("parent POM chain loops or is too deep; cut".into());
-                break;
+                warnings.push("parent POM chain loops or is too deep; cut".into());
+                return Effective { chain };
             }
             chain.push(next.1);
             cur = next;
         }
         if let Some((g, a, v)) = &chain.last().and_then(|p| p.parent.as_ref()) {
-            out.warnings.push(format!(
+            warnings.push(format!(
                 "parent {g}:{a}:{v} is not in the scanned tree: its properties and managed versions are unknown"
             ));
         }
-        let eff = Effective { chain };
-        let location = Location::new(path.clone(), *layer);
-        // Managed versions: own first, then each parent's, then BOMs imported from the tree.
-        let mut managed: BTreeMap<(String, String), (String, String)> = BTreeMap::new();
+        Effective { chain }
+    }
+
+    /// Managed versions: own first, then each parent's, with BOMs imported (scope `import`) from the tree or
+    /// the repository where they are declared.
+    pub(crate) fn managed(&self, eff: &Effective, depth: usize, warnings: &mut Vec<String>) -> Managed {
+        let mut managed = Managed::new();
         for p in &eff.chain {
             for m in &p.managed {
                 let (Ok(g), Ok(a)) = (eff.interpolate(&m.group), eff.interpolate(&m.artifact)) else {
@@ -298,22 +388,19 @@ pub fn resolve(poms: &[(String, Option<u32>, Pom)]) -> Vec<(String, Option<u32>,
                 };
                 if m.scope == "import" && m.kind == "pom" {
                     let Ok(v) = eff.interpolate(&m.version) else { continue };
-                    match by_coords.get(&(g.clone(), a.clone(), v.clone())) {
-                        Some(bom) => {
-                            let bom_eff = Effective { chain: vec![bom] };
-                            for b in &bom.managed {
-                                if let (Ok(bg), Ok(ba), Ok(bv)) = (
-                                    bom_eff.interpolate(&b.group),
-                                    bom_eff.interpolate(&b.artifact),
-                                    bom_eff.interpolate(&b.version),
-                                ) {
-                                    managed.entry((bg, ba)).or_insert((bv, b.scope.clone()));
-                                }
+                    if depth >= MAX_IMPORTS {
+                        warnings
+                            .push(format!("imported BOM {g}:{a}:{v}: BOM imports nested too deeply; cut"));
+                        continue;
+                    }
+                    match self.by_coords(&(g.clone(), a.clone(), v.clone())) {
+                        Some((path, bom)) => {
+                            let bom_eff = self.effective(path, bom, &mut Vec::new());
+                            for (k, val) in self.managed(&bom_eff, depth + 1, warnings) {
+                                managed.entry(k).or_insert(val);
                             }
                         }
-                        None => {
-                            out.warnings.push(format!("imported BOM {g}:{a}:{v} is not in the scanned tree"))
-                        }
+                        None => warnings.push(format!("imported BOM {g}:{a}:{v} is not in the scanned tree")),
                     }
                     continue;
                 }
@@ -321,63 +408,93 @@ pub fn resolve(poms: &[(String, Option<u32>, Pom)]) -> Vec<(String, Option<u32>,
                 managed.entry((g, a)).or_insert((v, m.scope.clone()));
             }
         }
+        managed
+    }
+}
+
+/// Complete every POM from the others in the tree (see the module doc). `poms`: path, layer and POM of each
+/// live `pom.xml`; `repository`: path and POM of each POM of a Maven repository layout in the tree (see
+/// [`super::maven_repository`]), from which transitive dependencies are resolved. Returns one output per
+/// `pom.xml` (its packages, its project, its warnings).
+pub fn resolve(
+    poms: &[(String, Option<u32>, Pom)],
+    repository: &[(String, Pom)],
+) -> Vec<(String, Option<u32>, Output)> {
+    let index = Poms::new(poms, repository);
+    let mut results = Vec::new();
+    for (path, layer, pom) in poms {
+        let mut out = Output::default();
+        let eff = index.effective(path, pom, &mut out.warnings);
+        let location = Location::new(path.clone(), *layer);
+        let managed = index.managed(&eff, 0, &mut out.warnings);
         // Declared dependencies: own, then inherited (a child's declaration wins).
         let mut deps: BTreeMap<(String, String), Package> = BTreeMap::new();
-        for p in &eff.chain {
-            for d in &p.dependencies {
-                let (g, a) = match (eff.interpolate(&d.group), eff.interpolate(&d.artifact)) {
-                    (Ok(g), Ok(a)) if !g.is_empty() && !a.is_empty() => (g, a),
-                    _ => {
-                        out.warnings.push(format!(
-                            "dependency {}:{}: unresolved coordinates; skipped",
-                            d.group, d.artifact
-                        ));
-                        continue;
-                    }
-                };
-                if deps.contains_key(&(g.clone(), a.clone())) {
+        let mut direct = Vec::new();
+        for declared in eff.declared() {
+            let (g, a, d) = match declared {
+                Ok(x) => x,
+                Err(d) => {
+                    out.warnings.push(format!(
+                        "dependency {}:{}: unresolved coordinates; skipped",
+                        d.group, d.artifact
+                    ));
                     continue;
                 }
-                let mgmt = managed.get(&(g.clone(), a.clone()));
-                let raw_version = if d.version.is_empty() {
-                    mgmt.map(|m| m.0.clone()).unwrap_or_default()
-                } else {
-                    d.version.clone()
-                };
-                let version = match eff.interpolate(&raw_version) {
-                    Ok(v) if !v.is_empty() && !is_range(&v) => v,
-                    Ok(v) if is_range(&v) => {
-                        out.warnings.push(format!("dependency {g}:{a}: version range {v} is resolved only by Maven; reported without a version"));
-                        String::new()
-                    }
-                    Ok(_) => {
-                        out.warnings.push(format!("dependency {g}:{a}: no version (managed by a POM not in the scanned tree); reported without a version"));
-                        String::new()
-                    }
-                    Err(unresolved) => {
-                        out.warnings.push(format!("dependency {g}:{a}: version {unresolved} not resolved; reported without a version"));
-                        String::new()
-                    }
-                };
-                let scope = if d.scope.is_empty() {
-                    mgmt.map(|m| m.1.as_str()).unwrap_or("")
-                } else {
-                    d.scope.as_str()
-                };
-                let name = format!("{g}:{a}");
-                let mut pkg = Package::new(Ecosystem::Maven, &name, &version, location.clone(), "maven-pom");
-                pkg.direct = Some(true);
-                pkg.scope = match scope {
-                    "test" | "provided" => Scope::Dev,
-                    _ if d.optional == "true" => Scope::Optional,
-                    _ => Scope::Required,
-                };
-                if !scope.is_empty() {
-                    pkg.metadata.insert("maven_scope".into(), scope.to_string());
+            };
+            let mgmt = managed.get(&(g.clone(), a.clone()));
+            let raw_version = if d.version.is_empty() {
+                mgmt.map(|m| m.0.clone()).unwrap_or_default()
+            } else {
+                d.version.clone()
+            };
+            let version = match eff.interpolate(&raw_version) {
+                Ok(v) if !v.is_empty() && !is_range(&v) => v,
+                Ok(v) if is_range(&v) => {
+                    out.warnings.push(format!("dependency {g}:{a}: version range {v} is resolved only by Maven; reported without a version"));
+                    String::new()
                 }
-                deps.insert((g, a), pkg);
+                Ok(_) => {
+                    out.warnings.push(format!("dependency {g}:{a}: no version (managed by a POM not in the scanned tree); reported without a version"));
+                    String::new()
+                }
+                Err(unresolved) => {
+                    out.warnings.push(format!(
+                        "dependency {g}:{a}: version {unresolved} not resolved; reported without a version"
+                    ));
+                    String::new()
+                }
+            };
+            let scope =
+                if d.scope.is_empty() { mgmt.map(|m| m.1.as_str()).unwrap_or("") } else { d.scope.as_str() };
+            let name = format!("{g}:{a}");
+            let mut pkg = Package::new(Ecosystem::Maven, &name, &version, location.clone(), "maven-pom");
+            pkg.direct = Some(true);
+            pkg.scope = match scope {
+                "test" | "provided" => Scope::Dev,
+                _ if d.optional == "true" => Scope::Optional,
+                _ => Scope::Required,
+            };
+            if !scope.is_empty() {
+                pkg.metadata.insert("maven_scope".into(), scope.to_string());
             }
+            direct.push(super::maven_repository::Node {
+                coords: (g.clone(), a.clone(), version),
+                scope: pkg.scope,
+                exclusions: d.exclusions.clone(),
+                depth: 1,
+            });
+            deps.insert((g, a), pkg);
         }
+        let declared: Vec<String> =
+            deps.values().map(|p| purl(Ecosystem::Maven, &p.name, &p.version)).collect();
+        super::maven_repository::transitive(
+            &index,
+            &location,
+            &managed,
+            direct,
+            &mut deps,
+            &mut out.warnings,
+        );
         let group = eff.interpolate(eff.group()).unwrap_or_default();
         let version = eff.interpolate(eff.version()).unwrap_or_default();
         if !group.is_empty() && !pom.artifact.is_empty() {
@@ -388,8 +505,7 @@ pub fn resolve(poms: &[(String, Option<u32>, Pom)]) -> Vec<(String, Option<u32>,
                 location.clone(),
                 "maven-pom",
             );
-            project.dependencies =
-                deps.values().map(|p| purl(Ecosystem::Maven, &p.name, &p.version)).collect();
+            project.dependencies = declared;
             project.dependencies.sort();
             out.projects.push(Project::new(project, parent_dir(path)));
         }
@@ -400,7 +516,7 @@ pub fn resolve(poms: &[(String, Option<u32>, Pom)]) -> Vec<(String, Option<u32>,
 }
 
 /// Maven version ranges (`[1.0,2.0)`, `(,1.0]`): not one version.
-fn is_range(v: &str) -> bool {
+pub(crate) fn is_range(v: &str) -> bool {
     v.starts_with('[') || v.starts_with('(')
 }
 
@@ -435,7 +551,7 @@ mod tests {
     #[test]
     fn parent_properties_management_and_boms() {
         let poms = [pom("pom.xml", PARENT), pom("app/pom.xml", CHILD), pom("bom/pom.xml", BOM)];
-        let results = resolve(&poms);
+        let results = resolve(&poms, &[]);
         let (_, _, app) = results.iter().find(|(p, _, _)| p == "app/pom.xml").unwrap();
         let got: Vec<String> =
             app.packages.iter().map(|p| format!("{}@{} {:?}", p.name, p.version, p.scope)).collect();
@@ -467,7 +583,7 @@ mod tests {
 
     #[test]
     fn a_parent_outside_the_tree_is_a_warning() {
-        let results = resolve(&[pom("app/pom.xml", CHILD)]);
+        let results = resolve(&[pom("app/pom.xml", CHILD)], &[]);
         let (_, _, app) = &results[0];
         assert!(
             app.warnings.iter().any(|w| w.contains("com.example:parent:2.4.0 is not in the scanned tree"))

@@ -1,6 +1,7 @@
 //! Manifests Palisade does not read: build scripts and dependency manifests whose packages are only known
 //! once a lockfile Palisade reads is written beside them (`build.gradle`, a `Cargo.toml` without a
-//! `Cargo.lock`, a `Gemfile` without `Gemfile.lock`, a `*.csproj` without `packages.lock.json`, ...).
+//! `Cargo.lock`, a `Gemfile` without `Gemfile.lock`, a `*.csproj` without `packages.lock.json`, ...), and
+//! lockfiles of formats it does not read (bun's binary `bun.lockb`).
 //!
 //! The parser reads nothing from the file: it records the format and which lockfiles would cover it. After
 //! the walk, [`resolve`] lists each manifest with no covering lockfile read in its directory (or, for
@@ -151,6 +152,15 @@ const KINDS: &[Kind] = &[
         hint: "run `julia --project -e 'using Pkg; Pkg.instantiate()'` to write Manifest.toml",
     },
     Kind {
+        // A dump of bun's in-memory lockfile whose layout follows bun's internal structs; bun writes the text
+        // `bun.lock` by default since 1.2 and converts a `bun.lockb` to it.
+        matches: |n| n == "bun.lockb",
+        format: "bun binary lockfile (bun.lockb)",
+        covered_by: &["bun.lock"],
+        ancestors: false,
+        hint: "Palisade reads bun's text lockfile: run `bun install --save-text-lockfile` to write bun.lock",
+    },
+    Kind {
         matches: |n| n == "Gopkg.toml",
         format: "Go dep manifest (Gopkg.toml)",
         covered_by: &["go.mod"],
@@ -273,7 +283,14 @@ mod tests {
     #[test]
     fn wants_project_manifests_only() {
         let meta = |path| FileMeta { path, size: 100, mode: 0o644, layer: None };
-        for p in ["app/build.gradle", "build.gradle.kts", "svc/Cargo.toml", "src/App/App.csproj", "Gemfile"] {
+        for p in [
+            "app/build.gradle",
+            "build.gradle.kts",
+            "svc/Cargo.toml",
+            "src/App/App.csproj",
+            "Gemfile",
+            "web/bun.lockb",
+        ] {
             assert!(NotInventoriedManifest.wants(&meta(p)), "{p}");
         }
         for p in

@@ -2,10 +2,12 @@
 //!
 //! Each package has `name` and `version`. Poetry 1.x marks development packages with `category = "dev"`;
 //! Poetry 2.x lists `groups` instead (a package outside the `main` group is dev). `optional = true` (an
-//! extra) gives [`Scope::Optional`]. `[package.dependencies]` names are resolved to the locked versions to
+//! extra) gives [`Scope::Optional`], and so does a Poetry 2.x `main` marker made only of `extra == ...`
+//! clauses (the main group needs the package only for an extra, another group may need it always). `[package.dependencies]` names are resolved to the locked versions to
 //! build the graph. Local directory packages (`[package.source] type = "directory"`) are the project's own
 //! code: root projects, not packages. The lockfile does not name the project it belongs to: one unnamed
-//! project is recorded for the `pyproject.toml` beside it to name. The lockfile does not say which packages are direct. The purl name is PEP 503
+//! project is recorded for the `pyproject.toml` beside it to name. The lockfile does not say which packages are direct (the
+//! `pyproject.toml` beside it does, see [`super::declared_roots`]). The purl name is PEP 503
 //! normalised; [`Package::name`] keeps the lockfile's spelling.
 
 use super::lang_common::{PackageSet, purl, wants_name};
@@ -37,6 +39,9 @@ struct LockedPackage {
     groups: Option<Vec<String>>,
     #[serde(default)]
     optional: bool,
+    /// Poetry 2.x: environment markers, one string for every group or a table per group.
+    #[serde(default)]
+    markers: Option<toml::Value>,
     #[serde(default)]
     dependencies: BTreeMap<String, toml::Value>,
     #[serde(default)]
@@ -90,7 +95,7 @@ impl Parser for PoetryLock {
             };
             pkg.scope = if dev {
                 Scope::Dev
-            } else if p.optional {
+            } else if p.optional || main_only_for_extras(p.markers.as_ref()) {
                 Scope::Optional
             } else {
                 Scope::Required
@@ -107,6 +112,28 @@ impl Parser for PoetryLock {
         out.projects.push(Project::new(root, parent_dir(input.path)));
         Ok(())
     }
+}
+
+/// Poetry 2.x marks a package the `main` group needs only for extras with a `main` marker made of
+/// `extra == "..."` clauses alone (`markers = {main = 'extra == "pretty"'}`), even with `optional = false`
+/// (another group, e.g. a test group, may need it unconditionally): optional for the project.
+fn main_only_for_extras(markers: Option<&toml::Value>) -> bool {
+    let marker = match markers {
+        Some(toml::Value::String(s)) => s.as_str(),
+        Some(toml::Value::Table(t)) => match t.get("main").and_then(toml::Value::as_str) {
+            Some(s) => s,
+            None => return false,
+        },
+        _ => return false,
+    };
+    let mut clauses =
+        marker.split(" or ").map(|c| c.trim().trim_start_matches('(').trim_end_matches(')').trim());
+    clauses.all(|c| {
+        c.strip_prefix("extra")
+            .map(str::trim_start)
+            .and_then(|r| r.strip_prefix("=="))
+            .is_some_and(|r| !r.contains(" and "))
+    })
 }
 
 #[cfg(test)]
@@ -162,5 +189,20 @@ mod tests {
     fn truncated_input_does_not_panic() {
         no_panic_on_truncation(&PoetryLock, "poetry.lock", V1);
         no_panic_on_truncation(&PoetryLock, "poetry.lock", V2);
+    }
+
+    #[test]
+    fn main_group_markers_of_extras_only_are_optional() {
+        let t = |s: &str| Some(toml::Value::String(s.into()));
+        assert!(main_only_for_extras(t(r#"extra == "pretty""#).as_ref()));
+        assert!(main_only_for_extras(t(r#"extra == "a" or extra == "b""#).as_ref()));
+        assert!(!main_only_for_extras(t(r#"python_version < "3.10""#).as_ref()));
+        assert!(!main_only_for_extras(t(r#"python_version < "3.10" or extra == "a""#).as_ref()));
+        assert!(!main_only_for_extras(t(r#"extra == "a" and sys_platform == "win32""#).as_ref()));
+        let table: toml::Value = toml::from_str(r#"main = 'extra == "pretty"'"#).unwrap();
+        assert!(main_only_for_extras(Some(&table)));
+        let other: toml::Value = toml::from_str(r#"test = 'extra == "pretty"'"#).unwrap();
+        assert!(!main_only_for_extras(Some(&other)));
+        assert!(!main_only_for_extras(None));
     }
 }

@@ -7,14 +7,19 @@
 //! project it belongs to) and records it as one of that project's locations; a manifest without a lockfile
 //! beside it is dropped. `name` is required (a manifest without one names nothing); `version` may be absent
 //! (private applications often omit it; Python projects may declare it `dynamic`). The licence is the
-//! `license` string (or legacy `{ "type": ... }` object, PEP 621 `{ text = ... }` table).
+//! `license` string (or legacy `{ "type": ... }` object, PEP 621 `{ text = ... }` table). The dependency
+//! names the manifest declares ([`Output::declared`]) tell which packages of a lockfile beside it that does
+//! not record it are direct or for development (see [`super::declared_roots`]).
 
+use super::declared_roots::{Declared, Kind, pep508_name};
 use super::lang_common::file_name;
 use super::npm_lock::license_value;
 use crate::{Input, Output, ParseError, Parser};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package};
 use serde::Deserialize;
+#[cfg(test)]
+use std::collections::BTreeSet;
 
 /// Parser for project `package.json` and `pyproject.toml` files (id `project-manifest`).
 pub struct ProjectManifest;
@@ -30,6 +35,12 @@ struct PackageJson {
     version: Option<serde_json::Value>,
     #[serde(default)]
     license: Option<serde_json::Value>,
+    #[serde(default)]
+    dependencies: Option<serde_json::Value>,
+    #[serde(default, rename = "optionalDependencies")]
+    optional_dependencies: Option<serde_json::Value>,
+    #[serde(default, rename = "devDependencies")]
+    dev_dependencies: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -85,8 +96,11 @@ impl Parser for ProjectManifest {
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {
         let manifest = if file_name(input.path) == "pyproject.toml" {
-            let doc: PyProject = toml::from_str(input.text()?)
+            let value: toml::Value = toml::from_str(input.text()?)
                 .map_err(|e| ParseError::new(format!("invalid pyproject.toml: {e}")))?;
+            out.declared = Some(pyproject_declared(&value));
+            let doc: PyProject =
+                value.try_into().map_err(|e| ParseError::new(format!("invalid pyproject.toml: {e}")))?;
             let tables = [doc.project, doc.tool.and_then(|t| t.poetry)];
             tables.into_iter().flatten().find_map(|t| {
                 let name = toml_str(&t.name)?;
@@ -106,6 +120,17 @@ impl Parser for ProjectManifest {
             })
         } else {
             let m: PackageJson = serde_json::from_slice(input.data)?;
+            let mut declared = Declared { ecosystem: Some(Ecosystem::Npm), ..Default::default() };
+            for (kind, table) in [
+                (Kind::Required, &m.dependencies),
+                (Kind::Optional, &m.optional_dependencies),
+                (Kind::Dev, &m.dev_dependencies),
+            ] {
+                for name in table.as_ref().and_then(|t| t.as_object()).into_iter().flat_map(|o| o.keys()) {
+                    declared.add(kind, name);
+                }
+            }
+            out.declared = Some(declared);
             json_str(&m.name).map(|name| {
                 let version = json_str(&m.version).unwrap_or_default();
                 let mut p = Package::new(Ecosystem::Npm, name, version, input.location(), self.id());
@@ -116,6 +141,58 @@ impl Parser for ProjectManifest {
         out.manifest = manifest;
         Ok(())
     }
+}
+
+/// The dependency names a `pyproject.toml` declares: PEP 621 `[project]` `dependencies` and
+/// `optional-dependencies`, PEP 735 `[dependency-groups]`, Poetry's `[tool.poetry.dependencies]` (optional
+/// ones behind extras), `dev-dependencies` and `group.*.dependencies`, PDM's and uv's dev dependencies.
+fn pyproject_declared(doc: &toml::Value) -> Declared {
+    let mut d = Declared { ecosystem: Some(Ecosystem::PyPI), ..Default::default() };
+    let at = |path: &[&str]| path.iter().try_fold(doc, |v, k| v.get(*k));
+    let requirements = |v: Option<&toml::Value>| -> Vec<String> {
+        v.and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(toml::Value::as_str)
+            .map(|r| pep508_name(r).to_string())
+            .collect()
+    };
+    let tables_of_lists = |v: Option<&toml::Value>| -> Vec<String> {
+        v.and_then(toml::Value::as_table)
+            .into_iter()
+            .flat_map(|t| t.values())
+            .flat_map(|l| requirements(Some(l)))
+            .collect()
+    };
+    for n in requirements(at(&["project", "dependencies"])) {
+        d.add(Kind::Required, &n);
+    }
+    for n in tables_of_lists(at(&["project", "optional-dependencies"])) {
+        d.add(Kind::Optional, &n);
+    }
+    for n in tables_of_lists(at(&["dependency-groups"]))
+        .into_iter()
+        .chain(tables_of_lists(at(&["tool", "pdm", "dev-dependencies"])))
+        .chain(requirements(at(&["tool", "uv", "dev-dependencies"])))
+    {
+        d.add(Kind::Dev, &n);
+    }
+    if let Some(deps) = at(&["tool", "poetry", "dependencies"]).and_then(toml::Value::as_table) {
+        for (name, spec) in deps.iter().filter(|(n, _)| n.as_str() != "python") {
+            let optional = spec.get("optional").and_then(toml::Value::as_bool).unwrap_or(false);
+            d.add(if optional { Kind::Optional } else { Kind::Required }, name);
+        }
+    }
+    let groups = at(&["tool", "poetry", "group"]).and_then(toml::Value::as_table);
+    let group_deps = groups.into_iter().flat_map(|g| g.values()).filter_map(|g| g.get("dependencies"));
+    for deps in
+        group_deps.chain(at(&["tool", "poetry", "dev-dependencies"])).filter_map(toml::Value::as_table)
+    {
+        for name in deps.keys() {
+            d.add(Kind::Dev, name);
+        }
+    }
+    d
 }
 
 #[cfg(test)]
@@ -178,5 +255,34 @@ mod tests {
         let tools = b"[tool.black]\nline-length = 100\n";
         assert!(run(&ProjectManifest, "pyproject.toml", tools).unwrap().manifest.is_none());
         assert!(run(&ProjectManifest, "pyproject.toml", b"[project\n").unwrap_err().0.contains("pyproject"));
+    }
+
+    #[test]
+    fn declared_dependencies() {
+        let pkg = br#"{"name": "web", "dependencies": {"debug": "2.6.9"}, "devDependencies": {"jest": "29"},
+                       "optionalDependencies": {"fsevents": "2"}}"#;
+        let d = run(&ProjectManifest, "package.json", pkg).unwrap().declared.unwrap();
+        let set = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<BTreeSet<String>>();
+        assert_eq!((d.required, d.optional, d.dev), (set(&["debug"]), set(&["fsevents"]), set(&["jest"])));
+        let py = br#"
+[project]
+name = "app"
+dependencies = ["Requests[socks]>=2", "tomli; python_version < '3.11'"]
+[project.optional-dependencies]
+yaml = ["PyYAML>=6"]
+[dependency-groups]
+dev = ["pytest>=8", {include-group = "lint"}]
+[tool.poetry.dependencies]
+python = "^3.9"
+rich = { version = "^13", optional = true }
+[tool.poetry.group.docs.dependencies]
+mkdocs = "^1"
+[tool.uv]
+dev-dependencies = ["ruff"]
+"#;
+        let d = run(&ProjectManifest, "pyproject.toml", py).unwrap().declared.unwrap();
+        assert_eq!(d.required, set(&["requests", "tomli"]));
+        assert_eq!(d.optional, set(&["pyyaml", "rich"]));
+        assert_eq!(d.dev, set(&["mkdocs", "pytest", "ruff"]));
     }
 }

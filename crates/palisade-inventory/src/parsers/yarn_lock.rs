@@ -17,7 +17,8 @@
 //! dependencies). In berry every `workspace:` entry is a project (name from the entry, directory from the
 //! workspace path, version from `package.json`: berry writes `0.0.0-use.local`), depending on what it lists.
 //!
-//! Neither format records development dependencies. Dependencies are resolved through the specifiers that
+//! Neither format records development dependencies (the `package.json` beside the lockfile tells, see
+//! [`super::declared_roots`], as it tells what classic's direct dependencies are). Dependencies are resolved through the specifiers that
 //! the entries list, so every dependency purl names the locked version.
 
 use super::lang_common::{PackageSet, purl, wants_name, yaml_options};

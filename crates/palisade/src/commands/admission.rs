@@ -5,7 +5,7 @@ use crate::commands::{EXIT_OK, GlobalOpts};
 use crate::pipeline::{Scanners, TargetSpec};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use palisade_admission::images::{Facts, FactsConfig, Resolver, Scanner};
+use palisade_admission::images::{Facts, FactsConfig, Lookup, Resolver, Scanner};
 use palisade_admission::{Config, OnError, Settings};
 use palisade_policy::engine::Action;
 use std::net::SocketAddr;
@@ -140,7 +140,12 @@ pub struct ImageFactArgs {
     /// How long the digest a tag names is trusted before the registry is asked again.
     #[arg(long, value_parser = parse_duration, default_value = "5m")]
     pub digest_ttl: Duration,
-    /// Vulnerability DB used by --scan-images.
+    /// The registry store (`palisade registry scan`: a SQLite file or a `postgres://` URL): a digest it
+    /// holds is judged by its stored SBOM matched against the vulnerability DB (--db), before any scan, and
+    /// asked again after --digest-ttl so a rescan is seen. Turns image facts on.
+    #[arg(long, value_name = "STORE")]
+    pub store: Option<String>,
+    /// Vulnerability DB used by --scan-images and --store.
     #[arg(long, value_name = "FILE")]
     pub db: Option<PathBuf>,
     /// Allow plain HTTP to registries (for registries on localhost).
@@ -288,7 +293,7 @@ fn audit(a: AuditArgs) -> Result<ExitCode> {
 
 /// The image facts of `serve`, when --image-reports or --scan-images asks for them.
 fn image_facts(a: &ImageFactArgs, global: &GlobalOpts) -> Result<Option<Arc<Facts>>> {
-    if a.image_reports.is_none() && !a.scan_images && !a.pin_digests {
+    if a.image_reports.is_none() && !a.scan_images && !a.pin_digests && a.store.is_none() {
         return Ok(None);
     }
     let insecure = a.insecure;
@@ -322,17 +327,36 @@ fn image_facts(a: &ImageFactArgs, global: &GlobalOpts) -> Result<Option<Arc<Fact
         });
         scan
     });
+    let lookup =
+        a.store.as_deref().map(|spec| store_lookup(spec, global.db_path(a.db.as_ref()))).transpose()?;
     let config = FactsConfig {
         reports_dir: a.image_reports.clone(),
         cache_dir: Some(cache_dir),
         digest_ttl: a.digest_ttl,
         ..FactsConfig::default()
     };
-    let (facts, warnings) = Facts::new(config, resolve, scanner).context("starting the image scanner")?;
+    let (facts, warnings) =
+        Facts::new(config, resolve, lookup, scanner).context("starting the image workers")?;
     for w in warnings {
         eprintln!("warning: scan reports: {w}");
     }
     Ok(Some(Arc::new(facts)))
+}
+
+/// Reports from the registry store: the stored SBOM of a digest, matched against `db` now.
+fn store_lookup(spec: &str, db: PathBuf) -> Result<Box<Lookup>> {
+    let store =
+        palisade_store::Store::open(spec).with_context(|| format!("opening the image store {spec}"))?;
+    Ok(Box::new(move |target| {
+        let digest = target.rsplit_once('@').map_or(target, |(_, d)| d);
+        let Some((_, sbom)) = store.sbom(digest).map_err(|e| e.to_string())? else { return Ok(None) };
+        let mut report = crate::pipeline::report_from_sbom(&sbom, target).map_err(|e| format!("{e:#}"))?;
+        report.artifact.kind = palisade_core::ArtifactKind::Image;
+        report.artifact.source = Some("store".into());
+        report.artifact.repo_digests = vec![target.to_string()];
+        crate::pipeline::match_vulnerabilities(&mut report, &db);
+        serde_json::to_value(&report).map(Some).map_err(|e| e.to_string())
+    }))
 }
 
 fn serve(args: ServeArgs, global: &GlobalOpts) -> Result<ExitCode> {
@@ -367,7 +391,9 @@ fn serve(args: ServeArgs, global: &GlobalOpts) -> Result<ExitCode> {
             UnknownImage::Audit => Some(Action::Audit),
             UnknownImage::Allow => None,
         },
-        judge_images: args.images.image_reports.is_some() || args.images.scan_images,
+        judge_images: args.images.image_reports.is_some()
+            || args.images.scan_images
+            || args.images.store.is_some(),
     };
     let images = image_facts(&args.images, global)?;
     let mut config = Config::new(args.listen, cert, key, args.bundle);

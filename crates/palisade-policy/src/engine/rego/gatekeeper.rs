@@ -15,6 +15,7 @@
 //! objects: in a bundle, those in files under a directory named `inventory/`; in gator suites, each case's
 //! `inventory` files.
 
+use super::rvm::Rvm;
 use super::{EnginePool, Module, RegoVersion, VersionChoice, eval_path};
 use crate::bundle::{Bundle, BundleFile, Document, Role};
 use crate::engine::{
@@ -32,6 +33,8 @@ pub struct Template {
     pub package: String,
     pub source: SourceLocation,
     pool: Arc<EnginePool>,
+    /// `violation` compiled to the bytecode VM, when it compiles (else the interpreter runs it).
+    rvm: Option<Arc<Rvm>>,
 }
 
 /// One constraint of a template.
@@ -134,17 +137,20 @@ pub fn compile_template(
         modules.push(Module { path: format!("{file} (lib {i})"), text: lib, line_offset: 1 });
     }
     let before = errors.len();
+    let rvm_data = data.clone().map(regorus::Value::from);
     let (pool, loaded) = EnginePool::build(&modules, VersionChoice::Only(version), data, errors);
     if errors.len() > before || loaded.is_empty() {
         return None;
     }
     let package = super::package_of(pool.prototype()).into_iter().next().map(|(_, p)| p).unwrap_or_default();
+    let rvm = Rvm::compile(pool.prototype(), &format!("data.{package}.violation"), rvm_data).map(Arc::new);
     Some(Template {
         name,
         kind: kind.to_string(),
         package,
         source: SourceLocation { path: path.to_path_buf(), line: rego_first_line, column: 0 },
         pool: Arc::new(pool),
+        rvm,
     })
 }
 
@@ -362,6 +368,22 @@ impl GatekeeperPolicy {
         data: Option<&Value>,
     ) -> Result<Vec<String>, String> {
         let input = json!({"review": review(subject), "parameters": self.parameters});
+        if let (Some(rvm), None) = (&self.template.rvm, data) {
+            let v = rvm.eval(regorus::Value::from(input), budget).map_err(|e| e.0)?;
+            let items: Vec<&regorus::Value> = match &v {
+                regorus::Value::Set(items) => items.iter().collect(),
+                regorus::Value::Array(items) => items.iter().collect(),
+                _ => Vec::new(),
+            };
+            return Ok(items
+                .into_iter()
+                .map(|i| match &i[&regorus::Value::from("msg")] {
+                    regorus::Value::String(s) => s.to_string(),
+                    regorus::Value::Undefined => String::new(),
+                    other => other.to_json_str().unwrap_or_default(),
+                })
+                .collect());
+        }
         let path = format!("{}.violation", self.template.package);
         let v =
             self.template.pool.with_engine(input, data, budget, |e| eval_path(e, &path)).map_err(|e| e.0)?;

@@ -19,6 +19,7 @@ pub mod builtins;
 pub mod compat;
 pub mod conftest;
 pub mod gatekeeper;
+pub mod rvm;
 pub mod tests;
 
 use crate::bundle::{Bundle, BundleFile};
