@@ -251,25 +251,26 @@ pub fn run(config: Config, on_ready: impl FnOnce(Running)) -> Result<(), ServeEr
         .enable_all()
         .build()
         .map_err(|source| ServeError::Listen { addr: config.listen, source })?;
-    runtime.block_on(async move {
-        let shutdown = async {
-            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            let sigterm = async {
-                match term.as_mut() {
-                    Some(t) => {
-                        t.recv().await;
-                    }
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = sigterm => {}
+    runtime.block_on(async move { serve(config, shutdown_signal(), on_ready).await })
+}
+
+/// Completes on SIGTERM (what Kubernetes sends a pod) or Ctrl-C; the one shutdown trigger of Palisade's
+/// long-running services (the admission webhook, `palisade watch`).
+pub async fn shutdown_signal() {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let sigterm = async {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
             }
-            tracing::info!("shutdown signal received");
-        };
-        serve(config, shutdown, on_ready).await
-    })
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = sigterm => {}
+    }
+    tracing::info!("shutdown signal received");
 }
 
 async fn reload_loop(state: Arc<State>) {

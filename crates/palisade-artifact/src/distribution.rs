@@ -7,11 +7,13 @@
 
 use crate::ArtifactError;
 use crate::image::{self, Candidate, IndexDoc, PlatformSpec};
+use crate::ratelimit::{RetryPolicy, Waited};
 use crate::registry::{credentials, map_err};
 use oci_client::client::{ClientConfig, ClientProtocol};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference};
 use palisade_core::Warnings;
+use std::sync::Mutex;
 
 /// Entries asked for per page.
 pub const PAGE: usize = 100;
@@ -41,6 +43,9 @@ pub struct RegistryLister {
     client: Client,
     auth: RegistryAuth,
     host: String,
+    /// Requests refused with 429 are retried within these bounds ([`RetryPolicy`]).
+    retry: RetryPolicy,
+    waits: Mutex<Vec<Waited>>,
 }
 
 impl RegistryLister {
@@ -60,7 +65,34 @@ impl RegistryLister {
         };
         let client = Client::new(ClientConfig { protocol, platform_resolver: None, ..Default::default() });
         let auth = credentials(probe.resolve_registry(), warnings);
-        Ok(RegistryLister { rt, client, auth, host: host.to_string() })
+        Ok(RegistryLister {
+            rt,
+            client,
+            auth,
+            host: host.to_string(),
+            retry: RetryPolicy::default(),
+            waits: Mutex::default(),
+        })
+    }
+
+    /// Retry rate-limited requests within `retry` instead of the default bounds.
+    pub fn with_retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// The waits made so far after a 429 (taken: a second call returns only newer ones).
+    pub fn take_waits(&self) -> Vec<Waited> {
+        self.waits.lock().map(|mut w| std::mem::take(&mut *w)).unwrap_or_default()
+    }
+
+    /// `op` retried after rate limits, each wait recorded.
+    fn retried<T>(&self, op: impl FnMut() -> Result<T, ArtifactError>) -> Result<T, ArtifactError> {
+        self.retry.run(op, |w| {
+            if let Ok(mut waits) = self.waits.lock() {
+                waits.push(w.clone());
+            }
+        })
     }
 
     /// Every repository of the catalog.
@@ -68,10 +100,12 @@ impl RegistryLister {
         let probe = Reference::with_tag(self.host.clone(), "x".into(), "latest".into());
         let target = format!("{}/v2/_catalog", self.host);
         paginate(|last| {
-            self.rt
-                .block_on(self.client.catalog(&probe, &self.auth, Some(PAGE), last))
-                .map(|r| r.repositories)
-                .map_err(|e| map_err(&target, e))
+            self.retried(|| {
+                self.rt
+                    .block_on(self.client.catalog(&probe, &self.auth, Some(PAGE), last))
+                    .map(|r| r.repositories)
+                    .map_err(|e| map_err(&target, e))
+            })
         })
     }
 
@@ -80,10 +114,12 @@ impl RegistryLister {
         let r = Reference::with_tag(self.host.clone(), repository.to_string(), "latest".into());
         let target = format!("{}/{repository}", self.host);
         paginate(|last| {
-            self.rt
-                .block_on(self.client.list_tags(&r, &self.auth, Some(PAGE), last))
-                .map(|r| r.tags)
-                .map_err(|e| map_err(&target, e))
+            self.retried(|| {
+                self.rt
+                    .block_on(self.client.list_tags(&r, &self.auth, Some(PAGE), last))
+                    .map(|r| r.tags)
+                    .map_err(|e| map_err(&target, e))
+            })
         })
     }
 
@@ -97,10 +133,11 @@ impl RegistryLister {
     ) -> Result<Vec<ResolvedImage>, ArtifactError> {
         let r = Reference::with_tag(self.host.clone(), repository.to_string(), tag.to_string());
         let target = format!("{}/{repository}:{tag}", self.host);
-        let (bytes, digest) = self
-            .rt
-            .block_on(self.client.pull_manifest_raw(&r, &self.auth, ACCEPT))
-            .map_err(|e| map_err(&target, e))?;
+        let (bytes, digest) = self.retried(|| {
+            self.rt
+                .block_on(self.client.pull_manifest_raw(&r, &self.auth, ACCEPT))
+                .map_err(|e| map_err(&target, e))
+        })?;
         let bad = |reason: String| ArtifactError::NotAnImage { target: target.clone(), reason };
         let doc: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| bad(format!("manifest is not JSON: {e}")))?;

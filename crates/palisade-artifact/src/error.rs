@@ -32,6 +32,11 @@ pub enum ArtifactError {
     )]
     Registry { target: String, reason: String },
     #[error(
+        "{target}: rate limited by the registry (429 Too Many Requests at {url}: {reason}); try again later or \
+         with less --concurrency"
+    )]
+    RateLimited { target: String, url: String, reason: String },
+    #[error(
         "{target}: no image source provided it ({tried}); check the name, start or fix the engine that has \
          it, or choose sources with --image-src"
     )]

@@ -28,6 +28,7 @@ mod error;
 mod image;
 mod layer;
 mod paths;
+pub mod ratelimit;
 mod registry;
 mod repo;
 mod skip;
@@ -38,6 +39,7 @@ pub use distribution::{RegistryLister, ResolvedImage};
 pub use engines::{Engines, ImageSource, PodmanCli, STREAM_IDLE};
 pub use error::ArtifactError;
 pub use image::{ImageFormat, detect};
+pub use ratelimit::{RetryPolicy, Waited};
 /// Registry credentials for a host, as pulls use them (also used by `palisade-signing` to push signatures).
 pub use registry::credentials as registry_credentials;
 pub use registry::resolve_digest;

@@ -28,6 +28,7 @@ use palisade_core::{ArtifactInfo, Warnings};
 use std::collections::HashSet;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 const ACCEPT: &[&str] =
     &[image::MT_OCI_MANIFEST, image::MT_DOCKER_MANIFEST, image::MT_OCI_INDEX, image::MT_DOCKER_LIST];
@@ -59,10 +60,21 @@ pub(crate) fn scan_registry(
     opts.stage(format!("pulling manifest of {reference}"));
     let (bytes, top_digest) =
         rt.block_on(client.pull_manifest_raw(&r, &auth, ACCEPT)).map_err(|e| map_err(reference, e))?;
-    let src = RegistryBlobs { rt: &rt, client: &client, auth: &auth, reference: &r, dir: tmp.path() };
+    let src = RegistryBlobs {
+        rt: &rt,
+        client: &client,
+        auth: &auth,
+        reference: &r,
+        dir: tmp.path(),
+        limited: Mutex::new(None),
+    };
     let names = if r.tag().is_some() { vec![r.whole()] } else { Vec::new() };
     let top = TopDocument { bytes: bytes.to_vec(), digest: Some(top_digest.clone()), names };
-    let (mut info, layers, _) = image::resolve(&src, top, reference, reference, opts, warnings)?;
+    let (mut info, layers, _) =
+        image::resolve(&src, top, reference, reference, opts, warnings).map_err(|e| {
+            // A document refused with 429 is a rate limit (retried by the caller), not a bad image.
+            src.limited.lock().ok().and_then(|mut l| l.take()).unwrap_or(e)
+        })?;
     info.source = Some("registry".into());
     info.repo_digests = vec![format!("{}/{}@{}", r.registry(), r.repository(), top_digest)];
     let cached = image::cached_blobs(&layers, opts, sink);
@@ -80,9 +92,23 @@ struct RegistryBlobs<'a> {
     auth: &'a RegistryAuth,
     reference: &'a Reference,
     dir: &'a Path,
+    /// The rate-limit error a document read met (`read_document` can only return text).
+    limited: Mutex<Option<ArtifactError>>,
 }
 
 impl RegistryBlobs<'_> {
+    /// The error's text; a rate limit is also kept for [`scan_registry`] to return.
+    fn note(&self, e: OciDistributionError) -> String {
+        let e = map_err(&self.reference.whole(), e);
+        let text = e.to_string();
+        if matches!(e, ArtifactError::RateLimited { .. })
+            && let Ok(mut l) = self.limited.lock()
+        {
+            *l = Some(e);
+        }
+        text
+    }
+
     fn by_digest(&self, digest: &str) -> Reference {
         Reference::with_digest(
             self.reference.registry().to_string(),
@@ -166,7 +192,7 @@ impl BlobSource for RegistryBlobs<'_> {
             let (b, _) = self
                 .rt
                 .block_on(self.client.pull_manifest_raw(&self.by_digest(&desc.digest), self.auth, ACCEPT))
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| self.note(e))?;
             return Ok(b.to_vec());
         }
         self.rt.block_on(async {
@@ -174,7 +200,7 @@ impl BlobSource for RegistryBlobs<'_> {
                 .client
                 .pull_blob_stream(self.reference, desc.digest.as_str())
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| self.note(e))?;
             let mut out = Vec::new();
             while let Some(chunk) = stream.next().await {
                 let chunk = chunk.map_err(|e| e.to_string())?;
@@ -273,7 +299,25 @@ pub fn credentials(registry: &str, warnings: &Warnings) -> RegistryAuth {
 }
 
 pub(crate) fn map_err(target: &str, e: OciDistributionError) -> ArtifactError {
+    let limited = |url: &str, reason: String| ArtifactError::RateLimited {
+        target: target.into(),
+        url: url.to_string(),
+        reason,
+    };
     match e {
+        OciDistributionError::ServerError { code: 429, url, message } => limited(&url, message),
+        OciDistributionError::RegistryError { envelope, url }
+            if envelope
+                .errors
+                .iter()
+                .any(|e| e.code == oci_client::errors::OciErrorCode::Toomanyrequests) =>
+        {
+            let reason = envelope.errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("; ");
+            limited(&url, reason)
+        }
+        OciDistributionError::RequestError(e) if e.status().is_some_and(|s| s.as_u16() == 429) => {
+            limited(e.url().map(|u| u.as_str()).unwrap_or_default(), e.to_string())
+        }
         OciDistributionError::AuthenticationFailure(m) => {
             ArtifactError::Auth { target: target.into(), reason: m }
         }

@@ -13,11 +13,14 @@
 //!   fixed and unchanged, the scan result per DB version and the findings history.
 //! * [`Store::images_by_risk`] and [`Store::findings`] feed `palisade registry report`; [`Store::decide`]
 //!   records decisions and waivers; [`Store::apply_retention`] enforces the retention settings.
+//! * [`Store::enqueue`], [`Store::claim`] and [`Store::try_lease`] (module `queue`) split `palisade watch`'s
+//!   work between replicas (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
 
 mod error;
 mod ids;
 mod images;
 mod model;
+pub mod queue;
 mod rematch;
 mod report;
 pub mod retention;
@@ -28,4 +31,5 @@ pub use ids::image_id;
 pub use model::{
     Decision, FindingRow, ImageChange, ImageRisk, NewImage, RematchSummary, Retention, StoredPackage,
 };
+pub use queue::{QueueCounts, QueuedImage};
 pub use store::{Backend, Store, default_store_path};

@@ -84,6 +84,9 @@ pub struct ImageRisk {
     /// The ordering key: 1000 × critical + 100 × high + 10 × medium + low (ties: more fixable first).
     pub risk: i64,
     pub scanned_at: String,
+    /// Running pods using the image, when a deployment dump was given (`registry report --deployments`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub running_pods: Option<usize>,
 }
 
 /// What one re-match changed for one image.

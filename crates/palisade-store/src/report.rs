@@ -53,6 +53,7 @@ impl Store {
                 fixable: r.try_get(14).map_err(e())?,
                 risk: 1000 * critical + 100 * high + 10 * medium + low,
                 scanned_at: r.try_get(15).map_err(e())?,
+                running_pods: None,
             });
         }
         out.sort_by(|a, b| {

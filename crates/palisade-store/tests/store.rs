@@ -186,6 +186,55 @@ fn suite(spec: &str, tmp: &Path) {
     let pruned = store.apply_retention().expect("prune");
     assert_eq!(pruned.scan_results, 4, "{pruned:?}");
     assert!(store.set_retention(&Retention { scan_results_per_image: 0, ..Retention::default() }).is_err());
+
+    queue(spec);
+}
+
+/// The watch queue: disjoint claims from two connections, stale claims handed out again, failed rows
+/// queued again while attempts are left, leases held by one holder at a time.
+fn queue(spec: &str) {
+    use palisade_store::QueuedImage;
+    use std::time::Duration;
+    let a = Store::open(spec).expect("open a");
+    let b = Store::open(spec).expect("open b");
+    let q = |d: &str| QueuedImage {
+        digest: d.into(),
+        repository: "r:5000/app".into(),
+        tags: vec!["v1".into()],
+        platform: Some("linux/amd64".into()),
+    };
+    let items: Vec<QueuedImage> = (0..5).map(|i| q(&format!("sha256:q{i}"))).collect();
+    assert_eq!(a.enqueue(&items).expect("enqueue"), 5);
+    assert_eq!(b.enqueue(&items).expect("enqueue again"), 0, "already queued");
+    let hour = Duration::from_secs(3600);
+    let ca = a.claim("a", 2, hour).expect("claim a");
+    let cb = b.claim("b", 10, hour).expect("claim b");
+    assert_eq!((ca.len(), cb.len()), (2, 3));
+    assert!(ca.iter().all(|x| !cb.contains(x)), "disjoint claims");
+    assert_eq!(ca[0].tags, ["v1"]);
+    assert!(a.claim("a", 10, hour).expect("nothing left").is_empty());
+    // b dies: its claims go stale and are claimed again.
+    std::thread::sleep(Duration::from_millis(20));
+    let again = a.claim("a", 10, Duration::from_millis(10)).expect("stale");
+    assert_eq!(again.len(), 5, "every claim is older than 10 ms");
+    for x in &again[..4] {
+        a.finish(&x.digest, None).expect("done");
+    }
+    a.finish(&again[4].digest, Some("pull failed")).expect("failed");
+    let c = a.queue_counts().expect("counts");
+    assert_eq!((c.done, c.failed, c.pending, c.claimed), (4, 1, 0, 0));
+    // Enqueued again: the failed one only (done ones are never scanned twice).
+    assert_eq!(b.enqueue(&items).expect("enqueue"), 1);
+    let retry = b.claim("b", 10, hour).expect("claim");
+    assert_eq!(retry.len(), 1);
+    b.release("b", &[retry[0].digest.clone()]).expect("release");
+    assert_eq!(a.queue_counts().expect("counts").pending, 1);
+    // Leases.
+    assert!(a.try_lease("db-update", "a", hour).expect("lease"));
+    assert!(!b.try_lease("db-update", "b", hour).expect("lease held"));
+    assert!(a.try_lease("db-update", "a", Duration::from_millis(1)).expect("renew"));
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(b.try_lease("db-update", "b", hour).expect("expired lease taken"));
 }
 
 #[test]

@@ -101,4 +101,8 @@ pub enum Command {
     /// Re-match every image in the store against the current vulnerability DB, without pulling: what is new,
     /// fixed and unchanged per image.
     Rescan(RescanArgs),
+    /// Watch registries as a service: poll them, scan on push (the registry's notifications on POST
+    /// /events), update the DB on a schedule and re-match, notify new findings; replicas share the work
+    /// through the store.
+    Watch(Box<crate::commands::watch::WatchArgs>),
 }

@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Command::Runtime { command } => commands::runtime::run(command),
         Command::Registry { command } => commands::registry::run(command, &global),
         Command::Rescan(args) => commands::registry::rescan(args, &global),
+        Command::Watch(args) => commands::watch::run(*args, &global),
     };
     match result {
         Ok(code) => code,

@@ -165,6 +165,46 @@ fn chart_renders_in_every_tls_mode_and_refuses_a_bad_one() {
     assert!(no_db.unwrap_err().contains("dbVolume (a volume holding vuln.db) is required"));
 
     // The runtime agent: a DaemonSet whose every flag the binary knows, privileges annotated with reasons.
+    // `palisade watch`: off by default; on, a Deployment of its replicas reading the store URL from a Secret,
+    // and a clear refusal without registries or store.
+    assert!(
+        !render(&helm, &[])
+            .unwrap()
+            .iter()
+            .any(|o| o["metadata"]["name"].as_str().is_some_and(|n| n.ends_with("-watch")))
+    );
+    let watch = render(
+        &helm,
+        &[
+            "watch.enabled=true",
+            "watch.registries={r.internal:5000,r2:5000/team}",
+            "watch.store.existingSecret=pg",
+            "watch.replicas=3",
+        ],
+    )
+    .unwrap();
+    let dep = watch
+        .iter()
+        .find(|o| {
+            o["kind"] == "Deployment" && o["metadata"]["name"].as_str().is_some_and(|n| n.ends_with("-watch"))
+        })
+        .expect("watch Deployment");
+    assert_eq!(dep["spec"]["replicas"], 3);
+    let c = &dep["spec"]["template"]["spec"]["containers"][0];
+    let args: Vec<&str> = c["args"].as_array().unwrap().iter().filter_map(|a| a.as_str()).collect();
+    assert!(
+        args.starts_with(&["watch", "--registry=r.internal:5000", "--registry=r2:5000/team"]),
+        "{args:?}"
+    );
+    let store =
+        c["env"].as_array().unwrap().iter().find(|e| e["name"] == "PALISADE_STORE").expect("store env");
+    assert_eq!(store["valueFrom"]["secretKeyRef"]["name"], "pg");
+    assert!(watch.iter().any(|o| o["kind"] == "Service" && o["spec"]["ports"][0]["port"] == 8080));
+    let no_store = render(&helm, &["watch.enabled=true", "watch.registries={r:5000}"]).unwrap_err();
+    assert!(no_store.contains("watch.store.existingSecret"), "{no_store}");
+    let no_registry = render(&helm, &["watch.enabled=true", "watch.store.existingSecret=pg"]).unwrap_err();
+    assert!(no_registry.contains("watch.registries"), "{no_registry}");
+
     let runtime = render(&helm, &["runtime.enabled=true", "runtime.rulesConfigMap=falco-rules"]).unwrap();
     let ds = find(&runtime, "DaemonSet");
     assert_eq!(ds["spec"]["template"]["spec"]["hostPID"], true);
@@ -278,6 +318,11 @@ fn packages_pass_palisade_own_checks() {
         ])
         // With the runtime agent: its privileges are annotated with their reasons, so nothing remains.
         .args(["--set", "runtime.enabled=true"])
+        // With `palisade watch`.
+        .args([
+            "--set",
+            "watch.enabled=true,watch.registries={r.internal:5000},watch.store.existingSecret=pg",
+        ])
         .output()
         .unwrap();
     std::fs::write(tmp.path().join("chart.yaml"), &out.stdout).unwrap();

@@ -8,15 +8,18 @@ pub mod compliance;
 pub mod convert;
 pub mod db;
 pub mod node;
+pub mod notify;
 pub mod policy;
 pub mod rbac;
 pub mod registry;
+pub mod registry_deployments;
 pub mod report;
 pub mod runtime;
 pub mod runtime_agent;
 pub mod sbom;
 pub mod scan;
 pub mod signing;
+pub mod watch;
 
 use clap::Args;
 use std::path::PathBuf;

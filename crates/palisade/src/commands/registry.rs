@@ -1,11 +1,12 @@
 //! `palisade registry scan|report|decide` and `palisade rescan`: whole registries scanned into the image
 //! store (`palisade-store`), stored SBOMs re-matched when the DB changes, images listed by risk.
 
+use super::notify::{self as notify_cmd, NotifyOpts};
 use super::{EXIT_ERROR, EXIT_OK, GlobalOpts};
 use crate::pipeline::{self, Scanners, TargetSpec};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
-use palisade_artifact::{ImageSource, RegistryLister, ResolvedImage};
+use palisade_artifact::{ArtifactError, ImageSource, RegistryLister, ResolvedImage, RetryPolicy, Waited};
 use palisade_core::{ScanReport, Warnings};
 use palisade_store::{Decision, ImageRisk, NewImage, RematchSummary, Store};
 use std::collections::{BTreeMap, VecDeque};
@@ -70,7 +71,41 @@ pub struct RegistryScanArgs {
     #[arg(long)]
     pub no_cache: bool,
     #[command(flatten)]
+    pub retry: RetryOpts,
+    #[command(flatten)]
     pub store: StoreOpts,
+    #[command(flatten)]
+    pub notify: NotifyOpts,
+}
+
+/// What to do when the registry answers `429 Too Many Requests`.
+#[derive(Args, Debug, Clone)]
+pub struct RetryOpts {
+    /// Retries of a request (listing, manifest, or a whole image pull) the registry refused with 429.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100))]
+    pub max_retries: u32,
+    /// Longest wait before one retry, in seconds: a `Retry-After` above it is not waited for (the image
+    /// fails with an error saying so); without `Retry-After` the wait doubles from 1 s.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub max_retry_wait: u64,
+}
+
+impl RetryOpts {
+    pub fn policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            retries: self.max_retries,
+            max_wait: std::time::Duration::from_secs(self.max_retry_wait),
+        }
+    }
+}
+
+fn say_wait(w: &Waited, what: &str) -> String {
+    format!(
+        "rate limited (429) at {}: waiting {} s ({}) before retrying {what}",
+        w.url,
+        w.wait.as_secs(),
+        if w.retry_after { "Retry-After" } else { "backoff" }
+    )
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -91,6 +126,10 @@ pub struct RegistryReportArgs {
     /// Only the first N images.
     #[arg(long, value_name = "N")]
     pub top: Option<usize>,
+    /// A `kubectl get pods -A -o yaml` dump (file or directory; repeatable): running pods are counted per
+    /// image and weigh in the risk order.
+    #[arg(long, value_name = "FILE")]
+    pub deployments: Vec<PathBuf>,
     #[command(flatten)]
     pub store: StoreOpts,
 }
@@ -132,6 +171,8 @@ pub struct RescanArgs {
     pub format: ListFormat,
     #[command(flatten)]
     pub store: StoreOpts,
+    #[command(flatten)]
+    pub notify: NotifyOpts,
 }
 
 pub fn run(cmd: RegistryCommand, global: &GlobalOpts) -> Result<ExitCode> {
@@ -145,14 +186,14 @@ pub fn run(cmd: RegistryCommand, global: &GlobalOpts) -> Result<ExitCode> {
 /// One image to pull: a manifest digest and, per repository holding it, the tags that stand for it (the
 /// first repository is the one it is pulled from).
 #[derive(Debug, Clone)]
-struct Job {
-    digest: String,
-    platform: Option<String>,
-    repositories: BTreeMap<String, Vec<String>>,
+pub(crate) struct Job {
+    pub digest: String,
+    pub platform: Option<String>,
+    pub repositories: BTreeMap<String, Vec<String>>,
 }
 
 impl Job {
-    fn repository(&self) -> &str {
+    pub fn repository(&self) -> &str {
         self.repositories.keys().next().map_or("", String::as_str)
     }
 }
@@ -171,6 +212,7 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
         .map(|g| globset::Glob::new(g).map(|g| g.compile_matcher()))
         .transpose()
         .with_context(|| format!("--tags {:?}", args.tags.as_deref().unwrap_or("")))?;
+    let notifier = args.notify.notifier(global)?;
     let store = args.store.open(global)?;
     let say = |s: String| {
         if !global.quiet {
@@ -178,42 +220,15 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
         }
     };
     let warnings = Warnings::new();
-    let lister = RegistryLister::new(&host, args.insecure, &warnings)?;
-    let repos = match &repo {
-        Some(r) => vec![r.clone()],
-        None => lister.repositories().with_context(|| format!("listing the catalog of {host}"))?,
-    };
+    let lister = RegistryLister::new(&host, args.insecure, &warnings)?.with_retry(args.retry.policy());
     let mut failures: Vec<String> = Vec::new();
-    // Tags → platform manifests, grouped by digest.
-    let mut by_digest: BTreeMap<String, Job> = BTreeMap::new();
-    let mut tag_count = 0usize;
-    for r in &repos {
-        let tags = match lister.tags(r) {
-            Ok(t) => t,
-            Err(e) => {
-                failures.push(format!("{host}/{r}: listing tags: {e}"));
-                continue;
-            }
-        };
-        for tag in tags.into_iter().filter(|t| glob.as_ref().is_none_or(|g| g.is_match(t))) {
-            tag_count += 1;
-            match lister.resolve(r, &tag, &args.platforms) {
-                Ok(found) => {
-                    for ResolvedImage { repository, tag, digest, platform, .. } in found {
-                        let job = by_digest.entry(digest.clone()).or_insert_with(|| Job {
-                            digest,
-                            platform,
-                            repositories: BTreeMap::new(),
-                        });
-                        job.repositories.entry(format!("{host}/{repository}")).or_default().push(tag);
-                    }
-                }
-                Err(e) => failures.push(format!("{host}/{r}:{tag}: {e}")),
-            }
-        }
-    }
+    let listed = list_images(&lister, &host, repo.as_deref(), glob.as_ref(), &args.platforms, &mut failures)?;
+    let (repos, tag_count, by_digest) = (listed.repositories, listed.tags, listed.images);
     for w in warnings.into_vec() {
         say(format!("warning: {}", w.message));
+    }
+    for w in lister.take_waits() {
+        say(format!("warning: {}", say_wait(&w, "the listing")));
     }
     let mut jobs: VecDeque<Job> = VecDeque::new();
     let mut skipped = 0usize;
@@ -248,7 +263,7 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
                 loop {
                     let next = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front();
                     let Some(job) = next else { break };
-                    let result = inventory(&job, args, global);
+                    let result = inventory_retried(&job, args, global);
                     if tx.send((job, result)).is_err() {
                         break;
                     }
@@ -286,6 +301,7 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
     });
 
     let db_path = global.db_path(args.db.as_ref());
+    let mut notified = true;
     if db_path.exists() {
         let db =
             palisade_vulndb::Db::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?;
@@ -297,6 +313,7 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
             summary.changed.iter().filter(|c| !c.new.is_empty()).count(),
             summary.seconds
         ));
+        notified = notify_cmd::send(&notifier, &summary, "registry scan", global.quiet);
     } else {
         say(format!(
             "no vulnerability DB at {}: images stored unmatched; run `palisade db update` then `palisade rescan`",
@@ -312,7 +329,83 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
         failures.len(),
         if failures.is_empty() { "" } else { "; run the same command again to retry them" }
     ));
-    Ok(ExitCode::from(if failures.is_empty() { EXIT_OK } else { EXIT_ERROR }))
+    Ok(ExitCode::from(if failures.is_empty() && notified { EXIT_OK } else { EXIT_ERROR }))
+}
+
+/// What a listing found: repositories, tags, and the images they stand for grouped by digest.
+pub(crate) struct Listed {
+    pub repositories: Vec<String>,
+    pub tags: usize,
+    pub images: BTreeMap<String, Job>,
+}
+
+/// List the catalog (or `repo`), every tag matching `glob`, and resolve them to platform manifests;
+/// a repository or tag that cannot be read is a line in `failures`, a catalog that cannot be is an error.
+pub(crate) fn list_images(
+    lister: &RegistryLister,
+    host: &str,
+    repo: Option<&str>,
+    glob: Option<&globset::GlobMatcher>,
+    platforms: &[String],
+    failures: &mut Vec<String>,
+) -> Result<Listed> {
+    let repos = match repo {
+        Some(r) => vec![r.to_string()],
+        None => lister.repositories().with_context(|| format!("listing the catalog of {host}"))?,
+    };
+    // Tags → platform manifests, grouped by digest.
+    let mut by_digest: BTreeMap<String, Job> = BTreeMap::new();
+    let mut tag_count = 0usize;
+    for r in &repos {
+        let tags = match lister.tags(r) {
+            Ok(t) => t,
+            Err(e) => {
+                failures.push(format!("{host}/{r}: listing tags: {e}"));
+                continue;
+            }
+        };
+        for tag in tags.into_iter().filter(|t| glob.is_none_or(|g| g.is_match(t))) {
+            tag_count += 1;
+            match lister.resolve(r, &tag, platforms) {
+                Ok(found) => add_resolved(&mut by_digest, host, found),
+                Err(e) => failures.push(format!("{host}/{r}:{tag}: {e}")),
+            }
+        }
+    }
+    Ok(Listed { repositories: repos, tags: tag_count, images: by_digest })
+}
+
+/// Group resolved images by digest.
+pub(crate) fn add_resolved(by_digest: &mut BTreeMap<String, Job>, host: &str, found: Vec<ResolvedImage>) {
+    for ResolvedImage { repository, tag, digest, platform, .. } in found {
+        let job = by_digest.entry(digest.clone()).or_insert_with(|| Job {
+            digest,
+            platform,
+            repositories: BTreeMap::new(),
+        });
+        job.repositories.entry(format!("{host}/{repository}")).or_default().push(tag);
+    }
+}
+
+/// [`inventory`], the whole image tried again after a rate limit (the layer cache keeps what was already
+/// pulled).
+pub(crate) fn inventory_retried(job: &Job, args: &RegistryScanArgs, global: &GlobalOpts) -> Result<NewImage> {
+    let outcome = args.retry.policy().run(
+        || match inventory(job, args, global) {
+            Ok(img) => Ok(Ok(img)),
+            Err(e) => match e.downcast::<ArtifactError>() {
+                Ok(limited @ ArtifactError::RateLimited { .. }) => Err(limited),
+                Ok(other) => Ok(Err(other.into())),
+                Err(e) => Ok(Err(e)),
+            },
+        },
+        |w| {
+            if !global.quiet {
+                eprintln!("warning: {}", say_wait(w, &format!("{}@{}", job.repository(), job.digest)));
+            }
+        },
+    );
+    outcome.unwrap_or_else(|limited| Err(limited.into()))
 }
 
 /// Pull one image by digest and turn its inventory into what the store keeps.
@@ -426,21 +519,47 @@ fn report(args: RegistryReportArgs, global: &GlobalOpts) -> Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_OK));
     }
     let mut images = store.images_by_risk()?;
+    let with_pods = !args.deployments.is_empty();
+    if with_pods {
+        let dump = palisade_checks::dump::Dump::load(&args.deployments)?;
+        for e in &dump.errors {
+            eprintln!("warning: {e}");
+        }
+        let d = super::registry_deployments::Deployments::from_dump(&dump);
+        if d.pods == 0 {
+            eprintln!("warning: no running pods in {}", list_paths(&args.deployments));
+        }
+        for i in &mut images {
+            i.running_pods = Some(d.pods_for(i));
+        }
+        super::registry_deployments::order(&mut images);
+    }
     if let Some(n) = args.top {
         images.truncate(n);
     }
+    let mut columns = IMAGE_COLUMNS.to_vec();
+    if with_pods {
+        columns.push("Pods");
+    }
+    let row = |i: &ImageRisk, short: bool| {
+        let mut r = image_row(i, short);
+        if with_pods {
+            r.push(i.running_pods.unwrap_or(0).to_string());
+        }
+        r
+    };
     match args.format {
         ListFormat::Json => serde_json::to_writer_pretty(&mut *out, &images)?,
         ListFormat::Table => {
-            let mut t = table(&IMAGE_COLUMNS);
+            let mut t = table(&columns);
             for i in &images {
-                t.add_row(image_row(i, true));
+                t.add_row(row(i, true));
             }
             writeln!(out, "{t}")?;
         }
         ListFormat::Html => {
-            let rows: Vec<Vec<String>> = images.iter().map(|i| image_row(i, false)).collect();
-            html(out, "Images by risk", &IMAGE_COLUMNS, &rows)?;
+            let rows: Vec<Vec<String>> = images.iter().map(|i| row(i, false)).collect();
+            html(out, "Images by risk", &columns, &rows)?;
         }
     }
     Ok(ExitCode::from(EXIT_OK))
@@ -469,6 +588,10 @@ fn image_row(i: &ImageRisk, short: bool) -> Vec<String> {
             .map(|v| v.get(..19).unwrap_or(&v).to_string())
             .unwrap_or_else(|| "not matched".into()),
     ]
+}
+
+fn list_paths(p: &[PathBuf]) -> String {
+    p.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
 
 fn table(header: &[&str]) -> comfy_table::Table {
@@ -540,6 +663,7 @@ pub fn rescan(args: RescanArgs, global: &GlobalOpts) -> Result<ExitCode> {
         );
     }
     let db = palisade_vulndb::Db::open(&db_path).with_context(|| format!("opening {}", db_path.display()))?;
+    let notifier = args.notify.notifier(global)?;
     let store = args.store.open(global)?;
     let summary = store.rematch(&db)?;
     for w in &summary.warnings {
@@ -576,7 +700,8 @@ pub fn rescan(args: RescanArgs, global: &GlobalOpts) -> Result<ExitCode> {
         }
     }
     store.apply_retention()?;
-    Ok(ExitCode::from(EXIT_OK))
+    let delivered = notify_cmd::send(&notifier, &summary, "rescan", global.quiet);
+    Ok(ExitCode::from(if delivered { EXIT_OK } else { EXIT_ERROR }))
 }
 
 fn list(v: &[(String, String, String)]) -> String {

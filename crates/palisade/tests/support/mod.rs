@@ -2,6 +2,11 @@
 //! Each test binary uses a part of them, hence `dead_code` is allowed here.
 #![allow(dead_code)]
 
+pub mod http;
+pub mod images;
+#[path = "../../../palisade-store/tests/pg.rs"]
+pub mod pg;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -26,6 +31,8 @@ pub struct Registry {
     child: Option<Child>,
     pub port: u16,
     dir: PathBuf,
+    /// Where the registry sends its push notifications, when set.
+    notify: Option<String>,
 }
 
 impl Drop for Registry {
@@ -38,10 +45,16 @@ impl Registry {
     /// Start a registry storing its data and config in `dir` (created), with basic auth from an htpasswd
     /// file when given.
     pub fn start(dir: &Path, htpasswd: Option<&str>) -> Registry {
+        Registry::start_notifying(dir, htpasswd, None)
+    }
+
+    /// As [`Registry::start`], sending its push notifications (`notifications.endpoints`) to `url`.
+    pub fn start_notifying(dir: &Path, htpasswd: Option<&str>, url: Option<&str>) -> Registry {
         std::fs::create_dir_all(dir).expect("registry directory");
         for _ in 0..5 {
             let port = TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
-            let mut r = Registry { child: None, port, dir: dir.to_path_buf() };
+            let mut r =
+                Registry { child: None, port, dir: dir.to_path_buf(), notify: url.map(str::to_string) };
             if r.run(htpasswd) {
                 return r;
             }
@@ -58,6 +71,11 @@ impl Registry {
         );
         if let Some(file) = htpasswd {
             cfg.push_str(&format!("auth:\n  htpasswd:\n    realm: test\n    path: {file}\n"));
+        }
+        if let Some(url) = &self.notify {
+            cfg.push_str(&format!(
+                "notifications:\n  endpoints:\n    - name: palisade\n      url: {url}\n      timeout: 2s\n      threshold: 5\n      backoff: 1s\n"
+            ));
         }
         let cfg_path = self.dir.join("config.yml");
         std::fs::write(&cfg_path, cfg).expect("write config");

@@ -44,3 +44,13 @@ app.kubernetes.io/component: admission
 {{- define "palisade.admission.bundleConfigMap" -}}
 {{- default (printf "%s-bundle" (include "palisade.admission.name" .)) .Values.admission.bundle.existingConfigMap -}}
 {{- end -}}
+
+{{- define "palisade.watch.name" -}}
+{{- printf "%s-watch" (include "palisade.fullname" .) -}}
+{{- end -}}
+
+{{- define "palisade.watch.selector" -}}
+app.kubernetes.io/name: {{ .Chart.Name }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: watch
+{{- end -}}
