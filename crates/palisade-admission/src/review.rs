@@ -299,6 +299,7 @@ pub fn review(
     }
 
     let subject = Subject {
+        memo: Default::default(),
         kind: SubjectKind::KubernetesObject,
         origin: Origin { path: None, document: 0, request_uid: Some(uid.clone()) },
         admission: AdmissionContext {
@@ -328,6 +329,7 @@ pub fn review(
                 Fact::Scanned { digest, report, source } => {
                     let (found, cached) = ctx.decisions.get_or_insert(&digest, namespace, || {
                         let report_subject = Subject {
+                            memo: Default::default(),
                             kind: SubjectKind::ScanReport,
                             value: (*report).clone(),
                             origin: subject.origin.clone(),
@@ -358,6 +360,7 @@ pub fn review(
                         let (found, _) =
                             ctx.decisions.get_or_insert(&format!("{d}#digest-only"), namespace, || {
                                 let digest_subject = Subject {
+                                    memo: Default::default(),
                                     kind: SubjectKind::ScanReport,
                                     value: json!({
                                         "artifact": {"kind": "image", "name": ci.image,

@@ -93,6 +93,7 @@ fn evaluate_bundle(
     let bundle = palisade_policy::bundle::Bundle::read(path)?;
     let compiled = bundle.compile();
     let subject = Subject {
+        memo: Default::default(),
         kind: SubjectKind::ScanReport,
         value: serde_json::to_value(report).context("serialising the report for the policy bundle")?,
         origin: Origin::default(),

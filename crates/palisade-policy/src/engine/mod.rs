@@ -73,18 +73,48 @@ pub struct AdmissionContext {
 }
 
 /// What is evaluated.
+///
+/// Engines may derive a form of the subject once and keep it in [`Subject::memo`] for the other policies
+/// of the same evaluation: set the fields before evaluating, not between evaluations. A clone starts with
+/// an empty memo, so `Subject { value: other, ..subject.clone() }` is safe.
 #[derive(Debug, Clone)]
 pub struct Subject {
     pub kind: SubjectKind,
     pub value: Value,
     pub origin: Origin,
     pub admission: AdmissionContext,
+    pub memo: Memo,
+}
+
+/// Forms of a [`Subject`] derived once per subject by the engines that need them.
+#[derive(Default)]
+pub struct Memo {
+    /// Gatekeeper's `input.review`, converted for regorus.
+    pub(crate) rego_review: std::sync::OnceLock<regorus::Value>,
+}
+
+impl Clone for Memo {
+    fn clone(&self) -> Self {
+        Memo::default()
+    }
+}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
 }
 
 impl Subject {
     /// A Kubernetes object read from a file, with the default (CLI) admission context.
     pub fn object(value: Value, origin: Origin) -> Self {
-        Subject { kind: SubjectKind::KubernetesObject, value, origin, admission: AdmissionContext::default() }
+        Subject {
+            kind: SubjectKind::KubernetesObject,
+            value,
+            origin,
+            admission: AdmissionContext::default(),
+            memo: Memo::default(),
+        }
     }
 
     /// A subject from an `AdmissionRequest` (the `request` of an `AdmissionReview`): its `object` (or
@@ -121,6 +151,7 @@ impl Subject {
                 sub_resource: request.get("subResource").and_then(Value::as_str).map(str::to_owned),
                 request: Some(request.clone()),
             },
+            memo: Memo::default(),
         })
     }
 

@@ -200,6 +200,7 @@ fn audit(a: AuditArgs) -> Result<ExitCode> {
         .objects
         .iter()
         .map(|d| palisade_policy::engine::Subject {
+            memo: Default::default(),
             kind: SubjectKind::KubernetesObject,
             value: d.object.root.to_json(),
             origin: palisade_policy::engine::Origin {

@@ -229,6 +229,7 @@ pub fn read_input(path: &Path, text: &str, errors: &mut Vec<String>) -> Vec<Subj
                     errors.push(format!("{}:{}:{}: {}", path.display(), s.line, s.col, s.message));
                 }
                 vec![Subject {
+                    memo: Default::default(),
                     kind: SubjectKind::Dockerfile,
                     value: conftest::dockerfile_input(&d),
                     origin: origin(0),
@@ -244,6 +245,7 @@ pub fn read_input(path: &Path, text: &str, errors: &mut Vec<String>) -> Vec<Subj
     if let Some(parser) = palisade_policy::input::parser_for_file(&name) {
         return match (parser.parse)(text) {
             Ok(value) => vec![Subject {
+                memo: Default::default(),
                 kind: SubjectKind::Document,
                 value,
                 origin: origin(0),
@@ -266,6 +268,7 @@ pub fn read_input(path: &Path, text: &str, errors: &mut Vec<String>) -> Vec<Subj
     if text.trim().is_empty() {
         // conftest evaluates an empty file too, with an empty input.
         return vec![Subject {
+            memo: Default::default(),
             kind: SubjectKind::Document,
             value: Value::Null,
             origin: origin(0),
@@ -309,7 +312,7 @@ fn subjects_of(value: Value, origin: Origin) -> Vec<Subject> {
     } else {
         SubjectKind::Document
     };
-    vec![Subject { kind: sk, value, origin, admission: Default::default() }]
+    vec![Subject { kind: sk, value, origin, admission: Default::default(), memo: Default::default() }]
 }
 
 /// The files an input path stands for: the shared dump loader's collection (YAML, JSON, Dockerfiles), and

@@ -57,6 +57,7 @@ fn run(gates: &str) -> Vec<Decision> {
     let compiled = bundle(gates);
     assert!(compiled.errors.is_empty(), "{:?}", compiled.errors);
     let subject = Subject {
+        memo: Default::default(),
         kind: SubjectKind::ScanReport,
         value: report(),
         origin: Origin::default(),
@@ -180,6 +181,7 @@ fn bad_gates_are_load_errors_naming_file_line_and_field() {
 fn not_a_report_is_an_error_decision() {
     let compiled = bundle(&format!("{HEAD}spec: {{secrets: {{}}}}\n"));
     let subject = Subject {
+        memo: Default::default(),
         kind: SubjectKind::ScanReport,
         value: json!({"artifact": 3}),
         origin: Origin::default(),

@@ -361,6 +361,7 @@ pub fn combine(subjects: &[Subject]) -> Subject {
         })
         .collect();
     Subject {
+        memo: Default::default(),
         kind: SubjectKind::Document,
         value: Value::Array(items),
         origin: crate::engine::Origin::default(),

@@ -44,6 +44,8 @@ pub struct GatekeeperPolicy {
     template: Template,
     matcher: Match,
     parameters: Value,
+    /// `parameters` converted for regorus once.
+    rego_parameters: regorus::Value,
     action: Action,
     source: SourceLocation,
 }
@@ -184,11 +186,13 @@ impl Template {
             },
             _ => Action::Deny,
         };
+        let parameters = spec.get("parameters").cloned().unwrap_or(Value::Object(Map::new()));
         GatekeeperPolicy {
             name: format!("{}/{cname}", self.name),
             template: self.clone(),
             matcher,
-            parameters: spec.get("parameters").cloned().unwrap_or(Value::Object(Map::new())),
+            rego_parameters: regorus::Value::from(parameters.clone()),
+            parameters,
             action,
             source,
         }
@@ -367,9 +371,15 @@ impl GatekeeperPolicy {
         budget: &Budget,
         data: Option<&Value>,
     ) -> Result<Vec<String>, String> {
-        let input = json!({"review": review(subject), "parameters": self.parameters});
         if let (Some(rvm), None) = (&self.template.rvm, data) {
-            let v = rvm.eval(regorus::Value::from(input), budget).map_err(|e| e.0)?;
+            // The review is converted once per subject and shared by every template that reads it.
+            let review =
+                subject.memo.rego_review.get_or_init(|| regorus::Value::from(review(subject))).clone();
+            let input = regorus::Value::from(std::collections::BTreeMap::from([
+                (regorus::Value::from("review"), review),
+                (regorus::Value::from("parameters"), self.rego_parameters.clone()),
+            ]));
+            let v = rvm.eval(input, budget).map_err(|e| e.0)?;
             let items: Vec<&regorus::Value> = match &v {
                 regorus::Value::Set(items) => items.iter().collect(),
                 regorus::Value::Array(items) => items.iter().collect(),
@@ -384,6 +394,7 @@ impl GatekeeperPolicy {
                 })
                 .collect());
         }
+        let input = json!({"review": review(subject), "parameters": self.parameters});
         let path = format!("{}.violation", self.template.package);
         let v =
             self.template.pool.with_engine(input, data, budget, |e| eval_path(e, &path)).map_err(|e| e.0)?;
