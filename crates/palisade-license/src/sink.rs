@@ -7,17 +7,20 @@
 //! - licence files: `LICENSE*`, `LICENCE*`, `COPYING*`, `NOTICE*`, `UNLICENSE`, `COPYRIGHT` anywhere but
 //!   under `usr/share/doc` (there the copyright file speaks for the package) and `usr/share/common-licenses`
 //!   (reference copies of licence texts, not licences of anything shipped);
-//! - with `--license-full`, source files, for their header.
+//! - with `--license-full`, source files, for their header;
+//! - the manifests of package sources whose lockfiles carry no licence: the `Cargo.toml` of crate sources
+//!   (see [`crate::cargo`]) and the `.nuspec` of NuGet packages (see [`crate::nuget`]).
 //!
-//! [`LicenseSink::finish`] then gives Debian packages the licences of their copyright file, gives packages
-//! that declare none the licence file in their own directory (a Go module's `LICENSE` in the module cache or
+//! [`LicenseSink::finish`] then gives Debian packages the licences of their copyright file, Cargo and NuGet
+//! packages the licence of their crate's or package's manifest, gives packages that declare none the
+//! licence file in their own directory (a Go module's `LICENSE` in the module cache or
 //! `vendor/`, an npm package's, a Python distribution's), and turns every package licence and licence file
 //! into a [`LicenseFinding`] judged by the [`Policy`].
 
 use crate::category::{self, Category};
 use crate::detect::{self, Detected};
 use crate::policy::{Decision, Policy};
-use crate::{debian, normalize};
+use crate::{cargo, debian, normalize, nuget};
 use palisade_artifact::{FileMeta, FileSink};
 use palisade_core::findings::license::{LicenseFinding, LicenseSource};
 use palisade_core::{Ecosystem, Package, Severity, Warning, Warnings};
@@ -51,10 +54,34 @@ struct LicenseText {
     detected: Detected,
 }
 
+/// A licence declared by a package-source manifest (`Cargo.toml` of a crate source, `.nuspec`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Declared {
+    ecosystem: Ecosystem,
+    name: String,
+    version: String,
+    license: Option<String>,
+    /// A licence file of the package, relative to the manifest's directory.
+    license_file: Option<String>,
+    path: String,
+    layer: Option<u32>,
+}
+
 #[derive(Debug, Default)]
 struct Found {
     copyrights: Vec<CopyrightFile>,
     files: Vec<LicenseText>,
+    declared: Vec<Declared>,
+}
+
+/// What the sink makes of a file it wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Copyright,
+    File,
+    Header,
+    CrateManifest,
+    Nuspec,
 }
 
 /// Collects copyright files, licence files and (with `full`) source headers during the walk.
@@ -83,22 +110,29 @@ impl LicenseSink {
         LicenseSink { full, found: Mutex::new(Found::default()) }
     }
 
-    fn kind(&self, meta: &FileMeta) -> Option<LicenseSource> {
+    /// The one place the sink's sources are registered.
+    fn kind(&self, meta: &FileMeta) -> Option<Kind> {
         if meta.size > MAX_FILE {
             return None;
         }
         let path = meta.path;
         if debian::package_of(path).is_some() {
-            return Some(LicenseSource::Package);
+            return Some(Kind::Copyright);
         }
         if path.starts_with("usr/share/doc/") || path.starts_with("usr/share/common-licenses/") {
             return None;
         }
         let name = meta.file_name();
         if is_license_file(name) {
-            return Some(LicenseSource::File);
+            return Some(Kind::File);
         }
-        (self.full && is_source(name)).then_some(LicenseSource::Header)
+        if name == "Cargo.toml" && cargo::is_crate_manifest(path) {
+            return Some(Kind::CrateManifest);
+        }
+        if nuget::is_nuspec(path) {
+            return Some(Kind::Nuspec);
+        }
+        (self.full && is_source(name)).then_some(Kind::Header)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Found> {
@@ -115,7 +149,7 @@ impl FileSink for LicenseSink {
     /// bump the `v` number when either changes what it makes of a file.
     fn cache_key(&self) -> Option<String> {
         Some(format!(
-            "license v1 full={} threshold={} spdx={}",
+            "license v2 full={} threshold={} spdx={}",
             self.full,
             detect::THRESHOLD,
             spdx::license_version()
@@ -127,12 +161,16 @@ impl FileSink for LicenseSink {
         let copyrights: Vec<&CopyrightFile> =
             found.copyrights.iter().filter(|c| c.layer == Some(layer)).collect();
         let files: Vec<&LicenseText> = found.files.iter().filter(|f| f.layer == Some(layer)).collect();
-        serde_json::to_value((copyrights, files)).ok()
+        let declared: Vec<&Declared> = found.declared.iter().filter(|d| d.layer == Some(layer)).collect();
+        serde_json::to_value((copyrights, files, declared)).ok()
     }
 
     fn import_layer(&self, layer: u32, value: serde_json::Value) -> Result<(), String> {
-        let (mut copyrights, mut files): (Vec<CopyrightFile>, Vec<LicenseText>) =
+        let (mut copyrights, mut files, mut declared): (Vec<CopyrightFile>, Vec<LicenseText>, Vec<Declared>) =
             serde_json::from_value(value).map_err(|e| format!("licence cache entry: {e}"))?;
+        for d in &mut declared {
+            d.layer = Some(layer);
+        }
         for c in &mut copyrights {
             c.layer = Some(layer);
         }
@@ -142,14 +180,39 @@ impl FileSink for LicenseSink {
         let mut found = self.lock();
         found.copyrights.append(&mut copyrights);
         found.files.append(&mut files);
+        found.declared.append(&mut declared);
         Ok(())
     }
 
-    fn accept(&self, meta: &FileMeta, data: &[u8], _warnings: &Warnings) {
+    fn accept(&self, meta: &FileMeta, data: &[u8], warnings: &Warnings) {
         let Some(kind) = self.kind(meta) else { return };
         let text = String::from_utf8_lossy(data);
         match kind {
-            LicenseSource::Package => {
+            Kind::CrateManifest | Kind::Nuspec => {
+                let declared = if kind == Kind::CrateManifest {
+                    cargo::parse(&text)
+                        .map(|c| c.map(|c| (Ecosystem::Cargo, c.name, c.version, c.license, c.license_file)))
+                } else {
+                    nuget::parse(&text)
+                        .map(|n| n.map(|n| (Ecosystem::Nuget, n.id, n.version, n.license, n.license_file)))
+                };
+                match declared {
+                    Ok(Some((ecosystem, name, version, license, license_file))) => {
+                        self.lock().declared.push(Declared {
+                            ecosystem,
+                            name,
+                            version,
+                            license,
+                            license_file,
+                            path: meta.path.to_string(),
+                            layer: meta.layer,
+                        })
+                    }
+                    Ok(None) => {}
+                    Err(e) => warnings.push(Warning::new("license", e).at(meta.path, meta.layer)),
+                }
+            }
+            Kind::Copyright => {
                 let Some(package) = debian::package_of(meta.path) else { return };
                 let mut c = debian::parse(&text);
                 if c.licenses.is_empty()
@@ -166,17 +229,17 @@ impl FileSink for LicenseSink {
                     machine_readable: c.machine_readable,
                 });
             }
-            LicenseSource::File | LicenseSource::Header => {
-                let detected = if kind == LicenseSource::File {
-                    detect::license_file(&text)
+            Kind::File | Kind::Header => {
+                let (detected, source) = if kind == Kind::File {
+                    (detect::license_file(&text), LicenseSource::File)
                 } else {
-                    detect::source_header(&text)
+                    (detect::source_header(&text), LicenseSource::Header)
                 };
                 if let Some(detected) = detected {
                     self.lock().files.push(LicenseText {
                         path: meta.path.to_string(),
                         layer: meta.layer,
-                        source: kind,
+                        source,
                         detected,
                     });
                 }
@@ -237,6 +300,8 @@ impl LicenseSink {
             found.copyrights.into_iter().filter(|c| is_live(&c.path, c.layer)).collect();
         let mut files: Vec<LicenseText> =
             found.files.into_iter().filter(|f| is_live(&f.path, f.layer)).collect();
+        let declared: Vec<Declared> =
+            found.declared.into_iter().filter(|d| is_live(&d.path, d.layer)).collect();
         files.sort_by(|a, b| a.path.cmp(&b.path));
         let mut out = Outcome::default();
 
@@ -262,14 +327,43 @@ impl LicenseSink {
         }
         out.debian = coverage(&copyrights);
 
-        // Packages that declare nothing: the licence file in their own directory.
+        // Cargo and NuGet packages: the licence of their crate's or package's manifest in the tree. Its
+        // directory is the package's own, for the licence files below.
         let mut used = vec![false; files.len()];
+        let mut own_dir: HashMap<usize, String> = HashMap::new();
+        for (i, p) in packages.iter_mut().enumerate() {
+            let Some(d) = declared.iter().find(|d| declares(d, p)) else { continue };
+            let dir = d.path.rsplit_once('/').map_or("", |(dir, _)| dir).to_string();
+            if p.licenses.is_empty() {
+                if let Some(l) = &d.license {
+                    p.licenses.push(l.clone());
+                } else if let Some(lf) = &d.license_file {
+                    let want = format!("{dir}/{}", lf.trim_start_matches("./"));
+                    if let Some(fi) = files.iter().position(|f| f.path == want)
+                        && !files[fi].detected.licenses.is_empty()
+                    {
+                        used[fi] = true;
+                        p.licenses.push(files[fi].detected.licenses.join(" AND "));
+                    }
+                }
+                if !p.licenses.is_empty() {
+                    origin.insert(i, (d.path.clone(), d.layer));
+                }
+            }
+            own_dir.insert(i, dir);
+        }
+        let belongs = |path: &str, i: usize, p: &Package| {
+            belongs_to(path, p)
+                || own_dir.get(&i).is_some_and(|d| path.rsplit_once('/').is_some_and(|(fd, _)| fd == d))
+        };
+
+        // Packages that declare nothing: the licence file in their own directory.
         for (i, p) in packages.iter_mut().enumerate() {
             if !p.licenses.is_empty() || p.ecosystem.is_os() {
                 continue;
             }
             if let Some(fi) =
-                files.iter().position(|f| f.source == LicenseSource::File && belongs_to(&f.path, p))
+                files.iter().position(|f| f.source == LicenseSource::File && belongs(&f.path, i, p))
             {
                 let f = &files[fi];
                 used[fi] = true;
@@ -286,9 +380,9 @@ impl LicenseSink {
             if used[fi] || f.source != LicenseSource::File || f.detected.licenses.is_empty() {
                 continue;
             }
-            used[fi] = packages.iter().any(|p| {
+            used[fi] = packages.iter().enumerate().any(|(i, p)| {
                 !p.licenses.is_empty()
-                    && belongs_to(&f.path, p)
+                    && belongs(&f.path, i, p)
                     && f.detected.licenses.iter().all(|id| {
                         p.licenses.iter().any(|l| {
                             normalize(l)
@@ -402,6 +496,18 @@ fn finding(
         note,
         suppressed: None,
     }
+}
+
+/// Does a manifest's declaration name package `p` (Cargo: same name; NuGet: same id in any case; same
+/// version)?
+fn declares(d: &Declared, p: &Package) -> bool {
+    d.ecosystem == p.ecosystem
+        && match p.ecosystem {
+            Ecosystem::Nuget => {
+                d.name.eq_ignore_ascii_case(&p.name) && d.version.eq_ignore_ascii_case(&p.version)
+            }
+            _ => d.name == p.name && d.version == p.version,
+        }
 }
 
 /// Does the licence file at `path` belong to package `p`? The Go module cache

@@ -304,4 +304,41 @@ fn registry_scan_downloads_no_layer_the_cache_holds() {
     assert_eq!(err3.matches("from the layer cache").count(), 2, "{err3}");
     assert_eq!(first, third, "a cached registry scan reports exactly what a fresh one does");
     drop(reg);
+/// The licence scanner's results are cached with the layer too: a second `--scanners license` scan of a
+/// docker-save archive reads no layer and reports the same licences.
+#[test]
+fn licence_results_are_cached_with_the_layer() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let (img, cache) = (d.path().join("img.tar"), d.path().join("cache"));
+    let copyright =
+        b"Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/\n\nFiles: *\n\
+                      Copyright: 2020 Someone\nLicense: GPL-2+\n";
+    let mit = include_bytes!("../../palisade-license/tests/fixtures/LICENSE-MIT");
+    let licences = tar_of(&[("usr/share/doc/libfoo/copyright", copyright), ("opt/tool/LICENSE", mit)]);
+    docker_archive(&img, &[base_layer("1.0"), licences], &[]);
+    let run = || {
+        let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(["scan", "image", "--input"])
+            .arg(&img)
+            .args(["--scanners", "license", "--format", "json", "--debug", "--no-progress", "--cache-dir"])
+            .arg(&cache)
+            .output()
+            .expect("run palisade");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let mut v: Value = serde_json::from_slice(&out.stdout).expect("JSON report");
+        v.as_object_mut().expect("object").remove("created");
+        (v, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (first, err1) = run();
+    assert!(!err1.contains("from the layer cache"), "{err1}");
+    let ids: Vec<&str> = first["licenses"]
+        .as_array()
+        .expect("licenses")
+        .iter()
+        .filter_map(|l| l["expression"].as_str())
+        .collect();
+    assert!(ids.contains(&"GPL-2.0-or-later") && ids.contains(&"MIT"), "{ids:?}");
+    let (second, err2) = run();
+    assert_eq!(err2.matches("from the layer cache").count(), 2, "{err2}");
+    assert_eq!(first, second, "a cached licence scan reports exactly what a fresh one does");
 }

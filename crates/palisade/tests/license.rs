@@ -257,3 +257,79 @@ fn bookworm_rootfs() {
     println!("bookworm: {total} licence findings, {unread} not normalised");
     assert!(unread * 20 < total, "fewer than 5% of the declared licences stay unread");
 }
+
+/// Cargo and NuGet: the `Cargo.lock` and `packages.lock.json` packages get the licence of their crate's
+/// `Cargo.toml` in the registry or `vendor/` (`license`, or the file `license-file` names) and of their
+/// `.nuspec` in the global packages folder (`<license type="expression">`, a well-known `<licenseUrl>`).
+#[test]
+fn cargo_and_nuget_licences_come_from_the_sources_in_the_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("rootfs");
+    let w = |rel: &str, text: &str| {
+        let p = root.join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    };
+    let lock = |name: &str, version: &str| {
+        format!(
+            "[[package]]\nname = \"{name}\"\nversion = \"{version}\"\n\
+             source = \"registry+https://github.com/rust-lang/crates.io-index\"\n\
+             checksum = \"0000000000000000000000000000000000000000000000000000000000000000\"\n\n"
+        )
+    };
+    w(
+        "app/Cargo.lock",
+        &format!(
+            "version = 3\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\n\n{}{}{}",
+            lock("serde", "1.0.228"),
+            lock("quirky", "0.3.1"),
+            lock("absent", "2.0.0")
+        ),
+    );
+    w(
+        "root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/serde-1.0.228/Cargo.toml",
+        include_str!("../../palisade-license/tests/fixtures/cargo/Cargo.toml"),
+    );
+    w(
+        "app/vendor/quirky/Cargo.toml",
+        "[package]\nname = \"quirky\"\nversion = \"0.3.1\"\nlicense-file = \"COPYING.txt\"\n",
+    );
+    w("app/vendor/quirky/COPYING.txt", MIT_TEXT);
+    w("app/vendor/broken/Cargo.toml", "[package\nname = ");
+    w(
+        "src/api/packages.lock.json",
+        r#"{"version": 1, "dependencies": {"net8.0": {
+            "Newtonsoft.Json": {"type": "Direct", "requested": "[13.0.3, )", "resolved": "13.0.3", "contentHash": "x"},
+            "System.Buffers": {"type": "Transitive", "resolved": "4.5.1", "contentHash": "y"}}}}"#,
+    );
+    w(
+        "root/.nuget/packages/newtonsoft.json/13.0.3/newtonsoft.json.nuspec",
+        include_str!("../../palisade-license/tests/fixtures/nuget/newtonsoft.json.nuspec"),
+    );
+    w(
+        "root/.nuget/packages/system.buffers/4.5.1/system.buffers.nuspec",
+        "<?xml version=\"1.0\"?><package xmlns=\"http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd\">\
+         <metadata><id>System.Buffers</id><version>4.5.1</version>\
+         <licenseUrl>https://github.com/dotnet/corefx/blob/master/LICENSE.TXT</licenseUrl></metadata></package>",
+    );
+    let (out, v) = scan(dir.path(), &["--license-deny", "GPL-3.0"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let serde = finding(&v, "serde");
+    assert_eq!(serde["expression"], "MIT OR Apache-2.0", "{serde:#}");
+    assert!(serde["path"].as_str().unwrap().ends_with("serde-1.0.228/Cargo.toml"), "{serde:#}");
+    assert_eq!(finding(&v, "quirky")["expression"], "MIT");
+    assert_eq!(finding(&v, "Newtonsoft.Json")["expression"], "MIT");
+    assert_eq!(finding(&v, "System.Buffers")["expression"], "MIT");
+    let all = v["licenses"].as_array().unwrap();
+    assert!(!all.iter().any(|f| f["package"] == "absent"), "no source, no licence: {v:#}");
+    // The licence file that `license-file` names is the package's licence, not a finding of its own.
+    assert!(!all.iter().any(|f| f["path"].as_str().is_some_and(|p| p.ends_with("COPYING.txt"))), "{v:#}");
+    // The broken manifest is a warning naming the file; the rest goes on.
+    let stderr = palisade(
+        &["scan", "rootfs", "rootfs", "--scanners", "license", "-f", "json", "--no-progress"],
+        dir.path(),
+    )
+    .stderr;
+    let stderr = String::from_utf8_lossy(&stderr);
+    assert!(stderr.contains("vendor/broken/Cargo.toml"), "{stderr}");
+}
