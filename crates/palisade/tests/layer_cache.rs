@@ -304,6 +304,8 @@ fn registry_scan_downloads_no_layer_the_cache_holds() {
     assert_eq!(err3.matches("from the layer cache").count(), 2, "{err3}");
     assert_eq!(first, third, "a cached registry scan reports exactly what a fresh one does");
     drop(reg);
+}
+
 /// The licence scanner's results are cached with the layer too: a second `--scanners license` scan of a
 /// docker-save archive reads no layer and reports the same licences.
 #[test]
