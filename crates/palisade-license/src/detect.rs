@@ -63,10 +63,15 @@ fn match_text(text: &str) -> Detected {
     if candidates.is_empty() {
         return Detected { licenses: Vec::new(), confidence: 0.0 };
     }
-    let store = crate::texts::store_for(&candidates);
+    scan_with(&crate::texts::store_for(&candidates), text)
+}
+
+/// Match `text` against the licence texts of `store`: the best match above [`THRESHOLD`] and the licences
+/// it contains.
+fn scan_with(store: &spdx::detection::Store, text: &str) -> Detected {
     let data = TextData::new(text);
     let scanner =
-        Scanner::new(&store).confidence_threshold(THRESHOLD).shallow_limit(0.9).optimize(true).max_passes(4);
+        Scanner::new(store).confidence_threshold(THRESHOLD).shallow_limit(0.9).optimize(true).max_passes(4);
     let r = scanner.scan(&data);
     let mut licenses = Vec::new();
     let mut confidence = r.score;
@@ -240,28 +245,7 @@ mod tests {
     #[test]
     fn same_as_the_full_store() {
         let full = spdx::detection::Store::load_inline().expect("full store");
-        let whole = |text: &str| -> Detected {
-            let data = TextData::new(cut(text, MAX_TEXT));
-            let scanner = Scanner::new(&full)
-                .confidence_threshold(THRESHOLD)
-                .shallow_limit(0.9)
-                .optimize(true)
-                .max_passes(4);
-            let r = scanner.scan(&data);
-            let mut licenses = Vec::new();
-            let mut confidence = r.score;
-            if let Some(l) = r.license.filter(|_| r.score >= THRESHOLD) {
-                licenses.push(canonical(l.name));
-            }
-            for c in &r.containing {
-                let id = canonical(c.license.name);
-                if !licenses.contains(&id) {
-                    licenses.push(id);
-                    confidence = confidence.max(c.score);
-                }
-            }
-            Detected { licenses, confidence }
-        };
+        let whole = |text: &str| scan_with(&full, cut(text, MAX_TEXT));
         let mut texts: Vec<(String, String)> = vec![
             ("LICENSE-MIT".into(), include_str!("../tests/fixtures/LICENSE-MIT").into()),
             ("copyright-free".into(), include_str!("../tests/fixtures/copyright-free").into()),
