@@ -6,6 +6,28 @@ mod corpus;
 
 use std::time::Instant;
 
+/// The first document of a YAML file, as JSON.
+fn doc(p: &std::path::Path) -> serde_json::Value {
+    palisade_policy::bundle::load_yaml(&std::fs::read_to_string(p).unwrap()).remove(0).unwrap().to_json()
+}
+
+/// Every `*.yaml` object under `dir` (the PSS fixture Pods).
+fn yaml_objects(dir: std::path::PathBuf) -> Vec<serde_json::Value> {
+    let mut objects = Vec::new();
+    let mut stack = vec![dir];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "yaml") {
+                objects.push(doc(&p));
+            }
+        }
+    }
+    objects
+}
+
 #[test]
 #[ignore = "measurement; prints timings"]
 fn clone_per_evaluation_against_reuse() {
@@ -18,21 +40,10 @@ fn clone_per_evaluation_against_reuse() {
     proto.set_rego_v0(true);
     proto.add_policy("t.rego".into(), rego.into()).unwrap();
     let mut inputs = Vec::new();
-    let mut stack = vec![pods];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "yaml") {
-                let v = palisade_policy::bundle::load_yaml(&std::fs::read_to_string(&p).unwrap())
-                    .remove(0)
-                    .unwrap()
-                    .to_json();
-                let input = serde_json::json!({"review": {"object": v}, "parameters": {"repos": ["registry.k8s.io/"]}});
-                inputs.push(regorus::Value::from(input));
-            }
-        }
+    for v in yaml_objects(pods) {
+        let input =
+            serde_json::json!({"review": {"object": v}, "parameters": {"repos": ["registry.k8s.io/"]}});
+        inputs.push(regorus::Value::from(input));
     }
     // Warm up: the first evaluation prepares the engine.
     proto.set_input(inputs[0].clone());
@@ -63,9 +74,6 @@ fn per_object_latency_of_the_gatekeeper_general_bundle() {
     use palisade_policy::engine::{Budget, Origin, Policy, SourceLocation, Subject};
     let Some(gk) = corpus::unpack("gatekeeper-general.tar.gz") else { return };
     let Some(pods) = corpus::unpack_from("k8s", "psa-testdata.tar.gz") else { return };
-    let doc = |p: &std::path::Path| {
-        palisade_policy::bundle::load_yaml(&std::fs::read_to_string(p).unwrap()).remove(0).unwrap().to_json()
-    };
     let started = Instant::now();
     let mut policies = Vec::new();
     let general = gk.join("library/general");
@@ -92,17 +100,7 @@ fn per_object_latency_of_the_gatekeeper_general_bundle() {
     }
     let compile = started.elapsed();
     let mut subjects = Vec::new();
-    let mut stack = vec![pods];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "yaml") {
-                subjects.push(Subject::object(doc(&p), Origin::default()));
-            }
-        }
-    }
+    subjects.extend(yaml_objects(pods).into_iter().map(|o| Subject::object(o, Origin::default())));
     let budget = Budget::default();
     let mut times = Vec::with_capacity(subjects.len());
     let all = Instant::now();
@@ -135,21 +133,7 @@ fn rvm_against_interpreter() {
     use regorus::rvm::vm::RegoVM;
     let Some(gk) = corpus::unpack("gatekeeper-general.tar.gz") else { return };
     let Some(pods) = corpus::unpack_from("k8s", "psa-testdata.tar.gz") else { return };
-    let doc = |p: &std::path::Path| {
-        palisade_policy::bundle::load_yaml(&std::fs::read_to_string(p).unwrap()).remove(0).unwrap().to_json()
-    };
-    let mut objects = Vec::new();
-    let mut stack = vec![pods];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "yaml") {
-                objects.push(doc(&p));
-            }
-        }
-    }
+    let objects = yaml_objects(pods);
     let (mut ti, mut tv, mut agree, mut differ, mut failed) = (0.0, 0.0, 0, 0, 0);
     for e in std::fs::read_dir(gk.join("library/general")).unwrap().flatten() {
         let suite = e.path().join("suite.yaml");

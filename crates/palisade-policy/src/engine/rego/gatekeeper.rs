@@ -380,37 +380,32 @@ impl GatekeeperPolicy {
                 (regorus::Value::from("parameters"), self.rego_parameters.clone()),
             ]));
             let v = rvm.eval(input, budget).map_err(|e| e.0)?;
-            let items: Vec<&regorus::Value> = match &v {
-                regorus::Value::Set(items) => items.iter().collect(),
-                regorus::Value::Array(items) => items.iter().collect(),
-                _ => Vec::new(),
-            };
-            return Ok(items
-                .into_iter()
-                .map(|i| match &i[&regorus::Value::from("msg")] {
-                    regorus::Value::String(s) => s.to_string(),
-                    regorus::Value::Undefined => String::new(),
-                    other => other.to_json_str().unwrap_or_default(),
-                })
-                .collect());
+            // A set serialises as a list, as the interpreter's answer does.
+            let v = serde_json::to_value(&v).map_err(|e| format!("result is not JSON: {e}"))?;
+            return Ok(messages(Some(v)));
         }
         let input = json!({"review": review(subject), "parameters": self.parameters});
         let path = format!("{}.violation", self.template.package);
         let v =
             self.template.pool.with_engine(input, data, budget, |e| eval_path(e, &path)).map_err(|e| e.0)?;
-        let items = match v {
-            Some(Value::Array(items)) => items,
-            _ => Vec::new(),
-        };
-        Ok(items
-            .iter()
-            .map(|i| match i.get("msg") {
-                Some(Value::String(s)) => s.clone(),
-                Some(other) => other.to_string(),
-                None => String::new(),
-            })
-            .collect())
+        Ok(messages(v))
     }
+}
+
+/// The `msg` of each violation in the value of a `violation` rule.
+fn messages(v: Option<Value>) -> Vec<String> {
+    let items = match v {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    };
+    items
+        .iter()
+        .map(|i| match i.get("msg") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => String::new(),
+        })
+        .collect()
 }
 
 impl Policy for GatekeeperPolicy {
