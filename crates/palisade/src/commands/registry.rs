@@ -51,31 +51,49 @@ pub enum RegistryCommand {
 pub struct RegistryScanArgs {
     /// `HOST[:PORT]` for the whole catalog, or `HOST[:PORT]/REPOSITORY` for one repository.
     pub target: String,
-    /// Only tags matching this glob (e.g. `v1.*`).
-    #[arg(long, value_name = "GLOB")]
-    pub tags: Option<String>,
-    /// Platforms to take from multi-platform indexes (repeatable, comma-separated; `all` for every one).
-    #[arg(long = "platform", value_delimiter = ',', default_value = "linux/amd64")]
-    pub platforms: Vec<String>,
+    #[command(flatten)]
+    pub pull: PullOpts,
     /// Images pulled and inventoried at once.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
-    /// Allow plain HTTP to the registry.
-    #[arg(long)]
-    pub insecure: bool,
     /// The vulnerability DB new images are matched against [default: <cache dir>/db/palisade.db]; without
     /// one, images are stored unmatched (`palisade rescan` matches them later).
     #[arg(long)]
     pub db: Option<PathBuf>,
-    /// Read every layer, neither using nor filling the layer cache.
-    #[arg(long)]
-    pub no_cache: bool,
     #[command(flatten)]
     pub retry: RetryOpts,
     #[command(flatten)]
     pub store: StoreOpts,
     #[command(flatten)]
     pub notify: NotifyOpts,
+}
+
+/// Which images of a registry are pulled, and how (`registry scan` and `watch`).
+#[derive(Args, Debug, Clone)]
+pub struct PullOpts {
+    /// Only tags matching this glob (e.g. `v1.*`).
+    #[arg(long, value_name = "GLOB")]
+    pub tags: Option<String>,
+    /// Platforms to take from multi-platform indexes (repeatable, comma-separated; `all` for every one).
+    #[arg(long = "platform", value_delimiter = ',', default_value = "linux/amd64")]
+    pub platforms: Vec<String>,
+    /// Allow plain HTTP to the registry.
+    #[arg(long)]
+    pub insecure: bool,
+    /// Read every layer, neither using nor filling the layer cache.
+    #[arg(long)]
+    pub no_cache: bool,
+}
+
+impl PullOpts {
+    /// `--tags` compiled, or an error naming it.
+    pub fn tag_glob(&self) -> Result<Option<globset::GlobMatcher>> {
+        self.tags
+            .as_deref()
+            .map(|g| globset::Glob::new(g).map(|g| g.compile_matcher()))
+            .transpose()
+            .with_context(|| format!("--tags {:?}", self.tags.as_deref().unwrap_or("")))
+    }
 }
 
 /// What to do when the registry answers `429 Too Many Requests`.
@@ -206,12 +224,7 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
     if host.is_empty() {
         bail!("{}: expected HOST[:PORT] or HOST[:PORT]/REPOSITORY", args.target);
     }
-    let glob = args
-        .tags
-        .as_deref()
-        .map(|g| globset::Glob::new(g).map(|g| g.compile_matcher()))
-        .transpose()
-        .with_context(|| format!("--tags {:?}", args.tags.as_deref().unwrap_or("")))?;
+    let glob = args.pull.tag_glob()?;
     let notifier = args.notify.notifier(global)?;
     let store = args.store.open(global)?;
     let say = |s: String| {
@@ -220,9 +233,10 @@ fn scan(args: RegistryScanArgs, global: &GlobalOpts) -> Result<ExitCode> {
         }
     };
     let warnings = Warnings::new();
-    let lister = RegistryLister::new(&host, args.insecure, &warnings)?.with_retry(args.retry.policy());
+    let lister = RegistryLister::new(&host, args.pull.insecure, &warnings)?.with_retry(args.retry.policy());
     let mut failures: Vec<String> = Vec::new();
-    let listed = list_images(&lister, &host, repo.as_deref(), glob.as_ref(), &args.platforms, &mut failures)?;
+    let listed =
+        list_images(&lister, &host, repo.as_deref(), glob.as_ref(), &args.pull.platforms, &mut failures)?;
     let (repos, tag_count, by_digest) = (listed.repositories, listed.tags, listed.images);
     for w in warnings.into_vec() {
         say(format!("warning: {}", w.message));
@@ -413,9 +427,9 @@ fn inventory(job: &Job, args: &RegistryScanArgs, global: &GlobalOpts) -> Result<
     let reference = format!("{}@{}", job.repository(), job.digest);
     let image = super::common::ImageOpts {
         platform: job.platform.clone().unwrap_or_else(|| "linux/amd64".into()),
-        insecure: args.insecure,
+        insecure: args.pull.insecure,
         image_src: vec![ImageSource::Remote],
-        no_cache: args.no_cache,
+        no_cache: args.pull.no_cache,
     };
     let scanners =
         Scanners { max_file_size: palisade_artifact::Limits::default().max_file_size, ..Scanners::default() };

@@ -6,7 +6,7 @@
 //! `/readyz`; SIGTERM finishes the images in progress, gives unstarted claims back and exits.
 
 use super::notify::NotifyOpts;
-use super::registry::{self, Job, RegistryScanArgs, RetryOpts, StoreOpts};
+use super::registry::{self, Job, PullOpts, RegistryScanArgs, RetryOpts, StoreOpts};
 use super::{EXIT_OK, GlobalOpts};
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -49,12 +49,6 @@ pub struct WatchArgs {
     /// The vulnerability DB [default: <cache dir>/db/palisade.db].
     #[arg(long)]
     pub db: Option<PathBuf>,
-    /// Tags to take (glob).
-    #[arg(long, value_name = "GLOB")]
-    pub tags: Option<String>,
-    /// Platforms to take from multi-platform indexes (comma-separated; `all` for every one).
-    #[arg(long = "platform", value_delimiter = ',', default_value = "linux/amd64")]
-    pub platforms: Vec<String>,
     /// Images pulled and inventoried at once by this replica.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
@@ -67,12 +61,8 @@ pub struct WatchArgs {
     /// This replica's name in the shared queue [default: host name and process id].
     #[arg(long, value_name = "NAME")]
     pub replica: Option<String>,
-    /// Allow plain HTTP to the registries.
-    #[arg(long)]
-    pub insecure: bool,
-    /// Read every layer, neither using nor filling the layer cache.
-    #[arg(long)]
-    pub no_cache: bool,
+    #[command(flatten)]
+    pub pull: PullOpts,
     #[command(flatten)]
     pub retry: RetryOpts,
     #[command(flatten)]
@@ -99,12 +89,7 @@ pub fn run(args: WatchArgs, global: &GlobalOpts) -> Result<ExitCode> {
         }
         watched.push(Watched { host, repo });
     }
-    let glob = args
-        .tags
-        .as_deref()
-        .map(|g| globset::Glob::new(g).map(|g| g.compile_matcher()))
-        .transpose()
-        .with_context(|| format!("--tags {:?}", args.tags.as_deref().unwrap_or("")))?;
+    let glob = args.pull.tag_glob()?;
     let notifier = args.notify.notifier(global)?;
     let store = args.store.open(global)?;
     let replica = args.replica.clone().unwrap_or_else(|| {
@@ -131,12 +116,9 @@ pub fn run(args: WatchArgs, global: &GlobalOpts) -> Result<ExitCode> {
 
     let scan_args = RegistryScanArgs {
         target: String::new(),
-        tags: args.tags.clone(),
-        platforms: args.platforms.clone(),
+        pull: args.pull.clone(),
         concurrency: args.concurrency,
-        insecure: args.insecure,
         db: args.db.clone(),
-        no_cache: args.no_cache,
         retry: args.retry.clone(),
         store: args.store.clone(),
         notify: NotifyOpts::default(),
@@ -234,7 +216,7 @@ impl Worker<'_> {
     fn ensure_lister(&mut self, host: &str) -> Result<()> {
         if !self.listers.contains_key(host) {
             let warnings = Warnings::new();
-            let l = RegistryLister::new(host, self.args.insecure, &warnings)?
+            let l = RegistryLister::new(host, self.args.pull.insecure, &warnings)?
                 .with_retry(self.args.retry.policy());
             for w in warnings.into_vec() {
                 self.say(format!("warning: {}", w.message));
@@ -276,7 +258,7 @@ impl Worker<'_> {
                     &host,
                     repo.as_deref(),
                     self.glob.as_ref(),
-                    &self.args.platforms,
+                    &self.args.pull.platforms,
                     &mut failures,
                 )
             });
@@ -326,7 +308,7 @@ impl Worker<'_> {
             let mut images = BTreeMap::new();
             let found = match &p.tag {
                 Some(tag) => {
-                    let platforms = self.args.platforms.clone();
+                    let platforms = self.args.pull.platforms.clone();
                     self.lister(&p.host).and_then(|l| Ok(l.resolve(&p.repository, tag, &platforms)?))
                 }
                 // A push by digest: an index's children arrive so, the index itself with its tag.
