@@ -9,7 +9,8 @@
 //! - [`sensor`]: sources, the kernel record, the reader thread and its bounded queue, `/proc` enrichment;
 //! - [`attribution`]: cgroup → container id → runtime metadata and pod;
 //! - [`agent`]: the node agent's loop, its metrics and health endpoints;
-//! - [`rules`], [`output`]: the Falco-compatible rule engine and the alert outputs.
+//! - [`rules`], [`output`]: the Falco-compatible rule engine and the alert outputs;
+//! - [`verdict`]: the seam between deciding (profiles) and enforcing (fanotify, kill, cgroup BPF, nftables).
 
 pub mod agent;
 pub mod attribution;
@@ -17,5 +18,6 @@ pub mod event;
 pub mod output;
 pub mod rules;
 pub mod sensor;
+pub mod verdict;
 
 pub use event::{Connection, Container, Event, EventKind, FileOpen, Pod, Process, ProcessRef};

@@ -1,0 +1,88 @@
+//! The seam between what decides and what enforces.
+//!
+//! Profiles and global rules (the learning side) answer "may this process do this?" through a
+//! [`Decider`]; the enforcement mechanisms (fanotify permission events for exec and open, a kill on
+//! violation, cgroup BPF or nftables for connections) ask it and carry the answer out. Neither side knows
+//! how the other works: a test can drive an enforcer with a fixed decider, and a profile can be replayed
+//! against recorded events with no kernel at all.
+//!
+//! The mode of a workload turns "outside the profile" into an answer: [`Mode::Discover`] learns it and
+//! allows it, [`Mode::Monitor`] allows it with an alert, [`Mode::Protect`] refuses it with an alert.
+
+use crate::event::Container;
+use palisade_network::rules::NetRule;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+
+/// How a workload's profile is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Learn what the workload does and allow it.
+    #[default]
+    Discover,
+    /// Alert on anything outside the profile, block nothing.
+    Monitor,
+    /// Refuse anything outside the profile, and alert.
+    Protect,
+}
+
+/// What a process is about to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access<'a> {
+    /// Run the executable at this path (the process's own path as the kernel resolved it).
+    Exec { path: &'a str },
+    /// Open a file, for writing when `write` is true.
+    Open { path: &'a str, write: bool },
+    /// Connect to a peer (`tcp` or `udp`).
+    Connect { protocol: &'a str, addr: IpAddr, port: u16 },
+}
+
+/// One question to the decider.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    /// The host pid of the process asking.
+    pub pid: u32,
+    /// Its container; `None` for host processes (which enforcement leaves alone).
+    pub container: Option<&'a Container>,
+    pub access: Access<'a>,
+}
+
+/// The answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Allow,
+    /// Allowed, and reported: outside the profile in monitor mode.
+    Alert {
+        rule: String,
+        reason: String,
+    },
+    /// Refused, and reported.
+    Deny {
+        rule: String,
+        reason: String,
+    },
+}
+
+impl Verdict {
+    pub fn is_deny(&self) -> bool {
+        matches!(self, Verdict::Deny { .. })
+    }
+}
+
+/// The network policy of one container, as the kernel mechanisms install it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkPolicy {
+    pub mode: Mode,
+    /// Allowed flows; DNS and workload peers already resolved into `Cidr` rules by the decider.
+    pub rules: Vec<NetRule>,
+}
+
+/// Answers enforcement's questions. Implementations must answer fast and never block: permission events
+/// stall the process that asked until they are answered.
+pub trait Decider: Send + Sync {
+    fn decide(&self, request: &Request<'_>) -> Verdict;
+
+    /// The network policy to install for `container`, or `None` to leave its traffic alone.
+    fn network(&self, container: &Container) -> Option<NetworkPolicy>;
+}
