@@ -2,6 +2,7 @@
 //! Each test binary uses a part of them, hence `dead_code` is allowed here.
 #![allow(dead_code)]
 
+pub mod containers;
 pub mod http;
 pub mod images;
 #[path = "../../../palisade-store/tests/pg.rs"]

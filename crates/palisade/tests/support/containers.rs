@@ -1,0 +1,131 @@
+//! Real containers for the runtime tests: a busybox root filesystem, a runc bundle, a guard that kills
+//! and cleans up what a test started (also when it fails), and line-by-line reading of an agent's stderr.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub fn which(name: &str) -> bool {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .chain(["/usr/sbin", "/sbin"].map(PathBuf::from))
+        .any(|d| d.join(name).is_file())
+}
+
+/// Why this machine cannot run a test with BTF, runc and busybox, if it cannot.
+pub fn missing() -> Option<String> {
+    if !nix_is_root() {
+        return Some("not root".into());
+    }
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        return Some("no kernel BTF".into());
+    }
+    for tool in ["runc", "busybox"] {
+        if !which(tool) {
+            return Some(format!("{tool} not installed"));
+        }
+    }
+    None
+}
+
+pub fn nix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}
+
+pub fn busybox() -> PathBuf {
+    ["/bin/busybox", "/usr/bin/busybox"].map(PathBuf::from).into_iter().find(|p| p.is_file()).unwrap()
+}
+
+/// A busybox root filesystem with the files the scenarios touch.
+pub fn make_rootfs(dir: &Path) {
+    for d in
+        ["bin", "proc", "sys", "dev", "etc", "tmp", "usr/bin", "var/run/secrets/kubernetes.io/serviceaccount"]
+    {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    std::fs::copy(busybox(), dir.join("bin/busybox")).unwrap();
+    for applet in ["sh", "cat", "cp", "nc", "sleep", "echo", "true", "ls"] {
+        std::os::unix::fs::symlink("busybox", dir.join("bin").join(applet)).unwrap();
+    }
+    std::fs::write(dir.join("etc/shadow"), "root:*:19000:0:99999:7:::\n").unwrap();
+    std::fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    std::fs::write(dir.join("var/run/secrets/kubernetes.io/serviceaccount/token"), "eyJ.test.token").unwrap();
+}
+
+/// `config.json` of a bundle running `script` with `sh -c` on `root`.
+pub fn write_bundle(bundle: &Path, root: &Path, script: &str) {
+    std::fs::create_dir_all(bundle).unwrap();
+    let out = Command::new("runc").arg("spec").current_dir(bundle).output().unwrap();
+    assert!(out.status.success(), "runc spec: {}", String::from_utf8_lossy(&out.stderr));
+    let path = bundle.join("config.json");
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    spec["process"]["terminal"] = false.into();
+    spec["process"]["args"] = serde_json::json!(["sh", "-c", script]);
+    spec["root"] = serde_json::json!({ "path": root, "readonly": false });
+    std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
+}
+
+/// Kills what it holds when dropped (test failure included).
+pub struct Guard {
+    pub child: Option<Child>,
+    pub daemons: Vec<Child>,
+    pub cleanup: Vec<Vec<String>>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        for c in self.child.iter_mut().chain(self.daemons.iter_mut()) {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        for cmd in &self.cleanup {
+            let _ = Command::new(&cmd[0]).args(&cmd[1..]).output();
+        }
+    }
+}
+
+pub fn sigterm(child: &Child) {
+    let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+}
+
+pub fn http_get(addr: &str, path: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// The agent's stderr, line by line, from a thread.
+pub fn stderr_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+pub fn wait_for(rx: &mpsc::Receiver<String>, needle: &str, log: &mut Vec<String>) -> Option<String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            log.push(line.clone());
+            if line.contains(needle) {
+                return Some(line);
+            }
+        }
+    }
+    None
+}
