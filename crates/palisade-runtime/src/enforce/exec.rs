@@ -49,8 +49,13 @@ pub fn judge_after(
         }
         Verdict::Deny { rule, .. } => {
             stats.verdict("exec-after", "deny");
-            // the executable's inode while the process still has it
-            let ino = std::fs::metadata(format!("/proc/{pid}/exe")).ok().map(|m| m.ino());
+            // the executable's inode while the process still has it; only when it is the denied file itself
+            // (for a script the process's executable is the interpreter, which must not be listed)
+            let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+            let ino = exe
+                .filter(|e| e.as_os_str() == path)
+                .and_then(|_| std::fs::metadata(format!("/proc/{pid}/exe")).ok())
+                .map(|m| m.ino());
             let killed = kill_now(pid);
             if killed.is_ok() {
                 stats.kills.get_or_create(&KillLabels { how: "kill".into() }).inc();
@@ -67,6 +72,10 @@ pub fn judge_after(
                     "killed; later execs of it in this container are killed in the kernel".to_string()
                 }
                 (Ok(()), false) => "killed".to_string(),
+                (Err(e), _) if e.contains("ESRCH") => {
+                    "already gone (an executable listed for this container dies at exec, in the kernel)"
+                        .to_string()
+                }
                 (Err(e), _) => format!("not killed: {e}"),
             };
             alerts.send(Facts {
