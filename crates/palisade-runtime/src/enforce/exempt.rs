@@ -60,3 +60,46 @@ impl Exempt {
         CRITICAL.contains(&name).then_some("critical")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    #[test]
+    fn pid_1_and_critical_host_processes_by_executable_name() {
+        let e = Exempt::new();
+        assert_eq!(e.why(1), Some("critical"));
+        // this test's own thread: a host process, not critical
+        assert_eq!(e.why(std::process::id()), None);
+        if e.host_pidns.is_none() || std::fs::read_link("/proc/1/exe").is_err() {
+            eprintln!("skipped: cannot read other processes' /proc entries here");
+            return;
+        }
+        let dir = std::env::temp_dir().join(format!("palisade-exempt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (kubelet, other) = (dir.join("kubelet"), dir.join("not-kubelet"));
+        for p in [&kubelet, &other] {
+            std::fs::copy("/bin/sleep", p).unwrap();
+        }
+        let mut a = Command::new(&kubelet).arg("5").spawn().unwrap();
+        let mut b = Command::new(&other).arg("5").spawn().unwrap();
+        // let both reach their exec (the exe link names the new image once exec is done)
+        let end = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while std::time::Instant::now() < end
+            && [a.id(), b.id()]
+                .iter()
+                .any(|p| std::fs::read_link(format!("/proc/{p}/exe")).map_or(true, |e| !e.starts_with(&dir)))
+        {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        let (wa, wb) = (e.why(a.id()), e.why(b.id()));
+        for c in [&mut a, &mut b] {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(wa, Some("critical"));
+        assert_eq!(wb, None);
+    }
+}

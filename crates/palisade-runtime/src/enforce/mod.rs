@@ -245,7 +245,21 @@ impl Enforcer {
         let Some(container) = event.container.as_ref() else { return };
         let marked_at = match self.marked.get(&container.id) {
             Some(t) => *t,
-            None => self.mark(event.process.pid, container),
+            None => {
+                // the event's process may be gone by now (a short-lived one, an agent behind): its parent
+                // and ancestors in the same container have the same mounts
+                let candidates: Vec<u32> = std::iter::once(event.process.pid)
+                    .chain(std::iter::once(event.process.ppid))
+                    .chain(event.ancestors.iter().map(|a| a.pid))
+                    .collect();
+                let live = candidates.into_iter().find(|&pid| {
+                    pid > 1 && self.attributor.attribute(pid, 0, false).is_some_and(|c| c.id == container.id)
+                });
+                match live {
+                    Some(pid) => self.mark(pid, container),
+                    None => return,
+                }
+            }
         };
         let exec_block = self.groups.iter().any(|g| g.kind == Kind::Exec);
         if matches!(event.kind, EventKind::Execve)

@@ -274,8 +274,15 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
         &mut |s| {
             started(s);
             if let Some(d) = decider.take() {
-                let e = Enforcement::start(&args.enforce, d, &args.sensor.runtime_roots, s.metrics)
-                    .map_err(|e| format!("{e:#}"))?;
+                let open = d.has_open_rules();
+                let e = Enforcement::start(
+                    &args.enforce,
+                    Arc::new(d),
+                    open,
+                    &args.sensor.runtime_roots,
+                    s.metrics,
+                )
+                .map_err(|e| format!("{e:#}"))?;
                 *enforcement.borrow_mut() = Some(e);
             }
             if let Some(p) = &record_path {

@@ -105,6 +105,9 @@ impl EnforceArgs {
             EnforceModeArg::Protect => Mode::Protect,
             EnforceModeArg::Monitor => Mode::Monitor,
         };
+        if rules.is_empty() {
+            eprintln!("palisade: warning: --enforce without rules: everything is allowed");
+        }
         Ok(Some(RuleDecider { rules, mode }))
     }
 }
@@ -115,16 +118,16 @@ pub struct Enforcement {
 }
 
 impl Enforcement {
-    /// Probe and start with `decider`; print the probe's findings and the mechanisms picked.
+    /// Probe and start with `decider` (any [`Decider`]: the deny-rule decider here, profiles later);
+    /// `open`: the decider judges opens, so the open mechanism is needed. Prints the probe's findings and
+    /// the mechanisms picked.
     pub fn start(
         args: &EnforceArgs,
-        decider: RuleDecider,
+        decider: Arc<dyn Decider>,
+        open: bool,
         runtime_roots: &[PathBuf],
         metrics: &Arc<Mutex<Metrics>>,
     ) -> Result<Enforcement> {
-        if decider.rules.is_empty() {
-            eprintln!("palisade: warning: --enforce without rules: everything is allowed");
-        }
         let config = EnforceConfig {
             deadline: args.decision_deadline,
             workers: args.decider_threads,
@@ -134,13 +137,12 @@ impl Enforcement {
                 ExecEnforcerArg::Fanotify => ExecEnforcer::Fanotify,
                 ExecEnforcerArg::Kill => ExecEnforcer::Kill,
             },
-            open: decider.has_open_rules(),
+            open,
             runtime_roots: runtime_roots.to_vec(),
         };
         if args.decision_deadline.is_zero() {
             bail!("--decision-deadline must be more than 0");
         }
-        let decider: Arc<dyn Decider> = Arc::new(decider);
         let enforcer = Enforcer::start(&config, decider).map_err(anyhow::Error::msg)?;
         if let Ok(mut m) = metrics.lock() {
             enforcer.register(m.registry_mut());
