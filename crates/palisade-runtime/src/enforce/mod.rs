@@ -100,6 +100,8 @@ pub struct Enforcer {
     attributor: Attributor,
     /// Container id → when its mounts were marked (ns since the epoch).
     marked: HashMap<String, u64>,
+    /// Containers watched since the last [`Enforcer::take_watched`]: id and the pid marked through.
+    watched: Vec<(String, u32)>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
     last_kills: u64,
@@ -216,6 +218,7 @@ impl Enforcer {
             killer,
             attributor: Attributor::new(&config.runtime_roots),
             marked: HashMap::new(),
+            watched: Vec::new(),
             stop,
             threads,
             last_kills: 0,
@@ -290,6 +293,7 @@ impl Enforcer {
         }
         self.marked.insert(container.id.clone(), at);
         if self.groups.is_empty() {
+            self.watched.push((container.id.clone(), pid));
             return at;
         }
         let mounts = match fanotify::container_mounts(pid) {
@@ -315,6 +319,7 @@ impl Enforcer {
         }
         if ok > 0 {
             self.stats.marked.inc();
+            self.watched.push((container.id.clone(), pid));
             tracing::info!(
                 "enforcement: container {} marked ({} mounts)",
                 container.name.as_deref().unwrap_or(&container.id),
@@ -335,6 +340,11 @@ impl Enforcer {
                 self.mark(pid, &c);
             }
         }
+    }
+
+    /// Containers watched (marked) since the last call, with the pid they were reached through.
+    pub fn take_watched(&mut self) -> Vec<(String, u32)> {
+        std::mem::take(&mut self.watched)
     }
 
     /// Whether container `id`'s mounts are marked.

@@ -150,17 +150,22 @@ impl Enforcement {
         for note in enforcer.notes() {
             eprintln!("palisade: {note}");
         }
-        Ok(Enforcement { enforcer })
+        let mut e = Enforcement { enforcer };
+        e.report_watched();
+        Ok(e)
     }
 
     /// One sensor event; the enforcement alerts raised since the last call.
     pub fn observe(&mut self, event: &Event) -> Vec<Alert> {
-        let new = event.container.as_ref().filter(|c| !self.enforcer.is_marked(&c.id));
         self.enforcer.observe(event);
-        if let Some(c) = new.filter(|c| self.enforcer.is_marked(&c.id)) {
-            eprintln!("palisade: enforcement: watching container {} (pid {})", c.id, event.process.pid);
-        }
+        self.report_watched();
         self.enforcer.take_alerts()
+    }
+
+    fn report_watched(&mut self) {
+        for (id, pid) in self.enforcer.take_watched() {
+            eprintln!("palisade: enforcement: watching container {id} (pid {pid})");
+        }
     }
 
     /// Stop (everything held is allowed, the marks go with the groups); the last alerts.
