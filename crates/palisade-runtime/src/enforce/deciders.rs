@@ -55,6 +55,8 @@ fn handle(job: &Job, shared: &Shared, exempt: &Exempt, attributor: &mut Attribut
         Kind::Exec => Access::Exec { path: &job.path },
         Kind::Open => Access::Open { path: &job.path, write: write_intent(job.tid).unwrap_or(true) },
     };
+    // `pid` is the thread that waits (fanotify reports thread ids here): `/proc/TID` reads the same
+    // process, and a signal to it reaches the whole thread group
     let verdict = shared.decider.decide(&Request { pid: job.tid, container: Some(&container), access });
     if shared.responder.answer(job.seq, !verdict.is_deny()) == Answered::Late {
         stats.late.get_or_create(&MechanismLabels { mechanism: job.kind.name().into() }).inc();

@@ -56,10 +56,7 @@ pub fn judge_after(
                 .filter(|e| e.as_os_str() == path)
                 .and_then(|_| std::fs::metadata(format!("/proc/{pid}/exe")).ok())
                 .map(|m| m.ino());
-            let killed = kill_now(pid);
-            if killed.is_ok() {
-                stats.kills.get_or_create(&KillLabels { how: "kill".into() }).inc();
-            }
+            // listed before the kill: the parent may run the same file again as soon as this one dies
             let listed = match (container.cgroup_id, ino) {
                 (Some(cg), Some(ino)) => killer.kill_execs_of(cg, ino).unwrap_or_else(|e| {
                     tracing::warn!("{e}");
@@ -67,6 +64,10 @@ pub fn judge_after(
                 }),
                 _ => false,
             };
+            let killed = kill_now(pid);
+            if killed.is_ok() {
+                stats.kills.get_or_create(&KillLabels { how: "kill".into() }).inc();
+            }
             let action = match (&killed, listed) {
                 (Ok(()), true) => {
                     "killed; later execs of it in this container are killed in the kernel".to_string()

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 pub struct Killer {
     #[cfg(palisade_bpf)]
     bpf: Option<imp::Bpf>,
+    listed: usize,
 }
 
 /// Kill `pid` with SIGKILL from user space.
@@ -29,6 +30,7 @@ impl Killer {
         Killer {
             #[cfg(palisade_bpf)]
             bpf: None,
+            listed: 0,
         }
     }
 
@@ -38,7 +40,7 @@ impl Killer {
         #[cfg(palisade_bpf)]
         {
             match imp::Bpf::load_and_prove() {
-                Ok(b) => (Killer { bpf: Some(b) }, Ok(())),
+                Ok(b) => (Killer { bpf: Some(b), listed: 0 }, Ok(())),
                 Err(e) => (Killer::user_space(), Err(e)),
             }
         }
@@ -62,10 +64,17 @@ impl Killer {
     pub fn kill_execs_of(&mut self, cgroup_id: u64, ino: u64) -> Result<bool, String> {
         #[cfg(palisade_bpf)]
         if let Some(b) = self.bpf.as_mut() {
-            return b.list_exe(cgroup_id, ino).map(|()| true);
+            b.list_exe(cgroup_id, ino)?;
+            self.listed += 1;
+            return Ok(true);
         }
         let _ = (cgroup_id, ino);
         Ok(false)
+    }
+
+    /// Executables listed for in-kernel kills so far.
+    pub fn listed(&self) -> usize {
+        self.listed
     }
 
     /// Processes the kernel side killed so far (by executable, by thread group).

@@ -270,6 +270,10 @@ impl Enforcer {
         {
             exec::judge_after(event, self.decider.as_ref(), &mut self.killer, &self.stats, &self.alerts);
         }
+        // the kernel counts its kills; read it only once something is listed
+        if self.killer.listed() == 0 {
+            return;
+        }
         let (by_exe, _) = self.killer.in_kernel_kills();
         if by_exe > self.last_kills {
             self.stats

@@ -23,13 +23,26 @@ mod nr {
 }
 #[cfg(target_arch = "aarch64")]
 mod nr {
+    // no open or creat on arm64
     pub const OPEN: u64 = u64::MAX;
-    pub const CREAT: u64 = u64::MAX;
+    pub const CREAT: u64 = u64::MAX - 1;
     pub const OPENAT: u64 = 56;
     pub const OPEN_BY_HANDLE_AT: u64 = 265;
     pub const OPENAT2: u64 = 437;
     pub const EXECVE: u64 = 221;
     pub const EXECVEAT: u64 = 281;
+}
+
+// Elsewhere the mode is never told (treated as a write).
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+mod nr {
+    pub const OPEN: u64 = u64::MAX;
+    pub const CREAT: u64 = u64::MAX - 1;
+    pub const OPENAT: u64 = u64::MAX - 2;
+    pub const OPEN_BY_HANDLE_AT: u64 = u64::MAX - 3;
+    pub const OPENAT2: u64 = u64::MAX - 4;
+    pub const EXECVE: u64 = u64::MAX - 5;
+    pub const EXECVEAT: u64 = u64::MAX - 6;
 }
 
 const O_ACCMODE: u64 = 0o3;
