@@ -153,3 +153,114 @@ fn closing_the_group_releases_a_waiting_process() {
     assert!(ok, "the process was not released");
     assert!(took < Duration::from_secs(30), "{took:?}");
 }
+
+/// A decider that takes `0` to answer, and then refuses everything.
+struct Stalled(Duration);
+
+impl palisade_runtime::verdict::Decider for Stalled {
+    fn decide(&self, _: &palisade_runtime::verdict::Request<'_>) -> palisade_runtime::verdict::Verdict {
+        std::thread::sleep(self.0);
+        palisade_runtime::verdict::Verdict::Deny { rule: "stalled".into(), reason: "too late".into() }
+    }
+
+    fn network(&self, _: &palisade_runtime::Container) -> Option<palisade_runtime::verdict::NetworkPolicy> {
+        None
+    }
+}
+
+fn which(tool: &str) -> bool {
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .chain([std::path::PathBuf::from("/usr/sbin")])
+        .any(|d| d.join(tool).is_file())
+}
+
+/// The whole enforcer with a decider that stalls (2 s, then "deny") on a real runc container: every exec
+/// waits the deadline and runs; the deadline is counted and alerted, the late refusal ignored.
+#[test]
+fn stalled_decider_in_a_container_delays_by_the_deadline_and_blocks_nothing() {
+    if !root() || !which("runc") || !std::path::Path::new("/bin/busybox").exists() {
+        eprintln!("skipped: needs root, runc and /bin/busybox");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let rootfs = tmp.path().join("rootfs");
+    for d in ["bin", "proc", "sys", "dev", "etc", "tmp", "usr/bin"] {
+        std::fs::create_dir_all(rootfs.join(d)).unwrap();
+    }
+    std::fs::copy("/bin/busybox", rootfs.join("bin/busybox")).unwrap();
+    for a in ["sh", "sleep", "echo"] {
+        std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(a)).unwrap();
+    }
+    std::fs::copy("/bin/busybox", rootfs.join("usr/bin/touch")).unwrap();
+    let bundle = tmp.path().join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    assert!(Command::new("runc").arg("spec").current_dir(&bundle).status().unwrap().success());
+    let config = bundle.join("config.json");
+    let mut spec: serde_json::Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    spec["process"]["terminal"] = false.into();
+    spec["process"]["args"] = serde_json::json!([
+        "sh",
+        "-c",
+        "while [ ! -e /go ]; do sleep 0.1; done; /usr/bin/touch /tmp/marker; echo done=$?"
+    ]);
+    spec["root"] = serde_json::json!({ "path": rootfs, "readonly": false });
+    std::fs::write(&config, serde_json::to_vec(&spec).unwrap()).unwrap();
+    let id = format!("enfstall{}", std::process::id());
+    struct Runc(String, Option<std::process::Child>);
+    impl Drop for Runc {
+        fn drop(&mut self) {
+            if let Some(c) = self.1.as_mut() {
+                let _ = c.kill();
+                let _ = c.wait();
+            }
+            let _ = Command::new("runc").args(["delete", "--force", &self.0]).output();
+        }
+    }
+    let child = Command::new("runc")
+        .args(["run", &id])
+        .current_dir(&bundle)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut runc = Runc(id.clone(), Some(child));
+    // wait until runc has written its state (the enforcer finds running containers through it)
+    let end = Instant::now() + Duration::from_secs(30);
+    while !Command::new("runc")
+        .args(["state", &id])
+        .output()
+        .unwrap()
+        .stdout
+        .windows(9)
+        .any(|w| w == b"\"running\"")
+    {
+        assert!(Instant::now() < end, "container did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let deadline = Duration::from_millis(100);
+    let config = palisade_runtime::enforce::EnforceConfig { deadline, ..Default::default() };
+    let mut enforcer =
+        palisade_runtime::enforce::Enforcer::start(&config, Arc::new(Stalled(Duration::from_secs(2))))
+            .unwrap();
+    if enforcer.facilities.fanotify.is_err() {
+        eprintln!("skipped: fanotify unavailable");
+        return;
+    }
+    assert!(enforcer.is_marked(&id), "the running container was not marked at start");
+    let t = Instant::now();
+    std::fs::write(rootfs.join("go"), "").unwrap();
+    let out = runc.1.take().unwrap().wait_with_output().unwrap();
+    let took = t.elapsed();
+    let out = String::from_utf8_lossy(&out.stdout);
+    assert!(out.contains("done=0"), "the exec was refused or did not run: {out}");
+    assert!(rootfs.join("tmp/marker").exists());
+    assert!(took >= deadline, "{took:?}");
+    assert!(took < Duration::from_secs(20), "{took:?}");
+    let expired = enforcer.stats.deadline.get_or_create(&MechanismLabels { mechanism: "exec".into() }).get();
+    assert!(expired >= 1, "no exec answered at the deadline");
+    let alerts = enforcer.take_alerts();
+    assert!(alerts.iter().any(|a| a.rule == DEADLINE && a.output.contains("/usr/bin/touch")), "{alerts:?}");
+    enforcer.stop();
+    eprintln!("{expired} execs allowed at the deadline; the container's script took {took:?}");
+}
