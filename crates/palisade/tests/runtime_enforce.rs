@@ -1,6 +1,6 @@
 //! Enforcement on the real binary, the real kernel and real runc containers (`runtime agent --enforce`):
 //! - protect: a denied program is refused before it runs (exit 126, the marker it would write never
-//!   appears), allowed programs still run, a write to a protected path is refused while reads go on, a
+//!   appears; also one dropped on `/dev`), allowed programs still run, a write to a protected path is refused while reads go on, a
 //!   host process writing the same file through `/proc/PID/root` is left alone, the agent's own binary is
 //!   never refused even when a rule names it;
 //! - monitor: the same alerts, nothing refused;
@@ -26,6 +26,7 @@ const SCRIPT: &str = "while [ ! -e /go ]; do sleep 0.1; done; \
     cat /etc/passwd >/dev/null; echo cat=$?; \
     echo x >> /etc/protected.conf; echo write=$?; \
     cat /etc/protected.conf >/dev/null; echo read=$?; \
+    cp /bin/busybox /dev/touch && /dev/touch /tmp/dev-marker; echo dev=$?; \
     if [ -e /palisade ]; then /palisade --version >/dev/null 2>&1; echo agent=$?; fi";
 
 struct Scenario {
@@ -194,6 +195,8 @@ fn protect_refuses_before_it_happens_and_leaves_the_rest_alone() {
             &format!("/palisade{scope}"),
             "--deny-write",
             &format!("/etc/protected*{scope}"),
+            "--deny-exec",
+            &format!("/dev/*{scope}"),
         ],
     );
     let out = run_watched(&s, &mut agent, &|pid| {
@@ -233,6 +236,10 @@ fn protect_refuses_before_it_happens_and_leaves_the_rest_alone() {
     let ours = alerts(&agent, &s.id);
     assert!(has(&ours, "Palisade exec denied", "/usr/bin/touch"), "{ours:?}");
     assert!(has(&ours, "Palisade open denied", "/etc/protected.conf"), "{ours:?}");
+    // /dev is marked for execs (a program dropped on a tmpfs there is refused like any other)
+    assert_eq!(value(&out, "dev"), "126", "{out}");
+    assert!(!s.rootfs.join("tmp/dev-marker").exists());
+    assert!(has(&ours, "Palisade exec denied", "/dev/touch"), "{ours:?}");
     assert!(!has(&ours, "Palisade exec denied", "/palisade"), "{ours:?}");
 }
 

@@ -5,7 +5,7 @@
 //! event names the thread, whose `/proc/TID/syscall` tells how the file is being opened). Marks are mount
 //! marks on the mounts of a container's mount namespace, reached through `/proc/PID/root`: only what
 //! happens through a container's mounts produces events, the host's own mounts are never marked.
-//! Pseudo-filesystems (`/proc`, `/sys`, `/dev` and below) are left out.
+//! Pseudo-filesystems and `/proc`, `/sys` are left out; `/dev` (with `/dev/shm`) is marked for execs only.
 //!
 //! The reader only does what cannot wait: it answers at once the events of the agent's own threads and
 //! opens of the agent's own executable, resolves the event's path (`/proc/self/fd/N`), holds the event in
@@ -29,7 +29,23 @@ use std::sync::mpsc::{SyncSender, TrySendError};
 const SKIPPED_FSTYPES: &[&str] =
     &["proc", "sysfs", "cgroup", "cgroup2", "devpts", "mqueue", "debugfs", "tracefs", "securityfs", "bpf"];
 /// Mount points never marked, with everything below them.
-const SKIPPED_MOUNTS: &[&str] = &["/proc", "/sys", "/dev"];
+const SKIPPED_MOUNTS: &[&str] = &["/proc", "/sys"];
+/// Mount points marked for execs only (`/dev/shm` is a classic place to drop a program; opens of
+/// `/dev/null` are too frequent to send through the agent).
+const EXEC_ONLY_MOUNTS: &[&str] = &["/dev"];
+
+fn under(point: &str, dirs: &[&str]) -> bool {
+    dirs.iter().any(|m| point == *m || point.starts_with(&format!("{m}/")))
+}
+
+/// A mount of a container to mark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// The mount point under `/proc/PID/root`.
+    pub path: PathBuf,
+    /// Marked by the exec group only.
+    pub exec_only: bool,
+}
 
 pub struct Group {
     pub fan: Fanotify,
@@ -65,8 +81,8 @@ impl Group {
     }
 }
 
-/// The mount points of process `pid`'s mount namespace worth marking, as paths under `/proc/PID/root`.
-pub fn container_mounts(pid: u32) -> Result<Vec<PathBuf>, String> {
+/// The mounts of process `pid`'s mount namespace worth marking.
+pub fn container_mounts(pid: u32) -> Result<Vec<Mount>, String> {
     let root = PathBuf::from(format!("/proc/{pid}/root"));
     let text = std::fs::read_to_string(format!("/proc/{pid}/mountinfo"))
         .map_err(|e| format!("/proc/{pid}/mountinfo: {e}"))?;
@@ -76,12 +92,13 @@ pub fn container_mounts(pid: u32) -> Result<Vec<PathBuf>, String> {
         let Some(point) = left.split_whitespace().nth(4) else { continue };
         let Some(fstype) = right.split_whitespace().next() else { continue };
         let point = unescape(point);
-        if SKIPPED_FSTYPES.contains(&fstype)
-            || SKIPPED_MOUNTS.iter().any(|m| point == *m || point.starts_with(&format!("{m}/")))
-        {
+        if SKIPPED_FSTYPES.contains(&fstype) || under(&point, SKIPPED_MOUNTS) {
             continue;
         }
-        out.push(root.join(point.trim_start_matches('/')));
+        out.push(Mount {
+            path: root.join(point.trim_start_matches('/')),
+            exec_only: under(&point, EXEC_ONLY_MOUNTS),
+        });
     }
     Ok(out)
 }
@@ -154,6 +171,9 @@ pub fn read_loop(
                 continue;
             }
             if own_exe.is_some() && nix::sys::stat::fstat(fd).ok().map(|s| (s.st_dev, s.st_ino)) == own_exe {
+                if kind == Kind::Exec {
+                    responder.note_exec(tid);
+                }
                 stats.exempt(kind, "agent-binary");
                 crate::enforce::responder::respond(&group, &event, true);
                 continue;

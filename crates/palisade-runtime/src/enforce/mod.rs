@@ -105,11 +105,9 @@ pub struct Enforcer {
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
     last_kills: u64,
+    own_exe: Option<(u64, u64)>,
+    exempt: exempt::Exempt,
 }
-
-/// Escaped execs are judged again when they happened up to this long after the marks (clock slack between
-/// the kernel's timestamps and ours; judging an exec twice is harmless, missing one is not).
-const MARK_SLACK_NS: u64 = 50_000_000;
 
 fn now_ns() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
@@ -222,6 +220,8 @@ impl Enforcer {
             stop,
             threads,
             last_kills: 0,
+            own_exe: fanotify::own_executable(),
+            exempt: exempt::Exempt::new(),
         };
         enforcer.mark_running();
         Ok(enforcer)
@@ -246,27 +246,25 @@ impl Enforcer {
     /// pre-exec block.
     pub fn observe(&mut self, event: &Event) {
         let Some(container) = event.container.as_ref() else { return };
-        let marked_at = match self.marked.get(&container.id) {
-            Some(t) => *t,
-            None => {
-                // the event's process may be gone by now (a short-lived one, an agent behind): its parent
-                // and ancestors in the same container have the same mounts
-                let candidates: Vec<u32> = std::iter::once(event.process.pid)
-                    .chain(std::iter::once(event.process.ppid))
-                    .chain(event.ancestors.iter().map(|a| a.pid))
-                    .collect();
-                let live = candidates.into_iter().find(|&pid| {
-                    pid > 1 && self.attributor.attribute(pid, 0, false).is_some_and(|c| c.id == container.id)
-                });
-                match live {
-                    Some(pid) => self.mark(pid, container),
-                    None => return,
-                }
+        if !self.marked.contains_key(&container.id) {
+            // the event's process may be gone by now (a short-lived one, an agent behind): its parent and
+            // ancestors in the same container have the same mounts
+            let candidates: Vec<u32> = std::iter::once(event.process.pid)
+                .chain(std::iter::once(event.process.ppid))
+                .chain(event.ancestors.iter().map(|a| a.pid))
+                .collect();
+            let live = candidates.into_iter().find(|&pid| {
+                pid > 1 && self.attributor.attribute(pid, 0, false).is_some_and(|c| c.id == container.id)
+            });
+            if let Some(pid) = live {
+                self.mark(pid, container);
             }
-        };
-        let exec_block = self.groups.iter().any(|g| g.kind == Kind::Exec);
+        }
+        // an exec the exec group held was judged there; any other (before the marks, from a mount not
+        // marked such as a memfd, or with no exec group) is judged now
         if matches!(event.kind, EventKind::Execve)
-            && (!exec_block || event.time_ns < marked_at + MARK_SLACK_NS)
+            && !self.responder.take_exec(event.process.pid)
+            && !self.exempt_after(event.process.pid)
         {
             exec::judge_after(event, self.decider.as_ref(), &mut self.killer, &self.stats, &self.alerts);
         }
@@ -289,8 +287,8 @@ impl Enforcer {
         self.alerts_rx.try_iter().collect()
     }
 
-    /// Mark every mount of the container of `pid`; when, in ns since the epoch.
-    fn mark(&mut self, pid: u32, container: &Container) -> u64 {
+    /// Mark every mount of the container of `pid`.
+    fn mark(&mut self, pid: u32, container: &Container) {
         let at = now_ns();
         if self.marked.len() > 100_000 {
             self.marked.clear();
@@ -298,7 +296,7 @@ impl Enforcer {
         self.marked.insert(container.id.clone(), at);
         if self.groups.is_empty() {
             self.watched.push((container.id.clone(), pid));
-            return at;
+            return;
         }
         let mounts = match fanotify::container_mounts(pid) {
             Ok(m) => m,
@@ -306,17 +304,17 @@ impl Enforcer {
                 // the process is gone: try again on the container's next event
                 self.marked.remove(&container.id);
                 tracing::debug!("container {}: {e}", container.id);
-                return at;
+                return;
             }
         };
         let mut ok = 0;
         for m in &mounts {
-            for g in &self.groups {
-                match g.mark_mount(m) {
+            for g in self.groups.iter().filter(|g| g.kind == Kind::Exec || !m.exec_only) {
+                match g.mark_mount(&m.path) {
                     Ok(()) => ok += 1,
                     Err(e) => {
                         self.stats.mark_errors.inc();
-                        tracing::debug!("marking {} ({}): {e}", m.display(), g.kind.name());
+                        tracing::debug!("marking {} ({}): {e}", m.path.display(), g.kind.name());
                     }
                 }
             }
@@ -330,7 +328,6 @@ impl Enforcer {
                 mounts.len()
             );
         }
-        at
     }
 
     /// Mark the containers already running (one process of each).
@@ -344,6 +341,14 @@ impl Enforcer {
                 self.mark(pid, &c);
             }
         }
+    }
+
+    /// Whether a process that exec'd is one enforcement never acts on: the agent's executable, pid 1, a
+    /// critical process (see [`exempt`]).
+    fn exempt_after(&self, pid: u32) -> bool {
+        let exe =
+            nix::sys::stat::stat(format!("/proc/{pid}/exe").as_str()).ok().map(|s| (s.st_dev, s.st_ino));
+        (exe.is_some() && exe == self.own_exe) || self.exempt.why(pid).is_some()
     }
 
     /// Containers watched (marked) since the last call, with the pid they were reached through.

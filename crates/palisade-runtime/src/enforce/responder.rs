@@ -13,11 +13,14 @@ use crate::enforce::alert::{AlertSink, DEADLINE, Facts};
 use crate::enforce::fanotify::Group;
 use crate::enforce::stats::{MechanismLabels, Stats};
 use nix::sys::fanotify::{FanotifyEvent, FanotifyResponse, Response};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// How long an exec held by the exec group is remembered for the sensor's exec event to find.
+const EXEC_MEMORY: Duration = Duration::from_secs(10);
 
 /// Which permission event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +77,8 @@ pub struct Expired {
 
 pub struct Responder {
     held: Mutex<BTreeMap<u64, Held>>,
+    /// Threads whose exec the exec group held recently, so the sensor's exec event is known as judged.
+    execs: Mutex<HashMap<u32, Instant>>,
     next: AtomicU64,
     pub deadline: Duration,
 }
@@ -90,12 +95,20 @@ pub fn respond(group: &Group, event: &FanotifyEvent, allow: bool) {
 
 impl Responder {
     pub fn new(deadline: Duration) -> Responder {
-        Responder { held: Mutex::new(BTreeMap::new()), next: AtomicU64::new(1), deadline }
+        Responder {
+            held: Mutex::new(BTreeMap::new()),
+            execs: Mutex::new(HashMap::new()),
+            next: AtomicU64::new(1),
+            deadline,
+        }
     }
 
     /// Keep `event` until it is answered; `job.seq` is set to its ticket.
     pub fn hold(&self, group: Arc<Group>, event: FanotifyEvent, mut job: Job) -> Job {
         job.seq = self.next.fetch_add(1, Ordering::Relaxed);
+        if job.kind == Kind::Exec {
+            self.note_exec(job.tid);
+        }
         let held = Held { event, group, at: Instant::now(), job: job.clone() };
         match self.held.lock() {
             Ok(mut m) => {
@@ -105,6 +118,21 @@ impl Responder {
             Err(_) => respond(&held.group, &held.event, true),
         }
         job
+    }
+
+    /// Remember that the exec group judged (or exempted) an exec of thread `tid`.
+    pub fn note_exec(&self, tid: u32) {
+        if let Ok(mut execs) = self.execs.lock() {
+            if execs.len() > 4096 {
+                execs.retain(|_, t| t.elapsed() < EXEC_MEMORY);
+            }
+            execs.insert(tid, Instant::now());
+        }
+    }
+
+    /// Whether the exec group held an exec of `pid` recently (forgotten once asked).
+    pub fn take_exec(&self, pid: u32) -> bool {
+        self.execs.lock().ok().and_then(|mut e| e.remove(&pid)).is_some_and(|t| t.elapsed() < EXEC_MEMORY)
     }
 
     /// Answer the event of ticket `seq`, if it still waits.
