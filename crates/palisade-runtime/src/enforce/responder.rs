@@ -83,6 +83,12 @@ pub struct Responder {
     pub deadline: Duration,
 }
 
+/// The thread group of thread `tid`.
+fn tgid(tid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    status.lines().find_map(|l| l.strip_prefix("Tgid:")).and_then(|v| v.trim().parse().ok())
+}
+
 /// Write `allow`/`deny` for `event` on `group`; the event's descriptor is closed when `event` is dropped.
 pub fn respond(group: &Group, event: &FanotifyEvent, allow: bool) {
     let Some(fd) = event.fd() else { return };
@@ -108,6 +114,10 @@ impl Responder {
         job.seq = self.next.fetch_add(1, Ordering::Relaxed);
         if job.kind == Kind::Exec {
             self.note_exec(job.tid);
+            // a thread other than the leader that execs takes the leader's pid, which the exec event names
+            if let Some(tgid) = tgid(job.tid).filter(|&t| t != job.tid) {
+                self.note_exec(tgid);
+            }
         }
         let held = Held { event, group, at: Instant::now(), job: job.clone() };
         match self.held.lock() {
