@@ -3,7 +3,8 @@
 //!   appears; also one dropped on `/dev`), allowed programs still run, a write to a protected path is refused while reads go on, a
 //!   host process writing the same file through `/proc/PID/root` is left alone, the agent's own binary is
 //!   never refused even when a rule names it;
-//! - monitor: the same alerts, nothing refused;
+//! - monitor (rules from a file with a bad line, reported with file and line): the same alerts, nothing
+//!   refused;
 //! - the agent SIGKILLed mid-run: execs and writes it refused go through afterwards (no mark outlives it);
 //! - `--exec-enforcer kill`: a denied program that ran is killed, and the next exec of the same file
 //!   dies of SIGKILL in the kernel (bpf_send_signal) before writing its marker.
@@ -249,18 +250,17 @@ fn monitor_alerts_and_refuses_nothing() {
         return;
     }
     let s = scenario("monitor", SCRIPT);
-    let scope = format!("@{}", s.id);
-    let mut agent = start_agent(
-        &s,
-        &[
-            "--enforce-mode",
-            "monitor",
-            "--deny-exec",
-            &format!("/usr/bin/touch{scope}"),
-            "--deny-write",
-            &format!("/etc/protected*{scope}"),
-        ],
-    );
+    // the rules from a file, one line of it bad: reported with file and line, the others loaded
+    let rules = s.tmp.path().join("deny.rules");
+    std::fs::write(
+        &rules,
+        format!("# monitor test\ndeny-exec /usr/bin/touch@{0}\nallow-everything /\ndeny-write /etc/protected*@{0}\n", s.id),
+    )
+    .unwrap();
+    let mut agent =
+        start_agent(&s, &["--enforce-mode", "monitor", "--enforce-rules", rules.to_str().unwrap()]);
+    let bad = format!("{}:3: unknown action", rules.display());
+    assert!(agent.log.iter().any(|l| l.contains(&bad)), "{bad} not reported:\n{}", agent.log.join("\n"));
     let out = run_watched(&s, &mut agent, &|_| {});
     stop(&mut agent);
     assert_eq!(value(&out, "touch"), "0", "{out}");
