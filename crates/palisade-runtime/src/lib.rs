@@ -16,6 +16,7 @@ pub mod agent;
 pub mod attribution;
 pub mod event;
 pub mod output;
+pub mod profile;
 pub mod rules;
 pub mod sensor;
 pub mod verdict;
