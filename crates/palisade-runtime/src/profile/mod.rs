@@ -13,13 +13,18 @@
 //! - [`convert`]: NeuVector `NvSecurityRule` and Kubernetes `NetworkPolicy` from profiles.
 
 pub mod caps;
+pub mod check;
+pub mod decider;
 pub mod facts;
 pub mod generalize;
 pub mod glob;
+pub mod global;
 pub mod learn;
 pub mod model;
+pub mod modes;
 pub mod workload;
 pub mod yaml;
 
+pub use decider::ProfileDecider;
 pub use learn::Learner;
 pub use model::{PalisadeProfile, Workload, WorkloadKind};

@@ -73,6 +73,7 @@ mod tests {
                 name: name.into(),
                 namespace: "shop".into(),
                 uid: None,
+                annotations: Default::default(),
                 labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
             }),
             ..Container::default()
