@@ -299,8 +299,12 @@ mod tests {
     use palisade_network::rules::PortRange;
 
     fn profile() -> CompiledProfile {
-        let mut p =
-            PalisadeProfile::new(Workload { kind: WorkloadKind::Image, name: "web".into(), namespace: None });
+        let mut p = PalisadeProfile::new(Workload {
+            kind: WorkloadKind::Image,
+            name: "web".into(),
+            namespace: None,
+            ..Workload::default()
+        });
         p.spec.processes = vec![
             ProcessRule {
                 path: "/bin/busybox".into(),

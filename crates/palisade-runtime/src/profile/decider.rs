@@ -272,6 +272,7 @@ mod tests {
             kind: WorkloadKind::Deployment,
             name: "web".into(),
             namespace: Some("shop".into()),
+            ..Workload::default()
         });
         p.spec.processes = vec![ProcessRule { path: "/usr/bin/app".into(), ..ProcessRule::default() }];
         p.spec.files =

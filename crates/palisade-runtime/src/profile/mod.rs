@@ -14,17 +14,26 @@
 
 pub mod caps;
 pub mod check;
+pub mod convert;
 pub mod decider;
+pub mod diff;
 pub mod facts;
 pub mod generalize;
 pub mod glob;
 pub mod global;
 pub mod learn;
+pub mod live;
 pub mod model;
 pub mod modes;
+pub mod replay;
 pub mod workload;
 pub mod yaml;
 
 pub use decider::ProfileDecider;
 pub use learn::Learner;
 pub use model::{PalisadeProfile, Workload, WorkloadKind};
+
+/// A peer as profiles write it (`any`, `{cidr: …}`), for messages.
+pub fn diff_peer(peer: &palisade_network::rules::Peer) -> String {
+    serde_json::to_string(peer).unwrap_or_default().replace('"', "")
+}

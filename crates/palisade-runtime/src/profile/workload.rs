@@ -15,15 +15,35 @@ pub fn identify(container: &Container) -> Workload {
     if let Some(pod) = &container.pod
         && let Some((kind, name)) = controller(&pod.name, &pod.labels)
     {
-        return Workload { kind, name, namespace: Some(pod.namespace.clone()) };
+        let selector = pod
+            .labels
+            .iter()
+            .filter(|(k, _)| !PER_POD_LABELS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        return Workload { kind, name, namespace: Some(pod.namespace.clone()), selector };
     }
     let namespace = container.pod.as_ref().map(|p| p.namespace.clone());
     if let Some(image) = container.image.as_deref().filter(|i| !i.is_empty()) {
-        return Workload { kind: WorkloadKind::Image, name: repository(image).to_string(), namespace };
+        return Workload {
+            kind: WorkloadKind::Image,
+            name: repository(image).to_string(),
+            namespace,
+            selector: Default::default(),
+        };
     }
     let name = container.name.clone().filter(|n| !n.is_empty()).unwrap_or_else(|| container.id.clone());
-    Workload { kind: WorkloadKind::Container, name, namespace }
+    Workload { kind: WorkloadKind::Container, name, namespace, selector: Default::default() }
 }
+
+/// Labels that differ between pods of one controller.
+const PER_POD_LABELS: [&str; 5] = [
+    "pod-template-hash",
+    "controller-revision-hash",
+    "pod-template-generation",
+    "statefulset.kubernetes.io/pod-name",
+    "apps.kubernetes.io/pod-index",
+];
 
 fn controller(
     pod: &str,
@@ -82,8 +102,9 @@ mod tests {
 
     #[test]
     fn controllers_from_labels_then_image_then_name() {
-        let w = identify(&pod("web-7d9f8c-x2x4z", &[("pod-template-hash", "7d9f8c")]));
+        let w = identify(&pod("web-7d9f8c-x2x4z", &[("pod-template-hash", "7d9f8c"), ("app", "web")]));
         assert_eq!(w.key(), "shop/Deployment/web");
+        assert_eq!(w.selector.iter().collect::<Vec<_>>(), [(&"app".to_string(), &"web".to_string())]);
         assert_eq!(
             identify(&pod("db-2", &[("statefulset.kubernetes.io/pod-name", "db-2")])).key(),
             "shop/StatefulSet/db"

@@ -123,6 +123,12 @@ pub fn to_yaml(p: &PalisadeProfile) -> String {
     if let Some(ns) = &w.namespace {
         let _ = writeln!(out, "    namespace: {}", q(ns));
     }
+    if !w.selector.is_empty() {
+        out.push_str("    selector:\n");
+        for (k, v) in &w.selector {
+            let _ = writeln!(out, "      {}: {}", q(k), q(v));
+        }
+    }
     if p.spec.processes.is_empty() {
         out.push_str("  processes: []\n");
     } else {
@@ -266,7 +272,9 @@ mod tests {
             kind: WorkloadKind::Deployment,
             name: "web".into(),
             namespace: Some("shop".into()),
+            ..Workload::default()
         });
+        p.spec.workload.selector.insert("app.kubernetes.io/name".into(), "web".into());
         p.metadata.annotations.insert(ANN_EVENTS.into(), "12".into());
         p.metadata.annotations.insert(ANN_FIRST_SEEN.into(), "2026-12-06T15:00:00Z".into());
         p.metadata.annotations.insert(ANN_LAST_SEEN.into(), "2026-12-06T15:10:00Z".into());
