@@ -75,6 +75,8 @@ pub struct AgentArgs {
     /// (POST, retried); repeatable.
     #[arg(long = "output", value_name = "TARGET", default_value = "stdout", value_parser = parse_output)]
     pub outputs: Vec<AlertTarget>,
+    #[command(flatten)]
+    pub profiles: crate::commands::profile::AgentProfileArgs,
 }
 
 /// An alert destination.
@@ -100,17 +102,19 @@ fn parse_output(s: &str) -> Result<AlertTarget, String> {
     Err(format!("'{s}': expected `stdout`, `file:PATH` or `webhook:URL` (http:// or https://)"))
 }
 
-/// The loaded rules and the alert outputs (the rule engine's own sinks: stdout, file, webhook with its
-/// bounded queue and retries).
+/// The loaded rules, the live profiles and the alert outputs (the rule engine's own sinks: stdout, file,
+/// webhook with its bounded queue and retries), which profile alerts share.
 struct Detection {
-    rules: Ruleset,
+    rules: Option<Ruleset>,
+    profiles: Option<palisade_runtime::profile::live::LiveProfiles>,
     outputs: Outputs,
     alerts: u64,
 }
 
 impl Detection {
     fn load(args: &AgentArgs) -> Result<Option<Detection>> {
-        if args.rules.is_empty() && !args.palisade_rules {
+        let profiles = args.profiles.start()?;
+        if args.rules.is_empty() && !args.palisade_rules && profiles.is_none() {
             return Ok(None);
         }
         let mut texts = Vec::new();
@@ -123,10 +127,15 @@ impl Detection {
             texts.push(("<palisade_rules.yaml>".to_string(), PALISADE_RULES.to_string()));
         }
         let refs: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-        let rules = Ruleset::from_sources(&refs).map_err(|e| anyhow::anyhow!("{e}"))?;
-        for w in &rules.warnings {
-            eprintln!("palisade: warning: {w}");
-        }
+        let rules = if refs.is_empty() {
+            None
+        } else {
+            let rules = Ruleset::from_sources(&refs).map_err(|e| anyhow::anyhow!("{e}"))?;
+            for w in &rules.warnings {
+                eprintln!("palisade: warning: {w}");
+            }
+            Some(rules)
+        };
         let metrics = Arc::new(OutputMetrics::new());
         let mut outputs = Outputs::new(metrics.clone());
         for t in &args.outputs {
@@ -138,12 +147,19 @@ impl Detection {
                 }
             }
         }
-        Ok(Some(Detection { rules, outputs, alerts: 0 }))
+        Ok(Some(Detection { rules, profiles, outputs, alerts: 0 }))
     }
 
     /// Evaluate one event; each alert counted (by rule, in `/metrics`) and sent to every output.
     fn evaluate(&mut self, event: &Event, cx: &agent::Context) -> Result<(), String> {
-        for alert in self.rules.evaluate(event) {
+        let mut alerts = self.rules.as_ref().map(|r| r.evaluate(event)).unwrap_or_default();
+        if let Some(p) = self.profiles.as_mut() {
+            alerts.extend(p.on_event(event));
+            for note in p.notes.drain(..) {
+                eprintln!("palisade: profiles: {note}");
+            }
+        }
+        for alert in alerts {
             self.alerts += 1;
             if let Ok(m) = cx.metrics.lock() {
                 m.alerts
@@ -273,6 +289,12 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
     }
     finished(&summary);
     if let Some(d) = detection.as_mut() {
+        if let Some(p) = d.profiles.as_mut() {
+            p.finish();
+            for note in p.notes.drain(..) {
+                eprintln!("palisade: profiles: {note}");
+            }
+        }
         d.outputs.close();
         eprintln!("palisade: {} alerts", d.alerts);
     }
