@@ -1,6 +1,7 @@
 //! What an event means for a profile, decided once for the learner and the checkers alike: an event is
 //! turned into [`Fact`]s (a program ran, a file was read or written, a flow went out or came in, a socket
-//! listened, capabilities were held, a syscall was made). Host events (no container) have none.
+//! listened, capabilities were held, a syscall was made). Host events (no container) have none, and
+//! neither has the container runtime's own setup (`runc init` before the entrypoint runs).
 
 use crate::event::{Connection, Event, EventKind};
 use palisade_network::rules::{Direction, Protocol};
@@ -56,6 +57,15 @@ pub fn comm_of(path: &str) -> &str {
     &base[..end]
 }
 
+/// The name a program runs as, when its executable's name does not say it: `comm` (busybox applets
+/// reached through a symbolic link), or argv[0] when the program re-executed itself through
+/// `/proc/self/exe` (busybox's shell running applets: `comm` is then `exe`).
+pub fn program_name<'a>(comm: &'a str, exe: &str, args: &'a [String]) -> Option<&'a str> {
+    let own = comm_of(exe);
+    let name = if comm == "exe" && own != "exe" { args.first().map(|a| comm_of(a))? } else { comm };
+    (!name.is_empty() && name != own).then_some(name)
+}
+
 fn protocol(c: &Connection) -> Option<Protocol> {
     match c.protocol.as_str() {
         "tcp" => Some(Protocol::Tcp),
@@ -64,16 +74,27 @@ fn protocol(c: &Connection) -> Option<Protocol> {
     }
 }
 
-/// The facts of one event (empty for host processes).
+/// Whether the process is the container runtime setting the container up (`runc init` and its
+/// kin before they execute the entrypoint): its work is the runtime's, not the workload's, and whether
+/// the sensor attributes it to the container depends on timing.
+pub fn is_runtime_init(p: &crate::event::Process) -> bool {
+    p.comm.starts_with("runc:[")
+        || p.comm.starts_with("crun")
+        || p.comm.starts_with("youki")
+        || matches!(comm_of(&p.exe), "runc" | "crun" | "youki" | "runsc")
+        || p.exe.starts_with("/memfd:runc_cloned")
+}
+
+/// The facts of one event (empty for host processes and the runtime's own setup).
 pub fn of(event: &Event) -> Vec<Fact<'_>> {
     let mut out = Vec::new();
-    if event.container.is_none() {
+    if event.container.is_none() || is_runtime_init(&event.process) {
         return out;
     }
     let p = &event.process;
     match &event.kind {
         EventKind::Execve => {
-            let name = (!p.comm.is_empty() && p.comm != comm_of(&p.exe)).then_some(p.comm.as_str());
+            let name = program_name(&p.comm, &p.exe, &p.args);
             out.push(Fact::Exec {
                 path: &p.exe,
                 name,
@@ -136,5 +157,10 @@ mod tests {
         assert!(open_writes(1) && open_writes(2) && open_writes(0o100) && open_writes(0o1000));
         assert_eq!(comm_of("/usr/bin/a-very-long-program-name"), "a-very-long-pro");
         assert_eq!(comm_of("/bin/busybox"), "busybox");
+        let args = ["nc".to_string(), "-l".into()];
+        assert_eq!(program_name("exe", "/bin/sh", &args), Some("nc"));
+        assert_eq!(program_name("nc", "/bin/busybox", &args), Some("nc"));
+        assert_eq!(program_name("cat", "/bin/cat", &args), None);
+        assert_eq!(program_name("exe", "/bin/sh", &["/bin/sh".to_string()]), None);
     }
 }

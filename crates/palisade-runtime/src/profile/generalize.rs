@@ -9,7 +9,8 @@
 //!
 //! When a profile is finished, a directory holding more than [`FANOUT`] learned files of one class
 //! becomes `<dir>/*` with the union of their access ([`crate::profile::learn`]). Arguments are generalised
-//! one by one with the same rules (an absolute path as a path), joined by spaces; a program seen with more
+//! one by one with the same rules (an absolute path as a path, a number as `[0-9]*`), joined by spaces; a
+//! program seen with more
 //! than [`MAX_ARG_PATTERNS`] argument patterns gets `*` (any).
 //!
 //! Files are classified by where they live: secrets (`/etc/shadow`, `/run/secrets`, service-account tokens,
@@ -95,7 +96,19 @@ pub fn path(p: &str) -> String {
 
 /// A learned argument list (after argv[0]) as one pattern.
 pub fn args(args: &[String]) -> String {
-    args.iter().map(|a| if a.starts_with('/') { path(a) } else { segment(a) }).collect::<Vec<_>>().join(" ")
+    args.iter()
+        .map(|a| {
+            if a.starts_with('/') {
+                path(a)
+            } else if !a.is_empty() && a.bytes().all(|c| c.is_ascii_digit()) {
+                // a number: any number (`*` alone would stand for any arguments)
+                "[0-9]*".to_string()
+            } else {
+                segment(a)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The directory class of a path (or glob).
@@ -156,7 +169,10 @@ mod tests {
         assert_eq!(path("/etc/app.conf"), "/etc/app.conf");
         assert_eq!(path("/etc/we[ird]"), "/etc/we[[]ird[]]");
         assert_eq!(path("/opt/deadbeef"), "/opt/deadbeef", "letters only: not an id");
-        assert_eq!(args(&["-w".into(), "1".into(), "127.0.0.1".into(), "4444".into()]), "-w * 127.0.0.1 *");
+        assert_eq!(
+            args(&["-w".into(), "1".into(), "127.0.0.1".into(), "4444".into()]),
+            "-w [0-9]* 127.0.0.1 [0-9]*"
+        );
         assert_eq!(args(&["-c".into(), "/proc/7/stat".into()]), "-c /proc/*/stat");
         assert_eq!(args(&[]), "");
     }

@@ -265,7 +265,11 @@ impl GlobalRules {
                         reason: format!("SSH program {n} ({path}) started in the container"),
                     });
                 }
-                self.exec_path(workload, path, entrypoint)
+                // a program running under another name (a busybox applet) is judged by that name
+                match name {
+                    Some(_) => None,
+                    None => self.exec_path(workload, path, entrypoint),
+                }
             }
             Fact::File { path, write: true } => self.write(workload, path),
             Fact::Flow { port, .. } | Fact::Listen { port, .. } => self.port(workload, *port),
@@ -288,6 +292,11 @@ mod tests {
         let w = "shop/Deployment/web";
         assert_eq!(g.check(w, &exec("/bin/bash", None, false), false).unwrap().rule, SHELL);
         assert_eq!(g.check(w, &exec("/bin/busybox", Some("sh"), false), false).unwrap().rule, SHELL);
+        assert_eq!(
+            g.check(w, &exec("/bin/sh", Some("nc"), false), false),
+            None,
+            "an applet run by the shell"
+        );
         assert_eq!(g.check(w, &exec("/bin/sh", None, false), true), None, "entrypoint");
         assert_eq!(g.check(w, &exec("/usr/bin/ssh", None, false), false).unwrap().rule, SSH);
         assert_eq!(g.check(w, &exec("/tmp/x", None, true), false).unwrap().rule, DRIFT);

@@ -18,6 +18,8 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Default, Clone)]
 struct ProcAcc {
     sha256: Option<String>,
+    /// Any arguments: written so, or more than [`MAX_ARG_PATTERNS`] seen.
+    any_args: bool,
     args: BTreeSet<String>,
     parents: BTreeSet<String>,
     seen: Seen,
@@ -104,7 +106,8 @@ impl Learner {
         for p in &profile.spec.processes {
             let a = acc.processes.entry((p.path.clone(), p.name.clone())).or_default();
             a.sha256 = a.sha256.take().or_else(|| p.sha256.clone());
-            a.args.extend(if p.args.is_empty() { vec!["*".to_string()] } else { p.args.clone() });
+            a.any_args |= p.args.is_empty() || p.args.iter().any(|x| x == "*");
+            a.args.extend(p.args.iter().filter(|x| *x != "*").cloned());
             a.parents.extend(if p.parents.is_empty() { vec!["**".to_string()] } else { p.parents.clone() });
             a.seen.merge(p.seen);
         }
@@ -181,10 +184,11 @@ fn learn_fact(acc: &mut Acc, fact: &Fact<'_>, t: u64) -> bool {
             let a = acc.processes.entry(key).or_default();
             a.seen.add(t);
             let mut new = new_proc;
-            if !a.args.contains("*") {
+            if !a.any_args {
                 new |= a.args.insert(generalize::args(args));
                 if a.args.len() > MAX_ARG_PATTERNS {
-                    a.args = BTreeSet::from(["*".to_string()]);
+                    a.any_args = true;
+                    a.args.clear();
                 }
             }
             if let Some(parent) = parent
@@ -306,7 +310,7 @@ fn finish(acc: &Acc) -> PalisadeProfile {
             path: path.clone(),
             name: name.clone(),
             sha256: a.sha256.clone(),
-            args: if a.args.contains("*") { vec!["*".into()] } else { a.args.iter().cloned().collect() },
+            args: if a.any_args { vec!["*".into()] } else { a.args.iter().cloned().collect() },
             parents: if a.parents.contains("**") { Vec::new() } else { a.parents.iter().cloned().collect() },
             seen: a.seen,
         })
