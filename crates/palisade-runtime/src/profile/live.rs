@@ -149,3 +149,69 @@ impl LiveProfiles {
         self.save();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::{Container, EventKind, Process};
+
+    fn exec(t: u64, exe: &str) -> Event {
+        Event {
+            time_ns: t * 1_000_000_000,
+            kind: EventKind::Execve,
+            result: Some(0),
+            process: Process {
+                pid: 5,
+                vpid: Some(5),
+                comm: crate::profile::facts::comm_of(exe).into(),
+                exe: exe.into(),
+                ..Process::default()
+            },
+            ancestors: vec![],
+            container: Some(Container {
+                id: "c1".into(),
+                image: Some("demo/app:1".into()),
+                ..Container::default()
+            }),
+        }
+    }
+
+    #[test]
+    fn learns_saves_promotes_and_then_alerts() {
+        let d = tempfile::tempdir().unwrap();
+        let config = LiveConfig {
+            dir: d.path().join("profiles"),
+            mode: Mode::Discover,
+            state: d.path().join("profiles/modes.yaml"),
+            global: GlobalRules::default(),
+            hostname: "node".into(),
+        };
+        std::fs::create_dir_all(&config.dir).unwrap();
+        std::fs::write(
+            &config.state,
+            "apiVersion: palisade.io/v1alpha1\nkind: PalisadeModes\npromotion: {after: 60s, to: monitor}\n",
+        )
+        .unwrap();
+        let mut live = LiveProfiles::start(config.clone()).unwrap();
+        assert!(live.on_event(&exec(100, "/usr/bin/app")).is_empty(), "discover mode learns and allows");
+        live.tick(130 * 1_000_000_000);
+        let file = config.dir.join("image-demo-app.yaml");
+        assert!(std::fs::read_to_string(&file).unwrap().contains("/usr/bin/app"));
+        assert!(live.on_event(&exec(131, "/usr/bin/app")).is_empty());
+        // quiet for 60 s: promoted to monitor, recorded in the state file, and judged from then on
+        live.tick(200 * 1_000_000_000);
+        assert!(live.notes.iter().any(|n| n.contains("promoted")), "{:?}", live.notes);
+        let state = ModeState::load(&config.state).unwrap();
+        assert_eq!(state.workloads.get("Image/demo/app"), Some(&Mode::Monitor));
+        let alerts = live.on_event(&exec(201, "/usr/bin/curl"));
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0].rule, "Process not in profile");
+        assert!(live.on_event(&exec(202, "/usr/bin/app")).is_empty());
+        live.finish();
+        assert!(!std::fs::read_to_string(&file).unwrap().contains("curl"), "monitor mode does not learn");
+
+        // a restarted agent keeps the profile and the promotion
+        let mut again = LiveProfiles::start(config).unwrap();
+        assert_eq!(again.on_event(&exec(300, "/usr/bin/curl")).len(), 1);
+    }
+}
