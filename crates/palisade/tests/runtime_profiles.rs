@@ -4,8 +4,9 @@
 //! monitor; on a second run the script also runs `/bin/uname`, and the agent raises exactly that alert. The
 //! recorded events then go through the CI commands: `profile test` finds the same single violation in
 //! the second run and none in the first, and `profile learn` from the first run's events gives the
-//! profile the agent learned live (`profile diff` exits 0). Needs root, a BTF kernel, runc and busybox:
-//! skips with a message otherwise.
+//! profile the agent learned live (`profile diff` exits 0). A third run whose pod is annotated
+//! `palisade.io/mode: discover` is learned, not judged: the annotation wins over the state file. Needs
+//! root, a BTF kernel, runc and busybox: skips with a message otherwise.
 
 mod support;
 
@@ -32,8 +33,10 @@ fn rootfs(dir: &Path) {
     std::fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
 }
 
-/// A bundle on the host network (the listener is reached on 127.0.0.1) with an image name.
-fn bundle(dir: &Path, root: &Path, command: &str, image: &str) {
+/// A bundle on the host network (the listener is reached on 127.0.0.1) with an image name, in pod
+/// `palisade-test/demo-0` as the CRI annotations say it, with a `palisade.io/mode` pod annotation when
+/// `mode` is given.
+fn bundle(dir: &Path, root: &Path, command: &str, image: &str, mode: Option<&str>) {
     write_bundle(dir, root, "");
     let command: Vec<&str> = command.split(' ').collect();
     let path = dir.join("config.json");
@@ -41,7 +44,14 @@ fn bundle(dir: &Path, root: &Path, command: &str, image: &str) {
     if let Some(ns) = spec.pointer_mut("/linux/namespaces").and_then(Value::as_array_mut) {
         ns.retain(|n| n["type"] != "network");
     }
-    spec["annotations"] = serde_json::json!({ "io.containerd.image.name": image });
+    spec["annotations"] = serde_json::json!({
+        "io.containerd.image.name": image,
+        "io.kubernetes.cri.sandbox-name": "demo-0",
+        "io.kubernetes.cri.sandbox-namespace": "palisade-test",
+    });
+    if let Some(m) = mode {
+        spec["annotations"]["palisade.io/mode"] = m.into();
+    }
     spec["process"]["env"] = serde_json::json!(["PATH=/bin"]);
     spec["process"]["args"] = serde_json::json!(command);
     std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
@@ -106,7 +116,7 @@ fn learn_a_container_then_monitor_it() {
     let port = 20_000 + std::process::id() % 20_000;
     let repo = format!("palisade.test/{tag}");
     let image = format!("{repo}:1");
-    let workload = format!("Image/{repo}");
+    let workload = format!("palisade-test/Image/{repo}");
     let root = tmp.path().join("root");
     rootfs(&root);
     let script = format!(
@@ -119,7 +129,7 @@ fn learn_a_container_then_monitor_it() {
     // 1. learn: discover mode
     let learn_bundle = tmp.path().join("learn");
     std::fs::write(root.join("app/run.sh"), &script).unwrap();
-    bundle(&learn_bundle, &root, "sh /app/run.sh", &image);
+    bundle(&learn_bundle, &root, "sh /app/run.sh", &image, None);
     let events1 = tmp.path().join("learn.jsonl");
     let log = agent_run(
         &[
@@ -158,7 +168,7 @@ fn learn_a_container_then_monitor_it() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let monitor_bundle = tmp.path().join("monitor");
     std::fs::write(root.join("app/run.sh"), format!("{script}/bin/uname -a >/dev/null\n")).unwrap();
-    bundle(&monitor_bundle, &root, "sh /app/run.sh", &image);
+    bundle(&monitor_bundle, &root, "sh /app/run.sh", &image, None);
     let events2 = tmp.path().join("monitor.jsonl");
     let alerts_file = tmp.path().join("alerts.jsonl");
     let monitor_id = format!("{tag}-monitor");
@@ -201,6 +211,10 @@ fn learn_a_container_then_monitor_it() {
     assert_eq!(a["output_fields"]["palisade.mode"], "monitor");
     assert_eq!(a["output_fields"]["container.id"], monitor_id.chars().take(12).collect::<String>().as_str());
     assert_eq!(a["source"], "palisade-profile");
+    assert_eq!(
+        (a["output_fields"]["k8s.ns.name"].as_str(), a["output_fields"]["k8s.pod.name"].as_str()),
+        (Some("palisade-test"), Some("demo-0"))
+    );
     let after = std::fs::read_to_string(&file).unwrap();
     assert!(!after.contains("uname"), "monitor mode must not learn:\n{after}");
 
@@ -231,5 +245,28 @@ fn learn_a_container_then_monitor_it() {
         "offline and live profiles differ:\n{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
+    );
+
+    // 5. the pod annotation wins over the state file: annotated `discover`, the same run is learned
+    let discover_bundle = tmp.path().join("discover");
+    bundle(&discover_bundle, &root, "sh /app/run.sh", &image, Some("discover"));
+    let alerts_file = tmp.path().join("alerts3.jsonl");
+    let log = agent_run(
+        &["--profiles".into(), s(&profiles), "--output".into(), format!("file:{}", alerts_file.display())],
+        &format!("{tag}-discover"),
+        &discover_bundle,
+    );
+    let ours: Vec<String> = std::fs::read_to_string(&alerts_file)
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains(&workload))
+        .map(String::from)
+        .collect();
+    assert!(ours.is_empty(), "discover mode by annotation raised {ours:?}\nagent:\n{}", log.join("\n"));
+    let learned = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        learned.contains("- path: \"/bin/uname\""),
+        "uname not learned:\n{learned}\nagent:\n{}",
+        log.join("\n")
     );
 }
