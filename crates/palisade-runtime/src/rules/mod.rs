@@ -13,7 +13,7 @@ pub mod ast;
 pub mod compile;
 pub mod exceptions;
 pub mod fields;
-mod glob;
+pub mod glob;
 pub mod loader;
 pub mod parser;
 pub mod template;
