@@ -68,6 +68,14 @@ fn is_entrypoint(pid: u32) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether a host pid is the container runtime's init (`runc:[2:INIT]`, …), by its `comm`.
+fn is_runtime_init_pid(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| {
+        let p = crate::event::Process { comm: c.trim_end().to_string(), ..Default::default() };
+        facts::is_runtime_init(&p)
+    })
+}
+
 impl ProfileDecider {
     /// Compile; a profile that does not compile is an error naming its workload.
     pub fn new(
@@ -215,6 +223,8 @@ impl Decider for ProfileDecider {
             },
         };
         match violation {
+            // the runtime setting the container up is not the workload (read only on a violation)
+            Some(_) if is_runtime_init_pid(request.pid) => Verdict::Allow,
             Some(v) => verdict(&v, global, mode),
             None => Verdict::Allow,
         }
@@ -247,6 +257,31 @@ impl Decider for ProfileDecider {
         rules.sort();
         rules.dedup();
         Some(NetworkPolicy { mode, rules })
+    }
+}
+
+/// Several deciders as one: the first answer that is not "allow" wins (a refusal before an alert when
+/// both come), and the first network policy given. The agent puts the deny-rule decider and the profile
+/// decider together this way.
+pub struct FirstOf(pub Vec<Arc<dyn Decider>>);
+
+impl Decider for FirstOf {
+    fn decide(&self, request: &Request<'_>) -> Verdict {
+        let mut alert = None;
+        for d in &self.0 {
+            match d.decide(request) {
+                Verdict::Allow => {}
+                v @ Verdict::Deny { .. } => return v,
+                v @ Verdict::Alert { .. } => {
+                    alert.get_or_insert(v);
+                }
+            }
+        }
+        alert.unwrap_or(Verdict::Allow)
+    }
+
+    fn network(&self, container: &Container) -> Option<NetworkPolicy> {
+        self.0.iter().find_map(|d| d.network(container))
     }
 }
 
@@ -376,5 +411,29 @@ mod tests {
         assert_eq!(net.rules.len(), 2, "{peers:?}");
         assert!(peers.iter().any(|p| p.contains("192.0.2.9/32")), "{peers:?}");
         assert!(decider(Mode::Discover).network(&c).is_none());
+    }
+
+    #[test]
+    fn first_of_prefers_a_refusal_then_an_alert() {
+        struct Fixed(Verdict);
+        impl Decider for Fixed {
+            fn decide(&self, _: &Request<'_>) -> Verdict {
+                self.0.clone()
+            }
+            fn network(&self, _: &Container) -> Option<NetworkPolicy> {
+                None
+            }
+        }
+        let alert = Verdict::Alert { rule: "a".into(), reason: "r".into() };
+        let deny = Verdict::Deny { rule: "d".into(), reason: "r".into() };
+        let c = container(None);
+        let req = Request { pid: 1, container: Some(&c), access: Access::Exec { path: "/x" } };
+        let both = FirstOf(vec![Arc::new(Fixed(alert.clone())), Arc::new(Fixed(deny.clone()))]);
+        assert_eq!(both.decide(&req), deny);
+        let one = FirstOf(vec![Arc::new(Fixed(Verdict::Allow)), Arc::new(Fixed(alert.clone()))]);
+        assert_eq!(one.decide(&req), alert);
+        assert_eq!(FirstOf(vec![Arc::new(Fixed(Verdict::Allow))]).decide(&req), Verdict::Allow);
+        let with_profiles = FirstOf(vec![Arc::new(Fixed(Verdict::Allow)), Arc::new(decider(Mode::Monitor))]);
+        assert!(with_profiles.network(&c).is_some());
     }
 }

@@ -205,7 +205,8 @@ pub struct AgentProfileArgs {
     #[arg(long, value_name = "DIR")]
     pub profiles: Option<PathBuf>,
     /// The mode of workloads that the mode state file and their pod's `palisade.io/mode` annotation say
-    /// nothing about. Protect mode needs an enforcer and is not offered here.
+    /// nothing about. Protect is set per workload (`profile mode`, the annotation) and refuses only with
+    /// `--enforce`, whose decisions then include the profiles'.
     #[arg(long, value_enum, default_value = "discover", requires = "profiles")]
     pub mode: AgentMode,
     /// The mode state file (`palisade profile mode`) [default: DIR/modes.yaml].

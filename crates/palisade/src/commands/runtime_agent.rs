@@ -277,6 +277,10 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
     let config = agent_config(&args.sensor, args.metrics_addr);
     let mut detection = Detection::load(&args)?;
     let mut decider = args.enforce.decider()?;
+    let mut profile_decider = detection.as_ref().and_then(|d| d.profiles.as_ref()).map(|p| {
+        let d: Arc<dyn palisade_runtime::verdict::Decider> = p.decider();
+        d
+    });
     let mut outputs = match detection.is_some() || decider.is_some() {
         true => Some(alert_outputs(&args.outputs)?),
         false => None,
@@ -291,15 +295,14 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
         &mut |s| {
             started(s);
             if let Some(d) = decider.take() {
-                let open = d.has_open_rules();
-                let e = Enforcement::start(
-                    &args.enforce,
-                    Arc::new(d),
-                    open,
-                    &args.sensor.runtime_roots,
-                    s.metrics,
-                )
-                .map_err(|e| format!("{e:#}"))?;
+                // with --profiles, the profiles decide too (and judge opens: files are in profiles)
+                let open = d.has_open_rules() || profile_decider.is_some();
+                let d: Arc<dyn palisade_runtime::verdict::Decider> = match profile_decider.take() {
+                    Some(p) => Arc::new(palisade_runtime::profile::decider::FirstOf(vec![Arc::new(d), p])),
+                    None => Arc::new(d),
+                };
+                let e = Enforcement::start(&args.enforce, d, open, &args.sensor.runtime_roots, s.metrics)
+                    .map_err(|e| format!("{e:#}"))?;
                 *enforcement.borrow_mut() = Some(e);
             }
             if let Some(p) = &record_path {
