@@ -270,3 +270,128 @@ fn learn_a_container_then_monitor_it() {
         log.join("\n")
     );
 }
+
+/// Protect mode with `--enforce`: a profile learned from a run, the workload switched to protect, and the
+/// next run's unlisted program and unlisted write are refused while the listed read still works.
+#[test]
+fn protect_refuses_what_the_profile_does_not_list() {
+    if let Some(why) = missing() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = format!("palprot{}", std::process::id());
+    let repo = format!("palisade.test/{tag}");
+    let image = format!("{repo}:1");
+    let root = tmp.path().join("root");
+    rootfs(&root);
+    // the protect run waits for /go, written once the agent watches the container
+    std::fs::write(
+        root.join("app/run.sh"),
+        "while [ ! -e /go ]; do sleep 0.1; done\ncat /etc/app/app.conf\n\
+         /bin/uname -a >/dev/null && echo uname-ran || echo uname-refused\n\
+         echo x > /etc/app/new.conf && echo write-ran || echo write-refused\necho done\n",
+    )
+    .unwrap();
+    let profiles = tmp.path().join("profiles");
+    let s = |p: &Path| p.display().to_string();
+
+    // learn a run in which uname and the write are not reached: /go exists, and a variant script
+    std::fs::write(root.join("go"), "").unwrap();
+    let learn_bundle = tmp.path().join("learn");
+    bundle(&learn_bundle, &root, "sh /app/run.sh", &image, None);
+    let script = std::fs::read_to_string(root.join("app/run.sh")).unwrap();
+    std::fs::write(
+        root.join("app/run.sh"),
+        script.replace("/bin/uname", "true").replace("echo x >", "true ||"),
+    )
+    .unwrap();
+    agent_run(
+        &["--profiles".into(), s(&profiles), "--mode".into(), "discover".into()],
+        &format!("{tag}-learn"),
+        &learn_bundle,
+    );
+    std::fs::write(root.join("app/run.sh"), &script).unwrap();
+    std::fs::remove_file(root.join("go")).unwrap();
+    let workload = format!("palisade-test/Image/{repo}");
+    let out = palisade(&[
+        "profile",
+        "mode",
+        "--state",
+        &s(&profiles.join("modes.yaml")),
+        "--workload",
+        &workload,
+        "protect",
+    ]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // protect, enforced
+    let id = format!("{tag}-protect");
+    let protect_bundle = tmp.path().join("protect");
+    bundle(&protect_bundle, &root, "sh /app/run.sh", &image, None);
+    let alerts_file = tmp.path().join("alerts.jsonl");
+    let mut guard = Guard {
+        child: None,
+        daemons: Vec::new(),
+        cleanup: vec![vec!["runc".into(), "delete".into(), "--force".into(), id.clone()]],
+    };
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["runtime", "agent", "--source", "ebpf", "--containers-only", "--enforce", "--profiles"])
+        .arg(&profiles)
+        .arg("--output")
+        .arg(format!("file:{}", alerts_file.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut agent);
+    guard.child = Some(agent);
+    let mut log = Vec::new();
+    assert!(
+        wait_for(&lines, "palisade: enforcement: exec-block", &mut log).is_some(),
+        "enforcement did not start:\n{}",
+        log.join("\n")
+    );
+    let run = Command::new("runc")
+        .args(["run", &id])
+        .current_dir(&protect_bundle)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    guard.daemons.push(run);
+    let watching = wait_for(&lines, &format!("watching container {id}"), &mut log);
+    assert!(watching.is_some(), "the agent never watched {id}:\n{}", log.join("\n"));
+    std::fs::write(root.join("go"), "").unwrap();
+    let run = guard.daemons.pop().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut run = run;
+    while run.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the container did not finish:\n{}", log.join("\n"));
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = run.wait_with_output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    sigterm(guard.child.as_ref().unwrap());
+    let agent = guard.child.as_mut().unwrap();
+    let end = Instant::now() + Duration::from_secs(30);
+    while agent.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < end, "agent did not stop");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    guard.child = None;
+    while let Ok(l) = lines.recv_timeout(Duration::from_millis(200)) {
+        log.push(l);
+    }
+    let alerts = std::fs::read_to_string(&alerts_file).unwrap_or_default();
+    let ours: Vec<&str> = alerts.lines().filter(|l| l.contains(&tag)).collect();
+    let ctx =
+        || format!("container output:\n{text}\nalerts:\n{}\nagent:\n{}", ours.join("\n"), log.join("\n"));
+    assert!(text.contains("listen = 1"), "the listed read was refused; {}", ctx());
+    assert!(text.contains("uname-refused"), "the unlisted program ran; {}", ctx());
+    assert!(text.contains("write-refused"), "the unlisted write happened; {}", ctx());
+    assert!(text.contains("done"), "{}", ctx());
+    // fanotify judges the open after an O_CREAT made the file: refused, it stays empty
+    let created = std::fs::read_to_string(root.join("etc/app/new.conf")).unwrap_or_default();
+    assert!(created.is_empty(), "the refused write wrote {created:?}");
+}

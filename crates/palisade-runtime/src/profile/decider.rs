@@ -12,7 +12,8 @@
 //! key of a container is cached by container id; the locks are read locks except when the agent swaps a
 //! profile or the modes. Permission events that know only a path cannot tell busybox applets apart (they
 //! share one executable) and cannot see drift (the upper-layer bit is the exec event's): those are
-//! judged on the exec event.
+//! judged on the exec event; for the same reason a shell executable started by a process already running
+//! it (busybox's shell running an applet through `/proc/self/exe`) is left to the exec event.
 
 use crate::event::{Container, Event};
 use crate::profile::check::{CompiledProfile, DnsCache, PROCESS, Violation};
@@ -66,6 +67,11 @@ fn is_entrypoint(pid: u32) -> bool {
             s.lines().find(|l| l.starts_with("NSpid:")).map(|l| l.split_whitespace().last() == Some("1"))
         })
         .unwrap_or(false)
+}
+
+/// Whether a host pid runs the executable at `path` (as seen in its own mount namespace).
+fn reexecutes_itself(pid: u32, path: &str) -> bool {
+    std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|p| p.as_os_str() == path)
 }
 
 /// Whether a host pid is the container runtime's init (`runc:[2:INIT]`, …), by its `comm`.
@@ -191,7 +197,11 @@ impl Decider for ProfileDecider {
         let profile = self.profile(&key);
         let (violation, global) = match request.access {
             Access::Exec { path } => {
-                let entrypoint = is_shell(facts::comm_of(path)) && is_entrypoint(request.pid);
+                // a shell executable run by a process of that same executable is a multi-call binary
+                // re-executing itself (busybox's shell running an applet through /proc/self/exe): what
+                // it becomes is known only from the exec event, which `judge` sees
+                let entrypoint = is_shell(facts::comm_of(path))
+                    && (is_entrypoint(request.pid) || reexecutes_itself(request.pid, path));
                 match self.global.exec_path(&key, path, entrypoint) {
                     Some(v) => (Some(v), true),
                     None => (
@@ -206,7 +216,10 @@ impl Decider for ProfileDecider {
             Access::Open { path, write } => match write.then(|| self.global.write(&key, path)).flatten() {
                 Some(v) => (Some(v), true),
                 None => (
-                    profile.and_then(|p| p.check(&facts::Fact::File { path, write }, &DnsCache::default())),
+                    profile
+                        // an executable of the profile is read when it is executed
+                        .filter(|p| write || !p.exec_paths.matches(path))
+                        .and_then(|p| p.check(&facts::Fact::File { path, write }, &DnsCache::default())),
                     false,
                 ),
             },
@@ -342,6 +355,12 @@ mod tests {
         assert!(matches!(&v, Verdict::Deny { rule, .. } if rule == PROCESS), "{v:?}");
         assert!(ask(&d, &c, Access::Exec { path: "/bin/bash" }).is_deny());
         assert_eq!(ask(&d, &c, Access::Open { path: "/etc/app/a.conf", write: false }), Verdict::Allow);
+        assert_eq!(
+            ask(&d, &c, Access::Open { path: "/usr/bin/app", write: false }),
+            Verdict::Allow,
+            "exec's read"
+        );
+        assert!(ask(&d, &c, Access::Open { path: "/usr/bin/app", write: true }).is_deny());
         assert!(ask(&d, &c, Access::Open { path: "/etc/app/a.conf", write: true }).is_deny());
         let v = ask(&d, &c, Access::Open { path: "/usr/lib/x", write: true });
         assert!(matches!(&v, Verdict::Deny { rule, .. } if rule == WRITE_BELOW), "{v:?}");

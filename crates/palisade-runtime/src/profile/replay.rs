@@ -25,7 +25,8 @@ pub struct Finding {
     pub judgement: Judgement,
 }
 
-/// The alert of a judgement, in Falco's JSON shape: `Warning` for an alert, `Critical` for a refusal.
+/// The alert of a judgement, in Falco's JSON shape: `Warning` in discover and monitor mode, `Critical` in
+/// protect mode (where an enforcer refuses what it can; an observed event has already happened).
 pub fn alert(event: &Event, j: &Judgement, hostname: &str) -> Alert {
     let priority = if j.verdict.is_deny() { "Critical" } else { "Warning" };
     let c = event.container.as_ref();
@@ -53,13 +54,12 @@ pub fn alert(event: &Event, j: &Judgement, hostname: &str) -> Alert {
     fields.insert("evt.type".into(), s(Some(event.syscall())));
     fields.insert("palisade.workload".into(), s(Some(&j.workload)));
     fields.insert("palisade.mode".into(), s(Some(mode)));
-    let what = if j.verdict.is_deny() { "refused" } else { "alert" };
     Alert {
         time: iso_time(event.time_ns),
         rule: j.violation.rule.to_string(),
         priority: priority.into(),
         output: format!(
-            "{}: {priority} {} ({what}, {mode} mode; workload={} container={} cmdline={cmdline})",
+            "{}: {priority} {} ({mode} mode; workload={} container={} cmdline={cmdline})",
             evt_time(event.time_ns),
             j.violation.reason,
             j.workload,
