@@ -10,6 +10,8 @@
 //! - [`attribution`]: cgroup → container id → runtime metadata and pod;
 //! - [`agent`]: the node agent's loop, its metrics and health endpoints;
 //! - [`rules`], [`output`]: the Falco-compatible rule engine and the alert outputs;
+//! - [`profile`]: behavioural profiles per workload (learned, reviewed as YAML, replayed in CI), global
+//!   rules and modes, and the decider over them;
 //! - [`verdict`]: the seam between deciding (profiles) and enforcing (fanotify, kill, cgroup BPF, nftables).
 
 pub mod agent;
@@ -17,6 +19,7 @@ pub mod attribution;
 pub mod enforce;
 pub mod event;
 pub mod output;
+pub mod profile;
 pub mod rules;
 pub mod sensor;
 pub mod verdict;

@@ -7,6 +7,7 @@ use crate::commands::compliance::ComplianceCommand;
 use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
 use crate::commands::policy::PolicyCommand;
+use crate::commands::profile::ProfileCommand;
 use crate::commands::rbac::RbacCommand;
 use crate::commands::registry::{RegistryCommand, RescanArgs};
 use crate::commands::report::ReportArgs;
@@ -88,6 +89,11 @@ pub enum Command {
     Report(Box<ReportArgs>),
     #[command(flatten)]
     Signing(SigningCommand),
+    /// Behavioural profiles as code: learn them from recorded events, diff, test, convert, set modes.
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
     /// Runtime detection: Falco-compatible rules, replay of recorded events, the node agent.
     Runtime {
         #[command(subcommand)]

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         Command::Compliance { command } => commands::compliance::run(command),
         Command::Report(args) => commands::report::run(*args),
         Command::Signing(command) => commands::signing::run(command),
+        Command::Profile { command } => commands::profile::run(command),
         Command::Runtime { command } => commands::runtime::run(command),
         Command::Registry { command } => commands::registry::run(command, &global),
         Command::Rescan(args) => commands::registry::rescan(args, &global),

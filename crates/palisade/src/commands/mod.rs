@@ -10,6 +10,7 @@ pub mod db;
 pub mod node;
 pub mod notify;
 pub mod policy;
+pub mod profile;
 pub mod rbac;
 pub mod registry;
 pub mod registry_deployments;
