@@ -106,9 +106,9 @@ fn external_id(addr: IpAddr) -> String {
 impl Graph {
     /// Build the graph of `observations` (any order). IPv4-mapped IPv6 addresses (`::ffff:10.0.0.2`, what a
     /// dual-stack socket reports for IPv4 peers) are taken as the IPv4 addresses they are.
-    pub fn build(observations: &[Observation]) -> Graph {
+    pub fn build<'a>(observations: impl IntoIterator<Item = &'a Observation>) -> Graph {
         let canonical: Vec<Observation> = observations
-            .iter()
+            .into_iter()
             .map(|o| Observation {
                 local: o.local.map(|(a, p)| (a.to_canonical(), p)),
                 remote: (o.remote.0.to_canonical(), o.remote.1),

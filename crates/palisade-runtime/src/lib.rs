@@ -10,12 +10,14 @@
 //! - [`attribution`]: cgroup → container id → runtime metadata and pod;
 //! - [`agent`]: the node agent's loop, its metrics and health endpoints;
 //! - [`rules`], [`output`]: the Falco-compatible rule engine and the alert outputs;
+//! - [`netenforce`]: a container's network policy installed as its nftables firewall;
 //! - [`netflow`]: connect/accept events → observations for the connection graph;
 //! - [`verdict`]: the seam between deciding (profiles) and enforcing (fanotify, kill, cgroup BPF, nftables).
 
 pub mod agent;
 pub mod attribution;
 pub mod event;
+pub mod netenforce;
 pub mod netflow;
 pub mod output;
 pub mod rules;

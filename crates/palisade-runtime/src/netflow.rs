@@ -6,7 +6,8 @@
 //! (short for a generated 64-digit id); host processes are `host`.
 
 use crate::event::{Container, Event, EventKind};
-use palisade_network::graph::{Observation, Side};
+use palisade_network::graph::{Graph, Observation, Side};
+use std::collections::VecDeque;
 use std::net::IpAddr;
 
 /// `-EINPROGRESS`: a non-blocking connect under way, not a failure.
@@ -58,6 +59,36 @@ pub fn observation(event: &Event) -> Option<Observation> {
     })
 }
 
+/// The agent's recent connections, for its `/graph` endpoint: the newest `capacity` observations (older ones
+/// are dropped and counted), drawn into a graph on request.
+#[derive(Debug)]
+pub struct FlowLog {
+    observations: VecDeque<Observation>,
+    capacity: usize,
+    /// Observations dropped because the log was full.
+    pub dropped: u64,
+}
+
+impl FlowLog {
+    pub fn new(capacity: usize) -> FlowLog {
+        FlowLog { observations: VecDeque::new(), capacity: capacity.max(1), dropped: 0 }
+    }
+
+    /// Keep the event's observation, if it is a connect or accept.
+    pub fn push(&mut self, event: &Event) {
+        let Some(o) = observation(event) else { return };
+        if self.observations.len() == self.capacity {
+            self.observations.pop_front();
+            self.dropped += 1;
+        }
+        self.observations.push_back(o);
+    }
+
+    pub fn graph(&self) -> Graph {
+        Graph::build(&self.observations)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +133,20 @@ mod tests {
         assert_eq!(workload(Some(&generated)), "0123456789ab");
         let named = Container { id: "web-1".into(), ..Container::default() };
         assert_eq!(workload(Some(&named)), "web-1");
+    }
+
+    #[test]
+    fn the_flow_log_keeps_the_newest_observations() {
+        let mut log = FlowLog::new(2);
+        for i in 0..3 {
+            let mut e = connect(Some(0), "tcp");
+            e.time_ns = i;
+            log.push(&e);
+        }
+        log.push(&connect(Some(0), "unix"));
+        assert_eq!(log.dropped, 1);
+        let graph = log.graph();
+        assert_eq!(graph.edges.len(), 1);
+        assert_eq!((graph.edges[0].connections, graph.edges[0].first_seen_ns), (2, 1));
     }
 }

@@ -30,7 +30,8 @@ pub const OUTSIDE_PREFIX: &str = "outside policy";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compiled {
     pub script: String,
-    /// Rules that could not be compiled, with why (unresolved DNS or workload peers: they allow nothing).
+    /// Rules that could not be compiled, with why (unresolved DNS or workload peers, empty port ranges:
+    /// they allow nothing).
     pub skipped: Vec<String>,
 }
 
@@ -84,6 +85,9 @@ fn rule_match(rule: &NetRule) -> Result<String, String> {
         Peer::Workload { namespace, name } => {
             return Err(format!("workload peer {namespace}/{name} is not resolved: the rule allows nothing"));
         }
+    }
+    if let Some(r) = rule.ports.iter().find(|r| r.first > r.last) {
+        return Err(format!("port range {}-{} is empty: the rule allows nothing", r.first, r.last));
     }
     let ports = if rule.ports.is_empty() {
         None
@@ -236,7 +240,11 @@ mod tests {
             protocol: Protocol::Udp,
             ports: vec![PortRange::single(53)],
         };
-        let script = compile(&[rule], FirewallMode::Protect).script;
+        let script = compile(std::slice::from_ref(&rule), FirewallMode::Protect).script;
+        let empty = NetRule { ports: vec![PortRange { first: 9000, last: 8000 }], ..rule.clone() };
+        let compiled = compile(&[empty], FirewallMode::Protect);
+        assert!(compiled.skipped[0].contains("port range 9000-8000 is empty"), "{:?}", compiled.skipped);
+        assert!(!compiled.script.contains("9000"), "{}", compiled.script);
         let ingress = script.split("chain ingress").nth(1).unwrap();
         assert!(ingress.contains("ip saddr 10.0.0.0/8 udp dport { 53 } counter accept"), "{script}");
         let egress = script.split("chain ingress").next().unwrap();

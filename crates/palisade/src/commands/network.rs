@@ -222,12 +222,18 @@ fn read_rules(path: &Path) -> Result<PolicyFile> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read rules file {name}"))?;
     let first = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).unwrap_or("");
     if first.starts_with('-') || first.starts_with('[') {
-        let rules: Vec<NetRule> =
-            serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("rules file {name}: {e}"))?;
+        let rules: Vec<NetRule> = serde_saphyr::from_str(&text).map_err(|e| yaml_error(&name, &e))?;
         Ok(PolicyFile { mode: None, rules })
     } else {
-        serde_saphyr::from_str(&text).map_err(|e| anyhow::anyhow!("rules file {name}: {e}"))
+        serde_saphyr::from_str(&text).map_err(|e| yaml_error(&name, &e))
     }
+}
+
+/// The parser's message (its first line: line, column and what is wrong) naming the file.
+fn yaml_error(name: &std::path::Display<'_>, e: &serde_saphyr::Error) -> anyhow::Error {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    anyhow::anyhow!("rules file {name}: {}", first.strip_prefix("error: ").unwrap_or(first))
 }
 
 fn apply(args: ApplyArgs) -> Result<ExitCode> {
