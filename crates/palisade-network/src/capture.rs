@@ -201,8 +201,8 @@ fn valid_prefix(prefix: &str) -> bool {
         && prefix.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
 }
 
-/// Capture until a bound is reached or `stop` turns true.
-pub fn capture(config: &CaptureConfig, stop: &AtomicBool) -> Result<CaptureSummary, CaptureError> {
+/// Check the configuration, create the directory and open the packet socket in the namespace.
+fn prepare(config: &CaptureConfig) -> Result<Tap, CaptureError> {
     if !valid_prefix(&config.prefix) {
         return Err(CaptureError::Config(format!(
             "file prefix {:?} must be a plain name (letters, digits, '-', '_', '.')",
@@ -216,7 +216,17 @@ pub fn capture(config: &CaptureConfig, stop: &AtomicBool) -> Result<CaptureSumma
     }
     std::fs::create_dir_all(&config.dir)
         .map_err(|source| CaptureError::File { path: config.dir.display().to_string(), source })?;
-    let tap = open_tap(config)?;
+    open_tap(config)
+}
+
+/// Capture until a bound is reached or `stop` turns true.
+pub fn capture(config: &CaptureConfig, stop: &AtomicBool) -> Result<CaptureSummary, CaptureError> {
+    let tap = prepare(config)?;
+    record(config, &tap, stop)
+}
+
+/// The capture loop on an open socket.
+fn record(config: &CaptureConfig, tap: &Tap, stop: &AtomicBool) -> Result<CaptureSummary, CaptureError> {
     let mut files = Files { config, kept: Vec::new(), rotated_out: 0, next: 0, current: None };
     let started = Instant::now();
     let mut buf = vec![0u8; 256 * 1024];
@@ -263,13 +273,15 @@ pub struct Running {
 }
 
 impl Running {
-    /// Start capturing. Returns once the capture socket is open... or failed to open.
+    /// Start capturing: the socket is open when this returns (a bad configuration or namespace is an
+    /// error here), packets are written on a thread until [`Running::stop`] or a bound.
     pub fn start(config: CaptureConfig) -> Result<Running, CaptureError> {
+        let tap = prepare(&config)?;
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let thread = std::thread::Builder::new()
             .name("capture".into())
-            .spawn(move || capture(&config, &flag))
+            .spawn(move || record(&config, &tap, &flag))
             .map_err(|source| CaptureError::File { path: "<capture thread>".into(), source })?;
         Ok(Running { stop, thread })
     }

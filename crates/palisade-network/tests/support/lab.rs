@@ -1,7 +1,8 @@
-//! A small network lab for tests: a "node" network namespace with a bridge at 10.77.0.1/24 and "pod"
-//! namespaces plugged into it by veth pairs (10.77.0.2, .3, …). Every namespace has a unique name per test
-//! and is deleted on drop (its veth ends go with it), also when the test fails. Addresses are the same in
-//! every lab: each lab lives in namespaces of its own, never in the machine's.
+//! A small network lab for tests: a "node" network namespace with a bridge at 10.77.N.1/24 and "pod"
+//! namespaces plugged into it by veth pairs (10.77.N.2, .3, …). Every namespace has a unique name per test
+//! and is deleted on drop (its veth ends go with it), also when the test fails. Labs live in namespaces of
+//! their own, never in the machine's, so they may share addresses (N = 0 unless a test needs addresses no
+//! other lab uses, e.g. when a node-wide sensor attributes connections by address).
 #![allow(dead_code)]
 
 use palisade_network::netns::Netns;
@@ -12,6 +13,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+/// The node's address in a lab on 10.77.0.0/24.
 pub const NODE_ADDR: Ipv4Addr = Ipv4Addr::new(10, 77, 0, 1);
 
 static SEQ: AtomicUsize = AtomicUsize::new(0);
@@ -19,6 +21,8 @@ static SEQ: AtomicUsize = AtomicUsize::new(0);
 pub struct Lab {
     pub node: String,
     pub pods: Vec<String>,
+    /// The third octet of the lab's 10.77.N.0/24.
+    pub net: u8,
 }
 
 fn ip(args: &[&str]) {
@@ -51,18 +55,23 @@ pub fn missing() -> Option<String> {
 }
 
 impl Lab {
-    /// A node and `pods` pods; `None` (after a SKIP line) where namespaces cannot be made.
+    /// A node and `pods` pods on 10.77.0.0/24; `None` (after a SKIP line) where namespaces cannot be made.
     pub fn new(tag: &str, pods: usize) -> Option<Lab> {
+        Lab::new_in(tag, pods, 0)
+    }
+
+    /// A lab on 10.77.`net`.0/24.
+    pub fn new_in(tag: &str, pods: usize, net: u8) -> Option<Lab> {
         if let Some(why) = missing() {
             eprintln!("SKIP: {why}");
             return None;
         }
         let id = format!("pal-{tag}-{}-{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst));
-        let mut lab = Lab { node: format!("{id}-node"), pods: Vec::new() };
+        let mut lab = Lab { node: format!("{id}-node"), pods: Vec::new(), net };
         ip(&["netns", "add", &lab.node]);
         ip(&["-n", &lab.node, "link", "set", "lo", "up"]);
         ip(&["-n", &lab.node, "link", "add", "br0", "type", "bridge"]);
-        ip(&["-n", &lab.node, "addr", "add", "10.77.0.1/24", "dev", "br0"]);
+        ip(&["-n", &lab.node, "addr", "add", &format!("{}/24", lab.node_addr()), "dev", "br0"]);
         ip(&["-n", &lab.node, "link", "set", "br0", "up"]);
         for i in 0..pods {
             let pod = format!("{id}-p{i}");
@@ -77,13 +86,17 @@ impl Lab {
             ip(&["-n", &pod, "addr", "add", &format!("{}/24", lab.pod_addr(i)), "dev", "eth0"]);
             ip(&["-n", &pod, "link", "set", "eth0", "up"]);
             ip(&["-n", &pod, "link", "set", "lo", "up"]);
-            ip(&["-n", &pod, "route", "add", "default", "via", "10.77.0.1"]);
+            ip(&["-n", &pod, "route", "add", "default", "via", &lab.node_addr().to_string()]);
         }
         Some(lab)
     }
 
     pub fn pod_addr(&self, i: usize) -> Ipv4Addr {
-        Ipv4Addr::new(10, 77, 0, 2 + i as u8)
+        Ipv4Addr::new(10, 77, self.net, 2 + i as u8)
+    }
+
+    pub fn node_addr(&self) -> Ipv4Addr {
+        Ipv4Addr::new(10, 77, self.net, 1)
     }
 
     pub fn node_ns(&self) -> Netns {
