@@ -155,11 +155,40 @@ fn notifications_are_retried_and_dead_lettered() {
     assert_eq!(lines[0]["attempts"], 3);
     assert_eq!(lines[0]["payload"]["event"], "palisade.new_findings");
 
+
     // Stdout for CI: one JSON line.
     let stdout = String::from_utf8_lossy(&o.stdout);
     let line = stdout.lines().find(|l| l.starts_with('{')).expect("a JSON line on stdout");
     let v: Value = serde_json::from_str(line).expect("JSON");
     assert_eq!(v["total"], 4, "{v:#}");
+
+    // The silent target comes back: `registry redeliver` sends the logged payload and empties the log.
+    let silent_url = silent.url();
+    let port = silent.port;
+    drop(silent);
+    let back = Receiver::start_on(port);
+    let redeliver = |url: &str| {
+        palisade(
+            &[
+                "registry",
+                "redeliver",
+                "--notify",
+                url,
+                "--notify-dead-letter",
+                dead.to_str().expect("utf-8"),
+            ],
+            &s.env,
+        )
+    };
+    let r = redeliver(&slack.url());
+    assert_eq!(r.status.code(), Some(2), "another target: the entry is kept\n{}", text(&r));
+    assert!(text(&r).contains("not among the configured targets"), "{}", text(&r));
+    let r = redeliver(&silent_url);
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(text(&r).contains("1 delivered, 0 kept"), "{}", text(&r));
+    let resent: Value = serde_json::from_slice(&back.bodies()[0].body).expect("JSON payload");
+    assert_eq!(resent, lines[0]["payload"]);
+    assert!(!dead.exists(), "a fully delivered log is removed");
 
     // `registry report --deployments`: two running pods use the second image; equal findings, so it
     // comes first, with its pod count.

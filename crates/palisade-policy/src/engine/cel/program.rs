@@ -6,6 +6,8 @@ use super::expr::{CelExpr, largest_collection};
 use super::matching::{Gvk, operation_name, request_object};
 use crate::engine::{Budget, Subject};
 use cel::Value;
+use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
 use cel::objects::{Key, Map};
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
@@ -137,35 +139,19 @@ impl CelProgram {
         params: &Json,
         budget: &Budget,
     ) -> ProgramResult {
-        let object = request_object(subject);
-        let request = request_json(subject);
-        let namespace = subject.admission.namespace_object.clone().unwrap_or(Json::Null);
-        let old = subject.admission.old_object.clone().unwrap_or(Json::Null);
-        let object_value = if subject.admission.operation == crate::engine::Operation::Delete
-            && subject.admission.old_object.is_some()
-        {
-            Json::Null
-        } else {
-            object.clone()
+        let vars = match subject.memo.cel.get_or_init(|| SubjectVars::of(subject)) {
+            Ok(vars) => vars,
+            Err(e) => return ProgramResult::Error(e.clone()),
         };
-        let largest = [&object_value, &old, params, &namespace]
-            .iter()
-            .map(|v| largest_collection(v))
-            .max()
-            .unwrap_or(0);
+        let params_val = match json_to_val(params) {
+            Ok(v) => v,
+            Err(e) => return ProgramResult::Error(format!("cannot convert `params` to CEL: {e}")),
+        };
+        let largest = vars.largest.max(largest_collection(params));
+        let resolver = Resolver { subject: vars, params: params_val.as_ref() };
+        let root: &cel::Context = root;
         let mut ctx = root.new_inner_scope();
-        for (name, v) in [
-            ("object", &object_value),
-            ("oldObject", &old),
-            ("request", &request),
-            ("params", params),
-            ("namespaceObject", &namespace),
-        ] {
-            match cel::to_value(v) {
-                Ok(v) => ctx.add_variable_from_value(name, v),
-                Err(e) => return ProgramResult::Error(format!("cannot convert `{name}` to CEL: {e}")),
-            }
-        }
+        ctx.set_variable_resolver(&resolver);
         let limit = budget.cel_cost;
         let mut vars: HashMap<Key, Value> = HashMap::new();
         ctx.add_variable_from_value("variables", Value::Map(Map { map: Arc::new(vars.clone()) }));
@@ -238,6 +224,67 @@ impl CelProgram {
             }
         }
         ProgramResult::Evaluated { failures, annotations }
+    }
+}
+
+/// The CEL variables a subject gives every policy, converted from JSON once per subject (kept in its
+/// [`Memo`](crate::engine::Memo)) and lent to each evaluation by [`Resolver`] without a copy.
+pub struct SubjectVars {
+    object: Box<dyn Val>,
+    old_object: Box<dyn Val>,
+    request: Box<dyn Val>,
+    namespace_object: Box<dyn Val>,
+    /// The largest collection in any of them, for the cost estimate.
+    largest: u64,
+}
+
+impl SubjectVars {
+    fn of(subject: &Subject) -> Result<SubjectVars, String> {
+        let null = Json::Null;
+        let a = &subject.admission;
+        // On a DELETE `object` is null and the deleted object is `oldObject`.
+        let object = if a.operation == crate::engine::Operation::Delete && a.old_object.is_some() {
+            &null
+        } else {
+            request_object(subject)
+        };
+        let old = a.old_object.as_ref().unwrap_or(&null);
+        let namespace = a.namespace_object.as_ref().unwrap_or(&null);
+        let request = request_json(subject);
+        let convert =
+            |name: &str, v: &Json| json_to_val(v).map_err(|e| format!("cannot convert `{name}` to CEL: {e}"));
+        Ok(SubjectVars {
+            largest: [object, old, namespace].iter().map(|v| largest_collection(v)).max().unwrap_or(0),
+            object: convert("object", object)?,
+            old_object: convert("oldObject", old)?,
+            request: convert("request", &request)?,
+            namespace_object: convert("namespaceObject", namespace)?,
+        })
+    }
+}
+
+fn json_to_val(v: &Json) -> Result<Box<dyn Val>, String> {
+    let value = cel::to_value(v).map_err(|e| e.to_string())?;
+    Box::<dyn Val>::try_from(value).map_err(|e| e.to_string())
+}
+
+/// Serves a subject's variables and the policy's `params` by reference to one evaluation.
+struct Resolver<'a> {
+    subject: &'a SubjectVars,
+    params: &'a dyn Val,
+}
+
+impl VariableResolver for Resolver<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        let v: &'b dyn Val = match variable {
+            "object" => self.subject.object.as_ref(),
+            "oldObject" => self.subject.old_object.as_ref(),
+            "request" => self.subject.request.as_ref(),
+            "namespaceObject" => self.subject.namespace_object.as_ref(),
+            "params" => self.params,
+            _ => return None,
+        };
+        Some(CowVal::Borrowed(v))
     }
 }
 
