@@ -94,3 +94,31 @@ fn apply_is_idempotent_and_remove_restores_traffic() {
     assert!(firewall::status(&pod).unwrap().is_none());
     exchange(&pod, NODE_ADDR, 9090).expect("9090 after removal");
 }
+
+#[test]
+fn ipv6_flows_are_judged_and_neighbour_discovery_still_works() {
+    let Some(lab) = lab_with_servers("fw6") else { return };
+    let pod = lab.pod_ns(0);
+    let rules = vec![NetRule {
+        direction: Direction::Egress,
+        peer: Peer::Cidr(format!("{}/128", lab.node_addr6()).parse().unwrap()),
+        protocol: Protocol::Tcp,
+        ports: vec![PortRange::single(8080)],
+    }];
+    // Installed before the first IPv6 packet: the neighbour entries are made under the firewall.
+    firewall::apply(&pod, &rules, FirewallMode::Protect).unwrap();
+    exchange(&pod, lab.node_addr6(), 8080).expect("allowed IPv6 egress (neighbour discovery passes)");
+    let err = exchange(&pod, lab.node_addr6(), 9090).expect_err("IPv6 9090 must be refused");
+    assert_eq!(err.kind(), ErrorKind::ConnectionRefused, "{err}");
+    assert!(exchange(&pod, NODE_ADDR, 8080).is_err(), "the IPv6 rule allows no IPv4");
+    let status = firewall::status(&pod).unwrap().unwrap();
+    let v6: Vec<(String, u16)> =
+        status.violations.iter().filter(|v| v.peer.is_ipv6()).map(|v| (v.peer.to_string(), v.port)).collect();
+    assert_eq!(v6, vec![(lab.node_addr6().to_string(), 9090)]);
+    assert!(
+        status
+            .flows
+            .iter()
+            .any(|f| f.destination == std::net::IpAddr::V6(lab.node_addr6()) && f.port == 8080)
+    );
+}

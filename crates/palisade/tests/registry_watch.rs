@@ -155,7 +155,6 @@ fn notifications_are_retried_and_dead_lettered() {
     assert_eq!(lines[0]["attempts"], 3);
     assert_eq!(lines[0]["payload"]["event"], "palisade.new_findings");
 
-
     // Stdout for CI: one JSON line.
     let stdout = String::from_utf8_lossy(&o.stdout);
     let line = stdout.lines().find(|l| l.starts_with('{')).expect("a JSON line on stdout");

@@ -7,7 +7,7 @@
 
 use palisade_network::netns::Netns;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -72,6 +72,7 @@ impl Lab {
         ip(&["-n", &lab.node, "link", "set", "lo", "up"]);
         ip(&["-n", &lab.node, "link", "add", "br0", "type", "bridge"]);
         ip(&["-n", &lab.node, "addr", "add", &format!("{}/24", lab.node_addr()), "dev", "br0"]);
+        ip(&["-n", &lab.node, "addr", "add", &format!("{}/64", lab.node_addr6()), "dev", "br0", "nodad"]);
         ip(&["-n", &lab.node, "link", "set", "br0", "up"]);
         for i in 0..pods {
             let pod = format!("{id}-p{i}");
@@ -84,6 +85,7 @@ impl Lab {
             ]);
             ip(&["-n", &lab.node, "link", "set", &host_end, "master", "br0", "up"]);
             ip(&["-n", &pod, "addr", "add", &format!("{}/24", lab.pod_addr(i)), "dev", "eth0"]);
+            ip(&["-n", &pod, "addr", "add", &format!("{}/64", lab.pod_addr6(i)), "dev", "eth0", "nodad"]);
             ip(&["-n", &pod, "link", "set", "eth0", "up"]);
             ip(&["-n", &pod, "link", "set", "lo", "up"]);
             ip(&["-n", &pod, "route", "add", "default", "via", &lab.node_addr().to_string()]);
@@ -97,6 +99,15 @@ impl Lab {
 
     pub fn node_addr(&self) -> Ipv4Addr {
         Ipv4Addr::new(10, 77, self.net, 1)
+    }
+
+    /// IPv6 addresses too: fd77:0:0:N::1 for the node, ::2, ::3, … for the pods.
+    pub fn node_addr6(&self) -> Ipv6Addr {
+        Ipv6Addr::new(0xfd77, 0, 0, self.net.into(), 0, 0, 0, 1)
+    }
+
+    pub fn pod_addr6(&self, i: usize) -> Ipv6Addr {
+        Ipv6Addr::new(0xfd77, 0, 0, self.net.into(), 0, 0, 0, 2 + i as u16)
     }
 
     pub fn node_ns(&self) -> Netns {
@@ -116,10 +127,11 @@ impl Drop for Lab {
     }
 }
 
-/// A TCP echo server on `port` inside `ns` (all addresses), on a thread, for the rest of the test.
+/// A TCP echo server on `port` inside `ns` (all addresses, IPv4 and IPv6), on a thread, for the rest of the
+/// test.
 pub fn echo_server(ns: &Netns, port: u16) {
     let listener = ns
-        .run(move || TcpListener::bind(("0.0.0.0", port)))
+        .run(move || TcpListener::bind(("::", port)))
         .expect("enter netns")
         .unwrap_or_else(|e| panic!("listen on {port} in {ns}: {e}"));
     std::thread::spawn(move || {
@@ -137,7 +149,8 @@ pub fn echo_server(ns: &Netns, port: u16) {
 }
 
 /// Connect from inside `ns` and get an echo back: `Ok` when the exchange worked.
-pub fn exchange(ns: &Netns, addr: Ipv4Addr, port: u16) -> std::io::Result<()> {
+pub fn exchange(ns: &Netns, addr: impl Into<IpAddr>, port: u16) -> std::io::Result<()> {
+    let addr: IpAddr = addr.into();
     ns.run(move || -> std::io::Result<()> {
         let mut s = TcpStream::connect_timeout(&SocketAddr::from((addr, port)), Duration::from_secs(2))?;
         s.set_read_timeout(Some(Duration::from_secs(2)))?;
