@@ -227,10 +227,19 @@ pub fn capture(config: &CaptureConfig, stop: &AtomicBool) -> Result<CaptureSumma
 
 /// The capture loop on an open socket.
 fn record(config: &CaptureConfig, tap: &Tap, stop: &AtomicBool) -> Result<CaptureSummary, CaptureError> {
-    let mut files = Files { config, kept: Vec::new(), rotated_out: 0, next: 0, current: None };
+    // Numbering goes on after the files an earlier capture with this prefix left: they are never overwritten.
+    let next = files(&config.dir, &config.prefix)
+        .map_err(|source| CaptureError::File { path: config.dir.display().to_string(), source })?
+        .iter()
+        .filter_map(|p| file_number(p, &config.prefix))
+        .max()
+        .map_or(0, |n| n + 1);
+    let mut files = Files { config, kept: Vec::new(), rotated_out: 0, next, current: None };
+    // The first file from the start: a capture that sees nothing still leaves a (valid, empty) pcap.
+    files.open_next()?;
     let started = Instant::now();
     let mut buf = vec![0u8; 256 * 1024];
-    let (mut packets, mut bytes) = (0u64, 0u64);
+    let (mut packets, mut bytes) = (0u64, FILE_HEADER);
     let stopped = loop {
         if stop.load(Ordering::Relaxed) {
             break Stopped::Requested;
@@ -301,17 +310,19 @@ impl Running {
     }
 }
 
+/// The number of a file `PREFIX-NNN.pcap`.
+fn file_number(path: &Path, prefix: &str) -> Option<usize> {
+    let name = path.file_name()?.to_str()?;
+    name.strip_prefix(prefix)?.strip_prefix('-')?.strip_suffix(".pcap")?.parse().ok()
+}
+
 /// The pcap files of a capture directory for `prefix`, oldest first.
 pub fn files(dir: &Path, prefix: &str) -> std::io::Result<Vec<PathBuf>> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-                n.strip_prefix(prefix).and_then(|r| r.strip_prefix('-')).is_some_and(|r| r.ends_with(".pcap"))
-            })
-        })
+        .filter(|p| file_number(p, prefix).is_some())
         .collect();
-    found.sort();
+    found.sort_by_key(|p| file_number(p, prefix));
     Ok(found)
 }
 

@@ -53,6 +53,33 @@ fn a_triggered_capture_records_the_flow_until_stopped() {
         }
     }
     assert_eq!(packets as u64, summary.packets);
+    assert_eq!(std::fs::metadata(&summary.files[0]).unwrap().len(), summary.bytes);
     // Each exchange: handshake, data and echo, close: at least 4 packets each way.
     assert!(to_node >= 12 && from_node >= 12, "to the node {to_node}, back {from_node} of {packets}");
+}
+
+#[test]
+fn a_quiet_capture_leaves_an_empty_pcap_and_never_overwrites_an_earlier_one() {
+    let Some(lab) = Lab::new("cq", 1) else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("pcap");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("quiet-000.pcap"), "earlier evidence").unwrap();
+    let mut config = CaptureConfig::new(lab.pod_ns(0), dir.clone());
+    config.prefix = "quiet".into();
+    // Loopback, which nothing uses here (eth0 carries IPv6 router solicitations of its own).
+    config.interface = Some("lo".into());
+    config.duration = Duration::from_millis(300);
+    let summary =
+        palisade_network::capture::capture(&config, &std::sync::atomic::AtomicBool::new(false)).unwrap();
+    assert_eq!(summary.stopped, Stopped::Duration);
+    assert_eq!(summary.packets, 0);
+    assert!(summary.files[0].ends_with("quiet-001.pcap"), "{summary:?}");
+    assert_eq!(std::fs::read_to_string(dir.join("quiet-000.pcap")).unwrap(), "earlier evidence");
+    let reader = PcapReader::new(std::fs::File::open(&summary.files[0]).unwrap()).unwrap();
+    assert_eq!(reader.into_iter().count(), 0);
+    config.interface = Some("nosuch0".into());
+    let err =
+        palisade_network::capture::capture(&config, &std::sync::atomic::AtomicBool::new(false)).unwrap_err();
+    assert!(err.to_string().contains("no interface \"nosuch0\""), "{err}");
 }
