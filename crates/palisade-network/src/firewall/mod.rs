@@ -2,11 +2,14 @@
 //!
 //! - [`compile`]: [`NetRule`]s → one nftables ruleset (monitor or protect);
 //! - [`status`]: what the installed ruleset counted: per rule, outside the policy, per flow;
-//! - [`probe`]: which mechanisms a container's kernel and cgroup offer.
+//! - [`probe`]: which mechanisms a container's kernel and cgroup offer;
+//! - [`cgroup_bpf`]: the egress rules as cgroup `connect4`/`connect6` BPF on the container's cgroup v2
+//!   directory (the alternative mechanism: egress only, before any packet leaves).
 //!
 //! [`apply`] replaces the ruleset atomically (applying twice is the same as once), [`remove`] deletes it;
 //! the rules stay in the namespace until removed or the namespace goes away with the container.
 
+pub mod cgroup_bpf;
 pub mod compile;
 pub mod probe;
 pub mod status;

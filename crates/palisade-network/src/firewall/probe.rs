@@ -1,9 +1,10 @@
 //! Which per-container connection enforcement a container's node offers.
 //!
 //! nftables in the pod's network namespace works wherever `nft` runs and the kernel has nf_tables; it is
-//! what [`super::apply`] installs. cgroup `connect4`/`connect6` BPF needs the container's cgroup on a
-//! cgroup v2 hierarchy (on hybrid hosts the v2 tree at `/sys/fs/cgroup/unified`): the probe finds that
-//! directory and reports it, so the choice and its reason are visible.
+//! what [`super::apply`] installs by default. cgroup `connect4`/`connect6` BPF ([`super::cgroup_bpf`])
+//! needs the container's cgroup on a cgroup v2 hierarchy (on hybrid hosts the v2 tree at
+//! `/sys/fs/cgroup/unified`): the probe finds that directory and reports it, so the choice and its reason
+//! are visible.
 
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -53,7 +54,8 @@ pub fn probe(pid: u32) -> Probe {
     };
     let chosen = match (nftables, &dir) {
         (true, Some(d)) => format!(
-            "nftables in the network namespace (cgroup connect4/connect6 BPF could attach at {})",
+            "nftables in the network namespace (ingress and egress); cgroup connect4/connect6 BPF \
+             (--mechanism cgroup-bpf, egress connects only) can attach at {}",
             d.display()
         ),
         (true, None) => {

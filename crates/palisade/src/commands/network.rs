@@ -45,7 +45,7 @@ pub enum FirewallCommand {
     /// Install (or replace, atomically) a container's firewall from a rules file.
     Apply(ApplyArgs),
     /// Remove a container's firewall.
-    Remove(NsArgs),
+    Remove(TargetArgs),
     /// What a container's firewall counted: per rule, outside the policy (the flows, recorded as
     /// violations), bytes and packets per flow.
     Status(StatusArgs),
@@ -62,6 +62,44 @@ pub struct NsArgs {
     /// A namespace file: `/run/netns/NAME`, or a runtime's bind mount.
     #[arg(long, value_name = "PATH")]
     pub netns: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Mechanism {
+    /// nftables in the container's network namespace: ingress and egress, per-flow bytes.
+    Nftables,
+    /// cgroup connect4/connect6 BPF on the container's cgroup v2 directory (needs --pid): egress connects
+    /// only, refused with EPERM before any packet leaves.
+    CgroupBpf,
+}
+
+/// A container's firewall: its namespace (or process) and the mechanism.
+#[derive(Args, Debug, Clone)]
+pub struct TargetArgs {
+    #[command(flatten)]
+    pub ns: NsArgs,
+    /// How the rules are enforced.
+    #[arg(long, value_enum, default_value = "nftables")]
+    pub mechanism: Mechanism,
+}
+
+impl TargetArgs {
+    /// The process's cgroup v2 directory, for the cgroup mechanism.
+    fn cgroup(&self) -> Result<PathBuf> {
+        let Some(pid) = self.ns.pid else {
+            bail!(
+                "--mechanism cgroup-bpf needs --pid (the container's cgroup is read from /proc/PID/cgroup)"
+            );
+        };
+        let probe = firewall::probe::probe(pid);
+        match probe.cgroup2_dir {
+            Some(dir) => Ok(dir),
+            None => bail!(
+                "pid {pid} has no cgroup v2 directory of its own (cgroup v2 mount: {}): use --mechanism nftables",
+                probe.cgroup2_mount.map_or("none".into(), |m| m.display().to_string())
+            ),
+        }
+    }
 }
 
 impl NsArgs {
@@ -86,7 +124,7 @@ pub enum ModeArg {
 #[derive(Args, Debug)]
 pub struct ApplyArgs {
     #[command(flatten)]
-    pub ns: NsArgs,
+    pub target: TargetArgs,
     /// Rules file (YAML or JSON): a list of rules, or `{mode: monitor|protect, rules: [...]}`. A rule is
     /// `{direction: egress|ingress, peer: any | {cidr: 10.0.0.0/8}, protocol: tcp|udp|any, ports: [{first,
     /// last}]}`; DNS and workload peers must be resolved first (they are skipped with a warning).
@@ -109,7 +147,7 @@ pub enum TextOrJson {
 #[derive(Args, Debug)]
 pub struct StatusArgs {
     #[command(flatten)]
-    pub ns: NsArgs,
+    pub target: TargetArgs,
     /// `json` is what `network graph --counters` reads.
     #[arg(long, value_enum, default_value = "text")]
     pub format: TextOrJson,
@@ -178,9 +216,11 @@ pub fn run(command: NetworkCommand) -> Result<ExitCode> {
     match command {
         NetworkCommand::Firewall { command } => match command {
             FirewallCommand::Apply(args) => apply(args),
-            FirewallCommand::Remove(ns) => {
-                let netns = ns.netns();
-                let removed = firewall::remove(&netns)?;
+            FirewallCommand::Remove(target) => {
+                let removed = match target.mechanism {
+                    Mechanism::Nftables => firewall::remove(&target.ns.netns())?,
+                    Mechanism::CgroupBpf => firewall::cgroup_bpf::remove(&target.cgroup()?)?,
+                };
                 eprintln!(
                     "palisade: {}",
                     if removed { "firewall removed" } else { "no firewall was installed" }
@@ -251,13 +291,22 @@ fn apply(args: ApplyArgs) -> Result<ExitCode> {
         print!("{}", compiled.script);
         return Ok(ExitCode::from(EXIT_OK));
     }
-    let netns = args.ns.netns();
-    let applied = firewall::apply(&netns, &policy.rules, mode)?;
+    let (applied, what) = match args.target.mechanism {
+        Mechanism::Nftables => {
+            let netns = args.target.ns.netns();
+            (firewall::apply(&netns, &policy.rules, mode)?, format!("network namespace {netns}"))
+        }
+        Mechanism::CgroupBpf => {
+            let cgroup = args.target.cgroup()?;
+            let applied = firewall::cgroup_bpf::apply(&cgroup, &policy.rules, mode)?;
+            (applied, format!("cgroup {} (connect4/connect6 BPF)", cgroup.display()))
+        }
+    };
     for s in &applied.skipped {
         eprintln!("palisade: warning: {}: {s}", args.rules.display());
     }
     eprintln!(
-        "palisade: firewall of network namespace {netns}: {} rules installed, {} skipped, {} mode",
+        "palisade: firewall of {what}: {} rules installed, {} skipped, {} mode",
         applied.installed,
         applied.skipped.len(),
         mode.as_str()
@@ -266,9 +315,21 @@ fn apply(args: ApplyArgs) -> Result<ExitCode> {
 }
 
 fn status(args: StatusArgs) -> Result<ExitCode> {
-    let netns = args.ns.netns();
-    let Some(status) = firewall::status(&netns)? else {
-        bail!("network namespace {netns} has no Palisade firewall");
+    let status = match args.target.mechanism {
+        Mechanism::Nftables => {
+            let netns = args.target.ns.netns();
+            let Some(status) = firewall::status(&netns)? else {
+                bail!("network namespace {netns} has no Palisade firewall");
+            };
+            status
+        }
+        Mechanism::CgroupBpf => {
+            let cgroup = args.target.cgroup()?;
+            let Some(status) = firewall::cgroup_bpf::status(&cgroup)? else {
+                bail!("cgroup {} has no Palisade connect firewall", cgroup.display());
+            };
+            status
+        }
     };
     match args.format {
         TextOrJson::Json => println!("{}", serde_json::to_string_pretty(&status)?),
