@@ -16,6 +16,7 @@
 
 pub mod agent;
 pub mod attribution;
+pub mod enforce;
 pub mod event;
 pub mod netenforce;
 pub mod netflow;

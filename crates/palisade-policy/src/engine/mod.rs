@@ -93,7 +93,7 @@ pub struct Memo {
     pub(crate) rego_review: std::sync::OnceLock<regorus::Value>,
     /// The CEL variables of the subject (`object`, `oldObject`, `request`, `namespaceObject`), converted
     /// once for every CEL policy.
-    pub(crate) cel: std::sync::OnceLock<Result<self::cel::program::SubjectVars, String>>,
+    pub(crate) cel: self::cel::program::SubjectVars,
 }
 
 impl Clone for Memo {
