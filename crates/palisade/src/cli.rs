@@ -6,6 +6,7 @@ use crate::commands::catalog::{ChecksCommand, SecretsCommand};
 use crate::commands::compliance::ComplianceCommand;
 use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
+use crate::commands::network::NetworkCommand;
 use crate::commands::policy::PolicyCommand;
 use crate::commands::profile::ProfileCommand;
 use crate::commands::rbac::RbacCommand;
@@ -98,6 +99,12 @@ pub enum Command {
     Runtime {
         #[command(subcommand)]
         command: RuntimeCommand,
+    },
+    /// Container network: firewall (nftables in the pod's namespace), quarantine, packet capture, and the
+    /// connection graph.
+    Network {
+        #[command(subcommand)]
+        command: NetworkCommand,
     },
     /// Registries: scan every image into the image store, list stored images by risk, record decisions.
     Registry {

@@ -31,6 +31,7 @@ fn main() -> ExitCode {
         Command::Signing(command) => commands::signing::run(command),
         Command::Profile { command } => commands::profile::run(command),
         Command::Runtime { command } => commands::runtime::run(command),
+        Command::Network { command } => commands::network::run(command),
         Command::Registry { command } => commands::registry::run(command, &global),
         Command::Rescan(args) => commands::registry::rescan(args, &global),
         Command::Watch(args) => commands::watch::run(*args, &global),
