@@ -3,7 +3,9 @@
 //!
 //! - [`rules`]: the L3/L4 allow rules of one workload, the form learned profiles and hand-written
 //!   firewall policies share, and the one every enforcement mechanism (cgroup BPF, nftables) compiles.
+//! - [`dlp`]: DLP and WAF sensors (card numbers, SSNs, IBANs, e-mail, credentials, SQL injection, XSS).
 //! - [`protocol`]: application protocol detection on the first bytes of a flow, one detector per file.
 
+pub mod dlp;
 pub mod protocol;
 pub mod rules;
