@@ -1,0 +1,183 @@
+//! The inspector's flow table: one entry per TCP connection or UDP conversation of a policed workload,
+//! bounded in size. Entries idle longer than the idle timeout are swept; when the table is full the
+//! least recently seen entry is evicted (its next packet starts a new entry, which is inspected from
+//! there: the flow is not blocked by being forgotten, and a blocked flow forgotten this way can resume —
+//! the table size is the bound on that).
+
+use super::packet::Packet;
+use crate::protocol::{Detection, Transport};
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+/// A flow's identity, oriented client → server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowKey {
+    pub transport: Transport,
+    pub client: (IpAddr, u16),
+    pub server: (IpAddr, u16),
+}
+
+/// Where a flow stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Inspecting,
+    /// A violation in protect mode, or a DLP drop: every further packet is dropped.
+    Blocked,
+    /// No longer inspected (over the time budget): every further packet is accepted.
+    Passed,
+}
+
+/// One direction of a flow.
+#[derive(Debug, Default)]
+pub struct Side {
+    /// Stream bytes kept for protocol detection (until detected).
+    pub buf: Vec<u8>,
+    /// Next expected TCP sequence number.
+    pub next_seq: Option<u32>,
+    /// Bytes scanned by DLP so far.
+    pub scanned: usize,
+    /// The end of the previous segment, scanned again with the next one so that a value split between
+    /// segments is found.
+    pub tail: Vec<u8>,
+}
+
+#[derive(Debug)]
+pub struct FlowState {
+    pub workload: usize,
+    pub client: Side,
+    pub server: Side,
+    pub detection: Option<Detection>,
+    pub status: Status,
+    pub last_seen: Instant,
+    pub closing: bool,
+}
+
+/// Bounded flow table.
+#[derive(Debug)]
+pub struct FlowTable {
+    map: HashMap<FlowKey, FlowState>,
+    max: usize,
+    idle: Duration,
+    pub evicted: u64,
+    since_sweep: u32,
+}
+
+/// Idle time after which a closing (FIN seen) flow is forgotten.
+const CLOSING_IDLE: Duration = Duration::from_secs(5);
+const SWEEP_EVERY: u32 = 4096;
+
+impl FlowTable {
+    pub fn new(max: usize, idle: Duration) -> FlowTable {
+        FlowTable { map: HashMap::new(), max: max.max(1), idle, evicted: 0, since_sweep: 0 }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+
+    /// The flow of `p` and whether `p` goes client → server; a new flow is created with `workload` (the
+    /// sender of a first packet that is not a SYN-ACK is taken as the client).
+    pub fn lookup(&mut self, p: &Packet<'_>, workload: usize, now: Instant) -> (FlowKey, bool) {
+        self.since_sweep += 1;
+        if self.since_sweep >= SWEEP_EVERY {
+            self.since_sweep = 0;
+            self.sweep(now);
+        }
+        let forward = FlowKey { transport: p.transport, client: (p.src, p.sport), server: (p.dst, p.dport) };
+        let reverse = FlowKey { transport: p.transport, client: (p.dst, p.dport), server: (p.src, p.sport) };
+        if self.map.contains_key(&forward) {
+            return (forward, true);
+        }
+        if self.map.contains_key(&reverse) {
+            return (reverse, false);
+        }
+        let (key, to_server) = if p.syn && p.ack { (reverse, false) } else { (forward, true) };
+        if self.map.len() >= self.max {
+            self.sweep(now);
+            if self.map.len() >= self.max
+                && let Some(oldest) = self.map.iter().min_by_key(|(_, f)| f.last_seen).map(|(k, _)| *k)
+            {
+                self.map.remove(&oldest);
+                self.evicted += 1;
+            }
+        }
+        self.map.insert(
+            key,
+            FlowState {
+                workload,
+                client: Side::default(),
+                server: Side::default(),
+                detection: None,
+                status: Status::Inspecting,
+                last_seen: now,
+                closing: false,
+            },
+        );
+        (key, to_server)
+    }
+
+    pub fn get_mut(&mut self, key: &FlowKey) -> Option<&mut FlowState> {
+        self.map.get_mut(key)
+    }
+
+    pub fn remove(&mut self, key: &FlowKey) {
+        self.map.remove(key);
+    }
+
+    fn sweep(&mut self, now: Instant) {
+        let idle = self.idle;
+        let before = self.map.len();
+        self.map.retain(|_, f| {
+            let limit = if f.closing { CLOSING_IDLE.min(idle) } else { idle };
+            now.saturating_duration_since(f.last_seen) < limit
+        });
+        self.evicted += (before - self.map.len()) as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::inspect::packet::{Parsed, build, parse};
+
+    fn pkt(raw: &[u8]) -> Packet<'_> {
+        match parse(raw) {
+            Parsed::Packet(p) => p,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn both_directions_share_one_entry_and_the_table_is_bounded() {
+        let t0 = Instant::now();
+        let mut t = FlowTable::new(2, Duration::from_secs(60));
+        let a = build::tcp([10, 0, 0, 1], [10, 0, 0, 2], 40000, 80, 1, true, b"");
+        let b = build::tcp([10, 0, 0, 2], [10, 0, 0, 1], 80, 40000, 1, false, b"x");
+        let (k1, fwd) = t.lookup(&pkt(&a), 0, t0);
+        assert!(fwd);
+        let (k2, fwd) = t.lookup(&pkt(&b), 0, t0);
+        assert_eq!((k1, fwd), (k2, false));
+        for port in 1..10u16 {
+            let p = build::tcp([10, 0, 0, 1], [10, 0, 0, 2], port, 80, 1, true, b"");
+            let _ = t.lookup(&pkt(&p), 0, t0 + Duration::from_millis(u64::from(port)));
+        }
+        assert_eq!(t.len(), 2);
+        assert_eq!(t.evicted, 8);
+    }
+
+    #[test]
+    fn idle_flows_are_swept() {
+        let t0 = Instant::now();
+        let mut t = FlowTable::new(1, Duration::from_secs(1));
+        let a = build::udp([10, 0, 0, 1], [10, 0, 0, 2], 1, 53, b"q");
+        let b = build::udp([10, 0, 0, 1], [10, 0, 0, 2], 2, 53, b"q");
+        t.lookup(&pkt(&a), 0, t0);
+        t.lookup(&pkt(&b), 0, t0 + Duration::from_secs(2));
+        assert_eq!((t.len(), t.evicted), (1, 1));
+    }
+}
