@@ -101,6 +101,11 @@ pub enum Command {
     /// Re-match every image in the store against the current vulnerability DB, without pulling: what is new,
     /// fixed and unchanged per image.
     Rescan(RescanArgs),
+    /// Network security: L7 inspection (NFQUEUE), protocol detection, DLP/WAF sensors, response rules.
+    Network {
+        #[command(subcommand)]
+        command: crate::commands::inspect::NetworkL7Command,
+    },
     /// Watch registries as a service: poll them, scan on push (the registry's notifications on POST
     /// /events), update the DB on a schedule and re-match, notify new findings; replicas share the work
     /// through the store.

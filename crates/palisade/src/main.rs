@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Registry { command } => commands::registry::run(command, &global),
         Command::Rescan(args) => commands::registry::rescan(args, &global),
         Command::Watch(args) => commands::watch::run(*args, &global),
+        Command::Network { command } => commands::inspect::run(command),
     };
     match result {
         Ok(code) => code,

@@ -180,7 +180,7 @@ pub struct Inspector {
     dlp: Dlp,
     flows: FlowTable,
     limits: Limits,
-    pub metrics: Metrics,
+    pub metrics: std::sync::Arc<Metrics>,
 }
 
 /// A violation found while looking at one packet.
@@ -200,7 +200,7 @@ impl Inspector {
             policy,
             dlp,
             limits,
-            metrics: Metrics::new(),
+            metrics: std::sync::Arc::new(Metrics::new()),
         })
     }
 

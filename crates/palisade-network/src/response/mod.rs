@@ -107,8 +107,10 @@ impl Engine {
     /// Count `t` against every matching rule and run the actions of those whose condition is reached.
     pub fn observe(&mut self, t: &Trigger, now: Instant, exec: &mut dyn Executor) -> Vec<Executed> {
         if self.windows.len() > MAX_KEYS {
-            let keep = self.rules.rules.iter().map(|r| r.within).max().unwrap_or_default().max(self.rules.dedup);
-            self.windows.retain(|_, w| w.hits.back().is_some_and(|&h| now.saturating_duration_since(h) < keep));
+            let keep =
+                self.rules.rules.iter().map(|r| r.within).max().unwrap_or_default().max(self.rules.dedup);
+            self.windows
+                .retain(|_, w| w.hits.back().is_some_and(|&h| now.saturating_duration_since(h) < keep));
         }
         let mut out = Vec::new();
         for (i, r) in self.rules.rules.iter().enumerate() {
@@ -117,7 +119,9 @@ impl Engine {
             }
             let w = self.windows.entry((i, t.target.workload.clone())).or_default();
             w.hits.push_back(now);
-            while w.hits.front().is_some_and(|&h| now.saturating_duration_since(h) > r.within) && w.hits.len() > 1 {
+            while w.hits.front().is_some_and(|&h| now.saturating_duration_since(h) > r.within)
+                && w.hits.len() > 1
+            {
                 w.hits.pop_front();
             }
             if w.hits.len() < r.count as usize {

@@ -51,7 +51,8 @@ impl Action {
 }
 
 /// Falco priorities, most severe first.
-pub const PRIORITIES: [&str; 8] = ["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"];
+pub const PRIORITIES: [&str; 8] =
+    ["emergency", "alert", "critical", "error", "warning", "notice", "informational", "debug"];
 
 /// Rank of a priority name (0 = emergency); `info` is `informational`.
 pub fn priority_rank(name: &str) -> Option<usize> {
@@ -207,7 +208,8 @@ fn compile(r: RuleSpec) -> Result<ResponseRule, String> {
     if count == 0 {
         return Err("when.count: must be at least 1".into());
     }
-    let within = r.when.within.as_deref().map(parse_duration).transpose().map_err(|e| format!("when.within: {e}"))?;
+    let within =
+        r.when.within.as_deref().map(parse_duration).transpose().map_err(|e| format!("when.within: {e}"))?;
     if count > 1 && within.is_none() {
         return Err("when.count above 1 needs when.within".into());
     }
@@ -255,9 +257,11 @@ mod tests {
         let base = "kind: ResponseRules\nrules:\n  - name: r\n";
         let e = ResponseRules::parse(&format!("{base}    actions: [reboot]\n")).unwrap_err();
         assert!(e.contains("reboot") && e.contains("line"), "{e}");
-        let e = ResponseRules::parse(&format!("{base}    when: {{ count: 3 }}\n    actions: [kill]\n")).unwrap_err();
+        let e = ResponseRules::parse(&format!("{base}    when: {{ count: 3 }}\n    actions: [kill]\n"))
+            .unwrap_err();
         assert!(e.contains("rules[0] (r)") && e.contains("within"), "{e}");
-        let e = ResponseRules::parse(&format!("{base}    when: {{ priority: loud }}\n    actions: [kill]\n")).unwrap_err();
+        let e = ResponseRules::parse(&format!("{base}    when: {{ priority: loud }}\n    actions: [kill]\n"))
+            .unwrap_err();
         assert!(e.contains("loud"), "{e}");
         assert!(ResponseRules::parse("kind: Other\nrules: []\n").is_err());
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
