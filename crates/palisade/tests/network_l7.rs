@@ -3,7 +3,7 @@
 //! and `palisade network inspect` bound to the queue inside the server namespace. Checked: an allowed
 //! path passes and a forbidden one is dropped; a card number in a POST body raises a DLP alert (alert
 //! mode, the request succeeds) and makes the request fail (drop mode); the counters are served on
-//! /metrics; after the inspector is killed, traffic passes (queue bypass). Needs root, `ip`, `iptables`,
+//! /metrics; a response rule on the DLP alert sends its own alert; after the inspector is killed, traffic passes (queue bypass). Needs root, `ip`, `iptables`,
 //! `curl` and `busybox`: skips with a message otherwise.
 
 use std::path::Path;
@@ -201,6 +201,12 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
         &["busybox", "httpd", "-f", "-p", "8080", "-h", www.to_str().unwrap()],
         Stdio::null(),
     );
+    let response = tmp.path().join("response.yaml");
+    std::fs::write(
+        &response,
+        "kind: ResponseRules\ndedup: 60s\nrules:\n  - name: card-blocked\n    when: { rule: \"DLP card\", workload: \"shop/strict\" }\n    actions: [alert]\n",
+    )
+    .unwrap();
     let alerts = tmp.path().join("alerts.jsonl");
     let stdout = std::fs::File::create(tmp.path().join("stdout.jsonl")).unwrap();
     let metrics_port = (20_000 + pid % 20_000).to_string();
@@ -215,6 +221,8 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
             policy.to_str().unwrap(),
             "--output-file",
             alerts.to_str().unwrap(),
+            "--response",
+            response.to_str().unwrap(),
             "--metrics-addr",
             &format!("127.0.0.1:{metrics_port}"),
         ],
@@ -255,6 +263,13 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
     let drop = find("DLP card", "shop/strict").expect("DLP alert in drop mode");
     assert_eq!(drop["output_fields"]["action"], "drop");
     assert_eq!(drop["priority"], "Critical");
+    let response = lines.iter().find(|a| a["rule"] == "Response card-blocked").expect("response rule alert");
+    assert_eq!(response["output_fields"]["workload"], "shop/strict");
+    assert_eq!(response["output_fields"]["trigger.rule"], "DLP card");
+    assert!(
+        find("DLP card", "shop/web").is_some()
+            && lines.iter().filter(|a| a["rule"] == "Response card-blocked").count() == 1
+    );
 
     let metrics = lab.server_output(&["curl", "-s", &format!("http://127.0.0.1:{metrics_port}/metrics")]);
     assert!(metrics.contains("palisade_l7_flows_detected_total{protocol=\"http1\"}"), "{metrics}");
@@ -269,4 +284,105 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
     });
     assert_eq!(lab.curl(&format!("{web}/admin"), None), "200", "queue bypass after the inspector died");
     assert_eq!(lab.curl(&format!("{strict}/cgi-bin/pay"), Some(card)), "200");
+}
+
+fn network_fixture(rel: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-network/fixtures").join(rel)
+}
+
+fn palisade(args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(BIN)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run palisade");
+    if let Some(input) = stdin {
+        child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    }
+    drop(child.stdin.take());
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+#[test]
+fn respond_replays_alerts_through_response_rules() {
+    let rules = network_fixture("response/rules.yaml");
+    let alert = |time: &str, rule: &str, priority: &str, fields: &str| {
+        format!(
+            r#"{{"time":"{time}","rule":"{rule}","priority":"{priority}","output":"x","output_fields":{{{fields}}},"tags":[],"hostname":"n","source":"network"}}"#
+        )
+    };
+    let card = |t: &str| alert(t, "DLP card", "Critical", r#""workload":"shop/web""#);
+    let alerts = [
+        card("2026-12-06T10:00:00Z"),
+        card("2026-12-06T10:01:00Z"),
+        "not json".to_string(),
+        card("2026-12-06T10:02:00Z"),
+        alert(
+            "2026-12-06T10:03:00Z",
+            "Terminal shell in container",
+            "Notice",
+            r#""k8s.ns.name":"shop","k8s.pod.name":"web-1","proc.pid":"4242""#,
+        ),
+    ]
+    .join("\n");
+    let (ok, out, err) = palisade(
+        &["network", "respond", "--response", rules.to_str().unwrap(), "--alerts", "-"],
+        Some(&alerts),
+    );
+    assert!(ok, "{err}");
+    assert!(err.contains("-:3: not an alert"), "{err}");
+    let done: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let actions: Vec<(&str, &str)> =
+        done.iter().map(|d| (d["response_rule"].as_str().unwrap(), d["action"].as_str().unwrap())).collect();
+    assert_eq!(
+        actions,
+        [
+            ("card-leak", "alert"),
+            ("card-leak", "capture"),
+            ("card-leak", "quarantine"),
+            ("shell-in-container", "alert"),
+            ("shell-in-container", "kill")
+        ]
+    );
+    assert!(done.iter().all(|d| d["result"] == "ok"));
+    assert_eq!(done[4]["workload"], "shop/web-1");
+
+    let (ok, _, err) = palisade(&["network", "respond", "--alerts", "-"], Some(""));
+    assert!(!ok && err.contains("no response rules"), "{err}");
+}
+
+#[test]
+fn detect_and_dlp_commands_on_fixtures() {
+    let tls = network_fixture("protocol/tls13.bin");
+    let (ok, out, err) =
+        palisade(&["network", "detect", "--client", tls.to_str().unwrap(), "--port", "443"], None);
+    assert!(ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((v["protocol"].as_str(), v["info"]["sni"].as_str()), (Some("tls"), Some("secure.example")));
+
+    let mixed = network_fixture("dlp/mixed.txt");
+    let (ok, out, err) =
+        palisade(&["network", "dlp", "--sensors", "card,sqli", mixed.to_str().unwrap()], None);
+    assert!(ok, "{err}");
+    let sensors: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["finding"]["sensor"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(sensors, ["card", "card", "sqli"]);
+    assert!(err.contains("MB/s"), "{err}");
+    let (ok, _, err) = palisade(&["network", "dlp", "--sensors", "cards", mixed.to_str().unwrap()], None);
+    assert!(!ok && err.contains("unknown sensor \"cards\""), "{err}");
 }
