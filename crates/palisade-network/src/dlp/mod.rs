@@ -137,6 +137,7 @@ impl Combined {
         let source = format!("(?{flags}){}", alternation.join("|"));
         let regex = regex::bytes::RegexBuilder::new(&source)
             .size_limit(64 << 20)
+            .dfa_size_limit(64 << 20)
             .build()
             .map_err(|e| format!("DLP patterns do not compile: {e}"))?;
         let group_of = regex
@@ -205,11 +206,16 @@ impl Dlp {
 
     /// Confirmed matches in `data`, data sensors first, then WAF, then secrets.
     pub fn scan(&self, data: &[u8]) -> Vec<Finding> {
+        self.scan_with(data, true)
+    }
+
+    /// As [`Dlp::scan`]; the WAF sensors only when `waf` (requests, not responses).
+    pub fn scan_with(&self, data: &[u8], waf: bool) -> Vec<Finding> {
         let mut out = Vec::new();
         if let Some(c) = &self.data {
             c.scan(data, &mut out);
         }
-        if let Some(c) = &self.waf {
+        if let Some(c) = self.waf.as_ref().filter(|_| waf) {
             match percent_decoded(data) {
                 Some(decoded) => c.scan(&decoded, &mut out),
                 None => c.scan(data, &mut out),

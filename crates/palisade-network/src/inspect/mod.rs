@@ -12,7 +12,8 @@
 //!    TLS server name and the DNS names are checked. HTTP/1.x requests later on a keep-alive connection
 //!    are checked too (each segment that starts a request), and each DNS datagram.
 //! 5. DLP sensors run on each segment's new bytes (plus the previous segment's last bytes, so that a
-//!    value split between segments is found), up to a byte budget per direction.
+//!    value split between segments is found), up to a byte budget per direction; the WAF sensors (SQL
+//!    injection, XSS) only on what the client sends.
 //! 6. A violation raises an [`Event`]; in protect mode an L7 violation, and in any mode a DLP sensor whose
 //!    action is `drop`, blocks the flow (this packet and every later one are dropped).
 //!
@@ -275,7 +276,7 @@ impl Inspector {
                 check_later_request(w, flow.detection.as_ref(), p.transport, new, &mut violations);
             }
             let side = if to_server { &mut flow.client } else { &mut flow.server };
-            scan_dlp(&self.dlp, w, side, new, self.limits.dlp_bytes, &mut violations);
+            scan_dlp(&self.dlp, w, side, new, to_server, self.limits.dlp_bytes, &mut violations);
         }
         if p.rst && p.transport == Transport::Tcp && violations.is_empty() {
             self.flows.remove(&key);
@@ -491,7 +492,16 @@ pub fn dlp_rule(s: SensorId) -> String {
     format!("DLP {s}")
 }
 
-fn scan_dlp(dlp: &Dlp, w: &Workload, side: &mut Side, new: &[u8], limit: usize, out: &mut Vec<Violation>) {
+/// DLP on new bytes of one direction; the WAF sensors only on client → server bytes.
+fn scan_dlp(
+    dlp: &Dlp,
+    w: &Workload,
+    side: &mut Side,
+    new: &[u8],
+    to_server: bool,
+    limit: usize,
+    out: &mut Vec<Violation>,
+) {
     if w.dlp.is_empty() || side.scanned >= limit {
         return;
     }
@@ -501,7 +511,7 @@ fn scan_dlp(dlp: &Dlp, w: &Workload, side: &mut Side, new: &[u8], limit: usize, 
     let mut window = std::mem::take(&mut side.tail);
     let carried = window.len();
     window.extend_from_slice(new);
-    for f in dlp.scan(&window) {
+    for f in dlp.scan_with(&window, to_server) {
         // Matches wholly inside the carried bytes were reported with the previous segment.
         if f.end <= carried {
             continue;
