@@ -355,6 +355,17 @@ fn respond_replays_alerts_through_response_rules() {
     assert!(done.iter().all(|d| d["result"] == "ok"));
     assert_eq!(done[4]["workload"], "shop/web-1");
 
+    // The same rules carried in a policy bundle.
+    let bundle = tempfile::tempdir().unwrap();
+    std::fs::copy(&rules, bundle.path().join("response.yaml")).unwrap();
+    std::fs::write(bundle.path().join("README.md"), "not a rules file\n").unwrap();
+    let (ok, out_bundle, err) = palisade(
+        &["network", "respond", "--response-bundle", bundle.path().to_str().unwrap(), "--alerts", "-"],
+        Some(&alerts),
+    );
+    assert!(ok, "{err}");
+    assert_eq!(out_bundle, out);
+
     let (ok, _, err) = palisade(&["network", "respond", "--alerts", "-"], Some(""));
     assert!(!ok && err.contains("no response rules"), "{err}");
 }

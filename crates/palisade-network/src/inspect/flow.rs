@@ -1,8 +1,8 @@
 //! The inspector's flow table: one entry per TCP connection or UDP conversation of a policed workload,
-//! bounded in size. Entries idle longer than the idle timeout are swept; when the table is full the
-//! least recently seen entry is evicted (its next packet starts a new entry, which is inspected from
-//! there: the flow is not blocked by being forgotten, and a blocked flow forgotten this way can resume —
-//! the table size is the bound on that).
+//! bounded in size. Entries idle longer than the idle timeout (30 s at most for UDP, 5 s once a FIN was
+//! seen) are swept; when the table is full the least recently seen sixteenth is evicted (a forgotten flow's
+//! next packet starts a new entry, inspected from there: a flow is not blocked by being forgotten, and a
+//! blocked flow forgotten this way can resume — the table size is the bound on that).
 
 use super::packet::Packet;
 use crate::protocol::{Detection, Transport};
@@ -66,6 +66,8 @@ pub struct FlowTable {
 /// Idle time after which a closing (FIN seen) flow is forgotten.
 const CLOSING_IDLE: Duration = Duration::from_secs(5);
 const SWEEP_EVERY: u32 = 4096;
+/// Idle time after which a UDP conversation (a DNS query and its answer) is forgotten.
+const UDP_IDLE: Duration = Duration::from_secs(30);
 
 impl FlowTable {
     pub fn new(max: usize, idle: Duration) -> FlowTable {
@@ -99,11 +101,8 @@ impl FlowTable {
         let (key, to_server) = if p.syn && p.ack { (reverse, false) } else { (forward, true) };
         if self.map.len() >= self.max {
             self.sweep(now);
-            if self.map.len() >= self.max
-                && let Some(oldest) = self.map.iter().min_by_key(|(_, f)| f.last_seen).map(|(k, _)| *k)
-            {
-                self.map.remove(&oldest);
-                self.evicted += 1;
+            if self.map.len() >= self.max {
+                self.evict_oldest();
             }
         }
         self.map.insert(
@@ -132,11 +131,31 @@ impl FlowTable {
     fn sweep(&mut self, now: Instant) {
         let idle = self.idle;
         let before = self.map.len();
-        self.map.retain(|_, f| {
-            let limit = if f.closing { CLOSING_IDLE.min(idle) } else { idle };
+        self.map.retain(|k, f| {
+            let limit = if f.closing {
+                CLOSING_IDLE.min(idle)
+            } else if k.transport == Transport::Udp {
+                UDP_IDLE.min(idle)
+            } else {
+                idle
+            };
             now.saturating_duration_since(f.last_seen) < limit
         });
         self.evicted += (before - self.map.len()) as u64;
+    }
+
+    /// Forget the least recently seen sixteenth of the table (at least one flow), so that a full table
+    /// costs one pass per many new flows rather than one per new flow.
+    fn evict_oldest(&mut self) {
+        let mut ages: Vec<(Instant, FlowKey)> = self.map.iter().map(|(k, f)| (f.last_seen, *k)).collect();
+        let n = (ages.len() / 16).max(1).min(ages.len());
+        if n < ages.len() {
+            ages.select_nth_unstable_by_key(n, |(t, _)| *t);
+        }
+        for (_, k) in ages.iter().take(n) {
+            self.map.remove(k);
+        }
+        self.evicted += n as u64;
     }
 }
 

@@ -667,4 +667,50 @@ mod tests {
         assert!(d.drop);
         assert_eq!(d.events[0].fields["dns.name"], "exfil.evil.example");
     }
+
+    #[test]
+    fn hostile_packets_never_panic() {
+        let mut i = inspector("protect");
+        let now = Instant::now();
+        let samples = [
+            build::tcp(CLIENT, SERVER, 40100, 8080, 100, true, b""),
+            build::tcp(
+                CLIENT,
+                SERVER,
+                40100,
+                8080,
+                101,
+                false,
+                b"POST /api/x HTTP/1.1\r\nHost: web.example\r\n\r\ncard=4111111111111111",
+            ),
+            build::tcp(SERVER, CLIENT, 8080, 40100, 5, false, b"HTTP/1.1 200 OK\r\n\r\n"),
+            build::udp(CLIENT, SERVER, 5353, 53, include_bytes!("../../fixtures/protocol/dns.bin")),
+            build::tcp(
+                CLIENT,
+                SERVER,
+                40101,
+                8080,
+                1,
+                false,
+                include_bytes!("../../fixtures/protocol/tls13.bin"),
+            ),
+        ];
+        let mut x = 0x853c_49e6_748f_ea9bu64;
+        let mut rnd = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..4000 {
+            let mut p = samples[round % samples.len()].clone();
+            for _ in 0..(rnd() % 6) {
+                let at = (rnd() as usize) % p.len();
+                p[at] = rnd() as u8;
+            }
+            let cut = (rnd() as usize) % (p.len() + 1);
+            let _ = i.handle(&p[..cut], now);
+            let _ = i.handle(&p, now);
+        }
+    }
 }
