@@ -48,6 +48,8 @@ pub struct FlowState {
     pub client: Side,
     pub server: Side,
     pub detection: Option<Detection>,
+    /// HTTP/2 and gRPC: the client side followed request by request.
+    pub h2: Option<Box<crate::protocol::http2::Stream>>,
     pub status: Status,
     pub last_seen: Instant,
     pub closing: bool,
@@ -112,6 +114,7 @@ impl FlowTable {
                 client: Side::default(),
                 server: Side::default(),
                 detection: None,
+                h2: None,
                 status: Status::Inspecting,
                 last_seen: now,
                 closing: false,

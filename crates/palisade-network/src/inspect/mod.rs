@@ -9,8 +9,9 @@
 //!    in protect mode (the sender retransmits in order) and passes uninspected in monitor mode.
 //! 4. Until the protocol is known, each direction's bytes are buffered and [`crate::protocol::detect`]
 //!    asked; then the port rule (protocol must match the port), the HTTP rules (method, host, path), the
-//!    TLS server name and the DNS names are checked. HTTP/1.x requests later on a keep-alive connection
-//!    are checked too (each segment that starts a request), and each DNS datagram.
+//!    TLS server name and the DNS names are checked. Later requests are checked too: every HTTP/2 and
+//!    gRPC request (the connection's frames are followed with its HPACK state), each HTTP/1.x request
+//!    that starts a segment on a keep-alive connection, and each DNS query.
 //! 5. DLP sensors run on each segment's new bytes (plus the previous segment's last bytes, so that a
 //!    value split between segments is found), up to a byte budget per direction; the WAF sensors (SQL
 //!    injection, XSS) only on what the client sends.
@@ -271,9 +272,25 @@ impl Inspector {
                         .get_or_create(&ProtocolLabels { protocol: d.protocol.name() })
                         .inc();
                     check_detection(w, key.server.1, d, &mut violations);
+                    if matches!(d.protocol, AppProtocol::Http2 | AppProtocol::Grpc) {
+                        // Follow the connection from its preface; the first request was just checked.
+                        let mut stream = Box::new(protocol::http2::Stream::new());
+                        for req in stream.feed(&flow.client.buf).into_iter().skip(1) {
+                            check_http(w, &req, &mut violations);
+                        }
+                        flow.h2 = Some(stream);
+                    }
+                    flow.client.buf = Vec::new();
+                    flow.server.buf = Vec::new();
                 }
             } else if to_server {
-                check_later_request(w, flow.detection.as_ref(), p.transport, new, &mut violations);
+                if let Some(stream) = flow.h2.as_mut() {
+                    for req in stream.feed(new) {
+                        check_http(w, &req, &mut violations);
+                    }
+                } else {
+                    check_later_request(w, flow.detection.as_ref(), p.transport, new, &mut violations);
+                }
             }
             let side = if to_server { &mut flow.client } else { &mut flow.server };
             scan_dlp(&self.dlp, w, side, new, to_server, self.limits.dlp_bytes, &mut violations);
@@ -370,11 +387,7 @@ fn detect_more(flow: &mut flow::FlowState, to_server: bool, new: &[u8], p: &Pack
     };
     // A UDP flow's first datagram in each direction is all there is to look at.
     let done = p.transport == Transport::Udp;
-    if let Some(d) = protocol::detect(&bytes, done) {
-        flow.detection = Some(d);
-        flow.client.buf = Vec::new();
-        flow.server.buf = Vec::new();
-    }
+    flow.detection = protocol::detect(&bytes, done);
 }
 
 fn l7(w: &Workload, rule: &str, message: String, fields: BTreeMap<String, String>) -> Violation {
@@ -712,5 +725,34 @@ mod tests {
             let _ = i.handle(&p[..cut], now);
             let _ = i.handle(&p, now);
         }
+    }
+
+    #[test]
+    fn every_http2_request_on_a_connection_is_checked() {
+        let mut i = inspector("protect");
+        let mut enc = loona_hpack::Encoder::new();
+        let mut head = |path: &str, stream: u8| {
+            let block = enc.encode([
+                (&b":method"[..], &b"POST"[..]),
+                (&b":authority"[..], &b"web.example"[..]),
+                (&b":path"[..], path.as_bytes()),
+                (&b"content-type"[..], &b"application/grpc"[..]),
+            ]);
+            let mut f = (block.len() as u32).to_be_bytes()[1..].to_vec();
+            f.extend_from_slice(&[1, 0x4, 0, 0, 0, stream]);
+            f.extend_from_slice(&block);
+            f
+        };
+        let mut first = protocol::http2::PREFACE.to_vec();
+        first.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+        first.extend(head("/api/Shop/List", 1));
+        let d = request(&mut i, 40200, &first);
+        assert_eq!(d, Decision::default(), "allowed first call");
+        let second = head("/admin/Shop/DropAll", 3);
+        let seg = build::tcp(CLIENT, SERVER, 40200, 8080, 101 + first.len() as u32, false, &second);
+        let d = i.handle(&seg, Instant::now());
+        assert!(d.drop, "a forbidden later call on the same connection");
+        assert_eq!(d.events[0].fields["http.path"], "/admin/Shop/DropAll");
+        assert_eq!(d.events[0].protocol, Some(AppProtocol::Grpc));
     }
 }
