@@ -48,11 +48,46 @@ pub struct FlowState {
     pub client: Side,
     pub server: Side,
     pub detection: Option<Detection>,
-    /// HTTP/2 and gRPC: the client side followed request by request.
-    pub h2: Option<Box<crate::protocol::http2::Stream>>,
+    /// HTTP/1.x, HTTP/2 and gRPC: the client side followed request by request.
+    pub requests: Option<Requests>,
     pub status: Status,
     pub last_seen: Instant,
     pub closing: bool,
+}
+
+/// An HTTP connection's client side, followed request by request.
+#[derive(Debug)]
+pub enum Requests {
+    Http1(crate::protocol::http1::Stream),
+    Http2(Box<crate::protocol::http2::Stream>),
+}
+
+impl Requests {
+    /// For a flow just detected as `protocol`.
+    pub fn for_protocol(protocol: crate::protocol::AppProtocol) -> Option<Requests> {
+        use crate::protocol::{AppProtocol, http1};
+        match protocol {
+            AppProtocol::Http1 => Some(Requests::Http1(http1::Stream::new())),
+            AppProtocol::Http2 | AppProtocol::Grpc => Some(Requests::Http2(Box::default())),
+            _ => None,
+        }
+    }
+
+    /// Whether the stream can no longer be followed.
+    pub fn broken(&self) -> bool {
+        match self {
+            Requests::Http1(s) => s.broken,
+            Requests::Http2(s) => s.broken,
+        }
+    }
+
+    /// Feed client bytes in order; the request heads they completed.
+    pub fn feed(&mut self, data: &[u8]) -> Vec<crate::protocol::HttpRequest> {
+        match self {
+            Requests::Http1(s) => s.feed(data),
+            Requests::Http2(s) => s.feed(data),
+        }
+    }
 }
 
 /// Bounded flow table.
@@ -114,7 +149,7 @@ impl FlowTable {
                 client: Side::default(),
                 server: Side::default(),
                 detection: None,
-                h2: None,
+                requests: None,
                 status: Status::Inspecting,
                 last_seen: now,
                 closing: false,

@@ -10,8 +10,8 @@
 //! 4. Until the protocol is known, each direction's bytes are buffered and [`crate::protocol::detect`]
 //!    asked; then the port rule (protocol must match the port), the HTTP rules (method, host, path), the
 //!    TLS server name and the DNS names are checked. Later requests are checked too: every HTTP/2 and
-//!    gRPC request (the connection's frames are followed with its HPACK state), each HTTP/1.x request
-//!    that starts a segment on a keep-alive connection, and each DNS query.
+//!    gRPC request (the connection's frames are followed with its HPACK state), every HTTP/1.x request
+//!    (heads parsed, bodies skipped by their framing: pipelined requests are seen), and each DNS query.
 //! 5. DLP sensors run on each segment's new bytes (plus the previous segment's last bytes, so that a
 //!    value split between segments is found), up to a byte budget per direction; the WAF sensors (SQL
 //!    injection, XSS) only on what the client sends.
@@ -272,24 +272,32 @@ impl Inspector {
                         .get_or_create(&ProtocolLabels { protocol: d.protocol.name() })
                         .inc();
                     check_detection(w, key.server.1, d, &mut violations);
-                    if matches!(d.protocol, AppProtocol::Http2 | AppProtocol::Grpc) {
-                        // Follow the connection from its preface; the first request was just checked.
-                        let mut stream = Box::new(protocol::http2::Stream::new());
+                    if let Some(mut stream) = flow::Requests::for_protocol(d.protocol) {
+                        // Follow the connection from its start; the first request was just checked.
                         for req in stream.feed(&flow.client.buf).into_iter().skip(1) {
                             check_http(w, &req, &mut violations);
                         }
-                        flow.h2 = Some(stream);
+                        flow.requests = Some(stream);
                     }
                     flow.client.buf = Vec::new();
                     flow.server.buf = Vec::new();
                 }
             } else if to_server {
-                if let Some(stream) = flow.h2.as_mut() {
+                if let Some(stream) = flow.requests.as_mut() {
+                    let was_broken = stream.broken();
                     for req in stream.feed(new) {
                         check_http(w, &req, &mut violations);
                     }
+                    if stream.broken() && !was_broken && w.has_http_rules() {
+                        violations.push(l7(
+                            w,
+                            RULE_HTTP,
+                            "HTTP request stream cannot be followed (malformed or oversized request)".into(),
+                            BTreeMap::from([("http.stream".into(), "unparseable".into())]),
+                        ));
+                    }
                 } else {
-                    check_later_request(w, flow.detection.as_ref(), p.transport, new, &mut violations);
+                    check_later_query(w, flow.detection.as_ref(), p.transport, new, &mut violations);
                 }
             }
             let side = if to_server { &mut flow.client } else { &mut flow.server };
@@ -468,27 +476,20 @@ fn check_dns(w: &Workload, names: &[String], out: &mut Vec<Violation>) {
     }
 }
 
-/// Requests after the first on a keep-alive HTTP/1.x connection, and every DNS datagram.
-fn check_later_request(
+/// Every DNS query after the first (UDP: one per datagram; TCP: one per segment, after its length).
+fn check_later_query(
     w: &Workload,
     d: Option<&Detection>,
     transport: Transport,
     new: &[u8],
     out: &mut Vec<Violation>,
 ) {
-    match d.map(|d| d.protocol) {
-        Some(AppProtocol::Http1) => {
-            if let Some(protocol::http1::Head::Complete(req)) = protocol::http1::parse_request(new) {
-                check_http(w, &req, out);
-            }
-        }
-        Some(AppProtocol::Dns) => {
-            let msg = if transport == Transport::Tcp { new.get(2..).unwrap_or_default() } else { new };
-            if let Some(names) = protocol::dns::query_names(msg) {
-                check_dns(w, &names, out);
-            }
-        }
-        _ => {}
+    if d.map(|d| d.protocol) != Some(AppProtocol::Dns) {
+        return;
+    }
+    let msg = if transport == Transport::Tcp { new.get(2..).unwrap_or_default() } else { new };
+    if let Some(names) = protocol::dns::query_names(msg) {
+        check_dns(w, &names, out);
     }
 }
 
@@ -754,5 +755,26 @@ mod tests {
         assert!(d.drop, "a forbidden later call on the same connection");
         assert_eq!(d.events[0].fields["http.path"], "/admin/Shop/DropAll");
         assert_eq!(d.events[0].protocol, Some(AppProtocol::Grpc));
+    }
+
+    #[test]
+    fn a_pipelined_request_after_a_body_is_checked() {
+        let mut i = inspector("protect");
+        let two = b"POST /api/a HTTP/1.1\r\nHost: web.example\r\nContent-Length: 4\r\n\r\nabcdGET /admin HTTP/1.1\r\nHost: web.example\r\n\r\n";
+        let d = request(&mut i, 40300, two);
+        assert!(d.drop);
+        assert_eq!(d.events[0].fields["http.path"], "/admin");
+    }
+
+    #[test]
+    fn a_request_stream_that_stops_being_http_is_a_violation() {
+        let mut i = inspector("protect");
+        let first = b"GET /api/a HTTP/1.1\r\nHost: web.example\r\n\r\n";
+        assert!(!request(&mut i, 40301, first).drop);
+        let junk =
+            build::tcp(CLIENT, SERVER, 40301, 8080, 101 + first.len() as u32, false, b"\x00\x00junk\r\n\r\n");
+        let d = i.handle(&junk, Instant::now());
+        assert!(d.drop);
+        assert_eq!(d.events[0].fields["http.stream"], "unparseable");
     }
 }

@@ -141,6 +141,11 @@ impl Workload {
         self.ports.get(&port).is_none_or(|names| names.iter().any(|n| protocol.matches_name(n)))
     }
 
+    /// Whether any HTTP rule (methods, hosts, paths) restricts this workload.
+    pub fn has_http_rules(&self) -> bool {
+        self.methods.is_some() || self.hosts.0.is_some() || self.paths.0.is_some()
+    }
+
     pub fn method_allowed(&self, method: &str) -> bool {
         self.methods.as_ref().is_none_or(|m| m.iter().any(|x| x.eq_ignore_ascii_case(method)))
     }

@@ -1,5 +1,6 @@
 //! HTTP/1.x: a request line (`METHOD SP target SP HTTP/1.x`) from the client; method, `Host` (port
-//! stripped) and path from the request head (parsed with `httparse`, 64 headers at most).
+//! stripped) and path from the request head (parsed with `httparse`, 64 headers at most). [`Stream`]
+//! follows a connection request by request (bodies skipped by `Content-Length` or chunked framing).
 
 use super::{AppProtocol, Detection, FlowBytes, HttpRequest, Info, Outcome, Transport, bytes::text};
 
@@ -108,6 +109,171 @@ pub fn strip_port(host: &str) -> String {
     bare.to_ascii_lowercase()
 }
 
+/// Largest request head a [`Stream`] waits for.
+const MAX_STREAM_HEAD: usize = 64 * 1024;
+/// Most header fields a [`Stream`] reads in one head (servers refuse far fewer: nginx 100 by default).
+const MAX_STREAM_HEADERS: usize = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Head,
+    /// Bytes of a `Content-Length` body still to come.
+    Body(u64),
+    ChunkSize,
+    ChunkData(u64),
+    ChunkEnd,
+    Trailer,
+    /// CONNECT or an accepted `Upgrade`: the bytes are no longer HTTP/1.x.
+    Opaque,
+}
+
+/// The client side of an HTTP/1.x connection followed request by request: each head is parsed and
+/// its body (`Content-Length` or chunked) skipped, so pipelined requests and requests that start in
+/// the middle of a segment are all seen.
+#[derive(Debug)]
+pub struct Stream {
+    pending: Vec<u8>,
+    state: State,
+    /// Bytes that are not HTTP/1.x where a request head was due: nothing later can be read.
+    pub broken: bool,
+}
+
+impl Default for Stream {
+    fn default() -> Self {
+        Stream::new()
+    }
+}
+
+impl Stream {
+    pub fn new() -> Stream {
+        Stream { pending: Vec::new(), state: State::Head, broken: false }
+    }
+
+    /// Feed the client's bytes in stream order; returns the request heads they completed.
+    pub fn feed(&mut self, data: &[u8]) -> Vec<HttpRequest> {
+        let mut out = Vec::new();
+        if self.broken || self.state == State::Opaque {
+            return out;
+        }
+        self.pending.extend_from_slice(data);
+        let mut at = 0;
+        loop {
+            let rest = &self.pending[at..];
+            match self.state {
+                State::Opaque => break,
+                State::Head => {
+                    // Blank lines between requests are allowed (RFC 9112 §2.2).
+                    let blank = rest.iter().take_while(|&&c| c == b'\r' || c == b'\n').count();
+                    at += blank;
+                    let rest = &self.pending[at..];
+                    if rest.is_empty() {
+                        break;
+                    }
+                    let mut headers = [httparse::EMPTY_HEADER; 64];
+                    let mut many = Vec::new();
+                    let mut req = httparse::Request::new(&mut headers);
+                    let mut parsed = req.parse(rest);
+                    if parsed == Err(httparse::Error::TooManyHeaders) {
+                        many.resize(MAX_STREAM_HEADERS, httparse::EMPTY_HEADER);
+                        req = httparse::Request::new(&mut many);
+                        parsed = req.parse(rest);
+                    }
+                    match parsed {
+                        Ok(httparse::Status::Complete(len)) => {
+                            out.push(from_parsed(&req));
+                            self.state = body_of(&req);
+                            at += len;
+                        }
+                        Ok(httparse::Status::Partial) if rest.len() < MAX_STREAM_HEAD => break,
+                        _ => {
+                            self.broken = true;
+                            break;
+                        }
+                    }
+                }
+                State::Body(n) => {
+                    let take = (rest.len() as u64).min(n);
+                    at += take as usize;
+                    self.state = if take == n { State::Head } else { State::Body(n - take) };
+                    if take < n {
+                        break;
+                    }
+                }
+                State::ChunkSize | State::Trailer => {
+                    let Some(end) = rest.windows(2).position(|w| w == b"\r\n") else {
+                        if rest.len() > 4096 {
+                            self.broken = true;
+                        }
+                        break;
+                    };
+                    let line = &rest[..end];
+                    at += end + 2;
+                    self.state = match self.state {
+                        State::Trailer if line.is_empty() => State::Head,
+                        State::Trailer => State::Trailer,
+                        _ => match chunk_size(line) {
+                            Some(0) => State::Trailer,
+                            Some(n) => State::ChunkData(n),
+                            None => {
+                                self.broken = true;
+                                break;
+                            }
+                        },
+                    };
+                }
+                State::ChunkData(n) => {
+                    let take = (rest.len() as u64).min(n);
+                    at += take as usize;
+                    self.state = if take == n { State::ChunkEnd } else { State::ChunkData(n - take) };
+                    if take < n {
+                        break;
+                    }
+                }
+                State::ChunkEnd => {
+                    if rest.len() < 2 {
+                        break;
+                    }
+                    if &rest[..2] != b"\r\n" {
+                        self.broken = true;
+                        break;
+                    }
+                    at += 2;
+                    self.state = State::ChunkSize;
+                }
+            }
+        }
+        self.pending.drain(..at.min(self.pending.len()));
+        if self.broken || self.state == State::Opaque {
+            self.pending = Vec::new();
+        }
+        out
+    }
+}
+
+/// What follows a request head: its body, or opaque bytes after CONNECT or an upgrade.
+fn body_of(req: &httparse::Request<'_, '_>) -> State {
+    let header = |name: &str| req.headers.iter().find(|h| h.name.eq_ignore_ascii_case(name)).map(|h| h.value);
+    if req.method == Some("CONNECT") || header("upgrade").is_some() {
+        return State::Opaque;
+    }
+    if header("transfer-encoding").is_some_and(|v| v.to_ascii_lowercase().ends_with(b"chunked")) {
+        return State::ChunkSize;
+    }
+    match header("content-length").and_then(|v| std::str::from_utf8(v).ok()?.trim().parse::<u64>().ok()) {
+        Some(n) if n > 0 => State::Body(n),
+        _ => State::Head,
+    }
+}
+
+fn chunk_size(line: &[u8]) -> Option<u64> {
+    let hex = line.split(|&c| c == b';').next()?;
+    let hex = std::str::from_utf8(hex).ok()?.trim();
+    if hex.is_empty() || hex.len() > 15 {
+        return None;
+    }
+    u64::from_str_radix(hex, 16).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,7 +324,44 @@ mod tests {
     }
 
     #[test]
+    fn stream_sees_pipelined_requests_after_bodies() {
+        let conn = b"POST /api/a HTTP/1.1\r\nHost: w\r\nContent-Length: 11\r\n\r\nGET /x HTTP\
+GET /admin HTTP/1.1\r\nHost: w\r\n\r\n\
+POST /api/c HTTP/1.1\r\nHost: w\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nGET \r\n6\r\n/y HTT\r\n0\r\nX-T: 1\r\n\r\n\
+GET /api/d HTTP/1.1\r\nHost: w\r\n\r\n";
+        for piece_len in [1usize, 5, 64, conn.len()] {
+            let mut s = Stream::new();
+            let mut paths = Vec::new();
+            for piece in conn.chunks(piece_len) {
+                paths.extend(s.feed(piece).into_iter().map(|r| r.path.unwrap_or_default()));
+            }
+            assert_eq!(paths, ["/api/a", "/admin", "/api/c", "/api/d"], "pieces of {piece_len}");
+            assert!(!s.broken);
+        }
+        let mut s = Stream::new();
+        s.feed(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\x81\x05hello");
+        assert!(s.feed(b"GET /admin HTTP/1.1\r\n\r\n").is_empty(), "websocket bytes are not requests");
+        let mut s = Stream::new();
+        s.feed(b"\x00\x01garbage\r\n\r\n");
+        assert!(s.broken);
+    }
+
+    #[test]
     fn hostile_input_never_panics() {
         crate::protocol::hostile::never_panics(CURL, detect);
+        let mut x = 11u64;
+        for _ in 0..300 {
+            let mut s = Stream::new();
+            let mut data =
+                b"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n".to_vec();
+            for _ in 0..3 {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                let at = (x >> 33) as usize % data.len();
+                data[at] = (x >> 9) as u8;
+            }
+            for piece in data.chunks(1 + (x % 7) as usize) {
+                let _ = s.feed(piece);
+            }
+        }
     }
 }
