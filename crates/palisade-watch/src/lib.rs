@@ -14,4 +14,4 @@ pub mod metrics;
 pub mod notify;
 pub mod server;
 
-pub use notify::{Delivery, Notification, Notifier, Target};
+pub use notify::{Delivery, Notification, Notifier, Redelivery, Target};

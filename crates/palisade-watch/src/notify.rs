@@ -340,6 +340,7 @@ impl Notifier {
             "payload": payload,
         });
         let write = || -> std::io::Result<()> {
+            let _log = LOG.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(dir) = self.dead_letter.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir)?;
             }
@@ -356,6 +357,90 @@ impl Notifier {
         }
     }
 }
+
+/// What [`Notifier::redeliver`] did with a dead-letter log.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Redelivery {
+    /// Entries delivered now (removed from the log).
+    pub delivered: usize,
+    /// Entries that failed again, or whose target is not configured here (kept in the log).
+    pub kept: usize,
+    /// Lines that are not dead-letter entries (kept as they are, and named in `errors`).
+    pub unreadable: usize,
+    /// Why entries were kept.
+    pub errors: Vec<String>,
+}
+
+impl Notifier {
+    /// Send the entries of the dead-letter log again, each to the configured target it was meant for
+    /// (matched by the redacted name the log keeps, since it never holds a webhook's secret path), and
+    /// rewrite the log with what is still undelivered (removed when nothing is). A missing log is
+    /// nothing to do. The log is replaced by a rename, so a crash mid-way keeps every entry.
+    /// Entries appended while this runs (by a re-match of the same process) are kept.
+    pub fn redeliver(&self) -> std::io::Result<Redelivery> {
+        let read = |path: &std::path::Path| match std::fs::read_to_string(path) {
+            Ok(t) => Ok(t),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(String::new()),
+            Err(e) => Err(e),
+        };
+        let text = {
+            let _log = LOG.lock().unwrap_or_else(|p| p.into_inner());
+            read(&self.dead_letter)?
+        };
+        if text.is_empty() {
+            return Ok(Redelivery::default());
+        }
+        let agent = palisade_core::http::agent(self.timeout);
+        let mut out = Redelivery::default();
+        let mut keep = String::new();
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let entry: Option<(String, serde_json::Value)> = serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| Some((v.get("target")?.as_str()?.to_string(), v.get("payload")?.clone())));
+            let Some((target, payload)) = entry else {
+                out.unreadable += 1;
+                out.errors.push(format!("{}:{}: not a dead-letter entry", self.dead_letter.display(), n + 1));
+                keep.push_str(line);
+                keep.push('\n');
+                continue;
+            };
+            let url = self.targets.iter().find_map(|t| match t {
+                Target::Json(u) | Target::Slack(u) if t.describe() == target => Some(u),
+                _ => None,
+            });
+            let error = match url {
+                None => Some(format!("{target}: not among the configured targets")),
+                Some(url) => self.post(&agent, url, &payload.to_string()).1.map(|e| format!("{target}: {e}")),
+            };
+            match error {
+                None => out.delivered += 1,
+                Some(e) => {
+                    out.kept += 1;
+                    out.errors.push(e);
+                    keep.push_str(line);
+                    keep.push('\n');
+                }
+            }
+        }
+        if out.delivered == 0 {
+            return Ok(out);
+        }
+        let _log = LOG.lock().unwrap_or_else(|p| p.into_inner());
+        let now = read(&self.dead_letter)?;
+        keep.push_str(now.strip_prefix(text.as_str()).unwrap_or(""));
+        if keep.is_empty() {
+            std::fs::remove_file(&self.dead_letter)?;
+        } else {
+            let tmp = self.dead_letter.with_extension("jsonl.tmp");
+            std::fs::write(&tmp, keep)?;
+            std::fs::rename(&tmp, &self.dead_letter)?;
+        }
+        Ok(out)
+    }
+}
+
+/// Serialises this process's appends to dead-letter logs with [`Notifier::redeliver`]'s rewrite.
+static LOG: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// What happened to one target.
 #[derive(Debug, Clone)]
@@ -425,6 +510,75 @@ mod tests {
         assert_eq!(redact("https://hooks.slack.com/services/T0/B0/secret"), "https://hooks.slack.com/…");
         assert_eq!(redact("http://u:p@h:8080"), "http://h:8080");
         assert_eq!(redact("nonsense"), "<invalid URL>");
+    }
+
+    /// A receiver on a free port answering each request with the next status of `statuses`, recording the
+    /// bodies it got.
+    fn receiver(statuses: Vec<u16>) -> (String, std::sync::mpsc::Receiver<String>) {
+        use std::io::{BufRead, BufReader, Read};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/hook/secret", listener.local_addr().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for status in statuses {
+                let Ok((stream, _)) = listener.accept() else { return };
+                let mut reader = BufReader::new(stream);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let _ = tx.send(String::from_utf8_lossy(&body).into_owned());
+                let _ = reader
+                    .get_mut()
+                    .write_all(format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n").as_bytes());
+            }
+        });
+        (url, rx)
+    }
+
+    #[test]
+    fn dead_letters_are_redelivered_and_only_the_undelivered_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("dead.jsonl");
+        // Two notifications fail (the receiver answers 400, not retried) and land in the log.
+        let (url, bodies) = receiver(vec![400, 400, 200, 400]);
+        let mut n = Notifier::new(&[url], &[], false, Severity::Low, log.clone()).unwrap();
+        n.attempts = 1;
+        let first = Notification::from_summary(&summary(), Severity::Low, "rescan").unwrap();
+        let second = Notification::from_summary(&summary(), Severity::High, "rescan").unwrap();
+        assert!(n.send(&first)[0].error.is_some());
+        assert!(n.send(&second)[0].error.is_some());
+        std::fs::OpenOptions::new().append(true).open(&log).unwrap().write_all(b"garbage\n").unwrap();
+        let logged = std::fs::read_to_string(&log).unwrap();
+        assert!(!logged.contains("secret"), "the log must not keep the webhook's path: {logged}");
+        // The first is delivered now, the second fails again; the garbage line stays, named.
+        let r = n.redeliver().unwrap();
+        assert_eq!((r.delivered, r.kept, r.unreadable), (1, 1, 1), "{r:?}");
+        assert!(r.errors.iter().any(|e| e.ends_with("dead.jsonl:3: not a dead-letter entry")), "{r:?}");
+        let got: Vec<String> = bodies.try_iter().collect();
+        assert_eq!(got.len(), 4);
+        assert_eq!(got[2], got[0], "the payload is sent again as it was");
+        let left = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(left.lines().count(), 2);
+        assert!(left.contains("\"total\":1") && left.contains("garbage"), "{left}");
+        // A notifier without that target keeps everything.
+        let other =
+            Notifier::new(&["http://elsewhere:1/x".into()], &[], false, Severity::Low, log.clone()).unwrap();
+        let r = other.redeliver().unwrap();
+        assert_eq!((r.delivered, r.kept), (0, 1));
+        assert!(r.errors.iter().any(|e| e.contains("not among the configured targets")), "{r:?}");
+        assert_eq!(std::fs::read_to_string(&log).unwrap(), left);
+        // Nothing to do without a log.
+        std::fs::remove_file(&log).unwrap();
+        assert_eq!(n.redeliver().unwrap(), Redelivery::default());
     }
 
     #[test]

@@ -192,9 +192,17 @@ fn chart_renders_in_every_tls_mode_and_refuses_a_bad_one() {
     assert_eq!(dep["spec"]["replicas"], 3);
     let c = &dep["spec"]["template"]["spec"]["containers"][0];
     let args: Vec<&str> = c["args"].as_array().unwrap().iter().filter_map(|a| a.as_str()).collect();
-    assert!(
-        args.starts_with(&["watch", "--registry=r.internal:5000", "--registry=r2:5000/team"]),
-        "{args:?}"
+    assert_eq!(args.first(), Some(&"watch"), "{args:?}");
+    // The registries come from the ConfigMap, through the variable `watch --registry` reads.
+    let config = watch
+        .iter()
+        .find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == dep["metadata"]["name"])
+        .expect("watch ConfigMap");
+    assert_eq!(config["data"]["registries"], "r.internal:5000,r2:5000/team");
+    let registries = c["env"].as_array().unwrap().iter().find(|e| e["name"] == "PALISADE_WATCH_REGISTRIES");
+    assert_eq!(
+        registries.expect("registries env")["valueFrom"]["configMapKeyRef"]["name"],
+        config["metadata"]["name"]
     );
     let store =
         c["env"].as_array().unwrap().iter().find(|e| e["name"] == "PALISADE_STORE").expect("store env");
@@ -228,18 +236,26 @@ fn kustomize_base_is_the_chart_rendered_and_builds() {
     let Some(helm) = helm() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let fresh = tmp.path().join("palisade.yaml");
+    let components = tmp.path().join("components");
     let status = Command::new(repo().join("deploy/render-kustomize.sh"))
         .arg(&helm)
         .env("OUT", &fresh)
+        .env("COMPONENTS", &components)
         .stdout(Stdio::null())
         .status()
         .unwrap();
     assert!(status.success());
-    let committed = std::fs::read_to_string(repo().join("deploy/kustomize/base/palisade.yaml")).unwrap();
-    assert!(
-        committed == std::fs::read_to_string(&fresh).unwrap(),
-        "deploy/kustomize/base/palisade.yaml is stale: run deploy/render-kustomize.sh and commit it"
-    );
+    for (committed, fresh) in [
+        ("base/palisade.yaml", fresh.clone()),
+        ("components/watch/watch.yaml", components.join("watch/watch.yaml")),
+        ("components/runtime/runtime.yaml", components.join("runtime/runtime.yaml")),
+    ] {
+        let text = std::fs::read_to_string(repo().join("deploy/kustomize").join(committed)).unwrap();
+        assert!(
+            text == std::fs::read_to_string(&fresh).unwrap(),
+            "deploy/kustomize/{committed} is stale: run deploy/render-kustomize.sh and commit it"
+        );
+    }
     if !have("kubectl") {
         return;
     }
@@ -293,9 +309,26 @@ fn kustomize_overlays_build_and_pass_our_checks() {
     let pdb = objects.iter().find(|o| o["kind"] == "PodDisruptionBudget").unwrap();
     assert_eq!(pdb["spec"]["minAvailable"], 2);
 
+    // The team overlay adds watch (registries patched into its ConfigMap) and the runtime agent.
+    let team = build("team");
+    let objects = parse(&team);
+    let watch = objects
+        .iter()
+        .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "palisade-watch")
+        .expect("watch Deployment");
+    assert_eq!(watch["metadata"]["namespace"], "palisade");
+    let config =
+        objects.iter().find(|o| o["kind"] == "ConfigMap" && o["metadata"]["name"] == "palisade-watch");
+    assert_eq!(
+        config.expect("watch ConfigMap")["data"]["registries"],
+        "registry.internal:5000,registry.internal:5000/team/app"
+    );
+    assert!(kinds(&objects).contains(&"DaemonSet"), "{:?}", kinds(&objects));
+
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("fail-open.yaml"), fail_open).unwrap();
     std::fs::write(tmp.path().join("production.yaml"), production).unwrap();
+    std::fs::write(tmp.path().join("team.yaml"), team).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(["scan", "config", "--checks", "pss:restricted,rbac", "--exit-code", "1", "--format", "json"])
         .arg(tmp.path())

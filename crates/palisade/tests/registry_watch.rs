@@ -161,6 +161,34 @@ fn notifications_are_retried_and_dead_lettered() {
     let v: Value = serde_json::from_str(line).expect("JSON");
     assert_eq!(v["total"], 4, "{v:#}");
 
+    // The silent target comes back: `registry redeliver` sends the logged payload and empties the log.
+    let silent_url = silent.url();
+    let port = silent.port;
+    drop(silent);
+    let back = Receiver::start_on(port);
+    let redeliver = |url: &str| {
+        palisade(
+            &[
+                "registry",
+                "redeliver",
+                "--notify",
+                url,
+                "--notify-dead-letter",
+                dead.to_str().expect("utf-8"),
+            ],
+            &s.env,
+        )
+    };
+    let r = redeliver(&slack.url());
+    assert_eq!(r.status.code(), Some(2), "another target: the entry is kept\n{}", text(&r));
+    assert!(text(&r).contains("not among the configured targets"), "{}", text(&r));
+    let r = redeliver(&silent_url);
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(text(&r).contains("1 delivered, 0 kept"), "{}", text(&r));
+    let resent: Value = serde_json::from_slice(&back.bodies()[0].body).expect("JSON payload");
+    assert_eq!(resent, lines[0]["payload"]);
+    assert!(!dead.exists(), "a fully delivered log is removed");
+
     // `registry report --deployments`: two running pods use the second image; equal findings, so it
     // comes first, with its pod count.
     let second = n["images"][1]["digest"].as_str().expect("digest").to_string();

@@ -91,6 +91,9 @@ pub struct Subject {
 pub struct Memo {
     /// Gatekeeper's `input.review`, converted for regorus.
     pub(crate) rego_review: std::sync::OnceLock<regorus::Value>,
+    /// The CEL variables of the subject (`object`, `oldObject`, `request`, `namespaceObject`), converted
+    /// once for every CEL policy.
+    pub(crate) cel: self::cel::program::SubjectVars,
 }
 
 impl Clone for Memo {

@@ -2,7 +2,7 @@
 //! go (`palisade_watch::notify`).
 
 use super::GlobalOpts;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
 use palisade_core::Severity;
 use palisade_store::RematchSummary;
@@ -86,4 +86,39 @@ pub fn send(notifier: &Notifier, summary: &RematchSummary, source: &str, quiet: 
         }
     }
     ok
+}
+
+/// `registry redeliver`: the dead-letter log sent again; exit 2 while anything is left in it.
+pub fn redeliver(opts: &NotifyOpts, global: &GlobalOpts) -> Result<std::process::ExitCode> {
+    let notifier = opts.notifier(global)?;
+    if notifier.targets.iter().all(|t| matches!(t, palisade_watch::Target::Stdout)) {
+        anyhow::bail!("give the targets to send to again: --notify URL and/or --notify-slack URL");
+    }
+    let log = notifier.dead_letter.display().to_string();
+    let r = notifier.redeliver().with_context(|| format!("dead-letter log {log}"))?;
+    for e in &r.errors {
+        eprintln!("error: {e}");
+    }
+    if !global.quiet {
+        eprintln!("{log}: {} delivered, {} kept, {} unreadable", r.delivered, r.kept, r.unreadable);
+    }
+    Ok(if r.kept + r.unreadable == 0 {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::from(2)
+    })
+}
+
+/// `watch`: the dead-letter log sent again after each poll; one line per outcome worth saying.
+/// One attempt per entry, so an unreachable target does not hold the poll up.
+pub fn redeliver_quietly(notifier: &Notifier) -> Option<String> {
+    let once = Notifier { attempts: 1, ..notifier.clone() };
+    match once.redeliver() {
+        Ok(r) if r.delivered == 0 => None,
+        Ok(r) => Some(format!(
+            "re-sent {} notification(s) from the dead-letter log, {} still undelivered",
+            r.delivered, r.kept
+        )),
+        Err(e) => Some(format!("warning: dead-letter log {}: {e}", notifier.dead_letter.display())),
+    }
 }

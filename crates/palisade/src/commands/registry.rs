@@ -45,6 +45,15 @@ pub enum RegistryCommand {
     Report(RegistryReportArgs),
     /// Record a decision about a vulnerability (waive until a date, accept, not affected).
     Decide(DecideArgs),
+    /// Send the notifications of the dead-letter log again to the targets given (`--notify`,
+    /// `--notify-slack`, the same URLs as when they failed); what is delivered leaves the log.
+    Redeliver(RedeliverArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct RedeliverArgs {
+    #[command(flatten)]
+    pub notify: NotifyOpts,
 }
 
 #[derive(Args, Debug)]
@@ -198,6 +207,7 @@ pub fn run(cmd: RegistryCommand, global: &GlobalOpts) -> Result<ExitCode> {
         RegistryCommand::Scan(args) => scan(*args, global),
         RegistryCommand::Report(args) => report(args, global),
         RegistryCommand::Decide(args) => decide(args, global),
+        RegistryCommand::Redeliver(args) => notify_cmd::redeliver(&args.notify, global),
     }
 }
 

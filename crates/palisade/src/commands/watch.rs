@@ -27,8 +27,15 @@ use std::time::{Duration, Instant};
 
 #[derive(Args, Debug)]
 pub struct WatchArgs {
-    /// A registry to watch: `HOST[:PORT]` (its whole catalog) or `HOST[:PORT]/REPOSITORY` (repeatable).
-    #[arg(long = "registry", value_name = "HOST[/REPO]", required = true)]
+    /// A registry to watch: `HOST[:PORT]` (its whole catalog) or `HOST[:PORT]/REPOSITORY` (repeatable;
+    /// the environment variable takes a comma-separated list, as the Helm chart's ConfigMap sets it).
+    #[arg(
+        long = "registry",
+        value_name = "HOST[/REPO]",
+        required = true,
+        env = "PALISADE_WATCH_REGISTRIES",
+        value_delimiter = ','
+    )]
     pub registries: Vec<String>,
     /// Address of `/events`, `/metrics`, `/healthz` and `/readyz` (plain HTTP).
     #[arg(long, default_value = "0.0.0.0:8080")]
@@ -281,6 +288,9 @@ impl Worker<'_> {
             self.shared.metrics.polls.get_or_create(&Metrics::ok(ok && failures.is_empty())).inc();
         }
         self.report_waits();
+        if let Some(line) = super::notify::redeliver_quietly(&self.notifier) {
+            self.say(line);
+        }
     }
 
     fn report_waits(&self) {

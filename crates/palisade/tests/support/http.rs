@@ -91,7 +91,24 @@ impl Receiver {
     /// Answers 503 to the first `fail_first` requests, then 200; with `silent`, reads requests and never
     /// answers (the connection is held until the receiver is dropped).
     pub fn start(fail_first: usize, silent: bool) -> Receiver {
-        let l = free_listener();
+        Self::listen(free_listener(), fail_first, silent)
+    }
+
+    /// A receiver answering 200 on `port`, once a previous receiver there has let it go (up to 5 s).
+    pub fn start_on(port: u16) -> Receiver {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let l = loop {
+            match TcpListener::bind(("127.0.0.1", port)) {
+                Ok(l) => break l,
+                Err(e) if Instant::now() > deadline => panic!("port {port} stays taken: {e}"),
+                Err(_) => std::thread::sleep(Duration::from_millis(50)),
+            }
+        };
+        l.set_nonblocking(true).expect("nonblocking");
+        Self::listen(l, 0, false)
+    }
+
+    fn listen(l: TcpListener, fail_first: usize, silent: bool) -> Receiver {
         let port = l.local_addr().expect("addr").port();
         let received: Arc<Mutex<Vec<Received>>> = Arc::default();
         let stop = Arc::new(AtomicBool::new(false));

@@ -6,10 +6,15 @@ use super::expr::{CelExpr, largest_collection};
 use super::matching::{Gvk, operation_name, request_object};
 use crate::engine::{Budget, Subject};
 use cel::Value;
+use cel::common::types::{
+    CelBool, CelDouble, CelInt, CelList, CelMap, CelMapKey, CelNull, CelString, CelUInt,
+};
+use cel::common::value::{CowVal, Val};
+use cel::context::VariableResolver;
 use cel::objects::{Key, Map};
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// One validation.
 #[derive(Debug)]
@@ -137,35 +142,13 @@ impl CelProgram {
         params: &Json,
         budget: &Budget,
     ) -> ProgramResult {
-        let object = request_object(subject);
-        let request = request_json(subject);
-        let namespace = subject.admission.namespace_object.clone().unwrap_or(Json::Null);
-        let old = subject.admission.old_object.clone().unwrap_or(Json::Null);
-        let object_value = if subject.admission.operation == crate::engine::Operation::Delete
-            && subject.admission.old_object.is_some()
-        {
-            Json::Null
-        } else {
-            object.clone()
-        };
-        let largest = [&object_value, &old, params, &namespace]
-            .iter()
-            .map(|v| largest_collection(v))
-            .max()
-            .unwrap_or(0);
+        let memo = &subject.memo.cel;
+        let params_val = json_to_val(params);
+        let largest = memo.largest(subject).max(largest_collection(params));
+        let resolver = Resolver { subject, vars: memo, params: params_val.as_ref() };
+        let root: &cel::Context = root;
         let mut ctx = root.new_inner_scope();
-        for (name, v) in [
-            ("object", &object_value),
-            ("oldObject", &old),
-            ("request", &request),
-            ("params", params),
-            ("namespaceObject", &namespace),
-        ] {
-            match cel::to_value(v) {
-                Ok(v) => ctx.add_variable_from_value(name, v),
-                Err(e) => return ProgramResult::Error(format!("cannot convert `{name}` to CEL: {e}")),
-            }
-        }
+        ctx.set_variable_resolver(&resolver);
         let limit = budget.cel_cost;
         let mut vars: HashMap<Key, Value> = HashMap::new();
         ctx.add_variable_from_value("variables", Value::Map(Map { map: Arc::new(vars.clone()) }));
@@ -238,6 +221,98 @@ impl CelProgram {
             }
         }
         ProgramResult::Evaluated { failures, annotations }
+    }
+}
+
+/// The CEL variables a subject gives every policy, each converted from JSON the first time a policy reads
+/// it and kept in the subject's [`Memo`](crate::engine::Memo) for the others: a `request` no policy reads
+/// is never built. [`Resolver`] lends them to each evaluation without a copy.
+#[derive(Default)]
+pub struct SubjectVars {
+    object: OnceLock<Box<dyn Val>>,
+    old_object: OnceLock<Box<dyn Val>>,
+    request: OnceLock<Box<dyn Val>>,
+    namespace_object: OnceLock<Box<dyn Val>>,
+    /// The largest collection in `object`, `oldObject` and `namespaceObject`, for the cost estimate.
+    largest: OnceLock<u64>,
+}
+
+static NULL: Json = Json::Null;
+
+/// `object`: null on a DELETE, where the deleted object is `oldObject`.
+fn object_json(subject: &Subject) -> &Json {
+    let a = &subject.admission;
+    if a.operation == crate::engine::Operation::Delete && a.old_object.is_some() {
+        &NULL
+    } else {
+        request_object(subject)
+    }
+}
+
+impl SubjectVars {
+    fn largest(&self, subject: &Subject) -> u64 {
+        *self.largest.get_or_init(|| {
+            let a = &subject.admission;
+            [
+                object_json(subject),
+                a.old_object.as_ref().unwrap_or(&NULL),
+                a.namespace_object.as_ref().unwrap_or(&NULL),
+            ]
+            .iter()
+            .map(|v| largest_collection(v))
+            .max()
+            .unwrap_or(0)
+        })
+    }
+}
+
+/// A JSON value as a CEL value, in one pass: numbers as serde_json serialises them (a non-negative
+/// integer is a `uint`, a negative one an `int`, any other a `double`), objects as maps with string keys.
+fn json_to_val(v: &Json) -> Box<dyn Val> {
+    match v {
+        Json::Null => Box::new(CelNull),
+        Json::Bool(b) => Box::new(CelBool::from(*b)),
+        Json::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => Box::new(CelUInt::from(u)),
+            (None, Some(i)) => Box::new(CelInt::from(i)),
+            (None, None) => Box::new(CelDouble::from(n.as_f64().unwrap_or(f64::NAN))),
+        },
+        Json::String(s) => Box::new(CelString::from(s.clone())),
+        Json::Array(a) => Box::new(CelList::from(a.iter().map(json_to_val).collect::<Vec<_>>())),
+        Json::Object(o) => Box::new(CelMap::from(
+            o.iter().map(|(k, v)| (CelMapKey::from(k.clone()), json_to_val(v))).collect::<HashMap<_, _>>(),
+        )),
+    }
+}
+
+/// Serves a subject's variables (converting each on first use) and the policy's `params` by reference to
+/// one evaluation.
+struct Resolver<'a> {
+    subject: &'a Subject,
+    vars: &'a SubjectVars,
+    params: &'a dyn Val,
+}
+
+impl VariableResolver for Resolver<'_> {
+    fn resolve<'b>(&'b self, variable: &str) -> Option<CowVal<'b, 'b>> {
+        let (s, a) = (self.subject, &self.subject.admission);
+        let v: &'b dyn Val = match variable {
+            "object" => self.vars.object.get_or_init(|| json_to_val(object_json(s))).as_ref(),
+            "oldObject" => self
+                .vars
+                .old_object
+                .get_or_init(|| json_to_val(a.old_object.as_ref().unwrap_or(&NULL)))
+                .as_ref(),
+            "request" => self.vars.request.get_or_init(|| json_to_val(&request_json(s))).as_ref(),
+            "namespaceObject" => self
+                .vars
+                .namespace_object
+                .get_or_init(|| json_to_val(a.namespace_object.as_ref().unwrap_or(&NULL)))
+                .as_ref(),
+            "params" => self.params,
+            _ => return None,
+        };
+        Some(CowVal::Borrowed(v))
     }
 }
 
