@@ -1,7 +1,8 @@
 //! The L7 inspector on real traffic: a client and a server network namespace joined by a veth pair,
 //! busybox httpd in the server namespace, iptables sending port 8080 to NFQUEUE with `--queue-bypass`,
 //! and `palisade network inspect` bound to the queue inside the server namespace. Checked: an allowed
-//! path passes and a forbidden one is dropped; a card number in a POST body raises a DLP alert (alert
+//! path passes and a forbidden one is dropped; a TLS connection to an allowed server name passes and one
+//! to another name is dropped at its ClientHello (openssl s_server); a card number in a POST body raises a DLP alert (alert
 //! mode, the request succeeds) and makes the request fail (drop mode); the counters are served on
 //! /metrics; a response rule on the DLP alert sends its own alert; after the inspector is killed, traffic passes (queue bypass). Needs root, `ip`, `iptables`,
 //! `curl` and `busybox`: skips with a message otherwise.
@@ -160,7 +161,12 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
         return;
     };
     let queue = (pid % 60_000 + 10).to_string();
-    for chain in [["-A", "INPUT", "--dport"], ["-A", "OUTPUT", "--sport"]] {
+    for chain in [
+        ["-A", "INPUT", "--dport", "8080"],
+        ["-A", "OUTPUT", "--sport", "8080"],
+        ["-A", "INPUT", "--dport", "8443"],
+        ["-A", "OUTPUT", "--sport", "8443"],
+    ] {
         let status = Command::new("ip")
             .args([
                 "netns",
@@ -172,7 +178,7 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
                 "-p",
                 "tcp",
                 chain[2],
-                "8080",
+                chain[3],
             ])
             .args(["-j", "NFQUEUE", "--queue-num", &queue, "--queue-bypass"])
             .status()
@@ -190,8 +196,9 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
         &policy,
         format!(
             "workloads:\n\
-             \x20 - name: shop/web\n    addresses: [{net}.2/32]\n    mode: protect\n    ports: {{ \"8080\": [http] }}\n\
+             \x20 - name: shop/web\n    addresses: [{net}.2/32]\n    mode: protect\n    ports: {{ \"8080\": [http], \"8443\": [tls] }}\n\
              \x20   http: {{ methods: [GET, POST], paths: [\"/api/*\", \"/cgi-bin/*\"] }}\n    dlp: {{ card: alert }}\n\
+             \x20   tls: {{ sni: [\"*.shop.example\"] }}\n\
              \x20 - name: shop/strict\n    addresses: [{net}.3/32]\n    mode: protect\n\
              \x20   http: {{ paths: [\"/api/*\", \"/cgi-bin/*\"] }}\n    dlp: {{ card: drop }}\n"
         ),
@@ -207,6 +214,42 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
         "kind: ResponseRules\ndedup: 60s\nrules:\n  - name: card-blocked\n    when: { rule: \"DLP card\", workload: \"shop/strict\" }\n    actions: [alert]\n",
     )
     .unwrap();
+    let (key, cert) = (tmp.path().join("key.pem"), tmp.path().join("cert.pem"));
+    let tls_server = tool_ok(
+        "openssl",
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=api.shop.example",
+            "-keyout",
+            key.to_str().unwrap(),
+            "-out",
+            cert.to_str().unwrap(),
+        ],
+    );
+    if tls_server {
+        lab.spawn_in_server(
+            &[
+                "openssl",
+                "s_server",
+                "-accept",
+                "8443",
+                "-cert",
+                cert.to_str().unwrap(),
+                "-key",
+                key.to_str().unwrap(),
+                "-www",
+                "-quiet",
+            ],
+            Stdio::null(),
+        );
+    }
     let alerts = tmp.path().join("alerts.jsonl");
     let stdout = std::fs::File::create(tmp.path().join("stdout.jsonl")).unwrap();
     let metrics_port = (20_000 + pid % 20_000).to_string();
@@ -248,6 +291,22 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
     assert_eq!(lab.curl(&format!("{strict}/cgi-bin/pay"), Some("name=jane&amount=10")), "200");
     assert_eq!(lab.curl(&format!("{strict}/cgi-bin/pay"), Some(card)), "000", "drop mode: the request fails");
 
+    if tls_server {
+        let https = |name: &str| {
+            let out = Command::new("ip")
+                .args(["netns", "exec", &lab.client, "curl", "-sk", "-o", "/dev/null", "-w", "%{http_code}"])
+                .args(["--max-time", "3", "--resolve", &format!("{name}:8443:{net}.2")])
+                .arg(format!("https://{name}:8443/"))
+                .output()
+                .expect("curl");
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        };
+        assert_eq!(https("api.shop.example"), "200", "allowed TLS server name");
+        assert_eq!(https("evil.example"), "000", "forbidden TLS server name: the ClientHello is dropped");
+    } else {
+        eprintln!("TLS part skipped: openssl cannot make a certificate");
+    }
+
     let text = std::fs::read_to_string(&alerts).unwrap();
     let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let find = |rule: &str, workload: &str| {
@@ -260,6 +319,10 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
     assert_eq!(alert["output_fields"]["action"], "alert");
     assert_eq!(alert["output_fields"]["dlp.preview"], "************1111");
     assert!(!text.contains("4111 1111 1111 1111"), "alerts never carry the card number");
+    if tls_server {
+        let sni = find("L7 TLS server name not allowed", "shop/web").expect("SNI alert");
+        assert_eq!(sni["output_fields"]["tls.sni"], "evil.example");
+    }
     let drop = find("DLP card", "shop/strict").expect("DLP alert in drop mode");
     assert_eq!(drop["output_fields"]["action"], "drop");
     assert_eq!(drop["priority"], "Critical");
