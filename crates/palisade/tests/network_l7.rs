@@ -1,11 +1,12 @@
 //! The L7 inspector on real traffic: a client and a server network namespace joined by a veth pair,
-//! busybox httpd in the server namespace, iptables sending port 8080 to NFQUEUE with `--queue-bypass`,
-//! and `palisade network inspect` bound to the queue inside the server namespace. Checked: an allowed
-//! path passes and a forbidden one is dropped; a TLS connection to an allowed server name passes and one
-//! to another name is dropped at its ClientHello (openssl s_server); a card number in a POST body raises a DLP alert (alert
-//! mode, the request succeeds) and makes the request fail (drop mode); the counters are served on
-//! /metrics; a response rule on the DLP alert sends its own alert; after the inspector is killed, traffic passes (queue bypass). Needs root, `ip`, `iptables`,
-//! `curl` and `busybox`: skips with a message otherwise.
+//! busybox httpd and openssl s_server in the server namespace, iptables sending ports 8080 and 8443 to
+//! NFQUEUE with `--queue-bypass`, and `palisade network inspect` bound to the queue inside the server
+//! namespace. Checked: an allowed path passes and a forbidden one is dropped; a TLS connection to an
+//! allowed server name passes and one to another name is dropped at its ClientHello; a card number in a
+//! POST body raises a DLP alert (alert mode: the request succeeds) and makes the request fail (drop
+//! mode); the counters are served on /metrics; a response rule on the DLP alert sends its own alert;
+//! after the inspector is killed, traffic passes (queue bypass). Needs root, `ip`, `iptables`, `curl` and
+//! `busybox` (and `openssl` for the TLS part): skips with a message otherwise.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
