@@ -55,7 +55,8 @@ YAML
 for port in 8080 8081; do
   ip netns exec "$sns" busybox httpd -f -p "$port" -h "$work/www" & pids+=($!)
 done
-ip netns exec "$sns" "$bin" network inspect --queue "$queue" --rules "$work/l7.yaml" >"$work/alerts" 2>"$work/inspect.err" & pids+=($!)
+ip netns exec "$sns" "$bin" network inspect --queue "$queue" --rules "$work/l7.yaml" --metrics-addr 127.0.0.1:9464 \
+  >"$work/alerts" 2>"$work/inspect.err" & pids+=($!)
 for _ in $(seq 100); do
   ip netns exec "$sns" awk '{print $1}' /proc/net/netfilter/nfnetlink_queue 2>/dev/null | grep -qx "$queue" && break
   sleep 0.1
@@ -79,6 +80,10 @@ for conc in 1 "$c"; do
   awk -v dr="$dr" -v ir="$ir" -v da="$da" -v ia="$ia" -v c="$conc" \
     'BEGIN {printf "| ratio (inspected/direct) | %s | %.2f | +%.2f ms | | | |\n", c, ir/dr, ia-da}'
 done
+ip netns exec "$sns" curl -s http://127.0.0.1:9464/metrics >"$work/metrics"
+awk -v reqs="$((2 * n))" '/^palisade_l7_inspect_seconds_sum/ {sum=$2} /^palisade_l7_inspect_seconds_count/ {cnt=$2}
+  END {printf "\ninspector: %d packets judged (%.1f per request), %.1f us of user-space work per packet on average\n",
+       cnt, cnt/reqs, sum/cnt*1e6}' "$work/metrics"
 blocked=$(ip netns exec "$cns" curl -s -o /dev/null -w '%{http_code}' --max-time 2 http://10.250.9.2:8080/admin || true)
 echo
 echo "forbidden path through the inspector: HTTP status ${blocked:-000} (000 = dropped)"

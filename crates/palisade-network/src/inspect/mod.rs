@@ -36,6 +36,7 @@ use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -119,6 +120,7 @@ pub struct Metrics {
     malformed: Counter,
     out_of_order: Counter,
     over_budget: Counter,
+    inspect_seconds: Histogram,
     flows: Gauge,
     evicted: Gauge,
 }
@@ -134,6 +136,8 @@ impl Metrics {
             malformed: Counter::default(),
             out_of_order: Counter::default(),
             over_budget: Counter::default(),
+            // 1 µs to about 0.5 s.
+            inspect_seconds: Histogram::new(exponential_buckets(1e-6, 4.0, 10)),
             flows: Gauge::default(),
             evicted: Gauge::default(),
             registry: Registry::default(),
@@ -160,6 +164,11 @@ impl Metrics {
             "over_budget",
             "Packets whose inspection exceeded the time budget",
             m.over_budget.clone(),
+        );
+        registry.register(
+            "inspect_seconds",
+            "Time spent judging one packet in user space",
+            m.inspect_seconds.clone(),
         );
         registry.register("flows", "Flows in the table", m.flows.clone());
         registry.register("flows_evicted", "Flows forgotten (idle or table full)", m.evicted.clone());
@@ -212,6 +221,7 @@ impl Inspector {
 
     /// Judge one IP packet.
     pub fn handle(&mut self, data: &[u8], now: Instant) -> Decision {
+        let started = Instant::now();
         let d = match packet::parse(data) {
             Parsed::Packet(p) => self.packet(&p, now),
             Parsed::Other => {
@@ -230,6 +240,7 @@ impl Inspector {
         }
         self.metrics.flows.set(self.flows.len() as i64);
         self.metrics.evicted.set(self.flows.evicted as i64);
+        self.metrics.inspect_seconds.observe(started.elapsed().as_secs_f64());
         d
     }
 
