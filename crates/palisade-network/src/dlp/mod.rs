@@ -228,10 +228,18 @@ impl Dlp {
     }
 }
 
+/// The first `%XX` escape: found by the regex crate's memchr-based search, so that data without escapes
+/// (most of it) costs a fast scan.
+static ESCAPE: std::sync::LazyLock<Option<Regex>> =
+    std::sync::LazyLock::new(|| Regex::new("%[0-9A-Fa-f]{2}").ok());
+
 /// `data` with `%XX` escapes decoded and `+` read as a space, when it has any escape.
 pub fn percent_decoded(data: &[u8]) -> Option<Vec<u8>> {
     let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
-    let first = data.windows(3).position(|w| w[0] == b'%' && hex(w[1]).is_some() && hex(w[2]).is_some())?;
+    let first = match ESCAPE.as_ref() {
+        Some(re) => re.find(data)?.start(),
+        None => data.windows(3).position(|w| w[0] == b'%' && hex(w[1]).is_some() && hex(w[2]).is_some())?,
+    };
     let mut out = Vec::with_capacity(data.len());
     out.extend(data[..first].iter().map(|&c| if c == b'+' { b' ' } else { c }));
     let mut i = first;
