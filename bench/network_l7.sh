@@ -11,7 +11,8 @@
 # flow setup, protocol detection, the L7 checks and the DLP scan of the request and the response.
 # The DLP rate is `palisade network dlp --summary --repeat 3` over a synthetic 32 MB HTTP-like corpus
 # (form bodies, JSON, log lines; one card number, SSN, IBAN, e-mail and SQLi string per 4 KB).
-# Prints a markdown table. Needs root, ip, iptables, busybox, hey.
+# With valgrind installed, also the DLP instructions per byte (callgrind), which do not depend on the
+# machine's load (CALLGRIND=0 skips it). Prints markdown tables. Needs root, ip, iptables, busybox, hey.
 #
 #   cargo build -p palisade && bash bench/network_l7.sh
 set -euo pipefail
@@ -110,5 +111,19 @@ for sensors in card,ssn,iban,email card,ssn,iban,email,sqli,xss card,ssn,iban,em
   rate=$("$bin" network dlp --summary --repeat 3 --sensors "$sensors" "$work/corpus.txt" 2>&1 | sed -n 's/.*: \([0-9.]*\) MB\/s.*/\1/p')
   echo "| $sensors | 32 MB synthetic HTTP | $rate MB/s |"
 done
+# Instructions per byte (callgrind; independent of the machine's load): the same corpus cut to 2 MB, minus a
+# run on an empty file (start-up and pattern compilation).
+if command -v valgrind >/dev/null && [ "${CALLGRIND:-1}" != 0 ]; then
+  head -c 2000000 "$work/corpus.txt" >"$work/c2m.txt"
+  count() { valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$bin" network dlp --summary --sensors "$1" "$2" 2>&1 |
+    sed -n 's/.*Collected : \([0-9]*\).*/\1/p'; }
+  echo
+  echo "| DLP/WAF sensors | instructions per byte (callgrind) |"
+  echo "|---|---|"
+  for sensors in card,ssn,iban,email card,ssn,iban,email,sqli,xss card,ssn,iban,email,sqli,xss,secret; do
+    full=$(count "$sensors" "$work/c2m.txt"); empty=$(count "$sensors" /dev/null)
+    awk -v f="$full" -v e="$empty" -v s="$sensors" 'BEGIN {printf "| %s | %.1f |\n", s, (f-e)/2000000}'
+  done
+fi
 echo
 echo "binary: $bin ($(file -b "$bin" | cut -d, -f1)); $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
