@@ -6,7 +6,9 @@
 //! 1. The packet is parsed ([`packet`]); packets of no policed workload ([`policy`]) pass untracked.
 //! 2. Its flow is looked up in the bounded [`flow`] table. A blocked flow's packets are dropped.
 //! 3. TCP payload is taken in sequence order: a retransmission passes, a segment after a gap is dropped
-//!    in protect mode (the sender retransmits in order) and passes uninspected in monitor mode.
+//!    in protect mode (the sender retransmits in order); in monitor mode it passes and is inspected, and
+//!    the stream is followed from it (the hole is not inspected, and HTTP requests after it are no longer
+//!    told apart: DLP goes on, per-request HTTP checks stop for that connection).
 //! 4. Until the protocol is known, each direction's bytes are buffered and [`crate::protocol::detect`]
 //!    asked; then the port rule (protocol must match the port), the HTTP rules (method, host, path), the
 //!    TLS server name and the DNS names are checked. Later requests are checked too: every HTTP/2 and
@@ -270,7 +272,17 @@ impl Inspector {
             Order::Old => return Decision::default(),
             Order::Gap => {
                 self.metrics.out_of_order.inc();
-                return Decision { drop: w.mode == Mode::Protect, events: Vec::new() };
+                if w.mode == Mode::Protect {
+                    return Decision { drop: true, events: Vec::new() };
+                }
+                // Monitor mode lets it through: follow the stream from here on (the hole is not
+                // inspected; its bytes, when they come, are old).
+                side.next_seq = Some(p.seq.wrapping_add(p.payload.len() as u32));
+                if to_server {
+                    // Request boundaries are lost with the hole.
+                    flow.requests = None;
+                }
+                p.payload
             }
         };
         let mut violations = Vec::new();
@@ -787,5 +799,21 @@ mod tests {
         let d = i.handle(&junk, Instant::now());
         assert!(d.drop);
         assert_eq!(d.events[0].fields["http.stream"], "unparseable");
+    }
+
+    #[test]
+    fn monitor_mode_resyncs_after_a_gap_and_keeps_inspecting() {
+        let mut i = inspector("monitor");
+        let now = Instant::now();
+        let first = b"GET /api/a HTTP/1.1\r\nHost: web.example\r\n\r\n";
+        assert!(request(&mut i, 40400, first).events.is_empty());
+        // A segment arrives 100 bytes ahead of where the stream is, then one right after it.
+        let gap_at = 101 + first.len() as u32 + 100;
+        let gapped = build::tcp(CLIENT, SERVER, 40400, 8080, gap_at, false, b"ssn=123-45-6789 ");
+        let d = i.handle(&gapped, now);
+        assert!(!d.drop);
+        assert_eq!(d.events[0].rule, "DLP ssn", "the gapped segment is inspected");
+        let next = build::tcp(CLIENT, SERVER, 40400, 8080, gap_at + 16, false, b"ssn=234-56-7890 ");
+        assert_eq!(i.handle(&next, now).events[0].rule, "DLP ssn", "and the stream after it");
     }
 }
