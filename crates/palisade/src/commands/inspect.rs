@@ -352,6 +352,9 @@ fn serve_metrics(addr: std::net::SocketAddr, metrics: Arc<palisade_network::insp
 }
 
 fn inspect(args: InspectArgs) -> Result<ExitCode> {
+    // Before any thread starts (the webhook outputs start one), so that every thread has SIGTERM/SIGINT
+    // blocked and the signal thread alone receives them.
+    let flag = palisade_runtime::agent::signals::shutdown_flag()?;
     let policy = Policy::load(&args.rules).map_err(anyhow::Error::msg)?;
     if policy.workloads.is_empty() {
         bail!("{}: no workloads", args.rules.display());
@@ -366,7 +369,6 @@ fn inspect(args: InspectArgs) -> Result<ExitCode> {
     let mut engine = args.response.load()?.map(Engine::new);
     let outputs = Arc::new(Mutex::new(args.outputs.outputs()?));
     // SIGTERM/SIGINT: flush the outputs and leave; the kernel then bypasses the queue.
-    let flag = palisade_runtime::agent::signals::shutdown_flag()?;
     {
         let outputs = outputs.clone();
         std::thread::Builder::new().name("l7-shutdown".into()).spawn(move || {
