@@ -264,7 +264,7 @@ impl Inspector {
             Status::Passed => return Decision::default(),
             Status::Inspecting => {}
         }
-        let w = &self.policy.workloads[flow.workload.min(self.policy.workloads.len() - 1)];
+        let Some(w) = self.policy.workloads.get(flow.workload) else { return Decision::default() };
         // In-order new bytes of this segment.
         let side = if to_server { &mut flow.client } else { &mut flow.server };
         let new = match in_order(side, p) {
