@@ -2,11 +2,12 @@
 //! busybox httpd and openssl s_server in the server namespace, iptables sending ports 8080 and 8443 to
 //! NFQUEUE with `--queue-bypass`, and `palisade network inspect` bound to the queue inside the server
 //! namespace. Checked: an allowed path passes and a forbidden one is dropped; a TLS connection to an
-//! allowed server name passes and one to another name is dropped at its ClientHello; a card number in a
-//! POST body raises a DLP alert (alert mode: the request succeeds) and makes the request fail (drop
-//! mode); the counters are served on /metrics; a response rule on the DLP alert sends its own alert;
-//! after the inspector is killed, traffic passes (queue bypass). Needs root, `ip`, `iptables`, `curl` and
-//! `busybox` (and `openssl` for the TLS part): skips with a message otherwise.
+//! allowed server name passes and one to another name is dropped at its ClientHello; an HTTP/2 request to
+//! a forbidden path raises an alert and an allowed one does not; a card number in a POST body raises a
+//! DLP alert (alert mode: the request succeeds) and makes the request fail (drop mode); the counters are
+//! served on /metrics; a response rule on the DLP alert sends its own alert; after the inspector is
+//! killed, traffic passes (queue bypass). Needs root, `ip`, `iptables`, `curl` and `busybox` (and
+//! `openssl` for the TLS part): skips with a message otherwise.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -308,6 +309,16 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
         eprintln!("TLS part skipped: openssl cannot make a certificate");
     }
 
+    // HTTP/2 with prior knowledge (busybox answers in HTTP/1.1, so only the inspector's view is checked).
+    let h2 = |path: &str| {
+        let _ = Command::new("ip")
+            .args(["netns", "exec", &lab.client, "curl", "-s", "-o", "/dev/null", "--http2-prior-knowledge"])
+            .args(["--max-time", "2", &format!("{web}{path}")])
+            .status();
+    };
+    h2("/api/h2-allowed");
+    h2("/admin/h2-forbidden");
+
     let text = std::fs::read_to_string(&alerts).unwrap();
     let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let find = |rule: &str, workload: &str| {
@@ -324,6 +335,10 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
         let sni = find("L7 TLS server name not allowed", "shop/web").expect("SNI alert");
         assert_eq!(sni["output_fields"]["tls.sni"], "evil.example");
     }
+    let h2_alerts: Vec<&serde_json::Value> =
+        lines.iter().filter(|a| a["output_fields"]["proto"] == "http2").collect();
+    assert_eq!(h2_alerts.len(), 1, "{h2_alerts:?}");
+    assert_eq!(h2_alerts[0]["output_fields"]["http.path"], "/admin/h2-forbidden");
     let drop = find("DLP card", "shop/strict").expect("DLP alert in drop mode");
     assert_eq!(drop["output_fields"]["action"], "drop");
     assert_eq!(drop["priority"], "Critical");
