@@ -352,7 +352,11 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
 
     let metrics = lab.server_output(&["curl", "-s", &format!("http://127.0.0.1:{metrics_port}/metrics")]);
     assert!(metrics.contains("palisade_l7_flows_detected_total{protocol=\"http1\"}"), "{metrics}");
-    assert!(metrics.contains("palisade_l7_packets_total{verdict=\"drop\"}"), "{metrics}");
+    let dropped = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("palisade_l7_packets_total{verdict=\"drop\"} "))
+        .and_then(|v| v.trim().parse::<f64>().ok());
+    assert!(dropped.is_some_and(|n| n > 0.0), "{metrics}");
 
     // Fail open: with the inspector gone the kernel bypasses the queue.
     let _ = Command::new("kill").args(["-9", &inspector.to_string()]).status();
