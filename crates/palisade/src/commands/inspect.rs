@@ -578,3 +578,33 @@ fn alert_ns(time: &str) -> Option<u64> {
     let t: jiff::Timestamp = time.parse().ok()?;
     u64::try_from(t.as_nanosecond()).ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    /// The L7 commands flatten into another `network` command enum (the L3/L4 side's), side by side with
+    /// its own subcommands.
+    #[derive(Subcommand, Debug)]
+    enum Combined {
+        Firewall,
+        #[command(flatten)]
+        L7(NetworkL7Command),
+    }
+
+    #[derive(Parser, Debug)]
+    struct Root {
+        #[command(subcommand)]
+        command: Combined,
+    }
+
+    #[test]
+    fn l7_commands_flatten_into_a_network_command_enum() {
+        let r = Root::try_parse_from(["network", "inspect", "--queue", "3", "--rules", "l7.yaml"]).unwrap();
+        assert!(matches!(r.command, Combined::L7(NetworkL7Command::Inspect(a)) if a.queue == 3));
+        let r = Root::try_parse_from(["network", "firewall"]).unwrap();
+        assert!(matches!(r.command, Combined::Firewall));
+        assert!(Root::try_parse_from(["network", "dlp"]).is_err(), "dlp needs files");
+    }
+}
