@@ -137,7 +137,7 @@ pub struct InspectArgs {
     pub dry_run: bool,
     #[command(flatten)]
     pub outputs: AlertOutputArgs,
-    /// Flows tracked at once (the least recently seen is forgotten beyond it).
+    /// Flows tracked at once (beyond it the least recently seen sixteenth is forgotten).
     #[arg(long, default_value_t = 65_536, value_name = "N")]
     pub max_flows: usize,
     /// Seconds after which an idle flow is forgotten.
