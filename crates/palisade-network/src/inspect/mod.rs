@@ -826,4 +826,29 @@ mod tests {
         let next = build::tcp(CLIENT, SERVER, 40400, 8080, gap_at + 16, false, b"ssn=234-56-7890 ");
         assert_eq!(i.handle(&next, now).events[0].rule, "DLP ssn", "and the stream after it");
     }
+
+    #[test]
+    fn ipv6_flows_are_policed_like_ipv4_ones() {
+        let text = "workloads:\n  - name: v6\n    addresses: [\"fd00::2/128\"]\n    mode: protect\n    http: { paths: [\"/api/*\"] }\n";
+        let mut i = Inspector::new(Policy::parse(text).unwrap(), Limits::default()).unwrap();
+        let (client, server) = (
+            [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1],
+            [0xfd, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2],
+        );
+        let packet = |seq: u32, syn: bool, payload: &[u8]| {
+            let mut b = etherparse::PacketBuilder::ipv6(client, server, 64).tcp(40500, 80, seq, 64240);
+            b = if syn { b.syn() } else { b.ack(1) };
+            let mut out = Vec::new();
+            b.write(&mut out, payload).unwrap();
+            out
+        };
+        let now = Instant::now();
+        assert!(!i.handle(&packet(1, true, b""), now).drop);
+        let d = i.handle(&packet(2, false, b"GET /etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n"), now);
+        assert!(d.drop);
+        assert_eq!(
+            (d.events[0].client.as_str(), d.events[0].server.as_str()),
+            ("[fd00::1]:40500", "[fd00::2]:80")
+        );
+    }
 }
