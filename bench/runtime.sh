@@ -6,6 +6,13 @@
 #
 # Needs root (to load the sensor), stress-ng and setpriv. Usage: bench/runtime.sh [ROUNDS] [SECONDS]
 # PALISADE=path/to/palisade picks the binary (default target/release/palisade, else target/debug/palisade).
+#
+# `bench/runtime.sh enforce [ROUNDS] [EXECS]`: latency enforcement adds to an allowed exec and an allowed open
+# (p50/p99), measured inside a runc busybox container by bench/enforce_latency.c (built static with gcc):
+# EXECS fork+exec+wait of /bin/true and 20 x EXECS open+close of /etc/passwd, with no agent, with the
+# agent's sensor only, and with `--enforce` in protect mode (deny rules for that container that never match,
+# so every exec and open goes through the fanotify permission path and the decider and is allowed); the
+# agent's CPU during each. Needs root, runc, busybox and gcc (static glibc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -13,6 +20,101 @@ secs=${2:-20}
 bin=${PALISADE:-target/release/palisade}
 [ -x "$bin" ] || bin=target/debug/palisade
 [ "$(id -u)" = 0 ] || { echo "bench/runtime.sh: needs root" >&2; exit 2; }
+
+enforce_bench() { # [ROUNDS] [EXECS]
+  local rounds=${1:-3} n_exec=${2:-500} n_open
+  agent_pid= id=
+  n_open=$((n_exec * 20))
+  for t in runc busybox gcc python3; do
+    command -v "$t" >/dev/null || { echo "bench/runtime.sh enforce: $t not installed" >&2; exit 2; }
+  done
+  tmp=$(mktemp -d)
+  local port=$((20000 + RANDOM % 20000))
+  trap '[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; [ -n "${id:-}" ] && runc delete --force "$id" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+  gcc -O2 -static bench/enforce_latency.c -o "$tmp/lat"
+  local root=$tmp/rootfs
+  mkdir -p "$root"/{bin,proc,sys,dev,etc,tmp}
+  cp "$(command -v busybox)" "$root/bin/busybox"
+  for a in sh sleep true; do ln -s busybox "$root/bin/$a"; done
+  cp "$tmp/lat" "$root/lat"
+  echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
+  (cd "$tmp" && mkdir bundle && cd bundle && runc spec)
+  python3 - "$tmp/bundle/config.json" "$root" "$n_exec" "$n_open" <<'PY'
+import json, sys
+path, root, n_exec, n_open = sys.argv[1:]
+spec = json.load(open(path))
+spec["process"]["terminal"] = False
+spec["process"]["args"] = ["sh", "-c", f"while [ ! -e /go ]; do sleep 0.1; done; /lat exec {n_exec}; /lat open {n_open}"]
+spec["root"] = {"path": root, "readonly": False}
+json.dump(spec, open(path, "w"))
+PY
+  cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+  declare -A res cpu
+  for r in $(seq "$rounds"); do
+    for mode in none sensor enforce; do
+      id="pal-bench-$$-$r-$mode"
+      rm -f "$root/go"
+      local args=()
+      case $mode in
+        sensor) args=(runtime agent --containers-only --metrics-addr "127.0.0.1:$port") ;;
+        enforce) args=(runtime agent --containers-only --metrics-addr "127.0.0.1:$port" --enforce
+          --deny-exec "/nonexistent@$id" --deny-write "/nonexistent@$id" --output "file:$tmp/alerts.jsonl") ;;
+      esac
+      if [ "$mode" != none ]; then
+        "$bin" "${args[@]}" >/dev/null 2>"$tmp/agent.err" &
+        agent_pid=$!
+        for _ in $(seq 240); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
+      fi
+      (cd "$tmp/bundle" && runc run "$id" >"$tmp/out" 2>&1) &
+      local runc_pid=$!
+      if [ "$mode" = enforce ]; then
+        for _ in $(seq 240); do grep -q "watching container $id" "$tmp/agent.err" && break; sleep 0.25; done
+        grep -q "watching container $id" "$tmp/agent.err" || { cat "$tmp/agent.err" "$tmp/out" >&2; echo "container $id not watched" >&2; exit 1; }
+      else
+        sleep 1
+      fi
+      local c0=0 c1=0 t0 t1
+      [ -n "$agent_pid" ] && c0=$(cpu_ticks "$agent_pid")
+      t0=$(date +%s.%N)
+      touch "$root/go"
+      wait "$runc_pid"
+      t1=$(date +%s.%N)
+      [ -n "$agent_pid" ] && c1=$(cpu_ticks "$agent_pid")
+      if [ -n "$agent_pid" ]; then kill -TERM "$agent_pid"; wait "$agent_pid" || true; agent_pid=; fi
+      runc delete --force "$id" >/dev/null 2>&1 || true
+      id=
+      [ "$(wc -l <"$tmp/out")" -ge 2 ] || { cat "$tmp/out" >&2; echo "the workload failed ($mode)" >&2; exit 1; }
+      res[$mode,exec]="${res[$mode,exec]:-}$(sed -n 1p "$tmp/out");"
+      res[$mode,open]="${res[$mode,open]:-}$(sed -n 2p "$tmp/out");"
+      cpu[$mode]="${cpu[$mode]:-} $(awk -v c=$((c1 - c0)) -v h="$(getconf CLK_TCK)" -v t="$(echo "$t1 - $t0" | bc)" 'BEGIN {printf "%.1f", c / h / t * 100}')"
+      echo "round $r $mode done" >&2
+    done
+  done
+  # median over the rounds of each column (1: p50, 2: p99)
+  med() { echo "$1" | tr ';' '\n' | awk -v c="$2" 'NF {print $c}' | sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print "n/a"}'; }
+  echo "Binary: \`$bin\`; $rounds rounds (median shown), $n_exec execs and $n_open opens a round, in a runc busybox container; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end"
+  echo
+  echo "| operation (µs) | no agent p50 / p99 | sensor p50 / p99 | sensor + enforcement (protect) p50 / p99 | added by enforcement p50 / p99 |"
+  echo "|---|---|---|---|---|"
+  for op in exec open; do
+    local n50 n99 s50 s99 e50 e99
+    n50=$(med "${res[none,$op]}" 1); n99=$(med "${res[none,$op]}" 2)
+    s50=$(med "${res[sensor,$op]}" 1); s99=$(med "${res[sensor,$op]}" 2)
+    e50=$(med "${res[enforce,$op]}" 1); e99=$(med "${res[enforce,$op]}" 2)
+    echo "| allowed $op | $n50 / $n99 | $s50 / $s99 | $e50 / $e99 | $(awk -v a="$e50" -v b="$s50" 'BEGIN {printf "%.1f", a - b}') / $(awk -v a="$e99" -v b="$s99" 'BEGIN {printf "%.1f", a - b}') |"
+  done
+  echo
+  echo "| agent CPU during the workload (% of one core, median) | value |"
+  echo "|---|---|"
+  echo "| sensor only | $(med "$(echo ${cpu[sensor]} | tr ' ' ';')" 1) |"
+  echo "| sensor + enforcement | $(med "$(echo ${cpu[enforce]} | tr ' ' ';')" 1) |"
+}
+if [ "${1:-}" = enforce ]; then
+  shift
+  enforce_bench "$@"
+  exit 0
+fi
+
 command -v stress-ng >/dev/null || { echo "bench/runtime.sh: stress-ng not installed (apt-get install stress-ng)" >&2; exit 2; }
 tmp=$(mktemp -d)
 agent_pid=

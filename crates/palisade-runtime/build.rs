@@ -1,4 +1,5 @@
-//! Builds the kernel side of the eBPF sensor (`bpf/sensor.bpf.c`) with clang when the build machine can.
+//! Builds the kernel side of the eBPF sensor (`bpf/sensor.bpf.c`) and of enforcement (`bpf/enforce.bpf.c`)
+//! with clang when the build machine can.
 //!
 //! Needs `clang`, the libbpf headers (`libbpf-dev`), `bpftool` and a kernel with BTF
 //! (`/sys/kernel/btf/vmlinux`, or `PALISADE_BPF_BTF=FILE`): `vmlinux.h` is generated from that BTF into
@@ -13,6 +14,7 @@ use std::process::Command;
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(palisade_bpf)");
     println!("cargo::rerun-if-changed=bpf/sensor.bpf.c");
+    println!("cargo::rerun-if-changed=bpf/enforce.bpf.c");
     for var in ["PALISADE_BPF_CLANG", "PALISADE_BPF_BTF", "PALISADE_NO_BPF", "PATH"] {
         println!("cargo::rerun-if-env-changed={var}");
     }
@@ -61,25 +63,32 @@ fn build() -> Result<(), String> {
     }
     std::fs::write(out.join("vmlinux.h"), &dump.stdout).map_err(|e| format!("writing vmlinux.h: {e}"))?;
 
-    let object = out.join("sensor.bpf.o");
-    let compiled = Command::new(&clang)
-        .args([
-            "-g",
-            "-O2",
-            "-target",
-            "bpf",
-            &format!("-D__TARGET_ARCH_{arch}"),
-            "-Wall",
-            "-Wno-unused-function",
-        ])
-        .arg("-I")
-        .arg(&out)
-        .args(["-c", "bpf/sensor.bpf.c", "-o"])
-        .arg(&object)
-        .output()
-        .map_err(|e| format!("running clang: {e}"))?;
-    if !compiled.status.success() {
-        return Err(format!("clang failed: {}", String::from_utf8_lossy(&compiled.stderr).trim()));
+    for name in ["sensor", "enforce"] {
+        let object = out.join(format!("{name}.bpf.o"));
+        let compiled = Command::new(&clang)
+            .args([
+                "-g",
+                "-O2",
+                "-target",
+                "bpf",
+                &format!("-D__TARGET_ARCH_{arch}"),
+                "-Wall",
+                "-Wno-unused-function",
+            ])
+            .arg("-I")
+            .arg(&out)
+            .arg("-c")
+            .arg(format!("bpf/{name}.bpf.c"))
+            .arg("-o")
+            .arg(&object)
+            .output()
+            .map_err(|e| format!("running clang: {e}"))?;
+        if !compiled.status.success() {
+            return Err(format!(
+                "clang failed on {name}.bpf.c: {}",
+                String::from_utf8_lossy(&compiled.stderr).trim()
+            ));
+        }
     }
     Ok(())
 }

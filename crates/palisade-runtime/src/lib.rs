@@ -14,6 +14,7 @@
 
 pub mod agent;
 pub mod attribution;
+pub mod enforce;
 pub mod event;
 pub mod output;
 pub mod rules;

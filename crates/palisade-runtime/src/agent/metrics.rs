@@ -89,6 +89,11 @@ impl Metrics {
         self.queue_depth.set(stats.queue_depth.load(Ordering::Relaxed) as i64);
     }
 
+    /// The registry, for counters registered by consumers (`palisade_runtime_enforce_*`).
+    pub fn registry_mut(&mut self) -> &mut Registry {
+        &mut self.registry
+    }
+
     pub fn encode(&self) -> String {
         let mut out = String::new();
         let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);

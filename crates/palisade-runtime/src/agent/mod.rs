@@ -64,6 +64,8 @@ pub struct Started<'a> {
     pub sensor: &'a Sensor,
     /// The address `/metrics` and `/healthz` are served on (the bound port when 0 was asked).
     pub metrics_addr: Option<SocketAddr>,
+    /// The agent's metrics, for consumers that export counters of their own (enforcement).
+    pub metrics: &'a Arc<Mutex<Metrics>>,
 }
 
 /// Run until `shutdown` turns true (or the configured duration passes). `on_start` sees the running sensor
@@ -91,7 +93,7 @@ pub fn run(
         ),
         None => None,
     };
-    on_start(&Started { sensor: &sensor, metrics_addr: server.as_ref().map(|s| s.addr) })
+    on_start(&Started { sensor: &sensor, metrics_addr: server.as_ref().map(|s| s.addr), metrics: &metrics })
         .map_err(AgentError::Consumer)?;
     let running = Instant::now();
     let cx = Context { metrics: metrics.clone() };

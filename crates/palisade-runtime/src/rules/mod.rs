@@ -13,7 +13,7 @@ pub mod ast;
 pub mod compile;
 pub mod exceptions;
 pub mod fields;
-mod glob;
+pub mod glob;
 pub mod loader;
 pub mod parser;
 pub mod template;
@@ -398,7 +398,7 @@ pub fn expand_dirs(paths: &[PathBuf], errors: &mut Vec<LoadMessage>) -> Vec<Path
     out
 }
 
-fn local_hostname() -> String {
+pub(crate) fn local_hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .ok()

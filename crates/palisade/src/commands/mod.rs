@@ -17,6 +17,7 @@ pub mod registry_deployments;
 pub mod report;
 pub mod runtime;
 pub mod runtime_agent;
+pub mod runtime_enforce;
 pub mod sbom;
 pub mod scan;
 pub mod signing;

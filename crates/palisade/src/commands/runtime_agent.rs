@@ -3,10 +3,12 @@
 
 use crate::commands::EXIT_OK;
 use crate::commands::common::parse_duration;
+use crate::commands::runtime_enforce::{EnforceArgs, Enforcement};
 use anyhow::{Context as _, Result};
 use clap::{Args, ValueEnum};
 use palisade_runtime::agent::metrics::RuleLabels;
 use palisade_runtime::agent::{self, AgentConfig, Summary};
+use palisade_runtime::output::Alert;
 use palisade_runtime::output::file::FileOutput;
 use palisade_runtime::output::stdout::Stdout;
 use palisade_runtime::output::webhook::{Webhook, WebhookConfig};
@@ -75,6 +77,8 @@ pub struct AgentArgs {
     /// (POST, retried); repeatable.
     #[arg(long = "output", value_name = "TARGET", default_value = "stdout", value_parser = parse_output)]
     pub outputs: Vec<AlertTarget>,
+    #[command(flatten)]
+    pub enforce: EnforceArgs,
 }
 
 /// An alert destination.
@@ -100,12 +104,41 @@ fn parse_output(s: &str) -> Result<AlertTarget, String> {
     Err(format!("'{s}': expected `stdout`, `file:PATH` or `webhook:URL` (http:// or https://)"))
 }
 
-/// The loaded rules and the alert outputs (the rule engine's own sinks: stdout, file, webhook with its
-/// bounded queue and retries).
+/// The loaded rules.
 struct Detection {
     rules: Ruleset,
-    outputs: Outputs,
     alerts: u64,
+}
+
+/// The alert outputs (the rule engine's own sinks: stdout, file, webhook with its bounded queue and
+/// retries), shared by detection and enforcement.
+fn alert_outputs(targets: &[AlertTarget]) -> Result<Outputs> {
+    let metrics = Arc::new(OutputMetrics::new());
+    let mut outputs = Outputs::new(metrics.clone());
+    for t in targets {
+        match t {
+            AlertTarget::Stdout => outputs.add(Box::new(Stdout { json: true })),
+            AlertTarget::File(p) => outputs.add(Box::new(FileOutput::open(p, true)?)),
+            AlertTarget::Webhook(url) => {
+                outputs.add(Box::new(Webhook::start(WebhookConfig::new(url.clone()), metrics.clone())?))
+            }
+        }
+    }
+    Ok(outputs)
+}
+
+/// Send one alert to every output, counted by rule in `/metrics` when `cx` is given.
+fn emit(outputs: &mut Outputs, alert: &Alert, cx: Option<&agent::Context>) {
+    if let Some(m) = cx.and_then(|cx| cx.metrics.lock().ok()) {
+        m.alerts
+            .get_or_create(&RuleLabels { rule: alert.rule.clone(), priority: alert.priority.clone() })
+            .inc();
+    }
+    if let Emitted::Failed(errors) = outputs.emit(alert) {
+        for e in errors {
+            eprintln!("palisade: warning: {e}");
+        }
+    }
 }
 
 impl Detection {
@@ -127,34 +160,14 @@ impl Detection {
         for w in &rules.warnings {
             eprintln!("palisade: warning: {w}");
         }
-        let metrics = Arc::new(OutputMetrics::new());
-        let mut outputs = Outputs::new(metrics.clone());
-        for t in &args.outputs {
-            match t {
-                AlertTarget::Stdout => outputs.add(Box::new(Stdout { json: true })),
-                AlertTarget::File(p) => outputs.add(Box::new(FileOutput::open(p, true)?)),
-                AlertTarget::Webhook(url) => {
-                    outputs.add(Box::new(Webhook::start(WebhookConfig::new(url.clone()), metrics.clone())?))
-                }
-            }
-        }
-        Ok(Some(Detection { rules, outputs, alerts: 0 }))
+        Ok(Some(Detection { rules, alerts: 0 }))
     }
 
     /// Evaluate one event; each alert counted (by rule, in `/metrics`) and sent to every output.
-    fn evaluate(&mut self, event: &Event, cx: &agent::Context) -> Result<(), String> {
+    fn evaluate(&mut self, event: &Event, cx: &agent::Context, outputs: &mut Outputs) -> Result<(), String> {
         for alert in self.rules.evaluate(event) {
             self.alerts += 1;
-            if let Ok(m) = cx.metrics.lock() {
-                m.alerts
-                    .get_or_create(&RuleLabels { rule: alert.rule.clone(), priority: alert.priority.clone() })
-                    .inc();
-            }
-            if let Emitted::Failed(errors) = self.outputs.emit(&alert) {
-                for e in errors {
-                    eprintln!("palisade: warning: {e}");
-                }
-            }
+            emit(outputs, &alert, Some(cx));
         }
         Ok(())
     }
@@ -246,6 +259,13 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
     let shutdown = signals::shutdown_flag().context("blocking SIGTERM/SIGINT")?;
     let config = agent_config(&args.sensor, args.metrics_addr);
     let mut detection = Detection::load(&args)?;
+    let mut decider = args.enforce.decider()?;
+    let mut outputs = match detection.is_some() || decider.is_some() {
+        true => Some(alert_outputs(&args.outputs)?),
+        false => None,
+    };
+    let enforcement: RefCell<Option<Enforcement>> = RefCell::new(None);
+    let mut enforcement_alerts = 0u64;
     let recorder: RefCell<Option<Recorder>> = RefCell::new(None);
     let record_path = args.record.clone();
     let summary = agent::run(
@@ -253,6 +273,18 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
         shutdown,
         &mut |s| {
             started(s);
+            if let Some(d) = decider.take() {
+                let open = d.has_open_rules();
+                let e = Enforcement::start(
+                    &args.enforce,
+                    Arc::new(d),
+                    open,
+                    &args.sensor.runtime_roots,
+                    s.metrics,
+                )
+                .map_err(|e| format!("{e:#}"))?;
+                *enforcement.borrow_mut() = Some(e);
+            }
             if let Some(p) = &record_path {
                 *recorder.borrow_mut() = Some(Recorder::create(p).map_err(|e| format!("{e:#}"))?);
             }
@@ -262,19 +294,36 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
             if let Some(r) = recorder.borrow_mut().as_mut() {
                 r.write(event)?;
             }
-            match detection.as_mut() {
-                Some(d) => d.evaluate(event, cx),
-                None => Ok(()),
+            if let (Some(e), Some(out)) = (enforcement.borrow_mut().as_mut(), outputs.as_mut()) {
+                for alert in e.observe(event) {
+                    enforcement_alerts += 1;
+                    emit(out, &alert, Some(cx));
+                }
+            }
+            match (detection.as_mut(), outputs.as_mut()) {
+                (Some(d), Some(out)) => d.evaluate(event, cx, out),
+                _ => Ok(()),
             }
         },
     )?;
+    if let (Some(e), Some(out)) = (enforcement.borrow_mut().as_mut(), outputs.as_mut()) {
+        for alert in e.stop() {
+            enforcement_alerts += 1;
+            emit(out, &alert, None);
+        }
+    }
     if let Some(r) = recorder.borrow_mut().as_mut() {
         r.flush().map_err(anyhow::Error::msg)?;
     }
     finished(&summary);
-    if let Some(d) = detection.as_mut() {
-        d.outputs.close();
+    if let Some(out) = outputs.as_mut() {
+        out.close();
+    }
+    if let Some(d) = detection.as_ref() {
         eprintln!("palisade: {} alerts", d.alerts);
+    }
+    if enforcement.borrow().is_some() {
+        eprintln!("palisade: {enforcement_alerts} enforcement alerts");
     }
     Ok(ExitCode::from(EXIT_OK))
 }
