@@ -28,7 +28,8 @@ cns=${tag}c sns=${tag}s
 work=$(mktemp -d)
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  # Each server runs in a session of its own (setsid): its process group goes, forked children included.
+  for p in "${pids[@]}"; do kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null || true; done
   ip netns del "$cns" 2>/dev/null || true
   ip netns del "$sns" 2>/dev/null || true
   rm -rf "$work"
@@ -54,9 +55,9 @@ workloads:
     dlp: { card: drop, ssn: alert, sqli: drop, xss: alert }
 YAML
 for port in 8080 8081; do
-  ip netns exec "$sns" busybox httpd -f -p "$port" -h "$work/www" & pids+=($!)
+  setsid ip netns exec "$sns" busybox httpd -f -p "$port" -h "$work/www" & pids+=($!)
 done
-ip netns exec "$sns" "$bin" network inspect --queue "$queue" --rules "$work/l7.yaml" --metrics-addr 127.0.0.1:9464 \
+setsid ip netns exec "$sns" "$bin" network inspect --queue "$queue" --rules "$work/l7.yaml" --metrics-addr 127.0.0.1:9464 \
   >"$work/alerts" 2>"$work/inspect.err" & pids+=($!)
 for _ in $(seq 100); do
   ip netns exec "$sns" awk '{print $1}' /proc/net/netfilter/nfnetlink_queue 2>/dev/null | grep -qx "$queue" && break

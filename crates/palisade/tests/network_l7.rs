@@ -65,6 +65,7 @@ struct Lab {
 impl Drop for Lab {
     fn drop(&mut self) {
         for c in &mut self.children {
+            let _ = Command::new("kill").args(["-KILL", "--", &format!("-{}", c.id())]).status();
             let _ = c.kill();
             let _ = c.wait();
         }
@@ -98,11 +99,14 @@ impl Lab {
     }
 
     fn spawn_in_server(&mut self, args: &[&str], stdout: Stdio) -> u32 {
+        use std::os::unix::process::CommandExt;
+        // A process group of its own, so that what it forks (httpd's per-connection children) goes too.
         let child = Command::new("ip")
             .args(["netns", "exec", &self.server])
             .args(args)
             .stdout(stdout)
-            .stderr(Stdio::piped())
+            .stderr(Stdio::null())
+            .process_group(0)
             .spawn()
             .expect("spawn in server namespace");
         let pid = child.id();
