@@ -100,8 +100,8 @@ pub enum Command {
         #[command(subcommand)]
         command: RuntimeCommand,
     },
-    /// Container network: firewall (nftables in the pod's namespace), quarantine, packet capture, and the
-    /// connection graph.
+    /// Container network: firewall (nftables in the pod's namespace), quarantine, packet capture, the
+    /// connection graph, L7 inspection (NFQUEUE), protocol detection, DLP/WAF sensors, response rules.
     Network {
         #[command(subcommand)]
         command: NetworkCommand,

@@ -7,6 +7,7 @@ pub mod common;
 pub mod compliance;
 pub mod convert;
 pub mod db;
+pub mod inspect;
 pub mod network;
 pub mod node;
 pub mod notify;

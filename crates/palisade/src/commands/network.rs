@@ -38,6 +38,8 @@ pub enum NetworkCommand {
     /// The connection graph (workload → workload or external peer, protocol, port, connections, first and
     /// last seen) from recorded events (`palisade runtime record`), as JSON or Graphviz DOT.
     Graph(GraphArgs),
+    #[command(flatten)]
+    L7(super::inspect::NetworkL7Command),
 }
 
 #[derive(Subcommand, Debug)]
@@ -214,6 +216,7 @@ pub struct GraphArgs {
 
 pub fn run(command: NetworkCommand) -> Result<ExitCode> {
     match command {
+        NetworkCommand::L7(command) => super::inspect::run(command),
         NetworkCommand::Firewall { command } => match command {
             FirewallCommand::Apply(args) => apply(args),
             FirewallCommand::Remove(target) => {
