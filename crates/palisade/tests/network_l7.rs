@@ -217,9 +217,10 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
     let response = tmp.path().join("response.yaml");
     std::fs::write(
         &response,
-        "kind: ResponseRules\ndedup: 60s\nrules:\n  - name: card-blocked\n    when: { rule: \"DLP card\", workload: \"shop/strict\" }\n    actions: [alert]\n",
+        "kind: ResponseRules\ndedup: 60s\nrules:\n  - name: card-blocked\n    when: { rule: \"DLP card\", workload: \"shop/strict\" }\n    actions: [alert, capture]\n    capture: { duration: 3s, max_bytes: 1048576 }\n",
     )
     .unwrap();
+    let pcaps = tmp.path().join("pcap");
     let (key, cert) = (tmp.path().join("key.pem"), tmp.path().join("cert.pem"));
     let tls_server = tool_ok(
         "openssl",
@@ -274,6 +275,8 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
             response.to_str().unwrap(),
             "--metrics-addr",
             &format!("127.0.0.1:{metrics_port}"),
+            "--capture-dir",
+            pcaps.to_str().unwrap(),
         ],
         Stdio::from(stdout),
     );
@@ -353,6 +356,20 @@ fn inspector_drops_forbidden_paths_and_card_numbers_and_fails_open() {
         find("DLP card", "shop/web").is_some()
             && lines.iter().filter(|a| a["rule"] == "Response card-blocked").count() == 1
     );
+
+    // The response rule's capture: a pcap of the workload's namespace, closed at its 3 s bound.
+    let written = || -> Option<std::path::PathBuf> {
+        std::fs::read_dir(&pcaps).ok()?.filter_map(|e| e.ok().map(|e| e.path())).find(|p| {
+            p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("shop_strict-"))
+                && std::fs::metadata(p).is_ok_and(|m| m.len() > 24)
+        })
+    };
+    wait_for("the response capture to close", Duration::from_secs(20), || written().is_some());
+    let pcap = written().unwrap();
+    if tool_ok("tcpdump", &["--version"]) {
+        let read = Command::new("tcpdump").arg("-nr").arg(&pcap).output().unwrap();
+        assert!(read.status.success(), "tcpdump -r: {}", String::from_utf8_lossy(&read.stderr));
+    }
 
     let metrics = lab.server_output(&["curl", "-s", &format!("http://127.0.0.1:{metrics_port}/metrics")]);
     assert!(metrics.contains("palisade_l7_flows_detected_total{protocol=\"http1\"}"), "{metrics}");

@@ -154,6 +154,9 @@ pub struct InspectArgs {
     /// 127.0.0.1:9464).
     #[arg(long, value_name = "ADDR")]
     pub metrics_addr: Option<std::net::SocketAddr>,
+    /// Where response rules' captures write their pcap files [default: <cache dir>/pcap].
+    #[arg(long, value_name = "DIR")]
+    pub capture_dir: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -249,12 +252,35 @@ fn event_alert(e: &Event, host: &str) -> Alert {
     }
 }
 
-/// The agent's executor: alerts to the outputs; kill by pid; capture and quarantine are carried out by
-/// the L3/L4 side of `palisade-network` (quarantine/capture modules) and fail with a message until
-/// wired here.
+/// The agent's executor: alerts to the outputs; kill by pid; quarantine and capture in the workload's
+/// network namespace (the process's when the trigger names one, else the inspector's own: it runs in the
+/// pod's namespace), with `palisade-network`'s quarantine and capture.
 struct AgentExecutor<'a> {
     outputs: &'a Mutex<Outputs>,
     host: String,
+    /// Where packet captures go.
+    capture_dir: PathBuf,
+    /// Captures in progress (each stops by its own bounds; finished ones are dropped on the next start).
+    captures: Vec<palisade_network::capture::Running>,
+}
+
+impl AgentExecutor<'_> {
+    fn netns(t: &Target) -> palisade_network::netns::Netns {
+        match t.pid {
+            Some(pid) => palisade_network::netns::Netns::Pid(pid),
+            None => palisade_network::netns::Netns::Path("/proc/self/ns/net".into()),
+        }
+    }
+}
+
+/// A workload name as a capture file prefix: letters, digits, `-`, `_` and `.` only.
+fn capture_prefix(workload: &str) -> String {
+    let p: String = workload
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
+        .take(64)
+        .collect();
+    if p.trim_matches('.').is_empty() { "capture".into() } else { p }
 }
 
 impl Executor for AgentExecutor<'_> {
@@ -268,17 +294,22 @@ impl Executor for AgentExecutor<'_> {
             _ => Ok(()),
         }
     }
-    fn capture(&mut self, t: &Target, _spec: &CaptureSpec) -> Result<(), String> {
-        Err(format!(
-            "capture of {}: no capture executor in this build (palisade-network capture)",
-            t.workload
-        ))
+    fn capture(&mut self, t: &Target, spec: &CaptureSpec) -> Result<(), String> {
+        self.captures.retain(|c| !c.finished());
+        let config = palisade_network::capture::CaptureConfig {
+            prefix: capture_prefix(&t.workload),
+            duration: spec.duration,
+            max_bytes: spec.max_bytes,
+            ..palisade_network::capture::CaptureConfig::new(Self::netns(t), self.capture_dir.clone())
+        };
+        let running = palisade_network::capture::Running::start(config)
+            .map_err(|e| format!("capture of {}: {e}", t.workload))?;
+        self.captures.push(running);
+        Ok(())
     }
     fn quarantine(&mut self, t: &Target) -> Result<(), String> {
-        Err(format!(
-            "quarantine of {}: no quarantine executor in this build (palisade-network quarantine)",
-            t.workload
-        ))
+        palisade_network::quarantine::quarantine(&Self::netns(t))
+            .map_err(|e| format!("quarantine of {}: {e}", t.workload))
     }
     fn kill(&mut self, t: &Target) -> Result<(), String> {
         let Some(pid) = t.pid else {
@@ -386,6 +417,15 @@ fn inspect(args: InspectArgs) -> Result<ExitCode> {
     }
     let host = hostname();
     let mut recorder = RecordingExecutor::default();
+    let mut executor = AgentExecutor {
+        outputs: &outputs,
+        host: host.clone(),
+        capture_dir: args
+            .capture_dir
+            .clone()
+            .unwrap_or_else(|| palisade_core::default_cache_dir().join("pcap")),
+        captures: Vec::new(),
+    };
     eprintln!(
         "palisade: inspecting NFQUEUE queue {} ({}; response rules: {})",
         args.queue,
@@ -411,11 +451,7 @@ fn inspect(args: InspectArgs) -> Result<ExitCode> {
             let done = if args.dry_run {
                 engine.observe(&trigger, Instant::now(), &mut recorder)
             } else {
-                engine.observe(
-                    &trigger,
-                    Instant::now(),
-                    &mut AgentExecutor { outputs: &outputs, host: host.clone() },
-                )
+                engine.observe(&trigger, Instant::now(), &mut executor)
             };
             for d in done {
                 if args.dry_run || d.result != "ok" {
