@@ -102,6 +102,9 @@ pub struct Sensor {
     rx: Receiver<Record>,
     stop: Arc<AtomicBool>,
     reader: Option<JoinHandle<()>>,
+    /// Learns containers from the runtimes' state directories as they are written (kept after the state
+    /// is gone); `None` when inotify was not available (noted).
+    _watcher: Option<crate::attribution::watch::StateWatcher>,
 }
 
 /// The producer side of the queue, owned by a source's reader thread: attributes each record to its
@@ -135,10 +138,20 @@ impl Sensor {
         let stop = Arc::new(AtomicBool::new(false));
         let mut notes = Vec::new();
         let (tx, rx) = sync_channel(config.queue_capacity.max(1));
+        let recent = crate::attribution::recent::Recent::shared();
         let queue = || Queue {
             tx: tx.clone(),
             stats: stats.clone(),
-            attributor: Attributor::new(&config.runtime_roots),
+            attributor: Attributor::with_recent(&config.runtime_roots, recent.clone()),
+        };
+        let watcher = match queue().attributor.watch() {
+            Ok(w) => Some(w),
+            Err(e) => {
+                notes.push(format!(
+                    "{e}: containers that exit before their events are read stay unattributed"
+                ));
+                None
+            }
         };
         if matches!(config.source, SourceChoice::Auto | SourceChoice::Ebpf) {
             match ebpf::start(queue(), stop.clone()) {
@@ -150,7 +163,15 @@ impl Sensor {
                             attached.skipped.join(", ")
                         ));
                     }
-                    return Ok(Sensor { source: Source::Ebpf, notes, stats, rx, stop, reader: Some(reader) });
+                    return Ok(Sensor {
+                        source: Source::Ebpf,
+                        notes,
+                        stats,
+                        rx,
+                        stop,
+                        reader: Some(reader),
+                        _watcher: watcher,
+                    });
                 }
                 Err(e) => notes.push(format!("eBPF unavailable: {e}")),
             }
@@ -169,6 +190,7 @@ impl Sensor {
                         rx,
                         stop,
                         reader: Some(reader),
+                        _watcher: watcher,
                     });
                 }
                 Err(e) => notes.push(format!("proc connector unavailable: {e}")),
