@@ -235,7 +235,7 @@ fn walk(root: &Path, dir: &Path, out: &mut HashMap<u64, String>, depth: usize) {
 }
 
 /// The cgroup v2 mount point (`/sys/fs/cgroup` on unified hosts, `/sys/fs/cgroup/unified` on hybrid ones).
-fn cgroup2_mount() -> Option<PathBuf> {
+pub(crate) fn cgroup2_mount() -> Option<PathBuf> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     text.lines().find_map(|l| {
         let (left, right) = l.split_once(" - ")?;

@@ -2,7 +2,8 @@
 //!
 //! Sources, in the order [`Sensor::start`] tries them with [`SourceChoice::Auto`]:
 //! 1. [`ebpf`]: the kernel programs of `bpf/sensor.bpf.c` (exec, fork, exit, opens, renames, unlinks,
-//!    mkdir, connect/accept/listen/bind, set*id, capset, ptrace, mount, module load);
+//!    mkdir, connect/accept/listen/bind, set*id, capset, ptrace, mount, module load; DNS answers from two
+//!    `cgroup_skb` programs, parsed by [`dns`]);
 //! 2. [`proc_connector`]: fork, exec, uid/gid changes and exit only.
 //!
 //! Each failure is kept as a note ("eBPF unavailable: <reason>") for the agent to print; no source at all
@@ -10,6 +11,7 @@
 //! ([`SensorStats::queue_drops`]), so the workload is never slowed by a slow consumer. The kernel's own
 //! drops (ring buffer full) are counted separately.
 
+pub mod dns;
 pub mod ebpf;
 pub mod enrich;
 pub mod proc_connector;
@@ -156,6 +158,7 @@ impl Sensor {
         if matches!(config.source, SourceChoice::Auto | SourceChoice::Ebpf) {
             match ebpf::start(queue(), stop.clone()) {
                 Ok((reader, attached)) => {
+                    notes.extend(attached.notes.iter().cloned());
                     if !attached.skipped.is_empty() {
                         notes.push(format!(
                             "eBPF: {} programs attached; this kernel lacks {}",
