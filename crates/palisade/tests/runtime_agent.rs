@@ -360,7 +360,8 @@ fn run_containerd(state: &Path, rootfs: &Path, id: &str, guard: &mut Guard) -> b
 }
 
 /// Ten containers that exit at once (`sh -c 'exec cat /etc/shadow'`, then gone: runc removes their state and cgroup
-/// right away): every one's exec and open are attributed to its own id, even when the agent's reader
+/// right away): every one's exec and open are attributed to its own id, with the image, container and pod
+/// names of its bundle's CRI annotations, even when the agent's reader
 /// reaches their records after the state is gone (the state watcher learnt them when runc wrote it).
 #[test]
 fn agent_attributes_containers_that_exit_immediately() {
@@ -374,6 +375,16 @@ fn agent_attributes_containers_that_exit_immediately() {
     make_rootfs(&root);
     let bundle = tmp.path().join("bundle");
     write_bundle(&bundle, &root, "exec cat /etc/shadow");
+    // the annotations a CRI runtime (containerd's CRI plugin) writes into the bundle: image and pod
+    let config = bundle.join("config.json");
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    spec["annotations"] = serde_json::json!({
+        "io.kubernetes.cri.image-name": "registry.example/shop/web:1.2",
+        "io.kubernetes.cri.container-name": "web",
+        "io.kubernetes.cri.sandbox-name": "web-0",
+        "io.kubernetes.cri.sandbox-namespace": "shop"
+    });
+    std::fs::write(&config, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
     let events = tmp.path().join("events.jsonl");
     let mut guard = Guard { child: None, daemons: Vec::new(), cleanup: Vec::new() };
     let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
@@ -421,6 +432,10 @@ fn agent_attributes_containers_that_exit_immediately() {
                 .collect::<Vec<_>>()
                 .join("\n")
         );
-        assert_eq!(exec.unwrap()["container"]["runtime"], "runc");
+        let container = &exec.unwrap()["container"];
+        assert_eq!(container["runtime"], "runc");
+        assert_eq!(container["image"], "registry.example/shop/web:1.2", "{container}");
+        assert_eq!((&container["name"], &container["pod"]["name"]), (&"web".into(), &"web-0".into()));
+        assert_eq!(open.unwrap()["container"]["image"], "registry.example/shop/web:1.2");
     }
 }
