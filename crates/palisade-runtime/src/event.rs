@@ -204,6 +204,10 @@ pub struct Pod {
     pub uid: Option<String>,
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub labels: std::collections::BTreeMap<String, String>,
+    /// Pod annotations the runtime passed to the container (`palisade.io/…` ones, such as
+    /// `palisade.io/mode`).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub annotations: std::collections::BTreeMap<String, String>,
 }
 
 impl Event {

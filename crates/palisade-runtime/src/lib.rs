@@ -10,13 +10,20 @@
 //! - [`attribution`]: cgroup → container id → runtime metadata and pod;
 //! - [`agent`]: the node agent's loop, its metrics and health endpoints;
 //! - [`rules`], [`output`]: the Falco-compatible rule engine and the alert outputs;
+//! - [`profile`]: behavioural profiles per workload (learned, reviewed as YAML, replayed in CI), global
+//!   rules and modes, and the decider over them;
+//! - [`netenforce`]: a container's network policy installed as its nftables firewall;
+//! - [`netflow`]: connect/accept events → observations for the connection graph;
 //! - [`verdict`]: the seam between deciding (profiles) and enforcing (fanotify, kill, cgroup BPF, nftables).
 
 pub mod agent;
 pub mod attribution;
 pub mod enforce;
 pub mod event;
+pub mod netenforce;
+pub mod netflow;
 pub mod output;
+pub mod profile;
 pub mod rules;
 pub mod sensor;
 pub mod verdict;

@@ -124,3 +124,24 @@ fn webhook_retries_and_delivers_in_order() {
     assert!(!metrics.encode().contains("palisade_runtime_output_errors_total{output=\"webhook\"}"));
     assert!(Webhook::start(WebhookConfig::new("ftp://x"), metrics).is_err());
 }
+
+#[test]
+fn slack_webhook_posts_text_and_attachment() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(0);
+    let server = serve(listener, 2);
+    let metrics = Arc::new(Metrics::new());
+    let mut cfg = WebhookConfig::new(format!("http://127.0.0.1:{port}/services/T/B/X"));
+    cfg.backoff = Duration::from_millis(10);
+    cfg.slack = true;
+    let mut out = Outputs::new(metrics.clone());
+    out.add(Box::new(Webhook::start(cfg, metrics).unwrap_or_else(|e| panic!("{e}"))));
+    assert_eq!(out.emit(&alert("DLP card", "Critical")), Emitted::Sent);
+    out.close();
+    let bodies = server.join().unwrap_or_default();
+    assert_eq!(bodies.len(), 2, "retried after the 500");
+    let v: serde_json::Value = serde_json::from_str(&bodies[1]).unwrap_or_default();
+    assert!(v["text"].as_str().is_some_and(|t| !t.is_empty()), "{v}");
+    assert_eq!(v["attachments"][0]["color"], "#d40000");
+    assert_eq!(v["attachments"][0]["fields"][0]["value"], "DLP card");
+}

@@ -107,6 +107,7 @@ mod tests {
             advisories: ecos.iter().map(|(_, n)| n).sum(),
             affected: 0,
             ecosystems: ecos.iter().map(|(e, n)| (e.to_string(), *n)).collect(),
+            exploits: 0,
         }
     }
 

@@ -25,7 +25,7 @@
 //! (unless [`BuildOptions::force`]).
 
 use crate::DbError;
-use crate::import::{self, Collector, FeedStats};
+use crate::import::{self, Collector, FeedStats, exploits::Exploit};
 use crate::matcher::PreparedAffected;
 use crate::model::{Advisory, Affected};
 use palisade_core::Progress;
@@ -80,6 +80,9 @@ pub struct BuildStats {
 #[derive(Serialize, Deserialize)]
 struct Counts {
     advisories: u64,
+    /// CVEs with exploit data (KEV or EPSS); absent in databases built before it was stored.
+    #[serde(default)]
+    exploits: u64,
     affected: u64,
     aliases: u64,
     ecosystems: BTreeMap<String, u64>,
@@ -170,7 +173,8 @@ fn write_db(tmp: &Path, opts: &BuildOptions, c: &Collector) -> Result<WriteCount
                                modified TEXT, json TEXT NOT NULL);
          CREATE TABLE affected(ecosystem TEXT NOT NULL, name TEXT NOT NULL, advisory INTEGER NOT NULL,
                                json TEXT NOT NULL);
-         CREATE TABLE alias(alias TEXT NOT NULL, advisory INTEGER NOT NULL);",
+         CREATE TABLE alias(alias TEXT NOT NULL, advisory INTEGER NOT NULL);
+         CREATE TABLE exploit(cve TEXT PRIMARY KEY, json TEXT NOT NULL);",
     )
     .map_err(sql)?;
     let mut ids: Vec<&String> = c.advisories.keys().collect();
@@ -223,8 +227,14 @@ fn write_db(tmp: &Path, opts: &BuildOptions, c: &Collector) -> Result<WriteCount
                 ins_aff.execute(params![eco, name, rowid, json]).map_err(sql)?;
                 n_aff += 1;
             }
+            let mut ins_exploit =
+                tx.prepare("INSERT INTO exploit(cve, json) VALUES (?1, ?2)").map_err(sql)?;
+            for (cve, x) in &c.exploits {
+                ins_exploit.execute(params![cve, json(x)]).map_err(sql)?;
+            }
             let sources: Vec<String> = opts.sources.iter().map(|s| s.display().to_string()).collect();
             let counts = Counts {
+                exploits: c.exploits.len() as u64,
                 advisories: n_adv,
                 affected: n_aff,
                 aliases: n_alias,
@@ -282,6 +292,9 @@ pub struct DbInfo {
     pub affected: u64,
     /// Packages (distinct names) per ecosystem key.
     pub ecosystems: BTreeMap<String, u64>,
+    /// CVEs with exploit data (CISA KEV, EPSS).
+    #[serde(default)]
+    pub exploits: u64,
 }
 
 impl DbInfo {
@@ -338,6 +351,8 @@ pub struct Db {
     pub(crate) path: PathBuf,
     pub(crate) affected_cache: Mutex<AffectedCache>,
     pub(crate) advisory_cache: Mutex<HashMap<i64, Arc<Advisory>>>,
+    /// The database has the `exploit` table (built since KEV and EPSS are stored).
+    has_exploits: bool,
 }
 
 impl std::fmt::Debug for Db {
@@ -430,12 +445,19 @@ impl Db {
         for (index, table) in [("affected_pkg", "affected"), ("alias_id", "alias")] {
             palisade_core::sqlite::check_index(&conn, index, table).map_err(schema)?;
         }
+        // Optional: older databases have no exploit data.
+        let has_exploits = match palisade_core::sqlite::check_table(&conn, "exploit", &["cve", "json"]) {
+            Ok(()) => true,
+            Err(m) if m == "no table exploit" => false,
+            Err(m) => return Err(schema(m)),
+        };
         Ok(Db {
             conn,
             budget,
             path: path.into(),
             affected_cache: Mutex::new(HashMap::new()),
             advisory_cache: Mutex::new(HashMap::new()),
+            has_exploits,
         })
     }
 
@@ -492,6 +514,8 @@ impl Db {
             advisories: u64,
             affected: u64,
             ecosystems: BTreeMap<String, u64>,
+            #[serde(default)]
+            exploits: u64,
         }
         let counts: C = self.meta_json("counts")?;
         Ok(DbInfo {
@@ -505,7 +529,28 @@ impl Db {
             advisories: counts.advisories,
             affected: counts.affected,
             ecosystems: counts.ecosystems,
+            exploits: counts.exploits,
         })
+    }
+
+    /// What is known of the exploitation of `cve` (KEV listing, EPSS score), if anything.
+    pub fn exploit(&self, cve: &str) -> Result<Option<Exploit>, DbError> {
+        if !self.has_exploits || !cve.starts_with("CVE-") {
+            return Ok(None);
+        }
+        self.start();
+        let row: Option<String> = self
+            .conn
+            .prepare_cached("SELECT json FROM exploit WHERE cve = ?1")
+            .and_then(|mut st| st.query_row([cve], |r| r.get(0)).optional())
+            .map_err(|e| self.sql_err(e))?;
+        row.map(|j| {
+            serde_json::from_str(&j).map_err(|e| DbError::Corrupt {
+                path: self.path.clone(),
+                message: format!("exploit row {cve}: {e}"),
+            })
+        })
+        .transpose()
     }
 
     /// The affected rows for one package (cached).

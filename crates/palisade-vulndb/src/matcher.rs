@@ -437,6 +437,10 @@ fn build_findings(
         advisory_sources.dedup();
         let published = g.iter().filter_map(|u| u.adv.published.clone()).min();
         let modified = g.iter().filter_map(|u| u.adv.modified.clone()).max();
+        let exploit = match std::iter::once(&id).chain(&aliases).find(|a| is_cve(a)) {
+            Some(cve) => db.exploit(cve)?,
+            None => None,
+        };
         out.push(VulnFinding {
             id,
             aliases,
@@ -459,6 +463,7 @@ fn build_findings(
             advisory_sources,
             published,
             modified,
+            exploit,
             suppressed: None,
         });
     }

@@ -6,7 +6,9 @@ use crate::commands::catalog::{ChecksCommand, SecretsCommand};
 use crate::commands::compliance::ComplianceCommand;
 use crate::commands::convert::ConvertArgs;
 use crate::commands::db::DbCommand;
+use crate::commands::network::NetworkCommand;
 use crate::commands::policy::PolicyCommand;
+use crate::commands::profile::ProfileCommand;
 use crate::commands::rbac::RbacCommand;
 use crate::commands::registry::{RegistryCommand, RescanArgs};
 use crate::commands::report::ReportArgs;
@@ -88,10 +90,21 @@ pub enum Command {
     Report(Box<ReportArgs>),
     #[command(flatten)]
     Signing(SigningCommand),
+    /// Behavioural profiles as code: learn them from recorded events, diff, test, convert, set modes.
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
     /// Runtime detection: Falco-compatible rules, replay of recorded events, the node agent.
     Runtime {
         #[command(subcommand)]
         command: RuntimeCommand,
+    },
+    /// Container network: firewall (nftables in the pod's namespace), quarantine, packet capture, the
+    /// connection graph, L7 inspection (NFQUEUE), protocol detection, DLP/WAF sensors, response rules.
+    Network {
+        #[command(subcommand)]
+        command: NetworkCommand,
     },
     /// Registries: scan every image into the image store, list stored images by risk, record decisions.
     Registry {

@@ -215,3 +215,78 @@ fn convert_regates_a_saved_report() {
     let d = decisions(&std::fs::read_to_string(dir.path().join("gated.json")).unwrap());
     assert!(d.iter().any(|(p, ..)| p == "no-high-vulnerabilities"), "{d:?}");
 }
+
+/// Exploit data: a DB built with a KEV catalog and a gzipped EPSS CSV among its sources gives the finding
+/// its `exploit` object, and `kev`/`epss` gates select on it.
+#[test]
+fn kev_and_epss_from_the_db_reach_findings_and_gates() {
+    use std::io::Write;
+    let dir = project();
+    let exploits = dir.path().join("exploits");
+    std::fs::create_dir_all(&exploits).unwrap();
+    std::fs::write(
+        exploits.join("known_exploited_vulnerabilities.json"),
+        r#"{"catalogVersion": "2099.01.05", "count": 1, "vulnerabilities": [
+            {"cveID": "CVE-2099-0001", "vendorProject": "demo", "product": "demo-lib",
+             "dateAdded": "2099-01-05", "dueDate": "2099-01-26", "knownRansomwareCampaignUse": "Unknown"}]}"#,
+    )
+    .unwrap();
+    let mut gz = flate2::write::GzEncoder::new(
+        std::fs::File::create(exploits.join("epss_scores-2099-01-05.csv.gz")).unwrap(),
+        flate2::Compression::default(),
+    );
+    gz.write_all(b"#model_version:v2025.03.14,score_date:2099-01-05T00:00:00+0000\ncve,epss,percentile\nCVE-2099-0001,0.71234,0.98765\n")
+        .unwrap();
+    gz.finish().unwrap();
+    let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-vulndb/tests/fixtures/feed/osv");
+    let out = palisade(
+        &[
+            "db",
+            "build",
+            "--db",
+            "vuln.db",
+            "--force",
+            "--from",
+            feed.to_str().unwrap(),
+            "--from",
+            "exploits",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let info = palisade(&["db", "info", "--db", "vuln.db"], dir.path());
+    assert!(String::from_utf8_lossy(&info.stdout).contains("Exploit data: 1 CVEs"), "{info:?}");
+
+    let bundle = dir.path().join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(
+        bundle.join("palisade-policy.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: PolicyBundle\nmetadata: {name: b, version: 1.0.0}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        bundle.join("exploited.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {name: exploited}\nspec:\n  vulnerabilities: {kev: true, epss: {min: 0.5}}\n",
+    )
+    .unwrap();
+    let (out, json) = scan(dir.path(), &bundle, "json");
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_str(&json).unwrap();
+    let finding = report["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["package_name"] == "demo-lib")
+        .unwrap();
+    assert_eq!(finding["exploit"]["kev_added"], "2099-01-05");
+    assert_eq!(finding["exploit"]["epss"], 0.71234);
+    let denied = report["policy"]["decisions"].as_array().unwrap();
+    assert!(
+        denied.iter().any(|d| d["policy"].as_str().is_some_and(|p| p.contains("exploited"))
+            && d["action"] == "deny"
+            && d["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("in CISA KEV since 2099-01-05, EPSS 0.712, percentile 99"))),
+        "{denied:#?}"
+    );
+}

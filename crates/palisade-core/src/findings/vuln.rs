@@ -60,6 +60,34 @@ pub struct AdvisorySource {
     pub file: Option<String>,
 }
 
+/// What is known of a vulnerability's exploitation, from the DB's exploit data: CISA's Known Exploited
+/// Vulnerabilities catalog and FIRST's EPSS scores.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Exploit {
+    /// Listed in CISA KEV: the date it was added.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kev_added: Option<String>,
+    /// The remediation due date CISA set for federal agencies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kev_due: Option<String>,
+    /// CISA knows of its use in ransomware campaigns.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub ransomware: bool,
+    /// EPSS: probability of exploitation in the next 30 days (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss: Option<f64>,
+    /// EPSS percentile (0–1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss_percentile: Option<f64>,
+}
+
+impl Exploit {
+    /// Listed in CISA KEV.
+    pub fn in_kev(&self) -> bool {
+        self.kev_added.is_some()
+    }
+}
+
 /// One vulnerability in one package.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VulnFinding {
@@ -108,6 +136,9 @@ pub struct VulnFinding {
     /// RFC 3339, latest of the merged advisories.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub modified: Option<String>,
+    /// Known exploitation (KEV listing, EPSS score), when the DB carries exploit data for this CVE.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exploit: Option<Exploit>,
     /// Why the finding does not count (ignore file entry, VEX statement, ...). Suppressed findings stay in
     /// the report so the decision is visible; only active ones fail a gate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -158,6 +189,11 @@ mod tests {
             }],
             published: None,
             modified: None,
+            exploit: Some(Exploit {
+                kev_added: Some("2021-12-10".into()),
+                epss: Some(0.94),
+                ..Exploit::default()
+            }),
             suppressed: None,
         };
         let json = serde_json::to_string(&f).unwrap();

@@ -14,7 +14,9 @@
 //! Files are recognised by what they hold, so existing policy repositories load as they are: `*.rego`
 //! (conftest policies, Gatekeeper Rego libraries), and YAML/JSON documents by `apiVersion`/`kind`
 //! (Gatekeeper `ConstraintTemplate` and constraints, `ValidatingAdmissionPolicy` and bindings, Kyverno
-//! `ClusterPolicy`/`Policy`/`ValidatingPolicy`/`PolicyException`, Palisade `Gate`). Test files (gator
+//! `ClusterPolicy`/`Policy`/`ValidatingPolicy`/`PolicyException`, Palisade `Gate`). Runtime profiles
+//! (`palisade.io/v1alpha1` `PalisadeProfile` and `PalisadeGlobalRules`, conventionally under `profiles/`)
+//! are kept for the node agent ([`Role::Profile`]; `palisade_runtime::profile` reads them). Test files (gator
 //! `Suite`, Kyverno `Test`, Rego `*_test.rego`) and data documents are kept for `policy test` and as
 //! inventory. A directory without a manifest is loaded as a bundle of everything in it.
 //!
@@ -109,6 +111,8 @@ pub enum Role {
     Policy(Language),
     /// A test definition (`*_test.rego`, gator `Suite`, Kyverno `Test`, Palisade cases).
     Test,
+    /// A runtime profile or global-rules document (`palisade.io`), for the node agent.
+    Profile,
     /// Anything else: Kubernetes objects used as inventory or context, parameters, test inputs.
     Data,
 }
@@ -150,6 +154,7 @@ pub fn document_role(doc: &Document) -> Role {
         | ("policies.kyverno.io", _) => Role::Policy(Language::Cel),
         ("kyverno.io", "ClusterPolicy" | "Policy" | "PolicyException") => Role::Policy(Language::Kyverno),
         ("palisade.dev", "Gate") => Role::Policy(Language::Gate),
+        ("palisade.io", "PalisadeProfile" | "PalisadeGlobalRules") => Role::Profile,
         ("test.gatekeeper.sh", "Suite")
         | ("cli.kyverno.io" | "kyverno.io", "Test")
         | ("palisade.dev", "PolicyTest") => Role::Test,
@@ -559,6 +564,21 @@ mod tests {
         assert_eq!(b.errors.len(), 1, "{:?}", b.errors);
         assert!(b.errors[0].location.path.ends_with("k8s/t.yaml"));
         assert_eq!(b.documents(Role::Policy(Language::Kyverno)).count(), 1);
+    }
+
+    #[test]
+    fn runtime_profiles_have_their_own_role() {
+        let d = tempfile::tempdir().unwrap();
+        write(
+            d.path(),
+            "profiles/web.yaml",
+            "apiVersion: palisade.io/v1alpha1\nkind: PalisadeProfile\nmetadata: {name: web}\n\
+             spec: {workload: {kind: Image, name: web}}\n",
+        );
+        let b = Bundle::read(d.path()).unwrap();
+        assert!(b.errors.is_empty(), "{:?}", b.errors);
+        assert_eq!(b.documents(Role::Profile).count(), 1);
+        assert_eq!(b.documents(Role::Data).count(), 0);
     }
 
     #[test]

@@ -51,6 +51,7 @@ pub fn vuln(
         advisory_sources: vec![AdvisorySource { feed: "osv".into(), id: id.into(), file: None }],
         published: None,
         modified: None,
+        exploit: None,
         suppressed: None,
     }
 }

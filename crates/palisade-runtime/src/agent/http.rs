@@ -1,7 +1,9 @@
-//! The agent's HTTP endpoints: `/metrics` (OpenMetrics) and `/healthz`, on a one-thread tokio runtime of
+//! The agent's HTTP endpoints: `/metrics` (OpenMetrics), `/healthz` and `/graph` (the connection graph of
+//! the newest connections, JSON, or Graphviz DOT with `?format=dot`), on a one-thread tokio runtime of
 //! their own so the event loop never waits on a scrape.
 
 use crate::agent::metrics::Metrics;
+use crate::netflow::FlowLog;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
@@ -35,6 +37,7 @@ pub fn serve(
     addr: SocketAddr,
     metrics: Arc<Mutex<Metrics>>,
     healthy: Arc<AtomicBool>,
+    flows: Arc<Mutex<FlowLog>>,
 ) -> std::io::Result<Server> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_io().build()?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind(addr))?;
@@ -48,9 +51,9 @@ pub fn serve(
                     _ = &mut rx => break,
                 };
                 let Ok((stream, _)) = accepted else { continue };
-                let (metrics, healthy) = (metrics.clone(), healthy.clone());
+                let (metrics, healthy, flows) = (metrics.clone(), healthy.clone(), flows.clone());
                 let svc = hyper::service::service_fn(move |req: Request<Incoming>| {
-                    let response = route(&req, &metrics, &healthy);
+                    let response = route(&req, &metrics, &healthy, &flows);
                     async move { Ok::<_, std::convert::Infallible>(response) }
                 });
                 tokio::spawn(async move {
@@ -72,7 +75,12 @@ fn text(code: StatusCode, body: String, content_type: &'static str) -> Response<
     r
 }
 
-fn route(req: &Request<Incoming>, metrics: &Mutex<Metrics>, healthy: &AtomicBool) -> Response<Full<Bytes>> {
+fn route(
+    req: &Request<Incoming>,
+    metrics: &Mutex<Metrics>,
+    healthy: &AtomicBool,
+    flows: &Mutex<FlowLog>,
+) -> Response<Full<Bytes>> {
     const PLAIN: &str = "text/plain; charset=utf-8";
     match (req.method(), req.uri().path()) {
         (&Method::GET, "/healthz") if healthy.load(Ordering::Relaxed) => {
@@ -83,9 +91,18 @@ fn route(req: &Request<Incoming>, metrics: &Mutex<Metrics>, healthy: &AtomicBool
             let body = metrics.lock().map(|m| m.encode()).unwrap_or_default();
             text(StatusCode::OK, body, "application/openmetrics-text; version=1.0.0; charset=utf-8")
         }
+        (&Method::GET, "/graph") => {
+            let graph = flows.lock().map(|f| f.graph()).unwrap_or_default();
+            if req.uri().query().is_some_and(|q| q.split('&').any(|p| p == "format=dot")) {
+                text(StatusCode::OK, graph.to_dot(), "text/vnd.graphviz; charset=utf-8")
+            } else {
+                let body = serde_json::to_string_pretty(&graph).unwrap_or_default() + "\n";
+                text(StatusCode::OK, body, "application/json")
+            }
+        }
         _ => text(
             StatusCode::NOT_FOUND,
-            "not found: the agent serves GET /metrics and /healthz\n".into(),
+            "not found: the agent serves GET /metrics, /healthz and /graph\n".into(),
             PLAIN,
         ),
     }

@@ -1,5 +1,5 @@
 //! The node agent's loop: start the sensor, turn records into attributed events, hand each to the
-//! consumer (recorder, rule engine), export metrics, stop cleanly.
+//! consumer (recorder, rule engine), export metrics and the connection graph, stop cleanly.
 //!
 //! One consumer thread does enrichment, attribution and the consumer's work; the sensor's reader thread
 //! only parses and queues. On shutdown (the flag, set by SIGTERM/SIGINT through [`signals`], or the
@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod signals;
 
 use crate::event::Event;
+use crate::netflow::FlowLog;
 use crate::sensor::enrich::Enricher;
 use crate::sensor::{Sensor, SensorConfig, SensorError, Source};
 use metrics::{Metrics, SourceLabels, TypeLabels};
@@ -19,6 +20,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use thiserror::Error;
+
+/// Connections kept for the `/graph` endpoint.
+const FLOW_LOG_CAPACITY: usize = 100_000;
 
 /// How the agent runs.
 #[derive(Debug, Clone, Default)]
@@ -86,9 +90,11 @@ pub fn run(
         m.source.get_or_create(&SourceLabels { source: sensor.source.name().into() }).set(1);
     }
     let healthy = Arc::new(AtomicBool::new(true));
+    // The newest connections, for `/graph`.
+    let flows = Arc::new(Mutex::new(FlowLog::new(FLOW_LOG_CAPACITY)));
     let server = match config.metrics_addr {
         Some(addr) => Some(
-            http::serve(addr, metrics.clone(), healthy.clone())
+            http::serve(addr, metrics.clone(), healthy.clone(), flows.clone())
                 .map_err(|source| AgentError::Metrics { addr, source })?,
         ),
         None => None,
@@ -108,6 +114,11 @@ pub fn run(
         *events += 1;
         if let Ok(m) = metrics.lock() {
             m.events.get_or_create(&TypeLabels { r#type: event.syscall().to_string() }).inc();
+        }
+        if matches!(event.kind, crate::event::EventKind::Connect(_) | crate::event::EventKind::Accept(_))
+            && let Ok(mut f) = flows.lock()
+        {
+            f.push(&event);
         }
         on_event(&event, &cx).map_err(AgentError::Consumer)
     };

@@ -114,6 +114,18 @@ pub fn container_from_spec(spec: &Value, id: &str, runtime: &'static str) -> Con
             namespace,
             uid: ann(&["io.kubernetes.cri.sandbox-uid", "io.kubernetes.pod.uid"]),
             labels: Default::default(),
+            // containerd passes the pod annotations its `pod_annotations` setting lists under their own
+            // names; Palisade's (`palisade.io/mode`) are kept
+            annotations: spec
+                .pointer("/annotations")
+                .and_then(Value::as_object)
+                .map(|m| {
+                    m.iter()
+                        .filter(|(k, _)| k.starts_with("palisade.io/"))
+                        .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }),
         _ => None,
     };
@@ -153,7 +165,9 @@ mod tests {
                 "io.kubernetes.cri.sandbox-namespace": "shop",
                 "io.kubernetes.cri.sandbox-uid": "u-1",
                 "io.kubernetes.cri.container-name": "nginx",
-                "io.kubernetes.cri.image-name": "docker.io/library/nginx@sha256:abc"
+                "io.kubernetes.cri.image-name": "docker.io/library/nginx@sha256:abc",
+                "palisade.io/mode": "monitor",
+                "other.io/x": "y"
             },
             "linux": { "maskedPaths": ["/proc/kcore"] },
             "process": { "capabilities": { "bounding": ["CAP_SYS_ADMIN"] } }
@@ -165,6 +179,10 @@ mod tests {
         assert_eq!(
             (pod.name.as_str(), pod.namespace.as_str(), pod.uid.as_deref()),
             ("web-0", "shop", Some("u-1"))
+        );
+        assert_eq!(
+            pod.annotations.iter().collect::<Vec<_>>(),
+            [(&"palisade.io/mode".to_string(), &"monitor".to_string())]
         );
         assert!(!c.privileged);
         let bare = container_from_spec(&serde_json::json!({}), "c2", "runc");

@@ -4,6 +4,7 @@
 //! - [`exec`]: execs blocked before they run (fanotify `FAN_OPEN_EXEC_PERM`), or killed after;
 //! - [`open`]: opens denied before they happen (fanotify `FAN_OPEN_PERM`) and how a write is told;
 //! - [`kill`]: kill on violation (`bpf_send_signal` at exec in the kernel, else `kill(2)`);
+//! - [`network`]: each container's network policy installed as its firewall (nftables), kept current;
 //! - [`fanotify`]: the permission groups, the marks on containers' mounts, the readers;
 //! - [`responder`]: every permission event answered within the deadline, whatever the deciders do;
 //! - [`deciders`]: the threads asking the decider, behind a bounded queue;
@@ -22,6 +23,7 @@ pub mod exec;
 pub mod exempt;
 pub mod fanotify;
 pub mod kill;
+pub mod network;
 pub mod open;
 pub mod probe;
 pub mod responder;
@@ -68,6 +70,8 @@ pub struct EnforceConfig {
     pub exec: ExecEnforcer,
     /// Also mark containers' mounts for open permission events.
     pub open: bool,
+    /// Install each container's network policy (the decider's) as its firewall.
+    pub network: bool,
     /// Runtime state directories for attribution (as the sensor's).
     pub runtime_roots: Vec<PathBuf>,
 }
@@ -80,6 +84,7 @@ impl Default for EnforceConfig {
             queue: 1024,
             exec: ExecEnforcer::Auto,
             open: false,
+            network: false,
             runtime_roots: Vec::new(),
         }
     }
@@ -102,6 +107,8 @@ pub struct Enforcer {
     marked: HashMap<String, u64>,
     /// Containers watched since the last [`Enforcer::take_watched`]: id and the pid marked through.
     watched: Vec<(String, u32)>,
+    /// Firewalls installed from the decider's network policies (with [`EnforceConfig::network`]).
+    network: Option<network::Network>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
     last_kills: u64,
@@ -217,6 +224,7 @@ impl Enforcer {
             attributor: Attributor::new(&config.runtime_roots),
             marked: HashMap::new(),
             watched: Vec::new(),
+            network: config.network.then(network::Network::default),
             stop,
             threads,
             last_kills: 0,
@@ -260,6 +268,11 @@ impl Enforcer {
                 self.mark(pid, container);
             }
         }
+        if let Some(net) = self.network.as_mut() {
+            for line in net.refresh(self.decider.as_ref()) {
+                tracing::info!("{line}");
+            }
+        }
         // an exec the exec group held was judged there; any other (before the marks, from a mount not
         // marked such as a memfd, or with no exec group) is judged now
         if matches!(event.kind, EventKind::Execve)
@@ -294,6 +307,11 @@ impl Enforcer {
             self.marked.clear();
         }
         self.marked.insert(container.id.clone(), at);
+        if let Some(net) = self.network.as_mut()
+            && let Some(line) = net.watch(pid, container, self.decider.as_ref())
+        {
+            tracing::info!("{line}");
+        }
         if self.groups.is_empty() {
             self.watched.push((container.id.clone(), pid));
             return;
@@ -369,6 +387,9 @@ impl Enforcer {
         }
         self.responder.release_all();
         self.groups.clear();
+        if let Some(net) = self.network.as_mut() {
+            net.release_all();
+        }
     }
 }
 

@@ -2,13 +2,14 @@
 //!
 //! An [`Alert`] has Falco's JSON output shape (`time`, `rule`, `priority`, `output`, `output_fields`,
 //! `tags`, `hostname`, `source`), so tools that read Falco's JSON read Palisade's. [`Outputs`] fans an
-//! alert out to the configured sinks (one file each: [`stdout`], [`file`], [`syslog`], [`webhook`]) after
+//! alert out to the configured sinks (one file each: [`stdout`], [`file`], [`syslog`], [`webhook`], with [`slack`] bodies if asked) after
 //! the minimum priority and the per-rule rate limit ([`ratelimit`]), counting everything in
 //! [`metrics`].
 
 pub mod file;
 pub mod metrics;
 pub mod ratelimit;
+pub mod slack;
 pub mod stdout;
 pub mod syslog;
 pub mod webhook;

@@ -22,6 +22,8 @@ pub struct WebhookConfig {
     /// First retry delay; doubled on each retry.
     pub backoff: Duration,
     pub timeout: Duration,
+    /// Send Slack-compatible bodies ([`super::slack`]) instead of the alert's JSON.
+    pub slack: bool,
 }
 
 impl WebhookConfig {
@@ -32,11 +34,13 @@ impl WebhookConfig {
             attempts: 4,
             backoff: Duration::from_millis(200),
             timeout: Duration::from_secs(5),
+            slack: false,
         }
     }
 }
 
 pub struct Webhook {
+    slack: bool,
     tx: Option<SyncSender<String>>,
     worker: Option<JoinHandle<()>>,
     metrics: Arc<Metrics>,
@@ -81,13 +85,14 @@ impl Webhook {
                 format!("URL must start with http:// or https://: {}", cfg.url),
             ));
         }
+        let slack = cfg.slack;
         let (tx, rx) = sync_channel(cfg.queue.max(1));
         let m = metrics.clone();
         let worker = std::thread::Builder::new()
             .name("palisade-webhook".into())
             .spawn(move || deliver(rx, cfg, m))
             .map_err(|e| OutputError::new("webhook", e))?;
-        Ok(Webhook { tx: Some(tx), worker: Some(worker), metrics })
+        Ok(Webhook { slack, tx: Some(tx), worker: Some(worker), metrics })
     }
 }
 
@@ -98,7 +103,8 @@ impl Sink for Webhook {
 
     fn send(&mut self, alert: &Alert) -> Result<(), OutputError> {
         let Some(tx) = &self.tx else { return Err(OutputError::new("webhook", "closed")) };
-        match tx.try_send(alert.to_json()) {
+        let body = if self.slack { super::slack::payload(alert) } else { alert.to_json() };
+        match tx.try_send(body) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => {
                 self.metrics.output_dropped.get_or_create(&OutputLabels { output: "webhook".into() }).inc();

@@ -398,7 +398,8 @@ pub fn expand_dirs(paths: &[PathBuf], errors: &mut Vec<LoadMessage>) -> Vec<Path
     out
 }
 
-pub(crate) fn local_hostname() -> String {
+/// The node's host name, as alerts carry it.
+pub fn local_hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .ok()

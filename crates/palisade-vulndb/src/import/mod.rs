@@ -4,12 +4,14 @@
 //!
 //! * `*.json`: OSV advisory (or an array of them), Debian security-tracker JSON, Alpine secdb JSON.
 //! * `*.yaml`/`*.yml`: OSV advisory in YAML (PyPA), Alpine secdb YAML.
+//! * CISA's KEV catalog (JSON) and FIRST's EPSS scores (`*.csv`, `*.csv.gz`): [`exploits`].
 //!
 //! A document that cannot be read is a warning (counted in [`crate::BuildStats`]), never an abort; a source
 //! that cannot be opened at all is an error.
 
 pub mod alpine;
 pub mod debian;
+pub mod exploits;
 pub mod osv;
 
 use crate::DbError;
@@ -56,6 +58,8 @@ impl std::fmt::Display for FeedStats {
 #[derive(Default)]
 pub(crate) struct Collector {
     pub advisories: HashMap<String, Advisory>,
+    /// Exploit data by CVE id.
+    pub exploits: BTreeMap<String, exploits::Exploit>,
     pub feeds: BTreeMap<String, FeedStats>,
     pub warnings: Vec<String>,
     pub warning_count: u64,
@@ -148,6 +152,22 @@ fn read_file(path: &Path, feed: &str, c: &mut Collector) -> Result<(), DbError> 
     } else if lower.ends_with(".tar.gz") || lower.ends_with(".tgz") {
         let f = std::fs::File::open(path).map_err(|e| DbError::io(path, e))?;
         read_tar_gz(f, path, feed, c)
+    } else if let Some(inner) = name.strip_suffix(".gz").filter(|n| n.to_ascii_lowercase().ends_with(".csv"))
+    {
+        // EPSS is published gzipped: inflated here, bounded like any document.
+        let f = std::fs::File::open(path).map_err(|e| DbError::io(path, e))?;
+        let mut data = Vec::new();
+        flate2::read::GzDecoder::new(f).take(MAX_DOCUMENT + 1).read_to_end(&mut data).map_err(|e| {
+            DbError::Source { path: path.into(), message: format!("not a readable gzip: {e}") }
+        })?;
+        if data.len() as u64 > MAX_DOCUMENT {
+            return Err(DbError::Source {
+                path: path.into(),
+                message: format!("inflates past {MAX_DOCUMENT} bytes"),
+            });
+        }
+        document(feed, inner, &data, c);
+        Ok(())
     } else {
         let data = std::fs::read(path).map_err(|e| DbError::io(path, e))?;
         document(feed, &name, &data, c);
@@ -174,6 +194,10 @@ fn read_dir(root: &Path, dir: &Path, feed: &str, c: &mut Collector) -> Result<()
                 if let Err(e) = read_file(&p, &feed_name(&p), c) {
                     c.warn(e.to_string());
                 }
+            } else if lower.ends_with(".csv.gz") {
+                if let Err(e) = read_file(&p, feed, c) {
+                    c.warn(e.to_string());
+                }
             } else if is_document(&lower) {
                 match std::fs::read(&p) {
                     Ok(data) => document(feed, &rel, &data, c),
@@ -186,7 +210,7 @@ fn read_dir(root: &Path, dir: &Path, feed: &str, c: &mut Collector) -> Result<()
 }
 
 fn is_document(lower: &str) -> bool {
-    lower.ends_with(".json") || lower.ends_with(".yaml") || lower.ends_with(".yml")
+    lower.ends_with(".json") || lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".csv")
 }
 
 fn read_zip(f: std::fs::File, path: &Path, feed: &str, c: &mut Collector) -> Result<(), DbError> {
@@ -280,6 +304,8 @@ pub(crate) fn document(feed: &str, file: &str, data: &[u8], c: &mut Collector) {
     let lower = file.to_ascii_lowercase();
     let result = if lower.ends_with(".json") {
         json_document(feed, file, data, c)
+    } else if lower.ends_with(".csv") {
+        exploits::add_epss(feed, file, data, c)
     } else {
         yaml_document(feed, file, data, c)
     };
@@ -293,6 +319,9 @@ fn json_document(feed: &str, file: &str, data: &[u8], c: &mut Collector) -> Resu
     let value: serde_json::Value = serde_json::from_slice(data).map_err(|e| format!("invalid JSON: {e}"))?;
     match &value {
         serde_json::Value::Object(map) if map.contains_key("id") => osv::add_value(feed, file, value, c),
+        serde_json::Value::Object(map) if exploits::looks_like_kev(map) => {
+            exploits::add_kev(feed, file, &value, c)
+        }
         serde_json::Value::Object(map)
             if map.contains_key("distroversion") && map.contains_key("packages") =>
         {
@@ -308,7 +337,7 @@ fn json_document(feed: &str, file: &str, data: &[u8], c: &mut Collector) -> Resu
             Ok(())
         }
         serde_json::Value::Object(map) if map.is_empty() => Ok(()),
-        _ => Err("not an OSV advisory, Debian tracker or Alpine secdb document".into()),
+        _ => Err("not an OSV advisory, Debian tracker, Alpine secdb or KEV catalog document".into()),
     }
 }
 

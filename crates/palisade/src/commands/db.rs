@@ -145,6 +145,7 @@ pub fn run(cmd: DbCommand, global: &GlobalOpts) -> Result<ExitCode> {
                     println!("Age:        {}", human_age(age));
                 }
                 println!("Advisories: {} ({} affected packages)", info.advisories, info.affected);
+                println!("Exploit data: {} CVEs (CISA KEV, EPSS)", info.exploits);
                 println!("Sources:");
                 for s in &info.sources {
                     println!("  {s}");

@@ -79,6 +79,8 @@ pub struct AgentArgs {
     pub outputs: Vec<AlertTarget>,
     #[command(flatten)]
     pub enforce: EnforceArgs,
+    #[command(flatten)]
+    pub profiles: crate::commands::profile::AgentProfileArgs,
 }
 
 /// An alert destination.
@@ -104,9 +106,10 @@ fn parse_output(s: &str) -> Result<AlertTarget, String> {
     Err(format!("'{s}': expected `stdout`, `file:PATH` or `webhook:URL` (http:// or https://)"))
 }
 
-/// The loaded rules.
+/// The loaded rules and the live profiles.
 struct Detection {
-    rules: Ruleset,
+    rules: Option<Ruleset>,
+    profiles: Option<palisade_runtime::profile::live::LiveProfiles>,
     alerts: u64,
 }
 
@@ -143,7 +146,8 @@ fn emit(outputs: &mut Outputs, alert: &Alert, cx: Option<&agent::Context>) {
 
 impl Detection {
     fn load(args: &AgentArgs) -> Result<Option<Detection>> {
-        if args.rules.is_empty() && !args.palisade_rules {
+        let profiles = args.profiles.start()?;
+        if args.rules.is_empty() && !args.palisade_rules && profiles.is_none() {
             return Ok(None);
         }
         let mut texts = Vec::new();
@@ -156,16 +160,29 @@ impl Detection {
             texts.push(("<palisade_rules.yaml>".to_string(), PALISADE_RULES.to_string()));
         }
         let refs: Vec<(&str, &str)> = texts.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-        let rules = Ruleset::from_sources(&refs).map_err(|e| anyhow::anyhow!("{e}"))?;
-        for w in &rules.warnings {
-            eprintln!("palisade: warning: {w}");
-        }
-        Ok(Some(Detection { rules, alerts: 0 }))
+        let rules = if refs.is_empty() {
+            None
+        } else {
+            let rules = Ruleset::from_sources(&refs).map_err(|e| anyhow::anyhow!("{e}"))?;
+            for w in &rules.warnings {
+                eprintln!("palisade: warning: {w}");
+            }
+            Some(rules)
+        };
+        Ok(Some(Detection { rules, profiles, alerts: 0 }))
     }
 
-    /// Evaluate one event; each alert counted (by rule, in `/metrics`) and sent to every output.
+    /// Evaluate one event against the rules and the profiles; each alert counted (by rule, in
+    /// `/metrics`) and sent to every output.
     fn evaluate(&mut self, event: &Event, cx: &agent::Context, outputs: &mut Outputs) -> Result<(), String> {
-        for alert in self.rules.evaluate(event) {
+        let mut alerts = self.rules.as_ref().map(|r| r.evaluate(event)).unwrap_or_default();
+        if let Some(p) = self.profiles.as_mut() {
+            alerts.extend(p.on_event(event));
+            for note in p.notes.drain(..) {
+                eprintln!("palisade: profiles: {note}");
+            }
+        }
+        for alert in alerts {
             self.alerts += 1;
             emit(outputs, &alert, Some(cx));
         }
@@ -260,6 +277,10 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
     let config = agent_config(&args.sensor, args.metrics_addr);
     let mut detection = Detection::load(&args)?;
     let mut decider = args.enforce.decider()?;
+    let mut profile_decider = detection.as_ref().and_then(|d| d.profiles.as_ref()).map(|p| {
+        let d: Arc<dyn palisade_runtime::verdict::Decider> = p.decider();
+        d
+    });
     let mut outputs = match detection.is_some() || decider.is_some() {
         true => Some(alert_outputs(&args.outputs)?),
         false => None,
@@ -274,15 +295,14 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
         &mut |s| {
             started(s);
             if let Some(d) = decider.take() {
-                let open = d.has_open_rules();
-                let e = Enforcement::start(
-                    &args.enforce,
-                    Arc::new(d),
-                    open,
-                    &args.sensor.runtime_roots,
-                    s.metrics,
-                )
-                .map_err(|e| format!("{e:#}"))?;
+                // with --profiles, the profiles decide too (and judge opens: files are in profiles)
+                let open = d.has_open_rules() || profile_decider.is_some();
+                let d: Arc<dyn palisade_runtime::verdict::Decider> = match profile_decider.take() {
+                    Some(p) => Arc::new(palisade_runtime::profile::decider::FirstOf(vec![Arc::new(d), p])),
+                    None => Arc::new(d),
+                };
+                let e = Enforcement::start(&args.enforce, d, open, &args.sensor.runtime_roots, s.metrics)
+                    .map_err(|e| format!("{e:#}"))?;
                 *enforcement.borrow_mut() = Some(e);
             }
             if let Some(p) = &record_path {
@@ -319,7 +339,13 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
     if let Some(out) = outputs.as_mut() {
         out.close();
     }
-    if let Some(d) = detection.as_ref() {
+    if let Some(d) = detection.as_mut() {
+        if let Some(p) = d.profiles.as_mut() {
+            p.finish();
+            for note in p.notes.drain(..) {
+                eprintln!("palisade: profiles: {note}");
+            }
+        }
         eprintln!("palisade: {} alerts", d.alerts);
     }
     if enforcement.borrow().is_some() {

@@ -74,6 +74,12 @@ pub struct EnforceArgs {
     /// How execs are enforced.
     #[arg(long, value_enum, default_value = "auto", requires = "enforce")]
     pub exec_enforcer: ExecEnforcerArg,
+    /// Also enforce connections: each container's network policy from its profile (monitor or protect
+    /// mode; discover installs nothing) becomes an nftables firewall in its network namespace, kept
+    /// current as the profile, its mode or resolved DNS names change, and removed when the agent stops.
+    /// Needs CAP_NET_ADMIN and CAP_SYS_ADMIN.
+    #[arg(long, requires = "enforce")]
+    pub enforce_network: bool,
 }
 
 impl EnforceArgs {
@@ -138,6 +144,7 @@ impl Enforcement {
                 ExecEnforcerArg::Kill => ExecEnforcer::Kill,
             },
             open,
+            network: args.enforce_network,
             runtime_roots: runtime_roots.to_vec(),
         };
         if args.decision_deadline.is_zero() {

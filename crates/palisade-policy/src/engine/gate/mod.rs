@@ -9,6 +9,7 @@
 //!   action: deny                      # deny (default) | warn | audit
 //!   scope: {images: ["registry.acme.io/**"], paths: ["services/**"], namespaces: [prod-*]}
 //!   vulnerabilities: {severities: [CRITICAL, HIGH], fixable: true, minAge: 30d, ecosystems: [npm]}
+//!   # or exploited ones: {kev: true} (CISA KEV), {epss: {min: 0.1, minPercentile: 0.95}} (FIRST EPSS)
 //!   secrets: {severities: [CRITICAL]}
 //!   misconfigurations: {groups: ["pss:restricted"], ids: ["PAL-DF-*"]}
 //!   image: {registries: [registry.acme.io], runAsRoot: false, maxAge: 90d}

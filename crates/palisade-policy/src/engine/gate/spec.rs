@@ -119,6 +119,23 @@ pub(super) struct RawVulns {
     /// Only these ids (or aliases).
     #[serde(default)]
     pub ids: Vec<String>,
+    /// Only vulnerabilities in CISA's Known Exploited Vulnerabilities catalog.
+    #[serde(default)]
+    pub kev: bool,
+    /// Only vulnerabilities whose EPSS score (or percentile) is at least this.
+    #[serde(default)]
+    pub epss: Option<RawEpss>,
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawEpss {
+    /// Probability of exploitation in the next 30 days, 0–1.
+    #[serde(default)]
+    pub min: Option<f64>,
+    /// Percentile among all scored CVEs, 0–1.
+    #[serde(default)]
+    pub min_percentile: Option<f64>,
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -231,6 +248,9 @@ pub(super) struct VulnRule {
     pub ecosystems: Vec<String>,
     pub packages: Option<GlobSet>,
     pub ids: Option<GlobSet>,
+    pub kev: bool,
+    pub epss_min: Option<f64>,
+    pub epss_percentile_min: Option<f64>,
 }
 
 #[derive(Debug)]
@@ -282,6 +302,14 @@ pub(super) struct GateSpec {
     pub waivers: Vec<Waiver>,
 }
 
+/// A probability or percentile bound: between 0 and 1.
+fn probability(v: Option<f64>, at: &str) -> Result<Option<f64>, String> {
+    match v {
+        Some(p) if !(0.0..=1.0).contains(&p) => Err(format!("{at}: {p} is not between 0 and 1")),
+        other => Ok(other),
+    }
+}
+
 impl GateSpec {
     /// Compile; `base` is the gate file's directory (key files of `signatures` are relative to it).
     pub fn compile(raw: RawSpec, base: &std::path::Path) -> Result<GateSpec, String> {
@@ -302,6 +330,15 @@ impl GateSpec {
                     ecosystems: v.ecosystems.iter().map(|e| e.to_ascii_lowercase()).collect(),
                     packages: glob_set(&v.packages, "spec.vulnerabilities.packages")?,
                     ids: glob_set(&v.ids, "spec.vulnerabilities.ids")?,
+                    kev: v.kev,
+                    epss_min: probability(
+                        v.epss.as_ref().and_then(|e| e.min),
+                        "spec.vulnerabilities.epss.min",
+                    )?,
+                    epss_percentile_min: probability(
+                        v.epss.as_ref().and_then(|e| e.min_percentile),
+                        "spec.vulnerabilities.epss.minPercentile",
+                    )?,
                 })
             })
             .transpose()?;

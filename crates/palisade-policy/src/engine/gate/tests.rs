@@ -26,7 +26,8 @@ fn report() -> Value {
              "severity": "critical", "published": "2024-01-01T00:00:00Z"},
             {"id": "CVE-2026-0002", "package_name": "lodash", "package_version": "4.17.20",
              "installed_version": "4.17.20", "ecosystem": "npm", "purl": "pkg:npm/lodash@4.17.20",
-             "locations": [{"path": "app/package-lock.json"}], "status": "affected", "severity": "high"},
+             "locations": [{"path": "app/package-lock.json"}], "status": "affected", "severity": "high",
+             "exploit": {"kev_added": "2026-03-02", "ransomware": true, "epss": 0.42, "epss_percentile": 0.97}},
             {"id": "CVE-2024-0003", "package_name": "zlib", "package_version": "1", "installed_version": "1",
              "ecosystem": "debian", "purl": "pkg:deb/debian/zlib@1", "locations": [], "fixed_version": "2",
              "status": "fixed", "severity": "critical", "suppressed": "ignored by .trivyignore"}
@@ -92,6 +93,25 @@ fn age_ecosystem_package_and_id_conditions() {
     let d = run(&format!("{HEAD}spec: {{vulnerabilities: {{ids: ['GHSA-*']}}}}\n"));
     assert_eq!(d.len(), 1);
     assert!(d[0].message.starts_with("CVE-2024-0001"));
+}
+
+#[test]
+fn exploited_vulnerabilities_by_kev_and_epss() {
+    // Only the lodash finding carries exploit data; the openssl one has none and never counts.
+    let d = run(&format!("{HEAD}spec: {{vulnerabilities: {{kev: true}}}}\n"));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].message.ends_with("in CISA KEV since 2026-03-02, used by ransomware"), "{}", d[0].message);
+    let d = run(&format!("{HEAD}spec: {{vulnerabilities: {{epss: {{min: 0.4, minPercentile: 0.95}}}}}}\n"));
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert!(d[0].message.ends_with("EPSS 0.420, percentile 97"), "{}", d[0].message);
+    assert!(run(&format!("{HEAD}spec: {{vulnerabilities: {{epss: {{min: 0.5}}}}}}\n")).is_empty());
+    // With other conditions: all must hold (lodash is high, not critical).
+    assert!(
+        run(&format!("{HEAD}spec: {{vulnerabilities: {{kev: true, severities: [CRITICAL]}}}}\n")).is_empty()
+    );
+    let bad = bundle(&format!("{HEAD}spec: {{vulnerabilities: {{epss: {{min: 2}}}}}}\n"));
+    let e = format!("{:?}", bad.errors);
+    assert!(e.contains("spec.vulnerabilities.epss.min: 2 is not between 0 and 1"), "{e}");
 }
 
 #[test]

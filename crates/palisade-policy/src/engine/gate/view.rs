@@ -89,7 +89,22 @@ pub(super) struct VulnView<'a> {
     #[serde(default)]
     pub published: Option<&'a str>,
     #[serde(default)]
+    pub exploit: Option<ExploitView>,
+    #[serde(default)]
     pub suppressed: Option<&'a str>,
+}
+
+/// The exploit data a finding carries (`palisade_core::findings::vuln::Exploit`).
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ExploitView {
+    #[serde(default)]
+    pub kev_added: Option<String>,
+    #[serde(default)]
+    pub ransomware: bool,
+    #[serde(default)]
+    pub epss: Option<f64>,
+    #[serde(default)]
+    pub epss_percentile: Option<f64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -261,6 +276,25 @@ pub(super) fn vuln_violation(rule: &VulnRule, v: &VulnView, now: jiff::Timestamp
     if rule.ids.as_ref().is_some_and(|g| !v.ids().iter().any(|i| g.is_match(i))) {
         return None;
     }
+    let exploit = v.exploit.as_ref();
+    let mut exploit_note = String::new();
+    if rule.kev {
+        // Only vulnerabilities CISA lists as exploited in the wild; without exploit data in the DB, none.
+        let added = exploit.and_then(|x| x.kev_added.as_deref())?;
+        let ransomware = if exploit.is_some_and(|x| x.ransomware) { ", used by ransomware" } else { "" };
+        exploit_note = format!(", in CISA KEV since {added}{ransomware}");
+    }
+    if rule.epss_min.is_some() || rule.epss_percentile_min.is_some() {
+        let score = exploit.and_then(|x| x.epss)?;
+        let percentile = exploit.and_then(|x| x.epss_percentile);
+        if rule.epss_min.is_some_and(|m| score < m)
+            || rule.epss_percentile_min.is_some_and(|m| percentile.is_none_or(|p| p < m))
+        {
+            return None;
+        }
+        let pct = percentile.map(|p| format!(", percentile {:.0}", p * 100.0)).unwrap_or_default();
+        exploit_note.push_str(&format!(", EPSS {score:.3}{pct}"));
+    }
     let mut age_note = String::new();
     if let Some(min) = rule.min_age {
         // An advisory without a publication date cannot be shown to be old enough: it does not count.
@@ -276,7 +310,7 @@ pub(super) fn vuln_violation(rule: &VulnRule, v: &VulnView, now: jiff::Timestamp
         None => "no fix yet".to_string(),
     };
     Some(format!(
-        "{} ({}) in {} {}{at}: {fix}{age_note}",
+        "{} ({}) in {} {}{at}: {fix}{age_note}{exploit_note}",
         v.id, v.severity, v.package_name, v.installed_version
     ))
 }

@@ -1,0 +1,80 @@
+//! The container firewall: a workload's L3/L4 allow rules enforced with nftables in its network namespace.
+//!
+//! - [`compile`]: [`NetRule`]s → one nftables ruleset (monitor or protect);
+//! - [`status`]: what the installed ruleset counted: per rule, outside the policy, per flow;
+//! - [`probe`]: which mechanisms a container's kernel and cgroup offer;
+//! - [`cgroup_bpf`]: the egress rules as cgroup `connect4`/`connect6` BPF on the container's cgroup v2
+//!   directory (the alternative mechanism: egress only, before any packet leaves).
+//!
+//! [`apply`] replaces the ruleset atomically (applying twice is the same as once), [`remove`] deletes it;
+//! the rules stay in the namespace until removed or the namespace goes away with the container.
+
+pub mod cgroup_bpf;
+pub mod compile;
+pub mod probe;
+pub mod status;
+
+use crate::netns::Netns;
+use crate::nft::{self, NftError};
+use crate::rules::NetRule;
+use serde::{Deserialize, Serialize};
+
+/// What happens to a flow no rule allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FirewallMode {
+    /// Counted and recorded as a violation, let through.
+    #[default]
+    Monitor,
+    /// Counted, recorded and refused.
+    Protect,
+}
+
+impl FirewallMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FirewallMode::Monitor => "monitor",
+            FirewallMode::Protect => "protect",
+        }
+    }
+}
+
+/// A firewall policy file: the mode (optional; the command line may set it) and the allow rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyFile {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mode: Option<FirewallMode>,
+    #[serde(default)]
+    pub rules: Vec<NetRule>,
+}
+
+/// What [`apply`] installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Allow rules installed.
+    pub installed: usize,
+    /// Rules left out, with why.
+    pub skipped: Vec<String>,
+}
+
+/// Install (or replace) the firewall of `ns`.
+pub fn apply(ns: &Netns, rules: &[NetRule], mode: FirewallMode) -> Result<Applied, NftError> {
+    let compiled = compile::compile(rules, mode);
+    nft::apply(ns, &compiled.script)?;
+    Ok(Applied { installed: rules.len() - compiled.skipped.len(), skipped: compiled.skipped })
+}
+
+/// Remove the firewall of `ns`; `false` when there was none.
+pub fn remove(ns: &Netns) -> Result<bool, NftError> {
+    if nft::list_table(ns, compile::TABLE)?.is_none() {
+        return Ok(false);
+    }
+    nft::apply(ns, &nft::delete_table_script(compile::TABLE))?;
+    Ok(true)
+}
+
+/// The counters of the firewall of `ns`, or `None` when it has none.
+pub fn status(ns: &Netns) -> Result<Option<status::Status>, NftError> {
+    Ok(nft::list_table(ns, compile::TABLE)?.map(|table| status::Status::from_table(&table)))
+}
