@@ -7,6 +7,10 @@
 # Needs root (to load the sensor), stress-ng and setpriv. Usage: bench/runtime.sh [ROUNDS] [SECONDS]
 # PALISADE=path/to/palisade picks the binary (default target/release/palisade, else target/debug/palisade).
 #
+# `bench/runtime.sh cpu [ROUNDS]`: the slowdown as the workload's own CPU time per operation (exec, open, sock
+# stressors, a fixed number of operations each) without and with the agent, which a loaded machine does not
+# distort the way it distorts ops/s; the agent's CPU apart.
+#
 # `bench/runtime.sh enforce [ROUNDS] [EXECS]`: latency enforcement adds to an allowed exec and an allowed open
 # (p50/p99), measured inside a runc busybox container by bench/enforce_latency.c (built static with gcc):
 # EXECS fork+exec+wait of /bin/true and 20 x EXECS open+close of /etc/passwd, with no agent, with the
@@ -109,9 +113,67 @@ PY
   echo "| sensor only | $(med "$(echo ${cpu[sensor]} | tr ' ' ';')" 1) |"
   echo "| sensor + enforcement | $(med "$(echo ${cpu[enforce]} | tr ' ' ';')" 1) |"
 }
+cpu_bench() { # [ROUNDS]
+  # The workload's own CPU time (user + sys of stress-ng and every process it waited for, from
+  # /usr/bin/time) for a fixed number of operations, without and with the agent, rounds alternating.
+  # CPU time per operation does not count time spent waiting for a core, so unlike ops/s it stays
+  # meaningful on a loaded machine; it includes what the sensor adds in the workload's own context
+  # (tracepoint and cgroup_skb programs, ring-buffer writes). The agent's user-space work runs in its own
+  # process and is reported apart (% of one core while the workload ran).
+  local rounds=${1:-5}
+  command -v stress-ng >/dev/null || { echo "bench/runtime.sh cpu: stress-ng not installed" >&2; exit 2; }
+  [ -x /usr/bin/time ] || { echo "bench/runtime.sh cpu: /usr/bin/time not installed (package time)" >&2; exit 2; }
+  tmp=$(mktemp -d)
+  chmod 1777 "$tmp"
+  agent_pid=
+  trap '[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+  local port=$((20000 + RANDOM % 20000))
+  declare -A ops=([exec]=200 [open]=100000 [sock]=2000)
+  declare -A res
+  local agent_cpu=""
+  run_all() { # $1: without|with
+    for s in exec open sock; do
+      /usr/bin/time -f "%U %S" -o "$tmp/time" setpriv --reuid=65534 --regid=65534 --clear-groups \
+        stress-ng "--$s" 1 "--$s-ops" "${ops[$s]}" --sock-port $((port + 1)) --temp-path "$tmp" -q >/dev/null 2>&1
+      res[$1,$s]="${res[$1,$s]:-} $(awk -v n="${ops[$s]}" '{printf "%.2f", ($1 + $2) / n * 1e6}' "$tmp/time")"
+    done
+  }
+  for r in $(seq "$rounds"); do
+    run_all without
+    "$bin" runtime agent --metrics-addr "127.0.0.1:$port" --record "$tmp/events.jsonl" 2>"$tmp/agent.err" &
+    agent_pid=$!
+    for _ in $(seq 120); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
+    grep -q "source ebpf" "$tmp/agent.err" || { cat "$tmp/agent.err" >&2; echo "agent did not start with eBPF" >&2; exit 1; }
+    local c0 c1 t0 t1
+    c0=$(awk '{print $14 + $15}' "/proc/$agent_pid/stat"); t0=$(date +%s.%N)
+    run_all with
+    c1=$(awk '{print $14 + $15}' "/proc/$agent_pid/stat"); t1=$(date +%s.%N)
+    agent_cpu="$agent_cpu $(awk -v c=$((c1 - c0)) -v h="$(getconf CLK_TCK)" -v t="$(echo "$t1 - $t0" | bc)" 'BEGIN {printf "%.1f", c / h / t * 100}')"
+    kill -TERM "$agent_pid"; wait "$agent_pid" || true; agent_pid=
+    rm -f "$tmp/events.jsonl"
+    echo "round $r done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+  done
+  med() { echo "$1" | tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print "n/a"}'; }
+  echo "Binary: \`$bin\`; $rounds rounds, medians; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end"
+  echo
+  echo "| stressor (ops a phase) | workload CPU µs/op without | with the agent | slowdown (CPU per op) |"
+  echo "|---|---|---|---|"
+  for s in exec open sock; do
+    local a b
+    a=$(med "${res[without,$s]}"); b=$(med "${res[with,$s]}")
+    echo "| $s (${ops[$s]}) | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%+.1f %%", (b / a - 1) * 100}') |"
+  done
+  echo
+  echo "Agent CPU while the workload ran (% of one core, median): $(med "$agent_cpu")"
+}
 if [ "${1:-}" = enforce ]; then
   shift
   enforce_bench "$@"
+  exit 0
+fi
+if [ "${1:-}" = cpu ]; then
+  shift
+  cpu_bench "$@"
   exit 0
 fi
 

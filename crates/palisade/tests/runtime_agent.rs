@@ -358,3 +358,84 @@ fn run_containerd(state: &Path, rootfs: &Path, id: &str, guard: &mut Guard) -> b
     }
     true
 }
+
+/// Ten containers that exit at once (`sh -c 'exec cat /etc/shadow'`, then gone: runc removes their state and cgroup
+/// right away): every one's exec and open are attributed to its own id, with the image, container and pod
+/// names of its bundle's CRI annotations, even when the agent's reader
+/// reaches their records after the state is gone (the state watcher learnt them when runc wrote it).
+#[test]
+fn agent_attributes_containers_that_exit_immediately() {
+    if let Some(why) = missing() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = format!("pals{}", std::process::id());
+    let root = tmp.path().join("root");
+    make_rootfs(&root);
+    let bundle = tmp.path().join("bundle");
+    write_bundle(&bundle, &root, "exec cat /etc/shadow");
+    // the annotations a CRI runtime (containerd's CRI plugin) writes into the bundle: image and pod
+    let config = bundle.join("config.json");
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(&config).unwrap()).unwrap();
+    spec["annotations"] = serde_json::json!({
+        "io.kubernetes.cri.image-name": "registry.example/shop/web:1.2",
+        "io.kubernetes.cri.container-name": "web",
+        "io.kubernetes.cri.sandbox-name": "web-0",
+        "io.kubernetes.cri.sandbox-namespace": "shop"
+    });
+    std::fs::write(&config, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
+    let events = tmp.path().join("events.jsonl");
+    let mut guard = Guard { child: None, daemons: Vec::new(), cleanup: Vec::new() };
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["runtime", "agent", "--source", "ebpf", "--containers-only", "--record"])
+        .arg(&events)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut agent);
+    guard.child = Some(agent);
+    let mut log = Vec::new();
+    assert!(wait_for(&lines, "runtime sensor started", &mut log).is_some(), "{}", log.join("\n"));
+    let ids: Vec<String> = (0..10).map(|i| format!("{tag}-{i}")).collect();
+    for id in &ids {
+        guard.cleanup.push(vec!["runc".into(), "delete".into(), "--force".into(), id.clone()]);
+        let out = Command::new("runc").args(["run", id]).current_dir(&bundle).output().unwrap();
+        assert!(out.status.success(), "runc run {id}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    let agent = guard.child.as_mut().unwrap();
+    sigterm(agent);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while agent.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "agent did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    guard.child = None;
+    let text = std::fs::read_to_string(&events).unwrap();
+    let recorded: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
+    for id in &ids {
+        let of = |e: &&Value| container_id(e) == Some(id.as_str());
+        let exec = recorded
+            .iter()
+            .filter(of)
+            .find(|e| e["kind"]["type"] == "execve" && e["process"]["args"][0] == "cat");
+        let open = recorded.iter().filter(of).find(|e| e["kind"]["path"] == "/etc/shadow");
+        assert!(
+            exec.is_some() && open.is_some(),
+            "{id}: exec {} open {}; events of the containers:\n{}",
+            exec.is_some(),
+            open.is_some(),
+            recorded
+                .iter()
+                .map(|e| format!("{} {} {}", e["kind"]["type"], e["process"]["comm"], e["container"]))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let container = &exec.unwrap()["container"];
+        assert_eq!(container["runtime"], "runc");
+        assert_eq!(container["image"], "registry.example/shop/web:1.2", "{container}");
+        assert_eq!((&container["name"], &container["pod"]["name"]), (&"web".into(), &"web-0".into()));
+        assert_eq!(open.unwrap()["container"]["image"], "registry.example/shop/web:1.2");
+    }
+}

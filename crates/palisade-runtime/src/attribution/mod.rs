@@ -5,12 +5,19 @@
 //! are cached by cgroup id, so short-lived processes whose `/proc` entry is already gone are still
 //! attributed: the cgroup id is resolved to a path by walking the cgroup v2 hierarchy (refreshed at most
 //! once a second on a miss). Host processes get `None`.
+//!
+//! Containers whose state and cgroup are already gone (a sub-second `runc run`) are found in
+//! [`recent::Recent`], filled by every successful state read and, in the agent, by the state watcher
+//! ([`watch::StateWatcher`]) as soon as a runtime writes a container's state.
 
 pub mod cgroup;
+pub mod recent;
 pub mod runtimes;
+pub mod watch;
 
 use crate::event::Container;
 use cgroup::Candidate;
+use recent::{Recent, SharedRecent};
 use std::collections::HashMap;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -47,22 +54,34 @@ pub struct Attributor {
     by_path: HashMap<String, Cached>,
     id_to_path: HashMap<u64, String>,
     last_walk: Option<Instant>,
+    recent: SharedRecent,
 }
 
 impl Attributor {
     /// `extra_roots` are searched before the standard state directories ([`runtimes::default_roots`]).
     pub fn new(extra_roots: &[PathBuf]) -> Self {
-        let mut roots = extra_roots.to_vec();
-        roots.extend(runtimes::default_roots());
+        Self::with_recent(extra_roots, Recent::shared())
+    }
+
+    /// Like [`Attributor::new`], sharing the cache of recently seen containers with a
+    /// [`watch::StateWatcher`] (see [`Attributor::watch`]).
+    pub fn with_recent(extra_roots: &[PathBuf], recent: SharedRecent) -> Self {
         Attributor {
-            roots,
+            roots: all_roots(extra_roots),
             proc_root: PathBuf::from("/proc"),
             cgroup2: cgroup2_mount(),
             by_cgroup_id: HashMap::new(),
             by_path: HashMap::new(),
             id_to_path: HashMap::new(),
             last_walk: None,
+            recent,
         }
+    }
+
+    /// Start a watcher on this attributor's state roots that fills its cache of recent containers; the
+    /// watcher stops when the returned handle is dropped.
+    pub fn watch(&self) -> Result<watch::StateWatcher, String> {
+        watch::StateWatcher::start(self.roots.clone(), self.cgroup2.clone(), self.recent.clone())
     }
 
     /// The container of process `pid`, whose kernel cgroup id is `cgroup_id` (0: unknown). `exec`: the
@@ -80,11 +99,19 @@ impl Attributor {
             .ok()
             .and_then(|t| cgroup::select_path(&t))
             .or_else(|| (cgroup_id != 0).then(|| self.path_of_cgroup_id(cgroup_id)).flatten());
-        let path = path?;
+        let Some(path) = path else {
+            // process and cgroup gone: a container seen (or watched) recently
+            let found = (cgroup_id != 0).then(|| self.recent_by_cgroup_id(cgroup_id)).flatten()?;
+            self.by_cgroup_id.insert(
+                cgroup_id,
+                Cached { container: Some(found.clone()), complete: true, at: Instant::now() },
+            );
+            return Some(found);
+        };
         let cached = match self.by_path.get(&path) {
             Some(c) if (c.complete || !exec) && c.fresh() => c.clone(),
             _ => {
-                let c = self.resolve(&path);
+                let c = self.resolve(&path, cgroup_id);
                 self.by_path.insert(path, c.clone());
                 c
             }
@@ -95,6 +122,12 @@ impl Attributor {
         {
             c.cgroup_id = Some(cgroup_id);
         }
+        if cached.complete
+            && let Some(c) = &cached.container
+            && let Ok(mut recent) = self.recent.lock()
+        {
+            recent.remember(c);
+        }
         if cgroup_id != 0 {
             if self.by_cgroup_id.len() > 65536 {
                 self.by_cgroup_id.clear();
@@ -104,7 +137,18 @@ impl Attributor {
         cached.container
     }
 
-    fn resolve(&self, path: &str) -> Cached {
+    fn recent_by_cgroup_id(&self, cgroup_id: u64) -> Option<Container> {
+        self.recent.lock().ok()?.by_cgroup_id(cgroup_id)
+    }
+
+    /// A container whose state is gone, from the cache of recent ones: by the record's cgroup id, else by
+    /// the id the cgroup path names.
+    fn recent(&self, id: &str, cgroup_id: u64) -> Option<Container> {
+        let recent = self.recent.lock().ok()?;
+        (cgroup_id != 0).then(|| recent.by_cgroup_id(cgroup_id)).flatten().or_else(|| recent.by_id(id))
+    }
+
+    fn resolve(&self, path: &str, cgroup_id: u64) -> Cached {
         let at = Instant::now();
         match cgroup::classify(path) {
             Candidate::Host => Cached { container: None, complete: true, at },
@@ -116,7 +160,10 @@ impl Attributor {
                             tracing::warn!("container {id}: {e}");
                             bare(&id, runtime.unwrap_or("unknown"))
                         }),
-                    None => bare(&id, runtime.unwrap_or("unknown")),
+                    None => match self.recent(&id, cgroup_id) {
+                        Some(c) => return Cached { container: Some(c), complete: true, at },
+                        None => bare(&id, runtime.unwrap_or("unknown")),
+                    },
                 };
                 if let (Some(pod), Some(uid)) = (container.pod.as_mut(), pod_uid) {
                     pod.uid.get_or_insert(uid);
@@ -133,8 +180,13 @@ impl Attributor {
                             });
                         Cached { container: Some(container), complete: true, at }
                     }
-                    // not a container as far as any runtime knows: a host cgroup (or state not yet written)
-                    None => Cached { container: None, complete: false, at },
+                    // a container whose state is already gone, if seen recently
+                    None => match self.recent(&id, cgroup_id) {
+                        Some(c) => Cached { container: Some(c), complete: true, at },
+                        // not a container as far as any runtime knows: a host cgroup (or state not yet
+                        // written)
+                        None => Cached { container: None, complete: false, at },
+                    },
                 }
             }
         }
@@ -154,6 +206,13 @@ impl Attributor {
         walk(&root, &root, &mut self.id_to_path, 0);
         self.id_to_path.get(&id).cloned()
     }
+}
+
+/// The roots searched: `extra` first, then the standard state directories.
+fn all_roots(extra: &[PathBuf]) -> Vec<PathBuf> {
+    let mut roots = extra.to_vec();
+    roots.extend(runtimes::default_roots());
+    roots
 }
 
 fn bare(id: &str, runtime: &str) -> Container {
@@ -176,7 +235,7 @@ fn walk(root: &Path, dir: &Path, out: &mut HashMap<u64, String>, depth: usize) {
 }
 
 /// The cgroup v2 mount point (`/sys/fs/cgroup` on unified hosts, `/sys/fs/cgroup/unified` on hybrid ones).
-fn cgroup2_mount() -> Option<PathBuf> {
+pub(crate) fn cgroup2_mount() -> Option<PathBuf> {
     let text = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
     text.lines().find_map(|l| {
         let (left, right) = l.split_once(" - ")?;

@@ -13,6 +13,8 @@ pub struct Attached {
     pub programs: usize,
     /// Tracepoints this kernel does not have.
     pub skipped: Vec<String>,
+    /// Optional parts that could not be attached, with the reason (DNS answer capture).
+    pub notes: Vec<String>,
 }
 
 #[cfg(not(palisade_bpf))]
@@ -32,7 +34,7 @@ mod imp {
     use crate::sensor::Queue;
     use crate::sensor::record::Record;
     use aya::maps::{MapData, PerCpuArray, RingBuf};
-    use aya::programs::{BtfTracePoint, Program};
+    use aya::programs::{BtfTracePoint, CgroupAttachMode, CgroupSkb, CgroupSkbAttachType, Program};
     use aya::{Btf, EbpfLoader};
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     use std::os::fd::AsFd;
@@ -77,6 +79,7 @@ mod imp {
                 |e| format!("loading the eBPF object (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN): {e}"),
             )?;
         let mut attached = Attached::default();
+        let (mut dns_programs, mut dns_errors) = (0usize, Vec::new());
         for (name, program) in bpf.programs_mut() {
             match program {
                 Program::BtfTracePoint(p) => {
@@ -102,9 +105,25 @@ mod imp {
                     p.attach("syscalls", &tp)
                         .map_err(|e| format!("attaching {name} to syscalls/{tp}: {}", chain(&e)))?;
                 }
+                Program::CgroupSkb(p) => {
+                    // DNS answers: optional, the sensor runs without them
+                    match attach_skb(p, name) {
+                        Ok(()) => dns_programs += 1,
+                        Err(e) => dns_errors.push(format!("{name}: {e}")),
+                    }
+                    continue;
+                }
                 _ => return Err(format!("eBPF program {name}: unexpected program type")),
             }
             attached.programs += 1;
+        }
+        if dns_errors.is_empty() {
+            attached.programs += dns_programs;
+        } else {
+            attached.notes.push(format!(
+                "eBPF: DNS answers not captured (no DNS names in events): {}",
+                dns_errors.join("; ")
+            ));
         }
         attached.skipped.sort();
         attached.skipped.dedup();
@@ -133,6 +152,22 @@ mod imp {
             cur = c.source();
         }
         s
+    }
+
+    /// Attach a `cgroup_skb` program (`dns_ingress`, `dns_egress`) to the cgroup v2 root. Through a BPF
+    /// link (kernels >= 5.7), which runs alongside any other program there; a link takes no mode flags
+    /// (`EINVAL` with `BPF_F_ALLOW_MULTI`), hence `Single`.
+    fn attach_skb(p: &mut CgroupSkb, name: &str) -> Result<(), String> {
+        let root = crate::attribution::cgroup2_mount().ok_or("no cgroup v2 hierarchy mounted")?;
+        let dir = std::fs::File::open(&root).map_err(|e| format!("{}: {e}", root.display()))?;
+        let kind = if name.ends_with("ingress") {
+            CgroupSkbAttachType::Ingress
+        } else {
+            CgroupSkbAttachType::Egress
+        };
+        p.load().map_err(|e| chain(&e))?;
+        p.attach(&dir, kind, CgroupAttachMode::Single).map_err(|e| chain(&e))?;
+        Ok(())
     }
 
     fn load_btf(p: &mut BtfTracePoint, tp: &str, btf: &Btf) -> Result<(), String> {

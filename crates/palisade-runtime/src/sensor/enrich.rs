@@ -2,6 +2,7 @@
 //! rendered, the container attributed. Runs on the consumer side of the queue, never in the reader.
 
 use crate::event::{Connection, Event, EventKind, FileOpen, Process};
+use crate::sensor::dns::{DnsNames, parse_answer};
 use crate::sensor::procfs::{ProcTable, absolute};
 use crate::sensor::record::{Record, RecordKind};
 use std::collections::HashMap;
@@ -19,12 +20,19 @@ pub struct Enricher {
     users: HashMap<(String, u32), Option<String>>,
     /// `CLOCK_REALTIME - CLOCK_BOOTTIME`, to put kernel timestamps on the wall clock.
     boot_offset_ns: u64,
+    /// Which name each address was resolved from, per container (DNS answers the sensor saw).
+    dns: DnsNames,
 }
 
 impl Enricher {
     pub fn new() -> Self {
         let boot_offset_ns = boot_offset_ns();
-        Enricher { procs: ProcTable::new("/proc", boot_offset_ns), users: HashMap::new(), boot_offset_ns }
+        Enricher {
+            procs: ProcTable::new("/proc", boot_offset_ns),
+            users: HashMap::new(),
+            boot_offset_ns,
+            dns: DnsNames::default(),
+        }
     }
 
     /// The event for one record (`None` for a record that only updates state, e.g. a thread exit).
@@ -49,6 +57,7 @@ impl Enricher {
             };
             absolute(path, base.as_deref())
         };
+        let scope = r.container.as_ref().map_or("", |c| c.id.as_str());
         let event_kind = match kind {
             RecordKind::Exec => EventKind::Execve,
             RecordKind::Fork => {
@@ -71,7 +80,12 @@ impl Enricher {
             }
             RecordKind::Unlink => EventKind::Unlink { path: resolve(&self.procs, &r.s1, r.a2 as i64) },
             RecordKind::Mkdir => EventKind::Mkdir { path: resolve(&self.procs, &r.s1, r.a2 as i64) },
-            RecordKind::Connect => EventKind::Connect(connection(r)),
+            RecordKind::Connect => {
+                let mut c = connection(r);
+                c.remote_name =
+                    c.remote_addr.as_deref().and_then(|a| self.dns.name_of(scope, a)).map(String::from);
+                EventKind::Connect(c)
+            }
             RecordKind::Accept => EventKind::Accept(connection(r)),
             RecordKind::Listen => EventKind::Listen(connection(r)),
             RecordKind::Bind => EventKind::Bind(connection(r)),
@@ -84,6 +98,11 @@ impl Enricher {
                 EventKind::Mount { source: r.s1.clone(), target, fstype }
             }
             RecordKind::Module => EventKind::ModuleLoad { name: r.s1.clone() },
+            RecordKind::Dns => {
+                let (name, addresses) = parse_answer(&r.s2)?;
+                self.dns.learn(scope, &name, &addresses);
+                EventKind::DnsResolve { name, addresses }
+            }
         };
         let ancestors = self.procs.ancestors(r.ppid);
         let container = r.container.clone();

@@ -2,7 +2,8 @@
 //!
 //! Sources, in the order [`Sensor::start`] tries them with [`SourceChoice::Auto`]:
 //! 1. [`ebpf`]: the kernel programs of `bpf/sensor.bpf.c` (exec, fork, exit, opens, renames, unlinks,
-//!    mkdir, connect/accept/listen/bind, set*id, capset, ptrace, mount, module load);
+//!    mkdir, connect/accept/listen/bind, set*id, capset, ptrace, mount, module load; DNS answers from two
+//!    `cgroup_skb` programs, parsed by [`dns`]);
 //! 2. [`proc_connector`]: fork, exec, uid/gid changes and exit only.
 //!
 //! Each failure is kept as a note ("eBPF unavailable: <reason>") for the agent to print; no source at all
@@ -10,6 +11,7 @@
 //! ([`SensorStats::queue_drops`]), so the workload is never slowed by a slow consumer. The kernel's own
 //! drops (ring buffer full) are counted separately.
 
+pub mod dns;
 pub mod ebpf;
 pub mod enrich;
 pub mod proc_connector;
@@ -102,6 +104,9 @@ pub struct Sensor {
     rx: Receiver<Record>,
     stop: Arc<AtomicBool>,
     reader: Option<JoinHandle<()>>,
+    /// Learns containers from the runtimes' state directories as they are written (kept after the state
+    /// is gone); `None` when inotify was not available (noted).
+    _watcher: Option<crate::attribution::watch::StateWatcher>,
 }
 
 /// The producer side of the queue, owned by a source's reader thread: attributes each record to its
@@ -135,14 +140,25 @@ impl Sensor {
         let stop = Arc::new(AtomicBool::new(false));
         let mut notes = Vec::new();
         let (tx, rx) = sync_channel(config.queue_capacity.max(1));
+        let recent = crate::attribution::recent::Recent::shared();
         let queue = || Queue {
             tx: tx.clone(),
             stats: stats.clone(),
-            attributor: Attributor::new(&config.runtime_roots),
+            attributor: Attributor::with_recent(&config.runtime_roots, recent.clone()),
+        };
+        let watcher = match queue().attributor.watch() {
+            Ok(w) => Some(w),
+            Err(e) => {
+                notes.push(format!(
+                    "{e}: containers that exit before their events are read stay unattributed"
+                ));
+                None
+            }
         };
         if matches!(config.source, SourceChoice::Auto | SourceChoice::Ebpf) {
             match ebpf::start(queue(), stop.clone()) {
                 Ok((reader, attached)) => {
+                    notes.extend(attached.notes.iter().cloned());
                     if !attached.skipped.is_empty() {
                         notes.push(format!(
                             "eBPF: {} programs attached; this kernel lacks {}",
@@ -150,7 +166,15 @@ impl Sensor {
                             attached.skipped.join(", ")
                         ));
                     }
-                    return Ok(Sensor { source: Source::Ebpf, notes, stats, rx, stop, reader: Some(reader) });
+                    return Ok(Sensor {
+                        source: Source::Ebpf,
+                        notes,
+                        stats,
+                        rx,
+                        stop,
+                        reader: Some(reader),
+                        _watcher: watcher,
+                    });
                 }
                 Err(e) => notes.push(format!("eBPF unavailable: {e}")),
             }
@@ -169,6 +193,7 @@ impl Sensor {
                         rx,
                         stop,
                         reader: Some(reader),
+                        _watcher: watcher,
                     });
                 }
                 Err(e) => notes.push(format!("proc connector unavailable: {e}")),

@@ -35,6 +35,8 @@ pub enum RecordKind {
     Ptrace,
     Mount,
     Module,
+    /// A DNS answer seen on a socket (UDP from port 53): the message in `s2`, the server in `raddr`.
+    Dns,
 }
 
 impl RecordKind {
@@ -58,6 +60,7 @@ impl RecordKind {
             15 => Ptrace,
             16 => Mount,
             17 => Module,
+            18 => Dns,
             _ => return None,
         })
     }

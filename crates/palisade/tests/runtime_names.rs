@@ -1,0 +1,261 @@
+//! The runtime agent (real binary, eBPF sensor, Falco's stable rules) on what needs names and terminals:
+//! a runc container resolves `kubernetes.default.svc.cluster.local` through a DNS server this test runs
+//! (static busybox, so no libc hook could see it: the sensor reads the DNS answer) and connects to the
+//! address it got, where a listener stands in for the API server: the `dns` event carries the name and its
+//! address, the `connect` event the name, and Falco's "Contact K8S API Server From Container" fires for
+//! that container. A shell started with a terminal (`runc run` of a `terminal: true` bundle under
+//! `script`, which gives it a pty) raises "Terminal shell in container"; the same shell without a terminal
+//! does not. Needs root, BTF, runc, busybox, `script` and the Falco rules corpus: skips otherwise.
+
+mod support;
+
+use serde_json::Value;
+use std::net::{TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::containers::*;
+
+const FALCO_RULES: &str = "/work/shared/data/runtime/falco-rules.tar.gz";
+const API_NAME: &str = "kubernetes.default.svc.cluster.local";
+
+fn stable_rules(dir: &Path) -> Option<PathBuf> {
+    let corpus = std::env::var("PALISADE_FALCO_RULES").unwrap_or_else(|_| FALCO_RULES.to_string());
+    if !Path::new(&corpus).is_file() {
+        return None;
+    }
+    let ok = Command::new("tar").arg("-xzf").arg(&corpus).arg("-C").arg(dir).status().ok()?.success();
+    let rules = dir.join("falco-rules/rules/falco_rules.yaml");
+    (ok && rules.is_file()).then_some(rules)
+}
+
+/// A DNS server on `addr:53` answering every A query with 127.0.0.1 and every other query with no
+/// address (so glibc's parallel AAAA query gets an answer too), until the socket is dropped.
+fn dns_server(addr: &str) -> UdpSocket {
+    let sock = UdpSocket::bind((addr, 53)).expect("bind the test DNS server");
+    sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let server = sock.try_clone().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(120) {
+            let Ok((n, peer)) = server.recv_from(&mut buf) else { continue };
+            if n < 12 {
+                continue;
+            }
+            // the question ends after its name (labels up to a zero byte), type and class
+            let mut end = 12;
+            while end < n && buf[end] != 0 {
+                end += usize::from(buf[end]) + 1;
+            }
+            let end = end + 5;
+            if end > n {
+                continue;
+            }
+            let qtype = u16::from_be_bytes([buf[end - 4], buf[end - 3]]);
+            let mut reply = buf[..end].to_vec();
+            reply[2] = 0x81; // response, recursion desired
+            reply[3] = 0x80; // recursion available, no error
+            reply[6..12].copy_from_slice(&[0, u8::from(qtype == 1), 0, 0, 0, 0]);
+            if qtype == 1 {
+                // name pointer to the question, A, IN, TTL 60, 4 bytes
+                reply.extend_from_slice(&[0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1]);
+            }
+            let _ = server.send_to(&reply, peer);
+        }
+    });
+    sock
+}
+
+/// The agent with Falco's stable rules, recording events and writing alerts; returns once it runs.
+fn start_agent(tmp: &Path, rules: &Path, guard: &mut Guard) -> (PathBuf, PathBuf, Vec<String>) {
+    let events = tmp.join("events.jsonl");
+    let alerts = tmp.join("alerts.jsonl");
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["runtime", "agent", "--source", "ebpf", "--containers-only", "--record"])
+        .arg(&events)
+        .arg("--rules")
+        .arg(rules)
+        .arg("--output")
+        .arg(format!("file:{}", alerts.display()))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut agent);
+    guard.child = Some(agent);
+    let mut log = Vec::new();
+    assert!(wait_for(&lines, "runtime sensor started", &mut log).is_some(), "{}", log.join("\n"));
+    (events, alerts, log)
+}
+
+fn stop_agent(guard: &mut Guard) {
+    let agent = guard.child.as_mut().unwrap();
+    sigterm(agent);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while agent.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "agent did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    guard.child = None;
+}
+
+fn json_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l}: {e}")))
+        .collect()
+}
+
+fn short(id: &str) -> String {
+    id.chars().take(12).collect()
+}
+
+fn alerts_of(alerts: &[Value], id: &str) -> Vec<String> {
+    alerts
+        .iter()
+        .filter(|a| a["output_fields"]["container.id"].as_str() == Some(short(id).as_str()))
+        .map(|a| a["rule"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+fn skip_reason() -> Option<String> {
+    missing().or_else(|| (!which("script")).then(|| "script (bsdutils) not installed".into()))
+}
+
+#[test]
+fn dns_names_reach_connect_events_and_the_api_server_rule() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(rules) = stable_rules(tmp.path()) else {
+        eprintln!("skipped: no Falco rules corpus at {FALCO_RULES}");
+        return;
+    };
+    let pid = std::process::id();
+    // a loopback address of this test's own, so parallel runs do not share port 53
+    let dns_addr = format!("127.83.{}.{}", (pid >> 8) & 0xff, (pid & 0xff).max(1));
+    let _dns = dns_server(&dns_addr);
+    let api = TcpListener::bind("127.0.0.1:0").unwrap();
+    let api_port = api.local_addr().unwrap().port();
+    // accept and close at once, so `nc` sees the end of the connection and exits
+    let stand_in = api.try_clone().unwrap();
+    std::thread::spawn(move || {
+        for conn in stand_in.incoming() {
+            drop(conn);
+        }
+    });
+
+    let root = tmp.path().join("root");
+    make_rootfs(&root);
+    std::fs::write(root.join("etc/resolv.conf"), format!("nameserver {dns_addr}\n")).unwrap();
+    std::fs::write(root.join("etc/hosts"), "127.0.0.1 localhost\n").unwrap();
+    let bundle = tmp.path().join("bundle");
+    write_bundle(&bundle, &root, &format!("nc -w 1 {API_NAME} {api_port} </dev/null; true"));
+    host_network(&bundle);
+
+    let mut guard = Guard { child: None, daemons: Vec::new(), cleanup: Vec::new() };
+    let (events, alerts, log) = start_agent(tmp.path(), &rules, &mut guard);
+    let id = format!("paln{pid}");
+    guard.cleanup.push(vec!["runc".into(), "delete".into(), "--force".into(), id.clone()]);
+    let out = Command::new("runc").args(["run", &id]).current_dir(&bundle).output().unwrap();
+    assert!(out.status.success(), "runc run: {}", String::from_utf8_lossy(&out.stderr));
+    std::thread::sleep(Duration::from_millis(500));
+    stop_agent(&mut guard);
+
+    let recorded: Vec<Value> = json_lines(&events)
+        .into_iter()
+        .filter(|e| e.pointer("/container/id").and_then(Value::as_str) == Some(id.as_str()))
+        .collect();
+    let kinds =
+        || recorded.iter().map(|e| format!("{} {}", e["kind"], e["process"]["comm"])).collect::<Vec<_>>();
+    let dns = recorded.iter().find(|e| e["kind"]["type"] == "dns_resolve" && e["kind"]["name"] == API_NAME);
+    let dns = dns.unwrap_or_else(|| {
+        panic!(
+            "no dns event for {API_NAME} in {id}; its events:\n{}\nagent: {}",
+            kinds().join("\n"),
+            log.join("\n")
+        )
+    });
+    assert_eq!(dns["kind"]["addresses"], serde_json::json!(["127.0.0.1"]), "{dns}");
+    assert_eq!(dns["process"]["args"][0], "nc", "the answer is the resolving process's: {dns}");
+    let connect = recorded
+        .iter()
+        .find(|e| {
+            e["kind"]["type"] == "connect" && e["kind"]["remote_port"].as_u64() == Some(u64::from(api_port))
+        })
+        .unwrap_or_else(|| panic!("no connect to the API stand-in; events:\n{}", kinds().join("\n")));
+    assert_eq!(connect["kind"]["remote_name"], API_NAME, "{connect}");
+    assert_eq!(connect["kind"]["remote_addr"], "127.0.0.1");
+
+    let alerts = json_lines(&alerts);
+    let fired = alerts_of(&alerts, &id);
+    assert!(
+        fired.iter().any(|r| r == "Contact K8S API Server From Container"),
+        "no API-server alert for {id}: {fired:?}"
+    );
+    drop(api);
+}
+
+#[test]
+fn a_shell_with_a_terminal_raises_terminal_shell_in_container() {
+    if let Some(why) = skip_reason() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(rules) = stable_rules(tmp.path()) else {
+        eprintln!("skipped: no Falco rules corpus at {FALCO_RULES}");
+        return;
+    };
+    let root = tmp.path().join("root");
+    make_rootfs(&root);
+    let with_tty = tmp.path().join("tty");
+    write_bundle(&with_tty, &root, "true");
+    let path = with_tty.join("config.json");
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    spec["process"]["terminal"] = true.into();
+    std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
+    let without = tmp.path().join("notty");
+    write_bundle(&without, &root, "true");
+
+    let mut guard = Guard { child: None, daemons: Vec::new(), cleanup: Vec::new() };
+    let (_events, alerts, _log) = start_agent(tmp.path(), &rules, &mut guard);
+    let pid = std::process::id();
+    let (tty_id, plain_id) = (format!("palt{pid}"), format!("palp{pid}"));
+    for id in [&tty_id, &plain_id] {
+        guard.cleanup.push(vec!["runc".into(), "delete".into(), "--force".into(), id.clone()]);
+    }
+    // `script` gives runc a pty on its standard input, which a `terminal: true` container needs
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &format!("runc run {tty_id}"), "/dev/null"])
+        .current_dir(&with_tty)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "runc run with a terminal: {}", String::from_utf8_lossy(&out.stdout));
+    let out = Command::new("runc").args(["run", &plain_id]).current_dir(&without).output().unwrap();
+    assert!(out.status.success(), "runc run: {}", String::from_utf8_lossy(&out.stderr));
+    std::thread::sleep(Duration::from_millis(500));
+    stop_agent(&mut guard);
+
+    let alerts = json_lines(&alerts);
+    let fired = alerts_of(&alerts, &tty_id);
+    assert!(fired.iter().any(|r| r == "Terminal shell in container"), "{tty_id}: {fired:?}");
+    let plain = alerts_of(&alerts, &plain_id);
+    assert!(!plain.iter().any(|r| r == "Terminal shell in container"), "no terminal, yet: {plain:?}");
+}
+
+/// Let the bundle's container share the host's network namespace (to reach the test's DNS server and
+/// listener on the host's loopback).
+fn host_network(bundle: &Path) {
+    let path = bundle.join("config.json");
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    if let Some(ns) = spec.pointer_mut("/linux/namespaces").and_then(Value::as_array_mut) {
+        ns.retain(|n| n["type"] != "network");
+    }
+    std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
+}
