@@ -95,6 +95,21 @@ fn apply_is_idempotent_and_remove_restores_traffic() {
     exchange(&pod, NODE_ADDR, 9090).expect("9090 after removal");
 }
 
+/// Without per-flow counters the verdicts are the same; only the flows list is empty.
+#[test]
+fn without_flow_counters_protect_still_refuses() {
+    let Some(lab) = lab_with_servers("fwl") else { return };
+    let pod = lab.pod_ns(0);
+    let lean = firewall::compile::Options { flow_counters: false };
+    firewall::apply_with(&pod, &rules(), FirewallMode::Protect, lean).unwrap();
+    exchange(&pod, NODE_ADDR, 8080).expect("listed");
+    assert!(exchange(&pod, NODE_ADDR, 9090).is_err(), "unlisted port refused");
+    let status = firewall::status(&pod).unwrap().unwrap();
+    assert!(status.flows.is_empty(), "{:?}", status.flows);
+    assert!(status.rules.iter().any(|r| r.packets > 0), "{:?}", status.rules);
+    assert!(firewall::remove(&pod).unwrap());
+}
+
 #[test]
 fn ipv6_flows_are_judged_and_neighbour_discovery_still_works() {
     let Some(lab) = lab_with_servers("fw6") else { return };

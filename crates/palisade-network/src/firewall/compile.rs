@@ -117,8 +117,27 @@ struct Chain {
     lines: Vec<String>,
 }
 
-/// Compile `rules` for `mode`.
+/// What the ruleset records besides its verdicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Bytes and packets per flow (step 1): a set update on every packet. Without it, rule and
+    /// outside-policy counters and the violations set remain (they cost only a connection's first packet).
+    pub flow_counters: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { flow_counters: true }
+    }
+}
+
+/// Compile `rules` for `mode`, with per-flow counters.
 pub fn compile(rules: &[NetRule], mode: FirewallMode) -> Compiled {
+    compile_with(rules, mode, Options::default())
+}
+
+/// Compile `rules` for `mode` with `options`.
+pub fn compile_with(rules: &[NetRule], mode: FirewallMode, options: Options) -> Compiled {
     let mut skipped = Vec::new();
     let mut chains = [
         Chain {
@@ -154,10 +173,12 @@ pub fn compile(rules: &[NetRule], mode: FirewallMode) -> Compiled {
     let _ = writeln!(s, "table inet {TABLE} {{");
     for v in ["4", "6"] {
         let addr = if v == "4" { "ipv4_addr" } else { "ipv6_addr" };
-        let _ = writeln!(
-            s,
-            "  set flows{v} {{ type {addr} . {addr} . inet_proto . inet_service; flags dynamic; size 65536; timeout 1h; counter; }}"
-        );
+        if options.flow_counters {
+            let _ = writeln!(
+                s,
+                "  set flows{v} {{ type {addr} . {addr} . inet_proto . inet_service; flags dynamic; size 65536; timeout 1h; counter; }}"
+            );
+        }
         for dir in ["egress", "ingress"] {
             let _ = writeln!(
                 s,
@@ -172,7 +193,9 @@ pub fn compile(rules: &[NetRule], mode: FirewallMode) -> Compiled {
     for Chain { name, hook, lo, peer: field, lines, .. } in &chains {
         let _ = writeln!(s, "  chain {name} {{");
         let _ = writeln!(s, "    type filter hook {hook} priority filter; policy accept;");
-        for (v, family, nfproto) in [("4", "ip", "ipv4"), ("6", "ip6", "ipv6")] {
+        for (v, family, nfproto) in
+            [("4", "ip", "ipv4"), ("6", "ip6", "ipv6")].into_iter().filter(|_| options.flow_counters)
+        {
             let _ = writeln!(
                 s,
                 "    meta nfproto {nfproto} meta l4proto {{ tcp, udp }} update @flows{v} {{ ct original {family} saddr . ct original {family} daddr . meta l4proto . ct original proto-dst }}"
@@ -212,6 +235,21 @@ mod tests {
     fn fixture_rules() -> Vec<NetRule> {
         let text = include_str!("../../tests/fixtures/firewall/rules.json");
         serde_json::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn flow_counters_can_be_left_out() {
+        let with = compile(&fixture_rules(), FirewallMode::Protect).script;
+        let without =
+            compile_with(&fixture_rules(), FirewallMode::Protect, Options { flow_counters: false }).script;
+        assert!(with.contains("update @flows4") && with.contains("set flows6"), "{with}");
+        assert!(!without.contains("flows"), "{without}");
+        // the verdicts are the same
+        assert!(without.contains("counter reject comment \"outside policy egress protect\""), "{without}");
+        assert_eq!(
+            with.matches("counter accept comment").count(),
+            without.matches("counter accept comment").count()
+        );
     }
 
     #[test]

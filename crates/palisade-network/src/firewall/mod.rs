@@ -58,9 +58,19 @@ pub struct Applied {
     pub skipped: Vec<String>,
 }
 
-/// Install (or replace) the firewall of `ns`.
+/// Install (or replace) the firewall of `ns`, with per-flow counters.
 pub fn apply(ns: &Netns, rules: &[NetRule], mode: FirewallMode) -> Result<Applied, NftError> {
-    let compiled = compile::compile(rules, mode);
+    apply_with(ns, rules, mode, compile::Options::default())
+}
+
+/// Install (or replace) the firewall of `ns` with `options`.
+pub fn apply_with(
+    ns: &Netns,
+    rules: &[NetRule],
+    mode: FirewallMode,
+    options: compile::Options,
+) -> Result<Applied, NftError> {
+    let compiled = compile::compile_with(rules, mode, options);
     nft::apply(ns, &compiled.script)?;
     Ok(Applied { installed: rules.len() - compiled.skipped.len(), skipped: compiled.skipped })
 }
