@@ -18,6 +18,7 @@
 
 pub mod agent;
 pub mod attribution;
+pub mod caps;
 pub mod enforce;
 pub mod event;
 pub mod netenforce;

@@ -6,7 +6,7 @@
 //! connection carried that name or the agent saw it resolve to that address ([`DnsCache`]); workload
 //! peers cannot be resolved on the node and allow nothing here.
 
-use crate::profile::caps;
+use crate::caps;
 use crate::profile::facts::Fact;
 use crate::profile::glob::PathSet;
 use crate::profile::model::{PalisadeProfile, Workload};

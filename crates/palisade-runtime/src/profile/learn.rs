@@ -6,8 +6,8 @@
 //! many files of one class collapse to a glob, everything sorted, so the same behaviour always exports
 //! the same YAML.
 
+use crate::caps;
 use crate::event::Event;
-use crate::profile::caps;
 use crate::profile::facts::{self, Fact};
 use crate::profile::generalize::{self, FANOUT, MAX_ARG_PATTERNS};
 use crate::profile::model::*;

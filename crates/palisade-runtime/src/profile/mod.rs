@@ -12,7 +12,6 @@
 //! - [`replay`]: events against profiles (CI) and the alerts of violations; [`live`]: the agent's side;
 //! - [`convert`]: NeuVector `NvSecurityRule` and Kubernetes `NetworkPolicy` from profiles.
 
-pub mod caps;
 pub mod check;
 pub mod convert;
 pub mod decider;

@@ -373,7 +373,7 @@ impl PalisadeProfile {
             crate::profile::glob::check(&f.path).map_err(|e| format!("spec.files[{i}].path: {e}"))?;
         }
         for (i, c) in self.spec.capabilities.iter().enumerate() {
-            if crate::profile::caps::bit(c).is_none() {
+            if crate::caps::bit(c).is_none() {
                 return Err(format!("spec.capabilities[{i}]: unknown capability {c:?}"));
             }
         }

@@ -1,6 +1,7 @@
-//! Linux capability names and masks (`CAP_*`, bit numbers of `capability.h`).
+//! Linux capability names and masks (`CAP_*`, bit numbers of `capability.h`), shared by the rule fields
+//! (`thread.cap_*`) and the profiles.
 
-const NAMES: [&str; 41] = [
+pub(crate) const NAMES: [&str; 41] = [
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
     "CAP_DAC_READ_SEARCH",
