@@ -120,20 +120,8 @@ fn agent_attributes_container_and_host_events() {
     }
 
     // SIGTERM: clean exit, programs detached
-    let agent = guard.child.as_mut().unwrap();
-    sigterm(agent);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(s) = agent.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "agent did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    guard.child = None;
-    while let Ok(l) = lines.recv_timeout(Duration::from_millis(200)) {
-        log.push(l);
-    }
+    let status = stop_agent(&mut guard, Duration::from_secs(30));
+    drain(&lines, &mut log, Duration::from_millis(200));
     assert!(status.success(), "agent exit {status}:\n{}", log.join("\n"));
     assert!(log.iter().any(|l| l.contains("runtime sensor stopped")), "{}", log.join("\n"));
     let progs = Command::new("bpftool").args(["prog", "show"]).output();
@@ -404,14 +392,7 @@ fn agent_attributes_containers_that_exit_immediately() {
         let out = Command::new("runc").args(["run", id]).current_dir(&bundle).output().unwrap();
         assert!(out.status.success(), "runc run {id}: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let agent = guard.child.as_mut().unwrap();
-    sigterm(agent);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while agent.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "agent did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    guard.child = None;
+    stop_agent(&mut guard, Duration::from_secs(60));
     let text = std::fs::read_to_string(&events).unwrap();
     let recorded: Vec<Value> = text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect();
     for id in &ids {

@@ -89,17 +89,6 @@ fn start_agent(tmp: &Path, rules: &Path, guard: &mut Guard) -> (PathBuf, PathBuf
     (events, alerts, log)
 }
 
-fn stop_agent(guard: &mut Guard) {
-    let agent = guard.child.as_mut().unwrap();
-    sigterm(agent);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while agent.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "agent did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    guard.child = None;
-}
-
 fn json_lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
@@ -164,7 +153,7 @@ fn dns_names_reach_connect_events_and_the_api_server_rule() {
     let out = Command::new("runc").args(["run", &id]).current_dir(&bundle).output().unwrap();
     assert!(out.status.success(), "runc run: {}", String::from_utf8_lossy(&out.stderr));
     std::thread::sleep(Duration::from_millis(500));
-    stop_agent(&mut guard);
+    stop_agent(&mut guard, Duration::from_secs(60));
 
     let recorded: Vec<Value> = json_lines(&events)
         .into_iter()
@@ -240,7 +229,7 @@ fn a_shell_with_a_terminal_raises_terminal_shell_in_container() {
     let out = Command::new("runc").args(["run", &plain_id]).current_dir(&without).output().unwrap();
     assert!(out.status.success(), "runc run: {}", String::from_utf8_lossy(&out.stderr));
     std::thread::sleep(Duration::from_millis(500));
-    stop_agent(&mut guard);
+    stop_agent(&mut guard, Duration::from_secs(60));
 
     let alerts = json_lines(&alerts);
     let fired = alerts_of(&alerts, &tty_id);

@@ -82,20 +82,8 @@ fn agent_run(args: &[String], id: &str, bundle: &Path) -> Vec<String> {
     let out = Command::new("runc").args(["run", id]).current_dir(bundle).output().unwrap();
     assert!(out.status.success(), "runc run {id}: {}", String::from_utf8_lossy(&out.stderr));
     std::thread::sleep(Duration::from_millis(1500));
-    let agent = guard.child.as_mut().unwrap();
-    sigterm(agent);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(s) = agent.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "agent did not stop on SIGTERM");
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    guard.child = None;
-    while let Ok(l) = lines.recv_timeout(Duration::from_millis(300)) {
-        log.push(l);
-    }
+    let status = stop_agent(&mut guard, Duration::from_secs(60));
+    drain(&lines, &mut log, Duration::from_millis(300));
     assert!(status.success(), "agent exit {status}:\n{}", log.join("\n"));
     log
 }
@@ -372,17 +360,8 @@ fn protect_refuses_what_the_profile_does_not_list() {
     }
     let out = run.wait_with_output().unwrap();
     let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    sigterm(guard.child.as_ref().unwrap());
-    let agent = guard.child.as_mut().unwrap();
-    let end = Instant::now() + Duration::from_secs(30);
-    while agent.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < end, "agent did not stop");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    guard.child = None;
-    while let Ok(l) = lines.recv_timeout(Duration::from_millis(200)) {
-        log.push(l);
-    }
+    stop_agent(&mut guard, Duration::from_secs(30));
+    drain(&lines, &mut log, Duration::from_millis(200));
     let alerts = std::fs::read_to_string(&alerts_file).unwrap_or_default();
     let ours: Vec<&str> = alerts.lines().filter(|l| l.contains(&tag)).collect();
     let ctx =

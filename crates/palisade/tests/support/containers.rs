@@ -129,3 +129,27 @@ pub fn wait_for(rx: &mpsc::Receiver<String>, needle: &str, log: &mut Vec<String>
     }
     None
 }
+
+/// SIGTERM the guard's agent and wait up to `timeout` for it to exit (the test fails past it); the guard
+/// no longer holds it afterwards. Returns its exit status.
+pub fn stop_agent(guard: &mut Guard, timeout: Duration) -> std::process::ExitStatus {
+    let agent = guard.child.as_mut().expect("an agent to stop");
+    sigterm(agent);
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        if let Some(s) = agent.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "agent did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    guard.child = None;
+    status
+}
+
+/// Add the lines still coming from `lines` to `log`, until none came for `quiet`.
+pub fn drain(lines: &mpsc::Receiver<String>, log: &mut Vec<String>, quiet: Duration) {
+    while let Ok(l) = lines.recv_timeout(quiet) {
+        log.push(l);
+    }
+}
