@@ -507,10 +507,10 @@ fn walk_tar<R: Read>(
         Err(e) => return fail("not a readable tar", &e),
     };
     let mut count: u64 = 0;
-    let mut sizes: HashMap<String, u64> = HashMap::new();
+    // Each file of the layer so far, for hard links to it: its size and, for seekable blobs, where its content
+    // starts (hard links are read from there later).
+    let mut files: HashMap<String, (u64, Option<u64>)> = HashMap::new();
     let mut cache: HashMap<String, Arc<Vec<u8>>> = HashMap::new();
-    // Seekable blobs: where each regular file's content starts, so hard links are read from there later.
-    let mut positions: HashMap<String, u64> = HashMap::new();
     let mut cached_bytes = 0usize;
     for entry in entries {
         let mut entry = match entry {
@@ -598,7 +598,7 @@ fn walk_tar<R: Read>(
                     );
                     continue;
                 };
-                let Some(&size) = sizes.get(&target) else {
+                let Some(&(size, at)) = files.get(&target) else {
                     warn(
                         warnings,
                         Some(&path),
@@ -612,10 +612,6 @@ fn walk_tar<R: Read>(
                 opts.bump(|p| &p.files_seen, 1);
                 sink.entry(&EntryMeta { size, ..node });
                 let meta = FileMeta { path: &path, size, mode, layer };
-                let at = positions.get(&target).copied();
-                if let Some(at) = at {
-                    positions.insert(path.clone(), at);
-                }
                 if let Some(d) = deferred.as_deref_mut() {
                     if sink.wants(&meta) && size <= limits.max_file_size {
                         match at {
@@ -646,14 +642,12 @@ fn walk_tar<R: Read>(
                 if let Some(data) = cache.get(&target).cloned() {
                     cache.insert(path.clone(), data);
                 }
-                sizes.insert(path.clone(), size);
+                files.insert(path.clone(), (size, at));
                 out.entries.push((path, EntryKind::File));
             }
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 let size = entry.size();
-                if deferred.is_some() {
-                    positions.insert(path.clone(), entry.raw_file_position());
-                }
+                let at = deferred.is_some().then(|| entry.raw_file_position());
                 opts.bump(|p| &p.files_seen, 1);
                 sink.entry(&EntryMeta { size, ..node });
                 let meta = FileMeta { path: &path, size, mode, layer };
@@ -684,7 +678,7 @@ fn walk_tar<R: Read>(
                         }
                     }
                 }
-                sizes.insert(path.clone(), size);
+                files.insert(path.clone(), (size, at));
                 out.entries.push((path, EntryKind::File));
             }
             // Metadata-only records (PAX, GNU long names) are consumed by the tar reader; anything else is not

@@ -7,9 +7,12 @@
 /// Normalize an archive entry name. Absolute names are taken relative to the root. Returns `None` when the
 /// name escapes the root (more `..` than directories above it). The root itself normalizes to `""`.
 pub(crate) fn normalize(raw: &str) -> Option<String> {
-    // Almost every entry name is already normal (`usr/bin/x`): copy it without splitting it.
-    if is_normal(raw.as_bytes()) {
-        return Some(raw.to_string());
+    // Almost every entry name is already normal (`usr/bin/x`, `./usr/bin/x`, `usr/bin/` for a directory):
+    // copy it without splitting it.
+    let trimmed = raw.strip_prefix("./").unwrap_or(raw);
+    let trimmed = trimmed.strip_suffix('/').unwrap_or(trimmed);
+    if is_normal(trimmed.as_bytes()) {
+        return Some(trimmed.to_string());
     }
     let mut parts: Vec<&str> = Vec::new();
     for comp in raw.split('/') {
@@ -51,6 +54,10 @@ mod tests {
         assert_eq!(normalize("./").as_deref(), Some(""));
         assert_eq!(normalize("a/b/").as_deref(), Some("a/b"));
         assert_eq!(normalize("usr/bin/x").as_deref(), Some("usr/bin/x"));
+        assert_eq!(normalize("./usr/bin/").as_deref(), Some("usr/bin"));
+        assert_eq!(normalize("././/a").as_deref(), Some("a"));
+        assert_eq!(normalize("./../a"), None);
+        assert_eq!(normalize("a//").as_deref(), Some("a"));
         assert_eq!(normalize("a/./b").as_deref(), Some("a/b"));
         assert_eq!(normalize("a/b/.").as_deref(), Some("a/b"));
         assert_eq!(normalize(".hidden/..x/...").as_deref(), Some(".hidden/..x/..."));

@@ -148,18 +148,25 @@ impl FileTree {
             {
                 checked = None;
             }
-            if let Some((old_kind, old_layer)) = self.live.get(path).map(|n| (n.kind.clone(), n.layer)) {
-                // Dir over dir: same directory with new metadata, nothing under it changes.
-                if !(old_kind == EntryKind::Dir && *kind == EntryKind::Dir) {
-                    if old_kind == EntryKind::Dir {
-                        self.remove_under(path, layer);
-                    }
-                    if old_layer != Some(layer) {
-                        self.remove_path(path, layer);
-                    }
+            // One search for the common case, a path no lower layer has.
+            let node = Node { layer: Some(layer), kind: kind.clone() };
+            let (old_kind, old_layer) = match self.live.entry(path.clone()) {
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    v.insert(node);
+                    continue;
+                }
+                std::collections::btree_map::Entry::Occupied(o) => (o.get().kind.clone(), o.get().layer),
+            };
+            // Dir over dir: same directory with new metadata, nothing under it changes.
+            if !(old_kind == EntryKind::Dir && *kind == EntryKind::Dir) {
+                if old_kind == EntryKind::Dir {
+                    self.remove_under(path, layer);
+                }
+                if old_layer != Some(layer) {
+                    self.remove_path(path, layer);
                 }
             }
-            self.live.insert(path.clone(), Node { layer: Some(layer), kind: kind.clone() });
+            self.live.insert(path.clone(), node);
         }
     }
 
