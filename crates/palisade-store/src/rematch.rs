@@ -436,9 +436,12 @@ async fn write(
             }
         }
     }
-    sqlx::query("DELETE FROM exploits WHERE vuln_id NOT IN (SELECT vuln_id FROM package_findings)")
-        .execute(&mut *tx)
-        .await?;
+    sqlx::query(
+        "DELETE FROM exploits WHERE NOT EXISTS \
+         (SELECT 1 FROM package_findings pf WHERE pf.vuln_id = exploits.vuln_id)",
+    )
+    .execute(&mut *tx)
+    .await?;
 
     // Images matched for the first time: everything they hold is new.
     let mut per_image: BTreeMap<i64, (bool, Vec<Change>, Vec<Change>)> = BTreeMap::new();

@@ -63,7 +63,8 @@ impl Store {
                 )
                 .execute(&mut *tx)
                 .await?;
-                sqlx::query("DELETE FROM exploits WHERE vuln_id NOT IN (SELECT vuln_id FROM package_findings)")
+                sqlx::query("DELETE FROM exploits WHERE NOT EXISTS \
+         (SELECT 1 FROM package_findings pf WHERE pf.vuln_id = exploits.vuln_id)")
                     .execute(&mut *tx)
                     .await?;
                 p.packages = sqlx::query(
