@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Renders the kustomize base (deploy/kustomize/base/palisade.yaml) and the optional components
-# (deploy/kustomize/components/{watch,runtime}/*.yaml) from the Helm chart, so the two packages cannot drift
+# (deploy/kustomize/components/{watch,watch-sqlite,runtime}/*.yaml) from the Helm chart, so the two packages cannot drift
 # apart: the chart is the one source. Run it after changing the chart and commit the result;
 # the test `deploy_packages` fails while the committed file differs from a fresh render.
 #
@@ -40,4 +40,6 @@ component() { # name template helm-set...
 }
 component watch watch.yaml --set watch.enabled=true --set 'watch.registries={registry.example.com}' \
   --set watch.store.existingSecret=palisade-store
+component watch-sqlite watch.yaml --set watch.enabled=true --set 'watch.registries={registry.example.com}' \
+  --set watch.store.type=sqlite --set watch.replicas=1
 component runtime runtime-daemonset.yaml --set runtime.enabled=true

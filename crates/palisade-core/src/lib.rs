@@ -24,6 +24,7 @@ pub mod output;
 pub mod severity;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+pub mod trend;
 pub use severity::Severity;
 
 /// Palisade's cache directory (the vulnerability DB, the layer cache): `$PALISADE_CACHE_DIR`, else

@@ -11,7 +11,10 @@
 //!   incrementally: only packages whose advisories changed (per (ecosystem, package) fingerprints) are
 //!   matched again, each distinct package once for every image holding it; per image it records what is new,
 //!   fixed and unchanged, the scan result per DB version and the findings history.
-//! * [`Store::images_by_risk`] and [`Store::findings`] feed `palisade registry report`; [`Store::decide`]
+//! * [`Store::images_by_risk`] (module [`risk`]: severity × exploitability × fixability × exposure) and
+//!   [`Store::findings`] feed `palisade registry report`, with the DB's exploit data (KEV, EPSS) kept per
+//!   vulnerability and refreshed by every re-match; [`Store::findings_over_time`] gives the trends of
+//!   `palisade report --store`; [`Store::decide`]
 //!   records decisions and waivers; [`Store::apply_retention`] enforces the retention settings.
 //! * [`Store::enqueue`], [`Store::claim`] and [`Store::try_lease`] (module `queue`) split `palisade watch`'s
 //!   work between replicas (`FOR UPDATE SKIP LOCKED` on PostgreSQL).
@@ -24,7 +27,9 @@ pub mod queue;
 mod rematch;
 mod report;
 pub mod retention;
+pub mod risk;
 mod store;
+mod trend;
 
 pub use error::StoreError;
 pub use ids::image_id;
@@ -32,4 +37,5 @@ pub use model::{
     Decision, FindingRow, ImageChange, ImageRisk, NewImage, RematchSummary, Retention, StoredPackage,
 };
 pub use queue::{QueueCounts, QueuedImage};
+pub use risk::{RiskFactors, RiskGroup};
 pub use store::{Backend, Store, default_store_path};

@@ -1,5 +1,7 @@
 //! The values the store takes and gives.
 
+use crate::risk::RiskFactors;
+use palisade_core::findings::vuln::Exploit;
 use palisade_core::{OsInfo, Package};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -40,7 +42,7 @@ pub struct StoredPackage {
 }
 
 /// One open finding of an image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FindingRow {
     pub vuln_id: String,
     pub purl: String,
@@ -56,6 +58,11 @@ pub struct FindingRow {
     /// The decision that covers it (`waive`, `accept`, `not-affected`), when one does.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub decision: Option<String>,
+    /// What the DB says of its exploitation (CISA KEV, EPSS) as of the last re-match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exploit: Option<Exploit>,
+    /// Its score: severity × exploitability × fixability (see `registry report`).
+    pub risk: i64,
 }
 
 /// An image with its current counts, as `registry report` lists them.
@@ -81,8 +88,14 @@ pub struct ImageRisk {
     pub unknown: i64,
     /// Findings with a fixed version available.
     pub fixable: i64,
-    /// The ordering key: 1000 × critical + 100 × high + 10 × medium + low (ties: more fixable first).
+    /// The ordering key: Σ severity × exploitability × fixability over its open findings, × exposure
+    /// (module `risk`; ties: more fixable first).
     pub risk: i64,
+    /// What `risk` is made of.
+    pub risk_factors: RiskFactors,
+    /// The highest-scoring findings, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top_reason: Option<String>,
     pub scanned_at: String,
     /// Running pods using the image, when a deployment dump was given (`registry report --deployments`).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -119,6 +132,12 @@ pub struct RematchSummary {
     /// Images whose findings did not change.
     pub unchanged_images: i64,
     pub seconds: f64,
+    /// Vulnerabilities of stored findings whose exploit data (KEV, EPSS) changed in the DB since the last
+    /// match, and those among them newly listed in CISA KEV: their images' risk changed without any
+    /// advisory changing.
+    pub exploits_changed: usize,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kev_added: Vec<String>,
     /// Stored rows that could not be used (each names the store and the row).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,

@@ -9,7 +9,9 @@
 //!
 //! Each touched image gets its findings history updated (new: first seen or reappeared; gone: fixed), its
 //! counts recomputed and a scan result for the DB version; the scan results of untouched images are carried
-//! over to the new DB version unchanged. Everything is written in one transaction.
+//! over to the new DB version unchanged. The exploit data of every vulnerability the findings name (CISA KEV,
+//! EPSS) is compared with the DB's and rewritten where it changed, so a new KEV listing raises an image's risk
+//! with no advisory changed. Everything is written in one transaction.
 
 use crate::StoreError;
 use crate::model::{ImageChange, RematchSummary, StoredPackage};
@@ -17,7 +19,7 @@ use crate::store::{BATCH, Store, list, now, values};
 use palisade_vulndb::Db;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::time::Instant;
 
 /// One finding of one package, as stored in `package_findings`.
@@ -176,6 +178,10 @@ impl Store {
             }
         }
 
+        // 4a. Exploit data (KEV, EPSS) of every vulnerability the findings name, as the DB has it now,
+        // against what the store kept: a KEV listing changes the risk of images whose advisories did not.
+        let exploit_changes = self.exploit_changes(db, &matched)?;
+
         // 4. Which images hold a package whose findings changed, and which were never matched.
         let changed_ids: Vec<i64> = matched.keys().copied().collect();
         let mut holders: Vec<(i64, i64)> = Vec::new();
@@ -232,10 +238,23 @@ impl Store {
 
         // 5. Write it all in one transaction.
         let t = now();
-        let changes = self
+        let written = self
             .rt
-            .block_on(write(self, &db_version, &t, &changed_keys, &newly_matched, &matched, &first, delta))
+            .block_on(write(
+                self,
+                &db_version,
+                &t,
+                &changed_keys,
+                &newly_matched,
+                &matched,
+                &first,
+                delta,
+                &exploit_changes,
+            ))
             .map_err(self.sql_err("writing the match results"))?;
+        let (changes, exploits_changed, kev_added) = written;
+        summary.exploits_changed = exploits_changed;
+        summary.kev_added = kev_added;
         let total = self.fetch_all("counting images", "SELECT COUNT(*) FROM images".into(), |q| q)?;
         summary.images =
             total.first().map(|r| get::<i64>(r, 0)).transpose().map_err(err("images"))?.unwrap_or(0);
@@ -243,6 +262,74 @@ impl Store {
         summary.unchanged_images = summary.images - summary.changed.len() as i64;
         summary.seconds = start.elapsed().as_secs_f64();
         Ok(summary)
+    }
+}
+
+/// A vulnerability's exploit data as the `exploits` table keeps it: KEV added, KEV due, ransomware (0/1),
+/// EPSS and its percentile in millionths.
+type ExploitRow = (Option<String>, Option<String>, i64, Option<i64>, Option<i64>);
+
+/// A vulnerability whose exploit data in the DB differs from the store's: (id, stored, now).
+type ExploitChange = (String, Option<ExploitRow>, Option<ExploitRow>);
+
+fn exploit_row(x: &palisade_core::findings::vuln::Exploit) -> ExploitRow {
+    (
+        x.kev_added.clone(),
+        x.kev_due.clone(),
+        i64::from(x.ransomware),
+        crate::risk::ppm(x.epss),
+        crate::risk::ppm(x.epss_percentile),
+    )
+}
+
+impl Store {
+    /// The vulnerabilities of the stored findings (and of the findings just matched) whose exploit data in
+    /// `db` differs from what the store keeps.
+    fn exploit_changes(
+        &self,
+        db: &Db,
+        matched: &HashMap<i64, Matched>,
+    ) -> Result<Vec<ExploitChange>, StoreError> {
+        let err = || self.sql_err("reading exploit data");
+        let mut vulns: BTreeSet<String> = BTreeSet::new();
+        for r in self.fetch_all(
+            "listing vulnerabilities",
+            "SELECT DISTINCT vuln_id FROM package_findings".into(),
+            |q| q,
+        )? {
+            vulns.insert(get(&r, 0).map_err(err())?);
+        }
+        vulns.extend(matched.values().flat_map(|m| m.new.iter().map(|f| f.vuln_id.clone())));
+        let mut stored: HashMap<String, ExploitRow> = HashMap::new();
+        for r in self.fetch_all(
+            "reading exploit data",
+            "SELECT vuln_id, kev_added, kev_due, ransomware, epss_ppm, epss_percentile_ppm FROM exploits"
+                .into(),
+            |q| q,
+        )? {
+            stored.insert(
+                get(&r, 0).map_err(err())?,
+                (
+                    get(&r, 1).map_err(err())?,
+                    get(&r, 2).map_err(err())?,
+                    get(&r, 3).map_err(err())?,
+                    get(&r, 4).map_err(err())?,
+                    get(&r, 5).map_err(err())?,
+                ),
+            );
+        }
+        let mut out = Vec::new();
+        for v in vulns {
+            let now = db
+                .exploit(&v)
+                .map_err(|source| StoreError::VulnDb { store: self.name.clone(), source })?
+                .map(|x| exploit_row(&x));
+            let was = stored.remove(&v);
+            if was != now {
+                out.push((v, was, now));
+            }
+        }
+        Ok(out)
     }
 }
 
@@ -256,7 +343,8 @@ async fn write(
     matched: &HashMap<i64, Matched>,
     first: &HashSet<i64>,
     delta: HashMap<i64, (Vec<Change>, Vec<Change>)>,
-) -> Result<Vec<ImageChange>, sqlx::Error> {
+    exploit_changes: &[ExploitChange],
+) -> Result<(Vec<ImageChange>, usize, Vec<String>), sqlx::Error> {
     let mut tx = store.pool.begin().await?;
     // Package findings.
     let ids: Vec<i64> = matched.keys().copied().collect();
@@ -309,6 +397,51 @@ async fn write(
         }
         q.execute(&mut *tx).await?;
     }
+
+    // Exploit data of the vulnerabilities the findings now name; rows no finding names any more go.
+    let current: HashSet<String> = sqlx::query("SELECT DISTINCT vuln_id FROM package_findings")
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| get::<String>(r, 0))
+        .collect::<Result<_, _>>()?;
+    let mut exploits_changed = 0usize;
+    let mut kev_added = Vec::new();
+    for (vuln, was, now) in exploit_changes.iter().filter(|(v, ..)| current.contains(v)) {
+        exploits_changed += 1;
+        if now.as_ref().is_some_and(|n| n.0.is_some()) && was.as_ref().is_none_or(|w| w.0.is_none()) {
+            kev_added.push(vuln.clone());
+        }
+        match now {
+            Some((added, due, ransomware, epss, percentile)) => {
+                sqlx::query(
+                    "INSERT INTO exploits (vuln_id, kev_added, kev_due, ransomware, epss_ppm, epss_percentile_ppm, \
+                     updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (vuln_id) DO UPDATE SET \
+                     kev_added = excluded.kev_added, kev_due = excluded.kev_due, ransomware = excluded.ransomware, \
+                     epss_ppm = excluded.epss_ppm, epss_percentile_ppm = excluded.epss_percentile_ppm, \
+                     updated_at = excluded.updated_at",
+                )
+                .bind(vuln)
+                .bind(added.as_deref())
+                .bind(due.as_deref())
+                .bind(*ransomware)
+                .bind(*epss)
+                .bind(*percentile)
+                .bind(t)
+                .execute(&mut *tx)
+                .await?;
+            }
+            None => {
+                sqlx::query("DELETE FROM exploits WHERE vuln_id = $1").bind(vuln).execute(&mut *tx).await?;
+            }
+        }
+    }
+    sqlx::query(
+        "DELETE FROM exploits WHERE NOT EXISTS \
+         (SELECT 1 FROM package_findings pf WHERE pf.vuln_id = exploits.vuln_id)",
+    )
+    .execute(&mut *tx)
+    .await?;
 
     // Images matched for the first time: everything they hold is new.
     let mut per_image: BTreeMap<i64, (bool, Vec<Change>, Vec<Change>)> = BTreeMap::new();
@@ -493,5 +626,5 @@ async fn write(
         out.push(ImageChange { digest, platform, repository, first_match, new, fixed, unchanged });
     }
     out.sort_by(|a, b| (&a.repository, &a.digest, &a.platform).cmp(&(&b.repository, &b.digest, &b.platform)));
-    Ok(out)
+    Ok((out, exploits_changed, kev_added))
 }

@@ -1,10 +1,12 @@
-//! Reading the store for `palisade registry report`: images by risk, an image's open findings with the
+//! Reading the store for `palisade registry report`: images by risk (scored by module `risk`), an image's open findings with the
 //! decisions that cover them, and decisions.
 
 use crate::StoreError;
 use crate::ids::{image_id, key};
 use crate::model::{Decision, FindingRow, ImageRisk};
+use crate::risk::{self, RiskFactors};
 use crate::store::{Store, now};
+use palisade_core::findings::vuln::ExploitClass;
 use sqlx::Row;
 use std::collections::HashMap;
 
@@ -22,6 +24,7 @@ impl Store {
             |q| q,
         )?;
         let tags = self.current_tags()?;
+        let mut factors = self.risk_factors()?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
             let id: i64 = r.try_get(0).map_err(e())?;
@@ -29,12 +32,8 @@ impl Store {
             let os = os
                 .and_then(|j| serde_json::from_str::<palisade_core::OsInfo>(&j).ok())
                 .map(|o| format!("{} {}", o.id, o.version_id).trim().to_string());
-            let (critical, high, medium, low): (i64, i64, i64, i64) = (
-                r.try_get(9).map_err(e())?,
-                r.try_get(10).map_err(e())?,
-                r.try_get(11).map_err(e())?,
-                r.try_get(12).map_err(e())?,
-            );
+            let risk_factors =
+                factors.remove(&id).unwrap_or(RiskFactors { exposure: 1, ..RiskFactors::default() });
             out.push(ImageRisk {
                 digest: r.try_get(1).map_err(e())?,
                 platform: r.try_get(2).map_err(e())?,
@@ -45,22 +44,20 @@ impl Store {
                 os,
                 packages: r.try_get(7).map_err(e())?,
                 db_version: r.try_get(8).map_err(e())?,
-                critical,
-                high,
-                medium,
-                low,
+                critical: r.try_get(9).map_err(e())?,
+                high: r.try_get(10).map_err(e())?,
+                medium: r.try_get(11).map_err(e())?,
+                low: r.try_get(12).map_err(e())?,
                 unknown: r.try_get(13).map_err(e())?,
                 fixable: r.try_get(14).map_err(e())?,
-                risk: 1000 * critical + 100 * high + 10 * medium + low,
+                risk: risk_factors.findings,
+                top_reason: risk_factors.top_reason(),
+                risk_factors,
                 scanned_at: r.try_get(15).map_err(e())?,
                 running_pods: None,
             });
         }
-        out.sort_by(|a, b| {
-            b.risk.cmp(&a.risk).then(b.fixable.cmp(&a.fixable)).then_with(|| {
-                (&a.repository, &a.digest, &a.platform).cmp(&(&b.repository, &b.digest, &b.platform))
-            })
-        });
+        risk::order(&mut out);
         Ok(out)
     }
 
@@ -100,10 +97,12 @@ impl Store {
         let rows = self.fetch_all(
             "reading findings",
             "SELECT h.vuln_id, h.purl, pf.severity, pf.status, pf.fixed_version, pf.title, h.first_seen, \
-             h.reappeared_at FROM finding_history h \
+             h.reappeared_at, x.kev_added, x.kev_due, x.ransomware, x.epss_ppm, x.epss_percentile_ppm \
+             FROM finding_history h \
              JOIN image_packages ip ON ip.image_id = h.image_id \
              JOIN packages p ON p.id = ip.package_id AND p.purl = h.purl \
              JOIN package_findings pf ON pf.package_id = p.id AND pf.vuln_id = h.vuln_id \
+             LEFT JOIN exploits x ON x.vuln_id = h.vuln_id \
              WHERE h.image_id = $1 AND h.state = 'open'"
                 .into(),
             |q| q.bind(id),
@@ -123,16 +122,29 @@ impl Store {
                         && d.expires_at.as_ref().is_none_or(|x| *x > today)
                 })
                 .map(|d| d.decision.clone());
+            let severity: String = r.try_get(2).map_err(e())?;
+            let status: String = r.try_get(3).map_err(e())?;
+            let exploit = risk::exploit_of(
+                r.try_get(8).map_err(e())?,
+                r.try_get(9).map_err(e())?,
+                r.try_get(10).map_err(e())?,
+                r.try_get(11).map_err(e())?,
+                r.try_get(12).map_err(e())?,
+            );
+            let points =
+                risk::finding_points(&severity, ExploitClass::of(exploit.as_ref()), status == "fixed");
             out.push(FindingRow {
                 vuln_id,
                 purl,
-                severity: r.try_get(2).map_err(e())?,
-                status: r.try_get(3).map_err(e())?,
+                severity,
+                status,
                 fixed_version: r.try_get(4).map_err(e())?,
                 title: r.try_get(5).map_err(e())?,
                 first_seen: r.try_get(6).map_err(e())?,
                 reappeared_at: r.try_get(7).map_err(e())?,
                 decision,
+                exploit,
+                risk: points,
             });
         }
         let rank = |s: &str| match s {
@@ -143,7 +155,9 @@ impl Store {
             _ => 4,
         };
         out.sort_by(|a, b| {
-            (rank(&a.severity), &a.vuln_id, &a.purl).cmp(&(rank(&b.severity), &b.vuln_id, &b.purl))
+            b.risk.cmp(&a.risk).then_with(|| {
+                (rank(&a.severity), &a.vuln_id, &a.purl).cmp(&(rank(&b.severity), &b.vuln_id, &b.purl))
+            })
         });
         out.dedup_by(|a, b| a.vuln_id == b.vuln_id && a.purl == b.purl);
         Ok(out)

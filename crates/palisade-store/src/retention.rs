@@ -1,4 +1,5 @@
-//! Retention: old scan results, images no longer seen, old fixed history, and packages no image holds.
+//! Retention: old scan results, images no longer seen, old fixed history, packages no image holds and the
+//! exploit data of vulnerabilities no finding names.
 
 use crate::StoreError;
 use crate::store::Store;
@@ -62,6 +63,10 @@ impl Store {
                 )
                 .execute(&mut *tx)
                 .await?;
+                sqlx::query("DELETE FROM exploits WHERE NOT EXISTS \
+         (SELECT 1 FROM package_findings pf WHERE pf.vuln_id = exploits.vuln_id)")
+                    .execute(&mut *tx)
+                    .await?;
                 p.packages = sqlx::query(
                     "DELETE FROM packages WHERE NOT EXISTS \
                      (SELECT 1 FROM image_packages ip WHERE ip.package_id = packages.id)",

@@ -187,7 +187,207 @@ fn suite(spec: &str, tmp: &Path) {
     assert_eq!(pruned.scan_results, 4, "{pruned:?}");
     assert!(store.set_retention(&Retention { scan_results_per_image: 0, ..Retention::default() }).is_err());
 
+    exploits(&store, tmp);
+    let trend = store.findings_over_time().expect("trend");
+    assert!(trend.len() >= 4, "{trend:#?}");
+    assert!(trend.windows(2).all(|w| w[0].at < w[1].at), "oldest first");
+    // Every match above opened or fixed something; the last point holds what is open now.
+    assert!(trend.iter().all(|p| p.opened + p.fixed > 0), "{trend:#?}");
+    let open_now: i64 =
+        store.images_by_risk().expect("risk").iter().map(|i| i.critical + i.high + i.low).sum();
+    assert_eq!(trend.last().map(|p| p.open()), Some(open_now), "{trend:#?}");
+
     queue(spec);
+}
+
+/// A KEV catalog listing `cves` (the first with known ransomware use when `ransomware`).
+fn kev(dir: &Path, cves: &[&str], ransomware: bool) {
+    let items: Vec<serde_json::Value> = cves
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            serde_json::json!({"cveID": c, "dateAdded": "2026-12-01", "dueDate": "2026-12-22",
+                "knownRansomwareCampaignUse": if ransomware && i == 0 { "Known" } else { "Unknown" }})
+        })
+        .collect();
+    let doc = serde_json::json!({"catalogVersion": "2026.12.01", "vulnerabilities": items});
+    std::fs::write(dir.join("known_exploited_vulnerabilities.json"), doc.to_string()).expect("write kev");
+}
+
+/// An advisory with no fixed version.
+fn unfixed(dir: &Path, id: &str, cve: &str, name: &str, severity: &str) {
+    let doc = serde_json::json!({
+        "id": id, "modified": "2026-01-01T00:00:00Z", "aliases": [cve], "summary": format!("{name} bug"),
+        "affected": [{"package": {"ecosystem": "npm", "name": name},
+                      "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}]}]}],
+        "database_specific": {"severity": severity}
+    });
+    std::fs::write(dir.join(format!("{id}.json")), doc.to_string()).expect("write advisory");
+}
+
+fn one_package(digest: &str, repo: &str, name: &str) -> NewImage {
+    NewImage {
+        digest: digest.into(),
+        platform: "linux/amd64".into(),
+        repository: repo.into(),
+        tags: vec!["v1".into()],
+        layers: vec!["sha256:l0".into()],
+        packages: vec![npm(name, "1.0.0")],
+        sbom: b"{}".to_vec(),
+        sbom_format: "cyclonedx-json".into(),
+        ..NewImage::default()
+    }
+}
+
+/// Exploit data: a KEV listing added to the DB, with no advisory changed, raises an image's risk at the next
+/// re-match; one KEV high outranks three plain criticals; equal scores go to the fixable image.
+fn exploits(store: &Store, tmp: &Path) {
+    for (d, repo, name) in [
+        ("sha256:c0c0", "reg.example/kev", "kevlib"),
+        ("sha256:d0d0", "reg.example/crit", "critlib"),
+        ("sha256:e0e0", "reg.example/twohigh", "twolib"),
+        ("sha256:f0f0", "reg.example/fixable", "fixlib"),
+    ] {
+        store.put_image(&one_package(d, repo, name)).expect("put");
+    }
+    let advisories = |d: &Path| {
+        unfixed(d, "GHSA-kkkk-0001", "CVE-2026-5001", "kevlib", "HIGH");
+        for i in 1..=3 {
+            let (id, cve) = (format!("GHSA-cccc-000{i}"), format!("CVE-2026-600{i}"));
+            advisory(d, &id, &cve, "npm", "critlib", "1.0.1", "CRITICAL");
+        }
+        unfixed(d, "GHSA-tttt-0001", "CVE-2026-7001", "twolib", "HIGH");
+        unfixed(d, "GHSA-tttt-0002", "CVE-2026-7002", "twolib", "HIGH");
+        advisory(d, "GHSA-ffff-0001", "CVE-2026-8001", "npm", "fixlib", "1.0.1", "HIGH");
+    };
+    let epss = |d: &Path| {
+        std::fs::write(
+            d.join("epss_scores-2026-12-05.csv"),
+            "#model_version:v2025.03.14,score_date:2026-12-05T00:00:00+0000\ncve,epss,percentile\n\
+             CVE-2026-8001,0.05000,0.90000\n",
+        )
+        .expect("write epss");
+    };
+    let plain = build_db(tmp, "x1", |d| {
+        advisories(d);
+        epss(d);
+    });
+    store.rematch(&plain).expect("match x1");
+    let order = |store: &Store| -> Vec<String> {
+        store
+            .images_by_risk()
+            .expect("risk")
+            .iter()
+            .filter(|i| ["kev", "crit", "twohigh", "fixable"].iter().any(|r| i.repository.ends_with(r)))
+            .map(|i| i.repository.trim_start_matches("reg.example/").to_string())
+            .collect()
+    };
+    // 3 × critical × fixable = 6000; fixlib's high (fixable) 200 ties twolib's two unfixable highs: fixable first.
+    assert_eq!(order(store), ["crit", "fixable", "twohigh", "kev"]);
+    let r = store.images_by_risk().expect("risk");
+    let fixable = r.iter().find(|i| i.repository.ends_with("/fixable")).expect("fixable");
+    assert_eq!((fixable.risk, fixable.risk_factors.max_epss), (200, Some(0.05)), "{fixable:#?}");
+
+    // The same advisories, and CISA lists kevlib's CVE (with ransomware use).
+    let listed = build_db(tmp, "x2", |d| {
+        advisories(d);
+        epss(d);
+        kev(d, &["CVE-2026-5001", "CVE-2099-0001"], true);
+    });
+    let s = store.rematch(&listed).expect("match x2");
+    assert_eq!((s.changed_keys, s.packages_matched, s.changed.len()), (0, 0, 0), "{s:#?}");
+    assert_eq!(
+        (s.exploits_changed, s.kev_added.as_slice()),
+        (1, &["CVE-2026-5001".to_string()][..]),
+        "{s:#?}"
+    );
+    assert_eq!(order(store), ["kev", "crit", "fixable", "twohigh"]);
+    let r = store.images_by_risk().expect("risk");
+    let k = &r[0];
+    assert_eq!((k.risk, k.risk_factors.kev, k.risk_factors.ransomware), (20_000, 1, 1), "{k:#?}");
+    assert_eq!(
+        k.top_reason.as_deref(),
+        Some("CVE-2026-5001 (high, in CISA KEV, used by ransomware)"),
+        "{k:#?}"
+    );
+    let f = store.findings("sha256:c0c0").expect("findings");
+    let x = f[0].exploit.as_ref().expect("exploit data");
+    assert_eq!((x.kev_added.as_deref(), x.ransomware, f[0].risk), (Some("2026-12-01"), true, 20_000));
+    // Nothing changed since: nothing rewritten.
+    let again = build_db(tmp, "x3", |d| {
+        advisories(d);
+        epss(d);
+        kev(d, &["CVE-2026-5001", "CVE-2099-0001"], true);
+    });
+    assert_eq!(store.rematch(&again).expect("match x3").exploits_changed, 0);
+    // Delisted: the risk falls back.
+    let s = store.rematch(&plain).expect("match x1 again");
+    assert_eq!((s.exploits_changed, s.kev_added.len()), (1, 0), "{s:#?}");
+    assert_eq!(order(store), ["crit", "fixable", "twohigh", "kev"]);
+}
+
+/// A store made by schema 2 (before exploit data was kept), with one matched image, opened by this version:
+/// migrated in place, its rows kept, and the next re-match fills in the exploit data without re-matching.
+fn upgrade(url: &str, spec: &str, tmp: &Path) {
+    use palisade_store::StoredPackage;
+    use sqlx::Executor;
+    static MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+    let db = build_db(tmp, "up", |d| {
+        unfixed(d, "GHSA-kkkk-0001", "CVE-2026-5001", "kevlib", "HIGH");
+        kev(d, &["CVE-2026-5001"], false);
+    });
+    let pkg = npm("kevlib", "1.0.0");
+    let key = palisade_vulndb::ecosystem::match_key(None, &pkg).expect("matchable");
+    let fingerprint = db.package_fingerprint(&key.ecosystem, &key.name).expect("fingerprint");
+    let data = serde_json::to_string(&StoredPackage { package: pkg.clone(), os: None }).expect("json");
+    let id = palisade_store::image_id("sha256:0002");
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+    rt.block_on(async {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(url).await.expect("connect");
+        MIGRATIONS.run_to(2, &pool).await.expect("schema 2");
+        let t = "2026-11-01T00:00:00.000000000Z";
+        for sql in [
+            format!(
+                "INSERT INTO images (id, digest, platform, repository, labels, layers, package_count, scanned_at, \
+                 last_seen, db_version, high) VALUES ({id}, 'sha256:0002', 'linux/amd64', 'reg.example/old', '{{}}', \
+                 '[]', 1, '{t}', '{t}', 'old', 1)"
+            ),
+            format!(
+                "INSERT INTO packages (id, ecosystem, name, purl, data, matched) VALUES (7, '{}', '{}', '{}', '{}', 1)",
+                key.ecosystem, key.name, pkg.purl, data
+            ),
+            format!("INSERT INTO image_packages (image_id, package_id) VALUES ({id}, 7)"),
+            "INSERT INTO package_findings (package_id, vuln_id, severity, status, title) \
+             VALUES (7, 'CVE-2026-5001', 'high', 'affected', 'kevlib bug')"
+                .to_string(),
+            format!(
+                "INSERT INTO finding_history (image_id, vuln_id, purl, severity, state, first_seen, last_seen) \
+                 VALUES ({id}, 'CVE-2026-5001', '{}', 'high', 'open', '{t}', '{t}')",
+                pkg.purl
+            ),
+            format!(
+                "INSERT INTO advisory_fingerprints (ecosystem, name, fingerprint, db_version) \
+                 VALUES ('{}', '{}', '{fingerprint}', 'old')",
+                key.ecosystem, key.name
+            ),
+        ] {
+            pool.execute(sqlx::AssertSqlSafe(sql)).await.expect("insert schema-2 rows");
+        }
+        pool.close().await;
+    });
+    let store = Store::open(spec).expect("open and migrate");
+    let before = store.images_by_risk().expect("risk");
+    assert_eq!((before.len(), before[0].high, before[0].risk), (1, 1, 100), "{before:#?}");
+    let s = store.rematch(&db).expect("rematch");
+    assert_eq!((s.changed_keys, s.packages_matched, s.changed.len()), (0, 0, 0), "{s:#?}");
+    assert_eq!(s.kev_added, ["CVE-2026-5001"]);
+    let after = store.images_by_risk().expect("risk");
+    assert_eq!((after[0].risk, after[0].risk_factors.kev), (10_000, 1), "{after:#?}");
+    assert_eq!(
+        store.findings("sha256:0002").expect("findings")[0].first_seen,
+        "2026-11-01T00:00:00.000000000Z"
+    );
 }
 
 /// The watch queue: disjoint claims from two connections, stale claims handed out again, failed rows
@@ -253,6 +453,16 @@ fn postgres_store() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let url = pg.database("suite");
     suite(&url, tmp.path());
+    let old = pg.database("schema2");
+    upgrade(&old, &old, tmp.path());
+}
+
+#[test]
+fn sqlite_store_of_schema_2_upgrades_in_place() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let path = tmp.path().join("old.db");
+    let url = format!("sqlite://{}?mode=rwc", path.display());
+    upgrade(&url, path.to_str().expect("utf-8"), tmp.path());
 }
 
 #[test]

@@ -212,6 +212,41 @@ fn chart_renders_in_every_tls_mode_and_refuses_a_bad_one() {
     assert!(no_store.contains("watch.store.existingSecret"), "{no_store}");
     let no_registry = render(&helm, &["watch.enabled=true", "watch.store.existingSecret=pg"]).unwrap_err();
     assert!(no_registry.contains("watch.registries"), "{no_registry}");
+    // SQLite: one replica on its own claim; several replicas are refused (each would keep its own store).
+    let sqlite = ["watch.enabled=true", "watch.registries={r:5000}", "watch.store.type=sqlite"];
+    let many = render(&helm, &sqlite).unwrap_err();
+    assert!(
+        many.contains("watch.replicas=2 with watch.store.type=sqlite") && many.contains("PostgreSQL"),
+        "{many}"
+    );
+    let one = render(&helm, &[&sqlite[..], &["watch.replicas=1"]].concat()).unwrap();
+    let claim = find(&one, "PersistentVolumeClaim");
+    assert_eq!(claim["spec"]["accessModes"][0], "ReadWriteOncePod", "{claim:#}");
+    let dep = one
+        .iter()
+        .find(|o| {
+            o["kind"] == "Deployment" && o["metadata"]["labels"]["app.kubernetes.io/component"] == "watch"
+        })
+        .expect("watch Deployment");
+    assert_eq!(
+        (&dep["spec"]["replicas"], &dep["spec"]["strategy"]["type"]),
+        (&Value::from(1), &Value::from("Recreate"))
+    );
+    let pod = &dep["spec"]["template"]["spec"];
+    let env = pod["containers"][0]["env"].as_array().unwrap();
+    let store = env.iter().find(|e| e["name"] == "PALISADE_STORE").expect("store env");
+    assert_eq!(store["value"], "/var/lib/palisade/palisade-store.db");
+    assert!(
+        pod["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"])
+    );
+    let bad = render(&helm, &["watch.enabled=true", "watch.registries={r:5000}", "watch.store.type=mysql"])
+        .unwrap_err();
+    assert!(bad.contains("watch.store.type must be postgres or sqlite"), "{bad}");
+    assert!(!kinds(&watch).contains(&"PersistentVolumeClaim"), "PostgreSQL needs no claim");
 
     let runtime = render(&helm, &["runtime.enabled=true", "runtime.rulesConfigMap=falco-rules"]).unwrap();
     let ds = find(&runtime, "DaemonSet");
@@ -248,6 +283,7 @@ fn kustomize_base_is_the_chart_rendered_and_builds() {
     for (committed, fresh) in [
         ("base/palisade.yaml", fresh.clone()),
         ("components/watch/watch.yaml", components.join("watch/watch.yaml")),
+        ("components/watch-sqlite/watch-sqlite.yaml", components.join("watch-sqlite/watch-sqlite.yaml")),
         ("components/runtime/runtime.yaml", components.join("runtime/runtime.yaml")),
     ] {
         let text = std::fs::read_to_string(repo().join("deploy/kustomize").join(committed)).unwrap();
@@ -325,10 +361,50 @@ fn kustomize_overlays_build_and_pass_our_checks() {
     );
     assert!(kinds(&objects).contains(&"DaemonSet"), "{:?}", kinds(&objects));
 
+    // watch on SQLite (overlays/single): one replica, on a claim only one pod may use.
+    let single = build("single");
+    let objects = parse(&single);
+    let watch = |objects: &[Value]| {
+        objects
+            .iter()
+            .find(|o| o["kind"] == "Deployment" && o["metadata"]["name"] == "palisade-watch")
+            .expect("watch Deployment")
+            .clone()
+    };
+    let w = watch(&objects);
+    assert_eq!(
+        (&w["spec"]["replicas"], &w["spec"]["strategy"]["type"]),
+        (&Value::from(1), &Value::from("Recreate"))
+    );
+    let claim = objects.iter().find(|o| o["kind"] == "PersistentVolumeClaim").expect("store claim");
+    assert_eq!(claim["spec"]["accessModes"], serde_json::json!(["ReadWriteOncePod"]));
+    let volumes = w["spec"]["template"]["spec"]["volumes"].as_array().unwrap();
+    assert!(volumes.iter().any(|v| v["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]));
+    // kustomize has no way to refuse a patch raising the replicas: the claim still allows one pod only
+    // (Kubernetes leaves the others Pending), which is what the component relies on.
+    let copy = tempfile::tempdir().unwrap();
+    let status =
+        Command::new("cp").arg("-r").arg(repo().join("deploy/kustomize")).arg(copy.path()).status().unwrap();
+    assert!(status.success());
+    let scaled = copy.path().join("kustomize/overlays/scaled");
+    std::fs::create_dir_all(&scaled).unwrap();
+    std::fs::write(
+        scaled.join("kustomization.yaml"),
+        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - ../single\nreplicas:\n  - name: palisade-watch\n    count: 3\n",
+    )
+    .unwrap();
+    let out = Command::new("kubectl").arg("kustomize").arg(&scaled).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let objects = parse(&String::from_utf8(out.stdout).unwrap());
+    assert_eq!(watch(&objects)["spec"]["replicas"], 3);
+    let claim = objects.iter().find(|o| o["kind"] == "PersistentVolumeClaim").expect("store claim");
+    assert_eq!(claim["spec"]["accessModes"], serde_json::json!(["ReadWriteOncePod"]));
+
     let tmp = tempfile::tempdir().unwrap();
     std::fs::write(tmp.path().join("fail-open.yaml"), fail_open).unwrap();
     std::fs::write(tmp.path().join("production.yaml"), production).unwrap();
     std::fs::write(tmp.path().join("team.yaml"), team).unwrap();
+    std::fs::write(tmp.path().join("single.yaml"), single).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(["scan", "config", "--checks", "pss:restricted,rbac", "--exit-code", "1", "--format", "json"])
         .arg(tmp.path())

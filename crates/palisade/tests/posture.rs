@@ -389,3 +389,144 @@ fn report_html_renders_in_headless_chromium() {
     let o = headless(browser, &profile, &["--dump-dom".into()], &bad);
     assert!(!console_lines(&o).is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// A vulnerability DB built from OSV advisories for npm `lib` (id, severity, fixed version) and a KEV catalog.
+fn store_db(dir: &Path, name: &str, advisories: &[(&str, &str, Option<&str>)], kev: &[&str]) -> PathBuf {
+    let src = dir.join(format!("{name}-src"));
+    std::fs::create_dir_all(&src).unwrap();
+    for (cve, severity, fixed) in advisories {
+        let mut events = vec![serde_json::json!({"introduced": "0"})];
+        if let Some(f) = fixed {
+            events.push(serde_json::json!({"fixed": f}));
+        }
+        let doc = serde_json::json!({"id": format!("GHSA-{cve}"), "modified": "2026-01-01T00:00:00Z",
+            "aliases": [cve], "summary": "lib bug",
+            "affected": [{"package": {"ecosystem": "npm", "name": "lib"},
+                          "ranges": [{"type": "ECOSYSTEM", "events": events}]}],
+            "database_specific": {"severity": severity}});
+        std::fs::write(src.join(format!("{cve}.json")), doc.to_string()).unwrap();
+    }
+    let items: Vec<Value> =
+        kev.iter().map(|c| serde_json::json!({"cveID": c, "dateAdded": "2026-12-01"})).collect();
+    std::fs::write(
+        src.join("kev.json"),
+        serde_json::json!({"catalogVersion": "1", "vulnerabilities": items}).to_string(),
+    )
+    .unwrap();
+    let out = dir.join(format!("{name}.db"));
+    palisade_vulndb::build(&palisade_vulndb::BuildOptions {
+        sources: vec![src],
+        output: out.clone(),
+        progress: None,
+        allow_errors: false,
+        force: true,
+    })
+    .unwrap();
+    out
+}
+
+#[test]
+fn report_with_store_draws_trends_and_renders_in_headless_chromium() {
+    use palisade_core::{Ecosystem, Location, Package};
+    let dir = tempfile::tempdir().unwrap();
+    let store_path = dir.path().join("store.db");
+    let spec = store_path.to_str().unwrap();
+    // One image holding npm lib 1.0.0, re-matched against three DBs: a high; a critical more; the high fixed
+    // and the critical listed in KEV.
+    {
+        let store = palisade_store::Store::open(spec).unwrap();
+        store
+            .put_image(&palisade_store::NewImage {
+                digest: "sha256:abab".into(),
+                platform: "linux/amd64".into(),
+                repository: "reg.example/shop/web".into(),
+                tags: vec!["1.0".into()],
+                packages: vec![Package::new(
+                    Ecosystem::Npm,
+                    "lib",
+                    "1.0.0",
+                    Location::new("app/package-lock.json", Some(1)),
+                    "npm",
+                )],
+                sbom: b"{}".to_vec(),
+                sbom_format: "cyclonedx-json".into(),
+                ..Default::default()
+            })
+            .unwrap();
+        let dbs = [
+            store_db(dir.path(), "d1", &[("CVE-2026-1001", "HIGH", None)], &[]),
+            store_db(
+                dir.path(),
+                "d2",
+                &[("CVE-2026-1001", "HIGH", None), ("CVE-2026-1002", "CRITICAL", Some("1.0.1"))],
+                &[],
+            ),
+            store_db(dir.path(), "d3", &[("CVE-2026-1002", "CRITICAL", Some("1.0.1"))], &["CVE-2026-1002"]),
+        ];
+        for db in &dbs {
+            store.rematch(&palisade_vulndb::Db::open(db).unwrap()).unwrap();
+            // Distinct times for each point (the store keeps nanoseconds).
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+    // JSON: one point per re-match, the last with the critical open and the high fixed.
+    let o = palisade(&["report", "--store", spec]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v = json(&o);
+    let t = v["trends"].as_array().unwrap();
+    assert_eq!(t.len(), 3, "{v:#}");
+    let counts = |p: &Value| (p["critical"].as_i64().unwrap(), p["high"].as_i64().unwrap());
+    assert_eq!([counts(&t[0]), counts(&t[1]), counts(&t[2])], [(0, 1), (1, 1), (1, 0)], "{v:#}");
+    assert_eq!((t[2]["opened"].as_i64(), t[2]["fixed"].as_i64()), (Some(0), Some(1)));
+    // The registry report ranks by the KEV listing.
+    let o = palisade(&["registry", "report", "--store", spec, "-f", "json"]);
+    let r = json(&o);
+    assert_eq!(r[0]["risk"], 200_000, "critical × KEV × fixable: {r:#}");
+    assert_eq!(r[0]["top_reason"], "CVE-2026-1002 (critical, in CISA KEV, fix available)");
+    let o = palisade(&["registry", "report", "--store", spec]);
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("in CISA KEV"),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // A store that does not exist is an error, not a new empty store.
+    let missing = dir.path().join("none.db");
+    let o = palisade(&["report", "--store", missing.to_str().unwrap()]);
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("no such store"));
+    assert!(!missing.exists());
+
+    let page = dir.path().join("trends.html");
+    let o = palisade(&["report", "--html", "--store", spec, "-o", page.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("Open findings over time by severity") && html.contains("<polyline"), "{html}");
+    assert!(!html.contains("Trends need") && !html.contains("<script"));
+    assert!(html.contains("Stored images by risk") && html.contains("reg.example/shop/web:1.0@sha256:abab"));
+    assert_eq!(v["stored_images"][0]["kev"], 1, "{v:#}");
+    let Some(browser) = chromium() else {
+        eprintln!("SKIP: no chromium on PATH (.ci/run installs Debian's): the page was not rendered");
+        return;
+    };
+    let profile = dir.path().join("profile");
+    let o = headless(browser, &profile, &["--dump-dom".into()], &page);
+    let dom = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        dom.contains("Open findings over time by severity") && dom.contains("<polyline"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(console_lines(&o), Vec::<String>::new());
+    let shot = dir.path().join("trends.png");
+    let o = headless(
+        browser,
+        &profile,
+        &[format!("--screenshot={}", shot.display()), "--window-size=1280,1200".into()],
+        &page,
+    );
+    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    assert!(png.starts_with(b"\x89PNG"), "{} bytes", png.len());
+    assert_eq!(console_lines(&o), Vec::<String>::new());
+    if let Ok(out) = std::env::var("PALISADE_TRENDS_SCREENSHOT") {
+        std::fs::copy(&shot, out).unwrap();
+    }
+}

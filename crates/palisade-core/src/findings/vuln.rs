@@ -86,6 +86,63 @@ impl Exploit {
     pub fn in_kev(&self) -> bool {
         self.kev_added.is_some()
     }
+
+    /// Its class for risk ordering.
+    pub fn class(&self) -> ExploitClass {
+        match (self.in_kev(), self.ransomware, self.epss) {
+            (true, true, _) => ExploitClass::KevRansomware,
+            (true, false, _) => ExploitClass::Kev,
+            (false, _, Some(e)) if e >= ExploitClass::HIGH_EPSS => ExploitClass::HighEpss,
+            _ => ExploitClass::None,
+        }
+    }
+}
+
+/// How exploitable a vulnerability is known to be, the exploitability factor of every risk score
+/// (`registry report`, `palisade report`): listed in CISA KEV ≫ a high EPSS score ≫ nothing known. Each
+/// class weighs ten times the one below it (KEV with known ransomware use twice KEV).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExploitClass {
+    /// No KEV listing, EPSS below [`ExploitClass::HIGH_EPSS`] or unknown.
+    #[default]
+    None,
+    /// EPSS (probability of exploitation in the next 30 days) at least [`ExploitClass::HIGH_EPSS`].
+    HighEpss,
+    /// Listed in CISA KEV: exploited in the wild.
+    Kev,
+    /// Listed in CISA KEV with known use in ransomware campaigns.
+    KevRansomware,
+}
+
+impl ExploitClass {
+    /// The EPSS score from which a vulnerability counts as likely exploited (about the top 5% of CVEs).
+    pub const HIGH_EPSS: f64 = 0.1;
+
+    /// The class of a finding's exploit data (none known: [`ExploitClass::None`]).
+    pub fn of(x: Option<&Exploit>) -> ExploitClass {
+        x.map_or(ExploitClass::None, Exploit::class)
+    }
+
+    /// The exploitability factor.
+    pub fn weight(self) -> i64 {
+        match self {
+            ExploitClass::None => 1,
+            ExploitClass::HighEpss => 10,
+            ExploitClass::Kev => 100,
+            ExploitClass::KevRansomware => 200,
+        }
+    }
+
+    /// How a report says it (empty for [`ExploitClass::None`]).
+    pub fn label(self) -> &'static str {
+        match self {
+            ExploitClass::None => "",
+            ExploitClass::HighEpss => "EPSS ≥ 0.1",
+            ExploitClass::Kev => "in CISA KEV",
+            ExploitClass::KevRansomware => "in CISA KEV, used by ransomware",
+        }
+    }
 }
 
 /// One vulnerability in one package.
@@ -201,5 +258,23 @@ mod tests {
         assert!(json.contains("\"severity\":\"critical\""));
         let back: VulnFinding = serde_json::from_str(&json).unwrap();
         assert_eq!(back, f);
+    }
+
+    #[test]
+    fn exploit_classes_order_kev_over_epss_over_nothing() {
+        let kev = Exploit { kev_added: Some("2026-01-02".into()), epss: Some(0.01), ..Exploit::default() };
+        let ransom = Exploit { ransomware: true, ..kev.clone() };
+        let likely = Exploit { epss: Some(0.1), ..Exploit::default() };
+        let unlikely = Exploit { epss: Some(0.09), ..Exploit::default() };
+        assert_eq!(kev.class(), ExploitClass::Kev);
+        assert_eq!(ransom.class(), ExploitClass::KevRansomware);
+        assert_eq!(likely.class(), ExploitClass::HighEpss);
+        assert_eq!(ExploitClass::of(Some(&unlikely)), ExploitClass::None);
+        assert_eq!(ExploitClass::of(None), ExploitClass::None);
+        let w: Vec<i64> =
+            [ExploitClass::None, ExploitClass::HighEpss, ExploitClass::Kev, ExploitClass::KevRansomware]
+                .map(ExploitClass::weight)
+                .to_vec();
+        assert_eq!(w, [1, 10, 100, 200]);
     }
 }

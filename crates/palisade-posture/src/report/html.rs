@@ -4,6 +4,7 @@
 use super::{RiskReport, svg};
 use crate::compliance::html::escape;
 use palisade_core::Severity;
+use palisade_core::trend::TrendPoint;
 
 fn colour(s: Severity) -> &'static str {
     match s {
@@ -62,7 +63,7 @@ th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}.c
         h.push_str("</tbody></table>\n");
     }
     // Images
-    h.push_str("<h2>Images and artifacts by risk</h2>\n<p><small>score = Σ severity × exploitability (CVSS attack vector) × fixability per vulnerability, + 10 per leaked secret, + half the severity of each misconfiguration</small></p>\n");
+    h.push_str("<h2>Images and artifacts by risk</h2>\n<p><small>score = Σ severity × exploitability (×100 in CISA KEV, ×200 with ransomware use, ×10 EPSS ≥ 0.1; × CVSS attack vector) × fixability per vulnerability, + 10 per leaked secret, + half the severity of each misconfiguration</small></p>\n");
     h.push_str("<table><thead><tr><th>Artifact</th><th>Score</th><th>Vulnerabilities</th><th>Secrets</th><th>Misconfigurations</th></tr></thead><tbody>\n");
     for i in &r.images {
         h.push_str(&format!(
@@ -75,6 +76,24 @@ th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}.c
         ));
     }
     h.push_str("</tbody></table>\n");
+    // The image store's riskiest images
+    if !r.stored_images.is_empty() {
+        h.push_str("<h2>Stored images by risk</h2>\n<p><small>From the image store, as <code>palisade registry report</code> ranks them: score = Σ severity (critical 1000, high 100, medium 10, low 1) × exploitability (×100 in CISA KEV, ×200 with ransomware use, ×10 EPSS ≥ 0.1) × fixability (×2 when fixable) per open finding</small></p>\n");
+        h.push_str("<table><thead><tr><th>Image</th><th>Score</th><th>Critical</th><th>High</th><th>In KEV</th><th>Fixable</th><th>Top reason</th></tr></thead><tbody>\n");
+        for i in &r.stored_images {
+            h.push_str(&format!(
+                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
+                escape(&i.image),
+                i.score,
+                i.critical,
+                i.high,
+                i.kev,
+                i.fixable,
+                escape(&i.top_reason)
+            ));
+        }
+        h.push_str("</tbody></table>\n");
+    }
     // Top risks
     h.push_str("<h2>Top risks and their fixes</h2>\n<table><thead><tr><th>Score</th><th>Severity</th><th>Id</th><th>Where</th><th>What</th><th>Fix</th></tr></thead><tbody>\n");
     for t in &r.top {
@@ -110,7 +129,53 @@ th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}.c
         }
         h.push_str("</tbody></table>\n");
     }
-    h.push_str("<h2>Trends</h2>\n<p>Trends need the results store, which these inputs do not include: each report here is one point in time.</p>\n");
+    trends(&mut h, r.trends.as_deref());
     h.push_str("</body></html>\n");
     h
+}
+
+/// The trends section: open findings over time by severity from the image store's findings history.
+fn trends(h: &mut String, points: Option<&[TrendPoint]>) {
+    h.push_str("<h2>Trends</h2>\n");
+    let Some(points) = points else {
+        h.push_str("<p>Trends need the image store (<code>--store</code>): each report here is one point in time.</p>\n");
+        return;
+    };
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        h.push_str("<p>The image store has no findings history yet (<code>palisade registry scan</code>, <code>palisade rescan</code>).</p>\n");
+        return;
+    };
+    let day = |p: &TrendPoint| p.at.get(..16).unwrap_or(&p.at).replace('T', " ");
+    let series: Vec<(String, &str, Vec<i64>)> = [
+        (Severity::Critical, points.iter().map(|p| p.critical).collect::<Vec<_>>()),
+        (Severity::High, points.iter().map(|p| p.high).collect()),
+        (Severity::Medium, points.iter().map(|p| p.medium).collect()),
+        (Severity::Low, points.iter().map(|p| p.low).collect()),
+        (Severity::Unknown, points.iter().map(|p| p.unknown).collect()),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.iter().any(|n| *n > 0))
+    .map(|(s, v)| (sev(s), colour(s), v))
+    .collect();
+    h.push_str(&format!(
+        "<p><small>Open vulnerability findings of every stored image after each scan or re-match that changed them ({} points), from the store's findings history.</small></p>\n",
+        points.len()
+    ));
+    h.push_str(&svg::lines("Open findings over time by severity", &day(first), &day(last), &series));
+    h.push_str("\n<table><thead><tr><th>When</th><th>Critical</th><th>High</th><th>Medium</th><th>Low</th><th>Unknown</th><th>Opened</th><th>Fixed</th></tr></thead><tbody>\n");
+    // The most recent points, newest first.
+    for p in points.iter().rev().take(10) {
+        h.push_str(&format!(
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>\n",
+            escape(&day(p)),
+            p.critical,
+            p.high,
+            p.medium,
+            p.low,
+            p.unknown,
+            p.opened,
+            p.fixed
+        ));
+    }
+    h.push_str("</tbody></table>\n");
 }

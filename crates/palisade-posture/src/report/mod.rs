@@ -3,10 +3,10 @@
 //! their fixes, findings by severity and scanner, and compliance status; rendered by [`html`] as one
 //! self-contained page with inline SVG charts.
 //!
-//! Scores multiply, as the issue asks: severity × exploitability × fixability per vulnerability, summed per
-//! image; a workload adds its own misconfigurations and multiplies by exposure (reachable from outside through
+//! Scores multiply, as the issue asks: severity × exploitability (the DB's exploit data: CISA KEV ≫ high EPSS
+//! ≫ nothing known, times the CVSS attack vector) × fixability per vulnerability, summed per image; a workload adds its own misconfigurations and multiplies by exposure (reachable from outside through
 //! a LoadBalancer/NodePort Service or an Ingress, host network or ports) and privilege (privileged, host
-//! namespaces, host paths).
+//! namespaces, host paths). With the image store (`--store`), the page adds the open findings over time.
 
 pub mod html;
 pub mod svg;
@@ -14,7 +14,8 @@ pub mod svg;
 use palisade_checks::dump::Dump;
 use palisade_checks::relate::LabelSelector;
 use palisade_checks::yaml::Node;
-use palisade_core::findings::vuln::VulnFinding;
+use palisade_core::findings::vuln::{ExploitClass, VulnFinding};
+use palisade_core::trend::TrendPoint;
 use palisade_core::{ScanReport, Severity};
 use serde::Serialize;
 
@@ -30,9 +31,16 @@ pub fn severity_weight(s: Severity) -> f64 {
     }
 }
 
-/// Exploitability from the CVSS attack vector (the most reachable of the finding's vectors): network 1.0,
-/// adjacent 0.7, local 0.5, physical 0.3; 0.8 when no vector is known.
+/// Exploitability: what is known of the vulnerability's exploitation ([`ExploitClass`] weight: in CISA KEV
+/// 100, with known ransomware use 200, EPSS ≥ 0.1 10, nothing known 1, as in `registry report`) × how
+/// reachable its CVSS attack vector is ([`attack_vector`]).
 pub fn exploitability(v: &VulnFinding) -> f64 {
+    ExploitClass::of(v.exploit.as_ref()).weight() as f64 * attack_vector(v)
+}
+
+/// The CVSS attack vector (the most reachable of the finding's vectors): network 1.0, adjacent 0.7, local
+/// 0.5, physical 0.3; 0.8 when no vector is known.
+pub fn attack_vector(v: &VulnFinding) -> f64 {
     v.cvss
         .iter()
         .filter_map(|c| {
@@ -62,6 +70,8 @@ pub fn vuln_score(v: &VulnFinding) -> f64 {
 pub struct Risk {
     pub score: f64,
     pub severity: Severity,
+    /// What is known of its exploitation (vulnerabilities; `none` for other findings).
+    pub exploit: ExploitClass,
     pub id: String,
     /// Image or workload it is in.
     pub subject: String,
@@ -77,6 +87,21 @@ pub struct ImageRisk {
     pub vulnerabilities: usize,
     pub secrets: usize,
     pub misconfigurations: usize,
+}
+
+/// One image of the image store as `registry report` ranks it (`--store`): Σ severity × exploitability ×
+/// fixability over its open findings.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredImageRisk {
+    /// `repository:tags@digest`.
+    pub image: String,
+    pub score: i64,
+    pub critical: i64,
+    pub high: i64,
+    /// Open findings listed in CISA KEV.
+    pub kev: i64,
+    pub fixable: i64,
+    pub top_reason: String,
 }
 
 /// Score of one workload of the cluster dump.
@@ -105,6 +130,12 @@ pub struct RiskReport {
     pub by_scanner: Vec<(String, usize)>,
     /// (framework, pass, fail, manual, not assessed) when compliance was asked for.
     pub compliance: Vec<crate::compliance::ComplianceReport>,
+    /// The riskiest images of the image store (`--store`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stored_images: Vec<StoredImageRisk>,
+    /// Open findings over time from the image store's findings history (`--store`); `None`: no store given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trends: Option<Vec<TrendPoint>>,
 }
 
 /// How many risks the top list holds.
@@ -148,13 +179,17 @@ pub fn build(
         for v in r.vulnerabilities.iter().filter(|v| v.is_active()) {
             *by_sev.entry(v.severity).or_default() += 1;
             *by_scanner.entry("vulnerability".into()).or_default() += 1;
+            let exploit = ExploitClass::of(v.exploit.as_ref());
+            let known =
+                if exploit == ExploitClass::None { String::new() } else { format!("[{}] ", exploit.label()) };
             top.push(Risk {
                 score: vuln_score(v),
                 severity: v.severity,
+                exploit,
                 id: v.id.clone(),
                 subject: name.clone(),
                 what: format!(
-                    "{} {}: {}",
+                    "{known}{} {}: {}",
                     v.package_name,
                     v.installed_version,
                     v.title.clone().unwrap_or_default()
@@ -171,6 +206,7 @@ pub fn build(
             top.push(Risk {
                 score: severity_weight(Severity::Critical),
                 severity: s.severity,
+                exploit: ExploitClass::None,
                 id: s.rule_id.clone(),
                 subject: name.clone(),
                 what: format!("credential in {}:{}", s.path, s.line),
@@ -187,6 +223,7 @@ pub fn build(
             top.push(Risk {
                 score: 0.5 * severity_weight(m.severity),
                 severity: m.severity,
+                exploit: ExploitClass::None,
                 id: m.check_id.clone(),
                 subject: subject.unwrap_or_else(|| name.clone()),
                 what: m.message.clone(),
@@ -222,6 +259,8 @@ pub fn build(
         by_severity: Severity::ALL.iter().rev().map(|s| (*s, by_sev.get(s).copied().unwrap_or(0))).collect(),
         by_scanner: by_scanner.into_iter().collect(),
         compliance,
+        stored_images: Vec::new(),
+        trends: None,
     }
 }
 
@@ -374,4 +413,60 @@ fn workloads(dump: &Dump, reports: &[ScanReport]) -> Vec<WorkloadRisk> {
     }
     out.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.workload.cmp(&b.workload)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_core::findings::vuln::{Exploit, VulnStatus};
+    use palisade_core::{ArtifactInfo, ArtifactKind, Ecosystem};
+
+    fn vuln(id: &str, severity: Severity, fixed: bool, exploit: Option<Exploit>) -> VulnFinding {
+        VulnFinding {
+            id: id.into(),
+            aliases: vec![],
+            package_name: "lib".into(),
+            package_version: "1.0".into(),
+            ecosystem: Ecosystem::Npm,
+            purl: "pkg:npm/lib@1.0".into(),
+            locations: vec![],
+            installed_version: "1.0".into(),
+            fixed_version: fixed.then(|| "1.1".into()),
+            fixed_versions: vec![],
+            status: if fixed { VulnStatus::Fixed } else { VulnStatus::Affected },
+            severity,
+            severity_source: None,
+            cvss: vec![],
+            title: None,
+            description: None,
+            references: vec![],
+            matched_by: vec![],
+            advisory_sources: vec![],
+            published: None,
+            modified: None,
+            exploit,
+            suppressed: None,
+        }
+    }
+
+    #[test]
+    fn top_risks_put_known_exploited_vulnerabilities_first() {
+        let kev = Exploit { kev_added: Some("2026-12-01".into()), ..Exploit::default() };
+        let likely = Exploit { epss: Some(0.4), ..Exploit::default() };
+        let mut r = ScanReport::new(ArtifactInfo::new(ArtifactKind::Image, "app:1"), "2026-12-06T00:00:00Z");
+        r.vulnerabilities = vec![
+            vuln("CVE-2026-0001", Severity::Critical, true, None),
+            vuln("CVE-2026-0002", Severity::Critical, true, None),
+            vuln("CVE-2026-0003", Severity::Critical, true, None),
+            vuln("CVE-2026-0004", Severity::High, false, Some(kev)),
+            vuln("CVE-2026-0005", Severity::Medium, false, Some(likely)),
+        ];
+        let report = build(&[r], None, vec![]);
+        let ids: Vec<&str> = report.top.iter().map(|t| t.id.as_str()).collect();
+        // KEV high (7 × 100 × 0.8 × 0.7) ≫ EPSS medium (4 × 10 × 0.8 × 0.7) ≫ plain criticals (10 × 0.8).
+        assert_eq!(ids[..2], ["CVE-2026-0004", "CVE-2026-0005"], "{:#?}", report.top);
+        assert_eq!(report.top[0].exploit, ExploitClass::Kev);
+        assert!(report.top[0].what.starts_with("[in CISA KEV] lib 1.0"), "{}", report.top[0].what);
+        assert!(report.trends.is_none());
+    }
 }

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use palisade_artifact::{ArtifactError, ImageSource, RegistryLister, ResolvedImage, RetryPolicy, Waited};
 use palisade_core::{ScanReport, Warnings};
-use palisade_store::{Decision, ImageRisk, NewImage, RematchSummary, Store};
+use palisade_store::{Decision, FindingRow, ImageRisk, NewImage, RematchSummary, Store};
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -495,49 +495,15 @@ fn report(args: RegistryReportArgs, global: &GlobalOpts) -> Result<ExitCode> {
         match args.format {
             ListFormat::Json => serde_json::to_writer_pretty(&mut *out, &findings)?,
             ListFormat::Table => {
-                let mut t = table(&[
-                    "Vulnerability",
-                    "Severity",
-                    "Package",
-                    "Status",
-                    "Fixed in",
-                    "First seen",
-                    "Decision",
-                ]);
+                let mut t = table(&FINDING_COLUMNS);
                 for f in &findings {
-                    t.add_row(vec![
-                        f.vuln_id.clone(),
-                        f.severity.clone(),
-                        f.purl.clone(),
-                        f.status.clone(),
-                        f.fixed_version.clone().unwrap_or_default(),
-                        f.first_seen.get(..10).unwrap_or(&f.first_seen).to_string(),
-                        f.decision.clone().unwrap_or_default(),
-                    ]);
+                    t.add_row(finding_row(f, true));
                 }
                 writeln!(out, "{t}")?;
             }
             ListFormat::Html => {
-                let rows: Vec<Vec<String>> = findings
-                    .iter()
-                    .map(|f| {
-                        vec![
-                            f.vuln_id.clone(),
-                            f.severity.clone(),
-                            f.purl.clone(),
-                            f.status.clone(),
-                            f.fixed_version.clone().unwrap_or_default(),
-                            f.first_seen.clone(),
-                            f.decision.clone().unwrap_or_default(),
-                        ]
-                    })
-                    .collect();
-                html(
-                    out,
-                    &format!("Findings of {digest}"),
-                    &["Vulnerability", "Severity", "Package", "Status", "Fixed in", "First seen", "Decision"],
-                    &rows,
-                )?;
+                let rows: Vec<Vec<String>> = findings.iter().map(|f| finding_row(f, false)).collect();
+                html(out, &format!("Findings of {digest}"), &FINDING_COLUMNS, &rows)?;
             }
         }
         return Ok(ExitCode::from(EXIT_OK));
@@ -554,9 +520,9 @@ fn report(args: RegistryReportArgs, global: &GlobalOpts) -> Result<ExitCode> {
             eprintln!("warning: no running pods in {}", list_paths(&args.deployments));
         }
         for i in &mut images {
-            i.running_pods = Some(d.pods_for(i));
+            i.set_running_pods(d.pods_for(i));
         }
-        super::registry_deployments::order(&mut images);
+        palisade_store::risk::order(&mut images);
     }
     if let Some(n) = args.top {
         images.truncate(n);
@@ -591,12 +557,72 @@ fn report(args: RegistryReportArgs, global: &GlobalOpts) -> Result<ExitCode> {
 
 use std::io::Write;
 
-const IMAGE_COLUMNS: [&str; 11] =
-    ["Repository", "Tags", "Digest", "Platform", "OS", "Critical", "High", "Medium", "Low", "Fixable", "DB"];
+const FINDING_COLUMNS: [&str; 9] = [
+    "Vulnerability",
+    "Severity",
+    "Exploit",
+    "Risk",
+    "Package",
+    "Status",
+    "Fixed in",
+    "First seen",
+    "Decision",
+];
+
+fn finding_row(f: &FindingRow, short: bool) -> Vec<String> {
+    vec![
+        f.vuln_id.clone(),
+        f.severity.clone(),
+        exploit_text(f.exploit.as_ref()),
+        f.risk.to_string(),
+        f.purl.clone(),
+        f.status.clone(),
+        f.fixed_version.clone().unwrap_or_default(),
+        if short {
+            f.first_seen.get(..10).unwrap_or(&f.first_seen).to_string()
+        } else {
+            f.first_seen.clone()
+        },
+        f.decision.clone().unwrap_or_default(),
+    ]
+}
+
+/// `KEV 2026-12-01, ransomware, EPSS 0.943`: what is known of a finding's exploitation.
+fn exploit_text(x: Option<&palisade_core::findings::vuln::Exploit>) -> String {
+    let Some(x) = x else { return String::new() };
+    let mut parts = Vec::new();
+    if let Some(d) = &x.kev_added {
+        parts.push(format!("KEV {d}"));
+    }
+    if x.ransomware {
+        parts.push("ransomware".into());
+    }
+    if let Some(e) = x.epss {
+        parts.push(format!("EPSS {e:.3}"));
+    }
+    parts.join(", ")
+}
+
+const IMAGE_COLUMNS: [&str; 13] = [
+    "Risk",
+    "Repository",
+    "Tags",
+    "Digest",
+    "Platform",
+    "OS",
+    "Critical",
+    "High",
+    "Medium",
+    "Low",
+    "Fixable",
+    "Top reason",
+    "DB",
+];
 
 fn image_row(i: &ImageRisk, short: bool) -> Vec<String> {
     let digest = if short { i.digest.get(..19).unwrap_or(&i.digest).to_string() } else { i.digest.clone() };
     vec![
+        i.risk.to_string(),
         i.repository.clone(),
         i.tags.join(", "),
         digest,
@@ -607,6 +633,7 @@ fn image_row(i: &ImageRisk, short: bool) -> Vec<String> {
         i.medium.to_string(),
         i.low.to_string(),
         i.fixable.to_string(),
+        i.top_reason.clone().unwrap_or_default(),
         i.db_version
             .clone()
             .map(|v| v.get(..19).unwrap_or(&v).to_string())
@@ -740,6 +767,18 @@ fn rescan_table(out: &mut dyn Write, s: &RematchSummary) -> Result<()> {
     )?;
     let changed: Vec<_> = s.changed.iter().filter(|c| !c.new.is_empty() || !c.fixed.is_empty()).collect();
     writeln!(out, "{} images changed, {} unchanged", changed.len(), s.images - changed.len() as i64)?;
+    if s.exploits_changed > 0 {
+        writeln!(
+            out,
+            "Exploit data (CISA KEV, EPSS) changed for {} vulnerabilities of stored findings{}",
+            s.exploits_changed,
+            if s.kev_added.is_empty() {
+                String::new()
+            } else {
+                format!("; newly in CISA KEV: {}", s.kev_added.join(", "))
+            }
+        )?;
+    }
     if changed.is_empty() {
         return Ok(());
     }

@@ -2,7 +2,8 @@
 //! `kubectl get pods -A -o yaml` (or `-o json`) dump read with the one dump loader
 //! (`palisade_checks::dump`). A pod counts for an image when one of its container statuses reports the
 //! image's digest (`imageID`), or when one of its containers names the image's repository and one of its
-//! tags. Only pods in phase `Running` count, each once per image.
+//! tags. Only pods in phase `Running` count, each once per image. The count is the image's exposure factor in
+//! the risk order (`palisade_store::risk`).
 
 use palisade_checks::dump::Dump;
 use palisade_store::ImageRisk;
@@ -70,18 +71,6 @@ fn with_tag(image: &str) -> String {
     if last.contains(':') { image.to_string() } else { format!("{image}:latest") }
 }
 
-/// Order images by risk weighted by use: the risk key times (running pods + 1), so that an image running in
-/// nine pods weighs ten times the same findings in an image nothing runs; ties: more pods, more fixable.
-pub fn order(images: &mut [ImageRisk]) {
-    images.sort_by(|a, b| {
-        let w = |i: &ImageRisk| i.risk.saturating_mul(i.running_pods.unwrap_or(0) as i64 + 1);
-        w(b).cmp(&w(a))
-            .then(b.running_pods.cmp(&a.running_pods))
-            .then(b.fixable.cmp(&a.fixable))
-            .then_with(|| (&a.repository, &a.digest).cmp(&(&b.repository, &b.digest)))
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +93,8 @@ mod tests {
             unknown: 0,
             fixable: 0,
             risk,
+            risk_factors: palisade_store::RiskFactors { findings: risk, exposure: 1, ..Default::default() },
+            top_reason: None,
             scanned_at: String::new(),
             running_pods: None,
         }
@@ -125,9 +116,9 @@ mod tests {
         assert_eq!(d.pods_for(&unused), 0);
         let mut all = vec![unused, lib, app];
         for i in &mut all {
-            i.running_pods = Some(d.pods_for(i));
+            i.set_running_pods(d.pods_for(i));
         }
-        order(&mut all);
+        palisade_store::risk::order(&mut all);
         let order: Vec<&str> = all.iter().map(|i| i.digest.as_str()).collect();
         // lib 1000 × 2, unused 1000 × 1, app 100 × 4.
         assert_eq!(order, ["sha256:bbbb", "sha256:cccc", "sha256:aaaa"]);

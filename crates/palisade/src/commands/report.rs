@@ -1,6 +1,6 @@
 //! `palisade report`: risk scores per workload and image, the top risks with their fixes, findings by
 //! severity and scanner and compliance status, from saved JSON reports (crate `palisade-posture`, module
-//! `report`). `--html` writes one self-contained page.
+//! `report`). `--html` writes one self-contained page; `--store` adds the image store's riskiest images and the trends from its findings history.
 
 use crate::commands::EXIT_OK;
 use anyhow::{Context, Result, anyhow};
@@ -15,8 +15,12 @@ use std::process::ExitCode;
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     /// JSON reports: scan reports (images, config, cluster) and node reports (`scan node -f json`).
-    #[arg(value_name = "REPORT", required = true)]
+    #[arg(value_name = "REPORT", required_unless_present = "store")]
     pub inputs: Vec<PathBuf>,
+    /// The image store (a SQLite file or a `postgres://` URL, as `registry scan` filled it): adds the open
+    /// findings over time by severity from its findings history.
+    #[arg(long, value_name = "PATH|URL")]
+    pub store: Option<String>,
     /// One self-contained HTML page (inline SVG charts, no scripts, no external resources) instead of JSON.
     #[arg(long)]
     pub html: bool,
@@ -69,7 +73,27 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         let fw = compliance::framework::load(f).map_err(|e| anyhow!(e))?;
         assessed.push(compliance::assess(&fw, &reports, &nodes));
     }
-    let r = report::build(&reports, dump.as_ref(), assessed);
+    let mut r = report::build(&reports, dump.as_ref(), assessed);
+    if let Some(spec) = &a.store {
+        let store = open_store(spec)?;
+        r.inputs.push(format!("image store {}", store.name()));
+        r.trends = Some(store.findings_over_time()?);
+        r.stored_images = store
+            .images_by_risk()?
+            .into_iter()
+            .filter(|i| i.risk > 0)
+            .take(report::TOP)
+            .map(|i| report::StoredImageRisk {
+                image: format!("{}:{}@{}", i.repository, i.tags.join(","), i.digest),
+                score: i.risk,
+                critical: i.critical,
+                high: i.high,
+                kev: i.risk_factors.kev,
+                fixable: i.fixable,
+                top_reason: i.top_reason.unwrap_or_default(),
+            })
+            .collect();
+    }
     let mut buf = Vec::new();
     if a.html {
         let now = time::OffsetDateTime::now_utc()
@@ -85,4 +109,13 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         None => std::io::stdout().lock().write_all(&buf)?,
     }
     Ok(ExitCode::from(EXIT_OK))
+}
+
+/// Open an existing store: a SQLite path that does not exist is an error here, not a new empty store.
+fn open_store(spec: &str) -> Result<palisade_store::Store> {
+    let url = ["postgres://", "postgresql://", "sqlite:"].iter().any(|p| spec.starts_with(p));
+    if !url && !std::path::Path::new(spec).exists() {
+        anyhow::bail!("--store {spec}: no such store (fill one with `palisade registry scan`)");
+    }
+    Ok(palisade_store::Store::open(spec)?)
 }

@@ -120,6 +120,12 @@ pub fn run(args: WatchArgs, global: &GlobalOpts) -> Result<ExitCode> {
         args.registries.join(", "),
         store.name()
     ));
+    if store.backend() == palisade_store::Backend::Sqlite {
+        say(format!(
+            "warning: {} is a SQLite store: run one replica only (replicas sharing the work need PostgreSQL)",
+            store.name()
+        ));
+    }
 
     let scan_args = RegistryScanArgs {
         target: String::new(),
