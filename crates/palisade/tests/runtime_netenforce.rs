@@ -18,7 +18,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::containers::*;
 
-const APPLETS: [&str; 4] = ["sh", "cat", "nc", "sleep"];
+const APPLETS: [&str; 5] = ["sh", "cat", "nc", "sleep", "timeout"];
 
 /// A busybox root filesystem whose applets are hard links (each program has its own executable path, as
 /// a profile lists it), and the script the container runs: it waits for `/go`, then for each port of
@@ -307,4 +307,245 @@ fn learned_connections_are_enforced_on_a_veth() {
     assert!(!monitor.tables_after_stop.contains("palisade"), "{}", monitor.tables_after_stop);
     let after = std::fs::read_to_string(&profile_file).unwrap();
     assert!(!after.contains("9090"), "protect and monitor must not learn:\n{after}");
+}
+
+/// An HTTP server on `port` in `ns` for the rest of the test: reads a request (head and `Content-Length`
+/// body, 3 s at most) and answers `200 OK`.
+fn http_server(ns: &palisade_network::netns::Netns, port: u16) {
+    use std::io::{Read, Write};
+    let listener = ns.run(move || std::net::TcpListener::bind(("0.0.0.0", port))).unwrap().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&got);
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase().strip_prefix("content-length:")?.trim().parse().ok()
+                            })
+                            .unwrap_or(0usize);
+                        if got.len() >= end + 4 + len {
+                            let _ = s.write_all(
+                                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                            );
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// POST `body` from inside container `id` to `node`:8080; whether `200 OK` came back (5 s at most: a
+/// blocked flow stalls, its packets dropped both ways).
+fn post(id: &str, node: &str, body: &str) -> bool {
+    let cmd = format!(
+        "printf 'POST /api/orders HTTP/1.1\\r\\nHost: shop\\r\\nContent-Length: {}\\r\\n\\r\\n{body}' | timeout 5 nc -w 3 {node} 8080",
+        body.len()
+    );
+    let out = Command::new("runc").args(["exec", id, "sh", "-c", &cmd]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).contains("200 OK")
+}
+
+/// The L7 chains in namespace `netns` (`iptables -S`).
+fn l7_rules(netns: &str) -> String {
+    let out = Command::new("ip").args(["netns", "exec", netns, "iptables", "-S"]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("PALISADE-L7") || l.contains("palisade-l7"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An agent started by [`l7_agent`]: its process in the guard, its log.
+struct L7Agent {
+    guard: Guard,
+    lines: std::sync::mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+/// The agent with `--enforce --enforce-network --l7-policy POLICY` and `extra` flags, once `needle` is in
+/// its log.
+fn l7_agent(policy: &Path, alerts: &Path, extra: &[&str], needle: &str) -> L7Agent {
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["runtime", "agent", "--source", "ebpf", "--containers-only", "--enforce", "--enforce-network"])
+        .arg("--l7-policy")
+        .arg(policy)
+        .arg("--output")
+        .arg(format!("file:{}", alerts.display()))
+        .args(extra)
+        .env("PALISADE_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut agent);
+    let mut a = L7Agent {
+        guard: Guard { child: Some(agent), daemons: Vec::new(), cleanup: Vec::new() },
+        lines,
+        log: Vec::new(),
+    };
+    assert!(
+        wait_for(&a.lines, needle, &mut a.log).is_some(),
+        "no {needle:?} in the agent's log:\n{}",
+        a.log.join("\n")
+    );
+    a
+}
+
+/// The agent runs the L7 inspector for a container whose workload the L7 policy names: a clean HTTP
+/// request passes, one carrying a card number is dropped and alerted with the container's id; killed, the
+/// agent leaves the queue rules and traffic passes (fail open) or not (`--l7-fail-closed`); the next agent
+/// removes what the dead one left, and a clean stop removes its own rules.
+#[test]
+fn agent_inspects_l7_traffic_of_a_container_on_a_veth() {
+    if let Some(why) = missing() {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    if !which("iptables") {
+        eprintln!("SKIP: iptables not installed");
+        return;
+    }
+    let net = 201 + ((std::process::id() + 25) % 50) as u8;
+    let Some(lab) = Lab::new_in("nel7", 1, net) else { return };
+    let node = lab.node_addr().to_string();
+    http_server(&lab.node_ns(), 8080);
+    let netns = lab.pods[0].clone();
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = format!("pall7{}", std::process::id());
+    let repo = format!("palisade.test/{tag}");
+    let root = tmp.path().join("root");
+    rootfs(&root, &node);
+    std::fs::write(root.join("app/ports"), "").unwrap();
+    let bundle_dir = tmp.path().join("bundle");
+    bundle(&bundle_dir, &root, &netns, &format!("{repo}:1"));
+    let id = format!("{tag}-web");
+    let mut container_guard = Guard {
+        child: None,
+        daemons: Vec::new(),
+        cleanup: vec![vec!["runc".into(), "delete".into(), "--force".into(), id.clone()]],
+    };
+    let container = Command::new("runc")
+        .args(["run", &id])
+        .current_dir(&bundle_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    container_guard.daemons.push(container);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !Command::new("runc")
+        .args(["state", &id])
+        .output()
+        .unwrap()
+        .stdout
+        .windows(9)
+        .any(|w| w == b"\"running\"")
+    {
+        assert!(Instant::now() < deadline, "container {id} did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let card = "card=4111 1111 1111 1111";
+    assert!(post(&id, &node, "item=42") && post(&id, &node, card), "no inspection yet: both pass");
+
+    let policy = tmp.path().join("l7.yaml");
+    std::fs::write(
+        &policy,
+        format!("workloads:\n  - name: \"palisade-test/Image/{repo}\"\n    mode: protect\n    dlp: {{ card: drop }}\n"),
+    )
+    .unwrap();
+    let alerts_file = tmp.path().join("alerts.jsonl");
+    let started = format!("L7: container {id}: inspector started");
+
+    // 1. the running container is found at start, its traffic inspected
+    let mut a = l7_agent(&policy, &alerts_file, &["--metrics-addr", "127.0.0.1:0"], &started);
+    let metrics_addr = a
+        .log
+        .iter()
+        .find_map(|l| l.split("metrics on http://").nth(1))
+        .map(|s| s.trim_end_matches("/metrics").to_string())
+        .expect("the metrics address in the log");
+    let ctx = |a: &L7Agent| {
+        format!(
+            "alerts:\n{}\nrules:\n{}\nagent:\n{}",
+            std::fs::read_to_string(&alerts_file).unwrap_or_default(),
+            l7_rules(&netns),
+            a.log.join("\n")
+        )
+    };
+    assert!(post(&id, &node, "item=42"), "a clean request was refused; {}", ctx(&a));
+    assert!(!post(&id, &node, card), "a card number went through; {}", ctx(&a));
+    let alerts: Vec<Value> = std::fs::read_to_string(&alerts_file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|a: &Value| a["rule"] == "DLP card")
+        .collect();
+    assert_eq!(alerts.len(), 1, "one DLP alert expected; {}", ctx(&a));
+    let f = &alerts[0]["output_fields"];
+    assert_eq!(f["container.id"], id.chars().take(12).collect::<String>().as_str(), "{f}");
+    assert_eq!(
+        (f["action"].as_str(), f["dlp.preview"].as_str()),
+        (Some("drop"), Some("************1111")),
+        "{f}"
+    );
+    assert_eq!(f["palisade.workload"], format!("palisade-test/Image/{repo}").as_str(), "{f}");
+    let metrics = http_get(&metrics_addr, "/metrics");
+    for m in ["palisade_runtime_l7_inspectors 1", "palisade_runtime_l7_events_total{rule=\"DLP card\"} 1"] {
+        assert!(metrics.contains(m), "{m} not in /metrics:\n{metrics}");
+    }
+    assert!(metrics.contains("palisade_runtime_l7_packets_total{verdict=\"drop\"}"), "{metrics}");
+
+    // 2. killed: the rules stay, and fail open
+    drop(a.guard);
+    assert!(l7_rules(&netns).contains("--queue-bypass"), "{}", l7_rules(&netns));
+    assert!(post(&id, &node, card), "a dead inspector must fail open");
+
+    // 3. the next agent removes what the dead one left; fail closed, killed: traffic stops
+    a = l7_agent(&policy, &alerts_file, &["--l7-fail-closed"], &started);
+    assert!(
+        a.log
+            .iter()
+            .any(|l| l.contains(&format!("L7: container {id}: removed queue rules an earlier agent left"))),
+        "{}",
+        ctx(&a)
+    );
+    let rules = l7_rules(&netns);
+    let queueing: Vec<&str> = rules.lines().filter(|l| l.starts_with("-A PALISADE-L7-")).collect();
+    assert!(
+        queueing.len() == 4
+            && queueing.iter().all(|l| l.contains("NFQUEUE") && !l.contains("--queue-bypass")),
+        "fail-closed rules expected:\n{rules}"
+    );
+    assert!(post(&id, &node, "item=42"), "{}", ctx(&a));
+    drop(a.guard);
+    assert!(
+        !post(&id, &node, "item=42"),
+        "a dead fail-closed inspector must stop traffic; {}",
+        l7_rules(&netns)
+    );
+
+    // 4. recovery, and a clean stop removes the rules
+    a = l7_agent(&policy, &alerts_file, &[], &started);
+    assert!(post(&id, &node, "item=42"), "{}", ctx(&a));
+    let status = stop_agent(&mut a.guard, Duration::from_secs(30));
+    drain(&a.lines, &mut a.log, Duration::from_millis(300));
+    assert!(status.success(), "{}", a.log.join("\n"));
+    assert_eq!(l7_rules(&netns), "", "a clean stop left rules; agent:\n{}", a.log.join("\n"));
+    assert!(post(&id, &node, card), "no inspector, no rules: everything passes");
+    std::fs::write(root.join("go"), "").unwrap();
+    std::fs::write(root.join("stop"), "").unwrap();
+    drop(container_guard);
 }
