@@ -14,6 +14,7 @@
 //! - [`response`]: response rules as code (condition → alert, capture, quarantine, kill) and their engine.
 
 pub mod capture;
+pub mod conntrack;
 pub mod dlp;
 pub mod firewall;
 pub mod graph;

@@ -90,6 +90,12 @@ pub fn rule_counters(table: &serde_json::Value, prefix: &str) -> Vec<(String, u6
 pub type SetElement = (Vec<serde_json::Value>, Option<(u64, u64)>);
 
 /// Elements of the set `name` of a listed table.
+/// Whether the listing has a set called `name`.
+pub fn has_set(table: &serde_json::Value, name: &str) -> bool {
+    let items = table["nftables"].as_array().map(Vec::as_slice).unwrap_or_default();
+    items.iter().any(|i| i.get("set").is_some_and(|s| s["name"] == name))
+}
+
 pub fn set_elements(table: &serde_json::Value, name: &str) -> Vec<SetElement> {
     let items = table["nftables"].as_array().map(Vec::as_slice).unwrap_or_default();
     let Some(set) = items.iter().find_map(|i| i.get("set").filter(|s| s["name"] == name)) else {

@@ -95,18 +95,57 @@ fn apply_is_idempotent_and_remove_restores_traffic() {
     exchange(&pod, NODE_ADDR, 9090).expect("9090 after removal");
 }
 
-/// Without per-flow counters the verdicts are the same; only the flows list is empty.
+/// Send `n` bytes to the echo server at `addr`:`port` from inside `ns` and read them back.
+fn transfer(ns: &palisade_network::netns::Netns, addr: std::net::Ipv4Addr, port: u16, n: usize) {
+    use std::io::{Read, Write};
+    ns.run(move || {
+        let mut s = std::net::TcpStream::connect((addr, port)).expect("connect");
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10))).unwrap();
+        let mut reader = s.try_clone().unwrap();
+        let echo = std::thread::spawn(move || {
+            let mut got = vec![0u8; n];
+            reader.read_exact(&mut got).map(|()| got.len())
+        });
+        s.write_all(&vec![b'p'; n]).expect("send");
+        assert_eq!(echo.join().unwrap().expect("echo"), n);
+    })
+    .expect("enter netns");
+}
+
+/// Without per-flow counters the verdicts are the same, and bytes per flow come from conntrack
+/// accounting: a flow of known size is counted within 10% (IP and TCP headers, acknowledgements).
 #[test]
-fn without_flow_counters_protect_still_refuses() {
+fn without_flow_counters_protect_still_refuses_and_conntrack_counts_bytes() {
     let Some(lab) = lab_with_servers("fwl") else { return };
     let pod = lab.pod_ns(0);
     let lean = firewall::compile::Options { flow_counters: false };
-    firewall::apply_with(&pod, &rules(), FirewallMode::Protect, lean).unwrap();
-    exchange(&pod, NODE_ADDR, 8080).expect("listed");
+    let applied = firewall::apply_with(&pod, &rules(), FirewallMode::Protect, lean).unwrap();
+    assert!(applied.notes.is_empty(), "{:?}", applied.notes);
+    const N: usize = 1_000_000;
+    transfer(&pod, NODE_ADDR, 8080, N);
     assert!(exchange(&pod, NODE_ADDR, 9090).is_err(), "unlisted port refused");
     let status = firewall::status(&pod).unwrap().unwrap();
-    assert!(status.flows.is_empty(), "{:?}", status.flows);
+    assert!(status.notes.is_empty(), "{:?}", status.notes);
+    assert!(status.flows_from.as_deref().is_some_and(|f| f.contains("conntrack")), "{:?}", status.flows_from);
     assert!(status.rules.iter().any(|r| r.packets > 0), "{:?}", status.rules);
+    assert_eq!(status.flows.len(), 1, "only the allowed flow: {:?}", status.flows);
+    let f = &status.flows[0];
+    assert_eq!(
+        (f.source, f.destination, f.protocol.as_str(), f.port),
+        (lab.pod_addr(0).into(), NODE_ADDR.into(), "tcp", 8080)
+    );
+    let payload = 2 * N as u64;
+    eprintln!(
+        "conntrack: {} bytes, {} packets for {payload} payload bytes ({:.2}% overhead)",
+        f.bytes,
+        f.packets,
+        (f.bytes - payload.min(f.bytes)) as f64 * 100.0 / payload as f64
+    );
+    assert!(f.bytes >= payload && f.bytes <= payload + payload / 10, "{f:?}");
+    assert!(f.packets >= 4, "{f:?}");
+    // the firewall status JSON (what `network graph --counters` reads) carries them
+    let json = serde_json::to_value(&status).unwrap();
+    assert_eq!(json["flows"][0]["bytes"], f.bytes);
     assert!(firewall::remove(&pod).unwrap());
 }
 

@@ -187,7 +187,7 @@ mod kernel {
             .set(0, [v4.len() as u32, v6.len() as u32, protect], 0)
             .map_err(|e| failed(cgroup, "writing the mode", chain(&e)))?;
         let installed = rules.len() - skipped.len();
-        Ok(Applied { installed, skipped })
+        Ok(Applied { installed, skipped, notes: Vec::new() })
     }
 
     pub fn remove(cgroup: &Path) -> Result<bool, CgroupBpfError> {
@@ -244,6 +244,8 @@ mod kernel {
             }],
             violations: found,
             flows: Vec::new(),
+            flows_from: None,
+            notes: Vec::new(),
         }))
     }
 }

@@ -56,6 +56,8 @@ pub struct Applied {
     pub installed: usize,
     /// Rules left out, with why.
     pub skipped: Vec<String>,
+    /// Warnings about the rest (e.g. conntrack accounting could not be turned on).
+    pub notes: Vec<String>,
 }
 
 /// Install (or replace) the firewall of `ns`, with per-flow counters.
@@ -71,8 +73,14 @@ pub fn apply_with(
     options: compile::Options,
 ) -> Result<Applied, NftError> {
     let compiled = compile::compile_with(rules, mode, options);
+    let mut notes = Vec::new();
+    if !options.flow_counters
+        && let Err(e) = crate::conntrack::enable_accounting(ns)
+    {
+        notes.push(format!("no bytes per flow: conntrack accounting could not be turned on: {e}"));
+    }
     nft::apply(ns, &compiled.script)?;
-    Ok(Applied { installed: rules.len() - compiled.skipped.len(), skipped: compiled.skipped })
+    Ok(Applied { installed: rules.len() - compiled.skipped.len(), skipped: compiled.skipped, notes })
 }
 
 /// Remove the firewall of `ns`; `false` when there was none.
@@ -84,7 +92,24 @@ pub fn remove(ns: &Netns) -> Result<bool, NftError> {
     Ok(true)
 }
 
-/// The counters of the firewall of `ns`, or `None` when it has none.
+/// The counters of the firewall of `ns`, or `None` when it has none. A firewall without the per-flow
+/// set (`flow_counters: false`) gets its bytes and packets per flow from conntrack accounting
+/// ([`crate::conntrack`]); a conntrack table that cannot be read leaves the flows empty, with a note.
 pub fn status(ns: &Netns) -> Result<Option<status::Status>, NftError> {
-    Ok(nft::list_table(ns, compile::TABLE)?.map(|table| status::Status::from_table(&table)))
+    let Some(table) = nft::list_table(ns, compile::TABLE)? else { return Ok(None) };
+    let mut status = status::Status::from_table(&table);
+    if !nft::has_set(&table, "flows4") {
+        match crate::conntrack::flows(ns) {
+            Ok(t) => {
+                status.flows = t.flows;
+                status.flows_from = Some(t.source);
+                status.notes.extend(t.errors);
+            }
+            Err(e) => status.notes.push(format!("no bytes per flow: {e}")),
+        }
+        if crate::conntrack::accounting(ns).is_ok_and(|on| !on) {
+            status.notes.push("conntrack accounting is off in this namespace: flows count 0 bytes".into());
+        }
+    }
+    Ok(Some(status))
 }

@@ -50,6 +50,13 @@ pub struct Status {
     pub outside: Vec<RuleCounter>,
     pub violations: Vec<Violation>,
     pub flows: Vec<FlowCounter>,
+    /// Where `flows` came from when not from the firewall's flow set (a firewall applied without it):
+    /// the conntrack table read ([`crate::conntrack`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flows_from: Option<String>,
+    /// Problems reading the counters (each names its source).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 fn ip(v: &serde_json::Value) -> Option<IpAddr> {
@@ -111,7 +118,7 @@ impl Status {
             }
         }
         flows.sort();
-        Status { mode, rules, outside, violations, flows }
+        Status { mode, rules, outside, violations, flows, flows_from: None, notes: Vec::new() }
     }
 
     /// Packets outside the policy, all chains.

@@ -58,6 +58,7 @@ struct File {
 #[serde(deny_unknown_fields)]
 struct WorkloadSpec {
     name: String,
+    #[serde(default)]
     addresses: Vec<IpNet>,
     #[serde(default)]
     mode: Mode,
@@ -165,13 +166,48 @@ impl Policy {
     }
 
     pub fn parse(text: &str) -> Result<Policy, String> {
+        Policy::parse_with(text, true)
+    }
+
+    /// The runtime agent's L7 policy (`runtime agent --l7-policy`): the same file, but a workload's `name`
+    /// is a glob on the agent's workload key (`NAMESPACE/KIND/NAME`, as profiles name workloads) and
+    /// `addresses` may be left out: the agent runs one inspector per container, in the container's own
+    /// network namespace, where every queued packet is the container's ([`Policy::for_container`]).
+    pub fn load_for_agent(path: &Path) -> Result<Policy, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let policy = Policy::parse_with(&text, false).map_err(|e| format!("{}: {e}", path.display()))?;
+        for (i, w) in policy.workloads.iter().enumerate() {
+            Glob::new(&w.name)
+                .map_err(|e| format!("{}: workloads[{i}] ({}): name: {e}", path.display(), w.name))?;
+        }
+        Ok(policy)
+    }
+
+    fn parse_with(text: &str, need_addresses: bool) -> Result<Policy, String> {
         let file: File = serde_saphyr::from_str(text).map_err(|e| e.to_string())?;
         let mut workloads = Vec::new();
         for (i, w) in file.workloads.into_iter().enumerate() {
             let at = format!("workloads[{i}] ({})", w.name);
+            if need_addresses && w.addresses.is_empty() {
+                return Err(format!("{at}: addresses: at least one address block is needed"));
+            }
             workloads.push(compile(w).map_err(|e| format!("{at}: {e}"))?);
         }
         Ok(Policy { workloads })
+    }
+
+    /// The policy of one container's inspector: the first workload whose name (a glob) matches the
+    /// container's `workload` key, renamed to that key (alerts and response rules see the workload), and
+    /// holding every address (the inspector sees only the container's namespace). `None` when no
+    /// workload matches.
+    pub fn for_container(&self, workload: &str) -> Option<Policy> {
+        let w = self.workloads.iter().find(|w| {
+            w.name == workload || Glob::new(&w.name).is_ok_and(|g| g.compile_matcher().is_match(workload))
+        })?;
+        let everything = ["0.0.0.0/0", "::/0"].iter().filter_map(|n| n.parse().ok()).collect();
+        Some(Policy {
+            workloads: vec![Workload { addresses: everything, name: workload.to_string(), ..w.clone() }],
+        })
     }
 
     /// The workload a flow belongs to: the server's, else the client's.
@@ -192,9 +228,6 @@ impl Policy {
 }
 
 fn compile(w: WorkloadSpec) -> Result<Workload, String> {
-    if w.addresses.is_empty() {
-        return Err("addresses: at least one address block is needed".into());
-    }
     for (port, names) in &w.ports {
         if let Some(bad) = names.iter().find(|n| !AppProtocol::is_known_name(n)) {
             return Err(format!(
@@ -278,5 +311,32 @@ mod tests {
         assert!(e.contains("line 3") || e.contains("3:"), "{e}");
         let e = Policy::parse("workloads:\n  - name: x\n    addresses: [not-an-ip]\n").unwrap_err();
         assert!(!e.is_empty());
+        let e = Policy::parse("workloads:\n  - name: x\n    mode: protect\n").unwrap_err();
+        assert!(e.contains("workloads[0] (x): addresses"), "{e}");
+    }
+
+    #[test]
+    fn agent_policies_name_workloads_and_need_no_addresses() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("l7.yaml");
+        std::fs::write(
+            &path,
+            "workloads:\n  - name: shop/Deployment/web\n    mode: protect\n    dlp: { card: drop }\n\
+             \x20 - name: \"*/Image/registry.example/*\"\n    http: { paths: [\"/api/*\"] }\n",
+        )
+        .unwrap();
+        let p = Policy::load_for_agent(&path).unwrap();
+        let web = p.for_container("shop/Deployment/web").unwrap();
+        assert_eq!(web.workloads.len(), 1);
+        assert_eq!(web.workloads[0].mode, Mode::Protect);
+        let any: IpAddr = "192.0.2.7".parse().unwrap();
+        let any6: IpAddr = "2001:db8::7".parse().unwrap();
+        assert_eq!(web.workload_of(any, any6), Some(0), "a container's inspector owns every address");
+        let img = p.for_container("ci/Image/registry.example/team/app").unwrap();
+        assert!(img.workloads[0].paths.allows("/api/x") && !img.workloads[0].paths.allows("/admin"));
+        assert!(p.for_container("shop/Deployment/db").is_none());
+        std::fs::write(&path, "workloads:\n  - name: \"[\"\n").unwrap();
+        let e = Policy::load_for_agent(&path).unwrap_err();
+        assert!(e.contains("l7.yaml") && e.contains("workloads[0]"), "{e}");
     }
 }

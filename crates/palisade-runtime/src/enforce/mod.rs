@@ -5,6 +5,7 @@
 //! - [`open`]: opens denied before they happen (fanotify `FAN_OPEN_PERM`) and how a write is told;
 //! - [`kill`]: kill on violation (`bpf_send_signal` at exec in the kernel, else `kill(2)`);
 //! - [`network`]: each container's network policy installed as its firewall (nftables), kept current;
+//! - [`l7`]: the L7 inspector on each container the L7 policy names (NFQUEUE in its namespace);
 //! - [`fanotify`]: the permission groups, the marks on containers' mounts, the readers;
 //! - [`responder`]: every permission event answered within the deadline, whatever the deciders do;
 //! - [`deciders`]: the threads asking the decider, behind a bounded queue;
@@ -23,6 +24,7 @@ pub mod exec;
 pub mod exempt;
 pub mod fanotify;
 pub mod kill;
+pub mod l7;
 pub mod network;
 pub mod open;
 pub mod probe;
@@ -74,6 +76,8 @@ pub struct EnforceConfig {
     pub network: bool,
     /// Runtime state directories for attribution (as the sensor's).
     pub runtime_roots: Vec<PathBuf>,
+    /// Run L7 inspectors on the containers this policy names.
+    pub l7: Option<l7::L7Config>,
 }
 
 impl Default for EnforceConfig {
@@ -86,6 +90,7 @@ impl Default for EnforceConfig {
             open: false,
             network: false,
             runtime_roots: Vec::new(),
+            l7: None,
         }
     }
 }
@@ -109,6 +114,8 @@ pub struct Enforcer {
     watched: Vec<(String, u32)>,
     /// Firewalls installed from the decider's network policies (with [`EnforceConfig::network`]).
     network: Option<network::Network>,
+    /// The L7 inspectors (with [`EnforceConfig::l7`]).
+    l7: Option<l7::L7>,
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
     last_kills: u64,
@@ -169,6 +176,10 @@ impl Enforcer {
 
         let responder = Arc::new(Responder::new(config.deadline));
         let (alert_tx, alerts_rx) = sync_channel(4096);
+        let l7 = match &config.l7 {
+            Some(c) => Some(l7::L7::new(c.clone(), alert_tx.clone())?),
+            None => None,
+        };
         let alerts = Arc::new(AlertSink::new(alert_tx));
         let stop = Arc::new(AtomicBool::new(false));
         let (job_tx, job_rx) = sync_channel::<Job>(config.queue.max(1));
@@ -225,6 +236,7 @@ impl Enforcer {
             marked: HashMap::new(),
             watched: Vec::new(),
             network: config.network.then(network::Network::default),
+            l7,
             stop,
             threads,
             last_kills: 0,
@@ -248,6 +260,9 @@ impl Enforcer {
     /// Register the counters on the agent's registry (`palisade_runtime_enforce_*`).
     pub fn register(&self, registry: &mut prometheus_client::registry::Registry) {
         self.stats.register(registry);
+        if let Some(l7) = &self.l7 {
+            l7.stats.register(registry);
+        }
     }
 
     /// Feed one sensor event: mark a container seen for the first time, judge an exec that escaped the
@@ -270,6 +285,11 @@ impl Enforcer {
         }
         if let Some(net) = self.network.as_mut() {
             for line in net.refresh(self.decider.as_ref()) {
+                tracing::info!("{line}");
+            }
+        }
+        if let Some(l7) = self.l7.as_mut() {
+            for line in l7.refresh() {
                 tracing::info!("{line}");
             }
         }
@@ -311,6 +331,11 @@ impl Enforcer {
             && let Some(line) = net.watch(pid, container, self.decider.as_ref())
         {
             tracing::info!("{line}");
+        }
+        if let Some(l7) = self.l7.as_mut() {
+            for line in l7.watch(pid, container) {
+                tracing::info!("{line}");
+            }
         }
         if self.groups.is_empty() {
             self.watched.push((container.id.clone(), pid));
@@ -389,6 +414,9 @@ impl Enforcer {
         self.groups.clear();
         if let Some(net) = self.network.as_mut() {
             net.release_all();
+        }
+        if let Some(l7) = self.l7.as_mut() {
+            l7.stop_all();
         }
     }
 }

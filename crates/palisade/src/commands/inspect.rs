@@ -13,7 +13,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use palisade_network::dlp::{Dlp, SensorId};
 use palisade_network::inspect::policy::Policy;
-use palisade_network::inspect::{Event, Inspector, Limits, nfqueue};
+use palisade_network::inspect::{Inspector, Limits, nfqueue};
 use palisade_network::protocol::{self, FlowBytes, Transport};
 use palisade_network::response::{
     self, CaptureSpec, Engine, Executor, RecordingExecutor, ResponseAlert, ResponseRules, Target, Trigger,
@@ -218,40 +218,6 @@ fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
 }
 
-/// An inspector event as a Falco-shaped alert (source `network`).
-fn event_alert(e: &Event, host: &str) -> Alert {
-    let ns = now_ns();
-    let mut fields: BTreeMap<String, serde_json::Value> =
-        e.fields.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-    let s = |v: &str| serde_json::Value::String(v.to_string());
-    fields.insert("workload".into(), s(&e.workload));
-    fields.insert("action".into(), s(e.action));
-    fields.insert("fd.cip".into(), s(&e.client));
-    fields.insert("fd.sip".into(), s(&e.server));
-    fields.insert("fd.l4proto".into(), s(if e.transport == Transport::Tcp { "tcp" } else { "udp" }));
-    fields.insert("proto".into(), e.protocol.map_or(serde_json::Value::Null, |p| s(p.name())));
-    Alert {
-        time: palisade_runtime::rules::fields::iso_time(ns),
-        rule: e.rule.clone(),
-        priority: e.priority.to_string(),
-        output: format!(
-            "{}: {} {} ({} {} -> {}, workload {}, {})",
-            palisade_runtime::rules::fields::evt_time(ns),
-            e.priority,
-            e.message,
-            if e.transport == Transport::Tcp { "tcp" } else { "udp" },
-            e.client,
-            e.server,
-            e.workload,
-            e.action
-        ),
-        output_fields: fields,
-        tags: vec!["network".into(), "l7".into()],
-        hostname: host.to_string(),
-        source: "network".into(),
-    }
-}
-
 /// The agent's executor: alerts to the outputs; kill by pid; quarantine and capture in the workload's
 /// network namespace (the process's when the trigger names one, else the inspector's own: it runs in the
 /// pod's namespace), with `palisade-network`'s quarantine and capture.
@@ -435,7 +401,7 @@ fn inspect(args: InspectArgs) -> Result<ExitCode> {
     nfqueue::run(args.queue, &mut inspector, |events| {
         for e in events {
             if let Ok(mut o) = outputs.lock() {
-                o.emit(&event_alert(e, &host));
+                o.emit(&palisade_runtime::enforce::l7::event_alert(e, &host));
             }
             let Some(engine) = engine.as_mut() else { continue };
             let trigger = Trigger {

@@ -316,6 +316,9 @@ fn apply(args: ApplyArgs) -> Result<ExitCode> {
     for s in &applied.skipped {
         eprintln!("palisade: warning: {}: {s}", args.rules.display());
     }
+    for n in &applied.notes {
+        eprintln!("palisade: warning: {n}");
+    }
     eprintln!(
         "palisade: firewall of {what}: {} rules installed, {} skipped, {} mode",
         applied.installed,
@@ -332,6 +335,9 @@ fn status(args: StatusArgs) -> Result<ExitCode> {
             let Some(status) = firewall::status(&netns)? else {
                 bail!("network namespace {netns} has no Palisade firewall");
             };
+            for n in &status.notes {
+                eprintln!("palisade: warning: {n}");
+            }
             status
         }
         Mechanism::CgroupBpf => {

@@ -6,8 +6,11 @@
 use crate::commands::common::parse_duration;
 use anyhow::{Context as _, Result, bail};
 use clap::{Args, ValueEnum};
+use palisade_network::inspect::Limits;
+use palisade_network::inspect::policy::Policy;
 use palisade_runtime::Event;
 use palisade_runtime::agent::metrics::Metrics;
+use palisade_runtime::enforce::l7::L7Config;
 use palisade_runtime::enforce::rules::{Action, Rule, RuleDecider, parse_file};
 use palisade_runtime::enforce::{EnforceConfig, Enforcer, ExecEnforcer};
 use palisade_runtime::output::Alert;
@@ -80,6 +83,19 @@ pub struct EnforceArgs {
     /// Needs CAP_NET_ADMIN and CAP_SYS_ADMIN.
     #[arg(long, requires = "enforce")]
     pub enforce_network: bool,
+    /// Run the L7 inspector in the agent for the containers whose workload this L7 policy names (the
+    /// `network inspect` policy file; `name` is a glob on the workload key, `addresses` may be left out):
+    /// their TCP and UDP traffic is queued (NFQUEUE, iptables in their namespace) and judged against the
+    /// HTTP/TLS/DNS/port rules and DLP/WAF sensors. Needs iptables.
+    #[arg(long, value_name = "FILE", requires = "enforce_network")]
+    pub l7_policy: Option<PathBuf>,
+    /// The NFQUEUE queue number bound in each inspected container's namespace.
+    #[arg(long, value_name = "N", default_value_t = 7, requires = "l7_policy")]
+    pub l7_queue: u16,
+    /// Fail closed: without an inspector bound (agent stopped uncleanly) or with the queue full, the
+    /// container's packets are dropped instead of passing.
+    #[arg(long, requires = "l7_policy")]
+    pub l7_fail_closed: bool,
 }
 
 impl EnforceArgs {
@@ -146,6 +162,15 @@ impl Enforcement {
             open,
             network: args.enforce_network,
             runtime_roots: runtime_roots.to_vec(),
+            l7: match &args.l7_policy {
+                Some(path) => Some(L7Config {
+                    policy: Policy::load_for_agent(path).map_err(anyhow::Error::msg)?,
+                    queue: args.l7_queue,
+                    fail_closed: args.l7_fail_closed,
+                    limits: Limits::default(),
+                }),
+                None => None,
+            },
         };
         if args.decision_deadline.is_zero() {
             bail!("--decision-deadline must be more than 0");

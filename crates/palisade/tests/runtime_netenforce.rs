@@ -1,0 +1,551 @@
+//! Connections enforced end to end on a veth: a runc container in a network namespace of its own, wired
+//! to a "node" namespace by a veth pair (the lab of palisade-network's tests), and the real agent with
+//! `--profiles --enforce --enforce-network`. The workload is learned in discover mode (its connection to
+//! the node's port 8080 goes into the profile), switched to protect by `profile mode`: the listed
+//! connection works, an unlisted one (port 9090) is refused and alerted with the container's id; switched
+//! to monitor, both go through and the unlisted one is alerted; a clean stop of the agent removes the
+//! firewall while the container still runs. Needs root, ip, nft, a BTF kernel, runc and busybox: skips
+//! with a message otherwise.
+
+#[path = "../../palisade-network/tests/support/lab.rs"]
+mod lab;
+mod support;
+
+use lab::{Lab, echo_server};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::containers::*;
+
+const APPLETS: [&str; 5] = ["sh", "cat", "nc", "sleep", "timeout"];
+
+/// A busybox root filesystem whose applets are hard links (each program has its own executable path, as
+/// a profile lists it), and the script the container runs: it waits for `/go`, then for each port of
+/// `/app/ports` connects to the node, sends a line and prints `port-N-ok` when it came back, else
+/// `port-N-refused`; then waits for `/stop`.
+fn rootfs(dir: &Path, node: &str) {
+    for d in ["bin", "proc", "sys", "dev", "etc", "tmp", "app"] {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    let bb = dir.join("bin/busybox");
+    std::fs::copy(busybox(), &bb).unwrap();
+    for a in APPLETS {
+        std::fs::hard_link(&bb, dir.join("bin").join(a)).unwrap();
+    }
+    std::fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    std::fs::write(
+        dir.join("app/run.sh"),
+        format!(
+            "sleep 0.1\nwhile [ ! -e /go ]; do sleep 0.1; done\n\
+             for p in $(cat /app/ports); do\n\
+               r=$(echo palisade | nc -w 2 {node} $p 2>/dev/null)\n\
+               if [ \"$r\" = palisade ]; then echo port-$p-ok; else echo port-$p-refused; fi\n\
+             done\necho connections-done\n\
+             while [ ! -e /stop ]; do sleep 0.1; done\n"
+        ),
+    )
+    .unwrap();
+}
+
+/// A bundle running the script in the lab namespace `netns`, with an image name and a pod, as the CRI
+/// annotations say it.
+fn bundle(dir: &Path, root: &Path, netns: &str, image: &str) {
+    write_bundle(dir, root, "");
+    let path = dir.join("config.json");
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for ns in spec["linux"]["namespaces"].as_array_mut().unwrap() {
+        if ns["type"] == "network" {
+            ns["path"] = format!("/run/netns/{netns}").into();
+        }
+    }
+    spec["annotations"] = serde_json::json!({
+        "io.containerd.image.name": image,
+        "io.kubernetes.cri.sandbox-name": "netdemo-0",
+        "io.kubernetes.cri.sandbox-namespace": "palisade-test",
+    });
+    spec["process"]["env"] = serde_json::json!(["PATH=/bin"]);
+    spec["process"]["args"] = serde_json::json!(["sh", "/app/run.sh"]);
+    std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
+}
+
+fn palisade(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_palisade")).args(args).output().unwrap()
+}
+
+/// The tables in namespace `netns`.
+fn nft_tables(netns: &str) -> String {
+    let out = Command::new("ip").args(["netns", "exec", netns, "nft", "list", "tables"]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// One run: the agent with `args`, container `id` started, `/go` written once `ready` appeared in the
+/// agent's log, the container's connection lines collected; then the agent stopped cleanly while the
+/// container still runs. Returns the container's output, the agent's log and the tables of the
+/// namespace just before and just after the agent stopped.
+struct Run {
+    output: String,
+    log: Vec<String>,
+    tables_before_stop: String,
+    tables_after_stop: String,
+}
+
+fn run(args: &[String], id: &str, root: &Path, bundle: &Path, netns: &str, ready: Option<&str>) -> Run {
+    for f in ["go", "stop"] {
+        let _ = std::fs::remove_file(root.join(f));
+    }
+    let mut guard = Guard {
+        child: None,
+        daemons: Vec::new(),
+        cleanup: vec![vec!["runc".into(), "delete".into(), "--force".into(), id.into()]],
+    };
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["runtime", "agent", "--source", "ebpf", "--containers-only"])
+        .args(args)
+        .env("PALISADE_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut agent);
+    guard.child = Some(agent);
+    let mut log = Vec::new();
+    assert!(wait_for(&lines, "runtime sensor started", &mut log).is_some(), "agent:\n{}", log.join("\n"));
+    let out_path = root.join(format!("../{id}.out"));
+    let out_file = std::fs::File::create(&out_path).unwrap();
+    let container = Command::new("runc")
+        .args(["run", id])
+        .current_dir(bundle)
+        .stdin(Stdio::null())
+        .stdout(out_file.try_clone().unwrap())
+        .stderr(out_file)
+        .spawn()
+        .unwrap();
+    guard.daemons.push(container);
+    if let Some(needle) = ready {
+        let line = wait_for(&lines, needle, &mut log);
+        assert!(line.is_some(), "no {needle:?} in the agent's log:\n{}", log.join("\n"));
+    } else {
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    std::fs::write(root.join("go"), "").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let output = loop {
+        let text = std::fs::read_to_string(&out_path).unwrap_or_default();
+        if text.contains("connections-done") {
+            break text;
+        }
+        assert!(Instant::now() < deadline, "container output:\n{text}\nagent:\n{}", log.join("\n"));
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    // the sensor's events reach the agent's checks asynchronously
+    std::thread::sleep(Duration::from_millis(1500));
+    let tables_before_stop = nft_tables(netns);
+    let status = stop_agent(&mut guard, Duration::from_secs(60));
+    drain(&lines, &mut log, Duration::from_millis(300));
+    assert!(status.success(), "agent exit {status}:\n{}", log.join("\n"));
+    let tables_after_stop = nft_tables(netns);
+    std::fs::write(root.join("stop"), "").unwrap();
+    let mut container: Child = guard.daemons.pop().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while container.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    guard.daemons.push(container);
+    drop(guard);
+    Run { output, log, tables_before_stop, tables_after_stop }
+}
+
+/// This workload's alerts in the alerts file.
+fn alerts(file: &Path, workload: &str) -> Vec<Value> {
+    std::fs::read_to_string(file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad alert line {l}: {e}")))
+        .filter(|a: &Value| a["output_fields"]["palisade.workload"] == workload)
+        .collect()
+}
+
+/// The "Connection not in profile" alerts for the node's `port` (the port is in the alert's message).
+fn connection_alerts<'a>(alerts: &'a [Value], node: &str, port: u16) -> Vec<&'a Value> {
+    let needle = format!("{node}:{port} is not in the profile");
+    alerts
+        .iter()
+        .filter(|a| {
+            a["rule"] == "Connection not in profile"
+                && a["output"].as_str().is_some_and(|o| o.contains(&needle))
+        })
+        .collect()
+}
+
+#[test]
+fn learned_connections_are_enforced_on_a_veth() {
+    if let Some(why) = missing() {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    // addresses no other lab uses: the learned profile names the node's address
+    let net = 201 + (std::process::id() % 50) as u8;
+    let Some(lab) = Lab::new_in("nee", 1, net) else { return };
+    let node = lab.node_addr().to_string();
+    echo_server(&lab.node_ns(), 8080);
+    echo_server(&lab.node_ns(), 9090);
+    let netns = lab.pods[0].clone();
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = format!("palnet{}", std::process::id());
+    let repo = format!("palisade.test/{tag}");
+    let image = format!("{repo}:1");
+    let workload = format!("palisade-test/Image/{repo}");
+    let root = tmp.path().join("root");
+    rootfs(&root, &node);
+    let bundle_dir = tmp.path().join("bundle");
+    bundle(&bundle_dir, &root, &netns, &image);
+    let profiles = tmp.path().join("profiles");
+    let s = |p: &Path| p.display().to_string();
+    let profile_file: PathBuf = profiles.join(format!("image-{}.yaml", repo.replace('/', "-")));
+
+    // 1. learn: discover mode, the container reaches the node's 8080
+    std::fs::write(root.join("app/ports"), "8080\n").unwrap();
+    let learn = run(
+        &["--profiles".into(), s(&profiles), "--mode".into(), "discover".into()],
+        &format!("{tag}-learn"),
+        &root,
+        &bundle_dir,
+        &netns,
+        None,
+    );
+    assert!(learn.output.contains("port-8080-ok"), "{}", learn.output);
+    let yaml = std::fs::read_to_string(&profile_file).unwrap_or_else(|e| {
+        panic!("no profile {} ({e}); agent:\n{}", profile_file.display(), learn.log.join("\n"))
+    });
+    let peer = format!("- peer: {{cidr: \"{node}/32\"}}");
+    assert!(yaml.contains(&peer) && yaml.contains("ports: [\"8080\"]"), "{peer} not learned:\n{yaml}");
+    assert!(!yaml.contains("9090"), "{yaml}");
+
+    // 2. review done: protect, with enforcement of execs, opens and connections
+    let mode = |m: &str| {
+        let state = s(&profiles.join("modes.yaml"));
+        let out = palisade(&["profile", "mode", "--state", &state, "--workload", &workload, m]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    mode("protect");
+    std::fs::write(root.join("app/ports"), "8080 9090\n").unwrap();
+    let alerts_file = tmp.path().join("protect.jsonl");
+    let enforce_args = |alerts_file: &Path| -> Vec<String> {
+        vec![
+            "--profiles".into(),
+            s(&profiles),
+            "--enforce".into(),
+            "--enforce-network".into(),
+            "--output".into(),
+            format!("file:{}", alerts_file.display()),
+        ]
+    };
+    let protect_id = format!("{tag}-protect");
+    let protect = run(
+        &enforce_args(&alerts_file),
+        &protect_id,
+        &root,
+        &bundle_dir,
+        &netns,
+        Some("firewall in Protect mode, 1 rules"),
+    );
+    let ctx = |r: &Run, file: &Path| {
+        format!(
+            "container:\n{}\nalerts:\n{}\nagent:\n{}",
+            r.output,
+            std::fs::read_to_string(file).unwrap_or_default(),
+            r.log.join("\n")
+        )
+    };
+    assert!(
+        protect.output.contains("port-8080-ok"),
+        "the listed connection failed; {}",
+        ctx(&protect, &alerts_file)
+    );
+    assert!(
+        protect.output.contains("port-9090-refused"),
+        "the unlisted connection went through; {}",
+        ctx(&protect, &alerts_file)
+    );
+    let got = alerts(&alerts_file, &workload);
+    let refused = connection_alerts(&got, &node, 9090);
+    assert!(!refused.is_empty(), "no alert for the refused connection; {}", ctx(&protect, &alerts_file));
+    eprintln!("protect run:\n{}refused connection alert: {}", protect.output, refused[0]["output"]);
+    let short_id: String = protect_id.chars().take(12).collect();
+    assert_eq!(refused[0]["output_fields"]["container.id"], short_id.as_str(), "{:#?}", refused[0]);
+    assert_eq!(refused[0]["output_fields"]["palisade.mode"], "protect", "{:#?}", refused[0]);
+    assert!(connection_alerts(&got, &node, 8080).is_empty(), "the listed connection alerted: {got:#?}");
+    assert!(protect.tables_before_stop.contains("table inet palisade"), "{}", protect.tables_before_stop);
+    assert!(
+        !protect.tables_after_stop.contains("palisade"),
+        "a clean stop left the firewall: {}",
+        protect.tables_after_stop
+    );
+
+    // 3. monitor: nothing refused, the unlisted connection alerted
+    mode("monitor");
+    let alerts_file = tmp.path().join("monitor.jsonl");
+    let monitor = run(
+        &enforce_args(&alerts_file),
+        &format!("{tag}-monitor"),
+        &root,
+        &bundle_dir,
+        &netns,
+        Some("firewall in Monitor mode, 1 rules"),
+    );
+    assert!(
+        monitor.output.contains("port-8080-ok") && monitor.output.contains("port-9090-ok"),
+        "monitor mode refused a connection; {}",
+        ctx(&monitor, &alerts_file)
+    );
+    let got = alerts(&alerts_file, &workload);
+    let seen = connection_alerts(&got, &node, 9090);
+    assert!(!seen.is_empty(), "no alert for the unlisted connection; {}", ctx(&monitor, &alerts_file));
+    assert_eq!(seen[0]["output_fields"]["palisade.mode"], "monitor", "{:#?}", seen[0]);
+    assert!(connection_alerts(&got, &node, 8080).is_empty(), "the listed connection alerted: {got:#?}");
+    assert!(!monitor.tables_after_stop.contains("palisade"), "{}", monitor.tables_after_stop);
+    let after = std::fs::read_to_string(&profile_file).unwrap();
+    assert!(!after.contains("9090"), "protect and monitor must not learn:\n{after}");
+}
+
+/// An HTTP server on `port` in `ns` for the rest of the test: reads a request (head and `Content-Length`
+/// body, 3 s at most) and answers `200 OK`.
+fn http_server(ns: &palisade_network::netns::Netns, port: u16) {
+    use std::io::{Read, Write};
+    let listener = ns.run(move || std::net::TcpListener::bind(("0.0.0.0", port))).unwrap().unwrap();
+    std::thread::spawn(move || {
+        for mut s in listener.incoming().flatten() {
+            std::thread::spawn(move || {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(3)));
+                let mut got = Vec::new();
+                let mut buf = [0u8; 4096];
+                while let Ok(n) = s.read(&mut buf) {
+                    if n == 0 {
+                        break;
+                    }
+                    got.extend_from_slice(&buf[..n]);
+                    let text = String::from_utf8_lossy(&got);
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let len = text
+                            .lines()
+                            .find_map(|l| {
+                                l.to_ascii_lowercase().strip_prefix("content-length:")?.trim().parse().ok()
+                            })
+                            .unwrap_or(0usize);
+                        if got.len() >= end + 4 + len {
+                            let _ = s.write_all(
+                                b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+                            );
+                            break;
+                        }
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// POST `body` from inside container `id` to `node`:8080; whether `200 OK` came back (5 s at most: a
+/// blocked flow stalls, its packets dropped both ways).
+fn post(id: &str, node: &str, body: &str) -> bool {
+    let cmd = format!(
+        "printf 'POST /api/orders HTTP/1.1\\r\\nHost: shop\\r\\nContent-Length: {}\\r\\n\\r\\n{body}' | timeout 5 nc -w 3 {node} 8080",
+        body.len()
+    );
+    let out = Command::new("runc").args(["exec", id, "sh", "-c", &cmd]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout).contains("200 OK")
+}
+
+/// The L7 chains in namespace `netns` (`iptables -S`).
+fn l7_rules(netns: &str) -> String {
+    let out = Command::new("ip").args(["netns", "exec", netns, "iptables", "-S"]).output().unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.contains("PALISADE-L7") || l.contains("palisade-l7"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// An agent started by [`l7_agent`]: its process in the guard, its log.
+struct L7Agent {
+    guard: Guard,
+    lines: std::sync::mpsc::Receiver<String>,
+    log: Vec<String>,
+}
+
+/// The agent with `--enforce --enforce-network --l7-policy POLICY` and `extra` flags, once `needle` is in
+/// its log.
+fn l7_agent(policy: &Path, alerts: &Path, extra: &[&str], needle: &str) -> L7Agent {
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["runtime", "agent", "--source", "ebpf", "--containers-only", "--enforce", "--enforce-network"])
+        .arg("--l7-policy")
+        .arg(policy)
+        .arg("--output")
+        .arg(format!("file:{}", alerts.display()))
+        .args(extra)
+        .env("PALISADE_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut agent);
+    let mut a = L7Agent {
+        guard: Guard { child: Some(agent), daemons: Vec::new(), cleanup: Vec::new() },
+        lines,
+        log: Vec::new(),
+    };
+    assert!(
+        wait_for(&a.lines, needle, &mut a.log).is_some(),
+        "no {needle:?} in the agent's log:\n{}",
+        a.log.join("\n")
+    );
+    a
+}
+
+/// The agent runs the L7 inspector for a container whose workload the L7 policy names: a clean HTTP
+/// request passes, one carrying a card number is dropped and alerted with the container's id; killed, the
+/// agent leaves the queue rules and traffic passes (fail open) or not (`--l7-fail-closed`); the next agent
+/// removes what the dead one left, and a clean stop removes its own rules.
+#[test]
+fn agent_inspects_l7_traffic_of_a_container_on_a_veth() {
+    if let Some(why) = missing() {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    if !which("iptables") {
+        eprintln!("SKIP: iptables not installed");
+        return;
+    }
+    let net = 201 + ((std::process::id() + 25) % 50) as u8;
+    let Some(lab) = Lab::new_in("nel7", 1, net) else { return };
+    let node = lab.node_addr().to_string();
+    http_server(&lab.node_ns(), 8080);
+    let netns = lab.pods[0].clone();
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = format!("pall7{}", std::process::id());
+    let repo = format!("palisade.test/{tag}");
+    let root = tmp.path().join("root");
+    rootfs(&root, &node);
+    std::fs::write(root.join("app/ports"), "").unwrap();
+    let bundle_dir = tmp.path().join("bundle");
+    bundle(&bundle_dir, &root, &netns, &format!("{repo}:1"));
+    let id = format!("{tag}-web");
+    let mut container_guard = Guard {
+        child: None,
+        daemons: Vec::new(),
+        cleanup: vec![vec!["runc".into(), "delete".into(), "--force".into(), id.clone()]],
+    };
+    let container = Command::new("runc")
+        .args(["run", &id])
+        .current_dir(&bundle_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    container_guard.daemons.push(container);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !Command::new("runc")
+        .args(["state", &id])
+        .output()
+        .unwrap()
+        .stdout
+        .windows(9)
+        .any(|w| w == b"\"running\"")
+    {
+        assert!(Instant::now() < deadline, "container {id} did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let card = "card=4111 1111 1111 1111";
+    assert!(post(&id, &node, "item=42") && post(&id, &node, card), "no inspection yet: both pass");
+
+    let policy = tmp.path().join("l7.yaml");
+    std::fs::write(
+        &policy,
+        format!("workloads:\n  - name: \"palisade-test/Image/{repo}\"\n    mode: protect\n    dlp: {{ card: drop }}\n"),
+    )
+    .unwrap();
+    let alerts_file = tmp.path().join("alerts.jsonl");
+    let started = format!("L7: container {id}: inspector started");
+
+    // 1. the running container is found at start, its traffic inspected
+    let mut a = l7_agent(&policy, &alerts_file, &["--metrics-addr", "127.0.0.1:0"], &started);
+    let metrics_addr = a
+        .log
+        .iter()
+        .find_map(|l| l.split("metrics on http://").nth(1))
+        .map(|s| s.trim_end_matches("/metrics").to_string())
+        .expect("the metrics address in the log");
+    let ctx = |a: &L7Agent| {
+        format!(
+            "alerts:\n{}\nrules:\n{}\nagent:\n{}",
+            std::fs::read_to_string(&alerts_file).unwrap_or_default(),
+            l7_rules(&netns),
+            a.log.join("\n")
+        )
+    };
+    assert!(post(&id, &node, "item=42"), "a clean request was refused; {}", ctx(&a));
+    assert!(!post(&id, &node, card), "a card number went through; {}", ctx(&a));
+    let alerts: Vec<Value> = std::fs::read_to_string(&alerts_file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|a: &Value| a["rule"] == "DLP card")
+        .collect();
+    assert_eq!(alerts.len(), 1, "one DLP alert expected; {}", ctx(&a));
+    let f = &alerts[0]["output_fields"];
+    assert_eq!(f["container.id"], id.chars().take(12).collect::<String>().as_str(), "{f}");
+    assert_eq!(
+        (f["action"].as_str(), f["dlp.preview"].as_str()),
+        (Some("drop"), Some("************1111")),
+        "{f}"
+    );
+    assert_eq!(f["palisade.workload"], format!("palisade-test/Image/{repo}").as_str(), "{f}");
+    let metrics = http_get(&metrics_addr, "/metrics");
+    for m in ["palisade_runtime_l7_inspectors 1", "palisade_runtime_l7_events_total{rule=\"DLP card\"} 1"] {
+        assert!(metrics.contains(m), "{m} not in /metrics:\n{metrics}");
+    }
+    assert!(metrics.contains("palisade_runtime_l7_packets_total{verdict=\"drop\"}"), "{metrics}");
+
+    // 2. killed: the rules stay, and fail open
+    drop(a.guard);
+    assert!(l7_rules(&netns).contains("--queue-bypass"), "{}", l7_rules(&netns));
+    assert!(post(&id, &node, card), "a dead inspector must fail open");
+
+    // 3. the next agent removes what the dead one left; fail closed, killed: traffic stops
+    a = l7_agent(&policy, &alerts_file, &["--l7-fail-closed"], &started);
+    assert!(
+        a.log
+            .iter()
+            .any(|l| l.contains(&format!("L7: container {id}: removed queue rules an earlier agent left"))),
+        "{}",
+        ctx(&a)
+    );
+    let rules = l7_rules(&netns);
+    let queueing: Vec<&str> = rules.lines().filter(|l| l.starts_with("-A PALISADE-L7-")).collect();
+    assert!(
+        queueing.len() == 4
+            && queueing.iter().all(|l| l.contains("NFQUEUE") && !l.contains("--queue-bypass")),
+        "fail-closed rules expected:\n{rules}"
+    );
+    assert!(post(&id, &node, "item=42"), "{}", ctx(&a));
+    drop(a.guard);
+    assert!(
+        !post(&id, &node, "item=42"),
+        "a dead fail-closed inspector must stop traffic; {}",
+        l7_rules(&netns)
+    );
+
+    // 4. recovery, and a clean stop removes the rules
+    a = l7_agent(&policy, &alerts_file, &[], &started);
+    assert!(post(&id, &node, "item=42"), "{}", ctx(&a));
+    let status = stop_agent(&mut a.guard, Duration::from_secs(30));
+    drain(&a.lines, &mut a.log, Duration::from_millis(300));
+    assert!(status.success(), "{}", a.log.join("\n"));
+    assert_eq!(l7_rules(&netns), "", "a clean stop left rules; agent:\n{}", a.log.join("\n"));
+    assert!(post(&id, &node, card), "no inspector, no rules: everything passes");
+    std::fs::write(root.join("go"), "").unwrap();
+    std::fs::write(root.join("stop"), "").unwrap();
+    drop(container_guard);
+}
