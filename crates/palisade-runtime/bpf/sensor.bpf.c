@@ -133,6 +133,9 @@ struct {
 // The agent's own process: never reported (its /proc reads would feed back into the stream).
 const volatile u32 agent_tgid = 0;
 
+// Bytes waiting in the ring buffer before a record wakes the reader (see submit()).
+#define WAKEUP_BYTES (256 * 1024)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 * 1024 * 1024);
@@ -241,17 +244,30 @@ static __always_inline struct record *begin(u32 kind)
 	return begin_keep(kind, false);
 }
 
-static __always_inline void submit(struct record *r)
+// Waking the reader costs the workload a scheduler wake-up per record when the reader keeps up. Process
+// life-cycle records (a few per process, and enforcement and attribution want them promptly) always wake
+// it, which also hands over the syscall records queued before them; syscall and DNS records wake it only
+// once WAKEUP_BYTES are waiting, the reader polling every few milliseconds for the rest.
+static __always_inline void submit_wake(struct record *r, bool prompt)
 {
 	u64 size = HDR_LEN + r->len1;
 	if (r->len2)
 		size = HDR_LEN + S1_LEN + r->len2;
 	if (size > sizeof(struct record))
 		size = sizeof(struct record);
-	if (bpf_ringbuf_output(&events, r, size, 0) == 0)
+	u64 wake = BPF_RB_FORCE_WAKEUP;
+	if (!prompt)
+		wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+										     : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, r, size, wake) == 0)
 		count(0);
 	else
 		count(1);
+}
+
+static __always_inline void submit(struct record *r)
+{
+	submit_wake(r, false);
 }
 
 static __always_inline void user_str1(struct record *r, const void *p)
@@ -306,7 +322,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		if (upper)
 			r->flags |= F_UPPER_LAYER;
 	}
-	submit(r);
+	submit_wake(r, true);
 	return 0;
 }
 
@@ -323,7 +339,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	if (!r)
 		return 0;
 	r->a0 = ctgid;
-	submit(r);
+	submit_wake(r, true);
 	return 0;
 }
 
@@ -340,7 +356,7 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	if (!r)
 		return 0;
 	r->a0 = (u32)BPF_CORE_READ(p, exit_code);
-	submit(r);
+	submit_wake(r, true);
 	return 0;
 }
 

@@ -47,6 +47,10 @@ mod imp {
     use std::thread::JoinHandle;
     use std::time::{Duration, Instant};
 
+    /// How long the reader sleeps when the ring buffer has not woken it: the latency of a quiet node's
+    /// events.
+    const POLL_MS: u16 = 10;
+
     static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/sensor.bpf.o"));
 
     /// BTF tracepoint programs and the tracepoint each one attaches to.
@@ -219,7 +223,9 @@ mod imp {
                 break;
             }
             let mut fds = [PollFd::new(ring.as_fd(), PollFlags::POLLIN)];
-            let _ = poll(&mut fds, PollTimeout::from(100u16));
+            // syscall records wake the reader only once 256 KiB are waiting (a wake-up per record would
+            // cost the workload a scheduler wake-up each); this timeout picks up the trickle
+            let _ = poll(&mut fds, PollTimeout::from(POLL_MS));
         }
     }
 }
