@@ -408,7 +408,8 @@ static __always_inline u64 bytes_equal(u64 w, u64 c)
 
 static __always_inline bool plain_absolute(const char *s, u32 len)
 {
-	if (len == 0 || s[0] != '/')
+	// a path cut at S1_LEN may hide a `..` past the cut: sent
+	if (len == 0 || len >= S1_LEN || s[0] != '/')
 		return false;
 	u64 slash_carry = 0, dot_carry = 0;
 	for (u32 i = 0; i < S1_LEN / 8; i++) {
