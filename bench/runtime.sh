@@ -11,6 +11,14 @@
 # stressors, a fixed number of operations each) without and with the agent, which a loaded machine does not
 # distort the way it distorts ops/s; the agent's CPU apart.
 #
+# `bench/runtime.sh cpu` takes AGENT=record (default: `--record`, every event) or AGENT=rules (Falco's stable
+# rules and Palisade's, no recording: what the kernel filter leaves; needs ../shared/data/runtime/falco-rules.tar.gz).
+#
+# `bench/runtime.sh ops [ROUNDS]`: the same measure on tight loops of single syscalls (bench/sensor_ops.c,
+# built with gcc): open+close of a file no rule reads, of /etc/hostname, a write open, a loopback
+# connect+accept, getpid; CPU ns per operation with no agent, the agent with the stable + Palisade rules,
+# and the agent recording everything, modes alternating within each round (medians).
+#
 # `bench/runtime.sh enforce [ROUNDS] [EXECS]`: latency enforcement adds to an allowed exec and an allowed open
 # (p50/p99), measured inside a runc busybox container by bench/enforce_latency.c (built static with gcc):
 # EXECS fork+exec+wait of /bin/true and 20 x EXECS open+close of /etc/passwd, with no agent, with the
@@ -113,6 +121,58 @@ PY
   echo "| sensor only | $(med "$(echo ${cpu[sensor]} | tr ' ' ';')" 1) |"
   echo "| sensor + enforcement | $(med "$(echo ${cpu[enforce]} | tr ' ' ';')" 1) |"
 }
+falco_rules() { # DIR: extract Falco's stable rules there
+  local tarball=../shared/data/runtime/falco-rules.tar.gz
+  [ -f "$tarball" ] || tarball=/work/shared/data/runtime/falco-rules.tar.gz
+  [ -f "$tarball" ] || { echo "bench/runtime.sh: falco-rules.tar.gz not found" >&2; exit 2; }
+  tar -xzf "$tarball" -O falco-rules/rules/falco_rules.yaml >"$1/falco_rules.yaml"
+}
+ops_bench() { # [ROUNDS]
+  # CPU time per operation of tight single-syscall loops (bench/sensor_ops.c), without the agent, with the
+  # agent running the stable + Palisade rules (the kernel filter on) and with it recording every event.
+  local rounds=${1:-5}
+  command -v gcc >/dev/null || { echo "bench/runtime.sh ops: gcc not installed" >&2; exit 2; }
+  tmp=$(mktemp -d)
+  agent_pid=
+  trap '[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+  gcc -O2 bench/sensor_ops.c -o "$tmp/ops"
+  falco_rules "$tmp"
+  local port=$((20000 + RANDOM % 20000))
+  declare -A n=([getpid]=200000 [open-tmp]=100000 [open-etc]=100000 [open-write]=100000 [connect]=3000)
+  local modes=(getpid open-tmp open-etc open-write connect)
+  declare -A res
+  for r in $(seq "$rounds"); do
+    for agent in none rules record; do
+      local args=()
+      case $agent in
+        rules) args=(--rules "$tmp/falco_rules.yaml" --palisade-rules --output "file:$tmp/alerts.jsonl") ;;
+        record) args=(--record "$tmp/events.jsonl") ;;
+      esac
+      if [ "$agent" != none ]; then
+        "$bin" runtime agent --metrics-addr "127.0.0.1:$port" "${args[@]}" 2>"$tmp/agent.err" >/dev/null &
+        agent_pid=$!
+        for _ in $(seq 120); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
+        grep -q "source ebpf" "$tmp/agent.err" || { cat "$tmp/agent.err" >&2; echo "agent did not start with eBPF" >&2; exit 1; }
+      fi
+      for m in "${modes[@]}"; do
+        res[$agent,$m]="${res[$agent,$m]:-} $(cd "$tmp" && ./ops "$m" "${n[$m]}" | awk '{print $3}')"
+      done
+      if [ -n "$agent_pid" ]; then kill -TERM "$agent_pid"; wait "$agent_pid" || true; agent_pid=; fi
+      rm -f "$tmp/events.jsonl"
+    done
+    echo "round $r done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+  done
+  med() { echo "$1" | tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print "n/a"}'; }
+  echo "Binary: \`$bin\`; $rounds rounds, medians; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end"
+  echo
+  echo "| loop (ops a run) | CPU ns/op, no agent | agent with rules | slowdown | agent recording everything | slowdown |"
+  echo "|---|---|---|---|---|---|"
+  for m in "${modes[@]}"; do
+    local a b c
+    a=$(med "${res[none,$m]}"); b=$(med "${res[rules,$m]}"); c=$(med "${res[record,$m]}")
+    echo "| $m (${n[$m]}) | $a | $b | $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%+.1f %%", (b / a - 1) * 100}') | $c | $(awk -v a="$a" -v b="$c" 'BEGIN {printf "%+.1f %%", (b / a - 1) * 100}') |"
+  done
+}
 cpu_bench() { # [ROUNDS]
   # The workload's own CPU time (user + sys of stress-ng and every process it waited for, from
   # /usr/bin/time) for a fixed number of operations, without and with the agent, rounds alternating.
@@ -128,6 +188,11 @@ cpu_bench() { # [ROUNDS]
   agent_pid=
   trap '[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
   local port=$((20000 + RANDOM % 20000))
+  local agent_args=(--record "$tmp/events.jsonl")
+  if [ "${AGENT:-record}" = rules ]; then
+    falco_rules "$tmp"
+    agent_args=(--rules "$tmp/falco_rules.yaml" --palisade-rules --output "file:$tmp/alerts.jsonl")
+  fi
   declare -A ops=([exec]=200 [open]=100000 [sock]=2000)
   declare -A res
   local agent_cpu=""
@@ -140,7 +205,7 @@ cpu_bench() { # [ROUNDS]
   }
   for r in $(seq "$rounds"); do
     run_all without
-    "$bin" runtime agent --metrics-addr "127.0.0.1:$port" --record "$tmp/events.jsonl" 2>"$tmp/agent.err" &
+    "$bin" runtime agent --metrics-addr "127.0.0.1:$port" "${agent_args[@]}" 2>"$tmp/agent.err" &
     agent_pid=$!
     for _ in $(seq 120); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
     grep -q "source ebpf" "$tmp/agent.err" || { cat "$tmp/agent.err" >&2; echo "agent did not start with eBPF" >&2; exit 1; }
@@ -154,7 +219,7 @@ cpu_bench() { # [ROUNDS]
     echo "round $r done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
   done
   med() { echo "$1" | tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print "n/a"}'; }
-  echo "Binary: \`$bin\`; $rounds rounds, medians; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end"
+  echo "Binary: \`$bin\`; agent ${AGENT:-record}; $rounds rounds, medians; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end"
   echo
   echo "| stressor (ops a phase) | workload CPU µs/op without | with the agent | slowdown (CPU per op) |"
   echo "|---|---|---|---|"
@@ -169,6 +234,11 @@ cpu_bench() { # [ROUNDS]
 if [ "${1:-}" = enforce ]; then
   shift
   enforce_bench "$@"
+  exit 0
+fi
+if [ "${1:-}" = ops ]; then
+  shift
+  ops_bench "$@"
   exit 0
 fi
 if [ "${1:-}" = cpu ]; then

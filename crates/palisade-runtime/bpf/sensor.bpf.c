@@ -2,8 +2,12 @@
 // Palisade's kernel-side sensor: one ring buffer of fixed-layout records to user space.
 //
 // Process life cycle comes from BTF tracepoints (sched_process_exec/fork/exit); file, network, identity,
-// ptrace and mount activity from the per-syscall tracepoints, entry and exit paired through a per-thread
-// map so every record carries the syscall's result and strings are read after the kernel faulted them in.
+// ptrace and mount activity from the per-syscall exit tracepoints only: the syscall's arguments are still
+// in the task's saved user registers at exit, so no entry program and no pairing map are needed, every
+// record carries the syscall's result and strings are read after the kernel faulted them in.
+// Before any work, an exit consults the `interest` map the agent fills from its loaded rules (which record
+// kinds, which read-only opens by path prefix, which processes get everything): what nothing reads costs
+// no record, no path copy beyond the check and no ring-buffer space.
 // Records are built in a per-CPU scratch buffer and only the used length is copied to the ring buffer.
 // CO-RE: field offsets are relocated against the running kernel's BTF at load time.
 //
@@ -94,13 +98,43 @@ _Static_assert(__builtin_offsetof(struct record, laddr) == 100, "laddr");
 _Static_assert(__builtin_offsetof(struct record, comm) == 132, "comm");
 _Static_assert(__builtin_offsetof(struct record, pidns_level) == 148, "pidns_level");
 
-// Arguments of a syscall in flight, saved at entry for the exit.
+// Arguments of the syscall that is exiting, read from the task's saved user registers.
 struct pending {
 	u64 args[6];
 };
 
+// What the agent wants (one entry, written by user space; all zero: everything, the state before the
+// agent fills it). Mirrored by crates/palisade-runtime/src/sensor/interest.rs: change both together.
+#define MAX_PREFIXES 16
+#define PREFIX_WORDS 4
+struct prefix {
+	u64 word[PREFIX_WORDS];
+	u64 mask[PREFIX_WORDS];
+};
+struct interest {
+	u32 active;          // 0: send everything
+	u32 kinds;           // bit (1 << K_*): records of that kind are sent
+	u32 open_filter;     // 1: read-only opens are sent only when their path passes `prefixes`
+	u32 nprefixes;       // prefixes in use
+	u32 containers_full; // 1: processes outside the initial pid namespace get everything
+	u32 pad;
+	struct prefix prefixes[MAX_PREFIXES];
+};
+_Static_assert(sizeof(struct interest) == 24 + MAX_PREFIXES * 64, "interest layout");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, struct interest);
+} interest SEC(".maps");
+
+
 // The agent's own process: never reported (its /proc reads would feed back into the stream).
 const volatile u32 agent_tgid = 0;
+
+// Bytes waiting in the ring buffer before a record wakes the reader (see submit()).
+#define WAKEUP_BYTES (256 * 1024)
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -115,20 +149,13 @@ struct {
 } scratch SEC(".maps");
 
 // Counters, summed over CPUs by user space: 0 records sent, 1 dropped (ring buffer full),
-// 2 syscall exits whose entry was not seen (pending map full or probe attached mid-call).
+// 2 syscall exits filtered in the kernel (no loaded rule reads them).
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 4);
 	__type(key, u32);
 	__type(value, u64);
 } counters SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, u64);
-	__type(value, struct pending);
-} inflight SEC(".maps");
 
 static __always_inline void count(u32 idx)
 {
@@ -167,7 +194,7 @@ static __always_inline u32 task_tty(struct task_struct *task)
 	return (minor & 0xff) | ((u32)major << 8) | ((minor & ~0xffu) << 12);
 }
 
-static __always_inline struct record *begin(u32 kind)
+static __always_inline struct record *begin_keep(u32 kind, bool keep_s1)
 {
 	u32 zero = 0;
 	struct record *r = bpf_map_lookup_elem(&scratch, &zero);
@@ -194,7 +221,8 @@ static __always_inline struct record *begin(u32 kind)
 	if (bpf_core_field_exists(task->loginuid))
 		r->loginuid = BPF_CORE_READ(task, loginuid.val);
 	r->tty = task_tty(task);
-	r->len1 = 0;
+	if (!keep_s1)
+		r->len1 = 0;
 	r->len2 = 0;
 	r->family = 0;
 	r->proto = 0;
@@ -205,22 +233,41 @@ static __always_inline struct record *begin(u32 kind)
 	__builtin_memset(r->laddr, 0, sizeof(r->laddr));
 	__builtin_memset(r->raddr, 0, sizeof(r->raddr));
 	bpf_get_current_comm(r->comm, sizeof(r->comm));
-	r->s1[0] = 0;
+	if (!keep_s1)
+		r->s1[0] = 0;
 	r->s2[0] = 0;
 	return r;
 }
 
-static __always_inline void submit(struct record *r)
+static __always_inline struct record *begin(u32 kind)
+{
+	return begin_keep(kind, false);
+}
+
+// Waking the reader costs the workload a scheduler wake-up per record when the reader keeps up. Process
+// life-cycle records (a few per process, and enforcement and attribution want them promptly) always wake
+// it, which also hands over the syscall records queued before them; syscall and DNS records wake it only
+// once WAKEUP_BYTES are waiting, the reader polling every few milliseconds for the rest.
+static __always_inline void submit_wake(struct record *r, bool prompt)
 {
 	u64 size = HDR_LEN + r->len1;
 	if (r->len2)
 		size = HDR_LEN + S1_LEN + r->len2;
 	if (size > sizeof(struct record))
 		size = sizeof(struct record);
-	if (bpf_ringbuf_output(&events, r, size, 0) == 0)
+	u64 wake = BPF_RB_FORCE_WAKEUP;
+	if (!prompt)
+		wake = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP
+										     : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, r, size, wake) == 0)
 		count(0);
 	else
 		count(1);
+}
+
+static __always_inline void submit(struct record *r)
+{
+	submit_wake(r, false);
 }
 
 static __always_inline void user_str1(struct record *r, const void *p)
@@ -275,7 +322,7 @@ int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm 
 		if (upper)
 			r->flags |= F_UPPER_LAYER;
 	}
-	submit(r);
+	submit_wake(r, true);
 	return 0;
 }
 
@@ -292,7 +339,7 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	if (!r)
 		return 0;
 	r->a0 = ctgid;
-	submit(r);
+	submit_wake(r, true);
 	return 0;
 }
 
@@ -309,51 +356,123 @@ int BPF_PROG(on_exit, struct task_struct *p)
 	if (!r)
 		return 0;
 	r->a0 = (u32)BPF_CORE_READ(p, exit_code);
-	submit(r);
+	submit_wake(r, true);
 	return 0;
 }
 
-// ---- syscall entry/exit pairing ---------------------------------------------------------------
+// ---- interest: what the agent wants -----------------------------------------------------------------
 
-// Only the syscall's own `nargs` arguments may be read: the kernel refuses to attach a program that reads
-// past the tracepoint's record (EACCES).
-static __always_inline int stash(struct trace_event_raw_sys_enter *ctx, int nargs)
+static __always_inline struct interest *interest_now(void)
 {
-	if (is_agent())
-		return 0;
-	u64 key = bpf_get_current_pid_tgid();
-	struct pending p = {};
-	p.args[0] = ctx->args[0];
+	u32 zero = 0;
+	return bpf_map_lookup_elem(&interest, &zero);
+}
+
+static __always_inline bool in_container_ns(void)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	return BPF_CORE_READ(task, group_leader, thread_pid, level) > 0;
+}
+
+// The filter that applies to the current task, NULL when it gets everything.
+static __always_inline struct interest *filter_for_task(void)
+{
+	struct interest *f = interest_now();
+	if (!f || !f->active)
+		return NULL;
+	if (f->containers_full && in_container_ns())
+		return NULL;
+	return f;
+}
+
+// Whether a record of `kind` is wanted; counts what is filtered.
+static __always_inline bool wanted(u32 kind, struct interest *f)
+{
+	if (!f || (f->kinds & (1u << kind)))
+		return true;
+	count(2);
+	return false;
+}
+
+// A path the prefix table can judge: absolute, with no `//`, no `/.` (so no `/./`, `/../`, and no hidden
+// file either) and no `..` anywhere, so its text is the path it resolves to (symbolic links aside, which
+// user space does not resolve either). Checked eight bytes at a time; the byte tests may report a false
+// match, which only sends the record.
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+static __always_inline u64 bytes_equal(u64 w, u64 c)
+{
+	u64 x = w ^ (c * ONES);
+	return (x - ONES) & ~x & HIGHS;
+}
+
+static __always_inline bool plain_absolute(const char *s, u32 len)
+{
+	// a path cut at S1_LEN may hide a `..` past the cut: sent
+	if (len == 0 || len >= S1_LEN || s[0] != '/')
+		return false;
+	u64 slash_carry = 0, dot_carry = 0;
+	for (u32 i = 0; i < S1_LEN / 8; i++) {
+		if (i * 8 >= len)
+			break;
+		u64 w = *(const u64 *)&s[i * 8];
+		u64 slash = bytes_equal(w, '/');
+		u64 dot = bytes_equal(w, '.');
+		// byte k + 1 is one byte up (little endian); the carries bring the previous word's last byte
+		u64 after_slash = (slash << 8) | slash_carry;
+		u64 after_dot = (dot << 8) | dot_carry;
+		if ((after_slash & (slash | dot)) || (after_dot & dot))
+			return false;
+		slash_carry = slash >> 56;
+		dot_carry = dot >> 56;
+	}
+	return true;
+}
+
+static __always_inline bool prefix_match(struct interest *f, const char *s)
+{
+	u64 w0 = *(const u64 *)&s[0], w1 = *(const u64 *)&s[8], w2 = *(const u64 *)&s[16],
+	    w3 = *(const u64 *)&s[24];
+	u32 n = f->nprefixes;
+	for (u32 i = 0; i < MAX_PREFIXES; i++) {
+		if (i >= n)
+			break;
+		struct prefix *p = &f->prefixes[i];
+		if (((w0 ^ p->word[0]) & p->mask[0]) == 0 && ((w1 ^ p->word[1]) & p->mask[1]) == 0 &&
+		    ((w2 ^ p->word[2]) & p->mask[2]) == 0 && ((w3 ^ p->word[3]) & p->mask[3]) == 0)
+			return true;
+	}
+	return false;
+}
+
+// O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_TMPFILE's own bit: anything but a plain read.
+#define OPEN_WRITE_BITS (01 | 02 | 0100 | 01000 | 020000000)
+
+// ---- syscall exits ------------------------------------------------------------------------------------
+
+// The exiting syscall's arguments, from the user registers the kernel saved at entry (still intact at the
+// exit tracepoint, which runs before any ptrace stop). Only `nargs` are read.
+static __always_inline bool take(struct pending *p, int nargs)
+{
+	struct pt_regs *saved = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs regs;
+	if (!saved || bpf_probe_read_kernel(&regs, sizeof(regs), saved))
+		return false;
+	p->args[0] = PT_REGS_PARM1_SYSCALL(&regs);
 	if (nargs > 1)
-		p.args[1] = ctx->args[1];
+		p->args[1] = PT_REGS_PARM2_SYSCALL(&regs);
 	if (nargs > 2)
-		p.args[2] = ctx->args[2];
+		p->args[2] = PT_REGS_PARM3_SYSCALL(&regs);
 	if (nargs > 3)
-		p.args[3] = ctx->args[3];
+		p->args[3] = PT_REGS_PARM4_SYSCALL(&regs);
 	if (nargs > 4)
-		p.args[4] = ctx->args[4];
-	bpf_map_update_elem(&inflight, &key, &p, BPF_ANY);
-	return 0;
+		p->args[4] = PT_REGS_PARM5_SYSCALL(&regs);
+	return true;
 }
 
-static __always_inline struct pending *take(void)
+static __always_inline struct record *begin_exit_keep(u32 kind, struct trace_event_raw_sys_exit *ctx, bool keep_s1)
 {
-	u64 key = bpf_get_current_pid_tgid();
-	struct pending *p = bpf_map_lookup_elem(&inflight, &key);
-	if (!p && !is_agent())
-		count(2);
-	return p;
-}
-
-static __always_inline void done(void)
-{
-	u64 key = bpf_get_current_pid_tgid();
-	bpf_map_delete_elem(&inflight, &key);
-}
-
-static __always_inline struct record *begin_exit(u32 kind, struct trace_event_raw_sys_exit *ctx)
-{
-	struct record *r = begin(kind);
+	struct record *r = begin_keep(kind, keep_s1);
 	if (!r)
 		return NULL;
 	r->result = ctx->ret;
@@ -361,50 +480,74 @@ static __always_inline struct record *begin_exit(u32 kind, struct trace_event_ra
 	return r;
 }
 
-// open(path, flags, mode), openat(dfd, path, flags, mode), creat(path, mode), openat2(dfd, path, how, size)
-static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx, int variant)
+static __always_inline struct record *begin_exit(u32 kind, struct trace_event_raw_sys_exit *ctx)
 {
-	struct pending *p = take();
-	if (!p)
+	return begin_exit_keep(kind, ctx, false);
+}
+
+// open(path, flags, mode), openat(dfd, path, flags, mode), creat(path, mode), openat2(dfd, path, how, size)
+static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx, int variant, struct interest *f)
+{
+	struct pending pa = {}, *p = &pa;
+	if (!take(p, variant == 2 ? 2 : variant == 0 ? 3 : 4))
 		return 0;
-	struct record *r = begin_exit(K_OPEN, ctx);
-	if (r) {
-		const void *path;
-		if (variant == 0) { // open
-			path = (const void *)p->args[0];
-			r->a0 = p->args[1];
-			r->a1 = p->args[2];
-			r->a2 = (u64)(s64)AT_FDCWD;
-		} else if (variant == 1) { // openat
-			path = (const void *)p->args[1];
-			r->a0 = p->args[2];
-			r->a1 = p->args[3];
-			r->a2 = p->args[0];
-		} else if (variant == 2) { // creat: O_CREAT|O_WRONLY|O_TRUNC
-			path = (const void *)p->args[0];
-			r->a0 = 01 | 0100 | 01000;
-			r->a1 = p->args[1];
-			r->a2 = (u64)(s64)AT_FDCWD;
-		} else { // openat2
-			u64 how[2] = {};
-			path = (const void *)p->args[1];
-			bpf_probe_read_user(how, sizeof(how), (void *)p->args[2]);
-			r->a0 = how[0];
-			r->a1 = how[1];
-			r->a2 = p->args[0];
-		}
-		user_str1(r, path);
-		submit(r);
+	const void *path;
+	u64 flags, mode, dfd;
+	if (variant == 0) { // open
+		path = (const void *)p->args[0];
+		flags = p->args[1];
+		mode = p->args[2];
+		dfd = (u64)(s64)AT_FDCWD;
+	} else if (variant == 1) { // openat
+		path = (const void *)p->args[1];
+		flags = p->args[2];
+		mode = p->args[3];
+		dfd = p->args[0];
+	} else if (variant == 2) { // creat: O_CREAT|O_WRONLY|O_TRUNC
+		path = (const void *)p->args[0];
+		flags = 01 | 0100 | 01000;
+		mode = p->args[1];
+		dfd = (u64)(s64)AT_FDCWD;
+	} else { // openat2
+		u64 how[2] = {};
+		path = (const void *)p->args[1];
+		bpf_probe_read_user(how, sizeof(how), (void *)p->args[2]);
+		flags = how[0];
+		mode = how[1];
+		dfd = p->args[0];
 	}
-	done();
+	u32 zero = 0;
+	struct record *r = bpf_map_lookup_elem(&scratch, &zero);
+	if (!r)
+		return 0;
+	r->len1 = 0;
+	if (path) {
+		long n = bpf_probe_read_user_str(r->s1, S1_LEN, path);
+		r->len1 = n > 0 ? (u16)n : 0;
+	}
+	if (f && f->open_filter && !(flags & OPEN_WRITE_BITS) && plain_absolute(r->s1, r->len1)) {
+		// bytes past the string are stale but harmless: masks only cover a prefix's own bytes, and a
+		// path shorter than a prefix ends with its NUL where the prefix has a character
+		if (!prefix_match(f, r->s1)) {
+			count(2);
+			return 0;
+		}
+	}
+	r = begin_exit_keep(K_OPEN, ctx, true);
+	if (!r)
+		return 0;
+	r->a0 = flags;
+	r->a1 = mode;
+	r->a2 = dfd;
+	submit(r);
 	return 0;
 }
 
 // Two-path calls: rename(old, new), renameat(odfd, old, ndfd, new), renameat2(odfd, old, ndfd, new, flags)
 static __always_inline int emit_rename(struct trace_event_raw_sys_exit *ctx, bool at)
 {
-	struct pending *p = take();
-	if (!p)
+	struct pending pa = {}, *p = &pa;
+	if (!take(p, 5))
 		return 0;
 	struct record *r = begin_exit(K_RENAME, ctx);
 	if (r) {
@@ -421,15 +564,14 @@ static __always_inline int emit_rename(struct trace_event_raw_sys_exit *ctx, boo
 		}
 		submit(r);
 	}
-	done();
 	return 0;
 }
 
 // One-path calls: unlink(path), unlinkat(dfd, path, flags), mkdir(path, mode), mkdirat(dfd, path, mode)
 static __always_inline int emit_path(struct trace_event_raw_sys_exit *ctx, u32 kind, bool at)
 {
-	struct pending *p = take();
-	if (!p)
+	struct pending pa = {}, *p = &pa;
+	if (!take(p, 5))
 		return 0;
 	struct record *r = begin_exit(kind, ctx);
 	if (r) {
@@ -444,7 +586,6 @@ static __always_inline int emit_path(struct trace_event_raw_sys_exit *ctx, u32 k
 		}
 		submit(r);
 	}
-	done();
 	return 0;
 }
 
@@ -530,8 +671,8 @@ static __always_inline void tuple_of_sockaddr(struct record *r, const void *uadd
 // connect(fd, addr, len), bind(fd, addr, len), listen(fd, backlog), accept(fd, addr, len), accept4(…)
 static __always_inline int emit_sock(struct trace_event_raw_sys_exit *ctx, u32 kind)
 {
-	struct pending *p = take();
-	if (!p)
+	struct pending pa = {}, *p = &pa;
+	if (!take(p, 5))
 		return 0;
 	struct record *r = begin_exit(kind, ctx);
 	if (r) {
@@ -549,7 +690,6 @@ static __always_inline int emit_sock(struct trace_event_raw_sys_exit *ctx, u32 k
 		}
 		submit(r);
 	}
-	done();
 	return 0;
 }
 
@@ -558,22 +698,21 @@ static __always_inline int emit_sock(struct trace_event_raw_sys_exit *ctx, u32 k
 // setuid(uid) / setgid(gid): arg 0; setreuid(r, e) / setresuid(r, e, s): the effective id is arg 1.
 static __always_inline int emit_id(struct trace_event_raw_sys_exit *ctx, u32 kind, int arg)
 {
-	struct pending *p = take();
-	if (!p)
+	struct pending pa = {}, *p = &pa;
+	if (!take(p, 5))
 		return 0;
 	struct record *r = begin_exit(kind, ctx);
 	if (r) {
 		r->a0 = arg == 0 ? p->args[0] : p->args[1];
 		submit(r);
 	}
-	done();
 	return 0;
 }
 
 static __always_inline int emit_capset(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pending *p = take();
-	if (!p)
+	struct pending pa = {}, *p = &pa;
+	if (!take(p, 5))
 		return 0;
 	struct record *r = begin_exit(K_CAPSET, ctx);
 	if (r) {
@@ -584,14 +723,13 @@ static __always_inline int emit_capset(struct trace_event_raw_sys_exit *ctx)
 		r->a1 = (u64)data[1] | ((u64)data[4] << 32);
 		submit(r);
 	}
-	done();
 	return 0;
 }
 
 static __always_inline int emit_ptrace(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pending *p = take();
-	if (!p)
+	struct pending pa = {}, *p = &pa;
+	if (!take(p, 5))
 		return 0;
 	struct record *r = begin_exit(K_PTRACE, ctx);
 	if (r) {
@@ -599,15 +737,14 @@ static __always_inline int emit_ptrace(struct trace_event_raw_sys_exit *ctx)
 		r->a1 = p->args[1];
 		submit(r);
 	}
-	done();
 	return 0;
 }
 
 // mount(source, target, fstype, flags, data): source in s1; target at s2[0], fstype at s2[512].
 static __always_inline int emit_mount(struct trace_event_raw_sys_exit *ctx)
 {
-	struct pending *p = take();
-	if (!p)
+	struct pending pa = {}, *p = &pa;
+	if (!take(p, 5))
 		return 0;
 	struct record *r = begin_exit(K_MOUNT, ctx);
 	if (r) {
@@ -620,15 +757,14 @@ static __always_inline int emit_mount(struct trace_event_raw_sys_exit *ctx)
 		r->a0 = p->args[3];
 		submit(r);
 	}
-	done();
 	return 0;
 }
 
 // finit_module(fd, args, flags): the module file's name; init_module(image, len, args): no name.
 static __always_inline int emit_module(struct trace_event_raw_sys_exit *ctx, bool from_fd)
 {
-	struct pending *p = take();
-	if (!p)
+	struct pending pa = {}, *p = &pa;
+	if (!take(p, 5))
 		return 0;
 	struct record *r = begin_exit(K_MODULE, ctx);
 	if (r) {
@@ -648,52 +784,51 @@ static __always_inline int emit_module(struct trace_event_raw_sys_exit *ctx, boo
 		}
 		submit(r);
 	}
-	done();
 	return 0;
 }
 
-#define PAIR(name, nargs, exit_body)                                                                          \
-	SEC("tracepoint/syscalls/sys_enter_" #name)                                                    \
-	int enter_##name(struct trace_event_raw_sys_enter *ctx)                                        \
-	{                                                                                              \
-		return stash(ctx, nargs);                                                              \
-	}                                                                                              \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                                     \
-	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                          \
-	{                                                                                              \
-		if (is_agent())                                                                        \
-			return 0;                                                                      \
-		return exit_body;                                                                      \
+// One program per syscall, at its exit: the agent's filter first (the agent's own process, then the kind),
+// then the record.
+#define EXIT(name, kind, exit_body)                                                                          \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                             \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                                  \
+	{                                                                                                      \
+		if (is_agent())                                                                                \
+			return 0;                                                                              \
+		struct interest *f = filter_for_task();                                                        \
+		if (!wanted(kind, f))                                                                          \
+			return 0;                                                                              \
+		return exit_body;                                                                              \
 	}
 
-PAIR(open, 3, emit_open(ctx, 0))
-PAIR(openat, 4, emit_open(ctx, 1))
-PAIR(creat, 2, emit_open(ctx, 2))
-PAIR(openat2, 4, emit_open(ctx, 3))
-PAIR(rename, 2, emit_rename(ctx, false))
-PAIR(renameat, 4, emit_rename(ctx, true))
-PAIR(renameat2, 5, emit_rename(ctx, true))
-PAIR(unlink, 1, emit_path(ctx, K_UNLINK, false))
-PAIR(unlinkat, 3, emit_path(ctx, K_UNLINK, true))
-PAIR(rmdir, 1, emit_path(ctx, K_UNLINK, false))
-PAIR(mkdir, 2, emit_path(ctx, K_MKDIR, false))
-PAIR(mkdirat, 3, emit_path(ctx, K_MKDIR, true))
-PAIR(connect, 3, emit_sock(ctx, K_CONNECT))
-PAIR(accept, 3, emit_sock(ctx, K_ACCEPT))
-PAIR(accept4, 4, emit_sock(ctx, K_ACCEPT))
-PAIR(listen, 2, emit_sock(ctx, K_LISTEN))
-PAIR(bind, 3, emit_sock(ctx, K_BIND))
-PAIR(setuid, 1, emit_id(ctx, K_SETUID, 0))
-PAIR(setreuid, 2, emit_id(ctx, K_SETUID, 1))
-PAIR(setresuid, 3, emit_id(ctx, K_SETUID, 1))
-PAIR(setgid, 1, emit_id(ctx, K_SETGID, 0))
-PAIR(setregid, 2, emit_id(ctx, K_SETGID, 1))
-PAIR(setresgid, 3, emit_id(ctx, K_SETGID, 1))
-PAIR(capset, 2, emit_capset(ctx))
-PAIR(ptrace, 4, emit_ptrace(ctx))
-PAIR(mount, 5, emit_mount(ctx))
-PAIR(init_module, 3, emit_module(ctx, false))
-PAIR(finit_module, 3, emit_module(ctx, true))
+EXIT(open, K_OPEN, emit_open(ctx, 0, f))
+EXIT(openat, K_OPEN, emit_open(ctx, 1, f))
+EXIT(creat, K_OPEN, emit_open(ctx, 2, f))
+EXIT(openat2, K_OPEN, emit_open(ctx, 3, f))
+EXIT(rename, K_RENAME, emit_rename(ctx, false))
+EXIT(renameat, K_RENAME, emit_rename(ctx, true))
+EXIT(renameat2, K_RENAME, emit_rename(ctx, true))
+EXIT(unlink, K_UNLINK, emit_path(ctx, K_UNLINK, false))
+EXIT(unlinkat, K_UNLINK, emit_path(ctx, K_UNLINK, true))
+EXIT(rmdir, K_UNLINK, emit_path(ctx, K_UNLINK, false))
+EXIT(mkdir, K_MKDIR, emit_path(ctx, K_MKDIR, false))
+EXIT(mkdirat, K_MKDIR, emit_path(ctx, K_MKDIR, true))
+EXIT(connect, K_CONNECT, emit_sock(ctx, K_CONNECT))
+EXIT(accept, K_ACCEPT, emit_sock(ctx, K_ACCEPT))
+EXIT(accept4, K_ACCEPT, emit_sock(ctx, K_ACCEPT))
+EXIT(listen, K_LISTEN, emit_sock(ctx, K_LISTEN))
+EXIT(bind, K_BIND, emit_sock(ctx, K_BIND))
+EXIT(setuid, K_SETUID, emit_id(ctx, K_SETUID, 0))
+EXIT(setreuid, K_SETUID, emit_id(ctx, K_SETUID, 1))
+EXIT(setresuid, K_SETUID, emit_id(ctx, K_SETUID, 1))
+EXIT(setgid, K_SETGID, emit_id(ctx, K_SETGID, 0))
+EXIT(setregid, K_SETGID, emit_id(ctx, K_SETGID, 1))
+EXIT(setresgid, K_SETGID, emit_id(ctx, K_SETGID, 1))
+EXIT(capset, K_CAPSET, emit_capset(ctx))
+EXIT(ptrace, K_PTRACE, emit_ptrace(ctx))
+EXIT(mount, K_MOUNT, emit_mount(ctx))
+EXIT(init_module, K_MODULE, emit_module(ctx, false))
+EXIT(finit_module, K_MODULE, emit_module(ctx, true))
 
 // ---- DNS answers ----------------------------------------------------------------------------------
 //

@@ -16,8 +16,7 @@ pub struct TypeLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DropLabels {
-    /// `kernel` (ring buffer full), `queue` (consumer too slow), `netlink` (proc connector overrun),
-    /// `unpaired` (a syscall exit without its entry).
+    /// `kernel` (ring buffer full), `queue` (consumer too slow), `netlink` (proc connector overrun).
     pub source: String,
 }
 
@@ -32,6 +31,9 @@ pub struct RuleLabels {
     pub priority: String,
 }
 
+/// The `source` label values of `palisade_runtime_drops_total`.
+const DROP_SOURCES: [&str; 3] = ["kernel", "queue", "netlink"];
+
 pub struct Metrics {
     registry: Registry,
     pub events: Family<TypeLabels, Counter>,
@@ -39,6 +41,8 @@ pub struct Metrics {
     pub alerts: Family<RuleLabels, Counter>,
     pub queue_depth: Gauge,
     pub source: Family<SourceLabels, Gauge>,
+    /// Records the kernel side did not send because nothing loaded reads them (not a loss).
+    pub kernel_filtered: Counter,
     last: [u64; 4],
 }
 
@@ -65,10 +69,16 @@ impl Metrics {
             queue_depth.clone(),
         );
         registry.register("source", "The running event source (1)", source.clone());
-        for s in ["kernel", "queue", "netlink", "unpaired"] {
+        let kernel_filtered = Counter::default();
+        registry.register(
+            "kernel_filtered",
+            "Syscall records the kernel did not send because no loaded rule reads them",
+            kernel_filtered.clone(),
+        );
+        for s in DROP_SOURCES {
             let _ = drops.get_or_create(&DropLabels { source: s.into() });
         }
-        Metrics { registry, events, drops, alerts, queue_depth, source, last: [0; 4] }
+        Metrics { registry, events, drops, alerts, queue_depth, source, kernel_filtered, last: [0; 4] }
     }
 
     /// Bring the drop counters and the queue gauge up to the sensor's counters.
@@ -77,14 +87,15 @@ impl Metrics {
             stats.kernel_drops.load(Ordering::Relaxed),
             stats.queue_drops.load(Ordering::Relaxed),
             stats.source_drops.load(Ordering::Relaxed),
-            stats.unpaired.load(Ordering::Relaxed),
+            stats.kernel_filtered.load(Ordering::Relaxed),
         ];
-        for (i, name) in ["kernel", "queue", "netlink", "unpaired"].into_iter().enumerate() {
+        for (i, name) in DROP_SOURCES.into_iter().enumerate() {
             let delta = now[i].saturating_sub(self.last[i]);
             if delta > 0 {
                 self.drops.get_or_create(&DropLabels { source: name.into() }).inc_by(delta);
             }
         }
+        self.kernel_filtered.inc_by(now[3].saturating_sub(self.last[3]));
         self.last = now;
         self.queue_depth.set(stats.queue_depth.load(Ordering::Relaxed) as i64);
     }

@@ -55,6 +55,8 @@ pub struct Summary {
     pub kernel_drops: u64,
     pub queue_drops: u64,
     pub source_drops: u64,
+    /// Syscall records the kernel did not send (nothing loaded reads them).
+    pub kernel_filtered: u64,
     pub elapsed: Duration,
 }
 
@@ -154,6 +156,7 @@ pub fn run(
         kernel_drops: stats.kernel_drops.load(Ordering::Relaxed),
         queue_drops: stats.queue_drops.load(Ordering::Relaxed),
         source_drops: stats.source_drops.load(Ordering::Relaxed),
+        kernel_filtered: stats.kernel_filtered.load(Ordering::Relaxed),
         elapsed: running.elapsed(),
     })
 }

@@ -14,6 +14,7 @@ pub mod compile;
 pub mod exceptions;
 pub mod fields;
 pub mod glob;
+pub mod interest;
 pub mod loader;
 pub mod parser;
 pub mod template;
@@ -157,6 +158,8 @@ pub struct Rule {
     pub file: String,
     pub line: u32,
     pub evt_types: EvtTypes,
+    /// The condition after inlining and exceptions, for analyses ([`interest`]).
+    pub(crate) expanded: ast::Expr,
     filter: Filter,
     template: template::Template,
 }
@@ -298,6 +301,11 @@ impl Ruleset {
     /// Rules enabled (Falco's "default ruleset").
     pub fn enabled_count(&self) -> usize {
         self.rules.iter().filter(|r| r.enabled && r.source == "syscall").count()
+    }
+
+    /// Whether any enabled rule can match an event of this type (`openat`, `connect`, …).
+    pub fn can_match_type(&self, evt_type: &str) -> bool {
+        self.by_type.contains_key(evt_type) || self.broad.iter().any(|(_, except)| !except.contains(evt_type))
     }
 
     /// The rules an event of this type meets, in load order.
@@ -572,6 +580,7 @@ fn compile_all(
             file: r.file.clone(),
             line: r.line,
             evt_types,
+            expanded,
             filter,
             template,
         });

@@ -1,11 +1,12 @@
 //! Primary source: the eBPF programs of `bpf/sensor.bpf.c`, loaded with aya and read from their ring
 //! buffer by one thread.
 //!
-//! The object is embedded at build time (see `build.rs`); a build without it reports why at start. BTF
-//! tracepoints (exec, fork, exit) must attach; per-syscall tracepoints that the running kernel lacks (e.g.
-//! `init_module` on a kernel without module support) are skipped and listed. tracefs is mounted when it is
-//! not (the syscall tracepoints are attached by their tracefs id). Dropping the loaded object (when the
-//! reader thread ends) detaches every program.
+//! The object is embedded at build time (see `build.rs`); a build without it reports why at start. The
+//! kernel filter ([`crate::sensor::interest`]) is written to the `interest` map before anything is
+//! attached. BTF tracepoints (exec, fork, exit) must attach; per-syscall exit tracepoints that the running
+//! kernel lacks (e.g. `init_module` on a kernel without module support) are skipped and listed. tracefs is
+//! mounted when it is not (the syscall tracepoints are attached by their tracefs id). Dropping the loaded
+//! object (when the reader thread ends) detaches every program.
 
 /// What was attached.
 #[derive(Debug, Default, Clone)]
@@ -21,6 +22,7 @@ pub struct Attached {
 pub fn start(
     _queue: crate::sensor::Queue,
     _stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    _interest: &crate::sensor::interest::Interest,
 ) -> Result<(std::thread::JoinHandle<()>, Attached), String> {
     Err(env!("PALISADE_BPF_UNAVAILABLE").to_string())
 }
@@ -32,8 +34,9 @@ pub use imp::start;
 mod imp {
     use super::Attached;
     use crate::sensor::Queue;
+    use crate::sensor::interest::{INTEREST_SIZE, Interest};
     use crate::sensor::record::Record;
-    use aya::maps::{MapData, PerCpuArray, RingBuf};
+    use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
     use aya::programs::{BtfTracePoint, CgroupAttachMode, CgroupSkb, CgroupSkbAttachType, Program};
     use aya::{Btf, EbpfLoader};
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -43,6 +46,10 @@ mod imp {
     use std::sync::atomic::{AtomicBool, Ordering};
     use std::thread::JoinHandle;
     use std::time::{Duration, Instant};
+
+    /// How long the reader sleeps when the ring buffer has not woken it: the latency of a quiet node's
+    /// events.
+    const POLL_MS: u16 = 10;
 
     static OBJECT: &[u8] = aya::include_bytes_aligned!(concat!(env!("OUT_DIR"), "/sensor.bpf.o"));
 
@@ -70,7 +77,11 @@ mod imp {
         Ok(Path::new("/sys/kernel/tracing"))
     }
 
-    pub fn start(queue: Queue, stop: Arc<AtomicBool>) -> Result<(JoinHandle<()>, Attached), String> {
+    pub fn start(
+        queue: Queue,
+        stop: Arc<AtomicBool>,
+        interest: &Interest,
+    ) -> Result<(JoinHandle<()>, Attached), String> {
         let btf = Btf::from_sys_fs().map_err(|e| format!("no kernel BTF (/sys/kernel/btf/vmlinux): {e}"))?;
         let tracefs = tracefs()?;
         let me = std::process::id();
@@ -78,6 +89,13 @@ mod imp {
             EbpfLoader::new().btf(Some(&btf)).override_global("agent_tgid", &me, true).load(OBJECT).map_err(
                 |e| format!("loading the eBPF object (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN): {e}"),
             )?;
+        // the filter goes in before any program is attached, so no record escapes it
+        {
+            let map = bpf.map_mut("interest").ok_or("eBPF object has no `interest` map")?;
+            let mut arr: Array<&mut MapData, [u8; INTEREST_SIZE]> =
+                Array::try_from(map).map_err(|e| format!("interest map: {e}"))?;
+            arr.set(0, interest.to_bytes(), 0).map_err(|e| format!("interest map: {e}"))?;
+        }
         let mut attached = Attached::default();
         let (mut dns_programs, mut dns_errors) = (0usize, Vec::new());
         for (name, program) in bpf.programs_mut() {
@@ -91,12 +109,11 @@ mod imp {
                     load_btf(p, tp, &btf).map_err(|e| format!("attaching {name} to tp_btf/{tp}: {e}"))?;
                 }
                 Program::TracePoint(p) => {
-                    let Some(syscall) = name.strip_prefix("enter_").or_else(|| name.strip_prefix("exit_"))
-                    else {
+                    // one program per syscall, at its exit
+                    let Some(syscall) = name.strip_prefix("exit_") else {
                         return Err(format!("eBPF program {name}: unexpected name"));
                     };
-                    let dir = if name.starts_with("enter_") { "sys_enter_" } else { "sys_exit_" };
-                    let tp = format!("{dir}{syscall}");
+                    let tp = format!("sys_exit_{syscall}");
                     if !tracefs.join("events/syscalls").join(&tp).is_dir() {
                         attached.skipped.push(format!("syscalls/{tp}"));
                         continue;
@@ -200,13 +217,15 @@ mod imp {
                 last_counters = Instant::now();
                 let sum = |i: u32| counters.get(&i, 0).map(|v| v.iter().sum::<u64>()).unwrap_or(0);
                 stats.kernel_drops.store(sum(1), Ordering::Relaxed);
-                stats.unpaired.store(sum(2), Ordering::Relaxed);
+                stats.kernel_filtered.store(sum(2), Ordering::Relaxed);
             }
             if stopping {
                 break;
             }
             let mut fds = [PollFd::new(ring.as_fd(), PollFlags::POLLIN)];
-            let _ = poll(&mut fds, PollTimeout::from(100u16));
+            // syscall records wake the reader only once 256 KiB are waiting (a wake-up per record would
+            // cost the workload a scheduler wake-up each); this timeout picks up the trickle
+            let _ = poll(&mut fds, PollTimeout::from(POLL_MS));
         }
     }
 }

@@ -14,6 +14,7 @@
 pub mod dns;
 pub mod ebpf;
 pub mod enrich;
+pub mod interest;
 pub mod proc_connector;
 pub mod procfs;
 pub mod record;
@@ -65,8 +66,8 @@ pub struct SensorStats {
     pub kernel_drops: AtomicU64,
     /// Proc connector overruns (`ENOBUFS`: an unknown number of events lost each).
     pub source_drops: AtomicU64,
-    /// Syscall exits whose entry was not seen (no record emitted).
-    pub unpaired: AtomicU64,
+    /// Syscall records the kernel did not send because nothing loaded reads them ([`interest`]).
+    pub kernel_filtered: AtomicU64,
     /// Records that did not parse.
     pub malformed: AtomicU64,
     /// Records waiting in the queue.
@@ -81,11 +82,18 @@ pub struct SensorConfig {
     pub queue_capacity: usize,
     /// Runtime state directories searched before the standard ones (e.g. a containerd `--state` dir).
     pub runtime_roots: Vec<PathBuf>,
+    /// What the kernel side sends (eBPF only; the default sends everything).
+    pub interest: interest::Interest,
 }
 
 impl Default for SensorConfig {
     fn default() -> Self {
-        SensorConfig { source: SourceChoice::Auto, queue_capacity: 65536, runtime_roots: Vec::new() }
+        SensorConfig {
+            source: SourceChoice::Auto,
+            queue_capacity: 65536,
+            runtime_roots: Vec::new(),
+            interest: interest::Interest::everything(),
+        }
     }
 }
 
@@ -156,7 +164,7 @@ impl Sensor {
             }
         };
         if matches!(config.source, SourceChoice::Auto | SourceChoice::Ebpf) {
-            match ebpf::start(queue(), stop.clone()) {
+            match ebpf::start(queue(), stop.clone(), &config.interest) {
                 Ok((reader, attached)) => {
                     notes.extend(attached.notes.iter().cloned());
                     if !attached.skipped.is_empty() {

@@ -16,7 +16,7 @@ pub const S1_LEN: usize = 512;
 pub const S2_LEN: usize = 1024;
 
 /// What a record reports (the C program's `K_*`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RecordKind {
     Exec,
     Fork,
@@ -40,29 +40,47 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
-    fn from_u32(v: u32) -> Option<Self> {
+    /// Every kind, in the order of their codes (`K_EXEC` = 1 … `K_DNS` = 18 in `bpf/sensor.bpf.c`).
+    pub const ALL: [RecordKind; 18] = {
         use RecordKind::*;
-        Some(match v {
-            1 => Exec,
-            2 => Fork,
-            3 => Exit,
-            4 => Open,
-            5 => Rename,
-            6 => Unlink,
-            7 => Mkdir,
-            8 => Connect,
-            9 => Accept,
-            10 => Listen,
-            11 => Bind,
-            12 => Setuid,
-            13 => Setgid,
-            14 => Capset,
-            15 => Ptrace,
-            16 => Mount,
-            17 => Module,
-            18 => Dns,
-            _ => return None,
-        })
+        [
+            Exec, Fork, Exit, Open, Rename, Unlink, Mkdir, Connect, Accept, Listen, Bind, Setuid, Setgid,
+            Capset, Ptrace, Mount, Module, Dns,
+        ]
+    };
+
+    fn from_u32(v: u32) -> Option<Self> {
+        Self::ALL.get((v as usize).checked_sub(1)?).copied()
+    }
+
+    /// The kind's code in the kernel records.
+    pub fn code(self) -> u32 {
+        Self::ALL.iter().position(|k| *k == self).map_or(0, |i| i as u32 + 1)
+    }
+
+    /// The event type (`Event::syscall`) records of this kind become, as rules name it.
+    pub fn event_type(self) -> &'static str {
+        use RecordKind::*;
+        match self {
+            Exec => "execve",
+            Fork => "clone",
+            Exit => "procexit",
+            Open => "openat",
+            Rename => "renameat2",
+            Unlink => "unlinkat",
+            Mkdir => "mkdirat",
+            Connect => "connect",
+            Accept => "accept4",
+            Listen => "listen",
+            Bind => "bind",
+            Setuid => "setuid",
+            Setgid => "setgid",
+            Capset => "capset",
+            Ptrace => "ptrace",
+            Mount => "mount",
+            Module => "finit_module",
+            Dns => "dns",
+        }
     }
 }
 

@@ -14,6 +14,8 @@ use palisade_runtime::output::stdout::Stdout;
 use palisade_runtime::output::webhook::{Webhook, WebhookConfig};
 use palisade_runtime::output::{Emitted, Metrics as OutputMetrics, Outputs};
 use palisade_runtime::rules::{PALISADE_RULES, Ruleset};
+use palisade_runtime::sensor::interest::Interest;
+use palisade_runtime::sensor::record::RecordKind;
 use palisade_runtime::sensor::{SensorConfig, SourceChoice};
 use palisade_runtime::{Event, agent::signals};
 use std::cell::RefCell;
@@ -199,7 +201,35 @@ pub struct RecordArgs {
     pub output: PathBuf,
 }
 
-fn agent_config(s: &SensorArgs, metrics_addr: Option<SocketAddr>) -> AgentConfig {
+/// What the kernel side must send for this agent: everything when it records (`--record`) or has no
+/// rules and no profiles; otherwise the process life cycle (the enricher's pid table), the kinds of events
+/// a loaded rule can match, connects and accepts for `/graph` when it is served, the read-only opens whose
+/// path a rule can match, and every event of containers when profiles are loaded (learning and profile
+/// checks need all their opens).
+fn kernel_interest(args: &AgentArgs, detection: Option<&Detection>) -> Interest {
+    let Some(d) = detection else { return Interest::everything() };
+    if args.record.is_some() {
+        return Interest::everything();
+    }
+    let mut kinds: std::collections::BTreeSet<RecordKind> =
+        [RecordKind::Exec, RecordKind::Fork, RecordKind::Exit, RecordKind::Dns].into();
+    if args.metrics_addr.is_some() {
+        kinds.extend([RecordKind::Connect, RecordKind::Accept]);
+    }
+    if let Some(rules) = &d.rules {
+        kinds.extend(RecordKind::ALL.into_iter().filter(|k| rules.can_match_type(k.event_type())));
+    }
+    Interest {
+        kinds: Some(kinds),
+        read_prefixes: match &d.rules {
+            Some(rules) => rules.read_open_prefixes(),
+            None => Some(Default::default()),
+        },
+        containers_full: d.profiles.is_some(),
+    }
+}
+
+fn agent_config(s: &SensorArgs, metrics_addr: Option<SocketAddr>, interest: Interest) -> AgentConfig {
     AgentConfig {
         sensor: SensorConfig {
             source: match s.source {
@@ -209,6 +239,7 @@ fn agent_config(s: &SensorArgs, metrics_addr: Option<SocketAddr>) -> AgentConfig
             },
             queue_capacity: s.queue_capacity,
             runtime_roots: s.runtime_roots.clone(),
+            interest,
         },
         metrics_addr,
         containers_only: s.containers_only,
@@ -259,11 +290,12 @@ fn started(s: &agent::Started) {
 
 fn finished(summary: &Summary) {
     eprintln!(
-        "palisade: runtime sensor stopped after {:.1}s: {} events, dropped {} in the kernel, {} in the queue{}",
+        "palisade: runtime sensor stopped after {:.1}s: {} events, dropped {} in the kernel, {} in the queue, {} filtered in the kernel (no rule reads them){}",
         summary.elapsed.as_secs_f64(),
         summary.events,
         summary.kernel_drops,
         summary.queue_drops,
+        summary.kernel_filtered,
         if summary.source_drops > 0 {
             format!(", {} netlink overruns", summary.source_drops)
         } else {
@@ -274,8 +306,15 @@ fn finished(summary: &Summary) {
 
 pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
     let shutdown = signals::shutdown_flag().context("blocking SIGTERM/SIGINT")?;
-    let config = agent_config(&args.sensor, args.metrics_addr);
     let mut detection = Detection::load(&args)?;
+    let interest = kernel_interest(&args, detection.as_ref());
+    let config = agent_config(&args.sensor, args.metrics_addr, interest.clone());
+    // the rules that switch the kernel's path filter off, named at start
+    let widening: Vec<String> =
+        match (&interest.read_prefixes, detection.as_ref().and_then(|d| d.rules.as_ref())) {
+            (None, Some(rules)) => rules.rules_reading_any_path().into_iter().map(String::from).collect(),
+            _ => Vec::new(),
+        };
     let mut decider = args.enforce.decider()?;
     let mut profile_decider = detection.as_ref().and_then(|d| d.profiles.as_ref()).map(|p| {
         let d: Arc<dyn palisade_runtime::verdict::Decider> = p.decider();
@@ -294,6 +333,12 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
         shutdown,
         &mut |s| {
             started(s);
+            if s.sensor.source == palisade_runtime::sensor::Source::Ebpf {
+                eprintln!("palisade: kernel sends: {}", interest.describe());
+                if !widening.is_empty() {
+                    eprintln!("palisade: every read-only open is sent because of: {}", widening.join("; "));
+                }
+            }
             if let Some(d) = decider.take() {
                 // with --profiles, the profiles decide too (and judge opens: files are in profiles)
                 let open = d.has_open_rules() || profile_decider.is_some();
@@ -356,7 +401,7 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
 
 pub fn run_record(args: RecordArgs) -> Result<ExitCode> {
     let shutdown = signals::shutdown_flag().context("blocking SIGTERM/SIGINT")?;
-    let config = agent_config(&args.sensor, None);
+    let config = agent_config(&args.sensor, None, Interest::everything());
     let recorder: RefCell<Option<Recorder>> = RefCell::new(None);
     let summary = agent::run(
         &config,

@@ -1,0 +1,212 @@
+//! The sensor's kernel-side filter on the real binary, kernel and runc containers: with rules loaded and no
+//! recording, the agent tells the kernel which records it needs (event kinds, read-only opens by path
+//! prefix). A rule reading a path outside every default prefix must still fire (its prefix reaches the
+//! kernel map), the stable rules must still fire, what no rule reads must be filtered in the kernel (the
+//! `palisade_runtime_kernel_filtered_total` counter), and a container whose behaviour is learned (profiles
+//! in discover mode) must still have every open recorded. Needs root, a BTF kernel, runc and busybox:
+//! skips with a message otherwise.
+
+mod support;
+
+use serde_json::Value;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+use support::containers::*;
+
+/// A rule on a path no default prefix covers.
+const PROBE_RULE: &str = r#"
+- rule: Read palisade probe file
+  desc: a read-only open below /srv/palisade-probe/ in a container
+  condition: evt.type in (open, openat) and evt.is_open_read = true and fd.name startswith /srv/palisade-probe/ and container.id != host
+  output: probe file read (file=%fd.name container=%container.id)
+  priority: WARNING
+  tags: [palisade_test]
+"#;
+
+const FALCO_RULES: &str = "/work/shared/data/runtime/falco-rules.tar.gz";
+
+struct Agent {
+    guard: Guard,
+    lines: std::sync::mpsc::Receiver<String>,
+    log: Vec<String>,
+    addr: String,
+}
+
+fn start_agent(args: &[String]) -> Agent {
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["runtime", "agent", "--source", "ebpf", "--metrics-addr", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut agent);
+    let guard = Guard { child: Some(agent), daemons: Vec::new(), cleanup: Vec::new() };
+    let mut log = Vec::new();
+    let metrics = wait_for(&lines, "metrics on http://", &mut log);
+    let started = wait_for(&lines, "runtime sensor started", &mut log);
+    assert!(started.is_some_and(|l| l.contains("source ebpf")), "agent did not start:\n{}", log.join("\n"));
+    let addr = metrics.unwrap().split("http://").nth(1).unwrap().trim_end_matches("/metrics").to_string();
+    wait_for(&lines, "kernel sends:", &mut log);
+    Agent { guard, lines, log, addr }
+}
+
+impl Agent {
+    fn stop(&mut self) {
+        let status = stop_agent(&mut self.guard, Duration::from_secs(60));
+        drain(&self.lines, &mut self.log, Duration::from_millis(300));
+        assert!(status.success(), "agent exit {status}:\n{}", self.log.join("\n"));
+    }
+
+    fn line(&self, needle: &str) -> String {
+        self.log.iter().find(|l| l.contains(needle)).cloned().unwrap_or_default()
+    }
+}
+
+fn run_container(id: &str, bundle: &Path, guard: &mut Guard) {
+    guard.cleanup.push(vec!["runc".into(), "delete".into(), "--force".into(), id.into()]);
+    let out = Command::new("runc").args(["run", id]).current_dir(bundle).output().unwrap();
+    assert!(out.status.success(), "runc run {id}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn metric(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().last())
+        .and_then(|v| v.parse::<f64>().ok())
+        .map_or(0, |v| v as u64)
+}
+
+#[test]
+fn rules_widen_the_kernel_filter_and_the_rest_is_filtered() {
+    if let Some(why) = missing() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = format!("palflt{}", std::process::id());
+    let root = tmp.path().join("root");
+    make_rootfs(&root);
+    std::fs::create_dir_all(root.join("srv/palisade-probe")).unwrap();
+    std::fs::write(root.join("srv/palisade-probe/data"), "probe").unwrap();
+    std::fs::write(root.join("tmp/other"), "other").unwrap();
+    let bundle = tmp.path().join("bundle");
+    write_bundle(
+        &bundle,
+        &root,
+        "cat /srv/palisade-probe/data >/dev/null; cat /etc/shadow >/dev/null; cat /tmp/other >/dev/null; true",
+    );
+    let rules = tmp.path().join("probe.yaml");
+    std::fs::write(&rules, PROBE_RULE).unwrap();
+    let alerts = tmp.path().join("alerts.jsonl");
+    let mut args = Vec::new();
+    let stable = tmp.path().join("falco_rules.yaml");
+    let have_stable = Path::new(FALCO_RULES).is_file() && {
+        let out = Command::new("tar")
+            .args(["-xzf", FALCO_RULES, "-O", "falco-rules/rules/falco_rules.yaml"])
+            .output()
+            .unwrap();
+        out.status.success() && std::fs::write(&stable, &out.stdout).is_ok()
+    };
+    if have_stable {
+        args.extend(["--rules".to_string(), stable.display().to_string()]);
+    } else {
+        eprintln!("stable-rule part skipped: no Falco rules corpus at {FALCO_RULES}");
+    }
+    args.extend([
+        "--rules".to_string(),
+        rules.display().to_string(),
+        "--palisade-rules".into(),
+        "--output".into(),
+        format!("file:{}", alerts.display()),
+    ]);
+    let mut agent = start_agent(&args);
+    let sends = agent.line("kernel sends:");
+    assert!(
+        sends.contains("/srv/palisade-probe/"),
+        "the probe rule's prefix is not in the kernel map: {sends}"
+    );
+    assert!(!sends.contains("every read-only open"), "the filter is off: {sends}");
+
+    // host opens no rule reads: filtered in the kernel
+    let host_file = tmp.path().join("host-file");
+    std::fs::write(&host_file, "x").unwrap();
+    for _ in 0..200 {
+        std::fs::read(&host_file).unwrap();
+    }
+    let id = format!("{tag}-c");
+    run_container(&id, &bundle, &mut agent.guard);
+    std::thread::sleep(Duration::from_millis(1500));
+    let metrics = http_get(&agent.addr, "/metrics");
+    agent.stop();
+    let filtered = metric(&metrics, "palisade_runtime_kernel_filtered_total");
+    assert!(
+        filtered >= 200,
+        "{filtered} records filtered in the kernel, expected the 200 host reads at least"
+    );
+
+    let alerts: Vec<Value> = std::fs::read_to_string(&alerts)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad alert line {l}: {e}")))
+        .collect();
+    let short: String = id.chars().take(12).collect();
+    let fired = |rule: &str| {
+        alerts.iter().any(|a| a["rule"] == rule && a["output_fields"]["container.id"] == short.as_str())
+    };
+    let names: Vec<&str> = alerts.iter().filter_map(|a| a["rule"].as_str()).collect();
+    assert!(
+        fired("Read palisade probe file"),
+        "probe rule did not fire; alerts {names:?}\n{}",
+        agent.log.join("\n")
+    );
+    if have_stable {
+        assert!(fired("Read sensitive file untrusted"), "stable rule did not fire; alerts {names:?}");
+    }
+    eprintln!("{filtered} records filtered in the kernel; alerts {names:?}");
+}
+
+#[test]
+fn a_learning_container_still_gets_every_open() {
+    if let Some(why) = missing() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = format!("pallrn{}", std::process::id());
+    let repo = format!("palisade.test/{tag}");
+    let root = tmp.path().join("root");
+    make_rootfs(&root);
+    std::fs::create_dir_all(root.join("srv/learn")).unwrap();
+    std::fs::write(root.join("srv/learn/unusual.conf"), "x").unwrap();
+    let bundle = tmp.path().join("bundle");
+    write_bundle(&bundle, &root, "cat /srv/learn/unusual.conf >/dev/null; true");
+    let path = bundle.join("config.json");
+    let mut spec: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    spec["annotations"] = serde_json::json!({ "io.containerd.image.name": format!("{repo}:1") });
+    std::fs::write(&path, serde_json::to_vec_pretty(&spec).unwrap()).unwrap();
+
+    let profiles = tmp.path().join("profiles");
+    // Palisade's rules alone: a narrow read-only open filter for everything but the containers
+    let mut agent = start_agent(&[
+        "--containers-only".into(),
+        "--palisade-rules".into(),
+        "--output".into(),
+        format!("file:{}", tmp.path().join("alerts.jsonl").display()),
+        "--profiles".into(),
+        profiles.display().to_string(),
+        "--mode".into(),
+        "discover".into(),
+    ]);
+    let sends = agent.line("kernel sends:");
+    assert!(sends.contains("every event of containers"), "{sends}");
+    assert!(!sends.contains("every read-only open"), "the filter is off: {sends}");
+    run_container(&format!("{tag}-c"), &bundle, &mut agent.guard);
+    std::thread::sleep(Duration::from_millis(1500));
+    agent.stop();
+    let file = profiles.join(format!("image-{}.yaml", repo.replace('/', "-")));
+    let yaml = std::fs::read_to_string(&file)
+        .unwrap_or_else(|e| panic!("no profile {} ({e}); agent:\n{}", file.display(), agent.log.join("\n")));
+    assert!(yaml.contains("\"/srv/learn/unusual.conf\""), "the learned profile misses the open:\n{yaml}");
+}
