@@ -83,6 +83,7 @@ impl SignatureRule {
         };
         let policy = |requirement| VerifyPolicy {
             keys: keys.clone(),
+            keyless: Vec::new(),
             requirement,
             insecure: raw.insecure,
             timeout,

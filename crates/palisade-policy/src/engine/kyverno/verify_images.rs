@@ -198,6 +198,7 @@ impl Entry {
         let policy = |requirement| {
             VerifyPolicy {
                 keys: self.keys.clone(),
+                keyless: Vec::new(),
                 requirement,
                 insecure: loopback(image),
                 timeout: TIMEOUT,
