@@ -612,3 +612,133 @@ fn kyverno_verify_images_rule_on_pods() {
     let (code, out) = eval(&pod("other", "docker.io/library/alpine:3.19"));
     assert_eq!(code, 0, "{out}");
 }
+
+/// The keyless flags for the sigstore-js signer of support/sigstore_mock.rs, with `identity`.
+fn keyless_flags<'a>(root: &'a str, identity: &'a str) -> Vec<&'a str> {
+    vec![
+        "--certificate-identity",
+        identity,
+        "--certificate-oidc-issuer",
+        support::sigstore_mock::ISSUER,
+        "--trusted-root",
+        root,
+    ]
+}
+
+/// A PEM certificate from a bundle's base64 DER.
+fn pem_cert(b64_der: &str) -> String {
+    let lines: Vec<&str> =
+        b64_der.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).expect("ascii")).collect();
+    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+}
+
+#[test]
+fn keyless_image_signatures_from_sigstore_js_in_both_formats() {
+    use support::sigstore_mock::{self, SUBJECT, case};
+    let Some(env) = Env::new() else { return };
+    let Some(nm) = sigstore_mock::node_modules() else { return };
+    let tag_image = env.image("kl-tag:v1");
+    let tag_digest = env.push_image("kl-tag:v1", "keyless-tag");
+    let ref_image = env.image("kl-ref:v1");
+    let ref_digest = env.push_image("kl-ref:v1", "keyless-referrers");
+    let repo = |image: &str| image.rsplit_once(':').expect("tag").0.to_string();
+    // What cosign signs for each format: the simple-signing payload (tag scheme), an in-toto statement
+    // with the sign predicate (bundle), and a provenance attestation.
+    let payload =
+        palisade_signing::payload::SimpleSigning::new(&repo(&tag_image), &tag_digest, None).to_bytes();
+    std::fs::write(env.path("payload.json"), &payload).expect("write");
+    let statement = |ptype: &str| {
+        json!({"_type": "https://in-toto.io/Statement/v1",
+               "subject": [{"name": repo(&ref_image), "digest": {"sha256": ref_digest.trim_start_matches("sha256:")}}],
+               "predicateType": ptype, "predicate": {"builder": "ci"}})
+        .to_string()
+    };
+    std::fs::write(env.path("sign.json"), statement(palisade_signing::bundle::SIGN_PREDICATE_TYPE))
+        .expect("write");
+    std::fs::write(env.path("prov.json"), statement("https://slsa.dev/provenance/v1")).expect("write");
+    let out = env.path("mock");
+    sigstore_mock::sign(
+        &nm,
+        &[
+            case("sig", "blob", &env.path("payload.json")),
+            case("sign", "dsse", &env.path("sign.json")),
+            case("prov", "dsse", &env.path("prov.json")),
+        ],
+        &out,
+    );
+    let root = out.join("trusted_root.json").display().to_string();
+    let bundle = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(out.join(format!("{name}.bundle.json"))).expect("bundle"))
+            .expect("json")
+    };
+
+    // Tag scheme, as cosign v2 stores a keyless signature: certificate, chain and Rekor bundle annotations.
+    let b = bundle("sig");
+    let e = &b["verificationMaterial"]["tlogEntries"][0];
+    let log_id = {
+        use base64::Engine as _;
+        hex::encode(
+            base64::engine::general_purpose::STANDARD
+                .decode(e["logId"]["keyId"].as_str().expect("id"))
+                .expect("b64"),
+        )
+    };
+    let rekor = json!({
+        "SignedEntryTimestamp": e["inclusionPromise"]["signedEntryTimestamp"],
+        "Payload": {"body": e["canonicalizedBody"], "integratedTime": e["integratedTime"].as_str().expect("t").parse::<i64>().expect("int"),
+                    "logIndex": e["logIndex"].as_str().expect("i").parse::<i64>().expect("int"), "logID": log_id}
+    });
+    let cert = pem_cert(
+        b["verificationMaterial"]["x509CertificateChain"]["certificates"][0]["rawBytes"]
+            .as_str()
+            .expect("cert"),
+    );
+    let config = br#"{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let manifest = json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": config.len(), "digest": sha(config)},
+        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "size": payload.len(), "digest": sha(&payload),
+                    "annotations": {"dev.cosignproject.cosign/signature": b["messageSignature"]["signature"],
+                                    "dev.sigstore.cosign/certificate": cert, "dev.sigstore.cosign/chain": "",
+                                    "dev.sigstore.cosign/bundle": rekor.to_string()}}],
+    });
+    put_sig_manifest(&env, "kl-tag", &tag_digest, &[config, &payload], &manifest);
+    let (code, out_json, err) = env.run("verify", &tag_image, &keyless_flags(&root, SUBJECT));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("signed by {SUBJECT}")) && err.contains("tag sha256-"), "{err}");
+    assert!(out_json.contains(&tag_digest), "{out_json}");
+    let (code, _, err) = env.run("verify", &tag_image, &keyless_flags(&root, "someone@else.example"));
+    assert_eq!(code, 16, "{err}");
+    assert!(err.contains("signed by another identity") && err.contains("tag sha256-"), "{err}");
+    // Key-based verification of a keyless signature: another key (no hint).
+    let (code, _, err) = env.run("verify", &tag_image, &["--key", &env.key("ci", "pub")]);
+    assert_eq!(code, 12, "{err}");
+
+    // OCI referrers with the Sigstore bundles (cosign v3): the image signature and an attestation.
+    let client = env.client(&ref_image);
+    let subject = palisade_signing::store::resolve(&client, &ref_image).expect("resolve");
+    for (name, ptype) in
+        [("sign", palisade_signing::bundle::SIGN_PREDICATE_TYPE), ("prov", "https://slsa.dev/provenance/v1")]
+    {
+        let text = std::fs::read(out.join(format!("{name}.bundle.json"))).expect("bundle");
+        let parsed = palisade_signing::bundle::Bundle::parse(&text).expect("parse");
+        palisade_signing::store::write_bundle_referrer(&client, &subject, &parsed, ptype)
+            .expect("push referrer");
+    }
+    let (code, _, err) = env.run("verify", &ref_image, &keyless_flags(&root, SUBJECT));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!("Verified {}@{ref_digest}", repo(&ref_image)))
+            && err.contains("referrer sha256:"),
+        "{err}"
+    );
+    let mut flags = keyless_flags(&root, SUBJECT);
+    flags.extend(["--type", "https://slsa.dev/provenance/v1"]);
+    let (code, out_json, err) = env.run("verify-attestation", &ref_image, &flags);
+    assert_eq!(code, 0, "{err}");
+    assert!(out_json.contains("https://slsa.dev/provenance/v1"), "{out_json}");
+    // Under another Sigstore deployment's root the log entry is unknown: refused as an unproven signature.
+    let other_root = out.join("other_root.json").display().to_string();
+    let (code, _, err) = env.run("verify", &ref_image, &keyless_flags(&other_root, SUBJECT));
+    assert_eq!(code, 21, "{err}");
+}
