@@ -742,3 +742,136 @@ fn keyless_image_signatures_from_sigstore_js_in_both_formats() {
     let (code, _, err) = env.run("verify", &ref_image, &keyless_flags(&other_root, SUBJECT));
     assert_eq!(code, 21, "{err}");
 }
+
+/// Push an image and sign it keylessly with sigstore-js as cosign v3 does (a bundle referrer holding a
+/// DSSE sign statement); returns (image, digest, the mock's output directory).
+fn keyless_signed_image(env: &Env, nm: &Path, repo_tag: &str) -> (String, String, PathBuf) {
+    use support::sigstore_mock::{self, case};
+    let image = env.image(repo_tag);
+    let digest = env.push_image(repo_tag, repo_tag);
+    let repo = image.rsplit_once(':').expect("tag").0.to_string();
+    let st = env.path(&format!("{repo_tag}.statement.json").replace(':', "-"));
+    std::fs::write(
+        &st,
+        json!({"_type": "https://in-toto.io/Statement/v1",
+               "subject": [{"name": repo, "digest": {"sha256": digest.trim_start_matches("sha256:")}}],
+               "predicateType": palisade_signing::bundle::SIGN_PREDICATE_TYPE, "predicate": {}})
+        .to_string(),
+    )
+    .expect("write");
+    let out = env.path(&format!("mock-{}", repo_tag.replace(':', "-")));
+    sigstore_mock::sign(nm, &[case("sign", "dsse", &st)], &out);
+    let client = env.client(&image);
+    let subject = palisade_signing::store::resolve(&client, &image).expect("resolve");
+    let parsed = palisade_signing::bundle::Bundle::parse(
+        &std::fs::read(out.join("sign.bundle.json")).expect("bundle"),
+    )
+    .expect("parse");
+    palisade_signing::store::write_bundle_referrer(
+        &client,
+        &subject,
+        &parsed,
+        palisade_signing::bundle::SIGN_PREDICATE_TYPE,
+    )
+    .expect("push referrer");
+    (image, digest, out)
+}
+
+/// PEM of base64 DER with `label`.
+fn pem(label: &str, b64_der: &str) -> String {
+    let lines: Vec<&str> =
+        b64_der.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).expect("ascii")).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+}
+
+/// Keyless signers in the policy bundle: a gate's `identities` + `trustedRoot`, and a Kyverno keyless
+/// attestor with the same trust as PEMs (roots, rekor.pubkey, ctlog.pubkey).
+#[test]
+fn keyless_gate_identities_and_kyverno_keyless_attestor() {
+    use support::sigstore_mock::{self, ISSUER, SUBJECT};
+    let Some(env) = Env::new() else { return };
+    let Some(nm) = sigstore_mock::node_modules() else { return };
+    let (image, digest, out) = keyless_signed_image(&env, &nm, "klgate:v1");
+    let bundle = env.path("kl-bundle");
+    std::fs::create_dir_all(&bundle).expect("mkdir");
+    std::fs::copy(out.join("trusted_root.json"), bundle.join("root.json")).expect("copy root");
+    let gate = |subject: &str| {
+        std::fs::write(
+            bundle.join("gates.yaml"),
+            format!(
+                "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {{name: signed-by-ci}}\nspec:\n  scope: {{images: [\"127.0.0.1:{}/klgate*\"]}}\n  signatures:\n    identities: [{{subject: \"{subject}\", issuer: \"{ISSUER}\"}}]\n    trustedRoot: root.json\n    insecure: true\n",
+                env.reg.port
+            ),
+        )
+        .expect("gate");
+    };
+    let scan = || {
+        env.palisade(&[
+            "scan",
+            "image",
+            &image,
+            "--insecure",
+            "--scanners",
+            "package",
+            "--format",
+            "json",
+            "--policy",
+            bundle.to_str().expect("utf8"),
+        ])
+    };
+    gate(SUBJECT);
+    let (code, out_text, err) = scan();
+    assert_eq!(code, 0, "{out_text}{err}");
+    gate("someone@else.example");
+    let (code, out_text, err) = scan();
+    assert_eq!(code, 1, "{err}");
+    assert!(format!("{out_text}{err}").contains("signed by another identity"), "{out_text}{err}");
+    std::fs::remove_file(bundle.join("gates.yaml")).expect("rm gate");
+
+    // Kyverno: the same trust as PEM blocks.
+    let root: Value =
+        serde_json::from_slice(&std::fs::read(out.join("trusted_root.json")).expect("root")).expect("json");
+    let roots = pem(
+        "CERTIFICATE",
+        root["certificateAuthorities"][0]["certChain"]["certificates"][0]["rawBytes"].as_str().expect("ca"),
+    );
+    let rekor = pem("PUBLIC KEY", root["tlogs"][0]["publicKey"]["rawBytes"].as_str().expect("tlog"));
+    let ctlog = pem("PUBLIC KEY", root["ctlogs"][0]["publicKey"]["rawBytes"].as_str().expect("ctlog"));
+    // JSON is YAML: the PEM blocks need no indentation games.
+    let kyverno = |subject: &str| {
+        let policy = json!({
+            "apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "keyless"},
+            "spec": {"validationFailureAction": "Enforce", "rules": [{
+                "name": "keyless", "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+                "verifyImages": [{
+                    "imageReferences": [format!("127.0.0.1:{}/klgate*", env.reg.port)],
+                    "attestors": [{"entries": [{"keyless": {
+                        "subject": subject, "issuer": ISSUER, "roots": roots,
+                        "rekor": {"pubkey": rekor}, "ctlog": {"pubkey": ctlog}}}]}]
+                }]
+            }]}
+        });
+        std::fs::write(bundle.join("verify.yaml"), policy.to_string()).expect("policy");
+    };
+    let pod = env.path("klpod.yaml");
+    std::fs::write(&pod, format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n    - name: c\n      image: {}@{digest}\n", image.rsplit_once(':').expect("tag").0)).expect("pod");
+    let eval = || {
+        let (code, o, e) = env.palisade(&[
+            "policy",
+            "eval",
+            "--bundle",
+            bundle.to_str().expect("utf8"),
+            pod.to_str().expect("utf8"),
+            "--format",
+            "json",
+        ]);
+        (code, format!("{o}{e}"))
+    };
+    kyverno(SUBJECT);
+    let (code, text) = eval();
+    assert_eq!(code, 0, "{text}");
+    kyverno("someone@else.example");
+    let (code, text) = eval();
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("signed by another identity"), "{text}");
+}

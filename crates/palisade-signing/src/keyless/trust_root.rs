@@ -210,6 +210,72 @@ impl TrustedRoot {
         })
     }
 
+    /// A root from PEM parts, as Kyverno's keyless attestors give them: Fulcio root (and intermediate)
+    /// certificates, the Rekor public key and the CT log public key; every window open, log ids the
+    /// SHA-256 of the keys. `what` names the source in errors.
+    pub fn from_pems(roots: &str, rekor_key: &str, ctlog_key: &str, what: &str) -> Result<Self, String> {
+        let blocks = |text: &str, field: &str| -> Result<Vec<(String, Vec<u8>)>, String> {
+            let mut out = Vec::new();
+            let mut rest = text;
+            while let Some(start) = rest.find("-----BEGIN ") {
+                let tail = &rest[start..];
+                let end_marker =
+                    tail.find("-----END ").ok_or_else(|| format!("{what}.{field}: unterminated PEM"))?;
+                let end = tail[end_marker..].find("\n").map_or(tail.len(), |n| end_marker + n);
+                let (label, der) = x509_cert::der::pem::decode_vec(tail[..end].trim().as_bytes())
+                    .map_err(|e| format!("{what}.{field}: bad PEM ({e})"))?;
+                out.push((label.to_string(), der));
+                rest = &tail[end..];
+            }
+            if out.is_empty() {
+                return Err(format!("{what}.{field}: no PEM block"));
+            }
+            Ok(out)
+        };
+        let open = Window { start: None, end: None };
+        let mut chain = Vec::new();
+        let mut chain_der = Vec::new();
+        for (label, der) in blocks(roots, "roots")? {
+            if label != "CERTIFICATE" {
+                return Err(format!("{what}.roots: {label} PEM, expected CERTIFICATE"));
+            }
+            chain.push(
+                Certificate::from_der(&der).map_err(|e| format!("{what}.roots: not a certificate ({e})"))?,
+            );
+            chain_der.push(der);
+        }
+        // Each certificate is an anchor of its own (a root and its intermediates may come in any order).
+        let cas = chain
+            .iter()
+            .zip(&chain_der)
+            .map(|(c, d)| Authority {
+                name: c.tbs_certificate().subject().to_string(),
+                chain: vec![c.clone()],
+                chain_der: vec![d.clone()],
+                valid: open,
+            })
+            .collect();
+        let log = |text: &str, field: &str| -> Result<Log, String> {
+            let (_, der) =
+                blocks(text, field)?.into_iter().next().ok_or_else(|| format!("{what}.{field}: no key"))?;
+            let key = EcKey::from_spki(&der).map_err(|e| format!("{what}.{field}: {e}"))?;
+            Ok(Log {
+                name: format!("{what}.{field}"),
+                log_id: Sha256::digest(&der).to_vec(),
+                key: Some(key),
+                valid: open,
+            })
+        };
+        let digest = hex::encode(Sha256::digest(format!("{roots}\0{rekor_key}\0{ctlog_key}").as_bytes()));
+        Ok(Self {
+            cas,
+            tlogs: vec![log(rekor_key, "rekor.pubkey")?],
+            ctlogs: vec![log(ctlog_key, "ctlog.pubkey")?],
+            tsas: Vec::new(),
+            digest,
+        })
+    }
+
     /// Read a trusted root file; the error names the file.
     pub fn load(path: &Path) -> Result<Self, String> {
         let bytes = std::fs::read(path).map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
