@@ -478,6 +478,36 @@ mod tests {
     use crate::keys::PrivateKey;
 
     #[test]
+    fn keyless_identities_issuers_and_roots_are_part_of_the_cache_key() {
+        use crate::keyless::{IdentityMatch, KeylessPolicy, TrustedRoot};
+        let root = |name: &str| {
+            let p =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keyless").join(name);
+            std::sync::Arc::new(TrustedRoot::load(&p).expect("root"))
+        };
+        let mut p = VerifyPolicy::signature(PrivateKey::generate().expect("key").public());
+        p.keys.clear();
+        let kl = |id: &str, issuer: &str, r: &str| KeylessPolicy {
+            identity: IdentityMatch::Exact(id.into()),
+            issuer: issuer.into(),
+            root: root(r),
+        };
+        let fp = |k: KeylessPolicy| {
+            let mut q = p.clone();
+            q.keyless = vec![k];
+            q.fingerprint()
+        };
+        let base = fp(kl("a@x", "https://i", "trusted_root.json"));
+        assert_eq!(base, fp(kl("a@x", "https://i", "trusted_root.json")));
+        assert_ne!(base, fp(kl("b@x", "https://i", "trusted_root.json")));
+        assert_ne!(base, fp(kl("a@x", "https://j", "trusted_root.json")));
+        assert_ne!(base, fp(kl("a@x", "https://i", "other_root.json")));
+        let mut re = kl("a@x", "https://i", "trusted_root.json");
+        re.identity = IdentityMatch::regexp("a@x").expect("re");
+        assert_ne!(base, fp(re));
+    }
+
+    #[test]
     fn deadlines_cut_the_budget_and_do_not_change_the_cache_key() {
         let p = VerifyPolicy::signature(PrivateKey::generate().expect("key").public());
         assert_eq!(p.within(None).budget, None);
