@@ -875,3 +875,47 @@ fn keyless_gate_identities_and_kyverno_keyless_attestor() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("signed by another identity"), "{text}");
 }
+
+/// The other direction: a bundle Palisade writes (key-signed image signature, as a referrer) verifies with
+/// sigstore-js' verifier given the public key; with another key it is refused.
+#[test]
+fn palisade_key_bundles_verify_with_sigstore_js() {
+    let Some(env) = Env::new() else { return };
+    let Some(nm) = support::sigstore_mock::node_modules() else { return };
+    let image = env.image("tojs:v1");
+    let digest = env.push_image("tojs:v1", "to sigstore-js");
+    assert_eq!(env.run("sign", &image, &["--key", &env.key("ci", "key")]).0, 0);
+    // Fetch the bundle through the referrers index tag (docker-registry 2.8 has no referrers API).
+    let client = env.client(&image);
+    let index_tag = format!("{}:{}", image.rsplit_once(':').expect("tag").0, digest.replace(':', "-"));
+    let index = client.manifest(&parse_reference(&index_tag).expect("ref")).expect("get").expect("index");
+    let index: Value = serde_json::from_slice(&index.bytes).expect("json");
+    let referrer = index["manifests"][0]["digest"].as_str().expect("referrer").to_string();
+    let by_digest = format!("{}@{referrer}", image.rsplit_once(':').expect("tag").0);
+    let m = client.manifest(&parse_reference(&by_digest).expect("ref")).expect("get").expect("manifest");
+    let m: Value = serde_json::from_slice(&m.bytes).expect("json");
+    let layer = m["layers"][0]["digest"].as_str().expect("layer");
+    let bundle = client.blob(&parse_reference(&by_digest).expect("ref"), layer).expect("blob");
+    let path = env.path("palisade.bundle.json");
+    std::fs::write(&path, &bundle).expect("write");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigstore-mock/verify-key-bundle.js");
+    let run = |key: &str| {
+        Command::new("node")
+            .arg(&script)
+            .arg(&path)
+            .arg(env.key(key, "pub"))
+            .env("NODE_PATH", &nm)
+            .output()
+            .expect("node")
+    };
+    let ok = run("ci");
+    assert!(
+        ok.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&ok.stdout),
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let other = run("other");
+    assert!(!other.status.success(), "another key must be refused");
+}
