@@ -205,3 +205,62 @@ fn whole_verification_and_its_failure_classes() {
         Err(KeylessError::Proof(_))
     ));
 }
+
+/// Truncated or corrupted certificates, timestamps and log entries are errors, never panics.
+#[test]
+fn keyless_parsers_survive_truncation_and_corruption() {
+    fn variants(doc: &[u8]) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = (0..doc.len()).map(|n| doc[..n].to_vec()).collect();
+        for i in 0..doc.len() {
+            let mut d = doc.to_vec();
+            d[i] ^= 0x81;
+            out.push(d);
+        }
+        out
+    }
+    let r = root("trusted_root.json");
+    let (m, sig) = blob("rekor");
+    let leaf = Leaf::parse(&m.certificates[0]).expect("leaf");
+    let issuer = chain::verify(&leaf, &[], &r, leaf.not_before + 1).expect("chain").issuer;
+    let mut parsed = 0;
+    for v in variants(&m.certificates[0]) {
+        if let Ok(l) = Leaf::parse(&v) {
+            parsed += 1;
+            let _ = sct::verify(&l, &issuer, &r);
+        }
+    }
+    assert!(parsed > 0);
+    let (mt, sigt) = blob("tsa");
+    for v in variants(&mt.timestamps[0]) {
+        let _ = tsa::verify(&v, &r, &sigt);
+    }
+    let e = &m.tlog_entries[0];
+    for v in variants(&e.body) {
+        let mut bad = e.clone();
+        bad.body = v;
+        assert!(tlog::verify(&bad, &r, &sig).is_err());
+    }
+    // Any change to the signed part of the checkpoint (the note before its signature lines) is refused;
+    // the whole note, cut or corrupted anywhere, never panics.
+    if let Some(note) = e.proof.as_ref().and_then(|p| p.checkpoint.clone()) {
+        let (body, sigs) = note.split_once("\n\n").expect("signed note");
+        let with = |n: String| {
+            let mut bad = e.clone();
+            bad.set = None;
+            if let Some(p) = bad.proof.as_mut() {
+                p.checkpoint = Some(n);
+            }
+            tlog::verify(&bad, &r, &sig)
+        };
+        for v in variants(body.as_bytes()) {
+            assert!(with(format!("{}\n\n{sigs}", String::from_utf8_lossy(&v))).is_err());
+        }
+        for v in variants(note.as_bytes()) {
+            let _ = with(String::from_utf8_lossy(&v).into_owned());
+        }
+    }
+    let text = std::fs::read(fixture("trusted_root.json")).expect("root");
+    for v in variants(&text).into_iter().step_by(7) {
+        let _ = TrustedRoot::parse(&v);
+    }
+}
