@@ -111,31 +111,35 @@ fn tlog_entry_needs_its_log_its_signature_and_an_intact_proof() {
     let r = root("trusted_root.json");
     let (m, sig) = blob("rekor");
     let e = &m.tlog_entries[0];
-    let t = tlog::verify(e, &r, &sig).expect("SET and checkpoint verify");
+    let leaf = Leaf::parse(&m.certificates[0]).expect("leaf");
+    let (der, spki) = (leaf.der.clone(), leaf.spki().expect("spki"));
+    let verify = |e: &tlog::Entry, r: &TrustedRoot, sig: &[u8]| tlog::verify(e, r, sig, &der, &spki);
+    let t = verify(e, &r, &sig).expect("SET and checkpoint verify");
     assert_eq!(t, e.integrated_time);
     let mut bad_set = e.clone();
     if let Some(s) = bad_set.set.as_mut() {
         let last = s.len() - 2;
         s[last] ^= 1;
     }
-    assert!(
-        tlog::verify(&bad_set, &r, &sig).expect_err("SET").contains("signed entry timestamp does not verify")
-    );
+    assert!(verify(&bad_set, &r, &sig).expect_err("SET").contains("signed entry timestamp does not verify"));
     let mut moved = e.clone();
     moved.integrated_time += 1;
-    assert!(tlog::verify(&moved, &r, &sig).is_err(), "the SET covers the integrated time");
+    assert!(verify(&moved, &r, &sig).is_err(), "the SET covers the integrated time");
     let mut only_proof = e.clone();
     only_proof.set = None;
-    assert_eq!(tlog::verify(&only_proof, &r, &sig), Ok(e.integrated_time), "the checkpoint alone proves it");
+    assert_eq!(verify(&only_proof, &r, &sig), Ok(e.integrated_time), "the checkpoint alone proves it");
     if let Some(p) = only_proof.proof.as_mut() {
         p.root_hash[0] ^= 1;
     }
-    assert!(
-        tlog::verify(&only_proof, &r, &sig).expect_err("root").contains("does not hash to the proof's root")
-    );
+    assert!(verify(&only_proof, &r, &sig).expect_err("root").contains("does not hash to the proof's root"));
     let (_, other_sig) = blob("expired");
-    assert!(tlog::verify(e, &r, &other_sig).expect_err("other").contains("records another signature"));
-    assert!(tlog::verify(e, &root("other_root.json"), &sig).expect_err("log").contains("does not list"));
+    assert!(verify(e, &r, &other_sig).expect_err("other").contains("records another signature"));
+    assert!(verify(e, &root("other_root.json"), &sig).expect_err("log").contains("does not list"));
+    // The entry of this signature, presented with another certificate.
+    let (other, _) = blob("other-ca");
+    let other_leaf = Leaf::parse(&other.certificates[0]).expect("leaf");
+    let e2 = tlog::verify(e, &r, &sig, &other_leaf.der, &other_leaf.spki().expect("spki")).expect_err("cert");
+    assert!(e2.contains("records another certificate"), "{e2}");
 }
 
 #[test]
@@ -222,6 +226,7 @@ fn keyless_parsers_survive_truncation_and_corruption() {
     let (m, sig) = blob("rekor");
     let leaf = Leaf::parse(&m.certificates[0]).expect("leaf");
     let issuer = chain::verify(&leaf, &[], &r, leaf.not_before + 1).expect("chain").issuer;
+    let spki = leaf.spki().expect("spki");
     let mut parsed = 0;
     for v in variants(&m.certificates[0]) {
         if let Ok(l) = Leaf::parse(&v) {
@@ -238,7 +243,7 @@ fn keyless_parsers_survive_truncation_and_corruption() {
     for v in variants(&e.body) {
         let mut bad = e.clone();
         bad.body = v;
-        assert!(tlog::verify(&bad, &r, &sig).is_err());
+        assert!(tlog::verify(&bad, &r, &sig, &leaf.der, &spki).is_err());
     }
     // Any change to the signed part of the checkpoint (the note before its signature lines) is refused;
     // the whole note, cut or corrupted anywhere, never panics.
@@ -250,7 +255,7 @@ fn keyless_parsers_survive_truncation_and_corruption() {
             if let Some(p) = bad.proof.as_mut() {
                 p.checkpoint = Some(n);
             }
-            tlog::verify(&bad, &r, &sig)
+            tlog::verify(&bad, &r, &sig, &leaf.der, &spki)
         };
         for v in variants(body.as_bytes()) {
             assert!(with(format!("{}\n\n{sigs}", String::from_utf8_lossy(&v))).is_err());

@@ -83,6 +83,15 @@ impl Leaf {
         })
     }
 
+    /// The DER SubjectPublicKeyInfo.
+    pub fn spki(&self) -> Result<Vec<u8>, String> {
+        self.cert
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
+            .map_err(|e| format!("signing certificate key: {e}"))
+    }
+
     /// The identities, for messages.
     pub fn identity_list(&self) -> String {
         if self.identities.is_empty() {
@@ -90,5 +99,51 @@ impl Leaf {
         } else {
             self.identities.join(", ")
         }
+    }
+}
+
+/// Every PEM block of `text` as (label, DER), read leniently (any line length, CR LF, surrounding text), as
+/// PEM comes from Rekor bodies, cosign annotations and policy files. Blocks whose body is not base64 are
+/// errors naming the label.
+pub fn pem_blocks(text: &str) -> Result<Vec<(String, Vec<u8>)>, String> {
+    use base64::Engine as _;
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("-----BEGIN ") {
+        let after = &rest[start + "-----BEGIN ".len()..];
+        let label_end = after.find("-----").ok_or("PEM: unterminated BEGIN line")?;
+        let label = after[..label_end].to_string();
+        let body_start = &after[label_end + 5..];
+        let end_marker = format!("-----END {label}-----");
+        let body_end = body_start.find(&end_marker).ok_or_else(|| format!("PEM: no {end_marker}"))?;
+        let b64: String = body_start[..body_end].chars().filter(|c| !c.is_whitespace()).collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .map_err(|e| format!("PEM {label}: not base64 ({e})"))?;
+        out.push((label, der));
+        rest = &body_start[body_end + end_marker.len()..];
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::pem_blocks;
+
+    #[test]
+    fn pem_blocks_are_read_leniently_and_refused_clearly() {
+        let text = "junk\r\n-----BEGIN CERTIFICATE-----\r\nAAEC\r\nAwQF\r\n-----END CERTIFICATE-----\nmore\n-----BEGIN PUBLIC KEY-----\nBgcICQ==\n-----END PUBLIC KEY-----";
+        let b = pem_blocks(text).expect("blocks");
+        assert_eq!(
+            b,
+            vec![("CERTIFICATE".into(), vec![0, 1, 2, 3, 4, 5]), ("PUBLIC KEY".into(), vec![6, 7, 8, 9])]
+        );
+        assert!(
+            pem_blocks("-----BEGIN X-----\n!!\n-----END X-----")
+                .expect_err("b64")
+                .contains("PEM X: not base64")
+        );
+        assert!(pem_blocks("-----BEGIN X-----\nAAAA\n").expect_err("end").contains("no -----END X-----"));
+        assert_eq!(pem_blocks("no pem here"), Ok(Vec::new()));
     }
 }

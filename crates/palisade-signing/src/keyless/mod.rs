@@ -132,13 +132,9 @@ impl Material {
         bundle: Option<&str>,
     ) -> Result<Self, String> {
         let pems = |text: &str, what: &str| -> Result<Vec<Vec<u8>>, String> {
-            let mut out = Vec::new();
-            for block in text.split("-----END CERTIFICATE-----").filter(|b| b.contains("-----BEGIN")) {
-                let pem = format!("{}-----END CERTIFICATE-----\n", block.trim_start());
-                let (_, der) = x509_cert::der::pem::decode_vec(pem.as_bytes())
-                    .map_err(|e| format!("{what}: not PEM ({e})"))?;
-                out.push(der);
-            }
+            let blocks = cert::pem_blocks(text).map_err(|e| format!("{what}: {e}"))?;
+            let out: Vec<Vec<u8>> =
+                blocks.into_iter().filter(|(l, _)| l == "CERTIFICATE").map(|(_, d)| d).collect();
             if out.is_empty() {
                 return Err(format!("{what}: no PEM certificate"));
             }
@@ -218,8 +214,9 @@ pub fn verify(
         ));
     }
     let mut times = Vec::new();
+    let leaf_spki = leaf.spki().map_err(KeylessError::Malformed)?;
     for e in &material.tlog_entries {
-        let t = tlog::verify(e, root, signature)
+        let t = tlog::verify(e, root, signature, &leaf.der, &leaf_spki)
             .map_err(|e| KeylessError::Proof(format!("transparency log: {e}")))?;
         times.push((t, format!("transparency-log entry {} (integrated {})", e.log_index, rfc3339(t))));
     }

@@ -121,8 +121,14 @@ impl Entry {
 
 /// Whether the entry's body names `signature` (hashedrekord `spec.signature.content`, dsse
 /// `spec.signatures[].signature` or, as proposed, `spec.proposedContent.envelope`, intoto
-/// `spec.content.envelope.signatures[].sig`, once or twice base64).
-fn body_names_signature(body: &[u8], signature: &[u8]) -> Result<(), String> {
+/// `spec.content.envelope.signatures[].sig`, once or twice base64) and, when it records one, the signing
+/// certificate (or its key) as the verifier.
+fn body_names_signature(
+    body: &[u8],
+    signature: &[u8],
+    leaf_der: &[u8],
+    leaf_spki: &[u8],
+) -> Result<(), String> {
     let v: Value = serde_json::from_slice(body).map_err(|e| format!("the entry body is not JSON ({e})"))?;
     let kind = v.get("kind").and_then(Value::as_str).unwrap_or("?").to_string();
     let spec = v.get("spec").ok_or("the entry body has no spec")?;
@@ -150,11 +156,30 @@ fn body_names_signature(body: &[u8], signature: &[u8]) -> Result<(), String> {
             || once.and_then(|o| String::from_utf8(o).ok()).and_then(|s| B64.decode(s.trim()).ok()).as_deref()
                 == Some(signature)
     };
-    if candidates.iter().any(|c| matches(c)) {
-        Ok(())
-    } else {
-        Err(format!("the {kind} log entry records another signature than this one"))
+    if !candidates.iter().any(|c| matches(c)) {
+        return Err(format!("the {kind} log entry records another signature than this one"));
     }
+    // The certificate (or key) it records must be the signing certificate.
+    let mut verifiers: Vec<&str> = Vec::new();
+    verifiers.extend(spec.pointer("/signature/publicKey/content").and_then(Value::as_str));
+    for s in spec.get("signatures").and_then(Value::as_array).into_iter().flatten() {
+        verifiers.extend(s.get("verifier").and_then(Value::as_str));
+    }
+    for s in spec.pointer("/content/envelope/signatures").and_then(Value::as_array).into_iter().flatten() {
+        verifiers.extend(s.get("publicKey").and_then(Value::as_str));
+    }
+    for v in spec.pointer("/proposedContent/verifiers").and_then(Value::as_array).into_iter().flatten() {
+        verifiers.extend(v.as_str());
+    }
+    let is_leaf = |v: &str| {
+        let Some(pem) = B64.decode(v).ok().and_then(|b| String::from_utf8(b).ok()) else { return false };
+        super::cert::pem_blocks(&pem)
+            .is_ok_and(|b| b.iter().any(|(_, der)| der.as_slice() == leaf_der || der.as_slice() == leaf_spki))
+    };
+    if !verifiers.is_empty() && !verifiers.iter().any(|v| is_leaf(v)) {
+        return Err(format!("the {kind} log entry records another certificate than the signing certificate"));
+    }
+    Ok(())
 }
 
 /// Verify a signed-note checkpoint with the log's key and return (tree size, root hash).
@@ -180,15 +205,22 @@ fn checkpoint(note: &str, log: &Log) -> Result<(u64, Vec<u8>), String> {
     Err(format!("the checkpoint is not signed by log {}", log.name))
 }
 
-/// Verify the entry for `signature` against the logs of `root`; returns the integrated time.
-pub fn verify(entry: &Entry, root: &TrustedRoot, signature: &[u8]) -> Result<i64, String> {
+/// Verify the entry for `signature` by the certificate `leaf_der` (whose SubjectPublicKeyInfo is
+/// `leaf_spki`) against the logs of `root`; returns the integrated time.
+pub fn verify(
+    entry: &Entry,
+    root: &TrustedRoot,
+    signature: &[u8],
+    leaf_der: &[u8],
+    leaf_spki: &[u8],
+) -> Result<i64, String> {
     let log = root.tlogs.iter().find(|l| l.log_id == entry.log_id).ok_or_else(|| {
         format!("the entry is from log {}, which the trusted root does not list", hex::encode(&entry.log_id))
     })?;
     if !log.valid.contains(entry.integrated_time) {
         return Err(format!("log {}'s key was not valid at the entry's integrated time", log.name));
     }
-    body_names_signature(&entry.body, signature)?;
+    body_names_signature(&entry.body, signature, leaf_der, leaf_spki)?;
     let mut proved = false;
     if let Some(set) = &entry.set {
         let key = log

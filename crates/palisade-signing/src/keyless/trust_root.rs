@@ -215,18 +215,7 @@ impl TrustedRoot {
     /// SHA-256 of the keys. `what` names the source in errors.
     pub fn from_pems(roots: &str, rekor_key: &str, ctlog_key: &str, what: &str) -> Result<Self, String> {
         let blocks = |text: &str, field: &str| -> Result<Vec<(String, Vec<u8>)>, String> {
-            let mut out = Vec::new();
-            let mut rest = text;
-            while let Some(start) = rest.find("-----BEGIN ") {
-                let tail = &rest[start..];
-                let end_marker =
-                    tail.find("-----END ").ok_or_else(|| format!("{what}.{field}: unterminated PEM"))?;
-                let end = tail[end_marker..].find("\n").map_or(tail.len(), |n| end_marker + n);
-                let (label, der) = x509_cert::der::pem::decode_vec(tail[..end].trim().as_bytes())
-                    .map_err(|e| format!("{what}.{field}: bad PEM ({e})"))?;
-                out.push((label.to_string(), der));
-                rest = &tail[end..];
-            }
+            let out = super::cert::pem_blocks(text).map_err(|e| format!("{what}.{field}: {e}"))?;
             if out.is_empty() {
                 return Err(format!("{what}.{field}: no PEM block"));
             }
