@@ -5,6 +5,10 @@
 # (what one `palisade verify` does), uncached with one reused client (the webhook), and from the
 # (digest, policy) cache. Targets: cached < 1 ms, uncached from the local registry < 50 ms. Prints a
 # markdown table. Built in the dev profile (dependencies at opt-level 1): read the figures as upper bounds.
+# Keyless: when node and @sigstore/mock + @sigstore/sign are installed ($PALISADE_NPM_SIGSTORE, default
+# /work/corpus/npm-sigstore), a third image is signed by sigstore-js against the mock Fulcio/Rekor
+# (crates/palisade/tests/fixtures/sigstore-mock/sign.js), its bundle attached as a referrer, and verified
+# against the mock's trusted root (certificate chain, SCT, log checkpoint and SET, identity) the same way.
 #
 #   bash bench/signing.sh            # N=50 by default
 set -euo pipefail
@@ -34,3 +38,24 @@ for format in tag referrers; do
   echo
   target/debug/examples/verify_bench "$pinned" "$work/k.pub" "$n" --insecure
 done
+
+npm_dir=${PALISADE_NPM_SIGSTORE:-/work/corpus/npm-sigstore}
+if command -v node >/dev/null && [ -d "$npm_dir/node_modules/@sigstore/mock" ]; then
+  repo=app-keyless
+  skopeo copy -q --dest-tls-verify=false oci:.fixtures/app.oci:latest "docker://127.0.0.1:$port/$repo:v1"
+  digest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://127.0.0.1:$port/$repo:v1")
+  subject=https://github.com/acme/app/.github/workflows/ci.yml@refs/heads/main
+  issuer=https://token.actions.githubusercontent.com
+  printf '{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"127.0.0.1:%s/%s","digest":{"sha256":"%s"}}],"predicateType":"https://sigstore.dev/cosign/sign/v1","predicate":{}}' \
+    "$port" "$repo" "${digest#sha256:}" >"$work/statement.json"
+  printf '{"cases":[{"name":"sign","kind":"dsse","file":"%s","payloadType":"application/vnd.in-toto+json","subject":"%s","issuer":"%s","ca":"main"}]}' \
+    "$work/statement.json" "$subject" "$issuer" >"$work/spec.json"
+  NODE_PATH="$npm_dir/node_modules" node crates/palisade/tests/fixtures/sigstore-mock/sign.js "$work/spec.json" "$work/mock"
+  echo
+  echo "### keyless (referrer bundle by sigstore-js, 127.0.0.1:$port/$repo@$digest)"
+  echo
+  target/debug/examples/verify_bench "127.0.0.1:$port/$repo@$digest" --keyless "$work/mock/trusted_root.json" "$subject" "$issuer" "$n" \
+    --insecure --push-bundle "$work/mock/sign.bundle.json"
+else
+  echo "keyless rows skipped: node or $npm_dir/node_modules/@sigstore/mock missing" >&2
+fi

@@ -1,10 +1,14 @@
-//! Timing of image verification for `bench/signing.sh`: `verify_bench REF@DIGEST KEY.pub N [--insecure]`.
+//! Timing of image verification for `bench/signing.sh`:
+//! `verify_bench REF@DIGEST (KEY.pub | --keyless ROOT IDENTITY ISSUER) N [--insecure] [--push-bundle FILE]`.
 //! Prints one markdown row per case: uncached `verify_image` (a new registry client each time, as a CLI
 //! run), uncached through one reused client (as the webhook holds it), and cached `VerifyCache::verify`.
+//! `--push-bundle FILE` first attaches the Sigstore bundle FILE to the image as a referrer (a keyless
+//! signature made elsewhere, e.g. by sigstore-js against @sigstore/mock).
 
+use palisade_signing::keyless::{IdentityMatch, KeylessPolicy, TrustedRoot};
 use palisade_signing::keys::PublicKey;
 use palisade_signing::registry::{Registry, parse_reference};
-use palisade_signing::{VerifyCache, VerifyPolicy, store, verify};
+use palisade_signing::{Requirement, VerifyCache, VerifyPolicy, store, verify};
 use std::time::{Duration, Instant};
 
 fn row(name: &str, mut samples: Vec<Duration>) {
@@ -22,13 +26,41 @@ fn row(name: &str, mut samples: Vec<Duration>) {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
-    let (reference, key, n) = match args.as_slice() {
-        [_, r, k, n, ..] => (r.clone(), k.clone(), n.parse::<usize>()?),
-        _ => return Err("usage: verify_bench REF KEY.pub N [--insecure]".into()),
-    };
+    let usage = "usage: verify_bench REF (KEY.pub | --keyless ROOT IDENTITY ISSUER) N [--insecure] [--push-bundle FILE]";
     let insecure = args.iter().any(|a| a == "--insecure");
-    let mut policy = VerifyPolicy::signature(PublicKey::load(std::path::Path::new(&key))?);
+    let (reference, mut policy, n) = match args.as_slice() {
+        [_, r, flag, root, id, issuer, n, ..] if flag == "--keyless" => {
+            let root = TrustedRoot::load(std::path::Path::new(root))?;
+            let keyless = KeylessPolicy {
+                identity: IdentityMatch::Exact(id.clone()),
+                issuer: issuer.clone(),
+                root: std::sync::Arc::new(root),
+            };
+            let p = VerifyPolicy {
+                keys: Vec::new(),
+                keyless: vec![keyless],
+                requirement: Requirement::Signature,
+                insecure,
+                timeout: Duration::from_secs(30),
+                budget: None,
+            };
+            (r.clone(), p, n.parse::<usize>()?)
+        }
+        [_, r, k, n, ..] => (
+            r.clone(),
+            VerifyPolicy::signature(PublicKey::load(std::path::Path::new(k))?),
+            n.parse::<usize>()?,
+        ),
+        _ => return Err(usage.into()),
+    };
     policy.insecure = insecure;
+    if let Some(i) = args.iter().position(|a| a == "--push-bundle") {
+        let file = args.get(i + 1).ok_or(usage)?;
+        let bundle = palisade_signing::bundle::Bundle::parse(&std::fs::read(file)?)?;
+        let reg = Registry::for_reference(&parse_reference(&reference)?, insecure)?;
+        let subject = store::resolve(&reg, &reference)?;
+        store::write_bundle_referrer(&reg, &subject, &bundle, palisade_signing::bundle::SIGN_PREDICATE_TYPE)?;
+    }
     println!("| case | runs | mean ms | p50 ms | p99 ms |");
     println!("|---|---|---|---|---|");
     let mut fresh = Vec::new();

@@ -44,9 +44,24 @@ pub enum VerifyError {
     /// A valid attestation exists, but it is of another predicate type, too old or fails its condition.
     #[error("{image}: attestation check failed: {detail}")]
     Attestation { image: String, digest: String, detail: String },
-    /// A keyless (certificate) signature whose identity, issuer, chain or transparency-log proof is refused.
-    #[error("{image}: certificate refused: {detail}")]
-    Certificate { image: String, digest: String, detail: String },
+    /// Keyless: a valid certificate, issued to another identity.
+    #[error("{image}: signed by another identity: {detail}")]
+    WrongIdentity { image: String, digest: String, detail: String },
+    /// Keyless: a valid certificate, for an identity of another OIDC issuer.
+    #[error("{image}: identity from another OIDC issuer: {detail}")]
+    WrongIssuer { image: String, digest: String, detail: String },
+    /// Keyless: the certificate does not chain to a CA of the trusted root (or is no code-signing certificate).
+    #[error("{image}: untrusted certificate: {detail}")]
+    UntrustedChain { image: String, digest: String, detail: String },
+    /// Keyless: the signing time (log or timestamp) is outside the certificate's validity.
+    #[error("{image}: certificate not valid at signing time: {detail}")]
+    CertificateExpired { image: String, digest: String, detail: String },
+    /// Keyless: the embedded signed certificate timestamp is missing or does not verify with a CT log key.
+    #[error("{image}: bad certificate-transparency proof: {detail}")]
+    BadSct { image: String, digest: String, detail: String },
+    /// Keyless: no transparency-log entry or timestamp, or one that does not verify.
+    #[error("{image}: missing or bad transparency-log proof: {detail}")]
+    TlogProof { image: String, digest: String, detail: String },
     /// The verification could not run (registry unreachable, bad key, ...).
     #[error("{0}")]
     Setup(String),
@@ -73,7 +88,12 @@ impl VerifyError {
             VerifyError::DigestMismatch { .. } => 13,
             VerifyError::Malformed { .. } => 14,
             VerifyError::Attestation { .. } => 15,
-            VerifyError::Certificate { .. } => 16,
+            VerifyError::WrongIdentity { .. } => 16,
+            VerifyError::WrongIssuer { .. } => 17,
+            VerifyError::UntrustedChain { .. } => 18,
+            VerifyError::CertificateExpired { .. } => 19,
+            VerifyError::BadSct { .. } => 20,
+            VerifyError::TlogProof { .. } => 21,
         }
     }
 
@@ -83,11 +103,34 @@ impl VerifyError {
             VerifyError::Tampered { .. } => 7,
             VerifyError::DigestMismatch { .. } => 6,
             VerifyError::Attestation { .. } => 5,
-            VerifyError::Certificate { .. } => 4,
+            VerifyError::UntrustedChain { .. }
+            | VerifyError::CertificateExpired { .. }
+            | VerifyError::BadSct { .. }
+            | VerifyError::TlogProof { .. } => 4,
+            VerifyError::WrongIdentity { .. } | VerifyError::WrongIssuer { .. } => 4,
             VerifyError::WrongKey { .. } => 3,
             VerifyError::Malformed { .. } => 2,
             VerifyError::NotFound { .. } => 1,
             VerifyError::Setup(_) => 0,
+        }
+    }
+}
+
+impl VerifyError {
+    /// The failure of a keyless check of `image` (`repository@digest`, or a file for blobs).
+    pub fn keyless(image: String, digest: String, e: crate::keyless::KeylessError) -> Self {
+        use crate::keyless::KeylessError as K;
+        match e {
+            K::Signature(detail) => VerifyError::Tampered { image, digest, detail },
+            K::Identity(detail) => VerifyError::WrongIdentity { image, digest, detail },
+            K::Issuer(detail) => VerifyError::WrongIssuer { image, digest, detail },
+            K::Chain(detail) => VerifyError::UntrustedChain { image, digest, detail },
+            K::Expired(detail) => VerifyError::CertificateExpired { image, digest, detail },
+            K::Sct(detail) => VerifyError::BadSct { image, digest, detail },
+            K::Proof(detail) => VerifyError::TlogProof { image, digest, detail },
+            K::Malformed(detail) => {
+                VerifyError::Malformed { image, digest, what: "certificate material".into(), detail }
+            }
         }
     }
 }

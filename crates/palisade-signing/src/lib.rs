@@ -12,10 +12,12 @@
 //!
 //! The choice of RustCrypto over the `sigstore` crate is explained in `docs/signing.md`.
 
+pub mod blob;
 pub mod bundle;
 pub mod cosign_key;
 pub mod dsse;
 pub mod error;
+pub mod keyless;
 pub mod keys;
 pub mod payload;
 pub mod registry;

@@ -18,6 +18,7 @@
 use crate::bundle::{self, Bundle};
 use crate::dsse::Envelope;
 use crate::error::SignError;
+use crate::keyless::Material;
 use crate::registry::{self, MT_OCI_INDEX, MT_OCI_MANIFEST, Registry, sha256_digest};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -32,6 +33,19 @@ pub const ANN_PREDICATE_TYPE: &str = "predicateType";
 pub const ANN_KEY_ID: &str = "dev.palisade.key-id";
 pub const ANN_BUNDLE_CONTENT: &str = "dev.sigstore.bundle.content";
 pub const ANN_BUNDLE_PREDICATE_TYPE: &str = "dev.sigstore.bundle.predicateType";
+pub const ANN_CERTIFICATE: &str = "dev.sigstore.cosign/certificate";
+pub const ANN_CHAIN: &str = "dev.sigstore.cosign/chain";
+pub const ANN_REKOR_BUNDLE: &str = "dev.sigstore.cosign/bundle";
+
+/// Keyless material from a tag-scheme layer's annotations, when it has a certificate.
+fn annotation_material(ann: Option<&Value>) -> Result<Option<Box<Material>>, String> {
+    let get = |k: &str| ann.and_then(|a| a.get(k)).and_then(Value::as_str);
+    match get(ANN_CERTIFICATE).filter(|c| !c.trim().is_empty()) {
+        Some(cert) => Material::from_cosign_annotations(cert, get(ANN_CHAIN), get(ANN_REKOR_BUNDLE))
+            .map(|m| Some(Box::new(m))),
+        None => Ok(None),
+    }
+}
 
 /// Which storage format to write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -103,9 +117,23 @@ pub fn resolve(reg: &Registry, reference: &str) -> Result<Subject, SignError> {
 #[derive(Debug, Clone)]
 pub enum Found {
     /// A simple-signing payload and its signature (tag scheme).
-    Simple { payload: Vec<u8>, signature: Vec<u8>, key_hint: Option<String>, source: String },
+    Simple {
+        payload: Vec<u8>,
+        signature: Vec<u8>,
+        key_hint: Option<String>,
+        source: String,
+        /// Keyless material from cosign's certificate, chain and bundle annotations.
+        material: Option<Box<Material>>,
+    },
     /// A DSSE envelope (`.att` layer or a bundle's `dsseEnvelope`).
-    Dsse { envelope: Envelope, key_hint: Option<String>, source: String, bundle: Option<Box<Bundle>> },
+    Dsse {
+        envelope: Envelope,
+        key_hint: Option<String>,
+        source: String,
+        bundle: Option<Box<Bundle>>,
+        /// Keyless material (the bundle's certificate and log entries, or cosign's annotations).
+        material: Option<Box<Material>>,
+    },
     /// Something in a signature location that cannot be read; `what` says which part.
     Malformed { what: String, detail: String, source: String },
 }
@@ -271,6 +299,13 @@ fn read_tag(reg: &Registry, subject: &Subject, suffix: &str) -> Result<Vec<Found
                 continue;
             }
         };
+        let material = match annotation_material(ann) {
+            Ok(m) => m,
+            Err(e) => {
+                out.push(malformed("certificate annotations", e, &src));
+                continue;
+            }
+        };
         match (suffix, mt) {
             (".sig", MT_SIMPLESIGNING) => {
                 let Some(sig_b64) = ann.and_then(|a| a.get(ANN_SIGNATURE)).and_then(Value::as_str) else {
@@ -278,14 +313,20 @@ fn read_tag(reg: &Registry, subject: &Subject, suffix: &str) -> Result<Vec<Found
                     continue;
                 };
                 match B64.decode(sig_b64) {
-                    Ok(signature) => {
-                        out.push(Found::Simple { payload: blob, signature, key_hint: hint, source: src })
-                    }
+                    Ok(signature) => out.push(Found::Simple {
+                        payload: blob,
+                        signature,
+                        key_hint: hint,
+                        source: src,
+                        material,
+                    }),
                     Err(e) => out.push(malformed("signature annotation", format!("not base64: {e}"), &src)),
                 }
             }
             (".att", MT_DSSE) => match Envelope::parse(&blob) {
-                Ok(envelope) => out.push(Found::Dsse { envelope, key_hint: hint, source: src, bundle: None }),
+                Ok(envelope) => {
+                    out.push(Found::Dsse { envelope, key_hint: hint, source: src, bundle: None, material })
+                }
                 Err(e) => out.push(malformed("attestation envelope", e, &src)),
             },
             _ => out.push(malformed("signature layer", format!("unexpected media type {mt:?}"), &src)),
@@ -333,10 +374,20 @@ fn read_referrers(reg: &Registry, subject: &Subject) -> Result<Vec<Found>, SignE
         };
         match Bundle::parse(&blob) {
             Ok(b) => match b.dsse_envelope.clone() {
-                Some(envelope) => {
-                    let key_hint = b.key_hint();
-                    out.push(Found::Dsse { envelope, key_hint, source, bundle: Some(Box::new(b)) })
-                }
+                Some(envelope) => match Material::from_bundle(&b.verification_material) {
+                    Ok(material) => {
+                        let key_hint = b.key_hint();
+                        let material = material.map(Box::new);
+                        out.push(Found::Dsse {
+                            envelope,
+                            key_hint,
+                            source,
+                            bundle: Some(Box::new(b)),
+                            material,
+                        })
+                    }
+                    Err(e) => out.push(malformed("bundle", e, &source)),
+                },
                 None => out.push(malformed(
                     "bundle",
                     "no dsseEnvelope (message signatures are for blobs)",

@@ -9,6 +9,7 @@
 use crate::bundle;
 use crate::dsse::{Envelope, INTOTO_PAYLOAD_TYPE};
 use crate::error::VerifyError;
+use crate::keyless::{self, KeylessPolicy, Material, Signed, Signer};
 use crate::keys::PublicKey;
 use crate::payload::SimpleSigning;
 use crate::registry::{self, Registry};
@@ -27,10 +28,12 @@ pub enum Requirement {
     Attestation { predicate_type: String, max_age: Option<Duration> },
 }
 
-/// A verification policy: trusted keys and what must be present.
+/// A verification policy: trusted keys and keyless identities (any one suffices), and what must be present.
 #[derive(Debug, Clone)]
 pub struct VerifyPolicy {
     pub keys: Vec<PublicKey>,
+    /// Keyless signers: identity and issuer under a trusted root.
+    pub keyless: Vec<KeylessPolicy>,
     pub requirement: Requirement,
     /// Plain HTTP to the registry.
     pub insecure: bool,
@@ -45,6 +48,7 @@ impl VerifyPolicy {
     pub fn signature(key: PublicKey) -> Self {
         Self {
             keys: vec![key],
+            keyless: Vec::new(),
             requirement: Requirement::Signature,
             insecure: false,
             timeout: Duration::from_secs(30),
@@ -66,7 +70,8 @@ impl VerifyPolicy {
     /// A stable identity of the policy, for the cache key.
     pub fn fingerprint(&self) -> String {
         let ids: Vec<&str> = self.keys.iter().map(PublicKey::id).collect();
-        format!("{}|{:?}|{}", ids.join(","), self.requirement, self.insecure)
+        let keyless: Vec<String> = self.keyless.iter().map(KeylessPolicy::fingerprint).collect();
+        format!("{}|{}|{:?}|{}", ids.join(","), keyless.join(","), self.requirement, self.insecure)
     }
 }
 
@@ -79,8 +84,10 @@ pub struct Verified {
     pub digest: String,
     /// The tag it was resolved from, if any.
     pub resolved_from: Option<String>,
-    /// The key that verified it.
+    /// The key that verified it (for keyless signatures: the identity and issuer).
     pub key_id: String,
+    /// The keyless signer, when a certificate signature verified.
+    pub keyless: Option<Signer>,
     /// Where the signature was found (`tag sha256-….sig layer 0`, `referrer sha256:…`).
     pub source: String,
     /// The simple-signing payload (tag-format image signatures).
@@ -111,8 +118,8 @@ pub fn verify_subject(
     subject: &Subject,
     policy: &VerifyPolicy,
 ) -> Result<Verified, VerifyError> {
-    if policy.keys.is_empty() {
-        return Err(VerifyError::Setup("no trusted key given".into()));
+    if policy.keys.is_empty() && policy.keyless.is_empty() {
+        return Err(VerifyError::Setup("no trusted key or keyless identity given".into()));
     }
     let (kind, what) = match &policy.requirement {
         Requirement::Signature => (Kind::Signature, "signature".to_string()),
@@ -197,23 +204,26 @@ fn check(
     found: Found,
     other_types: &mut Vec<String>,
 ) -> Result<Option<Verified>, VerifyError> {
-    let verified = |key_id: &str, source: String, payload, statement| Verified {
-        repository: subject.repository.clone(),
-        digest: subject.digest.clone(),
-        resolved_from: subject.resolved_from.clone(),
-        key_id: key_id.to_string(),
-        source,
-        payload,
-        statement,
-    };
+    let verified =
+        |(key_id, keyless): (String, Option<Signer>), source: String, payload, statement| Verified {
+            repository: subject.repository.clone(),
+            digest: subject.digest.clone(),
+            resolved_from: subject.resolved_from.clone(),
+            key_id,
+            keyless,
+            source,
+            payload,
+            statement,
+        };
     match found {
         Found::Malformed { what, detail, source } => {
             Err(malformed(subject, &what, format!("{detail} ({source})")))
         }
-        Found::Simple { payload, signature, key_hint, source } => {
-            let Some(key) = policy.keys.iter().find(|k| k.verify(&payload, &signature)) else {
-                return Err(key_failure(subject, policy, key_hint.as_deref(), &source));
-            };
+        Found::Simple { payload, signature, key_hint, source, material } => {
+            let who = signer(subject, policy, &payload, &signature, material.as_deref(), &source, || {
+                Ok(policy.keys.iter().find(|k| k.verify(&payload, &signature)))
+            })
+            .map_err(|e| e.unwrap_or_else(|| key_failure(subject, policy, key_hint.as_deref(), &source)))?;
             let p = SimpleSigning::parse(&payload)
                 .map_err(|e| malformed(subject, "payload", format!("{e} ({source})")))?;
             if p.digest() != subject.digest {
@@ -223,10 +233,21 @@ fn check(
                     signed: p.digest().to_string(),
                 });
             }
-            Ok(Some(verified(key.id(), source, Some(p), None)))
+            Ok(Some(verified(who, source, Some(p), None)))
         }
-        Found::Dsse { envelope, key_hint, source, .. } => {
-            let key = dsse_key(subject, policy, &envelope, key_hint.as_deref(), &source)?;
+        Found::Dsse { envelope, key_hint, source, material, .. } => {
+            let body =
+                envelope.body().map_err(|e| malformed(subject, "envelope", format!("{e} ({source})")))?;
+            let sig = envelope
+                .signatures
+                .first()
+                .and_then(|s| base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &s.sig).ok())
+                .unwrap_or_default();
+            let pae = crate::dsse::pae(&envelope.payload_type, &body);
+            let who = signer(subject, policy, &pae, &sig, material.as_deref(), &source, || {
+                dsse_key(subject, policy, &envelope, key_hint.as_deref(), &source).map(Some)
+            })
+            .map_err(|e| e.unwrap_or_else(|| key_failure(subject, policy, key_hint.as_deref(), &source)))?;
             if envelope.payload_type != INTOTO_PAYLOAD_TYPE {
                 return Err(malformed(
                     subject,
@@ -237,8 +258,6 @@ fn check(
                     ),
                 ));
             }
-            let body =
-                envelope.body().map_err(|e| malformed(subject, "envelope", format!("{e} ({source})")))?;
             let st = Statement::parse(&body)
                 .map_err(|e| malformed(subject, "statement", format!("{e} ({source})")))?;
             let wanted = match &policy.requirement {
@@ -278,8 +297,79 @@ fn check(
                     )));
                 }
             }
-            Ok(Some(verified(key.id(), source, None, Some(st))))
+            Ok(Some(verified(who, source, None, Some(st))))
         }
+    }
+}
+
+/// Who made `signature` over `signed`: a keyless signer when the signature carries a certificate and the
+/// policy names identities, else one of the policy's keys (`by_key`). `Err(None)`: no key verifies (the
+/// caller words that failure).
+#[allow(clippy::too_many_arguments)]
+fn signer<'a>(
+    subject: &Subject,
+    policy: &'a VerifyPolicy,
+    signed: &[u8],
+    signature: &[u8],
+    material: Option<&Material>,
+    source: &str,
+    by_key: impl FnOnce() -> Result<Option<&'a PublicKey>, VerifyError>,
+) -> Result<(String, Option<Signer>), Option<VerifyError>> {
+    if let Some(m) = material.filter(|_| !policy.keyless.is_empty()) {
+        let mut best: Option<VerifyError> = None;
+        for p in &policy.keyless {
+            match keyless::verify(m, signature, Signed::Message(signed), p) {
+                Ok(s) => return Ok((format!("{} (issuer {})", s.identity, s.issuer), Some(s))),
+                Err(e) => {
+                    let e = VerifyError::keyless(subject.pinned(), subject.digest.clone(), e);
+                    let e = with_source(e, source);
+                    if best.as_ref().is_none_or(|b| e.rank() > b.rank()) {
+                        best = Some(e);
+                    }
+                }
+            }
+        }
+        return Err(best);
+    }
+    if policy.keys.is_empty() {
+        return Err(Some(VerifyError::UntrustedChain {
+            image: subject.pinned(),
+            digest: subject.digest.clone(),
+            detail: format!("{source} carries no signing certificate: not a keyless signature"),
+        }));
+    }
+    match by_key() {
+        Ok(Some(k)) => Ok((k.id().to_string(), None)),
+        Ok(None) => Err(None),
+        Err(e) => Err(Some(e)),
+    }
+}
+
+/// The keyless failure's detail with where the signature was found.
+fn with_source(e: VerifyError, source: &str) -> VerifyError {
+    match e {
+        VerifyError::WrongIdentity { image, digest, detail } => {
+            VerifyError::WrongIdentity { image, digest, detail: format!("{detail} ({source})") }
+        }
+        VerifyError::WrongIssuer { image, digest, detail } => {
+            VerifyError::WrongIssuer { image, digest, detail: format!("{detail} ({source})") }
+        }
+        VerifyError::UntrustedChain { image, digest, detail } => {
+            VerifyError::UntrustedChain { image, digest, detail: format!("{detail} ({source})") }
+        }
+        VerifyError::CertificateExpired { image, digest, detail } => {
+            VerifyError::CertificateExpired { image, digest, detail: format!("{detail} ({source})") }
+        }
+        VerifyError::BadSct { image, digest, detail } => {
+            VerifyError::BadSct { image, digest, detail: format!("{detail} ({source})") }
+        }
+        VerifyError::TlogProof { image, digest, detail } => {
+            VerifyError::TlogProof { image, digest, detail: format!("{detail} ({source})") }
+        }
+        VerifyError::Tampered { image, digest, detail } => {
+            VerifyError::Tampered { image, digest, detail: format!("{detail}, {source}") }
+        }
+        other => other,
     }
 }
 
@@ -386,6 +476,36 @@ impl VerifyCache {
 mod tests {
     use super::*;
     use crate::keys::PrivateKey;
+
+    #[test]
+    fn keyless_identities_issuers_and_roots_are_part_of_the_cache_key() {
+        use crate::keyless::{IdentityMatch, KeylessPolicy, TrustedRoot};
+        let root = |name: &str| {
+            let p =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/keyless").join(name);
+            std::sync::Arc::new(TrustedRoot::load(&p).expect("root"))
+        };
+        let mut p = VerifyPolicy::signature(PrivateKey::generate().expect("key").public());
+        p.keys.clear();
+        let kl = |id: &str, issuer: &str, r: &str| KeylessPolicy {
+            identity: IdentityMatch::Exact(id.into()),
+            issuer: issuer.into(),
+            root: root(r),
+        };
+        let fp = |k: KeylessPolicy| {
+            let mut q = p.clone();
+            q.keyless = vec![k];
+            q.fingerprint()
+        };
+        let base = fp(kl("a@x", "https://i", "trusted_root.json"));
+        assert_eq!(base, fp(kl("a@x", "https://i", "trusted_root.json")));
+        assert_ne!(base, fp(kl("b@x", "https://i", "trusted_root.json")));
+        assert_ne!(base, fp(kl("a@x", "https://j", "trusted_root.json")));
+        assert_ne!(base, fp(kl("a@x", "https://i", "other_root.json")));
+        let mut re = kl("a@x", "https://i", "trusted_root.json");
+        re.identity = IdentityMatch::regexp("a@x").expect("re");
+        assert_ne!(base, fp(re));
+    }
 
     #[test]
     fn deadlines_cut_the_budget_and_do_not_change_the_cache_key() {

@@ -612,3 +612,310 @@ fn kyverno_verify_images_rule_on_pods() {
     let (code, out) = eval(&pod("other", "docker.io/library/alpine:3.19"));
     assert_eq!(code, 0, "{out}");
 }
+
+/// The keyless flags for the sigstore-js signer of support/sigstore_mock.rs, with `identity`.
+fn keyless_flags<'a>(root: &'a str, identity: &'a str) -> Vec<&'a str> {
+    vec![
+        "--certificate-identity",
+        identity,
+        "--certificate-oidc-issuer",
+        support::sigstore_mock::ISSUER,
+        "--trusted-root",
+        root,
+    ]
+}
+
+/// A PEM certificate from a bundle's base64 DER.
+fn pem_cert(b64_der: &str) -> String {
+    let lines: Vec<&str> =
+        b64_der.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).expect("ascii")).collect();
+    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+}
+
+#[test]
+fn keyless_image_signatures_from_sigstore_js_in_both_formats() {
+    use support::sigstore_mock::{self, SUBJECT, case};
+    let Some(env) = Env::new() else { return };
+    let Some(nm) = sigstore_mock::node_modules() else { return };
+    let tag_image = env.image("kl-tag:v1");
+    let tag_digest = env.push_image("kl-tag:v1", "keyless-tag");
+    let ref_image = env.image("kl-ref:v1");
+    let ref_digest = env.push_image("kl-ref:v1", "keyless-referrers");
+    let repo = |image: &str| image.rsplit_once(':').expect("tag").0.to_string();
+    // What cosign signs for each format: the simple-signing payload (tag scheme), an in-toto statement
+    // with the sign predicate (bundle), and a provenance attestation.
+    let payload =
+        palisade_signing::payload::SimpleSigning::new(&repo(&tag_image), &tag_digest, None).to_bytes();
+    std::fs::write(env.path("payload.json"), &payload).expect("write");
+    let statement = |ptype: &str| {
+        json!({"_type": "https://in-toto.io/Statement/v1",
+               "subject": [{"name": repo(&ref_image), "digest": {"sha256": ref_digest.trim_start_matches("sha256:")}}],
+               "predicateType": ptype, "predicate": {"builder": "ci"}})
+        .to_string()
+    };
+    std::fs::write(env.path("sign.json"), statement(palisade_signing::bundle::SIGN_PREDICATE_TYPE))
+        .expect("write");
+    std::fs::write(env.path("prov.json"), statement("https://slsa.dev/provenance/v1")).expect("write");
+    let out = env.path("mock");
+    sigstore_mock::sign(
+        &nm,
+        &[
+            case("sig", "blob", &env.path("payload.json")),
+            case("sign", "dsse", &env.path("sign.json")),
+            case("prov", "dsse", &env.path("prov.json")),
+        ],
+        &out,
+    );
+    let root = out.join("trusted_root.json").display().to_string();
+    let bundle = |name: &str| -> Value {
+        serde_json::from_slice(&std::fs::read(out.join(format!("{name}.bundle.json"))).expect("bundle"))
+            .expect("json")
+    };
+
+    // Tag scheme, as cosign v2 stores a keyless signature: certificate, chain and Rekor bundle annotations.
+    let b = bundle("sig");
+    let e = &b["verificationMaterial"]["tlogEntries"][0];
+    let log_id = {
+        use base64::Engine as _;
+        hex::encode(
+            base64::engine::general_purpose::STANDARD
+                .decode(e["logId"]["keyId"].as_str().expect("id"))
+                .expect("b64"),
+        )
+    };
+    let rekor = json!({
+        "SignedEntryTimestamp": e["inclusionPromise"]["signedEntryTimestamp"],
+        "Payload": {"body": e["canonicalizedBody"], "integratedTime": e["integratedTime"].as_str().expect("t").parse::<i64>().expect("int"),
+                    "logIndex": e["logIndex"].as_str().expect("i").parse::<i64>().expect("int"), "logID": log_id}
+    });
+    let cert = pem_cert(
+        b["verificationMaterial"]["x509CertificateChain"]["certificates"][0]["rawBytes"]
+            .as_str()
+            .expect("cert"),
+    );
+    let config = br#"{"architecture":"","os":"","config":{},"rootfs":{"type":"layers","diff_ids":[]}}"#;
+    let manifest = json!({
+        "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": config.len(), "digest": sha(config)},
+        "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json", "size": payload.len(), "digest": sha(&payload),
+                    "annotations": {"dev.cosignproject.cosign/signature": b["messageSignature"]["signature"],
+                                    "dev.sigstore.cosign/certificate": cert, "dev.sigstore.cosign/chain": "",
+                                    "dev.sigstore.cosign/bundle": rekor.to_string()}}],
+    });
+    put_sig_manifest(&env, "kl-tag", &tag_digest, &[config, &payload], &manifest);
+    let (code, out_json, err) = env.run("verify", &tag_image, &keyless_flags(&root, SUBJECT));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(&format!("signed by {SUBJECT}")) && err.contains("tag sha256-"), "{err}");
+    assert!(out_json.contains(&tag_digest), "{out_json}");
+    let (code, _, err) = env.run("verify", &tag_image, &keyless_flags(&root, "someone@else.example"));
+    assert_eq!(code, 16, "{err}");
+    assert!(err.contains("signed by another identity") && err.contains("tag sha256-"), "{err}");
+    // Key-based verification of a keyless signature: another key (no hint).
+    let (code, _, err) = env.run("verify", &tag_image, &["--key", &env.key("ci", "pub")]);
+    assert_eq!(code, 12, "{err}");
+
+    // OCI referrers with the Sigstore bundles (cosign v3): the image signature and an attestation.
+    let client = env.client(&ref_image);
+    let subject = palisade_signing::store::resolve(&client, &ref_image).expect("resolve");
+    for (name, ptype) in
+        [("sign", palisade_signing::bundle::SIGN_PREDICATE_TYPE), ("prov", "https://slsa.dev/provenance/v1")]
+    {
+        let text = std::fs::read(out.join(format!("{name}.bundle.json"))).expect("bundle");
+        let parsed = palisade_signing::bundle::Bundle::parse(&text).expect("parse");
+        palisade_signing::store::write_bundle_referrer(&client, &subject, &parsed, ptype)
+            .expect("push referrer");
+    }
+    let (code, _, err) = env.run("verify", &ref_image, &keyless_flags(&root, SUBJECT));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!("Verified {}@{ref_digest}", repo(&ref_image)))
+            && err.contains("referrer sha256:"),
+        "{err}"
+    );
+    let mut flags = keyless_flags(&root, SUBJECT);
+    flags.extend(["--type", "https://slsa.dev/provenance/v1"]);
+    let (code, out_json, err) = env.run("verify-attestation", &ref_image, &flags);
+    assert_eq!(code, 0, "{err}");
+    assert!(out_json.contains("https://slsa.dev/provenance/v1"), "{out_json}");
+    // Under another Sigstore deployment's root the log entry is unknown: refused as an unproven signature.
+    let other_root = out.join("other_root.json").display().to_string();
+    let (code, _, err) = env.run("verify", &ref_image, &keyless_flags(&other_root, SUBJECT));
+    assert_eq!(code, 21, "{err}");
+}
+
+/// Push an image and sign it keylessly with sigstore-js as cosign v3 does (a bundle referrer holding a
+/// DSSE sign statement); returns (image, digest, the mock's output directory).
+fn keyless_signed_image(env: &Env, nm: &Path, repo_tag: &str) -> (String, String, PathBuf) {
+    use support::sigstore_mock::{self, case};
+    let image = env.image(repo_tag);
+    let digest = env.push_image(repo_tag, repo_tag);
+    let repo = image.rsplit_once(':').expect("tag").0.to_string();
+    let st = env.path(&format!("{repo_tag}.statement.json").replace(':', "-"));
+    std::fs::write(
+        &st,
+        json!({"_type": "https://in-toto.io/Statement/v1",
+               "subject": [{"name": repo, "digest": {"sha256": digest.trim_start_matches("sha256:")}}],
+               "predicateType": palisade_signing::bundle::SIGN_PREDICATE_TYPE, "predicate": {}})
+        .to_string(),
+    )
+    .expect("write");
+    let out = env.path(&format!("mock-{}", repo_tag.replace(':', "-")));
+    sigstore_mock::sign(nm, &[case("sign", "dsse", &st)], &out);
+    let client = env.client(&image);
+    let subject = palisade_signing::store::resolve(&client, &image).expect("resolve");
+    let parsed = palisade_signing::bundle::Bundle::parse(
+        &std::fs::read(out.join("sign.bundle.json")).expect("bundle"),
+    )
+    .expect("parse");
+    palisade_signing::store::write_bundle_referrer(
+        &client,
+        &subject,
+        &parsed,
+        palisade_signing::bundle::SIGN_PREDICATE_TYPE,
+    )
+    .expect("push referrer");
+    (image, digest, out)
+}
+
+/// PEM of base64 DER with `label`.
+fn pem(label: &str, b64_der: &str) -> String {
+    let lines: Vec<&str> =
+        b64_der.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).expect("ascii")).collect();
+    format!("-----BEGIN {label}-----\n{}\n-----END {label}-----\n", lines.join("\n"))
+}
+
+/// Keyless signers in the policy bundle: a gate's `identities` + `trustedRoot`, and a Kyverno keyless
+/// attestor with the same trust as PEMs (roots, rekor.pubkey, ctlog.pubkey).
+#[test]
+fn keyless_gate_identities_and_kyverno_keyless_attestor() {
+    use support::sigstore_mock::{self, ISSUER, SUBJECT};
+    let Some(env) = Env::new() else { return };
+    let Some(nm) = sigstore_mock::node_modules() else { return };
+    let (image, digest, out) = keyless_signed_image(&env, &nm, "klgate:v1");
+    let bundle = env.path("kl-bundle");
+    std::fs::create_dir_all(&bundle).expect("mkdir");
+    std::fs::copy(out.join("trusted_root.json"), bundle.join("root.json")).expect("copy root");
+    let gate = |subject: &str| {
+        std::fs::write(
+            bundle.join("gates.yaml"),
+            format!(
+                "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {{name: signed-by-ci}}\nspec:\n  scope: {{images: [\"127.0.0.1:{}/klgate*\"]}}\n  signatures:\n    identities: [{{subject: \"{subject}\", issuer: \"{ISSUER}\"}}]\n    trustedRoot: root.json\n    insecure: true\n",
+                env.reg.port
+            ),
+        )
+        .expect("gate");
+    };
+    let scan = || {
+        env.palisade(&[
+            "scan",
+            "image",
+            &image,
+            "--insecure",
+            "--scanners",
+            "package",
+            "--format",
+            "json",
+            "--policy",
+            bundle.to_str().expect("utf8"),
+        ])
+    };
+    gate(SUBJECT);
+    let (code, out_text, err) = scan();
+    assert_eq!(code, 0, "{out_text}{err}");
+    gate("someone@else.example");
+    let (code, out_text, err) = scan();
+    assert_eq!(code, 1, "{err}");
+    assert!(format!("{out_text}{err}").contains("signed by another identity"), "{out_text}{err}");
+    std::fs::remove_file(bundle.join("gates.yaml")).expect("rm gate");
+
+    // Kyverno: the same trust as PEM blocks.
+    let root: Value =
+        serde_json::from_slice(&std::fs::read(out.join("trusted_root.json")).expect("root")).expect("json");
+    let roots = pem(
+        "CERTIFICATE",
+        root["certificateAuthorities"][0]["certChain"]["certificates"][0]["rawBytes"].as_str().expect("ca"),
+    );
+    let rekor = pem("PUBLIC KEY", root["tlogs"][0]["publicKey"]["rawBytes"].as_str().expect("tlog"));
+    let ctlog = pem("PUBLIC KEY", root["ctlogs"][0]["publicKey"]["rawBytes"].as_str().expect("ctlog"));
+    // JSON is YAML: the PEM blocks need no indentation games.
+    let kyverno = |subject: &str| {
+        let policy = json!({
+            "apiVersion": "kyverno.io/v1", "kind": "ClusterPolicy", "metadata": {"name": "keyless"},
+            "spec": {"validationFailureAction": "Enforce", "rules": [{
+                "name": "keyless", "match": {"any": [{"resources": {"kinds": ["Pod"]}}]},
+                "verifyImages": [{
+                    "imageReferences": [format!("127.0.0.1:{}/klgate*", env.reg.port)],
+                    "attestors": [{"entries": [{"keyless": {
+                        "subject": subject, "issuer": ISSUER, "roots": roots,
+                        "rekor": {"pubkey": rekor}, "ctlog": {"pubkey": ctlog}}}]}]
+                }]
+            }]}
+        });
+        std::fs::write(bundle.join("verify.yaml"), policy.to_string()).expect("policy");
+    };
+    let pod = env.path("klpod.yaml");
+    std::fs::write(&pod, format!("apiVersion: v1\nkind: Pod\nmetadata: {{name: p}}\nspec:\n  containers:\n    - name: c\n      image: {}@{digest}\n", image.rsplit_once(':').expect("tag").0)).expect("pod");
+    let eval = || {
+        let (code, o, e) = env.palisade(&[
+            "policy",
+            "eval",
+            "--bundle",
+            bundle.to_str().expect("utf8"),
+            pod.to_str().expect("utf8"),
+            "--format",
+            "json",
+        ]);
+        (code, format!("{o}{e}"))
+    };
+    kyverno(SUBJECT);
+    let (code, text) = eval();
+    assert_eq!(code, 0, "{text}");
+    kyverno("someone@else.example");
+    let (code, text) = eval();
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("signed by another identity"), "{text}");
+}
+
+/// The other direction: a bundle Palisade writes (key-signed image signature, as a referrer) verifies with
+/// sigstore-js' verifier given the public key; with another key it is refused.
+#[test]
+fn palisade_key_bundles_verify_with_sigstore_js() {
+    let Some(env) = Env::new() else { return };
+    let Some(nm) = support::sigstore_mock::node_modules() else { return };
+    let image = env.image("tojs:v1");
+    let digest = env.push_image("tojs:v1", "to sigstore-js");
+    assert_eq!(env.run("sign", &image, &["--key", &env.key("ci", "key")]).0, 0);
+    // Fetch the bundle through the referrers index tag (docker-registry 2.8 has no referrers API).
+    let client = env.client(&image);
+    let index_tag = format!("{}:{}", image.rsplit_once(':').expect("tag").0, digest.replace(':', "-"));
+    let index = client.manifest(&parse_reference(&index_tag).expect("ref")).expect("get").expect("index");
+    let index: Value = serde_json::from_slice(&index.bytes).expect("json");
+    let referrer = index["manifests"][0]["digest"].as_str().expect("referrer").to_string();
+    let by_digest = format!("{}@{referrer}", image.rsplit_once(':').expect("tag").0);
+    let m = client.manifest(&parse_reference(&by_digest).expect("ref")).expect("get").expect("manifest");
+    let m: Value = serde_json::from_slice(&m.bytes).expect("json");
+    let layer = m["layers"][0]["digest"].as_str().expect("layer");
+    let bundle = client.blob(&parse_reference(&by_digest).expect("ref"), layer).expect("blob");
+    let path = env.path("palisade.bundle.json");
+    std::fs::write(&path, &bundle).expect("write");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigstore-mock/verify-key-bundle.js");
+    let run = |key: &str| {
+        Command::new("node")
+            .arg(&script)
+            .arg(&path)
+            .arg(env.key(key, "pub"))
+            .env("NODE_PATH", &nm)
+            .output()
+            .expect("node")
+    };
+    let ok = run("ci");
+    assert!(
+        ok.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&ok.stdout),
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let other = run("other");
+    assert!(!other.status.success(), "another key must be refused");
+}

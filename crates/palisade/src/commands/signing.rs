@@ -21,7 +21,14 @@ Exit codes:
   12  signed, but not by the given key
   13  a valid signature over another digest (copied from another image)
   14  the signature manifest, payload, envelope or bundle is malformed
-  15  attestation present but of the wrong age or condition";
+  15  attestation present but of the wrong age or condition
+Keyless (--certificate-identity[-regexp], --certificate-oidc-issuer, --trusted-root):
+  16  signed by another identity
+  17  identity from another OIDC issuer
+  18  the certificate does not chain to a CA of the trusted root (or is no code-signing certificate)
+  19  signed outside the certificate's validity (expired or not yet valid at signing time)
+  20  the embedded SCT is missing or does not verify with a CT log of the trusted root
+  21  no transparency-log entry (or timestamp), or one that does not verify";
 
 #[derive(Subcommand, Debug)]
 pub enum SigningCommand {
@@ -38,6 +45,70 @@ pub enum SigningCommand {
     /// Verify an image's attestation of a type with a public key; prints the verified statement.
     #[command(after_help = VERIFY_EXIT_CODES)]
     VerifyAttestation(VerifyAttestationArgs),
+    /// Verify a file against a Sigstore bundle (cosign verify-blob, sigstore-python/-js verify), with a key
+    /// or keyless.
+    #[command(after_help = VERIFY_EXIT_CODES)]
+    VerifyBlob(VerifyBlobArgs),
+}
+
+/// Who signed: a public key, or (keyless) a certificate identity and issuer under a trusted root.
+#[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Signer")]
+pub struct SignerArgs {
+    /// Public key file (PEM).
+    #[arg(long, value_name = "FILE")]
+    pub key: Option<PathBuf>,
+    /// Keyless: the identity (e-mail or URI subject alternative name) the signing certificate must name.
+    #[arg(long, value_name = "ID", conflicts_with = "key")]
+    pub certificate_identity: Option<String>,
+    /// Keyless: a regular expression the identity must match (unanchored, as cosign's: use ^…$).
+    #[arg(long, value_name = "REGEX", conflicts_with_all = ["key", "certificate_identity"])]
+    pub certificate_identity_regexp: Option<String>,
+    /// Keyless: the OIDC issuer of the identity (exact), e.g. https://token.actions.githubusercontent.com.
+    #[arg(long, value_name = "URL", conflicts_with = "key")]
+    pub certificate_oidc_issuer: Option<String>,
+    /// Keyless: the Sigstore trusted root (trusted_root.json) to verify offline against.
+    #[arg(long, value_name = "FILE", conflicts_with = "key")]
+    pub trusted_root: Option<PathBuf>,
+}
+
+impl SignerArgs {
+    /// The keys and keyless policies these flags name (one of the two).
+    pub fn resolve(&self) -> Result<(Vec<PublicKey>, Vec<palisade_signing::keyless::KeylessPolicy>)> {
+        use palisade_signing::keyless::{IdentityMatch, KeylessPolicy, TrustedRoot};
+        if let Some(k) = &self.key {
+            return Ok((vec![PublicKey::load(k)?], Vec::new()));
+        }
+        let identity = match (&self.certificate_identity, &self.certificate_identity_regexp) {
+            (Some(id), _) => IdentityMatch::Exact(id.clone()),
+            (None, Some(re)) => IdentityMatch::regexp(re)
+                .map_err(|e| anyhow::anyhow!("--certificate-identity-regexp: {e}"))?,
+            (None, None) => bail!(
+                "give --key FILE, or keyless --certificate-identity ID (or --certificate-identity-regexp RE) with --certificate-oidc-issuer URL and --trusted-root FILE"
+            ),
+        };
+        let Some(issuer) = self.certificate_oidc_issuer.clone() else {
+            bail!("keyless verification needs --certificate-oidc-issuer URL");
+        };
+        let Some(root) = &self.trusted_root else {
+            bail!(
+                "keyless verification needs --trusted-root FILE (cosign trusted-root create, or the Sigstore TUF repository's trusted_root.json)"
+            );
+        };
+        let root = TrustedRoot::load(root).map_err(anyhow::Error::msg)?;
+        Ok((Vec::new(), vec![KeylessPolicy { identity, issuer, root: std::sync::Arc::new(root) }]))
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct VerifyBlobArgs {
+    /// The file that was signed.
+    pub file: PathBuf,
+    /// The Sigstore bundle (JSON) of its signature.
+    #[arg(long, value_name = "FILE")]
+    pub bundle: PathBuf,
+    #[command(flatten)]
+    pub signer: SignerArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -113,9 +184,8 @@ pub struct SignArgs {
 pub struct VerifyArgs {
     /// Image reference (a tag is resolved to its digest first).
     pub image: String,
-    /// Public key file (PEM).
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    #[command(flatten)]
+    pub signer: SignerArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -144,9 +214,8 @@ pub struct AttestArgs {
 pub struct VerifyAttestationArgs {
     /// Image reference (a tag is resolved to its digest first).
     pub image: String,
-    /// Public key file (PEM).
-    #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    #[command(flatten)]
+    pub signer: SignerArgs,
     /// Predicate type: cyclonedx, spdxjson, vuln, openvex, slsaprovenance, custom, or a URI.
     #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
     pub predicate_type: String,
@@ -175,6 +244,7 @@ pub fn run(cmd: SigningCommand) -> Result<ExitCode> {
         SigningCommand::Verify(a) => verify(a),
         SigningCommand::Attest(a) => attest(a),
         SigningCommand::VerifyAttestation(a) => verify_attestation(a),
+        SigningCommand::VerifyBlob(a) => verify_blob(a),
     }
 }
 
@@ -290,12 +360,15 @@ fn attest(a: AttestArgs) -> Result<ExitCode> {
 fn verify_with(image: &str, policy: &VerifyPolicy) -> Result<ExitCode> {
     match palisade_signing::verify_image(image, policy) {
         Ok(v) => {
+            let who = match &v.keyless {
+                Some(s) => format!("{} (issuer {}), {}", s.identity, s.issuer, s.proof),
+                None => format!("key {}", v.key_id.get(..16).unwrap_or(&v.key_id)),
+            };
             eprintln!(
-                "Verified {}@{}{}: signed by key {} ({})",
+                "Verified {}@{}{}: signed by {who} ({})",
                 v.repository,
                 v.digest,
                 resolved_note(&v.resolved_from),
-                v.key_id.get(..16).unwrap_or(&v.key_id),
                 v.source
             );
             let out = match (&v.statement, &v.payload) {
@@ -313,10 +386,33 @@ fn verify_with(image: &str, policy: &VerifyPolicy) -> Result<ExitCode> {
     }
 }
 
+fn verify_blob(a: VerifyBlobArgs) -> Result<ExitCode> {
+    let (keys, keyless) = a.signer.resolve()?;
+    let file = std::fs::read(&a.file).with_context(|| format!("{}: cannot read", a.file.display()))?;
+    let bundle = std::fs::read(&a.bundle).with_context(|| format!("{}: cannot read", a.bundle.display()))?;
+    let policy = palisade_signing::blob::BlobPolicy { keys, keyless };
+    let name = a.file.display().to_string();
+    match palisade_signing::blob::verify_blob(&name, &file, &bundle, &policy) {
+        Ok(v) => {
+            let how = v.keyless.as_ref().map(|s| format!(", {}", s.proof)).unwrap_or_default();
+            eprintln!("Verified {name} ({}): signed by {}{how}", v.digest, v.signer);
+            if let Some(st) = &v.statement {
+                println!("{}", serde_json::to_string_pretty(st)?);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("palisade: verification failed: {e}");
+            Ok(ExitCode::from(e.exit_code()))
+        }
+    }
+}
+
 fn verify(a: VerifyArgs) -> Result<ExitCode> {
-    let key = PublicKey::load(&a.key)?;
+    let (keys, keyless) = a.signer.resolve()?;
     let policy = VerifyPolicy {
-        keys: vec![key],
+        keys,
+        keyless,
         requirement: Requirement::Signature,
         insecure: a.registry.insecure,
         timeout: a.registry.registry_timeout,
@@ -329,9 +425,10 @@ fn verify_attestation(a: VerifyAttestationArgs) -> Result<ExitCode> {
     let Some(ptype) = statement::predicate_type(&a.predicate_type) else {
         bail!("--type {:?}: expected a known short name or a URI", a.predicate_type);
     };
-    let key = PublicKey::load(&a.key)?;
+    let (keys, keyless) = a.signer.resolve()?;
     let policy = VerifyPolicy {
-        keys: vec![key],
+        keys,
+        keyless,
         requirement: Requirement::Attestation { predicate_type: ptype, max_age: a.max_age },
         insecure: a.registry.insecure,
         timeout: a.registry.registry_timeout,

@@ -7,6 +7,7 @@ pub mod http;
 pub mod images;
 #[path = "../../../palisade-store/tests/pg.rs"]
 pub mod pg;
+pub mod sigstore_mock;
 
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -1,12 +1,17 @@
-//! `spec.signatures` of a gate: the image must be signed by one of the keys, and carry attestations of the
-//! listed types no older than their `maxAge`, checked with [`palisade_signing::VerifyCache`] against the
-//! registry digest the scan pulled (never a tag).
+//! `spec.signatures` of a gate: the image must be signed by one of the keys or keyless identities, and
+//! carry attestations of the listed types no older than their `maxAge`, checked with
+//! [`palisade_signing::VerifyCache`] against the registry digest the scan pulled (never a tag).
 //!
 //! ```yaml
 //! spec:
 //!   scope: {images: ["registry.acme.io/**"]}
 //!   signatures:
 //!     keys: [keys/ci.pub]           # PEM files, relative to this gate file (or inline PEM)
+//!     identities:                   # keyless (Fulcio certificates), checked offline against trustedRoot
+//!       - {subject: "https://github.com/acme/app/.github/workflows/ci.yml@refs/heads/main",
+//!          issuer: "https://token.actions.githubusercontent.com"}
+//!       - {subjectRegExp: "^.*@acme\\.io$", issuer: "https://accounts.google.com"}
+//!     trustedRoot: sigstore/trusted_root.json   # relative to this gate file
 //!     signature: true               # default: an image signature is required
 //!     attestations: [{type: vuln, maxAge: 7d}, {type: cyclonedx}]
 //!     insecure: false               # plain HTTP to the registry
@@ -42,6 +47,53 @@ pub(super) struct RawSignatures {
     pub insecure: bool,
     #[serde(default)]
     pub timeout: Option<String>,
+    #[serde(default)]
+    pub identities: Vec<RawIdentity>,
+    #[serde(default)]
+    pub trusted_root: Option<String>,
+}
+
+/// A keyless signer: `subject` (exact) or `subjectRegExp`, and the OIDC `issuer`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub(super) struct RawIdentity {
+    #[serde(default)]
+    pub subject: Option<String>,
+    #[serde(default, rename = "subjectRegExp")]
+    pub subject_reg_exp: Option<String>,
+    pub issuer: String,
+}
+
+/// Keyless policies from `identities` and `trusted_root` (a path relative to `base`); `what` names the
+/// field in errors. Shared with Kyverno's keyless attestors.
+pub fn keyless_policies(
+    identities: &[(Option<String>, Option<String>, String)],
+    trusted_root: Option<&Path>,
+    what: &str,
+) -> Result<Vec<palisade_signing::keyless::KeylessPolicy>, String> {
+    use palisade_signing::keyless::{IdentityMatch, KeylessPolicy, TrustedRoot};
+    if identities.is_empty() {
+        return Ok(Vec::new());
+    }
+    let Some(root_path) = trusted_root else {
+        return Err(format!(
+            "{what}: keyless identities need a trusted root (trustedRoot: a Sigstore trusted_root.json)"
+        ));
+    };
+    let root = std::sync::Arc::new(TrustedRoot::load(root_path)?);
+    let mut out = Vec::new();
+    for (i, (subject, re, issuer)) in identities.iter().enumerate() {
+        let identity = match (subject, re) {
+            (Some(s), None) => IdentityMatch::Exact(s.clone()),
+            (None, Some(r)) => IdentityMatch::regexp(r).map_err(|e| format!("{what}[{i}]: {e}"))?,
+            _ => return Err(format!("{what}[{i}]: give exactly one of subject and subjectRegExp")),
+        };
+        if issuer.is_empty() {
+            return Err(format!("{what}[{i}].issuer: empty"));
+        }
+        out.push(KeylessPolicy { identity, issuer: issuer.clone(), root: root.clone() });
+    }
+    Ok(out)
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,9 +115,18 @@ impl SignatureRule {
     /// Compile; key paths are relative to `base` (the gate file's directory).
     pub fn compile(raw: RawSignatures, base: &Path) -> Result<Self, String> {
         const W: &str = "spec.signatures";
-        if raw.keys.is_empty() {
-            return Err(format!("{W}.keys: give at least one public key (a PEM file or inline PEM)"));
+        if raw.keys.is_empty() && raw.identities.is_empty() {
+            return Err(format!(
+                "{W}: give at least one public key (keys: a PEM file or inline PEM) or keyless identity (identities + trustedRoot)"
+            ));
         }
+        let ids: Vec<_> = raw
+            .identities
+            .iter()
+            .map(|i| (i.subject.clone(), i.subject_reg_exp.clone(), i.issuer.clone()))
+            .collect();
+        let root = raw.trusted_root.as_deref().map(|r| base.join(r));
+        let keyless = keyless_policies(&ids, root.as_deref(), &format!("{W}.identities"))?;
         let mut keys = Vec::new();
         for (i, k) in raw.keys.iter().enumerate() {
             let key = if k.contains("-----BEGIN") {
@@ -83,6 +144,7 @@ impl SignatureRule {
         };
         let policy = |requirement| VerifyPolicy {
             keys: keys.clone(),
+            keyless: keyless.clone(),
             requirement,
             insecure: raw.insecure,
             timeout,

@@ -6,8 +6,13 @@
 //!
 //! Mapping and limits:
 //! - `attestors[].entries[].keys.publicKeys` (PEM, one or several) are the trusted keys; `count` is not
-//!   honoured beyond "one of the keys"; `keyless`, `certificates` and KMS entries are unsupported load
-//!   errors (keyless verification is not implemented yet).
+//!   honoured beyond "one of the keys"; `certificates` and KMS entries are unsupported load errors.
+//! - `attestors[].entries[].keyless: {subject | subjectRegExp, issuer, roots, rekor: {pubkey}, ctlog:
+//!   {pubkey}}` is the same keyless check as `palisade verify --certificate-identity …`, offline, with a
+//!   trust root made of `roots` (Fulcio CA PEMs), the Rekor key and the CT log key. Without them (Kyverno
+//!   would fetch the public Sigstore root over TUF) the attestor is refused at load; `issuerRegExp`,
+//!   `rekor.ignoreTlog` and `ctlog.ignoreSCT` are refused too (the log proof and the SCT are always
+//!   required).
 //! - `verifyDigest: true` (Kyverno's default) requires the image to be given by digest; since the webhook
 //!   does not mutate, `mutateDigest` cannot pin a tag: a tag is verified at the digest it names now.
 //! - `required: false` turns a missing signature into a pass; a signature that fails still fails.
@@ -19,6 +24,7 @@
 use super::conditions;
 use super::jmespath_fns::wildcard;
 use palisade_core::json::JsonPointer;
+use palisade_signing::keyless::{IdentityMatch, KeylessPolicy, TrustedRoot};
 use palisade_signing::keys::PublicKey;
 use palisade_signing::{Requirement, VerifyCache, VerifyError, VerifyPolicy};
 use serde_json::Value;
@@ -34,6 +40,7 @@ pub struct Entry {
     references: Vec<String>,
     skip: Vec<String>,
     keys: Vec<PublicKey>,
+    keyless: Vec<KeylessPolicy>,
     attestations: Vec<(String, Value)>,
     verify_digest: bool,
     required: bool,
@@ -67,9 +74,49 @@ fn pem_blocks(text: &str) -> Vec<String> {
     out
 }
 
-/// The keys of an `attestors` list; `Err((message, unsupported))`.
-fn attestor_keys(attestors: Option<&Value>, what: &str) -> Result<Vec<PublicKey>, (String, bool)> {
+/// A `keyless` attestor entry as a keyless policy; `Err((message, unsupported))`.
+fn keyless_attestor(k: &Value, at: &str) -> Result<KeylessPolicy, (String, bool)> {
+    let at = format!("{at}.keyless");
+    let s = |p: &str| k.pointer(p).and_then(Value::as_str).filter(|v| !v.is_empty());
+    if s("/issuerRegExp").is_some() {
+        return Err((format!("{at}.issuerRegExp: not supported (give issuer)"), true));
+    }
+    if k.pointer("/rekor/ignoreTlog").and_then(Value::as_bool) == Some(true)
+        || k.pointer("/ctlog/ignoreSCT").and_then(Value::as_bool) == Some(true)
+    {
+        return Err((
+            format!("{at}: ignoreTlog / ignoreSCT are not supported: the log proof and the SCT are required"),
+            true,
+        ));
+    }
+    let identity = match (s("/subject"), s("/subjectRegExp")) {
+        (Some(v), None) => IdentityMatch::Exact(v.to_string()),
+        (None, Some(r)) => {
+            IdentityMatch::regexp(r).map_err(|e| (format!("{at}.subjectRegExp: {e}"), false))?
+        }
+        _ => return Err((format!("{at}: give exactly one of subject and subjectRegExp"), false)),
+    };
+    let issuer = s("/issuer").ok_or((format!("{at}.issuer: missing"), false))?;
+    let (Some(roots), Some(rekor), Some(ctlog)) = (s("/roots"), s("/rekor/pubkey"), s("/ctlog/pubkey"))
+    else {
+        return Err((
+            format!(
+                "{at}: roots, rekor.pubkey and ctlog.pubkey are needed (verification is offline: the public Sigstore root is not fetched)"
+            ),
+            true,
+        ));
+    };
+    let root = TrustedRoot::from_pems(roots, rekor, ctlog, &at).map_err(|e| (e, false))?;
+    Ok(KeylessPolicy { identity, issuer: issuer.to_string(), root: std::sync::Arc::new(root) })
+}
+
+/// The keys and keyless signers of an `attestors` list; `Err((message, unsupported))`.
+fn attestor_keys(
+    attestors: Option<&Value>,
+    what: &str,
+) -> Result<(Vec<PublicKey>, Vec<KeylessPolicy>), (String, bool)> {
     let mut keys = Vec::new();
+    let mut keyless = Vec::new();
     for (i, a) in attestors.and_then(Value::as_array).into_iter().flatten().enumerate() {
         for (j, e) in a.get("entries").and_then(Value::as_array).into_iter().flatten().enumerate() {
             let at = format!("{what}.attestors[{i}].entries[{j}]");
@@ -90,16 +137,22 @@ fn attestor_keys(attestors: Option<&Value>, what: &str) -> Result<Vec<PublicKey>
                             .map_err(|e| (e.to_string(), false))?,
                     );
                 }
+            } else if let Some(k) = e.get("keyless") {
+                keyless.push(keyless_attestor(k, &at)?);
             } else {
                 let kind = e.as_object().and_then(|m| m.keys().next().cloned()).unwrap_or_default();
                 return Err((
-                    format!("{at}: {kind} attestors are not supported (only keys.publicKeys)"),
+                    format!("{at}: {kind} attestors are not supported (only keys.publicKeys and keyless)"),
                     true,
                 ));
             }
         }
     }
-    Ok(keys)
+    Ok((keys, keyless))
+}
+
+fn fingerprints(k: &[KeylessPolicy]) -> Vec<String> {
+    k.iter().map(KeylessPolicy::fingerprint).collect()
 }
 
 impl VerifyImages {
@@ -119,7 +172,7 @@ impl VerifyImages {
             if references.is_empty() {
                 return Err((format!("{what}: imageReferences is empty"), false));
             }
-            let keys = attestor_keys(v.get("attestors"), &what)?;
+            let (keys, keyless) = attestor_keys(v.get("attestors"), &what)?;
             let mut attestations = Vec::new();
             for (j, a) in v.get("attestations").and_then(Value::as_array).into_iter().flatten().enumerate() {
                 let ty = a
@@ -128,8 +181,11 @@ impl VerifyImages {
                     .and_then(Value::as_str)
                     .ok_or((format!("{what}.attestations[{j}]: no type (predicateType)"), false))?;
                 let conds = a.get("conditions").cloned().unwrap_or(Value::Null);
-                let own = attestor_keys(a.get("attestors"), &format!("{what}.attestations[{j}]"))?;
-                if !own.is_empty() && own != keys {
+                let (own, own_keyless) =
+                    attestor_keys(a.get("attestors"), &format!("{what}.attestations[{j}]"))?;
+                if (!own.is_empty() || !own_keyless.is_empty())
+                    && (own != keys || fingerprints(&own_keyless) != fingerprints(&keyless))
+                {
                     return Err((
                         format!(
                             "{what}.attestations[{j}].attestors: keys other than the rule's attestors are not supported"
@@ -139,13 +195,14 @@ impl VerifyImages {
                 }
                 attestations.push((ty.to_string(), conds));
             }
-            if keys.is_empty() {
-                return Err((format!("{what}: no attestors with keys"), false));
+            if keys.is_empty() && keyless.is_empty() {
+                return Err((format!("{what}: no attestors with keys or keyless identities"), false));
             }
             entries.push(Entry {
                 references,
                 skip: strings(v.get("skipImageReferences")),
                 keys,
+                keyless,
                 attestations,
                 verify_digest: v.get("verifyDigest").and_then(Value::as_bool).unwrap_or(true),
                 required: v.get("required").and_then(Value::as_bool).unwrap_or(true),
@@ -199,6 +256,7 @@ impl Entry {
         let policy = |requirement| {
             VerifyPolicy {
                 keys: self.keys.clone(),
+                keyless: self.keyless.clone(),
                 requirement,
                 insecure: loopback(image),
                 timeout: TIMEOUT,
@@ -247,14 +305,20 @@ mod tests {
 
     #[test]
     fn compile_errors_name_the_entry() {
-        let e = VerifyImages::compile(&json!([{"imageReferences": ["r/*"], "attestors": [{"entries": [{"keyless": {"subject": "x"}}]}]}]), "r1")
-            .expect_err("keyless");
+        let e = VerifyImages::compile(&json!([{"imageReferences": ["r/*"], "attestors": [{"entries": [{"keyless": {"subject": "x", "issuer": "https://i"}}]}]}]), "r1")
+            .expect_err("keyless without roots");
         assert!(
-            e.1 && e
-                .0
-                .contains("verifyImages[0].attestors[0].entries[0]: keyless attestors are not supported"),
+            e.1 && e.0.contains(
+                "verifyImages[0].attestors[0].entries[0].keyless: roots, rekor.pubkey and ctlog.pubkey are needed"
+            ),
             "{e:?}"
         );
+        let e = VerifyImages::compile(&json!([{"imageReferences": ["r/*"], "attestors": [{"entries": [{"keyless": {"subject": "x", "issuer": "https://i", "rekor": {"ignoreTlog": true}}}]}]}]), "r1")
+            .expect_err("ignoreTlog");
+        assert!(e.1 && e.0.contains("ignoreTlog / ignoreSCT are not supported"), "{e:?}");
+        let e = VerifyImages::compile(&json!([{"imageReferences": ["r/*"], "attestors": [{"entries": [{"keyless": {"issuer": "https://i"}}]}]}]), "r1")
+            .expect_err("no subject");
+        assert!(!e.1 && e.0.contains("exactly one of subject and subjectRegExp"), "{e:?}");
         let e = VerifyImages::compile(&json!([{"imageReferences": ["r/*"], "attestors": [{"entries": [{"keys": {"publicKeys": "nope"}}]}]}]), "r1")
             .expect_err("no pem");
         assert!(!e.1 && e.0.contains("no PEM public key"), "{e:?}");

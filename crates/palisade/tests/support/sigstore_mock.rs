@@ -1,0 +1,72 @@
+//! Keyless signatures made by an independent implementation: sigstore-js (`@sigstore/sign`) against
+//! `@sigstore/mock`'s Fulcio, Rekor and timestamp authority, run in one `node` process by
+//! `tests/fixtures/sigstore-mock/sign.js`. The npm packages are installed once into
+//! `/work/corpus/npm-sigstore` (or `$PALISADE_NPM_SIGSTORE`); without node/npm the tests skip.
+
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+pub const SUBJECT: &str = "https://github.com/acme/app/.github/workflows/ci.yml@refs/heads/main";
+pub const ISSUER: &str = "https://token.actions.githubusercontent.com";
+
+fn cache_dir() -> PathBuf {
+    std::env::var_os("PALISADE_NPM_SIGSTORE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/corpus/npm-sigstore"))
+}
+
+/// The `node_modules` holding @sigstore/mock and @sigstore/sign, installed when missing; `None` (after a
+/// SKIP line) when node or npm is absent or the install fails.
+pub fn node_modules() -> Option<PathBuf> {
+    let ok = |c: &str| {
+        Command::new(c)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !ok("node") || !ok("npm") {
+        eprintln!("SKIP: node/npm not installed (needed for @sigstore/mock)");
+        return None;
+    }
+    let dir = cache_dir();
+    let nm = dir.join("node_modules");
+    if !nm.join("@sigstore/mock").exists() || !nm.join("@sigstore/sign").exists() {
+        std::fs::create_dir_all(&dir).ok()?;
+        let st = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--prefix"])
+            .arg(&dir)
+            .args(["@sigstore/mock", "@sigstore/cli"])
+            .status();
+        if !st.is_ok_and(|s| s.success()) || !nm.join("@sigstore/mock").exists() {
+            eprintln!("SKIP: npm install @sigstore/mock @sigstore/cli into {} failed", dir.display());
+            return None;
+        }
+    }
+    Some(nm)
+}
+
+/// One signing case of sign.js.
+pub fn case(name: &str, kind: &str, file: &Path) -> Value {
+    json!({"name": name, "kind": kind, "file": file, "subject": SUBJECT, "issuer": ISSUER, "ca": "main",
+           "payloadType": "application/vnd.in-toto+json"})
+}
+
+/// Run sign.js on `cases` writing into `out`; bundles are `out/NAME.bundle.json`, the roots
+/// `out/trusted_root.json` and `out/other_root.json`.
+pub fn sign(node_modules: &Path, cases: &[Value], out: &Path) {
+    let spec = out.join("spec.json");
+    std::fs::create_dir_all(out).expect("mkdir");
+    std::fs::write(&spec, json!({"cases": cases}).to_string()).expect("spec");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigstore-mock/sign.js");
+    let o = Command::new("node")
+        .arg(script)
+        .arg(&spec)
+        .arg(out)
+        .env("NODE_PATH", node_modules)
+        .output()
+        .expect("node");
+    assert!(o.status.success(), "sign.js: {}", String::from_utf8_lossy(&o.stderr));
+}
