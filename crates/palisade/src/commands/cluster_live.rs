@@ -102,7 +102,8 @@ pub fn read(args: &ClusterArgs, quiet: bool) -> Result<LiveRead> {
             kube::config::KubeconfigError::ReadConfig(io, _) => {
                 anyhow!("{}: cannot read the kubeconfig: {io} (or read a dump with --from)", p.display())
             }
-            e => anyhow!("{}: {e}", p.display()),
+            // Parse errors carry a rendered snippet on more lines: the first line says it.
+            e => anyhow!("{}: {}", p.display(), e.to_string().split('\n').next().unwrap_or_default()),
         })?;
         kubeconfig = Some(match kubeconfig {
             None => one,
@@ -237,7 +238,7 @@ async fn read_async(
                     "{at}: {} ({}): forbidden (403) for this user: not read, so nothing that needs it is judged",
                     s.kind, s.api_version
                 ),
-                _ => format!("{at}: {} ({}): not read: {e}", s.kind, s.api_version),
+                _ => format!("{at}: {} ({}): not read: {}", s.kind, s.api_version, chain(&e)),
             }),
         }
     }
@@ -250,7 +251,7 @@ async fn discover(client: &Client, clock: &Clock, warnings: &mut Vec<String>) ->
     let failed = |f: Failed| match f {
         Failed::Budget => anyhow!("the read budget ran out"),
         Failed::Timeout => anyhow!("no answer within {} s", clock.per_request.as_secs_f64()),
-        Failed::Api(e) => anyhow!(e),
+        Failed::Api(e) => anyhow!("{}", chain(&e)),
     };
     let core = clock.run(client.list_core_api_versions()).await.map_err(failed)?;
     let groups = clock.run(client.list_api_groups()).await.map_err(failed)?;
@@ -365,6 +366,21 @@ async fn list_kind(
         }
     }
     Ok((items, pages))
+}
+
+/// An error and its causes (`client error (Connect): Connection refused`).
+fn chain(e: &kube::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(c) = source {
+        let c_text = c.to_string();
+        if !s.contains(&c_text) {
+            s.push_str(": ");
+            s.push_str(&c_text);
+        }
+        source = c.source();
+    }
+    s
 }
 
 fn name_of(item: &Value) -> String {
