@@ -155,6 +155,17 @@ fn running_images_findings_from_the_store() {
     let w = warnings(&r);
     assert!(!w.contains("team/old:v1: not scanned"), "{w}");
     assert!(w.contains(&format!("{host}/team/ghost:1: not scanned")), "{w}");
+    // NIST SP 800-190 4.1.1 (image vulnerabilities) fails on the running image no scan covers.
+    let report = tmp.path().join("cluster.json");
+    std::fs::write(&report, &o.stdout).unwrap();
+    let o = palisade(
+        &["compliance", "report", "--framework", "nist-800-190", report.to_str().unwrap(), "-f", "json"],
+        home,
+    );
+    let c = json(&o);
+    let control = c["controls"].as_array().unwrap().iter().find(|c| c["id"] == "4.1.1").unwrap().clone();
+    assert_eq!(control["verdict"], "fail", "{control}");
+    assert!(control["evidence"].to_string().contains("team/ghost:1: not scanned"), "{control}");
     let o = palisade(&["registry", "report", "--store", store_s, "-f", "json"], home);
     assert_eq!(json(&o).as_array().map(Vec::len), Some(2), "{}", text(&o));
 }

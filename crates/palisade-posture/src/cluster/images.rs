@@ -8,6 +8,10 @@ use palisade_checks::dump::{Dump, DumpObject};
 use palisade_checks::yaml::Node;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// What every `scan cluster` warning about a running image that no scan covers says (the compliance
+/// mappings with `running_images` fail on it).
+pub const NOT_SCANNED: &str = "not scanned";
+
 /// A workload running an image.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RunningIn {

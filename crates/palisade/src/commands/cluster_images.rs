@@ -15,7 +15,7 @@ use anyhow::{Context, Result};
 use palisade_checks::dump::Dump;
 use palisade_core::findings::vuln::{AdvisorySource, Severity, VulnFinding, VulnStatus};
 use palisade_core::{Ecosystem, Location, ScanReport, Warning, Warnings};
-use palisade_posture::cluster::images::{RunningImage, RunningIn, running_images};
+use palisade_posture::cluster::images::{NOT_SCANNED, RunningImage, RunningIn, running_images};
 use palisade_store::{FindingRow, NewImage, Store};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Mutex;
@@ -147,7 +147,7 @@ pub fn add_findings(
             report.warnings.push(Warning::new(
                 "cluster",
                 format!(
-                    "no image store at {}: the {} running images were not looked up (fill one with `palisade \
+                    "no image store at {}: the {} running images are {NOT_SCANNED} (fill one with `palisade \
                      registry scan`, or give --store or --scan-missing)",
                     default.display(),
                     running.len()
@@ -188,7 +188,7 @@ pub fn add_findings(
         report.warnings.push(Warning::new(
             "cluster",
             format!(
-                "{}{}: not scanned: not in the image store {}; run by {}. Scan it with --scan-missing or \
+                "{}{}: {NOT_SCANNED}: not in the image store {}; run by {}. Scan it with --scan-missing or \
                  `palisade registry scan`",
                 img.reference,
                 img.digest
@@ -315,7 +315,7 @@ fn scan_missing(
                         match palisade_artifact::RegistryLister::new(&host, args.insecure, &warnings) {
                             Ok(l) => e.insert(l.with_retry(retry.policy())),
                             Err(err) => {
-                                failures.push(format!("{}: not scanned: {err}", img.reference));
+                                failures.push(format!("{}: {NOT_SCANNED}: {err}", img.reference));
                                 continue;
                             }
                         }
@@ -329,11 +329,12 @@ fn scan_missing(
                         d
                     }
                     Ok(_) => {
-                        failures.push(format!("{}: not scanned: no manifest for {platform}", img.reference));
+                        failures
+                            .push(format!("{}: {NOT_SCANNED}: no manifest for {platform}", img.reference));
                         continue;
                     }
                     Err(err) => {
-                        failures.push(format!("{}: not scanned: {err}", img.reference));
+                        failures.push(format!("{}: {NOT_SCANNED}: {err}", img.reference));
                         continue;
                     }
                 }
@@ -405,7 +406,7 @@ fn scan_missing(
                 }
                 stored.insert(job.digest);
             }
-            Err(e) => failures.push(format!("{name}: not scanned: {}", crate::ui::error_chain(&e))),
+            Err(e) => failures.push(format!("{name}: {NOT_SCANNED}: {}", crate::ui::error_chain(&e))),
         }
     }
     if !stored.is_empty() {
