@@ -250,3 +250,45 @@ fn namespaces_and_bad_kubeconfigs() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("/nonexistent/kubeconfig"), "{}", text(&o));
 }
+
+#[test]
+fn the_read_budget_bounds_the_whole_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let objects = list_items(&fixture("cluster/dump.yaml"));
+    // PodDisruptionBudgets answer after 20 s: within --request-timeout, beyond the budget.
+    let api =
+        FakeApi::start(&tmp.path().join("pki"), TOKEN, standard_kinds(Duration::from_secs(20)), &objects);
+    let kc = kubeconfig(tmp.path(), &api);
+    let started = std::time::Instant::now();
+    let o = palisade(
+        &[
+            "scan",
+            "cluster",
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "--request-timeout",
+            "60s",
+            "--read-budget",
+            "3s",
+            "--scanners",
+            "misconfig",
+            "-f",
+            "json",
+        ],
+        tmp.path(),
+    );
+    let elapsed = started.elapsed();
+    let r = json(&o);
+    assert!(elapsed < Duration::from_secs(15), "the budget did not stop the read: {elapsed:?}");
+    let w = warnings(&r);
+    assert!(
+        w.contains(
+            "the read budget (3 s) ran out at PodDisruptionBudget: it and the kinds after it were not read"
+        ),
+        "{w}"
+    );
+    // What was read before is judged; the RBAC kinds listed after it are not.
+    let files = r["misconfigurations"].to_string();
+    assert!(files.contains("cluster://test/shop/Service/orphan"), "{files}");
+    assert!(!api.requested().iter().any(|p| p.starts_with("/apis/rbac.authorization.k8s.io/v1/roles?")));
+}
