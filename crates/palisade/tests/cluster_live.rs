@@ -38,7 +38,8 @@ fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-posture/tests/fixtures").join(rel)
 }
 
-/// A kubeconfig with the working context `test` (current), and `bad-ca`, `down`, `wrong-token`.
+/// A kubeconfig with the working contexts `test` (current; a token) and `cert` (a client certificate), and
+/// `bad-ca`, `down`, `wrong-token`.
 fn kubeconfig(dir: &Path, api: &FakeApi) -> PathBuf {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let ca = api.ca.display();
@@ -52,11 +53,15 @@ fn kubeconfig(dir: &Path, api: &FakeApi) -> PathBuf {
              - name: bad-ca\n  cluster: {{server: \"{url}\", certificate-authority: \"{}/missing-ca.crt\"}}\n\
              - name: down\n  cluster: {{server: \"https://127.0.0.1:{closed}\", certificate-authority: \"{ca}\"}}\n\
              users:\n- name: reader\n  user: {{token: {TOKEN}}}\n- name: stranger\n  user: {{token: not-the-token}}\n\
+             - name: cert-user\n  user: {{client-certificate: \"{}\", client-key: \"{}\"}}\n\
              contexts:\n- name: test\n  context: {{cluster: stand-in, user: reader}}\n\
              - name: bad-ca\n  context: {{cluster: bad-ca, user: reader}}\n\
              - name: down\n  context: {{cluster: down, user: reader}}\n\
-             - name: wrong-token\n  context: {{cluster: stand-in, user: stranger}}\n",
-            dir.display()
+             - name: wrong-token\n  context: {{cluster: stand-in, user: stranger}}\n\
+             - name: cert\n  context: {{cluster: stand-in, user: cert-user}}\n",
+            dir.display(),
+            api.client_cert.display(),
+            api.client_key.display()
         ),
     )
     .unwrap();
@@ -222,6 +227,30 @@ fn namespaces_and_bad_kubeconfigs() {
         "{files}"
     );
 
+    // A client certificate instead of a token.
+    let o = palisade(
+        &[
+            "scan",
+            "cluster",
+            "--kubeconfig",
+            kc_s,
+            "--context",
+            "cert",
+            "--scanners",
+            "misconfig",
+            "-f",
+            "json",
+        ],
+        tmp.path(),
+    );
+    let r = json(&o);
+    assert_eq!(r["artifact"]["name"], "cluster cert", "{}", text(&o));
+    assert!(
+        r["misconfigurations"].to_string().contains("cluster://cert/shop/Service/orphan"),
+        "{}",
+        text(&o)
+    );
+
     // KUBECONFIG is honoured as kubectl does.
     let o = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(["scan", "cluster", "--scanners", "misconfig", "-q"])
@@ -232,7 +261,7 @@ fn namespaces_and_bad_kubeconfigs() {
     assert!(o.status.code() != Some(2), "{}", text(&o));
 
     for (context, says) in [
-        ("nope", "no context named \"nope\" (contexts: test, bad-ca, down, wrong-token)".to_string()),
+        ("nope", "no context named \"nope\" (contexts: test, bad-ca, down, wrong-token, cert)".to_string()),
         ("bad-ca", "missing-ca.crt".to_string()),
         ("down", "cannot read the API of https://127.0.0.1:".to_string()),
         ("wrong-token", "401".to_string()),

@@ -1,6 +1,6 @@
 //! A stand-in Kubernetes API server for the live `scan cluster` tests (no real API server can run on the
-//! project's machines): real HTTPS (rustls, a CA and serving certificate made by
-//! `palisade_admission::tls::self_signed`), bearer-token authentication, and the paths kube-rs calls:
+//! project's machines): real HTTPS (rustls; a CA, serving and client certificate made with rcgen), client
+//! certificate or bearer-token authentication, and the paths kube-rs calls:
 //! discovery (`/api`, `/apis`, `/api/v1`, `/apis/GROUP/VERSION`) and lists, cluster-wide or per namespace,
 //! paginated with `limit`/`continue` as the API server does. The objects are recorded list bodies (the
 //! items of dump fixtures). A kind can answer 403 or answer too late. Stopped when dropped.
@@ -39,6 +39,9 @@ pub struct Kind {
 pub struct FakeApi {
     pub port: u16,
     pub ca: PathBuf,
+    /// A client certificate (and key) the server accepts instead of the token.
+    pub client_cert: PathBuf,
+    pub client_key: PathBuf,
     /// Every request path (with its query), in order.
     pub requests: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
@@ -62,10 +65,8 @@ impl FakeApi {
     /// Serve `kinds` with `objects` (items of any kinds; those of kinds not served are not reachable),
     /// accepting `Authorization: Bearer TOKEN`; certificates are written to `dir`.
     pub fn start(dir: &Path, token: &str, kinds: Vec<Kind>, objects: &[Value]) -> FakeApi {
-        let made =
-            palisade_admission::tls::self_signed(dir, &["127.0.0.1".to_string()]).expect("certificates");
-        let config =
-            Arc::new(palisade_admission::tls::load(&made.cert, &made.key).expect("server TLS configuration"));
+        let pki = Pki::make(dir);
+        let config = pki.server_config.clone();
         let mut items: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for o in objects {
             let kind = o["kind"].as_str().unwrap_or_default().to_string();
@@ -96,7 +97,7 @@ impl FakeApi {
                 }
             }
         });
-        FakeApi { port, ca: made.ca, requests, stop }
+        FakeApi { port, ca: pki.ca, client_cert: pki.client_cert, client_key: pki.client_key, requests, stop }
     }
 
     pub fn url(&self) -> String {
@@ -114,9 +115,11 @@ fn serve_connection(s: TcpStream, config: Arc<rustls::ServerConfig>, state: &Sta
     loop {
         let Some((path, headers)) = read_head(&mut reader) else { return };
         state.requests.lock().unwrap().push(path.clone());
-        let authorized = headers
-            .iter()
-            .any(|(k, v)| k == "authorization" && v.strip_prefix("Bearer ") == Some(state.token.as_str()));
+        // rustls has verified a client certificate against the CA when there is one.
+        let authorized = reader.get_ref().conn.peer_certificates().is_some()
+            || headers.iter().any(|(k, v)| {
+                k == "authorization" && v.strip_prefix("Bearer ") == Some(state.token.as_str())
+            });
         let (code, body, delay) = if authorized { route(state, &path) } else { status(401, "Unauthorized") };
         if let Some(d) = delay {
             std::thread::sleep(d);
@@ -334,5 +337,69 @@ pub fn list_items(path: &Path) -> Vec<Value> {
     match v.get("items") {
         Some(Value::Array(items)) => items.clone(),
         _ => vec![v],
+    }
+}
+
+/// The certificates: a CA, the server's (for 127.0.0.1) and a client's, in PEM files under `dir`.
+struct Pki {
+    ca: PathBuf,
+    client_cert: PathBuf,
+    client_key: PathBuf,
+    server_config: Arc<rustls::ServerConfig>,
+}
+
+impl Pki {
+    fn make(dir: &Path) -> Pki {
+        use rcgen::{
+            BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
+            KeyPair, KeyUsagePurpose,
+        };
+        use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+        std::fs::create_dir_all(dir).expect("pki dir");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca_params.distinguished_name.push(DnType::CommonName, "stand-in API CA");
+        ca_params.key_usages =
+            vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
+        let mut sp = CertificateParams::new(vec!["127.0.0.1".to_string()]).unwrap();
+        sp.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+        let server_key = KeyPair::generate().unwrap();
+        let server = sp.signed_by(&server_key, &ca).unwrap();
+        let mut cp = CertificateParams::new(Vec::<String>::new()).unwrap();
+        cp.distinguished_name.push(DnType::CommonName, "palisade-reader");
+        cp.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        let client_key = KeyPair::generate().unwrap();
+        let client = cp.signed_by(&client_key, &ca).unwrap();
+        let pki = Pki {
+            ca: dir.join("ca.crt"),
+            client_cert: dir.join("client.crt"),
+            client_key: dir.join("client.key"),
+            server_config: Arc::new({
+                let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+                let mut roots = rustls::RootCertStore::empty();
+                roots.add(ca.der().clone()).unwrap();
+                let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider.clone(),
+                )
+                .allow_unauthenticated()
+                .build()
+                .unwrap();
+                let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(server_key.serialize_der()));
+                let mut config = rustls::ServerConfig::builder_with_provider(provider)
+                    .with_safe_default_protocol_versions()
+                    .unwrap()
+                    .with_client_cert_verifier(verifier)
+                    .with_single_cert(vec![server.der().clone(), ca.der().clone()], key)
+                    .unwrap();
+                config.alpn_protocols = vec![b"http/1.1".to_vec()];
+                config
+            }),
+        };
+        std::fs::write(&pki.ca, ca.pem()).unwrap();
+        std::fs::write(&pki.client_cert, client.pem()).unwrap();
+        std::fs::write(&pki.client_key, client_key.serialize_pem()).unwrap();
+        pki
     }
 }
