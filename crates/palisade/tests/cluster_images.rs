@@ -117,8 +117,10 @@ fn running_images_findings_from_the_store() {
     .unwrap();
     let dump_s = dump.to_str().unwrap();
     let scan = |extra: &[&str]| {
-        let mut args =
-            vec!["scan", "cluster", "--from", dump_s, "--store", store_s, "--db", db_s, "-f", "json"];
+        let mut args = vec!["scan", "cluster", "--from", dump_s, "--store", store_s, "--db", db_s];
+        if !extra.contains(&"-f") {
+            args.extend(["-f", "json"]);
+        }
         args.extend_from_slice(extra);
         palisade(&args, home)
     };
@@ -136,6 +138,16 @@ fn running_images_findings_from_the_store() {
     assert!(w.contains(&format!("{host}/team/old:v1: not scanned: not in the image store")), "{w}");
     assert!(w.contains("run by Pod shop/batch (container batch)"), "{w}");
     assert!(w.contains(&format!("{host}/team/ghost:1: not scanned")), "{w}");
+    // Every format renders them (the cluster BOM lists the finding on a component of its own).
+    for format in ["cyclonedx", "sarif", "table", "spdx-json"] {
+        let o = scan(&["-f", format]);
+        assert!(o.status.success(), "{format}: {}", text(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("DEBIAN-CVE-2026-0101"),
+            "{format}: {}",
+            text(&o)
+        );
+    }
     // The gate counts them: exit 1 with --exit-code 1.
     assert_eq!(scan(&["--exit-code", "1"]).status.code(), Some(1));
 
