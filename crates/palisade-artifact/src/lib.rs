@@ -79,7 +79,17 @@ impl FileMeta<'_> {
 
     /// The last path component.
     pub fn file_name(&self) -> &str {
-        self.path.rsplit('/').next().unwrap_or(self.path)
+        file_name(self.path)
+    }
+}
+
+/// The last `/`-separated component of a path. Called for every file by every parser's `wants`, so it scans
+/// bytes back from the end (a name is short) rather than going through the generic `rsplit` searcher.
+pub fn file_name(path: &str) -> &str {
+    match path.as_bytes().iter().rposition(|&b| b == b'/') {
+        // The byte after an ASCII `/` is a char boundary.
+        Some(i) => &path[i + 1..],
+        None => path,
     }
 }
 
@@ -120,7 +130,7 @@ pub struct EntryMeta<'a> {
 impl EntryMeta<'_> {
     /// The last path component.
     pub fn file_name(&self) -> &str {
-        self.path.rsplit('/').next().unwrap_or(self.path)
+        file_name(self.path)
     }
 }
 

@@ -7,6 +7,10 @@
 /// Normalize an archive entry name. Absolute names are taken relative to the root. Returns `None` when the
 /// name escapes the root (more `..` than directories above it). The root itself normalizes to `""`.
 pub(crate) fn normalize(raw: &str) -> Option<String> {
+    // Almost every entry name is already normal (`usr/bin/x`): copy it without splitting it.
+    if is_normal(raw.as_bytes()) {
+        return Some(raw.to_string());
+    }
     let mut parts: Vec<&str> = Vec::new();
     for comp in raw.split('/') {
         match comp {
@@ -18,6 +22,11 @@ pub(crate) fn normalize(raw: &str) -> Option<String> {
         }
     }
     Some(parts.join("/"))
+}
+
+/// True when `raw` has no empty, `.` or `..` component and no leading or trailing `/`.
+fn is_normal(raw: &[u8]) -> bool {
+    !raw.is_empty() && raw.split(|&b| b == b'/').all(|c| !(c.is_empty() || c == b"." || c == b".."))
 }
 
 /// The parent directory of a normalized path (`""` for top-level names).
@@ -41,6 +50,12 @@ mod tests {
         assert_eq!(normalize("usr/lib/../bin/sh").as_deref(), Some("usr/bin/sh"));
         assert_eq!(normalize("./").as_deref(), Some(""));
         assert_eq!(normalize("a/b/").as_deref(), Some("a/b"));
+        assert_eq!(normalize("usr/bin/x").as_deref(), Some("usr/bin/x"));
+        assert_eq!(normalize("a/./b").as_deref(), Some("a/b"));
+        assert_eq!(normalize("a/b/.").as_deref(), Some("a/b"));
+        assert_eq!(normalize(".hidden/..x/...").as_deref(), Some(".hidden/..x/..."));
+        assert_eq!(normalize(".").as_deref(), Some(""));
+        assert_eq!(normalize("").as_deref(), Some(""));
     }
 
     #[test]

@@ -125,13 +125,28 @@ impl FileTree {
             self.remove_path(path, layer);
             self.remove_under(path, layer);
         }
+        // The directory whose ancestors (itself included) were last found to hold no non-directory. A tar
+        // keeps the entries of one directory together, so most paths skip the ancestor lookups; inserting a
+        // non-directory at that directory or above it forgets it.
+        let mut checked: Option<&str> = None;
         for (path, kind) in &e.entries {
-            // A lower-layer non-directory at an ancestor path is replaced by the implied directory.
-            for (i, _) in path.match_indices('/') {
-                let anc = &path[..i];
-                if self.live.get(anc).is_some_and(|n| n.kind != EntryKind::Dir) {
-                    self.remove_path(anc, layer);
+            let dir = crate::paths::parent(path);
+            if checked != Some(dir) {
+                // A lower-layer non-directory at an ancestor path is replaced by the implied directory.
+                for (i, _) in path.match_indices('/') {
+                    let anc = &path[..i];
+                    if self.live.get(anc).is_some_and(|n| n.kind != EntryKind::Dir) {
+                        self.remove_path(anc, layer);
+                    }
                 }
+                checked = Some(dir);
+            }
+            if *kind != EntryKind::Dir
+                && checked.is_some_and(|c| {
+                    c.strip_prefix(path.as_str()).is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+                })
+            {
+                checked = None;
             }
             if let Some((old_kind, old_layer)) = self.live.get(path).map(|n| (n.kind.clone(), n.layer)) {
                 // Dir over dir: same directory with new metadata, nothing under it changes.
@@ -254,6 +269,39 @@ mod tests {
         assert!(t.is_live("d", Some(1)));
         assert_eq!(t.removed_in("g", Some(0)), Some(1));
         assert!(t.is_live("g/h", Some(1)));
+    }
+
+    #[test]
+    fn ancestor_file_written_between_siblings_is_replaced() {
+        // The ancestor lookups are skipped for siblings; a non-directory written at (or above) their
+        // directory in between must still be replaced by the implied directory.
+        let mut t = FileTree::layered();
+        t.apply_layer(
+            0,
+            &layer(
+                &[("a/b/x", EntryKind::File), ("a", EntryKind::File), ("a/b/y", EntryKind::File)],
+                &[],
+                &[],
+            ),
+        );
+        assert!(!t.is_live_entry("a", Some(0)), "a/b/y implies the directory a");
+        assert!(t.is_live("a/b/x", Some(0)) && t.is_live("a/b/y", Some(0)));
+        let mut t = FileTree::layered();
+        t.apply_layer(
+            0,
+            &layer(
+                &[("c/d", EntryKind::File), ("c", EntryKind::Symlink("x".into())), ("c/e", EntryKind::File)],
+                &[],
+                &[],
+            ),
+        );
+        assert!(!t.is_live_entry("c", Some(0)));
+        let mut t = FileTree::layered();
+        t.apply_layer(
+            0,
+            &layer(&[("p/q", EntryKind::File), ("pq", EntryKind::File), ("p/r", EntryKind::File)], &[], &[]),
+        );
+        assert!(t.is_live_entry("pq", Some(0)), "a name sharing the prefix is not an ancestor");
     }
 
     #[test]

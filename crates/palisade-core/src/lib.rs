@@ -18,6 +18,7 @@ pub mod progress;
 pub use progress::Progress;
 pub mod findings;
 pub mod http;
+pub mod json;
 pub mod lenient;
 pub mod output;
 pub mod severity;

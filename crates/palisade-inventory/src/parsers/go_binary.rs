@@ -72,16 +72,16 @@ pub(crate) fn is_binary_candidate(meta: &FileMeta) -> bool {
         return false;
     }
     let name = meta.file_name();
-    let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
-    if ext.as_deref().is_some_and(|e| SCRIPT_EXTENSIONS.contains(&e)) {
+    // Called for every file of every layer: compare the extension without allocating a lowercase copy.
+    let ext = name.rsplit_once('.').map(|(_, e)| e);
+    if ext.is_some_and(|e| SCRIPT_EXTENSIONS.iter().any(|s| s.eq_ignore_ascii_case(e))) {
         return false;
     }
-    if meta.is_executable() || ext.as_deref() == Some("exe") {
+    if meta.is_executable() || ext.is_some_and(|e| e.eq_ignore_ascii_case("exe")) {
         return true;
     }
-    let parent = meta.path.rsplit_once('/').map(|(dir, _)| dir).unwrap_or("");
-    let parent_name = parent.rsplit('/').next().unwrap_or(parent);
-    BIN_DIRS.contains(&parent_name)
+    let parent = &meta.path[..meta.path.len() - name.len()];
+    BIN_DIRS.contains(&palisade_artifact::file_name(parent.strip_suffix('/').unwrap_or(parent)))
 }
 
 /// Cheap check of the first bytes: ELF, PE (MZ header pointing at a `PE\0\0` signature) or Mach-O (thin or

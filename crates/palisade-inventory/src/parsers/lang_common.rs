@@ -9,10 +9,7 @@ use std::collections::BTreeMap;
 /// Lockfiles and metadata files larger than this are not read.
 pub const MAX_FILE_SIZE: u64 = 64 * 1024 * 1024;
 
-/// The last `/`-separated component of a path.
-pub fn file_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
-}
+pub use palisade_artifact::file_name;
 
 /// True when the file's name is one of `names` and it is not too large.
 pub fn wants_name(meta: &FileMeta, names: &[&str]) -> bool {

@@ -13,6 +13,7 @@ pub mod gate;
 pub use palisade_core::findings::policy::{
     Action, Decision, Language, ObjectRef, Origin, Outcome, SourceLocation,
 };
+use palisade_core::json::JsonPointer;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -161,7 +162,7 @@ impl Subject {
     /// `kind/namespace/name` of a Kubernetes subject (`kind/name` when cluster-scoped), else the file and
     /// document it came from.
     pub fn reference(&self) -> ObjectRef {
-        let s = |p: &str| self.value.pointer(p).and_then(Value::as_str).map(str::to_owned);
+        let s = |p: &str| self.value.at(p).and_then(Value::as_str).map(str::to_owned);
         ObjectRef {
             api_version: s("/apiVersion"),
             kind: s("/kind"),

@@ -3,6 +3,7 @@
 //! (resource rules, exclusions, namespace and object selectors). Shared by the CEL and Kyverno engines.
 
 use crate::engine::{Operation, Subject};
+use palisade_core::json::JsonPointer;
 use serde_json::Value;
 
 /// A parsed `metav1.LabelSelector`. The empty selector matches everything.
@@ -168,9 +169,9 @@ pub fn request_object(subject: &Subject) -> &Value {
 /// The namespace of a subject: `metadata.namespace`, or the object's own name for a Namespace.
 pub fn namespace_of(object: &Value) -> Option<&str> {
     if object.get("kind").and_then(Value::as_str) == Some("Namespace") {
-        return object.pointer("/metadata/name").and_then(Value::as_str);
+        return object.at("/metadata/name").and_then(Value::as_str);
     }
-    object.pointer("/metadata/namespace").and_then(Value::as_str)
+    object.at("/metadata/namespace").and_then(Value::as_str)
 }
 
 /// One `NamedRuleWithOperations` of `resourceRules`/`excludeResourceRules`.
@@ -272,7 +273,7 @@ impl MatchResources {
         let object = request_object(subject);
         let gvk = Gvk::of(object);
         let op = operation_name(subject.admission.operation);
-        let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let name = object.at("/metadata/name").and_then(Value::as_str).unwrap_or("");
         let sub = subject.admission.sub_resource.as_deref();
         let rules_ok = if self.resource_rules.is_empty() {
             !require_rules
@@ -282,19 +283,19 @@ impl MatchResources {
         if !rules_ok || self.exclude_resource_rules.iter().any(|r| r.matches(&gvk, op, name, sub)) {
             return false;
         }
-        if !self.object_selector.matches(object.pointer("/metadata/labels")) {
+        if !self.object_selector.matches(object.at("/metadata/labels")) {
             return false;
         }
         if self.namespace_selector.is_empty() {
             return true;
         }
         if gvk.kind == "Namespace" {
-            return self.namespace_selector.matches(object.pointer("/metadata/labels"));
+            return self.namespace_selector.matches(object.at("/metadata/labels"));
         }
         if is_cluster_scoped(&gvk.kind) {
             return true;
         }
-        let labels = subject.admission.namespace_object.as_ref().and_then(|n| n.pointer("/metadata/labels"));
+        let labels = subject.admission.namespace_object.as_ref().and_then(|n| n.at("/metadata/labels"));
         self.namespace_selector.matches(labels)
     }
 }

@@ -18,6 +18,7 @@ pub mod vpol;
 use crate::bundle::{Bundle, Role};
 use crate::engine::{Language, LoadError, Policy, SourceLocation};
 use outcome::Explain;
+use palisade_core::json::JsonPointer;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -68,7 +69,7 @@ pub fn compile(docs: &[Source], data: &[Value], errors: &mut Vec<LoadError>) -> 
     };
     for d in docs {
         let kind = d.value.get("kind").and_then(Value::as_str).unwrap_or("");
-        let name = d.value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let name = d.value.at("/metadata/name").and_then(Value::as_str).unwrap_or("");
         let group =
             d.value.get("apiVersion").and_then(Value::as_str).unwrap_or("").split('/').next().unwrap_or("");
         let push_all = |errors: &mut Vec<LoadError>, es: Vec<String>| {

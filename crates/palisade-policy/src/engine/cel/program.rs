@@ -12,6 +12,7 @@ use cel::common::types::{
 use cel::common::value::{CowVal, Val};
 use cel::context::VariableResolver;
 use cel::objects::{Key, Map};
+use palisade_core::json::JsonPointer;
 use serde_json::{Value as Json, json};
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
@@ -327,7 +328,7 @@ pub fn request_json(subject: &Subject) -> Json {
     let mut r = json!({
         "kind": {"group": gvk.group, "version": gvk.version, "kind": gvk.kind},
         "resource": {"group": gvk.group, "version": gvk.version, "resource": gvk.resource},
-        "name": object.pointer("/metadata/name").cloned().unwrap_or(Json::Null),
+        "name": object.at("/metadata/name").cloned().unwrap_or(Json::Null),
         "operation": operation_name(a.operation),
         "userInfo": {"username": a.user_info.username, "uid": a.user_info.uid, "groups": a.user_info.groups},
         "dryRun": a.dry_run,

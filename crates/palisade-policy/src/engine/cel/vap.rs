@@ -12,6 +12,7 @@ use super::matching::{LabelSelector, MatchResources, namespace_of, request_objec
 use super::outcome::{Explain, RuleOutcome, RuleStatus, decisions};
 use super::program::{CelProgram, ProgramResult};
 use crate::engine::{Action, Budget, Decision, Language, Outcome, Policy, SourceLocation, Subject};
+use palisade_core::json::JsonPointer;
 use serde_json::Value;
 
 /// One binding, compiled.
@@ -69,7 +70,7 @@ pub fn parse_binding(doc: &Value) -> Result<(String, Binding), String> {
     let spec = doc.get("spec").cloned().unwrap_or(Value::Null);
     let policy =
         spec.get("policyName").and_then(Value::as_str).ok_or("spec.policyName: missing")?.to_string();
-    let name = doc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let name = doc.at("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
     let match_resources = MatchResources::parse(spec.get("matchResources"), "spec.matchResources")?;
     let mut actions =
         actions(spec.get("validationActions")).map_err(|e| format!("spec.validationActions: {e}"))?;
@@ -96,7 +97,7 @@ impl Vap {
     /// `paramKind` are kept).
     pub fn compile(doc: &Value, source: SourceLocation, data: &[Value]) -> Result<Vap, Vec<String>> {
         let spec = doc.get("spec").cloned().unwrap_or(Value::Null);
-        let name = doc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+        let name = doc.at("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
         let mut errors = Vec::new();
         let constraints = MatchResources::parse(spec.get("matchConstraints"), "spec.matchConstraints")
             .unwrap_or_else(|e| {
@@ -148,15 +149,15 @@ impl Vap {
             .params
             .iter()
             .filter(|p| {
-                let ns = p.pointer("/metadata/namespace").and_then(Value::as_str);
+                let ns = p.at("/metadata/namespace").and_then(Value::as_str);
                 let ns_ok = match (&r.namespace, ns) {
                     (Some(want), got) => got == Some(want.as_str()),
                     (None, None) => true,
                     (None, Some(got)) => object_ns.as_deref().is_none_or(|o| o == got),
                 };
                 let name_ok = match (&r.name, &r.selector) {
-                    (Some(n), _) => p.pointer("/metadata/name").and_then(Value::as_str) == Some(n.as_str()),
-                    (None, Some(sel)) => sel.matches(p.pointer("/metadata/labels")),
+                    (Some(n), _) => p.at("/metadata/name").and_then(Value::as_str) == Some(n.as_str()),
+                    (None, Some(sel)) => sel.matches(p.at("/metadata/labels")),
                     (None, None) => false,
                 };
                 ns_ok && name_ok

@@ -11,6 +11,7 @@ use super::vap::actions;
 use crate::engine::{
     Action, Budget, Decision, Language, Outcome, Policy, SourceLocation, Subject, SubjectKind,
 };
+use palisade_core::json::JsonPointer;
 use serde_json::Value;
 
 /// A CEL PolicyException: exempts the objects its match conditions accept from the named policies.
@@ -33,7 +34,7 @@ impl Exception {
             })
             .unwrap_or_default();
         Ok(Exception {
-            name: doc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string(),
+            name: doc.at("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string(),
             policies,
             program: CelProgram::compile(&spec)?,
         })
@@ -83,13 +84,13 @@ impl Vpol {
             return Err(errors);
         }
         Ok(Vpol {
-            name: doc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string(),
+            name: doc.at("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string(),
             kind: doc.get("kind").and_then(Value::as_str).unwrap_or("ValidatingPolicy").to_string(),
             source,
             constraints,
             program,
             actions,
-            json_mode: spec.pointer("/evaluation/mode").and_then(Value::as_str) == Some("JSON"),
+            json_mode: spec.at("/evaluation/mode").and_then(Value::as_str) == Some("JSON"),
             fail_open: spec.get("failurePolicy").and_then(Value::as_str) == Some("Ignore"),
             exceptions: Vec::new(),
         })

@@ -35,6 +35,7 @@ use crate::engine::{
     Action, Decision, Language, LoadError, ObjectRef, Outcome, Policy, SourceLocation, Subject, SubjectKind,
 };
 use objects::ObjectChecker;
+use palisade_core::json::JsonPointer;
 use serde_json::Value;
 use spec::{GateSpec, RawGate, Scope, Waiver};
 use view::{ReportView, Waivable};
@@ -345,7 +346,7 @@ impl Gate {
 /// The namespace of an admission subject, when known.
 /// The namespace of an admission request: the namespace object's name, else the request's namespace.
 fn namespace_of(subject: &Subject) -> Option<&str> {
-    let from_object = subject.admission.namespace_object.as_ref().and_then(|n| n.pointer("/metadata/name"));
+    let from_object = subject.admission.namespace_object.as_ref().and_then(|n| n.at("/metadata/name"));
     let from_request = subject.admission.request.as_ref().and_then(|r| r.get("namespace"));
     from_object.or(from_request)?.as_str().filter(|n| !n.is_empty())
 }

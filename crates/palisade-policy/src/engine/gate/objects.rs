@@ -11,6 +11,7 @@
 use super::spec::PodSecurityRule;
 use crate::engine::{Action, Subject};
 use palisade_checks::{CheckOptions, Engine, Misconfiguration};
+use palisade_core::json::JsonPointer;
 use serde_json::{Value, json};
 
 /// The checks engine of one gate, limited to the checks the gate can use.
@@ -75,7 +76,7 @@ pub(super) fn pod_security_modes(
     let is_pod = subject.value.get("kind").and_then(Value::as_str) == Some("Pod");
     let labels = rule
         .namespace_labels
-        .then(|| subject.admission.namespace_object.as_ref()?.pointer("/metadata/labels"))
+        .then(|| subject.admission.namespace_object.as_ref()?.at("/metadata/labels"))
         .flatten();
     // Present labels: Some(level group), or Some(None) for `privileged` (nothing checked in that mode).
     let label =

@@ -5,6 +5,7 @@
 
 use super::policy::{PodView, Rule};
 use super::select::Selection;
+use palisade_core::json::JsonPointer;
 use serde_json::Value;
 
 const ANNOTATION: &str = "pod-policies.kyverno.io/autogen-controllers";
@@ -13,7 +14,7 @@ const DEFAULT: &[&str] =
 
 /// The controllers to generate rules for, from the policy document.
 pub fn controllers(policy: &Value) -> Vec<String> {
-    match policy.pointer("/metadata/annotations").and_then(|a| a.get(ANNOTATION)).and_then(Value::as_str) {
+    match policy.at("/metadata/annotations").and_then(|a| a.get(ANNOTATION)).and_then(Value::as_str) {
         Some("none") => Vec::new(),
         Some(list) => list.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect(),
         None => DEFAULT.iter().map(|s| s.to_string()).collect(),

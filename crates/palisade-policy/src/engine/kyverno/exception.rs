@@ -5,6 +5,7 @@
 use super::conditions;
 use super::select::Selection;
 use crate::engine::Subject;
+use palisade_core::json::JsonPointer;
 use serde_json::Value;
 
 #[derive(Debug)]
@@ -37,7 +38,7 @@ impl Exception {
             })
             .unwrap_or_default();
         Ok(Exception {
-            name: doc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string(),
+            name: doc.at("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string(),
             exceptions,
             match_: Selection::parse(spec.get("match"), "spec.match")?,
             conditions: spec.get("conditions").cloned().unwrap_or(Value::Null),

@@ -22,6 +22,7 @@ use crate::engine::cel::Source;
 use crate::engine::cel::outcome::Explain;
 use crate::engine::cel::program::CelProgram;
 use crate::engine::{Action, Language, LoadError, Policy};
+use palisade_core::json::JsonPointer;
 use policy::{Check, KyvernoPolicy, PodView, Rule};
 use select::Selection;
 use serde_json::{Value, json};
@@ -113,7 +114,7 @@ fn compile_rule(r: &Value, default_action: Action) -> Result<Rule, (String, bool
         check: Arc::new(check),
         message: v.get("message").and_then(Value::as_str).unwrap_or("").to_string(),
         action: action_of(v.get("failureAction"))
-            .or_else(|| action_of(r.pointer("/verifyImages/0/failureAction")))
+            .or_else(|| action_of(r.at("/verifyImages/0/failureAction")))
             .unwrap_or(default_action),
         view: PodView::Object,
         name,
@@ -130,7 +131,7 @@ pub fn compile(docs: &[Source], data: &[Value], errors: &mut Vec<LoadError>) -> 
     let mut exceptions = Vec::new();
     for d in docs {
         let kind = d.value.get("kind").and_then(Value::as_str).unwrap_or("");
-        let name = d.value.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+        let name = d.value.at("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
         let err = |message: String, unsupported: bool| LoadError {
             location: d.location.clone(),
             message: format!("{kind} {name}: {message}"),
@@ -145,11 +146,9 @@ pub fn compile(docs: &[Source], data: &[Value], errors: &mut Vec<LoadError>) -> 
                 let spec = d.value.get("spec").cloned().unwrap_or(Value::Null);
                 let default_action = action_of(spec.get("validationFailureAction")).unwrap_or(Action::Audit);
                 // An unscored policy's failures are warnings (`policies.kyverno.io/scored: "false"`).
-                let unscored = d
-                    .value
-                    .pointer("/metadata/annotations/policies.kyverno.io~1scored")
-                    .and_then(Value::as_str)
-                    == Some("false");
+                let unscored =
+                    d.value.at("/metadata/annotations/policies.kyverno.io~1scored").and_then(Value::as_str)
+                        == Some("false");
                 let controllers = autogen::controllers(d.value);
                 let mut rules = Vec::new();
                 for (i, r) in spec.get("rules").and_then(Value::as_array).into_iter().flatten().enumerate() {
@@ -170,11 +169,7 @@ pub fn compile(docs: &[Source], data: &[Value], errors: &mut Vec<LoadError>) -> 
                     }
                 }
                 let namespace = (kind == "Policy").then(|| {
-                    d.value
-                        .pointer("/metadata/namespace")
-                        .and_then(Value::as_str)
-                        .unwrap_or("default")
-                        .to_string()
+                    d.value.at("/metadata/namespace").and_then(Value::as_str).unwrap_or("default").to_string()
                 });
                 policies.push(KyvernoPolicy {
                     name,

@@ -13,6 +13,7 @@ use crate::engine::cel::program::{CelProgram, ProgramResult};
 use crate::engine::{
     Action, Budget, Decision, Language, Outcome, Policy, SourceLocation, Subject, SubjectKind,
 };
+use palisade_core::json::JsonPointer;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -75,11 +76,11 @@ pub fn pod_view(object: &Value, view: PodView) -> Option<Value> {
     let empty = json!({});
     let template = match view {
         PodView::Object => return Some(object.clone()),
-        PodView::Template => object.pointer("/spec/template").unwrap_or(&empty),
-        PodView::CronJob => object.pointer("/spec/jobTemplate/spec/template").unwrap_or(&empty),
+        PodView::Template => object.at("/spec/template").unwrap_or(&empty),
+        PodView::CronJob => object.at("/spec/jobTemplate/spec/template").unwrap_or(&empty),
     };
     let mut metadata = template.get("metadata").cloned().unwrap_or(json!({}));
-    if let (Some(ns), Some(m)) = (object.pointer("/metadata/namespace"), metadata.as_object_mut()) {
+    if let (Some(ns), Some(m)) = (object.at("/metadata/namespace"), metadata.as_object_mut()) {
         m.entry("namespace").or_insert(ns.clone());
     }
     Some(
@@ -98,7 +99,7 @@ pub fn context_data(subject: &Subject, object: &Value, values: &BTreeMap<String,
         "oldObject": a.old_object.clone().unwrap_or(Value::Null),
         "userInfo": {"username": a.user_info.username, "groups": a.user_info.groups},
         "kind": {"group": gvk.group, "version": gvk.version, "kind": gvk.kind},
-        "name": real.pointer("/metadata/name").cloned().unwrap_or(Value::Null),
+        "name": real.at("/metadata/name").cloned().unwrap_or(Value::Null),
         "roles": [],
         "clusterRoles": [],
         "dryRun": a.dry_run,
@@ -147,8 +148,8 @@ pub fn image_info(reference: &str) -> Value {
 /// Pod (or of a controller's Pod template).
 pub fn images(object: &Value) -> Value {
     let spec = object
-        .pointer("/spec/template/spec")
-        .or_else(|| object.pointer("/spec/jobTemplate/spec/template/spec"))
+        .at("/spec/template/spec")
+        .or_else(|| object.at("/spec/jobTemplate/spec/template/spec"))
         .or_else(|| object.get("spec"));
     let mut out = serde_json::Map::new();
     for key in ["containers", "initContainers", "ephemeralContainers"] {
@@ -226,8 +227,8 @@ impl KyvernoPolicy {
                 let want = cm.get("name").and_then(Value::as_str).unwrap_or("");
                 let ns = cm.get("namespace").and_then(Value::as_str).unwrap_or("default");
                 let found = self.config_maps.iter().find(|c| {
-                    c.pointer("/metadata/name").and_then(Value::as_str) == Some(want)
-                        && c.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default") == ns
+                    c.at("/metadata/name").and_then(Value::as_str) == Some(want)
+                        && c.at("/metadata/namespace").and_then(Value::as_str).unwrap_or("default") == ns
                 });
                 match found {
                     Some(c) => set_path(data, name, c.clone()),

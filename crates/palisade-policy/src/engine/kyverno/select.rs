@@ -8,6 +8,7 @@ use crate::engine::Subject;
 use crate::engine::cel::matching::{
     Gvk, LabelSelector, is_cluster_scoped, namespace_of, operation_name, request_object,
 };
+use palisade_core::json::JsonPointer;
 use serde_json::Value;
 
 /// One resource filter.
@@ -107,7 +108,7 @@ impl Filter {
             .admission
             .sub_resource
             .as_ref()
-            .and_then(|_| subject.admission.request.as_ref()?.pointer("/kind/kind")?.as_str());
+            .and_then(|_| subject.admission.request.as_ref()?.at("/kind/kind")?.as_str());
         let kind = kind_override.or(parent).unwrap_or(&gvk.kind);
         if !self.kinds.is_empty()
             && !self
@@ -117,7 +118,7 @@ impl Filter {
         {
             return false;
         }
-        let name = object.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let name = object.at("/metadata/name").and_then(Value::as_str).unwrap_or("");
         if !self.names.is_empty() && !self.names.iter().any(|n| wildcard(n, name)) {
             return false;
         }
@@ -126,7 +127,7 @@ impl Filter {
             return false;
         }
         if !self.annotations.is_empty() {
-            let ann = object.pointer("/metadata/annotations");
+            let ann = object.at("/metadata/annotations");
             let ok = self.annotations.iter().all(|(k, v)| {
                 ann.and_then(|a| a.as_object()).is_some_and(|a| {
                     a.iter().any(|(ak, av)| wildcard(k, ak) && wildcard(v, av.as_str().unwrap_or("")))
@@ -137,15 +138,14 @@ impl Filter {
             }
         }
         if let Some(sel) = &self.selector
-            && !sel.matches(object.pointer("/metadata/labels"))
+            && !sel.matches(object.at("/metadata/labels"))
         {
             return false;
         }
         if let Some(sel) = &self.namespace_selector
             && !is_cluster_scoped(&gvk.kind)
         {
-            let labels =
-                subject.admission.namespace_object.as_ref().and_then(|n| n.pointer("/metadata/labels"));
+            let labels = subject.admission.namespace_object.as_ref().and_then(|n| n.at("/metadata/labels"));
             if !sel.matches(labels) {
                 return false;
             }

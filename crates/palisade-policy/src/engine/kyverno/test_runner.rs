@@ -19,6 +19,7 @@ use crate::engine::{
     UserInfo,
 };
 use palisade_checks::yaml;
+use palisade_core::json::JsonPointer;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -126,7 +127,7 @@ pub fn run_test(bundle: &Bundle, path: &Path, test: &Value) -> Vec<TestResult> {
     // Objects of the cluster supplied as files: ConfigMaps for `context.configMap` entries.
     // A `ClusterResource` document wraps them in `spec.resources`; a `List` in `items`.
     for (_, v) in load("clusterResources", &mut problems) {
-        match v.pointer("/spec/resources").or_else(|| v.get("items")).and_then(Value::as_array) {
+        match v.at("/spec/resources").or_else(|| v.get("items")).and_then(Value::as_array) {
             Some(items) => params.extend(items.iter().cloned()),
             None => params.push(v),
         }
@@ -247,9 +248,9 @@ pub fn run_test(bundle: &Bundle, path: &Path, test: &Value) -> Vec<TestResult> {
             }
             let object = resources.iter().map(|(_, v)| v).find(|v| {
                 v.get("kind").and_then(Value::as_str) == Some(kind)
-                    && v.pointer("/metadata/name").and_then(Value::as_str) == Some(res_name.as_str())
+                    && v.at("/metadata/name").and_then(Value::as_str) == Some(res_name.as_str())
                     && ns_want.as_deref().is_none_or(|ns| {
-                        v.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default") == ns
+                        v.at("/metadata/namespace").and_then(Value::as_str).unwrap_or("default") == ns
                     })
             });
             let Some(object) = object else {
@@ -376,7 +377,7 @@ fn subject(object: &Value, operation: Operation, ctx: &TestContext) -> Subject {
     let namespace_object = if cel::matching::is_cluster_scoped(kind) {
         None
     } else {
-        let ns = object.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("default");
+        let ns = object.at("/metadata/namespace").and_then(Value::as_str).unwrap_or("default");
         let labels = ctx.namespace_labels.get(ns).cloned().unwrap_or(json!({}));
         Some(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns, "labels": labels}}))
     };
@@ -411,10 +412,9 @@ fn parent_of(kind: &str, ctx: &TestContext) -> Option<(String, String)> {
         .iter()
         .flat_map(|v| v.get("subresources").and_then(Value::as_array).cloned().unwrap_or_default())
         .find_map(|s| {
-            (s.pointer("/subresource/kind").and_then(Value::as_str) == Some(kind)).then(|| {
-                let parent =
-                    s.pointer("/parentResource/kind").and_then(Value::as_str).unwrap_or("").to_string();
-                let name = s.pointer("/subresource/name").and_then(Value::as_str).unwrap_or("");
+            (s.at("/subresource/kind").and_then(Value::as_str) == Some(kind)).then(|| {
+                let parent = s.at("/parentResource/kind").and_then(Value::as_str).unwrap_or("").to_string();
+                let name = s.at("/subresource/name").and_then(Value::as_str).unwrap_or("");
                 (parent, name.rsplit('/').next().unwrap_or(name).to_string())
             })
         })

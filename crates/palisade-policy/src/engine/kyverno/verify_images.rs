@@ -18,6 +18,7 @@
 
 use super::conditions;
 use super::jmespath_fns::wildcard;
+use palisade_core::json::JsonPointer;
 use palisade_signing::keys::PublicKey;
 use palisade_signing::{Requirement, VerifyCache, VerifyError, VerifyPolicy};
 use serde_json::Value;
@@ -162,7 +163,7 @@ impl VerifyImages {
     ) -> Result<Vec<String>, String> {
         let mut images = Vec::new();
         for list in ["containers", "initContainers", "ephemeralContainers"] {
-            for c in pod.pointer(&format!("/spec/{list}")).and_then(Value::as_array).into_iter().flatten() {
+            for c in pod.at(&format!("/spec/{list}")).and_then(Value::as_array).into_iter().flatten() {
                 if let Some(i) = c.get("image").and_then(Value::as_str) {
                     images.push(i.to_string());
                 }

@@ -21,6 +21,7 @@ use crate::bundle::{Bundle, BundleFile, Document, Role};
 use crate::engine::{
     Action, Budget, Decision, Language, LoadError, Outcome, Policy, SourceLocation, Subject, SubjectKind,
 };
+use palisade_core::json::JsonPointer;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 
@@ -70,7 +71,7 @@ fn strings(v: Option<&Value>) -> Vec<String> {
 
 /// The Rego source, libraries and version of a template's first Rego target.
 fn template_code(spec: &Value) -> Option<(String, Vec<String>, RegoVersion)> {
-    let target = spec.pointer("/targets/0")?;
+    let target = spec.at("/targets/0")?;
     if let Some(code) = target.get("code").and_then(Value::as_array) {
         for c in code {
             if c.get("engine").and_then(Value::as_str) == Some("Rego")
@@ -115,12 +116,12 @@ pub fn compile_template(
         message,
         unsupported: false,
     };
-    let name = doc.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let name = doc.at("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
     let Some(spec) = doc.get("spec") else {
         errors.push(at(format!("ConstraintTemplate {name}: no spec")));
         return None;
     };
-    let Some(kind) = spec.pointer("/crd/spec/names/kind").and_then(Value::as_str) else {
+    let Some(kind) = spec.at("/crd/spec/names/kind").and_then(Value::as_str) else {
         errors.push(at(format!("ConstraintTemplate {name}: no spec.crd.spec.names.kind")));
         return None;
     };
@@ -159,7 +160,7 @@ pub fn compile_template(
 impl Template {
     /// Instantiate `constraint` (a document of kind [`Template::kind`]).
     pub fn constrain(&self, constraint: &Value, source: SourceLocation) -> GatekeeperPolicy {
-        let cname = constraint.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("");
+        let cname = constraint.at("/metadata/name").and_then(Value::as_str).unwrap_or("");
         let spec = constraint.get("spec").cloned().unwrap_or(Value::Null);
         let m = spec.get("match").cloned().unwrap_or(Value::Null);
         let kinds = m
@@ -179,7 +180,7 @@ impl Template {
         let action = match spec.get("enforcementAction").and_then(Value::as_str).unwrap_or("deny") {
             "warn" => Action::Warn,
             "dryrun" => Action::Audit,
-            "scoped" => match spec.pointer("/scopedEnforcementActions/0/action").and_then(Value::as_str) {
+            "scoped" => match spec.at("/scopedEnforcementActions/0/action").and_then(Value::as_str) {
                 Some("warn") => Action::Warn,
                 Some("dryrun") => Action::Audit,
                 _ => Action::Deny,
@@ -204,7 +205,7 @@ impl Template {
 pub fn inventory<'a>(objects: impl IntoIterator<Item = &'a Value>) -> Value {
     let mut inv = json!({"cluster": {}, "namespace": {}});
     for o in objects {
-        let s = |p: &str| o.pointer(p).and_then(Value::as_str);
+        let s = |p: &str| o.at(p).and_then(Value::as_str);
         let (Some(av), Some(kind), Some(name)) = (s("/apiVersion"), s("/kind"), s("/metadata/name")) else {
             continue;
         };
@@ -263,14 +264,16 @@ pub fn selector_matches(selector: &Value, labels: &Map<String, Value>) -> bool {
     true
 }
 
-fn labels_of(v: Option<&Value>) -> Map<String, Value> {
-    v.and_then(|o| o.pointer("/metadata/labels")).and_then(Value::as_object).cloned().unwrap_or_default()
+/// The labels of an object (an empty map when it has none), borrowed: selectors run for every policy.
+fn labels_of(v: Option<&Value>) -> &Map<String, Value> {
+    static NONE: std::sync::LazyLock<Map<String, Value>> = std::sync::LazyLock::new(Map::new);
+    v.and_then(|o| o.at("/metadata/labels")).and_then(Value::as_object).unwrap_or(&NONE)
 }
 
 impl Match {
     fn selects(&self, subject: &Subject) -> bool {
         let o = &subject.value;
-        let s = |p: &str| o.pointer(p).and_then(Value::as_str);
+        let s = |p: &str| o.at(p).and_then(Value::as_str);
         let kind = s("/kind").unwrap_or("");
         let group = s("/apiVersion").and_then(|a| a.rsplit_once('/')).map(|(g, _)| g).unwrap_or("");
         if !self.kinds.is_empty()
@@ -298,7 +301,7 @@ impl Match {
             }
         }
         if let Some(sel) = &self.label_selector
-            && !selector_matches(sel, &labels_of(Some(o)))
+            && !selector_matches(sel, labels_of(Some(o)))
         {
             return false;
         }
@@ -306,7 +309,7 @@ impl Match {
             && namespace.is_some()
         {
             let ns_obj = if is_namespace { Some(o) } else { subject.admission.namespace_object.as_ref() };
-            if !selector_matches(sel, &labels_of(ns_obj)) {
+            if !selector_matches(sel, labels_of(ns_obj)) {
                 return false;
             }
         }
@@ -323,7 +326,7 @@ impl Match {
 /// `input.review` for a subject: its admission request when it came with one, else a CREATE of the object.
 pub fn review(subject: &Subject) -> Value {
     let o = &subject.value;
-    let s = |p: &str| o.pointer(p).and_then(Value::as_str).unwrap_or("");
+    let s = |p: &str| o.at(p).and_then(Value::as_str).unwrap_or("");
     let (group, version) = match s("/apiVersion").rsplit_once('/') {
         Some((g, v)) => (g, v),
         None => ("", s("/apiVersion")),
@@ -338,7 +341,7 @@ pub fn review(subject: &Subject) -> Value {
         "dryRun": a.dry_run,
         "uid": subject.origin.request_uid.clone().unwrap_or_default(),
     });
-    if let Some(ns) = o.pointer("/metadata/namespace") {
+    if let Some(ns) = o.at("/metadata/namespace") {
         r["namespace"] = ns.clone();
     }
     if let Some(old) = &a.old_object {

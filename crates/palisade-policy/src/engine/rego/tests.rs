@@ -5,6 +5,7 @@ use super::gatekeeper::{self, GatekeeperPolicy, Template};
 use super::{EnginePool, Module, VersionChoice, eval_path, rego_modules, rule_names};
 use crate::bundle::{Bundle, Compiled, Role};
 use crate::engine::{Budget, LoadError, Origin, Policy, SourceLocation, Subject, TestResult};
+use palisade_core::json::JsonPointer;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
@@ -199,12 +200,12 @@ fn run_case(
     } else {
         Subject::object(object, origin)
     };
-    if let Some(ns) = subject.value.pointer("/metadata/namespace").and_then(Value::as_str) {
+    if let Some(ns) = subject.value.at("/metadata/namespace").and_then(Value::as_str) {
         subject.admission.namespace_object = inventory
             .iter()
             .find(|o| {
                 o.get("kind").and_then(Value::as_str) == Some("Namespace")
-                    && o.pointer("/metadata/name").and_then(Value::as_str) == Some(ns)
+                    && o.at("/metadata/name").and_then(Value::as_str) == Some(ns)
             })
             .cloned();
     }
