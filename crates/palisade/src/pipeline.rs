@@ -35,8 +35,8 @@ pub enum TargetSpec {
     Sbom(PathBuf),
     /// `scan config`: files, directories, `-` for stdin.
     Config(Vec<String>),
-    /// `scan cluster --from`: cluster dumps (files or directories).
-    Cluster(Vec<PathBuf>),
+    /// `scan cluster`: a live cluster or, with `--from`, cluster dumps (files or directories).
+    Cluster(Box<crate::commands::cluster::ClusterArgs>),
 }
 
 /// Which scanners run, with their options.
@@ -148,7 +148,7 @@ pub fn scan(
         let dir = global.cache_dir.clone().unwrap_or_else(palisade_core::default_cache_dir);
         LayerCache::new(dir.join("layers"), LayerCache::DEFAULT_MAX_BYTES)
     });
-    let result = run(spec, image, scanners, cache, &progress);
+    let result = run(spec, image, scanners, cache, &progress, global);
     ui.finish();
     result
 }
@@ -159,13 +159,14 @@ fn run(
     scanners: &Scanners,
     layer_cache: Option<LayerCache>,
     progress: &Arc<Progress>,
+    global: &GlobalOpts,
 ) -> Result<ScanReport> {
     // A bad licence policy fails before the scan, not after it.
     let license_policy = scanners.license.as_ref().map(LicenseOpts::policy).transpose()?;
     let mut report = match spec {
         TargetSpec::Sbom(path) => scan_sbom(path)?,
         TargetSpec::Config(paths) => scan_config(paths, scanners, progress)?,
-        TargetSpec::Cluster(paths) => crate::commands::cluster::scan(paths, scanners)?,
+        TargetSpec::Cluster(args) => crate::commands::cluster::scan(args, scanners, global)?,
         _ => scan_artifact(spec, image, scanners, layer_cache, progress, license_policy.as_ref())?,
     };
     report.packages.retain(|p| scanners.keeps(p));
@@ -411,11 +412,12 @@ pub fn match_vulnerabilities(report: &mut ScanReport, path: &Path) {
     }
     report.gaps.extend(palisade_vulndb::coverage_gaps(&info, report.os.as_ref(), &report.packages));
     match palisade_vulndb::match_report(&db, report) {
-        Ok(mut found) => {
-            found.sort_by(|a, b| {
+        Ok(found) => {
+            // A cluster report already holds its running images' findings (from the image store).
+            report.vulnerabilities.extend(found);
+            report.vulnerabilities.sort_by(|a, b| {
                 b.severity.cmp(&a.severity).then_with(|| a.id.cmp(&b.id)).then_with(|| a.purl.cmp(&b.purl))
             });
-            report.vulnerabilities = found;
         }
         Err(e) => report.gaps.push(whole_db_gap(
             kind::DB_UNREADABLE,

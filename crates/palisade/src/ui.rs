@@ -19,7 +19,15 @@ pub fn init_logging(debug: bool, quiet: bool) {
         "warn"
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PALISADE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+        // kube-client logs the errors it also returns (`scan cluster` reports them with the kubeconfig and
+        // context); they show with --debug.
+        .unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new(if debug {
+                level.into()
+            } else {
+                format!("{level},kube_client=off")
+            })
+        });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -5,6 +5,7 @@
 
 pub mod checks;
 pub mod components;
+pub mod images;
 
 use crate::rbac::{analyze, model::Rbac};
 use components::Component;

@@ -41,6 +41,10 @@ pub struct ControlMap {
     /// An active leaked secret fails the control.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub secrets: bool,
+    /// Every image a cluster scan found running must have been scanned (looked up in the image store, or
+    /// scanned with `--scan-missing`): one that was not fails the control.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub running_images: bool,
     /// What a person must verify (alone: a manual control; with the above: what they cannot see).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub manual: Option<String>,
@@ -63,12 +67,17 @@ impl ControlMap {
             && (!self.checks.is_empty()
                 || self.node.iter().any(automated_node)
                 || !self.vulns.is_empty()
-                || self.secrets)
+                || self.secrets
+                || self.running_images)
     }
 
     /// Anything Palisade reads for it (Manual node controls included: their evidence is shown).
     pub fn has_sources(&self) -> bool {
-        !self.checks.is_empty() || !self.node.is_empty() || !self.vulns.is_empty() || self.secrets
+        !self.checks.is_empty()
+            || !self.node.is_empty()
+            || !self.vulns.is_empty()
+            || self.secrets
+            || self.running_images
     }
 }
 

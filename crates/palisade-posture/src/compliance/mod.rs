@@ -114,6 +114,13 @@ fn judge(c: &ControlMap, reports: &[ScanReport], nodes: &[NodeReport]) -> Contro
                 ));
             }
         }
+        if c.running_images && ran(r, "vuln") && subject.starts_with("cluster ") {
+            assessed = true;
+            let marker = crate::cluster::images::NOT_SCANNED;
+            for w in r.warnings.iter().filter(|w| w.source == "cluster" && w.message.contains(marker)) {
+                failed.push(format!("{} ({subject})", w.message));
+            }
+        }
         if c.secrets && ran(r, "secret") {
             assessed = true;
             for s in r.secrets.iter().filter(|s| s.is_active()) {
@@ -161,6 +168,9 @@ fn judge(c: &ControlMap, reports: &[ScanReport], nodes: &[NodeReport]) -> Contro
         if c.secrets {
             need.push("a scan report with the secret scanner");
         }
+        if c.running_images {
+            need.push("a cluster scan report with the vuln scanner (scan cluster)");
+        }
         return out(Verdict::NotAssessed, vec![format!("needs {}", need.join(" or "))]);
     }
     if passed.is_empty() && !warned.is_empty() {
@@ -203,6 +213,31 @@ pub fn assess(fw: &Framework, reports: &[ScanReport], nodes: &[NodeReport]) -> C
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn running_images_not_scanned_fail_the_image_control() {
+        use palisade_core::{ArtifactInfo, ArtifactKind, Warning};
+        let fw = framework::load("nist-800-190").unwrap();
+        let control = fw.controls.iter().find(|c| c.id == "4.1.1").unwrap();
+        let mut cluster =
+            ScanReport::new(ArtifactInfo::new(ArtifactKind::Fs, "cluster prod"), "2026-12-06T00:00:00Z");
+        cluster.scanners = vec!["vuln".into(), "misconfig".into()];
+        assert_eq!(judge(control, std::slice::from_ref(&cluster), &[]).verdict, Verdict::Pass);
+        cluster.warnings.push(Warning::new(
+            "cluster",
+            "r.example/app:1: not scanned: not in the image store s.db; run by Deployment a/b (container b)",
+        ));
+        let v = judge(control, std::slice::from_ref(&cluster), &[]);
+        assert_eq!(v.verdict, Verdict::Fail);
+        assert!(
+            v.evidence[0].contains("r.example/app:1") && v.evidence[0].ends_with("(cluster prod)"),
+            "{v:?}"
+        );
+        // An image scan's warnings are not about running images.
+        let mut image = cluster.clone();
+        image.artifact.name = "r.example/app:1".into();
+        assert_eq!(judge(control, &[image], &[]).verdict, Verdict::Pass);
+    }
 
     #[test]
     fn every_framework_loads_and_maps_to_known_ids() {

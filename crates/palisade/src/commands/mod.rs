@@ -3,6 +3,8 @@
 pub mod admission;
 pub mod catalog;
 pub mod cluster;
+pub mod cluster_images;
+pub mod cluster_live;
 pub mod common;
 pub mod compliance;
 pub mod convert;

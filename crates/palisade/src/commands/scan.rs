@@ -78,16 +78,15 @@ pub enum ScanTarget {
     /// A Kubernetes node's files against the CIS Kubernetes Benchmark (control plane, etcd, worker) and the
     /// container runtime's configuration.
     Node(crate::commands::node::NodeArgs),
-    /// A cluster from a dump (`kubectl get -A -o yaml` output, `-o json` lists or directories of manifests):
-    /// every manifest check on the deployed objects, cluster-wide checks (RBAC, webhooks, deprecated APIs)
-    /// and the vulnerabilities of the cluster's own components (kubelet, API server, etcd, CoreDNS,
-    /// container runtime). `-f cyclonedx` writes the cluster's bill of materials.
+    /// A cluster, read live through the kubeconfig or from a dump (`--from`: `kubectl get -A -o yaml`
+    /// output, `-o json` lists or directories of manifests): every manifest check on the deployed objects,
+    /// cluster-wide checks (RBAC, webhooks, deprecated APIs), the vulnerabilities of the cluster's own
+    /// components (kubelet, API server, etcd, CoreDNS, container runtime) and the running images' findings
+    /// from the image store. `-f cyclonedx` writes the cluster's bill of materials.
     #[command(after_help = EXIT_CODES_HELP)]
     Cluster {
-        /// Dump files or directories (`kubectl get nodes,pods,deploy,ds,sts,svc,roles,clusterroles,
-        /// rolebindings,clusterrolebindings,validatingwebhookconfigurations,… -A -o yaml`).
-        #[arg(long = "from", value_name = "PATH", required = true, num_args = 1..)]
-        from: Vec<PathBuf>,
+        #[command(flatten)]
+        cluster: Box<crate::commands::cluster::ClusterArgs>,
         #[command(flatten)]
         opts: ScanOpts,
     },
@@ -205,7 +204,7 @@ pub fn run(target: ScanTarget, global: &GlobalOpts) -> Result<ExitCode> {
         }
         ScanTarget::Config { paths, opts } => (TargetSpec::Config(paths), opts, ImageOpts::default()),
         ScanTarget::Sbom { file, opts } => (TargetSpec::Sbom(file), opts, ImageOpts::default()),
-        ScanTarget::Cluster { from, opts } => (TargetSpec::Cluster(from), opts, ImageOpts::default()),
+        ScanTarget::Cluster { cluster, opts } => (TargetSpec::Cluster(cluster), opts, ImageOpts::default()),
     };
     scan_and_attest(spec, opts, image, global, Format::Table, attest.as_ref())
 }

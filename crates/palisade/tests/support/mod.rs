@@ -5,6 +5,7 @@
 pub mod containers;
 pub mod http;
 pub mod images;
+pub mod kube_api;
 #[path = "../../../palisade-store/tests/pg.rs"]
 pub mod pg;
 pub mod sigstore_mock;
