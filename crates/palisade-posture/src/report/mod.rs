@@ -8,6 +8,7 @@
 //! a LoadBalancer/NodePort Service or an Ingress, host network or ports) and privilege (privileged, host
 //! namespaces, host paths).
 
+pub mod graph;
 pub mod html;
 pub mod svg;
 
