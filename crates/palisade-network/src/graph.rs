@@ -12,7 +12,7 @@
 //! Exports: JSON ([`Graph`] serialises as `{nodes, edges}`) and Graphviz DOT ([`Graph::to_dot`]).
 
 use crate::firewall::status::FlowCounter;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write;
 use std::net::IpAddr;
@@ -46,20 +46,21 @@ pub struct Observation {
 }
 
 /// A node of the graph.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Node {
     pub id: String,
     /// `workload` or `external`.
-    pub kind: &'static str,
+    pub kind: String,
     /// Addresses seen for it.
+    #[serde(default)]
     pub addresses: BTreeSet<IpAddr>,
     /// DNS names an external peer was reached by.
-    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub names: BTreeSet<String>,
 }
 
 /// An edge: connections from a client to a server port.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Edge {
     pub from: String,
     pub to: String,
@@ -72,17 +73,17 @@ pub struct Edge {
     pub first_seen_ns: u64,
     pub last_seen_ns: u64,
     /// From the firewall's per-flow counters, both directions; absent when no counters were given.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bytes: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub packets: Option<u64>,
     /// (client address, server address) pairs seen on this edge, to match counters.
     #[serde(skip)]
     pairs: BTreeSet<(IpAddr, IpAddr)>,
 }
 
-/// The graph.
-#[derive(Debug, Clone, Default, Serialize)]
+/// The graph (what `network graph` and the agent's `/graph` write as JSON, and the HTML report reads).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Graph {
     pub nodes: Vec<Node>,
     pub edges: Vec<Edge>,
@@ -130,7 +131,7 @@ impl Graph {
         let mut node = |id: &str, kind: &'static str| -> String {
             nodes.entry(id.to_string()).or_insert_with(|| Node {
                 id: id.to_string(),
-                kind,
+                kind: kind.to_string(),
                 addresses: BTreeSet::new(),
                 names: BTreeSet::new(),
             });

@@ -530,3 +530,83 @@ fn report_with_store_draws_trends_and_renders_in_headless_chromium() {
         std::fs::copy(&shot, out).unwrap();
     }
 }
+
+/// `report --html --graph`: the connection graph of recorded events (`network graph`) becomes an inline SVG
+/// section with its edges; the page renders in headless Chromium with nothing on the console.
+#[test]
+fn report_html_draws_the_connection_graph() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/network/events.jsonl");
+    let graph = dir.path().join("graph.json");
+    let o = palisade(&["network", "graph", "--events", events, "--output", graph.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dump = posture_fixtures().join("cluster/dump.yaml");
+    let cluster_json = dir.path().join("cluster.json");
+    let o = palisade(&[
+        "scan",
+        "cluster",
+        "--from",
+        dump.to_str().unwrap(),
+        "--scanners",
+        "misconfig",
+        "-f",
+        "json",
+        "-o",
+        cluster_json.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let page = dir.path().join("report.html");
+    let o = palisade(&[
+        "report",
+        "--html",
+        cluster_json.to_str().unwrap(),
+        "--graph",
+        graph.to_str().unwrap(),
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("<h2>Connection graph</h2>") && !html.contains("<script"), "{html}");
+    for text in ["tcp/5432 ×2", "tcp/22 ×0 (1 failed)", "udp/53 ×1", "203.0.113.9", "shop/db"] {
+        assert!(html.contains(text), "{text} not in the graph section");
+    }
+    // a bad graph file is named, and --graph needs --html
+    let bad = dir.path().join("bad-graph.json");
+    std::fs::write(&bad, "[1, 2]").unwrap();
+    let o = palisade(&["report", "--html", cluster_json.to_str().unwrap(), "--graph", bad.to_str().unwrap()]);
+    assert!(
+        !o.status.success()
+            && String::from_utf8_lossy(&o.stderr).contains("bad-graph.json: not a connection graph")
+    );
+    let o = palisade(&["report", cluster_json.to_str().unwrap(), "--graph", graph.to_str().unwrap()]);
+    assert!(!o.status.success());
+
+    let Some(browser) = chromium() else {
+        eprintln!("SKIP: no chromium on PATH (.ci/run installs Debian's): the page was not rendered");
+        return;
+    };
+    let profile = dir.path().join("profile");
+    let o = headless(browser, &profile, &["--dump-dom".into()], &page);
+    let dom = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        dom.contains("Connection graph") && dom.contains("class=\"workload\"") && dom.contains("tcp/443"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(console_lines(&o), Vec::<String>::new());
+    let shot = dir.path().join("graph.png");
+    let o = headless(
+        browser,
+        &profile,
+        &[format!("--screenshot={}", shot.display()), "--window-size=1280,2400".into()],
+        &page,
+    );
+    let png = std::fs::read(&shot).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    assert!(png.starts_with(b"\x89PNG") && png.len() > 10_000, "{} bytes", png.len());
+    assert_eq!(console_lines(&o), Vec::<String>::new());
+    if let Ok(out) = std::env::var("PALISADE_GRAPH_SCREENSHOT") {
+        std::fs::copy(&shot, out).unwrap();
+    }
+}

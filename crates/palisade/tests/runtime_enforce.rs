@@ -153,6 +153,28 @@ fn stop(agent: &mut Agent) {
     assert!(status.success(), "agent exit {status}:\n{}", agent.log.join("\n"));
 }
 
+/// The agent's `/metrics` once every line of `needles` is in it (counters are updated by the agent's own
+/// threads, a moment after the container's output is complete), or after 10 s as it then is.
+fn metrics_with(agent: &Agent, needles: &[&str]) -> String {
+    poll_metrics(agent, |m| needles.iter().all(|n| m.contains(n)))
+}
+
+/// Like [`metrics_with`], once any of `needles` is there.
+fn metrics_with_any(agent: &Agent, needles: &[&str]) -> String {
+    poll_metrics(agent, |m| needles.iter().any(|n| m.contains(n)))
+}
+
+fn poll_metrics(agent: &Agent, done: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = http_get(&agent.metrics, "/metrics");
+        if done(&m) || Instant::now() > deadline {
+            return m;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn alerts(agent: &Agent, id: &str) -> Vec<Value> {
     std::fs::read_to_string(&agent.alerts)
         .unwrap_or_default()
@@ -220,15 +242,16 @@ fn protect_refuses_before_it_happens_and_leaves_the_rest_alone() {
     if own {
         assert_ne!(value(&out, "agent"), "126", "the agent's own binary was refused: {out}");
     }
-    let metrics = http_get(&agent.metrics, "/metrics");
-    stop(&mut agent);
-    for m in [
+    let expected = [
         "palisade_runtime_enforce_verdicts_total{mechanism=\"exec\",verdict=\"deny\"}",
         "palisade_runtime_enforce_verdicts_total{mechanism=\"open\",verdict=\"deny\"}",
         "palisade_runtime_enforce_mechanism{need=\"exec-block\",mechanism=\"fanotify\"} 1",
         "palisade_runtime_enforce_available{facility=\"fanotify\"} 1",
         "palisade_runtime_alerts_total{rule=\"Palisade exec denied\",priority=\"Warning\"}",
-    ] {
+    ];
+    let metrics = metrics_with(&agent, &expected);
+    stop(&mut agent);
+    for m in expected {
         assert!(metrics.contains(m), "{m} missing from:\n{metrics}");
     }
     if own {
@@ -329,7 +352,13 @@ fn kill_mode_kills_at_exec_in_the_kernel() {
         start_agent(&s, &["--exec-enforcer", "kill", "--deny-exec", &format!("/opt/bad/*@{}", s.id)]);
     let t = Instant::now();
     let out = run_watched(&s, &mut agent, &|_| {});
-    let metrics = http_get(&agent.metrics, "/metrics");
+    let metrics = metrics_with_any(
+        &agent,
+        &[
+            "palisade_runtime_enforce_kills_total{how=\"bpf_send_signal\"} 1",
+            "palisade_runtime_enforce_available{facility=\"bpf_send_signal\"} 0",
+        ],
+    );
     stop(&mut agent);
     if metrics.contains("palisade_runtime_enforce_available{facility=\"bpf_send_signal\"} 0") {
         eprintln!("in-kernel part skipped: bpf_send_signal unavailable");

@@ -21,7 +21,8 @@ fn sev(s: Severity) -> String {
     format!("{s:?}").to_uppercase()
 }
 
-pub fn render(r: &RiskReport, generated: &str) -> String {
+/// The page; with the connection graph section when `graph` is given.
+pub fn render(r: &RiskReport, generated: &str, graph: Option<&palisade_network::graph::Graph>) -> String {
     let mut h = String::from(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n\
 <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
@@ -128,6 +129,9 @@ th{background:#f3f3f3}td.n{text-align:right;font-variant-numeric:tabular-nums}.c
             ));
         }
         h.push_str("</tbody></table>\n");
+    }
+    if let Some(g) = graph {
+        h.push_str(&super::graph::section(g));
     }
     trends(&mut h, r.trends.as_deref());
     h.push_str("</body></html>\n");

@@ -8,6 +8,7 @@
 //! a LoadBalancer/NodePort Service or an Ingress, host network or ports) and privilege (privileged, host
 //! namespaces, host paths). With the image store (`--store`), the page adds the open findings over time.
 
+pub mod graph;
 pub mod html;
 pub mod svg;
 

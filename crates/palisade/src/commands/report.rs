@@ -31,6 +31,10 @@ pub struct ReportArgs {
     /// hipaa.
     #[arg(long = "framework", value_name = "F")]
     pub frameworks: Vec<String>,
+    /// With `--html`: add the connection graph (workloads, external peers, ports, bytes) of this graph file
+    /// (the JSON of `network graph` or the agent's `/graph`) as an inline SVG section.
+    #[arg(long, value_name = "FILE", requires = "html")]
+    pub graph: Option<PathBuf>,
     /// Write to FILE instead of stdout.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -99,7 +103,11 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
         let now = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
-        buf.extend(report::html::render(&r, &now).into_bytes());
+        let graph = match &a.graph {
+            Some(p) => Some(report::graph::load(p).map_err(|e| anyhow!(e))?),
+            None => None,
+        };
+        buf.extend(report::html::render(&r, &now, graph.as_ref()).into_bytes());
     } else {
         serde_json::to_writer_pretty(&mut buf, &r)?;
         writeln!(buf)?;
