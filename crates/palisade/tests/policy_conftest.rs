@@ -2,8 +2,8 @@
 //! the real binary. Each labelled `conftest test`/`conftest verify` command is translated to
 //! `palisade policy eval`/`policy test` on a bundle made of the command's `--policy` files (and `--data`
 //! files under `data/`). Every stated outcome is checked: the exit status, the deny/warn messages the output
-//! must show, and the failure/warning counts. Cases Palisade does not run (input formats other than
-//! YAML/JSON/Dockerfile, conftest-only flags, network) are counted by reason; the counts are printed, and
+//! must show, and the failure/warning counts; `--parser` is passed on. Cases Palisade does not run (input
+//! formats `palisade_policy::input` does not register, conftest-only flags, network) are counted by reason; the counts are printed, and
 //! every runnable case must pass. docs/policy-conformance.md lists the reasons.
 
 #[path = "../../palisade-policy/tests/corpus/mod.rs"]
@@ -59,6 +59,7 @@ fn unsupported(root: &Path, l: &Value) -> Option<String> {
     }
     if let Some(p) = l["parser"].as_str()
         && !matches!(p, "yaml" | "json" | "dockerfile")
+        && palisade_policy::input::parser_named(p).is_none()
     {
         return Some(format!("input format {p}"));
     }
@@ -66,14 +67,13 @@ fn unsupported(root: &Path, l: &Value) -> Option<String> {
         let i = input.as_str().unwrap_or("");
         let name = Path::new(i).file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
         let ok = i == "-"
+            || l["parser"].is_string()
             || name.ends_with(".yaml")
             || name.ends_with(".yml")
             || name.ends_with(".json")
             || name == "dockerfile"
             // The other input formats policy eval reads (palisade_policy::input).
-            || [".tf", ".hcl", ".tfvars", ".toml", ".ini", ".cfg", ".conf", ".properties", ".env"]
-                .iter()
-                .any(|e| name.ends_with(e));
+            || palisade_policy::input::parser_for_file(&name).is_some();
         if !ok {
             let ext = name.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or(name.clone());
             return Some(format!("input format {ext}"));
@@ -152,6 +152,9 @@ fn run_case(root: &Path, l: &Value) -> Result<(), String> {
         }
         for ns in l["namespaces"].as_array().unwrap() {
             cmd.args(["--namespace", ns.as_str().unwrap()]);
+        }
+        if let Some(p) = l["parser"].as_str() {
+            cmd.args(["--parser", p]);
         }
         for i in l["inputs"].as_array().unwrap() {
             cmd.arg(i.as_str().unwrap());

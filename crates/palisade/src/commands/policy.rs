@@ -156,6 +156,10 @@ pub struct EvalArgs {
     /// Read conftest `.rego` files as Rego v0 or v1 only [default: v1, else v0, per file].
     #[arg(long, value_parser = ["v0", "v1"], value_name = "V")]
     pub rego_version: Option<String>,
+    /// conftest's --parser: read every input with this parser (yaml, json, dockerfile, or an input parser
+    /// such as hcl1, hocon, cyclonedx, xml) instead of choosing one by file name.
+    #[arg(long, value_name = "NAME", value_parser = parser_name)]
+    pub parser: Option<String>,
     /// Time limit of each policy evaluation on one input, in milliseconds.
     #[arg(long, default_value_t = 2000, value_name = "MS")]
     pub timeout_ms: u64,
@@ -214,15 +218,28 @@ pub fn compile(bundle: &Path, rego_version: Option<&String>) -> Result<(Bundle, 
     Ok((b, c))
 }
 
-/// Parse one input file (or standard input, `path` = `-`) into subjects; problems go to `errors`.
-pub fn read_input(path: &Path, text: &str, errors: &mut Vec<String>) -> Vec<Subject> {
+/// A `--parser` value: `yaml`, `json`, `dockerfile` or a registered input parser.
+fn parser_name(name: &str) -> std::result::Result<String, String> {
+    if matches!(name, "yaml" | "yml" | "json" | "dockerfile")
+        || palisade_policy::input::parser_named(name).is_some()
+    {
+        return Ok(name.to_string());
+    }
+    let known: Vec<&str> = palisade_policy::input::parsers().iter().map(|p| p.name).collect();
+    Err(format!("unknown parser {name:?} (yaml, json, dockerfile, {})", known.join(", ")))
+}
+
+/// Parse one input file (or standard input, `path` = `-`) into subjects; problems go to `errors`. `parser`
+/// (`--parser`) forces a parser; without it the file name chooses.
+pub fn read_input(path: &Path, text: &str, parser: Option<&str>, errors: &mut Vec<String>) -> Vec<Subject> {
     let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     let origin = |document| Origin { path: Some(path.to_path_buf()), document, request_uid: None };
-    if name == "dockerfile"
+    let by_name = parser.is_none();
+    let dockerfile = name == "dockerfile"
         || name == "containerfile"
         || name.ends_with(".dockerfile")
-        || name.starts_with("dockerfile.")
-    {
+        || name.starts_with("dockerfile.");
+    if parser == Some("dockerfile") || (by_name && dockerfile) {
         return match Dockerfile::parse(text) {
             Ok(d) => {
                 for s in &d.skipped {
@@ -242,7 +259,11 @@ pub fn read_input(path: &Path, text: &str, errors: &mut Vec<String>) -> Vec<Subj
             }
         };
     }
-    if let Some(parser) = palisade_policy::input::parser_for_file(&name) {
+    let chosen = match parser {
+        Some(p) => palisade_policy::input::parser_named(p),
+        None => palisade_policy::input::parser_for_file(&name),
+    };
+    if let Some(parser) = chosen {
         return match (parser.parse)(text) {
             Ok(value) => vec![Subject {
                 memo: Default::default(),
@@ -400,7 +421,7 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
     let batch_size = if a.combine { usize::MAX } else { EVAL_BATCH };
     let mut batch = Vec::new();
     for f in &files {
-        batch.extend(read_input_file(f, &mut problems)?);
+        batch.extend(read_input_file(f, a.parser.as_deref(), &mut problems)?);
         if batch.len() >= batch_size {
             run(&batch, &mut stream)?;
             batch.clear();
@@ -429,14 +450,14 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
 const EVAL_BATCH: usize = 512;
 
 /// The subjects of one input file (`-`: standard input); a file that cannot be read is a problem.
-fn read_input_file(f: &Path, problems: &mut Vec<String>) -> Result<Vec<Subject>> {
+fn read_input_file(f: &Path, parser: Option<&str>, problems: &mut Vec<String>) -> Result<Vec<Subject>> {
     if f.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).context("standard input")?;
-        return Ok(read_input(Path::new("-"), &text, problems));
+        return Ok(read_input(Path::new("-"), &text, parser, problems));
     }
     Ok(match std::fs::read_to_string(f) {
-        Ok(text) => read_input(f, &text, problems),
+        Ok(text) => read_input(f, &text, parser, problems),
         Err(e) => {
             problems.push(format!("{}: cannot read: {e}", f.display()));
             Vec::new()
