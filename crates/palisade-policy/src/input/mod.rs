@@ -14,12 +14,16 @@
 //! | `hcl1` | `--parser hcl1` | HCL1's shape: blocks and objects as lists of objects, labels nested in lists |
 //! | `edn` | `*.edn` | maps as objects keyed by the key's text (`:db`), lists as arrays, strings kept, every other value as Go's `%v` text |
 //! | `vcl` | `*.vcl` | block types keyed by label, `.field` values, acl entries and `sub` code not kept (go-vcl) |
+//! | `hocon` | `--parser hocon` | objects by key (dotted keys nest, objects merge), leaves typed by their text, substitutions from the document only |
+//! | `cue` | `*.cue` | the document's JSON, for CUE that is data (no evaluator: other constructs are errors naming them) |
 //! | `ignore` | `.dockerignore`, `.gitignore` | a list of `{Kind, Value, Original}` entries |
 
+mod cue;
 mod dotenv;
 mod edn;
 mod hcl;
 mod hcl1;
+mod hocon;
 mod ignore;
 mod ini;
 mod properties;
@@ -70,6 +74,8 @@ pub fn parsers() -> &'static [Parser] {
         Parser { name: "xml", extensions: &["xml"], names: &[], parse: xml::parse },
         Parser { name: "edn", extensions: &["edn"], names: &[], parse: edn::parse },
         Parser { name: "vcl", extensions: &["vcl"], names: &[], parse: vcl::parse },
+        Parser { name: "cue", extensions: &["cue"], names: &[], parse: cue::parse },
+        Parser { name: "hocon", extensions: &[], names: &[], parse: hocon::parse },
         Parser {
             name: "ignore",
             extensions: &[],
