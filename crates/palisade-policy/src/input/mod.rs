@@ -16,9 +16,12 @@
 //! | `vcl` | `*.vcl` | block types keyed by label, `.field` values, acl entries and `sub` code not kept (go-vcl) |
 //! | `hocon` | `--parser hocon` | objects by key (dotted keys nest, objects merge), leaves typed by their text, substitutions from the document only |
 //! | `cue` | `*.cue` | the document's JSON, for CUE that is data (no evaluator: other constructs are errors naming them) |
+//! | `spdx` | `*.spdx` | the SPDX JSON field names (tools-golang's document as JSON) |
+//! | `cyclonedx` | `--parser cyclonedx` | CycloneDX JSON as written; XML converted to the CycloneDX JSON shape |
 //! | `ignore` | `.dockerignore`, `.gitignore` | a list of `{Kind, Value, Original}` entries |
 
 mod cue;
+mod cyclonedx;
 mod dotenv;
 mod edn;
 mod hcl;
@@ -27,6 +30,7 @@ mod hocon;
 mod ignore;
 mod ini;
 mod properties;
+mod spdx;
 mod toml;
 mod vcl;
 mod xml;
@@ -75,6 +79,8 @@ pub fn parsers() -> &'static [Parser] {
         Parser { name: "edn", extensions: &["edn"], names: &[], parse: edn::parse },
         Parser { name: "vcl", extensions: &["vcl"], names: &[], parse: vcl::parse },
         Parser { name: "cue", extensions: &["cue"], names: &[], parse: cue::parse },
+        Parser { name: "spdx", extensions: &["spdx"], names: &[], parse: spdx::parse },
+        Parser { name: "cyclonedx", extensions: &[], names: &[], parse: cyclonedx::parse },
         Parser { name: "hocon", extensions: &[], names: &[], parse: hocon::parse },
         Parser {
             name: "ignore",

@@ -375,6 +375,9 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
     // The input files, in order (`-` is standard input); each is read when its batch is evaluated.
     let mut files = Vec::new();
     for input in &a.inputs {
+        if input.as_os_str().is_empty() {
+            continue; // conftest skips an explicit blank file name
+        }
         if input.as_os_str() == "-" {
             files.push(input.clone());
         } else {
