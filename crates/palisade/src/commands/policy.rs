@@ -132,9 +132,10 @@ pub struct EvalArgs {
     pub bundle: PathBuf,
     #[command(flatten)]
     pub source: BundleSourceArgs,
-    /// Inputs: files or directories (YAML, JSON, Dockerfile/Containerfile, HCL2/Terraform, TOML, INI,
-    /// .properties, .env), `-` for standard input.
-    #[arg(value_name = "PATH", required = true)]
+    /// Inputs: files or directories (YAML, JSON, Dockerfile/Containerfile, and the input formats of
+    /// docs/policy.md: HCL, TOML, INI, .properties, .env, XML, EDN, VCL, CUE, SPDX, .gitignore, …), `-` for
+    /// standard input; a blank name is skipped, as conftest does.
+    #[arg(value_name = "PATH", required = true, value_parser = input_path)]
     pub inputs: Vec<PathBuf>,
     /// conftest namespaces (Rego packages) to evaluate, `*` wildcards allowed [default: main].
     #[arg(long, value_name = "NS")]
@@ -216,6 +217,11 @@ pub fn compile(bundle: &Path, rego_version: Option<&String>) -> Result<(Bundle, 
     }
     let c = b.compile();
     Ok((b, c))
+}
+
+/// An input path as given (clap's path parser rejects the blank name conftest accepts and skips).
+fn input_path(s: &str) -> std::result::Result<PathBuf, String> {
+    Ok(PathBuf::from(s))
 }
 
 /// A `--parser` value: `yaml`, `json`, `dockerfile` or a registered input parser.
