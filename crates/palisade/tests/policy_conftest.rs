@@ -68,6 +68,7 @@ fn unsupported(root: &Path, l: &Value) -> Option<String> {
         let name = Path::new(i).file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
         let ok = i == "-"
             || i.is_empty() // conftest (and policy eval) skip a blank file name
+            || root.join(l["cwd"].as_str().unwrap_or(".")).join(i).is_dir()
             || l["parser"].is_string()
             || name.ends_with(".yaml")
             || name.ends_with(".yml")
@@ -83,7 +84,7 @@ fn unsupported(root: &Path, l: &Value) -> Option<String> {
     for f in l["flags"].as_array().into_iter().flatten() {
         let f = f.as_str().unwrap_or("");
         let known = ["--all-namespaces", "--combine", "--fail-on-warn", "--no-color", "--quiet"];
-        if !known.contains(&f) && !f.starts_with("--rego-version") {
+        if !known.contains(&f) && !f.starts_with("--rego-version") && !f.starts_with("--proto-file-dirs") {
             let flag = f.split([' ', '=']).next().unwrap_or(f);
             return Some(format!("conftest flag {flag}"));
         }
@@ -147,7 +148,9 @@ fn run_case(root: &Path, l: &Value) -> Result<(), String> {
     }
     if !verify {
         for f in &flags {
-            if matches!(*f, "--all-namespaces" | "--combine" | "--fail-on-warn") {
+            if matches!(*f, "--all-namespaces" | "--combine" | "--fail-on-warn")
+                || f.starts_with("--proto-file-dirs=")
+            {
                 cmd.arg(f);
             }
         }

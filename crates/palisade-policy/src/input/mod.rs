@@ -18,6 +18,7 @@
 //! | `cue` | `*.cue` | the document's JSON, for CUE that is data (no evaluator: other constructs are errors naming them) |
 //! | `spdx` | `*.spdx` | the SPDX JSON field names (tools-golang's document as JSON) |
 //! | `cyclonedx` | `--parser cyclonedx` | CycloneDX JSON as written; XML converted to the CycloneDX JSON shape |
+//! | `textproto` | `*.textproto`, `*.textpb` | protojson of the `# proto-message:` type from `--proto-file-dirs` `.proto` files |
 //! | `ignore` | `.dockerignore`, `.gitignore` | a list of `{Kind, Value, Original}` entries |
 
 mod cue;
@@ -31,6 +32,7 @@ mod ignore;
 mod ini;
 mod properties;
 mod spdx;
+pub mod textproto;
 mod toml;
 mod vcl;
 mod xml;
@@ -81,6 +83,12 @@ pub fn parsers() -> &'static [Parser] {
         Parser { name: "cue", extensions: &["cue"], names: &[], parse: cue::parse },
         Parser { name: "spdx", extensions: &["spdx"], names: &[], parse: spdx::parse },
         Parser { name: "cyclonedx", extensions: &[], names: &[], parse: cyclonedx::parse },
+        Parser {
+            name: "textproto",
+            extensions: &["textproto", "textpb"],
+            names: &[],
+            parse: textproto::parse,
+        },
         Parser { name: "hocon", extensions: &[], names: &[], parse: hocon::parse },
         Parser {
             name: "ignore",

@@ -161,6 +161,10 @@ pub struct EvalArgs {
     /// such as hcl1, hocon, cyclonedx, xml) instead of choosing one by file name.
     #[arg(long, value_name = "NAME", value_parser = parser_name)]
     pub parser: Option<String>,
+    /// conftest's --proto-file-dirs: directories of `.proto` files giving the message types of textproto
+    /// inputs (comma-separated or repeated).
+    #[arg(long, value_name = "DIR", value_delimiter = ',')]
+    pub proto_file_dirs: Vec<PathBuf>,
     /// Time limit of each policy evaluation on one input, in milliseconds.
     #[arg(long, default_value_t = 2000, value_name = "MS")]
     pub timeout_ms: u64,
@@ -235,9 +239,18 @@ fn parser_name(name: &str) -> std::result::Result<String, String> {
     Err(format!("unknown parser {name:?} (yaml, json, dockerfile, {})", known.join(", ")))
 }
 
-/// Parse one input file (or standard input, `path` = `-`) into subjects; problems go to `errors`. `parser`
-/// (`--parser`) forces a parser; without it the file name chooses.
-pub fn read_input(path: &Path, text: &str, parser: Option<&str>, errors: &mut Vec<String>) -> Vec<Subject> {
+/// How `policy eval` reads its inputs: `--parser` and the `--proto-file-dirs` message types.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct InputOptions<'a> {
+    /// A forced parser; `None`: the file name chooses.
+    pub parser: Option<&'a str>,
+    /// Message types for textproto inputs.
+    pub protos: Option<&'a palisade_policy::input::textproto::ProtoTypes>,
+}
+
+/// Parse one input file (or standard input, `path` = `-`) into subjects; problems go to `errors`.
+pub fn read_input(path: &Path, text: &str, opts: InputOptions<'_>, errors: &mut Vec<String>) -> Vec<Subject> {
+    let parser = opts.parser;
     let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     let origin = |document| Origin { path: Some(path.to_path_buf()), document, request_uid: None };
     let by_name = parser.is_none();
@@ -270,7 +283,12 @@ pub fn read_input(path: &Path, text: &str, parser: Option<&str>, errors: &mut Ve
         None => palisade_policy::input::parser_for_file(&name),
     };
     if let Some(parser) = chosen {
-        return match (parser.parse)(text) {
+        let parsed = if parser.name == "textproto" {
+            palisade_policy::input::textproto::parse_with(text, opts.protos)
+        } else {
+            (parser.parse)(text)
+        };
+        return match parsed {
             Ok(value) => vec![Subject {
                 memo: Default::default(),
                 kind: SubjectKind::Document,
@@ -427,10 +445,19 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
         }
         Ok(())
     };
+    let protos = if a.proto_file_dirs.is_empty() {
+        None
+    } else {
+        Some(
+            palisade_policy::input::textproto::ProtoTypes::load(&a.proto_file_dirs)
+                .map_err(|e| anyhow::anyhow!("--proto-file-dirs: {e}"))?,
+        )
+    };
+    let opts = InputOptions { parser: a.parser.as_deref(), protos: protos.as_ref() };
     let batch_size = if a.combine { usize::MAX } else { EVAL_BATCH };
     let mut batch = Vec::new();
     for f in &files {
-        batch.extend(read_input_file(f, a.parser.as_deref(), &mut problems)?);
+        batch.extend(read_input_file(f, opts, &mut problems)?);
         if batch.len() >= batch_size {
             run(&batch, &mut stream)?;
             batch.clear();
@@ -459,14 +486,14 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
 const EVAL_BATCH: usize = 512;
 
 /// The subjects of one input file (`-`: standard input); a file that cannot be read is a problem.
-fn read_input_file(f: &Path, parser: Option<&str>, problems: &mut Vec<String>) -> Result<Vec<Subject>> {
+fn read_input_file(f: &Path, opts: InputOptions<'_>, problems: &mut Vec<String>) -> Result<Vec<Subject>> {
     if f.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).context("standard input")?;
-        return Ok(read_input(Path::new("-"), &text, parser, problems));
+        return Ok(read_input(Path::new("-"), &text, opts, problems));
     }
     Ok(match std::fs::read_to_string(f) {
-        Ok(text) => read_input(f, &text, parser, problems),
+        Ok(text) => read_input(f, &text, opts, problems),
         Err(e) => {
             problems.push(format!("{}: cannot read: {e}", f.display()));
             Vec::new()
