@@ -492,10 +492,21 @@ fn read_input_file(f: &Path, opts: InputOptions<'_>, problems: &mut Vec<String>)
         std::io::stdin().read_to_string(&mut text).context("standard input")?;
         return Ok(read_input(Path::new("-"), &text, opts, problems));
     }
-    Ok(match std::fs::read_to_string(f) {
-        Ok(text) => read_input(f, &text, opts, problems),
+    let bytes = match std::fs::read(f) {
+        Ok(b) => b,
         Err(e) => {
             problems.push(format!("{}: cannot read: {e}", f.display()));
+            return Ok(Vec::new());
+        }
+    };
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => read_input(f, &text, opts, problems),
+        Err(e) => {
+            // Invalid UTF-8: the line and column of the first bad byte.
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = good.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+            problems.push(format!("{}:{line}:{col}: not valid UTF-8", f.display()));
             Vec::new()
         }
     })
