@@ -2,8 +2,8 @@
 //! the real binary. Each labelled `conftest test`/`conftest verify` command is translated to
 //! `palisade policy eval`/`policy test` on a bundle made of the command's `--policy` files (and `--data`
 //! files under `data/`). Every stated outcome is checked: the exit status, the deny/warn messages the output
-//! must show, and the failure/warning counts. Cases Palisade does not run (input formats other than
-//! YAML/JSON/Dockerfile, conftest-only flags, network) are counted by reason; the counts are printed, and
+//! must show, and the failure/warning counts; `--parser` is passed on. Cases Palisade does not run (input
+//! formats `palisade_policy::input` does not register, conftest-only flags, network) are counted by reason; the counts are printed, and
 //! every runnable case must pass. docs/policy-conformance.md lists the reasons.
 
 #[path = "../../palisade-policy/tests/corpus/mod.rs"]
@@ -59,6 +59,7 @@ fn unsupported(root: &Path, l: &Value) -> Option<String> {
     }
     if let Some(p) = l["parser"].as_str()
         && !matches!(p, "yaml" | "json" | "dockerfile")
+        && palisade_policy::input::parser_named(p).is_none()
     {
         return Some(format!("input format {p}"));
     }
@@ -66,14 +67,15 @@ fn unsupported(root: &Path, l: &Value) -> Option<String> {
         let i = input.as_str().unwrap_or("");
         let name = Path::new(i).file_name().and_then(|n| n.to_str()).unwrap_or("").to_ascii_lowercase();
         let ok = i == "-"
+            || i.is_empty() // conftest (and policy eval) skip a blank file name
+            || root.join(l["cwd"].as_str().unwrap_or(".")).join(i).is_dir()
+            || l["parser"].is_string()
             || name.ends_with(".yaml")
             || name.ends_with(".yml")
             || name.ends_with(".json")
             || name == "dockerfile"
             // The other input formats policy eval reads (palisade_policy::input).
-            || [".tf", ".hcl", ".tfvars", ".toml", ".ini", ".cfg", ".conf", ".properties", ".env"]
-                .iter()
-                .any(|e| name.ends_with(e));
+            || palisade_policy::input::parser_for_file(&name).is_some();
         if !ok {
             let ext = name.rsplit_once('.').map(|(_, e)| e.to_string()).unwrap_or(name.clone());
             return Some(format!("input format {ext}"));
@@ -82,7 +84,7 @@ fn unsupported(root: &Path, l: &Value) -> Option<String> {
     for f in l["flags"].as_array().into_iter().flatten() {
         let f = f.as_str().unwrap_or("");
         let known = ["--all-namespaces", "--combine", "--fail-on-warn", "--no-color", "--quiet"];
-        if !known.contains(&f) && !f.starts_with("--rego-version") {
+        if !known.contains(&f) && !f.starts_with("--rego-version") && !f.starts_with("--proto-file-dirs") {
             let flag = f.split([' ', '=']).next().unwrap_or(f);
             return Some(format!("conftest flag {flag}"));
         }
@@ -146,12 +148,17 @@ fn run_case(root: &Path, l: &Value) -> Result<(), String> {
     }
     if !verify {
         for f in &flags {
-            if matches!(*f, "--all-namespaces" | "--combine" | "--fail-on-warn") {
+            if matches!(*f, "--all-namespaces" | "--combine" | "--fail-on-warn")
+                || f.starts_with("--proto-file-dirs=")
+            {
                 cmd.arg(f);
             }
         }
         for ns in l["namespaces"].as_array().unwrap() {
             cmd.args(["--namespace", ns.as_str().unwrap()]);
+        }
+        if let Some(p) = l["parser"].as_str() {
+            cmd.args(["--parser", p]);
         }
         for i in l["inputs"].as_array().unwrap() {
             cmd.arg(i.as_str().unwrap());

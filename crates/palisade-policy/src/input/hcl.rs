@@ -9,13 +9,17 @@ use hcl::{Body, Expression, ObjectKey};
 use serde_json::{Map, Value};
 
 pub fn parse(text: &str) -> Result<Value, InputError> {
-    let body: Body = hcl::parse(text).map_err(|e| {
+    Ok(Value::Object(body_json(&parse_body(text)?)))
+}
+
+/// The file's HCL body (HCL1 files are read with the same syntax: see `hcl1`).
+pub(super) fn parse_body(text: &str) -> Result<Body, InputError> {
+    hcl::parse(text).map_err(|e| {
         let message = e.to_string();
         // hcl-rs reports `… in line L, col C` style positions inside its message.
         let (line, column) = position(&message).unwrap_or((0, 0));
         InputError::new(line, column, message.lines().next().unwrap_or("").to_string())
-    })?;
-    Ok(Value::Object(body_json(&body)))
+    })
 }
 
 /// `line:col` or `line L, col C` in an hcl-rs error message.
@@ -59,25 +63,23 @@ fn body_json(body: &Body) -> Map<String, Value> {
     out
 }
 
-fn expr_json(e: &Expression) -> Value {
+/// An object key as text: an identifier or a string as written, any other expression as its source.
+pub(super) fn key_text(k: &ObjectKey) -> String {
+    match k {
+        ObjectKey::Identifier(i) => i.to_string(),
+        ObjectKey::Expression(Expression::String(s)) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+pub(super) fn expr_json(e: &Expression) -> Value {
     match e {
         Expression::Null => Value::Null,
         Expression::Bool(b) => Value::Bool(*b),
         Expression::Number(n) => serde_json::to_value(n).unwrap_or(Value::Null),
         Expression::String(s) => Value::String(s.clone()),
         Expression::Array(items) => Value::Array(items.iter().map(expr_json).collect()),
-        Expression::Object(o) => Value::Object(
-            o.iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        ObjectKey::Identifier(i) => i.to_string(),
-                        ObjectKey::Expression(Expression::String(s)) => s.clone(),
-                        other => other.to_string(),
-                    };
-                    (key, expr_json(v))
-                })
-                .collect(),
-        ),
+        Expression::Object(o) => Value::Object(o.iter().map(|(k, v)| (key_text(k), expr_json(v))).collect()),
         Expression::TemplateExpr(t) => {
             let s = t.to_string();
             Value::String(

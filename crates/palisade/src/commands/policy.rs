@@ -132,9 +132,10 @@ pub struct EvalArgs {
     pub bundle: PathBuf,
     #[command(flatten)]
     pub source: BundleSourceArgs,
-    /// Inputs: files or directories (YAML, JSON, Dockerfile/Containerfile, HCL2/Terraform, TOML, INI,
-    /// .properties, .env), `-` for standard input.
-    #[arg(value_name = "PATH", required = true)]
+    /// Inputs: files or directories (YAML, JSON, Dockerfile/Containerfile, and the input formats of
+    /// docs/policy.md: HCL, TOML, INI, .properties, .env, XML, EDN, VCL, CUE, SPDX, .gitignore, …), `-` for
+    /// standard input; a blank name is skipped, as conftest does.
+    #[arg(value_name = "PATH", required = true, value_parser = input_path)]
     pub inputs: Vec<PathBuf>,
     /// conftest namespaces (Rego packages) to evaluate, `*` wildcards allowed [default: main].
     #[arg(long, value_name = "NS")]
@@ -156,6 +157,14 @@ pub struct EvalArgs {
     /// Read conftest `.rego` files as Rego v0 or v1 only [default: v1, else v0, per file].
     #[arg(long, value_parser = ["v0", "v1"], value_name = "V")]
     pub rego_version: Option<String>,
+    /// conftest's --parser: read every input with this parser (yaml, json, dockerfile, or an input parser
+    /// such as hcl1, hocon, cyclonedx, xml) instead of choosing one by file name.
+    #[arg(long, value_name = "NAME", value_parser = parser_name)]
+    pub parser: Option<String>,
+    /// conftest's --proto-file-dirs: directories of `.proto` files giving the message types of textproto
+    /// inputs (comma-separated or repeated).
+    #[arg(long, value_name = "DIR", value_delimiter = ',')]
+    pub proto_file_dirs: Vec<PathBuf>,
     /// Time limit of each policy evaluation on one input, in milliseconds.
     #[arg(long, default_value_t = 2000, value_name = "MS")]
     pub timeout_ms: u64,
@@ -214,15 +223,42 @@ pub fn compile(bundle: &Path, rego_version: Option<&String>) -> Result<(Bundle, 
     Ok((b, c))
 }
 
+/// An input path as given (clap's path parser rejects the blank name conftest accepts and skips).
+fn input_path(s: &str) -> std::result::Result<PathBuf, String> {
+    Ok(PathBuf::from(s))
+}
+
+/// A `--parser` value: `yaml`, `json`, `dockerfile` or a registered input parser.
+fn parser_name(name: &str) -> std::result::Result<String, String> {
+    if matches!(name, "yaml" | "yml" | "json" | "dockerfile")
+        || palisade_policy::input::parser_named(name).is_some()
+    {
+        return Ok(name.to_string());
+    }
+    let known: Vec<&str> = palisade_policy::input::parsers().iter().map(|p| p.name).collect();
+    Err(format!("unknown parser {name:?} (yaml, json, dockerfile, {})", known.join(", ")))
+}
+
+/// How `policy eval` reads its inputs: `--parser` and the `--proto-file-dirs` message types.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct InputOptions<'a> {
+    /// A forced parser; `None`: the file name chooses.
+    pub parser: Option<&'a str>,
+    /// Message types for textproto inputs.
+    pub protos: Option<&'a palisade_policy::input::textproto::ProtoTypes>,
+}
+
 /// Parse one input file (or standard input, `path` = `-`) into subjects; problems go to `errors`.
-pub fn read_input(path: &Path, text: &str, errors: &mut Vec<String>) -> Vec<Subject> {
+pub fn read_input(path: &Path, text: &str, opts: InputOptions<'_>, errors: &mut Vec<String>) -> Vec<Subject> {
+    let parser = opts.parser;
     let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     let origin = |document| Origin { path: Some(path.to_path_buf()), document, request_uid: None };
-    if name == "dockerfile"
+    let by_name = parser.is_none();
+    let dockerfile = name == "dockerfile"
         || name == "containerfile"
         || name.ends_with(".dockerfile")
-        || name.starts_with("dockerfile.")
-    {
+        || name.starts_with("dockerfile.");
+    if parser == Some("dockerfile") || (by_name && dockerfile) {
         return match Dockerfile::parse(text) {
             Ok(d) => {
                 for s in &d.skipped {
@@ -242,8 +278,17 @@ pub fn read_input(path: &Path, text: &str, errors: &mut Vec<String>) -> Vec<Subj
             }
         };
     }
-    if let Some(parser) = palisade_policy::input::parser_for_file(&name) {
-        return match (parser.parse)(text) {
+    let chosen = match parser {
+        Some(p) => palisade_policy::input::parser_named(p),
+        None => palisade_policy::input::parser_for_file(&name),
+    };
+    if let Some(parser) = chosen {
+        let parsed = if parser.name == "textproto" {
+            palisade_policy::input::textproto::parse_with(text, opts.protos)
+        } else {
+            (parser.parse)(text)
+        };
+        return match parsed {
             Ok(value) => vec![Subject {
                 memo: Default::default(),
                 kind: SubjectKind::Document,
@@ -354,6 +399,9 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
     // The input files, in order (`-` is standard input); each is read when its batch is evaluated.
     let mut files = Vec::new();
     for input in &a.inputs {
+        if input.as_os_str().is_empty() {
+            continue; // conftest skips an explicit blank file name
+        }
         if input.as_os_str() == "-" {
             files.push(input.clone());
         } else {
@@ -397,10 +445,19 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
         }
         Ok(())
     };
+    let protos = if a.proto_file_dirs.is_empty() {
+        None
+    } else {
+        Some(
+            palisade_policy::input::textproto::ProtoTypes::load(&a.proto_file_dirs)
+                .map_err(|e| anyhow::anyhow!("--proto-file-dirs: {e}"))?,
+        )
+    };
+    let opts = InputOptions { parser: a.parser.as_deref(), protos: protos.as_ref() };
     let batch_size = if a.combine { usize::MAX } else { EVAL_BATCH };
     let mut batch = Vec::new();
     for f in &files {
-        batch.extend(read_input_file(f, &mut problems)?);
+        batch.extend(read_input_file(f, opts, &mut problems)?);
         if batch.len() >= batch_size {
             run(&batch, &mut stream)?;
             batch.clear();
@@ -429,16 +486,27 @@ fn eval(a: EvalArgs) -> Result<ExitCode> {
 const EVAL_BATCH: usize = 512;
 
 /// The subjects of one input file (`-`: standard input); a file that cannot be read is a problem.
-fn read_input_file(f: &Path, problems: &mut Vec<String>) -> Result<Vec<Subject>> {
+fn read_input_file(f: &Path, opts: InputOptions<'_>, problems: &mut Vec<String>) -> Result<Vec<Subject>> {
     if f.as_os_str() == "-" {
         let mut text = String::new();
         std::io::stdin().read_to_string(&mut text).context("standard input")?;
-        return Ok(read_input(Path::new("-"), &text, problems));
+        return Ok(read_input(Path::new("-"), &text, opts, problems));
     }
-    Ok(match std::fs::read_to_string(f) {
-        Ok(text) => read_input(f, &text, problems),
+    let bytes = match std::fs::read(f) {
+        Ok(b) => b,
         Err(e) => {
             problems.push(format!("{}: cannot read: {e}", f.display()));
+            return Ok(Vec::new());
+        }
+    };
+    Ok(match String::from_utf8(bytes) {
+        Ok(text) => read_input(f, &text, opts, problems),
+        Err(e) => {
+            // Invalid UTF-8: the line and column of the first bad byte.
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = good.iter().rev().take_while(|&&b| b != b'\n').count() + 1;
+            problems.push(format!("{}:{line}:{col}: not valid UTF-8", f.display()));
             Vec::new()
         }
     })
