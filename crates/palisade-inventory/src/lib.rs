@@ -128,6 +128,12 @@ impl From<serde_json::Error> for ParseError {
 pub trait Parser: Send + Sync {
     /// Stable id, recorded as [`Package::found_by`] (e.g. `dpkg-status`).
     fn id(&self) -> &'static str;
+    /// The file names this parser reads, when it reads files by name only (`Cargo.lock`): the inventory then
+    /// asks it about those files alone instead of about every file. Empty (the default): asked about every
+    /// file through [`Parser::wants`].
+    fn file_names(&self) -> &'static [&'static str] {
+        &[]
+    }
     /// Decide from the path (and size, execute bit) whether this parser wants the file. Must be cheap.
     fn wants(&self, meta: &FileMeta) -> bool;
     /// Parse the whole file.
@@ -163,6 +169,10 @@ const TOO_LARGE_FLOOR: u64 = 1 << 20;
 /// The inventory as a [`FileSink`].
 pub struct Inventory<'p> {
     parsers: Vec<Box<dyn Parser>>,
+    /// Parsers that read files by name only ([`Parser::file_names`]), by that name.
+    by_name: HashMap<&'static str, Vec<usize>>,
+    /// The other parsers, asked about every file.
+    by_path: Vec<usize>,
     results: Mutex<Vec<FileResult>>,
     /// Files a parser recognised by name but refused for their size (see [`Inventory::finish`]).
     too_large: Mutex<Vec<Warning>>,
@@ -193,7 +203,24 @@ impl<'p> Inventory<'p> {
     }
 
     pub fn with_parsers(parsers: Vec<Box<dyn Parser>>, progress: Option<&'p Progress>) -> Self {
-        Inventory { parsers, results: Mutex::new(Vec::new()), too_large: Mutex::new(Vec::new()), progress }
+        let mut by_name: HashMap<&'static str, Vec<usize>> = HashMap::new();
+        let mut by_path = Vec::new();
+        for (i, p) in parsers.iter().enumerate() {
+            if p.file_names().is_empty() {
+                by_path.push(i);
+            }
+            for name in p.file_names() {
+                by_name.entry(name).or_default().push(i);
+            }
+        }
+        Inventory {
+            parsers,
+            by_name,
+            by_path,
+            results: Mutex::new(Vec::new()),
+            too_large: Mutex::new(Vec::new()),
+            progress,
+        }
     }
 
     /// Finish: keep results whose file version is live according to `is_live(path, layer)`, pick the OS,
@@ -454,16 +481,25 @@ fn run_parser(parser: &dyn Parser, input: &Input) -> Result<Output, ParseError> 
     parser.parse(input, &mut output).map(|()| output)
 }
 
+impl Inventory<'_> {
+    /// The parsers that may want `meta`: those registered for its file name, then those that look at every
+    /// path, in registration order within each group. Called for every file of every layer.
+    fn candidates<'s>(&'s self, meta: &FileMeta) -> impl Iterator<Item = &'s dyn Parser> + 's {
+        let named = self.by_name.get(meta.file_name()).map(Vec::as_slice).unwrap_or_default();
+        named.iter().chain(&self.by_path).map(|&i| self.parsers[i].as_ref())
+    }
+}
+
 impl FileSink for Inventory<'_> {
     fn wants(&self, meta: &FileMeta) -> bool {
-        if self.parsers.iter().any(|p| p.wants(meta)) {
+        if self.candidates(meta).any(|p| p.wants(meta)) {
             return true;
         }
         // Parsers check the size in `wants`; one that would take the file at size 0 refused it for its size.
         // Every parser limit is at least 1 MiB, so smaller files need no second look.
         if meta.size > TOO_LARGE_FLOOR {
             let small = FileMeta { size: 0, ..*meta };
-            for p in self.parsers.iter().filter(|p| p.wants(&small)) {
+            for p in self.candidates(meta).filter(|p| p.wants(&small)) {
                 let w = Warning::new(
                     p.id(),
                     format!(
@@ -479,13 +515,13 @@ impl FileSink for Inventory<'_> {
     }
 
     fn wants_after_probe(&self, meta: &FileMeta, probe: &dyn Probe) -> bool {
-        self.parsers.iter().any(|p| p.wants(meta) && p.wants_after_probe(meta, probe))
+        self.candidates(meta).any(|p| p.wants(meta) && p.wants_after_probe(meta, probe))
     }
 
     fn accept(&self, meta: &FileMeta, data: &[u8], warnings: &Warnings) {
         let input = Input { path: meta.path, layer: meta.layer, data };
-        for parser in self.parsers.iter().filter(|p| p.wants(meta)) {
-            self.record(parser.as_ref(), meta, run_parser(parser.as_ref(), &input), warnings);
+        for parser in self.candidates(meta).filter(|p| p.wants(meta)) {
+            self.record(parser, meta, run_parser(parser, &input), warnings);
         }
     }
 
@@ -529,19 +565,19 @@ impl FileSink for Inventory<'_> {
     fn accept_content(&self, meta: &FileMeta, content: &Content, warnings: &Warnings) {
         // Each parser's own second look decides, so one parser's interest does not make another read the
         // whole file (a Go binary is of no use to the `cargo auditable` parser).
-        for parser in self.parsers.iter().filter(|p| p.wants(meta) && p.wants_after_probe(meta, content)) {
+        for parser in self.candidates(meta).filter(|p| p.wants(meta) && p.wants_after_probe(meta, content)) {
             let mut output = Output::default();
             let result = match parser.parse_probe(meta, content, &mut output) {
                 Some(r) => r.map(|()| output),
                 None => match content.whole() {
                     Some(data) => {
-                        run_parser(parser.as_ref(), &Input { path: meta.path, layer: meta.layer, data })
+                        run_parser(parser, &Input { path: meta.path, layer: meta.layer, data })
                     }
                     // The reader already warned why the file could not be read.
                     None => return,
                 },
             };
-            self.record(parser.as_ref(), meta, result, warnings);
+            self.record(parser, meta, result, warnings);
         }
     }
 }

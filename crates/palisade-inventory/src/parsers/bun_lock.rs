@@ -154,8 +154,12 @@ impl Parser for BunLock {
         "bun-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["bun.lock"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["bun.lock"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

@@ -45,8 +45,12 @@ impl Parser for CargoLock {
         "cargo-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["Cargo.lock"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["Cargo.lock"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

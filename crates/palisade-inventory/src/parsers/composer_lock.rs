@@ -45,8 +45,12 @@ impl Parser for ComposerLock {
         "composer-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["composer.lock"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["composer.lock"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

@@ -57,8 +57,12 @@ impl Parser for ConanLock {
         "conan-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["conan.lock"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["conan.lock"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

@@ -42,8 +42,12 @@ impl Parser for GemfileLock {
         "gemfile-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["Gemfile.lock", "gems.locked"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["Gemfile.lock", "gems.locked"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

@@ -80,8 +80,12 @@ impl Parser for NpmPackageLock {
         "npm-package-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["package-lock.json", "npm-shrinkwrap.json"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["package-lock.json", "npm-shrinkwrap.json"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

@@ -66,8 +66,12 @@ impl Parser for NugetProjectAssets {
         "nuget-project-assets"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["project.assets.json"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["project.assets.json"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

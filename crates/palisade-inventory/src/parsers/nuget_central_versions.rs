@@ -21,8 +21,12 @@ impl Parser for NugetCentralVersions {
         "nuget-central-versions"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["Directory.Packages.props"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["Directory.Packages.props"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

@@ -19,8 +19,12 @@ impl Parser for NugetPackagesConfig {
         "nuget-packages-config"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["packages.config"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["packages.config"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

@@ -38,8 +38,12 @@ impl Parser for NugetPackagesLock {
         "nuget-packages-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["packages.lock.json"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["packages.lock.json"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

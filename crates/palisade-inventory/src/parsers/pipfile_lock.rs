@@ -35,8 +35,12 @@ impl Parser for PipfileLock {
         "pipfile-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["Pipfile.lock"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["Pipfile.lock"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

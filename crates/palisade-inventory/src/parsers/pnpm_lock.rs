@@ -243,8 +243,12 @@ impl Parser for PnpmLock {
         "pnpm-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["pnpm-lock.yaml"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["pnpm-lock.yaml"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

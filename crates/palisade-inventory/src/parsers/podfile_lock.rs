@@ -38,8 +38,12 @@ impl Parser for PodfileLock {
         "podfile-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["Podfile.lock"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["Podfile.lock"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

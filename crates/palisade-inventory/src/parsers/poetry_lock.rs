@@ -61,8 +61,12 @@ impl Parser for PoetryLock {
         "poetry-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["poetry.lock"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["poetry.lock"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

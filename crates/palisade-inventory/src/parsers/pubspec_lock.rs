@@ -37,8 +37,12 @@ impl Parser for PubspecLock {
         "pubspec-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["pubspec.lock"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["pubspec.lock"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

@@ -50,8 +50,12 @@ impl Parser for RenvLock {
         "renv-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["renv.lock"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["renv.lock"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

@@ -40,8 +40,12 @@ impl Parser for StackLock {
         "stack-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["stack.yaml.lock"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["stack.yaml.lock"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

@@ -65,8 +65,12 @@ impl Parser for SwiftPackageResolved {
         "swift-package-resolved"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["Package.resolved"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["Package.resolved"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

@@ -64,8 +64,12 @@ impl Parser for UvLock {
         "uv-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["uv.lock"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["uv.lock"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {

@@ -36,8 +36,12 @@ impl Parser for YarnLock {
         "yarn-lock"
     }
 
+    fn file_names(&self) -> &'static [&'static str] {
+        &["yarn.lock"]
+    }
+
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, &["yarn.lock"])
+        wants_name(meta, self.file_names())
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {
