@@ -570,9 +570,7 @@ impl FileSink for Inventory<'_> {
             let result = match parser.parse_probe(meta, content, &mut output) {
                 Some(r) => r.map(|()| output),
                 None => match content.whole() {
-                    Some(data) => {
-                        run_parser(parser, &Input { path: meta.path, layer: meta.layer, data })
-                    }
+                    Some(data) => run_parser(parser, &Input { path: meta.path, layer: meta.layer, data }),
                     // The reader already warned why the file could not be read.
                     None => return,
                 },
