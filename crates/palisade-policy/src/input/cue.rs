@@ -7,11 +7,11 @@
 //! operators (`|`, `&`, `+`, …), optional/required fields, comprehensions, `import`, `...` — is an error
 //! naming the construct and its line and column.
 
-use super::{InputError, MAX_DEPTH, line_col};
+use super::{Cursor, InputError, MAX_DEPTH};
 use serde_json::{Map, Value};
 
 pub fn parse(text: &str) -> Result<Value, InputError> {
-    let mut r = Reader { text, pos: 0 };
+    let mut r = Reader::new(text);
     r.skip(true);
     if r.rest().starts_with("package") && r.rest()[7..].starts_with([' ', '\t']) {
         r.pos += 7;
@@ -36,25 +36,11 @@ pub fn parse(text: &str) -> Result<Value, InputError> {
     Ok(Value::Object(out))
 }
 
-struct Reader<'a> {
-    text: &'a str,
-    pos: usize,
-}
+/// The Cue reader: the shared [`Cursor`] with this format's methods below.
+struct Cue;
+type Reader<'a> = Cursor<'a, Cue>;
 
 impl<'a> Reader<'a> {
-    fn error(&self, at: usize, message: impl Into<String>) -> InputError {
-        let (line, column) = line_col(self.text, at);
-        InputError::new(line, column, message)
-    }
-
-    fn rest(&self) -> &'a str {
-        &self.text[self.pos..]
-    }
-
-    fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
-    }
-
     /// Skip spaces and comments; newlines too when `newlines`.
     fn skip(&mut self, newlines: bool) {
         loop {

@@ -7,7 +7,7 @@
 //! that the document does not define leaves the field as it was; a required one is empty text (go-akka
 //! does not fail on it either). `+=` appends; `include` is an error (Palisade parses without reading other files).
 
-use super::{InputError, MAX_DEPTH, line_col};
+use super::{Cursor, InputError, MAX_DEPTH};
 use serde_json::{Map, Value};
 
 /// A value as read, before substitutions are resolved.
@@ -32,7 +32,7 @@ enum Field {
 }
 
 pub fn parse(text: &str) -> Result<Value, InputError> {
-    let mut r = Reader { text, pos: 0 };
+    let mut r = Reader::new(text);
     r.skip()?;
     let root = if r.peek() == Some('{') {
         r.pos += 1;
@@ -171,25 +171,11 @@ fn typed(s: &str) -> Value {
     }
 }
 
-struct Reader<'a> {
-    text: &'a str,
-    pos: usize,
-}
+/// The Hocon reader: the shared [`Cursor`] with this format's methods below.
+struct Hocon;
+type Reader<'a> = Cursor<'a, Hocon>;
 
 impl Reader<'_> {
-    fn error(&self, at: usize, message: impl Into<String>) -> InputError {
-        let (line, column) = line_col(self.text, at);
-        InputError::new(line, column, message)
-    }
-
-    fn rest(&self) -> &str {
-        &self.text[self.pos..]
-    }
-
-    fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
-    }
-
     /// Skip whitespace (newlines too), commas are not skipped here; `#` and `//` comments.
     fn skip(&mut self) -> Result<(), InputError> {
         loop {

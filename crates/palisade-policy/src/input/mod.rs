@@ -118,6 +118,35 @@ pub fn parser_named(name: &str) -> Option<&'static Parser> {
     parsers().iter().find(|p| p.name == name)
 }
 
+/// A position in an input's text for the hand-written readers (CUE, HOCON, VCL). `F` names the format, so each
+/// reader adds its own methods (`skip`, `value`, ...) in its own file while sharing these.
+pub(crate) struct Cursor<'a, F> {
+    pub(crate) text: &'a str,
+    pub(crate) pos: usize,
+    format: std::marker::PhantomData<F>,
+}
+
+impl<'a, F> Cursor<'a, F> {
+    pub(crate) fn new(text: &'a str) -> Self {
+        Cursor { text, pos: 0, format: std::marker::PhantomData }
+    }
+
+    /// An error at byte `at`, with its line and column.
+    pub(crate) fn error(&self, at: usize, message: impl Into<String>) -> InputError {
+        let (line, column) = line_col(self.text, at);
+        InputError::new(line, column, message)
+    }
+
+    /// The text not read yet.
+    pub(crate) fn rest(&self) -> &'a str {
+        &self.text[self.pos..]
+    }
+
+    pub(crate) fn peek(&self) -> Option<char> {
+        self.rest().chars().next()
+    }
+}
+
 /// 1-based line and column of byte `offset` in `text`.
 pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];

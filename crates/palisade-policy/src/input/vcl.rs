@@ -6,7 +6,7 @@
 //! (one block an object, several a list). As in go-vcl, bare entries (an `acl`'s `"127.0.0.1";`) are not
 //! kept, and a `sub` routine's code is not decoded (its body is `{}`).
 
-use super::{InputError, MAX_DEPTH, line_col};
+use super::{Cursor, InputError, MAX_DEPTH};
 use serde_json::{Map, Value};
 
 /// A block read from a body: its type, labels and decoded body.
@@ -17,7 +17,7 @@ struct Block {
 }
 
 pub fn parse(text: &str) -> Result<Value, InputError> {
-    let mut r = Reader { text, pos: 0 };
+    let mut r = Reader::new(text);
     let (mut attrs, blocks) = r.body(0, false)?;
     // Top level: every block type is an object keyed by the first label.
     for b in blocks {
@@ -40,25 +40,11 @@ pub fn parse(text: &str) -> Result<Value, InputError> {
     Ok(Value::Object(attrs))
 }
 
-struct Reader<'a> {
-    text: &'a str,
-    pos: usize,
-}
+/// The Vcl reader: the shared [`Cursor`] with this format's methods below.
+struct Vcl;
+type Reader<'a> = Cursor<'a, Vcl>;
 
 impl Reader<'_> {
-    fn error(&self, at: usize, message: impl Into<String>) -> InputError {
-        let (line, column) = line_col(self.text, at);
-        InputError::new(line, column, message)
-    }
-
-    fn rest(&self) -> &str {
-        &self.text[self.pos..]
-    }
-
-    fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
-    }
-
     /// Skip whitespace and `#`, `//` and `/* */` comments.
     fn skip(&mut self) -> Result<(), InputError> {
         loop {
