@@ -11,6 +11,8 @@ use std::process::{Command, Output};
 
 mod support;
 
+use support::{json, text};
+
 use support::Registry;
 use support::images::{Layout, build_db, fixtures, skopeo};
 
@@ -22,14 +24,6 @@ fn palisade(args: &[&str], home: &Path) -> Output {
         .env("XDG_CACHE_HOME", home.join("cache"))
         .output()
         .expect("run palisade")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)))
 }
 
 /// (id, locations) of the report's vulnerabilities.

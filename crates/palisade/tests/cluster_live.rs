@@ -12,6 +12,8 @@ use std::time::Duration;
 
 mod support;
 
+use support::{json, text};
+
 use support::kube_api::{Behaviour, FakeApi, list_items, standard_kinds};
 
 const TOKEN: &str = "stand-in-token-3f9a";
@@ -24,14 +26,6 @@ fn palisade(args: &[&str], home: &Path) -> Output {
         .env_remove("KUBECONFIG")
         .output()
         .expect("run palisade")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
-
-fn json(o: &Output) -> Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)))
 }
 
 fn fixture(rel: &str) -> PathBuf {

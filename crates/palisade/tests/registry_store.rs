@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 mod support;
 
+use support::text;
+
 use support::Registry;
 use support::images::{Layout, build_db, fixtures, put_blob, put_manifest, skopeo};
 
@@ -22,10 +24,6 @@ fn palisade(args: &[&str], env: &[(&str, &Path)]) -> Output {
         cmd.env(k, v);
     }
     cmd.output().expect("run palisade")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 fn count(store: &Path, sql: &str) -> i64 {

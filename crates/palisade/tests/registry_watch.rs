@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 mod support;
 
+use support::text;
+
 use support::Registry;
 use support::http::{FaultProxy, Receiver};
 use support::images::{Layout, build_db, fixtures, skopeo};
@@ -22,10 +24,6 @@ fn palisade(args: &[&str], env: &[(&str, PathBuf)]) -> Output {
         cmd.env(k, v);
     }
     cmd.output().expect("run palisade")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
 }
 
 /// A temp home, a registry and `n` variants of the bookworm fixture pushed to `repo` (tags `v0`…).

@@ -15,6 +15,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// A finished command's stdout and stderr, for assertion messages.
+pub fn text(o: &std::process::Output) -> String {
+    format!("{}\n{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// A finished command's stdout as JSON; a panic showing both outputs when it is not.
+pub fn json(o: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(o)))
+}
+
 /// Debian's registry binary.
 pub const REGISTRY: &str = "/usr/bin/docker-registry";
 
