@@ -25,15 +25,7 @@ const APPLETS: [&str; 5] = ["sh", "cat", "nc", "sleep", "timeout"];
 /// `/app/ports` connects to the node, sends a line and prints `port-N-ok` when it came back, else
 /// `port-N-refused`; then waits for `/stop`.
 fn rootfs(dir: &Path, node: &str) {
-    for d in ["bin", "proc", "sys", "dev", "etc", "tmp", "app"] {
-        std::fs::create_dir_all(dir.join(d)).unwrap();
-    }
-    let bb = dir.join("bin/busybox");
-    std::fs::copy(busybox(), &bb).unwrap();
-    for a in APPLETS {
-        std::fs::hard_link(&bb, dir.join("bin").join(a)).unwrap();
-    }
-    std::fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+    applet_rootfs(dir, &["proc", "sys", "dev", "tmp", "app"], &APPLETS);
     std::fs::write(
         dir.join("app/run.sh"),
         format!(

@@ -21,16 +21,8 @@ const APPLETS: [&str; 7] = ["sh", "cat", "nc", "sleep", "uname", "echo", "true"]
 /// A busybox root filesystem whose applets are hard links, so each program's executable path is its own
 /// (`/bin/nc`, not `/bin/busybox`) whether or not the sensor reads `/proc` before the process exits.
 fn rootfs(dir: &Path) {
-    for d in ["bin", "proc", "sys", "dev", "etc/app", "tmp", "app"] {
-        std::fs::create_dir_all(dir.join(d)).unwrap();
-    }
-    let bb = dir.join("bin/busybox");
-    std::fs::copy(busybox(), &bb).unwrap();
-    for a in APPLETS {
-        std::fs::hard_link(&bb, dir.join("bin").join(a)).unwrap();
-    }
+    applet_rootfs(dir, &["proc", "sys", "dev", "etc/app", "tmp", "app"], &APPLETS);
     std::fs::write(dir.join("etc/app/app.conf"), "listen = 1\n").unwrap();
-    std::fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
 }
 
 /// A bundle on the host network (the listener is reached on 127.0.0.1) with an image name, in pod

@@ -60,6 +60,20 @@ pub fn make_rootfs(dir: &Path) {
     std::fs::write(dir.join("var/run/secrets/kubernetes.io/serviceaccount/token"), "eyJ.test.token").unwrap();
 }
 
+/// A busybox root filesystem with `dirs` created and each of `applets` a hard link to busybox under `bin/`,
+/// so each program's executable path is its own (`/bin/nc`, not `/bin/busybox`), and a root `/etc/passwd`.
+pub fn applet_rootfs(dir: &Path, dirs: &[&str], applets: &[&str]) {
+    for d in dirs.iter().chain(&["bin", "etc"]) {
+        std::fs::create_dir_all(dir.join(d)).unwrap();
+    }
+    let bb = dir.join("bin/busybox");
+    std::fs::copy(busybox(), &bb).unwrap();
+    for a in applets {
+        std::fs::hard_link(&bb, dir.join("bin").join(a)).unwrap();
+    }
+    std::fs::write(dir.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
+}
+
 /// `config.json` of a bundle running `script` with `sh -c` on `root`.
 pub fn write_bundle(bundle: &Path, root: &Path, script: &str) {
     std::fs::create_dir_all(bundle).unwrap();
