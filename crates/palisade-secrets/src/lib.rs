@@ -24,7 +24,7 @@ pub mod sink;
 pub mod util;
 
 pub use config::Config;
-pub use git::scan_git_history;
+pub use git::{History, HistoryOptions, MAX_BLOB_SIZE, scan_git_history};
 pub use palisade_core::findings::secret::{CommitInfo, SecretFinding, Severity};
 pub use rule::{Checksum, Detector, Redact, Rule};
 pub use scanner::{RawMatch, Scanner};

@@ -3,7 +3,7 @@
 //! Builds the repository with the `git` CLI (skips with a message when `git` is not installed).
 
 use palisade_core::Progress;
-use palisade_secrets::{Config, Scanner, scan_git_history};
+use palisade_secrets::{Config, HistoryOptions, Scanner, scan_git_history};
 use std::path::Path;
 use std::process::Command;
 
@@ -64,8 +64,8 @@ fn secret_added_then_removed_is_found_in_history() {
         Err(e) => panic!("{e}"),
     };
     let progress = Progress::new();
-    let findings = match scan_git_history(dir, &scanner, &progress) {
-        Ok(f) => f,
+    let findings = match scan_git_history(dir, &scanner, &progress, &HistoryOptions::default()) {
+        Ok(h) => h.findings,
         Err(e) => panic!("{e}"),
     };
     let stripe: Vec<_> = findings.iter().filter(|f| f.rule_id == "stripe-secret-key").collect();
@@ -101,6 +101,6 @@ fn empty_repository_has_no_findings() {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
-    let r = scan_git_history(tmp.path(), &scanner, &Progress::new());
-    assert!(matches!(r, Ok(ref v) if v.is_empty()), "{r:?}");
+    let r = scan_git_history(tmp.path(), &scanner, &Progress::new(), &HistoryOptions::default());
+    assert!(matches!(r, Ok(ref h) if h.findings.is_empty() && h.warnings.is_empty()), "{r:?}");
 }

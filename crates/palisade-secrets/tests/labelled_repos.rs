@@ -5,7 +5,7 @@
 //! Skips with a message when the data or `tar` is absent.
 
 use palisade_core::Progress;
-use palisade_secrets::{Config, Scanner, scan_git_history};
+use palisade_secrets::{Config, HistoryOptions, Scanner, scan_git_history};
 use std::path::{Path, PathBuf};
 
 fn data(name: &str) -> PathBuf {
@@ -85,8 +85,9 @@ fn gitleaks_small_repo_history() {
     if let Err(e) = std::fs::rename(repo.join("dotGit"), repo.join(".git")) {
         panic!("{}: {e}", repo.display());
     }
-    let findings = scan_git_history(&repo, &scanner(), &Progress::default())
-        .unwrap_or_else(|e| panic!("{}: {e}", repo.display()));
+    let findings = scan_git_history(&repo, &scanner(), &Progress::default(), &HistoryOptions::default())
+        .unwrap_or_else(|e| panic!("{}: {e}", repo.display()))
+        .findings;
     let aws: Vec<_> = findings.iter().filter(|f| f.rule_id == "aws-access-key-id").collect();
     assert!(!aws.is_empty(), "{findings:?}");
     for f in &aws {

@@ -319,8 +319,11 @@ fn scan_artifact(
     }
     if let (true, Some(scanner), TargetSpec::Repo { path, .. }) = (history, &secret_scanner, spec) {
         progress.set_stage("scanning git history");
-        report.secrets = palisade_secrets::scan_git_history(path, scanner, progress)
+        let history = palisade_secrets::HistoryOptions { max_blob_size: scanners.max_file_size };
+        let found = palisade_secrets::scan_git_history(path, scanner, progress, &history)
             .with_context(|| format!("scanning the history of {}", path.display()))?;
+        report.secrets = found.findings;
+        report.warnings.extend(found.warnings);
     }
     if let Some(sink) = config_sink {
         set_end_of_life(&mut report);

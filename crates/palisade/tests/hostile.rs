@@ -244,3 +244,70 @@ fn a_duplicate_key_or_a_bad_byte_does_not_hide_a_privileged_pod() {
         }
     }
 }
+
+/// Peak RSS in MiB of the largest child this test process has waited for (`getrusage(RUSAGE_CHILDREN)`;
+/// nextest runs each test in its own process, so that is the largest run of this test).
+fn peak_child_rss_mib() -> u64 {
+    let usage = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN).unwrap();
+    u64::try_from(usage.max_rss()).unwrap_or(0) / 1024
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "a")
+        .env("GIT_AUTHOR_EMAIL", "a@example.invalid")
+        .env("GIT_COMMITTER_NAME", "a")
+        .env("GIT_COMMITTER_EMAIL", "a@example.invalid")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// A git object declaring 4 GiB in history: that blob is not read (a warning names it), the rest of the
+/// `--history` scan reports the secrets before and after it, and memory stays small.
+#[test]
+fn a_git_object_declaring_4_gib_fails_that_blob_only() {
+    if Command::new("git").arg("--version").output().is_err() {
+        println!("SKIP: git CLI not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let repo = dir.path().join("repo");
+    std::fs::create_dir(&repo).unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    std::fs::write(repo.join("creds.txt"), "aws_access_key_id = AKIAZ7Y6X5W4V3U2T3S4\n").unwrap();
+    git(&repo, &["add", "creds.txt"]);
+    git(&repo, &["commit", "-q", "-m", "first"]);
+    // A loose object whose header declares 4 GiB, with 1 MiB of data. Its name need not be its hash: the
+    // header is all that is read.
+    let oid = "4".repeat(40);
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut z, b"blob 4294967296\0").unwrap();
+    std::io::Write::write_all(&mut z, &vec![0u8; 1 << 20]).unwrap();
+    let objects = repo.join(".git/objects").join(&oid[..2]);
+    std::fs::create_dir_all(&objects).unwrap();
+    std::fs::write(objects.join(&oid[2..]), z.finish().unwrap()).unwrap();
+    git(&repo, &["update-index", "--add", "--cacheinfo", &format!("100644,{oid},huge.bin")]);
+    std::fs::write(repo.join("later.txt"), "# later\naws_access_key_id = AKIAZ7Y6X5W4V3U2T3S4\n").unwrap();
+    git(&repo, &["add", "later.txt"]);
+    git(&repo, &["commit", "-q", "-m", "huge and later"]);
+    let r = repo.to_str().unwrap();
+    let out = run(
+        &["scan", "repo", r, "--history", "--scanners", "secret", "--format", "json", "-q"],
+        dir.path(),
+        LIMIT,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let paths: Vec<_> = report["secrets"].as_array().unwrap().iter().map(|s| s["path"].to_string()).collect();
+    assert!(
+        paths.contains(&"\"creds.txt\"".to_string()) && paths.contains(&"\"later.txt\"".to_string()),
+        "{paths:?}"
+    );
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("huge.bin") && warnings.contains("4294967296 bytes"), "{warnings}");
+    let rss = peak_child_rss_mib();
+    assert!(rss < 400, "peak RSS {rss} MiB");
+}
