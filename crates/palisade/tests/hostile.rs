@@ -311,3 +311,53 @@ fn a_git_object_declaring_4_gib_fails_that_blob_only() {
     let rss = peak_child_rss_mib();
     assert!(rss < 400, "peak RSS {rss} MiB");
 }
+
+/// A 300 MB dpkg `status` whose valid stanzas come first keeps those packages and warns; so do a `yarn.lock`
+/// and a `requirements.txt` padded past their 64 MiB limit. Memory stays bounded by the limit, not the file.
+#[test]
+fn what_was_read_before_a_limit_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
+    let mut status = String::new();
+    for i in 0..1000 {
+        status.push_str(&format!(
+            "Package: p{i}\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.{i}-1\n\n"
+        ));
+    }
+    let mut data = status.into_bytes();
+    data.resize(300_000_000, b' ');
+    std::fs::write(root.join("var/lib/dpkg/status"), &data).unwrap();
+    drop(data);
+    let r = root.to_str().unwrap();
+    let report =
+        scan_json(&["scan", "rootfs", r, "--scanners", "package", "--format", "json", "-q"], dir.path());
+    let names: Vec<_> =
+        report["packages"].as_array().unwrap().iter().map(|p| p["name"].to_string()).collect();
+    assert!(
+        names.contains(&"\"p0\"".to_string()) && names.contains(&"\"p999\"".to_string()),
+        "{}",
+        names.len()
+    );
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("var/lib/dpkg/status") && warnings.contains("the rest was not"), "{warnings}");
+    let rss = peak_child_rss_mib();
+    assert!(rss < 1200, "peak RSS {rss} MiB");
+
+    let project = dir.path().join("project");
+    std::fs::create_dir(&project).unwrap();
+    let mut yarn = b"# yarn lockfile v1\n\n\nleft-pad@^1.3.0:\n  version \"1.3.0\"\n  resolved \"https://registry.yarnpkg.com/left-pad/-/left-pad-1.3.0.tgz\"\n".to_vec();
+    yarn.resize(70 << 20, b' ');
+    std::fs::write(project.join("yarn.lock"), &yarn).unwrap();
+    let mut req = b"requests==2.31.0\n".to_vec();
+    req.resize(70 << 20, b' ');
+    std::fs::write(project.join("requirements.txt"), &req).unwrap();
+    let p = project.to_str().unwrap();
+    let report = scan_json(&["scan", "fs", p, "--scanners", "package", "--format", "json", "-q"], dir.path());
+    let all = report["packages"].to_string();
+    assert!(all.contains("left-pad") && all.contains("requests"), "{all}");
+    let warnings = report["warnings"].to_string();
+    for f in ["yarn.lock", "requirements.txt"] {
+        assert!(warnings.contains(f) && warnings.contains("the rest was not"), "{f}: {warnings}");
+    }
+}

@@ -13,8 +13,9 @@
 //!
 //! The stanza reader here is shared with [`super::dpkg_status_d`] (distroless `status.d/` files).
 
+use super::prefix::record_prefix;
 use crate::{Input, Output, ParseError, Parser};
-use palisade_artifact::FileMeta;
+use palisade_artifact::{FileMeta, Probe};
 use palisade_core::{Ecosystem, Package, SourcePackage};
 
 /// Reader of `var/lib/dpkg/status`.
@@ -25,16 +26,40 @@ impl Parser for DpkgStatus {
         "dpkg-status"
     }
 
+    /// Any size: over [`MAX_STATUS_SIZE`] the stanzas of the first 256 MiB are kept (a warning says so).
     fn wants(&self, meta: &FileMeta) -> bool {
-        meta.path == "var/lib/dpkg/status" && meta.size < MAX_STATUS_SIZE
+        meta.path == "var/lib/dpkg/status"
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {
-        parse_stanzas(input, self.id(), StatusRule::Required, out)
+        let (data, cut) = record_prefix(input.data, input.data.len() as u64, MAX_STATUS_SIZE, b"\n\n");
+        parse_stanzas(&Input { data, ..*input }, self.id(), StatusRule::Required, out)?;
+        out.warnings.extend(cut);
+        Ok(())
+    }
+
+    /// A file over the limit read from a directory: its first [`MAX_STATUS_SIZE`] bytes by positioned reads,
+    /// whatever the size limit of whole reads.
+    fn parse_probe(
+        &self,
+        meta: &FileMeta,
+        probe: &dyn Probe,
+        out: &mut Output,
+    ) -> Option<Result<(), ParseError>> {
+        if meta.size <= MAX_STATUS_SIZE {
+            return None;
+        }
+        let Some(head) = probe.read_at(0, usize::try_from(MAX_STATUS_SIZE).unwrap_or(usize::MAX)) else {
+            return Some(Err(ParseError::new("cannot read the file")));
+        };
+        let (data, cut) = record_prefix(&head, meta.size, MAX_STATUS_SIZE, b"\n\n");
+        let input = Input { path: meta.path, layer: meta.layer, data };
+        Some(parse_stanzas(&input, self.id(), StatusRule::Required, out).map(|()| out.warnings.extend(cut)))
     }
 }
 
-/// Largest status file we read (real ones are a few MB).
+/// Largest status file read whole (real ones are a few MB); a larger one keeps the stanzas of its first
+/// 256 MiB.
 pub(crate) const MAX_STATUS_SIZE: u64 = 256 * 1024 * 1024;
 
 /// At most this many warnings per file; the rest are counted in one summary line.
@@ -100,17 +125,16 @@ impl WarningList {
     }
 }
 
-/// Split deb822 text into stanzas. Lines that are neither a field nor a continuation invalidate their stanza
-/// (the stanza is returned with `bad` set so the caller can warn once and skip it).
-pub(crate) fn split_stanzas(text: &str) -> Vec<(Stanza, Option<String>)> {
-    let mut stanzas = Vec::new();
+/// Walk deb822 text stanza by stanza (one in memory at a time). Lines that are neither a field nor a
+/// continuation invalidate their stanza (`bad` is set so the caller can warn once and skip it).
+pub(crate) fn for_each_stanza(text: &str, mut each: impl FnMut(&Stanza, Option<&str>)) {
     let mut cur: Option<(Stanza, Option<String>)> = None;
     for (idx, raw) in text.split('\n').enumerate() {
         let lineno = idx + 1;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
         if line.trim().is_empty() {
-            if let Some(s) = cur.take() {
-                stanzas.push(s);
+            if let Some((s, bad)) = cur.take() {
+                each(&s, bad.as_deref());
             }
             continue;
         }
@@ -150,10 +174,9 @@ pub(crate) fn split_stanzas(text: &str) -> Vec<(Stanza, Option<String>)> {
             }
         }
     }
-    if let Some(s) = cur.take() {
-        stanzas.push(s);
+    if let Some((s, bad)) = cur.take() {
+        each(&s, bad.as_deref());
     }
-    stanzas
 }
 
 /// Parse every stanza of `input` into packages found by `found_by`.
@@ -163,25 +186,24 @@ pub(crate) fn parse_stanzas(
     rule: StatusRule,
     out: &mut Output,
 ) -> Result<(), ParseError> {
-    // A NUL byte spoils its stanza only (split_stanzas marks it bad); a file with NULs and no package at
+    // A NUL byte spoils its stanza only (for_each_stanza marks it bad); a file with NULs and no package at
     // all is binary data, not a package list.
     let first_nul = input.data.iter().position(|&b| b == 0);
     let before = out.packages.len();
     // Old packages may carry Latin-1 descriptions; the fields we use are ASCII, so decode lossily.
     let text = String::from_utf8_lossy(input.data);
     let mut warnings = WarningList::default();
-    let stanzas = split_stanzas(&text);
-    for (stanza, bad) in &stanzas {
+    for_each_stanza(&text, |stanza, bad| {
         if let Some(why) = bad {
             warnings.push(format!("{}: {why}; stanza skipped", stanza.describe()));
-            continue;
+            return;
         }
         match stanza_to_package(stanza, input, found_by, rule) {
             Ok(Some(p)) => out.packages.push(p),
             Ok(None) => {}
             Err(why) => warnings.push(format!("{}: {why}; stanza skipped", stanza.describe())),
         }
-    }
+    });
     if let Some(pos) = first_nul
         && out.packages.len() == before
     {

@@ -39,6 +39,7 @@ pub mod pipfile_lock;
 pub mod pnpm_lock;
 pub mod podfile_lock;
 pub mod poetry_lock;
+mod prefix;
 pub mod project_manifest;
 pub mod pubspec_lock;
 pub mod pylock;

@@ -21,6 +21,7 @@
 //! requirements file names them.
 
 use super::lang_common::{MAX_FILE_SIZE, PackageSet, file_name};
+use super::prefix::record_prefix;
 use crate::{Input, Output, ParseError, Parser, parent_dir};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Location, Package, package::normalize_pypi};
@@ -178,12 +179,15 @@ impl Parser for PipRequirements {
         "pip-requirements"
     }
 
+    /// Any size the artifact reads: over [`MAX_FILE_SIZE`] the lines of the first 64 MiB are kept.
     fn wants(&self, meta: &FileMeta) -> bool {
-        meta.size <= MAX_FILE_SIZE
-            && (is_requirements_name(file_name(meta.path)) || is_related_name(meta.path))
+        is_requirements_name(file_name(meta.path)) || is_related_name(meta.path)
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {
+        let (data, cut) = record_prefix(input.data, input.data.len() as u64, MAX_FILE_SIZE, b"\n");
+        out.warnings.extend(cut);
+        let input = &Input { data, ..*input };
         let text = input.text()?;
         if text.contains('\0') {
             return Err(ParseError::new("contains NUL bytes: not a requirements file"));

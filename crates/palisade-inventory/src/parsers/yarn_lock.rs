@@ -21,7 +21,8 @@
 //! [`super::declared_roots`], as it tells what classic's direct dependencies are). Dependencies are resolved through the specifiers that
 //! the entries list, so every dependency purl names the locked version.
 
-use super::lang_common::{PackageSet, purl, wants_name, yaml_options};
+use super::lang_common::{MAX_FILE_SIZE, PackageSet, file_name, purl, yaml_options};
+use super::prefix::record_prefix;
 use crate::{Input, Output, ParseError, Parser, Project, join_dir, parent_dir};
 use palisade_artifact::FileMeta;
 use palisade_core::{Ecosystem, Package, Scope};
@@ -40,11 +41,17 @@ impl Parser for YarnLock {
         &["yarn.lock"]
     }
 
+    /// Any size the artifact reads: over [`MAX_FILE_SIZE`] the entries of the first 64 MiB are kept.
     fn wants(&self, meta: &FileMeta) -> bool {
-        wants_name(meta, self.file_names())
+        self.file_names().contains(&file_name(meta.path))
     }
 
     fn parse(&self, input: &Input, out: &mut Output) -> Result<(), ParseError> {
+        // Entries are line-structured: a cut at a line end keeps every entry before it (whitespace padding
+        // after the last entry has no blank line to cut at).
+        let (data, cut) = record_prefix(input.data, input.data.len() as u64, MAX_FILE_SIZE, b"\n");
+        out.warnings.extend(cut);
+        let input = &Input { data, ..*input };
         let text = input.text()?;
         let is_berry = text.lines().any(|l| l.starts_with("__metadata:"));
         if is_berry {
