@@ -399,12 +399,11 @@ pub fn scan_paths_keeping(
     let mut warnings = Vec::new();
     for p in paths {
         if p == "-" {
-            let mut data = Vec::new();
-            std::io::stdin()
-                .take(MAX_INPUT_BYTES)
-                .read_to_end(&mut data)
-                .map_err(|e| ChecksError::Input(format!("reading stdin: {e}")))?;
-            sink.add_file("stdin", None, &data);
+            match read_input(std::io::stdin().lock()) {
+                Ok(data) => sink.add_file("stdin", None, &data),
+                Err(Refused(why)) => warnings.push(Warning::new("misconfig", why).at("stdin", None)),
+                Err(Failed(e)) => return Err(ChecksError::Input(format!("reading stdin: {e}"))),
+            }
             continue;
         }
         let path = Path::new(p);
@@ -427,16 +426,48 @@ pub fn scan_paths_keeping(
             }));
             continue;
         }
-        let mut data = Vec::new();
-        std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_INPUT_BYTES).read_to_end(&mut data))
-            .map_err(|e| ChecksError::Input(format!("{p}: cannot read: {e}")))?;
-        sink.add_file(p, Some(path), &data);
+        let file =
+            std::fs::File::open(path).map_err(|e| ChecksError::Input(format!("{p}: cannot read: {e}")))?;
+        match read_input(file) {
+            Ok(data) => sink.add_file(p, Some(path), &data),
+            Err(Refused(why)) => warnings.push(Warning::new("misconfig", why).at(p.as_str(), None)),
+            Err(Failed(e)) => return Err(ChecksError::Input(format!("{p}: cannot read: {e}"))),
+        }
     }
     let (mut out, objects) = sink.finish_with_objects();
     warnings.append(&mut out.warnings);
     out.warnings = warnings;
     Ok((out, objects))
+}
+
+/// Why an input named to [`scan_paths`] was not checked.
+enum InputError {
+    /// Not text, or over [`MAX_INPUT_BYTES`]: a warning naming the input; the other inputs are checked.
+    Refused(String),
+    /// The read itself failed.
+    Failed(std::io::Error),
+}
+use InputError::{Failed, Refused};
+
+/// Bytes sniffed for a NUL before the rest of an input is read.
+const SNIFF: usize = 8 << 10;
+
+/// Read a file or stdin named to `scan config`, bounded: a NUL byte in its first 8 KiB (`/dev/zero`, a
+/// binary) stops the read at once, and an input over [`MAX_INPUT_BYTES`] is refused, never silently cut.
+fn read_input(r: impl Read) -> Result<Vec<u8>, InputError> {
+    let mut r = r.take(MAX_INPUT_BYTES + 1);
+    let mut data = Vec::new();
+    (&mut r).take(SNIFF as u64).read_to_end(&mut data).map_err(Failed)?;
+    if let Some(at) = data.iter().position(|&b| b == 0) {
+        return Err(Refused(format!(
+            "binary data (NUL byte at offset {at}), not YAML, JSON or a Dockerfile; not checked"
+        )));
+    }
+    r.read_to_end(&mut data).map_err(Failed)?;
+    if data.len() as u64 > MAX_INPUT_BYTES {
+        return Err(Refused(format!("more than {MAX_INPUT_BYTES} bytes, over the input limit; not checked")));
+    }
+    Ok(data)
 }
 
 /// A file whose first instruction is `FROM` or `ARG` is a Dockerfile.

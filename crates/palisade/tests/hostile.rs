@@ -8,10 +8,15 @@ use std::time::{Duration, Instant};
 
 /// Run the binary; kill it and fail when it takes longer than `limit`.
 fn run(args: &[&str], cwd: &Path, limit: Duration) -> Output {
+    run_with_stdin(args, cwd, limit, Stdio::null())
+}
+
+/// [`run`] with `stdin` as the child's standard input.
+fn run_with_stdin(args: &[&str], cwd: &Path, limit: Duration, stdin: Stdio) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
         .args(args)
         .current_dir(cwd)
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -360,4 +365,19 @@ fn what_was_read_before_a_limit_is_kept() {
     for f in ["yarn.lock", "requirements.txt"] {
         assert!(warnings.contains(f) && warnings.contains("the rest was not"), "{f}: {warnings}");
     }
+}
+
+/// `scan config -` fed from `/dev/zero`: refused at once with a warning naming stdin, not read to 1 GiB.
+#[test]
+fn stdin_from_dev_zero_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let zero = std::fs::File::open("/dev/zero").unwrap();
+    let out =
+        run_with_stdin(&["scan", "config", "-", "--format", "json", "-q"], dir.path(), LIMIT, zero.into());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let warnings = report["warnings"].to_string();
+    assert!(warnings.contains("stdin") && warnings.contains("binary data"), "{warnings}");
+    let rss = peak_child_rss_mib();
+    assert!(rss < 200, "peak RSS {rss} MiB");
 }
