@@ -321,6 +321,10 @@ fn read_one(job: &Job, opts: &Options, sink: &dyn FileSink, warnings: &Warnings)
             warn(warnings, Some(&job.rel), None, msg);
             return None;
         }
+        if let Err(why) = palisade_core::memory::admit(job.size) {
+            warn(warnings, Some(&job.rel), None, why);
+            return None;
+        }
         let mut data = Vec::with_capacity(usize::try_from(job.size.min(max)).unwrap_or(0));
         if let Err(e) = (&f).take(max.saturating_add(1)).read_to_end(&mut data) {
             warn(warnings, Some(&job.rel), None, format!("cannot read: {e}"));

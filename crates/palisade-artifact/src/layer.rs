@@ -662,6 +662,8 @@ fn walk_tar<R: Read>(
                                 limits.max_file_size
                             ),
                         );
+                    } else if let Err(why) = palisade_core::memory::admit(size) {
+                        warn(warnings, Some(&path), layer, why);
                     } else {
                         let cap = usize::try_from(size.min(64 << 20)).unwrap_or(0);
                         let mut data = Vec::with_capacity(cap);

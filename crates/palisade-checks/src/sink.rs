@@ -426,6 +426,10 @@ pub fn scan_paths_keeping(
             }));
             continue;
         }
+        if let Err(why) = palisade_core::memory::admit(meta.len()) {
+            warnings.push(Warning::new("misconfig", why).at(p.as_str(), None));
+            continue;
+        }
         let file =
             std::fs::File::open(path).map_err(|e| ChecksError::Input(format!("{p}: cannot read: {e}")))?;
         match read_input(file) {

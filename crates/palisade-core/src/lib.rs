@@ -20,6 +20,7 @@ pub mod findings;
 pub mod http;
 pub mod json;
 pub mod lenient;
+pub mod memory;
 pub mod output;
 pub mod severity;
 #[cfg(feature = "sqlite")]

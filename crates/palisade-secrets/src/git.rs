@@ -154,7 +154,12 @@ pub fn scan_git_history(
                         ));
                         continue;
                     }
-                    Ok(_) => {}
+                    Ok(h) => {
+                        if let Err(why) = palisade_core::memory::admit(h.size()) {
+                            out.warnings.push(warn(&path, format!("blob {oid} (commit {id}): {why}")));
+                            continue;
+                        }
+                    }
                     Err(e) => {
                         out.warnings
                             .push(warn(&path, format!("cannot read blob {oid} (commit {id}): {e}; skipped")));

@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod gate;
+mod memory;
 mod pipeline;
 mod render;
 mod settings;
@@ -15,6 +16,7 @@ use std::process::ExitCode;
 fn main() -> ExitCode {
     let cli = settings::parse();
     ui::init_logging(cli.global.debug, cli.global.quiet);
+    memory::init(cli.global.memory_limit);
     let global = cli.global;
     let result = match cli.command {
         Command::Scan { target } => commands::scan::run(*target, &global),

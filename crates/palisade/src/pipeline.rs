@@ -186,6 +186,19 @@ fn run(
         progress.set_stage("matching vulnerabilities");
         match_vulnerabilities(&mut report, &scanners.db);
     }
+    let skipped = palisade_core::memory::skipped();
+    if skipped > 0 {
+        report.gaps.push(palisade_core::Gap {
+            scanner: "scan".into(),
+            kind: "memory-limit".into(),
+            ecosystem: None,
+            packages: 0,
+            message: format!(
+                "{skipped} files or objects were skipped at the --memory-limit (each named in a warning); \
+                 the results are incomplete"
+            ),
+        });
+    }
     Ok(report)
 }
 

@@ -381,3 +381,55 @@ fn stdin_from_dev_zero_is_refused_at_once() {
     let rss = peak_child_rss_mib();
     assert!(rss < 200, "peak RSS {rss} MiB");
 }
+
+/// `--memory-limit`: one huge unit (a 40 MB dpkg status) and several small ones (lockfiles). Under a small
+/// limit the small ones are reported, the huge one is a warning naming it, the report has a `memory-limit`
+/// gap, and nothing aborts, also under an address-space limit (`prlimit --as`) when `prlimit` is there.
+#[test]
+fn a_memory_limit_skips_the_huge_unit_and_keeps_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
+    let mut status = String::new();
+    for i in 0..400_000 {
+        status.push_str(&format!(
+            "Package: p{i}\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1.{i}-1\n\n"
+        ));
+    }
+    std::fs::write(root.join("var/lib/dpkg/status"), status).unwrap();
+    std::fs::write(root.join("requirements.txt"), "requests==2.31.0\n").unwrap();
+    std::fs::create_dir(root.join("app")).unwrap();
+    std::fs::write(
+        root.join("app/Cargo.lock"),
+        "version = 3\n\n[[package]]\nname = \"itoa\"\nversion = \"1.0.9\"\n\
+         source = \"registry+https://github.com/rust-lang/crates.io-index\"\n",
+    )
+    .unwrap();
+    let r = root.to_str().unwrap();
+    let args =
+        ["--memory-limit", "16MiB", "scan", "rootfs", r, "--scanners", "package", "--format", "json", "-q"];
+    let check = |out: &Output| {
+        assert!(out.status.success(), "{}", stderr(out));
+        let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let all = report["packages"].to_string();
+        assert!(all.contains("\"requests\"") && all.contains("\"itoa\"") && !all.contains("\"p0\""), "{all}");
+        let warnings = report["warnings"].to_string();
+        assert!(
+            warnings.contains("var/lib/dpkg/status") && warnings.contains("--memory-limit"),
+            "{warnings}"
+        );
+        assert!(report["gaps"].to_string().contains("memory-limit"), "{}", report["gaps"]);
+    };
+    check(&run(&args, dir.path(), LIMIT));
+    // Without the limit the huge unit is read.
+    let out = run(&args[2..], dir.path(), LIMIT);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"p399999\""));
+    if Command::new("prlimit").arg("--version").output().is_ok() {
+        let mut with_as = vec!["--as=4294967296", env!("CARGO_BIN_EXE_palisade")];
+        with_as.extend(args);
+        let out = Command::new("prlimit").args(&with_as).current_dir(dir.path()).output().unwrap();
+        check(&out);
+    } else {
+        println!("SKIP (prlimit part): prlimit not installed");
+    }
+}

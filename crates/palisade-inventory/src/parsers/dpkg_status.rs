@@ -49,6 +49,9 @@ impl Parser for DpkgStatus {
         if meta.size <= MAX_STATUS_SIZE {
             return None;
         }
+        if let Err(why) = palisade_core::memory::admit(MAX_STATUS_SIZE) {
+            return Some(Err(ParseError::new(why)));
+        }
         let Some(head) = probe.read_at(0, usize::try_from(MAX_STATUS_SIZE).unwrap_or(usize::MAX)) else {
             return Some(Err(ParseError::new("cannot read the file")));
         };

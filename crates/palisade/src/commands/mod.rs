@@ -64,6 +64,11 @@ pub struct GlobalOpts {
     /// else ~/.cache/palisade].
     #[arg(long, global = true, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
+    /// Soft limit on the heap (`2GiB`): a file, blob or input that would go over it is skipped with a
+    /// warning naming it and the report gets a `memory-limit` gap [default: 3/4 of the cgroup's memory limit,
+    /// if one is set]. See docs/limits.md.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = common::parse_size)]
+    pub memory_limit: Option<u64>,
 }
 
 impl GlobalOpts {
