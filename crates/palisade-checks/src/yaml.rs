@@ -14,6 +14,10 @@ use std::collections::HashMap;
 pub const MAX_DEPTH: usize = 128;
 /// Most nodes alias expansion may create in one document (alias bombs).
 pub const MAX_ALIAS_NODES: usize = 100_000;
+/// Most nodes (scalars, sequences, maps) one document may hold: each costs about 70 bytes in the DOM, so a
+/// 200 MB one-line flow sequence would take gigabytes. The largest real manifests (CRDs) hold tens of
+/// thousands.
+pub const MAX_NODES: usize = 1_000_000;
 
 /// A value with its position (1-based line and column of where the value starts).
 #[derive(Debug, Clone, PartialEq)]
@@ -255,6 +259,8 @@ struct Builder {
     anchors: HashMap<usize, (Node, usize)>,
     docs: Vec<Node>,
     alias_nodes: usize,
+    /// Nodes of the current document, for [`MAX_NODES`].
+    nodes: usize,
     /// Problems that do not make the document unreadable (duplicate keys: the last value is kept, as the
     /// Kubernetes API server does).
     warnings: Vec<YamlError>,
@@ -269,6 +275,7 @@ fn load_stream(text: &str, line_offset: u32) -> Result<Loaded, YamlError> {
         anchors: HashMap::new(),
         docs: Vec::new(),
         alias_nodes: 0,
+        nodes: 0,
         warnings: Vec::new(),
     };
     let mut doc_has_root = false;
@@ -282,10 +289,21 @@ fn load_stream(text: &str, line_offset: u32) -> Result<Loaded, YamlError> {
             }
         })?;
         let (line, col) = pos(&span, line_offset);
+        if matches!(ev, Event::Scalar(..) | Event::SequenceStart(..) | Event::MappingStart(..)) {
+            b.nodes += 1;
+            if b.nodes > MAX_NODES {
+                return Err(YamlError {
+                    line,
+                    col,
+                    message: format!("the document has more than {MAX_NODES} nodes; document skipped"),
+                });
+            }
+        }
         match ev {
             Event::DocumentStart(_) => {
                 b.anchors.clear();
                 b.alias_nodes = 0;
+                b.nodes = 0;
                 doc_has_root = false;
             }
             Event::DocumentEnd => {
@@ -644,6 +662,19 @@ mod tests {
         assert!(docs.iter().all(Result::is_err) && !docs.is_empty());
         let ok = load_all(&format!("{}1{}", "[".repeat(50), "]".repeat(50)));
         assert!(ok[0].is_ok());
+    }
+
+    #[test]
+    fn a_document_with_too_many_nodes_is_skipped_alone() {
+        let mut s = format!("items: [{}x]\n", "a, ".repeat(MAX_NODES));
+        s.push_str("---\nkind: Pod\n");
+        let docs = load_all(&s);
+        let e = docs.iter().find_map(|d| d.as_ref().err()).unwrap_or_else(|| panic!("expected an error"));
+        assert!(e.message.contains("more than 1000000 nodes") && e.line == 1, "{e}");
+        assert!(
+            docs.iter().any(|d| d.as_ref().is_ok_and(|n| n.get("kind").is_some())),
+            "the next document is kept"
+        );
     }
 
     #[test]

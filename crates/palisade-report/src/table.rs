@@ -150,19 +150,21 @@ pub fn render(report: &ScanReport, opts: &TableOptions, out: &mut dyn Write) -> 
         if with_layer {
             headers.push("Layer");
         }
-        let mut t = new_table(opts);
-        t.set_header(headers.into_iter().map(|h| style.header(h)));
-        for p in &g.packages {
-            let mut row = vec![Cell::new(clean(&p.name)), Cell::new(clean(&p.version))];
-            if g.path.is_none() {
-                row.push(Cell::new(clean(p.location().map(|l| l.path.as_str()).unwrap_or("-"))));
+        for chunk in g.packages.chunks(TABLE_ROWS) {
+            let mut t = new_table(opts);
+            t.set_header(headers.iter().map(|h| style.header(h)));
+            for p in chunk {
+                let mut row = vec![Cell::new(clean(&p.name)), Cell::new(clean(&p.version))];
+                if g.path.is_none() {
+                    row.push(Cell::new(clean(p.location().map(|l| l.path.as_str()).unwrap_or("-"))));
+                }
+                if with_layer {
+                    row.push(Cell::new(layer(p).map(|n| n.to_string()).unwrap_or_else(|| "-".into())));
+                }
+                t.add_row(row);
             }
-            if with_layer {
-                row.push(Cell::new(layer(p).map(|n| n.to_string()).unwrap_or_else(|| "-".into())));
-            }
-            t.add_row(row);
+            writeln!(out, "{t}")?;
         }
-        writeln!(out, "{t}")?;
     }
 
     if !report.vulnerabilities.is_empty() || opts.scanners.vuln {
@@ -381,12 +383,12 @@ fn render_misconfigs(
     writeln!(out)?;
     let total = total_line(active.iter().map(|m| m.severity.as_str()));
     writeln!(out, "{}", style.bold(&total.replacen("Total:", "Misconfigurations:", 1)))?;
-    if !active.is_empty() {
+    for chunk in active.chunks(TABLE_ROWS) {
         let mut t = new_table(opts);
         t.set_header(
             ["Check", "Severity", "Location", "Resource", "Message"].into_iter().map(|h| style.header(h)),
         );
-        for m in active {
+        for &m in chunk {
             let loc = if m.line > 0 {
                 format!("{}:{}", misconfig_target(m, report), m.line)
             } else {
@@ -519,6 +521,10 @@ fn plural(n: usize, word: &str) -> String {
 fn layer(p: &Package) -> Option<u32> {
     p.location().and_then(|l| l.layer)
 }
+
+/// Rows per table: a longer list is printed as several tables of this many rows (the same columns), so the
+/// cells held to lay out a table do not grow with a million packages or findings.
+const TABLE_ROWS: usize = 10_000;
 
 fn new_table(opts: &TableOptions) -> Table {
     let mut t = Table::new();
