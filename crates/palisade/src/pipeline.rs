@@ -453,6 +453,8 @@ fn scan_sbom(path: &Path) -> Result<ScanReport> {
             MAX_INPUT_BYTES
         );
     }
+    // The document is the one unit of this scan: over the memory limit it is an error naming it.
+    palisade_core::memory::admit(meta.len()).map_err(|why| anyhow::anyhow!("{}: {why}", path.display()))?;
     let data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     report_from_sbom(&data, &path.display().to_string())
 }

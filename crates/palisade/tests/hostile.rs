@@ -433,3 +433,22 @@ fn a_memory_limit_skips_the_huge_unit_and_keeps_the_rest() {
         println!("SKIP (prlimit part): prlimit not installed");
     }
 }
+
+/// A 20 MB one-line YAML (4M scalars in one flow sequence): the document is an error naming its line once
+/// it passes 1M nodes, the next document is still checked, and memory stays far below the gigabytes a DOM of
+/// 4M nodes would take.
+#[test]
+fn a_one_line_yaml_of_millions_of_nodes_is_capped() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("items: [");
+    text.push_str(&"abc, ".repeat(4_000_000));
+    text.push_str("x]\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n    securityContext:\n      privileged: true\n");
+    let f = dir.path().join("oneline.yaml");
+    std::fs::write(&f, text).unwrap();
+    let report = scan_json(&["scan", "config", f.to_str().unwrap(), "--format", "json", "-q"], dir.path());
+    let all = report.to_string();
+    assert!(all.contains("more than 1000000 nodes"), "{}", &all[..all.len().min(2000)]);
+    assert!(report["misconfigurations"].to_string().contains("privileged"), "the Pod after it is checked");
+    let rss = peak_child_rss_mib();
+    assert!(rss < 600, "peak RSS {rss} MiB");
+}
