@@ -16,6 +16,7 @@ fn main() -> ExitCode {
     let cli = settings::parse();
     ui::init_logging(cli.global.debug, cli.global.quiet);
     let global = cli.global;
+    pipeline::install_sbom_matcher(global.db_path(None));
     let result = match cli.command {
         Command::Scan { target } => commands::scan::run(*target, &global),
         Command::Sbom(args) => commands::sbom::run(*args, &global),

@@ -529,6 +529,216 @@ fn gate_requires_signature_and_fresh_attestation() {
     assert_eq!(code, 0, "{err}");
 }
 
+/// `signatures.attestations[]` with predicate conditions: the scan result of a vuln attestation and the
+/// SBOM of a CycloneDX attestation (matched against a DB built from the vulndb test feed) judged by another
+/// gate, an in-toto custom predicate by Kyverno-style conditions, and the age of each. The same decisions
+/// from `verify-attestation --policy` (the webhook's digest-only path) and from `scan --policy` (CI).
+#[test]
+fn gate_attestation_predicates_pass_another_gate_or_conditions() {
+    let Some(env) = Env::new() else { return };
+    let key = env.key("ci", "key");
+    let cache = env.path("cache");
+    std::fs::create_dir_all(cache.join("db")).expect("mkdir");
+    let db = cache.join("db/palisade.db");
+    let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-vulndb/tests/fixtures/feed/osv");
+    let (code, _, err) = env.palisade(&[
+        "db",
+        "build",
+        "--db",
+        db.to_str().expect("utf8"),
+        "--from",
+        feed.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let bundle = env.path("pred-bundle");
+    std::fs::create_dir_all(bundle.join("keys")).expect("mkdir");
+    std::fs::copy(env.path("ci.pub"), bundle.join("keys/ci.pub")).expect("copy key");
+    let port = env.reg.port;
+    std::fs::write(
+        bundle.join("gates.yaml"),
+        format!(
+            "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {{name: no-high}}\nspec:\n  scope: {{images: [\"nothing-scanned/**\"]}}\n  vulnerabilities: {{severities: [HIGH, CRITICAL]}}\n---\n\
+             apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {{name: attested}}\nspec:\n  scope: {{images: [\"127.0.0.1:{port}/pred*\"]}}\n  signatures:\n    keys: [keys/ci.pub]\n    signature: false\n    insecure: true\n    attestations:\n      - {{type: vuln, maxAge: 1d, gate: no-high}}\n      - {{type: cyclonedx, gate: no-high}}\n      - type: https://acme.io/review/v1\n        conditions:\n          all:\n            - {{key: \"{{{{ approved }}}}\", operator: Equals, value: true}}\n            - {{key: \"{{{{ reviewers }}}}\", operator: AnyIn, value: [alice, bob]}}\n"
+        ),
+    )
+    .expect("gates");
+    let now =
+        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).expect("now");
+    let sbom = |version: &str| {
+        json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "metadata": {"timestamp": now},
+            "components": [{"type": "library", "name": "demo-lib", "version": version,
+                "purl": format!("pkg:npm/demo-lib@{version}"), "bom-ref": "demo"}]})
+    };
+    // The scan result of each SBOM, as `scan --attest` wraps it in the vuln predicate.
+    let vuln = |version: &str, finished: &str| {
+        let f = env.path(&format!("sbom-{version}.json"));
+        std::fs::write(&f, sbom(version).to_string()).expect("w");
+        let out = env.path(&format!("report-{version}.json"));
+        let (code, _, err) = env.palisade(&[
+            "scan",
+            "sbom",
+            f.to_str().expect("u"),
+            "--db",
+            db.to_str().expect("u"),
+            "--format",
+            "json",
+            "-o",
+            out.to_str().expect("u"),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let result: Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).expect("report")).expect("json");
+        json!({"scanner": {"uri": "pkg:generic/palisade", "result": result},
+            "metadata": {"scanStartedOn": finished, "scanFinishedOn": finished}})
+    };
+    let attest = |image: &str, ty: &str, predicate: &Value, name: &str| {
+        let f = env.path(name);
+        std::fs::write(&f, predicate.to_string()).expect("w");
+        let (code, _, err) =
+            env.run("attest", image, &["--key", &key, "--type", ty, "--predicate", f.to_str().expect("u")]);
+        assert_eq!(code, 0, "{err}");
+    };
+    let cache_s = cache.to_str().expect("u").to_string();
+    let check = |image: &str| {
+        env.palisade(&[
+            "verify-attestation",
+            image,
+            "--insecure",
+            "--policy",
+            bundle.to_str().expect("u"),
+            "--cache-dir",
+            &cache_s,
+        ])
+    };
+    let review_ok = json!({"approved": true, "reviewers": ["bob"]});
+
+    // Everything passes: a clean scan, a clean SBOM, an approved review.
+    let good = env.image("pred-good:v1");
+    env.push_image("pred-good:v1", "pred good");
+    attest(&good, "vuln", &vuln("2.4.0", &now), "v-good.json");
+    attest(&good, "cyclonedx", &sbom("2.4.0"), "s-good.json");
+    attest(&good, "https://acme.io/review/v1", &review_ok, "r-good.json");
+    let (code, out, err) = check(&good);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("the policy's gates pass"), "{err}");
+
+    // A scan result and an SBOM with the HIGH demo-lib 2.3.0, a review without approval: three denials,
+    // each naming the gate or the condition.
+    let bad = env.image("pred-bad:v1");
+    env.push_image("pred-bad:v1", "pred bad");
+    attest(&bad, "vuln", &vuln("2.3.0", &now), "v-bad.json");
+    attest(&bad, "cyclonedx", &sbom("2.3.0"), "s-bad.json");
+    attest(
+        &bad,
+        "https://acme.io/review/v1",
+        &json!({"approved": false, "reviewers": ["mallory"]}),
+        "r-bad.json",
+    );
+    let (code, out, err) = check(&bad);
+    assert_eq!(code, 15, "{out}{err}");
+    let vuln_uri = "https://cosign.sigstore.dev/attestation/vuln/v1";
+    assert!(
+        err.contains(&format!(
+            "the {vuln_uri} attestation's predicate fails gate \"no-high\": vulnerabilities: "
+        )),
+        "{err}"
+    );
+    assert!(err.contains("CVE-2099-0001 (critical) in demo-lib 2.3.0"), "{err}");
+    assert!(
+        err.contains(
+            "the https://cyclonedx.org/bom attestation's predicate fails gate \"no-high\": vulnerabilities: "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("fails its conditions: condition all[0]: {{ approved }} Equals true (key is false)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("all[1]: {{ reviewers }} AnyIn [\"alice\",\"bob\"] (key is [\"mallory\"])"),
+        "{err}"
+    );
+    let decisions: Value = serde_json::from_str(&out).expect("decisions JSON");
+    assert_eq!(decisions.as_array().map(Vec::len), Some(3), "{out}");
+
+    // The CI gate gives the same three decisions for the same digest.
+    let report = env.path("ci.json");
+    let (code, _, err) = env.palisade(&[
+        "scan",
+        "image",
+        &bad,
+        "--insecure",
+        "--scanners",
+        "package",
+        "--format",
+        "json",
+        "-o",
+        report.to_str().expect("u"),
+        "--policy",
+        bundle.to_str().expect("u"),
+        "--cache-dir",
+        &cache_s,
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let ci: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    let ci_msgs: Vec<&str> = ci["policy"]["decisions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    let cli_msgs: Vec<&str> =
+        decisions.as_array().into_iter().flatten().filter_map(|d| d["message"].as_str()).collect();
+    assert_eq!(ci_msgs, cli_msgs);
+
+    // A clean scan finished two days ago: too old for maxAge 1d.
+    let old = env.image("pred-old:v1");
+    env.push_image("pred-old:v1", "pred old");
+    attest(&old, "vuln", &vuln("2.4.0", "2020-01-01T00:00:00Z"), "v-old.json");
+    attest(&old, "cyclonedx", &sbom("2.4.0"), "s-old.json");
+    attest(&old, "https://acme.io/review/v1", &review_ok, "r-old.json");
+    let (code, out, err) = check(&old);
+    assert_eq!(code, 15, "{out}{err}");
+    assert!(
+        err.contains(&format!("the {vuln_uri} attestation was made"))
+            && err.contains("older than the 1d0h allowed"),
+        "{err}"
+    );
+    assert_eq!(serde_json::from_str::<Value>(&out).expect("json").as_array().map(Vec::len), Some(1), "{out}");
+
+    // Without a vulnerability DB the SBOM cannot be judged: refused, never passed.
+    let (code, _, err) = env.palisade(&[
+        "verify-attestation",
+        &good,
+        "--insecure",
+        "--policy",
+        bundle.to_str().expect("u"),
+        "--cache-dir",
+        env.path("empty-cache").to_str().expect("u"),
+    ]);
+    assert_eq!(code, 15, "{err}");
+    assert!(
+        err.contains(
+            "gate \"no-high\" cannot judge it: its packages could not be matched: no vulnerability DB"
+        ),
+        "{err}"
+    );
+
+    // A gate naming a gate that is not in the bundle does not load.
+    let broken = env.path("broken-bundle");
+    std::fs::create_dir_all(broken.join("keys")).expect("mkdir");
+    std::fs::copy(env.path("ci.pub"), broken.join("keys/ci.pub")).expect("copy key");
+    std::fs::write(
+        broken.join("g.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {name: b}\nspec:\n  signatures:\n    keys: [keys/ci.pub]\n    attestations: [{type: vuln, gate: missing}]\n",
+    )
+    .expect("w");
+    let (code, _, err) =
+        env.palisade(&["verify-attestation", &good, "--insecure", "--policy", broken.to_str().expect("u")]);
+    assert_eq!(code, 15, "{err}");
+    assert!(err.contains("gate \"missing\" is not in the bundle"), "{err}");
+}
+
 /// A Kyverno `verifyImages` rule (key attestor, a vuln attestation with a condition, verifyDigest) checked by
 /// `palisade policy eval` on Pods: signed passes, unsigned, tag-only and failing conditions are denied.
 #[test]
@@ -608,6 +818,8 @@ fn kyverno_verify_images_rule_on_pods() {
     let (code, out) = eval(&pod("cond", &cpinned));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("attestation https://cosign.sigstore.dev/attestation/vuln/v1"), "{out}");
+    // The failing condition is named, with the value its key had (the same check as a gate's conditions).
+    assert!(out.contains("all[0]: {{ scanner.result.count }} LessThan 5 (key is 9)"), "{out}");
     // Images outside imageReferences are not checked.
     let (code, out) = eval(&pod("other", "docker.io/library/alpine:3.19"));
     assert_eq!(code, 0, "{out}");

@@ -223,6 +223,11 @@ pub struct VerifyAttestationArgs {
     /// creation time.
     #[arg(long, value_name = "DURATION", value_parser = parse_age)]
     pub max_age: Option<Duration>,
+    /// Judge the image by a policy bundle (directory or file) instead: every Gate whose scope selects the
+    /// image checks its `signatures` section (keys, identities, attestations with maxAge and predicate
+    /// gate/conditions), as `scan --policy` and the admission webhook do. Exit 15 on a deny.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["key", "certificate_identity", "certificate_identity_regexp", "max_age"])]
+    pub policy: Option<PathBuf>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -422,6 +427,9 @@ fn verify(a: VerifyArgs) -> Result<ExitCode> {
 }
 
 fn verify_attestation(a: VerifyAttestationArgs) -> Result<ExitCode> {
+    if let Some(bundle) = &a.policy {
+        return verify_by_policy(&a.image, bundle, &a.registry);
+    }
     let Some(ptype) = statement::predicate_type(&a.predicate_type) else {
         bail!("--type {:?}: expected a known short name or a URI", a.predicate_type);
     };
@@ -435,6 +443,49 @@ fn verify_attestation(a: VerifyAttestationArgs) -> Result<ExitCode> {
         budget: None,
     };
     verify_with(&a.image, &policy)
+}
+
+/// `verify-attestation IMAGE --policy BUNDLE`: the image (resolved to its digest) judged by the bundle's
+/// gates the way the admission webhook judges an image it has no scan report for (a digest-only report:
+/// signatures and attestations only), so the three places give the same answer.
+fn verify_by_policy(image: &str, bundle: &Path, reg: &RegistryArgs) -> Result<ExitCode> {
+    use palisade_policy::engine::{Action, Budget, Outcome, Subject, SubjectKind, evaluate_default};
+    let compiled = palisade_policy::bundle::Bundle::read(bundle)
+        .with_context(|| format!("reading the policy bundle {}", bundle.display()))?
+        .compile();
+    let (_, subject) = palisade_signing::sign::open_subject(image, reg.insecure)?;
+    let pinned = subject.pinned();
+    let report = Subject {
+        memo: Default::default(),
+        kind: SubjectKind::ScanReport,
+        value: serde_json::json!({
+            "artifact": {"kind": "image", "name": image, "repo_digests": [pinned]},
+            "digest_only": true,
+        }),
+        origin: Default::default(),
+        admission: Default::default(),
+    };
+    let mut failed = false;
+    for e in &compiled.errors {
+        eprintln!("palisade: policy {e}");
+        failed |= !e.unsupported;
+    }
+    let decisions = evaluate_default(&compiled.policies, &report, &Budget::default());
+    for d in &decisions {
+        let action = serde_json::to_value(d.action)?;
+        eprintln!("{} {}/{}: {}", action.as_str().unwrap_or("?"), d.policy, d.rule, d.message);
+        failed |= d.action == Action::Deny && matches!(d.outcome, Outcome::Violation | Outcome::Error);
+    }
+    println!("{}", serde_json::to_string_pretty(&decisions)?);
+    if failed {
+        eprintln!(
+            "palisade: verification failed: {pinned}{} is refused by the policy",
+            resolved_note(&subject.resolved_from)
+        );
+        return Ok(ExitCode::from(15)); // as an attestation that fails its condition
+    }
+    eprintln!("Verified {pinned}{}: the policy's gates pass", resolved_note(&subject.resolved_from));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `scan image … --attest --key KEY`: attach the SBOM and the scan result of the scanned digest.
