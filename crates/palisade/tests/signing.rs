@@ -1088,6 +1088,176 @@ fn keyless_gate_identities_and_kyverno_keyless_attestor() {
     assert!(text.contains("signed by another identity"), "{text}");
 }
 
+/// The Sigstore bundles attached to `digest` as referrers, in index order (through the referrers index tag:
+/// docker-registry 2.8 has no referrers API).
+fn referrer_bundles(env: &Env, image: &str, digest: &str) -> Vec<Vec<u8>> {
+    let client = env.client(image);
+    let repo = image.rsplit_once(':').expect("tag").0;
+    let index_tag = format!("{repo}:{}", digest.replace(':', "-"));
+    let index = client.manifest(&parse_reference(&index_tag).expect("ref")).expect("get").expect("index");
+    let index: Value = serde_json::from_slice(&index.bytes).expect("json");
+    let mut out = Vec::new();
+    for r in index["manifests"].as_array().into_iter().flatten() {
+        let by_digest = format!("{repo}@{}", r["digest"].as_str().expect("referrer"));
+        let m = client.manifest(&parse_reference(&by_digest).expect("ref")).expect("get").expect("manifest");
+        let m: Value = serde_json::from_slice(&m.bytes).expect("json");
+        let layer = m["layers"][0]["digest"].as_str().expect("layer");
+        out.push(client.blob(&parse_reference(&by_digest).expect("ref"), layer).expect("blob"));
+    }
+    out
+}
+
+/// Keyless signing by Palisade against `@sigstore/mock` served over HTTP: `sign` and `attest` with an OIDC
+/// token (a file, stdin, `$SIGSTORE_ID_TOKEN`) get a Fulcio certificate, a Rekor entry and a timestamp;
+/// the bundles verify with Palisade's offline keyless verifier under the mock's trusted root and with
+/// sigstore-js' verifier; another identity, another issuer and another root are refused.
+#[test]
+fn keyless_signing_against_sigstore_mock() {
+    use support::sigstore_mock::{ISSUER, MockServices, SUBJECT, token};
+    let Some(env) = Env::new() else { return };
+    let Some(nm) = support::sigstore_mock::node_modules() else { return };
+    let mock = MockServices::start(&nm, &env.path("mock"));
+    let root = mock.trusted_root.display().to_string();
+    let token_file = env.path("token.jwt");
+    std::fs::write(&token_file, token(SUBJECT, ISSUER)).expect("token");
+    let image = env.image("keyless-sign:v1");
+    let digest = env.push_image("keyless-sign:v1", "keyless sign");
+    let services = ["--fulcio-url", &mock.url, "--rekor-url", &mock.url, "--tsa-url", &mock.url];
+    let mut args = vec!["--identity-token", token_file.to_str().expect("u")];
+    args.extend_from_slice(&services);
+    let started = Instant::now();
+    let (code, out, err) = env.run("sign", &image, &args);
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), format!("{}@{digest}", env.image("keyless-sign")));
+    assert!(err.contains(&format!("keylessly as {SUBJECT} (issuer {ISSUER})")), "{err}");
+    eprintln!("keyless sign (Fulcio + Rekor + TSA over HTTP, registry push): {took:?}");
+
+    // Attest: the token from stdin, then from $SIGSTORE_ID_TOKEN.
+    let predicate = env.path("prov.json");
+    std::fs::write(&predicate, json!({"buildType": "https://acme.io/ci@v1"}).to_string()).expect("w");
+    let attest = |token_arg: Option<&str>, stdin: &str, env_token: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
+        cmd.args(["attest", &image, "--insecure", "--type", "slsaprovenance1", "--predicate"])
+            .arg(&predicate)
+            .args(services)
+            .env("DOCKER_CONFIG", env.dir.path())
+            .env_remove("SIGSTORE_ID_TOKEN")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(t) = token_arg {
+            cmd.args(["--identity-token", t]);
+        }
+        if let Some(t) = env_token {
+            cmd.env("SIGSTORE_ID_TOKEN", t);
+        }
+        let mut child = cmd.spawn().expect("palisade");
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stdin.as_bytes()).expect("stdin");
+        let o = child.wait_with_output().expect("wait");
+        (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (code, err) = attest(Some("-"), &token(SUBJECT, ISSUER), None);
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = attest(None, "", Some(&token(SUBJECT, ISSUER)));
+    assert_eq!(code, 0, "{err}");
+    // Neither a key nor a token: a clear usage error; a token that is not a JWT: named.
+    let (code, err) = attest(None, "", None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--identity-token"), "{err}");
+    let (code, err) = attest(Some("-"), "not-a-jwt", None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("identity token: not a JWT"), "{err}");
+
+    // Palisade's offline keyless verifier, with the mock's root.
+    let who =
+        ["--certificate-identity", SUBJECT, "--certificate-oidc-issuer", ISSUER, "--trusted-root", &root];
+    let (code, _, err) = env.run("verify", &image, &who);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(SUBJECT), "{err}");
+    let mut att = who.to_vec();
+    att.extend_from_slice(&["--type", "slsaprovenance1"]);
+    let (code, out, err) = env.run("verify-attestation", &image, &att);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("https://acme.io/ci@v1"), "{out}");
+    let (code, _, err) = env.run(
+        "verify",
+        &image,
+        &[
+            "--certificate-identity",
+            "mallory@evil.example",
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--trusted-root",
+            &root,
+        ],
+    );
+    assert_eq!(code, 16, "{err}");
+    let (code, _, err) = env.run(
+        "verify",
+        &image,
+        &[
+            "--certificate-identity",
+            SUBJECT,
+            "--certificate-oidc-issuer",
+            "https://accounts.google.com",
+            "--trusted-root",
+            &root,
+        ],
+    );
+    assert_eq!(code, 17, "{err}");
+    // Another deployment's root (a second mock): its log does not know the entry (checked before the chain).
+    let other = MockServices::start(&nm, &env.path("other-mock"));
+    let other_root = other.trusted_root.display().to_string();
+    let (code, _, err) = env.run(
+        "verify",
+        &image,
+        &[
+            "--certificate-identity",
+            SUBJECT,
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--trusted-root",
+            &other_root,
+        ],
+    );
+    assert_eq!(code, 21, "{err}");
+    assert!(err.contains("which the trusted root does not list"), "{err}");
+
+    // sigstore-js' verifier: every bundle (the signature and both attestations), log entry and SCT required.
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigstore-mock/verify-keyless-bundle.js");
+    let bundles = referrer_bundles(&env, &image, &digest);
+    assert_eq!(bundles.len(), 3);
+    for (i, b) in bundles.iter().enumerate() {
+        let path = env.path(&format!("keyless-{i}.bundle.json"));
+        std::fs::write(&path, b).expect("write");
+        let v: Value = serde_json::from_slice(b).expect("bundle JSON");
+        assert!(v["verificationMaterial"]["certificate"]["rawBytes"].is_string(), "{v}");
+        assert!(
+            v["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"]
+                .is_string()
+        );
+        assert!(v["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0].is_object());
+        let run = |root: &str| {
+            Command::new("node")
+                .arg(&script)
+                .args([path.to_str().expect("u"), root, SUBJECT, ISSUER])
+                .env("NODE_PATH", &nm)
+                .output()
+                .expect("node")
+        };
+        let ok = run(&root);
+        assert!(
+            ok.status.success(),
+            "bundle {i}: {}{}",
+            String::from_utf8_lossy(&ok.stdout),
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        assert!(!run(&other_root).status.success(), "bundle {i}: another root must be refused");
+    }
+}
+
 /// The other direction: a bundle Palisade writes (key-signed image signature, as a referrer) verifies with
 /// sigstore-js' verifier given the public key; with another key it is refused.
 #[test]
@@ -1098,18 +1268,8 @@ fn palisade_key_bundles_verify_with_sigstore_js() {
     let digest = env.push_image("tojs:v1", "to sigstore-js");
     assert_eq!(env.run("sign", &image, &["--key", &env.key("ci", "key")]).0, 0);
     // Fetch the bundle through the referrers index tag (docker-registry 2.8 has no referrers API).
-    let client = env.client(&image);
-    let index_tag = format!("{}:{}", image.rsplit_once(':').expect("tag").0, digest.replace(':', "-"));
-    let index = client.manifest(&parse_reference(&index_tag).expect("ref")).expect("get").expect("index");
-    let index: Value = serde_json::from_slice(&index.bytes).expect("json");
-    let referrer = index["manifests"][0]["digest"].as_str().expect("referrer").to_string();
-    let by_digest = format!("{}@{referrer}", image.rsplit_once(':').expect("tag").0);
-    let m = client.manifest(&parse_reference(&by_digest).expect("ref")).expect("get").expect("manifest");
-    let m: Value = serde_json::from_slice(&m.bytes).expect("json");
-    let layer = m["layers"][0]["digest"].as_str().expect("layer");
-    let bundle = client.blob(&parse_reference(&by_digest).expect("ref"), layer).expect("blob");
     let path = env.path("palisade.bundle.json");
-    std::fs::write(&path, &bundle).expect("write");
+    std::fs::write(&path, referrer_bundles(&env, &image, &digest).remove(0)).expect("write");
     let script =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigstore-mock/verify-key-bundle.js");
     let run = |key: &str| {

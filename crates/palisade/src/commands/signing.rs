@@ -163,13 +163,63 @@ pub struct RegistryArgs {
     pub registry_timeout: Duration,
 }
 
+/// Keyless signing: an OIDC identity token, Fulcio, Rekor and optionally a timestamp authority.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Keyless signing")]
+pub struct KeylessSignArgs {
+    /// Keyless: the OIDC identity token (a JWT) in FILE, or `-` for stdin; default: $SIGSTORE_ID_TOKEN.
+    #[arg(long, value_name = "FILE|-", conflicts_with = "key")]
+    pub identity_token: Option<String>,
+    /// Keyless: Fulcio's base URL.
+    #[arg(long, value_name = "URL", default_value = "https://fulcio.sigstore.dev")]
+    pub fulcio_url: String,
+    /// Keyless: Rekor's base URL.
+    #[arg(long, value_name = "URL", default_value = "https://rekor.sigstore.dev")]
+    pub rekor_url: String,
+    /// Keyless: also get an RFC 3161 timestamp of the signature from this timestamp authority.
+    #[arg(long, value_name = "URL")]
+    pub tsa_url: Option<String>,
+}
+
+impl KeylessSignArgs {
+    /// The keyless options, when a token is given (flag or $SIGSTORE_ID_TOKEN); `None`: not keyless.
+    fn options(&self, timeout: Duration) -> Result<Option<palisade_signing::keyless_sign::KeylessOptions>> {
+        let token = match self.identity_token.as_deref() {
+            Some("-") => {
+                let mut t = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)
+                    .context("reading the identity token from stdin")?;
+                t
+            }
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("{path}: cannot read the identity token"))?,
+            None => match std::env::var("SIGSTORE_ID_TOKEN") {
+                Ok(t) if !t.trim().is_empty() => t,
+                _ => return Ok(None),
+            },
+        };
+        if token.trim().is_empty() {
+            bail!("the identity token is empty");
+        }
+        Ok(Some(palisade_signing::keyless_sign::KeylessOptions {
+            identity_token: token.trim().to_string(),
+            fulcio_url: self.fulcio_url.clone(),
+            rekor_url: self.rekor_url.clone(),
+            tsa_url: self.tsa_url.clone(),
+            timeout,
+        }))
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct SignArgs {
     /// Image reference (tag or digest).
     pub image: String,
-    /// Private key file (cosign's encrypted format or PKCS#8 PEM).
+    /// Private key file (cosign's encrypted format or PKCS#8 PEM). Without it, signing is keyless.
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
     /// Where to store the signature.
     #[arg(long, value_enum, default_value = "referrers")]
     pub format: FormatArg,
@@ -200,9 +250,11 @@ pub struct AttestArgs {
     /// Predicate type: cyclonedx, spdxjson, vuln, openvex, slsaprovenance, custom, or a URI.
     #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
     pub predicate_type: String,
-    /// Private key file.
+    /// Private key file. Without it, signing is keyless.
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
     /// Where to store the attestation.
     #[arg(long, value_enum, default_value = "referrers")]
     pub format: FormatArg,
@@ -328,8 +380,44 @@ fn resolved_note(from: &Option<String>) -> String {
     from.as_ref().map(|t| format!(" (resolved from {t})")).unwrap_or_default()
 }
 
+/// Keyless signing of `image`: the statement (`predicate_type`, `predicate`) signed with a Fulcio
+/// certificate, logged in Rekor, attached as a referrer bundle.
+fn sign_keyless(
+    image: &str,
+    opts: &palisade_signing::keyless_sign::KeylessOptions,
+    format: FormatArg,
+    reg: &RegistryArgs,
+    predicate: Option<(&str, serde_json::Value)>,
+) -> Result<ExitCode> {
+    if matches!(format, FormatArg::Tag) {
+        bail!(
+            "keyless signatures are written as Sigstore bundles (--format referrers); --format tag takes --key"
+        );
+    }
+    let (registry, subject) = palisade_signing::sign::open_subject(image, reg.insecure)?;
+    let (signed, location) = match predicate {
+        None => palisade_signing::keyless_sign::sign_subject(&registry, &subject, opts)?,
+        Some((ty, p)) => palisade_signing::keyless_sign::attest_subject(&registry, &subject, ty, p, opts)?,
+    };
+    eprintln!(
+        "Signed {}{} keylessly as {} (issuer {}) -> {location}",
+        subject.pinned(),
+        resolved_note(&subject.resolved_from),
+        signed.identity,
+        signed.issuer
+    );
+    println!("{}", subject.pinned());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn sign(a: SignArgs) -> Result<ExitCode> {
-    let key = load_private_key(&a.key)?;
+    let Some(key_path) = &a.key else {
+        let Some(opts) = a.keyless.options(a.registry.registry_timeout)? else {
+            bail!("give --key FILE, or sign keylessly with --identity-token FILE|- (or $SIGSTORE_ID_TOKEN)");
+        };
+        return sign_keyless(&a.image, &opts, a.format, &a.registry, None);
+    };
+    let key = load_private_key(key_path)?;
     let opts = options(a.format, &a.registry, &a.annotations)?;
     let s = palisade_signing::sign_image(&a.image, &key, &opts)?;
     eprintln!("Signed {}{} -> {}", s.subject.pinned(), resolved_note(&s.subject.resolved_from), s.location);
@@ -349,7 +437,15 @@ fn attest(a: AttestArgs) -> Result<ExitCode> {
         std::fs::read(&a.predicate).with_context(|| format!("{}: cannot read", a.predicate.display()))?;
     let predicate: serde_json::Value = serde_json::from_slice(&text)
         .with_context(|| format!("{}: the predicate is not JSON", a.predicate.display()))?;
-    let key = load_private_key(&a.key)?;
+    let Some(key_path) = &a.key else {
+        let Some(opts) = a.keyless.options(a.registry.registry_timeout)? else {
+            bail!(
+                "give --key FILE, or attest keylessly with --identity-token FILE|- (or $SIGSTORE_ID_TOKEN)"
+            );
+        };
+        return sign_keyless(&a.image, &opts, a.format, &a.registry, Some((&ptype, predicate)));
+    };
+    let key = load_private_key(key_path)?;
     let opts = options(a.format, &a.registry, &[])?;
     let s = palisade_signing::attest_image(&a.image, &key, &ptype, predicate, &opts)?;
     eprintln!(

@@ -1,0 +1,118 @@
+//! Rekor's `POST /api/v1/log/entries` with an `intoto` v0.0.2 entry (what cosign logs for attestations:
+//! the envelope with its signature twice base64-encoded, the signing certificate as the signature's public
+//! key, and the SHA-256 of the payload). `intoto` rather than `dsse`: a Rekor that stores entries as
+//! proposed (`@sigstore/mock`) keeps an intoto body in the form verifiers compare, whereas a proposed dsse
+//! body lacks the `signatures` real Rekor derives. The answer (`{uuid: {body, integratedTime, logID, logIndex, verification:
+//! {signedEntryTimestamp, inclusionProof}}}`) becomes a bundle `tlogEntries[]` item (protobuf-specs JSON).
+
+use crate::dsse::Envelope;
+use crate::error::SignError;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+fn error(url: &str, reason: String) -> SignError {
+    SignError::Keyless { service: format!("Rekor {url}"), reason }
+}
+
+/// PEM text of a DER certificate.
+pub(super) fn cert_pem(der: &[u8]) -> String {
+    let b = B64.encode(der);
+    let lines: Vec<&str> =
+        b.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
+    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
+}
+
+/// Log the envelope signed by the key of `leaf` (DER); returns the bundle's tlog entry.
+pub fn log_dsse(
+    agent: &ureq::Agent,
+    base: &str,
+    envelope: &Envelope,
+    leaf: &[u8],
+) -> Result<Value, SignError> {
+    let url = format!("{}/api/v1/log/entries", base.trim_end_matches('/'));
+    let payload = B64.decode(&envelope.payload).map_err(|e| error(&url, format!("envelope payload: {e}")))?;
+    let signatures: Vec<Value> = envelope
+        .signatures
+        .iter()
+        .map(|s| json!({"sig": B64.encode(&s.sig), "publicKey": B64.encode(cert_pem(leaf))}))
+        .collect();
+    let proposed = json!({
+        "apiVersion": "0.0.2",
+        "kind": "intoto",
+        "spec": {"content": {
+            "envelope": {
+                "payloadType": envelope.payload_type,
+                "payload": B64.encode(&envelope.payload),
+                "signatures": signatures,
+            },
+            "payloadHash": {"algorithm": "sha256", "value": hex::encode(Sha256::digest(&payload))},
+        }},
+    });
+    let bytes = super::post_json(agent, "Rekor", &url, &proposed, None)?;
+    let v: Value =
+        serde_json::from_slice(&bytes).map_err(|e| error(&url, format!("response is not JSON: {e}")))?;
+    to_bundle_entry(&v, "intoto", "0.0.2").map_err(|e| error(&url, e))
+}
+
+/// A Rekor v1 API answer as a bundle `tlogEntries[]` item.
+pub fn to_bundle_entry(v: &Value, kind: &str, version: &str) -> Result<Value, String> {
+    let (_, e) = v.as_object().and_then(|m| m.iter().next()).ok_or("no entry in the response")?;
+    let int = |p: &str| e.pointer(p).and_then(Value::as_i64).ok_or_else(|| format!("no {p} in the entry"));
+    let text = |p: &str| e.pointer(p).and_then(Value::as_str).ok_or_else(|| format!("no {p} in the entry"));
+    let hex_b64 =
+        |h: &str, what: &str| hex::decode(h).map(|b| B64.encode(b)).map_err(|_| format!("{what}: not hex"));
+    let mut out = json!({
+        "logIndex": int("/logIndex")?.to_string(),
+        "logId": {"keyId": hex_b64(text("/logID")?, "logID")?},
+        "kindVersion": {"kind": kind, "version": version},
+        "integratedTime": int("/integratedTime")?.to_string(),
+        "canonicalizedBody": text("/body")?,
+    });
+    if let Ok(set) = text("/verification/signedEntryTimestamp") {
+        out["inclusionPromise"] = json!({"signedEntryTimestamp": set});
+    }
+    if let Some(p) = e.pointer("/verification/inclusionProof").filter(|p| p.is_object()) {
+        let hashes: Result<Vec<String>, String> = p
+            .get("hashes")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|h| hex_b64(h.as_str().unwrap_or_default(), "inclusionProof.hashes"))
+            .collect();
+        let n = |k: &str| {
+            p.get(k).and_then(Value::as_i64).map(|x| x.to_string()).ok_or(format!("no inclusionProof.{k}"))
+        };
+        out["inclusionProof"] = json!({
+            "logIndex": n("logIndex")?,
+            "rootHash": hex_b64(p.get("rootHash").and_then(Value::as_str).unwrap_or_default(), "inclusionProof.rootHash")?,
+            "treeSize": n("treeSize")?,
+            "hashes": hashes?,
+            "checkpoint": {"envelope": p.get("checkpoint").and_then(Value::as_str).unwrap_or_default()},
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v1_answers_become_bundle_entries() {
+        let v = json!({"ab": {"body": "Ym9keQ==", "integratedTime": 1700000000, "logID": "00ff", "logIndex": 7,
+            "verification": {"signedEntryTimestamp": "c2V0", "inclusionProof": {"logIndex": 7, "treeSize": 8,
+            "rootHash": "0102", "hashes": ["0a"], "checkpoint": "cp\n"}}}});
+        let e = to_bundle_entry(&v, "dsse", "0.0.1").expect("entry");
+        assert_eq!(e["logId"]["keyId"], "AP8=");
+        assert_eq!(e["logIndex"], "7");
+        assert_eq!(e["inclusionProof"]["rootHash"], "AQI=");
+        assert_eq!(e["inclusionProof"]["hashes"][0], "Cg==");
+        assert_eq!(e["inclusionPromise"]["signedEntryTimestamp"], "c2V0");
+        let parsed = crate::keyless::tlog::Entry::from_bundle(&e, "e").expect("reads back");
+        assert_eq!(parsed.log_index, 7);
+        assert!(to_bundle_entry(&json!({}), "dsse", "0.0.1").is_err());
+        assert!(to_bundle_entry(&json!({"x": {"logID": "zz"}}), "dsse", "0.0.1").is_err());
+    }
+}
