@@ -1258,6 +1258,132 @@ fn keyless_signing_against_sigstore_mock() {
     }
 }
 
+/// sigstore-python (`sigstore` 4.x from PyPI) against the same mock services, with `--trust-config` pinning
+/// the mock's root and services: Palisade's keyless image bundle verifies with `sigstore verify identity`
+/// (the "file" is the image manifest, whose SHA-256 the statement names), and blobs and DSSE attestations
+/// sigstore-python signs verify with `palisade verify-blob`. Skips without node or sigstore-python.
+#[test]
+fn sigstore_python_interop() {
+    use support::sigstore_mock::{ISSUER, MockServices, SUBJECT, py_sigstore, token};
+    let Some(env) = Env::new() else { return };
+    let Some(nm) = support::sigstore_mock::node_modules() else { return };
+    let Some(py) = py_sigstore() else { return };
+    let mock = MockServices::start(&nm, &env.path("mock"));
+    let root = mock.trusted_root.display().to_string();
+    let config = env.path("mock/trust_config.json");
+    let python = |args: &[&str]| {
+        let o = Command::new(&py)
+            .arg("--trust-config")
+            .arg(&config)
+            .args(args)
+            .current_dir(env.path(""))
+            .output()
+            .expect("sigstore-python");
+        (
+            o.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
+        )
+    };
+
+    // Palisade signs keylessly; sigstore-python verifies the bundle over the manifest bytes.
+    let image = env.image("py:v1");
+    let digest = env.push_image("py:v1", "for sigstore-python");
+    let token_file = env.path("token.jwt");
+    std::fs::write(&token_file, token(SUBJECT, ISSUER)).expect("token");
+    let (code, _, err) = env.run(
+        "sign",
+        &image,
+        &[
+            "--identity-token",
+            token_file.to_str().expect("u"),
+            "--fulcio-url",
+            &mock.url,
+            "--rekor-url",
+            &mock.url,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let bundle = env.path("palisade-image.sigstore.json");
+    std::fs::write(&bundle, referrer_bundles(&env, &image, &digest).remove(0)).expect("write");
+    let by_digest = format!("{}@{digest}", env.image("py"));
+    let manifest = env
+        .client(&image)
+        .manifest(&parse_reference(&by_digest).expect("ref"))
+        .expect("get")
+        .expect("manifest");
+    let manifest_file = env.path("manifest.json");
+    std::fs::write(&manifest_file, &manifest.bytes).expect("write");
+    let verify = |file: &Path, bundle: &Path, identity: &str| {
+        python(&[
+            "verify",
+            "identity",
+            file.to_str().expect("u"),
+            "--bundle",
+            bundle.to_str().expect("u"),
+            "--cert-identity",
+            identity,
+            "--cert-oidc-issuer",
+            ISSUER,
+        ])
+    };
+    let (ok, out) = verify(&manifest_file, &bundle, SUBJECT);
+    assert!(ok, "sigstore-python refused Palisade's bundle: {out}");
+    let (ok, _) = verify(&manifest_file, &bundle, "mallory@evil.example");
+    assert!(!ok, "another identity must be refused");
+
+    // sigstore-python signs a blob (hashedrekord) and attests it (DSSE); Palisade verifies both.
+    let blob = env.path("artifact.txt");
+    std::fs::write(&blob, "made by sigstore-python\n").expect("w");
+    let tok = token(SUBJECT, ISSUER);
+    let blob_bundle = env.path("artifact.sig.json");
+    let (ok, out) = python(&[
+        "sign",
+        "--identity-token",
+        &tok,
+        "--bundle",
+        blob_bundle.to_str().expect("u"),
+        blob.to_str().expect("u"),
+    ]);
+    assert!(ok, "{out}");
+    let predicate = env.path("slsa.json");
+    std::fs::write(
+        &predicate,
+        json!({"buildDefinition": {"buildType": "https://acme.io/ci@v1", "externalParameters": {}}, "runDetails": {"builder": {"id": "https://acme.io/ci"}}}).to_string(),
+    )
+    .expect("w");
+    let att_bundle = env.path("artifact.att.json");
+    let (ok, out) = python(&[
+        "attest",
+        "--identity-token",
+        &tok,
+        "--predicate",
+        predicate.to_str().expect("u"),
+        "--predicate-type",
+        "https://slsa.dev/provenance/v1",
+        "--bundle",
+        att_bundle.to_str().expect("u"),
+        blob.to_str().expect("u"),
+    ]);
+    assert!(ok, "{out}");
+    for b in [&blob_bundle, &att_bundle] {
+        for (identity, want) in [(SUBJECT, 0), ("mallory@evil.example", 16)] {
+            let (code, _, err) = env.palisade(&[
+                "verify-blob",
+                blob.to_str().expect("u"),
+                "--bundle",
+                b.to_str().expect("u"),
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                ISSUER,
+                "--trusted-root",
+                &root,
+            ]);
+            assert_eq!(code, want, "{}: {err}", b.display());
+        }
+    }
+}
+
 /// The other direction: a bundle Palisade writes (key-signed image signature, as a referrer) verifies with
 /// sigstore-js' verifier given the public key; with another key it is refused.
 #[test]

@@ -2,7 +2,7 @@
 //! Fulcio certificate for the identity of an OIDC token, the signature logged in Rekor (and optionally
 //! timestamped by an RFC 3161 authority), all carried in a Sigstore bundle v0.3 with the certificate and the
 //! log entry (SET and inclusion proof). One file per step: [`token`] (the identity the token claims),
-//! [`fulcio`] (certificate request with proof of possession), [`rekor`] (intoto entry), [`tsa`].
+//! [`fulcio`] (certificate request with proof of possession), [`rekor`] (dsse entry), [`tsa`].
 //!
 //! The key never leaves the process and is dropped after signing. Verification is the offline keyless
 //! verifier ([`crate::keyless`]) with the deployment's trusted root.

@@ -1,16 +1,14 @@
-//! Rekor's `POST /api/v1/log/entries` with an `intoto` v0.0.2 entry (what cosign logs for attestations:
-//! the envelope with its signature twice base64-encoded, the signing certificate as the signature's public
-//! key, and the SHA-256 of the payload). `intoto` rather than `dsse`: a Rekor that stores entries as
-//! proposed (`@sigstore/mock`) keeps an intoto body in the form verifiers compare, whereas a proposed dsse
-//! body lacks the `signatures` real Rekor derives. The answer (`{uuid: {body, integratedTime, logID, logIndex, verification:
-//! {signedEntryTimestamp, inclusionProof}}}`) becomes a bundle `tlogEntries[]` item (protobuf-specs JSON).
+//! Rekor's `POST /api/v1/log/entries` with a `dsse` v0.0.1 entry (the envelope as proposed content and the
+//! signing certificate as its verifier; Rekor stores the envelope and payload hashes and the signature with
+//! its verifier, which is what verifiers compare); the answer (`{uuid: {body, integratedTime, logID,
+//! logIndex, verification: {signedEntryTimestamp, inclusionProof}}}`) becomes a bundle `tlogEntries[]` item
+//! (protobuf-specs JSON).
 
 use crate::dsse::Envelope;
 use crate::error::SignError;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 fn error(url: &str, reason: String) -> SignError {
     SignError::Keyless { service: format!("Rekor {url}"), reason }
@@ -32,28 +30,18 @@ pub fn log_dsse(
     leaf: &[u8],
 ) -> Result<Value, SignError> {
     let url = format!("{}/api/v1/log/entries", base.trim_end_matches('/'));
-    let payload = B64.decode(&envelope.payload).map_err(|e| error(&url, format!("envelope payload: {e}")))?;
-    let signatures: Vec<Value> = envelope
-        .signatures
-        .iter()
-        .map(|s| json!({"sig": B64.encode(&s.sig), "publicKey": B64.encode(cert_pem(leaf))}))
-        .collect();
     let proposed = json!({
-        "apiVersion": "0.0.2",
-        "kind": "intoto",
-        "spec": {"content": {
-            "envelope": {
-                "payloadType": envelope.payload_type,
-                "payload": B64.encode(&envelope.payload),
-                "signatures": signatures,
-            },
-            "payloadHash": {"algorithm": "sha256", "value": hex::encode(Sha256::digest(&payload))},
+        "apiVersion": "0.0.1",
+        "kind": "dsse",
+        "spec": {"proposedContent": {
+            "envelope": serde_json::to_string(envelope).unwrap_or_default(),
+            "verifiers": [B64.encode(cert_pem(leaf))],
         }},
     });
     let bytes = super::post_json(agent, "Rekor", &url, &proposed, None)?;
     let v: Value =
         serde_json::from_slice(&bytes).map_err(|e| error(&url, format!("response is not JSON: {e}")))?;
-    to_bundle_entry(&v, "intoto", "0.0.2").map_err(|e| error(&url, e))
+    to_bundle_entry(&v, "dsse", "0.0.1").map_err(|e| error(&url, e))
 }
 
 /// A Rekor v1 API answer as a bundle `tlogEntries[]` item.

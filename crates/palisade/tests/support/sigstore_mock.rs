@@ -114,9 +114,28 @@ impl Drop for MockServices {
 pub fn token(subject: &str, issuer: &str) -> String {
     use base64::Engine as _;
     let b = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    format!(
-        "{}.{}.",
-        b(json!({"alg": "none", "typ": "JWT"})),
-        b(json!({"iss": issuer, "sub": subject, "aud": "sigstore"}))
-    )
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    // iat/nbf/exp: sigstore-python checks them (without a signature to check).
+    let claims =
+        json!({"iss": issuer, "sub": subject, "aud": "sigstore", "iat": now, "nbf": now, "exp": now + 600});
+    format!("{}.{}.", b(json!({"alg": "none", "typ": "JWT"})), b(claims))
+}
+
+/// sigstore-python's `sigstore` CLI, installed (by hand: `python3 -m venv /work/corpus/py-sigstore &&
+/// /work/corpus/py-sigstore/bin/pip install sigstore`) under `/work/corpus/py-sigstore` or
+/// `$PALISADE_PY_SIGSTORE`; `None` (after a SKIP line) when absent.
+pub fn py_sigstore() -> Option<PathBuf> {
+    let dir = std::env::var_os("PALISADE_PY_SIGSTORE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/corpus/py-sigstore"));
+    let bin = dir.join("bin/sigstore");
+    let ok = Command::new(&bin).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!(
+            "SKIP: sigstore-python not installed at {} (pip install sigstore into that venv)",
+            dir.display()
+        );
+        return None;
+    }
+    Some(bin)
 }
