@@ -1133,6 +1133,34 @@ fn keyless_signing_against_sigstore_mock() {
     assert!(err.contains(&format!("keylessly as {SUBJECT} (issuer {ISSUER})")), "{err}");
     eprintln!("keyless sign (Fulcio + Rekor + TSA over HTTP, registry push): {took:?}");
 
+    // cosign v2's tag scheme: the `.sig` layer with the certificate, chain and Rekor SET annotations.
+    let tagged = env.image("keyless-tag:v1");
+    env.push_image("keyless-tag:v1", "keyless tag");
+    let mut targs = args.clone();
+    targs.extend_from_slice(&["--format", "tag"]);
+    let (code, _, err) = env.run("sign", &tagged, &targs);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = env.run(
+        "verify",
+        &tagged,
+        &["--certificate-identity", SUBJECT, "--certificate-oidc-issuer", ISSUER, "--trusted-root", &root],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(".sig layer 0"), "{err}");
+    let (code, _, err) = env.run(
+        "verify",
+        &tagged,
+        &[
+            "--certificate-identity",
+            "mallory@evil.example",
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--trusted-root",
+            &root,
+        ],
+    );
+    assert_eq!(code, 16, "{err}");
+
     // Attest: the token from stdin, then from $SIGSTORE_ID_TOKEN.
     let predicate = env.path("prov.json");
     std::fs::write(&predicate, json!({"buildType": "https://acme.io/ci@v1"}).to_string()).expect("w");

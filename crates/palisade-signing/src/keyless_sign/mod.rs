@@ -105,6 +105,48 @@ pub fn attest_subject(
     Ok((signed, location))
 }
 
+/// Sign the resolved image `subject` keylessly in cosign v2's tag scheme: the simple-signing payload signed
+/// with a Fulcio certificate, logged in Rekor as a hashedrekord entry, stored in the `.sig` tag with the
+/// certificate, chain and SET annotations. Returns the signature and the tag.
+pub fn sign_subject_tag(
+    reg: &crate::registry::Registry,
+    subject: &Subject,
+    opts: &KeylessOptions,
+) -> Result<(KeylessSigned, String), SignError> {
+    let claims = token::claims(&opts.identity_token)?;
+    let key = PrivateKey::generate()?;
+    let agent = palisade_core::http::agent(opts.timeout);
+    let chain = fulcio::certificate(&agent, opts, &key, &claims)?;
+    let leaf =
+        chain.first().ok_or_else(|| fulcio::error(&opts.fulcio_url, "no certificate in the response"))?;
+    let payload = crate::payload::SimpleSigning::new(&subject.repository, &subject.digest, None).to_bytes();
+    let signature = key.sign(&payload);
+    let (answer, entry) = rekor::log_hashedrekord(&agent, &opts.rekor_url, &payload, &signature, leaf)?;
+    let annotation = rekor::cosign_bundle_annotation(&answer)
+        .map_err(|e| SignError::Keyless { service: format!("Rekor {}", opts.rekor_url), reason: e })?;
+    let chain_pem: String = chain.iter().skip(1).map(|c| rekor::cert_pem(c)).collect();
+    let location = store::write_keyless_signature_tag(
+        reg,
+        subject,
+        &payload,
+        &signature,
+        &rekor::cert_pem(leaf),
+        &chain_pem,
+        &annotation,
+    )?;
+    let bundle = Bundle {
+        media_type: MEDIA_TYPE.to_string(),
+        verification_material: VerificationMaterial {
+            certificate: Some(serde_json::json!({"rawBytes": B64.encode(leaf)})),
+            tlog_entries: vec![entry],
+            ..Default::default()
+        },
+        dsse_envelope: None,
+        message_signature: Some(serde_json::json!({"signature": B64.encode(&signature)})),
+    };
+    Ok((KeylessSigned { bundle, identity: claims.identity, issuer: claims.issuer }, location))
+}
+
 /// POST `body` (JSON) to `url`; the response body, or an error naming the service and the status.
 pub(crate) fn post_json(
     agent: &ureq::Agent,

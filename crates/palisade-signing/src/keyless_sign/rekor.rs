@@ -44,6 +44,50 @@ pub fn log_dsse(
     to_bundle_entry(&v, "dsse", "0.0.1").map_err(|e| error(&url, e))
 }
 
+/// Log a message signature (`signature` over `message` by the key of `leaf`) as a `hashedrekord` v0.0.1
+/// entry; returns the raw v1 answer (for cosign's tag-scheme bundle annotation) and the bundle entry.
+pub fn log_hashedrekord(
+    agent: &ureq::Agent,
+    base: &str,
+    message: &[u8],
+    signature: &[u8],
+    leaf: &[u8],
+) -> Result<(Value, Value), SignError> {
+    use sha2::{Digest, Sha256};
+    let url = format!("{}/api/v1/log/entries", base.trim_end_matches('/'));
+    let proposed = json!({
+        "apiVersion": "0.0.1",
+        "kind": "hashedrekord",
+        "spec": {
+            "data": {"hash": {"algorithm": "sha256", "value": hex::encode(Sha256::digest(message))}},
+            "signature": {"content": B64.encode(signature), "publicKey": {"content": B64.encode(cert_pem(leaf))}},
+        },
+    });
+    let bytes = super::post_json(agent, "Rekor", &url, &proposed, None)?;
+    let v: Value =
+        serde_json::from_slice(&bytes).map_err(|e| error(&url, format!("response is not JSON: {e}")))?;
+    let entry = to_bundle_entry(&v, "hashedrekord", "0.0.1").map_err(|e| error(&url, e))?;
+    Ok((v, entry))
+}
+
+/// cosign's `dev.sigstore.cosign/bundle` annotation from a Rekor v1 answer: `{"SignedEntryTimestamp",
+/// "Payload": {body, integratedTime, logIndex, logID}}`.
+pub fn cosign_bundle_annotation(v: &Value) -> Result<String, String> {
+    let (_, e) = v.as_object().and_then(|m| m.iter().next()).ok_or("no entry in the response")?;
+    let set =
+        e.pointer("/verification/signedEntryTimestamp").ok_or("the entry has no signed entry timestamp")?;
+    Ok(json!({
+        "SignedEntryTimestamp": set,
+        "Payload": {
+            "body": e.get("body"),
+            "integratedTime": e.get("integratedTime"),
+            "logIndex": e.get("logIndex"),
+            "logID": e.get("logID"),
+        },
+    })
+    .to_string())
+}
+
 /// A Rekor v1 API answer as a bundle `tlogEntries[]` item.
 pub fn to_bundle_entry(v: &Value, kind: &str, version: &str) -> Result<Value, String> {
     let (_, e) = v.as_object().and_then(|m| m.iter().next()).ok_or("no entry in the response")?;

@@ -389,15 +389,22 @@ fn sign_keyless(
     reg: &RegistryArgs,
     predicate: Option<(&str, serde_json::Value)>,
 ) -> Result<ExitCode> {
-    if matches!(format, FormatArg::Tag) {
+    if matches!(format, FormatArg::Tag) && predicate.is_some() {
         bail!(
-            "keyless signatures are written as Sigstore bundles (--format referrers); --format tag takes --key"
+            "keyless attestations are written as Sigstore bundles (--format referrers); --format tag takes --key"
         );
     }
     let (registry, subject) = palisade_signing::sign::open_subject(image, reg.insecure)?;
-    let (signed, location) = match predicate {
-        None => palisade_signing::keyless_sign::sign_subject(&registry, &subject, opts)?,
-        Some((ty, p)) => palisade_signing::keyless_sign::attest_subject(&registry, &subject, ty, p, opts)?,
+    let (signed, location) = match (predicate, format) {
+        (None, FormatArg::Tag) => {
+            palisade_signing::keyless_sign::sign_subject_tag(&registry, &subject, opts)?
+        }
+        (None, FormatArg::Referrers) => {
+            palisade_signing::keyless_sign::sign_subject(&registry, &subject, opts)?
+        }
+        (Some((ty, p)), _) => {
+            palisade_signing::keyless_sign::attest_subject(&registry, &subject, ty, p, opts)?
+        }
     };
     eprintln!(
         "Signed {}{} keylessly as {} (issuer {}) -> {location}",
