@@ -706,6 +706,13 @@ fn gate_attestation_predicates_pass_another_gate_or_conditions() {
     );
     assert_eq!(serde_json::from_str::<Value>(&out).expect("json").as_array().map(Vec::len), Some(1), "{out}");
 
+    // An image no gate selects: nothing verified is not a pass.
+    let outside = env.image("elsewhere:v1");
+    env.push_image("elsewhere:v1", "outside every scope");
+    let (code, _, err) = check(&outside);
+    assert_eq!(code, 10, "{err}");
+    assert!(err.contains("nothing was verified"), "{err}");
+
     // Without a vulnerability DB the SBOM cannot be judged: refused, never passed.
     let (code, _, err) = env.palisade(&[
         "verify-attestation",

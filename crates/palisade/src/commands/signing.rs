@@ -277,7 +277,8 @@ pub struct VerifyAttestationArgs {
     pub max_age: Option<Duration>,
     /// Judge the image by a policy bundle (directory or file) instead: every Gate whose scope selects the
     /// image checks its `signatures` section (keys, identities, attestations with maxAge and predicate
-    /// gate/conditions), as `scan --policy` and the admission webhook do. Exit 15 on a deny.
+    /// gate/conditions), as `scan --policy` and the admission webhook do. Exit 15 on a deny, 10 when no
+    /// policy of the bundle selects the image.
     #[arg(long, value_name = "PATH", conflicts_with_all = ["key", "certificate_identity", "certificate_identity_regexp", "max_age"])]
     pub policy: Option<PathBuf>,
     #[command(flatten)]
@@ -572,6 +573,14 @@ fn verify_by_policy(image: &str, bundle: &Path, reg: &RegistryArgs) -> Result<Ex
     for e in &compiled.errors {
         eprintln!("palisade: policy {e}");
         failed |= !e.unsupported;
+    }
+    if !failed && !compiled.policies.iter().any(|p| p.selects(&report)) {
+        // Nothing to check is not a pass: the image is outside every gate's scope.
+        eprintln!(
+            "palisade: verification failed: no policy of {} selects {pinned}: nothing was verified",
+            bundle.display()
+        );
+        return Ok(ExitCode::from(10));
     }
     let decisions = evaluate_default(&compiled.policies, &report, &Budget::default());
     for d in &decisions {
