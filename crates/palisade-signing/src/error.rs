@@ -17,6 +17,9 @@ pub enum SignError {
     /// An input file (predicate, trusted root) that cannot be used.
     #[error("{path}: {reason}")]
     Input { path: String, reason: String },
+    /// A Sigstore service (Fulcio, Rekor, a timestamp authority) of keyless signing failed or refused.
+    #[error("keyless signing: {service}: {reason}")]
+    Keyless { service: String, reason: String },
 }
 
 /// Why an image or attestation did not verify. `image` is `repository@digest` (the reference as given for

@@ -7,6 +7,7 @@
 //! - [`registry`]: the few OCI distribution calls needed, over `oci-client` with `palisade-artifact`'s
 //!   credentials.
 //! - [`store`]: reading and writing both storage formats.
+//! - [`keyless_sign`]: keyless signing (Fulcio certificate, Rekor entry, optional timestamp).
 //! - [`verify`]: [`verify_image`], the one entry point the CLI, the policy gates and the webhook use, with
 //!   its cache.
 //!
@@ -18,6 +19,7 @@ pub mod cosign_key;
 pub mod dsse;
 pub mod error;
 pub mod keyless;
+pub mod keyless_sign;
 pub mod keys;
 pub mod payload;
 pub mod registry;

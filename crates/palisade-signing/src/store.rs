@@ -201,6 +201,27 @@ pub fn write_signature_tag(
     append_tag_layer(reg, subject, ".sig", MT_SIMPLESIGNING, payload, ann)
 }
 
+/// Store a keyless simple-signing signature in the tag scheme as cosign v2 does: the signature, the PEM
+/// signing certificate and chain, and the Rekor entry with its SET (`rekor_bundle`, cosign's
+/// `dev.sigstore.cosign/bundle` JSON).
+pub fn write_keyless_signature_tag(
+    reg: &Registry,
+    subject: &Subject,
+    payload: &[u8],
+    signature: &[u8],
+    certificate_pem: &str,
+    chain_pem: &str,
+    rekor_bundle: &str,
+) -> Result<String, SignError> {
+    let ann = json!({
+        ANN_SIGNATURE: B64.encode(signature),
+        ANN_CERTIFICATE: certificate_pem,
+        ANN_CHAIN: chain_pem,
+        ANN_REKOR_BUNDLE: rekor_bundle,
+    });
+    append_tag_layer(reg, subject, ".sig", MT_SIMPLESIGNING, payload, ann)
+}
+
 /// Store a DSSE attestation in the tag scheme.
 pub fn write_attestation_tag(
     reg: &Registry,

@@ -18,6 +18,7 @@ fn main() -> ExitCode {
     ui::init_logging(cli.global.debug, cli.global.quiet);
     memory::init(cli.global.memory_limit);
     let global = cli.global;
+    pipeline::install_sbom_matcher(global.db_path(None));
     let result = match cli.command {
         Command::Scan { target } => commands::scan::run(*target, &global),
         Command::Sbom(args) => commands::sbom::run(*args, &global),

@@ -474,6 +474,26 @@ pub fn report_from_sbom(data: &[u8], display: &str) -> Result<ScanReport> {
     Ok(report)
 }
 
+/// Let policy gates judge SBOM attestations (`signatures.attestations[].gate` on a CycloneDX/SPDX
+/// predicate): the SBOM's packages matched against the DB at `db`. A missing or unreadable DB is a failure
+/// of the attestation, never an empty (passing) list of vulnerabilities.
+pub fn install_sbom_matcher(db: PathBuf) {
+    use palisade_vulndb::coverage::kind;
+    palisade_policy::engine::gate::predicate::set_sbom_matcher(Arc::new(move |predicate, display| {
+        let data = serde_json::to_vec(predicate).map_err(|e| format!("{display}: {e}"))?;
+        let mut report = report_from_sbom(&data, display).map_err(|e| format!("{e:#}"))?;
+        set_end_of_life(&mut report);
+        match_vulnerabilities(&mut report, &db);
+        if let Some(g) =
+            report.gaps.iter().find(|g| g.kind == kind::DB_MISSING || g.kind == kind::DB_UNREADABLE)
+        {
+            return Err(format!("its packages could not be matched: {}", g.message));
+        }
+        report.scanners = vec!["vuln".into()];
+        serde_json::to_value(&report).map_err(|e| format!("{display}: {e}"))
+    }));
+}
+
 pub fn now() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)

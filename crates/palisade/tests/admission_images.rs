@@ -555,3 +555,73 @@ fn rate_limited_and_unauthorized_registries_get_the_unknown_image_action() {
         "the failure is remembered, not retried per request"
     );
 }
+
+/// The webhook applies a gate's attestation predicate conditions like `scan --policy` and
+/// `verify-attestation --policy` do: the SBOM and the scan result `scan image --attest` attached are judged
+/// by another gate (the SBOM matched against the webhook's `--db`); the image whose attested packages carry
+/// a HIGH vulnerability is refused with the gate named, the fixed one admitted.
+#[test]
+fn attestation_predicates_are_judged_at_admission() {
+    if !tools_present() {
+        return;
+    }
+    let s = setup();
+    let reg = format!("127.0.0.1:{}", s.port);
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_palisade"))
+            .args(args)
+            .current_dir(s.dir.path())
+            .env("PALISADE_PASSWORD", "")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    run(&["keygen", "--output-key-prefix", "ci"]);
+    for image in ["shop/app:1", "shop/fixed:1"] {
+        let r = format!("{reg}/{image}");
+        run(&[
+            "scan",
+            "image",
+            &r,
+            "--insecure",
+            "--scanners",
+            "vuln",
+            "--db",
+            &s.db,
+            "--attest",
+            "--key",
+            "ci.key",
+            "-q",
+        ]);
+    }
+    let bundle = s.dir.path().join("predicate-bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::copy(s.dir.path().join("ci.pub"), bundle.join("ci.pub")).unwrap();
+    std::fs::write(
+        bundle.join("gates.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {name: no-high}\nspec:\n  scope: {images: [none/**]}\n  vulnerabilities: {severities: [HIGH, CRITICAL]}\n---\n\
+         apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {name: attested-clean}\n\
+         spec:\n  signatures:\n    keys: [ci.pub]\n    signature: false\n    insecure: true\n    timeout: 5s\n    attestations:\n      - {type: cyclonedx, gate: no-high}\n      - {type: vuln, maxAge: 1d, gate: no-high}\n",
+    )
+    .unwrap();
+    let reports = s.dir.path().join("no-reports");
+    std::fs::create_dir_all(&reports).unwrap();
+    let hook =
+        Webhook::start(s.dir.path(), &bundle, &["--image-reports", reports.to_str().unwrap(), "--db", &s.db]);
+    let fixed = hook.pod(&format!("{reg}/shop/fixed:1"));
+    assert_eq!(fixed["allowed"], true, "{fixed:#}");
+    let vulnerable = hook.pod(&format!("{reg}/shop/app:1"));
+    assert_eq!(vulnerable["allowed"], false, "{vulnerable:#}");
+    let m = message(&vulnerable);
+    assert!(m.contains("[attested-clean/attestation]"), "{m}");
+    assert!(
+        m.contains(
+            "the https://cyclonedx.org/bom attestation's predicate fails gate \"no-high\": vulnerabilities:"
+        ),
+        "{m}"
+    );
+    assert!(
+        m.contains("the https://cosign.sigstore.dev/attestation/vuln/v1 attestation's predicate fails gate \"no-high\""),
+        "{m}"
+    );
+}

@@ -246,3 +246,101 @@ fn each_keyless_failure_has_its_own_exit_code() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("artifact.txt: trusted root JSON"), "{err}");
 }
+
+/// Rekor v2 entries (hashedrekord and dsse v0.0.2: no SET, no integrated time, an inclusion proof to a
+/// checkpoint signed by the log's Ed25519 key), built in the test by `fixtures/sigstore-mock/rekor-v2.js` with the mock's
+/// CA, log and timestamp authority: with a timestamp they verify (the time is the timestamp's); without one
+/// nothing establishes the signing time (21); a forged checkpoint and an entry for another signature are
+/// refused (21).
+#[test]
+fn rekor_v2_entries_verify_with_checkpoint_and_timestamp() {
+    let Some(nm) = sigstore_mock::node_modules() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("artifact.txt");
+    std::fs::write(&file, "logged in Rekor v2\n").expect("w");
+    let st = dir.path().join("statement.json");
+    std::fs::write(
+        &st,
+        serde_json::json!({"_type": "https://in-toto.io/Statement/v1",
+            "subject": [{"name": "artifact.txt", "digest": {"sha256": sha256_hex(b"logged in Rekor v2\n")}}],
+            "predicateType": "https://acme.io/p", "predicate": {}})
+        .to_string(),
+    )
+    .expect("w");
+    let out = dir.path().join("out");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigstore-mock/rekor-v2.js");
+    let o = Command::new("node")
+        .arg(script)
+        .args([p(&file), p(&st), SUBJECT, ISSUER, p(&out)])
+        .env("NODE_PATH", &nm)
+        .output()
+        .expect("node");
+    assert!(o.status.success(), "rekor-v2.js: {}", String::from_utf8_lossy(&o.stderr));
+    let root = out.join("trusted_root.json");
+    let r: Value = serde_json::from_slice(&std::fs::read(&root).expect("root")).expect("json");
+    assert_eq!(
+        r["tlogs"][0]["publicKey"]["keyDetails"], "PKIX_ED25519",
+        "an Ed25519 log, as public-good Rekor v2"
+    );
+    let bundle = |name: &str| out.join(format!("{name}.bundle.json"));
+    for name in ["blob", "dsse", "dsse-v002"] {
+        let b: Value = serde_json::from_slice(&std::fs::read(bundle(name)).expect("bundle")).expect("json");
+        let e = &b["verificationMaterial"]["tlogEntries"][0];
+        assert_eq!(e["kindVersion"]["version"], "0.0.2");
+        assert!(e.get("inclusionPromise").is_none() && e.get("integratedTime").is_none(), "{e}");
+        let (code, _, err) = verify_blob(&file, &bundle(name), &root, SUBJECT, ISSUER);
+        assert_eq!(code, 0, "{name}: {err}");
+        assert!(
+            err.contains("timestamp by https://tsa.mock.test") && err.contains("Rekor v2 entry 0"),
+            "{err}"
+        );
+    }
+    // The same bundles verify with sigstore-python (when installed): an independent check of the fixture
+    // (bodies, Ed25519 signed-note checkpoint, key hint). It reads DSSE in Rekor v2 only as hashedrekord.
+    if let Some(py) = sigstore_mock::py_sigstore() {
+        for name in ["blob", "dsse"] {
+            let o = Command::new(&py)
+                .arg("--trust-config")
+                .arg(out.join("trust_config.json"))
+                .args(["verify", "identity", p(&file), "--bundle", p(&bundle(name))])
+                .args(["--cert-identity", SUBJECT, "--cert-oidc-issuer", ISSUER])
+                .output()
+                .expect("sigstore-python");
+            assert!(o.status.success(), "sigstore-python, {name}: {}", String::from_utf8_lossy(&o.stderr));
+        }
+    }
+    let (code, _, err) = verify_blob(&file, &bundle("blob-no-tsa"), &root, SUBJECT, ISSUER);
+    assert_eq!(code, 21, "{err}");
+    assert!(
+        err.contains("proves inclusion but records no signing time, and there is no signed timestamp"),
+        "{err}"
+    );
+
+    // A checkpoint whose signature was replaced, and the dsse entry spliced into the blob bundle.
+    let mut b: Value = serde_json::from_slice(&std::fs::read(bundle("blob")).expect("b")).expect("json");
+    let cp = b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"]
+        .as_str()
+        .expect("checkpoint")
+        .to_string();
+    let (note, sig_line) = cp.split_once("\n\n").expect("signed note");
+    // Flip one character of the signature's base64 (past the 4-byte key hint).
+    let (head, sig_b64) = sig_line.trim_end().rsplit_once(' ').expect("signature line");
+    let mut chars: Vec<char> = sig_b64.chars().collect();
+    chars[20] = if chars[20] == 'A' { 'B' } else { 'A' };
+    let forged_sig = format!("{head} {}\n", chars.into_iter().collect::<String>());
+    let forged = dir.path().join("forged.bundle.json");
+    b["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"] =
+        Value::String(format!("{note}\n\n{forged_sig}"));
+    std::fs::write(&forged, b.to_string()).expect("w");
+    let (code, _, err) = verify_blob(&file, &forged, &root, SUBJECT, ISSUER);
+    assert_eq!(code, 21, "{err}");
+    assert!(err.contains("checkpoint"), "{err}");
+    let d: Value = serde_json::from_slice(&std::fs::read(bundle("dsse")).expect("d")).expect("json");
+    let mut b: Value = serde_json::from_slice(&std::fs::read(bundle("blob")).expect("b")).expect("json");
+    b["verificationMaterial"]["tlogEntries"] = d["verificationMaterial"]["tlogEntries"].clone();
+    let spliced = dir.path().join("spliced.bundle.json");
+    std::fs::write(&spliced, b.to_string()).expect("w");
+    let (code, _, err) = verify_blob(&file, &spliced, &root, SUBJECT, ISSUER);
+    assert_eq!(code, 21, "{err}");
+    assert!(err.contains("log entry records another signature than this one"), "{err}");
+}

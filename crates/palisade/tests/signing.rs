@@ -529,6 +529,223 @@ fn gate_requires_signature_and_fresh_attestation() {
     assert_eq!(code, 0, "{err}");
 }
 
+/// `signatures.attestations[]` with predicate conditions: the scan result of a vuln attestation and the
+/// SBOM of a CycloneDX attestation (matched against a DB built from the vulndb test feed) judged by another
+/// gate, an in-toto custom predicate by Kyverno-style conditions, and the age of each. The same decisions
+/// from `verify-attestation --policy` (the webhook's digest-only path) and from `scan --policy` (CI).
+#[test]
+fn gate_attestation_predicates_pass_another_gate_or_conditions() {
+    let Some(env) = Env::new() else { return };
+    let key = env.key("ci", "key");
+    let cache = env.path("cache");
+    std::fs::create_dir_all(cache.join("db")).expect("mkdir");
+    let db = cache.join("db/palisade.db");
+    let feed = Path::new(env!("CARGO_MANIFEST_DIR")).join("../palisade-vulndb/tests/fixtures/feed/osv");
+    let (code, _, err) = env.palisade(&[
+        "db",
+        "build",
+        "--db",
+        db.to_str().expect("utf8"),
+        "--from",
+        feed.to_str().expect("utf8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let bundle = env.path("pred-bundle");
+    std::fs::create_dir_all(bundle.join("keys")).expect("mkdir");
+    std::fs::copy(env.path("ci.pub"), bundle.join("keys/ci.pub")).expect("copy key");
+    let port = env.reg.port;
+    std::fs::write(
+        bundle.join("gates.yaml"),
+        format!(
+            "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {{name: no-high}}\nspec:\n  scope: {{images: [\"nothing-scanned/**\"]}}\n  vulnerabilities: {{severities: [HIGH, CRITICAL]}}\n---\n\
+             apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {{name: attested}}\nspec:\n  scope: {{images: [\"127.0.0.1:{port}/pred*\"]}}\n  signatures:\n    keys: [keys/ci.pub]\n    signature: false\n    insecure: true\n    attestations:\n      - {{type: vuln, maxAge: 1d, gate: no-high}}\n      - {{type: cyclonedx, gate: no-high}}\n      - type: https://acme.io/review/v1\n        conditions:\n          all:\n            - {{key: \"{{{{ approved }}}}\", operator: Equals, value: true}}\n            - {{key: \"{{{{ reviewers }}}}\", operator: AnyIn, value: [alice, bob]}}\n"
+        ),
+    )
+    .expect("gates");
+    let now =
+        time::OffsetDateTime::now_utc().format(&time::format_description::well_known::Rfc3339).expect("now");
+    let sbom = |version: &str| {
+        json!({"bomFormat": "CycloneDX", "specVersion": "1.5", "metadata": {"timestamp": now},
+            "components": [{"type": "library", "name": "demo-lib", "version": version,
+                "purl": format!("pkg:npm/demo-lib@{version}"), "bom-ref": "demo"}]})
+    };
+    // The scan result of each SBOM, as `scan --attest` wraps it in the vuln predicate.
+    let vuln = |version: &str, finished: &str| {
+        let f = env.path(&format!("sbom-{version}.json"));
+        std::fs::write(&f, sbom(version).to_string()).expect("w");
+        let out = env.path(&format!("report-{version}.json"));
+        let (code, _, err) = env.palisade(&[
+            "scan",
+            "sbom",
+            f.to_str().expect("u"),
+            "--db",
+            db.to_str().expect("u"),
+            "--format",
+            "json",
+            "-o",
+            out.to_str().expect("u"),
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let result: Value =
+            serde_json::from_str(&std::fs::read_to_string(&out).expect("report")).expect("json");
+        json!({"scanner": {"uri": "pkg:generic/palisade", "result": result},
+            "metadata": {"scanStartedOn": finished, "scanFinishedOn": finished}})
+    };
+    let attest = |image: &str, ty: &str, predicate: &Value, name: &str| {
+        let f = env.path(name);
+        std::fs::write(&f, predicate.to_string()).expect("w");
+        let (code, _, err) =
+            env.run("attest", image, &["--key", &key, "--type", ty, "--predicate", f.to_str().expect("u")]);
+        assert_eq!(code, 0, "{err}");
+    };
+    let cache_s = cache.to_str().expect("u").to_string();
+    let check = |image: &str| {
+        env.palisade(&[
+            "verify-attestation",
+            image,
+            "--insecure",
+            "--policy",
+            bundle.to_str().expect("u"),
+            "--cache-dir",
+            &cache_s,
+        ])
+    };
+    let review_ok = json!({"approved": true, "reviewers": ["bob"]});
+
+    // Everything passes: a clean scan, a clean SBOM, an approved review.
+    let good = env.image("pred-good:v1");
+    env.push_image("pred-good:v1", "pred good");
+    attest(&good, "vuln", &vuln("2.4.0", &now), "v-good.json");
+    attest(&good, "cyclonedx", &sbom("2.4.0"), "s-good.json");
+    attest(&good, "https://acme.io/review/v1", &review_ok, "r-good.json");
+    let (code, out, err) = check(&good);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.contains("the policy's gates pass"), "{err}");
+
+    // A scan result and an SBOM with the HIGH demo-lib 2.3.0, a review without approval: three denials,
+    // each naming the gate or the condition.
+    let bad = env.image("pred-bad:v1");
+    env.push_image("pred-bad:v1", "pred bad");
+    attest(&bad, "vuln", &vuln("2.3.0", &now), "v-bad.json");
+    attest(&bad, "cyclonedx", &sbom("2.3.0"), "s-bad.json");
+    attest(
+        &bad,
+        "https://acme.io/review/v1",
+        &json!({"approved": false, "reviewers": ["mallory"]}),
+        "r-bad.json",
+    );
+    let (code, out, err) = check(&bad);
+    assert_eq!(code, 15, "{out}{err}");
+    let vuln_uri = "https://cosign.sigstore.dev/attestation/vuln/v1";
+    assert!(
+        err.contains(&format!(
+            "the {vuln_uri} attestation's predicate fails gate \"no-high\": vulnerabilities: "
+        )),
+        "{err}"
+    );
+    assert!(err.contains("CVE-2099-0001 (critical) in demo-lib 2.3.0"), "{err}");
+    assert!(
+        err.contains(
+            "the https://cyclonedx.org/bom attestation's predicate fails gate \"no-high\": vulnerabilities: "
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("fails its conditions: condition all[0]: {{ approved }} Equals true (key is false)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("all[1]: {{ reviewers }} AnyIn [\"alice\",\"bob\"] (key is [\"mallory\"])"),
+        "{err}"
+    );
+    let decisions: Value = serde_json::from_str(&out).expect("decisions JSON");
+    assert_eq!(decisions.as_array().map(Vec::len), Some(3), "{out}");
+
+    // The CI gate gives the same three decisions for the same digest.
+    let report = env.path("ci.json");
+    let (code, _, err) = env.palisade(&[
+        "scan",
+        "image",
+        &bad,
+        "--insecure",
+        "--scanners",
+        "package",
+        "--format",
+        "json",
+        "-o",
+        report.to_str().expect("u"),
+        "--policy",
+        bundle.to_str().expect("u"),
+        "--cache-dir",
+        &cache_s,
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let ci: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    let ci_msgs: Vec<&str> = ci["policy"]["decisions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["message"].as_str())
+        .collect();
+    let cli_msgs: Vec<&str> =
+        decisions.as_array().into_iter().flatten().filter_map(|d| d["message"].as_str()).collect();
+    assert_eq!(ci_msgs, cli_msgs);
+
+    // A clean scan finished two days ago: too old for maxAge 1d.
+    let old = env.image("pred-old:v1");
+    env.push_image("pred-old:v1", "pred old");
+    attest(&old, "vuln", &vuln("2.4.0", "2020-01-01T00:00:00Z"), "v-old.json");
+    attest(&old, "cyclonedx", &sbom("2.4.0"), "s-old.json");
+    attest(&old, "https://acme.io/review/v1", &review_ok, "r-old.json");
+    let (code, out, err) = check(&old);
+    assert_eq!(code, 15, "{out}{err}");
+    assert!(
+        err.contains(&format!("the {vuln_uri} attestation was made"))
+            && err.contains("older than the 1d0h allowed"),
+        "{err}"
+    );
+    assert_eq!(serde_json::from_str::<Value>(&out).expect("json").as_array().map(Vec::len), Some(1), "{out}");
+
+    // An image no gate selects: nothing verified is not a pass.
+    let outside = env.image("elsewhere:v1");
+    env.push_image("elsewhere:v1", "outside every scope");
+    let (code, _, err) = check(&outside);
+    assert_eq!(code, 10, "{err}");
+    assert!(err.contains("nothing was verified"), "{err}");
+
+    // Without a vulnerability DB the SBOM cannot be judged: refused, never passed.
+    let (code, _, err) = env.palisade(&[
+        "verify-attestation",
+        &good,
+        "--insecure",
+        "--policy",
+        bundle.to_str().expect("u"),
+        "--cache-dir",
+        env.path("empty-cache").to_str().expect("u"),
+    ]);
+    assert_eq!(code, 15, "{err}");
+    assert!(
+        err.contains(
+            "gate \"no-high\" cannot judge it: its packages could not be matched: no vulnerability DB"
+        ),
+        "{err}"
+    );
+
+    // A gate naming a gate that is not in the bundle does not load.
+    let broken = env.path("broken-bundle");
+    std::fs::create_dir_all(broken.join("keys")).expect("mkdir");
+    std::fs::copy(env.path("ci.pub"), broken.join("keys/ci.pub")).expect("copy key");
+    std::fs::write(
+        broken.join("g.yaml"),
+        "apiVersion: palisade.dev/v1\nkind: Gate\nmetadata: {name: b}\nspec:\n  signatures:\n    keys: [keys/ci.pub]\n    attestations: [{type: vuln, gate: missing}]\n",
+    )
+    .expect("w");
+    let (code, _, err) =
+        env.palisade(&["verify-attestation", &good, "--insecure", "--policy", broken.to_str().expect("u")]);
+    assert_eq!(code, 15, "{err}");
+    assert!(err.contains("gate \"missing\" is not in the bundle"), "{err}");
+}
+
 /// A Kyverno `verifyImages` rule (key attestor, a vuln attestation with a condition, verifyDigest) checked by
 /// `palisade policy eval` on Pods: signed passes, unsigned, tag-only and failing conditions are denied.
 #[test]
@@ -608,6 +825,8 @@ fn kyverno_verify_images_rule_on_pods() {
     let (code, out) = eval(&pod("cond", &cpinned));
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("attestation https://cosign.sigstore.dev/attestation/vuln/v1"), "{out}");
+    // The failing condition is named, with the value its key had (the same check as a gate's conditions).
+    assert!(out.contains("all[0]: {{ scanner.result.count }} LessThan 5 (key is 9)"), "{out}");
     // Images outside imageReferences are not checked.
     let (code, out) = eval(&pod("other", "docker.io/library/alpine:3.19"));
     assert_eq!(code, 0, "{out}");
@@ -876,6 +1095,330 @@ fn keyless_gate_identities_and_kyverno_keyless_attestor() {
     assert!(text.contains("signed by another identity"), "{text}");
 }
 
+/// The Sigstore bundles attached to `digest` as referrers, in index order (through the referrers index tag:
+/// docker-registry 2.8 has no referrers API).
+fn referrer_bundles(env: &Env, image: &str, digest: &str) -> Vec<Vec<u8>> {
+    let client = env.client(image);
+    let repo = image.rsplit_once(':').expect("tag").0;
+    let index_tag = format!("{repo}:{}", digest.replace(':', "-"));
+    let index = client.manifest(&parse_reference(&index_tag).expect("ref")).expect("get").expect("index");
+    let index: Value = serde_json::from_slice(&index.bytes).expect("json");
+    let mut out = Vec::new();
+    for r in index["manifests"].as_array().into_iter().flatten() {
+        let by_digest = format!("{repo}@{}", r["digest"].as_str().expect("referrer"));
+        let m = client.manifest(&parse_reference(&by_digest).expect("ref")).expect("get").expect("manifest");
+        let m: Value = serde_json::from_slice(&m.bytes).expect("json");
+        let layer = m["layers"][0]["digest"].as_str().expect("layer");
+        out.push(client.blob(&parse_reference(&by_digest).expect("ref"), layer).expect("blob"));
+    }
+    out
+}
+
+/// Keyless signing by Palisade against `@sigstore/mock` served over HTTP: `sign` and `attest` with an OIDC
+/// token (a file, stdin, `$SIGSTORE_ID_TOKEN`) get a Fulcio certificate, a Rekor entry and a timestamp;
+/// the bundles verify with Palisade's offline keyless verifier under the mock's trusted root and with
+/// sigstore-js' verifier; another identity, another issuer and another root are refused.
+#[test]
+fn keyless_signing_against_sigstore_mock() {
+    use support::sigstore_mock::{ISSUER, MockServices, SUBJECT, token};
+    let Some(env) = Env::new() else { return };
+    let Some(nm) = support::sigstore_mock::node_modules() else { return };
+    let mock = MockServices::start(&nm, &env.path("mock"));
+    let root = mock.trusted_root.display().to_string();
+    let token_file = env.path("token.jwt");
+    std::fs::write(&token_file, token(SUBJECT, ISSUER)).expect("token");
+    let image = env.image("keyless-sign:v1");
+    let digest = env.push_image("keyless-sign:v1", "keyless sign");
+    let services = ["--fulcio-url", &mock.url, "--rekor-url", &mock.url, "--tsa-url", &mock.url];
+    let mut args = vec!["--identity-token", token_file.to_str().expect("u")];
+    args.extend_from_slice(&services);
+    let started = Instant::now();
+    let (code, out, err) = env.run("sign", &image, &args);
+    let took = started.elapsed();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out.trim(), format!("{}@{digest}", env.image("keyless-sign")));
+    assert!(err.contains(&format!("keylessly as {SUBJECT} (issuer {ISSUER})")), "{err}");
+    eprintln!("keyless sign (Fulcio + Rekor + TSA over HTTP, registry push): {took:?}");
+
+    // cosign v2's tag scheme: the `.sig` layer with the certificate, chain and Rekor SET annotations.
+    let tagged = env.image("keyless-tag:v1");
+    env.push_image("keyless-tag:v1", "keyless tag");
+    let mut targs = args.clone();
+    targs.extend_from_slice(&["--format", "tag"]);
+    let (code, _, err) = env.run("sign", &tagged, &targs);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = env.run(
+        "verify",
+        &tagged,
+        &["--certificate-identity", SUBJECT, "--certificate-oidc-issuer", ISSUER, "--trusted-root", &root],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(".sig layer 0"), "{err}");
+    let (code, _, err) = env.run(
+        "verify",
+        &tagged,
+        &[
+            "--certificate-identity",
+            "mallory@evil.example",
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--trusted-root",
+            &root,
+        ],
+    );
+    assert_eq!(code, 16, "{err}");
+
+    // Attest: the token from stdin, then from $SIGSTORE_ID_TOKEN.
+    let predicate = env.path("prov.json");
+    std::fs::write(&predicate, json!({"buildType": "https://acme.io/ci@v1"}).to_string()).expect("w");
+    let attest = |token_arg: Option<&str>, stdin: &str, env_token: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
+        cmd.args(["attest", &image, "--insecure", "--type", "slsaprovenance1", "--predicate"])
+            .arg(&predicate)
+            .args(services)
+            .env("DOCKER_CONFIG", env.dir.path())
+            .env_remove("SIGSTORE_ID_TOKEN")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(t) = token_arg {
+            cmd.args(["--identity-token", t]);
+        }
+        if let Some(t) = env_token {
+            cmd.env("SIGSTORE_ID_TOKEN", t);
+        }
+        let mut child = cmd.spawn().expect("palisade");
+        std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), stdin.as_bytes()).expect("stdin");
+        let o = child.wait_with_output().expect("wait");
+        (o.status.code().unwrap_or(-1), String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    let (code, err) = attest(Some("-"), &token(SUBJECT, ISSUER), None);
+    assert_eq!(code, 0, "{err}");
+    let (code, err) = attest(None, "", Some(&token(SUBJECT, ISSUER)));
+    assert_eq!(code, 0, "{err}");
+    // Neither a key nor a token: a clear usage error; a token that is not a JWT: named.
+    let (code, err) = attest(None, "", None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--identity-token"), "{err}");
+    let (code, err) = attest(Some("-"), "not-a-jwt", None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("identity token: not a JWT"), "{err}");
+
+    // Palisade's offline keyless verifier, with the mock's root.
+    let who =
+        ["--certificate-identity", SUBJECT, "--certificate-oidc-issuer", ISSUER, "--trusted-root", &root];
+    let (code, _, err) = env.run("verify", &image, &who);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains(SUBJECT), "{err}");
+    let mut att = who.to_vec();
+    att.extend_from_slice(&["--type", "slsaprovenance1"]);
+    let (code, out, err) = env.run("verify-attestation", &image, &att);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("https://acme.io/ci@v1"), "{out}");
+    let (code, _, err) = env.run(
+        "verify",
+        &image,
+        &[
+            "--certificate-identity",
+            "mallory@evil.example",
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--trusted-root",
+            &root,
+        ],
+    );
+    assert_eq!(code, 16, "{err}");
+    let (code, _, err) = env.run(
+        "verify",
+        &image,
+        &[
+            "--certificate-identity",
+            SUBJECT,
+            "--certificate-oidc-issuer",
+            "https://accounts.google.com",
+            "--trusted-root",
+            &root,
+        ],
+    );
+    assert_eq!(code, 17, "{err}");
+    // Another deployment's root (a second mock): its log does not know the entry (checked before the chain).
+    let other = MockServices::start(&nm, &env.path("other-mock"));
+    let other_root = other.trusted_root.display().to_string();
+    let (code, _, err) = env.run(
+        "verify",
+        &image,
+        &[
+            "--certificate-identity",
+            SUBJECT,
+            "--certificate-oidc-issuer",
+            ISSUER,
+            "--trusted-root",
+            &other_root,
+        ],
+    );
+    assert_eq!(code, 21, "{err}");
+    assert!(err.contains("which the trusted root does not list"), "{err}");
+
+    // sigstore-js' verifier: every bundle (the signature and both attestations), log entry and SCT required.
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigstore-mock/verify-keyless-bundle.js");
+    let bundles = referrer_bundles(&env, &image, &digest);
+    assert_eq!(bundles.len(), 3);
+    for (i, b) in bundles.iter().enumerate() {
+        let path = env.path(&format!("keyless-{i}.bundle.json"));
+        std::fs::write(&path, b).expect("write");
+        let v: Value = serde_json::from_slice(b).expect("bundle JSON");
+        assert!(v["verificationMaterial"]["certificate"]["rawBytes"].is_string(), "{v}");
+        assert!(
+            v["verificationMaterial"]["tlogEntries"][0]["inclusionProof"]["checkpoint"]["envelope"]
+                .is_string()
+        );
+        assert!(v["verificationMaterial"]["timestampVerificationData"]["rfc3161Timestamps"][0].is_object());
+        let run = |root: &str| {
+            Command::new("node")
+                .arg(&script)
+                .args([path.to_str().expect("u"), root, SUBJECT, ISSUER])
+                .env("NODE_PATH", &nm)
+                .output()
+                .expect("node")
+        };
+        let ok = run(&root);
+        assert!(
+            ok.status.success(),
+            "bundle {i}: {}{}",
+            String::from_utf8_lossy(&ok.stdout),
+            String::from_utf8_lossy(&ok.stderr)
+        );
+        assert!(!run(&other_root).status.success(), "bundle {i}: another root must be refused");
+    }
+}
+
+/// sigstore-python (`sigstore` 4.x from PyPI) against the same mock services, with `--trust-config` pinning
+/// the mock's root and services: Palisade's keyless image bundle verifies with `sigstore verify identity`
+/// (the "file" is the image manifest, whose SHA-256 the statement names), and blobs and DSSE attestations
+/// sigstore-python signs verify with `palisade verify-blob`. Skips without node or sigstore-python.
+#[test]
+fn sigstore_python_interop() {
+    use support::sigstore_mock::{ISSUER, MockServices, SUBJECT, py_sigstore, token};
+    let Some(env) = Env::new() else { return };
+    let Some(nm) = support::sigstore_mock::node_modules() else { return };
+    let Some(py) = py_sigstore() else { return };
+    let mock = MockServices::start(&nm, &env.path("mock"));
+    let root = mock.trusted_root.display().to_string();
+    let config = env.path("mock/trust_config.json");
+    let python = |args: &[&str]| {
+        let o = Command::new(&py)
+            .arg("--trust-config")
+            .arg(&config)
+            .args(args)
+            .current_dir(env.path(""))
+            .output()
+            .expect("sigstore-python");
+        (
+            o.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
+        )
+    };
+
+    // Palisade signs keylessly; sigstore-python verifies the bundle over the manifest bytes.
+    let image = env.image("py:v1");
+    let digest = env.push_image("py:v1", "for sigstore-python");
+    let token_file = env.path("token.jwt");
+    std::fs::write(&token_file, token(SUBJECT, ISSUER)).expect("token");
+    let (code, _, err) = env.run(
+        "sign",
+        &image,
+        &[
+            "--identity-token",
+            token_file.to_str().expect("u"),
+            "--fulcio-url",
+            &mock.url,
+            "--rekor-url",
+            &mock.url,
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let bundle = env.path("palisade-image.sigstore.json");
+    std::fs::write(&bundle, referrer_bundles(&env, &image, &digest).remove(0)).expect("write");
+    let by_digest = format!("{}@{digest}", env.image("py"));
+    let manifest = env
+        .client(&image)
+        .manifest(&parse_reference(&by_digest).expect("ref"))
+        .expect("get")
+        .expect("manifest");
+    let manifest_file = env.path("manifest.json");
+    std::fs::write(&manifest_file, &manifest.bytes).expect("write");
+    let verify = |file: &Path, bundle: &Path, identity: &str| {
+        python(&[
+            "verify",
+            "identity",
+            file.to_str().expect("u"),
+            "--bundle",
+            bundle.to_str().expect("u"),
+            "--cert-identity",
+            identity,
+            "--cert-oidc-issuer",
+            ISSUER,
+        ])
+    };
+    let (ok, out) = verify(&manifest_file, &bundle, SUBJECT);
+    assert!(ok, "sigstore-python refused Palisade's bundle: {out}");
+    let (ok, _) = verify(&manifest_file, &bundle, "mallory@evil.example");
+    assert!(!ok, "another identity must be refused");
+
+    // sigstore-python signs a blob (hashedrekord) and attests it (DSSE); Palisade verifies both.
+    let blob = env.path("artifact.txt");
+    std::fs::write(&blob, "made by sigstore-python\n").expect("w");
+    let tok = token(SUBJECT, ISSUER);
+    let blob_bundle = env.path("artifact.sig.json");
+    let (ok, out) = python(&[
+        "sign",
+        "--identity-token",
+        &tok,
+        "--bundle",
+        blob_bundle.to_str().expect("u"),
+        blob.to_str().expect("u"),
+    ]);
+    assert!(ok, "{out}");
+    let predicate = env.path("slsa.json");
+    std::fs::write(
+        &predicate,
+        json!({"buildDefinition": {"buildType": "https://acme.io/ci@v1", "externalParameters": {}}, "runDetails": {"builder": {"id": "https://acme.io/ci"}}}).to_string(),
+    )
+    .expect("w");
+    let att_bundle = env.path("artifact.att.json");
+    let (ok, out) = python(&[
+        "attest",
+        "--identity-token",
+        &tok,
+        "--predicate",
+        predicate.to_str().expect("u"),
+        "--predicate-type",
+        "https://slsa.dev/provenance/v1",
+        "--bundle",
+        att_bundle.to_str().expect("u"),
+        blob.to_str().expect("u"),
+    ]);
+    assert!(ok, "{out}");
+    for b in [&blob_bundle, &att_bundle] {
+        for (identity, want) in [(SUBJECT, 0), ("mallory@evil.example", 16)] {
+            let (code, _, err) = env.palisade(&[
+                "verify-blob",
+                blob.to_str().expect("u"),
+                "--bundle",
+                b.to_str().expect("u"),
+                "--certificate-identity",
+                identity,
+                "--certificate-oidc-issuer",
+                ISSUER,
+                "--trusted-root",
+                &root,
+            ]);
+            assert_eq!(code, want, "{}: {err}", b.display());
+        }
+    }
+}
+
 /// The other direction: a bundle Palisade writes (key-signed image signature, as a referrer) verifies with
 /// sigstore-js' verifier given the public key; with another key it is refused.
 #[test]
@@ -886,18 +1429,8 @@ fn palisade_key_bundles_verify_with_sigstore_js() {
     let digest = env.push_image("tojs:v1", "to sigstore-js");
     assert_eq!(env.run("sign", &image, &["--key", &env.key("ci", "key")]).0, 0);
     // Fetch the bundle through the referrers index tag (docker-registry 2.8 has no referrers API).
-    let client = env.client(&image);
-    let index_tag = format!("{}:{}", image.rsplit_once(':').expect("tag").0, digest.replace(':', "-"));
-    let index = client.manifest(&parse_reference(&index_tag).expect("ref")).expect("get").expect("index");
-    let index: Value = serde_json::from_slice(&index.bytes).expect("json");
-    let referrer = index["manifests"][0]["digest"].as_str().expect("referrer").to_string();
-    let by_digest = format!("{}@{referrer}", image.rsplit_once(':').expect("tag").0);
-    let m = client.manifest(&parse_reference(&by_digest).expect("ref")).expect("get").expect("manifest");
-    let m: Value = serde_json::from_slice(&m.bytes).expect("json");
-    let layer = m["layers"][0]["digest"].as_str().expect("layer");
-    let bundle = client.blob(&parse_reference(&by_digest).expect("ref"), layer).expect("blob");
     let path = env.path("palisade.bundle.json");
-    std::fs::write(&path, &bundle).expect("write");
+    std::fs::write(&path, referrer_bundles(&env, &image, &digest).remove(0)).expect("write");
     let script =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigstore-mock/verify-key-bundle.js");
     let run = |key: &str| {

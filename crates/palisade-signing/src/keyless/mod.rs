@@ -215,15 +215,38 @@ pub fn verify(
     }
     let mut times = Vec::new();
     let leaf_spki = leaf.spki().map_err(KeylessError::Malformed)?;
+    let mut v2_entries = Vec::new();
     for e in &material.tlog_entries {
-        let t = tlog::verify(e, root, signature, &leaf.der, &leaf_spki)
-            .map_err(|e| KeylessError::Proof(format!("transparency log: {e}")))?;
-        times.push((t, format!("transparency-log entry {} (integrated {})", e.log_index, rfc3339(t))));
+        match tlog::verify(e, root, signature, &leaf.der, &leaf_spki)
+            .map_err(|e| KeylessError::Proof(format!("transparency log: {e}")))?
+        {
+            Some(t) => {
+                times.push((t, format!("transparency-log entry {} (integrated {})", e.log_index, rfc3339(t))))
+            }
+            None => v2_entries.push(e.log_index),
+        }
     }
     for ts in &material.timestamps {
         let (t, tsa) = tsa::verify(ts, root, signature)
             .map_err(|e| KeylessError::Proof(format!("RFC 3161 timestamp: {e}")))?;
         times.push((t, format!("timestamp by {tsa} ({})", rfc3339(t))));
+    }
+    if times.is_empty() {
+        // Only Rekor v2 entries: logged, but nothing says when.
+        return Err(KeylessError::Proof(format!(
+            "the Rekor v2 entry {} proves inclusion but records no signing time, and there is no signed timestamp",
+            v2_entries.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+        )));
+    }
+    if let Some((t, what)) = times.first()
+        && !v2_entries.is_empty()
+    {
+        // The proof text names the v2 entry too.
+        let what = format!(
+            "{what}, Rekor v2 entry {}",
+            v2_entries.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+        );
+        times[0] = (*t, what);
     }
     for (t, what) in &times {
         if *t < leaf.not_before || *t > leaf.not_after {

@@ -1,6 +1,7 @@
-//! ECDSA verification keys of the keyless checks (Fulcio CAs, CT logs, Rekor, timestamp authorities, the
-//! signer's certificate): P-256 and P-384 from a SubjectPublicKeyInfo, signatures in ASN.1 DER over SHA-256
-//! or SHA-384 as the certificate's or log's algorithm says.
+//! Verification keys of the keyless checks (Fulcio CAs, CT logs, Rekor, timestamp authorities, the
+//! signer's certificate): ECDSA P-256 and P-384 from a SubjectPublicKeyInfo, signatures in ASN.1 DER over
+//! SHA-256 or SHA-384 as the certificate's or log's algorithm says; and Ed25519 (the key of public-good
+//! Rekor v2 logs, which sign their checkpoints with it), whose 64-byte signatures cover the message itself.
 
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::pkcs8::DecodePublicKey;
@@ -33,11 +34,12 @@ impl Hash {
     }
 }
 
-/// An ECDSA public key.
+/// A public key: ECDSA, or Ed25519.
 #[derive(Debug, Clone)]
 pub enum EcKey {
     P256(p256::ecdsa::VerifyingKey),
     P384(p384::ecdsa::VerifyingKey),
+    Ed25519(ed25519_dalek::VerifyingKey),
 }
 
 impl EcKey {
@@ -46,25 +48,32 @@ impl EcKey {
         if let Ok(k) = p256::ecdsa::VerifyingKey::from_public_key_der(der) {
             return Ok(EcKey::P256(k));
         }
-        p384::ecdsa::VerifyingKey::from_public_key_der(der)
-            .map(EcKey::P384)
-            .map_err(|_| "not an ECDSA P-256 or P-384 public key".to_string())
+        if let Ok(k) = p384::ecdsa::VerifyingKey::from_public_key_der(der) {
+            return Ok(EcKey::P384(k));
+        }
+        ed25519_dalek::VerifyingKey::from_public_key_der(der)
+            .map(EcKey::Ed25519)
+            .map_err(|_| "not an ECDSA P-256, P-384 or Ed25519 public key".to_string())
     }
 
     /// The hash Sigstore pairs with the curve (SHA-256 for P-256, SHA-384 for P-384).
     pub fn default_hash(&self) -> Hash {
         match self {
-            EcKey::P256(_) => Hash::Sha256,
+            EcKey::P256(_) | EcKey::Ed25519(_) => Hash::Sha256,
             EcKey::P384(_) => Hash::Sha384,
         }
     }
 
-    /// Whether `sig` (DER) signs `msg` hashed with `hash`.
+    /// Whether `sig` (DER for ECDSA, 64 bytes for Ed25519) signs `msg` (hashed with `hash` for ECDSA;
+    /// Ed25519 signs the message itself).
     pub fn verify(&self, msg: &[u8], sig: &[u8], hash: Hash) -> bool {
+        if let EcKey::Ed25519(k) = self {
+            return ed25519_dalek::Signature::from_slice(sig).is_ok_and(|s| k.verify_strict(msg, &s).is_ok());
+        }
         self.verify_prehash(&hash.digest(msg), sig)
     }
 
-    /// Whether `sig` (DER) signs the digest `prehash`.
+    /// Whether `sig` (DER) signs the digest `prehash` (ECDSA only: an Ed25519 key verifies no prehash).
     pub fn verify_prehash(&self, prehash: &[u8], sig: &[u8]) -> bool {
         match self {
             EcKey::P256(k) => {
@@ -73,6 +82,7 @@ impl EcKey {
             EcKey::P384(k) => {
                 p384::ecdsa::Signature::from_der(sig).is_ok_and(|s| k.verify_prehash(prehash, &s).is_ok())
             }
+            EcKey::Ed25519(_) => false,
         }
     }
 }

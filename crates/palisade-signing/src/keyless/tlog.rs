@@ -3,6 +3,11 @@
 //! signed entry timestamp (SET: the log's signature over the canonical JSON of body, integratedTime, logID
 //! and logIndex). The entry's body must carry the signature being verified, so an entry cannot be
 //! borrowed from another signature. The integrated time is the signing time.
+//!
+//! Rekor v2 entries (`kindVersion.version` `0.0.2`: `hashedrekord` and `dsse` v0.0.2, bodies
+//! `spec.hashedRekordV002` / `spec.dsseV002` with the verifier as raw DER) have no SET and no trusted
+//! integrated time: they are proven only by an inclusion proof to a signed checkpoint, and the signing time
+//! must come from an RFC 3161 timestamp ([`verify`] returns `None` for them).
 
 use super::merkle;
 use super::pubkey::Hash;
@@ -21,6 +26,15 @@ pub struct Entry {
     pub body: Vec<u8>,
     pub set: Option<Vec<u8>>,
     pub proof: Option<Proof>,
+    /// `kindVersion.version` (`0.0.1`, or `0.0.2` for Rekor v2), when known.
+    pub version: Option<String>,
+}
+
+impl Entry {
+    /// A Rekor v2 entry (v0.0.2 kinds): checkpoint-only, no signing time of its own.
+    pub fn is_rekor_v2(&self) -> bool {
+        self.version.as_deref() == Some("0.0.2")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -82,6 +96,7 @@ impl Entry {
             body: b64(v.get("canonicalizedBody"), &f("canonicalizedBody"))?,
             set,
             proof,
+            version: v.pointer("/kindVersion/version").and_then(Value::as_str).map(str::to_string),
         })
     }
 
@@ -103,6 +118,7 @@ impl Entry {
             body: b64(p.get("body"), "Payload.body")?,
             set: Some(b64(v.get("SignedEntryTimestamp"), "SignedEntryTimestamp")?),
             proof: None,
+            version: None,
         })
     }
 
@@ -140,6 +156,15 @@ fn body_names_signature(
     for s in spec.pointer("/content/envelope/signatures").and_then(Value::as_array).into_iter().flatten() {
         candidates.extend(s.get("sig").and_then(Value::as_str));
     }
+    // Rekor v2: hashedrekord v0.0.2 (`hashedRekordV002.signature`), dsse v0.0.2 (`dsseV002.signatures[]`).
+    let v2_sigs: Vec<&Value> = spec
+        .pointer("/hashedRekordV002/signature")
+        .into_iter()
+        .chain(spec.pointer("/dsseV002/signatures").and_then(Value::as_array).into_iter().flatten())
+        .collect();
+    for s in &v2_sigs {
+        candidates.extend(s.get("content").and_then(Value::as_str));
+    }
     // A dsse entry as proposed (what @sigstore/mock records): the envelope itself, as a JSON string.
     let proposed: Option<Value> = spec
         .pointer("/proposedContent/envelope")
@@ -176,6 +201,21 @@ fn body_names_signature(
         super::cert::pem_blocks(&pem)
             .is_ok_and(|b| b.iter().any(|(_, der)| der.as_slice() == leaf_der || der.as_slice() == leaf_spki))
     };
+    // Rekor v2 verifiers are raw DER: the certificate, or the key's SubjectPublicKeyInfo.
+    let mut raw_verifiers: Vec<Vec<u8>> = Vec::new();
+    for s in &v2_sigs {
+        for p in ["/verifier/x509Certificate/rawBytes", "/verifier/publicKey/rawBytes"] {
+            if let Some(b) = s.pointer(p).and_then(Value::as_str) {
+                raw_verifiers
+                    .push(B64.decode(b).map_err(|e| format!("the entry's verifier is not base64 ({e})"))?);
+            }
+        }
+    }
+    if !raw_verifiers.is_empty()
+        && !raw_verifiers.iter().any(|d| d.as_slice() == leaf_der || d.as_slice() == leaf_spki)
+    {
+        return Err(format!("the {kind} log entry records another certificate than the signing certificate"));
+    }
     if !verifiers.is_empty() && !verifiers.iter().any(|v| is_leaf(v)) {
         return Err(format!("the {kind} log entry records another certificate than the signing certificate"));
     }
@@ -206,23 +246,30 @@ fn checkpoint(note: &str, log: &Log) -> Result<(u64, Vec<u8>), String> {
 }
 
 /// Verify the entry for `signature` by the certificate `leaf_der` (whose SubjectPublicKeyInfo is
-/// `leaf_spki`) against the logs of `root`; returns the integrated time.
+/// `leaf_spki`) against the logs of `root`; returns the integrated time, or `None` for a Rekor v2 entry
+/// (which proves inclusion, not time).
 pub fn verify(
     entry: &Entry,
     root: &TrustedRoot,
     signature: &[u8],
     leaf_der: &[u8],
     leaf_spki: &[u8],
-) -> Result<i64, String> {
+) -> Result<Option<i64>, String> {
     let log = root.tlogs.iter().find(|l| l.log_id == entry.log_id).ok_or_else(|| {
         format!("the entry is from log {}, which the trusted root does not list", hex::encode(&entry.log_id))
     })?;
-    if !log.valid.contains(entry.integrated_time) {
+    let v2 = entry.is_rekor_v2();
+    if !v2 && !log.valid.contains(entry.integrated_time) {
         return Err(format!("log {}'s key was not valid at the entry's integrated time", log.name));
     }
     body_names_signature(&entry.body, signature, leaf_der, leaf_spki)?;
+    if v2 && entry.proof.as_ref().is_none_or(|p| p.checkpoint.is_none()) {
+        return Err(
+            "a Rekor v2 entry without an inclusion proof to a signed checkpoint proves nothing".into()
+        );
+    }
     let mut proved = false;
-    if let Some(set) = &entry.set {
+    if let Some(set) = entry.set.as_ref().filter(|_| !v2) {
         let key = log
             .key
             .as_ref()
@@ -250,5 +297,5 @@ pub fn verify(
     if !proved {
         return Err("the log entry has neither a signed entry timestamp nor a signed checkpoint".into());
     }
-    Ok(entry.integrated_time)
+    Ok((!v2).then_some(entry.integrated_time))
 }

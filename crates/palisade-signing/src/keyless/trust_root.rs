@@ -3,8 +3,8 @@
 //! timestamp authorities, each with its validity window. What `cosign trusted-root create` writes and what
 //! the Sigstore TUF repository distributes; read once, verified against fully offline.
 //!
-//! Entries with key types other than ECDSA P-256/P-384 (Ed25519 Rekor v2 logs) are kept by name but cannot
-//! verify anything; a root without a single usable CA is refused.
+//! Keys are ECDSA P-256/P-384 or Ed25519 (public-good Rekor v2 logs); entries with other key types are kept
+//! by name but cannot verify anything; a root without a single usable CA is refused.
 
 use super::pubkey::EcKey;
 use base64::Engine as _;

@@ -379,6 +379,7 @@ fn serve(args: ServeArgs, global: &GlobalOpts) -> Result<ExitCode> {
     if args.budget.is_zero() {
         bail!("--budget must be above 0");
     }
+    crate::pipeline::install_sbom_matcher(global.db_path(args.images.db.as_ref()));
     let mut excluded = args.exclude_namespace;
     excluded.extend(args.namespace);
     let settings = Settings {

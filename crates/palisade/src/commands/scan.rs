@@ -238,6 +238,7 @@ fn scan_and_attest(
     // A bad output path fails in a second, not after a ten-minute scan.
     render::check(opts.report.output.as_deref())?;
     let scanners = Scanners::new(&chosen, &opts, global);
+    crate::pipeline::install_sbom_matcher(scanners.db.clone());
     let _watchdog = crate::ui::Watchdog::start(opts.walk.timeout);
     let mut report = pipeline::scan(&spec, &image, &scanners, global)?;
     report.scanners = chosen.iter().map(|s| s.name().to_string()).collect();

@@ -163,13 +163,63 @@ pub struct RegistryArgs {
     pub registry_timeout: Duration,
 }
 
+/// Keyless signing: an OIDC identity token, Fulcio, Rekor and optionally a timestamp authority.
+#[derive(Args, Debug, Clone)]
+#[command(next_help_heading = "Keyless signing")]
+pub struct KeylessSignArgs {
+    /// Keyless: the OIDC identity token (a JWT) in FILE, or `-` for stdin; default: $SIGSTORE_ID_TOKEN.
+    #[arg(long, value_name = "FILE|-", conflicts_with = "key")]
+    pub identity_token: Option<String>,
+    /// Keyless: Fulcio's base URL.
+    #[arg(long, value_name = "URL", default_value = "https://fulcio.sigstore.dev")]
+    pub fulcio_url: String,
+    /// Keyless: Rekor's base URL.
+    #[arg(long, value_name = "URL", default_value = "https://rekor.sigstore.dev")]
+    pub rekor_url: String,
+    /// Keyless: also get an RFC 3161 timestamp of the signature from this timestamp authority.
+    #[arg(long, value_name = "URL")]
+    pub tsa_url: Option<String>,
+}
+
+impl KeylessSignArgs {
+    /// The keyless options, when a token is given (flag or $SIGSTORE_ID_TOKEN); `None`: not keyless.
+    fn options(&self, timeout: Duration) -> Result<Option<palisade_signing::keyless_sign::KeylessOptions>> {
+        let token = match self.identity_token.as_deref() {
+            Some("-") => {
+                let mut t = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)
+                    .context("reading the identity token from stdin")?;
+                t
+            }
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("{path}: cannot read the identity token"))?,
+            None => match std::env::var("SIGSTORE_ID_TOKEN") {
+                Ok(t) if !t.trim().is_empty() => t,
+                _ => return Ok(None),
+            },
+        };
+        if token.trim().is_empty() {
+            bail!("the identity token is empty");
+        }
+        Ok(Some(palisade_signing::keyless_sign::KeylessOptions {
+            identity_token: token.trim().to_string(),
+            fulcio_url: self.fulcio_url.clone(),
+            rekor_url: self.rekor_url.clone(),
+            tsa_url: self.tsa_url.clone(),
+            timeout,
+        }))
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct SignArgs {
     /// Image reference (tag or digest).
     pub image: String,
-    /// Private key file (cosign's encrypted format or PKCS#8 PEM).
+    /// Private key file (cosign's encrypted format or PKCS#8 PEM). Without it, signing is keyless.
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
     /// Where to store the signature.
     #[arg(long, value_enum, default_value = "referrers")]
     pub format: FormatArg,
@@ -200,9 +250,11 @@ pub struct AttestArgs {
     /// Predicate type: cyclonedx, spdxjson, vuln, openvex, slsaprovenance, custom, or a URI.
     #[arg(long = "type", value_name = "TYPE", default_value = "custom")]
     pub predicate_type: String,
-    /// Private key file.
+    /// Private key file. Without it, signing is keyless.
     #[arg(long, value_name = "FILE")]
-    pub key: PathBuf,
+    pub key: Option<PathBuf>,
+    #[command(flatten)]
+    pub keyless: KeylessSignArgs,
     /// Where to store the attestation.
     #[arg(long, value_enum, default_value = "referrers")]
     pub format: FormatArg,
@@ -223,6 +275,12 @@ pub struct VerifyAttestationArgs {
     /// creation time.
     #[arg(long, value_name = "DURATION", value_parser = parse_age)]
     pub max_age: Option<Duration>,
+    /// Judge the image by a policy bundle (directory or file) instead: every Gate whose scope selects the
+    /// image checks its `signatures` section (keys, identities, attestations with maxAge and predicate
+    /// gate/conditions), as `scan --policy` and the admission webhook do. Exit 15 on a deny, 10 when no
+    /// policy of the bundle selects the image.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["key", "certificate_identity", "certificate_identity_regexp", "max_age"])]
+    pub policy: Option<PathBuf>,
     #[command(flatten)]
     pub registry: RegistryArgs,
 }
@@ -323,8 +381,51 @@ fn resolved_note(from: &Option<String>) -> String {
     from.as_ref().map(|t| format!(" (resolved from {t})")).unwrap_or_default()
 }
 
+/// Keyless signing of `image`: the statement (`predicate_type`, `predicate`) signed with a Fulcio
+/// certificate, logged in Rekor, attached as a referrer bundle.
+fn sign_keyless(
+    image: &str,
+    opts: &palisade_signing::keyless_sign::KeylessOptions,
+    format: FormatArg,
+    reg: &RegistryArgs,
+    predicate: Option<(&str, serde_json::Value)>,
+) -> Result<ExitCode> {
+    if matches!(format, FormatArg::Tag) && predicate.is_some() {
+        bail!(
+            "keyless attestations are written as Sigstore bundles (--format referrers); --format tag takes --key"
+        );
+    }
+    let (registry, subject) = palisade_signing::sign::open_subject(image, reg.insecure)?;
+    let (signed, location) = match (predicate, format) {
+        (None, FormatArg::Tag) => {
+            palisade_signing::keyless_sign::sign_subject_tag(&registry, &subject, opts)?
+        }
+        (None, FormatArg::Referrers) => {
+            palisade_signing::keyless_sign::sign_subject(&registry, &subject, opts)?
+        }
+        (Some((ty, p)), _) => {
+            palisade_signing::keyless_sign::attest_subject(&registry, &subject, ty, p, opts)?
+        }
+    };
+    eprintln!(
+        "Signed {}{} keylessly as {} (issuer {}) -> {location}",
+        subject.pinned(),
+        resolved_note(&subject.resolved_from),
+        signed.identity,
+        signed.issuer
+    );
+    println!("{}", subject.pinned());
+    Ok(ExitCode::SUCCESS)
+}
+
 fn sign(a: SignArgs) -> Result<ExitCode> {
-    let key = load_private_key(&a.key)?;
+    let Some(key_path) = &a.key else {
+        let Some(opts) = a.keyless.options(a.registry.registry_timeout)? else {
+            bail!("give --key FILE, or sign keylessly with --identity-token FILE|- (or $SIGSTORE_ID_TOKEN)");
+        };
+        return sign_keyless(&a.image, &opts, a.format, &a.registry, None);
+    };
+    let key = load_private_key(key_path)?;
     let opts = options(a.format, &a.registry, &a.annotations)?;
     let s = palisade_signing::sign_image(&a.image, &key, &opts)?;
     eprintln!("Signed {}{} -> {}", s.subject.pinned(), resolved_note(&s.subject.resolved_from), s.location);
@@ -344,7 +445,15 @@ fn attest(a: AttestArgs) -> Result<ExitCode> {
         std::fs::read(&a.predicate).with_context(|| format!("{}: cannot read", a.predicate.display()))?;
     let predicate: serde_json::Value = serde_json::from_slice(&text)
         .with_context(|| format!("{}: the predicate is not JSON", a.predicate.display()))?;
-    let key = load_private_key(&a.key)?;
+    let Some(key_path) = &a.key else {
+        let Some(opts) = a.keyless.options(a.registry.registry_timeout)? else {
+            bail!(
+                "give --key FILE, or attest keylessly with --identity-token FILE|- (or $SIGSTORE_ID_TOKEN)"
+            );
+        };
+        return sign_keyless(&a.image, &opts, a.format, &a.registry, Some((&ptype, predicate)));
+    };
+    let key = load_private_key(key_path)?;
     let opts = options(a.format, &a.registry, &[])?;
     let s = palisade_signing::attest_image(&a.image, &key, &ptype, predicate, &opts)?;
     eprintln!(
@@ -422,6 +531,9 @@ fn verify(a: VerifyArgs) -> Result<ExitCode> {
 }
 
 fn verify_attestation(a: VerifyAttestationArgs) -> Result<ExitCode> {
+    if let Some(bundle) = &a.policy {
+        return verify_by_policy(&a.image, bundle, &a.registry);
+    }
     let Some(ptype) = statement::predicate_type(&a.predicate_type) else {
         bail!("--type {:?}: expected a known short name or a URI", a.predicate_type);
     };
@@ -435,6 +547,57 @@ fn verify_attestation(a: VerifyAttestationArgs) -> Result<ExitCode> {
         budget: None,
     };
     verify_with(&a.image, &policy)
+}
+
+/// `verify-attestation IMAGE --policy BUNDLE`: the image (resolved to its digest) judged by the bundle's
+/// gates the way the admission webhook judges an image it has no scan report for (a digest-only report:
+/// signatures and attestations only), so the three places give the same answer.
+fn verify_by_policy(image: &str, bundle: &Path, reg: &RegistryArgs) -> Result<ExitCode> {
+    use palisade_policy::engine::{Action, Budget, Outcome, Subject, SubjectKind, evaluate_default};
+    let compiled = palisade_policy::bundle::Bundle::read(bundle)
+        .with_context(|| format!("reading the policy bundle {}", bundle.display()))?
+        .compile();
+    let (_, subject) = palisade_signing::sign::open_subject(image, reg.insecure)?;
+    let pinned = subject.pinned();
+    let report = Subject {
+        memo: Default::default(),
+        kind: SubjectKind::ScanReport,
+        value: serde_json::json!({
+            "artifact": {"kind": "image", "name": image, "repo_digests": [pinned]},
+            "digest_only": true,
+        }),
+        origin: Default::default(),
+        admission: Default::default(),
+    };
+    let mut failed = false;
+    for e in &compiled.errors {
+        eprintln!("palisade: policy {e}");
+        failed |= !e.unsupported;
+    }
+    if !failed && !compiled.policies.iter().any(|p| p.selects(&report)) {
+        // Nothing to check is not a pass: the image is outside every gate's scope.
+        eprintln!(
+            "palisade: verification failed: no policy of {} selects {pinned}: nothing was verified",
+            bundle.display()
+        );
+        return Ok(ExitCode::from(10));
+    }
+    let decisions = evaluate_default(&compiled.policies, &report, &Budget::default());
+    for d in &decisions {
+        let action = serde_json::to_value(d.action)?;
+        eprintln!("{} {}/{}: {}", action.as_str().unwrap_or("?"), d.policy, d.rule, d.message);
+        failed |= d.action == Action::Deny && matches!(d.outcome, Outcome::Violation | Outcome::Error);
+    }
+    println!("{}", serde_json::to_string_pretty(&decisions)?);
+    if failed {
+        eprintln!(
+            "palisade: verification failed: {pinned}{} is refused by the policy",
+            resolved_note(&subject.resolved_from)
+        );
+        return Ok(ExitCode::from(15)); // as an attestation that fails its condition
+    }
+    eprintln!("Verified {pinned}{}: the policy's gates pass", resolved_note(&subject.resolved_from));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `scan image … --attest --key KEY`: attach the SBOM and the scan result of the scanned digest.

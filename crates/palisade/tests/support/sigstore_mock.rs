@@ -70,3 +70,72 @@ pub fn sign(node_modules: &Path, cases: &[Value], out: &Path) {
         .expect("node");
     assert!(o.status.success(), "sign.js: {}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// `@sigstore/mock`'s Fulcio, Rekor and timestamp authority served over HTTP on 127.0.0.1 by
+/// `tests/fixtures/sigstore-mock/serve.js` (so the palisade binary can sign against them); killed on drop.
+pub struct MockServices {
+    child: std::process::Child,
+    /// `http://127.0.0.1:PORT`: every service's base URL.
+    pub url: String,
+    /// The mock's trusted root (its CA, CT log, Rekor and TSA keys).
+    pub trusted_root: PathBuf,
+}
+
+impl MockServices {
+    pub fn start(node_modules: &Path, out: &Path) -> MockServices {
+        use std::io::BufRead;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sigstore-mock/serve.js");
+        let mut child = Command::new("node")
+            .arg(script)
+            .arg(out)
+            .env("NODE_PATH", node_modules)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node serve.js");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        std::io::BufReader::new(stdout).read_line(&mut line).expect("serve.js prints its URL");
+        let services =
+            MockServices { child, url: line.trim().to_string(), trusted_root: out.join("trusted_root.json") };
+        assert!(services.url.starts_with("http://127.0.0.1:"), "serve.js: {line:?}");
+        services
+    }
+}
+
+impl Drop for MockServices {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// An unsigned OIDC token for `subject` from `issuer` (the mock Fulcio decodes it without checking a
+/// signature).
+pub fn token(subject: &str, issuer: &str) -> String {
+    use base64::Engine as _;
+    let b = |v: Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    // iat/nbf/exp: sigstore-python checks them (without a signature to check).
+    let claims =
+        json!({"iss": issuer, "sub": subject, "aud": "sigstore", "iat": now, "nbf": now, "exp": now + 600});
+    format!("{}.{}.", b(json!({"alg": "none", "typ": "JWT"})), b(claims))
+}
+
+/// sigstore-python's `sigstore` CLI, installed (by hand: `python3 -m venv /work/corpus/py-sigstore &&
+/// /work/corpus/py-sigstore/bin/pip install sigstore`) under `/work/corpus/py-sigstore` or
+/// `$PALISADE_PY_SIGSTORE`; `None` (after a SKIP line) when absent.
+pub fn py_sigstore() -> Option<PathBuf> {
+    let dir = std::env::var_os("PALISADE_PY_SIGSTORE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/work/corpus/py-sigstore"));
+    let bin = dir.join("bin/sigstore");
+    let ok = Command::new(&bin).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!(
+            "SKIP: sigstore-python not installed at {} (pip install sigstore into that venv)",
+            dir.display()
+        );
+        return None;
+    }
+    Some(bin)
+}

@@ -26,6 +26,7 @@
 
 mod duration;
 mod objects;
+pub mod predicate;
 mod signatures;
 mod spec;
 mod view;
@@ -38,6 +39,7 @@ use objects::ObjectChecker;
 use palisade_core::json::JsonPointer;
 use serde_json::Value;
 use spec::{GateSpec, RawGate, Scope, Waiver};
+use std::sync::Arc;
 use view::{ReportView, Waivable};
 
 /// One compiled gate.
@@ -51,14 +53,47 @@ pub struct Gate {
     checker: Option<ObjectChecker>,
 }
 
-/// Load every `Gate` document of the bundle.
+/// Load every `Gate` document of the bundle, then resolve the gates that attestation entries name
+/// (`signatures.attestations[].gate`): a gate naming one that is not in the bundle, or one with its own
+/// `signatures` section, does not load.
 pub fn load(bundle: &Bundle, policies: &mut Vec<Box<dyn Policy>>, errors: &mut Vec<LoadError>) {
+    let mut gates = Vec::new();
     for (file, doc) in bundle.documents(crate::bundle::Role::Policy(Language::Gate)) {
         match compile(file, doc) {
-            Ok(gate) => policies.push(Box::new(gate)),
+            Ok(gate) => gates.push(Arc::new(gate)),
             Err(e) => errors.push(e),
         }
     }
+    let resolved: Vec<Result<(), String>> = gates.iter().map(|g| resolve(g, &gates)).collect();
+    for (gate, r) in gates.into_iter().zip(resolved) {
+        match r {
+            Ok(()) => policies.push(Box::new(gate)),
+            Err(message) => errors.push(LoadError {
+                location: gate.source.clone(),
+                message: format!("Gate {:?}: {message}", gate.name),
+                unsupported: false,
+            }),
+        }
+    }
+}
+
+/// Point `gate`'s attestation entries at the gates they name.
+fn resolve(gate: &Gate, all: &[Arc<Gate>]) -> Result<(), String> {
+    let Some(rule) = &gate.spec.signatures else { return Ok(()) };
+    for (name, slot) in rule.gate_references() {
+        let Some(target) = all.iter().find(|g| g.name == name) else {
+            return Err(format!(
+                "spec.signatures.attestations: gate {name:?} is not in the bundle (or did not load)"
+            ));
+        };
+        if target.spec.signatures.is_some() {
+            return Err(format!(
+                "spec.signatures.attestations: gate {name:?} has a signatures section itself; a gate judging a predicate cannot require signatures"
+            ));
+        }
+        let _ = slot.set(target.clone());
+    }
+    Ok(())
 }
 
 /// Compile one `Gate` document; errors name the file, the document's line and the field.
@@ -150,6 +185,25 @@ impl Policy for Gate {
             (Some(checker), SubjectKind::KubernetesObject) => self.judge_object(checker, subject),
             _ => self.judge(subject, &subject.value, false, budget.deadline),
         }
+    }
+}
+
+/// A gate other gates may name is shared between them and the bundle's policy list.
+impl Policy for Arc<Gate> {
+    fn language(&self) -> Language {
+        Language::Gate
+    }
+
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn selects(&self, subject: &Subject) -> bool {
+        self.as_ref().selects(subject)
+    }
+
+    fn evaluate(&self, subject: &Subject, budget: &crate::engine::Budget) -> Vec<Decision> {
+        self.as_ref().evaluate(subject, budget)
     }
 }
 

@@ -13,7 +13,10 @@
 //!       - {subjectRegExp: "^.*@acme\\.io$", issuer: "https://accounts.google.com"}
 //!     trustedRoot: sigstore/trusted_root.json   # relative to this gate file
 //!     signature: true               # default: an image signature is required
-//!     attestations: [{type: vuln, maxAge: 7d}, {type: cyclonedx}]
+//!     attestations:                 # each: verified, no older than maxAge, its predicate passing
+//!       - {type: vuln, maxAge: 7d, gate: no-critical}    # another gate (see predicate.rs)
+//!       - {type: cyclonedx}
+//!       - {type: "https://acme.io/review/v1", conditions: {all: [{key: "{{ approved }}", operator: Equals, value: true}]}}
 //!     insecure: false               # plain HTTP to the registry
 //!     timeout: 10s                  # per registry request
 //! ```
@@ -22,6 +25,7 @@
 //! or a local engine) cannot be checked: that is a violation, not a pass.
 
 use super::duration::parse_age;
+use super::predicate::PredicateCheck;
 use super::view::ReportView;
 use palisade_signing::keys::PublicKey;
 use palisade_signing::statement::predicate_type;
@@ -103,12 +107,18 @@ pub(super) struct RawAttestation {
     pub predicate_type: String,
     #[serde(default)]
     pub max_age: Option<String>,
+    /// Another gate of the bundle the predicate must pass.
+    #[serde(default)]
+    pub gate: Option<String>,
+    /// Kyverno conditions the predicate must meet.
+    #[serde(default)]
+    pub conditions: Option<serde_json::Value>,
 }
 
 #[derive(Debug)]
 pub(super) struct SignatureRule {
     signature: Option<VerifyPolicy>,
-    attestations: Vec<VerifyPolicy>,
+    attestations: Vec<(VerifyPolicy, Option<PredicateCheck>)>,
 }
 
 impl SignatureRule {
@@ -167,7 +177,13 @@ impl SignatureRule {
                     })
                 })
                 .transpose()?;
-            attestations.push(policy(Requirement::Attestation { predicate_type: uri, max_age }));
+            let check = PredicateCheck::compile(
+                a.gate.as_deref(),
+                a.conditions.as_ref(),
+                &uri,
+                &format!("{W}.attestations[{i}]"),
+            )?;
+            attestations.push((policy(Requirement::Attestation { predicate_type: uri, max_age }), check));
         }
         let signature = raw.signature.unwrap_or(true).then(|| policy(Requirement::Signature));
         if signature.is_none() && attestations.is_empty() {
@@ -201,11 +217,25 @@ impl SignatureRule {
         {
             out.push(("signature", e.to_string()));
         }
-        for p in &self.attestations {
-            if let Err(e) = CACHE.verify(pinned, &p.within(deadline)) {
-                out.push(("attestation", e.to_string()));
+        for (p, check) in &self.attestations {
+            match CACHE.verify(pinned, &p.within(deadline)) {
+                Err(e) => out.push(("attestation", e.to_string())),
+                Ok(v) => {
+                    if let (Some(check), Some(st)) = (check, &v.statement) {
+                        for m in check.failures(&st.predicate_type, &st.predicate, pinned) {
+                            out.push(("attestation", format!("{pinned}: {m} ({})", v.source)));
+                        }
+                    }
+                }
             }
         }
         out
+    }
+
+    /// The gates the attestation entries name, to resolve once the bundle's gates are compiled.
+    pub fn gate_references(
+        &self,
+    ) -> impl Iterator<Item = (&str, &std::sync::OnceLock<std::sync::Arc<super::Gate>>)> {
+        self.attestations.iter().filter_map(|(_, c)| c.as_ref()?.gate_reference())
     }
 }

@@ -54,6 +54,54 @@ pub fn first_message(conditions: &Value, data: &Value) -> Option<String> {
         .and_then(|c| c.get("message").and_then(Value::as_str).map(str::to_owned))
 }
 
+/// Why `conditions` do not hold for `data` (attestation conditions, where the failing condition is the
+/// news): each failing condition of `all` (or every condition of an `any` none of which holds) as
+/// `all[1]: {{ key }} GreaterThan 5 (key is 3): message`. Empty when they hold; the error names a bad
+/// condition or variable.
+pub fn failing(conditions: &Value, data: &Value) -> Result<Vec<String>, String> {
+    let describe = |list: &str, i: usize, c: &Value| -> Result<String, String> {
+        let key = substitute_with(c.get("key").unwrap_or(&Value::Null), data, true)?;
+        let op = c.get("operator").and_then(Value::as_str).unwrap_or("Equals");
+        let shown = |v: Option<&Value>| match v {
+            Some(Value::String(s)) => s.clone(),
+            Some(v) => v.to_string(),
+            None => "null".into(),
+        };
+        let message = c.get("message").and_then(Value::as_str).map(|m| format!(": {m}")).unwrap_or_default();
+        Ok(format!(
+            "{list}[{i}]: {} {op} {} (key is {}){message}",
+            shown(c.get("key")),
+            shown(c.get("value")),
+            shown(Some(&key))
+        ))
+    };
+    let (all_list, any_list): (&[Value], &[Value]) = match conditions {
+        Value::Null => return Ok(Vec::new()),
+        Value::Array(l) => (l, &[]),
+        Value::Object(m) => (
+            m.get("all").and_then(Value::as_array).map_or(&[], Vec::as_slice),
+            m.get("any").and_then(Value::as_array).map_or(&[], Vec::as_slice),
+        ),
+        _ => return Err("conditions must be a list or {any, all}".into()),
+    };
+    let mut out = Vec::new();
+    for (i, c) in all_list.iter().enumerate() {
+        if !one(c, data)? {
+            out.push(describe("all", i, c)?);
+        }
+    }
+    let mut any_ok = any_list.is_empty();
+    for c in any_list {
+        any_ok = any_ok || one(c, data)?;
+    }
+    if !any_ok {
+        let each: Result<Vec<String>, String> =
+            any_list.iter().enumerate().map(|(i, c)| describe("any", i, c)).collect();
+        out.push(format!("none of: {}", each?.join("; ")));
+    }
+    Ok(out)
+}
+
 fn all(list: &[Value], data: &Value) -> Result<bool, String> {
     for c in list {
         if !one(c, data)? {

@@ -276,6 +276,8 @@ impl Entry {
                 palisade_signing::statement::predicate_type(ty).unwrap_or_else(|| ty.clone());
             match CACHE.verify(image, &policy(Requirement::Attestation { predicate_type, max_age: None })) {
                 Ok(v) => {
+                    // The same check as a Palisade gate's `attestations[].conditions`: each failing
+                    // condition named, with the value its key had.
                     let predicate = v.statement.map(|s| s.predicate).unwrap_or(Value::Null);
                     let list = match conds {
                         Value::Array(l) => l.clone(),
@@ -283,10 +285,13 @@ impl Entry {
                         other => vec![other.clone()],
                     };
                     for c in &list {
-                        if !conditions::evaluate(c, &predicate)? {
-                            let msg = conditions::first_message(c, &predicate)
-                                .unwrap_or_else(|| "its conditions do not hold".into());
-                            out.push(format!("{image}: attestation {ty}: {msg}"));
+                        let failing = conditions::failing(c, &predicate)?;
+                        if !failing.is_empty() {
+                            out.push(format!(
+                                "{image}: attestation {ty}: conditions do not hold: {} ({})",
+                                failing.join("; "),
+                                v.source
+                            ));
                         }
                     }
                 }
