@@ -13,6 +13,7 @@ use palisade_runtime::output::file::FileOutput;
 use palisade_runtime::output::stdout::Stdout;
 use palisade_runtime::output::webhook::{Webhook, WebhookConfig};
 use palisade_runtime::output::{Emitted, Metrics as OutputMetrics, Outputs};
+use palisade_runtime::response::Responder;
 use palisade_runtime::rules::{PALISADE_RULES, Ruleset};
 use palisade_runtime::sensor::interest::Interest;
 use palisade_runtime::sensor::record::RecordKind;
@@ -83,6 +84,8 @@ pub struct AgentArgs {
     pub enforce: EnforceArgs,
     #[command(flatten)]
     pub profiles: crate::commands::profile::AgentProfileArgs,
+    #[command(flatten)]
+    pub response: crate::commands::runtime_response::AgentResponseArgs,
 }
 
 /// An alert destination.
@@ -132,8 +135,14 @@ fn alert_outputs(targets: &[AlertTarget]) -> Result<Outputs> {
     Ok(outputs)
 }
 
-/// Send one alert to every output, counted by rule in `/metrics` when `cx` is given.
-fn emit(outputs: &mut Outputs, alert: &Alert, cx: Option<&agent::Context>) {
+/// Send one alert to every output, counted by rule in `/metrics` when `cx` is given; then through the
+/// response rules, whose alerts go out the same way.
+fn emit(
+    outputs: &mut Outputs,
+    alert: &Alert,
+    cx: Option<&agent::Context>,
+    responder: Option<&mut Responder>,
+) {
     if let Some(m) = cx.and_then(|cx| cx.metrics.lock().ok()) {
         m.alerts
             .get_or_create(&RuleLabels { rule: alert.rule.clone(), priority: alert.priority.clone() })
@@ -142,6 +151,11 @@ fn emit(outputs: &mut Outputs, alert: &Alert, cx: Option<&agent::Context>) {
     if let Emitted::Failed(errors) = outputs.emit(alert) {
         for e in errors {
             eprintln!("palisade: warning: {e}");
+        }
+    }
+    if let Some(r) = responder {
+        for response in r.observe(alert) {
+            emit(outputs, &response, cx, None);
         }
     }
 }
@@ -176,7 +190,13 @@ impl Detection {
 
     /// Evaluate one event against the rules and the profiles; each alert counted (by rule, in
     /// `/metrics`) and sent to every output.
-    fn evaluate(&mut self, event: &Event, cx: &agent::Context, outputs: &mut Outputs) -> Result<(), String> {
+    fn evaluate(
+        &mut self,
+        event: &Event,
+        cx: &agent::Context,
+        outputs: &mut Outputs,
+        mut responder: Option<&mut Responder>,
+    ) -> Result<(), String> {
         let mut alerts = self.rules.as_ref().map(|r| r.evaluate(event)).unwrap_or_default();
         if let Some(p) = self.profiles.as_mut() {
             alerts.extend(p.on_event(event));
@@ -186,7 +206,7 @@ impl Detection {
         }
         for alert in alerts {
             self.alerts += 1;
-            emit(outputs, &alert, Some(cx));
+            emit(outputs, &alert, Some(cx), responder.as_deref_mut());
         }
         Ok(())
     }
@@ -320,7 +340,9 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
         let d: Arc<dyn palisade_runtime::verdict::Decider> = p.decider();
         d
     });
-    let mut outputs = match detection.is_some() || decider.is_some() {
+    let mut responder = args.response.responder()?;
+    let response_stats = responder.as_ref().map(|r| r.stats.clone());
+    let mut outputs = match detection.is_some() || decider.is_some() || responder.is_some() {
         true => Some(alert_outputs(&args.outputs)?),
         false => None,
     };
@@ -333,6 +355,9 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
         shutdown,
         &mut |s| {
             started(s);
+            if let (Some(stats), Ok(mut m)) = (response_stats.as_ref(), s.metrics.lock()) {
+                stats.register(m.registry_mut());
+            }
             if s.sensor.source == palisade_runtime::sensor::Source::Ebpf {
                 eprintln!("palisade: kernel sends: {}", interest.describe());
                 if !widening.is_empty() {
@@ -359,14 +384,17 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
             if let Some(r) = recorder.borrow_mut().as_mut() {
                 r.write(event)?;
             }
+            if let Some(r) = responder.as_mut() {
+                r.note(event);
+            }
             if let (Some(e), Some(out)) = (enforcement.borrow_mut().as_mut(), outputs.as_mut()) {
                 for alert in e.observe(event) {
                     enforcement_alerts += 1;
-                    emit(out, &alert, Some(cx));
+                    emit(out, &alert, Some(cx), responder.as_mut());
                 }
             }
             match (detection.as_mut(), outputs.as_mut()) {
-                (Some(d), Some(out)) => d.evaluate(event, cx, out),
+                (Some(d), Some(out)) => d.evaluate(event, cx, out, responder.as_mut()),
                 _ => Ok(()),
             }
         },
@@ -374,7 +402,12 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
     if let (Some(e), Some(out)) = (enforcement.borrow_mut().as_mut(), outputs.as_mut()) {
         for alert in e.stop() {
             enforcement_alerts += 1;
-            emit(out, &alert, None);
+            emit(out, &alert, None, responder.as_mut());
+        }
+    }
+    if let Some(r) = responder.as_mut() {
+        for line in r.stop() {
+            eprintln!("palisade: {line}");
         }
     }
     if let Some(r) = recorder.borrow_mut().as_mut() {
