@@ -85,4 +85,13 @@ pub trait Decider: Send + Sync {
 
     /// The network policy to install for `container`, or `None` to leave its traffic alone.
     fn network(&self, container: &Container) -> Option<NetworkPolicy>;
+
+    /// The L7 rules `container`'s inspector enforces and in which mode (a profile's `spec.l7`, in the
+    /// workload's mode), or `None` for no inspection.
+    fn l7(
+        &self,
+        _container: &Container,
+    ) -> Option<(palisade_network::inspect::policy::Mode, palisade_network::inspect::policy::L7Rules)> {
+        None
+    }
 }

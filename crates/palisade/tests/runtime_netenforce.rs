@@ -783,3 +783,119 @@ fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
     std::fs::write(root.join("stop"), "").unwrap();
     drop(guard);
 }
+
+/// L7 rules in the profile: a container whose profile (protect mode) allows HTTP paths `/api/*` only, in
+/// its `spec.l7`, and no `--l7-policy`: the agent starts an inspector from the profile; a request for an
+/// allowed path gets `200 OK`, one for `/admin` is dropped (the connection stalls) and alerted.
+#[test]
+fn agent_enforces_the_l7_rules_of_a_profile() {
+    if let Some(why) = missing() {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    if !which("iptables") {
+        eprintln!("SKIP: iptables not installed");
+        return;
+    }
+    let net = 201 + ((std::process::id() + 37) % 50) as u8;
+    let Some(lab) = Lab::new_in("nepl7", 1, net) else { return };
+    let node = lab.node_addr().to_string();
+    http_server(&lab.node_ns(), 8080);
+    let netns = lab.pods[0].clone();
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = format!("palpl7{}", std::process::id());
+    let repo = format!("palisade.test/{tag}");
+    let workload = format!("palisade-test/Image/{repo}");
+    let root = tmp.path().join("root");
+    applet_rootfs(
+        &root,
+        &["proc", "sys", "dev", "tmp", "app"],
+        &["sh", "cat", "nc", "sleep", "timeout", "printf"],
+    );
+    std::fs::write(
+        root.join("app/run.sh"),
+        format!(
+            "req() {{ r=$(printf \"GET $1 HTTP/1.1\\r\\nHost: shop\\r\\nContent-Length: 0\\r\\n\\r\\n\" | timeout 8 nc -w 5 {node} 8080 2>/dev/null)\n\
+               case \"$r\" in *\"200 OK\"*) echo \"path $1 ok\";; *) echo \"path $1 blocked\";; esac; }}\n\
+             while [ ! -e /go ]; do sleep 0.1; done\n\
+             req /api/orders; req /admin; req /api/items; echo requests-done\n\
+             while [ ! -e /stop ]; do sleep 0.1; done\n"
+        ),
+    )
+    .unwrap();
+    let bundle_dir = tmp.path().join("bundle");
+    bundle(&bundle_dir, &root, &netns, &format!("{repo}:1"));
+    let profiles = tmp.path().join("profiles");
+    hand_profile(
+        &profiles,
+        &repo,
+        &node,
+        "  l7:\n    ports: {\"8080\": [http]}\n    http:\n      methods: [GET]\n      paths: [\"/api/*\"]\n",
+        "protect",
+    );
+    let alerts_file = tmp.path().join("alerts.jsonl");
+    let id = format!("{tag}-web");
+    let mut guard = Guard {
+        child: None,
+        daemons: Vec::new(),
+        cleanup: vec![vec!["runc".into(), "delete".into(), "--force".into(), id.clone()]],
+    };
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["runtime", "agent", "--source", "ebpf", "--containers-only", "--enforce", "--enforce-network"])
+        .arg("--profiles")
+        .arg(&profiles)
+        .arg("--output")
+        .arg(format!("file:{}", alerts_file.display()))
+        .env("PALISADE_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut agent);
+    guard.child = Some(agent);
+    let mut log = Vec::new();
+    assert!(wait_for(&lines, "runtime sensor started", &mut log).is_some(), "agent:\n{}", log.join("\n"));
+    let out_path = tmp.path().join("container.out");
+    let out_file = std::fs::File::create(&out_path).unwrap();
+    let container = Command::new("runc")
+        .args(["run", &id])
+        .current_dir(&bundle_dir)
+        .stdin(Stdio::null())
+        .stdout(out_file.try_clone().unwrap())
+        .stderr(out_file)
+        .spawn()
+        .unwrap();
+    guard.daemons.push(container);
+    let needle =
+        format!("L7: container {id}: inspector started for workload {workload} (rules from its profile");
+    assert!(wait_for(&lines, &needle, &mut log).is_some(), "no {needle:?}:\n{}", log.join("\n"));
+    std::fs::write(root.join("go"), "").unwrap();
+    let ctx = |log: &[String]| {
+        format!(
+            "alerts:\n{}\nrules:\n{}\nagent:\n{}",
+            std::fs::read_to_string(&alerts_file).unwrap_or_default(),
+            l7_rules(&netns),
+            log.join("\n")
+        )
+    };
+    let out = wait_output(&out_path, "requests-done", &|| ctx(&log));
+    assert!(out.contains("path /api/orders ok"), "an allowed path was refused:\n{out}\n{}", ctx(&log));
+    assert!(out.contains("path /admin blocked"), "a forbidden path went through:\n{out}\n{}", ctx(&log));
+    assert!(out.contains("path /api/items ok"), "{out}\n{}", ctx(&log));
+    let status = stop_agent(&mut guard, Duration::from_secs(60));
+    drain(&lines, &mut log, Duration::from_millis(300));
+    assert!(status.success(), "{}", log.join("\n"));
+    let alerts: Vec<Value> = std::fs::read_to_string(&alerts_file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|a: &Value| a["rule"] == "L7 HTTP request not allowed")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{}", ctx(&log));
+    let f = &alerts[0]["output_fields"];
+    assert_eq!((f["http.path"].as_str(), f["action"].as_str()), (Some("/admin"), Some("drop")), "{f}");
+    assert_eq!(f["palisade.workload"], workload.as_str(), "{f}");
+    assert_eq!(l7_rules(&netns), "", "a clean stop left queue rules");
+    std::fs::write(root.join("stop"), "").unwrap();
+    drop(guard);
+}

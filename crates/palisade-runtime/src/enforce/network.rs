@@ -31,11 +31,12 @@ pub struct Network {
 }
 
 impl Network {
-    /// Install the policy of a container seen for the first time, through its process `pid`. Returns a
-    /// line for the log when something was installed or failed.
+    /// Install the policy of a container seen for the first time, through its process `pid` (nothing
+    /// when it has none). Returns a line for the log when something was installed or failed.
     pub fn watch(&mut self, pid: u32, container: &Container, decider: &dyn Decider) -> Option<String> {
         let policy = decider.network(container);
-        let line = apply(pid, container, policy.as_ref());
+        // a container with no policy is left alone: its namespace may hold another agent's firewall
+        let line = policy.as_ref().and_then(|p| apply(pid, container, Some(p)));
         self.installed.insert(container.id.clone(), Entry { pid, container: container.clone(), policy });
         line
     }
