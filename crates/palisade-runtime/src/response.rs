@@ -115,17 +115,19 @@ impl Responder {
         self.engine.rules().rules.len()
     }
 
-    /// Remember the container of `event` (its workload and processes) for resolving later alerts.
+    /// Remember the container of `event` (its workload and processes) for resolving later alerts. Called
+    /// for every event: no allocation for a container already known.
     pub fn note(&mut self, event: &Event) {
         let Some(c) = &event.container else { return };
-        let short: String = c.id.chars().take(12).collect();
-        if !self.containers.contains_key(&short) && self.containers.len() >= MAX_CONTAINERS {
-            self.containers.clear();
+        let short = c.id.get(..12).unwrap_or(&c.id);
+        if !self.containers.contains_key(short) {
+            if self.containers.len() >= MAX_CONTAINERS {
+                self.containers.clear();
+            }
+            let workload = crate::profile::workload::identify(c).key();
+            self.containers.insert(short.to_string(), Seen { workload, pids: Vec::new() });
         }
-        let seen = self.containers.entry(short).or_default();
-        if seen.workload.is_empty() {
-            seen.workload = crate::profile::workload::identify(c).key();
-        }
+        let Some(seen) = self.containers.get_mut(short) else { return };
         seen.pids.clear();
         for pid in std::iter::once(event.process.pid)
             .chain(std::iter::once(event.process.ppid))

@@ -76,8 +76,9 @@ pub struct AgentArgs {
     /// unexpected outbound connections), after the given files.
     #[arg(long)]
     pub palisade_rules: bool,
-    /// Where alerts go, as JSON lines in Falco's shape: `stdout`, `file:PATH` (appended) or `webhook:URL`
-    /// (POST, retried); repeatable.
+    /// Where alerts go, as JSON lines in Falco's shape: `stdout`, `file:PATH` (appended), `webhook:URL`
+    /// (POST, retried), `slack:URL` (a Slack-compatible incoming webhook) or `syslog[:SOCKET]` (RFC 5424
+    /// over a Unix datagram socket, default /dev/log); repeatable.
     #[arg(long = "output", value_name = "TARGET", default_value = "stdout", value_parser = parse_output)]
     pub outputs: Vec<AlertTarget>,
     #[command(flatten)]
@@ -94,6 +95,8 @@ pub enum AlertTarget {
     Stdout,
     File(PathBuf),
     Webhook(String),
+    Slack(String),
+    Syslog(PathBuf),
 }
 
 fn parse_output(s: &str) -> Result<AlertTarget, String> {
@@ -103,12 +106,26 @@ fn parse_output(s: &str) -> Result<AlertTarget, String> {
     if let Some(p) = s.strip_prefix("file:").filter(|p| !p.is_empty()) {
         return Ok(AlertTarget::File(PathBuf::from(p)));
     }
-    if let Some(u) =
-        s.strip_prefix("webhook:").filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-    {
-        return Ok(AlertTarget::Webhook(u.to_string()));
+    let url = |prefix: &str| {
+        s.strip_prefix(prefix)
+            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+            .map(String::from)
+    };
+    if let Some(u) = url("webhook:") {
+        return Ok(AlertTarget::Webhook(u));
     }
-    Err(format!("'{s}': expected `stdout`, `file:PATH` or `webhook:URL` (http:// or https://)"))
+    if let Some(u) = url("slack:") {
+        return Ok(AlertTarget::Slack(u));
+    }
+    if s == "syslog" {
+        return Ok(AlertTarget::Syslog(PathBuf::from(palisade_runtime::output::syslog::DEFAULT_SOCKET)));
+    }
+    if let Some(p) = s.strip_prefix("syslog:").filter(|p| !p.is_empty()) {
+        return Ok(AlertTarget::Syslog(PathBuf::from(p)));
+    }
+    Err(format!(
+        "'{s}': expected `stdout`, `file:PATH`, `webhook:URL`, `slack:URL` (http:// or https://) or `syslog[:SOCKET]`"
+    ))
 }
 
 /// The loaded rules and the live profiles.
@@ -130,6 +147,14 @@ fn alert_outputs(targets: &[AlertTarget]) -> Result<Outputs> {
             AlertTarget::Webhook(url) => {
                 outputs.add(Box::new(Webhook::start(WebhookConfig::new(url.clone()), metrics.clone())?))
             }
+            AlertTarget::Slack(url) => {
+                let cfg = WebhookConfig { slack: true, ..WebhookConfig::new(url.clone()) };
+                outputs.add(Box::new(Webhook::start(cfg, metrics.clone())?))
+            }
+            AlertTarget::Syslog(path) => outputs.add(Box::new(
+                palisade_runtime::output::syslog::Syslog::connect(path)
+                    .with_context(|| format!("--output syslog:{}", path.display()))?,
+            )),
         }
     }
     Ok(outputs)
@@ -451,4 +476,23 @@ pub fn run_record(args: RecordArgs) -> Result<ExitCode> {
     }
     finished(&summary);
     Ok(ExitCode::from(EXIT_OK))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_targets_parse_and_bad_ones_say_what_is_expected() {
+        assert!(matches!(parse_output("stdout"), Ok(AlertTarget::Stdout)));
+        assert!(
+            matches!(parse_output("slack:https://hooks.example/x"), Ok(AlertTarget::Slack(u)) if u == "https://hooks.example/x")
+        );
+        assert!(matches!(parse_output("syslog"), Ok(AlertTarget::Syslog(p)) if p == Path::new("/dev/log")));
+        assert!(
+            matches!(parse_output("syslog:/run/log.sock"), Ok(AlertTarget::Syslog(p)) if p == Path::new("/run/log.sock"))
+        );
+        let e = parse_output("slack:ftp://x").unwrap_err();
+        assert!(e.contains("slack:URL") && e.contains("syslog[:SOCKET]"), "{e}");
+    }
 }
