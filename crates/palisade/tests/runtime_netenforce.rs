@@ -582,7 +582,8 @@ fn wait_output(path: &Path, needle: &str, ctx: &dyn Fn() -> String) -> String {
 /// `record-denied`) and the third quarantines the container (`cut-off`): its allowed connection then fails
 /// too, while a neighbour pod still reaches the node and no longer reaches it; `network release` lifts the
 /// quarantine; the capture is a pcap `tcpdump -r` reads, with the allowed connection and the neighbour's
-/// attempts in it; `/metrics` counts the actions.
+/// attempts in it; two more denials (five in the window) kill the container (rule `end-it`); `/metrics`
+/// counts the actions.
 #[test]
 fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
     if let Some(why) = missing() {
@@ -615,6 +616,7 @@ fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
              wait_for s2; try 2 8080; try 2 9090; try 2 9090; echo step-2-done\n\
              wait_for s3; try 3 8080; echo step-3-done\n\
              wait_for s4; try 4 8080; echo step-4-done\n\
+             wait_for s5; try 5 9090; try 5 9090; echo step-5-done\n\
              wait_for stop\n"
         ),
     )
@@ -632,7 +634,9 @@ fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
              \x20 - name: record-denied\n    when: {{ rule: \"Connection not in profile\", workload: \"{workload}\" }}\n\
              \x20   actions: [capture]\n    capture: {{ duration: 120s, max_bytes: 1048576 }}\n\
              \x20 - name: cut-off\n    when: {{ rule: \"Connection not in profile\", workload: \"{workload}\", count: 3, within: 5m }}\n\
-             \x20   actions: [alert, quarantine]\n"
+             \x20   actions: [alert, quarantine]\n\
+             \x20 - name: end-it\n    when: {{ rule: \"Connection not in profile\", workload: \"{workload}\", count: 5, within: 5m }}\n\
+             \x20   actions: [kill]\n"
         ),
     )
     .unwrap();
@@ -664,7 +668,7 @@ fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
     guard.child = Some(agent);
     let mut log = Vec::new();
     assert!(wait_for(&lines, "runtime sensor started", &mut log).is_some(), "agent:\n{}", log.join("\n"));
-    assert!(log.iter().any(|l| l.contains("response: 2 rules")), "{}", log.join("\n"));
+    assert!(log.iter().any(|l| l.contains("response: 3 rules")), "{}", log.join("\n"));
     let metrics_addr = log
         .iter()
         .find_map(|l| l.split("metrics on http://").nth(1))
@@ -733,13 +737,27 @@ fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
     assert!(out.contains("step-4-port-8080-ok"), "still cut off after the release:\n{out}");
     lab::exchange(&lab.pod_ns(1), lab.node_addr(), 8080).expect("the neighbour lost the node");
 
+    // 5. two more denials (five in the window): the container is killed (its init, so all of it)
+    std::fs::write(root.join("s5"), "").unwrap();
+    let line = wait_for(&lines, "response: killed", &mut log);
+    assert!(line.is_some(), "no kill; {}", ctx(&log));
+    let mut runc_run = guard.daemons.pop().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while runc_run.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the container still runs after the kill; {}", ctx(&log));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    guard.daemons.push(runc_run);
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "its init {pid} still runs");
+
     // counters
     let metrics = http_get(&metrics_addr, "/metrics");
     for m in [
         "palisade_runtime_response_triggers_total",
         "palisade_runtime_response_actions_total{rule=\"record-denied\",action=\"capture\",result=\"ok\"} 1",
-        "palisade_runtime_response_actions_total{rule=\"record-denied\",action=\"capture\",result=\"deduplicated\"} 2",
+        "palisade_runtime_response_actions_total{rule=\"record-denied\",action=\"capture\",result=\"deduplicated\"} 4",
         "palisade_runtime_response_actions_total{rule=\"cut-off\",action=\"quarantine\",result=\"ok\"} 1",
+        "palisade_runtime_response_actions_total{rule=\"end-it\",action=\"kill\",result=\"ok\"} 1",
         "palisade_runtime_response_captures 1",
     ] {
         assert!(metrics.contains(m), "{m} not in /metrics:\n{metrics}");
@@ -749,14 +767,14 @@ fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
     let status = stop_agent(&mut guard, Duration::from_secs(60));
     drain(&lines, &mut log, Duration::from_millis(300));
     assert!(status.success(), "{}", log.join("\n"));
-    // the alerts: three denials, one response
+    // the alerts: five denials, one response alert
     let alerts: Vec<Value> = std::fs::read_to_string(&alerts_file)
         .unwrap_or_default()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     let denied = alerts.iter().filter(|a| a["rule"] == "Connection not in profile").count();
-    assert_eq!(denied, 3, "{}", ctx(&log));
+    assert_eq!(denied, 5, "{}", ctx(&log));
     let response: Vec<&Value> = alerts.iter().filter(|a| a["rule"] == "Response cut-off").collect();
     assert_eq!(response.len(), 1, "{}", ctx(&log));
     let f = &response[0]["output_fields"];
@@ -780,7 +798,6 @@ fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
         read.contains(&format!("{}.7777", lab.pod_addr(0))),
         "the neighbour's attempts are not in the capture:\n{read}"
     );
-    std::fs::write(root.join("stop"), "").unwrap();
     drop(guard);
 }
 
