@@ -304,12 +304,12 @@ impl Decider for FirstOf {
         alert.unwrap_or(Verdict::Allow)
     }
 
-    fn network(&self, container: &Container) -> Option<NetworkPolicy> {
-        self.0.iter().find_map(|d| d.network(container))
-    }
-
     fn l7(&self, container: &Container) -> Option<(L7Mode, L7Rules)> {
         self.0.iter().find_map(|d| d.l7(container))
+    }
+
+    fn network(&self, container: &Container) -> Option<NetworkPolicy> {
+        self.0.iter().find_map(|d| d.network(container))
     }
 }
 
