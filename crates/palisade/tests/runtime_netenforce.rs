@@ -582,7 +582,8 @@ fn wait_output(path: &Path, needle: &str, ctx: &dyn Fn() -> String) -> String {
 /// `record-denied`) and the third quarantines the container (`cut-off`): its allowed connection then fails
 /// too, while a neighbour pod still reaches the node and no longer reaches it; `network release` lifts the
 /// quarantine; the capture is a pcap `tcpdump -r` reads, with the allowed connection and the neighbour's
-/// attempts in it; two more denials (five in the window) kill the container (rule `end-it`); `/metrics`
+/// attempts in it; an ingress connection the firewall refused (which no process sees) is alerted from the
+/// firewall's violations set and reaches the response rules too; two more denials (five in the window) kill the container (rule `end-it`); `/metrics`
 /// counts the actions.
 #[test]
 fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
@@ -635,6 +636,8 @@ fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
              \x20   actions: [capture]\n    capture: {{ duration: 120s, max_bytes: 1048576 }}\n\
              \x20 - name: cut-off\n    when: {{ rule: \"Connection not in profile\", workload: \"{workload}\", count: 3, within: 5m }}\n\
              \x20   actions: [alert, quarantine]\n\
+             \x20 - name: ingress-refused\n    when: {{ rule: \"Palisade firewall refused connection\", workload: \"{workload}\" }}\n\
+             \x20   actions: [alert]\n\
              \x20 - name: end-it\n    when: {{ rule: \"Connection not in profile\", workload: \"{workload}\", count: 5, within: 5m }}\n\
              \x20   actions: [kill]\n"
         ),
@@ -668,7 +671,7 @@ fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
     guard.child = Some(agent);
     let mut log = Vec::new();
     assert!(wait_for(&lines, "runtime sensor started", &mut log).is_some(), "agent:\n{}", log.join("\n"));
-    assert!(log.iter().any(|l| l.contains("response: 3 rules")), "{}", log.join("\n"));
+    assert!(log.iter().any(|l| l.contains("response: 4 rules")), "{}", log.join("\n"));
     let metrics_addr = log
         .iter()
         .find_map(|l| l.split("metrics on http://").nth(1))
@@ -701,6 +704,13 @@ fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
     assert!(out.contains("step-1-port-8080-ok") && out.contains("step-1-port-9090-refused"), "{out}");
     let line = wait_for(&lines, "response: capturing", &mut log);
     assert!(line.is_some(), "no capture started; {}", ctx(&log));
+
+    // an ingress connection the firewall refuses (no process sees it): read from the firewall's
+    // violations set, alerted, and a trigger too
+    let e = lab::exchange(&lab.pod_ns(1), lab.pod_addr(0), 7777).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e}");
+    let line = wait_for(&lines, "response ingress-refused: alert of", &mut log);
+    assert!(line.is_some(), "the ingress refusal reached no response rule; {}", ctx(&log));
 
     // 2. two more: the third in the window quarantines
     std::fs::write(root.join("s2"), "").unwrap();
@@ -780,6 +790,13 @@ fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
     let f = &response[0]["output_fields"];
     assert_eq!((f["workload"].as_str(), f["count"].as_u64()), (Some(workload.as_str()), Some(3)), "{f}");
     assert_eq!(f["container.id"], id.chars().take(12).collect::<String>().as_str(), "{f}");
+    let refused: Vec<&Value> =
+        alerts.iter().filter(|a| a["rule"] == "Palisade firewall refused connection").collect();
+    assert_eq!(refused.len(), 1, "{}", ctx(&log));
+    let f = &refused[0]["output_fields"];
+    assert_eq!(f["fd.name"], format!("ingress tcp from {} to port 7777", lab.pod_addr(1)).as_str(), "{f}");
+    assert_eq!(f["container.id"], id.chars().take(12).collect::<String>().as_str(), "{f}");
+    assert_eq!(alerts.iter().filter(|a| a["rule"] == "Response ingress-refused").count(), 1);
     let pcaps: Vec<PathBuf> = std::fs::read_dir(&captures)
         .map(|d| {
             d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "pcap")).collect()

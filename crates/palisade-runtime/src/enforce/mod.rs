@@ -295,6 +295,23 @@ impl Enforcer {
             for line in net.refresh(self.decider.as_ref()) {
                 tracing::info!("{line}");
             }
+            for r in net.ingress_refusals() {
+                let (rule, priority, action) = match r.mode {
+                    crate::verdict::Mode::Protect => (alert::FIREWALL_REFUSED, "Warning", "refused"),
+                    _ => (alert::FIREWALL_OUTSIDE, "Notice", "monitored"),
+                };
+                let v = &r.violation;
+                let what = format!("ingress {} from {} to port {}", v.protocol, v.peer, v.port);
+                self.alerts.send(alert::Facts {
+                    rule,
+                    priority,
+                    because: "no rule of the container's network policy allows it",
+                    action,
+                    pid: r.pid,
+                    path: &what,
+                    container: Some(&r.container),
+                });
+            }
         }
         if let Some(l7) = self.l7.as_mut() {
             for line in l7.refresh(self.decider.as_ref()) {
