@@ -14,6 +14,7 @@
 //!   rules and modes, and the decider over them;
 //! - [`netenforce`]: a container's network policy installed as its nftables firewall;
 //! - [`netflow`]: connect/accept events → observations for the connection graph;
+//! - [`response`]: response rules run on the agent's alerts (alert, quarantine, capture, kill);
 //! - [`verdict`]: the seam between deciding (profiles) and enforcing (fanotify, kill, cgroup BPF, nftables).
 
 pub mod agent;
@@ -25,6 +26,7 @@ pub mod netenforce;
 pub mod netflow;
 pub mod output;
 pub mod profile;
+pub mod response;
 pub mod rules;
 pub mod sensor;
 pub mod verdict;

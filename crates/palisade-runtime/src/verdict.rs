@@ -83,6 +83,15 @@ pub struct NetworkPolicy {
 pub trait Decider: Send + Sync {
     fn decide(&self, request: &Request<'_>) -> Verdict;
 
+    /// The L7 rules `container`'s inspector enforces and in which mode (a profile's `spec.l7`, in the
+    /// workload's mode), or `None` for no inspection.
+    fn l7(
+        &self,
+        _container: &Container,
+    ) -> Option<(palisade_network::inspect::policy::Mode, palisade_network::inspect::policy::L7Rules)> {
+        None
+    }
+
     /// The network policy to install for `container`, or `None` to leave its traffic alone.
     fn network(&self, container: &Container) -> Option<NetworkPolicy>;
 }

@@ -68,8 +68,9 @@ impl palisade_runtime::verdict::Decider for Switchable {
     }
 }
 
-/// Enforcement's network side: a watched container gets the decider's policy, a changed answer is
-/// re-installed on the next refresh, and a clean stop removes the firewall.
+/// Enforcement's network side: a watched container gets the decider's policy, an ingress refusal is
+/// reported once, a changed answer is re-installed on the next refresh, and a clean stop removes the
+/// firewall.
 #[test]
 fn enforcement_keeps_each_container_firewall_current_and_removes_it_on_stop() {
     use palisade_runtime::enforce::network::{Network, REFRESH};
@@ -99,6 +100,18 @@ fn enforcement_keeps_each_container_firewall_current_and_removes_it_on_stop() {
     assert!(exchange(&pod, NODE_ADDR, 9090).is_err(), "unlisted connection must be refused");
 
     assert!(net.refresh(&decider).is_empty(), "the same answer: nothing re-installed");
+
+    // an ingress connection the policy does not list: refused in the kernel, reported once from the
+    // firewall's violations set (a retry of the same peer and port is not new)
+    for _ in 0..2 {
+        assert!(exchange(&lab.node_ns(), lab.pod_addr(0), 7777).is_err(), "ingress must be refused");
+    }
+    let refusals = net.ingress_refusals();
+    assert_eq!(refusals.len(), 1);
+    let v = &refusals[0].violation;
+    assert_eq!((v.direction, v.protocol.as_str(), v.port), (Direction::Ingress, "tcp", 7777));
+    assert_eq!(v.peer, std::net::IpAddr::from(NODE_ADDR));
+    assert_eq!(refusals[0].mode, Mode::Protect);
 
     // the profile learns 9090 (a new answer): installed on the next refresh, not before
     *decider.0.lock().unwrap() = Some(NetworkPolicy {

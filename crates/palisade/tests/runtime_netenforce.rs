@@ -541,3 +541,395 @@ fn agent_inspects_l7_traffic_of_a_container_on_a_veth() {
     std::fs::write(root.join("stop"), "").unwrap();
     drop(container_guard);
 }
+
+/// A profile allowing every program under `/bin`, every file, and egress to `node`:8080 only, for
+/// `workload`'s image `repo`, in `dir` (the agent's `--profiles`), its mode `mode` in the state file.
+fn hand_profile(dir: &Path, repo: &str, node: &str, extra: &str, mode: &str) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join(format!("image-{}.yaml", repo.replace('/', "-"))),
+        format!(
+            "apiVersion: palisade.io/v1alpha1\nkind: PalisadeProfile\nmetadata:\n  name: \"{}\"\n\
+             spec:\n  workload:\n    kind: Image\n    name: \"{repo}\"\n    namespace: palisade-test\n  processes:\n    - path: \"/bin/*\"\n\
+             \x20 files:\n    - path: \"/**\"\n      access: readwrite\n  network:\n    egress:\n\
+             \x20     - peer: {{cidr: \"{node}/32\"}}\n        protocol: tcp\n        ports: [\"8080\"]\n{extra}",
+            repo.replace(['/', '.'], "-")
+        ),
+    )
+    .unwrap();
+    let state = dir.join("modes.yaml").display().to_string();
+    let workload = format!("palisade-test/Image/{repo}");
+    let out = palisade(&["profile", "mode", "--state", &state, "--workload", &workload, mode]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// Wait until the container's output file has `needle`; the output so far.
+fn wait_output(path: &Path, needle: &str, ctx: &dyn Fn() -> String) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        if text.contains(needle) {
+            return text;
+        }
+        assert!(Instant::now() < deadline, "no {needle:?}; container output:\n{text}\n{}", ctx());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The agent runs response rules on its own alerts: a container whose profile (protect mode) allows the
+/// node's 8080 and not its 9090 tries 9090 three times; the firewall refuses each, the agent alerts
+/// "Connection not in profile" each time, the first alert starts a bounded capture (response rule
+/// `record-denied`) and the third quarantines the container (`cut-off`): its allowed connection then fails
+/// too, while a neighbour pod still reaches the node and no longer reaches it; `network release` lifts the
+/// quarantine; the capture is a pcap `tcpdump -r` reads, with the allowed connection and the neighbour's
+/// attempts in it; an ingress connection the firewall refused (which no process sees) is alerted from the
+/// firewall's violations set and reaches the response rules too; two more denials (five in the window) kill the container (rule `end-it`); `/metrics`
+/// counts the actions.
+#[test]
+fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
+    if let Some(why) = missing() {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    if !which("tcpdump") {
+        eprintln!("SKIP: tcpdump not installed");
+        return;
+    }
+    let net = 201 + ((std::process::id() + 12) % 50) as u8;
+    let Some(lab) = Lab::new_in("neresp", 2, net) else { return };
+    let node = lab.node_addr().to_string();
+    echo_server(&lab.node_ns(), 8080);
+    echo_server(&lab.node_ns(), 9090);
+    let netns = lab.pods[0].clone();
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = format!("palresp{}", std::process::id());
+    let repo = format!("palisade.test/{tag}");
+    let workload = format!("palisade-test/Image/{repo}");
+    let root = tmp.path().join("root");
+    applet_rootfs(&root, &["proc", "sys", "dev", "tmp", "app"], &APPLETS);
+    std::fs::write(
+        root.join("app/run.sh"),
+        format!(
+            "try() {{ r=$(echo palisade | timeout 5 nc -w 2 {node} $2 2>/dev/null)\n\
+               if [ \"$r\" = palisade ]; then echo step-$1-port-$2-ok; else echo step-$1-port-$2-refused; fi; }}\n\
+             wait_for() {{ while [ ! -e /$1 ]; do sleep 0.1; done; }}\n\
+             wait_for go; try 1 8080; try 1 9090; echo step-1-done\n\
+             wait_for s2; try 2 8080; try 2 9090; try 2 9090; echo step-2-done\n\
+             wait_for s3; try 3 8080; echo step-3-done\n\
+             wait_for s4; try 4 8080; echo step-4-done\n\
+             wait_for s5; try 5 9090; try 5 9090; echo step-5-done\n\
+             wait_for stop\n"
+        ),
+    )
+    .unwrap();
+    let bundle_dir = tmp.path().join("bundle");
+    bundle(&bundle_dir, &root, &netns, &format!("{repo}:1"));
+    let profiles = tmp.path().join("profiles");
+    hand_profile(&profiles, &repo, &node, "", "protect");
+    let policy = tmp.path().join("policy");
+    std::fs::create_dir_all(&policy).unwrap();
+    std::fs::write(
+        policy.join("response.yaml"),
+        format!(
+            "apiVersion: palisade.dev/v1\nkind: ResponseRules\ndedup: 10m\nrules:\n\
+             \x20 - name: record-denied\n    when: {{ rule: \"Connection not in profile\", workload: \"{workload}\" }}\n\
+             \x20   actions: [capture]\n    capture: {{ duration: 120s, max_bytes: 1048576 }}\n\
+             \x20 - name: cut-off\n    when: {{ rule: \"Connection not in profile\", workload: \"{workload}\", count: 3, within: 5m }}\n\
+             \x20   actions: [alert, quarantine]\n\
+             \x20 - name: ingress-refused\n    when: {{ rule: \"Palisade firewall refused connection\", workload: \"{workload}\" }}\n\
+             \x20   actions: [alert]\n\
+             \x20 - name: end-it\n    when: {{ rule: \"Connection not in profile\", workload: \"{workload}\", count: 5, within: 5m }}\n\
+             \x20   actions: [kill]\n"
+        ),
+    )
+    .unwrap();
+    let captures = tmp.path().join("pcap");
+    let alerts_file = tmp.path().join("alerts.jsonl");
+    let id = format!("{tag}-web");
+    let mut guard = Guard {
+        child: None,
+        daemons: Vec::new(),
+        cleanup: vec![vec!["runc".into(), "delete".into(), "--force".into(), id.clone()]],
+    };
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["runtime", "agent", "--source", "ebpf", "--containers-only", "--enforce", "--enforce-network"])
+        .arg("--profiles")
+        .arg(&profiles)
+        .arg("--response-bundle")
+        .arg(&policy)
+        .arg("--capture-dir")
+        .arg(&captures)
+        .arg("--output")
+        .arg(format!("file:{}", alerts_file.display()))
+        .args(["--metrics-addr", "127.0.0.1:0"])
+        .env("PALISADE_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut agent);
+    guard.child = Some(agent);
+    let mut log = Vec::new();
+    assert!(wait_for(&lines, "runtime sensor started", &mut log).is_some(), "agent:\n{}", log.join("\n"));
+    assert!(log.iter().any(|l| l.contains("response: 4 rules")), "{}", log.join("\n"));
+    let metrics_addr = log
+        .iter()
+        .find_map(|l| l.split("metrics on http://").nth(1))
+        .map(|s| s.trim_end_matches("/metrics").to_string())
+        .expect("the metrics address in the log");
+    let out_path = tmp.path().join("container.out");
+    let out_file = std::fs::File::create(&out_path).unwrap();
+    let container = Command::new("runc")
+        .args(["run", &id])
+        .current_dir(&bundle_dir)
+        .stdin(Stdio::null())
+        .stdout(out_file.try_clone().unwrap())
+        .stderr(out_file)
+        .spawn()
+        .unwrap();
+    guard.daemons.push(container);
+    let needle = "firewall in Protect mode, 1 rules";
+    assert!(wait_for(&lines, needle, &mut log).is_some(), "no {needle:?}:\n{}", log.join("\n"));
+    let ctx = |log: &[String]| {
+        format!(
+            "alerts:\n{}\nagent:\n{}",
+            std::fs::read_to_string(&alerts_file).unwrap_or_default(),
+            log.join("\n")
+        )
+    };
+
+    // 1. a denied connection: refused by the firewall, alerted, and the capture starts
+    std::fs::write(root.join("go"), "").unwrap();
+    let out = wait_output(&out_path, "step-1-done", &|| ctx(&log));
+    assert!(out.contains("step-1-port-8080-ok") && out.contains("step-1-port-9090-refused"), "{out}");
+    let line = wait_for(&lines, "response: capturing", &mut log);
+    assert!(line.is_some(), "no capture started; {}", ctx(&log));
+
+    // an ingress connection the firewall refuses (no process sees it): read from the firewall's
+    // violations set, alerted, and a trigger too
+    let e = lab::exchange(&lab.pod_ns(1), lab.pod_addr(0), 7777).unwrap_err();
+    assert_eq!(e.kind(), std::io::ErrorKind::ConnectionRefused, "{e}");
+    let line = wait_for(&lines, "response ingress-refused: alert of", &mut log);
+    assert!(line.is_some(), "the ingress refusal reached no response rule; {}", ctx(&log));
+
+    // 2. two more: the third in the window quarantines
+    std::fs::write(root.join("s2"), "").unwrap();
+    let out = wait_output(&out_path, "step-2-done", &|| ctx(&log));
+    assert!(out.contains("step-2-port-8080-ok"), "{out}");
+    assert_eq!(out.matches("step-2-port-9090-refused").count(), 2, "{out}");
+    let line = wait_for(&lines, "response: quarantined", &mut log);
+    assert!(line.is_some(), "no quarantine; {}", ctx(&log));
+    assert!(nft_tables(&netns).contains("table inet palisade_quarantine"), "{}", nft_tables(&netns));
+
+    // the neighbour still reaches the node, and no longer reaches the quarantined pod (its SYNs are
+    // dropped there: a timeout, where an open pod answers with a reset at once)
+    lab::exchange(&lab.pod_ns(1), lab.node_addr(), 8080).expect("the neighbour lost the node");
+    for _ in 0..2 {
+        let e = lab::exchange(&lab.pod_ns(1), lab.pod_addr(0), 7777).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::TimedOut, "the quarantined pod answered: {e}");
+    }
+
+    // 3. quarantined: the allowed connection fails too
+    std::fs::write(root.join("s3"), "").unwrap();
+    let out = wait_output(&out_path, "step-3-done", &|| ctx(&log));
+    assert!(out.contains("step-3-port-8080-refused"), "the quarantine let traffic through:\n{out}");
+
+    // 4. released by command: traffic flows again
+    let state = Command::new("runc").args(["state", &id]).output().unwrap();
+    let pid = serde_json::from_slice::<Value>(&state.stdout).unwrap()["pid"].as_u64().unwrap();
+    let released = palisade(&["network", "release", "--pid", &pid.to_string()]);
+    let said =
+        String::from_utf8_lossy(&released.stdout).into_owned() + &String::from_utf8_lossy(&released.stderr);
+    assert!(released.status.success(), "{said}");
+    eprintln!("release: {said}");
+    std::fs::write(root.join("s4"), "").unwrap();
+    let out = wait_output(&out_path, "step-4-done", &|| ctx(&log));
+    assert!(out.contains("step-4-port-8080-ok"), "still cut off after the release:\n{out}");
+    lab::exchange(&lab.pod_ns(1), lab.node_addr(), 8080).expect("the neighbour lost the node");
+
+    // 5. two more denials (five in the window): the container is killed (its init, so all of it)
+    std::fs::write(root.join("s5"), "").unwrap();
+    let line = wait_for(&lines, "response: killed", &mut log);
+    assert!(line.is_some(), "no kill; {}", ctx(&log));
+    let mut runc_run = guard.daemons.pop().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while runc_run.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the container still runs after the kill; {}", ctx(&log));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    guard.daemons.push(runc_run);
+    assert!(!std::path::Path::new(&format!("/proc/{pid}")).exists(), "its init {pid} still runs");
+
+    // counters
+    let metrics = http_get(&metrics_addr, "/metrics");
+    for m in [
+        "palisade_runtime_response_triggers_total",
+        "palisade_runtime_response_actions_total{rule=\"record-denied\",action=\"capture\",result=\"ok\"} 1",
+        "palisade_runtime_response_actions_total{rule=\"record-denied\",action=\"capture\",result=\"deduplicated\"} 4",
+        "palisade_runtime_response_actions_total{rule=\"cut-off\",action=\"quarantine\",result=\"ok\"} 1",
+        "palisade_runtime_response_actions_total{rule=\"end-it\",action=\"kill\",result=\"ok\"} 1",
+        "palisade_runtime_response_captures 1",
+    ] {
+        assert!(metrics.contains(m), "{m} not in /metrics:\n{metrics}");
+    }
+
+    // a clean stop ends the capture with its files complete
+    let status = stop_agent(&mut guard, Duration::from_secs(60));
+    drain(&lines, &mut log, Duration::from_millis(300));
+    assert!(status.success(), "{}", log.join("\n"));
+    // the alerts: five denials, one response alert
+    let alerts: Vec<Value> = std::fs::read_to_string(&alerts_file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let denied = alerts.iter().filter(|a| a["rule"] == "Connection not in profile").count();
+    assert_eq!(denied, 5, "{}", ctx(&log));
+    let response: Vec<&Value> = alerts.iter().filter(|a| a["rule"] == "Response cut-off").collect();
+    assert_eq!(response.len(), 1, "{}", ctx(&log));
+    let f = &response[0]["output_fields"];
+    assert_eq!((f["workload"].as_str(), f["count"].as_u64()), (Some(workload.as_str()), Some(3)), "{f}");
+    assert_eq!(f["container.id"], id.chars().take(12).collect::<String>().as_str(), "{f}");
+    let refused: Vec<&Value> =
+        alerts.iter().filter(|a| a["rule"] == "Palisade firewall refused connection").collect();
+    assert_eq!(refused.len(), 1, "{}", ctx(&log));
+    let f = &refused[0]["output_fields"];
+    assert_eq!(f["fd.name"], format!("ingress tcp from {} to port 7777", lab.pod_addr(1)).as_str(), "{f}");
+    assert_eq!(f["container.id"], id.chars().take(12).collect::<String>().as_str(), "{f}");
+    assert_eq!(alerts.iter().filter(|a| a["rule"] == "Response ingress-refused").count(), 1);
+    let pcaps: Vec<PathBuf> = std::fs::read_dir(&captures)
+        .map(|d| {
+            d.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|x| x == "pcap")).collect()
+        })
+        .unwrap_or_default();
+    assert!(!pcaps.is_empty(), "no pcap in {}; {}", captures.display(), log.join("\n"));
+    let mut read = String::new();
+    for p in &pcaps {
+        let out = Command::new("tcpdump").args(["-nn", "-r"]).arg(p).output().unwrap();
+        assert!(out.status.success(), "tcpdump -r {}: {}", p.display(), String::from_utf8_lossy(&out.stderr));
+        read.push_str(&String::from_utf8_lossy(&out.stdout));
+    }
+    eprintln!("capture ({} files):\n{read}", pcaps.len());
+    assert!(read.contains(&format!("{node}.8080")), "the allowed connection is not in the capture:\n{read}");
+    assert!(
+        read.contains(&format!("{}.7777", lab.pod_addr(0))),
+        "the neighbour's attempts are not in the capture:\n{read}"
+    );
+    drop(guard);
+}
+
+/// L7 rules in the profile: a container whose profile (protect mode) allows HTTP paths `/api/*` only, in
+/// its `spec.l7`, and no `--l7-policy`: the agent starts an inspector from the profile; a request for an
+/// allowed path gets `200 OK`, one for `/admin` is dropped (the connection stalls) and alerted.
+#[test]
+fn agent_enforces_the_l7_rules_of_a_profile() {
+    if let Some(why) = missing() {
+        eprintln!("SKIP: {why}");
+        return;
+    }
+    if !which("iptables") {
+        eprintln!("SKIP: iptables not installed");
+        return;
+    }
+    let net = 201 + ((std::process::id() + 37) % 50) as u8;
+    let Some(lab) = Lab::new_in("nepl7", 1, net) else { return };
+    let node = lab.node_addr().to_string();
+    http_server(&lab.node_ns(), 8080);
+    let netns = lab.pods[0].clone();
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = format!("palpl7{}", std::process::id());
+    let repo = format!("palisade.test/{tag}");
+    let workload = format!("palisade-test/Image/{repo}");
+    let root = tmp.path().join("root");
+    applet_rootfs(
+        &root,
+        &["proc", "sys", "dev", "tmp", "app"],
+        &["sh", "cat", "nc", "sleep", "timeout", "printf"],
+    );
+    std::fs::write(
+        root.join("app/run.sh"),
+        format!(
+            "req() {{ r=$(printf \"GET $1 HTTP/1.1\\r\\nHost: shop\\r\\nContent-Length: 0\\r\\n\\r\\n\" | timeout 8 nc -w 5 {node} 8080 2>/dev/null)\n\
+               case \"$r\" in *\"200 OK\"*) echo \"path $1 ok\";; *) echo \"path $1 blocked\";; esac; }}\n\
+             while [ ! -e /go ]; do sleep 0.1; done\n\
+             req /api/orders; req /admin; req /api/items; echo requests-done\n\
+             while [ ! -e /stop ]; do sleep 0.1; done\n"
+        ),
+    )
+    .unwrap();
+    let bundle_dir = tmp.path().join("bundle");
+    bundle(&bundle_dir, &root, &netns, &format!("{repo}:1"));
+    let profiles = tmp.path().join("profiles");
+    hand_profile(
+        &profiles,
+        &repo,
+        &node,
+        "  l7:\n    ports: {\"8080\": [http]}\n    http:\n      methods: [GET]\n      paths: [\"/api/*\"]\n",
+        "protect",
+    );
+    let alerts_file = tmp.path().join("alerts.jsonl");
+    let id = format!("{tag}-web");
+    let mut guard = Guard {
+        child: None,
+        daemons: Vec::new(),
+        cleanup: vec![vec!["runc".into(), "delete".into(), "--force".into(), id.clone()]],
+    };
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["runtime", "agent", "--source", "ebpf", "--containers-only", "--enforce", "--enforce-network"])
+        .arg("--profiles")
+        .arg(&profiles)
+        .arg("--output")
+        .arg(format!("file:{}", alerts_file.display()))
+        .env("PALISADE_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut agent);
+    guard.child = Some(agent);
+    let mut log = Vec::new();
+    assert!(wait_for(&lines, "runtime sensor started", &mut log).is_some(), "agent:\n{}", log.join("\n"));
+    let out_path = tmp.path().join("container.out");
+    let out_file = std::fs::File::create(&out_path).unwrap();
+    let container = Command::new("runc")
+        .args(["run", &id])
+        .current_dir(&bundle_dir)
+        .stdin(Stdio::null())
+        .stdout(out_file.try_clone().unwrap())
+        .stderr(out_file)
+        .spawn()
+        .unwrap();
+    guard.daemons.push(container);
+    let needle =
+        format!("L7: container {id}: inspector started for workload {workload} (rules from its profile");
+    assert!(wait_for(&lines, &needle, &mut log).is_some(), "no {needle:?}:\n{}", log.join("\n"));
+    std::fs::write(root.join("go"), "").unwrap();
+    let ctx = |log: &[String]| {
+        format!(
+            "alerts:\n{}\nrules:\n{}\nagent:\n{}",
+            std::fs::read_to_string(&alerts_file).unwrap_or_default(),
+            l7_rules(&netns),
+            log.join("\n")
+        )
+    };
+    let out = wait_output(&out_path, "requests-done", &|| ctx(&log));
+    assert!(out.contains("path /api/orders ok"), "an allowed path was refused:\n{out}\n{}", ctx(&log));
+    assert!(out.contains("path /admin blocked"), "a forbidden path went through:\n{out}\n{}", ctx(&log));
+    assert!(out.contains("path /api/items ok"), "{out}\n{}", ctx(&log));
+    let status = stop_agent(&mut guard, Duration::from_secs(60));
+    drain(&lines, &mut log, Duration::from_millis(300));
+    assert!(status.success(), "{}", log.join("\n"));
+    let alerts: Vec<Value> = std::fs::read_to_string(&alerts_file)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .filter(|a: &Value| a["rule"] == "L7 HTTP request not allowed")
+        .collect();
+    assert_eq!(alerts.len(), 1, "{}", ctx(&log));
+    let f = &alerts[0]["output_fields"];
+    assert_eq!((f["http.path"].as_str(), f["action"].as_str()), (Some("/admin"), Some("drop")), "{f}");
+    assert_eq!(f["palisade.workload"], workload.as_str(), "{f}");
+    assert_eq!(l7_rules(&netns), "", "a clean stop left queue rules");
+    std::fs::write(root.join("stop"), "").unwrap();
+    drop(guard);
+}

@@ -26,13 +26,13 @@ use crate::dlp::SensorId;
 use crate::protocol::AppProtocol;
 use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
 use ipnet::IpNet;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::path::Path;
 
 /// Monitor or protect, as for the L3/L4 firewall.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     #[default]
@@ -41,7 +41,7 @@ pub enum Mode {
 }
 
 /// What a DLP sensor's match does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DlpAction {
     Alert,
@@ -64,31 +64,57 @@ struct WorkloadSpec {
     mode: Mode,
     #[serde(default)]
     ports: BTreeMap<u16, Vec<String>>,
-    http: Option<HttpSpec>,
-    tls: Option<TlsSpec>,
-    dns: Option<DnsSpec>,
+    http: Option<HttpRules>,
+    tls: Option<TlsRules>,
+    dns: Option<DnsRules>,
     #[serde(default)]
     dlp: BTreeMap<String, DlpAction>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One workload's L7 rules as written: a policy file's workload entry without its `name`, `addresses`
+/// and `mode`, and a profile's `spec.l7` (whose mode is the workload's). The one type both are read
+/// into; [`Workload::compile`] turns it into what the inspector checks.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct HttpSpec {
-    methods: Option<Vec<String>>,
-    hosts: Option<Vec<String>>,
-    paths: Option<Vec<String>>,
+pub struct L7Rules {
+    /// Port → protocols it must carry (`http` = HTTP/1.x, HTTP/2 and gRPC).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ports: BTreeMap<u16, Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http: Option<HttpRules>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsRules>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dns: Option<DnsRules>,
+    /// DLP/WAF sensor → action; sensors not named are off.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub dlp: BTreeMap<String, DlpAction>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Allowed HTTP methods, hosts and paths; an absent list allows everything of its kind.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TlsSpec {
-    sni: Option<Vec<String>>,
+pub struct HttpRules {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub methods: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hosts: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paths: Option<Vec<String>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct DnsSpec {
-    names: Option<Vec<String>>,
+pub struct TlsRules {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sni: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DnsRules {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<Vec<String>>,
 }
 
 /// A compiled allow list: `None` allows everything.
@@ -150,6 +176,48 @@ impl Workload {
     pub fn method_allowed(&self, method: &str) -> bool {
         self.methods.as_ref().is_none_or(|m| m.iter().any(|x| x.eq_ignore_ascii_case(method)))
     }
+
+    /// Compile `rules` for the workload `name` holding `addresses`, in `mode`; errors name the field.
+    pub fn compile(
+        name: String,
+        addresses: Vec<IpNet>,
+        mode: Mode,
+        rules: &L7Rules,
+    ) -> Result<Workload, String> {
+        for (port, names) in &rules.ports {
+            if let Some(bad) = names.iter().find(|n| !AppProtocol::is_known_name(n)) {
+                return Err(format!(
+                    "ports.{port}: unknown protocol {bad:?} (known: http, {})",
+                    known_protocols()
+                ));
+            }
+        }
+        let mut dlp = BTreeMap::new();
+        for (sensor, action) in &rules.dlp {
+            let Some(id) = SensorId::parse(sensor) else {
+                let known: Vec<&str> = SensorId::ALL.iter().map(|s| s.name()).collect();
+                return Err(format!("dlp: unknown sensor {sensor:?} (known: {})", known.join(", ")));
+            };
+            dlp.insert(id, *action);
+        }
+        let http = rules.http.as_ref();
+        Ok(Workload {
+            name,
+            addresses,
+            mode,
+            ports: rules.ports.clone(),
+            methods: http.and_then(|h| h.methods.clone()),
+            hosts: Allow::build(http.and_then(|h| h.hosts.as_deref()), true)
+                .map_err(|e| format!("http.hosts: {e}"))?,
+            paths: Allow::build(http.and_then(|h| h.paths.as_deref()), false)
+                .map_err(|e| format!("http.paths: {e}"))?,
+            sni: Allow::build(rules.tls.as_ref().and_then(|t| t.sni.as_deref()), true)
+                .map_err(|e| format!("tls.sni: {e}"))?,
+            dns: Allow::build(rules.dns.as_ref().and_then(|d| d.names.as_deref()), true)
+                .map_err(|e| format!("dns.names: {e}"))?,
+            dlp,
+        })
+    }
 }
 
 /// Every workload's policy.
@@ -191,7 +259,10 @@ impl Policy {
             if need_addresses && w.addresses.is_empty() {
                 return Err(format!("{at}: addresses: at least one address block is needed"));
             }
-            workloads.push(compile(w).map_err(|e| format!("{at}: {e}"))?);
+            let rules = L7Rules { ports: w.ports, http: w.http, tls: w.tls, dns: w.dns, dlp: w.dlp };
+            workloads.push(
+                Workload::compile(w.name, w.addresses, w.mode, &rules).map_err(|e| format!("{at}: {e}"))?,
+            );
         }
         Ok(Policy { workloads })
     }
@@ -210,6 +281,13 @@ impl Policy {
         })
     }
 
+    /// The policy of one container's inspector from its profile's L7 rules: workload `workload` (its key),
+    /// in `mode`, holding every address.
+    pub fn for_profile(workload: &str, mode: Mode, rules: &L7Rules) -> Result<Policy, String> {
+        let everything = ["0.0.0.0/0", "::/0"].iter().filter_map(|n| n.parse().ok()).collect();
+        Ok(Policy { workloads: vec![Workload::compile(workload.to_string(), everything, mode, rules)?] })
+    }
+
     /// The workload a flow belongs to: the server's, else the client's.
     pub fn workload_of(&self, client: IpAddr, server: IpAddr) -> Option<usize> {
         self.workloads
@@ -225,42 +303,6 @@ impl Policy {
         s.dedup();
         s
     }
-}
-
-fn compile(w: WorkloadSpec) -> Result<Workload, String> {
-    for (port, names) in &w.ports {
-        if let Some(bad) = names.iter().find(|n| !AppProtocol::is_known_name(n)) {
-            return Err(format!(
-                "ports.{port}: unknown protocol {bad:?} (known: http, {})",
-                known_protocols()
-            ));
-        }
-    }
-    let mut dlp = BTreeMap::new();
-    for (name, action) in w.dlp {
-        let Some(id) = SensorId::parse(&name) else {
-            let known: Vec<&str> = SensorId::ALL.iter().map(|s| s.name()).collect();
-            return Err(format!("dlp: unknown sensor {name:?} (known: {})", known.join(", ")));
-        };
-        dlp.insert(id, action);
-    }
-    let http = w.http.as_ref();
-    Ok(Workload {
-        name: w.name,
-        addresses: w.addresses,
-        mode: w.mode,
-        ports: w.ports,
-        methods: http.and_then(|h| h.methods.clone()),
-        hosts: Allow::build(http.and_then(|h| h.hosts.as_deref()), true)
-            .map_err(|e| format!("http.hosts: {e}"))?,
-        paths: Allow::build(http.and_then(|h| h.paths.as_deref()), false)
-            .map_err(|e| format!("http.paths: {e}"))?,
-        sni: Allow::build(w.tls.as_ref().and_then(|t| t.sni.as_deref()), true)
-            .map_err(|e| format!("tls.sni: {e}"))?,
-        dns: Allow::build(w.dns.as_ref().and_then(|d| d.names.as_deref()), true)
-            .map_err(|e| format!("dns.names: {e}"))?,
-        dlp,
-    })
 }
 
 fn known_protocols() -> String {

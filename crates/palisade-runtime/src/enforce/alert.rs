@@ -18,6 +18,8 @@ pub const KILLED: &str = "Palisade process killed";
 pub const MONITORED: &str = "Palisade enforcement would deny (monitor)";
 pub const DEADLINE: &str = "Palisade enforcement deadline exceeded";
 pub const QUEUE_FULL: &str = "Palisade enforcement queue full";
+pub const FIREWALL_REFUSED: &str = "Palisade firewall refused connection";
+pub const FIREWALL_OUTSIDE: &str = "Palisade firewall connection outside policy (monitor)";
 
 /// What one alert says.
 pub struct Facts<'a> {

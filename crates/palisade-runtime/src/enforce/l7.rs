@@ -1,5 +1,6 @@
-//! L7 inspection run by the agent (`runtime agent --l7-policy FILE`): for each watched container whose
-//! workload the L7 policy names, an inspector ([`palisade_network::inspect`]) on a thread of the agent,
+//! L7 inspection run by the agent: for each watched container whose profile has L7 rules (`spec.l7`, in
+//! the workload's mode: [`Decider::l7`]) or whose workload `runtime agent --l7-policy FILE` names (the
+//! file overrides the profile for the workloads it names), an inspector ([`palisade_network::inspect`]) on a thread of the agent,
 //! bound to an NFQUEUE queue in the container's own network namespace, and iptables rules there sending
 //! the container's TCP and UDP traffic (not loopback) to that queue.
 //!
@@ -11,8 +12,10 @@
 //! - Only that container: the rules are in chains of its own (`PALISADE-L7-IN`/`-OUT`, jumped to from
 //!   `INPUT`/`OUTPUT` for every interface but `lo`) in its namespace.
 //! - Clean stop ([`L7::stop_all`]) and a container that ended ([`L7::refresh`]) stop the inspector and
-//!   remove its rules; a container seen again by a restarted agent first loses whatever rules an earlier
-//!   agent left ([`L7::watch`] removes them before anything else), which is the crash recovery.
+//!   remove its rules; a profile's L7 rules or mode that changed (a mode switched from discover to
+//!   protect, a profile reloaded) restart its inspector with the new ones ([`L7::refresh`], every 2 s).
+//! - Crash recovery: before an inspector starts in a container, the rules an earlier agent left in its
+//!   namespace are removed (only in containers this agent inspects: others are left alone).
 //!
 //! A blocked `recv` on the queue cannot be interrupted from another thread, so stopping sets a flag and
 //! sends one UDP datagram to `127.0.0.1:`[`WAKE_PORT`] inside the namespace, which a rule of its own
@@ -24,8 +27,9 @@
 use crate::event::Container;
 use crate::output::Alert;
 use crate::rules::fields::{evt_time, iso_time};
+use crate::verdict::Decider;
 use palisade_network::inspect::nfqueue::Bound;
-use palisade_network::inspect::policy::Policy;
+use palisade_network::inspect::policy::{L7Rules, Mode, Policy};
 use palisade_network::inspect::{Decision, Event, Inspector, Limits};
 use palisade_network::netns::Netns;
 use palisade_network::protocol::Transport;
@@ -55,7 +59,8 @@ const REFRESH: Duration = Duration::from_secs(2);
 /// What the agent's inspectors enforce.
 #[derive(Debug, Clone)]
 pub struct L7Config {
-    /// Workloads by name glob ([`Policy::load_for_agent`]).
+    /// `--l7-policy`: workloads by name glob ([`Policy::load_for_agent`]), overriding their profiles' L7
+    /// rules; empty without the flag.
     pub policy: Policy,
     /// The NFQUEUE queue number used in every container's namespace (queues are per namespace).
     pub queue: u16,
@@ -100,7 +105,6 @@ impl L7Stats {
 }
 
 struct Running {
-    pid: u32,
     /// The namespace, held open: it outlives the container's processes until the inspector is stopped.
     ns: File,
     stop: Arc<AtomicBool>,
@@ -113,10 +117,27 @@ impl Running {
     }
 }
 
+/// Where a container's L7 rules come from.
+#[derive(Debug, Clone, PartialEq)]
+enum Source {
+    /// Its workload's entry in `--l7-policy`.
+    File,
+    /// Its profile's `spec.l7`, in the workload's mode.
+    Profile(Mode, L7Rules),
+}
+
+/// A container the agent watches: how to reach it and where its rules came from.
+struct Watched {
+    pid: u32,
+    container: Container,
+    source: Option<Source>,
+}
+
 /// The inspectors this agent runs, by container id.
 pub struct L7 {
     config: L7Config,
     running: HashMap<String, Running>,
+    watched: HashMap<String, Watched>,
     sink: std::sync::mpsc::SyncSender<Alert>,
     pub stats: Arc<L7Stats>,
     hostname: String,
@@ -133,6 +154,7 @@ impl L7 {
         Ok(L7 {
             config,
             running: HashMap::new(),
+            watched: HashMap::new(),
             sink,
             stats: Arc::new(L7Stats::default()),
             hostname: crate::rules::local_hostname(),
@@ -140,17 +162,44 @@ impl L7 {
         })
     }
 
-    /// A container seen for the first time, through its process `pid`: remove rules an earlier agent
-    /// left in its namespace, then start its inspector when the policy names its workload. Returns lines
-    /// for the log.
-    pub fn watch(&mut self, pid: u32, container: &Container) -> Vec<String> {
-        if self.running.contains_key(&container.id) {
+    /// A container seen for the first time, through its process `pid`: start its inspector when
+    /// `--l7-policy` names its workload or its profile has L7 rules (and is not in discover mode).
+    /// Returns lines for the log.
+    pub fn watch(&mut self, pid: u32, container: &Container, decider: &dyn Decider) -> Vec<String> {
+        if self.watched.contains_key(&container.id) {
             return Vec::new();
         }
+        let source = self.source(container, decider);
+        self.watched
+            .insert(container.id.clone(), Watched { pid, container: container.clone(), source: None });
+        self.apply(&container.id, source)
+    }
+
+    /// Where `container`'s rules come from now.
+    fn source(&self, container: &Container, decider: &dyn Decider) -> Option<Source> {
+        let workload = crate::profile::workload::identify(container).key();
+        if self.config.policy.for_container(&workload).is_some() {
+            return Some(Source::File);
+        }
+        decider.l7(container).map(|(mode, rules)| Source::Profile(mode, rules))
+    }
+
+    /// Make watched container `id`'s inspector follow `source`: stop the one running, start the new one.
+    fn apply(&mut self, id: &str, source: Option<Source>) -> Vec<String> {
+        let Some(w) = self.watched.get(id) else { return Vec::new() };
+        if w.source == source {
+            return Vec::new();
+        }
+        let (pid, container) = (w.pid, w.container.clone());
+        let mut lines: Vec<String> = self.stop_one(id).into_iter().collect();
+        if let Some(w) = self.watched.get_mut(id) {
+            w.source = source.clone();
+        }
+        let Some(source) = source else { return lines };
         let name = container.name.as_deref().unwrap_or(&container.id).to_string();
-        let mut lines = Vec::new();
-        let ns = Netns::Pid(pid);
-        match remove_rules(&ns) {
+        // first, whatever rules an earlier agent left (crash recovery); only in containers this agent
+        // inspects, so that containers of another agent (a test's, a second one) are left alone
+        match remove_rules(&Netns::Pid(pid)) {
             Ok(true) => {
                 self.stats.leftovers.inc();
                 lines.push(format!("L7: container {name}: removed queue rules an earlier agent left"));
@@ -158,14 +207,23 @@ impl L7 {
             Ok(false) => {}
             Err(e) => lines.push(format!("L7: container {name}: {e}")),
         }
-        let workload = crate::profile::workload::identify(container).key();
-        let Some(policy) = self.config.policy.for_container(&workload) else { return lines };
-        match self.start(pid, container, policy) {
+        let workload = crate::profile::workload::identify(&container).key();
+        let (policy, from) = match &source {
+            Source::File => (
+                self.config
+                    .policy
+                    .for_container(&workload)
+                    .ok_or_else(|| "no longer in --l7-policy".to_string()),
+                "--l7-policy",
+            ),
+            Source::Profile(mode, rules) => (Policy::for_profile(&workload, *mode, rules), "its profile"),
+        };
+        match policy.and_then(|p| self.start(pid, &container, p)) {
             Ok(running) => {
-                self.running.insert(container.id.clone(), running);
+                self.running.insert(id.to_string(), running);
                 self.stats.inspectors.set(self.running.len() as i64);
                 lines.push(format!(
-                    "L7: container {name}: inspector started for workload {workload} (queue {}, fail {})",
+                    "L7: container {name}: inspector started for workload {workload} (rules from {from}; queue {}, fail {})",
                     self.config.queue,
                     if self.config.fail_closed { "closed" } else { "open" }
                 ));
@@ -212,22 +270,37 @@ impl L7 {
                 }
             })
             .map_err(|e| format!("starting its thread: {e}"))?;
-        Ok(Running { pid, ns: file, stop, thread })
+        Ok(Running { ns: file, stop, thread })
     }
 
-    /// Stop the inspectors of containers whose process is gone (at most every 2 s). Returns log lines.
-    pub fn refresh(&mut self) -> Vec<String> {
+    /// Stop the inspectors of containers whose process is gone, and follow profiles whose L7 rules or
+    /// mode changed (at most every 2 s). Returns log lines.
+    pub fn refresh(&mut self, decider: &dyn Decider) -> Vec<String> {
         if self.last_refresh.elapsed() < REFRESH {
             return Vec::new();
         }
         self.last_refresh = Instant::now();
         let gone: Vec<String> = self
-            .running
+            .watched
             .iter()
-            .filter(|(_, r)| !std::path::Path::new(&format!("/proc/{}/ns/net", r.pid)).exists())
+            .filter(|(_, w)| !std::path::Path::new(&format!("/proc/{}/ns/net", w.pid)).exists())
             .map(|(id, _)| id.clone())
             .collect();
-        gone.into_iter().filter_map(|id| self.stop_one(&id)).collect()
+        let mut lines: Vec<String> = Vec::new();
+        for id in gone {
+            self.watched.remove(&id);
+            lines.extend(self.stop_one(&id));
+        }
+        let changed: Vec<(String, Option<Source>)> = self
+            .watched
+            .iter()
+            .map(|(id, w)| (id.clone(), self.source(&w.container, decider)))
+            .filter(|(id, s)| self.watched.get(id).is_some_and(|w| &w.source != s))
+            .collect();
+        for (id, source) in changed {
+            lines.extend(self.apply(&id, source));
+        }
+        lines
     }
 
     /// Stop every inspector and remove its rules (a clean stop).

@@ -176,8 +176,16 @@ impl Enforcer {
 
         let responder = Arc::new(Responder::new(config.deadline));
         let (alert_tx, alerts_rx) = sync_channel(4096);
+        // without --l7-policy, L7 runs for profiles' L7 rules when iptables is there
         let l7 = match &config.l7 {
-            Some(c) => Some(l7::L7::new(c.clone(), alert_tx.clone())?),
+            Some(c) => match l7::L7::new(c.clone(), alert_tx.clone()) {
+                Ok(l7) => Some(l7),
+                Err(e) if c.policy.workloads.is_empty() => {
+                    tracing::warn!("profiles' L7 rules are not enforced: {e}");
+                    None
+                }
+                Err(e) => return Err(e),
+            },
             None => None,
         };
         let alerts = Arc::new(AlertSink::new(alert_tx));
@@ -287,9 +295,26 @@ impl Enforcer {
             for line in net.refresh(self.decider.as_ref()) {
                 tracing::info!("{line}");
             }
+            for r in net.ingress_refusals() {
+                let (rule, priority, action) = match r.mode {
+                    crate::verdict::Mode::Protect => (alert::FIREWALL_REFUSED, "Warning", "refused"),
+                    _ => (alert::FIREWALL_OUTSIDE, "Notice", "monitored"),
+                };
+                let v = &r.violation;
+                let what = format!("ingress {} from {} to port {}", v.protocol, v.peer, v.port);
+                self.alerts.send(alert::Facts {
+                    rule,
+                    priority,
+                    because: "no rule of the container's network policy allows it",
+                    action,
+                    pid: r.pid,
+                    path: &what,
+                    container: Some(&r.container),
+                });
+            }
         }
         if let Some(l7) = self.l7.as_mut() {
-            for line in l7.refresh() {
+            for line in l7.refresh(self.decider.as_ref()) {
                 tracing::info!("{line}");
             }
         }
@@ -333,7 +358,7 @@ impl Enforcer {
             tracing::info!("{line}");
         }
         if let Some(l7) = self.l7.as_mut() {
-            for line in l7.watch(pid, container) {
+            for line in l7.watch(pid, container, self.decider.as_ref()) {
                 tracing::info!("{line}");
             }
         }

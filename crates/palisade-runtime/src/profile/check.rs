@@ -114,6 +114,8 @@ pub struct CompiledProfile {
     ingress: Vec<NetRule>,
     caps: Option<u64>,
     syscalls: Option<HashSet<String>>,
+    /// The profile's L7 rules, for the agent's inspector.
+    pub l7: Option<crate::profile::model::L7Rules>,
 }
 
 impl CompiledProfile {
@@ -156,6 +158,7 @@ impl CompiledProfile {
             ingress: rules.iter().filter(|r| r.direction == Direction::Ingress).cloned().collect(),
             caps: (!p.spec.capabilities.is_empty()).then(|| caps::mask(&p.spec.capabilities)),
             syscalls: (!p.spec.syscalls.is_empty()).then(|| p.spec.syscalls.iter().cloned().collect()),
+            l7: p.spec.l7.clone(),
         })
     }
 

@@ -23,6 +23,7 @@ use crate::profile::model::PalisadeProfile;
 use crate::profile::modes::ModeState;
 use crate::profile::workload;
 use crate::verdict::{Access, Decider, Mode, NetworkPolicy, Request, Verdict};
+use palisade_network::inspect::policy::{L7Rules, Mode as L7Mode};
 use palisade_network::rules::{Direction, NetRule, Peer, Protocol};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -271,6 +272,16 @@ impl Decider for ProfileDecider {
         rules.dedup();
         Some(NetworkPolicy { mode, rules })
     }
+
+    fn l7(&self, container: &Container) -> Option<(L7Mode, L7Rules)> {
+        let key = self.workload_key(container);
+        let mode = match self.modes.read().map(|m| m.mode(&key, Some(container), self.fallback)).ok()? {
+            Mode::Discover => return None,
+            Mode::Monitor => L7Mode::Monitor,
+            Mode::Protect => L7Mode::Protect,
+        };
+        Some((mode, self.profile(&key)?.l7.clone()?))
+    }
 }
 
 /// Several deciders as one: the first answer that is not "allow" wins (a refusal before an alert when
@@ -291,6 +302,10 @@ impl Decider for FirstOf {
             }
         }
         alert.unwrap_or(Verdict::Allow)
+    }
+
+    fn l7(&self, container: &Container) -> Option<(L7Mode, L7Rules)> {
+        self.0.iter().find_map(|d| d.l7(container))
     }
 
     fn network(&self, container: &Container) -> Option<NetworkPolicy> {

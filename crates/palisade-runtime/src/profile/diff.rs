@@ -17,7 +17,7 @@ pub enum Op {
 /// One changed item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Change {
-    /// `processes`, `files`, `network.egress`, `network.ingress`, `capabilities`, `syscalls`.
+    /// `processes`, `files`, `network.egress`, `network.ingress`, `capabilities`, `syscalls`, `l7`.
     pub section: &'static str,
     pub op: Op,
     /// The item's identity (a path, a peer and protocol, a name).
@@ -47,9 +47,13 @@ impl Diff {
         self.workloads.is_empty()
     }
 
-    /// Whether any workload may do more than before.
+    /// Whether any workload may do more than before. In `l7` a removed item widens too: an absent L7
+    /// list allows everything of its kind, a removed DLP sensor is off, and no `l7` at all is no
+    /// inspection.
     pub fn widens(&self) -> bool {
-        self.workloads.iter().any(|w| w.status == Op::Added || w.changes.iter().any(|c| c.op != Op::Removed))
+        self.workloads.iter().any(|w| {
+            w.status == Op::Added || w.changes.iter().any(|c| c.op != Op::Removed || c.section == "l7")
+        })
     }
 
     /// The human form: one block per workload, `+` added, `-` removed, `~` changed.
@@ -175,6 +179,8 @@ fn changes(old: &ProfileSpec, new: &ProfileSpec) -> Vec<Change> {
     section(&mut out, "network.ingress", &old.network.ingress, &new.network.ingress, net_id, net_detail);
     section(&mut out, "capabilities", &old.capabilities, &new.capabilities, String::clone, |_| String::new());
     section(&mut out, "syscalls", &old.syscalls, &new.syscalls, String::clone, |_| String::new());
+    let (old_l7, new_l7) = (l7_items(old.l7.as_ref()), l7_items(new.l7.as_ref()));
+    section(&mut out, "l7", &old_l7, &new_l7, |(k, _)| k.clone(), |(_, v)| v.clone());
     for c in &mut out {
         if c.from.as_deref() == Some("") {
             c.from = None;
@@ -182,6 +188,33 @@ fn changes(old: &ProfileSpec, new: &ProfileSpec) -> Vec<Change> {
         if c.to.as_deref() == Some("") {
             c.to = None;
         }
+    }
+    out
+}
+
+/// The L7 rules as (item, value) pairs: `ports.8080`, `http.methods`, `http.hosts`, `http.paths`,
+/// `tls.sni`, `dns.names`, `dlp.card`, … (only those written).
+fn l7_items(l7: Option<&L7Rules>) -> Vec<(String, String)> {
+    let Some(l7) = l7 else { return Vec::new() };
+    let list = |v: &[String]| format!("[{}]", v.join(", "));
+    let mut out: Vec<(String, String)> =
+        l7.ports.iter().map(|(port, protos)| (format!("ports.{port}"), list(protos))).collect();
+    if let Some(h) = &l7.http {
+        for (k, v) in [("http.methods", &h.methods), ("http.hosts", &h.hosts), ("http.paths", &h.paths)] {
+            if let Some(v) = v {
+                out.push((k.into(), list(v)));
+            }
+        }
+    }
+    if let Some(v) = l7.tls.as_ref().and_then(|t| t.sni.as_ref()) {
+        out.push(("tls.sni".into(), list(v)));
+    }
+    if let Some(v) = l7.dns.as_ref().and_then(|d| d.names.as_ref()) {
+        out.push(("dns.names".into(), list(v)));
+    }
+    for (sensor, action) in &l7.dlp {
+        let action = serde_json::to_string(action).unwrap_or_default().replace('"', "");
+        out.push((format!("dlp.{sensor}"), action));
     }
     out
 }
@@ -267,5 +300,27 @@ mod tests {
         assert!(!gone.widens());
         let json = serde_json::to_value(&d).unwrap();
         assert_eq!(json["workloads"][0]["changes"][0]["op"], "added");
+    }
+
+    #[test]
+    fn l7_rules_are_compared_item_by_item_and_a_removed_restriction_widens() {
+        let yaml = |l7: &str| {
+            let text = format!(
+                "apiVersion: palisade.io/v1alpha1\nkind: PalisadeProfile\nmetadata: {{name: web}}\nspec:\n  workload: {{kind: Image, name: web}}\n{l7}"
+            );
+            crate::profile::yaml::parse(&text, "p.yaml").unwrap().remove(0)
+        };
+        let old = yaml("  l7:\n    http: {paths: [\"/api/*\"]}\n    dlp: {card: drop}\n");
+        let new = yaml(
+            "  l7:\n    http: {paths: [\"/api/*\", \"/admin\"], methods: [GET]}\n    dlp: {card: alert}\n",
+        );
+        let d = diff(std::slice::from_ref(&old), std::slice::from_ref(&new));
+        assert_eq!(
+            d.text(),
+            "Image/web\n  ~ l7: dlp.card: drop -> alert\n  ~ l7: http.paths: [/api/*] -> [/api/*, /admin]\n  + l7: http.methods ([GET])\n"
+        );
+        let loosened = diff(std::slice::from_ref(&new), &[yaml("  l7:\n    dlp: {card: alert}\n")]);
+        assert!(loosened.workloads[0].changes.iter().all(|c| c.op == Op::Removed));
+        assert!(loosened.widens(), "dropping an allow list allows everything of its kind");
     }
 }

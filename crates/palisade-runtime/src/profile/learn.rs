@@ -50,6 +50,8 @@ struct Acc {
     net: BTreeMap<(Direction, Peer, Protocol), NetAcc>,
     caps: BTreeSet<String>,
     syscalls: BTreeSet<String>,
+    /// A reviewer's L7 rules, kept as they are (never learned).
+    l7: Option<L7Rules>,
     seen: Seen,
     /// When something new was last learned (nanoseconds).
     last_new_ns: u64,
@@ -65,6 +67,7 @@ impl Acc {
             net: BTreeMap::new(),
             caps: BTreeSet::new(),
             syscalls: BTreeSet::new(),
+            l7: None,
             seen: Seen::default(),
             last_new_ns: 0,
         }
@@ -102,6 +105,9 @@ impl Learner {
             if ![ANN_FIRST_SEEN, ANN_LAST_SEEN, ANN_EVENTS].contains(&k.as_str()) {
                 acc.annotations.insert(k.clone(), v.clone());
             }
+        }
+        if profile.spec.l7.is_some() {
+            acc.l7 = profile.spec.l7.clone();
         }
         for p in &profile.spec.processes {
             let a = acc.processes.entry((p.path.clone(), p.name.clone())).or_default();
@@ -297,6 +303,7 @@ fn collapse(files: &BTreeMap<String, FileAcc>) -> BTreeMap<String, FileAcc> {
 fn finish(acc: &Acc) -> PalisadeProfile {
     let mut p = PalisadeProfile::new(acc.workload.clone());
     p.metadata.annotations = acc.annotations.clone();
+    p.spec.l7 = acc.l7.clone();
     if acc.seen.count > 0 {
         let t = |ns| crate::rules::fields::iso_time(ns).chars().take(19).collect::<String>() + "Z";
         p.metadata.annotations.insert(ANN_FIRST_SEEN.into(), t(acc.seen.first_ns));

@@ -10,6 +10,7 @@
 //! When and how often each item was seen is kept beside the item ([`Seen`]) and written as a YAML comment
 //! on export, so the reviewed file says what was learned when without making the data part of the policy.
 
+pub use palisade_network::inspect::policy::L7Rules;
 use palisade_network::rules::{Direction, NetRule, Peer, PortRange, Protocol};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -57,6 +58,11 @@ pub struct ProfileSpec {
     pub capabilities: Vec<String>,
     #[serde(default)]
     pub syscalls: Vec<String>,
+    /// L7 rules (HTTP methods/hosts/paths, TLS SNI, DNS names, protocol per port, DLP/WAF sensors with
+    /// their action), enforced by the agent's inspector in the workload's mode; written by a reviewer,
+    /// never learned. Absent: no L7 inspection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l7: Option<L7Rules>,
 }
 
 /// Which workload a profile is for: a controller, else an image, else a container name.
@@ -371,6 +377,15 @@ impl PalisadeProfile {
         }
         for (i, f) in self.spec.files.iter().enumerate() {
             crate::profile::glob::check(&f.path).map_err(|e| format!("spec.files[{i}].path: {e}"))?;
+        }
+        if let Some(l7) = &self.spec.l7 {
+            palisade_network::inspect::policy::Workload::compile(
+                String::new(),
+                Vec::new(),
+                Default::default(),
+                l7,
+            )
+            .map_err(|e| format!("spec.l7.{e}"))?;
         }
         for (i, c) in self.spec.capabilities.iter().enumerate() {
             if crate::caps::bit(c).is_none() {

@@ -171,7 +171,40 @@ pub fn to_yaml(p: &PalisadeProfile) -> String {
     net(&mut out, "ingress", &p.spec.network.ingress);
     list(&mut out, "  ", "capabilities", &p.spec.capabilities);
     list(&mut out, "  ", "syscalls", &p.spec.syscalls);
+    if let Some(l7) = &p.spec.l7 {
+        l7_section(&mut out, l7);
+    }
     out
+}
+
+/// `spec.l7`, one line per rule kind, each value in JSON's flow form (valid YAML).
+fn l7_section(out: &mut String, l7: &L7Rules) {
+    out.push_str("  l7:\n");
+    if !l7.ports.is_empty() {
+        let _ = writeln!(out, "    ports: {}", json(&l7.ports));
+    }
+    if let Some(h) = &l7.http {
+        out.push_str("    http:\n");
+        for (key, v) in [("methods", &h.methods), ("hosts", &h.hosts), ("paths", &h.paths)] {
+            if let Some(v) = v {
+                let _ = writeln!(out, "      {key}: {}", json(v));
+            }
+        }
+    }
+    if let Some(t) = &l7.tls {
+        let _ = writeln!(out, "    tls: {}", json(t));
+    }
+    if let Some(d) = &l7.dns {
+        let _ = writeln!(out, "    dns: {}", json(d));
+    }
+    if !l7.dlp.is_empty() {
+        let _ = writeln!(out, "    dlp: {}", json(&l7.dlp));
+    }
+}
+
+/// A value in JSON's one-line form.
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
 
 /// Parse every profile of a YAML text; `name` (the file) heads every message.

@@ -15,20 +15,18 @@ use palisade_network::dlp::{Dlp, SensorId};
 use palisade_network::inspect::policy::Policy;
 use palisade_network::inspect::{Inspector, Limits, nfqueue};
 use palisade_network::protocol::{self, FlowBytes, Transport};
-use palisade_network::response::{
-    self, CaptureSpec, Engine, Executor, RecordingExecutor, ResponseAlert, ResponseRules, Target, Trigger,
-};
+use palisade_network::response::{self, Engine, RecordingExecutor, ResponseRules, Target, Trigger};
 use palisade_runtime::output::file::FileOutput;
 use palisade_runtime::output::stdout::Stdout;
 use palisade_runtime::output::syslog::Syslog;
 use palisade_runtime::output::webhook::{Webhook, WebhookConfig};
 use palisade_runtime::output::{Alert, Metrics, Outputs};
-use std::collections::BTreeMap;
+use palisade_runtime::response::NodeExecutor;
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 #[derive(Subcommand, Debug)]
 pub enum NetworkL7Command {
@@ -101,7 +99,7 @@ pub struct ResponseSourceArgs {
 }
 
 impl ResponseSourceArgs {
-    fn load(&self) -> Result<Option<ResponseRules>> {
+    pub(crate) fn load(&self) -> Result<Option<ResponseRules>> {
         let mut sets = Vec::new();
         for p in &self.response {
             sets.push(ResponseRules::load(p).map_err(anyhow::Error::msg)?);
@@ -210,118 +208,8 @@ pub fn run(command: NetworkL7Command) -> Result<ExitCode> {
     }
 }
 
-fn now_ns() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
-}
-
 fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname").map(|s| s.trim().to_string()).unwrap_or_default()
-}
-
-/// The agent's executor: alerts to the outputs; kill by pid; quarantine and capture in the workload's
-/// network namespace (the process's when the trigger names one, else the inspector's own: it runs in the
-/// pod's namespace), with `palisade-network`'s quarantine and capture.
-struct AgentExecutor<'a> {
-    outputs: &'a Mutex<Outputs>,
-    host: String,
-    /// Where packet captures go.
-    capture_dir: PathBuf,
-    /// Captures in progress (each stops by its own bounds; finished ones are dropped on the next start).
-    captures: Vec<palisade_network::capture::Running>,
-}
-
-impl AgentExecutor<'_> {
-    fn netns(t: &Target) -> palisade_network::netns::Netns {
-        match t.pid {
-            Some(pid) => palisade_network::netns::Netns::Pid(pid),
-            None => palisade_network::netns::Netns::Path("/proc/self/ns/net".into()),
-        }
-    }
-}
-
-/// A workload name as a capture file prefix: letters, digits, `-`, `_` and `.` only.
-fn capture_prefix(workload: &str) -> String {
-    let p: String = workload
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') { c } else { '_' })
-        .take(64)
-        .collect();
-    if p.trim_matches('.').is_empty() { "capture".into() } else { p }
-}
-
-impl Executor for AgentExecutor<'_> {
-    fn alert(&mut self, a: &ResponseAlert) -> Result<(), String> {
-        let alert = response_alert(a, &self.host);
-        let mut outputs = self.outputs.lock().map_err(|_| "outputs unavailable".to_string())?;
-        match outputs.emit(&alert) {
-            palisade_runtime::output::Emitted::Failed(errs) => {
-                Err(errs.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))
-            }
-            _ => Ok(()),
-        }
-    }
-    fn capture(&mut self, t: &Target, spec: &CaptureSpec) -> Result<(), String> {
-        self.captures.retain(|c| !c.finished());
-        let config = palisade_network::capture::CaptureConfig {
-            prefix: capture_prefix(&t.workload),
-            duration: spec.duration,
-            max_bytes: spec.max_bytes,
-            ..palisade_network::capture::CaptureConfig::new(Self::netns(t), self.capture_dir.clone())
-        };
-        let running = palisade_network::capture::Running::start(config)
-            .map_err(|e| format!("capture of {}: {e}", t.workload))?;
-        self.captures.push(running);
-        Ok(())
-    }
-    fn quarantine(&mut self, t: &Target) -> Result<(), String> {
-        palisade_network::quarantine::quarantine(&Self::netns(t))
-            .map_err(|e| format!("quarantine of {}: {e}", t.workload))
-    }
-    fn kill(&mut self, t: &Target) -> Result<(), String> {
-        let Some(pid) = t.pid else {
-            return Err(format!("kill {}: no process id known for the workload", t.workload));
-        };
-        let pid = i32::try_from(pid).map_err(|_| format!("kill: bad pid {pid}"))?;
-        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL)
-            .map_err(|e| format!("kill {pid}: {e}"))
-    }
-}
-
-fn response_alert(a: &ResponseAlert, host: &str) -> Alert {
-    let ns = now_ns();
-    let s = |v: &str| serde_json::Value::String(v.to_string());
-    let mut fields = BTreeMap::from([
-        ("response.rule".to_string(), s(&a.response_rule)),
-        ("trigger.rule".to_string(), s(&a.trigger_rule)),
-        ("workload".to_string(), s(&a.workload)),
-        ("count".to_string(), serde_json::Value::from(a.count)),
-        ("suppressed".to_string(), serde_json::Value::from(a.suppressed)),
-        ("actions".to_string(), s(&a.actions.join(","))),
-    ]);
-    if let Some(addr) = &a.target.address {
-        fields.insert("address".into(), s(addr));
-    }
-    Alert {
-        time: palisade_runtime::rules::fields::iso_time(ns),
-        rule: format!("Response {}", a.response_rule),
-        priority: a.priority.clone(),
-        output: format!(
-            "{}: {} response {} on {} after {}x {} (actions {}; {} suppressed): {}",
-            palisade_runtime::rules::fields::evt_time(ns),
-            a.priority,
-            a.response_rule,
-            a.workload,
-            a.count,
-            a.trigger_rule,
-            a.actions.join(","),
-            a.suppressed,
-            a.message
-        ),
-        output_fields: fields,
-        tags: vec!["network".into(), "response".into()],
-        hostname: host.to_string(),
-        source: "response".into(),
-    }
 }
 
 /// GET /metrics on `addr`, from a thread of its own.
@@ -383,15 +271,12 @@ fn inspect(args: InspectArgs) -> Result<ExitCode> {
     }
     let host = hostname();
     let mut recorder = RecordingExecutor::default();
-    let mut executor = AgentExecutor {
-        outputs: &outputs,
-        host: host.clone(),
-        capture_dir: args
-            .capture_dir
-            .clone()
-            .unwrap_or_else(|| palisade_core::default_cache_dir().join("pcap")),
-        captures: Vec::new(),
-    };
+    // actions on the workload's namespace: the process's when the trigger names one, else the
+    // inspector's own (it runs in the pod's namespace)
+    let mut executor = NodeExecutor::new(
+        args.capture_dir.clone().unwrap_or_else(|| palisade_core::default_cache_dir().join("pcap")),
+        true,
+    );
     eprintln!(
         "palisade: inspecting NFQUEUE queue {} ({}; response rules: {})",
         args.queue,
@@ -419,6 +304,15 @@ fn inspect(args: InspectArgs) -> Result<ExitCode> {
             } else {
                 engine.observe(&trigger, Instant::now(), &mut executor)
             };
+            if let Ok(mut o) = outputs.lock() {
+                for alert in executor.alerts.drain(..) {
+                    if let palisade_runtime::output::Emitted::Failed(errs) = o.emit(&alert) {
+                        for e in errs {
+                            eprintln!("palisade: warning: {e}");
+                        }
+                    }
+                }
+            }
             for d in done {
                 if args.dry_run || d.result != "ok" {
                     eprintln!("{}", serde_json::to_string(&d).unwrap_or_default());

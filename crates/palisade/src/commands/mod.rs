@@ -22,6 +22,7 @@ pub mod report;
 pub mod runtime;
 pub mod runtime_agent;
 pub mod runtime_enforce;
+pub mod runtime_response;
 pub mod sbom;
 pub mod scan;
 pub mod signing;

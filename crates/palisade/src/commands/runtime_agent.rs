@@ -13,6 +13,7 @@ use palisade_runtime::output::file::FileOutput;
 use palisade_runtime::output::stdout::Stdout;
 use palisade_runtime::output::webhook::{Webhook, WebhookConfig};
 use palisade_runtime::output::{Emitted, Metrics as OutputMetrics, Outputs};
+use palisade_runtime::response::Responder;
 use palisade_runtime::rules::{PALISADE_RULES, Ruleset};
 use palisade_runtime::sensor::interest::Interest;
 use palisade_runtime::sensor::record::RecordKind;
@@ -75,14 +76,17 @@ pub struct AgentArgs {
     /// unexpected outbound connections), after the given files.
     #[arg(long)]
     pub palisade_rules: bool,
-    /// Where alerts go, as JSON lines in Falco's shape: `stdout`, `file:PATH` (appended) or `webhook:URL`
-    /// (POST, retried); repeatable.
+    /// Where alerts go, as JSON lines in Falco's shape: `stdout`, `file:PATH` (appended), `webhook:URL`
+    /// (POST, retried), `slack:URL` (a Slack-compatible incoming webhook) or `syslog[:SOCKET]` (RFC 5424
+    /// over a Unix datagram socket, default /dev/log); repeatable.
     #[arg(long = "output", value_name = "TARGET", default_value = "stdout", value_parser = parse_output)]
     pub outputs: Vec<AlertTarget>,
     #[command(flatten)]
     pub enforce: EnforceArgs,
     #[command(flatten)]
     pub profiles: crate::commands::profile::AgentProfileArgs,
+    #[command(flatten)]
+    pub response: crate::commands::runtime_response::AgentResponseArgs,
 }
 
 /// An alert destination.
@@ -91,6 +95,8 @@ pub enum AlertTarget {
     Stdout,
     File(PathBuf),
     Webhook(String),
+    Slack(String),
+    Syslog(PathBuf),
 }
 
 fn parse_output(s: &str) -> Result<AlertTarget, String> {
@@ -100,12 +106,26 @@ fn parse_output(s: &str) -> Result<AlertTarget, String> {
     if let Some(p) = s.strip_prefix("file:").filter(|p| !p.is_empty()) {
         return Ok(AlertTarget::File(PathBuf::from(p)));
     }
-    if let Some(u) =
-        s.strip_prefix("webhook:").filter(|u| u.starts_with("http://") || u.starts_with("https://"))
-    {
-        return Ok(AlertTarget::Webhook(u.to_string()));
+    let url = |prefix: &str| {
+        s.strip_prefix(prefix)
+            .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+            .map(String::from)
+    };
+    if let Some(u) = url("webhook:") {
+        return Ok(AlertTarget::Webhook(u));
     }
-    Err(format!("'{s}': expected `stdout`, `file:PATH` or `webhook:URL` (http:// or https://)"))
+    if let Some(u) = url("slack:") {
+        return Ok(AlertTarget::Slack(u));
+    }
+    if s == "syslog" {
+        return Ok(AlertTarget::Syslog(PathBuf::from(palisade_runtime::output::syslog::DEFAULT_SOCKET)));
+    }
+    if let Some(p) = s.strip_prefix("syslog:").filter(|p| !p.is_empty()) {
+        return Ok(AlertTarget::Syslog(PathBuf::from(p)));
+    }
+    Err(format!(
+        "'{s}': expected `stdout`, `file:PATH`, `webhook:URL`, `slack:URL` (http:// or https://) or `syslog[:SOCKET]`"
+    ))
 }
 
 /// The loaded rules and the live profiles.
@@ -127,13 +147,27 @@ fn alert_outputs(targets: &[AlertTarget]) -> Result<Outputs> {
             AlertTarget::Webhook(url) => {
                 outputs.add(Box::new(Webhook::start(WebhookConfig::new(url.clone()), metrics.clone())?))
             }
+            AlertTarget::Slack(url) => {
+                let cfg = WebhookConfig { slack: true, ..WebhookConfig::new(url.clone()) };
+                outputs.add(Box::new(Webhook::start(cfg, metrics.clone())?))
+            }
+            AlertTarget::Syslog(path) => outputs.add(Box::new(
+                palisade_runtime::output::syslog::Syslog::connect(path)
+                    .with_context(|| format!("--output syslog:{}", path.display()))?,
+            )),
         }
     }
     Ok(outputs)
 }
 
-/// Send one alert to every output, counted by rule in `/metrics` when `cx` is given.
-fn emit(outputs: &mut Outputs, alert: &Alert, cx: Option<&agent::Context>) {
+/// Send one alert to every output, counted by rule in `/metrics` when `cx` is given; then through the
+/// response rules, whose alerts go out the same way.
+fn emit(
+    outputs: &mut Outputs,
+    alert: &Alert,
+    cx: Option<&agent::Context>,
+    responder: Option<&mut Responder>,
+) {
     if let Some(m) = cx.and_then(|cx| cx.metrics.lock().ok()) {
         m.alerts
             .get_or_create(&RuleLabels { rule: alert.rule.clone(), priority: alert.priority.clone() })
@@ -142,6 +176,11 @@ fn emit(outputs: &mut Outputs, alert: &Alert, cx: Option<&agent::Context>) {
     if let Emitted::Failed(errors) = outputs.emit(alert) {
         for e in errors {
             eprintln!("palisade: warning: {e}");
+        }
+    }
+    if let Some(r) = responder {
+        for response in r.observe(alert) {
+            emit(outputs, &response, cx, None);
         }
     }
 }
@@ -176,7 +215,13 @@ impl Detection {
 
     /// Evaluate one event against the rules and the profiles; each alert counted (by rule, in
     /// `/metrics`) and sent to every output.
-    fn evaluate(&mut self, event: &Event, cx: &agent::Context, outputs: &mut Outputs) -> Result<(), String> {
+    fn evaluate(
+        &mut self,
+        event: &Event,
+        cx: &agent::Context,
+        outputs: &mut Outputs,
+        mut responder: Option<&mut Responder>,
+    ) -> Result<(), String> {
         let mut alerts = self.rules.as_ref().map(|r| r.evaluate(event)).unwrap_or_default();
         if let Some(p) = self.profiles.as_mut() {
             alerts.extend(p.on_event(event));
@@ -186,7 +231,7 @@ impl Detection {
         }
         for alert in alerts {
             self.alerts += 1;
-            emit(outputs, &alert, Some(cx));
+            emit(outputs, &alert, Some(cx), responder.as_deref_mut());
         }
         Ok(())
     }
@@ -320,7 +365,9 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
         let d: Arc<dyn palisade_runtime::verdict::Decider> = p.decider();
         d
     });
-    let mut outputs = match detection.is_some() || decider.is_some() {
+    let mut responder = args.response.responder()?;
+    let response_stats = responder.as_ref().map(|r| r.stats.clone());
+    let mut outputs = match detection.is_some() || decider.is_some() || responder.is_some() {
         true => Some(alert_outputs(&args.outputs)?),
         false => None,
     };
@@ -333,6 +380,9 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
         shutdown,
         &mut |s| {
             started(s);
+            if let (Some(stats), Ok(mut m)) = (response_stats.as_ref(), s.metrics.lock()) {
+                stats.register(m.registry_mut());
+            }
             if s.sensor.source == palisade_runtime::sensor::Source::Ebpf {
                 eprintln!("palisade: kernel sends: {}", interest.describe());
                 if !widening.is_empty() {
@@ -359,14 +409,17 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
             if let Some(r) = recorder.borrow_mut().as_mut() {
                 r.write(event)?;
             }
+            if let Some(r) = responder.as_mut() {
+                r.note(event);
+            }
             if let (Some(e), Some(out)) = (enforcement.borrow_mut().as_mut(), outputs.as_mut()) {
                 for alert in e.observe(event) {
                     enforcement_alerts += 1;
-                    emit(out, &alert, Some(cx));
+                    emit(out, &alert, Some(cx), responder.as_mut());
                 }
             }
             match (detection.as_mut(), outputs.as_mut()) {
-                (Some(d), Some(out)) => d.evaluate(event, cx, out),
+                (Some(d), Some(out)) => d.evaluate(event, cx, out, responder.as_mut()),
                 _ => Ok(()),
             }
         },
@@ -374,7 +427,12 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
     if let (Some(e), Some(out)) = (enforcement.borrow_mut().as_mut(), outputs.as_mut()) {
         for alert in e.stop() {
             enforcement_alerts += 1;
-            emit(out, &alert, None);
+            emit(out, &alert, None, responder.as_mut());
+        }
+    }
+    if let Some(r) = responder.as_mut() {
+        for line in r.stop() {
+            eprintln!("palisade: {line}");
         }
     }
     if let Some(r) = recorder.borrow_mut().as_mut() {
@@ -418,4 +476,23 @@ pub fn run_record(args: RecordArgs) -> Result<ExitCode> {
     }
     finished(&summary);
     Ok(ExitCode::from(EXIT_OK))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_targets_parse_and_bad_ones_say_what_is_expected() {
+        assert!(matches!(parse_output("stdout"), Ok(AlertTarget::Stdout)));
+        assert!(
+            matches!(parse_output("slack:https://hooks.example/x"), Ok(AlertTarget::Slack(u)) if u == "https://hooks.example/x")
+        );
+        assert!(matches!(parse_output("syslog"), Ok(AlertTarget::Syslog(p)) if p == Path::new("/dev/log")));
+        assert!(
+            matches!(parse_output("syslog:/run/log.sock"), Ok(AlertTarget::Syslog(p)) if p == Path::new("/run/log.sock"))
+        );
+        let e = parse_output("slack:ftp://x").unwrap_err();
+        assert!(e.contains("slack:URL") && e.contains("syslog[:SOCKET]"), "{e}");
+    }
 }

@@ -83,18 +83,18 @@ pub struct EnforceArgs {
     /// Needs CAP_NET_ADMIN and CAP_SYS_ADMIN.
     #[arg(long, requires = "enforce")]
     pub enforce_network: bool,
-    /// Run the L7 inspector in the agent for the containers whose workload this L7 policy names (the
-    /// `network inspect` policy file; `name` is a glob on the workload key, `addresses` may be left out):
-    /// their TCP and UDP traffic is queued (NFQUEUE, iptables in their namespace) and judged against the
-    /// HTTP/TLS/DNS/port rules and DLP/WAF sensors. Needs iptables.
+    /// Override the L7 rules of profiles: the containers whose workload this L7 policy names (the
+    /// `network inspect` policy file; `name` is a glob on the workload key, `addresses` may be left out)
+    /// are inspected with its rules and mode instead of their profile's `spec.l7`. Without it, the
+    /// profiles' L7 rules alone decide which containers are inspected. Needs iptables.
     #[arg(long, value_name = "FILE", requires = "enforce_network")]
     pub l7_policy: Option<PathBuf>,
     /// The NFQUEUE queue number bound in each inspected container's namespace.
-    #[arg(long, value_name = "N", default_value_t = 7, requires = "l7_policy")]
+    #[arg(long, value_name = "N", default_value_t = 7, requires = "enforce_network")]
     pub l7_queue: u16,
     /// Fail closed: without an inspector bound (agent stopped uncleanly) or with the queue full, the
     /// container's packets are dropped instead of passing.
-    #[arg(long, requires = "l7_policy")]
+    #[arg(long, requires = "enforce_network")]
     pub l7_fail_closed: bool,
 }
 
@@ -162,14 +162,18 @@ impl Enforcement {
             open,
             network: args.enforce_network,
             runtime_roots: runtime_roots.to_vec(),
-            l7: match &args.l7_policy {
-                Some(path) => Some(L7Config {
-                    policy: Policy::load_for_agent(path).map_err(anyhow::Error::msg)?,
+            // L7 inspectors for the profiles' L7 rules, and for the workloads --l7-policy names
+            l7: match (&args.l7_policy, args.enforce_network) {
+                (None, false) => None,
+                (path, _) => Some(L7Config {
+                    policy: match path {
+                        Some(path) => Policy::load_for_agent(path).map_err(anyhow::Error::msg)?,
+                        None => Policy::default(),
+                    },
                     queue: args.l7_queue,
                     fail_closed: args.l7_fail_closed,
                     limits: Limits::default(),
                 }),
-                None => None,
             },
         };
         if args.decision_deadline.is_zero() {

@@ -6,6 +6,12 @@
 //!
 //! Profile globs become NeuVector filters (`/dir/*` with `recursive: true` for `**`); argument patterns,
 //! parents and hashes have no NeuVector equivalent and are listed in the header comment.
+//!
+//! The profile's L7 rules: a port's protocols (`spec.l7.ports`) become the `applications` of the network
+//! rules on that port (NeuVector's application names: `HTTP`, `SSL`, `DNS`, `gRPC`, …); the DLP sensors
+//! NeuVector has built in (`card` → `sensor.creditcard`, `ssn` → `sensor.ssn`) go to `spec.dlp` with
+//! `deny` for `drop` and `allow` (log only) for `alert`. HTTP methods, hosts and paths, TLS server names,
+//! DNS names and the other sensors have no NvSecurityRule field: they are listed in the header comment.
 
 use crate::profile::model::*;
 use crate::verdict::Mode;
@@ -40,6 +46,73 @@ fn ports(e: &NetEntry) -> String {
         })
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// NeuVector's application name for a protocol name of `spec.l7.ports`.
+fn application(protocol: &str) -> Option<&'static str> {
+    Some(match protocol.to_ascii_lowercase().as_str() {
+        "http" | "http1" | "http2" => "HTTP",
+        "grpc" => "gRPC",
+        "tls" => "SSL",
+        "dns" => "DNS",
+        "redis" => "Redis",
+        "mysql" => "MySQL",
+        "postgres" => "PostgreSQL",
+        "kafka" => "Kafka",
+        "ssh" => "SSH",
+        _ => return None,
+    })
+}
+
+/// The applications of a network rule: those `spec.l7.ports` names for each of its ports, or `any` when
+/// the L7 rules name none of them (or a port range).
+fn applications(e: &NetEntry, l7: Option<&L7Rules>) -> Vec<String> {
+    let mut apps = std::collections::BTreeSet::new();
+    if let Some(l7) = l7 {
+        for p in &e.ports {
+            if p.0.first != p.0.last {
+                return vec!["any".into()];
+            }
+            match l7.ports.get(&p.0.first) {
+                Some(names) => apps.extend(names.iter().filter_map(|n| application(n)).map(String::from)),
+                None => return vec!["any".into()],
+            }
+        }
+    }
+    if apps.is_empty() { vec!["any".into()] } else { apps.into_iter().collect() }
+}
+
+/// `spec.dlp` of the rule (NeuVector's built-in sensors) and notes on what does not convert.
+fn l7_dlp(l7: &L7Rules, notes: &mut Vec<String>) -> Option<Value> {
+    use palisade_network::inspect::policy::DlpAction;
+    let mut settings = Vec::new();
+    for (sensor, action) in &l7.dlp {
+        let name = match sensor.as_str() {
+            "card" => "sensor.creditcard",
+            "ssn" => "sensor.ssn",
+            other => {
+                notes.push(format!(
+                    "l7.dlp.{other}: NeuVector has no built-in sensor for it (define a custom DLP/WAF sensor); left out"
+                ));
+                continue;
+            }
+        };
+        let action = if *action == DlpAction::Drop { "deny" } else { "allow" };
+        settings.push(json!({"name": name, "action": action}));
+    }
+    let h = l7.http.as_ref();
+    for (what, set) in [
+        ("l7.http.methods", h.is_some_and(|h| h.methods.is_some())),
+        ("l7.http.hosts", h.is_some_and(|h| h.hosts.is_some())),
+        ("l7.http.paths", h.is_some_and(|h| h.paths.is_some())),
+        ("l7.tls.sni", l7.tls.as_ref().is_some_and(|t| t.sni.is_some())),
+        ("l7.dns.names", l7.dns.as_ref().is_some_and(|d| d.names.is_some())),
+    ] {
+        if set {
+            notes.push(format!("{what}: not expressible in an NvSecurityRule; left out"));
+        }
+    }
+    (!settings.is_empty()).then(|| json!({"settings": settings, "status": true}))
 }
 
 fn peer_selector(peer: &Peer) -> Option<(String, Vec<Value>)> {
@@ -112,7 +185,7 @@ pub fn convert(p: &PalisadeProfile, mode: Mode) -> Result<String, String> {
                     peer_selector(&e.peer).unwrap_or_else(|| ("nv.external".to_string(), Vec::new()));
                 json!({
                     "action": "allow",
-                    "applications": ["any"],
+                    "applications": applications(e, p.spec.l7.as_ref()),
                     "name": format!("{target}-{dir}-{i}"),
                     "ports": ports(e),
                     "priority": 0,
@@ -126,7 +199,8 @@ pub fn convert(p: &PalisadeProfile, mode: Mode) -> Result<String, String> {
         Mode::Monitor => "Monitor",
         Mode::Protect => "Protect",
     };
-    let doc = json!({
+    let dlp = p.spec.l7.as_ref().and_then(|l7| l7_dlp(l7, &mut notes));
+    let mut doc = json!({
         "apiVersion": "neuvector.com/v1",
         "kind": "NvSecurityRule",
         "metadata": {"name": target, "namespace": p.spec.workload.namespace.clone().unwrap_or_else(|| "default".into())},
@@ -138,6 +212,9 @@ pub fn convert(p: &PalisadeProfile, mode: Mode) -> Result<String, String> {
             "ingress": net(&p.spec.network.ingress, "ingress"),
         },
     });
+    if let Some(dlp) = dlp {
+        doc["spec"]["dlp"] = dlp;
+    }
     notes.dedup();
     super::document(&notes, &doc)
 }
@@ -193,5 +270,34 @@ mod tests {
         assert_eq!(d["spec"]["egress"][0]["ports"], "tcp/5432");
         assert_eq!(d["spec"]["egress"][0]["selector"]["criteria"][0]["value"], "10.0.0.7/32");
         assert!(text.starts_with("# NeuVector NvSecurityRule"), "{text}");
+        assert_eq!(d["spec"]["egress"][0]["applications"], json!(["any"]));
+        assert!(d["spec"].get("dlp").is_none());
+    }
+
+    #[test]
+    fn l7_rules_become_applications_and_dlp_sensors() {
+        let mut p = PalisadeProfile::new(Workload { name: "web".into(), ..Workload::default() });
+        let entry = |port: u16| NetEntry {
+            peer: Peer::Any,
+            protocol: Protocol::Tcp,
+            ports: vec![PortSpec(PortRange::single(port))],
+            seen: Seen::default(),
+        };
+        p.spec.network.ingress = vec![entry(8080), entry(9000)];
+        p.spec.l7 = Some(
+            serde_saphyr::from_str(
+                "ports: {\"8080\": [http, tls]}\nhttp: {paths: [\"/api/*\"]}\ndlp: {card: drop, ssn: alert, sqli: drop}\n",
+            )
+            .unwrap(),
+        );
+        let text = convert(&p, Mode::Protect).unwrap();
+        let d: Value = serde_saphyr::from_multiple::<Value>(&text).unwrap().remove(0);
+        assert_eq!(d["spec"]["ingress"][0]["applications"], json!(["HTTP", "SSL"]));
+        assert_eq!(d["spec"]["ingress"][1]["applications"], json!(["any"]));
+        assert_eq!(
+            d["spec"]["dlp"],
+            json!({"settings": [{"name": "sensor.creditcard", "action": "deny"}, {"name": "sensor.ssn", "action": "allow"}], "status": true})
+        );
+        assert!(text.contains("l7.dlp.sqli") && text.contains("l7.http.paths"), "{text}");
     }
 }
