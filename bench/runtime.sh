@@ -69,7 +69,6 @@ json.dump(spec, open(path, "w"))
 PY
   }
   bundle "$tmp/bundle" "$n_exec" "$n_open"
-  bundle "$tmp/learn" 20 20
   mkdir -p "$tmp/merged"
   mount_root() {
     rm -rf "$tmp/upper" "$tmp/work"; mkdir -p "$tmp/upper" "$tmp/work"
@@ -84,11 +83,11 @@ PY
   }
   stop_agent() { kill -TERM "$agent_pid"; wait "$agent_pid" || true; agent_pid=; }
 
-  # learn the workload's profile in discover mode (a short run of the same script), then protect it
+  # learn the workload's profile in discover mode (one run of the same container), then protect it
   mount_root
   start_agent --profiles "$tmp/profiles" --mode discover
   id="pal-bench-$$-learn"
-  (cd "$tmp/learn" && runc run "$id" >"$tmp/out" 2>&1) &
+  (cd "$tmp/bundle" && runc run "$id" >"$tmp/out" 2>&1) &
   local learn_pid=$!
   sleep 1.5; touch "$tmp/merged/go"; wait "$learn_pid"
   runc delete --force "$id" >/dev/null 2>&1 || true; id=
