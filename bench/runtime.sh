@@ -20,11 +20,13 @@
 # and the agent recording everything, modes alternating within each round (medians).
 #
 # `bench/runtime.sh enforce [ROUNDS] [EXECS]`: latency enforcement adds to an allowed exec and an allowed open
-# (p50/p99), measured inside a runc busybox container by bench/enforce_latency.c (built static with gcc):
-# EXECS fork+exec+wait of /bin/true and 20 x EXECS open+close of /etc/passwd, with no agent, with the
-# agent's sensor only, and with `--enforce` in protect mode (deny rules for that container that never match,
-# so every exec and open goes through the fanotify permission path and the decider and is allowed); the
-# agent's CPU during each. Needs root, runc, busybox and gcc (static glibc).
+# (p50/p99), measured inside a runc busybox container on an overlay root by bench/enforce_latency.c (built
+# static with gcc): EXECS fork+exec+wait of /bin/true and 20 x EXECS open+close of /etc/passwd, with no
+# agent, with the agent's sensor only, with `--enforce` and deny rules for that container that never match,
+# and with `--enforce --profiles` in protect mode (the workload's profile learned first in a short discover
+# run, so every exec and open goes through the fanotify permission path, the profile and the zero-drift
+# check, and is allowed); the agent's CPU during each. Needs root, runc, busybox, overlayfs and gcc (static
+# glibc). Run it on a release build (PALISADE=target/release/palisade).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -35,51 +37,81 @@ bin=${PALISADE:-target/release/palisade}
 
 enforce_bench() { # [ROUNDS] [EXECS]
   local rounds=${1:-3} n_exec=${2:-500} n_open
-  agent_pid= id=
+  agent_pid= id= merged=
   n_open=$((n_exec * 20))
   for t in runc busybox gcc python3; do
     command -v "$t" >/dev/null || { echo "bench/runtime.sh enforce: $t not installed" >&2; exit 2; }
   done
   tmp=$(mktemp -d)
   local port=$((20000 + RANDOM % 20000))
-  trap '[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; [ -n "${id:-}" ] && runc delete --force "$id" >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+  trap '[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; [ -n "${id:-}" ] && runc delete --force "$id" >/dev/null 2>&1; [ -n "${merged:-}" ] && umount -l "$merged" 2>/dev/null; rm -rf "$tmp"' EXIT
   gcc -O2 -static bench/enforce_latency.c -o "$tmp/lat"
-  local root=$tmp/rootfs
+  # the image: the overlay's lower layer; every run gets a fresh upper layer (zero drift judges overlays)
+  local root=$tmp/image
   mkdir -p "$root"/{bin,proc,sys,dev,etc,tmp}
   cp "$(command -v busybox)" "$root/bin/busybox"
-  for a in sh sleep true; do ln -s busybox "$root/bin/$a"; done
+  # applets as hard links: each program's executable path is its own, as learned and as judged
+  for a in sh sleep true; do ln "$root/bin/busybox" "$root/bin/$a"; done
   cp "$tmp/lat" "$root/lat"
   echo "root:x:0:0:root:/root:/bin/sh" >"$root/etc/passwd"
-  (cd "$tmp" && mkdir bundle && cd bundle && runc spec)
-  python3 - "$tmp/bundle/config.json" "$root" "$n_exec" "$n_open" <<'PY'
+  bundle() { # DIR EXECS OPENS
+    mkdir -p "$1" && (cd "$1" && runc spec)
+    python3 - "$1/config.json" "$tmp/merged" "$2" "$3" <<'PY'
 import json, sys
 path, root, n_exec, n_open = sys.argv[1:]
 spec = json.load(open(path))
 spec["process"]["terminal"] = False
 spec["process"]["args"] = ["sh", "-c", f"while [ ! -e /go ]; do sleep 0.1; done; /lat exec {n_exec}; /lat open {n_open}"]
 spec["root"] = {"path": root, "readonly": False}
+# the workload Image/palisade.bench/lat, whose profile the protect runs use
+spec["annotations"] = {"io.containerd.image.name": "palisade.bench/lat:1"}
 json.dump(spec, open(path, "w"))
 PY
+  }
+  bundle "$tmp/bundle" "$n_exec" "$n_open"
+  mkdir -p "$tmp/merged"
+  mount_root() {
+    rm -rf "$tmp/upper" "$tmp/work"; mkdir -p "$tmp/upper" "$tmp/work"
+    mount -t overlay overlay -o "lowerdir=$root,upperdir=$tmp/upper,workdir=$tmp/work" "$tmp/merged"
+    merged=$tmp/merged
+  }
+  unmount_root() { umount "$tmp/merged"; merged=; }
+  start_agent() { # ARGS...
+    "$bin" runtime agent --containers-only --metrics-addr "127.0.0.1:$port" "$@" >/dev/null 2>"$tmp/agent.err" &
+    agent_pid=$!
+    for _ in $(seq 240); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
+  }
+  stop_agent() { kill -TERM "$agent_pid"; wait "$agent_pid" || true; agent_pid=; }
+
+  # learn the workload's profile in discover mode (one run of the same container), then protect it
+  mount_root
+  start_agent --profiles "$tmp/profiles" --mode discover
+  id="pal-bench-$$-learn"
+  (cd "$tmp/bundle" && runc run "$id" >"$tmp/out" 2>&1) &
+  local learn_pid=$!
+  sleep 1.5; touch "$tmp/merged/go"; wait "$learn_pid"
+  runc delete --force "$id" >/dev/null 2>&1 || true; id=
+  stop_agent
+  unmount_root
+  ls "$tmp"/profiles/*.yaml >/dev/null 2>&1 || { cat "$tmp/agent.err" "$tmp/out" >&2; echo "no profile learned" >&2; exit 1; }
+  "$bin" profile mode --state "$tmp/profiles/modes.yaml" --workload Image/palisade.bench/lat protect >/dev/null
+
   cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
   declare -A res cpu
+  local modes=(none sensor rules protect)
   for r in $(seq "$rounds"); do
-    for mode in none sensor enforce; do
+    for mode in "${modes[@]}"; do
       id="pal-bench-$$-$r-$mode"
-      rm -f "$root/go"
-      local args=()
+      mount_root
       case $mode in
-        sensor) args=(runtime agent --containers-only --metrics-addr "127.0.0.1:$port") ;;
-        enforce) args=(runtime agent --containers-only --metrics-addr "127.0.0.1:$port" --enforce
-          --deny-exec "/nonexistent@$id" --deny-write "/nonexistent@$id" --output "file:$tmp/alerts.jsonl") ;;
+        sensor) start_agent ;;
+        rules) start_agent --enforce --deny-exec "/nonexistent@$id" --deny-write "/nonexistent@$id" \
+          --output "file:$tmp/alerts-rules.jsonl" ;;
+        protect) start_agent --enforce --profiles "$tmp/profiles" --output "file:$tmp/alerts-protect.jsonl" ;;
       esac
-      if [ "$mode" != none ]; then
-        "$bin" "${args[@]}" >/dev/null 2>"$tmp/agent.err" &
-        agent_pid=$!
-        for _ in $(seq 240); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
-      fi
       (cd "$tmp/bundle" && runc run "$id" >"$tmp/out" 2>&1) &
       local runc_pid=$!
-      if [ "$mode" = enforce ]; then
+      if [ "$mode" = rules ] || [ "$mode" = protect ]; then
         for _ in $(seq 240); do grep -q "watching container $id" "$tmp/agent.err" && break; sleep 0.25; done
         grep -q "watching container $id" "$tmp/agent.err" || { cat "$tmp/agent.err" "$tmp/out" >&2; echo "container $id not watched" >&2; exit 1; }
       else
@@ -88,38 +120,56 @@ PY
       local c0=0 c1=0 t0 t1
       [ -n "$agent_pid" ] && c0=$(cpu_ticks "$agent_pid")
       t0=$(date +%s.%N)
-      touch "$root/go"
+      touch "$tmp/merged/go"
       wait "$runc_pid"
       t1=$(date +%s.%N)
       [ -n "$agent_pid" ] && c1=$(cpu_ticks "$agent_pid")
-      if [ -n "$agent_pid" ]; then kill -TERM "$agent_pid"; wait "$agent_pid" || true; agent_pid=; fi
+      [ -n "$agent_pid" ] && stop_agent
       runc delete --force "$id" >/dev/null 2>&1 || true
       id=
+      unmount_root
       [ "$(wc -l <"$tmp/out")" -ge 2 ] || { cat "$tmp/out" >&2; echo "the workload failed ($mode)" >&2; exit 1; }
       res[$mode,exec]="${res[$mode,exec]:-}$(sed -n 1p "$tmp/out");"
       res[$mode,open]="${res[$mode,open]:-}$(sed -n 2p "$tmp/out");"
       cpu[$mode]="${cpu[$mode]:-} $(awk -v c=$((c1 - c0)) -v h="$(getconf CLK_TCK)" -v t="$(echo "$t1 - $t0" | bc)" 'BEGIN {printf "%.1f", c / h / t * 100}')"
-      echo "round $r $mode done" >&2
+      echo "round $r $mode done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
     done
   done
   # median over the rounds of each column (1: p50, 2: p99)
   med() { echo "$1" | tr ';' '\n' | awk -v c="$2" 'NF {print $c}' | sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print "n/a"}'; }
-  echo "Binary: \`$bin\`; $rounds rounds (median shown), $n_exec execs and $n_open opens a round, in a runc busybox container; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end"
+  echo "Binary: \`$bin\`; $rounds rounds (median shown), $n_exec execs and $n_open opens a round, in a runc busybox container on an overlay root; $(nproc) CPUs ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), load average $(cut -d' ' -f1 /proc/loadavg) at the end"
   echo
-  echo "| operation (µs) | no agent p50 / p99 | sensor p50 / p99 | sensor + enforcement (protect) p50 / p99 | added by enforcement p50 / p99 |"
-  echo "|---|---|---|---|---|"
+  echo "| operation (µs) | no agent p50 / p99 | sensor p50 / p99 | deny rules (protect) p50 / p99 | profile + zero drift (protect) p50 / p99 | added by protect vs no agent p50 / p99 |"
+  echo "|---|---|---|---|---|---|"
   for op in exec open; do
-    local n50 n99 s50 s99 e50 e99
+    local cells="" m p50 p99 n50 n99
+    for m in "${modes[@]}"; do
+      p50=$(med "${res[$m,$op]}" 1); p99=$(med "${res[$m,$op]}" 2)
+      cells="$cells $p50 / $p99 |"
+    done
     n50=$(med "${res[none,$op]}" 1); n99=$(med "${res[none,$op]}" 2)
-    s50=$(med "${res[sensor,$op]}" 1); s99=$(med "${res[sensor,$op]}" 2)
-    e50=$(med "${res[enforce,$op]}" 1); e99=$(med "${res[enforce,$op]}" 2)
-    echo "| allowed $op | $n50 / $n99 | $s50 / $s99 | $e50 / $e99 | $(awk -v a="$e50" -v b="$s50" 'BEGIN {printf "%.1f", a - b}') / $(awk -v a="$e99" -v b="$s99" 'BEGIN {printf "%.1f", a - b}') |"
+    p50=$(med "${res[protect,$op]}" 1); p99=$(med "${res[protect,$op]}" 2)
+    echo "| allowed $op |$cells $(awk -v a="$p50" -v b="$n50" 'BEGIN {printf "%.1f", a - b}') / $(awk -v a="$p99" -v b="$n99" 'BEGIN {printf "%.1f", a - b}') |"
   done
   echo
   echo "| agent CPU during the workload (% of one core, median) | value |"
   echo "|---|---|"
   echo "| sensor only | $(med "$(echo ${cpu[sensor]} | tr ' ' ';')" 1) |"
-  echo "| sensor + enforcement | $(med "$(echo ${cpu[enforce]} | tr ' ' ';')" 1) |"
+  echo "| sensor + enforcement, deny rules | $(med "$(echo ${cpu[rules]} | tr ' ' ';')" 1) |"
+  echo "| sensor + enforcement, profile + zero drift | $(med "$(echo ${cpu[protect]} | tr ' ' ';')" 1) |"
+  echo
+  echo "Alerts raised in the protect runs (everything timed was allowed): $(cat "$tmp"/alerts-protect.jsonl 2>/dev/null | wc -l)"
+  [ -s "$tmp/alerts-protect.jsonl" ] && python3 -c '
+import collections, json, sys
+seen = collections.Counter()
+for line in open(sys.argv[1]):
+    a = json.loads(line)
+    f = a["output_fields"]
+    seen[(a["rule"], f.get("palisade.reason") or "", f.get("fd.name") or f.get("proc.exepath") or "")] += 1
+for (rule, reason, path), n in sorted(seen.items()):
+    print(f"- {n} x {rule} ({reason}) {path}")
+' "$tmp/alerts-protect.jsonl"
+  true
 }
 falco_rules() { # DIR: extract Falco's stable rules there
   local tarball=../shared/data/runtime/falco-rules.tar.gz

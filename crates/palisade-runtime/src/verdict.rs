@@ -68,6 +68,16 @@ impl Verdict {
     pub fn is_deny(&self) -> bool {
         matches!(self, Verdict::Deny { .. })
     }
+
+    /// The stronger of two answers: a refusal (this one first), else an alert (this one first), else allow.
+    pub fn or(self, other: Verdict) -> Verdict {
+        match (&self, &other) {
+            (Verdict::Deny { .. }, _) => self,
+            (_, Verdict::Deny { .. }) => other,
+            (Verdict::Alert { .. }, _) => self,
+            _ => other,
+        }
+    }
 }
 
 /// The network policy of one container, as the kernel mechanisms install it.
@@ -94,4 +104,33 @@ pub trait Decider: Send + Sync {
 
     /// The network policy to install for `container`, or `None` to leave its traffic alone.
     fn network(&self, container: &Container) -> Option<NetworkPolicy>;
+
+    /// Whether zero drift ("only executables from the image's layers may run") applies to `container`,
+    /// so that enforcement finds out where each of its executables comes from before it runs.
+    fn checks_drift(&self, _container: &Container) -> bool {
+        false
+    }
+
+    /// The answer for an exec (`request`) whose executable is not from the image's layers, `reason`
+    /// saying why (written in the container, on another mount, …).
+    fn drift(&self, _request: &Request<'_>, _reason: &str) -> Verdict {
+        Verdict::Allow
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Verdict;
+
+    #[test]
+    fn or_keeps_the_strongest() {
+        let alert = |r: &str| Verdict::Alert { rule: r.into(), reason: String::new() };
+        let deny = |r: &str| Verdict::Deny { rule: r.into(), reason: String::new() };
+        assert_eq!(Verdict::Allow.or(Verdict::Allow), Verdict::Allow);
+        assert_eq!(Verdict::Allow.or(alert("a")), alert("a"));
+        assert_eq!(alert("a").or(alert("b")), alert("a"));
+        assert_eq!(alert("a").or(deny("d")), deny("d"));
+        assert_eq!(deny("d").or(deny("e")), deny("d"));
+        assert_eq!(deny("d").or(Verdict::Allow), deny("d"));
+    }
 }

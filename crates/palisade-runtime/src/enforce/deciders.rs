@@ -1,9 +1,11 @@
 //! The decider threads: take a [`Job`] from the bounded queue, leave exempt and host processes alone,
-//! attribute the thread to its container, ask the [`Decider`], answer through the [`Responder`], count
-//! and alert.
+//! attribute the thread to its container, ask the [`Decider`] (for an exec the decider did not refuse,
+//! also where the executable comes from when zero drift applies: [`crate::enforce::drift`]), answer through the
+//! [`Responder`], count and alert.
 
 use crate::attribution::Attributor;
 use crate::enforce::alert::{self, AlertSink, Facts};
+use crate::enforce::drift::{Layers, Origin};
 use crate::enforce::exempt::Exempt;
 use crate::enforce::open::write_intent;
 use crate::enforce::responder::{Answered, Job, Kind, Responder};
@@ -26,20 +28,21 @@ pub struct Shared {
 pub fn run(jobs: Arc<Mutex<Receiver<Job>>>, shared: Arc<Shared>, stop: Arc<AtomicBool>) {
     let mut attributor = Attributor::new(&shared.runtime_roots);
     let exempt = Exempt::new();
+    let mut layers = Layers::default();
     loop {
         let next = match jobs.lock() {
             Ok(rx) => rx.recv_timeout(Duration::from_millis(100)),
             Err(_) => return,
         };
         match next {
-            Ok(job) => handle(&job, &shared, &exempt, &mut attributor),
+            Ok(job) => handle(&job, &shared, &exempt, &mut attributor, &mut layers),
             Err(RecvTimeoutError::Timeout) if !stop.load(Ordering::Relaxed) => {}
             Err(_) => return,
         }
     }
 }
 
-fn handle(job: &Job, shared: &Shared, exempt: &Exempt, attributor: &mut Attributor) {
+fn handle(job: &Job, shared: &Shared, exempt: &Exempt, attributor: &mut Attributor, layers: &mut Layers) {
     let stats = &shared.stats;
     if let Some(reason) = exempt.why(job.tid) {
         shared.responder.answer(job.seq, true);
@@ -57,7 +60,21 @@ fn handle(job: &Job, shared: &Shared, exempt: &Exempt, attributor: &mut Attribut
     };
     // `pid` is the thread that waits (fanotify reports thread ids here): `/proc/TID` reads the same
     // process, and a signal to it reaches the whole thread group
-    let verdict = shared.decider.decide(&Request { pid: job.tid, container: Some(&container), access });
+    let request = Request { pid: job.tid, container: Some(&container), access };
+    let mut verdict = shared.decider.decide(&request);
+    if job.kind == Kind::Exec && !verdict.is_deny() && shared.decider.checks_drift(&container) {
+        match layers.origin(&container.id, job.tid, &job.path, job.file.as_ref()) {
+            Origin::Drift(reason) => {
+                stats.drift_check("drift");
+                verdict = verdict.or(shared.decider.drift(&request, &reason));
+            }
+            Origin::Unknown(why) => {
+                stats.drift_check("unknown");
+                tracing::debug!("zero drift: {} in {}: not judged: {why}", job.path, container.id);
+            }
+            Origin::Image { .. } => stats.drift_check("image"),
+        }
+    }
     if shared.responder.answer(job.seq, !verdict.is_deny()) == Answered::Late {
         stats.late.get_or_create(&MechanismLabels { mechanism: job.kind.name().into() }).inc();
         return;

@@ -7,7 +7,7 @@
 //!
 //! After: an exec the sensor reports that the exec group did not judge (the container's first processes,
 //! run before its mounts were marked; every exec when fanotify permission events are unavailable or
-//! `--exec-enforcer kill` is chosen) is judged from the event. When the decider denies it, the process is
+//! `--exec-enforcer kill` is chosen) is judged from the event, zero drift from its upper-layer bit. When the decider denies it, the process is
 //! killed from user space at once, and its executable is listed for its container in the kernel
 //! ([`Killer::kill_execs_of`]): the next exec of the same file there dies of SIGKILL at the exec, before its
 //! first instruction.
@@ -32,7 +32,13 @@ pub fn judge_after(
     let (EventKind::Execve, Some(container)) = (&event.kind, event.container.as_ref()) else { return };
     let path = event.process.exe.as_str();
     let pid = event.process.pid;
-    let verdict = decider.decide(&Request { pid, container: Some(container), access: Access::Exec { path } });
+    let request = Request { pid, container: Some(container), access: Access::Exec { path } };
+    let mut verdict = decider.decide(&request);
+    // zero drift from the sensor's upper-layer bit (the exec already happened: nothing else to look at)
+    if !verdict.is_deny() && event.process.exe_from_upper_layer && decider.checks_drift(container) {
+        let reason = format!("{path} was written or modified in the container");
+        verdict = verdict.or(decider.drift(&request, &reason));
+    }
     match &verdict {
         Verdict::Allow => stats.verdict("exec-after", "allow"),
         Verdict::Alert { rule, .. } => {

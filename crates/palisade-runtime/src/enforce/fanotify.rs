@@ -181,7 +181,8 @@ pub fn read_loop(
             let path = nix::fcntl::readlink(format!("/proc/self/fd/{}", fd.as_raw_fd()).as_str())
                 .map(|p| p.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            let job = responder.hold(group.clone(), event, Job { seq: 0, kind, tid, path });
+            let file = (kind == Kind::Exec).then(|| crate::enforce::drift::FileFacts::of(fd)).flatten();
+            let job = responder.hold(group.clone(), event, Job { seq: 0, kind, tid, path, file });
             match jobs.try_send(job) {
                 Ok(()) => {}
                 Err(TrySendError::Full(job)) | Err(TrySendError::Disconnected(job)) => {

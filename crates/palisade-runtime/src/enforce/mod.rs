@@ -2,6 +2,7 @@
 //!
 //! - [`probe`]: which facilities work on this kernel (tried at start), and the mechanism picked per need;
 //! - [`exec`]: execs blocked before they run (fanotify `FAN_OPEN_EXEC_PERM`), or killed after;
+//! - [`drift`]: whether an executable about to run is from the image's layers (zero drift before exec);
 //! - [`open`]: opens denied before they happen (fanotify `FAN_OPEN_PERM`) and how a write is told;
 //! - [`kill`]: kill on violation (`bpf_send_signal` at exec in the kernel, else `kill(2)`);
 //! - [`network`]: each container's network policy installed as its firewall (nftables), kept current;
@@ -20,6 +21,7 @@
 
 pub mod alert;
 pub mod deciders;
+pub mod drift;
 pub mod exec;
 pub mod exempt;
 pub mod fanotify;

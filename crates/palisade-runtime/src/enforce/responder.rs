@@ -50,6 +50,8 @@ pub struct Job {
     /// The file as the agent resolves the event's descriptor: for a file in a container's root mount this
     /// is the path inside the container.
     pub path: String,
+    /// For an exec: the executable's mount and attributes, for zero drift ([`crate::enforce::drift`]).
+    pub file: Option<crate::enforce::drift::FileFacts>,
 }
 
 struct Held {

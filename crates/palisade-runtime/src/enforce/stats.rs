@@ -42,6 +42,12 @@ pub struct AvailableLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DriftLabels {
+    /// `image` (from the image's layers), `drift` (not), `unknown` (cannot be told: not judged).
+    pub origin: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct KillLabels {
     /// `bpf_send_signal` (in the kernel, at exec) or `kill` (from user space).
     pub how: String,
@@ -58,6 +64,7 @@ pub struct Stats {
     pub chosen: Family<ChosenLabels, Gauge>,
     pub available: Family<AvailableLabels, Gauge>,
     pub kills: Family<KillLabels, Counter>,
+    pub drift: Family<DriftLabels, Counter>,
     pub overflow: Counter,
     pub marked: Counter,
     pub mark_errors: Counter,
@@ -86,6 +93,11 @@ impl Stats {
             self.available.clone(),
         );
         r.register("kills", "Processes killed on a violation, by how", self.kills.clone());
+        r.register(
+            "drift_checks",
+            "Executables checked for zero drift before they ran, by origin",
+            self.drift.clone(),
+        );
         r.register("overflow", "fanotify queue overflow notices", self.overflow.clone());
         r.register("containers_marked", "Containers whose mounts were marked", self.marked.clone());
         r.register("mark_errors", "Mounts that could not be marked", self.mark_errors.clone());
@@ -99,6 +111,11 @@ impl Stats {
 
     pub fn queue_full(&self, job: &Job) {
         self.queue_full.get_or_create(&MechanismLabels { mechanism: job.kind.name().into() }).inc();
+    }
+
+    /// One zero-drift check: `image`, `drift` or `unknown`.
+    pub fn drift_check(&self, origin: &str) {
+        self.drift.get_or_create(&DriftLabels { origin: origin.into() }).inc();
     }
 
     pub fn verdict(&self, mechanism: &str, verdict: &str) {

@@ -11,9 +11,11 @@
 //! Speed: profiles are compiled once (hash sets of literal paths, one glob set per list); the workload
 //! key of a container is cached by container id; the locks are read locks except when the agent swaps a
 //! profile or the modes. Permission events that know only a path cannot tell busybox applets apart (they
-//! share one executable) and cannot see drift (the upper-layer bit is the exec event's): those are
-//! judged on the exec event; for the same reason a shell executable started by a process already running
-//! it (busybox's shell running an applet through `/proc/self/exe`) is left to the exec event.
+//! share one executable): those are judged on the exec event, and for the same reason a shell executable
+//! started by a process already running it (busybox's shell running an applet through `/proc/self/exe`)
+//! is left to the exec event. Drift is judged before the exec through [`Decider::drift`] once
+//! enforcement found the executable is not from the image's layers ([`crate::enforce::drift`]), and on
+//! the exec event from its upper-layer bit.
 
 use crate::event::{Container, Event};
 use crate::profile::check::{CompiledProfile, DnsCache, PROCESS, Violation};
@@ -244,6 +246,21 @@ impl Decider for ProfileDecider {
         }
     }
 
+    fn checks_drift(&self, container: &Container) -> bool {
+        self.global.drift_applies(&self.workload_key(container))
+    }
+
+    fn drift(&self, request: &Request<'_>, reason: &str) -> Verdict {
+        let Some(c) = request.container else { return Verdict::Allow };
+        let key = self.workload_key(c);
+        match self.global.drift(&key, reason) {
+            // the runtime setting the container up is not the workload (read only on a violation)
+            Some(_) if is_runtime_init_pid(request.pid) => Verdict::Allow,
+            Some(v) => verdict(&v, true, self.mode(c)),
+            None => Verdict::Allow,
+        }
+    }
+
     fn network(&self, container: &Container) -> Option<NetworkPolicy> {
         let key = self.workload_key(container);
         let mode = self.modes.read().map(|m| m.mode(&key, Some(container), self.fallback)).ok()?;
@@ -310,6 +327,14 @@ impl Decider for FirstOf {
 
     fn network(&self, container: &Container) -> Option<NetworkPolicy> {
         self.0.iter().find_map(|d| d.network(container))
+    }
+
+    fn checks_drift(&self, container: &Container) -> bool {
+        self.0.iter().any(|d| d.checks_drift(container))
+    }
+
+    fn drift(&self, request: &Request<'_>, reason: &str) -> Verdict {
+        self.0.iter().fold(Verdict::Allow, |v, d| v.or(d.drift(request, reason)))
     }
 }
 
@@ -445,6 +470,42 @@ mod tests {
         assert_eq!(net.rules.len(), 2, "{peers:?}");
         assert!(peers.iter().any(|p| p.contains("192.0.2.9/32")), "{peers:?}");
         assert!(decider(Mode::Discover).network(&c).is_none());
+    }
+
+    #[test]
+    fn drift_before_exec_by_mode_and_exception() {
+        let d = decider(Mode::Protect);
+        let c = container(None);
+        let req = Request { pid: u32::MAX, container: Some(&c), access: Access::Exec { path: "/tmp/x" } };
+        assert!(d.checks_drift(&c));
+        let v = d.drift(&req, "/tmp/x was written in the container");
+        assert!(
+            matches!(&v, Verdict::Deny { rule, reason } if rule == DRIFT && reason.contains("/tmp/x")),
+            "{v:?}"
+        );
+        let monitor = container(Some("monitor"));
+        let req_m = Request { container: Some(&monitor), ..req };
+        assert!(matches!(d.drift(&req_m, "r"), Verdict::Alert { .. }));
+        // an exception for the workload
+        let spec = crate::profile::global::GlobalSpec {
+            zero_drift: crate::profile::global::RuleConfig {
+                enabled: true,
+                exceptions: vec!["shop/Deployment/*".into()],
+            },
+            ..Default::default()
+        };
+        let excepted =
+            ProfileDecider::new(&[], GlobalRules::new(&spec).unwrap(), ModeState::default(), Mode::Protect)
+                .unwrap();
+        assert!(!excepted.checks_drift(&c));
+        assert_eq!(excepted.drift(&req, "r"), Verdict::Allow);
+        // FirstOf: any decider that checks drift, the strongest answer
+        let both = FirstOf(vec![Arc::new(excepted), Arc::new(d)]);
+        assert!(both.checks_drift(&c));
+        assert!(both.drift(&req, "r").is_deny());
+        // a host process is never judged
+        let host = Request { container: None, ..req };
+        assert_eq!(decider(Mode::Protect).drift(&host, "r"), Verdict::Allow);
     }
 
     #[test]

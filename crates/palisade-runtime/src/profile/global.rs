@@ -222,6 +222,16 @@ impl GlobalRules {
         None
     }
 
+    /// Whether zero drift applies to `workload` (enabled, not excepted).
+    pub fn drift_applies(&self, workload: &str) -> bool {
+        self.drift.applies(workload)
+    }
+
+    /// Zero drift broken by an executable that is not from the image's layers (`reason`: why).
+    pub fn drift(&self, workload: &str, reason: &str) -> Option<Violation> {
+        self.drift.applies(workload).then(|| Violation { rule: DRIFT, reason: reason.to_string() })
+    }
+
     /// A write by path alone.
     pub fn write(&self, workload: &str, path: &str) -> Option<Violation> {
         let dir = self.below.iter().find(|d| under(path, d))?;

@@ -3,7 +3,8 @@
 //! [`LiveProfiles::on_event`] feeds each event to the learner when its workload is in discover mode and
 //! to the [`ProfileDecider`] always (global rules apply in every mode), returning the alerts to emit.
 //! About once a second ([`LiveProfiles::tick`]) it re-reads the mode state file when it changed,
-//! promotes quiet workloads, hands newly learned profiles to the decider (so a workload switched to
+//! promotes quiet workloads (discover → the promotion mode once nothing new was learned for the quiet
+//! period; monitor → protect once no violation was raised for `protectAfter`), hands newly learned profiles to the decider (so a workload switched to
 //! monitor is judged against everything learned so far) and writes changed profiles to the profile
 //! directory. [`LiveProfiles::finish`] writes them a last time.
 
@@ -17,7 +18,7 @@ use crate::profile::modes::ModeState;
 use crate::profile::replay::alert;
 use crate::profile::yaml;
 use crate::verdict::Mode;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -41,6 +42,8 @@ pub struct LiveProfiles {
     decider: Arc<ProfileDecider>,
     state_mtime: Option<SystemTime>,
     dirty: BTreeSet<String>,
+    /// Workloads seen in monitor mode: since when they raised no violation (events' clock, ns).
+    quiet_since: HashMap<String, u64>,
     last_tick: Instant,
     /// Messages for the operator (promotions, reloads, write errors).
     pub notes: Vec<String>,
@@ -71,6 +74,7 @@ impl LiveProfiles {
             learner,
             decider: Arc::new(decider),
             dirty: BTreeSet::new(),
+            quiet_since: HashMap::new(),
             last_tick: Instant::now(),
             notes: Vec::new(),
         })
@@ -92,8 +96,14 @@ impl LiveProfiles {
         if self.decider.mode(c) == Mode::Discover && self.learner.learn(event) {
             self.dirty.insert(self.decider.workload_key(c).to_string());
         }
-        let alerts =
-            self.decider.judge(event).iter().map(|j| alert(event, j, &self.config.hostname)).collect();
+        let judged = self.decider.judge(event);
+        if judged.iter().any(|j| j.mode == Mode::Monitor) {
+            // a violation in monitor mode restarts the clock towards protect
+            self.quiet_since.insert(self.decider.workload_key(c).to_string(), event.time_ns);
+        } else if self.decider.mode(c) == Mode::Monitor {
+            self.quiet_since.entry(self.decider.workload_key(c).to_string()).or_insert(event.time_ns);
+        }
+        let alerts = judged.iter().map(|j| alert(event, j, &self.config.hostname)).collect();
         if self.last_tick.elapsed() >= Duration::from_secs(1) {
             self.tick(event.time_ns);
         }
@@ -115,9 +125,12 @@ impl LiveProfiles {
             }
         }
         let mut modes = self.decider.modes();
-        let promoted = modes.promote(self.learner.last_new(), now_ns, self.config.mode);
+        let mut promoted = modes.promote(self.learner.last_new(), now_ns, self.config.mode);
+        let quiet = self.quiet_since.iter().map(|(k, t)| (k.as_str(), *t));
+        promoted.extend(modes.promote_to_protect(quiet, now_ns, self.config.mode));
         if !promoted.is_empty() {
             for (k, m) in &promoted {
+                self.quiet_since.remove(k);
                 self.notes.push(format!("{k} promoted to {m:?} mode after its quiet period"));
                 self.dirty.insert(k.clone());
             }
@@ -213,5 +226,49 @@ mod tests {
         // a restarted agent keeps the profile and the promotion
         let mut again = LiveProfiles::start(config).unwrap();
         assert_eq!(again.on_event(&exec(300, "/usr/bin/curl")).len(), 1);
+    }
+
+    #[test]
+    fn monitor_promotes_to_protect_after_a_quiet_monitoring_period() {
+        let d = tempfile::tempdir().unwrap();
+        let config = LiveConfig {
+            dir: d.path().join("profiles"),
+            mode: Mode::Discover,
+            state: d.path().join("profiles/modes.yaml"),
+            global: GlobalRules::default(),
+            hostname: "node".into(),
+        };
+        std::fs::create_dir_all(&config.dir).unwrap();
+        std::fs::write(
+            &config.state,
+            "apiVersion: palisade.io/v1alpha1\nkind: PalisadeModes\n\
+             promotion: {after: 60s, to: monitor, protectAfter: 100s}\n",
+        )
+        .unwrap();
+        let mut live = LiveProfiles::start(config.clone()).unwrap();
+        let s = 1_000_000_000u64;
+        live.on_event(&exec(100, "/usr/bin/app"));
+        live.tick(170 * s);
+        let mode = |live: &LiveProfiles| live.decider.modes().workloads.get("Image/demo/app").copied();
+        assert_eq!(mode(&live), Some(Mode::Monitor));
+        // in monitor mode from 171; a violation at 200 restarts the clock
+        assert!(live.on_event(&exec(171, "/usr/bin/app")).is_empty());
+        assert_eq!(live.on_event(&exec(200, "/usr/bin/curl")).len(), 1);
+        live.tick(290 * s);
+        assert_eq!(
+            mode(&live),
+            Some(Mode::Monitor),
+            "100 s after the first sight, but not after the violation"
+        );
+        live.tick(300 * s);
+        assert_eq!(mode(&live), Some(Mode::Protect));
+        assert!(live.notes.iter().any(|n| n.contains("promoted to Protect")), "{:?}", live.notes);
+        let state = ModeState::load(&config.state).unwrap();
+        assert_eq!(state.workloads.get("Image/demo/app"), Some(&Mode::Protect), "recorded in the file");
+        let alerts = live.on_event(&exec(301, "/usr/bin/curl"));
+        assert!(
+            matches!(alerts[0].output_fields.get("palisade.mode"), Some(v) if v == "protect"),
+            "{alerts:?}"
+        );
     }
 }

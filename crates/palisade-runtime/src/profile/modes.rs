@@ -8,7 +8,11 @@
 //!
 //! **Promotion**: a workload in discover mode that has learned nothing new for the configured quiet
 //! period is moved to the promotion mode (monitor by default) and the state file records it, so it
-//! stays promoted across restarts. The state file is YAML; the agent re-reads it when it changes.
+//! stays promoted across restarts. With `protectAfter`, a workload in monitor mode (by the state file)
+//! that raised no violation for that long is moved on to protect: discover → monitor → protect with no
+//! one at the keyboard. The monitor clock starts when the agent first sees the workload in monitor mode
+//! and restarts at each violation (and at an agent restart: it is not kept in the file). The state file
+//! is YAML; the agent re-reads it when it changes.
 //!
 //! ```yaml
 //! apiVersion: palisade.io/v1alpha1
@@ -16,7 +20,7 @@
 //! default: monitor
 //! workloads:
 //!   shop/Deployment/web: protect
-//! promotion: {after: 1h, to: monitor}
+//! promotion: {after: 1h, to: monitor, protectAfter: 1d}
 //! ```
 
 use crate::event::Container;
@@ -38,6 +42,9 @@ pub struct Promotion {
     pub after: String,
     #[serde(default = "monitor")]
     pub to: Mode,
+    /// Quiet period in monitor mode (no violation) after which a workload is promoted to protect.
+    #[serde(default, rename = "protectAfter", skip_serializing_if = "Option::is_none")]
+    pub protect_after: Option<String>,
 }
 
 fn monitor() -> Mode {
@@ -118,6 +125,9 @@ impl ModeState {
         }
         if let Some(p) = &s.promotion {
             parse_duration(&p.after).map_err(|e| format!("{name}: promotion.after: {e}"))?;
+            if let Some(a) = &p.protect_after {
+                parse_duration(a).map_err(|e| format!("{name}: promotion.protectAfter: {e}"))?;
+            }
         }
         Ok(s)
     }
@@ -140,8 +150,13 @@ impl ModeState {
             }
         }
         if let Some(p) = &self.promotion {
+            let then = p
+                .protect_after
+                .as_ref()
+                .map(|a| format!(", protectAfter: {}", serde_json::to_string(a).unwrap_or_default()))
+                .unwrap_or_default();
             text.push_str(&format!(
-                "promotion: {{after: {}, to: {}}}\n",
+                "promotion: {{after: {}, to: {}{then}}}\n",
                 serde_json::to_string(&p.after).unwrap_or_default(),
                 name(p.to)
             ));
@@ -192,6 +207,32 @@ impl ModeState {
         }
         out
     }
+
+    /// The quiet period in monitor mode before protect, when configured.
+    pub fn protect_after(&self) -> Option<Duration> {
+        parse_duration(self.promotion.as_ref()?.protect_after.as_ref()?).ok()
+    }
+
+    /// Promote to protect the workloads in monitor mode (not by a pod annotation) whose last violation, or first
+    /// sight in monitor mode, is older than `protectAfter`; the keys promoted. `quiet_since` gives those
+    /// times by workload key; `now_ns` is the clock.
+    pub fn promote_to_protect<'a>(
+        &mut self,
+        quiet_since: impl Iterator<Item = (&'a str, u64)>,
+        now_ns: u64,
+        fallback: Mode,
+    ) -> Vec<(String, Mode)> {
+        let Some(quiet) = self.protect_after() else { return Vec::new() };
+        let quiet_ns = u64::try_from(quiet.as_nanos()).unwrap_or(u64::MAX);
+        let mut out = Vec::new();
+        for (key, since) in quiet_since {
+            if self.mode(key, None, fallback) == Mode::Monitor && now_ns.saturating_sub(since) >= quiet_ns {
+                self.workloads.insert(key.to_string(), Mode::Protect);
+                out.push((key.to_string(), Mode::Protect));
+            }
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -212,7 +253,7 @@ mod tests {
         assert_eq!(ModeState::default().mode("x", None, Mode::Monitor), Mode::Monitor);
 
         let mut s = ModeState {
-            promotion: Some(Promotion { after: "10m".into(), to: Mode::Protect }),
+            promotion: Some(Promotion { after: "10m".into(), to: Mode::Protect, protect_after: None }),
             ..ModeState::default()
         };
         let min = 60_000_000_000u64;
@@ -224,8 +265,28 @@ mod tests {
         assert_eq!(s.mode("a", None, Mode::Discover), Mode::Protect);
         assert!(s.promote(last.iter().copied(), 12 * min, Mode::Discover).is_empty(), "a already promoted");
 
+        // monitor → protect after a quiet monitoring period
+        let mut m = ModeState::parse(
+            "apiVersion: palisade.io/v1alpha1\nkind: PalisadeModes\nworkloads: {w: monitor, d: discover}\n\
+             promotion: {after: 10m, protectAfter: 1h}\n",
+            "m.yaml",
+        )
+        .unwrap();
+        assert_eq!(m.protect_after(), Some(Duration::from_secs(3600)));
+        let quiet = [("w", 10 * min), ("d", 0)];
+        assert!(m.promote_to_protect(quiet.iter().copied(), 69 * min, Mode::Discover).is_empty());
+        assert_eq!(
+            m.promote_to_protect(quiet.iter().copied(), 70 * min, Mode::Discover),
+            [("w".to_string(), Mode::Protect)],
+            "only monitor-mode workloads"
+        );
         let d = tempfile::tempdir().unwrap();
         let path = d.path().join("modes.yaml");
+        m.save(&path).unwrap();
+        assert_eq!(ModeState::load(&path).unwrap(), m);
+        let bad = "apiVersion: palisade.io/v1alpha1\nkind: PalisadeModes\npromotion: {after: 1h, protectAfter: soon}\n";
+        assert!(ModeState::parse(bad, "m.yaml").unwrap_err().contains("protectAfter"));
+
         s.save(&path).unwrap();
         assert_eq!(ModeState::load(&path).unwrap(), s);
         assert_eq!(ModeState::load(&d.path().join("none")).unwrap(), ModeState::default());

@@ -179,6 +179,10 @@ pub struct ModeArgs {
     /// The mode promotion moves workloads to.
     #[arg(long, value_enum, default_value = "monitor")]
     pub promote_to: ModeArg,
+    /// Then promote workloads from monitor to protect after they raised no violation for this long
+    /// (with `--promote-after`; `0` turns this step off).
+    #[arg(long, value_name = "DURATION", requires = "promote_after")]
+    pub protect_after: Option<String>,
 }
 
 /// The agent's default mode (protect needs an enforcer).
@@ -467,8 +471,18 @@ fn mode(args: ModeArgs) -> Result<ExitCode> {
     }
     if let Some(after) = &args.promote_after {
         let d = parse_duration(after).map_err(|e| anyhow::anyhow!("--promote-after: {e}"))?;
-        state.promotion =
-            (!d.is_zero()).then(|| Promotion { after: after.clone(), to: args.promote_to.into() });
+        let protect_after = match &args.protect_after {
+            Some(a) => {
+                let p = parse_duration(a).map_err(|e| anyhow::anyhow!("--protect-after: {e}"))?;
+                (!p.is_zero()).then(|| a.clone())
+            }
+            None => None,
+        };
+        state.promotion = (!d.is_zero()).then(|| Promotion {
+            after: after.clone(),
+            to: args.promote_to.into(),
+            protect_after,
+        });
         changed = true;
     }
     if changed {
@@ -481,6 +495,9 @@ fn mode(args: ModeArgs) -> Result<ExitCode> {
     }
     if let Some(p) = &state.promotion {
         println!("promotion: after {} quiet, to {}", p.after, name(p.to));
+        if let Some(a) = &p.protect_after {
+            println!("promotion: after {a} in monitor mode with no violation, to protect");
+        }
     }
     Ok(ExitCode::from(EXIT_OK))
 }
