@@ -55,23 +55,8 @@ fn quiet_workload_is_promoted_to_monitor_then_protect() {
         daemons: Vec::new(),
         cleanup: vec![vec!["runc".into(), "delete".into(), "--force".into(), id.clone()]],
     };
-    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["runtime", "agent", "--source", "ebpf", "--containers-only", "--enforce", "--profiles"])
-        .arg(&profiles)
-        .arg("--output")
-        .arg(format!("file:{}", alerts_file.display()))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = stderr_lines(&mut agent);
-    guard.child = Some(agent);
     let mut log = Vec::new();
-    assert!(
-        wait_for(&lines, "palisade: enforcement: exec-block", &mut log).is_some(),
-        "enforcement did not start:\n{}",
-        log.join("\n")
-    );
+    let lines = start_enforcing_agent(&profiles, &alerts_file, &mut guard, &mut log);
     let run = Command::new("runc")
         .args(["run", &id])
         .current_dir(&bundle)

@@ -144,6 +144,34 @@ pub fn wait_for(rx: &mpsc::Receiver<String>, needle: &str, log: &mut Vec<String>
     None
 }
 
+/// Start an enforcing agent on container events with the profiles in `profiles`, alerts written to
+/// `alerts`, held by `guard`; returns its stderr lines once exec enforcement has started (the test fails if
+/// it does not), with what it printed so far in `log`.
+pub fn start_enforcing_agent(
+    profiles: &Path,
+    alerts: &Path,
+    guard: &mut Guard,
+    log: &mut Vec<String>,
+) -> mpsc::Receiver<String> {
+    let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
+        .args(["runtime", "agent", "--source", "ebpf", "--containers-only", "--enforce", "--profiles"])
+        .arg(profiles)
+        .arg("--output")
+        .arg(format!("file:{}", alerts.display()))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = stderr_lines(&mut agent);
+    guard.child = Some(agent);
+    assert!(
+        wait_for(&lines, "palisade: enforcement: exec-block", log).is_some(),
+        "enforcement did not start:\n{}",
+        log.join("\n")
+    );
+    lines
+}
+
 /// SIGTERM the guard's agent and wait up to `timeout` for it to exit (the test fails past it); the guard
 /// no longer holds it afterwards. Returns its exit status.
 pub fn stop_agent(guard: &mut Guard, timeout: Duration) -> std::process::ExitStatus {
