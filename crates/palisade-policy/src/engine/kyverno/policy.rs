@@ -268,7 +268,14 @@ impl KyvernoPolicy {
         }
         let real = request_object(subject);
         let Some(object) = pod_view(real, rule.view) else { return RuleStatus::Skip };
-        let mut data = context_data(subject, &object, values);
+        // The JMESPath context copies the object: built only for a rule that reads it (a `podSecurity`
+        // rule with a plain message and no exceptions, context or preconditions does not).
+        let reads_context = !self.exceptions.is_empty()
+            || !rule.context.is_empty()
+            || !rule.preconditions.is_null()
+            || rule.message.contains("{{")
+            || !matches!(*rule.check, Check::PodSecurity(_) | Check::VerifyImages(_) | Check::Cel(_));
+        let mut data = if reads_context { context_data(subject, &object, values) } else { Value::Null };
         if self
             .exceptions
             .iter()

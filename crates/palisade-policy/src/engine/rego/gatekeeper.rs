@@ -422,6 +422,10 @@ impl Policy for GatekeeperPolicy {
         subject.kind == SubjectKind::KubernetesObject && self.matcher.selects(subject)
     }
     fn evaluate(&self, subject: &Subject, budget: &Budget) -> Vec<Decision> {
+        let result = self.violations(subject, budget);
+        if matches!(&result, Ok(msgs) if msgs.is_empty()) {
+            return Vec::new(); // most evaluations: no reference to build
+        }
         let object = subject.reference();
         let decision = |message: String, action, outcome| Decision {
             language: Language::Rego,
@@ -434,7 +438,7 @@ impl Policy for GatekeeperPolicy {
             source: Some(self.source.clone()),
             annotations: None,
         };
-        match self.violations(subject, budget) {
+        match result {
             Ok(msgs) => msgs.into_iter().map(|m| decision(m, self.action, Outcome::Violation)).collect(),
             Err(e) => vec![decision(format!("evaluation failed: {e}"), Action::Deny, Outcome::Error)],
         }
