@@ -3,7 +3,9 @@
 //! prefix). A rule reading a path outside every default prefix must still fire (its prefix reaches the
 //! kernel map), the stable rules must still fire, what no rule reads must be filtered in the kernel (the
 //! `palisade_runtime_kernel_filtered_total` counter), and a container whose behaviour is learned (profiles
-//! in discover mode) must still have every open recorded. Needs root, a BTF kernel, runc and busybox:
+//! in discover mode) must still have every open recorded. Opens that may write are filtered by the paths
+//! the write rules need: a write below `/etc` in a container still alerts, host writes below `/tmp` are
+//! dropped in the kernel. Needs root, a BTF kernel, runc and busybox:
 //! skips with a message otherwise.
 
 mod support;
@@ -21,6 +23,16 @@ const PROBE_RULE: &str = r#"
   condition: evt.type in (open, openat) and evt.is_open_read = true and fd.name startswith /srv/palisade-probe/ and container.id != host
   output: probe file read (file=%fd.name container=%container.id)
   priority: WARNING
+  tags: [palisade_test]
+"#;
+
+/// A write rule as Falco's "Write below etc" is written (its sandbox original has macros of its own).
+const WRITE_RULE: &str = r#"
+- rule: Write below etc in container
+  desc: an open for writing below /etc in a container
+  condition: evt.type in (open, openat, openat2) and evt.is_open_write = true and fd.name startswith /etc/ and container.id != host
+  output: file below /etc opened for writing (file=%fd.name container=%container.id)
+  priority: ERROR
   tags: [palisade_test]
 "#;
 
@@ -165,6 +177,116 @@ fn rules_widen_the_kernel_filter_and_the_rest_is_filtered() {
         assert!(fired("Read sensitive file untrusted"), "stable rule did not fire; alerts {names:?}");
     }
     eprintln!("{filtered} records filtered in the kernel; alerts {names:?}");
+}
+
+/// The stable rules unpacked in `dir`, as `--rules` arguments (none when the corpus is absent).
+fn stable_rules(dir: &Path) -> Vec<String> {
+    let stable = dir.join("falco_rules.yaml");
+    let have = Path::new(FALCO_RULES).is_file() && {
+        let out = Command::new("tar")
+            .args(["-xzf", FALCO_RULES, "-O", "falco-rules/rules/falco_rules.yaml"])
+            .output()
+            .unwrap();
+        out.status.success() && std::fs::write(&stable, &out.stdout).is_ok()
+    };
+    if !have {
+        eprintln!("stable-rule part skipped: no Falco rules corpus at {FALCO_RULES}");
+        return Vec::new();
+    }
+    vec!["--rules".to_string(), stable.display().to_string()]
+}
+
+#[test]
+fn writes_are_filtered_by_the_paths_write_rules_need() {
+    if let Some(why) = missing() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let tag = format!("palwr{}", std::process::id());
+    let root = tmp.path().join("root");
+    make_rootfs(&root);
+    let bundle = tmp.path().join("bundle");
+    write_bundle(
+        &bundle,
+        &root,
+        "echo x > /etc/palisade-write-test; echo y > /tmp/palisade-write-test; true",
+    );
+    let rules = tmp.path().join("write.yaml");
+    std::fs::write(&rules, WRITE_RULE).unwrap();
+    let alerts = tmp.path().join("alerts.jsonl");
+    let mut args = stable_rules(tmp.path());
+    args.extend([
+        "--rules".to_string(),
+        rules.display().to_string(),
+        "--palisade-rules".into(),
+        "--output".into(),
+        format!("file:{}", alerts.display()),
+    ]);
+    let mut agent = start_agent(&args);
+    let sends = agent.line("kernel sends:");
+    assert!(
+        sends.contains("writing opens of") && sends.contains(" /etc/…"),
+        "no /etc/ write prefix: {sends}"
+    );
+    assert!(!sends.contains("every writing open"), "the write filter is off: {sends}");
+
+    // host writes below /tmp that no rule reads: dropped in the kernel, not delivered
+    let counters = |agent: &Agent| {
+        std::thread::sleep(Duration::from_millis(1200));
+        let m = http_get(&agent.addr, "/metrics");
+        (
+            metric(&m, "palisade_runtime_kernel_filtered_total"),
+            m.lines()
+                .filter(|l| l.starts_with("palisade_runtime_events_total{") && l.contains("\"openat\""))
+                .filter_map(|l| l.split_whitespace().last()?.parse::<f64>().ok())
+                .sum::<f64>() as u64,
+        )
+    };
+    let (filtered0, opens0) = counters(&agent);
+    const WRITES: u64 = 2000;
+    // not below the `.tmpXXXX` test directory: a path with `/.` in it is always sent
+    let scratch = tempfile::Builder::new().prefix("palisade-writes-").tempdir().unwrap();
+    let scratch = scratch.path();
+    for i in 0..WRITES {
+        std::fs::write(scratch.join(format!("w{}", i % 10)), "x").unwrap();
+    }
+    let (filtered1, opens1) = counters(&agent);
+    let id = format!("{tag}-c");
+    run_container(&id, &bundle, &mut agent.guard);
+    std::thread::sleep(Duration::from_millis(1500));
+    agent.stop();
+    assert!(
+        filtered1 - filtered0 >= WRITES,
+        "{} records filtered in the kernel during {WRITES} writes below {}",
+        filtered1 - filtered0,
+        scratch.display()
+    );
+    assert!(
+        opens1 - opens0 < WRITES,
+        "{} opens delivered during {WRITES} writes no rule reads: they were not filtered",
+        opens1 - opens0
+    );
+
+    let alerts: Vec<Value> = std::fs::read_to_string(&alerts)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad alert line {l}: {e}")))
+        .collect();
+    let short: String = id.chars().take(12).collect();
+    let of_ours = |a: &&Value| a["output_fields"]["container.id"] == short.as_str();
+    let files: Vec<&str> = alerts
+        .iter()
+        .filter(of_ours)
+        .filter(|a| a["rule"] == "Write below etc in container")
+        .filter_map(|a| a["output_fields"]["fd.name"].as_str())
+        .collect();
+    assert_eq!(files, ["/etc/palisade-write-test"], "alerts: {alerts:?}\n{}", agent.log.join("\n"));
+    eprintln!(
+        "{} records filtered in the kernel and {} opens delivered during {WRITES} host writes",
+        filtered1 - filtered0,
+        opens1 - opens0
+    );
 }
 
 #[test]
