@@ -12,7 +12,10 @@
 //!   container within [`CONFIRM`];
 //! - a record attributed to a container whose cgroup has no programs yet (a container the two steps
 //!   above missed) attaches them to that record's cgroup;
-//! - every second, cgroups that are gone (the container exited) have their links released.
+//! - every second, cgroups that are gone (the container exited) have their links released, and an
+//!   unconfirmed one's are released after [`CONFIRM`] (the containers below it then get their own);
+//! - a cgroup below one that has the programs is left alone (a link applies below its cgroup, and two
+//!   would capture each answer twice).
 //!
 //! Answers sent before a container's cgroup got the programs are not seen; the watch makes that window
 //! the runtime's own setup time.
@@ -22,7 +25,7 @@ use aya::Ebpf;
 use aya::programs::cgroup_skb::CgroupSkbLinkId;
 use aya::programs::{CgroupAttachMode, CgroupSkb, CgroupSkbAttachType};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, WatchDescriptor};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -56,6 +59,8 @@ pub struct DnsCgroups {
     attached: HashMap<u64, Attached>,
     /// Cgroup ids an attach failed for, and when (retried after [`RETRY`]).
     failed: HashMap<u64, Instant>,
+    /// Cgroup ids below a cgroup that has the programs (they apply there already).
+    covered: HashSet<u64>,
     last_sweep: Instant,
     /// Problems worth one line each in the agent's log.
     pub notes: Vec<String>,
@@ -84,6 +89,7 @@ impl DnsCgroups {
             watches: HashMap::new(),
             attached: HashMap::new(),
             failed: HashMap::new(),
+            covered: HashSet::new(),
             last_sweep: Instant::now(),
             notes,
         };
@@ -94,11 +100,6 @@ impl DnsCgroups {
     /// The inotify descriptor to poll with the ring buffer.
     pub fn fd(&self) -> Option<BorrowedFd<'_>> {
         self.inotify.as_ref().map(|i| i.as_fd())
-    }
-
-    /// Cgroups that have the programs now.
-    pub fn attached(&self) -> usize {
-        self.attached.len()
     }
 
     /// Watch `dir` and the directories below it; attach to those that are containers' (`existing`: the
@@ -144,8 +145,17 @@ impl DnsCgroups {
         dir.strip_prefix(&self.root).map(|r| format!("/{}", r.display())).unwrap_or_else(|_| "/".into())
     }
 
-    /// Attach both programs to the cgroup directory `dir` (no-op when it has them).
+    /// Whether `dir` or a cgroup above it has the programs (a link applies below its cgroup: attaching
+    /// again would run them twice for the same packet).
+    fn covered(&self, dir: &Path) -> bool {
+        self.attached.values().any(|a| dir.starts_with(&a.path))
+    }
+
+    /// Attach both programs to the cgroup directory `dir` (no-op when it or a parent has them).
     fn attach(&mut self, bpf: &mut Ebpf, dir: &Path, provisional: Option<Instant>) {
+        if self.covered(dir) {
+            return;
+        }
         let Ok(file) = std::fs::File::open(dir) else { return };
         let Ok(ino) = file.metadata().map(|m| m.ino()) else { return };
         if self.attached.contains_key(&ino) || self.failed.contains_key(&ino) {
@@ -181,6 +191,7 @@ impl DnsCgroups {
         if !container
             || cgroup_id == 0
             || self.attached.contains_key(&cgroup_id)
+            || self.covered.contains(&cgroup_id)
             || self.failed.contains_key(&cgroup_id)
         {
             return;
@@ -188,7 +199,11 @@ impl DnsCgroups {
         match attributor.cgroup_path(pid, cgroup_id) {
             Some(rel) => {
                 let dir = self.root.join(rel.trim_start_matches('/'));
-                self.attach(bpf, &dir, None);
+                if self.covered(&dir) {
+                    self.covered.insert(cgroup_id);
+                } else {
+                    self.attach(bpf, &dir, None);
+                }
             }
             None => {
                 self.failed.insert(cgroup_id, Instant::now());
@@ -240,9 +255,16 @@ impl DnsCgroups {
                 }
             }
         }
+        if !gone.is_empty() {
+            self.covered.clear();
+        }
         for ino in gone {
-            if let Some(a) = self.attached.remove(&ino) {
-                detach(bpf, a.links);
+            let Some(a) = self.attached.remove(&ino) else { continue };
+            detach(bpf, a.links);
+            // an unconfirmed cgroup (a pod's, say) covered the containers below it: they get their own
+            if a.path.is_dir() {
+                let depth = a.path.strip_prefix(&self.root).map_or(0, |r| r.components().count());
+                self.add_tree(bpf, attributor, &a.path, depth, true);
             }
         }
         self.failed.retain(|_, at| at.elapsed() < RETRY);
