@@ -6,8 +6,8 @@
 // in the task's saved user registers at exit, so no entry program and no pairing map are needed, every
 // record carries the syscall's result and strings are read after the kernel faulted them in.
 // Before any work, an exit consults the `interest` map the agent fills from its loaded rules (which record
-// kinds, which opens by path prefix or suffix, read-only and writing apart, which processes get everything): what nothing reads costs
-// no record, no path copy beyond the check and no ring-buffer space.
+// kinds, which opens by path prefix or suffix, read-only and writing apart, which processes get
+// everything): what nothing reads costs no record, no path copy beyond the check and no ring-buffer space.
 // Records are built in a per-CPU scratch buffer and only the used length is copied to the ring buffer.
 // CO-RE: field offsets are relocated against the running kernel's BTF at load time.
 //
@@ -867,7 +867,8 @@ EXIT(finit_module, K_MODULE, emit_module(ctx, true))
 
 // ---- DNS answers ----------------------------------------------------------------------------------
 //
-// Two cgroup_skb programs on the cgroup v2 root (so every process below it): egress remembers which thread
+// Two cgroup_skb programs, attached by the agent to the cgroup v2 root (every process) or to each
+// container's cgroup (see src/sensor/dns_cgroups.rs), as its rules need names: egress remembers which thread
 // sent a UDP datagram to port 53 on a socket (by socket cookie; a UDP send runs in the sender's context),
 // ingress copies each UDP datagram from port 53 (the answer, up to S2_LEN - 1 bytes) into a K_DNS record
 // with that thread and the socket's cgroup. User space parses the answer. Both always let the packet pass.
