@@ -265,6 +265,8 @@ fn dns_programs_are_attached_to_containers_only() {
 
     let mut guard = Guard { child: None, daemons: Vec::new(), cleanup: Vec::new() };
     let (alerts, log) = start_rules_agent(tmp.path(), &rules, &mut guard, &[]);
+    // this agent's programs (another agent on the node would attach its own to the container too)
+    let ours = agent_prog_ids(guard.child.as_ref().unwrap().id());
     let sends = log.iter().find(|l| l.contains("kernel sends:")).cloned().unwrap_or_default();
     assert!(sends.contains("DNS answers of containers"), "{sends}\n{}", log.join("\n"));
     let id = format!("pald{pid}");
@@ -280,6 +282,7 @@ fn dns_programs_are_attached_to_containers_only() {
     let started = Instant::now();
     let mut tree = String::new();
     let mut container_line = None;
+    let mut prog_ids: Vec<u64> = Vec::new();
     while started.elapsed() < Duration::from_secs(3) && container_line.is_none() {
         std::thread::sleep(Duration::from_millis(100));
         let out = Command::new("bpftool").args(["cgroup", "tree"]).output().unwrap();
@@ -287,11 +290,20 @@ fn dns_programs_are_attached_to_containers_only() {
         // a cgroup path line, then its programs indented below it
         let mut current = "";
         let mut names = Vec::new();
+        prog_ids.clear();
         for line in tree.lines() {
             if line.starts_with('/') {
                 current = line;
-            } else if current.contains(&id) && line.contains("dns_") {
+            } else if current.contains(&id)
+                && line.contains("dns_")
+                && line
+                    .split_whitespace()
+                    .next()
+                    .and_then(|p| p.parse::<u64>().ok())
+                    .is_some_and(|p| ours.contains(&p))
+            {
                 names.push(line.split_whitespace().last().unwrap_or_default().to_string());
+                prog_ids.extend(line.split_whitespace().next().and_then(|p| p.parse::<u64>().ok()));
             }
         }
         if names.iter().any(|n| n == "dns_ingress") && names.iter().any(|n| n == "dns_egress") {
@@ -314,9 +326,29 @@ fn dns_programs_are_attached_to_containers_only() {
         let progs = cgroup_programs(dir, effective);
         assert!(!progs.contains("dns_"), "DNS programs on {what} ({}):\n{progs}", dir.display());
     }
+    let container_ino = std::fs::metadata(container_cgroup.trim())
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .unwrap_or_else(|e| panic!("{container_cgroup}: {e}"));
+    // the container's cgroup is gone: the agent releases its links within a second or two (until then
+    // they show the cgroup's id, or 0 once the kernel has released the cgroup)
+    let defunct = || -> Vec<Value> {
+        let out = Command::new("bpftool").args(["-j", "link", "show"]).output().unwrap();
+        let links: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        links
+            .into_iter()
+            .filter(|l| l["prog_id"].as_u64().is_some_and(|p| prog_ids.contains(&p)))
+            .filter(|l| l["cgroup_id"].as_u64().is_some_and(|c| c == 0 || c == container_ino))
+            .collect()
+    };
+    assert_eq!(prog_ids.len(), 2, "{tree}");
+    assert_eq!(defunct().len(), 2, "the container's two links, by cgroup id {container_ino}");
     let status = runc.wait().unwrap();
     assert!(status.success(), "runc run failed");
-    std::thread::sleep(Duration::from_millis(1500));
+    let exited = Instant::now();
+    while !defunct().is_empty() && exited.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(defunct().is_empty(), "links of the exited container not released: {:?}", defunct());
     stop_agent(&mut guard, Duration::from_secs(60));
     let alerts = json_lines(&alerts);
     let fired = alerts_of(&alerts, &id);
@@ -325,6 +357,17 @@ fn dns_programs_are_attached_to_containers_only() {
         "no API-server alert for {id} (programs were on {container_cgroup}): {fired:?}"
     );
     drop(api);
+}
+
+/// The ids of the BPF programs process `pid` holds (`prog_id:` in its descriptors' fdinfo).
+fn agent_prog_ids(pid: u32) -> Vec<u64> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else { return Vec::new() };
+    dir.flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|t| {
+            t.lines().find_map(|l| l.strip_prefix("prog_id:").and_then(|v| v.trim().parse().ok()))
+        })
+        .collect()
 }
 
 /// The cgroup path line of `bpftool cgroup tree` output that names `id`.

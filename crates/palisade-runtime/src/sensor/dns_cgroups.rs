@@ -102,6 +102,11 @@ impl DnsCgroups {
         self.inotify.as_ref().map(|i| i.as_fd())
     }
 
+    /// Cgroups that have the programs now.
+    pub fn attached(&self) -> usize {
+        self.attached.len()
+    }
+
     /// Watch `dir` and the directories below it; attach to those that are containers' (`existing`: the
     /// tree as found at start, confirmed now; otherwise new directories, attached provisionally).
     fn add_tree(

@@ -140,6 +140,9 @@ pub(crate) mod imp {
         }
         if dns_errors.is_empty() {
             attached.programs += dns_programs;
+            if dns_programs > 0 {
+                queue.stats.dns_cgroups.store(1, Ordering::Relaxed);
+            }
         } else {
             attached.notes.push(format!(
                 "eBPF: DNS answers not captured (no DNS names in events): {}",
@@ -267,6 +270,7 @@ pub(crate) mod imp {
             }
             if let Some(d) = dns.as_mut() {
                 d.poll(&mut bpf, queue.attributor());
+                stats.dns_cgroups.store(d.attached() as u64, Ordering::Relaxed);
             }
         }
     }

@@ -74,6 +74,8 @@ pub struct SensorStats {
     pub malformed: AtomicU64,
     /// Records waiting in the queue.
     pub queue_depth: AtomicU64,
+    /// Cgroups the DNS answer programs are attached to.
+    pub dns_cgroups: AtomicU64,
 }
 
 /// How to start.
