@@ -207,6 +207,13 @@ impl DnsCgroups {
                 if self.covered(&dir) {
                     self.covered.insert(cgroup_id);
                 } else {
+                    if dir == self.root {
+                        // a container with no cgroup v2 of its own (v1 runtimes on a hybrid host): its
+                        // names need the programs on the root, for every process
+                        tracing::warn!(
+                            "DNS: a container runs in the cgroup v2 root: DNS programs on the root"
+                        );
+                    }
                     self.attach(bpf, &dir, None);
                 }
             }
