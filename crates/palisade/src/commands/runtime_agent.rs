@@ -253,15 +253,11 @@ pub struct RecordArgs {
 /// writing apart) whose path a rule can match, and every event of containers when profiles are loaded
 /// (learning and profile checks need all their opens). DNS answers: where a rule reads DNS names (the
 /// node, or containers only when every such rule is limited to containers), in containers for profiles
-/// and `/graph`, nowhere else; never outside containers with `--containers-only`.
+/// and `/graph`, nowhere else; never outside containers with `--containers-only` (unless recording).
 fn kernel_interest(args: &AgentArgs, detection: Option<&Detection>) -> Interest {
-    let everything = || Interest {
-        dns: if args.sensor.containers_only { DnsScope::Containers } else { DnsScope::Node },
-        ..Interest::everything()
-    };
-    let Some(d) = detection else { return everything() };
+    let Some(d) = detection else { return Interest::everything() };
     if args.record.is_some() {
-        return everything();
+        return Interest::everything();
     }
     let mut kinds: std::collections::BTreeSet<RecordKind> =
         [RecordKind::Exec, RecordKind::Fork, RecordKind::Exit, RecordKind::Dns].into();
