@@ -4,10 +4,11 @@
 # monitor mode and in protect mode on both pods (client: egress to the server's port allowed; server: ingress
 # to it allowed; each ruleset also carries EXTRA unrelated allow rules, as a learned profile would), rounds
 # alternating so load on the machine hits every mode alike. Prints a markdown table: median throughput per
-# mode and its ratio to no firewall (goal: protect within 10%); protect-lean is protect with
-# --no-flow-counters: no per-packet set update, conntrack accounting on (bytes per flow come from conntrack).
-# Accounting is a per-namespace switch that stays on once set, so every other mode turns it off first (the
-# table says which rounds ran with it), and the lean rounds check it is on.
+# mode and its ratio to no firewall (goal: protect within 10%). Monitor and protect run as `firewall apply`
+# installs them by default: no per-packet set update, conntrack accounting on (bytes per flow come from
+# conntrack); protect-flowset adds the ruleset's own per-flow set (--flow-counters) with accounting off.
+# Accounting is a per-namespace switch that stays on once set, so `none` and protect-flowset turn it off
+# first, and the default modes check that `apply` turned it on.
 #
 # Needs root, ip, nft and iperf3 (apt-get install iperf3 nftables). Usage: bench/network.sh [ROUNDS] [SECONDS] [EXTRA]
 # PALISADE=path/to/palisade picks the binary (default target/release/palisade, else target/debug/palisade).
@@ -57,32 +58,33 @@ sleep 1
 acct() { # $1: 0|1 in both namespaces
   for n in "$a" "$b"; do ip netns exec "$n" sysctl -qw net.netfilter.nf_conntrack_acct="$1"; done
 }
-firewall() { # $1: none|monitor|protect|protect-lean
-  [ "$1" = protect-lean ] || acct 0
-  if [ "$1" = none ]; then
-    "$bin" network firewall remove --netns "/run/netns/$a" 2>/dev/null
-    "$bin" network firewall remove --netns "/run/netns/$b" 2>/dev/null
-  elif [ "$1" = protect-lean ]; then
-    # protect without the per-flow byte counters (--no-flow-counters)
-    "$bin" network firewall apply --netns "/run/netns/$a" --rules "$tmp/client.yaml" --mode protect --no-flow-counters 2>/dev/null
-    "$bin" network firewall apply --netns "/run/netns/$b" --rules "$tmp/server.yaml" --mode protect --no-flow-counters 2>/dev/null
-    for n in "$a" "$b"; do
-      [ "$(ip netns exec "$n" sysctl -n net.netfilter.nf_conntrack_acct)" = 1 ] \
-        || { echo "bench/network.sh: --no-flow-counters left conntrack accounting off in $n" >&2; exit 1; }
-    done
-  else
-    "$bin" network firewall apply --netns "/run/netns/$a" --rules "$tmp/client.yaml" --mode "$1" 2>/dev/null
-    "$bin" network firewall apply --netns "/run/netns/$b" --rules "$tmp/server.yaml" --mode "$1" 2>/dev/null
-  fi
+firewall() { # $1: none|monitor|protect|protect-flowset
+  case "$1" in
+    none)
+      acct 0
+      "$bin" network firewall remove --netns "/run/netns/$a" 2>/dev/null
+      "$bin" network firewall remove --netns "/run/netns/$b" 2>/dev/null ;;
+    protect-flowset)
+      acct 0
+      "$bin" network firewall apply --netns "/run/netns/$a" --rules "$tmp/client.yaml" --mode protect --flow-counters 2>/dev/null
+      "$bin" network firewall apply --netns "/run/netns/$b" --rules "$tmp/server.yaml" --mode protect --flow-counters 2>/dev/null ;;
+    *)
+      "$bin" network firewall apply --netns "/run/netns/$a" --rules "$tmp/client.yaml" --mode "$1" 2>/dev/null
+      "$bin" network firewall apply --netns "/run/netns/$b" --rules "$tmp/server.yaml" --mode "$1" 2>/dev/null
+      for n in "$a" "$b"; do
+        [ "$(ip netns exec "$n" sysctl -n net.netfilter.nf_conntrack_acct)" = 1 ] \
+          || { echo "bench/network.sh: firewall apply left conntrack accounting off in $n" >&2; exit 1; }
+      done ;;
+  esac
 }
 
-# A check that lean mode still counts bytes per flow (from conntrack): a short run, then firewall status;
-# first, so that the conntrack table holds no earlier connection of the same class.
-firewall protect-lean
+# A check that the default firewall still counts bytes per flow (from conntrack): a short run, then
+# firewall status; first, so that the conntrack table holds no earlier connection of the same class.
+firewall protect
 ip netns exec "$a" iperf3 -c 10.78.0.2 -p 5201 -t 1 -J >"$tmp/lean-check.json"
 "$bin" network firewall status --netns "/run/netns/$a" --format json >"$tmp/lean-status.json"
 
-modes="none monitor protect protect-lean"
+modes="none monitor protect protect-flowset"
 for r in $(seq "$rounds"); do
   for m in $modes; do
     firewall "$m"
@@ -110,9 +112,10 @@ print(f"iperf3, one TCP stream between two network namespaces (veth), {rounds} r
       f"{int(extra) + 1} allow rules per pod; median of the rounds\n")
 print("| firewall | Gbit/s (median) | min-max | vs none |")
 print("|---|---|---|---|")
-label = {"none": "none", "monitor": "monitor (flow set)", "protect": "protect (flow set)",
-         "protect-lean": "protect, `--no-flow-counters` (conntrack accounting on)"}
-for mode in ("none", "monitor", "protect", "protect-lean"):
+label = {"none": "none", "monitor": "monitor (default: conntrack accounting)",
+         "protect": "protect (default: conntrack accounting)",
+         "protect-flowset": "protect, `--flow-counters` (per-flow set)"}
+for mode in ("none", "monitor", "protect", "protect-flowset"):
     v = gbps(mode)
     print(f"| {label[mode]} | {statistics.median(v):.2f} | {min(v):.2f}-{max(v):.2f} | {statistics.median(v) / base:.1%} |")
 PY
@@ -123,6 +126,6 @@ s = json.load(open(f"{tmp}/lean-status.json"))
 sent = json.load(open(f"{tmp}/lean-check.json"))["end"]["sum_sent"]["bytes"]
 flows = [f for f in s.get("flows", []) if f.get("port") == 5201]
 counted = sum(f.get("bytes", 0) for f in flows)
-print(f"\nprotect-lean bytes per flow from {s.get('flows_from', '?')}: {counted} bytes counted for "
+print(f"\nprotect (default) bytes per flow from {s.get('flows_from', '?')}: {counted} bytes counted for "
       f"port 5201 after a 1 s run that sent {sent} bytes ({counted / max(sent, 1):.1%})")
 PY

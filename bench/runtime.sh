@@ -201,7 +201,7 @@ ops_bench() { # [ROUNDS]
       if [ "$agent" != none ]; then
         "$bin" runtime agent --metrics-addr "127.0.0.1:$port" "${args[@]}" 2>"$tmp/agent.err" >/dev/null &
         agent_pid=$!
-        for _ in $(seq 120); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
+        for _ in $(seq 360); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
         grep -q "source ebpf" "$tmp/agent.err" || { cat "$tmp/agent.err" >&2; echo "agent did not start with eBPF" >&2; exit 1; }
       fi
       for m in "${modes[@]}"; do
@@ -257,7 +257,7 @@ cpu_bench() { # [ROUNDS]
     run_all without
     "$bin" runtime agent --metrics-addr "127.0.0.1:$port" "${agent_args[@]}" 2>"$tmp/agent.err" &
     agent_pid=$!
-    for _ in $(seq 120); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
+    for _ in $(seq 360); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
     grep -q "source ebpf" "$tmp/agent.err" || { cat "$tmp/agent.err" >&2; echo "agent did not start with eBPF" >&2; exit 1; }
     local c0 c1 t0 t1
     c0=$(awk '{print $14 + $15}' "/proc/$agent_pid/stat"); t0=$(date +%s.%N)
@@ -327,7 +327,7 @@ for r in $(seq "$rounds"); do
   workload "$tmp/base.yaml"
   "$bin" runtime agent --metrics-addr "127.0.0.1:$port" --record "$tmp/events.jsonl" 2>"$tmp/agent.err" &
   agent_pid=$!
-  for _ in $(seq 120); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
+  for _ in $(seq 360); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
   grep -q "source ebpf" "$tmp/agent.err" || { cat "$tmp/agent.err" >&2; echo "agent did not start with eBPF" >&2; exit 1; }
   e0=$(metric palisade_runtime_events_total); c0=$(cpu_ticks "$agent_pid"); t0=$(date +%s.%N)
   workload "$tmp/with.yaml"

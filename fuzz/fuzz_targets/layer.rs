@@ -1,7 +1,8 @@
-//! The layer reader (tar, gzip, zstd): any bytes as one layer blob; every file is wanted.
+//! The layer reader (tar, gzip, zstd): any bytes as one layer blob, streamed and as a seekable local blob;
+//! every file is wanted, and large files of a seekable blob are probed (kept when their first byte is odd).
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use palisade_artifact::{FileMeta, FileSink, Options, read_layer_blob};
+use palisade_artifact::{FileMeta, FileSink, Options, Probe, read_layer_blob};
 use palisade_core::Warnings;
 
 struct All;
@@ -9,6 +10,10 @@ struct All;
 impl FileSink for All {
     fn wants(&self, _meta: &FileMeta) -> bool {
         true
+    }
+    fn wants_after_probe(&self, meta: &FileMeta, probe: &dyn Probe) -> bool {
+        let tail = probe.read_at(meta.size.saturating_sub(16), 64);
+        probe.read_at(0, 4).is_some_and(|h| h.first().is_some_and(|b| b % 2 == 1)) || tail.is_none()
     }
     fn accept(&self, _meta: &FileMeta, _data: &[u8], _warnings: &Warnings) {}
 }

@@ -1,7 +1,9 @@
 //! Streaming reader for one layer tar (plain, gzip or zstd, sniffed by magic bytes).
 //!
 //! The layer is decompressed as a stream; each entry's metadata goes to the sink's `wants`, and only wanted
-//! regular files are read into memory. What the layer contains (files, directories, links, whiteouts) is
+//! regular files are read into memory. An uncompressed layer in a local file is walked by seeking past
+//! unwanted content instead, and its large wanted files are probed by position before they are read
+//! ([`FileSink::wants_after_probe`], as for directories). What the layer contains (files, directories, links, whiteouts) is
 //! listed in a [`LayerEntries`] for the tree merge. Hostile input is contained here:
 //! - entry names are normalized; names escaping the root are skipped with a warning;
 //! - symlinks are recorded, never followed; hard links may only point to earlier entries of the same layer
@@ -329,37 +331,47 @@ fn read_plain_seeking(
     let mut archive = tar::Archive::new(capped);
     let guard = Guard { tripped: &tripped, since_entry: &since_entry };
     let mut out = LayerOutcome::default();
-    let mut links = Vec::new();
+    let mut later = Vec::new();
     let entries = archive.entries_with_seek();
-    walk_tar(entries, spec, &label, opts, sink, warnings, &guard, &mut out.entries, Some(&mut links));
+    walk_tar(entries, spec, &label, opts, sink, warnings, &guard, &mut out.entries, Some(&mut later));
     let capped = archive.into_inner();
     out.bytes_read = capped.total;
-    // Hard links to files of this layer: their content is read again from where the target's starts, instead
-    // of keeping every wanted file in memory in case a link names it later.
-    let mut reader = capped.inner;
-    for link in links {
-        let meta = FileMeta { path: &link.path, size: link.size, mode: link.mode, layer: Some(spec.index) };
-        let mut data = Vec::with_capacity(usize::try_from(link.size.min(64 << 20)).unwrap_or(0));
-        let read = reader
-            .seek(SeekFrom::Start(link.at))
-            .and_then(|_| (&mut reader).take(link.size).read_to_end(&mut data));
-        match read {
-            Ok(n) if n as u64 == link.size => sink.accept(&meta, &data, warnings),
-            Ok(_) => warn(
-                warnings,
-                Some(&link.path),
-                Some(spec.index),
-                "hard link target is truncated; file skipped",
-            ),
-            Err(e) => warn(
-                warnings,
-                Some(&link.path),
-                Some(spec.index),
-                format!("hard link not read: {e}; file skipped"),
-            ),
+    // Large wanted files and hard links: read after the walk by position, each probed first (see `Deferred`).
+    // A hard link's content is read again from where its target's starts, instead of keeping every wanted
+    // file in memory in case a link names it later.
+    let reader = std::sync::Mutex::new(capped.inner);
+    let read = std::sync::atomic::AtomicU64::new(0);
+    for file in later {
+        let meta = FileMeta { path: &file.path, size: file.size, mode: file.mode, layer: Some(spec.index) };
+        let probe = BlobProbe { reader: &reader, read: &read, at: file.at, size: file.size };
+        if !sink.wants_after_probe(&meta, &probe) {
+            continue;
         }
-        out.bytes_read += link.size;
+        let whole = || -> Option<Vec<u8>> {
+            if let Err(why) = palisade_core::memory::admit(file.size) {
+                warn(warnings, Some(&file.path), Some(spec.index), why);
+                return None;
+            }
+            match probe.read_range(0, file.size) {
+                Ok(data) if data.len() as u64 == file.size => Some(data),
+                Ok(_) => {
+                    warn(warnings, Some(&file.path), Some(spec.index), "content is truncated; file skipped");
+                    None
+                }
+                Err(e) => {
+                    warn(
+                        warnings,
+                        Some(&file.path),
+                        Some(spec.index),
+                        format!("not read: {e}; file skipped"),
+                    );
+                    None
+                }
+            }
+        };
+        sink.accept_content(&meta, &crate::Content::lazy(&probe, &whole), warnings);
     }
+    out.bytes_read += read.into_inner();
     if let Some(p) = &opts.progress {
         Progress::add(&p.bytes_read, size);
     }
@@ -483,12 +495,47 @@ pub(crate) fn check_layer_digest(spec: &LayerSpec, expected: &str, computed: &st
     }
 }
 
-/// A wanted hard link in a seekable layer, read after the walk from where its target's content starts.
-struct DeferredLink {
+/// A wanted file of a seekable layer read after the walk, from where its content (or, for a hard link, its
+/// target's) starts: hard links, and regular files of [`DEFER_MIN`] bytes or more, which the sinks first
+/// probe ([`FileSink::wants_after_probe`]) so that an executable with no build information in it costs a
+/// few positioned reads instead of its whole size.
+struct Deferred {
     path: String,
     at: u64,
     size: u64,
     mode: u32,
+}
+
+/// Wanted regular files of a seekable layer from this size on are probed after the walk; smaller ones are
+/// read during it (their bytes are often already in the walk's buffer).
+const DEFER_MIN: u64 = 64 << 10;
+
+/// Positioned reads of one file in a seekable layer blob, for [`FileSink::wants_after_probe`] and
+/// [`Content::lazy`]; the blob's reader is shared behind a lock (one layer is walked by one thread).
+struct BlobProbe<'a, R> {
+    reader: &'a std::sync::Mutex<SeekBuf<R>>,
+    read: &'a std::sync::atomic::AtomicU64,
+    at: u64,
+    size: u64,
+}
+
+impl<R: Read + Seek> BlobProbe<'_, R> {
+    /// Up to `len` bytes from `offset` of the file, within its size.
+    fn read_range(&self, offset: u64, len: u64) -> io::Result<Vec<u8>> {
+        let len = len.min(self.size.saturating_sub(offset));
+        let mut data = Vec::with_capacity(usize::try_from(len.min(64 << 20)).unwrap_or(0));
+        let mut reader = self.reader.lock().unwrap_or_else(|p| p.into_inner());
+        reader.seek(SeekFrom::Start(self.at.saturating_add(offset)))?;
+        (&mut *reader).take(len).read_to_end(&mut data)?;
+        self.read.fetch_add(data.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(data)
+    }
+}
+
+impl<R: Read + Seek> crate::Probe for BlobProbe<'_, R> {
+    fn read_at(&self, offset: u64, len: usize) -> Option<Vec<u8>> {
+        self.read_range(offset, len as u64).ok()
+    }
 }
 
 /// Shared state between [`Capped`] and the entry loop.
@@ -508,7 +555,7 @@ fn walk_tar<R: Read>(
     warnings: &Warnings,
     guard: &Guard,
     out: &mut LayerEntries,
-    mut deferred: Option<&mut Vec<DeferredLink>>,
+    mut deferred: Option<&mut Vec<Deferred>>,
 ) -> bool {
     let tripped = guard.tripped;
     let layer = Some(spec.index);
@@ -631,7 +678,7 @@ fn walk_tar<R: Read>(
                 if let Some(d) = deferred.as_deref_mut() {
                     if sink.wants(&meta) && size <= limits.max_file_size {
                         match at {
-                            Some(at) => d.push(DeferredLink { path: path.clone(), at, size, mode }),
+                            Some(at) => d.push(Deferred { path: path.clone(), at, size, mode }),
                             None => warn(
                                 warnings,
                                 Some(&path),
@@ -663,7 +710,9 @@ fn walk_tar<R: Read>(
             }
             tar::EntryType::Regular | tar::EntryType::Continuous | tar::EntryType::GNUSparse => {
                 let size = entry.size();
-                let at = deferred.is_some().then(|| entry.raw_file_position());
+                // A sparse entry's data in the blob is packed, not the file's content: read it in the walk.
+                let sparse = header.entry_type() == tar::EntryType::GNUSparse;
+                let at = (deferred.is_some() && !sparse).then(|| entry.raw_file_position());
                 opts.bump(|p| &p.files_seen, 1);
                 sink.entry(&EntryMeta { size, ..node });
                 let meta = FileMeta { path: &path, size, mode, layer };
@@ -678,6 +727,10 @@ fn walk_tar<R: Read>(
                                 limits.max_file_size
                             ),
                         );
+                    } else if let (Some(d), Some(at)) = (deferred.as_deref_mut(), at)
+                        && size >= DEFER_MIN
+                    {
+                        d.push(Deferred { path: path.clone(), at, size, mode });
                     } else if let Err(why) = palisade_core::memory::admit(size) {
                         warn(warnings, Some(&path), layer, why);
                     } else {
@@ -1004,6 +1057,52 @@ pub(crate) mod tests {
         );
         assert_eq!(out.digest, Some(sha(&gz)));
         assert!(w.is_empty());
+    }
+
+    /// Large wanted files of a seekable layer are probed before they are read: one whose first bytes the
+    /// sink refuses costs a few bytes, not its size; one it keeps (and a hard link to it) arrives whole.
+    #[test]
+    fn seekable_layer_probes_large_wanted_files_before_reading_them() {
+        struct Probing(Recorder);
+        impl FileSink for Probing {
+            fn wants(&self, meta: &FileMeta) -> bool {
+                self.0.wants(meta)
+            }
+            fn wants_after_probe(&self, _meta: &FileMeta, probe: &dyn crate::Probe) -> bool {
+                probe.read_at(0, 4).as_deref() == Some(b"KEEP")
+            }
+            fn accept(&self, meta: &FileMeta, data: &[u8], w: &Warnings) {
+                self.0.accept(meta, data, w)
+            }
+        }
+        let mut keep = b"KEEP".to_vec();
+        keep.resize(1 << 20, b'k');
+        let skip = vec![b's'; 1 << 20];
+        let t = tar_of(&[
+            ("usr/bin/", T::Directory, b""),
+            ("usr/bin/skip.bin", T::Regular, &skip),
+            ("usr/bin/keep.bin", T::Regular, &keep),
+            ("usr/bin/small.bin", T::Regular, b"tiny"),
+            ("usr/bin/again.bin", T::Link, b"usr/bin/keep.bin"),
+        ]);
+        let read = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let blob =
+            Blob::Seekable(Box::new(Counting { inner: io::Cursor::new(t.clone()), read: read.clone() }));
+        let names = vec!["skip.bin", "keep.bin", "small.bin", "again.bin"];
+        let sink = Probing(Recorder { names, ..Recorder::default() });
+        let spec = LayerSpec { index: 0, digest: None, diff_id: None };
+        let w = Warnings::new();
+        let out = read_blob(blob, &spec, &Options::default(), &sink, &w);
+        assert!(w.is_empty(), "{:?}", w.into_vec());
+        assert_eq!(sink.0.content("usr/bin/keep.bin", Some(0)).as_deref(), Some(&keep[..]));
+        assert_eq!(sink.0.content("usr/bin/again.bin", Some(0)).as_deref(), Some(&keep[..]));
+        assert_eq!(sink.0.content("usr/bin/skip.bin", Some(0)), None, "refused after its probe");
+        // small files are read in the walk, not probed
+        assert_eq!(sink.0.content("usr/bin/small.bin", Some(0)).as_deref(), Some(&b"tiny"[..]));
+        let n = read.load(std::sync::atomic::Ordering::Relaxed);
+        // keep.bin twice (itself and the link), probes and headers; skip.bin's megabyte never
+        assert!(n < (2 << 20) + (128 << 10), "read {n} bytes");
+        assert!(out.bytes_read >= 2 << 20 && out.bytes_read <= n, "{} of {n}", out.bytes_read);
     }
 
     #[test]

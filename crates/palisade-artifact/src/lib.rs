@@ -46,11 +46,16 @@ pub use registry::resolve_digest;
 pub use skip::{SkipError, SkipFilter};
 pub use tree::{EntryKind, FileTree};
 
-/// Read one layer blob (tar, gzip or zstd) from memory into `sink`, as layer 0. For fuzzing and tests: the
-/// same reader images use, without an image around it.
+/// Read one layer blob (tar, gzip or zstd) from memory into `sink`, as layer 0, twice: streamed, as a
+/// registry download is, and as a seekable local blob (an uncompressed one is then walked by seeking and its
+/// large wanted files probed by position). For fuzzing and tests: the same readers images use, without an
+/// image around them.
 #[doc(hidden)]
 pub fn read_layer_blob(blob: &[u8], opts: &Options, sink: &dyn FileSink, warnings: &Warnings) {
-    let _ = layer::read_layer(blob, &layer::LayerSpec::default(), opts, sink, warnings);
+    let spec = layer::LayerSpec::default();
+    let _ = layer::read_layer(blob, &spec, opts, sink, warnings);
+    let seekable = layer::Blob::Seekable(Box::new(std::io::Cursor::new(blob.to_vec())));
+    let _ = layer::read_blob(seekable, &spec, opts, sink, warnings);
 }
 
 use palisade_core::{ArtifactInfo, ArtifactKind, Progress, Warning, Warnings};

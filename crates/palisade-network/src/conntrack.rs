@@ -1,5 +1,5 @@
 //! Bytes and packets per flow from the kernel's connection tracking, for firewalls applied without the
-//! per-packet flow set (`firewall apply --no-flow-counters`): conntrack already follows every flow the
+//! per-packet flow set (the default; `firewall apply --flow-counters` adds the set): conntrack already follows every flow the
 //! firewall sees, and with accounting on (`net.netfilter.nf_conntrack_acct`, per network namespace) it
 //! counts each direction's packets and bytes at no extra rule cost.
 //!

@@ -43,7 +43,9 @@ fn protect_mode_allows_listed_flows_and_refuses_the_rest() {
     let (pod, node) = (lab.pod_ns(0), lab.node_ns());
     // Before: everything works.
     exchange(&pod, NODE_ADDR, 9090).expect("9090 before the firewall");
-    let applied = firewall::apply(&pod, &rules(), FirewallMode::Protect).unwrap();
+    // with the ruleset's own flow set (`--flow-counters`); the lean default is tested below
+    let with_set = firewall::compile::Options { flow_counters: true };
+    let applied = firewall::apply_with(&pod, &rules(), FirewallMode::Protect, with_set).unwrap();
     assert_eq!((applied.installed, applied.skipped.len()), (2, 0));
     exchange(&pod, NODE_ADDR, 8080).expect("allowed egress 8080");
     let err = exchange(&pod, NODE_ADDR, 9090).expect_err("9090 must be refused");
@@ -61,6 +63,7 @@ fn protect_mode_allows_listed_flows_and_refuses_the_rest() {
         vec![(Direction::Egress, "10.77.0.1".into(), 9090), (Direction::Ingress, "10.77.0.1".into(), 7001)]
     );
     assert!(status.rules.iter().all(|r| r.packets >= 1), "{:?}", status.rules);
+    assert!(status.flows_from.as_deref().is_none_or(|f| !f.contains("conntrack")), "{:?}", status.flows_from);
     let flow = status.flows.iter().find(|f| f.port == 8080).expect("8080 flow counted");
     assert!(flow.packets >= 6 && flow.bytes > 300, "{flow:?}");
 }
@@ -112,14 +115,13 @@ fn transfer(ns: &palisade_network::netns::Netns, addr: std::net::Ipv4Addr, port:
     .expect("enter netns");
 }
 
-/// Without per-flow counters the verdicts are the same, and bytes per flow come from conntrack
+/// By default (no per-flow set) the verdicts are the same, and bytes per flow come from conntrack
 /// accounting: a flow of known size is counted within 10% (IP and TCP headers, acknowledgements).
 #[test]
 fn without_flow_counters_protect_still_refuses_and_conntrack_counts_bytes() {
     let Some(lab) = lab_with_servers("fwl") else { return };
     let pod = lab.pod_ns(0);
-    let lean = firewall::compile::Options { flow_counters: false };
-    let applied = firewall::apply_with(&pod, &rules(), FirewallMode::Protect, lean).unwrap();
+    let applied = firewall::apply(&pod, &rules(), FirewallMode::Protect).unwrap();
     assert!(applied.notes.is_empty(), "{:?}", applied.notes);
     const N: usize = 1_000_000;
     transfer(&pod, NODE_ADDR, 8080, N);

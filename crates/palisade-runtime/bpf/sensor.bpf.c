@@ -6,8 +6,8 @@
 // in the task's saved user registers at exit, so no entry program and no pairing map are needed, every
 // record carries the syscall's result and strings are read after the kernel faulted them in.
 // Before any work, an exit consults the `interest` map the agent fills from its loaded rules (which record
-// kinds, which read-only opens by path prefix, which processes get everything): what nothing reads costs
-// no record, no path copy beyond the check and no ring-buffer space.
+// kinds, which opens by path prefix or suffix, read-only and writing apart, which processes get
+// everything): what nothing reads costs no record, no path copy beyond the check and no ring-buffer space.
 // Records are built in a per-CPU scratch buffer and only the used length is copied to the ring buffer.
 // CO-RE: field offsets are relocated against the running kernel's BTF at load time.
 //
@@ -105,22 +105,33 @@ struct pending {
 
 // What the agent wants (one entry, written by user space; all zero: everything, the state before the
 // agent fills it). Mirrored by crates/palisade-runtime/src/sensor/interest.rs: change both together.
-#define MAX_PREFIXES 16
-#define PREFIX_WORDS 4
-struct prefix {
-	u64 word[PREFIX_WORDS];
-	u64 mask[PREFIX_WORDS];
+#define MAX_PATTERNS 16
+#define PATTERN_WORDS 4
+#define PATTERN_BYTES (PATTERN_WORDS * 8)
+struct pattern {
+	u64 word[PATTERN_WORDS];
+	u64 mask[PATTERN_WORDS];
+};
+// Paths of one class of opens that are sent: those starting with a prefix (its bytes from the start of
+// `word`) or ending with a suffix (right-aligned in `word`, compared with the path's last 32 bytes).
+struct pathset {
+	u32 active;    // 0: every open of the class is sent
+	u32 nprefixes; // prefixes in use
+	u32 nsuffixes; // suffixes in use
+	u32 pad;
+	struct pattern prefixes[MAX_PATTERNS];
+	struct pattern suffixes[MAX_PATTERNS];
 };
 struct interest {
 	u32 active;          // 0: send everything
 	u32 kinds;           // bit (1 << K_*): records of that kind are sent
-	u32 open_filter;     // 1: read-only opens are sent only when their path passes `prefixes`
-	u32 nprefixes;       // prefixes in use
 	u32 containers_full; // 1: processes outside the initial pid namespace get everything
 	u32 pad;
-	struct prefix prefixes[MAX_PREFIXES];
+	struct pathset read;  // read-only opens
+	struct pathset write; // opens with any of OPEN_WRITE_BITS
 };
-_Static_assert(sizeof(struct interest) == 24 + MAX_PREFIXES * 64, "interest layout");
+_Static_assert(sizeof(struct pathset) == 16 + 2 * MAX_PATTERNS * 64, "pathset layout");
+_Static_assert(sizeof(struct interest) == 16 + 2 * sizeof(struct pathset), "interest layout");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -429,17 +440,40 @@ static __always_inline bool plain_absolute(const char *s, u32 len)
 	return true;
 }
 
-static __always_inline bool prefix_match(struct interest *f, const char *s)
+static __always_inline bool pattern_match(const struct pattern *p, u64 w0, u64 w1, u64 w2, u64 w3)
 {
+	return ((w0 ^ p->word[0]) & p->mask[0]) == 0 && ((w1 ^ p->word[1]) & p->mask[1]) == 0 &&
+	       ((w2 ^ p->word[2]) & p->mask[2]) == 0 && ((w3 ^ p->word[3]) & p->mask[3]) == 0;
+}
+
+// Whether the path in `r->s1` (`len` bytes with its NUL, a plain absolute path) is in the set.
+static __always_inline bool path_match(const struct pathset *ps, struct record *r, u32 len)
+{
+	const char *s = r->s1;
 	u64 w0 = *(const u64 *)&s[0], w1 = *(const u64 *)&s[8], w2 = *(const u64 *)&s[16],
 	    w3 = *(const u64 *)&s[24];
-	u32 n = f->nprefixes;
-	for (u32 i = 0; i < MAX_PREFIXES; i++) {
+	u32 n = ps->nprefixes;
+	for (u32 i = 0; i < MAX_PATTERNS; i++) {
 		if (i >= n)
 			break;
-		struct prefix *p = &f->prefixes[i];
-		if (((w0 ^ p->word[0]) & p->mask[0]) == 0 && ((w1 ^ p->word[1]) & p->mask[1]) == 0 &&
-		    ((w2 ^ p->word[2]) & p->mask[2]) == 0 && ((w3 ^ p->word[3]) & p->mask[3]) == 0)
+		if (pattern_match(&ps->prefixes[i], w0, w1, w2, w3))
+			return true;
+	}
+	n = ps->nsuffixes;
+	if (n == 0)
+		return false;
+	// the 32 bytes before the NUL; for a shorter path the window starts in the record's header, whose
+	// bytes can only make a suffix match where it should not, which sends the record
+	u32 end = (len - 1) & (S1_LEN - 1);
+	const char *w = (const char *)r + HDR_LEN - PATTERN_BYTES + end;
+	w0 = *(const u64 *)&w[0];
+	w1 = *(const u64 *)&w[8];
+	w2 = *(const u64 *)&w[16];
+	w3 = *(const u64 *)&w[24];
+	for (u32 i = 0; i < MAX_PATTERNS; i++) {
+		if (i >= n)
+			break;
+		if (pattern_match(&ps->suffixes[i], w0, w1, w2, w3))
 			return true;
 	}
 	return false;
@@ -525,10 +559,11 @@ static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx, int v
 		long n = bpf_probe_read_user_str(r->s1, S1_LEN, path);
 		r->len1 = n > 0 ? (u16)n : 0;
 	}
-	if (f && f->open_filter && !(flags & OPEN_WRITE_BITS) && plain_absolute(r->s1, r->len1)) {
+	if (f) {
+		const struct pathset *ps = (flags & OPEN_WRITE_BITS) ? &f->write : &f->read;
 		// bytes past the string are stale but harmless: masks only cover a prefix's own bytes, and a
 		// path shorter than a prefix ends with its NUL where the prefix has a character
-		if (!prefix_match(f, r->s1)) {
+		if (ps->active && plain_absolute(r->s1, r->len1) && !path_match(ps, r, r->len1)) {
 			count(2);
 			return 0;
 		}
@@ -832,7 +867,8 @@ EXIT(finit_module, K_MODULE, emit_module(ctx, true))
 
 // ---- DNS answers ----------------------------------------------------------------------------------
 //
-// Two cgroup_skb programs on the cgroup v2 root (so every process below it): egress remembers which thread
+// Two cgroup_skb programs, attached by the agent to the cgroup v2 root (every process) or to each
+// container's cgroup (see src/sensor/dns_cgroups.rs), as its rules need names: egress remembers which thread
 // sent a UDP datagram to port 53 on a socket (by socket cookie; a UDP send runs in the sender's context),
 // ingress copies each UDP datagram from port 53 (the answer, up to S2_LEN - 1 bytes) into a K_DNS record
 // with that thread and the socket's cgroup. User space parses the answer. Both always let the packet pass.

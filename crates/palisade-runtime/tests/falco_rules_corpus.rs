@@ -65,3 +65,33 @@ fn official_rulesets_load() {
         Err(e) => println!("stable+incubating+sandbox stacked: {} errors", e.errors.len()),
     }
 }
+
+/// What the stable rules and Palisade's let the kernel filter: both open tables (the write table from
+/// "Clear Log Activities" and the release_agent rule), DNS answers only for containers ("Contact K8S API
+/// Server From Container" is limited to containers).
+#[test]
+fn stable_rules_give_narrow_kernel_tables() {
+    use palisade_runtime::rules::PALISADE_RULES;
+    use palisade_runtime::rules::interest::{DnsNeed, OpenClass};
+    let Some(dir) = corpus::extract("falco-rules.tar.gz") else { return };
+    let stable = std::fs::read_to_string(dir.path().join("falco-rules/rules/falco_rules.yaml")).unwrap();
+    let rs = Ruleset::from_sources(&[("falco_rules.yaml", &stable), ("palisade_rules.yaml", PALISADE_RULES)])
+        .unwrap();
+    let read = rs.open_paths(OpenClass::ReadOnly).expect("a read-only table");
+    assert!(read.prefixes.contains("/etc/shadow") && read.suffixes.is_empty(), "{read:?}");
+    let write = rs.open_paths(OpenClass::Writing).expect("a write table");
+    for p in ["/var/log/", "/dev/log/", "/etc/shadow"] {
+        assert!(write.prefixes.contains(p), "{p} not in {write:?}");
+    }
+    for s in ["/syslog", "/auth.log", "release_agent"] {
+        assert!(write.suffixes.contains(s), "{s} not in {write:?}");
+    }
+    assert!(!write.prefixes.iter().any(|p| "/tmp/x".starts_with(p.as_str())), "{write:?}");
+    assert_eq!(rs.dns_names_needed(), DnsNeed::Containers);
+    println!(
+        "stable + Palisade: {} read-only prefixes; {} write prefixes, {} write suffixes",
+        read.prefixes.len(),
+        write.prefixes.len(),
+        write.suffixes.len()
+    );
+}

@@ -5,7 +5,11 @@
 //! address, the `connect` event the name, and Falco's "Contact K8S API Server From Container" fires for
 //! that container. A shell started with a terminal (`runc run` of a `terminal: true` bundle under
 //! `script`, which gives it a pty) raises "Terminal shell in container"; the same shell without a terminal
-//! does not. Needs root, BTF, runc, busybox, `script` and the Falco rules corpus: skips otherwise.
+//! does not. With the stable rules and no recording, the DNS answer programs are on the container's cgroup
+//! only (the rule that reads names is limited to containers): `bpftool cgroup` shows them there and not on
+//! the cgroup root or the test's own cgroup, so host loopback traffic does not go through them, and the
+//! rule still fires. Needs root, BTF, runc, busybox, `script` and the Falco rules corpus (and bpftool for
+//! the cgroup part): skips otherwise.
 
 mod support;
 
@@ -70,10 +74,22 @@ fn dns_server(addr: &str) -> UdpSocket {
 /// The agent with Falco's stable rules, recording events and writing alerts; returns once it runs.
 fn start_agent(tmp: &Path, rules: &Path, guard: &mut Guard) -> (PathBuf, PathBuf, Vec<String>) {
     let events = tmp.join("events.jsonl");
+    let record = ["--containers-only".to_string(), "--record".into(), events.display().to_string()];
+    let (alerts, log) = start_rules_agent(tmp, rules, guard, &record);
+    (events, alerts, log)
+}
+
+/// The agent with Falco's stable rules and `extra` arguments, writing alerts; returns once it runs.
+fn start_rules_agent(
+    tmp: &Path,
+    rules: &Path,
+    guard: &mut Guard,
+    extra: &[String],
+) -> (PathBuf, Vec<String>) {
     let alerts = tmp.join("alerts.jsonl");
     let mut agent = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["runtime", "agent", "--source", "ebpf", "--containers-only", "--record"])
-        .arg(&events)
+        .args(["runtime", "agent", "--source", "ebpf"])
+        .args(extra)
         .arg("--rules")
         .arg(rules)
         .arg("--output")
@@ -86,7 +102,8 @@ fn start_agent(tmp: &Path, rules: &Path, guard: &mut Guard) -> (PathBuf, PathBuf
     guard.child = Some(agent);
     let mut log = Vec::new();
     assert!(wait_for(&lines, "runtime sensor started", &mut log).is_some(), "{}", log.join("\n"));
-    (events, alerts, log)
+    wait_for(&lines, "kernel sends:", &mut log);
+    (alerts, log)
 }
 
 fn json_lines(path: &Path) -> Vec<Value> {
@@ -187,6 +204,175 @@ fn dns_names_reach_connect_events_and_the_api_server_rule() {
         "no API-server alert for {id}: {fired:?}"
     );
     drop(api);
+}
+
+/// `bpftool cgroup` output for the cgroup v2 directory `dir` (`effective`: with the programs inherited
+/// from its parents).
+fn cgroup_programs(dir: &Path, effective: bool) -> String {
+    let mut cmd = Command::new("bpftool");
+    cmd.args(["cgroup", "show"]).arg(dir);
+    if effective {
+        cmd.arg("effective");
+    }
+    let out = cmd.output().unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn dns_programs_are_attached_to_containers_only() {
+    if let Some(why) = skip_reason().or_else(|| (!which("bpftool")).then(|| "bpftool not installed".into())) {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    // the cgroup v2 mount (/sys/fs/cgroup, or /sys/fs/cgroup/unified on hybrid hosts)
+    let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap_or_default();
+    let Some(cgroup_root) = mountinfo.lines().find_map(|l| {
+        let (left, right) = l.split_once(" - ")?;
+        if right.split_whitespace().next()? != "cgroup2" {
+            return None;
+        }
+        Some(PathBuf::from(left.split_whitespace().nth(4)?))
+    }) else {
+        eprintln!("skipped: no cgroup v2 hierarchy mounted");
+        return;
+    };
+    let cgroup_root = cgroup_root.as_path();
+    let tmp = tempfile::tempdir().unwrap();
+    let Some(rules) = stable_rules(tmp.path()) else {
+        eprintln!("skipped: no Falco rules corpus at {FALCO_RULES}");
+        return;
+    };
+    let pid = std::process::id();
+    let dns_addr = format!("127.84.{}.{}", (pid >> 8) & 0xff, (pid & 0xff).max(1));
+    let _dns = dns_server(&dns_addr);
+    let api = TcpListener::bind("127.0.0.1:0").unwrap();
+    let api_port = api.local_addr().unwrap().port();
+    let stand_in = api.try_clone().unwrap();
+    std::thread::spawn(move || {
+        for conn in stand_in.incoming() {
+            drop(conn);
+        }
+    });
+    let root = tmp.path().join("root");
+    make_rootfs(&root);
+    std::fs::write(root.join("etc/resolv.conf"), format!("nameserver {dns_addr}\n")).unwrap();
+    std::fs::write(root.join("etc/hosts"), "127.0.0.1 localhost\n").unwrap();
+    let bundle = tmp.path().join("bundle");
+    // the name is resolved at once (the programs must be on the cgroup before the process runs), then the
+    // container stays up while the test looks at the cgroups
+    write_bundle(&bundle, &root, &format!("nc -w 1 {API_NAME} {api_port} </dev/null; sleep 4; true"));
+    host_network(&bundle);
+
+    let mut guard = Guard { child: None, daemons: Vec::new(), cleanup: Vec::new() };
+    let (alerts, log) = start_rules_agent(tmp.path(), &rules, &mut guard, &[]);
+    // this agent's programs (another agent on the node would attach its own to the container too)
+    let ours = agent_prog_ids(guard.child.as_ref().unwrap().id());
+    let sends = log.iter().find(|l| l.contains("kernel sends:")).cloned().unwrap_or_default();
+    assert!(sends.contains("DNS answers of containers"), "{sends}\n{}", log.join("\n"));
+    let id = format!("pald{pid}");
+    guard.cleanup.push(vec!["runc".into(), "delete".into(), "--force".into(), id.clone()]);
+    let mut runc = Command::new("runc")
+        .args(["run", &id])
+        .current_dir(&bundle)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // the container's cgroup: a directory named after its id (runc's default cgroup path)
+    let started = Instant::now();
+    let mut tree = String::new();
+    let mut container_line = None;
+    let mut prog_ids: Vec<u64> = Vec::new();
+    while started.elapsed() < Duration::from_secs(3) && container_line.is_none() {
+        std::thread::sleep(Duration::from_millis(100));
+        let out = Command::new("bpftool").args(["cgroup", "tree"]).output().unwrap();
+        tree = String::from_utf8_lossy(&out.stdout).into_owned();
+        // a cgroup path line, then its programs indented below it
+        let mut current = "";
+        let mut names = Vec::new();
+        prog_ids.clear();
+        for line in tree.lines() {
+            if line.starts_with('/') {
+                current = line;
+            } else if current.contains(&id)
+                && line.contains("dns_")
+                && line
+                    .split_whitespace()
+                    .next()
+                    .and_then(|p| p.parse::<u64>().ok())
+                    .is_some_and(|p| ours.contains(&p))
+            {
+                names.push(line.split_whitespace().last().unwrap_or_default().to_string());
+                prog_ids.extend(line.split_whitespace().next().and_then(|p| p.parse::<u64>().ok()));
+            }
+        }
+        if names.iter().any(|n| n == "dns_ingress") && names.iter().any(|n| n == "dns_egress") {
+            container_line = Some(current_path(&tree, &id));
+        }
+    }
+    let container_cgroup = container_line.unwrap_or_else(|| {
+        panic!("no DNS programs on {id}'s cgroup; bpftool cgroup tree:\n{tree}\n{}", log.join("\n"))
+    });
+    // not on the root, and not inherited by the test's own cgroup: host traffic does not pass through them
+    let own = std::fs::read_to_string("/proc/self/cgroup")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("0::").map(str::to_string))
+        .unwrap_or_default();
+    let own_dir = cgroup_root.join(own.trim_start_matches('/'));
+    for (what, dir, effective) in
+        [("the cgroup root", cgroup_root, false), ("this test's cgroup", own_dir.as_path(), true)]
+    {
+        let progs = cgroup_programs(dir, effective);
+        assert!(!progs.contains("dns_"), "DNS programs on {what} ({}):\n{progs}", dir.display());
+    }
+    let container_ino = std::fs::metadata(container_cgroup.trim())
+        .map(|m| std::os::unix::fs::MetadataExt::ino(&m))
+        .unwrap_or_else(|e| panic!("{container_cgroup}: {e}"));
+    // the container's cgroup is gone: the agent releases its links within a second or two (until then
+    // they show the cgroup's id, or 0 once the kernel has released the cgroup)
+    let defunct = || -> Vec<Value> {
+        let out = Command::new("bpftool").args(["-j", "link", "show"]).output().unwrap();
+        let links: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        links
+            .into_iter()
+            .filter(|l| l["prog_id"].as_u64().is_some_and(|p| prog_ids.contains(&p)))
+            .filter(|l| l["cgroup_id"].as_u64().is_some_and(|c| c == 0 || c == container_ino))
+            .collect()
+    };
+    assert_eq!(prog_ids.len(), 2, "{tree}");
+    assert_eq!(defunct().len(), 2, "the container's two links, by cgroup id {container_ino}");
+    let status = runc.wait().unwrap();
+    assert!(status.success(), "runc run failed");
+    let exited = Instant::now();
+    while !defunct().is_empty() && exited.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(defunct().is_empty(), "links of the exited container not released: {:?}", defunct());
+    stop_agent(&mut guard, Duration::from_secs(60));
+    let alerts = json_lines(&alerts);
+    let fired = alerts_of(&alerts, &id);
+    assert!(
+        fired.iter().any(|r| r == "Contact K8S API Server From Container"),
+        "no API-server alert for {id} (programs were on {container_cgroup}): {fired:?}"
+    );
+    drop(api);
+}
+
+/// The ids of the BPF programs process `pid` holds (`prog_id:` in its descriptors' fdinfo).
+fn agent_prog_ids(pid: u32) -> Vec<u64> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fdinfo")) else { return Vec::new() };
+    dir.flatten()
+        .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+        .filter_map(|t| {
+            t.lines().find_map(|l| l.strip_prefix("prog_id:").and_then(|v| v.trim().parse().ok()))
+        })
+        .collect()
+}
+
+/// The cgroup path line of `bpftool cgroup tree` output that names `id`.
+fn current_path(tree: &str, id: &str) -> String {
+    tree.lines().find(|l| l.starts_with('/') && l.contains(id)).unwrap_or_default().to_string()
 }
 
 #[test]

@@ -60,7 +60,8 @@ pub struct Applied {
     pub notes: Vec<String>,
 }
 
-/// Install (or replace) the firewall of `ns`, with per-flow counters.
+/// Install (or replace) the firewall of `ns` with the default options: no per-flow set, conntrack
+/// accounting on for bytes per flow.
 pub fn apply(ns: &Netns, rules: &[NetRule], mode: FirewallMode) -> Result<Applied, NftError> {
     apply_with(ns, rules, mode, compile::Options::default())
 }

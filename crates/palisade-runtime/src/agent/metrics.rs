@@ -43,6 +43,8 @@ pub struct Metrics {
     pub source: Family<SourceLabels, Gauge>,
     /// Records the kernel side did not send because nothing loaded reads them (not a loss).
     pub kernel_filtered: Counter,
+    /// Cgroups that have the DNS answer programs (containers' cgroups, or 1 for the cgroup root).
+    pub dns_cgroups: Gauge,
     last: [u64; 4],
 }
 
@@ -75,10 +77,26 @@ impl Metrics {
             "Syscall records the kernel did not send because no loaded rule reads them",
             kernel_filtered.clone(),
         );
+        let dns_cgroups = Gauge::default();
+        registry.register(
+            "dns_cgroups",
+            "Cgroups the DNS answer programs are attached to (containers' cgroups, or the root)",
+            dns_cgroups.clone(),
+        );
         for s in DROP_SOURCES {
             let _ = drops.get_or_create(&DropLabels { source: s.into() });
         }
-        Metrics { registry, events, drops, alerts, queue_depth, source, kernel_filtered, last: [0; 4] }
+        Metrics {
+            registry,
+            events,
+            drops,
+            alerts,
+            queue_depth,
+            source,
+            kernel_filtered,
+            dns_cgroups,
+            last: [0; 4],
+        }
     }
 
     /// Bring the drop counters and the queue gauge up to the sensor's counters.
@@ -98,6 +116,7 @@ impl Metrics {
         self.kernel_filtered.inc_by(now[3].saturating_sub(self.last[3]));
         self.last = now;
         self.queue_depth.set(stats.queue_depth.load(Ordering::Relaxed) as i64);
+        self.dns_cgroups.set(stats.dns_cgroups.load(Ordering::Relaxed) as i64);
     }
 
     /// The registry, for counters registered by consumers (`palisade_runtime_enforce_*`).

@@ -137,6 +137,30 @@ impl Attributor {
         cached.container
     }
 
+    /// The cgroup v2 mount.
+    pub fn cgroup2_root(&self) -> Option<&Path> {
+        self.cgroup2.as_deref()
+    }
+
+    /// Whether the cgroup at `path` (relative to the cgroup v2 mount, `/x/y`) is a container's, by the
+    /// runtimes' path conventions or their state directories.
+    pub fn is_container_cgroup(&self, path: &str) -> bool {
+        self.resolve(path, 0).container.is_some()
+    }
+
+    /// The path (relative to the cgroup v2 mount) of cgroup `cgroup_id` where process `pid` runs, from
+    /// `/proc/PID/cgroup` when that directory's inode is `cgroup_id`; `None` once the process is gone
+    /// (the caches and the hierarchy walk are left to [`Attributor::attribute`]).
+    pub fn cgroup_path(&self, pid: u32, cgroup_id: u64) -> Option<String> {
+        let root = self.cgroup2.as_deref()?;
+        std::fs::read_to_string(self.proc_root.join(pid.to_string()).join("cgroup"))
+            .ok()
+            .and_then(|t| cgroup::select_path(&t))
+            .filter(|p| {
+                std::fs::metadata(root.join(p.trim_start_matches('/'))).is_ok_and(|m| m.ino() == cgroup_id)
+            })
+    }
+
     fn recent_by_cgroup_id(&self, cgroup_id: u64) -> Option<Container> {
         self.recent.lock().ok()?.by_cgroup_id(cgroup_id)
     }

@@ -5,8 +5,10 @@
 //! kernel filter ([`crate::sensor::interest`]) is written to the `interest` map before anything is
 //! attached. BTF tracepoints (exec, fork, exit) must attach; per-syscall exit tracepoints that the running
 //! kernel lacks (e.g. `init_module` on a kernel without module support) are skipped and listed. tracefs is
-//! mounted when it is not (the syscall tracepoints are attached by their tracefs id). Dropping the loaded
-//! object (when the reader thread ends) detaches every program.
+//! mounted when it is not (the syscall tracepoints are attached by their tracefs id). The DNS answer
+//! programs go where the interest's [`DnsScope`](crate::sensor::interest::DnsScope) says: the cgroup v2
+//! root, each container's cgroup ([`crate::sensor::dns_cgroups`], kept up to date by the reader thread) or
+//! nowhere. Dropping the loaded object (when the reader thread ends) detaches every program.
 
 /// What was attached.
 #[derive(Debug, Default, Clone)]
@@ -31,14 +33,15 @@ pub fn start(
 pub use imp::start;
 
 #[cfg(palisade_bpf)]
-mod imp {
+pub(crate) mod imp {
     use super::Attached;
     use crate::sensor::Queue;
-    use crate::sensor::interest::{INTEREST_SIZE, Interest};
+    use crate::sensor::dns_cgroups::DnsCgroups;
+    use crate::sensor::interest::{DnsScope, INTEREST_SIZE, Interest};
     use crate::sensor::record::Record;
     use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
     use aya::programs::{BtfTracePoint, CgroupAttachMode, CgroupSkb, CgroupSkbAttachType, Program};
-    use aya::{Btf, EbpfLoader};
+    use aya::{Btf, Ebpf, EbpfLoader};
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
     use std::os::fd::AsFd;
     use std::path::Path;
@@ -78,7 +81,7 @@ mod imp {
     }
 
     pub fn start(
-        queue: Queue,
+        mut queue: Queue,
         stop: Arc<AtomicBool>,
         interest: &Interest,
     ) -> Result<(JoinHandle<()>, Attached), String> {
@@ -122,6 +125,7 @@ mod imp {
                     p.attach("syscalls", &tp)
                         .map_err(|e| format!("attaching {name} to syscalls/{tp}: {}", chain(&e)))?;
                 }
+                Program::CgroupSkb(_) if interest.dns != DnsScope::Node => continue,
                 Program::CgroupSkb(p) => {
                     // DNS answers: optional, the sensor runs without them
                     match attach_skb(p, name) {
@@ -136,11 +140,32 @@ mod imp {
         }
         if dns_errors.is_empty() {
             attached.programs += dns_programs;
+            if dns_programs > 0 {
+                queue.stats.dns_cgroups.store(1, Ordering::Relaxed);
+            }
         } else {
             attached.notes.push(format!(
                 "eBPF: DNS answers not captured (no DNS names in events): {}",
                 dns_errors.join("; ")
             ));
+        }
+        let mut dns = None;
+        match interest.dns {
+            DnsScope::Node => {}
+            DnsScope::Off => attached.notes.push(
+                "eBPF: DNS answers not captured: no loaded rule reads DNS names (fd.sip.name, fd.rip.name)"
+                    .into(),
+            ),
+            DnsScope::Containers => match DnsCgroups::start(&mut bpf, queue.attributor()) {
+                Ok(d) => {
+                    attached.programs += 2;
+                    attached.notes.append(&mut d.notes.clone());
+                    dns = Some(d);
+                }
+                Err(e) => attached
+                    .notes
+                    .push(format!("eBPF: DNS answers not captured (no DNS names in events): {e}")),
+            },
         }
         attached.skipped.sort();
         attached.skipped.dedup();
@@ -153,14 +178,13 @@ mod imp {
             .name("ebpf-reader".into())
             .spawn(move || {
                 // owning the object keeps the programs attached; dropping it detaches them
-                let _bpf = bpf;
-                read_loop(ring, counters, queue, stop);
+                read_loop(ring, counters, queue, stop, bpf, dns);
             })
             .map_err(|e| format!("starting the reader thread: {e}"))?;
         Ok((handle, attached))
     }
 
-    fn chain(e: &dyn std::error::Error) -> String {
+    pub(crate) fn chain(e: &dyn std::error::Error) -> String {
         let mut s = e.to_string();
         let mut cur = e.source();
         while let Some(c) = cur {
@@ -198,6 +222,8 @@ mod imp {
         counters: PerCpuArray<MapData, u64>,
         mut queue: Queue,
         stop: Arc<AtomicBool>,
+        mut bpf: Ebpf,
+        mut dns: Option<DnsCgroups>,
     ) {
         let stats = queue.stats.clone();
         let mut last_counters = Instant::now();
@@ -206,7 +232,13 @@ mod imp {
             while let Some(item) = ring.next() {
                 stats.received.fetch_add(1, Ordering::Relaxed);
                 match Record::parse(&item) {
-                    Ok(r) => queue.push(r),
+                    Ok(r) => {
+                        let (pid, cgroup_id) = (r.pid, r.cgroup_id);
+                        let container = queue.push(r);
+                        if let Some(d) = dns.as_mut() {
+                            d.on_record(&mut bpf, queue.attributor(), pid, cgroup_id, container);
+                        }
+                    }
                     Err(e) => {
                         stats.malformed.fetch_add(1, Ordering::Relaxed);
                         tracing::debug!("{e}");
@@ -222,10 +254,24 @@ mod imp {
             if stopping {
                 break;
             }
-            let mut fds = [PollFd::new(ring.as_fd(), PollFlags::POLLIN)];
             // syscall records wake the reader only once 256 KiB are waiting (a wake-up per record would
-            // cost the workload a scheduler wake-up each); this timeout picks up the trickle
-            let _ = poll(&mut fds, PollTimeout::from(POLL_MS));
+            // cost the workload a scheduler wake-up each); this timeout picks up the trickle. New cgroup
+            // directories (the DNS programs' watch) wake it at once.
+            match dns.as_ref().and_then(DnsCgroups::fd) {
+                Some(fd) => {
+                    let mut fds =
+                        [PollFd::new(ring.as_fd(), PollFlags::POLLIN), PollFd::new(fd, PollFlags::POLLIN)];
+                    let _ = poll(&mut fds, PollTimeout::from(POLL_MS));
+                }
+                None => {
+                    let mut fds = [PollFd::new(ring.as_fd(), PollFlags::POLLIN)];
+                    let _ = poll(&mut fds, PollTimeout::from(POLL_MS));
+                }
+            }
+            if let Some(d) = dns.as_mut() {
+                d.poll(&mut bpf, queue.attributor());
+                stats.dns_cgroups.store(d.attached() as u64, Ordering::Relaxed);
+            }
         }
     }
 }

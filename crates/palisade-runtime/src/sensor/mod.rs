@@ -12,6 +12,8 @@
 //! drops (ring buffer full) are counted separately.
 
 pub mod dns;
+#[cfg(palisade_bpf)]
+pub mod dns_cgroups;
 pub mod ebpf;
 pub mod enrich;
 pub mod interest;
@@ -72,6 +74,8 @@ pub struct SensorStats {
     pub malformed: AtomicU64,
     /// Records waiting in the queue.
     pub queue_depth: AtomicU64,
+    /// Cgroups the DNS answer programs are attached to.
+    pub dns_cgroups: AtomicU64,
 }
 
 /// How to start.
@@ -127,9 +131,11 @@ pub struct Queue {
 }
 
 impl Queue {
-    pub fn push(&mut self, mut r: Record) {
+    /// Attribute and queue a record; whether it is a container's.
+    pub fn push(&mut self, mut r: Record) -> bool {
         let exec = r.kind == Some(record::RecordKind::Exec);
         r.container = self.attributor.attribute(r.pid, r.cgroup_id, exec);
+        let container = r.container.is_some();
         match self.tx.try_send(r) {
             Ok(()) => {
                 self.stats.queue_depth.fetch_add(1, Ordering::Relaxed);
@@ -138,6 +144,12 @@ impl Queue {
                 self.stats.queue_drops.fetch_add(1, Ordering::Relaxed);
             }
         }
+        container
+    }
+
+    /// The attributor (the DNS programs' container cgroups use its answers).
+    pub fn attributor(&mut self) -> &mut Attributor {
+        &mut self.attributor
     }
 }
 

@@ -14,8 +14,9 @@ use palisade_runtime::output::stdout::Stdout;
 use palisade_runtime::output::webhook::{Webhook, WebhookConfig};
 use palisade_runtime::output::{Emitted, Metrics as OutputMetrics, Outputs};
 use palisade_runtime::response::Responder;
+use palisade_runtime::rules::interest::{DnsNeed, OpenClass};
 use palisade_runtime::rules::{PALISADE_RULES, Ruleset};
-use palisade_runtime::sensor::interest::Interest;
+use palisade_runtime::sensor::interest::{DnsScope, Interest};
 use palisade_runtime::sensor::record::RecordKind;
 use palisade_runtime::sensor::{SensorConfig, SourceChoice};
 use palisade_runtime::{Event, agent::signals};
@@ -248,9 +249,11 @@ pub struct RecordArgs {
 
 /// What the kernel side must send for this agent: everything when it records (`--record`) or has no
 /// rules and no profiles; otherwise the process life cycle (the enricher's pid table), the kinds of events
-/// a loaded rule can match, connects and accepts for `/graph` when it is served, the read-only opens whose
-/// path a rule can match, and every event of containers when profiles are loaded (learning and profile
-/// checks need all their opens).
+/// a loaded rule can match, connects and accepts for `/graph` when it is served, the opens (read-only and
+/// writing apart) whose path a rule can match, and every event of containers when profiles are loaded
+/// (learning and profile checks need all their opens). DNS answers: where a rule reads DNS names (the
+/// node, or containers only when every such rule is limited to containers), in containers for profiles
+/// and `/graph`, nowhere else; never outside containers with `--containers-only` (unless recording).
 fn kernel_interest(args: &AgentArgs, detection: Option<&Detection>) -> Interest {
     let Some(d) = detection else { return Interest::everything() };
     if args.record.is_some() {
@@ -264,13 +267,27 @@ fn kernel_interest(args: &AgentArgs, detection: Option<&Detection>) -> Interest 
     if let Some(rules) = &d.rules {
         kinds.extend(RecordKind::ALL.into_iter().filter(|k| rules.can_match_type(k.event_type())));
     }
+    let paths = |class| match &d.rules {
+        Some(rules) => rules.open_paths(class),
+        None => Some(Default::default()),
+    };
+    let mut need = d.rules.as_ref().map_or(DnsNeed::None, Ruleset::dns_names_needed);
+    if d.profiles.is_some() || args.metrics_addr.is_some() {
+        need = need.max(DnsNeed::Containers);
+    }
+    if args.sensor.containers_only {
+        need = need.min(DnsNeed::Containers);
+    }
     Interest {
         kinds: Some(kinds),
-        read_prefixes: match &d.rules {
-            Some(rules) => rules.read_open_prefixes(),
-            None => Some(Default::default()),
-        },
+        read_paths: paths(OpenClass::ReadOnly),
+        write_paths: paths(OpenClass::Writing),
         containers_full: d.profiles.is_some(),
+        dns: match need {
+            DnsNeed::None => DnsScope::Off,
+            DnsNeed::Containers => DnsScope::Containers,
+            DnsNeed::Node => DnsScope::Node,
+        },
     }
 }
 
@@ -354,12 +371,17 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
     let mut detection = Detection::load(&args)?;
     let interest = kernel_interest(&args, detection.as_ref());
     let config = agent_config(&args.sensor, args.metrics_addr, interest.clone());
-    // the rules that switch the kernel's path filter off, named at start
-    let widening: Vec<String> =
-        match (&interest.read_prefixes, detection.as_ref().and_then(|d| d.rules.as_ref())) {
-            (None, Some(rules)) => rules.rules_reading_any_path().into_iter().map(String::from).collect(),
+    // the rules that switch the kernel's path filters off, named at start
+    let widening = |paths: &Option<_>, class| -> Vec<String> {
+        match (paths, detection.as_ref().and_then(|d| d.rules.as_ref())) {
+            (None, Some(rules)) => {
+                rules.rules_opening_any_path(class).into_iter().map(String::from).collect()
+            }
             _ => Vec::new(),
-        };
+        }
+    };
+    let widening_read = widening(&interest.read_paths, OpenClass::ReadOnly);
+    let widening_write = widening(&interest.write_paths, OpenClass::Writing);
     let mut decider = args.enforce.decider()?;
     let mut profile_decider = detection.as_ref().and_then(|d| d.profiles.as_ref()).map(|p| {
         let d: Arc<dyn palisade_runtime::verdict::Decider> = p.decider();
@@ -385,8 +407,17 @@ pub fn run_agent(args: AgentArgs) -> Result<ExitCode> {
             }
             if s.sensor.source == palisade_runtime::sensor::Source::Ebpf {
                 eprintln!("palisade: kernel sends: {}", interest.describe());
-                if !widening.is_empty() {
-                    eprintln!("palisade: every read-only open is sent because of: {}", widening.join("; "));
+                if !widening_read.is_empty() {
+                    eprintln!(
+                        "palisade: every read-only open is sent because of: {}",
+                        widening_read.join("; ")
+                    );
+                }
+                if !widening_write.is_empty() {
+                    eprintln!(
+                        "palisade: every writing open is sent because of: {}",
+                        widening_write.join("; ")
+                    );
                 }
             }
             if let Some(d) = decider.take() {
