@@ -126,6 +126,42 @@ fn alerts_of(alerts: &[Value], id: &str) -> Vec<String> {
         .collect()
 }
 
+/// A busybox bundle on the host network whose resolver is a DNS server of this test's own and whose command
+/// resolves [`API_NAME`] and connects to a stand-in API server (accepting and closing at once, so `nc` sees
+/// the end of the connection), then runs `then`. The server and the stand-in live as long as the lab.
+struct DnsLab {
+    bundle: PathBuf,
+    api_port: u16,
+    _dns: UdpSocket,
+    _api: TcpListener,
+}
+
+impl DnsLab {
+    /// `octet`: the second byte of the DNS server's loopback address, one per test, so parallel runs do not
+    /// share port 53.
+    fn new(tmp: &Path, octet: u8, then: &str) -> DnsLab {
+        let pid = std::process::id();
+        let dns_addr = format!("127.{octet}.{}.{}", (pid >> 8) & 0xff, (pid & 0xff).max(1));
+        let dns = dns_server(&dns_addr);
+        let api = TcpListener::bind("127.0.0.1:0").unwrap();
+        let api_port = api.local_addr().unwrap().port();
+        let stand_in = api.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for conn in stand_in.incoming() {
+                drop(conn);
+            }
+        });
+        let root = tmp.join("root");
+        make_rootfs(&root);
+        std::fs::write(root.join("etc/resolv.conf"), format!("nameserver {dns_addr}\n")).unwrap();
+        std::fs::write(root.join("etc/hosts"), "127.0.0.1 localhost\n").unwrap();
+        let bundle = tmp.join("bundle");
+        write_bundle(&bundle, &root, &format!("nc -w 1 {API_NAME} {api_port} </dev/null; {then}"));
+        host_network(&bundle);
+        DnsLab { bundle, api_port, _dns: dns, _api: api }
+    }
+}
+
 fn skip_reason() -> Option<String> {
     missing().or_else(|| (!which("script")).then(|| "script (bsdutils) not installed".into()))
 }
@@ -142,32 +178,14 @@ fn dns_names_reach_connect_events_and_the_api_server_rule() {
         return;
     };
     let pid = std::process::id();
-    // a loopback address of this test's own, so parallel runs do not share port 53
-    let dns_addr = format!("127.83.{}.{}", (pid >> 8) & 0xff, (pid & 0xff).max(1));
-    let _dns = dns_server(&dns_addr);
-    let api = TcpListener::bind("127.0.0.1:0").unwrap();
-    let api_port = api.local_addr().unwrap().port();
-    // accept and close at once, so `nc` sees the end of the connection and exits
-    let stand_in = api.try_clone().unwrap();
-    std::thread::spawn(move || {
-        for conn in stand_in.incoming() {
-            drop(conn);
-        }
-    });
-
-    let root = tmp.path().join("root");
-    make_rootfs(&root);
-    std::fs::write(root.join("etc/resolv.conf"), format!("nameserver {dns_addr}\n")).unwrap();
-    std::fs::write(root.join("etc/hosts"), "127.0.0.1 localhost\n").unwrap();
-    let bundle = tmp.path().join("bundle");
-    write_bundle(&bundle, &root, &format!("nc -w 1 {API_NAME} {api_port} </dev/null; true"));
-    host_network(&bundle);
+    let lab = DnsLab::new(tmp.path(), 83, "true");
+    let bundle = &lab.bundle;
 
     let mut guard = Guard { child: None, daemons: Vec::new(), cleanup: Vec::new() };
     let (events, alerts, log) = start_agent(tmp.path(), &rules, &mut guard);
     let id = format!("paln{pid}");
     guard.cleanup.push(vec!["runc".into(), "delete".into(), "--force".into(), id.clone()]);
-    let out = Command::new("runc").args(["run", &id]).current_dir(&bundle).output().unwrap();
+    let out = Command::new("runc").args(["run", &id]).current_dir(bundle).output().unwrap();
     assert!(out.status.success(), "runc run: {}", String::from_utf8_lossy(&out.stderr));
     std::thread::sleep(Duration::from_millis(500));
     stop_agent(&mut guard, Duration::from_secs(60));
@@ -191,7 +209,8 @@ fn dns_names_reach_connect_events_and_the_api_server_rule() {
     let connect = recorded
         .iter()
         .find(|e| {
-            e["kind"]["type"] == "connect" && e["kind"]["remote_port"].as_u64() == Some(u64::from(api_port))
+            e["kind"]["type"] == "connect"
+                && e["kind"]["remote_port"].as_u64() == Some(u64::from(lab.api_port))
         })
         .unwrap_or_else(|| panic!("no connect to the API stand-in; events:\n{}", kinds().join("\n")));
     assert_eq!(connect["kind"]["remote_name"], API_NAME, "{connect}");
@@ -203,7 +222,7 @@ fn dns_names_reach_connect_events_and_the_api_server_rule() {
         fired.iter().any(|r| r == "Contact K8S API Server From Container"),
         "no API-server alert for {id}: {fired:?}"
     );
-    drop(api);
+    drop(lab);
 }
 
 /// `bpftool cgroup` output for the cgroup v2 directory `dir` (`effective`: with the programs inherited
@@ -243,25 +262,10 @@ fn dns_programs_are_attached_to_containers_only() {
         return;
     };
     let pid = std::process::id();
-    let dns_addr = format!("127.84.{}.{}", (pid >> 8) & 0xff, (pid & 0xff).max(1));
-    let _dns = dns_server(&dns_addr);
-    let api = TcpListener::bind("127.0.0.1:0").unwrap();
-    let api_port = api.local_addr().unwrap().port();
-    let stand_in = api.try_clone().unwrap();
-    std::thread::spawn(move || {
-        for conn in stand_in.incoming() {
-            drop(conn);
-        }
-    });
-    let root = tmp.path().join("root");
-    make_rootfs(&root);
-    std::fs::write(root.join("etc/resolv.conf"), format!("nameserver {dns_addr}\n")).unwrap();
-    std::fs::write(root.join("etc/hosts"), "127.0.0.1 localhost\n").unwrap();
-    let bundle = tmp.path().join("bundle");
     // the name is resolved at once (the programs must be on the cgroup before the process runs), then the
     // container stays up while the test looks at the cgroups
-    write_bundle(&bundle, &root, &format!("nc -w 1 {API_NAME} {api_port} </dev/null; sleep 4; true"));
-    host_network(&bundle);
+    let lab = DnsLab::new(tmp.path(), 84, "sleep 4; true");
+    let bundle = &lab.bundle;
 
     let mut guard = Guard { child: None, daemons: Vec::new(), cleanup: Vec::new() };
     let (alerts, log) = start_rules_agent(tmp.path(), &rules, &mut guard, &[]);
@@ -273,7 +277,7 @@ fn dns_programs_are_attached_to_containers_only() {
     guard.cleanup.push(vec!["runc".into(), "delete".into(), "--force".into(), id.clone()]);
     let mut runc = Command::new("runc")
         .args(["run", &id])
-        .current_dir(&bundle)
+        .current_dir(bundle)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -356,7 +360,7 @@ fn dns_programs_are_attached_to_containers_only() {
         fired.iter().any(|r| r == "Contact K8S API Server From Container"),
         "no API-server alert for {id} (programs were on {container_cgroup}): {fired:?}"
     );
-    drop(api);
+    drop(lab);
 }
 
 /// The ids of the BPF programs process `pid` holds (`prog_id:` in its descriptors' fdinfo).
