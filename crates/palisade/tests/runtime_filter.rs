@@ -118,20 +118,8 @@ fn rules_widen_the_kernel_filter_and_the_rest_is_filtered() {
     let rules = tmp.path().join("probe.yaml");
     std::fs::write(&rules, PROBE_RULE).unwrap();
     let alerts = tmp.path().join("alerts.jsonl");
-    let mut args = Vec::new();
-    let stable = tmp.path().join("falco_rules.yaml");
-    let have_stable = Path::new(FALCO_RULES).is_file() && {
-        let out = Command::new("tar")
-            .args(["-xzf", FALCO_RULES, "-O", "falco-rules/rules/falco_rules.yaml"])
-            .output()
-            .unwrap();
-        out.status.success() && std::fs::write(&stable, &out.stdout).is_ok()
-    };
-    if have_stable {
-        args.extend(["--rules".to_string(), stable.display().to_string()]);
-    } else {
-        eprintln!("stable-rule part skipped: no Falco rules corpus at {FALCO_RULES}");
-    }
+    let mut args = stable_rules(tmp.path());
+    let have_stable = !args.is_empty();
     args.extend([
         "--rules".to_string(),
         rules.display().to_string(),
