@@ -11,7 +11,8 @@
 //! allocations, not for speed.
 //!
 //! Functions written as a table of constant definitions (`mem_multiple("Ki") = 1024000 { true }` …) are
-//! compiled as one table lookup ([`tables`]), which regorus evaluates far faster and answers the same.
+//! compiled as one table lookup ([`tables`]), which regorus evaluates far faster and answers the same; a set
+//! rule only ever looked up with constant keys is computed for those keys only ([`specialize`]).
 //!
 //! Limits: regorus has a cooperative wall-clock timer ([`ExecutionTimerConfig`]), checked every few
 //! evaluation steps; each evaluation gets the time left before [`Budget::deadline`], or [`DEFAULT_TIME_LIMIT`]
@@ -24,6 +25,7 @@ pub mod conftest;
 pub mod gatekeeper;
 pub mod metadata;
 pub mod rvm;
+pub mod specialize;
 pub mod tables;
 pub mod tests;
 
@@ -99,6 +101,9 @@ impl EnginePool {
         }
         if let Some(faster) = tables::rewrite(&mut engine).and_then(|modules| rebuild(&modules)) {
             engine = faster;
+        }
+        if let Some(narrower) = specialize::rewrite(&mut engine).and_then(|modules| rebuild(&modules)) {
+            engine = narrower;
         }
         if let Some(d) = data
             && let Err(e) = engine.add_data(RegoValue::from(d))
