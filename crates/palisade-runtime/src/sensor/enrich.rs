@@ -50,6 +50,9 @@ impl Enricher {
             if path.starts_with('/') || path.is_empty() {
                 return absolute(path, None);
             }
+            // a directory fd is a C int: the register the kernel read it from may not be sign-extended
+            // (AT_FDCWD arrives as 0xffffff9c)
+            let dirfd = i64::from(dirfd as i32);
             let base = if dirfd == AT_FDCWD {
                 procs.cwd(r.pid).or(info.cwd.clone())
             } else {
@@ -232,6 +235,29 @@ mod tests {
         assert_eq!(exit_code(0), 0);
         assert_eq!(exit_code(3 << 8), 3);
         assert_eq!(exit_code(9), 137);
+    }
+
+    #[test]
+    fn relative_opens_resolve_against_the_cwd_whatever_the_upper_bits_of_at_fdcwd() {
+        let me = std::process::id();
+        let cwd = std::env::current_dir().unwrap();
+        let mut e = Enricher::new();
+        // openat(AT_FDCWD, …): the register holds the int zero-extended; open(…): the kernel's own -100
+        for a2 in [0xffff_ff9c_u64, (-100i64) as u64] {
+            let r = Record {
+                kind: Some(RecordKind::Open),
+                pid: me,
+                tid: me,
+                a2,
+                s1: "x.txt".into(),
+                ..Record::default()
+            };
+            let Some(Event { kind: EventKind::Open(open), .. }) = e.event(&r) else {
+                panic!("no open event")
+            };
+            assert_eq!(open.path, cwd.join("x.txt").display().to_string(), "a2 {a2:#x}");
+            assert_eq!(open.raw_path.as_deref(), Some("x.txt"));
+        }
     }
 
     #[test]
