@@ -8,6 +8,8 @@
 // Before any work, an exit consults the `interest` map the agent fills from its loaded rules (which record
 // kinds, which opens by path prefix or suffix, read-only and writing apart, which processes get
 // everything): what nothing reads costs no record, no path copy beyond the check and no ring-buffer space.
+// A relative open is judged by its starting directory once the agent has found that directory quiet
+// (`quiet_dirs`).
 // Records are built in a per-CPU scratch buffer and only the used length is copied to the ring buffer.
 // CO-RE: field offsets are relocated against the running kernel's BTF at load time.
 //
@@ -45,6 +47,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define F_UPPER_LAYER 1
 #define F_HAS_RESULT 2
+#define F_DIR_KEY 4
 
 #define AF_UNIX 1
 #define AF_INET 2
@@ -139,6 +142,37 @@ struct {
 	__type(key, u32);
 	__type(value, struct interest);
 } interest SEC(".maps");
+
+// Relative opens (`name`, `dir/name`, `.`) are judged by the directory they start from: the agent, seeing
+// one such open, reads that directory's path (/proc/PID/cwd or /proc/PID/fd/N) and, when no path below it
+// can be in a class's prefix table and none can end with a suffix that reaches into the directory's own
+// name, marks it quiet for that class here. A relative open from a quiet directory is then judged by its
+// suffixes alone, as its absolute path would be. Keyed by the mount's unique id (never reused) and the
+// directory's inode; an entry holds the generation it was judged in and counts only while no rename or
+// mount-table change happened since (see paths_changed()), which could have moved the directory.
+struct dir_key {
+	u64 mnt;
+	u64 ino;
+};
+struct dir_verdict {
+	u64 gen;
+	u32 quiet; // bit 0: read-only opens, bit 1: opens that may write
+	u32 pad;
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct dir_key);
+	__type(value, struct dir_verdict);
+} quiet_dirs SEC(".maps");
+
+// The generation of every path: bumped by each successful rename, mount, umount, move_mount and pivot_root.
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, u32);
+	__type(value, u64);
+} dir_gen SEC(".maps");
 
 
 // The agent's own process: never reported (its /proc reads would feed back into the stream).
@@ -446,8 +480,8 @@ static __always_inline bool pattern_match(const struct pattern *p, u64 w0, u64 w
 	       ((w2 ^ p->word[2]) & p->mask[2]) == 0 && ((w3 ^ p->word[3]) & p->mask[3]) == 0;
 }
 
-// Whether the path in `r->s1` (`len` bytes with its NUL, a plain absolute path) is in the set.
-static __always_inline bool path_match(const struct pathset *ps, struct record *r, u32 len)
+// Whether the path in `r->s1` starts with one of the set's prefixes.
+static __always_inline bool prefix_match(const struct pathset *ps, struct record *r)
 {
 	const char *s = r->s1;
 	u64 w0 = *(const u64 *)&s[0], w1 = *(const u64 *)&s[8], w2 = *(const u64 *)&s[16],
@@ -459,17 +493,21 @@ static __always_inline bool path_match(const struct pathset *ps, struct record *
 		if (pattern_match(&ps->prefixes[i], w0, w1, w2, w3))
 			return true;
 	}
-	n = ps->nsuffixes;
+	return false;
+}
+
+// Whether the path in `r->s1` (`len` bytes with its NUL) ends with one of the set's suffixes.
+static __always_inline bool suffix_match(const struct pathset *ps, struct record *r, u32 len)
+{
+	u32 n = ps->nsuffixes;
 	if (n == 0)
 		return false;
 	// the 32 bytes before the NUL; for a shorter path the window starts in the record's header, whose
 	// bytes can only make a suffix match where it should not, which sends the record
 	u32 end = (len - 1) & (S1_LEN - 1);
 	const char *w = (const char *)r + HDR_LEN - PATTERN_BYTES + end;
-	w0 = *(const u64 *)&w[0];
-	w1 = *(const u64 *)&w[8];
-	w2 = *(const u64 *)&w[16];
-	w3 = *(const u64 *)&w[24];
+	u64 w0 = *(const u64 *)&w[0], w1 = *(const u64 *)&w[8], w2 = *(const u64 *)&w[16],
+	    w3 = *(const u64 *)&w[24];
 	for (u32 i = 0; i < MAX_PATTERNS; i++) {
 		if (i >= n)
 			break;
@@ -477,6 +515,79 @@ static __always_inline bool path_match(const struct pathset *ps, struct record *
 			return true;
 	}
 	return false;
+}
+
+// Whether the path in `r->s1` (`len` bytes with its NUL, a plain absolute path) is in the set.
+static __always_inline bool path_match(const struct pathset *ps, struct record *r, u32 len)
+{
+	return prefix_match(ps, r) || suffix_match(ps, r, len);
+}
+
+// A relative path whose text is the path it names below its starting directory: `.`, or a path not
+// starting with `.` or `/` with no `//`, `/.` or `..` (the checks of plain_absolute()).
+static __always_inline bool plain_relative(const char *s, u32 len)
+{
+	if (len == 2 && s[0] == '.')
+		return true;
+	if (len < 2 || len >= S1_LEN || s[0] == '/' || s[0] == '.')
+		return false;
+	u64 slash_carry = 0, dot_carry = 0;
+	for (u32 i = 0; i < S1_LEN / 8; i++) {
+		if (i * 8 >= len)
+			break;
+		u64 w = *(const u64 *)&s[i * 8];
+		u64 slash = bytes_equal(w, '/');
+		u64 dot = bytes_equal(w, '.');
+		u64 after_slash = (slash << 8) | slash_carry;
+		u64 after_dot = (dot << 8) | dot_carry;
+		if ((after_slash & (slash | dot)) || (after_dot & dot))
+			return false;
+		slash_carry = slash >> 56;
+		dot_carry = dot >> 56;
+	}
+	return true;
+}
+
+static __always_inline u64 *dir_gen_now(void)
+{
+	u32 zero = 0;
+	return bpf_map_lookup_elem(&dir_gen, &zero);
+}
+
+// The directory a relative path of `dfd` starts from: the working directory (AT_FDCWD) or the open
+// directory `dfd`, as (the mount's unique id, the inode). False when it cannot be told (no such fd, a
+// kernel without unique mount ids).
+static __always_inline bool base_dir(u64 dfd, struct dir_key *k)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct vfsmount *mnt;
+	struct dentry *dentry;
+	if ((int)dfd == AT_FDCWD) {
+		mnt = BPF_CORE_READ(task, fs, pwd.mnt);
+		dentry = BPF_CORE_READ(task, fs, pwd.dentry);
+	} else {
+		long fd = (int)dfd;
+		if (fd < 0)
+			return false;
+		struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+		if ((unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
+			return false;
+		struct file **fds = BPF_CORE_READ(fdt, fd);
+		struct file *f = NULL;
+		bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+		if (!f)
+			return false;
+		mnt = BPF_CORE_READ(f, f_path.mnt);
+		dentry = BPF_CORE_READ(f, f_path.dentry);
+	}
+	if (!mnt || !dentry)
+		return false;
+	struct mount *m = container_of(mnt, struct mount, mnt);
+	if (!bpf_core_field_exists(m->mnt_id_unique))
+		return false;
+	k->mnt = BPF_CORE_READ(m, mnt_id_unique);
+	k->ino = BPF_CORE_READ(dentry, d_inode, i_ino);
+	return k->mnt != 0;
 }
 
 // O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_TMPFILE's own bit: anything but a plain read.
@@ -559,13 +670,34 @@ static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx, int v
 		long n = bpf_probe_read_user_str(r->s1, S1_LEN, path);
 		r->len1 = n > 0 ? (u16)n : 0;
 	}
+	struct dir_key key = {};
+	u64 gen = 0;
+	bool keyed = false;
 	if (f) {
-		const struct pathset *ps = (flags & OPEN_WRITE_BITS) ? &f->write : &f->read;
+		bool writing = flags & OPEN_WRITE_BITS;
+		const struct pathset *ps = writing ? &f->write : &f->read;
 		// bytes past the string are stale but harmless: masks only cover a prefix's own bytes, and a
 		// path shorter than a prefix ends with its NUL where the prefix has a character
-		if (ps->active && plain_absolute(r->s1, r->len1) && !path_match(ps, r, r->len1)) {
-			count(2);
-			return 0;
+		if (ps->active && plain_absolute(r->s1, r->len1)) {
+			if (!path_match(ps, r, r->len1)) {
+				count(2);
+				return 0;
+			}
+		} else if (ps->active && plain_relative(r->s1, r->len1) && base_dir(dfd, &key)) {
+			u64 *g = dir_gen_now();
+			gen = g ? *g : 0;
+			keyed = true;
+			struct dir_verdict *v = bpf_map_lookup_elem(&quiet_dirs, &key);
+			if (v && v->gen == gen && (v->quiet & (writing ? 2 : 1))) {
+				// the byte before the path stands for the separator after the directory, so a
+				// suffix `/name` is compared as with the absolute path (the header is rewritten
+				// below when the record is sent)
+				((char *)r)[HDR_LEN - 1] = '/';
+				if (!suffix_match(ps, r, r->len1)) {
+					count(2);
+					return 0;
+				}
+			}
 		}
 	}
 	r = begin_exit_keep(K_OPEN, ctx, true);
@@ -574,6 +706,12 @@ static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx, int v
 	r->a0 = flags;
 	r->a1 = mode;
 	r->a2 = dfd;
+	if (keyed) {
+		// the directory, for the agent to judge: mount and inode in raddr, the generation in laddr
+		r->flags |= F_DIR_KEY;
+		__builtin_memcpy(r->raddr, &key, sizeof(key));
+		__builtin_memcpy(r->laddr, &gen, sizeof(gen));
+	}
 	submit(r);
 	return 0;
 }
@@ -836,13 +974,46 @@ static __always_inline int emit_module(struct trace_event_raw_sys_exit *ctx, boo
 		return exit_body;                                                                              \
 	}
 
+// A rename or a change of the mount table may move directories: judged directories count no more.
+static __always_inline void paths_changed(struct trace_event_raw_sys_exit *ctx)
+{
+	if (ctx->ret != 0)
+		return;
+	u64 *g = dir_gen_now();
+	if (g)
+		__sync_fetch_and_add(g, 1);
+}
+
+// The same, for calls that change paths: the generation first, whoever the caller and whatever is wanted.
+#define EXIT_MOVING(name, kind, exit_body)                                                                   \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                             \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                                  \
+	{                                                                                                      \
+		paths_changed(ctx);                                                                            \
+		if (is_agent())                                                                                \
+			return 0;                                                                              \
+		struct interest *f = filter_for_task();                                                        \
+		if (!wanted(kind, f))                                                                          \
+			return 0;                                                                              \
+		return exit_body;                                                                              \
+	}
+
+// Calls that only move paths, with no record of their own.
+#define EXIT_PATHS_CHANGED(name)                                                                             \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                                                             \
+	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                                  \
+	{                                                                                                      \
+		paths_changed(ctx);                                                                            \
+		return 0;                                                                                      \
+	}
+
 EXIT(open, K_OPEN, emit_open(ctx, 0, f))
 EXIT(openat, K_OPEN, emit_open(ctx, 1, f))
 EXIT(creat, K_OPEN, emit_open(ctx, 2, f))
 EXIT(openat2, K_OPEN, emit_open(ctx, 3, f))
-EXIT(rename, K_RENAME, emit_rename(ctx, false))
-EXIT(renameat, K_RENAME, emit_rename(ctx, true))
-EXIT(renameat2, K_RENAME, emit_rename(ctx, true))
+EXIT_MOVING(rename, K_RENAME, emit_rename(ctx, false))
+EXIT_MOVING(renameat, K_RENAME, emit_rename(ctx, true))
+EXIT_MOVING(renameat2, K_RENAME, emit_rename(ctx, true))
 EXIT(unlink, K_UNLINK, emit_path(ctx, K_UNLINK, false))
 EXIT(unlinkat, K_UNLINK, emit_path(ctx, K_UNLINK, true))
 EXIT(rmdir, K_UNLINK, emit_path(ctx, K_UNLINK, false))
@@ -861,9 +1032,12 @@ EXIT(setregid, K_SETGID, emit_id(ctx, K_SETGID, 1))
 EXIT(setresgid, K_SETGID, emit_id(ctx, K_SETGID, 1))
 EXIT(capset, K_CAPSET, emit_capset(ctx))
 EXIT(ptrace, K_PTRACE, emit_ptrace(ctx))
-EXIT(mount, K_MOUNT, emit_mount(ctx))
+EXIT_MOVING(mount, K_MOUNT, emit_mount(ctx))
 EXIT(init_module, K_MODULE, emit_module(ctx, false))
 EXIT(finit_module, K_MODULE, emit_module(ctx, true))
+EXIT_PATHS_CHANGED(umount)
+EXIT_PATHS_CHANGED(move_mount)
+EXIT_PATHS_CHANGED(pivot_root)
 
 // ---- DNS answers ----------------------------------------------------------------------------------
 //

@@ -5,7 +5,9 @@
 //! `palisade_runtime_kernel_filtered_total` counter), and a container whose behaviour is learned (profiles
 //! in discover mode) must still have every open recorded. Opens that may write are filtered by the paths
 //! the write rules need: a write below `/etc` in a container still alerts, host writes below `/tmp` are
-//! dropped in the kernel. Needs root, a BTF kernel, runc and busybox:
+//! dropped in the kernel; relative writes from a directory no rule reads are dropped once the agent has
+//! judged the directory, and judged again after the directory is renamed. Needs root, a BTF kernel, runc
+//! and busybox:
 //! skips with a message otherwise.
 
 mod support;
@@ -290,6 +292,126 @@ fn writes_are_filtered_by_the_paths_write_rules_need() {
         "{WRITES} host writes: {filtered1}/{filtered2} filtered and {dropped1}/{dropped2} delivered (node-wide); \
          {kept} delivered for the kept file"
     );
+}
+
+/// Opens that may write below DIR (written with the test's directory in place of DIR), host included.
+const MOVED_RULE: &str = r#"
+- rule: Write below the watched directory
+  desc: an open for writing below a directory the test watches
+  condition: evt.type in (open, openat, openat2) and evt.is_open_write = true and fd.name startswith DIR/
+  output: watched file opened for writing (file=%fd.name)
+  priority: ERROR
+  tags: [palisade_test]
+- rule: Write of the relative kept file
+  desc: an open for writing of a file named palisade-rel-kept, host included (its name reaches the kernel table)
+  condition: evt.type in (open, openat, openat2) and evt.is_open_write = true and fd.filename = palisade-rel-kept
+  output: relative kept file opened for writing (file=%fd.name)
+  priority: ERROR
+  tags: [palisade_test]
+"#;
+
+#[test]
+fn relative_opens_are_judged_by_their_directory() {
+    if let Some(why) = missing() {
+        eprintln!("skipped: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // not below the `.tmpXXXX` test directory: kept plain, as the rule's prefix
+    let scratch = tempfile::Builder::new().prefix("palisade-rel-").tempdir().unwrap();
+    let scratch = scratch.path();
+    let watched = scratch.join("watched");
+    std::fs::create_dir_all(&watched).unwrap();
+    std::fs::create_dir_all(scratch.join("quiet")).unwrap();
+    let rules = tmp.path().join("rules.yaml");
+    std::fs::write(
+        &rules,
+        format!("{WRITE_RULE}{}", MOVED_RULE.replace("DIR", &watched.display().to_string())),
+    )
+    .unwrap();
+    let alerts = tmp.path().join("alerts.jsonl");
+    let mut agent = start_agent(&[
+        "--rules".to_string(),
+        rules.display().to_string(),
+        "--output".into(),
+        format!("file:{}", alerts.display()),
+    ]);
+    let counters = |agent: &Agent| {
+        std::thread::sleep(Duration::from_millis(1200));
+        let m = http_get(&agent.addr, "/metrics");
+        (metric(&m, "palisade_runtime_kernel_filtered_total"), metric(&m, "palisade_runtime_quiet_dirs"))
+    };
+    // a shell writing files by relative name in a directory no rule reads: after the first open (sent,
+    // the directory judged quiet), dropped in the kernel; writes of the kept file name are still sent
+    const WRITES: u64 = 2000;
+    let shell = |script: &str| {
+        let out =
+            Command::new("sh").arg("-c").arg(script).current_dir(scratch.join("quiet")).output().unwrap();
+        assert!(out.status.success(), "{script}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    let loop_writes =
+        |name: &str| format!("i=0; while [ $i -lt {WRITES} ]; do echo x > {name}; i=$((i+1)); done");
+    let (f0, _) = counters(&agent);
+    shell(&loop_writes("w"));
+    let (f1, quiet) = counters(&agent);
+    shell(&loop_writes("palisade-rel-kept"));
+
+    // a directory judged quiet and then moved below the watched one (a rename): its next relative write
+    // is judged again and reaches the rule
+    let go = tmp.path().join("go");
+    let mut writer = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            // alive a moment after the last write: a relative path is resolved through /proc/PID/cwd
+            "cd {dir}; echo x > before; echo x > before; while [ ! -e {go} ]; do sleep 0.05; done; echo x > after; \
+             sleep 1",
+            dir = scratch.join("quiet").display(),
+            go = go.display()
+        ))
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    std::fs::rename(scratch.join("quiet"), watched.join("moved")).unwrap();
+    std::fs::write(&go, "").unwrap();
+    assert!(writer.wait().unwrap().success());
+    std::thread::sleep(Duration::from_millis(1500));
+    agent.stop();
+
+    assert!(quiet >= 1, "no directory judged quiet:\n{}", agent.log.join("\n"));
+    // the counter is the node's (other tests add to it, never take from it)
+    assert!(
+        f1 - f0 >= WRITES - 10,
+        "{} records filtered during {WRITES} relative writes no rule reads",
+        f1 - f0
+    );
+    let alerts: Vec<Value> = std::fs::read_to_string(&alerts)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad alert line {l}: {e}")))
+        .collect();
+    let files = |rule: &str| -> Vec<&str> {
+        alerts
+            .iter()
+            .filter(|a| a["rule"] == rule)
+            .filter_map(|a| a["output_fields"]["fd.name"].as_str())
+            .collect()
+    };
+    // every relative write of the kept name reached its rule, resolved against the directory
+    let kept_path = scratch.join("quiet/palisade-rel-kept");
+    let kept = files("Write of the relative kept file");
+    assert_eq!(
+        kept.iter().filter(|f| **f == kept_path.to_str().unwrap()).count() as u64,
+        WRITES,
+        "relative writes of the kept file delivered: its suffix was not applied"
+    );
+    let after = watched.join("moved/after");
+    assert_eq!(
+        files("Write below the watched directory"),
+        [after.to_str().unwrap()],
+        "the write after the directory moved did not alert:\n{}",
+        agent.log.join("\n")
+    );
+    eprintln!("{} records filtered during {WRITES} relative writes; {quiet} quiet directories", f1 - f0);
 }
 
 #[test]

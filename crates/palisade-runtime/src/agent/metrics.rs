@@ -45,6 +45,8 @@ pub struct Metrics {
     pub kernel_filtered: Counter,
     /// Cgroups that have the DNS answer programs (containers' cgroups, or 1 for the cgroup root).
     pub dns_cgroups: Gauge,
+    /// Directories found quiet: their relative opens are judged in the kernel.
+    pub quiet_dirs: Gauge,
     last: [u64; 4],
 }
 
@@ -83,6 +85,12 @@ impl Metrics {
             "Cgroups the DNS answer programs are attached to (containers' cgroups, or the root)",
             dns_cgroups.clone(),
         );
+        let quiet_dirs = Gauge::default();
+        registry.register(
+            "quiet_dirs",
+            "Directories judged quiet so far: relative opens from them are filtered in the kernel",
+            quiet_dirs.clone(),
+        );
         for s in DROP_SOURCES {
             let _ = drops.get_or_create(&DropLabels { source: s.into() });
         }
@@ -95,6 +103,7 @@ impl Metrics {
             source,
             kernel_filtered,
             dns_cgroups,
+            quiet_dirs,
             last: [0; 4],
         }
     }
@@ -117,6 +126,7 @@ impl Metrics {
         self.last = now;
         self.queue_depth.set(stats.queue_depth.load(Ordering::Relaxed) as i64);
         self.dns_cgroups.set(stats.dns_cgroups.load(Ordering::Relaxed) as i64);
+        self.quiet_dirs.set(stats.quiet_dirs.load(Ordering::Relaxed) as i64);
     }
 
     /// The registry, for counters registered by consumers (`palisade_runtime_enforce_*`).

@@ -38,7 +38,8 @@ pub(crate) mod imp {
     use crate::sensor::Queue;
     use crate::sensor::dns_cgroups::DnsCgroups;
     use crate::sensor::interest::{DnsScope, INTEREST_SIZE, Interest};
-    use crate::sensor::record::Record;
+    use crate::sensor::quiet_dirs::{QuietDirs, VerdictSink};
+    use crate::sensor::record::{DirKey, Record};
     use aya::maps::{Array, MapData, PerCpuArray, RingBuf};
     use aya::programs::{BtfTracePoint, CgroupAttachMode, CgroupSkb, CgroupSkbAttachType, Program};
     use aya::{Btf, Ebpf, EbpfLoader};
@@ -62,6 +63,22 @@ pub(crate) mod imp {
         ("on_fork", "sched_process_fork"),
         ("on_exit", "sched_process_exit"),
     ];
+
+    /// The kernel's `quiet_dirs` map (`struct dir_key` → `struct dir_verdict`), where the reader's
+    /// judgements of directories go.
+    struct KernelQuietDirs(aya::maps::HashMap<MapData, [u8; 16], [u8; 16]>);
+
+    impl VerdictSink for KernelQuietDirs {
+        fn put(&mut self, key: DirKey, quiet: u32) -> Result<(), String> {
+            let mut k = [0u8; 16];
+            k[..8].copy_from_slice(&key.mnt.to_ne_bytes());
+            k[8..].copy_from_slice(&key.ino.to_ne_bytes());
+            let mut v = [0u8; 16];
+            v[..8].copy_from_slice(&key.generation.to_ne_bytes());
+            v[8..12].copy_from_slice(&quiet.to_ne_bytes());
+            self.0.insert(k, v, 0).map_err(|e| e.to_string())
+        }
+    }
 
     fn tracefs() -> Result<&'static Path, String> {
         for dir in ["/sys/kernel/tracing", "/sys/kernel/debug/tracing"] {
@@ -174,11 +191,20 @@ pub(crate) mod imp {
         let counters: PerCpuArray<MapData, u64> =
             PerCpuArray::try_from(bpf.take_map("counters").ok_or("eBPF object has no `counters` map")?)
                 .map_err(|e| format!("counters map: {e}"))?;
+        // relative opens are judged by their directory only where opens are filtered at all
+        let quiet = match (&interest.read_paths, &interest.write_paths) {
+            (None, None) => None,
+            (read, write) => {
+                let map = bpf.take_map("quiet_dirs").ok_or("eBPF object has no `quiet_dirs` map")?;
+                let map = aya::maps::HashMap::try_from(map).map_err(|e| format!("quiet_dirs map: {e}"))?;
+                Some(QuietDirs::new(KernelQuietDirs(map), read.as_ref(), write.as_ref()))
+            }
+        };
         let handle = std::thread::Builder::new()
             .name("ebpf-reader".into())
             .spawn(move || {
                 // owning the object keeps the programs attached; dropping it detaches them
-                read_loop(ring, counters, queue, stop, bpf, dns);
+                read_loop(ring, counters, queue, stop, bpf, dns, quiet);
             })
             .map_err(|e| format!("starting the reader thread: {e}"))?;
         Ok((handle, attached))
@@ -224,6 +250,7 @@ pub(crate) mod imp {
         stop: Arc<AtomicBool>,
         mut bpf: Ebpf,
         mut dns: Option<DnsCgroups>,
+        mut quiet: Option<QuietDirs<KernelQuietDirs>>,
     ) {
         let stats = queue.stats.clone();
         let mut last_counters = Instant::now();
@@ -233,6 +260,9 @@ pub(crate) mod imp {
                 stats.received.fetch_add(1, Ordering::Relaxed);
                 match Record::parse(&item) {
                     Ok(r) => {
+                        if let Some(q) = quiet.as_mut() {
+                            q.on_record(&r);
+                        }
                         let (pid, cgroup_id) = (r.pid, r.cgroup_id);
                         let container = queue.push(r);
                         if let Some(d) = dns.as_mut() {
@@ -250,6 +280,9 @@ pub(crate) mod imp {
                 let sum = |i: u32| counters.get(&i, 0).map(|v| v.iter().sum::<u64>()).unwrap_or(0);
                 stats.kernel_drops.store(sum(1), Ordering::Relaxed);
                 stats.kernel_filtered.store(sum(2), Ordering::Relaxed);
+                if let Some(q) = quiet.as_ref() {
+                    stats.quiet_dirs.store(q.quiet, Ordering::Relaxed);
+                }
             }
             if stopping {
                 break;

@@ -109,8 +109,8 @@ pub struct Interest {
     /// `None`: every record.
     pub kinds: Option<BTreeSet<RecordKind>>,
     /// Read-only opens (no write, create, truncate or tmpfile flag) of an absolute path with no `//` or
-    /// `/.` are sent only when the path is in this set; `None`: all are sent. Relative paths and paths
-    /// with `.`/`..` components are always sent.
+    /// `/.` are sent only when the path is in this set; `None`: all are sent. Relative paths are judged
+    /// by their directory ([`crate::sensor::quiet_dirs`]); paths with `.`/`..` components are always sent.
     pub read_paths: Option<PathSet>,
     /// The same for the other opens (any of `O_WRONLY`, `O_RDWR`, `O_CREAT`, `O_TRUNC`, `O_TMPFILE`).
     pub write_paths: Option<PathSet>,

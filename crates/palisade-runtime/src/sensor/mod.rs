@@ -19,6 +19,7 @@ pub mod enrich;
 pub mod interest;
 pub mod proc_connector;
 pub mod procfs;
+pub mod quiet_dirs;
 pub mod record;
 
 use crate::attribution::Attributor;
@@ -76,6 +77,8 @@ pub struct SensorStats {
     pub queue_depth: AtomicU64,
     /// Cgroups the DNS answer programs are attached to.
     pub dns_cgroups: AtomicU64,
+    /// Directories whose relative opens the kernel judges ([`quiet_dirs`]).
+    pub quiet_dirs: AtomicU64,
 }
 
 /// How to start.

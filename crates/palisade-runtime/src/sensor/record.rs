@@ -114,12 +114,25 @@ pub struct Record {
     pub raddr: [u8; 16],
     pub comm: String,
     pub pidns_level: u32,
+    /// For a relative open the kernel could not judge by its text: the directory it starts from, for the
+    /// agent to judge ([`crate::sensor::quiet_dirs`]).
+    pub dir_key: Option<DirKey>,
     pub s1: String,
     /// The `s2` region as read (argv keeps its NULs).
     pub s2: Vec<u8>,
     /// The container, attributed by the reader thread as the record arrives (while the runtime's state
     /// still exists: `runc run` removes it when the container exits).
     pub container: Option<crate::event::Container>,
+}
+
+/// A directory as the kernel names it for [`crate::sensor::quiet_dirs`]: the mount's unique id (statx's
+/// `STATX_MNT_ID_UNIQUE`), the directory's inode, and the generation of paths the open saw (bumped by
+/// every rename and mount-table change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct DirKey {
+    pub mnt: u64,
+    pub ino: u64,
+    pub generation: u64,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -196,6 +209,12 @@ impl Record {
             raddr,
             comm: c_str(&b[132..148]),
             pidns_level: u32_at(b, 148),
+            // F_DIR_KEY: mount and inode in raddr, the generation in laddr
+            dir_key: (flags & 4 != 0).then(|| DirKey {
+                mnt: u64_at(b, 116),
+                ino: u64_at(b, 124),
+                generation: u64_at(b, 100),
+            }),
             s1: c_str(s1),
             s2: s2.to_vec(),
             container: None,
@@ -251,6 +270,21 @@ mod tests {
         assert_eq!(r.result, Some(-13));
         assert_eq!(r.s1, "/etc/shadow");
         assert!(r.s2.is_empty());
+        assert_eq!(r.dir_key, None);
+    }
+
+    #[test]
+    fn relative_open_carries_its_directory() {
+        let mut b = header(4);
+        b[94] = 2 | 4;
+        b[100..108].copy_from_slice(&7u64.to_le_bytes());
+        b[116..124].copy_from_slice(&1234u64.to_le_bytes());
+        b[124..132].copy_from_slice(&5678u64.to_le_bytes());
+        b[88..90].copy_from_slice(&5u16.to_le_bytes());
+        b.extend_from_slice(b"file\0");
+        let r = Record::parse(&b).unwrap();
+        assert_eq!(r.dir_key, Some(DirKey { mnt: 1234, ino: 5678, generation: 7 }));
+        assert_eq!(r.s1, "file");
     }
 
     #[test]
