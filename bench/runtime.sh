@@ -15,9 +15,14 @@
 # rules and Palisade's, no recording: what the kernel filter leaves; needs ../shared/data/runtime/falco-rules.tar.gz).
 #
 # `bench/runtime.sh ops [ROUNDS]`: the same measure on tight loops of single syscalls (bench/sensor_ops.c,
-# built with gcc): open+close of a file no rule reads, of /etc/hostname, a write open, a loopback
+# built with gcc): open+close of a file no rule reads (by absolute and by relative name), of /etc/hostname, a
+# write open, a loopback
 # connect+accept, getpid; CPU ns per operation with no agent, the agent with the stable + Palisade rules,
 # and the agent recording everything, modes alternating within each round (medians).
+#
+# `bench/runtime.sh cost [ROUNDS]`: the sensor's cost inside the workload measured directly: the kernel's
+# accounting of its BPF programs' run time (kernel.bpf_stats_enabled) during each stressor, as a share of
+# the workload's CPU time, with the agent running the stable + Palisade rules (needs bpftool).
 #
 # `bench/runtime.sh enforce [ROUNDS] [EXECS]`: latency enforcement adds to an allowed exec and an allowed open
 # (p50/p99), measured inside a runc busybox container on an overlay root by bench/enforce_latency.c (built
@@ -195,8 +200,8 @@ ops_bench() { # [ROUNDS]
   gcc -O2 bench/sensor_ops.c -o "$tmp/ops"
   falco_rules "$tmp"
   local port=$((20000 + RANDOM % 20000))
-  declare -A n=([getpid]=200000 [open-tmp]=100000 [open-etc]=100000 [open-write]=100000 [connect]=3000)
-  local modes=(getpid open-tmp open-etc open-write connect)
+  declare -A n=([getpid]=200000 [open-tmp]=100000 [open-etc]=100000 [open-write]=100000 [open-rel]=100000 [connect]=3000)
+  local modes=(getpid open-tmp open-etc open-write open-rel connect)
   declare -A res
   for r in $(seq "$rounds"); do
     for agent in none rules record; do
@@ -289,6 +294,62 @@ cpu_bench() { # [ROUNDS]
   echo
   echo "Agent CPU while the workload ran (% of one core, median): $(med "$agent_cpu")"
 }
+cost_bench() { # [ROUNDS]
+  # What the sensor costs inside the workload, measured directly instead of as a with/without difference
+  # (which the per-round spread of stress-ng, ±8 % here, hides): the kernel's own accounting of the time its
+  # BPF programs ran (kernel.bpf_stats_enabled; every program of the node, so an upper bound) during a
+  # fixed number of stress-ng operations, against the workload's CPU time, with the agent running the stable
+  # and Palisade rules. The syscall-tracepoint entry cost every syscall pays (getpid loop, `ops`) is
+  # apart. Needs root, bpftool and stress-ng.
+  local rounds=${1:-3}
+  for t in stress-ng bpftool; do
+    command -v "$t" >/dev/null || { echo "bench/runtime.sh cost: $t not installed" >&2; exit 2; }
+  done
+  tmp=$(mktemp -d)
+  chmod 1777 "$tmp"
+  agent_pid=
+  local stats_before
+  stats_before=$(sysctl -n kernel.bpf_stats_enabled)
+  trap '[ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null; sysctl -qw kernel.bpf_stats_enabled='"$stats_before"'; umount "$tmp/fs" 2>/dev/null; rm -rf "$tmp"' EXIT
+  scratch_fs "$tmp/fs"
+  falco_rules "$tmp"
+  local port=$((20000 + RANDOM % 20000))
+  "$bin" runtime agent --metrics-addr "127.0.0.1:$port" --rules "$tmp/falco_rules.yaml" --palisade-rules \
+    --output "file:$tmp/alerts.jsonl" 2>"$tmp/agent.err" &
+  agent_pid=$!
+  for _ in $(seq 360); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
+  grep -q "source ebpf" "$tmp/agent.err" || { cat "$tmp/agent.err" >&2; echo "agent did not start with eBPF" >&2; exit 1; }
+  prog_ns() { bpftool prog show | awk '{for (i = 1; i < NF; i++) if ($i == "run_time_ns") s += $(i + 1)} END {printf "%d", s}'; }
+  declare -A ops=([exec]=400 [open]=100000 [sock]=2000)
+  declare -A share per_op
+  for r in $(seq "$rounds"); do
+    for s in exec open sock; do
+      sysctl -qw kernel.bpf_stats_enabled=1
+      local b0 b1
+      b0=$(prog_ns)
+      /usr/bin/time -f "%U %S" -o "$tmp/time" setpriv --reuid=65534 --regid=65534 --clear-groups \
+        stress-ng "--$s" 1 "--$s-ops" "${ops[$s]}" --sock-port $((port + 1)) --temp-path "$tmp/fs" -q >/dev/null 2>&1
+      b1=$(prog_ns)
+      sysctl -qw kernel.bpf_stats_enabled=0
+      share[$s]="${share[$s]:-} $(awk -v b=$((b1 - b0)) '{printf "%.2f", b / (($1 + $2) * 1e9) * 100}' "$tmp/time")"
+      per_op[$s]="${per_op[$s]:-} $(awk -v b=$((b1 - b0)) -v n="${ops[$s]}" 'BEGIN {printf "%.0f", b / n}')"
+    done
+    echo "round $r done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
+  done
+  med() { echo "$1" | tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print "n/a"}'; }
+  echo "Binary: \`$bin\`; agent with the stable + Palisade rules; $rounds rounds, medians; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end"
+  echo
+  echo "| stressor (ops a run) | BPF program time per op | share of the workload's CPU time |"
+  echo "|---|---|---|"
+  for s in exec open sock; do
+    echo "| $s (${ops[$s]}) | $(med "${per_op[$s]}") ns | $(med "${share[$s]}") % |"
+  done
+}
+if [ "${1:-}" = cost ]; then
+  shift
+  cost_bench "$@"
+  exit 0
+fi
 if [ "${1:-}" = enforce ]; then
   shift
   enforce_bench "$@"

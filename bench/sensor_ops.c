@@ -5,6 +5,8 @@
 //   sensor_ops open-tmp N     open(O_RDONLY) + close of a file in the current directory (a path no rule reads)
 //   sensor_ops open-etc N     open(O_RDONLY) + close of /etc/hostname (under a sensitive prefix)
 //   sensor_ops open-write N   open(O_WRONLY) + close of a file in the current directory
+//   sensor_ops open-rel N     open(O_RDONLY) + close of the same file by its relative name (judged in the
+//                             kernel by its directory once the agent has found the directory quiet)
 //   sensor_ops connect N      TCP connect to a loopback listener of this process, accept, close both
 //   sensor_ops getpid N       getpid(): a syscall the sensor never reports (the cost of the entry path)
 //
@@ -37,7 +39,7 @@ static void die(const char *what)
 int main(int argc, char **argv)
 {
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s open-tmp|open-etc|open-write|connect|getpid N\n", argv[0]);
+		fprintf(stderr, "usage: %s open-tmp|open-etc|open-write|open-rel|connect|getpid N\n", argv[0]);
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -54,7 +56,7 @@ int main(int argc, char **argv)
 			die("listener");
 		socklen_t len = sizeof(addr);
 		getsockname(lfd, (struct sockaddr *)&addr, &len);
-	} else if (!strcmp(mode, "open-tmp") || !strcmp(mode, "open-write")) {
+	} else if (!strcmp(mode, "open-tmp") || !strcmp(mode, "open-write") || !strcmp(mode, "open-rel")) {
 		int fd = open("sensor_ops.dat", O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd < 0)
 			die("sensor_ops.dat");
@@ -65,6 +67,8 @@ int main(int argc, char **argv)
 		if (!getcwd(path, sizeof(path) - 20))
 			die("getcwd");
 		strcat(path, "/sensor_ops.dat");
+	} else if (!strcmp(mode, "open-rel")) {
+		strcpy(path, "sensor_ops.dat");
 	} else {
 		strcpy(path, "/etc/hostname");
 	}
@@ -89,7 +93,7 @@ int main(int argc, char **argv)
 		}
 	}
 	double t1 = cpu_ns();
-	if (!strcmp(mode, "open-tmp") || !strcmp(mode, "open-write"))
+	if (!strcmp(mode, "open-tmp") || !strcmp(mode, "open-write") || !strcmp(mode, "open-rel"))
 		unlink("sensor_ops.dat");
 	printf("%s %ld %.0f\n", mode, n, (t1 - t0) / n);
 	return 0;
