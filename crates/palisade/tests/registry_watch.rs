@@ -487,6 +487,36 @@ fn watch_replicas_share_postgres_scan_on_push_and_rescan_on_db_update() {
     );
     assert!(metrics.contains("palisade_watch_images_scanned_total{result=\"ok\"}"), "{metrics}");
 
+    // docker-registry announces a push from inside the manifest upload, before the tag points at it: a
+    // notification whose tag is not (yet) known is resolved by its digest instead of failing.
+    let log = a.log();
+    let digest = log
+        .lines()
+        .find_map(|l| {
+            l.split_once(&format!("] stored {host}/team/app@"))
+                .map(|(_, r)| r.split(' ').next().unwrap_or(""))
+        })
+        .expect("a stored team/app digest")
+        .to_string();
+    let envelope = serde_json::json!({"events": [{"action": "push", "target": {
+        "mediaType": "application/vnd.oci.image.manifest.v1+json", "digest": digest, "repository": "team/app",
+        "url": format!("http://{host}/v2/team/app/manifests/{digest}"), "tag": "not-yet-tagged"},
+        "request": {"host": host}}]});
+    let posted = Command::new("curl")
+        .args(["-s", "-w", "\n%{http_code}", "-H"])
+        .arg("Content-Type: application/vnd.docker.distribution.events.v1+json")
+        .args(["--data-binary", &envelope.to_string(), &format!("http://127.0.0.1:{port_a}/events")])
+        .output()
+        .expect("curl");
+    let status = String::from_utf8_lossy(&posted.stdout).lines().last().unwrap_or("").to_string();
+    assert!(status.starts_with('2'), "POST /events: {status} {posted:?}");
+    wait_for(
+        "the not-yet-tagged push handled",
+        Duration::from_secs(60),
+        || a.log().contains(&format!("push of {host}/team/app:not-yet-tagged: ")),
+        &[&a, &b],
+    );
+
     // A new advisory: the DB is rebuilt on schedule, the store re-matched, the new findings notified.
     advisory("DEBIAN-CVE-2026-0009", "Debian:12", "glibc");
     wait_for("a notification", Duration::from_secs(120), || !receiver.bodies().is_empty(), &[&a, &b]);

@@ -325,7 +325,22 @@ impl Worker<'_> {
             let found = match &p.tag {
                 Some(tag) => {
                     let platforms = self.args.pull.platforms.clone();
-                    self.lister(&p.host).and_then(|l| Ok(l.resolve(&p.repository, tag, &platforms)?))
+                    self.lister(&p.host).and_then(|l| {
+                        match l.resolve(&p.repository, tag, &platforms) {
+                            Ok(found) => Ok(found),
+                            // The registry announces a push from inside the manifest upload, before the
+                            // tag points at it (docker-registry tags after the upload), so the tag can
+                            // still be unknown: the event's digest names the same manifest.
+                            Err(_) if p.digest.starts_with("sha256:") => {
+                                let mut found = l.resolve(&p.repository, &p.digest, &platforms)?;
+                                for image in &mut found {
+                                    image.tag = tag.clone();
+                                }
+                                Ok(found)
+                            }
+                            Err(e) => Err(e.into()),
+                        }
+                    })
                 }
                 // A push by digest: an index's children arrive so, the index itself with its tag.
                 None if p.media_type.contains("index") || p.media_type.contains("list") => continue,
