@@ -25,6 +25,21 @@ pub fn init(memory_limit: Option<u64>) {
     palisade_core::memory::set_limit(memory_limit.or_else(palisade_core::memory::cgroup_default));
 }
 
+/// Give the heap's free pages back to the kernel. glibc keeps freed memory for reuse; a long-running
+/// service calls this after a start-up that allocated and freed a lot (the runtime agent parses the kernel's
+/// whole BTF, tens of MB, to load its programs), so its resident size is what it uses.
+pub fn release_freed() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: `malloc_trim` takes a size by value and no pointers; glibc documents it as thread-safe (it
+        // locks each arena while it returns that arena's free pages with madvise). It frees nothing that is
+        // in use, so no memory of ours changes.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}
+
 /// Resident anonymous memory in bytes, re-read at most every [`QUICK_MAX_AGE`].
 fn quick() -> Option<u64> {
     static LAST: Mutex<Option<(Instant, u64)>> = Mutex::new(None);

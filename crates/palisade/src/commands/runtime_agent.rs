@@ -348,6 +348,8 @@ fn started(s: &agent::Started) {
         eprintln!("palisade: metrics on http://{addr}/metrics");
     }
     eprintln!("palisade: runtime sensor started: source {}", s.sensor.source.name());
+    // loading the programs parsed the kernel's BTF: its freed pages go back before the long run
+    crate::memory::release_freed();
 }
 
 fn finished(summary: &Summary) {
