@@ -176,6 +176,16 @@ for (rule, reason, path), n in sorted(seen.items()):
 ' "$tmp/alerts-protect.jsonl"
   true
 }
+# The agent in the background on 127.0.0.1:$port with ARGS (stderr in $tmp/agent.err), $agent_pid set, once
+# its sensor runs on eBPF.
+start_agent_bg() {
+  "$bin" runtime agent --metrics-addr "127.0.0.1:$port" "$@" 2>"$tmp/agent.err" >/dev/null &
+  agent_pid=$!
+  for _ in $(seq 360); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
+  grep -q "source ebpf" "$tmp/agent.err" || { cat "$tmp/agent.err" >&2; echo "agent did not start with eBPF" >&2; exit 1; }
+}
+# Median of the whitespace-separated numbers in $1.
+med() { echo "$1" | tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print "n/a"}'; }
 # stress-ng's files go on a private tmpfs: on this machine's ext4 disk the same 30,000 open operations took
 # 1.9 to 5.9 s of system time from run to run (journal and O_DIRECT writes), on tmpfs 3.8 to 4.2 s. The
 # sensor's cost is per syscall, so a faster file system makes its share larger, not smaller.
@@ -211,10 +221,7 @@ ops_bench() { # [ROUNDS]
         record) args=(--record "$tmp/events.jsonl") ;;
       esac
       if [ "$agent" != none ]; then
-        "$bin" runtime agent --metrics-addr "127.0.0.1:$port" "${args[@]}" 2>"$tmp/agent.err" >/dev/null &
-        agent_pid=$!
-        for _ in $(seq 360); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
-        grep -q "source ebpf" "$tmp/agent.err" || { cat "$tmp/agent.err" >&2; echo "agent did not start with eBPF" >&2; exit 1; }
+        start_agent_bg "${args[@]}"
       fi
       for m in "${modes[@]}"; do
         res[$agent,$m]="${res[$agent,$m]:-} $(cd "$tmp" && ./ops "$m" "${n[$m]}" | awk '{print $3}')"
@@ -224,7 +231,6 @@ ops_bench() { # [ROUNDS]
     done
     echo "round $r done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
   done
-  med() { echo "$1" | tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print "n/a"}'; }
   echo "Binary: \`$bin\`; $rounds rounds, medians; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end"
   echo
   echo "| loop (ops a run) | CPU ns/op, no agent | agent with rules | slowdown | agent recording everything | slowdown |"
@@ -268,10 +274,7 @@ cpu_bench() { # [ROUNDS]
   }
   for r in $(seq "$rounds"); do
     run_all without
-    "$bin" runtime agent --metrics-addr "127.0.0.1:$port" "${agent_args[@]}" 2>"$tmp/agent.err" &
-    agent_pid=$!
-    for _ in $(seq 360); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
-    grep -q "source ebpf" "$tmp/agent.err" || { cat "$tmp/agent.err" >&2; echo "agent did not start with eBPF" >&2; exit 1; }
+    start_agent_bg "${agent_args[@]}"
     local c0 c1 t0 t1
     c0=$(awk '{print $14 + $15}' "/proc/$agent_pid/stat"); t0=$(date +%s.%N)
     run_all with
@@ -281,7 +284,6 @@ cpu_bench() { # [ROUNDS]
     rm -f "$tmp/events.jsonl"
     echo "round $r done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
   done
-  med() { echo "$1" | tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print "n/a"}'; }
   echo "Binary: \`$bin\`; agent ${AGENT:-record}; $rounds rounds, medians; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end"
   echo
   echo "| stressor (ops a phase) | workload CPU µs/op without | with the agent | slowdown (CPU per op) |"
@@ -314,11 +316,7 @@ cost_bench() { # [ROUNDS]
   scratch_fs "$tmp/fs"
   falco_rules "$tmp"
   local port=$((20000 + RANDOM % 20000))
-  "$bin" runtime agent --metrics-addr "127.0.0.1:$port" --rules "$tmp/falco_rules.yaml" --palisade-rules \
-    --output "file:$tmp/alerts.jsonl" 2>"$tmp/agent.err" &
-  agent_pid=$!
-  for _ in $(seq 360); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
-  grep -q "source ebpf" "$tmp/agent.err" || { cat "$tmp/agent.err" >&2; echo "agent did not start with eBPF" >&2; exit 1; }
+  start_agent_bg --rules "$tmp/falco_rules.yaml" --palisade-rules --output "file:$tmp/alerts.jsonl"
   prog_ns() { bpftool prog show | awk '{for (i = 1; i < NF; i++) if ($i == "run_time_ns") s += $(i + 1)} END {printf "%d", s}'; }
   declare -A ops=([exec]=400 [open]=100000 [sock]=2000)
   declare -A share per_op
@@ -336,7 +334,6 @@ cost_bench() { # [ROUNDS]
     done
     echo "round $r done (load $(cut -d' ' -f1 /proc/loadavg))" >&2
   done
-  med() { echo "$1" | tr ' ' '\n' | awk 'NF' | sort -g | awk '{v[NR] = $1} END {if (NR) print v[int((NR + 1) / 2)]; else print "n/a"}'; }
   echo "Binary: \`$bin\`; agent with the stable + Palisade rules; $rounds rounds, medians; $(nproc) CPUs, load average $(cut -d' ' -f1 /proc/loadavg) at the end"
   echo
   echo "| stressor (ops a run) | BPF program time per op | share of the workload's CPU time |"
@@ -395,10 +392,7 @@ declare -A base with
 events_total=0 kdrops=0 qdrops=0 cpu_total=0 wall_total=0 rss_max=0 rss_end=0 anon_end=0
 for r in $(seq "$rounds"); do
   workload "$tmp/base.yaml"
-  "$bin" runtime agent --metrics-addr "127.0.0.1:$port" --record "$tmp/events.jsonl" 2>"$tmp/agent.err" &
-  agent_pid=$!
-  for _ in $(seq 360); do grep -q "sensor started" "$tmp/agent.err" 2>/dev/null && break; sleep 0.5; done
-  grep -q "source ebpf" "$tmp/agent.err" || { cat "$tmp/agent.err" >&2; echo "agent did not start with eBPF" >&2; exit 1; }
+  start_agent_bg --record "$tmp/events.jsonl"
   e0=$(metric palisade_runtime_events_total); c0=$(cpu_ticks "$agent_pid"); t0=$(date +%s.%N)
   workload "$tmp/with.yaml"
   sleep 1

@@ -451,11 +451,9 @@ static __always_inline u64 bytes_equal(u64 w, u64 c)
 	return (x - ONES) & ~x & HIGHS;
 }
 
-static __always_inline bool plain_absolute(const char *s, u32 len)
+// No `//`, `/.` or `..` in the `len` bytes of `s` (checked eight bytes at a time).
+static __always_inline bool no_dot_segments(const char *s, u32 len)
 {
-	// a path cut at S1_LEN may hide a `..` past the cut: sent
-	if (len == 0 || len >= S1_LEN || s[0] != '/')
-		return false;
 	u64 slash_carry = 0, dot_carry = 0;
 	for (u32 i = 0; i < S1_LEN / 8; i++) {
 		if (i * 8 >= len)
@@ -472,6 +470,14 @@ static __always_inline bool plain_absolute(const char *s, u32 len)
 		dot_carry = dot >> 56;
 	}
 	return true;
+}
+
+static __always_inline bool plain_absolute(const char *s, u32 len)
+{
+	// a path cut at S1_LEN may hide a `..` past the cut: sent
+	if (len == 0 || len >= S1_LEN || s[0] != '/')
+		return false;
+	return no_dot_segments(s, len);
 }
 
 static __always_inline bool pattern_match(const struct pattern *p, u64 w0, u64 w1, u64 w2, u64 w3)
@@ -524,28 +530,30 @@ static __always_inline bool path_match(const struct pathset *ps, struct record *
 }
 
 // A relative path whose text is the path it names below its starting directory: `.`, or a path not
-// starting with `.` or `/` with no `//`, `/.` or `..` (the checks of plain_absolute()).
+// starting with `.` or `/` with no `//`, `/.` or `..`.
 static __always_inline bool plain_relative(const char *s, u32 len)
 {
 	if (len == 2 && s[0] == '.')
 		return true;
 	if (len < 2 || len >= S1_LEN || s[0] == '/' || s[0] == '.')
 		return false;
-	u64 slash_carry = 0, dot_carry = 0;
-	for (u32 i = 0; i < S1_LEN / 8; i++) {
-		if (i * 8 >= len)
-			break;
-		u64 w = *(const u64 *)&s[i * 8];
-		u64 slash = bytes_equal(w, '/');
-		u64 dot = bytes_equal(w, '.');
-		u64 after_slash = (slash << 8) | slash_carry;
-		u64 after_dot = (dot << 8) | dot_carry;
-		if ((after_slash & (slash | dot)) || (after_dot & dot))
-			return false;
-		slash_carry = slash >> 56;
-		dot_carry = dot >> 56;
-	}
-	return true;
+	return no_dot_segments(s, len);
+}
+
+// The open file `fd` of the current task; NULL when there is none.
+static __always_inline struct file *file_of_fd(long fd)
+{
+	if (fd < 0)
+		return NULL;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	unsigned int max = BPF_CORE_READ(fdt, max_fds);
+	if ((unsigned long)fd >= max)
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
 }
 
 static __always_inline u64 *dir_gen_now(void)
@@ -566,15 +574,7 @@ static __always_inline bool base_dir(u64 dfd, struct dir_key *k)
 		mnt = BPF_CORE_READ(task, fs, pwd.mnt);
 		dentry = BPF_CORE_READ(task, fs, pwd.dentry);
 	} else {
-		long fd = (int)dfd;
-		if (fd < 0)
-			return false;
-		struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-		if ((unsigned long)fd >= BPF_CORE_READ(fdt, max_fds))
-			return false;
-		struct file **fds = BPF_CORE_READ(fdt, fd);
-		struct file *f = NULL;
-		bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+		struct file *f = file_of_fd((int)dfd);
 		if (!f)
 			return false;
 		mnt = BPF_CORE_READ(f, f_path.mnt);
@@ -678,12 +678,14 @@ static __always_inline int emit_open(struct trace_event_raw_sys_exit *ctx, int v
 		const struct pathset *ps = writing ? &f->write : &f->read;
 		// bytes past the string are stale but harmless: masks only cover a prefix's own bytes, and a
 		// path shorter than a prefix ends with its NUL where the prefix has a character
-		if (ps->active && plain_absolute(r->s1, r->len1)) {
+		if (!ps->active) {
+			// every open of the class is sent
+		} else if (plain_absolute(r->s1, r->len1)) {
 			if (!path_match(ps, r, r->len1)) {
 				count(2);
 				return 0;
 			}
-		} else if (ps->active && plain_relative(r->s1, r->len1) && base_dir(dfd, &key)) {
+		} else if (plain_relative(r->s1, r->len1) && base_dir(dfd, &key)) {
 			u64 *g = dir_gen_now();
 			gen = g ? *g : 0;
 			keyed = true;
@@ -766,16 +768,7 @@ static __always_inline int emit_path(struct trace_event_raw_sys_exit *ctx, u32 k
 
 static __always_inline struct sock *sock_of_fd(long fd)
 {
-	if (fd < 0)
-		return NULL;
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	unsigned int max = BPF_CORE_READ(fdt, max_fds);
-	if ((unsigned long)fd >= max)
-		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
-	struct file *f = NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	struct file *f = file_of_fd(fd);
 	if (!f)
 		return NULL;
 	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
@@ -942,13 +935,7 @@ static __always_inline int emit_module(struct trace_event_raw_sys_exit *ctx, boo
 	struct record *r = begin_exit(K_MODULE, ctx);
 	if (r) {
 		if (from_fd) {
-			long fd = (long)p->args[0];
-			struct task_struct *task = (struct task_struct *)bpf_get_current_task();
-			struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-			struct file **fds = BPF_CORE_READ(fdt, fd);
-			struct file *f = NULL;
-			if (fd >= 0 && fd < 65536)
-				bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+			struct file *f = file_of_fd((int)p->args[0]);
 			if (f) {
 				const unsigned char *name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
 				long n = bpf_probe_read_kernel_str(r->s1, S1_LEN, name);
@@ -960,12 +947,13 @@ static __always_inline int emit_module(struct trace_event_raw_sys_exit *ctx, boo
 	return 0;
 }
 
-// One program per syscall, at its exit: the agent's filter first (the agent's own process, then the kind),
-// then the record.
-#define EXIT(name, kind, exit_body)                                                                          \
+// One program per syscall, at its exit: `first` (a statement run for every call), then the agent's filter
+// (the agent's own process, then the kind), then the record.
+#define EXIT_WITH(name, kind, first, exit_body)                                                              \
 	SEC("tracepoint/syscalls/sys_exit_" #name)                                                             \
 	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                                  \
 	{                                                                                                      \
+		first;                                                                                         \
 		if (is_agent())                                                                                \
 			return 0;                                                                              \
 		struct interest *f = filter_for_task();                                                        \
@@ -973,6 +961,7 @@ static __always_inline int emit_module(struct trace_event_raw_sys_exit *ctx, boo
 			return 0;                                                                              \
 		return exit_body;                                                                              \
 	}
+#define EXIT(name, kind, exit_body) EXIT_WITH(name, kind, (void)0, exit_body)
 
 // A rename or a change of the mount table may move directories: judged directories count no more.
 static __always_inline void paths_changed(struct trace_event_raw_sys_exit *ctx)
@@ -984,19 +973,8 @@ static __always_inline void paths_changed(struct trace_event_raw_sys_exit *ctx)
 		__sync_fetch_and_add(g, 1);
 }
 
-// The same, for calls that change paths: the generation first, whoever the caller and whatever is wanted.
-#define EXIT_MOVING(name, kind, exit_body)                                                                   \
-	SEC("tracepoint/syscalls/sys_exit_" #name)                                                             \
-	int exit_##name(struct trace_event_raw_sys_exit *ctx)                                                  \
-	{                                                                                                      \
-		paths_changed(ctx);                                                                            \
-		if (is_agent())                                                                                \
-			return 0;                                                                              \
-		struct interest *f = filter_for_task();                                                        \
-		if (!wanted(kind, f))                                                                          \
-			return 0;                                                                              \
-		return exit_body;                                                                              \
-	}
+// Calls that change paths: the generation first, whoever the caller and whatever is wanted.
+#define EXIT_MOVING(name, kind, exit_body) EXIT_WITH(name, kind, paths_changed(ctx), exit_body)
 
 // Calls that only move paths, with no record of their own.
 #define EXIT_PATHS_CHANGED(name)                                                                             \

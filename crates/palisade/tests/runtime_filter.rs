@@ -154,11 +154,7 @@ fn rules_widen_the_kernel_filter_and_the_rest_is_filtered() {
         "{filtered} records filtered in the kernel, expected the 200 host reads at least"
     );
 
-    let alerts: Vec<Value> = std::fs::read_to_string(&alerts)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad alert line {l}: {e}")))
-        .collect();
+    let alerts = json_lines(&alerts);
     let short: String = id.chars().take(12).collect();
     let fired = |rule: &str| {
         alerts.iter().any(|a| a["rule"] == rule && a["output_fields"]["container.id"] == short.as_str())
@@ -274,11 +270,7 @@ fn writes_are_filtered_by_the_paths_write_rules_need() {
          of the kept file: they were not filtered"
     );
 
-    let alerts: Vec<Value> = std::fs::read_to_string(&alerts)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad alert line {l}: {e}")))
-        .collect();
+    let alerts = json_lines(&alerts);
     let short: String = id.chars().take(12).collect();
     let of_ours = |a: &&Value| a["output_fields"]["container.id"] == short.as_str();
     let files: Vec<&str> = alerts
@@ -384,11 +376,7 @@ fn relative_opens_are_judged_by_their_directory() {
         "{} records filtered during {WRITES} relative writes no rule reads",
         f1 - f0
     );
-    let alerts: Vec<Value> = std::fs::read_to_string(&alerts)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad alert line {l}: {e}")))
-        .collect();
+    let alerts = json_lines(&alerts);
     let files = |rule: &str| -> Vec<&str> {
         alerts
             .iter()

@@ -106,14 +106,6 @@ fn start_rules_agent(
     (alerts, log)
 }
 
-fn json_lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line {l}: {e}")))
-        .collect()
-}
-
 fn short(id: &str) -> String {
     id.chars().take(12).collect()
 }

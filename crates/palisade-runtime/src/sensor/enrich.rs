@@ -3,12 +3,11 @@
 
 use crate::event::{Connection, Event, EventKind, FileOpen, Process};
 use crate::sensor::dns::{DnsNames, parse_answer};
-use crate::sensor::procfs::{ProcTable, absolute};
+use crate::sensor::procfs::{ProcTable, absolute, is_cwd};
 use crate::sensor::record::{Record, RecordKind};
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-const AT_FDCWD: i64 = -100;
 const AF_UNIX: u8 = 1;
 const AF_INET: u8 = 2;
 const AF_INET6: u8 = 10;
@@ -46,18 +45,14 @@ impl Enricher {
             _ => self.procs.get(r.pid).cloned(),
         };
         let info = info.unwrap_or_default();
-        let resolve = |procs: &ProcTable, path: &str, dirfd: i64| -> String {
+        let resolve = |procs: &ProcTable, path: &str, dirfd: u64| -> String {
             if path.starts_with('/') || path.is_empty() {
                 return absolute(path, None);
             }
-            // a directory fd is a C int: the register the kernel read it from may not be sign-extended
-            // (AT_FDCWD arrives as 0xffffff9c)
-            let dirfd = i64::from(dirfd as i32);
-            let base = if dirfd == AT_FDCWD {
-                procs.cwd(r.pid).or(info.cwd.clone())
-            } else {
-                procs.fd_path(r.pid, dirfd)
-            };
+            let mut base = procs.dir_path(r.pid, dirfd);
+            if base.is_none() && is_cwd(dirfd) {
+                base = info.cwd.clone();
+            }
             absolute(path, base.as_deref())
         };
         let scope = r.container.as_ref().map_or("", |c| c.id.as_str());
@@ -69,7 +64,7 @@ impl Enricher {
             }
             RecordKind::Exit => EventKind::Exit { code: exit_code(r.a0 as u32) },
             RecordKind::Open => {
-                let path = resolve(&self.procs, &r.s1, r.a2 as i64);
+                let path = resolve(&self.procs, &r.s1, r.a2);
                 // Falco's fd.nameraw: the path as passed, when resolving changed it
                 let raw_path = (path != r.s1).then(|| r.s1.clone());
                 EventKind::Open(FileOpen { path, raw_path, flags: r.a0 as u32, mode: r.a1 as u32 })
@@ -77,12 +72,12 @@ impl Enricher {
             RecordKind::Rename => {
                 let to = crate::sensor::record::c_str(&r.s2);
                 EventKind::Rename {
-                    from: resolve(&self.procs, &r.s1, r.a0 as i64),
-                    to: resolve(&self.procs, &to, r.a1 as i64),
+                    from: resolve(&self.procs, &r.s1, r.a0),
+                    to: resolve(&self.procs, &to, r.a1),
                 }
             }
-            RecordKind::Unlink => EventKind::Unlink { path: resolve(&self.procs, &r.s1, r.a2 as i64) },
-            RecordKind::Mkdir => EventKind::Mkdir { path: resolve(&self.procs, &r.s1, r.a2 as i64) },
+            RecordKind::Unlink => EventKind::Unlink { path: resolve(&self.procs, &r.s1, r.a2) },
+            RecordKind::Mkdir => EventKind::Mkdir { path: resolve(&self.procs, &r.s1, r.a2) },
             RecordKind::Connect => {
                 let mut c = connection(r);
                 c.remote_name =

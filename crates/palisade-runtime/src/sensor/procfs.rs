@@ -139,14 +139,10 @@ impl ProcTable {
         out
     }
 
-    /// The current working directory of a live process.
-    pub fn cwd(&self, pid: u32) -> Option<String> {
-        readlink(&self.root.join(pid.to_string()).join("cwd"))
-    }
-
-    /// The path an fd of a live process refers to (to resolve `openat` relative to a directory fd).
-    pub fn fd_path(&self, pid: u32, fd: i64) -> Option<String> {
-        readlink(&self.root.join(pid.to_string()).join("fd").join(fd.to_string()))
+    /// The directory a relative path of a live process starts from: its cwd, or the directory fd
+    /// `dirfd` (a syscall's directory argument as the sensor read it, see [`is_cwd`]).
+    pub fn dir_path(&self, pid: u32, dirfd: u64) -> Option<String> {
+        readlink(&dir_link(&self.root, pid, dirfd))
     }
 
     fn read(&self, pid: u32) -> Option<ProcInfo> {
@@ -190,6 +186,22 @@ pub fn parse_stat(stat: &str) -> Option<(String, Vec<&str>)> {
 
 fn hex_field(status: &str, key: &str) -> Option<u64> {
     status.lines().find_map(|l| l.strip_prefix(key)).and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+}
+
+/// `openat`'s `AT_FDCWD`.
+const AT_FDCWD: i32 = -100;
+
+/// Whether a syscall's directory-fd argument, as the sensor read it from a register, names the cwd: the
+/// fd is a C int and the register may not be sign-extended (`AT_FDCWD` arrives as 0xffffff9c).
+pub fn is_cwd(dirfd: u64) -> bool {
+    dirfd as i32 == AT_FDCWD
+}
+
+/// The magic link under `root` (`/proc`) naming the directory a relative path of `pid` starts from:
+/// `PID/cwd`, or `PID/fd/N` for a directory fd.
+pub fn dir_link(root: &Path, pid: u32, dirfd: u64) -> PathBuf {
+    let dir = root.join(pid.to_string());
+    if is_cwd(dirfd) { dir.join("cwd") } else { dir.join("fd").join((dirfd as i32).to_string()) }
 }
 
 fn readlink(p: &Path) -> Option<String> {

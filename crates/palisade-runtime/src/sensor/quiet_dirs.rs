@@ -16,6 +16,7 @@
 //! entry of an older generation counts for nothing until the directory is judged again.
 
 use crate::sensor::interest::PathSet;
+use crate::sensor::procfs::dir_link;
 use crate::sensor::record::{DirKey, Record, RecordKind};
 use std::collections::HashMap;
 
@@ -25,7 +26,6 @@ pub const QUIET_READ: u32 = 1;
 pub const QUIET_WRITE: u32 = 2;
 /// Directories remembered as judged before the memory is cleared.
 const JUDGED_MAX: usize = 16_384;
-const AT_FDCWD: i32 = -100;
 /// statx's `STATX_MNT_ID_UNIQUE` (Linux 6.8), which rustix has no name for.
 const STATX_MNT_ID_UNIQUE: u32 = 0x4000;
 
@@ -76,7 +76,6 @@ pub struct QuietDirs<M> {
     write: Option<PathSet>,
     /// Directories judged, with the generation they were judged in.
     judged: HashMap<(u64, u64), u64>,
-    proc_root: std::path::PathBuf,
     /// Directories found quiet for at least one class.
     pub quiet: u64,
 }
@@ -94,7 +93,6 @@ impl<M: VerdictSink> QuietDirs<M> {
             read: read.and_then(PathSet::kernel_table),
             write: write.and_then(PathSet::kernel_table),
             judged: HashMap::new(),
-            proc_root: "/proc".into(),
             quiet: 0,
         }
     }
@@ -110,11 +108,7 @@ impl<M: VerdictSink> QuietDirs<M> {
             self.judged.clear();
         }
         self.judged.insert((key.mnt, key.ino), key.generation);
-        let link = if r.a2 as i32 == AT_FDCWD {
-            self.proc_root.join(r.tid.to_string()).join("cwd")
-        } else {
-            self.proc_root.join(r.tid.to_string()).join("fd").join((r.a2 as i32).to_string())
-        };
+        let link = dir_link(std::path::Path::new("/proc"), r.tid, r.a2);
         // the process may have exited or moved on: then the next open from the directory tries again
         let Some(path) = pinned_path(&link, key) else {
             self.judged.remove(&(key.mnt, key.ino));

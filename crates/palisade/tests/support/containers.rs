@@ -195,3 +195,15 @@ pub fn drain(lines: &mpsc::Receiver<String>, log: &mut Vec<String>, quiet: Durat
         log.push(l);
     }
 }
+
+/// A JSON-lines file (the agent's `--output file:PATH` alerts, `--record` events), one value a line; an
+/// absent file is empty.
+pub fn json_lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("bad line in {}: {l}: {e}", path.display()))
+        })
+        .collect()
+}

@@ -24,7 +24,7 @@
 //! callers query directly (`violation`, `deny…`, `warn…`, `test_…`). Text is inserted on the body's first
 //! line, so line numbers do not move.
 
-use super::tables::Rewritten;
+use super::tables::{Rewritten, rewritten_modules, string_literal};
 use regorus::Engine;
 use regorus::unstable::{AssignOp, Expr, Literal, Query, Rule, RuleHead};
 use std::collections::{BTreeMap, BTreeSet};
@@ -156,22 +156,17 @@ pub fn rewrite(engine: &mut Engine) -> Option<Vec<Rewritten>> {
     if edits.is_empty() {
         return None;
     }
-    let mut out = Vec::with_capacity(modules.len());
-    for (i, module) in modules.iter().enumerate() {
-        let source = &module.package.span.source;
-        let mut text = source.contents().clone();
-        if let Some(inserts) = edits.get_mut(&i) {
-            inserts.sort();
-            for (at, guard) in inserts.iter().rev() {
-                if !text.is_char_boundary(*at) {
-                    return None;
-                }
-                text.insert_str(*at, guard);
+    rewritten_modules(&modules, |i, _, mut text| {
+        let mut inserts = edits.remove(&i).unwrap_or_default();
+        inserts.sort();
+        for (at, guard) in inserts.iter().rev() {
+            if !text.is_char_boundary(*at) {
+                return None;
             }
+            text.insert_str(*at, guard);
         }
-        out.push(Rewritten { path: source.file().clone(), text, rego_v0: !module.rego_v1 });
-    }
-    Some(out)
+        Some(text)
+    })
 }
 
 /// Rules that engines and tests query by name: never narrowed.
@@ -183,15 +178,6 @@ fn queried_directly(name: &str) -> bool {
 fn simple_name(refr: &Expr) -> Option<String> {
     match refr {
         Expr::Var { value, .. } => value.as_string().ok().map(|s| s.to_string()),
-        _ => None,
-    }
-}
-
-fn string_literal(e: &Expr) -> Option<String> {
-    match e {
-        Expr::String { value, .. } | Expr::RawString { value, .. } => {
-            value.as_string().ok().map(|s| s.to_string())
-        }
         _ => None,
     }
 }
@@ -372,15 +358,6 @@ impl Walk<'_> {
                 self.expr(value);
                 self.expr(collection);
             }
-            #[allow(unreachable_patterns)]
-            _ => self.disqualify_all(),
-        }
-    }
-
-    /// Something this walk does not understand: nothing is narrowed.
-    fn disqualify_all(&mut self) {
-        for state in self.uses.values_mut() {
-            *state = None;
         }
     }
 
@@ -435,25 +412,11 @@ impl Walk<'_> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tables::testing::engine;
     use super::*;
 
-    fn engine(modules: &[(&str, &str)], v0: bool) -> Engine {
-        let mut e = Engine::new();
-        e.set_rego_v0(v0);
-        for (path, text) in modules {
-            e.add_policy(path.to_string(), text.to_string()).unwrap();
-        }
-        e
-    }
-
     fn eval(modules: &[Rewritten], input: &serde_json::Value, rule: &str) -> serde_json::Value {
-        let mut e = Engine::new();
-        for m in modules {
-            e.set_rego_v0(m.rego_v0);
-            e.add_policy(m.path.clone(), m.text.clone()).unwrap();
-        }
-        e.set_input(regorus::Value::from(input.clone()));
-        serde_json::to_value(e.eval_rule(rule.into()).unwrap()).unwrap()
+        serde_json::to_value(super::super::tables::testing::eval(modules, input, rule)).unwrap()
     }
 
     const V0: &str = r#"package k

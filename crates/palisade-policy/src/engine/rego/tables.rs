@@ -106,13 +106,22 @@ pub fn rewrite(engine: &mut Engine) -> Option<Vec<Rewritten>> {
     if edits.is_empty() {
         return None;
     }
+    rewritten_modules(&modules, |i, v0, text| match edits.get(&i) {
+        Some(families) => apply(&text, families, v0),
+        None => Some(text),
+    })
+}
+
+/// Every module of an engine as [`Rewritten`]: its text passed through `edit(index, rego_v0, text)`;
+/// `None` when an edit fails.
+pub(super) fn rewritten_modules(
+    modules: &[regorus::unstable::Ref<regorus::unstable::Module>],
+    mut edit: impl FnMut(usize, bool, String) -> Option<String>,
+) -> Option<Vec<Rewritten>> {
     let mut out = Vec::with_capacity(modules.len());
     for (i, module) in modules.iter().enumerate() {
         let source = &module.package.span.source;
-        let mut text = source.contents().clone();
-        if let Some(families) = edits.get(&i) {
-            text = apply(&text, families, !module.rego_v1)?;
-        }
+        let text = edit(i, !module.rego_v1, source.contents().clone())?;
         out.push(Rewritten { path: source.file().clone(), text, rego_v0: !module.rego_v1 });
     }
     Some(out)
@@ -149,7 +158,7 @@ fn bodies_are_true(bodies: &[regorus::unstable::RuleBody]) -> bool {
 }
 
 /// The value of a string literal argument.
-fn string_literal(e: &Expr) -> Option<String> {
+pub(super) fn string_literal(e: &Expr) -> Option<String> {
     match e {
         Expr::String { value, .. } | Expr::RawString { value, .. } => {
             value.as_string().ok().map(|s| s.to_string())
@@ -206,11 +215,12 @@ fn apply(text: &str, families: &[(String, Vec<Definition>)], v0: bool) -> Option
     Some(out)
 }
 
+/// Engines for the rewrite tests: modules loaded as given, and an evaluation of rewritten modules.
 #[cfg(test)]
-mod tests {
+pub(super) mod testing {
     use super::*;
 
-    fn engine(modules: &[(&str, &str)], v0: bool) -> Engine {
+    pub(in crate::engine::rego) fn engine(modules: &[(&str, &str)], v0: bool) -> Engine {
         let mut e = Engine::new();
         e.set_rego_v0(v0);
         for (path, text) in modules {
@@ -219,7 +229,11 @@ mod tests {
         e
     }
 
-    fn eval(modules: &[Rewritten], input: &serde_json::Value, rule: &str) -> regorus::Value {
+    pub(in crate::engine::rego) fn eval(
+        modules: &[Rewritten],
+        input: &serde_json::Value,
+        rule: &str,
+    ) -> regorus::Value {
         let mut e = Engine::new();
         for m in modules {
             e.set_rego_v0(m.rego_v0);
@@ -228,6 +242,12 @@ mod tests {
         e.set_input(regorus::Value::from(input.clone()));
         e.eval_rule(rule.into()).unwrap()
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::{engine, eval};
+    use super::*;
 
     const V0: &str = r#"package q
 
