@@ -186,8 +186,10 @@ pub fn read_loop(
             match jobs.try_send(job) {
                 Ok(()) => {}
                 Err(TrySendError::Full(job)) | Err(TrySendError::Disconnected(job)) => {
-                    responder.answer(job.seq, true);
+                    // counted before the answer lets the process go on: whoever
+                    // watches the metric sees it by the time the open returns
                     stats.queue_full(&job);
+                    responder.answer(job.seq, true);
                 }
             }
         }

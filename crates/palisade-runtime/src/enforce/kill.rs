@@ -11,6 +11,7 @@
 //! executable is then listed for its container, so the next exec of it there is killed in the kernel.
 
 #[cfg(any(test, palisade_bpf))]
+#[cfg(palisade_bpf)]
 use std::time::{Duration, Instant};
 
 pub struct Killer {
@@ -89,7 +90,7 @@ impl Killer {
 }
 
 /// Wait for `child` at most `limit`; `None` when it is still running (it is then killed and reaped).
-#[cfg(any(test, palisade_bpf))]
+#[cfg(palisade_bpf)]
 pub(crate) fn wait_limited(
     child: &mut std::process::Child,
     limit: Duration,

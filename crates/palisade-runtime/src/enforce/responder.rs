@@ -159,8 +159,9 @@ impl Responder {
         }
     }
 
-    /// Allow every event held past the deadline; what was allowed so.
-    pub fn expire(&self) -> Vec<Expired> {
+    /// Allow every event held past the deadline; what was allowed so. `before` sees each
+    /// job before its answer lets the process go on (so a metric is counted by then).
+    pub fn expire(&self, mut before: impl FnMut(&Job)) -> Vec<Expired> {
         let mut out = Vec::new();
         let Ok(mut m) = self.held.lock() else { return out };
         // tickets are issued in time order and the deadline is the same for all: the oldest come first
@@ -170,6 +171,7 @@ impl Responder {
                 break;
             }
             if let Some(h) = m.remove(&seq) {
+                before(&h.job);
                 respond(&h.group, &h.event, true);
                 out.push(Expired { job: h.job, waited });
             }
@@ -209,8 +211,10 @@ pub fn run_deadline(responder: &Responder, stats: &Stats, alerts: &AlertSink, st
             .map(|t| t.saturating_duration_since(std::time::Instant::now()).min(tick))
             .unwrap_or(tick);
         std::thread::sleep(wait);
-        for e in responder.expire() {
-            stats.deadline.get_or_create(&MechanismLabels { mechanism: e.job.kind.name().into() }).inc();
+        let count = |job: &Job| {
+            stats.deadline.get_or_create(&MechanismLabels { mechanism: job.kind.name().into() }).inc();
+        };
+        for e in responder.expire(count) {
             let because = format!("no decision within {:?} (waited {:?})", responder.deadline, e.waited);
             alerts.send(Facts {
                 rule: DEADLINE,
