@@ -690,9 +690,13 @@ fn agent_response_rules_quarantine_and_capture_a_container_on_a_veth() {
     guard.daemons.push(container);
     let needle = "firewall in Protect mode, 1 rules";
     assert!(wait_for(&lines, needle, &mut log).is_some(), "no {needle:?}:\n{}", log.join("\n"));
+    // the agent's response lines first: a long log is cut in the middle by the test runner's report
     let ctx = |log: &[String]| {
+        let responses: Vec<&str> =
+            log.iter().map(String::as_str).filter(|l| l.contains("response") || l.contains("WARN")).collect();
         format!(
-            "alerts:\n{}\nagent:\n{}",
+            "agent's response lines and warnings:\n{}\nalerts:\n{}\nagent:\n{}",
+            responses.join("\n"),
             std::fs::read_to_string(&alerts_file).unwrap_or_default(),
             log.join("\n")
         )
