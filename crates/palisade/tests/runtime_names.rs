@@ -106,6 +106,12 @@ fn start_rules_agent(
     (alerts, log)
 }
 
+/// The program id of a `bpftool cgroup` line when it is one of this agent's (`ours`) DNS programs.
+fn our_dns_program(line: &str, ours: &[u64]) -> Option<u64> {
+    let id = line.split_whitespace().next()?.parse::<u64>().ok()?;
+    (line.contains("dns_") && ours.contains(&id)).then_some(id)
+}
+
 fn short(id: &str) -> String {
     id.chars().take(12).collect()
 }
@@ -290,16 +296,9 @@ fn dns_programs_are_attached_to_containers_only() {
         for line in tree.lines() {
             if line.starts_with('/') {
                 current = line;
-            } else if current.contains(&id)
-                && line.contains("dns_")
-                && line
-                    .split_whitespace()
-                    .next()
-                    .and_then(|p| p.parse::<u64>().ok())
-                    .is_some_and(|p| ours.contains(&p))
-            {
+            } else if let Some(prog) = our_dns_program(line, &ours).filter(|_| current.contains(&id)) {
                 names.push(line.split_whitespace().last().unwrap_or_default().to_string());
-                prog_ids.extend(line.split_whitespace().next().and_then(|p| p.parse::<u64>().ok()));
+                prog_ids.push(prog);
             }
         }
         if names.iter().any(|n| n == "dns_ingress") && names.iter().any(|n| n == "dns_egress") {
@@ -321,16 +320,7 @@ fn dns_programs_are_attached_to_containers_only() {
     {
         // only this agent's programs count: another test's agent may watch the host's DNS too
         let progs = cgroup_programs(dir, effective);
-        let mine: Vec<&str> = progs
-            .lines()
-            .filter(|l| l.contains("dns_"))
-            .filter(|l| {
-                l.split_whitespace()
-                    .next()
-                    .and_then(|p| p.parse::<u64>().ok())
-                    .is_some_and(|p| ours.contains(&p))
-            })
-            .collect();
+        let mine: Vec<&str> = progs.lines().filter(|l| our_dns_program(l, &ours).is_some()).collect();
         assert!(mine.is_empty(), "this agent's DNS programs on {what} ({}):\n{progs}", dir.display());
     }
     let container_ino = std::fs::metadata(container_cgroup.trim())
